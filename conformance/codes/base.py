@@ -1,0 +1,286 @@
+"""Shared shapes of the identifier library: results, parts, problems, kinds and the registry.
+
+Every validator returns a :class:`CodeResult`; ``ok`` is true when no problem has severity
+``"error"``. Problems name the part of the value that is wrong (``Problem.part`` is the part's
+English name, ``"value"`` for the value as a whole) and say why, in Chinese and English.
+
+Conventions (docs/CONVENTIONS.md, "Identifier kinds"):
+
+* ``strict=True`` applies the rule as the project reads the source standard; ``strict=False``
+  (lenient) downgrades deviations that occur in real data to warnings. Lenient mode never
+  normalises a value silently: full-width characters, lower-case letters and surrounding
+  whitespace stay errors for every kind.
+* Code lists are read lazily through :mod:`conformance.codes.lists`, never at import time.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning", "info"]
+
+ERROR: Severity = "error"
+WARNING: Severity = "warning"
+INFO: Severity = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One segment of an identifier, e.g. the check character of a USCC."""
+
+    name_zh: str
+    name_en: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A finding about one part (``part`` = the part's English name, or ``"value"``)."""
+
+    part: str
+    zh: str
+    en: str
+    severity: Severity = ERROR
+
+
+@dataclass(frozen=True, slots=True)
+class PartSpec:
+    """Where a part sits in a fixed-layout identifier (``start``/``end`` are 0-based, end exclusive)."""
+
+    name_zh: str
+    name_en: str
+    start: int
+    end: int
+
+    def take(self, value: str) -> Part:
+        return Part(self.name_zh, self.name_en, value[self.start : self.end])
+
+
+Splitter = Callable[[str], list[Part]]
+
+
+class CodeResult:
+    """The verdict on one value: its parts, its problems and a one-line explanation."""
+
+    __slots__ = ("_parts", "_split", "kind", "problems", "title_en", "title_zh", "value")
+
+    def __init__(
+        self,
+        kind: str,
+        value: str,
+        problems: list[Problem] | None = None,
+        *,
+        parts: list[Part] | None = None,
+        split: Splitter | None = None,
+        title_zh: str = "",
+        title_en: str = "",
+    ) -> None:
+        self.kind = kind
+        self.value = value
+        self.problems: list[Problem] = problems if problems is not None else []
+        self._parts = parts
+        self._split = split
+        self.title_zh = title_zh or kind
+        self.title_en = title_en or kind
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem has severity ``"error"``."""
+        return all(p.severity != ERROR for p in self.problems)
+
+    @property
+    def clean(self) -> bool:
+        """True when no problem is an error or a warning (info notes are allowed)."""
+        return all(p.severity == INFO for p in self.problems)
+
+    @property
+    def parts(self) -> list[Part]:
+        """The value split into its parts (computed on first access: validation stays cheap)."""
+        if self._parts is None:
+            self._parts = self._split(self.value) if self._split is not None else []
+        return self._parts
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == WARNING]
+
+    def message(self, lang: str = "zh") -> str:
+        """One line: the first error (naming its part), else the first warning, else "valid"."""
+        en = lang.lower().startswith("en")
+        errors = self.errors
+        if errors:
+            first = errors[0]
+            more = len(errors) - 1
+            if en:
+                tail = f" (+{more} more error{'s' if more > 1 else ''})" if more else ""
+                return f"invalid {self.title_en}: {first.en}{tail}"
+            tail = f"（另有 {more} 处错误）" if more else ""
+            return f"{self.title_zh}无效：{first.zh}{tail}"
+        warnings = self.warnings
+        if warnings:
+            first = warnings[0]
+            if en:
+                return f"valid {self.title_en}, with a warning: {first.en}"
+            return f"{self.title_zh}有效，但有警告：{first.zh}"
+        return f"valid {self.title_en}" if en else f"{self.title_zh}有效"
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __repr__(self) -> str:
+        return f"CodeResult(kind={self.kind!r}, value={self.value!r}, ok={self.ok}, problems={self.problems!r})"
+
+
+@dataclass(frozen=True)
+class CodeKind:
+    """One identifier kind: its names, its validator and its generator of valid values."""
+
+    name: str
+    title_zh: str
+    title_en: str
+    source: str
+    validator: Callable[[str, bool], CodeResult] = field(repr=False)
+    generator: Callable[..., str] = field(repr=False)
+
+    @property
+    def format_name(self) -> str:
+        """The JSON Schema ``format`` of this kind, e.g. ``tzsb-uscc``."""
+        return f"tzsb-{self.name}"
+
+    def validate(self, value: str, strict: bool = True) -> CodeResult:
+        return self.validator(value, strict)
+
+    def generate(self, rng: random.Random, **hints: object) -> str:
+        """A valid, realistic value; ``hints`` (all optional) steer it, e.g. ``division="420100"``."""
+        return self.generator(rng, **hints)
+
+
+#: All kinds by CLI name, filled by the kind modules when ``conformance.codes`` is imported.
+registry: dict[str, CodeKind] = {}
+
+
+def register(kind: CodeKind) -> CodeKind:
+    registry[kind.name] = kind
+    return kind
+
+
+# --------------------------------------------------------------------------- helpers
+
+FULLWIDTH_OFFSET = 0xFEE0  # U+FF01..U+FF5E are the full-width forms of U+0021..U+007E
+
+
+def pos(index: int, offset: int = 0) -> tuple[str, str]:
+    """Chinese / English wording of a 0-based position (shifted by ``offset``)."""
+    n = index + offset + 1
+    return f"第{n}位", f"position {n}"
+
+
+def is_fullwidth(ch: str) -> bool:
+    o = ord(ch)
+    return 0xFF01 <= o <= 0xFF5E or o == 0x3000
+
+
+def to_fullwidth(ch: str) -> str:
+    """The full-width form of a printable ASCII character (space → ideographic space)."""
+    if ch == " ":
+        return "\u3000"
+    return chr(ord(ch) + FULLWIDTH_OFFSET)
+
+
+def surface_problems(value: object, *, allow_fullwidth: str = "") -> list[Problem]:
+    """Problems that make a value unreadable as an identifier at all.
+
+    Not a string, empty, leading/trailing whitespace, full-width characters (except those in
+    ``allow_fullwidth``, e.g. the brackets of a registration number). Callers stop when this
+    returns problems: positions would be meaningless.
+    """
+    if not isinstance(value, str):
+        return [Problem("value", f"不是字符串（{type(value).__name__}）", f"not a string ({type(value).__name__})")]
+    if not value:
+        return [Problem("value", "为空字符串", "is an empty string")]
+    if value != value.strip():
+        where_zh = "开头" if value[0].isspace() else "结尾"
+        where_en = "leading" if value[0].isspace() else "trailing"
+        return [
+            Problem(
+                "value",
+                f"{where_zh}有空白字符（共 {len(value)} 个字符），应去掉首尾空白",
+                f"{where_en} whitespace (value has {len(value)} characters); strip it",
+            )
+        ]
+    found = [(i, ch) for i, ch in enumerate(value) if is_fullwidth(ch) and ch not in allow_fullwidth]
+    if found:
+        i, ch = found[0]
+        zh_pos, en_pos = pos(i)
+        half = " " if ch == "\u3000" else chr(ord(ch) - FULLWIDTH_OFFSET)
+        return [
+            Problem(
+                "value",
+                f"发现全角字符「{ch}」（{zh_pos}，共 {len(found)} 个全角字符），应为半角「{half}」",
+                f"full-width character {ch!r} found at {en_pos} ({len(found)} full-width in all); "
+                f"use half-width {half!r}",
+            )
+        ]
+    return []
+
+
+def char_problems(
+    value: str,
+    allowed: str | frozenset[str],
+    part: str,
+    part_zh: str,
+    allowed_zh: str,
+    allowed_en: str,
+    *,
+    start: int = 0,
+    offset: int = 0,
+    extra_zh: Callable[[str], str] | None = None,
+) -> list[Problem]:
+    """One error per character of ``value`` that is not in ``allowed``.
+
+    ``start`` is where ``value`` begins inside the identifier, ``offset`` where the identifier
+    begins inside an enclosing one (the dossier code embeds a USCC).
+    """
+    out: list[Problem] = []
+    for i, ch in enumerate(value):
+        if ch in allowed:
+            continue
+        zh_pos, en_pos = pos(start + i, offset)
+        why_zh, why_en = _why_char(ch)
+        out.append(
+            Problem(
+                part,
+                f"{part_zh}{zh_pos}字符「{ch}」不合法{why_zh}，应为{allowed_zh}",
+                f"{part} {en_pos}: character {ch!r} not allowed{why_en}; expected {allowed_en}",
+            )
+        )
+    return out
+
+
+def _why_char(ch: str) -> tuple[str, str]:
+    if "a" <= ch <= "z":
+        return "（小写字母）", " (lower-case letter)"
+    if ch.isspace():
+        return "（空白字符）", " (whitespace)"
+    return "", ""
+
+
+def parts_of(specs: Sequence[PartSpec]) -> Splitter:
+    """A splitter for a fixed layout (parts beyond the value's end come out short or empty)."""
+
+    def split(value: str) -> list[Part]:
+        return [s.take(value) for s in specs]
+
+    return split
+
+
+def shift(problems: Iterable[Problem], prefix_zh: str, prefix_en: str, part: str | None = None) -> list[Problem]:
+    """Embed a sub-identifier's problems in an enclosing one (prefix names the enclosing part)."""
+    return [Problem(part or p.part, f"{prefix_zh}{p.zh}", f"{prefix_en}{p.en}", p.severity) for p in problems]

@@ -1,0 +1,181 @@
+"""Lookup tables derived from the code lists in ``schemas/codelists/`` (read lazily, cached).
+
+Nothing here reads a file at import time: every table is built on first use by a
+``functools.cache``-d function and then costs one dictionary lookup. The code lists themselves
+are the single source of truth (docs/CONVENTIONS.md, "Code lists"); this module only indexes
+them.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from conformance.contracts import codelist
+
+Item = dict[str, Any]
+
+
+# ----------------------------------------------------------------- divisions (GB/T 2260)
+
+
+@functools.cache
+def divisions() -> dict[str, Item]:
+    """``divisions.json`` items by 6-digit code."""
+    return {it["code"]: it for it in codelist("divisions")["items"]}
+
+
+@functools.cache
+def division_codes() -> frozenset[str]:
+    """Codes that are in the table and not flagged doubtful (the fast paths use this set)."""
+    return frozenset(c for c, it in divisions().items() if not it.get("doubtful"))
+
+
+@functools.cache
+def functional_zones() -> dict[str, Item]:
+    """Statistical functional-zone codes (开发区 …): not GB/T 2260, see divisions.json notes."""
+    return {it["code"]: it for it in codelist("divisions").get("functionalZones") or ()}
+
+
+@functools.cache
+def division_pool(level: str = "county", within: str = "") -> tuple[str, ...]:
+    """Sorted codes of one level starting with ``within`` (used to generate realistic values)."""
+    return tuple(
+        sorted(
+            c
+            for c, it in divisions().items()
+            if it.get("level") == level and c.startswith(within) and not it.get("doubtful") and not it.get("grouping")
+        )
+    )
+
+
+# ----------------------------------------------------------------- provinces
+
+
+@functools.cache
+def provinces() -> dict[str, Item]:
+    """``provinces.json`` items by 2-digit code."""
+    return {it["code"]: it for it in codelist("provinces")["items"]}
+
+
+@functools.cache
+def province_by_abbr() -> dict[str, tuple[Item, bool]]:
+    """Province by one-character abbreviation → (item, is_alternative_abbreviation)."""
+    out: dict[str, tuple[Item, bool]] = {}
+    for it in provinces().values():
+        for alt in it.get("alt") or ():
+            out.setdefault(alt, (it, True))
+    for it in provinces().values():
+        out[it["abbr"]] = (it, False)
+    return out
+
+
+# ----------------------------------------------------------------- equipment catalogue (2014)
+
+
+@functools.cache
+def catalogue() -> dict[str, Item]:
+    """``equipment-catalogue.json`` items by 4-character code."""
+    return {it["code"]: it for it in codelist("equipment-catalogue")["items"]}
+
+
+@functools.cache
+def catalogue_children() -> dict[str, tuple[str, ...]]:
+    kids: dict[str, list[str]] = {}
+    for code, it in catalogue().items():
+        parent = it.get("parent")
+        if parent:
+            kids.setdefault(parent, []).append(code)
+    return {k: tuple(v) for k, v in kids.items()}
+
+
+@functools.cache
+def catalogue_specific() -> frozenset[str]:
+    """Codes that name a 品种 (variety), or a class / kind with no variety under it."""
+    kids = catalogue_children()
+    return frozenset(code for code, it in catalogue().items() if it.get("level") == "variety" or code not in kids)
+
+
+@functools.cache
+def catalogue_descendants(code: str) -> tuple[str, ...]:
+    """``code`` and every code below it in the catalogue tree."""
+    out = [code]
+    for kid in catalogue_children().get(code, ()):
+        out.extend(catalogue_descendants(kid))
+    return tuple(out)
+
+
+@functools.cache
+def catalogue_kind_of(code: str) -> str | None:
+    """The kind-level (种类) ancestor of a catalogue code."""
+    cat = catalogue()
+    seen = 0
+    while code in cat and seen < 8:
+        it = cat[code]
+        if it.get("level") == "kind" or not it.get("parent"):
+            return code
+        code = it["parent"]
+        seen += 1
+    return None
+
+
+# ----------------------------------------------------------------- equipment characters
+
+
+@functools.cache
+def equipment_chars() -> dict[str, Item]:
+    """``equipment-characters.json`` items by character (锅 容 管 梯 …)."""
+    return {it["char"]: it for it in codelist("equipment-characters")["items"]}
+
+
+@functools.cache
+def char_variety_pairs(char: str) -> dict[str, str]:
+    """2-character 品种代号 allowed after ``char`` → the catalogue code it comes from.
+
+    TSG 08-2017: the digits are the 2nd and 3rd characters of the 品种 code (梯11 ← 3110).
+    Only specific codes (varieties, or classes without varieties) count.
+    """
+    it = equipment_chars().get(char)
+    if it is None:
+        return {}
+    specific = catalogue_specific()
+    out: dict[str, str] = {}
+    for kind in it.get("catalogueKinds") or ():
+        for code in catalogue_descendants(kind):
+            if code in specific:
+                out.setdefault(code[1:3], code)
+    return out
+
+
+# ----------------------------------------------------------------- licence items (DB42/T 2279-2024 Table 1)
+
+
+@functools.cache
+def licence_items() -> dict[str, Item]:
+    """The 114 handling items by code ``01100000-GG-OO``."""
+    return {it["code"]: it for it in codelist("licence-items")["items"]}
+
+
+@functools.cache
+def licence_groups() -> dict[str, Item]:
+    return {it["code"]: it for it in codelist("licence-items")["groups"]}
+
+
+@functools.cache
+def licence_operations() -> dict[str, Item]:
+    return {it["code"]: it for it in codelist("licence-items")["operations"]}
+
+
+# ----------------------------------------------------------------- licence categories (DB42/T 2279-2024 Table 3)
+
+
+@functools.cache
+def licence_categories() -> dict[str, Item]:
+    return {it["code"]: it for it in codelist("licence-categories")["items"]}
+
+
+@functools.cache
+def use_registration() -> tuple[str, str]:
+    """(licence category code, SG 6-2021 item code) of 特种设备使用登记, e.g. ("05", "01100000")."""
+    ur = codelist("licence-categories")["useRegistration"]
+    return ur["category"], ur["itemCode"]

@@ -1,0 +1,305 @@
+"""使用登记证编号 (use-registration certificate number), TSG 08-2017 《特种设备使用管理规则》.
+
+Layout: 设备代号 (1 汉字: 锅 容 管 梯 起 索 游 车 瓶, ``equipment-characters.json``) + 品种代号
+(2: the 2nd–3rd characters of a catalogue code of that equipment, 梯11 ← 3110) + 省份简称 (1,
+``provinces.json``) + 地市代号 (1 capital letter) + 流水号 + 年份号 ``(yy)``.
+
+The annex text of TSG 08-2017 is not available to the project, so the rule is a profile built
+from real certificate numbers (DOMAIN.md §3 marks it uncertain); strict and lenient differ:
+
+=====================  ===========================  ======================================
+part                   strict                       lenient (accepted with a warning)
+=====================  ===========================  ======================================
+流水号                  5 characters: 5 digits, or   4 digits (pre-2017 numbers, e.g.
+                       1 capital letter + 4 digits  ``梯11闽E3622(16)`` from a Fujian
+                       (``梯11浙AJ5023(19)``,        inspection system)
+                       ``起17辽JG0033(24)``)
+年份号                  ``(yy)``, half-width         full-width ``（yy）`` or mixed brackets;
+                       brackets                     a missing year (old ``梯11粤EM0866``)
+省份简称                the abbreviation of          an alternative (蜀 黔 滇 秦 陇)
+                       provinces.json
+品种代号                from a variety (or a class   —
+                       without varieties) of the
+                       character's catalogue kinds
+=====================  ===========================  ======================================
+
+Evidence (few public samples, so this stays a profile, not a quotation): the two post-2017 numbers
+found in public code (梯11浙AJ5023(19), 起17辽JG0033(24)) both have a 5-character serial starting
+with a letter; the real 2016 records of a Fujian inspection system (梯11闽E3622(16),
+梯11闽E4165(16)) have 4 digits and half-width brackets; 梯11粤EM0866 has no year suffix.
+Characters whose numeric part the code list marks doubtful (管, 瓶) give a warning. Full-width
+digits or letters are errors in both modes; only the brackets have a full-width tolerance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+import string
+
+from conformance.codes import lists
+from conformance.codes.base import (
+    ERROR,
+    WARNING,
+    CodeKind,
+    CodeResult,
+    Part,
+    Problem,
+    Severity,
+    pos,
+    register,
+    surface_problems,
+)
+
+NAME = "registration-no"
+TITLE_ZH = "使用登记证编号"
+TITLE_EN = "use-registration certificate number"
+
+UPPER = string.ascii_uppercase
+PAIR_ALPHABET = string.digits + string.ascii_uppercase
+
+_STRICT = re.compile(r"(.)([0-9A-Z]{2})(.)([A-Z])([0-9]{5}|[A-Z][0-9]{4})\(([0-9]{2})\)")
+_SERIAL_STRICT = re.compile(r"[0-9]{5}|[A-Z][0-9]{4}")
+_SERIAL_LENIENT = re.compile(r"[0-9]{4}")
+_YEAR = re.compile(r"([(（])([0-9]{2})([)）])")
+
+PART_NAMES = (
+    ("设备代号", "equipment character"),
+    ("品种代号", "variety digits"),
+    ("省份简称", "province abbreviation"),
+    ("地市代号", "prefecture letter"),
+    ("流水号", "serial"),
+    ("年份号", "year"),
+)
+
+
+def _cut(value: str) -> tuple[str, str, str, str, str, str]:
+    serial_end = len(value)
+    for i in range(5, len(value)):
+        if value[i] in "(（":
+            serial_end = i
+            break
+    return value[:1], value[1:3], value[3:4], value[4:5], value[5:serial_end], value[serial_end:]
+
+
+def _split(value: str) -> list[Part]:
+    return [Part(zh, en, v) for (zh, en), v in zip(PART_NAMES, _cut(value), strict=True)]
+
+
+def validate(value: str, strict: bool = True) -> CodeResult:
+    if type(value) is str:
+        m = _STRICT.fullmatch(value)
+        if m is not None:
+            char, pair, prov = m.group(1), m.group(2), m.group(3)
+            item = lists.equipment_chars().get(char)
+            found = lists.province_by_abbr().get(prov)
+            if (
+                item is not None
+                and not item.get("doubtful")
+                and pair in lists.char_variety_pairs(char)
+                and found is not None
+                and not found[1]
+            ):
+                return CodeResult(NAME, value, [], split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
+    problems = surface_problems(value, allow_fullwidth="（）")
+    if problems:
+        return CodeResult(NAME, str(value), problems, parts=[], title_zh=TITLE_ZH, title_en=TITLE_EN)
+    return CodeResult(NAME, value, _slow(value, strict), split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
+
+
+def _slow(value: str, strict: bool) -> list[Problem]:
+    lenient: Severity = ERROR if strict else WARNING
+    if len(value) < 9:
+        return [
+            Problem(
+                "value",
+                f"长度过短（{len(value)}位）：应为 设备代号+2位品种代号+省份简称+地市字母+流水号+(年份)，如 梯11鄂A00001(24)",
+                f"too short ({len(value)} characters): expected character + 2 variety digits + province + "
+                "prefecture letter + serial + (yy), e.g. 梯11鄂A00001(24)",
+            )
+        ]
+    char, pair, prov, pref, serial, year = _cut(value)
+    problems: list[Problem] = []
+
+    chars = lists.equipment_chars()
+    item = chars.get(char)
+    if item is None:
+        problems.append(
+            Problem(
+                "equipment character",
+                f"设备代号「{char}」（第1位）不是已知的设备代号（{'、'.join(chars)}）",
+                f"equipment character {char!r} (position 1) is not a known one ({', '.join(chars)})",
+            )
+        )
+    elif item.get("doubtful"):
+        problems.append(
+            Problem(
+                "equipment character",
+                f"设备代号「{char}」的编号规则在代码表中标为存疑：{item.get('note') or ''}",
+                f"the numbering rule for equipment character {char!r} is flagged doubtful in the code list",
+                WARNING,
+            )
+        )
+
+    bad_pair = [c for c in pair if c not in PAIR_ALPHABET]
+    if bad_pair:
+        problems.append(
+            Problem(
+                "variety digits",
+                f"品种代号「{pair}」（第2–3位）应为2位数字（品种代码的第2、3位）",
+                f"variety digits {pair!r} (positions 2-3) should be 2 digits (2nd and 3rd of the variety code)",
+            )
+        )
+    elif item is not None:
+        pairs = lists.char_variety_pairs(char)
+        if pair not in pairs:
+            problems.append(
+                Problem(
+                    "variety digits",
+                    f"品种代号「{pair}」与设备代号「{char}」不符：应为{item['equipment']}品种代码的第2、3位"
+                    f"（{'、'.join(sorted(pairs))}）",
+                    f"variety digits {pair} do not fit equipment character {char!r}: expected the 2nd-3rd "
+                    f"characters of a {item['equipment']} variety code ({', '.join(sorted(pairs))})",
+                )
+            )
+
+    found = lists.province_by_abbr().get(prov)
+    if found is None:
+        problems.append(
+            Problem(
+                "province abbreviation",
+                f"省份简称「{prov}」（第4位）不是任何省级行政区的简称",
+                f"province abbreviation {prov!r} (position 4) is not that of any province",
+            )
+        )
+    elif found[1]:
+        problems.append(
+            Problem(
+                "province abbreviation",
+                f"省份简称「{prov}」是{found[0]['name']}的别称，使用登记证编号用「{found[0]['abbr']}」",
+                f"{prov!r} is an alternative abbreviation of {found[0]['name']}; registration numbers use "
+                f"{found[0]['abbr']!r}",
+                lenient,
+            )
+        )
+
+    if pref not in UPPER:
+        extra_zh = "（小写字母）" if "a" <= pref <= "z" else ""
+        extra_en = " (lower-case)" if "a" <= pref <= "z" else ""
+        problems.append(
+            Problem(
+                "prefecture letter",
+                f"地市代号「{pref}」（第5位）应为1个大写字母 A–Z{extra_zh}",
+                f"prefecture letter {pref!r} (position 5) should be one capital letter A-Z{extra_en}",
+            )
+        )
+
+    if not _SERIAL_STRICT.fullmatch(serial):
+        if _SERIAL_LENIENT.fullmatch(serial):
+            problems.append(
+                Problem(
+                    "serial",
+                    f"流水号「{serial}」为4位：TSG 08-2017 编号的流水号为5位（4位多见于2017年以前的编号，如"
+                    f"梯11闽E3622(16)）",
+                    f"serial {serial} has 4 digits: TSG 08-2017 numbers have a 5-character serial (4 digits "
+                    "occur on pre-2017 numbers such as 梯11闽E3622(16))",
+                    lenient,
+                )
+            )
+        else:
+            problems.append(
+                Problem(
+                    "serial",
+                    f"流水号「{serial}」（自第6位起）应为5位数字，或1个大写字母加4位数字",
+                    f"serial {serial!r} (from position 6) should be 5 digits, or a capital letter and 4 digits",
+                )
+            )
+
+    problems.extend(_year_problems(year, 5 + len(serial), lenient))
+    problems.sort(key=lambda p: 0 if p.severity == ERROR else 1)
+    return problems
+
+
+def _year_problems(year: str, start: int, lenient: Severity) -> list[Problem]:
+    if not year:
+        return [
+            Problem(
+                "year",
+                "缺少年份号「(yy)」（如 (24)）",
+                "the year suffix (yy) is missing (e.g. (24))",
+                lenient,
+            )
+        ]
+    m = _YEAR.fullmatch(year)
+    zh_pos, en_pos = pos(start)
+    if m is None:
+        return [
+            Problem(
+                "year",
+                f"年份号「{year}」（自{zh_pos}起）应为半角括号中的2位数字，如 (24)",
+                f"year {year!r} (from {en_pos}) should be 2 digits in half-width brackets, e.g. (24)",
+            )
+        ]
+    if m.group(1) != "(" or m.group(3) != ")":
+        return [
+            Problem(
+                "year",
+                f"年份号「{year}」使用了全角括号，应为半角「({m.group(2)})」",
+                f"year {year!r} uses full-width brackets; use half-width ({m.group(2)})",
+                lenient,
+            )
+        ]
+    return []
+
+
+def char_for(catalogue_code: str) -> str | None:
+    """The equipment character whose catalogue kinds cover ``catalogue_code`` (None if none)."""
+    for char in lists.equipment_chars():
+        if catalogue_code in lists.char_variety_pairs(char).values():
+            return char
+    return None
+
+
+def generate(rng: random.Random, **hints: object) -> str:
+    """A strictly valid number.
+
+    Hints: ``catalogue`` (variety code, e.g. 3110), ``char`` (equipment character), ``division`` or
+    ``province`` (2-digit code) for the province, ``prefecture`` (letter), ``seq`` (int), ``year``.
+    """
+    chars = lists.equipment_chars()
+    catalogue = str(hints.get("catalogue") or "")
+    char = char_for(catalogue) if catalogue else None
+    if char is None:
+        hinted = hints.get("char")
+        if isinstance(hinted, str) and hinted in chars:
+            char = hinted
+        else:
+            char = rng.choice(sorted(c for c, it in chars.items() if not it.get("doubtful")))
+    pairs = lists.char_variety_pairs(char)
+    pair = catalogue[1:3] if catalogue and pairs.get(catalogue[1:3]) == catalogue else rng.choice(sorted(pairs))
+    province = str(hints.get("province") or str(hints.get("division") or "")[:2])
+    provinces = lists.provinces()
+    if province not in provinces:
+        province = rng.choice(sorted(provinces))
+    abbr = provinces[province]["abbr"]
+    pref = hints.get("prefecture")
+    if not (isinstance(pref, str) and len(pref) == 1 and pref in UPPER):
+        pref = rng.choice(UPPER[:12])
+    seq = hints.get("seq")
+    serial = f"{seq:05d}" if isinstance(seq, int) and 0 <= seq <= 99999 else f"{rng.randrange(1, 100000):05d}"
+    year = hints.get("year")
+    y = int(year) if isinstance(year, int | str) and str(year).isdigit() else rng.randint(2017, dt.date.today().year)
+    return f"{char}{pair}{abbr}{pref}{serial}({y % 100:02d})"
+
+
+KIND = register(
+    CodeKind(
+        name=NAME,
+        title_zh=TITLE_ZH,
+        title_en=TITLE_EN,
+        source="TSG 08-2017（使用登记证编号；严格/宽松规则见模块说明）",
+        validator=validate,
+        generator=generate,
+    )
+)

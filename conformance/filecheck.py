@@ -1,0 +1,137 @@
+"""Validate files against the contracts: one JSON document, a JSON Lines dump, or an XML document.
+
+Bad input (missing, empty, not UTF-8, not JSON, too large) is reported as a verdict with a
+clear message, never a traceback. JSON Lines are streamed: memory stays flat however long
+the dump is, and only failing records are handed to the slower explaining engine.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from conformance.i18n import t
+from conformance.validation import FieldError, validator
+
+#: Largest single JSON document read whole (bigger data belongs in JSON Lines).
+MAX_JSON_BYTES = 256 * 1024 * 1024
+#: Largest single JSON Lines record.
+MAX_LINE_BYTES = 16 * 1024 * 1024
+_BOM = b"\xef\xbb\xbf"
+
+
+class InputError(Exception):
+    """The file cannot be read as asked (missing, not a file): a usage error."""
+
+
+@dataclass
+class Verdict:
+    """Outcome for one document or one line."""
+
+    ok: bool
+    errors: list[FieldError] = field(default_factory=list)
+    problem: str | None = None  # an input problem (encoding, syntax) instead of field errors
+
+    def why(self, lang: str, limit: int = 5) -> str:
+        if self.problem:
+            return self.problem
+        parts = [f"{e.path or '/'}：{e.message(lang)}" if lang == "zh" else f"{e.path or '/'}: {e.message(lang)}"
+                 for e in self.errors[:limit]]
+        more = len(self.errors) - limit
+        if more > 0:
+            parts.append(f"……另有 {more} 处" if lang == "zh" else f"... {more} more")
+        return "；".join(parts) if lang == "zh" else "; ".join(parts)
+
+
+def _decode_problem(exc: orjson.JSONDecodeError | UnicodeDecodeError, raw: bytes, lang: str) -> str:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as u:
+        return t("err.encoding", lang, pos=u.start)
+    return t("err.not_json", lang, why=str(exc))
+
+
+def _require_file(path: Path, lang: str) -> None:
+    if not path.exists():
+        raise InputError(t("err.no_file", lang, file=path))
+    if not path.is_file():
+        raise InputError(t("err.not_file", lang, file=path))
+
+
+def check_json_file(path: Path, ref: str, *, lang: str = "zh", strict: bool = True,
+                    max_bytes: int = MAX_JSON_BYTES) -> Verdict:
+    """Validate one JSON document file against a schema reference."""
+    _require_file(path, lang)
+    size = path.stat().st_size
+    if size > max_bytes:
+        return Verdict(False, problem=t("err.too_big", lang, size=size, limit=max_bytes))
+    raw = path.read_bytes()
+    if raw.startswith(_BOM):
+        raw = raw[len(_BOM):]
+    if not raw.strip():
+        return Verdict(False, problem=t("err.empty", lang, file=path))
+    try:
+        instance = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return Verdict(False, problem=_decode_problem(exc, raw, lang))
+    v = validator(ref, strict)
+    if v.is_valid(instance):
+        return Verdict(True)
+    return Verdict(False, errors=v.errors(instance))
+
+
+@dataclass
+class JsonlSummary:
+    total: int = 0
+    ok: int = 0
+    seconds: float = 0.0
+
+    @property
+    def bad(self) -> int:
+        return self.total - self.ok
+
+    def text(self, lang: str) -> str:
+        rate = self.total / self.seconds if self.seconds > 0 else 0.0
+        return t("summary.jsonl", lang, total=self.total, ok=self.ok, bad=self.bad, rate=rate, secs=self.seconds)
+
+
+def iter_jsonl(path: Path, ref: str, summary: JsonlSummary, *, lang: str = "zh", strict: bool = True,
+               explain: bool = True) -> Iterator[tuple[int, Verdict]]:
+    """Yield ``(line number, verdict)`` for every line of a JSON Lines file, streaming.
+
+    ``summary`` is filled in as lines are read (its ``seconds`` when the file ends).
+    """
+    _require_file(path, lang)
+    v = validator(ref, strict)
+    is_valid: Callable[[object], bool] = v.is_valid
+    loads = orjson.loads
+    decode_error = orjson.JSONDecodeError
+    valid = Verdict(True)
+    start = time.perf_counter()
+    n = 0
+    ok = 0
+    with path.open("rb") as fh:
+        for n, raw in enumerate(fh, 1):
+            if n == 1 and raw.startswith(_BOM):
+                raw = raw[len(_BOM):]
+            if len(raw) > MAX_LINE_BYTES:
+                yield n, Verdict(False, problem=t("err.line_too_long", lang, size=len(raw), limit=MAX_LINE_BYTES))
+                continue
+            try:
+                instance = loads(raw)
+            except decode_error as exc:
+                problem = t("err.empty_line", lang) if not raw.strip() else _decode_problem(exc, raw, lang)
+                yield n, Verdict(False, problem=problem)
+                continue
+            if is_valid(instance):
+                ok += 1
+                yield n, valid
+            else:
+                yield n, Verdict(False, errors=v.errors(instance) if explain else [])
+    summary.total = n
+    summary.ok = ok
+    summary.seconds = time.perf_counter() - start

@@ -1,0 +1,110 @@
+"""Named JSON Schema formats backed by the identifier library.
+
+Every ``tzsb-*`` format in ``schemas/json`` maps to one identifier kind of
+:mod:`conformance.codes`, so the same schema is equally strict in the suites, the
+reference server and ``tzsb-conform validate``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from jsonschema import FormatChecker
+
+from conformance.codes import KINDS, check
+
+
+@functools.cache
+def format_kinds() -> dict[str, str]:
+    """``{"tzsb-uscc": "uscc", ...}``."""
+    return {kind.format_name: name for name, kind in KINDS.items()}
+
+
+def _checker_for(kind: str, strict: bool) -> Callable[[object], bool]:
+    def is_ok(value: object) -> bool:
+        # Formats only constrain strings (JSON Schema semantics); type errors are reported by "type".
+        return not isinstance(value, str) or check(kind, value, strict=strict).ok
+
+    return is_ok
+
+
+@functools.cache
+def format_functions(strict: bool = True) -> dict[str, Callable[[object], bool]]:
+    """Callables for the project's named formats (for jsonschema-rs ``formats=``)."""
+    return {fmt: _checker_for(kind, strict) for fmt, kind in format_kinds().items()}
+
+
+@functools.cache
+def format_checker(strict: bool = True) -> FormatChecker:
+    """A jsonschema FormatChecker with the standard formats plus the project's ones."""
+    checker = FormatChecker()
+    for fmt, func in format_functions(strict).items():
+        checker.checks(fmt)(func)
+    return checker
+
+
+_COMBINATORS = ("anyOf", "oneOf", "allOf", "not", "if", "then", "else", "items", "prefixItems", "contains",
+                "additionalProperties", "patternProperties", "unevaluatedProperties", "unevaluatedItems",
+                "dependentSchemas", "propertyNames")
+
+
+@functools.cache
+def cached_check(kind: str, strict: bool = True) -> Callable[[str], bool]:
+    """A memoised yes/no check for one identifier kind (repeated codes cost one lookup)."""
+
+    @functools.lru_cache(maxsize=1 << 16)
+    def ok(value: str) -> bool:
+        return check(kind, value, strict=strict).ok
+
+    return ok
+
+
+def _mentions_project_format(node: object, resolver: Any, seen: set[str]) -> bool:
+    if isinstance(node, list):
+        return any(_mentions_project_format(n, resolver, seen) for n in node)
+    if not isinstance(node, dict):
+        return False
+    fmt = node.get("format")
+    if isinstance(fmt, str) and fmt in format_kinds():
+        return True
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref not in seen:
+        seen.add(ref)
+        res = resolver.lookup(ref)
+        if _mentions_project_format(res.contents, res.resolver, seen):
+            return True
+    return any(_mentions_project_format(v, resolver, seen) for v in node.values() if isinstance(v, dict | list))
+
+
+@functools.cache
+def format_sites(uri: str) -> tuple[tuple[tuple[str, ...], str], ...] | None:
+    """Where the project's formats apply in a schema, as ``((property path), kind)`` pairs.
+
+    Derived from the schema itself. Returns None when a project format sits under a
+    combinator, an array or a map (its application then depends on the instance), in
+    which case the engine must call the format functions itself.
+    """
+    from conformance.schema_registry import registry
+
+    sites: list[tuple[tuple[str, ...], str]] = []
+
+    def walk(schema: object, resolver: Any, path: tuple[str, ...], depth: int) -> bool:
+        if not isinstance(schema, dict) or depth > 50:
+            return depth <= 50
+        ok = True
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            res = resolver.lookup(ref)
+            ok = walk(res.contents, res.resolver, path, depth + 1)
+        fmt = schema.get("format")
+        if isinstance(fmt, str) and fmt in format_kinds():
+            sites.append((path, format_kinds()[fmt]))
+        for name, sub in (schema.get("properties") or {}).items():
+            ok = walk(sub, resolver, (*path, name), depth + 1) and ok
+        return ok and not any(kw in schema and _mentions_project_format(schema[kw], resolver, set())
+                              for kw in _COMBINATORS)
+
+    res = registry().resolver().lookup(uri)
+    return tuple(sites) if walk(res.contents, res.resolver, (), 0) else None

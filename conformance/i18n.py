@@ -1,0 +1,73 @@
+"""User-facing text: Chinese by default, English on request (``--lang en`` or ``TZSB_LANG=en``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+LANGS = ("zh", "en")
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # CLI
+    "prog.description": ("特种设备安全监管信息共享接口一致性测试工具", "Conformance harness for special-equipment supervision sharing interfaces"),
+    "opt.lang": ("输出语言：zh（默认）或 en", "output language: zh (default) or en"),
+    "cmd.validate": ("校验代码、JSON/XML 文件或 JSON Lines 数据包", "validate a code, a JSON/XML file or a JSON Lines dump"),
+    "cmd.selfcheck": ("自检：校验全部契约与样例并输出汇总", "self-check: validate every contract and fixture and print a summary"),
+    "cmd.clauses": ("列出要求条款目录", "list the requirement catalogue"),
+    "opt.code": ("校验单个代码：KIND VALUE，KIND 取 {kinds}", "validate one code: KIND VALUE, KIND one of {kinds}"),
+    "opt.file": ("待校验的文件（.json、.jsonl/.ndjson、.xml）", "file to validate (.json, .jsonl/.ndjson, .xml)"),
+    "opt.schema": ("契约名称，如 equipment、gov-platform#/$defs/receipt、dossier-metadata（XML）", "contract name, e.g. equipment, gov-platform#/$defs/receipt, dossier-metadata (XML)"),
+    "opt.lenient": ("宽松模式：不确定的规则只警告", "lenient mode: uncertain rules only warn"),
+    "opt.failures_only": ("JSON Lines：只输出不合格行", "JSON Lines: print only failing lines"),
+    "opt.max_errors": ("每条记录最多列出的错误数", "most errors listed per record"),
+    "opt.output": ("输出格式：text 或 jsonl", "output format: text or jsonl"),
+    # verdicts
+    "valid": ("有效", "valid"),
+    "invalid": ("无效", "invalid"),
+    "code.valid": ("{kind}“{value}”有效", "{kind} '{value}' is valid"),
+    "code.invalid": ("{kind}“{value}”无效：{why}", "{kind} '{value}' is invalid: {why}"),
+    "line.valid": ("第 {n} 行：有效", "line {n}: valid"),
+    "line.invalid": ("第 {n} 行：无效：{why}", "line {n}: invalid: {why}"),
+    "file.valid": ("{file}：符合 {schema}", "{file}: conforms to {schema}"),
+    "file.invalid": ("{file}：不符合 {schema}，{count} 处错误", "{file}: does not conform to {schema}, {count} error(s)"),
+    "summary.jsonl": ("共 {total} 行：有效 {ok}，无效 {bad}（{rate:,.0f} 行/秒，{secs:.2f} 秒）",
+                      "{total} lines: {ok} valid, {bad} invalid ({rate:,.0f} lines/s, {secs:.2f} s)"),
+    # errors of input
+    "err.no_file": ("找不到文件：{file}", "file not found: {file}"),
+    "err.not_file": ("不是普通文件：{file}", "not a regular file: {file}"),
+    "err.empty": ("文件为空：{file}", "file is empty: {file}"),
+    "err.encoding": ("不是 UTF-8 编码（第 {pos} 字节起无法解码）", "not UTF-8 (cannot decode from byte {pos})"),
+    "err.not_json": ("不是合法的 JSON：{why}", "not valid JSON: {why}"),
+    "err.too_big": ("文件过大（{size:,} 字节，上限 {limit:,}）；大数据请使用 JSON Lines 逐行校验",
+                    "file too large ({size:,} bytes, limit {limit:,}); use JSON Lines for large dumps"),
+    "err.line_too_long": ("该行过长（{size:,} 字节，上限 {limit:,}）", "line too long ({size:,} bytes, limit {limit:,})"),
+    "err.unknown_schema": ("未知的契约：{schema}。可用：{names}", "unknown contract: {schema}. Available: {names}"),
+    "err.unknown_kind": ("未知的代码类型：{kind}。可用：{kinds}", "unknown code kind: {kind}. Available: {kinds}"),
+    "err.need_schema": ("校验文件时须用 --schema 指明契约", "--schema is required to validate a file"),
+    "err.need_target": ("请给出文件，或用 --code KIND VALUE 校验代码", "give a file, or --code KIND VALUE to validate a code"),
+    "err.bom": ("文件以 UTF-8 BOM 开头（已忽略）", "file starts with a UTF-8 BOM (ignored)"),
+    "err.empty_line": ("空行", "empty line"),
+    # selfcheck
+    "self.title": ("契约自检", "Contract self-check"),
+    "self.ok": ("通过", "pass"),
+    "self.fail": ("不通过", "fail"),
+    "self.summary": ("自检结果：{verdict}（{passed}/{total} 项通过，用时 {secs:.1f} 秒）",
+                     "self-check: {verdict} ({passed}/{total} checks passed in {secs:.1f} s)"),
+}
+
+
+def lang_from(argv: Sequence[str] | None = None) -> str:
+    """Language chosen on the command line (``--lang en``) or by ``TZSB_LANG``; default Chinese."""
+    args = list(argv or [])
+    for i, a in enumerate(args):
+        if a == "--lang" and i + 1 < len(args):
+            return "en" if args[i + 1] == "en" else "zh"
+        if a.startswith("--lang="):
+            return "en" if a.split("=", 1)[1] == "en" else "zh"
+    return "en" if os.environ.get("TZSB_LANG", "zh") == "en" else "zh"
+
+
+def t(key: str, lang: str = "zh", **kw: object) -> str:
+    zh, en = MESSAGES[key]
+    text = en if lang == "en" else zh
+    return text.format(**kw) if kw else text
