@@ -24,7 +24,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # verdicts
     "valid": ("有效", "valid"),
     "invalid": ("无效", "invalid"),
-    "code.valid": ("{kind}“{value}”有效", "{kind} '{value}' is valid"),
+    "code.valid": ("{kind}“{value}”有效{why}", "{kind} '{value}' is valid{why}"),
     "code.invalid": ("{kind}“{value}”无效：{why}", "{kind} '{value}' is invalid: {why}"),
     "line.valid": ("第 {n} 行：有效", "line {n}: valid"),
     "line.invalid": ("第 {n} 行：无效：{why}", "line {n}: invalid: {why}"),

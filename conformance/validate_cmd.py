@@ -35,7 +35,10 @@ def validate_code(kind: str, value: str, *, strict: bool, lang: str, out: TextIO
                                            for q in result.problems]}, ensure_ascii=False) + "\n")
     else:
         key = "code.valid" if result.ok else "code.invalid"
-        out.write(t(key, lang, kind=title, value=value, why=result.message(lang)) + "\n")
+        why = result.reason(lang)
+        if result.ok and why:
+            why = f", with a warning: {why}" if lang == "en" else f"，但有警告：{why}"
+        out.write(t(key, lang, kind=title, value=value, why=why) + "\n")
         for part in result.parts:
             out.write(f"  {part.name_en if lang == 'en' else part.name_zh}: {part.value}\n")
         for q in result.problems:

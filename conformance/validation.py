@@ -97,7 +97,7 @@ def _explain(err: ValidationError) -> list[FieldError]:
         return [FieldError(f"{path}/{x}", kw, f"不允许的字段“{x}”", f"property '{x}' is not allowed") for x in extra]
     if kw == "format" and err.validator_value in format_kinds() and isinstance(inst, str):
         result = check(format_kinds()[err.validator_value], inst)
-        return [FieldError(path, kw, f"{label_zh}无效：{result.message('zh')}", f"invalid {err.validator_value}: {result.message('en')}")]
+        return [FieldError(path, kw, f"{label_zh}无效：{result.reason('zh')}", f"invalid {err.validator_value}: {result.reason('en')}")]
     zh: str
     if kw == "type":
         want = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]

@@ -111,24 +111,28 @@ class CodeResult:
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == WARNING]
 
-    def message(self, lang: str = "zh") -> str:
-        """One line: the first error (naming its part), else the first warning, else "valid"."""
+    def reason(self, lang: str = "zh") -> str:
+        """Why it is invalid (or its first warning), without the identifier's name; "" when clean."""
         en = lang.lower().startswith("en")
         errors = self.errors
         if errors:
-            first = errors[0]
             more = len(errors) - 1
             if en:
-                tail = f" (+{more} more error{'s' if more > 1 else ''})" if more else ""
-                return f"invalid {self.title_en}: {first.en}{tail}"
-            tail = f"（另有 {more} 处错误）" if more else ""
-            return f"{self.title_zh}无效：{first.zh}{tail}"
+                return errors[0].en + (f" (+{more} more error{'s' if more > 1 else ''})" if more else "")
+            return errors[0].zh + (f"（另有 {more} 处错误）" if more else "")
         warnings = self.warnings
         if warnings:
-            first = warnings[0]
-            if en:
-                return f"valid {self.title_en}, with a warning: {first.en}"
-            return f"{self.title_zh}有效，但有警告：{first.zh}"
+            return warnings[0].en if en else warnings[0].zh
+        return ""
+
+    def message(self, lang: str = "zh") -> str:
+        """One line: the first error (naming its part), else the first warning, else "valid"."""
+        en = lang.lower().startswith("en")
+        why = self.reason(lang)
+        if self.errors:
+            return f"invalid {self.title_en}: {why}" if en else f"{self.title_zh}无效：{why}"
+        if why:
+            return f"valid {self.title_en}, with a warning: {why}" if en else f"{self.title_zh}有效，但有警告：{why}"
         return f"valid {self.title_en}" if en else f"{self.title_zh}有效"
 
     def __bool__(self) -> bool:

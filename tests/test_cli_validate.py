@@ -1,0 +1,161 @@
+"""``tzsb-conform validate``: codes, JSON, JSON Lines and XML files; bad input never a traceback;
+exit codes 0 valid / 1 invalid / 2 usage; Chinese by default, English with --lang en."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance import contracts
+from conformance.cli import main
+from conformance.codes import KINDS
+from conformance.datagen import DataGen
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    rc = main(list(args))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_code_kind_valid_and_invalid(kind: str, capsys: pytest.CaptureFixture[str]) -> None:
+    value = KINDS[kind].generate(random.Random(4))
+    rc, out, _ = run(capsys, "validate", "--code", kind, value)
+    assert rc == 0 and "有效" in out
+    rc, out, _ = run(capsys, "validate", "--code", kind, value + "Ｘ")
+    assert rc == 1 and "无效" in out
+
+
+def test_uscc_explains_the_failing_part_in_both_languages(capsys: pytest.CaptureFixture[str]) -> None:
+    good = KINDS["uscc"].generate(random.Random(9))
+    bad = good[:17] + ("0" if good[17] != "0" else "1")
+    rc, out, _ = run(capsys, "validate", "--code", "uscc", bad)
+    assert rc == 1 and "校验" in out and "18" in out
+    rc, out, _ = run(capsys, "--lang", "en", "validate", "--code", "uscc", bad)
+    assert rc == 1 and "check" in out.lower() and "无效" not in out
+
+
+def test_pressure_piping_move_out_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = run(capsys, "validate", "--code", "item-code", "01100000-07-04")
+    assert rc == 1 and "压力管道" in out and "迁出" in out
+
+
+def test_dossier_code_reports_the_34_vs_42_defect(capsys: pytest.CaptureFixture[str]) -> None:
+    code = KINDS["dossier-code"].generate(random.Random(2))
+    rc, out, _ = run(capsys, "validate", "--code", "dossier-code", code)
+    assert rc == 0 and "34" in out and "42" in out
+    rc, out, _ = run(capsys, "validate", "--code", "dossier-code", code[:2] + code[10:])
+    assert rc == 1 and "34" in out
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert run(capsys, "validate", "--code", "no-such-kind", "x")[0] == 2
+    assert run(capsys, "validate", str(tmp_path / "missing.json"), "--schema", "equipment")[0] == 2
+    f = tmp_path / "a.json"
+    f.write_text("{}", encoding="utf-8")
+    assert run(capsys, "validate", str(f), "--schema", "no-such-schema")[0] == 2
+    assert run(capsys, "validate", str(f))[0] == 2
+    assert run(capsys, "validate")[0] == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["validate", "--no-such-option"])
+    assert exc.value.code == 2
+
+
+def _fixture(folder: str, valid: bool) -> Path:
+    for label in contracts.load_data(contracts.FIXTURES / "json" / folder / "labels.yaml"):
+        if label["valid"] == valid and "#" not in label["schema"]:
+            return contracts.FIXTURES / "json" / folder / label["file"]
+    raise LookupError(folder)
+
+
+def test_json_file_valid_and_invalid(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = run(capsys, "validate", str(_fixture("equipment", True)), "--schema", "equipment")
+    assert rc == 0 and "符合" in out
+    rc, out, _ = run(capsys, "validate", str(_fixture("equipment", False)), "--schema", "equipment")
+    assert rc == 1 and "不符合" in out and "/" in out
+
+
+@pytest.mark.parametrize(("content", "expect_zh", "expect_en"), [
+    (b"", "文件为空", "file is empty"),
+    (b"   \n", "文件为空", "file is empty"),
+    (b"{not json", "不是合法的 JSON", "not valid JSON"),
+    ("{\"a\": \"中文\"}".encode("gbk"), "UTF-8", "UTF-8"),
+    (b"\xff\xfe{\x00}\x00", "UTF-8", "UTF-8"),
+    (b"[1, 2, 3]", "类型错误", "is not of type"),
+])
+def test_bad_input_gets_a_clear_message(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes,
+                                        expect_zh: str, expect_en: str) -> None:
+    f = tmp_path / "bad.json"
+    f.write_bytes(content)
+    rc, out, err = run(capsys, "validate", str(f), "--schema", "equipment")
+    assert rc == 1 and expect_zh in out and "Traceback" not in out + err
+    rc, out, err = run(capsys, "--lang", "en", "validate", str(f), "--schema", "equipment")
+    assert rc == 1 and expect_en in out
+
+
+def test_huge_json_file_is_refused_without_reading_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    import conformance.filecheck as fc
+
+    monkeypatch.setattr(fc.check_json_file, "__kwdefaults__", {"lang": "zh", "strict": True, "max_bytes": 1000})
+    f = tmp_path / "big.json"
+    f.write_bytes(b"[" + b"0," * 2000 + b"0]")
+    rc, out, _ = run(capsys, "validate", str(f), "--schema", "equipment")
+    assert rc == 1 and "文件过大" in out and "JSON Lines" in out
+
+
+def test_jsonl_one_verdict_per_line_and_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gen = DataGen(21)
+    recs = [gen.equipment() for _ in range(6)]
+    recs[2]["useUnitUscc"] = recs[2]["useUnitUscc"][:17] + ("0" if recs[2]["useUnitUscc"][17] != "0" else "1")
+    del recs[4]["equipmentCode"]
+    lines = [json.dumps(r, ensure_ascii=False).encode() for r in recs]
+    lines.insert(3, b"{broken")
+    lines.insert(5, "{\"x\": \"中\"}".encode("gbk"))
+    f = tmp_path / "dump.jsonl"
+    f.write_bytes(b"\n".join(lines) + b"\n")
+    rc, out, _ = run(capsys, "validate", str(f), "--schema", "equipment")
+    verdicts = [line for line in out.splitlines() if line.startswith("第 ")]
+    assert rc == 1 and len(verdicts) == 8
+    assert "第 3 行：无效" in out and "/useUnitUscc" in out
+    assert "第 4 行：无效：不是合法的 JSON" in out
+    assert "第 6 行：无效：不是 UTF-8" in out
+    assert "第 7 行：无效" in out and "equipmentCode" in out
+    assert "共 8 行：有效 4，无效 4" in out
+    rc, out, _ = run(capsys, "--lang", "en", "validate", str(f), "--schema", "equipment", "--failures-only",
+                     "--output", "jsonl")
+    rows = [json.loads(x) for x in out.splitlines()]
+    assert [r["line"] for r in rows[:-1]] == [3, 4, 6, 7]
+    assert rows[-1]["summary"] == {"total": 8, "valid": 4, "invalid": 4, "seconds": rows[-1]["summary"]["seconds"]}
+
+
+def test_all_valid_jsonl_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gen = DataGen(22)
+    f = tmp_path / "ok.jsonl"
+    f.write_text("".join(json.dumps(gen.unit(), ensure_ascii=False) + "\n" for _ in range(20)), encoding="utf-8")
+    rc, out, _ = run(capsys, "validate", str(f), "--schema", "unit", "--failures-only")
+    assert rc == 0 and "共 20 行：有效 20，无效 0" in out
+
+
+def test_xml_valid_invalid_and_hostile(capsys: pytest.CaptureFixture[str]) -> None:
+    folder = contracts.FIXTURES / "xml" / "dossier-metadata"
+    labels = contracts.load_data(folder / "labels.yaml")
+    valid = next(lab for lab in labels if lab["valid"])
+    hostile = next(lab for lab in labels if lab.get("layer") == "parser")
+    rc, out, _ = run(capsys, "validate", str(folder / valid["file"]), "--schema", "dossier-metadata")
+    assert rc == 0
+    rc, out, _ = run(capsys, "validate", str(folder / hostile["file"]), "--schema", "dossier-metadata")
+    assert rc == 1 and ("DTD" in out or "实体" in out or "拒绝" in out), out
+
+
+def test_console_script_runs_in_a_subprocess() -> None:
+    proc = subprocess.run([sys.executable, "-m", "conformance.cli", "validate", "--code", "division", "420102"],
+                          capture_output=True, text=True, check=False, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "有效" in proc.stdout
