@@ -52,17 +52,21 @@ def make_dump(path: Path, count: int, invalid_rate: float, seed: int = 7) -> Non
             fh.write(orjson.dumps(rec) + b"\n")
 
 
-def fast_pass(path: Path) -> tuple[int, int, float]:
-    from conformance.validation import validator
+def fast_pass(path: Path, batch: int = 4096) -> tuple[int, int, float]:
+    """The valid-or-not pass: parse, structure per record, identifiers per distinct value."""
+    from conformance.bulk import BulkValidator
 
-    is_valid = validator("equipment").is_valid
-    loads = orjson.loads
+    bulk = BulkValidator("equipment")
+    add, loads = bulk.add, orjson.loads
     n = ok = 0
     start = time.perf_counter()
     with path.open("rb") as fh:
         for raw in fh:
+            add(loads(raw))
             n += 1
-            ok += is_valid(loads(raw))
+            if n % batch == 0:
+                ok += sum(bulk.finish())
+    ok += sum(bulk.finish())
     return n, ok, time.perf_counter() - start
 
 
@@ -106,8 +110,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--invalid-rate", type=float, default=0.01)
+    ap.add_argument("--repeat", type=int, default=5, help="runs of the valid-or-not pass (median reported)")
     args = ap.parse_args()
-    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the requirement says
+    os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})  # one core, as the requirement says (the last: core 0 takes the interrupts)
     dump = DATA / f"equipment-{args.records}.jsonl"
     big = DATA / f"equipment-{args.records * 3}.jsonl"
     t0 = time.perf_counter()
@@ -115,7 +120,10 @@ def main() -> None:
     make_dump(big, args.records * 3, args.invalid_rate, seed=8)
     gen_s = time.perf_counter() - t0
     fast_pass(dump)  # warm caches (schemas compiled, code lists loaded)
-    n, ok, secs = fast_pass(dump)
+    runs = [fast_pass(dump) for _ in range(args.repeat)]
+    n, ok, _ = runs[0]
+    rates = sorted(r[0] / r[2] for r in runs)
+    secs = n / rates[len(rates) // 2]  # the median run
     cn, _, csecs = command_path(dump)
     slow = explaining_engine(dump)
     rss_small, rss_big = peak_rss_mib(dump), peak_rss_mib(big)
@@ -124,7 +132,7 @@ def main() -> None:
         "cpu_count": os.cpu_count(), "cores_used": 1, "records": n, "bytes": dump.stat().st_size,
         "fields_per_record": len(orjson.loads(dump.open("rb").readline())),
         "valid": ok, "invalid": n - ok,
-        "fast_pass_records_per_s": round(n / secs), "command_path_records_per_s": round(cn / csecs),
+        "fast_pass_records_per_s": round(n / secs), "fast_pass_runs_records_per_s": [round(r) for r in rates], "command_path_records_per_s": round(cn / csecs),
         "explaining_engine_records_per_s": round(slow),
         "peak_rss_mib": {f"{n} records": round(rss_small, 1), f"{n * 3} records": round(rss_big, 1)},
         "dump_generation_s": round(gen_s, 1),

@@ -8,7 +8,7 @@ the dump is, and only failing records are handed to the slower explaining engine
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,38 +100,54 @@ class JsonlSummary:
 
 
 def iter_jsonl(path: Path, ref: str, summary: JsonlSummary, *, lang: str = "zh", strict: bool = True,
-               explain: bool = True) -> Iterator[tuple[int, Verdict]]:
-    """Yield ``(line number, verdict)`` for every line of a JSON Lines file, streaming.
+               explain: bool = True, batch: int = 4096) -> Iterator[tuple[int, Verdict]]:
+    """Yield ``(line number, verdict)`` for every line of a JSON Lines file, streaming in batches.
 
-    ``summary`` is filled in as lines are read (its ``seconds`` when the file ends).
+    Records are validated by :class:`conformance.bulk.BulkValidator` (the same verdict as the
+    single-record validator); only failing lines are parsed again and explained. ``summary`` is
+    filled in as lines are read (its ``seconds`` when the file ends).
     """
+    from conformance.bulk import BulkValidator
+
     _require_file(path, lang)
-    v = validator(ref, strict)
-    is_valid: Callable[[object], bool] = v.is_valid
+    bulk = BulkValidator(ref, strict=strict)
+    explainer = bulk.single
     loads = orjson.loads
     decode_error = orjson.JSONDecodeError
     valid = Verdict(True)
     start = time.perf_counter()
-    n = 0
-    ok = 0
-    with path.open("rb") as fh:
-        for n, raw in enumerate(fh, 1):
-            if n == 1 and raw.startswith(_BOM):
-                raw = raw[len(_BOM):]
-            if len(raw) > MAX_LINE_BYTES:
-                yield n, Verdict(False, problem=t("err.line_too_long", lang, size=len(raw), limit=MAX_LINE_BYTES))
-                continue
-            try:
-                instance = loads(raw)
-            except decode_error as exc:
-                problem = t("err.empty_line", lang) if not raw.strip() else _decode_problem(exc, raw, lang)
-                yield n, Verdict(False, problem=problem)
-                continue
-            if is_valid(instance):
+    total = ok = 0
+    pending: list[tuple[int, bytes, Verdict | None]] = []  # line, raw, verdict already known (input problem)
+
+    def flush() -> Iterator[tuple[int, Verdict]]:
+        nonlocal ok
+        verdicts = iter(bulk.finish())
+        for n, raw, known in pending:
+            if known is not None:
+                yield n, known
+            elif next(verdicts):
                 ok += 1
                 yield n, valid
             else:
-                yield n, Verdict(False, errors=v.errors(instance) if explain else [])
-    summary.total = n
+                yield n, Verdict(False, errors=explainer.errors(loads(raw)) if explain else [])
+        pending.clear()
+
+    with path.open("rb") as fh:
+        for total, raw in enumerate(fh, 1):
+            if total == 1 and raw.startswith(_BOM):
+                raw = raw[len(_BOM):]
+            if len(raw) > MAX_LINE_BYTES:
+                pending.append((total, b"", Verdict(False, problem=t("err.line_too_long", lang, size=len(raw), limit=MAX_LINE_BYTES))))
+            else:
+                try:
+                    bulk.add(loads(raw))
+                    pending.append((total, raw, None))
+                except decode_error as exc:
+                    problem = t("err.empty_line", lang) if not raw.strip() else _decode_problem(exc, raw, lang)
+                    pending.append((total, raw, Verdict(False, problem=problem)))
+            if len(pending) >= batch:
+                yield from flush()
+        yield from flush()
+    summary.total = total
     summary.ok = ok
     summary.seconds = time.perf_counter() - start

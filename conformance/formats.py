@@ -50,15 +50,69 @@ _COMBINATORS = ("anyOf", "oneOf", "allOf", "not", "if", "then", "else", "items",
                 "dependentSchemas", "propertyNames")
 
 
+#: Most distinct values a format check remembers per kind (then it starts afresh: memory stays flat).
+CACHE_LIMIT = 1 << 15
+
+
 @functools.cache
-def cached_check(kind: str, strict: bool = True) -> Callable[[str], bool]:
-    """A memoised yes/no check for one identifier kind (repeated codes cost one lookup)."""
+def exact_check(kind: str, strict: bool = True) -> Callable[[object], bool]:
+    """The exact yes/no of one identifier kind: the fast path first, the full validator when unsure."""
+    code_kind = KINDS[kind]
+    fast = code_kind.fast
+    slow = code_kind.validator
+    if fast is None:
+        return lambda value: slow(value, strict).ok  # type: ignore[arg-type]
+    return lambda value: fast(value) or slow(value, strict).ok  # type: ignore[arg-type]
 
-    @functools.lru_cache(maxsize=1 << 16)
-    def ok(value: str) -> bool:
-        return check(kind, value, strict=strict).ok
 
-    return ok
+class KnownGood:
+    """Values already found valid for one kind: repeated codes cost one set lookup.
+
+    Bounded: past :data:`CACHE_LIMIT` values it starts afresh, so memory stays flat.
+    """
+
+    __slots__ = ("check", "hits", "seen", "values")
+
+    def __init__(self, kind: str, strict: bool = True) -> None:
+        self.check = exact_check(kind, strict)
+        self.values: set[str] = set()
+        self.hits = self.seen = 0
+
+    def check_many(self, values: set[str], kind: str) -> set[str]:
+        """Check distinct values at once; remember the good ones; return the bad ones."""
+        unknown = values - self.values
+        self.seen += len(values)
+        self.hits += len(values) - len(unknown)
+        if not unknown:
+            return set()
+        from conformance.codes.vectorized import MANY
+
+        batch = list(unknown)
+        many = MANY.get(kind)
+        perfect = many(batch) if many is not None else [False] * len(batch)
+        bad = {v for v, fine in zip(batch, perfect, strict=True) if not fine and not self.check(v)}
+        if self.seen > 20_000 and self.hits * 20 < self.seen:
+            return bad  # values of this kind hardly ever repeat (e.g. equipment codes): remembering costs more
+        if len(self.values) + len(batch) >= CACHE_LIMIT:
+            self.values.clear()
+        self.values.update(v for v in batch if v not in bad) if bad else self.values.update(batch)
+        return bad
+
+    def __call__(self, value: str) -> bool:
+        if value in self.values:
+            return True
+        if not self.check(value):
+            return False
+        if len(self.values) >= CACHE_LIMIT:
+            self.values.clear()
+        self.values.add(value)
+        return True
+
+
+@functools.cache
+def cached_check(kind: str, strict: bool = True) -> KnownGood:
+    """A shared memoised yes/no check for one identifier kind."""
+    return KnownGood(kind, strict)
 
 
 def _mentions_project_format(node: object, resolver: Any, seen: set[str]) -> bool:

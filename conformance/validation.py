@@ -153,13 +153,27 @@ class SchemaValidator:
             # (the project's format names are unknown to the engine, which then ignores them)
             self._fast = jsonschema_rs.validator_for(wrapper, registry=rs_registry, validate_formats=True)
             self._sites = tuple((path, cached_check(kind, strict)) for path, kind in sites)
+        self._flat_sites = tuple((path[0], ok) for path, ok in self._sites if len(path) == 1)
+        self._nested_sites = tuple((path, ok) for path, ok in self._sites if len(path) != 1)
         self.strict = strict
+
+    def structure_valid(self, instance: Any) -> bool:
+        """Structure and standard formats only (identifier formats at their sites are not checked)."""
+        return self._fast.is_valid(instance)
 
     def is_valid(self, instance: Any) -> bool:
         """Fast yes/no: jsonschema-rs for structure, memoised identifier checks."""
         if not self._fast.is_valid(instance):
             return False
-        for path, ok in self._sites:
+        if type(instance) is dict:
+            get = instance.get
+            for key, known in self._flat_sites:
+                value = get(key)
+                if value is None or value in known.values:
+                    continue
+                if type(value) is str and not known(value):
+                    return False
+        for path, ok in self._nested_sites:
             value = instance
             for key in path:
                 value = value.get(key) if isinstance(value, dict) else None

@@ -152,6 +152,8 @@ class CodeKind:
     source: str
     validator: Callable[[str, bool], CodeResult] = field(repr=False)
     generator: Callable[..., str] = field(repr=False)
+    #: A cheap yes-only test: True means "valid with no problem at all"; False means "ask ``validate``".
+    fast: Callable[[object], bool] | None = field(default=None, repr=False)
 
     @property
     def format_name(self) -> str:
@@ -160,6 +162,10 @@ class CodeKind:
 
     def validate(self, value: str, strict: bool = True) -> CodeResult:
         return self.validator(value, strict)
+
+    def is_ok(self, value: str, strict: bool = True) -> bool:
+        """``validate(value, strict).ok``, without building a result when the fast path settles it."""
+        return (self.fast is not None and self.fast(value)) or self.validator(value, strict).ok
 
     def generate(self, rng: random.Random, **hints: object) -> str:
         """A valid, realistic value; ``hints`` (all optional) steer it, e.g. ``division="420100"``."""

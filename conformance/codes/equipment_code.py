@@ -70,16 +70,27 @@ def _split(value: str) -> list[Part]:
     return [s.take(value) for s in specs]
 
 
+@functools.cache
+def _this_year() -> int:
+    return dt.date.today().year
+
+
+def fast_ok(value: object) -> bool:
+    """True when ``value`` is an 18-character equipment code with no problem at all."""
+    if type(value) is not str or len(value) != 18 or _FAST.fullmatch(value) is None:
+        return False
+    region = value[4:6]
+    return (
+        value[:4] in lists.catalogue_specific()
+        and (region == NATIONAL or region in lists.provinces())
+        and EARLIEST_YEAR <= int(value[9:13]) <= _this_year()
+        and not lists.catalogue()[value[:4]].get("doubtful")
+    )
+
+
 def validate(value: str, strict: bool = True) -> CodeResult:
-    if type(value) is str and len(value) == 18 and _FAST.fullmatch(value):
-        region = value[4:6]
-        if (
-            value[:4] in lists.catalogue_specific()
-            and (region == NATIONAL or region in lists.provinces())
-            and EARLIEST_YEAR <= int(value[9:13]) <= dt.date.today().year
-            and not lists.catalogue()[value[:4]].get("doubtful")
-        ):
-            return CodeResult(NAME, value, [], split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
+    if fast_ok(value):
+        return CodeResult(NAME, value, [], split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
     problems = surface_problems(value)
     if problems:
         return CodeResult(NAME, str(value), problems, parts=[], title_zh=TITLE_ZH, title_en=TITLE_EN)
@@ -246,5 +257,6 @@ KIND = register(
         source="TSG 08-2017 附件（特种设备代码编号方法）",
         validator=validate,
         generator=generate,
+        fast=fast_ok,
     )
 )

@@ -87,21 +87,28 @@ def _split(value: str) -> list[Part]:
     return [Part(zh, en, v) for (zh, en), v in zip(PART_NAMES, _cut(value), strict=True)]
 
 
+def fast_ok(value: object) -> bool:
+    """True when ``value`` is a strictly valid registration number with no problem at all."""
+    if type(value) is not str:
+        return False
+    m = _STRICT.fullmatch(value)
+    if m is None:
+        return False
+    char, pair, prov = m.group(1), m.group(2), m.group(3)
+    item = lists.equipment_chars().get(char)
+    found = lists.province_by_abbr().get(prov)
+    return (
+        item is not None
+        and not item.get("doubtful")
+        and pair in lists.char_variety_pairs(char)
+        and found is not None
+        and not found[1]
+    )
+
+
 def validate(value: str, strict: bool = True) -> CodeResult:
-    if type(value) is str:
-        m = _STRICT.fullmatch(value)
-        if m is not None:
-            char, pair, prov = m.group(1), m.group(2), m.group(3)
-            item = lists.equipment_chars().get(char)
-            found = lists.province_by_abbr().get(prov)
-            if (
-                item is not None
-                and not item.get("doubtful")
-                and pair in lists.char_variety_pairs(char)
-                and found is not None
-                and not found[1]
-            ):
-                return CodeResult(NAME, value, [], split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
+    if fast_ok(value):
+        return CodeResult(NAME, value, [], split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
     problems = surface_problems(value, allow_fullwidth="（）")
     if problems:
         return CodeResult(NAME, str(value), problems, parts=[], title_zh=TITLE_ZH, title_en=TITLE_EN)
@@ -301,5 +308,6 @@ KIND = register(
         source="TSG 08-2017（使用登记证编号；严格/宽松规则见模块说明）",
         validator=validate,
         generator=generate,
+        fast=fast_ok,
     )
 )

@@ -278,5 +278,6 @@ KIND = register(
         source="GB 32100-2015; GB 11714-1997",
         validator=validate,
         generator=generate,
+        fast=fast_ok,
     )
 )
