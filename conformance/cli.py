@@ -38,6 +38,18 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     v.add_argument("--max-errors", type=int, default=5, help=t("opt.max_errors", lang))
     v.add_argument("--output", choices=["text", "jsonl"], default="text", help=t("opt.output", lang))
 
+    s = sub.add_parser("serve", help=t("cmd.serve", lang), description=t("cmd.serve", lang))
+    s.add_argument("--role", default="all", choices=["all", "licensing", "gov-platform", "inspection", "supervision", "sharing"],
+                   help=t("opt.role", lang))
+    s.add_argument("--host", default="127.0.0.1", help=t("opt.host", lang))
+    s.add_argument("--port", type=int, default=8700, help=t("opt.port", lang))
+    s.add_argument("--db", type=Path, default=Path("reports/reference.sqlite3"), help=t("opt.db", lang))
+    s.add_argument("--defect", action="append", default=[], metavar="NAME", help=t("opt.defect", lang))
+    s.add_argument("--seed", type=int, default=None, help=t("opt.seed", lang))
+    s.add_argument("--max-body", type=int, default=1024 * 1024, help=t("opt.max_body", lang))
+    s.add_argument("--counterpart", action="append", default=[], metavar="ROLE=URL", help=t("opt.counterpart", lang))
+    s.add_argument("--list-defects", action="store_true", help=t("opt.list_defects", lang))
+
     sub.add_parser("selfcheck", help=t("cmd.selfcheck", lang), description=t("cmd.selfcheck", lang))
     sub.add_parser("clauses", help=t("cmd.clauses", lang), description=t("cmd.clauses", lang))
     return p
@@ -55,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from conformance.validate_cmd import run_validate
 
             return run_validate(args, lang)
+        if args.command == "serve":
+            return _serve(args, lang)
         if args.command == "selfcheck":
             from conformance.contract_check import run_selfcheck
 
@@ -66,6 +80,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_USAGE
     return EXIT_USAGE
+
+
+def _serve(args: argparse.Namespace, lang: str) -> int:
+    from conformance.reference.defects import DEFECTS, unknown
+    from conformance.reference.server import ServerConfig, serve
+
+    if args.list_defects:
+        for d in DEFECTS:
+            print(f"{d.name:<28} {d.role:<13} {', '.join(d.clauses):<40} {d.en if lang == 'en' else d.zh}")
+        return EXIT_OK
+    bad = unknown(args.defect)
+    if bad:
+        print(t("err.unknown_defect", lang, names=", ".join(bad)), file=sys.stderr)
+        return EXIT_USAGE
+    counterparts = {}
+    for item in args.counterpart:
+        role, sep, url = item.partition("=")
+        if not sep or not url.startswith(("http://", "https://")):
+            print(t("err.counterpart", lang, value=item), file=sys.stderr)
+            return EXIT_USAGE
+        counterparts[role] = url.rstrip("/")
+    cfg = ServerConfig(role=args.role, host=args.host, port=args.port, db=args.db, defects=tuple(args.defect),
+                       seed=args.seed, max_body=args.max_body, counterparts=counterparts)
+    return serve(cfg)
 
 
 if __name__ == "__main__":

@@ -4,17 +4,31 @@ from __future__ import annotations
 
 import functools
 from typing import Any
+from urllib.parse import quote
 
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from conformance import contracts
 
+#: Base URI of the OpenAPI documents: relative ``../json/x.schema.json`` references in them resolve
+#: to the JSON Schemas' own ``$id``s, and ``common.yaml#/...`` to the shared components.
+OPENAPI_BASE = contracts.SCHEMA_BASE.removesuffix("json/") + "openapi/"
+
+
+def openapi_uri(doc: str, pointer: str = "") -> str:
+    """URI of a location inside an OpenAPI document, e.g. ``openapi_uri("licensing", "/paths/...")``."""
+    # RFC 6901 §6: a JSON Pointer in a URI fragment is percent-encoded ("{uscc}" → "%7Buscc%7D")
+    return f"{OPENAPI_BASE}{doc}.yaml" + (f"#{quote(pointer, safe='/~')}" if pointer else "")
+
 
 @functools.cache
 def documents() -> dict[str, dict[str, Any]]:
-    """``{$id: schema}`` for every schema file."""
-    return {contracts.json_schema_id(n): contracts.json_schema(n) for n in contracts.json_schema_names()}
+    """``{uri: document}`` for every JSON Schema file and every OpenAPI document."""
+    docs: dict[str, dict[str, Any]] = {contracts.json_schema_id(n): contracts.json_schema(n)
+                                       for n in contracts.json_schema_names()}
+    docs.update({openapi_uri(n): contracts.openapi(n) for n in contracts.openapi_names()})
+    return docs
 
 
 def _no_remote(uri: str) -> Resource:

@@ -133,10 +133,10 @@ def _constrains(doc: dict[str, Any]) -> bool:
 class SchemaValidator:
     """Validator for one schema reference, e.g. ``equipment`` or ``gov-platform#/$defs/receipt``."""
 
-    def __init__(self, ref: str, *, strict: bool = True) -> None:
+    def __init__(self, ref: str, *, strict: bool = True, uri: str | None = None) -> None:
         self.ref = ref
-        self.uri = schema_registry.schema_uri(ref)
-        if "#" not in ref and not _constrains(schema_registry.documents()[self.uri]):
+        self.uri = uri or schema_registry.schema_uri(ref)
+        if uri is None and "#" not in ref and not _constrains(schema_registry.documents()[self.uri]):
             raise KeyError(f"{ref} only holds definitions; name one, e.g. {ref}#/$defs/<name>")
         wrapper = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": self.uri}
         self._explainer = Draft202012Validator(wrapper, registry=schema_registry.registry(),
@@ -202,4 +202,11 @@ class SchemaValidator:
 
 @functools.cache
 def validator(ref: str, strict: bool = True) -> SchemaValidator:
+    """Validator for a contract by name, e.g. ``equipment`` or ``gov-platform#/$defs/receipt``."""
     return SchemaValidator(ref, strict=strict)
+
+
+@functools.cache
+def validator_at(uri: str, strict: bool = True) -> SchemaValidator:
+    """Validator for a schema at an absolute URI (e.g. inside an OpenAPI document)."""
+    return SchemaValidator(uri, strict=strict, uri=uri)

@@ -1,0 +1,316 @@
+"""The reference server: an ASGI app built from ``schemas/openapi``.
+
+Every operation of a role's documents becomes a route; the pipeline around each handler applies
+the contract (parameters and bodies validated against the schemas as written), security
+(token, scope, optional signature, rate limit, quota), size limits, the response envelope,
+error envelopes (never a bare 500) and the audit log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import re
+import secrets
+import time
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+
+from conformance.openapi_index import Operation, Param, role_operations
+from conformance.reference.context import Ctx, Reply, handler_for
+from conformance.reference.errors import ApiError, bad_request, validation_failed
+from conformance.reference.server_state import RoleServer
+from conformance.schema_registry import registry
+from conformance.validation import validator_at
+
+log = logging.getLogger("tzsb.reference")
+
+_DATETIME_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)(?:Z|[+-]\d{2}:\d{2})$")
+AUDITED_PREFIXES = ("/api/v1/dossiers", "/driver/v1/cases")
+
+
+class RequestTooLarge(Exception):
+    pass
+
+
+def _is_audited(op: Operation) -> bool:
+    return bool(op.data_set) or op.path.startswith(AUDITED_PREFIXES) or op.operation_id in {"queryAudit", "grantAccess"}
+
+
+@functools.cache
+def _param_type(uri: str) -> str | None:
+    resolved = registry().resolver().lookup(uri)
+    schema = resolved.contents
+    while isinstance(schema, dict) and "$ref" in schema and "type" not in schema:
+        resolved = resolved.resolver.lookup(schema["$ref"])
+        schema = resolved.contents
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def _convert(value: str, kind: str | None) -> Any:
+    if kind == "integer":
+        with contextlib.suppress(ValueError):
+            return int(value)
+    elif kind == "number":
+        with contextlib.suppress(ValueError):
+            return float(value)
+    elif kind == "boolean" and value in ("true", "false"):
+        return value == "true"
+    return value
+
+
+def _params(op: Operation, request: Request) -> tuple[dict[str, str], dict[str, Any]]:
+    errors: list[dict[str, str]] = []
+    path: dict[str, str] = {}
+    query: dict[str, Any] = {}
+    raw_query = dict(parse_qsl(request.url.query, keep_blank_values=True))
+    for p in op.params:
+        if p.location == "header":
+            continue  # signature headers are checked by the security layer
+        source = request.path_params if p.location == "path" else raw_query
+        if p.name not in source:
+            if p.required:
+                errors.append({"path": f"/{p.location}/{p.name}", "message": f"缺少必填参数“{p.name}”",
+                               "messageEn": f"required parameter '{p.name}' missing", "rule": "required"})
+            continue
+        value = _convert(str(source[p.name]), _param_type(p.schema_uri))
+        errors.extend(_check(p, value))
+        (path if p.location == "path" else query)[p.name] = value
+    if errors:
+        raise validation_failed(errors)
+    return path, query
+
+
+def _check(p: Param, value: Any) -> list[dict[str, str]]:
+    v = validator_at(p.schema_uri)
+    if v.is_valid(value):
+        return []
+    return [{"path": f"/{p.location}/{p.name}", "message": e.message_zh, "messageEn": e.message_en, "rule": e.keyword}
+            for e in v.errors(value)] or [{"path": f"/{p.location}/{p.name}", "message": "参数不合法", "messageEn": "invalid"}]
+
+
+def _strip_offsets(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _strip_offsets(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_strip_offsets(v) for v in node]
+    if isinstance(node, str):
+        m = _DATETIME_OFFSET.match(node)
+        return m.group(1) if m else node
+    return node
+
+
+def _break_uscc(node: Any, key: str = "") -> Any:
+    if isinstance(node, dict):
+        return {k: _break_uscc(v, k) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_break_uscc(v, key) for v in node]
+    if isinstance(node, str) and (key == "uscc" or key.endswith("Uscc")) and len(node) == 18:
+        return node[:17] + ("0" if node[17] != "0" else "1")
+    return node
+
+
+class RoleApp:
+    """The routes of one role."""
+
+    def __init__(self, server: RoleServer) -> None:
+        self.server = server
+        self.ops = role_operations(server.role)
+        missing = [op.operation_id for op in self.ops if handler_for(op) is None]
+        if missing:
+            raise RuntimeError(f"role {server.role}: no handler for {', '.join(missing)}")
+        by_path: dict[str, dict[str, Operation]] = {}
+        for op in self.ops:
+            by_path.setdefault(op.path, {})[op.method.upper()] = op
+        self.routes = [Route(path, functools.partial(self.dispatch, methods), methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+                       for path, methods in sorted(by_path.items(), key=lambda kv: ("{" in kv[0], kv[0]))]
+
+    # ------------------------------------------------------------------ rendering
+    def _json(self, body: Any, status: int, headers: dict[str, str] | None = None) -> Response:
+        return Response(orjson.dumps(body), status_code=status, headers=headers,
+                        media_type="application/json; charset=utf-8")
+
+    def error(self, exc: ApiError, request_id: str) -> Response:
+        body = exc.body(request_id)
+        if "error-message-english" in self.server.defects:
+            body["message"] = body["messageEn"]
+        if "no-field-paths" in self.server.defects:
+            body.pop("errors", None)
+        headers = dict(exc.headers)
+        if "retry-after-missing" in self.server.defects:
+            headers.pop("Retry-After", None)
+            body.pop("retryAfter", None)
+        return self._json(body, exc.status, headers)
+
+    def render(self, reply: Reply, request_id: str) -> Response:
+        if reply.raw is not None:
+            return Response(reply.raw, status_code=reply.status, headers=reply.headers, media_type=reply.media_type)
+        data = reply.data
+        defects = self.server.defects
+        if "date-without-offset" in defects:
+            data = _strip_offsets(data)
+        if "wrong-uscc-check" in defects:
+            data = _break_uscc(data)
+        if not reply.envelope:
+            return self._json(data, reply.status, reply.headers)
+        body: dict[str, Any] = {"code": "OK", "message": reply.message, "data": data, "requestId": request_id}
+        if "envelope-missing-code" in defects:
+            del body["code"]
+        return self._json(body, reply.status, reply.headers)
+
+    # ------------------------------------------------------------------ pipeline
+    async def _read_body(self, request: Request) -> bytes:
+        limit = None if "no-body-limit" in self.server.defects else self.server.max_body
+        declared = request.headers.get("content-length")
+        if limit is not None and declared and declared.isdigit() and int(declared) > limit:
+            raise RequestTooLarge
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if limit is not None and size > limit:
+                raise RequestTooLarge
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _parse_body(self, op: Operation, request: Request, raw: bytes) -> Any:
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if op.operation_id == "issueToken" and ctype == "application/x-www-form-urlencoded":
+            try:
+                return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+            except UnicodeDecodeError:
+                raise bad_request("请求体不是 UTF-8 编码", "request body is not UTF-8") from None
+        if ctype != "application/json" and not (ctype == "" and not raw):
+            raise ApiError(415, f"不支持的媒体类型“{ctype or '（无）'}”，应为 application/json",
+                           f"unsupported media type '{ctype}', expected application/json", "UNSUPPORTED_MEDIA_TYPE")
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            if "malformed-json-500" in self.server.defects:
+                raise RuntimeError("malformed JSON") from exc
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise bad_request("请求体不是合法的 UTF-8 编码", "request body is not valid UTF-8") from None
+            raise bad_request(f"请求体不是合法的 JSON：{exc}", f"request body is not valid JSON: {exc}") from None
+
+    def _validate_body(self, op: Operation, body: Any) -> None:
+        if op.body_uri is None or op.operation_id == "issueToken":  # RFC 6749 errors, answered by the handler
+            return
+        v = validator_at(op.body_uri)
+        if v.is_valid(body):
+            return
+        errors = v.errors(body)
+        if "accept-unknown-fields" in self.server.defects:
+            errors = [e for e in errors if e.keyword != "additionalProperties"]
+            if not errors:
+                return
+        raise validation_failed([{"path": e.path, "message": e.message_zh, "messageEn": e.message_en, "rule": e.keyword}
+                                 for e in errors] or [{"path": "", "message": "请求数据不符合契约", "messageEn": "invalid"}])
+
+    async def dispatch(self, methods: dict[str, Operation], request: Request) -> Response:
+        started = time.perf_counter()
+        request_id = request.headers.get("x-request-id") or secrets.token_hex(12)
+        if not re.fullmatch(r"[0-9A-Za-z_.:-]{8,64}", request_id):
+            request_id = secrets.token_hex(12)
+        op = methods.get(request.method)
+        ctx: Ctx | None = None
+        try:
+            if op is None:
+                raise ApiError(405, f"此路径不支持 {request.method} 方法", f"method {request.method} not allowed here",
+                               "METHOD_NOT_ALLOWED", headers={"Allow": ", ".join(sorted(methods))})
+            ctx = Ctx(op=op, server=self.server, request_id=request_id, path={}, query={}, headers=request.headers,
+                      body=None, body_bytes=b"", base_url=str(request.base_url).rstrip("/"))
+            security = self.server.security
+            if op.secured:
+                token = security.authenticate(request.headers.get("authorization"))
+                ctx.client, ctx.token = token.client, token
+                security.authorize(token, op.scope)
+                security.admit(token.client)
+            raw = await self._read_body(request)
+            ctx.body_bytes = raw
+            if ctx.client is not None:
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                security.verify_signature(ctx.client, request.method, target, request.headers, raw)
+            ctx.path, ctx.query = _params(op, request)
+            if op.body_types or raw:
+                if raw or op.body_uri:
+                    ctx.body = self._parse_body(op, request, raw)
+                self._validate_body(op, ctx.body)
+            handler = handler_for(op)
+            assert handler is not None
+            reply = await handler(ctx)
+            response = self.render(reply, request_id)
+            outcome = "success"
+        except RequestTooLarge:
+            response = self.error(ApiError(413, f"请求体超过上限（{self.server.max_body} 字节）",
+                                           f"request body over the limit ({self.server.max_body} bytes)",
+                                           "PAYLOAD_TOO_LARGE"), request_id)
+            outcome = "denied"
+        except ApiError as exc:
+            response = self.error(exc, request_id)
+            outcome = "denied" if exc.status in (401, 403, 429) else "error"
+        except Exception:
+            log.exception("internal error in %s", op.operation_id if op else request.url.path)
+            response = self.error(ApiError(500, "服务器内部错误", "internal server error", "INTERNAL_ERROR"), request_id)
+            outcome = "error"
+        if op is not None and ctx is not None and _is_audited(op) and ctx.client is not None:
+            resource = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            ctx.audit(op.operation_id, resource[:300], outcome, durable=op.method != "get")
+        response.headers["X-Request-Id"] = request_id
+        log.info("%s %s %s %d %.1fms client=%s rid=%s", self.server.role, request.method, request.url.path,
+                 response.status_code, (time.perf_counter() - started) * 1000, ctx.client.id if ctx and ctx.client else "-",
+                 request_id)
+        return response
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    rid = secrets.token_hex(12)
+    body = ApiError(404, f"路径 {request.url.path} 不存在", f"path {request.url.path} not found", "NOT_FOUND").body(rid)
+    return Response(orjson.dumps(body), status_code=404, media_type="application/json; charset=utf-8",
+                    headers={"X-Request-Id": rid})
+
+
+def build_app(servers: list[RoleServer], *, mount: bool) -> Starlette:
+    """One role at the root, or every role mounted at ``/<role>`` (``--role all``)."""
+    from conformance.reference import roles  # noqa: F401  (registers the handlers)
+
+    role_apps = [RoleApp(s) for s in servers]
+    routes: list[Any] = [Mount(f"/{ra.server.role}", routes=ra.routes) for ra in role_apps] if mount else role_apps[0].routes
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(_flush_audit(servers, stop))]
+        for s in servers:
+            for start in s.extras.get("background", []):
+                tasks.append(asyncio.create_task(start(s, stop)))
+        try:
+            yield
+        finally:
+            stop.set()
+            for task in tasks:
+                task.cancel()
+            for s in servers:
+                s.audit.flush()
+
+    return Starlette(routes=routes, exception_handlers={404: _not_found}, lifespan=lifespan)
+
+
+async def _flush_audit(servers: list[RoleServer], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        await asyncio.sleep(0.2)
+        for s in servers:
+            try:
+                s.audit.flush()
+            except Exception:  # pragma: no cover - logged, retried on the next tick
+                log.exception("audit flush failed")

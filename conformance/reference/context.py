@@ -1,0 +1,91 @@
+"""What a handler of the reference server sees (``Ctx``) and returns (``Reply``), and the
+registry that maps operation ids of ``schemas/openapi`` to handlers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from conformance.openapi_index import Operation
+
+if TYPE_CHECKING:
+    from conformance.reference.security import Client, Token
+    from conformance.reference.server_state import RoleServer
+
+CHINA = dt.timezone(dt.timedelta(hours=8))
+
+
+def now_iso() -> str:
+    """Current time, GB/T 7408 extended format with offset (+08:00)."""
+    return dt.datetime.now(CHINA).isoformat(timespec="seconds")
+
+
+@dataclass
+class Reply:
+    data: Any = None
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None  # a non-JSON body (XML, OFD, PDF, images)
+    media_type: str | None = None
+    envelope: bool = True  # False: data is the whole JSON body (the RFC 6749 token endpoint)
+    message: str = "成功"
+
+
+@dataclass
+class Ctx:
+    op: Operation
+    server: RoleServer
+    request_id: str
+    path: dict[str, str]
+    query: dict[str, Any]
+    headers: Any
+    body: Any
+    body_bytes: bytes
+    client: Client | None = None
+    token: Token | None = None
+    base_url: str = ""
+
+    @property
+    def db(self) -> Any:
+        return self.server.db
+
+    def defect(self, name: str) -> bool:
+        return name in self.server.defects
+
+    def audit(self, action: str, resource: str, outcome: str = "success", *, durable: bool = False) -> None:
+        self.server.audit.append(time=now_iso(), client_id=self.client.id if self.client else "anonymous",
+                                 role=self.server.role, action=action, resource=resource, outcome=outcome,
+                                 request_id=self.request_id, durable=durable)
+
+
+Handler = Callable[[Ctx], Awaitable[Reply]]
+
+#: Handlers by operation id, filled by the role modules with :func:`operation`.
+HANDLERS: dict[str, Handler] = {}
+#: Handler factories for families of operations (e.g. the six sharing data sets).
+FACTORIES: list[Callable[[Operation], Handler | None]] = []
+#: Demo-data seeders by role: ``seed(server, gen)`` fills a new database (``--seed N``).
+SEEDERS: dict[str, Callable[[RoleServer, Any], None]] = {}
+#: Table creators by role: ``setup(server)`` runs at every start (idempotent DDL, background tasks).
+SETUPS: dict[str, Callable[[RoleServer], None]] = {}
+
+
+def operation(*operation_ids: str) -> Callable[[Handler], Handler]:
+    def register(func: Handler) -> Handler:
+        for op_id in operation_ids:
+            HANDLERS[op_id] = func
+        return func
+
+    return register
+
+
+def handler_for(op: Operation) -> Handler | None:
+    if op.operation_id in HANDLERS:
+        return HANDLERS[op.operation_id]
+    for factory in FACTORIES:
+        found = factory(op)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,136 @@
+"""The reference server's embedded SQLite store: WAL, durable commits (synchronous=FULL).
+
+One connection, used from the event loop's thread: every write is serialised, so a
+transaction that allocates a dossier code or records a push id can never race another.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+_CORE = """
+CREATE TABLE IF NOT EXISTS records (
+  data_set TEXT NOT NULL, key TEXT NOT NULL, body BLOB NOT NULL, updated_at TEXT NOT NULL,
+  seq INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (data_set, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS changes (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, data_set TEXT NOT NULL, key TEXT NOT NULL, operation TEXT NOT NULL,
+  changed_at TEXT NOT NULL, body BLOB);
+CREATE INDEX IF NOT EXISTS changes_by_set ON changes (data_set, seq);
+CREATE TABLE IF NOT EXISTS messages (
+  scope TEXT NOT NULL, message_id TEXT NOT NULL, digest TEXT NOT NULL, status INTEGER NOT NULL, response BLOB NOT NULL,
+  PRIMARY KEY (scope, message_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit (
+  seq INTEGER PRIMARY KEY, time TEXT NOT NULL, client_id TEXT NOT NULL, role TEXT, action TEXT NOT NULL,
+  resource TEXT NOT NULL, outcome TEXT NOT NULL, request_id TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def dumps(value: Any) -> bytes:
+    return orjson.dumps(value)
+
+
+def loads(blob: bytes | str) -> Any:
+    return orjson.loads(blob)
+
+
+class Database:
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.conn.execute("PRAGMA busy_timeout=5000")
+        self.conn.executescript(_CORE)
+        self._depth = 0
+
+    def ensure(self, ddl: str) -> None:
+        """Create a role's own tables (idempotent DDL)."""
+        self.conn.executescript(ddl)
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A durable write transaction (nested calls join the outer one)."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self.conn
+            finally:
+                self._depth -= 1
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield self.conn
+        except BaseException:
+            self._depth = 0
+            self.conn.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self.conn.execute("COMMIT")
+
+    def one(self, sql: str, *args: Any) -> Any:
+        return self.conn.execute(sql, args).fetchone()
+
+    def all(self, sql: str, *args: Any) -> list[Any]:
+        return self.conn.execute(sql, args).fetchall()
+
+    def meta(self, name: str, default: str | None = None) -> str | None:
+        row = self.one("SELECT value FROM meta WHERE name = ?", name)
+        return row[0] if row else default
+
+    def set_meta(self, name: str, value: str) -> None:
+        with self.write() as c:
+            c.execute("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                      (name, value))
+
+    # ------------------------------------------------------------------ generic records (data sets)
+    def get_record(self, data_set: str, key: str) -> Any | None:
+        row = self.one("SELECT body FROM records WHERE data_set = ? AND key = ? AND deleted = 0", data_set, key)
+        return loads(row[0]) if row else None
+
+    def put_record(self, data_set: str, key: str, body: Any, at: str, operation: str | None = None) -> str:
+        """Insert or update a record and log the change; returns UPLOAD or UPDATE (or the given one)."""
+        with self.write() as c:
+            exists = c.execute("SELECT deleted FROM records WHERE data_set = ? AND key = ?", (data_set, key)).fetchone()
+            op = operation or ("UPDATE" if exists and not exists[0] else "UPLOAD")
+            blob = dumps(body)
+            cur = c.execute("INSERT INTO changes (data_set, key, operation, changed_at, body) VALUES (?, ?, ?, ?, ?)",
+                            (data_set, key, op, at, blob))
+            c.execute("INSERT INTO records (data_set, key, body, updated_at, seq, deleted) VALUES (?, ?, ?, ?, ?, 0) "
+                      "ON CONFLICT(data_set, key) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at, "
+                      "seq = excluded.seq, deleted = 0", (data_set, key, blob, at, cur.lastrowid))
+            return op
+
+    def delete_record(self, data_set: str, key: str, at: str) -> bool:
+        with self.write() as c:
+            row = c.execute("SELECT deleted FROM records WHERE data_set = ? AND key = ?", (data_set, key)).fetchone()
+            if not row or row[0]:
+                return False
+            cur = c.execute("INSERT INTO changes (data_set, key, operation, changed_at, body) VALUES (?, ?, 'DELETE', ?, NULL)",
+                            (data_set, key, at))
+            c.execute("UPDATE records SET deleted = 1, updated_at = ?, seq = ? WHERE data_set = ? AND key = ?",
+                      (at, cur.lastrowid, data_set, key))
+            return True
+
+    # ------------------------------------------------------------------ idempotent messages
+    def message(self, scope: str, message_id: str) -> tuple[str, int, Any] | None:
+        row = self.one("SELECT digest, status, response FROM messages WHERE scope = ? AND message_id = ?", scope, message_id)
+        return (row[0], row[1], loads(row[2])) if row else None
+
+    def remember_message(self, scope: str, message_id: str, digest: str, status: int, response: Any) -> None:
+        with self.write() as c:
+            c.execute("INSERT INTO messages (scope, message_id, digest, status, response) VALUES (?, ?, ?, ?, ?)",
+                      (scope, message_id, digest, status, dumps(response)))
+
+    def close(self) -> None:
+        self.conn.close()

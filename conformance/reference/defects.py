@@ -1,0 +1,86 @@
+"""Defect switches of the reference server (``--defect NAME``): realistic vendor mistakes.
+
+Each names the clause(s) of ``schemas/clauses`` it breaks; the project's kill matrix asserts
+the suite fails exactly those. This table is the one place they are listed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Defect:
+    name: str
+    role: str  # the role whose server carries the defect ("any" = every role)
+    clauses: tuple[str, ...]
+    zh: str
+    en: str
+
+
+DEFECTS: tuple[Defect, ...] = (
+    # ---- profile: envelope, status codes, errors, dates
+    Defect("envelope-missing-code", "any", ("PROFILE.ENVELOPE.1",), "成功响应信封缺少 code 字段", "success envelope lacks code"),
+    Defect("malformed-json-500", "any", ("PROFILE.STATUS.6", "PROFILE.ERROR.1"), "请求体不是合法 JSON 时返回 500",
+           "malformed JSON answered with 500"),
+    Defect("error-message-english", "any", ("PROFILE.ERROR.1",), "错误说明只有英文", "error messages in English only"),
+    Defect("no-field-paths", "any", ("PROFILE.ERROR.1",), "校验错误不给字段路径", "validation errors without field paths"),
+    Defect("date-without-offset", "any", ("PROFILE.DATE.1", "IPQS.DATE.1"), "日期时间不带时区偏移", "date-times without UTC offset"),
+    Defect("accept-unknown-fields", "any", ("PROFILE.ERROR.1",), "请求中的未知字段被静默接受", "unknown request fields accepted"),
+    Defect("no-body-limit", "any", ("PROFILE.STATUS.4", "SHARE.SEC.VOLUME.2"), "不限制请求体大小（超限不返回 413）",
+           "no request size limit (no 413)"),
+    # ---- security
+    Defect("accept-missing-auth", "any", ("SHARE.SEC.AUTH.1", "DB42.4.7.e.2"), "无令牌的请求也被受理", "requests without a token accepted"),
+    Defect("accept-expired-token", "any", ("PROFILE.TOKEN.2",), "过期令牌仍被接受", "expired tokens accepted"),
+    Defect("ignore-scopes", "any", ("SHARE.SEC.ACCESS.1", "DB42.4.7.e.3"), "不检查权限范围（越权访问返回 200）",
+           "scopes not checked"),
+    Defect("accept-replayed-nonce", "any", ("PROFILE.SIGN.2",), "签名请求的随机数可重放", "replayed nonce accepted"),
+    Defect("accept-stale-timestamp", "any", ("PROFILE.SIGN.2",), "签名时间戳超窗仍被接受", "stale signature timestamp accepted"),
+    Defect("no-rate-limit", "any", ("SHARE.SEC.VOLUME.1", "PROFILE.STATUS.5"), "不做限流", "no rate limiting"),
+    Defect("retry-after-missing", "any", ("SHARE.SEC.VOLUME.1", "PROFILE.STATUS.5"), "429 不带 Retry-After", "429 without Retry-After"),
+    Defect("audit-not-written", "any", ("DB42.4.7.e.4", "SHARE.SEC.SECMGMT.5", "PROFILE.AUDIT.1"), "不写审计记录",
+           "audit entries not written"),
+    Defect("audit-chain-broken", "any", ("PROFILE.AUDIT.2",), "审计记录的哈希链不连续", "audit hash chain broken"),
+    # ---- sharing platform
+    Defect("paging-drops-boundary", "sharing", ("SHARE.IF.FUNC.2", "PROFILE.PAGE.1"), "分页在页边界丢一条记录",
+           "paging drops a record at page boundaries"),
+    Defect("paging-wrong-total", "sharing", ("PROFILE.PAGE.1",), "分页 total 与实际不符", "page total wrong"),
+    Defect("changes-skip", "sharing", ("SHARE.IF.FUNC.3",), "增量同步跳过变更", "incremental sync skips changes"),
+    Defect("push-not-idempotent", "sharing", ("SHARE.IF.FUNC.6", "SHARE.SEC.RETRY.2", "PROFILE.PUSH.2"),
+           "同一消息标识重复推送被当作新消息", "a repeated push is processed again"),
+    Defect("unmasked-open-data", "sharing", ("IPQS.OPEN.SEC.1", "SHARE.SEC.ACCESS.4"), "开放接口返回未脱敏的身份证号和手机号",
+           "open endpoint returns unmasked ID and phone numbers"),
+    Defect("sensitive-without-grant", "sharing", ("IPQS.SHARE.MODE.2", "SHARE.SEC.ACCESS.4"), "未经授权返回敏感字段原文",
+           "sensitive fields shown without the owner's grant"),
+    Defect("wrong-uscc-check", "sharing", ("SHARE.MECH.CONTENT.7", "IPQS.QUALITY.VALIDITY.1"), "响应中的统一社会信用代码校验位错误",
+           "USCC check characters wrong in responses"),
+    # ---- licensing: items, workflow, dossier
+    Defect("accept-unknown-item", "licensing", ("DB42.5.2",), "接受表1以外的事项办理项", "unknown licence item accepted"),
+    Defect("accept-piping-move-out", "licensing", ("DB42.5.2", "DB42.5.T1-07.1"), "接受压力管道迁出申请",
+           "pressure-piping move-out accepted"),
+    Defect("step-out-of-order", "licensing", ("DB42.6.2",), "允许越序执行步骤", "steps allowed out of order"),
+    Defect("step-wrong-role", "licensing", ("DB42.8.2",), "允许非本岗位执行步骤", "steps allowed for the wrong role"),
+    Defect("no-notice", "licensing", ("DB42.7.2.3.a.1", "DB42.7.2.3.a2.1"), "受理/不予受理不生成通知书", "no notice generated"),
+    Defect("dossier-code-17-uscc", "licensing", ("DB42.9.2.8", "DB42.9.2.2"), "卷宗编码中的统一社会信用代码只有17位",
+           "dossier code with a 17-character USCC"),
+    Defect("dossier-seq-restart", "licensing", ("DB42.9.2.11", "DB42.9.2.1"), "卷宗序列号每次从0001重新开始（重号）",
+           "dossier sequence restarts (duplicates)"),
+    Defect("dossier-seq-skip", "licensing", ("DB42.9.2.11",), "卷宗序列号跳号", "dossier sequence skips numbers"),
+    Defect("metadata-missing-element", "licensing", ("DB42.9.1.1", "DB42.9.1.T2-7.1"), "元数据XML缺少卷宗编号元素",
+           "metadata XML lacks the dossier code element"),
+    Defect("file-naming-wrong", "licensing", ("DB42.9.3.1.1",), "卷宗文件不按“卷宗号+许可环节_顺序号”命名",
+           "dossier files not named per §9.3.1"),
+    Defect("registration-no-malformed", "licensing", ("DB42.7.4.5.b2.2",), "使用登记证编号不符合TSG 08规则",
+           "registration number not per TSG 08"),
+    # ---- gov-platform, inspection, supervision
+    Defect("thumbnail-to-city", "gov-platform", ("DB42.10.2.T5-16.2",), "向市级调用方提供缩略图", "thumbnails served to a city-level caller"),
+    Defect("report-back-any-order", "gov-platform", ("DB42.10.2.T5-10.1",), "办件结果可先于受理上报", "result accepted before acceptance"),
+    Defect("objection-no-correction", "inspection", ("DB42.10.3.T6-2.1",), "异议反馈后不产生更正报告", "objection never leads to a correction"),
+    Defect("supervision-drops-unit", "supervision", ("DB42.10.4.T7-1.1",), "上报的使用单位信息未保存", "reported unit not stored"),
+)
+
+BY_NAME = {d.name: d for d in DEFECTS}
+
+
+def unknown(names: list[str] | tuple[str, ...]) -> list[str]:
+    return [n for n in names if n not in BY_NAME]

@@ -1,0 +1,40 @@
+"""Idempotent message handling shared by every push-style operation (project profile:
+a message id identifies a message; a repeat with the same content gets the first receipt
+again, marked ``duplicate``; the same id with different content is a 409)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from conformance.reference.context import Ctx, Reply
+from conformance.reference.errors import conflict
+
+
+def digest(body: Any) -> str:
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def once(ctx: Ctx, scope: str, message_id: str, body: Any, process: Callable[[], tuple[int, dict[str, Any]]]) -> Reply:
+    """Run ``process`` (returning status and receipt) once per message id; replay the receipt after.
+
+    The receipt is stored in the same transaction as the work, so a crash never leaves a message
+    processed but unremembered (or remembered but unprocessed).
+    """
+    db = ctx.server.db
+    fingerprint = digest(body)
+    seen = None if ctx.defect("push-not-idempotent") else db.message(scope, message_id)
+    if seen is not None:
+        first_digest, _, receipt = seen
+        if first_digest != fingerprint:
+            raise conflict(f"消息标识 {message_id} 已用于内容不同的另一条消息", f"message id {message_id} was used for different content",
+                           "DUPLICATE")
+        return Reply({**receipt, "duplicate": True}, status=200)
+    with db.write():
+        status, receipt = process()
+        if not ctx.defect("push-not-idempotent"):
+            db.remember_message(scope, message_id, fingerprint, status, receipt)
+    return Reply(receipt, status=status)

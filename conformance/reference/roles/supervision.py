@@ -1,0 +1,60 @@
+"""特种设备安全监察系统 (supervision): receivers of DB42/T 2279-2024 表7 (T7-1 unit information,
+T7-2 equipment use-registration information) and their read-back (project profile)."""
+
+from __future__ import annotations
+
+from conformance.reference.context import Ctx, Reply, now_iso, operation
+from conformance.reference.errors import not_found
+from conformance.reference.roles.messages import once
+
+UNITS = "supervision.units"
+REGISTRATIONS = "supervision.registrations"
+EQUIPMENT = "supervision.equipment"
+
+
+@operation("reportUnit")
+async def report_unit(ctx: Ctx) -> Reply:
+    body = ctx.body
+    unit = body["unit"]
+
+    def process() -> tuple[int, dict[str, object]]:
+        at = now_iso()
+        if not ctx.defect("supervision-drops-unit"):
+            ctx.db.put_record(UNITS, unit["uscc"], unit, at)
+        return 201, {"messageId": body["messageId"], "receivedAt": at, "duplicate": False}
+
+    reply = once(ctx, "supervision.T7-1", body["messageId"], body, process)
+    reply.headers["Location"] = f"{ctx.base_url}/api/v1/units/{unit['uscc']}"
+    return reply
+
+
+@operation("reportRegistration")
+async def report_registration(ctx: Ctx) -> Reply:
+    body = ctx.body
+    reg, equipment = body["registration"], body["equipment"]
+
+    def process() -> tuple[int, dict[str, object]]:
+        at = now_iso()
+        ctx.db.put_record(REGISTRATIONS, reg["registrationNo"], reg, at)
+        ctx.db.put_record(EQUIPMENT, equipment["equipmentCode"], equipment, at)
+        return 201, {"messageId": body["messageId"], "receivedAt": at, "duplicate": False}
+
+    reply = once(ctx, "supervision.T7-2", body["messageId"], body, process)
+    reply.headers["Location"] = f"{ctx.base_url}/api/v1/registrations/{reg['registrationNo']}"
+    return reply
+
+
+@operation("getReportedUnit")
+async def get_unit(ctx: Ctx) -> Reply:
+    unit = ctx.db.get_record(UNITS, ctx.path["uscc"])
+    if unit is None:
+        raise not_found("使用单位", "unit")
+    return Reply(unit)
+
+
+@operation("getReportedRegistration")
+async def get_registration(ctx: Ctx) -> Reply:
+    reg = ctx.db.get_record(REGISTRATIONS, ctx.path["registrationNo"])
+    if reg is None:
+        raise not_found("设备使用登记", "registration")
+    return Reply(reg)

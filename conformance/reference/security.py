@@ -1,0 +1,170 @@
+"""Security of the reference server (DB42/T 2279-2024 §4.7 e); the draft sharing standard's
+access control, identity authentication and data-exchange volume control):
+
+* tokens by OAuth 2.0 client credentials, with scopes per role and per data set;
+* the optional request signature (timestamp window + nonce replay protection, HMAC-SM3 or HMAC-SHA256);
+* per-client rate limit (token bucket) and daily quota, answered by 429 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hmac
+import json
+import math
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conformance import contracts
+from conformance.crypto import canonical_string, sign
+from conformance.reference.errors import ApiError
+
+TOKEN_TTL = 7200
+SIGNATURE_WINDOW = 300
+
+
+@functools.cache
+def all_scopes() -> tuple[str, ...]:
+    common = contracts.openapi("common")
+    return tuple(common["components"]["securitySchemes"]["clientCredentials"]["flows"]["clientCredentials"]["scopes"])
+
+
+@dataclass
+class Client:
+    id: str
+    secret: str
+    scopes: frozenset[str]
+    level: str = "province"
+    division: str = "420000"
+    rate: float = 100000.0
+    quota: int = 100_000_000
+    workflow_role: str | None = None
+    owner_uscc: str | None = None
+    sign: bool = False
+    # mutable counters
+    tokens: float = field(default=0.0, repr=False)
+    last: float = field(default=0.0, repr=False)
+    day: str = field(default="", repr=False)
+    used: int = field(default=0, repr=False)
+
+
+def load_clients(path: Path | None = None) -> dict[str, Client]:
+    data = json.loads((path or Path(__file__).with_name("clients.json")).read_text(encoding="utf-8"))
+    out: dict[str, Client] = {}
+    for c in data["clients"]:
+        scopes = all_scopes() if c["scopes"] == "*" else tuple(c["scopes"])
+        out[c["id"]] = Client(id=c["id"], secret=c.get("secret", f"{c['id']}-secret"), scopes=frozenset(scopes),
+                              level=c.get("level", "province"), division=c.get("division", "420000"),
+                              rate=float(c.get("rate", 100000)), quota=int(c.get("quota", 100_000_000)),
+                              workflow_role=c.get("workflowRole"), owner_uscc=c.get("ownerUscc"),
+                              sign=bool(c.get("sign", False)))
+    return out
+
+
+@dataclass
+class Token:
+    client: Client
+    scopes: frozenset[str]
+    expires: float
+
+
+def unauthorized(zh: str, en: str, code: str = "UNAUTHORIZED") -> ApiError:
+    return ApiError(401, zh, en, code, headers={"WWW-Authenticate": 'Bearer realm="tzsb", error="invalid_token"'})
+
+
+class Security:
+    def __init__(self, clients: dict[str, Client], *, token_ttl: int = TOKEN_TTL, defects: frozenset[str] = frozenset()) -> None:
+        self.clients = clients
+        self.token_ttl = token_ttl
+        self.tokens: dict[str, Token] = {}
+        self.nonces: dict[str, float] = {}
+        self.defects = defects
+
+    # ------------------------------------------------------------------ tokens
+    def issue(self, client_id: str, secret: str, scope: str | None) -> tuple[str, Token] | None:
+        """A new bearer token for valid client credentials (scopes: those asked for, within the client's)."""
+        client = self.clients.get(client_id)
+        if client is None or not hmac.compare_digest(client.secret, secret):
+            return None
+        wanted = frozenset(scope.split()) if scope else client.scopes
+        token = Token(client, wanted & client.scopes, time.time() + self.token_ttl)
+        text = secrets.token_urlsafe(32)
+        self.tokens[text] = token
+        return text, token
+
+    def authenticate(self, authorization: str | None) -> Token:
+        if not authorization or not authorization.startswith("Bearer "):
+            if "accept-missing-auth" in self.defects:
+                return Token(self.clients["harness"], self.clients["harness"].scopes, time.time() + 60)
+            raise unauthorized("缺少访问令牌（Authorization: Bearer）", "missing bearer token")
+        token = self.tokens.get(authorization[7:].strip())
+        if token is None:
+            raise unauthorized("访问令牌无效", "invalid access token")
+        if token.expires < time.time() and "accept-expired-token" not in self.defects:
+            raise unauthorized("访问令牌已过期", "access token expired", "TOKEN_EXPIRED")
+        return token
+
+    def authorize(self, token: Token, scope: str | None) -> None:
+        if scope and scope not in token.scopes and "ignore-scopes" not in self.defects:
+            raise ApiError(403, f"令牌无权访问此接口（需要权限范围 {scope}）", f"token lacks scope {scope}", "FORBIDDEN")
+
+    # ------------------------------------------------------------------ signature
+    def verify_signature(self, client: Client, method: str, path_query: str, headers: Any, body: bytes) -> None:
+        if not client.sign:
+            return
+        ts, nonce = headers.get("x-timestamp"), headers.get("x-nonce")
+        sig, sig_method = headers.get("x-signature"), headers.get("x-signature-method")
+        if not (ts and nonce and sig and sig_method):
+            raise unauthorized("该客户端须签名请求：缺少 X-Timestamp / X-Nonce / X-Signature / X-Signature-Method",
+                               "this client must sign: signature headers missing", "SIGNATURE_INVALID")
+        if sig_method not in ("HMAC-SM3", "HMAC-SHA256"):
+            raise unauthorized(f"不支持的签名方法 {sig_method}", f"unsupported signature method {sig_method}", "SIGNATURE_INVALID")
+        try:
+            when = dt.datetime.fromisoformat(ts)
+            if when.tzinfo is None:
+                raise ValueError(ts)
+        except ValueError:
+            raise unauthorized("X-Timestamp 不是带时区的 GB/T 7408 日期时间", "X-Timestamp is not a date-time with offset",
+                               "SIGNATURE_INVALID") from None
+        now = time.time()
+        if abs(when.timestamp() - now) > SIGNATURE_WINDOW and "accept-stale-timestamp" not in self.defects:
+            raise unauthorized(f"X-Timestamp 超出 ±{SIGNATURE_WINDOW} 秒窗口", f"X-Timestamp outside ±{SIGNATURE_WINDOW} s",
+                               "SIGNATURE_INVALID")
+        expected = sign(sig_method, client.secret.encode(), canonical_string(method, path_query, ts, nonce, body, sig_method))
+        if not hmac.compare_digest(expected, sig.lower()):
+            raise unauthorized("签名不正确", "signature does not match", "SIGNATURE_INVALID")
+        for old in [n for n, t in self.nonces.items() if t < now - 2 * SIGNATURE_WINDOW]:
+            del self.nonces[old]
+        key = f"{client.id}:{nonce}"
+        if key in self.nonces and "accept-replayed-nonce" not in self.defects:
+            raise unauthorized("X-Nonce 重复使用（重放）", "X-Nonce replayed", "REPLAYED_NONCE")
+        self.nonces[key] = now
+
+    # ------------------------------------------------------------------ volume control
+    def admit(self, client: Client) -> None:
+        """Token bucket (burst = rate) and daily quota; raise 429 with Retry-After when exceeded."""
+        if "no-rate-limit" in self.defects:
+            return
+        now = time.monotonic()
+        if client.last == 0.0:
+            client.tokens, client.last = client.rate, now
+        client.tokens = min(client.rate, client.tokens + (now - client.last) * client.rate)
+        client.last = now
+        today = dt.date.today().isoformat()
+        if client.day != today:
+            client.day, client.used = today, 0
+        if client.used >= client.quota:
+            tomorrow = dt.datetime.combine(dt.date.today() + dt.timedelta(days=1), dt.time())
+            wait = max(1, math.ceil((tomorrow - dt.datetime.now()).total_seconds()))
+            raise ApiError(429, f"今日调用配额（{client.quota} 次）已用完", f"daily quota of {client.quota} calls used up",
+                           "QUOTA_EXCEEDED", headers={"Retry-After": str(wait)}, retry_after=wait)
+        if client.tokens < 1.0:
+            wait = max(1, math.ceil((1.0 - client.tokens) / client.rate))
+            raise ApiError(429, f"调用过于频繁（上限每秒 {client.rate:g} 次）", f"rate limit of {client.rate:g}/s exceeded",
+                           "RATE_LIMITED", headers={"Retry-After": str(wait)}, retry_after=wait)
+        client.tokens -= 1.0
+        client.used += 1

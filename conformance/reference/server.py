@@ -1,0 +1,148 @@
+"""Run the reference server: ``tzsb-conform serve`` and an in-process runner for tests."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from conformance.openapi_index import ROLES
+from conformance.reference.app import build_app
+from conformance.reference.audit import AuditLog
+from conformance.reference.context import SEEDERS, SETUPS
+from conformance.reference.db import Database
+from conformance.reference.defects import BY_NAME, unknown
+from conformance.reference.security import Security, load_clients
+from conformance.reference.server_state import DEFAULT_MAX_BODY, RoleServer
+
+log = logging.getLogger("tzsb.reference")
+
+
+@dataclass
+class ServerConfig:
+    role: str = "all"
+    host: str = "127.0.0.1"
+    port: int = 0
+    db: Path = Path("reports/reference.sqlite3")
+    defects: tuple[str, ...] = ()
+    seed: int | None = None
+    max_body: int = DEFAULT_MAX_BODY
+    token_ttl: int = 7200
+    counterparts: dict[str, str] = field(default_factory=dict)
+
+
+def make_servers(cfg: ServerConfig, base_url: str) -> list[RoleServer]:
+    """The role servers of one process, sharing one database and one security context."""
+    from conformance.reference import roles  # noqa: F401  (registers handlers, setups, seeders)
+
+    bad = unknown(list(cfg.defects))
+    if bad:
+        raise ValueError(f"unknown defect(s): {', '.join(bad)}; known: {', '.join(sorted(BY_NAME))}")
+    roles_here = list(ROLES) if cfg.role == "all" else [cfg.role]
+    db = Database(cfg.db)
+    defects = frozenset(cfg.defects)
+    security = Security(load_clients(), token_ttl=cfg.token_ttl, defects=defects)
+    audit = AuditLog(db, broken_chain="audit-chain-broken" in defects, disabled="audit-not-written" in defects)
+    mounted = cfg.role == "all"
+    counterparts = {r: f"{base_url}/{r}" for r in ROLES} if mounted else {}
+    counterparts.update(cfg.counterparts)
+    servers = [RoleServer(role=r, db=db, security=security, audit=audit, defects=defects, max_body=cfg.max_body,
+                          counterparts=counterparts, seed=cfg.seed) for r in roles_here]
+    for s in servers:
+        if s.role in SETUPS:
+            SETUPS[s.role](s)
+    if cfg.seed is not None and db.meta("seeded") is None:
+        from conformance.datagen import DataGen
+
+        gen = DataGen(cfg.seed)
+        started = time.perf_counter()
+        for s in servers:
+            if s.role in SEEDERS:
+                SEEDERS[s.role](s, gen)
+        db.set_meta("seeded", str(cfg.seed))
+        log.info("demo data (seed %s) written in %.1f s", cfg.seed, time.perf_counter() - started)
+    return servers
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def _uvicorn(app: Any) -> uvicorn.Server:
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", loop="asyncio",
+                            timeout_graceful_shutdown=3)
+    return uvicorn.Server(config)
+
+
+def serve(cfg: ServerConfig) -> int:
+    """Foreground server (the CLI); stops cleanly on SIGINT / SIGTERM."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    sock = _bind(cfg.host, cfg.port)
+    port = sock.getsockname()[1]
+    base = f"http://{cfg.host}:{port}"
+    servers = make_servers(cfg, base)
+    server = _uvicorn(build_app(servers, mount=cfg.role == "all"))
+    roles_here = [s.role for s in servers]
+    if cfg.role == "all":
+        for r in roles_here:
+            print(f"{r}: {base}/{r}", flush=True)
+    else:
+        print(f"{cfg.role}: {base}", flush=True)
+    print(f"ready {base}", flush=True)
+
+    def stop(signum: int, frame: Any) -> None:
+        server.should_exit = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    asyncio.run(server.serve(sockets=[sock]))
+    for s in servers:
+        s.audit.flush()
+    servers[0].db.close()
+    return 0
+
+
+class RunningServer:
+    """A reference server in a background thread of this process (for tests)."""
+
+    def __init__(self, cfg: ServerConfig) -> None:
+        self.cfg = cfg
+        self.sock = _bind(cfg.host, cfg.port)
+        self.port = self.sock.getsockname()[1]
+        self.base = f"http://{cfg.host}:{self.port}"
+        self.servers = make_servers(cfg, self.base)
+        self.server = _uvicorn(build_app(self.servers, mount=cfg.role == "all"))
+        self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve(sockets=[self.sock])), daemon=True)
+
+    def url(self, role: str | None = None) -> str:
+        return f"{self.base}/{role}" if self.cfg.role == "all" and role else self.base
+
+    def __enter__(self) -> RunningServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("reference server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.servers[0].db.close()

@@ -1,0 +1,27 @@
+"""State shared by the handlers of one role (or of every role in ``--role all``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.reference.audit import AuditLog
+from conformance.reference.db import Database
+from conformance.reference.security import Security
+
+DEFAULT_MAX_BODY = 1024 * 1024
+
+
+@dataclass
+class RoleServer:
+    role: str
+    db: Database
+    security: Security
+    audit: AuditLog
+    defects: frozenset[str] = frozenset()
+    max_body: int = DEFAULT_MAX_BODY
+    #: base URLs of the counterparts this role calls (gov-platform, inspection, supervision, ...)
+    counterparts: dict[str, str] = field(default_factory=dict)
+    seed: int | None = None
+    #: role modules keep their own state here (e.g. the licensing outbox worker)
+    extras: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,47 @@
+"""Helpers for tests that run the reference server on loopback (free port, stopped after)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from conformance.reference.server import RunningServer, ServerConfig
+
+
+@contextmanager
+def running(tmp_path: Path, role: str = "all", *, defects: tuple[str, ...] = (), seed: int | None = None,
+            **kw: Any) -> Iterator[RunningServer]:
+    cfg = ServerConfig(role=role, db=tmp_path / f"{role}.sqlite3", defects=defects, seed=seed, **kw)
+    with RunningServer(cfg) as server:
+        yield server
+
+
+def token(base: str, client: str = "harness", scope: str | None = None) -> str:
+    data = {"grant_type": "client_credentials", "client_id": client, "client_secret": f"{client}-secret"}
+    if scope:
+        data["scope"] = scope
+    r = requests.post(f"{base}/oauth/token", data=data, timeout=10)
+    r.raise_for_status()
+    return r.json()["access_token"]
+
+
+class Api:
+    """A tiny authenticated client for one role's base URL."""
+
+    def __init__(self, base: str, client: str = "harness") -> None:
+        self.base = base
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token(base, client)}"
+
+    def get(self, path: str, **kw: Any) -> requests.Response:
+        return self.session.get(self.base + path, timeout=10, **kw)
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> requests.Response:
+        return self.session.post(self.base + path, json=body, timeout=10, **kw)
+
+    def delete(self, path: str, **kw: Any) -> requests.Response:
+        return self.session.delete(self.base + path, timeout=10, **kw)
