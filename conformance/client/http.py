@@ -1,0 +1,189 @@
+"""A defensive HTTP client for talking to a target (which may be broken or hostile).
+
+* connect / read timeouts on every request, and an overall deadline per request;
+* response size cap (decompressed: a gzip bomb stops at the cap);
+* redirects followed by hand (at most 3); credentials are never sent to another origin;
+* every exchange recorded as evidence (masked, capped);
+* bearer tokens by client credentials, refreshed once on 401.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import orjson
+import requests
+
+from conformance.client.evidence import Evidence, Exchange, body_text, mask_headers
+
+DEFAULT_TIMEOUT = (3.05, 15.0)
+MAX_RESPONSE = 8 * 1024 * 1024
+MAX_REDIRECTS = 3
+
+
+@dataclass
+class TargetResponse:
+    status: int | None
+    headers: dict[str, str]
+    content: bytes
+    truncated: bool
+    elapsed_ms: float
+    error: str | None = None
+    url: str = ""
+
+    def json(self) -> Any:
+        """The JSON body, or None when it is absent, truncated or not JSON (never raises)."""
+        if self.truncated or not self.content:
+            return None
+        try:
+            return orjson.loads(self.content)
+        except orjson.JSONDecodeError:
+            return None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+    def header(self, name: str) -> str | None:
+        low = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == low), None)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname or "", parts.port
+
+
+class TargetClient:
+    def __init__(self, base_url: str, *, client_id: str | None = None, client_secret: str | None = None,
+                 evidence: Evidence | None = None, timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+                 max_bytes: int = MAX_RESPONSE, scope: str | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.client_id, self.client_secret, self.scope = client_id, client_secret, scope
+        self.evidence = evidence or Evidence()
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.session = requests.Session()
+        self.session.trust_env = False  # never route a target's traffic through an environment proxy
+        self._token: tuple[str, float] | None = None
+
+    # ------------------------------------------------------------------ auth
+    def token(self, *, refresh: bool = False) -> str | None:
+        if not self.client_id:
+            return None
+        if self._token and not refresh and self._token[1] > time.time() + 30:
+            return self._token[0]
+        data = {"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret or ""}
+        if self.scope:
+            data["scope"] = self.scope
+        r = self.request("POST", "/oauth/token", data=data, auth=False)
+        body = r.json()
+        if not r.ok or not isinstance(body, dict) or "access_token" not in body:
+            raise PermissionError(f"token request failed: {r.status} {r.error or ''}".strip())
+        self._token = (str(body["access_token"]), time.time() + float(body.get("expires_in", 600)))
+        return self._token[0]
+
+    # ------------------------------------------------------------------ requests
+    def request(self, method: str, path: str, *, json: Any = None, data: Any = None, params: dict[str, Any] | None = None,
+                headers: dict[str, str] | None = None, auth: bool = True, raw_body: bytes | None = None) -> TargetResponse:
+        hdrs = dict(headers or {})
+        if auth and self.client_id and "Authorization" not in hdrs:
+            hdrs["Authorization"] = f"Bearer {self.token()}"
+        body: bytes | None = raw_body
+        if json is not None:
+            body = orjson.dumps(json)
+            hdrs.setdefault("Content-Type", "application/json")
+        url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        resp = self._send(method, url, hdrs, body, data, params)
+        if resp.status == 401 and auth and self.client_id and not (headers or {}).get("Authorization"):
+            hdrs["Authorization"] = f"Bearer {self.token(refresh=True)}"
+            resp = self._send(method, url, hdrs, body, data, params)
+        return resp
+
+    def get(self, path: str, **kw: Any) -> TargetResponse:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> TargetResponse:
+        return self.request("POST", path, json=body, **kw)
+
+    def _send(self, method: str, url: str, headers: dict[str, str], body: bytes | None, data: Any,
+              params: dict[str, Any] | None) -> TargetResponse:
+        origin = _origin(url)
+        for _hop in range(MAX_REDIRECTS + 1):
+            resp, exchange = self._once(method, url, headers, body, data, params)
+            self.evidence.add(exchange)
+            if resp.status in (301, 302, 303, 307, 308) and resp.header("location"):
+                url = urljoin(url, resp.header("location") or "")
+                params = None
+                if _origin(url) != origin:
+                    headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
+                if resp.status == 303:
+                    method, body, data = "GET", None, None
+                continue
+            return resp
+        return resp
+
+    def _once(self, method: str, url: str, headers: dict[str, str], body: bytes | None, data: Any,
+              params: dict[str, Any] | None) -> tuple[TargetResponse, Exchange]:
+        started = time.perf_counter()
+        stamp = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+        req = requests.Request(method, url, headers=headers, data=body if body is not None else data, params=params)
+        prepared = self.session.prepare_request(req)
+        req_body = prepared.body if isinstance(prepared.body, bytes) else (prepared.body or "").encode() if prepared.body else None
+        req_text, _ = body_text(req_body)
+        exchange = Exchange(method, prepared.url or url, mask_headers(dict(prepared.headers)), req_text, started_at=stamp)
+        truncated = False
+        status: int | None = None
+        resp_headers: dict[str, str] = {}
+        error: str | None = None
+        budget = self.timeout[0] + self.timeout[1] * 2  # a trickling body cannot hold us longer than this
+        chunks: list[bytes] = []
+        watchdog: threading.Timer | None = None
+        expired = threading.Event()
+        try:
+            with self.session.send(prepared, timeout=self.timeout, stream=True, allow_redirects=False) as r:
+                status, resp_headers = r.status_code, dict(r.headers)
+
+                conn = getattr(r.raw, "_connection", None)
+                sock = getattr(conn, "sock", None)
+
+                def cut() -> None:
+                    expired.set()
+                    with contextlib.suppress(OSError):  # wakes a blocked read at once
+                        if sock is not None:
+                            sock.shutdown(socket.SHUT_RDWR)
+                    r.close()
+
+                watchdog = threading.Timer(max(0.1, budget - (time.perf_counter() - started)), cut)
+                watchdog.daemon = True
+                watchdog.start()
+                size = 0
+                for chunk in r.iter_content(64 * 1024):
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        truncated = True
+                        error = f"response larger than {self.max_bytes} bytes: cut"
+                        break
+        except Exception as exc:  # network errors, and a broken target must never crash the harness
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+        if expired.is_set():
+            truncated = True
+            error = f"response too slow: cut after {budget:.0f} s"
+        content = b"".join(chunks)
+        elapsed = (time.perf_counter() - started) * 1000
+        text, capped = body_text(content)
+        exchange.status, exchange.response_headers = status, mask_headers(resp_headers)
+        exchange.response_body, exchange.response_truncated = text, capped or truncated
+        exchange.response_bytes, exchange.elapsed_ms, exchange.error = len(content), round(elapsed, 1), error
+        return TargetResponse(status, resp_headers, content, truncated, elapsed, error, prepared.url or url), exchange

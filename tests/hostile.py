@@ -1,0 +1,86 @@
+"""A deliberately broken loopback target for the harness's own tests: garbage, slow, huge,
+gzip-bombed, wrongly typed and redirecting responses, plus a recorder for what reached it."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class HostileServer:
+    def __init__(self) -> None:
+        self.seen: list[dict[str, Any]] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+                self.send_response(status)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                owner.seen.append({"path": self.path, "headers": dict(self.headers)})
+                path = self.path.split("?")[0]
+                if path == "/garbage":
+                    self._send(200, b"\x00\xff\xfe garbage {{{", {"Content-Type": "application/json"})
+                elif path == "/slow":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", "1000000")
+                    self.end_headers()
+                    for _ in range(100):
+                        try:
+                            self.wfile.write(b" ")
+                            self.wfile.flush()
+                        except OSError:
+                            return
+                        time.sleep(0.5)
+                elif path == "/huge":
+                    self._send(200, b"[" + b"1," * (6 * 1024 * 1024) + b"1]", {"Content-Type": "application/json"})
+                elif path == "/bomb":
+                    self._send(200, gzip.compress(b"0" * (64 * 1024 * 1024)), {"Content-Type": "application/json",
+                                                                                "Content-Encoding": "gzip"})
+                elif path == "/wrong-type":
+                    self._send(200, b'{"code": 0, "message": 1, "data": "x", "requestId": null}', {"Content-Type": "application/json"})
+                elif path == "/redirect-away":
+                    self._send(302, b"", {"Location": f"http://localhost:{owner.port}/landing"})
+                elif path == "/redirect-same":
+                    self._send(302, b"", {"Location": "/landing"})
+                elif path == "/redirect-loop":
+                    self._send(302, b"", {"Location": "/redirect-loop"})
+                elif path == "/truncated":
+                    self.send_response(200)
+                    self.send_header("Content-Length", "100")
+                    self.end_headers()
+                    self.wfile.write(b'{"code": "OK"')
+                    self.close_connection = True
+                else:
+                    self._send(200, b'{"code": "OK", "message": "ok", "data": null, "requestId": "rid-00000001"}',
+                               {"Content-Type": "application/json"})
+
+            do_POST = do_GET
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> HostileServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
