@@ -1,0 +1,1 @@
+"""Verdicts, the certification report and the evidence bundle."""
