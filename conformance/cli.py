@@ -50,6 +50,15 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     s.add_argument("--counterpart", action="append", default=[], metavar="ROLE=URL", help=t("opt.counterpart", lang))
     s.add_argument("--list-defects", action="store_true", help=t("opt.list_defects", lang))
 
+    r = sub.add_parser("run", help=t("cmd.run", lang), description=t("cmd.run", lang))
+    r.add_argument("--target", required=True, help=t("opt.target", lang))
+    r.add_argument("--role", help=t("opt.role", lang))
+    r.add_argument("--profile", choices=["quick", "standard", "certification"], default="quick", help=t("opt.profile", lang))
+    r.add_argument("--client-id", default=None, help=t("opt.client_id", lang))
+    r.add_argument("--feature", action="append", default=[], help=t("opt.feature", lang))
+    r.add_argument("--out", type=Path, default=None, help=t("opt.out", lang))
+    r.add_argument("--answers", default=None, help=t("opt.answers", lang))
+
     sub.add_parser("selfcheck", help=t("cmd.selfcheck", lang), description=t("cmd.selfcheck", lang))
     sub.add_parser("clauses", help=t("cmd.clauses", lang), description=t("cmd.clauses", lang))
     return p
@@ -69,6 +78,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_validate(args, lang)
         if args.command == "serve":
             return _serve(args, lang)
+        if args.command == "run":
+            from conformance.runner import run_suites
+
+            return run_suites(target=args.target, role=args.role, profile=args.profile, client_id=args.client_id,
+                              features=args.feature, out=args.out, answers=args.answers, lang=lang)
         if args.command == "selfcheck":
             from conformance.contract_check import run_selfcheck
 

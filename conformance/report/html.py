@@ -1,0 +1,41 @@
+"""The self-contained HTML report (no network: inline CSS and JS), Chinese by default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from conformance.report.verdicts import VERDICT_EN
+
+LABELS = {
+    "zh": {"title": "特种设备安全监管信息共享接口一致性测试报告", "role": "角色", "profile": "深度", "summary": "结论",
+           "interface": "接口测试结论", "attestation": "证明材料", "certification": "认证结论", "failing": "未符合的“应”条款",
+           "warnings": "警告（“宜/可”条款未符合）", "clauses": "逐条结论", "allVerdicts": "全部结论", "allLevels": "全部级别",
+           "search": "搜索条款、标题、测试……", "id": "条款编号", "source": "出处", "level": "级别", "requirement": "要求",
+           "verdict": "结论", "evidence": "证据", "failures": "失败与错误", "none": "无", "checklist": "证明材料清单",
+           "run": "运行信息", "harness": "测试工具", "target": "被测系统", "features": "声明的可选特性", "time": "起止时间",
+           "seeds": "随机种子", "contracts": "契约文件", "files": "个文件（摘要见 manifest.json）"},
+    "en": {"title": "Conformance report: special-equipment supervision sharing interfaces", "role": "role", "profile": "profile",
+           "summary": "Summary", "interface": "Interface tests", "attestation": "Attestation", "certification": "Certification",
+           "failing": "Shall-clauses not conforming", "warnings": "Warnings (should/may clauses)", "clauses": "Clauses",
+           "allVerdicts": "all verdicts", "allLevels": "all levels", "search": "search clauses, titles, tests…", "id": "Clause",
+           "source": "Source", "level": "Level", "requirement": "Requirement", "verdict": "Verdict", "evidence": "Evidence",
+           "failures": "Failures and errors", "none": "none", "checklist": "Attestation checklist", "run": "Run",
+           "harness": "Harness", "target": "Target", "features": "Declared features", "time": "Start — end",
+           "seeds": "Seeds", "contracts": "Contracts", "files": "files (digests in manifest.json)"},
+}
+LEVELS = {"zh": {"shall": "应", "should": "宜", "may": "可"}, "en": {"shall": "shall", "should": "should", "may": "may"}}
+OVERALL_EN = {"通过": "pass", "不通过": "fail"}
+
+
+def render_html(report: dict[str, Any], evidence: list[dict[str, Any]], lang: str = "zh") -> str:
+    env = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=select_autoescape(["html", "j2"]))
+    lang = "en" if lang == "en" else "zh"
+
+    def verdict(v: str) -> str:
+        return (VERDICT_EN.get(v) or OVERALL_EN.get(v) or v) if lang == "en" else v
+
+    return env.get_template("report.html.j2").render(report=report, evidence=evidence, lang=lang, L=LABELS[lang],
+                                                      V=verdict, LV=lambda lv: LEVELS[lang].get(lv, lv))

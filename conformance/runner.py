@@ -1,0 +1,45 @@
+"""``tzsb-conform run``: the suites against a target, through pytest with the plugin; JUnit XML,
+allure-results and the certification report in ``reports/<run-id>/``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from pathlib import Path
+
+import pytest
+
+from conformance.i18n import t
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def run_id() -> str:
+    return dt.datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+def run_suites(*, target: str, role: str | None, profile: str, client_id: str | None, features: list[str],
+               out: Path | None, answers: str | None, lang: str, extra: list[str] | None = None) -> int:
+    out = out or Path("reports") / run_id()
+    out.mkdir(parents=True, exist_ok=True)
+    args = ["--pyargs", "conformance.suites", "-q", "-p", "no:cacheprovider", f"--tzsb-target={target}",
+            f"--tzsb-profile={profile}", f"--tzsb-report={out}", f"--tzsb-lang={lang}",
+            f"--junitxml={out / 'junit.xml'}", f"--alluredir={out / 'allure-results'}", "-o", "console_output_style=progress"]
+    if role:
+        args.append(f"--tzsb-role={role}")
+    if client_id:
+        args.append(f"--tzsb-client-id={client_id}")
+    if answers:
+        args.append(f"--tzsb-answers={answers}")
+    args += [f"--tzsb-feature={f}" for f in features]
+    args += extra or []
+    code = pytest.main(args)
+    report_file = out / "report.json"
+    if not report_file.is_file():
+        return EXIT_USAGE
+    verdict = json.loads(report_file.read_text(encoding="utf-8"))["summary"]["interface"]
+    print(t("run.done", lang, path=out / "report.html", verdict=verdict))
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        return EXIT_USAGE
+    return EXIT_OK if verdict == "通过" else EXIT_FAIL

@@ -1,0 +1,102 @@
+"""Security and error-handling basics every role must meet (GB/T 34990-style items).
+
+Each test: purpose (docstring), steps (the requests), expected result (the assertions).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.openapi_index import Operation
+from conformance.suites.conftest import first_op
+from conformance.validation import validator
+
+
+def _concrete(op: Operation) -> str:
+    """A path of the operation with syntactically plausible placeholders (existence is not needed)."""
+    path = op.path
+    while "{" in path:
+        start, end = path.index("{"), path.index("}")
+        path = path[:start] + "NONEXISTENT-0000" + path[end + 1:]
+    return path
+
+
+@pytest.mark.clause("SHARE.SEC.AUTH.1", "DB42.4.7.e.2", "PROFILE.STATUS.2")
+def test_requests_without_a_token_are_refused_with_401(role_ops: list[Operation], tzsb_client) -> None:
+    """无令牌的请求被拒绝：返回 401 与 WWW-Authenticate，错误信封带中文说明。"""
+    op = first_op(role_ops, method="get", path_params=False) or first_op(role_ops, method="post")
+    assert op is not None
+    client = tzsb_client()
+    r = client.request(op.method.upper(), _concrete(op), auth=False, json={} if op.method == "post" else None)
+    assert r.status == 401, f"{op.operation_id} without a token answered {r.status}"
+    assert r.header("WWW-Authenticate"), "401 without WWW-Authenticate"
+    body = r.json()
+    assert body is not None and validator("error").is_valid(body), "401 body is not the error envelope"
+
+
+@pytest.mark.clause("SHARE.SEC.AUTH.1", "PROFILE.STATUS.2")
+def test_an_invalid_token_is_refused_with_401(role_ops: list[Operation], tzsb_client) -> None:
+    """伪造的令牌被拒绝（401）。"""
+    op = first_op(role_ops, method="get", path_params=False) or first_op(role_ops, method="post")
+    assert op is not None
+    r = tzsb_client().request(op.method.upper(), _concrete(op), auth=False, headers={"Authorization": "Bearer forged-token-0000"},
+                              json={} if op.method == "post" else None)
+    assert r.status == 401
+
+
+@pytest.mark.clause("PROFILE.TOKEN.1", "SHARE.SEC.AUTH.2")
+def test_client_credentials_give_a_bearer_token(tzsb_client) -> None:
+    """以客户端凭证换取有时效的 Bearer 令牌（RFC 6749 §4.4）。"""
+    client = tzsb_client()
+    r = client.request("POST", "/oauth/token", auth=False,
+                       data={"grant_type": "client_credentials", "client_id": client.client_id, "client_secret": client.client_secret})
+    assert r.status == 200
+    body = r.json()
+    assert validator("security#/$defs/token").is_valid(body), validator("security#/$defs/token").errors(body)
+    assert r.header("Cache-Control") == "no-store"
+    bad = client.request("POST", "/oauth/token", auth=False,
+                         data={"grant_type": "client_credentials", "client_id": client.client_id, "client_secret": "wrong"})
+    assert bad.status in (400, 401)
+
+
+@pytest.mark.clause("PROFILE.ENVELOPE.1", "SHARE.IF.FUNC.9")
+def test_health_answers_in_the_envelope(tzsb_client) -> None:
+    """健康状态接口以统一信封应答，日期时间带时区。"""
+    r = tzsb_client().get("/health", auth=False)
+    assert r.status == 200
+    body = r.json()
+    assert validator("envelope").is_valid(body), validator("envelope").errors(body)
+    assert validator("sharing#/$defs/health").is_valid(body["data"]), validator("sharing#/$defs/health").errors(body["data"])
+
+
+@pytest.mark.clause("PROFILE.STATUS.6", "PROFILE.ERROR.1")
+def test_malformed_json_is_a_400_not_a_500(role_ops: list[Operation], tzsb_client) -> None:
+    """请求体不是合法 JSON：返回 400 错误信封（中文说明），不得 500。"""
+    op = first_op(role_ops, method="post", with_body=True)
+    if op is None:
+        pytest.skip("该角色没有带请求体的受保护操作")
+    r = tzsb_client().request("POST", _concrete(op), raw_body=b'{"messageId": "x", broken', headers={"Content-Type": "application/json"})
+    assert r.status == 400, f"{op.operation_id}: malformed JSON answered {r.status}"
+    body = r.json()
+    assert body is not None and validator("error").is_valid(body), "not the error envelope"
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in body["message"]), "error message has no Chinese"
+
+
+@pytest.mark.clause("PROFILE.STATUS.4", "SHARE.SEC.VOLUME.2")
+def test_an_oversized_body_is_refused_with_413(role_ops: list[Operation], tzsb_client, tzsb_target) -> None:
+    """超过上限的请求体被拒绝（413），不被处理。"""
+    op = first_op(role_ops, method="post", with_body=True)
+    if op is None:
+        pytest.skip("该角色没有带请求体的受保护操作")
+    limit = int(tzsb_target.thresholds.get("max_body_bytes", 1024 * 1024))
+    payload = b'{"pad": "' + b"x" * (limit + 1024) + b'"}'
+    r = tzsb_client().request("POST", _concrete(op), raw_body=payload, headers={"Content-Type": "application/json"})
+    assert r.status == 413, f"{op.operation_id}: {len(payload)} bytes answered {r.status}"
+
+
+@pytest.mark.clause("PROFILE.STATUS.1")
+def test_unknown_paths_are_404_envelopes(tzsb_client) -> None:
+    """不存在的路径返回 404 错误信封。"""
+    r = tzsb_client().get("/api/v1/__no_such_path__")
+    assert r.status == 404
+    assert validator("error").is_valid(r.json())

@@ -1,0 +1,44 @@
+"""``tzsb-conform run`` end to end on loopback: suites, verdicts, report files, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from conformance.runner import run_suites
+from tests.refserver import running
+
+
+def _run(url: str, out: Path, role: str = "supervision") -> int:
+    os.environ["TZSB_CLIENT_SECRET"] = "harness-secret"
+    return run_suites(target=url, role=role, profile="quick", client_id="harness", features=[], out=out, answers=None,
+                      lang="zh", extra=["-p", "no:randomly"])
+
+
+def test_run_against_the_reference_server_writes_a_passing_report(tmp_path: Path) -> None:
+    with running(tmp_path, "supervision") as srv:
+        code = _run(srv.url(), tmp_path / "r1")
+    report = json.loads((tmp_path / "r1" / "report.json").read_text(encoding="utf-8"))
+    assert report["schema"] == "tzsb-report/1"
+    tested = {c["id"]: c["verdict"] for c in report["clauses"] if c["tests"]}
+    assert tested["SHARE.SEC.AUTH.1"] == "符合" and tested["PROFILE.STATUS.4"] == "符合"
+    for name in ("report.html", "junit.xml", "manifest.json", "evidence.json"):
+        assert (tmp_path / "r1" / name).is_file(), name
+    assert (tmp_path / "r1" / "allure-results").is_dir()
+    html = (tmp_path / "r1" / "report.html").read_text(encoding="utf-8")
+    assert "逐条结论" in html
+    assert "<link" not in html and 'src="http' not in html and "@import" not in html  # opens with no network
+    manifest = json.loads((tmp_path / "r1" / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["files"]) >= {"report.json", "report.html", "evidence.json"}
+    assert code in (0, 1)  # every shall-clause of the role is not yet covered by a suite
+
+
+def test_a_defect_is_reported_as_not_conforming(tmp_path: Path) -> None:
+    with running(tmp_path, "supervision", defects=("accept-missing-auth", "no-body-limit")) as srv:
+        code = _run(srv.url(), tmp_path / "r2")
+    report = json.loads((tmp_path / "r2" / "report.json").read_text(encoding="utf-8"))
+    verdicts = {c["id"]: c["verdict"] for c in report["clauses"]}
+    assert verdicts["SHARE.SEC.AUTH.1"] == "不符合"
+    assert verdicts["PROFILE.STATUS.4"] == "不符合"
+    assert code == 1
