@@ -88,7 +88,10 @@ class DataGen:
         r = self.rng
         division = self.county(province)
         city = code_lists.divisions().get(division[:4] + "00", {}).get("name", "")
-        name = f"{city}{r.choice(_BRANDS)}{r.choice(_TRADES)}{r.choice(_FORMS)}"
+        if unit_type == "inspection":
+            name = f"{city}{r.choice(('特种设备检验检测研究院', '特种设备监督检验所', '锅炉压力容器检验研究院'))}"
+        else:
+            name = f"{city}{r.choice(_BRANDS)}{r.choice(_TRADES)}{r.choice(_FORMS)}"
         rec = {
             "uscc": self.uscc(division), "name": name, "unitType": unit_type, "division": division,
             "address": self.address(division), "legalRepresentative": self.person(),
@@ -177,6 +180,7 @@ class DataGen:
         r = self.rng
         org = org or self._some_unit("inspection", equipment["division"][:2])
         date = dt.date.fromisoformat(equipment["lastInspectionDate"])
+        issued = _iso(dt.datetime.combine(date, dt.time(16, 0), BASE_TIME.tzinfo) + dt.timedelta(days=r.randint(1, 10)))
         return {
             "reportNo": f"{equipment['catalogueCode'][0]}{equipment['division'][:4]}-{date.year}-{r.randrange(10**6):06d}",
             "equipmentCode": equipment["equipmentCode"], "registrationNo": equipment["registrationNo"],
@@ -185,9 +189,9 @@ class DataGen:
             "inspectionOrgUscc": org["uscc"], "inspectionOrgName": org["name"], "inspectionDate": date.isoformat(),
             "conclusion": equipment["inspectionConclusion"], "nextInspectionDate": equipment["nextInspectionDate"],
             "inspectors": [self.person(), self.person()],
-            "issuedAt": _iso(dt.datetime.combine(date, dt.time(16, 0), BASE_TIME.tzinfo) + dt.timedelta(days=r.randint(1, 10))),
+            "issuedAt": issued,
             "version": 1, "items": [{"name": "安全保护装置", "result": "符合"}, {"name": "运行试验", "result": "符合"}],
-            "updatedAt": _iso(self.when(180)),
+            "updatedAt": issued,
         }
 
     def accident(self, equipment: dict[str, Any]) -> dict[str, Any]:

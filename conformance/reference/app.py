@@ -229,7 +229,9 @@ class RoleApp:
                 raise ApiError(405, f"此路径不支持 {request.method} 方法", f"method {request.method} not allowed here",
                                "METHOD_NOT_ALLOWED", headers={"Allow": ", ".join(sorted(methods))})
             ctx = Ctx(op=op, server=self.server, request_id=request_id, path={}, query={}, headers=request.headers,
-                      body=None, body_bytes=b"", base_url=str(request.base_url).rstrip("/"))
+                      body=None, body_bytes=b"",
+                      # the mount prefix (/<role> under --role all) is in root_path
+                      base_url=(f"{request.url.scheme}://{request.url.netloc}" + request.scope.get("root_path", "")).rstrip("/"))
             security = self.server.security
             if op.secured:
                 token = security.authenticate(request.headers.get("authorization"))

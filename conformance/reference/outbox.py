@@ -48,7 +48,8 @@ def setup(server: RoleServer) -> None:
 
 def enqueue(server: RoleServer, target: str, path: str, body: Any, *, message_id: str | None = None,
             topic: str | None = None, method: str = "POST", delay: float = 0.0) -> int:
-    """Queue a call to a counterpart role (joins the caller's transaction if there is one)."""
+    """Queue a call to a counterpart role, or to an absolute base URL (e.g. a callback's origin);
+    joins the caller's transaction if there is one. The message id travels as ``X-Message-Id``."""
     with server.db.write() as c:
         cur = c.execute("INSERT INTO outbox (sender, target, method, path, body, message_id, topic, created_at, next_at) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -83,13 +84,14 @@ class _Tokens:
 
 def _send(server: RoleServer, row: tuple[Any, ...], session: requests.Session, tokens: _Tokens) -> tuple[int | None, str | None, float | None]:
     _id, target, method, path, body = row[:5]
-    base = server.counterparts.get(target)
+    base = target if target.startswith(("http://", "https://")) else server.counterparts.get(target)
     if not base:
         return None, f"no counterpart configured for {target}", None
     try:
         token = tokens.get(base, SENDER_CLIENT.get(server.role, "harness"), session)
         r = session.request(method, base + path, data=body, timeout=TIMEOUT,
-                            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+                            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                                     **({"X-Message-Id": row[5]} if row[5] else {})})
     except requests.RequestException as exc:
         return None, f"{type(exc).__name__}: {exc}"[:300], None
     if r.status_code == 401:
@@ -104,7 +106,7 @@ async def run(server: RoleServer, stop: asyncio.Event) -> None:
     session = requests.Session()
     tokens = _Tokens()
     while not stop.is_set():
-        rows = server.db.all("SELECT id, target, method, path, body, attempts FROM outbox WHERE sender = ? AND status = 'pending' "
+        rows = server.db.all("SELECT id, target, method, path, body, message_id, attempts FROM outbox WHERE sender = ? AND status = 'pending' "
                              "AND next_at <= ? ORDER BY id LIMIT 20", server.role, time.time())
         if not rows:
             await asyncio.sleep(0.05)
@@ -114,7 +116,7 @@ async def run(server: RoleServer, stop: asyncio.Event) -> None:
             if row[1] in blocked:  # keep the order per target: a failing call holds back the later ones
                 continue
             status, error, wait = await asyncio.to_thread(_send, server, row, session, tokens)
-            attempts = row[5] + 1
+            attempts = row[6] + 1
             if status is not None and 200 <= status < 300:
                 state, next_at = "sent", time.time()
             elif (status is not None and 400 <= status < 500 and status not in (408, 429)) or attempts >= MAX_ATTEMPTS:

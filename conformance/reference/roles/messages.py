@@ -26,7 +26,9 @@ def once(ctx: Ctx, scope: str, message_id: str, body: Any, process: Callable[[],
     """
     db = ctx.server.db
     fingerprint = digest(body)
-    seen = None if ctx.defect("push-not-idempotent") else db.message(scope, message_id)
+    # the defect belongs to the sharing platform's push (reference/defects.py); other receivers stay idempotent
+    broken = ctx.defect("push-not-idempotent") and ctx.server.role == "sharing"
+    seen = None if broken else db.message(scope, message_id)
     if seen is not None:
         first_digest, _, receipt = seen
         if first_digest != fingerprint:
@@ -35,6 +37,6 @@ def once(ctx: Ctx, scope: str, message_id: str, body: Any, process: Callable[[],
         return Reply({**receipt, "duplicate": True}, status=200)
     with db.write():
         status, receipt = process()
-        if not ctx.defect("push-not-idempotent"):
+        if not broken:
             db.remember_message(scope, message_id, fingerprint, status, receipt)
     return Reply(receipt, status=status)
