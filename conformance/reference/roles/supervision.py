@@ -3,6 +3,8 @@ T7-2 equipment use-registration information) and their read-back (project profil
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from conformance.reference.context import Ctx, Reply, now_iso, operation
 from conformance.reference.errors import not_found
 from conformance.reference.roles.messages import once
@@ -24,7 +26,7 @@ async def report_unit(ctx: Ctx) -> Reply:
         return 201, {"messageId": body["messageId"], "receivedAt": at, "duplicate": False}
 
     reply = once(ctx, "supervision.T7-1", body["messageId"], body, process)
-    reply.headers["Location"] = f"{ctx.base_url}/api/v1/units/{unit['uscc']}"
+    reply.headers["Location"] = f"{ctx.base_url}/api/v1/units/{quote(unit['uscc'], safe='')}"
     return reply
 
 
@@ -40,7 +42,7 @@ async def report_registration(ctx: Ctx) -> Reply:
         return 201, {"messageId": body["messageId"], "receivedAt": at, "duplicate": False}
 
     reply = once(ctx, "supervision.T7-2", body["messageId"], body, process)
-    reply.headers["Location"] = f"{ctx.base_url}/api/v1/registrations/{reg['registrationNo']}"
+    reply.headers["Location"] = f"{ctx.base_url}/api/v1/registrations/{quote(reg['registrationNo'], safe='')}"
     return reply
 
 
