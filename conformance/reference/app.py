@@ -42,7 +42,10 @@ class RequestTooLarge(Exception):
 
 
 def _is_audited(op: Operation) -> bool:
-    return bool(op.data_set) or op.path.startswith(AUDITED_PREFIXES) or op.operation_id in {"queryAudit", "grantAccess"}
+    """Operations on aggregated (shared) data and on archived dossiers (DB42/T 2279-2024 §4.7 e)."""
+    if op.operation_id in ("issueToken", "getHealth"):
+        return False
+    return op.role == "sharing" or bool(op.data_set) or op.path.startswith(AUDITED_PREFIXES)
 
 
 @functools.cache
@@ -270,13 +273,14 @@ class RoleApp:
             log.exception("internal error in %s", op.operation_id if op else request.url.path)
             response = self.error(ApiError(500, "服务器内部错误", "internal server error", "INTERNAL_ERROR"), request_id)
             outcome = "error"
-        if op is not None and ctx is not None and _is_audited(op) and ctx.client is not None:
+        if op is not None and ctx is not None and _is_audited(op) and ctx.client is not None and not ctx.audited:
             resource = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             ctx.audit(op.operation_id, resource[:300], outcome, durable=op.method != "get")
         response.headers["X-Request-Id"] = request_id
-        log.info("%s %s %s %d %.1fms client=%s rid=%s", self.server.role, request.method, request.url.path,
-                 response.status_code, (time.perf_counter() - started) * 1000, ctx.client.id if ctx and ctx.client else "-",
-                 request_id)
+        if log.isEnabledFor(logging.INFO):
+            log.info("%s %s %s %d %.1fms client=%s rid=%s", self.server.role, request.method, request.url.path,
+                     response.status_code, (time.perf_counter() - started) * 1000,
+                     ctx.client.id if ctx and ctx.client else "-", request_id)
         return response
 
 

@@ -46,6 +46,8 @@ class Ctx:
     client: Client | None = None
     token: Token | None = None
     base_url: str = ""
+    #: set when the handler wrote its audit entry inside its own transaction (one disk sync per write)
+    audited: bool = False
 
     @property
     def db(self) -> Any:
@@ -82,10 +84,13 @@ def operation(*operation_ids: str) -> Callable[[Handler], Handler]:
 
 
 def handler_for(op: Operation) -> Handler | None:
-    if op.operation_id in HANDLERS:
-        return HANDLERS[op.operation_id]
+    """The handler of an operation: ``role:operationId`` first, then the factories (which decide by
+    role and shape), then the plain operation id (ids are unique per document, not across roles)."""
+    qualified = HANDLERS.get(f"{op.role}:{op.operation_id}")
+    if qualified is not None:
+        return qualified
     for factory in FACTORIES:
         found = factory(op)
         if found is not None:
             return found
-    return None
+    return HANDLERS.get(op.operation_id)

@@ -108,9 +108,13 @@ class Security:
             raise unauthorized("访问令牌已过期", "access token expired", "TOKEN_EXPIRED")
         return token
 
-    def authorize(self, token: Token, scope: str | None) -> None:
-        if scope and scope not in token.scopes and "ignore-scopes" not in self.defects:
-            raise ApiError(403, f"令牌无权访问此接口（需要权限范围 {scope}）", f"token lacks scope {scope}", "FORBIDDEN")
+    def authorize(self, token: Token, scope: str | list[str] | None) -> None:
+        """``x-scope`` is one scope, or a list of which any one suffices."""
+        needed = [scope] if isinstance(scope, str) else list(scope or ())
+        if needed and not any(s in token.scopes for s in needed) and "ignore-scopes" not in self.defects:
+            wanted = " 或 ".join(needed)
+            raise ApiError(403, f"令牌无权访问此接口（需要权限范围 {wanted}）", f"token lacks scope {' or '.join(needed)}",
+                           "FORBIDDEN")
 
     # ------------------------------------------------------------------ signature
     def verify_signature(self, client: Client, method: str, path_query: str, headers: Any, body: bytes) -> None:

@@ -39,4 +39,14 @@ def once(ctx: Ctx, scope: str, message_id: str, body: Any, process: Callable[[],
         status, receipt = process()
         if not broken:
             db.remember_message(scope, message_id, fingerprint, status, receipt)
+        if app_audited(ctx):
+            # the audit entry joins this transaction: one disk sync for the work, the receipt and the audit
+            ctx.audit(ctx.op.operation_id, ctx.op.path, durable=True)
+            ctx.audited = True
     return Reply(receipt, status=status)
+
+
+def app_audited(ctx: Ctx) -> bool:
+    from conformance.reference.app import _is_audited
+
+    return ctx.client is not None and _is_audited(ctx.op)
