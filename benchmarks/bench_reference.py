@@ -87,8 +87,9 @@ def lua_headers(headers: dict[str, str]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=int, default=8)
+    ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install wrk")
@@ -111,27 +112,30 @@ def main() -> None:
         keys = [r["equipmentCode"] for r in records]
         wait_ready(f"{base_b}/items/{keys[0]}")
         key_list = ", ".join(f'"{k}"' for k in keys)
-        results: dict[str, dict[str, float]] = {}
-        results["baseline_read"] = wrk(base_b, LUA_GET % {"keys": key_list, "prefix": "/items/", "headers": ""},
-                                       args.seconds, args.connections)
-        results["reference_read"] = wrk(base_r, LUA_GET % {"keys": key_list, "prefix": "/api/v1/equipment/",
-                                                           "headers": lua_headers(auth)}, args.seconds, args.connections)
         record = records[0]
         push = {"messageId": "bench-@ID@", "sentAt": "2025-06-30T09:00:00+08:00",
                 "records": [{"operation": "UPDATE", "key": record["equipmentCode"], "record": record}]}
         ctype = {"Content-Type": "application/json"}
-        results["baseline_push"] = wrk(base_b, LUA_POST % {"template": json.dumps({"key": "k@ID@", **record}, ensure_ascii=False),
-                                                           "path": "/items", "headers": lua_headers(ctype)},
-                                       args.seconds, args.connections)
-        results["reference_push"] = wrk(base_r, LUA_POST % {"template": json.dumps(push, ensure_ascii=False),
-                                                            "path": "/api/v1/equipment/push",
-                                                            "headers": lua_headers({**auth, **ctype})},
-                                        args.seconds, args.connections)
+        runs = {
+            "baseline_read": (base_b, LUA_GET % {"keys": key_list, "prefix": "/items/", "headers": ""}),
+            "reference_read": (base_r, LUA_GET % {"keys": key_list, "prefix": "/api/v1/equipment/", "headers": lua_headers(auth)}),
+            "baseline_push": (base_b, LUA_POST % {"template": json.dumps({"key": "k@ID@", **record}, ensure_ascii=False),
+                                                  "path": "/items", "headers": lua_headers(ctype)}),
+            "reference_push": (base_r, LUA_POST % {"template": json.dumps(push, ensure_ascii=False),
+                                                   "path": "/api/v1/equipment/push", "headers": lua_headers({**auth, **ctype})}),
+        }
+        # Interleaved rounds (baseline, reference, baseline, ...): this VM's speed drifts, so each ratio is
+        # taken within a round and the median round is reported.
+        rounds: list[dict[str, dict[str, float]]] = []
+        for _ in range(args.rounds):
+            rounds.append({name: wrk(url, lua, args.seconds, args.connections) for name, (url, lua) in runs.items()})
+        read = sorted(r["reference_read"]["rps"] / r["baseline_read"]["rps"] for r in rounds)
+        push_ = sorted(r["reference_push"]["rps"] / r["baseline_push"]["rps"] for r in rounds)
         summary = {
             "date": time.strftime("%Y-%m-%d"), "cpu_count": os.cpu_count(), "seconds": args.seconds,
-            "connections": args.connections, **results,
-            "read_ratio": round(results["reference_read"]["rps"] / results["baseline_read"]["rps"], 2),
-            "push_ratio": round(results["reference_push"]["rps"] / results["baseline_push"]["rps"], 2),
+            "connections": args.connections, "rounds": rounds,
+            "read_ratio": round(read[len(read) // 2], 2), "read_ratios": [round(x, 2) for x in read],
+            "push_ratio": round(push_[len(push_) // 2], 2), "push_ratios": [round(x, 2) for x in push_],
         }
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / "reference.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

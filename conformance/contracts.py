@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 _PKG = Path(__file__).resolve().parent
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _root(name: str) -> Path:
@@ -39,7 +40,7 @@ def load_data(path: Path) -> Any:
     """Load a JSON or YAML data file."""
     text = path.read_text(encoding="utf-8")
     if path.suffix in {".yaml", ".yml"}:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_YAML_LOADER)
     return json.loads(text)
 
 

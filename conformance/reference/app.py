@@ -14,6 +14,7 @@ import functools
 import logging
 import re
 import secrets
+import sys
 import time
 from typing import Any
 from urllib.parse import parse_qsl
@@ -35,6 +36,35 @@ log = logging.getLogger("tzsb.reference")
 
 _DATETIME_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)(?:Z|[+-]\d{2}:\d{2})$")
 AUDITED_PREFIXES = ("/api/v1/dossiers", "/driver/v1/cases")
+
+
+def _target(scope: dict[str, Any]) -> str:
+    """Path and query as sent (what a signature covers and the audit records)."""
+    path = scope.get("raw_path") or scope["path"].encode()
+    qs = scope.get("query_string", b"")
+    return (path + (b"?" + qs if qs else b"")).decode("latin-1")
+
+
+_STAMP: list[Any] = [0, ""]
+
+
+def _stamp() -> str:
+    now = int(time.time())
+    if _STAMP[0] != now:
+        _STAMP[0], _STAMP[1] = now, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
+    return str(_STAMP[1])
+
+
+#: One line per request, written to stderr in batches (a write per request would cost more than the request).
+ACCESS_LOG: list[str] = []
+
+
+def flush_access_log() -> None:
+    if ACCESS_LOG:
+        lines, ACCESS_LOG[:] = "\n".join(ACCESS_LOG) + "\n", []
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(lines)
+            sys.stderr.flush()
 
 
 class RequestTooLarge(Exception):
@@ -71,15 +101,16 @@ def _convert(value: str, kind: str | None) -> Any:
     return value
 
 
-def _params(op: Operation, request: Request) -> tuple[dict[str, str], dict[str, Any]]:
+def _params(op: Operation, request: Request, path_params: dict[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
     errors: list[dict[str, str]] = []
     path: dict[str, str] = {}
     query: dict[str, Any] = {}
-    raw_query = dict(parse_qsl(request.url.query, keep_blank_values=True))
+    qs = request.scope.get("query_string", b"")
+    raw_query = dict(parse_qsl(qs.decode("latin-1"), keep_blank_values=True)) if qs else {}
     for p in op.params:
         if p.location == "header":
             continue  # signature headers are checked by the security layer
-        source = request.path_params if p.location == "path" else raw_query
+        source = path_params if p.location == "path" else raw_query
         if p.name not in source:
             if p.required:
                 errors.append({"path": f"/{p.location}/{p.name}", "message": f"缺少必填参数“{p.name}”",
@@ -134,8 +165,25 @@ class RoleApp:
         by_path: dict[str, dict[str, Operation]] = {}
         for op in self.ops:
             by_path.setdefault(op.path, {})[op.method.upper()] = op
-        self.routes = [Route(path, functools.partial(self.dispatch, methods), methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
-                       for path, methods in sorted(by_path.items(), key=lambda kv: ("{" in kv[0], kv[0]))]
+        # Own routing: a dict for fixed paths, then the templated ones (fixed paths win, as OpenAPI says)
+        self.fixed = {path: methods for path, methods in by_path.items() if "{" not in path}
+        self.templated = [(re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$"), methods)
+                          for path, methods in sorted(by_path.items()) if "{" in path]
+        self.routes = [Route("/{__path:path}", self.endpoint, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"])]
+
+    async def endpoint(self, request: Request) -> Response:
+        path = "/" + request.path_params["__path"]
+        methods = self.fixed.get(path)
+        params: dict[str, str] = {}
+        if methods is None:
+            for pattern, candidate in self.templated:
+                m = pattern.match(path)
+                if m:
+                    methods, params = candidate, m.groupdict()
+                    break
+        if methods is None:
+            return await _not_found(request, LookupError(path))
+        return await self.dispatch(methods, request, params)
 
     # ------------------------------------------------------------------ rendering
     def _json(self, body: Any, status: int, headers: dict[str, str] | None = None) -> Response:
@@ -225,7 +273,7 @@ class RoleApp:
         raise validation_failed([{"path": e.path, "message": e.message_zh, "messageEn": e.message_en, "rule": e.keyword}
                                  for e in errors] or [{"path": "", "message": "请求数据不符合契约", "messageEn": "invalid"}])
 
-    async def dispatch(self, methods: dict[str, Operation], request: Request) -> Response:
+    async def dispatch(self, methods: dict[str, Operation], request: Request, path_params: dict[str, str]) -> Response:
         started = time.perf_counter()
         request_id = request.headers.get("x-request-id") or secrets.token_hex(12)
         if not re.fullmatch(r"[0-9A-Za-z_.:-]{8,64}", request_id):
@@ -237,9 +285,7 @@ class RoleApp:
                 raise ApiError(405, f"此路径不支持 {request.method} 方法", f"method {request.method} not allowed here",
                                "METHOD_NOT_ALLOWED", headers={"Allow": ", ".join(sorted(methods))})
             ctx = Ctx(op=op, server=self.server, request_id=request_id, path={}, query={}, headers=request.headers,
-                      body=None, body_bytes=b"",
-                      # the mount prefix (/<role> under --role all) is in root_path
-                      base_url=(f"{request.url.scheme}://{request.url.netloc}" + request.scope.get("root_path", "")).rstrip("/"))
+                      body=None, body_bytes=b"", scope=request.scope)
             security = self.server.security
             if op.secured:
                 token = security.authenticate(request.headers.get("authorization"))
@@ -249,9 +295,9 @@ class RoleApp:
             raw = await self._read_body(request)
             ctx.body_bytes = raw
             if ctx.client is not None:
-                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                target = _target(request.scope)
                 security.verify_signature(ctx.client, request.method, target, request.headers, raw)
-            ctx.path, ctx.query = _params(op, request)
+            ctx.path, ctx.query = _params(op, request, path_params)
             if op.body_types or raw:
                 if raw or op.body_uri:
                     ctx.body = self._parse_body(op, request, raw)
@@ -274,13 +320,12 @@ class RoleApp:
             response = self.error(ApiError(500, "服务器内部错误", "internal server error", "INTERNAL_ERROR"), request_id)
             outcome = "error"
         if op is not None and ctx is not None and _is_audited(op) and ctx.client is not None and not ctx.audited:
-            resource = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            resource = _target(request.scope)
             ctx.audit(op.operation_id, resource[:300], outcome, durable=op.method != "get")
         response.headers["X-Request-Id"] = request_id
-        if log.isEnabledFor(logging.INFO):
-            log.info("%s %s %s %d %.1fms client=%s rid=%s", self.server.role, request.method, request.url.path,
-                     response.status_code, (time.perf_counter() - started) * 1000,
-                     ctx.client.id if ctx and ctx.client else "-", request_id)
+        ACCESS_LOG.append(f"{_stamp()} {self.server.role} {request.method} {request.scope['path']} "
+                          f"{response.status_code} {(time.perf_counter() - started) * 1000:.1f}ms "
+                          f"client={ctx.client.id if ctx and ctx.client else '-'} rid={request_id}")
         return response
 
 
@@ -313,6 +358,7 @@ def build_app(servers: list[RoleServer], *, mount: bool) -> Starlette:
                 task.cancel()
             for s in servers:
                 s.audit.flush()
+            flush_access_log()
 
     return Starlette(routes=routes, exception_handlers={404: _not_found}, lifespan=lifespan)
 
@@ -320,6 +366,7 @@ def build_app(servers: list[RoleServer], *, mount: bool) -> Starlette:
 async def _flush_audit(servers: list[RoleServer], stop: asyncio.Event) -> None:
     while not stop.is_set():
         await asyncio.sleep(0.2)
+        flush_access_log()
         for s in servers:
             try:
                 s.audit.flush()

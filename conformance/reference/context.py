@@ -4,6 +4,7 @@ registry that maps operation ids of ``schemas/openapi`` to handlers."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -17,9 +18,15 @@ if TYPE_CHECKING:
 CHINA = dt.timezone(dt.timedelta(hours=8))
 
 
+_NOW: list[Any] = [0, ""]
+
+
 def now_iso() -> str:
-    """Current time, GB/T 7408 extended format with offset (+08:00)."""
-    return dt.datetime.now(CHINA).isoformat(timespec="seconds")
+    """Current time, GB/T 7408 extended format with offset (+08:00), to the second."""
+    second = int(time.time())
+    if _NOW[0] != second:
+        _NOW[0], _NOW[1] = second, dt.datetime.fromtimestamp(second, CHINA).isoformat(timespec="seconds")
+    return str(_NOW[1])
 
 
 @dataclass
@@ -45,9 +52,18 @@ class Ctx:
     body_bytes: bytes
     client: Client | None = None
     token: Token | None = None
-    base_url: str = ""
+    scope: dict[str, Any] = field(default_factory=dict)
     #: set when the handler wrote its audit entry inside its own transaction (one disk sync per write)
     audited: bool = False
+
+    @property
+    def base_url(self) -> str:
+        """Scheme, host and mount prefix (``/<role>`` under ``--role all``) of this request."""
+        scope = self.scope
+        host = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"), None)
+        if host is None and scope.get("server"):
+            host = f"{scope['server'][0]}:{scope['server'][1]}"
+        return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}".rstrip("/")
 
     @property
     def db(self) -> Any:

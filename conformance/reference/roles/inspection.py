@@ -197,7 +197,7 @@ async def submit_objection(ctx: Ctx) -> Reply:
         return 201, {"objectionId": oid, "messageId": body["messageId"], "reportNo": body["reportNo"],
                      "status": "received", "receivedAt": at, "duplicate": False}
 
-    reply = once(ctx, "inspection.T6-2", body["messageId"], body, process)
+    reply = await once(ctx, "inspection.T6-2", body["messageId"], body, process)
     if reply.status == 201:
         reply.headers["Location"] = f"{ctx.base_url}/api/v1/objections/{holder['id']}"
     return reply

@@ -76,7 +76,7 @@ async def push_application(ctx: Ctx) -> Reply:
     body = ctx.body
     flow.check_item(body, ctx.server.defects)
     register = _gov_register(ctx.server)
-    reply = once(ctx, "licensing.T5-5", body["messageId"], body,
+    reply = await once(ctx, "licensing.T5-5", body["messageId"], body,
                  lambda: flow.receive_application(ctx.server, body, gov_register=register))
     reply.headers["Location"] = f"{ctx.base_url}/driver/v1/cases/{body['caseNo']}"
     return reply

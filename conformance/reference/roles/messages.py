@@ -18,11 +18,11 @@ def digest(body: Any) -> str:
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def once(ctx: Ctx, scope: str, message_id: str, body: Any, process: Callable[[], tuple[int, dict[str, Any]]]) -> Reply:
+async def once(ctx: Ctx, scope: str, message_id: str, body: Any, process: Callable[[], tuple[int, dict[str, Any]]]) -> Reply:
     """Run ``process`` (returning status and receipt) once per message id; replay the receipt after.
 
     The receipt is stored in the same transaction as the work, so a crash never leaves a message
-    processed but unremembered (or remembered but unprocessed).
+    processed but unremembered (or remembered but unprocessed); the reply waits for the commit.
     """
     db = ctx.server.db
     fingerprint = digest(body)
@@ -34,8 +34,9 @@ def once(ctx: Ctx, scope: str, message_id: str, body: Any, process: Callable[[],
         if first_digest != fingerprint:
             raise conflict(f"消息标识 {message_id} 已用于内容不同的另一条消息", f"message id {message_id} was used for different content",
                            "DUPLICATE")
+        await db.durable()  # the first copy may still be in the open group commit
         return Reply({**receipt, "duplicate": True}, status=200)
-    with db.write():
+    with db.grouped():
         status, receipt = process()
         if not broken:
             db.remember_message(scope, message_id, fingerprint, status, receipt)
@@ -43,6 +44,7 @@ def once(ctx: Ctx, scope: str, message_id: str, body: Any, process: Callable[[],
             # the audit entry joins this transaction: one disk sync for the work, the receipt and the audit
             ctx.audit(ctx.op.operation_id, ctx.op.path, durable=True)
             ctx.audited = True
+    await db.durable()  # acknowledged only once on disk (group commit: one sync for concurrent pushes)
     return Reply(receipt, status=status)
 
 
