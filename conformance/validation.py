@@ -122,7 +122,7 @@ def _explain(err: ValidationError) -> list[FieldError]:
         zh = f"{label_zh}字段数超出范围（{kw} {err.validator_value}）"
     else:
         zh = f"{label_zh}不符合规则 {kw}"
-    return [FieldError(path, kw, zh, err.message)]
+    return [FieldError(path, kw, _short(zh, 280), _short(err.message, 280))]
 
 
 def _constrains(doc: dict[str, Any]) -> bool:
@@ -195,7 +195,7 @@ class SchemaValidator:
                     out.append(fe)
         if not out and not self.is_valid(instance):
             # The engines disagree: report the fast engine's own words rather than nothing.
-            out = [FieldError(pointer(e.instance_path), "schema", f"不符合模式：{e.message}", e.message)
+            out = [FieldError(pointer(e.instance_path), "schema", _short(f"不符合模式：{e.message}", 280), _short(e.message, 280))
                    for e in self._fast.iter_errors(instance)]
         return out
 

@@ -23,7 +23,7 @@ import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount
 
 from conformance.openapi_index import Operation, Param, role_operations
 from conformance.reference.context import Ctx, Reply, handler_for
@@ -169,10 +169,18 @@ class RoleApp:
         self.fixed = {path: methods for path, methods in by_path.items() if "{" not in path}
         self.templated = [(re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$"), methods)
                           for path, methods in sorted(by_path.items()) if "{" in path]
-        self.routes = [Route("/{__path:path}", self.endpoint, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"])]
+
+    async def asgi(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Every method reaches ``dispatch`` (an unknown one gets the 405 envelope with this path's Allow)."""
+        request = Request(scope, receive)
+        response = await self.endpoint(request)
+        await response(scope, receive, send)
 
     async def endpoint(self, request: Request) -> Response:
-        path = "/" + request.path_params["__path"]
+        root = request.scope.get("root_path", "")
+        path = request.scope["path"]
+        if root and path.startswith(root):
+            path = path[len(root):] or "/"
         methods = self.fixed.get(path)
         params: dict[str, str] = {}
         if methods is None:
@@ -298,7 +306,10 @@ class RoleApp:
                 target = _target(request.scope)
                 security.verify_signature(ctx.client, request.method, target, request.headers, raw)
             ctx.path, ctx.query = _params(op, request, path_params)
-            if op.body_types or raw:
+            if op.operation_id == "issueToken":
+                with contextlib.suppress(ApiError):  # RFC 6749: the handler answers invalid_request itself
+                    ctx.body = self._parse_body(op, request, raw) if raw else None
+            elif op.body_types or raw:
                 if raw or op.body_uri:
                     ctx.body = self._parse_body(op, request, raw)
                 self._validate_body(op, ctx.body)
@@ -341,7 +352,8 @@ def build_app(servers: list[RoleServer], *, mount: bool) -> Starlette:
     from conformance.reference import roles  # noqa: F401  (registers the handlers)
 
     role_apps = [RoleApp(s) for s in servers]
-    routes: list[Any] = [Mount(f"/{ra.server.role}", routes=ra.routes) for ra in role_apps] if mount else role_apps[0].routes
+    routes: list[Any] = ([Mount(f"/{ra.server.role}", app=ra.asgi) for ra in role_apps] if mount
+                         else [Mount("", app=role_apps[0].asgi)])
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
