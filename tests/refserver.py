@@ -45,3 +45,17 @@ class Api:
 
     def delete(self, path: str, **kw: Any) -> requests.Response:
         return self.session.delete(self.base + path, timeout=10, **kw)
+
+
+def conforms(role: str, op_id: str, resp: requests.Response) -> Any:
+    """The response validates against the contract's schema of that operation for its status; returns ``data``."""
+    from conformance.openapi_index import role_operations
+    from conformance.validation import validator_at
+
+    op = next(o for o in role_operations(role) if o.operation_id == op_id)
+    schema = op.responses[str(resp.status_code)]["application/json"]
+    assert schema is not None, f"{op_id}: no JSON schema for status {resp.status_code}"
+    v = validator_at(schema)
+    body = resp.json()
+    assert v.is_valid(body), [e.as_dict() for e in v.errors(body)]
+    return body["data"]

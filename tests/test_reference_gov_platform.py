@@ -22,21 +22,15 @@ from conformance.reference import files
 from conformance.reference.db import Database
 from conformance.reference.roles import gov_cases, gov_elicenses, gov_platform
 from conformance.reference.server import RunningServer
-from conformance.validation import validator_at
 from tests.refserver import Api, running
+from tests.refserver import conforms as _conforms
 
 OPS = {op.operation_id: op for op in role_operations("gov-platform")}
 ITEM = "01100000-03-01"
 
 
 def conforms(op_id: str, resp: requests.Response) -> dict[str, Any]:
-    """The response validates against the contract's schema for its status; returns ``data``."""
-    schema = OPS[op_id].responses[str(resp.status_code)]["application/json"]
-    assert schema is not None
-    v = validator_at(schema)
-    body = resp.json()
-    assert v.is_valid(body), [e.as_dict() for e in v.errors(body)]
-    return body["data"]
+    return _conforms("gov-platform", op_id, resp)
 
 
 def other_db(srv: RunningServer) -> Database:

@@ -19,20 +19,16 @@ from conformance.reference import outbox
 from conformance.reference.db import Database
 from conformance.reference.roles import inspection
 from conformance.reference.server import RunningServer
-from conformance.validation import validator, validator_at
+from conformance.validation import validator
 from tests.refserver import Api, running
+from tests.refserver import conforms as _conforms
 
 OPS = {op.operation_id: op for op in role_operations("inspection")}
 CLIENT = "licensing-system"
 
 
 def conforms(op_id: str, resp: requests.Response) -> dict[str, Any]:
-    schema = OPS[op_id].responses[str(resp.status_code)]["application/json"]
-    assert schema is not None
-    v = validator_at(schema)
-    body = resp.json()
-    assert v.is_valid(body), [e.as_dict() for e in v.errors(body)]
-    return body["data"]
+    return _conforms("inspection", op_id, resp)
 
 
 class Stub:

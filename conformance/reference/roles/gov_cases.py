@@ -77,7 +77,7 @@ from conformance.contracts import codelist
 from conformance.reference.context import CHINA, Ctx, Reply, now_iso, operation
 from conformance.reference.db import Database, dumps, loads
 from conformance.reference.errors import ApiError, bad_request, conflict, not_found
-from conformance.reference.roles.gov_platform import authority_for, ensure_tables
+from conformance.reference.roles.gov_platform import demo_holder_context, ensure_tables
 from conformance.reference.roles.messages import once
 from conformance.reference.server_state import RoleServer
 
@@ -419,12 +419,7 @@ def seed_cases(server: RoleServer, gen: Any, legals: list[dict[str, Any]], natur
             serial += 1
             natural = serial % 7 == 0
             holder = rng.choice(naturals) if natural else rng.choice(legals)
-            division = holder["idNumber"][:6] if natural else holder["_division"]
-            try:
-                authority = authority_for(division)
-            except KeyError:
-                authority = authority_for("420100")
-            equipment = gen.equipment(division[:2] if division[:2] in ("42", "37", "35", "33", "44", "51") else "42")
+            authority, equipment = demo_holder_context(holder, natural, gen)
             group = _group_of(equipment["catalogueCode"])
             item_code = f"01100000-{group}-01"
             start = dt.datetime(2025, 1, 6, 9, 0, tzinfo=CHINA) + dt.timedelta(days=serial * 3, minutes=rng.randrange(600))

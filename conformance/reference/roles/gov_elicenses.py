@@ -42,7 +42,7 @@ from conformance.reference import files
 from conformance.reference.context import CHINA, Ctx, Reply, now_iso, operation
 from conformance.reference.db import Database, dumps, loads
 from conformance.reference.errors import ApiError, bad_request, conflict, forbidden, not_found
-from conformance.reference.roles.gov_platform import authority_for
+from conformance.reference.roles.gov_platform import demo_holder_context
 from conformance.reference.roles.messages import digest
 from conformance.reference.server_state import RoleServer
 
@@ -265,12 +265,7 @@ def seed_elicenses(server: RoleServer, gen: Any, legals: list[dict[str, Any]], n
     for i in range(150):
         natural = i % 10 == 9
         holder = rng.choice(naturals if natural else legals)
-        division = holder["idNumber"][:6] if natural else holder["_division"]
-        try:
-            authority = authority_for(division)
-        except KeyError:
-            authority = authority_for("420100")
-        equipment = gen.equipment(division[:2] if division[:2] in ("42", "37", "35", "33", "44", "51") else "42")
+        authority, equipment = demo_holder_context(holder, natural, gen)
         issued = dt.date(2018, 1, 2) + dt.timedelta(days=rng.randrange(2500))
         status = rng.choices(("valid", "cancelled", "revoked"), (90, 8, 2))[0]
         cert = make_certificate(rng, holder=holder, natural=natural, division=division, equipment=equipment,
