@@ -419,7 +419,7 @@ def seed_cases(server: RoleServer, gen: Any, legals: list[dict[str, Any]], natur
             serial += 1
             natural = serial % 7 == 0
             holder = rng.choice(naturals) if natural else rng.choice(legals)
-            authority, equipment = demo_holder_context(holder, natural, gen)
+            division, authority, equipment = demo_holder_context(holder, natural, gen)
             group = _group_of(equipment["catalogueCode"])
             item_code = f"01100000-{group}-01"
             start = dt.datetime(2025, 1, 6, 9, 0, tzinfo=CHINA) + dt.timedelta(days=serial * 3, minutes=rng.randrange(600))

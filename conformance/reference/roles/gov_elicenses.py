@@ -265,7 +265,7 @@ def seed_elicenses(server: RoleServer, gen: Any, legals: list[dict[str, Any]], n
     for i in range(150):
         natural = i % 10 == 9
         holder = rng.choice(naturals if natural else legals)
-        authority, equipment = demo_holder_context(holder, natural, gen)
+        division, authority, equipment = demo_holder_context(holder, natural, gen)
         issued = dt.date(2018, 1, 2) + dt.timedelta(days=rng.randrange(2500))
         status = rng.choices(("valid", "cancelled", "revoked"), (90, 8, 2))[0]
         cert = make_certificate(rng, holder=holder, natural=natural, division=division, equipment=equipment,

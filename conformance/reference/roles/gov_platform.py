@@ -157,8 +157,8 @@ def authority_for(division: str) -> dict[str, Any]:
     return {"name": impl["deptName"], "uscc": impl["deptUscc"], "division": impl["division"]}
 
 
-def demo_holder_context(holder: dict[str, Any], natural: bool, gen: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Demo data: the registering authority for a seeded holder and a piece of equipment in its province."""
+def demo_holder_context(holder: dict[str, Any], natural: bool, gen: Any) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """Demo data: a seeded holder's division, its registering authority and a piece of equipment in its province."""
     division = holder["idNumber"][:6] if natural else holder["_division"]
     try:
         authority = authority_for(division)
@@ -166,7 +166,7 @@ def demo_holder_context(holder: dict[str, Any], natural: bool, gen: Any) -> tupl
         authority = authority_for("420100")
     from conformance.datagen import PROVINCES
 
-    return authority, gen.equipment(division[:2] if division[:2] in PROVINCES else "42")
+    return division, authority, gen.equipment(division[:2] if division[:2] in PROVINCES else "42")
 
 
 def _page(items: list[Any], page: int, size: int) -> dict[str, Any]:
