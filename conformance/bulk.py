@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from conformance.formats import cached_check, format_sites
 from conformance.validation import validator
 
@@ -24,7 +26,10 @@ class BulkValidator:
         self._per_record = sites is None or any(len(path) != 1 for path, _ in sites)
         flat = [] if self._per_record else [(path[0], kind) for path, kind in sites or ()]
         self._keys = tuple(key for key, _ in flat)
-        self._checks = [(kind, cached_check(kind, strict)) for _, kind in flat]
+        kinds: dict[str, list[int]] = {}
+        for i, (_, kind) in enumerate(flat):
+            kinds.setdefault(kind, []).append(i)
+        self._by_kind = [(kind, cached_check(kind, strict), idx) for kind, idx in kinds.items()]
         self._none = (None,) * len(self._keys)
         self._structure = self.single.structure_valid
         self._ok: list[bool] = []
@@ -34,9 +39,43 @@ class BulkValidator:
         if self._per_record:
             self._ok.append(self.single.is_valid(instance))
             return
-        good = self._structure(instance)
-        self._ok.append(good)
-        self._rows.append(tuple(map(instance.get, self._keys)) if good and type(instance) is dict else self._none)
+        if self._structure(instance):
+            self._ok.append(True)
+            self._rows.append(tuple(map(instance.get, self._keys)))  # structure valid: an object
+        else:
+            self._ok.append(False)
+            self._rows.append(self._none)
+
+    def add_lines(self, lines: list[bytes]) -> list[bool]:
+        """Parse and add JSON Lines; returns, per line, whether it parsed (unparsed lines are not added)."""
+        loads, error = orjson.loads, orjson.JSONDecodeError
+        parsed: list[bool] = []
+        if self._per_record:
+            for raw in lines:
+                try:
+                    instance = loads(raw)
+                except error:
+                    parsed.append(False)
+                    continue
+                parsed.append(True)
+                self.add(instance)
+            return parsed
+        structure, keys, none = self._structure, self._keys, self._none
+        ok_append, row_append, parsed_append = self._ok.append, self._rows.append, parsed.append
+        for raw in lines:
+            try:
+                instance = loads(raw)
+            except error:
+                parsed_append(False)
+                continue
+            parsed_append(True)
+            if structure(instance):
+                ok_append(True)
+                row_append(tuple(map(instance.get, keys)))
+            else:
+                ok_append(False)
+                row_append(none)
+        return parsed
 
     def finish(self) -> list[bool]:
         """Verdicts of the records added since the last ``finish``."""
@@ -44,10 +83,13 @@ class BulkValidator:
         self._ok, self._rows = [], []
         if self._per_record or not rows:
             return ok
-        for (kind, known), values in zip(self._checks, zip(*rows, strict=True), strict=True):
-            bad = known.check_many({v for v in values if type(v) is str}, kind)
+        columns = list(zip(*rows, strict=True))
+        for kind, known, idx in self._by_kind:
+            # one check for every column of a kind (a unit's USCC stands in several fields of one record)
+            bad = known.check_many(columns[idx[0]] if len(idx) == 1 else [v for i in idx for v in columns[i]], kind)
             if bad:
-                ok = [good and v not in bad for good, v in zip(ok, values, strict=True)]
+                for i in idx:
+                    ok = [good and v not in bad for good, v in zip(ok, columns[i], strict=True)]
         return ok
 
     def valid_mask(self, records: list[Any]) -> list[bool]:

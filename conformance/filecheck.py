@@ -100,7 +100,7 @@ class JsonlSummary:
 
 
 def iter_jsonl(path: Path, ref: str, summary: JsonlSummary, *, lang: str = "zh", strict: bool = True,
-               explain: bool = True, batch: int = 4096) -> Iterator[tuple[int, Verdict]]:
+               explain: bool = True) -> Iterator[tuple[int, Verdict]]:
     """Yield ``(line number, verdict)`` for every line of a JSON Lines file, streaming in batches.
 
     Records are validated by :class:`conformance.bulk.BulkValidator` (the same verdict as the
@@ -133,21 +133,29 @@ def iter_jsonl(path: Path, ref: str, summary: JsonlSummary, *, lang: str = "zh",
         pending.clear()
 
     with path.open("rb") as fh:
-        for total, raw in enumerate(fh, 1):
-            if total == 1 and raw.startswith(_BOM):
-                raw = raw[len(_BOM):]
-            if len(raw) > MAX_LINE_BYTES:
-                pending.append((total, b"", Verdict(False, problem=t("err.line_too_long", lang, size=len(raw), limit=MAX_LINE_BYTES))))
-            else:
-                try:
-                    bulk.add(loads(raw))
+        while True:
+            lines = fh.readlines(1 << 22)  # about 4 MiB of lines at a time
+            if not lines:
+                break
+            if total == 0 and lines[0].startswith(_BOM):
+                lines[0] = lines[0][len(_BOM):]
+            fits = [len(raw) <= MAX_LINE_BYTES for raw in lines]
+            parsed = iter(bulk.add_lines([raw for raw, fit in zip(lines, fits, strict=True) if fit]))
+            for raw, fit in zip(lines, fits, strict=True):
+                total += 1
+                if not fit:
+                    pending.append((total, b"", Verdict(False, problem=t("err.line_too_long", lang, size=len(raw),
+                                                                         limit=MAX_LINE_BYTES))))
+                elif next(parsed):
                     pending.append((total, raw, None))
-                except decode_error as exc:
-                    problem = t("err.empty_line", lang) if not raw.strip() else _decode_problem(exc, raw, lang)
+                else:
+                    try:
+                        loads(raw)
+                        problem = t("err.not_json", lang, why="?")
+                    except decode_error as exc:
+                        problem = t("err.empty_line", lang) if not raw.strip() else _decode_problem(exc, raw, lang)
                     pending.append((total, raw, Verdict(False, problem=problem)))
-            if len(pending) >= batch:
-                yield from flush()
-        yield from flush()
+            yield from flush()
     summary.total = total
     summary.ok = ok
     summary.seconds = time.perf_counter() - start

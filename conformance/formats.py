@@ -8,7 +8,7 @@ reference server and ``tzsb-conform validate``.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from jsonschema import FormatChecker
@@ -71,28 +71,36 @@ class KnownGood:
     Bounded: past :data:`CACHE_LIMIT` values it starts afresh, so memory stays flat.
     """
 
-    __slots__ = ("check", "hits", "seen", "values")
+    __slots__ = ("check", "hits", "seen", "unique", "values")
 
     def __init__(self, kind: str, strict: bool = True) -> None:
         self.check = exact_check(kind, strict)
         self.values: set[str] = set()
         self.hits = self.seen = 0
+        self.unique = False
 
-    def check_many(self, values: set[str], kind: str) -> set[str]:
-        """Check distinct values at once; remember the good ones; return the bad ones."""
-        unknown = values - self.values
-        self.seen += len(values)
-        self.hits += len(values) - len(unknown)
-        if not unknown:
-            return set()
+    def check_many(self, values: Sequence[object], kind: str) -> set[str]:
+        """Check many values (``None`` and non-strings skipped) at once; remember the good ones; return the bad."""
         from conformance.codes.vectorized import MANY
 
-        batch = list(unknown)
         many = MANY.get(kind)
+        if self.unique and many is not None:
+            # values of this kind hardly ever repeat (e.g. equipment codes): no set, no memory, all vectorised
+            strs = [v for v in values if v.__class__ is str]
+            return {v for v, fine in zip(strs, many(strs), strict=True) if not fine and not self.check(v)}  # type: ignore[arg-type]
+        distinct = {v for v in values if v.__class__ is str}
+        unknown = distinct - self.values
+        self.seen += len(distinct)
+        self.hits += len(distinct) - len(unknown)
+        if not unknown:
+            return set()
+        batch = list(unknown)
         perfect = many(batch) if many is not None else [False] * len(batch)
         bad = {v for v, fine in zip(batch, perfect, strict=True) if not fine and not self.check(v)}
         if self.seen > 20_000 and self.hits * 20 < self.seen:
-            return bad  # values of this kind hardly ever repeat (e.g. equipment codes): remembering costs more
+            self.unique = True
+            self.values.clear()
+            return bad
         if len(self.values) + len(batch) >= CACHE_LIMIT:
             self.values.clear()
         self.values.update(v for v in batch if v not in bad) if bad else self.values.update(batch)

@@ -119,33 +119,40 @@ MANY: dict[str, Callable[[Sequence[str]], list[bool]]] = {"uscc": uscc_many, "eq
 
 @functools.cache
 def _registration_tables() -> dict[str, np.ndarray]:
-    return {"upper": _lut("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), "digits": _lut("0123456789"),
+    """Allowed (equipment character, 2 variety characters) and province abbreviations, as code points."""
+    keys = []
+    for char, item in lists.equipment_chars().items():
+        if item.get("doubtful") or len(char) != 1:
+            continue
+        keys += [ord(char) * 65536 + ord(pair[0]) * 256 + ord(pair[1])
+                 for pair in lists.char_variety_pairs(char) if len(pair) == 2 and pair.isascii()]
+    provinces = [ord(abbr) for abbr, (_, alt) in lists.province_by_abbr().items() if not alt and len(abbr) == 1]
+    return {"keys": np.array(sorted(keys), dtype=np.int64), "provinces": np.array(sorted(provinces), dtype=np.int64),
+            "upper": _lut("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), "digits": _lut("0123456789"),
             "alnum": _lut("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")}
-
-
-@functools.cache
-def _registration_prefix_ok(prefix: str) -> bool:
-    """Equipment character + variety digits + province abbreviation, as the strict fast path wants them."""
-    from conformance.codes import registration_no
-
-    # the same decision as registration_no.fast_ok on a value with this prefix and a valid tail
-    return registration_no.fast_ok(prefix + "A00001(24)")
 
 
 def registration_no_many(values: Sequence[str]) -> list[bool]:
     """:func:`conformance.codes.registration_no.fast_ok` for many values.
 
-    Strict form: 4-character prefix (character, 2 variety characters, province) + an ASCII tail of
-    10: prefecture letter, serial (5 digits or a letter and 4 digits) and ``(yy)``.
+    Strict form, 14 characters: equipment character + 2 variety characters (allowed for that
+    character) + province abbreviation (the main one) + prefecture letter + serial (5 digits, or a
+    letter and 4 digits) + ``(yy)``.
     """
     t = _registration_tables()
-    flags = [len(v) == 14 and v[4:].isascii() and _registration_prefix_ok(v[:4]) for v in values]
+    flags = [len(v) == 14 for v in values]
     fits = np.array(flags, dtype=bool)
-    tails = [v[4:] for v, f in zip(values, flags, strict=True) if f]
-    if not tails:
+    chosen = values if all(flags) else [v for v, f in zip(values, flags, strict=True) if f]
+    if not len(chosen):
         return _spread(fits, np.zeros(0, dtype=bool))
-    raw = np.frombuffer("".join(tails).encode("ascii"), dtype=_U8).reshape(len(tails), 10)
-    ok = t["upper"][raw[:, 0]] != 255
+    cp = np.array(chosen, dtype="<U14").view(np.uint32).reshape(len(chosen), 14).astype(np.int64)
+    ok = (cp[:, 1] < 128) & (cp[:, 2] < 128)
+    ok &= np.isin(cp[:, 0] * 65536 + cp[:, 1] * 256 + cp[:, 2], t["keys"])
+    ok &= np.isin(cp[:, 3], t["provinces"])
+    tail = cp[:, 4:]
+    ok &= (tail < 128).all(axis=1)
+    raw = np.clip(tail, 0, 255).astype(_U8)
+    ok &= t["upper"][raw[:, 0]] != 255
     ok &= t["alnum"][raw[:, 1]] != 255
     ok &= (t["digits"][raw[:, 2:6]] != 255).all(axis=1)
     ok &= (raw[:, 6] == ord("(")) & (raw[:, 9] == ord(")"))
