@@ -59,7 +59,8 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     r.add_argument("--out", type=Path, default=None, help=t("opt.out", lang))
     r.add_argument("--answers", default=None, help=t("opt.answers", lang))
 
-    sub.add_parser("selfcheck", help=t("cmd.selfcheck", lang), description=t("cmd.selfcheck", lang))
+    sc = sub.add_parser("selfcheck", help=t("cmd.selfcheck", lang), description=t("cmd.selfcheck", lang))
+    sc.add_argument("--contracts-only", action="store_true", help=t("opt.contracts_only", lang))
     sub.add_parser("clauses", help=t("cmd.clauses", lang), description=t("cmd.clauses", lang))
     return p
 
@@ -86,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "selfcheck":
             from conformance.contract_check import run_selfcheck
 
-            return run_selfcheck(lang)
+            return run_selfcheck(lang, with_reference=not args.contracts_only)
         if args.command == "clauses":
             from conformance.clauses import run_list
 

@@ -170,7 +170,53 @@ def all_checks() -> Iterator[tuple[str, Callable[[], list[str]]]]:
     yield "clause catalogue", check_clauses
 
 
-def run_selfcheck(lang: str) -> int:
+def reference_checks(lang: str) -> list[Check]:
+    """Part 2 of the self-check: the reference server (every role, demo data, loopback) fuzzed against
+    every contract with schemathesis, and the suites run against each role with a report."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from conformance.fuzz import fuzz
+    from conformance.openapi_index import ROLES, documents_for_role
+    from conformance.reference.server import RunningServer, ServerConfig
+    from conformance.runner import run_id, run_suites
+
+    results: list[Check] = []
+    out = Path("reports") / f"selfcheck-{run_id()}"
+    with tempfile.TemporaryDirectory() as tmp, RunningServer(ServerConfig(role="all", db=Path(tmp) / "ref.db", seed=1,
+                                                                                   access_log=False)) as srv:
+        print(t("self.server", lang, url=srv.base))
+        for role in ROLES:
+            for doc in documents_for_role(role):
+                report = fuzz(doc, srv.url(role), client_id="harness", client_secret="harness-secret", max_examples=3,
+                              max_coverage=12, seed=1, deadline=120)
+                problems = [f"{f.operation_id}: {f.message_en if lang == 'en' else f.message_zh}" for f in report.failures]
+                problems += report.errors
+                results.append(Check(t("self.fuzz", lang, doc=doc, n=report.requests), problems))
+                _print(results[-1], lang)
+            os.environ["TZSB_CLIENT_SECRET"] = "harness-secret"
+            code = run_suites(target=srv.url(role), role=role, profile="quick", client_id="harness", features=[],
+                              out=out / role, answers=None, lang=lang, extra=["-qq", "--no-header", "-p", "no:warnings"])
+            import json
+
+            report_json = json.loads((out / role / "report.json").read_text(encoding="utf-8"))
+            failed = [x["nodeid"] for x in report_json["tests"] if x["outcome"] in ("failed", "error")]
+            tested = sum(1 for c in report_json["clauses"] if c["tests"])
+            results.append(Check(t("self.suites", lang, role=role, tested=tested, path=out / role / "report.html"),
+                                 failed + ([f"exit {code}"] if code == 2 else [])))
+            _print(results[-1], lang)
+    return results
+
+
+def _print(check: Check, lang: str) -> None:
+    mark = t("self.ok", lang) if check.ok else t("self.fail", lang)
+    print(f"  [{mark}] {check.name}")
+    for p in check.problems[:10]:
+        print(f"      - {p}")
+
+
+def run_selfcheck(lang: str, *, with_reference: bool = True) -> int:
     start = time.perf_counter()
     results: list[Check] = []
     print(t("self.title", lang))
@@ -180,10 +226,13 @@ def run_selfcheck(lang: str) -> int:
         except Exception as exc:  # a broken check is a failed check, reported, not a traceback
             problems = [f"{type(exc).__name__}: {exc}"]
         results.append(Check(name, problems))
-        mark = t("self.ok", lang) if not problems else t("self.fail", lang)
-        print(f"  [{mark}] {name}")
-        for p in problems[:10]:
-            print(f"      - {p}")
+        _print(results[-1], lang)
+    if with_reference:
+        try:
+            results += reference_checks(lang)
+        except Exception as exc:  # the self-check reports, it does not crash
+            results.append(Check(t("self.server_failed", lang), [f"{type(exc).__name__}: {exc}"]))
+            _print(results[-1], lang)
     passed = sum(r.ok for r in results)
     verdict = t("self.ok", lang) if passed == len(results) else t("self.fail", lang)
     print(t("self.summary", lang, verdict=verdict, passed=passed, total=len(results), secs=time.perf_counter() - start))

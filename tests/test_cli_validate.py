@@ -159,3 +159,8 @@ def test_console_script_runs_in_a_subprocess() -> None:
                           capture_output=True, text=True, check=False, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "有效" in proc.stdout
+
+
+def test_selfcheck_contracts_only_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = run(capsys, "selfcheck", "--contracts-only")
+    assert rc == 0 and "自检结果：通过" in out

@@ -334,9 +334,10 @@ class RoleApp:
             resource = _target(request.scope)
             ctx.audit(op.operation_id, resource[:300], outcome, durable=op.method != "get")
         response.headers["X-Request-Id"] = request_id
-        ACCESS_LOG.append(f"{_stamp()} {self.server.role} {request.method} {request.scope['path']} "
-                          f"{response.status_code} {(time.perf_counter() - started) * 1000:.1f}ms "
-                          f"client={ctx.client.id if ctx and ctx.client else '-'} rid={request_id}")
+        if self.server.access_log:
+            ACCESS_LOG.append(f"{_stamp()} {self.server.role} {request.method} {request.scope['path']} "
+                              f"{response.status_code} {(time.perf_counter() - started) * 1000:.1f}ms "
+                              f"client={ctx.client.id if ctx and ctx.client else '-'} rid={request_id}")
         return response
 
 

@@ -38,6 +38,7 @@ class ServerConfig:
     max_body: int = DEFAULT_MAX_BODY
     token_ttl: int = 7200
     counterparts: dict[str, str] = field(default_factory=dict)
+    access_log: bool = True
 
 
 def make_servers(cfg: ServerConfig, base_url: str) -> list[RoleServer]:
@@ -56,7 +57,7 @@ def make_servers(cfg: ServerConfig, base_url: str) -> list[RoleServer]:
     counterparts = {r: f"{base_url}/{r}" for r in ROLES} if mounted else {}
     counterparts.update(cfg.counterparts)
     servers = [RoleServer(role=r, db=db, security=security, audit=audit, defects=defects, max_body=cfg.max_body,
-                          counterparts=counterparts, seed=cfg.seed) for r in roles_here]
+                          counterparts=counterparts, seed=cfg.seed, access_log=cfg.access_log) for r in roles_here]
     for s in servers:
         if s.role in SETUPS:
             SETUPS[s.role](s)

@@ -23,5 +23,7 @@ class RoleServer:
     #: base URLs of the counterparts this role calls (gov-platform, inspection, supervision, ...)
     counterparts: dict[str, str] = field(default_factory=dict)
     seed: int | None = None
+    #: one line per request on stderr (off when the server runs inside another tool, e.g. the self-check)
+    access_log: bool = True
     #: role modules keep their own state here (e.g. the licensing outbox worker)
     extras: dict[str, Any] = field(default_factory=dict)
