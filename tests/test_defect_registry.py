@@ -14,11 +14,11 @@ def test_every_defect_names_known_clauses() -> None:
     assert len({d.name for d in DEFECTS}) == len(DEFECTS) >= 30
     for d in DEFECTS:
         assert d.clauses and set(d.clauses) <= ids, d.name
-        assert any("\\u4e00" <= ch <= "\\u9fff" for ch in d.zh) and d.en, d.name
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in d.zh) and d.en, d.name
 
 
 def test_every_defect_is_exercised_by_a_test() -> None:
     here = Path(__file__).parent
-    text = "\\n".join(p.read_text(encoding="utf-8") for p in here.glob("test_*.py") if p.name != Path(__file__).name)
+    text = "\n".join(p.read_text(encoding="utf-8") for p in here.glob("test_*.py") if p.name != Path(__file__).name)
     untested = [d.name for d in DEFECTS if d.name not in text]
     assert untested == []
