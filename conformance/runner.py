@@ -20,10 +20,13 @@ def run_id() -> str:
 
 
 def run_suites(*, target: str, role: str | None, profile: str, client_id: str | None, features: list[str],
-               out: Path | None, answers: str | None, lang: str, extra: list[str] | None = None) -> int:
+               out: Path | None, answers: str | None, lang: str, extra: list[str] | None = None,
+               suites: list[str] | None = None) -> int:
+    """Run the suites (all, or the named modules of ``conformance.suites``) through pytest with the plugin."""
     out = out or Path("reports") / run_id()
     out.mkdir(parents=True, exist_ok=True)
-    args = ["--pyargs", "conformance.suites", "-q", "-p", "no:cacheprovider", f"--tzsb-target={target}",
+    modules = [f"conformance.suites.{s}" for s in suites] if suites else ["conformance.suites"]
+    args = ["--pyargs", *modules, "-q", "-p", "no:cacheprovider", f"--tzsb-target={target}",
             f"--tzsb-profile={profile}", f"--tzsb-report={out}", f"--tzsb-lang={lang}",
             f"--junitxml={out / 'junit.xml'}", f"--alluredir={out / 'allure-results'}", "-o", "console_output_style=progress"]
     if role:
