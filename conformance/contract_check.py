@@ -173,13 +173,13 @@ def all_checks() -> Iterator[tuple[str, Callable[[], list[str]]]]:
 def reference_checks(lang: str) -> list[Check]:
     """Part 2 of the self-check: the reference server (every role, demo data, loopback) fuzzed against
     every contract with schemathesis, and the suites run against each role with a report."""
-    import os
     import tempfile
     from pathlib import Path
 
     from conformance.fuzz import fuzz
     from conformance.openapi_index import ROLES, documents_for_role
     from conformance.reference.server import RunningServer, ServerConfig
+    from conformance.reference.target_file import write_target
     from conformance.runner import run_id, run_suites
 
     results: list[Check] = []
@@ -195,8 +195,8 @@ def reference_checks(lang: str) -> list[Check]:
                 problems += report.errors
                 results.append(Check(t("self.fuzz", lang, doc=doc, n=report.requests), problems))
                 _print(results[-1], lang)
-            os.environ["TZSB_CLIENT_SECRET"] = "harness-secret"
-            code = run_suites(target=srv.url(role), role=role, profile="quick", client_id="harness", features=[],
+            target = write_target(Path(tmp) / f"{role}.toml", {r: srv.url(r) for r in ROLES}, role)
+            code = run_suites(target=str(target), role=role, profile="quick", client_id=None, features=[],
                               out=out / role, answers=None, lang=lang, extra=["-qq", "--no-header", "-p", "no:warnings"])
             import json
 
