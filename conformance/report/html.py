@@ -11,7 +11,7 @@ from conformance.report.verdicts import VERDICT_EN
 
 LABELS = {
     "zh": {"title": "特种设备安全监管信息共享接口一致性测试报告", "role": "角色", "profile": "深度", "summary": "结论",
-           "interface": "接口测试结论", "attestation": "证明材料", "certification": "认证结论", "failing": "未符合的“应”条款",
+           "interface": "接口测试结论", "attestation": "证明材料", "certification": "认证结论", "failing": "不符合的“应”条款", "untested": "尚未测试的“应”条款",
            "warnings": "警告（“宜/可”条款未符合）", "clauses": "逐条结论", "allVerdicts": "全部结论", "allLevels": "全部级别",
            "search": "搜索条款、标题、测试……", "id": "条款编号", "source": "出处", "level": "级别", "requirement": "要求",
            "verdict": "结论", "evidence": "证据", "failures": "失败与错误", "none": "无", "checklist": "证明材料清单",
@@ -19,7 +19,7 @@ LABELS = {
            "seeds": "随机种子", "contracts": "契约文件", "files": "个文件（摘要见 manifest.json）"},
     "en": {"title": "Conformance report: special-equipment supervision sharing interfaces", "role": "role", "profile": "profile",
            "summary": "Summary", "interface": "Interface tests", "attestation": "Attestation", "certification": "Certification",
-           "failing": "Shall-clauses not conforming", "warnings": "Warnings (should/may clauses)", "clauses": "Clauses",
+           "failing": "Shall-clauses not conforming", "untested": "Shall-clauses not tested yet", "warnings": "Warnings (should/may clauses)", "clauses": "Clauses",
            "allVerdicts": "all verdicts", "allLevels": "all levels", "search": "search clauses, titles, tests…", "id": "Clause",
            "source": "Source", "level": "Level", "requirement": "Requirement", "verdict": "Verdict", "evidence": "Evidence",
            "failures": "Failures and errors", "none": "none", "checklist": "Attestation checklist", "run": "Run",

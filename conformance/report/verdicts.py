@@ -110,6 +110,8 @@ def overall(verdicts: Iterable[ClauseVerdict]) -> dict[str, Any]:
         "certification": PASS if interface == PASS and attested == PASS else FAIL,
         "counts": counts,
         "shallFailing": [v.id for v in shall if v.verdict != CONFORMS],
+        "shallNonConforming": [v.id for v in shall if v.verdict in (FAILS, PARTLY, ERROR)],
+        "shallUntested": [v.id for v in shall if v.verdict == UNTESTED],
         "warnings": [v.id for v in vs if v.warning],
         "attestationPending": [v.id for v in attest if v.verdict == UNTESTED],
     }
