@@ -48,6 +48,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=None, help=t("opt.seed", lang))
     s.add_argument("--max-body", type=int, default=1024 * 1024, help=t("opt.max_body", lang))
     s.add_argument("--counterpart", action="append", default=[], metavar="ROLE=URL", help=t("opt.counterpart", lang))
+    s.add_argument("--token-ttl", type=int, default=7200, help=t("opt.token_ttl", lang))
     s.add_argument("--list-defects", action="store_true", help=t("opt.list_defects", lang))
 
     r = sub.add_parser("run", help=t("cmd.run", lang), description=t("cmd.run", lang))
@@ -117,7 +118,7 @@ def _serve(args: argparse.Namespace, lang: str) -> int:
             return EXIT_USAGE
         counterparts[role] = url.rstrip("/")
     cfg = ServerConfig(role=args.role, host=args.host, port=args.port, db=args.db, defects=tuple(args.defect),
-                       seed=args.seed, max_body=args.max_body, counterparts=counterparts)
+                       seed=args.seed, max_body=args.max_body, counterparts=counterparts, token_ttl=args.token_ttl)
     return serve(cfg)
 
 

@@ -24,6 +24,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "opt.seed": ("以此种子生成确定的演示数据（仅新数据库）", "deterministic demo data from this seed (new database only)"),
     "opt.max_body": ("请求体上限（字节，超过返回 413）", "request body limit in bytes (413 beyond)"),
     "opt.counterpart": ("对端地址 ROLE=URL（如 gov-platform=http://127.0.0.1:8701）", "counterpart base URL ROLE=URL"),
+    "opt.token_ttl": ("访问令牌有效期（秒）", "access token lifetime in seconds"),
     "opt.list_defects": ("列出全部缺陷开关及其破坏的条款", "list every defect switch and the clauses it breaks"),
     "err.unknown_defect": ("未知的缺陷开关：{names}（--list-defects 列出全部）", "unknown defect(s): {names} (see --list-defects)"),
     "err.counterpart": ("对端地址格式应为 ROLE=URL：{value}", "counterpart must be ROLE=URL: {value}"),

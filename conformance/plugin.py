@@ -84,9 +84,6 @@ class _Recorder:
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         st = state(self.config)
         st.evidence.current_test = item.nodeid
-        roles = [r for m in item.iter_markers("role") for r in m.args]
-        if roles and st.target.role not in roles:
-            pytest.skip(f"角色 {st.target.role} 不在 {roles} 之中 / not for role {st.target.role}")
         for m in item.iter_markers("feature"):
             if m.args[0] not in st.target.features:
                 item.stash[_NA_KEY] = True
@@ -112,6 +109,17 @@ class _Recorder:
                                        str(report.longrepr)[-2000:] if report.failed else None,
                                        str(seed) if seed is not None else None,
                                        (item.obj.__doc__ or "").strip().splitlines()[0] if getattr(item, "obj", None) and item.obj.__doc__ else None))
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        """Tests of other roles are deselected (not skipped): they say nothing about this target."""
+        role = state(config).target.role
+        keep, drop = [], []
+        for item in items:
+            roles = [r for m in item.iter_markers("role") for r in m.args]
+            (drop if roles and role not in roles else keep).append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         out = self.config.getoption("--tzsb-report")

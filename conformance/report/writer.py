@@ -93,7 +93,7 @@ def write_manifest(out: Path, report: dict[str, Any]) -> None:
     files = {}
     for path in sorted(p for p in out.rglob("*") if p.is_file() and p.name != "manifest.json"):
         data = path.read_bytes()
-        files[str(path.relative_to(out))] = {"sha256": hashlib.sha256(data).hexdigest(), "sm3": sm3_hex(data) if len(data) < 4 << 20 else None,
+        files[str(path.relative_to(out))] = {"sha256": hashlib.sha256(data).hexdigest(), "sm3": sm3_hex(data),
                                              "bytes": len(data)}
     manifest = {"schema": "tzsb-manifest/1", "harnessVersion": __version__, "run": {k: v for k, v in report["run"].items()},
                 "files": files}
