@@ -76,6 +76,19 @@ def path_value(op: Operation, name: str, seed: int = 7) -> str:
     return "NONEXISTENT-0000"
 
 
+def param_maximum(op: Operation, name: str, default: int) -> int:
+    """The declared maximum of an integer query parameter (e.g. ``size``), or ``default``."""
+    param = next((p for p in op.params if p.name == name and p.location == "query"), None)
+    value = _param_schema(param.schema_uri).get("maximum") if param else None
+    return int(value) if isinstance(value, int) else default
+
+
+def param_type(op: Operation, name: str) -> str | None:
+    param = next((p for p in op.params if p.name == name), None)
+    kind = _param_schema(param.schema_uri).get("type") if param else None
+    return kind if isinstance(kind, str) else None
+
+
 def concrete(op: Operation, values: dict[str, str] | None = None, seed: int = 7) -> str:
     """The operation's path with its parameters filled in (percent-encoded)."""
     values = values or {}
@@ -105,6 +118,17 @@ def call(client: TargetClient, op: Operation, *, token: str | None = None, path:
     if op.body_uri is not None and "json" not in kw and "raw_body" not in kw:
         kw["json"] = {}
     return client.request(op.method.upper(), path or concrete(op), headers=hdrs, **kw)
+
+
+def probe_op(ops: list[Operation], scopes: frozenset[str] | set[str] | None = None) -> Operation:
+    """A secured operation to probe with (within ``scopes``): a GET without path parameters if there is
+    one, then any GET, then any; a skip (→ 未测) when there is none."""
+    candidates = [op for op in secured(ops) if scopes is None or set(scopes_of(op)) & set(scopes)]
+    for pick in (lambda o: o.method == "get" and "{" not in o.path, lambda o: o.method == "get", lambda o: True):
+        for op in candidates:
+            if pick(op):
+                return op
+    pytest.skip("未测：该角色没有该凭证可调用的受保护操作 / no secured operation this credential may call")
 
 
 def request_id(tag: str) -> str:
@@ -151,12 +175,13 @@ def foreign_scope(op: Operation, available: set[str]) -> str | None:
         return None
     ds = op.data_set
     is_read = op.method == "get"
+    family = {n.split(":", 1)[0] for n in needed}  # "sharing", "gov", "licensing" ...
 
-    def rank(s: str) -> tuple[int, int, str]:
+    def rank(s: str) -> tuple[int, int, int, str]:
         same_ds = bool(ds) and f":{ds}:" in s
-        if is_read:
-            return (0 if s.endswith(":read") and not same_ds else 1, 0 if s.endswith(":read") else 1, s)
-        return (0 if same_ds and s.endswith(":read") else 1, 0 if s.endswith(":read") else 1, s)
+        read = s.endswith(":read")
+        first = (read and not same_ds) if is_read else (read and same_ds)
+        return (0 if first else 1, 0 if s.split(":", 1)[0] in family else 1, 0 if read else 1, s)
 
     return min(candidates, key=rank)
 
@@ -237,16 +262,17 @@ def healthy(client: TargetClient) -> list[str]:
 # ------------------------------------------------------------------------------------------ sensitive data
 
 
-def _sensitive_kinds(node: Any, defs: dict[str, Any], depth: int = 0) -> set[str]:
+def _sensitive_kinds(node: Any, defs: dict[str, Any], depth: int = 0, *, inside: bool = False) -> set[str]:
+    """``x-sensitive`` kinds of a property schema, through refs into identifiers.schema.json and combinators."""
     if not isinstance(node, dict) or depth > 8:
         return set()
     kinds = {node["x-sensitive"]} if isinstance(node.get("x-sensitive"), str) else set()
     ref = node.get("$ref")
-    if isinstance(ref, str) and "identifiers.schema.json#/$defs/" in ref:
-        kinds |= _sensitive_kinds(defs.get(ref.rpartition("/")[2]), defs, depth + 1)
+    if isinstance(ref, str) and ("identifiers.schema.json#/$defs/" in ref or (inside and ref.startswith("#/$defs/"))):
+        kinds |= _sensitive_kinds(defs.get(ref.rpartition("/")[2]), defs, depth + 1, inside=True)
     for key in ("anyOf", "oneOf", "allOf"):
         for sub in node.get(key) or ():
-            kinds |= _sensitive_kinds(sub, defs, depth + 1)
+            kinds |= _sensitive_kinds(sub, defs, depth + 1, inside=inside)
     return kinds
 
 

@@ -1,0 +1,144 @@
+"""The security suite (``conformance/suites/test_security_*.py``) against the reference server:
+
+* on the clean server every clause the suite marks is 符合 (sharing, supervision, gov-platform,
+  licensing; with a short token lifetime for the expired-token test), and every test that applies
+  to the role runs;
+* each security defect of ``conformance/reference/defects.py`` makes at least one of its declared
+  clauses 不符合 (only the tests that concern it are selected, to keep the file fast).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.openapi_index import ROLES
+from conformance.reference.defects import BY_NAME
+from conformance.reference.target_file import write_target
+from conformance.runner import run_suites
+from tests.refserver import running
+
+SUITES = ["test_security_auth", "test_security_volume", "test_security_input", "test_security_data"]
+
+
+def _run(srv: Any, tmp: Path, role: str, name: str, select: str | None = None) -> dict[str, Any]:
+    toml = write_target(tmp / f"{name}.toml", {r: srv.url(r) for r in ROLES}, role)
+    extra = ["-p", "no:randomly"] + (["-k", select] if select else [])
+    run_suites(target=str(toml), role=role, profile="quick", client_id=None, features=[], out=tmp / name, answers=None,
+               lang="zh", suites=SUITES, extra=extra)
+    return json.loads((tmp / name / "report.json").read_text(encoding="utf-8"))
+
+
+def _marked() -> dict[str, set[str]]:
+    """Test name → the clauses it is marked with, over the suite's modules."""
+    out: dict[str, set[str]] = {}
+    for module in SUITES:
+        mod = importlib.import_module(f"conformance.suites.{module}")
+        for name, fn in vars(mod).items():
+            if name.startswith("test_") and callable(fn):
+                out[name] = {c for m in getattr(fn, "pytestmark", []) if m.name == "clause" for c in m.args}
+    return out
+
+
+def _name(nodeid: str) -> str:
+    return nodeid.rsplit("::", 1)[-1]
+
+
+def _ran(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {_name(t["nodeid"]): t for t in report["tests"] if t["outcome"] in ("passed", "failed", "error")}
+
+
+def _verdicts(report: dict[str, Any]) -> dict[str, str]:
+    return {c["id"]: c["verdict"] for c in report["clauses"]}
+
+
+#: Tests that must run (not be skipped) on the clean reference server, by role.
+MUST_RUN = {
+    "sharing": {
+        "test_malformed_authorization_headers_are_refused_with_401", "test_401_and_403_are_distinguished",
+        "test_tokens_without_the_scope_are_refused_with_403_sharing", "test_correctly_signed_requests_are_accepted",
+        "test_wrong_signatures_are_refused_with_401", "test_a_stale_or_future_timestamp_is_refused_with_401",
+        "test_a_replayed_nonce_is_refused_with_401", "test_rate_limit_answers_429_with_retry_after_then_recovers_sharing",
+        "test_daily_quota_answers_429_quota_exceeded", "test_sql_injection_in_path_parameters_is_refused",
+        "test_sql_injection_in_query_parameters_is_harmless", "test_sql_injection_in_body_fields_is_refused",
+        "test_malformed_bodies_are_refused_with_400", "test_open_data_is_masked", "test_sensitive_fields_are_masked_without_a_grant",
+        "test_a_grant_shows_sensitive_fields_until_it_expires", "test_shared_data_access_is_audited",
+        "test_audit_log_is_a_read_only_hash_chain",
+    },
+    "supervision": {
+        "test_malformed_authorization_headers_are_refused_with_401", "test_401_and_403_are_distinguished",
+        "test_tokens_without_the_scope_are_refused_with_403", "test_a_replayed_nonce_is_refused_with_401",
+        "test_sql_injection_in_path_parameters_is_refused", "test_malformed_bodies_are_refused_with_400",
+    },
+    "gov-platform": {
+        "test_tokens_without_the_scope_are_refused_with_403", "test_thumbnails_are_refused_to_a_city_level_caller",
+        "test_sql_injection_in_query_parameters_is_harmless", "test_malformed_bodies_are_refused_with_400",
+    },
+    "licensing": {"test_tokens_without_the_scope_are_refused_with_403", "test_sql_injection_in_body_fields_is_refused"},
+}
+
+
+#: Clauses the suite marks that the reference server's contracts give no way to test yet.
+UNTESTABLE_HERE = {"DB42.4.7.e.4"}
+
+
+def test_every_marked_clause_conforms_on_the_clean_server(tmp_path: Path) -> None:
+    marked = _marked()
+    covered: set[str] = set()
+    with running(tmp_path / "srv-clean", "all", seed=1) as srv:
+        for role in MUST_RUN:
+            report = _run(srv, tmp_path, role, role)
+            if role == "licensing":
+                assert _verdicts(report)["DB42.4.7.e.4"] == "未测"
+            ran = _ran(report)
+            failed = {n: t["message"] for n, t in ran.items() if t["outcome"] != "passed"}
+            assert not failed, f"{role}: {failed}"
+            assert MUST_RUN[role] <= set(ran), f"{role}: not run: {MUST_RUN[role] - set(ran)}"
+            verdicts = _verdicts(report)
+            clauses = {c for n in ran for c in marked[n]}
+            assert all(verdicts[c] == "符合" for c in clauses), {c: verdicts[c] for c in clauses if verdicts[c] != "符合"}
+            covered |= clauses
+    # the expired-token test waits for expiry only when the lifetime is short: a server issuing 2-second tokens
+    with running(tmp_path / "srv-ttl", "all", token_ttl=2) as srv:
+        report = _run(srv, tmp_path, "supervision", "ttl", "expired")
+    assert _ran(report)["test_an_expired_token_is_refused_with_401"]["outcome"] == "passed"
+    assert _verdicts(report)["PROFILE.TOKEN.2"] == "符合"
+    covered |= marked["test_an_expired_token_is_refused_with_401"]
+    # licensing.yaml has no audit query (queryAudit) yet: the archived-dossier audit clause stays 未测
+    assert covered == {c for cs in marked.values() for c in cs} - UNTESTABLE_HERE, \
+        {c for cs in marked.values() for c in cs} - UNTESTABLE_HERE - covered
+
+
+#: defect → (role under test, tests selected with -k, needs the demo data, extra server settings)
+DEFECT_RUNS: dict[str, tuple[str, str, bool, dict[str, Any]]] = {
+    "accept-missing-auth": ("supervision", "malformed_authorization", False, {}),
+    "accept-expired-token": ("supervision", "expired", False, {"token_ttl": 2}),
+    "ignore-scopes": ("sharing", "without_the_scope or distinguished", False, {}),
+    "accept-replayed-nonce": ("sharing", "replayed", False, {}),
+    "accept-stale-timestamp": ("sharing", "stale", False, {}),
+    "no-rate-limit": ("sharing", "rate_limit", False, {}),
+    "retry-after-missing": ("sharing", "rate_limit", False, {}),
+    "audit-not-written": ("sharing", "audit", False, {}),
+    "audit-chain-broken": ("sharing", "hash_chain", False, {}),
+    "unmasked-open-data": ("sharing", "open_data", True, {}),
+    "sensitive-without-grant": ("sharing", "masked_without or grant_shows", True, {}),
+    "thumbnail-to-city": ("gov-platform", "thumbnails", False, {}),
+    "malformed-json-500": ("supervision", "malformed_bodies", False, {}),
+    "error-message-english": ("supervision", "malformed_bodies", False, {}),
+    "no-field-paths": ("supervision", "malformed_bodies", False, {}),
+}
+
+
+@pytest.mark.parametrize("defect", list(DEFECT_RUNS))
+def test_each_security_defect_fails_one_of_its_clauses(tmp_path: Path, defect: str) -> None:
+    role, select, data, kw = DEFECT_RUNS[defect]
+    with running(tmp_path, "all", defects=(defect,), seed=1 if data else None, **kw) as srv:
+        report = _run(srv, tmp_path, role, "run", select)
+    verdicts = _verdicts(report)
+    declared = BY_NAME[defect].clauses
+    assert any(verdicts.get(c) == "不符合" for c in declared), \
+        f"{defect}: {[(c, verdicts.get(c)) for c in declared]}; tests: {[(t['nodeid'], t['outcome']) for t in report['tests']]}"
