@@ -1,0 +1,509 @@
+"""共享平台功能测试（同步与推送）：增量同步（游标）、推送回执与逐条拒绝、按消息标识幂等、过时更新、订阅通知。
+
+GB/T 34990 式测试项：文档字符串为测试目的，代码为测试步骤，断言为预期结果（中文在前、英文在后）。
+推送测试只推送本工具生成的新记录（主键先确认在目标中不存在，引用的单位、设备一并新建），测试结束时以 DELETE 推送删除，
+不改动被测平台原有的数据。订阅测试由本工具在本机启动回调接收端；目标不在本机时，须在目标文件
+``[thresholds] callback_host`` 中给出目标可访问的本机地址，否则该项未测。
+
+Sync and push tests of the sharing platform: change feed by cursor, push receipts and per-record
+rejection, idempotency by message id, stale updates, subscription notifications with retry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+import pytest
+
+from conformance.client import Evidence, Exchange, TargetClient
+from conformance.client.evidence import body_text, mask_headers
+from conformance.openapi_index import role_operations
+from conformance.suites.test_sharing_support import (
+    DATA_SETS,
+    ROLE,
+    DataSetInfo,
+    check_receipt,
+    check_record,
+    content_marks,
+    data_sets,
+    expect,
+    expect_error,
+    instant,
+    later,
+    max_limit,
+    province_of,
+    read_changes,
+    sandbox,
+    scale,
+    tail_cursor,
+)
+from conformance.target import Target
+from conformance.validation import validator
+
+pytestmark = pytest.mark.role(ROLE)
+
+WITH_CONTENT = [pytest.param(n, id=n, marks=content_marks(n)) for n in DATA_SETS]
+
+
+def _sync_params() -> list[Any]:
+    out = []
+    for n in DATA_SETS:
+        marks = [pytest.mark.clause("INFO2007.2.5.4")] if data_sets()[n].schema == "inspection-report" else []
+        out.append(pytest.param(n, id=n, marks=marks))
+    return out
+
+
+@pytest.fixture
+def client(tzsb_client: Any) -> TargetClient:
+    return tzsb_client()
+
+
+@pytest.fixture
+def province(request: pytest.FixtureRequest, client: TargetClient) -> str:
+    return province_of(request, client)
+
+
+def _tail(request: pytest.FixtureRequest, client: TargetClient, ds: DataSetInfo, target: Target) -> str:
+    cursor = tail_cursor(client, ds, scale(target).tail_pages, request)
+    if cursor is None:
+        pytest.skip(f"{ds.label}的变更日志超过本档位的读取上限，无法到达末尾 / the change feed is longer than this profile reads")
+    return cursor
+
+
+def _visibility(target: Target) -> float:
+    """Seconds a pushed change may take to appear (target file ``[thresholds] visibility_seconds``; default 300,
+    IPQS.QUALITY.TIMELINESS.1)."""
+    return float(target.thresholds.get("visibility_seconds", 300))
+
+
+def _record(client: TargetClient, ds: DataSetInfo, key: str) -> dict[str, Any]:
+    """A record read back by key (200, valid against the data set's schema)."""
+    got = expect(client.get(ds.record_path(key)), 200, f"获取{ds.label}“{key}”")
+    check_record(ds, got, f"按主键获取“{key}”")
+    return got
+
+
+def _subscription(r: Any, status: int, what: str) -> dict[str, Any]:
+    data = expect(r, status, what)
+    v = validator("sharing#/$defs/subscription")
+    assert v.is_valid(data), f"{what}：订阅结构不符：{v.errors(data)[:3]} / the subscription does not validate"
+    return data
+
+
+def _read_all(client: TargetClient, ds: DataSetInfo, cursor: str, where: str, pages: int = 1000) -> tuple[list[dict[str, Any]], str]:
+    items: list[dict[str, Any]] = []
+    for _ in range(pages):
+        data = read_changes(client, ds, cursor, max_limit(ds), where)
+        items += data["items"]
+        cursor = data["nextCursor"]
+        if not data["hasMore"]:
+            break
+    return items, cursor
+
+
+# ---------------------------------------------------------------------------- change feed
+
+
+@pytest.mark.parametrize("name", WITH_CONTENT)
+@pytest.mark.clause("PROFILE.SYNC.1", "SHARE.IF.FUNC.3")
+def test_the_change_feed_from_the_start_is_ordered_and_valid(name: str, client: TargetClient, tzsb_target: Target) -> None:
+    """增量同步：不带游标从最早的变更读起，每条变更含序号、操作类型、主键、变更时间与记录（删除时为空），
+    序号严格递增，记录符合数据模式，hasMore 为真时以 nextCursor 续读。"""
+    ds = data_sets()[name]
+    limit = max_limit(ds)
+    cursor: str | None = None
+    last, seen = 0, 0
+    for page in range(1, scale(tzsb_target).feed_pages + 1):
+        data = read_changes(client, ds, cursor, limit, f"{ds.label} 增量同步第 {page} 页")
+        assert len(data["items"]) <= limit, f"返回 {len(data['items'])} 条变更，超过 limit {limit} / more than limit"
+        for c in data["items"]:
+            assert c["seq"] > last, f"变更序号未严格递增：{c['seq']} 在 {last} 之后 / seq not strictly increasing"
+            last = c["seq"]
+        seen += len(data["items"])
+        if not data["hasMore"]:
+            break
+        assert data["items"], "hasMore 为真却没有返回变更 / hasMore true with no items"
+        cursor = data["nextCursor"]
+    if seen == 0:
+        pytest.skip(f"{ds.label}的变更日志为空 / the change feed is empty")
+
+
+@pytest.mark.parametrize("name", DATA_SETS)
+@pytest.mark.clause("SHARE.IF.FUNC.4")
+def test_a_cursor_reads_the_same_changes_again(name: str, client: TargetClient) -> None:
+    """游标可重读：以同一游标（含不带游标的起点）重复读取，返回相同的变更与相同的下一游标。"""
+    ds = data_sets()[name]
+    first = read_changes(client, ds, None, 5, f"{ds.label} 增量同步（起点）")
+    if not first["items"]:
+        pytest.skip(f"{ds.label}的变更日志为空 / the change feed is empty")
+    for cursor in (None, first["nextCursor"]):
+        a = read_changes(client, ds, cursor, 5, f"{ds.label} 增量同步（游标 {cursor}）")
+        b = read_changes(client, ds, cursor, 5, f"{ds.label} 增量同步（同一游标再读）")
+        where = "起点" if cursor is None else f"游标 {cursor}"
+        if a["hasMore"]:
+            assert b == a, (f"以{where}重复读取得到不同的变更（seq {[c['seq'] for c in a['items']]} 对 "
+                            f"{[c['seq'] for c in b['items']]}） / re-reading a cursor gave other changes")
+        else:
+            assert b["items"][: len(a["items"])] == a["items"], f"以{where}重复读取得到不同的变更 / re-read differs"
+
+
+@pytest.mark.parametrize("name", DATA_SETS)
+@pytest.mark.clause("SHARE.IF.FUNC.4")
+def test_an_invalid_cursor_is_400_not_an_empty_result(name: str, client: TargetClient) -> None:
+    """失效游标明确报错：格式错误或非本平台签发的游标返回 400 错误信封（中文说明），不得静默返回空结果。"""
+    ds = data_sets()[name]
+    for bad in ("%%%不是游标%%%", "zz-not-a-cursor-0000"):
+        r = client.get(f"{ds.path}/changes", params={"cursor": bad})
+        expect_error(r, 400, f"{ds.label} 以无效游标“{bad}”增量同步")
+
+
+@pytest.mark.parametrize("name", _sync_params())
+@pytest.mark.clause("SHARE.IF.FUNC.3", "SHARE.MECH.MODE.1", "INFO2007.2.5.3")
+def test_pushes_between_pages_are_neither_lost_nor_repeated(name: str, client: TargetClient, province: str,
+                                                            tzsb_target: Target, request: pytest.FixtureRequest) -> None:
+    """增量同步不丢不重：从末尾游标开始每次读 2 条，读取过程中推送新增、更新、删除；消费到的本工具变更与推送顺序一致、
+    恰好各一次，删除以 record 为空的 DELETE 给出；末尾无新变更时 items 为空、nextCursor 不变。"""
+    ds = data_sets()[name]
+    with sandbox(client, province) as box:
+        records = box.setup(name, 5)
+        keys = [r[ds.key] for r in records]
+        start = _tail(request, client, ds, tzsb_target)
+        idle = read_changes(client, ds, start, 5, f"{ds.label} 增量同步（末尾）")
+        if not idle["items"]:
+            assert idle["nextCursor"] == start and not idle["hasMore"], (
+                f"没有新变更时 nextCursor 应不变、hasMore 为假，实为 {idle['nextCursor']} / {idle['hasMore']} / "
+                f"with no new changes the cursor must stay")
+        box.upload(name, records[:4], f"推送 4 条新{ds.label}记录")
+        expected = [("UPLOAD", k) for k in keys[:4]]
+        updated = {**records[0], "updatedAt": later(records[0]["updatedAt"], 86400)}
+        walked: list[dict[str, Any]] = []
+        visible: list[tuple[str, str]] = []
+        cursor, page = start, 0
+        deadline = time.monotonic() + _visibility(tzsb_target)
+        while page < 200:
+            data = read_changes(client, ds, cursor, 2, f"{ds.label} 增量同步（每页 2 条）第 {page + 1} 页")
+            walked += data["items"]
+            cursor = data["nextCursor"]
+            page += 1
+            if page == 1:
+                box.accepted(name, [("UPDATE", keys[0], updated), ("DELETE", keys[1], None)], "读取期间推送更新与删除")
+                expected += [("UPDATE", keys[0]), ("DELETE", keys[1])]
+            elif page == 2:
+                box.upload(name, records[4:], "读取期间推送新增")
+                expected.append(("UPLOAD", keys[4]))
+            elif not data["hasMore"]:
+                full, _ = _read_all(client, ds, start, f"{ds.label} 增量同步（自起点一次读完，核对）")
+                visible = [(c["operation"], c["key"]) for c in full if c["key"] in keys]
+                if visible == expected or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)  # the platform has not published every pushed change yet: wait, then read on
+        mine = [(c["operation"], c["key"]) for c in walked if c["key"] in keys]
+        assert visible == expected, (f"推送的变更未完整出现在增量同步中：应为 {expected}，自起点读到 {visible} / "
+                                     f"the pushed changes do not all appear in the change feed")
+        lost = [e for e in expected if e not in mine]
+        assert not lost, (f"逐页读取时丢失了变更 {lost}（每页 2 条，读取期间有推送）；读到的本工具变更：{mine} / "
+                          f"changes lost between pages")
+        assert mine == expected, f"逐页读取的本工具变更重复或乱序：{mine}，应为 {expected} / repeated or out of order"
+        seqs = [c["seq"] for c in walked]
+        assert seqs == sorted(set(seqs)), f"逐页读取的变更序号重复或未递增：{seqs} / seq repeated or not increasing"
+        mine_changes = [c for c in walked if c["key"] in keys]
+        deleted = next(c for c in mine_changes if c["operation"] == "DELETE")
+        assert deleted["record"] is None, "DELETE 变更的 record 应为 null / a DELETE carries a null record"
+        update = next(c for c in mine_changes if c["operation"] == "UPDATE")
+        assert instant(update["record"]["updatedAt"]) == instant(updated["updatedAt"]), (
+            "UPDATE 变更的记录不是推送的新版本 / the UPDATE change does not carry the pushed version")
+        expect_error(client.get(ds.record_path(keys[1])), 404, f"获取已删除的{ds.label}“{keys[1]}”")
+
+
+# ---------------------------------------------------------------------------- push
+
+
+@pytest.mark.parametrize("name", DATA_SETS)
+@pytest.mark.clause("SHARE.IF.FUNC.5", "PROFILE.PUSH.1", "IPQS.SHARE.MODE.1")
+def test_a_push_gets_a_receipt_with_per_record_results(name: str, client: TargetClient, province: str) -> None:
+    """推送回执：一条消息中合法记录被接收，主键与记录不符、删除不存在的记录逐条拒绝（字段路径与中文原因），
+    不影响同一消息中的其他记录；回执含消息标识、接收时间、成功与失败条数、逐条结果。"""
+    ds = data_sets()[name]
+    with sandbox(client, province) as box:
+        good, other = box.setup(name, 2)
+        k_good, k_other = good[ds.key], other[ds.key]
+        body = box.body([("UPLOAD", k_good, good), ("UPLOAD", k_other, good), ("DELETE", k_other, None)])
+        r = box.send(name, body)
+        if r.status == 403:
+            pytest.skip(f"测试凭证无权向{ds.label}推送（403） / the harness credential may not push")
+        receipt = check_receipt(expect(r, 200, f"推送{ds.label}（1 条合法、2 条违反业务规则）"), "推送回执")
+        assert receipt["messageId"] == body["messageId"], "回执的消息标识与推送的不一致 / receipt messageId differs"
+        assert receipt["duplicate"] is False, "首次推送的回执标为重复 / a first push marked duplicate"
+        statuses = {res["index"]: res for res in receipt["results"]}
+        assert (receipt["accepted"], receipt["rejected"]) == (1, 2), (
+            f"应接收 1 条、拒绝 2 条，回执为接收 {receipt['accepted']}、拒绝 {receipt['rejected']}：{receipt['results']} / "
+            f"expected 1 accepted, 2 rejected")
+        assert sorted(statuses) == [0, 1, 2] and statuses[0]["status"] == "accepted", (
+            f"逐条结果不完整或第 1 条未被接收：{receipt['results']} / per-record results incomplete")
+        for i, rule in ((1, "主键与记录不符"), (2, "删除不存在的记录")):
+            res = statuses[i]
+            assert res["status"] == "rejected", f"第 {i + 1} 条（{rule}）未被拒绝 / record {i} ({rule}) not rejected"
+            errs = res.get("errors") or []
+            assert errs and all(e.get("path") and any("\u4e00" <= ch <= "\u9fff" for ch in e.get("message", "")) for e in errs), (
+                f"第 {i + 1} 条（{rule}）的拒绝没有字段路径与中文原因：{errs} / rejection without path and Chinese reason")
+        got = expect(client.get(ds.record_path(k_good)), 200, f"获取已接收的{ds.label}“{k_good}”")
+        check_record(ds, got, "推送后按主键获取")
+        expect_error(client.get(ds.record_path(k_other)), 404, f"获取被拒绝的{ds.label}“{k_other}”")
+
+
+@pytest.mark.parametrize("name", DATA_SETS)
+@pytest.mark.clause("SHARE.IF.TECH.1")
+def test_a_message_with_a_record_breaking_its_schema_is_refused_whole(name: str, client: TargetClient, province: str) -> None:
+    """不符合结构的推送整体拒绝：一条记录缺少必填字段时整条消息返回 400，其中合法的记录也不入库。"""
+    ds = data_sets()[name]
+    with sandbox(client, province) as box:
+        good, broken = box.setup(name, 2)
+        missing = next(f for f in ds.required if f != ds.key)
+        broken = {k: v for k, v in broken.items() if k != missing}
+        r = box.push(name, [("UPLOAD", good[ds.key], good), ("UPLOAD", broken[ds.key], broken)])
+        if r.status == 403:
+            pytest.skip(f"测试凭证无权向{ds.label}推送（403） / the harness credential may not push")
+        expect_error(r, 400, f"推送缺少必填字段 {missing} 的{ds.label}记录")
+        for key in (good[ds.key], broken[ds.key]):
+            expect_error(client.get(ds.record_path(key)), 404, f"被整体拒绝的消息中的记录“{key}”不应入库")
+
+
+@pytest.mark.parametrize("name", DATA_SETS)
+@pytest.mark.clause("SHARE.IF.FUNC.6", "SHARE.SEC.RETRY.2", "PROFILE.PUSH.2")
+def test_a_repeated_push_returns_the_first_receipt_and_is_applied_once(name: str, client: TargetClient, province: str,
+                                                                       tzsb_target: Target, request: pytest.FixtureRequest
+                                                                       ) -> None:
+    """按消息标识幂等：同一消息（同一标识、同一内容）重复推送，返回与首次相同的回执并标明重复（duplicate 为真），
+    不重复入库（增量同步中该记录只有一次变更）。"""
+    ds = data_sets()[name]
+    with sandbox(client, province) as box:
+        (record,) = box.setup(name, 1)
+        key = record[ds.key]
+        start = _tail(request, client, ds, tzsb_target)
+        body = box.body([("UPLOAD", key, record)])
+        r1 = box.send(name, body)
+        if r1.status == 403:
+            pytest.skip(f"测试凭证无权向{ds.label}推送（403） / the harness credential may not push")
+        first = check_receipt(expect(r1, 200, "首次推送"), "首次推送的回执")
+        assert first["duplicate"] is False and first["accepted"] == 1, f"首次推送的回执不符：{first} / first receipt"
+        second = check_receipt(expect(box.send(name, body), 200, "以同一消息标识、同一内容重复推送"), "重复推送的回执")
+        assert second["duplicate"] is True, (f"重复推送的回执未标明重复（duplicate 为 {second['duplicate']}）/ "
+                                             f"the repeated push is not marked duplicate")
+        differs = [k for k in first if k != "duplicate" and first[k] != second.get(k)]
+        assert not differs, (f"重复推送的回执与首次不同（字段 {differs}）/ the repeated push did not get the first receipt")
+        changes, _ = _read_all(client, ds, start, f"{ds.label} 增量同步（核对只入库一次）")
+        ours = [(c["operation"], c["seq"]) for c in changes if c["key"] == key]
+        assert len(ours) == 1, f"重复推送被再次处理：增量同步中该记录有 {len(ours)} 次变更 {ours} / applied {len(ours)} times"
+
+
+@pytest.mark.parametrize("name", DATA_SETS)
+@pytest.mark.clause("SHARE.IF.FUNC.6", "PROFILE.PUSH.2", "PROFILE.STATUS.3")
+def test_the_same_message_id_with_other_content_is_409(name: str, client: TargetClient, province: str) -> None:
+    """同一消息标识、不同内容的推送被拒绝：返回 409（错误代码 DUPLICATE），数据不变。"""
+    ds = data_sets()[name]
+    with sandbox(client, province) as box:
+        (record,) = box.setup(name, 1)
+        key = record[ds.key]
+        body = box.body([("UPLOAD", key, record)])
+        r = box.send(name, body)
+        if r.status == 403:
+            pytest.skip(f"测试凭证无权向{ds.label}推送（403） / the harness credential may not push")
+        check_receipt(expect(r, 200, "首次推送"), "首次推送的回执")
+        changed = {**record, "updatedAt": later(record["updatedAt"], 86400)}
+        other = {**body, "records": [{"operation": "UPDATE", "key": key, "record": changed}]}
+        err = expect_error(box.send(name, other), 409, "以同一消息标识推送不同内容")
+        assert err["code"] == "DUPLICATE", f"错误代码为 {err['code']}，应为 DUPLICATE / error code should be DUPLICATE"
+        got = _record(client, ds, key)
+        assert instant(got["updatedAt"]) == instant(record["updatedAt"]), (
+            "被 409 拒绝的推送仍改动了数据 / the refused push changed the data")
+
+
+@pytest.mark.parametrize("name", DATA_SETS)
+@pytest.mark.clause("SHARE.IF.FUNC.10")
+def test_a_stale_update_does_not_overwrite_newer_data(name: str, client: TargetClient, province: str) -> None:
+    """过时更新不覆盖新数据：updatedAt 早于已存记录的更新在回执中逐条拒绝，记录不变；更晚的更新被接收并生效。"""
+    ds = data_sets()[name]
+    with sandbox(client, province) as box:
+        (record,) = box.setup(name, 1)
+        key = record[ds.key]
+        box.upload(name, [record], f"推送新{ds.label}记录")
+        older = {**record, "updatedAt": later(record["updatedAt"], -86400)}
+        receipt = check_receipt(expect(box.push(name, [("UPDATE", key, older)]), 200, "推送较旧的更新"), "回执")
+        assert receipt["results"] and receipt["results"][0]["status"] == "rejected", (
+            f"较已存记录更旧的更新未在回执中标明拒绝：{receipt['results']} / the stale update was not rejected")
+        got = _record(client, ds, key)
+        assert instant(got["updatedAt"]) == instant(record["updatedAt"]), "较旧的更新覆盖了较新的数据 / stale data overwrote newer"
+        newer = {**record, "updatedAt": later(record["updatedAt"], 86400)}
+        box.accepted(name, [("UPDATE", key, newer)], "推送较新的更新")
+        got = _record(client, ds, key)
+        assert instant(got["updatedAt"]) == instant(newer["updatedAt"]), "较新的更新未生效 / the newer update did not apply"
+
+
+# ---------------------------------------------------------------------------- subscriptions
+
+
+class _Receiver(http.server.ThreadingHTTPServer):
+    """The harness as the subscriber: records every notification; answers the first one 503."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int]) -> None:
+        super().__init__(address, _Hook)
+        self.received: list[tuple[int, dict[str, Any] | None, bytes]] = []  # (answered status, body, raw)
+        self.headers: list[dict[str, str]] = []
+        self.lock = threading.Lock()
+        self.url = ""
+
+
+class _Hook(http.server.BaseHTTPRequestHandler):
+    server: _Receiver
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(min(length, 8 << 20))
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            body = None
+        with self.server.lock:
+            status = 503 if not self.server.received else 204
+            self.server.received.append((status, body, raw))
+            self.server.headers.append(dict(self.headers.items()))
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def _receiver(target: Target, evidence: Evidence) -> Iterator[_Receiver]:
+    """A callback receiver in this process, at an address the target can reach (else the item is 未测)."""
+    host = urlsplit(target.url()).hostname or ""
+    loopback = host in ("127.0.0.1", "localhost", "::1")
+    public = target.thresholds.get("callback_host")
+    if not loopback and not public:
+        pytest.skip("目标不在本机，且目标文件未给出目标可访问的本机回调地址（[thresholds] callback_host），订阅通知无法接收 / "
+                    "no callback address the target can reach")
+    server = _Receiver(("127.0.0.1", 0) if loopback else ("0.0.0.0", int(target.thresholds.get("callback_port", 0))))
+    server.url = f"http://{'127.0.0.1' if loopback else public}:{server.server_address[1]}/tzsb-callback"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        _record_inbound(server, evidence)
+
+
+def _record_inbound(server: _Receiver, evidence: Evidence) -> None:
+    """The calls the target made to the harness, as evidence beside the harness's own requests (DESIGN principle 8)."""
+    for (status, _, raw), headers in zip(server.received, server.headers, strict=True):
+        text, capped = body_text(raw)
+        evidence.add(Exchange("POST", server.url, mask_headers(headers), text, status=status, response_truncated=capped,
+                              started_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")))
+
+
+def _op(operation_id: str) -> Any:
+    return next(op for op in role_operations(ROLE) if op.operation_id == operation_id)
+
+
+def _sub_path(operation_id: str, sid: str) -> str:
+    return _op(operation_id).path.replace("{subscriptionId}", sid)
+
+
+def _subscription_sets(target: Target) -> list[DataSetInfo]:
+    sets = [ds for ds in data_sets().values() if ds.subscribe is not None]
+    if target.profile == "quick":
+        units = [ds for ds in sets if ds.schema == "unit"]
+        return units or sets[:1]
+    return sets
+
+
+@pytest.mark.clause("SHARE.IF.FUNC.7", "SHARE.MECH.MODE.2")
+def test_subscriptions_are_created_read_and_cancelled(client: TargetClient, tzsb_target: Target,
+                                                     tzsb_evidence: Evidence) -> None:
+    """订阅管理：创建订阅返回 201 与 Location；相同订阅再创建返回 200 与同一订阅；请求体数据集与路径不符返回 400；
+    可按标识查询；取消后状态为 cancelled，再次取消同样 200；不存在的订阅 404。"""
+    with _receiver(tzsb_target, tzsb_evidence) as receiver:
+        url = receiver.url
+        for ds in _subscription_sets(tzsb_target):
+            assert ds.subscribe is not None
+            request = {"dataSet": ds.name, "callbackUrl": url}
+            r = client.post(ds.subscribe.path, request)
+            if r.status == 403:
+                pytest.skip(f"测试凭证无权订阅{ds.label}（403） / the harness credential may not subscribe")
+            sub = _subscription(r, 201, f"订阅{ds.label}")
+            sid = sub["subscriptionId"]
+            try:
+                assert sub["status"] == "active" and sub["dataSet"] == ds.name, f"新订阅应为有效状态：{sub} / new subscription"
+                assert r.header("Location"), "201 未带 Location / 201 without Location"
+                again = _subscription(client.post(ds.subscribe.path, request), 200, f"重复订阅{ds.label}")
+                assert again["subscriptionId"] == sid, "相同订阅再创建应返回同一订阅 / the same subscription again"
+                other = next((d.name for d in data_sets().values() if d.name != ds.name), None)
+                if other:
+                    expect_error(client.post(ds.subscribe.path, {**request, "dataSet": other}), 400,
+                                 f"在{ds.label}订阅路径上订阅数据集 {other}")
+                got = _subscription(client.get(_sub_path("getSubscription", sid)), 200, f"查询订阅 {sid}")
+                assert got == sub, f"按标识查询的订阅与创建时不同：{got} / the subscription read back differs"
+            finally:
+                cancel = client.request("DELETE", _sub_path("cancelSubscription", sid))
+            cancelled = _subscription(cancel, 200, f"取消订阅 {sid}")
+            assert cancelled["status"] == "cancelled", f"取消后状态为 {cancelled['status']} / status after cancel"
+            again = _subscription(client.request("DELETE", _sub_path("cancelSubscription", sid)), 200, f"再次取消订阅 {sid}")
+            assert again["status"] == "cancelled", "再次取消应同样返回已取消的订阅 / cancelling twice is idempotent"
+        expect_error(client.get(_sub_path("getSubscription", "tzsb-no-such-subscription")), 404, "查询不存在的订阅")
+
+
+@pytest.mark.clause("SHARE.IF.FUNC.7", "SHARE.MECH.MODE.2")
+def test_a_change_is_notified_and_a_failed_notification_is_retried(client: TargetClient, province: str,
+                                                                   tzsb_target: Target, tzsb_evidence: Evidence) -> None:
+    """订阅通知至少送达一次：本工具作为回调接收方，对首次通知返回 503；平台以同一消息标识、同一内容重传，
+    通知符合 notification 结构，并包含本工具推送的变更。"""
+    wait = float(tzsb_target.thresholds.get("notification_seconds", 60))
+    v = validator("sharing#/$defs/notification")
+    for ds in _subscription_sets(tzsb_target):
+        assert ds.subscribe is not None
+        with _receiver(tzsb_target, tzsb_evidence) as receiver, sandbox(client, province) as box:
+            records = box.setup(ds.name, 1)
+            r = client.post(ds.subscribe.path, {"dataSet": ds.name, "callbackUrl": receiver.url})
+            if r.status == 403:
+                pytest.skip(f"测试凭证无权订阅{ds.label}（403） / the harness credential may not subscribe")
+            sid = _subscription(r, 201, f"订阅{ds.label}")["subscriptionId"]
+            try:
+                key = records[0][ds.key]
+                box.upload(ds.name, records, f"推送新{ds.label}记录")
+                deadline = time.monotonic() + wait
+                got: list[tuple[int, dict[str, Any] | None, bytes]] = []
+                delivered: list[dict[str, Any]] = []
+                while time.monotonic() < deadline:
+                    with receiver.lock:
+                        got = list(receiver.received)
+                    delivered = [b for s, b, _ in got if s < 300 and isinstance(b, dict)]
+                    if len(got) >= 2 and any(c.get("key") == key for b in delivered for c in b.get("changes", [])):
+                        break
+                    time.sleep(0.1)
+            finally:
+                client.request("DELETE", _sub_path("cancelSubscription", sid))
+        assert got, f"{wait:.0f} 秒内未收到任何通知 / no notification within {wait:.0f} s"
+        _, first, raw0 = got[0]
+        assert first is not None, f"通知不是 JSON：{raw0[:200]!r} / the notification is not JSON"
+        assert v.is_valid(first), f"通知不符合 notification 结构：{v.errors(first)[:3]} / invalid notification"
+        assert first["subscriptionId"] == sid and first["dataSet"] == ds.name, "通知的订阅标识或数据集不符 / wrong subscription"
+        retries = [b for _, b, _ in got[1:] if isinstance(b, dict) and b.get("messageId") == first["messageId"]]
+        assert retries, (f"首次通知被答以 503 后，{wait:.0f} 秒内未以同一消息标识重传 / "
+                         f"the failed notification was not retried with the same message id")
+        assert retries[0] == first, "重传的通知内容与首次不同 / the retransmission differs from the first notification"
+        ours = [c for b in delivered for c in b.get("changes", []) if c.get("key") == key]
+        assert ours and ours[0]["operation"] == "UPLOAD", (
+            f"已送达的通知中没有本工具推送的变更（{key}） / the pushed change was not notified")
