@@ -1,0 +1,915 @@
+"""The electronic dossier (DB42/T 2279-2024 §7.5, §9): code, metadata, content files, query interface.
+
+With the workflow driver the suite files its own dossiers: a new applicant A gets three cases
+archived one after the other (准予许可 after a 补齐补正; 不予许可; 准予许可 with a 预归档退回 when
+the target declares ``pre-archive-return``) and a second new applicant B one case. Their codes
+must be 05 + 01100000 + the authority's division + the applicant's USCC + the decision year +
+0001, 0002, 0003 (B: 0001); the metadata must match the cases; the files must be named
+``<卷宗号><许可环节>_<顺序号>``, be valid OFD (default) or PDF and cover the stages of §7.5.5.
+Without the driver the checks that need no knowledge of the case run on dossiers found through the
+dossier query interface (none found: 未测).
+
+The code's parts are read from both ends (category, item and division from the start, year and
+sequence from the end, the USCC in between), so one wrong part does not make the others wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import random
+import re
+import secrets
+import time
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urljoin, urlsplit
+
+import defusedxml.ElementTree as DefusedET
+import pytest
+
+from conformance import contracts
+from conformance.codes import check
+from conformance.codes import lists as code_lists
+from conformance.suites.test_workflow_support import (
+    DRIVER,
+    PRE_ARCHIVE_RETURN,
+    Case,
+    Desk,
+    Findings,
+    Violation,
+    Walker,
+    allowed_roles,
+    authority_of,
+    brief,
+    data_of,
+    items,
+    new_applicant,
+    when,
+)
+from conformance.validation import validator
+from conformance.xmlcheck import load_schema, validate_xml
+
+pytestmark = [pytest.mark.role("licensing")]
+driver = pytest.mark.feature(DRIVER)
+
+OFD_NS = "http://www.ofdspec.org/2016"
+SAMPLE_SIZE = {"quick": 3, "standard": 10, "certification": 50}
+#: Pause before the last archiving of applicant A, so that 创建时间 and 更新时间 (Table 2 rows 8, 9) differ.
+ARCHIVE_PAUSE = {"quick": 0.0, "standard": 2.1, "certification": 2.1}
+TIME_TOLERANCE = dt.timedelta(seconds=1)
+
+
+def _parts() -> tuple[str, ...]:
+    """The dossier parts (§7.5.5; dossier.schema.json files[].stage)."""
+    return tuple(contracts.json_schema("dossier")["properties"]["files"]["items"]["properties"]["stage"]["enum"])
+
+
+def _stage_codes() -> tuple[str, ...]:
+    return tuple(s["code"] for s in contracts.codelist("workflow")["stages"])
+
+
+def _metadata_pairs() -> list[tuple[str, str]]:
+    """Table 2 in order: (JSON property of dossier-metadata.schema.json, XML element of dossier-metadata.xsd)."""
+    keys = contracts.json_schema("dossier-metadata")["required"]
+    xsd = load_schema("dossier-metadata")
+    elements = [e.local_name for e in xsd.elements["dossierMetadata"].type.content.iter_elements()]
+    assert len(keys) == len(elements) == 9, (keys, elements)
+    return list(zip(keys, elements, strict=True))
+
+
+# ---------------------------------------------------------------------------------- what the suite holds
+@dataclass(repr=False)
+class Filed:
+    """A case the suite walked to 归档, with what it saw of its dossier on the way."""
+
+    label: str
+    applicant: str  # "A" / "B"
+    case: Case
+    granted: bool
+    corrected: bool
+    returned: bool
+    snapshots: dict[str, tuple[int | None, dict[str, Any] | None, str | None]] = field(default_factory=dict)
+    decided_at: dt.datetime | None = None
+    archived_at: dt.datetime | None = None
+    ex: dict[str, Any] = field(default_factory=dict)  # moment → the exchange of the dossier read then
+
+    def __repr__(self) -> str:
+        return f"Filed({self.label} {self.case.case_no})"
+
+
+@dataclass(repr=False)
+class Sample:
+    """One dossier as the query interface serves it, with its metadata XML and files."""
+
+    dossier: dict[str, Any]
+    filed: Filed | None = None
+    xml: tuple[int | None, bytes] | None = None
+    files: dict[str, tuple[int | None, bytes]] = field(default_factory=dict)
+    by_code: Any = None
+    by_case: Any = None
+    reference: list[Any] = field(default_factory=list)
+    ex: dict[str, Any] = field(default_factory=dict)  # what was read (view, xml, file:<name>, by_code, ref …) → exchange
+
+    def evidence(self, kinds: tuple[str, ...]) -> list[Any]:
+        out = [x for k, x in self.ex.items() if k in kinds or (k.startswith("file:") and "file" in kinds)]
+        if self.filed is not None and "snapshots" in kinds:
+            out += list(self.filed.ex.values())
+        return out
+
+    def __repr__(self) -> str:
+        return f"Sample({self.code})"
+
+    @property
+    def code(self) -> str:
+        return str(self.dossier.get("dossierCode", ""))
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        m = self.dossier.get("metadata")
+        return m if isinstance(m, dict) else {}
+
+
+@dataclass(repr=False)
+class Dossiers:
+    samples: list[Sample]
+    filed: list[Filed]
+    aborted: list[str]
+    by_uscc: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"Dossiers({[s.code for s in self.samples]}, filed={[f.label for f in self.filed]})"
+
+    def of(self, applicant: str) -> list[Filed]:
+        return [f for f in self.filed if f.applicant == applicant]
+
+
+# ---------------------------------------------------------------------------------- filing cases
+def _last(client: Any) -> Any:
+    exchanges = client.evidence.exchanges
+    return exchanges[-1] if exchanges else None
+
+
+def _snap(desk: Desk, filed: Filed, moment: str) -> None:
+    r = desk.dossier(filed.case.case_no)
+    filed.ex[moment] = _last(desk.harness)
+    view = data_of(r) if r.status == 200 else None
+    filed.snapshots[moment] = (r.status, view if isinstance(view, dict) else None, filed.case.view.get("dossierCode"))
+
+
+def _file_case(walker: Walker, label: str, applicant_key: str, applicant: dict[str, Any], rng: random.Random, *,
+               granted: bool, corrected: bool, returned: bool, pause_before_archive: float = 0.0) -> Filed:
+    case = walker.open(rng.choice(sorted(items())), applicant, rng=rng)
+    filed = Filed(label, applicant_key, case, granted, corrected, returned)
+    if corrected:
+        walker.perform(case, "accept", "correction", "accept")
+        walker.resubmit(case)
+    path = [("accept", "accepted"), ("review", "passed" if granted else "failed"), ("decide", "granted" if granted else "refused")]
+    if granted:
+        path += [("certify", "certified"), ("issue", "issued")]
+    for step, outcome in path:
+        data = walker.perform(case, step, outcome, allowed_roles(step, outcome)[0])
+        if step == "decide":
+            filed.decided_at = when((data.get("history") or [{}])[-1].get("at"))
+    walker.perform(case, "conclude", "concluded", allowed_roles("conclude", "concluded")[0])
+    _snap(walker.desk, filed, "concluded")
+    if returned:
+        walker.perform(case, "pre-archive", "returned", allowed_roles("pre-archive", "returned")[0])
+        _snap(walker.desk, filed, "returned")
+        walker.perform(case, "conclude", "concluded", allowed_roles("conclude", "concluded")[0])
+    walker.perform(case, "pre-archive", "passed", allowed_roles("pre-archive", "passed")[0])
+    _snap(walker.desk, filed, "catalogued")
+    if pause_before_archive:
+        time.sleep(pause_before_archive)
+    data = walker.perform(case, "archive", "archived", allowed_roles("archive", "archived")[0])
+    filed.archived_at = when((data.get("history") or [{}])[-1].get("at"))
+    _snap(walker.desk, filed, "archived")
+    return filed
+
+
+def _absolute(client: Any, ref: Any) -> str | None:
+    if not isinstance(ref, str) or not ref:
+        return None
+    if ref.startswith(("http://", "https://")):
+        return ref
+    if ref.startswith("/"):
+        return client.base_url + ref
+    return urljoin(client.base_url + "/", ref)
+
+
+def _fetch(client: Any, url: str | None, **kw: Any) -> Any:
+    """GET a URL the target handed out; the token goes only to the target's own origin."""
+    if url is None:
+        return None
+    same = urlsplit(url)[:2] == urlsplit(client.base_url)[:2]
+    return client.get(url, auth=same, **kw)
+
+
+def _complete(client: Any, sample: Sample) -> Sample:
+    code = sample.code
+    valid_code = bool(re.fullmatch(r"[0-9A-Z]{42}", code))
+    xml_url = _absolute(client, sample.dossier.get("metadataXmlUrl")) or (
+        f"{client.base_url}/api/v1/dossiers/{quote(code)}/metadata.xml" if code else None)
+    r = _fetch(client, xml_url)
+    if r is not None:
+        sample.xml = (r.status, r.content if r.status == 200 else b"")
+        sample.ex["xml"] = _last(client)
+    for f in sample.dossier.get("files") or []:
+        if isinstance(f, dict) and isinstance(f.get("fileName"), str):
+            r = _fetch(client, _absolute(client, f.get("url")))
+            sample.files[f["fileName"]] = (r.status, r.content if r.status == 200 else b"") if r is not None else (None, b"")
+            if r is not None:
+                sample.ex[f"file:{f['fileName']}"] = _last(client)
+    if valid_code:
+        sample.by_code = client.get(f"/api/v1/dossiers/{quote(code)}")
+        sample.ex["by_code"] = _last(client)
+    ref = _absolute(client, sample.dossier.get("referenceUrl"))
+    sample.reference = [_fetch(client, ref), client.get(ref, auth=False) if ref else None]
+    if ref:
+        sample.ex["ref"], sample.ex["ref-anonymous"] = client.evidence.exchanges[-2:]
+    if sample.filed is not None:
+        sample.by_case = client.get("/api/v1/dossiers", params={"caseNo": sample.filed.case.case_no})
+        sample.ex["by_case"] = _last(client)
+    return sample
+
+
+def _profile(target: Any) -> str:
+    return target.profile if target.profile in SAMPLE_SIZE else "quick"
+
+
+@pytest.fixture(scope="module")
+def dossiers(tzsb_client: Any, tzsb_target: Any) -> Dossiers:
+    """The dossiers under test: filed by the suite through the driver, else found through the query interface."""
+    desk = Desk(tzsb_client)
+    client = desk.harness
+    profile = _profile(tzsb_target)
+    if DRIVER not in tzsb_target.features:
+        r = client.get("/api/v1/dossiers", params={"page": 1, "size": SAMPLE_SIZE[profile]})
+        page = data_of(r)
+        found = page.get("items") if isinstance(page, dict) else None
+        if r.status != 200 or not isinstance(found, list):
+            pytest.fail(f"电子卷宗检索失败：{brief(r)}")
+        if not found:
+            pytest.skip("未测：目标未声明流程驱动接口，且卷宗调用接口中没有电子卷宗")
+        listing = _last(client)
+        return Dossiers([_complete(client, Sample(d, ex={"view": listing})) for d in found if isinstance(d, dict)], [], [])
+    desk.all_officers()
+    walker = Walker(desk, Findings(), authority_of(tzsb_target))
+    rng = random.Random(secrets.randbits(32))
+    with_return = PRE_ARCHIVE_RETURN in tzsb_target.features
+    a, b = new_applicant(rng), new_applicant(rng)
+    plan = [("A1", "A", a, {"granted": True, "corrected": True, "returned": False}),
+            ("A2", "A", a, {"granted": False, "corrected": False, "returned": False}),
+            ("A3", "A", a, {"granted": True, "corrected": False, "returned": with_return,
+                            "pause_before_archive": ARCHIVE_PAUSE[profile]}),
+            ("B1", "B", b, {"granted": True, "corrected": False, "returned": False})]
+    filed: list[Filed] = []
+    aborted: list[str] = []
+    for label, key, applicant, how in plan:
+        try:
+            filed.append(_file_case(walker, label, key, applicant, rng, **how))
+        except Violation as exc:
+            aborted.append(f"办件 {label} 未能走到归档：{exc.detail[:300]}")
+    samples = []
+    for f in filed:
+        r = desk.dossier(f.case.case_no)
+        view = data_of(r)
+        if r.status == 200 and isinstance(view, dict):
+            samples.append(_complete(client, Sample(view, f, ex={"view": _last(client)})))
+        else:
+            aborted.append(f"办件 {f.label}（{f.case.case_no}）归档后查不到电子卷宗：{brief(r)}")
+    out = Dossiers(samples, filed, aborted)
+    for key, applicant in (("A", a), ("B", b)):
+        out.by_uscc[key] = client.get("/api/v1/dossiers", params={"uscc": applicant["idNumber"], "page": 1, "size": 50})
+    return out
+
+
+def _judge(problems: list[str], checked: int, what: str, dossiers: Dossiers, request: pytest.FixtureRequest,
+           kinds: tuple[str, ...] = ("view",)) -> None:
+    """Fail with the problems (the exchanges of the dossiers they name become this test's evidence, with a curl);
+    skip (未测) when nothing could be checked."""
+    if problems:
+        linked = []
+        for s in dossiers.samples:
+            names = [s.code, *s.files, *([s.filed.case.case_no, f"办件 {s.filed.label}"] if s.filed else [])]
+            if any(n and n in p for p in problems for n in names):
+                linked += [x for x in s.evidence(kinds) if x is not None]
+        for x in linked:
+            x.test = request.node.nodeid
+        curl = f"\n重现（curl）：{linked[0].curl()}" if linked else ""
+        raise AssertionError("\n".join(problems[:40]) + curl)
+    if not checked:
+        why = "；".join(dossiers.aborted[:3])
+        pytest.skip(f"未测：没有可检验{what}的电子卷宗" + (f"（{why}）" if why else ""))
+
+
+def _need_filed(dossiers: Dossiers) -> list[Sample]:
+    return [s for s in dossiers.samples if s.filed is not None]
+
+
+# ---------------------------------------------------------------------------------- §9.2 the code
+def _code_problems(s: Sample, part: str) -> list[str]:
+    code = s.code
+    f = s.filed
+    app = f.case.application if f else None
+    m = s.metadata
+    out: list[str] = []
+    if part == "length":
+        if len(code) != 42:
+            res = check("dossier-code", code)
+            out.append(f"卷宗编码 {code} 为 {len(code)} 位：{res.reason('zh')}")
+    elif part == "category":
+        cat, _item = code_lists.use_registration()
+        if code[:2] != cat:
+            known = "、".join(f"{k} {v['name']}" for k, v in code_lists.licence_categories().items())
+            out.append(f"卷宗编码 {code} 的许可类别代码 {code[:2]!r} 应为 {cat}（表3：{known}）")
+    elif part == "item":
+        _cat, item = code_lists.use_registration()
+        if code[2:10] != item:
+            out.append(f"卷宗编码 {code} 的许可事项代码 {code[2:10]!r} 应为 {item}（SG 6-2021）")
+    elif part == "division":
+        div = code[10:16]
+        res = check("division", div)
+        if not res.ok:
+            out.append(f"卷宗编码 {code} 的行政区划代码 {div!r} 不符合 GB/T 2260：{res.reason('zh')}")
+        if m.get("authorityDivision") not in (None, div):
+            out.append(f"卷宗编码 {code} 的行政区划代码 {div} 与元数据的许可机关行政区划 {m.get('authorityDivision')} 不一致")
+        if app and div != app["authority"]["division"]:
+            out.append(f"卷宗编码 {code} 的行政区划代码 {div} 不是许可机关 {app['authority']['name']} 的 {app['authority']['division']}")
+    elif part == "uscc":
+        unit = code[16:-8] if len(code) > 24 else ""
+        res = check("uscc", unit)
+        if len(unit) != 18 or not res.ok:
+            out.append(f"卷宗编码 {code} 中的统一社会信用代码部分 {unit!r}（{len(unit)} 位）不是有效的18位代码：{res.reason('zh')}")
+        if m.get("uscc") not in (None, unit):
+            out.append(f"卷宗编码 {code} 中的统一社会信用代码 {unit} 与元数据的 {m.get('uscc')} 不一致")
+        if app and unit != app["applicant"]["idNumber"]:
+            out.append(f"卷宗编码 {code} 中的统一社会信用代码 {unit!r} 不是行政相对人的 {app['applicant']['idNumber']}")
+    elif part == "year":
+        year = code[-8:-4]
+        if not (year.isascii() and year.isdigit() and 1950 <= int(year) <= dt.date.today().year):
+            out.append(f"卷宗编码 {code} 的创建年份 {year!r} 不是不晚于今年的4位年份")
+    elif part == "decision-year" and f and f.decided_at and code[-8:-4] != f"{f.decided_at.year:04d}":
+            out.append(f"卷宗编码 {code} 的创建年份 {code[-8:-4]} 不是许可决定的年份 {f.decided_at.year}")
+    return out
+
+
+CODE_PARTS = [("length", ("DB42.9.2.2",)), ("category", ("DB42.9.2.3", "DB42.9.2.4")), ("item", ("DB42.9.2.5",)),
+              ("division", ("DB42.9.2.6",)), ("uscc", ("DB42.9.2.8",)), ("year", ("DB42.9.2.9",))]
+
+
+@pytest.mark.parametrize("part", [pytest.param(p, marks=pytest.mark.clause(*cs), id=p) for p, cs in CODE_PARTS])
+def test_dossier_code_part(part: str, dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+    """卷宗编码（§9.2）的各部分：42位（各部分之和；标准正文写34位）；许可类别 05（表3）；许可事项 01100000；
+    许可机关行政区划（GB/T 2260，与元数据、办件一致）；行政相对人统一社会信用代码（GB 32100，与办件一致）；创建年份。"""
+    problems = [p for s in dossiers.samples for p in _code_problems(s, part)]
+    _judge(problems, len(dossiers.samples), "卷宗编码", dossiers, request, ("view",))
+
+
+@driver
+@pytest.mark.clause("DB42.9.2.10")
+def test_dossier_code_year_is_the_decision_year(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+    """卷宗编码的创建年份宜取第一次许可决定的年份。"""
+    samples = [s for s in _need_filed(dossiers) if s.filed and s.filed.decided_at]
+    _judge([p for s in samples for p in _code_problems(s, "decision-year")], len(samples), "创建年份", dossiers, request, ("view",))
+
+
+@driver
+@pytest.mark.clause("DB42.9.2.11")
+def test_sequence_numbers_run_from_0001_per_applicant_and_year(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+    """同一行政相对人、同一年份内的卷宗序列号从 0001 起依次编号：新相对人 A 的三个卷宗为 0001、0002、0003，B 的为 0001。"""
+    problems, checked = [], 0
+    for key in ("A", "B"):
+        samples = [s for s in _need_filed(dossiers) if s.filed and s.filed.applicant == key]
+        if len(samples) != len(dossiers.of(key)) or not samples:
+            continue
+        checked += 1
+        got = [s.code[-4:] for s in samples]
+        want = [f"{n:04d}" for n in range(1, len(samples) + 1)]
+        if got != want:
+            problems.append(f"新行政相对人 {key}（{samples[0].filed.case.application['applicant']['idNumber']}）依次归档的卷宗"  # type: ignore[union-attr]
+                            f"序列号为 {got}，应为 {want}（卷宗编码 {[s.code for s in samples]}）")
+    _judge(problems, checked, "序列号", dossiers, request, ("view",))
+
+
+@pytest.mark.clause("DB42.9.2.1")
+def test_dossier_codes_are_unique(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+    """系统内任意两个卷宗的编码不同（按行政相对人检索到的卷宗也各不相同）。"""
+    codes = [s.code for s in dossiers.samples]
+    problems = [f"卷宗编码 {c} 被 {codes.count(c)} 个卷宗使用" for c in sorted(set(codes)) if codes.count(c) > 1]
+    for key, r in dossiers.by_uscc.items():
+        page = data_of(r) if r is not None else None
+        found = [d.get("dossierCode") for d in (page or {}).get("items", []) if isinstance(d, dict)] if isinstance(page, dict) else []
+        problems += [f"按相对人 {key} 检索到的卷宗编码 {c} 出现 {found.count(c)} 次" for c in sorted(set(found)) if found.count(c) > 1]
+    _judge(problems, len(codes), "编码唯一性", dossiers, request, ("view",))
+
+
+@driver
+@pytest.mark.clause("DB42.7.5.3.2")
+def test_one_number_per_dossier_that_never_changes(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+    """一卷一档：卷宗编号分配后不再变化（办结、退回、编目、归档各时点、办件状态和元数据中相同），不同卷宗编号不同。"""
+    problems, checked = [], 0
+    for s in _need_filed(dossiers):
+        f = s.filed
+        assert f is not None
+        seen = {s.code, s.metadata.get("dossierCode")}
+        for moment, (_status, view, state_code) in f.snapshots.items():
+            seen |= {view.get("dossierCode") if view else None, state_code}
+            if view and view.get("dossierCode") is None:
+                problems.append(f"办件 {f.label} 在“{moment}”时的卷宗没有编号")
+        seen.discard(None)
+        checked += 1
+        if len(seen) != 1:
+            problems.append(f"办件 {f.label}（{f.case.case_no}）的卷宗编号前后不一：{sorted(seen)}")
+    codes = [s.code for s in _need_filed(dossiers)]
+    if len(set(codes)) != len(codes):
+        problems.append(f"不同办件的卷宗编号相同：{codes}")
+    _judge(problems, checked, "卷宗编号", dossiers, request, ("view", "snapshots"))
+
+
+@driver
+@pytest.mark.clause("DB42.7.5.3.1")
+def test_the_number_is_given_on_entering_pre_archive(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+    """进入预归档后分配卷宗编号：至迟在预归档审阅通过（编目）时卷宗已有编号（§7.5.3 与 §7.5.4 的先后不一，二者均接受）。"""
+    problems = []
+    for f in dossiers.filed:
+        status, view, state_code = f.snapshots.get("catalogued", (None, None, None))
+        if not ((view or {}).get("dossierCode") or state_code):
+            problems.append(f"办件 {f.label}（{f.case.case_no}）预归档通过后仍没有卷宗编号（卷宗查询 HTTP {status}）")
+    _judge(problems, len(dossiers.filed), "编号分配", dossiers, request, ("snapshots",))
+
+
+# ---------------------------------------------------------------------------------- §7.5 pre-archive and archive
+@driver
+@pytest.mark.clause("DB42.7.5.2.2", "DB42.7.5.6.a1.1")
+def test_conclusion_opens_the_pre_archive(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+    """办结是预归档的标志环节：办结之后即可查到办件的电子卷宗（拟成卷或已成卷），其中已有决定环节的文件。"""
+    problems = []
+    for f in dossiers.filed:
+        status, view, _ = f.snapshots.get("concluded", (None, None, None))
+        if status != 200 or not view:
+            problems.append(f"办件 {f.label}（{f.case.case_no}）办结后查不到电子卷宗（HTTP {status}）")
+            continue
+        if view.get("status") not in ("拟成卷", "已成卷"):
+            problems.append(f"办件 {f.label} 办结后卷宗状态为 {view.get('status')!r}，应为拟成卷或已成卷")
+        if not any(isinstance(x, dict) and x.get("stage") == "决定" for x in view.get("files") or []):
+            problems.append(f"办件 {f.label} 办结后卷宗中没有决定环节的文件")
+    _judge(problems, len(dossiers.filed), "预归档", dossiers, request, ("snapshots",))
+
+
+STATUS_TESTS = [("DB42.7.5.4.1", "catalogued", "已成卷", "预归档审阅通过（编目）"),
+                ("DB42.7.5.4.2", "returned", "拟成卷", "预归档退回"),
+                ("DB42.7.5.6.b2.1", "archived", "已归档", "归档成功"),
+                ("DB42.7.5.6.b3.1", "archived", "已归档", "归档")]
+
+
+@driver
+@pytest.mark.parametrize(("moment", "status", "what"), [
+    pytest.param(m, st, w, id=cid, marks=[pytest.mark.clause(cid)] + ([pytest.mark.feature(PRE_ARCHIVE_RETURN)] if m == "returned" else []))
+    for cid, m, st, w in STATUS_TESTS])
+def test_dossier_status_follows_the_steps(moment: str, status: str, what: str, dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+    """卷宗成卷状态随步骤更新：编目后已成卷，退回后拟成卷（编号不变），归档后标识为已归档。"""
+    problems, checked = [], 0
+    for f in dossiers.filed:
+        if moment not in f.snapshots:
+            continue
+        checked += 1
+        got_status, view, _ = f.snapshots[moment]
+        if got_status != 200 or not view or view.get("status") != status:
+            problems.append(f"办件 {f.label}（{f.case.case_no}）{what}后卷宗状态应为 {status}，实为 "
+                            f"{(view or {}).get('status')!r}（HTTP {got_status}）")
+    _judge(problems, checked, what, dossiers, request, ("snapshots",))
+
+
+# ---------------------------------------------------------------------------------- §9.1 metadata
+def _xml_values(body: bytes) -> dict[str, str] | None:
+    ns = load_schema("dossier-metadata").target_namespace
+    try:
+        root = DefusedET.fromstring(body)
+    except Exception:
+        return None
+    return {el.tag.split("}", 1)[-1]: (el.text or "").strip() for el in root if el.tag.startswith(f"{{{ns}}}")}
+
+
+@pytest.mark.clause("DB42.9.3.2.1")
+def test_metadata_is_stored_as_xml(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+    """元数据以 XML 形式存放：卷宗的元数据 XML 可取得，是格式良好、无 DTD/实体的 XML，根元素为 dossier-metadata.xsd 的 dossierMetadata。"""
+    ns = load_schema("dossier-metadata").target_namespace
+    problems = []
+    for s in dossiers.samples:
+        if s.xml is None or s.xml[0] != 200:
+            problems.append(f"卷宗 {s.code} 的元数据 XML 取不到（HTTP {s.xml[0] if s.xml else None}）")
+            continue
+        issues = [i for i in validate_xml(s.xml[1], "dossier-metadata") if i.layer == "parser"]
+        if issues:
+            problems.append(f"卷宗 {s.code} 的元数据 XML 无法解析：{issues[0].message_zh}")
+            continue
+        root = DefusedET.fromstring(s.xml[1])
+        if root.tag != f"{{{ns}}}dossierMetadata":
+            problems.append(f"卷宗 {s.code} 的元数据 XML 根元素为 {root.tag}，应为 {{{ns}}}dossierMetadata")
+    _judge(problems, len(dossiers.samples), "元数据 XML", dossiers, request, ("xml",))
+
+
+@pytest.mark.clause("DB42.9.1.1")
+def test_metadata_has_the_nine_elements_of_table_2(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+    """元数据包含表2的9个元素：JSON 形式符合 dossier-metadata.schema.json 的结构，XML 形式通过 dossier-metadata.xsd 校验。"""
+    v = validator("dossier-metadata")
+    problems = []
+    for s in dossiers.samples:
+        shape = {**s.metadata, "dossierCode": "0" * 42} if "dossierCode" in s.metadata else s.metadata  # the code: §9.2, T2-7
+        if not v.structure_valid(shape):
+            problems.append(f"卷宗 {s.code} 的元数据（JSON）：{[e.message_zh for e in v.errors(shape)][:4]}")
+        if s.xml is not None and s.xml[0] == 200:
+            issues = [i for i in validate_xml(s.xml[1], "dossier-metadata") if i.layer == "xsd"]
+            if issues:
+                problems.append(f"卷宗 {s.code} 的元数据 XML 不符合 dossier-metadata.xsd：{[f'{i.path} {i.message_zh}' for i in issues][:4]}")
+    _judge(problems, len(dossiers.samples), "元数据", dossiers, request, ("view", "xml"))
+
+
+def _same(key: str, a: Any, b: Any) -> bool:
+    if key in ("createdAt", "updatedAt"):
+        ta, tb = when(a), when(b)
+        return ta is not None and tb is not None and ta == tb
+    return a == b
+
+
+def _near(t: dt.datetime | None, want: dt.datetime | None) -> bool:
+    return t is not None and want is not None and abs(t - want) <= TIME_TOLERANCE
+
+
+def _element_problems(index: int, s: Sample, dossiers: Dossiers) -> list[str]:
+    key, element = _metadata_pairs()[index - 1]
+    m = s.metadata
+    value = m.get(key)
+    out: list[str] = []
+    if value in (None, ""):
+        return [f"卷宗 {s.code} 的元数据（JSON）缺少 {key}"]
+    if s.xml is not None and s.xml[0] == 200:
+        xml = _xml_values(s.xml[1]) or {}
+        if element not in xml:
+            out.append(f"卷宗 {s.code} 的元数据 XML 缺少元素 {element}")
+        elif not _same(key, xml[element], value):
+            out.append(f"卷宗 {s.code} 的元数据 XML 的 {element}={xml[element]!r} 与 JSON 的 {key}={value!r} 不一致")
+    f = s.filed
+    app = f.case.application if f else None
+    if key == "category":
+        want = contracts.json_schema("dossier-metadata")["properties"]["category"]["const"]
+        if value != want:
+            out.append(f"卷宗 {s.code} 的类别为 {value!r}，应为 {want}")
+    elif key in ("uscc", "authorityUscc"):
+        res = check("uscc", str(value))
+        if not res.ok:
+            out.append(f"卷宗 {s.code} 的 {key} {value!r} 不是有效的18位统一社会信用代码：{res.reason('zh')}")
+        want = (app["applicant"]["idNumber"] if key == "uscc" else app["authority"]["uscc"]) if app else value
+        if value != want:
+            out.append(f"卷宗 {s.code} 的 {key} 为 {value}，办件中为 {want}")
+    elif key == "unitName":
+        if app and value != app["applicant"]["name"]:
+            out.append(f"卷宗 {s.code} 的单位名称 {value!r} 不是申请中的 {app['applicant']['name']!r}")
+    elif key == "authorityName":
+        if app and value != app["authority"]["name"]:
+            out.append(f"卷宗 {s.code} 的许可机关 {value!r} 不是受理机关 {app['authority']['name']!r}")
+    elif key == "authorityDivision":
+        res = check("division", str(value))
+        if not res.ok:
+            out.append(f"卷宗 {s.code} 的许可机关行政区划 {value!r} 不是6位 GB/T 2260 代码：{res.reason('zh')}")
+        if app and value != app["authority"]["division"]:
+            out.append(f"卷宗 {s.code} 的许可机关行政区划 {value} 不是许可机关的 {app['authority']['division']}")
+    elif key == "dossierCode":
+        res = check("dossier-code", str(value))
+        if value != s.code:
+            out.append(f"卷宗 {s.code} 的元数据卷宗编号为 {value!r}")
+        elif not res.ok:
+            out.append(f"卷宗编号 {value} 不符合 §9.2：{res.reason('zh')}")
+    elif key in ("createdAt", "updatedAt"):
+        t = when(value)
+        if t is None:
+            out.append(f"卷宗 {s.code} 的 {key} {value!r} 不是带时区的 GB/T 7408 日期时间")
+        elif key == "updatedAt" and when(m.get("createdAt")) is not None and t < when(m.get("createdAt")):  # type: ignore[operator]
+            out.append(f"卷宗 {s.code} 的更新时间 {value} 早于创建时间 {m.get('createdAt')}")
+        if f and t is not None:
+            mine = [x.archived_at for x in dossiers.of(f.applicant) if x.archived_at]
+            if len(mine) == len(dossiers.of(f.applicant)) and mine:
+                want_t = min(mine) if key == "createdAt" else max(mine)
+                if not _near(t, want_t):
+                    out.append(f"相对人 {f.applicant} 的卷宗 {s.code}：{'创建时间' if key == 'createdAt' else '更新时间'}为 {value}，"
+                               f"应为本单位{'首次' if key == 'createdAt' else '末次'}归档时间 {want_t.isoformat()}")
+    return out
+
+
+@pytest.mark.parametrize("index", [pytest.param(i, marks=pytest.mark.clause(f"DB42.9.1.T2-{i}.1"), id=f"T2-{i}") for i in range(1, 10)])
+def test_metadata_element(index: int, dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+    """表2的每个元素：类别为特种设备使用登记；相对人与许可机关的统一社会信用代码为有效18位代码；单位名称、许可机关与办件一致；
+    行政区划为6位；卷宗编号即卷宗的编码且符合§9.2；创建/更新时间带时区，为本单位首次/末次归档时间；JSON 与 XML 两种形式一致。"""
+    problems = [p for s in dossiers.samples for p in _element_problems(index, s, dossiers)]
+    _judge(problems, len(dossiers.samples), "元数据元素", dossiers, request, ("view", "xml"))
+
+
+# ---------------------------------------------------------------------------------- §9.3 files
+def _sniff(body: bytes) -> str | None:
+    if body.startswith(b"PK\x03\x04"):
+        return "OFD"
+    if body.startswith(b"%PDF-"):
+        return "PDF"
+    return None
+
+
+def ofd_problems(body: bytes) -> list[str]:
+    """GB/T 33190 package structure: a ZIP with OFD.xml at its root, root element {ofd}OFD with DocType and Version,
+    and at least one DocBody/DocRoot naming a file of the package."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(body)) as z:
+            names = set(z.namelist())
+            if "OFD.xml" not in names:
+                return ["包的根目录没有 OFD.xml"]
+            if z.getinfo("OFD.xml").file_size > 1 << 20:
+                return ["OFD.xml 超过 1 MiB，拒绝解析"]
+            raw = z.read("OFD.xml")
+    except Exception as exc:  # a broken or hostile package is a finding, never a crash
+        return [f"不是有效的 ZIP 包：{type(exc).__name__}: {exc}"[:200]]
+    try:
+        root = DefusedET.fromstring(raw)
+    except Exception as exc:
+        return [f"OFD.xml 无法解析：{type(exc).__name__}: {exc}"[:200]]
+    problems = []
+    if root.tag != f"{{{OFD_NS}}}OFD":
+        problems.append(f"OFD.xml 的根元素为 {root.tag}，应为 {{{OFD_NS}}}OFD")
+    if root.get("DocType") != "OFD":
+        problems.append(f"OFD.xml 的 DocType 为 {root.get('DocType')!r}，应为 \"OFD\"")
+    if not root.get("Version"):
+        problems.append("OFD.xml 没有 Version")
+    roots = [(el.text or "").strip() for b in root.findall(f"{{{OFD_NS}}}DocBody") for el in b.findall(f"{{{OFD_NS}}}DocRoot")]
+    if not roots:
+        problems.append("OFD.xml 没有 DocBody/DocRoot")
+    for loc in roots:
+        if loc.lstrip("/") not in names:
+            problems.append(f"DocRoot 指向的 {loc} 不在包内")
+    return problems
+
+
+def pdf_problems(body: bytes) -> list[str]:
+    """%PDF- header; %%EOF at the end, after a startxref that points at an xref table or stream inside the file."""
+    problems = []
+    if not body.startswith(b"%PDF-"):
+        problems.append("文件头不是 %PDF-")
+    tail = body[-2048:]
+    if not tail.rstrip().endswith(b"%%EOF"):
+        problems.append("文件末尾不是 %%EOF")
+    found = list(re.finditer(rb"startxref\s+(\d+)\s+%%EOF", tail))
+    if not found:
+        problems.append("%%EOF 之前没有 startxref")
+    else:
+        at = int(found[-1].group(1))
+        if at >= len(body):
+            problems.append(f"startxref 指向文件之外（{at}）")
+        elif not (body[at:at + 4] == b"xref" or re.match(rb"\s*\d+\s+\d+\s+obj\b.{0,400}?/Type\s*/XRef", body[at:at + 600], re.S)):
+            problems.append(f"startxref 指向的位置 {at} 既不是 xref 表也不是交叉引用流")
+    return problems
+
+
+def _files(s: Sample) -> list[dict[str, Any]]:
+    return [f for f in s.dossier.get("files") or [] if isinstance(f, dict)]
+
+
+@pytest.mark.clause("DB42.9.3.1.1")
+def test_content_files_are_named_dossier_number_stage_sequence(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+    """内容数据按“卷宗号+许可环节_顺序号”命名（§9.3.1）：卷宗编码、环节名称（申请/受理/审批/决定，或环节代码）、下划线、数字顺序号，
+    环节与文件所属环节一致，同一环节内顺序号不重复。"""
+    problems, checked = [], 0
+    stage_words = "|".join(map(re.escape, _parts() + _stage_codes()))
+    for s in dossiers.samples:
+        pattern = re.compile(rf"{re.escape(s.code)}({stage_words})_(\d+)(\.(ofd|pdf))?", re.I)
+        seen: dict[tuple[str, int], str] = {}
+        for f in _files(s):
+            checked += 1
+            name = str(f.get("fileName"))
+            m = pattern.fullmatch(name)
+            if m is None:
+                problems.append(f"卷宗 {s.code} 的文件名 {name!r} 不是“卷宗号+许可环节_顺序号”")
+                continue
+            if m.group(1) != f.get("stage") and m.group(1) in _parts():
+                problems.append(f"文件 {name} 名称中的环节 {m.group(1)} 与其所属环节 {f.get('stage')} 不一致")
+            key = (m.group(1), int(m.group(2)))
+            if key in seen:
+                problems.append(f"卷宗 {s.code} 中 {seen[key]} 与 {name} 的环节和顺序号相同")
+            seen[key] = name
+    _judge(problems, checked, "卷宗文件", dossiers, request, ("view", "file"))
+
+
+@pytest.mark.clause("DB42.9.3.3.1")
+def test_content_files_are_ofd_or_pdf(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+    """卷宗文件以 OFD 或 PDF 存储（表4），下载内容的类型与标称格式一致。"""
+    problems, checked = [], 0
+    for s in dossiers.samples:
+        for f in _files(s):
+            status, body = s.files.get(str(f.get("fileName")), (None, b""))
+            if f.get("format") not in ("OFD", "PDF"):
+                problems.append(f"文件 {f.get('fileName')} 的格式为 {f.get('format')!r}，应为 OFD 或 PDF")
+            if status != 200:
+                continue
+            checked += 1
+            if _sniff(body) != f.get("format"):
+                problems.append(f"文件 {f.get('fileName')} 标称 {f.get('format')}，内容为 {_sniff(body) or '未知格式'}")
+    _judge(problems, checked, "文件格式", dossiers, request, ("view", "file"))
+
+
+@pytest.mark.clause("DB42.9.3.3.2")
+def test_ofd_is_the_default_format(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+    """电子卷宗存储默认生成 OFD（注；PDF 为特殊需要时的格式）：卷宗文件不应全部为 PDF。"""
+    problems, checked = [], 0
+    for s in dossiers.samples:
+        formats = [f.get("format") for f in _files(s)]
+        if formats:
+            checked += 1
+            if "OFD" not in formats:
+                problems.append(f"卷宗 {s.code} 的 {len(formats)} 个文件全部为 {sorted(set(map(str, formats)))}，没有 OFD")
+    _judge(problems, checked, "文件格式", dossiers, request, ("view", "file"))
+
+
+@pytest.mark.clause("DB42.9.3.3.3")
+def test_ofd_and_pdf_files_have_a_valid_structure(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+    """标称 OFD 的文件是有效的 OFD 包（ZIP，根目录 OFD.xml，OFD 命名空间的根元素带 DocType、Version，DocBody/DocRoot 指向包内文件）；
+    标称 PDF 的文件以 %PDF- 开头、以 startxref 与 %%EOF 结束。"""
+    problems, checked = [], 0
+    for s in dossiers.samples:
+        for f in _files(s):
+            status, body = s.files.get(str(f.get("fileName")), (None, b""))
+            if status != 200 or f.get("format") not in ("OFD", "PDF"):
+                continue
+            checked += 1
+            found = ofd_problems(body) if f["format"] == "OFD" else pdf_problems(body)
+            problems += [f"文件 {f.get('fileName')}（{f['format']}）：{p}" for p in found]
+    _judge(problems, checked, "版式文件", dossiers, request, ("file",))
+
+
+@pytest.mark.clause("DB42.7.5.5.c.1")
+def test_every_file_can_be_downloaded(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+    """卷宗文件可下载：每个文件的下载地址返回 200，内容的 SHA-256（与字节数）等于卷宗中登记的值。"""
+    problems, checked = [], 0
+    for s in dossiers.samples:
+        for f in _files(s):
+            checked += 1
+            status, body = s.files.get(str(f.get("fileName")), (None, b""))
+            if status != 200:
+                problems.append(f"文件 {f.get('fileName')} 下载失败（HTTP {status}）")
+            elif hashlib.sha256(body).hexdigest() != f.get("sha256"):
+                problems.append(f"文件 {f.get('fileName')} 的 SHA-256 与卷宗登记的 {f.get('sha256')} 不符")
+            elif f.get("size") is not None and f.get("size") != len(body):
+                problems.append(f"文件 {f.get('fileName')} 为 {len(body)} 字节，卷宗登记为 {f.get('size')}")
+    _judge(problems, checked, "卷宗文件", dossiers, request, ("view", "file"))
+
+
+# ---------------------------------------------------------------------------------- §7.5.5 stages
+def _titles(s: Sample, stage: str) -> list[str]:
+    return [str(f.get("title", "")) for f in _files(s) if f.get("stage") == stage]
+
+
+def _notice_in(s: Sample, types: tuple[str, ...], stage: str) -> list[str]:
+    """Each notice of these types the case has must be a file of ``stage`` (by SHA-256, else by title)."""
+    assert s.filed is not None
+    out = []
+    files = [f for f in _files(s) if f.get("stage") == stage]
+    for n in s.filed.case.notices.values():
+        if n.get("type") not in types:
+            continue
+        if n.get("sha256") and any(f.get("sha256") == n["sha256"] for f in files):
+            continue
+        if not n.get("sha256") and any(n["type"] in str(f.get("title")) for f in files):
+            continue
+        out.append(f"卷宗 {s.code} 的{stage}环节没有办件的{n['type']}（{n.get('noticeId')}）")
+    return out
+
+
+def _stage_problems(part: str, s: Sample) -> list[str]:
+    f = s.filed
+    assert f is not None
+    titles = _titles(s, part)
+    out: list[str] = []
+
+    def need(word: str, label: str | None = None, exclude: str | None = None) -> None:
+        words = word.split("|")
+        if not any(any(w in t for w in words) and not (exclude and exclude in t) for t in titles):
+            out.append(f"卷宗 {s.code}（{f.label}）的{part}环节没有{label or word}（文件：{titles}）")
+
+    if part == "申请":
+        need("申请书|申请表", "申请书")
+        materials = len(f.case.application.get("materials") or [])
+        if len(titles) < 1 + materials:
+            out.append(f"卷宗 {s.code}（{f.label}）的申请环节有 {len(titles)} 个文件，少于申请书与 {materials} 份申请材料")
+    elif part == "受理":
+        need("受理意见")
+        need("受理通知书", exclude="不予")
+        if f.corrected:
+            need("补正", "补正通知单（一次性补正告知书）")
+        out += _notice_in(s, ("受理通知书", "一次性补正告知书", "不予受理通知书"), "受理")
+    elif part == "审批":
+        need("意见", "审批意见")
+    elif part == "决定":
+        need("决定意见")
+        need("流转单", "办理意见流转单")
+        need("准予许可决定书" if f.granted else "不予许可决定书")
+        if f.granted:
+            need("证", "证书版式文件")
+        out += _notice_in(s, ("准予许可决定书", "不予许可决定书"), "决定")
+    return out
+
+
+STAGE_TESTS = [("申请", ("DB42.7.5.5.b.1", "DB42.7.1.5.e.1")), ("受理", ("DB42.7.5.5.b.2",)), ("审批", ("DB42.7.5.5.b.3",)),
+               ("决定", ("DB42.7.5.5.b.4",))]
+
+
+@driver
+@pytest.mark.parametrize("part", [pytest.param(p, marks=pytest.mark.clause(*cs), id=p) for p, cs in STAGE_TESTS])
+def test_dossier_has_the_documents_of_each_stage(part: str, dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+    """电子卷宗按环节生成（§7.5.5 b）：申请（申请书、申请材料）；受理（受理意见、补正通知单〈如涉及〉、受理通知书）；审批（审批意见）；
+    决定（决定意见、办理意见流转单、准予/不予许可决定书、证书版式文件〈准予时〉）。办件的文书即卷宗中的文件（SHA-256 相同）。"""
+    samples = _need_filed(dossiers)
+    _judge([p for s in samples for p in _stage_problems(part, s)], len(samples), "卷宗组成", dossiers, request, ("view",))
+
+
+# ---------------------------------------------------------------------------------- §7.5.5 c, §7.5.6 the query interface
+@pytest.mark.clause("DB42.7.5.5.c.2")
+def test_the_reference_address_resolves(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+    """卷宗的引用地址可访问：经授权返回同一卷宗，两次查询地址相同；不带令牌的访问被拒绝（401/403）。"""
+    problems = []
+    for s in dossiers.samples:
+        ref = s.dossier.get("referenceUrl")
+        ok, anonymous = [*s.reference, None, None][:2]
+        if ok is None:
+            problems.append(f"卷宗 {s.code} 没有引用地址")
+            continue
+        body = data_of(ok) if ok.status == 200 else None
+        if ok.status != 200 or not isinstance(body, dict) or body.get("dossierCode") != s.code:
+            problems.append(f"卷宗 {s.code} 的引用地址 {ref} 没有返回该卷宗：{brief(ok)}")
+        if anonymous is not None and anonymous.status not in (401, 403):
+            problems.append(f"不带令牌访问卷宗引用地址 {ref}：应 401/403，实为 HTTP {anonymous.status}")
+        others = [data_of(s.by_code) if s.by_code is not None and s.by_code.status == 200 else None]
+        if s.filed is not None:
+            others.append(s.filed.snapshots.get("archived", (None, None, None))[1])
+        for view in others:
+            if isinstance(view, dict) and view.get("referenceUrl") != ref:
+                problems.append(f"卷宗 {s.code} 的引用地址不稳定：{ref} / {view.get('referenceUrl')}")
+    _judge(problems, len(dossiers.samples), "引用地址", dossiers, request, ("ref", "ref-anonymous", "by_code"))
+
+
+def _dossier_shape_problems(view: Any) -> list[str]:
+    if not isinstance(view, dict):
+        return ["不是电子卷宗对象"]
+    shape = {k: v for k, v in view.items() if k != "dossierCode"}
+    shape["metadata"] = {k: v for k, v in (view.get("metadata") or {}).items() if k != "dossierCode"} if isinstance(view.get("metadata"), dict) else view.get("metadata")
+    v = validator("dossier")
+    probe = {**shape, "dossierCode": "0" * 42}
+    if isinstance(probe.get("metadata"), dict):
+        probe["metadata"] = {**probe["metadata"], "dossierCode": "0" * 42}
+    return [] if v.structure_valid(probe) else [e.message_zh for e in v.errors(probe)][:4]
+
+
+@pytest.mark.clause("DB42.7.5.6.c2.1")
+def test_the_dossier_query_interface_serves_the_dossier(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+    """电子卷宗调用接口：按卷宗编码获取的卷宗符合 dossier.schema.json，与流程驱动接口给出的卷宗相同（编码本身另由 §9.2 判定）。"""
+    problems, checked = [], 0
+    for s in dossiers.samples:
+        problems += [f"卷宗 {s.code}：{p}" for p in _dossier_shape_problems(s.dossier)]
+        if s.by_code is None:
+            continue
+        checked += 1
+        view = data_of(s.by_code)
+        if s.by_code.status != 200 or not isinstance(view, dict):
+            problems.append(f"按编码获取卷宗 {s.code}：{brief(s.by_code)}")
+            continue
+        problems += [f"按编码获取的卷宗 {s.code}：{p}" for p in _dossier_shape_problems(view)]
+        if s.filed is not None and view != s.dossier:
+            diff = sorted(k for k in set(view) | set(s.dossier) if view.get(k) != s.dossier.get(k))
+            problems.append(f"卷宗 {s.code} 经调用接口与经流程驱动接口取得的内容不同：{diff}")
+    _judge(problems, checked, "卷宗调用接口", dossiers, request, ("by_code", "view"))
+
+
+@driver
+@pytest.mark.clause("DB42.7.5.6.a2.1")
+def test_the_dossier_is_linked_to_the_case(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+    """许可事项数据与卷宗元数据关联：按办件编号检索到且只检索到该办件的卷宗，元数据中的相对人与许可机关与办件一致；
+    按相对人统一社会信用代码检索到其全部卷宗。"""
+    problems, checked = [], 0
+    for s in _need_filed(dossiers):
+        f = s.filed
+        assert f is not None
+        checked += 1
+        page = data_of(s.by_case) if s.by_case is not None else None
+        found = [d.get("dossierCode") for d in (page or {}).get("items", []) if isinstance(d, dict)] if isinstance(page, dict) else None
+        if found != [s.code]:
+            problems.append(f"按办件编号 {f.case.case_no} 检索卷宗得到 {found}（{brief(s.by_case)[:80]}），应为 [{s.code}]")
+        if s.dossier.get("caseNo") != f.case.case_no:
+            problems.append(f"卷宗 {s.code} 的办件编号为 {s.dossier.get('caseNo')!r}，应为 {f.case.case_no}")
+        app = f.case.application
+        m = s.metadata
+        if (m.get("uscc"), m.get("authorityUscc")) != (app["applicant"]["idNumber"], app["authority"]["uscc"]):
+            problems.append(f"卷宗 {s.code} 的元数据相对人/许可机关 {m.get('uscc')}/{m.get('authorityUscc')} 与办件不一致")
+    for key, r in dossiers.by_uscc.items():
+        want = sorted(s.code for s in _need_filed(dossiers) if s.filed and s.filed.applicant == key)
+        page = data_of(r) if r is not None else None
+        found = sorted(d.get("dossierCode") for d in page.get("items", []) if isinstance(d, dict)) if isinstance(page, dict) else None
+        if want and found != want:
+            problems.append(f"按相对人 {key} 的统一社会信用代码检索得到 {found}，应为 {want}")
+    _judge(problems, checked, "卷宗关联", dossiers, request, ("by_case", "view"))
