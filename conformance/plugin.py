@@ -156,8 +156,10 @@ def tzsb_client(request: pytest.FixtureRequest) -> Any:
             creds = st.target.client(client) if client else st.target.credentials
             if client and creds is None:
                 pytest.skip(f"目标文件未提供客户端 {client} 的凭证 / no credentials for client {client}")
+            read_timeout = float(st.target.thresholds.get("request_timeout_s", 15.0))
             cache[key] = TargetClient(st.target.url(key[0]), client_id=creds.client_id if creds else None,
-                                      client_secret=creds.client_secret if creds else None, evidence=st.evidence)
+                                      client_secret=creds.client_secret if creds else None, evidence=st.evidence,
+                                      timeout=(min(3.05, read_timeout), read_timeout))
         return cache[key]
 
     return make

@@ -11,8 +11,12 @@ from typing import Any
 
 
 class HostileServer:
-    def __init__(self) -> None:
+    def __init__(self, mode: str | None = None, redirect_to: str | None = None) -> None:
+        """``mode`` makes every path behave one way (garbage, slow, huge, bomb, wrong-type, redirect-away);
+        ``redirect_to`` is the other origin redirect-away sends to (default: localhost on this port)."""
         self.seen: list[dict[str, Any]] = []
+        self.mode = mode
+        self.redirect_to = redirect_to
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -30,8 +34,10 @@ class HostileServer:
                 self.wfile.write(body)
 
             def do_GET(self) -> None:
-                owner.seen.append({"path": self.path, "headers": dict(self.headers)})
-                path = self.path.split("?")[0]
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                owner.seen.append({"path": self.path, "method": self.command, "headers": dict(self.headers), "body": body})
+                path = "/" + owner.mode if owner.mode else self.path.split("?")[0]
                 if path == "/garbage":
                     self._send(200, b"\x00\xff\xfe garbage {{{", {"Content-Type": "application/json"})
                 elif path == "/slow":
@@ -54,7 +60,7 @@ class HostileServer:
                 elif path == "/wrong-type":
                     self._send(200, b'{"code": 0, "message": 1, "data": "x", "requestId": null}', {"Content-Type": "application/json"})
                 elif path == "/redirect-away":
-                    self._send(302, b"", {"Location": f"http://localhost:{owner.port}/landing"})
+                    self._send(302, b"", {"Location": owner.redirect_to or f"http://localhost:{owner.port}/landing"})
                 elif path == "/redirect-same":
                     self._send(302, b"", {"Location": "/landing"})
                 elif path == "/redirect-loop":
@@ -69,7 +75,7 @@ class HostileServer:
                     self._send(200, b'{"code": "OK", "message": "ok", "data": null, "requestId": "rid-00000001"}',
                                {"Content-Type": "application/json"})
 
-            do_POST = do_GET
+            do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True

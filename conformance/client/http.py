@@ -123,8 +123,13 @@ class TargetClient:
                 url = urljoin(url, resp.header("location") or "")
                 params = None
                 if _origin(url) != origin:
-                    headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
-                if resp.status == 303:
+                    # never carry credentials to another origin: not the headers, not a body (a token request's
+                    # body holds the client secret)
+                    headers = {k: v for k, v in headers.items()
+                               if k.lower() not in ("authorization", "cookie", "content-type", "x-signature")}
+                    body, data = None, None
+                    method = "GET" if method in ("POST", "PUT", "PATCH", "DELETE") else method
+                elif resp.status in (301, 302, 303) and method not in ("GET", "HEAD"):
                     method, body, data = "GET", None, None
                 continue
             return resp
