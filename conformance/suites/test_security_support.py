@@ -22,6 +22,7 @@ import pytest
 from conformance import contracts
 from conformance.client import TargetClient, TargetResponse
 from conformance.codes import FORMATS, KINDS
+from conformance.contracts import json_schema
 from conformance.openapi_index import Operation, documents_for_role
 from conformance.schema_registry import registry
 from conformance.target import Target
@@ -46,10 +47,11 @@ LEAK = re.compile(
     r"(?:/usr|/home|/opt|/srv|/var)/[\w./-]+\.(?:py|java|go|js|php)\b|\b(?:10|127|192\.168)\.\d+\.\d+\.\d+:\d+\b",
     re.IGNORECASE)
 
-MASKED_CITIZEN_ID = re.compile(r"^[0-9]{6}\*{8}[0-9]{3}[0-9X]$")
-MASKED_MOBILE = re.compile(r"^1[3-9][0-9]\*{4}[0-9]{4}$")
-FULL_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
-FULL_CITIZEN_ID = re.compile(r"^[0-9]{17}[0-9Xx]$")
+_IDS = json_schema("identifiers")["$defs"]  # the masked and unmasked forms are the contract's, not re-declared
+MASKED_CITIZEN_ID = re.compile(_IDS["maskedCitizenId"]["pattern"])
+MASKED_MOBILE = re.compile(_IDS["maskedMobile"]["pattern"])
+FULL_MOBILE = re.compile(_IDS["mobile"]["pattern"])
+FULL_CITIZEN_ID = re.compile(_IDS["citizenId"]["pattern"], re.IGNORECASE)  # a lower-case x is still unmasked
 
 AUTH_CODES = ("UNAUTHORIZED", "TOKEN_EXPIRED", "SIGNATURE_INVALID", "REPLAYED_NONCE")
 
