@@ -253,6 +253,11 @@ def make_checks(doc: str) -> list[CheckFunction]:
     def error_key(errors: list[Any]) -> str:
         return ";".join(sorted({f"{fold(e.path)}:{e.keyword}" for e in errors}))
 
+    def _schema_failure(name: str, case: Any, title: str, zh: str, en: str, errors: list[Any], key: str) -> None:
+        """A body that breaks a schema: the lead sentence and every field error, in both languages."""
+        fail(name, case, title, f"{zh}：{_listing([f'{e.path or chr(47)}：{e.message_zh}' for e in errors])}",
+             f"{en}: {_listing([f'{e.path or chr(47)}: {e.message_en}' for e in errors])}", key=key)
+
     def envelope(ctx: Any, response: Any, case: Any) -> bool | None:
         op = index_operation(doc, case)
         status = response.status_code
@@ -277,10 +282,9 @@ def make_checks(doc: str) -> list[CheckFunction]:
         if v.is_valid(body):
             return None
         found = v.errors(body)
-        fail("envelope", case, "Response is not the project envelope",
-             f"状态 {status} 的响应体不符合 {ref}.schema.json：{_listing([f'{e.path or chr(47)}：{e.message_zh}' for e in found])}",
-             f"status {status} body does not match {ref}.schema.json: "
-             f"{_listing([f'{e.path or chr(47)}: {e.message_en}' for e in found])}", key=f"{ref}:{error_key(found)}")
+        _schema_failure("envelope", case, "Response is not the project envelope",
+                        f"状态 {status} 的响应体不符合 {ref}.schema.json", f"status {status} body does not match {ref}.schema.json",
+                        found, key=f"{ref}:{error_key(found)}")
         return None
 
     def chinese_message(ctx: Any, response: Any, case: Any) -> bool | None:
@@ -364,10 +368,9 @@ def make_checks(doc: str) -> list[CheckFunction]:
         if v.is_valid(body):
             return None
         errors = v.errors(body)
-        fail("response_contract", case, "Response does not match the contract",
-             f"状态 {status} 的响应不符合契约：{_listing([f'{e.path or chr(47)}：{e.message_zh}' for e in errors])}",
-             f"status {status} response does not match the contract: "
-             f"{_listing([f'{e.path or chr(47)}: {e.message_en}' for e in errors])}", key=error_key(errors))
+        _schema_failure("response_contract", case, "Response does not match the contract",
+                        f"状态 {status} 的响应不符合契约", f"status {status} response does not match the contract",
+                        errors, key=error_key(errors))
         return None
 
     checks: list[CheckFunction] = [envelope, chinese_message, identifiers, date_time_offset, response_contract]

@@ -215,19 +215,17 @@ def get_user(db: Database, kind: str, user_id: str) -> dict[str, Any] | None:
     return loads(row[0]) if row else None
 
 
-@operation("getNaturalPerson")
-async def get_natural_person(ctx: Ctx) -> Reply:
-    user = get_user(ctx.db, "natural", ctx.path["userId"])
-    if user is None:
-        raise not_found(f"自然人用户 {ctx.path['userId']} ", f"natural-person user {ctx.path['userId']}")
-    return Reply(user)
+_USER_KINDS = {"getNaturalPerson": ("natural", "自然人用户", "natural-person user"),
+               "getLegalPerson": ("legal", "法人用户", "legal-person user")}
 
 
-@operation("getLegalPerson")
-async def get_legal_person(ctx: Ctx) -> Reply:
-    user = get_user(ctx.db, "legal", ctx.path["userId"])
+@operation(*_USER_KINDS)
+async def get_person(ctx: Ctx) -> Reply:
+    """T5-3 / T5-4: a unified-identity user by id."""
+    kind, zh, en = _USER_KINDS[ctx.op.operation_id]
+    user = get_user(ctx.db, kind, ctx.path["userId"])
     if user is None:
-        raise not_found(f"法人用户 {ctx.path['userId']} ", f"legal-person user {ctx.path['userId']}")
+        raise not_found(f"{zh} {ctx.path['userId']} ", f"{en} {ctx.path['userId']}")
     return Reply(user)
 
 
