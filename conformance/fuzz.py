@@ -172,6 +172,8 @@ class OperationStats:
     seconds: float = 0.0
     positive_sent: int = 0
     positive_accepted: int = 0
+    #: date-time values seen in successful JSON responses (what ``date_time_offset`` had to judge)
+    date_times: int = 0
 
 
 @dataclass
@@ -666,6 +668,10 @@ class _Run:
         response = self._call(case, op_id=op_id, label=label, phase=phase, mode=mode, stats=stats)
         if response is None:
             return
+        if 200 <= response.status_code < 300:
+            from conformance.fuzz_checks import count_date_times
+
+            stats.date_times += count_date_times(response)
         self.validate(case, response, op_id=op_id, label=label, phase=phase, mode=mode)
 
     def _call(self, case: Any, *, op_id: str, label: str, phase: str, mode: str, stats: OperationStats) -> Any:

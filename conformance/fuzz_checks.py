@@ -121,6 +121,14 @@ def json_body(response: Any) -> Any:
         return _NOT_JSON
 
 
+def count_date_times(response: Any) -> int:
+    """How many date-time strings a JSON response holds (with or without an offset)."""
+    body = json_body(response)
+    if body is _NO_BODY or body is _NOT_JSON:
+        return 0
+    return sum(1 for _p, _k, v in [("", "", body), *walk(body)] if isinstance(v, str) and _LOOKS_LIKE_DATETIME.match(v))
+
+
 @functools.cache
 def _index(doc: str) -> dict[str, Operation]:
     return {op.operation_id: op for op in operations(doc)}
@@ -144,18 +152,18 @@ def _declared_media(op: Operation | None, status: int) -> dict[str, str | None] 
     return op.responses.get(str(status)) or op.responses.get(f"{str(status)[0]}XX") or op.responses.get("default")
 
 
-def _walk(node: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
+def walk(node: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
     """``(pointer, key, value)`` for every member and item of a JSON document."""
     if isinstance(node, dict):
         for k, v in node.items():
             p = f"{path}/{str(k).replace('~', '~0').replace('/', '~1')}"
             yield p, str(k), v
-            yield from _walk(v, p)
+            yield from walk(v, p)
     elif isinstance(node, list):
         for i, v in enumerate(node):
             p = f"{path}/{i}"
             yield p, "", v
-            yield from _walk(v, p)
+            yield from walk(v, p)
 
 
 def fold(path: str) -> str:
@@ -313,7 +321,7 @@ def make_checks(doc: str) -> list[CheckFunction]:
         bad_zh: list[str] = []
         bad_en: list[str] = []
         keys: set[str] = set()
-        for path, key, value in _walk(body):
+        for path, key, value in walk(body):
             if not key or not isinstance(value, str):
                 continue
             kind = kind_for_key(key)
@@ -334,7 +342,7 @@ def make_checks(doc: str) -> list[CheckFunction]:
         body = json_body(response)
         if body is _NO_BODY or body is _NOT_JSON:
             return True
-        found = [(path or "/", value) for path, _key, value in [("", "", body), *_walk(body)]
+        found = [(path or "/", value) for path, _key, value in [("", "", body), *walk(body)]
                  if isinstance(value, str) and _LOOKS_LIKE_DATETIME.match(value)
                  and not _DATETIME_WITH_OFFSET.match(value)]
         bad = [f"{path}“{value[:40]}”" for path, value in found]

@@ -732,3 +732,11 @@ MUTATIONS: dict[str, tuple[str, ...]] = {k: tuple(m.__name__.lstrip("_") for m i
 def mutators(kind: str) -> tuple[Mutator, ...]:
     """The mutators behind ``near_miss(kind)``: ``mutate(rng, valid_value) -> (value, description)``."""
     return _MUTATORS[kind]
+
+
+def near_miss_values(kind: str, count: int, seed: int) -> list[Mutation]:
+    """``count`` deterministic ``(value, mutation)`` near misses of ``kind`` (the same mutators as
+    :func:`near_miss`, drawn from ``random.Random(seed)``) for callers outside Hypothesis."""
+    rng = random.Random(seed)
+    code_kind = KINDS[kind]
+    return [rng.choice(_MUTATORS[kind])(rng, code_kind.generate(rng)) for _ in range(count)]

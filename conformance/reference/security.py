@@ -45,6 +45,8 @@ class Client:
     workflow_role: str | None = None
     owner_uscc: str | None = None
     sign: bool = False
+    #: lifetime of this client's tokens in seconds (None: the server's ``token_ttl``)
+    token_ttl: int | None = None
     # mutable counters
     tokens: float = field(default=0.0, repr=False)
     last: float = field(default=0.0, repr=False)
@@ -61,7 +63,7 @@ def load_clients(path: Path | None = None) -> dict[str, Client]:
                               level=c.get("level", "province"), division=c.get("division", "420000"),
                               rate=float(c.get("rate", 100000)), quota=int(c.get("quota", 100_000_000)),
                               workflow_role=c.get("workflowRole"), owner_uscc=c.get("ownerUscc"),
-                              sign=bool(c.get("sign", False)))
+                              sign=bool(c.get("sign", False)), token_ttl=c.get("tokenTtl"))
     return out
 
 
@@ -91,10 +93,14 @@ class Security:
         if client is None or not hmac.compare_digest(client.secret, secret):
             return None
         wanted = frozenset(scope.split()) if scope else client.scopes
-        token = Token(client, wanted & client.scopes, time.time() + self.token_ttl)
+        token = Token(client, wanted & client.scopes, time.time() + self.ttl(client))
         text = secrets.token_urlsafe(32)
         self.tokens[text] = token
         return text, token
+
+    def ttl(self, client: Client) -> int:
+        """Seconds a token of ``client`` lives."""
+        return client.token_ttl if client.token_ttl is not None else self.token_ttl
 
     def authenticate(self, authorization: str | None) -> Token:
         if not authorization or not authorization.startswith("Bearer "):

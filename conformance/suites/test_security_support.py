@@ -59,7 +59,7 @@ AUTH_CODES = ("UNAUTHORIZED", "TOKEN_EXPIRED", "SIGNATURE_INVALID", "REPLAYED_NO
 # ------------------------------------------------------------------------------------------ requests
 
 
-def _param_schema(uri: str) -> dict[str, Any]:
+def param_schema(uri: str) -> dict[str, Any]:
     resolved = registry().resolver().lookup(uri)
     schema = resolved.contents
     while isinstance(schema, dict) and "$ref" in schema and "format" not in schema:
@@ -72,7 +72,7 @@ def path_value(op: Operation, name: str, seed: int = 7) -> str:
     """A syntactically valid value of a path parameter (the project's identifier formats generated;
     otherwise a neutral placeholder): requests are refused for the reason under test, not for syntax."""
     param = next((p for p in op.params if p.name == name and p.location == "path"), None)
-    fmt = _param_schema(param.schema_uri).get("format") if param else None
+    fmt = param_schema(param.schema_uri).get("format") if param else None
     if isinstance(fmt, str) and fmt in FORMATS:
         return FORMATS[fmt].generate(random.Random(seed))
     return "NONEXISTENT-0000"
@@ -81,13 +81,13 @@ def path_value(op: Operation, name: str, seed: int = 7) -> str:
 def param_maximum(op: Operation, name: str, default: int) -> int:
     """The declared maximum of an integer query parameter (e.g. ``size``), or ``default``."""
     param = next((p for p in op.params if p.name == name and p.location == "query"), None)
-    value = _param_schema(param.schema_uri).get("maximum") if param else None
+    value = param_schema(param.schema_uri).get("maximum") if param else None
     return int(value) if isinstance(value, int) else default
 
 
 def param_type(op: Operation, name: str) -> str | None:
     param = next((p for p in op.params if p.name == name), None)
-    kind = _param_schema(param.schema_uri).get("type") if param else None
+    kind = param_schema(param.schema_uri).get("type") if param else None
     return kind if isinstance(kind, str) else None
 
 

@@ -27,7 +27,7 @@ async def issue_token(ctx: Ctx) -> Reply:
         return Reply({"error": "invalid_client", "error_description": "客户端标识或密钥不正确"}, status=401, envelope=False,
                      headers={"Cache-Control": "no-store", "WWW-Authenticate": 'Basic realm="tzsb"'})
     text, token = issued
-    return Reply({"access_token": text, "token_type": "Bearer", "expires_in": ctx.server.security.token_ttl,
+    return Reply({"access_token": text, "token_type": "Bearer", "expires_in": ctx.server.security.ttl(token.client),
                   "scope": " ".join(sorted(token.scopes))}, envelope=False, headers={"Cache-Control": "no-store"})
 
 
