@@ -134,7 +134,7 @@ def test_dossier_metadata_register_and_files(tmp_path: Path) -> None:
             assert xml.status_code == 200 and xml.headers["content-type"].startswith("application/xml")
             assert validate_xml(xml.content, "dossier-metadata") == []
             assert f"<dossierCode>{code}</dossierCode>" in xml.text and f"<createdTime>{meta['createdAt']}</createdTime>" in xml.text
-            reg = officers.harness.get(f"/api/v1/dossiers/{code}/files/register.xml")
+            reg = officers.harness.get(f"/api/v1/dossiers/{code}/register.xml")
             assert reg.status_code == 200 and validate_xml(reg.content, "dossier-register") == [], reg.text
             assert "<dossierStatus>已归档</dossierStatus>" in reg.text
             counters: dict[str, int] = {}
@@ -187,7 +187,7 @@ def test_corrected_inspection_report_is_stored_idempotently_and_joins_the_case(t
         dossier = ok(officers.harness.get("/driver/v1/cases/CASE-RPT-1/dossier"), "getCaseDossier")
         materials = [f for f in dossier["files"] if f["title"] == "申请材料"]
         assert len(materials) == 2  # the pushed material and the corrected report
-        reg = officers.harness.get(f"/api/v1/dossiers/{dossier['dossierCode']}/files/register.xml")
+        reg = officers.harness.get(f"/api/v1/dossiers/{dossier['dossierCode']}/register.xml")
         assert "检验报告 R4201-2025-000777（更正第2版）" in reg.text
 
 
@@ -233,7 +233,7 @@ def test_seeded_demo_data(tmp_path: Path) -> None:
         assert len(archived) >= 10
         for d in archived[:4]:
             assert validate_xml(api.get(f"/api/v1/dossiers/{d['dossierCode']}/metadata.xml").content, "dossier-metadata") == []
-            reg = api.get(f"/api/v1/dossiers/{d['dossierCode']}/files/register.xml").content
+            reg = api.get(f"/api/v1/dossiers/{d['dossierCode']}/register.xml").content
             assert validate_xml(reg, "dossier-register") == [], reg.decode()
         case = db.one("SELECT case_no FROM lic_cases WHERE state = 'archived' AND registration_no IS NOT NULL")[0]
         state = ok(api.get(f"/driver/v1/cases/{case}"), "getCaseState")
@@ -278,5 +278,5 @@ def test_pdf_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         assert all(FILE_NAME.match(f["fileName"]) and f["fileName"].endswith(".pdf") for f in dossier["files"])
         first = officers.harness.get(dossier["files"][0]["url"][len(srv.url()):])
         assert is_pdf(first.content) == [] and first.headers["content-type"].startswith("application/pdf")
-        assert validate_xml(officers.harness.get(f"/api/v1/dossiers/{state['dossierCode']}/files/register.xml").content,
+        assert validate_xml(officers.harness.get(f"/api/v1/dossiers/{state['dossierCode']}/register.xml").content,
                             "dossier-register") == []

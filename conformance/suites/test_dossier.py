@@ -107,6 +107,7 @@ class Sample:
     dossier: dict[str, Any]
     filed: Filed | None = None
     xml: tuple[int | None, bytes] | None = None
+    register: tuple[int | None, bytes] | None = None
     files: dict[str, tuple[int | None, bytes]] = field(default_factory=dict)
     by_code: Any = None
     by_case: Any = None
@@ -160,8 +161,9 @@ def _snap(desk: Desk, filed: Filed, moment: str) -> None:
 
 
 def _file_case(walker: Walker, label: str, applicant_key: str, applicant: dict[str, Any], rng: random.Random, *,
-               granted: bool, corrected: bool, returned: bool, pause_before_archive: float = 0.0) -> Filed:
-    case = walker.open(rng.choice(sorted(items())), applicant, rng=rng)
+               granted: bool, corrected: bool, returned: bool, pause_before_archive: float = 0.0,
+               channel: str = "online") -> Filed:
+    case = walker.open(rng.choice(sorted(items())), applicant, rng=rng, channel=channel)
     filed = Filed(label, applicant_key, case, granted, corrected, returned)
     if corrected:
         walker.perform(case, "accept", "correction", "accept")
@@ -225,6 +227,9 @@ def _complete(client: Any, sample: Sample) -> Sample:
     if valid_code:
         sample.by_code = client.get(f"/api/v1/dossiers/{quote(code)}")
         sample.ex["by_code"] = _last(client)
+        r = client.get(f"/api/v1/dossiers/{quote(code)}/register.xml")
+        sample.register = (r.status, r.content if r.status == 200 else b"")
+        sample.ex["register"] = _last(client)
     ref = _absolute(client, sample.dossier.get("referenceUrl"))
     sample.reference = [_fetch(client, ref), client.get(ref, auth=False) if ref else None]
     if ref:
@@ -264,7 +269,7 @@ def dossiers(tzsb_client: Any, tzsb_target: Any) -> Dossiers:
             ("A2", "A", a, {"granted": False, "corrected": False, "returned": False}),
             ("A3", "A", a, {"granted": True, "corrected": False, "returned": with_return,
                             "pause_before_archive": ARCHIVE_PAUSE[profile]}),
-            ("B1", "B", b, {"granted": True, "corrected": False, "returned": False})]
+            ("B1", "B", b, {"granted": True, "corrected": False, "returned": False, "channel": "offline"})]
     filed: list[Filed] = []
     aborted: list[str] = []
     for label, key, applicant, how in plan:
@@ -443,7 +448,7 @@ def test_the_number_is_given_on_entering_pre_archive(dossiers: Dossiers, request
 
 # ---------------------------------------------------------------------------------- §7.5 pre-archive and archive
 @driver
-@pytest.mark.clause("DB42.7.5.2.2", "DB42.7.5.6.a1.1")
+@pytest.mark.clause("DB42.7.5.2.2", "DB42.7.5.6.a1.1", "DB42.7.5.5.a.1")
 def test_conclusion_opens_the_pre_archive(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
     """办结是预归档的标志环节：办结之后即可查到办件的电子卷宗（拟成卷或已成卷），其中已有决定环节的文件。"""
     problems = []
@@ -866,6 +871,47 @@ def _dossier_shape_problems(view: Any) -> list[str]:
     return [] if v.structure_valid(probe) else [e.message_zh for e in v.errors(probe)][:4]
 
 
+REGISTER_NS = "{urn:tzsb-conformance:dossier:1}"
+
+
+def _register_problems(s: Sample) -> list[str]:
+    """The register form of one dossier against dossier-register.xsd and against the dossier itself."""
+    if s.register is None or s.register[0] != 200:
+        return [f"卷宗 {s.code} 的登记表取不到（HTTP {s.register[0] if s.register else None}）/ no register form"]
+    issues = validate_xml(s.register[1], "dossier-register")
+    if issues:
+        return [f"卷宗 {s.code} 的登记表不符合 dossier-register.xsd：{i.path} {i.message_zh}" for i in issues[:4]]
+    root = DefusedET.fromstring(s.register[1])
+    problems = []
+    if root.findtext(f"{REGISTER_NS}dossierCode") != s.code:
+        problems.append(f"卷宗 {s.code} 的登记表编号为 {root.findtext(f'{REGISTER_NS}dossierCode')!r}")
+    status = root.findtext(f"{REGISTER_NS}dossierStatus")
+    if status != s.dossier.get("status"):
+        problems.append(f"卷宗 {s.code} 的登记表成卷状态 {status!r} 与卷宗 {s.dossier.get('status')!r} 不一致")
+    listed = {(d.findtext(f"{REGISTER_NS}fileName"), d.findtext(f"{REGISTER_NS}sha256"))
+              for d in root.iter(f"{REGISTER_NS}document")}
+    files = {(f.get("fileName"), f.get("sha256")) for f in s.dossier.get("files") or [] if isinstance(f, dict)}
+    if listed != files:
+        problems.append(f"卷宗 {s.code} 的登记表文件清单与卷宗文件不一致：多 {sorted(map(str, listed - files))[:3]}，"
+                        f"缺 {sorted(map(str, files - listed))[:3]}")
+    if s.filed is not None and root.findtext(f"{REGISTER_NS}caseNumber") != s.filed.case.case_no:
+        problems.append(f"卷宗 {s.code} 的登记表办件编号与办件 {s.filed.case.case_no} 不一致")
+    return problems
+
+
+@pytest.mark.clause("DB42.7.5.6.b1.1", "PROFILE.DB42.7.5.6")
+def test_the_register_form_is_generated_and_numbered(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+    """电子卷宗登记表随卷宗生成并编号：XML 符合 dossier-register.xsd，登记表的卷宗编号、成卷状态、办件编号、
+    文件清单（文件名与 SHA-256）与卷宗一致。The register form exists, is valid and matches its dossier."""
+    problems, checked = [], 0
+    for s in dossiers.samples:
+        if not re.fullmatch(r"[0-9A-Z]{42}", s.code):
+            continue
+        checked += 1
+        problems += _register_problems(s)
+    _judge(problems, checked, "卷宗登记表", dossiers, request, ("register", "view"))
+
+
 @pytest.mark.clause("DB42.7.5.6.c2.1")
 def test_the_dossier_query_interface_serves_the_dossier(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
     """电子卷宗调用接口：按卷宗编码获取的卷宗符合 dossier.schema.json，与流程驱动接口给出的卷宗相同（编码本身另由 §9.2 判定）。"""
@@ -913,3 +959,127 @@ def test_the_dossier_is_linked_to_the_case(dossiers: Dossiers, request: pytest.F
         if want and found != want:
             problems.append(f"按相对人 {key} 的统一社会信用代码检索得到 {found}，应为 {want}")
     _judge(problems, checked, "卷宗关联", dossiers, request, ("by_case", "view"))
+
+
+# ---------------------------------------------------------------------------------- read-only, platform codes
+#: Methods that would change a resource; the dossier query interface offers GET only (licensing.yaml).
+WRITES = ("PUT", "PATCH", "DELETE", "POST")
+
+
+@pytest.mark.clause("DB42.7.5.6.a3.2")
+def test_system_generated_dossier_data_is_read_only(dossiers: Dossiers, tzsb_client: Any,
+                                                   request: pytest.FixtureRequest) -> None:
+    """系统生成的许可事项数据只读：对卷宗、元数据 XML、登记表与卷宗文件的修改、删除请求（PUT/PATCH/DELETE/POST）
+    均被拒绝（405/403/404，不得 2xx），之后卷宗内容与文件摘要不变。Writes to dossier resources are refused."""
+    client = tzsb_client()
+    problems, checked = [], 0
+    for s in dossiers.samples[:2]:
+        if not re.fullmatch(r"[0-9A-Z]{42}", s.code):
+            continue
+        checked += 1
+        base = f"/api/v1/dossiers/{quote(s.code)}"
+        targets = [base, f"{base}/metadata.xml", f"{base}/register.xml"]
+        targets += [f"{base}/files/{quote(str(f['fileName']), safe='')}" for f in (s.dossier.get("files") or [])[:1]
+                    if isinstance(f, dict) and f.get("fileName")]
+        for path in targets:
+            for method in WRITES:
+                r = client.request(method, path, json={"status": "已归档", "dossierCode": "0" * 42, "files": []})
+                if r.status is None or 200 <= r.status < 300 or r.status >= 500:
+                    problems.append(f"卷宗 {s.code}：{method} {path} 得到 {r.status}（应拒绝：405/403/404）/ write not refused")
+                    _last(client).test = request.node.nodeid
+        after = client.get(base)
+        view = data_of(after) if after.status == 200 else None
+        if view != s.dossier and s.filed is not None and s.dossier.get("status") == "已归档":
+            changed = sorted(k for k in set(view or {}) | set(s.dossier) if (view or {}).get(k) != s.dossier.get(k))
+            problems.append(f"卷宗 {s.code} 经修改请求后内容改变：{changed}")
+    _judge(problems, checked, "卷宗只读", dossiers, request, ("view",))
+
+
+@pytest.mark.clause("DB42.9.2.7")
+def test_the_division_part_is_one_the_platform_serves(dossiers: Dossiers, tzsb_client: Any, tzsb_target: Any,
+                                                     request: pytest.FixtureRequest) -> None:
+    """功能区代码与政务服务平台设置一致：卷宗编码中的区划（功能区）代码，在政务服务平台业务办理项查询（表5 序号2）中
+    有该卷宗许可事项的办理项。需要目标文件给出政务服务平台的地址（[urls] gov-platform）。
+    The division part of each dossier code is one for which the government platform lists the dossier's item."""
+    from conformance.openapi_index import role_operations
+
+    if "gov-platform" not in tzsb_target.urls:
+        pytest.skip("未测：目标文件未给出政务服务平台地址（[urls] gov-platform）/ no gov-platform URL in the target file")
+    op = next(o for o in role_operations("gov-platform") if o.interface == "T5-2")
+    gov = tzsb_client("gov-platform")
+    problems, checked = [], 0
+    seen: dict[str, set[tuple[str, str]]] = {}
+    for s in dossiers.samples:
+        if not re.fullmatch(r"[0-9A-Z]{42}", s.code):
+            continue
+        division, item = s.code[10:16], s.dossier.get("itemCode")
+        if division not in seen:
+            r = gov.get(op.path, params={"division": division})
+            page = data_of(r) if r.status == 200 else None
+            rows = page if isinstance(page, list) else (page or {}).get("items", []) if isinstance(page, dict) else []
+            seen[division] = {(str(x.get("division")), str(x.get("code"))) for x in rows if isinstance(x, dict)}
+            if r.status != 200:
+                problems.append(f"政务服务平台业务办理项查询（区划 {division}）失败：{brief(r)} / T5-2 failed")
+                continue
+        checked += 1
+        if (division, str(item)) not in seen[division]:
+            problems.append(f"卷宗 {s.code} 的区划代码 {division} 在政务服务平台下没有事项 {item} 的办理项 / "
+                            "the platform lists no handling item of this division")
+    _judge(problems, checked, "功能区代码", dossiers, request, ("view",))
+
+
+@driver
+@pytest.mark.clause("DB42.7.1.2.1")
+def test_the_pushed_application_becomes_form_and_materials(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+    """接收政务服务平台推送（表5 序号5）后生成申请表单与申请材料：卷宗“申请”环节至少有一份申请表单加推送中的
+    每一份申请材料，均可下载。The pushed application becomes the application form plus one file per material."""
+    problems, checked = [], 0
+    stage = _parts()[0]
+    for s in _need_filed(dossiers):
+        f = s.filed
+        assert f is not None
+        checked += 1
+        materials = f.case.application.get("materials") or []
+        files = [x for x in s.dossier.get("files") or [] if isinstance(x, dict) and x.get("stage") == stage]
+        if len(files) < 1 + len(materials):
+            problems.append(f"卷宗 {s.code}（办件 {f.case.case_no}）“{stage}”环节有 {len(files)} 份文件，"
+                            f"应至少有申请表单 1 份 + 申请材料 {len(materials)} 份 / form and materials missing")
+        bad = [x["fileName"] for x in files if s.files.get(x.get("fileName"), (None,))[0] != 200]
+        if bad:
+            problems.append(f"卷宗 {s.code}“{stage}”环节的文件取不到：{bad[:3]}")
+    _judge(problems, checked, "申请表单与材料", dossiers, request, ("view", "file"))
+
+
+def _walked(dossiers: Dossiers, label: str) -> tuple[Filed | None, list[str]]:
+    """The case ``label`` of the plan, or why it did not reach 归档 with a dossier."""
+    filed = next((f for f in dossiers.filed if f.label == label), None)
+    if filed is None:
+        return None, [a for a in dossiers.aborted if f"办件 {label}" in a] or [f"办件 {label} 未能走到归档"]
+    if not any(s.filed is filed for s in dossiers.samples):
+        return filed, [f"办件 {label}（{filed.case.case_no}）归档后查不到电子卷宗"]
+    return filed, []
+
+
+@driver
+@pytest.mark.clause("DB42.7.1.3.1", "DB42.7.2.2.b.1")
+def test_an_offline_application_is_handled_like_an_online_one(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+    """线下申请（经统一受理系统填报，推送中 channel=offline）与线上申请同样被接收、受理、审查、决定、制证、办结与归档，
+    每一步状态与 workflow.json 相同，并生成电子卷宗。An offline application goes the same way as an online one."""
+    filed, problems = _walked(dossiers, "B1")
+    if filed is not None and filed.case.application.get("channel") != "offline":
+        raise RuntimeError("the suite's plan lost the offline channel of case B1")
+    _judge(problems, 1, "线下申请", dossiers, request, ("view", "snapshots"))
+
+
+@driver
+@pytest.mark.clause("DB42.7.2.5.b.1")
+def test_the_workflow_can_go_back(dossiers: Dossiers, tzsb_target: Any, request: pytest.FixtureRequest) -> None:
+    """流程回退：补齐补正把办件退回申请人，补正后从受理继续直至归档；声明 pre-archive-return 时，预归档退回使办件回到
+    办结并可再次预归档。每一步的状态与 workflow.json 一致（不一致时办件在该步中止）。The workflow goes back and on."""
+    problems: list[str] = []
+    for label in ("A1", *(["A3"] if PRE_ARCHIVE_RETURN in tzsb_target.features else [])):
+        filed, why = _walked(dossiers, label)
+        problems += why
+        if filed is not None and not (filed.corrected or filed.returned):
+            raise RuntimeError(f"the suite's plan has no step back in case {label}")
+    _judge(problems, 1, "流程回退", dossiers, request, ("view", "snapshots"))

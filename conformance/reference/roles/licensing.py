@@ -8,8 +8,7 @@
   (``licensing_workflow``); documents, notices and the dossier are in ``licensing_dossier``,
   the outgoing calls in ``licensing_reports``, the tables in ``licensing_store``.
 * The dossier query / reference interface (§7.5.5 c, §7.5.6 c 2) serves the dossier, its Table 2
-  metadata as XML and its files. The registration form (dossier-register.xsd) has no operation
-  of its own in licensing.yaml; it is served as the file ``register.xml`` of the dossier.
+  metadata as XML, its registration form (dossier-register.xsd, ``getDossierRegister``) and its files.
 * ``receiveCorrectedInspectionReport`` (表6 序号2 re-push): stored per report number and version;
   a case whose application names the report gets the corrected report among its materials.
 """
@@ -24,6 +23,7 @@ from conformance.reference.db import dumps, loads
 from conformance.reference.errors import bad_request, conflict, not_found
 from conformance.reference.files import MEDIA_TYPES, content_disposition
 from conformance.reference.roles import licensing_dossier as dossier
+from conformance.reference.roles import licensing_reports as reports
 from conformance.reference.roles import licensing_store as store
 from conformance.reference.roles import licensing_workflow as flow
 from conformance.reference.roles.messages import digest, once
@@ -76,8 +76,12 @@ async def push_application(ctx: Ctx) -> Reply:
     body = ctx.body
     flow.check_item(body, ctx.server.defects)
     register = _gov_register(ctx.server)
-    reply = await once(ctx, "licensing.T5-5", body["messageId"], body,
-                 lambda: flow.receive_application(ctx.server, body, gov_register=register))
+    def process() -> tuple[int, dict[str, Any]]:
+        status, receipt = flow.receive_application(ctx.server, body, gov_register=register)
+        reports.on_receipt(ctx.server, body)  # identity and item-library look-ups (§7.1.5 a, b; §4.7 b)
+        return status, receipt
+
+    reply = await once(ctx, "licensing.T5-5", body["messageId"], body, process)
     reply.headers["Location"] = f"{ctx.base_url}/driver/v1/cases/{body['caseNo']}"
     return reply
 
@@ -150,13 +154,15 @@ async def get_dossier_metadata_xml(ctx: Ctx) -> Reply:
     return Reply(raw=dossier.metadata_xml(ctx.server, _dossier(ctx)), media_type="application/xml; charset=utf-8")
 
 
+@operation("getDossierRegister")
+async def get_dossier_register(ctx: Ctx) -> Reply:
+    return Reply(raw=dossier.register_xml(ctx.server, _dossier(ctx)), media_type="application/xml; charset=utf-8")
+
+
 @operation("getDossierFile")
 async def get_dossier_file(ctx: Ctx) -> Reply:
     row = _dossier(ctx)
     name = ctx.path["fileName"]
-    if name == dossier.REGISTER_FILE:
-        return Reply(raw=dossier.register_xml(ctx.server, row), media_type="application/xml; charset=utf-8",
-                     headers={"Content-Disposition": content_disposition(f"{row.code}登记表.xml")})
     found = dossier.find_file(ctx.server, row, name)
     if found is None:
         raise not_found(f"卷宗文件 {name}", f"dossier file {name}")

@@ -466,4 +466,3 @@ def register_xml(server: RoleServer, row: DossierRow) -> bytes:
     return "".join(x).encode("utf-8")
 
 
-REGISTER_FILE = "register.xml"
