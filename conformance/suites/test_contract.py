@@ -354,3 +354,62 @@ def test_near_miss_identifiers_in_bodies_are_refused(body_op: Operation, tzsb_cl
     if not tried:
         pytest.skip("未测：样例请求体中没有受契约约束的代码 / no constrained identifier in the sample bodies")
     assert not problems, "\n".join(problems[:20])
+
+
+# ------------------------------------------------------------------------------------------ paging
+
+
+def _paged(ops: list[Operation]) -> list[Operation]:
+    return [op for op in ops if op.method == "get" and "{" not in op.path
+            and {"page", "size"} <= {p.name for p in op.params if p.location == "query"}]
+
+
+def _page(r: TargetResponse) -> dict[str, Any] | None:
+    body = r.json()
+    data = body.get("data") if isinstance(body, dict) else None
+    return data if isinstance(data, dict) else None
+
+
+@pytest.mark.role("licensing", "gov-platform", "inspection", "supervision")
+@pytest.mark.clause("PROFILE.PAGE.1")
+def test_list_operations_page_with_page_size_and_total(tzsb_target: Target, tzsb_client: Any) -> None:
+    """列表接口以 page（从1开始）与 size 分页：响应含 page、size、total、items，items 不多于 size；相邻两页不重复；
+    超出末页返回空 items 而非错误；size 超过声明上限返回 400。（共享平台的分页另有详尽的功能测试。）
+    List operations page with page and size, report the total, and refuse an oversized page."""
+    from conformance.suites.test_security_support import param_maximum
+
+    ops = _paged(_ops(tzsb_target.role))
+    if not ops:
+        pytest.skip("未测：该角色的契约中没有列表接口 / no list operation")
+    client: TargetClient = tzsb_client()
+    problems: list[str] = []
+    for op in ops:
+        fixed = {p.name: _valid_value(op, p.name) for p in op.params if p.location == "query" and p.required}
+        what = op.operation_id
+        r1 = client.get(op.path, params={**fixed, "page": 1, "size": 2})
+        first = _page(r1)
+        if r1.status != 200 or first is None:
+            problems.append(f"{what}: page=1&size=2 得到 {r1.status}，不是一页结果 / not a page")
+            continue
+        items, total = first.get("items"), first.get("total")
+        if (first.get("page"), first.get("size")) != (1, 2) or not isinstance(items, list) or not isinstance(total, int):
+            problems.append(f"{what}: 响应应含 page=1、size=2、整数 total 与 items 列表，实为 "
+                            f"page={first.get('page')!r} size={first.get('size')!r} total={total!r}")
+            continue
+        if len(items) > 2 or len(items) > total:
+            problems.append(f"{what}: size=2 却返回 {len(items)} 条（total {total}）")
+        if total > 2:
+            second = _page(client.get(op.path, params={**fixed, "page": 2, "size": 2})) or {}
+            again = [repr(x) for x in second.get("items") or []]
+            if not again or {repr(x) for x in items} & set(again):
+                problems.append(f"{what}: 第2页为空或与第1页重复（total {total}）/ page 2 empty or repeats page 1")
+        beyond = client.get(op.path, params={**fixed, "page": total // 2 + 2, "size": 2})
+        past = _page(beyond)
+        if beyond.status != 200 or past is None or past.get("items") != []:
+            problems.append(f"{what}: 超出末页（page={total // 2 + 2}）应为 200 与空 items，实为 {beyond.status}")
+        limit = param_maximum(op, "size", 0)
+        if limit:
+            too_big = client.get(op.path, params={**fixed, "page": 1, "size": limit + 1})
+            if too_big.status != 400:
+                problems.append(f"{what}: size={limit + 1}（超过上限 {limit}）应为 400，实为 {too_big.status}")
+    assert not problems, "\n".join(problems)
