@@ -63,6 +63,10 @@ SEED = 20241122
 #: Features whose parameters the fuzzer leaves out even when claimed: it cannot sign requests, so random
 #: ``X-Signature`` headers only test the signature check, which the security suite does properly.
 UNSIGNABLE = frozenset({"request-signature"})
+#: Checks judged by ``test_schema_violating_requests_are_refused`` (PROFILE.ERROR.1) rather than the main test.
+NEGATIVE_CHECKS = frozenset({"negative_data_rejection"})
+#: The profile clause of refusing invalid requests with 400 (field paths and Chinese text: error envelope checks).
+REFUSAL = "PROFILE.ERROR.1"
 
 
 # ------------------------------------------------------------------------------------------ which operations
@@ -118,15 +122,18 @@ def _ops(role: str) -> list[Operation]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     role = state(metafunc.config).target.role
     if "contract_op" in metafunc.fixturenames:
+        extra = [pytest.mark.clause(REFUSAL)] if metafunc.function.__name__ == "test_schema_violating_requests_are_refused" else []
         ops = _ops(role)
-        metafunc.parametrize("contract_op", [pytest.param(op, id=op.operation_id, marks=_marks(op)) for op in ops])
+        metafunc.parametrize("contract_op", [pytest.param(op, id=op.operation_id, marks=_marks(op) + extra) for op in ops])
     if "param_site" in metafunc.fixturenames:
         sites = [(op, p) for op in _ops(role) for p in op.params if p.location in ("path", "query") and _param_kind(op, p.name)]
-        metafunc.parametrize("param_site", [pytest.param((op, name), id=f"{op.operation_id}-{name}", marks=_marks(op))
+        metafunc.parametrize("param_site", [pytest.param((op, name), id=f"{op.operation_id}-{name}",
+                                                         marks=[*_marks(op), pytest.mark.clause(REFUSAL)])
                                             for op, name in ((o, p.name) for o, p in sites)])
     if "body_op" in metafunc.fixturenames:
         ops = [op for op in _ops(role) if op.body_uri and _body_bases(op.body_uri)]
-        metafunc.parametrize("body_op", [pytest.param(op, id=op.operation_id, marks=_marks(op)) for op in ops])
+        metafunc.parametrize("body_op", [pytest.param(op, id=op.operation_id, marks=[*_marks(op), pytest.mark.clause(REFUSAL)])
+                                         for op in ops])
 
 
 # ------------------------------------------------------------------------------------------ fuzzing
@@ -177,7 +184,8 @@ def test_operation_conforms_to_its_contract(contract_op: Operation, fuzz_report:
     if report.errors:
         raise RuntimeError("模糊测试无法进行（测试工具或契约问题）/ the fuzzer could not run: " + "; ".join(report.errors))
     stats = report.operations.get(contract_op.operation_id)
-    failures = [f for f in report.failures_for(operation=contract_op.operation_id) if f.check != "deadline"]
+    failures = [f for f in report.failures_for(operation=contract_op.operation_id)
+                if f.check != "deadline" and f.check not in NEGATIVE_CHECKS]
     _as_evidence(tzsb_evidence, report, failures, request.node.nodeid)
     if not failures and (stats is None or stats.requests == 0):
         pytest.skip(f"未测：总时限（{_depth(state(request.config).target, 'deadline'):g} 秒）内未测到该操作 / "
@@ -187,6 +195,23 @@ def test_operation_conforms_to_its_contract(contract_op: Operation, fuzz_report:
         f"{contract_op.operation_id}（{contract_op.summary}）不符合契约 / does not match its contract "
         f"({stats.requests if stats else 0} 个请求, seed {report.seed}):\n"
         + "\n".join(f.render("zh") + "\n  " + f.message_en[:400] for f in [*setup, *failures][:8]))
+
+
+def test_schema_violating_requests_are_refused(contract_op: Operation, fuzz_report: Callable[[str], FuzzReport],
+                                               tzsb_evidence: Evidence, request: pytest.FixtureRequest) -> None:
+    """不符合契约的请求（schemathesis 负向用例：缺字段、类型错、越界、多余字段、格式错 …）被拒绝（4xx），不被受理。
+    Requests that violate the contract are refused, never accepted."""
+    report = fuzz_report(contract_op.doc)
+    request.node._hypothesis_internal_use_seed = report.seed
+    if report.errors:
+        raise RuntimeError("模糊测试无法进行 / the fuzzer could not run: " + "; ".join(report.errors))
+    stats = report.operations.get(contract_op.operation_id)
+    failures = [f for f in report.failures_for(operation=contract_op.operation_id) if f.check in NEGATIVE_CHECKS]
+    _as_evidence(tzsb_evidence, report, failures, request.node.nodeid)
+    if not failures and (stats is None or not (stats.cases["negative"] or stats.cases["coverage"])):
+        pytest.skip("未测：该操作没有可生成的负向用例 / no negative case for this operation")
+    assert not failures, (f"{contract_op.operation_id}: 不符合契约的请求被受理 / invalid requests accepted:\n"
+                          + "\n".join(f.render("zh") for f in failures[:8]))
 
 
 def _date_times(role: str, fuzz_report: Callable[[str], FuzzReport]) -> None:
@@ -370,7 +395,7 @@ def _page(r: TargetResponse) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-@pytest.mark.role("licensing", "gov-platform", "inspection", "supervision")
+@pytest.mark.role("licensing", "gov-platform")
 @pytest.mark.clause("PROFILE.PAGE.1")
 def test_list_operations_page_with_page_size_and_total(tzsb_target: Target, tzsb_client: Any) -> None:
     """列表接口以 page（从1开始）与 size 分页：响应含 page、size、total、items，items 不多于 size；相邻两页不重复；
@@ -412,4 +437,21 @@ def test_list_operations_page_with_page_size_and_total(tzsb_target: Target, tzsb
             too_big = client.get(op.path, params={**fixed, "page": 1, "size": limit + 1})
             if too_big.status != 400:
                 problems.append(f"{what}: size={limit + 1}（超过上限 {limit}）应为 400，实为 {too_big.status}")
+    assert not problems, "\n".join(problems)
+
+
+def test_unknown_fields_are_refused(body_op: Operation, tzsb_client: Any) -> None:
+    """请求体中契约未定义的字段（在对该请求体有效的样例上加一个未知字段）被以 400/422 拒绝，不被静默接受。
+    An undeclared field in an otherwise valid body is refused, not silently accepted."""
+    client: TargetClient = tzsb_client()
+    v = validator_at(body_op.body_uri or "")
+    base = _a_valid_body(body_op)
+    if not isinstance(base, dict):
+        pytest.skip("未测：请求体不是对象 / the body is not an object")
+    body = {**base, "tzsbUndeclaredField": "未在契约中定义"}
+    if v.is_valid(body):
+        pytest.skip("未测：契约允许该请求体有附加字段 / the contract allows additional fields here")
+    allowed = (400, 404, 422) if "{" in body_op.path else (400, 422)
+    problems = _refusal(client.request(body_op.method.upper(), concrete(body_op), json=body), allowed,
+                        f"{body_op.operation_id} 附加字段 tzsbUndeclaredField")
     assert not problems, "\n".join(problems)
