@@ -1,0 +1,228 @@
+"""政务服务平台功能测试（二）：统一受理的办件上报接收 —— DB42/T 2279-2024 §10.2 表5 序号6–10，§7.1.4、§7.2.4、
+§7.2.5 b)、§7.3.2 b)、§7.4.2 c)、§7.5.2，及项目规范的回执与幂等（PROFILE.PUSH.*、PROFILE.STATUS.3）。
+
+GB/T 34990 式测试项：文档字符串给出测试目的（中文，其后英文），代码即测试步骤，断言给出预期结果。
+报文按 ``case-status.schema.json`` 构造，环节、结论、文书种类与岗位取自 ``schemas/codelists/workflow.json``。
+每个测试使用一件新的测试办件：以平台自己的客户端（``[clients.gov-platform]``）向目标文件中的许可系统推送一件新申请
+（T5-5，新的办件编号与消息标识），使平台认识该办件，然后以许可系统的客户端（``[clients.licensing-system]``）
+向平台上报（详见 ``test_gov_platform_support``）。平台没有创建或查询办件的接口，故不可得到测试办件时为“未测”。
+
+所检验的状态顺序只取契约（gov-platform.yaml 各接口说明）写明的：补正在办件结束后 409；重复受理 409；受理之前上报环节、
+特别程序、结果 409；特别程序未开始即结束 409；结果已上报后再报不同结果 409；办结（结果上报）之后交互结束（§7.5.2）。
+错误代码区分 STATE_CONFLICT（状态顺序）与 DUPLICATE/CONFLICT（同一消息标识、内容不同）。
+
+Functional tests of the platform's report-back receivers (T5-6 … T5-10): receipts, idempotency by
+message id (the first receipt again for a repeat), state order (409 STATE_CONFLICT, nothing changed),
+case-number handling, and the end of the exchange at the result.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.suites.test_gov_platform_support import (
+    ROLE,
+    Case,
+    Desk,
+    Platform,
+    check_receipt,
+    expect_error,
+    names_field,
+    new_case_no,
+    path_of,
+)
+from conformance.target import Target
+
+pytestmark = pytest.mark.role(ROLE)
+
+DUPLICATE_CODES = ("DUPLICATE", "CONFLICT")
+
+
+@pytest.fixture(scope="module")
+def desk(tzsb_client: object, tzsb_target: Target) -> Desk:
+    return Desk(Platform(tzsb_client, tzsb_target))
+
+
+@pytest.fixture
+def case(desk: Desk) -> Case:
+    return desk.open()
+
+
+# ---------------------------------------------------------------------------------- receipts
+@pytest.mark.clause("DB42.10.2.T5-6.1", "PROFILE.PUSH.1")
+def test_a_supplement_report_is_taken_with_a_receipt(desk: Desk, case: Case) -> None:
+    """上报补齐补正信息（表5 序号6）：许可系统按办件编号推送退回补正数据（需补正材料与一次性补正告知书），平台返回 201
+    与回执（消息标识、办件编号、带时区的接收时间、duplicate=false）。
+    A supplement report is taken (201) with a receipt for its message and case."""
+    desk.ok(case, "T5-6", desk.supplement(case), "补齐补正")
+
+
+@pytest.mark.clause("DB42.10.2.T5-7.1", "DB42.7.2.4.1", "PROFILE.PUSH.1")
+def test_an_acceptance_report_carries_the_acceptance_notice(desk: Desk, case: Case) -> None:
+    """上报办件受理信息（表5 序号7，§7.2.4 交互受理状态、意见并推送回执文书）：不带回执文书的受理上报以 400 拒绝、
+    错误项指出 /notice；带受理通知书的受理上报返回 201 与回执。
+    An acceptance report without its notice is refused (400, /notice); with the acceptance notice it is taken."""
+    body = desk.acceptance(case)
+    bare = {k: v for k, v in body.items() if k != "notice"}
+    err = expect_error(desk.post(case, "T5-7", bare, valid=False), "T5-7", 400, f"不带回执文书的受理上报（办件 {case.case_no}）")
+    assert names_field(err, "notice"), f"400 的错误项未指出 /notice：{err.get('errors')} / the errors do not name /notice"
+    desk.ok(case, "T5-7", body, "正式受理（带受理通知书）")
+
+
+@pytest.mark.clause("DB42.10.2.T5-8.1", "DB42.7.2.5.b.2", "DB42.7.3.2.b.1", "PROFILE.PUSH.1", "DB42.7.1.4.1")
+def test_step_reports_after_acceptance_are_taken(desk: Desk, case: Case) -> None:
+    """上报办理环节信息（表5 序号8）：受理之后依次上报审查（审查意见）、决定、制证、发证环节的办理意见、环节结论与时间，
+    每次返回 201 与回执，回执中的办件编号为推送时的办件编号。
+    After acceptance, the review, decision, certification and issue steps are each taken with a receipt."""
+    desk.walk(case, desk.granted(case, result=False))
+
+
+@pytest.mark.clause("DB42.10.2.T5-10.1", "DB42.7.4.2.c.1", "DB42.7.2.5.b.2")
+def test_a_granted_case_reports_its_result_with_the_decision_notice(desk: Desk, case: Case) -> None:
+    """上报办件结果信息（表5 序号10，§7.4.2 c) 交互决定意见并推送决定文书）：准予许可的办件在发证之后上报办件结果
+    （准予许可决定书、使用登记证编号、电子证照标识），返回 201 与回执。
+    A granted case reports its result with the decision notice, registration number and e-licence id."""
+    desk.walk(case, desk.granted(case))
+
+
+@pytest.mark.clause("DB42.10.2.T5-10.1", "DB42.7.4.2.c.1")
+def test_a_refused_case_reports_its_result_with_the_refusal_notice(desk: Desk, case: Case) -> None:
+    """不予许可的办件（审查不通过、决定不予许可）同样上报办件结果（不予许可决定书），返回 201 与回执（“许可后”准予与
+    不予许可均应上报）。
+    A refused case reports its result too, with the refusal notice."""
+    desk.walk(case, desk.refusal(case))
+
+
+@pytest.mark.clause("DB42.10.2.T5-9.1", "PROFILE.STATUS.3")
+def test_a_special_procedure_is_reported_from_start_to_end(desk: Desk, case: Case) -> None:
+    """上报特别程序信息（表5 序号9）：受理之前上报特别程序、受理后结束一个未开始的特别程序均以 409 STATE_CONFLICT 拒绝；
+    审查环节中特别程序（现场核查）的开始与结束各返回 201 与回执；结束后审查环节照常上报（办件已恢复）。
+    Special procedures: refused before acceptance and when ended unstarted; start and end taken; the case resumes."""
+    desk.refused(case, "T5-9", desk.special(case, "start"), "受理之前上报特别程序")
+    desk.ok(case, "T5-7", desk.acceptance(case), "正式受理")
+    desk.refused(case, "T5-9", desk.special(case, "end", "hearing"), "结束未开始的特别程序（听证）")
+    desk.ok(case, "T5-9", desk.special(case, "start"), "特别程序开始（现场核查）")
+    desk.ok(case, "T5-9", desk.special(case, "end"), "特别程序结束（现场核查）")
+    desk.ok(case, "T5-8", desk.step(case, "review", "passed"), "特别程序结束后的审查环节")
+
+
+# ---------------------------------------------------------------------------------- state order
+@pytest.mark.clause("DB42.10.2.T5-10.1", "PROFILE.STATUS.3")
+def test_a_result_before_acceptance_is_refused(desk: Desk, case: Case) -> None:
+    """受理之前上报办件结果以 409 拒绝（错误代码 STATE_CONFLICT，中文说明），办件不变：随后的受理上报仍返回 201。
+    A result reported before acceptance is refused with 409 STATE_CONFLICT and changes nothing."""
+    desk.refused(case, "T5-10", desk.result(case, "granted"), "受理之前上报办件结果")
+    desk.ok(case, "T5-7", desk.acceptance(case), "被拒绝的结果之后正式受理")
+
+
+@pytest.mark.clause("DB42.10.2.T5-8.1", "PROFILE.STATUS.3")
+def test_a_step_before_acceptance_is_refused(desk: Desk, case: Case) -> None:
+    """受理之前上报办理环节以 409 STATE_CONFLICT 拒绝，办件不变：随后受理与审查环节的上报各返回 201。
+    A step reported before acceptance is refused with 409 STATE_CONFLICT and changes nothing."""
+    desk.refused(case, "T5-8", desk.step(case, "review", "passed"), "受理之前上报审查环节")
+    desk.ok(case, "T5-7", desk.acceptance(case), "正式受理")
+    desk.ok(case, "T5-8", desk.step(case, "review", "passed"), "受理之后的审查环节")
+
+
+@pytest.mark.clause("DB42.10.2.T5-7.1", "PROFILE.STATUS.3")
+def test_a_case_is_accepted_once(desk: Desk, case: Case) -> None:
+    """同一办件重复受理（新的消息标识）以 409 STATE_CONFLICT 拒绝，办件不变：随后审查环节的上报返回 201。
+    Accepting a case twice is refused with 409 STATE_CONFLICT; the case goes on."""
+    desk.ok(case, "T5-7", desk.acceptance(case), "正式受理")
+    desk.refused(case, "T5-7", desk.acceptance(case), "再次上报受理")
+    desk.ok(case, "T5-8", desk.step(case, "review", "passed"), "审查环节")
+
+
+@pytest.mark.clause("DB42.10.2.T5-7.1", "DB42.10.2.T5-6.1", "PROFILE.STATUS.3")
+def test_a_case_not_accepted_ends(desk: Desk, case: Case) -> None:
+    """不予受理（不予受理通知书）经受理上报返回 201，办件随之结束：此后的补齐补正、办理环节与办件结果上报均以 409 拒绝。
+    A case not accepted ends: later supplement, step and result reports are refused with 409."""
+    desk.ok(case, "T5-7", desk.acceptance(case, "not-accepted"), "不予受理")
+    desk.refused(case, "T5-6", desk.supplement(case), "不予受理之后上报补齐补正")
+    desk.refused(case, "T5-8", desk.step(case, "review", "passed"), "不予受理之后上报审查环节")
+    desk.refused(case, "T5-10", desk.result(case, "refused"), "不予受理之后上报办件结果")
+
+
+@pytest.mark.clause("DB42.7.5.2.3", "PROFILE.STATUS.3")
+def test_the_exchange_with_the_platform_ends_with_the_result(desk: Desk, case: Case) -> None:
+    """办结时应用系统与政务服务平台交互结束（§7.5.2）：办件结果（不予许可）上报之后，同一办件的补齐补正、受理、办理环节、
+    特别程序上报和不同的办件结果（准予许可）都以 409 STATE_CONFLICT 拒绝。
+    After the result the exchange ends: every further report on the case is refused with 409."""
+    desk.walk(case, desk.refusal(case))
+    desk.refused(case, "T5-6", desk.supplement(case), "办结之后上报补齐补正")
+    desk.refused(case, "T5-7", desk.acceptance(case), "办结之后上报受理")
+    desk.refused(case, "T5-8", desk.step(case, "certify", "certified"), "办结之后上报制证环节")
+    desk.refused(case, "T5-9", desk.special(case, "start"), "办结之后上报特别程序")
+    desk.refused(case, "T5-10", desk.result(case, "granted"), "结果已上报后再报不同的结果")
+
+
+# ---------------------------------------------------------------------------------- idempotency
+@pytest.mark.clause("PROFILE.PUSH.2", "SHARE.SEC.RETRY.2")
+def test_a_repeated_report_gets_its_first_receipt(desk: Desk, case: Case) -> None:
+    """同一消息标识、相同内容的重复上报（重传）：受理、各环节、特别程序开始与结束、办件结果逐一重发，每次返回 200 与首次回执
+    （消息标识、办件编号、接收时间相同，duplicate=true），不作为新消息处理（重发的受理不被当作重复受理，办件照常推进）。
+    Every report sent twice gets 200 and its first receipt (duplicate=true) and is not processed again."""
+    plan = desk.granted(case, result=False)
+    plan[1:1] = [("T5-9", desk.special(case, "start"), "特别程序开始"), ("T5-9", desk.special(case, "end"), "特别程序结束")]
+    plan.append(("T5-10", desk.result(case, "granted"), "办件结果"))
+    for interface, body, what in plan:
+        first = desk.ok(case, interface, body, what)
+        again = check_receipt(desk.post(case, interface, body), interface, body, 200, f"重发{what}（{interface}，同一消息标识）")
+        same = {k: (first.get(k), again.get(k)) for k in ("messageId", "caseNo", "receivedAt") if first.get(k) != again.get(k)}
+        assert not same, f"重发{what}的回执与首次回执不同：{same}（应返回原回执） / the repeat's receipt differs from the first"
+
+
+@pytest.mark.clause("PROFILE.PUSH.2", "SHARE.SEC.RETRY.2")
+def test_a_repeated_supplement_gets_its_first_receipt(desk: Desk, case: Case) -> None:
+    """补齐补正上报的重传：同一消息标识、相同内容再次上报返回 200 与首次回执（接收时间相同，duplicate=true）。
+    A repeated supplement report gets 200 and its first receipt."""
+    body = desk.supplement(case)
+    first = desk.ok(case, "T5-6", body, "补齐补正")
+    again = check_receipt(desk.post(case, "T5-6", body), "T5-6", body, 200, "重发补齐补正（同一消息标识）")
+    assert again["receivedAt"] == first["receivedAt"], (f"重发的回执接收时间 {again['receivedAt']} 不是首次的 {first['receivedAt']} / "
+                                                        f"the repeat does not get the first receipt")
+
+
+@pytest.mark.clause("PROFILE.PUSH.2", "PROFILE.STATUS.3")
+def test_a_message_id_reused_for_other_content_is_refused(desk: Desk, case: Case) -> None:
+    """同一消息标识、不同内容的上报以 409 拒绝，错误代码为 DUPLICATE（或 CONFLICT，不是 STATE_CONFLICT）；原消息不受影响：
+    原样重发仍得到首次回执，办件照常推进（审查环节 201）。
+    The same message id with other content is 409 DUPLICATE; the first message and the case are unchanged."""
+    body = desk.acceptance(case)
+    first = desk.ok(case, "T5-7", body, "正式受理")
+    other = {**body, "opinion": body["opinion"] + "（内容已改）"}
+    desk.refused(case, "T5-7", other, "同一消息标识、不同内容的受理上报", DUPLICATE_CODES)
+    again = check_receipt(desk.post(case, "T5-7", body), "T5-7", body, 200, "原样重发受理上报")
+    assert again["receivedAt"] == first["receivedAt"], "原消息的回执被改变 / the first receipt changed"
+    desk.ok(case, "T5-8", desk.step(case, "review", "passed"), "审查环节")
+
+
+# ---------------------------------------------------------------------------------- case number, message id
+@pytest.mark.clause("DB42.7.1.4.1", "DB42.10.2.T5-7.1")
+def test_reports_are_matched_by_the_platforms_case_number(desk: Desk, case: Case) -> None:
+    """办件编码（办件编号）：平台不认识的办件编号的上报返回 404（NOT_FOUND）；路径与请求体的办件编号不一致返回 400、
+    错误项指出 /caseNo；按推送时的办件编号上报返回 201，回执中的办件编号即该编号。
+    Reports are matched by case number: unknown 404, path/body mismatch 400 (/caseNo), the right number 201."""
+    unknown = new_case_no()
+    stray = Case(unknown, case.item, case.authority)
+    body = desk.acceptance(stray)
+    r = desk.client.post(path_of("T5-7", caseNo=unknown), body)
+    expect_error(r, "T5-7", 404, f"对不存在的办件 {unknown} 上报受理", ("NOT_FOUND",))
+    good = desk.acceptance(case)
+    mixed = {**good, "caseNo": unknown, "notice": {**good["notice"], "caseNo": unknown}}
+    err = expect_error(desk.post(case, "T5-7", mixed), "T5-7", 400, f"路径为 {case.case_no}、请求体为 {unknown} 的受理上报")
+    assert names_field(err, "caseNo"), f"400 的错误项未指出 /caseNo：{err.get('errors')} / the errors do not name /caseNo"
+    receipt = desk.ok(case, "T5-7", good, "按推送时的办件编号正式受理")
+    assert receipt.get("caseNo", case.case_no) == case.case_no
+
+
+@pytest.mark.clause("PROFILE.PUSH.1")
+def test_a_report_without_a_valid_message_id_is_refused(desk: Desk, case: Case) -> None:
+    """上报须携带消息标识（8–64 位字母数字及 _.:-）：缺少消息标识或消息标识过短的上报以 400 拒绝、错误项指出 /messageId，
+    办件不变（随后的正式上报返回 201）。
+    A report without a message id, or with a malformed one, is refused with 400 naming /messageId."""
+    body = desk.acceptance(case)
+    for label, bad in (("缺少消息标识", {k: v for k, v in body.items() if k != "messageId"}), ("消息标识过短", {**body, "messageId": "m1"})):
+        err = expect_error(desk.post(case, "T5-7", bad, valid=False), "T5-7", 400, f"{label}的受理上报")
+        assert names_field(err, "messageId"), f"{label}：400 的错误项未指出 /messageId：{err.get('errors')} / /messageId not named"
+    desk.ok(case, "T5-7", body, "带消息标识的受理上报")
