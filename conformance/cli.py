@@ -62,7 +62,13 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
 
     sc = sub.add_parser("selfcheck", help=t("cmd.selfcheck", lang), description=t("cmd.selfcheck", lang))
     sc.add_argument("--contracts-only", action="store_true", help=t("opt.contracts_only", lang))
+    sc.add_argument("--profile", choices=["quick", "standard", "certification"], default="quick", help=t("opt.profile", lang))
+    sc.add_argument("--defects", action="store_true", help=t("opt.defects", lang))
+    sc.add_argument("--jobs", type=int, default=2, help=t("opt.jobs", lang))
     sub.add_parser("clauses", help=t("cmd.clauses", lang), description=t("cmd.clauses", lang))
+    from conformance.load.cli import register as register_load
+
+    register_load(sub, lang)
     return p
 
 
@@ -88,7 +94,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "selfcheck":
             from conformance.contract_check import run_selfcheck
 
-            return run_selfcheck(lang, with_reference=not args.contracts_only)
+            return run_selfcheck(lang, with_reference=not args.contracts_only, profile=args.profile, jobs=args.jobs,
+                                 defects=args.defects)
+        if args.command == "load":
+            from conformance.load.cli import run as run_load
+
+            return run_load(args, lang)
         if args.command == "clauses":
             from conformance.clauses import run_list
 

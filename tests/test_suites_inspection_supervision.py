@@ -18,6 +18,10 @@ Defects of reference/defects.py these suites do not catch, and why:
   auth, scopes, signatures, rate limits, audit): the security suites and the contract fuzzing own them,
   though several make these suites fail as a side effect (e.g. ``date-without-offset`` fails the response
   schemas).
+
+Which tests catch each defect switch, and the runs that prove it, are the kill matrix's
+(``conformance/kill_matrix.py``, run by ``tests/test_kill_matrix.py``); the notes below on what these suites do
+not catch explain its rows.
 """
 
 from __future__ import annotations
@@ -26,11 +30,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from conformance.clauses import load_catalogue
 from conformance.openapi_index import ROLES
-from conformance.reference.defects import BY_NAME, DEFECTS
 from conformance.reference.demo_target import demo_target
 from conformance.reference.server import RunningServer
 from conformance.reference.target_file import write_target
@@ -90,29 +91,3 @@ def test_the_clean_reference_server_conforms_to_every_clause_these_suites_mark(t
     # no sample reports: every inspection item is 未测 (skipped, never passed), none comes out 符合 on refusals alone
     assert bare["tests"] and all(t["outcome"] == "skipped" for t in bare["tests"]), _problems(bare)
     assert set(_verdicts(bare).values()) == {"未测"}, _verdicts(bare)
-
-
-#: defect → (role, ``-k`` selection of the tests that carry the check). The supervision defect and the generic
-#: ones run against a single-role server (faster); the inspection ones need its seeded reports.
-KILLS = {
-    "objection-no-correction": ("inspection", "checked"),
-    "supervision-drops-unit": ("supervision", "unit"),
-    "no-field-paths": ("supervision", "identifiers"),
-    "error-message-english": ("inspection", "malformed"),
-}
-
-
-@pytest.mark.parametrize("defect", list(KILLS))
-def test_a_defect_of_these_roles_makes_one_of_its_clauses_fail(defect: str, tmp_path: Path) -> None:
-    role, k = KILLS[defect]
-    with running(tmp_path, role, seed=1 if role == "inspection" else None, defects=(defect,), access_log=False) as srv:
-        report = _run(tmp_path, srv, role, k)
-    verdicts = _verdicts(report)
-    declared = BY_NAME[defect].clauses
-    assert any(verdicts.get(c) == "不符合" for c in declared), (defect, {c: verdicts.get(c) for c in declared}, verdicts)
-
-
-def test_the_kill_table_names_every_defect_of_these_roles() -> None:
-    mine = {d.name for d in DEFECTS if d.role in SUITES}
-    assert mine <= set(KILLS), sorted(mine - set(KILLS))
-    assert all(KILLS[name][0] == BY_NAME[name].role for name in mine)

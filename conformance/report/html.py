@@ -16,7 +16,10 @@ LABELS = {
            "search": "搜索条款、标题、测试……", "id": "条款编号", "source": "出处", "level": "级别", "requirement": "要求",
            "verdict": "结论", "evidence": "证据", "failures": "失败与错误", "none": "无", "checklist": "证明材料清单",
            "run": "运行信息", "harness": "测试工具", "target": "被测系统", "features": "声明的可选特性", "time": "起止时间",
-           "seeds": "随机种子", "contracts": "契约文件", "files": "个文件（摘要见 manifest.json）"},
+           "seeds": "随机种子", "contracts": "契约文件", "files": "个文件（摘要见 manifest.json）",
+           "performance": "性能测试", "perfRole": "角色", "perfProfile": "性能档案", "perfUsers": "并发用户（声明）",
+           "perfWindow": "统计窗口", "perfGroup": "操作组", "perfRequests": "调用", "perfErrors": "错误率", "perfRps": "成功 次/秒",
+           "perfPage": "完整的性能证据", "perfSaturated": "负载生成器饱和", "perfClauses": "条款结论"},
     "en": {"title": "Conformance report: special-equipment supervision sharing interfaces", "role": "role", "profile": "profile",
            "summary": "Summary", "interface": "Interface tests", "attestation": "Attestation", "certification": "Certification",
            "failing": "Shall-clauses not conforming", "untested": "Shall-clauses not tested yet", "warnings": "Warnings (should/may clauses)", "clauses": "Clauses",
@@ -24,18 +27,26 @@ LABELS = {
            "source": "Source", "level": "Level", "requirement": "Requirement", "verdict": "Verdict", "evidence": "Evidence",
            "failures": "Failures and errors", "none": "none", "checklist": "Attestation checklist", "run": "Run",
            "harness": "Harness", "target": "Target", "features": "Declared features", "time": "Start — end",
-           "seeds": "Seeds", "contracts": "Contracts", "files": "files (digests in manifest.json)"},
+           "seeds": "Seeds", "contracts": "Contracts", "files": "files (digests in manifest.json)",
+           "performance": "Performance", "perfRole": "Role", "perfProfile": "Profile", "perfUsers": "Users (declared)",
+           "perfWindow": "Window", "perfGroup": "Group", "perfRequests": "Requests", "perfErrors": "Error rate", "perfRps": "OK/s",
+           "perfPage": "full performance evidence", "perfSaturated": "load generator saturated", "perfClauses": "Clause verdicts"},
 }
 LEVELS = {"zh": {"shall": "应", "should": "宜", "may": "可"}, "en": {"shall": "shall", "should": "should", "may": "may"}}
 OVERALL_EN = {"通过": "pass", "不通过": "fail"}
 
 
-def render_html(report: dict[str, Any], evidence: list[dict[str, Any]], lang: str = "zh") -> str:
+def render_html(report: dict[str, Any], evidence: list[dict[str, Any]], lang: str = "zh", base: Path | None = None) -> str:
+    """The report page; ``base`` (the report's folder) lets the charts of joined load runs be inlined."""
     env = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=select_autoescape(["html", "j2"]))
     lang = "en" if lang == "en" else "zh"
+    charts = []
+    for p in report.get("performance") or []:
+        chart = (base / p["chart"]) if base is not None and p.get("chart") else None
+        charts.append(chart.read_text(encoding="utf-8") if chart is not None and chart.is_file() else "")
 
     def verdict(v: str) -> str:
         return (VERDICT_EN.get(v) or OVERALL_EN.get(v) or v) if lang == "en" else v
 
     return env.get_template("report.html.j2").render(report=report, evidence=evidence, lang=lang, L=LABELS[lang],
-                                                      V=verdict, LV=lambda lv: LEVELS[lang].get(lv, lv))
+                                                      V=verdict, LV=lambda lv: LEVELS[lang].get(lv, lv), charts=charts)

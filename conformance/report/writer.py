@@ -1,6 +1,10 @@
 """Write a finished run: ``report.json`` (versioned schema ``tzsb-report/1``), ``report.html``
 (self-contained, Chinese by default), ``evidence.json`` and ``manifest.json`` (SHA-256, and
-SM3, of every file, with harness version, contract digests, target, role, profile, seeds)."""
+SM3, of every file, with harness version, contract digests, target, role, profile, seeds).
+
+A performance run joins the report afterwards (:func:`merge_performance`); its fields are
+additive to ``tzsb-report/1`` (``performance``, load checks in ``tests``, ``performance`` on the
+clauses it judged), so readers of the schema keep working."""
 
 from __future__ import annotations
 
@@ -85,6 +89,90 @@ def write_report(out: Path, state: Any, *, lang: str = "zh", answers_file: str |
     (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     (out / "evidence.json").write_text(json.dumps(evidence, ensure_ascii=False, indent=1), encoding="utf-8")
     (out / "report.html").write_text(render_html(report, evidence, lang), encoding="utf-8")
+    write_manifest(out, report)
+    return out
+
+
+def merge_performance(out: Path, load: dict[str, Any], load_dir: Path, exchanges: list[dict[str, Any]], *,
+                      lang: str | None = None) -> Path:
+    """Join a load run (``tzsb-conform load --run-dir``, document ``tzsb-load/1``) to the certification
+    report in ``out``, for the same target and role. Additive fields of ``tzsb-report/1``:
+
+    * ``performance`` (top level): one entry per role's load run — profile, users, window, the
+      generator's own load (and whether it was saturated), metrics per operation group, the folder
+      of its evidence (relative to ``out``);
+    * ``tests`` gain the load checks (node ids ``load::<role>::<group>::<metric>``), the catalogue
+      clauses they support are judged again by the same rules (an earlier load run of the same role
+      is replaced), and such a clause entry gains ``performance`` (the load folder and its checks);
+    * ``evidence.json`` gains the load run's preflight exchanges (test ``load::<role>::preflight``).
+
+    Attestation clauses and the clauses of the suites are left as they are; the summary is
+    recomputed; ``report.html`` and ``manifest.json`` are written again.
+    """
+    from conformance.report.html import render_html
+    from conformance.report.verdicts import ClauseVerdict, Outcome
+
+    report_path = out / "report.json"
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    if not str(report.get("schema", "")).startswith("tzsb-report/1"):
+        raise ValueError(f"{report_path}: not a tzsb-report/1 report")
+    role = load["run"]["role"]
+    target = report["run"]["target"]
+    if target.get("role") != role:
+        raise ValueError(f"the report is for role {target.get('role')}, the load run for {role}")
+    mine, theirs = (target.get("urls") or {}).get(role), load["run"]["target"]["urls"].get(role)
+    if mine and theirs and mine.rstrip("/") != theirs.rstrip("/"):
+        raise ValueError(f"the report's target ({mine}) is not the load run's ({theirs})")
+    prefix = f"load::{role}::"
+    evidence_path = out / "evidence.json"
+    evidence = json.loads(evidence_path.read_text(encoding="utf-8")) if evidence_path.is_file() else []
+    evidence = [x for x in evidence if not str(x.get("test") or "").startswith(prefix)]
+    first = len(evidence)
+    evidence += [{**x, "test": f"{prefix}preflight"} for x in exchanges]
+    load_evidence = list(range(first, len(evidence)))
+    new_tests = [{"nodeid": c["nodeid"], "outcome": c["outcome"], "clauses": [c["clause"]], "duration": load["run"]["window"]["seconds"],
+                  "message": c["reason"] if c["outcome"] != "passed" else None, "seed": None,
+                  "title": f"{c['group']} {c['metric']}"} for c in load["checks"] if c.get("clause")]
+    touched = {c["id"] for c in load["clauses"]} | {cid for t in report["tests"] if t["nodeid"].startswith(prefix) for cid in t["clauses"]}
+    report["tests"] = [t for t in report["tests"] if not t["nodeid"].startswith(prefix)] + new_tests
+    catalogue = {c["id"]: c for c in load_catalogue()}
+    judged = [catalogue[cid] for cid in catalogue if cid in touched and catalogue[cid]["verification"] == "automated"]
+    outcomes = [Outcome(t["nodeid"], t["outcome"], tuple(t["clauses"]), t.get("duration") or 0.0, t.get("message"), t.get("seed"),
+                        t.get("title")) for t in report["tests"]]
+    verdicts = {v.id: v for v in clause_verdicts(judged, outcomes, features=target.get("features") or [])}
+    rel = str(load_dir.resolve().relative_to(out.resolve())) if load_dir.resolve().is_relative_to(out.resolve()) else str(load_dir)
+    by_id = {c["id"]: c for c in report["clauses"]}
+    load_clauses = {c["id"]: c for c in load["clauses"]}
+    for cid, v in verdicts.items():
+        c = catalogue[cid]
+        entry = by_id.get(cid) or {"id": cid, "document": c["document"], "clause": c["clause"], "level": v.level,
+                                   "verification": v.verification, "title": c["title"], "titleEn": c.get("title_en"),
+                                   "text": c.get("text")}
+        entry.update(verdict=v.verdict, verdictEn=VERDICT_EN[v.verdict], warning=v.warning, tests=v.tests,
+                     reason=load_clauses.get(cid, {}).get("reason") or v.reason,
+                     evidence=sorted({i for i in entry.get("evidence") or [] if i < first} | set(load_evidence)))
+        entry["performance"] = {"dir": rel, "page": f"{rel}/load.html", "checks": [t["nodeid"] for t in new_tests if cid in t["clauses"]]}
+        if cid not in by_id:
+            by_id[cid] = entry
+    order = list(catalogue)
+    report["clauses"] = sorted(by_id.values(), key=lambda c: order.index(c["id"]) if c["id"] in order else len(order))
+    report["attestation"] = [c for c in report["clauses"] if c["verification"] == "attestation"]
+    run = load["run"]
+    entry = {"role": role, "dir": rel, "page": f"{rel}/load.html", "chart": f"{rel}/{load['files'].get('chart', 'latency.svg')}",
+             "profile": run["profile"], "users": run["users"], "workers": run["workers"], "window": run["window"],
+             "started": run["started"], "ended": run["ended"], "aborted": run.get("aborted"),
+             "generator": {k: load["generator"][k] for k in ("saturated", "reasons", "warnings")},
+             "groups": {n: {k: g.get(k) for k in ("title", "titleEn", "requests", "errorRate", "p50", "p95", "p99", "rps",
+                                                  "recordsPerCallerS", "thresholds")} for n, g in load["groups"].items()},
+             "clauses": {c["id"]: c["verdict"] for c in load["clauses"]}}
+    report["performance"] = [p for p in report.get("performance") or [] if p.get("role") != role] + [entry]
+    shown = [ClauseVerdict(c["id"], c["level"], c["verification"], c["verdict"], list(c.get("tests") or []), c.get("reason"),
+                           bool(c.get("warning"))) for c in report["clauses"]]
+    report["summary"] = overall(shown)
+    lang = lang or report.get("lang", "zh")
+    report_path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    evidence_path.write_text(json.dumps(evidence, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / "report.html").write_text(render_html(report, evidence, lang, base=out), encoding="utf-8")
     write_manifest(out, report)
     return out
 

@@ -67,6 +67,12 @@ UNSIGNABLE = frozenset({"request-signature"})
 NEGATIVE_CHECKS = frozenset({"negative_data_rejection"})
 #: The profile clause of refusing invalid requests with 400 (field paths and Chinese text: error envelope checks).
 REFUSAL = "PROFILE.ERROR.1"
+#: Standardised data elements and codes (质检办特〔2007〕314号): coded fields are checked by their coding rules.
+CODING = "INFO2007.2.6.1"
+
+
+def _clause_roles(cid: str) -> list[str]:
+    return next(c["roles"] for c in load_catalogue() if c["id"] == cid)
 
 
 # ------------------------------------------------------------------------------------------ which operations
@@ -132,8 +138,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                                             for op, name in ((o, p.name) for o, p in sites)])
     if "body_op" in metafunc.fixturenames:
         ops = [op for op in _ops(role) if op.body_uri and _body_bases(op.body_uri)]
-        metafunc.parametrize("body_op", [pytest.param(op, id=op.operation_id, marks=[*_marks(op), pytest.mark.clause(REFUSAL)])
-                                         for op in ops])
+        coded = [pytest.mark.clause(CODING)] if metafunc.function.__name__ == "test_near_miss_identifiers_in_bodies_are_refused" \
+            and role in _clause_roles(CODING) else []
+        metafunc.parametrize("body_op", [pytest.param(op, id=op.operation_id,
+                                                      marks=[*_marks(op), pytest.mark.clause(REFUSAL), *coded]) for op in ops])
 
 
 # ------------------------------------------------------------------------------------------ fuzzing

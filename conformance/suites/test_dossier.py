@@ -1029,7 +1029,7 @@ def test_the_division_part_is_one_the_platform_serves(dossiers: Dossiers, tzsb_c
 
 
 @driver
-@pytest.mark.clause("DB42.7.1.2.1")
+@pytest.mark.clause("DB42.7.1.2.1", "DB42.7.2.5.a.1")
 def test_the_pushed_application_becomes_form_and_materials(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
     """接收政务服务平台推送（表5 序号5）后生成申请表单与申请材料：卷宗“申请”环节至少有一份申请表单加推送中的
     每一份申请材料，均可下载。The pushed application becomes the application form plus one file per material."""
