@@ -25,10 +25,29 @@ def load_catalogue() -> list[dict[str, Any]]:
     return out
 
 
-def run_list(lang: str) -> int:
+def run_list(lang: str, answers_role: str | None = None) -> int:
+    if answers_role:
+        print(answers_template(answers_role, lang), end="")
+        return 0
     for c in load_catalogue():
         level = c["level"] if lang == "en" else LEVEL_ZH[c["level"]]
         how = c["verification"] if lang == "en" else VERIFY_ZH[c["verification"]]
         title = c.get("title_en") if lang == "en" and c.get("title_en") else c["title"]
         print(f"{c['id']:<28} {level:<7} {how:<10} {c['clause']:<16} {title}")
     return 0
+
+
+def answers_template(role: str, lang: str = "zh") -> str:
+    """A YAML skeleton of the attestation answers file for ``role`` (every attestation clause, answer pending)."""
+
+    lines = ["# 证明材料答复文件 / attestation answers (schemas/json/attestation-answers.schema.json)",
+             f"# 角色 / role: {role}. answer: yes | no | partly | n/a | pending; by: 证明人（姓名、岗位、单位）; "
+             "evidence: 证明材料（文件名称、文号、存放位置）",
+             ""]
+    for c in load_catalogue():
+        if c["verification"] != "attestation" or (c.get("roles") and role not in c["roles"]):
+            continue
+        title = c.get("title_en") if lang == "en" and c.get("title_en") else c["title"]
+        lines += [f"# {c['level']} · {c['clause']} · {title}", f"# {c.get('reason') or ''}".rstrip(),
+                  f"{c['id']}:", "  answer: pending", '  by: ""', '  evidence: ""', ""]
+    return "\n".join(line for line in lines if line != "#") + "\n"

@@ -65,7 +65,8 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     sc.add_argument("--profile", choices=["quick", "standard", "certification"], default="quick", help=t("opt.profile", lang))
     sc.add_argument("--defects", action="store_true", help=t("opt.defects", lang))
     sc.add_argument("--jobs", type=int, default=2, help=t("opt.jobs", lang))
-    sub.add_parser("clauses", help=t("cmd.clauses", lang), description=t("cmd.clauses", lang))
+    cl = sub.add_parser("clauses", help=t("cmd.clauses", lang), description=t("cmd.clauses", lang))
+    cl.add_argument("--answers-template", metavar="ROLE", default=None, help=t("opt.answers_template", lang))
     from conformance.load.cli import register as register_load
 
     register_load(sub, lang)
@@ -103,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "clauses":
             from conformance.clauses import run_list
 
-            return run_list(lang)
+            return run_list(lang, args.answers_template)
     except KeyboardInterrupt:
         return EXIT_USAGE
     return EXIT_USAGE

@@ -23,6 +23,14 @@ def run_suites(*, target: str, role: str | None, profile: str, client_id: str | 
                out: Path | None, answers: str | None, lang: str, extra: list[str] | None = None,
                suites: list[str] | None = None) -> int:
     """Run the suites (all, or the named modules of ``conformance.suites``) through pytest with the plugin."""
+    if answers:
+        from conformance.report.writer import load_answers
+
+        try:
+            load_answers(answers)
+        except (OSError, ValueError) as exc:
+            print(exc)
+            return EXIT_USAGE
     out = out or Path("reports") / run_id()
     out.mkdir(parents=True, exist_ok=True)
     modules = [f"conformance.suites.{s}" for s in suites] if suites else ["conformance.suites"]

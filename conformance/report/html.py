@@ -19,7 +19,8 @@ LABELS = {
            "seeds": "随机种子", "contracts": "契约文件", "files": "个文件（摘要见 manifest.json）",
            "performance": "性能测试", "perfRole": "角色", "perfProfile": "性能档案", "perfUsers": "并发用户（声明）",
            "perfWindow": "统计窗口", "perfGroup": "操作组", "perfRequests": "调用", "perfErrors": "错误率", "perfRps": "成功 次/秒",
-           "perfPage": "完整的性能证据", "perfSaturated": "负载生成器饱和", "perfClauses": "条款结论"},
+           "perfPage": "完整的性能证据", "perfSaturated": "负载生成器饱和", "perfClauses": "条款结论",
+           "inbound": "被测系统调用模拟器", "answered": "模拟器应答", "attestedBy": "证明人", "attestedEvidence": "证明材料"},
     "en": {"title": "Conformance report: special-equipment supervision sharing interfaces", "role": "role", "profile": "profile",
            "summary": "Summary", "interface": "Interface tests", "attestation": "Attestation", "certification": "Certification",
            "failing": "Shall-clauses not conforming", "untested": "Shall-clauses not tested yet", "warnings": "Warnings (should/may clauses)", "clauses": "Clauses",
@@ -30,7 +31,8 @@ LABELS = {
            "seeds": "Seeds", "contracts": "Contracts", "files": "files (digests in manifest.json)",
            "performance": "Performance", "perfRole": "Role", "perfProfile": "Profile", "perfUsers": "Users (declared)",
            "perfWindow": "Window", "perfGroup": "Group", "perfRequests": "Requests", "perfErrors": "Error rate", "perfRps": "OK/s",
-           "perfPage": "full performance evidence", "perfSaturated": "load generator saturated", "perfClauses": "Clause verdicts"},
+           "perfPage": "full performance evidence", "perfSaturated": "load generator saturated", "perfClauses": "Clause verdicts",
+           "inbound": "target → simulator", "answered": "simulator answered", "attestedBy": "attested by", "attestedEvidence": "evidence"},
 }
 LEVELS = {"zh": {"shall": "应", "should": "宜", "may": "可"}, "en": {"shall": "shall", "should": "should", "may": "may"}}
 OVERALL_EN = {"通过": "pass", "不通过": "fail"}

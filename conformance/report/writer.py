@@ -73,17 +73,29 @@ def build_report(state: Any, *, lang: str = "zh", answers: dict[str, Any] | None
         },
         "summary": summary,
         "clauses": clauses,
-        "attestation": [c for c in clauses if c["verification"] == "attestation"],
+        "attestation": [{**c, "answer": (answers or {}).get(c["id"])} for c in clauses if c["verification"] == "attestation"],
         "tests": [{"nodeid": o.nodeid, "outcome": o.outcome, "clauses": list(o.clauses), "duration": round(o.duration, 3),
                    "message": o.message, "seed": o.seed, "title": o.title} for o in state.outcomes],
     }
+
+
+def load_answers(path: str | Path) -> dict[str, Any]:
+    """The attestation answers file (YAML or JSON), validated against ``attestation-answers.schema.json``."""
+    from conformance.validation import validator
+
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    v = validator("attestation-answers")
+    if not v.is_valid(data):
+        problems = "; ".join(f"{e.path or '/'} {e.message_zh}" for e in v.errors(data)[:5])
+        raise ValueError(f"证明材料答复文件 {path} 不符合 attestation-answers.schema.json / invalid answers file: {problems}")
+    return data
 
 
 def write_report(out: Path, state: Any, *, lang: str = "zh", answers_file: str | None = None) -> Path:
     from conformance.report.html import render_html
 
     out.mkdir(parents=True, exist_ok=True)
-    answers = (yaml.safe_load(Path(answers_file).read_text(encoding="utf-8")) or {}) if answers_file else {}
+    answers = load_answers(answers_file) if answers_file else {}
     report = build_report(state, lang=lang, answers=answers)
     evidence = [x.as_dict() for x in state.evidence.exchanges]
     (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
