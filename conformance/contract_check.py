@@ -6,6 +6,7 @@ every fixture behaving as labelled, every code list and clause catalogue consist
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -170,43 +171,101 @@ def all_checks() -> Iterator[tuple[str, Callable[[], list[str]]]]:
     yield "clause catalogue", check_clauses
 
 
-def reference_checks(lang: str) -> list[Check]:
-    """Part 2 of the self-check: the reference server (every role, demo data, loopback) fuzzed against
-    every contract with schemathesis, and the suites run against each role with a report."""
-    import tempfile
+def _role_run(args: tuple[str, str, str, str, str]) -> dict[str, Any]:
+    """One role's suites in a worker process (pytest's output to a log file beside the report)."""
+    import contextlib
+    import json
     from pathlib import Path
 
-    from conformance.fuzz import fuzz
-    from conformance.openapi_index import ROLES, documents_for_role
+    from conformance.runner import run_suites
+
+    role, target, out, profile, lang = args
+    Path(out).mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with open(Path(out) / "pytest.log", "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+        code = run_suites(target=target, role=role, profile=profile, client_id=None, features=[], out=Path(out),
+                          answers=None, lang=lang, extra=["-p", "no:warnings"])
+    report = json.loads((Path(out) / "report.json").read_text(encoding="utf-8"))
+    return {"role": role, "code": code, "summary": report["summary"], "seconds": time.perf_counter() - started,
+            "failed": [x["nodeid"] for x in report["tests"] if x["outcome"] in ("failed", "error")],
+            "tested": sum(1 for c in report["clauses"] if c["tests"])}
+
+
+@contextlib.contextmanager
+def _server_log(path: Any) -> Iterator[None]:
+    """The reference servers' and simulators' log (retries, failed deliveries) to a file beside the reports,
+    not onto the console where it would bury the self-check's own lines."""
+    import logging
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    logger = logging.getLogger("tzsb")
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    saved = logger.propagate, logger.level
+    logger.addHandler(handler)
+    logger.propagate, logger.level = False, logging.INFO
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+        logger.propagate, logger.level = saved
+
+
+def reference_checks(lang: str, *, profile: str = "quick", jobs: int = 2, out: Any = None) -> list[Check]:
+    """Part 2 of the self-check: the reference server (every role, demo data, loopback) and every suite run
+    against each role (the contract suite fuzzes every operation with schemathesis), ``jobs`` roles at a
+    time in worker processes, a certification report per role. Each role's check passes when its run ends
+    通过: every applicable shall-clause 符合."""
+    import tempfile
+    from concurrent.futures import ProcessPoolExecutor
+    from pathlib import Path
+
+    from conformance.openapi_index import ROLES
+    from conformance.reference.demo_target import demo_target, licensing_stack
     from conformance.reference.server import RunningServer, ServerConfig
-    from conformance.reference.target_file import write_target
-    from conformance.runner import run_id, run_suites
+    from conformance.runner import run_id
 
     results: list[Check] = []
-    out = Path("reports") / f"selfcheck-{run_id()}"
-    with tempfile.TemporaryDirectory() as tmp, RunningServer(ServerConfig(role="all", db=Path(tmp) / "ref.db", seed=1,
-                                                                                   access_log=False)) as srv:
+    out = Path(out) if out is not None else Path("reports") / f"selfcheck-{run_id()}"
+    with _server_log(out / "reference-server.log"), tempfile.TemporaryDirectory() as tmp, \
+            RunningServer(ServerConfig(role="all", db=Path(tmp) / "ref.db", seed=1, access_log=False)) as srv, \
+            licensing_stack(Path(tmp) / "licensing.db") as (sims, lic):
+        # the licensing system is certified with the harness playing its counterparts (client-side clauses)
         print(t("self.server", lang, url=srv.base))
-        for role in ROLES:
-            for doc in documents_for_role(role):
-                report = fuzz(doc, srv.url(role), client_id="harness", client_secret="harness-secret", max_examples=3,
-                              max_coverage=12, seed=1, deadline=120)
-                problems = [f"{f.operation_id}: {f.message_en if lang == 'en' else f.message_zh}" for f in report.failures]
-                problems += report.errors
-                results.append(Check(t("self.fuzz", lang, doc=doc, n=report.requests), problems))
+        print(t("self.licensing", lang, url=lic.base, sims=", ".join(sims.urls().values())))
+        runs = [(role, str(demo_target(Path(tmp) / f"{role}.toml", lic, role, simulators=sims) if role == "licensing"
+                           else demo_target(Path(tmp) / f"{role}.toml", srv, role)), str(out / role), profile, lang)
+                for role in ROLES]
+        with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+            for r in pool.map(_role_run, runs):
+                s = r["summary"]
+                problems = [f"{x}" for x in r["failed"]]
+                problems += [f"{c}: {t('self.untested', lang)}" for c in s["shallUntested"]]
+                problems += [f"{c}: {t('self.nonconforming', lang)}" for c in s["shallNonConforming"]]
+                if r["code"] == 2:
+                    problems.append("exit 2")
+                results.append(Check(t("self.suites", lang, role=r["role"], tested=r["tested"], verdict=s["interface"],
+                                       secs=r["seconds"], path=out / r["role"] / "report.html"), problems))
                 _print(results[-1], lang)
-            target = write_target(Path(tmp) / f"{role}.toml", {r: srv.url(r) for r in ROLES}, role)
-            code = run_suites(target=str(target), role=role, profile="quick", client_id=None, features=[],
-                              out=out / role, answers=None, lang=lang, extra=["-qq", "--no-header", "-p", "no:warnings"])
-            import json
-
-            report_json = json.loads((out / role / "report.json").read_text(encoding="utf-8"))
-            failed = [x["nodeid"] for x in report_json["tests"] if x["outcome"] in ("failed", "error")]
-            tested = sum(1 for c in report_json["clauses"] if c["tests"])
-            results.append(Check(t("self.suites", lang, role=role, tested=tested, path=out / role / "report.html"),
-                                 failed + ([f"exit {code}"] if code == 2 else [])))
-            _print(results[-1], lang)
     return results
+
+
+def defect_checks(lang: str, *, jobs: int = 2, out: Any = None) -> list[Check]:
+    """Part 3 (``--defects``): the kill matrix, every defect switch against the suites that must catch it."""
+    from pathlib import Path
+
+    from conformance.kill_matrix import missing, render, run_matrix, write
+
+    print(t("self.matrix", lang))
+    rows = run_matrix(jobs=jobs, progress=lambda r: print(f"  [{t('self.ok', lang) if r.caught else t('self.fail', lang)}] "
+                                                            f"{r.defect} ({r.role}, {r.seconds:.0f} s)", flush=True))
+    print(render(rows, lang))
+    if out is not None:
+        write(rows, Path(out), lang)
+    problems = [f"{r.defect}: {r.error or r.clauses}" for r in rows if not r.caught]
+    problems += [f"{name}: {t('self.no_row', lang)}" for name in missing()]
+    return [Check(t("self.matrix_summary", lang, caught=sum(r.caught for r in rows), total=len(rows)), problems)]
 
 
 def _print(check: Check, lang: str) -> None:
@@ -216,7 +275,8 @@ def _print(check: Check, lang: str) -> None:
         print(f"      - {p}")
 
 
-def run_selfcheck(lang: str, *, with_reference: bool = True) -> int:
+def run_selfcheck(lang: str, *, with_reference: bool = True, profile: str = "quick", jobs: int = 2,
+                  defects: bool = False) -> int:
     start = time.perf_counter()
     results: list[Check] = []
     print(t("self.title", lang))
@@ -227,12 +287,20 @@ def run_selfcheck(lang: str, *, with_reference: bool = True) -> int:
             problems = [f"{type(exc).__name__}: {exc}"]
         results.append(Check(name, problems))
         _print(results[-1], lang)
+    from pathlib import Path
+
+    from conformance.runner import run_id
+
+    out = Path("reports") / f"selfcheck-{run_id()}"
     if with_reference:
         try:
-            results += reference_checks(lang)
+            results += reference_checks(lang, profile=profile, jobs=jobs, out=out)
         except Exception as exc:  # the self-check reports, it does not crash
             results.append(Check(t("self.server_failed", lang), [f"{type(exc).__name__}: {exc}"]))
             _print(results[-1], lang)
+    if defects:
+        results += defect_checks(lang, jobs=jobs, out=out)
+        _print(results[-1], lang)
     passed = sum(r.ok for r in results)
     verdict = t("self.ok", lang) if passed == len(results) else t("self.fail", lang)
     print(t("self.summary", lang, verdict=verdict, passed=passed, total=len(results), secs=time.perf_counter() - start))

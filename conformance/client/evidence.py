@@ -61,6 +61,10 @@ class Exchange:
     error: str | None = None
     started_at: str = ""
     test: str | None = None
+    #: "outbound": the harness called the target; "inbound": the target called a simulator of the harness
+    #: (client-side suites); ``simulator`` then names the counterpart role that recorded it.
+    direction: str = "outbound"
+    simulator: str | None = None
 
     def curl(self) -> str:
         """A one-line reproduction (credentials shown as placeholders)."""
@@ -92,6 +96,25 @@ class Evidence:
         with self._lock:
             exchange.test = exchange.test or self.current_test
             self.exchanges.append(exchange)
+
+    def add_inbound(self, *, simulator: str, method: str, url: str, headers: dict[str, str], body: bytes | str | None,
+                    status: int | None, response_headers: dict[str, str] | None = None, response_body: bytes | str | None = None,
+                    received_at: str = "", elapsed_ms: float = 0.0, error: str | None = None,
+                    test: str | None = None) -> Exchange:
+        """Record a call the target made to a simulator (method, URL, headers with credentials masked, body
+        capped and masked, when, the answer given), linked to ``test`` (default: the current test)."""
+        def as_bytes(value: bytes | str | None) -> bytes | None:
+            return value.encode("utf-8") if isinstance(value, str) else value
+
+        req_text, _ = body_text(as_bytes(body))
+        resp_bytes = as_bytes(response_body)
+        resp_text, capped = body_text(resp_bytes)
+        exchange = Exchange(method, url, mask_headers(dict(headers)), req_text, status=status,
+                            response_headers=mask_headers(dict(response_headers or {})), response_body=resp_text,
+                            response_truncated=capped, response_bytes=len(resp_bytes or b""), elapsed_ms=elapsed_ms,
+                            error=error, started_at=received_at, test=test, direction="inbound", simulator=simulator)
+        self.add(exchange)
+        return exchange
 
     def for_test(self, test: str) -> list[Exchange]:
         with self._lock:

@@ -4,7 +4,9 @@
 * response size cap (decompressed: a gzip bomb stops at the cap);
 * redirects followed by hand (at most 3); credentials are never sent to another origin;
 * every exchange recorded as evidence (masked, capped);
-* bearer tokens by client credentials, refreshed once on 401.
+* bearer tokens by client credentials, refreshed once on 401;
+* TLS certificates verified, with the target's own CA bundle where it names one (``[tls] ca_file``:
+  registered per origin by :func:`trust_ca`, or given as ``ca_file``), else with the system's trust store.
 """
 
 from __future__ import annotations
@@ -61,11 +63,32 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, parts.hostname or "", parts.port
 
 
+#: CA bundles of targets with a private CA, by origin (the target file's ``[tls] ca_file``, see :func:`trust_ca`).
+_CA_FILES: dict[tuple[str, str, int | None], str] = {}
+
+
+def _ca_key(url: str) -> tuple[str, str, int | None]:
+    scheme, host, port = _origin(url)
+    return scheme, host, port or {"https": 443, "http": 80}.get(scheme)
+
+
+def trust_ca(url: str, ca_file: str) -> None:
+    """Verify the TLS certificates of ``url``'s origin with ``ca_file`` (a PEM bundle) instead of the system's store."""
+    _CA_FILES[_ca_key(url)] = ca_file
+
+
+def ca_file_for(url: str) -> str | None:
+    """The CA bundle registered for ``url``'s origin, if any."""
+    return _CA_FILES.get(_ca_key(url))
+
+
 class TargetClient:
     def __init__(self, base_url: str, *, client_id: str | None = None, client_secret: str | None = None,
                  evidence: Evidence | None = None, timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-                 max_bytes: int = MAX_RESPONSE, scope: str | None = None) -> None:
+                 max_bytes: int = MAX_RESPONSE, scope: str | None = None, ca_file: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        #: CA bundle for the target's certificates (default: the one registered for its origin, else the system's)
+        self.ca_file = ca_file or ca_file_for(self.base_url)
         self.client_id, self.client_secret, self.scope = client_id, client_secret, scope
         self.evidence = evidence or Evidence()
         self.timeout = timeout
@@ -153,7 +176,9 @@ class TargetClient:
         watchdog: threading.Timer | None = None
         expired = threading.Event()
         try:
-            with self.session.send(prepared, timeout=self.timeout, stream=True, allow_redirects=False) as r:
+            verify: str | bool = (self.ca_file if self.ca_file and _ca_key(url) == _ca_key(self.base_url)
+                                  else ca_file_for(url) or True)
+            with self.session.send(prepared, timeout=self.timeout, stream=True, allow_redirects=False, verify=verify) as r:
                 status, resp_headers = r.status_code, dict(r.headers)
 
                 conn = getattr(r.raw, "_connection", None)

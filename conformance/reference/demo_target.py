@@ -15,6 +15,9 @@ suites against the same, complete description of the reference server.
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +52,52 @@ def demo_thresholds(server: Any) -> dict[str, Any]:
     return out
 
 
-def demo_target(path: Path, server: Any, role: str, **kw: Any) -> Path:
-    """``write_target`` for every role ``server`` serves, plus :func:`demo_thresholds` appended to ``[thresholds]``."""
+def demo_target(path: Path, server: Any, role: str, *, simulators: Any = None, **kw: Any) -> Path:
+    """``write_target`` for every role ``server`` serves, plus :func:`demo_thresholds` in ``[thresholds]``;
+    ``simulators`` (a running :class:`conformance.simulators.Simulators`): its URLs and the short waits of
+    :data:`SIMULATOR_WAITS` as the ``[simulators]`` section."""
     urls = {r: server.url(r) for r in ROLES} if server.cfg.role == "all" else {server.cfg.role: server.url()}
+    if simulators is not None:
+        kw["simulators"] = {**SIMULATOR_WAITS, "urls": simulators.urls()}
+        # the counterparts the licensing system talks to are the simulators (e.g. the platform's handling items)
+        urls = {**{r: u for r, u in simulators.urls().items() if r not in urls}, **urls}
+    if getattr(server, "ca_file", None) is not None:
+        kw.setdefault("ca_file", server.ca_file)
     target = write_target(path, urls, role, **kw)
     extra = demo_thresholds(server)
     if extra:
-        with target.open("a", encoding="utf-8") as f:  # [thresholds] is the file's last table
-            f.write("".join(f"{k} = {json.dumps(v, ensure_ascii=False)}\n" for k, v in extra.items()))
+        lines = "".join(f"{k} = {json.dumps(v, ensure_ascii=False)}\n" for k, v in extra.items())
+        text = target.read_text(encoding="utf-8")
+        target.write_text(text.replace("[thresholds]\n", "[thresholds]\n" + lines, 1), encoding="utf-8")
     return target
+
+
+#: Waits of the client-side suites against the reference licensing server (its outbox runs with
+#: :data:`FAST_OUTBOX`): seconds for each expected call, how long a simulator holds a "timed-out"
+#: call, and the window for retransmissions.
+SIMULATOR_WAITS = {"wait_s": 4, "hold_s": 2.0, "retry_window_s": 12}
+#: The reference outbox's timing for self-tests (``TZSB_OUTBOX_*``, see conformance/reference/outbox.py).
+FAST_OUTBOX = {"TZSB_OUTBOX_BASE_DELAY": "0.3", "TZSB_OUTBOX_MAX_DELAY": "5", "TZSB_OUTBOX_TIMEOUT": "1"}
+
+
+@contextmanager
+def licensing_stack(db: Path, *, defects: tuple[str, ...] = (), seed: int | None = 1) -> Iterator[tuple[Any, Any]]:
+    """Simulators of the counterparts first, then a reference server in role ``licensing`` calling them
+    (outbox timing :data:`FAST_OUTBOX` for the duration): what the client-side suites need."""
+    from conformance.reference.server import RunningServer, ServerConfig
+    from conformance.simulators import start
+    from conformance.target import SimulatorSettings
+
+    saved = {k: os.environ.get(k) for k in FAST_OUTBOX}
+    os.environ.update(FAST_OUTBOX)
+    try:
+        with start(SimulatorSettings(hold_s=float(SIMULATOR_WAITS["hold_s"]))) as sims, \
+                RunningServer(ServerConfig(role="licensing", db=db, defects=defects, seed=seed, access_log=False,
+                                           counterparts=sims.urls())) as srv:
+            yield sims, srv
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

@@ -4,15 +4,29 @@ reporting, SMS, corrected-report re-push): a durable outbox with retries.
 A call is enqueued in the same transaction as the work that causes it, so it is never lost
 and never sent for work that did not happen. A background task delivers pending calls in
 order per target; a 5xx answer, a timeout or a refused connection is retried with the
-**same message id** and exponential back-off (honouring ``Retry-After``), up to
+**same message id** and exponential back-off with jitter (honouring ``Retry-After``), up to
 ``MAX_ATTEMPTS``; a 2xx (including a duplicate receipt) ends it; another 4xx fails it.
+
+Look-ups (GET calls whose answer the licensing role uses: unified identity T5-3 / T5-4, the item
+library T5-1 / T5-2, the inspection report T6-1) are not messages: they go through a second,
+non-blocking queue (``lookup``), are tried a few times and their answers kept in ``lookups``.
+
+Timing can be shortened for tests (and for a quick demo) through the environment, read at each use:
+``TZSB_OUTBOX_BASE_DELAY`` (s, first back-off), ``TZSB_OUTBOX_MAX_DELAY`` (s), ``TZSB_OUTBOX_TIMEOUT``
+(s, read timeout of one call), ``TZSB_OUTBOX_MAX_ATTEMPTS``.
+
+Client-side defect switches (``defects.py``): ``no-retry`` gives up after the first failure,
+``retry-new-message-id`` sends each retry under a new message id.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import random
 import time
+import uuid
 from typing import Any
 
 import orjson
@@ -36,14 +50,51 @@ CREATE TABLE IF NOT EXISTS outbox (
   next_at REAL NOT NULL, status TEXT NOT NULL DEFAULT 'pending', last_status INTEGER, last_error TEXT);
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (status, next_at);
 CREATE INDEX IF NOT EXISTS outbox_topic ON outbox (topic);
+CREATE TABLE IF NOT EXISTS lookups (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, sender TEXT NOT NULL, target TEXT NOT NULL, path TEXT NOT NULL, params BLOB,
+  kind TEXT NOT NULL, topic TEXT, created_at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at REAL NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending', last_status INTEGER, result BLOB);
+CREATE INDEX IF NOT EXISTS lookups_pending ON lookups (status, next_at);
 """
+LOOKUP_ATTEMPTS = 3
+
+
+def _env(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def base_delay() -> float:
+    return _env("TZSB_OUTBOX_BASE_DELAY", BASE_DELAY)
+
+
+def max_delay() -> float:
+    return _env("TZSB_OUTBOX_MAX_DELAY", MAX_DELAY)
+
+
+def timeout() -> tuple[float, float]:
+    read = _env("TZSB_OUTBOX_TIMEOUT", TIMEOUT[1])
+    return (min(TIMEOUT[0], read), read)
+
+
+def max_attempts() -> int:
+    return int(_env("TZSB_OUTBOX_MAX_ATTEMPTS", MAX_ATTEMPTS))
+
+
+def backoff(attempts: int, retry_after: float | None) -> float:
+    """Seconds before the next try after ``attempts`` failed ones: exponential with up to 20 % jitter, at least Retry-After."""
+    delay = min(max_delay(), base_delay() * 2 ** (attempts - 1)) * (1 + random.uniform(0.0, 0.2))
+    return max(delay, retry_after or 0.0)
 
 
 def setup(server: RoleServer) -> None:
     server.db.ensure(DDL)
     workers = server.extras.setdefault("background", [])
-    if run not in workers:
-        workers.append(run)
+    for worker in (run, run_lookups):
+        if worker not in workers:
+            workers.append(worker)
 
 
 def enqueue(server: RoleServer, target: str, path: str, body: Any, *, message_id: str | None = None,
@@ -56,6 +107,27 @@ def enqueue(server: RoleServer, target: str, path: str, body: Any, *, message_id
                         (server.role, target, method, path, orjson.dumps(body), message_id, topic, time.time(),
                          time.time() + delay))
         return int(cur.lastrowid or 0)
+
+
+def lookup(server: RoleServer, target: str, path: str, params: dict[str, Any] | None, *, kind: str,
+           topic: str | None = None) -> int:
+    """Queue a GET look-up at a counterpart (not blocking the messages); its answer lands in ``lookups``."""
+    with server.db.write() as c:
+        cur = c.execute("INSERT INTO lookups (sender, target, path, params, kind, topic, created_at, next_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (server.role, target, path, orjson.dumps(params or {}), kind, topic, time.time(), time.time()))
+        return int(cur.lastrowid or 0)
+
+
+def lookups(server: RoleServer, topic: str | None = None) -> list[dict[str, Any]]:
+    """Look-ups and their answers (for tests)."""
+    rows = server.db.all("SELECT id, target, path, kind, topic, attempts, status, last_status, result FROM lookups "
+                         "WHERE (? IS NULL OR topic = ?) ORDER BY id", topic, topic)
+    keys = ("id", "target", "path", "kind", "topic", "attempts", "status", "lastStatus", "result")
+    out = [dict(zip(keys, r, strict=True)) for r in rows]
+    for o in out:
+        o["result"] = orjson.loads(o["result"]) if o["result"] else None
+    return out
 
 
 def calls(server: RoleServer, topic: str | None = None) -> list[dict[str, Any]]:
@@ -75,21 +147,25 @@ class _Tokens:
         if hit and hit[1] > time.time() + 30:
             return hit[0]
         r = session.post(f"{base}/oauth/token", data={"grant_type": "client_credentials", "client_id": client,
-                                                      "client_secret": f"{client}-secret"}, timeout=TIMEOUT)
+                                                      "client_secret": f"{client}-secret"}, timeout=timeout())
         r.raise_for_status()
         data = r.json()
         self.cache[base] = (data["access_token"], time.time() + int(data.get("expires_in", 600)))
         return data["access_token"]
 
 
+def _base_url(server: RoleServer, target: str) -> str | None:
+    return target if target.startswith(("http://", "https://")) else server.counterparts.get(target)
+
+
 def _send(server: RoleServer, row: tuple[Any, ...], session: requests.Session, tokens: _Tokens) -> tuple[int | None, str | None, float | None]:
     _id, target, method, path, body = row[:5]
-    base = target if target.startswith(("http://", "https://")) else server.counterparts.get(target)
+    base = _base_url(server, target)
     if not base:
         return None, f"no counterpart configured for {target}", None
     try:
         token = tokens.get(base, SENDER_CLIENT.get(server.role, "harness"), session)
-        r = session.request(method, base + path, data=body, timeout=TIMEOUT,
+        r = session.request(method, base + path, data=body, timeout=timeout(),
                             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
                                      **({"X-Message-Id": row[5]} if row[5] else {})})
     except requests.RequestException as exc:
@@ -115,18 +191,78 @@ async def run(server: RoleServer, stop: asyncio.Event) -> None:
         for row in rows:
             if row[1] in blocked:  # keep the order per target: a failing call holds back the later ones
                 continue
+            if row[6] > 0 and "retry-new-message-id" in server.defects and row[5]:
+                row = _renamed(server, row)  # the defect: every retry is sent as a new message
             status, error, wait = await asyncio.to_thread(_send, server, row, session, tokens)
             attempts = row[6] + 1
             if status is not None and 200 <= status < 300:
                 state, next_at = "sent", time.time()
-            elif (status is not None and 400 <= status < 500 and status not in (408, 429)) or attempts >= MAX_ATTEMPTS:
+            elif ((status is not None and 400 <= status < 500 and status not in (408, 429)) or attempts >= max_attempts()
+                  or "no-retry" in server.defects):
                 state, next_at = "failed", time.time()
             else:
-                delay = min(MAX_DELAY, BASE_DELAY * 2 ** (attempts - 1))
-                state, next_at = "pending", time.time() + max(delay, wait or 0.0)
+                state, next_at = "pending", time.time() + backoff(attempts, wait)
                 blocked.add(row[1])
             with server.db.write() as c:
                 c.execute("UPDATE outbox SET attempts = ?, status = ?, next_at = ?, last_status = ?, last_error = ? WHERE id = ?",
                           (attempts, state, next_at, status, error, row[0]))
             if state == "failed":
                 log.warning("outbox call %s to %s %s failed: %s %s", row[0], row[1], row[3], status, error)
+
+
+def _renamed(server: RoleServer, row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``retry-new-message-id``: the retry carries a fresh message id (body and header)."""
+    body = orjson.loads(row[4]) if row[4] else None
+    new_id = f"lic-{uuid.uuid4().hex}"
+    if isinstance(body, dict) and "messageId" in body:
+        body["messageId"] = new_id
+    data = orjson.dumps(body)
+    with server.db.write() as c:
+        c.execute("UPDATE outbox SET body = ?, message_id = ? WHERE id = ?", (data, new_id, row[0]))
+    return (row[0], row[1], row[2], row[3], data, new_id, row[6])
+
+
+def _get(server: RoleServer, row: tuple[Any, ...], session: requests.Session, tokens: _Tokens) -> tuple[int | None, Any]:
+    _id, target, path, params = row[:4]
+    base = _base_url(server, target)
+    if not base:
+        return None, None
+    try:
+        token = tokens.get(base, SENDER_CLIENT.get(server.role, "harness"), session)
+        r = session.get(base + path, params=orjson.loads(params) if params else None, timeout=timeout(),
+                        headers={"Authorization": f"Bearer {token}"})
+    except (requests.RequestException, ValueError, KeyError) as exc:
+        log.info("look-up %s %s failed: %s", target, path, exc)
+        return None, None
+    if r.status_code == 401:
+        tokens.cache.pop(base, None)
+    try:
+        body = r.json()
+    except ValueError:
+        body = None
+    return r.status_code, body.get("data") if isinstance(body, dict) else None
+
+
+async def run_lookups(server: RoleServer, stop: asyncio.Event) -> None:
+    """Perform pending look-ups until ``stop`` is set (a failing one never holds back the others)."""
+    session = requests.Session()
+    tokens = _Tokens()
+    while not stop.is_set():
+        rows = server.db.all("SELECT id, target, path, params, attempts FROM lookups WHERE sender = ? AND status = 'pending' "
+                             "AND next_at <= ? ORDER BY id LIMIT 20", server.role, time.time())
+        if not rows:
+            await asyncio.sleep(0.05)
+            continue
+        for row in rows:
+            status, data = await asyncio.to_thread(_get, server, row, session, tokens)
+            attempts = row[4] + 1
+            if status is not None and (200 <= status < 300 or status == 404):
+                state = "done" if status != 404 else "not-found"
+            elif attempts >= LOOKUP_ATTEMPTS or (status is not None and 400 <= status < 500 and status not in (408, 429)):
+                state = "failed"
+            else:
+                state = "pending"
+            with server.db.write() as c:
+                c.execute("UPDATE lookups SET attempts = ?, status = ?, next_at = ?, last_status = ?, result = ? WHERE id = ?",
+                          (attempts, state, time.time() + backoff(attempts, None), status,
+                           orjson.dumps(data) if data is not None else None, row[0]))

@@ -23,6 +23,7 @@ from conformance.reference.db import Database
 from conformance.reference.defects import BY_NAME, unknown
 from conformance.reference.security import Security, load_clients
 from conformance.reference.server_state import DEFAULT_MAX_BODY, RoleServer
+from conformance.reference.tls import CredentialsInUrlGuard, TlsFiles, loopback_certificate, server_context
 
 log = logging.getLogger("tzsb.reference")
 
@@ -39,6 +40,25 @@ class ServerConfig:
     token_ttl: int = 7200
     counterparts: dict[str, str] = field(default_factory=dict)
     access_log: bool = True
+    #: serve HTTPS (TLS ≥ 1.2); without ``tls_cert``/``tls_key`` a private test CA and a loopback certificate are made
+    #: in ``tls_dir`` (default: ``<db file>-tls`` beside the database) with the openssl command line
+    tls: bool = False
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_dir: Path | None = None
+
+    def tls_files(self) -> TlsFiles | None:
+        """The certificate files to serve with, or None for plain HTTP (also under the ``plain-http`` defect)."""
+        if not self.tls or "plain-http" in self.defects:
+            if self.tls:
+                log.warning("defect plain-http: serving plain HTTP although TLS was asked for")
+            return None
+        if self.tls_cert is not None:
+            if self.tls_key is None:
+                raise ValueError("tls_cert needs tls_key")
+            return TlsFiles(self.tls_cert, self.tls_cert, self.tls_key)
+        directory = self.tls_dir or self.db.with_name(f"{self.db.stem}-tls")
+        return loopback_certificate(directory, self.host)
 
 
 def make_servers(cfg: ServerConfig, base_url: str) -> list[RoleServer]:
@@ -85,10 +105,27 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _uvicorn(app: Any) -> uvicorn.Server:
+def _uvicorn(app: Any, tls: TlsFiles | None = None, *, weak_tls: bool = False) -> uvicorn.Server:
+    extra: dict[str, Any] = {}
+    if tls is not None:
+        extra = {"ssl_certfile": str(tls.cert_file), "ssl_keyfile": str(tls.key_file),
+                 "ssl_context_factory": lambda _config, _default: server_context(tls, weak=weak_tls)}
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", loop="asyncio",
-                            timeout_graceful_shutdown=3)
+                            timeout_graceful_shutdown=3, **extra)
     return uvicorn.Server(config)
+
+
+def _app(cfg: ServerConfig, servers: list[RoleServer]) -> Any:
+    """The ASGI app; the sharing role's paths refuse credentials in the URL (SHARE.SEC.AUTH.3)."""
+    app: Any = build_app(servers, mount=cfg.role == "all")
+    if any(s.role == "sharing" for s in servers):
+        prefixes = ("/sharing/",) if cfg.role == "all" else ("/",)
+        app = CredentialsInUrlGuard(app, prefixes, accept_query_token="token-in-query" in cfg.defects)
+    return app
+
+
+def _scheme(tls: TlsFiles | None) -> str:
+    return "https" if tls is not None else "http"
 
 
 def serve(cfg: ServerConfig) -> int:
@@ -96,10 +133,13 @@ def serve(cfg: ServerConfig) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     sock = _bind(cfg.host, cfg.port)
     port = sock.getsockname()[1]
-    base = f"http://{cfg.host}:{port}"
+    tls = cfg.tls_files()
+    base = f"{_scheme(tls)}://{cfg.host}:{port}"
     servers = make_servers(cfg, base)
-    server = _uvicorn(build_app(servers, mount=cfg.role == "all"))
+    server = _uvicorn(_app(cfg, servers), tls, weak_tls="weak-tls" in cfg.defects)
     roles_here = [s.role for s in servers]
+    if tls is not None:
+        print(f"tls: CA {tls.ca_file}", flush=True)
     if cfg.role == "all":
         for r in roles_here:
             print(f"{r}: {base}/{r}", flush=True)
@@ -127,9 +167,12 @@ class RunningServer:
         self.cfg = cfg
         self.sock = _bind(cfg.host, cfg.port)
         self.port = self.sock.getsockname()[1]
-        self.base = f"http://{cfg.host}:{self.port}"
+        self.tls = cfg.tls_files()
+        #: the CA file a client verifies this server with (None: plain HTTP)
+        self.ca_file = self.tls.ca_file if self.tls is not None else None
+        self.base = f"{_scheme(self.tls)}://{cfg.host}:{self.port}"
         self.servers = make_servers(cfg, self.base)
-        self.server = _uvicorn(build_app(self.servers, mount=cfg.role == "all"))
+        self.server = _uvicorn(_app(cfg, self.servers), self.tls, weak_tls="weak-tls" in cfg.defects)
         self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve(sockets=[self.sock])), daemon=True)
 
@@ -146,6 +189,25 @@ class RunningServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self.tls is not None:
+            self._drop_idle_tls()
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.servers[0].db.close()
+
+    def _drop_idle_tls(self) -> None:
+        """A TLS connection a client keeps open would hold the stop for the graceful timeout (the TLS close waits
+        for the peer's close_notify): cut them first — the tests that stop this server have finished talking to it."""
+        listeners = getattr(self.server, "servers", None) or []
+        if not listeners:
+            return
+        loop = listeners[0].get_loop()
+
+        def abort() -> None:
+            for conn in list(self.server.server_state.connections):
+                transport = getattr(conn, "transport", None)
+                if transport is not None:
+                    transport.abort()
+
+        loop.call_soon_threadsafe(abort)
+        time.sleep(0.05)

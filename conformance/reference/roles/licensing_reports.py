@@ -11,11 +11,27 @@
 
 T5-10 is sent once, at the first 办结: the exchange with the platform ends there (§7.5.2 c); an
 办结 repeated after a 预归档退回 is internal and reports nothing again.
+
+Look-ups (``outbox.lookup``, answers kept in the ``lookups`` table):
+
+* on receipt of a new application (T5-5): the applicant's identity from unified identity
+  authentication by ``applicant.userId`` (T5-3 natural person / T5-4 legal person, §7.1.5 a), and the
+  item library of the authority's division (T5-1 implementation list, T5-2 handling items, §4.7 b,
+  §7.1.5 b) unless synchronised within ``TZSB_ITEM_SYNC_TTL`` seconds (default 3600);
+* on entering 审查 (正式受理): the inspection report named by ``equipment.reportNo`` (T6-1, 表6 序号1,
+  §7.2.2 a "获取检验检测系统…数据信息").
+
+Client-side defect switches (``defects.py``): ``no-report-back`` (the T5-8 of 审查 is never sent),
+``report-back-wrong-order`` (the T5-7 of 受理 is held back and sent after the T5-10 result),
+``wrong-case-number`` (T5-6…T5-10 name the system's internal number instead of the platform's).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
+import time
 import uuid
 from typing import Any
 from urllib.parse import quote
@@ -46,9 +62,40 @@ def path_of(role: str, key: str) -> str:
     raise KeyError(f"{role} has no operation for {key}")
 
 
-def _send(server: RoleServer, target: str, key: str, body: Item, case_no: str) -> None:
-    path = path_of(target, key).replace("{caseNo}", quote(case_no, safe=""))
-    outbox.enqueue(server, target, path, body, message_id=body.get("messageId"), topic=case_no)
+#: The report-backs that name the case by its platform case number (表5 序号6–10: "根据办件编号").
+CASE_REPORTS = ("T5-6", "T5-7", "T5-8", "T5-9", "T5-10")
+
+
+def internal_number(case_no: str) -> str:
+    """``wrong-case-number``: the number the vendor's system gives the case internally."""
+    return "LIC" + hashlib.sha256(case_no.encode()).hexdigest()[:12].upper()
+
+
+def _send(server: RoleServer, target: str, key: str, body: Item, case_no: str) -> int:
+    if key in CASE_REPORTS and "wrong-case-number" in server.defects:
+        body = {**body, "caseNo": internal_number(case_no)}
+        path = path_of(target, key).replace("{caseNo}", quote(body["caseNo"], safe=""))
+    else:
+        path = path_of(target, key).replace("{caseNo}", quote(case_no, safe=""))
+    return outbox.enqueue(server, target, path, body, message_id=body.get("messageId"), topic=case_no)
+
+
+def _hold(server: RoleServer, row: int) -> None:
+    """``report-back-wrong-order``: the acceptance is queued but held (not sent) until the result."""
+    with server.db.write() as c:
+        c.execute("UPDATE outbox SET status = 'held' WHERE id = ?", (row,))
+
+
+def _release_held(server: RoleServer, case_no: str) -> None:
+    """Send the held calls of a case after everything queued so far (new rows: the outbox keeps id order)."""
+    with server.db.write() as c:
+        rows = c.execute("SELECT id, target, method, path, body, message_id FROM outbox WHERE topic = ? AND status = 'held' "
+                         "ORDER BY id", (case_no,)).fetchall()
+        for row in rows:
+            c.execute("DELETE FROM outbox WHERE id = ?", (row[0],))
+            c.execute("INSERT INTO outbox (sender, target, method, path, body, message_id, topic, created_at, next_at) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      (server.role, row[1], row[2], row[3], row[4], row[5], case_no, time.time(), time.time()))
 
 
 def message_id() -> str:
@@ -116,7 +163,15 @@ def report_back(server: RoleServer, case: store.Case, step: str, outcome: Item, 
         return
     if body.get("notice") is None:
         body.pop("notice", None)
-    _send(server, GOV, interface, body, case.case_no)
+    defects = server.defects
+    if interface == "T5-8" and step == "review" and "no-report-back" in defects:
+        return  # the defect: the review step is never reported
+    row = _send(server, GOV, interface, body, case.case_no)
+    if "report-back-wrong-order" in defects:
+        if interface == "T5-7":
+            _hold(server, row)
+        elif interface == "T5-10":
+            _release_held(server, case.case_no)
 
 
 def special_procedure(server: RoleServer, case: store.Case, request: Item, procedure: Item, operator: Item,
@@ -211,3 +266,41 @@ def on_issue(server: RoleServer, case: store.Case, at: str) -> None:
     message = sms(case, at)
     if message is not None:
         _send(server, GOV, "sendSms", message, case.case_no)
+
+
+# ---------------------------------------------------------------------------------- look-ups (T5-1…T5-4, T6-1)
+INSPECTION = "inspection"
+
+
+def item_sync_ttl() -> float:
+    try:
+        return float(os.environ.get("TZSB_ITEM_SYNC_TTL", "3600"))
+    except ValueError:
+        return 3600.0
+
+
+def on_receipt(server: RoleServer, application: Item) -> None:
+    """A new application (T5-5): identity of the applicant (T5-3 / T5-4) and the item library of the
+    authority's division (T5-1, T5-2), queued in the push's transaction."""
+    case_no = application["caseNo"]
+    applicant = application["applicant"]
+    user = applicant.get("userId")
+    if user:
+        key = "T5-4" if applicant["type"] == "legal-person" else "T5-3"
+        outbox.lookup(server, GOV, path_of(GOV, key).replace("{userId}", quote(str(user), safe="")), None, kind=key,
+                      topic=case_no)
+    division = application["authority"]["division"]
+    synced = server.extras.setdefault("item-sync", {})
+    if time.time() - synced.get(division, 0.0) >= item_sync_ttl():
+        synced[division] = time.time()
+        outbox.lookup(server, GOV, path_of(GOV, "T5-1"), {"division": division, "deptUscc": application["authority"]["uscc"]},
+                      kind="T5-1", topic=case_no)
+        outbox.lookup(server, GOV, path_of(GOV, "T5-2"), {"division": division}, kind="T5-2", topic=case_no)
+
+
+def on_review(server: RoleServer, case: store.Case) -> None:
+    """Entering 审查: the inspection report the application names (T6-1)."""
+    report = case.equipment.get("reportNo")
+    if report:
+        outbox.lookup(server, INSPECTION, path_of(INSPECTION, "T6-1").replace("{reportNo}", quote(str(report), safe="")),
+                      None, kind="T6-1", topic=case.case_no)

@@ -258,6 +258,8 @@ def perform_step(server: RoleServer, case_no: str, step: str, outcome_code: str,
                                 first_conclusion=first_conclusion)
             if step == "issue":
                 reports.on_issue(server, case, at)
+            if outcome["state"] == "accepted":  # entering 审查: the inspection report (T6-1)
+                reports.on_review(server, case)
     return case
 
 

@@ -31,6 +31,23 @@ Paging and synchronisation semantics
   only once committed, and commits are serialised). A malformed, forged, other-data-set or
   beyond-the-log cursor is a 400 with a Chinese reason and the advice to reload from scratch.
 
+Division scope (SHARE.SEC.ACCESS.2)
+-----------------------------------
+A caller registered for a division (``dataDivision`` in clients.json, e.g. a prefecture's bureau)
+gets only the records of that division and its subordinate divisions: paged queries (``total``
+counts only those), the change feed (the changes of those records; the cursor stays at the last
+change returned, so changes elsewhere never move it) and subscription notifications; a by-key read
+of a record outside is a 404 exactly like an absent key (its existence is not revealed). How a
+record's division is found: ``sharing_data``. The open endpoints are not scoped (open data).
+Defect ``no-division-scoping`` turns the scope off.
+
+Open data (IPQS.OPEN.FORM.1, IPQS.OPEN.SEC.2)
+--------------------------------------------
+JSON (UTF-8) pages whose fields are all described by the record schema the catalogue names (title,
+type, code lists); every download is in the audit log (caller, time, operation, path and query,
+request id). Defects: ``open-data-undescribed-fields`` adds internal fields the description does not
+have, ``open-data-not-audited`` leaves the downloads out of the audit log.
+
 Sensitive fields (SHARE.SEC.ACCESS.4, IPQS.SHARE.MODE.2, IPQS.OPEN.SEC.1)
 -------------------------------------------------------------------------
 The record fields whose schema carries ``x-sensitive`` ``citizen-id`` or ``phone`` (found by
@@ -78,6 +95,14 @@ def masker(ctx: Ctx, ds: sd.DataSet) -> access.Masker:
                          disabled=ctx.defect("sensitive-without-grant"))
 
 
+def scope(ctx: Ctx) -> str | None:
+    """The caller's division prefix (None: every division)."""
+    if ctx.defect("no-division-scoping") or ctx.client is None:
+        return None
+    division = access.data_division(ctx.client.id)
+    return sd.division_prefix(division) if division else None
+
+
 # ---------------------------------------------------------------------------- reads
 
 
@@ -91,6 +116,8 @@ def get_handler(op: Operation, ds: sd.DataSet) -> Handler:
         # defects that rewrite responses need parsed data.
         record = (sd.get_stored(ctx.db, ds, key) if not show.owners and not ctx.server.defects
                   else ctx.db.get_record(ds.name, key))
+        if record is not None and not sd.in_scope(ctx.db, ds, key, scope(ctx)):
+            record = None  # outside the caller's divisions: answered like an absent key
         if record is None:
             raise not_found(f"{ds.title}记录“{key}”", f"{ds.name} record {key}")
         return Reply(record if isinstance(record, orjson.Fragment) else show(record))
@@ -102,7 +129,7 @@ def _page(ctx: Ctx, op: Operation, ds: sd.DataSet, show: Callable[[dict[str, Any
     """One page; ``show`` None: the records as stored (masked for callers without grants, unparsed)."""
     page, size = int(sd.param_value(op, ctx.query, "page")), int(sd.param_value(op, ctx.query, "size"))
     total, items = sd.query_page(ctx.db, ds, op, ctx.query, page, size, drop_boundary=ctx.defect("paging-drops-boundary"),
-                                 stored_mask=show is None)
+                                 stored_mask=show is None, scope=None if ds_open(op) else scope(ctx))
     if ctx.defect("paging-wrong-total"):
         total = len(items)  # the classic: the count of this page, not of the query
     return Reply({"page": page, "size": size, "total": total, "items": items if show is None else [show(r) for r in items]})
@@ -116,10 +143,22 @@ def query_handler(op: Operation, ds: sd.DataSet) -> Handler:
     return query_records
 
 
+def ds_open(op: Operation) -> bool:
+    return op.path.startswith(OPEN_PREFIX)
+
+
+#: ``open-data-undescribed-fields``: what a vendor's export leaks from its tables.
+_INTERNAL_FIELDS = {"_rowId": 1, "srcTable": "t_share_export", "syncFlag": "0"}
+
+
 def open_handler(op: Operation, ds: sd.DataSet) -> Handler:
     async def query_open(ctx: Ctx) -> Reply:
+        if ctx.defect("open-data-not-audited"):
+            ctx.audited = True  # the pipeline writes no entry for this download
         if ctx.defect("unmasked-open-data"):
             return _page(ctx, op, ds, lambda r: r)
+        if ctx.defect("open-data-undescribed-fields"):
+            return _page(ctx, op, ds, lambda r: {**access.mask(ds, r, open_data=True), **_INTERNAL_FIELDS})
         return _page(ctx, op, ds, lambda r: access.mask(ds, r, open_data=True))
 
     return query_open
@@ -131,7 +170,7 @@ def changes_handler(op: Operation, ds: sd.DataSet) -> Handler:
         cursor = ctx.query.get("cursor")
         after = feed.decode_cursor(st.secret, ds, cursor, feed.max_seq(ctx.db)) if cursor else 0
         limit = int(sd.param_value(op, ctx.query, "limit"))
-        rows = feed.read_changes(ctx.db, ds, after, limit + 1)
+        rows = feed.read_changes(ctx.db, ds, after, limit + 1, scope(ctx))
         has_more = len(rows) > limit
         last = rows[limit][0] if has_more and ctx.defect("changes-skip") else None  # skips the next change
         rows = rows[:limit]

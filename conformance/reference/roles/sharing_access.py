@@ -1,13 +1,21 @@
 """Desensitisation of sensitive fields and the owners' grants that lift it (SHARE.SEC.ACCESS.4,
 IPQS.SHARE.MODE.2 授权查询共享, IPQS.OPEN.SEC.1 开放前脱敏). Which fields are sensitive is read from
 the record schemas (``DataSet.sensitive``); the rules are the masked forms of identifiers.schema.json
-(maskedCitizenId, maskedMobile)."""
+(maskedCitizenId, maskedMobile).
+
+Division scope of the callers (SHARE.SEC.ACCESS.2): a client of clients.json with ``dataDivision`` reads
+only the records of that division and its subordinate ones (:func:`data_division`); the others are the
+national platform's view (every division). The records' divisions are kept by ``sharing_data``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import json
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from conformance.reference.db import Database, loads
@@ -61,6 +69,19 @@ def mask(ds: DataSet, record: dict[str, Any], allowed: frozenset[str] = frozense
             else:
                 out[fname] = new
     return record if out is None else out
+
+
+@functools.cache
+def _data_divisions() -> dict[str, str]:
+    from conformance.reference import security  # the clients' file lives beside it
+
+    data = json.loads(Path(security.__file__).with_name("clients.json").read_text(encoding="utf-8"))
+    return {c["id"]: str(c["dataDivision"]) for c in data["clients"] if c.get("dataDivision")}
+
+
+def data_division(client_id: str | None) -> str | None:
+    """The division a client may read shared records of (``dataDivision`` in clients.json); None: every division."""
+    return _data_divisions().get(client_id) if client_id else None
 
 
 class Grants:

@@ -8,7 +8,15 @@ schema, key, path; the query parameters of each operation) and from the record s
 * the filter index ``sharing_index``: one row per live record with the values its declared
   filters need (division, catalogue code, status, dates as instants ...), kept in the same
   transaction as ``db.put_record`` / ``db.delete_record`` (:func:`store`, :func:`remove`);
-* paged queries (:func:`query_page`), with the records' masked forms stored beside them.
+* paged queries (:func:`query_page`), with the records' masked forms stored beside them;
+* the division scope of every record (``sharing_scope``, SHARE.SEC.ACCESS.2): a caller registered for a
+  division (``dataDivision`` in clients.json) reads only records of that division and its subordinate
+  ones. A record's division is its own ``division`` field where its schema has one, else the division of
+  the first record it refers to that has one — a field named like another data set's key
+  (``equipmentCode`` → equipment) or a unit's credit code (``…Uscc`` → units), in the schema's order:
+  an inspection report or a use registration is where its equipment is, a person where the employer is.
+  A record that resolves to no division is visible to national-level callers only. Deleted records keep
+  their row (for the DELETE entries of the change feed).
 
 The change feed is in ``sharing_feed``, masking and grants in ``sharing_access``.
 """
@@ -34,7 +42,7 @@ from conformance.schema_registry import registry
 ROLE = "sharing"
 #: Columns of the filter index available to one data set's filters.
 INDEX_COLUMNS = 6
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 #: Paging and cursor parameters (every other query parameter is a filter on a record field).
 PAGING_PARAMS = frozenset({"page", "size", "cursor", "limit"})
 #: Whose grant unlocks a record's sensitive fields (工业产品质量安全监管数据规范体系 授权查询共享:
@@ -47,6 +55,8 @@ CREATE TABLE IF NOT EXISTS sharing_index (
   data_set TEXT NOT NULL, key TEXT NOT NULL, updated REAL, masked BLOB,
   {", ".join(f"c{i}" for i in range(INDEX_COLUMNS))},
   PRIMARY KEY (data_set, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sharing_scope (
+  data_set TEXT NOT NULL, key TEXT NOT NULL, division TEXT, PRIMARY KEY (data_set, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sharing_grants (
   grant_id TEXT PRIMARY KEY, digest TEXT NOT NULL, body BLOB NOT NULL, grantee TEXT NOT NULL,
   data_set TEXT NOT NULL, owner TEXT NOT NULL, valid_to REAL NOT NULL);
@@ -242,7 +252,7 @@ def param_value(op: Operation, query: dict[str, Any], name: str) -> Any:
 def setup_storage(db: Database) -> None:
     layout = layout_signature()
     if db.meta("sharing.index-layout") not in (None, layout):
-        db.ensure("DROP TABLE IF EXISTS sharing_index")
+        db.ensure("DROP TABLE IF EXISTS sharing_index; DROP TABLE IF EXISTS sharing_scope")
     db.ensure(DDL)
     marks = ", ".join("?" * len(data_sets()))
     live = db.one(f"SELECT COUNT(*) FROM records WHERE data_set IN ({marks}) AND deleted = 0", *data_sets())[0]
@@ -255,21 +265,74 @@ def setup_storage(db: Database) -> None:
 def rebuild_index(db: Database) -> None:
     with db.write() as c:
         c.execute("DELETE FROM sharing_index")
-        for ds in data_sets().values():
-            rows = c.execute("SELECT key, body FROM records WHERE data_set = ? AND deleted = 0", (ds.name,)).fetchall()
-            c.executemany(_INSERT_INDEX, [ds.index_row(k, loads(b)) for k, b in rows])
+        c.execute("DELETE FROM sharing_scope")
+        # data sets with their own division first: the others take theirs from the records they refer to
+        for ds in sorted(data_sets().values(), key=lambda d: "division" not in d.properties):
+            rows = c.execute("SELECT key, body, deleted FROM records WHERE data_set = ?", (ds.name,)).fetchall()
+            c.executemany(_INSERT_INDEX, [ds.index_row(k, loads(b)) for k, b, deleted in rows if not deleted])
+            c.executemany(_INSERT_SCOPE, [(ds.name, k, record_division(db, ds, loads(b))) for k, b, _ in rows])
 
 
 _INSERT_INDEX = (f"INSERT OR REPLACE INTO sharing_index (data_set, key, updated, masked, "
                  f"{', '.join(f'c{i}' for i in range(INDEX_COLUMNS))}) VALUES ({', '.join('?' * (INDEX_COLUMNS + 4))})")
 
 
+_INSERT_SCOPE = "INSERT OR REPLACE INTO sharing_scope (data_set, key, division) VALUES (?, ?, ?)"
+
+
+@functools.cache
+def _references(name: str) -> tuple[tuple[str, str], ...]:
+    """(field, data set) of the references a record of ``name`` takes its division from, in the schema's order."""
+    sets = data_sets()
+    by_key = {d.key: d.name for d in sets.values() if d.name != name}
+    units = next((d.name for d in sets.values() if d.key == "uscc"), None)
+    out = []
+    for fname in sets[name].properties:
+        if fname in by_key:
+            out.append((fname, by_key[fname]))
+        elif fname.endswith("Uscc") and units and units != name:
+            out.append((fname, units))
+    return tuple(out)
+
+
+def record_division(db: Database, ds: DataSet, record: dict[str, Any]) -> str | None:
+    """The division a record belongs to for access control (see the module docstring)."""
+    own = record.get("division")
+    if "division" in ds.properties:
+        return own if isinstance(own, str) else None
+    for fname, target in _references(ds.name):
+        value = record.get(fname)
+        if isinstance(value, str):
+            row = db.one("SELECT division FROM sharing_scope WHERE data_set = ? AND key = ?", target, value)
+            if row and row[0]:
+                return str(row[0])
+    return None
+
+
 def store(db: Database, ds: DataSet, key: str, record: dict[str, Any], at: str) -> str:
-    """Insert or update a record (change logged by ``put_record``) and its filter index row."""
+    """Insert or update a record (change logged by ``put_record``), its filter index row and its division scope."""
     with db.write() as c:
         op = db.put_record(ds.name, key, record, at)
         c.execute(_INSERT_INDEX, ds.index_row(key, record))
+        c.execute(_INSERT_SCOPE, (ds.name, key, record_division(db, ds, record)))
         return op
+
+
+def scope_condition(alias: str, prefix: str | None) -> tuple[str, list[Any]]:
+    """SQL condition on ``<alias>.division`` (a ``sharing_scope`` row) for a caller scoped to ``prefix``."""
+    if prefix is None:
+        return "1", []
+    if len(prefix) < 6:
+        return f"substr({alias}.division, 1, {len(prefix)}) = ?", [prefix]
+    return f"{alias}.division = ?", [prefix]
+
+
+def in_scope(db: Database, ds: DataSet, key: str, prefix: str | None) -> bool:
+    """Whether a caller scoped to ``prefix`` (None: every division) may see the record ``key``."""
+    if prefix is None:
+        return True
+    row = db.one("SELECT division FROM sharing_scope WHERE data_set = ? AND key = ?", ds.name, key)
+    return bool(row and row[0] and str(row[0]).startswith(prefix))
 
 
 def remove(db: Database, ds: DataSet, key: str, at: str) -> bool:
@@ -337,18 +400,23 @@ def where_clause(ds: DataSet, op: Operation, query: dict[str, Any]) -> tuple[str
 
 
 def query_page(db: Database, ds: DataSet, op: Operation, query: dict[str, Any], page: int, size: int,
-               *, drop_boundary: bool = False, stored_mask: bool = False) -> tuple[int, list[Any]]:
+               *, drop_boundary: bool = False, stored_mask: bool = False, scope: str | None = None) -> tuple[int, list[Any]]:
     """(total, records of the page), ordered by key; one count and one page query.
 
     ``stored_mask``: the records as JSON fragments, masked as stored for callers without grants
-    (no parsing); otherwise parsed records.
+    (no parsing); otherwise parsed records. ``scope``: the caller's division prefix (None: every division).
     """
     cond, args = where_clause(ds, op, query)
-    total = db.one(f"SELECT COUNT(*) FROM sharing_index i WHERE {cond}", *args)[0]
+    source = "sharing_index i"
+    if scope is not None:
+        scond, sargs = scope_condition("s", scope)
+        source = "sharing_index i CROSS JOIN sharing_scope s ON s.data_set = i.data_set AND s.key = i.key"
+        cond, args = f"{cond} AND {scond}", [*args, *sargs]
+    total = db.one(f"SELECT COUNT(*) FROM {source} WHERE {cond}", *args)[0]
     offset = (page - 1) * size
     if offset >= total:
         return total, []
-    rows = db.all(f"SELECT r.body, i.masked FROM sharing_index i CROSS JOIN records r "
+    rows = db.all(f"SELECT r.body, i.masked FROM {source} CROSS JOIN records r "
                   f"ON r.data_set = i.data_set AND r.key = i.key WHERE {cond} ORDER BY i.key LIMIT ? OFFSET ?",
                   *args, size, offset)
     if drop_boundary and len(rows) == size and offset + size < total:

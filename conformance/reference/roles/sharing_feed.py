@@ -67,10 +67,17 @@ def decode_cursor(secret: bytes, ds: DataSet, cursor: str, max_seq: int) -> int:
     return seq
 
 
-def read_changes(db: Database, ds: DataSet, after: int, limit: int) -> list[tuple[int, str, str, str, bytes | None]]:
-    """Up to ``limit`` changes of a data set after ``after``: (seq, key, operation, changedAt, body)."""
-    return db.all("SELECT seq, key, operation, changed_at, body FROM changes WHERE data_set = ? AND seq > ? "
-                  "ORDER BY seq LIMIT ?", ds.name, after, limit)
+def read_changes(db: Database, ds: DataSet, after: int, limit: int, scope: str | None = None
+                 ) -> list[tuple[int, str, str, str, bytes | None]]:
+    """Up to ``limit`` changes of a data set after ``after``: (seq, key, operation, changedAt, body); with ``scope``
+    (a division prefix) only the changes of records in that scope (``sharing_scope``, SHARE.SEC.ACCESS.2)."""
+    if scope is None:
+        return db.all("SELECT seq, key, operation, changed_at, body FROM changes WHERE data_set = ? AND seq > ? "
+                      "ORDER BY seq LIMIT ?", ds.name, after, limit)
+    column = f"substr(s.division, 1, {len(scope)})" if len(scope) < 6 else "s.division"
+    return db.all("SELECT c.seq, c.key, c.operation, c.changed_at, c.body FROM changes c CROSS JOIN sharing_scope s "
+                  f"ON s.data_set = c.data_set AND s.key = c.key WHERE c.data_set = ? AND c.seq > ? AND {column} = ? "
+                  "ORDER BY c.seq LIMIT ?", ds.name, after, scope, limit)
 
 
 def max_seq(db: Database) -> int:

@@ -13,14 +13,25 @@ Notifications: a background loop turns new changes of each active subscription's
 (filtered by its ``operations`` and ``division``) into notifications of up to 100 changes,
 stored with their message id before the first attempt, and POSTs them to the callback URL in
 order per subscription; a non-2xx answer, a timeout or a refused connection is retried with
-the **same message id and body**, exponential back-off with jitter (honouring Retry-After), at
-most ``MAX_ATTEMPTS`` times; then the notification is marked failed (kept for manual resending)
-and the next one is sent. Records in notifications are masked per the subscriber's grants.
+the **same message id and body** (SHARE.SEC.RETRY.1), exponential back-off with jitter — the n-th
+retry after ``BASE_DELAY · 2^(n-1)`` seconds (at most ``MAX_DELAY``) times a random factor in
+[0.8, 1.2] — and never before a ``Retry-After`` (seconds or HTTP date) of a 429 / 503 / any answer
+(SHARE.SEC.RETRY.3), at most ``MAX_ATTEMPTS`` times; then the notification is marked failed (kept
+for manual resending) and the next one is sent. A 2xx ends it: nothing is sent again. The loop
+sleeps until the next notification is due (at most ``IDLE``), so the waits are kept to within a
+few milliseconds. Records in notifications are masked per the subscriber's grants and limited to
+the subscriber's divisions (SHARE.SEC.ACCESS.2).
+
+Sender defects (``defects.py``): ``subscription-retry-new-message-id`` (each retry under a new message
+id), ``subscription-resend-after-receipt`` (one more send after the first 2xx),
+``subscription-ignores-retry-after``, ``subscription-retry-fixed-interval`` (every 0.2 s, no back-off,
+no Retry-After).
 """
 
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import logging
 import random
 import secrets
@@ -49,6 +60,7 @@ MAX_DELAY = 60.0
 TIMEOUT = (3.05, 10)  # the contract: the subscriber answers within 10 s
 BATCH = 100
 IDLE = 0.2
+FIXED_INTERVAL = 0.2  # the defect subscription-retry-fixed-interval
 
 DDL = """
 CREATE TABLE IF NOT EXISTS sharing_subscriptions (
@@ -226,6 +238,8 @@ def materialise(server: RoleServer) -> None:
         last = rows[-1][0] if len(rows) == BATCH else top
         wanted = set(loads(operations)) if operations else None
         prefix = sd.division_prefix(division) if division else None
+        allowed = access.data_division(client) if "no-division-scoping" not in server.defects else None
+        allowed_prefix = sd.division_prefix(allowed) if allowed else None
         show = access.Masker(grants, sets[data_set], client, disabled="sensitive-without-grant" in server.defects)
         changes = []
         for seq, key, op, at, body, current in rows:
@@ -236,6 +250,8 @@ def materialise(server: RoleServer) -> None:
                 ref = record if record is not None else (loads(current) if current is not None else {})
                 if not str(ref.get("division", "")).startswith(prefix):
                     continue
+            if allowed_prefix is not None and not sd.in_scope(db, sets[data_set], key, allowed_prefix):
+                continue
             changes.append({"seq": seq, "operation": op, "key": key, "changedAt": at,
                             "record": show(record) if record is not None else None})
         with db.write() as c:
@@ -253,34 +269,71 @@ def _post(url: str, body: bytes, message_id: str) -> tuple[int | None, str | Non
                           headers={"Content-Type": "application/json; charset=utf-8", "X-Message-Id": message_id})
     except requests.RequestException as exc:
         return None, f"{type(exc).__name__}: {exc}"[:300], None
-    retry_after = r.headers.get("Retry-After")
-    wait = float(retry_after) if retry_after and retry_after.isdigit() else None
-    return r.status_code, None if r.ok else r.text[:300], wait
+    return r.status_code, None if r.ok else r.text[:300], retry_after_seconds(r.headers.get("Retry-After"))
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """``Retry-After`` as seconds from now: delta-seconds or an HTTP date (RFC 9110 §10.2.3); None if absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def backoff(attempts: int, retry_after: float | None, defects: frozenset[str]) -> float:
+    """Seconds before the next try after ``attempts`` failed ones."""
+    if "subscription-retry-fixed-interval" in defects:
+        return FIXED_INTERVAL
+    delay = min(MAX_DELAY, BASE_DELAY * 2 ** (attempts - 1)) * random.uniform(0.8, 1.2)
+    if "subscription-ignores-retry-after" in defects:
+        return delay
+    return max(delay, retry_after or 0.0)
+
+
+def _renamed(server: RoleServer, nid: int, body: bytes) -> tuple[str, bytes]:
+    """``subscription-retry-new-message-id``: the retry is sent as a new message (body and header)."""
+    note = loads(body)
+    note["messageId"] = f"ntf-{secrets.token_hex(8)}"
+    data = orjson.dumps(note)
+    with server.db.write() as c:
+        c.execute("UPDATE sharing_notifications SET message_id = ?, body = ? WHERE id = ?", (note["messageId"], data, nid))
+    return note["messageId"], data
 
 
 async def send_due(server: RoleServer) -> bool:
     """Send the oldest pending notification of each subscription if it is due; False if none was."""
     db = server.db
-    rows = db.all("SELECT n.id, n.message_id, n.body, n.attempts, s.callback_url FROM sharing_notifications n "
+    rows = db.all("SELECT n.id, n.message_id, n.body, n.attempts, s.callback_url, n.last_status FROM sharing_notifications n "
                   "JOIN sharing_subscriptions s ON s.id = n.subscription_id "
                   "WHERE n.id IN (SELECT MIN(id) FROM sharing_notifications WHERE status = 'pending' GROUP BY subscription_id) "
                   "AND n.next_at <= ?", time.time())
     if not rows:
         return False
-    outcomes = await asyncio.gather(*(asyncio.to_thread(_post, url, body, mid) for _, mid, body, _, url in rows))
+    defects = server.defects
+    if "subscription-retry-new-message-id" in defects:
+        rows = [(nid, *_renamed(server, nid, body), attempts, url, last) if attempts and (last is None or not 200 <= last < 300)
+                else (nid, mid, body, attempts, url, last) for nid, mid, body, attempts, url, last in rows]
+    outcomes = await asyncio.gather(*(asyncio.to_thread(_post, url, body, mid) for _, mid, body, _, url, _ in rows))
     with db.write() as c:
-        for (nid, mid, _, attempts, url), (status, error, wait) in zip(rows, outcomes, strict=True):
+        for (nid, mid, _, attempts, url, last), (status, error, wait) in zip(rows, outcomes, strict=True):
             attempts += 1
             next_at = time.time()
             if status is not None and 200 <= status < 300:
                 state = "sent"
+                if "subscription-resend-after-receipt" in defects and not (last is not None and 200 <= last < 300):
+                    state, next_at = "pending", next_at + 0.3  # the defect: sent once more after the receipt
             elif attempts >= MAX_ATTEMPTS:
                 state = "failed"
                 log.warning("notification %s to %s failed after %d attempts: %s %s", mid, url, attempts, status, error)
             else:
                 state = "pending"
-                delay = min(MAX_DELAY, BASE_DELAY * 2 ** (attempts - 1)) * random.uniform(0.8, 1.2)
-                next_at += max(delay, wait or 0.0)
+                next_at += backoff(attempts, wait, defects)
             c.execute("UPDATE sharing_notifications SET attempts = ?, status = ?, next_at = ?, last_status = ?, last_error = ? "
                       "WHERE id = ?", (attempts, state, next_at, status, error, nid))
     return True
@@ -296,7 +349,9 @@ async def deliver(server: RoleServer, stop: asyncio.Event) -> None:
         except Exception:  # pragma: no cover - logged, retried on the next round
             log.exception("sharing notification delivery failed")
         if not busy:
-            await _state(server).pause(IDLE)
+            due = server.db.one("SELECT MIN(next_at) FROM sharing_notifications WHERE status = 'pending'")[0]
+            wait = IDLE if due is None else min(IDLE, max(0.005, due - time.time()))
+            await _state(server).pause(wait)
 
 
 def notifications(server: RoleServer, subscription_id: str | None = None) -> list[dict[str, Any]]:

@@ -1,0 +1,39 @@
+"""``python -m conformance.simulators``: run the three simulators in the foreground until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import threading
+
+from conformance.simulators.handle import start
+from conformance.target import SIMULATED_ROLES, SimulatorSettings
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m conformance.simulators",
+                                description="模拟对端系统（政务服务平台、检验检测、安全监察）/ counterpart simulators")
+    p.add_argument("--host", default="127.0.0.1", help="监听地址 / bind address (default 127.0.0.1)")
+    for role in SIMULATED_ROLES:
+        p.add_argument(f"--{role}", type=int, default=0, metavar="PORT", help=f"{role} 端口 / port (0: free)")
+    p.add_argument("--hold", type=float, default=35.0, help="“超时”故障的挂起秒数 / seconds a timeout fault holds a call")
+    p.add_argument("--control-token-env", default="TZSB_SIM_TOKEN",
+                   help="控制接口令牌所在环境变量 / env var holding the control API token (unset: no token)")
+    args = p.parse_args(argv)
+    settings = SimulatorSettings(host=args.host, ports={r: getattr(args, r.replace("-", "_")) for r in SIMULATED_ROLES},
+                                 control_token=os.environ.get(args.control_token_env), hold_s=args.hold)
+    sims = start(settings)
+    for role, url in sims.urls().items():
+        print(f"{role}: {url}", flush=True)
+    print("ready", flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    done.wait()
+    sims.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,312 @@
+"""What each simulated operation answers, from the contracts and the data the harness registered.
+
+* 政务服务平台 (gov-platform.yaml): T5-1 implementation list and T5-2 handling items from the
+  licence-item code list (Table 1) for the asked division; T5-3 / T5-4 the users the harness
+  registered (404 otherwise); T5-6…T5-10 receipts for the cases the harness pushed, in the order
+  the contract requires (unknown case 404; a step, special procedure or result before acceptance,
+  anything after the result, a second acceptance: 409 ``STATE_CONFLICT``); T5-11 stores the licence
+  (201 with ``Location``), T5-12…T5-16 serve what was aggregated; the SMS gateway gives receipts.
+* 检验检测信息系统 (inspection.yaml): T6-1 the reports the harness registered, T6-2 objection receipts.
+* 安全监察系统 (supervision.yaml): T7-1 / T7-2 receipts, the reported records read back.
+
+Idempotency (same message, same content → the original receipt) is done by the server for every
+operation with ``x-idempotent-by``; a handler sees each message once.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import functools
+import hashlib
+import random
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from conformance.codes import KINDS
+from conformance.codes import lists as code_lists
+from conformance.simulators.server import InboundCall, Reply, SimulatorState, error, now_iso
+from conformance.validation import validator
+
+Handler = Callable[[SimulatorState, InboundCall, dict[str, Any], Any], Reply]
+#: The item code (SG 6-2021) of 特种设备使用登记: the first part of every Table 1 handling-item code.
+_PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==")
+_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def _receipt(call: InboundCall, body: dict[str, Any]) -> Reply:
+    data = {"messageId": body["messageId"], "receivedAt": now_iso(), "duplicate": False}
+    if body.get("caseNo"):
+        data["caseNo"] = body["caseNo"]
+    return Reply(201, data)
+
+
+def _not_found(zh: str, en: str) -> Reply:
+    return error(404, "NOT_FOUND", f"{zh}不存在", f"{en} not found")
+
+
+def _conflict(zh: str, en: str) -> Reply:
+    return error(409, "STATE_CONFLICT", zh, en)
+
+
+# ---------------------------------------------------------------------------------- registration (control API)
+def register(state: SimulatorState, what: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Data the harness gives a simulator before the target calls: cases it pushed, users, reports."""
+    if what == "cases":
+        case_no = str(data.get("caseNo") or "")
+        if not case_no:
+            raise ValueError("caseNo required")
+        state.cases.setdefault(case_no, {"caseNo": case_no, "itemCode": data.get("itemCode"), "accepted": None,
+                                         "result": None, "events": []})
+        return {"cases": len(state.cases)}
+    if what == "users":
+        kind = data.get("kind")
+        user = data.get("user") or {}
+        ref = {"natural": "gov-platform#/$defs/naturalPerson", "legal": "gov-platform#/$defs/legalPerson"}.get(str(kind))
+        if ref is None or not validator(ref).is_valid(user):
+            raise ValueError(f"a {kind} user valid against {ref} required")
+        state.users[(str(kind), str(user["userId"]))] = dict(user)
+        return {"users": len(state.users)}
+    if what == "reports":
+        report = data.get("report") or {}
+        if not validator("inspection-report").is_valid(report):
+            raise ValueError("a report valid against inspection-report.schema.json required")
+        state.reports[str(report["reportNo"])] = dict(report)
+        return {"reports": len(state.reports)}
+    raise ValueError(f"nothing to register as {what}")
+
+
+# ---------------------------------------------------------------------------------- gov-platform
+@functools.cache
+def _dept(division: str) -> dict[str, str]:
+    """The implementing department of a division (deterministic: the simulator's consistent data)."""
+    item = code_lists.divisions().get(division, {})
+    name = f"{item.get('name', division)}市场监督管理局"
+    uscc = KINDS["uscc"].generate(random.Random(f"tzsb-simulator:dept:{division}"), pair="11", division=division)
+    level = {"province": "province", "prefecture": "prefecture"}.get(str(item.get("level")), "county")
+    return {"name": name[:100], "uscc": uscc, "level": level}
+
+
+def _implement_code(division: str) -> str:
+    return f"11{division}01100000"
+
+
+def query_implementations(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
+    division = q.get("division") or "420000"
+    dept = _dept(division)
+    if q.get("deptUscc") and q["deptUscc"] != dept["uscc"]:
+        dept = {**dept, "uscc": q["deptUscc"]}
+    items = [{"implementCode": _implement_code(division), "itemCode": "01100000", "name": "特种设备使用登记",
+              "deptName": dept["name"], "deptUscc": dept["uscc"], "division": division, "level": dept["level"],
+              "handlingItemCount": len(code_lists.licence_items())}]
+    page, size = int(q.get("page", 1)), int(q.get("size", 50))
+    return Reply(200, {"page": page, "size": size, "total": len(items), "items": items[(page - 1) * size:page * size]})
+
+
+def query_handling_items(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
+    division = q["division"]
+    out = []
+    for code, item in sorted(code_lists.licence_items().items()):
+        group, op = code.split("-")[1:]
+        if q.get("group") and group != q["group"]:
+            continue
+        out.append({"code": code, "name": item["name"][:100], "implementCode": _implement_code(division), "division": division,
+                    "group": group, "operation": op})
+    return Reply(200, out)
+
+
+def _user(kind: str) -> Handler:
+    def get(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
+        user = state.users.get((kind, q["userId"]))
+        if user is None:
+            raise _not_found(f"统一身份认证用户 {q['userId']} ", f"user {q['userId']}")
+        return Reply(200, user)
+    return get
+
+
+def _case(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    if q.get("caseNo") != body.get("caseNo"):
+        raise error(400, "VALIDATION_FAILED", f"路径中的办件编号 {q.get('caseNo')} 与请求体的 {body.get('caseNo')} 不一致",
+                    "caseNo in the path differs from the body",
+                    [{"path": "/caseNo", "message": "须与路径中的办件编号相同", "messageEn": "must equal the path's caseNo",
+                      "rule": "path-match"}])
+    case = state.cases.get(body["caseNo"])
+    if case is None:
+        raise _not_found(f"办件 {body['caseNo']} ", f"case {body['caseNo']}")
+    return case
+
+
+def report_supplement(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
+    case = _case(state, call, q, body)
+    if case["result"] is not None or case["accepted"] == "正式受理":
+        raise _conflict(f"办件 {case['caseNo']} 已{'办结' if case['result'] else '受理'}，不能再上报补齐补正",
+                        "correction reported after acceptance or result")
+    case["events"].append("T5-6")
+    return _receipt(call, body)
+
+
+def report_acceptance(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
+    case = _case(state, call, q, body)
+    if case["accepted"] is not None or case["result"] is not None:
+        raise _conflict(f"办件 {case['caseNo']} 已上报受理信息（{case['accepted'] or case['result']}），不能重复受理",
+                        "acceptance already reported")
+    case["accepted"] = body["result"]
+    case["events"].append("T5-7")
+    return _receipt(call, body)
+
+
+def _after_acceptance(case: dict[str, Any], what: str, en: str) -> None:
+    if case["accepted"] != "正式受理":
+        raise _conflict(f"办件 {case['caseNo']} 尚未上报正式受理，不能上报{what}", f"{en} reported before acceptance")
+    if case["result"] is not None:
+        raise _conflict(f"办件 {case['caseNo']} 已上报办件结果，与政务服务平台的交互已结束，不能再上报{what}",
+                        f"{en} reported after the result")
+
+
+def report_step(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
+    case = _case(state, call, q, body)
+    _after_acceptance(case, "办理环节信息", "step")
+    case["events"].append("T5-8")
+    return _receipt(call, body)
+
+
+def report_special(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
+    case = _case(state, call, q, body)
+    _after_acceptance(case, "特别程序信息", "special procedure")
+    case["events"].append("T5-9")
+    return _receipt(call, body)
+
+
+def report_result(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
+    case = _case(state, call, q, body)
+    if case["accepted"] is None:
+        raise _conflict(f"办件 {case['caseNo']} 尚未上报受理信息，不能先上报办件结果", "result reported before acceptance")
+    if case["result"] is not None:
+        raise _conflict(f"办件 {case['caseNo']} 的办件结果已上报", "result already reported")
+    case["result"] = body["result"]
+    case["events"].append("T5-10")
+    return _receipt(call, body)
+
+
+def aggregate_elicense(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
+    state.licences[body["elicenseId"]] = dict(body)
+    return Reply(201, body, headers={"Location": f"/api/v1/elicenses/{body['elicenseId']}"})
+
+
+def search_elicenses(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
+    out = [{"elicenseId": lic["elicenseId"], "licenceName": lic["licenceName"], "licenceNo": lic["licenceNo"],
+            "holderName": lic["holderName"], "issueDate": lic["issueDate"], "status": lic.get("status", "valid")}
+           for lic in state.licences.values()
+           if lic.get("holderId") == q["holderId"] and (not q.get("itemCode") or lic.get("itemCode") == q["itemCode"])]
+    return Reply(200, out)
+
+
+def _licence(state: SimulatorState, q: dict[str, Any]) -> dict[str, Any]:
+    lic = state.licences.get(q["elicenseId"])
+    if lic is None:
+        raise _not_found(f"电子证照 {q['elicenseId']} ", f"e-licence {q['elicenseId']}")
+    return lic
+
+
+def get_elicense(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
+    return Reply(200, _licence(state, q))
+
+
+def download_address(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
+    lic = _licence(state, q)
+    token = secrets.token_urlsafe(16)
+    state.downloads[token] = lic["elicenseId"]
+    expires = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=30)).astimezone(dt.timezone(dt.timedelta(hours=8)))
+    return Reply(200, {"elicenseId": lic["elicenseId"], "url": f"/api/v1/elicenses/{lic['elicenseId']}/file?token={token}",
+                       "format": "PDF", "expiresAt": expires.isoformat(timespec="seconds"),
+                       "sha256": hashlib.sha256(_PDF).hexdigest()})
+
+
+def download_file(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
+    lic = _licence(state, q)
+    if state.downloads.get(q["token"]) != lic["elicenseId"]:
+        raise error(403, "FORBIDDEN", "下载令牌无效或不属于该证照", "download token invalid")
+    return Reply(200, raw=_PDF, media_type="application/pdf",
+                 headers={"Content-Disposition": f'attachment; filename="{lic["elicenseId"]}.pdf"'})
+
+
+def thumbnails(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
+    _licence(state, q)
+    return Reply(200, [{"page": 1, "mediaType": "image/png", "data": base64.b64encode(_PNG).decode()}])
+
+
+def send_sms(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
+    return _receipt(call, body)
+
+
+def health(role: str) -> Handler:
+    def get(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
+        return Reply(200, {"status": "up", "time": now_iso(), "version": "tzsb-simulator/1", "role": role})
+    return get
+
+
+# ---------------------------------------------------------------------------------- inspection
+def get_report(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
+    report = state.reports.get(q["reportNo"])
+    if report is None:
+        raise _not_found(f"检验报告 {q['reportNo']} ", f"inspection report {q['reportNo']}")
+    return Reply(200, report)
+
+
+def submit_objection(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
+    if body["reportNo"] not in state.reports:
+        raise error(400, "VALIDATION_FAILED", f"检验报告 {body['reportNo']} 不存在", "no such report",
+                    [{"path": "/reportNo", "message": "检验报告不存在", "messageEn": "no such report", "rule": "exists"}])
+    oid = f"OBJ-{secrets.token_hex(6).upper()}"
+    receipt = {"objectionId": oid, "messageId": body["messageId"], "reportNo": body["reportNo"], "status": "received",
+               "receivedAt": now_iso(), "duplicate": False}
+    state.objections[oid] = receipt
+    return Reply(201, receipt)
+
+
+def get_objection(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
+    found = state.objections.get(q["objectionId"])
+    if found is None:
+        raise _not_found(f"异议 {q['objectionId']} ", f"objection {q['objectionId']}")
+    return Reply(200, found)
+
+
+# ---------------------------------------------------------------------------------- supervision
+def report_unit(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
+    state.units[body["unit"]["uscc"]] = body["unit"]
+    return _receipt(call, body)
+
+
+def report_registration(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
+    state.registrations[body["registration"]["registrationNo"]] = body["registration"]
+    return _receipt(call, body)
+
+
+def _reported(table: str, key: str, zh: str) -> Handler:
+    def get(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
+        found = getattr(state, table).get(q[key])
+        if found is None:
+            raise _not_found(f"已上报的{zh} {q[key]} ", f"reported {table} {q[key]}")
+        return Reply(200, found)
+    return get
+
+
+def handlers(role: str) -> dict[str, Handler]:
+    common: dict[str, Handler] = {"getHealth": health(role)}
+    if role == "gov-platform":
+        return {**common, "queryImplementations": query_implementations, "queryHandlingItems": query_handling_items,
+                "getNaturalPerson": _user("natural"), "getLegalPerson": _user("legal"),
+                "reportSupplement": report_supplement, "reportAcceptance": report_acceptance, "reportStep": report_step,
+                "reportSpecialProcedure": report_special, "reportResult": report_result,
+                "aggregateElicense": aggregate_elicense, "searchElicenses": search_elicenses, "getElicense": get_elicense,
+                "getElicenseDownloadAddress": download_address, "downloadElicenseFile": download_file,
+                "getElicenseThumbnails": thumbnails, "sendSms": send_sms}
+    if role == "inspection":
+        return {**common, "getInspectionReport": get_report, "submitObjection": submit_objection, "getObjection": get_objection}
+    if role == "supervision":
+        return {**common, "reportUnit": report_unit, "reportRegistration": report_registration,
+                "getReportedUnit": _reported("units", "uscc", "使用单位"),
+                "getReportedRegistration": _reported("registrations", "registrationNo", "使用登记")}
+    raise ValueError(f"no simulator for role {role}")

@@ -1,0 +1,206 @@
+"""The harness's side of the simulators: start them, or reach ones already running, over their
+control API (``/_simulator/…``); read the calls they recorded, register data, set faults."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from conformance.simulators.server import Simulator
+from conformance.target import SIMULATED_ROLES, SimulatorSettings
+
+
+@dataclass(frozen=True)
+class Call:
+    """A recorded inbound call (see :class:`conformance.simulators.server.InboundCall`), as the control API gives it."""
+
+    seq: int
+    simulator: str
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: str | None
+    json: Any
+    received_at: str
+    t: float
+    operation: str | None
+    interface: str | None
+    client_id: str | None
+    status: int | None
+    answer: Any
+    answer_headers: dict[str, str]
+    fault: str | None
+    problems: tuple[str, ...]
+    duplicate: bool
+    answered_at: float | None
+    base_url: str = ""
+
+    @classmethod
+    def of(cls, d: dict[str, Any], base_url: str) -> Call:
+        return cls(d["seq"], d["simulator"], d["method"], d["path"], dict(d.get("query") or {}), dict(d.get("headers") or {}),
+                   d.get("body"), d.get("json"), d.get("received_at", ""), float(d.get("t") or 0.0), d.get("operation"),
+                   d.get("interface"), d.get("client_id"), d.get("status"), d.get("answer"), dict(d.get("answer_headers") or {}),
+                   d.get("fault"), tuple(d.get("problems") or ()), bool(d.get("duplicate")), d.get("answered_at"), base_url)
+
+    @property
+    def key(self) -> str:
+        """What the call is: the interface (T5-7 …) or the operation id (sendSms …)."""
+        return self.interface or self.operation or f"{self.method} {self.path}"
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def message_id(self) -> str | None:
+        body = self.json if isinstance(self.json, dict) else {}
+        return body.get("messageId") or self.headers.get("X-Message-Id") or self.headers.get("x-message-id")
+
+    @property
+    def case_no(self) -> str | None:
+        body = self.json if isinstance(self.json, dict) else {}
+        if body.get("caseNo"):
+            return str(body["caseNo"])
+        for nested in ("registration",):
+            inner = body.get(nested)
+            if isinstance(inner, dict) and inner.get("caseNo"):
+                return str(inner["caseNo"])
+        return None
+
+    def describe(self) -> str:
+        answer = f"→ {self.status}" if self.status is not None else f"→ （{self.fault or '无应答'}）"
+        return f"#{self.seq} {self.simulator} {self.method} {self.path} [{self.key}] {answer} @ {self.received_at}"
+
+
+class SimulatorHandle:
+    """One simulator, reached over HTTP (started here or elsewhere)."""
+
+    def __init__(self, role: str, url: str, *, token: str | None = None, local: Simulator | None = None) -> None:
+        self.role, self.url, self.token, self.local = role, url.rstrip("/"), token, local
+        self.session = requests.Session()
+        self.session.trust_env = False
+        if token:
+            self.session.headers["X-Simulator-Token"] = token
+
+    def _control(self, method: str, what: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
+        r = self.session.request(method, f"{self.url}/_simulator/{what}", json=body, params=params, timeout=10)
+        if r.status_code != 200:
+            raise RuntimeError(f"simulator {self.role} control {method} {what}: HTTP {r.status_code} {r.text[:300]}")
+        return r.json()
+
+    def info(self) -> dict[str, Any]:
+        return dict(self._control("GET", "info"))
+
+    def calls(self, since: int = 0) -> list[Call]:
+        return [Call.of(d, self.url) for d in self._control("GET", "calls", params={"since": since})["calls"]]
+
+    def fault(self, match: dict[str, str], actions: Iterable[str]) -> None:
+        self._control("POST", "faults", {"match": match, "actions": list(actions)})
+
+    def clear_faults(self) -> None:
+        self._control("DELETE", "faults")
+
+    def register_case(self, case_no: str, item_code: str) -> None:
+        self._control("POST", "cases", {"caseNo": case_no, "itemCode": item_code})
+
+    def register_user(self, kind: str, user: dict[str, Any]) -> None:
+        self._control("POST", "users", {"kind": kind, "user": user})
+
+    def register_report(self, report: dict[str, Any]) -> None:
+        self._control("POST", "reports", {"report": report})
+
+
+@dataclass
+class Simulators:
+    """The three counterparts: government-service platform (with the e-licence library, unified identity
+    authentication and SMS gateway), inspection system, supervision system."""
+
+    handles: dict[str, SimulatorHandle]
+    started: list[Simulator] = field(default_factory=list)
+    hold_s: float = 35.0
+
+    def __getitem__(self, role: str) -> SimulatorHandle:
+        return self.handles[role]
+
+    def urls(self) -> dict[str, str]:
+        return {r: h.url for r, h in self.handles.items()}
+
+    def calls(self, since: dict[str, int] | None = None) -> list[Call]:
+        """Every recorded call of every simulator, in the order received."""
+        out = [c for r, h in self.handles.items() for c in h.calls((since or {}).get(r, 0))]
+        return sorted(out, key=lambda c: (c.t, c.simulator, c.seq))
+
+    def marks(self) -> dict[str, int]:
+        """The last sequence number of each simulator: calls after it are new."""
+        return {r: max((c.seq for c in h.calls()), default=0) for r, h in self.handles.items()}
+
+    def wait_for(self, predicate: Callable[[list[Call]], Any], *, timeout: float, poll: float = 0.1,
+                 progress: Callable[[float], None] | None = None) -> Any:
+        """Poll the records until ``predicate(calls)`` is truthy (returned) or ``timeout`` seconds pass (None)."""
+        deadline = time.monotonic() + timeout
+        last_note = time.monotonic()
+        while True:
+            found = predicate(self.calls())
+            if found:
+                return found
+            now = time.monotonic()
+            if now >= deadline:
+                return None
+            if progress is not None and now - last_note >= 5:
+                progress(deadline - now)
+                last_note = now
+            time.sleep(poll)
+
+    def clear_faults(self) -> None:
+        for h in self.handles.values():
+            h.clear_faults()
+
+    def stop(self) -> None:
+        for s in self.started:
+            s.stop()
+        self.started.clear()
+
+    def __enter__(self) -> Simulators:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start(settings: SimulatorSettings | None = None, *, roles: Iterable[str] = SIMULATED_ROLES) -> Simulators:
+    """Start the simulators in this process (background threads) on the settings' host and ports."""
+    settings = settings or SimulatorSettings()
+    started: list[Simulator] = []
+    try:
+        for role in roles:
+            started.append(Simulator(role, host=settings.host, port=settings.ports.get(role, 0),
+                                     control_token=settings.control_token, hold_s=settings.hold_s).start())
+    except OSError:
+        for s in started:
+            s.stop()
+        raise
+    handles = {s.role: SimulatorHandle(s.role, s.url, token=settings.control_token, local=s) for s in started}
+    return Simulators(handles, started, settings.hold_s)
+
+
+def connect(settings: SimulatorSettings) -> Simulators:
+    """Simulators already running where the target file says (``[simulators.urls]``)."""
+    missing = [r for r in SIMULATED_ROLES if r not in settings.urls]
+    if missing:
+        raise ValueError(f"[simulators.urls] gives no URL for {', '.join(missing)}")
+    handles = {r: SimulatorHandle(r, settings.urls[r], token=settings.control_token) for r in SIMULATED_ROLES}
+    for h in handles.values():
+        info = h.info()
+        if info.get("role") != h.role:
+            raise ValueError(f"{h.url} is the {info.get('role')} simulator, not {h.role}")
+    hold = float(handles["gov-platform"].info().get("holdS", settings.hold_s))
+    return Simulators(handles, [], hold)
+
+
+def for_settings(settings: SimulatorSettings) -> Simulators:
+    return connect(settings) if settings.external else start(settings)

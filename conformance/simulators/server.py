@@ -1,0 +1,520 @@
+"""One simulator: an HTTP server on loopback that plays a counterpart role from its OpenAPI document.
+
+* Every operation of the role's contract is routed (``openapi_index.role_operations``); path and
+  query parameters and JSON bodies are validated against the schemas the contract names; an
+  invalid request gets the contract's 400 with field paths, an unknown path 404, a wrong method 405.
+* ``/oauth/token`` issues bearer tokens for any client-credentials pair (the simulators are test
+  doubles: they record which client called, they do not guard anything); a secured operation
+  without a valid bearer token is 401, as the contract says.
+* Pushes are idempotent by the pointers of the operation's ``x-idempotent-by``: a repeat with the
+  same content gets the original receipt (200, ``duplicate: true``), with other content 409.
+* Every call is recorded (:class:`InboundCall`) with the answer given, *before* it is answered, so a
+  call whose answer is lost is recorded too.
+* Faults (:class:`Fault`) make the next matching calls fail: ``503`` (``503:2`` with ``Retry-After: 2``),
+  ``429:N``, ``timeout`` (hold the request past the caller's timeout, then drop it unprocessed),
+  ``lost`` (process it, then hold and drop the answer: the caller's retry must be recognised as a
+  duplicate) and ``reset`` (close at once).
+* A control API under ``/_simulator/`` (not part of any contract) lets the harness register the data
+  the simulator answers with (cases, users, inspection reports), set faults and read the calls; it
+  needs ``X-Simulator-Token`` when the simulator was started with a control token.
+
+What each operation answers is in :mod:`conformance.simulators.behaviour`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import re
+import secrets
+import socket
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from conformance.client.evidence import mask_headers
+from conformance.openapi_index import Operation, role_operations
+from conformance.validation import validator_at
+
+#: Bytes of a request body a simulator keeps.
+BODY_CAP = 256 * 1024
+#: Largest request body a simulator reads (the rest is refused with 413).
+MAX_BODY = 8 * 1024 * 1024
+CONTROL = "/_simulator"
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat(timespec="milliseconds")
+
+
+def digest(value: Any) -> str:
+    """SHA-256 of canonical JSON (sorted keys, no spaces): "the same content"."""
+    return hashlib.sha256(json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def pointer_get(doc: Any, pointer: str) -> Any:
+    for part in pointer.strip("/").split("/"):
+        if not isinstance(doc, dict):
+            return None
+        doc = doc.get(part.replace("~1", "/").replace("~0", "~"))
+    return doc
+
+
+class Reply(Exception):
+    """An answer (raised by a behaviour to end processing): status, JSON envelope data or raw bytes."""
+
+    def __init__(self, status: int, data: Any = None, *, code: str = "OK", message: str = "成功", message_en: str = "",
+                 errors: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None,
+                 raw: bytes | None = None, media_type: str = "application/json", envelope: bool = True) -> None:
+        super().__init__(f"{status} {code}")
+        self.status, self.data, self.code, self.message, self.message_en = status, data, code, message, message_en
+        self.errors, self.headers, self.raw, self.media_type, self.envelope = errors, dict(headers or {}), raw, media_type, envelope
+
+
+def error(status: int, code: str, zh: str, en: str, errors: list[dict[str, str]] | None = None,
+          headers: dict[str, str] | None = None) -> Reply:
+    return Reply(status, None, code=code, message=zh, message_en=en, errors=errors, headers=headers)
+
+
+@dataclass
+class InboundCall:
+    """One call the system under test made to a simulator, and the answer it got."""
+
+    seq: int
+    simulator: str
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: str | None
+    json: Any
+    received_at: str
+    t: float
+    operation: str | None = None
+    interface: str | None = None
+    client_id: str | None = None
+    status: int | None = None
+    answer: Any = None
+    answer_headers: dict[str, str] = field(default_factory=dict)
+    fault: str | None = None
+    problems: list[str] = field(default_factory=list)
+    duplicate: bool = False
+    answered_at: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Fault:
+    """The next calls matching ``match`` (keys: operation, interface, caseNo, messageId) get ``actions`` in turn."""
+
+    match: dict[str, str]
+    actions: list[str]
+    used: int = 0
+
+    def matches(self, call: InboundCall) -> bool:
+        body = call.json if isinstance(call.json, dict) else {}
+        for key, want in self.match.items():
+            if key == "operation" and call.operation != want:
+                return False
+            if key == "interface" and call.interface != want:
+                return False
+            if key in ("caseNo", "messageId") and body.get(key) != want and not (key == "caseNo" and want in call.path):
+                return False
+        return self.used < len(self.actions)
+
+
+@dataclass
+class Route:
+    op: Operation
+    pattern: re.Pattern[str]
+    names: tuple[str, ...]
+
+
+def _routes(role: str) -> list[Route]:
+    out = []
+    for op in role_operations(role):
+        names = tuple(re.findall(r"\{([^}]+)\}", op.path))
+        regex = "^" + re.sub(r"\\\{[^}]+\\\}", "([^/]+)", re.escape(op.path)) + "$"
+        out.append(Route(op, re.compile(regex), names))
+    # literal paths before templated ones (``/api/v1/elicenses`` vs ``/api/v1/elicenses/{id}``)
+    return sorted(out, key=lambda r: len(r.names))
+
+
+def _coerce(value: str, uri: str) -> Any:
+    """A query or path value as the schema wants it (integers for page / size)."""
+    v = validator_at(uri)
+    if v.is_valid(value):
+        return value
+    if re.fullmatch(r"-?[0-9]{1,9}", value) and v.is_valid(int(value)):
+        return int(value)
+    return value
+
+
+class SimulatorState:
+    """Data, records and faults of one simulator (thread-safe: one lock)."""
+
+    def __init__(self, role: str) -> None:
+        self.role = role
+        self.lock = threading.RLock()
+        self.calls: list[InboundCall] = []
+        self.faults: list[Fault] = []
+        self.tokens: dict[str, str] = {}
+        self.receipts: dict[tuple[str, str], tuple[str, int, Any]] = {}
+        self.cases: dict[str, dict[str, Any]] = {}
+        self.users: dict[tuple[str, str], dict[str, Any]] = {}
+        self.reports: dict[str, dict[str, Any]] = {}
+        self.licences: dict[str, dict[str, Any]] = {}
+        self.downloads: dict[str, str] = {}
+        self.objections: dict[str, dict[str, Any]] = {}
+        self.units: dict[str, dict[str, Any]] = {}
+        self.registrations: dict[str, dict[str, Any]] = {}
+
+    def next_fault(self, call: InboundCall) -> str | None:
+        with self.lock:
+            for f in self.faults:
+                if f.matches(call):
+                    action = f.actions[f.used]
+                    f.used += 1
+                    return action
+        return None
+
+
+class Simulator:
+    """A counterpart role on ``host:port`` (0: a free port), started in a background thread."""
+
+    def __init__(self, role: str, *, host: str = "127.0.0.1", port: int = 0, control_token: str | None = None,
+                 hold_s: float = 35.0) -> None:
+        from conformance.simulators import behaviour
+
+        self.role = role
+        self.state = SimulatorState(role)
+        self.routes = _routes(role)
+        self.control_token = control_token
+        self.hold_s = hold_s
+        self.behaviour = behaviour.handlers(role)
+        self.stopping = threading.Event()
+        sim = self
+
+        class Handler(_Handler):
+            simulator = sim
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+            block_on_close = False
+            allow_reuse_address = True
+            address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+        self.httpd = Server((host, port), Handler)
+        self.host = host
+        self.port = int(self.httpd.server_address[1])
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True,
+                                       name=f"simulator-{role}")
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> Simulator:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def calls(self, since: int = 0) -> list[InboundCall]:
+        with self.state.lock:
+            return [c for c in self.state.calls if c.seq > since]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    simulator: Simulator
+    protocol_version = "HTTP/1.1"
+    server_version = "tzsb-simulator/1"
+
+    def log_message(self, *args: Any) -> None:  # quiet: every call is recorded instead
+        pass
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    # ------------------------------------------------------------------ plumbing
+    def _read_body(self) -> bytes | None:
+        length = self.headers.get("Content-Length")
+        if length is None:
+            return b""
+        try:
+            n = int(length)
+        except ValueError:
+            return b""
+        if n > MAX_BODY:
+            return None
+        return self.rfile.read(n) if n > 0 else b""
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str], media_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", media_type)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _reply(self, reply: Reply) -> tuple[int, Any, dict[str, str], bytes, str]:
+        if reply.raw is not None:
+            return reply.status, None, reply.headers, reply.raw, reply.media_type
+        if reply.envelope:
+            payload: Any = {"code": reply.code, "message": reply.message, "data": reply.data,
+                            "requestId": f"sim-{secrets.token_hex(8)}"}
+            if reply.status >= 400:
+                payload["messageEn"] = reply.message_en or reply.message
+                if reply.errors:
+                    payload["errors"] = reply.errors
+        else:
+            payload = reply.data
+        return reply.status, payload, reply.headers, json.dumps(payload, ensure_ascii=False).encode("utf-8"), "application/json"
+
+    def _hold(self) -> None:
+        """Keep the caller waiting past its timeout, then drop the connection without an answer."""
+        self.simulator.stopping.wait(self.simulator.hold_s)
+        self.close_connection = True
+
+    # ------------------------------------------------------------------ one request
+    def _handle(self, method: str) -> None:
+        sim = self.simulator
+        parts = urlsplit(self.path)
+        path = parts.path
+        query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        raw = self._read_body()
+        if path.startswith(CONTROL + "/") or path == CONTROL:
+            self._control(method, path, query, raw)
+            return
+        t = time.time()
+        text = None if raw is None else raw[:BODY_CAP].decode("utf-8", errors="replace")
+        parsed: Any = None
+        if raw:
+            try:
+                parsed = json.loads(raw)
+            except ValueError:
+                parsed = None
+        headers = dict(self.headers.items())
+        call = InboundCall(0, sim.role, method, path, query, mask_headers(headers), text, parsed, now_iso(), t)
+        route, params = self._route(method, path)
+        if route is not None:
+            call.operation, call.interface = route.op.operation_id, route.op.interface
+        auth = headers.get("Authorization") or headers.get("authorization") or ""
+        if auth.lower().startswith("bearer "):
+            call.client_id = sim.state.tokens.get(auth[7:].strip())
+        with sim.state.lock:
+            call.seq = len(sim.state.calls) + 1
+            sim.state.calls.append(call)
+        fault = sim.state.next_fault(call) if route is not None and route.op.operation_id not in ("issueToken", "getHealth") else None
+        call.fault = fault
+        if fault in ("timeout", "reset"):
+            call.answered_at = time.time()
+            if fault == "timeout":
+                self._hold()
+            self.close_connection = True
+            return
+        if fault and fault.split(":")[0] in ("503", "429"):
+            status, _, seconds = fault.partition(":")
+            hdrs = {"Retry-After": seconds} if seconds else {}
+            reply = (error(503, "UNAVAILABLE", "服务暂不可用（模拟故障），请稍后重试", "service unavailable (simulated)", headers=hdrs)
+                     if status == "503" else
+                     error(429, "RATE_LIMITED", "请求过于频繁（模拟限流），请稍后重试", "rate limited (simulated)", headers=hdrs))
+        else:
+            reply = self._process(call, route, params, raw, headers, auth)
+        status, payload, hdrs, body, media = self._reply(reply)
+        call.status, call.answer, call.answer_headers = status, payload, hdrs
+        call.duplicate = bool(isinstance(payload, dict) and isinstance(payload.get("data"), dict)
+                              and payload["data"].get("duplicate") is True) or (status == 200 and route is not None
+                                                                               and bool(route.op.raw.get("x-idempotent-by"))
+                                                                               and call.method == "POST")
+        call.answered_at = time.time()
+        if fault == "lost":  # processed, answer lost: the caller's retry is a duplicate
+            self._hold()
+            return
+        with contextlib.suppress(OSError):
+            self._send(status, body, hdrs, media)
+
+    def _route(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
+        for r in self.simulator.routes:
+            m = r.pattern.match(path)
+            if m and r.op.method.upper() == method:
+                return r, {n: unquote(v) for n, v in zip(r.names, m.groups(), strict=True)}
+        return None, {}
+
+    def _process(self, call: InboundCall, route: Route | None, params: dict[str, str], raw: bytes | None,
+                 headers: dict[str, str], auth: str) -> Reply:
+        sim = self.simulator
+        if route is None:
+            allowed = [r.op.method.upper() for r in sim.routes if r.pattern.match(call.path)]
+            if allowed:
+                return error(405, "METHOD_NOT_ALLOWED", f"该路径不支持 {call.method} 方法", "method not allowed",
+                             headers={"Allow": ", ".join(sorted(set(allowed)))})
+            return error(404, "NOT_FOUND", f"路径 {call.path} 不存在", f"no such path {call.path}")
+        op = route.op
+        if op.operation_id == "issueToken":
+            return self._token(call, raw, headers)
+        if op.secured and call.client_id is None:
+            call.problems.append("未携带有效的 Bearer 令牌 / no valid bearer token")
+            return error(401, "UNAUTHORIZED", "缺少或无效的访问令牌", "missing or invalid bearer token",
+                         headers={"WWW-Authenticate": 'Bearer realm="tzsb-simulator"'})
+        if raw is None:
+            return error(413, "PAYLOAD_TOO_LARGE", "请求体过大", "payload too large")
+        values: dict[str, Any] = {}
+        problems: list[dict[str, str]] = []
+        for p in op.params:
+            where = {"path": params, "query": call.query}.get(p.location)
+            if where is None:
+                continue
+            if p.name not in where:
+                if p.required:
+                    problems.append({"path": f"/{p.location}/{p.name}", "message": f"缺少必填参数 {p.name}",
+                                     "messageEn": f"{p.name} is required", "rule": "required"})
+                continue
+            value = _coerce(where[p.name], p.schema_uri)
+            v = validator_at(p.schema_uri)
+            if not v.is_valid(value):
+                msgs = [e.message_zh for e in v.errors(value)][:1] or ["取值不合法"]
+                problems.append({"path": f"/{p.location}/{p.name}", "message": f"参数 {p.name}：{msgs[0]}"[:300],
+                                 "messageEn": f"invalid {p.name}", "rule": "schema"})
+            values[p.name] = value
+        body: Any = None
+        if op.body_uri is not None:
+            ctype = (headers.get("Content-Type") or headers.get("content-type") or "").split(";")[0].strip().lower()
+            if ctype != "application/json":
+                call.problems.append(f"Content-Type 为 {ctype or '（无）'}，应为 application/json")
+                return error(415, "UNSUPPORTED_MEDIA_TYPE", "请求体应为 application/json", "body must be application/json")
+            if not isinstance(call.json, dict | list):
+                call.problems.append("请求体不是合法 JSON / body is not JSON")
+                return error(400, "BAD_REQUEST", "请求体不是合法 JSON", "body is not valid JSON")
+            body = call.json
+            v = validator_at(op.body_uri)
+            if not v.is_valid(body):
+                for e in v.errors(body)[:20]:
+                    problems.append({"path": e.path or "/", "message": e.message_zh[:300], "messageEn": e.message_en[:300],
+                                     "rule": e.keyword})
+        if problems:
+            call.problems += [f"{p['path']}: {p['message']}" for p in problems]
+            return error(400, "VALIDATION_FAILED", "请求不符合接口约定", "request does not follow the contract", problems)
+        handler = sim.behaviour.get(op.operation_id)
+        if handler is None:  # pragma: no cover - every operation of the simulated roles has a behaviour
+            return error(500, "INTERNAL_ERROR", "模拟器未实现该操作", f"{op.operation_id} not simulated")
+        idem = op.raw.get("x-idempotent-by")
+        if idem and isinstance(body, dict):
+            pointers = [idem] if isinstance(idem, str) else list(idem)
+            key = "|".join(str(pointer_get(body, p)) for p in pointers)
+            fingerprint = digest(body)
+            with sim.state.lock:
+                seen = sim.state.receipts.get((op.operation_id, key))
+                if seen is not None:
+                    if seen[0] != fingerprint:
+                        call.problems.append(f"消息标识 {key} 已用于内容不同的消息 / message id reused with other content")
+                        return error(409, "DUPLICATE", f"消息 {key} 已接收，内容不同", f"message {key} was received with other content")
+                    data = seen[2]
+                    if isinstance(data, dict) and "duplicate" in data:
+                        data = {**data, "duplicate": True}
+                    return Reply(200, data)
+                try:
+                    reply = handler(sim.state, call, values, body)
+                except Reply as r:
+                    return r
+                if 200 <= reply.status < 300:
+                    sim.state.receipts[(op.operation_id, key)] = (fingerprint, reply.status, reply.data)
+                return reply
+        try:
+            with sim.state.lock:
+                return handler(sim.state, call, values, body)
+        except Reply as r:
+            return r
+
+    def _token(self, call: InboundCall, raw: bytes | None, headers: dict[str, str]) -> Reply:
+        form = {k: v[0] for k, v in parse_qs((raw or b"").decode("utf-8", "replace")).items()}
+        client = form.get("client_id")
+        basic = headers.get("Authorization") or headers.get("authorization") or ""
+        if not client and basic.lower().startswith("basic "):
+            import base64
+
+            try:
+                client = base64.b64decode(basic[6:]).decode().split(":", 1)[0]
+            except ValueError:
+                client = None
+        if form.get("grant_type") != "client_credentials":
+            return Reply(400, {"error": "unsupported_grant_type", "error_description": "仅支持 client_credentials"},
+                         envelope=False)
+        if not client:
+            return Reply(401, {"error": "invalid_client", "error_description": "缺少客户端标识"}, envelope=False,
+                         headers={"WWW-Authenticate": 'Basic realm="tzsb-simulator"'})
+        token = secrets.token_urlsafe(24)
+        with self.simulator.state.lock:
+            self.simulator.state.tokens[token] = client
+        call.client_id = client
+        return Reply(200, {"access_token": token, "token_type": "Bearer", "expires_in": 3600, "scope": form.get("scope", "")},
+                     envelope=False, headers={"Cache-Control": "no-store"})
+
+    # ------------------------------------------------------------------ control API
+    def _control(self, method: str, path: str, query: dict[str, str], raw: bytes | None) -> None:
+        from conformance.simulators import behaviour
+
+        sim = self.simulator
+        token = self.headers.get("X-Simulator-Token")
+        if sim.control_token and not (token and secrets.compare_digest(token, sim.control_token)):
+            self._send(401, b'{"error":"control token required"}', {}, "application/json")
+            return
+        what = path[len(CONTROL):].strip("/")
+        try:
+            data = json.loads(raw) if raw else None
+        except ValueError:
+            data = None
+        status, out = 200, None
+        state = sim.state
+        with state.lock:
+            if method == "GET" and what == "info":
+                out = {"role": sim.role, "url": sim.url, "holdS": sim.hold_s, "calls": len(state.calls)}
+            elif method == "GET" and what == "calls":
+                since = int(query.get("since", "0") or 0)
+                out = {"calls": [c.as_dict() for c in state.calls if c.seq > since]}
+            elif method == "POST" and what == "faults" and isinstance(data, dict):
+                state.faults.append(Fault(dict(data.get("match") or {}), [str(a) for a in data.get("actions") or []]))
+                out = {"faults": len(state.faults)}
+            elif method == "DELETE" and what == "faults":
+                state.faults.clear()
+                out = {"faults": 0}
+            elif method == "POST" and what in ("cases", "users", "reports") and isinstance(data, dict):
+                try:
+                    out = behaviour.register(state, what, data)
+                except ValueError as exc:
+                    status, out = 400, {"error": str(exc)}
+            else:
+                status, out = 404, {"error": f"no control operation {method} {what}"}
+        self._send(status, json.dumps(out, ensure_ascii=False).encode("utf-8"), {}, "application/json")

@@ -1,0 +1,150 @@
+"""The client-side suites against the reference licensing server: the simulators are started first,
+then the reference server in role ``licensing`` with its counterparts pointing at them, then the suites
+run through ``run_suites`` (pytest in-process with the plugin; report.json gives the verdicts).
+
+* Clean, with the workflow driver: every clause the suites mark is 符合, and each carries the recorded
+  inbound calls as evidence in the certification report.
+* Attended mode (no driver): a fake operator reads the instructions file and performs each step through
+  the reference server's driver; the clauses are judged the same way.
+
+The reference server's outbox runs with short back-off and timeout (``TZSB_OUTBOX_*``), the simulators
+hold a "timed-out" call for ``HOLD`` seconds, and the waits of the suites are short (``wait_s``).
+
+The defect switches these suites catch are run by the kill matrix (``conformance/kill_matrix.py``,
+``tests/test_kill_matrix.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.reference.target_file import FEATURES, write_target
+from conformance.runner import run_suites
+from conformance.simulators import Simulators, start
+from conformance.target import SimulatorSettings
+from tests.refserver import Api, running
+
+SUITES = ["test_client_side", "test_client_side_retry"]
+HOLD = 2.0
+SIM = {"wait_s": 4, "hold_s": HOLD, "retry_window_s": 12}
+CLIENT_SIDE = {"DB42.4.3.2", "DB42.4.7.b.1", "DB42.7.1.5.a.1", "DB42.7.1.5.b.1", "DB42.7.2.4.1", "DB42.7.2.5.b.2", "DB42.7.2.5.e.1",
+               "DB42.7.3.2.b.1", "DB42.7.4.2.c.1", "DB42.7.4.4.a.1", "DB42.7.4.4.b.1", "DB42.7.4.4.b.2", "DB42.7.4.5.c4.1",
+               "PROFILE.DB42.7.4.5.c4", "DB42.7.5.2.3", "DB42.10.3.T6-1.1", "DB42.10.4.1", "DB42.10.4.T7-1.1", "DB42.10.4.T7-2.1",
+               "SHARE.SEC.RETRY.1", "SHARE.SEC.RETRY.2", "SHARE.SEC.RETRY.3", "PROFILE.PUSH.1", "PROFILE.PUSH.2", "DB42.7.1.4.1",
+               *{f"DB42.10.2.T5-{n}.1" for n in range(1, 12) if n != 5}}
+
+
+@pytest.fixture(autouse=True)
+def _fast_outbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZSB_OUTBOX_BASE_DELAY", "0.3")
+    monkeypatch.setenv("TZSB_OUTBOX_MAX_DELAY", "5")
+    monkeypatch.setenv("TZSB_OUTBOX_TIMEOUT", "1")
+
+
+@contextmanager
+def stack(tmp_path: Path, defects: tuple[str, ...] = ()) -> Iterator[tuple[Simulators, Any]]:
+    """Simulators first, then the reference licensing server calling them."""
+    with start(SimulatorSettings(hold_s=HOLD)) as sims, \
+            running(tmp_path, "licensing", defects=defects, counterparts=sims.urls(), access_log=False) as srv:
+        yield sims, srv
+
+
+def _run(tmp_path: Path, sims: Simulators, srv: Any, suites: list[str], *, features: tuple[str, ...] = FEATURES,
+         **simulators: object) -> dict[str, Any]:
+    toml = write_target(tmp_path / "t.toml", {"licensing": srv.url()}, "licensing", features=features,
+                        simulators={**SIM, **simulators, "urls": sims.urls()})
+    out = tmp_path / "out"
+    code = run_suites(target=str(toml), role="licensing", profile="quick", client_id=None, features=[], out=out, answers=None,
+                      lang="zh", suites=suites, extra=["-p", "no:randomly"])
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    report["exit"] = code
+    report["evidence"] = json.loads((out / "evidence.json").read_text(encoding="utf-8"))
+    return report
+
+
+def _tested(report: dict[str, Any]) -> dict[str, str]:
+    return {c["id"]: c["verdict"] for c in report["clauses"] if c["tests"]}
+
+
+def test_the_reference_server_conforms_and_the_report_carries_the_inbound_calls(tmp_path: Path) -> None:
+    with stack(tmp_path) as (sims, srv):
+        report = _run(tmp_path, sims, srv, SUITES)
+    verdicts = _tested(report)
+    failing = [t for t in report["tests"] if t["outcome"] != "passed"]
+    assert not failing, failing
+    assert set(verdicts) >= CLIENT_SIDE, sorted(CLIENT_SIDE - set(verdicts))
+    assert {v for cid, v in verdicts.items() if cid in CLIENT_SIDE} == {"符合"}, {c: v for c, v in verdicts.items() if v != "符合"}
+    # T5-12…T5-16 (e-licence look-ups) are not the licensing system's calls: not marked
+    assert not {f"DB42.10.2.T5-{n}.1" for n in range(12, 17)} & set(verdicts)
+    evidence = report["evidence"]
+    for c in report["clauses"]:
+        if c["id"] in CLIENT_SIDE:
+            inbound = [evidence[i] for i in c["evidence"] if evidence[i].get("direction") == "inbound"]
+            assert inbound, c["id"]
+            assert all(x["simulator"] in ("gov-platform", "inspection", "supervision") for x in inbound)
+    inbound = [x for x in evidence if x.get("direction") == "inbound"]
+    assert all("***" in x["request_headers"].get("Authorization", "Bearer ***") for x in inbound)
+    sms = [x for x in inbound if x["url"].endswith("/api/v1/sms")]
+    assert sms and all("****" in x["request_body"] for x in sms)  # the mobile number is masked in the evidence
+
+
+class FakeOperator:
+    """Reads the instructions file and performs each instruction through the reference server's driver."""
+
+    def __init__(self, path: Path, base: str) -> None:
+        self.path, self.base = path, base
+        self.stop = threading.Event()
+        self.done: list[dict[str, Any]] = []
+        self.errors: list[str] = []
+        self.thread = threading.Thread(target=self.work, daemon=True)
+
+    def work(self) -> None:
+        apis: dict[str, Api] = {}
+        seen = 0
+        while not self.stop.is_set():
+            lines = self.path.read_text(encoding="utf-8").splitlines() if self.path.exists() else []
+            for line in lines[seen:]:
+                seen += 1
+                ins = json.loads(line)
+                api = apis.setdefault(ins["post"], Api(self.base, f"officer-{ins['post']}"))
+                time.sleep(0.2)  # a person takes a moment
+                if ins["action"] == "step":
+                    r = api.post(f"/driver/v1/cases/{ins['caseNo']}/steps", {"step": ins["step"], "outcome": ins["outcome"],
+                                                                              "opinion": ins["opinion"], "operatorName": "操作员"})
+                else:
+                    r = api.post(f"/driver/v1/cases/{ins['caseNo']}/special-procedures",
+                                 {"procedure": ins["procedure"], "action": ins["specialAction"], "opinion": ins["opinion"],
+                                  "operatorName": "操作员"})
+                (self.done if r.status_code == 200 else self.errors).append(ins if r.status_code == 200 else r.text)
+            time.sleep(0.05)
+
+
+def test_attended_mode_tells_the_operator_and_waits(tmp_path: Path) -> None:
+    instructions = tmp_path / "instructions.jsonl"
+    with stack(tmp_path) as (sims, srv):
+        operator = FakeOperator(instructions, srv.url())
+        operator.thread.start()
+        try:
+            report = _run(tmp_path, sims, srv, ["test_client_side"], features=tuple(f for f in FEATURES if f != "workflow-driver"),
+                          attended=True, attended_timeout_s=8, instructions_file=str(instructions))
+        finally:
+            operator.stop.set()
+            operator.thread.join(timeout=5)
+    assert not operator.errors, operator.errors
+    lines = [json.loads(x) for x in instructions.read_text(encoding="utf-8").splitlines()]
+    assert [x.get("step") for x in lines if x["action"] == "step"] == ["accept", "accept", "review", "decide", "certify", "issue",
+                                                                       "conclude"]
+    assert all(x["zh"] and x["en"] and x["caseNo"] for x in lines)
+    verdicts = _tested(report)
+    for cid in ("DB42.10.2.T5-7.1", "DB42.10.2.T5-8.1", "DB42.10.2.T5-10.1", "DB42.10.2.T5-11.1", "DB42.10.4.T7-2.1",
+                "DB42.7.4.4.a.1", "DB42.10.2.T5-9.1"):
+        assert verdicts[cid] == "符合", (cid, verdicts[cid])
+    assert not [t for t in report["tests"] if t["outcome"] in ("failed", "error")]
