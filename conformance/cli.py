@@ -49,6 +49,9 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     s.add_argument("--max-body", type=int, default=1024 * 1024, help=t("opt.max_body", lang))
     s.add_argument("--counterpart", action="append", default=[], metavar="ROLE=URL", help=t("opt.counterpart", lang))
     s.add_argument("--token-ttl", type=int, default=7200, help=t("opt.token_ttl", lang))
+    s.add_argument("--tls", action="store_true", help=t("opt.tls", lang))
+    s.add_argument("--tls-cert", type=Path, default=None, help=t("opt.tls_cert", lang))
+    s.add_argument("--tls-key", type=Path, default=None, help=t("opt.tls_key", lang))
     s.add_argument("--list-defects", action="store_true", help=t("opt.list_defects", lang))
 
     r = sub.add_parser("run", help=t("cmd.run", lang), description=t("cmd.run", lang))
@@ -130,7 +133,8 @@ def _serve(args: argparse.Namespace, lang: str) -> int:
             return EXIT_USAGE
         counterparts[role] = url.rstrip("/")
     cfg = ServerConfig(role=args.role, host=args.host, port=args.port, db=args.db, defects=tuple(args.defect),
-                       seed=args.seed, max_body=args.max_body, counterparts=counterparts, token_ttl=args.token_ttl)
+                       seed=args.seed, max_body=args.max_body, counterparts=counterparts, token_ttl=args.token_ttl,
+                       tls=args.tls or args.tls_cert is not None, tls_cert=args.tls_cert, tls_key=args.tls_key)
     return serve(cfg)
 
 

@@ -230,12 +230,17 @@ def reference_checks(lang: str, *, profile: str = "quick", jobs: int = 2, out: A
     out = Path(out) if out is not None else Path("reports") / f"selfcheck-{run_id()}"
     with _server_log(out / "reference-server.log"), tempfile.TemporaryDirectory() as tmp, \
             RunningServer(ServerConfig(role="all", db=Path(tmp) / "ref.db", seed=1, access_log=False)) as srv, \
-            licensing_stack(Path(tmp) / "licensing.db") as (sims, lic):
-        # the licensing system is certified with the harness playing its counterparts (client-side clauses)
+            licensing_stack(Path(tmp) / "licensing.db") as (sims, lic), \
+            RunningServer(ServerConfig(role="sharing", db=Path(tmp) / "sharing.db", seed=1, access_log=False,
+                                       tls=True)) as share:
+        # the licensing system is certified with the harness playing its counterparts (client-side clauses);
+        # the sharing platform over TLS (SHARE.SEC.SECMGMT.3), with its own test CA in the target file
         print(t("self.server", lang, url=srv.base))
         print(t("self.licensing", lang, url=lic.base, sims=", ".join(sims.urls().values())))
-        runs = [(role, str(demo_target(Path(tmp) / f"{role}.toml", lic, role, simulators=sims) if role == "licensing"
-                           else demo_target(Path(tmp) / f"{role}.toml", srv, role)), str(out / role), profile, lang)
+        print(t("self.sharing", lang, url=share.base))
+        servers = {"licensing": lic, "sharing": share}
+        runs = [(role, str(demo_target(Path(tmp) / f"{role}.toml", servers.get(role, srv), role,
+                                       simulators=sims if role == "licensing" else None)), str(out / role), profile, lang)
                 for role in ROLES]
         with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
             for r in pool.map(_role_run, runs):

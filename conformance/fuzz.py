@@ -234,6 +234,7 @@ class _BoundedSession(requests.Session):
 
     def __init__(self, *, max_bytes: int, total_timeout: Callable[[], float], keep_alive: bool = False) -> None:
         super().__init__()
+        self.trust_env = False  # proxies and REQUESTS_CA_BUNDLE from the environment must not redirect or re-trust
         if not keep_alive:
             self.headers["Connection"] = "close"
         self.max_bytes = max_bytes
@@ -251,7 +252,12 @@ class _BoundedSession(requests.Session):
         return target
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        from conformance.client.http import ca_file_for
+
         kwargs["stream"] = True
+        ca = ca_file_for(request.url or "")
+        if ca:  # the target file's CA (``[tls] ca_file``) verifies the target, not the environment's bundle
+            kwargs["verify"] = ca
         response = super().send(request, **kwargs)
         if not response._content_consumed:  # type: ignore[attr-defined]
             self._read(response)
@@ -748,7 +754,13 @@ class _Run:
                 self.report.errors.append(f"{op_id}: check {check.__name__} raised {type(exc).__name__}: {exc}")
 
     def _transport(self) -> dict[str, Any]:
-        return {"base_url": self.base_url, "session": self.session, "timeout": self.timeout()}
+        from conformance.client.http import ca_file_for
+
+        out: dict[str, Any] = {"base_url": self.base_url, "session": self.session, "timeout": self.timeout()}
+        ca = ca_file_for(self.base_url)
+        if ca:  # schemathesis' auth probes drop the session: they must still trust the target's CA
+            out["verify"] = ca
+        return out
 
     def _schemathesis_failure(self, failure: Any, name: str, case: Any, response: Any, op: Any,
                               where: dict[str, str]) -> None:

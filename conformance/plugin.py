@@ -159,7 +159,7 @@ def tzsb_client(request: pytest.FixtureRequest) -> Any:
             read_timeout = float(st.target.thresholds.get("request_timeout_s", 15.0))
             cache[key] = TargetClient(st.target.url(key[0]), client_id=creds.client_id if creds else None,
                                       client_secret=creds.client_secret if creds else None, evidence=st.evidence,
-                                      timeout=(min(3.05, read_timeout), read_timeout))
+                                      timeout=(min(3.05, read_timeout), read_timeout), ca_file=st.target.ca_file)
         return cache[key]
 
     return make

@@ -32,6 +32,7 @@ from typing import Any
 import orjson
 import requests
 
+from conformance.reference import outbound
 from conformance.reference.server_state import RoleServer
 
 log = logging.getLogger("tzsb.reference.outbox")
@@ -163,6 +164,8 @@ def _send(server: RoleServer, row: tuple[Any, ...], session: requests.Session, t
     base = _base_url(server, target)
     if not base:
         return None, f"no counterpart configured for {target}", None
+    if not outbound.allowed(base):
+        return None, outbound.refusal(base), None
     try:
         token = tokens.get(base, SENDER_CLIENT.get(server.role, "harness"), session)
         r = session.request(method, base + path, data=body, timeout=timeout(),
@@ -225,7 +228,7 @@ def _renamed(server: RoleServer, row: tuple[Any, ...]) -> tuple[Any, ...]:
 def _get(server: RoleServer, row: tuple[Any, ...], session: requests.Session, tokens: _Tokens) -> tuple[int | None, Any]:
     _id, target, path, params = row[:4]
     base = _base_url(server, target)
-    if not base:
+    if not base or not outbound.allowed(base):
         return None, None
     try:
         token = tokens.get(base, SENDER_CLIENT.get(server.role, "harness"), session)

@@ -47,6 +47,9 @@ class Client:
     sign: bool = False
     #: lifetime of this client's tokens in seconds (None: the server's ``token_ttl``)
     token_ttl: int | None = None
+    #: the organisation the client is registered for (uscc, name, division, system): the providing subject
+    #: of the records it pushes to the sharing platform
+    org: dict[str, str] | None = None
     # mutable counters
     tokens: float = field(default=0.0, repr=False)
     last: float = field(default=0.0, repr=False)
@@ -63,7 +66,8 @@ def load_clients(path: Path | None = None) -> dict[str, Client]:
                               level=c.get("level", "province"), division=c.get("division", "420000"),
                               rate=float(c.get("rate", 100000)), quota=int(c.get("quota", 100_000_000)),
                               workflow_role=c.get("workflowRole"), owner_uscc=c.get("ownerUscc"),
-                              sign=bool(c.get("sign", False)), token_ttl=c.get("tokenTtl"))
+                              sign=bool(c.get("sign", False)), token_ttl=c.get("tokenTtl"),
+                              org=c.get("org"))
     return out
 
 

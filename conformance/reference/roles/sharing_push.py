@@ -118,11 +118,22 @@ def _apply(ctx: Ctx, ds: sd.DataSet, body: dict[str, Any]) -> dict[str, Any]:
         if op == "DELETE":
             sd.remove(db, ds, key, at)
         else:
-            sd.store(db, ds, key, record, at)  # type: ignore[arg-type]
+            sd.store(db, ds, key, _with_provider(ctx, body, record), at)  # type: ignore[arg-type]
         accepted += 1
         results.append({"index": i, "key": key, "status": "accepted"})
     return {"messageId": body["messageId"], "receivedAt": at, "duplicate": False, "accepted": accepted,
             "rejected": len(results) - accepted, "results": results}
+
+
+def _with_provider(ctx: Ctx, body: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    """A pushed record names its providing subject (SHARE.MECH.SUBJECT.1): its own ``provider`` if the pusher gave
+    one, else the sender's registered organisation (clients.json ``org``) with the push's ``source`` system."""
+    org = ctx.client.org if ctx.client is not None else None
+    if record.get("provider") or not org:
+        return record
+    return {**record, "provider": {"uscc": org["uscc"], "name": org["name"],
+                                   "division": body.get("sourceDivision") or org["division"],
+                                   "system": body.get("source") or org["system"]}}
 
 
 def push_handler(op: Operation, ds: sd.DataSet) -> Handler:
@@ -264,6 +275,10 @@ def materialise(server: RoleServer) -> None:
 
 
 def _post(url: str, body: bytes, message_id: str) -> tuple[int | None, str | None, float | None]:
+    from conformance.reference import outbound
+
+    if not outbound.allowed(url):
+        return None, outbound.refusal(url), None
     try:
         r = requests.post(url, data=body, timeout=TIMEOUT, allow_redirects=False,
                           headers={"Content-Type": "application/json; charset=utf-8", "X-Message-Id": message_id})

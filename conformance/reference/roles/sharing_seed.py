@@ -80,12 +80,24 @@ def demo_records(gen: DataGen) -> dict[str, list[dict[str, Any]]]:
             "use-registrations": list(registrations.values())}
 
 
+#: The source system of each data set's demo records (SHARE.MECH.SUBJECT.1: 来源系统).
+SOURCE_SYSTEM = {"equipment": "特种设备使用登记系统", "units": "特种设备使用登记系统", "use-registrations": "特种设备使用登记系统",
+                 "personnel": "特种设备作业人员管理系统", "accidents": "特种设备事故管理系统",
+                 "inspection-reports": "检验检测信息系统"}
+
+
 def seed(server: RoleServer, gen: DataGen) -> None:
     records = demo_records(gen)
     sets = sd.data_sets()
     at = now_iso()
+    authorities: dict[str, dict[str, Any]] = {}
+    bureaus = DataGen(20241122)  # its own generator: the providers do not shift the other roles' demo data
     with server.db.write():
         for name, recs in records.items():
             ds = sets[name]
             for rec in recs:
+                division = str(rec.get("division") or "420000")
+                bureau = _authority(bureaus, division if len(division) == 6 else "420000", authorities)
+                rec["provider"] = {"uscc": bureau["uscc"], "name": bureau["name"], "division": bureau["division"],
+                                   "system": SOURCE_SYSTEM[name]}
                 sd.store(server.db, ds, rec[ds.key], rec, at)
