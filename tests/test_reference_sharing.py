@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import http.server
+import json
 import re
 import secrets
 import threading
@@ -44,6 +45,11 @@ MASKED_MOBILE = re.compile(r"^1[3-9][0-9]\*{4}[0-9]{4}$")
 def demo() -> dict[str, list[dict[str, Any]]]:
     """The records the seeded server holds (seed 1)."""
     return demo_records(DataGen(1))
+
+
+#: The providing subject the reference platform stamps on the harness's pushes (clients.json ``org``, the push's ``source``).
+HARNESS_PROVIDER_ORG = next(c for c in json.loads((Path(__file__).parents[1] / "conformance/reference/clients.json")
+                                                  .read_text(encoding="utf-8"))["clients"] if c["id"] == "harness")["org"]
 
 
 def ok(op_id: str, resp: requests.Response, status: int = 200) -> Any:
@@ -169,7 +175,9 @@ def test_get_by_key(seeded: Any, name: str) -> None:
     got = ok(get_op.operation_id, api.get(f"{ds.path}/{first[ds.key]}"))
     assert got == first
     expected = next(r for r in demo()[name] if r[ds.key] == first[ds.key])
-    assert {k: v for k, v in got.items() if k not in ds.sensitive} == {k: v for k, v in expected.items() if k not in ds.sensitive}
+    assert {k: v for k, v in got.items() if k not in ds.sensitive and k != "provider"} == \
+        {k: v for k, v in expected.items() if k not in ds.sensitive}
+    assert set(got["provider"]) == {"uscc", "name", "division", "system"}  # the seeded providing subject
     missing = _other_record(name)[ds.key]
     assert all(r[ds.key] != missing for r in demo()[name])
     body = error(api.get(f"{ds.path}/{missing}"), 404)
@@ -424,7 +432,10 @@ def test_push_receipt_idempotency_and_rejections(empty: Any) -> None:
     assert len(api.get("/api/v1/equipment/changes").json()["data"]["items"]) == seqs == 1
     assert error(api.post("/api/v1/equipment/push", {**msg, "source": "其他来源"}), 409)["code"] == "DUPLICATE"
     shown = ok("getEquipment", api.get(f"/api/v1/equipment/{a['equipmentCode']}"))
-    assert shown == access.mask(SETS["equipment"], a) and MASKED_MOBILE.match(shown["emergencyPhone"])  # x-sensitive mobile
+    provider = {"uscc": HARNESS_PROVIDER_ORG["uscc"], "name": HARNESS_PROVIDER_ORG["name"], "division": msg["sourceDivision"],
+                "system": msg["source"]}
+    assert shown == {**access.mask(SETS["equipment"], a), "provider": provider} \
+        and MASKED_MOBILE.match(shown["emergencyPhone"])  # x-sensitive mobile; the harness's organisation provides it
     # an out-of-order (older) update never overwrites newer data; a newer one does
     older = {**a, "status": "scrapped", "updatedAt": "2020-01-01T00:00:00+08:00"}
     stale = ok("pushEquipment", _push(api, "equipment", [("UPDATE", a["equipmentCode"], older)]))
@@ -505,7 +516,8 @@ def test_every_data_set_family_answers_per_contract(empty: Any) -> None:
         assert receipt["accepted"] == 1
         get_id = ops[next(k for k in ops if k.startswith("{"))]
         if handler_for(OPS[get_id]) is factory(OPS[get_id]):  # see test_get_by_key (inspection-reports)
-            assert ok(get_id, api.get(f"{ds.path}/{record[ds.key]}")) == access.mask(ds, record)
+            assert {k: v for k, v in ok(get_id, api.get(f"{ds.path}/{record[ds.key]}")).items() if k != "provider"} == \
+                access.mask(ds, record)
         assert ok(ops[""], api.get(ds.path))["total"] == 1
         changes = ok(ops["changes"], api.get(f"{ds.path}/changes"))
         assert [(c["operation"], c["key"]) for c in changes["items"]] == [("UPLOAD", record[ds.key])]

@@ -1,7 +1,7 @@
 """The remaining sharing-platform suites (``test_sharing_access``, ``test_sharing_transport``,
 ``test_sharing_delivery``, ``test_sharing_open``) against the reference server: on a clean TLS server
-every clause they mark conforms — except SHARE.MECH.SUBJECT.1, which stays 未测 because the contract's
-record schemas have no providing-subject field yet — and each defect they are meant to catch makes its
+every clause they mark conforms (SHARE.MECH.SUBJECT.1 included: the records' ``provider``, the
+contract's dataProvider), and each defect they are meant to catch makes its
 clauses 不符合 (the kill matrix of DESIGN.md principle 7). The plain-HTTP server (``plain-http``) makes
 SHARE.SEC.SECMGMT.3 不符合.
 
@@ -34,8 +34,8 @@ from conformance.target import load_target
 from tests.refserver import running
 
 SUITES = ["test_sharing_access", "test_sharing_transport", "test_sharing_delivery", "test_sharing_open"]
-#: The shall-clauses these suites were written for (SHARE.MECH.SUBJECT.1 aside: see the module docstring).
-CLAUSES = ("SHARE.SEC.ACCESS.2", "SHARE.SEC.AUTH.3", "SHARE.SEC.SECMGMT.3", "SHARE.SEC.RETRY.1", "SHARE.SEC.RETRY.3",
+#: The shall-clauses these suites were written for.
+CLAUSES = ("SHARE.MECH.SUBJECT.1", "SHARE.SEC.ACCESS.2", "SHARE.SEC.AUTH.3", "SHARE.SEC.SECMGMT.3", "SHARE.SEC.RETRY.1", "SHARE.SEC.RETRY.3",
            "SHARE.MECH.METHOD.1", "IPQS.OPEN.FORM.1", "IPQS.OPEN.SEC.2")
 
 
@@ -106,14 +106,10 @@ def test_the_tls_reference_server_conforms_to_every_clause_these_suites_mark(tmp
     assert not bad, bad
     verdicts = _verdicts(report)
     assert {c: verdicts.get(c) for c in CLAUSES} == dict.fromkeys(CLAUSES, "符合")
-    # the contract has no providing-subject field: 未测 with the reason, never a pass
-    assert verdicts.get("SHARE.MECH.SUBJECT.1") == "未测"
     skipped = {t["nodeid"].rsplit("::", 1)[-1].split("[")[0] for t in tests if t["outcome"] == "skipped"}
-    assert "test_every_shared_record_names_its_providing_subject" in skipped
     # a local OpenSSL that cannot offer TLS 1.0 / 1.1 or insecure suites at all makes those items 未测 (said so)
-    assert skipped <= {"test_every_shared_record_names_its_providing_subject", "test_legacy_tls_versions_are_refused",
-                       "test_insecure_cipher_suites_are_refused"}, skipped
-    assert {c: verdicts[c] for c in marked if verdicts.get(c) != "符合"} == {"SHARE.MECH.SUBJECT.1": "未测"}
+    assert skipped <= {"test_legacy_tls_versions_are_refused", "test_insecure_cipher_suites_are_refused"}, skipped
+    assert {c: verdicts[c] for c in marked if verdicts.get(c) != "符合"} == {}
 
 
 # ---------------------------------------------------------------------------- the reference server itself
