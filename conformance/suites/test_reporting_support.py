@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import orjson
 import pytest
@@ -35,6 +35,7 @@ from conformance.client.evidence import body_text, mask_headers
 from conformance.codes import check
 from conformance.codes.strategies import near_miss
 from conformance.openapi_index import Operation, role_operations
+from conformance.suites.callback_server import callback_server
 from conformance.suites.test_sharing_support import explain, snippet
 from conformance.target import Target
 from conformance.validation import validator, validator_at
@@ -295,24 +296,13 @@ def receiver(target: Target, evidence: Evidence, path: str, receipt: Callable[[A
     """A receiver in this process at ``<base>/tzsb-callback`` + ``path``, at an address the target can reach: loopback
     when the target is on this machine, else the target file's ``[thresholds] callback_host`` (and
     ``callback_port``); otherwise the item is 未测."""
-    role_url = target.url()
-    host = urlsplit(role_url).hostname or ""
-    loopback = host in ("127.0.0.1", "localhost", "::1")
-    public = target.thresholds.get("callback_host")
-    if not loopback and not public:
-        pytest.skip("目标不在本机，且目标文件未给出目标可访问的本机回调地址（[thresholds] callback_host），无法接收回推 / "
-                    "no callback address the target can reach ([thresholds] callback_host)")
-    server = Receiver(("127.0.0.1", 0) if loopback else ("0.0.0.0", int(target.thresholds.get("callback_port", 0))), receipt)
-    server.url = f"http://{'127.0.0.1' if loopback else public}:{server.server_address[1]}/tzsb-callback{path}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        for call_path, headers, raw, _ in server.received():
-            text, capped = body_text(raw)
-            evidence.add(Exchange("POST", f"{server.url.split('/tzsb-callback')[0]}{call_path}", mask_headers(headers), text,
-                                  status=201, response_truncated=capped,
-                                  started_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")))
+    with callback_server(target, lambda address: Receiver(address, receipt), f"/tzsb-callback{path}",
+                         "无法接收回推") as server:
+        try:
+            yield server
+        finally:
+            for call_path, headers, raw, _ in server.received():
+                text, capped = body_text(raw)
+                evidence.add(Exchange("POST", f"{server.url.split('/tzsb-callback')[0]}{call_path}", mask_headers(headers), text,
+                                      status=201, response_truncated=capped,
+                                      started_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")))

@@ -26,7 +26,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 import pytest
@@ -34,6 +33,7 @@ import pytest
 from conformance.client import Evidence, Exchange, TargetClient
 from conformance.client.evidence import body_text, mask_headers
 from conformance.openapi_index import role_operations
+from conformance.suites.callback_server import callback_server
 from conformance.suites.test_sharing_support import ROLE, DataSetInfo, data_sets, expect, province_of, sandbox
 from conformance.target import Target
 from conformance.validation import validator
@@ -111,28 +111,17 @@ class _Hook(http.server.BaseHTTPRequestHandler):
 @contextmanager
 def _subscriber(target: Target, evidence: Evidence, script: list[Answer]) -> Iterator[_Subscriber]:
     """A scripted callback receiver at an address the target can reach (else the item is 未测)."""
-    host = urlsplit(target.url()).hostname or ""
-    loopback = host in ("127.0.0.1", "localhost", "::1")
-    public = target.thresholds.get("callback_host")
-    if not loopback and not public:
-        pytest.skip("未测：目标不在本机，且目标文件未给出目标可访问的本机回调地址（[thresholds] callback_host），无法接收通知 / "
-                    "no callback address the target can reach")
-    server = _Subscriber(("127.0.0.1", 0) if loopback else ("0.0.0.0", int(target.thresholds.get("callback_port", 0))),
-                         _State(list(script)))
-    server.url = f"http://{'127.0.0.1' if loopback else public}:{server.server_address[1]}/tzsb-subscriber"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        for d in server.state.deliveries:
-            text, capped = body_text(d.raw)
-            evidence.add(Exchange("POST", server.url, mask_headers(d.headers), text,
-                                  status=d.answer[0] if d.answer else None, response_truncated=capped,
-                                  error=None if d.answer else "本工具（订阅方）未应答即断开连接 / dropped by the harness",
-                                  started_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")))
+    with callback_server(target, lambda address: _Subscriber(address, _State(list(script))), "/tzsb-subscriber",
+                         "无法接收通知") as server:
+        try:
+            yield server
+        finally:
+            for d in server.state.deliveries:
+                text, capped = body_text(d.raw)
+                evidence.add(Exchange("POST", server.url, mask_headers(d.headers), text,
+                                      status=d.answer[0] if d.answer else None, response_truncated=capped,
+                                      error=None if d.answer else "本工具（订阅方）未应答即断开连接 / dropped by the harness",
+                                      started_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")))
 
 
 # ---------------------------------------------------------------------------- the scenario

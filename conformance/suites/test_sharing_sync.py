@@ -18,7 +18,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 import pytest
@@ -26,6 +25,7 @@ import pytest
 from conformance.client import Evidence, Exchange, TargetClient
 from conformance.client.evidence import body_text, mask_headers
 from conformance.openapi_index import role_operations
+from conformance.suites.callback_server import callback_server
 from conformance.suites.test_sharing_support import (
     DATA_SETS,
     ROLE,
@@ -388,22 +388,11 @@ class _Hook(http.server.BaseHTTPRequestHandler):
 @contextmanager
 def _receiver(target: Target, evidence: Evidence) -> Iterator[_Receiver]:
     """A callback receiver in this process, at an address the target can reach (else the item is 未测)."""
-    host = urlsplit(target.url()).hostname or ""
-    loopback = host in ("127.0.0.1", "localhost", "::1")
-    public = target.thresholds.get("callback_host")
-    if not loopback and not public:
-        pytest.skip("目标不在本机，且目标文件未给出目标可访问的本机回调地址（[thresholds] callback_host），订阅通知无法接收 / "
-                    "no callback address the target can reach")
-    server = _Receiver(("127.0.0.1", 0) if loopback else ("0.0.0.0", int(target.thresholds.get("callback_port", 0))))
-    server.url = f"http://{'127.0.0.1' if loopback else public}:{server.server_address[1]}/tzsb-callback"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        _record_inbound(server, evidence)
+    with callback_server(target, _Receiver, "/tzsb-callback", "订阅通知无法接收") as server:
+        try:
+            yield server
+        finally:
+            _record_inbound(server, evidence)
 
 
 def _record_inbound(server: _Receiver, evidence: Evidence) -> None:
