@@ -35,8 +35,8 @@ def test_a_missing_bearer_token_gets_its_own_401(security: Security, header: str
     No bearer token (no header, empty header, another scheme, lower-case ``bearer``): 401 naming the missing token,
     with the challenge header.
 
-    Kills the ``authenticate`` mutants of the message texts, of the ``unauthorized(...)`` arguments and of the
-    ``"Bearer "`` prefix (``"bearer "``)."""
+    Kills ``authenticate__mutmut_1``, ``_3``, ``_4``, ``_6``, ``_10``, ``_23``–``_31``: the ``"Bearer "`` prefix
+    (``"bearer "``, ``"BEARER "``), the message texts and the ``unauthorized(...)`` arguments."""
     err = _refused(security.authenticate, header)
     assert (err.status, err.code) == (401, "UNAUTHORIZED"), f"应为 401 UNAUTHORIZED / expected 401: {err}"
     assert err.message_zh == "缺少访问令牌（Authorization: Bearer）", f"中文信息不对 / Chinese message: {err.message_zh}"
@@ -48,7 +48,7 @@ def test_an_unknown_token_is_invalid(security: Security) -> None:
     """未签发过的令牌：401 UNAUTHORIZED，“访问令牌无效”。
     A token never issued: 401 UNAUTHORIZED, "invalid access token".
 
-    Kills the ``authenticate`` mutants of that message and of its ``unauthorized(...)`` arguments."""
+    Kills ``authenticate__mutmut_36``–``_42`` (that message and its ``unauthorized(...)`` arguments)."""
     err = _refused(security.authenticate, "Bearer not-a-token")
     assert (err.status, err.code) == (401, "UNAUTHORIZED"), f"应为 401 UNAUTHORIZED / expected 401: {err}"
     assert (err.message_zh, err.message_en) == ("访问令牌无效", "invalid access token"), f"信息不对 / messages: {err}"
@@ -58,8 +58,8 @@ def test_an_expired_token_is_refused_with_token_expired() -> None:
     """过期令牌：401，代码 TOKEN_EXPIRED，“访问令牌已过期”。
     An expired token: 401 with code TOKEN_EXPIRED, "access token expired".
 
-    Kills the ``authenticate`` mutants of the expiry message, of its arguments and of the code
-    ``"TOKEN_EXPIRED"``."""
+    Kills ``authenticate__mutmut_47``–``_58`` (the expiry check's defect name, the message, its arguments and the
+    code ``"TOKEN_EXPIRED"``)."""
     security = Security(load_clients(), token_ttl=-1)
     issued = security.issue("harness", "harness-secret", None)
     assert issued is not None
@@ -73,8 +73,8 @@ def test_the_accept_missing_auth_defect_acts_as_the_harness_client() -> None:
     Defect accept-missing-auth: a request without a token passes as the harness client with all its scopes;
     without the defect it is still 401.
 
-    Kills the ``authenticate`` mutants of the defect's name, of ``"harness"`` and of the ``Token(...)``
-    arguments in the defect's branch."""
+    Kills ``authenticate__mutmut_8``–``_12``, ``_14``–``_20`` (the defect's name, ``"harness"`` and the
+    ``Token(...)`` arguments in the defect's branch)."""
     clients = load_clients()
     broken = Security(clients, defects=frozenset({"accept-missing-auth"}))
     token = broken.authenticate(None)
@@ -94,8 +94,8 @@ def test_a_missing_scope_is_403_forbidden_naming_the_scopes(security: Security) 
     """令牌缺少所需权限范围：403 FORBIDDEN，中英文信息都列出所需的权限范围（多个时以“或”/“or”连接）。
     A token without the scope: 403 FORBIDDEN, both messages list the scopes needed ("或" / "or" between several).
 
-    Kills the ``authorize`` mutants of ``403``, ``"FORBIDDEN"``, the ``ApiError(...)`` arguments and the
-    joiners ``" 或 "`` / ``" or "``."""
+    Kills ``authorize__mutmut_14``, ``_16``–``_25``, ``_27``–``_30`` (``403``, ``"FORBIDDEN"``, the
+    ``ApiError(...)`` arguments and the joiners ``" 或 "`` / ``" or "``)."""
     token = _token(security, "reader")
     err = _refused(security.authorize, token, ["licensing:push", "gov:report"])
     assert (err.status, err.code) == (403, "FORBIDDEN"), f"应为 403 FORBIDDEN / expected 403: {err}"
@@ -108,8 +108,8 @@ def test_any_one_scope_of_a_list_suffices_and_no_scope_needs_none(security: Secu
     With a list of scopes any one suffices; an operation without x-scope checks nothing; the defect ignore-scopes
     checks nothing.
 
-    Kills the ``authorize`` mutants of ``scope or ()`` (``scope and ()``), of the list branch and of the defect's
-    name."""
+    Kills ``authorize__mutmut_6``, ``_7``, ``_11``, ``_12`` (``scope or ()``, the list branch, the defect's
+    name)."""
     token = _token(security, "reader")
     security.authorize(token, ["gov:report", "sharing:units:read"])  # the second one is held
     security.authorize(token, None)
@@ -124,7 +124,7 @@ def test_a_token_is_32_random_bytes_and_is_registered(security: Security) -> Non
     """访问令牌为 32 字节随机数的 base64url（43 个字符），签发后即可用于认证。
     An access token is 32 random bytes in base64url (43 characters) and authenticates once issued.
 
-    Kills ``issue`` mutants of ``token_urlsafe(32)`` (33 bytes) and of the token registry."""
+    Kills ``issue__mutmut_26`` (``token_urlsafe(33)``) and ``_27`` (nothing registered)."""
     text, token = security.issue("reader", "reader-secret", None) or ("", None)
     assert len(text) == 43, f"令牌应为 43 个字符（32 字节）/ 43 characters expected, got {len(text)}"
     assert security.authenticate(f"Bearer {text}") is token, "签发的令牌应能认证 / the token authenticates"
@@ -134,7 +134,7 @@ def test_a_token_gets_the_scopes_asked_for_within_the_clients(security: Security
     """按 scope 参数申请：令牌只含所申请且客户端拥有的权限范围；不申请则为客户端的全部权限范围。
     Asked-for scopes: the token holds those the client has, and only those; none asked: all the client's scopes.
 
-    Kills ``issue`` mutants of the scope intersection (``wanted | client.scopes``) and of the scope branch."""
+    Kills ``issue__mutmut_11``, ``_13`` (the scope branch) and ``_21`` (``wanted | client.scopes``)."""
     token = _token(security, "reader", "sharing:units:read gov:report")
     assert token.scopes == frozenset({"sharing:units:read"}), f"权限范围不对 / scopes: {sorted(token.scopes)}"
     assert _token(security, "reader").scopes == security.clients["reader"].scopes, "应为全部权限 / all scopes"
@@ -143,7 +143,7 @@ def test_a_token_gets_the_scopes_asked_for_within_the_clients(security: Security
 def test_wrong_credentials_get_no_token(security: Security) -> None:
     """错误的密钥或未知客户端不签发令牌。 A wrong secret or an unknown client gets no token.
 
-    Kills ``issue`` mutants of the credential check."""
+    Kills ``issue__mutmut_3``–``_9`` (the credential check)."""
     assert security.issue("reader", "harness-secret", None) is None, "错误密钥不应签发 / wrong secret: no token"
     assert security.issue("nobody", "nobody-secret", None) is None, "未知客户端不应签发 / unknown client: no token"
 
@@ -152,7 +152,7 @@ def test_a_clients_own_token_lifetime_wins(security: Security) -> None:
     """客户端配置了 tokenTtl 时令牌按它过期，否则按服务器的有效期。
     A client's tokenTtl sets its tokens' lifetime, else the server's does.
 
-    Kills the ``ttl`` mutants."""
+    Kills ``ttl__mutmut_1``–``_3``."""
     clients = security.clients
     assert security.ttl(clients["short-lived"]) == clients["short-lived"].token_ttl == 3, "应为 3 秒 / 3 s"
     assert security.ttl(clients["reader"]) == security.token_ttl, "应为服务器默认 / the server's default"

@@ -546,6 +546,7 @@ class _Callback(http.server.BaseHTTPRequestHandler):
 
 
 def test_subscription_notifications(empty: Any) -> None:
+    _Callback.received, _Callback.fail_first = [], True  # class state: a second session in one process starts clean
     callback = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Callback)
     threading.Thread(target=callback.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{callback.server_address[1]}/hook"
