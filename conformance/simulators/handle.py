@@ -5,47 +5,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import requests
 
-from conformance.simulators.server import Simulator
+from conformance.simulators.server import InboundCall, Simulator
 from conformance.target import SIMULATED_ROLES, SimulatorSettings
 
 
-@dataclass(frozen=True)
-class Call:
-    """A recorded inbound call (see :class:`conformance.simulators.server.InboundCall`), as the control API gives it."""
+@dataclass
+class Call(InboundCall):
+    """A recorded inbound call as the control API gives it (the fields of
+    :class:`conformance.simulators.server.InboundCall`), plus the simulator's base URL."""
 
-    seq: int
-    simulator: str
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: str | None
-    json: Any
-    received_at: str
-    t: float
-    operation: str | None
-    interface: str | None
-    client_id: str | None
-    status: int | None
-    answer: Any
-    answer_headers: dict[str, str]
-    fault: str | None
-    problems: tuple[str, ...]
-    duplicate: bool
-    answered_at: float | None
     base_url: str = ""
 
     @classmethod
     def of(cls, d: dict[str, Any], base_url: str) -> Call:
-        return cls(d["seq"], d["simulator"], d["method"], d["path"], dict(d.get("query") or {}), dict(d.get("headers") or {}),
-                   d.get("body"), d.get("json"), d.get("received_at", ""), float(d.get("t") or 0.0), d.get("operation"),
-                   d.get("interface"), d.get("client_id"), d.get("status"), d.get("answer"), dict(d.get("answer_headers") or {}),
-                   d.get("fault"), tuple(d.get("problems") or ()), bool(d.get("duplicate")), d.get("answered_at"), base_url)
+        known = {f.name for f in fields(InboundCall)}
+        return cls(**{k: v for k, v in d.items() if k in known}, base_url=base_url)
 
     @property
     def key(self) -> str:
