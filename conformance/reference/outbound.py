@@ -1,4 +1,5 @@
-"""Where the reference server may send its own calls (subscription notifications, callbacks, report-backs).
+"""Where the reference server may send its own calls (subscription notifications, callbacks, report-backs),
+and how it reads the ``Retry-After`` of their answers.
 
 A model implementation run by tests and self-checks must never reach beyond this machine, even when a
 client (or the fuzzer) registers a callback such as ``https://0.com``: by default only loopback hosts
@@ -9,8 +10,10 @@ comma-separated list of host names.
 
 from __future__ import annotations
 
+import email.utils
 import ipaddress
 import os
+import time
 from urllib.parse import urlsplit
 
 ENV = "TZSB_REFERENCE_OUTBOUND"
@@ -34,3 +37,17 @@ def allowed(url: str) -> bool:
 
 def refusal(url: str) -> str:
     return f"outbound call to {urlsplit(url).hostname!r} not allowed (loopback only; set {ENV} to widen)"
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """``Retry-After`` as seconds from now: delta-seconds or an HTTP date (RFC 9110 §10.2.3); None if absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())

@@ -175,9 +175,7 @@ def _send(server: RoleServer, row: tuple[Any, ...], session: requests.Session, t
         return None, f"{type(exc).__name__}: {exc}"[:300], None
     if r.status_code == 401:
         tokens.cache.pop(base, None)
-    retry_after = r.headers.get("Retry-After")
-    wait = float(retry_after) if retry_after and retry_after.isdigit() else None
-    return r.status_code, None if r.ok else r.text[:300], wait
+    return r.status_code, None if r.ok else r.text[:300], outbound.retry_after_seconds(r.headers.get("Retry-After"))
 
 
 async def run(server: RoleServer, stop: asyncio.Event) -> None:

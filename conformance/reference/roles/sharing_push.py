@@ -31,7 +31,6 @@ no Retry-After).
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
 import random
 import secrets
@@ -43,6 +42,7 @@ import orjson
 import requests
 
 from conformance.openapi_index import Operation
+from conformance.reference import outbound
 from conformance.reference.context import Ctx, Handler, Reply, now_iso, operation
 from conformance.reference.db import loads
 from conformance.reference.errors import bad_request, conflict, forbidden, not_found
@@ -275,8 +275,6 @@ def materialise(server: RoleServer) -> None:
 
 
 def _post(url: str, body: bytes, message_id: str) -> tuple[int | None, str | None, float | None]:
-    from conformance.reference import outbound
-
     if not outbound.allowed(url):
         return None, outbound.refusal(url), None
     try:
@@ -284,21 +282,7 @@ def _post(url: str, body: bytes, message_id: str) -> tuple[int | None, str | Non
                           headers={"Content-Type": "application/json; charset=utf-8", "X-Message-Id": message_id})
     except requests.RequestException as exc:
         return None, f"{type(exc).__name__}: {exc}"[:300], None
-    return r.status_code, None if r.ok else r.text[:300], retry_after_seconds(r.headers.get("Retry-After"))
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """``Retry-After`` as seconds from now: delta-seconds or an HTTP date (RFC 9110 §10.2.3); None if absent or bad."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+    return r.status_code, None if r.ok else r.text[:300], outbound.retry_after_seconds(r.headers.get("Retry-After"))
 
 
 def backoff(attempts: int, retry_after: float | None, defects: frozenset[str]) -> float:
