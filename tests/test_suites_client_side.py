@@ -8,7 +8,7 @@ run through ``run_suites`` (pytest in-process with the plugin; report.json gives
   the reference server's driver; the clauses are judged the same way.
 
 The reference server's outbox runs with short back-off and timeout (``TZSB_OUTBOX_*``), the simulators
-hold a "timed-out" call for ``HOLD`` seconds, and the waits of the suites are short (``wait_s``).
+hold a "timed-out" call for ``SIMULATOR_WAITS["hold_s"]`` seconds, and the waits of the suites are short (``wait_s``).
 
 The defect switches these suites catch are run by the kill matrix (``conformance/kill_matrix.py``,
 ``tests/test_kill_matrix.py``).
@@ -24,17 +24,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+from conformance.reference.demo_target import SIMULATOR_WAITS, licensing_stack
 from conformance.reference.target_file import FEATURES, write_target
 from conformance.runner import run_suites
-from conformance.simulators import Simulators, start
-from conformance.target import SimulatorSettings
-from tests.refserver import Api, running
+from conformance.simulators import Simulators
+from tests.refserver import Api
 
 SUITES = ["test_client_side", "test_client_side_retry"]
-HOLD = 2.0
-SIM = {"wait_s": 4, "hold_s": HOLD, "retry_window_s": 12}
+SIM = SIMULATOR_WAITS
 CLIENT_SIDE = {"DB42.4.3.2", "DB42.4.7.b.1", "DB42.7.1.5.a.1", "DB42.7.1.5.b.1", "DB42.7.2.4.1", "DB42.7.2.5.b.2", "DB42.7.2.5.e.1",
                "DB42.7.3.2.b.1", "DB42.7.4.2.c.1", "DB42.7.4.4.a.1", "DB42.7.4.4.b.1", "DB42.7.4.4.b.2", "DB42.7.4.5.c4.1",
                "PROFILE.DB42.7.4.5.c4", "DB42.7.5.2.3", "DB42.10.3.T6-1.1", "DB42.10.4.1", "DB42.10.4.T7-1.1", "DB42.10.4.T7-2.1",
@@ -42,18 +39,10 @@ CLIENT_SIDE = {"DB42.4.3.2", "DB42.4.7.b.1", "DB42.7.1.5.a.1", "DB42.7.1.5.b.1",
                *{f"DB42.10.2.T5-{n}.1" for n in range(1, 12) if n != 5}}
 
 
-@pytest.fixture(autouse=True)
-def _fast_outbox(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZSB_OUTBOX_BASE_DELAY", "0.3")
-    monkeypatch.setenv("TZSB_OUTBOX_MAX_DELAY", "5")
-    monkeypatch.setenv("TZSB_OUTBOX_TIMEOUT", "1")
-
-
 @contextmanager
 def stack(tmp_path: Path, defects: tuple[str, ...] = ()) -> Iterator[tuple[Simulators, Any]]:
-    """Simulators first, then the reference licensing server calling them."""
-    with start(SimulatorSettings(hold_s=HOLD)) as sims, \
-            running(tmp_path, "licensing", defects=defects, counterparts=sims.urls(), access_log=False) as srv:
+    """Simulators first, then the reference licensing server calling them (short outbox timing)."""
+    with licensing_stack(tmp_path / "licensing.sqlite3", defects=defects, seed=None) as (sims, srv):
         yield sims, srv
 
 
