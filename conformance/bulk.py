@@ -2,19 +2,87 @@
 ``SchemaValidator.is_valid`` record by record, at a lower cost per record.
 
 Each record is parsed and checked for structure as it arrives (jsonschema-rs) and then
-dropped, which keeps memory hot; only the values at the identifier-format sites are kept.
-Every batch, those values are checked once per *distinct new value*, vectorised where the
-kind allows it (:mod:`conformance.codes.vectorized`), and remembered for the next batches.
+dropped, which keeps memory hot; only its values at the identifier-format sites are kept, in
+one flat list (for a nested site such as ``provider.uscc``: the ``provider`` object, looked
+into at ``finish``). Every batch, those values are checked once per *distinct new value*,
+vectorised where the kind allows it (:mod:`conformance.codes.vectorized`), and remembered for
+the next batches; the schema's ``pattern`` at such a site is checked there too, once per distinct
+value, instead of in every record (:func:`structure_validator`). Only a schema whose identifier
+formats sit under combinators or arrays is checked record by record. The per-value work is done by C loops (``map``, slicing, sets,
+NumPy); Python code runs per record only to parse and to call the structure check.
 """
 
 from __future__ import annotations
 
+import functools
+import gc
+from collections.abc import Callable
+from itertools import compress
 from typing import Any
 
+import jsonschema_rs
 import orjson
 
-from conformance.formats import cached_check, format_sites
-from conformance.validation import validator
+from conformance import schema_registry
+from conformance.formats import cached_check, format_site_nodes
+from conformance.validation import validator, validator_at
+
+
+def _pattern_of(node: dict[str, Any]) -> str | None:
+    pattern = node.get("pattern")
+    return pattern if isinstance(pattern, str) else None
+
+
+def _without(node: Any, strip: set[int]) -> Any:
+    """A copy of a schema document without the ``pattern`` of the schema objects in ``strip`` (by id)."""
+    if isinstance(node, dict):
+        return {k: _without(v, strip) for k, v in node.items() if k != "pattern" or id(node) not in strip}
+    if isinstance(node, list):
+        return [_without(v, strip) for v in node]
+    return node
+
+
+@functools.cache
+def structure_validator(uri: str) -> Callable[[Any], bool]:
+    """The per-record check of a bulk pass: the schema at ``uri`` less the identifier formats
+    (checked per distinct value) and less the ``pattern`` next to each of them, which
+    :class:`conformance.formats.KnownGood` checks with the same engine, once per distinct value.
+
+    Exact only together with those checks, and only where every project format sits at a
+    property path (:func:`conformance.formats.format_site_nodes` is not None): then no schema
+    object losing its pattern is used anywhere else in the instance.
+    """
+    strip = {id(node) for _, _, node in format_site_nodes(uri) or () if _pattern_of(node) is not None}
+    if not strip:
+        return validator_at(uri).structure_valid
+    docs = [(u, _without(doc, strip)) for u, doc in schema_registry.documents().items()]
+    wrapper = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": uri}
+    return jsonschema_rs.validator_for(wrapper, registry=jsonschema_rs.Registry(docs), validate_formats=True).is_valid
+
+
+def _dig(instance: Any, path: tuple[str, ...]) -> Any:
+    """The value at a property path, or None where the path is absent or not an object."""
+    for key in path:
+        if instance.__class__ is not dict:
+            return None
+        instance = instance.get(key)
+    return instance
+
+
+def _marks(bad: set[str], column: list[Any]) -> list[bool]:
+    """Which values of a column are among the bad ones."""
+    try:
+        return list(map(bad.__contains__, column))
+    except TypeError:  # an unhashable value (an object or array where the schema allows one): never a bad string
+        return [v.__class__ is str and v in bad for v in column]
+
+
+def _meets(bad: set[str], column: list[Any]) -> bool:
+    """Whether a column holds any of the bad values."""
+    try:
+        return not bad.isdisjoint(column)
+    except TypeError:  # an unhashable value in the column
+        return True
 
 
 class BulkValidator:
@@ -22,74 +90,85 @@ class BulkValidator:
 
     def __init__(self, ref: str, *, strict: bool = True) -> None:
         self.single = validator(ref, strict)
-        sites = format_sites(self.single.uri)
-        self._per_record = sites is None or any(len(path) != 1 for path, _ in sites)
-        flat = [] if self._per_record else [(path[0], kind) for path, kind in sites or ()]
-        self._keys = tuple(key for key, _ in flat)
-        kinds: dict[str, list[int]] = {}
-        for i, (_, kind) in enumerate(flat):
-            kinds.setdefault(kind, []).append(i)
-        self._by_kind = [(kind, cached_check(kind, strict), idx) for kind, idx in kinds.items()]
-        self._none = (None,) * len(self._keys)
-        self._structure = self.single.structure_valid
+        sites = format_site_nodes(self.single.uri)
+        self._per_record = sites is None
+        keys: list[str] = []
+        for path, _, _ in sites or ():
+            if path[0] not in keys:
+                keys.append(path[0])
+        self._keys = tuple(keys)
+        self._columns = tuple((keys.index(path[0]), path[1:]) for path, _, _ in sites or ())
+        checks: dict[tuple[str, str | None], list[int]] = {}
+        for i, (_, kind, node) in enumerate(sites or ()):
+            checks.setdefault((kind, _pattern_of(node)), []).append(i)
+        # one check for every column of a kind and pattern (a unit's USCC stands in several fields of a record)
+        self._by_kind = [(cached_check(kind, strict, pattern), idx) for (kind, pattern), idx in checks.items()]
+        self._none = (None,) * len(keys)
+        self._structure = self.single.structure_valid if self._per_record else structure_validator(self.single.uri)
         self._ok: list[bool] = []
-        self._rows: list[tuple[Any, ...]] = []
+        self._values: list[Any] = []  # len(keys) values per record added since the last finish
 
     def add(self, instance: Any) -> None:
         if self._per_record:
             self._ok.append(self.single.is_valid(instance))
             return
-        if self._structure(instance):
-            self._ok.append(True)
-            self._rows.append(tuple(map(instance.get, self._keys)))  # structure valid: an object
-        else:
-            self._ok.append(False)
-            self._rows.append(self._none)
+        good = self._structure(instance)
+        self._ok.append(good)
+        self._values.extend(map(instance.get, self._keys) if good and instance.__class__ is dict else self._none)
 
     def add_lines(self, lines: list[bytes]) -> list[bool]:
         """Parse and add JSON Lines; returns, per line, whether it parsed (unparsed lines are not added)."""
         loads, error = orjson.loads, orjson.JSONDecodeError
         parsed: list[bool] = []
-        if self._per_record:
-            for raw in lines:
+        # Parsed records are freed by reference counting as soon as they are checked; the cycle
+        # collector would only walk the growing batch of kept values again and again.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            if self._per_record:
+                add = self.add
+                for raw in lines:
+                    try:
+                        instance = loads(raw)
+                    except error:
+                        parsed.append(False)
+                        continue
+                    parsed.append(True)
+                    add(instance)
+                return parsed
+            structure, keys, none = self._structure, self._keys, self._none
+            ok_append, keep, parsed_append = self._ok.append, self._values.extend, parsed.append
+            for raw in lines:  # ``add`` inlined
                 try:
                     instance = loads(raw)
                 except error:
-                    parsed.append(False)
+                    parsed_append(False)
                     continue
-                parsed.append(True)
-                self.add(instance)
+                parsed_append(True)
+                good = structure(instance)
+                ok_append(good)
+                keep(map(instance.get, keys) if good and instance.__class__ is dict else none)
             return parsed
-        structure, keys, none = self._structure, self._keys, self._none
-        ok_append, row_append, parsed_append = self._ok.append, self._rows.append, parsed.append
-        for raw in lines:
-            try:
-                instance = loads(raw)
-            except error:
-                parsed_append(False)
-                continue
-            parsed_append(True)
-            if structure(instance):
-                ok_append(True)
-                row_append(tuple(map(instance.get, keys)))
-            else:
-                ok_append(False)
-                row_append(none)
-        return parsed
+        finally:
+            if collecting:
+                gc.enable()
 
     def finish(self) -> list[bool]:
         """Verdicts of the records added since the last ``finish``."""
-        ok, rows = self._ok, self._rows
-        self._ok, self._rows = [], []
-        if self._per_record or not rows:
+        ok, values = self._ok, self._values
+        self._ok, self._values = [], []
+        if self._per_record or not values:
             return ok
-        columns = list(zip(*rows, strict=True))
-        for kind, known, idx in self._by_kind:
-            # one check for every column of a kind (a unit's USCC stands in several fields of one record)
-            bad = known.check_many(columns[idx[0]] if len(idx) == 1 else [v for i in idx for v in columns[i]], kind)
-            if bad:
-                for i in idx:
-                    ok = [good and v not in bad for good, v in zip(ok, columns[i], strict=True)]
+        width = len(self._keys)
+        top = [values[i::width] for i in range(width)]
+        columns = [top[i] if not rest or top[i].count(None) == len(ok) else [_dig(v, rest) for v in top[i]]
+                   for i, rest in self._columns]
+        for known, idx in self._by_kind:
+            bad = known.check_many(*(columns[i] for i in idx))
+            for i in idx if bad else ():
+                if _meets(bad, columns[i]):
+                    for row in compress(range(len(ok)), _marks(bad, columns[i])):
+                        ok[row] = False
         return ok
 
     def valid_mask(self, records: list[Any]) -> list[bool]:

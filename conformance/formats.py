@@ -8,7 +8,9 @@ reference server and ``tzsb-conform validate``.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Sequence
+from itertools import chain
 from typing import Any
 
 from jsonschema import FormatChecker
@@ -65,51 +67,78 @@ def exact_check(kind: str, strict: bool = True) -> Callable[[object], bool]:
     return lambda value: fast(value) or slow(value, strict).ok  # type: ignore[arg-type]
 
 
+def _strings(values: set[object] | list[object]) -> list[str]:
+    """The strings among ``values`` (values at a format site: strings, and None where absent)."""
+    strs = list(filter(_is_not_none, values))
+    return strs if set(map(type, strs)) <= {str} else [v for v in strs if v.__class__ is str]  # type: ignore[misc]
+
+
+_is_not_none = functools.partial(operator.is_not, None)
+
+
 class KnownGood:
     """Values already found valid for one kind: repeated codes cost one set lookup.
 
-    Bounded: past :data:`CACHE_LIMIT` values it starts afresh, so memory stays flat.
+    With a ``pattern`` (the schema's own, taken off the bulk structure check at a format site, see
+    :func:`conformance.bulk.structure_validator`), a value is good only if it also matches the
+    pattern, as jsonschema-rs matches it. Bounded: past :data:`CACHE_LIMIT` values it starts afresh,
+    so memory stays flat.
     """
 
-    __slots__ = ("check", "hits", "seen", "unique", "values")
+    __slots__ = ("_pattern", "check", "hits", "kind", "pattern", "seen", "unique", "values")
 
-    def __init__(self, kind: str, strict: bool = True) -> None:
+    def __init__(self, kind: str, strict: bool = True, pattern: str | None = None) -> None:
+        self.kind = kind
+        self.pattern = pattern
         self.check = exact_check(kind, strict)
+        self._pattern = _pattern_validator(pattern) if pattern is not None else None
         self.values: set[str] = set()
         self.hits = self.seen = 0
         self.unique = False
 
-    def check_many(self, values: Sequence[object], kind: str) -> set[str]:
-        """Check many values (``None`` and non-strings skipped) at once; remember the good ones; return the bad."""
-        from conformance.codes.vectorized import MANY
+    def _mismatches(self, values: list[str]) -> set[str]:
+        """The values that do not match the pattern (one call into the engine for all of them)."""
+        if self._pattern is None or self._pattern.is_valid(values):
+            return set()
+        return {values[int(err.instance_path[0])] for err in self._pattern.iter_errors(values)}
 
-        many = MANY.get(kind)
+    def check_many(self, *columns: Sequence[object]) -> set[str]:
+        """Check the values of some columns (``None`` and non-strings skipped); remember the good ones; return the bad."""
+        import numpy as np  # imported on first use: bulk validation only
+
+        from conformance.codes.vectorized import VALID_MANY
+
+        many = VALID_MANY.get(self.kind)
         if self.unique and many is not None:
             # values of this kind hardly ever repeat (e.g. equipment codes): no set, no memory, all vectorised
-            strs = [v for v in values if v.__class__ is str]
-            return {v for v, fine in zip(strs, many(strs), strict=True) if not fine and not self.check(v)}  # type: ignore[arg-type]
-        distinct = {v for v in values if v.__class__ is str}
-        unknown = distinct - self.values
-        self.seen += len(distinct)
-        self.hits += len(distinct) - len(unknown)
+            strs = _strings(columns[0] if len(columns) == 1 else list(chain.from_iterable(columns)))
+            bad = {v for v in map(strs.__getitem__, np.flatnonzero(~many(strs)).tolist()) if not self.check(v)}
+            return bad | self._mismatches(strs)
+        try:
+            distinct: set[object] = set().union(*columns)
+        except TypeError:  # an unhashable value (an object or array where the schema allows one): not a string
+            distinct = {v for column in columns for v in column if v.__class__ is str}
+        unknown = set(_strings(distinct - self.values))
+        self.seen += len(distinct) - (None in distinct)
+        self.hits += len(distinct) - (None in distinct) - len(unknown)
         if not unknown:
             return set()
         batch = list(unknown)
-        perfect = many(batch) if many is not None else [False] * len(batch)
-        bad = {v for v, fine in zip(batch, perfect, strict=True) if not fine and not self.check(v)}
+        unsure = np.flatnonzero(~many(batch)).tolist() if many is not None else range(len(batch))
+        bad = {v for v in map(batch.__getitem__, unsure) if not self.check(v)} | self._mismatches(batch)
         if self.seen > 20_000 and self.hits * 20 < self.seen:
             self.unique = True
             self.values.clear()
             return bad
         if len(self.values) + len(batch) >= CACHE_LIMIT:
             self.values.clear()
-        self.values.update(v for v in batch if v not in bad) if bad else self.values.update(batch)
+        self.values.update(unknown - bad)
         return bad
 
     def __call__(self, value: str) -> bool:
         if value in self.values:
             return True
-        if not self.check(value):
+        if not self.check(value) or (self._pattern is not None and not self._pattern.is_valid([value])):
             return False
         if len(self.values) >= CACHE_LIMIT:
             self.values.clear()
@@ -118,9 +147,18 @@ class KnownGood:
 
 
 @functools.cache
-def cached_check(kind: str, strict: bool = True) -> KnownGood:
-    """A shared memoised yes/no check for one identifier kind."""
-    return KnownGood(kind, strict)
+def cached_check(kind: str, strict: bool = True, pattern: str | None = None) -> KnownGood:
+    """A shared memoised yes/no check for one identifier kind (and a schema pattern, if given)."""
+    return KnownGood(kind, strict, pattern)
+
+
+@functools.cache
+def _pattern_validator(pattern: str) -> Any:
+    """jsonschema-rs for "every item matches ``pattern``": the engine's own regular-expression semantics."""
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for({"$schema": "https://json-schema.org/draft/2020-12/schema",
+                                        "items": {"pattern": pattern}})
 
 
 def _mentions_project_format(node: object, resolver: Any, seen: set[str]) -> bool:
@@ -148,9 +186,16 @@ def format_sites(uri: str) -> tuple[tuple[tuple[str, ...], str], ...] | None:
     combinator, an array or a map (its application then depends on the instance), in
     which case the engine must call the format functions itself.
     """
+    found = format_site_nodes(uri)
+    return None if found is None else tuple((path, kind) for path, kind, _ in found)
+
+
+@functools.cache
+def format_site_nodes(uri: str) -> tuple[tuple[tuple[str, ...], str, dict[str, Any]], ...] | None:
+    """:func:`format_sites` with the schema object that carries each format (as stored in the registry)."""
     from conformance.schema_registry import registry
 
-    sites: list[tuple[tuple[str, ...], str]] = []
+    sites: list[tuple[tuple[str, ...], str, dict[str, Any]]] = []
 
     def walk(schema: object, resolver: Any, path: tuple[str, ...], depth: int) -> bool:
         if not isinstance(schema, dict) or depth > 50:
@@ -162,7 +207,7 @@ def format_sites(uri: str) -> tuple[tuple[tuple[str, ...], str], ...] | None:
             ok = walk(res.contents, res.resolver, path, depth + 1)
         fmt = schema.get("format")
         if isinstance(fmt, str) and fmt in format_kinds():
-            sites.append((path, format_kinds()[fmt]))
+            sites.append((path, format_kinds()[fmt], schema))
         for name, sub in (schema.get("properties") or {}).items():
             ok = walk(sub, resolver, (*path, name), depth + 1) and ok
         return ok and not any(kw in schema and _mentions_project_format(schema[kw], resolver, set())

@@ -10,11 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.bulk import BulkValidator
-from conformance.codes import KINDS
+from conformance.bulk import BulkValidator, _marks
+from conformance.codes import KINDS, check
 from conformance.codes.strategies import near_miss, valid
-from conformance.codes.vectorized import MANY
+from conformance.codes.vectorized import MANY, VALID_MANY
 from conformance.datagen import DataGen
+from conformance.formats import KnownGood
 from conformance.validation import validator
 
 
@@ -26,9 +27,32 @@ def test_vectorised_equals_fast_path(kind: str, data: st.DataObject) -> None:
     misses = [v for v, _ in data.draw(st.lists(near_miss(kind), min_size=1, max_size=20))]
     odd = data.draw(st.lists(st.text(max_size=20), max_size=5))
     values = goods + misses + odd
-    assert MANY[kind](values) == [KINDS[kind].fast(v) for v in values]
+    assert MANY[kind](values).tolist() == [KINDS[kind].fast(v) for v in values]
     assert all(MANY[kind](goods)) or not all(KINDS[kind].fast(v) for v in goods)
     assert not any(MANY[kind](misses))
+
+
+@pytest.mark.parametrize("kind", sorted(VALID_MANY))
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_vectorised_valid_answer_is_sound(kind: str, data: st.DataObject) -> None:
+    """VALID_MANY may say "unsure" more often than needed, never "valid" for an invalid value."""
+    goods = data.draw(st.lists(valid(kind), min_size=1, max_size=20))
+    misses = [v for v, _ in data.draw(st.lists(near_miss(kind), min_size=1, max_size=20))]
+    values = goods + misses + data.draw(st.lists(st.text(max_size=20), max_size=5))
+    sure = VALID_MANY[kind](values).tolist()
+    for strict in (True, False):
+        assert all(check(kind, v, strict=strict).ok for v, s in zip(values, sure, strict=True) if s)
+    assert all(s for s, perfect in zip(sure, MANY[kind](values).tolist(), strict=True) if perfect)
+    assert not any(VALID_MANY[kind](misses))
+
+
+def test_doubtful_registration_numbers_are_valid_without_the_slow_path() -> None:
+    """瓶 (gas cylinders) numbers carry a warning, not an error: the vectorised valid answer says so."""
+    values = ["瓶32闽L02032(17)", "瓶3T粤L90704(24)", "瓶99闽L02032(17)", "梯11鄂A00001(24)"]
+    assert [check("registration-no", v).ok for v in values] == [True, True, False, True]
+    assert VALID_MANY["registration-no"](values).tolist() == [True, True, False, True]
+    assert MANY["registration-no"](values).tolist() == [False, False, False, True]
 
 
 def _mixed_records(seed: int, count: int) -> list[object]:
@@ -47,6 +71,11 @@ def _mixed_records(seed: int, count: int) -> list[object]:
             rec["equipmentCode"] = "0000" + rec["equipmentCode"][4:]
         elif roll < 0.25:
             del rec["status"]
+        elif roll < 0.35:  # a nested identifier site: provider.uscc and provider.division
+            rec["provider"] = {"uscc": rec["useUnitUscc"], "name": rec["useUnitName"], "division": rec["division"],
+                               "system": "省级特种设备监管平台"}
+            if roll < 0.3:
+                rec["provider"]["uscc"] = rec["useUnitUscc"][:17] + ("0" if rec["useUnitUscc"][17] != "0" else "1")
         out.append(rec)
         if roll > 0.97:
             out.append(copy.deepcopy(rec))  # repeated values exercise the memory of good values
@@ -63,9 +92,54 @@ def test_bulk_equals_single_record_verdicts(strict: bool) -> None:
         got += bulk.valid_mask(records[i:i + 97])
     assert got == [single.is_valid(r) for r in records]
     assert 0 < sum(got) < len(records)
+    with_provider = [i for i, r in enumerate(records) if isinstance(r, dict) and "provider" in r]
+    assert {got[i] for i in with_provider} == {True, False}
 
 
-def test_bulk_falls_back_per_record_for_nested_formats() -> None:
+def test_bulk_verdicts_when_values_never_repeat() -> None:
+    """Kinds whose values hardly repeat skip the memory of good values: same verdicts."""
+    records = _mixed_records(7, 400)
+    bulk = BulkValidator("equipment")
+    bulk._by_kind = [(KnownGood(known.kind, pattern=known.pattern), idx) for known, idx in bulk._by_kind]
+    for known, _ in bulk._by_kind:
+        known.unique = True
+    assert bulk.valid_mask(records) == [validator("equipment").is_valid(r) for r in records]
+
+
+@pytest.mark.parametrize("unique", [False, True])
+def test_known_good_checks_the_site_pattern_too(unique: bool) -> None:
+    """At a format site the bulk structure check leaves the schema's pattern to KnownGood."""
+    gen = DataGen(9)
+    codes = [gen.uscc("420102") for _ in range(5)]  # valid codes, all of them starting 91
+    assert all(check("uscc", v).ok and v.startswith("91") for v in codes)
+    for pattern, bad in (("^91", set()), ("^92", set(codes))):
+        known = KnownGood("uscc", pattern=pattern)
+        known.unique = unique
+        assert known.check_many(codes, [None, *codes]) == bad
+        assert known.check_many(codes) == bad  # the second time from memory when not unique
+        assert all(known(v) == (not bad) for v in codes)
+
+
+def test_bulk_structure_check_leaves_site_patterns_out() -> None:
+    """The per-record check of a bulk pass has no pattern at identifier sites, the full one has."""
+    from conformance.bulk import structure_validator
+    from conformance.schema_registry import schema_uri
+
+    rec = DataGen(3).equipment()
+    rec["useUnitUscc"] = "91" + "x" * 16  # breaks the pattern (and the USCC check), nothing else
+    assert not validator("equipment").structure_valid(rec)
+    assert structure_validator(schema_uri("equipment"))(rec)
+    assert BulkValidator("equipment").valid_mask([rec]) == [False]
+    rec["useUnitName"] = " 前导空格"  # a pattern away from any identifier site stays in the per-record check
+    assert not structure_validator(schema_uri("equipment"))(rec)
+
+
+def test_marks_tolerate_unhashable_values() -> None:
+    assert _marks({"X"}, ["X", None, {"a": 1}, ["X"], "Y"]) == [True, False, False, False, False]
+    assert _marks({"X"}, ["X", None, "Y"]) == [True, False, False]
+
+
+def test_bulk_falls_back_per_record_for_formats_under_combinators() -> None:
     gen = DataGen(6)
     people = [gen.personnel() for _ in range(30)]
     people[3]["personId"] = people[3]["personId"][:17] + ("0" if people[3]["personId"][17] != "0" else "1")
