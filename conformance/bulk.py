@@ -24,13 +24,19 @@ import jsonschema_rs
 import orjson
 
 from conformance import schema_registry
+from conformance.codes import KINDS
 from conformance.formats import cached_check, format_site_nodes
 from conformance.validation import validator, validator_at
 
 
-def _pattern_of(node: dict[str, Any]) -> str | None:
+def _site_pattern(kind: str, node: dict[str, Any]) -> str | None:
+    """The pattern next to an identifier format that the bulk pass checks once per distinct value.
+
+    Only for kinds whose values recur (units, places, varieties): a pattern on values that never
+    repeat costs less inside the per-record check than in a separate pass.
+    """
     pattern = node.get("pattern")
-    return pattern if isinstance(pattern, str) else None
+    return pattern if isinstance(pattern, str) and not KINDS[kind].unique_values else None
 
 
 def _without(node: Any, strip: set[int]) -> Any:
@@ -45,14 +51,15 @@ def _without(node: Any, strip: set[int]) -> Any:
 @functools.cache
 def structure_validator(uri: str) -> Callable[[Any], bool]:
     """The per-record check of a bulk pass: the schema at ``uri`` less the identifier formats
-    (checked per distinct value) and less the ``pattern`` next to each of them, which
-    :class:`conformance.formats.KnownGood` checks with the same engine, once per distinct value.
+    (checked per distinct value) and less the ``pattern`` next to those of recurring kinds
+    (:func:`_site_pattern`), which :class:`conformance.formats.KnownGood` checks with the same
+    engine, once per distinct value.
 
     Exact only together with those checks, and only where every project format sits at a
     property path (:func:`conformance.formats.format_site_nodes` is not None): then no schema
     object losing its pattern is used anywhere else in the instance.
     """
-    strip = {id(node) for _, _, node in format_site_nodes(uri) or () if _pattern_of(node) is not None}
+    strip = {id(node) for _, kind, node in format_site_nodes(uri) or () if _site_pattern(kind, node) is not None}
     if not strip:
         return validator_at(uri).structure_valid
     docs = [(u, _without(doc, strip)) for u, doc in schema_registry.documents().items()]
@@ -100,7 +107,7 @@ class BulkValidator:
         self._columns = tuple((keys.index(path[0]), path[1:]) for path, _, _ in sites or ())
         checks: dict[tuple[str, str | None], list[int]] = {}
         for i, (_, kind, node) in enumerate(sites or ()):
-            checks.setdefault((kind, _pattern_of(node)), []).append(i)
+            checks.setdefault((kind, _site_pattern(kind, node)), []).append(i)
         # one check for every column of a kind and pattern (a unit's USCC stands in several fields of a record)
         self._by_kind = [(cached_check(kind, strict, pattern), idx) for (kind, pattern), idx in checks.items()]
         self._none = (None,) * len(keys)
@@ -163,8 +170,9 @@ class BulkValidator:
         top = [values[i::width] for i in range(width)]
         columns = [top[i] if not rest or top[i].count(None) == len(ok) else [_dig(v, rest) for v in top[i]]
                    for i, rest in self._columns]
+        n = len(ok)
         for known, idx in self._by_kind:
-            bad = known.check_many(*(columns[i] for i in idx))
+            bad = known.check_many(*(columns[i] for i in idx if columns[i].count(None) != n))  # absent fields left out
             for i in idx if bad else ():
                 if _meets(bad, columns[i]):
                     for row in compress(range(len(ok)), _marks(bad, columns[i])):

@@ -94,7 +94,7 @@ class KnownGood:
         self._pattern = _pattern_validator(pattern) if pattern is not None else None
         self.values: set[str] = set()
         self.hits = self.seen = 0
-        self.unique = False
+        self.unique = KINDS[kind].unique_values  # else found out after some batches
 
     def _mismatches(self, values: list[str]) -> set[str]:
         """The values that do not match the pattern (one call into the engine for all of them)."""
@@ -109,6 +109,8 @@ class KnownGood:
         from conformance.codes.vectorized import VALID_MANY
 
         many = VALID_MANY.get(self.kind)
+        if not columns:
+            return set()
         if self.unique and many is not None:
             # values of this kind hardly ever repeat (e.g. equipment codes): no set, no memory, all vectorised
             strs = _strings(columns[0] if len(columns) == 1 else list(chain.from_iterable(columns)))

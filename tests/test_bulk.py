@@ -132,6 +132,9 @@ def test_bulk_structure_check_leaves_site_patterns_out() -> None:
     assert BulkValidator("equipment").valid_mask([rec]) == [False]
     rec["useUnitName"] = " 前导空格"  # a pattern away from any identifier site stays in the per-record check
     assert not structure_validator(schema_uri("equipment"))(rec)
+    rec = DataGen(3).equipment()
+    rec["equipmentCode"] = "x" * 18  # so does the pattern of a kind whose values never repeat
+    assert not structure_validator(schema_uri("equipment"))(rec)
 
 
 def test_marks_tolerate_unhashable_values() -> None:

@@ -154,6 +154,9 @@ class CodeKind:
     generator: Callable[..., str] = field(repr=False)
     #: A cheap yes-only test: True means "valid with no problem at all"; False means "ask ``validate``".
     fast: Callable[[object], bool] | None = field(default=None, repr=False)
+    #: Each value names one thing (an equipment item, a dossier, a certificate, a person): in a bulk
+    #: dump the values hardly repeat, so remembering checked values does not pay.
+    unique_values: bool = False
 
     @property
     def format_name(self) -> str:

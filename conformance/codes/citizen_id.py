@@ -182,5 +182,6 @@ KIND = register(
         source="GB 11643-1999",
         validator=validate,
         generator=generate,
+        unique_values=True,
     )
 )

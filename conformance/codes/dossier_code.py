@@ -266,5 +266,6 @@ KIND = register(
         source="DB42/T 2279-2024 §9.2、表3",
         validator=validate,
         generator=generate,
+        unique_values=True,
     )
 )

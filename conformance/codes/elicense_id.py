@@ -290,5 +290,6 @@ KIND = register(
         source="GB/T 36904-2018；ISO/IEC 7064 MOD 37,36",
         validator=validate,
         generator=generate,
+        unique_values=True,
     )
 )

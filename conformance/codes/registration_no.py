@@ -309,5 +309,6 @@ KIND = register(
         validator=validate,
         generator=generate,
         fast=fast_ok,
+        unique_values=True,
     )
 )
