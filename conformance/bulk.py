@@ -108,8 +108,10 @@ class BulkValidator:
         checks: dict[tuple[str, str | None], list[int]] = {}
         for i, (_, kind, node) in enumerate(sites or ()):
             checks.setdefault((kind, _site_pattern(kind, node)), []).append(i)
-        # one check for every column of a kind and pattern (a unit's USCC stands in several fields of a record)
-        self._by_kind = [(cached_check(kind, strict, pattern), idx) for (kind, pattern), idx in checks.items()]
+        # one check for every column of a kind and pattern (a unit's USCC stands in several fields of a record);
+        # where the schema says "type": "string" at every site of a check, its values are strings or None
+        self._by_kind = [(cached_check(kind, strict, pattern), idx, all(sites[i][2].get("type") == "string" for i in idx))
+                         for (kind, pattern), idx in checks.items()] if sites else []
         self._none = (None,) * len(keys)
         self._structure = self.single.structure_valid if self._per_record else structure_validator(self.single.uri)
         self._ok: list[bool] = []
@@ -171,8 +173,8 @@ class BulkValidator:
         columns = [top[i] if not rest or top[i].count(None) == len(ok) else [_dig(v, rest) for v in top[i]]
                    for i, rest in self._columns]
         n = len(ok)
-        for known, idx in self._by_kind:
-            bad = known.check_many(*(columns[i] for i in idx if columns[i].count(None) != n))  # absent fields left out
+        for known, idx, strings in self._by_kind:
+            bad = known.check_many(*(columns[i] for i in idx if columns[i].count(None) != n), strings=strings)
             for i in idx if bad else ():
                 if _meets(bad, columns[i]):
                     for row in compress(range(len(ok)), _marks(bad, columns[i])):

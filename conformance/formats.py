@@ -102,8 +102,12 @@ class KnownGood:
             return set()
         return {values[int(err.instance_path[0])] for err in self._pattern.iter_errors(values)}
 
-    def check_many(self, *columns: Sequence[object]) -> set[str]:
-        """Check the values of some columns (``None`` and non-strings skipped); remember the good ones; return the bad."""
+    def check_many(self, *columns: Sequence[object], strings: bool = False) -> set[str]:
+        """Check the values of some columns (``None`` and non-strings skipped); remember the good ones; return the bad.
+
+        ``strings``: the caller vouches that the values are strings or None (the schema says
+        ``"type": "string"`` where they come from and the structure check passed).
+        """
         import numpy as np  # imported on first use: bulk validation only
 
         from conformance.codes.vectorized import VALID_MANY
@@ -113,14 +117,18 @@ class KnownGood:
             return set()
         if self.unique and many is not None:
             # values of this kind hardly ever repeat (e.g. equipment codes): no set, no memory, all vectorised
-            strs = _strings(columns[0] if len(columns) == 1 else list(chain.from_iterable(columns)))
+            values = columns[0] if len(columns) == 1 else list(chain.from_iterable(columns))
+            strs = (values if None not in values else list(filter(_is_not_none, values))) if strings else _strings(values)
             bad = {v for v in map(strs.__getitem__, np.flatnonzero(~many(strs)).tolist()) if not self.check(v)}
             return bad | self._mismatches(strs)
         try:
             distinct: set[object] = set().union(*columns)
         except TypeError:  # an unhashable value (an object or array where the schema allows one): not a string
             distinct = {v for column in columns for v in column if v.__class__ is str}
-        unknown = set(_strings(distinct - self.values))
+        unknown = distinct - self.values
+        unknown.discard(None)
+        if not strings:
+            unknown = set(_strings(unknown))
         self.seen += len(distinct) - (None in distinct)
         self.hits += len(distinct) - (None in distinct) - len(unknown)
         if not unknown:

@@ -100,8 +100,8 @@ def test_bulk_verdicts_when_values_never_repeat() -> None:
     """Kinds whose values hardly repeat skip the memory of good values: same verdicts."""
     records = _mixed_records(7, 400)
     bulk = BulkValidator("equipment")
-    bulk._by_kind = [(KnownGood(known.kind, pattern=known.pattern), idx) for known, idx in bulk._by_kind]
-    for known, _ in bulk._by_kind:
+    bulk._by_kind = [(KnownGood(known.kind, pattern=known.pattern), idx, strings) for known, idx, strings in bulk._by_kind]
+    for known, _, _ in bulk._by_kind:
         known.unique = True
     assert bulk.valid_mask(records) == [validator("equipment").is_valid(r) for r in records]
 
@@ -115,8 +115,9 @@ def test_known_good_checks_the_site_pattern_too(unique: bool) -> None:
     for pattern, bad in (("^91", set()), ("^92", set(codes))):
         known = KnownGood("uscc", pattern=pattern)
         known.unique = unique
-        assert known.check_many(codes, [None, *codes]) == bad
+        assert known.check_many(codes, [None, *codes], strings=True) == bad
         assert known.check_many(codes) == bad  # the second time from memory when not unique
+        assert known.check_many([5, None, ["x"], *codes]) == bad  # non-strings are not the format's business
         assert all(known(v) == (not bad) for v in codes)
 
 
