@@ -118,7 +118,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--invalid-rate", type=float, default=0.01)
-    ap.add_argument("--repeat", type=int, default=5, help="runs of the valid-or-not pass (median reported)")
+    ap.add_argument("--repeat", type=int, default=9, help="runs of the valid-or-not pass (median reported)")
     args = ap.parse_args()
     os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})  # one core, as the requirement says (the last: core 0 takes the interrupts)
     dump = DATA / f"equipment-{args.records}.jsonl"
@@ -143,7 +143,8 @@ def main() -> None:
         "cpu_count": os.cpu_count(), "cores_used": 1, "records": n, "bytes": dump.stat().st_size,
         "fields_per_record": len(orjson.loads(dump.open("rb").readline())),
         "valid": ok, "invalid": n - ok,
-        "fast_pass_records_per_s": round(n / secs), "fast_pass_runs_records_per_s": [round(r) for r in rates],
+        "fast_pass_records_per_s": round(n / secs), "fast_pass_best_records_per_s": round(rates[-1]),
+        "fast_pass_runs_records_per_s": [round(r) for r in rates],
         "parse_only_records_per_s": round(sorted(calib)[len(calib) // 2]), "command_path_records_per_s": round(cn / csecs),
         "explaining_engine_records_per_s": round(slow),
         "peak_rss_mib": {f"{n} records": round(rss_small, 1), f"{n * 3} records": round(rss_big, 1)},

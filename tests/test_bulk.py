@@ -138,6 +138,16 @@ def test_bulk_structure_check_leaves_site_patterns_out() -> None:
     assert not structure_validator(schema_uri("equipment"))(rec)
 
 
+def test_fixed_width_matrix_only_when_every_value_fits() -> None:
+    from conformance.codes.vectorized import _fixed
+
+    assert _fixed(["AB", "CD"], 2).tolist() == [[65, 66], [67, 68]]
+    assert _fixed(["梯1", "容2"], 2, wide=True).tolist() == [[ord("梯"), ord("1")], [ord("容"), ord("2")]]
+    for values in (["AB", "CDE"], ["AB", "C"], ["ABC", "D"], ["A\0\0", "B"], ["A\0", "BC"], ["AB", "梯1"]):
+        assert _fixed(values, 2) is None, values
+    assert _fixed([], 2).shape == (0, 2)
+
+
 def test_marks_tolerate_unhashable_values() -> None:
     assert _marks({"X"}, ["X", None, {"a": 1}, ["X"], "Y"]) == [True, False, False, False, False]
     assert _marks({"X"}, ["X", None, "Y"]) == [True, False, False]

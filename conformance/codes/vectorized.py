@@ -26,11 +26,26 @@ def _lut(alphabet: str, values: Sequence[int] | None = None) -> np.ndarray:
     return table
 
 
+def _fixed(values: Sequence[str], width: int, wide: bool = False) -> np.ndarray | None:
+    """``values`` as an (n, width) matrix of bytes (or of code points, ``wide``), if every value is
+    ``width`` characters long (and ASCII unless ``wide``); else None. Without a loop in Python:
+    the values are joined with NUL after each, which must then stand exactly in column ``width``."""
+    n = len(values)
+    if not n:
+        return np.zeros((0, width), dtype="<u4" if wide else _U8)
+    joined = "\0".join(values) + "\0"
+    if len(joined) != n * (width + 1) or joined.count("\0") != n or not (wide or joined.isascii()):
+        return None
+    data = joined.encode("utf-32-le", "surrogatepass") if wide else joined.encode("ascii")
+    matrix = np.frombuffer(data, dtype="<u4" if wide else _U8).reshape(n, width + 1)
+    return matrix[:, :width] if not matrix[:, width].any() else None
+
+
 def _as_matrix(values: Sequence[str], width: int) -> tuple[np.ndarray, np.ndarray]:
     """ASCII values of the given width as an (n, width) byte matrix, and which inputs fitted."""
-    joined = "".join(values)
-    if joined.isascii() and set(map(len, values)) <= {width}:  # the usual case, without a loop in Python
-        return np.frombuffer(joined.encode("ascii"), dtype=_U8).reshape(len(values), width), np.ones(len(values), bool)
+    raw = _fixed(values, width)
+    if raw is not None:  # the usual case
+        return raw, np.ones(len(values), bool)
     flags = [len(v) == width and v.isascii() for v in values]
     fits = np.array(flags, dtype=bool)
     chosen = [v for v, f in zip(values, flags, strict=True) if f]
@@ -75,37 +90,49 @@ _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _DIGITS = "0123456789"
 
 
+def _values(alphabet: str) -> np.ndarray:
+    """Byte → position in ``alphabet`` as float32 (0 outside it), for row sums by BLAS."""
+    table = np.zeros(256, dtype=np.float32)
+    for i, ch in enumerate(alphabet):
+        table[ord(ch)] = i
+    return table
+
+
 @functools.cache
 def _uscc_tables() -> dict[str, np.ndarray]:
     body = "".join(c for c in org_code.BODY_ALPHABET if c in uscc.ALPHABET)
-    pairs = np.zeros((31, 31), dtype=bool)
+    pairs = np.zeros(256 * 256, dtype=bool)
     for pair in uscc.PAIRS:
-        pairs[uscc.ALPHABET.index(pair[0]), uscc.ALPHABET.index(pair[1])] = True
+        pairs[ord(pair[0]) * 256 + ord(pair[1])] = True
     divisions = np.zeros(1_000_000, dtype=bool)
     divisions[[int(c) for c in lists.division_codes() if c.isdigit()]] = True
     check_of = np.array([ord(org_code.CHECK_OF[r]) for r in range(11)], dtype=_U8)
     return {"classes": _classes((2, uscc.ALPHABET), (6, uscc.DIGITS), (8, body), (2, uscc.ALPHABET)),
-            "full": _lut(uscc.ALPHABET), "body": _lut(org_code.BODY_ALPHABET), "pairs": pairs,
+            "full": _values(uscc.ALPHABET), "body": _values(org_code.BODY_ALPHABET), "pairs": pairs,
             "divisions": divisions, "check_of": check_of,
             "alphabet": np.frombuffer(uscc.ALPHABET.encode(), dtype=_U8),
-            "weights": np.array(uscc.WEIGHTS, dtype=np.int32), "org_weights": np.array(org_code.WEIGHTS, dtype=np.int32),
-            "division_weights": np.array([100000, 10000, 1000, 100, 10, 1], dtype=np.int32)}
+            "weights": np.array(uscc.WEIGHTS, dtype=np.float32), "org_weights": np.array(org_code.WEIGHTS, dtype=np.float32),
+            "division_weights": np.array([100000, 10000, 1000, 100, 10, 1], dtype=np.float32)}
 
 
 def uscc_many(values: Sequence[str]) -> np.ndarray:
-    """:func:`conformance.codes.uscc.fast_ok` for many values."""
+    """:func:`conformance.codes.uscc.fast_ok` for many values.
+
+    Weighted sums are float32 matrix products (exact: every sum stays below 2**24); rows that
+    fail the alphabet check may compute anything after it, they are already False.
+    """
     t = _uscc_tables()
     raw, fits = _as_matrix(values, 18)
     if not len(raw):
         return _spread(fits, np.zeros(0, dtype=bool))
     ok = _fits(raw, t["classes"])  # GB 32100 alphabet, digits at 3-8, GB 11714 body alphabet at 9-16
-    vals = np.where(ok[:, None], t["full"][raw], 0).astype(np.int32)  # rows already failed: any values
-    ok &= t["alphabet"][(-(vals[:, :17] @ t["weights"])) % 31] == raw[:, 17]
-    body = np.where(ok[:, None], t["body"][raw[:, 8:16]], 0).astype(np.int32)
-    ok &= t["check_of"][(body @ t["org_weights"]) % 11] == raw[:, 16]
-    ok &= t["pairs"][vals[:, 0], vals[:, 1]]
-    digits = np.where(ok[:, None], raw[:, 2:8].astype(np.int32) - 48, 0)
-    ok &= t["divisions"][digits @ t["division_weights"]]
+    total = np.take(t["full"], raw[:, :17]) @ t["weights"]
+    ok &= t["alphabet"][(-total.astype(np.int64)) % 31] == raw[:, 17]
+    inner = np.take(t["body"], raw[:, 8:16]) @ t["org_weights"]
+    ok &= t["check_of"][inner.astype(np.int64) % 11] == raw[:, 16]
+    ok &= np.take(t["pairs"], raw[:, 0].astype(np.intp) * 256 + raw[:, 1])
+    division = (raw[:, 2:8].astype(np.float32) - 48) @ t["division_weights"]
+    ok &= np.take(t["divisions"], np.clip(division, 0, 999_999).astype(np.intp))
     return _spread(fits, ok)
 
 
@@ -170,20 +197,20 @@ def registration_no_many(values: Sequence[str], *, doubtful_ok: bool = False) ->
     numbering the code list marks doubtful (e.g. 瓶): such a number is valid, with a warning.
     """
     t = _registration_tables(doubtful_ok)
-    if set(map(len, values)) <= {14}:
-        fits, chosen = np.ones(len(values), bool), values
+    cp = _fixed(values, 14, wide=True)
+    if cp is not None:  # the usual case
+        fits = np.ones(len(values), bool)
     else:
         flags = [len(v) == 14 for v in values]
         fits, chosen = np.array(flags, dtype=bool), [v for v, f in zip(values, flags, strict=True) if f]
-    if not len(chosen):
-        return _spread(fits, np.zeros(0, dtype=bool))
-    cp = np.frombuffer("".join(chosen).encode("utf-32-le", "surrogatepass"), dtype="<u4").reshape(len(chosen), 14)
-    tail = cp[:, 4:]
-    ok = (cp[:, 1] < 128) & (cp[:, 2] < 128) & (tail < 128).all(axis=1)
-    cp = cp.astype(np.int64)
-    ok &= _is_in(cp[:, 0] * 65536 + cp[:, 1] * 256 + cp[:, 2], t["keys"])
-    ok &= _is_in(cp[:, 3], t["provinces"])
-    ok &= _fits(np.where(ok[:, None], tail, 0).astype(_U8), t["classes"])
+        if not chosen:
+            return _spread(fits, np.zeros(0, dtype=bool))
+        cp = np.frombuffer("".join(chosen).encode("utf-32-le", "surrogatepass"), dtype="<u4").reshape(len(chosen), 14)
+    # characters past 255 become 255, which no table allows (the tables hold ASCII only)
+    low = np.minimum(cp[:, 1:], 255).astype(_U8)
+    ok = _is_in(cp[:, 0].astype(np.int64) * 65536 + low[:, 0].astype(np.int64) * 256 + low[:, 1], t["keys"])
+    ok &= _is_in(cp[:, 3].astype(np.int64), t["provinces"])
+    ok &= _fits(low[:, 3:], t["classes"])
     return _spread(fits, ok)
 
 
