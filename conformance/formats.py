@@ -15,7 +15,7 @@ from typing import Any
 
 from jsonschema import FormatChecker
 
-from conformance.codes import KINDS, check
+from conformance.codes import KINDS
 
 
 @functools.cache
@@ -25,9 +25,11 @@ def format_kinds() -> dict[str, str]:
 
 
 def _checker_for(kind: str, strict: bool) -> Callable[[object], bool]:
+    code_kind = KINDS[kind]
+
     def is_ok(value: object) -> bool:
         # Formats only constrain strings (JSON Schema semantics); type errors are reported by "type".
-        return not isinstance(value, str) or check(kind, value, strict=strict).ok
+        return not isinstance(value, str) or code_kind.is_ok(value, strict)
 
     return is_ok
 

@@ -105,7 +105,6 @@ def validate_file(path: Path, schema: str, *, strict: bool, lang: str, out: Text
     try:
         if path.suffix.lower() in _JSONL_SUFFIXES:
             summary = JsonlSummary()
-            buf: list[str] = []
             from io import StringIO
 
             sink = StringIO()
@@ -118,7 +117,6 @@ def validate_file(path: Path, schema: str, *, strict: bool, lang: str, out: Text
                     sink.seek(0)
                     sink.truncate()
             out.write(sink.getvalue())
-            del buf
             if output == "jsonl":
                 out.write(json.dumps({"summary": {"total": summary.total, "valid": summary.ok, "invalid": summary.bad,
                                                   "seconds": round(summary.seconds, 3)}}) + "\n")

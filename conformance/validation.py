@@ -139,9 +139,9 @@ class SchemaValidator:
         if uri is None and "#" not in ref and not _constrains(schema_registry.documents()[self.uri]):
             raise KeyError(f"{ref} only holds definitions; name one, e.g. {ref}#/$defs/<name>")
         wrapper = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": self.uri}
-        self._explainer = Draft202012Validator(wrapper, registry=schema_registry.registry(),
+        self._explainer = Draft202012Validator(_explained(self.uri), registry=schema_registry.registry(),
                                                format_checker=format_checker(strict))
-        rs_registry = jsonschema_rs.Registry(list(schema_registry.documents().items()))
+        rs_registry = _rs_registry()
         sites = format_sites(self.uri)
         if sites is None:
             # Project formats under combinators or arrays: let the engine call them where they apply.
@@ -198,6 +198,26 @@ class SchemaValidator:
             out = [FieldError(pointer(e.instance_path), "schema", _short(f"不符合模式：{e.message}", 280), _short(e.message, 280))
                    for e in self._fast.iter_errors(instance)]
         return out
+
+
+def _explained(uri: str) -> Any:
+    """What the explaining engine validates against: the schema at ``uri`` with its references
+    inlined (:mod:`conformance.schema_inline`), or a plain reference to it where that is not possible."""
+    from conformance.schema_inline import NotInlinable, inline
+
+    found = schema_registry.registry().resolver().lookup(uri)
+    try:
+        body = inline(found.contents, found.resolver)
+    except NotInlinable:
+        body = {"$ref": uri}
+    if not isinstance(body, dict):
+        body = {"allOf": [body]}
+    return {**body, "$schema": "https://json-schema.org/draft/2020-12/schema"}
+
+
+@functools.cache
+def _rs_registry() -> jsonschema_rs.Registry:
+    return jsonschema_rs.Registry(list(schema_registry.documents().items()))
 
 
 @functools.cache
