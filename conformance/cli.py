@@ -37,6 +37,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     v.add_argument("--failures-only", action="store_true", help=t("opt.failures_only", lang))
     v.add_argument("--max-errors", type=int, default=5, help=t("opt.max_errors", lang))
     v.add_argument("--output", choices=["text", "jsonl"], default="text", help=t("opt.output", lang))
+    v.add_argument("--jobs", type=int, default=1, metavar="N", help=t("opt.validate_jobs", lang))
 
     s = sub.add_parser("serve", help=t("cmd.serve", lang), description=t("cmd.serve", lang))
     s.add_argument("--role", default="all", choices=["all", "licensing", "gov-platform", "inspection", "supervision", "sharing"],

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
@@ -99,13 +100,56 @@ class JsonlSummary:
         return t("summary.jsonl", lang, total=self.total, ok=self.ok, bad=self.bad, rate=rate, secs=self.seconds)
 
 
+def jsonl_parts(path: Path, parts: int, block: int = 1 << 24) -> list[tuple[int, int, int]]:
+    """Split a JSON Lines file into up to ``parts`` byte ranges that start at line starts, as
+    ``(start, end, first line number)``: one pass counting newlines, nothing parsed."""
+    size = path.stat().st_size
+    targets = [size * k // parts for k in range(1, parts)]
+    cuts = [0]
+    lines_before = [0]
+    seen = 0  # newlines before the current block
+    with path.open("rb") as fh:
+        pos = 0
+        while targets and (data := fh.read(block)):
+            while targets and targets[0] < pos + len(data):
+                at = data.find(b"\n", max(targets[0] - pos, 0))
+                if at < 0:
+                    break  # the cut falls in the next block
+                cut = pos + at + 1
+                targets.pop(0)
+                if cut > cuts[-1] and cut < size:
+                    cuts.append(cut)
+                    lines_before.append(seen + data.count(b"\n", 0, at + 1))
+            seen += data.count(b"\n")
+            pos += len(data)
+    ends = [*cuts[1:], size]
+    return [(a, b, n + 1) for a, b, n in zip(cuts, ends, lines_before, strict=True)]
+
+
+def _batches(fh: BinaryIO, end: int | None) -> Iterator[list[bytes]]:
+    """Lines of about 4 MiB at a time, up to byte ``end`` (a line start) or the end of the file."""
+    while True:
+        if end is None:
+            lines = fh.readlines(1 << 22)
+        else:
+            left = end - fh.tell()
+            if left <= 0:
+                return
+            # readlines stops once the lines read exceed the hint: left - 1 stops it exactly at ``end``
+            lines = fh.readlines(min(1 << 22, left - 1)) if left > 1 else [fh.readline()]
+        if not lines:
+            return
+        yield lines
+
+
 def iter_jsonl(path: Path, ref: str, summary: JsonlSummary, *, lang: str = "zh", strict: bool = True,
-               explain: bool = True) -> Iterator[tuple[int, Verdict]]:
+               explain: bool = True, part: tuple[int, int, int] | None = None) -> Iterator[tuple[int, Verdict]]:
     """Yield ``(line number, verdict)`` for every line of a JSON Lines file, streaming in batches.
 
     Records are validated by :class:`conformance.bulk.BulkValidator` (the same verdict as the
     single-record validator); only failing lines are parsed again and explained. ``summary`` is
-    filled in as lines are read (its ``seconds`` when the file ends).
+    filled in as lines are read (its ``seconds`` when the file ends). ``part`` (from
+    :func:`jsonl_parts`) limits the pass to one byte range of the file.
     """
     from conformance.bulk import BulkValidator
 
@@ -116,7 +160,8 @@ def iter_jsonl(path: Path, ref: str, summary: JsonlSummary, *, lang: str = "zh",
     decode_error = orjson.JSONDecodeError
     valid = Verdict(True)
     start = time.perf_counter()
-    total = ok = 0
+    first, end, first_line = part or (0, None, 1)
+    total, ok = first_line - 1, 0
     pending: list[tuple[int, bytes, Verdict | None]] = []  # line, raw, verdict already known (input problem)
 
     def flush() -> Iterator[tuple[int, Verdict]]:
@@ -133,10 +178,8 @@ def iter_jsonl(path: Path, ref: str, summary: JsonlSummary, *, lang: str = "zh",
         pending.clear()
 
     with path.open("rb") as fh:
-        while True:
-            lines = fh.readlines(1 << 22)  # about 4 MiB of lines at a time
-            if not lines:
-                break
+        fh.seek(first)
+        for lines in _batches(fh, end):
             if total == 0 and lines[0].startswith(_BOM):
                 lines[0] = lines[0][len(_BOM):]
             fits = [len(raw) <= MAX_LINE_BYTES for raw in lines]
@@ -156,6 +199,6 @@ def iter_jsonl(path: Path, ref: str, summary: JsonlSummary, *, lang: str = "zh",
                         problem = t("err.empty_line", lang) if not raw.strip() else _decode_problem(exc, raw, lang)
                     pending.append((total, raw, Verdict(False, problem=problem)))
             yield from flush()
-    summary.total = total
+    summary.total = total - (first_line - 1)
     summary.ok = ok
     summary.seconds = time.perf_counter() - start

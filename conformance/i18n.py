@@ -51,6 +51,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "opt.failures_only": ("JSON Lines：只输出不合格行", "JSON Lines: print only failing lines"),
     "opt.max_errors": ("每条记录最多列出的错误数", "most errors listed per record"),
     "opt.output": ("输出格式：text 或 jsonl", "output format: text or jsonl"),
+    "opt.validate_jobs": ("JSON Lines：并行进程数（0 = 全部 CPU 核；结果仍按行序输出）",
+                 "JSON Lines: worker processes (0 = every CPU core; verdicts still in line order)"),
     # verdicts
     "valid": ("有效", "valid"),
     "invalid": ("无效", "invalid"),
@@ -63,6 +65,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "summary.jsonl": ("共 {total} 行：有效 {ok}，无效 {bad}（{rate:,.0f} 行/秒，{secs:.2f} 秒）",
                       "{total} lines: {ok} valid, {bad} invalid ({rate:,.0f} lines/s, {secs:.2f} s)"),
     # errors of input
+    "err.jobs": ("--jobs 不能为负数", "--jobs cannot be negative"),
     "err.no_file": ("找不到文件：{file}", "file not found: {file}"),
     "err.not_file": ("不是普通文件：{file}", "not a regular file: {file}"),
     "err.empty": ("文件为空：{file}", "file is empty: {file}"),

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
+import shutil
 import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from io import StringIO
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from conformance import contracts
-from conformance.filecheck import InputError, JsonlSummary, Verdict, check_json_file, iter_jsonl
+from conformance.filecheck import InputError, JsonlSummary, Verdict, check_json_file, iter_jsonl, jsonl_parts
 from conformance.i18n import t
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -76,8 +83,55 @@ def _write_verdict(out: TextIO, output: str, verdict: Verdict, lang: str, max_er
         out.write((t("valid", lang) if verdict.ok else verdict.why(lang, max_errors)) + "\n")
 
 
+def _write_jsonl(path: Path, ref: str, out: TextIO, *, strict: bool, lang: str, output: str, failures_only: bool,
+                 max_errors: int, part: tuple[int, int, int] | None = None) -> JsonlSummary:
+    """Write the verdicts of a JSON Lines file (or of one part of it) and return the counts."""
+    summary = JsonlSummary()
+    sink = StringIO()
+    for n, verdict in iter_jsonl(path, ref, summary, lang=lang, strict=strict, part=part):
+        if failures_only and verdict.ok:
+            continue
+        _write_verdict(sink, output, verdict, lang, max_errors, line=n)
+        if sink.tell() > 1 << 16:
+            out.write(sink.getvalue())
+            sink.seek(0)
+            sink.truncate()
+    out.write(sink.getvalue())
+    return summary
+
+
+def _jsonl_part(path: Path, ref: str, part: tuple[int, int, int], into: str, opts: dict[str, Any]) -> tuple[int, int]:
+    """One worker of ``--jobs``: the verdicts of one part into a file of its own."""
+    with open(into, "w", encoding="utf-8") as fh:
+        summary = _write_jsonl(path, ref, fh, part=part, **opts)
+    return summary.total, summary.ok
+
+
+def _parallel_jsonl(path: Path, ref: str, out: TextIO, jobs: int, **opts: Any) -> JsonlSummary:
+    """``--jobs N``: the file cut at line starts into N parts, one process each; the verdicts are
+    written in file order (each part waits in a temporary file), the counts added up."""
+    parts = jsonl_parts(path, jobs)
+    if len(parts) < 2:
+        return _write_jsonl(path, ref, out, **opts)
+    start = time.perf_counter()
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    summary = JsonlSummary()
+    with tempfile.TemporaryDirectory(prefix="tzsb-validate-") as tmp, \
+            ProcessPoolExecutor(len(parts), mp_context=context) as pool:
+        files = [str(Path(tmp) / f"part-{i}.txt") for i in range(len(parts))]
+        futures = [pool.submit(_jsonl_part, path, ref, part, into, opts) for part, into in zip(parts, files, strict=True)]
+        for future, into in zip(futures, files, strict=True):
+            total, ok = future.result()
+            with open(into, encoding="utf-8") as fh:
+                shutil.copyfileobj(fh, out)
+            summary.total += total
+            summary.ok += ok
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
 def validate_file(path: Path, schema: str, *, strict: bool, lang: str, out: TextIO, output: str = "text",
-                  failures_only: bool = False, max_errors: int = 5) -> int:
+                  failures_only: bool = False, max_errors: int = 5, jobs: int = 1) -> int:
     is_xml = path.suffix.lower() == ".xml" or schema in contracts.xsd_names()
     if is_xml:
         if schema not in contracts.xsd_names():
@@ -104,19 +158,9 @@ def validate_file(path: Path, schema: str, *, strict: bool, lang: str, out: Text
         return _usage(t("err.unknown_schema", lang, schema=schema, names=_available(lang)))
     try:
         if path.suffix.lower() in _JSONL_SUFFIXES:
-            summary = JsonlSummary()
-            from io import StringIO
-
-            sink = StringIO()
-            for n, verdict in iter_jsonl(path, ref, summary, lang=lang, strict=strict):
-                if failures_only and verdict.ok:
-                    continue
-                _write_verdict(sink, output, verdict, lang, max_errors, line=n)
-                if sink.tell() > 1 << 16:
-                    out.write(sink.getvalue())
-                    sink.seek(0)
-                    sink.truncate()
-            out.write(sink.getvalue())
+            opts = {"strict": strict, "lang": lang, "output": output, "failures_only": failures_only,
+                    "max_errors": max_errors}
+            summary = _parallel_jsonl(path, ref, out, jobs, **opts) if jobs > 1 else _write_jsonl(path, ref, out, **opts)
             if output == "jsonl":
                 out.write(json.dumps({"summary": {"total": summary.total, "valid": summary.ok, "invalid": summary.bad,
                                                   "seconds": round(summary.seconds, 3)}}) + "\n")
@@ -149,5 +193,8 @@ def run_validate(args: argparse.Namespace, lang: str) -> int:
         return _usage(t("err.need_target", lang))
     if not args.schema:
         return _usage(t("err.need_schema", lang))
+    if args.jobs < 0:
+        return _usage(t("err.jobs", lang))
+    jobs = args.jobs or os.cpu_count() or 1
     return validate_file(args.file, args.schema, strict=strict, lang=lang, out=out, output=args.output,
-                         failures_only=args.failures_only, max_errors=args.max_errors)
+                         failures_only=args.failures_only, max_errors=args.max_errors, jobs=jobs)
