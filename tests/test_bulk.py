@@ -19,14 +19,18 @@ from conformance.formats import KnownGood
 from conformance.validation import validator
 
 
+def _draw(data: st.DataObject, kind: str) -> tuple[list[str], list[str], list[str]]:
+    """Valid values, near misses (invalid by construction), and all of them with some odd text."""
+    goods = data.draw(st.lists(valid(kind), min_size=1, max_size=20))
+    misses = [v for v, _ in data.draw(st.lists(near_miss(kind), min_size=1, max_size=20))]
+    return goods, misses, goods + misses + data.draw(st.lists(st.text(max_size=20), max_size=5))
+
+
 @pytest.mark.parametrize("kind", sorted(MANY))
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_vectorised_equals_fast_path(kind: str, data: st.DataObject) -> None:
-    goods = data.draw(st.lists(valid(kind), min_size=1, max_size=20))
-    misses = [v for v, _ in data.draw(st.lists(near_miss(kind), min_size=1, max_size=20))]
-    odd = data.draw(st.lists(st.text(max_size=20), max_size=5))
-    values = goods + misses + odd
+    goods, misses, values = _draw(data, kind)
     assert MANY[kind](values).tolist() == [KINDS[kind].fast(v) for v in values]
     assert all(MANY[kind](goods)) or not all(KINDS[kind].fast(v) for v in goods)
     assert not any(MANY[kind](misses))
@@ -37,9 +41,7 @@ def test_vectorised_equals_fast_path(kind: str, data: st.DataObject) -> None:
 @given(data=st.data())
 def test_vectorised_valid_answer_is_sound(kind: str, data: st.DataObject) -> None:
     """VALID_MANY may say "unsure" more often than needed, never "valid" for an invalid value."""
-    goods = data.draw(st.lists(valid(kind), min_size=1, max_size=20))
-    misses = [v for v, _ in data.draw(st.lists(near_miss(kind), min_size=1, max_size=20))]
-    values = goods + misses + data.draw(st.lists(st.text(max_size=20), max_size=5))
+    _, misses, values = _draw(data, kind)
     sure = VALID_MANY[kind](values).tolist()
     for strict in (True, False):
         assert all(check(kind, v, strict=strict).ok for v, s in zip(values, sure, strict=True) if s)
