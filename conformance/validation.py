@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,6 +156,7 @@ class SchemaValidator:
             self._sites = tuple((path, cached_check(kind, strict)) for path, kind in sites)
         self._flat_sites = tuple((path[0], ok) for path, ok in self._sites if len(path) == 1)
         self._nested_sites = tuple((path, ok) for path, ok in self._sites if len(path) != 1)
+        self._plain_root = _plain_root(self._explainer.schema)
         self.strict = strict
 
     def structure_valid(self, instance: Any) -> bool:
@@ -183,11 +185,46 @@ class SchemaValidator:
                 return False
         return True
 
+    def _failing_parts(self, instance: Any) -> Iterator[ValidationError] | None:
+        """The explaining engine's errors, found where the fast engine and the identifier checks
+        point: the root's own keywords if they fail, then each failing property alone (about 5×
+        faster than the whole record). None where the root is not a plain object schema."""
+        plain = self._plain_root
+        if plain is None or type(instance) is not dict:
+            return None
+        properties, root_only = plain
+        failing: set[str] = set()
+        root_fails = False
+        for err in self._fast.iter_errors(instance):
+            if err.instance_path:
+                failing.add(str(err.instance_path[0]))
+            else:
+                root_fails = True
+        for key, known in self._flat_sites:
+            value = instance.get(key)
+            if type(value) is str and not known(value):
+                failing.add(key)
+        for path, known in self._nested_sites:
+            value = instance
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            if isinstance(value, str) and not known(value):
+                failing.add(path[0])
+        descend = self._explainer.descend
+        found = list(descend(instance, root_only)) if root_fails else []
+        for name in properties:
+            if name in failing and name in instance:
+                found += descend(instance[name], properties[name], path=name, schema_path="properties")
+        return iter(found)
+
     def errors(self, instance: Any) -> list[FieldError]:
         """Every violation, explained (the slower engine; use after ``is_valid`` said no)."""
         out: list[FieldError] = []
         seen: set[tuple[str, str, str]] = set()
-        for err in sorted(self._explainer.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
+        found = self._failing_parts(instance)
+        if found is None:
+            found = self._explainer.iter_errors(instance)
+        for err in sorted(found, key=lambda e: list(map(str, e.absolute_path))):
             for fe in _explain(err):
                 key = (fe.path, fe.keyword, fe.message_zh)
                 if key not in seen:
@@ -198,6 +235,23 @@ class SchemaValidator:
             out = [FieldError(pointer(e.instance_path), "schema", _short(f"不符合模式：{e.message}", 280), _short(e.message, 280))
                    for e in self._fast.iter_errors(instance)]
         return out
+
+
+#: Root keywords that let a record be explained property by property (see ``_failing_parts``).
+_PLAIN_ROOT = frozenset({"type", "properties", "required", "additionalProperties", "minProperties", "maxProperties",
+                         "title", "description", "$comment", "$schema", "$id", "$defs", "examples"})
+
+
+def _plain_root(schema: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """For an object schema made of properties: (the property schemas, the root without them)."""
+    if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+        return None
+    if any(k not in _PLAIN_ROOT and not k.startswith("x-") for k in schema):
+        return None
+    properties = schema["properties"]
+    root_only = {**{k: v for k, v in schema.items() if k not in ("properties", "$defs")},
+                 "properties": dict.fromkeys(properties, True)}
+    return properties, root_only
 
 
 def _explained(uri: str) -> Any:
