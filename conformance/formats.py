@@ -120,7 +120,7 @@ class KnownGood:
         if self.unique and many is not None:
             # values of this kind hardly ever repeat (e.g. equipment codes): no set, no memory, all vectorised
             values = columns[0] if len(columns) == 1 else list(chain.from_iterable(columns))
-            strs = (values if None not in values else list(filter(_is_not_none, values))) if strings else _strings(values)
+            strs = list(filter(_is_not_none, values)) if strings else _strings(values)
             bad = {v for v in map(strs.__getitem__, np.flatnonzero(~many(strs)).tolist()) if not self.check(v)}
             return bad | self._mismatches(strs)
         try:
