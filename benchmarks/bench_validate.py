@@ -7,7 +7,7 @@ Records a figure (benchmarks/results/validate.json); asserts nothing. Usage:
 Measures, on one core (one process):
   * the valid-or-not pass (orjson + jsonschema-rs with the project's named formats),
   * the whole ``validate`` command path (every line's verdict written, failures explained),
-  * the explaining engine (jsonschema, every violation explained) on a sample, for comparison,
+  * the explaining engine (jsonschema, every violation explained) on the first failing records,
   * peak memory of the command on the dump and on a dump three times as long (flat = streamed).
 """
 
@@ -87,23 +87,25 @@ def command_path(path: Path) -> tuple[int, int, float]:
     return summary.total, summary.ok, summary.seconds
 
 
-def explaining_engine(path: Path, sample: int = 2000) -> float:
-    """Records/s of the explaining engine (``SchemaValidator.errors``: jsonschema on the inlined schema,
-    every violation explained) over the first records of the dump."""
+def explaining_engine(path: Path, sample: int = 300) -> float:
+    """Failing records explained per second (``SchemaValidator.errors``: every violation, in
+    Chinese and English), over the first failing records of the dump."""
     from conformance.validation import validator
 
     v = validator("equipment")
-    recs = []
+    failing = []
     with path.open("rb") as fh:
         for raw in fh:
-            recs.append(orjson.loads(raw))
-            if len(recs) >= sample:
-                break
-    v.errors(recs[0])
+            rec = orjson.loads(raw)
+            if not v.is_valid(rec):
+                failing.append(rec)
+                if len(failing) >= sample:
+                    break
+    v.errors(failing[0])
     start = time.perf_counter()
-    for r in recs:
+    for r in failing:
         v.errors(r)
-    return len(recs) / (time.perf_counter() - start)
+    return len(failing) / (time.perf_counter() - start)
 
 
 def peak_rss_mib(path: Path) -> float:
@@ -146,7 +148,7 @@ def main() -> None:
         "fast_pass_records_per_s": round(n / secs), "fast_pass_best_records_per_s": round(rates[-1]),
         "fast_pass_runs_records_per_s": [round(r) for r in rates],
         "parse_only_records_per_s": round(sorted(calib)[len(calib) // 2]), "command_path_records_per_s": round(cn / csecs),
-        "explaining_engine_records_per_s": round(slow),
+        "explained_failing_records_per_s": round(slow),
         "peak_rss_mib": {f"{n} records": round(rss_small, 1), f"{n * 3} records": round(rss_big, 1)},
         "dump_generation_s": round(gen_s, 1),
     }
