@@ -108,6 +108,7 @@ KILLS: dict[str, Kill] = {
     # ---- gov-platform, inspection, supervision
     "thumbnail-to-city": Kill("gov-platform", ("test_gov_platform_elicenses",), "city"),
     "report-back-any-order": Kill("gov-platform", ("test_gov_platform_cases",), "result_before_acceptance"),
+    "report-back-not-idempotent": Kill("gov-platform", ("test_gov_platform_cases",), "repeated"),
     "objection-no-correction": Kill("inspection", ("test_inspection",), "checked", "inspection"),
     "supervision-drops-unit": Kill("supervision", ("test_supervision",), "unit", "supervision", False),
 }

@@ -108,6 +108,8 @@ DEFECTS: tuple[Defect, ...] = (
     # ---- gov-platform, inspection, supervision
     Defect("thumbnail-to-city", "gov-platform", ("DB42.10.2.T5-16.2",), "向市级调用方提供缩略图", "thumbnails served to a city-level caller"),
     Defect("report-back-any-order", "gov-platform", ("DB42.10.2.T5-10.1",), "办件结果可先于受理上报", "result accepted before acceptance"),
+    Defect("report-back-not-idempotent", "gov-platform", ("PROFILE.PUSH.2", "SHARE.SEC.RETRY.2"),
+           "重传的办件上报（同一消息标识）被当作新消息处理，不返回首次回执", "a resent report-back is processed again, no first receipt"),
     Defect("objection-no-correction", "inspection", ("DB42.10.3.T6-2.1",), "异议反馈后不产生更正报告", "objection never leads to a correction"),
     Defect("supervision-drops-unit", "supervision", ("DB42.10.4.T7-1.1",), "上报的使用单位信息未保存", "reported unit not stored"),
 )

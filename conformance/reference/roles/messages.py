@@ -26,8 +26,10 @@ async def once(ctx: Ctx, scope: str, message_id: str, body: Any, process: Callab
     """
     db = ctx.server.db
     fingerprint = digest(body)
-    # the defect belongs to the sharing platform's push (reference/defects.py); other receivers stay idempotent
-    broken = ctx.defect("push-not-idempotent") and ctx.server.role == "sharing"
+    # the defects belong to the sharing platform's push and the government platform's report-back
+    # receivers (reference/defects.py); other receivers stay idempotent
+    broken = (ctx.defect("push-not-idempotent") and ctx.server.role == "sharing") or (
+        ctx.defect("report-back-not-idempotent") and ctx.server.role == "gov-platform")
     seen = None if broken else db.message(scope, message_id)
     if seen is not None:
         first_digest, _, receipt = seen
