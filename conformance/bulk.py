@@ -8,15 +8,15 @@ into at ``finish``). Every batch, those values are checked once per *distinct ne
 vectorised where the kind allows it (:mod:`conformance.codes.vectorized`), and remembered for
 the next batches; the schema's ``pattern`` at such a site is checked there too, once per distinct
 value, instead of in every record (:func:`structure_validator`). Only a schema whose identifier
-formats sit under combinators or arrays is checked record by record. The per-value work is done by C loops (``map``, slicing, sets,
-NumPy); Python code runs per record only to parse and to call the structure check.
+formats sit under combinators or arrays is checked record by record. The per-value work is done by
+C loops (``map``, slicing, sets, NumPy); Python code runs per record only to parse, to call the
+structure check and to keep the values. How and why: docs/bulk-validation.md.
 """
 
 from __future__ import annotations
 
 import functools
 import gc
-import operator
 from collections.abc import Callable
 from itertools import compress
 from typing import Any
@@ -26,8 +26,8 @@ import orjson
 
 from conformance import schema_registry
 from conformance.codes import KINDS
-from conformance.formats import cached_check, format_site_nodes
-from conformance.validation import validator, validator_at
+from conformance.formats import cached_check, format_site_nodes, is_not_none
+from conformance.validation import dig, validator, validator_at
 
 
 def _site_pattern(kind: str, node: dict[str, Any]) -> str | None:
@@ -64,26 +64,14 @@ def structure_validator(uri: str) -> Callable[[Any], bool]:
     if not strip:
         return validator_at(uri).structure_valid
     docs = [(u, _without(doc, strip)) for u, doc in schema_registry.documents().items()]
-    wrapper = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": uri}
-    return jsonschema_rs.validator_for(wrapper, registry=jsonschema_rs.Registry(docs), validate_formats=True).is_valid
-
-
-def _dig(instance: Any, path: tuple[str, ...]) -> Any:
-    """The value at a property path, or None where the path is absent or not an object."""
-    for key in path:
-        if instance.__class__ is not dict:
-            return None
-        instance = instance.get(key)
-    return instance
-
-
-_IS_NOT_NONE = functools.partial(operator.is_not, None)
+    return jsonschema_rs.validator_for(schema_registry.reference_to(uri), registry=jsonschema_rs.Registry(docs),
+                                       validate_formats=True).is_valid
 
 
 def _all_none(column: list[Any]) -> bool:
     """Whether a column holds nothing (a field no record has); stops at the first value.
     (``list.count(None)`` compares every string with None the slow way.)"""
-    return not any(map(_IS_NOT_NONE, column))
+    return not any(map(is_not_none, column))
 
 
 def _marks(bad: set[str], column: list[Any]) -> list[bool]:
@@ -180,7 +168,7 @@ class BulkValidator:
             return ok
         width = len(self._keys)
         top = [values[i::width] for i in range(width)]
-        columns = [top[i] if not rest or _all_none(top[i]) else [_dig(v, rest) for v in top[i]]
+        columns = [top[i] if not rest or _all_none(top[i]) else [dig(v, rest) for v in top[i]]
                    for i, rest in self._columns]
         for known, idx, strings in self._by_kind:
             bad = known.check_many(*(columns[i] for i in idx if not _all_none(columns[i])), strings=strings)

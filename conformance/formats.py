@@ -71,11 +71,12 @@ def exact_check(kind: str, strict: bool = True) -> Callable[[object], bool]:
 
 def _strings(values: set[object] | list[object]) -> list[str]:
     """The strings among ``values`` (values at a format site: strings, and None where absent)."""
-    strs = list(filter(_is_not_none, values))
+    strs = list(filter(is_not_none, values))
     return strs if set(map(type, strs)) <= {str} else [v for v in strs if v.__class__ is str]  # type: ignore[misc]
 
 
-_is_not_none = functools.partial(operator.is_not, None)
+#: ``is_not_none(x)``: ``x is not None``, as a C callable for ``map`` and ``filter``.
+is_not_none = functools.partial(operator.is_not, None)
 
 
 class KnownGood:
@@ -120,7 +121,7 @@ class KnownGood:
         if self.unique and many is not None:
             # values of this kind hardly ever repeat (e.g. equipment codes): no set, no memory, all vectorised
             values = columns[0] if len(columns) == 1 else list(chain.from_iterable(columns))
-            strs = list(filter(_is_not_none, values)) if strings else _strings(values)
+            strs = list(filter(is_not_none, values)) if strings else _strings(values)
             bad = {v for v in map(strs.__getitem__, np.flatnonzero(~many(strs)).tolist()) if not self.check(v)}
             return bad | self._mismatches(strs)
         try:
@@ -169,8 +170,9 @@ def _pattern_validator(pattern: str) -> Any:
     """jsonschema-rs for "every item matches ``pattern``": the engine's own regular-expression semantics."""
     import jsonschema_rs
 
-    return jsonschema_rs.validator_for({"$schema": "https://json-schema.org/draft/2020-12/schema",
-                                        "items": {"pattern": pattern}})
+    from conformance.schema_registry import DRAFT_2020_12
+
+    return jsonschema_rs.validator_for({"$schema": DRAFT_2020_12, "items": {"pattern": pattern}})
 
 
 def _mentions_project_format(node: object, resolver: Any, seen: set[str]) -> bool:

@@ -44,6 +44,15 @@ def registry() -> Registry:
     return Registry(retrieve=_no_remote).with_resources(resources)  # type: ignore[call-arg]
 
 
+#: The meta-schema of every contract in ``schemas/json``.
+DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+
+
+def reference_to(uri: str) -> dict[str, str]:
+    """A 2020-12 schema that is just a reference to ``uri`` (what a validator is built from)."""
+    return {"$schema": DRAFT_2020_12, "$ref": uri}
+
+
 def schema_uri(ref: str) -> str:
     """Absolute URI for ``name`` or ``name#/$defs/x`` (e.g. ``gov-platform#/$defs/receipt``)."""
     name, _, fragment = ref.partition("#")

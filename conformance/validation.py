@@ -40,6 +40,15 @@ class FieldError:
         return {"path": self.path, "rule": self.keyword, "message": self.message(lang)}
 
 
+def dig(instance: Any, path: tuple[str, ...]) -> Any:
+    """The value at a property path, or None where the path is absent or not an object."""
+    for key in path:
+        if not isinstance(instance, dict):
+            return None
+        instance = instance.get(key)
+    return instance
+
+
 def pointer(parts: Any) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
@@ -139,7 +148,7 @@ class SchemaValidator:
         self.uri = uri or schema_registry.schema_uri(ref)
         if uri is None and "#" not in ref and not _constrains(schema_registry.documents()[self.uri]):
             raise KeyError(f"{ref} only holds definitions; name one, e.g. {ref}#/$defs/<name>")
-        wrapper = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": self.uri}
+        wrapper = schema_registry.reference_to(self.uri)
         self._explainer = Draft202012Validator(_explained(self.uri), registry=schema_registry.registry(),
                                                format_checker=format_checker(strict))
         rs_registry = _rs_registry()
@@ -165,25 +174,23 @@ class SchemaValidator:
 
     def is_valid(self, instance: Any) -> bool:
         """Fast yes/no: jsonschema-rs for structure, memoised identifier checks."""
-        if not self._fast.is_valid(instance):
-            return False
+        return self._fast.is_valid(instance) and next(self._bad_sites(instance), None) is None
+
+    def _bad_sites(self, instance: Any) -> Iterator[str]:
+        """The top-level property of every identifier site whose value fails its kind's check
+        ("" for the instance itself, where the schema is an identifier)."""
         if type(instance) is dict:
             get = instance.get
             for key, known in self._flat_sites:
                 value = get(key)
-                if value is None or value in known.values:
+                if type(value) is not str or value in known.values:
                     continue
-                if type(value) is str and not known(value):
-                    return False
-        for path, ok in self._nested_sites:
-            value = instance
-            for key in path:
-                value = value.get(key) if isinstance(value, dict) else None
-                if value is None:
-                    break
-            if isinstance(value, str) and not ok(value):
-                return False
-        return True
+                if not known(value):
+                    yield key
+        for path, known in self._nested_sites:
+            value = dig(instance, path)
+            if isinstance(value, str) and not known(value):
+                yield path[0] if path else ""
 
     def _failing_parts(self, instance: Any) -> Iterator[ValidationError] | None:
         """The explaining engine's errors, found where the fast engine and the identifier checks
@@ -200,16 +207,7 @@ class SchemaValidator:
                 failing.add(str(err.instance_path[0]))
             else:
                 root_fails = True
-        for key, known in self._flat_sites:
-            value = instance.get(key)
-            if type(value) is str and not known(value):
-                failing.add(key)
-        for path, known in self._nested_sites:
-            value = instance
-            for key in path:
-                value = value.get(key) if isinstance(value, dict) else None
-            if isinstance(value, str) and not known(value):
-                failing.add(path[0])
+        failing.update(self._bad_sites(instance))
         descend = self._explainer.descend
         found = list(descend(instance, root_only)) if root_fails else []
         for name in properties:
@@ -266,7 +264,7 @@ def _explained(uri: str) -> Any:
         body = {"$ref": uri}
     if not isinstance(body, dict):
         body = {"allOf": [body]}
-    return {**body, "$schema": "https://json-schema.org/draft/2020-12/schema"}
+    return {**body, "$schema": schema_registry.DRAFT_2020_12}
 
 
 @functools.cache

@@ -61,7 +61,7 @@ from conformance.suites.test_reporting_support import (
 )
 from conformance.suites.test_sharing_support import data_sets, invalid_param_value, max_size, run_cache
 from conformance.target import Target
-from conformance.validation import validator, validator_at
+from conformance.validation import dig, validator, validator_at
 
 ROLE = "inspection"
 pytestmark = pytest.mark.role(ROLE)
@@ -183,12 +183,6 @@ def _report_sites() -> tuple[tuple[tuple[str, ...], str], ...]:
     return sites
 
 
-def _dig(record: Any, path: tuple[str, ...]) -> Any:
-    for part in path:
-        record = record.get(part) if isinstance(record, dict) else None
-    return record
-
-
 @pytest.mark.clause("INFO2007.2.6.1")
 def test_report_identifiers_follow_the_coding_rules(client: TargetClient, tzsb_client: Any, tzsb_target: Target,
                                                     request: pytest.FixtureRequest) -> None:
@@ -198,7 +192,7 @@ def test_report_identifiers_follow_the_coding_rules(client: TargetClient, tzsb_c
     for number in _samples(request, client, tzsb_client, tzsb_target)[: depth(tzsb_target).reports]:
         report = _report(client, number, f"查询检验报告“{number}”")
         for path, kind in _report_sites():
-            value = _dig(report, path)
+            value = dig(report, path)
             if isinstance(value, str):
                 result = check(kind, value)
                 if not result.ok:
