@@ -51,3 +51,19 @@ def answers_template(role: str, lang: str = "zh") -> str:
         lines += [f"# {c['level']} · {c['clause']} · {title}", f"# {c.get('reason') or ''}".rstrip(),
                   f"{c['id']}:", "  answer: pending", '  by: ""', '  evidence: ""', ""]
     return "\n".join(line for line in lines if line != "#") + "\n"
+
+
+@functools.cache
+def target_features() -> dict[str, dict[str, Any]]:
+    """The features a target may declare (``schemas/codelists/target-features.json``), by name: ``kind`` is
+    ``option`` (an option of the standard: undeclared → 不适用) or ``means`` (a means of testing: absent → 未测)."""
+    return {f["name"]: f for f in contracts.codelist("target-features")["features"]}
+
+
+def is_means_of_testing(feature: str) -> bool:
+    return target_features().get(feature, {}).get("kind") == "means"
+
+
+def provide_text(feature: str) -> str:
+    f = target_features().get(feature, {})
+    return f"{f.get('provide', '')} / {f.get('provide_en', '')}".strip(" /") or f"在目标文件 [features] 声明 {feature} / declare {feature}"

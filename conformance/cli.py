@@ -23,6 +23,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser(lang: str) -> argparse.ArgumentParser:
     from conformance.codes import KINDS
+    from conformance.openapi_index import ROLES
 
     kinds = ", ".join(KINDS)
     p = _Parser(prog="tzsb-conform", description=t("prog.description", lang))
@@ -40,7 +41,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     v.add_argument("--jobs", type=int, default=1, metavar="N", help=t("opt.validate_jobs", lang))
 
     s = sub.add_parser("serve", help=t("cmd.serve", lang), description=t("cmd.serve", lang))
-    s.add_argument("--role", default="all", choices=["all", "licensing", "gov-platform", "inspection", "supervision", "sharing"],
+    s.add_argument("--role", default="all", choices=["all", *ROLES],
                    help=t("opt.role", lang))
     s.add_argument("--host", default="127.0.0.1", help=t("opt.host", lang))
     s.add_argument("--port", type=int, default=8700, help=t("opt.port", lang))
@@ -57,12 +58,13 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help=t("cmd.run", lang), description=t("cmd.run", lang))
     r.add_argument("--target", required=True, help=t("opt.target", lang))
-    r.add_argument("--role", help=t("opt.role", lang))
+    r.add_argument("--role", choices=ROLES, help=t("opt.role", lang))
     r.add_argument("--profile", choices=["quick", "standard", "certification"], default="quick", help=t("opt.profile", lang))
     r.add_argument("--client-id", default=None, help=t("opt.client_id", lang))
     r.add_argument("--feature", action="append", default=[], help=t("opt.feature", lang))
     r.add_argument("--out", type=Path, default=None, help=t("opt.out", lang))
     r.add_argument("--answers", default=None, help=t("opt.answers", lang))
+    r.add_argument("--scope", choices=["full", "interface"], default="full", help=t("opt.scope", lang))
 
     sc = sub.add_parser("selfcheck", help=t("cmd.selfcheck", lang), description=t("cmd.selfcheck", lang))
     sc.add_argument("--contracts-only", action="store_true", help=t("opt.contracts_only", lang))
@@ -71,6 +73,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     sc.add_argument("--jobs", type=int, default=2, help=t("opt.jobs", lang))
     cl = sub.add_parser("clauses", help=t("cmd.clauses", lang), description=t("cmd.clauses", lang))
     cl.add_argument("--answers-template", metavar="ROLE", default=None, help=t("opt.answers_template", lang))
+    cl.add_argument("--coverage", action="store_true", help=t("opt.coverage", lang))
     from conformance.load.cli import register as register_load
 
     register_load(sub, lang)
@@ -95,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from conformance.runner import run_suites
 
             return run_suites(target=args.target, role=args.role, profile=args.profile, client_id=args.client_id,
-                              features=args.feature, out=args.out, answers=args.answers, lang=lang)
+                              features=args.feature, out=args.out, answers=args.answers, lang=lang, scope=args.scope)
         if args.command == "selfcheck":
             from conformance.contract_check import run_selfcheck
 
@@ -108,6 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "clauses":
             from conformance.clauses import run_list
 
+            if args.coverage:
+                from conformance.coverage import run_coverage
+
+                return run_coverage(lang)
             return run_list(lang, args.answers_template)
     except KeyboardInterrupt:
         return EXIT_USAGE

@@ -169,6 +169,15 @@ def all_checks() -> Iterator[tuple[str, Callable[[], list[str]]]]:
     yield "XML fixtures", lambda: [p for f, lab in fixture_labels("xml") for p in check_xml_fixture(f, lab)]
     yield "licence items (Table 1)", check_licence_items
     yield "clause catalogue", check_clauses
+    yield "clause coverage (deciding checks)", check_coverage
+
+
+def check_coverage() -> list[str]:
+    """Every automated clause has at least one deciding check (``tzsb-conform clauses --coverage``)."""
+    from conformance.coverage import coverage
+
+    return [f"{r['id']}: no deciding check (automated clause without a test or load check)" for r in coverage()
+            if not r["checks"]]
 
 
 def _role_run(args: tuple[str, str, str, str, str]) -> dict[str, Any]:
@@ -184,7 +193,7 @@ def _role_run(args: tuple[str, str, str, str, str]) -> dict[str, Any]:
     started = time.perf_counter()
     with open(Path(out) / "pytest.log", "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
         code = run_suites(target=target, role=role, profile=profile, client_id=None, features=[], out=Path(out),
-                          answers=None, lang=lang, extra=["-p", "no:warnings"])
+                          answers=None, lang=lang, extra=["-p", "no:warnings"], scope="interface")
     report = json.loads((Path(out) / "report.json").read_text(encoding="utf-8"))
     return {"role": role, "code": code, "summary": report["summary"], "seconds": time.perf_counter() - started,
             "failed": [x["nodeid"] for x in report["tests"] if x["outcome"] in ("failed", "error")],
@@ -224,6 +233,7 @@ def reference_checks(lang: str, *, profile: str = "quick", jobs: int = 2, out: A
     from conformance.openapi_index import ROLES
     from conformance.reference.demo_target import demo_target, licensing_stack
     from conformance.reference.server import RunningServer, ServerConfig
+    from conformance.report.verdicts import summary_lines
     from conformance.runner import run_id
 
     results: list[Check] = []
@@ -250,9 +260,11 @@ def reference_checks(lang: str, *, profile: str = "quick", jobs: int = 2, out: A
                 problems += [f"{c}: {t('self.nonconforming', lang)}" for c in s["shallNonConforming"]]
                 if r["code"] == 2:
                     problems.append("exit 2")
-                results.append(Check(t("self.suites", lang, role=r["role"], tested=r["tested"], verdict=s["interface"],
+                results.append(Check(t("self.suites", lang, role=r["role"], tested=r["tested"], verdict=s["certification"],
                                        secs=r["seconds"], path=out / r["role"] / "report.html"), problems))
                 _print(results[-1], lang)
+                for line in summary_lines(s, lang):
+                    print(f"      {line}")
     return results
 
 

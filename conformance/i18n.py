@@ -42,7 +42,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "opt.feature": ("声明的可选特性（可重复）", "declared optional feature (repeatable)"),
     "opt.out": ("报告目录（默认 reports/<运行编号>）", "report directory (default reports/<run id>)"),
     "opt.answers": ("证明材料答复文件（YAML）", "attestation answers file (YAML)"),
-    "run.done": ("报告：{path}（接口测试结论：{verdict}）", "report: {path} (interface tests: {verdict})"),
+    "run.done": ("报告：{path}（认证结论：{verdict}）", "report: {path} (certification verdict: {verdict})"),
+    "err.unknown_role": ("未知角色 {role}（可选：{roles}）", "unknown role {role} (one of {roles})"),
+    "opt.scope": ("认证范围：full（接口与证明材料，默认）或 interface（仅接口，证明材料不在范围内）",
+                  "certification scope: full (interface and attestation, default) or interface (interface only)"),
+    "opt.coverage": ("列出每个自动条款的判定检验；有应条款没有判定检验时退出码为 1",
+                     "list every automated clause's deciding checks; exit 1 when a shall-clause has none"),
     "cmd.clauses": ("列出要求条款目录", "list the requirement catalogue"),
     "opt.code": ("校验单个代码：KIND VALUE，KIND 取 {kinds}", "validate one code: KIND VALUE, KIND one of {kinds}"),
     "opt.file": ("待校验的文件（.json、.jsonl/.ndjson、.xml）", "file to validate (.json, .jsonl/.ndjson, .xml)"),
@@ -87,8 +92,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "self.server": ("参考服务器（全部角色，演示数据）：{url}", "reference server (every role, demo data): {url}"),
     "self.server_failed": ("参考服务器自检", "reference-server self-check"),
     "self.fuzz": ("契约模糊测试 {doc}（{n} 个请求）", "contract fuzzing {doc} ({n} requests)"),
-    "self.suites": ("一致性测试 {role}：{verdict}，{tested} 个条款已测，用时 {secs:.0f} 秒，报告 {path}",
-                    "suites {role}: {verdict}, {tested} clauses tested in {secs:.0f} s, report {path}"),
+    "self.suites": ("一致性测试 {role}：认证结论（范围：仅接口）{verdict}，{tested} 个条款已测，用时 {secs:.0f} 秒，报告 {path}",
+                    "suites {role}: certification verdict (scope: interface) {verdict}, {tested} clauses tested in {secs:.0f} s, report {path}"),
     "self.licensing": ("参考行政许可系统（调用模拟器）：{url}；模拟器：{sims}", "reference licensing system (calling the simulators): {url}; simulators: {sims}"),
     "self.sharing": ("参考共享平台（HTTPS，测试 CA）：{url}", "reference sharing platform (HTTPS, test CA): {url}"),
     "self.untested": ("应符合条款未测", "shall-clause not tested"),
@@ -96,8 +101,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "self.matrix": ("缺陷检出矩阵（每个缺陷开关单独运行相应测试）", "defect kill matrix (each defect switch against the suites that must catch it)"),
     "self.matrix_summary": ("缺陷检出矩阵：{caught}/{total} 个缺陷被检出", "defect kill matrix: {caught}/{total} defects caught"),
     "self.no_row": ("缺陷检出矩阵中没有该缺陷", "defect has no row in the kill matrix"),
-    "self.summary": ("自检结果：{verdict}（{passed}/{total} 项通过，用时 {secs:.1f} 秒）",
-                     "self-check: {verdict} ({passed}/{total} checks passed in {secs:.1f} s)"),
+    "self.summary": ("自检结果：{verdict}（{passed}/{total} 项通过，用时 {secs:.1f} 秒）。参考实现按“仅接口”范围认证："
+                     "它不提供组织性证明材料（等级保护测评、管理制度等），这些证明材料项在各角色报告中为“未测”，全范围认证结论为不通过",
+                     "self-check: {verdict} ({passed}/{total} checks passed in {secs:.1f} s). The reference implementation is certified "
+                     "in the interface scope: it has no organisational evidence (security assessments, procedures ...), so its attestation "
+                     "items are untested in each role's report and a full-scope certification would be fail"),
 }
 
 

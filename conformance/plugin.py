@@ -6,15 +6,23 @@ Options (namespaced): ``--tzsb-target URL|target.toml``, ``--tzsb-role``, ``--tz
 ``--tzsb-feature NAME`` (repeatable), ``--tzsb-evidence DIR``, ``--tzsb-report DIR``,
 ``--tzsb-lang zh|en``, ``--tzsb-answers FILE`` (attestation answers).
 
-Markers: ``@pytest.mark.clause("DB42.9.2.1", ...)`` ties a test to catalogue clauses;
-``@pytest.mark.feature("workflow-driver")`` makes a test 不适用 (not a silent skip) when the
-target does not declare that optional feature; ``@pytest.mark.role("sharing")`` runs a test only
-when that role is under test.
+Markers: ``@pytest.mark.clause("DB42.9.2.1", ...)`` ties a test to catalogue clauses (the test is one
+of the clause's deciding checks); ``@pytest.mark.feature("thumbnail")`` needs a feature of
+``schemas/codelists/target-features.json``: an undeclared *option of the standard* makes the test
+不适用, an absent *means of testing* (``workflow-driver``, ``sms-gateway``) makes it 未测 with what would
+make it testable; ``@pytest.mark.role("sharing")`` runs a test only when that role is under test.
+
+One verdict everywhere: the run ends with the interface verdict, the attestation status and the
+certification verdict (and what is missing for 通过), and pytest's exit status is that verdict —
+0 通过, 1 不通过, 2 usage or harness error (the target unreachable, an unknown role, an interrupted
+run). The report folder (``--tzsb-report``, default ``reports/<run-id>``) always gets report.json,
+report.html, JUnit XML and allure-results, even when the run is interrupted.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -22,11 +30,13 @@ from typing import Any
 import pytest
 
 from conformance.client import Evidence, TargetClient
-from conformance.report.verdicts import Outcome
+from conformance.openapi_index import ROLES
+from conformance.report.verdicts import SCOPES, Outcome
+from conformance.skips import is_vacuous
 from conformance.target import Target, load_target
 
 PROFILES = ("quick", "standard", "certification")
-_NA = "tzsb-not-applicable"
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,30 +51,82 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--tzsb-report", help="报告目录 / report directory (report.json, report.html, manifest)")
     g.addoption("--tzsb-lang", choices=["zh", "en"], default="zh", help="报告语言 / report language")
     g.addoption("--tzsb-answers", help="证明材料答复文件（YAML）/ attestation answers file")
+    g.addoption("--tzsb-scope", choices=SCOPES, default="full",
+                help="认证范围：full（接口与证明材料，默认）或 interface（仅接口）/ certification scope")
+    g.addoption("--tzsb-no-preflight", action="store_true", help="不做预检 / skip the preflight")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "clause(*ids): 该测试验证的条款 / catalogue clauses this test verifies")
-    config.addinivalue_line("markers", "feature(name): 仅当目标声明该可选特性时适用 / applies only if the target declares it")
+    config.addinivalue_line("markers", "feature(name): 需要该特性（标准的可选项或测试手段）/ needs this feature (an option or a means of testing)")
     config.addinivalue_line("markers", "role(*roles): 仅对这些角色运行 / runs only for these roles")
     config.addinivalue_line("markers", "level(level): 要求级别 shall/should/may（默认取自条款目录）")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Load the target before any plugin configures, so JUnit and allure get the report folder by default."""
     spec = config.getoption("--tzsb-target", default=None)
-    if not spec:
+    if not spec or hasattr(config, "workerinput"):
         return
+    lang = config.getoption("--tzsb-lang")
+    role = config.getoption("--tzsb-role")
+    if role and role not in ROLES:
+        _usage(f"未知角色 {role}（可选：{', '.join(ROLES)}）/ unknown role {role} (one of {', '.join(ROLES)})")
     secret_env = config.getoption("--tzsb-client-secret-env")
-    target = load_target(spec, role=config.getoption("--tzsb-role"), client_id=config.getoption("--tzsb-client-id"),
-                         client_secret=os.environ.get(secret_env), features=config.getoption("--tzsb-feature"),
-                         profile=config.getoption("--tzsb-profile"))
-    config.stash[_STATE] = _State(target, Evidence())
+    try:
+        target = load_target(spec, role=role, client_id=config.getoption("--tzsb-client-id"),
+                             client_secret=os.environ.get(secret_env), features=config.getoption("--tzsb-feature"),
+                             profile=config.getoption("--tzsb-profile"))
+    except (OSError, ValueError, KeyError) as exc:
+        _usage(f"目标无法读取 / cannot read the target: {exc}")
+    if target.role not in ROLES:
+        _usage(f"未知角色 {target.role}（可选：{', '.join(ROLES)}）/ unknown role {target.role}")
+    out = Path(config.getoption("--tzsb-report") or Path("reports") / _run_id()).resolve()
+    config.option.tzsb_report = str(out)
+    if not getattr(config.option, "xmlpath", None):
+        config.option.xmlpath = str(out / "junit.xml")
+    if hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir:
+        config.option.allure_report_dir = str(out / "allure-results")
+    config.stash[_STATE] = _State(target, Evidence(), out, lang)
     config.pluginmanager.register(_Recorder(config), "tzsb-recorder")
+    del lang
+
+
+def _usage(message: str) -> None:
+    sys.stderr.write(f"tzsb-conformance: {message}\n")
+    raise SystemExit(EXIT_USAGE)
+
+
+def _run_id() -> str:
+    import datetime as dt
+    import secrets
+
+    return dt.datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+def canonical_id(item: pytest.Item) -> str:
+    """The same test id wherever pytest was started: ``<module>::<test>[<params>]``."""
+    module = getattr(getattr(item, "module", None), "__name__", None)
+    rest = item.nodeid.split("::", 1)[1] if "::" in item.nodeid else item.nodeid
+    return f"{module}::{rest}" if module else item.nodeid
 
 
 class _State:
-    def __init__(self, target: Target, evidence: Evidence) -> None:
+    def __init__(self, target: Target, evidence: Evidence, out: Path | None = None, lang: str = "zh") -> None:
         self.target = target
         self.evidence = evidence
         self.outcomes: list[Outcome] = []
         self.started = time.time()
+        self.out = out
+        self.lang = lang
+        #: pytest node id → the canonical id the report uses (evidence is recorded under the node id)
+        self.ids: dict[str, str] = {}
+        self.preflight: Any = None
+        #: why the run could not judge the target at all (preflight fatal, interrupted): exit 2
+        self.harness_error: str | None = None
+        self.interrupted = False
+        self.summary: dict[str, Any] | None = None
 
 
 _STATE = pytest.StashKey[_State]()
@@ -80,14 +142,41 @@ class _Recorder:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
 
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        st = state(self.config)
+        if self.config.getoption("--tzsb-no-preflight"):
+            return
+        try:
+            from conformance.preflight import run_preflight
+        except ImportError:  # pragma: no cover - the preflight ships with the harness
+            return
+        st.preflight = run_preflight(st.target)
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        text = st.preflight.render(st.lang)
+        if tr is not None:
+            tr.write_line(text)
+        else:
+            print(text)
+        fatal = st.preflight.fatal
+        if fatal:
+            st.harness_error = "；".join(f"{c.label}：{c.detail}" for c in fatal)
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        from conformance.clauses import is_means_of_testing, provide_text
+        from conformance.skips import untested
+
         st = state(self.config)
         st.evidence.current_test = item.nodeid
+        st.ids[item.nodeid] = canonical_id(item)
         for m in item.iter_markers("feature"):
-            if m.args[0] not in st.target.features:
-                item.stash[_NA_KEY] = True
-                pytest.skip(f"不适用：目标未声明可选特性 {m.args[0]} / not applicable: feature {m.args[0]} not declared")
+            name = m.args[0]
+            if name in st.target.features:
+                continue
+            if is_means_of_testing(name):
+                untested(f"目标未提供测试手段 {name} / the target offers no means of testing {name}", provide=provide_text(name))
+            item.stash[_NA_KEY] = True
+            pytest.skip(f"不适用：目标未声明可选特性 {name} / not applicable: feature {name} not declared")
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
@@ -95,39 +184,89 @@ class _Recorder:
         report: pytest.TestReport = outcome.get_result()
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
             clauses = tuple(c for m in item.iter_markers("clause") for c in m.args)
+            reason = None
             if report.passed:
                 kind = "passed"
             elif report.skipped:
-                kind = "not-applicable" if item.stash.get(_NA_KEY, False) else "skipped"
+                reason = _skip_reason(report)
+                if item.stash.get(_NA_KEY, False):
+                    kind = "not-applicable"
+                elif is_vacuous(reason):
+                    kind = "vacuous"
+                else:
+                    kind = "skipped"
             elif call.excinfo is not None and not call.excinfo.errisinstance(AssertionError) and report.when == "call":
                 kind = "error"
             else:
                 kind = "failed" if report.when == "call" else "error"
             seed = getattr(item, "_hypothesis_internal_use_seed", None)
             st = state(self.config)
-            st.outcomes.append(Outcome(item.nodeid, kind, clauses, report.duration,
+            doc = getattr(getattr(item, "obj", None), "__doc__", None)
+            st.outcomes.append(Outcome(canonical_id(item), kind, clauses, report.duration,
                                        str(report.longrepr)[-2000:] if report.failed else None,
                                        str(seed) if seed is not None else None,
-                                       (item.obj.__doc__ or "").strip().splitlines()[0] if getattr(item, "obj", None) and item.obj.__doc__ else None))
+                                       doc.strip().splitlines()[0] if doc and doc.strip() else None, reason))
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        """Tests of other roles are deselected (not skipped): they say nothing about this target."""
-        role = state(config).target.role
+        """Tests of other roles are deselected (not skipped): they say nothing about this target. When the
+        preflight found the target unusable, nothing runs: the run ends with exit 2 and its report."""
+        st = state(config)
+        role = st.target.role
         keep, drop = [], []
         for item in items:
             roles = [r for m in item.iter_markers("role") for r in m.args]
-            (drop if roles and role not in roles else keep).append(item)
+            (drop if st.harness_error or (roles and role not in roles) else keep).append(item)
         if drop:
             config.hook.pytest_deselected(items=drop)
             items[:] = keep
 
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        out = self.config.getoption("--tzsb-report")
-        if out:
-            from conformance.report.writer import write_report
+    def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
+        state(self.config).interrupted = True
 
-            write_report(Path(out), state(self.config), lang=self.config.getoption("--tzsb-lang"),
-                         answers_file=self.config.getoption("--tzsb-answers"))
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        from conformance.report.writer import write_report
+
+        st = state(self.config)
+        if st.interrupted or exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR):
+            st.interrupted = True
+            st.harness_error = st.harness_error or "运行被中断或测试工具内部错误 / the run was interrupted or the harness failed"
+        answers = self.config.getoption("--tzsb-answers")
+        try:
+            write_report(st.out or Path("reports") / _run_id(), st, lang=st.lang, answers_file=answers,
+                         scope=self.config.getoption("--tzsb-scope"))
+        except (OSError, ValueError) as exc:
+            st.harness_error = st.harness_error or f"报告无法写出 / the report could not be written: {exc}"
+        if st.harness_error or exitstatus == pytest.ExitCode.USAGE_ERROR:
+            session.exitstatus = EXIT_USAGE
+        elif exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+            st.harness_error = "没有可运行的测试 / no test was collected"
+            session.exitstatus = EXIT_USAGE
+        else:
+            cert = (st.summary or {}).get("certification")
+            session.exitstatus = EXIT_OK if cert == "通过" else EXIT_FAIL
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        from conformance.report.verdicts import summary_lines
+
+        st = state(self.config)
+        tr = terminalreporter
+        title = "一致性结论 / conformance verdict" if st.lang == "zh" else "conformance verdict"
+        tr.section(title, sep="=", bold=True)
+        if st.harness_error:
+            tr.write_line(("测试工具错误（退出码 2）：" if st.lang == "zh" else "Harness error (exit 2): ") + st.harness_error, red=True)
+        if st.summary:
+            for line in summary_lines(st.summary, st.lang):
+                tr.write_line(line)
+        tr.write_line(("报告：" if st.lang == "zh" else "Report: ") + str(st.out))
+
+
+def _skip_reason(report: pytest.TestReport) -> str | None:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        text = str(longrepr[2])
+        return text.removeprefix("Skipped: ")
+    return str(longrepr) if longrepr else None
 
 
 _NA_KEY = pytest.StashKey[bool]()
@@ -151,11 +290,14 @@ def tzsb_client(request: pytest.FixtureRequest) -> Any:
     cache: dict[tuple[str, str | None], TargetClient] = {}
 
     def make(role: str | None = None, client: str | None = None) -> TargetClient:
+        from conformance.skips import untested
+
         key = (role or st.target.role, client)
         if key not in cache:
             creds = st.target.client(client) if client else st.target.credentials
             if client and creds is None:
-                pytest.skip(f"目标文件未提供客户端 {client} 的凭证 / no credentials for client {client}")
+                untested(f"目标文件未提供客户端 {client} 的凭证 / no credentials for client {client}",
+                         provide=f"在目标文件中加入 [clients.{client}]（client_id、client_secret_env）/ add [clients.{client}] to the target file")
             read_timeout = float(st.target.thresholds.get("request_timeout_s", 15.0))
             cache[key] = TargetClient(st.target.url(key[0]), client_id=creds.client_id if creds else None,
                                       client_secret=creds.client_secret if creds else None, evidence=st.evidence,

@@ -1,14 +1,21 @@
 """Clause verdicts from test outcomes (DESIGN.md principle 3, GB/T 34990-style judgements).
 
-* 符合 (conforms): at least one test of the clause ran and every one passed;
-* 不符合 (does not conform): a test of the clause failed (for a should-clause: a warning);
-* 部分符合 (partly): a should/may-clause with some tests passed and some failed, or an
+The tests marked with a clause are its *deciding checks*. Each ends in one of: passed, failed,
+error, skipped (a deciding check that could not run here: data, a means of testing or a counterpart
+is missing — ``conformance.skips.untested``), vacuous (the contract leaves nothing to check at that
+place — ``conformance.skips.vacuous``; it does not decide), not-applicable (it needs an option of the
+standard the target does not claim).
+
+* 符合 (conforms): at least one deciding check passed, and every deciding check that is not vacuous
+  or not-applicable ran and passed — a skip never makes a pass;
+* 不符合 (does not conform): a deciding check failed (for a should-clause: a warning);
+* 部分符合 (partly): a should/may-clause with some checks passed and some failed, or an
   attestation answered "partly";
-* 未测 (not tested): no test ran (skipped, missing data, attestation not answered) — a skip
-  never makes a pass;
-* 不适用 (not applicable): the target's declared profile rules the clause out (an optional
-  feature it does not claim), or the clause cannot be tested over the interface (with its reason);
-* 错误 (error): a test could not reach a judgement (harness or network error) and none failed.
+* 未测 (not tested): a deciding check did not run (its reasons are kept: what is missing and how to
+  provide it), no check ran at all, or the attestation is not answered;
+* 不适用 (not applicable): the target's declared profile rules the clause out (an option of the
+  standard it does not claim), or the clause cannot be tested over the interface (with its reason);
+* 错误 (error): a check could not reach a judgement (harness or network error) and none failed.
 
 The overall verdict is 通过 only when every applicable automated shall-clause is 符合;
 attestation items are judged separately (证明材料), and certification needs both.
@@ -29,12 +36,14 @@ PASS, FAIL = "通过", "不通过"
 @dataclass
 class Outcome:
     nodeid: str
-    outcome: str  # passed | failed | error | skipped | not-applicable
+    outcome: str  # passed | failed | error | skipped | vacuous | not-applicable
     clauses: tuple[str, ...]
     duration: float = 0.0
     message: str | None = None
     seed: str | None = None
     title: str | None = None
+    #: why a check did not run (skipped, vacuous, not-applicable): kept for the report
+    reason: str | None = None
 
 
 @dataclass
@@ -46,21 +55,31 @@ class ClauseVerdict:
     tests: list[str] = field(default_factory=list)
     reason: str | None = None
     warning: bool = False
+    #: the reasons its deciding checks did not run (每项未测的原因与补足方法)
+    untested: list[str] = field(default_factory=list)
 
 
-def _judge_tests(level: str, outcomes: list[Outcome]) -> str:
+def _judge_tests(level: str, outcomes: list[Outcome]) -> tuple[str, list[str]]:
+    """The verdict of a clause from its deciding checks, and the reasons of those that did not run."""
     ran = [o for o in outcomes if o.outcome in ("passed", "failed", "error")]
-    if not ran:
-        if outcomes and all(o.outcome == "not-applicable" for o in outcomes):
-            return NOT_APPLICABLE
-        return UNTESTED
+    not_run = [o for o in outcomes if o.outcome == "skipped"]
+    reasons = list(dict.fromkeys(o.reason or o.nodeid for o in not_run))
     failed = any(o.outcome == "failed" for o in ran)
     passed = any(o.outcome == "passed" for o in ran)
     if failed:
-        return PARTLY if passed and level != "shall" else FAILS
+        return (PARTLY if passed and level != "shall" else FAILS), reasons
     if any(o.outcome == "error" for o in ran):
-        return ERROR
-    return CONFORMS
+        return ERROR, reasons
+    if not_run:
+        return UNTESTED, reasons
+    if passed:
+        return CONFORMS, reasons
+    if outcomes and all(o.outcome == "not-applicable" for o in outcomes):
+        return NOT_APPLICABLE, list(dict.fromkeys(o.reason for o in outcomes if o.reason))
+    if outcomes:  # only vacuous (or not-applicable) checks: nothing decided it
+        why = [o.reason for o in outcomes if o.reason]
+        return UNTESTED, list(dict.fromkeys(why)) or ["没有判定检验 / no deciding check"]
+    return UNTESTED, ["本次运行中没有该条款的判定检验 / no deciding check of this clause ran"]
 
 
 def clause_verdicts(catalogue: Iterable[Mapping[str, Any]], outcomes: Iterable[Outcome], *,
@@ -88,14 +107,23 @@ def clause_verdicts(catalogue: Iterable[Mapping[str, Any]], outcomes: Iterable[O
             v.verdict = {"yes": CONFORMS, "no": FAILS, "partly": PARTLY, "n/a": NOT_APPLICABLE}.get(
                 str(a.get("answer", "")).lower(), UNTESTED) if a else UNTESTED
         else:
-            v.verdict = _judge_tests(level, tests)
+            v.verdict, why = _judge_tests(level, tests)
+            if v.verdict in (UNTESTED, NOT_APPLICABLE) and why:
+                v.untested = why
+                v.reason = "；".join(why[:5]) + (f"（另有 {len(why) - 5} 项 / {len(why) - 5} more）" if len(why) > 5 else "")
         v.warning = level != "shall" and v.verdict in (FAILS, PARTLY)
         out.append(v)
     return out
 
 
-def overall(verdicts: Iterable[ClauseVerdict]) -> dict[str, Any]:
-    """通过 / 不通过 over the applicable automated shall-clauses, plus the attestation status."""
+#: What a certification verdict covers: ``full`` (interface and attestation) or ``interface`` (the
+#: automated shall-clauses only; the attestation items are reported but are outside its scope).
+SCOPES = ("full", "interface")
+
+
+def overall(verdicts: Iterable[ClauseVerdict], *, scope: str = "full") -> dict[str, Any]:
+    """通过 / 不通过 over the applicable automated shall-clauses, plus the attestation status, and the
+    certification verdict of the run's scope with what is missing for 通过."""
     vs = list(verdicts)
     shall = [v for v in vs if v.level == "shall" and v.verification == "automated" and v.verdict != NOT_APPLICABLE]
     attest = [v for v in vs if v.level == "shall" and v.verification == "attestation" and v.verdict != NOT_APPLICABLE]
@@ -104,14 +132,71 @@ def overall(verdicts: Iterable[ClauseVerdict]) -> dict[str, Any]:
         counts[v.verdict] = counts.get(v.verdict, 0) + 1
     interface = PASS if shall and all(v.verdict == CONFORMS for v in shall) else FAIL
     attested = PASS if all(v.verdict == CONFORMS for v in attest) else FAIL
+    failing = [v.id for v in shall if v.verdict in (FAILS, PARTLY)]
+    errors = [v.id for v in shall if v.verdict == ERROR]
+    untested = [v.id for v in shall if v.verdict == UNTESTED]
+    pending = [v.id for v in attest if v.verdict == UNTESTED]
+    attest_failing = [v.id for v in attest if v.verdict in (FAILS, PARTLY)]
+    missing: list[dict[str, Any]] = []
+    if not shall:
+        missing.append({"what": "no-shall-clause", "clauses": []})
+    for what, ids in (("non-conforming", failing), ("error", errors), ("untested", untested)):
+        if ids:
+            missing.append({"what": what, "clauses": ids})
+    if scope == "full":
+        for what, ids in (("attestation-pending", pending), ("attestation-failing", attest_failing)):
+            if ids:
+                missing.append({"what": what, "clauses": ids})
+    certification = interface if scope == "interface" else (PASS if interface == PASS and attested == PASS else FAIL)
     return {
+        "scope": scope,
         "interface": interface,
         "attestation": attested,
-        "certification": PASS if interface == PASS and attested == PASS else FAIL,
+        "certification": certification,
         "counts": counts,
         "shallFailing": [v.id for v in shall if v.verdict != CONFORMS],
-        "shallNonConforming": [v.id for v in shall if v.verdict in (FAILS, PARTLY, ERROR)],
-        "shallUntested": [v.id for v in shall if v.verdict == UNTESTED],
+        "shallNonConforming": failing + errors,
+        "shallUntested": untested,
         "warnings": [v.id for v in vs if v.warning],
-        "attestationPending": [v.id for v in attest if v.verdict == UNTESTED],
+        "attestationPending": pending,
+        "missingForPass": missing,
     }
+
+
+MISSING_TEXT = {
+    "no-shall-clause": ("本次运行没有可判定的应（shall）条款", "no applicable shall-clause was judged in this run"),
+    "non-conforming": ("不符合的应条款", "shall-clauses that do not conform"),
+    "error": ("检验出错的应条款（测试工具或网络错误）", "shall-clauses whose checks erred (harness or network)"),
+    "untested": ("未测的应条款（缺数据、测试手段或对端，见各条款的原因）", "untested shall-clauses (data, means of testing or counterpart missing; see each clause)"),
+    "attestation-pending": ("未答复的证明材料项（--answers）", "attestation items not answered (--answers)"),
+    "attestation-failing": ("证明材料不满足的项", "attestation items answered no / partly"),
+}
+
+
+def summary_lines(summary: Mapping[str, Any], lang: str = "zh", *, limit: int = 8) -> list[str]:
+    """The verdict block every entry point prints at the end of a run (Chinese, or English)."""
+    en = lang == "en"
+    scope = summary.get("scope", "full")
+    att = summary.get("attestation", FAIL)
+    pending = summary.get("attestationPending") or []
+    if en:
+        att_text = {PASS: "all answered and met"}.get(att, f"{len(pending)} pending" if pending else "not met")
+        lines = [f"Interface verdict: {_en(summary['interface'])}",
+                 f"Attestation: {att_text}" + (" (outside this run's scope: interface only)" if scope == "interface" else ""),
+                 f"Certification verdict: {_en(summary['certification'])}" + (" (scope: interface)" if scope == "interface" else "")]
+    else:
+        att_text = {PASS: "均已答复且满足"}.get(att, f"{len(pending)} 项待答复" if pending else "未满足")
+        lines = [f"接口结论：{summary['interface']}",
+                 f"证明材料：{att_text}" + ("（不在本次认证范围：仅接口）" if scope == "interface" else ""),
+                 f"认证结论：{summary['certification']}" + ("（范围：仅接口）" if scope == "interface" else "")]
+    for item in summary.get("missingForPass") or []:
+        zh, en_text = MISSING_TEXT.get(item["what"], (item["what"], item["what"]))
+        ids = item.get("clauses") or []
+        shown = ", ".join(ids[:limit]) + (f" …（共 {len(ids)} 项）" if len(ids) > limit and not en else
+                                           f" … ({len(ids)} in all)" if len(ids) > limit else "")
+        lines.append(("  Missing for a pass — " if en else "  通过尚缺——") + (en_text if en else zh) + (f": {shown}" if ids else ""))
+    return lines
+
+
+def _en(verdict: str) -> str:
+    return {PASS: "pass", FAIL: "fail"}.get(verdict, verdict)

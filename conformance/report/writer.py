@@ -38,14 +38,17 @@ def _iso(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts, dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat(timespec="seconds")
 
 
-def build_report(state: Any, *, lang: str = "zh", answers: dict[str, Any] | None = None) -> dict[str, Any]:
+def build_report(state: Any, *, lang: str = "zh", answers: dict[str, Any] | None = None, scope: str = "full") -> dict[str, Any]:
     catalogue = load_catalogue()
     verdicts = clause_verdicts(catalogue, state.outcomes, features=state.target.features, answers=answers)
     by_id = {c["id"]: c for c in catalogue}
     roles_tested = {state.target.role}
+    ids: dict[str, str] = getattr(state, "ids", {}) or {}
     evidence_by_test: dict[str, list[int]] = {}
     for i, x in enumerate(state.evidence.exchanges):
-        evidence_by_test.setdefault(x.test or "", []).append(i)
+        test = ids.get(x.test or "", x.test or "")
+        x.test = test
+        evidence_by_test.setdefault(test, []).append(i)
     clauses = []
     for v in verdicts:
         c = by_id[v.id]
@@ -54,11 +57,16 @@ def build_report(state: Any, *, lang: str = "zh", answers: dict[str, Any] | None
         clauses.append({
             "id": v.id, "document": c["document"], "clause": c["clause"], "level": v.level, "verification": v.verification,
             "title": c["title"], "titleEn": c.get("title_en"), "text": c.get("text"), "verdict": v.verdict,
-            "verdictEn": VERDICT_EN[v.verdict], "warning": v.warning, "reason": v.reason, "tests": v.tests,
+            "verdictEn": VERDICT_EN[v.verdict], "warning": v.warning, "reason": v.reason, "untested": v.untested,
+            "tests": v.tests,
             "evidence": sorted({i for t in v.tests for i in evidence_by_test.get(t, [])}),
         })
     shown = {c["id"] for c in clauses}
-    summary = overall([v for v in verdicts if v.id in shown])
+    summary = overall([v for v in verdicts if v.id in shown], scope=scope)
+    harness_error = getattr(state, "harness_error", None)
+    if harness_error:
+        summary = {**summary, "interface": "不通过", "certification": "不通过", "harnessError": harness_error}
+    preflight = getattr(state, "preflight", None)
     return {
         "schema": REPORT_SCHEMA,
         "lang": lang,
@@ -70,12 +78,14 @@ def build_report(state: Any, *, lang: str = "zh", answers: dict[str, Any] | None
             "profile": state.target.profile,
             "seeds": sorted({o.seed for o in state.outcomes if o.seed}),
             "contractDigests": contract_digests(),
+            "interrupted": bool(getattr(state, "interrupted", False)),
         },
+        "preflight": preflight.to_json() if preflight is not None else None,
         "summary": summary,
         "clauses": clauses,
         "attestation": [{**c, "answer": (answers or {}).get(c["id"])} for c in clauses if c["verification"] == "attestation"],
         "tests": [{"nodeid": o.nodeid, "outcome": o.outcome, "clauses": list(o.clauses), "duration": round(o.duration, 3),
-                   "message": o.message, "seed": o.seed, "title": o.title} for o in state.outcomes],
+                   "message": o.message, "seed": o.seed, "title": o.title, "reason": o.reason} for o in state.outcomes],
     }
 
 
@@ -91,12 +101,13 @@ def load_answers(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def write_report(out: Path, state: Any, *, lang: str = "zh", answers_file: str | None = None) -> Path:
+def write_report(out: Path, state: Any, *, lang: str = "zh", answers_file: str | None = None, scope: str = "full") -> Path:
     from conformance.report.html import render_html
 
     out.mkdir(parents=True, exist_ok=True)
     answers = load_answers(answers_file) if answers_file else {}
-    report = build_report(state, lang=lang, answers=answers)
+    report = build_report(state, lang=lang, answers=answers, scope=scope)
+    state.summary = report["summary"]
     evidence = [x.as_dict() for x in state.evidence.exchanges]
     (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     (out / "evidence.json").write_text(json.dumps(evidence, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -150,7 +161,8 @@ def merge_performance(out: Path, load: dict[str, Any], load_dir: Path, exchanges
     catalogue = {c["id"]: c for c in load_catalogue()}
     judged = [catalogue[cid] for cid in catalogue if cid in touched and catalogue[cid]["verification"] == "automated"]
     outcomes = [Outcome(t["nodeid"], t["outcome"], tuple(t["clauses"]), t.get("duration") or 0.0, t.get("message"), t.get("seed"),
-                        t.get("title")) for t in report["tests"]]
+                        t.get("title"), t.get("reason") or (t.get("message") if t["outcome"] != "passed" else None))
+                for t in report["tests"]]
     verdicts = {v.id: v for v in clause_verdicts(judged, outcomes, features=target.get("features") or [])}
     rel = str(load_dir.resolve().relative_to(out.resolve())) if load_dir.resolve().is_relative_to(out.resolve()) else str(load_dir)
     by_id = {c["id"]: c for c in report["clauses"]}
@@ -180,7 +192,10 @@ def merge_performance(out: Path, load: dict[str, Any], load_dir: Path, exchanges
     report["performance"] = [p for p in report.get("performance") or [] if p.get("role") != role] + [entry]
     shown = [ClauseVerdict(c["id"], c["level"], c["verification"], c["verdict"], list(c.get("tests") or []), c.get("reason"),
                            bool(c.get("warning"))) for c in report["clauses"]]
-    report["summary"] = overall(shown)
+    harness_error = report["summary"].get("harnessError")
+    report["summary"] = overall(shown, scope=report["summary"].get("scope", "full"))
+    if harness_error:
+        report["summary"].update(interface="不通过", certification="不通过", harnessError=harness_error)
     lang = lang or report.get("lang", "zh")
     report_path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     evidence_path.write_text(json.dumps(evidence, ensure_ascii=False, indent=1), encoding="utf-8")

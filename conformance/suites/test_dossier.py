@@ -448,9 +448,9 @@ def test_the_number_is_given_on_entering_pre_archive(dossiers: Dossiers, request
 
 # ---------------------------------------------------------------------------------- §7.5 pre-archive and archive
 @driver
-@pytest.mark.clause("DB42.7.5.2.2", "DB42.7.5.6.a1.1", "DB42.7.5.5.a.1")
+@pytest.mark.clause("DB42.7.5.2.2", "DB42.7.5.6.a1.1", "DB42.7.5.5.a.1", "DB42.4.6.1")
 def test_conclusion_opens_the_pre_archive(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
-    """办结是预归档的标志环节：办结之后即可查到办件的电子卷宗（拟成卷或已成卷），其中已有决定环节的文件。"""
+    """办结是预归档的标志环节：办结之后即可查到办件的电子卷宗（拟成卷或已成卷），其中已有决定环节的文件（随办随归）。"""
     problems = []
     for f in dossiers.filed:
         status, view, _ = f.snapshots.get("concluded", (None, None, None))
@@ -703,9 +703,9 @@ def test_content_files_are_named_dossier_number_stage_sequence(dossiers: Dossier
     _judge(problems, checked, "卷宗文件", dossiers, request, ("view", "file"))
 
 
-@pytest.mark.clause("DB42.9.3.3.1")
+@pytest.mark.clause("DB42.9.3.3.1", "DB42.10.2.T5-16.3")
 def test_content_files_are_ofd_or_pdf(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
-    """卷宗文件以 OFD 或 PDF 存储（表4），下载内容的类型与标称格式一致。"""
+    """卷宗文件以 OFD 或 PDF 存储（表4），下载内容的类型与标称格式一致；归档的是版式文件，不是缩略图（T5-16 注）。"""
     problems, checked = [], 0
     for s in dossiers.samples:
         for f in _files(s):

@@ -39,6 +39,7 @@ from conformance.codes import check
 from conformance.datagen import DataGen
 from conformance.formats import format_sites
 from conformance.schema_registry import openapi_uri
+from conformance.skips import vacuous
 from conformance.suites.test_reporting_support import (
     body_validator,
     caller,
@@ -241,7 +242,7 @@ def test_a_malformed_report_number_is_400_naming_the_field(client: TargetClient,
     param = next(p for p in op.params if p.name == "reportNo")
     bad = invalid_param_value(param)
     if bad is None:
-        pytest.skip("契约对报告编号没有格式约束 / the report number has no format constraint")
+        vacuous("契约对报告编号没有格式约束 / the report number has no format constraint")
     r = client.get(_report_path(bad))
     permitted(r, "检验检测信息查询")
     body = refused(r, ROLE, "getInspectionReport", 400, f"以格式错误的编号“{bad[:20]}”查询检验报告")

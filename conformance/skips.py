@@ -1,0 +1,39 @@
+"""Why a check did not decide its clause: the two kinds of "did not run" a verdict must tell apart.
+
+* :func:`untested` — the check *should* decide its clause but could not run here: the target lacks the
+  data it needs (an empty data set, no case the platform knows), a means of testing (the workflow driver,
+  a client per post, the simulators' control API) or a counterpart. The clause is then **未测** with this
+  reason and what would make it testable (``provide``), never 符合. A plain ``pytest.skip`` counts the same.
+* :func:`vacuous` — the contract itself leaves nothing to check at this place (an operation with no path
+  parameters has no path-parameter injection to try). The outcome is kept in the report, but it does not
+  decide the clause; a clause whose every check is vacuous is still 未测.
+
+Both raise pytest's skip; the plugin reads the kind from the reason's prefix, so the reason survives in
+``report.json`` and the JUnit file exactly as written here.
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import pytest
+
+UNTESTED_PREFIX = "未测："
+VACUOUS_PREFIX = "无可检验项："
+
+
+def untested(reason: str, *, provide: str | None = None) -> NoReturn:
+    """Skip as 未测: this deciding check could not run. ``provide`` says what would make it testable."""
+    text = reason if reason.startswith(UNTESTED_PREFIX) else UNTESTED_PREFIX + reason
+    if provide:
+        text += f"【如何补足 / to make it testable：{provide}】"
+    pytest.skip(text)
+
+
+def vacuous(reason: str) -> NoReturn:
+    """Skip as not deciding: by the contract there is nothing to check here (not a lack of data)."""
+    pytest.skip(reason if reason.startswith(VACUOUS_PREFIX) else VACUOUS_PREFIX + reason)
+
+
+def is_vacuous(reason: str | None) -> bool:
+    return bool(reason) and reason.lstrip().startswith(VACUOUS_PREFIX)  # type: ignore[union-attr]
