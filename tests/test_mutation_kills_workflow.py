@@ -89,3 +89,25 @@ def test_an_outcome_with_its_own_posts_narrows_the_steps_posts(tmp_path: Path) -
         corrected = flow.perform_step(server, "CASE-POST-CORR", "accept", "correction", flow.Actor("张三", "formal-review"),
                                       "请补正。", report=False)
         assert corrected.state == "awaiting-correction", "形式审查岗可作补齐补正 / formal-review may ask for correction"
+
+
+def test_the_certify_after_refusal_switch_lets_only_an_unconcluded_refused_case_be_certified(tmp_path: Path) -> None:
+    """缺陷开关 certify-after-refusal 只放过“已决定、尚未制证、尚未办结”的办件的制证：不予许可后待办结的办件可制证；
+    未决定、已制证（发证后）、已办结的办件，其他步骤，以及未打开开关时都不放过。
+    The switch certify-after-refusal lets 制证 through only for a decided, uncertified, unconcluded case (a refused
+    case awaiting 办结); not an undecided, a certified or a concluded case, not another step, not without the switch.
+
+    Kills the mutants of ``_certifies_any_decision`` (the clean server never reaches its right-hand side)."""
+    on = frozenset({"certify-after-refusal"})
+    refused = [("accept", "accepted"), ("review", "failed"), ("decide", "refused")]
+    with licensing(tmp_path) as server:
+        awaiting = walk(server, "CASE-SWITCH-REF", refused)
+        concluded = walk(server, "CASE-SWITCH-CON", [*refused, ("conclude", "concluded")])
+        undecided = walk(server, "CASE-SWITCH-UND", refused[:2])
+        issued = walk(server, "CASE-SWITCH-ISS", GRANTED[:5])
+        assert flow._certifies_any_decision(awaiting, "certify", on), "不予许可待办结 / refused, awaiting 办结"
+        assert not flow._certifies_any_decision(awaiting, "certify", frozenset()), "开关未开 / switch off"
+        assert not flow._certifies_any_decision(awaiting, "issue", on), "只涉及制证 / certify only"
+        assert not flow._certifies_any_decision(concluded, "certify", on), "已办结 / concluded"
+        assert not flow._certifies_any_decision(undecided, "certify", on), "未决定 / not decided"
+        assert not flow._certifies_any_decision(issued, "certify", on), "已制证 / already certified"

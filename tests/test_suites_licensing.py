@@ -24,9 +24,10 @@ import pytest
 from conformance.openapi_index import ROLES
 from conformance.reference.target_file import FEATURES, write_target
 from conformance.runner import run_suites
+from conformance.suites.test_workflow_support import off_main_line
 from tests.refserver import running
 
-SUITES = ["test_workflow", "test_dossier"]
+SUITES = ["test_workflow", "test_workflow_refusals", "test_dossier"]
 SEED = "20241122"
 
 
@@ -66,13 +67,28 @@ def test_every_marked_clause_conforms_on_the_clean_server(tmp_path: Path) -> Non
     assert {f"DB42.A.{n}.1" for n in range(1, 7)} <= set(verdicts)
     assert {f"DB42.9.1.T2-{n}.1" for n in range(1, 10)} <= set(verdicts)
     assert all(t["outcome"] == "passed" for t in report["tests"]), failing
+    # every outcome that ends a case or takes it off the main line is walked, whatever the Hypothesis walks did
+    walked = {t["nodeid"].rpartition("[")[2].rstrip("]") for t in report["tests"]
+              if "test_nothing_steps_past_a_refusal_or_a_return" in t["nodeid"]}
+    assert walked == {f"{step}-{outcome}" for step, outcome in off_main_line()}, walked
+    assert {"accept-not-accepted", "accept-correction", "decide-refused", "pre-archive-returned"} <= walked, walked
 
 
-def test_without_the_driver_workflow_clauses_are_not_applicable_and_dossiers_are_still_checked(tmp_path: Path) -> None:
+def test_without_the_driver_workflow_clauses_are_untested_and_dossiers_are_still_checked(tmp_path: Path) -> None:
+    """The driver is a means of testing, not an option of the standard: without it the workflow clauses are 未测
+    with what would make them testable, never 不适用."""
     report = _run(tmp_path, SUITES, features=tuple(f for f in FEATURES if f != "workflow-driver"))
     verdicts = _tested(report)
+    by_id = {c["id"]: c for c in report["clauses"]}
     for cid in ("DB42.6.1", "DB42.6.2", "DB42.8.2", "DB42.7.4.5.b2.2", "DB42.9.2.11", "DB42.7.5.5.b.4"):
-        assert verdicts[cid] == "不适用", (cid, verdicts[cid])
+        assert verdicts[cid] == "未测", (cid, verdicts[cid])
+        assert "workflow-driver" in (by_id[cid]["reason"] or "") and "attended" in by_id[cid]["reason"], by_id[cid]["reason"]
+    options = {c["id"] for c in report["clauses"] if c["verdict"] == "不适用"}
+    for cid in options:  # 不适用 only for clauses of an undeclared option (or of the driver itself)
+        c = by_id[cid]
+        assert c["verification"] == "not-testable" or cid.startswith("PROFILE.WORKFLOW.") or all(
+            "不适用" in (t.get("reason") or "") or "无可检验项" in (t.get("reason") or "")
+            for t in report["tests"] if cid in t["clauses"]), (cid, c["reason"])
     # items need only the push; existing dossiers (the server's seed data) are found through the query interface
     for cid in ("DB42.5.1", "DB42.5.2", "DB42.9.2.2", "DB42.9.2.8", "DB42.9.1.1", "DB42.9.3.1.1", "DB42.9.3.3.3", "DB42.7.5.5.c.2"):
         assert verdicts[cid] == "符合", (cid, verdicts[cid])

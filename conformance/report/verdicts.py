@@ -14,7 +14,9 @@ standard the target does not claim).
 * 未测 (not tested): a deciding check did not run (its reasons are kept: what is missing and how to
   provide it), no check ran at all, or the attestation is not answered;
 * 不适用 (not applicable): the target's declared profile rules the clause out (an option of the
-  standard it does not claim), or the clause cannot be tested over the interface (with its reason);
+  standard it does not claim), the role's contract leaves nothing to check (every deciding check is
+  vacuous, e.g. paging for a role with no list operation), or the clause cannot be tested over the
+  interface (with its reason);
 * 错误 (error): a check could not reach a judgement (harness or network error) and none failed.
 
 The overall verdict is 通过 only when every applicable automated shall-clause is 符合;
@@ -74,11 +76,8 @@ def _judge_tests(level: str, outcomes: list[Outcome]) -> tuple[str, list[str]]:
         return UNTESTED, reasons
     if passed:
         return CONFORMS, reasons
-    if outcomes and all(o.outcome == "not-applicable" for o in outcomes):
+    if outcomes:  # only vacuous or not-applicable checks: the contract or the target's declared options rule it out
         return NOT_APPLICABLE, list(dict.fromkeys(o.reason for o in outcomes if o.reason))
-    if outcomes:  # only vacuous (or not-applicable) checks: nothing decided it
-        why = [o.reason for o in outcomes if o.reason]
-        return UNTESTED, list(dict.fromkeys(why)) or ["没有判定检验 / no deciding check"]
     return UNTESTED, ["本次运行中没有该条款的判定检验 / no deciding check of this clause ran"]
 
 

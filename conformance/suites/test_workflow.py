@@ -20,12 +20,13 @@ per post of roles.json). Two kinds of walk feed one record of findings per claus
   with a failing verdict; ``TZSB_HYPOTHESIS_SEED`` replays it.
 
 Each test below then judges one clause from the findings: it fails with every problem recorded
-for its clause, and is 未测 when the walks never reached a situation that checks it.
+for its clause, and is 未测 when the walks never reached a situation that checks it. The refused and
+returned paths (不予受理, 补齐补正, 不予许可, 预归档退回, 归档), with every step that must then be refused,
+are walked deterministically in ``test_workflow_refusals.py``, not left to the random walks.
 """
 
 from __future__ import annotations
 
-import os
 import random
 import secrets
 from typing import Any
@@ -49,6 +50,7 @@ from conformance.suites.test_workflow_support import (
     WRONG_ROLE,
     Desk,
     Findings,
+    Problems,
     Violation,
     Walker,
     allowed_roles,
@@ -65,6 +67,7 @@ from conformance.suites.test_workflow_support import (
     pending,
     role_clause,
     role_codes,
+    run_seed,
     run_walk,
     step_codes,
     steps,
@@ -114,7 +117,7 @@ def _gaps(group: str) -> list[str]:
 @pytest.fixture(scope="module")
 def seed() -> int:
     """One seed per module run (``TZSB_HYPOTHESIS_SEED`` replays it): the items sampled and the walks."""
-    value = _seed()
+    value = run_seed()
     print(f"tzsb seed: {value}")
     return value
 
@@ -142,25 +145,6 @@ def _push_item(desk: Desk, authority: dict[str, Any], item: str, rng: random.Ran
     return case_no, desk.push(body)
 
 
-class _Problems:
-    """Problems of one test; the first one keeps the exchange it was seen in, for a one-line reproduction."""
-
-    def __init__(self, desk: Desk) -> None:
-        self.desk = desk
-        self.items: list[str] = []
-        self.first: Any = None
-
-    def add(self, message: str) -> None:
-        if self.first is None:
-            exchanges = self.desk.harness.evidence.exchanges
-            self.first = exchanges[-1] if exchanges else None
-        self.items.append(message)
-
-    def verdict(self) -> None:
-        curl = f"\n重现（curl）：{self.first.curl()}" if self.first is not None else ""
-        assert not self.items, "\n".join(self.items) + curl
-
-
 def _not_created(desk: Desk, target: Any, case_no: str) -> str | None:
     """When the driver is there: a refused application must not have produced a case."""
     if DRIVER not in target.features:
@@ -180,7 +164,7 @@ def test_items_of_the_group_are_accepted(group: str, desk: Desk, authority: dict
     n = ITEMS_PER_GROUP[_profile(tzsb_target)]
     rng = random.Random(f"{seed}:{group}")
     sample = codes if n is None or n >= len(codes) else sorted(rng.sample(codes, n))
-    problems = _Problems(desk)
+    problems = Problems(desk)
     for code in sample:
         case_no, r = _push_item(desk, authority, code, rng)
         data = data_of(r)
@@ -197,7 +181,7 @@ def test_operations_the_group_does_not_have_are_refused(group: str, desk: Desk, 
                                                          tzsb_target: Any) -> None:
     """设备组没有的办理类型（如压力管道迁出、气瓶移装）不是表1的办理项：400，错误指向 /itemCode，中文说明，不生成办件。"""
     rng = random.Random(secrets.randbits(32))
-    problems = _Problems(desk)
+    problems = Problems(desk)
     for code in _gaps(group):
         case_no, r = _push_item(desk, authority, code, rng)
         op = operations()[code.split("-")[2]]["name"]
@@ -217,7 +201,7 @@ ABSENT = ("01100000-11-01", "01100000-01-14", "01100000-00-01", "01100000-03-00"
 def test_items_not_in_table_1_are_refused(desk: Desk, authority: dict[str, Any], tzsb_target: Any) -> None:
     """表1 以外的事项办理项（压力管道迁出 01100000-07-04 与结构合法但不存在的代码）被拒绝：400，指向 /itemCode，不生成办件。"""
     rng = random.Random(secrets.randbits(32))
-    problems = _Problems(desk)
+    problems = Problems(desk)
     for code in ("01100000-07-04", *ABSENT):
         case_no, r = _push_item(desk, authority, code, rng)
         if r.status != 400 or ITEM_PATH not in _error_paths(r) or not _chinese(r):
@@ -231,7 +215,7 @@ def test_items_not_in_table_1_are_refused(desk: Desk, authority: dict[str, Any],
 def test_an_item_that_does_not_fit_the_equipment_is_refused(desk: Desk, authority: dict[str, Any], tzsb_target: Any) -> None:
     """办理项与设备品种不符（电梯办理项申请压力容器、压力容器办理项申请气瓶）：400，不生成办件。"""
     rng = random.Random(secrets.randbits(32))
-    problems = _Problems(desk)
+    problems = Problems(desk)
     for code, catalogue in (("01100000-03-01", varieties("02")[0]), ("01100000-02-01", varieties("08")[0])):
         case_no, r = _push_item(desk, authority, code, rng, catalogue=catalogue)
         paths = _error_paths(r)
@@ -338,11 +322,6 @@ def _machine(walker: Walker, findings: Findings, with_return: bool, all_wrong: b
                 raise Violation(clauses, message)
 
     return WorkflowWalk
-
-
-def _seed() -> int:
-    given = os.environ.get("TZSB_HYPOTHESIS_SEED", "").strip()
-    return int(given) if given.isdigit() else secrets.randbits(32)
 
 
 def _violation_in(exc: BaseException) -> Violation | None:

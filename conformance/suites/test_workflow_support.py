@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import random
 import secrets
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +38,8 @@ from conformance.client import TargetClient
 from conformance.codes import KINDS, check
 from conformance.codes import lists as code_lists
 from conformance.datagen import DataGen
-from conformance.validation import validator
+from conformance.openapi_index import Operation, role_operations
+from conformance.validation import validator, validator_at
 
 Item = dict[str, Any]
 
@@ -109,6 +111,55 @@ def walk_outcomes(step: str, *, with_return: bool) -> list[str]:
 
 
 @functools.cache
+def off_main_line() -> tuple[tuple[str, str], ...]:
+    """The outcomes that end a case or take it off the §6 main line, as ``(step, outcome)`` in workflow.json order.
+
+    Read from workflow.json: an outcome with no next step (不予受理, 归档), one whose next step comes earlier
+    (补齐补正 back to 申请, 预归档退回 back to 办结) or skips the steps that follow it (不予许可 straight to 办结).
+    The 特别程序 (back to the same step) is a procedure of its own and not one of these.
+    """
+    order = {code: s["order"] for code, s in steps().items()}
+    return tuple((o["step"], o["code"]) for o in workflow()["outcomes"]
+                 if o["next"] != o["step"] and (o["next"] is None or order[o["next"]] != order[o["step"]] + 1))
+
+
+@functools.cache
+def path_to(step: str) -> tuple[tuple[str, str], ...]:
+    """The shortest run of ``(step, outcome)`` (first found in workflow.json order) that takes a newly submitted case
+    to a state where ``step`` is pending; 申请 (a T5-5 push), the 特别程序 and the outcomes of optional features are
+    left out."""
+    start = submitted()["state"]
+    queue: deque[tuple[str, tuple[tuple[str, str], ...]]] = deque([(start, ())])
+    seen = {start}
+    while queue:
+        state, path = queue.popleft()
+        if pending(state) == step:
+            return path
+        for o in workflow()["outcomes"]:
+            key = (o["step"], o["code"])
+            if (o["step"] != pending(state) or o["step"] == submitted()["step"] or o["next"] == o["step"]
+                    or optional_feature(*key) or o["state"] in seen):
+                continue
+            seen.add(o["state"])
+            queue.append((o["state"], (*path, key)))
+    raise LookupError(f"workflow.json: no state has step {step} pending")
+
+
+def refused_in(state: str) -> list[tuple[str, str, str]]:
+    """Every ``(step, outcome, post)`` of workflow.json that must be refused in ``state``: each step/outcome whose step
+    is not pending, by each post allowed to give it (so the right post too). 申请 is left out: it is a T5-5 push."""
+    due = pending(state)
+    return [(o["step"], o["code"], post) for o in workflow()["outcomes"]
+            if o["step"] != due and o["step"] != submitted()["step"] for post in allowed_roles(o["step"], o["code"])]
+
+
+def run_seed() -> int:
+    """The seed of a run: ``TZSB_HYPOTHESIS_SEED`` when set (to replay one), else a fresh one."""
+    given = os.environ.get("TZSB_HYPOTHESIS_SEED", "").strip()
+    return int(given) if given.isdigit() else secrets.randbits(32)
+
+
+@functools.cache
 def notice_types() -> frozenset[str]:
     return frozenset(contracts.json_schema("notice")["properties"]["type"]["enum"])
 
@@ -130,6 +181,21 @@ def clause_for(text: str) -> str:
     if len(found) != 1:
         raise LookupError(f"no single DB42 clause for {text!r}: {found}")
     return found[0]
+
+
+@functools.cache
+def _catalogue() -> dict[str, Item]:
+    return {c["id"]: c for c in load_catalogue()}
+
+
+def optional_feature(step: str, outcome: str) -> str | None:
+    """The optional feature (target-features.json) an outcome belongs to: the ``feature`` of its clause in the
+    clause catalogue (预归档退回: ``pre-archive-return``), else None."""
+    for cid in OUTCOME_CLAUSES.get((step, outcome), ()):
+        feature = _catalogue()[cid].get("feature")
+        if feature:
+            return str(feature)
+    return None
 
 
 def role_clause(role: str) -> str:
@@ -332,6 +398,52 @@ def brief(resp: Any) -> str:
     """Status and the start of the body, for a failure message."""
     text = resp.content[:300].decode("utf-8", "replace") if resp.content else (resp.error or "")
     return f"HTTP {resp.status} {text}"
+
+
+#: The error code of a request the case's state does not allow (workflow-driver.yaml, licensing.yaml pushApplication,
+#: PROFILE.STATUS.3: 409 STATE_CONFLICT, told apart from DUPLICATE / CONFLICT).
+STATE_CONFLICT = "STATE_CONFLICT"
+
+
+@functools.cache
+def licensing_operation(operation_id: str) -> Operation:
+    """An operation of the licensing role (licensing.yaml and the workflow driver)."""
+    return next(o for o in role_operations("licensing") if o.operation_id == operation_id)
+
+
+def refusal_problem(resp: Any, operation_id: str, status: int, code: str) -> str | None:
+    """Why ``resp`` is not the contract's refusal (``status``, the error envelope the operation declares for it, the
+    error ``code``), or None when it is."""
+    if resp.status != status:
+        return f"应 HTTP {status}（{code}），实为 {brief(resp)}"
+    body = resp.json()
+    uri = (licensing_operation(operation_id).responses.get(str(status)) or {}).get("application/json")
+    v = validator_at(uri) if uri else validator("error")
+    if body is None or not v.is_valid(body):
+        errors = [e.message_zh for e in v.errors(body)][:3] if body is not None else ["不是 JSON"]
+        return f"HTTP {status} 的响应不符合契约（{operation_id} 的 {status} 响应，错误信封）：{errors}；{brief(resp)}"
+    if body.get("code") != code:
+        return f"错误代码为 {body.get('code')!r}，应为 {code}（{brief(resp)}）"
+    return None
+
+
+class Problems:
+    """Problems of one test; the first one keeps the exchange it was seen in, for a one-line reproduction."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+        self.items: list[str] = []
+        self.first: Any = None
+
+    def add(self, message: str) -> None:
+        if self.first is None:
+            exchanges = self.desk.harness.evidence.exchanges
+            self.first = exchanges[-1] if exchanges else None
+        self.items.append(message)
+
+    def verdict(self) -> None:
+        curl = f"\n重现（curl）：{self.first.curl()}" if self.first is not None else ""
+        assert not self.items, "\n".join(self.items) + curl
 
 
 def when(value: Any) -> dt.datetime | None:
@@ -557,15 +669,18 @@ class Walker:
         self.push(case)
         return case
 
+    def resubmission(self, case: Case) -> Item:
+        """The next T5-5 push of ``case``: same case number, a new message id, one more material (not sent here)."""
+        case.messages += 1
+        return {**case.application, "messageId": f"msg-{case.case_no}-{case.messages}",
+                "submittedAt": dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat(timespec="seconds"),
+                "materials": [*case.application["materials"],
+                              {"name": "补正材料", "fileName": f"补正材料{case.messages}.pdf", "format": "PDF",
+                               "sha256": secrets.token_hex(32), "size": 2048}]}
+
     def resubmit(self, case: Case) -> None:
         """补齐补正: the applicant completes the materials and the platform pushes again (same case number, new message)."""
-        case.messages += 1
-        case.application = {**case.application, "messageId": f"msg-{case.case_no}-{case.messages}",
-                             "submittedAt": dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8)))
-                             .isoformat(timespec="seconds"),
-                             "materials": [*case.application["materials"],
-                                           {"name": "补正材料", "fileName": f"补正材料{case.messages}.pdf", "format": "PDF",
-                                            "sha256": secrets.token_hex(32), "size": 2048}]}
+        case.application = self.resubmission(case)
         self.push(case, resubmission=True)
 
     # ------------------------------------------------------------------ steps

@@ -238,7 +238,7 @@ def perform_step(server: RoleServer, case_no: str, step: str, outcome_code: str,
         if case is None:
             raise not_found(f"办件 {case_no}", f"case {case_no}")
         st = states()[case.state]
-        out_of_order = "step-out-of-order" in defects
+        out_of_order = "step-out-of-order" in defects or _certifies_any_decision(case, step, defects)
         if st.get("terminal") or case.state == "suspended" or (pending(case.state) != step and not out_of_order):
             raise _state_conflict(case, step)
         if step == "apply" and not out_of_order:
@@ -261,6 +261,13 @@ def perform_step(server: RoleServer, case_no: str, step: str, outcome_code: str,
             if outcome["state"] == "accepted":  # entering 审查: the inspection report (T6-1)
                 reports.on_review(server, case)
     return case
+
+
+def _certifies_any_decision(case: store.Case, step: str, defects: frozenset[str]) -> bool:
+    """Defect ``certify-after-refusal``: 制证 checks only that 决定 was made and no certificate exists yet, not that the
+    licence was granted, so a refused case (不予许可, awaiting 办结) can still be certified."""
+    return ("certify-after-refusal" in defects and step == "certify" and case.decided_at is not None
+            and case.equipment_code is None and not case.concluded)
 
 
 def _step_started(db: Any, case_no: str) -> str | None:
