@@ -150,7 +150,9 @@ class _Recorder:
             from conformance.preflight import run_preflight
         except ImportError:  # pragma: no cover - the preflight ships with the harness
             return
-        st.preflight = run_preflight(st.target)
+        st.evidence.current_test = "preflight"
+        st.preflight = run_preflight(st.target, evidence=st.evidence)
+        st.evidence.current_test = None
         tr = self.config.pluginmanager.get_plugin("terminalreporter")
         text = st.preflight.render(st.lang)
         if tr is not None:
@@ -255,7 +257,8 @@ class _Recorder:
         tr.section(title, sep="=", bold=True)
         if st.harness_error:
             tr.write_line(("测试工具错误（退出码 2）：" if st.lang == "zh" else "Harness error (exit 2): ") + st.harness_error, red=True)
-        if st.summary:
+            tr.write_line("认证结论：不通过（无法判定被测系统）" if st.lang == "zh" else "Certification verdict: fail (the target could not be judged)")
+        elif st.summary:
             for line in summary_lines(st.summary, st.lang):
                 tr.write_line(line)
         tr.write_line(("报告：" if st.lang == "zh" else "Report: ") + str(st.out))
