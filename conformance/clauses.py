@@ -57,7 +57,7 @@ def answers_template(role: str, lang: str = "zh") -> str:
 def target_features() -> dict[str, dict[str, Any]]:
     """The features a target may declare (``schemas/codelists/target-features.json``), by name: ``kind`` is
     ``option`` (an option of the standard: undeclared → 不适用) or ``means`` (a means of testing: absent → 未测)."""
-    return {f["name"]: f for f in contracts.codelist("target-features")["features"]}
+    return {f["name"]: f for f in contracts.codelist("target-features")["items"]}
 
 
 def is_means_of_testing(feature: str) -> bool:

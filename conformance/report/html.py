@@ -20,7 +20,9 @@ LABELS = {
            "performance": "性能测试", "perfRole": "角色", "perfProfile": "性能档案", "perfUsers": "并发用户（声明）",
            "perfWindow": "统计窗口", "perfGroup": "操作组", "perfRequests": "调用", "perfErrors": "错误率", "perfRps": "成功 次/秒",
            "perfPage": "完整的性能证据", "perfSaturated": "负载生成器饱和", "perfClauses": "条款结论",
-           "inbound": "被测系统调用模拟器", "answered": "模拟器应答", "attestedBy": "证明人", "attestedEvidence": "证明材料"},
+           "inbound": "被测系统调用模拟器", "answered": "模拟器应答", "attestedBy": "证明人", "attestedEvidence": "证明材料",
+           "harnessError": "测试工具错误（无法判定被测系统）", "scopeInterface": "认证范围：仅接口（证明材料项列出但不在本次认证范围内）",
+           "preflight": "预检", "pfItem": "检查项", "pfStatus": "状态", "pfSeen": "所见情况", "pfProvide": "如何补足", "pfFatal": "致命"},
     "en": {"title": "Conformance report: special-equipment supervision sharing interfaces", "role": "role", "profile": "profile",
            "summary": "Summary", "interface": "Interface tests", "attestation": "Attestation", "certification": "Certification",
            "failing": "Shall-clauses not conforming", "untested": "Shall-clauses not tested yet", "warnings": "Warnings (should/may clauses)", "clauses": "Clauses",
@@ -32,7 +34,11 @@ LABELS = {
            "performance": "Performance", "perfRole": "Role", "perfProfile": "Profile", "perfUsers": "Users (declared)",
            "perfWindow": "Window", "perfGroup": "Group", "perfRequests": "Requests", "perfErrors": "Error rate", "perfRps": "OK/s",
            "perfPage": "full performance evidence", "perfSaturated": "load generator saturated", "perfClauses": "Clause verdicts",
-           "inbound": "target → simulator", "answered": "simulator answered", "attestedBy": "attested by", "attestedEvidence": "evidence"},
+           "inbound": "target → simulator", "answered": "simulator answered", "attestedBy": "attested by", "attestedEvidence": "evidence",
+           "harnessError": "Harness error (the target could not be judged)",
+           "scopeInterface": "Certification scope: interface only (attestation items listed, outside this scope)",
+           "preflight": "Preflight", "pfItem": "Item", "pfStatus": "Status", "pfSeen": "Seen", "pfProvide": "How to provide",
+           "pfFatal": "fatal"},
 }
 LEVELS = {"zh": {"shall": "应", "should": "宜", "may": "可"}, "en": {"shall": "shall", "should": "should", "may": "may"}}
 OVERALL_EN = {"通过": "pass", "不通过": "fail"}
