@@ -248,20 +248,21 @@ class _Recorder:
             cert = (st.summary or {}).get("certification")
             session.exitstatus = EXIT_OK if cert == "通过" else EXIT_FAIL
 
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """The verdict block, as the run's last lines (after pytest's own summary)."""
         from conformance.report.verdicts import summary_lines
 
-        st = state(self.config)
-        tr = terminalreporter
-        title = "一致性结论 / conformance verdict" if st.lang == "zh" else "conformance verdict"
-        tr.section(title, sep="=", bold=True)
+        st = state(config)
+        zh = st.lang == "zh"
+        lines = ["", "=" * 24 + (" 一致性结论 / conformance verdict " if zh else " conformance verdict ") + "=" * 24]
         if st.harness_error:
-            tr.write_line(("测试工具错误（退出码 2）：" if st.lang == "zh" else "Harness error (exit 2): ") + st.harness_error, red=True)
-            tr.write_line("认证结论：不通过（无法判定被测系统）" if st.lang == "zh" else "Certification verdict: fail (the target could not be judged)")
+            lines.append(("测试工具错误（退出码 2）：" if zh else "Harness error (exit 2): ") + st.harness_error)
+            lines.append("认证结论：不通过（无法判定被测系统）" if zh else "Certification verdict: fail (the target could not be judged)")
         elif st.summary:
-            for line in summary_lines(st.summary, st.lang):
-                tr.write_line(line)
-        tr.write_line(("报告：" if st.lang == "zh" else "Report: ") + str(st.out))
+            lines += summary_lines(st.summary, st.lang)
+        lines.append(("报告：" if zh else "Report: ") + str(st.out))
+        print("\n".join(lines), flush=True)
 
 
 def _skip_reason(report: pytest.TestReport) -> str | None:

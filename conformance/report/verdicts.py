@@ -158,6 +158,7 @@ def overall(verdicts: Iterable[ClauseVerdict], *, scope: str = "full") -> dict[s
         "shallUntested": untested,
         "warnings": [v.id for v in vs if v.warning],
         "attestationPending": pending,
+        "attestationItems": len(attest),
         "missingForPass": missing,
     }
 
@@ -180,11 +181,15 @@ def summary_lines(summary: Mapping[str, Any], lang: str = "zh", *, limit: int = 
     pending = summary.get("attestationPending") or []
     if en:
         att_text = {PASS: "all answered and met"}.get(att, f"{len(pending)} pending" if pending else "not met")
+        if summary.get("attestationItems") == 0:
+            att_text = "no attestation item applies"
         lines = [f"Interface verdict: {_en(summary['interface'])}",
                  f"Attestation: {att_text}" + (" (outside this run's scope: interface only)" if scope == "interface" else ""),
                  f"Certification verdict: {_en(summary['certification'])}" + (" (scope: interface)" if scope == "interface" else "")]
     else:
         att_text = {PASS: "均已答复且满足"}.get(att, f"{len(pending)} 项待答复" if pending else "未满足")
+        if summary.get("attestationItems") == 0:
+            att_text = "没有适用的证明材料项"
         lines = [f"接口结论：{summary['interface']}",
                  f"证明材料：{att_text}" + ("（不在本次认证范围：仅接口）" if scope == "interface" else ""),
                  f"认证结论：{summary['certification']}" + ("（范围：仅接口）" if scope == "interface" else "")]
