@@ -3,7 +3,8 @@ Load for the licensing system: the electronic-dossier interface and the T5-5 app
 
 * :class:`DossierReader` — a system that consults dossiers (DB42/T 2279-2024 §7.5.6 c) 2)): a page of
   the dossier list (sometimes filtered by a unit's USCC from the target's own dossiers), then one
-  dossier by its code (codes from the pages the target returned), its metadata XML and one of its
+  dossier by its code (codes from the pages the target returned, or of ``[load.samples] dossierCode``
+  that the target answered during preflight; with none, the class is left out), its metadata XML and one of its
   files — the file and XML addresses are the ones the target put in the dossier (the host guard
   refuses any that leave the target's host list);
 * :class:`ApplicationPusher` — the government-service platform pushing applications (T5-5): fresh
@@ -22,11 +23,14 @@ from urllib.parse import quote
 
 from locust import task
 
+from conformance.load.discovery import DOSSIER_FILE as GROUP_FILE
+from conformance.load.discovery import DOSSIER_GET as GROUP_GET
+from conformance.load.discovery import DOSSIER_LIST as GROUP_LIST
 from conformance.load.runtime import TzsbUser, note
 from conformance.openapi_index import role_operations
 from conformance.suites.test_workflow_support import application, items, new_applicant, new_case_no
 
-GROUP_LIST, GROUP_GET, GROUP_FILE, GROUP_PUSH = "dossier.list", "dossier.get", "dossier.file", "T5-5"
+GROUP_PUSH = "T5-5"
 
 
 def _op(operation_id: str) -> Any:
@@ -41,6 +45,12 @@ class DossierReader(TzsbUser):
     """List → dossier → metadata XML → one file."""
 
     operations = ("queryDossiers", "getDossier", "getDossierMetadataXml", "getDossierFile")
+
+    @classmethod
+    def enabled(cls, cfg: Any) -> bool:
+        # the target showed no dossier (and the target file names none it knows): nothing to consult, the
+        # dossier groups are 未测 with the preflight's reason
+        return GROUP_GET not in (cfg.pools.get("missing") or ()) and super().enabled(cfg)
 
     def on_start(self) -> None:
         pools = self.cfg.pools

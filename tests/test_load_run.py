@@ -68,7 +68,7 @@ def test_smoke_against_the_reference_server_joins_the_report(reference: Path, tm
     code = main(["--target", str(reference), "--profile", "smoke", *SHORT, "--run-dir", str(run_dir)])
     out = run_dir / "load" / "sharing"
     doc = _doc(out)
-    assert code == 0, doc["checks"]
+    assert code == _exit_of(doc), (code, doc["summary"], doc["checks"])
     v = _verdicts(doc)
     assert v["SHARE.IF.PERF.1"] == "符合" and v["SHARE.IF.PERF.2"] == "符合", doc["checks"]
     assert v["SHARE.IF.PERF.3"] in ("符合", "未测")  # 0.1 % needs 1000 calls per group: a short run may have fewer
@@ -96,7 +96,7 @@ def test_smoke_with_a_master_and_two_workers(reference: Path, tmp_path: Path) ->
     out = tmp_path / "dist"
     code = main(["--target", str(reference), "--profile", "smoke", *SHORT, "--workers", "2", "--out", str(out)])
     doc = _doc(out)
-    assert code == 0, doc["checks"]
+    assert code == _exit_of(doc), (code, doc["summary"], doc["checks"])
     assert doc["run"]["workers"]["connected"] == 2
     kinds = sorted(p["kind"] for p in doc["generator"]["procs"])
     assert kinds == ["master", "worker", "worker"]
@@ -171,8 +171,9 @@ class Silent:
 
 
 def test_a_target_that_never_answers_does_not_hang_the_run(tmp_path: Path) -> None:
-    """Requests to a silent target time out (request_timeout_s = 1); the run still ends within its
-    bound, and the timeouts make the error-rate clause 不符合."""
+    """Requests to a silent target time out (request_timeout_s = 1); the run still ends on its own
+    (not killed by the engine's hard limit), and the timeouts make the error-rate clause 不符合 (a target
+    that does not answer during preflight is loaded as it is, not excused for lack of data)."""
     silent = Silent()
     try:
         target = tmp_path / "silent.toml"
@@ -182,13 +183,12 @@ def test_a_target_that_never_answers_does_not_hang_the_run(tmp_path: Path) -> No
         profile.write_text('extends = "smoke"\n[run]\nusers = 2\nspawn_rate = 2\nwarmup_s = 1\nduration_s = 2\nthink_time_s = 0\n'
                            "request_timeout_s = 1\n", encoding="utf-8")
         out = tmp_path / "silent"
-        started = time.monotonic()
         code = main(["--target", str(target), "--profile", str(profile), "--writes", "none", "--out", str(out)])
-        elapsed = time.monotonic() - started
     finally:
         silent.close()
     doc = _doc(out)
-    assert elapsed < 45, f"the run took {elapsed:.0f} s"
+    # the run ended by itself (the engine's hard limit, which kills a hung run, did not have to): no clock asserted
+    assert doc["run"]["aborted"] is None, doc["run"]["aborted"]
     assert code == 1, doc["checks"]
     assert _verdicts(doc)["SHARE.IF.PERF.3"] == "不符合"
     timeouts = sum(g["errors"].get("timeout", 0) for g in doc["groups"].values())
@@ -279,7 +279,7 @@ def test_signed_requests(server: Any, tmp_path: Path) -> None:
     assert doc["run"]["client"] == "signer"
     assert sum(g["requests"] for g in doc["groups"].values()) > 0
     assert all(not g["errors"] for g in doc["groups"].values()), {n: g["errors"] for n, g in doc["groups"].items()}
-    assert code == 0
+    assert code == _exit_of(doc), (code, doc["summary"])
 
 
 @pytest.mark.parametrize("role", ["licensing", "gov-platform", "inspection", "supervision"])
@@ -300,5 +300,15 @@ def test_every_role_runs(role: str, server: Any, tmp_path: Path) -> None:
     busy = {n: g for n, g in doc["groups"].items() if g["requests"]}
     assert busy, doc["notes"]
     assert all(not g["errors"] for g in busy.values()), {n: g["errors"] for n, g in busy.items()}
-    assert code == 0 and not [c for c in doc["checks"] if c["outcome"] == "failed"], doc["checks"]
-    assert _verdicts(doc)["PROFILE.PERF.1"] == "符合", doc["checks"]
+    assert code == _exit_of(doc) and not [c for c in doc["checks"] if c["outcome"] == "failed"], doc["checks"]
+    # 符合 when every latency check ran; a group this client cannot load (a scope the reference client lacks,
+    # e.g. T5-16 thumbnails, the supervision read-back) leaves the clause 未测 — a skip never makes a pass
+    latency = [c for c in doc["checks"] if c["clause"] == "PROFILE.PERF.1"]
+    expected = "符合" if all(c["outcome"] == "passed" for c in latency) else "未测"
+    assert _verdicts(doc)["PROFILE.PERF.1"] == expected, doc["checks"]
+    assert any(c["outcome"] == "passed" for c in latency), doc["checks"]
+
+
+def _exit_of(doc: dict) -> int:
+    """One verdict everywhere: the load command exits 0 only when the verdict it prints is 通过, else 1."""
+    return 0 if doc["summary"]["verdict"] == "通过" else 1

@@ -301,7 +301,53 @@ def test_clause_verdicts_follow_the_project_rules() -> None:
                             {"saturated": False}, aborted=None, users_measured=50)
     v = {c["id"]: c for c in analysis.clause_results("sharing", checks, 10, set())}
     assert v["SHARE.IF.PERF.1"]["verdict"] == "不符合"
-    assert v["SHARE.IF.PERF.3"]["verdict"] == "符合"
+    # get's error rate passed, but the other groups sent nothing: a skip never makes a pass (verdicts.py)
+    assert v["SHARE.IF.PERF.3"]["verdict"] == "未测"
+
+
+def test_a_group_without_data_is_untested_with_what_is_missing() -> None:
+    """A group the preflight found no data for (an empty data set) is 未测 with the reason, whatever its
+    requests (an empty page is not evidence); a clause with such a part is never 符合, and the run is 不通过."""
+    from conformance.load.discovery import untested_reason
+
+    why = untested_reason("各数据集均无记录 / every data set is empty", "在被测平台上预置数据 / seed the platform")
+    profile = load_profile("defaults")
+    raw = _raw({"sharing.get": _ops(5000, ms=40), "sharing.query": _ops(5000, ms=40),
+                "sharing.changes": _ops(5000, ms=40, records=500_000, users=5), "sharing.push": _ops(5000, ms=40, records=250_000, users=5)})
+    checks = analysis.judge("sharing", profile, raw, {"saturated": False}, aborted=None, users_measured=50,
+                            missing={"sharing.query": why})
+    c = _by(checks)
+    assert c[("sharing.query", "p95_ms")]["outcome"] == "skipped" and c[("sharing.query", "p95_ms")]["reason"] == why
+    assert c[("sharing.get", "p95_ms")]["outcome"] == "passed"
+    clauses = analysis.clause_results("sharing", checks, 10, set())
+    v = {x["id"]: x for x in clauses}
+    assert v["SHARE.IF.PERF.1"]["verdict"] == "未测" and "如何补足" in v["SHARE.IF.PERF.1"]["reason"]
+    assert v["SHARE.IF.PERF.2"]["verdict"] == "符合"  # changes and push were measured, query has no throughput check
+    s = analysis.summary("sharing", profile, clauses, checks)
+    assert s["verdict"] == "不通过" and not s["nothingMeasured"] and s["unmeasuredGroups"] == {"sharing.query": why}
+    # every group without data: nothing measured, every clause 未测, the run 不通过
+    missing = dict.fromkeys(profile.groups_of("sharing"), why)
+    checks = analysis.judge("sharing", profile, _raw({}), {"saturated": False}, aborted=None, users_measured=0, missing=missing)
+    clauses = analysis.clause_results("sharing", checks, 10, set())
+    assert {x["verdict"] for x in clauses} == {"未测"}
+    s = analysis.summary("sharing", profile, clauses, checks)
+    assert s["verdict"] == "不通过" and s["nothingMeasured"] and "未测" in s["explanation"]
+
+
+def test_paths_handed_to_the_locust_processes_are_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Locust processes run in the evidence folder: PYTHONPATH entries relative to the caller's working
+    directory (or empty, meaning it) are made absolute, and the checkout comes first when it holds the harness."""
+    import os
+
+    from conformance.load.engine import python_path
+
+    monkeypatch.chdir(tmp_path)
+    entries = python_path(os.pathsep.join(["lib", "", "/abs/dir"])).split(os.pathsep)
+    assert all(Path(e).is_absolute() for e in entries)
+    assert str(tmp_path.resolve() / "lib") in entries and str(tmp_path.resolve()) in entries and "/abs/dir" in entries
+    root = Path(__file__).resolve().parents[1]
+    if (root / "pyproject.toml").is_file():
+        assert entries[0] == str(root)
 
 
 def test_generator_saturation_from_cpu_and_loop_lag() -> None:

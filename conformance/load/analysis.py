@@ -21,9 +21,14 @@ Judging each threshold (one *check*, one outcome for the clause it supports):
   other way round;
 * the load generator saturated (own CPU or event-loop lag over the profile's limits): a failure may be
   the generator's → 错误 (no judgement), a pass stands;
-* the run was aborted → 错误.
+* the run was aborted → 错误;
+* the target holds no data to load the group with (an empty data set: no key to get, no record to
+  query, no change to read — :attr:`conformance.load.discovery.Preflight.missing`) → 未测 with what is
+  missing and how to provide it; the group was not loaded, and nothing it did measure would count.
 
-The clause verdicts follow the project's rules (:mod:`conformance.report.verdicts`).
+The clause verdicts follow the project's rules (:mod:`conformance.report.verdicts`); a clause with a
+check that could not run for lack of data is never 符合. The run's verdict (:func:`summary`) is 通过
+only when every performance clause the run judges is 符合.
 """
 
 from __future__ import annotations
@@ -38,8 +43,9 @@ from urllib.parse import urlsplit
 
 from conformance.clauses import load_catalogue
 from conformance.load import histogram as H
+from conformance.load.discovery import UNTESTED_PREFIX
 from conformance.load.profiles import Profile, format_threshold
-from conformance.report.verdicts import VERDICT_EN, Outcome, clause_verdicts
+from conformance.report.verdicts import CONFORMS, ERROR, FAILS, PARTLY, UNTESTED, VERDICT_EN, Outcome, clause_verdicts
 
 ERROR_KINDS_ZH = {"5xx": "服务端错误（5xx）", "timeout": "超时", "connection": "连接失败", "throttled-no-retry-after": "429 未带 Retry-After",
                   "invalid": "应答不符合契约", "too-large": "应答超过大小上限", "refused": "主机列表外（未发送）"}
@@ -172,8 +178,10 @@ def _check(nodeid: str, group: str, metric: str, clause: str | None, threshold: 
 
 
 def judge(role: str, profile: Profile, raw: dict[str, Any] | None, gen: dict[str, Any] | None, *,
-          aborted: str | None, users_measured: int) -> list[dict[str, Any]]:
-    """One check per threshold of every group of the role (and the Retry-After rule)."""
+          aborted: str | None, users_measured: int, missing: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """One check per threshold of every group of the role (and the Retry-After rule). ``missing``: groups
+    the preflight left unloaded for lack of data, with the reason (their checks are 未测)."""
+    missing = missing or {}
     checks: list[dict[str, Any]] = []
     seconds = float(raw["durationS"]) if raw else profile.duration_s
     groups = raw.get("groups", {}) if raw else {}
@@ -189,6 +197,9 @@ def judge(role: str, profile: Profile, raw: dict[str, Any] | None, gen: dict[str
             clause = profile.clause_for(role, metric)
             nodeid = f"load::{role}::{gname}::{metric}"
             shown = format_threshold(metric, threshold) if metric != "retry_after" else "0"
+            if gname in missing:  # before "aborted": no run could have measured it
+                checks.append(_check(nodeid, gname, metric, clause, threshold, None, "skipped", missing[gname]))
+                continue
             if aborted or m is None:
                 checks.append(_check(nodeid, gname, metric, clause, threshold, None, "error", f"运行未完成：{aborted} / the run did not finish"))
                 continue
@@ -274,12 +285,55 @@ def clause_results(role: str, checks: list[dict[str, Any]], seconds: float, feat
         c = by_id[v.id]
         mine = [x for x in checks if x["clause"] == v.id]
         reason = v.reason
+        lacking = [x for x in mine if x["outcome"] == "skipped" and str(x["reason"]).startswith(UNTESTED_PREFIX)]
+        if v.verdict == CONFORMS and lacking:  # a part of the clause had no data to measure: no proof of the whole
+            v.verdict = UNTESTED
         if not mine and c["verification"] == "automated":
             reason = "本次负载未测量该条款（没有对应阈值的操作组）/ not measured by this load run"
         elif mine and v.verdict == "未测":
-            reason = "；".join(dict.fromkeys(x["reason"] for x in mine if x["outcome"] == "skipped"))[:600] or reason
+            reason = "；".join(dict.fromkeys(x["reason"] for x in mine if x["outcome"] == "skipped"))[:1200] or reason
         result.append({"id": v.id, "document": c["document"], "clause": c["clause"], "level": v.level,
                        "verification": v.verification, "title": c["title"], "titleEn": c.get("title_en"), "text": c.get("text"),
                        "verdict": v.verdict, "verdictEn": VERDICT_EN[v.verdict], "warning": v.warning, "reason": reason,
                        "tests": v.tests, "checks": [x["nodeid"] for x in mine]})
     return result
+
+
+def unmeasured(role: str, profile: Profile, checks: list[dict[str, Any]]) -> dict[str, str]:
+    """Groups of the role with no measurement at all (every check 未测 because nothing of the group ran,
+    or the preflight found no data for it), with the reason."""
+    out: dict[str, str] = {}
+    for gname in profile.groups_of(role):
+        mine = [c for c in checks if c["group"] == gname]
+        if mine and all(c["outcome"] == "skipped" and c["value"] is None for c in mine):
+            out[gname] = mine[0]["reason"]
+    return out
+
+
+def summary(role: str, profile: Profile, clauses: list[dict[str, Any]], checks: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run's verdict: 通过 only when every automated performance clause it judges is 符合; else 不通过
+    with what is missing (clauses not conforming, 未测 with their reasons). ``nothingMeasured``: no operation
+    group could be loaded or measured (an empty target) — the run is 不通过, not an error."""
+    judged = [c for c in clauses if c["verification"] == "automated"]
+    passed = bool(judged) and all(c["verdict"] == CONFORMS for c in judged)
+    empty = unmeasured(role, profile, checks)
+    groups = list(profile.groups_of(role))
+    nothing = bool(groups) and len(empty) == len(groups)
+    out: dict[str, Any] = {
+        "verdict": "通过" if passed else "不通过", "verdictEn": "pass" if passed else "fail",
+        "nonConforming": [c["id"] for c in judged if c["verdict"] in (FAILS, PARTLY)],
+        "errors": [c["id"] for c in judged if c["verdict"] == ERROR],
+        "untested": {c["id"]: c["reason"] for c in judged if c["verdict"] == UNTESTED},
+        "unmeasuredGroups": empty, "nothingMeasured": nothing,
+    }
+    if nothing:
+        out["explanation"] = ("没有一个操作组能够测量（被测系统没有可加载的数据、客户端没有权限或未许可写操作，见各组原因）："
+                              "性能条款均为未测，本次性能测试不通过 / no operation group could be measured (no data at the target, "
+                              "no scope or no writes allowed; see each group): every performance clause is untested and the run fails")
+    elif not passed:
+        out["explanation"] = ("通过须每个性能条款均为符合；尚缺：" + "；".join(
+            [f"{i} 不符合" for i in out["nonConforming"]] + [f"{i} 错误" for i in out["errors"]]
+            + [f"{i} 未测" for i in out["untested"]]) + " / a pass needs every performance clause to conform")
+    else:
+        out["explanation"] = "每个性能条款均为符合 / every performance clause conforms"
+    return out

@@ -5,8 +5,10 @@ evidence, for a target and a role.
     tzsb-conform load --target target.toml --role sharing --profile certification --workers 4 --run-dir reports/<run-id>
 
 ``register(subparsers, lang)`` adds the subcommand to the main parser; ``run(args, lang)`` runs it
-(exit 0: no performance clause fails; 1: a clause is 不符合 / 部分符合; 2: usage or harness error,
-or the run could not reach a judgement). ``python -m conformance.load`` runs it on its own.
+(exit 0: no performance clause fails and at least one operation group was measured — the verdict line says
+whether the run is 通过; 1: a clause is 不符合 / 部分符合, or no group could be measured at all (an empty
+target: every clause 未测, the run 不通过); 2: usage or harness error, or the run could not reach a judgement).
+Paths may be relative to any working directory: they are made absolute before Locust sees them. ``python -m conformance.load`` runs it on its own.
 """
 
 from __future__ import annotations
@@ -57,6 +59,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "phase.warmup": ("预热", "warm-up"), "phase.measure": ("统计", "measuring"), "phase.stop": ("停止", "stopping"),
     "verdict": ("{id} {title}：{verdict}{warn}", "{id} {title}: {verdict}{warn}"),
     "saturated": ("警告：负载生成器饱和 —— {why}", "warning: the load generator was saturated — {why}"),
+    "unmeasured": ("未测 {group}：{why}", "not tested {group}: {why}"),
+    "summary": ("性能测试结论：{verdict}（通过须每个性能条款均为符合）", "performance verdict: {verdict} (a pass needs every performance clause to conform)"),
+    "nothing": ("没有一个操作组能够测量：性能条款均为未测，故不通过（退出码 1）；补足所缺数据后重新运行",
+                "no operation group could be measured: every performance clause is untested, so the run fails (exit 1); "
+                "provide the missing data and run again"),
     "done": ("证据：{path}", "evidence: {path}"),
     "merged": ("已并入认证报告：{path}", "joined the certification report: {path}"),
 }
@@ -137,7 +144,8 @@ def run(args: argparse.Namespace, lang: str) -> int:
         return EXIT_USAGE
     writes = args.writes or settings.writes
     run_id = dt.datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
-    out = args.out or ((args.run_dir / "load" / role) if args.run_dir else Path("reports") / f"load-{run_id}")
+    # absolute from here on: the Locust processes run in the evidence folder, not in this working directory
+    out = (args.out or ((args.run_dir / "load" / role) if args.run_dir else Path("reports") / f"load-{run_id}")).resolve()
     out.mkdir(parents=True, exist_ok=True)
     dist = tr("dist", lang, n=args.workers + args.expect_workers) if args.workers or args.expect_workers else ""
     print(tr("start", lang, name=target.name, role=role, profile=profile.name, users=profile.users, warmup=profile.warmup_s,
@@ -189,8 +197,10 @@ def run(args: argparse.Namespace, lang: str) -> int:
     at_start = (raw or {}).get("usersAtStart") or {}
     at_end = (raw or {}).get("usersAtEnd") or {}
     measured = min(sum(at_start.values()), sum(at_end.values())) if raw else 0
-    checks = analysis.judge(role, profile, raw, gen, aborted=aborted if not raw else None, users_measured=measured)
+    checks = analysis.judge(role, profile, raw, gen, aborted=aborted if not raw else None, users_measured=measured,
+                            missing=pf.missing)
     clauses = analysis.clause_results(role, checks, profile.duration_s, target.features)
+    summary = analysis.summary(role, profile, clauses, checks)
     groups = {}
     for name, spec in profile.groups_of(role).items():
         m = analysis.group_metrics((raw or {}).get("groups", {}).get(name, {}), profile.duration_s)
@@ -222,7 +232,7 @@ def run(args: argparse.Namespace, lang: str) -> int:
                            "seconds": profile.duration_s, "warmupS": profile.warmup_s},
                 "seconds": round(result.seconds, 1) if result else 0.0, "aborted": aborted,
                 "returncodes": result.returncodes if result else {}},
-        "clauses": clauses, "checks": checks, "groups": groups, "generator": gen,
+        "summary": summary, "clauses": clauses, "checks": checks, "groups": groups, "generator": gen,
         "preflight": {"ok": pf.ok, "seconds": round(pf.seconds, 2), "scopes": pf.scopes, "problems": pf.problems},
         "notes": notes, "errors": (raw or {}).get("errors") or [], "leftovers": (raw or {}).get("leftovers") or [],
     }
@@ -232,6 +242,11 @@ def run(args: argparse.Namespace, lang: str) -> int:
     for c in clauses:
         print(tr("verdict", lang, id=c["id"], title=c["titleEn"] if lang == "en" and c["titleEn"] else c["title"],
                  verdict=c["verdictEn"] if lang == "en" else c["verdict"], warn=" ⚠" if c["warning"] else ""))
+    for name, why in summary["unmeasuredGroups"].items():
+        print(tr("unmeasured", lang, group=name, why=why))
+    print(tr("summary", lang, verdict=summary["verdictEn"] if lang == "en" else summary["verdict"]))
+    if summary["nothingMeasured"]:
+        print(tr("nothing", lang))
     for why in gen["reasons"]:
         print(tr("saturated", lang, why=why))
     print(tr("done", lang, path=out / "load.html"))
@@ -251,7 +266,9 @@ def run(args: argparse.Namespace, lang: str) -> int:
         return EXIT_FAIL
     if "错误" in verdicts:
         return EXIT_USAGE
-    return EXIT_OK
+    # one verdict everywhere: exit 0 only when the verdict printed is 通过 (an untested clause — data missing, a
+    # concurrency below the declared one — is 不通过: a finding, not an error)
+    return EXIT_OK if summary["verdict"] == "通过" else EXIT_FAIL
 
 
 def main(argv: Sequence[str] | None = None) -> int:

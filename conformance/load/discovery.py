@@ -8,6 +8,14 @@ limits of ``sharing.yaml`` (through the sharing suites' contract reader), operat
 of every role from :mod:`conformance.openapi_index`. A first page that cannot be read is not fatal:
 its pool stays empty and the user classes that need it are left out (the report says so) — a
 target that does not answer during preflight is measured as it is.
+
+Only data the target itself shows is loaded: keys from its own pages, and values the target file gives
+(``[load.samples]`` and the suites' ``[thresholds]`` keys) only after the target answered them (one
+probe each, up to :data:`PROBES` per list). A key the target does not know is never requested, so a
+404 under load is an error of the target, never of the harness's guess. An operation group with no
+such data is **not loaded**: :attr:`Preflight.missing` holds, per group, why (what is missing and
+how to provide it), and the analysis makes its checks 未测 with that reason — an empty platform is
+not measured as a fast (or failing) one.
 """
 
 from __future__ import annotations
@@ -22,6 +30,19 @@ from conformance.openapi_index import Operation, role_operations
 
 POOL_KEYS = 200  # keys kept per data set (a few KB each in the configuration)
 FILTER_VALUES = 20
+PROBES = 40  # values of the target file probed per list (each one GET during preflight)
+
+#: Operation groups the preflight may leave unloaded for lack of data (the locustfiles import them:
+#: one spelling; the profiles' [groups."…"] use the same names).
+SHARING_GET, SHARING_QUERY, SHARING_CHANGES, SHARING_PUSH = "sharing.get", "sharing.query", "sharing.changes", "sharing.push"
+DOSSIER_LIST, DOSSIER_GET, DOSSIER_FILE = "dossier.list", "dossier.get", "dossier.file"
+UNTESTED_PREFIX = "未测："  # the prefix of conformance.skips.untested (not imported: that module imports pytest)
+
+
+def untested_reason(reason: str, provide: str) -> str:
+    """A check that could not run for lack of data, worded as ``conformance.skips.untested`` words it:
+    the reason, then what would make it testable."""
+    return f"{UNTESTED_PREFIX}{reason}【如何补足 / to make it testable：{provide}】"
 
 
 @dataclass
@@ -32,6 +53,8 @@ class Preflight:
     notes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: operation group → why it is not loaded (no data at the target to load it with; see untested_reason)
+    missing: dict[str, str] = field(default_factory=dict)
 
 
 class SigningClient(TargetClient):
@@ -123,57 +146,108 @@ def preflight(client: TargetClient, role: str, *, samples: dict[str, list[str]],
     finder = {"sharing": _sharing, "licensing": _licensing, "gov-platform": _gov_platform, "inspection": _inspection,
               "supervision": _supervision}[role]
     try:
-        pf.pools = finder(client, budget, samples, extra_clients, thresholds or {}, pf.notes)
+        pf.pools = finder(client, budget, samples, extra_clients, thresholds or {}, pf)
     except Exception as exc:  # discovery is best effort: the load is measured with what was found
         pf.notes.append(f"数据发现中断：{type(exc).__name__}: {exc} / discovery stopped")
     if budget.dead:
         pf.notes.append("预检时被测系统无应答（网络错误或超时），数据发现已停止 / the target did not answer during preflight")
+        # an unresponsive target is measured as it is (its timeouts are errors), not excused for lack of data
+        pf.missing = {}
+        for entry in (pf.pools.get("dataSets") or {}).values():
+            entry["queryable"] = entry["syncable"] = True
+    pf.pools["missing"] = sorted(pf.missing)
     pf.seconds = time.monotonic() - started
     return pf
+
+
+def confirmed(client: TargetClient, budget: _Budget, path: str, param: str, values: list[str], *, label: str,
+              notes: list[str]) -> list[str]:
+    """The values of the target file that the target answers (200) at ``path`` (``{param}`` filled in);
+    the others are left out with a note — the load never requests what the target does not know."""
+    kept, dropped = [], []
+    for value in list(dict.fromkeys(values))[:PROBES]:
+        r = budget.get(client, path.replace("{" + param + "}", quote(value, safe="")))
+        if r is None:
+            break
+        if r.status == 200:
+            kept.append(value)
+        else:
+            dropped.append(f"{value}（HTTP {r.status}）")
+    if dropped:
+        notes.append(f"目标文件给出的 {len(dropped)} 个{label}在被测系统上查不到，未用于负载：{'、'.join(dropped[:5])} / "
+                     f"{len(dropped)} {param} value(s) of the target file unknown to the target, not loaded")
+    return kept
 
 
 # ------------------------------------------------------------------------------------------- sharing
 
 
 def _sharing(client: TargetClient, budget: _Budget, samples: dict[str, list[str]], extra: dict[str, TargetClient],
-             thresholds: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+             thresholds: dict[str, Any], pf: Preflight) -> dict[str, Any]:
+    """Per data set: keys (its first page, and the target file's ``[load.samples] <key name>`` the target
+    answers), whether it holds records to query (``queryable``) and whether its change feed has entries
+    (``syncable``)."""
     from conformance.suites.test_sharing_support import data_sets, max_limit, max_size
 
+    notes = pf.notes
     out: dict[str, Any] = {"dataSets": {}, "province": "42"}
     province = None
     for name, ds in data_sets().items():
         entry: dict[str, Any] = {
             "path": ds.path, "key": ds.key, "keys": [], "total": 0, "size": min(100, max_size(ds)), "limit": min(100, max_limit(ds)),
-            "filters": {},
+            "filters": {}, "queryable": False, "syncable": False,
             "ops": {k: getattr(ds, k).operation_id for k in ("get", "query", "changes", "push") if getattr(ds, k) is not None},
             "schemas": {k: getattr(ds, k).responses.get("200", {}).get("application/json")
                         for k in ("get", "query", "changes", "push") if getattr(ds, k) is not None},
         }
         out["dataSets"][name] = entry
-        if ds.query is None:
-            continue
-        r = budget.get(client, ds.path, {"page": 1, "size": max_size(ds)})
-        data = _data(r) if r is not None else None
-        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
-            if r is not None:
-                notes.append(f"{ds.label}第一页不可读（HTTP {r.status}）：按主键获取只用生成的主键 / first page of {name} unreadable")
-            continue
-        items = [x for x in data["items"] if isinstance(x, dict)]
-        entry["total"] = int(data.get("total") or 0)
-        entry["keys"] = [x[ds.key] for x in items if isinstance(x.get(ds.key), str)][:POOL_KEYS]
-        for f in ds.filters:
-            if f.kind not in ("division", "catalogue", "eq") or f.value_format is not None:
-                continue
-            values = sorted({x[f.field] for x in items if isinstance(x.get(f.field), str)})
-            if f.kind == "division":  # a prefecture matches more records than a county
-                values = sorted({v[:4] + "00" for v in values})
-            if values:
-                entry["filters"][f.name] = values[:FILTER_VALUES]
-        if province is None:
-            province = next((x["division"][:2] for x in items if isinstance(x.get("division"), str)), None)
+        if ds.query is not None:
+            r = budget.get(client, ds.path, {"page": 1, "size": max_size(ds)})
+            data = _data(r) if r is not None else None
+            if isinstance(data, dict) and isinstance(data.get("items"), list):
+                items = [x for x in data["items"] if isinstance(x, dict)]
+                entry["total"] = int(data.get("total") or len(items))
+                entry["queryable"] = bool(items)
+                entry["keys"] = [x[ds.key] for x in items if isinstance(x.get(ds.key), str)][:POOL_KEYS]
+                for f in ds.filters:
+                    if f.kind not in ("division", "catalogue", "eq") or f.value_format is not None:
+                        continue
+                    values = sorted({x[f.field] for x in items if isinstance(x.get(f.field), str)})
+                    if f.kind == "division":  # a prefecture matches more records than a county
+                        values = sorted({v[:4] + "00" for v in values})
+                    if values:
+                        entry["filters"][f.name] = values[:FILTER_VALUES]
+                if province is None:
+                    province = next((x["division"][:2] for x in items if isinstance(x.get("division"), str)), None)
+            elif r is not None:
+                notes.append(f"{ds.label}第一页不可读（HTTP {r.status}）/ first page of {name} unreadable")
+        if ds.get is not None and samples.get(ds.key):
+            extra_keys = [k for k in samples[ds.key] if k not in entry["keys"]]
+            entry["keys"] += confirmed(client, budget, ds.get.path, ds.key, extra_keys, label=f"{ds.label}主键", notes=notes)
+        if ds.changes is not None:
+            r = budget.get(client, f"{ds.path}/changes", {"limit": 1})
+            data = _data(r) if r is not None else None
+            entry["syncable"] = isinstance(data, dict) and bool(data.get("items"))
     out["province"] = province or "42"
     out["push"] = next((n for n, d in data_sets().items() if d.schema == "equipment" and d.push is not None),
                        next((n for n, d in data_sets().items() if d.push is not None), None))
+    sets = out["dataSets"].values()
+    example = next(iter(data_sets().values())).key
+    seed = "在被测平台上预置数据（各数据集至少有可查到的记录）/ seed the platform with records"
+    if not any(d["keys"] for d in sets if "get" in d["ops"]):
+        pf.missing[SHARING_GET] = untested_reason(
+            "各数据集第一页均无记录，目标文件也未给出平台上查得到的主键：按主键获取无从测量（不以猜测的主键请求，其 404 不说明性能）/ "
+            "no data set showed a record and the target file gives no key the platform knows: get by key cannot be measured",
+            f"{seed}；或在目标文件 [load.samples] 中按主键名给出平台上确有的主键（如 {example} = [\"…\"]）/ "
+            f"or list existing keys in the target file's [load.samples] by key name (e.g. {example} = [\"…\"])")
+    if not any(d["queryable"] for d in sets if "query" in d["ops"]):
+        pf.missing[SHARING_QUERY] = untested_reason(
+            "各数据集均无记录：分页查询只会得到空页，不说明“每页100条”的查询性能 / every data set is empty: paged queries "
+            "would only return empty pages", seed)
+    if not any(d["syncable"] for d in sets if "changes" in d["ops"]):
+        pf.missing[SHARING_CHANGES] = untested_reason(
+            "各数据集的变更流均为空：增量同步没有记录可传，无从测量同步速率 / every change feed is empty: there is nothing "
+            "to synchronise", f"{seed}（变更流中须有记录 / with entries in the change feeds）")
     return out
 
 
@@ -181,18 +255,21 @@ def _sharing(client: TargetClient, budget: _Budget, samples: dict[str, list[str]
 
 
 def _licensing(client: TargetClient, budget: _Budget, samples: dict[str, list[str]], extra: dict[str, TargetClient],
-               thresholds: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+               thresholds: dict[str, Any], pf: Preflight) -> dict[str, Any]:
     from conformance.suites.test_sharing_support import param_limit
     from conformance.suites.test_workflow_support import authority_of
 
+    notes = pf.notes
     query = op_by_id("licensing", "queryDossiers")
     out: dict[str, Any] = {"dossiers": [], "total": 0, "size": 20, "filters": {}}
+    readable = query is None
     if query is not None:
         size = min(50, param_limit(query, "size") or 20)
         out["size"] = size
         r = budget.get(client, query.path, {"page": 1, "size": size})
         data = _data(r) if r is not None else None
         if isinstance(data, dict) and isinstance(data.get("items"), list):
+            readable = True
             out["total"] = int(data.get("total") or 0)
             items = [x for x in data["items"] if isinstance(x, dict) and isinstance(x.get("dossierCode"), str)]
             out["dossiers"] = [x["dossierCode"] for x in items][:POOL_KEYS]
@@ -201,9 +278,17 @@ def _licensing(client: TargetClient, budget: _Budget, samples: dict[str, list[st
                 out["filters"]["uscc"] = usccs[:FILTER_VALUES]
         elif r is not None:
             notes.append(f"卷宗分页查询第一页不可读（HTTP {r.status}）/ first page of dossiers unreadable")
-    for code in samples.get("dossierCode", []):
-        if code not in out["dossiers"]:
-            out["dossiers"].append(code)
+    get = op_by_id("licensing", "getDossier")
+    given = [c for c in samples.get("dossierCode", []) if c not in out["dossiers"]]
+    if get is not None and given:
+        out["dossiers"] += confirmed(client, budget, get.path, "dossierCode", given, label="卷宗编号", notes=notes)
+    if not out["dossiers"] and readable:
+        why = untested_reason(
+            "被测系统的卷宗分页查询为空，目标文件也未给出查得到的卷宗编号：卷宗查询、获取与文件下载无从测量 / the dossier list is "
+            "empty and the target file gives no dossier code the target knows: dossiers cannot be consulted",
+            "在被测系统上预置卷宗，或在目标文件 [load.samples] 中给出确有的卷宗编号（dossierCode = [\"…\"]）/ seed the "
+            "target with dossiers, or list existing dossier codes in the target file's [load.samples] dossierCode")
+        pf.missing.update(dict.fromkeys((DOSSIER_LIST, DOSSIER_GET, DOSSIER_FILE), why))
     out["authority"] = authority_of(type("T", (), {"thresholds": thresholds})())
     return out
 
@@ -212,13 +297,26 @@ def _licensing(client: TargetClient, budget: _Budget, samples: dict[str, list[st
 
 
 def _gov_platform(client: TargetClient, budget: _Budget, samples: dict[str, list[str]], extra: dict[str, TargetClient],
-                  thresholds: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+                  thresholds: dict[str, Any], pf: Preflight) -> dict[str, Any]:
     from conformance.codes import lists as code_lists
     from conformance.suites.test_sharing_support import param_limit
 
+    notes = pf.notes
     out: dict[str, Any] = {"implementations": 0, "size": 20, "divisions": [], "authority": None,
-                           "holders": list(samples.get("holderId", [])),
-                           "naturalUserIds": samples.get("naturalUserId", []), "legalUserIds": samples.get("legalUserId", [])}
+                           "holders": list(samples.get("holderId", [])), "naturalUserIds": [], "legalUserIds": []}
+    # T5-3 / T5-4 have no search: the user ids come from the target file only, and are loaded when the target knows them
+    for interface, kind in (("T5-3", "natural"), ("T5-4", "legal")):
+        op = op_by_interface("gov-platform", interface)
+        given = samples.get(f"{kind}UserId", [])
+        if op is not None and given:
+            out[f"{kind}UserIds"] = confirmed(client, budget, op.path, "userId", given, label=f"{interface} 用户标识", notes=notes)
+        if op is not None and not out[f"{kind}UserIds"]:
+            pf.missing[interface] = untested_reason(
+                f"{interface} 没有检索接口，目标文件未给出被测平台上查得到的用户标识：{interface} 无从测量 / {interface} has no search "
+                "and the target file gives no user id the platform knows",
+                f"在目标文件 [thresholds] gov_{kind}_user_id 或 [load.samples] {kind}UserId 中给出被测平台上确有的用户标识 / "
+                f"give user ids that exist at the platform in the target file ([thresholds] gov_{kind}_user_id or "
+                f"[load.samples] {kind}UserId)")
     t51 = op_by_interface("gov-platform", "T5-1")
     prefixes = {code.split("-")[0] for code in code_lists.licence_items()}
     item = prefixes.pop() if len(prefixes) == 1 else None
@@ -251,10 +349,12 @@ def _gov_platform(client: TargetClient, budget: _Budget, samples: dict[str, list
 
 
 def _inspection(client: TargetClient, budget: _Budget, samples: dict[str, list[str]], extra: dict[str, TargetClient],
-                thresholds: dict[str, Any], notes: list[str]) -> dict[str, Any]:
-    numbers = list(samples.get("reportNo", []))
+                thresholds: dict[str, Any], pf: Preflight) -> dict[str, Any]:
+    notes = pf.notes
     sharing = extra.get("sharing")
     t61 = op_by_interface("inspection", "T6-1")
+    given = samples.get("reportNo", [])
+    numbers = confirmed(client, budget, t61.path, "reportNo", given, label="检验报告编号", notes=notes) if t61 and given else []
     if not numbers and sharing is not None and t61 is not None:
         from conformance.suites.test_sharing_support import data_sets, max_size
 
@@ -269,9 +369,13 @@ def _inspection(client: TargetClient, budget: _Budget, samples: dict[str, list[s
                     numbers.append(key)
             if numbers:
                 notes.append(f"检验报告编号取自共享平台的检验报告数据集（{len(numbers)} 个在 T6-1 可查到）/ report numbers from the sharing platform")
-    if not numbers:
-        notes.append("目标文件未声明样本报告编号（[thresholds] report_numbers 或 [load.samples] reportNo），"
-                     "也无法从共享平台取得：T6-1 未加载 / no sample report numbers: T6-1 not loaded")
+    if not numbers and t61 is not None:
+        pf.missing["T6-1"] = untested_reason(
+            "没有被测系统查得到的检验报告编号（接口没有列出报告的查询；目标文件未给出，或给出的查不到；共享平台也未提供）："
+            "T6-1 未加载 / no report number the target knows (none in the target file, none from a sharing platform): T6-1 not loaded",
+            "在目标文件 [thresholds] report_numbers 或 [load.samples] reportNo 中给出被测系统上确有的报告编号，或在 [urls] 中给出"
+            "共享平台（其检验报告数据集须有记录）/ give existing report numbers in the target file ([thresholds] report_numbers or "
+            "[load.samples] reportNo), or a sharing platform in [urls] whose inspection-report data set has records")
     return {"reportNumbers": numbers[:POOL_KEYS]}
 
 
@@ -279,5 +383,11 @@ def _inspection(client: TargetClient, budget: _Budget, samples: dict[str, list[s
 
 
 def _supervision(client: TargetClient, budget: _Budget, samples: dict[str, list[str]], extra: dict[str, TargetClient],
-                 thresholds: dict[str, Any], notes: list[str]) -> dict[str, Any]:
-    return {"usccs": samples.get("uscc", [])[:POOL_KEYS], "registrationNos": samples.get("registrationNo", [])[:POOL_KEYS]}
+                 thresholds: dict[str, Any], pf: Preflight) -> dict[str, Any]:
+    out: dict[str, Any] = {"usccs": [], "registrationNos": []}
+    for key, operation_id, param, label in (("usccs", "getReportedUnit", "uscc", "使用单位统一社会信用代码"),
+                                            ("registrationNos", "getReportedRegistration", "registrationNo", "使用登记证编号")):
+        op = op_by_id("supervision", operation_id)
+        if op is not None and samples.get(param):
+            out[key] = confirmed(client, budget, op.path, param, samples[param], label=label, notes=pf.notes)[:POOL_KEYS]
+    return out

@@ -61,6 +61,18 @@ def hard_limit(config: dict[str, Any], workers: int, expect_remote: int) -> floa
             + (REPORT_INTERVAL_S + 2 if workers or expect_remote else 0) + 15.0)
 
 
+def python_path(current: str | None) -> str:
+    """``PYTHONPATH`` for the Locust processes, which run in the evidence folder: every entry made absolute
+    (a relative one, or an empty one meaning the working directory, would point into that folder), and the
+    checkout that holds this harness first when it is not installed (``python -m conformance.load`` from a
+    source tree), so that the locustfiles import the same ``conformance``."""
+    entries = [str(Path(e or ".").resolve()) for e in (current or "").split(os.pathsep)] if current else []
+    root = Path(__file__).resolve().parents[2]
+    if (root / "pyproject.toml").is_file() and (root / "conformance").is_dir() and str(root) not in entries:
+        entries.insert(0, str(root))
+    return os.pathsep.join(dict.fromkeys(entries))
+
+
 def _kill(proc: subprocess.Popen[Any] | None, sig: int = signal.SIGKILL) -> None:
     if proc is None or proc.poll() is not None:
         return
@@ -71,21 +83,29 @@ def _kill(proc: subprocess.Popen[Any] | None, sig: int = signal.SIGKILL) -> None
 def run(*, locustfile: Path, config: dict[str, Any], out: Path, secret: str | None, workers: int = 0,
         expect_remote: int = 0, master_bind: str = "127.0.0.1", master_port: int | None = None,
         on_progress: Callable[[dict[str, Any]], None] | None = None, limit_s: float | None = None) -> EngineResult:
-    """Run one load test; the recorder's results are in ``out / "raw.json"``."""
+    """Run one load test; the recorder's results are in ``out / "raw.json"``.
+
+    Every path handed to the Locust processes is absolute: they run in ``out`` (their working
+    directory), so a path relative to the caller's working directory would point elsewhere."""
+    out = Path(out).resolve()
+    locustfile = Path(locustfile).resolve()
     out.mkdir(parents=True, exist_ok=True)
     raw_path = out / "raw.json"
     raw_path.unlink(missing_ok=True)
-    config = {**config, "results": str(raw_path.resolve()), "secretEnv": SECRET_ENV}
+    config = {**config, "results": str(raw_path), "secretEnv": SECRET_ENV}
     cfg_path = out / "config.json"
     cfg_path.write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
     if secret is not None:
         env[SECRET_ENV] = secret
     env["PYTHONUNBUFFERED"] = "1"
+    env.pop("PYTHONPATH", None)
+    if path := python_path(os.environ.get("PYTHONPATH")):
+        env["PYTHONPATH"] = path
     distributed = workers > 0 or expect_remote > 0
     run_time = math.ceil(float(config["warmupS"]) + float(config["durationS"]) + float(config["stopTimeoutS"])
                          + REPORT_INTERVAL_S + 10)
-    cmd = [sys.executable, "-m", "locust", "-f", str(locustfile.resolve()), "--headless", "-u", str(config["users"]),
+    cmd = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", str(config["users"]),
            "-r", f"{float(config['spawnRate']):g}", "-t", f"{run_time}s", "--stop-timeout", f"{float(config['stopTimeoutS']):g}",
            "--host", config["baseUrl"], "--csv", str(out / "locust"), "--csv-full-history",
            "--html", str(out / "locust-report.html"), "--only-summary", "--loglevel", "WARNING",
@@ -110,7 +130,7 @@ def run(*, locustfile: Path, config: dict[str, Any], out: Path, secret: str | No
             log = open(out / f"locust-worker-{i + 1}.log", "w", encoding="utf-8")  # noqa: SIM115
             logs.append(log)
             procs[f"worker-{i + 1}"] = subprocess.Popen(
-                [sys.executable, "-m", "locust", "-f", str(locustfile.resolve()), "--worker", "--master-host", "127.0.0.1"
+                [sys.executable, "-m", "locust", "-f", str(locustfile), "--worker", "--master-host", "127.0.0.1"
                  if master_bind in ("*", "0.0.0.0") else master_bind, "--master-port", str(port), "--loglevel", "WARNING"],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=str(out),
                 start_new_session=True)

@@ -22,7 +22,7 @@ from conformance.load.profiles import format_threshold
 from conformance.report.verdicts import VERDICT_EN
 
 LABELS = {
-    "zh": {"title": "特种设备信息共享接口性能测试", "role": "角色", "profile": "性能档案", "users": "个并发用户", "seconds": "秒",
+    "zh": {"summary": "性能测试结论", "unmeasured": "未测：所缺与补足方法", "title": "特种设备信息共享接口性能测试", "role": "角色", "profile": "性能档案", "users": "个并发用户", "seconds": "秒",
            "saturated": "负载生成器饱和：未达阈值的项不作判定（错误）。请用 --workers 增加工作进程或多台机器分担负载。",
            "short": "统计窗口内的并发用户数 %s 低于声明的并发量 %s：响应时间与错误率的“通过”不能说明声明负载下的情形（未测），其“不通过”成立。",
            "clauses": "性能条款结论", "id": "条款", "level": "级别", "requirement": "要求", "verdict": "结论",
@@ -37,7 +37,8 @@ LABELS = {
            "run": "运行信息", "harness": "测试工具", "target": "被测系统", "hosts": "允许的主机", "client": "客户端", "writes": "写操作",
            "overrides": "命令行改写", "load": "负载", "declared": "声明并发", "workers": "工作进程", "time": "起止时间", "window": "统计窗口",
            "warmup": "预热", "files": "证据文件"},
-    "en": {"title": "Performance test: special-equipment information-sharing interfaces", "role": "role", "profile": "profile",
+    "en": {"summary": "Performance verdict", "unmeasured": "Not tested: what is missing and how to provide it",
+           "title": "Performance test: special-equipment information-sharing interfaces", "role": "role", "profile": "profile",
            "users": "concurrent users", "seconds": "s",
            "saturated": "The load generator was saturated: checks that missed their threshold are not judged (error). Add workers (--workers) or machines.",
            "short": "Concurrent users in the window (%s) are below the declared concurrency (%s): passes of latency and error-rate checks say nothing about the declared load (not tested); their failures stand.",

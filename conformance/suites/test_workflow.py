@@ -371,7 +371,7 @@ driver = pytest.mark.feature(DRIVER)
 
 
 @driver
-@pytest.mark.clause(*NINE_STEPS)
+@pytest.mark.clause(*NINE_STEPS, "PROFILE.WORKFLOW.1")
 def test_a_case_passes_five_stages_in_nine_steps(walks: Findings, request: pytest.FixtureRequest) -> None:
     """准予许可的办件依次经过九个步骤（申请…归档）、五个环节，每一步由对应岗位执行成功，读回的状态与 workflow.json 一致。"""
     walks.judge(request, *NINE_STEPS)
