@@ -235,12 +235,14 @@ def reference_checks(lang: str, *, profile: str = "quick", jobs: int = 2, out: A
     from conformance.reference.server import RunningServer, ServerConfig
     from conformance.report.verdicts import summary_lines
     from conformance.runner import run_id
+    from conformance.simulators.stack import platform_stack
 
     results: list[Check] = []
     out = Path(out) if out is not None else Path("reports") / f"selfcheck-{run_id()}"
     with _server_log(out / "reference-server.log"), tempfile.TemporaryDirectory() as tmp, \
             RunningServer(ServerConfig(role="all", db=Path(tmp) / "ref.db", seed=1, access_log=False)) as srv, \
             licensing_stack(Path(tmp) / "licensing.db") as (sims, lic), \
+            platform_stack(Path(tmp) / "gov-platform.db") as (psims, plat), \
             RunningServer(ServerConfig(role="sharing", db=Path(tmp) / "sharing.db", seed=1, access_log=False,
                                        tls=True)) as share:
         # the licensing system is certified with the harness playing its counterparts (client-side clauses);
@@ -248,9 +250,13 @@ def reference_checks(lang: str, *, profile: str = "quick", jobs: int = 2, out: A
         print(t("self.server", lang, url=srv.base))
         print(t("self.licensing", lang, url=lic.base, sims=", ".join(sims.urls().values())))
         print(t("self.sharing", lang, url=share.base))
-        servers = {"licensing": lic, "sharing": share}
+        # the government-service platform alone (no licensing role on its server), the harness playing the
+        # licensing system that receives its application pushes (T5-5)
+        print(t("self.platform", lang, url=plat.base, sims=", ".join(psims.urls().values())))
+        servers = {"licensing": lic, "sharing": share, "gov-platform": plat}
+        stacks = {"licensing": sims, "gov-platform": psims}
         runs = [(role, str(demo_target(Path(tmp) / f"{role}.toml", servers.get(role, srv), role,
-                                       simulators=sims if role == "licensing" else None)), str(out / role), profile, lang)
+                                       simulators=stacks.get(role))), str(out / role), profile, lang)
                 for role in ROLES]
         with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
             for r in pool.map(_role_run, runs):

@@ -95,6 +95,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "self.suites": ("一致性测试 {role}：认证结论（范围：仅接口）{verdict}，{tested} 个条款已测，用时 {secs:.0f} 秒，报告 {path}",
                     "suites {role}: certification verdict (scope: interface) {verdict}, {tested} clauses tested in {secs:.0f} s, report {path}"),
     "self.licensing": ("参考行政许可系统（调用模拟器）：{url}；模拟器：{sims}", "reference licensing system (calling the simulators): {url}; simulators: {sims}"),
+    "self.platform": ("参考政务服务平台（单独运行，向模拟的许可系统推送申请）：{url}；模拟器：{sims}",
+                      "reference gov-service platform (alone, pushing applications to the simulated licensing system): {url}; simulators: {sims}"),
     "self.sharing": ("参考共享平台（HTTPS，测试 CA）：{url}", "reference sharing platform (HTTPS, test CA): {url}"),
     "self.untested": ("应符合条款未测", "shall-clause not tested"),
     "self.nonconforming": ("应符合条款不符合或错误", "shall-clause does not conform (or error)"),

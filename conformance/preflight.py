@@ -377,15 +377,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "经许可系统 {url} 以客户端 {client} 推送测试申请",
         "test applications pushed to the licensing system {url} as client {client}",
     ),
+    "cases.played": (
+        "测试工具扮演许可系统（{where}），平台须把申请推送（T5-5）到该地址",
+        "the harness plays the licensing system ({where}); the platform must push its applications (T5-5) there",
+    ),
     "cases.missing": (
-        "平台没有创建办件的接口，目标文件也未给出许可系统地址：办件上报与证照检查将为未测",
-        "the platform has no operation that creates cases and the target file names no licensing "
-        "system: case report-backs and e-licences will be untested",
+        "平台没有创建办件的接口，许可系统模拟器没有固定地址，目标文件也未给出许可系统地址：平台无从推送申请，"
+        "办件上报与证照检查将为未测",
+        "the platform has no operation that creates cases, the licensing simulator has no fixed address and the "
+        "target file names no licensing system: the platform cannot push applications, so case report-backs and "
+        "e-licences will be untested",
     ),
     "cases.provide": (
-        "目标文件 [urls] licensing（与平台相连的许可系统）及 [clients.{client}]（平台在许可系统的客户端）",
-        "[urls] licensing (the licensing system wired to the platform) and [clients.{client}] (the "
-        "platform's client at the licensing system) in the target file",
+        "[simulators.ports] licensing = 端口（把平台的许可系统地址配置为该端口的模拟器），或 [urls] licensing（与平台相连的"
+        "许可系统）及 [clients.{client}]（平台在许可系统的客户端）",
+        "[simulators.ports] licensing = PORT (point the platform's licensing address at the simulator there), or "
+        "[urls] licensing (the licensing system wired to the platform) and [clients.{client}] in the target file",
     ),
     "cases.noclient": (
         "已给出许可系统地址，但没有客户端 [clients.{client}]",
@@ -1310,7 +1317,12 @@ def _gov_platform(run: _Run) -> None:
             )
     label = _msg("label.cases")
     licensing = CASE_SOURCE_ROLE if CASE_SOURCE_ROLE in t.urls else None
-    if licensing is None:
+    sims = t.simulators
+    played = sims.urls.get(CASE_SOURCE_ROLE) or (
+        f"{sims.host}:{sims.ports[CASE_SOURCE_ROLE]}" if sims.ports.get(CASE_SOURCE_ROLE) else None)
+    if played:  # the harness plays the licensing system: the platform pushes its applications (T5-5) to it
+        run.add(_check("cases", label, OK, _msg("cases.played", where=played)))
+    elif licensing is None:
         run.add(_check("cases", label, MISSING, _msg("cases.missing"), _msg("cases.provide", client=CASE_PUSHER)))
     elif t.client(CASE_PUSHER) is None:
         run.add(

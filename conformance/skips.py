@@ -5,8 +5,10 @@
   a client per post, the simulators' control API) or a counterpart. The clause is then **未测** with this
   reason and what would make it testable (``provide``), never 符合. A plain ``pytest.skip`` counts the same.
 * :func:`vacuous` — the contract itself leaves nothing to check at this place (an operation with no path
-  parameters has no path-parameter injection to try). The outcome is kept in the report, but it does not
-  decide the clause; a clause whose every check is vacuous is still 未测.
+  parameters has no path-parameter injection to try), or a check over what the run recorded found nothing
+  of its kind (no 429 was answered, so no Retry-After to judge) while other checks decide the clause. The
+  outcome is kept in the report but does not decide; a clause whose every check is vacuous is 未测 when it
+  binds the role under test, 不适用 when the catalogue says it does not.
 
 Both raise pytest's skip; the plugin reads the kind from the reason's prefix, so the reason survives in
 ``report.json`` and the JUnit file exactly as written here.

@@ -42,13 +42,17 @@ Given as a URL (one role) or a TOML file::
     gov-platform = 18701                 # 政务服务平台（含电子证照库、统一身份认证、短信网关）
     inspection = 18702                   # 检验检测信息系统
     supervision = 18703                  # 安全监察系统
+    licensing = 18704                    # 行政许可应用系统（认证政务服务平台时：接收平台的申请推送 T5-5）
 
     [simulators.urls]                    # simulators already running elsewhere: the harness does not start
     gov-platform = "http://127.0.0.1:18701"   # them and reads their records over their control API
 
 The target itself must be configured to call the simulators (its counterparts' base URLs) and to
 accept the harness's pushes; ``[features] sms-gateway = true`` says its SMS gateway can be pointed
-at the simulated gateway.
+at the simulated gateway. Which simulators a run needs depends on the role certified
+(:data:`COUNTERPARTS`): a licensing system calls the platform, inspection and supervision; a
+government-service platform pushes its applications (T5-5) to the licensing system, which the harness
+then plays (``licensing``).
 """
 
 from __future__ import annotations
@@ -71,7 +75,12 @@ class Credentials:
 
 
 #: The counterpart roles the simulators play (conformance/simulators).
-SIMULATED_ROLES = ("gov-platform", "inspection", "supervision")
+SIMULATED_ROLES = ("gov-platform", "inspection", "supervision", "licensing")
+#: The simulators the harness plays when it certifies a role (the role's counterparts that call it or that it calls).
+COUNTERPARTS: dict[str, tuple[str, ...]] = {
+    "licensing": ("gov-platform", "inspection", "supervision"),
+    "gov-platform": ("licensing",),
+}
 
 
 @dataclass

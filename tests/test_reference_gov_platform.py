@@ -294,7 +294,7 @@ def test_elicense_chain(srv: RunningServer, api: Api) -> None:
     assert info == cert
     address = conforms("getElicenseDownloadAddress", api.get(f"/api/v1/elicenses/{eid}/download-address"))
     assert address["format"] == "OFD" and address["url"].startswith(srv.url() + f"/api/v1/elicenses/{eid}/file?token=")
-    r = api.session.get(address["url"], timeout=10)
+    r = api.session.get(address["url"], timeout=30)
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/ofd")
     assert "attachment" in r.headers["content-disposition"]
     assert files.is_ofd(r.content) == []
@@ -302,7 +302,7 @@ def test_elicense_chain(srv: RunningServer, api: Api) -> None:
     with zipfile.ZipFile(io.BytesIO(r.content)) as z:
         page = z.read("Doc_0/Pages/Page_0/Content.xml").decode()
     assert cert["licenceNo"] in page and cert["holderName"] in page and cert["surface"]["equipmentCode"] in page
-    assert api.session.get(address["url"], timeout=10).content == r.content  # reusable until it expires
+    assert api.session.get(address["url"], timeout=30).content == r.content  # reusable until it expires
     # bad tokens
     r = api.get(f"/api/v1/elicenses/{eid}/file", params={"token": "nope"})
     assert r.status_code == 403 and r.json()["code"] == "FORBIDDEN"
@@ -315,7 +315,7 @@ def test_elicense_chain(srv: RunningServer, api: Api) -> None:
         expired = api.get(f"/api/v1/elicenses/{eid}/download-address").json()["data"]
     finally:
         del srv.servers[0].extras["gov.download_ttl"]
-    r = api.session.get(expired["url"], timeout=10)
+    r = api.session.get(expired["url"], timeout=30)
     assert r.status_code == 403 and "过期" in r.json()["message"]
     # thumbnails: province only
     thumbs = conforms("getElicenseThumbnails", Api(srv.url(), "province-caller").get(f"/api/v1/elicenses/{eid}/thumbnails"))
@@ -408,3 +408,61 @@ def test_every_operation_has_a_handler() -> None:
     from conformance.reference.context import handler_for
 
     assert all(handler_for(op) is not None for op in OPS.values())
+
+
+# ------------------------------------------------------------------------------ applications pushed (T5-5), alone
+def test_on_its_own_the_platform_pushes_applications_that_become_its_cases(tmp_path: Path) -> None:
+    """``--role gov-platform --counterpart licensing=URL``: the acceptance desk pushes fresh applications (valid against
+    application.schema.json, authority from T5-1, the applicant a T5-4 user) to the licensing counterpart as client
+    gov-platform; each is a case the platform knows (acceptance 201); once reported on, a new application follows."""
+    from conformance.reference.demo_target import FAST_OUTBOX
+    from conformance.reference.roles import gov_applications
+    from conformance.reference.server import ServerConfig
+    from conformance.simulators import start
+    from conformance.target import COUNTERPARTS, SimulatorSettings
+    from conformance.validation import validator
+
+    stock = gov_applications.stock()
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in FAST_OUTBOX.items():
+            mp.setenv(k, v)
+        with start(SimulatorSettings(hold_s=2.0), roles=COUNTERPARTS["gov-platform"]) as sims, \
+                RunningServer(ServerConfig(role="gov-platform", db=tmp_path / "gp.sqlite3", seed=None, access_log=False,
+                                           counterparts=sims.urls())) as server:
+            pushes = sims.wait_for(lambda calls: [c for c in calls if c.key == "T5-5"][:stock] if len(
+                [c for c in calls if c.key == "T5-5"]) >= stock else None, timeout=60)
+            assert pushes, "no applications pushed"
+            app = pushes[0].json
+            assert all(c.status == 201 and c.client_id == "gov-platform" and validator("application").is_valid(c.json)
+                       for c in pushes), [(c.status, c.problems) for c in pushes]
+            assert len({c.json["caseNo"] for c in pushes}) == stock
+            api = Api(server.url(), "licensing-system")
+            impl = conforms("queryImplementations", api.get(OPS["queryImplementations"].path,
+                                                            params={"deptUscc": app["authority"]["uscc"]}))
+            assert impl["total"] == 1 and impl["items"][0]["division"] == app["authority"]["division"]
+            user = conforms("getLegalPerson", api.get(OPS["getLegalPerson"].path.replace("{userId}", app["applicant"]["userId"])))
+            assert user["uscc"] == app["applicant"]["idNumber"]
+            body = {"messageId": f"acc-{app['caseNo']}", "caseNo": app["caseNo"], "itemCode": app["itemCode"],
+                    "reportedAt": "2025-03-01T09:00:00+08:00", "operator": {"name": "周敏", "role": "accept"},
+                    "opinion": "予以受理。", "result": "正式受理", "acceptedAt": "2025-03-01T09:00:00+08:00",
+                    "notice": {"noticeId": f"N-{app['caseNo']}", "caseNo": app["caseNo"], "type": "受理通知书",
+                               "title": "受理通知书", "issuedAt": "2025-03-01T09:00:00+08:00", "authority": app["authority"],
+                               "content": "已受理。", "format": "OFD"}}
+            r = api.post(OPS["reportAcceptance"].path.replace("{caseNo}", app["caseNo"]), body)
+            assert conforms("reportAcceptance", r)["caseNo"] == app["caseNo"] and r.status_code == 201
+            more = sims.wait_for(lambda calls: len([c for c in calls if c.key == "T5-5"]) > stock, timeout=60)
+            assert more, "no new application after a case was taken"
+
+
+def test_with_every_role_on_one_server_the_desk_stays_off(tmp_path: Path) -> None:
+    """``--role all``: the platform's licensing counterpart is its own licensing role; no applications are made up."""
+    from conformance.reference.roles import gov_applications
+
+    with running(tmp_path, "all", seed=None, access_log=False) as server:
+        gov = next(s for s in server.servers if s.role == "gov-platform")
+        assert gov.counterparts["licensing"].endswith("/licensing") and not gov_applications.active(gov)
+        db = other_db(server)
+        try:
+            assert gov_cases.cases(db) == []
+        finally:
+            db.close()

@@ -1,5 +1,5 @@
 """Evidence sufficiency per clause: a skipped deciding check makes the clause 未测 (never 符合) with its
-reason kept; vacuous checks do not decide (a clause whose every check is vacuous is 不适用 by its contract); a missing means of testing is 未测 with what to provide,
+reason kept; vacuous checks do not decide (a clause whose every check is vacuous is 未测, or 不适用 when it does not bind the role); a missing means of testing is 未测 with what to provide,
 only an undeclared option of the standard is 不适用; the verdict block names what is missing for 通过;
 every automated clause has a deciding check."""
 
@@ -45,7 +45,12 @@ def test_a_failure_wins_over_a_skip() -> None:
 def test_vacuous_checks_do_not_decide() -> None:
     assert _one([Outcome("t1", "passed", ("A.1",)), Outcome("t2", "vacuous", ("A.1",), reason="无可检验项：")]).verdict == CONFORMS
     only = _one([Outcome("t2", "vacuous", ("A.1",), reason="无可检验项：没有列表接口")])
-    assert only.verdict == NOT_APPLICABLE and "没有列表接口" in (only.reason or "")
+    assert only.verdict == UNTESTED and "没有列表接口" in (only.reason or "")
+    bound = [{**CAT[0], "roles": ["sharing"]}]
+    other_role = clause_verdicts(bound, [Outcome("t2", "vacuous", ("A.1",), reason="无可检验项：没有列表接口")], role="inspection")
+    assert other_role[0].verdict == NOT_APPLICABLE
+    same_role = clause_verdicts(bound, [Outcome("t2", "vacuous", ("A.1",), reason="无可检验项：没有列表接口")], role="sharing")
+    assert same_role[0].verdict == UNTESTED
 
 
 def test_no_check_at_all_is_untested_with_a_reason() -> None:

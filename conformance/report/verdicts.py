@@ -14,9 +14,9 @@ standard the target does not claim).
 * 未测 (not tested): a deciding check did not run (its reasons are kept: what is missing and how to
   provide it), no check ran at all, or the attestation is not answered;
 * 不适用 (not applicable): the target's declared profile rules the clause out (an option of the
-  standard it does not claim), the role's contract leaves nothing to check (every deciding check is
-  vacuous, e.g. paging for a role with no list operation), or the clause cannot be tested over the
-  interface (with its reason);
+  standard it does not claim), the clause does not bind the role under test and its checks found
+  nothing to check there (every one vacuous), or the clause cannot be tested over the interface (with
+  its reason); a clause that binds the role and whose every check was vacuous is 未测;
 * 错误 (error): a check could not reach a judgement (harness or network error) and none failed.
 
 The overall verdict is 通过 only when every applicable automated shall-clause is 符合;
@@ -33,6 +33,8 @@ CONFORMS, FAILS, PARTLY, UNTESTED, NOT_APPLICABLE, ERROR = "符合", "不符合"
 VERDICT_EN = {CONFORMS: "conforms", FAILS: "does not conform", PARTLY: "partly conforms", UNTESTED: "not tested",
               NOT_APPLICABLE: "not applicable", ERROR: "error"}
 PASS, FAIL = "通过", "不通过"
+#: internal: every deciding check was vacuous (decided in clause_verdicts by whether the clause binds the role)
+VACUOUS_ONLY = "vacuous-only"
 
 
 @dataclass
@@ -76,15 +78,19 @@ def _judge_tests(level: str, outcomes: list[Outcome]) -> tuple[str, list[str]]:
         return UNTESTED, reasons
     if passed:
         return CONFORMS, reasons
-    if outcomes:  # only vacuous or not-applicable checks: the contract or the target's declared options rule it out
+    if outcomes and all(o.outcome == "not-applicable" for o in outcomes):
         return NOT_APPLICABLE, list(dict.fromkeys(o.reason for o in outcomes if o.reason))
+    if outcomes:  # only vacuous (and not-applicable) checks: nothing decided it here
+        return VACUOUS_ONLY, list(dict.fromkeys(o.reason for o in outcomes if o.reason))
     return UNTESTED, ["本次运行中没有该条款的判定检验 / no deciding check of this clause ran"]
 
 
 def clause_verdicts(catalogue: Iterable[Mapping[str, Any]], outcomes: Iterable[Outcome], *,
-                    features: Iterable[str] = (), answers: Mapping[str, Mapping[str, Any]] | None = None
-                    ) -> list[ClauseVerdict]:
-    """A verdict for every clause of the catalogue."""
+                    features: Iterable[str] = (), answers: Mapping[str, Mapping[str, Any]] | None = None,
+                    role: str | None = None) -> list[ClauseVerdict]:
+    """A verdict for every clause of the catalogue. ``role``: the role under test — a clause whose every check
+    was vacuous is 不适用 only when the catalogue says it does not bind that role; otherwise it is 未测 (nothing
+    in this run decided it)."""
     by_clause: dict[str, list[Outcome]] = {}
     for o in outcomes:
         for cid in o.clauses:
@@ -107,6 +113,11 @@ def clause_verdicts(catalogue: Iterable[Mapping[str, Any]], outcomes: Iterable[O
                 str(a.get("answer", "")).lower(), UNTESTED) if a else UNTESTED
         else:
             v.verdict, why = _judge_tests(level, tests)
+            if v.verdict == VACUOUS_ONLY:
+                binds = not role or not c.get("roles") or role in c["roles"]
+                v.verdict = UNTESTED if binds else NOT_APPLICABLE
+                why = why if not binds else ["本次运行中没有判定该条款的检验（其检验均无可检验项）/ no check decided it in this run",
+                                             *why]
             if v.verdict in (UNTESTED, NOT_APPLICABLE) and why:
                 v.untested = why
                 v.reason = "；".join(why[:5]) + (f"（另有 {len(why) - 5} 项 / {len(why) - 5} more）" if len(why) > 5 else "")

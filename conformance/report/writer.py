@@ -40,7 +40,8 @@ def _iso(ts: float) -> str:
 
 def build_report(state: Any, *, lang: str = "zh", answers: dict[str, Any] | None = None, scope: str = "full") -> dict[str, Any]:
     catalogue = load_catalogue()
-    verdicts = clause_verdicts(catalogue, state.outcomes, features=state.target.features, answers=answers)
+    verdicts = clause_verdicts(catalogue, state.outcomes, features=state.target.features, answers=answers,
+                               role=state.target.role)
     by_id = {c["id"]: c for c in catalogue}
     roles_tested = {state.target.role}
     ids: dict[str, str] = getattr(state, "ids", {}) or {}
@@ -163,7 +164,7 @@ def merge_performance(out: Path, load: dict[str, Any], load_dir: Path, exchanges
     outcomes = [Outcome(t["nodeid"], t["outcome"], tuple(t["clauses"]), t.get("duration") or 0.0, t.get("message"), t.get("seed"),
                         t.get("title"), t.get("reason") or (t.get("message") if t["outcome"] != "passed" else None))
                 for t in report["tests"]]
-    verdicts = {v.id: v for v in clause_verdicts(judged, outcomes, features=target.get("features") or [])}
+    verdicts = {v.id: v for v in clause_verdicts(judged, outcomes, features=target.get("features") or [], role=role)}
     rel = str(load_dir.resolve().relative_to(out.resolve())) if load_dir.resolve().is_relative_to(out.resolve()) else str(load_dir)
     by_id = {c["id"]: c for c in report["clauses"]}
     load_clauses = {c["id"]: c for c in load["clauses"]}

@@ -8,6 +8,11 @@
   (201 with ``Location``), T5-12…T5-16 serve what was aggregated; the SMS gateway gives receipts.
 * 检验检测信息系统 (inspection.yaml): T6-1 the reports the harness registered, T6-2 objection receipts.
 * 安全监察系统 (supervision.yaml): T7-1 / T7-2 receipts, the reported records read back.
+* 行政许可应用系统 (licensing.yaml, when the harness certifies a government-service platform): T5-5 takes the
+  platform's application pushes with a receipt (an item not in Table 1 or equipment of another group: 400 naming
+  ``/itemCode`` or ``/equipment/catalogueCode``, as the contract says) and keeps them by case number (a
+  re-submission after 补齐补正 is the same case number under a new message id); the corrected-report re-push
+  gives a receipt; the dossier interfaces and the optional workflow driver hold no data here (404, an empty list).
 
 Idempotency (same message, same content → the original receipt) is done by the server for every
 operation with ``x-idempotent-by``; a handler sees each message once.
@@ -293,6 +298,43 @@ def _reported(table: str, key: str, zh: str) -> Handler:
     return get
 
 
+# ---------------------------------------------------------------------------------- licensing (the platform's pushes)
+@functools.cache
+def _group_varieties(group: str) -> frozenset[str]:
+    """Catalogue codes of a Table 1 equipment group: its top codes and everything under them."""
+    tops = code_lists.licence_groups()[group]["catalogue"]
+    return frozenset(c for top in tops for c in (top, *code_lists.catalogue_descendants(top)))
+
+
+def push_application(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
+    item = code_lists.licence_items().get(body["itemCode"])
+    if item is None:
+        raise error(400, "VALIDATION_FAILED", f"办理项 {body['itemCode']} 不是表1中的办理项", "no such handling item (Table 1)",
+                    [{"path": "/itemCode", "message": "表1中没有该办理项", "messageEn": "not a Table 1 item", "rule": "exists"}])
+    catalogue = body["equipment"]["catalogueCode"]
+    if catalogue not in _group_varieties(item["group"]):
+        raise error(400, "VALIDATION_FAILED", f"设备品种 {catalogue} 不属于办理项 {body['itemCode']} 的设备类别",
+                    "the equipment is not of the item's group",
+                    [{"path": "/equipment/catalogueCode", "message": "设备品种与办理项的设备类别不符",
+                      "messageEn": "catalogue code outside the item's group", "rule": "item-group"}])
+    state.applications.setdefault(body["caseNo"], []).append(dict(body))
+    return _receipt(call, body)
+
+
+def corrected_report(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
+    state.reports[str(body["reportNo"])] = dict(body)
+    return Reply(201, {"messageId": body.get("correctionOf") or f"report-{body['reportNo']}", "receivedAt": now_iso(),
+                       "duplicate": False})
+
+
+def _empty_list(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
+    return Reply(200, {"page": int(q.get("page", 1)), "size": int(q.get("size", 20)), "total": 0, "items": []})
+
+
+def _nothing_here(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
+    raise _not_found("模拟的许可系统不保存该数据：", "the simulated licensing system keeps no such data:")
+
+
 def handlers(role: str) -> dict[str, Handler]:
     common: dict[str, Handler] = {"getHealth": health(role)}
     if role == "gov-platform":
@@ -309,4 +351,10 @@ def handlers(role: str) -> dict[str, Handler]:
         return {**common, "reportUnit": report_unit, "reportRegistration": report_registration,
                 "getReportedUnit": _reported("units", "uscc", "使用单位"),
                 "getReportedRegistration": _reported("registrations", "registrationNo", "使用登记")}
+    if role == "licensing":
+        from conformance.openapi_index import role_operations
+
+        out: dict[str, Handler] = {op.operation_id: _empty_list if op.method.upper() == "GET" and "{" not in op.path
+                                   else _nothing_here for op in role_operations(role)}
+        return {**out, **common, "pushApplication": push_application, "receiveCorrectedInspectionReport": corrected_report}
     raise ValueError(f"no simulator for role {role}")

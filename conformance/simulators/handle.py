@@ -11,7 +11,10 @@ from typing import Any
 import requests
 
 from conformance.simulators.server import InboundCall, Simulator
-from conformance.target import SIMULATED_ROLES, SimulatorSettings
+from conformance.target import COUNTERPARTS, SimulatorSettings
+
+#: The simulators started or connected when no roles are named: the licensing system's counterparts.
+DEFAULT_ROLES = COUNTERPARTS["licensing"]
 
 
 @dataclass
@@ -84,6 +87,10 @@ class SimulatorHandle:
     def clear_faults(self) -> None:
         self._control("DELETE", "faults")
 
+    def claim(self, case_no: str) -> bool:
+        """Take a case the target pushed for one test: True the first time, False when it was taken before."""
+        return bool(self._control("POST", "claims", {"caseNo": case_no}).get("claimed"))
+
     def register_case(self, case_no: str, item_code: str) -> None:
         self._control("POST", "cases", {"caseNo": case_no, "itemCode": item_code})
 
@@ -96,8 +103,9 @@ class SimulatorHandle:
 
 @dataclass
 class Simulators:
-    """The three counterparts: government-service platform (with the e-licence library, unified identity
-    authentication and SMS gateway), inspection system, supervision system."""
+    """The counterparts the harness plays: for a licensing system, the government-service platform (with the
+    e-licence library, unified identity authentication and SMS gateway), the inspection and the supervision
+    system; for a government-service platform, the licensing system (``licensing``) its pushes reach."""
 
     handles: dict[str, SimulatorHandle]
     started: list[Simulator] = field(default_factory=list)
@@ -151,8 +159,8 @@ class Simulators:
         self.stop()
 
 
-def start(settings: SimulatorSettings | None = None, *, roles: Iterable[str] = SIMULATED_ROLES) -> Simulators:
-    """Start the simulators in this process (background threads) on the settings' host and ports."""
+def start(settings: SimulatorSettings | None = None, *, roles: Iterable[str] = DEFAULT_ROLES) -> Simulators:
+    """Start the simulators of ``roles`` in this process (background threads) on the settings' host and ports."""
     settings = settings or SimulatorSettings()
     started: list[Simulator] = []
     try:
@@ -167,19 +175,21 @@ def start(settings: SimulatorSettings | None = None, *, roles: Iterable[str] = S
     return Simulators(handles, started, settings.hold_s)
 
 
-def connect(settings: SimulatorSettings) -> Simulators:
-    """Simulators already running where the target file says (``[simulators.urls]``)."""
-    missing = [r for r in SIMULATED_ROLES if r not in settings.urls]
+def connect(settings: SimulatorSettings, *, roles: Iterable[str] = DEFAULT_ROLES) -> Simulators:
+    """The simulators of ``roles`` already running where the target file says (``[simulators.urls]``)."""
+    roles = tuple(roles)
+    missing = [r for r in roles if r not in settings.urls]
     if missing:
         raise ValueError(f"[simulators.urls] gives no URL for {', '.join(missing)}")
-    handles = {r: SimulatorHandle(r, settings.urls[r], token=settings.control_token) for r in SIMULATED_ROLES}
+    handles = {r: SimulatorHandle(r, settings.urls[r], token=settings.control_token) for r in roles}
+    hold = settings.hold_s
     for h in handles.values():
         info = h.info()
         if info.get("role") != h.role:
             raise ValueError(f"{h.url} is the {info.get('role')} simulator, not {h.role}")
-    hold = float(handles["gov-platform"].info().get("holdS", settings.hold_s))
+        hold = float(info.get("holdS", hold))
     return Simulators(handles, [], hold)
 
 
-def for_settings(settings: SimulatorSettings) -> Simulators:
-    return connect(settings) if settings.external else start(settings)
+def for_settings(settings: SimulatorSettings, *, roles: Iterable[str] = DEFAULT_ROLES) -> Simulators:
+    return connect(settings, roles=roles) if settings.external else start(settings, roles=roles)

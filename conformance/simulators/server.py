@@ -15,7 +15,8 @@
   ``lost`` (process it, then hold and drop the answer: the caller's retry must be recognised as a
   duplicate) and ``reset`` (close at once).
 * A control API under ``/_simulator/`` (not part of any contract) lets the harness register the data
-  the simulator answers with (cases, users, inspection reports), set faults and read the calls; it
+  the simulator answers with (cases, users, inspection reports), set faults, read the calls and claim a
+  pushed case for one test (``claims``: each case number is claimed once, across harness runs); it
   needs ``X-Simulator-Token`` when the simulator was started with a control token.
 
 What each operation answers is in :mod:`conformance.simulators.behaviour`.
@@ -175,6 +176,10 @@ class SimulatorState:
         self.objections: dict[str, dict[str, Any]] = {}
         self.units: dict[str, dict[str, Any]] = {}
         self.registrations: dict[str, dict[str, Any]] = {}
+        #: licensing: the applications pushed (T5-5), by case number, in the order received
+        self.applications: dict[str, list[dict[str, Any]]] = {}
+        #: case numbers the harness has taken for a test (control API ``claims``): each case serves one test
+        self.claims: set[str] = set()
 
     def next_fault(self, call: InboundCall) -> str | None:
         with self.lock:
@@ -510,6 +515,10 @@ class _Handler(BaseHTTPRequestHandler):
             elif method == "DELETE" and what == "faults":
                 state.faults.clear()
                 out = {"faults": 0}
+            elif method == "POST" and what == "claims" and isinstance(data, dict) and data.get("caseNo"):
+                case_no = str(data["caseNo"])  # a case the harness takes for one test: each is taken once
+                out = {"caseNo": case_no, "claimed": case_no not in state.claims}
+                state.claims.add(case_no)
             elif method == "POST" and what in ("cases", "users", "reports") and isinstance(data, dict):
                 try:
                     out = behaviour.register(state, what, data)

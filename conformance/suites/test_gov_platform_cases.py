@@ -3,9 +3,9 @@
 
 GB/T 34990 式测试项：文档字符串给出测试目的（中文，其后英文），代码即测试步骤，断言给出预期结果。
 报文按 ``case-status.schema.json`` 构造，环节、结论、文书种类与岗位取自 ``schemas/codelists/workflow.json``。
-每个测试使用一件新的测试办件：以平台自己的客户端（``[clients.gov-platform]``）向目标文件中的许可系统推送一件新申请
-（T5-5，新的办件编号与消息标识），使平台认识该办件，然后以许可系统的客户端（``[clients.licensing-system]``）
-向平台上报（详见 ``test_gov_platform_support``）。平台没有创建或查询办件的接口，故不可得到测试办件时为“未测”。
+每个测试使用一件新的测试办件：测试工具扮演许可系统（模拟器接收平台的申请推送 T5-5，并按契约检验、留作证据），每个测试
+领用一件平台推送来、尚未用过的办件，然后以许可系统的客户端（``[clients.licensing-system]``）向平台上报（详见
+``test_gov_platform_support`` 的 ``Intake``）。平台没有创建或查询办件的接口，故得不到测试办件时为“未测”并说明需提供什么。
 
 所检验的状态顺序只取契约（gov-platform.yaml 各接口说明）写明的：补正在办件结束后 409；重复受理 409；受理之前上报环节、
 特别程序、结果 409；特别程序未开始即结束 409；结果已上报后再报不同结果 409；办结（结果上报）之后交互结束（§7.5.2）。
@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.client import Evidence
+from conformance.skips import untested
+from conformance.suites.test_client_side_support import attach
 from conformance.suites.test_gov_platform_support import (
     ROLE,
     Case,
@@ -30,6 +33,7 @@ from conformance.suites.test_gov_platform_support import (
     names_field,
     new_case_no,
     path_of,
+    push_problems,
 )
 from conformance.target import Target
 
@@ -39,13 +43,40 @@ DUPLICATE_CODES = ("DUPLICATE", "CONFLICT")
 
 
 @pytest.fixture(scope="module")
-def desk(tzsb_client: object, tzsb_target: Target) -> Desk:
-    return Desk(Platform(tzsb_client, tzsb_target))
+def desk(tzsb_client: object, tzsb_target: Target, request: pytest.FixtureRequest) -> Desk:
+    return Desk(Platform(tzsb_client, tzsb_target), request)
 
 
 @pytest.fixture
 def case(desk: Desk) -> Case:
     return desk.open()
+
+
+# ---------------------------------------------------------------------------------- the platform's pushes (T5-5)
+@pytest.mark.clause("DB42.10.2.T5-5.1", "PROFILE.PUSH.1")
+def test_the_platform_pushes_its_applications_as_the_contract_says(desk: Desk, tzsb_evidence: Evidence,
+                                                                   request: pytest.FixtureRequest) -> None:
+    """申请信息推送（表5 序号5）：平台推送至许可系统（测试工具模拟）的每份申请都符合 T5-5 契约——携带 Bearer 令牌、
+    application/json，请求体符合 application.schema.json（消息标识、办件编号、办理项、相对人、受理许可机关、设备），办理项为
+    表1的办理项且设备品种属于其设备类别，受理许可机关是平台实施清单（T5-1）中的实施部门；本次测试至少收到一份推送。
+    Every application the platform pushed to the harness's licensing system follows the T5-5 contract."""
+    if not desk.intake.plays_licensing:
+        untested("目标文件中的许可系统（[urls] licensing）不是测试工具模拟的，平台的申请推送未经测试工具接收 / "
+                 "the platform's pushes go to a licensing system the harness does not play",
+                 provide="[simulators] 中 licensing 的端口（ports）或地址（urls），并把平台的许可系统地址配置为该模拟器 / "
+                         "a licensing simulator the platform pushes to")
+    desk.open()  # at least one push, taken as a case like any test's
+    departments: dict[str, bool] = {}
+    pushes = desk.intake.pushes()
+    problems = []
+    for call in pushes:
+        for problem in push_problems(call, desk.platform, departments):
+            problems.append(f"{call.describe()}：{problem}")
+        if len(problems) >= 30:
+            break
+    for call in pushes[:20]:
+        attach(tzsb_evidence, call, request.node.nodeid)
+    assert not problems, "\n".join(problems[:30]) + " / pushes that break the T5-5 contract"
 
 
 # ---------------------------------------------------------------------------------- receipts

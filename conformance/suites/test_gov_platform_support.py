@@ -14,13 +14,28 @@ target file: scopes ``gov:report``, ``gov:elicense:*``, ``gov:sms``, ``gov:items
 A client missing from the target file makes its tests 未测 (skipped, never passed).
 
 Where the cases come from: the platform offers no interface that creates a case (办件) — its cases
-arise in its own unified acceptance system and reach the licensing system by T5-5. The suites therefore
-need a deployment in which the platform learns the cases the licensing system receives: they push a
-fresh application (T5-5, fresh case number and message id) to the licensing system named in the target
-file, as the platform's own client (``[clients.gov-platform]``, scope ``licensing:push``), and then
-report on that case to the platform. When the target file names no licensing system, or the platform
-does not know the case within ``[thresholds] gov_case_visible_s`` seconds (default 5; it answers 404),
-the test is 未测 with the reason.
+arise in its own unified acceptance system (an applicant files online, or a service window files an offline
+application) and reach the licensing system by T5-5, which the *platform* calls. So the harness **plays the
+licensing system** (:class:`Intake`): its licensing simulator (``conformance/simulators``, role ``licensing``)
+receives the platform's pushes, checks each against the T5-5 contract and keeps it as evidence; each test
+takes (claims) one pushed case it has not used and reports on it to the platform. The platform must be
+configured to push to that simulator: a fixed port (``[simulators.ports] licensing``) or a simulator already
+running (``[simulators.urls] licensing``). Applications reach the platform as the contract cannot say:
+
+* unattended, the platform pushes on its own (a test environment with a stream of applications; the
+  reference platform's acceptance desk, ``reference/roles/gov_applications.py``): the harness waits up to
+  ``[simulators] wait_s`` for a new push;
+* attended (``[simulators] attended = true``): the harness tells an operator to file an application on the
+  platform (on the terminal and as a JSON line in ``instructions_file``) and waits ``attended_timeout_s``;
+* when no push arrives the tests are 未测 with what to provide (after the first fruitless wait the others do
+  not wait again).
+
+A deployment whose platform learns the cases of a licensing system the target file names (``[urls] licensing``
+without a licensing simulator, e.g. the reference server with every role) may instead have the harness push a
+fresh application to that licensing system as the platform's own client (``[clients.gov-platform]``, scope
+``licensing:push``); the platform's own pushes are then not observed (their check is 未测). When the
+platform does not know such a case within ``[thresholds] gov_case_visible_s`` seconds (default 5; it answers
+404), the test is 未测 with the reason.
 
 Target-file values read here (``[thresholds]``): ``gov_natural_user_id`` / ``gov_legal_user_id`` (a
 unified-identity user the platform knows, for T5-3 / T5-4; a string or a list), ``gov_case_visible_s``,
@@ -30,12 +45,14 @@ unified-identity user the platform knows, for T5-3 / T5-4; a string or a list), 
 
 from __future__ import annotations
 
+import atexit
 import base64
 import datetime as dt
 import functools
 import random
 import secrets
 import struct
+import threading
 import time
 import uuid
 import zlib
@@ -51,10 +68,13 @@ from conformance.codes import KINDS, check
 from conformance.codes import lists as code_lists
 from conformance.datagen import DataGen
 from conformance.openapi_index import Operation, role_operations
+from conformance.simulators import Call, Simulators, for_settings
+from conformance.skips import untested
+from conformance.suites.test_client_side_support import Console, attach
 from conformance.suites.test_dossier import ofd_problems, pdf_problems
 from conformance.suites.test_sharing_support import param_limit
 from conformance.suites.test_workflow_support import allowed_roles, application, new_applicant, new_case_no, varieties
-from conformance.target import Target
+from conformance.target import COUNTERPARTS, Target
 from conformance.validation import SchemaValidator, validator, validator_at
 
 ROLE = "gov-platform"
@@ -275,24 +295,171 @@ class Case:
         return f"Case({self.case_no}, {self.item})"
 
 
+def plays_licensing(target: Target) -> bool:
+    """Does the harness play the licensing system (receive the platform's pushes)? Yes when the target file sets up
+    a licensing simulator, or names no licensing system at all."""
+    sims = target.simulators
+    return LICENSING in sims.urls or LICENSING in sims.ports or LICENSING not in target.urls
+
+
+@functools.cache
+def push_operation() -> Operation:
+    """T5-5 at the licensing system (``licensing.yaml``): the platform's application push."""
+    found = next((o for o in role_operations(LICENSING) if o.interface == "T5-5"), None)
+    if found is None:
+        raise LookupError("licensing.yaml has no T5-5 operation")
+    return found
+
+
+_INTAKES: dict[int, Intake] = {}
+_INTAKE_LOCK = threading.Lock()
+
+
+class Intake:
+    """The licensing system the harness plays for the platform: its simulator receives the platform's application
+    pushes (T5-5); each test takes one pushed case it has not used (claimed at the simulator, so a case serves one
+    test even across runs). One per session (by target), shared by the suite modules."""
+
+    def __init__(self, target: Target, evidence: Any) -> None:
+        self.target = target
+        self.evidence = evidence
+        self.plays_licensing = plays_licensing(target)
+        self.sims: Simulators | None = None
+        self.broken: str | None = None
+        self.dry: str | None = None
+        self.tried: set[str] = set()
+        self.config: pytest.Config | None = None
+        self.console = Console(None, target.simulators)
+        self.instructed = 0
+
+    @classmethod
+    def of(cls, platform: Platform, request: pytest.FixtureRequest | None = None) -> Intake:
+        with _INTAKE_LOCK:
+            found = _INTAKES.get(id(platform.target))
+            if found is None or found.target is not platform.target:
+                found = cls(platform.target, platform.client.evidence)
+                _INTAKES[id(platform.target)] = found
+        if request is not None and found.config is None:
+            found.config = request.config
+            found.console = Console(request.config, platform.target.simulators)
+            request.config.add_cleanup(found.close)
+        return found
+
+    def close(self) -> None:
+        with _INTAKE_LOCK:
+            if _INTAKES.get(id(self.target)) is self:
+                _INTAKES.pop(id(self.target))
+        if self.sims is not None:
+            self.sims.stop()
+            self.sims = None
+
+    # -------------------------------------------------------------------- the simulator
+    def simulators(self) -> Simulators:
+        """The licensing simulator: started here (``[simulators.ports]``) or reached (``[simulators.urls]``)."""
+        if self.sims is None:
+            if self.broken is None:
+                try:
+                    self.sims = for_settings(self.target.simulators, roles=COUNTERPARTS[ROLE])
+                except (OSError, ValueError, RuntimeError) as exc:
+                    self.broken = str(exc)[:300]
+                if self.sims is not None and self.config is None and not self.target.simulators.external:
+                    atexit.register(self.close)
+            if self.sims is None:
+                untested(f"测试工具模拟的许可系统无法启动或连接（{self.broken}），无法接收平台的申请推送 / "
+                         "the licensing simulator is unavailable",
+                         provide="[simulators] 中 licensing 的空闲端口（ports）或正在运行的模拟器地址（urls） / "
+                                 "a free port or the URL of a running licensing simulator")
+        return self.sims
+
+    @property
+    def url(self) -> str:
+        return self.simulators()[LICENSING].url
+
+    def pushes(self) -> list[Call]:
+        """The platform's T5-5 pushes as received (first attempts and retries), in order."""
+        return [c for c in self.simulators()[LICENSING].calls() if c.key == "T5-5"]
+
+    # -------------------------------------------------------------------- cases
+    def take(self, platform: Platform) -> Case:
+        """A pushed case no test has used, waiting (bounded) for the platform's next push; 未测 when none comes."""
+        sims = self.simulators()
+        settings = self.target.simulators
+        if self.dry is not None:
+            untested(self.dry, provide=self._provide())
+        found = self._claim(sims.calls())
+        if found is None:
+            budget = settings.attended_timeout_s if settings.attended else settings.wait_s
+            if settings.attended:
+                self._instruct(platform)
+            found = sims.wait_for(self._claim, timeout=budget)
+        if found is None:
+            self.dry = (f"平台在 {budget:g} 秒内没有向测试工具模拟的许可系统（{self.url}）推送新的申请（T5-5），没有可用的测试办件 / "
+                        f"the platform pushed no new application to the harness's licensing system within {budget:g} s")
+            untested(self.dry, provide=self._provide())
+        attach(self.evidence, found, self.evidence.current_test or "")
+        body = found.json
+        return Case(str(body["caseNo"]), str(body["itemCode"]), dict(body["authority"]), known=True)
+
+    def _claim(self, calls: list[Call]) -> Call | None:
+        for c in calls:
+            body = c.json if isinstance(c.json, dict) else None
+            if c.key != "T5-5" or not c.ok or c.duplicate or body is None:
+                continue
+            case_no = body.get("caseNo")
+            if not isinstance(case_no, str) or case_no in self.tried:
+                continue
+            self.tried.add(case_no)
+            if body.get("itemCode") not in table_1() or not isinstance(body.get("authority"), dict):
+                continue  # a push the contract refuses is judged by the push test, not used as a test case
+            if self.simulators()[LICENSING].claim(case_no):
+                return c
+        return None
+
+    def _provide(self) -> str:
+        return (f"将平台的许可系统地址配置为测试工具模拟的许可系统 {self.url}（固定端口：[simulators.ports] licensing），并使平台推送申请："
+                "测试环境的申请流，或有人值守模式（[simulators] attended = true）由操作员在平台提交申请 / point the platform's "
+                "licensing system at the harness's simulator and let applications flow (a test feed, or attended mode)")
+
+    def _instruct(self, platform: Platform) -> None:
+        self.instructed += 1
+        item = random.Random(self.instructed).choice(sorted(table_1()))
+        name = table_1()[item]["name"]
+        try:
+            authority = platform.authority()["name"]
+        except pytest.skip.Exception:
+            authority = "任一实施部门"
+        n = self.instructed
+        self.console.instruct({
+            "n": n, "action": "apply", "itemCode": item, "licensing": self.url,
+            "zh": f"第{n}件申请：请在政务服务平台（统一受理系统）以任一申请人提交一件“特种设备使用登记”申请（办理项任选，如 {item} {name}；"
+                  f"受理许可机关如 {authority}），使平台将其推送至许可系统（测试工具模拟：{self.url}）",
+            "en": f"application {n}: file an application for 特种设备使用登记 on the platform (any item, e.g. {item}; any "
+                  f"applicant) so that the platform pushes it (T5-5) to the licensing system played by the harness at {self.url}"})
+
+
 OPERATORS = {"formal-review": "林静", "accept": "周敏", "review": "吴刚", "decide": "郑华", "certify": "孙丽", "archive": "何平"}
 
 
 class Desk:
-    """The licensing system's desk: opens test cases (T5-5 to the licensing system) and reports them to the platform."""
+    """The licensing system's desk: takes test cases (the platform's T5-5 pushes, :class:`Intake`) and reports them
+    to the platform."""
 
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: Platform, request: pytest.FixtureRequest | None = None) -> None:
         self.platform = platform
         self.client = platform.client
         self.rng = random.Random(secrets.randbits(64))
+        self.intake = Intake.of(platform, request)
 
     # -------------------------------------------------------------------- cases
     def open(self, *, item: str | None = None) -> Case:
-        """A case the platform knows: a fresh application pushed to the licensing system as the platform (T5-5)."""
+        """A case the platform knows, for one test (``item``: only for a case the harness pushes itself)."""
+        if self.intake.plays_licensing:
+            return self.intake.take(self.platform)
+        return self._push(item)
+
+    def _push(self, item: str | None) -> Case:
+        """A fresh application pushed to the licensing system of the target file as the platform (T5-5)."""
         target = self.platform.target
-        if LICENSING not in target.urls:
-            pytest.skip("未测：政务服务平台没有创建办件的接口，目标文件也未给出许可系统地址（[urls] licensing），无法产生测试办件 / "
-                        "no case can be created: the target file names no licensing system")
         pusher: TargetClient = self.platform.make(LICENSING, PUSHER)
         push = next((o for o in role_operations(LICENSING) if o.interface == "T5-5"), None)
         if push is None or "{" in push.path:
@@ -303,8 +470,10 @@ class Desk:
         body = application(case_no, item, new_applicant(self.rng), authority, rng=self.rng)
         r = pusher.post(push.path, body)
         if r.status != 201:
-            pytest.skip(f"未测：许可系统未接收测试申请（T5-5 返回 {r.status}：{snippet(r, 160)}），平台上没有可用的测试办件 / "
-                        f"the licensing system did not take the test application")
+            untested(f"许可系统（{target.url(LICENSING)}）未接收测试申请（T5-5 返回 {r.status}：{snippet(r, 160)}），平台上没有可用的测试办件"
+                     " / the licensing system did not take the test application",
+                     provide="由测试工具模拟许可系统：在 [simulators] 中为 licensing 给出端口并把平台的许可系统地址配置为它 / "
+                             "let the harness play the licensing system")
         return Case(case_no, item, authority)
 
     # -------------------------------------------------------------------- bodies (case-status.schema.json)
@@ -373,8 +542,10 @@ class Desk:
                 time.sleep(0.2)
                 r = self.client.post(path, body)
             if r.status == 404:
-                pytest.skip(f"未测：平台不认识经许可系统受理的办件 {case.case_no}（{interface} 返回 404），"
-                            "平台与目标文件中的许可系统不是同一部署，无法取得测试办件 / the platform does not know the test case")
+                untested(f"平台不认识经许可系统受理的办件 {case.case_no}（{interface} 返回 404），平台与目标文件中的许可系统不是同一部署，"
+                         "无法取得测试办件 / the platform does not know the test case",
+                         provide="由测试工具模拟许可系统接收平台的申请推送（[simulators] 中 licensing 的端口或地址） / "
+                                 "let the harness play the licensing system that receives the platform's pushes")
             if r.status in (200, 201, 409):
                 case.known = True
         return r
@@ -410,6 +581,33 @@ class Desk:
         if result:
             plan.append(("T5-10", self.result(case, "refused"), "办件结果：不予许可"))
         return plan
+
+
+def push_problems(call: Call, platform: Platform, departments: dict[str, bool]) -> list[str]:
+    """What a T5-5 push the platform made breaks: bearer token, JSON, the body schema, Table 1, the item's equipment
+    group (the simulator's 400 names it), an authority that is an implementing department of the platform's own
+    list (T5-1, asked once per USCC into ``departments``)."""
+    o = push_operation()
+    problems = []
+    if o.secured and not call.client_id:
+        problems.append("未携带有效的 Bearer 令牌 / no bearer token")
+    ctype = next((v for k, v in call.headers.items() if k.lower() == "content-type"), "")
+    if ctype.split(";")[0].strip().lower() != "application/json":
+        problems.append(f"Content-Type 为 {ctype!r}，应为 application/json")
+    v = validator_at(o.body_uri or "")
+    body = call.json
+    if not v.is_valid(body):
+        return [*problems, *(f"{e.path or '/'}：{e.message_zh}" for e in v.errors(body)[:5])]
+    if body["itemCode"] not in table_1():
+        problems.append(f"办理项 {body['itemCode']} 不是表1中的办理项")
+    problems += [p for p in call.problems if p not in problems]
+    uscc = body["authority"]["uscc"]
+    if uscc not in departments:
+        data = platform.implementations({"deptUscc": uscc}, f"按受理许可机关 {uscc} 查询实施清单（T5-1）")
+        departments[uscc] = any(i.get("deptUscc") == uscc for i in data["items"])
+    if not departments[uscc]:
+        problems.append(f"受理许可机关 {body['authority']['name']}（{uscc}）不是平台实施清单（T5-1）中的实施部门")
+    return problems
 
 
 def check_receipt(r: TargetResponse, interface: str, body: Item, status: int, what: str) -> Item:

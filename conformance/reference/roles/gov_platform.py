@@ -27,6 +27,10 @@ and ``lp-000001`` … (legal persons from DataGen units, valid USCCs); unknown i
 ``user_ids(db, kind)`` lists them (for tests and the client-side suite).
 
 SMS gateway (§7.4.5 c) 4)): each message is recorded once per ``messageId`` (``sms_messages``).
+
+Applications (T5-5, the platform's push to the licensing system): :mod:`.gov_applications` — when the role
+runs on its own with a licensing counterpart (``--counterpart licensing=URL``), its acceptance desk pushes
+applications of simulated applicants, each a new case the licensing system can then report on.
 """
 
 from __future__ import annotations
@@ -92,6 +96,7 @@ def ensure_tables(db: Database) -> None:
 def setup(server: RoleServer) -> None:
     server.db.ensure(DDL)
     _ready.add(server.db)
+    gov_applications.setup(server)  # on its own with a licensing counterpart: push applications (T5-5)
 
 
 SETUPS["gov-platform"] = setup
@@ -282,4 +287,4 @@ def seed(server: RoleServer, gen: Any) -> None:
 SEEDERS["gov-platform"] = seed
 
 # the receivers and the e-licence library register their handlers on import
-from conformance.reference.roles import gov_cases, gov_elicenses  # noqa: E402
+from conformance.reference.roles import gov_applications, gov_cases, gov_elicenses  # noqa: E402
