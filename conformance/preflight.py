@@ -46,9 +46,9 @@ if TYPE_CHECKING:
 OK, MISSING, FAILED = "ok", "missing", "failed"
 STATUSES = (OK, MISSING, FAILED)
 #: Timeouts of one exchange: TCP connect, and each read (the safe client also cuts a trickling body).
-CONNECT_S, READ_S = 2.0, 4.0
+CONNECT_S, READ_S = 3.0, 8.0
 #: Hard bound on one exchange (all redirects included): the preflight stops waiting for it after this.
-REQUEST_CAP_S = 6.0
+REQUEST_CAP_S = 10.0
 #: Responses larger than this are cut (nothing the preflight reads is large).
 MAX_BYTES = 1024 * 1024
 #: A path-parameter value the target cannot know: the answer (400 or 404) still shows the contract's envelope.
@@ -814,7 +814,7 @@ class _Run:
         return True, ("", "")
 
 
-def run_preflight(target: Target, *, budget_s: float = 10.0, evidence: Evidence | None = None) -> Preflight:
+def run_preflight(target: Target, *, budget_s: float = 12.0, evidence: Evidence | None = None) -> Preflight:
     """Check in seconds what ``target`` offers and lacks for its role (never raises on a hostile target)."""
     started = time.monotonic()
     run = _Run(target, budget_s, evidence)

@@ -1,5 +1,9 @@
 """A deliberately broken loopback target for the harness's own tests: garbage, slow, huge,
-gzip-bombed, wrongly typed and redirecting responses, plus a recorder for what reached it."""
+gzip-bombed, wrongly typed and redirecting responses, plus a recorder for what reached it.
+
+``/slow`` trickles one byte every :data:`TRICKLE_S` seconds for :data:`TRICKLE_BYTES` bytes (50 s in all): the gap
+between bytes stays far below any read timeout the tests use (≥ 1 s), so only a client's overall deadline can cut it,
+and the whole trickle lasts far longer than that deadline however slow the machine is."""
 
 from __future__ import annotations
 
@@ -8,6 +12,18 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+#: Seconds between two bytes of ``/slow``, and how many bytes it trickles (50 s in all).
+TRICKLE_S = 0.1
+TRICKLE_BYTES = 500
+_BOMB: list[bytes] = []
+
+
+def _bomb() -> bytes:
+    """64 MiB of zeros, gzipped (about 64 KiB): compressed once per process, not on every request."""
+    if not _BOMB:
+        _BOMB.append(gzip.compress(b"0" * (64 * 1024 * 1024)))
+    return _BOMB[0]
 
 
 class HostileServer:
@@ -45,17 +61,17 @@ class HostileServer:
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", "1000000")
                     self.end_headers()
-                    for _ in range(100):
+                    for _ in range(TRICKLE_BYTES):
                         try:
                             self.wfile.write(b" ")
                             self.wfile.flush()
                         except OSError:
                             return
-                        time.sleep(0.5)
+                        time.sleep(TRICKLE_S)
                 elif path == "/huge":
                     self._send(200, b"[" + b"1," * (6 * 1024 * 1024) + b"1]", {"Content-Type": "application/json"})
                 elif path == "/bomb":
-                    self._send(200, gzip.compress(b"0" * (64 * 1024 * 1024)), {"Content-Type": "application/json",
+                    self._send(200, _bomb(), {"Content-Type": "application/json",
                                                                                 "Content-Encoding": "gzip"})
                 elif path == "/wrong-type":
                     self._send(200, b'{"code": 0, "message": 1, "data": "x", "requestId": null}', {"Content-Type": "application/json"})

@@ -24,7 +24,7 @@ def token(base: str, client: str = "harness", scope: str | None = None) -> str:
     data = {"grant_type": "client_credentials", "client_id": client, "client_secret": f"{client}-secret"}
     if scope:
         data["scope"] = scope
-    r = requests.post(f"{base}/oauth/token", data=data, timeout=10)
+    r = requests.post(f"{base}/oauth/token", data=data, timeout=30)
     r.raise_for_status()
     return r.json()["access_token"]
 
@@ -38,13 +38,13 @@ class Api:
         self.session.headers["Authorization"] = f"Bearer {token(base, client)}"
 
     def get(self, path: str, **kw: Any) -> requests.Response:
-        return self.session.get(self.base + path, timeout=10, **kw)
+        return self.session.get(self.base + path, timeout=30, **kw)
 
     def post(self, path: str, body: Any = None, **kw: Any) -> requests.Response:
-        return self.session.post(self.base + path, json=body, timeout=10, **kw)
+        return self.session.post(self.base + path, json=body, timeout=30, **kw)
 
     def delete(self, path: str, **kw: Any) -> requests.Response:
-        return self.session.delete(self.base + path, timeout=10, **kw)
+        return self.session.delete(self.base + path, timeout=30, **kw)
 
 
 def conforms(role: str, op_id: str, resp: requests.Response) -> Any:

@@ -1,12 +1,17 @@
 """``tzsb-conform run`` against a deliberately broken loopback target (garbage, slow, huge,
-gzip-bombed, wrongly typed and redirecting responses): the run ends in bounded time with
-不符合 verdicts and exit code 1, and no credential reaches the redirect destination."""
+gzip-bombed, wrongly typed and redirecting responses): the run ends with 不符合 verdicts and exit
+code 1, a trickling body is cut by the client's own deadline, and no credential reaches the redirect
+destination.
+
+No duration is judged: the run goes in a thread that the test waits for with a generous bound
+(:data:`HANG_S`, about ten times the slowest mode's usual time), which only stops a hang."""
 
 from __future__ import annotations
 
 import json
-import time
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,20 +27,45 @@ def _target(tmp_path: Path, url: str) -> Path:
     return toml
 
 
+#: Only stops a hang: the slowest mode (``slow``: each request cut after 3 s) takes about 25 s on a quiet machine.
+HANG_S = 600.0
+
+
+def _run_bounded(**kw: Any) -> int:
+    """``run_suites`` in a thread; fails the test (instead of hanging it) if the run has not ended after HANG_S."""
+    result: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            result["code"] = run_suites(**kw)
+        except BaseException as exc:  # re-raised in the test's thread
+            result["exc"] = exc
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    thread.join(HANG_S)
+    assert not thread.is_alive(), f"the run did not end within {HANG_S:.0f} s: it hangs"
+    if "exc" in result:
+        raise result["exc"]
+    return int(result["code"])
+
+
 @pytest.mark.parametrize("mode", ["garbage", "slow", "huge", "bomb", "wrong-type", "redirect-away"])
 def test_a_broken_target_fails_in_bounded_time(tmp_path: Path, mode: str) -> None:
     with HostileServer() as landing, HostileServer(mode=mode, redirect_to=f"{landing.url}/landing") as srv:
-        started = time.perf_counter()
-        code = run_suites(target=str(_target(tmp_path, srv.url)), role="supervision", profile="quick", client_id=None,
-                          features=[], out=tmp_path / "r", answers=None, lang="zh",
-                          suites=["test_security_basics"], extra=["-p", "no:randomly"])
-        elapsed = time.perf_counter() - started
+        # without the preflight: it would stop the run before the suites (exit 2, "unreachable") for the modes whose
+        # health check gets no complete answer, and this test is about the suites' client against such answers
+        code = _run_bounded(target=str(_target(tmp_path, srv.url)), role="supervision", profile="quick", client_id=None,
+                            features=[], out=tmp_path / "r", answers=None, lang="zh",
+                            suites=["test_security_basics"], extra=["-p", "no:randomly", "--tzsb-no-preflight"])
         report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
         verdicts = [c["verdict"] for c in report["clauses"] if c["tests"]]
         assert code == 1, f"{mode}: exit {code}"
         assert "不符合" in verdicts or "错误" in verdicts, f"{mode}: {verdicts}"
         assert "符合" not in verdicts, f"{mode}: a broken target conforms to something: {verdicts}"
-        assert elapsed < 120, f"{mode}: {elapsed:.0f} s"
+        if mode == "slow":  # cut by the client's deadline, not waited out (the trickle would last 50 s per request)
+            evidence = json.loads((tmp_path / "r" / "evidence.json").read_text(encoding="utf-8"))
+            assert any("too slow" in (x.get("error") or "") for x in evidence), [x.get("error") for x in evidence]
         if mode == "redirect-away":
             assert landing.seen, "the redirect was not followed at all"
         for seen in landing.seen:

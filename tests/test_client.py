@@ -1,17 +1,23 @@
 """The harness's HTTP client against a hostile target: bounded time, bounded memory, no
-credential leaves its origin, every exchange recorded and masked."""
+credential leaves its origin, every exchange recorded and masked.
+
+No test here judges a duration: a slow body is shown cut by the client's own deadline (its error says so,
+and the hostile server would trickle for 50 s), a redirect loop by the number of hops that reached the server.
+Timeouts are generous except against ``/slow``, where they only shorten the test."""
 
 from __future__ import annotations
 
-import time
-
 from conformance.client import Evidence, TargetClient
 from conformance.client.evidence import mask_text
+from conformance.client.http import MAX_REDIRECTS
 from tests.hostile import HostileServer
 
+#: Against the hostile server's prompt answers: generous, so a loaded machine never turns them into timeouts.
+GENEROUS = (15.0, 30.0)
 
-def _client(url: str, **kw: object) -> TargetClient:
-    return TargetClient(url, timeout=(1.0, 1.0), **kw)  # type: ignore[arg-type]
+
+def _client(url: str, timeout: tuple[float, float] = GENEROUS, **kw: object) -> TargetClient:
+    return TargetClient(url, timeout=timeout, **kw)  # type: ignore[arg-type]
 
 
 def test_garbage_wrong_type_and_truncated_do_not_crash() -> None:
@@ -26,10 +32,9 @@ def test_garbage_wrong_type_and_truncated_do_not_crash() -> None:
 
 def test_slow_response_is_cut_in_bounded_time() -> None:
     with HostileServer() as srv:
-        started = time.perf_counter()
-        r = _client(srv.url).get("/slow", auth=False)
-        assert time.perf_counter() - started < 8
-        assert r.error is not None
+        # 1 s per read (each byte comes 0.1 s after the last), so the client's overall deadline (1 + 2 x 1 s) cuts it
+        r = _client(srv.url, timeout=(1.0, 1.0)).get("/slow", auth=False)
+        assert r.truncated and r.error is not None and "too slow" in r.error, r.error
 
 
 def test_huge_and_gzip_bomb_are_capped() -> None:
@@ -49,9 +54,10 @@ def test_credentials_never_follow_a_redirect_to_another_origin() -> None:
         srv.seen.clear()
         c.get("/redirect-same", headers={"Authorization": "Bearer s3cret-token"}, auth=False)
         assert any(s["path"] == "/landing" and "Authorization" in s["headers"] for s in srv.seen)
-        started = time.perf_counter()
+        srv.seen.clear()
         r = c.get("/redirect-loop", auth=False)
-        assert r.status == 302 and time.perf_counter() - started < 5
+        assert r.status == 302
+        assert [s["path"] for s in srv.seen] == ["/redirect-loop"] * (MAX_REDIRECTS + 1), "redirects are not bounded"
 
 
 def test_evidence_is_recorded_masked_with_curl() -> None:

@@ -83,7 +83,7 @@ def _signed_get(base: str, path: str, *, nonce: str, stamp: str) -> int:
     tok = Api(base, client="signer").session.headers["Authorization"]
     sig = sign("HMAC-SM3", b"signer-secret", canonical_string("GET", path, stamp, nonce, b"", "HMAC-SM3"))
     headers = {"Authorization": tok, "X-Timestamp": stamp, "X-Nonce": nonce, "X-Signature": sig, "X-Signature-Method": "HMAC-SM3"}
-    return session.get(base + path, headers=headers, timeout=10).status_code
+    return session.get(base + path, headers=headers, timeout=30).status_code
 
 
 def test_accept_replayed_nonce(tmp_path: Path) -> None:
@@ -103,9 +103,16 @@ def test_accept_stale_timestamp(tmp_path: Path) -> None:
     assert _both(tmp_path, "supervision", "accept-stale-timestamp", probe) == (401, 404)
 
 
-def _burst(srv: object, n: int = 12) -> list[requests.Response]:
+def _burst(srv: object, n: int = 30) -> list[requests.Response]:
+    """Calls of ``limited`` (5 a second, burst 5; 40 a day) back to back until the first 429, at most ``n``: a rate
+    limiter answers 429 unless each call takes over 1/6 s, and 30 admitted calls stay within the daily quota."""
     api = Api(srv.url(), client="limited")  # type: ignore[attr-defined]
-    return [api.get("/api/v1/equipment") for _ in range(n)]
+    out: list[requests.Response] = []
+    for _ in range(n):
+        out.append(api.get("/api/v1/equipment"))
+        if out[-1].status_code == 429:
+            break
+    return out
 
 
 def test_no_rate_limit(tmp_path: Path) -> None:
@@ -142,3 +149,45 @@ def test_audit_chain_broken(tmp_path: Path, reads: int) -> None:
             api.get("/api/v1/equipment")
         return verify_chain(_audit_after_reads(srv)) is None
     assert _both(tmp_path, "sharing", "audit-chain-broken", probe) == (True, False)
+
+
+def test_retry_after_implausible(tmp_path: Path) -> None:
+    def probe(srv: object) -> tuple[str, int]:
+        limited = [r for r in _burst(srv) if r.status_code == 429]
+        assert limited
+        return limited[0].headers["Retry-After"], limited[0].json()["retryAfter"]
+    good, bad = _both(tmp_path, "sharing", "retry-after-implausible", probe)
+    assert int(good[0]) == good[1] <= 86400 and bad == ("604800", 604800)
+
+
+def test_token_lifetime_in_ms(tmp_path: Path) -> None:
+    def probe(srv: object) -> int:
+        r = requests.post(srv.url() + "/oauth/token", timeout=30,  # type: ignore[attr-defined]
+                          data={"grant_type": "client_credentials", "client_id": "harness", "client_secret": "harness-secret"})
+        return r.json()["expires_in"]
+    good, bad = _both(tmp_path, "supervision", "token-lifetime-in-ms", probe)
+    assert bad == good * 1000
+
+
+def test_write_scope_implies_read(tmp_path: Path) -> None:
+    def probe(srv: object) -> int:
+        from tests.refserver import token
+
+        headers = {"Authorization": f"Bearer {token(srv.url(), scope='sharing:units:write')}"}  # type: ignore[attr-defined]
+        return requests.get(srv.url() + UNITS, headers=headers, timeout=30).status_code  # type: ignore[attr-defined]
+    assert _both(tmp_path, "sharing", "write-scope-implies-read", probe) == (403, 200)
+
+
+def test_not_found_as_200(tmp_path: Path) -> None:
+    def probe(srv: object) -> tuple[int, str]:
+        r = Api(srv.url()).get(ABSENT)  # type: ignore[attr-defined]
+        return r.status_code, r.json()["code"]
+    assert _both(tmp_path, "sharing", "not-found-as-200", probe) == ((404, "NOT_FOUND"), (200, "NOT_FOUND"))
+
+
+def test_future_timestamps(tmp_path: Path) -> None:
+    def probe(srv: object) -> float:
+        stamp = Api(srv.url()).get("/health").json()["data"]["time"]  # type: ignore[attr-defined]
+        return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() - time.time()
+    good, bad = _both(tmp_path, "supervision", "future-timestamps", probe)
+    assert abs(good) < 3600 and bad > 7 * 3600

@@ -80,7 +80,8 @@ class Stub:
         self.httpd.server_close()
 
 
-def wait_for(pred: Callable[[], Any], timeout: float = 8.0) -> Any:
+def wait_for(pred: Callable[[], Any], timeout: float = 120.0) -> Any:
+    """Poll ``pred`` until it is truthy (returned); ``timeout`` only stops a hang."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = pred()

@@ -35,7 +35,7 @@ def test_pipeline_errors_use_the_envelope(tmp_path: Path) -> None:
     with running(tmp_path, "supervision") as srv:
         api = Api(srv.url())
         base = srv.url()
-        r = requests.get(f"{base}/api/v1/units/91420100MA4K2ABC1E", timeout=5)
+        r = requests.get(f"{base}/api/v1/units/91420100MA4K2ABC1E", timeout=30)
         assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Bearer")
         r = api.post("/api/v1/units", data=b"{bad", headers={"Content-Type": "application/json"})
         assert r.status_code == 400 and "JSON" in r.json()["message"]
