@@ -10,7 +10,8 @@ check                 what it asserts
 ===================== =====================================================================
 ``envelope``          a JSON body is the envelope ``envelope.schema.json`` (status < 400) or
                       ``error.schema.json`` (status >= 400); the RFC 6749 token endpoint's
-                      200/400/401 are exempt (the contract declares them unenveloped)
+                      200/400/401 are exempt (the contract declares them unenveloped); a
+                      status below 400 never carries one of error.schema.json's error codes
 ``chinese_message``   an error body's ``message`` contains Chinese (汉字)
 ``identifiers``       every identifier-like value anywhere in the body, also where the schema
                       leaves the data open, is valid by :func:`conformance.codes.check`
@@ -43,6 +44,7 @@ from conformance import contracts
 from conformance.codes import check as check_code
 from conformance.formats import format_kinds
 from conformance.openapi_index import Operation, operations
+from conformance.plausibility import status_contradiction
 from conformance.schema_registry import openapi_uri
 from conformance.validation import validator, validator_at
 
@@ -286,6 +288,11 @@ def make_checks(doc: str) -> list[CheckFunction]:
                  f"{what_en} (status {status}, Content-Type {media or 'none'}); expected the envelope "
                  "{code, message, data, requestId}", key=f"{'empty' if body is _NO_BODY else 'not-json'}:{media}")
         ref = "error" if status >= 400 else "envelope"
+        code = body.get("code") if isinstance(body, dict) else None
+        contradiction = status_contradiction(status, code) if status < 400 else None
+        if contradiction:
+            fail("envelope", case, "The status contradicts the envelope", contradiction[0], contradiction[1],
+                 key=f"status-contradicts:{code}")
         v = validator(ref)
         if v.is_valid(body):
             return None

@@ -17,7 +17,7 @@ from conformance.crypto import canonical_string, sign
 from conformance.datagen import DataGen
 from conformance.reference.audit import verify_chain
 from conformance.reference.context import now_iso
-from tests.refserver import Api, running
+from tests.refserver import Api, running, token
 
 UNITS = "/api/v1/units"
 #: a valid USCC no unit has (so a read of it is a clean 404)
@@ -171,8 +171,6 @@ def test_token_lifetime_in_ms(tmp_path: Path) -> None:
 
 def test_write_scope_implies_read(tmp_path: Path) -> None:
     def probe(srv: object) -> int:
-        from tests.refserver import token
-
         headers = {"Authorization": f"Bearer {token(srv.url(), scope='sharing:units:write')}"}  # type: ignore[attr-defined]
         return requests.get(srv.url() + UNITS, headers=headers, timeout=30).status_code  # type: ignore[attr-defined]
     assert _both(tmp_path, "sharing", "write-scope-implies-read", probe) == (403, 200)

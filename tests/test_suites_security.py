@@ -23,7 +23,7 @@ from conformance.reference.target_file import write_target
 from conformance.runner import run_suites
 from tests.refserver import running
 
-SUITES = ["test_security_auth", "test_security_volume", "test_security_input", "test_security_data"]
+SUITES = ["test_security_auth", "test_security_volume", "test_security_input", "test_security_data", "test_security_scope"]
 
 
 def _run(srv: Any, tmp: Path, role: str, name: str, select: str | None = None) -> dict[str, Any]:
@@ -68,18 +68,21 @@ MUST_RUN = {
         "test_sql_injection_in_query_parameters_is_harmless", "test_sql_injection_in_body_fields_is_refused",
         "test_malformed_bodies_are_refused_with_400", "test_open_data_is_masked", "test_sensitive_fields_are_masked_without_a_grant",
         "test_a_grant_shows_sensitive_fields_until_it_expires", "test_shared_data_access_is_audited",
-        "test_audit_log_is_a_read_only_hash_chain",
+        "test_audit_log_is_a_read_only_hash_chain", "test_a_token_opens_only_the_operations_of_its_scope_sharing",
+        "test_a_grant_opens_only_its_owner_data_set_fields_and_grantee",
     },
     "supervision": {
         "test_malformed_authorization_headers_are_refused_with_401", "test_401_and_403_are_distinguished",
         "test_tokens_without_the_scope_are_refused_with_403", "test_a_replayed_nonce_is_refused_with_401",
         "test_sql_injection_in_path_parameters_is_refused", "test_malformed_bodies_are_refused_with_400",
+        "test_a_token_opens_only_the_operations_of_its_scope",
     },
     "gov-platform": {
         "test_tokens_without_the_scope_are_refused_with_403", "test_thumbnails_are_refused_to_a_city_level_caller",
         "test_sql_injection_in_query_parameters_is_harmless", "test_malformed_bodies_are_refused_with_400",
     },
-    "licensing": {"test_tokens_without_the_scope_are_refused_with_403", "test_sql_injection_in_body_fields_is_refused"},
+    "licensing": {"test_tokens_without_the_scope_are_refused_with_403", "test_sql_injection_in_body_fields_is_refused",
+                  "test_a_token_opens_only_the_operations_of_its_scope"},
 }
 
 

@@ -9,6 +9,8 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import orjson
+
 #: Bytes of a body kept in the evidence.
 BODY_CAP = 16 * 1024
 _SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "x-signature", "proxy-authorization"}
@@ -22,6 +24,18 @@ def mask_text(text: str) -> str:
     text = _SECRET_FIELDS.sub(lambda m: m.group(1) + "***", text)
     text = _CITIZEN_ID.sub(lambda m: m.group(1) + "********" + m.group(0)[-4:], text)
     return _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+
+
+def json_facts(content: bytes | None) -> dict[str, Any] | None:
+    """:func:`conformance.plausibility.facts` of a JSON object body (None when the body is not one)."""
+    if not content or content.lstrip()[:1] != b"{":
+        return None
+    from conformance.plausibility import facts
+
+    try:
+        return facts(orjson.loads(content))
+    except (orjson.JSONDecodeError, RecursionError):
+        return None
 
 
 def mask_headers(headers: dict[str, str]) -> dict[str, str]:
@@ -65,6 +79,9 @@ class Exchange:
     #: (client-side suites); ``simulator`` then names the counterpart role that recorded it.
     direction: str = "outbound"
     simulator: str | None = None
+    #: what the plausibility rules need of a JSON response (code, counts, waits, the latest event time), read from the
+    #: whole body before it is capped and masked (:func:`conformance.plausibility.facts`); None for other bodies
+    facts: dict[str, Any] | None = None
 
     def curl(self) -> str:
         """A one-line reproduction (credentials shown as placeholders)."""

@@ -23,11 +23,16 @@ from urllib.parse import urljoin, urlsplit
 import orjson
 import requests
 
-from conformance.client.evidence import Evidence, Exchange, body_text, mask_headers
+from conformance.client.evidence import Evidence, Exchange, body_text, json_facts, mask_headers
+from conformance.plausibility import token_lifetime
 
 DEFAULT_TIMEOUT = (3.05, 15.0)
 MAX_RESPONSE = 8 * 1024 * 1024
 MAX_REDIRECTS = 3
+#: Seconds a token is reused when the token response gives no ``expires_in``.
+DEFAULT_TOKEN_LIFETIME = 600
+#: Seconds a token is reused when its ``expires_in`` is implausible (``conformance.plausibility.token_lifetime``).
+UNTRUSTED_TOKEN_LIFETIME = 60
 
 
 @dataclass
@@ -110,7 +115,10 @@ class TargetClient:
         body = r.json()
         if not r.ok or not isinstance(body, dict) or "access_token" not in body:
             raise PermissionError(f"token request failed: {r.status} {r.error or ''}".strip())
-        self._token = (str(body["access_token"]), time.time() + float(body.get("expires_in", 600)))
+        lifetime = body.get("expires_in", DEFAULT_TOKEN_LIFETIME)
+        if token_lifetime(lifetime, "expires_in"):  # implausible: not obeyed (the suites report it, PROFILE.TOKEN.1)
+            lifetime = UNTRUSTED_TOKEN_LIFETIME
+        self._token = (str(body["access_token"]), time.time() + float(lifetime))
         return self._token[0]
 
     # ------------------------------------------------------------------ requests
@@ -216,4 +224,6 @@ class TargetClient:
         exchange.status, exchange.response_headers = status, mask_headers(resp_headers)
         exchange.response_body, exchange.response_truncated = text, capped or truncated
         exchange.response_bytes, exchange.elapsed_ms, exchange.error = len(content), round(elapsed, 1), error
+        if not truncated:
+            exchange.facts = json_facts(content)
         return TargetResponse(status, resp_headers, content, truncated, elapsed, error, prepared.url or url), exchange

@@ -189,12 +189,17 @@ def test_aggregation_refuses_a_wrong_check_character(library: Library, platform:
 def test_search_by_holder_finds_the_aggregated_certificates(library: Library) -> None:
     """电子证照依事项检索（表5 序号12）：按持证主体代码（统一社会信用代码）检索得到两份已汇聚的证照，基本信息（标识、证照名称、
     证照编号、持证主体、颁证日期、状态）与汇聚时一致；指明代码类型 001 结果相同；按办理项编码检索只得到该事项的证照；
-    从未持证的主体为空数组；校验位错误的持证主体代码返回 400。
-    Search by holder finds both certificates with their basic data; by item only that item's; none for a new holder."""
+    从未持证的主体为空数组；校验位错误的持证主体代码返回 400；结果中没有其他持证主体的证照。
+    Search by holder finds both certificates with their basic data and no other holder's; by item only that item's;
+    none for a new holder."""
     certs = library.need()
     client, holder = library.client, library.holder["uscc"]
     found = expect(client.get(path_of("T5-12"), params={"holderId": holder}), "T5-12", 200, f"按持证主体 {holder} 检索")
     by_id = {s["elicenseId"]: s for s in found}
+    names = {c["holderName"] for c in certs}  # the summary names its holder (elicenseSummary holderName)
+    strangers = sorted({f"{s.get('elicenseId')}（{s.get('holderName')}）" for s in found if s.get("holderName") not in names})
+    assert not strangers, (f"按持证主体 {holder} 检索得到其他持证主体的证照 {strangers[:5]}（共 {len(strangers)} 份） / "
+                           "the search by holder returns other holders' certificates")
     for cert in certs:
         summary = by_id.get(cert["elicenseId"])
         assert summary is not None, f"检索结果中没有已汇聚的证照 {cert['elicenseId']}（共 {len(found)} 条） / not found"

@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 import requests
 
+from conformance import plausibility
 from conformance.client import TargetClient, TargetResponse
 from conformance.crypto import canonical_string, sign
 from conformance.openapi_index import Operation
@@ -88,8 +89,10 @@ def test_an_expired_token_is_refused_with_401(role_ops: list[Operation], tzsb_cl
     name = "short-lived" if tzsb_target.client("short-lived") else None
     client = tzsb_client(None, name)
     grant = issue(client)
+    implausible = plausibility.token_lifetime(grant.response.json().get("expires_in"), "令牌应答 / token response")
+    assert not implausible, "令牌的有效期不合理，无法按其检验到期 / the token's lifetime is implausible: " + "；".join(implausible)
     budget = float(tzsb_target.thresholds.get("token_expiry_wait_s", EXPIRY_WAIT.get(tzsb_target.profile, 10)))
-    if grant.expires_in <= 0 or grant.expires_in > budget:
+    if grant.expires_in > budget:
         pytest.skip(f"未测：令牌有效期 {grant.expires_in} 秒，超过本次等待上限 {budget:g} 秒。目标可为测试凭证签发短有效期"
                     "令牌（[clients.short-lived]），或在 [thresholds] 中声明 token_expiry_wait_s，或以 certification 档运行 / "
                     f"not tested: token lifetime {grant.expires_in} s exceeds the wait budget {budget:g} s")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from conformance import plausibility
 from conformance.openapi_index import Operation
 from conformance.suites.conftest import first_op
 from conformance.validation import validator
@@ -53,6 +54,8 @@ def test_client_credentials_give_a_bearer_token(tzsb_client) -> None:
     assert r.status == 200
     body = r.json()
     assert validator("security#/$defs/token").is_valid(body), validator("security#/$defs/token").errors(body)
+    implausible = plausibility.token_lifetime(body.get("expires_in"), "令牌应答 / token response")
+    assert not implausible, "；".join(implausible)
     assert r.header("Cache-Control") == "no-store"
     bad = client.request("POST", "/oauth/token", auth=False,
                          data={"grant_type": "client_credentials", "client_id": client.client_id, "client_secret": "wrong"})

@@ -29,6 +29,7 @@ from conformance.suites.test_sharing_support import (
     check_changes,
     check_record,
     data_sets,
+    division_classes,
     division_matches,
     expect,
     expect_error,
@@ -118,6 +119,36 @@ def test_a_scoped_caller_queries_only_its_divisions(name: str, harness: TargetCl
         f"the scoped total is {total}, the division holds {inside} of {overall}")
     if inside and not records:
         raise AssertionError(f"区划 {division} 内有 {inside} 条{ds.label}记录，区划受限的调用方一条也未查到 / none of them was returned")
+
+
+@pytest.mark.parametrize("name", SCOPED_SETS)
+@pytest.mark.clause("SHARE.SEC.ACCESS.2")
+def test_a_division_filter_does_not_widen_a_scoped_caller(name: str, harness: TargetClient,
+                                                          scoped: tuple[TargetClient, str], tzsb_target: Target) -> None:
+    """区划受限的调用方在查询条件中给出其他区划（范围外记录所在的区划，及覆盖其区划的上级区划）：结果仍只含本区划及下级区划
+    的记录——查询条件只能在授权范围内收窄，不能扩大范围。
+    A division filter naming another division (or a wider one) never widens a scoped caller's results."""
+    ds = data_sets()[name]
+    client, division = scoped
+    field = _division_field(ds)
+    assert field is not None
+    _scope_sizes(harness, ds, division)
+    records, _ = pull(harness, ds, max_size(ds))
+    outside = sorted({r[field] for r in records if isinstance(r.get(field), str) and not division_matches(division, r[field])})
+    if not outside:
+        pytest.skip(f"未测：测试凭证读到的前几页{ds.label}中没有区划 {division} 以外的记录 / no outside record found")
+    wider = [c for label, c in division_classes(division) if c != division]
+    stray: list[str] = []
+    for value in [outside[0], *wider]:
+        r = _readable(client, ds, {field: value, "page": 1, "size": max_size(ds)})
+        if r.status == 400:
+            continue  # a filter outside one's scope may be refused as well
+        got = expect(r, 200, f"区划受限的调用方按 {field}={value} 查询{ds.label}")
+        found = _outside(got.get("items") or [], field, division)
+        if found:
+            stray.append(f"{field}={value}：范围外 {len(found)} 条（{sorted(set(found))[:3]}）")
+    assert not stray, (f"区划 {division} 的调用方以区划条件查询{ds.label}得到范围外的记录：{'；'.join(stray)} / a division filter "
+                       f"widened the scope of a caller registered for {division}")
 
 
 @pytest.mark.parametrize("name", SCOPED_SETS)

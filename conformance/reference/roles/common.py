@@ -27,7 +27,10 @@ async def issue_token(ctx: Ctx) -> Reply:
         return Reply({"error": "invalid_client", "error_description": "客户端标识或密钥不正确"}, status=401, envelope=False,
                      headers={"Cache-Control": "no-store", "WWW-Authenticate": 'Basic realm="tzsb"'})
     text, token = issued
-    return Reply({"access_token": text, "token_type": "Bearer", "expires_in": ctx.server.security.ttl(token.client),
+    lifetime = ctx.server.security.ttl(token.client)
+    if ctx.defect("token-lifetime-in-ms"):
+        lifetime *= 1000  # the vendor's framework counts milliseconds; the token still lives ``ttl`` seconds
+    return Reply({"access_token": text, "token_type": "Bearer", "expires_in": lifetime,
                   "scope": " ".join(sorted(token.scopes))}, envelope=False, headers={"Cache-Control": "no-store"})
 
 

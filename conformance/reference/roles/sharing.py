@@ -92,7 +92,7 @@ def state(ctx: Ctx) -> access.SharingState:
 
 def masker(ctx: Ctx, ds: sd.DataSet) -> access.Masker:
     return access.Masker(state(ctx).grants, ds, ctx.client.id if ctx.client else None,
-                         disabled=ctx.defect("sensitive-without-grant"))
+                         disabled=ctx.defect("sensitive-without-grant"), any_owner=ctx.defect("grant-ignores-owner"))
 
 
 def scope(ctx: Ctx) -> str | None:
@@ -128,8 +128,12 @@ def get_handler(op: Operation, ds: sd.DataSet) -> Handler:
 def _page(ctx: Ctx, op: Operation, ds: sd.DataSet, show: Callable[[dict[str, Any]], dict[str, Any]] | None) -> Reply:
     """One page; ``show`` None: the records as stored (masked for callers without grants, unparsed)."""
     page, size = int(sd.param_value(op, ctx.query, "page")), int(sd.param_value(op, ctx.query, "size"))
+    caller = None if ds_open(op) else scope(ctx)
+    if caller is not None and ctx.defect("division-filter-overrides-scope") and any(
+            f.kind == "division" and name in ctx.query for name, f in ds.filters.get(op.operation_id, {}).items()):
+        caller = None  # "the caller asked for a division": its own registration no longer consulted
     total, items = sd.query_page(ctx.db, ds, op, ctx.query, page, size, drop_boundary=ctx.defect("paging-drops-boundary"),
-                                 stored_mask=show is None, scope=None if ds_open(op) else scope(ctx))
+                                 stored_mask=show is None, scope=caller)
     if ctx.defect("paging-wrong-total"):
         total = len(items)  # the classic: the count of this page, not of the query
     return Reply({"page": page, "size": size, "total": total, "items": items if show is None else [show(r) for r in items]})

@@ -251,7 +251,8 @@ def materialise(server: RoleServer) -> None:
         prefix = sd.division_prefix(division) if division else None
         allowed = access.data_division(client) if "no-division-scoping" not in server.defects else None
         allowed_prefix = sd.division_prefix(allowed) if allowed else None
-        show = access.Masker(grants, sets[data_set], client, disabled="sensitive-without-grant" in server.defects)
+        show = access.Masker(grants, sets[data_set], client, disabled="sensitive-without-grant" in server.defects,
+                             any_owner="grant-ignores-owner" in server.defects)
         changes = []
         for seq, key, op, at, body, current in rows:
             if wanted is not None and op not in wanted:

@@ -1,0 +1,340 @@
+"""安全套件（五）：权限的“负空间”——一项权限只打开它所指之处，别处保持关闭。
+
+其他测试检验权限“能用”；本模块检验它“只在该用处能用”，且在设置权限所用的对象之外的对象上检验：
+
+* 权限范围（scope）：测试凭证逐一申请只含一个权限范围的令牌（RFC 6749 §3.3 ``scope`` 参数；契约 common.yaml 的
+  权限范围中被测角色的操作所用者），以它调用被测角色每一组不需要该权限范围的受保护操作（每组同一所需权限范围的操作取
+  一个代表）：一律 403。写权限不得打开同一数据集的读取与订阅，某一数据集的权限不得打开别的数据集，数据权限不得打开
+  审计、授权与目录，等等。
+* 授权查询共享（共享平台）：数据所属主体 O 对只读客户端授权某数据集 D 的部分敏感字段后，被授权方只在 O 的 D 记录上、
+  只就所授字段看到原文；同一页上其他主体的记录、O 在其他数据集中的记录、未授权的字段仍为脱敏形式；未被授权的客户端
+  （测试凭证自身）读同一记录仍为脱敏形式。检验前后各读一次授权记录作为对照（授权在整个检验期间有效），结束后等待授权
+  到期，不影响后续测试。数据所属主体取记录中的统一社会信用代码字段（``uscc`` 或 ``…Uscc``，契约未指明，按此推定）。
+
+目标文件须提供：[credentials]（持有被测角色全部权限范围，能按 ``scope`` 参数申请收窄的令牌；授权登记须持有
+sharing:grant）与 ``[clients.reader]``（只读客户端，未获任何授权）。阈值（``[thresholds]``，可省略）：
+``scope_probe_requests``（权限范围矩阵最多发出的请求数，默认 3000；超出时未测），``grant_scope_validity_s``
+（本检验的授权有效期，默认 10 秒）。
+
+Negative space of permissions: a token scope opens only the operations that declare it; an owner's grant opens only
+that owner's records of that data set, only the granted fields, only to the grantee.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import time
+from typing import Any
+
+import pytest
+
+from conformance.client import TargetClient, TargetResponse
+from conformance.openapi_index import Operation
+from conformance.skips import untested
+from conformance.suites.test_security_support import (
+    MASKED_CITIZEN_ID,
+    MASKED_MOBILE,
+    call,
+    check_error,
+    concrete,
+    iso,
+    issue,
+    need_client,
+    param_maximum,
+    role_scopes,
+    scopes_of,
+    secured,
+    sensitive_fields,
+    server_offset,
+)
+from conformance.target import Target
+
+# ------------------------------------------------------------------------------------------ token scopes
+
+
+def _representatives(ops: list[Operation]) -> dict[frozenset[str], Operation]:
+    """One secured operation per distinct set of accepted scopes: a GET without path parameters when there is one,
+    then a GET, then any."""
+    out: dict[frozenset[str], Operation] = {}
+
+    def rank(op: Operation) -> int:
+        return 0 if op.method == "get" and "{" not in op.path else 1 if op.method == "get" else 2
+
+    for op in secured(ops):
+        key = frozenset(scopes_of(op))
+        if key and (key not in out or rank(op) < rank(out[key])):
+            out[key] = op
+    return out
+
+
+def _scope_matrix(role_ops: list[Operation], client: TargetClient, bound: int) -> tuple[list[str], int]:
+    available = sorted(set(issue(client).scopes) & role_scopes(role_ops))
+    groups = _representatives(role_ops)
+    problems: list[str] = []
+    narrowed = 0
+    tried = 0
+    for scope in available:
+        token = issue(client, scope=scope)
+        if not token.scopes or not token.scopes <= {scope}:
+            continue  # the target did not narrow the token: nothing to conclude with it
+        narrowed += 1
+        for needed, op in groups.items():
+            if scope in needed:
+                continue
+            tried += 1
+            if tried > bound:
+                untested(
+                    f"权限范围矩阵超过 {bound} 次请求的上限，未检验完 / the scope matrix exceeds {bound} requests",
+                    provide="在目标文件 [thresholds] scope_probe_requests 中提高上限",
+                )
+            r = call(client, op, token=token.token)
+            problems += check_error(
+                r,
+                403,
+                f"{op.method.upper()} {op.path} {op.operation_id}（令牌只有 {scope}，"
+                f"该操作需要 {' 或 '.join(sorted(needed))}）",
+                codes=("FORBIDDEN",),
+            )
+    if not narrowed:
+        untested(
+            "目标未按 scope 参数签发只含一个权限范围的令牌，无法检验一项权限范围之外保持关闭 / the target never "
+            "narrowed a token to one scope",
+            provide="令牌接口按 RFC 6749 §3.3 支持 scope 参数收窄令牌",
+        )
+    return problems, tried
+
+
+@pytest.mark.role("sharing")
+@pytest.mark.clause("SHARE.SEC.ACCESS.1", "SHARE.SEC.ACCESS.3", "IPQS.SHARE.PERM.1", "PROFILE.STATUS.2")
+def test_a_token_opens_only_the_operations_of_its_scope_sharing(
+    role_ops: list[Operation], tzsb_client, tzsb_target: Target
+) -> None:
+    """共享平台：对契约中的每个权限范围，只含该权限范围的令牌调用每一组不需要它的受保护操作（其他数据集的读取、同一数据集的
+    推送与订阅、写权限调用读取、目录、授权、审计、开放数据……）：一律 403 错误信封。
+    A token holding one scope is refused (403) by every operation that does not accept that scope."""
+    bound = int(tzsb_target.thresholds.get("scope_probe_requests", 3000))
+    problems, tried = _scope_matrix(role_ops, tzsb_client(), bound)
+    assert not problems, f"{len(problems)} 处权限范围之外的调用未被拒绝（共试 {tried} 次）：\n" + "\n".join(
+        problems[:30]
+    )
+
+
+@pytest.mark.role("licensing", "gov-platform", "inspection", "supervision")
+@pytest.mark.clause("DB42.4.7.e.3", "PROFILE.STATUS.2")
+def test_a_token_opens_only_the_operations_of_its_scope(
+    role_ops: list[Operation], tzsb_client, tzsb_target: Target
+) -> None:
+    """对被测角色契约中的每个权限范围，只含该权限范围的令牌调用每一组不需要它的受保护操作：一律 403 错误信封。
+    A token holding one scope is refused (403) by every operation that does not accept that scope."""
+    bound = int(tzsb_target.thresholds.get("scope_probe_requests", 3000))
+    problems, tried = _scope_matrix(role_ops, tzsb_client(), bound)
+    assert not problems, f"{len(problems)} 处权限范围之外的调用未被拒绝（共试 {tried} 次）：\n" + "\n".join(
+        problems[:30]
+    )
+
+
+# ------------------------------------------------------------------------------------------ owners' grants
+
+
+def _data(r: TargetResponse) -> Any:
+    body = r.json()
+    return body.get("data") if isinstance(body, dict) else None
+
+
+def _owners(record: dict[str, Any]) -> frozenset[str]:
+    return frozenset(v for k, v in record.items() if (k == "uscc" or k.endswith("Uscc")) and isinstance(v, str))
+
+
+def _masked(value: Any) -> bool:
+    return isinstance(value, str) and bool(MASKED_MOBILE.match(value) or MASKED_CITIZEN_ID.match(value))
+
+
+def _hidden(record: dict[str, Any], fields: dict[str, str]) -> list[str]:
+    return [k for k, v in record.items() if k in fields and _masked(v)]
+
+
+def _clear(record: Any, names: list[str]) -> list[str]:
+    """Of ``names``, the fields of ``record`` that are no longer masked."""
+    if not isinstance(record, dict):
+        return []
+    return [f for f in names if isinstance(record.get(f), str) and not _masked(record[f])]
+
+
+def _by_key(role_ops: list[Operation], query: Operation) -> Operation | None:
+    return next(
+        (
+            op
+            for op in secured(role_ops)
+            if op.method == "get"
+            and op.data_set == query.data_set
+            and op.path.startswith(query.path + "/{")
+            and op.path.count("{") == 1
+        ),
+        None,
+    )
+
+
+def _readable(
+    reader: TargetClient, role_ops: list[Operation], fields: dict[str, str]
+) -> dict[str, tuple[Operation, Operation, list[dict[str, Any]]]]:
+    """Per data set the reader may query (and read by key): the query, the by-key read and the records of its first
+    page that show masked sensitive fields and name an owner."""
+    scopes = issue(reader).scopes
+    out: dict[str, tuple[Operation, Operation, list[dict[str, Any]]]] = {}
+    for op in secured(role_ops):
+        if (
+            op.method != "get"
+            or not op.data_set
+            or "{" in op.path
+            or op.path.endswith("/changes")
+            or any(s.endswith(":open") for s in scopes_of(op))
+            or not set(scopes_of(op)) & scopes
+        ):
+            continue
+        by_key = _by_key(role_ops, op)
+        if by_key is None:
+            continue
+        params = {"page": 1, "size": param_maximum(op, "size", 100)}
+        r = call(reader, op, params=params)
+        items = (_data(r) or {}).get("items") if r.status == 200 else None
+        records = [rec for rec in items or () if isinstance(rec, dict) and _owners(rec) and _hidden(rec, fields)]
+        if records:
+            out[op.data_set] = (op, by_key, records)
+    return out
+
+
+@pytest.mark.role("sharing")
+@pytest.mark.clause("IPQS.SHARE.MODE.2", "SHARE.SEC.ACCESS.4")
+def test_a_grant_opens_only_its_owner_data_set_fields_and_grantee(
+    role_ops: list[Operation], tzsb_client, tzsb_target: Target
+) -> None:
+    """数据所属主体 O 授权只读客户端读取数据集 D 的部分敏感字段（数秒后到期）：被授权方读 O 的记录 X 时所授字段为原文（对照）；
+    同一页上其他主体的记录、O 在其他数据集中的记录、X 未授权的字段均仍为脱敏形式；测试凭证（非被授权方）读 X 仍为脱敏形式。
+    An owner's grant shows the grantee only that owner's records of that data set, only the granted fields: another
+    owner's records, the owner's records in another data set, ungranted fields and another client stay masked."""
+    reader = need_client(tzsb_target, tzsb_client, "reader", "只读客户端，被授权方")
+    harness = tzsb_client()
+    if reader.client_id == harness.client_id:
+        untested(
+            "只读客户端与测试凭证是同一客户端，无法检验授权不惠及其他客户端 / the reader is the test credential",
+            provide="目标文件 [clients.reader] 使用另一个客户端",
+        )
+    grant_op = next(
+        (op for op in secured(role_ops) if op.method == "post" and any(s.endswith(":grant") for s in scopes_of(op))),
+        None,
+    )
+    if grant_op is None:
+        untested("契约中没有授权登记接口 / no grant operation")
+    if not set(scopes_of(grant_op)) & issue(harness).scopes:
+        untested(
+            "测试凭证没有授权登记的权限范围 / the test credential may not register grants",
+            provide="[credentials] 持有 sharing:grant",
+        )
+    fields = sensitive_fields(tzsb_target.role)
+    readable = _readable(reader, role_ops, fields)
+    chosen = None
+    for name, (query, by_key, records) in readable.items():
+        key = next((p.name for p in by_key.params if p.location == "path"), None)
+        first = next((r for r in records if isinstance(r.get(key), str)), None)
+        if first is None:
+            continue
+        others = [r for r in records if not _owners(r) & _owners(first)]
+        if others:
+            chosen = (name, query, by_key, key, first, others)
+            break
+    if chosen is None:
+        untested(
+            "只读客户端读到的数据中没有两条属于不同主体、带脱敏字段的记录，无法检验授权不惠及其他主体 / no two "
+            "records of different owners with masked fields",
+            provide="在共享平台中准备至少两个所属主体的含敏感字段记录",
+        )
+    name, query, by_key, key, record, others = chosen
+    hidden = _hidden(record, fields)
+    granted, withheld = (hidden[:1], hidden[1:]) if len(hidden) > 1 else (hidden, [])
+    owners = sorted(_owners(record))
+    path = concrete(by_key, {key: record[key]})
+    elsewhere = [
+        (n, by_key2, k2, r)
+        for n, (_q, by_key2, recs) in readable.items()
+        if n != name
+        for k2 in [next((p.name for p in by_key2.params if p.location == "path"), None)]
+        for r in recs
+        if _owners(r) & set(owners) and isinstance(r.get(k2), str)
+    ][:1]
+
+    def read(client: TargetClient, op: Operation, where: str) -> dict[str, Any]:
+        r = call(client, op, path=where)
+        assert r.status == 200, f"{op.operation_id} {where}: 返回 {r.status}"
+        data = _data(r)
+        assert isinstance(data, dict), f"{op.operation_id} {where}: 响应没有记录"
+        return data
+
+    offset = server_offset(harness)
+    validity = float(tzsb_target.thresholds.get("grant_scope_validity_s", 10))
+    valid_to = float(math.ceil(time.time() + offset + validity))
+    for owner in owners:
+        body = {
+            "grantId": f"tzsbsec-{secrets.token_hex(8)}",
+            "ownerUscc": owner,
+            "granteeClientId": reader.client_id,
+            "dataSet": name,
+            "fields": granted,
+            "purpose": "一致性测试：授权范围之外保持脱敏（数秒后到期）",
+            "validTo": iso(valid_to),
+        }
+        r = call(harness, grant_op, json=body)
+        assert r.status in (200, 201), f"{grant_op.operation_id}: 登记授权（所属主体 {owner}）返回 {r.status}"
+    try:
+        if _clear(read(reader, by_key, path), granted) != granted:
+            untested(
+                "授权登记后被授权方仍看不到所授字段的原文，无法检验授权的范围（见 test_a_grant_shows_sensitive_fields） / "
+                "the grant shows nothing, so its limits cannot be tested"
+            )
+        problems: list[str] = []
+        shown = _clear(read(reader, by_key, path), withheld)
+        if shown:
+            problems.append(
+                f"{by_key.operation_id} {path}: 未授权的字段 {shown} 向被授权方返回原文 / ungranted fields shown"
+            )
+        r = call(reader, query, params={"page": 1, "size": param_maximum(query, "size", 100)})
+        page = (_data(r) or {}).get("items") if r.status == 200 else []
+        stray = [
+            f"{rec.get(key)}: {_clear(rec, list(fields))}"
+            for rec in page or ()
+            if isinstance(rec, dict) and not _owners(rec) & set(owners) and _clear(rec, list(fields))
+        ]
+        if stray:
+            problems.append(
+                f"{query.operation_id}: 其他主体的记录向被授权方返回原文 {stray[:5]}（共 {len(stray)} 条）/ other "
+                "owners' records shown in clear"
+            )
+        other = others[0]
+        other_path = concrete(by_key, {key: other[key]}) if isinstance(other.get(key), str) else None
+        if other_path:
+            shown = _clear(read(reader, by_key, other_path), _hidden(other, fields))
+            if shown:
+                problems.append(
+                    f"{by_key.operation_id} {other_path}: 另一主体的记录的 {shown} 返回原文 / another owner's record"
+                )
+        for other_name, other_op, other_key, rec in elsewhere:
+            where = concrete(other_op, {other_key: rec[other_key]})
+            shown = _clear(read(reader, other_op, where), _hidden(rec, fields))
+            if shown:
+                problems.append(
+                    f"{other_op.operation_id} {where}: 所属主体在数据集 {other_name} 中的记录的 {shown} 返回原文"
+                    f"（授权只针对 {name}）/ the owner's record in another data set"
+                )
+        shown = _clear(read(harness, by_key, path), hidden)
+        if shown:
+            problems.append(
+                f"{by_key.operation_id} {path}: 非被授权方（测试凭证）看到 {shown} 的原文 / shown to another client"
+            )
+        if _clear(read(reader, by_key, path), granted) != granted:
+            untested(
+                "授权在检验完成前已到期，检验结论不成立 / the grant expired before the checks ended",
+                provide="在目标文件 [thresholds] grant_scope_validity_s 中加大授权有效期",
+            )
+        assert not problems, "授权打开了其范围之外的数据 / the grant opens more than it names:\n" + "\n".join(problems)
+    finally:
+        time.sleep(max(0.0, valid_to - (time.time() + offset)) + 1.0)  # later tests see no grant of ours
