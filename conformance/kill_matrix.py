@@ -41,7 +41,8 @@ class Kill:
     server: tuple[tuple[str, Any], ...] = ()
     #: ``TZSB_HYPOTHESIS_SEED`` for the run (the workflow suite's walks), when it matters
     hypothesis_seed: str | None = None
-    #: client-side: the simulators first, then a licensing server calling them (``demo_target.licensing_stack``)
+    #: the simulators first, then the server calling them: a licensing server (``demo_target.licensing_stack``)
+    #: or, for the gov-platform role, the platform alone pushing to the licensing simulator (``platform_stack``)
     simulators: bool = False
 
 
@@ -101,6 +102,7 @@ KILLS: dict[str, Kill] = {
     "accept-piping-move-out": Kill("licensing", ("test_workflow",), hypothesis_seed=LICENSING_SEED),
     "step-out-of-order": Kill("licensing", ("test_workflow",), hypothesis_seed=LICENSING_SEED),
     "step-wrong-role": Kill("licensing", ("test_workflow",), hypothesis_seed=LICENSING_SEED),
+    "certify-after-refusal": Kill("licensing", ("test_workflow_refusals",)),
     "no-notice": Kill("licensing", ("test_workflow",), hypothesis_seed=LICENSING_SEED),
     "registration-no-malformed": Kill("licensing", ("test_workflow",), hypothesis_seed=LICENSING_SEED),
     "dossier-code-17-uscc": Kill("licensing", ("test_dossier",)),
@@ -115,9 +117,12 @@ KILLS: dict[str, Kill] = {
     "no-retry": Kill("licensing", ("test_client_side_retry",), simulators=True),
     "retry-new-message-id": Kill("licensing", ("test_client_side_retry",), simulators=True),
     # ---- gov-platform, inspection, supervision
-    "thumbnail-to-city": Kill("gov-platform", ("test_gov_platform_elicenses",), "city"),
-    "report-back-any-order": Kill("gov-platform", ("test_gov_platform_cases",), "result_before_acceptance"),
-    "report-back-not-idempotent": Kill("gov-platform", ("test_gov_platform_cases",), "repeated"),
+    # the platform alone, the harness playing the licensing system its applications are pushed to
+    "thumbnail-to-city": Kill("gov-platform", ("test_gov_platform_elicenses",), "city", "gov-platform", simulators=True),
+    "report-back-any-order": Kill("gov-platform", ("test_gov_platform_cases",), "result_before_acceptance", "gov-platform",
+                                  simulators=True),
+    "report-back-not-idempotent": Kill("gov-platform", ("test_gov_platform_cases",), "repeated", "gov-platform",
+                                       simulators=True),
     "objection-no-correction": Kill("inspection", ("test_inspection",), "checked", "inspection"),
     "supervision-drops-unit": Kill("supervision", ("test_supervision",), "unit", "supervision", False),
 }
@@ -148,6 +153,7 @@ def run_one(defect: str | None, kill: Kill, *, profile: str = "quick", workdir: 
     from conformance.reference.demo_target import demo_target, licensing_stack
     from conformance.reference.server import RunningServer, ServerConfig
     from conformance.runner import run_suites
+    from conformance.simulators.stack import platform_stack
 
     started = time.monotonic()
     row = Row(defect or "(无缺陷 / clean)", kill.role)
@@ -160,7 +166,8 @@ def run_one(defect: str | None, kill: Kill, *, profile: str = "quick", workdir: 
             defects = (defect,) if defect else ()
             cfg = ServerConfig(role=kill.server_role, db=tmp_path / "ref.sqlite3", defects=defects,
                                seed=1 if kill.seed else None, access_log=False, **dict(kill.server))
-            with (licensing_stack(tmp_path / "ref.sqlite3", defects=defects) if kill.simulators
+            stack = licensing_stack if kill.role == "licensing" else platform_stack
+            with (stack(tmp_path / "ref.sqlite3", defects=defects) if kill.simulators
                   else _plain(RunningServer(cfg))) as (sims, srv):
                 target = demo_target(tmp_path / "target.toml", srv, kill.role, simulators=sims)
                 extra = ["-p", "no:randomly", "-p", "no:cacheprovider", *(["-k", kill.select] if kill.select else [])]

@@ -97,6 +97,8 @@ DEFECTS: tuple[Defect, ...] = (
            "pressure-piping move-out accepted"),
     Defect("step-out-of-order", "licensing", ("DB42.6.2",), "允许越序执行步骤", "steps allowed out of order"),
     Defect("step-wrong-role", "licensing", ("DB42.8.2",), "允许非本岗位执行步骤", "steps allowed for the wrong role"),
+    Defect("certify-after-refusal", "licensing", ("DB42.6.2", "DB42.7.4.2.b.1"), "不予许可的办件仍可制证（制证只检查已作出决定）",
+           "a refused case can still be certified (certify checks only that a decision was made)"),
     Defect("no-notice", "licensing", ("DB42.7.2.3.a.1", "DB42.7.2.3.a2.1"), "受理/不予受理不生成通知书", "no notice generated"),
     Defect("dossier-code-17-uscc", "licensing", ("DB42.9.2.8", "DB42.9.2.2"), "卷宗编码中的统一社会信用代码只有17位",
            "dossier code with a 17-character USCC"),

@@ -181,7 +181,8 @@ class RunningServer:
 
     def __enter__(self) -> RunningServer:
         self.thread.start()
-        deadline = time.monotonic() + 10
+        # the bound only stops a hang: seeding runs before the server starts, and a loaded machine is slow
+        deadline = time.monotonic() + 180
         while not self.server.started:
             if time.monotonic() > deadline or not self.thread.is_alive():
                 raise RuntimeError("reference server did not start")

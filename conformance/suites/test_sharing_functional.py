@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from conformance.client import TargetClient
 from conformance.openapi_index import role_operations
+from conformance.skips import vacuous
 from conformance.suites.test_sharing_support import (
     DATA_SETS,
     ROLE,
@@ -180,7 +181,7 @@ def test_a_malformed_key_is_400_naming_the_field(name: str, client: TargetClient
     assert param is not None
     bad = invalid_param_value(param)
     if bad is None:
-        pytest.skip(f"契约对主键 {param.name} 没有格式约束 / the key has no format constraint")
+        vacuous(f"契约对主键 {param.name} 没有格式约束 / the key has no format constraint")
     body = expect_error(client.get(ds.record_path(bad)), 400, f"以格式错误的主键“{bad[:20]}”获取{ds.label}")
     paths = [str(e.get("path", "")) for e in body.get("errors") or []]
     assert any(param.name in p for p in paths), (f"400 的错误项未指出字段 {param.name}：{paths} / "
@@ -226,7 +227,7 @@ def test_page_and_size_boundaries(name: str, param: str, case: str, client: Targ
     upper = param_limit(ds.query, param)
     lower = param_limit(ds.query, param, "minimum") or 1
     if case in ("max", "max+1") and upper is None:
-        pytest.skip(f"契约未声明 {param} 的上限 / no declared maximum for {param}")
+        vacuous(f"契约未声明 {param} 的上限 / no declared maximum for {param}")
     total = query(client, ds, {"page": 1, "size": 1}, f"{ds.label} 分页查询")["total"]
     size = max_size(ds)
     value: Any = {"1": lower, "max": upper, "max+1": (upper or 0) + 1, "0": lower - 1, "abc": "abc",
