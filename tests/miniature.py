@@ -353,3 +353,28 @@ def slow(tmp_path: Path, role: str = "supervision", delay_s: float = SLOW_S) -> 
             proxy=proxy,
             notes={"delay_s": delay_s},
         )
+
+
+def run_bounded(hang_s: float, **kw: Any) -> int:
+    """``conformance.runner.run_suites(**kw)`` in a thread; fails the test (instead of hanging it) if the run has
+    not ended after ``hang_s`` — a bound that only stops a hang, never a judgement on speed."""
+    import threading
+
+    from conformance.runner import run_suites
+
+    result: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            result["code"] = run_suites(**kw)
+        except BaseException as exc:  # re-raised in the test's thread
+            result["exc"] = exc
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    thread.join(hang_s)
+    assert not thread.is_alive(), f"the run did not end within {hang_s:.0f} s: it hangs"
+    if "exc" in result:
+        raise result["exc"]
+    return int(result["code"])
+

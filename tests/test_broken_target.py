@@ -9,13 +9,12 @@ No duration is judged: the run goes in a thread that the test waits for with a g
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conformance.runner import run_suites
+from tests import miniature
 from tests.hostile import HostileServer
 
 
@@ -32,22 +31,7 @@ HANG_S = 600.0
 
 
 def _run_bounded(**kw: Any) -> int:
-    """``run_suites`` in a thread; fails the test (instead of hanging it) if the run has not ended after HANG_S."""
-    result: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            result["code"] = run_suites(**kw)
-        except BaseException as exc:  # re-raised in the test's thread
-            result["exc"] = exc
-
-    thread = threading.Thread(target=work, daemon=True)
-    thread.start()
-    thread.join(HANG_S)
-    assert not thread.is_alive(), f"the run did not end within {HANG_S:.0f} s: it hangs"
-    if "exc" in result:
-        raise result["exc"]
-    return int(result["code"])
+    return miniature.run_bounded(HANG_S, **kw)
 
 
 @pytest.mark.parametrize("mode", ["garbage", "slow", "huge", "bomb", "wrong-type", "redirect-away"])

@@ -17,14 +17,12 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conformance.clauses import is_means_of_testing, load_catalogue, provide_text
-from conformance.runner import run_suites
 from conformance.suites.test_sharing_support import content_clause, data_sets
 from tests import miniature
 from tests.refserver import Api
@@ -42,22 +40,7 @@ CONFORMS, FAILS, UNTESTED, NOT_APPLICABLE = "符合", "不符合", "未测", "�
 
 
 def _bounded(**kw: Any) -> int:
-    """``run_suites`` in a thread; fails the test (instead of hanging it) if the run has not ended after HANG_S."""
-    result: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            result["code"] = run_suites(**kw)
-        except BaseException as exc:  # re-raised in the test's thread
-            result["exc"] = exc
-
-    thread = threading.Thread(target=work, daemon=True)
-    thread.start()
-    thread.join(HANG_S)
-    assert not thread.is_alive(), f"the run did not end within {HANG_S:.0f} s: it hangs"
-    if "exc" in result:
-        raise result["exc"]
-    return int(result["code"])
+    return miniature.run_bounded(HANG_S, **kw)
 
 
 def _run(m: miniature.Miniature, out: Path, suites: list[str], k: str | None = None) -> tuple[int, dict[str, Any]]:

@@ -19,7 +19,7 @@ from tests.test_reference_licensing import GRANTED, Officers, Stub, application,
 LICENSING_DEFECTS = {d.name for d in DEFECTS if d.role == "licensing"}
 TESTED = {"accept-unknown-item", "accept-piping-move-out", "step-out-of-order", "step-wrong-role", "no-notice",
           "dossier-code-17-uscc", "dossier-seq-restart", "dossier-seq-skip", "metadata-missing-element", "file-naming-wrong",
-          "registration-no-malformed"}
+          "registration-no-malformed", "certify-after-refusal"}
 
 
 @pytest.fixture
@@ -93,6 +93,19 @@ def test_step_out_of_order(tmp_path: Path) -> None:
         state = officers.do("CASE-D-ORDER", "certify", "certified")  # 制证 before 受理
         assert state["state"] == "certified"
         assert officers.step("CASE-D-ORDER", "decide", "granted", "review").status_code == 403  # roles still checked
+
+
+@pytest.mark.parametrize("defect", ["certify-after-refusal", None])
+def test_certify_after_refusal(tmp_path: Path, defect: str | None) -> None:
+    """With the switch, a case refused at 决定 (awaiting 办结) can still be certified; without it 409."""
+    with running(tmp_path, "licensing", defects=(defect,) if defect else ()) as srv:
+        officers = Officers(srv.url())
+        ok(push(Api(srv.url(), "gov-platform"), application("CASE-D-REFUSED")), "pushApplication", 201)
+        for step, outcome in GRANTED[:2]:
+            officers.do("CASE-D-REFUSED", step, outcome)
+        officers.do("CASE-D-REFUSED", "decide", "refused")
+        r = officers.step("CASE-D-REFUSED", "certify", "certified")
+        assert r.status_code == (200 if defect else 409), r.text
 
 
 def test_step_wrong_role(tmp_path: Path) -> None:

@@ -17,8 +17,12 @@ def _run(url: str, out: Path, role: str = "supervision") -> int:
 
 
 def test_run_against_the_reference_server_writes_a_passing_report(tmp_path: Path) -> None:
+    """A target file with every client the suites ask for: the supervision role passes, exit 0."""
+    from conformance.reference.demo_target import demo_target
+
     with running(tmp_path, "supervision") as srv:
-        code = _run(srv.url(), tmp_path / "r1")
+        code = run_suites(target=str(demo_target(tmp_path / "t.toml", srv, "supervision")), role="supervision",
+                          profile="quick", client_id=None, features=[], out=tmp_path / "r1", answers=None, lang="zh")
     report = json.loads((tmp_path / "r1" / "report.json").read_text(encoding="utf-8"))
     assert report["schema"] == "tzsb-report/1"
     tested = {c["id"]: c["verdict"] for c in report["clauses"] if c["tests"]}
@@ -27,11 +31,24 @@ def test_run_against_the_reference_server_writes_a_passing_report(tmp_path: Path
         assert (tmp_path / "r1" / name).is_file(), name
     assert (tmp_path / "r1" / "allure-results").is_dir()
     html = (tmp_path / "r1" / "report.html").read_text(encoding="utf-8")
-    assert "逐条结论" in html
+    assert "逐条结论" in html and "预检" in html
     assert "<link" not in html and 'src="http' not in html and "@import" not in html  # opens with no network
     manifest = json.loads((tmp_path / "r1" / "manifest.json").read_text(encoding="utf-8"))
     assert set(manifest["files"]) >= {"report.json", "report.html", "evidence.json"}
-    assert code in (0, 1)  # every shall-clause of the role is not yet covered by a suite
+    assert report["preflight"]["fatal"] == []
+    assert report["summary"]["certification"] == "通过" and code == 0, report["summary"]
+
+
+def test_a_url_alone_leaves_what_needs_other_clients_untested(tmp_path: Path) -> None:
+    """A bare URL gives the harness one client: checks that need the limited, short-lived … clients cannot run, so
+    their clauses are 未测 with the missing client named, never 符合; the run exits 1."""
+    with running(tmp_path, "supervision") as srv:
+        code = _run(srv.url(), tmp_path / "r1")
+    report = json.loads((tmp_path / "r1" / "report.json").read_text(encoding="utf-8"))
+    untested = [c for c in report["clauses"] if c["verdict"] == "未测" and c["verification"] == "automated"]
+    assert untested and all(c["reason"] for c in untested), untested
+    assert any("clients." in (c["reason"] or "") for c in untested), [c["reason"] for c in untested]
+    assert report["summary"]["interface"] == "不通过" and code == 1
 
 
 def test_a_defect_is_reported_as_not_conforming(tmp_path: Path) -> None:

@@ -88,13 +88,19 @@ def licensing_stack(db: Path, *, defects: tuple[str, ...] = (), seed: int | None
     from conformance.simulators import start
     from conformance.target import SimulatorSettings
 
+    with fast_outbox(), start(SimulatorSettings(hold_s=float(SIMULATOR_WAITS["hold_s"]))) as sims, \
+            RunningServer(ServerConfig(role="licensing", db=db, defects=defects, seed=seed, access_log=False,
+                                       counterparts=sims.urls())) as srv:
+        yield sims, srv
+
+
+@contextmanager
+def fast_outbox() -> Iterator[None]:
+    """The reference outbox's timing of self-tests (:data:`FAST_OUTBOX`) for the duration, then the old values."""
     saved = {k: os.environ.get(k) for k in FAST_OUTBOX}
     os.environ.update(FAST_OUTBOX)
     try:
-        with start(SimulatorSettings(hold_s=float(SIMULATOR_WAITS["hold_s"]))) as sims, \
-                RunningServer(ServerConfig(role="licensing", db=db, defects=defects, seed=seed, access_log=False,
-                                           counterparts=sims.urls())) as srv:
-            yield sims, srv
+        yield
     finally:
         for k, v in saved.items():
             if v is None:

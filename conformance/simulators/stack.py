@@ -10,7 +10,6 @@ of self-tests. ``demo_target(path, server, "gov-platform", simulators=sims)`` th
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,23 +25,15 @@ def platform_stack(
     db: Path, *, defects: tuple[str, ...] = (), seed: int | None = 1, hold_s: float = 2.0
 ) -> Iterator[tuple[Any, Any]]:
     """``(simulators, server)``: the licensing simulator, then the reference platform alone pushing to it."""
-    from conformance.reference.demo_target import FAST_OUTBOX
+    from conformance.reference.demo_target import fast_outbox
     from conformance.reference.server import RunningServer, ServerConfig
     from conformance.simulators.handle import start
 
-    saved = {k: os.environ.get(k) for k in FAST_OUTBOX}
-    os.environ.update(FAST_OUTBOX)
-    try:
-        with (
-            start(SimulatorSettings(hold_s=hold_s), roles=COUNTERPARTS[ROLE]) as sims,
-            RunningServer(
-                ServerConfig(role=ROLE, db=db, defects=defects, seed=seed, access_log=False, counterparts=sims.urls())
-            ) as srv,
-        ):
-            yield sims, srv
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with (
+        fast_outbox(),
+        start(SimulatorSettings(hold_s=hold_s), roles=COUNTERPARTS[ROLE]) as sims,
+        RunningServer(
+            ServerConfig(role=ROLE, db=db, defects=defects, seed=seed, access_log=False, counterparts=sims.urls())
+        ) as srv,
+    ):
+        yield sims, srv

@@ -23,6 +23,7 @@ import pytest
 
 from conformance.client import TargetClient
 from conformance.openapi_index import Operation, role_operations
+from conformance.skips import vacuous
 from conformance.suites.test_security_support import iso, request_id, scopes_of, server_offset
 from conformance.suites.test_sharing_support import ROLE, data_sets, expect, explain, instant, param_limit, snippet
 from conformance.target import Target
@@ -45,7 +46,7 @@ def opener(tzsb_client: Any, tzsb_target: Target) -> TargetClient:
 def _ops() -> list[Operation]:
     ops = _open_ops()
     if not ops:
-        pytest.skip("未测：契约中没有开放数据接口 / no open-data operation in the contract")
+        vacuous("契约中没有开放数据接口 / no open-data operation in the contract")
     return ops
 
 
