@@ -50,15 +50,21 @@ def main() -> None:
         sys.exit(f"{DUMP} missing: run benchmarks/bench_validate.py once")
     with tempfile.TemporaryDirectory(prefix="ab-") as tmp:
         tree = Path(tmp) / "rev"
-        subprocess.run(["git", "worktree", "add", "--detach", str(tree), args.rev], cwd=ROOT, check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(tree), args.rev], cwd=ROOT, check=True, capture_output=True
+        )
         try:
             rates: dict[str, list[float]] = {"rev": [], "tree": []}
             valid: set[str] = set()
             for _ in range(args.rounds):
                 for name, src in (("rev", tree), ("tree", ROOT)):
-                    out = subprocess.run([sys.executable, "-c", PASS, str(src), str(DUMP)], capture_output=True,
-                                         text=True, check=True, cwd=tmp).stdout.split()
+                    out = subprocess.run(
+                        [sys.executable, "-c", PASS, str(src), str(DUMP)],
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                        cwd=tmp,
+                    ).stdout.split()
                     rates[name].append(float(out[0]))
                     valid.add(out[1])
         finally:

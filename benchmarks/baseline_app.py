@@ -25,8 +25,10 @@ def make_app(db_path: str, rows: int) -> FastAPI:
     if conn.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 0:
         gen = DataGen(1)
         conn.execute("BEGIN")
-        conn.executemany("INSERT INTO items VALUES (?, ?)",
-                         ((e["equipmentCode"], json.dumps(e, ensure_ascii=False).encode()) for e in gen.equipment_stream(rows)))
+        conn.executemany(
+            "INSERT INTO items VALUES (?, ?)",
+            ((e["equipmentCode"], json.dumps(e, ensure_ascii=False).encode()) for e in gen.equipment_stream(rows)),
+        )
         conn.execute("COMMIT")
     app = FastAPI()
 

@@ -69,28 +69,60 @@ def run_wrk(url: str, lua: str, seconds: int, connections: int, threads: int) ->
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(lua)
     try:
-        out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", fh.name, url],
-                             capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+        out = subprocess.run(
+            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", fh.name, url],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=seconds + 60,
+        ).stdout
     finally:
         os.unlink(fh.name)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-    return {"rps": round(rps, 1), "non_2xx": int(non2xx.group(1)) if non2xx else 0,
-            "p99_ms": round(float(p99.group(1)) * scale[p99.group(2)], 2) if p99 else -1.0}
+    return {
+        "rps": round(rps, 1),
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "p99_ms": round(float(p99.group(1)) * scale[p99.group(2)], 2) if p99 else -1.0,
+    }
 
 
 def run_load(target: Path, profile: Path, out: Path, seconds: int) -> dict[str, float]:
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "conformance.load", "--lang", "en", "--target", str(target), "--profile",
-                           str(profile), "--out", str(out)], capture_output=True, text=True, cwd=str(ROOT), timeout=seconds + 180)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "conformance.load",
+            "--lang",
+            "en",
+            "--target",
+            str(target),
+            "--profile",
+            str(profile),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=str(ROOT),
+        timeout=seconds + 180,
+    )
     doc = json.loads((out / "load.json").read_text(encoding="utf-8"))
     g = doc["groups"]["sharing.get"]
     procs = doc["generator"]["procs"]
-    return {"rps": g["rps"], "errors": g["errorCount"], "p99_ms": g["p99"] or -1.0, "exit": proc.returncode,
-            "generator_cpu_pct": procs[0]["cpuPct"] if procs else None, "machine_cpu_pct": procs[0]["machineCpuPct"] if procs else None,
-            "saturated": doc["generator"]["saturated"], "wall_s": round(time.monotonic() - started, 1)}
+    return {
+        "rps": g["rps"],
+        "errors": g["errorCount"],
+        "p99_ms": g["p99"] or -1.0,
+        "exit": proc.returncode,
+        "generator_cpu_pct": procs[0]["cpuPct"] if procs else None,
+        "machine_cpu_pct": procs[0]["machineCpuPct"] if procs else None,
+        "saturated": doc["generator"]["saturated"],
+        "wall_s": round(time.monotonic() - started, 1),
+    }
 
 
 def main() -> int:
@@ -107,28 +139,92 @@ def main() -> int:
     server: subprocess.Popen[bytes] | None = None
     try:
         port = free_port()
-        server = subprocess.Popen([sys.executable, "-m", "conformance.cli", "serve", "--role", "sharing", "--port", str(port),
-                                   "--db", str(tmp / "ref.db"), "--seed", "1"], cwd=str(ROOT),
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "conformance.cli",
+                "serve",
+                "--role",
+                "sharing",
+                "--port",
+                str(port),
+                "--db",
+                str(tmp / "ref.db"),
+                "--seed",
+                "1",
+            ],
+            cwd=str(ROOT),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         base = f"http://127.0.0.1:{port}"
         wait_ready(f"{base}/health")
-        tok = requests.post(f"{base}/oauth/token", data={"grant_type": "client_credentials", "client_id": "harness",
-                                                          "client_secret": "harness-secret"}, timeout=10).json()["access_token"]
-        keys = [r["equipmentCode"] for r in requests.get(f"{base}/api/v1/equipment", params={"size": 100},
-                                                          headers={"Authorization": f"Bearer {tok}"}, timeout=30).json()["data"]["items"]]
-        lua = LUA_GET % {"keys": ", ".join(f'"{k}"' for k in keys), "prefix": "/api/v1/equipment/",
-                         "headers": f'["Authorization"] = "Bearer {tok}", ["Accept"] = "application/json"'}
+        tok = requests.post(
+            f"{base}/oauth/token",
+            data={"grant_type": "client_credentials", "client_id": "harness", "client_secret": "harness-secret"},
+            timeout=10,
+        ).json()["access_token"]
+        keys = [
+            r["equipmentCode"]
+            for r in requests.get(
+                f"{base}/api/v1/equipment", params={"size": 100}, headers={"Authorization": f"Bearer {tok}"}, timeout=30
+            ).json()["data"]["items"]
+        ]
+        lua = LUA_GET % {
+            "keys": ", ".join(f'"{k}"' for k in keys),
+            "prefix": "/api/v1/equipment/",
+            "headers": f'["Authorization"] = "Bearer {tok}", ["Accept"] = "application/json"',
+        }
         target = tmp / "target.toml"
-        target.write_text("\n".join([
-            'name = "参考服务器（基准）"', 'role = "sharing"', "", "[urls]", f'sharing = "{base}"', "", "[credentials]",
-            'client_id = "harness"', 'client_secret = "harness-secret"', "", "[load]", f"concurrency = {args.connections}", ""]),
-            encoding="utf-8")
+        target.write_text(
+            "\n".join(
+                [
+                    'name = "参考服务器（基准）"',
+                    'role = "sharing"',
+                    "",
+                    "[urls]",
+                    f'sharing = "{base}"',
+                    "",
+                    "[credentials]",
+                    'client_id = "harness"',
+                    'client_secret = "harness-secret"',
+                    "",
+                    "[load]",
+                    f"concurrency = {args.connections}",
+                    "",
+                ]
+            ),
+            encoding="utf-8",
+        )
         profile = tmp / "bench.toml"
-        profile.write_text("\n".join([
-            'extends = "smoke"', 'title = "基准：按主键获取"', "", "[run]", f"users = {args.connections}",
-            f"spawn_rate = {args.connections}", "warmup_s = 3", f"duration_s = {args.seconds}", "think_time_s = 0",
-            "request_timeout_s = 10", "", "[mix.sharing]", "SharingReader = 1", "SharingSyncer = 0", "SharingPusher = 0", "",
-            "[options.sharing]", 'data_sets = ["equipment"]', "query_share = 0", ""]), encoding="utf-8")
+        profile.write_text(
+            "\n".join(
+                [
+                    'extends = "smoke"',
+                    'title = "基准：按主键获取"',
+                    "",
+                    "[run]",
+                    f"users = {args.connections}",
+                    f"spawn_rate = {args.connections}",
+                    "warmup_s = 3",
+                    f"duration_s = {args.seconds}",
+                    "think_time_s = 0",
+                    "request_timeout_s = 10",
+                    "",
+                    "[mix.sharing]",
+                    "SharingReader = 1",
+                    "SharingSyncer = 0",
+                    "SharingPusher = 0",
+                    "",
+                    "[options.sharing]",
+                    'data_sets = ["equipment"]',
+                    "query_share = 0",
+                    "",
+                ]
+            ),
+            encoding="utf-8",
+        )
         rounds = []
         for i in range(args.rounds):  # ABBA: the order alternates, so that neither tool always meets a warmer server
             if i % 2 == 0:
@@ -137,16 +233,28 @@ def main() -> int:
             else:
                 load = run_load(target, profile, tmp / f"load-{i}", args.seconds)
                 w = run_wrk(base, lua, args.seconds, args.connections, args.wrk_threads)
-            rounds.append({"first": "wrk" if i % 2 == 0 else "load", "wrk": w, "load": load,
-                           "ratio": round(load["rps"] / w["rps"], 3) if w["rps"] else None})
+            rounds.append(
+                {
+                    "first": "wrk" if i % 2 == 0 else "load",
+                    "wrk": w,
+                    "load": load,
+                    "ratio": round(load["rps"] / w["rps"], 3) if w["rps"] else None,
+                }
+            )
             print(json.dumps(rounds[-1]), flush=True)
         ratios = sorted(r["ratio"] for r in rounds if r["ratio"] is not None)
         summary = {
-            "date": time.strftime("%Y-%m-%d"), "cpu_count": os.cpu_count(), "seconds": args.seconds, "connections": args.connections,
-            "wrk_threads": args.wrk_threads, "endpoint": "GET /api/v1/equipment/{equipmentCode} (reference server, sharing role, seed 1)",
-            "rounds": rounds, "ratio": round(statistics.median(ratios), 3) if ratios else None, "ratios": ratios,
+            "date": time.strftime("%Y-%m-%d"),
+            "cpu_count": os.cpu_count(),
+            "seconds": args.seconds,
+            "connections": args.connections,
+            "wrk_threads": args.wrk_threads,
+            "endpoint": "GET /api/v1/equipment/{equipmentCode} (reference server, sharing role, seed 1)",
+            "rounds": rounds,
+            "ratio": round(statistics.median(ratios), 3) if ratios else None,
+            "ratios": ratios,
             "note": "load rps = successful requests per second of the measured window (warm-up excluded); wrk rps = its Requests/sec. "
-                    "The server, wrk and the load generator share this 2-core VM, whose speed drifts by about ±30 % between runs.",
+            "The server, wrk and the load generator share this 2-core VM, whose speed drifts by about ±30 % between runs.",
         }
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / "load.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

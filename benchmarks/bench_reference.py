@@ -70,15 +70,22 @@ def wait_ready(url: str, timeout: float = 30) -> None:
 def wrk(url: str, lua: str, seconds: int, connections: int) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(lua)
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", fh.name, url],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", fh.name, url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     os.unlink(fh.name)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-    return {"rps": round(rps), "non_2xx": int(non2xx.group(1)) if non2xx else 0,
-            "p99_ms": round(float(p99.group(1)) * scale[p99.group(2)], 2) if p99 else -1.0}
+    return {
+        "rps": round(rps),
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "p99_ms": round(float(p99.group(1)) * scale[p99.group(2)], 2) if p99 else -1.0,
+    }
 
 
 def lua_headers(headers: dict[str, str]) -> str:
@@ -97,15 +104,47 @@ def main() -> None:
     procs: list[subprocess.Popen[bytes]] = []
     try:
         bport, rport = free_port(), free_port()
-        procs.append(subprocess.Popen([sys.executable, str(HERE / "baseline_app.py"), "--port", str(bport),
-                                       "--db", str(tmp / "baseline.db"), "--rows", "3000"]))
-        procs.append(subprocess.Popen([sys.executable, "-m", "conformance.cli", "serve", "--role", "sharing", "--port",
-                                       str(rport), "--db", str(tmp / "ref.db"), "--seed", "1"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    str(HERE / "baseline_app.py"),
+                    "--port",
+                    str(bport),
+                    "--db",
+                    str(tmp / "baseline.db"),
+                    "--rows",
+                    "3000",
+                ]
+            )
+        )
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "conformance.cli",
+                    "serve",
+                    "--role",
+                    "sharing",
+                    "--port",
+                    str(rport),
+                    "--db",
+                    str(tmp / "ref.db"),
+                    "--seed",
+                    "1",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         base_b, base_r = f"http://127.0.0.1:{bport}", f"http://127.0.0.1:{rport}"
         wait_ready(f"{base_r}/health")
-        tok = requests.post(f"{base_r}/oauth/token", data={"grant_type": "client_credentials", "client_id": "harness",
-                                                           "client_secret": "harness-secret"}, timeout=10).json()["access_token"]
+        tok = requests.post(
+            f"{base_r}/oauth/token",
+            data={"grant_type": "client_credentials", "client_id": "harness", "client_secret": "harness-secret"},
+            timeout=10,
+        ).json()["access_token"]
         auth = {"Authorization": f"Bearer {tok}"}
         page = requests.get(f"{base_r}/api/v1/equipment", params={"size": 500}, headers=auth, timeout=30).json()["data"]
         records = page["items"]
@@ -113,16 +152,36 @@ def main() -> None:
         wait_ready(f"{base_b}/items/{keys[0]}")
         key_list = ", ".join(f'"{k}"' for k in keys)
         record = records[0]
-        push = {"messageId": "bench-@ID@", "sentAt": "2025-06-30T09:00:00+08:00",
-                "records": [{"operation": "UPDATE", "key": record["equipmentCode"], "record": record}]}
+        push = {
+            "messageId": "bench-@ID@",
+            "sentAt": "2025-06-30T09:00:00+08:00",
+            "records": [{"operation": "UPDATE", "key": record["equipmentCode"], "record": record}],
+        }
         ctype = {"Content-Type": "application/json"}
         runs = {
             "baseline_read": (base_b, LUA_GET % {"keys": key_list, "prefix": "/items/", "headers": ""}),
-            "reference_read": (base_r, LUA_GET % {"keys": key_list, "prefix": "/api/v1/equipment/", "headers": lua_headers(auth)}),
-            "baseline_push": (base_b, LUA_POST % {"template": json.dumps({"key": "k@ID@", **record}, ensure_ascii=False),
-                                                  "path": "/items", "headers": lua_headers(ctype)}),
-            "reference_push": (base_r, LUA_POST % {"template": json.dumps(push, ensure_ascii=False),
-                                                   "path": "/api/v1/equipment/push", "headers": lua_headers({**auth, **ctype})}),
+            "reference_read": (
+                base_r,
+                LUA_GET % {"keys": key_list, "prefix": "/api/v1/equipment/", "headers": lua_headers(auth)},
+            ),
+            "baseline_push": (
+                base_b,
+                LUA_POST
+                % {
+                    "template": json.dumps({"key": "k@ID@", **record}, ensure_ascii=False),
+                    "path": "/items",
+                    "headers": lua_headers(ctype),
+                },
+            ),
+            "reference_push": (
+                base_r,
+                LUA_POST
+                % {
+                    "template": json.dumps(push, ensure_ascii=False),
+                    "path": "/api/v1/equipment/push",
+                    "headers": lua_headers({**auth, **ctype}),
+                },
+            ),
         }
         # Interleaved rounds (baseline, reference, baseline, ...): this VM's speed drifts, so each ratio is
         # taken within a round and the median round is reported.
@@ -132,10 +191,15 @@ def main() -> None:
         read = sorted(r["reference_read"]["rps"] / r["baseline_read"]["rps"] for r in rounds)
         push_ = sorted(r["reference_push"]["rps"] / r["baseline_push"]["rps"] for r in rounds)
         summary = {
-            "date": time.strftime("%Y-%m-%d"), "cpu_count": os.cpu_count(), "seconds": args.seconds,
-            "connections": args.connections, "rounds": rounds,
-            "read_ratio": round(read[len(read) // 2], 2), "read_ratios": [round(x, 2) for x in read],
-            "push_ratio": round(push_[len(push_) // 2], 2), "push_ratios": [round(x, 2) for x in push_],
+            "date": time.strftime("%Y-%m-%d"),
+            "cpu_count": os.cpu_count(),
+            "seconds": args.seconds,
+            "connections": args.connections,
+            "rounds": rounds,
+            "read_ratio": round(read[len(read) // 2], 2),
+            "read_ratios": [round(x, 2) for x in read],
+            "push_ratio": round(push_[len(push_) // 2], 2),
+            "push_ratios": [round(x, 2) for x in push_],
         }
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / "reference.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

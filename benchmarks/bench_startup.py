@@ -20,8 +20,25 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def start_once(db: Path, role: str) -> float:
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "conformance.cli", "serve", "--role", role, "--port", "0", "--db", str(db),
-                             "--seed", "1"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "conformance.cli",
+            "serve",
+            "--role",
+            role,
+            "--port",
+            "0",
+            "--db",
+            str(db),
+            "--seed",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     assert proc.stdout is not None
     for line in proc.stdout:
         if line.startswith("ready "):
@@ -44,7 +61,10 @@ def main() -> None:
                 db = Path(d) / "ref.db"
                 first.append(start_once(db, role))
                 again.append(start_once(db, role))
-        out[role] = {"first_start_s": round(statistics.median(first), 2), "restart_s": round(statistics.median(again), 2)}
+        out[role] = {
+            "first_start_s": round(statistics.median(first), 2),
+            "restart_s": round(statistics.median(again), 2),
+        }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "startup.json").write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(out, indent=2))

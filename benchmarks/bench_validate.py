@@ -109,9 +109,11 @@ def explaining_engine(path: Path, sample: int = 300) -> float:
 
 
 def peak_rss_mib(path: Path) -> float:
-    code = ("import resource, sys; from conformance.cli import main; "
-            "sys.stdout = open('/dev/null', 'w'); main(['validate', sys.argv[1], '--schema', 'equipment']); "
-            "sys.stderr.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))")
+    code = (
+        "import resource, sys; from conformance.cli import main; "
+        "sys.stdout = open('/dev/null', 'w'); main(['validate', sys.argv[1], '--schema', 'equipment']); "
+        "sys.stderr.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))"
+    )
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=False)
     return int(out.stderr.strip().splitlines()[-1]) / 1024
 
@@ -122,7 +124,9 @@ def main() -> None:
     ap.add_argument("--invalid-rate", type=float, default=0.01)
     ap.add_argument("--repeat", type=int, default=9, help="runs of the valid-or-not pass (median reported)")
     args = ap.parse_args()
-    os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})  # one core, as the requirement says (the last: core 0 takes the interrupts)
+    os.sched_setaffinity(
+        0, {max(os.sched_getaffinity(0))}
+    )  # one core, as the requirement says (the last: core 0 takes the interrupts)
     dump = DATA / f"equipment-{args.records}.jsonl"
     big = DATA / f"equipment-{args.records * 3}.jsonl"
     t0 = time.perf_counter()
@@ -141,13 +145,21 @@ def main() -> None:
     slow = explaining_engine(dump)
     rss_small, rss_big = peak_rss_mib(dump), peak_rss_mib(big)
     result = {
-        "date": time.strftime("%Y-%m-%d"), "python": platform.python_version(), "machine": platform.machine(),
-        "cpu_count": os.cpu_count(), "cores_used": 1, "records": n, "bytes": dump.stat().st_size,
+        "date": time.strftime("%Y-%m-%d"),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "cores_used": 1,
+        "records": n,
+        "bytes": dump.stat().st_size,
         "fields_per_record": len(orjson.loads(dump.open("rb").readline())),
-        "valid": ok, "invalid": n - ok,
-        "fast_pass_records_per_s": round(n / secs), "fast_pass_best_records_per_s": round(rates[-1]),
+        "valid": ok,
+        "invalid": n - ok,
+        "fast_pass_records_per_s": round(n / secs),
+        "fast_pass_best_records_per_s": round(rates[-1]),
         "fast_pass_runs_records_per_s": [round(r) for r in rates],
-        "parse_only_records_per_s": round(sorted(calib)[len(calib) // 2]), "command_path_records_per_s": round(cn / csecs),
+        "parse_only_records_per_s": round(sorted(calib)[len(calib) // 2]),
+        "command_path_records_per_s": round(cn / csecs),
         "explained_failing_records_per_s": round(slow),
         "peak_rss_mib": {f"{n} records": round(rss_small, 1), f"{n * 3} records": round(rss_big, 1)},
         "dump_generation_s": round(gen_s, 1),
@@ -155,7 +167,9 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "validate.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, ensure_ascii=False, indent=2))
-    print(f"national data set (21.29 M records) at the command-path rate: {21_290_000 / result['command_path_records_per_s'] / 60:.1f} min")
+    print(
+        f"national data set (21.29 M records) at the command-path rate: {21_290_000 / result['command_path_records_per_s'] / 60:.1f} min"
+    )
 
 
 if __name__ == "__main__":

@@ -64,8 +64,9 @@ def structure_validator(uri: str) -> Callable[[Any], bool]:
     if not strip:
         return validator_at(uri).structure_valid
     docs = [(u, _without(doc, strip)) for u, doc in schema_registry.documents().items()]
-    return jsonschema_rs.validator_for(schema_registry.reference_to(uri), registry=jsonschema_rs.Registry(docs),
-                                       validate_formats=True).is_valid
+    return jsonschema_rs.validator_for(
+        schema_registry.reference_to(uri), registry=jsonschema_rs.Registry(docs), validate_formats=True
+    ).is_valid
 
 
 def _all_none(column: list[Any]) -> bool:
@@ -108,8 +109,14 @@ class BulkValidator:
             checks.setdefault((kind, _site_pattern(kind, node)), []).append(i)
         # one check for every column of a kind and pattern (a unit's USCC stands in several fields of a record);
         # where the schema says "type": "string" at every site of a check, its values are strings or None
-        self._by_kind = [(cached_check(kind, strict, pattern), idx, all(sites[i][2].get("type") == "string" for i in idx))
-                         for (kind, pattern), idx in checks.items()] if sites else []
+        self._by_kind = (
+            [
+                (cached_check(kind, strict, pattern), idx, all(sites[i][2].get("type") == "string" for i in idx))
+                for (kind, pattern), idx in checks.items()
+            ]
+            if sites
+            else []
+        )
         self._none = (None,) * len(keys)
         self._structure = self.single.structure_valid if self._per_record else structure_validator(self.single.uri)
         self._ok: list[bool] = []
@@ -168,8 +175,9 @@ class BulkValidator:
             return ok
         width = len(self._keys)
         top = [values[i::width] for i in range(width)]
-        columns = [top[i] if not rest or _all_none(top[i]) else [dig(v, rest) for v in top[i]]
-                   for i, rest in self._columns]
+        columns = [
+            top[i] if not rest or _all_none(top[i]) else [dig(v, rest) for v in top[i]] for i, rest in self._columns
+        ]
         for known, idx, strings in self._by_kind:
             bad = known.check_many(*(columns[i] for i in idx if not _all_none(columns[i])), strings=strings)
             for i in idx if bad else ():

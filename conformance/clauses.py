@@ -40,16 +40,25 @@ def run_list(lang: str, answers_role: str | None = None) -> int:
 def answers_template(role: str, lang: str = "zh") -> str:
     """A YAML skeleton of the attestation answers file for ``role`` (every attestation clause, answer pending)."""
 
-    lines = ["# 证明材料答复文件 / attestation answers (schemas/json/attestation-answers.schema.json)",
-             f"# 角色 / role: {role}. answer: yes | no | partly | n/a | pending; by: 证明人（姓名、岗位、单位）; "
-             "evidence: 证明材料（文件名称、文号、存放位置）",
-             ""]
+    lines = [
+        "# 证明材料答复文件 / attestation answers (schemas/json/attestation-answers.schema.json)",
+        f"# 角色 / role: {role}. answer: yes | no | partly | n/a | pending; by: 证明人（姓名、岗位、单位）; "
+        "evidence: 证明材料（文件名称、文号、存放位置）",
+        "",
+    ]
     for c in load_catalogue():
         if c["verification"] != "attestation" or (c.get("roles") and role not in c["roles"]):
             continue
         title = c.get("title_en") if lang == "en" and c.get("title_en") else c["title"]
-        lines += [f"# {c['level']} · {c['clause']} · {title}", f"# {c.get('reason') or ''}".rstrip(),
-                  f"{c['id']}:", "  answer: pending", '  by: ""', '  evidence: ""', ""]
+        lines += [
+            f"# {c['level']} · {c['clause']} · {title}",
+            f"# {c.get('reason') or ''}".rstrip(),
+            f"{c['id']}:",
+            "  answer: pending",
+            '  by: ""',
+            '  evidence: ""',
+            "",
+        ]
     return "\n".join(line for line in lines if line != "#") + "\n"
 
 
@@ -66,4 +75,7 @@ def is_means_of_testing(feature: str) -> bool:
 
 def provide_text(feature: str) -> str:
     f = target_features().get(feature, {})
-    return f"{f.get('provide', '')} / {f.get('provide_en', '')}".strip(" /") or f"在目标文件 [features] 声明 {feature} / declare {feature}"
+    return (
+        f"{f.get('provide', '')} / {f.get('provide_en', '')}".strip(" /")
+        or f"在目标文件 [features] 声明 {feature} / declare {feature}"
+    )

@@ -41,8 +41,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     v.add_argument("--jobs", type=int, default=1, metavar="N", help=t("opt.validate_jobs", lang))
 
     s = sub.add_parser("serve", help=t("cmd.serve", lang), description=t("cmd.serve", lang))
-    s.add_argument("--role", default="all", choices=["all", *ROLES],
-                   help=t("opt.role", lang))
+    s.add_argument("--role", default="all", choices=["all", *ROLES], help=t("opt.role", lang))
     s.add_argument("--host", default="127.0.0.1", help=t("opt.host", lang))
     s.add_argument("--port", type=int, default=8700, help=t("opt.port", lang))
     s.add_argument("--db", type=Path, default=Path("reports/reference.sqlite3"), help=t("opt.db", lang))
@@ -59,7 +58,9 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     r = sub.add_parser("run", help=t("cmd.run", lang), description=t("cmd.run", lang))
     r.add_argument("--target", required=True, help=t("opt.target", lang))
     r.add_argument("--role", choices=ROLES, help=t("opt.role", lang))
-    r.add_argument("--profile", choices=["quick", "standard", "certification"], default="quick", help=t("opt.profile", lang))
+    r.add_argument(
+        "--profile", choices=["quick", "standard", "certification"], default="quick", help=t("opt.profile", lang)
+    )
     r.add_argument("--client-id", default=None, help=t("opt.client_id", lang))
     r.add_argument("--feature", action="append", default=[], help=t("opt.feature", lang))
     r.add_argument("--out", type=Path, default=None, help=t("opt.out", lang))
@@ -68,7 +69,9 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
 
     sc = sub.add_parser("selfcheck", help=t("cmd.selfcheck", lang), description=t("cmd.selfcheck", lang))
     sc.add_argument("--contracts-only", action="store_true", help=t("opt.contracts_only", lang))
-    sc.add_argument("--profile", choices=["quick", "standard", "certification"], default="quick", help=t("opt.profile", lang))
+    sc.add_argument(
+        "--profile", choices=["quick", "standard", "certification"], default="quick", help=t("opt.profile", lang)
+    )
     sc.add_argument("--defects", action="store_true", help=t("opt.defects", lang))
     sc.add_argument("--jobs", type=int, default=2, help=t("opt.jobs", lang))
     cl = sub.add_parser("clauses", help=t("cmd.clauses", lang), description=t("cmd.clauses", lang))
@@ -97,13 +100,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             from conformance.runner import run_suites
 
-            return run_suites(target=args.target, role=args.role, profile=args.profile, client_id=args.client_id,
-                              features=args.feature, out=args.out, answers=args.answers, lang=lang, scope=args.scope)
+            return run_suites(
+                target=args.target,
+                role=args.role,
+                profile=args.profile,
+                client_id=args.client_id,
+                features=args.feature,
+                out=args.out,
+                answers=args.answers,
+                lang=lang,
+                scope=args.scope,
+            )
         if args.command == "selfcheck":
             from conformance.contract_check import run_selfcheck
 
-            return run_selfcheck(lang, with_reference=not args.contracts_only, profile=args.profile, jobs=args.jobs,
-                                 defects=args.defects)
+            return run_selfcheck(
+                lang, with_reference=not args.contracts_only, profile=args.profile, jobs=args.jobs, defects=args.defects
+            )
         if args.command == "load":
             from conformance.load.cli import run as run_load
 
@@ -140,9 +153,20 @@ def _serve(args: argparse.Namespace, lang: str) -> int:
             print(t("err.counterpart", lang, value=item), file=sys.stderr)
             return EXIT_USAGE
         counterparts[role] = url.rstrip("/")
-    cfg = ServerConfig(role=args.role, host=args.host, port=args.port, db=args.db, defects=tuple(args.defect),
-                       seed=args.seed, max_body=args.max_body, counterparts=counterparts, token_ttl=args.token_ttl,
-                       tls=args.tls or args.tls_cert is not None, tls_cert=args.tls_cert, tls_key=args.tls_key)
+    cfg = ServerConfig(
+        role=args.role,
+        host=args.host,
+        port=args.port,
+        db=args.db,
+        defects=tuple(args.defect),
+        seed=args.seed,
+        max_body=args.max_body,
+        counterparts=counterparts,
+        token_ttl=args.token_ttl,
+        tls=args.tls or args.tls_cert is not None,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+    )
     return serve(cfg)
 
 

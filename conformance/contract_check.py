@@ -114,8 +114,14 @@ def check_xml_fixture(folder: str, label: dict[str, Any]) -> list[str]:
         return [] if not issues else [f"{where}: expected valid, got {[i.message_en for i in issues][:3]}"]
     layer = label.get("layer")
     expect = label.get("expect", "")
-    hit = any(i.layer == layer and (expect in i.path or expect in i.message_en or expect in i.message_zh) for i in issues)
-    return [] if hit else [f"{where}: expected {layer} issue with {expect!r}, got {[(i.layer, i.path) for i in issues][:5]}"]
+    hit = any(
+        i.layer == layer and (expect in i.path or expect in i.message_en or expect in i.message_zh) for i in issues
+    )
+    return (
+        []
+        if hit
+        else [f"{where}: expected {layer} issue with {expect!r}, got {[(i.layer, i.path) for i in issues][:5]}"]
+    )
 
 
 def check_xsd(name: str) -> list[str]:
@@ -176,8 +182,11 @@ def check_coverage() -> list[str]:
     """Every automated clause has at least one deciding check (``tzsb-conform clauses --coverage``)."""
     from conformance.coverage import coverage
 
-    return [f"{r['id']}: no deciding check (automated clause without a test or load check)" for r in coverage()
-            if not r["checks"]]
+    return [
+        f"{r['id']}: no deciding check (automated clause without a test or load check)"
+        for r in coverage()
+        if not r["checks"]
+    ]
 
 
 def _role_run(args: tuple[str, str, str, str, str]) -> dict[str, Any]:
@@ -192,12 +201,27 @@ def _role_run(args: tuple[str, str, str, str, str]) -> dict[str, Any]:
     Path(out).mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with open(Path(out) / "pytest.log", "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
-        code = run_suites(target=target, role=role, profile=profile, client_id=None, features=[], out=Path(out),
-                          answers=None, lang=lang, extra=["-p", "no:warnings"], scope="interface")
+        code = run_suites(
+            target=target,
+            role=role,
+            profile=profile,
+            client_id=None,
+            features=[],
+            out=Path(out),
+            answers=None,
+            lang=lang,
+            extra=["-p", "no:warnings"],
+            scope="interface",
+        )
     report = json.loads((Path(out) / "report.json").read_text(encoding="utf-8"))
-    return {"role": role, "code": code, "summary": report["summary"], "seconds": time.perf_counter() - started,
-            "failed": [x["nodeid"] for x in report["tests"] if x["outcome"] in ("failed", "error")],
-            "tested": sum(1 for c in report["clauses"] if c["tests"])}
+    return {
+        "role": role,
+        "code": code,
+        "summary": report["summary"],
+        "seconds": time.perf_counter() - started,
+        "failed": [x["nodeid"] for x in report["tests"] if x["outcome"] in ("failed", "error")],
+        "tested": sum(1 for c in report["clauses"] if c["tests"]),
+    }
 
 
 @contextlib.contextmanager
@@ -239,12 +263,16 @@ def reference_checks(lang: str, *, profile: str = "quick", jobs: int = 2, out: A
 
     results: list[Check] = []
     out = Path(out) if out is not None else Path("reports") / f"selfcheck-{run_id()}"
-    with _server_log(out / "reference-server.log"), tempfile.TemporaryDirectory() as tmp, \
-            RunningServer(ServerConfig(role="all", db=Path(tmp) / "ref.db", seed=1, access_log=False)) as srv, \
-            licensing_stack(Path(tmp) / "licensing.db") as (sims, lic), \
-            platform_stack(Path(tmp) / "gov-platform.db") as (psims, plat), \
-            RunningServer(ServerConfig(role="sharing", db=Path(tmp) / "sharing.db", seed=1, access_log=False,
-                                       tls=True)) as share:
+    with (
+        _server_log(out / "reference-server.log"),
+        tempfile.TemporaryDirectory() as tmp,
+        RunningServer(ServerConfig(role="all", db=Path(tmp) / "ref.db", seed=1, access_log=False)) as srv,
+        licensing_stack(Path(tmp) / "licensing.db") as (sims, lic),
+        platform_stack(Path(tmp) / "gov-platform.db") as (psims, plat),
+        RunningServer(
+            ServerConfig(role="sharing", db=Path(tmp) / "sharing.db", seed=1, access_log=False, tls=True)
+        ) as share,
+    ):
         # the licensing system is certified with the harness playing its counterparts (client-side clauses);
         # the sharing platform over TLS (SHARE.SEC.SECMGMT.3), with its own test CA in the target file
         print(t("self.server", lang, url=srv.base))
@@ -255,9 +283,16 @@ def reference_checks(lang: str, *, profile: str = "quick", jobs: int = 2, out: A
         print(t("self.platform", lang, url=plat.base, sims=", ".join(psims.urls().values())))
         servers = {"licensing": lic, "sharing": share, "gov-platform": plat}
         stacks = {"licensing": sims, "gov-platform": psims}
-        runs = [(role, str(demo_target(Path(tmp) / f"{role}.toml", servers.get(role, srv), role,
-                                       simulators=stacks.get(role))), str(out / role), profile, lang)
-                for role in ROLES]
+        runs = [
+            (
+                role,
+                str(demo_target(Path(tmp) / f"{role}.toml", servers.get(role, srv), role, simulators=stacks.get(role))),
+                str(out / role),
+                profile,
+                lang,
+            )
+            for role in ROLES
+        ]
         with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
             for r in pool.map(_role_run, runs):
                 s = r["summary"]
@@ -266,8 +301,20 @@ def reference_checks(lang: str, *, profile: str = "quick", jobs: int = 2, out: A
                 problems += [f"{c}: {t('self.nonconforming', lang)}" for c in s["shallNonConforming"]]
                 if r["code"] == 2:
                     problems.append("exit 2")
-                results.append(Check(t("self.suites", lang, role=r["role"], tested=r["tested"], verdict=s["certification"],
-                                       secs=r["seconds"], path=out / r["role"] / "report.html"), problems))
+                results.append(
+                    Check(
+                        t(
+                            "self.suites",
+                            lang,
+                            role=r["role"],
+                            tested=r["tested"],
+                            verdict=s["certification"],
+                            secs=r["seconds"],
+                            path=out / r["role"] / "report.html",
+                        ),
+                        problems,
+                    )
+                )
                 _print(results[-1], lang)
                 for line in summary_lines(s, lang):
                     print(f"      {line}")
@@ -281,8 +328,13 @@ def defect_checks(lang: str, *, jobs: int = 2, out: Any = None) -> list[Check]:
     from conformance.kill_matrix import missing, render, run_matrix, write
 
     print(t("self.matrix", lang))
-    rows = run_matrix(jobs=jobs, progress=lambda r: print(f"  [{t('self.ok', lang) if r.caught else t('self.fail', lang)}] "
-                                                            f"{r.defect} ({r.role}, {r.seconds:.0f} s)", flush=True))
+    rows = run_matrix(
+        jobs=jobs,
+        progress=lambda r: print(
+            f"  [{t('self.ok', lang) if r.caught else t('self.fail', lang)}] {r.defect} ({r.role}, {r.seconds:.0f} s)",
+            flush=True,
+        ),
+    )
     print(render(rows, lang))
     if out is not None:
         write(rows, Path(out), lang)
@@ -298,8 +350,9 @@ def _print(check: Check, lang: str) -> None:
         print(f"      - {p}")
 
 
-def run_selfcheck(lang: str, *, with_reference: bool = True, profile: str = "quick", jobs: int = 2,
-                  defects: bool = False) -> int:
+def run_selfcheck(
+    lang: str, *, with_reference: bool = True, profile: str = "quick", jobs: int = 2, defects: bool = False
+) -> int:
     start = time.perf_counter()
     results: list[Check] = []
     print(t("self.title", lang))

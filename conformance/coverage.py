@@ -39,9 +39,23 @@ def suite_checks() -> dict[str, set[str]]:
     collector = _Collector()
     for role in ROLES:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            pytest.main(["--pyargs", "conformance.suites", "--collect-only", "-q", "-p", "no:cacheprovider",
-                         "--tzsb-no-preflight", f"--tzsb-target=http://127.0.0.1:9/{role}", f"--tzsb-role={role}",
-                         "-o", "junit_family=xunit2", "--junitxml=/dev/null"], plugins=[collector])
+            pytest.main(
+                [
+                    "--pyargs",
+                    "conformance.suites",
+                    "--collect-only",
+                    "-q",
+                    "-p",
+                    "no:cacheprovider",
+                    "--tzsb-no-preflight",
+                    f"--tzsb-target=http://127.0.0.1:9/{role}",
+                    f"--tzsb-role={role}",
+                    "-o",
+                    "junit_family=xunit2",
+                    "--junitxml=/dev/null",
+                ],
+                plugins=[collector],
+            )
     return collector.by_clause
 
 
@@ -63,9 +77,17 @@ def coverage() -> list[dict[str, Any]]:
     checks = suite_checks()
     for cid, ids in load_checks().items():
         checks[cid] |= ids
-    return [{"id": c["id"], "level": c["level"], "optional": bool(c.get("optional")), "feature": c.get("feature"),
-             "checks": sorted(checks.get(c["id"], ()))}
-            for c in load_catalogue() if c["verification"] == "automated"]
+    return [
+        {
+            "id": c["id"],
+            "level": c["level"],
+            "optional": bool(c.get("optional")),
+            "feature": c.get("feature"),
+            "checks": sorted(checks.get(c["id"], ())),
+        }
+        for c in load_catalogue()
+        if c["verification"] == "automated"
+    ]
 
 
 def run_coverage(lang: str = "zh") -> int:
@@ -78,10 +100,14 @@ def run_coverage(lang: str = "zh") -> int:
         mark = f"{n:>4}" if n else ("none" if lang == "en" else "  无")
         print(f"{r['id']:<28} {level:<7} {mark}  {', '.join(r['checks'][:2])}{' …' if n > 2 else ''}")
     if lang == "en":
-        print(f"\n{len(rows)} automated clauses; without a deciding check: {len(missing_shall)} shall, {len(missing_other)} should/may "
-              f"(those are 未测 in every report)")
+        print(
+            f"\n{len(rows)} automated clauses; without a deciding check: {len(missing_shall)} shall, {len(missing_other)} should/may "
+            f"(those are 未测 in every report)"
+        )
     else:
-        print(f"\n自动条款 {len(rows)} 条；没有判定检验的：应 {len(missing_shall)} 条，宜/可 {len(missing_other)} 条（它们在每份报告中都是未测）")
+        print(
+            f"\n自动条款 {len(rows)} 条；没有判定检验的：应 {len(missing_shall)} 条，宜/可 {len(missing_other)} 条（它们在每份报告中都是未测）"
+        )
     for r in missing_shall:
         print(("shall-clause without a deciding check: " if lang == "en" else "应条款没有判定检验：") + r["id"])
     for r in missing_other:

@@ -12,7 +12,9 @@ _BLOCK = 64
 
 def _openssl_sm3() -> bool:
     try:
-        return hashlib.new("sm3", b"abc").hexdigest() == "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+        return (
+            hashlib.new("sm3", b"abc").hexdigest() == "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+        )
     except ValueError:
         return False
 

@@ -24,9 +24,39 @@ BASE_TIME = dt.datetime(2025, 6, 30, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 _GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志强文斌海燕晓东红梅俊峰丹宇浩然思远欣怡子涵梓萱"
-_TRADES = ("物业服务", "房地产开发", "机械制造", "化工", "热力", "燃气", "物流", "港口", "商业管理", "医院", "酒店管理", "钢铁", "食品", "纺织")
+_TRADES = (
+    "物业服务",
+    "房地产开发",
+    "机械制造",
+    "化工",
+    "热力",
+    "燃气",
+    "物流",
+    "港口",
+    "商业管理",
+    "医院",
+    "酒店管理",
+    "钢铁",
+    "食品",
+    "纺织",
+)
 _FORMS = ("有限公司", "有限责任公司", "股份有限公司")
-_BRANDS = ("长江", "楚天", "汉江", "东湖", "荆楚", "泰山", "闽江", "钱塘", "珠江", "锦江", "华中", "江城", "光谷", "黄鹤")
+_BRANDS = (
+    "长江",
+    "楚天",
+    "汉江",
+    "东湖",
+    "荆楚",
+    "泰山",
+    "闽江",
+    "钱塘",
+    "珠江",
+    "锦江",
+    "华中",
+    "江城",
+    "光谷",
+    "黄鹤",
+)
 _STREETS = ("解放大道", "中山路", "建设路", "人民路", "友谊路", "和平大道", "光谷大道", "发展大道", "东风路", "胜利街")
 
 
@@ -93,17 +123,29 @@ class DataGen:
         else:
             name = f"{city}{r.choice(_BRANDS)}{r.choice(_TRADES)}{r.choice(_FORMS)}"
         rec = {
-            "uscc": self.uscc(division), "name": name, "unitType": unit_type, "division": division,
-            "address": self.address(division), "legalRepresentative": self.person(),
-            "contactPerson": self.person(), "contactPhone": self.mobile(), "safetyManager": self.person(),
-            "equipmentCount": r.randint(1, 400), "status": "active",
-            "registeredAt": _iso(self.when(7300)), "updatedAt": _iso(self.when(365)),
+            "uscc": self.uscc(division),
+            "name": name,
+            "unitType": unit_type,
+            "division": division,
+            "address": self.address(division),
+            "legalRepresentative": self.person(),
+            "contactPerson": self.person(),
+            "contactPhone": self.mobile(),
+            "safetyManager": self.person(),
+            "equipmentCount": r.randint(1, 400),
+            "status": "active",
+            "registeredAt": _iso(self.when(7300)),
+            "updatedAt": _iso(self.when(365)),
         }
         self._units.append(rec)
         return rec
 
     def _some_unit(self, unit_type: str = "use", province: str | None = None) -> dict[str, Any]:
-        pool = [u for u in self._units[-200:] if u["unitType"] == unit_type and (province is None or u["division"][:2] == province)]
+        pool = [
+            u
+            for u in self._units[-200:]
+            if u["unitType"] == unit_type and (province is None or u["division"][:2] == province)
+        ]
         if pool and self.rng.random() < 0.8:
             return self.rng.choice(pool)
         return self.unit(unit_type, province)
@@ -121,17 +163,26 @@ class DataGen:
         last = self.when(365).date()
         registered = made + dt.timedelta(days=r.randint(60, 500))
         rec: dict[str, Any] = {
-            "equipmentCode": KINDS["equipment-code"].generate(r, catalogue=variety, division=maker["division"], year=year),
-            "catalogueCode": variety, "equipmentName": code_lists.catalogue()[variety]["name"],
+            "equipmentCode": KINDS["equipment-code"].generate(
+                r, catalogue=variety, division=maker["division"], year=year
+            ),
+            "catalogueCode": variety,
+            "equipmentName": code_lists.catalogue()[variety]["name"],
             "model": f"{r.choice('ABCDHKSTW')}{r.choice('ABCDKLMPX')}-{r.randint(100, 9999)}",
             "factoryNo": f"{year}{r.randint(1, 99999):05d}",
-            "manufacturerUscc": maker["uscc"], "manufacturerName": maker["name"],
+            "manufacturerUscc": maker["uscc"],
+            "manufacturerName": maker["name"],
             "manufactureDate": made.isoformat(),
             "installDate": (made + dt.timedelta(days=r.randint(30, 400))).isoformat(),
-            "useUnitUscc": owner["uscc"], "useUnitName": owner["name"], "propertyUnitName": owner["name"],
-            "division": owner["division"], "address": self.address(owner["division"]),
+            "useUnitUscc": owner["uscc"],
+            "useUnitName": owner["name"],
+            "propertyUnitName": owner["name"],
+            "division": owner["division"],
+            "address": self.address(owner["division"]),
             "internalNo": f"{r.choice('ABCDEFG')}-{r.randint(1, 999):03d}",
-            "registrationNo": KINDS["registration-no"].generate(r, catalogue=variety, province=province, year=registered.year),
+            "registrationNo": KINDS["registration-no"].generate(
+                r, catalogue=variety, province=province, year=registered.year
+            ),
             "registrationAuthority": f"{self.division_name(owner['division'][:4] + '00')}市场监督管理局",
             "registrationDate": registered.isoformat(),
             "status": r.choices(("in-use", "suspended", "scrapped"), (92, 6, 2))[0],
@@ -139,9 +190,12 @@ class DataGen:
             "lastInspectionDate": last.isoformat(),
             "nextInspectionDate": (last + dt.timedelta(days=365)).isoformat(),
             "inspectionConclusion": r.choices(("合格", "基本符合要求", "复检合格", "不合格"), (85, 8, 5, 2))[0],
-            "maintenanceUnitName": maker["name"], "maintenanceUnitUscc": maker["uscc"],
-            "safetyManager": self.person(), "emergencyPhone": self.mobile(),
-            "longitude": round(r.uniform(108.3, 122.0), 6), "latitude": round(r.uniform(21.5, 37.5), 6),
+            "maintenanceUnitName": maker["name"],
+            "maintenanceUnitUscc": maker["uscc"],
+            "safetyManager": self.person(),
+            "emergencyPhone": self.mobile(),
+            "longitude": round(r.uniform(108.3, 122.0), 6),
+            "latitude": round(r.uniform(21.5, 37.5), 6),
             "parameters": self._parameters(kind),
             "updatedAt": _iso(self.when(180)),
         }
@@ -150,14 +204,24 @@ class DataGen:
     def _parameters(self, kind: str) -> dict[str, Any]:
         r = self.rng
         if kind == "3000":
-            return {"额定载重量(kg)": r.choice((630, 800, 1000, 1350, 1600)), "额定速度(m/s)": r.choice((1.0, 1.5, 1.75, 2.5)),
-                    "层站数": r.randint(2, 40)}
+            return {
+                "额定载重量(kg)": r.choice((630, 800, 1000, 1350, 1600)),
+                "额定速度(m/s)": r.choice((1.0, 1.5, 1.75, 2.5)),
+                "层站数": r.randint(2, 40),
+            }
         if kind == "2000":
-            return {"设计压力(MPa)": round(r.uniform(0.1, 30), 2), "容积(m3)": round(r.uniform(0.05, 200), 2), "介质": r.choice(("空气", "液化石油气", "氮气", "蒸汽"))}
+            return {
+                "设计压力(MPa)": round(r.uniform(0.1, 30), 2),
+                "容积(m3)": round(r.uniform(0.05, 200), 2),
+                "介质": r.choice(("空气", "液化石油气", "氮气", "蒸汽")),
+            }
         if kind == "4000":
             return {"额定起重量(t)": r.choice((1, 3, 5, 10, 16, 20, 32, 50)), "跨度(m)": round(r.uniform(5, 40), 1)}
         if kind == "1000":
-            return {"额定蒸发量(t/h)": r.choice((1, 2, 4, 6, 10, 20)), "额定工作压力(MPa)": round(r.uniform(0.4, 9.8), 2)}
+            return {
+                "额定蒸发量(t/h)": r.choice((1, 2, 4, 6, 10, 20)),
+                "额定工作压力(MPa)": round(r.uniform(0.4, 9.8), 2),
+            }
         return {"额定载荷": r.randint(500, 5000)}
 
     def personnel(self, province: str | None = None) -> dict[str, Any]:
@@ -165,13 +229,21 @@ class DataGen:
         employer = self._some_unit("use", province)
         issued = self.when(3000).date()
         return {
-            "personId": KINDS["citizen-id"].generate(r, division=employer["division"], birth=f"{r.randint(1965, 2002)}{r.randint(1, 12):02d}{r.randint(1, 28):02d}"),
-            "name": self.person(), "gender": r.choice(("男", "女")),
+            "personId": KINDS["citizen-id"].generate(
+                r,
+                division=employer["division"],
+                birth=f"{r.randint(1965, 2002)}{r.randint(1, 12):02d}{r.randint(1, 28):02d}",
+            ),
+            "name": self.person(),
+            "gender": r.choice(("男", "女")),
             "certificateNo": f"TS{employer['division'][:4]}{r.randrange(10**8):08d}",
             "workItems": sorted(r.sample(("A", "T", "Q1", "Q2", "N1", "N2", "G1", "G2", "R1", "P"), r.randint(1, 2))),
             "issuingAuthority": f"{self.division_name(employer['division'][:4] + '00')}市场监督管理局",
-            "issueDate": issued.isoformat(), "expiryDate": (issued + dt.timedelta(days=4 * 365)).isoformat(),
-            "employerUscc": employer["uscc"], "employerName": employer["name"], "phone": self.mobile(),
+            "issueDate": issued.isoformat(),
+            "expiryDate": (issued + dt.timedelta(days=4 * 365)).isoformat(),
+            "employerUscc": employer["uscc"],
+            "employerName": employer["name"],
+            "phone": self.mobile(),
             "status": "valid" if (issued + dt.timedelta(days=4 * 365)) > BASE_TIME.date() else "expired",
             "updatedAt": _iso(self.when(365)),
         }
@@ -183,14 +255,21 @@ class DataGen:
         issued = _iso(dt.datetime.combine(date, dt.time(16, 0), BASE_TIME.tzinfo) + dt.timedelta(days=r.randint(1, 10)))
         return {
             "reportNo": f"{equipment['catalogueCode'][0]}{equipment['division'][:4]}-{date.year}-{r.randrange(10**6):06d}",
-            "equipmentCode": equipment["equipmentCode"], "registrationNo": equipment["registrationNo"],
-            "catalogueCode": equipment["catalogueCode"], "useUnitUscc": equipment["useUnitUscc"],
-            "useUnitName": equipment["useUnitName"], "inspectionType": r.choice(("定期检验", "定期检验", "监督检验")),
-            "inspectionOrgUscc": org["uscc"], "inspectionOrgName": org["name"], "inspectionDate": date.isoformat(),
-            "conclusion": equipment["inspectionConclusion"], "nextInspectionDate": equipment["nextInspectionDate"],
+            "equipmentCode": equipment["equipmentCode"],
+            "registrationNo": equipment["registrationNo"],
+            "catalogueCode": equipment["catalogueCode"],
+            "useUnitUscc": equipment["useUnitUscc"],
+            "useUnitName": equipment["useUnitName"],
+            "inspectionType": r.choice(("定期检验", "定期检验", "监督检验")),
+            "inspectionOrgUscc": org["uscc"],
+            "inspectionOrgName": org["name"],
+            "inspectionDate": date.isoformat(),
+            "conclusion": equipment["inspectionConclusion"],
+            "nextInspectionDate": equipment["nextInspectionDate"],
             "inspectors": [self.person(), self.person()],
             "issuedAt": issued,
-            "version": 1, "items": [{"name": "安全保护装置", "result": "符合"}, {"name": "运行试验", "result": "符合"}],
+            "version": 1,
+            "items": [{"name": "安全保护装置", "result": "符合"}, {"name": "运行试验", "result": "符合"}],
             "updatedAt": issued,
         }
 
@@ -199,28 +278,50 @@ class DataGen:
         at = self.when(1800)
         deaths = r.choices((0, 1, 2), (80, 17, 3))[0]
         return {
-            "accidentId": f"SG{equipment['division'][:4]}{at.year}{r.randrange(10**5):05d}", "occurredAt": _iso(at),
-            "division": equipment["division"], "address": equipment["address"], "equipmentCode": equipment["equipmentCode"],
-            "catalogueCode": equipment["catalogueCode"], "useUnitUscc": equipment["useUnitUscc"],
-            "useUnitName": equipment["useUnitName"], "level": "一般事故" if deaths < 3 else "较大事故",
-            "deaths": deaths, "injuries": r.randint(0, 3), "directLoss": round(r.uniform(1, 300), 1),
+            "accidentId": f"SG{equipment['division'][:4]}{at.year}{r.randrange(10**5):05d}",
+            "occurredAt": _iso(at),
+            "division": equipment["division"],
+            "address": equipment["address"],
+            "equipmentCode": equipment["equipmentCode"],
+            "catalogueCode": equipment["catalogueCode"],
+            "useUnitUscc": equipment["useUnitUscc"],
+            "useUnitName": equipment["useUnitName"],
+            "level": "一般事故" if deaths < 3 else "较大事故",
+            "deaths": deaths,
+            "injuries": r.randint(0, 3),
+            "directLoss": round(r.uniform(1, 300), 1),
             "cause": r.choice(("违规作业", "安全保护装置失效", "维护保养不到位", "超载使用")),
-            "description": "设备运行中发生故障，详见事故调查报告。", "reportedAt": _iso(at + dt.timedelta(hours=r.randint(1, 24))),
-            "status": r.choice(("investigating", "closed")), "updatedAt": _iso(at + dt.timedelta(days=r.randint(1, 60))),
+            "description": "设备运行中发生故障，详见事故调查报告。",
+            "reportedAt": _iso(at + dt.timedelta(hours=r.randint(1, 24))),
+            "status": r.choice(("investigating", "closed")),
+            "updatedAt": _iso(at + dt.timedelta(days=r.randint(1, 60))),
         }
 
     def use_registration(self, equipment: dict[str, Any], authority: dict[str, Any]) -> dict[str, Any]:
         r = self.rng
-        group = next(g["code"] for g in code_lists.licence_groups().values()
-                     if equipment["catalogueCode"][0] + "000" in g["catalogue"] or equipment["catalogueCode"][:2] + "00" in g["catalogue"])
+        group = next(
+            g["code"]
+            for g in code_lists.licence_groups().values()
+            if equipment["catalogueCode"][0] + "000" in g["catalogue"]
+            or equipment["catalogueCode"][:2] + "00" in g["catalogue"]
+        )
         return {
-            "registrationNo": equipment["registrationNo"], "equipmentCode": equipment["equipmentCode"],
-            "catalogueCode": equipment["catalogueCode"], "itemCode": f"01100000-{group}-01",
+            "registrationNo": equipment["registrationNo"],
+            "equipmentCode": equipment["equipmentCode"],
+            "catalogueCode": equipment["catalogueCode"],
+            "itemCode": f"01100000-{group}-01",
             "caseNo": f"{equipment['division']}{equipment['registrationDate'].replace('-', '')}{r.randrange(10**6):06d}",
-            "useUnitUscc": equipment["useUnitUscc"], "useUnitName": equipment["useUnitName"],
-            "useAddress": equipment["address"], "authority": authority,
-            "registeredAt": _iso(dt.datetime.combine(dt.date.fromisoformat(equipment["registrationDate"]), dt.time(10, 0), BASE_TIME.tzinfo)),
-            "status": "registered", "updatedAt": equipment["updatedAt"],
+            "useUnitUscc": equipment["useUnitUscc"],
+            "useUnitName": equipment["useUnitName"],
+            "useAddress": equipment["address"],
+            "authority": authority,
+            "registeredAt": _iso(
+                dt.datetime.combine(
+                    dt.date.fromisoformat(equipment["registrationDate"]), dt.time(10, 0), BASE_TIME.tzinfo
+                )
+            ),
+            "status": "registered",
+            "updatedAt": equipment["updatedAt"],
         }
 
     def equipment_stream(self, count: int, province: str | None = None) -> Iterator[dict[str, Any]]:

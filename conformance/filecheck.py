@@ -40,8 +40,10 @@ class Verdict:
     def why(self, lang: str, limit: int = 5) -> str:
         if self.problem:
             return self.problem
-        parts = [f"{e.path or '/'}：{e.message(lang)}" if lang == "zh" else f"{e.path or '/'}: {e.message(lang)}"
-                 for e in self.errors[:limit]]
+        parts = [
+            f"{e.path or '/'}：{e.message(lang)}" if lang == "zh" else f"{e.path or '/'}: {e.message(lang)}"
+            for e in self.errors[:limit]
+        ]
         more = len(self.errors) - limit
         if more > 0:
             parts.append(f"……另有 {more} 处" if lang == "zh" else f"... {more} more")
@@ -63,8 +65,9 @@ def _require_file(path: Path, lang: str) -> None:
         raise InputError(t("err.not_file", lang, file=path))
 
 
-def check_json_file(path: Path, ref: str, *, lang: str = "zh", strict: bool = True,
-                    max_bytes: int = MAX_JSON_BYTES) -> Verdict:
+def check_json_file(
+    path: Path, ref: str, *, lang: str = "zh", strict: bool = True, max_bytes: int = MAX_JSON_BYTES
+) -> Verdict:
     """Validate one JSON document file against a schema reference."""
     _require_file(path, lang)
     size = path.stat().st_size
@@ -72,7 +75,7 @@ def check_json_file(path: Path, ref: str, *, lang: str = "zh", strict: bool = Tr
         return Verdict(False, problem=t("err.too_big", lang, size=size, limit=max_bytes))
     raw = path.read_bytes()
     if raw.startswith(_BOM):
-        raw = raw[len(_BOM):]
+        raw = raw[len(_BOM) :]
     if not raw.strip():
         return Verdict(False, problem=t("err.empty", lang, file=path))
     try:
@@ -142,8 +145,16 @@ def _batches(fh: BinaryIO, end: int | None) -> Iterator[list[bytes]]:
         yield lines
 
 
-def iter_jsonl(path: Path, ref: str, summary: JsonlSummary, *, lang: str = "zh", strict: bool = True,
-               explain: bool = True, part: tuple[int, int, int] | None = None) -> Iterator[tuple[int, Verdict]]:
+def iter_jsonl(
+    path: Path,
+    ref: str,
+    summary: JsonlSummary,
+    *,
+    lang: str = "zh",
+    strict: bool = True,
+    explain: bool = True,
+    part: tuple[int, int, int] | None = None,
+) -> Iterator[tuple[int, Verdict]]:
     """Yield ``(line number, verdict)`` for every line of a JSON Lines file, streaming in batches.
 
     Records are validated by :class:`conformance.bulk.BulkValidator` (the same verdict as the
@@ -181,14 +192,19 @@ def iter_jsonl(path: Path, ref: str, summary: JsonlSummary, *, lang: str = "zh",
         fh.seek(first)
         for lines in _batches(fh, end):
             if total == 0 and lines[0].startswith(_BOM):
-                lines[0] = lines[0][len(_BOM):]
+                lines[0] = lines[0][len(_BOM) :]
             fits = [len(raw) <= MAX_LINE_BYTES for raw in lines]
             parsed = iter(bulk.add_lines([raw for raw, fit in zip(lines, fits, strict=True) if fit]))
             for raw, fit in zip(lines, fits, strict=True):
                 total += 1
                 if not fit:
-                    pending.append((total, b"", Verdict(False, problem=t("err.line_too_long", lang, size=len(raw),
-                                                                         limit=MAX_LINE_BYTES))))
+                    pending.append(
+                        (
+                            total,
+                            b"",
+                            Verdict(False, problem=t("err.line_too_long", lang, size=len(raw), limit=MAX_LINE_BYTES)),
+                        )
+                    )
                 elif next(parsed):
                     pending.append((total, raw, None))
                 else:

@@ -49,9 +49,24 @@ def format_checker(strict: bool = True) -> FormatChecker:
     return checker
 
 
-_COMBINATORS = ("anyOf", "oneOf", "allOf", "not", "if", "then", "else", "items", "prefixItems", "contains",
-                "additionalProperties", "patternProperties", "unevaluatedProperties", "unevaluatedItems",
-                "dependentSchemas", "propertyNames")
+_COMBINATORS = (
+    "anyOf",
+    "oneOf",
+    "allOf",
+    "not",
+    "if",
+    "then",
+    "else",
+    "items",
+    "prefixItems",
+    "contains",
+    "additionalProperties",
+    "patternProperties",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "dependentSchemas",
+    "propertyNames",
+)
 
 
 #: Most distinct values a format check remembers per kind (then it starts afresh: memory stays flat).
@@ -224,8 +239,9 @@ def format_site_nodes(uri: str) -> tuple[tuple[tuple[str, ...], str, dict[str, A
             sites.append((path, format_kinds()[fmt], schema))
         for name, sub in (schema.get("properties") or {}).items():
             ok = walk(sub, resolver, (*path, name), depth + 1) and ok
-        return ok and not any(kw in schema and _mentions_project_format(schema[kw], resolver, set())
-                              for kw in _COMBINATORS)
+        return ok and not any(
+            kw in schema and _mentions_project_format(schema[kw], resolver, set()) for kw in _COMBINATORS
+        )
 
     res = registry().resolver().lookup(uri)
     return tuple(sites) if walk(res.contents, res.resolver, (), 0) else None

@@ -152,8 +152,10 @@ class FuzzFailure:
 
     def render(self, lang: str = "zh") -> str:
         status = "-" if self.status is None else str(self.status)
-        head = (f"[{self.operation}] {self.check} (status {status}, {self.phase}/{self.mode or '-'}, "
-                f"seed {self.seed}, x{self.occurrences})")
+        head = (
+            f"[{self.operation}] {self.check} (status {status}, {self.phase}/{self.mode or '-'}, "
+            f"seed {self.seed}, x{self.occurrences})"
+        )
         return f"{head}\n  {_clip(self.message(lang), 600)}\n  {_clip(self.curl, 600)}"
 
     def as_dict(self) -> dict[str, Any]:
@@ -199,19 +201,26 @@ class FuzzReport:
         return sum(s.requests for s in self.operations.values())
 
     def failures_for(self, check: str | None = None, operation: str | None = None) -> list[FuzzFailure]:
-        return [f for f in self.failures
-                if (check is None or f.check == check) and (operation is None or f.operation == operation)]
+        return [
+            f
+            for f in self.failures
+            if (check is None or f.check == check) and (operation is None or f.operation == operation)
+        ]
 
     def summary(self, lang: str = "zh") -> str:
         en = lang == "en"
         lines = [
-            (f"{self.doc} @ {self.base_url}: {len(self.operations)} operations, {self.requests} requests, "
-             f"{len(self.failures)} failures, {len(self.errors)} errors, {self.elapsed:.1f} s, seed {self.seed}"
-             + (", deadline reached" if self.timed_out else ""))
-            if en else
-            (f"{self.doc} @ {self.base_url}：{len(self.operations)} 个操作，{self.requests} 个请求，"
-             f"{len(self.failures)} 项不符合，{len(self.errors)} 个错误，用时 {self.elapsed:.1f} 秒，种子 {self.seed}"
-             + ("，已到总时限" if self.timed_out else ""))
+            (
+                f"{self.doc} @ {self.base_url}: {len(self.operations)} operations, {self.requests} requests, "
+                f"{len(self.failures)} failures, {len(self.errors)} errors, {self.elapsed:.1f} s, seed {self.seed}"
+                + (", deadline reached" if self.timed_out else "")
+            )
+            if en
+            else (
+                f"{self.doc} @ {self.base_url}：{len(self.operations)} 个操作，{self.requests} 个请求，"
+                f"{len(self.failures)} 项不符合，{len(self.errors)} 个错误，用时 {self.elapsed:.1f} 秒，种子 {self.seed}"
+                + ("，已到总时限" if self.timed_out else "")
+            )
         ]
         lines += [f.render(lang) for f in self.failures]
         lines += [f"error: {e}" if en else f"错误：{e}" for e in self.errors]
@@ -274,7 +283,8 @@ class _BoundedSession(requests.Session):
             while True:
                 if time.monotonic() > deadline:
                     raise requests.exceptions.ReadTimeout(
-                        f"response body not complete within {self.total_timeout():.1f} s", request=response.request)
+                        f"response body not complete within {self.total_timeout():.1f} s", request=response.request
+                    )
                 chunk = raw.read1(_READ_CHUNK, decode_content=True) if hasattr(raw, "read1") else raw.read(_READ_CHUNK)
                 if not chunk:
                     break
@@ -302,8 +312,9 @@ class _BoundedSession(requests.Session):
 class _TokenSource:
     """Client-credentials bearer token: fetched once, cached, re-fetched on demand (after a 401)."""
 
-    def __init__(self, base_url: str, client_id: str, client_secret: str, session: requests.Session,
-                 timeout: Callable[[], float]) -> None:
+    def __init__(
+        self, base_url: str, client_id: str, client_secret: str, session: requests.Session, timeout: Callable[[], float]
+    ) -> None:
         self.url = f"{base_url.rstrip('/')}/oauth/token"
         self.client_id = client_id
         self.client_secret = client_secret
@@ -316,8 +327,10 @@ class _TokenSource:
         self._lock = threading.Lock()
 
     def curl(self) -> str:
-        return (f"curl -X POST '{self.url}' -H 'Content-Type: application/x-www-form-urlencoded' "
-                f"-d 'grant_type=client_credentials&client_id={self.client_id}&client_secret=***'")
+        return (
+            f"curl -X POST '{self.url}' -H 'Content-Type: application/x-www-form-urlencoded' "
+            f"-d 'grant_type=client_credentials&client_id={self.client_id}&client_secret=***'"
+        )
 
     def get(self) -> str | None:
         with self._lock:
@@ -346,9 +359,11 @@ class _TokenSource:
         except orjson.JSONDecodeError:
             pass
         if r.status_code != 200 or not isinstance(token, str) or not token:
-            self._fail(f"令牌端点返回 {r.status_code}，未给出 access_token：{r.content[:200]!r}",
-                       f"token endpoint answered {r.status_code} without an access_token: {r.content[:200]!r}",
-                       r.status_code)
+            self._fail(
+                f"令牌端点返回 {r.status_code}，未给出 access_token：{r.content[:200]!r}",
+                f"token endpoint answered {r.status_code} without an access_token: {r.content[:200]!r}",
+                r.status_code,
+            )
             return
         self.token = token
         self.fetched_at = time.monotonic()
@@ -555,10 +570,24 @@ def _valid_by_contract(case: Any, op: Any) -> bool:
 
 
 class _Run:
-    def __init__(self, doc: str, base_url: str, *, client_id: str, client_secret: str, max_examples: int,
-                 seed: int, checks: str | Iterable[str], phases: Sequence[str], max_coverage: int,
-                 request_timeout: float, deadline: float, max_response_bytes: int,
-                 max_response_time: float | None, keep_alive: bool) -> None:
+    def __init__(
+        self,
+        doc: str,
+        base_url: str,
+        *,
+        client_id: str,
+        client_secret: str,
+        max_examples: int,
+        seed: int,
+        checks: str | Iterable[str],
+        phases: Sequence[str],
+        max_coverage: int,
+        request_timeout: float,
+        deadline: float,
+        max_response_bytes: int,
+        max_response_time: float | None,
+        keep_alive: bool,
+    ) -> None:
         from conformance import fuzz_checks
 
         self.doc = doc
@@ -596,24 +625,50 @@ class _Run:
         return self.remaining() <= 0
 
     # ------------------------------------------------------------------ recording
-    def record(self, *, op_id: str, label: str, check: str, title: str, zh: str, en: str, status: int | None,
-               curl: str, phase: str, mode: str, response: Any = None, key: str | None = None) -> None:
+    def record(
+        self,
+        *,
+        op_id: str,
+        label: str,
+        check: str,
+        title: str,
+        zh: str,
+        en: str,
+        status: int | None,
+        curl: str,
+        phase: str,
+        mode: str,
+        response: Any = None,
+        key: str | None = None,
+    ) -> None:
         """Add a finding; the same (operation, check, key, status) again only counts an occurrence."""
         key = (op_id, check, en.split("\n")[0][:200] if key is None else key, status)
         existing = self._seen.get(key)
         if existing is not None:
             existing.occurrences += 1
             return
-        failure = FuzzFailure(operation=op_id, label=label, check=check, title=title, message_zh=zh, message_en=en,
-                              status=status, curl=curl, seed=self.seed, phase=phase, mode=mode,
-                              response=_excerpt(response))
+        failure = FuzzFailure(
+            operation=op_id,
+            label=label,
+            check=check,
+            title=title,
+            message_zh=zh,
+            message_en=en,
+            status=status,
+            curl=curl,
+            seed=self.seed,
+            phase=phase,
+            mode=mode,
+            response=_excerpt(response),
+        )
         self._seen[key] = failure
         self.report.failures.append(failure)
         if op_id in self.report.operations:
             self.report.operations[op_id].failures += 1
 
-    def record_schemathesis_failure(self, failure: Any, check: str, *, op_id: str, label: str, response: Any,
-                                    curl: str, phase: str, mode: str) -> None:
+    def record_schemathesis_failure(
+        self, failure: Any, check: str, *, op_id: str, label: str, response: Any, curl: str, phase: str, mode: str
+    ) -> None:
         from conformance.fuzz_checks import BUILTIN_ZH, TzsbFailure
 
         if isinstance(failure, TzsbFailure):
@@ -625,14 +680,29 @@ class _Run:
             key = f"{type(failure).__name__}:{failure._unique_key}"
         except Exception:  # a failure class that cannot say
             key = f"{type(failure).__name__}:{failure.title}"
-        self.record(op_id=op_id, label=label, check=check, title=failure.title, zh=zh, en=en,
-                    status=response.status_code, curl=curl, phase=phase, mode=mode, response=response, key=key)
+        self.record(
+            op_id=op_id,
+            label=label,
+            check=check,
+            title=failure.title,
+            zh=zh,
+            en=en,
+            status=response.status_code,
+            curl=curl,
+            phase=phase,
+            mode=mode,
+            response=response,
+            key=key,
+        )
 
     # ------------------------------------------------------------------ auth
     def install_auth(self, schema: Any) -> None:
         tokens = self.tokens
-        secured = {self._op_id(r.ok()): bool(self._op_secured(r.ok())) for r in schema.get_all_operations()
-                   if r.ok() is not None}
+        secured = {
+            self._op_id(r.ok()): bool(self._op_secured(r.ok()))
+            for r in schema.get_all_operations()
+            if r.ok() is not None
+        }
 
         class Provider:
             def get(self, case: Any, context: Any) -> str | None:
@@ -688,9 +758,13 @@ class _Run:
         try:
             response = call()
             auth = (case.headers or {}).get("Authorization", "")
-            if (response.status_code == 401 and self.tokens.token and auth == f"Bearer {self.tokens.token}"
-                    and label not in self.token_independent_401
-                    and not case.operation.schema.is_security_param_negated(case)):
+            if (
+                response.status_code == 401
+                and self.tokens.token
+                and auth == f"Bearer {self.tokens.token}"
+                and label not in self.token_independent_401
+                and not case.operation.schema.is_security_param_negated(case)
+            ):
                 token = self.tokens.refresh()
                 if token:
                     case.headers["Authorization"] = f"Bearer {token}"
@@ -699,11 +773,20 @@ class _Run:
                         self.token_independent_401.add(label)
         except Exception as exc:
             status = getattr(getattr(exc, "response", None), "status_code", None)
-            self.record(op_id=op_id, label=label, check="transport", title="Network error", key=type(exc).__name__,
-                        zh=f"请求失败（网络错误、超时、响应过大或不是 HTTP）：{type(exc).__name__}：{exc}",
-                        en=f"request failed (network error, timeout, oversized or non-HTTP response): "
-                           f"{type(exc).__name__}: {exc}",
-                        status=status, curl=self.curl(case), phase=phase, mode=mode)
+            self.record(
+                op_id=op_id,
+                label=label,
+                check="transport",
+                title="Network error",
+                key=type(exc).__name__,
+                zh=f"请求失败（网络错误、超时、响应过大或不是 HTTP）：{type(exc).__name__}：{exc}",
+                en=f"request failed (network error, timeout, oversized or non-HTTP response): "
+                f"{type(exc).__name__}: {exc}",
+                status=status,
+                curl=self.curl(case),
+                phase=phase,
+                mode=mode,
+            )
             return None
         stats.statuses[response.status_code] += 1
         if mode == "positive" and case.method.lower() == case.operation.method.lower():
@@ -742,8 +825,11 @@ class _Run:
             for check in builtin:
                 if not self._run_one(check, case, response, op, where):
                     failed.add(check.__name__)
-        if "ignored_auth" not in failed and 200 <= response.status_code < 300 and any(
-                c.__name__ == "ignored_auth" for c in builtin):
+        if (
+            "ignored_auth" not in failed
+            and 200 <= response.status_code < 300
+            and any(c.__name__ == "ignored_auth" for c in builtin)
+        ):
             self.auth_confirmed.add(label)
         for check in self.project:  # the project's checks need no schemathesis context
             try:
@@ -762,10 +848,12 @@ class _Run:
             out["verify"] = ca
         return out
 
-    def _schemathesis_failure(self, failure: Any, name: str, case: Any, response: Any, op: Any,
-                              where: dict[str, str]) -> None:
+    def _schemathesis_failure(
+        self, failure: Any, name: str, case: Any, response: Any, op: Any, where: dict[str, str]
+    ) -> None:
         if name == "positive_data_acceptance" and (
-                _documented_400(response, op) or (op is not None and not _valid_by_contract(case, op))):
+            _documented_400(response, op) or (op is not None and not _valid_by_contract(case, op))
+        ):
             return  # decision 2
         self.record_schemathesis_failure(failure, name, response=response, curl=self.curl(case, response), **where)
 
@@ -781,11 +869,17 @@ class _Run:
                 self._schemathesis_failure(failure, name, case, response, op, where)
             return False
         except requests.RequestException as exc:  # the check's own probe request failed
-            self.record(check=name, title="Network error in a check probe",
-                        zh=f"检查 {name} 的探测请求失败：{type(exc).__name__}：{exc}",
-                        en=f"probe request of check {name} failed: {type(exc).__name__}: {exc}",
-                        status=response.status_code, curl=self.curl(case, response), response=response,
-                        key=f"probe:{type(exc).__name__}", **where)
+            self.record(
+                check=name,
+                title="Network error in a check probe",
+                zh=f"检查 {name} 的探测请求失败：{type(exc).__name__}：{exc}",
+                en=f"probe request of check {name} failed: {type(exc).__name__}: {exc}",
+                status=response.status_code,
+                curl=self.curl(case, response),
+                response=response,
+                key=f"probe:{type(exc).__name__}",
+                **where,
+            )
             return False
         except _OutOfTime:
             raise
@@ -806,9 +900,13 @@ class _Run:
             return
         schema = operation.schema
         generator = CoverageGenerator(
-            operation=operation, generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+            operation=operation,
+            generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
             generation_config=schema.config.generation_for(operation=operation, phase="coverage"),
-            auth_storage=None, override=Override(), feedback=FeedbackSources())
+            auth_storage=None,
+            override=Override(),
+            feedback=FeedbackSources(),
+        )
         buckets: dict[str, list[Any]] = {}
         for case in generator:
             buckets.setdefault(str(coverage_scenario(case)), []).append(case)
@@ -832,9 +930,16 @@ class _Run:
 
         strategy = operation.as_strategy(generation_mode=mode)
 
-        @hypothesis.settings(max_examples=self.max_examples, deadline=None, derandomize=False, database=None,
-                             phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck),
-                             verbosity=Verbosity.quiet, print_blob=False)
+        @hypothesis.settings(
+            max_examples=self.max_examples,
+            deadline=None,
+            derandomize=False,
+            database=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            verbosity=Verbosity.quiet,
+            print_blob=False,
+        )
         @hypothesis.seed(self.seed)
         @hypothesis.given(case=strategy)
         def run(case: Any) -> None:
@@ -864,16 +969,31 @@ class _Run:
         finally:
             stats.seconds = round(time.monotonic() - started, 3)
             if stats.positive_sent and not stats.positive_accepted:
-                stats.notes.append(f"no positive case was accepted ({stats.positive_sent} sent): business rules or "
-                                   "missing state; the functional suites must cover this operation")
+                stats.notes.append(
+                    f"no positive case was accepted ({stats.positive_sent} sent): business rules or "
+                    "missing state; the functional suites must cover this operation"
+                )
 
 
-def fuzz(doc: str, base_url: str, *, client_id: str, client_secret: str, max_examples: int = 10,
-         seed: int | None = None, operations: list[str] | None = None, checks: str | Iterable[str] = "all",
-         phases: Sequence[str] = PHASES, max_coverage: int = 40, request_timeout: float = 10.0,
-         deadline: float = 600.0, max_response_bytes: int = DEFAULT_MAX_RESPONSE,
-         max_response_time: float | None = None, optional_features: Iterable[str] = (),
-         keep_alive: bool = False) -> FuzzReport:
+def fuzz(
+    doc: str,
+    base_url: str,
+    *,
+    client_id: str,
+    client_secret: str,
+    max_examples: int = 10,
+    seed: int | None = None,
+    operations: list[str] | None = None,
+    checks: str | Iterable[str] = "all",
+    phases: Sequence[str] = PHASES,
+    max_coverage: int = 40,
+    request_timeout: float = 10.0,
+    deadline: float = 600.0,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE,
+    max_response_time: float | None = None,
+    optional_features: Iterable[str] = (),
+    keep_alive: bool = False,
+) -> FuzzReport:
     """Fuzz the operations of ``schemas/openapi/<doc>.yaml`` at ``base_url``; never raises for the target.
 
     ``checks``: ``"all"`` or names (schemathesis built-ins such as ``not_a_server_error``, and
@@ -894,10 +1014,22 @@ def fuzz(doc: str, base_url: str, *, client_id: str, client_secret: str, max_exa
         if unknown:
             raise ValueError(f"unknown operation id(s) in {doc}: {', '.join(unknown)}")
     seed = seed if seed is not None else random.SystemRandom().getrandbits(32)
-    run = _Run(doc, base_url, client_id=client_id, client_secret=client_secret, max_examples=max_examples,
-               seed=seed, checks=checks, phases=phases, max_coverage=max_coverage,
-               request_timeout=request_timeout, deadline=deadline, max_response_bytes=max_response_bytes,
-               max_response_time=max_response_time, keep_alive=keep_alive)
+    run = _Run(
+        doc,
+        base_url,
+        client_id=client_id,
+        client_secret=client_secret,
+        max_examples=max_examples,
+        seed=seed,
+        checks=checks,
+        phases=phases,
+        max_coverage=max_coverage,
+        request_timeout=request_timeout,
+        deadline=deadline,
+        max_response_bytes=max_response_bytes,
+        max_response_time=max_response_time,
+        keep_alive=keep_alive,
+    )
     report = run.report
     try:
         register_formats()
@@ -913,21 +1045,36 @@ def fuzz(doc: str, base_url: str, *, client_id: str, client_secret: str, max_exa
                 ops.append(operation)
         if any(run._op_secured(o) for o in ops) and run.tokens.get() is None:
             zh, en, status = run.tokens.last_error or ("无法取得访问令牌", "no access token", None)
-            run.record(op_id="issueToken", label="POST /oauth/token", check="authentication",
-                       title="No access token", zh=f"无法取得访问令牌（受保护的操作将不带令牌测试）：{zh}",
-                       en=f"no access token (protected operations are tested without one): {en}", status=status,
-                       curl=run.tokens.curl(), phase="setup", mode="")
+            run.record(
+                op_id="issueToken",
+                label="POST /oauth/token",
+                check="authentication",
+                title="No access token",
+                zh=f"无法取得访问令牌（受保护的操作将不带令牌测试）：{zh}",
+                en=f"no access token (protected operations are tested without one): {en}",
+                status=status,
+                curl=run.tokens.curl(),
+                phase="setup",
+                mode="",
+            )
         for i, operation in enumerate(ops):
             try:
                 run.operation(operation)
             except _OutOfTime:
                 report.timed_out = True
                 untested = [run._op_id(o) for o in ops[i:]]
-                run.record(op_id=run._op_id(operation), label=operation.label, check="deadline",
-                           title="Deadline reached",
-                           zh=f"已到总时限（{deadline:.0f} 秒），未测完的操作：{'、'.join(untested)}",
-                           en=f"deadline of {deadline:.0f} s reached; operations not (fully) tested: {', '.join(untested)}",
-                           status=None, curl="", phase="setup", mode="")
+                run.record(
+                    op_id=run._op_id(operation),
+                    label=operation.label,
+                    check="deadline",
+                    title="Deadline reached",
+                    zh=f"已到总时限（{deadline:.0f} 秒），未测完的操作：{'、'.join(untested)}",
+                    en=f"deadline of {deadline:.0f} s reached; operations not (fully) tested: {', '.join(untested)}",
+                    status=None,
+                    curl="",
+                    phase="setup",
+                    mode="",
+                )
                 break
     except Exception as exc:  # the harness must report, not crash
         report.errors.append(f"{type(exc).__name__}: {exc}")

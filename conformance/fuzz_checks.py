@@ -66,7 +66,8 @@ SUFFIX_KEYS: tuple[tuple[str, str], ...] = (("Uscc", "uscc"), ("Division", "divi
 #: GB/T 7408 (ISO 8601) extended date-time; the offset group is what ``date_time_offset`` asserts.
 _LOOKS_LIKE_DATETIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}")
 _DATETIME_WITH_OFFSET = re.compile(
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2})$")
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2})$"
+)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _TOKEN_ENDPOINT_STATUSES = frozenset({200, 400, 401})
 _MAX_LISTED = 8
@@ -79,8 +80,17 @@ class TzsbFailure(Failure):
     kind_title = "tzsb-conformance check failed"
     __slots__ = ("check", "key", "message_en", "message_zh")
 
-    def __init__(self, *, check: str, operation: str | None, title: str, message_zh: str, message_en: str,
-                 key: str = "", severity: Severity = Severity.HIGH) -> None:
+    def __init__(
+        self,
+        *,
+        check: str,
+        operation: str | None,
+        title: str,
+        message_zh: str,
+        message_en: str,
+        key: str = "",
+        severity: Severity = Severity.HIGH,
+    ) -> None:
         super().__init__(operation=operation, title=title, message=f"{message_zh}\n{message_en}", severity=severity)
         self.check = check
         self.message_zh = message_zh
@@ -257,16 +267,23 @@ def make_checks(doc: str) -> list[CheckFunction]:
     """The project's checks for operations of OpenAPI document ``doc``."""
 
     def fail(name: str, case: Any, title: str, zh: str, en: str, key: str) -> None:
-        raise TzsbFailure(check=name, operation=case.operation.label, title=title, message_zh=zh, message_en=en,
-                          key=key)
+        raise TzsbFailure(
+            check=name, operation=case.operation.label, title=title, message_zh=zh, message_en=en, key=key
+        )
 
     def error_key(errors: list[Any]) -> str:
         return ";".join(sorted({f"{fold(e.path)}:{e.keyword}" for e in errors}))
 
     def _schema_failure(name: str, case: Any, title: str, zh: str, en: str, errors: list[Any], key: str) -> None:
         """A body that breaks a schema: the lead sentence and every field error, in both languages."""
-        fail(name, case, title, f"{zh}：{_listing([f'{e.path or chr(47)}：{e.message_zh}' for e in errors])}",
-             f"{en}: {_listing([f'{e.path or chr(47)}: {e.message_en}' for e in errors])}", key=key)
+        fail(
+            name,
+            case,
+            title,
+            f"{zh}：{_listing([f'{e.path or chr(47)}：{e.message_zh}' for e in errors])}",
+            f"{en}: {_listing([f'{e.path or chr(47)}: {e.message_en}' for e in errors])}",
+            key=key,
+        )
 
     def envelope(ctx: Any, response: Any, case: Any) -> bool | None:
         op = index_operation(doc, case)
@@ -283,23 +300,40 @@ def make_checks(doc: str) -> list[CheckFunction]:
         if body is _NO_BODY or body is _NOT_JSON:
             what_zh = "响应体为空" if body is _NO_BODY else "响应体不是合法的 JSON"
             what_en = "empty response body" if body is _NO_BODY else "response body is not valid JSON"
-            fail("envelope", case, "Response is not the project envelope",
-                 f"{what_zh}（状态 {status}，Content-Type {media or '无'}），应为信封 {{code, message, data, requestId}}",
-                 f"{what_en} (status {status}, Content-Type {media or 'none'}); expected the envelope "
-                 "{code, message, data, requestId}", key=f"{'empty' if body is _NO_BODY else 'not-json'}:{media}")
+            fail(
+                "envelope",
+                case,
+                "Response is not the project envelope",
+                f"{what_zh}（状态 {status}，Content-Type {media or '无'}），应为信封 {{code, message, data, requestId}}",
+                f"{what_en} (status {status}, Content-Type {media or 'none'}); expected the envelope "
+                "{code, message, data, requestId}",
+                key=f"{'empty' if body is _NO_BODY else 'not-json'}:{media}",
+            )
         ref = "error" if status >= 400 else "envelope"
         code = body.get("code") if isinstance(body, dict) else None
         contradiction = status_contradiction(status, code) if status < 400 else None
         if contradiction:
-            fail("envelope", case, "The status contradicts the envelope", contradiction[0], contradiction[1],
-                 key=f"status-contradicts:{code}")
+            fail(
+                "envelope",
+                case,
+                "The status contradicts the envelope",
+                contradiction[0],
+                contradiction[1],
+                key=f"status-contradicts:{code}",
+            )
         v = validator(ref)
         if v.is_valid(body):
             return None
         found = v.errors(body)
-        _schema_failure("envelope", case, "Response is not the project envelope",
-                        f"状态 {status} 的响应体不符合 {ref}.schema.json", f"status {status} body does not match {ref}.schema.json",
-                        found, key=f"{ref}:{error_key(found)}")
+        _schema_failure(
+            "envelope",
+            case,
+            "Response is not the project envelope",
+            f"状态 {status} 的响应体不符合 {ref}.schema.json",
+            f"status {status} body does not match {ref}.schema.json",
+            found,
+            key=f"{ref}:{error_key(found)}",
+        )
         return None
 
     def chinese_message(ctx: Any, response: Any, case: Any) -> bool | None:
@@ -316,9 +350,14 @@ def make_checks(doc: str) -> list[CheckFunction]:
         if isinstance(message, str) and _CJK.search(message):
             return None
         shown = message if isinstance(message, str) else orjson.dumps(message).decode()
-        fail("chinese_message", case, "Error message is not in Chinese",
-             f"状态 {status} 的错误说明 message 不含中文：“{shown[:120]}”",
-             f"status {status} error message has no Chinese: {shown[:120]!r}", key="message")
+        fail(
+            "chinese_message",
+            case,
+            "Error message is not in Chinese",
+            f"状态 {status} 的错误说明 message 不含中文：“{shown[:120]}”",
+            f"status {status} error message has no Chinese: {shown[:120]!r}",
+            key="message",
+        )
         return None
 
     def identifiers(ctx: Any, response: Any, case: Any) -> bool | None:
@@ -340,24 +379,36 @@ def make_checks(doc: str) -> list[CheckFunction]:
                 bad_en.append(f"{path} {value[:60]!r} ({kind}): {result.reason('en')}")
                 keys.add(f"{fold(path)}:{kind}")
         if bad_zh:
-            fail("identifiers", case, "Invalid identifier in the response",
-                 f"响应中的代码无效：{_listing(bad_zh)}", f"invalid identifiers in the response: {_listing(bad_en)}",
-                 key=";".join(sorted(keys)))
+            fail(
+                "identifiers",
+                case,
+                "Invalid identifier in the response",
+                f"响应中的代码无效：{_listing(bad_zh)}",
+                f"invalid identifiers in the response: {_listing(bad_en)}",
+                key=";".join(sorted(keys)),
+            )
         return None
 
     def date_time_offset(ctx: Any, response: Any, case: Any) -> bool | None:
         body = json_body(response)
         if body is _NO_BODY or body is _NOT_JSON:
             return True
-        found = [(path or "/", value) for path, _key, value in [("", "", body), *walk(body)]
-                 if isinstance(value, str) and _LOOKS_LIKE_DATETIME.match(value)
-                 and not _DATETIME_WITH_OFFSET.match(value)]
+        found = [
+            (path or "/", value)
+            for path, _key, value in [("", "", body), *walk(body)]
+            if isinstance(value, str) and _LOOKS_LIKE_DATETIME.match(value) and not _DATETIME_WITH_OFFSET.match(value)
+        ]
         bad = [f"{path}“{value[:40]}”" for path, value in found]
         if bad:
-            fail("date_time_offset", case, "Date-time without a UTC offset",
-                 f"日期时间不符合 GB/T 7408 扩展格式或缺少时区偏移（应如 2024-11-22T09:30:00+08:00）：{_listing(bad)}",
-                 f"date-times not in GB/T 7408 extended format with a UTC offset (e.g. 2024-11-22T09:30:00+08:00): "
-                 f"{_listing(bad)}", key=";".join(sorted({fold(p) for p, _v in found})))
+            fail(
+                "date_time_offset",
+                case,
+                "Date-time without a UTC offset",
+                f"日期时间不符合 GB/T 7408 扩展格式或缺少时区偏移（应如 2024-11-22T09:30:00+08:00）：{_listing(bad)}",
+                f"date-times not in GB/T 7408 extended format with a UTC offset (e.g. 2024-11-22T09:30:00+08:00): "
+                f"{_listing(bad)}",
+                key=";".join(sorted({fold(p) for p, _v in found})),
+            )
         return None
 
     def response_contract(ctx: Any, response: Any, case: Any) -> bool | None:
@@ -365,8 +416,11 @@ def make_checks(doc: str) -> list[CheckFunction]:
         status = response.status_code
         declared = _declared_media(op, status)
         if declared is None and status == 405:
-            declared = {"application/json": openapi_uri(
-                "common", "/components/responses/MethodNotAllowed/content/application~1json/schema")}
+            declared = {
+                "application/json": openapi_uri(
+                    "common", "/components/responses/MethodNotAllowed/content/application~1json/schema"
+                )
+            }
         if not declared:
             return True  # undeclared status: schemathesis' status_code_conformance reports it
         media = media_type(response)
@@ -383,9 +437,15 @@ def make_checks(doc: str) -> list[CheckFunction]:
         if v.is_valid(body):
             return None
         errors = v.errors(body)
-        _schema_failure("response_contract", case, "Response does not match the contract",
-                        f"状态 {status} 的响应不符合契约", f"status {status} response does not match the contract",
-                        errors, key=error_key(errors))
+        _schema_failure(
+            "response_contract",
+            case,
+            "Response does not match the contract",
+            f"状态 {status} 的响应不符合契约",
+            f"status {status} response does not match the contract",
+            errors,
+            key=error_key(errors),
+        )
         return None
 
     checks: list[CheckFunction] = [envelope, chinese_message, identifiers, date_time_offset, response_contract]
@@ -393,7 +453,13 @@ def make_checks(doc: str) -> list[CheckFunction]:
 
 
 #: Names of the project's checks, in the order they run.
-PROJECT_CHECKS: tuple[str, ...] = ("envelope", "chinese_message", "identifiers", "date_time_offset", "response_contract")
+PROJECT_CHECKS: tuple[str, ...] = (
+    "envelope",
+    "chinese_message",
+    "identifiers",
+    "date_time_offset",
+    "response_contract",
+)
 
 #: Chinese names of schemathesis' built-in checks (their failure text stays schemathesis' English).
 BUILTIN_ZH: dict[str, str] = {

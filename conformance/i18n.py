@@ -9,55 +9,104 @@ LANGS = ("zh", "en")
 
 MESSAGES: dict[str, tuple[str, str]] = {
     # CLI
-    "prog.description": ("特种设备安全监管信息共享接口一致性测试工具", "Conformance harness for special-equipment supervision sharing interfaces"),
+    "prog.description": (
+        "特种设备安全监管信息共享接口一致性测试工具",
+        "Conformance harness for special-equipment supervision sharing interfaces",
+    ),
     "opt.lang": ("输出语言：zh（默认）或 en", "output language: zh (default) or en"),
-    "cmd.validate": ("校验代码、JSON/XML 文件或 JSON Lines 数据包", "validate a code, a JSON/XML file or a JSON Lines dump"),
-    "cmd.selfcheck": ("自检：校验全部契约与样例，启动参考服务器并对其运行契约模糊测试与一致性测试，输出汇总与报告",
-                      "self-check: validate every contract and fixture, start the reference server, fuzz it against the contracts, run the suites, print a summary and write reports"),
-    "opt.contracts_only": ("只校验契约与样例（不启动参考服务器）", "check the contracts and fixtures only (no reference server)"),
-    "opt.defects": ("另运行缺陷检出矩阵：参考服务器的每个缺陷开关都须被相应测试检出", "also run the defect kill matrix: every defect switch of the reference server must be caught"),
-    "opt.answers_template": ("输出该角色的证明材料答复文件模板（YAML）", "print an attestation answers template (YAML) for this role"),
-    "opt.tls": ("以 HTTPS 提供服务（TLS 1.2 及以上；未给证书时用 openssl 生成本机测试证书与测试 CA）",
-                "serve HTTPS (TLS 1.2+; without a certificate a loopback test certificate and test CA are made with openssl)"),
+    "cmd.validate": (
+        "校验代码、JSON/XML 文件或 JSON Lines 数据包",
+        "validate a code, a JSON/XML file or a JSON Lines dump",
+    ),
+    "cmd.selfcheck": (
+        "自检：校验全部契约与样例，启动参考服务器并对其运行契约模糊测试与一致性测试，输出汇总与报告",
+        "self-check: validate every contract and fixture, start the reference server, fuzz it against the contracts, run the suites, print a summary and write reports",
+    ),
+    "opt.contracts_only": (
+        "只校验契约与样例（不启动参考服务器）",
+        "check the contracts and fixtures only (no reference server)",
+    ),
+    "opt.defects": (
+        "另运行缺陷检出矩阵：参考服务器的每个缺陷开关都须被相应测试检出",
+        "also run the defect kill matrix: every defect switch of the reference server must be caught",
+    ),
+    "opt.answers_template": (
+        "输出该角色的证明材料答复文件模板（YAML）",
+        "print an attestation answers template (YAML) for this role",
+    ),
+    "opt.tls": (
+        "以 HTTPS 提供服务（TLS 1.2 及以上；未给证书时用 openssl 生成本机测试证书与测试 CA）",
+        "serve HTTPS (TLS 1.2+; without a certificate a loopback test certificate and test CA are made with openssl)",
+    ),
     "opt.tls_cert": ("TLS 证书文件（PEM）", "TLS certificate (PEM)"),
     "opt.tls_key": ("TLS 私钥文件（PEM）", "TLS private key (PEM)"),
     "opt.jobs": ("并行进程数", "parallel worker processes"),
-    "cmd.serve": ("启动参考服务器（各角色的符合性实现，嵌入式 SQLite）", "run the reference server (a conformant implementation of every role, embedded SQLite)"),
-    "opt.role": ("角色：all（默认，各角色挂在 /<角色> 下）或单一角色", "role: all (default, each role mounted at /<role>) or one role"),
+    "cmd.serve": (
+        "启动参考服务器（各角色的符合性实现，嵌入式 SQLite）",
+        "run the reference server (a conformant implementation of every role, embedded SQLite)",
+    ),
+    "opt.role": (
+        "角色：all（默认，各角色挂在 /<角色> 下）或单一角色",
+        "role: all (default, each role mounted at /<role>) or one role",
+    ),
     "opt.host": ("监听地址（默认 127.0.0.1）", "listen address (default 127.0.0.1)"),
     "opt.port": ("端口（0 表示任选空闲端口）", "port (0 picks a free one)"),
     "opt.db": ("SQLite 数据库文件（首次启动时创建）", "SQLite database file (created on first start)"),
-    "opt.defect": ("打开一个缺陷开关（可重复；--list-defects 列出全部）", "switch a defect on (repeatable; --list-defects lists them)"),
-    "opt.seed": ("以此种子生成确定的演示数据（仅新数据库）", "deterministic demo data from this seed (new database only)"),
+    "opt.defect": (
+        "打开一个缺陷开关（可重复；--list-defects 列出全部）",
+        "switch a defect on (repeatable; --list-defects lists them)",
+    ),
+    "opt.seed": (
+        "以此种子生成确定的演示数据（仅新数据库）",
+        "deterministic demo data from this seed (new database only)",
+    ),
     "opt.max_body": ("请求体上限（字节，超过返回 413）", "request body limit in bytes (413 beyond)"),
     "opt.counterpart": ("对端地址 ROLE=URL（如 gov-platform=http://127.0.0.1:8701）", "counterpart base URL ROLE=URL"),
     "opt.token_ttl": ("访问令牌有效期（秒）", "access token lifetime in seconds"),
     "opt.list_defects": ("列出全部缺陷开关及其破坏的条款", "list every defect switch and the clauses it breaks"),
-    "err.unknown_defect": ("未知的缺陷开关：{names}（--list-defects 列出全部）", "unknown defect(s): {names} (see --list-defects)"),
+    "err.unknown_defect": (
+        "未知的缺陷开关：{names}（--list-defects 列出全部）",
+        "unknown defect(s): {names} (see --list-defects)",
+    ),
     "err.counterpart": ("对端地址格式应为 ROLE=URL：{value}", "counterpart must be ROLE=URL: {value}"),
-    "cmd.run": ("对被测系统运行一致性测试并生成报告", "run the conformance suites against a target and write the report"),
+    "cmd.run": (
+        "对被测系统运行一致性测试并生成报告",
+        "run the conformance suites against a target and write the report",
+    ),
     "opt.target": ("被测系统：URL 或 target.toml", "system under test: URL or target TOML"),
     "opt.profile": ("测试深度：quick、standard、certification", "depth: quick, standard, certification"),
-    "opt.client_id": ("客户端标识（密钥取自环境变量 TZSB_CLIENT_SECRET）", "client id (secret from TZSB_CLIENT_SECRET)"),
+    "opt.client_id": (
+        "客户端标识（密钥取自环境变量 TZSB_CLIENT_SECRET）",
+        "client id (secret from TZSB_CLIENT_SECRET)",
+    ),
     "opt.feature": ("声明的可选特性（可重复）", "declared optional feature (repeatable)"),
     "opt.out": ("报告目录（默认 reports/<运行编号>）", "report directory (default reports/<run id>)"),
     "opt.answers": ("证明材料答复文件（YAML）", "attestation answers file (YAML)"),
     "run.done": ("报告：{path}（认证结论：{verdict}）", "report: {path} (certification verdict: {verdict})"),
     "err.unknown_role": ("未知角色 {role}（可选：{roles}）", "unknown role {role} (one of {roles})"),
-    "opt.scope": ("认证范围：full（接口与证明材料，默认）或 interface（仅接口，证明材料不在范围内）",
-                  "certification scope: full (interface and attestation, default) or interface (interface only)"),
-    "opt.coverage": ("列出每个自动条款的判定检验；有应条款没有判定检验时退出码为 1",
-                     "list every automated clause's deciding checks; exit 1 when a shall-clause has none"),
+    "opt.scope": (
+        "认证范围：full（接口与证明材料，默认）或 interface（仅接口，证明材料不在范围内）",
+        "certification scope: full (interface and attestation, default) or interface (interface only)",
+    ),
+    "opt.coverage": (
+        "列出每个自动条款的判定检验；有应条款没有判定检验时退出码为 1",
+        "list every automated clause's deciding checks; exit 1 when a shall-clause has none",
+    ),
     "cmd.clauses": ("列出要求条款目录", "list the requirement catalogue"),
     "opt.code": ("校验单个代码：KIND VALUE，KIND 取 {kinds}", "validate one code: KIND VALUE, KIND one of {kinds}"),
     "opt.file": ("待校验的文件（.json、.jsonl/.ndjson、.xml）", "file to validate (.json, .jsonl/.ndjson, .xml)"),
-    "opt.schema": ("契约名称，如 equipment、gov-platform#/$defs/receipt、dossier-metadata（XML）", "contract name, e.g. equipment, gov-platform#/$defs/receipt, dossier-metadata (XML)"),
+    "opt.schema": (
+        "契约名称，如 equipment、gov-platform#/$defs/receipt、dossier-metadata（XML）",
+        "contract name, e.g. equipment, gov-platform#/$defs/receipt, dossier-metadata (XML)",
+    ),
     "opt.lenient": ("宽松模式：不确定的规则只警告", "lenient mode: uncertain rules only warn"),
     "opt.failures_only": ("JSON Lines：只输出不合格行", "JSON Lines: print only failing lines"),
     "opt.max_errors": ("每条记录最多列出的错误数", "most errors listed per record"),
     "opt.output": ("输出格式：text 或 jsonl", "output format: text or jsonl"),
-    "opt.validate_jobs": ("JSON Lines：并行进程数（0 = 全部 CPU 核；结果仍按行序输出）",
-                 "JSON Lines: worker processes (0 = every CPU core; verdicts still in line order)"),
+    "opt.validate_jobs": (
+        "JSON Lines：并行进程数（0 = 全部 CPU 核；结果仍按行序输出）",
+        "JSON Lines: worker processes (0 = every CPU core; verdicts still in line order)",
+    ),
     # verdicts
     "valid": ("有效", "valid"),
     "invalid": ("无效", "invalid"),
@@ -66,9 +115,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "line.valid": ("第 {n} 行：有效", "line {n}: valid"),
     "line.invalid": ("第 {n} 行：无效：{why}", "line {n}: invalid: {why}"),
     "file.valid": ("{file}：符合 {schema}", "{file}: conforms to {schema}"),
-    "file.invalid": ("{file}：不符合 {schema}，{count} 处错误", "{file}: does not conform to {schema}, {count} error(s)"),
-    "summary.jsonl": ("共 {total} 行：有效 {ok}，无效 {bad}（{rate:,.0f} 行/秒，{secs:.2f} 秒）",
-                      "{total} lines: {ok} valid, {bad} invalid ({rate:,.0f} lines/s, {secs:.2f} s)"),
+    "file.invalid": (
+        "{file}：不符合 {schema}，{count} 处错误",
+        "{file}: does not conform to {schema}, {count} error(s)",
+    ),
+    "summary.jsonl": (
+        "共 {total} 行：有效 {ok}，无效 {bad}（{rate:,.0f} 行/秒，{secs:.2f} 秒）",
+        "{total} lines: {ok} valid, {bad} invalid ({rate:,.0f} lines/s, {secs:.2f} s)",
+    ),
     # errors of input
     "err.jobs": ("--jobs 不能为负数", "--jobs cannot be negative"),
     "err.no_file": ("找不到文件：{file}", "file not found: {file}"),
@@ -76,13 +130,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "err.empty": ("文件为空：{file}", "file is empty: {file}"),
     "err.encoding": ("不是 UTF-8 编码（第 {pos} 字节起无法解码）", "not UTF-8 (cannot decode from byte {pos})"),
     "err.not_json": ("不是合法的 JSON：{why}", "not valid JSON: {why}"),
-    "err.too_big": ("文件过大（{size:,} 字节，上限 {limit:,}）；大数据请使用 JSON Lines 逐行校验",
-                    "file too large ({size:,} bytes, limit {limit:,}); use JSON Lines for large dumps"),
-    "err.line_too_long": ("该行过长（{size:,} 字节，上限 {limit:,}）", "line too long ({size:,} bytes, limit {limit:,})"),
+    "err.too_big": (
+        "文件过大（{size:,} 字节，上限 {limit:,}）；大数据请使用 JSON Lines 逐行校验",
+        "file too large ({size:,} bytes, limit {limit:,}); use JSON Lines for large dumps",
+    ),
+    "err.line_too_long": (
+        "该行过长（{size:,} 字节，上限 {limit:,}）",
+        "line too long ({size:,} bytes, limit {limit:,})",
+    ),
     "err.unknown_schema": ("未知的契约：{schema}。可用：{names}", "unknown contract: {schema}. Available: {names}"),
     "err.unknown_kind": ("未知的代码类型：{kind}。可用：{kinds}", "unknown code kind: {kind}. Available: {kinds}"),
     "err.need_schema": ("校验文件时须用 --schema 指明契约", "--schema is required to validate a file"),
-    "err.need_target": ("请给出文件，或用 --code KIND VALUE 校验代码", "give a file, or --code KIND VALUE to validate a code"),
+    "err.need_target": (
+        "请给出文件，或用 --code KIND VALUE 校验代码",
+        "give a file, or --code KIND VALUE to validate a code",
+    ),
     "err.bom": ("文件以 UTF-8 BOM 开头（已忽略）", "file starts with a UTF-8 BOM (ignored)"),
     "err.empty_line": ("空行", "empty line"),
     # selfcheck
@@ -92,22 +154,37 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "self.server": ("参考服务器（全部角色，演示数据）：{url}", "reference server (every role, demo data): {url}"),
     "self.server_failed": ("参考服务器自检", "reference-server self-check"),
     "self.fuzz": ("契约模糊测试 {doc}（{n} 个请求）", "contract fuzzing {doc} ({n} requests)"),
-    "self.suites": ("一致性测试 {role}：认证结论（范围：仅接口）{verdict}，{tested} 个条款已测，用时 {secs:.0f} 秒，报告 {path}",
-                    "suites {role}: certification verdict (scope: interface) {verdict}, {tested} clauses tested in {secs:.0f} s, report {path}"),
-    "self.licensing": ("参考行政许可系统（调用模拟器）：{url}；模拟器：{sims}", "reference licensing system (calling the simulators): {url}; simulators: {sims}"),
-    "self.platform": ("参考政务服务平台（单独运行，向模拟的许可系统推送申请）：{url}；模拟器：{sims}",
-                      "reference gov-service platform (alone, pushing applications to the simulated licensing system): {url}; simulators: {sims}"),
+    "self.suites": (
+        "一致性测试 {role}：认证结论（范围：仅接口）{verdict}，{tested} 个条款已测，用时 {secs:.0f} 秒，报告 {path}",
+        "suites {role}: certification verdict (scope: interface) {verdict}, {tested} clauses tested in {secs:.0f} s, report {path}",
+    ),
+    "self.licensing": (
+        "参考行政许可系统（调用模拟器）：{url}；模拟器：{sims}",
+        "reference licensing system (calling the simulators): {url}; simulators: {sims}",
+    ),
+    "self.platform": (
+        "参考政务服务平台（单独运行，向模拟的许可系统推送申请）：{url}；模拟器：{sims}",
+        "reference gov-service platform (alone, pushing applications to the simulated licensing system): {url}; simulators: {sims}",
+    ),
     "self.sharing": ("参考共享平台（HTTPS，测试 CA）：{url}", "reference sharing platform (HTTPS, test CA): {url}"),
     "self.untested": ("应符合条款未测", "shall-clause not tested"),
     "self.nonconforming": ("应符合条款不符合或错误", "shall-clause does not conform (or error)"),
-    "self.matrix": ("缺陷检出矩阵（每个缺陷开关单独运行相应测试）", "defect kill matrix (each defect switch against the suites that must catch it)"),
-    "self.matrix_summary": ("缺陷检出矩阵：{caught}/{total} 个缺陷被检出", "defect kill matrix: {caught}/{total} defects caught"),
+    "self.matrix": (
+        "缺陷检出矩阵（每个缺陷开关单独运行相应测试）",
+        "defect kill matrix (each defect switch against the suites that must catch it)",
+    ),
+    "self.matrix_summary": (
+        "缺陷检出矩阵：{caught}/{total} 个缺陷被检出",
+        "defect kill matrix: {caught}/{total} defects caught",
+    ),
     "self.no_row": ("缺陷检出矩阵中没有该缺陷", "defect has no row in the kill matrix"),
-    "self.summary": ("自检结果：{verdict}（{passed}/{total} 项通过，用时 {secs:.1f} 秒）。参考实现按“仅接口”范围认证："
-                     "它不提供组织性证明材料（等级保护测评、管理制度等），这些证明材料项在各角色报告中为“未测”，全范围认证结论为不通过",
-                     "self-check: {verdict} ({passed}/{total} checks passed in {secs:.1f} s). The reference implementation is certified "
-                     "in the interface scope: it has no organisational evidence (security assessments, procedures ...), so its attestation "
-                     "items are untested in each role's report and a full-scope certification would be fail"),
+    "self.summary": (
+        "自检结果：{verdict}（{passed}/{total} 项通过，用时 {secs:.1f} 秒）。参考实现按“仅接口”范围认证："
+        "它不提供组织性证明材料（等级保护测评、管理制度等），这些证明材料项在各角色报告中为“未测”，全范围认证结论为不通过",
+        "self-check: {verdict} ({passed}/{total} checks passed in {secs:.1f} s). The reference implementation is certified "
+        "in the interface scope: it has no organisational evidence (security assessments, procedures ...), so its attestation "
+        "items are untested in each role's report and a full-scope certification would be fail",
+    ),
 }
 
 

@@ -60,10 +60,16 @@ KILLS: dict[str, Kill] = {
     "date-without-offset": Kill("supervision", ("test_contract",), "date_times", "supervision", False),
     "accept-unknown-fields": Kill("supervision", ("test_contract",), "unknown_fields", "supervision", False),
     "no-body-limit": Kill("supervision", ("test_security_basics",), "oversized", "supervision", False),
-    "not-found-as-200": Kill("supervision", ("test_security_input", "test_zz_exchanges"),
-                             "path_parameters or agrees_with_its_envelope", "supervision", False),
-    "future-timestamps": Kill("supervision", ("test_security_basics", "test_zz_exchanges"), "health or event_time",
-                              "supervision", False),
+    "not-found-as-200": Kill(
+        "supervision",
+        ("test_security_input", "test_zz_exchanges"),
+        "path_parameters or agrees_with_its_envelope",
+        "supervision",
+        False,
+    ),
+    "future-timestamps": Kill(
+        "supervision", ("test_security_basics", "test_zz_exchanges"), "health or event_time", "supervision", False
+    ),
     "accept-missing-auth": Kill("supervision", SEC, "malformed_authorization", seed=False),
     "accept-expired-token": Kill("supervision", SEC, "expired", seed=False),
     "ignore-scopes": Kill("sharing", SEC, "without_the_scope or distinguished", seed=False),
@@ -94,7 +100,9 @@ KILLS: dict[str, Kill] = {
     "subscription-ignores-retry-after": Kill("sharing", ("test_sharing_delivery",), "retry_after", "sharing"),
     "subscription-retry-fixed-interval": Kill("sharing", ("test_sharing_delivery",), "back_off", "sharing"),
     # ---- sharing platform, transport: a TLS server (reference/tls.py)
-    "plain-http": Kill("sharing", ("test_sharing_transport",), "served_over_https or plain_http", "sharing", False, TLS),
+    "plain-http": Kill(
+        "sharing", ("test_sharing_transport",), "served_over_https or plain_http", "sharing", False, TLS
+    ),
     "weak-tls": Kill("sharing", ("test_sharing_transport",), "legacy", "sharing", False, TLS),
     "token-in-query": Kill("sharing", ("test_sharing_transport",), "url_query_is_refused", "sharing", False, TLS),
     # ---- licensing: items, workflow, dossier
@@ -118,11 +126,15 @@ KILLS: dict[str, Kill] = {
     "retry-new-message-id": Kill("licensing", ("test_client_side_retry",), simulators=True),
     # ---- gov-platform, inspection, supervision
     # the platform alone, the harness playing the licensing system its applications are pushed to
-    "thumbnail-to-city": Kill("gov-platform", ("test_gov_platform_elicenses",), "city", "gov-platform", simulators=True),
-    "report-back-any-order": Kill("gov-platform", ("test_gov_platform_cases",), "result_before_acceptance", "gov-platform",
-                                  simulators=True),
-    "report-back-not-idempotent": Kill("gov-platform", ("test_gov_platform_cases",), "repeated", "gov-platform",
-                                       simulators=True),
+    "thumbnail-to-city": Kill(
+        "gov-platform", ("test_gov_platform_elicenses",), "city", "gov-platform", simulators=True
+    ),
+    "report-back-any-order": Kill(
+        "gov-platform", ("test_gov_platform_cases",), "result_before_acceptance", "gov-platform", simulators=True
+    ),
+    "report-back-not-idempotent": Kill(
+        "gov-platform", ("test_gov_platform_cases",), "repeated", "gov-platform", simulators=True
+    ),
     "objection-no-correction": Kill("inspection", ("test_inspection",), "checked", "inspection"),
     "supervision-drops-unit": Kill("supervision", ("test_supervision",), "unit", "supervision", False),
 }
@@ -147,8 +159,9 @@ def missing() -> list[str]:
     return [d.name for d in DEFECTS if d.name not in KILLS]
 
 
-def run_one(defect: str | None, kill: Kill, *, profile: str = "quick", workdir: Path | None = None,
-            quiet: bool = True) -> Row:
+def run_one(
+    defect: str | None, kill: Kill, *, profile: str = "quick", workdir: Path | None = None, quiet: bool = True
+) -> Row:
     """Run ``kill`` against a fresh reference server with ``defect`` switched on (None: the clean server)."""
     from conformance.reference.demo_target import demo_target, licensing_stack
     from conformance.reference.server import RunningServer, ServerConfig
@@ -164,17 +177,34 @@ def run_one(defect: str | None, kill: Kill, *, profile: str = "quick", workdir: 
             if kill.hypothesis_seed:
                 os.environ["TZSB_HYPOTHESIS_SEED"] = kill.hypothesis_seed
             defects = (defect,) if defect else ()
-            cfg = ServerConfig(role=kill.server_role, db=tmp_path / "ref.sqlite3", defects=defects,
-                               seed=1 if kill.seed else None, access_log=False, **dict(kill.server))
+            cfg = ServerConfig(
+                role=kill.server_role,
+                db=tmp_path / "ref.sqlite3",
+                defects=defects,
+                seed=1 if kill.seed else None,
+                access_log=False,
+                **dict(kill.server),
+            )
             stack = licensing_stack if kill.role == "licensing" else platform_stack
-            with (stack(tmp_path / "ref.sqlite3", defects=defects) if kill.simulators
-                  else _plain(RunningServer(cfg))) as (sims, srv):
+            with (
+                stack(tmp_path / "ref.sqlite3", defects=defects) if kill.simulators else _plain(RunningServer(cfg))
+            ) as (sims, srv):
                 target = demo_target(tmp_path / "target.toml", srv, kill.role, simulators=sims)
                 extra = ["-p", "no:randomly", "-p", "no:cacheprovider", *(["-k", kill.select] if kill.select else [])]
                 sink = io.StringIO()
                 with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
-                    run_suites(target=str(target), role=kill.role, profile=profile, client_id=None, features=[],
-                               out=tmp_path / "out", answers=None, lang="zh", suites=list(kill.suites), extra=extra)
+                    run_suites(
+                        target=str(target),
+                        role=kill.role,
+                        profile=profile,
+                        client_id=None,
+                        features=[],
+                        out=tmp_path / "out",
+                        answers=None,
+                        lang="zh",
+                        suites=list(kill.suites),
+                        extra=extra,
+                    )
             report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
         except Exception as exc:  # a row that could not run is reported, not raised
             row.error = f"{type(exc).__name__}: {exc}"
@@ -207,8 +237,9 @@ def _run_row(args: tuple[str, str]) -> dict[str, Any]:
     return asdict(run_one(defect, KILLS[defect], profile=profile))
 
 
-def run_matrix(defects: list[str] | None = None, *, jobs: int = 2, profile: str = "quick",
-               progress: Any = None) -> list[Row]:
+def run_matrix(
+    defects: list[str] | None = None, *, jobs: int = 2, profile: str = "quick", progress: Any = None
+) -> list[Row]:
     """Every row of the matrix (or the named defects), ``jobs`` at a time, each in its own process."""
     names = defects or list(KILLS)
     rows: dict[str, Row] = {}
@@ -223,8 +254,11 @@ def run_matrix(defects: list[str] | None = None, *, jobs: int = 2, profile: str 
 def render(rows: list[Row], lang: str = "zh") -> str:
     """The matrix as a Markdown table (defect × declared clauses, caught or not)."""
     en = lang == "en"
-    head = ("| defect | role | declared clauses (verdict) | run verdict | caught |" if en else
-            "| 缺陷 | 角色 | 声明破坏的条款（判定） | 运行结论 | 是否检出 |")
+    head = (
+        "| defect | role | declared clauses (verdict) | run verdict | caught |"
+        if en
+        else "| 缺陷 | 角色 | 声明破坏的条款（判定） | 运行结论 | 是否检出 |"
+    )
     out = [head, "|---|---|---|---|---|"]
     for r in rows:
         clauses = ", ".join(f"{c} ({v})" for c, v in r.clauses.items()) or (r.error or "")
@@ -236,7 +270,9 @@ def render(rows: list[Row], lang: str = "zh") -> str:
 def write(rows: list[Row], out: Path, lang: str = "zh") -> Path:
     """``kill-matrix.json`` and ``kill-matrix.md`` in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / "kill-matrix.json").write_text(json.dumps({"schema": "tzsb-kill-matrix/1", "rows": [asdict(r) for r in rows]},
-                                                     ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / "kill-matrix.json").write_text(
+        json.dumps({"schema": "tzsb-kill-matrix/1", "rows": [asdict(r) for r in rows]}, ensure_ascii=False, indent=1),
+        encoding="utf-8",
+    )
     (out / "kill-matrix.md").write_text(render(rows, lang) + "\n", encoding="utf-8")
     return out / "kill-matrix.md"

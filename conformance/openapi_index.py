@@ -80,7 +80,10 @@ def operations(doc: str) -> tuple[Operation, ...]:
                 continue
             base = f"/paths/{_escape(path)}/{method}"
             params: list[Param] = []
-            for where, plist in ((f"/paths/{_escape(path)}/parameters", shared), (f"{base}/parameters", op.get("parameters", []))):
+            for where, plist in (
+                (f"/paths/{_escape(path)}/parameters", shared),
+                (f"{base}/parameters", op.get("parameters", [])),
+            ):
                 for i, p in enumerate(plist):
                     resolved, in_doc = _deref(p, doc)
                     if "$ref" in p:
@@ -95,32 +98,49 @@ def operations(doc: str) -> tuple[Operation, ...]:
                 content = body.get("content", {})
                 body_types = tuple(content)
                 if "application/json" in content:
-                    ptr = (op["requestBody"]["$ref"].partition("#")[2] if "$ref" in op["requestBody"]
-                           else f"{base}/requestBody")
+                    ptr = (
+                        op["requestBody"]["$ref"].partition("#")[2]
+                        if "$ref" in op["requestBody"]
+                        else f"{base}/requestBody"
+                    )
                     body_uri = openapi_uri(body_doc, f"{ptr}/content/application~1json/schema")
             responses: dict[str, dict[str, str | None]] = {}
             for status, resp in (op.get("responses") or {}).items():
                 resolved, in_doc = _deref(resp, doc)
                 ptr = resp["$ref"].partition("#")[2] if "$ref" in resp else f"{base}/responses/{status}"
                 responses[str(status)] = {
-                    media: (openapi_uri(in_doc, f"{ptr}/content/{_escape(media)}/schema") if "schema" in spec_ else None)
+                    media: (
+                        openapi_uri(in_doc, f"{ptr}/content/{_escape(media)}/schema") if "schema" in spec_ else None
+                    )
                     for media, spec_ in (resolved.get("content") or {}).items()
                 }
             clause = op.get("x-clause") or []
-            out.append(Operation(
-                doc=doc, role=role, path=path, method=method, operation_id=op["operationId"],
-                summary=op.get("summary", ""), scope=op.get("x-scope"), interface=op.get("x-interface"),
-                clause=tuple(clause if isinstance(clause, list) else [clause]), data_set=op.get("x-data-set"),
-                secured=bool(op.get("security", spec.get("security"))), params=tuple(params), body_uri=body_uri,
-                body_types=body_types, responses=responses, raw=op,
-            ))
+            out.append(
+                Operation(
+                    doc=doc,
+                    role=role,
+                    path=path,
+                    method=method,
+                    operation_id=op["operationId"],
+                    summary=op.get("summary", ""),
+                    scope=op.get("x-scope"),
+                    interface=op.get("x-interface"),
+                    clause=tuple(clause if isinstance(clause, list) else [clause]),
+                    data_set=op.get("x-data-set"),
+                    secured=bool(op.get("security", spec.get("security"))),
+                    params=tuple(params),
+                    body_uri=body_uri,
+                    body_types=body_types,
+                    responses=responses,
+                    raw=op,
+                )
+            )
     return tuple(out)
 
 
 def documents_for_role(role: str) -> list[str]:
     """OpenAPI documents a role serves (``licensing`` also serves the optional workflow driver)."""
-    return [n for n in contracts.openapi_names()
-            if n != "common" and contracts.openapi(n).get("x-role") == role]
+    return [n for n in contracts.openapi_names() if n != "common" and contracts.openapi(n).get("x-role") == role]
 
 
 def role_operations(role: str) -> list[Operation]:

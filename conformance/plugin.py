@@ -42,23 +42,40 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("tzsb", "tzsb-conformance 特种设备信息共享接口一致性测试")
     g.addoption("--tzsb-target", help="被测系统：URL 或 target.toml / system under test: URL or target TOML")
-    g.addoption("--tzsb-role", help="被测角色 / role under test (licensing, gov-platform, inspection, supervision, sharing)")
-    g.addoption("--tzsb-profile", choices=PROFILES, default=None, help="测试深度 / depth: quick, standard, certification")
+    g.addoption(
+        "--tzsb-role", help="被测角色 / role under test (licensing, gov-platform, inspection, supervision, sharing)"
+    )
+    g.addoption(
+        "--tzsb-profile", choices=PROFILES, default=None, help="测试深度 / depth: quick, standard, certification"
+    )
     g.addoption("--tzsb-client-id", help="客户端标识 / client id (overrides the target file)")
-    g.addoption("--tzsb-client-secret-env", default="TZSB_CLIENT_SECRET", help="存放客户端密钥的环境变量 / env var with the secret")
-    g.addoption("--tzsb-feature", action="append", default=[], help="声明的可选特性（可重复）/ declared optional feature")
+    g.addoption(
+        "--tzsb-client-secret-env",
+        default="TZSB_CLIENT_SECRET",
+        help="存放客户端密钥的环境变量 / env var with the secret",
+    )
+    g.addoption(
+        "--tzsb-feature", action="append", default=[], help="声明的可选特性（可重复）/ declared optional feature"
+    )
     g.addoption("--tzsb-evidence", help="证据目录 / evidence directory")
     g.addoption("--tzsb-report", help="报告目录 / report directory (report.json, report.html, manifest)")
     g.addoption("--tzsb-lang", choices=["zh", "en"], default="zh", help="报告语言 / report language")
     g.addoption("--tzsb-answers", help="证明材料答复文件（YAML）/ attestation answers file")
-    g.addoption("--tzsb-scope", choices=SCOPES, default="full",
-                help="认证范围：full（接口与证明材料，默认）或 interface（仅接口）/ certification scope")
+    g.addoption(
+        "--tzsb-scope",
+        choices=SCOPES,
+        default="full",
+        help="认证范围：full（接口与证明材料，默认）或 interface（仅接口）/ certification scope",
+    )
     g.addoption("--tzsb-no-preflight", action="store_true", help="不做预检 / skip the preflight")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "clause(*ids): 该测试验证的条款 / catalogue clauses this test verifies")
-    config.addinivalue_line("markers", "feature(name): 需要该特性（标准的可选项或测试手段）/ needs this feature (an option or a means of testing)")
+    config.addinivalue_line(
+        "markers",
+        "feature(name): 需要该特性（标准的可选项或测试手段）/ needs this feature (an option or a means of testing)",
+    )
     config.addinivalue_line("markers", "role(*roles): 仅对这些角色运行 / runs only for these roles")
     config.addinivalue_line("markers", "level(level): 要求级别 shall/should/may（默认取自条款目录）")
 
@@ -75,9 +92,14 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         _usage(f"未知角色 {role}（可选：{', '.join(ROLES)}）/ unknown role {role} (one of {', '.join(ROLES)})")
     secret_env = config.getoption("--tzsb-client-secret-env")
     try:
-        target = load_target(spec, role=role, client_id=config.getoption("--tzsb-client-id"),
-                             client_secret=os.environ.get(secret_env), features=config.getoption("--tzsb-feature"),
-                             profile=config.getoption("--tzsb-profile"))
+        target = load_target(
+            spec,
+            role=role,
+            client_id=config.getoption("--tzsb-client-id"),
+            client_secret=os.environ.get(secret_env),
+            features=config.getoption("--tzsb-feature"),
+            profile=config.getoption("--tzsb-profile"),
+        )
     except (OSError, ValueError, KeyError) as exc:
         _usage(f"目标无法读取 / cannot read the target: {exc}")
     if target.role not in ROLES:
@@ -176,7 +198,10 @@ class _Recorder:
             if name in st.target.features:
                 continue
             if is_means_of_testing(name):
-                untested(f"目标未提供测试手段 {name} / the target offers no means of testing {name}", provide=provide_text(name))
+                untested(
+                    f"目标未提供测试手段 {name} / the target offers no means of testing {name}",
+                    provide=provide_text(name),
+                )
             item.stash[_NA_KEY] = True
             pytest.skip(f"不适用：目标未声明可选特性 {name} / not applicable: feature {name} not declared")
 
@@ -204,10 +229,18 @@ class _Recorder:
             seed = getattr(item, "_hypothesis_internal_use_seed", None)
             st = state(self.config)
             doc = getattr(getattr(item, "obj", None), "__doc__", None)
-            st.outcomes.append(Outcome(canonical_id(item), kind, clauses, report.duration,
-                                       str(report.longrepr)[-2000:] if report.failed else None,
-                                       str(seed) if seed is not None else None,
-                                       doc.strip().splitlines()[0] if doc and doc.strip() else None, reason))
+            st.outcomes.append(
+                Outcome(
+                    canonical_id(item),
+                    kind,
+                    clauses,
+                    report.duration,
+                    str(report.longrepr)[-2000:] if report.failed else None,
+                    str(seed) if seed is not None else None,
+                    doc.strip().splitlines()[0] if doc and doc.strip() else None,
+                    reason,
+                )
+            )
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         """Tests of other roles are deselected (not skipped): they say nothing about this target. When the
@@ -236,11 +269,18 @@ class _Recorder:
         st = state(self.config)
         if st.interrupted or exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR):
             st.interrupted = True
-            st.harness_error = st.harness_error or "运行被中断或测试工具内部错误 / the run was interrupted or the harness failed"
+            st.harness_error = (
+                st.harness_error or "运行被中断或测试工具内部错误 / the run was interrupted or the harness failed"
+            )
         answers = self.config.getoption("--tzsb-answers")
         try:
-            write_report(st.out or Path("reports") / _run_id(), st, lang=st.lang, answers_file=answers,
-                         scope=self.config.getoption("--tzsb-scope"))
+            write_report(
+                st.out or Path("reports") / _run_id(),
+                st,
+                lang=st.lang,
+                answers_file=answers,
+                scope=self.config.getoption("--tzsb-scope"),
+            )
         except (OSError, ValueError) as exc:
             st.harness_error = st.harness_error or f"报告无法写出 / the report could not be written: {exc}"
         if st.harness_error or exitstatus == pytest.ExitCode.USAGE_ERROR:
@@ -262,7 +302,11 @@ class _Recorder:
         lines = ["", "=" * 24 + (" 一致性结论 / conformance verdict " if zh else " conformance verdict ") + "=" * 24]
         if st.harness_error:
             lines.append(("测试工具错误（退出码 2）：" if zh else "Harness error (exit 2): ") + st.harness_error)
-            lines.append("认证结论：不通过（无法判定被测系统）" if zh else "Certification verdict: fail (the target could not be judged)")
+            lines.append(
+                "认证结论：不通过（无法判定被测系统）"
+                if zh
+                else "Certification verdict: fail (the target could not be judged)"
+            )
         elif st.summary:
             lines += summary_lines(st.summary, st.lang)
         lines.append(("报告：" if zh else "Report: ") + str(st.out))
@@ -304,12 +348,19 @@ def tzsb_client(request: pytest.FixtureRequest) -> Any:
         if key not in cache:
             creds = st.target.client(client) if client else st.target.credentials
             if client and creds is None:
-                untested(f"目标文件未提供客户端 {client} 的凭证 / no credentials for client {client}",
-                         provide=f"在目标文件中加入 [clients.{client}]（client_id、client_secret_env）/ add [clients.{client}] to the target file")
+                untested(
+                    f"目标文件未提供客户端 {client} 的凭证 / no credentials for client {client}",
+                    provide=f"在目标文件中加入 [clients.{client}]（client_id、client_secret_env）/ add [clients.{client}] to the target file",
+                )
             read_timeout = float(st.target.thresholds.get("request_timeout_s", 15.0))
-            cache[key] = TargetClient(st.target.url(key[0]), client_id=creds.client_id if creds else None,
-                                      client_secret=creds.client_secret if creds else None, evidence=st.evidence,
-                                      timeout=(min(3.05, read_timeout), read_timeout), ca_file=st.target.ca_file)
+            cache[key] = TargetClient(
+                st.target.url(key[0]),
+                client_id=creds.client_id if creds else None,
+                client_secret=creds.client_secret if creds else None,
+                evidence=st.evidence,
+                timeout=(min(3.05, read_timeout), read_timeout),
+                ca_file=st.target.ca_file,
+            )
         return cache[key]
 
     return make

@@ -1319,7 +1319,8 @@ def _gov_platform(run: _Run) -> None:
     licensing = CASE_SOURCE_ROLE if CASE_SOURCE_ROLE in t.urls else None
     sims = t.simulators
     played = sims.urls.get(CASE_SOURCE_ROLE) or (
-        f"{sims.host}:{sims.ports[CASE_SOURCE_ROLE]}" if sims.ports.get(CASE_SOURCE_ROLE) else None)
+        f"{sims.host}:{sims.ports[CASE_SOURCE_ROLE]}" if sims.ports.get(CASE_SOURCE_ROLE) else None
+    )
     if played:  # the harness plays the licensing system: the platform pushes its applications (T5-5) to it
         run.add(_check("cases", label, OK, _msg("cases.played", where=played)))
     elif licensing is None:

@@ -24,9 +24,20 @@ def run_id() -> str:
     return dt.datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
 
 
-def run_suites(*, target: str, role: str | None, profile: str, client_id: str | None, features: list[str],
-               out: Path | None, answers: str | None, lang: str, extra: list[str] | None = None,
-               suites: list[str] | None = None, scope: str = "full") -> int:
+def run_suites(
+    *,
+    target: str,
+    role: str | None,
+    profile: str,
+    client_id: str | None,
+    features: list[str],
+    out: Path | None,
+    answers: str | None,
+    lang: str,
+    extra: list[str] | None = None,
+    suites: list[str] | None = None,
+    scope: str = "full",
+) -> int:
     """Run the suites (all, or the named modules of ``conformance.suites``) through pytest with the plugin."""
     from conformance.openapi_index import ROLES
 
@@ -44,9 +55,22 @@ def run_suites(*, target: str, role: str | None, profile: str, client_id: str | 
     out = (out or Path("reports") / run_id()).resolve()
     out.mkdir(parents=True, exist_ok=True)
     modules = [f"conformance.suites.{s}" for s in suites] if suites else ["conformance.suites"]
-    args = ["--pyargs", *modules, "-q", "-p", "no:cacheprovider", f"--tzsb-target={target}",
-            f"--tzsb-profile={profile}", f"--tzsb-report={out}", f"--tzsb-lang={lang}", f"--tzsb-scope={scope}",
-            f"--junitxml={out / 'junit.xml'}", f"--alluredir={out / 'allure-results'}", "-o", "console_output_style=progress"]
+    args = [
+        "--pyargs",
+        *modules,
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        f"--tzsb-target={target}",
+        f"--tzsb-profile={profile}",
+        f"--tzsb-report={out}",
+        f"--tzsb-lang={lang}",
+        f"--tzsb-scope={scope}",
+        f"--junitxml={out / 'junit.xml'}",
+        f"--alluredir={out / 'allure-results'}",
+        "-o",
+        "console_output_style=progress",
+    ]
     if role:
         args.append(f"--tzsb-role={role}")
     if client_id:

@@ -18,13 +18,30 @@ from __future__ import annotations
 
 from typing import Any
 
-_ANNOTATIONS = frozenset({"title", "description", "$comment", "examples", "default", "deprecated", "readOnly",
-                          "writeOnly"})
+_ANNOTATIONS = frozenset(
+    {"title", "description", "$comment", "examples", "default", "deprecated", "readOnly", "writeOnly"}
+)
 #: Keywords whose value is a schema or a list of schemas, and keywords whose value maps names to
 #: schemas (2020-12, plus draft-7's ``definitions``). Every other keyword's value is data, copied as is.
-_SCHEMA = frozenset({"allOf", "anyOf", "oneOf", "not", "if", "then", "else", "items", "prefixItems", "contains",
-                     "additionalProperties", "unevaluatedProperties", "unevaluatedItems", "propertyNames",
-                     "contentSchema"})
+_SCHEMA = frozenset(
+    {
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "not",
+        "if",
+        "then",
+        "else",
+        "items",
+        "prefixItems",
+        "contains",
+        "additionalProperties",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "propertyNames",
+        "contentSchema",
+    }
+)
 _SCHEMA_MAP = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
 #: Identify a resource or an anchor; meaningless (and misleading) on an inlined copy.
 _RESOURCE = frozenset({"$id", "$schema", "$anchor", "$dynamicAnchor", "$vocabulary"})

@@ -25,8 +25,9 @@ def openapi_uri(doc: str, pointer: str = "") -> str:
 @functools.cache
 def documents() -> dict[str, dict[str, Any]]:
     """``{uri: document}`` for every JSON Schema file and every OpenAPI document."""
-    docs: dict[str, dict[str, Any]] = {contracts.json_schema_id(n): contracts.json_schema(n)
-                                       for n in contracts.json_schema_names()}
+    docs: dict[str, dict[str, Any]] = {
+        contracts.json_schema_id(n): contracts.json_schema(n) for n in contracts.json_schema_names()
+    }
     docs.update({openapi_uri(n): contracts.openapi(n) for n in contracts.openapi_names()})
     return docs
 

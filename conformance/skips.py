@@ -22,9 +22,11 @@ import pytest
 
 UNTESTED_PREFIX = "未测："
 #: What makes a check on an empty data set testable.
-EMPTY_DATA_SET_PROVIDE = ("为被测平台预置该数据集的记录（至少几页数据；参考服务器用 --seed），或在目标文件中指向有数据的环境 / "
-                          "seed the data set at the target (a few pages at least; the reference server: --seed), or point the "
-                          "target file at an environment with data")
+EMPTY_DATA_SET_PROVIDE = (
+    "为被测平台预置该数据集的记录（至少几页数据；参考服务器用 --seed），或在目标文件中指向有数据的环境 / "
+    "seed the data set at the target (a few pages at least; the reference server: --seed), or point the "
+    "target file at an environment with data"
+)
 VACUOUS_PREFIX = "无可检验项："
 
 

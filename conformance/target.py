@@ -108,17 +108,24 @@ def _simulators(data: dict[str, Any], where: str) -> SimulatorSettings:
     unknown = set(data.get("ports", {})) | set(data.get("urls", {}))
     unknown -= set(SIMULATED_ROLES)
     if unknown:
-        raise ValueError(f"{where}: no simulator for {', '.join(sorted(unknown))} (one of {', '.join(SIMULATED_ROLES)})")
+        raise ValueError(
+            f"{where}: no simulator for {', '.join(sorted(unknown))} (one of {', '.join(SIMULATED_ROLES)})"
+        )
     token = data.get("control_token")
     if token is None and data.get("control_token_env"):
         token = os.environ.get(str(data["control_token_env"]))
     return SimulatorSettings(
-        host=str(data.get("host", "127.0.0.1")), ports={k: int(v) for k, v in data.get("ports", {}).items()},
+        host=str(data.get("host", "127.0.0.1")),
+        ports={k: int(v) for k, v in data.get("ports", {}).items()},
         urls={k: str(v).rstrip("/") for k, v in data.get("urls", {}).items()},
-        control_token=str(token) if token else None, wait_s=float(data.get("wait_s", 60.0)),
-        hold_s=float(data.get("hold_s", 35.0)), retry_window_s=float(data.get("retry_window_s", 180.0)),
-        attended=bool(data.get("attended", False)), attended_timeout_s=float(data.get("attended_timeout_s", 900.0)),
-        instructions_file=str(data["instructions_file"]) if data.get("instructions_file") else None)
+        control_token=str(token) if token else None,
+        wait_s=float(data.get("wait_s", 60.0)),
+        hold_s=float(data.get("hold_s", 35.0)),
+        retry_window_s=float(data.get("retry_window_s", 180.0)),
+        attended=bool(data.get("attended", False)),
+        attended_timeout_s=float(data.get("attended_timeout_s", 900.0)),
+        instructions_file=str(data["instructions_file"]) if data.get("instructions_file") else None,
+    )
 
 
 @dataclass
@@ -168,8 +175,15 @@ def _ca_file(tls: dict[str, Any], path: Path) -> str | None:
     return str(file)
 
 
-def load_target(spec: str, *, role: str | None = None, client_id: str | None = None, client_secret: str | None = None,
-                features: list[str] | None = None, profile: str | None = None) -> Target:
+def load_target(
+    spec: str,
+    *,
+    role: str | None = None,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    features: list[str] | None = None,
+    profile: str | None = None,
+) -> Target:
     """A target from a URL (with ``role``) or from a TOML file; command-line values override."""
     if spec.startswith(("http://", "https://")):
         if not role:
@@ -179,14 +193,22 @@ def load_target(spec: str, *, role: str | None = None, client_id: str | None = N
         path = Path(spec)
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         creds = data.get("credentials")
-        t = Target(name=data.get("name", path.stem), role=role or data.get("role", ""), urls=dict(data.get("urls", {})),
-                   credentials=Credentials(creds["client_id"], _secret(creds, "credentials")) if creds else None,
-                   clients={k: Credentials(v["client_id"], _secret(v, f"clients.{k}"), v.get("division"))
-                            for k, v in data.get("clients", {}).items()},
-                   features={k for k, v in data.get("features", {}).items() if v},
-                   thresholds=dict(data.get("thresholds", {})), profile=data.get("profile", "quick"), source=str(path),
-                   simulators=_simulators(dict(data.get("simulators", {})), f"{path} [simulators]"),
-                   ca_file=_ca_file(data.get("tls", {}), path))
+        t = Target(
+            name=data.get("name", path.stem),
+            role=role or data.get("role", ""),
+            urls=dict(data.get("urls", {})),
+            credentials=Credentials(creds["client_id"], _secret(creds, "credentials")) if creds else None,
+            clients={
+                k: Credentials(v["client_id"], _secret(v, f"clients.{k}"), v.get("division"))
+                for k, v in data.get("clients", {}).items()
+            },
+            features={k for k, v in data.get("features", {}).items() if v},
+            thresholds=dict(data.get("thresholds", {})),
+            profile=data.get("profile", "quick"),
+            source=str(path),
+            simulators=_simulators(dict(data.get("simulators", {})), f"{path} [simulators]"),
+            ca_file=_ca_file(data.get("tls", {}), path),
+        )
         if not t.role:
             raise ValueError(f"{path}: no role given")
     if t.ca_file:

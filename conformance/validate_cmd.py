@@ -36,10 +36,25 @@ def validate_code(kind: str, value: str, *, strict: bool, lang: str, out: TextIO
     result = check(kind, value, strict=strict)
     title = KINDS[kind].title_en if lang == "en" else KINDS[kind].title_zh
     if output == "jsonl":
-        out.write(json.dumps({"kind": kind, "value": value, "valid": result.ok, "message": result.message(lang),
-                              "parts": [{"name": p.name_en if lang == "en" else p.name_zh, "value": p.value} for p in result.parts],
-                              "problems": [{"part": q.part, "severity": q.severity, "message": q.en if lang == "en" else q.zh}
-                                           for q in result.problems]}, ensure_ascii=False) + "\n")
+        out.write(
+            json.dumps(
+                {
+                    "kind": kind,
+                    "value": value,
+                    "valid": result.ok,
+                    "message": result.message(lang),
+                    "parts": [
+                        {"name": p.name_en if lang == "en" else p.name_zh, "value": p.value} for p in result.parts
+                    ],
+                    "problems": [
+                        {"part": q.part, "severity": q.severity, "message": q.en if lang == "en" else q.zh}
+                        for q in result.problems
+                    ],
+                },
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
     else:
         key = "code.valid" if result.ok else "code.invalid"
         why = result.reason(lang)
@@ -83,8 +98,18 @@ def _write_verdict(out: TextIO, output: str, verdict: Verdict, lang: str, max_er
         out.write((t("valid", lang) if verdict.ok else verdict.why(lang, max_errors)) + "\n")
 
 
-def _write_jsonl(path: Path, ref: str, out: TextIO, *, strict: bool, lang: str, output: str, failures_only: bool,
-                 max_errors: int, part: tuple[int, int, int] | None = None) -> JsonlSummary:
+def _write_jsonl(
+    path: Path,
+    ref: str,
+    out: TextIO,
+    *,
+    strict: bool,
+    lang: str,
+    output: str,
+    failures_only: bool,
+    max_errors: int,
+    part: tuple[int, int, int] | None = None,
+) -> JsonlSummary:
     """Write the verdicts of a JSON Lines file (or of one part of it) and return the counts."""
     summary = JsonlSummary()
     sink = StringIO()
@@ -116,10 +141,14 @@ def _parallel_jsonl(path: Path, ref: str, out: TextIO, jobs: int, **opts: Any) -
     start = time.perf_counter()
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     summary = JsonlSummary()
-    with tempfile.TemporaryDirectory(prefix="tzsb-validate-") as tmp, \
-            ProcessPoolExecutor(len(parts), mp_context=context) as pool:
+    with (
+        tempfile.TemporaryDirectory(prefix="tzsb-validate-") as tmp,
+        ProcessPoolExecutor(len(parts), mp_context=context) as pool,
+    ):
         files = [str(Path(tmp) / f"part-{i}.txt") for i in range(len(parts))]
-        futures = [pool.submit(_jsonl_part, path, ref, part, into, opts) for part, into in zip(parts, files, strict=True)]
+        futures = [
+            pool.submit(_jsonl_part, path, ref, part, into, opts) for part, into in zip(parts, files, strict=True)
+        ]
         for future, into in zip(futures, files, strict=True):
             total, ok = future.result()
             with open(into, encoding="utf-8") as fh:
@@ -130,8 +159,18 @@ def _parallel_jsonl(path: Path, ref: str, out: TextIO, jobs: int, **opts: Any) -
     return summary
 
 
-def validate_file(path: Path, schema: str, *, strict: bool, lang: str, out: TextIO, output: str = "text",
-                  failures_only: bool = False, max_errors: int = 5, jobs: int = 1) -> int:
+def validate_file(
+    path: Path,
+    schema: str,
+    *,
+    strict: bool,
+    lang: str,
+    out: TextIO,
+    output: str = "text",
+    failures_only: bool = False,
+    max_errors: int = 5,
+    jobs: int = 1,
+) -> int:
     is_xml = path.suffix.lower() == ".xml" or schema in contracts.xsd_names()
     if is_xml:
         if schema not in contracts.xsd_names():
@@ -143,9 +182,24 @@ def validate_file(path: Path, schema: str, *, strict: bool, lang: str, out: Text
         issues = validate_xml(path, schema)
         ok = not issues
         if output == "jsonl":
-            out.write(json.dumps({"file": str(path), "valid": ok, "errors": [
-                {"layer": i.layer, "path": i.path, "message": i.message_en if lang == "en" else i.message_zh}
-                for i in issues[:max_errors]]}, ensure_ascii=False) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "file": str(path),
+                        "valid": ok,
+                        "errors": [
+                            {
+                                "layer": i.layer,
+                                "path": i.path,
+                                "message": i.message_en if lang == "en" else i.message_zh,
+                            }
+                            for i in issues[:max_errors]
+                        ],
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
         else:
             key = "file.valid" if ok else "file.invalid"
             out.write(t(key, lang, file=path, schema=schema, count=len(issues)) + "\n")
@@ -158,12 +212,30 @@ def validate_file(path: Path, schema: str, *, strict: bool, lang: str, out: Text
         return _usage(t("err.unknown_schema", lang, schema=schema, names=_available(lang)))
     try:
         if path.suffix.lower() in _JSONL_SUFFIXES:
-            opts = {"strict": strict, "lang": lang, "output": output, "failures_only": failures_only,
-                    "max_errors": max_errors}
-            summary = _parallel_jsonl(path, ref, out, jobs, **opts) if jobs > 1 else _write_jsonl(path, ref, out, **opts)
+            opts = {
+                "strict": strict,
+                "lang": lang,
+                "output": output,
+                "failures_only": failures_only,
+                "max_errors": max_errors,
+            }
+            summary = (
+                _parallel_jsonl(path, ref, out, jobs, **opts) if jobs > 1 else _write_jsonl(path, ref, out, **opts)
+            )
             if output == "jsonl":
-                out.write(json.dumps({"summary": {"total": summary.total, "valid": summary.ok, "invalid": summary.bad,
-                                                  "seconds": round(summary.seconds, 3)}}) + "\n")
+                out.write(
+                    json.dumps(
+                        {
+                            "summary": {
+                                "total": summary.total,
+                                "valid": summary.ok,
+                                "invalid": summary.bad,
+                                "seconds": round(summary.seconds, 3),
+                            }
+                        }
+                    )
+                    + "\n"
+                )
             else:
                 out.write(summary.text(lang) + "\n")
             return EXIT_OK if summary.total and summary.bad == 0 else EXIT_FAIL
@@ -196,5 +268,14 @@ def run_validate(args: argparse.Namespace, lang: str) -> int:
     if args.jobs < 0:
         return _usage(t("err.jobs", lang))
     jobs = args.jobs or os.cpu_count() or 1
-    return validate_file(args.file, args.schema, strict=strict, lang=lang, out=out, output=args.output,
-                         failures_only=args.failures_only, max_errors=args.max_errors, jobs=jobs)
+    return validate_file(
+        args.file,
+        args.schema,
+        strict=strict,
+        lang=lang,
+        out=out,
+        output=args.output,
+        failures_only=args.failures_only,
+        max_errors=args.max_errors,
+        jobs=jobs,
+    )

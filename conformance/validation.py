@@ -20,8 +20,15 @@ from conformance import schema_registry
 from conformance.codes import check
 from conformance.formats import cached_check, format_checker, format_kinds, format_sites
 
-_JSON_TYPES_ZH = {"string": "字符串", "integer": "整数", "number": "数值", "object": "对象", "array": "数组",
-                  "boolean": "布尔值", "null": "空值"}
+_JSON_TYPES_ZH = {
+    "string": "字符串",
+    "integer": "整数",
+    "number": "数值",
+    "object": "对象",
+    "array": "数组",
+    "boolean": "布尔值",
+    "null": "空值",
+}
 
 
 @dataclass(frozen=True)
@@ -100,14 +107,23 @@ def _explain(err: ValidationError) -> list[FieldError]:
     inst = err.instance
     if kw == "required":
         missing = [p for p in err.validator_value if isinstance(inst, dict) and p not in inst]
-        return [FieldError(f"{path}/{m}", kw, f"缺少必填字段“{m}”", f"required property '{m}' is missing") for m in missing]
+        return [
+            FieldError(f"{path}/{m}", kw, f"缺少必填字段“{m}”", f"required property '{m}' is missing") for m in missing
+        ]
     if kw in ("additionalProperties", "unevaluatedProperties") and isinstance(inst, dict):
         allowed = set(err.schema.get("properties", {}))
         extra = sorted(k for k in inst if k not in allowed) or ["?"]
         return [FieldError(f"{path}/{x}", kw, f"不允许的字段“{x}”", f"property '{x}' is not allowed") for x in extra]
     if kw == "format" and err.validator_value in format_kinds() and isinstance(inst, str):
         result = check(format_kinds()[err.validator_value], inst)
-        return [FieldError(path, kw, f"{label_zh}无效：{result.reason('zh')}", f"invalid {err.validator_value}: {result.reason('en')}")]
+        return [
+            FieldError(
+                path,
+                kw,
+                f"{label_zh}无效：{result.reason('zh')}",
+                f"invalid {err.validator_value}: {result.reason('en')}",
+            )
+        ]
     zh: str
     if kw == "type":
         want = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
@@ -149,14 +165,19 @@ class SchemaValidator:
         if uri is None and "#" not in ref and not _constrains(schema_registry.documents()[self.uri]):
             raise KeyError(f"{ref} only holds definitions; name one, e.g. {ref}#/$defs/<name>")
         wrapper = schema_registry.reference_to(self.uri)
-        self._explainer = Draft202012Validator(_explained(self.uri), registry=schema_registry.registry(),
-                                               format_checker=format_checker(strict))
+        self._explainer = Draft202012Validator(
+            _explained(self.uri), registry=schema_registry.registry(), format_checker=format_checker(strict)
+        )
         rs_registry = _rs_registry()
         sites = format_sites(self.uri)
         if sites is None:
             # Project formats under combinators or arrays: let the engine call them where they apply.
-            self._fast = jsonschema_rs.validator_for(wrapper, registry=rs_registry, validate_formats=True,
-                                                     formats={f: cached_check(k, strict) for f, k in format_kinds().items()})
+            self._fast = jsonschema_rs.validator_for(
+                wrapper,
+                registry=rs_registry,
+                validate_formats=True,
+                formats={f: cached_check(k, strict) for f, k in format_kinds().items()},
+            )
             self._sites: tuple[tuple[tuple[str, ...], Any], ...] = ()
         else:
             # Structure and standard formats in Rust; identifier formats at their known sites, memoised.
@@ -230,14 +251,33 @@ class SchemaValidator:
                     out.append(fe)
         if not out and not self.is_valid(instance):
             # The engines disagree: report the fast engine's own words rather than nothing.
-            out = [FieldError(pointer(e.instance_path), "schema", _short(f"不符合模式：{e.message}", 280), _short(e.message, 280))
-                   for e in self._fast.iter_errors(instance)]
+            out = [
+                FieldError(
+                    pointer(e.instance_path), "schema", _short(f"不符合模式：{e.message}", 280), _short(e.message, 280)
+                )
+                for e in self._fast.iter_errors(instance)
+            ]
         return out
 
 
 #: Root keywords that let a record be explained property by property (see ``_failing_parts``).
-_PLAIN_ROOT = frozenset({"type", "properties", "required", "additionalProperties", "minProperties", "maxProperties",
-                         "title", "description", "$comment", "$schema", "$id", "$defs", "examples"})
+_PLAIN_ROOT = frozenset(
+    {
+        "type",
+        "properties",
+        "required",
+        "additionalProperties",
+        "minProperties",
+        "maxProperties",
+        "title",
+        "description",
+        "$comment",
+        "$schema",
+        "$id",
+        "$defs",
+        "examples",
+    }
+)
 
 
 def _plain_root(schema: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
@@ -247,8 +287,10 @@ def _plain_root(schema: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
     if any(k not in _PLAIN_ROOT and not k.startswith("x-") for k in schema):
         return None
     properties = schema["properties"]
-    root_only = {**{k: v for k, v in schema.items() if k not in ("properties", "$defs")},
-                 "properties": dict.fromkeys(properties, True)}
+    root_only = {
+        **{k: v for k, v in schema.items() if k not in ("properties", "$defs")},
+        "properties": dict.fromkeys(properties, True),
+    }
     return properties, root_only
 
 

@@ -72,15 +72,24 @@ class ItemsReader(TzsbUser):
         params: dict[str, Any] = {"page": self.rng.randint(1, max(1, -(-self.total // self.size))), "size": self.size}
         if self.divisions and self.rng.random() < 0.3:
             params = {"division": self.rng.choice(self.divisions), "page": 1, "size": self.size}
-        self.api.call("T5-1", "queryImplementations", "GET", _path("T5-1"), params=params, parse=False, validate=_schema("T5-1"))
+        self.api.call(
+            "T5-1", "queryImplementations", "GET", _path("T5-1"), params=params, parse=False, validate=_schema("T5-1")
+        )
 
     @task(2)
     def handling_items(self) -> None:
         if not self.divisions:
             self.implementations()
             return
-        self.api.call("T5-2", "queryHandlingItems", "GET", _path("T5-2"), params={"division": self.rng.choice(self.divisions)},
-                      parse=False, validate=_schema("T5-2"))
+        self.api.call(
+            "T5-2",
+            "queryHandlingItems",
+            "GET",
+            _path("T5-2"),
+            params={"division": self.rng.choice(self.divisions)},
+            parse=False,
+            validate=_schema("T5-2"),
+        )
 
 
 def _certificate(authority: dict[str, Any], holder: dict[str, Any], rng: random.Random) -> dict[str, Any]:
@@ -90,18 +99,38 @@ def _certificate(authority: dict[str, Any], holder: dict[str, Any], rng: random.
     cat = code_lists.catalogue()
     kind = code_lists.catalogue_kind_of(variety) or variety
     today = dt.datetime.now(CST).date()
-    reg_no = KINDS["registration-no"].generate(rng, catalogue=variety, province=authority["division"][:2], year=today.year)
+    reg_no = KINDS["registration-no"].generate(
+        rng, catalogue=variety, province=authority["division"][:2], year=today.year
+    )
     type_code = KINDS["uscc"].generate(random.Random("tzsb-load:licence-type"), pair="11", division="100000") + "001"
     cert = {
-        "elicenseId": KINDS["elicense-id"].generate(rng, type_code=type_code, issuer=authority["uscc"],
-                                                    number=f"{today.year}{rng.randrange(10**10):010d}", version=1),
+        "elicenseId": KINDS["elicense-id"].generate(
+            rng,
+            type_code=type_code,
+            issuer=authority["uscc"],
+            number=f"{today.year}{rng.randrange(10**10):010d}",
+            version=1,
+        ),
         "licenceName": contracts.json_schema("licence-certificate")["properties"]["licenceName"]["const"],
-        "licenceNo": reg_no, "holderName": holder["name"], "holderIdType": "001", "holderId": holder["uscc"],
-        "issuerName": authority["name"], "issuerCode": authority["uscc"], "issuerDivision": authority["division"],
-        "issueDate": today.isoformat(), "validFrom": today.isoformat(), "status": "valid", "itemCode": item,
-        "surface": {"equipmentCategory": cat[kind]["name"], "equipmentVariety": cat[variety]["name"],
-                    "equipmentCode": KINDS["equipment-code"].generate(rng, catalogue=variety, division=authority["division"]),
-                    "useUnitName": holder["name"], "useAddress": holder["address"], "registrationNo": reg_no},
+        "licenceNo": reg_no,
+        "holderName": holder["name"],
+        "holderIdType": "001",
+        "holderId": holder["uscc"],
+        "issuerName": authority["name"],
+        "issuerCode": authority["uscc"],
+        "issuerDivision": authority["division"],
+        "issueDate": today.isoformat(),
+        "validFrom": today.isoformat(),
+        "status": "valid",
+        "itemCode": item,
+        "surface": {
+            "equipmentCategory": cat[kind]["name"],
+            "equipmentVariety": cat[variety]["name"],
+            "equipmentCode": KINDS["equipment-code"].generate(rng, catalogue=variety, division=authority["division"]),
+            "useUnitName": holder["name"],
+            "useAddress": holder["address"],
+            "registrationNo": reg_no,
+        },
         "version": "001",
     }
     v = validator("licence-certificate")
@@ -135,8 +164,16 @@ class ElicenseChain(TzsbUser):
             self.mine.append({"name": unit["name"], "uscc": unit["uscc"], "address": unit["address"]})
         holder = self.rng.choice(self.mine)
         cert = _certificate(self.authority, holder, random.Random(self.rng.randrange(2**62)))
-        reply = self.api.call("T5-11", "aggregateElicense", "POST", _path("T5-11"), body=cert, expect=(201, 200), parse=False,
-                              validate={201: _schema("T5-11", "201"), 200: _schema("T5-11", "200")})
+        reply = self.api.call(
+            "T5-11",
+            "aggregateElicense",
+            "POST",
+            _path("T5-11"),
+            body=cert,
+            expect=(201, 200),
+            parse=False,
+            validate={201: _schema("T5-11", "201"), 200: _schema("T5-11", "200")},
+        )
         if reply.ok and holder["uscc"] not in self.holders:
             self.holders.append(holder["uscc"])
 
@@ -148,22 +185,37 @@ class ElicenseChain(TzsbUser):
         if not self.holders:
             return
         holder = self.rng.choice(self.holders)
-        reply = self.api.call("T5-12", "searchElicenses", "GET", _path("T5-12"), params={"holderId": holder}, validate=_schema("T5-12"))
-        found = [x["elicenseId"] for x in reply.data or [] if isinstance(x, dict) and isinstance(x.get("elicenseId"), str)] \
-            if reply.ok and isinstance(reply.data, list) else []
+        reply = self.api.call(
+            "T5-12", "searchElicenses", "GET", _path("T5-12"), params={"holderId": holder}, validate=_schema("T5-12")
+        )
+        found = (
+            [x["elicenseId"] for x in reply.data or [] if isinstance(x, dict) and isinstance(x.get("elicenseId"), str)]
+            if reply.ok and isinstance(reply.data, list)
+            else []
+        )
         if not found:
             if reply.ok:
                 note(f"持证主体 {holder[:6]}… 检索不到电子证照：链路在 T5-12 止步 / no certificate found for a holder")
             return
         eid = self.rng.choice(found)
-        self.api.call("T5-13", "getElicense", "GET", _path("T5-13", elicenseId=eid), parse=False, validate=_schema("T5-13"))
-        reply = self.api.call("T5-14", "getElicenseDownloadAddress", "GET", _path("T5-14", elicenseId=eid), validate=_schema("T5-14"))
+        self.api.call(
+            "T5-13", "getElicense", "GET", _path("T5-13", elicenseId=eid), parse=False, validate=_schema("T5-13")
+        )
+        reply = self.api.call(
+            "T5-14", "getElicenseDownloadAddress", "GET", _path("T5-14", elicenseId=eid), validate=_schema("T5-14")
+        )
         url = reply.data.get("url") if reply.ok and isinstance(reply.data, dict) else None
         if isinstance(url, str):
             self.api.call("T5-15", "downloadElicenseFile", "GET", url, parse=False)
         if self.thumbs:
-            self.api.call("T5-16", "getElicenseThumbnails", "GET", _path("T5-16", elicenseId=eid), parse=False,
-                          validate=_schema("T5-16"))
+            self.api.call(
+                "T5-16",
+                "getElicenseThumbnails",
+                "GET",
+                _path("T5-16", elicenseId=eid),
+                parse=False,
+                validate=_schema("T5-16"),
+            )
 
 
 class IdentityReader(TzsbUser):
@@ -179,8 +231,20 @@ class IdentityReader(TzsbUser):
     def lookup(self) -> None:
         natural, legal = self.cfg.pools.get("naturalUserIds") or [], self.cfg.pools.get("legalUserIds") or []
         if natural and (not legal or self.rng.random() < 0.5):
-            self.api.call("T5-3", "getNaturalPerson", "GET", _path("T5-3", userId=self.rng.choice(natural)), parse=False,
-                          validate=_schema("T5-3"))
+            self.api.call(
+                "T5-3",
+                "getNaturalPerson",
+                "GET",
+                _path("T5-3", userId=self.rng.choice(natural)),
+                parse=False,
+                validate=_schema("T5-3"),
+            )
         else:
-            self.api.call("T5-4", "getLegalPerson", "GET", _path("T5-4", userId=self.rng.choice(legal)), parse=False,
-                          validate=_schema("T5-4"))
+            self.api.call(
+                "T5-4",
+                "getLegalPerson",
+                "GET",
+                _path("T5-4", userId=self.rng.choice(legal)),
+                parse=False,
+                validate=_schema("T5-4"),
+            )

@@ -45,5 +45,11 @@ class InspectionReader(TzsbUser):
     @task
     def report(self) -> None:
         number = self.rng.choice(self.numbers)
-        self.api.call("T6-1", "getInspectionReport", "GET", self.path.replace("{reportNo}", quote(number, safe="")),
-                      parse=False, validate=self.schema)
+        self.api.call(
+            "T6-1",
+            "getInspectionReport",
+            "GET",
+            self.path.replace("{reportNo}", quote(number, safe="")),
+            parse=False,
+            validate=self.schema,
+        )

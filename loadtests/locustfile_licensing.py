@@ -63,27 +63,41 @@ class DossierReader(TzsbUser):
 
     @task
     def consult(self) -> None:
-        params: dict[str, Any] = {"page": self.rng.randint(1, max(1, min(20, -(-self.total // self.size)))), "size": self.size}
+        params: dict[str, Any] = {
+            "page": self.rng.randint(1, max(1, min(20, -(-self.total // self.size)))),
+            "size": self.size,
+        }
         if self.filters.get("uscc") and self.rng.random() < 0.3:
             params = {"uscc": self.rng.choice(self.filters["uscc"]), "page": 1, "size": self.size}
-        reply = self.api.call(GROUP_LIST, "queryDossiers", "GET", self.list_path, params=params,
-                              validate=self.schemas["queryDossiers"])
+        reply = self.api.call(
+            GROUP_LIST, "queryDossiers", "GET", self.list_path, params=params, validate=self.schemas["queryDossiers"]
+        )
         items = reply.data.get("items") if reply.ok and isinstance(reply.data, dict) else None
         codes = [x["dossierCode"] for x in items or [] if isinstance(x, dict) and isinstance(x.get("dossierCode"), str)]
         code = self.rng.choice(codes) if codes else (self.rng.choice(self.codes) if self.codes else None)
         if code is None:
-            note("被测系统没有可调用的卷宗（卷宗分页查询为空，目标文件也未给出 [load.samples] dossierCode）/ no dossiers to consult")
+            note(
+                "被测系统没有可调用的卷宗（卷宗分页查询为空，目标文件也未给出 [load.samples] dossierCode）/ no dossiers to consult"
+            )
             return
-        reply = self.api.call(GROUP_GET, "getDossier", "GET", self.get_path.replace("{dossierCode}", quote(code, safe="")),
-                              validate=self.schemas["getDossier"])
+        reply = self.api.call(
+            GROUP_GET,
+            "getDossier",
+            "GET",
+            self.get_path.replace("{dossierCode}", quote(code, safe="")),
+            validate=self.schemas["getDossier"],
+        )
         dossier = reply.data if reply.ok and isinstance(reply.data, dict) else {}
-        xml = dossier.get("metadataXmlUrl") or (self.get_path.replace("{dossierCode}", quote(code, safe="")) + "/metadata.xml")
+        xml = dossier.get("metadataXmlUrl") or (
+            self.get_path.replace("{dossierCode}", quote(code, safe="")) + "/metadata.xml"
+        )
         self.api.call(GROUP_GET, "getDossierMetadataXml", "GET", xml, parse=False)
         files = [f for f in dossier.get("files") or [] if isinstance(f, dict) and isinstance(f.get("fileName"), str)]
         if files:
             f = self.rng.choice(files)
             url = f.get("url") or _op("getDossierFile").path.replace("{dossierCode}", quote(code, safe="")).replace(
-                "{fileName}", quote(f["fileName"], safe=""))
+                "{fileName}", quote(f["fileName"], safe="")
+            )
             self.api.call(GROUP_FILE, "getDossierFile", "GET", url, parse=False)
 
 
@@ -105,5 +119,13 @@ class ApplicationPusher(TzsbUser):
     def push(self) -> None:
         rng = random.Random(self.rng.randrange(2**62))
         body = application(new_case_no(), rng.choice(self.items), new_applicant(rng), self.authority, rng=rng)
-        self.api.call(GROUP_PUSH, "pushApplication", "POST", self.path, body=body, expect=(201, 200), parse=False,
-                      validate=self.schema)
+        self.api.call(
+            GROUP_PUSH,
+            "pushApplication",
+            "POST",
+            self.path,
+            body=body,
+            expect=(201, 200),
+            parse=False,
+            validate=self.schema,
+        )

@@ -53,16 +53,23 @@ def _sets(cfg: Any) -> dict[str, dict[str, Any]]:
 
 
 #: what a data set must hold (per the preflight) before an operation of this kind is loaded on it
-_HOLDS = {"get": lambda d: bool(d["keys"]), "query": lambda d: bool(d.get("queryable")),
-          "changes": lambda d: bool(d.get("syncable")), "push": lambda d: True}
+_HOLDS = {
+    "get": lambda d: bool(d["keys"]),
+    "query": lambda d: bool(d.get("queryable")),
+    "changes": lambda d: bool(d.get("syncable")),
+    "push": lambda d: True,
+}
 
 
 def _granted(cfg: Any, kind: str) -> list[str]:
     """Data sets whose operation of this kind the client may call (``[options.sharing] data_sets`` narrows them)
     and that hold what the operation needs (keys, records, change-feed entries)."""
     only = cfg.options.get("data_sets")
-    return [n for n, d in _sets(cfg).items() if kind in d["ops"] and cfg.granted(d["ops"][kind]) and (not only or n in only)
-            and _HOLDS[kind](d)]
+    return [
+        n
+        for n, d in _sets(cfg).items()
+        if kind in d["ops"] and cfg.granted(d["ops"][kind]) and (not only or n in only) and _HOLDS[kind](d)
+    ]
 
 
 class SharingReader(TzsbUser):
@@ -89,9 +96,17 @@ class SharingReader(TzsbUser):
     def get_by_key(self) -> None:
         name = self.rng.choice(self.gets)
         d = _sets(self.cfg)[name]
-        key = str(self.rng.choice(d["keys"]))  # a key the target itself showed (or answered): a 404 is the target's error
-        self.api.call(GROUP_GET, d["ops"]["get"], "GET", f"{d['path']}/{quote(key, safe='')}",
-                      parse=False, validate=d["schemas"].get("get"))
+        key = str(
+            self.rng.choice(d["keys"])
+        )  # a key the target itself showed (or answered): a 404 is the target's error
+        self.api.call(
+            GROUP_GET,
+            d["ops"]["get"],
+            "GET",
+            f"{d['path']}/{quote(key, safe='')}",
+            parse=False,
+            validate=d["schemas"].get("get"),
+        )
 
     def paged_query(self) -> None:
         name = self.rng.choice(self.queries)
@@ -101,8 +116,15 @@ class SharingReader(TzsbUser):
         if d["filters"] and self.rng.random() < 0.3:
             fname = self.rng.choice(sorted(d["filters"]))
             params = {fname: self.rng.choice(d["filters"][fname]), "page": 1, "size": d["size"]}
-        self.api.call(GROUP_QUERY, d["ops"]["query"], "GET", d["path"], params=params, parse=False,
-                      validate=d["schemas"].get("query"))
+        self.api.call(
+            GROUP_QUERY,
+            d["ops"]["query"],
+            "GET",
+            d["path"],
+            params=params,
+            parse=False,
+            validate=d["schemas"].get("query"),
+        )
 
 
 class SharingSyncer(TzsbUser):
@@ -123,9 +145,17 @@ class SharingSyncer(TzsbUser):
         params: dict[str, Any] = {"limit": d["limit"]}
         if self.cursor:
             params["cursor"] = self.cursor
-        reply = self.api.call(GROUP_CHANGES, d["ops"]["changes"], "GET", f"{d['path']}/changes", params=params,
-                              records=lambda data: len(data["items"]) if isinstance(data, dict) and isinstance(data.get("items"), list) else 0,
-                              validate=d["schemas"].get("changes"))
+        reply = self.api.call(
+            GROUP_CHANGES,
+            d["ops"]["changes"],
+            "GET",
+            f"{d['path']}/changes",
+            params=params,
+            records=lambda data: (
+                len(data["items"]) if isinstance(data, dict) and isinstance(data.get("items"), list) else 0
+            ),
+            validate=d["schemas"].get("changes"),
+        )
         data = reply.data if reply.ok else None
         if isinstance(data, dict) and data.get("hasMore") and isinstance(data.get("nextCursor"), str):
             self.cursor = data["nextCursor"]
@@ -154,11 +184,20 @@ class SharingPusher(TzsbUser):
 
     def _push(self, name: str, items: list[tuple[str, str, dict[str, Any] | None]]) -> None:
         d = _sets(self.cfg)[name]
-        body = {"messageId": f"tzsb-load-{secrets.token_hex(10)}", "sentAt": dt.datetime.now(CST).isoformat(timespec="seconds"),
-                "records": [{"operation": op, "key": key, "record": rec} for op, key, rec in items]}
-        reply = self.api.call(GROUP_PUSH, d["ops"]["push"], "POST", f"{d['path']}/push", body=body,
-                              records=lambda data: int(data.get("accepted") or 0) if isinstance(data, dict) else 0,
-                              validate=d["schemas"].get("push"))
+        body = {
+            "messageId": f"tzsb-load-{secrets.token_hex(10)}",
+            "sentAt": dt.datetime.now(CST).isoformat(timespec="seconds"),
+            "records": [{"operation": op, "key": key, "record": rec} for op, key, rec in items],
+        }
+        reply = self.api.call(
+            GROUP_PUSH,
+            d["ops"]["push"],
+            "POST",
+            f"{d['path']}/push",
+            body=body,
+            records=lambda data: int(data.get("accepted") or 0) if isinstance(data, dict) else 0,
+            validate=d["schemas"].get("push"),
+        )
         results = reply.data.get("results") if reply.ok and isinstance(reply.data, dict) else None
         for res in results if isinstance(results, list) else []:
             if not isinstance(res, dict) or res.get("status") != "accepted" or not isinstance(res.get("index"), int):

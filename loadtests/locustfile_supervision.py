@@ -57,8 +57,16 @@ class SupervisionReporter(TzsbUser):
     def report_unit(self) -> None:
         unit = self.builder.gen.unit("use", "42")
         body = {"messageId": f"tzsb-load-{secrets.token_hex(10)}", "reportedAt": _now(), "unit": unit}
-        reply = self.api.call("T7-1", "reportUnit", "POST", _op("reportUnit").path, body=body, expect=(201, 200), parse=False,
-                              validate=_schemas("reportUnit"))
+        reply = self.api.call(
+            "T7-1",
+            "reportUnit",
+            "POST",
+            _op("reportUnit").path,
+            body=body,
+            expect=(201, 200),
+            parse=False,
+            validate=_schemas("reportUnit"),
+        )
         if reply.ok:
             self.units = ([*self.units, unit["uscc"]])[-100:]
 
@@ -67,10 +75,22 @@ class SupervisionReporter(TzsbUser):
         prereq, records = self.builder.make(_registration_set(), 1)
         registration = records[0]
         equipment = next(rec for _d, rec in prereq if rec.get("equipmentCode") == registration["equipmentCode"])
-        body = {"messageId": f"tzsb-load-{secrets.token_hex(10)}", "reportedAt": _now(), "registration": registration,
-                "equipment": equipment}
-        reply = self.api.call("T7-2", "reportRegistration", "POST", _op("reportRegistration").path, body=body, expect=(201, 200),
-                              parse=False, validate=_schemas("reportRegistration"))
+        body = {
+            "messageId": f"tzsb-load-{secrets.token_hex(10)}",
+            "reportedAt": _now(),
+            "registration": registration,
+            "equipment": equipment,
+        }
+        reply = self.api.call(
+            "T7-2",
+            "reportRegistration",
+            "POST",
+            _op("reportRegistration").path,
+            body=body,
+            expect=(201, 200),
+            parse=False,
+            validate=_schemas("reportRegistration"),
+        )
         if reply.ok:
             self.registrations = ([*self.registrations, registration["registrationNo"]])[-100:]
 
@@ -88,8 +108,14 @@ def _registration_set() -> str:
 
 def _read(user: TzsbUser, operation_id: str, param: str, value: str) -> None:
     op = _op(operation_id)
-    user.api.call("supervision.get", operation_id, "GET", op.path.replace("{" + param + "}", quote(value, safe="")), parse=False,
-                  validate=op.responses.get("200", {}).get("application/json"))
+    user.api.call(
+        "supervision.get",
+        operation_id,
+        "GET",
+        op.path.replace("{" + param + "}", quote(value, safe="")),
+        parse=False,
+        validate=op.responses.get("200", {}).get("application/json"),
+    )
 
 
 class SupervisionReader(TzsbUser):

@@ -52,7 +52,9 @@ class HostileServer:
             def do_GET(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                owner.seen.append({"path": self.path, "method": self.command, "headers": dict(self.headers), "body": body})
+                owner.seen.append(
+                    {"path": self.path, "method": self.command, "headers": dict(self.headers), "body": body}
+                )
                 path = "/" + owner.mode if owner.mode else self.path.split("?")[0]
                 if path == "/garbage":
                     self._send(200, b"\x00\xff\xfe garbage {{{", {"Content-Type": "application/json"})
@@ -71,10 +73,13 @@ class HostileServer:
                 elif path == "/huge":
                     self._send(200, b"[" + b"1," * (6 * 1024 * 1024) + b"1]", {"Content-Type": "application/json"})
                 elif path == "/bomb":
-                    self._send(200, _bomb(), {"Content-Type": "application/json",
-                                                                                "Content-Encoding": "gzip"})
+                    self._send(200, _bomb(), {"Content-Type": "application/json", "Content-Encoding": "gzip"})
                 elif path == "/wrong-type":
-                    self._send(200, b'{"code": 0, "message": 1, "data": "x", "requestId": null}', {"Content-Type": "application/json"})
+                    self._send(
+                        200,
+                        b'{"code": 0, "message": 1, "data": "x", "requestId": null}',
+                        {"Content-Type": "application/json"},
+                    )
                 elif path == "/redirect-away":
                     self._send(302, b"", {"Location": owner.redirect_to or f"http://localhost:{owner.port}/landing"})
                 elif path == "/redirect-same":
@@ -88,8 +93,11 @@ class HostileServer:
                     self.wfile.write(b'{"code": "OK"')
                     self.close_connection = True
                 else:
-                    self._send(200, b'{"code": "OK", "message": "ok", "data": null, "requestId": "rid-00000001"}',
-                               {"Content-Type": "application/json"})
+                    self._send(
+                        200,
+                        b'{"code": "OK", "message": "ok", "data": null, "requestId": "rid-00000001"}',
+                        {"Content-Type": "application/json"},
+                    )
 
             do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
 

@@ -377,4 +377,3 @@ def run_bounded(hang_s: float, **kw: Any) -> int:
     if "exc" in result:
         raise result["exc"]
     return int(result["code"])
-

@@ -13,8 +13,9 @@ from conformance.reference.server import RunningServer, ServerConfig
 
 
 @contextmanager
-def running(tmp_path: Path, role: str = "all", *, defects: tuple[str, ...] = (), seed: int | None = None,
-            **kw: Any) -> Iterator[RunningServer]:
+def running(
+    tmp_path: Path, role: str = "all", *, defects: tuple[str, ...] = (), seed: int | None = None, **kw: Any
+) -> Iterator[RunningServer]:
     cfg = ServerConfig(role=role, db=tmp_path / f"{role}.sqlite3", defects=defects, seed=seed, **kw)
     with RunningServer(cfg) as server:
         yield server

@@ -27,10 +27,17 @@ def test_answers_become_verdicts(tmp_path: Path) -> None:
     catalogue = [c for c in load_catalogue() if c["verification"] == "attestation"][:4]
     ids = [c["id"] for c in catalogue]
     path = tmp_path / "a.yaml"
-    path.write_text(yaml.safe_dump({ids[0]: {"answer": "yes", "by": "王磊（信息中心）", "evidence": "测评报告"},
-                                    ids[1]: {"answer": "no", "by": "王磊", "evidence": "无"},
-                                    ids[2]: {"answer": "pending", "by": "", "evidence": ""}}, allow_unicode=True),
-                    encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump(
+            {
+                ids[0]: {"answer": "yes", "by": "王磊（信息中心）", "evidence": "测评报告"},
+                ids[1]: {"answer": "no", "by": "王磊", "evidence": "无"},
+                ids[2]: {"answer": "pending", "by": "", "evidence": ""},
+            },
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )
     verdicts = {v.id: v.verdict for v in clause_verdicts(catalogue, [], answers=load_answers(path))}
     assert [verdicts[i] for i in ids] == ["符合", "不符合", "未测", "未测"]
 

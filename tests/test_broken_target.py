@@ -20,9 +20,12 @@ from tests.hostile import HostileServer
 
 def _target(tmp_path: Path, url: str) -> Path:
     toml = tmp_path / "broken.toml"
-    toml.write_text(f'name = "broken"\nrole = "supervision"\n[urls]\nsupervision = "{url}"\n'
-                    '[credentials]\nclient_id = "harness"\nclient_secret = "harness-secret"\n'
-                    '[thresholds]\nrequest_timeout_s = 1.0\n', encoding="utf-8")
+    toml.write_text(
+        f'name = "broken"\nrole = "supervision"\n[urls]\nsupervision = "{url}"\n'
+        '[credentials]\nclient_id = "harness"\nclient_secret = "harness-secret"\n'
+        "[thresholds]\nrequest_timeout_s = 1.0\n",
+        encoding="utf-8",
+    )
     return toml
 
 
@@ -39,9 +42,18 @@ def test_a_broken_target_fails_in_bounded_time(tmp_path: Path, mode: str) -> Non
     with HostileServer() as landing, HostileServer(mode=mode, redirect_to=f"{landing.url}/landing") as srv:
         # without the preflight: it would stop the run before the suites (exit 2, "unreachable") for the modes whose
         # health check gets no complete answer, and this test is about the suites' client against such answers
-        code = _run_bounded(target=str(_target(tmp_path, srv.url)), role="supervision", profile="quick", client_id=None,
-                            features=[], out=tmp_path / "r", answers=None, lang="zh",
-                            suites=["test_security_basics"], extra=["-p", "no:randomly", "--tzsb-no-preflight"])
+        code = _run_bounded(
+            target=str(_target(tmp_path, srv.url)),
+            role="supervision",
+            profile="quick",
+            client_id=None,
+            features=[],
+            out=tmp_path / "r",
+            answers=None,
+            lang="zh",
+            suites=["test_security_basics"],
+            extra=["-p", "no:randomly", "--tzsb-no-preflight"],
+        )
         report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
         verdicts = [c["verdict"] for c in report["clauses"] if c["tests"]]
         assert code == 1, f"{mode}: exit {code}"

@@ -74,8 +74,12 @@ def _mixed_records(seed: int, count: int) -> list[object]:
         elif roll < 0.25:
             del rec["status"]
         elif roll < 0.35:  # a nested identifier site: provider.uscc and provider.division
-            rec["provider"] = {"uscc": rec["useUnitUscc"], "name": rec["useUnitName"], "division": rec["division"],
-                               "system": "省级特种设备监管平台"}
+            rec["provider"] = {
+                "uscc": rec["useUnitUscc"],
+                "name": rec["useUnitName"],
+                "division": rec["division"],
+                "system": "省级特种设备监管平台",
+            }
             if roll < 0.3:
                 rec["provider"]["uscc"] = rec["useUnitUscc"][:17] + ("0" if rec["useUnitUscc"][17] != "0" else "1")
         out.append(rec)
@@ -91,7 +95,7 @@ def test_bulk_equals_single_record_verdicts(strict: bool) -> None:
     single = validator("equipment", strict)
     got: list[bool] = []
     for i in range(0, len(records), 97):  # uneven batches
-        got += bulk.valid_mask(records[i:i + 97])
+        got += bulk.valid_mask(records[i : i + 97])
     assert got == [single.is_valid(r) for r in records]
     assert 0 < sum(got) < len(records)
     with_provider = [i for i, r in enumerate(records) if isinstance(r, dict) and "provider" in r]
@@ -102,7 +106,9 @@ def test_bulk_verdicts_when_values_never_repeat() -> None:
     """Kinds whose values hardly repeat skip the memory of good values: same verdicts."""
     records = _mixed_records(7, 400)
     bulk = BulkValidator("equipment")
-    bulk._by_kind = [(KnownGood(known.kind, pattern=known.pattern), idx, strings) for known, idx, strings in bulk._by_kind]
+    bulk._by_kind = [
+        (KnownGood(known.kind, pattern=known.pattern), idx, strings) for known, idx, strings in bulk._by_kind
+    ]
     for known, _, _ in bulk._by_kind:
         known.unique = True
     assert bulk.valid_mask(records) == [validator("equipment").is_valid(r) for r in records]

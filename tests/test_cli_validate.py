@@ -81,16 +81,20 @@ def test_json_file_valid_and_invalid(capsys: pytest.CaptureFixture[str]) -> None
     assert rc == 1 and "不符合" in out and "/" in out
 
 
-@pytest.mark.parametrize(("content", "expect_zh", "expect_en"), [
-    (b"", "文件为空", "file is empty"),
-    (b"   \n", "文件为空", "file is empty"),
-    (b"{not json", "不是合法的 JSON", "not valid JSON"),
-    ("{\"a\": \"中文\"}".encode("gbk"), "UTF-8", "UTF-8"),
-    (b"\xff\xfe{\x00}\x00", "UTF-8", "UTF-8"),
-    (b"[1, 2, 3]", "类型错误", "is not of type"),
-])
-def test_bad_input_gets_a_clear_message(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes,
-                                        expect_zh: str, expect_en: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "expect_zh", "expect_en"),
+    [
+        (b"", "文件为空", "file is empty"),
+        (b"   \n", "文件为空", "file is empty"),
+        (b"{not json", "不是合法的 JSON", "not valid JSON"),
+        ('{"a": "中文"}'.encode("gbk"), "UTF-8", "UTF-8"),
+        (b"\xff\xfe{\x00}\x00", "UTF-8", "UTF-8"),
+        (b"[1, 2, 3]", "类型错误", "is not of type"),
+    ],
+)
+def test_bad_input_gets_a_clear_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, expect_zh: str, expect_en: str
+) -> None:
     f = tmp_path / "bad.json"
     f.write_bytes(content)
     rc, out, err = run(capsys, "validate", str(f), "--schema", "equipment")
@@ -99,8 +103,9 @@ def test_bad_input_gets_a_clear_message(tmp_path: Path, capsys: pytest.CaptureFi
     assert rc == 1 and expect_en in out
 
 
-def test_huge_json_file_is_refused_without_reading_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_huge_json_file_is_refused_without_reading_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import conformance.filecheck as fc
 
     monkeypatch.setattr(fc.check_json_file, "__kwdefaults__", {"lang": "zh", "strict": True, "max_bytes": 1000})
@@ -117,7 +122,7 @@ def test_jsonl_one_verdict_per_line_and_summary(tmp_path: Path, capsys: pytest.C
     del recs[4]["equipmentCode"]
     lines = [json.dumps(r, ensure_ascii=False).encode() for r in recs]
     lines.insert(3, b"{broken")
-    lines.insert(5, "{\"x\": \"中\"}".encode("gbk"))
+    lines.insert(5, '{"x": "中"}'.encode("gbk"))
     f = tmp_path / "dump.jsonl"
     f.write_bytes(b"\n".join(lines) + b"\n")
     rc, out, _ = run(capsys, "validate", str(f), "--schema", "equipment")
@@ -128,8 +133,9 @@ def test_jsonl_one_verdict_per_line_and_summary(tmp_path: Path, capsys: pytest.C
     assert "第 6 行：无效：不是 UTF-8" in out
     assert "第 7 行：无效" in out and "equipmentCode" in out
     assert "共 8 行：有效 4，无效 4" in out
-    rc, out, _ = run(capsys, "--lang", "en", "validate", str(f), "--schema", "equipment", "--failures-only",
-                     "--output", "jsonl")
+    rc, out, _ = run(
+        capsys, "--lang", "en", "validate", str(f), "--schema", "equipment", "--failures-only", "--output", "jsonl"
+    )
     rows = [json.loads(x) for x in out.splitlines()]
     assert [r["line"] for r in rows[:-1]] == [3, 4, 6, 7]
     assert rows[-1]["summary"] == {"total": 8, "valid": 4, "invalid": 4, "seconds": rows[-1]["summary"]["seconds"]}
@@ -155,8 +161,13 @@ def test_xml_valid_invalid_and_hostile(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_console_script_runs_in_a_subprocess() -> None:
-    proc = subprocess.run([sys.executable, "-m", "conformance.cli", "validate", "--code", "division", "420102"],
-                          capture_output=True, text=True, check=False, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "validate", "--code", "division", "420102"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "有效" in proc.stdout
 

@@ -65,8 +65,12 @@ def test_evidence_is_recorded_masked_with_curl() -> None:
         ev = Evidence()
         ev.current_test = "t1"
         c = _client(srv.url, evidence=ev)
-        c.post("/echo", {"personId": "420102199003071234", "phone": "13907151234", "client_secret": "abc"},
-               headers={"Authorization": "Bearer s3cret-token"}, auth=False)
+        c.post(
+            "/echo",
+            {"personId": "420102199003071234", "phone": "13907151234", "client_secret": "abc"},
+            headers={"Authorization": "Bearer s3cret-token"},
+            auth=False,
+        )
         (x,) = ev.for_test("t1")
         assert x.request_headers["Authorization"] == "Bearer ***"
         assert "13907151234" not in (x.request_body or "") and "139****1234" in (x.request_body or "")

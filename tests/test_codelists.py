@@ -12,8 +12,18 @@ from conformance import contracts
 from conformance.contract_check import check_licence_items
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "004_4f71cde7988d8b47.txt"
-TABLE1_COUNTS = {"锅炉": 12, "压力容器": 13, "电梯": 12, "起重机械": 12, "场（厂）内机动车": 12, "大型游乐设施": 12,
-                 "压力管道": 9, "气瓶": 10, "车用气瓶": 10, "客运索道": 12}
+TABLE1_COUNTS = {
+    "锅炉": 12,
+    "压力容器": 13,
+    "电梯": 12,
+    "起重机械": 12,
+    "场（厂）内机动车": 12,
+    "大型游乐设施": 12,
+    "压力管道": 9,
+    "气瓶": 10,
+    "车用气瓶": 10,
+    "客运索道": 12,
+}
 
 
 def test_every_code_list_names_its_source_and_date() -> None:
@@ -36,7 +46,7 @@ def test_licence_item_names_are_verbatim_from_table_1() -> None:
     if not SEED.is_file():
         pytest.skip("the seeds (../shared/seeds) are not beside this checkout")
     text = SEED.read_text(encoding="utf-8")
-    table = text[text.index("表1 许可事项清单列表"): text.index("许可程序可分为")]
+    table = text[text.index("表1 许可事项清单列表") : text.index("许可程序可分为")]
     items = contracts.codelist("licence-items")["items"]
     for item in items:
         assert item["name"] in table, item
@@ -45,8 +55,12 @@ def test_licence_item_names_are_verbatim_from_table_1() -> None:
 
 def test_items_that_do_not_exist_are_absent() -> None:
     names = {i["name"] for i in contracts.codelist("licence-items")["items"]}
-    for bad in ("压力管道使用登记迁出（跨区域注销）", "压力管道使用登记改造变更", "气瓶使用登记同区域内移装（在登记机关区域内移装）",
-                "电梯使用登记达到设计使用年限继续使用的变更"):
+    for bad in (
+        "压力管道使用登记迁出（跨区域注销）",
+        "压力管道使用登记改造变更",
+        "气瓶使用登记同区域内移装（在登记机关区域内移装）",
+        "电梯使用登记达到设计使用年限继续使用的变更",
+    ):
         assert bad not in names
 
 
@@ -103,6 +117,12 @@ def test_workflow_step_codes_match_the_json_schema_enum() -> None:
 
 def test_licence_categories_table_3() -> None:
     data = contracts.codelist("licence-categories")
-    assert {i["code"]: i["name"] for i in data["items"]} == {"01": "普通许可", "02": "特许", "03": "认可", "04": "核准", "05": "登记"}
+    assert {i["code"]: i["name"] for i in data["items"]} == {
+        "01": "普通许可",
+        "02": "特许",
+        "03": "认可",
+        "04": "核准",
+        "05": "登记",
+    }
     assert data["useRegistration"]["category"] == "05"
     assert data["useRegistration"]["itemCode"] == "01100000"

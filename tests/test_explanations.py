@@ -39,14 +39,20 @@ def _broken(rng: random.Random, rec: dict[str, object]) -> dict[str, object]:
     return rec
 
 
-@pytest.mark.parametrize("schema", ["equipment", "unit", "accident", "inspection-report", "use-registration", "personnel"])
+@pytest.mark.parametrize(
+    "schema", ["equipment", "unit", "accident", "inspection-report", "use-registration", "personnel"]
+)
 def test_failing_parts_explain_like_the_whole_record(schema: str) -> None:
     gen, rng = DataGen(21), random.Random(21)
     authority = {"name": "武汉市市场监督管理局", "uscc": gen.uscc("420100"), "division": "420100"}
-    make = {"equipment": gen.equipment, "unit": gen.unit, "personnel": gen.personnel,
-            "accident": lambda: gen.accident(gen.equipment()),
-            "inspection-report": lambda: gen.inspection_report(gen.equipment()),
-            "use-registration": lambda: gen.use_registration(gen.equipment(), dict(authority))}[schema]
+    make = {
+        "equipment": gen.equipment,
+        "unit": gen.unit,
+        "personnel": gen.personnel,
+        "accident": lambda: gen.accident(gen.equipment()),
+        "inspection-report": lambda: gen.inspection_report(gen.equipment()),
+        "use-registration": lambda: gen.use_registration(gen.equipment(), dict(authority)),
+    }[schema]
     v = validator(schema)
     compared = 0
     for _ in range(60):

@@ -14,8 +14,12 @@ import pytest
 from conformance.reference import files
 
 TITLE = "特种设备使用登记证"
-LINES = ["使用登记证编号：梯11鄂A00001(24)", "使用单位：武汉市长江物业服务有限公司", "设备代码：311042012020240001",
-         "特殊字符：<&>\"'"]
+LINES = [
+    "使用登记证编号：梯11鄂A00001(24)",
+    "使用单位：武汉市长江物业服务有限公司",
+    "设备代码：311042012020240001",
+    "特殊字符：<&>\"'",
+]
 NS = "{http://www.ofdspec.org/2016}"
 
 
@@ -61,22 +65,43 @@ def test_ofd_is_deterministic_and_pages_long_documents() -> None:
         assert sum(1 for n in z.namelist() if n.endswith("Content.xml")) == 3
 
 
-@pytest.mark.parametrize(("mutate", "expected"), [
-    (lambda d: d[: len(d) // 2], "截断"),
-    (lambda d: b"", "为空"),
-    (lambda d: b"not a zip at all", "ZIP"),
-    (lambda d: _rezip(d, lambda n, c: None if n == "OFD.xml" else c), "缺少 OFD.xml"),
-    (lambda d: _rezip(d, lambda n, c: c.replace(b"http://www.ofdspec.org/2016", b"http://example.com/ofd")
-                      if n == "OFD.xml" else c), "根元素"),
-    (lambda d: _rezip(d, lambda n, c: c.replace(b'DocType="OFD"', b'DocType="PDF"') if n == "OFD.xml" else c),
-     "DocType"),
-    (lambda d: _rezip(d, lambda n, c: c.replace(b' Version="1.0"', b"") if n == "OFD.xml" else c), "Version"),
-    (lambda d: _rezip(d, lambda n, c: None if n == "Doc_0/Document.xml" else c), "DocRoot"),
-    (lambda d: _rezip(d, lambda n, c: None if n.endswith("Content.xml") else c), "页面文件"),
-    (lambda d: _rezip(d, lambda n, c: c[:-20] if n == "OFD.xml" else c), "XML"),
-    (lambda d: _rezip(d, lambda n, c: b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]>' + c.split(b"?>", 1)[1]
-                      if n == "OFD.xml" else c), "XML"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda d: d[: len(d) // 2], "截断"),
+        (lambda d: b"", "为空"),
+        (lambda d: b"not a zip at all", "ZIP"),
+        (lambda d: _rezip(d, lambda n, c: None if n == "OFD.xml" else c), "缺少 OFD.xml"),
+        (
+            lambda d: _rezip(
+                d,
+                lambda n, c: (
+                    c.replace(b"http://www.ofdspec.org/2016", b"http://example.com/ofd") if n == "OFD.xml" else c
+                ),
+            ),
+            "根元素",
+        ),
+        (
+            lambda d: _rezip(d, lambda n, c: c.replace(b'DocType="OFD"', b'DocType="PDF"') if n == "OFD.xml" else c),
+            "DocType",
+        ),
+        (lambda d: _rezip(d, lambda n, c: c.replace(b' Version="1.0"', b"") if n == "OFD.xml" else c), "Version"),
+        (lambda d: _rezip(d, lambda n, c: None if n == "Doc_0/Document.xml" else c), "DocRoot"),
+        (lambda d: _rezip(d, lambda n, c: None if n.endswith("Content.xml") else c), "页面文件"),
+        (lambda d: _rezip(d, lambda n, c: c[:-20] if n == "OFD.xml" else c), "XML"),
+        (
+            lambda d: _rezip(
+                d,
+                lambda n, c: (
+                    b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]>' + c.split(b"?>", 1)[1]
+                    if n == "OFD.xml"
+                    else c
+                ),
+            ),
+            "XML",
+        ),
+    ],
+)
 def test_is_ofd_rejects_broken_packages(mutate, expected: str) -> None:
     problems = files.is_ofd(mutate(files.ofd(TITLE, LINES)))
     assert problems and any(expected in p for p in problems), problems
@@ -89,13 +114,13 @@ def test_pdf_structure() -> None:
     assert files.sniff(data) == "PDF"
     assert data.startswith(b"%PDF-1.7") and data.rstrip().endswith(b"%%EOF")
     at = int(re.search(rb"startxref\s+(\d+)", data).group(1))
-    assert data[at:at + 4] == b"xref"
+    assert data[at : at + 4] == b"xref"
     # every xref entry points at its object
     count = int(re.search(rb"xref\n0 (\d+)", data).group(1))
     entries = re.findall(rb"(\d{10}) 00000 n", data)
     assert len(entries) == count - 1
     for n, off in enumerate(entries, start=1):
-        assert data[int(off):].startswith(b"%d 0 obj" % n)
+        assert data[int(off) :].startswith(b"%d 0 obj" % n)
     # the title is in the page content (UTF-16BE hex for UniGB-UCS2-H)
     stream = re.search(rb"stream\n(.*?)\nendstream", data, re.S).group(1)
     assert TITLE.encode("utf-16-be").hex().upper().encode() in zlib.decompress(stream)
@@ -109,15 +134,18 @@ def test_pdf_opens_with_a_pdf_parser() -> None:
     assert TITLE in reader.pages[0].extract_text()
 
 
-@pytest.mark.parametrize(("mutate", "expected"), [
-    (lambda d: d.replace(b"%%EOF", b""), "%%EOF"),
-    (lambda d: d[:-40], "%%EOF"),
-    (lambda d: d[9:], "文件头"),
-    (lambda d: b"", "为空"),
-    (lambda d: re.sub(rb"startxref\n\d+", b"startxref\n12", d), "startxref"),
-    (lambda d: d.replace(b"4 0 obj", b"9 0 obj", 1), "偏移"),
-    (lambda d: d.replace(b"/Root", b"/Rxxt"), "/Root"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda d: d.replace(b"%%EOF", b""), "%%EOF"),
+        (lambda d: d[:-40], "%%EOF"),
+        (lambda d: d[9:], "文件头"),
+        (lambda d: b"", "为空"),
+        (lambda d: re.sub(rb"startxref\n\d+", b"startxref\n12", d), "startxref"),
+        (lambda d: d.replace(b"4 0 obj", b"9 0 obj", 1), "偏移"),
+        (lambda d: d.replace(b"/Root", b"/Rxxt"), "/Root"),
+    ],
+)
 def test_is_pdf_rejects_broken_files(mutate, expected: str) -> None:
     problems = files.is_pdf(mutate(files.pdf(TITLE, LINES)))
     assert problems and any(expected in p for p in problems), problems
@@ -141,11 +169,17 @@ def test_is_png_rejects_broken_images() -> None:
     corrupt[40] ^= 0xFF  # inside a chunk: its CRC no longer matches
     assert any("CRC" in p for p in files.is_png(bytes(corrupt)))
     ihdr_at = 8
-    length = struct.unpack(">I", data[ihdr_at:ihdr_at + 4])[0]
-    body = bytearray(data[ihdr_at + 8:ihdr_at + 8 + length])
+    length = struct.unpack(">I", data[ihdr_at : ihdr_at + 4])[0]
+    body = bytearray(data[ihdr_at + 8 : ihdr_at + 8 + length])
     body[3] = 250  # width 250 instead of 210: pixel data too short
-    fixed = (data[:ihdr_at] + struct.pack(">I", length) + b"IHDR" + bytes(body)
-             + struct.pack(">I", zlib.crc32(b"IHDR" + bytes(body)) & 0xFFFFFFFF) + data[ihdr_at + 12 + length:])
+    fixed = (
+        data[:ihdr_at]
+        + struct.pack(">I", length)
+        + b"IHDR"
+        + bytes(body)
+        + struct.pack(">I", zlib.crc32(b"IHDR" + bytes(body)) & 0xFFFFFFFF)
+        + data[ihdr_at + 12 + length :]
+    )
     assert any("IDAT" in p for p in files.is_png(fixed))
 
 

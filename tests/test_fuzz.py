@@ -137,9 +137,18 @@ def hostile() -> Iterator[Any]:
 def test_hostile_target_yields_failures(hostile: Any) -> None:
     """Garbage, a non-JSON body and a request the target sits on are each reported. The run's deadline is
     generous (it only stops a hang): the failures must not depend on how fast this machine generates cases."""
-    report = fuzz("supervision", hostile.url, client_id="harness", client_secret="harness-secret", max_examples=1,
-                  seed=SEED, max_coverage=1, request_timeout=1.0, deadline=600.0,
-                  operations=["getHealth", "reportUnit", "reportRegistration"])
+    report = fuzz(
+        "supervision",
+        hostile.url,
+        client_id="harness",
+        client_secret="harness-secret",
+        max_examples=1,
+        seed=SEED,
+        max_coverage=1,
+        request_timeout=1.0,
+        deadline=600.0,
+        operations=["getHealth", "reportUnit", "reportRegistration"],
+    )
     print(report.summary("en"), {s.operation: s.seconds for s in report.operations.values()})
     checks = {f.check for f in report.failures}
     assert "authentication" in checks  # the token endpoint answers garbage
@@ -154,9 +163,18 @@ def test_the_deadline_stops_the_run_and_names_what_was_left(hostile: Any) -> Non
     """A 2 s deadline while the target sits on every registration report for 30 s (each request cut at 1 s): the
     deadline is reached inside reportRegistration whatever the machine's speed, the run stops there, and the
     operation after it is named as not tested and never requested."""
-    report = fuzz("supervision", hostile.url, client_id="harness", client_secret="harness-secret", max_examples=2,
-                  seed=SEED, max_coverage=3, request_timeout=1.0, deadline=2.0,
-                  operations=["reportRegistration", "getReportedUnit"])
+    report = fuzz(
+        "supervision",
+        hostile.url,
+        client_id="harness",
+        client_secret="harness-secret",
+        max_examples=2,
+        seed=SEED,
+        max_coverage=3,
+        request_timeout=1.0,
+        deadline=2.0,
+        operations=["reportRegistration", "getReportedUnit"],
+    )
     print(report.summary("en"))
     assert report.timed_out and report.failures_for("deadline")
     assert "getReportedUnit" in report.failures_for("deadline")[0].message_en
@@ -168,8 +186,18 @@ def test_unreachable_target_is_a_failure_not_a_crash() -> None:
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    report = fuzz("supervision", f"http://127.0.0.1:{port}", client_id="x", client_secret="y", max_examples=1,
-                  seed=SEED, max_coverage=1, request_timeout=1.0, deadline=10.0, operations=["getReportedUnit"])
+    report = fuzz(
+        "supervision",
+        f"http://127.0.0.1:{port}",
+        client_id="x",
+        client_secret="y",
+        max_examples=1,
+        seed=SEED,
+        max_coverage=1,
+        request_timeout=1.0,
+        deadline=10.0,
+        operations=["getReportedUnit"],
+    )
     assert {"authentication", "transport"} <= {f.check for f in report.failures}
     assert not report.ok
 

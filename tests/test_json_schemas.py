@@ -61,8 +61,11 @@ _MUTATIONS = {
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.integers(0, len(_RECORDS) - 1), st.lists(st.sampled_from(sorted(_MUTATIONS)), max_size=3, unique=True),
-       st.booleans())
+@given(
+    st.integers(0, len(_RECORDS) - 1),
+    st.lists(st.sampled_from(sorted(_MUTATIONS)), max_size=3, unique=True),
+    st.booleans(),
+)
 def test_fast_and_explaining_engines_agree(index: int, fields: list[str], strict: bool) -> None:
     rec = copy.deepcopy(_RECORDS[index])
     for f in fields:
@@ -78,9 +81,13 @@ def test_generated_records_are_valid(name: str) -> None:
     gen = DataGen(11)
     eq = gen.equipment()
     authority = {"name": "武汉市市场监督管理局", "uscc": gen.uscc("420100"), "division": "420100"}
-    make = {"unit": gen.unit, "personnel": gen.personnel, "accident": lambda: gen.accident(eq),
-            "inspection-report": lambda: gen.inspection_report(eq),
-            "use-registration": lambda: gen.use_registration(eq, authority)}[name]
+    make = {
+        "unit": gen.unit,
+        "personnel": gen.personnel,
+        "accident": lambda: gen.accident(eq),
+        "inspection-report": lambda: gen.inspection_report(eq),
+        "use-registration": lambda: gen.use_registration(eq, authority),
+    }[name]
     v = validator(name)
     for _ in range(30):
         rec = make()

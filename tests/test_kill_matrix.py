@@ -25,7 +25,9 @@ def test_every_defect_has_a_row_in_the_kill_matrix() -> None:
 def test_the_defect_is_caught(defect: str, tmp_path: Path) -> None:
     row = run_one(defect, KILLS[defect], workdir=tmp_path)
     assert row.error is None, row.error
-    assert row.caught, f"{defect} 未被检出 / not caught: run {row.verdict}, declared clauses {row.clauses} ({row.tests} tests)"
+    assert row.caught, (
+        f"{defect} 未被检出 / not caught: run {row.verdict}, declared clauses {row.clauses} ({row.tests} tests)"
+    )
 
 
 def test_the_readme_table_lists_every_row() -> None:

@@ -23,8 +23,20 @@ from conformance.reference.target_file import write_target
 from tests.refserver import running
 
 SHORT = ["--users", "4", "--spawn-rate", "4", "--warmup", "1", "--duration", "3"]
-FILES = ("load.json", "load.html", "latency.svg", "stats_window.csv", "series.csv", "raw.json", "config.json", "manifest.json",
-         "preflight-evidence.json", "locust_stats.csv", "locust_stats_history.csv", "locust-report.html")
+FILES = (
+    "load.json",
+    "load.html",
+    "latency.svg",
+    "stats_window.csv",
+    "series.csv",
+    "raw.json",
+    "config.json",
+    "manifest.json",
+    "preflight-evidence.json",
+    "locust_stats.csv",
+    "locust_stats_history.csv",
+    "locust-report.html",
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +56,9 @@ def _target(srv: Any, path: Path, role: str, load: str, thresholds: str = "") ->
 @pytest.fixture(scope="module")
 def reference(server: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A target file for the reference server's sharing role, declaring 4 concurrent callers."""
-    return _target(server, tmp_path_factory.mktemp("load") / "target.toml", "sharing", 'concurrency = 4\nwrites = "reversible"\n')
+    return _target(
+        server, tmp_path_factory.mktemp("load") / "target.toml", "sharing", 'concurrency = 4\nwrites = "reversible"\n'
+    )
 
 
 def _doc(out: Path) -> dict[str, Any]:
@@ -63,7 +77,9 @@ def test_smoke_against_the_reference_server_joins_the_report(reference: Path, tm
     from conformance.target import load_target
 
     run_dir = tmp_path / "run"
-    state = type("S", (), {"target": load_target(str(reference)), "evidence": Evidence(), "started": time.time(), "outcomes": []})()
+    state = type(
+        "S", (), {"target": load_target(str(reference)), "evidence": Evidence(), "started": time.time(), "outcomes": []}
+    )()
     write_report(run_dir, state)
     code = main(["--target", str(reference), "--profile", "smoke", *SHORT, "--run-dir", str(run_dir)])
     out = run_dir / "load" / "sharing"
@@ -79,7 +95,9 @@ def test_smoke_against_the_reference_server_joins_the_report(reference: Path, tm
     assert sum(c[0] for c in raw["warm"].values()) > 0, "the warm-up's requests were recorded apart"
     ws, we = raw["window"]
     assert round(we - ws, 3) == 3.0
-    in_window = sum(cell[0] for sec, row in raw["series"].items() if ws <= int(sec) and int(sec) + 1 <= we for cell in row.values())
+    in_window = sum(
+        cell[0] for sec, row in raw["series"].items() if ws <= int(sec) and int(sec) + 1 <= we for cell in row.values()
+    )
     measured = sum(g["ok"] for g in doc["groups"].values())
     assert measured >= in_window > 0, "the window holds the requests that started in it, not the warm-up's"
     assert doc["groups"]["sharing.push"]["records"] > 0 and not doc["leftovers"], "pushed records are deleted again"
@@ -101,8 +119,12 @@ def test_smoke_with_a_master_and_two_workers(reference: Path, tmp_path: Path) ->
     kinds = sorted(p["kind"] for p in doc["generator"]["procs"])
     assert kinds == ["master", "worker", "worker"]
     assert _verdicts(doc)["SHARE.IF.PERF.1"] == "符合", doc["checks"]
-    users = {u for g in json.loads((out / "raw.json").read_text(encoding="utf-8"))["groups"].values() for o in g.values()
-             for u in o["users"]}
+    users = {
+        u
+        for g in json.loads((out / "raw.json").read_text(encoding="utf-8"))["groups"].values()
+        for o in g.values()
+        for u in o["users"]
+    }
     assert len({u.split("-")[0] for u in users}) == 2, "both workers sent load"
     assert (out / "locust-worker-1.log").is_file() and (out / "locust-worker-2.log").is_file()
 
@@ -110,11 +132,16 @@ def test_smoke_with_a_master_and_two_workers(reference: Path, tmp_path: Path) ->
 def test_an_impossible_threshold_does_not_conform(reference: Path, tmp_path: Path) -> None:
     """A profile whose p95 limits no target can meet: SHARE.IF.PERF.1 不符合 (exit 1), with the evidence."""
     profile = tmp_path / "impossible.toml"
-    profile.write_text('extends = "smoke"\n'
-                       # the generator's own limits raised: this test is about the threshold, not the shared CI machine
-                       "[judgement]\ngenerator_cpu_pct = 101\nloop_lag_ms = 100000\n"
-                       + "".join(f'[groups."{g}"]\np95_ms = 0.001\n' for g in ("sharing.get", "sharing.query", "sharing.changes",
-                                                                                "sharing.push")), encoding="utf-8")
+    profile.write_text(
+        'extends = "smoke"\n'
+        # the generator's own limits raised: this test is about the threshold, not the shared CI machine
+        "[judgement]\ngenerator_cpu_pct = 101\nloop_lag_ms = 100000\n"
+        + "".join(
+            f'[groups."{g}"]\np95_ms = 0.001\n'
+            for g in ("sharing.get", "sharing.query", "sharing.changes", "sharing.push")
+        ),
+        encoding="utf-8",
+    )
     out = tmp_path / "impossible"
     code = main(["--target", str(reference), "--profile", str(profile), *SHORT, "--out", str(out)])
     doc = _doc(out)
@@ -158,8 +185,12 @@ class Silent:
                 data += chunk
             if data.startswith(b"POST /oauth/token"):
                 body = b'{"access_token": "t", "token_type": "Bearer", "expires_in": 3600}'
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: "
-                             + str(len(body)).encode() + b"\r\n\r\n" + body)
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: "
+                    + str(len(body)).encode()
+                    + b"\r\n\r\n"
+                    + body
+                )
                 return
             self.stop.wait(120)  # hang
 
@@ -177,11 +208,17 @@ def test_a_target_that_never_answers_does_not_hang_the_run(tmp_path: Path) -> No
     silent = Silent()
     try:
         target = tmp_path / "silent.toml"
-        target.write_text(f'name = "silent"\nrole = "sharing"\n[urls]\nsharing = "{silent.url}"\n[credentials]\nclient_id = "x"\n'
-                          'client_secret = "y"\n[load]\nconcurrency = 2\n', encoding="utf-8")
+        target.write_text(
+            f'name = "silent"\nrole = "sharing"\n[urls]\nsharing = "{silent.url}"\n[credentials]\nclient_id = "x"\n'
+            'client_secret = "y"\n[load]\nconcurrency = 2\n',
+            encoding="utf-8",
+        )
         profile = tmp_path / "quick.toml"
-        profile.write_text('extends = "smoke"\n[run]\nusers = 2\nspawn_rate = 2\nwarmup_s = 1\nduration_s = 2\nthink_time_s = 0\n'
-                           "request_timeout_s = 1\n", encoding="utf-8")
+        profile.write_text(
+            'extends = "smoke"\n[run]\nusers = 2\nspawn_rate = 2\nwarmup_s = 1\nduration_s = 2\nthink_time_s = 0\n'
+            "request_timeout_s = 1\n",
+            encoding="utf-8",
+        )
         out = tmp_path / "silent"
         code = main(["--target", str(target), "--profile", str(profile), "--writes", "none", "--out", str(out)])
     finally:
@@ -252,9 +289,23 @@ def test_nothing_leaves_the_host_list(tmp_path: Path) -> None:
     try:
         locustfile = tmp_path / "locustfile_probe.py"
         locustfile.write_text(LOCUSTFILE.replace("{outside}", outside.url), encoding="utf-8")
-        config = {"runId": "guard", "role": "sharing", "baseUrl": target.url, "allowedOrigins": [target.url], "clientId": None,
-                  "requestTimeoutS": 2, "warmupS": 1, "durationS": 1, "stopTimeoutS": 1, "users": 1, "spawnRate": 1,
-                  "thinkTimeS": 0.05, "mix": {"Prober": 1}, "writes": "none", "pools": {}}
+        config = {
+            "runId": "guard",
+            "role": "sharing",
+            "baseUrl": target.url,
+            "allowedOrigins": [target.url],
+            "clientId": None,
+            "requestTimeoutS": 2,
+            "warmupS": 1,
+            "durationS": 1,
+            "stopTimeoutS": 1,
+            "users": 1,
+            "spawnRate": 1,
+            "thinkTimeS": 0.05,
+            "mix": {"Prober": 1},
+            "writes": "none",
+            "pools": {},
+        }
         result = engine.run(locustfile=locustfile, config=config, out=tmp_path / "guard", secret=None)
     finally:
         outside.close()
@@ -273,8 +324,26 @@ def test_signed_requests(server: Any, tmp_path: Path) -> None:
     with ``[load] sign`` every request of the preflight and of the load is signed and accepted."""
     target = _target(server, tmp_path / "t.toml", "sharing", 'client = "signer"\nsign = "HMAC-SM3"\nconcurrency = 2\n')
     out = tmp_path / "signed"
-    code = main(["--target", str(target), "--profile", "smoke", "--users", "2", "--spawn-rate", "2", "--warmup", "1",
-                 "--duration", "2", "--writes", "none", "--out", str(out)])
+    code = main(
+        [
+            "--target",
+            str(target),
+            "--profile",
+            "smoke",
+            "--users",
+            "2",
+            "--spawn-rate",
+            "2",
+            "--warmup",
+            "1",
+            "--duration",
+            "2",
+            "--writes",
+            "none",
+            "--out",
+            str(out),
+        ]
+    )
     doc = _doc(out)
     assert doc["run"]["client"] == "signer"
     assert sum(g["requests"] for g in doc["groups"].values()) > 0
@@ -289,13 +358,31 @@ def test_every_role_runs(role: str, server: Any, tmp_path: Path) -> None:
     from conformance.reference.roles import gov_platform, inspection
 
     db = server.servers[0].db
-    samples = {"inspection": f"report_numbers = {json.dumps(inspection.report_numbers(db, 50))}\n",
-               "gov-platform": f"gov_natural_user_id = {json.dumps(gov_platform.user_ids(db, 'natural')[:20])}\n"
-                               f"gov_legal_user_id = {json.dumps(gov_platform.user_ids(db, 'legal')[:20])}\n"}.get(role, "")
+    samples = {
+        "inspection": f"report_numbers = {json.dumps(inspection.report_numbers(db, 50))}\n",
+        "gov-platform": f"gov_natural_user_id = {json.dumps(gov_platform.user_ids(db, 'natural')[:20])}\n"
+        f"gov_legal_user_id = {json.dumps(gov_platform.user_ids(db, 'legal')[:20])}\n",
+    }.get(role, "")
     target = _target(server, tmp_path / "t.toml", role, 'writes = "all"\nconcurrency = 3\n', samples)
     out = tmp_path / role
-    code = main(["--target", str(target), "--profile", "smoke", "--users", "3", "--spawn-rate", "3", "--warmup", "1",
-                 "--duration", "2", "--out", str(out)])
+    code = main(
+        [
+            "--target",
+            str(target),
+            "--profile",
+            "smoke",
+            "--users",
+            "3",
+            "--spawn-rate",
+            "3",
+            "--warmup",
+            "1",
+            "--duration",
+            "2",
+            "--out",
+            str(out),
+        ]
+    )
     doc = _doc(out)
     busy = {n: g for n, g in doc["groups"].items() if g["requests"]}
     assert busy, doc["notes"]

@@ -74,14 +74,17 @@ def test_default_thresholds_read_as_the_clause_texts_say() -> None:
             clause = p.clause_for(g.role, metric)
             assert clause in CATALOGUE, f"{name} {metric}: clause {clause} not in the catalogue"
             c = CATALOGUE[clause]
-            assert c["concern"] == "performance" and g.role in c["roles"], f"{clause} is not a performance clause of {g.role}"
+            assert c["concern"] == "performance" and g.role in c["roles"], (
+                f"{clause} is not a performance clause of {g.role}"
+            )
             shown = format_threshold(metric, value)
             text = c["text"].replace("100条/消息", "")
             assert shown in text, f"{name} {metric} = {shown} does not appear in {clause}: {c['text']}"
             if clause.startswith("PROFILE.") and metric in ("p95_ms", "min_rps"):
                 words = KIND_WORDS[g.kind]
-                assert re.search(re.escape(words) + r"[^；。]*?" + re.escape(shown), c["text"]), \
+                assert re.search(re.escape(words) + r"[^；。]*?" + re.escape(shown), c["text"]), (
                     f"{name}: {shown} is not the {words} number of {clause}"
+                )
 
 
 def test_sharing_defaults_are_the_share_clause_numbers() -> None:
@@ -112,23 +115,30 @@ def _write(tmp_path: Path, name: str, text: str) -> str:
 
 
 def test_a_supervisor_profile_extends_and_overrides(tmp_path: Path) -> None:
-    spec = _write(tmp_path, "mine", 'extends = "certification"\n[run]\nduration_s = 1800\n'
-                                    '[groups."sharing.get"]\np95_ms = 300\np99_ms = 800\nmax_error_rate = false\n')
+    spec = _write(
+        tmp_path,
+        "mine",
+        'extends = "certification"\n[run]\nduration_s = 1800\n'
+        '[groups."sharing.get"]\np95_ms = 300\np99_ms = 800\nmax_error_rate = false\n',
+    )
     p = load_profile(spec)
     assert p.duration_s == 1800 and p.warmup_s == 60
     assert p.groups["sharing.get"].thresholds == {"p95_ms": 300, "p99_ms": 800}
     assert str(PROFILES_DIR / "certification.toml") in p.sources and p.sources[-1] == spec
 
 
-@pytest.mark.parametrize(("text", "why"), [
-    ('extends = "smoke"\n[run]\nduraton_s = 5\n', "unknown"),
-    ('extends = "smoke"\n[groups."sharing.get"]\np95 = 5\n', "unknown"),
-    ('extends = "smoke"\n[groups."sharing.gett"]\np95_ms = 5\n', "role"),
-    ('extends = "smoke"\n[run]\nwarmup_s = 0.1\n', "预热"),
-    ('extends = "smoke"\n[groups."sharing.get"]\nmax_error_rate = 2\n', "范围"),
-    ('extends = "nope"\n', "找不到"),
-    ('titel = "x"\n', "未知"),
-])
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ('extends = "smoke"\n[run]\nduraton_s = 5\n', "unknown"),
+        ('extends = "smoke"\n[groups."sharing.get"]\np95 = 5\n', "unknown"),
+        ('extends = "smoke"\n[groups."sharing.gett"]\np95_ms = 5\n', "role"),
+        ('extends = "smoke"\n[run]\nwarmup_s = 0.1\n', "预热"),
+        ('extends = "smoke"\n[groups."sharing.get"]\nmax_error_rate = 2\n', "范围"),
+        ('extends = "nope"\n', "找不到"),
+        ('titel = "x"\n', "未知"),
+    ],
+)
 def test_a_malformed_profile_is_refused(tmp_path: Path, text: str, why: str) -> None:
     with pytest.raises(ProfileError, match=why):
         load_profile(_write(tmp_path, "bad", text))
@@ -142,8 +152,12 @@ def test_circular_extends_is_refused(tmp_path: Path) -> None:
 
 
 def test_command_line_overrides_and_target_thresholds(tmp_path: Path) -> None:
-    p = load_profile("smoke", overrides={"users": 3, "duration_s": 4, "warmup_s": None},
-                     thresholds={"sharing.get": {"p95_ms": 123}}, declared=3)
+    p = load_profile(
+        "smoke",
+        overrides={"users": 3, "duration_s": 4, "warmup_s": None},
+        thresholds={"sharing.get": {"p95_ms": 123}},
+        declared=3,
+    )
     assert (p.users, p.duration_s, p.warmup_s, p.declared_concurrency) == (3, 4, 3, 3)
     assert p.groups["sharing.get"].thresholds["p95_ms"] == 123
 
@@ -153,10 +167,13 @@ def test_command_line_overrides_and_target_thresholds(tmp_path: Path) -> None:
 
 def test_load_section_of_the_target_file(tmp_path: Path) -> None:
     t = tmp_path / "t.toml"
-    t.write_text('role = "inspection"\n[urls]\ninspection = "http://127.0.0.1:9"\n[credentials]\nclient_id = "a"\nclient_secret = "b"\n'
-                 '[clients.loadtest]\nclient_id = "lt"\nclient_secret = "s"\n[thresholds]\nreport_numbers = "R1, R2"\n'
-                 '[load]\nclient = "loadtest"\nconcurrency = 20\nwrites = "none"\nhosts = ["https://files.example.gov.cn"]\n'
-                 '[load.thresholds."T6-1"]\np95_ms = 200\n[load.samples]\nholderId = ["91420100MA4K2ABC1X"]\n', encoding="utf-8")
+    t.write_text(
+        'role = "inspection"\n[urls]\ninspection = "http://127.0.0.1:9"\n[credentials]\nclient_id = "a"\nclient_secret = "b"\n'
+        '[clients.loadtest]\nclient_id = "lt"\nclient_secret = "s"\n[thresholds]\nreport_numbers = "R1, R2"\n'
+        '[load]\nclient = "loadtest"\nconcurrency = 20\nwrites = "none"\nhosts = ["https://files.example.gov.cn"]\n'
+        '[load.thresholds."T6-1"]\np95_ms = 200\n[load.samples]\nholderId = ["91420100MA4K2ABC1X"]\n',
+        encoding="utf-8",
+    )
     s = read_settings(load_target(str(t)))
     assert (s.client, s.concurrency, s.writes, s.hosts) == ("loadtest", 20, "none", ["https://files.example.gov.cn"])
     assert s.thresholds == {"T6-1": {"p95_ms": 200}}
@@ -179,9 +196,16 @@ def test_the_host_guard_allows_only_the_target_origins() -> None:
     assert g.allows("http://127.0.0.1:8700/sharing/api/v1/equipment/x")
     assert g.allows("http://127.0.0.1:8700/other-role")  # same origin
     assert g.allows("https://SHARE.example.gov.cn:443/files/1")  # default port, case
-    for url in ("http://127.0.0.1:8701/sharing", "https://127.0.0.1:8700/", "http://localhost:8700/",
-                "http://127.0.0.1:8700@evil.example/", "https://share.example.gov.cn.evil.example/", "ftp://127.0.0.1:8700/",
-                "/relative", "http://[::1]:8700/"):
+    for url in (
+        "http://127.0.0.1:8701/sharing",
+        "https://127.0.0.1:8700/",
+        "http://localhost:8700/",
+        "http://127.0.0.1:8700@evil.example/",
+        "https://share.example.gov.cn.evil.example/",
+        "ftp://127.0.0.1:8700/",
+        "/relative",
+        "http://[::1]:8700/",
+    ):
         assert not g.allows(url), url
     with pytest.raises(HostNotAllowed):
         g.check("http://169.254.169.254/latest/meta-data")
@@ -214,11 +238,27 @@ def test_a_threshold_is_never_passed_by_rounding() -> None:
 # ------------------------------------------------------------------------------------------- judgement
 
 
-def _ops(ok: int, *, ms: float = 20.0, errors: dict[str, int] | None = None, records: int = 0, users: int = 2,
-         throttled: int = 0) -> dict[str, Any]:
-    return {"op": {"ok": ok, "timeouts": (errors or {}).get("timeout", 0), "throttled": throttled, "records": records,
-                   "bytes": 0, "errors": errors or {}, "hist": {histogram.fine_key(ms): ok} if ok else {},
-                   "users": [f"u{i}" for i in range(users)]}}
+def _ops(
+    ok: int,
+    *,
+    ms: float = 20.0,
+    errors: dict[str, int] | None = None,
+    records: int = 0,
+    users: int = 2,
+    throttled: int = 0,
+) -> dict[str, Any]:
+    return {
+        "op": {
+            "ok": ok,
+            "timeouts": (errors or {}).get("timeout", 0),
+            "throttled": throttled,
+            "records": records,
+            "bytes": 0,
+            "errors": errors or {},
+            "hist": {histogram.fine_key(ms): ok} if ok else {},
+            "users": [f"u{i}" for i in range(users)],
+        }
+    }
 
 
 def _raw(groups: dict[str, Any], seconds: float = 10.0) -> dict[str, Any]:
@@ -229,19 +269,31 @@ def _by(checks: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
     return {(c["group"], c["metric"]): c for c in checks}
 
 
-def _judge(raw: dict[str, Any], *, users: int = 50, saturated: bool = False, aborted: str | None = None,
-           profile: Any = None) -> dict[tuple[str, str], dict[str, Any]]:
+def _judge(
+    raw: dict[str, Any], *, users: int = 50, saturated: bool = False, aborted: str | None = None, profile: Any = None
+) -> dict[tuple[str, str], dict[str, Any]]:
     gen = {"saturated": saturated, "reasons": ["x"] if saturated else [], "warnings": [], "procs": []}
-    return _by(analysis.judge("sharing", profile or load_profile("defaults"), raw, gen, aborted=aborted, users_measured=users))
+    return _by(
+        analysis.judge("sharing", profile or load_profile("defaults"), raw, gen, aborted=aborted, users_measured=users)
+    )
 
 
 def test_thresholds_pass_and_fail() -> None:
-    c = _judge(_raw({"sharing.get": _ops(5000, ms=40), "sharing.changes": _ops(500, ms=3000, records=40_000, users=5),
-                     "sharing.push": _ops(500, ms=100, records=25_000, users=5)}))
+    c = _judge(
+        _raw(
+            {
+                "sharing.get": _ops(5000, ms=40),
+                "sharing.changes": _ops(500, ms=3000, records=40_000, users=5),
+                "sharing.push": _ops(500, ms=100, records=25_000, users=5),
+            }
+        )
+    )
     assert c[("sharing.get", "p95_ms")]["outcome"] == "passed"
     assert c[("sharing.get", "max_error_rate")]["outcome"] == "passed"
     assert c[("sharing.changes", "p95_ms")]["outcome"] == "failed"  # 3 s > 2 s
-    assert c[("sharing.changes", "min_records_per_caller_s")]["outcome"] == "failed"  # 40 000 / 10 s / 5 callers = 800 < 1000
+    assert (
+        c[("sharing.changes", "min_records_per_caller_s")]["outcome"] == "failed"
+    )  # 40 000 / 10 s / 5 callers = 800 < 1000
     assert c[("sharing.changes", "min_records_per_caller_s")]["value"] == 800.0
     assert c[("sharing.push", "min_records_per_caller_s")]["outcome"] == "passed"  # 25 000 / 10 s / 5 = 500 ≥ 500
     assert c[("sharing.query", "p95_ms")]["outcome"] == "skipped"  # no request of the group
@@ -272,8 +324,16 @@ def test_below_the_declared_concurrency_a_pass_is_untested_and_a_failure_stands(
     c = _judge(raw, users=10)
     assert c[("sharing.get", "p95_ms")]["outcome"] == "skipped"
     assert c[("sharing.query", "p95_ms")]["outcome"] == "failed"
-    lic = _by(analysis.judge("licensing", p, _raw({"dossier.get": _ops(30), "dossier.list": _ops(5000)}),
-                             {"saturated": False}, aborted=None, users_measured=10))
+    lic = _by(
+        analysis.judge(
+            "licensing",
+            p,
+            _raw({"dossier.get": _ops(30), "dossier.list": _ops(5000)}),
+            {"saturated": False},
+            aborted=None,
+            users_measured=10,
+        )
+    )
     assert lic[("dossier.get", "min_rps")]["outcome"] == "skipped"  # 3/s below 5/s at 10 users: more users may reach it
     assert lic[("dossier.list", "min_rps")]["outcome"] == "passed"  # 500/s at 10 users: more users will not do less
 
@@ -290,15 +350,28 @@ def test_an_aborted_run_is_an_error() -> None:
 
 
 def test_clause_verdicts_follow_the_project_rules() -> None:
-    checks = analysis.judge("sharing", load_profile("defaults"), _raw({"sharing.get": _ops(5000, ms=40),
-                                                                        "sharing.query": _ops(500, ms=5000)}),
-                            {"saturated": False}, aborted=None, users_measured=50)
+    checks = analysis.judge(
+        "sharing",
+        load_profile("defaults"),
+        _raw({"sharing.get": _ops(5000, ms=40), "sharing.query": _ops(500, ms=5000)}),
+        {"saturated": False},
+        aborted=None,
+        users_measured=50,
+    )
     v = {c["id"]: c for c in analysis.clause_results("sharing", checks, 10, set())}
-    assert v["SHARE.IF.PERF.1"]["verdict"] == "部分符合" and v["SHARE.IF.PERF.1"]["warning"]  # should-clause: some pass, some fail
+    assert (
+        v["SHARE.IF.PERF.1"]["verdict"] == "部分符合" and v["SHARE.IF.PERF.1"]["warning"]
+    )  # should-clause: some pass, some fail
     assert v["SHARE.IF.PERF.2"]["verdict"] == "未测"
     assert v["SHARE.IF.PERF.4"]["verdict"] == "未测" and v["SHARE.IF.PERF.4"]["verification"] == "attestation"
-    checks = analysis.judge("sharing", load_profile("defaults"), _raw({"sharing.get": _ops(5000, ms=900)}),
-                            {"saturated": False}, aborted=None, users_measured=50)
+    checks = analysis.judge(
+        "sharing",
+        load_profile("defaults"),
+        _raw({"sharing.get": _ops(5000, ms=900)}),
+        {"saturated": False},
+        aborted=None,
+        users_measured=50,
+    )
     v = {c["id"]: c for c in analysis.clause_results("sharing", checks, 10, set())}
     assert v["SHARE.IF.PERF.1"]["verdict"] == "不符合"
     # get's error rate passed, but the other groups sent nothing: a skip never makes a pass (verdicts.py)
@@ -312,10 +385,17 @@ def test_a_group_without_data_is_untested_with_what_is_missing() -> None:
 
     why = untested_reason("各数据集均无记录 / every data set is empty", "在被测平台上预置数据 / seed the platform")
     profile = load_profile("defaults")
-    raw = _raw({"sharing.get": _ops(5000, ms=40), "sharing.query": _ops(5000, ms=40),
-                "sharing.changes": _ops(5000, ms=40, records=500_000, users=5), "sharing.push": _ops(5000, ms=40, records=250_000, users=5)})
-    checks = analysis.judge("sharing", profile, raw, {"saturated": False}, aborted=None, users_measured=50,
-                            missing={"sharing.query": why})
+    raw = _raw(
+        {
+            "sharing.get": _ops(5000, ms=40),
+            "sharing.query": _ops(5000, ms=40),
+            "sharing.changes": _ops(5000, ms=40, records=500_000, users=5),
+            "sharing.push": _ops(5000, ms=40, records=250_000, users=5),
+        }
+    )
+    checks = analysis.judge(
+        "sharing", profile, raw, {"saturated": False}, aborted=None, users_measured=50, missing={"sharing.query": why}
+    )
     c = _by(checks)
     assert c[("sharing.query", "p95_ms")]["outcome"] == "skipped" and c[("sharing.query", "p95_ms")]["reason"] == why
     assert c[("sharing.get", "p95_ms")]["outcome"] == "passed"
@@ -327,7 +407,9 @@ def test_a_group_without_data_is_untested_with_what_is_missing() -> None:
     assert s["verdict"] == "不通过" and not s["nothingMeasured"] and s["unmeasuredGroups"] == {"sharing.query": why}
     # every group without data: nothing measured, every clause 未测, the run 不通过
     missing = dict.fromkeys(profile.groups_of("sharing"), why)
-    checks = analysis.judge("sharing", profile, _raw({}), {"saturated": False}, aborted=None, users_measured=0, missing=missing)
+    checks = analysis.judge(
+        "sharing", profile, _raw({}), {"saturated": False}, aborted=None, users_measured=0, missing=missing
+    )
     clauses = analysis.clause_results("sharing", checks, 10, set())
     assert {x["verdict"] for x in clauses} == {"未测"}
     s = analysis.summary("sharing", profile, clauses, checks)
@@ -352,8 +434,14 @@ def test_paths_handed_to_the_locust_processes_are_absolute(tmp_path: Path, monke
 
 def test_generator_saturation_from_cpu_and_loop_lag() -> None:
     p = load_profile("defaults")
-    busy = {"id": "h:1", "kind": "local", "host": "h", "cpu": [[100 + i, 0.95 * i, 50] for i in range(12)],
-            "lag": [[100 + i, 5] for i in range(12)], "skew": []}
+    busy = {
+        "id": "h:1",
+        "kind": "local",
+        "host": "h",
+        "cpu": [[100 + i, 0.95 * i, 50] for i in range(12)],
+        "lag": [[100 + i, 5] for i in range(12)],
+        "skew": [],
+    }
     g = analysis.generator({"window": [101, 110], "procs": [busy]}, p, "http://10.9.9.9:1")
     assert g["saturated"] and "95%" in g["reasons"][0]
     calm = {**busy, "cpu": [[100 + i, 0.3 * i, 50] for i in range(12)]}
@@ -363,7 +451,9 @@ def test_generator_saturation_from_cpu_and_loop_lag() -> None:
     master = {**busy, "kind": "master"}  # the master of a distributed run sends nothing
     assert not analysis.generator({"window": [101, 110], "procs": [master]}, p, "http://10.9.9.9:1")["saturated"]
     skewed = {**calm, "kind": "worker", "skew": [2.0, 2.1]}
-    assert "时钟" in analysis.generator({"window": [101, 110], "procs": [skewed]}, p, "http://10.9.9.9:1")["warnings"][0]
+    assert (
+        "时钟" in analysis.generator({"window": [101, 110], "procs": [skewed]}, p, "http://10.9.9.9:1")["warnings"][0]
+    )
 
 
 # ------------------------------------------------------------------------------------------- chart and page
@@ -372,8 +462,10 @@ def test_generator_saturation_from_cpu_and_loop_lag() -> None:
 def _series_raw() -> dict[str, Any]:
     series = {}
     for s in range(1000, 1015):
-        series[str(s)] = {"sharing.get": [100, s % 3, 0, 0, {histogram.coarse_key(30 + s % 7): 100}],
-                          "sharing.push": [5, 0, 0, 500, {histogram.coarse_key(80): 5}]}
+        series[str(s)] = {
+            "sharing.get": [100, s % 3, 0, 0, {histogram.coarse_key(30 + s % 7): 100}],
+            "sharing.push": [5, 0, 0, 500, {histogram.coarse_key(80): 5}],
+        }
     return {"t0": 1000.0, "window": [1003.0, 1013.0], "durationS": 10, "series": series, "groups": {}}
 
 
@@ -387,15 +479,49 @@ def test_the_chart_is_well_formed_svg_with_every_group() -> None:
 
 
 def test_the_page_renders_offline() -> None:
-    doc = json.loads(json.dumps({
-        "run": {"target": {"name": "x"}, "role": "sharing", "profile": {"name": "smoke", "sources": ["a"]}, "users":
-                {"measured": 4, "declared": 50, "atStart": {}}, "window": {"seconds": 10, "start": "s", "end": "e", "warmupS": 3},
-                "aborted": None, "harnessVersion": "0", "locustVersion": "2", "baseUrl": "http://t", "hosts": ["http://t"],
-                "client": "c", "writes": "none", "overrides": {}, "workers": {"connected": 0}, "started": "a", "ended": "b"},
-        "clauses": [{"id": "SHARE.IF.PERF.1", "level": "should", "title": "响应时间", "titleEn": "t", "text": "x", "verdict": "未测",
-                     "warning": False, "reason": "r"}],
-        "groups": {}, "checks": [], "generator": {"procs": [], "saturated": True, "reasons": ["busy"], "warnings": []},
-        "notes": ["n"], "leftovers": [{"dataSet": "equipment", "key": "k"}], "errors": [], "files": {"chart": "latency.svg"}}))
+    doc = json.loads(
+        json.dumps(
+            {
+                "run": {
+                    "target": {"name": "x"},
+                    "role": "sharing",
+                    "profile": {"name": "smoke", "sources": ["a"]},
+                    "users": {"measured": 4, "declared": 50, "atStart": {}},
+                    "window": {"seconds": 10, "start": "s", "end": "e", "warmupS": 3},
+                    "aborted": None,
+                    "harnessVersion": "0",
+                    "locustVersion": "2",
+                    "baseUrl": "http://t",
+                    "hosts": ["http://t"],
+                    "client": "c",
+                    "writes": "none",
+                    "overrides": {},
+                    "workers": {"connected": 0},
+                    "started": "a",
+                    "ended": "b",
+                },
+                "clauses": [
+                    {
+                        "id": "SHARE.IF.PERF.1",
+                        "level": "should",
+                        "title": "响应时间",
+                        "titleEn": "t",
+                        "text": "x",
+                        "verdict": "未测",
+                        "warning": False,
+                        "reason": "r",
+                    }
+                ],
+                "groups": {},
+                "checks": [],
+                "generator": {"procs": [], "saturated": True, "reasons": ["busy"], "warnings": []},
+                "notes": ["n"],
+                "leftovers": [{"dataSet": "equipment", "key": "k"}],
+                "errors": [],
+                "files": {"chart": "latency.svg"},
+            }
+        )
+    )
     html = render_page(doc, "<svg xmlns='http://www.w3.org/2000/svg'></svg>", "zh")
     assert "负载生成器饱和" in html and "低于声明的并发量" in html and "未能删除" in html
     assert not re.search(r'(src|href)="https?://', html), "the page must not load anything from the network"
@@ -411,30 +537,62 @@ def test_a_load_run_joins_the_certification_report(tmp_path: Path) -> None:
     from conformance.target import Target
 
     target = Target(name="平台", role="sharing", urls={"sharing": "http://127.0.0.1:9/sharing"})
-    state = type("S", (), {"target": target, "evidence": Evidence(), "started": 0.0,
-                           "outcomes": [Outcome("t::a", "passed", ("SHARE.IF.FUNC.1",), 0.1)]})()
+    state = type(
+        "S",
+        (),
+        {
+            "target": target,
+            "evidence": Evidence(),
+            "started": 0.0,
+            "outcomes": [Outcome("t::a", "passed", ("SHARE.IF.FUNC.1",), 0.1)],
+        },
+    )()
     out = write_report(tmp_path / "run", state)
     before = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert {c["id"]: c["verdict"] for c in before["clauses"]}["SHARE.IF.PERF.1"] == "未测"
-    checks = analysis.judge("sharing", load_profile("defaults"), _raw({"sharing.get": _ops(5000, ms=900)}),
-                            {"saturated": False}, aborted=None, users_measured=50)
+    checks = analysis.judge(
+        "sharing",
+        load_profile("defaults"),
+        _raw({"sharing.get": _ops(5000, ms=900)}),
+        {"saturated": False},
+        aborted=None,
+        users_measured=50,
+    )
     load_dir = out / "load" / "sharing"
     load_dir.mkdir(parents=True)
     (load_dir / "latency.svg").write_text(render_svg(_series_raw(), {}, title="t"), encoding="utf-8")
-    doc = {"run": {"role": "sharing", "target": {"urls": target.urls}, "window": {"seconds": 10, "start": "s", "end": "e"},
-                   "profile": {"name": "smoke"}, "users": {"measured": 50, "declared": 50}, "workers": {}, "started": "a", "ended": "b"},
-           "checks": checks, "clauses": analysis.clause_results("sharing", checks, 10, set()), "files": {"chart": "latency.svg"},
-           "generator": {"saturated": False, "reasons": [], "warnings": []}, "groups": {}}
+    doc = {
+        "run": {
+            "role": "sharing",
+            "target": {"urls": target.urls},
+            "window": {"seconds": 10, "start": "s", "end": "e"},
+            "profile": {"name": "smoke"},
+            "users": {"measured": 50, "declared": 50},
+            "workers": {},
+            "started": "a",
+            "ended": "b",
+        },
+        "checks": checks,
+        "clauses": analysis.clause_results("sharing", checks, 10, set()),
+        "files": {"chart": "latency.svg"},
+        "generator": {"saturated": False, "reasons": [], "warnings": []},
+        "groups": {},
+    }
     exchange = {"method": "POST", "url": "http://127.0.0.1:9/sharing/oauth/token", "status": 200, "curl": "curl …"}
     for _ in range(2):  # joining again replaces the earlier load run
         merge_performance(out, doc, load_dir, [exchange], lang="zh")
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["schema"] == "tzsb-report/1"
     verdicts = {c["id"]: c for c in report["clauses"]}
-    assert verdicts["SHARE.IF.PERF.1"]["verdict"] == "不符合" and verdicts["SHARE.IF.PERF.1"]["performance"]["dir"] == "load/sharing"
+    assert (
+        verdicts["SHARE.IF.PERF.1"]["verdict"] == "不符合"
+        and verdicts["SHARE.IF.PERF.1"]["performance"]["dir"] == "load/sharing"
+    )
     assert verdicts["SHARE.IF.FUNC.1"]["verdict"] == "符合"  # the suites' clauses are left as they were
     assert "SHARE.IF.PERF.1" in report["summary"]["warnings"]
-    assert len([t for t in report["tests"] if t["nodeid"].startswith("load::sharing::")]) == len([c for c in checks if c["clause"]])
+    assert len([t for t in report["tests"] if t["nodeid"].startswith("load::sharing::")]) == len(
+        [c for c in checks if c["clause"]]
+    )
     assert len(report["performance"]) == 1 and report["performance"][0]["page"] == "load/sharing/load.html"
     evidence = json.loads((out / "evidence.json").read_text(encoding="utf-8"))
     assert len(evidence) == 1 and verdicts["SHARE.IF.PERF.1"]["evidence"] == [0]

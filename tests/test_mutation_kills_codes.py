@@ -46,8 +46,9 @@ CHARACTER_CASES: list[tuple[str, Callable[[str], str], str, str]] = [
 
 
 @pytest.mark.parametrize(("name", "func", "value", "bad"), CHARACTER_CASES, ids=[c[0] for c in CHARACTER_CASES])
-def test_a_character_outside_the_alphabet_is_named_in_the_error(name: str, func: Callable[[str], str], value: str,
-                                                                bad: str) -> None:
+def test_a_character_outside_the_alphabet_is_named_in_the_error(
+    name: str, func: Callable[[str], str], value: str, bad: str
+) -> None:
     """校验码函数遇到字符集以外的字符时抛出 ValueError（不是别的异常），并指出该字符。
     A character outside the alphabet raises ValueError (not another exception) that names the character.
 
@@ -56,4 +57,6 @@ def test_a_character_outside_the_alphabet_is_named_in_the_error(name: str, func:
     (``exc.args[1]``: an IndexError instead of the ValueError)."""
     with pytest.raises(ValueError) as info:
         func(value)
-    assert repr(bad) in str(info.value), f"{name}：错误信息未指出非法字符 / the error does not name the character: {info.value}"
+    assert repr(bad) in str(info.value), (
+        f"{name}：错误信息未指出非法字符 / the error does not name the character: {info.value}"
+    )

@@ -20,8 +20,12 @@ from tests.test_mutation_kills_workflow import OUTCOME_POST, POST, licensing, wa
 from tests.test_reference_licensing import GRANTED
 
 #: Decided at the end of 2025 (the dossier's year), concluded early in 2026.
-NEW_YEAR = {"decide": "2025-12-31T16:00:00+08:00", "certify": "2025-12-31T16:30:00+08:00",
-            "issue": "2025-12-31T17:00:00+08:00", "conclude": "2026-01-02T09:00:00+08:00"}
+NEW_YEAR = {
+    "decide": "2025-12-31T16:00:00+08:00",
+    "certify": "2025-12-31T16:30:00+08:00",
+    "issue": "2025-12-31T17:00:00+08:00",
+    "conclude": "2026-01-02T09:00:00+08:00",
+}
 BEFORE_CONCLUDE = GRANTED[:5]  # accept … issue
 
 
@@ -39,9 +43,16 @@ def test_the_dossier_year_is_the_year_of_the_decision(tmp_path: Path) -> None:
 
 
 def _conclude(server: object, case_no: str) -> flow.store.Case:
-    return flow.perform_step(server, case_no, "conclude", "concluded",  # type: ignore[arg-type]
-                             flow.Actor("张三", OUTCOME_POST.get(("conclude", "concluded"), POST["conclude"])), "办结。",
-                             at=NEW_YEAR["conclude"], report=False)
+    return flow.perform_step(
+        server,
+        case_no,
+        "conclude",
+        "concluded",  # type: ignore[arg-type]
+        flow.Actor("张三", OUTCOME_POST.get(("conclude", "concluded"), POST["conclude"])),
+        "办结。",
+        at=NEW_YEAR["conclude"],
+        report=False,
+    )
 
 
 def test_the_sequence_ends_at_9999_and_then_conflicts(tmp_path: Path) -> None:
@@ -55,8 +66,9 @@ def test_the_sequence_ends_at_9999_and_then_conflicts(tmp_path: Path) -> None:
     with licensing(tmp_path) as server:
         first = walk(server, "CASE-SEQ-01", BEFORE_CONCLUDE, NEW_YEAR)
         walk(server, "CASE-SEQ-02", BEFORE_CONCLUDE, NEW_YEAR)
-        server.db.conn.execute("INSERT INTO lic_dossier_seq (uscc, year, last) VALUES (?, 2025, 9998)",
-                               (first.applicant_id,))
+        server.db.conn.execute(
+            "INSERT INTO lic_dossier_seq (uscc, year, last) VALUES (?, 2025, 9998)", (first.applicant_id,)
+        )
         _conclude(server, "CASE-SEQ-01")
         code = dossier.code_of(server.db, "CASE-SEQ-01")
         assert code is not None and code[-8:] == "20259999", f"第 9999 号应可分配 / number 9999 is given: {code}"

@@ -32,7 +32,8 @@ def test_the_boundary_defect_drops_the_last_record_of_every_full_page_but_the_fi
     assert total == 25, f"total 不应受影响 / total is unaffected: {total}"
     lost = [every[i] for i in (4, 9, 14, 19)]
     assert kept == [k for k in every if k not in lost], (
-        f"应恰好丢失第 1–4 页的最后一条 / exactly the last record of pages 1–4 lost: kept {len(kept)} of 25")
+        f"应恰好丢失第 1–4 页的最后一条 / exactly the last record of pages 1–4 lost: kept {len(kept)} of 25"
+    )
 
 
 def test_no_scope_condition_keeps_every_row() -> None:

@@ -39,7 +39,9 @@ def test_a_missing_bearer_token_gets_its_own_401(security: Security, header: str
     (``"bearer "``, ``"BEARER "``), the message texts and the ``unauthorized(...)`` arguments."""
     err = _refused(security.authenticate, header)
     assert (err.status, err.code) == (401, "UNAUTHORIZED"), f"应为 401 UNAUTHORIZED / expected 401: {err}"
-    assert err.message_zh == "缺少访问令牌（Authorization: Bearer）", f"中文信息不对 / Chinese message: {err.message_zh}"
+    assert err.message_zh == "缺少访问令牌（Authorization: Bearer）", (
+        f"中文信息不对 / Chinese message: {err.message_zh}"
+    )
     assert err.message_en == "missing bearer token", f"英文信息不对 / English message: {err.message_en}"
     assert err.headers.get("WWW-Authenticate", "").startswith("Bearer "), "缺少质询头 / no WWW-Authenticate challenge"
 
@@ -99,7 +101,9 @@ def test_a_missing_scope_is_403_forbidden_naming_the_scopes(security: Security) 
     token = _token(security, "reader")
     err = _refused(security.authorize, token, ["licensing:push", "gov:report"])
     assert (err.status, err.code) == (403, "FORBIDDEN"), f"应为 403 FORBIDDEN / expected 403: {err}"
-    assert err.message_zh == "令牌无权访问此接口（需要权限范围 licensing:push 或 gov:report）", f"中文信息 / Chinese: {err.message_zh}"
+    assert err.message_zh == "令牌无权访问此接口（需要权限范围 licensing:push 或 gov:report）", (
+        f"中文信息 / Chinese: {err.message_zh}"
+    )
     assert err.message_en == "token lacks scope licensing:push or gov:report", f"英文信息 / English: {err.message_en}"
 
 

@@ -35,15 +35,18 @@ def licensing(tmp_path: Path) -> Iterator[RoleServer]:
         servers[0].db.close()
 
 
-def walk(server: RoleServer, case_no: str, steps: list[tuple[str, str]], at: dict[str, str] | None = None) -> store.Case:
+def walk(
+    server: RoleServer, case_no: str, steps: list[tuple[str, str]], at: dict[str, str] | None = None
+) -> store.Case:
     """Push the application and perform ``steps`` (each with the time given in ``at``, else now)."""
     at = at or {}
     flow.receive_application(server, application(case_no), at=at.get("apply"))
     case = store.load_case(server.db, case_no)
     for step, outcome in steps:
         post = OUTCOME_POST.get((step, outcome), POST[step])
-        case = flow.perform_step(server, case_no, step, outcome, flow.Actor("张三", post), "同意。", at=at.get(step),
-                                 report=False)
+        case = flow.perform_step(
+            server, case_no, step, outcome, flow.Actor("张三", post), "同意。", at=at.get(step), report=False
+        )
     assert case is not None
     return case
 
@@ -69,8 +72,13 @@ def test_an_outcome_with_its_own_posts_narrows_the_steps_posts(tmp_path: Path) -
     Kills ``allowed_roles__mutmut_2`` … ``_5`` (the outcome's own posts ignored: the step's posts allowed)."""
     workflow = codelist("workflow")
     step_posts = {s["code"]: s["roles"] for s in workflow["steps"]}
-    narrowed = [(o["step"], o["code"], p) for o in workflow["outcomes"] if o.get("roles")
-                for p in step_posts[o["step"]] if p not in o["roles"]]
+    narrowed = [
+        (o["step"], o["code"], p)
+        for o in workflow["outcomes"]
+        if o.get("roles")
+        for p in step_posts[o["step"]]
+        if p not in o["roles"]
+    ]
     assert ("accept", "accepted", "formal-review") in narrowed, "契约应有此限制 / the contract narrows 受理"
     with licensing(tmp_path) as server:
         for n, (step, outcome, post) in enumerate(narrowed):
@@ -83,11 +91,20 @@ def test_an_outcome_with_its_own_posts_narrows_the_steps_posts(tmp_path: Path) -
             else:
                 raise AssertionError(f"{post} 不应能给出 {step}/{outcome} / {post} may not give {step}/{outcome}")
             allowed = OUTCOME_POST[(step, outcome)]
-            case = flow.perform_step(server, case_no, step, outcome, flow.Actor("张三", allowed), "同意。", report=False)
+            case = flow.perform_step(
+                server, case_no, step, outcome, flow.Actor("张三", allowed), "同意。", report=False
+            )
             assert case.state != "submitted", f"{allowed} 应能给出 {step}/{outcome} / {allowed} may give it"
         walk(server, "CASE-POST-CORR", [])
-        corrected = flow.perform_step(server, "CASE-POST-CORR", "accept", "correction", flow.Actor("张三", "formal-review"),
-                                      "请补正。", report=False)
+        corrected = flow.perform_step(
+            server,
+            "CASE-POST-CORR",
+            "accept",
+            "correction",
+            flow.Actor("张三", "formal-review"),
+            "请补正。",
+            report=False,
+        )
         assert corrected.state == "awaiting-correction", "形式审查岗可作补齐补正 / formal-review may ask for correction"
 
 

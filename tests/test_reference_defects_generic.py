@@ -25,8 +25,11 @@ ABSENT = f"{UNITS}/" + KINDS["uscc"].generate(random.Random(77), division="42010
 
 
 def _unit_report(mid: str | None = None) -> dict:
-    return {"messageId": mid or f"msg-{secrets.token_hex(6)}", "reportedAt": "2025-01-01T10:00:00+08:00",
-            "unit": DataGen(3).unit()}
+    return {
+        "messageId": mid or f"msg-{secrets.token_hex(6)}",
+        "reportedAt": "2025-01-01T10:00:00+08:00",
+        "unit": DataGen(3).unit(),
+    }
 
 
 def _both(tmp_path: Path, role: str, defect: str, probe, **kw: object) -> tuple[object, object]:
@@ -41,6 +44,7 @@ def _both(tmp_path: Path, role: str, defect: str, probe, **kw: object) -> tuple[
 def test_malformed_json_500(tmp_path: Path) -> None:
     def probe(srv: object) -> int:
         return Api(srv.url()).post(UNITS, data=b"{bad", headers={"Content-Type": "application/json"}).status_code  # type: ignore[attr-defined]
+
     assert _both(tmp_path, "supervision", "malformed-json-500", probe) == (400, 500)
 
 
@@ -48,18 +52,21 @@ def test_error_message_english(tmp_path: Path) -> None:
     def probe(srv: object) -> bool:
         msg = Api(srv.url()).post(UNITS, {**_unit_report(), "extra": 1}).json()["message"]  # type: ignore[attr-defined]
         return any("\u4e00" <= ch <= "\u9fff" for ch in msg)
+
     assert _both(tmp_path, "supervision", "error-message-english", probe) == (True, False)
 
 
 def test_no_field_paths(tmp_path: Path) -> None:
     def probe(srv: object) -> bool:
         return "errors" in Api(srv.url()).post(UNITS, {**_unit_report(), "extra": 1}).json()  # type: ignore[attr-defined]
+
     assert _both(tmp_path, "supervision", "no-field-paths", probe) == (True, False)
 
 
 def test_accept_unknown_fields(tmp_path: Path) -> None:
     def probe(srv: object) -> int:
         return Api(srv.url()).post(UNITS, {**_unit_report(), "extra": 1}).status_code  # type: ignore[attr-defined]
+
     assert _both(tmp_path, "supervision", "accept-unknown-fields", probe) == (400, 201)
 
 
@@ -68,6 +75,7 @@ def test_accept_expired_token(tmp_path: Path) -> None:
         api = Api(srv.url())  # type: ignore[attr-defined]
         time.sleep(1.2)
         return api.get(ABSENT).status_code
+
     good, bad = _both(tmp_path, "supervision", "accept-expired-token", probe, token_ttl=1)
     assert good == 401 and bad == 404
 
@@ -75,6 +83,7 @@ def test_accept_expired_token(tmp_path: Path) -> None:
 def test_ignore_scopes(tmp_path: Path) -> None:
     def probe(srv: object) -> int:
         return Api(srv.url(), client="reader").post(UNITS, _unit_report()).status_code  # type: ignore[attr-defined]
+
     assert _both(tmp_path, "supervision", "ignore-scopes", probe) == (403, 201)
 
 
@@ -82,7 +91,13 @@ def _signed_get(base: str, path: str, *, nonce: str, stamp: str) -> int:
     session = requests.Session()
     tok = Api(base, client="signer").session.headers["Authorization"]
     sig = sign("HMAC-SM3", b"signer-secret", canonical_string("GET", path, stamp, nonce, b"", "HMAC-SM3"))
-    headers = {"Authorization": tok, "X-Timestamp": stamp, "X-Nonce": nonce, "X-Signature": sig, "X-Signature-Method": "HMAC-SM3"}
+    headers = {
+        "Authorization": tok,
+        "X-Timestamp": stamp,
+        "X-Nonce": nonce,
+        "X-Signature": sig,
+        "X-Signature-Method": "HMAC-SM3",
+    }
     return session.get(base + path, headers=headers, timeout=30).status_code
 
 
@@ -92,14 +107,18 @@ def test_accept_replayed_nonce(tmp_path: Path) -> None:
         first = _signed_get(srv.url(), ABSENT, nonce=nonce, stamp=stamp)  # type: ignore[attr-defined]
         again = _signed_get(srv.url(), ABSENT, nonce=nonce, stamp=stamp)  # type: ignore[attr-defined]
         return first, again
+
     assert _both(tmp_path, "supervision", "accept-replayed-nonce", probe) == ((404, 401), (404, 404))
 
 
 def test_accept_stale_timestamp(tmp_path: Path) -> None:
-    stale = (dt.datetime.now(dt.timezone(dt.timedelta(hours=8))) - dt.timedelta(minutes=20)).isoformat(timespec="seconds")
+    stale = (dt.datetime.now(dt.timezone(dt.timedelta(hours=8))) - dt.timedelta(minutes=20)).isoformat(
+        timespec="seconds"
+    )
 
     def probe(srv: object) -> int:
         return _signed_get(srv.url(), ABSENT, nonce=secrets.token_hex(10), stamp=stale)  # type: ignore[attr-defined]
+
     assert _both(tmp_path, "supervision", "accept-stale-timestamp", probe) == (401, 404)
 
 
@@ -118,6 +137,7 @@ def _burst(srv: object, n: int = 30) -> list[requests.Response]:
 def test_no_rate_limit(tmp_path: Path) -> None:
     def probe(srv: object) -> bool:
         return any(r.status_code == 429 for r in _burst(srv))
+
     assert _both(tmp_path, "sharing", "no-rate-limit", probe) == (True, False)
 
 
@@ -126,6 +146,7 @@ def test_retry_after_missing(tmp_path: Path) -> None:
         limited = [r for r in _burst(srv) if r.status_code == 429]
         assert limited
         return all(r.headers.get("Retry-After", "").isdigit() for r in limited)
+
     assert _both(tmp_path, "sharing", "retry-after-missing", probe) == (True, False)
 
 
@@ -138,6 +159,7 @@ def _audit_after_reads(srv: object) -> list[dict]:
 def test_audit_not_written(tmp_path: Path) -> None:
     def probe(srv: object) -> bool:
         return any(e["action"] == "queryEquipment" for e in _audit_after_reads(srv))
+
     assert _both(tmp_path, "sharing", "audit-not-written", probe) == (True, False)
 
 
@@ -148,6 +170,7 @@ def test_audit_chain_broken(tmp_path: Path, reads: int) -> None:
         for _ in range(reads):
             api.get("/api/v1/equipment")
         return verify_chain(_audit_after_reads(srv)) is None
+
     assert _both(tmp_path, "sharing", "audit-chain-broken", probe) == (True, False)
 
 
@@ -156,15 +179,20 @@ def test_retry_after_implausible(tmp_path: Path) -> None:
         limited = [r for r in _burst(srv) if r.status_code == 429]
         assert limited
         return limited[0].headers["Retry-After"], limited[0].json()["retryAfter"]
+
     good, bad = _both(tmp_path, "sharing", "retry-after-implausible", probe)
     assert int(good[0]) == good[1] <= 86400 and bad == ("604800", 604800)
 
 
 def test_token_lifetime_in_ms(tmp_path: Path) -> None:
     def probe(srv: object) -> int:
-        r = requests.post(srv.url() + "/oauth/token", timeout=30,  # type: ignore[attr-defined]
-                          data={"grant_type": "client_credentials", "client_id": "harness", "client_secret": "harness-secret"})
+        r = requests.post(
+            srv.url() + "/oauth/token",
+            timeout=30,  # type: ignore[attr-defined]
+            data={"grant_type": "client_credentials", "client_id": "harness", "client_secret": "harness-secret"},
+        )
         return r.json()["expires_in"]
+
     good, bad = _both(tmp_path, "supervision", "token-lifetime-in-ms", probe)
     assert bad == good * 1000
 
@@ -173,6 +201,7 @@ def test_write_scope_implies_read(tmp_path: Path) -> None:
     def probe(srv: object) -> int:
         headers = {"Authorization": f"Bearer {token(srv.url(), scope='sharing:units:write')}"}  # type: ignore[attr-defined]
         return requests.get(srv.url() + UNITS, headers=headers, timeout=30).status_code  # type: ignore[attr-defined]
+
     assert _both(tmp_path, "sharing", "write-scope-implies-read", probe) == (403, 200)
 
 
@@ -180,6 +209,7 @@ def test_not_found_as_200(tmp_path: Path) -> None:
     def probe(srv: object) -> tuple[int, str]:
         r = Api(srv.url()).get(ABSENT)  # type: ignore[attr-defined]
         return r.status_code, r.json()["code"]
+
     assert _both(tmp_path, "sharing", "not-found-as-200", probe) == ((404, "NOT_FOUND"), (200, "NOT_FOUND"))
 
 
@@ -187,5 +217,6 @@ def test_future_timestamps(tmp_path: Path) -> None:
     def probe(srv: object) -> float:
         stamp = Api(srv.url()).get("/health").json()["data"]["time"]  # type: ignore[attr-defined]
         return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() - time.time()
+
     good, bad = _both(tmp_path, "supervision", "future-timestamps", probe)
     assert abs(good) < 3600 and bad > 7 * 3600

@@ -55,9 +55,15 @@ def test_implementations_paging_and_filters(api: Api) -> None:
     assert everything["total"] == len(gov_platform.implementations()) > 360
     assert everything["page"] == 1 and everything["size"] == 500 and len(everything["items"]) == everything["total"]
     wuhan = next(i for i in everything["items"] if i["division"] == "420100")
-    assert wuhan["deptName"] == "武汉市市场监督管理局" and wuhan["level"] == "prefecture" and wuhan["itemCode"] == "01100000"
-    assert not any(i["division"].startswith(("71", "81", "82")) or i["division"] in ("429000", "419000")
-                   for i in everything["items"])
+    assert (
+        wuhan["deptName"] == "武汉市市场监督管理局"
+        and wuhan["level"] == "prefecture"
+        and wuhan["itemCode"] == "01100000"
+    )
+    assert not any(
+        i["division"].startswith(("71", "81", "82")) or i["division"] in ("429000", "419000")
+        for i in everything["items"]
+    )
     # pages cover the list exactly once
     seen = []
     for page in (1, 2, 3, 4):
@@ -68,11 +74,17 @@ def test_implementations_paging_and_filters(api: Api) -> None:
     # filters
     hubei = conforms("queryImplementations", api.get("/api/v1/implementations", params={"division": "420000"}))
     assert hubei["total"] == 14 and {i["level"] for i in hubei["items"]} == {"province", "prefecture"}
-    assert [i["division"] for i in api.get("/api/v1/implementations", params={"division": "420102"}).json()["data"]["items"]] == ["420100"]
-    assert [i["division"] for i in api.get("/api/v1/implementations", params={"division": "110101"}).json()["data"]["items"]] == ["110000"]
+    assert [
+        i["division"] for i in api.get("/api/v1/implementations", params={"division": "420102"}).json()["data"]["items"]
+    ] == ["420100"]
+    assert [
+        i["division"] for i in api.get("/api/v1/implementations", params={"division": "110101"}).json()["data"]["items"]
+    ] == ["110000"]
     by_dept = api.get("/api/v1/implementations", params={"deptUscc": wuhan["deptUscc"]}).json()["data"]
     assert by_dept["total"] == 1 and by_dept["items"][0] == wuhan
-    both = api.get("/api/v1/implementations", params={"deptUscc": wuhan["deptUscc"], "division": "370000"}).json()["data"]
+    both = api.get("/api/v1/implementations", params={"deptUscc": wuhan["deptUscc"], "division": "370000"}).json()[
+        "data"
+    ]
     assert both["total"] == 0
     assert gov_platform.authority("420100")["uscc"] == wuhan["deptUscc"]  # deterministic
     for bad in ({"size": 501}, {"page": 0}, {"division": "42010"}, {"deptUscc": "91420100MA4K2ABC1X"}):
@@ -85,7 +97,9 @@ def test_handling_items(api: Api) -> None:
     assert len(items) == 114 and len({i["code"] for i in items}) == 114
     assert {i["division"] for i in items} == {"420100"}
     assert any(i["name"] == "电梯使用登记新登记（新设备首次启用）" and i["code"] == ITEM for i in items)
-    piping = conforms("queryHandlingItems", api.get("/api/v1/handling-items", params={"division": "420100", "group": "07"}))
+    piping = conforms(
+        "queryHandlingItems", api.get("/api/v1/handling-items", params={"division": "420100", "group": "07"})
+    )
     assert len(piping) == 9 and not any(i["operation"] == "04" for i in piping)
     county = api.get("/api/v1/handling-items", params={"division": "420102"}).json()["data"]
     assert len(county) == 114 and county[0]["division"] == "420100"
@@ -106,7 +120,11 @@ def test_users(srv: RunningServer, api: Api) -> None:
     assert person["userId"] == naturals[0] and person["idType"] == "111" and len(person["idNumber"]) == 18
     legal = conforms("getLegalPerson", api.get(f"/api/v1/users/legal/{legals[0]}"))
     assert legal["idType"] == "001" and len(legal["uscc"]) == 18
-    for path in ("/api/v1/users/natural/np-999999", "/api/v1/users/legal/lp-999999", f"/api/v1/users/legal/{naturals[0]}"):
+    for path in (
+        "/api/v1/users/natural/np-999999",
+        "/api/v1/users/legal/lp-999999",
+        f"/api/v1/users/legal/{naturals[0]}",
+    ):
         r = api.get(path)
         assert r.status_code == 404 and r.json()["code"] == "NOT_FOUND"
     r = Api(srv.url(), client="city-caller").get(f"/api/v1/users/natural/{naturals[0]}")
@@ -123,13 +141,31 @@ class Reporter:
     def body(self, kind: str, **extra: Any) -> dict[str, Any]:
         self.n += 1
         at = f"2025-03-01T{8 + self.n // 60:02d}:{self.n % 60:02d}:00+08:00"
-        base = {"messageId": f"t-{self.case_no}-{self.n:03d}", "caseNo": self.case_no, "itemCode": self.item,
-                "reportedAt": at, "operator": {"name": "张伟", "role": "accept"}, "opinion": "同意。"}
-        notice = {"noticeId": f"N-{self.n}", "caseNo": self.case_no, "type": "受理通知书", "title": "受理通知书",
-                  "issuedAt": at, "authority": {"name": "武汉市市场监督管理局", "uscc": gov_platform.authority("420100")["uscc"],
-                                                "division": "420100"}, "content": "已受理。"}
+        base = {
+            "messageId": f"t-{self.case_no}-{self.n:03d}",
+            "caseNo": self.case_no,
+            "itemCode": self.item,
+            "reportedAt": at,
+            "operator": {"name": "张伟", "role": "accept"},
+            "opinion": "同意。",
+        }
+        notice = {
+            "noticeId": f"N-{self.n}",
+            "caseNo": self.case_no,
+            "type": "受理通知书",
+            "title": "受理通知书",
+            "issuedAt": at,
+            "authority": {
+                "name": "武汉市市场监督管理局",
+                "uscc": gov_platform.authority("420100")["uscc"],
+                "division": "420100",
+            },
+            "content": "已受理。",
+        }
         if kind == "supplement":
-            base.update(items=[{"material": "产品合格证", "reason": "缺失"}], notice={**notice, "type": "一次性补正告知书"})
+            base.update(
+                items=[{"material": "产品合格证", "reason": "缺失"}], notice={**notice, "type": "一次性补正告知书"}
+            )
         elif kind == "acceptance":
             base.update(result="正式受理", acceptedAt=at, notice=notice)
         elif kind == "steps":
@@ -146,8 +182,13 @@ class Reporter:
         return self.api.post(f"/api/v1/cases/{body['caseNo']}/{kind}", body)
 
 
-OP_OF = {"supplement": "reportSupplement", "acceptance": "reportAcceptance", "steps": "reportStep",
-         "special-procedures": "reportSpecialProcedure", "result": "reportResult"}
+OP_OF = {
+    "supplement": "reportSupplement",
+    "acceptance": "reportAcceptance",
+    "steps": "reportStep",
+    "special-procedures": "reportSpecialProcedure",
+    "result": "reportResult",
+}
 
 
 def ok(rep: Reporter, kind: str, **extra: Any) -> dict[str, Any]:
@@ -170,36 +211,46 @@ def test_case_state_order_full_flow(srv: RunningServer, api: Api) -> None:
     state = gov_cases.register_case(db, "420100202503010001", ITEM, "91420100MA4K2ABC1E", "2025-03-01T08:00:00+08:00")
     assert state["state"] == "submitted"
     rep = Reporter(api, "420100202503010001")
-    refused(rep, "result")                                   # result before acceptance
-    refused(rep, "steps")                                    # step before acceptance
-    refused(rep, "special-procedures")                       # special procedure before acceptance
+    refused(rep, "result")  # result before acceptance
+    refused(rep, "steps")  # step before acceptance
+    refused(rep, "special-procedures")  # special procedure before acceptance
     ok(rep, "supplement")
     assert gov_cases.case_state(db, rep.case_no)["state"] == "awaiting-correction"
     assert gov_cases.register_case(db, rep.case_no, ITEM, "x", "2025-03-02T08:00:00+08:00")["state"] == "submitted"
     ok(rep, "acceptance")
-    refused(rep, "acceptance")                               # accepted twice
-    refused(rep, "supplement")                               # supplement after acceptance
-    refused(rep, "steps", step="decide", stepName="决定", outcome="准予许可")   # review skipped
-    refused(rep, "steps", step="accept", stepName="受理", outcome="受理")       # not a T5-8 step
-    refused(rep, "special-procedures", action="end")        # ended without a start
-    ok(rep, "special-procedures")                            # start 现场核查 during review
-    refused(rep, "special-procedures")                       # started twice
-    refused(rep, "steps")                                    # no step while suspended
+    refused(rep, "acceptance")  # accepted twice
+    refused(rep, "supplement")  # supplement after acceptance
+    refused(rep, "steps", step="decide", stepName="决定", outcome="准予许可")  # review skipped
+    refused(rep, "steps", step="accept", stepName="受理", outcome="受理")  # not a T5-8 step
+    refused(rep, "special-procedures", action="end")  # ended without a start
+    ok(rep, "special-procedures")  # start 现场核查 during review
+    refused(rep, "special-procedures")  # started twice
+    refused(rep, "steps")  # no step while suspended
     assert gov_cases.case_state(db, rep.case_no)["state"] == "suspended"
     ok(rep, "special-procedures", action="end", endedAt="2025-03-05T10:00:00+08:00")
-    ok(rep, "steps")                                         # review
+    ok(rep, "steps")  # review
     ok(rep, "steps", step="decide", stepName="决定", outcome="准予许可", operator={"name": "李强", "role": "decide"})
-    refused(rep, "special-procedures")                       # only during review or decide
-    refused(rep, "result", result="不予许可")                # contradicts the decision (and too early)
-    refused(rep, "result")                                   # granted needs certify and issue first
+    refused(rep, "special-procedures")  # only during review or decide
+    refused(rep, "result", result="不予许可")  # contradicts the decision (and too early)
+    refused(rep, "result")  # granted needs certify and issue first
     ok(rep, "steps", step="certify", stepName="制证", outcome="制证完成")
     ok(rep, "steps", step="issue", stepName="发证", outcome="发证")
     refused(rep, "steps", step="pre-archive", stepName="预归档", outcome="通过")
     ok(rep, "result")
     for kind in ("supplement", "acceptance", "steps", "special-procedures", "result"):
-        assert "已结束" in refused(rep, kind)                # anything after the result
+        assert "已结束" in refused(rep, kind)  # anything after the result
     history = gov_cases.case_reports(db, rep.case_no)
-    assert [h["interface"] for h in history] == ["T5-6", "T5-7", "T5-9", "T5-9", "T5-8", "T5-8", "T5-8", "T5-8", "T5-10"]
+    assert [h["interface"] for h in history] == [
+        "T5-6",
+        "T5-7",
+        "T5-9",
+        "T5-9",
+        "T5-8",
+        "T5-8",
+        "T5-8",
+        "T5-8",
+        "T5-10",
+    ]
     assert history[0]["stateBefore"] == "submitted" and history[-1]["stateAfter"] == "concluded"
     assert history[1]["body"]["result"] == "正式受理"
     final = gov_cases.case_state(db, rep.case_no)
@@ -220,15 +271,16 @@ def test_not_accepted_ends_the_case_and_refused_path(srv: RunningServer, api: Ap
     ok(rep, "steps")
     ok(rep, "steps", step="decide", stepName="决定", outcome="不予许可")
     refused(rep, "steps", step="certify", stepName="制证", outcome="制证完成")  # refused: no certificate
-    refused(rep, "result")                                                     # 准予许可 contradicts
+    refused(rep, "result")  # 准予许可 contradicts
     ok(rep, "result", result="不予许可")
 
 
 def test_receivers_check_case_and_are_idempotent(srv: RunningServer, api: Api) -> None:
     db = other_db(srv)
     submitted = gov_cases.cases(db, "submitted")
-    assert submitted and all(gov_cases.cases(db, s) for s in ("awaiting-correction", "accepted", "suspended",
-                                                               "not-accepted", "concluded"))
+    assert submitted and all(
+        gov_cases.cases(db, s) for s in ("awaiting-correction", "accepted", "suspended", "not-accepted", "concluded")
+    )
     # unknown case
     r = Reporter(api, "420100209912310001").post("acceptance")
     assert r.status_code == 404 and r.json()["code"] == "NOT_FOUND"
@@ -285,10 +337,15 @@ def test_elicense_chain(srv: RunningServer, api: Api) -> None:
     assert all(f["issueDate"] >= g["issueDate"] for f, g in itertools.pairwise(found))
     typed = api.get("/api/v1/elicenses", params={"holderId": cert["holderId"], "holderIdType": cert["holderIdType"]})
     assert typed.json()["data"] == found
-    by_item = api.get("/api/v1/elicenses", params={"holderId": cert["holderId"], "itemCode": cert["itemCode"]}).json()["data"]
+    by_item = api.get("/api/v1/elicenses", params={"holderId": cert["holderId"], "itemCode": cert["itemCode"]}).json()[
+        "data"
+    ]
     assert cert["elicenseId"] in [f["elicenseId"] for f in by_item]
-    assert api.get("/api/v1/elicenses", params={"holderId": cert["holderId"], "itemCode": "01100000-10-13"}).json()["data"] == [] \
+    assert (
+        api.get("/api/v1/elicenses", params={"holderId": cert["holderId"], "itemCode": "01100000-10-13"}).json()["data"]
+        == []
         or cert["itemCode"] == "01100000-10-13"
+    )
     eid = cert["elicenseId"]
     info = conforms("getElicense", api.get(f"/api/v1/elicenses/{eid}"))
     assert info == cert
@@ -318,7 +375,9 @@ def test_elicense_chain(srv: RunningServer, api: Api) -> None:
     r = api.session.get(expired["url"], timeout=30)
     assert r.status_code == 403 and "过期" in r.json()["message"]
     # thumbnails: province only
-    thumbs = conforms("getElicenseThumbnails", Api(srv.url(), "province-caller").get(f"/api/v1/elicenses/{eid}/thumbnails"))
+    thumbs = conforms(
+        "getElicenseThumbnails", Api(srv.url(), "province-caller").get(f"/api/v1/elicenses/{eid}/thumbnails")
+    )
     assert [t["page"] for t in thumbs] == [1]
     assert files.is_png(base64.b64decode(thumbs[0]["data"])) == []
     r = Api(srv.url(), "city-caller").get(f"/api/v1/elicenses/{eid}/thumbnails")
@@ -336,7 +395,12 @@ def test_search_validates_holder(api: Api) -> None:
     assert r.status_code == 400
     citizen = KINDS["citizen-id"].generate(random.Random(3), division="420102")
     assert conforms("searchElicenses", api.get("/api/v1/elicenses", params={"holderId": citizen})) == []
-    assert api.get("/api/v1/elicenses", params={"holderId": citizen[:-1] + ("0" if citizen[-1] != "0" else "1")}).status_code == 400
+    assert (
+        api.get(
+            "/api/v1/elicenses", params={"holderId": citizen[:-1] + ("0" if citizen[-1] != "0" else "1")}
+        ).status_code
+        == 400
+    )
     assert api.get("/api/v1/elicenses").status_code == 400
     valid_uscc = gov_platform.authority("420100")["uscc"]
     r = api.get("/api/v1/elicenses", params={"holderId": valid_uscc, "holderIdType": "111"})
@@ -347,11 +411,23 @@ def test_search_validates_holder(api: Api) -> None:
 def _new_cert(seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     holder = {"name": "武汉市长江物业服务有限公司", "uscc": KINDS["uscc"].generate(rng, division="420102", pair="91")}
-    equipment = {"catalogueCode": "3110", "equipmentCode": KINDS["equipment-code"].generate(rng, catalogue="3110"),
-                 "address": "湖北省武汉市江岸区解放大道1号", "internalNo": "A-001"}
-    return gov_elicenses.make_certificate(rng, holder=holder, natural=False, division="420102", equipment=equipment,
-                                          authority=gov_platform.authority_for("420102"), issue_date=dt.date(2025, 3, 1),
-                                          case_no="420100202503010009", item_code=ITEM)
+    equipment = {
+        "catalogueCode": "3110",
+        "equipmentCode": KINDS["equipment-code"].generate(rng, catalogue="3110"),
+        "address": "湖北省武汉市江岸区解放大道1号",
+        "internalNo": "A-001",
+    }
+    return gov_elicenses.make_certificate(
+        rng,
+        holder=holder,
+        natural=False,
+        division="420102",
+        equipment=equipment,
+        authority=gov_platform.authority_for("420102"),
+        issue_date=dt.date(2025, 3, 1),
+        case_no="420100202503010009",
+        item_code=ITEM,
+    )
 
 
 def test_aggregate_elicense(srv: RunningServer, api: Api) -> None:
@@ -365,16 +441,21 @@ def test_aggregate_elicense(srv: RunningServer, api: Api) -> None:
     r = api.post("/api/v1/elicenses", {**cert, "status": "revoked"})
     assert r.status_code == 409 and r.json()["code"] == "DUPLICATE"
     assert api.get(f"/api/v1/elicenses/{cert['elicenseId']}").json()["data"] == cert
-    assert [f["elicenseId"] for f in api.get("/api/v1/elicenses", params={"holderId": cert["holderId"]}).json()["data"]] \
-        == [cert["elicenseId"]]
+    assert [
+        f["elicenseId"] for f in api.get("/api/v1/elicenses", params={"holderId": cert["holderId"]}).json()["data"]
+    ] == [cert["elicenseId"]]
     other = _new_cert(8)
-    cases = [({**other, "version": "002"}, "/version"),
-             ({**other, "issuerCode": gov_platform.authority("420000")["uscc"]}, "/issuerCode"),
-             ({**other, "surface": {**other["surface"], "registrationNo": cert["licenceNo"]}}, "/surface/registrationNo"),
-             ({**other, "validTo": "2020-01-01"}, "/validTo"),
-             ({**other, "elicenseId": other["elicenseId"][:-1] + ("0" if other["elicenseId"][-1] != "0" else "1")},
-              "/elicenseId"),
-             ({**other, "holderIdType": "111"}, "/holderId")]
+    cases = [
+        ({**other, "version": "002"}, "/version"),
+        ({**other, "issuerCode": gov_platform.authority("420000")["uscc"]}, "/issuerCode"),
+        ({**other, "surface": {**other["surface"], "registrationNo": cert["licenceNo"]}}, "/surface/registrationNo"),
+        ({**other, "validTo": "2020-01-01"}, "/validTo"),
+        (
+            {**other, "elicenseId": other["elicenseId"][:-1] + ("0" if other["elicenseId"][-1] != "0" else "1")},
+            "/elicenseId",
+        ),
+        ({**other, "holderIdType": "111"}, "/holderId"),
+    ]
     for body, path in cases:
         r = api.post("/api/v1/elicenses", body)
         assert r.status_code == 400, (path, r.text)
@@ -391,8 +472,13 @@ def test_defect_thumbnail_to_city(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------ SMS gateway
 def test_sms_gateway(srv: RunningServer, api: Api) -> None:
-    msg = {"messageId": "sms-00000001", "mobile": "13812345678", "caseNo": "420100202503010001",
-           "content": "您的特种设备使用登记申请已办结，请登录政务服务网查看。", "sentAt": "2025-03-10T10:00:00+08:00"}
+    msg = {
+        "messageId": "sms-00000001",
+        "mobile": "13812345678",
+        "caseNo": "420100202503010001",
+        "content": "您的特种设备使用登记申请已办结，请登录政务服务网查看。",
+        "sentAt": "2025-03-10T10:00:00+08:00",
+    }
     first = api.post("/api/v1/sms", msg)
     assert first.status_code == 201 and conforms("sendSms", first)["caseNo"] == msg["caseNo"]
     again = api.post("/api/v1/sms", msg)
@@ -426,28 +512,63 @@ def test_on_its_own_the_platform_pushes_applications_that_become_its_cases(tmp_p
     with pytest.MonkeyPatch.context() as mp:
         for k, v in FAST_OUTBOX.items():
             mp.setenv(k, v)
-        with start(SimulatorSettings(hold_s=2.0), roles=COUNTERPARTS["gov-platform"]) as sims, \
-                RunningServer(ServerConfig(role="gov-platform", db=tmp_path / "gp.sqlite3", seed=None, access_log=False,
-                                           counterparts=sims.urls())) as server:
-            pushes = sims.wait_for(lambda calls: [c for c in calls if c.key == "T5-5"][:stock] if len(
-                [c for c in calls if c.key == "T5-5"]) >= stock else None, timeout=60)
+        with (
+            start(SimulatorSettings(hold_s=2.0), roles=COUNTERPARTS["gov-platform"]) as sims,
+            RunningServer(
+                ServerConfig(
+                    role="gov-platform",
+                    db=tmp_path / "gp.sqlite3",
+                    seed=None,
+                    access_log=False,
+                    counterparts=sims.urls(),
+                )
+            ) as server,
+        ):
+            pushes = sims.wait_for(
+                lambda calls: (
+                    [c for c in calls if c.key == "T5-5"][:stock]
+                    if len([c for c in calls if c.key == "T5-5"]) >= stock
+                    else None
+                ),
+                timeout=60,
+            )
             assert pushes, "no applications pushed"
             app = pushes[0].json
-            assert all(c.status == 201 and c.client_id == "gov-platform" and validator("application").is_valid(c.json)
-                       for c in pushes), [(c.status, c.problems) for c in pushes]
+            assert all(
+                c.status == 201 and c.client_id == "gov-platform" and validator("application").is_valid(c.json)
+                for c in pushes
+            ), [(c.status, c.problems) for c in pushes]
             assert len({c.json["caseNo"] for c in pushes}) == stock
             api = Api(server.url(), "licensing-system")
-            impl = conforms("queryImplementations", api.get(OPS["queryImplementations"].path,
-                                                            params={"deptUscc": app["authority"]["uscc"]}))
+            impl = conforms(
+                "queryImplementations",
+                api.get(OPS["queryImplementations"].path, params={"deptUscc": app["authority"]["uscc"]}),
+            )
             assert impl["total"] == 1 and impl["items"][0]["division"] == app["authority"]["division"]
-            user = conforms("getLegalPerson", api.get(OPS["getLegalPerson"].path.replace("{userId}", app["applicant"]["userId"])))
+            user = conforms(
+                "getLegalPerson", api.get(OPS["getLegalPerson"].path.replace("{userId}", app["applicant"]["userId"]))
+            )
             assert user["uscc"] == app["applicant"]["idNumber"]
-            body = {"messageId": f"acc-{app['caseNo']}", "caseNo": app["caseNo"], "itemCode": app["itemCode"],
-                    "reportedAt": "2025-03-01T09:00:00+08:00", "operator": {"name": "周敏", "role": "accept"},
-                    "opinion": "予以受理。", "result": "正式受理", "acceptedAt": "2025-03-01T09:00:00+08:00",
-                    "notice": {"noticeId": f"N-{app['caseNo']}", "caseNo": app["caseNo"], "type": "受理通知书",
-                               "title": "受理通知书", "issuedAt": "2025-03-01T09:00:00+08:00", "authority": app["authority"],
-                               "content": "已受理。", "format": "OFD"}}
+            body = {
+                "messageId": f"acc-{app['caseNo']}",
+                "caseNo": app["caseNo"],
+                "itemCode": app["itemCode"],
+                "reportedAt": "2025-03-01T09:00:00+08:00",
+                "operator": {"name": "周敏", "role": "accept"},
+                "opinion": "予以受理。",
+                "result": "正式受理",
+                "acceptedAt": "2025-03-01T09:00:00+08:00",
+                "notice": {
+                    "noticeId": f"N-{app['caseNo']}",
+                    "caseNo": app["caseNo"],
+                    "type": "受理通知书",
+                    "title": "受理通知书",
+                    "issuedAt": "2025-03-01T09:00:00+08:00",
+                    "authority": app["authority"],
+                    "content": "已受理。",
+                    "format": "OFD",
+                },
+            }
             r = api.post(OPS["reportAcceptance"].path.replace("{caseNo}", app["caseNo"]), body)
             assert conforms("reportAcceptance", r)["caseNo"] == app["caseNo"] and r.status_code == 201
             more = sims.wait_for(lambda calls: len([c for c in calls if c.key == "T5-5"]) > stock, timeout=60)

@@ -58,14 +58,28 @@ class Stub:
                     stub.tokens.append(self.path)
                     self._send(200, {"access_token": "stub-token", "token_type": "Bearer", "expires_in": 600})
                     return
-                stub.posts.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": json.loads(raw)})
+                stub.posts.append(
+                    {"path": self.path, "auth": self.headers.get("Authorization"), "body": json.loads(raw)}
+                )
                 if len(stub.posts) <= stub.fail:
-                    self._send(503, {"code": "UNAVAILABLE", "message": "维护中", "data": None, "requestId": "stub-00000001"})
+                    self._send(
+                        503, {"code": "UNAVAILABLE", "message": "维护中", "data": None, "requestId": "stub-00000001"}
+                    )
                     return
                 report = json.loads(raw)
-                self._send(201, {"code": "OK", "message": "成功", "requestId": "stub-00000002",
-                                 "data": {"messageId": report.get("correctionOf", "none-0000"),
-                                          "receivedAt": "2025-03-01T10:00:00+08:00", "duplicate": False}})
+                self._send(
+                    201,
+                    {
+                        "code": "OK",
+                        "message": "成功",
+                        "requestId": "stub-00000002",
+                        "data": {
+                            "messageId": report.get("correctionOf", "none-0000"),
+                            "receivedAt": "2025-03-01T10:00:00+08:00",
+                            "duplicate": False,
+                        },
+                    },
+                )
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
@@ -100,12 +114,28 @@ def inspection_server(tmp_path: Path, **kw: Any) -> Iterator[tuple[RunningServer
 
 def objection(report: dict[str, Any], mid: str = "obj-00000001", **extra: Any) -> dict[str, Any]:
     declared = "不合格" if report["conclusion"] != "不合格" else "合格"
-    body = {"messageId": mid, "reportNo": report["reportNo"], "equipmentCode": report["equipmentCode"],
-            "raisedBy": "examiner", "raiserName": "王敏", "raisedAt": "2025-03-01T09:00:00+08:00",
-            "items": [{"field": "/conclusion", "recorded": report["conclusion"], "declared": declared,
-                       "reason": "与申报的检验报告原件不一致"},
-                      {"field": "/inspectors/0", "recorded": report["inspectors"][0], "declared": "周杰",
-                       "reason": "检验人员与原件不一致"}]}
+    body = {
+        "messageId": mid,
+        "reportNo": report["reportNo"],
+        "equipmentCode": report["equipmentCode"],
+        "raisedBy": "examiner",
+        "raiserName": "王敏",
+        "raisedAt": "2025-03-01T09:00:00+08:00",
+        "items": [
+            {
+                "field": "/conclusion",
+                "recorded": report["conclusion"],
+                "declared": declared,
+                "reason": "与申报的检验报告原件不一致",
+            },
+            {
+                "field": "/inspectors/0",
+                "recorded": report["inspectors"][0],
+                "declared": "周杰",
+                "reason": "检验人员与原件不一致",
+            },
+        ],
+    }
     body.update(extra)
     return body
 
@@ -132,7 +162,11 @@ def test_objection_leads_to_a_corrected_report_re_pushed_with_retry(tmp_path: Pa
         first = api.post("/api/v1/objections", msg)
         assert first.status_code == 201, first.text
         receipt = conforms("submitObjection", first)
-        assert receipt["status"] == "received" and receipt["duplicate"] is False and receipt["reportNo"] == report["reportNo"]
+        assert (
+            receipt["status"] == "received"
+            and receipt["duplicate"] is False
+            and receipt["reportNo"] == report["reportNo"]
+        )
         assert first.headers["Location"] == f"{srv.url()}/api/v1/objections/{receipt['objectionId']}"
         again = api.post("/api/v1/objections", msg)
         assert again.status_code == 200 and conforms("submitObjection", again)["duplicate"] is True
@@ -148,9 +182,11 @@ def test_objection_leads_to_a_corrected_report_re_pushed_with_retry(tmp_path: Pa
         corrected = conforms("getInspectionReport", api.get(f"/api/v1/inspection-reports/{report['reportNo']}"))
         assert corrected["version"] == 2 and corrected["correctionOf"] == msg["messageId"]
         assert corrected["conclusion"] == msg["items"][0]["declared"] and corrected["inspectors"][0] == "周杰"
-        assert {k: v for k, v in corrected.items() if k not in ("version", "correctionOf", "updatedAt", "conclusion",
-                                                                 "inspectors")} \
-            == {k: v for k, v in report.items() if k not in ("version", "updatedAt", "conclusion", "inspectors")}
+        assert {
+            k: v
+            for k, v in corrected.items()
+            if k not in ("version", "correctionOf", "updatedAt", "conclusion", "inspectors")
+        } == {k: v for k, v in report.items() if k not in ("version", "updatedAt", "conclusion", "inspectors")}
         assert [v["version"] for v in inspection.report_versions(db, report["reportNo"])] == [1, 2]
         # re-pushed to the licensing counterpart: 503 first, then the same report again
         wait_for(lambda: len(stub.posts) >= 2)
@@ -171,7 +207,10 @@ def test_objection_checks_and_rejection(tmp_path: Path) -> None:
         report = inspection.get_report(db, numbers[0])
         r = api.post("/api/v1/objections", objection(report, reportNo="9ZZZZ-2020-000000"))
         assert r.status_code == 400 and r.json()["errors"][0]["path"] == "/reportNo"
-        r = api.post("/api/v1/objections", objection(report, equipmentCode=inspection.get_report(db, numbers[1])["equipmentCode"]))
+        r = api.post(
+            "/api/v1/objections",
+            objection(report, equipmentCode=inspection.get_report(db, numbers[1])["equipmentCode"]),
+        )
         assert r.status_code == 400 and r.json()["errors"][0]["path"] == "/equipmentCode"
         r = api.post("/api/v1/objections", {**objection(report), "items": []})
         assert r.status_code == 400 and r.json()["errors"][0]["path"] == "/items"
@@ -180,15 +219,26 @@ def test_objection_checks_and_rejection(tmp_path: Path) -> None:
         assert api.get("/api/v1/objections/YY-20990101-000001").status_code == 404
         assert Api(srv.url(), "reader").post("/api/v1/objections", objection(report)).status_code == 403
         # nothing correctable: protected, unknown or schema-breaking values → rejected, no new version
-        bad = objection(report, "obj-00000009", items=[
-            {"field": "/reportNo", "recorded": report["reportNo"], "declared": "X0000-2020-000001", "reason": "x"},
-            {"field": "/version", "recorded": "1", "declared": "7", "reason": "x"},
-            {"field": "/noSuchField", "recorded": "a", "declared": "b", "reason": "x"},
-            {"field": "/conclusion", "recorded": report["conclusion"], "declared": "很好", "reason": "x"},
-            {"field": "/inspectionOrgUscc", "recorded": report["inspectionOrgUscc"], "declared": "91420100MA4K2ABC1X",
-             "reason": "x"}])
+        bad = objection(
+            report,
+            "obj-00000009",
+            items=[
+                {"field": "/reportNo", "recorded": report["reportNo"], "declared": "X0000-2020-000001", "reason": "x"},
+                {"field": "/version", "recorded": "1", "declared": "7", "reason": "x"},
+                {"field": "/noSuchField", "recorded": "a", "declared": "b", "reason": "x"},
+                {"field": "/conclusion", "recorded": report["conclusion"], "declared": "很好", "reason": "x"},
+                {
+                    "field": "/inspectionOrgUscc",
+                    "recorded": report["inspectionOrgUscc"],
+                    "declared": "91420100MA4K2ABC1X",
+                    "reason": "x",
+                },
+            ],
+        )
         oid = conforms("submitObjection", api.post("/api/v1/objections", bad))["objectionId"]
-        final = wait_for(lambda: (s := api.get(f"/api/v1/objections/{oid}").json()["data"])["status"] == "rejected" and s)
+        final = wait_for(
+            lambda: (s := api.get(f"/api/v1/objections/{oid}").json()["data"])["status"] == "rejected" and s
+        )
         assert "correctedVersion" not in final
         assert api.get(f"/api/v1/inspection-reports/{report['reportNo']}").json()["data"]["version"] == 1
         # corrected without a licensing counterpart: served by T6-1, nothing queued
@@ -214,8 +264,14 @@ def test_correction_pushed_to_callback_url(tmp_path: Path) -> None:
 
 
 def test_defect_objection_no_correction(tmp_path: Path) -> None:
-    with Stub() as stub, inspection_server(tmp_path, counterparts={"licensing": stub.url},
-                                           defects=("objection-no-correction",)) as (_srv, api, db):
+    with (
+        Stub() as stub,
+        inspection_server(tmp_path, counterparts={"licensing": stub.url}, defects=("objection-no-correction",)) as (
+            _srv,
+            api,
+            db,
+        ),
+    ):
         report = inspection.get_report(db, inspection.report_numbers(db, 1)[0])
         first = api.post("/api/v1/objections", objection(report))
         assert first.status_code == 201

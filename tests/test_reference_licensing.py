@@ -30,15 +30,39 @@ from conformance.reference.files import is_ofd
 from conformance.validation import validator_at
 from tests.refserver import Api, running
 
-ROLE_CLIENT = {"formal-review": "officer-formal-review", "accept": "officer-accept", "review": "officer-review",
-               "decide": "officer-decide", "certify": "officer-certify", "archive": "officer-archive"}
-STEP_ROLE = {"accept": "accept", "review": "review", "decide": "decide", "certify": "certify", "issue": "certify",
-             "conclude": "decide", "pre-archive": "archive", "archive": "archive"}
-GRANTED = [("accept", "accepted"), ("review", "passed"), ("decide", "granted"), ("certify", "certified"),
-           ("issue", "issued"), ("conclude", "concluded"), ("pre-archive", "passed"), ("archive", "archived")]
-AUTHORITY = {"name": "武汉市市场监督管理局",
-             "uscc": KINDS["uscc"].generate(random.Random("test-authority"), pair="11", division="420100"),
-             "division": "420100"}
+ROLE_CLIENT = {
+    "formal-review": "officer-formal-review",
+    "accept": "officer-accept",
+    "review": "officer-review",
+    "decide": "officer-decide",
+    "certify": "officer-certify",
+    "archive": "officer-archive",
+}
+STEP_ROLE = {
+    "accept": "accept",
+    "review": "review",
+    "decide": "decide",
+    "certify": "certify",
+    "issue": "certify",
+    "conclude": "decide",
+    "pre-archive": "archive",
+    "archive": "archive",
+}
+GRANTED = [
+    ("accept", "accepted"),
+    ("review", "passed"),
+    ("decide", "granted"),
+    ("certify", "certified"),
+    ("issue", "issued"),
+    ("conclude", "concluded"),
+    ("pre-archive", "passed"),
+    ("archive", "archived"),
+]
+AUTHORITY = {
+    "name": "武汉市市场监督管理局",
+    "uscc": KINDS["uscc"].generate(random.Random("test-authority"), pair="11", division="420100"),
+    "division": "420100",
+}
 
 
 # ---------------------------------------------------------------------------------- counterpart stub
@@ -64,8 +88,15 @@ class Stub:
                 with stub.lock:
                     stub.calls.append((prefix, "/" + rest, body))
                 mid = body.get("messageId", "stub-message") if isinstance(body, dict) else "stub-message"
-                self._answer(201, {"code": "OK", "message": "成功", "requestId": "stub-request-id",
-                                   "data": {"messageId": mid, "receivedAt": "2025-01-01T00:00:00+08:00", "duplicate": False}})
+                self._answer(
+                    201,
+                    {
+                        "code": "OK",
+                        "message": "成功",
+                        "requestId": "stub-request-id",
+                        "data": {"messageId": mid, "receivedAt": "2025-01-01T00:00:00+08:00", "duplicate": False},
+                    },
+                )
 
             def _answer(self, status: int, body: Any) -> None:
                 data = json.dumps(body).encode()
@@ -143,20 +174,49 @@ def ok(resp: Any, operation_id: str, status: int = 200) -> Any:
 
 
 # ---------------------------------------------------------------------------------- data
-def application(case_no: str, *, seed: int = 1, item: str = "01100000-03-01", catalogue: str = "3110",
-                mid: str | None = None, unit: dict[str, Any] | None = None, **equipment: Any) -> dict[str, Any]:
+def application(
+    case_no: str,
+    *,
+    seed: int = 1,
+    item: str = "01100000-03-01",
+    catalogue: str = "3110",
+    mid: str | None = None,
+    unit: dict[str, Any] | None = None,
+    **equipment: Any,
+) -> dict[str, Any]:
     gen = DataGen(seed)
     unit = unit or gen.unit("use", "42")
-    eq = {"catalogueCode": catalogue, "equipmentName": code_lists.catalogue()[catalogue]["name"],
-          "division": "420102", "address": "湖北省武汉市江岸区解放大道100号", "manufactureDate": "2023-05-01",
-          "model": "TKJ-1000", "factoryNo": "2023000123", **equipment}
-    return {"messageId": mid or f"msg-{case_no}-1", "caseNo": case_no, "itemCode": item, "channel": "online",
-            "applicant": {"type": "legal-person", "name": unit["name"], "idType": "001", "idNumber": unit["uscc"],
-                          "contactPerson": unit["contactPerson"], "contactPhone": "13912345678",
-                          "address": unit["address"]},
-            "authority": AUTHORITY, "equipment": eq,
-            "materials": [{"name": "产品合格证", "fileName": "合格证.pdf", "format": "PDF", "sha256": "a" * 64, "size": 1000}],
-            "submittedAt": "2025-03-01T09:00:00+08:00"}
+    eq = {
+        "catalogueCode": catalogue,
+        "equipmentName": code_lists.catalogue()[catalogue]["name"],
+        "division": "420102",
+        "address": "湖北省武汉市江岸区解放大道100号",
+        "manufactureDate": "2023-05-01",
+        "model": "TKJ-1000",
+        "factoryNo": "2023000123",
+        **equipment,
+    }
+    return {
+        "messageId": mid or f"msg-{case_no}-1",
+        "caseNo": case_no,
+        "itemCode": item,
+        "channel": "online",
+        "applicant": {
+            "type": "legal-person",
+            "name": unit["name"],
+            "idType": "001",
+            "idNumber": unit["uscc"],
+            "contactPerson": unit["contactPerson"],
+            "contactPhone": "13912345678",
+            "address": unit["address"],
+        },
+        "authority": AUTHORITY,
+        "equipment": eq,
+        "materials": [
+            {"name": "产品合格证", "fileName": "合格证.pdf", "format": "PDF", "sha256": "a" * 64, "size": 1000}
+        ],
+        "submittedAt": "2025-03-01T09:00:00+08:00",
+    }
 
 
 class Officers:
@@ -168,15 +228,19 @@ class Officers:
 
     def step(self, case_no: str, step: str, outcome: str, role: str | None = None, opinion: str = "同意。") -> Any:
         api = self.apis[role or STEP_ROLE[step]]
-        return api.post(f"/driver/v1/cases/{case_no}/steps",
-                        {"step": step, "outcome": outcome, "opinion": opinion, "operatorName": "张三"})
+        return api.post(
+            f"/driver/v1/cases/{case_no}/steps",
+            {"step": step, "outcome": outcome, "opinion": opinion, "operatorName": "张三"},
+        )
 
     def do(self, case_no: str, step: str, outcome: str, role: str | None = None, opinion: str = "同意。") -> Any:
         return ok(self.step(case_no, step, outcome, role, opinion), "performStep")
 
     def special(self, case_no: str, action: str, role: str = "review", **kw: Any) -> Any:
-        return self.apis[role].post(f"/driver/v1/cases/{case_no}/special-procedures",
-                                    {"procedure": "现场核查", "action": action, "opinion": "需现场核查", "operatorName": "李四", **kw})
+        return self.apis[role].post(
+            f"/driver/v1/cases/{case_no}/special-procedures",
+            {"procedure": "现场核查", "action": action, "opinion": "需现场核查", "operatorName": "李四", **kw},
+        )
 
 
 def push(api: Api, body: dict[str, Any]) -> Any:
@@ -190,8 +254,12 @@ def test_every_item_of_table_1_is_accepted_and_misfits_are_refused(tmp_path: Pat
         api = Api(srv.url(), "gov-platform")
         for n, (code, item) in enumerate(sorted(code_lists.licence_items().items())):
             group = code_lists.licence_groups()[item["group"]]
-            catalogue = next(c for top in group["catalogue"] for c in code_lists.catalogue_descendants(top) if c in specific)
-            receipt = ok(push(api, application(f"CASE-ITEM-{n:04d}", item=code, catalogue=catalogue)), "pushApplication", 201)
+            catalogue = next(
+                c for top in group["catalogue"] for c in code_lists.catalogue_descendants(top) if c in specific
+            )
+            receipt = ok(
+                push(api, application(f"CASE-ITEM-{n:04d}", item=code, catalogue=catalogue)), "pushApplication", 201
+            )
             assert receipt["caseNo"] == f"CASE-ITEM-{n:04d}" and receipt["duplicate"] is False
         state = ok(Api(srv.url()).get("/driver/v1/cases/CASE-ITEM-0000"), "getCaseState")
         assert state["state"] == "submitted" and state["currentStep"] == "accept"
@@ -242,28 +310,42 @@ def test_granted_case_walks_nine_steps_with_roles_order_notices_and_reports(tmp_
         drain(srv)
         assert stub.all() == []  # nothing is reported for the application itself
         expected: list[str] = []
-        reports = {("accept", "accepted"): ["T5-7"], ("review", "passed"): ["T5-8"], ("decide", "granted"): ["T5-8"],
-                   ("certify", "certified"): ["T5-8"], ("issue", "issued"): ["T5-8", "T5-11", "T7-1", "T7-2", "sendSms"],
-                   ("conclude", "concluded"): ["T5-10"]}
+        reports = {
+            ("accept", "accepted"): ["T5-7"],
+            ("review", "passed"): ["T5-8"],
+            ("decide", "granted"): ["T5-8"],
+            ("certify", "certified"): ["T5-8"],
+            ("issue", "issued"): ["T5-8", "T5-11", "T7-1", "T7-2", "sendSms"],
+            ("conclude", "concluded"): ["T5-10"],
+        }
         for i, (step, outcome) in enumerate(GRANTED):
             before = ok(officers.harness.get(f"/driver/v1/cases/{case}"), "getCaseState")
             # a later step than the pending one: 409, nothing changes
-            for later, later_outcome in GRANTED[i + 1:i + 3]:
+            for later, later_outcome in GRANTED[i + 1 : i + 3]:
                 r = officers.step(case, later, later_outcome)
                 assert r.status_code == 409 and r.json()["code"] == "STATE_CONFLICT", (later, r.text)
             # the pending step by every wrong role: 403
             for role in _wrong_roles(step, outcome):
                 r = officers.step(case, step, outcome, role)
                 assert r.status_code == 403, (step, role, r.text)
-            assert officers.harness.post(f"/driver/v1/cases/{case}/steps", {"step": step, "outcome": outcome, "opinion": "x",
-                                         "operatorName": "王五"}).status_code == 403  # no workflow role
+            assert (
+                officers.harness.post(
+                    f"/driver/v1/cases/{case}/steps",
+                    {"step": step, "outcome": outcome, "opinion": "x", "operatorName": "王五"},
+                ).status_code
+                == 403
+            )  # no workflow role
             assert ok(officers.harness.get(f"/driver/v1/cases/{case}"), "getCaseState") == before
             drain(srv)
             assert [interface_of(p, path)[0] for p, path, _ in stub.all()] == expected  # none before its step
             state = officers.do(case, step, outcome)
             expected += reports.get((step, outcome), [])
             assert state["history"][-1]["step"] == step and state["history"][-1]["outcome"] == outcome
-            assert state["history"][-1]["operator"] == {"name": "张三", "role": STEP_ROLE[step], "userId": ROLE_CLIENT[STEP_ROLE[step]]}
+            assert state["history"][-1]["operator"] == {
+                "name": "张三",
+                "role": STEP_ROLE[step],
+                "userId": ROLE_CLIENT[STEP_ROLE[step]],
+            }
         drain(srv)
         calls = stub.all()
         assert [interface_of(p, path)[0] for p, path, _ in calls] == expected
@@ -275,7 +357,11 @@ def test_granted_case_walks_nine_steps_with_roles_order_notices_and_reports(tmp_
         assert state["state"] == "archived" and state["ended"] is True and state["caseNo"] == case
         assert check("equipment-code", state["equipmentCode"]).ok and state["equipmentCode"].startswith("3110")
         reg = state["registrationNo"]
-        assert check("registration-no", reg).ok and reg.startswith("梯11鄂A") and reg.endswith(f"({time.localtime().tm_year % 100:02d})")
+        assert (
+            check("registration-no", reg).ok
+            and reg.startswith("梯11鄂A")
+            and reg.endswith(f"({time.localtime().tm_year % 100:02d})")
+        )
         assert check("elicense-id", state["elicenseId"]).ok
         assert check("dossier-code", state["dossierCode"]).ok
         steps = [h["step"] for h in ok(officers.harness.get(f"/driver/v1/cases/{case}/history"), "getCaseHistory")]
@@ -284,7 +370,7 @@ def test_granted_case_walks_nine_steps_with_roles_order_notices_and_reports(tmp_
         assert [n["type"] for n in notices] == ["受理通知书", "准予许可决定书", "使用登记证"]
         for n in notices:
             assert n["caseNo"] == case and n["format"] == "OFD" and n["url"].startswith(srv.url())
-            body = officers.harness.get(n["url"][len(srv.url()):]).content
+            body = officers.harness.get(n["url"][len(srv.url()) :]).content
             assert is_ofd(body) == [] and hashlib.sha256(body).hexdigest() == n["sha256"]
         by_iface = {interface_of(p, path)[0]: body for p, path, body in calls}
         assert by_iface["T5-7"]["result"] == "正式受理" and by_iface["T5-7"]["notice"]["type"] == "受理通知书"
@@ -292,8 +378,12 @@ def test_granted_case_walks_nine_steps_with_roles_order_notices_and_reports(tmp_
         assert by_iface["T5-11"]["licenceNo"] == reg and by_iface["T5-11"]["elicenseId"] == state["elicenseId"]
         assert by_iface["T7-2"]["registration"]["registrationNo"] == reg
         assert by_iface["sendSms"]["mobile"] == "13912345678" and case in by_iface["sendSms"]["content"]
-        assert [b["step"] for i, b in ((interface_of(p, path)[0], b) for p, path, b in calls) if i == "T5-8"] == \
-            ["review", "decide", "certify", "issue"]
+        assert [b["step"] for i, b in ((interface_of(p, path)[0], b) for p, path, b in calls) if i == "T5-8"] == [
+            "review",
+            "decide",
+            "certify",
+            "issue",
+        ]
         # the case has ended: every step and a new push are refused
         assert officers.step(case, "archive", "archived").status_code == 409
         r = push(gov, application(case, mid="msg-after-end"))
@@ -308,13 +398,17 @@ def test_correction_resubmission_then_refusal(tmp_path: Path, stub: Stub) -> Non
         body = application(case, seed=7)
         ok(push(gov, body), "pushApplication", 201)
         assert officers.step(case, "accept", "accepted", "formal-review").status_code == 403  # A.1 may not accept
-        state = officers.do(case, "accept", "correction", "formal-review",
-                            opinion="产品合格证：复印件不清晰\n监督检验报告：缺少签章页")
+        state = officers.do(
+            case, "accept", "correction", "formal-review", opinion="产品合格证：复印件不清晰\n监督检验报告：缺少签章页"
+        )
         assert state["state"] == "awaiting-correction" and state["currentStep"] == "apply"
         assert officers.step(case, "apply", "submitted", "formal-review").status_code == 409  # re-submission is T5-5
         assert officers.step(case, "accept", "accepted").status_code == 409
-        receipt = ok(push(gov, {**body, "messageId": f"msg-{case}-2", "submittedAt": "2025-03-05T09:00:00+08:00"}),
-                     "pushApplication", 201)
+        receipt = ok(
+            push(gov, {**body, "messageId": f"msg-{case}-2", "submittedAt": "2025-03-05T09:00:00+08:00"}),
+            "pushApplication",
+            201,
+        )
         assert receipt["caseNo"] == case
         r = push(gov, {**body, "messageId": f"msg-{case}-3", "itemCode": "01100000-03-13"})
         assert r.status_code == 409
@@ -349,7 +443,10 @@ def test_not_accepted_ends_the_case(tmp_path: Path, stub: Stub) -> None:
         for step, outcome in GRANTED:
             assert officers.step(case, step, outcome).status_code == 409
         assert officers.special(case, "start").status_code == 409
-        assert ok(officers.harness.get(f"/driver/v1/cases/{case}/notices"), "getCaseNotices")[0]["type"] == "不予受理通知书"
+        assert (
+            ok(officers.harness.get(f"/driver/v1/cases/{case}/notices"), "getCaseNotices")[0]["type"]
+            == "不予受理通知书"
+        )
         assert officers.harness.get(f"/driver/v1/cases/{case}/dossier").status_code == 404
         drain(srv)
         calls = stub.all()
@@ -417,8 +514,15 @@ def test_unknown_case_and_bad_outcome(tmp_path: Path) -> None:
         officers = Officers(srv.url())
         health = requests.get(f"{srv.url()}/health", timeout=30)
         assert ok(health, "getHealth")["role"] == "licensing"
-        token = requests.post(f"{srv.url()}/oauth/token", data={
-            "grant_type": "client_credentials", "client_id": "officer-accept", "client_secret": "officer-accept-secret"}, timeout=30)
+        token = requests.post(
+            f"{srv.url()}/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "officer-accept",
+                "client_secret": "officer-accept-secret",
+            },
+            timeout=30,
+        )
         assert token.status_code == 200 and response_validator("issueToken", 200).is_valid(token.json())
         assert officers.step("NO-SUCH-CASE", "accept", "accepted").status_code == 404
         assert officers.harness.get("/driver/v1/cases/NO-SUCH-CASE").status_code == 404

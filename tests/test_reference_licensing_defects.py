@@ -17,9 +17,20 @@ from tests.refserver import Api, running
 from tests.test_reference_licensing import GRANTED, Officers, Stub, application, drain, interface_of, ok, push
 
 LICENSING_DEFECTS = {d.name for d in DEFECTS if d.role == "licensing"}
-TESTED = {"accept-unknown-item", "accept-piping-move-out", "step-out-of-order", "step-wrong-role", "no-notice",
-          "dossier-code-17-uscc", "dossier-seq-restart", "dossier-seq-skip", "metadata-missing-element", "file-naming-wrong",
-          "registration-no-malformed", "certify-after-refusal"}
+TESTED = {
+    "accept-unknown-item",
+    "accept-piping-move-out",
+    "step-out-of-order",
+    "step-wrong-role",
+    "no-notice",
+    "dossier-code-17-uscc",
+    "dossier-seq-restart",
+    "dossier-seq-skip",
+    "metadata-missing-element",
+    "file-naming-wrong",
+    "registration-no-malformed",
+    "certify-after-refusal",
+}
 
 
 @pytest.fixture
@@ -51,17 +62,28 @@ def _pushed(resp: object, what: str) -> None:
     assert resp.status_code == 201, f"{what}: {resp.text}"  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize(("defect", "code", "accepted"), [
-    ("accept-unknown-item", "01100000-11-01", True), ("accept-unknown-item", "01100000-03-14", True),
-    ("accept-unknown-item", "01100000-07-04", False), ("accept-piping-move-out", "01100000-07-04", True),
-    ("accept-piping-move-out", "01100000-08-06", False), ("accept-piping-move-out", "01100000-11-01", False),
-    ("none", "01100000-07-04", False), ("none", "01100000-11-01", False)])
+@pytest.mark.parametrize(
+    ("defect", "code", "accepted"),
+    [
+        ("accept-unknown-item", "01100000-11-01", True),
+        ("accept-unknown-item", "01100000-03-14", True),
+        ("accept-unknown-item", "01100000-07-04", False),
+        ("accept-piping-move-out", "01100000-07-04", True),
+        ("accept-piping-move-out", "01100000-08-06", False),
+        ("accept-piping-move-out", "01100000-11-01", False),
+        ("none", "01100000-07-04", False),
+        ("none", "01100000-11-01", False),
+    ],
+)
 def test_item_check_of_the_handler(defect: str, code: str, accepted: bool) -> None:
     from conformance.reference.errors import ApiError
     from conformance.reference.roles.licensing_workflow import check_item
 
-    body = application("CASE-UNIT", item=code, catalogue="8100" if code.split("-")[1] == "07" else
-                       "2310" if code.split("-")[1] == "08" else "3110")
+    body = application(
+        "CASE-UNIT",
+        item=code,
+        catalogue="8100" if code.split("-")[1] == "07" else "2310" if code.split("-")[1] == "08" else "3110",
+    )
     try:
         check_item(body, frozenset({defect}))
     except ApiError as exc:
@@ -83,7 +105,9 @@ def test_accept_piping_move_out(tmp_path: Path) -> None:
         gov = Api(srv.url(), "gov-platform")
         assert push(gov, application("CASE-D-CYL", item="01100000-08-06", catalogue="2310")).status_code == 400
         assert push(gov, application("CASE-D-UNKNOWN", item="01100000-11-01")).status_code == 400
-        _pushed(push(gov, application("CASE-D-PIPE", item="01100000-07-04", catalogue="8100")), "accept-piping-move-out")
+        _pushed(
+            push(gov, application("CASE-D-PIPE", item="01100000-07-04", catalogue="8100")), "accept-piping-move-out"
+        )
 
 
 def test_step_out_of_order(tmp_path: Path) -> None:
@@ -128,7 +152,9 @@ def test_no_notice(tmp_path: Path, stub: Stub) -> None:
             assert ok(officers.harness.get(f"/driver/v1/cases/{case}/notices"), "getCaseNotices") == []
         drain(srv)
         acceptances = [b for p, path, b in stub.all() if interface_of(p, path)[0] == "T5-7"]
-        assert len(acceptances) == 2 and all("fileName" not in b["notice"] and "sha256" not in b["notice"] for b in acceptances)
+        assert len(acceptances) == 2 and all(
+            "fileName" not in b["notice"] and "sha256" not in b["notice"] for b in acceptances
+        )
 
 
 def test_dossier_code_17_uscc(tmp_path: Path) -> None:
@@ -170,7 +196,7 @@ def test_file_naming_wrong(tmp_path: Path) -> None:
         dossier = ok(officers.harness.get(f"/api/v1/dossiers/{code}"), "getDossier")
         pattern = re.compile(re.escape(code) + r"(申请|受理|审批|审查|决定)_[0-9]{2,4}\.(ofd|pdf)")
         assert dossier["files"] and not any(pattern.fullmatch(f["fileName"]) for f in dossier["files"])
-        assert officers.harness.get(dossier["files"][0]["url"][len(srv.url()):]).status_code == 200
+        assert officers.harness.get(dossier["files"][0]["url"][len(srv.url()) :]).status_code == 200
 
 
 def test_registration_no_malformed(tmp_path: Path) -> None:
@@ -179,6 +205,9 @@ def test_registration_no_malformed(tmp_path: Path) -> None:
         ok(push(Api(srv.url(), "gov-platform"), application("CASE-D-REGNO")), "pushApplication", 201)
         state: dict = {}
         for step, outcome in GRANTED[:4]:
-            state = officers.do("CASE-D-REGNO", step, outcome) if step != "certify" else \
-                officers.step("CASE-D-REGNO", step, outcome).json()["data"]
+            state = (
+                officers.do("CASE-D-REGNO", step, outcome)
+                if step != "certify"
+                else officers.step("CASE-D-REGNO", step, outcome).json()["data"]
+            )
         assert state["registrationNo"] and not check("registration-no", state["registrationNo"]).ok

@@ -32,9 +32,17 @@ from tests.test_reference_licensing import (
     push,
 )
 
-REFUSED = [("accept", "accepted"), ("review", "failed"), ("decide", "refused"), ("conclude", "concluded"),
-           ("pre-archive", "passed"), ("archive", "archived")]
-FILE_NAME = re.compile(r"^(?P<code>[0-9]{16}[0-9A-HJ-NPQRTUWXY]{18}[0-9]{8})(?P<stage>申请|受理|审批|决定)_(?P<n>[0-9]{2,4})\.(ofd|pdf)$")
+REFUSED = [
+    ("accept", "accepted"),
+    ("review", "failed"),
+    ("decide", "refused"),
+    ("conclude", "concluded"),
+    ("pre-archive", "passed"),
+    ("archive", "archived"),
+]
+FILE_NAME = re.compile(
+    r"^(?P<code>[0-9]{16}[0-9A-HJ-NPQRTUWXY]{18}[0-9]{8})(?P<stage>申请|受理|审批|决定)_(?P<n>[0-9]{2,4})\.(ofd|pdf)$"
+)
 
 
 @pytest.fixture
@@ -52,10 +60,20 @@ def walk(officers: Officers, case: str, path: list[tuple[str, str]]) -> dict[str
 
 
 def report(no: str, version: int, **kw: Any) -> dict[str, Any]:
-    return {"reportNo": no, "equipmentCode": "311042015202300123", "inspectionType": "监督检验",
-            "inspectionOrgUscc": DataGen(3).uscc("420100"), "inspectionOrgName": "湖北省特种设备检验检测研究院",
-            "inspectionDate": "2025-02-20", "conclusion": "合格", "version": version, "correctionOf": f"objection-{no}-{version}",
-            "issuedAt": "2025-02-25T10:00:00+08:00", "updatedAt": "2025-02-25T10:00:00+08:00", **kw}
+    return {
+        "reportNo": no,
+        "equipmentCode": "311042015202300123",
+        "inspectionType": "监督检验",
+        "inspectionOrgUscc": DataGen(3).uscc("420100"),
+        "inspectionOrgName": "湖北省特种设备检验检测研究院",
+        "inspectionDate": "2025-02-20",
+        "conclusion": "合格",
+        "version": version,
+        "correctionOf": f"objection-{no}-{version}",
+        "issuedAt": "2025-02-25T10:00:00+08:00",
+        "updatedAt": "2025-02-25T10:00:00+08:00",
+        **kw,
+    }
 
 
 def test_dossier_codes_parts_and_per_applicant_sequence(tmp_path: Path) -> None:
@@ -70,20 +88,29 @@ def test_dossier_codes_parts_and_per_applicant_sequence(tmp_path: Path) -> None:
         codes = {}
         for case, _ in cases:
             path = REFUSED if case == "CASE-SEQ-A2" else GRANTED
-            walk(officers, case, path[:path.index(("conclude", "concluded")) + 1])
+            walk(officers, case, path[: path.index(("conclude", "concluded")) + 1])
             codes[case] = ok(officers.harness.get(f"/driver/v1/cases/{case}/dossier"), "getCaseDossier")["dossierCode"]
         year = dt.date.today().year
         for case, unit in cases:
             code = codes[case]
             assert check("dossier-code", code).ok
-            assert (code[:2], code[2:10], code[10:16], code[16:34], code[34:38]) == \
-                ("05", "01100000", "420100", unit["uscc"], str(year))
+            assert (code[:2], code[2:10], code[10:16], code[16:34], code[34:38]) == (
+                "05",
+                "01100000",
+                "420100",
+                unit["uscc"],
+                str(year),
+            )
         assert [codes[c][-4:] for c in ("CASE-SEQ-A1", "CASE-SEQ-A2", "CASE-SEQ-A3")] == ["0001", "0002", "0003"]
         assert codes["CASE-SEQ-B1"][-4:] == "0001"
         page = ok(officers.harness.get(f"/api/v1/dossiers?uscc={a['uscc']}&year={year}&size=2"), "queryDossiers")
         assert page["total"] == 3 and len(page["items"]) == 2
-        page2 = ok(officers.harness.get(f"/api/v1/dossiers?uscc={a['uscc']}&year={year}&size=2&page=2"), "queryDossiers")
-        assert [d["dossierCode"] for d in page["items"] + page2["items"]] == sorted(codes[c] for c in codes if "-A" in c)
+        page2 = ok(
+            officers.harness.get(f"/api/v1/dossiers?uscc={a['uscc']}&year={year}&size=2&page=2"), "queryDossiers"
+        )
+        assert [d["dossierCode"] for d in page["items"] + page2["items"]] == sorted(
+            codes[c] for c in codes if "-A" in c
+        )
         one = ok(officers.harness.get("/api/v1/dossiers?caseNo=CASE-SEQ-B1"), "queryDossiers")
         assert [d["dossierCode"] for d in one["items"]] == [codes["CASE-SEQ-B1"]]
         assert ok(officers.harness.get(f"/api/v1/dossiers?year={year - 1}"), "queryDossiers")["total"] == 0
@@ -133,7 +160,10 @@ def test_dossier_metadata_register_and_files(tmp_path: Path) -> None:
             xml = officers.harness.get(f"/api/v1/dossiers/{code}/metadata.xml")
             assert xml.status_code == 200 and xml.headers["content-type"].startswith("application/xml")
             assert validate_xml(xml.content, "dossier-metadata") == []
-            assert f"<dossierCode>{code}</dossierCode>" in xml.text and f"<createdTime>{meta['createdAt']}</createdTime>" in xml.text
+            assert (
+                f"<dossierCode>{code}</dossierCode>" in xml.text
+                and f"<createdTime>{meta['createdAt']}</createdTime>" in xml.text
+            )
             reg = officers.harness.get(f"/api/v1/dossiers/{code}/register.xml")
             assert reg.status_code == 200 and validate_xml(reg.content, "dossier-register") == [], reg.text
             assert "<dossierStatus>已归档</dossierStatus>" in reg.text
@@ -144,18 +174,34 @@ def test_dossier_metadata_register_and_files(tmp_path: Path) -> None:
                 counters[f["stage"]] = counters.get(f["stage"], 0) + 1
                 assert int(m["n"]) == counters[f["stage"]]  # 01, 02, … per part, no gaps
                 assert f["fileName"] in reg.text
-                r = officers.harness.get(f["url"][len(srv.url()):])
-                assert r.status_code == 200 and hashlib.sha256(r.content).hexdigest() == f["sha256"] == hashlib.sha256(
-                    r.content).hexdigest() and len(r.content) == f["size"]
+                r = officers.harness.get(f["url"][len(srv.url()) :])
+                assert (
+                    r.status_code == 200
+                    and hashlib.sha256(r.content).hexdigest() == f["sha256"] == hashlib.sha256(r.content).hexdigest()
+                    and len(r.content) == f["size"]
+                )
                 assert (is_ofd(r.content) if f["format"] == "OFD" else is_pdf(r.content)) == []
-                assert r.headers["content-type"].startswith({"OFD": "application/ofd", "PDF": "application/pdf"}[f["format"]])
+                assert r.headers["content-type"].startswith(
+                    {"OFD": "application/ofd", "PDF": "application/pdf"}[f["format"]]
+                )
                 assert "attachment" in r.headers["content-disposition"]
         granted = ok(officers.harness.get(f"/api/v1/dossiers/{first['dossierCode']}"), "getDossier")
         titles = [(f["stage"], f["title"]) for f in granted["files"]]
-        assert titles == [("申请", "申请书"), ("申请", "申请材料"), ("申请", "申请书"), ("申请", "申请材料"),
-                          ("受理", "受理意见"), ("受理", "补正通知单"), ("受理", "受理意见"), ("受理", "受理通知书"),
-                          ("审批", "审批意见"), ("决定", "决定意见"), ("决定", "准予许可决定书"), ("决定", "证书版式文件"),
-                          ("决定", "办理意见流转单")]
+        assert titles == [
+            ("申请", "申请书"),
+            ("申请", "申请材料"),
+            ("申请", "申请书"),
+            ("申请", "申请材料"),
+            ("受理", "受理意见"),
+            ("受理", "补正通知单"),
+            ("受理", "受理意见"),
+            ("受理", "受理通知书"),
+            ("审批", "审批意见"),
+            ("决定", "决定意见"),
+            ("决定", "准予许可决定书"),
+            ("决定", "证书版式文件"),
+            ("决定", "办理意见流转单"),
+        ]
         refused = ok(officers.harness.get(f"/api/v1/dossiers/{second['dossierCode']}"), "getDossier")
         assert ("决定", "不予许可决定书") in [(f["stage"], f["title"]) for f in refused["files"]]
         assert "证书版式文件" not in [f["title"] for f in refused["files"]]
@@ -172,7 +218,10 @@ def test_corrected_inspection_report_is_stored_idempotently_and_joins_the_case(t
         gov, officers = Api(srv.url(), "gov-platform"), Officers(srv.url())
         insp = Api(srv.url(), "inspection-system")
         ok(push(gov, application("CASE-RPT-1", reportNo="R4201-2025-000777")), "pushApplication", 201)
-        r = insp.post("/api/v1/inspection-reports", {k: v for k, v in report("R4201-2025-000777", 2).items() if k != "correctionOf"})
+        r = insp.post(
+            "/api/v1/inspection-reports",
+            {k: v for k, v in report("R4201-2025-000777", 2).items() if k != "correctionOf"},
+        )
         assert r.status_code == 400 and r.json()["errors"][0]["path"] == "/correctionOf"
         body = report("R4201-2025-000777", 2)
         first = ok(insp.post("/api/v1/inspection-reports", body), "receiveCorrectedInspectionReport", 201)
@@ -181,7 +230,11 @@ def test_corrected_inspection_report_is_stored_idempotently_and_joins_the_case(t
         assert again["duplicate"] is True and again["receivedAt"] == first["receivedAt"]
         assert insp.post("/api/v1/inspection-reports", {**body, "conclusion": "不合格"}).status_code == 409
         assert insp.post("/api/v1/inspection-reports", report("R4201-2025-000777", 1)).status_code == 409
-        ok(insp.post("/api/v1/inspection-reports", report("R4201-2025-000888", 3)), "receiveCorrectedInspectionReport", 201)
+        ok(
+            insp.post("/api/v1/inspection-reports", report("R4201-2025-000888", 3)),
+            "receiveCorrectedInspectionReport",
+            201,
+        )
         assert gov.post("/api/v1/inspection-reports", body).status_code == 403
         walk(officers, "CASE-RPT-1", GRANTED[:6])
         dossier = ok(officers.harness.get("/driver/v1/cases/CASE-RPT-1/dossier"), "getCaseDossier")
@@ -193,8 +246,14 @@ def test_corrected_inspection_report_is_stored_idempotently_and_joins_the_case(t
 
 def test_natural_person_case_is_archived_without_a_dossier_code(tmp_path: Path, stub: Stub) -> None:
     body = application("CASE-NATURAL-1", item="01100000-09-01", catalogue="2310")
-    body["applicant"] = {"type": "natural-person", "name": "王小明", "idType": "111", "idNumber": "11010519491231002X",
-                         "contactPerson": "王小明", "contactPhone": "139****5678"}
+    body["applicant"] = {
+        "type": "natural-person",
+        "name": "王小明",
+        "idType": "111",
+        "idNumber": "11010519491231002X",
+        "contactPerson": "王小明",
+        "contactPhone": "139****5678",
+    }
     with running(tmp_path, "licensing", counterparts=stub.counterparts()) as srv:
         officers = Officers(srv.url())
         ok(push(Api(srv.url(), "gov-platform"), body), "pushApplication", 201)
@@ -204,7 +263,15 @@ def test_natural_person_case_is_archived_without_a_dossier_code(tmp_path: Path, 
         assert r.status_code == 404 and "自然人" in r.json()["message"]
         drain(srv)
         calls = stub.all()
-        assert [interface_of(p, path)[0] for p, path, _ in calls] == ["T5-7", "T5-8", "T5-8", "T5-8", "T5-8", "T5-11", "T5-10"]
+        assert [interface_of(p, path)[0] for p, path, _ in calls] == [
+            "T5-7",
+            "T5-8",
+            "T5-8",
+            "T5-8",
+            "T5-8",
+            "T5-11",
+            "T5-10",
+        ]
         assert calls[5][2]["holderIdType"] == "111"
         assert_bodies_valid(calls)
 
@@ -215,8 +282,21 @@ def test_seeded_demo_data(tmp_path: Path) -> None:
         db = srv.servers[0].db
         states = {r[0]: r[1] for r in db.all("SELECT state, COUNT(*) FROM lic_cases GROUP BY state")}
         assert sum(states.values()) >= 30
-        assert {"submitted", "awaiting-correction", "not-accepted", "accepted", "reviewed", "suspended", "granted",
-                "certified", "issued", "concluded", "to-be-filed", "catalogued", "archived"} <= set(states)
+        assert {
+            "submitted",
+            "awaiting-correction",
+            "not-accepted",
+            "accepted",
+            "reviewed",
+            "suspended",
+            "granted",
+            "certified",
+            "issued",
+            "concluded",
+            "to-be-filed",
+            "catalogued",
+            "archived",
+        } <= set(states)
         assert outbox.calls(srv.servers[0]) == []  # demo history is not re-reported
         api = Api(srv.url())
         page = ok(api.get("/api/v1/dossiers?size=500"), "queryDossiers")
@@ -224,18 +304,25 @@ def test_seeded_demo_data(tmp_path: Path) -> None:
         per_unit: dict[tuple[str, str], list[int]] = {}
         for d in page["items"]:
             assert check("dossier-code", d["dossierCode"]).ok
-            per_unit.setdefault((d["dossierCode"][16:34], d["dossierCode"][34:38]), []).append(int(d["dossierCode"][-4:]))
+            per_unit.setdefault((d["dossierCode"][16:34], d["dossierCode"][34:38]), []).append(
+                int(d["dossierCode"][-4:])
+            )
         for seqs in per_unit.values():
             assert sorted(seqs) == list(range(1, len(seqs) + 1))
         archived = [d for d in page["items"] if d["status"] == "已归档"]
         assert len(archived) >= 10
         for d in archived[:4]:
-            assert validate_xml(api.get(f"/api/v1/dossiers/{d['dossierCode']}/metadata.xml").content, "dossier-metadata") == []
+            assert (
+                validate_xml(api.get(f"/api/v1/dossiers/{d['dossierCode']}/metadata.xml").content, "dossier-metadata")
+                == []
+            )
             reg = api.get(f"/api/v1/dossiers/{d['dossierCode']}/register.xml").content
             assert validate_xml(reg, "dossier-register") == [], reg.decode()
         case = db.one("SELECT case_no FROM lic_cases WHERE state = 'archived' AND registration_no IS NOT NULL")[0]
         state = ok(api.get(f"/driver/v1/cases/{case}"), "getCaseState")
-        assert check("registration-no", state["registrationNo"]).ok and check("equipment-code", state["equipmentCode"]).ok
+        assert (
+            check("registration-no", state["registrationNo"]).ok and check("equipment-code", state["equipmentCode"]).ok
+        )
 
 
 def test_role_all_with_the_real_counterparts(tmp_path: Path) -> None:
@@ -274,7 +361,12 @@ def test_pdf_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         dossier = ok(officers.harness.get(f"/api/v1/dossiers/{state['dossierCode']}"), "getDossier")
         assert {f["format"] for f in dossier["files"]} == {"PDF"}
         assert all(FILE_NAME.match(f["fileName"]) and f["fileName"].endswith(".pdf") for f in dossier["files"])
-        first = officers.harness.get(dossier["files"][0]["url"][len(srv.url()):])
+        first = officers.harness.get(dossier["files"][0]["url"][len(srv.url()) :])
         assert is_pdf(first.content) == [] and first.headers["content-type"].startswith("application/pdf")
-        assert validate_xml(officers.harness.get(f"/api/v1/dossiers/{state['dossierCode']}/register.xml").content,
-                            "dossier-register") == []
+        assert (
+            validate_xml(
+                officers.harness.get(f"/api/v1/dossiers/{state['dossierCode']}/register.xml").content,
+                "dossier-register",
+            )
+            == []
+        )

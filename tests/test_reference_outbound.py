@@ -7,13 +7,17 @@ import pytest
 from conformance.reference import outbound
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:8700/x", "https://127.8.9.10/cb", "http://localhost:1/", "http://[::1]:9/"])
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8700/x", "https://127.8.9.10/cb", "http://localhost:1/", "http://[::1]:9/"]
+)
 def test_loopback_is_allowed(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(outbound.ENV, raising=False)
     assert outbound.allowed(url)
 
 
-@pytest.mark.parametrize("url", ["https://0.com", "http://10.0.0.1/", "https://gov.example.cn/api", "http://[2001:db8::1]/"])
+@pytest.mark.parametrize(
+    "url", ["https://0.com", "http://10.0.0.1/", "https://gov.example.cn/api", "http://[2001:db8::1]/"]
+)
 def test_other_hosts_are_refused_unless_allowed(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(outbound.ENV, raising=False)
     assert not outbound.allowed(url)

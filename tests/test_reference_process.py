@@ -19,8 +19,12 @@ from tests.refserver import token
 
 
 def _start(db: Path, role: str = "supervision", *extra: str) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, "-m", "conformance.cli", "serve", "--role", role, "--port", "0", "--db", str(db),
-                             *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "conformance.cli", "serve", "--role", role, "--port", "0", "--db", str(db), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     deadline = time.monotonic() + 120
     base = ""
@@ -87,7 +91,11 @@ def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
     try:
         auth2 = {"Authorization": f"Bearer {token(base2)}"}
         session = requests.Session()
-        missing = [u for u in acknowledged if session.get(f"{base2}/api/v1/units/{u}", headers=auth2, timeout=30).status_code != 200]
+        missing = [
+            u
+            for u in acknowledged
+            if session.get(f"{base2}/api/v1/units/{u}", headers=auth2, timeout=30).status_code != 200
+        ]
         assert missing == []
     finally:
         proc2.terminate()

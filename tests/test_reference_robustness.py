@@ -19,8 +19,16 @@ BAD_BODIES: list[tuple[bytes, str]] = [
     (b"\xff\xfe\x00", "application/json"),
     (b"[" * 3000 + b"]" * 3000, "application/json"),
     (b'{"messageId": 5, "reportedAt": true, "unit": []}', "application/json"),
-    (json.dumps({"messageId": "x'; DROP TABLE records; --", "reportedAt": "2025-01-01T10:00:00+08:00",
-                 "unit": {"uscc": "' OR 1=1 --"}}).encode(), "application/json"),
+    (
+        json.dumps(
+            {
+                "messageId": "x'; DROP TABLE records; --",
+                "reportedAt": "2025-01-01T10:00:00+08:00",
+                "unit": {"uscc": "' OR 1=1 --"},
+            }
+        ).encode(),
+        "application/json",
+    ),
     (b"<xml/>", "application/xml"),
     (b"", "application/json"),
     (b"null", "application/json"),
@@ -39,7 +47,12 @@ def test_bad_input_gets_4xx_envelopes_and_changes_nothing(tmp_path: Path) -> Non
             r = api.post(UNITS, data=body, headers={"Content-Type": ctype})
             assert 400 <= r.status_code < 500, (body[:40], r.status_code, r.text[:200])
             assert r.json()["code"] != "OK" and r.json()["data"] is None
-        for path in (f"{UNITS}/' OR '1'='1", f"{UNITS}/%00", f"{UNITS}/{'9' * 500}", "/api/v1/registrations/梯11鄂A'--"):
+        for path in (
+            f"{UNITS}/' OR '1'='1",
+            f"{UNITS}/%00",
+            f"{UNITS}/{'9' * 500}",
+            "/api/v1/registrations/梯11鄂A'--",
+        ):
             r = api.get(path)
             assert 400 <= r.status_code < 500, (path, r.status_code)
         assert requests.get(f"{srv.url()}/health", timeout=30).status_code == 200
@@ -50,7 +63,11 @@ def test_bad_input_gets_4xx_envelopes_and_changes_nothing(tmp_path: Path) -> Non
 
 def test_concurrent_copies_of_one_message_are_processed_once(tmp_path: Path) -> None:
     with running(tmp_path, "supervision") as srv:
-        msg = {"messageId": f"race-{secrets.token_hex(4)}", "reportedAt": "2025-01-01T10:00:00+08:00", "unit": DataGen(9).unit()}
+        msg = {
+            "messageId": f"race-{secrets.token_hex(4)}",
+            "reportedAt": "2025-01-01T10:00:00+08:00",
+            "unit": DataGen(9).unit(),
+        }
         statuses: list[int] = []
         lock = threading.Lock()
         barrier = threading.Barrier(8)

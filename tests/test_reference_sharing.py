@@ -48,8 +48,13 @@ def demo() -> dict[str, list[dict[str, Any]]]:
 
 
 #: The providing subject the reference platform stamps on the harness's pushes (clients.json ``org``, the push's ``source``).
-HARNESS_PROVIDER_ORG = next(c for c in json.loads((Path(__file__).parents[1] / "conformance/reference/clients.json")
-                                                  .read_text(encoding="utf-8"))["clients"] if c["id"] == "harness")["org"]
+HARNESS_PROVIDER_ORG = next(
+    c
+    for c in json.loads((Path(__file__).parents[1] / "conformance/reference/clients.json").read_text(encoding="utf-8"))[
+        "clients"
+    ]
+    if c["id"] == "harness"
+)["org"]
 
 
 def ok(op_id: str, resp: requests.Response, status: int = 200) -> Any:
@@ -95,18 +100,25 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 def _push(api: Api, data_set: str, records: list[tuple[str, str, Any]], mid: str | None = None) -> requests.Response:
-    body = {"messageId": mid or f"msg-{secrets.token_hex(6)}", "sentAt": now_iso(),
-            "records": [{"operation": op, "key": key, "record": rec} for op, key, rec in records]}
+    body = {
+        "messageId": mid or f"msg-{secrets.token_hex(6)}",
+        "sentAt": now_iso(),
+        "records": [{"operation": op, "key": key, "record": rec} for op, key, rec in records],
+    }
     return api.post(f"{SETS[data_set].path}/push", body)
 
 
 def _upload(api: Api, data_set: str, recs: list[dict[str, Any]]) -> dict[str, Any]:
     key = SETS[data_set].key
-    return ok("push" + {"equipment": "Equipment", "units": "Units", "personnel": "Personnel"}[data_set],
-              _push(api, data_set, [("UPLOAD", r[key], r) for r in recs]))
+    return ok(
+        "push" + {"equipment": "Equipment", "units": "Units", "personnel": "Personnel"}[data_set],
+        _push(api, data_set, [("UPLOAD", r[key], r) for r in recs]),
+    )
 
 
-def _walk_changes(api: Api, path: str, limit: int, cursor: str | None = None, between: Any = None) -> tuple[list[dict], str]:
+def _walk_changes(
+    api: Api, path: str, limit: int, cursor: str | None = None, between: Any = None
+) -> tuple[list[dict], str]:
     items: list[dict[str, Any]] = []
     while True:
         r = api.get(f"{path}/changes", params={"limit": limit, **({"cursor": cursor} if cursor else {})})
@@ -133,9 +145,13 @@ def test_demo_data_is_valid_and_consistent(tmp_path: Path) -> None:
     units = {u["uscc"] for u in demo()["units"]}
     equipment = {e["equipmentCode"]: e for e in demo()["equipment"]}
     reports = {r["reportNo"] for r in demo()["inspection-reports"]}
-    assert all(e["useUnitUscc"] in units and e["manufacturerUscc"] in units and e["lastReportNo"] in reports
-               for e in equipment.values())
-    assert all(r["equipmentCode"] in equipment and r["inspectionOrgUscc"] in units for r in demo()["inspection-reports"])
+    assert all(
+        e["useUnitUscc"] in units and e["manufacturerUscc"] in units and e["lastReportNo"] in reports
+        for e in equipment.values()
+    )
+    assert all(
+        r["equipmentCode"] in equipment and r["inspectionOrgUscc"] in units for r in demo()["inspection-reports"]
+    )
     assert all(r["equipmentCode"] in equipment and r["authority"]["uscc"] in units for r in demo()["use-registrations"])
     assert all(a["equipmentCode"] in equipment for a in demo()["accidents"])
     assert all(p["employerUscc"] in units for p in demo()["personnel"])
@@ -158,7 +174,9 @@ def test_catalogue_is_the_contract(seeded: Any) -> None:
         op = OPS[entry["operationId"]]
         assert (entry["method"], entry["path"], entry["name"]) == (op.method.upper(), op.path, op.summary)
         assert entry.get("dataSet") == op.data_set
-        assert entry["scope"] == (op.scope if isinstance(op.scope, str) else "sharing:*:subscribe" if op.scope else "none")
+        assert entry["scope"] == (
+            op.scope if isinstance(op.scope, str) else "sharing:*:subscribe" if op.scope else "none"
+        )
 
 
 @pytest.mark.parametrize("name", list(SETS))
@@ -172,8 +190,9 @@ def test_get_by_key(seeded: Any, name: str) -> None:
     got = ok(get_op.operation_id, api.get(f"{ds.path}/{first[ds.key]}"))
     assert got == first
     expected = next(r for r in demo()[name] if r[ds.key] == first[ds.key])
-    assert {k: v for k, v in got.items() if k not in ds.sensitive and k != "provider"} == \
-        {k: v for k, v in expected.items() if k not in ds.sensitive}
+    assert {k: v for k, v in got.items() if k not in ds.sensitive and k != "provider"} == {
+        k: v for k, v in expected.items() if k not in ds.sensitive
+    }
     assert set(got["provider"]) == {"uscc", "name", "division", "system"}  # the seeded providing subject
     missing = _other_record(name)[ds.key]
     assert all(r[ds.key] != missing for r in demo()[name])
@@ -185,11 +204,16 @@ def _other_record(name: str) -> dict[str, Any]:
     """A valid record of a data set that the seeded server does not hold (another seed)."""
     gen = DataGen(99)
     equipment = gen.equipment()
-    make = {"equipment": lambda: equipment, "units": gen.unit, "personnel": gen.personnel,
-            "accidents": lambda: gen.accident(equipment), "inspection-reports": lambda: gen.inspection_report(equipment),
-            "use-registrations": lambda: gen.use_registration(equipment, {"name": "武汉市市场监督管理局",
-                                                                           "uscc": equipment["useUnitUscc"],
-                                                                           "division": "420100"})}
+    make = {
+        "equipment": lambda: equipment,
+        "units": gen.unit,
+        "personnel": gen.personnel,
+        "accidents": lambda: gen.accident(equipment),
+        "inspection-reports": lambda: gen.inspection_report(equipment),
+        "use-registrations": lambda: gen.use_registration(
+            equipment, {"name": "武汉市市场监督管理局", "uscc": equipment["useUnitUscc"], "division": "420100"}
+        ),
+    }
     return make[name]()
 
 
@@ -226,21 +250,45 @@ def test_query_filters(seeded: Any) -> None:
     cases: list[tuple[str, str, dict[str, Any], Any]] = [
         ("queryEquipment", "equipment", {"division": "420000"}, lambda r: r["division"].startswith("42")),
         ("queryEquipment", "equipment", {"catalogueCode": "3000"}, lambda r: r["catalogueCode"].startswith("3")),
-        ("queryEquipment", "equipment", {"catalogueCode": "3100", "status": "in-use"},
-         lambda r: r["catalogueCode"] in code_lists.catalogue_descendants("3100") and r["status"] == "in-use"),
-        ("queryEquipment", "equipment", {"updatedSince": "2025-05-01T00:00:00Z"},
-         lambda r: sd.instant(r["updatedAt"]) >= sd.instant("2025-05-01T00:00:00+00:00")),
-        ("queryUnits", "units", {"unitType": "inspection", "division": "370000"},
-         lambda r: r["unitType"] == "inspection" and r["division"][:2] == "37"),
+        (
+            "queryEquipment",
+            "equipment",
+            {"catalogueCode": "3100", "status": "in-use"},
+            lambda r: r["catalogueCode"] in code_lists.catalogue_descendants("3100") and r["status"] == "in-use",
+        ),
+        (
+            "queryEquipment",
+            "equipment",
+            {"updatedSince": "2025-05-01T00:00:00Z"},
+            lambda r: sd.instant(r["updatedAt"]) >= sd.instant("2025-05-01T00:00:00+00:00"),
+        ),
+        (
+            "queryUnits",
+            "units",
+            {"unitType": "inspection", "division": "370000"},
+            lambda r: r["unitType"] == "inspection" and r["division"][:2] == "37",
+        ),
         ("queryPersonnel", "personnel", {"workItem": "Q2"}, lambda r: "Q2" in r["workItems"]),
-        ("queryAccidents", "accidents", {"occurredFrom": "2023-01-01T00:00:00+08:00", "occurredTo": "2024-06-30T23:59:59+08:00"},
-         lambda r: "2023-01-01" <= r["occurredAt"][:10] <= "2024-06-30"),
-        ("queryInspectionReports", "inspection-reports", {"conclusion": "不合格", "inspectionDateFrom": "2025-01-01"},
-         lambda r: r["conclusion"] == "不合格" and r["inspectionDate"] >= "2025-01-01"),
+        (
+            "queryAccidents",
+            "accidents",
+            {"occurredFrom": "2023-01-01T00:00:00+08:00", "occurredTo": "2024-06-30T23:59:59+08:00"},
+            lambda r: "2023-01-01" <= r["occurredAt"][:10] <= "2024-06-30",
+        ),
+        (
+            "queryInspectionReports",
+            "inspection-reports",
+            {"conclusion": "不合格", "inspectionDateFrom": "2025-01-01"},
+            lambda r: r["conclusion"] == "不合格" and r["inspectionDate"] >= "2025-01-01",
+        ),
         ("queryUseRegistrations", "use-registrations", {"status": "suspended"}, lambda r: r["status"] == "suspended"),
     ]
-    prefecture = next(e["division"][:4] + "00" for e in demo()["equipment"] if e["division"][:4] + "00" in code_lists.divisions())
-    cases.append(("queryEquipment", "equipment", {"division": prefecture}, lambda r: r["division"][:4] == prefecture[:4]))
+    prefecture = next(
+        e["division"][:4] + "00" for e in demo()["equipment"] if e["division"][:4] + "00" in code_lists.divisions()
+    )
+    cases.append(
+        ("queryEquipment", "equipment", {"division": prefecture}, lambda r: r["division"][:4] == prefecture[:4])
+    )
     unit = demo()["equipment"][0]["useUnitUscc"]
     cases.append(("queryEquipment", "equipment", {"useUnitUscc": unit}, lambda r: r["useUnitUscc"] == unit))
     for op_id, name, params, pred in cases:
@@ -258,10 +306,20 @@ def test_query_limits_and_ranges(seeded: Any) -> None:
     assert data["items"] == [] and data["total"] == 3000
     default = ok("queryEquipment", api.get("/api/v1/equipment"))
     assert default["page"] == 1 and default["size"] == 50 and len(default["items"]) == 50
-    body = error(api.get("/api/v1/accidents", params={"occurredFrom": "2024-01-01T00:00:00+08:00",
-                                                       "occurredTo": "2023-01-01T00:00:00+08:00"}), 400)
+    body = error(
+        api.get(
+            "/api/v1/accidents",
+            params={"occurredFrom": "2024-01-01T00:00:00+08:00", "occurredTo": "2023-01-01T00:00:00+08:00"},
+        ),
+        400,
+    )
     assert body["errors"][0]["path"] == "/query/occurredTo"
-    error(api.get("/api/v1/inspection-reports", params={"inspectionDateFrom": "2025-02-01", "inspectionDateTo": "2025-01-01"}), 400)
+    error(
+        api.get(
+            "/api/v1/inspection-reports", params={"inspectionDateFrom": "2025-02-01", "inspectionDateTo": "2025-01-01"}
+        ),
+        400,
+    )
 
 
 def test_paging_walk_is_complete_and_stable(seeded: Any) -> None:
@@ -285,7 +343,9 @@ def test_open_data_is_masked(seeded: Any) -> None:
     assert people == data["total"] == len(demo()["personnel"])
     data = ok("queryOpenUnits", api.get("/api/v1/open/units", params={"division": "420000", "size": 500}))
     assert data["items"] and all(MASKED_MOBILE.match(u["contactPhone"]) for u in data["items"] if "contactPhone" in u)
-    assert any(u["unitType"] == "supervision" and "contactPhone" not in u for u in data["items"])  # 12315 is not a mobile
+    assert any(
+        u["unitType"] == "supervision" and "contactPhone" not in u for u in data["items"]
+    )  # 12315 is not a mobile
     person = demo()["personnel"][0]
     data = ok("queryOpenPersonnel", api.get("/api/v1/open/personnel", params={"employerUscc": person["employerUscc"]}))
     assert person["certificateNo"] in {p["certificateNo"] for p in data["items"]}
@@ -302,9 +362,15 @@ def test_sensitive_fields_need_the_owners_grant(seeded: Any) -> None:
     path = f"/api/v1/personnel/{person['certificateNo']}"
     before = ok("getPersonnel", harness.get(path))
     assert MASKED_ID.match(before["personId"]) and MASKED_MOBILE.match(before["phone"])
-    grant = {"grantId": f"g-{secrets.token_hex(4)}", "ownerUscc": person["employerUscc"], "granteeClientId": "harness",
-             "dataSet": "personnel", "fields": ["personId", "phone"], "purpose": "事故调查核实持证人员身份",
-             "validTo": (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat(timespec="seconds")}
+    grant = {
+        "grantId": f"g-{secrets.token_hex(4)}",
+        "ownerUscc": person["employerUscc"],
+        "granteeClientId": "harness",
+        "dataSet": "personnel",
+        "fields": ["personId", "phone"],
+        "purpose": "事故调查核实持证人员身份",
+        "validTo": (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat(timespec="seconds"),
+    }
     created = ok("createGrant", harness.post("/api/v1/grants", grant), 201)
     assert created["createdAt"] and {k: created[k] for k in grant} == grant
     assert ok("createGrant", harness.post("/api/v1/grants", grant), 200) == created
@@ -317,9 +383,13 @@ def test_sensitive_fields_need_the_owners_grant(seeded: Any) -> None:
     # another client, and other owners' records, stay masked
     assert MASKED_ID.match(ok("getPersonnel", other.get(path))["personId"])
     stranger = next(p for p in demo()["personnel"] if p["employerUscc"] != person["employerUscc"])
-    assert MASKED_ID.match(ok("getPersonnel", harness.get(f"/api/v1/personnel/{stranger['certificateNo']}"))["personId"])
+    assert MASKED_ID.match(
+        ok("getPersonnel", harness.get(f"/api/v1/personnel/{stranger['certificateNo']}"))["personId"]
+    )
     # the open endpoint ignores grants
-    open_item = ok("queryOpenPersonnel", harness.get("/api/v1/open/personnel", params={"employerUscc": person["employerUscc"]}))
+    open_item = ok(
+        "queryOpenPersonnel", harness.get("/api/v1/open/personnel", params={"employerUscc": person["employerUscc"]})
+    )
     assert all(MASKED_ID.match(p["personId"]) for p in open_item["items"])
     # a grant to `reader` for one unit's contact phone; expiry restores masking. It is valid for more than 4 s (whole
     # seconds): far more than the two requests that must fall inside it take, however loaded the machine
@@ -328,17 +398,28 @@ def test_sensitive_fields_need_the_owners_grant(seeded: Any) -> None:
     upath = f"/api/v1/units/{unit['uscc']}"
     assert MASKED_MOBILE.match(ok("getUnit", reader.get(upath))["contactPhone"])
     valid_to = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=5)
-    short = {**grant, "grantId": f"g-{secrets.token_hex(4)}", "ownerUscc": unit["uscc"], "granteeClientId": "reader",
-             "dataSet": "units", "fields": ["contactPhone"], "validTo": valid_to.isoformat(timespec="seconds")}
+    short = {
+        **grant,
+        "grantId": f"g-{secrets.token_hex(4)}",
+        "ownerUscc": unit["uscc"],
+        "granteeClientId": "reader",
+        "dataSet": "units",
+        "fields": ["contactPhone"],
+        "validTo": valid_to.isoformat(timespec="seconds"),
+    }
     ok("createGrant", harness.post("/api/v1/grants", short), 201)
     assert ok("getUnit", reader.get(upath))["contactPhone"] == unit["contactPhone"]
     assert MASKED_MOBILE.match(ok("getUnit", harness.get(upath))["contactPhone"])
     time.sleep(max(0.0, sd.instant(short["validTo"]) - time.time()) + 0.1)
     assert MASKED_MOBILE.match(ok("getUnit", reader.get(upath))["contactPhone"])
     # grant validation
-    body = error(harness.post("/api/v1/grants", {**grant, "grantId": "g-bad-field", "fields": ["personId", "nickname"]}), 400)
+    body = error(
+        harness.post("/api/v1/grants", {**grant, "grantId": "g-bad-field", "fields": ["personId", "nickname"]}), 400
+    )
     assert body["errors"][0]["path"] == "/fields/1"
-    body = error(harness.post("/api/v1/grants", {**grant, "grantId": "g-past", "validTo": "2020-01-01T00:00:00+08:00"}), 400)
+    body = error(
+        harness.post("/api/v1/grants", {**grant, "grantId": "g-past", "validTo": "2020-01-01T00:00:00+08:00"}), 400
+    )
     assert body["errors"][0]["path"] == "/validTo"
     assert error(reader.post("/api/v1/grants", {**grant, "grantId": "g-scope"}), 403)["code"] == "FORBIDDEN"
 
@@ -372,7 +453,10 @@ def test_audit_is_written_and_chained(seeded: Any) -> None:
     first_utc = dt.datetime.fromisoformat(first).astimezone(dt.UTC).isoformat()
     window = ok("queryAudit", auditor.get("/api/v1/audit", params={"from": first_utc, "to": first}))
     assert window["total"] >= 1 and all(e["time"] == first for e in window["items"])
-    assert error(auditor.get("/api/v1/audit", params={"from": "2025-02-01T00:00:00+08:00", "to": "2025-01-01T00:00:00+08:00"}), 400)
+    assert error(
+        auditor.get("/api/v1/audit", params={"from": "2025-02-01T00:00:00+08:00", "to": "2025-01-01T00:00:00+08:00"}),
+        400,
+    )
     assert error(Api(base, "reader").get("/api/v1/audit"), 403)["code"] == "FORBIDDEN"
 
 
@@ -417,15 +501,26 @@ def test_push_receipt_idempotency_and_rejections(empty: Any) -> None:
     api = Api(empty.url())
     gen = DataGen(11)
     a, b = gen.equipment(), gen.equipment()
-    msg = {"messageId": "push-0000001", "sentAt": now_iso(), "source": "湖北省特种设备安全监管平台", "sourceDivision": "420000",
-           "records": [{"operation": "UPLOAD", "key": a["equipmentCode"], "record": a},
-                       {"operation": "UPDATE", "key": b["equipmentCode"], "record": b},
-                       {"operation": "DELETE", "key": b["equipmentCode"], "record": None},
-                       {"operation": "UPLOAD", "key": b["equipmentCode"], "record": a}]}
+    msg = {
+        "messageId": "push-0000001",
+        "sentAt": now_iso(),
+        "source": "湖北省特种设备安全监管平台",
+        "sourceDivision": "420000",
+        "records": [
+            {"operation": "UPLOAD", "key": a["equipmentCode"], "record": a},
+            {"operation": "UPDATE", "key": b["equipmentCode"], "record": b},
+            {"operation": "DELETE", "key": b["equipmentCode"], "record": None},
+            {"operation": "UPLOAD", "key": b["equipmentCode"], "record": a},
+        ],
+    }
     first = ok("pushEquipment", api.post("/api/v1/equipment/push", msg))
     assert (first["accepted"], first["rejected"], first["duplicate"]) == (1, 3, False)
     assert [r["status"] for r in first["results"]] == ["accepted", "rejected", "rejected", "rejected"]
-    assert [r["errors"][0]["path"] for r in first["results"][1:]] == ["/records/1/key", "/records/2/key", "/records/3/key"]
+    assert [r["errors"][0]["path"] for r in first["results"][1:]] == [
+        "/records/1/key",
+        "/records/2/key",
+        "/records/3/key",
+    ]
     assert all(re.search(r"[\u4e00-\u9fff]", r["errors"][0]["message"]) for r in first["results"][1:])
     seqs = len(api.get("/api/v1/equipment/changes").json()["data"]["items"])
     again = ok("pushEquipment", api.post("/api/v1/equipment/push", msg))
@@ -433,10 +528,15 @@ def test_push_receipt_idempotency_and_rejections(empty: Any) -> None:
     assert len(api.get("/api/v1/equipment/changes").json()["data"]["items"]) == seqs == 1
     assert error(api.post("/api/v1/equipment/push", {**msg, "source": "其他来源"}), 409)["code"] == "DUPLICATE"
     shown = ok("getEquipment", api.get(f"/api/v1/equipment/{a['equipmentCode']}"))
-    provider = {"uscc": HARNESS_PROVIDER_ORG["uscc"], "name": HARNESS_PROVIDER_ORG["name"], "division": msg["sourceDivision"],
-                "system": msg["source"]}
-    assert shown == {**access.mask(SETS["equipment"], a), "provider": provider} \
-        and MASKED_MOBILE.match(shown["emergencyPhone"])  # x-sensitive mobile; the harness's organisation provides it
+    provider = {
+        "uscc": HARNESS_PROVIDER_ORG["uscc"],
+        "name": HARNESS_PROVIDER_ORG["name"],
+        "division": msg["sourceDivision"],
+        "system": msg["source"],
+    }
+    assert shown == {**access.mask(SETS["equipment"], a), "provider": provider} and MASKED_MOBILE.match(
+        shown["emergencyPhone"]
+    )  # x-sensitive mobile; the harness's organisation provides it
     # an out-of-order (older) update never overwrites newer data; a newer one does
     older = {**a, "status": "scrapped", "updatedAt": "2020-01-01T00:00:00+08:00"}
     stale = ok("pushEquipment", _push(api, "equipment", [("UPDATE", a["equipmentCode"], older)]))
@@ -468,8 +568,14 @@ def test_change_feed_with_pushes_between_pages(empty: Any) -> None:
         if seen >= 7 and "update" not in done:
             done.append("update")
             newer = {**recs[2], "status": "suspended", "updatedAt": "2031-01-01T00:00:00+08:00"}
-            ok("pushEquipment", _push(api, "equipment", [("UPDATE", recs[2]["equipmentCode"], newer),
-                                                         ("DELETE", recs[15]["equipmentCode"], None)]))
+            ok(
+                "pushEquipment",
+                _push(
+                    api,
+                    "equipment",
+                    [("UPDATE", recs[2]["equipmentCode"], newer), ("DELETE", recs[15]["equipmentCode"], None)],
+                ),
+            )
         if seen >= 14 and "upload" not in done:
             done.append("upload")
             _upload(api, "equipment", recs[20:30])
@@ -494,14 +600,19 @@ def test_change_feed_with_pushes_between_pages(empty: Any) -> None:
     # the same cursor gives the same changes; no new changes keep the cursor
     page1 = ok("equipmentChanges", api.get("/api/v1/equipment/changes", params={"limit": 5}))
     again = api.get("/api/v1/equipment/changes", params={"limit": 5, "cursor": page1["nextCursor"]}).json()["data"]
-    assert again == api.get("/api/v1/equipment/changes", params={"limit": 5, "cursor": page1["nextCursor"]}).json()["data"]
+    assert (
+        again == api.get("/api/v1/equipment/changes", params={"limit": 5, "cursor": page1["nextCursor"]}).json()["data"]
+    )
     assert again["items"][0]["seq"] == items[5]["seq"]
     tail = ok("equipmentChanges", api.get("/api/v1/equipment/changes", params={"cursor": cursor}))
     assert tail == {"items": [], "nextCursor": cursor, "hasMore": False}
     # invalid, tampered and foreign cursors: 400 with a Chinese reason
     _, units_cursor = _walk_changes(api, "/api/v1/units", 10)
-    for bad, word in (("not-a-cursor", "游标无效"), (cursor[:-1] + ("0" if cursor[-1] != "0" else "1"), "校验"),
-                      (units_cursor, "units")):
+    for bad, word in (
+        ("not-a-cursor", "游标无效"),
+        (cursor[:-1] + ("0" if cursor[-1] != "0" else "1"), "校验"),
+        (units_cursor, "units"),
+    ):
         body = error(api.get("/api/v1/equipment/changes", params={"cursor": bad}), 400)
         assert word in body["message"] and body["errors"][0]["path"] == "/query/cursor"
 
@@ -510,20 +621,27 @@ def test_every_data_set_family_answers_per_contract(empty: Any) -> None:
     """Push, get, query, changes and subscribe of each data set: responses valid against the contract."""
     api = Api(empty.url())
     for name, ds in SETS.items():
-        ops = {op.path.removeprefix(ds.path).split("/")[1] if op.path != ds.path else "": op.operation_id
-               for op in OPS.values() if op.data_set == name and op.path.startswith(ds.path)}
+        ops = {
+            op.path.removeprefix(ds.path).split("/")[1] if op.path != ds.path else "": op.operation_id
+            for op in OPS.values()
+            if op.data_set == name and op.path.startswith(ds.path)
+        }
         record = _other_record(name)
         receipt = ok(ops["push"], _push(api, name, [("UPLOAD", record[ds.key], record)]))
         assert receipt["accepted"] == 1
         get_id = ops[next(k for k in ops if k.startswith("{"))]
         if handler_for(OPS[get_id]) is factory(OPS[get_id]):  # see test_get_by_key (inspection-reports)
-            assert {k: v for k, v in ok(get_id, api.get(f"{ds.path}/{record[ds.key]}")).items() if k != "provider"} == \
-                access.mask(ds, record)
+            assert {
+                k: v for k, v in ok(get_id, api.get(f"{ds.path}/{record[ds.key]}")).items() if k != "provider"
+            } == access.mask(ds, record)
         assert ok(ops[""], api.get(ds.path))["total"] == 1
         changes = ok(ops["changes"], api.get(f"{ds.path}/changes"))
         assert [(c["operation"], c["key"]) for c in changes["items"]] == [("UPLOAD", record[ds.key])]
-        sub = ok(ops["subscriptions"], api.post(f"{ds.path}/subscriptions",
-                                                 {"dataSet": name, "callbackUrl": "https://example.invalid/hook"}), 201)
+        sub = ok(
+            ops["subscriptions"],
+            api.post(f"{ds.path}/subscriptions", {"dataSet": name, "callbackUrl": "https://example.invalid/hook"}),
+            201,
+        )
         assert sub["dataSet"] == name and sub["status"] == "active"
 
 
@@ -556,10 +674,14 @@ def test_subscription_notifications(empty: Any) -> None:
         request = {"dataSet": "equipment", "callbackUrl": url, "operations": ["UPLOAD", "DELETE"], "division": "420000"}
         r = api.post("/api/v1/equipment/subscriptions", request)
         sub = ok("subscribeEquipment", r, 201)
-        assert sub["status"] == "active" and r.headers["Location"].endswith(f"/api/v1/subscriptions/{sub['subscriptionId']}")
+        assert sub["status"] == "active" and r.headers["Location"].endswith(
+            f"/api/v1/subscriptions/{sub['subscriptionId']}"
+        )
         assert ok("subscribeEquipment", api.post("/api/v1/equipment/subscriptions", request)) == sub
         assert error(api.post("/api/v1/equipment/subscriptions", {**request, "operations": ["UPDATE"]}), 409)
-        body = error(api.post("/api/v1/equipment/subscriptions", {**request, "callbackUrl": "ftp://example.org/x"}), 400)
+        body = error(
+            api.post("/api/v1/equipment/subscriptions", {**request, "callbackUrl": "ftp://example.org/x"}), 400
+        )
         assert body["errors"][0]["path"] == "/callbackUrl"
         assert error(api.post("/api/v1/equipment/subscriptions", {**request, "dataSet": "units"}), 400)
         assert error(api.post("/api/v1/personnel/subscriptions", {**request, "dataSet": "personnel"}), 400)
@@ -567,8 +689,14 @@ def test_subscription_notifications(empty: Any) -> None:
         hubei = [gen.equipment("42") for _ in range(3)]
         other = gen.equipment("44")
         _upload(api, "equipment", [*hubei, other])
-        ok("pushEquipment", _push(api, "equipment", [("UPDATE", hubei[0]["equipmentCode"], hubei[0]),
-                                                     ("DELETE", hubei[1]["equipmentCode"], None)]))
+        ok(
+            "pushEquipment",
+            _push(
+                api,
+                "equipment",
+                [("UPDATE", hubei[0]["equipmentCode"], hubei[0]), ("DELETE", hubei[1]["equipmentCode"], None)],
+            ),
+        )
         deadline = time.monotonic() + 120  # only stops a hang: delivery and its retry take a few seconds
         while time.monotonic() < deadline:
             seen = {c["seq"] for b, _ in _Callback.received[1:] for c in b["changes"]}
@@ -587,7 +715,9 @@ def test_subscription_notifications(empty: Any) -> None:
             ids.add(note["messageId"])
             changes += note["changes"]
         assert [(c["operation"], c["key"]) for c in changes] == [
-            *(("UPLOAD", e["equipmentCode"]) for e in hubei), ("DELETE", hubei[1]["equipmentCode"])]
+            *(("UPLOAD", e["equipmentCode"]) for e in hubei),
+            ("DELETE", hubei[1]["equipmentCode"]),
+        ]
         assert [c["seq"] for c in changes] == sorted({c["seq"] for c in changes})
         log = sharing_push.notifications(empty.servers[0], sub["subscriptionId"])
         assert log[0]["attempts"] == 2 and log[0]["status"] == "sent" and {n["messageId"] for n in log} == ids

@@ -12,8 +12,17 @@ from tests.refserver import running
 
 def _run(url: str, out: Path, role: str = "supervision") -> int:
     os.environ["TZSB_CLIENT_SECRET"] = "harness-secret"
-    return run_suites(target=url, role=role, profile="quick", client_id="harness", features=[], out=out, answers=None,
-                      lang="zh", extra=["-p", "no:randomly"])
+    return run_suites(
+        target=url,
+        role=role,
+        profile="quick",
+        client_id="harness",
+        features=[],
+        out=out,
+        answers=None,
+        lang="zh",
+        extra=["-p", "no:randomly"],
+    )
 
 
 def test_run_against_the_reference_server_writes_a_passing_report(tmp_path: Path) -> None:
@@ -21,8 +30,16 @@ def test_run_against_the_reference_server_writes_a_passing_report(tmp_path: Path
     from conformance.reference.demo_target import demo_target
 
     with running(tmp_path, "supervision") as srv:
-        code = run_suites(target=str(demo_target(tmp_path / "t.toml", srv, "supervision")), role="supervision",
-                          profile="quick", client_id=None, features=[], out=tmp_path / "r1", answers=None, lang="zh")
+        code = run_suites(
+            target=str(demo_target(tmp_path / "t.toml", srv, "supervision")),
+            role="supervision",
+            profile="quick",
+            client_id=None,
+            features=[],
+            out=tmp_path / "r1",
+            answers=None,
+            lang="zh",
+        )
     report = json.loads((tmp_path / "r1" / "report.json").read_text(encoding="utf-8"))
     assert report["schema"] == "tzsb-report/1"
     tested = {c["id"]: c["verdict"] for c in report["clauses"] if c["tests"]}

@@ -61,17 +61,24 @@ def _resolver(doc: dict[str, object]):  # type: ignore[no-untyped-def]
 
 
 def test_validation_siblings_of_a_reference_keep_it_as_all_of() -> None:
-    doc = {"$id": "urn:t", "$defs": {"a": {"$id": "urn:a", "type": "string", "minLength": 2, "title": "A"}},
-           "properties": {"x": {"$ref": "#/$defs/a", "maxLength": 3}, "y": {"$ref": "#/$defs/a", "title": "Y"}}}
+    doc = {
+        "$id": "urn:t",
+        "$defs": {"a": {"$id": "urn:a", "type": "string", "minLength": 2, "title": "A"}},
+        "properties": {"x": {"$ref": "#/$defs/a", "maxLength": 3}, "y": {"$ref": "#/$defs/a", "title": "Y"}},
+    }
     out = inline(*_resolver(doc))
     assert out["properties"]["x"] == {"allOf": [{"type": "string", "minLength": 2, "title": "A"}], "maxLength": 3}
     assert out["properties"]["y"] == {"type": "string", "minLength": 2, "title": "Y"}
 
 
 def test_only_schema_positions_are_inlined() -> None:
-    doc = {"$id": "urn:t", "$defs": {"a": {"type": "string"}},
-           "properties": {"type": {"$ref": "#/$defs/a"}, "enum": {"$ref": "#/$defs/a"}},
-           "examples": [{"$ref": "#/$defs/a"}], "x-note": {"$ref": "#/$defs/a"}}
+    doc = {
+        "$id": "urn:t",
+        "$defs": {"a": {"type": "string"}},
+        "properties": {"type": {"$ref": "#/$defs/a"}, "enum": {"$ref": "#/$defs/a"}},
+        "examples": [{"$ref": "#/$defs/a"}],
+        "x-note": {"$ref": "#/$defs/a"},
+    }
     out = inline(*_resolver(doc))
     assert out["properties"] == {"type": {"type": "string"}, "enum": {"type": "string"}}
     assert out["examples"] == [{"$ref": "#/$defs/a"}] and out["x-note"] == {"$ref": "#/$defs/a"}

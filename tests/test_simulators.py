@@ -44,7 +44,11 @@ def sims() -> Iterator[Simulators]:
 
 def _session(base: str, client: str = "licensing-system") -> requests.Session:
     s = requests.Session()
-    r = s.post(f"{base}/oauth/token", data={"grant_type": "client_credentials", "client_id": client, "client_secret": "x"}, timeout=30)
+    r = s.post(
+        f"{base}/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": client, "client_secret": "x"},
+        timeout=30,
+    )
     assert r.status_code == 200 and r.json()["token_type"] == "Bearer"
     s.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
     return s
@@ -60,11 +64,27 @@ def conforms(role: str, op_id: str, resp: requests.Response) -> Any:
 
 
 def _report(kind: str, **extra: Any) -> dict[str, Any]:
-    base = {"messageId": f"msg-{kind}-{time.monotonic_ns()}", "caseNo": CASE, "itemCode": "01100000-03-01", "reportedAt": NOW,
-            "operator": {"name": "周敏", "role": "accept"}, "opinion": "同意。"}
-    notice = {"noticeId": "N-1", "caseNo": CASE, "type": "受理通知书", "title": "受理通知书", "issuedAt": NOW,
-              "authority": {"name": "武汉市市场监督管理局", "uscc": KINDS["uscc"].generate(random.Random(1), pair="11", division="420100"),
-                            "division": "420100"}, "content": "予以受理。"}
+    base = {
+        "messageId": f"msg-{kind}-{time.monotonic_ns()}",
+        "caseNo": CASE,
+        "itemCode": "01100000-03-01",
+        "reportedAt": NOW,
+        "operator": {"name": "周敏", "role": "accept"},
+        "opinion": "同意。",
+    }
+    notice = {
+        "noticeId": "N-1",
+        "caseNo": CASE,
+        "type": "受理通知书",
+        "title": "受理通知书",
+        "issuedAt": NOW,
+        "authority": {
+            "name": "武汉市市场监督管理局",
+            "uscc": KINDS["uscc"].generate(random.Random(1), pair="11", division="420100"),
+            "division": "420100",
+        },
+        "content": "予以受理。",
+    }
     if kind == "acceptance":
         base.update({"result": "正式受理", "acceptedAt": NOW, "notice": notice})
     elif kind == "steps":
@@ -79,12 +99,20 @@ def test_routes_validation_and_auth_follow_the_contract(sims: Simulators) -> Non
     gov = sims["gov-platform"].url
     assert requests.get(f"{gov}/api/v1/handling-items", params={"division": "420100"}, timeout=30).status_code == 401
     s = _session(gov)
-    items = conforms("gov-platform", "queryHandlingItems", s.get(f"{gov}/api/v1/handling-items", params={"division": "420100"}, timeout=30))
+    items = conforms(
+        "gov-platform",
+        "queryHandlingItems",
+        s.get(f"{gov}/api/v1/handling-items", params={"division": "420100"}, timeout=30),
+    )
     assert len(items) == 114 and {i["division"] for i in items} == {"420100"}
     r = s.get(f"{gov}/api/v1/handling-items", params={"division": "42010"}, timeout=30)
     assert r.status_code == 400 and r.json()["errors"][0]["path"] == "/query/division"
     conforms("gov-platform", "queryHandlingItems", r)
-    impl = conforms("gov-platform", "queryImplementations", s.get(f"{gov}/api/v1/implementations", params={"division": "420100"}, timeout=30))
+    impl = conforms(
+        "gov-platform",
+        "queryImplementations",
+        s.get(f"{gov}/api/v1/implementations", params={"division": "420100"}, timeout=30),
+    )
     assert impl["total"] == 1 and impl["items"][0]["itemCode"] == "01100000"
     assert s.get(f"{gov}/api/v1/nowhere", timeout=30).status_code == 404
     assert s.delete(f"{gov}/api/v1/sms", timeout=30).status_code == 405
@@ -107,14 +135,25 @@ def test_platform_receipts_are_idempotent_and_ordered(sims: Simulators) -> None:
     r = s.post(f"{gov}/api/v1/cases/{CASE}/steps", json=step, timeout=30)
     assert r.status_code == 409 and r.json()["code"] == "STATE_CONFLICT"  # before acceptance
     acc = _report("acceptance")
-    first = conforms("gov-platform", "reportAcceptance", s.post(f"{gov}/api/v1/cases/{CASE}/acceptance", json=acc, timeout=30))
+    first = conforms(
+        "gov-platform", "reportAcceptance", s.post(f"{gov}/api/v1/cases/{CASE}/acceptance", json=acc, timeout=30)
+    )
     again = s.post(f"{gov}/api/v1/cases/{CASE}/acceptance", json=acc, timeout=30)
-    assert again.status_code == 200 and conforms("gov-platform", "reportAcceptance", again) == {**first, "duplicate": True}
+    assert again.status_code == 200 and conforms("gov-platform", "reportAcceptance", again) == {
+        **first,
+        "duplicate": True,
+    }
     assert s.post(f"{gov}/api/v1/cases/{CASE}/acceptance", json={**acc, "opinion": "改"}, timeout=30).status_code == 409
-    assert s.post(f"{gov}/api/v1/cases/{CASE}/acceptance", json=_report("acceptance"), timeout=30).status_code == 409  # twice
+    assert (
+        s.post(f"{gov}/api/v1/cases/{CASE}/acceptance", json=_report("acceptance"), timeout=30).status_code == 409
+    )  # twice
     assert s.post(f"{gov}/api/v1/cases/OTHER-CASE-1/steps", json=step, timeout=30).status_code == 400  # path ≠ body
-    conforms("gov-platform", "reportStep", s.post(f"{gov}/api/v1/cases/{CASE}/steps", json=_report("steps"), timeout=30))
-    conforms("gov-platform", "reportResult", s.post(f"{gov}/api/v1/cases/{CASE}/result", json=_report("result"), timeout=30))
+    conforms(
+        "gov-platform", "reportStep", s.post(f"{gov}/api/v1/cases/{CASE}/steps", json=_report("steps"), timeout=30)
+    )
+    conforms(
+        "gov-platform", "reportResult", s.post(f"{gov}/api/v1/cases/{CASE}/result", json=_report("result"), timeout=30)
+    )
     r = s.post(f"{gov}/api/v1/cases/{CASE}/steps", json=_report("steps"), timeout=30)
     assert r.status_code == 409  # the exchange ended with the result
 
@@ -122,8 +161,12 @@ def test_platform_receipts_are_idempotent_and_ordered(sims: Simulators) -> None:
 def test_users_reports_licences_and_supervision_records(sims: Simulators) -> None:
     gov, ins, sup = (sims[r].url for r in ("gov-platform", "inspection", "supervision"))
     s = _session(gov)
-    user = {"userId": "uid-1", "name": "武汉测试机械有限公司", "idType": "001",
-            "uscc": KINDS["uscc"].generate(random.Random(2), pair="91", division="420100")}
+    user = {
+        "userId": "uid-1",
+        "name": "武汉测试机械有限公司",
+        "idType": "001",
+        "uscc": KINDS["uscc"].generate(random.Random(2), pair="91", division="420100"),
+    }
     sims["gov-platform"].register_user("legal", user)
     assert conforms("gov-platform", "getLegalPerson", s.get(f"{gov}/api/v1/users/legal/uid-1", timeout=30)) == user
     assert s.get(f"{gov}/api/v1/users/legal/uid-2", timeout=30).status_code == 404
@@ -154,7 +197,13 @@ def test_faults_retry_after_timeout_lost_answer_and_reset(sims: Simulators) -> N
     r = s.post(f"{gov.url}/api/v1/cases/{CASE}/acceptance", json=acc, timeout=30)
     assert r.status_code == 200 and r.json()["data"]["duplicate"] is True
     faults = [(c.fault, c.status, c.duplicate) for c in gov.calls() if c.key == "T5-7"]
-    assert faults == [("503:3", 503, False), ("timeout", None, False), ("reset", None, False), ("lost", 201, False), (None, 200, True)]
+    assert faults == [
+        ("503:3", 503, False),
+        ("timeout", None, False),
+        ("reset", None, False),
+        ("lost", 201, False),
+        (None, 200, True),
+    ]
 
 
 def test_control_api_needs_the_token_when_one_is_set() -> None:
@@ -162,15 +211,25 @@ def test_control_api_needs_the_token_when_one_is_set() -> None:
         url = sims["inspection"].url
         assert requests.get(f"{url}/_simulator/calls", timeout=30).status_code == 401
         assert sims["inspection"].info()["role"] == "inspection"  # the handle sends the token
-        assert requests.get(f"{url}/_simulator/calls", headers={"X-Simulator-Token": "s3cret"}, timeout=30).status_code == 200
+        assert (
+            requests.get(f"{url}/_simulator/calls", headers={"X-Simulator-Token": "s3cret"}, timeout=30).status_code
+            == 200
+        )
 
 
 def test_inbound_evidence_is_masked_and_marked() -> None:
     ev = Evidence()
-    x = ev.add_inbound(simulator="gov-platform", method="POST", url="http://127.0.0.1:1/api/v1/sms",
-                       headers={"Authorization": "Bearer abc.def", "Content-Type": "application/json"},
-                       body=json.dumps({"mobile": "13912345678", "content": "您好"}, ensure_ascii=False), status=201,
-                       response_body=b'{"code":"OK"}', received_at=NOW, test="t::x")
+    x = ev.add_inbound(
+        simulator="gov-platform",
+        method="POST",
+        url="http://127.0.0.1:1/api/v1/sms",
+        headers={"Authorization": "Bearer abc.def", "Content-Type": "application/json"},
+        body=json.dumps({"mobile": "13912345678", "content": "您好"}, ensure_ascii=False),
+        status=201,
+        response_body=b'{"code":"OK"}',
+        received_at=NOW,
+        test="t::x",
+    )
     d = x.as_dict()
     assert d["direction"] == "inbound" and d["simulator"] == "gov-platform" and d["test"] == "t::x"
     assert d["request_headers"]["Authorization"] == "Bearer ***" and "139****5678" in d["request_body"]
@@ -178,15 +237,31 @@ def test_inbound_evidence_is_masked_and_marked() -> None:
 
 
 def test_target_file_simulators_section_round_trips(tmp_path: Path) -> None:
-    path = write_target(tmp_path / "t.toml", {"licensing": "http://127.0.0.1:9"}, "licensing",
-                        simulators={"wait_s": 5, "attended": True, "instructions_file": str(tmp_path / "i.jsonl"),
-                                    "ports": {"gov-platform": 18701}, "urls": {"inspection": "http://127.0.0.1:18702/"}})
+    path = write_target(
+        tmp_path / "t.toml",
+        {"licensing": "http://127.0.0.1:9"},
+        "licensing",
+        simulators={
+            "wait_s": 5,
+            "attended": True,
+            "instructions_file": str(tmp_path / "i.jsonl"),
+            "ports": {"gov-platform": 18701},
+            "urls": {"inspection": "http://127.0.0.1:18702/"},
+        },
+    )
     t = load_target(str(path))
     sim = t.simulators
-    assert (sim.wait_s, sim.attended, sim.ports, sim.urls) == (5.0, True, {"gov-platform": 18701},
-                                                                {"inspection": "http://127.0.0.1:18702"})
+    assert (sim.wait_s, sim.attended, sim.ports, sim.urls) == (
+        5.0,
+        True,
+        {"gov-platform": 18701},
+        {"inspection": "http://127.0.0.1:18702"},
+    )
     assert sim.instructions_file == str(tmp_path / "i.jsonl") and sim.external
-    assert load_target(str(write_target(tmp_path / "u.toml", {"licensing": "http://x"}, "licensing"))).simulators.external is False
+    assert (
+        load_target(str(write_target(tmp_path / "u.toml", {"licensing": "http://x"}, "licensing"))).simulators.external
+        is False
+    )
     bad = tmp_path / "bad.toml"
     bad.write_text('role = "licensing"\n[simulators.ports]\nsharing = 1\n', encoding="utf-8")
     with pytest.raises(ValueError, match="no simulator for sharing"):
@@ -232,7 +307,9 @@ def test_the_licensing_simulator_takes_the_platforms_pushes_and_claims_each_case
         s = _session(lic.url, "gov-platform")
         app = _application()
         first = conforms("licensing", "pushApplication", s.post(lic.url + push.path, json=app, timeout=30))
-        assert first["messageId"] == app["messageId"] and first["caseNo"] == app["caseNo"] and first["duplicate"] is False
+        assert (
+            first["messageId"] == app["messageId"] and first["caseNo"] == app["caseNo"] and first["duplicate"] is False
+        )
         r = s.post(lic.url + push.path, json=app, timeout=30)
         assert r.status_code == 200 and conforms("licensing", "pushApplication", r)["receivedAt"] == first["receivedAt"]
         unknown = {**_application(), "itemCode": "01100000-07-04", "messageId": "msg-piping-move-out-1"}

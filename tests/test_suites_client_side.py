@@ -36,11 +36,34 @@ SUITES = ["test_client_side", "test_client_side_retry"]
 SIM = SIMULATOR_WAITS
 #: Bounds on the waits for calls that do come (the clean server makes each): generous, they only stop a hang.
 WAITS = {"wait_s": 120, "retry_window_s": 60, "attended_timeout_s": 120}
-CLIENT_SIDE = {"DB42.4.3.2", "DB42.4.7.b.1", "DB42.7.1.5.a.1", "DB42.7.1.5.b.1", "DB42.7.2.4.1", "DB42.7.2.5.b.2", "DB42.7.2.5.e.1",
-               "DB42.7.3.2.b.1", "DB42.7.4.2.c.1", "DB42.7.4.4.a.1", "DB42.7.4.4.b.1", "DB42.7.4.4.b.2", "DB42.7.4.5.c4.1",
-               "PROFILE.DB42.7.4.5.c4", "DB42.7.5.2.3", "DB42.10.3.T6-1.1", "DB42.10.4.1", "DB42.10.4.T7-1.1", "DB42.10.4.T7-2.1",
-               "SHARE.SEC.RETRY.1", "SHARE.SEC.RETRY.2", "SHARE.SEC.RETRY.3", "PROFILE.PUSH.1", "PROFILE.PUSH.2", "DB42.7.1.4.1",
-               *{f"DB42.10.2.T5-{n}.1" for n in range(1, 12) if n != 5}}
+CLIENT_SIDE = {
+    "DB42.4.3.2",
+    "DB42.4.7.b.1",
+    "DB42.7.1.5.a.1",
+    "DB42.7.1.5.b.1",
+    "DB42.7.2.4.1",
+    "DB42.7.2.5.b.2",
+    "DB42.7.2.5.e.1",
+    "DB42.7.3.2.b.1",
+    "DB42.7.4.2.c.1",
+    "DB42.7.4.4.a.1",
+    "DB42.7.4.4.b.1",
+    "DB42.7.4.4.b.2",
+    "DB42.7.4.5.c4.1",
+    "PROFILE.DB42.7.4.5.c4",
+    "DB42.7.5.2.3",
+    "DB42.10.3.T6-1.1",
+    "DB42.10.4.1",
+    "DB42.10.4.T7-1.1",
+    "DB42.10.4.T7-2.1",
+    "SHARE.SEC.RETRY.1",
+    "SHARE.SEC.RETRY.2",
+    "SHARE.SEC.RETRY.3",
+    "PROFILE.PUSH.1",
+    "PROFILE.PUSH.2",
+    "DB42.7.1.4.1",
+    *{f"DB42.10.2.T5-{n}.1" for n in range(1, 12) if n != 5},
+}
 
 
 @contextmanager
@@ -50,13 +73,35 @@ def stack(tmp_path: Path, defects: tuple[str, ...] = ()) -> Iterator[tuple[Simul
         yield sims, srv
 
 
-def _run(tmp_path: Path, sims: Simulators, srv: Any, suites: list[str], *, features: tuple[str, ...] = FEATURES,
-         **simulators: object) -> dict[str, Any]:
-    toml = write_target(tmp_path / "t.toml", {"licensing": srv.url()}, "licensing", features=features,
-                        simulators={**SIM, **WAITS, **simulators, "urls": sims.urls()})
+def _run(
+    tmp_path: Path,
+    sims: Simulators,
+    srv: Any,
+    suites: list[str],
+    *,
+    features: tuple[str, ...] = FEATURES,
+    **simulators: object,
+) -> dict[str, Any]:
+    toml = write_target(
+        tmp_path / "t.toml",
+        {"licensing": srv.url()},
+        "licensing",
+        features=features,
+        simulators={**SIM, **WAITS, **simulators, "urls": sims.urls()},
+    )
     out = tmp_path / "out"
-    code = run_suites(target=str(toml), role="licensing", profile="quick", client_id=None, features=[], out=out, answers=None,
-                      lang="zh", suites=suites, extra=["-p", "no:randomly"])
+    code = run_suites(
+        target=str(toml),
+        role="licensing",
+        profile="quick",
+        client_id=None,
+        features=[],
+        out=out,
+        answers=None,
+        lang="zh",
+        suites=suites,
+        extra=["-p", "no:randomly"],
+    )
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     report["exit"] = code
     report["evidence"] = json.loads((out / "evidence.json").read_text(encoding="utf-8"))
@@ -74,7 +119,9 @@ def test_the_reference_server_conforms_and_the_report_carries_the_inbound_calls(
     failing = [t for t in report["tests"] if t["outcome"] != "passed"]
     assert not failing, failing
     assert set(verdicts) >= CLIENT_SIDE, sorted(CLIENT_SIDE - set(verdicts))
-    assert {v for cid, v in verdicts.items() if cid in CLIENT_SIDE} == {"符合"}, {c: v for c, v in verdicts.items() if v != "符合"}
+    assert {v for cid, v in verdicts.items() if cid in CLIENT_SIDE} == {"符合"}, {
+        c: v for c, v in verdicts.items() if v != "符合"
+    }
     # T5-12…T5-16 (e-licence look-ups) are not the licensing system's calls: not marked
     assert not {f"DB42.10.2.T5-{n}.1" for n in range(12, 17)} & set(verdicts)
     evidence = report["evidence"]
@@ -110,12 +157,25 @@ class FakeOperator:
                 api = apis.setdefault(ins["post"], Api(self.base, f"officer-{ins['post']}"))
                 time.sleep(0.2)  # a person takes a moment
                 if ins["action"] == "step":
-                    r = api.post(f"/driver/v1/cases/{ins['caseNo']}/steps", {"step": ins["step"], "outcome": ins["outcome"],
-                                                                              "opinion": ins["opinion"], "operatorName": "操作员"})
+                    r = api.post(
+                        f"/driver/v1/cases/{ins['caseNo']}/steps",
+                        {
+                            "step": ins["step"],
+                            "outcome": ins["outcome"],
+                            "opinion": ins["opinion"],
+                            "operatorName": "操作员",
+                        },
+                    )
                 else:
-                    r = api.post(f"/driver/v1/cases/{ins['caseNo']}/special-procedures",
-                                 {"procedure": ins["procedure"], "action": ins["specialAction"], "opinion": ins["opinion"],
-                                  "operatorName": "操作员"})
+                    r = api.post(
+                        f"/driver/v1/cases/{ins['caseNo']}/special-procedures",
+                        {
+                            "procedure": ins["procedure"],
+                            "action": ins["specialAction"],
+                            "opinion": ins["opinion"],
+                            "operatorName": "操作员",
+                        },
+                    )
                 (self.done if r.status_code == 200 else self.errors).append(ins if r.status_code == 200 else r.text)
             time.sleep(0.05)
 
@@ -126,18 +186,39 @@ def test_attended_mode_tells_the_operator_and_waits(tmp_path: Path) -> None:
         operator = FakeOperator(instructions, srv.url())
         operator.thread.start()
         try:
-            report = _run(tmp_path, sims, srv, ["test_client_side"], features=tuple(f for f in FEATURES if f != "workflow-driver"),
-                          attended=True, instructions_file=str(instructions))
+            report = _run(
+                tmp_path,
+                sims,
+                srv,
+                ["test_client_side"],
+                features=tuple(f for f in FEATURES if f != "workflow-driver"),
+                attended=True,
+                instructions_file=str(instructions),
+            )
         finally:
             operator.stop.set()
             operator.thread.join(timeout=60)
     assert not operator.errors, operator.errors
     lines = [json.loads(x) for x in instructions.read_text(encoding="utf-8").splitlines()]
-    assert [x.get("step") for x in lines if x["action"] == "step"] == ["accept", "accept", "review", "decide", "certify", "issue",
-                                                                       "conclude"]
+    assert [x.get("step") for x in lines if x["action"] == "step"] == [
+        "accept",
+        "accept",
+        "review",
+        "decide",
+        "certify",
+        "issue",
+        "conclude",
+    ]
     assert all(x["zh"] and x["en"] and x["caseNo"] for x in lines)
     verdicts = _tested(report)
-    for cid in ("DB42.10.2.T5-7.1", "DB42.10.2.T5-8.1", "DB42.10.2.T5-10.1", "DB42.10.2.T5-11.1", "DB42.10.4.T7-2.1",
-                "DB42.7.4.4.a.1", "DB42.10.2.T5-9.1"):
+    for cid in (
+        "DB42.10.2.T5-7.1",
+        "DB42.10.2.T5-8.1",
+        "DB42.10.2.T5-10.1",
+        "DB42.10.2.T5-11.1",
+        "DB42.10.4.T7-2.1",
+        "DB42.7.4.4.a.1",
+        "DB42.10.2.T5-9.1",
+    ):
         assert verdicts[cid] == "符合", (cid, verdicts[cid])
     assert not [t for t in report["tests"] if t["outcome"] in ("failed", "error")]

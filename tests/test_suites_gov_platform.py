@@ -64,13 +64,24 @@ PUSHES = "DB42.10.2.T5-5.1"
 
 
 def _suites(target: Path, out: Path, suites: list[str] | None, k: str | None) -> dict[str, Any]:
-    run_suites(target=str(target), role=ROLE, profile="quick", client_id=None, features=[], out=out, answers=None,
-               lang="zh", suites=suites, extra=["-p", "no:randomly", "-p", "no:cacheprovider", *(["-k", k] if k else [])])
+    run_suites(
+        target=str(target),
+        role=ROLE,
+        profile="quick",
+        client_id=None,
+        features=[],
+        out=out,
+        answers=None,
+        lang="zh",
+        suites=suites,
+        extra=["-p", "no:randomly", "-p", "no:cacheprovider", *(["-k", k] if k else [])],
+    )
     return json.loads((out / "report.json").read_text(encoding="utf-8"))
 
 
-def _alone(tmp_path: Path, *, defects: tuple[str, ...] = (), suites: list[str] | None = SUITES,
-           k: str | None = None) -> dict[str, Any]:
+def _alone(
+    tmp_path: Path, *, defects: tuple[str, ...] = (), suites: list[str] | None = SUITES, k: str | None = None
+) -> dict[str, Any]:
     """The suites against the reference platform on its own, pushing to the harness's licensing simulator."""
     with platform_stack(tmp_path / "ref.sqlite3", defects=defects) as (sims, srv):
         assert [s.role for s in srv.servers] == [ROLE]
@@ -89,8 +100,14 @@ def _with_licensing(tmp_path: Path, *, k: str | None = None) -> dict[str, Any]:
             db.close()
         text = target.read_text(encoding="utf-8")
         assert "\n[thresholds]\n" in text
-        target.write_text(text.replace("\n[thresholds]\n", f'\n[thresholds]\ngov_natural_user_id = "{natural}"\n'
-                                                             f'gov_legal_user_id = "{legal}"\n', 1), encoding="utf-8")
+        target.write_text(
+            text.replace(
+                "\n[thresholds]\n",
+                f'\n[thresholds]\ngov_natural_user_id = "{natural}"\ngov_legal_user_id = "{legal}"\n',
+                1,
+            ),
+            encoding="utf-8",
+        )
         return _suites(target, tmp_path / "out", SUITES, k)
 
 
@@ -100,10 +117,23 @@ def _verdicts(report: dict[str, Any]) -> dict[str, str]:
 
 #: The clauses of the brief the suites must judge (DB42.7.1.3.1 is left out: see the module docstring).
 EXPECTED = {
-    "DB42.4.3.2", "DB42.5.1", *(f"DB42.5.T1-{g:02d}.1" for g in range(1, 11)), "DB42.7.1.4.1", "DB42.7.2.4.1",
-    "DB42.7.2.5.b.2", "DB42.7.3.2.b.1", "DB42.7.4.2.c.1", "DB42.7.4.4.b.1", "DB42.7.5.2.3", "DB42.9.2.7",
-    *(f"DB42.10.2.T5-{n}.1" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)), "DB42.10.2.T5-16.2",
-    "PROFILE.PUSH.1", "PROFILE.PUSH.2", "PROFILE.STATUS.3", "SHARE.SEC.RETRY.2",
+    "DB42.4.3.2",
+    "DB42.5.1",
+    *(f"DB42.5.T1-{g:02d}.1" for g in range(1, 11)),
+    "DB42.7.1.4.1",
+    "DB42.7.2.4.1",
+    "DB42.7.2.5.b.2",
+    "DB42.7.3.2.b.1",
+    "DB42.7.4.2.c.1",
+    "DB42.7.4.4.b.1",
+    "DB42.7.5.2.3",
+    "DB42.9.2.7",
+    *(f"DB42.10.2.T5-{n}.1" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)),
+    "DB42.10.2.T5-16.2",
+    "PROFILE.PUSH.1",
+    "PROFILE.PUSH.2",
+    "PROFILE.STATUS.3",
+    "SHARE.SEC.RETRY.2",
 }
 
 
@@ -112,8 +142,14 @@ def test_the_platform_alone_passes_every_suite_of_its_role(tmp_path: Path) -> No
     gov-platform suites' tests all pass (none skipped) and judge every clause of the brief."""
     report = _alone(tmp_path, suites=None)
     summary = report["summary"]
-    assert summary["interface"] == "通过", (summary["shallFailing"], [
-        (t["nodeid"], t["outcome"], (t["message"] or "")[-300:]) for t in report["tests"] if t["outcome"] in ("failed", "error")])
+    assert summary["interface"] == "通过", (
+        summary["shallFailing"],
+        [
+            (t["nodeid"], t["outcome"], (t["message"] or "")[-300:])
+            for t in report["tests"]
+            if t["outcome"] in ("failed", "error")
+        ],
+    )
     ours = [t for t in report["tests"] if "test_gov_platform_" in t["nodeid"]]
     assert len(ours) >= 40, len(ours)
     not_passed = [(t["nodeid"], t["outcome"], (t["message"] or "")[-400:]) for t in ours if t["outcome"] != "passed"]
@@ -130,7 +166,10 @@ def test_report_back_receiver_defects_are_caught_against_the_platform_alone(tmp_
     criterion), running only the tests that carry the check."""
     from conformance.reference.defects import BY_NAME
 
-    for defect, k in (("report-back-not-idempotent", "repeated"), ("report-back-any-order", "result_before_acceptance")):
+    for defect, k in (
+        ("report-back-not-idempotent", "repeated"),
+        ("report-back-any-order", "result_before_acceptance"),
+    ):
         report = _alone(tmp_path / defect, defects=(defect,), suites=["test_gov_platform_cases"], k=k)
         verdicts = _verdicts(report)
         declared = {c: verdicts.get(c, "未测") for c in BY_NAME[defect].clauses}
@@ -144,8 +183,14 @@ def test_cases_through_a_licensing_role_on_the_same_server_leave_the_pushes_unte
     report = _with_licensing(tmp_path, k="pushes or result_before_acceptance or repeated_supplement")
     outcomes = {t["nodeid"].split("::")[-1]: t for t in report["tests"]}
     push = outcomes["test_the_platform_pushes_its_applications_as_the_contract_says"]
-    assert push["outcome"] == "skipped" and "未测" in (push["message"] or push.get("reason") or json.dumps(push, ensure_ascii=False))
-    others = [(n, t["outcome"]) for n, t in outcomes.items() if n != push["nodeid"].split("::")[-1] and t["outcome"] != "passed"]
+    assert push["outcome"] == "skipped" and "未测" in (
+        push["message"] or push.get("reason") or json.dumps(push, ensure_ascii=False)
+    )
+    others = [
+        (n, t["outcome"])
+        for n, t in outcomes.items()
+        if n != push["nodeid"].split("::")[-1] and t["outcome"] != "passed"
+    ]
     assert not others, others
     assert len(outcomes) == 3, sorted(outcomes)
     assert _verdicts(report)[PUSHES] == "未测"

@@ -43,10 +43,29 @@ from tests.refserver import running
 SUITES = {"inspection": ["test_inspection"], "supervision": ["test_supervision"]}
 #: What the brief asks each suite to cover (all must be 符合 on the clean server).
 EXPECTED = {
-    "inspection": {"DB42.10.3.1", "DB42.10.3.T6-1.1", "DB42.10.3.T6-2.1", "INFO2007.2.5.4", "INFO2007.2.6.1",
-                   "PROFILE.PUSH.1", "PROFILE.PUSH.2", "PROFILE.STATUS.3", "PROFILE.ERROR.1"},
-    "supervision": {"DB42.7.4.4.b.2", "DB42.10.4.1", "DB42.10.4.T7-1.1", "DB42.10.4.T7-2.1", "INFO2007.2.6.1",
-                    "PROFILE.PUSH.1", "PROFILE.PUSH.2", "PROFILE.STATUS.3", "SHARE.SEC.RETRY.2", "PROFILE.ERROR.1"},
+    "inspection": {
+        "DB42.10.3.1",
+        "DB42.10.3.T6-1.1",
+        "DB42.10.3.T6-2.1",
+        "INFO2007.2.5.4",
+        "INFO2007.2.6.1",
+        "PROFILE.PUSH.1",
+        "PROFILE.PUSH.2",
+        "PROFILE.STATUS.3",
+        "PROFILE.ERROR.1",
+    },
+    "supervision": {
+        "DB42.7.4.4.b.2",
+        "DB42.10.4.1",
+        "DB42.10.4.T7-1.1",
+        "DB42.10.4.T7-2.1",
+        "INFO2007.2.6.1",
+        "PROFILE.PUSH.1",
+        "PROFILE.PUSH.2",
+        "PROFILE.STATUS.3",
+        "SHARE.SEC.RETRY.2",
+        "PROFILE.ERROR.1",
+    },
 }
 
 
@@ -60,7 +79,9 @@ def _target(tmp_path: Path, srv: RunningServer, role: str, name: str, samples: b
     if samples:
         target = demo_target(tmp_path / f"{name}.toml", srv, role)
         text = target.read_text(encoding="utf-8")
-        text, n = re.subn(r"^objection_wait_s = .*$", f"objection_wait_s = {OBJECTION_WAIT_S}", text, flags=re.MULTILINE)
+        text, n = re.subn(
+            r"^objection_wait_s = .*$", f"objection_wait_s = {OBJECTION_WAIT_S}", text, flags=re.MULTILINE
+        )
         assert n <= 1, text
         target.write_text(text, encoding="utf-8")
         return target
@@ -68,12 +89,23 @@ def _target(tmp_path: Path, srv: RunningServer, role: str, name: str, samples: b
     return write_target(tmp_path / f"{name}.toml", urls, role)
 
 
-def _run(tmp_path: Path, srv: RunningServer, role: str, k: str | None = None, name: str | None = None,
-         samples: bool = True) -> dict[str, Any]:
+def _run(
+    tmp_path: Path, srv: RunningServer, role: str, k: str | None = None, name: str | None = None, samples: bool = True
+) -> dict[str, Any]:
     name = name or role
     target = _target(tmp_path, srv, role, name, samples)
-    run_suites(target=str(target), role=role, profile="quick", client_id=None, features=[], out=tmp_path / name,
-               answers=None, lang="zh", suites=SUITES[role], extra=["-p", "no:randomly", *(["-k", k] if k else [])])
+    run_suites(
+        target=str(target),
+        role=role,
+        profile="quick",
+        client_id=None,
+        features=[],
+        out=tmp_path / name,
+        answers=None,
+        lang="zh",
+        suites=SUITES[role],
+        extra=["-p", "no:randomly", *(["-k", k] if k else [])],
+    )
     return json.loads((tmp_path / name / "report.json").read_text(encoding="utf-8"))
 
 
@@ -82,7 +114,9 @@ def _verdicts(report: dict[str, Any]) -> dict[str, str]:
 
 
 def _problems(report: dict[str, Any]) -> list[tuple[str, str, str]]:
-    return [(t["nodeid"], t["outcome"], (t["message"] or "")[-400:]) for t in report["tests"] if t["outcome"] != "passed"]
+    return [
+        (t["nodeid"], t["outcome"], (t["message"] or "")[-400:]) for t in report["tests"] if t["outcome"] != "passed"
+    ]
 
 
 def test_the_clean_reference_server_conforms_to_every_clause_these_suites_mark(tmp_path: Path) -> None:

@@ -23,14 +23,30 @@ from conformance.reference.target_file import write_target
 from conformance.runner import run_suites
 from tests.refserver import running
 
-SUITES = ["test_security_auth", "test_security_volume", "test_security_input", "test_security_data", "test_security_scope"]
+SUITES = [
+    "test_security_auth",
+    "test_security_volume",
+    "test_security_input",
+    "test_security_data",
+    "test_security_scope",
+]
 
 
 def _run(srv: Any, tmp: Path, role: str, name: str, select: str | None = None) -> dict[str, Any]:
     toml = write_target(tmp / f"{name}.toml", {r: srv.url(r) for r in ROLES}, role)
     extra = ["-p", "no:randomly"] + (["-k", select] if select else [])
-    run_suites(target=str(toml), role=role, profile="quick", client_id=None, features=[], out=tmp / name, answers=None,
-               lang="zh", suites=SUITES, extra=extra)
+    run_suites(
+        target=str(toml),
+        role=role,
+        profile="quick",
+        client_id=None,
+        features=[],
+        out=tmp / name,
+        answers=None,
+        lang="zh",
+        suites=SUITES,
+        extra=extra,
+    )
     return json.loads((tmp / name / "report.json").read_text(encoding="utf-8"))
 
 
@@ -60,29 +76,47 @@ def _verdicts(report: dict[str, Any]) -> dict[str, str]:
 #: Tests that must run (not be skipped) on the clean reference server, by role.
 MUST_RUN = {
     "sharing": {
-        "test_malformed_authorization_headers_are_refused_with_401", "test_401_and_403_are_distinguished",
-        "test_tokens_without_the_scope_are_refused_with_403_sharing", "test_correctly_signed_requests_are_accepted",
-        "test_wrong_signatures_are_refused_with_401", "test_a_stale_or_future_timestamp_is_refused_with_401",
-        "test_a_replayed_nonce_is_refused_with_401", "test_rate_limit_answers_429_with_retry_after_then_recovers_sharing",
-        "test_daily_quota_answers_429_quota_exceeded", "test_sql_injection_in_path_parameters_is_refused",
-        "test_sql_injection_in_query_parameters_is_harmless", "test_sql_injection_in_body_fields_is_refused",
-        "test_malformed_bodies_are_refused_with_400", "test_open_data_is_masked", "test_sensitive_fields_are_masked_without_a_grant",
-        "test_a_grant_shows_sensitive_fields_until_it_expires", "test_shared_data_access_is_audited",
-        "test_audit_log_is_a_read_only_hash_chain", "test_a_token_opens_only_the_operations_of_its_scope_sharing",
+        "test_malformed_authorization_headers_are_refused_with_401",
+        "test_401_and_403_are_distinguished",
+        "test_tokens_without_the_scope_are_refused_with_403_sharing",
+        "test_correctly_signed_requests_are_accepted",
+        "test_wrong_signatures_are_refused_with_401",
+        "test_a_stale_or_future_timestamp_is_refused_with_401",
+        "test_a_replayed_nonce_is_refused_with_401",
+        "test_rate_limit_answers_429_with_retry_after_then_recovers_sharing",
+        "test_daily_quota_answers_429_quota_exceeded",
+        "test_sql_injection_in_path_parameters_is_refused",
+        "test_sql_injection_in_query_parameters_is_harmless",
+        "test_sql_injection_in_body_fields_is_refused",
+        "test_malformed_bodies_are_refused_with_400",
+        "test_open_data_is_masked",
+        "test_sensitive_fields_are_masked_without_a_grant",
+        "test_a_grant_shows_sensitive_fields_until_it_expires",
+        "test_shared_data_access_is_audited",
+        "test_audit_log_is_a_read_only_hash_chain",
+        "test_a_token_opens_only_the_operations_of_its_scope_sharing",
         "test_a_grant_opens_only_its_owner_data_set_fields_and_grantee",
     },
     "supervision": {
-        "test_malformed_authorization_headers_are_refused_with_401", "test_401_and_403_are_distinguished",
-        "test_tokens_without_the_scope_are_refused_with_403", "test_a_replayed_nonce_is_refused_with_401",
-        "test_sql_injection_in_path_parameters_is_refused", "test_malformed_bodies_are_refused_with_400",
+        "test_malformed_authorization_headers_are_refused_with_401",
+        "test_401_and_403_are_distinguished",
+        "test_tokens_without_the_scope_are_refused_with_403",
+        "test_a_replayed_nonce_is_refused_with_401",
+        "test_sql_injection_in_path_parameters_is_refused",
+        "test_malformed_bodies_are_refused_with_400",
         "test_a_token_opens_only_the_operations_of_its_scope",
     },
     "gov-platform": {
-        "test_tokens_without_the_scope_are_refused_with_403", "test_thumbnails_are_refused_to_a_city_level_caller",
-        "test_sql_injection_in_query_parameters_is_harmless", "test_malformed_bodies_are_refused_with_400",
+        "test_tokens_without_the_scope_are_refused_with_403",
+        "test_thumbnails_are_refused_to_a_city_level_caller",
+        "test_sql_injection_in_query_parameters_is_harmless",
+        "test_malformed_bodies_are_refused_with_400",
     },
-    "licensing": {"test_tokens_without_the_scope_are_refused_with_403", "test_sql_injection_in_body_fields_is_refused",
-                  "test_a_token_opens_only_the_operations_of_its_scope"},
+    "licensing": {
+        "test_tokens_without_the_scope_are_refused_with_403",
+        "test_sql_injection_in_body_fields_is_refused",
+        "test_a_token_opens_only_the_operations_of_its_scope",
+    },
 }
 
 
@@ -102,7 +136,9 @@ def test_every_marked_clause_conforms_on_the_clean_server(tmp_path: Path) -> Non
             assert MUST_RUN[role] <= set(ran), f"{role}: not run: {MUST_RUN[role] - set(ran)}"
             verdicts = _verdicts(report)
             clauses = {c for n in ran for c in marked[n]}
-            assert all(verdicts[c] == "符合" for c in clauses), {c: verdicts[c] for c in clauses if verdicts[c] != "符合"}
+            assert all(verdicts[c] == "符合" for c in clauses), {
+                c: verdicts[c] for c in clauses if verdicts[c] != "符合"
+            }
             covered |= clauses
     # the expired-token test waits for expiry only when the lifetime is short: a server issuing 2-second tokens
     with running(tmp_path / "srv-ttl", "all", token_ttl=2) as srv:
@@ -110,5 +146,6 @@ def test_every_marked_clause_conforms_on_the_clean_server(tmp_path: Path) -> Non
     assert _ran(report)["test_an_expired_token_is_refused_with_401"]["outcome"] == "passed"
     assert _verdicts(report)["PROFILE.TOKEN.2"] == "符合"
     covered |= marked["test_an_expired_token_is_refused_with_401"]
-    assert covered == {c for cs in marked.values() for c in cs} - UNTESTABLE_HERE, \
+    assert covered == {c for cs in marked.values() for c in cs} - UNTESTABLE_HERE, (
         {c for cs in marked.values() for c in cs} - UNTESTABLE_HERE - covered
+    )

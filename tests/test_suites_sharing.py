@@ -41,15 +41,31 @@ def _totals(api: Api) -> dict[str, int]:
     return {name: api.get(ds.path, params={"size": 1}).json()["data"]["total"] for name, ds in data_sets().items()}
 
 
-def _run(tmp_path: Path, *, defects: tuple[str, ...] = (), suites: list[str] = SUITES, k: str | None = None,
-         totals: list[dict[str, int]] | None = None) -> dict[str, Any]:
+def _run(
+    tmp_path: Path,
+    *,
+    defects: tuple[str, ...] = (),
+    suites: list[str] = SUITES,
+    k: str | None = None,
+    totals: list[dict[str, int]] | None = None,
+) -> dict[str, Any]:
     """Run the suites against a fresh reference server; ``totals`` gets the data sets' sizes before and after."""
     with running(tmp_path, "all", seed=1, defects=defects, access_log=False) as srv:
         target = write_target(tmp_path / "t.toml", {r: srv.url(r) for r in ROLES}, "sharing")
         if totals is not None:
             totals.append(_totals(Api(srv.url("sharing"))))
-        run_suites(target=str(target), role="sharing", profile="quick", client_id=None, features=[], out=tmp_path / "out",
-                   answers=None, lang="zh", suites=suites, extra=["-p", "no:randomly", *(["-k", k] if k else [])])
+        run_suites(
+            target=str(target),
+            role="sharing",
+            profile="quick",
+            client_id=None,
+            features=[],
+            out=tmp_path / "out",
+            answers=None,
+            lang="zh",
+            suites=suites,
+            extra=["-p", "no:randomly", *(["-k", k] if k else [])],
+        )
         if totals is not None:
             totals.append(_totals(Api(srv.url("sharing"))))
     return json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
@@ -67,18 +83,36 @@ def test_the_reference_server_conforms_to_every_clause_the_sharing_suites_mark(t
     marked = {c for t in tests for c in t["clauses"]}
     known = {c["id"] for c in load_catalogue()}
     assert marked - known == set(), f"clause ids not in the catalogue: {sorted(marked - known)}"
-    bad = [(t["nodeid"], t["outcome"], (t["message"] or "")[-400:]) for t in tests if t["outcome"] in ("failed", "error")]
+    bad = [
+        (t["nodeid"], t["outcome"], (t["message"] or "")[-400:]) for t in tests if t["outcome"] in ("failed", "error")
+    ]
     assert not bad, bad
     verdicts = _verdicts(report)
     not_conforming = {c: verdicts[c] for c in marked if verdicts.get(c) != "符合"}
     assert not not_conforming, not_conforming
     # every data set's content clause and the headline clauses are covered
-    for cid in ("SHARE.IF.FUNC.1", "SHARE.IF.FUNC.2", "SHARE.IF.FUNC.3", "SHARE.IF.FUNC.4", "SHARE.IF.FUNC.5",
-                "SHARE.IF.FUNC.6", "SHARE.IF.FUNC.7", "SHARE.IF.FUNC.8", "SHARE.IF.FUNC.10", "PROFILE.PAGE.1",
-                "PROFILE.SYNC.1", "PROFILE.PUSH.2", "SHARE.MECH.CONTENT.7", "SHARE.MECH.CONTENT.8",
-                "IPQS.QUALITY.COMPLETENESS.1", "IPQS.QUALITY.VALIDITY.1", "IPQS.QUALITY.UNIQUENESS.1",
-                "IPQS.QUALITY.CONSISTENCY.1", "IPQS.QUALITY.TIMELINESS.1",
-                *(f"SHARE.MECH.CONTENT.{i}" for i in range(1, 7))):
+    for cid in (
+        "SHARE.IF.FUNC.1",
+        "SHARE.IF.FUNC.2",
+        "SHARE.IF.FUNC.3",
+        "SHARE.IF.FUNC.4",
+        "SHARE.IF.FUNC.5",
+        "SHARE.IF.FUNC.6",
+        "SHARE.IF.FUNC.7",
+        "SHARE.IF.FUNC.8",
+        "SHARE.IF.FUNC.10",
+        "PROFILE.PAGE.1",
+        "PROFILE.SYNC.1",
+        "PROFILE.PUSH.2",
+        "SHARE.MECH.CONTENT.7",
+        "SHARE.MECH.CONTENT.8",
+        "IPQS.QUALITY.COMPLETENESS.1",
+        "IPQS.QUALITY.VALIDITY.1",
+        "IPQS.QUALITY.UNIQUENESS.1",
+        "IPQS.QUALITY.CONSISTENCY.1",
+        "IPQS.QUALITY.TIMELINESS.1",
+        *(f"SHARE.MECH.CONTENT.{i}" for i in range(1, 7)),
+    ):
         assert verdicts.get(cid) == "符合", (cid, verdicts.get(cid))
     skipped = [t["nodeid"] for t in tests if t["outcome"] == "skipped"]
     assert len(skipped) <= 3, skipped  # only items without data on the demo server (e.g. no installer USCC)

@@ -35,8 +35,17 @@ from tests.refserver import running
 
 SUITES = ["test_sharing_access", "test_sharing_transport", "test_sharing_delivery", "test_sharing_open"]
 #: The shall-clauses these suites were written for.
-CLAUSES = ("SHARE.MECH.SUBJECT.1", "SHARE.SEC.ACCESS.2", "SHARE.SEC.AUTH.3", "SHARE.SEC.SECMGMT.3", "SHARE.SEC.RETRY.1", "SHARE.SEC.RETRY.3",
-           "SHARE.MECH.METHOD.1", "IPQS.OPEN.FORM.1", "IPQS.OPEN.SEC.2")
+CLAUSES = (
+    "SHARE.MECH.SUBJECT.1",
+    "SHARE.SEC.ACCESS.2",
+    "SHARE.SEC.AUTH.3",
+    "SHARE.SEC.SECMGMT.3",
+    "SHARE.SEC.RETRY.1",
+    "SHARE.SEC.RETRY.3",
+    "SHARE.MECH.METHOD.1",
+    "IPQS.OPEN.FORM.1",
+    "IPQS.OPEN.SEC.2",
+)
 
 
 class _Client:
@@ -47,8 +56,11 @@ class _Client:
         self.session = requests.Session()
         self.session.trust_env = False  # an environment CA bundle would replace the test CA
         self.session.verify = str(ca_file) if ca_file else True
-        r = self.session.post(f"{base}/oauth/token", data={"grant_type": "client_credentials", "client_id": client,
-                                                           "client_secret": f"{client}-secret"}, timeout=30)
+        r = self.session.post(
+            f"{base}/oauth/token",
+            data={"grant_type": "client_credentials", "client_id": client, "client_secret": f"{client}-secret"},
+            timeout=30,
+        )
         r.raise_for_status()
         self.session.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
 
@@ -71,20 +83,40 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return where / "sharing.sqlite3"
 
 
-def _run(tmp_path: Path, seeded_db: Path, *, tls: bool = True, defects: tuple[str, ...] = (), suites: list[str] = SUITES,
-         k: str | None = None, totals: list[dict[str, int]] | None = None) -> dict[str, Any]:
+def _run(
+    tmp_path: Path,
+    seeded_db: Path,
+    *,
+    tls: bool = True,
+    defects: tuple[str, ...] = (),
+    suites: list[str] = SUITES,
+    k: str | None = None,
+    totals: list[dict[str, int]] | None = None,
+) -> dict[str, Any]:
     for suffix in ("", "-wal", "-shm"):
         if Path(f"{seeded_db}{suffix}").is_file():
             shutil.copyfile(f"{seeded_db}{suffix}", tmp_path / f"sharing.sqlite3{suffix}")
     with running(tmp_path, "sharing", seed=1, defects=defects, access_log=False, tls=tls) as srv:
         target = write_target(tmp_path / "t.toml", {"sharing": srv.url()}, "sharing", ca_file=srv.ca_file)
         # the audit query flushes the log, so the entries are there at once: the bound only stops a hang
-        target.write_text(target.read_text(encoding="utf-8").replace("[thresholds]\n", "[thresholds]\naudit_wait_s = 60\n"),
-                          encoding="utf-8")
+        target.write_text(
+            target.read_text(encoding="utf-8").replace("[thresholds]\n", "[thresholds]\naudit_wait_s = 60\n"),
+            encoding="utf-8",
+        )
         if totals is not None:
             totals.append(_totals(_Client(srv.url(), srv.ca_file)))
-        run_suites(target=str(target), role="sharing", profile="quick", client_id=None, features=[], out=tmp_path / "out",
-                   answers=None, lang="zh", suites=suites, extra=["-p", "no:randomly", *(["-k", k] if k else [])])
+        run_suites(
+            target=str(target),
+            role="sharing",
+            profile="quick",
+            client_id=None,
+            features=[],
+            out=tmp_path / "out",
+            answers=None,
+            lang="zh",
+            suites=suites,
+            extra=["-p", "no:randomly", *(["-k", k] if k else [])],
+        )
         if totals is not None:
             totals.append(_totals(_Client(srv.url(), srv.ca_file)))
     return json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
@@ -102,7 +134,9 @@ def test_the_tls_reference_server_conforms_to_every_clause_these_suites_mark(tmp
     marked = {c for t in tests for c in t["clauses"]}
     known = {c["id"] for c in load_catalogue()}
     assert marked - known == set(), sorted(marked - known)
-    bad = [(t["nodeid"], t["outcome"], (t["message"] or "")[-400:]) for t in tests if t["outcome"] in ("failed", "error")]
+    bad = [
+        (t["nodeid"], t["outcome"], (t["message"] or "")[-400:]) for t in tests if t["outcome"] in ("failed", "error")
+    ]
     assert not bad, bad
     verdicts = _verdicts(report)
     assert {c: verdicts.get(c) for c in CLAUSES} == dict.fromkeys(CLAUSES, "符合")
@@ -124,8 +158,10 @@ def _handshake(port: int, ca: Path, version: ssl.TLSVersion, ciphers: str | None
             ctx.set_ciphers(ciphers)
         ctx.minimum_version = ctx.maximum_version = version
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=30) as raw, \
-                ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=30) as raw,
+            ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+        ):
             return tls.version()
     except (ssl.SSLError, OSError):
         return None
@@ -169,8 +205,11 @@ def test_credentials_in_the_url_are_refused_before_use(tmp_path: Path) -> None:
             assert r.status_code == 401 and r.json()["code"] == "UNAUTHORIZED" and r.json()["data"] is None
             assert r.json()["errors"][0]["path"] == "/query/access_token"
             assert r.headers["WWW-Authenticate"].startswith("Bearer ")
-        r = requests.post(f"{base}/oauth/token?client_id=harness&client_secret=harness-secret",
-                          data={"grant_type": "client_credentials"}, timeout=30)
+        r = requests.post(
+            f"{base}/oauth/token?client_id=harness&client_secret=harness-secret",
+            data={"grant_type": "client_credentials"},
+            timeout=30,
+        )
         assert r.status_code == 400 and r.json()["error"] == "invalid_request" and "access_token" not in r.json()
         assert api.get("/api/v1/catalogue").status_code == 200
         # other roles are not touched by the sharing guard
@@ -181,11 +220,18 @@ def test_division_scope_follows_references(tmp_path: Path) -> None:
     """Records without a division of their own (inspection reports, use registrations) follow their equipment."""
     with running(tmp_path, "sharing", seed=1, access_log=False) as srv:
         city, harness = _Client(srv.url(), None, "city-reader"), _Client(srv.url(), None)
-        equipment = {e["equipmentCode"] for e in city.get("/api/v1/equipment", params={"size": 500}).json()["data"]["items"]}
-        assert equipment and len(equipment) < harness.get("/api/v1/equipment", params={"size": 1}).json()["data"]["total"]
+        equipment = {
+            e["equipmentCode"] for e in city.get("/api/v1/equipment", params={"size": 500}).json()["data"]["items"]
+        }
+        assert (
+            equipment and len(equipment) < harness.get("/api/v1/equipment", params={"size": 1}).json()["data"]["total"]
+        )
         for path in ("/api/v1/inspection-reports", "/api/v1/use-registrations"):
             items = city.get(path, params={"size": 500}).json()["data"]["items"]
             assert items and {r["equipmentCode"] for r in items} <= equipment, path
-        outside = next(r for r in harness.get("/api/v1/inspection-reports", params={"size": 50}).json()["data"]["items"]
-                       if r["equipmentCode"] not in equipment)
+        outside = next(
+            r
+            for r in harness.get("/api/v1/inspection-reports", params={"size": 50}).json()["data"]["items"]
+            if r["equipmentCode"] not in equipment
+        )
         assert city.get(f"/api/v1/inspection-reports/{outside['reportNo']}").status_code == 404

@@ -24,17 +24,22 @@ def _check_parts(path: Path, parts: int, block: int) -> None:
     assert got[0][0] == 0 and got[-1][1] == len(data)
     for (start, end, first_line), nxt in zip(got, [*got[1:], None], strict=True):
         assert start < end or len(data) == 0
-        assert start == 0 or data[start - 1:start] == b"\n"  # every part starts a line
+        assert start == 0 or data[start - 1 : start] == b"\n"  # every part starts a line
         assert first_line == data.count(b"\n", 0, start) + 1
         if nxt is not None:
             assert nxt[0] == end
 
 
 @settings(max_examples=80, deadline=None)
-@given(lines=st.lists(st.binary(max_size=30).map(lambda b: b.replace(b"\n", b"x")), max_size=40),
-       trailing=st.booleans(), parts=st.integers(1, 6), block=st.sampled_from([1, 3, 7, 64, 1 << 20]))
-def test_parts_cover_the_file_at_line_starts(tmp_path_factory: pytest.TempPathFactory, lines: list[bytes],
-                                            trailing: bool, parts: int, block: int) -> None:
+@given(
+    lines=st.lists(st.binary(max_size=30).map(lambda b: b.replace(b"\n", b"x")), max_size=40),
+    trailing=st.booleans(),
+    parts=st.integers(1, 6),
+    block=st.sampled_from([1, 3, 7, 64, 1 << 20]),
+)
+def test_parts_cover_the_file_at_line_starts(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[bytes], trailing: bool, parts: int, block: int
+) -> None:
     path = tmp_path_factory.mktemp("parts") / "d.jsonl"
     path.write_bytes(b"\n".join(lines) + (b"\n" if trailing and lines else b""))
     _check_parts(path, parts, block)
@@ -62,8 +67,9 @@ def _dump(path: Path, count: int) -> None:
 
 
 @pytest.mark.parametrize("output", ["text", "jsonl"])
-def test_jobs_give_the_same_verdicts_in_the_same_order(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                       output: str) -> None:
+def test_jobs_give_the_same_verdicts_in_the_same_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], output: str
+) -> None:
     dump = tmp_path / "dump.jsonl"
     _dump(dump, 1500)
     args = ["validate", str(dump), "--schema", "equipment", "--output", output]

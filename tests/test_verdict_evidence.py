@@ -23,9 +23,11 @@ from conformance.report.verdicts import (
     summary_lines,
 )
 
-CAT = [{"id": "A.1", "level": "shall", "verification": "automated"},
-       {"id": "A.2", "level": "should", "verification": "automated"},
-       {"id": "B.1", "level": "shall", "verification": "attestation", "reason": "organisational"}]
+CAT = [
+    {"id": "A.1", "level": "shall", "verification": "automated"},
+    {"id": "A.2", "level": "should", "verification": "automated"},
+    {"id": "B.1", "level": "shall", "verification": "attestation", "reason": "organisational"},
+]
 
 
 def _one(outcomes: list[Outcome], cid: str = "A.1"):
@@ -43,13 +45,20 @@ def test_a_failure_wins_over_a_skip() -> None:
 
 
 def test_vacuous_checks_do_not_decide() -> None:
-    assert _one([Outcome("t1", "passed", ("A.1",)), Outcome("t2", "vacuous", ("A.1",), reason="无可检验项：")]).verdict == CONFORMS
+    assert (
+        _one([Outcome("t1", "passed", ("A.1",)), Outcome("t2", "vacuous", ("A.1",), reason="无可检验项：")]).verdict
+        == CONFORMS
+    )
     only = _one([Outcome("t2", "vacuous", ("A.1",), reason="无可检验项：没有列表接口")])
     assert only.verdict == UNTESTED and "没有列表接口" in (only.reason or "")
     bound = [{**CAT[0], "roles": ["sharing"]}]
-    other_role = clause_verdicts(bound, [Outcome("t2", "vacuous", ("A.1",), reason="无可检验项：没有列表接口")], role="inspection")
+    other_role = clause_verdicts(
+        bound, [Outcome("t2", "vacuous", ("A.1",), reason="无可检验项：没有列表接口")], role="inspection"
+    )
     assert other_role[0].verdict == NOT_APPLICABLE
-    same_role = clause_verdicts(bound, [Outcome("t2", "vacuous", ("A.1",), reason="无可检验项：没有列表接口")], role="sharing")
+    same_role = clause_verdicts(
+        bound, [Outcome("t2", "vacuous", ("A.1",), reason="无可检验项：没有列表接口")], role="sharing"
+    )
     assert same_role[0].verdict == UNTESTED
 
 

@@ -32,8 +32,14 @@ def _v(outcomes: list[Outcome], **kw: object) -> dict[str, str]:
 
 
 def test_pass_fail_skip_error() -> None:
-    got = _v([Outcome("t1", "passed", ("A.1",)), Outcome("t2", "skipped", ("A.2",)),
-              Outcome("t3", "passed", ("A.3",)), Outcome("t4", "failed", ("A.3",))])
+    got = _v(
+        [
+            Outcome("t1", "passed", ("A.1",)),
+            Outcome("t2", "skipped", ("A.2",)),
+            Outcome("t3", "passed", ("A.3",)),
+            Outcome("t4", "failed", ("A.3",)),
+        ]
+    )
     assert got["A.1"] == CONFORMS and got["A.2"] == UNTESTED and got["A.3"] == PARTLY
     assert got["A.4"] == NOT_APPLICABLE and got["A.5"] == UNTESTED and got["A.6"] == NOT_APPLICABLE
     assert _v([Outcome("t", "passed", ("A.1",)), Outcome("u", "failed", ("A.1",))])["A.1"] == FAILS

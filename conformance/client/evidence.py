@@ -14,9 +14,13 @@ import orjson
 #: Bytes of a body kept in the evidence.
 BODY_CAP = 16 * 1024
 _SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "x-signature", "proxy-authorization"}
-_CITIZEN_ID = re.compile(r"(?<![0-9])([1-9][0-9]{5})(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}([0-9X])(?![0-9])")
+_CITIZEN_ID = re.compile(
+    r"(?<![0-9])([1-9][0-9]{5})(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}([0-9X])(?![0-9])"
+)
 _MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
-_SECRET_FIELDS = re.compile(r'("?(?:client_secret|access_token|password|secret)"?\s*[:=]\s*"?)([^"&\s,}]+)', re.IGNORECASE)
+_SECRET_FIELDS = re.compile(
+    r'("?(?:client_secret|access_token|password|secret)"?\s*[:=]\s*"?)([^"&\s,}]+)', re.IGNORECASE
+)
 
 
 def mask_text(text: str) -> str:
@@ -114,22 +118,48 @@ class Evidence:
             exchange.test = exchange.test or self.current_test
             self.exchanges.append(exchange)
 
-    def add_inbound(self, *, simulator: str, method: str, url: str, headers: dict[str, str], body: bytes | str | None,
-                    status: int | None, response_headers: dict[str, str] | None = None, response_body: bytes | str | None = None,
-                    received_at: str = "", elapsed_ms: float = 0.0, error: str | None = None,
-                    test: str | None = None) -> Exchange:
+    def add_inbound(
+        self,
+        *,
+        simulator: str,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | str | None,
+        status: int | None,
+        response_headers: dict[str, str] | None = None,
+        response_body: bytes | str | None = None,
+        received_at: str = "",
+        elapsed_ms: float = 0.0,
+        error: str | None = None,
+        test: str | None = None,
+    ) -> Exchange:
         """Record a call the target made to a simulator (method, URL, headers with credentials masked, body
         capped and masked, when, the answer given), linked to ``test`` (default: the current test)."""
+
         def as_bytes(value: bytes | str | None) -> bytes | None:
             return value.encode("utf-8") if isinstance(value, str) else value
 
         req_text, _ = body_text(as_bytes(body))
         resp_bytes = as_bytes(response_body)
         resp_text, capped = body_text(resp_bytes)
-        exchange = Exchange(method, url, mask_headers(dict(headers)), req_text, status=status,
-                            response_headers=mask_headers(dict(response_headers or {})), response_body=resp_text,
-                            response_truncated=capped, response_bytes=len(resp_bytes or b""), elapsed_ms=elapsed_ms,
-                            error=error, started_at=received_at, test=test, direction="inbound", simulator=simulator)
+        exchange = Exchange(
+            method,
+            url,
+            mask_headers(dict(headers)),
+            req_text,
+            status=status,
+            response_headers=mask_headers(dict(response_headers or {})),
+            response_body=resp_text,
+            response_truncated=capped,
+            response_bytes=len(resp_bytes or b""),
+            elapsed_ms=elapsed_ms,
+            error=error,
+            started_at=received_at,
+            test=test,
+            direction="inbound",
+            simulator=simulator,
+        )
         self.add(exchange)
         return exchange
 

@@ -88,9 +88,18 @@ def ca_file_for(url: str) -> str | None:
 
 
 class TargetClient:
-    def __init__(self, base_url: str, *, client_id: str | None = None, client_secret: str | None = None,
-                 evidence: Evidence | None = None, timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-                 max_bytes: int = MAX_RESPONSE, scope: str | None = None, ca_file: str | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        evidence: Evidence | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        max_bytes: int = MAX_RESPONSE,
+        scope: str | None = None,
+        ca_file: str | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         #: CA bundle for the target's certificates (default: the one registered for its origin, else the system's)
         self.ca_file = ca_file or ca_file_for(self.base_url)
@@ -108,7 +117,11 @@ class TargetClient:
             return None
         if self._token and not refresh and self._token[1] > time.time() + 30:
             return self._token[0]
-        data = {"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret or ""}
+        data = {
+            "grant_type": "client_credentials",
+            "client_id": self.client_id,
+            "client_secret": self.client_secret or "",
+        }
         if self.scope:
             data["scope"] = self.scope
         r = self.request("POST", "/oauth/token", data=data, auth=False)
@@ -122,8 +135,18 @@ class TargetClient:
         return self._token[0]
 
     # ------------------------------------------------------------------ requests
-    def request(self, method: str, path: str, *, json: Any = None, data: Any = None, params: dict[str, Any] | None = None,
-                headers: dict[str, str] | None = None, auth: bool = True, raw_body: bytes | None = None) -> TargetResponse:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        data: Any = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: bool = True,
+        raw_body: bytes | None = None,
+    ) -> TargetResponse:
         hdrs = dict(headers or {})
         if auth and self.client_id and "Authorization" not in hdrs:
             hdrs["Authorization"] = f"Bearer {self.token()}"
@@ -144,8 +167,15 @@ class TargetClient:
     def post(self, path: str, body: Any = None, **kw: Any) -> TargetResponse:
         return self.request("POST", path, json=body, **kw)
 
-    def _send(self, method: str, url: str, headers: dict[str, str], body: bytes | None, data: Any,
-              params: dict[str, Any] | None) -> TargetResponse:
+    def _send(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        data: Any,
+        params: dict[str, Any] | None,
+    ) -> TargetResponse:
         origin = _origin(url)
         for _hop in range(MAX_REDIRECTS + 1):
             resp, exchange = self._once(method, url, headers, body, data, params)
@@ -156,8 +186,11 @@ class TargetClient:
                 if _origin(url) != origin:
                     # never carry credentials to another origin: not the headers, not a body (a token request's
                     # body holds the client secret)
-                    headers = {k: v for k, v in headers.items()
-                               if k.lower() not in ("authorization", "cookie", "content-type", "x-signature")}
+                    headers = {
+                        k: v
+                        for k, v in headers.items()
+                        if k.lower() not in ("authorization", "cookie", "content-type", "x-signature")
+                    }
                     body, data = None, None
                     method = "GET" if method in ("POST", "PUT", "PATCH", "DELETE") else method
                 elif resp.status in (301, 302, 303) and method not in ("GET", "HEAD"):
@@ -166,15 +199,30 @@ class TargetClient:
             return resp
         return resp
 
-    def _once(self, method: str, url: str, headers: dict[str, str], body: bytes | None, data: Any,
-              params: dict[str, Any] | None) -> tuple[TargetResponse, Exchange]:
+    def _once(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        data: Any,
+        params: dict[str, Any] | None,
+    ) -> tuple[TargetResponse, Exchange]:
         started = time.perf_counter()
         stamp = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
         req = requests.Request(method, url, headers=headers, data=body if body is not None else data, params=params)
         prepared = self.session.prepare_request(req)
-        req_body = prepared.body if isinstance(prepared.body, bytes) else (prepared.body or "").encode() if prepared.body else None
+        req_body = (
+            prepared.body
+            if isinstance(prepared.body, bytes)
+            else (prepared.body or "").encode()
+            if prepared.body
+            else None
+        )
         req_text, _ = body_text(req_body)
-        exchange = Exchange(method, prepared.url or url, mask_headers(dict(prepared.headers)), req_text, started_at=stamp)
+        exchange = Exchange(
+            method, prepared.url or url, mask_headers(dict(prepared.headers)), req_text, started_at=stamp
+        )
         truncated = False
         status: int | None = None
         resp_headers: dict[str, str] = {}
@@ -184,9 +232,12 @@ class TargetClient:
         watchdog: threading.Timer | None = None
         expired = threading.Event()
         try:
-            verify: str | bool = (self.ca_file if self.ca_file and _ca_key(url) == _ca_key(self.base_url)
-                                  else ca_file_for(url) or True)
-            with self.session.send(prepared, timeout=self.timeout, stream=True, allow_redirects=False, verify=verify) as r:
+            verify: str | bool = (
+                self.ca_file if self.ca_file and _ca_key(url) == _ca_key(self.base_url) else ca_file_for(url) or True
+            )
+            with self.session.send(
+                prepared, timeout=self.timeout, stream=True, allow_redirects=False, verify=verify
+            ) as r:
                 status, resp_headers = r.status_code, dict(r.headers)
 
                 conn = getattr(r.raw, "_connection", None)

@@ -107,12 +107,18 @@ def _uscc_tables() -> dict[str, np.ndarray]:
     divisions = np.zeros(1_000_000, dtype=bool)
     divisions[[int(c) for c in lists.division_codes() if c.isdigit()]] = True
     check_of = np.array([ord(org_code.CHECK_OF[r]) for r in range(11)], dtype=_U8)
-    return {"classes": _classes((2, uscc.ALPHABET), (6, uscc.DIGITS), (8, body), (2, uscc.ALPHABET)),
-            "full": _values(uscc.ALPHABET), "body": _values(org_code.BODY_ALPHABET), "pairs": pairs,
-            "divisions": divisions, "check_of": check_of,
-            "alphabet": np.frombuffer(uscc.ALPHABET.encode(), dtype=_U8),
-            "weights": np.array(uscc.WEIGHTS, dtype=np.float32), "org_weights": np.array(org_code.WEIGHTS, dtype=np.float32),
-            "division_weights": np.array([100000, 10000, 1000, 100, 10, 1], dtype=np.float32)}
+    return {
+        "classes": _classes((2, uscc.ALPHABET), (6, uscc.DIGITS), (8, body), (2, uscc.ALPHABET)),
+        "full": _values(uscc.ALPHABET),
+        "body": _values(org_code.BODY_ALPHABET),
+        "pairs": pairs,
+        "divisions": divisions,
+        "check_of": check_of,
+        "alphabet": np.frombuffer(uscc.ALPHABET.encode(), dtype=_U8),
+        "weights": np.array(uscc.WEIGHTS, dtype=np.float32),
+        "org_weights": np.array(org_code.WEIGHTS, dtype=np.float32),
+        "division_weights": np.array([100000, 10000, 1000, 100, 10, 1], dtype=np.float32),
+    }
 
 
 def uscc_many(values: Sequence[str]) -> np.ndarray:
@@ -139,7 +145,7 @@ def uscc_many(values: Sequence[str]) -> np.ndarray:
 @functools.cache
 def _equipment_tables() -> dict[str, np.ndarray]:
     cat = lists.catalogue()
-    varieties = np.zeros(36 ** 4, dtype=bool)
+    varieties = np.zeros(36**4, dtype=bool)
     for c in lists.catalogue_specific():
         if len(c) == 4 and all(ch in _ALNUM for ch in c) and not cat[c].get("doubtful"):
             varieties[sum(_ALNUM.index(ch) * 36 ** (3 - i) for i, ch in enumerate(c))] = True
@@ -147,11 +153,15 @@ def _equipment_tables() -> dict[str, np.ndarray]:
     for code in [equipment_code.NATIONAL, *lists.provinces()]:
         if code.isdigit() and len(code) == 2:
             regions[int(code)] = True
-    return {"classes": _classes((4, _ALNUM), (9, _DIGITS), (5, _ALNUM)), "alnum": _lut(_ALNUM),
-            "varieties": varieties, "regions": regions,
-            "variety_weights": np.array([36 ** 3, 36 ** 2, 36, 1], dtype=np.int32),
-            "weights": np.array([10, 1, 0, 0, 0, 0, 0, 0, 0], dtype=np.int32),
-            "year_weights": np.array([0, 0, 0, 0, 0, 1000, 100, 10, 1], dtype=np.int32)}
+    return {
+        "classes": _classes((4, _ALNUM), (9, _DIGITS), (5, _ALNUM)),
+        "alnum": _lut(_ALNUM),
+        "varieties": varieties,
+        "regions": regions,
+        "variety_weights": np.array([36**3, 36**2, 36, 1], dtype=np.int32),
+        "weights": np.array([10, 1, 0, 0, 0, 0, 0, 0, 0], dtype=np.int32),
+        "year_weights": np.array([0, 0, 0, 0, 0, 1000, 100, 10, 1], dtype=np.int32),
+    }
 
 
 def equipment_code_many(values: Sequence[str]) -> np.ndarray:
@@ -181,11 +191,17 @@ def _registration_tables(doubtful_ok: bool = False) -> dict[str, np.ndarray]:
     for char, item in lists.equipment_chars().items():
         if (item.get("doubtful") and not doubtful_ok) or len(char) != 1:
             continue
-        keys += [ord(char) * 65536 + ord(pair[0]) * 256 + ord(pair[1])
-                 for pair in lists.char_variety_pairs(char) if len(pair) == 2 and pair.isascii()]
+        keys += [
+            ord(char) * 65536 + ord(pair[0]) * 256 + ord(pair[1])
+            for pair in lists.char_variety_pairs(char)
+            if len(pair) == 2 and pair.isascii()
+        ]
     provinces = [ord(abbr) for abbr, (_, alt) in lists.province_by_abbr().items() if not alt and len(abbr) == 1]
-    return {"keys": np.array(sorted(keys), dtype=np.int64), "provinces": np.array(sorted(provinces), dtype=np.int64),
-            "classes": _classes((1, _ALNUM[10:]), (1, _ALNUM), (4, _DIGITS), (1, "("), (2, _DIGITS), (1, ")"))}
+    return {
+        "keys": np.array(sorted(keys), dtype=np.int64),
+        "provinces": np.array(sorted(provinces), dtype=np.int64),
+        "classes": _classes((1, _ALNUM[10:]), (1, _ALNUM), (4, _DIGITS), (1, "("), (2, _DIGITS), (1, ")")),
+    }
 
 
 def registration_no_many(values: Sequence[str], *, doubtful_ok: bool = False) -> np.ndarray:
@@ -219,4 +235,6 @@ MANY["registration-no"] = registration_no_many
 #: Kinds with a vectorised "valid" answer: True only for values the full validator finds valid
 #: (warnings allowed), False for "ask the full validator". Used for yes/no verdicts on bulk dumps.
 VALID_MANY: dict[str, Callable[[Sequence[str]], np.ndarray]] = {
-    **MANY, "registration-no": functools.partial(registration_no_many, doubtful_ok=True)}
+    **MANY,
+    "registration-no": functools.partial(registration_no_many, doubtful_ok=True),
+}

@@ -47,13 +47,33 @@ from conformance.load.discovery import UNTESTED_PREFIX
 from conformance.load.profiles import Profile, format_threshold
 from conformance.report.verdicts import CONFORMS, ERROR, FAILS, PARTLY, UNTESTED, VERDICT_EN, Outcome, clause_verdicts
 
-ERROR_KINDS_ZH = {"5xx": "服务端错误（5xx）", "timeout": "超时", "connection": "连接失败", "throttled-no-retry-after": "429 未带 Retry-After",
-                  "invalid": "应答不符合契约", "too-large": "应答超过大小上限", "refused": "主机列表外（未发送）"}
-METRIC_ZH = {"p50_ms": "p50 响应时间", "p95_ms": "p95 响应时间", "p99_ms": "p99 响应时间", "max_error_rate": "错误率",
-             "min_rps": "吞吐量", "min_records_per_caller_s": "每调用方记录速率", "retry_after": "429 带 Retry-After"}
-METRIC_EN = {"p50_ms": "p50 latency", "p95_ms": "p95 latency", "p99_ms": "p99 latency", "max_error_rate": "error rate",
-             "min_rps": "throughput", "min_records_per_caller_s": "records per second per caller",
-             "retry_after": "429 carries Retry-After"}
+ERROR_KINDS_ZH = {
+    "5xx": "服务端错误（5xx）",
+    "timeout": "超时",
+    "connection": "连接失败",
+    "throttled-no-retry-after": "429 未带 Retry-After",
+    "invalid": "应答不符合契约",
+    "too-large": "应答超过大小上限",
+    "refused": "主机列表外（未发送）",
+}
+METRIC_ZH = {
+    "p50_ms": "p50 响应时间",
+    "p95_ms": "p95 响应时间",
+    "p99_ms": "p99 响应时间",
+    "max_error_rate": "错误率",
+    "min_rps": "吞吐量",
+    "min_records_per_caller_s": "每调用方记录速率",
+    "retry_after": "429 带 Retry-After",
+}
+METRIC_EN = {
+    "p50_ms": "p50 latency",
+    "p95_ms": "p95 latency",
+    "p99_ms": "p99 latency",
+    "max_error_rate": "error rate",
+    "min_rps": "throughput",
+    "min_records_per_caller_s": "records per second per caller",
+    "retry_after": "429 carries Retry-After",
+}
 
 
 def error_kind_text(kind: str) -> str:
@@ -83,22 +103,44 @@ def group_metrics(ops: dict[str, dict[str, Any]], seconds: float) -> dict[str, A
         users.update(a["users"])
         oh = {int(k): n for k, n in a["hist"].items()}
         n_err = sum(a["errors"].values())
-        per_op[op] = {"requests": a["ok"] + a["throttled"] + n_err, "ok": a["ok"], "errors": n_err,
-                      "p50": H.percentile(oh, 50), "p95": H.percentile(oh, 95), "p99": H.percentile(oh, 99),
-                      "rps": round(a["ok"] / seconds, 2), "records": a["records"]}
+        per_op[op] = {
+            "requests": a["ok"] + a["throttled"] + n_err,
+            "ok": a["ok"],
+            "errors": n_err,
+            "p50": H.percentile(oh, 50),
+            "p95": H.percentile(oh, 95),
+            "p99": H.percentile(oh, 99),
+            "rps": round(a["ok"] / seconds, 2),
+            "records": a["records"],
+        }
     refused = errors.get("refused", 0)
     n_err = sum(n for k, n in errors.items() if k != "refused")
     requests = ok + throttled + n_err
     callers = len(users)
     return {
-        "requests": requests, "ok": ok, "errors": errors, "errorCount": n_err, "refused": refused,
-        "errorRate": round(n_err / requests, 6) if requests else None, "throttled": throttled,
-        "throttledNoRetryAfter": errors.get("throttled-no-retry-after", 0), "timeouts": timeouts,
-        "samples": H.count(hist), "p50": H.percentile(hist, 50), "p95": H.percentile(hist, 95), "p99": H.percentile(hist, 99),
-        "mean": round(H.mean(hist), 1) if H.mean(hist) is not None else None, "max": H.fine_upper(max(hist)) if hist else None,
-        "rps": round(ok / seconds, 2), "records": records, "recordsPerS": round(records / seconds, 1),
-        "callers": callers, "recordsPerCallerS": round(records / seconds / callers, 1) if callers else None,
-        "bytes": nbytes, "ops": per_op, "hist": {str(k): n for k, n in sorted(hist.items())},
+        "requests": requests,
+        "ok": ok,
+        "errors": errors,
+        "errorCount": n_err,
+        "refused": refused,
+        "errorRate": round(n_err / requests, 6) if requests else None,
+        "throttled": throttled,
+        "throttledNoRetryAfter": errors.get("throttled-no-retry-after", 0),
+        "timeouts": timeouts,
+        "samples": H.count(hist),
+        "p50": H.percentile(hist, 50),
+        "p95": H.percentile(hist, 95),
+        "p99": H.percentile(hist, 99),
+        "mean": round(H.mean(hist), 1) if H.mean(hist) is not None else None,
+        "max": H.fine_upper(max(hist)) if hist else None,
+        "rps": round(ok / seconds, 2),
+        "records": records,
+        "recordsPerS": round(records / seconds, 1),
+        "callers": callers,
+        "recordsPerCallerS": round(records / seconds / callers, 1) if callers else None,
+        "bytes": nbytes,
+        "ops": per_op,
+        "hist": {str(k): n for k, n in sorted(hist.items())},
     }
 
 
@@ -115,8 +157,11 @@ def _window_cpu(samples: list[list[float]], ws: float, we: float) -> tuple[float
     mean = (last[1] - first[1]) / span * 100 if span > 0 else None
     peaks = [(b[1] - a[1]) / (b[0] - a[0]) * 100 for a, b in itertools.pairwise(inside) if b[0] > a[0]]
     machine = [s[2] for s in inside[1:] if len(s) > 2]
-    return (round(mean, 1) if mean is not None else None, round(max(peaks), 1) if peaks else None,
-            round(statistics.fmean(machine), 1) if machine else None)
+    return (
+        round(mean, 1) if mean is not None else None,
+        round(max(peaks), 1) if peaks else None,
+        round(statistics.fmean(machine), 1) if machine else None,
+    )
 
 
 def _is_local(host: str) -> bool:
@@ -142,43 +187,86 @@ def generator(raw: dict[str, Any], profile: Profile, target_url: str) -> dict[st
     judge = profile.judgement
     for p in raw.get("procs", []):
         mean, peak, machine = _window_cpu(p.get("cpu", []), ws, we)
-        lags = sorted(x[1] for x in p.get("lag", []) if ws + 1.0 <= x[0] <= we + 1.0)  # a sample covers the second before it
+        lags = sorted(
+            x[1] for x in p.get("lag", []) if ws + 1.0 <= x[0] <= we + 1.0
+        )  # a sample covers the second before it
         lag95 = lags[max(0, math.ceil(0.95 * len(lags)) - 1)] if lags else None
         skew = statistics.median(p["skew"]) if p.get("skew") else None
-        item = {"id": p["id"], "kind": p["kind"], "host": p["host"], "cpus": p.get("cpus"), "cpuPct": mean, "cpuPeakPct": peak,
-                "machineCpuPct": machine, "loopLagP95Ms": lag95, "loopLagMaxMs": lags[-1] if lags else None,
-                "clockSkewS": skew}
+        item = {
+            "id": p["id"],
+            "kind": p["kind"],
+            "host": p["host"],
+            "cpus": p.get("cpus"),
+            "cpuPct": mean,
+            "cpuPeakPct": peak,
+            "machineCpuPct": machine,
+            "loopLagP95Ms": lag95,
+            "loopLagMaxMs": lags[-1] if lags else None,
+            "clockSkewS": skew,
+        }
         procs.append(item)
         generating = p["kind"] != "master"  # the master of a distributed run sends no requests
         if generating and mean is not None and mean >= judge.generator_cpu_pct:
-            reasons.append(f"负载进程 {p['id']} 在统计窗口内平均占用 {mean:.0f}% 的一个 CPU 核（上限 {judge.generator_cpu_pct:g}%）/ "
-                           f"load process {p['id']} used {mean:.0f}% of a core on average")
+            reasons.append(
+                f"负载进程 {p['id']} 在统计窗口内平均占用 {mean:.0f}% 的一个 CPU 核（上限 {judge.generator_cpu_pct:g}%）/ "
+                f"load process {p['id']} used {mean:.0f}% of a core on average"
+            )
         if generating and lag95 is not None and lag95 >= judge.loop_lag_ms:
-            reasons.append(f"负载进程 {p['id']} 的事件循环延迟 p95 为 {lag95:.0f} ms（上限 {judge.loop_lag_ms:g} ms）：测得的响应时间含生成器自身的排队 / "
-                           f"event-loop lag p95 {lag95:.0f} ms: measured times include the generator's own queueing")
+            reasons.append(
+                f"负载进程 {p['id']} 的事件循环延迟 p95 为 {lag95:.0f} ms（上限 {judge.loop_lag_ms:g} ms）：测得的响应时间含生成器自身的排队 / "
+                f"event-loop lag p95 {lag95:.0f} ms: measured times include the generator's own queueing"
+            )
         if skew is not None and abs(skew) > 0.5:
-            warnings.append(f"工作进程 {p['id']} 的时钟与主控相差约 {skew:+.1f} 秒：统计窗口的边界不精确（请同步时钟，NTP）/ "
-                            f"worker clock differs by {skew:+.1f} s from the master's")
+            warnings.append(
+                f"工作进程 {p['id']} 的时钟与主控相差约 {skew:+.1f} 秒：统计窗口的边界不精确（请同步时钟，NTP）/ "
+                f"worker clock differs by {skew:+.1f} s from the master's"
+            )
     host = urlsplit(target_url).hostname or ""
     local = _is_local(host)
     machine_pct = [p["machineCpuPct"] for p in procs if p["machineCpuPct"] is not None and p["kind"] != "worker"]
     if local and machine_pct and max(machine_pct) >= 90:
-        warnings.append(f"被测系统与负载生成器在同一台机器上，整机 CPU 平均 {max(machine_pct):.0f}%：二者争用 CPU，测得的性能低于被测系统单独运行时 / "
-                        "the target runs on the generator's machine and both compete for the CPU")
+        warnings.append(
+            f"被测系统与负载生成器在同一台机器上，整机 CPU 平均 {max(machine_pct):.0f}%：二者争用 CPU，测得的性能低于被测系统单独运行时 / "
+            "the target runs on the generator's machine and both compete for the CPU"
+        )
     return {"procs": procs, "saturated": bool(reasons), "reasons": reasons, "warnings": warnings, "targetLocal": local}
 
 
 # ------------------------------------------------------------------------------------------- checks
 
 
-def _check(nodeid: str, group: str, metric: str, clause: str | None, threshold: float | None, value: Any,
-           outcome: str, reason: str) -> dict[str, Any]:
-    return {"nodeid": nodeid, "group": group, "metric": metric, "clause": clause, "threshold": threshold, "value": value,
-            "outcome": outcome, "reason": reason}
+def _check(
+    nodeid: str,
+    group: str,
+    metric: str,
+    clause: str | None,
+    threshold: float | None,
+    value: Any,
+    outcome: str,
+    reason: str,
+) -> dict[str, Any]:
+    return {
+        "nodeid": nodeid,
+        "group": group,
+        "metric": metric,
+        "clause": clause,
+        "threshold": threshold,
+        "value": value,
+        "outcome": outcome,
+        "reason": reason,
+    }
 
 
-def judge(role: str, profile: Profile, raw: dict[str, Any] | None, gen: dict[str, Any] | None, *,
-          aborted: str | None, users_measured: int, missing: dict[str, str] | None = None) -> list[dict[str, Any]]:
+def judge(
+    role: str,
+    profile: Profile,
+    raw: dict[str, Any] | None,
+    gen: dict[str, Any] | None,
+    *,
+    aborted: str | None,
+    users_measured: int,
+    missing: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
     """One check per threshold of every group of the role (and the Retry-After rule). ``missing``: groups
     the preflight left unloaded for lack of data, with the reason (their checks are 未测)."""
     missing = missing or {}
@@ -201,11 +289,32 @@ def judge(role: str, profile: Profile, raw: dict[str, Any] | None, gen: dict[str
                 checks.append(_check(nodeid, gname, metric, clause, threshold, None, "skipped", missing[gname]))
                 continue
             if aborted or m is None:
-                checks.append(_check(nodeid, gname, metric, clause, threshold, None, "error", f"运行未完成：{aborted} / the run did not finish"))
+                checks.append(
+                    _check(
+                        nodeid,
+                        gname,
+                        metric,
+                        clause,
+                        threshold,
+                        None,
+                        "error",
+                        f"运行未完成：{aborted} / the run did not finish",
+                    )
+                )
                 continue
             if m["requests"] == 0:
-                checks.append(_check(nodeid, gname, metric, clause, threshold, None, "skipped",
-                                     "统计窗口内本组没有调用（用户类未启用、权限不足或缺少数据，见说明）/ no request of this group in the window"))
+                checks.append(
+                    _check(
+                        nodeid,
+                        gname,
+                        metric,
+                        clause,
+                        threshold,
+                        None,
+                        "skipped",
+                        "统计窗口内本组没有调用（用户类未启用、权限不足或缺少数据，见说明）/ no request of this group in the window",
+                    )
+                )
                 continue
             value: Any
             kind = "latency" if metric.endswith("_ms") else metric
@@ -214,8 +323,18 @@ def judge(role: str, profile: Profile, raw: dict[str, Any] | None, gen: dict[str
                 value = m[f"p{q}"]
                 need = profile.judgement.min_samples(metric)
                 if m["samples"] < need:
-                    checks.append(_check(nodeid, gname, metric, clause, threshold, value, "skipped",
-                                         f"样本不足：{m['samples']} 个应答，判定 p{q} 至少需要 {need} 个 / too few samples for p{q}"))
+                    checks.append(
+                        _check(
+                            nodeid,
+                            gname,
+                            metric,
+                            clause,
+                            threshold,
+                            value,
+                            "skipped",
+                            f"样本不足：{m['samples']} 个应答，判定 p{q} 至少需要 {need} 个 / too few samples for p{q}",
+                        )
+                    )
                     continue
                 passed = value is not None and value <= threshold
                 text = f"p{q} = {value:g} ms，阈值 ≤ {shown}"
@@ -225,8 +344,18 @@ def judge(role: str, profile: Profile, raw: dict[str, Any] | None, gen: dict[str
                 need = math.ceil(1 / threshold) if threshold > 0 else 0
                 text = f"错误率 {m['errorCount']}/{m['requests']} = {value * 100:.3f}%，阈值 ≤ {shown}"
                 if passed and m["requests"] < need:
-                    checks.append(_check(nodeid, gname, metric, clause, threshold, value, "skipped",
-                                         f"{text}；调用次数 {m['requests']} 不足以判定 {shown}（至少 {need} 次）/ too few requests"))
+                    checks.append(
+                        _check(
+                            nodeid,
+                            gname,
+                            metric,
+                            clause,
+                            threshold,
+                            value,
+                            "skipped",
+                            f"{text}；调用次数 {m['requests']} 不足以判定 {shown}（至少 {need} 次）/ too few requests",
+                        )
+                    )
                     continue
             elif metric == "min_rps":
                 value = m["rps"]
@@ -235,7 +364,18 @@ def judge(role: str, profile: Profile, raw: dict[str, Any] | None, gen: dict[str
             elif metric == "min_records_per_caller_s":
                 value = m["recordsPerCallerS"]
                 if not m["callers"] or value is None:
-                    checks.append(_check(nodeid, gname, metric, clause, threshold, None, "skipped", "没有调用方完成记录传输 / no records moved"))
+                    checks.append(
+                        _check(
+                            nodeid,
+                            gname,
+                            metric,
+                            clause,
+                            threshold,
+                            None,
+                            "skipped",
+                            "没有调用方完成记录传输 / no records moved",
+                        )
+                    )
                     continue
                 passed = value >= threshold
                 text = f"每调用方 {value:g} 条/秒（{m['records']} 条，{m['callers']} 个调用方，{seconds:g} 秒），阈值 ≥ {shown}"
@@ -292,10 +432,24 @@ def clause_results(role: str, checks: list[dict[str, Any]], seconds: float, feat
             reason = "本次负载未测量该条款（没有对应阈值的操作组）/ not measured by this load run"
         elif mine and v.verdict == "未测":
             reason = "；".join(dict.fromkeys(x["reason"] for x in mine if x["outcome"] == "skipped"))[:1200] or reason
-        result.append({"id": v.id, "document": c["document"], "clause": c["clause"], "level": v.level,
-                       "verification": v.verification, "title": c["title"], "titleEn": c.get("title_en"), "text": c.get("text"),
-                       "verdict": v.verdict, "verdictEn": VERDICT_EN[v.verdict], "warning": v.warning, "reason": reason,
-                       "tests": v.tests, "checks": [x["nodeid"] for x in mine]})
+        result.append(
+            {
+                "id": v.id,
+                "document": c["document"],
+                "clause": c["clause"],
+                "level": v.level,
+                "verification": v.verification,
+                "title": c["title"],
+                "titleEn": c.get("title_en"),
+                "text": c.get("text"),
+                "verdict": v.verdict,
+                "verdictEn": VERDICT_EN[v.verdict],
+                "warning": v.warning,
+                "reason": reason,
+                "tests": v.tests,
+                "checks": [x["nodeid"] for x in mine],
+            }
+        )
     return result
 
 
@@ -320,20 +474,30 @@ def summary(role: str, profile: Profile, clauses: list[dict[str, Any]], checks: 
     groups = list(profile.groups_of(role))
     nothing = bool(groups) and len(empty) == len(groups)
     out: dict[str, Any] = {
-        "verdict": "通过" if passed else "不通过", "verdictEn": "pass" if passed else "fail",
+        "verdict": "通过" if passed else "不通过",
+        "verdictEn": "pass" if passed else "fail",
         "nonConforming": [c["id"] for c in judged if c["verdict"] in (FAILS, PARTLY)],
         "errors": [c["id"] for c in judged if c["verdict"] == ERROR],
         "untested": {c["id"]: c["reason"] for c in judged if c["verdict"] == UNTESTED},
-        "unmeasuredGroups": empty, "nothingMeasured": nothing,
+        "unmeasuredGroups": empty,
+        "nothingMeasured": nothing,
     }
     if nothing:
-        out["explanation"] = ("没有一个操作组能够测量（被测系统没有可加载的数据、客户端没有权限或未许可写操作，见各组原因）："
-                              "性能条款均为未测，本次性能测试不通过 / no operation group could be measured (no data at the target, "
-                              "no scope or no writes allowed; see each group): every performance clause is untested and the run fails")
+        out["explanation"] = (
+            "没有一个操作组能够测量（被测系统没有可加载的数据、客户端没有权限或未许可写操作，见各组原因）："
+            "性能条款均为未测，本次性能测试不通过 / no operation group could be measured (no data at the target, "
+            "no scope or no writes allowed; see each group): every performance clause is untested and the run fails"
+        )
     elif not passed:
-        out["explanation"] = ("通过须每个性能条款均为符合；尚缺：" + "；".join(
-            [f"{i} 不符合" for i in out["nonConforming"]] + [f"{i} 错误" for i in out["errors"]]
-            + [f"{i} 未测" for i in out["untested"]]) + " / a pass needs every performance clause to conform")
+        out["explanation"] = (
+            "通过须每个性能条款均为符合；尚缺："
+            + "；".join(
+                [f"{i} 不符合" for i in out["nonConforming"]]
+                + [f"{i} 错误" for i in out["errors"]]
+                + [f"{i} 未测" for i in out["untested"]]
+            )
+            + " / a pass needs every performance clause to conform"
+        )
     else:
         out["explanation"] = "每个性能条款均为符合 / every performance clause conforms"
     return out

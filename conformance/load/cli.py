@@ -25,45 +25,80 @@ from typing import Any
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 MESSAGES: dict[str, tuple[str, str]] = {
-    "cmd": ("性能测试：以 Locust 对被测系统施加负载，按性能条款给出结论与证据",
-            "performance test: load the target with Locust, a verdict per performance clause with evidence"),
+    "cmd": (
+        "性能测试：以 Locust 对被测系统施加负载，按性能条款给出结论与证据",
+        "performance test: load the target with Locust, a verdict per performance clause with evidence",
+    ),
     "target": ("被测系统：URL 或 target.toml", "system under test: URL or target TOML"),
     "role": ("被测角色（默认取目标文件的 role）", "role under test (default: the target file's role)"),
-    "profile": ("性能档案：名称（{names}）或 TOML 文件路径；默认取目标文件 [load] profile，否则 smoke",
-                "performance profile: a name ({names}) or a TOML file; default: the target file's [load] profile, else smoke"),
-    "client_id": ("客户端标识（密钥取自环境变量 TZSB_CLIENT_SECRET）；默认按目标文件 [load] client", "client id (secret from TZSB_CLIENT_SECRET)"),
+    "profile": (
+        "性能档案：名称（{names}）或 TOML 文件路径；默认取目标文件 [load] profile，否则 smoke",
+        "performance profile: a name ({names}) or a TOML file; default: the target file's [load] profile, else smoke",
+    ),
+    "client_id": (
+        "客户端标识（密钥取自环境变量 TZSB_CLIENT_SECRET）；默认按目标文件 [load] client",
+        "client id (secret from TZSB_CLIENT_SECRET)",
+    ),
     "users": ("并发用户数（改写档案）", "concurrent users (overrides the profile)"),
     "spawn_rate": ("每秒启动的用户数（改写档案）", "users started per second (overrides the profile)"),
     "duration": ("统计窗口长度，秒（改写档案）", "measured window in seconds (overrides the profile)"),
     "warmup": ("预热时间，秒，不计入统计（改写档案）", "warm-up in seconds, not measured (overrides the profile)"),
-    "workers": ("本机工作进程数：>0 时以一个主控加 N 个工作进程运行（Locust 主从模式）", "local worker processes: one master and N workers"),
-    "expect_workers": ("另需等待的远程工作进程数（其它机器上的 locust --worker）", "remote workers to wait for (locust --worker on other machines)"),
-    "master_bind": ("主控监听地址（远程工作进程连接用；默认 127.0.0.1）", "address the master binds for workers (default 127.0.0.1)"),
+    "workers": (
+        "本机工作进程数：>0 时以一个主控加 N 个工作进程运行（Locust 主从模式）",
+        "local worker processes: one master and N workers",
+    ),
+    "expect_workers": (
+        "另需等待的远程工作进程数（其它机器上的 locust --worker）",
+        "remote workers to wait for (locust --worker on other machines)",
+    ),
+    "master_bind": (
+        "主控监听地址（远程工作进程连接用；默认 127.0.0.1）",
+        "address the master binds for workers (default 127.0.0.1)",
+    ),
     "master_port": ("主控端口（默认任选空闲端口；远程工作进程须知道）", "master port (default: a free one)"),
-    "writes": ("写操作：none（只读）、reversible（共享平台推送后删除，默认）、all（含不可撤销的推送与上报）",
-               "writes: none, reversible (sharing pushes, deleted again; default), all (also irreversible pushes)"),
+    "writes": (
+        "写操作：none（只读）、reversible（共享平台推送后删除，默认）、all（含不可撤销的推送与上报）",
+        "writes: none, reversible (sharing pushes, deleted again; default), all (also irreversible pushes)",
+    ),
     "feature": ("声明的可选特性（可重复）", "declared optional feature (repeatable)"),
-    "run_dir": ("并入该目录中同一被测系统的认证报告（report.json 与 report.html）", "join the certification report in this run directory"),
+    "run_dir": (
+        "并入该目录中同一被测系统的认证报告（report.json 与 report.html）",
+        "join the certification report in this run directory",
+    ),
     "out": ("证据目录（默认 reports/load-<运行编号>；给出 --run-dir 时为其中的 load/<角色>）", "evidence folder"),
     "err.role": ("须用 --role 指明角色（目标文件也未给出）", "give --role (the target file names none)"),
     "err.target": ("目标文件有误：{why}", "target file: {why}"),
-    "err.credentials": ("目标文件没有可用的凭证（[credentials] 或 [load] client）", "no credentials in the target file"),
+    "err.credentials": (
+        "目标文件没有可用的凭证（[credentials] 或 [load] client）",
+        "no credentials in the target file",
+    ),
     "err.preflight": ("预检失败：{why}", "preflight failed: {why}"),
     "err.merge": ("无法并入认证报告：{why}", "cannot join the certification report: {why}"),
-    "start": ("性能测试：{name}（{role}）· 档案 {profile} · {users} 个用户 · 预热 {warmup:g} 秒 + 统计 {duration:g} 秒{dist}",
-              "load test: {name} ({role}) · profile {profile} · {users} users · warm-up {warmup:g} s + window {duration:g} s{dist}"),
+    "start": (
+        "性能测试：{name}（{role}）· 档案 {profile} · {users} 个用户 · 预热 {warmup:g} 秒 + 统计 {duration:g} 秒{dist}",
+        "load test: {name} ({role}) · profile {profile} · {users} users · warm-up {warmup:g} s + window {duration:g} s{dist}",
+    ),
     "dist": (" · 主控 + {n} 个工作进程", " · master + {n} workers"),
     "preflight": ("预检：令牌{token}，数据发现 {secs:.1f} 秒", "preflight: token {token}, discovery {secs:.1f} s"),
-    "progress": ("[{t:5.1f}/{total:.0f} 秒] {phase} · {users} 用户 · {rps:.0f} 次/秒 · 错误 {err:.2%} · p95≈{p95} ms · 生成器 CPU {cpu:.0f}%",
-                 "[{t:5.1f}/{total:.0f} s] {phase} · {users} users · {rps:.0f} req/s · errors {err:.2%} · p95≈{p95} ms · generator CPU {cpu:.0f}%"),
-    "phase.warmup": ("预热", "warm-up"), "phase.measure": ("统计", "measuring"), "phase.stop": ("停止", "stopping"),
+    "progress": (
+        "[{t:5.1f}/{total:.0f} 秒] {phase} · {users} 用户 · {rps:.0f} 次/秒 · 错误 {err:.2%} · p95≈{p95} ms · 生成器 CPU {cpu:.0f}%",
+        "[{t:5.1f}/{total:.0f} s] {phase} · {users} users · {rps:.0f} req/s · errors {err:.2%} · p95≈{p95} ms · generator CPU {cpu:.0f}%",
+    ),
+    "phase.warmup": ("预热", "warm-up"),
+    "phase.measure": ("统计", "measuring"),
+    "phase.stop": ("停止", "stopping"),
     "verdict": ("{id} {title}：{verdict}{warn}", "{id} {title}: {verdict}{warn}"),
     "saturated": ("警告：负载生成器饱和 —— {why}", "warning: the load generator was saturated — {why}"),
     "unmeasured": ("未测 {group}：{why}", "not tested {group}: {why}"),
-    "summary": ("性能测试结论：{verdict}（通过须每个性能条款均为符合）", "performance verdict: {verdict} (a pass needs every performance clause to conform)"),
-    "nothing": ("没有一个操作组能够测量：性能条款均为未测，故不通过（退出码 1）；补足所缺数据后重新运行",
-                "no operation group could be measured: every performance clause is untested, so the run fails (exit 1); "
-                "provide the missing data and run again"),
+    "summary": (
+        "性能测试结论：{verdict}（通过须每个性能条款均为符合）",
+        "performance verdict: {verdict} (a pass needs every performance clause to conform)",
+    ),
+    "nothing": (
+        "没有一个操作组能够测量：性能条款均为未测，故不通过（退出码 1）；补足所缺数据后重新运行",
+        "no operation group could be measured: every performance clause is untested, so the run fails (exit 1); "
+        "provide the missing data and run again",
+    ),
     "done": ("证据：{path}", "evidence: {path}"),
     "merged": ("已并入认证报告：{path}", "joined the certification report: {path}"),
 }
@@ -99,7 +134,11 @@ def register(subparsers: Any, lang: str) -> argparse.ArgumentParser:
 
 
 def _iso(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat(timespec="seconds")
+    return (
+        dt.datetime.fromtimestamp(ts, dt.UTC)
+        .astimezone(dt.timezone(dt.timedelta(hours=8)))
+        .isoformat(timespec="seconds")
+    )
 
 
 def run(args: argparse.Namespace, lang: str) -> int:
@@ -113,8 +152,13 @@ def run(args: argparse.Namespace, lang: str) -> int:
 
     started = dt.datetime.now().timestamp()
     try:
-        target = load_target(args.target, role=args.role, client_id=args.client_id,
-                             client_secret=os.environ.get("TZSB_CLIENT_SECRET"), features=args.feature)
+        target = load_target(
+            args.target,
+            role=args.role,
+            client_id=args.client_id,
+            client_secret=os.environ.get("TZSB_CLIENT_SECRET"),
+            features=args.feature,
+        )
     except (OSError, ValueError, KeyError) as exc:
         print(tr("err.target", lang, why=exc), file=sys.stderr)
         return EXIT_USAGE
@@ -124,9 +168,18 @@ def run(args: argparse.Namespace, lang: str) -> int:
         return EXIT_USAGE
     try:
         settings = read_settings(target)
-        overrides = {"users": args.users, "spawn_rate": args.spawn_rate, "duration_s": args.duration, "warmup_s": args.warmup}
-        profile = load_profile(args.profile or settings.profile or "smoke", overrides=overrides,
-                               thresholds=settings.thresholds, declared=settings.concurrency)
+        overrides = {
+            "users": args.users,
+            "spawn_rate": args.spawn_rate,
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+        }
+        profile = load_profile(
+            args.profile or settings.profile or "smoke",
+            overrides=overrides,
+            thresholds=settings.thresholds,
+            declared=settings.concurrency,
+        )
         base_url = target.url(role)
         guard = HostGuard([*target.urls.values(), *settings.hosts])
     except (ProfileError, SettingsError, KeyError, ValueError) as exc:
@@ -145,67 +198,140 @@ def run(args: argparse.Namespace, lang: str) -> int:
     writes = args.writes or settings.writes
     run_id = dt.datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
     # absolute from here on: the Locust processes run in the evidence folder, not in this working directory
-    out = (args.out or ((args.run_dir / "load" / role) if args.run_dir else Path("reports") / f"load-{run_id}")).resolve()
+    out = (
+        args.out or ((args.run_dir / "load" / role) if args.run_dir else Path("reports") / f"load-{run_id}")
+    ).resolve()
     out.mkdir(parents=True, exist_ok=True)
     dist = tr("dist", lang, n=args.workers + args.expect_workers) if args.workers or args.expect_workers else ""
-    print(tr("start", lang, name=target.name, role=role, profile=profile.name, users=profile.users, warmup=profile.warmup_s,
-             duration=profile.duration_s, dist=dist), flush=True)
+    print(
+        tr(
+            "start",
+            lang,
+            name=target.name,
+            role=role,
+            profile=profile.name,
+            users=profile.users,
+            warmup=profile.warmup_s,
+            duration=profile.duration_s,
+            dist=dist,
+        ),
+        flush=True,
+    )
 
     # ------------------------------------------------------------------ preflight (with evidence)
     evidence = Evidence()
     evidence.current_test = f"load::{role}::preflight"
     timeout = (min(3.05, profile.request_timeout_s), profile.request_timeout_s)
-    client: TargetClient = discovery.SigningClient(base_url, client_id=creds.client_id, client_secret=creds.client_secret,
-                                                   evidence=evidence, timeout=timeout, sign_method=settings.sign)
+    client: TargetClient = discovery.SigningClient(
+        base_url,
+        client_id=creds.client_id,
+        client_secret=creds.client_secret,
+        evidence=evidence,
+        timeout=timeout,
+        sign_method=settings.sign,
+    )
     extra = {}
     if role == "inspection" and "sharing" in target.urls and target.credentials is not None:
-        extra["sharing"] = discovery.SigningClient(target.url("sharing"), client_id=target.credentials.client_id,
-                                                   client_secret=target.credentials.client_secret, evidence=evidence,
-                                                   timeout=timeout, sign_method=settings.sign)
+        extra["sharing"] = discovery.SigningClient(
+            target.url("sharing"),
+            client_id=target.credentials.client_id,
+            client_secret=target.credentials.client_secret,
+            evidence=evidence,
+            timeout=timeout,
+            sign_method=settings.sign,
+        )
     pf = discovery.preflight(client, role, samples=settings.samples, extra_clients=extra, thresholds=target.thresholds)
     print(tr("preflight", lang, token="✓" if pf.ok else "✗", secs=pf.seconds), flush=True)
 
     config = {
-        "runId": run_id, "role": role, "baseUrl": base_url, "allowedOrigins": guard.texts(), "clientId": creds.client_id,
-        "sign": settings.sign, "requestTimeoutS": profile.request_timeout_s, "warmupS": profile.warmup_s,
-        "durationS": profile.duration_s, "stopTimeoutS": engine.stop_timeout(profile.request_timeout_s), "users": profile.users,
-        "spawnRate": profile.spawn_rate, "thinkTimeS": profile.think_time_s, "mix": profile.mix.get(role, {}), "writes": writes,
+        "runId": run_id,
+        "role": role,
+        "baseUrl": base_url,
+        "allowedOrigins": guard.texts(),
+        "clientId": creds.client_id,
+        "sign": settings.sign,
+        "requestTimeoutS": profile.request_timeout_s,
+        "warmupS": profile.warmup_s,
+        "durationS": profile.duration_s,
+        "stopTimeoutS": engine.stop_timeout(profile.request_timeout_s),
+        "users": profile.users,
+        "spawnRate": profile.spawn_rate,
+        "thinkTimeS": profile.think_time_s,
+        "mix": profile.mix.get(role, {}),
+        "writes": writes,
         "options": profile.options.get(role, {}),
-        "scopes": pf.scopes, "opScopes": discovery.op_scopes(role), "features": sorted(target.features), "pools": pf.pools,
+        "scopes": pf.scopes,
+        "opScopes": discovery.op_scopes(role),
+        "features": sorted(target.features),
+        "pools": pf.pools,
         "progressS": 2.0,
     }
     result = None
     if pf.ok:
+
         def show(p: dict[str, Any]) -> None:
             if p.get("event") == "progress":
-                print(tr("progress", lang, t=p["elapsed"], total=p["total"], phase=tr(f"phase.{p['phase']}", lang), users=p["users"],
-                         rps=p["rps"], err=p["errors"], p95=p["p95"] if p["p95"] is not None else "—", cpu=p["cpu"]), flush=True)
+                print(
+                    tr(
+                        "progress",
+                        lang,
+                        t=p["elapsed"],
+                        total=p["total"],
+                        phase=tr(f"phase.{p['phase']}", lang),
+                        users=p["users"],
+                        rps=p["rps"],
+                        err=p["errors"],
+                        p95=p["p95"] if p["p95"] is not None else "—",
+                        cpu=p["cpu"],
+                    ),
+                    flush=True,
+                )
 
         locustfile = LOADTESTS_DIR / f"locustfile_{role.replace('-', '_')}.py"
-        result = engine.run(locustfile=locustfile, config=config, out=out, secret=creds.client_secret, workers=args.workers,
-                            expect_remote=args.expect_workers, master_bind=args.master_bind, master_port=args.master_port,
-                            on_progress=show)
+        result = engine.run(
+            locustfile=locustfile,
+            config=config,
+            out=out,
+            secret=creds.client_secret,
+            workers=args.workers,
+            expect_remote=args.expect_workers,
+            master_bind=args.master_bind,
+            master_port=args.master_port,
+            on_progress=show,
+        )
         aborted = result.aborted
     else:
-        (out / "config.json").write_text(__import__("json").dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")
+        (out / "config.json").write_text(
+            __import__("json").dumps(config, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
         aborted = tr("err.preflight", lang, why="；".join(pf.problems))
     raw = result.raw if result else None
 
     # ------------------------------------------------------------------ judgement
-    gen = analysis.generator(raw, profile, base_url) if raw else {"procs": [], "saturated": False, "reasons": [], "warnings": [],
-                                                                   "targetLocal": False}
+    gen = (
+        analysis.generator(raw, profile, base_url)
+        if raw
+        else {"procs": [], "saturated": False, "reasons": [], "warnings": [], "targetLocal": False}
+    )
     at_start = (raw or {}).get("usersAtStart") or {}
     at_end = (raw or {}).get("usersAtEnd") or {}
     measured = min(sum(at_start.values()), sum(at_end.values())) if raw else 0
-    checks = analysis.judge(role, profile, raw, gen, aborted=aborted if not raw else None, users_measured=measured,
-                            missing=pf.missing)
+    checks = analysis.judge(
+        role, profile, raw, gen, aborted=aborted if not raw else None, users_measured=measured, missing=pf.missing
+    )
     clauses = analysis.clause_results(role, checks, profile.duration_s, target.features)
     summary = analysis.summary(role, profile, clauses, checks)
     groups = {}
     for name, spec in profile.groups_of(role).items():
         m = analysis.group_metrics((raw or {}).get("groups", {}).get(name, {}), profile.duration_s)
         m.pop("hist", None)
-        groups[name] = {"title": spec.title, "titleEn": spec.title_en, "kind": spec.kind, "thresholds": spec.thresholds, **m}
+        groups[name] = {
+            "title": spec.title,
+            "titleEn": spec.title_en,
+            "kind": spec.kind,
+            "thresholds": spec.thresholds,
+            **m,
+        }
     for name, ops in ((raw or {}).get("groups") or {}).items():
         if name not in groups:
             m = analysis.group_metrics(ops, profile.duration_s)
@@ -214,34 +340,80 @@ def run(args: argparse.Namespace, lang: str) -> int:
     notes = list(pf.notes) + list((raw or {}).get("notes") or [])
     refused = (raw or {}).get("refused") or 0
     if refused:
-        notes.append(f"主机列表守卫拒绝了 {refused} 个请求（被测系统返回的地址不在主机列表中；若合法，请在目标文件 [load] hosts 中列出）/ "
-                     f"the host guard refused {refused} requests")
+        notes.append(
+            f"主机列表守卫拒绝了 {refused} 个请求（被测系统返回的地址不在主机列表中；若合法，请在目标文件 [load] hosts 中列出）/ "
+            f"the host guard refused {refused} requests"
+        )
     window = (raw or {}).get("window") or [0, 0]
     doc = {
-        "schema": "tzsb-load/1", "lang": lang,
-        "run": {"runId": run_id, "harnessVersion": __version__, "locustVersion": (raw or {}).get("locust"),
-                "started": _iso(started), "ended": _iso(dt.datetime.now().timestamp()), "role": role, "baseUrl": base_url,
-                "target": {"name": target.name, "role": target.role, "urls": target.urls, "features": sorted(target.features),
-                           "source": target.source},
-                "client": client_name or creds.client_id, "writes": writes, "hosts": guard.texts(),
-                "profile": profile.as_dict(), "overrides": {k: v for k, v in overrides.items() if v is not None},
-                "users": {"target": profile.users, "atStart": at_start, "atEnd": at_end, "measured": measured,
-                          "declared": profile.declared_concurrency},
-                "workers": {"local": args.workers, "remote": args.expect_workers, "connected": (raw or {}).get("workers", 0)},
-                "window": {"start": _iso(window[0]) if window[0] else None, "end": _iso(window[1]) if window[1] else None,
-                           "seconds": profile.duration_s, "warmupS": profile.warmup_s},
-                "seconds": round(result.seconds, 1) if result else 0.0, "aborted": aborted,
-                "returncodes": result.returncodes if result else {}},
-        "summary": summary, "clauses": clauses, "checks": checks, "groups": groups, "generator": gen,
+        "schema": "tzsb-load/1",
+        "lang": lang,
+        "run": {
+            "runId": run_id,
+            "harnessVersion": __version__,
+            "locustVersion": (raw or {}).get("locust"),
+            "started": _iso(started),
+            "ended": _iso(dt.datetime.now().timestamp()),
+            "role": role,
+            "baseUrl": base_url,
+            "target": {
+                "name": target.name,
+                "role": target.role,
+                "urls": target.urls,
+                "features": sorted(target.features),
+                "source": target.source,
+            },
+            "client": client_name or creds.client_id,
+            "writes": writes,
+            "hosts": guard.texts(),
+            "profile": profile.as_dict(),
+            "overrides": {k: v for k, v in overrides.items() if v is not None},
+            "users": {
+                "target": profile.users,
+                "atStart": at_start,
+                "atEnd": at_end,
+                "measured": measured,
+                "declared": profile.declared_concurrency,
+            },
+            "workers": {
+                "local": args.workers,
+                "remote": args.expect_workers,
+                "connected": (raw or {}).get("workers", 0),
+            },
+            "window": {
+                "start": _iso(window[0]) if window[0] else None,
+                "end": _iso(window[1]) if window[1] else None,
+                "seconds": profile.duration_s,
+                "warmupS": profile.warmup_s,
+            },
+            "seconds": round(result.seconds, 1) if result else 0.0,
+            "aborted": aborted,
+            "returncodes": result.returncodes if result else {},
+        },
+        "summary": summary,
+        "clauses": clauses,
+        "checks": checks,
+        "groups": groups,
+        "generator": gen,
         "preflight": {"ok": pf.ok, "seconds": round(pf.seconds, 2), "scopes": pf.scopes, "problems": pf.problems},
-        "notes": notes, "errors": (raw or {}).get("errors") or [], "leftovers": (raw or {}).get("leftovers") or [],
+        "notes": notes,
+        "errors": (raw or {}).get("errors") or [],
+        "leftovers": (raw or {}).get("leftovers") or [],
     }
     exchanges = [x.as_dict() for x in evidence.exchanges]
     output.write_all(out, doc, raw, exchanges, lang)
 
     for c in clauses:
-        print(tr("verdict", lang, id=c["id"], title=c["titleEn"] if lang == "en" and c["titleEn"] else c["title"],
-                 verdict=c["verdictEn"] if lang == "en" else c["verdict"], warn=" ⚠" if c["warning"] else ""))
+        print(
+            tr(
+                "verdict",
+                lang,
+                id=c["id"],
+                title=c["titleEn"] if lang == "en" and c["titleEn"] else c["title"],
+                verdict=c["verdictEn"] if lang == "en" else c["verdict"],
+                warn=" ⚠" if c["warning"] else "",
+            )
+        )
     for name, why in summary["unmeasuredGroups"].items():
         print(tr("unmeasured", lang, group=name, why=why))
     print(tr("summary", lang, verdict=summary["verdictEn"] if lang == "en" else summary["verdict"]))

@@ -34,7 +34,12 @@ PROBES = 40  # values of the target file probed per list (each one GET during pr
 
 #: Operation groups the preflight may leave unloaded for lack of data (the locustfiles import them:
 #: one spelling; the profiles' [groups."…"] use the same names).
-SHARING_GET, SHARING_QUERY, SHARING_CHANGES, SHARING_PUSH = "sharing.get", "sharing.query", "sharing.changes", "sharing.push"
+SHARING_GET, SHARING_QUERY, SHARING_CHANGES, SHARING_PUSH = (
+    "sharing.get",
+    "sharing.query",
+    "sharing.changes",
+    "sharing.push",
+)
 DOSSIER_LIST, DOSSIER_GET, DOSSIER_FILE = "dossier.list", "dossier.get", "dossier.file"
 UNTESTED_PREFIX = "未测："  # the prefix of conformance.skips.untested (not imported: that module imports pytest)
 
@@ -65,11 +70,22 @@ class SigningClient(TargetClient):
         super().__init__(*args, **kw)
         self.sign_method = sign_method
 
-    def request(self, method: str, path: str, *, json: Any = None, data: Any = None, params: dict[str, Any] | None = None,
-                headers: dict[str, str] | None = None, auth: bool = True, raw_body: bytes | None = None) -> TargetResponse:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        data: Any = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: bool = True,
+        raw_body: bytes | None = None,
+    ) -> TargetResponse:
         if not self.sign_method or not auth or not self.client_id:
-            return super().request(method, path, json=json, data=data, params=params, headers=headers, auth=auth,
-                                   raw_body=raw_body)
+            return super().request(
+                method, path, json=json, data=data, params=params, headers=headers, auth=auth, raw_body=raw_body
+            )
         import datetime as dt
         import secrets
         from urllib.parse import urlencode, urlsplit
@@ -85,9 +101,16 @@ class SigningClient(TargetClient):
         parts = urlsplit(url)
         ts = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).isoformat(timespec="seconds")
         nonce = secrets.token_hex(12)
-        message = canonical_string(method, parts.path + (f"?{parts.query}" if parts.query else ""), ts, nonce, body, self.sign_method)
-        signed = {**(headers or {}), "X-Timestamp": ts, "X-Nonce": nonce, "X-Signature-Method": self.sign_method,
-                  "X-Signature": sign(self.sign_method, (self.client_secret or "").encode(), message)}
+        message = canonical_string(
+            method, parts.path + (f"?{parts.query}" if parts.query else ""), ts, nonce, body, self.sign_method
+        )
+        signed = {
+            **(headers or {}),
+            "X-Timestamp": ts,
+            "X-Nonce": nonce,
+            "X-Signature-Method": self.sign_method,
+            "X-Signature": sign(self.sign_method, (self.client_secret or "").encode(), message),
+        }
         return super().request(method, url, json=json, data=data, headers=signed, auth=auth, raw_body=raw_body)
 
 
@@ -126,12 +149,23 @@ class _Budget:
         return r
 
 
-def preflight(client: TargetClient, role: str, *, samples: dict[str, list[str]], extra_clients: dict[str, TargetClient],
-              budget_s: float = 30.0, thresholds: dict[str, Any] | None = None) -> Preflight:
+def preflight(
+    client: TargetClient,
+    role: str,
+    *,
+    samples: dict[str, list[str]],
+    extra_clients: dict[str, TargetClient],
+    budget_s: float = 30.0,
+    thresholds: dict[str, Any] | None = None,
+) -> Preflight:
     started = time.monotonic()
     pf = Preflight(ok=True, scopes=None)
     if client.client_id:
-        form = {"grant_type": "client_credentials", "client_id": client.client_id, "client_secret": client.client_secret or ""}
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": client.client_id,
+            "client_secret": client.client_secret or "",
+        }
         r = client.request("POST", "/oauth/token", data=form, auth=False)
         body = r.json()
         if not r.ok or not isinstance(body, dict) or "access_token" not in body:
@@ -143,14 +177,21 @@ def preflight(client: TargetClient, role: str, *, samples: dict[str, list[str]],
         scope = body.get("scope")
         pf.scopes = scope.split() if isinstance(scope, str) else None
     budget = _Budget(budget_s)
-    finder = {"sharing": _sharing, "licensing": _licensing, "gov-platform": _gov_platform, "inspection": _inspection,
-              "supervision": _supervision}[role]
+    finder = {
+        "sharing": _sharing,
+        "licensing": _licensing,
+        "gov-platform": _gov_platform,
+        "inspection": _inspection,
+        "supervision": _supervision,
+    }[role]
     try:
         pf.pools = finder(client, budget, samples, extra_clients, thresholds or {}, pf)
     except Exception as exc:  # discovery is best effort: the load is measured with what was found
         pf.notes.append(f"数据发现中断：{type(exc).__name__}: {exc} / discovery stopped")
     if budget.dead:
-        pf.notes.append("预检时被测系统无应答（网络错误或超时），数据发现已停止 / the target did not answer during preflight")
+        pf.notes.append(
+            "预检时被测系统无应答（网络错误或超时），数据发现已停止 / the target did not answer during preflight"
+        )
         # an unresponsive target is measured as it is (its timeouts are errors), not excused for lack of data
         pf.missing = {}
         for entry in (pf.pools.get("dataSets") or {}).values():
@@ -160,8 +201,9 @@ def preflight(client: TargetClient, role: str, *, samples: dict[str, list[str]],
     return pf
 
 
-def confirmed(client: TargetClient, budget: _Budget, path: str, param: str, values: list[str], *, label: str,
-              notes: list[str]) -> list[str]:
+def confirmed(
+    client: TargetClient, budget: _Budget, path: str, param: str, values: list[str], *, label: str, notes: list[str]
+) -> list[str]:
     """The values of the target file that the target answers (200) at ``path`` (``{param}`` filled in);
     the others are left out with a note — the load never requests what the target does not know."""
     kept, dropped = [], []
@@ -174,16 +216,24 @@ def confirmed(client: TargetClient, budget: _Budget, path: str, param: str, valu
         else:
             dropped.append(f"{value}（HTTP {r.status}）")
     if dropped:
-        notes.append(f"目标文件给出的 {len(dropped)} 个{label}在被测系统上查不到，未用于负载：{'、'.join(dropped[:5])} / "
-                     f"{len(dropped)} {param} value(s) of the target file unknown to the target, not loaded")
+        notes.append(
+            f"目标文件给出的 {len(dropped)} 个{label}在被测系统上查不到，未用于负载：{'、'.join(dropped[:5])} / "
+            f"{len(dropped)} {param} value(s) of the target file unknown to the target, not loaded"
+        )
     return kept
 
 
 # ------------------------------------------------------------------------------------------- sharing
 
 
-def _sharing(client: TargetClient, budget: _Budget, samples: dict[str, list[str]], extra: dict[str, TargetClient],
-             thresholds: dict[str, Any], pf: Preflight) -> dict[str, Any]:
+def _sharing(
+    client: TargetClient,
+    budget: _Budget,
+    samples: dict[str, list[str]],
+    extra: dict[str, TargetClient],
+    thresholds: dict[str, Any],
+    pf: Preflight,
+) -> dict[str, Any]:
     """Per data set: keys (its first page, and the target file's ``[load.samples] <key name>`` the target
     answers), whether it holds records to query (``queryable``) and whether its change feed has entries
     (``syncable``)."""
@@ -194,11 +244,25 @@ def _sharing(client: TargetClient, budget: _Budget, samples: dict[str, list[str]
     province = None
     for name, ds in data_sets().items():
         entry: dict[str, Any] = {
-            "path": ds.path, "key": ds.key, "keys": [], "total": 0, "size": min(100, max_size(ds)), "limit": min(100, max_limit(ds)),
-            "filters": {}, "queryable": False, "syncable": False,
-            "ops": {k: getattr(ds, k).operation_id for k in ("get", "query", "changes", "push") if getattr(ds, k) is not None},
-            "schemas": {k: getattr(ds, k).responses.get("200", {}).get("application/json")
-                        for k in ("get", "query", "changes", "push") if getattr(ds, k) is not None},
+            "path": ds.path,
+            "key": ds.key,
+            "keys": [],
+            "total": 0,
+            "size": min(100, max_size(ds)),
+            "limit": min(100, max_limit(ds)),
+            "filters": {},
+            "queryable": False,
+            "syncable": False,
+            "ops": {
+                k: getattr(ds, k).operation_id
+                for k in ("get", "query", "changes", "push")
+                if getattr(ds, k) is not None
+            },
+            "schemas": {
+                k: getattr(ds, k).responses.get("200", {}).get("application/json")
+                for k in ("get", "query", "changes", "push")
+                if getattr(ds, k) is not None
+            },
         }
         out["dataSets"][name] = entry
         if ds.query is not None:
@@ -223,14 +287,18 @@ def _sharing(client: TargetClient, budget: _Budget, samples: dict[str, list[str]
                 notes.append(f"{ds.label}第一页不可读（HTTP {r.status}）/ first page of {name} unreadable")
         if ds.get is not None and samples.get(ds.key):
             extra_keys = [k for k in samples[ds.key] if k not in entry["keys"]]
-            entry["keys"] += confirmed(client, budget, ds.get.path, ds.key, extra_keys, label=f"{ds.label}主键", notes=notes)
+            entry["keys"] += confirmed(
+                client, budget, ds.get.path, ds.key, extra_keys, label=f"{ds.label}主键", notes=notes
+            )
         if ds.changes is not None:
             r = budget.get(client, f"{ds.path}/changes", {"limit": 1})
             data = _data(r) if r is not None else None
             entry["syncable"] = isinstance(data, dict) and bool(data.get("items"))
     out["province"] = province or "42"
-    out["push"] = next((n for n, d in data_sets().items() if d.schema == "equipment" and d.push is not None),
-                       next((n for n, d in data_sets().items() if d.push is not None), None))
+    out["push"] = next(
+        (n for n, d in data_sets().items() if d.schema == "equipment" and d.push is not None),
+        next((n for n, d in data_sets().items() if d.push is not None), None),
+    )
     sets = out["dataSets"].values()
     example = next(iter(data_sets().values())).key
     seed = "在被测平台上预置数据（各数据集至少有可查到的记录）/ seed the platform with records"
@@ -238,24 +306,35 @@ def _sharing(client: TargetClient, budget: _Budget, samples: dict[str, list[str]
         pf.missing[SHARING_GET] = untested_reason(
             "各数据集第一页均无记录，目标文件也未给出平台上查得到的主键：按主键获取无从测量（不以猜测的主键请求，其 404 不说明性能）/ "
             "no data set showed a record and the target file gives no key the platform knows: get by key cannot be measured",
-            f"{seed}；或在目标文件 [load.samples] 中按主键名给出平台上确有的主键（如 {example} = [\"…\"]）/ "
-            f"or list existing keys in the target file's [load.samples] by key name (e.g. {example} = [\"…\"])")
+            f'{seed}；或在目标文件 [load.samples] 中按主键名给出平台上确有的主键（如 {example} = ["…"]）/ '
+            f'or list existing keys in the target file\'s [load.samples] by key name (e.g. {example} = ["…"])',
+        )
     if not any(d["queryable"] for d in sets if "query" in d["ops"]):
         pf.missing[SHARING_QUERY] = untested_reason(
             "各数据集均无记录：分页查询只会得到空页，不说明“每页100条”的查询性能 / every data set is empty: paged queries "
-            "would only return empty pages", seed)
+            "would only return empty pages",
+            seed,
+        )
     if not any(d["syncable"] for d in sets if "changes" in d["ops"]):
         pf.missing[SHARING_CHANGES] = untested_reason(
             "各数据集的变更流均为空：增量同步没有记录可传，无从测量同步速率 / every change feed is empty: there is nothing "
-            "to synchronise", f"{seed}（变更流中须有记录 / with entries in the change feeds）")
+            "to synchronise",
+            f"{seed}（变更流中须有记录 / with entries in the change feeds）",
+        )
     return out
 
 
 # ------------------------------------------------------------------------------------------- licensing
 
 
-def _licensing(client: TargetClient, budget: _Budget, samples: dict[str, list[str]], extra: dict[str, TargetClient],
-               thresholds: dict[str, Any], pf: Preflight) -> dict[str, Any]:
+def _licensing(
+    client: TargetClient,
+    budget: _Budget,
+    samples: dict[str, list[str]],
+    extra: dict[str, TargetClient],
+    thresholds: dict[str, Any],
+    pf: Preflight,
+) -> dict[str, Any]:
     from conformance.suites.test_sharing_support import param_limit
     from conformance.suites.test_workflow_support import authority_of
 
@@ -273,7 +352,9 @@ def _licensing(client: TargetClient, budget: _Budget, samples: dict[str, list[st
             out["total"] = int(data.get("total") or 0)
             items = [x for x in data["items"] if isinstance(x, dict) and isinstance(x.get("dossierCode"), str)]
             out["dossiers"] = [x["dossierCode"] for x in items][:POOL_KEYS]
-            usccs = sorted({x.get("metadata", {}).get("uscc") for x in items if isinstance(x.get("metadata"), dict)} - {None})
+            usccs = sorted(
+                {x.get("metadata", {}).get("uscc") for x in items if isinstance(x.get("metadata"), dict)} - {None}
+            )
             if usccs:
                 out["filters"]["uscc"] = usccs[:FILTER_VALUES]
         elif r is not None:
@@ -286,8 +367,9 @@ def _licensing(client: TargetClient, budget: _Budget, samples: dict[str, list[st
         why = untested_reason(
             "被测系统的卷宗分页查询为空，目标文件也未给出查得到的卷宗编号：卷宗查询、获取与文件下载无从测量 / the dossier list is "
             "empty and the target file gives no dossier code the target knows: dossiers cannot be consulted",
-            "在被测系统上预置卷宗，或在目标文件 [load.samples] 中给出确有的卷宗编号（dossierCode = [\"…\"]）/ seed the "
-            "target with dossiers, or list existing dossier codes in the target file's [load.samples] dossierCode")
+            '在被测系统上预置卷宗，或在目标文件 [load.samples] 中给出确有的卷宗编号（dossierCode = ["…"]）/ seed the '
+            "target with dossiers, or list existing dossier codes in the target file's [load.samples] dossierCode",
+        )
         pf.missing.update(dict.fromkeys((DOSSIER_LIST, DOSSIER_GET, DOSSIER_FILE), why))
     out["authority"] = authority_of(type("T", (), {"thresholds": thresholds})())
     return out
@@ -296,27 +378,43 @@ def _licensing(client: TargetClient, budget: _Budget, samples: dict[str, list[st
 # ------------------------------------------------------------------------------------------- gov-platform
 
 
-def _gov_platform(client: TargetClient, budget: _Budget, samples: dict[str, list[str]], extra: dict[str, TargetClient],
-                  thresholds: dict[str, Any], pf: Preflight) -> dict[str, Any]:
+def _gov_platform(
+    client: TargetClient,
+    budget: _Budget,
+    samples: dict[str, list[str]],
+    extra: dict[str, TargetClient],
+    thresholds: dict[str, Any],
+    pf: Preflight,
+) -> dict[str, Any]:
     from conformance.codes import lists as code_lists
     from conformance.suites.test_sharing_support import param_limit
 
     notes = pf.notes
-    out: dict[str, Any] = {"implementations": 0, "size": 20, "divisions": [], "authority": None,
-                           "holders": list(samples.get("holderId", [])), "naturalUserIds": [], "legalUserIds": []}
+    out: dict[str, Any] = {
+        "implementations": 0,
+        "size": 20,
+        "divisions": [],
+        "authority": None,
+        "holders": list(samples.get("holderId", [])),
+        "naturalUserIds": [],
+        "legalUserIds": [],
+    }
     # T5-3 / T5-4 have no search: the user ids come from the target file only, and are loaded when the target knows them
     for interface, kind in (("T5-3", "natural"), ("T5-4", "legal")):
         op = op_by_interface("gov-platform", interface)
         given = samples.get(f"{kind}UserId", [])
         if op is not None and given:
-            out[f"{kind}UserIds"] = confirmed(client, budget, op.path, "userId", given, label=f"{interface} 用户标识", notes=notes)
+            out[f"{kind}UserIds"] = confirmed(
+                client, budget, op.path, "userId", given, label=f"{interface} 用户标识", notes=notes
+            )
         if op is not None and not out[f"{kind}UserIds"]:
             pf.missing[interface] = untested_reason(
                 f"{interface} 没有检索接口，目标文件未给出被测平台上查得到的用户标识：{interface} 无从测量 / {interface} has no search "
                 "and the target file gives no user id the platform knows",
                 f"在目标文件 [thresholds] gov_{kind}_user_id 或 [load.samples] {kind}UserId 中给出被测平台上确有的用户标识 / "
                 f"give user ids that exist at the platform in the target file ([thresholds] gov_{kind}_user_id or "
-                f"[load.samples] {kind}UserId)")
+                f"[load.samples] {kind}UserId)",
+            )
     t51 = op_by_interface("gov-platform", "T5-1")
     prefixes = {code.split("-")[0] for code in code_lists.licence_items()}
     item = prefixes.pop() if len(prefixes) == 1 else None
@@ -336,25 +434,41 @@ def _gov_platform(client: TargetClient, budget: _Budget, samples: dict[str, list
             if out["authority"] is None:
                 impl = next((x for x in items if x.get("itemCode") == item and x.get("deptUscc")), None)
                 if impl is not None:
-                    out["authority"] = {"name": impl.get("deptName"), "uscc": impl["deptUscc"], "division": impl.get("division")}
+                    out["authority"] = {
+                        "name": impl.get("deptName"),
+                        "uscc": impl["deptUscc"],
+                        "division": impl.get("division"),
+                    }
             if out["authority"] is not None or page * size >= out["implementations"]:
                 break
     out["divisions"] = sorted(set(out["divisions"]))[:POOL_KEYS]
     if out["authority"] is None:
-        notes.append("实施清单中没有“特种设备使用登记”的实施项：电子证照链路不汇聚新证照 / no implementation of the item found")
+        notes.append(
+            "实施清单中没有“特种设备使用登记”的实施项：电子证照链路不汇聚新证照 / no implementation of the item found"
+        )
     return out
 
 
 # ------------------------------------------------------------------------------------------- inspection
 
 
-def _inspection(client: TargetClient, budget: _Budget, samples: dict[str, list[str]], extra: dict[str, TargetClient],
-                thresholds: dict[str, Any], pf: Preflight) -> dict[str, Any]:
+def _inspection(
+    client: TargetClient,
+    budget: _Budget,
+    samples: dict[str, list[str]],
+    extra: dict[str, TargetClient],
+    thresholds: dict[str, Any],
+    pf: Preflight,
+) -> dict[str, Any]:
     notes = pf.notes
     sharing = extra.get("sharing")
     t61 = op_by_interface("inspection", "T6-1")
     given = samples.get("reportNo", [])
-    numbers = confirmed(client, budget, t61.path, "reportNo", given, label="检验报告编号", notes=notes) if t61 and given else []
+    numbers = (
+        confirmed(client, budget, t61.path, "reportNo", given, label="检验报告编号", notes=notes)
+        if t61 and given
+        else []
+    )
     if not numbers and sharing is not None and t61 is not None:
         from conformance.suites.test_sharing_support import data_sets, max_size
 
@@ -362,32 +476,49 @@ def _inspection(client: TargetClient, budget: _Budget, samples: dict[str, list[s
         if ds is not None:
             r = budget.get(sharing, ds.path, {"page": 1, "size": max_size(ds)})
             data = _data(r) if r is not None else None
-            keys = [x.get(ds.key) for x in (data or {}).get("items", []) if isinstance(x, dict)] if isinstance(data, dict) else []
+            keys = (
+                [x.get(ds.key) for x in (data or {}).get("items", []) if isinstance(x, dict)]
+                if isinstance(data, dict)
+                else []
+            )
             for key in [k for k in keys if isinstance(k, str)][:40]:
                 probe = budget.get(client, t61.path.replace("{reportNo}", quote(key, safe="")))
                 if probe is not None and probe.status == 200:
                     numbers.append(key)
             if numbers:
-                notes.append(f"检验报告编号取自共享平台的检验报告数据集（{len(numbers)} 个在 T6-1 可查到）/ report numbers from the sharing platform")
+                notes.append(
+                    f"检验报告编号取自共享平台的检验报告数据集（{len(numbers)} 个在 T6-1 可查到）/ report numbers from the sharing platform"
+                )
     if not numbers and t61 is not None:
         pf.missing["T6-1"] = untested_reason(
             "没有被测系统查得到的检验报告编号（接口没有列出报告的查询；目标文件未给出，或给出的查不到；共享平台也未提供）："
             "T6-1 未加载 / no report number the target knows (none in the target file, none from a sharing platform): T6-1 not loaded",
             "在目标文件 [thresholds] report_numbers 或 [load.samples] reportNo 中给出被测系统上确有的报告编号，或在 [urls] 中给出"
             "共享平台（其检验报告数据集须有记录）/ give existing report numbers in the target file ([thresholds] report_numbers or "
-            "[load.samples] reportNo), or a sharing platform in [urls] whose inspection-report data set has records")
+            "[load.samples] reportNo), or a sharing platform in [urls] whose inspection-report data set has records",
+        )
     return {"reportNumbers": numbers[:POOL_KEYS]}
 
 
 # ------------------------------------------------------------------------------------------- supervision
 
 
-def _supervision(client: TargetClient, budget: _Budget, samples: dict[str, list[str]], extra: dict[str, TargetClient],
-                 thresholds: dict[str, Any], pf: Preflight) -> dict[str, Any]:
+def _supervision(
+    client: TargetClient,
+    budget: _Budget,
+    samples: dict[str, list[str]],
+    extra: dict[str, TargetClient],
+    thresholds: dict[str, Any],
+    pf: Preflight,
+) -> dict[str, Any]:
     out: dict[str, Any] = {"usccs": [], "registrationNos": []}
-    for key, operation_id, param, label in (("usccs", "getReportedUnit", "uscc", "使用单位统一社会信用代码"),
-                                            ("registrationNos", "getReportedRegistration", "registrationNo", "使用登记证编号")):
+    for key, operation_id, param, label in (
+        ("usccs", "getReportedUnit", "uscc", "使用单位统一社会信用代码"),
+        ("registrationNos", "getReportedRegistration", "registrationNo", "使用登记证编号"),
+    ):
         op = op_by_id("supervision", operation_id)
         if op is not None and samples.get(param):
-            out[key] = confirmed(client, budget, op.path, param, samples[param], label=label, notes=pf.notes)[:POOL_KEYS]
+            out[key] = confirmed(client, budget, op.path, param, samples[param], label=label, notes=pf.notes)[
+                :POOL_KEYS
+            ]
     return out

@@ -57,8 +57,15 @@ def stop_timeout(request_timeout_s: float) -> float:
 
 def hard_limit(config: dict[str, Any], workers: int, expect_remote: int) -> float:
     wait = WORKER_WAIT_S if workers or expect_remote else 0.0
-    return (20.0 + wait + float(config["warmupS"]) + float(config["durationS"]) + float(config["stopTimeoutS"])
-            + (REPORT_INTERVAL_S + 2 if workers or expect_remote else 0) + 15.0)
+    return (
+        20.0
+        + wait
+        + float(config["warmupS"])
+        + float(config["durationS"])
+        + float(config["stopTimeoutS"])
+        + (REPORT_INTERVAL_S + 2 if workers or expect_remote else 0)
+        + 15.0
+    )
 
 
 def python_path(current: str | None) -> str:
@@ -80,9 +87,19 @@ def _kill(proc: subprocess.Popen[Any] | None, sig: int = signal.SIGKILL) -> None
         os.killpg(proc.pid, sig)
 
 
-def run(*, locustfile: Path, config: dict[str, Any], out: Path, secret: str | None, workers: int = 0,
-        expect_remote: int = 0, master_bind: str = "127.0.0.1", master_port: int | None = None,
-        on_progress: Callable[[dict[str, Any]], None] | None = None, limit_s: float | None = None) -> EngineResult:
+def run(
+    *,
+    locustfile: Path,
+    config: dict[str, Any],
+    out: Path,
+    secret: str | None,
+    workers: int = 0,
+    expect_remote: int = 0,
+    master_bind: str = "127.0.0.1",
+    master_port: int | None = None,
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
+    limit_s: float | None = None,
+) -> EngineResult:
     """Run one load test; the recorder's results are in ``out / "raw.json"``.
 
     Every path handed to the Locust processes is absolute: they run in ``out`` (their working
@@ -103,18 +120,53 @@ def run(*, locustfile: Path, config: dict[str, Any], out: Path, secret: str | No
     if path := python_path(os.environ.get("PYTHONPATH")):
         env["PYTHONPATH"] = path
     distributed = workers > 0 or expect_remote > 0
-    run_time = math.ceil(float(config["warmupS"]) + float(config["durationS"]) + float(config["stopTimeoutS"])
-                         + REPORT_INTERVAL_S + 10)
-    cmd = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", str(config["users"]),
-           "-r", f"{float(config['spawnRate']):g}", "-t", f"{run_time}s", "--stop-timeout", f"{float(config['stopTimeoutS']):g}",
-           "--host", config["baseUrl"], "--csv", str(out / "locust"), "--csv-full-history",
-           "--html", str(out / "locust-report.html"), "--only-summary", "--loglevel", "WARNING",
-           "--exit-code-on-error", "0", "--tzsb-config", str(cfg_path)]
+    run_time = math.ceil(
+        float(config["warmupS"]) + float(config["durationS"]) + float(config["stopTimeoutS"]) + REPORT_INTERVAL_S + 10
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(locustfile),
+        "--headless",
+        "-u",
+        str(config["users"]),
+        "-r",
+        f"{float(config['spawnRate']):g}",
+        "-t",
+        f"{run_time}s",
+        "--stop-timeout",
+        f"{float(config['stopTimeoutS']):g}",
+        "--host",
+        config["baseUrl"],
+        "--csv",
+        str(out / "locust"),
+        "--csv-full-history",
+        "--html",
+        str(out / "locust-report.html"),
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+        "--exit-code-on-error",
+        "0",
+        "--tzsb-config",
+        str(cfg_path),
+    ]
     port = master_port
     if distributed:
         port = port or free_port(master_bind if master_bind not in ("*", "0.0.0.0") else "127.0.0.1")
-        cmd += ["--master", "--master-bind-host", master_bind, "--master-bind-port", str(port),
-                "--expect-workers", str(workers + expect_remote), "--expect-workers-max-wait", str(int(WORKER_WAIT_S))]
+        cmd += [
+            "--master",
+            "--master-bind-host",
+            master_bind,
+            "--master-bind-port",
+            str(port),
+            "--expect-workers",
+            str(workers + expect_remote),
+            "--expect-workers-max-wait",
+            str(int(WORKER_WAIT_S)),
+        ]
     limit = limit_s or hard_limit(config, workers, expect_remote)
     started = time.monotonic()
     result = EngineResult(raw=None, seconds=0.0)
@@ -124,16 +176,42 @@ def run(*, locustfile: Path, config: dict[str, Any], out: Path, secret: str | No
         master_err = open(out / "locust-master.log", "w", encoding="utf-8")  # noqa: SIM115 (closed below)
         logs.append(master_err)
         procs["master" if distributed else "local"] = master = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=master_err, stdin=subprocess.DEVNULL, env=env, cwd=str(out),
-            start_new_session=True, text=True, encoding="utf-8", errors="replace")
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=master_err,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=str(out),
+            start_new_session=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
         for i in range(workers):
             log = open(out / f"locust-worker-{i + 1}.log", "w", encoding="utf-8")  # noqa: SIM115
             logs.append(log)
             procs[f"worker-{i + 1}"] = subprocess.Popen(
-                [sys.executable, "-m", "locust", "-f", str(locustfile), "--worker", "--master-host", "127.0.0.1"
-                 if master_bind in ("*", "0.0.0.0") else master_bind, "--master-port", str(port), "--loglevel", "WARNING"],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=str(out),
-                start_new_session=True)
+                [
+                    sys.executable,
+                    "-m",
+                    "locust",
+                    "-f",
+                    str(locustfile),
+                    "--worker",
+                    "--master-host",
+                    "127.0.0.1" if master_bind in ("*", "0.0.0.0") else master_bind,
+                    "--master-port",
+                    str(port),
+                    "--loglevel",
+                    "WARNING",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=str(out),
+                start_new_session=True,
+            )
         summary = open(out / "locust-summary.txt", "w", encoding="utf-8")  # noqa: SIM115
         logs.append(summary)
 
@@ -142,7 +220,7 @@ def run(*, locustfile: Path, config: dict[str, Any], out: Path, secret: str | No
             for line in master.stdout:
                 if line.startswith(PROGRESS_PREFIX):
                     with contextlib.suppress(json.JSONDecodeError):
-                        item = json.loads(line[len(PROGRESS_PREFIX):])
+                        item = json.loads(line[len(PROGRESS_PREFIX) :])
                         result.progress.append(item)
                         if on_progress is not None:
                             on_progress(item)
@@ -154,8 +232,10 @@ def run(*, locustfile: Path, config: dict[str, Any], out: Path, secret: str | No
         try:
             master.wait(timeout=max(1.0, limit - (time.monotonic() - started)))
         except subprocess.TimeoutExpired:
-            result.aborted = (f"运行超过时间上限 {limit:.0f} 秒，已终止全部负载进程 / "
-                              f"the run exceeded its time limit of {limit:.0f} s and was killed")
+            result.aborted = (
+                f"运行超过时间上限 {limit:.0f} 秒，已终止全部负载进程 / "
+                f"the run exceeded its time limit of {limit:.0f} s and was killed"
+            )
             for p in procs.values():
                 _kill(p, signal.SIGTERM)
             time.sleep(1.0)

@@ -22,87 +22,253 @@ from conformance.load.profiles import format_threshold
 from conformance.report.verdicts import VERDICT_EN
 
 LABELS = {
-    "zh": {"summary": "性能测试结论", "unmeasured": "未测：所缺与补足方法", "title": "特种设备信息共享接口性能测试", "role": "角色", "profile": "性能档案", "users": "个并发用户", "seconds": "秒",
-           "saturated": "负载生成器饱和：未达阈值的项不作判定（错误）。请用 --workers 增加工作进程或多台机器分担负载。",
-           "short": "统计窗口内的并发用户数 %s 低于声明的并发量 %s：响应时间与错误率的“通过”不能说明声明负载下的情形（未测），其“不通过”成立。",
-           "clauses": "性能条款结论", "id": "条款", "level": "级别", "requirement": "要求", "verdict": "结论",
-           "assumption": "标准未给出性能数值：阈值是本项目的假定（见 loadtests/profiles/defaults.toml），监管方可在自己的性能档案或目标文件 [load.thresholds] 中改写。",
-           "chart": "响应时间与吞吐随时间变化", "groups": "操作组统计（统计窗口，预热除外）", "group": "操作组", "requests": "调用",
-           "errors": "错误", "errorRate": "错误率", "rps": "成功 次/秒", "recordsPerCaller": "条/秒/调用方", "thresholds": "阈值",
-           "method": "响应时间统计成功应答与超时（超时按实际耗时计）；429 带 Retry-After 为限流，不计错误；百分位为毫秒桶上界（1 秒内精确到 1 ms）。",
-           "checks": "逐项判定", "metric": "指标", "outcome": "判定", "detail": "说明", "generator": "负载生成器自身",
-           "process": "进程", "cpu": "CPU %（窗口平均，单核）", "cpuPeak": "CPU % 峰值", "machine": "整机 CPU %", "lag": "事件循环延迟 p95 ms",
-           "skew": "时钟差 s", "cpuNote": "负载进程基于 gevent，单进程最多用满一个 CPU 核；平均超过档案上限（默认 90%）或事件循环延迟过大即视为生成器饱和。",
-           "notes": "说明", "leftovers": "有 %s 条本工具推送的记录未能删除（清理未完成）：", "errorSamples": "错误样例",
-           "run": "运行信息", "harness": "测试工具", "target": "被测系统", "hosts": "允许的主机", "client": "客户端", "writes": "写操作",
-           "overrides": "命令行改写", "load": "负载", "declared": "声明并发", "workers": "工作进程", "time": "起止时间", "window": "统计窗口",
-           "warmup": "预热", "files": "证据文件"},
-    "en": {"summary": "Performance verdict", "unmeasured": "Not tested: what is missing and how to provide it",
-           "title": "Performance test: special-equipment information-sharing interfaces", "role": "role", "profile": "profile",
-           "users": "concurrent users", "seconds": "s",
-           "saturated": "The load generator was saturated: checks that missed their threshold are not judged (error). Add workers (--workers) or machines.",
-           "short": "Concurrent users in the window (%s) are below the declared concurrency (%s): passes of latency and error-rate checks say nothing about the declared load (not tested); their failures stand.",
-           "clauses": "Performance clauses", "id": "Clause", "level": "Level", "requirement": "Requirement", "verdict": "Verdict",
-           "assumption": "The standards give no performance numbers: the thresholds are the project's assumptions (loadtests/profiles/defaults.toml); a supervisor may set their own in a profile or in the target file's [load.thresholds].",
-           "chart": "Latency and throughput over time", "groups": "Operation groups (measured window, warm-up excluded)", "group": "Group",
-           "requests": "Requests", "errors": "Errors", "errorRate": "Error rate", "rps": "OK/s", "recordsPerCaller": "records/s/caller",
-           "thresholds": "Thresholds",
-           "method": "Latency over successful answers and timeouts (at their time); a 429 with Retry-After is throttling, not an error; percentiles are upper bounds of millisecond buckets.",
-           "checks": "Checks", "metric": "Metric", "outcome": "Outcome", "detail": "Detail", "generator": "The load generator itself",
-           "process": "Process", "cpu": "CPU % (window mean, one core)", "cpuPeak": "CPU % peak", "machine": "Machine CPU %",
-           "lag": "Event-loop lag p95 ms", "skew": "Clock skew s",
-           "cpuNote": "Load processes use gevent: one process uses at most one core; a mean above the profile's limit (90 %) or a large event-loop lag means the generator was saturated.",
-           "notes": "Notes", "leftovers": "%s records pushed by the harness could not be deleted (cleanup unfinished):", "errorSamples": "Error samples",
-           "run": "Run", "harness": "Harness", "target": "Target", "hosts": "Allowed hosts", "client": "Client", "writes": "writes",
-           "overrides": "command-line overrides", "load": "Load", "declared": "declared", "workers": "workers", "time": "Start — end",
-           "window": "window", "warmup": "warm-up", "files": "Evidence files"},
+    "zh": {
+        "summary": "性能测试结论",
+        "unmeasured": "未测：所缺与补足方法",
+        "title": "特种设备信息共享接口性能测试",
+        "role": "角色",
+        "profile": "性能档案",
+        "users": "个并发用户",
+        "seconds": "秒",
+        "saturated": "负载生成器饱和：未达阈值的项不作判定（错误）。请用 --workers 增加工作进程或多台机器分担负载。",
+        "short": "统计窗口内的并发用户数 %s 低于声明的并发量 %s：响应时间与错误率的“通过”不能说明声明负载下的情形（未测），其“不通过”成立。",
+        "clauses": "性能条款结论",
+        "id": "条款",
+        "level": "级别",
+        "requirement": "要求",
+        "verdict": "结论",
+        "assumption": "标准未给出性能数值：阈值是本项目的假定（见 loadtests/profiles/defaults.toml），监管方可在自己的性能档案或目标文件 [load.thresholds] 中改写。",
+        "chart": "响应时间与吞吐随时间变化",
+        "groups": "操作组统计（统计窗口，预热除外）",
+        "group": "操作组",
+        "requests": "调用",
+        "errors": "错误",
+        "errorRate": "错误率",
+        "rps": "成功 次/秒",
+        "recordsPerCaller": "条/秒/调用方",
+        "thresholds": "阈值",
+        "method": "响应时间统计成功应答与超时（超时按实际耗时计）；429 带 Retry-After 为限流，不计错误；百分位为毫秒桶上界（1 秒内精确到 1 ms）。",
+        "checks": "逐项判定",
+        "metric": "指标",
+        "outcome": "判定",
+        "detail": "说明",
+        "generator": "负载生成器自身",
+        "process": "进程",
+        "cpu": "CPU %（窗口平均，单核）",
+        "cpuPeak": "CPU % 峰值",
+        "machine": "整机 CPU %",
+        "lag": "事件循环延迟 p95 ms",
+        "skew": "时钟差 s",
+        "cpuNote": "负载进程基于 gevent，单进程最多用满一个 CPU 核；平均超过档案上限（默认 90%）或事件循环延迟过大即视为生成器饱和。",
+        "notes": "说明",
+        "leftovers": "有 %s 条本工具推送的记录未能删除（清理未完成）：",
+        "errorSamples": "错误样例",
+        "run": "运行信息",
+        "harness": "测试工具",
+        "target": "被测系统",
+        "hosts": "允许的主机",
+        "client": "客户端",
+        "writes": "写操作",
+        "overrides": "命令行改写",
+        "load": "负载",
+        "declared": "声明并发",
+        "workers": "工作进程",
+        "time": "起止时间",
+        "window": "统计窗口",
+        "warmup": "预热",
+        "files": "证据文件",
+    },
+    "en": {
+        "summary": "Performance verdict",
+        "unmeasured": "Not tested: what is missing and how to provide it",
+        "title": "Performance test: special-equipment information-sharing interfaces",
+        "role": "role",
+        "profile": "profile",
+        "users": "concurrent users",
+        "seconds": "s",
+        "saturated": "The load generator was saturated: checks that missed their threshold are not judged (error). Add workers (--workers) or machines.",
+        "short": "Concurrent users in the window (%s) are below the declared concurrency (%s): passes of latency and error-rate checks say nothing about the declared load (not tested); their failures stand.",
+        "clauses": "Performance clauses",
+        "id": "Clause",
+        "level": "Level",
+        "requirement": "Requirement",
+        "verdict": "Verdict",
+        "assumption": "The standards give no performance numbers: the thresholds are the project's assumptions (loadtests/profiles/defaults.toml); a supervisor may set their own in a profile or in the target file's [load.thresholds].",
+        "chart": "Latency and throughput over time",
+        "groups": "Operation groups (measured window, warm-up excluded)",
+        "group": "Group",
+        "requests": "Requests",
+        "errors": "Errors",
+        "errorRate": "Error rate",
+        "rps": "OK/s",
+        "recordsPerCaller": "records/s/caller",
+        "thresholds": "Thresholds",
+        "method": "Latency over successful answers and timeouts (at their time); a 429 with Retry-After is throttling, not an error; percentiles are upper bounds of millisecond buckets.",
+        "checks": "Checks",
+        "metric": "Metric",
+        "outcome": "Outcome",
+        "detail": "Detail",
+        "generator": "The load generator itself",
+        "process": "Process",
+        "cpu": "CPU % (window mean, one core)",
+        "cpuPeak": "CPU % peak",
+        "machine": "Machine CPU %",
+        "lag": "Event-loop lag p95 ms",
+        "skew": "Clock skew s",
+        "cpuNote": "Load processes use gevent: one process uses at most one core; a mean above the profile's limit (90 %) or a large event-loop lag means the generator was saturated.",
+        "notes": "Notes",
+        "leftovers": "%s records pushed by the harness could not be deleted (cleanup unfinished):",
+        "errorSamples": "Error samples",
+        "run": "Run",
+        "harness": "Harness",
+        "target": "Target",
+        "hosts": "Allowed hosts",
+        "client": "Client",
+        "writes": "writes",
+        "overrides": "command-line overrides",
+        "load": "Load",
+        "declared": "declared",
+        "workers": "workers",
+        "time": "Start — end",
+        "window": "window",
+        "warmup": "warm-up",
+        "files": "Evidence files",
+    },
 }
-LEVELS = {"zh": {"shall": "应", "should": "宜", "may": "可"}, "en": {"shall": "shall", "should": "should", "may": "may"}}
-OUTCOMES = {"zh": {"passed": "通过", "failed": "不通过", "skipped": "未测", "error": "错误"},
-            "en": {"passed": "pass", "failed": "fail", "skipped": "not tested", "error": "error"}}
+LEVELS = {
+    "zh": {"shall": "应", "should": "宜", "may": "可"},
+    "en": {"shall": "shall", "should": "should", "may": "may"},
+}
+OUTCOMES = {
+    "zh": {"passed": "通过", "failed": "不通过", "skipped": "未测", "error": "错误"},
+    "en": {"passed": "pass", "failed": "fail", "skipped": "not tested", "error": "error"},
+}
 
 
 def write_csvs(out: Path, doc: dict[str, Any], raw: dict[str, Any] | None) -> dict[str, str]:
     files = {}
     with open(out / "stats_window.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["group", "operation", "requests", "ok", "errors", "error_rate", "throttled", "p50_ms", "p95_ms", "p99_ms",
-                    "ok_per_s", "records", "records_per_caller_s"])
+        w.writerow(
+            [
+                "group",
+                "operation",
+                "requests",
+                "ok",
+                "errors",
+                "error_rate",
+                "throttled",
+                "p50_ms",
+                "p95_ms",
+                "p99_ms",
+                "ok_per_s",
+                "records",
+                "records_per_caller_s",
+            ]
+        )
         for name, g in doc["groups"].items():
-            w.writerow([name, "*", g["requests"], g["ok"], g["errorCount"], g["errorRate"], g["throttled"], g["p50"], g["p95"],
-                        g["p99"], g["rps"], g["records"], g["recordsPerCallerS"]])
+            w.writerow(
+                [
+                    name,
+                    "*",
+                    g["requests"],
+                    g["ok"],
+                    g["errorCount"],
+                    g["errorRate"],
+                    g["throttled"],
+                    g["p50"],
+                    g["p95"],
+                    g["p99"],
+                    g["rps"],
+                    g["records"],
+                    g["recordsPerCallerS"],
+                ]
+            )
             for op, o in g["ops"].items():
-                w.writerow([name, op, o["requests"], o["ok"], o["errors"], "", "", o["p50"], o["p95"], o["p99"], o["rps"],
-                            o["records"], ""])
+                w.writerow(
+                    [
+                        name,
+                        op,
+                        o["requests"],
+                        o["ok"],
+                        o["errors"],
+                        "",
+                        "",
+                        o["p50"],
+                        o["p95"],
+                        o["p99"],
+                        o["rps"],
+                        o["records"],
+                        "",
+                    ]
+                )
     files["statsCsv"] = "stats_window.csv"
     if raw:
         with open(out / "series.csv", "w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)
-            w.writerow(["t_s", "epoch_s", "group", "requests", "ok", "errors", "throttled", "records", "p50_ms~", "p95_ms~", "p99_ms~"])
+            w.writerow(
+                [
+                    "t_s",
+                    "epoch_s",
+                    "group",
+                    "requests",
+                    "ok",
+                    "errors",
+                    "throttled",
+                    "records",
+                    "p50_ms~",
+                    "p95_ms~",
+                    "p99_ms~",
+                ]
+            )
             for r in series_rows(raw):
-                w.writerow([r["t"], r["second"], r["group"], r["requests"], r["ok"], r["errors"], r["throttled"], r["records"],
-                            r["p50"], r["p95"], r["p99"]])
+                w.writerow(
+                    [
+                        r["t"],
+                        r["second"],
+                        r["group"],
+                        r["requests"],
+                        r["ok"],
+                        r["errors"],
+                        r["throttled"],
+                        r["records"],
+                        r["p50"],
+                        r["p95"],
+                        r["p99"],
+                    ]
+                )
         files["seriesCsv"] = "series.csv"
     return files
 
 
 def render_page(doc: dict[str, Any], svg: str, lang: str) -> str:
-    env = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=select_autoescape(["html", "j2"]))
+    env = Environment(
+        loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=select_autoescape(["html", "j2"])
+    )
     lang = "en" if lang == "en" else "zh"
     return env.get_template("load.html.j2").render(
-        doc=doc, svg=svg, lang=lang, L=LABELS[lang], LV=lambda lv: LEVELS[lang].get(lv, lv),
-        V=lambda v: VERDICT_EN.get(v, v) if lang == "en" else v, O=lambda o: OUTCOMES[lang].get(o, o),
-        M=lambda m: (METRIC_EN if lang == "en" else METRIC_ZH).get(m, m), FT=format_threshold,
-        EK=lambda k: k if lang == "en" else error_kind_text(k))
+        doc=doc,
+        svg=svg,
+        lang=lang,
+        L=LABELS[lang],
+        LV=lambda lv: LEVELS[lang].get(lv, lv),
+        V=lambda v: VERDICT_EN.get(v, v) if lang == "en" else v,
+        O=lambda o: OUTCOMES[lang].get(o, o),
+        M=lambda m: (METRIC_EN if lang == "en" else METRIC_ZH).get(m, m),
+        FT=format_threshold,
+        EK=lambda k: k if lang == "en" else error_kind_text(k),
+    )
 
 
-def write_all(out: Path, doc: dict[str, Any], raw: dict[str, Any] | None, evidence: list[dict[str, Any]], lang: str) -> None:
+def write_all(
+    out: Path, doc: dict[str, Any], raw: dict[str, Any] | None, evidence: list[dict[str, Any]], lang: str
+) -> None:
     from conformance.report.writer import write_manifest
 
     files = dict(doc.get("files") or {})
     files.update(write_csvs(out, doc, raw))
     thresholds = {g: v["thresholds"]["p95_ms"] for g, v in doc["groups"].items() if "p95_ms" in v.get("thresholds", {})}
-    title = (f"{doc['run']['target']['name']} · {doc['run']['role']} · {doc['run']['profile']['name']}")
+    title = f"{doc['run']['target']['name']} · {doc['run']['role']} · {doc['run']['profile']['name']}"
     svg = render_svg(raw, thresholds, title=title, lang=lang) if raw else "<svg xmlns='http://www.w3.org/2000/svg'/>"
     (out / "latency.svg").write_text(svg, encoding="utf-8")
     files["chart"] = "latency.svg"

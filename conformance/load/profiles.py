@@ -47,15 +47,45 @@ LOADTESTS_DIR = _root("")
 
 KINDS = ("get", "list", "sync", "push", "file", "token")
 METRICS = ("p50_ms", "p95_ms", "p99_ms", "max_error_rate", "min_rps", "min_records_per_caller_s")
-CHECK_CLAUSE = {"p50_ms": "latency", "p95_ms": "latency", "p99_ms": "latency", "max_error_rate": "errors",
-                "min_rps": "throughput", "min_records_per_caller_s": "throughput", "retry_after": "errors"}
+CHECK_CLAUSE = {
+    "p50_ms": "latency",
+    "p95_ms": "latency",
+    "p99_ms": "latency",
+    "max_error_rate": "errors",
+    "min_rps": "throughput",
+    "min_records_per_caller_s": "throughput",
+    "retry_after": "errors",
+}
 
-_RUN_KEYS = {"users": int, "spawn_rate": (int, float), "warmup_s": (int, float), "duration_s": (int, float),
-             "think_time_s": (int, float), "request_timeout_s": (int, float)}
-_JUDGE_KEYS = {"min_samples_p50": int, "min_samples_p95": int, "min_samples_p99": int, "generator_cpu_pct": (int, float),
-               "loop_lag_ms": (int, float)}
+_RUN_KEYS = {
+    "users": int,
+    "spawn_rate": (int, float),
+    "warmup_s": (int, float),
+    "duration_s": (int, float),
+    "think_time_s": (int, float),
+    "request_timeout_s": (int, float),
+}
+_JUDGE_KEYS = {
+    "min_samples_p50": int,
+    "min_samples_p95": int,
+    "min_samples_p99": int,
+    "generator_cpu_pct": (int, float),
+    "loop_lag_ms": (int, float),
+}
 _GROUP_KEYS = {"role", "kind", "title", "title_en", *METRICS}
-_TOP_KEYS = {"extends", "title", "title_en", "description", "run", "declared", "judgement", "clauses", "mix", "groups", "options"}
+_TOP_KEYS = {
+    "extends",
+    "title",
+    "title_en",
+    "description",
+    "run",
+    "declared",
+    "judgement",
+    "clauses",
+    "mix",
+    "groups",
+    "options",
+}
 
 
 class ProfileError(ValueError):
@@ -111,10 +141,19 @@ class Profile:
         return self.clauses.get(role, {}).get(CHECK_CLAUSE[metric])
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "title": self.title, "sources": self.sources, "digest": self.digest,
-                "users": self.users, "spawnRate": self.spawn_rate, "warmupS": self.warmup_s, "durationS": self.duration_s,
-                "thinkTimeS": self.think_time_s, "requestTimeoutS": self.request_timeout_s,
-                "declaredConcurrency": self.declared_concurrency}
+        return {
+            "name": self.name,
+            "title": self.title,
+            "sources": self.sources,
+            "digest": self.digest,
+            "users": self.users,
+            "spawnRate": self.spawn_rate,
+            "warmupS": self.warmup_s,
+            "durationS": self.duration_s,
+            "thinkTimeS": self.think_time_s,
+            "requestTimeoutS": self.request_timeout_s,
+            "declaredConcurrency": self.declared_concurrency,
+        }
 
 
 # ------------------------------------------------------------------------------------ loading
@@ -171,8 +210,13 @@ def _number(where: str, value: Any, kinds: Any) -> Any:
     return value
 
 
-def load_profile(spec: str, *, overrides: dict[str, Any] | None = None,
-                 thresholds: dict[str, dict[str, Any]] | None = None, declared: int | None = None) -> Profile:
+def load_profile(
+    spec: str,
+    *,
+    overrides: dict[str, Any] | None = None,
+    thresholds: dict[str, dict[str, Any]] | None = None,
+    declared: int | None = None,
+) -> Profile:
     """Read a profile (with its ``extends`` chain), then apply the target file's ``[load.thresholds]``
     (``thresholds``), its declared concurrency and the command line's run overrides."""
     path = resolve(spec)
@@ -218,17 +262,27 @@ def _build(name: str, data: dict[str, Any], sources: list[str]) -> Profile:
         _number(f"[judgement] {k}", v, _JUDGE_KEYS[k])
     judgement = Judgement(**judge_raw)
     users = int(run["users"]) or concurrency
-    if users < 1 or run["spawn_rate"] <= 0 or run["duration_s"] <= 0 or run["warmup_s"] < 0 or run["think_time_s"] < 0 \
-            or run["request_timeout_s"] <= 0:
+    if (
+        users < 1
+        or run["spawn_rate"] <= 0
+        or run["duration_s"] <= 0
+        or run["warmup_s"] < 0
+        or run["think_time_s"] < 0
+        or run["request_timeout_s"] <= 0
+    ):
         raise ProfileError("[run] 的数值须为正（warmup_s、think_time_s 可为 0）/ [run] values must be positive")
     ramp = users / float(run["spawn_rate"])
     if run["warmup_s"] + 1e-9 < ramp:
-        raise ProfileError(f"预热时间 {run['warmup_s']} 秒短于加压时间 {ramp:.1f} 秒（{users} 个用户 ÷ 每秒 {run['spawn_rate']} 个）："
-                           f"统计窗口会包含加压阶段 / warm-up shorter than the ramp-up ({ramp:.1f} s)")
+        raise ProfileError(
+            f"预热时间 {run['warmup_s']} 秒短于加压时间 {ramp:.1f} 秒（{users} 个用户 ÷ 每秒 {run['spawn_rate']} 个）："
+            f"统计窗口会包含加压阶段 / warm-up shorter than the ramp-up ({ramp:.1f} s)"
+        )
     clauses: dict[str, dict[str, str]] = {}
     for role, table in (data.get("clauses") or {}).items():
         if role not in ROLES or not isinstance(table, dict) or set(table) - {"latency", "throughput", "errors"}:
-            raise ProfileError(f"[clauses.{role}] 不正确（键为 latency、throughput、errors）/ malformed [clauses.{role}]")
+            raise ProfileError(
+                f"[clauses.{role}] 不正确（键为 latency、throughput、errors）/ malformed [clauses.{role}]"
+            )
         clauses[role] = {k: str(v) for k, v in table.items()}
     mix: dict[str, dict[str, float]] = {}
     for role, table in (data.get("mix") or {}).items():
@@ -250,8 +304,10 @@ def _build(name: str, data: dict[str, Any], sources: list[str]) -> Profile:
         if unknown:
             raise ProfileError(f'[groups."{gname}"] 未知的键 {sorted(unknown)} / unknown keys')
         if g.get("role") not in ROLES or g.get("kind") not in KINDS:
-            raise ProfileError(f'[groups."{gname}"] 须有 role（{", ".join(ROLES)}）与 kind（{", ".join(KINDS)}）'
-                               f" / needs role and kind (a threshold for a group no profile defines?)")
+            raise ProfileError(
+                f'[groups."{gname}"] 须有 role（{", ".join(ROLES)}）与 kind（{", ".join(KINDS)}）'
+                f" / needs role and kind (a threshold for a group no profile defines?)"
+            )
         values: dict[str, float] = {}
         for m in METRICS:
             if m not in g or g[m] is False:
@@ -260,12 +316,27 @@ def _build(name: str, data: dict[str, Any], sources: list[str]) -> Profile:
             if v < 0 or (m == "max_error_rate" and v > 1):
                 raise ProfileError(f'[groups."{gname}"] {m} = {v} 超出范围 / out of range')
             values[m] = v
-        groups[gname] = GroupSpec(gname, g["role"], g["kind"], str(g.get("title", gname)), str(g.get("title_en", gname)), values)
-    return Profile(name=name, title=str(data.get("title", name)), sources=sources, users=users,
-                   spawn_rate=float(run["spawn_rate"]), warmup_s=float(run["warmup_s"]), duration_s=float(run["duration_s"]),
-                   think_time_s=float(run["think_time_s"]), request_timeout_s=float(run["request_timeout_s"]),
-                   declared_concurrency=concurrency, judgement=judgement, clauses=clauses, mix=mix, groups=groups, raw=data,
-                   options=options)
+        groups[gname] = GroupSpec(
+            gname, g["role"], g["kind"], str(g.get("title", gname)), str(g.get("title_en", gname)), values
+        )
+    return Profile(
+        name=name,
+        title=str(data.get("title", name)),
+        sources=sources,
+        users=users,
+        spawn_rate=float(run["spawn_rate"]),
+        warmup_s=float(run["warmup_s"]),
+        duration_s=float(run["duration_s"]),
+        think_time_s=float(run["think_time_s"]),
+        request_timeout_s=float(run["request_timeout_s"]),
+        declared_concurrency=concurrency,
+        judgement=judgement,
+        clauses=clauses,
+        mix=mix,
+        groups=groups,
+        raw=data,
+        options=options,
+    )
 
 
 def profile_names() -> list[str]:

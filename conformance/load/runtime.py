@@ -176,12 +176,32 @@ def _apportion(environment: Any, cfg: Config) -> None:
         # so that every group is 未测 with the preflight's reasons — not a harness error
         if cfg.results:
             now = time.time()
-            empty = {"schema": "tzsb-load-raw/1", "runId": cfg.data.get("runId"), "role": cfg.role, "t0": now, "window": [now, now],
-                     "warmupS": cfg.warmup, "durationS": cfg.duration, "groups": {}, "warm": {}, "after": {}, "series": {},
-                     "errors": [], "refused": 0, "procs": [], "leftovers": [], "usersAtStart": {}, "usersAtEnd": {},
-                     "usersTarget": cfg.users, "workers": 0, "locust": __import__("locust").__version__,
-                     "notes": [f"没有可运行的用户类（调用组合 {sorted(cfg.mix)} 中的类均因缺少数据、权限或写操作许可而未启用）/ "
-                               "no user class could run"]}
+            empty = {
+                "schema": "tzsb-load-raw/1",
+                "runId": cfg.data.get("runId"),
+                "role": cfg.role,
+                "t0": now,
+                "window": [now, now],
+                "warmupS": cfg.warmup,
+                "durationS": cfg.duration,
+                "groups": {},
+                "warm": {},
+                "after": {},
+                "series": {},
+                "errors": [],
+                "refused": 0,
+                "procs": [],
+                "leftovers": [],
+                "usersAtStart": {},
+                "usersAtEnd": {},
+                "usersTarget": cfg.users,
+                "workers": 0,
+                "locust": __import__("locust").__version__,
+                "notes": [
+                    f"没有可运行的用户类（调用组合 {sorted(cfg.mix)} 中的类均因缺少数据、权限或写操作许可而未启用）/ "
+                    "no user class could run"
+                ],
+            }
             with open(cfg.results, "wb") as fh:
                 fh.write(orjson.dumps(empty))
         print("tzsb: no user class is enabled: nothing to load", file=sys.stderr, flush=True)
@@ -195,7 +215,9 @@ def _apportion(environment: Any, cfg: Config) -> None:
     while sum(counts.values()) > cfg.users:
         c = max(counts, key=lambda k: (counts[k], -weights[k]))
         counts[c] -= 1
-    rest = sorted(classes, key=lambda c: cfg.users * weights[c] / total - int(cfg.users * weights[c] / total), reverse=True)
+    rest = sorted(
+        classes, key=lambda c: cfg.users * weights[c] / total - int(cfg.users * weights[c] / total), reverse=True
+    )
     i = 0
     while sum(counts.values()) < cfg.users:
         counts[rest[i % len(rest)]] += 1
@@ -256,8 +278,17 @@ class Tokens:
             if self.value is None and time.time() - self.failed_at < 1.0:
                 return None
             form = {"grant_type": "client_credentials", "client_id": cfg.client_id, "client_secret": cfg.secret}
-            reply = api.call("auth.token", "issueToken", "POST", "/oauth/token", raw=urlencode(form).encode(),
-                             content_type="application/x-www-form-urlencoded", auth=False, expect=(200,), envelope=False)
+            reply = api.call(
+                "auth.token",
+                "issueToken",
+                "POST",
+                "/oauth/token",
+                raw=urlencode(form).encode(),
+                content_type="application/x-www-form-urlencoded",
+                auth=False,
+                expect=(200,),
+                envelope=False,
+            )
             data = reply.data
             if reply.ok and isinstance(data, dict) and isinstance(data.get("access_token"), str):
                 self.value = data["access_token"]
@@ -322,11 +353,25 @@ class Api:
         self.agent.cookiejar = None
         self.uid = f"{STATE.recorder.proc_id if STATE.recorder else 'p'}-{id(user)}"
 
-    def call(self, group: str, op: str, method: str, path: str, *, params: dict[str, Any] | None = None,
-             body: Any = None, raw: bytes | None = None, content_type: str | None = None, expect: tuple[int, ...] = (200,),
-             auth: bool = True, envelope: bool = True, parse: bool = True,
-             records: int | Callable[[Any], int] | None = None, validate: str | dict[int, str | None] | None = None,
-             _retry: bool = True) -> Reply:
+    def call(
+        self,
+        group: str,
+        op: str,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        raw: bytes | None = None,
+        content_type: str | None = None,
+        expect: tuple[int, ...] = (200,),
+        auth: bool = True,
+        envelope: bool = True,
+        parse: bool = True,
+        records: int | Callable[[Any], int] | None = None,
+        validate: str | dict[int, str | None] | None = None,
+        _retry: bool = True,
+    ) -> Reply:
         """One request; recorded under ``group`` and operation ``op``. ``data`` is the envelope's
         ``data`` (the whole JSON body with ``envelope=False``); ``records`` counts records moved.
         ``validate``: the contract's response schema (URI, or URI per status); a sample of the answers (``validateRate``
@@ -390,8 +435,12 @@ class Api:
             else:
                 outcome = f"status-{status}"
         schema = validate.get(status) if isinstance(validate, dict) and status is not None else validate
-        if outcome == "ok" and isinstance(schema, str) and self.user.rng.random() < cfg.validate_rate \
-                and not _valid(schema, content):
+        if (
+            outcome == "ok"
+            and isinstance(schema, str)
+            and self.user.rng.random() < cfg.validate_rate
+            and not _valid(schema, content)
+        ):
             outcome, error = "invalid", "the answer does not validate against the contract's response schema"
         reply = Reply(status, outcome == "ok", outcome, elapsed, content, None, rh, error)
         if reply.ok and parse and content:
@@ -409,9 +458,23 @@ class Api:
         _record(self, group, op, method, url, start_time, reply, n)
         if status == 401 and auth and _retry and STATE.tokens is not None and cfg.client_id:
             STATE.tokens.get(self, refresh=True)  # a revoked or expired token: once more with a new one
-            return self.call(group, op, method, path, params=params, body=body, raw=raw, content_type=content_type,
-                             expect=expect, auth=auth, envelope=envelope, parse=parse, records=records,
-                             validate=validate, _retry=False)
+            return self.call(
+                group,
+                op,
+                method,
+                path,
+                params=params,
+                body=body,
+                raw=raw,
+                content_type=content_type,
+                expect=expect,
+                auth=auth,
+                envelope=envelope,
+                parse=parse,
+                records=records,
+                validate=validate,
+                _retry=False,
+            )
         return reply
 
 
@@ -454,14 +517,24 @@ def _read(resp: Any, cap: int) -> bytes:
     return data
 
 
-def _record(api: Api, group: str, op: str, method: str, url: str, start_time: float, reply: Reply, records: int) -> None:
+def _record(
+    api: Api, group: str, op: str, method: str, url: str, start_time: float, reply: Reply, records: int
+) -> None:
     env = STATE.environment
     exc = None if reply.outcome in ("ok", "throttled") else LoadError(f"{reply.outcome}: {reply.error or reply.status}")
     if reply.outcome == "throttled":
         exc = LoadError("throttled (429 with Retry-After)")
-    env.events.request.fire(request_type=method, name=f"{group} {op}", response_time=reply.elapsed_ms,
-                            response_length=len(reply.content), exception=exc, start_time=start_time, url=url,
-                            response=None, context={"tzsb": (group, op, reply.outcome, records, api.uid, reply.status)})
+    env.events.request.fire(
+        request_type=method,
+        name=f"{group} {op}",
+        response_time=reply.elapsed_ms,
+        response_length=len(reply.content),
+        exception=exc,
+        start_time=start_time,
+        url=url,
+        response=None,
+        context={"tzsb": (group, op, reply.outcome, records, api.uid, reply.status)},
+    )
 
 
 # ============================================================================== users
@@ -516,8 +589,16 @@ class _Agg:
         self.users: set[str] = set()
 
     def dump(self) -> dict[str, Any]:
-        return {"ok": self.ok, "timeouts": self.timeouts, "throttled": self.throttled, "records": self.records,
-                "bytes": self.bytes, "errors": dict(self.errors), "hist": dict(self.hist), "users": sorted(self.users)}
+        return {
+            "ok": self.ok,
+            "timeouts": self.timeouts,
+            "throttled": self.throttled,
+            "records": self.records,
+            "bytes": self.bytes,
+            "errors": dict(self.errors),
+            "hist": dict(self.hist),
+            "users": sorted(self.users),
+        }
 
     def load(self, d: dict[str, Any]) -> None:
         self.ok += d["ok"]
@@ -580,9 +661,18 @@ class Recorder:
             self.monitor = gevent.spawn(self._monitor)
 
     # ---------------------------------------------------------------------- per request (hot path)
-    def on_request(self, request_type: str, name: str, response_time: float, response_length: int,
-                   exception: Any = None, context: Any = None, start_time: float | None = None, url: str | None = None,
-                   **_kw: Any) -> None:
+    def on_request(
+        self,
+        request_type: str,
+        name: str,
+        response_time: float,
+        response_length: int,
+        exception: Any = None,
+        context: Any = None,
+        start_time: float | None = None,
+        url: str | None = None,
+        **_kw: Any,
+    ) -> None:
         info = context.get("tzsb") if context else None
         if info is None:
             return
@@ -638,9 +728,18 @@ class Recorder:
             if outcome == "refused":
                 self.refused += 1
             if len(self.errors) < ERROR_SAMPLES:
-                self.errors.append({"t": round(st, 3), "group": group, "op": op, "outcome": outcome, "status": status,
-                                    "url": (url or "")[:300], "error": str(exception)[:300] if exception else None,
-                                    "ms": round(response_time, 1)})
+                self.errors.append(
+                    {
+                        "t": round(st, 3),
+                        "group": group,
+                        "op": op,
+                        "outcome": outcome,
+                        "status": status,
+                        "url": (url or "")[:300],
+                        "error": str(exception)[:300] if exception else None,
+                        "ms": round(response_time, 1),
+                    }
+                )
 
     # ---------------------------------------------------------------------- monitoring
     def _monitor(self) -> None:
@@ -667,13 +766,24 @@ class Recorder:
     # ---------------------------------------------------------------------- distribution
     def _snapshot(self) -> dict[str, Any]:
         out = {
-            "proc": {"id": self.proc_id, "host": self.host, "kind": self.kind, "pid": os.getpid(), "cpus": psutil.cpu_count()},
+            "proc": {
+                "id": self.proc_id,
+                "host": self.host,
+                "kind": self.kind,
+                "pid": os.getpid(),
+                "cpus": psutil.cpu_count(),
+            },
             "now": time.time(),
             "window": {g: {op: a.dump() for op, a in ops.items()} for g, ops in self.window.items()},
-            "warm": self.warm, "after": self.after,
+            "warm": self.warm,
+            "after": self.after,
             "series": {str(s): v for s, v in self.series.items()},
-            "errors": self.errors, "refused": self.refused, "cpu": self.cpu, "lag": self.lag,
-            "leftovers": self.leftovers(), "notes": self.notes,
+            "errors": self.errors,
+            "refused": self.refused,
+            "cpu": self.cpu,
+            "lag": self.lag,
+            "leftovers": self.leftovers(),
+            "notes": self.notes,
         }
         return out
 
@@ -747,18 +857,36 @@ class Recorder:
     # ---------------------------------------------------------------------- results
     def results(self, extra: dict[str, Any]) -> dict[str, Any]:
         cfg = config()
-        own = {"id": self.proc_id, "host": self.host, "kind": self.kind, "pid": os.getpid(), "cpus": psutil.cpu_count(),
-               "cpu": self.cpu, "lag": self.lag, "skew": []}
+        own = {
+            "id": self.proc_id,
+            "host": self.host,
+            "kind": self.kind,
+            "pid": os.getpid(),
+            "cpus": psutil.cpu_count(),
+            "cpu": self.cpu,
+            "lag": self.lag,
+            "skew": [],
+        }
         leftovers = self.leftovers() + [x for v in self.leftovers_remote.values() for x in v]
         notes = list(dict.fromkeys(self.notes + [n for v in self.notes_remote.values() for n in v]))
         return {
-            "schema": "tzsb-load-raw/1", "runId": cfg.data.get("runId"), "role": cfg.role, "t0": self.t0,
-            "window": [self.ws, self.we], "warmupS": cfg.warmup, "durationS": cfg.duration,
+            "schema": "tzsb-load-raw/1",
+            "runId": cfg.data.get("runId"),
+            "role": cfg.role,
+            "t0": self.t0,
+            "window": [self.ws, self.we],
+            "warmupS": cfg.warmup,
+            "durationS": cfg.duration,
             "groups": {g: {op: a.dump() for op, a in ops.items()} for g, ops in self.window.items()},
-            "warm": self.warm, "after": self.after,
+            "warm": self.warm,
+            "after": self.after,
             "series": {str(s): row for s, row in sorted(self.series.items())},
-            "errors": self.errors, "refused": self.refused,
-            "procs": [own, *self.procs.values()], "leftovers": leftovers, "notes": notes, **extra,
+            "errors": self.errors,
+            "refused": self.refused,
+            "procs": [own, *self.procs.values()],
+            "leftovers": leftovers,
+            "notes": notes,
+            **extra,
         }
 
 
@@ -815,7 +943,9 @@ def _timeline(environment: Any) -> None:
                 gevent.sleep(0.1)
             missing = sorted(expected - rec.finals)
             if missing:
-                rec.notes.append(f"{len(missing)} 个工作进程未在时限内交回最后的统计 / {len(missing)} worker(s) sent no final report")
+                rec.notes.append(
+                    f"{len(missing)} 个工作进程未在时限内交回最后的统计 / {len(missing)} worker(s) sent no final report"
+                )
         else:
             runner.stop()  # users finish their current request (stop timeout), then on_stop (cleanup)
         extra["stopS"] = round(time.time() - stopped, 2)
@@ -866,10 +996,23 @@ def _progress(environment: Any) -> None:
         phase = "warmup" if now < rec.ws else "measure" if now < rec.we else "stop"
         cpu = proc.cpu_percent(None)
         if isinstance(runner, MasterRunner):  # the workers generate the load: show the busiest one
-            busiest = [(p["cpu"][-1][1] - p["cpu"][-2][1]) / max(1e-6, p["cpu"][-1][0] - p["cpu"][-2][0]) * 100
-                       for p in rec.procs.values() if len(p["cpu"]) >= 2]
+            busiest = [
+                (p["cpu"][-1][1] - p["cpu"][-2][1]) / max(1e-6, p["cpu"][-1][0] - p["cpu"][-2][0]) * 100
+                for p in rec.procs.values()
+                if len(p["cpu"]) >= 2
+            ]
             cpu = max(busiest, default=0.0)
-        _emit({"event": "progress", "t": round(now - rec.t0, 1), "phase": phase, "users": runner.user_count,
-               "rps": round(total / span, 1), "errors": round(err / total, 4) if total else 0.0,
-               "p95": percentile(hist, 95, coarse=True), "cpu": round(cpu, 1),
-               "elapsed": round(now - rec.t0, 1), "total": round(cfg.warmup + cfg.duration, 1)})
+        _emit(
+            {
+                "event": "progress",
+                "t": round(now - rec.t0, 1),
+                "phase": phase,
+                "users": runner.user_count,
+                "rps": round(total / span, 1),
+                "errors": round(err / total, 4) if total else 0.0,
+                "p95": percentile(hist, 95, coarse=True),
+                "cpu": round(cpu, 1),
+                "elapsed": round(now - rec.t0, 1),
+                "total": round(cfg.warmup + cfg.duration, 1),
+            }
+        )

@@ -37,11 +37,19 @@ _KEYS = {"client", "concurrency", "writes", "hosts", "sign", "profile", "thresho
 
 #: The caller a role's interfaces are naturally used by (the suites' conventions): the target file's
 #: ``[clients.<name>]`` of that name is the load client unless ``[load] client`` names another.
-NATURAL_CALLER = {"gov-platform": "licensing-system", "inspection": "licensing-system", "supervision": "licensing-system",
-                  "licensing": "gov-platform"}
+NATURAL_CALLER = {
+    "gov-platform": "licensing-system",
+    "inspection": "licensing-system",
+    "supervision": "licensing-system",
+    "licensing": "gov-platform",
+}
 
 #: ``[thresholds]`` keys of the suites that carry sample values, by the path parameter they fill.
-THRESHOLD_SAMPLES = {"report_numbers": "reportNo", "gov_natural_user_id": "naturalUserId", "gov_legal_user_id": "legalUserId"}
+THRESHOLD_SAMPLES = {
+    "report_numbers": "reportNo",
+    "gov_natural_user_id": "naturalUserId",
+    "gov_legal_user_id": "legalUserId",
+}
 
 
 class SettingsError(ValueError):

@@ -113,8 +113,14 @@ def _params(op: Operation, request: Request, path_params: dict[str, str]) -> tup
         source = path_params if p.location == "path" else raw_query
         if p.name not in source:
             if p.required:
-                errors.append({"path": f"/{p.location}/{p.name}", "message": f"缺少必填参数“{p.name}”",
-                               "messageEn": f"required parameter '{p.name}' missing", "rule": "required"})
+                errors.append(
+                    {
+                        "path": f"/{p.location}/{p.name}",
+                        "message": f"缺少必填参数“{p.name}”",
+                        "messageEn": f"required parameter '{p.name}' missing",
+                        "rule": "required",
+                    }
+                )
             continue
         value = _convert(str(source[p.name]), _param_type(p.schema_uri))
         errors.extend(_check(p, value))
@@ -128,8 +134,10 @@ def _check(p: Param, value: Any) -> list[dict[str, str]]:
     v = validator_at(p.schema_uri)
     if v.is_valid(value):
         return []
-    return [{"path": f"/{p.location}/{p.name}", "message": e.message_zh, "messageEn": e.message_en, "rule": e.keyword}
-            for e in v.errors(value)] or [{"path": f"/{p.location}/{p.name}", "message": "参数不合法", "messageEn": "invalid"}]
+    return [
+        {"path": f"/{p.location}/{p.name}", "message": e.message_zh, "messageEn": e.message_en, "rule": e.keyword}
+        for e in v.errors(value)
+    ] or [{"path": f"/{p.location}/{p.name}", "message": "参数不合法", "messageEn": "invalid"}]
 
 
 def _strip_offsets(node: Any) -> Any:
@@ -178,8 +186,11 @@ class RoleApp:
             by_path.setdefault(op.path, {})[op.method.upper()] = op
         # Own routing: a dict for fixed paths, then the templated ones (fixed paths win, as OpenAPI says)
         self.fixed = {path: methods for path, methods in by_path.items() if "{" not in path}
-        self.templated = [(re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$"), methods)
-                          for path, methods in sorted(by_path.items()) if "{" in path]
+        self.templated = [
+            (re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$"), methods)
+            for path, methods in sorted(by_path.items())
+            if "{" in path
+        ]
 
     async def asgi(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Every method reaches ``dispatch`` (an unknown one gets the 405 envelope with this path's Allow)."""
@@ -191,7 +202,7 @@ class RoleApp:
         root = request.scope.get("root_path", "")
         path = request.scope["path"]
         if root and path.startswith(root):
-            path = path[len(root):] or "/"
+            path = path[len(root) :] or "/"
         methods = self.fixed.get(path)
         params: dict[str, str] = {}
         if methods is None:
@@ -206,8 +217,9 @@ class RoleApp:
 
     # ------------------------------------------------------------------ rendering
     def _json(self, body: Any, status: int, headers: dict[str, str] | None = None) -> Response:
-        return Response(orjson.dumps(body), status_code=status, headers=headers,
-                        media_type="application/json; charset=utf-8")
+        return Response(
+            orjson.dumps(body), status_code=status, headers=headers, media_type="application/json; charset=utf-8"
+        )
 
     def error(self, exc: ApiError, request_id: str) -> Response:
         body = exc.body(request_id)
@@ -265,8 +277,12 @@ class RoleApp:
             except UnicodeDecodeError:
                 raise bad_request("请求体不是 UTF-8 编码", "request body is not UTF-8") from None
         if ctype != "application/json" and not (ctype == "" and not raw):
-            raise ApiError(415, f"不支持的媒体类型“{ctype or '（无）'}”，应为 application/json",
-                           f"unsupported media type '{ctype}', expected application/json", "UNSUPPORTED_MEDIA_TYPE")
+            raise ApiError(
+                415,
+                f"不支持的媒体类型“{ctype or '（无）'}”，应为 application/json",
+                f"unsupported media type '{ctype}', expected application/json",
+                "UNSUPPORTED_MEDIA_TYPE",
+            )
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -294,8 +310,10 @@ class RoleApp:
             errors = [e for e in errors if e.keyword != "additionalProperties"]
             if not errors:
                 return
-        raise validation_failed([{"path": e.path, "message": e.message_zh, "messageEn": e.message_en, "rule": e.keyword}
-                                 for e in errors] or [{"path": "", "message": "请求数据不符合契约", "messageEn": "invalid"}])
+        raise validation_failed(
+            [{"path": e.path, "message": e.message_zh, "messageEn": e.message_en, "rule": e.keyword} for e in errors]
+            or [{"path": "", "message": "请求数据不符合契约", "messageEn": "invalid"}]
+        )
 
     async def dispatch(self, methods: dict[str, Operation], request: Request, path_params: dict[str, str]) -> Response:
         started = time.perf_counter()
@@ -306,10 +324,24 @@ class RoleApp:
         ctx: Ctx | None = None
         try:
             if op is None:
-                raise ApiError(405, f"此路径不支持 {request.method} 方法", f"method {request.method} not allowed here",
-                               "METHOD_NOT_ALLOWED", headers={"Allow": ", ".join(sorted(methods))})
-            ctx = Ctx(op=op, server=self.server, request_id=request_id, path={}, query={}, headers=request.headers,
-                      body=None, body_bytes=b"", scope=request.scope)
+                raise ApiError(
+                    405,
+                    f"此路径不支持 {request.method} 方法",
+                    f"method {request.method} not allowed here",
+                    "METHOD_NOT_ALLOWED",
+                    headers={"Allow": ", ".join(sorted(methods))},
+                )
+            ctx = Ctx(
+                op=op,
+                server=self.server,
+                request_id=request_id,
+                path={},
+                query={},
+                headers=request.headers,
+                body=None,
+                body_bytes=b"",
+                scope=request.scope,
+            )
             security = self.server.security
             if op.secured:
                 token = security.authenticate(request.headers.get("authorization"))
@@ -335,33 +367,44 @@ class RoleApp:
             response = self.render(reply, request_id)
             outcome = "success"
         except RequestTooLarge:
-            response = self.error(ApiError(413, f"请求体超过上限（{self.server.max_body} 字节）",
-                                           f"request body over the limit ({self.server.max_body} bytes)",
-                                           "PAYLOAD_TOO_LARGE"), request_id)
+            response = self.error(
+                ApiError(
+                    413,
+                    f"请求体超过上限（{self.server.max_body} 字节）",
+                    f"request body over the limit ({self.server.max_body} bytes)",
+                    "PAYLOAD_TOO_LARGE",
+                ),
+                request_id,
+            )
             outcome = "denied"
         except ApiError as exc:
             response = self.error(exc, request_id)
             outcome = "denied" if exc.status in (401, 403, 429) else "error"
         except Exception:
             log.exception("internal error in %s", op.operation_id if op else request.url.path)
-            response = self.error(ApiError(500, "服务器内部错误", "internal server error", "INTERNAL_ERROR"), request_id)
+            response = self.error(
+                ApiError(500, "服务器内部错误", "internal server error", "INTERNAL_ERROR"), request_id
+            )
             outcome = "error"
         if op is not None and ctx is not None and _is_audited(op) and ctx.client is not None and not ctx.audited:
             resource = _target(request.scope)
             ctx.audit(op.operation_id, resource[:300], outcome, durable=op.method != "get")
         response.headers["X-Request-Id"] = request_id
         if self.server.access_log:
-            ACCESS_LOG.append(f"{_stamp()} {self.server.role} {request.method} {request.scope['path']} "
-                              f"{response.status_code} {(time.perf_counter() - started) * 1000:.1f}ms "
-                              f"client={ctx.client.id if ctx and ctx.client else '-'} rid={request_id}")
+            ACCESS_LOG.append(
+                f"{_stamp()} {self.server.role} {request.method} {request.scope['path']} "
+                f"{response.status_code} {(time.perf_counter() - started) * 1000:.1f}ms "
+                f"client={ctx.client.id if ctx and ctx.client else '-'} rid={request_id}"
+            )
         return response
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
     rid = secrets.token_hex(12)
     body = ApiError(404, f"路径 {request.url.path} 不存在", f"path {request.url.path} not found", "NOT_FOUND").body(rid)
-    return Response(orjson.dumps(body), status_code=404, media_type="application/json; charset=utf-8",
-                    headers={"X-Request-Id": rid})
+    return Response(
+        orjson.dumps(body), status_code=404, media_type="application/json; charset=utf-8", headers={"X-Request-Id": rid}
+    )
 
 
 def build_app(servers: list[RoleServer], *, mount: bool) -> Starlette:
@@ -369,8 +412,9 @@ def build_app(servers: list[RoleServer], *, mount: bool) -> Starlette:
     from conformance.reference import roles  # noqa: F401  (registers the handlers)
 
     role_apps = [RoleApp(s) for s in servers]
-    routes: list[Any] = ([Mount(f"/{ra.server.role}", app=ra.asgi) for ra in role_apps] if mount
-                         else [Mount("", app=role_apps[0].asgi)])
+    routes: list[Any] = (
+        [Mount(f"/{ra.server.role}", app=ra.asgi) for ra in role_apps] if mount else [Mount("", app=role_apps[0].asgi)]
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]

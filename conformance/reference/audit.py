@@ -20,8 +20,16 @@ GENESIS = "0" * 64
 
 
 def entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
-    fields = [entry["seq"], entry["time"], entry["clientId"], entry.get("role"), entry["action"], entry["resource"],
-              entry["outcome"], entry.get("requestId")]
+    fields = [
+        entry["seq"],
+        entry["time"],
+        entry["clientId"],
+        entry.get("role"),
+        entry["action"],
+        entry["resource"],
+        entry["outcome"],
+        entry.get("requestId"),
+    ]
     return hashlib.sha256(prev_hash.encode() + orjson.dumps(fields)).hexdigest()
 
 
@@ -34,13 +42,31 @@ class AuditLog:
         self.broken_chain = broken_chain
         self.disabled = disabled
 
-    def append(self, *, time: str, client_id: str, role: str | None, action: str, resource: str, outcome: str,
-               request_id: str | None, durable: bool) -> None:
+    def append(
+        self,
+        *,
+        time: str,
+        client_id: str,
+        role: str | None,
+        action: str,
+        resource: str,
+        outcome: str,
+        request_id: str | None,
+        durable: bool,
+    ) -> None:
         if self.disabled:
             return
         self.seq += 1
-        entry = {"seq": self.seq, "time": time, "clientId": client_id, "role": role, "action": action,
-                 "resource": resource, "outcome": outcome, "requestId": request_id}
+        entry = {
+            "seq": self.seq,
+            "time": time,
+            "clientId": client_id,
+            "role": role,
+            "action": action,
+            "resource": resource,
+            "outcome": outcome,
+            "requestId": request_id,
+        }
         prev = self.last_hash if not (self.broken_chain and self.seq % 7 == 0) else GENESIS
         digest = entry_hash(prev, entry)
         self.last_hash = digest
@@ -53,11 +79,15 @@ class AuditLog:
             return
         rows, self.buffer = self.buffer, []
         with self.db.write() as c:
-            c.executemany("INSERT INTO audit (seq, time, client_id, role, action, resource, outcome, request_id, prev_hash, hash) "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            c.executemany(
+                "INSERT INTO audit (seq, time, client_id, role, action, resource, outcome, request_id, prev_hash, hash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
 
-    def query(self, *, start: str | None, end: str | None, action: str | None, offset: int, limit: int
-              ) -> tuple[int, list[dict[str, Any]]]:
+    def query(
+        self, *, start: str | None, end: str | None, action: str | None, offset: int, limit: int
+    ) -> tuple[int, list[dict[str, Any]]]:
         self.flush()
         where, args = ["1 = 1"], []
         if start:
@@ -71,8 +101,13 @@ class AuditLog:
             args.append(action)
         cond = " AND ".join(where)
         total = self.db.one(f"SELECT COUNT(*) FROM audit WHERE {cond}", *args)[0]
-        rows = self.db.all(f"SELECT seq, time, client_id, role, action, resource, outcome, request_id, prev_hash, hash "
-                           f"FROM audit WHERE {cond} ORDER BY seq LIMIT ? OFFSET ?", *args, limit, offset)
+        rows = self.db.all(
+            f"SELECT seq, time, client_id, role, action, resource, outcome, request_id, prev_hash, hash "
+            f"FROM audit WHERE {cond} ORDER BY seq LIMIT ? OFFSET ?",
+            *args,
+            limit,
+            offset,
+        )
         keys = ("seq", "time", "clientId", "role", "action", "resource", "outcome", "requestId", "prevHash", "hash")
         return total, [{k: v for k, v in zip(keys, r, strict=True) if v is not None} for r in rows]
 

@@ -73,9 +73,16 @@ class Ctx:
         return name in self.server.defects
 
     def audit(self, action: str, resource: str, outcome: str = "success", *, durable: bool = False) -> None:
-        self.server.audit.append(time=now_iso(), client_id=self.client.id if self.client else "anonymous",
-                                 role=self.server.role, action=action, resource=resource, outcome=outcome,
-                                 request_id=self.request_id, durable=durable)
+        self.server.audit.append(
+            time=now_iso(),
+            client_id=self.client.id if self.client else "anonymous",
+            role=self.server.role,
+            action=action,
+            resource=resource,
+            outcome=outcome,
+            request_id=self.request_id,
+            durable=durable,
+        )
 
 
 Handler = Callable[[Ctx], Awaitable[Reply]]

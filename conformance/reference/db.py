@@ -166,8 +166,10 @@ class Database:
 
     def set_meta(self, name: str, value: str) -> None:
         with self.write() as c:
-            c.execute("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-                      (name, value))
+            c.execute(
+                "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
 
     # ------------------------------------------------------------------ generic records (data sets)
     def get_record(self, data_set: str, key: str) -> Any | None:
@@ -180,11 +182,16 @@ class Database:
             exists = c.execute("SELECT deleted FROM records WHERE data_set = ? AND key = ?", (data_set, key)).fetchone()
             op = operation or ("UPDATE" if exists and not exists[0] else "UPLOAD")
             blob = dumps(body)
-            cur = c.execute("INSERT INTO changes (data_set, key, operation, changed_at, body) VALUES (?, ?, ?, ?, ?)",
-                            (data_set, key, op, at, blob))
-            c.execute("INSERT INTO records (data_set, key, body, updated_at, seq, deleted) VALUES (?, ?, ?, ?, ?, 0) "
-                      "ON CONFLICT(data_set, key) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at, "
-                      "seq = excluded.seq, deleted = 0", (data_set, key, blob, at, cur.lastrowid))
+            cur = c.execute(
+                "INSERT INTO changes (data_set, key, operation, changed_at, body) VALUES (?, ?, ?, ?, ?)",
+                (data_set, key, op, at, blob),
+            )
+            c.execute(
+                "INSERT INTO records (data_set, key, body, updated_at, seq, deleted) VALUES (?, ?, ?, ?, ?, 0) "
+                "ON CONFLICT(data_set, key) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at, "
+                "seq = excluded.seq, deleted = 0",
+                (data_set, key, blob, at, cur.lastrowid),
+            )
             return op
 
     def delete_record(self, data_set: str, key: str, at: str) -> bool:
@@ -192,21 +199,29 @@ class Database:
             row = c.execute("SELECT deleted FROM records WHERE data_set = ? AND key = ?", (data_set, key)).fetchone()
             if not row or row[0]:
                 return False
-            cur = c.execute("INSERT INTO changes (data_set, key, operation, changed_at, body) VALUES (?, ?, 'DELETE', ?, NULL)",
-                            (data_set, key, at))
-            c.execute("UPDATE records SET deleted = 1, updated_at = ?, seq = ? WHERE data_set = ? AND key = ?",
-                      (at, cur.lastrowid, data_set, key))
+            cur = c.execute(
+                "INSERT INTO changes (data_set, key, operation, changed_at, body) VALUES (?, ?, 'DELETE', ?, NULL)",
+                (data_set, key, at),
+            )
+            c.execute(
+                "UPDATE records SET deleted = 1, updated_at = ?, seq = ? WHERE data_set = ? AND key = ?",
+                (at, cur.lastrowid, data_set, key),
+            )
             return True
 
     # ------------------------------------------------------------------ idempotent messages
     def message(self, scope: str, message_id: str) -> tuple[str, int, Any] | None:
-        row = self.one("SELECT digest, status, response FROM messages WHERE scope = ? AND message_id = ?", scope, message_id)
+        row = self.one(
+            "SELECT digest, status, response FROM messages WHERE scope = ? AND message_id = ?", scope, message_id
+        )
         return (row[0], row[1], loads(row[2])) if row else None
 
     def remember_message(self, scope: str, message_id: str, digest: str, status: int, response: Any) -> None:
         with self.write() as c:
-            c.execute("INSERT INTO messages (scope, message_id, digest, status, response) VALUES (?, ?, ?, ?, ?)",
-                      (scope, message_id, digest, status, dumps(response)))
+            c.execute(
+                "INSERT INTO messages (scope, message_id, digest, status, response) VALUES (?, ?, ?, ?, ?)",
+                (scope, message_id, digest, status, dumps(response)),
+            )
 
     def close(self) -> None:
         self.conn.close()

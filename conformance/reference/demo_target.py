@@ -88,9 +88,15 @@ def licensing_stack(db: Path, *, defects: tuple[str, ...] = (), seed: int | None
     from conformance.simulators import start
     from conformance.target import SimulatorSettings
 
-    with fast_outbox(), start(SimulatorSettings(hold_s=float(SIMULATOR_WAITS["hold_s"]))) as sims, \
-            RunningServer(ServerConfig(role="licensing", db=db, defects=defects, seed=seed, access_log=False,
-                                       counterparts=sims.urls())) as srv:
+    with (
+        fast_outbox(),
+        start(SimulatorSettings(hold_s=float(SIMULATOR_WAITS["hold_s"]))) as sims,
+        RunningServer(
+            ServerConfig(
+                role="licensing", db=db, defects=defects, seed=seed, access_log=False, counterparts=sims.urls()
+            )
+        ) as srv,
+    ):
         yield sims, srv
 
 

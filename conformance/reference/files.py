@@ -85,8 +85,14 @@ def _doc_id(title: str, lines: list[str]) -> str:
     return uuid.uuid5(uuid.NAMESPACE_URL, "tzsb-conformance:" + title + "\n" + "\n".join(lines)).hex
 
 
-def ofd(title: str, lines: list[str], *, created: dt.date | str | None = None, author: str = "tzsb-conformance",
-        page_mm: tuple[float, float] = (210.0, 297.0)) -> bytes:
+def ofd(
+    title: str,
+    lines: list[str],
+    *,
+    created: dt.date | str | None = None,
+    author: str = "tzsb-conformance",
+    page_mm: tuple[float, float] = (210.0, 297.0),
+) -> bytes:
     """An OFD package (GB/T 33190-2016): ``OFD.xml`` → ``Doc_0/Document.xml`` → one page per 40 lines.
 
     Text is drawn with a system font reference (宋体, not embedded), title at the top, then the lines.
@@ -94,7 +100,7 @@ def ofd(title: str, lines: list[str], *, created: dt.date | str | None = None, a
     created_s = created.isoformat() if isinstance(created, dt.date) else (created or "2024-11-22")
     width, height = page_mm
     per_page = 40
-    chunks = [lines[i:i + per_page] for i in range(0, len(lines), per_page)] or [[]]
+    chunks = [lines[i : i + per_page] for i in range(0, len(lines), per_page)] or [[]]
     files: dict[str, str] = {}
     files["OFD.xml"] = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -127,7 +133,8 @@ def ofd(title: str, lines: list[str], *, created: dt.date | str | None = None, a
         files[f"Doc_0/Pages/Page_{n}/Content.xml"] = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             f'<ofd:Page xmlns:ofd="{OFD_NS}"><ofd:Content><ofd:Layer ID="{layer_id}">'
-            + "".join(objects) + "</ofd:Layer></ofd:Content></ofd:Page>"
+            + "".join(objects)
+            + "</ofd:Layer></ofd:Content></ofd:Page>"
         )
         pages_xml.append(f'<ofd:Page ID="{page_id}" BaseLoc="Pages/Page_{n}/Content.xml"/>')
     files["Doc_0/Document.xml"] = (
@@ -222,7 +229,7 @@ def is_ofd(data: bytes) -> list[str]:
             problems.append(f"OFD.xml 的根元素应为 {{{OFD_NS}}}OFD，实为 {root.tag}")
             return problems
         if root.get("DocType") != "OFD":
-            problems.append(f"OFD.xml 的 DocType 应为 \"OFD\"，实为 {root.get('DocType')!r}")
+            problems.append(f'OFD.xml 的 DocType 应为 "OFD"，实为 {root.get("DocType")!r}')
         if not root.get("Version"):
             problems.append("OFD.xml 缺少 Version 属性")
         bodies = root.findall(_Q + "DocBody")
@@ -291,12 +298,14 @@ def _pdf_info_text(text: str) -> str:
     return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
 
 
-def pdf(title: str, lines: list[str], *, created: dt.date | str | None = None, author: str = "tzsb-conformance") -> bytes:
+def pdf(
+    title: str, lines: list[str], *, created: dt.date | str | None = None, author: str = "tzsb-conformance"
+) -> bytes:
     """A PDF 1.7 document: one A4 page per 45 lines, text in the standard CJK font STSong-Light."""
     created_s = created.isoformat() if isinstance(created, dt.date) else (created or "2024-11-22")
     stamp = re.sub(r"[^0-9]", "", created_s)[:8].ljust(8, "0")
     per_page = 45
-    chunks = [lines[i:i + per_page] for i in range(0, len(lines), per_page)] or [[]]
+    chunks = [lines[i : i + per_page] for i in range(0, len(lines), per_page)] or [[]]
     objects: list[bytes] = []  # object n is objects[n-1]
 
     def add(body: bytes) -> int:
@@ -305,12 +314,18 @@ def pdf(title: str, lines: list[str], *, created: dt.date | str | None = None, a
 
     catalog = add(b"")  # filled in below
     pages = add(b"")
-    font = add(b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H "
-               b"/DescendantFonts [" + b"4 0 R" + b"] >>")
-    add(b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light "
-        b"/CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 2 >> /FontDescriptor 5 0 R /DW 1000 >>")
-    add(b"<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox [-25 -254 1000 880] "
-        b"/ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 880 /StemV 93 >>")
+    font = add(
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H "
+        b"/DescendantFonts [" + b"4 0 R" + b"] >>"
+    )
+    add(
+        b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light "
+        b"/CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 2 >> /FontDescriptor 5 0 R /DW 1000 >>"
+    )
+    add(
+        b"<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox [-25 -254 1000 880] "
+        b"/ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 880 /StemV 93 >>"
+    )
     kids = []
     for n, chunk in enumerate(chunks):
         ops = ["BT"]
@@ -324,13 +339,25 @@ def pdf(title: str, lines: list[str], *, created: dt.date | str | None = None, a
         ops.append("ET")
         stream = zlib.compress("\n".join(ops).encode("ascii"))
         content = add(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream")
-        kids.append(add(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 %d 0 R >> >> "
-                        b"/Contents %d 0 R >>" % (pages, font, content)))
+        kids.append(
+            add(
+                b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 %d 0 R >> >> "
+                b"/Contents %d 0 R >>" % (pages, font, content)
+            )
+        )
     objects[catalog - 1] = b"<< /Type /Catalog /Pages %d 0 R >>" % pages
-    objects[pages - 1] = (b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % k for k in kids)
-                          + b"] /Count %d >>" % len(kids))
-    info = add(("<< /Title " + _pdf_info_text(title) + " /Author " + _pdf_info_text(author)
-                + f" /Producer (tzsb-conformance) /CreationDate (D:{stamp}000000+08'00') >>").encode("ascii"))
+    objects[pages - 1] = (
+        b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % k for k in kids) + b"] /Count %d >>" % len(kids)
+    )
+    info = add(
+        (
+            "<< /Title "
+            + _pdf_info_text(title)
+            + " /Author "
+            + _pdf_info_text(author)
+            + f" /Producer (tzsb-conformance) /CreationDate (D:{stamp}000000+08'00') >>"
+        ).encode("ascii")
+    )
     out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for i, body in enumerate(objects, start=1):
@@ -342,8 +369,14 @@ def pdf(title: str, lines: list[str], *, created: dt.date | str | None = None, a
     for off in offsets:
         out += b"%010d 00000 n \n" % off
     file_id = hashlib.md5(bytes(out)).hexdigest().upper()
-    out += (b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n"
-            % (len(objects) + 1, catalog, info, file_id.encode(), file_id.encode(), xref_at))
+    out += b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        catalog,
+        info,
+        file_id.encode(),
+        file_id.encode(),
+        xref_at,
+    )
     return bytes(out)
 
 
@@ -368,10 +401,10 @@ def is_pdf(data: bytes) -> list[str]:
     if xref_at >= len(data):
         problems.append(f"startxref 指向文件之外（{xref_at}）")
         return problems
-    if data[xref_at:xref_at + 4] == b"xref":
+    if data[xref_at : xref_at + 4] == b"xref":
         problems.extend(_check_xref_table(data, xref_at))
     elif _OBJ_AT.match(data, xref_at):
-        window = data[xref_at:xref_at + 2048]
+        window = data[xref_at : xref_at + 2048]
         if b"/XRef" not in window:
             problems.append("startxref 指向的对象不是交叉引用流（/Type /XRef）")
         elif b"/Root" not in window:
@@ -416,7 +449,7 @@ def _check_xref_table(data: bytes, at: int) -> list[str]:
         problems.append("xref 表之后缺少 trailer")
     else:
         end = data.find(b"startxref", pos)
-        trailer = data[pos:end if end > 0 else pos + 2048]
+        trailer = data[pos : end if end > 0 else pos + 2048]
         if b"/Root" not in trailer:
             problems.append("trailer 缺少 /Root")
         if b"/Size" not in trailer:
@@ -460,8 +493,13 @@ def png_thumbnail(text: str, lines: list[str] | None = None, *, width: int = 210
     raw = b"".join(b"\x00" + bytes(row) for row in px)
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
     itxt = b"Title\x00\x00\x00\x00\x00" + text.encode("utf-8")
-    return PNG_SIGNATURE + _chunk(b"IHDR", ihdr) + _chunk(b"iTXt", itxt) + _chunk(b"IDAT", zlib.compress(raw, 9)) \
+    return (
+        PNG_SIGNATURE
+        + _chunk(b"IHDR", ihdr)
+        + _chunk(b"iTXt", itxt)
+        + _chunk(b"IDAT", zlib.compress(raw, 9))
         + _chunk(b"IEND", b"")
+    )
 
 
 def is_png(data: bytes) -> list[str]:
@@ -477,9 +515,9 @@ def is_png(data: bytes) -> list[str]:
         if pos + 8 > len(data):
             problems.append("数据块头被截断")
             break
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
-        crc = data[pos + 8 + length:pos + 12 + length]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
+        crc = data[pos + 8 + length : pos + 12 + length]
         if len(body) != length or len(crc) != 4:
             problems.append(f"数据块 {kind.decode('latin-1')} 被截断")
             break

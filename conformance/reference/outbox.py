@@ -98,32 +98,59 @@ def setup(server: RoleServer) -> None:
             workers.append(worker)
 
 
-def enqueue(server: RoleServer, target: str, path: str, body: Any, *, message_id: str | None = None,
-            topic: str | None = None, method: str = "POST", delay: float = 0.0) -> int:
+def enqueue(
+    server: RoleServer,
+    target: str,
+    path: str,
+    body: Any,
+    *,
+    message_id: str | None = None,
+    topic: str | None = None,
+    method: str = "POST",
+    delay: float = 0.0,
+) -> int:
     """Queue a call to a counterpart role, or to an absolute base URL (e.g. a callback's origin);
     joins the caller's transaction if there is one. The message id travels as ``X-Message-Id``."""
     with server.db.write() as c:
-        cur = c.execute("INSERT INTO outbox (sender, target, method, path, body, message_id, topic, created_at, next_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (server.role, target, method, path, orjson.dumps(body), message_id, topic, time.time(),
-                         time.time() + delay))
+        cur = c.execute(
+            "INSERT INTO outbox (sender, target, method, path, body, message_id, topic, created_at, next_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                server.role,
+                target,
+                method,
+                path,
+                orjson.dumps(body),
+                message_id,
+                topic,
+                time.time(),
+                time.time() + delay,
+            ),
+        )
         return int(cur.lastrowid or 0)
 
 
-def lookup(server: RoleServer, target: str, path: str, params: dict[str, Any] | None, *, kind: str,
-           topic: str | None = None) -> int:
+def lookup(
+    server: RoleServer, target: str, path: str, params: dict[str, Any] | None, *, kind: str, topic: str | None = None
+) -> int:
     """Queue a GET look-up at a counterpart (not blocking the messages); its answer lands in ``lookups``."""
     with server.db.write() as c:
-        cur = c.execute("INSERT INTO lookups (sender, target, path, params, kind, topic, created_at, next_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (server.role, target, path, orjson.dumps(params or {}), kind, topic, time.time(), time.time()))
+        cur = c.execute(
+            "INSERT INTO lookups (sender, target, path, params, kind, topic, created_at, next_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (server.role, target, path, orjson.dumps(params or {}), kind, topic, time.time(), time.time()),
+        )
         return int(cur.lastrowid or 0)
 
 
 def lookups(server: RoleServer, topic: str | None = None) -> list[dict[str, Any]]:
     """Look-ups and their answers (for tests)."""
-    rows = server.db.all("SELECT id, target, path, kind, topic, attempts, status, last_status, result FROM lookups "
-                         "WHERE (? IS NULL OR topic = ?) ORDER BY id", topic, topic)
+    rows = server.db.all(
+        "SELECT id, target, path, kind, topic, attempts, status, last_status, result FROM lookups "
+        "WHERE (? IS NULL OR topic = ?) ORDER BY id",
+        topic,
+        topic,
+    )
     keys = ("id", "target", "path", "kind", "topic", "attempts", "status", "lastStatus", "result")
     out = [dict(zip(keys, r, strict=True)) for r in rows]
     for o in out:
@@ -133,8 +160,12 @@ def lookups(server: RoleServer, topic: str | None = None) -> list[dict[str, Any]
 
 def calls(server: RoleServer, topic: str | None = None) -> list[dict[str, Any]]:
     """Outbox entries (for tests and the workflow driver's read-back)."""
-    rows = server.db.all("SELECT id, target, method, path, message_id, topic, attempts, status, last_status, last_error "
-                         "FROM outbox WHERE (? IS NULL OR topic = ?) ORDER BY id", topic, topic)
+    rows = server.db.all(
+        "SELECT id, target, method, path, message_id, topic, attempts, status, last_status, last_error "
+        "FROM outbox WHERE (? IS NULL OR topic = ?) ORDER BY id",
+        topic,
+        topic,
+    )
     keys = ("id", "target", "method", "path", "messageId", "topic", "attempts", "status", "lastStatus", "lastError")
     return [dict(zip(keys, r, strict=True)) for r in rows]
 
@@ -147,8 +178,11 @@ class _Tokens:
         hit = self.cache.get(base)
         if hit and hit[1] > time.time() + 30:
             return hit[0]
-        r = session.post(f"{base}/oauth/token", data={"grant_type": "client_credentials", "client_id": client,
-                                                      "client_secret": f"{client}-secret"}, timeout=timeout())
+        r = session.post(
+            f"{base}/oauth/token",
+            data={"grant_type": "client_credentials", "client_id": client, "client_secret": f"{client}-secret"},
+            timeout=timeout(),
+        )
         r.raise_for_status()
         data = r.json()
         self.cache[base] = (data["access_token"], time.time() + int(data.get("expires_in", 600)))
@@ -159,7 +193,9 @@ def _base_url(server: RoleServer, target: str) -> str | None:
     return target if target.startswith(("http://", "https://")) else server.counterparts.get(target)
 
 
-def _send(server: RoleServer, row: tuple[Any, ...], session: requests.Session, tokens: _Tokens) -> tuple[int | None, str | None, float | None]:
+def _send(
+    server: RoleServer, row: tuple[Any, ...], session: requests.Session, tokens: _Tokens
+) -> tuple[int | None, str | None, float | None]:
     _id, target, method, path, body = row[:5]
     base = _base_url(server, target)
     if not base:
@@ -168,9 +204,17 @@ def _send(server: RoleServer, row: tuple[Any, ...], session: requests.Session, t
         return None, outbound.refusal(base), None
     try:
         token = tokens.get(base, SENDER_CLIENT.get(server.role, "harness"), session)
-        r = session.request(method, base + path, data=body, timeout=timeout(),
-                            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
-                                     **({"X-Message-Id": row[5]} if row[5] else {})})
+        r = session.request(
+            method,
+            base + path,
+            data=body,
+            timeout=timeout(),
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/json",
+                **({"X-Message-Id": row[5]} if row[5] else {}),
+            },
+        )
     except requests.RequestException as exc:
         return None, f"{type(exc).__name__}: {exc}"[:300], None
     if r.status_code == 401:
@@ -183,8 +227,12 @@ async def run(server: RoleServer, stop: asyncio.Event) -> None:
     session = requests.Session()
     tokens = _Tokens()
     while not stop.is_set():
-        rows = server.db.all("SELECT id, target, method, path, body, message_id, attempts FROM outbox WHERE sender = ? AND status = 'pending' "
-                             "AND next_at <= ? ORDER BY id LIMIT 20", server.role, time.time())
+        rows = server.db.all(
+            "SELECT id, target, method, path, body, message_id, attempts FROM outbox WHERE sender = ? AND status = 'pending' "
+            "AND next_at <= ? ORDER BY id LIMIT 20",
+            server.role,
+            time.time(),
+        )
         if not rows:
             await asyncio.sleep(0.05)
             continue
@@ -198,15 +246,20 @@ async def run(server: RoleServer, stop: asyncio.Event) -> None:
             attempts = row[6] + 1
             if status is not None and 200 <= status < 300:
                 state, next_at = "sent", time.time()
-            elif ((status is not None and 400 <= status < 500 and status not in (408, 429)) or attempts >= max_attempts()
-                  or "no-retry" in server.defects):
+            elif (
+                (status is not None and 400 <= status < 500 and status not in (408, 429))
+                or attempts >= max_attempts()
+                or "no-retry" in server.defects
+            ):
                 state, next_at = "failed", time.time()
             else:
                 state, next_at = "pending", time.time() + backoff(attempts, wait)
                 blocked.add(row[1])
             with server.db.write() as c:
-                c.execute("UPDATE outbox SET attempts = ?, status = ?, next_at = ?, last_status = ?, last_error = ? WHERE id = ?",
-                          (attempts, state, next_at, status, error, row[0]))
+                c.execute(
+                    "UPDATE outbox SET attempts = ?, status = ?, next_at = ?, last_status = ?, last_error = ? WHERE id = ?",
+                    (attempts, state, next_at, status, error, row[0]),
+                )
             if state == "failed":
                 log.warning("outbox call %s to %s %s failed: %s %s", row[0], row[1], row[3], status, error)
 
@@ -223,15 +276,21 @@ def _renamed(server: RoleServer, row: tuple[Any, ...]) -> tuple[Any, ...]:
     return (row[0], row[1], row[2], row[3], data, new_id, row[6])
 
 
-def _get(server: RoleServer, row: tuple[Any, ...], session: requests.Session, tokens: _Tokens) -> tuple[int | None, Any]:
+def _get(
+    server: RoleServer, row: tuple[Any, ...], session: requests.Session, tokens: _Tokens
+) -> tuple[int | None, Any]:
     _id, target, path, params = row[:4]
     base = _base_url(server, target)
     if not base or not outbound.allowed(base):
         return None, None
     try:
         token = tokens.get(base, SENDER_CLIENT.get(server.role, "harness"), session)
-        r = session.get(base + path, params=orjson.loads(params) if params else None, timeout=timeout(),
-                        headers={"Authorization": f"Bearer {token}"})
+        r = session.get(
+            base + path,
+            params=orjson.loads(params) if params else None,
+            timeout=timeout(),
+            headers={"Authorization": f"Bearer {token}"},
+        )
     except (requests.RequestException, ValueError, KeyError) as exc:
         log.info("look-up %s %s failed: %s", target, path, exc)
         return None, None
@@ -249,8 +308,12 @@ async def run_lookups(server: RoleServer, stop: asyncio.Event) -> None:
     session = requests.Session()
     tokens = _Tokens()
     while not stop.is_set():
-        rows = server.db.all("SELECT id, target, path, params, attempts FROM lookups WHERE sender = ? AND status = 'pending' "
-                             "AND next_at <= ? ORDER BY id LIMIT 20", server.role, time.time())
+        rows = server.db.all(
+            "SELECT id, target, path, params, attempts FROM lookups WHERE sender = ? AND status = 'pending' "
+            "AND next_at <= ? ORDER BY id LIMIT 20",
+            server.role,
+            time.time(),
+        )
         if not rows:
             await asyncio.sleep(0.05)
             continue
@@ -259,11 +322,21 @@ async def run_lookups(server: RoleServer, stop: asyncio.Event) -> None:
             attempts = row[4] + 1
             if status is not None and (200 <= status < 300 or status == 404):
                 state = "done" if status != 404 else "not-found"
-            elif attempts >= LOOKUP_ATTEMPTS or (status is not None and 400 <= status < 500 and status not in (408, 429)):
+            elif attempts >= LOOKUP_ATTEMPTS or (
+                status is not None and 400 <= status < 500 and status not in (408, 429)
+            ):
                 state = "failed"
             else:
                 state = "pending"
             with server.db.write() as c:
-                c.execute("UPDATE lookups SET attempts = ?, status = ?, next_at = ?, last_status = ?, result = ? WHERE id = ?",
-                          (attempts, state, time.time() + backoff(attempts, None), status,
-                           orjson.dumps(data) if data is not None else None, row[0]))
+                c.execute(
+                    "UPDATE lookups SET attempts = ?, status = ?, next_at = ?, last_status = ?, result = ? WHERE id = ?",
+                    (
+                        attempts,
+                        state,
+                        time.time() + backoff(attempts, None),
+                        status,
+                        orjson.dumps(data) if data is not None else None,
+                        row[0],
+                    ),
+                )

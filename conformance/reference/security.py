@@ -62,12 +62,20 @@ def load_clients(path: Path | None = None) -> dict[str, Client]:
     out: dict[str, Client] = {}
     for c in data["clients"]:
         scopes = all_scopes() if c["scopes"] == "*" else tuple(c["scopes"])
-        out[c["id"]] = Client(id=c["id"], secret=c.get("secret", f"{c['id']}-secret"), scopes=frozenset(scopes),
-                              level=c.get("level", "province"), division=c.get("division", "420000"),
-                              rate=float(c.get("rate", 100000)), quota=int(c.get("quota", 100_000_000)),
-                              workflow_role=c.get("workflowRole"), owner_uscc=c.get("ownerUscc"),
-                              sign=bool(c.get("sign", False)), token_ttl=c.get("tokenTtl"),
-                              org=c.get("org"))
+        out[c["id"]] = Client(
+            id=c["id"],
+            secret=c.get("secret", f"{c['id']}-secret"),
+            scopes=frozenset(scopes),
+            level=c.get("level", "province"),
+            division=c.get("division", "420000"),
+            rate=float(c.get("rate", 100000)),
+            quota=int(c.get("quota", 100_000_000)),
+            workflow_role=c.get("workflowRole"),
+            owner_uscc=c.get("ownerUscc"),
+            sign=bool(c.get("sign", False)),
+            token_ttl=c.get("tokenTtl"),
+            org=c.get("org"),
+        )
     return out
 
 
@@ -83,7 +91,9 @@ def unauthorized(zh: str, en: str, code: str = "UNAUTHORIZED") -> ApiError:
 
 
 class Security:
-    def __init__(self, clients: dict[str, Client], *, token_ttl: int = TOKEN_TTL, defects: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, clients: dict[str, Client], *, token_ttl: int = TOKEN_TTL, defects: frozenset[str] = frozenset()
+    ) -> None:
         self.clients = clients
         self.token_ttl = token_ttl
         self.tokens: dict[str, Token] = {}
@@ -128,8 +138,12 @@ class Security:
             held = held | {s for s in needed if any(s.startswith(stem) for stem in stems)}
         if needed and not any(s in held for s in needed) and "ignore-scopes" not in self.defects:
             wanted = " 或 ".join(needed)
-            raise ApiError(403, f"令牌无权访问此接口（需要权限范围 {wanted}）", f"token lacks scope {' or '.join(needed)}",
-                           "FORBIDDEN")
+            raise ApiError(
+                403,
+                f"令牌无权访问此接口（需要权限范围 {wanted}）",
+                f"token lacks scope {' or '.join(needed)}",
+                "FORBIDDEN",
+            )
 
     # ------------------------------------------------------------------ signature
     def verify_signature(self, client: Client, method: str, path_query: str, headers: Any, body: bytes) -> None:
@@ -138,22 +152,35 @@ class Security:
         ts, nonce = headers.get("x-timestamp"), headers.get("x-nonce")
         sig, sig_method = headers.get("x-signature"), headers.get("x-signature-method")
         if not (ts and nonce and sig and sig_method):
-            raise unauthorized("该客户端须签名请求：缺少 X-Timestamp / X-Nonce / X-Signature / X-Signature-Method",
-                               "this client must sign: signature headers missing", "SIGNATURE_INVALID")
+            raise unauthorized(
+                "该客户端须签名请求：缺少 X-Timestamp / X-Nonce / X-Signature / X-Signature-Method",
+                "this client must sign: signature headers missing",
+                "SIGNATURE_INVALID",
+            )
         if sig_method not in ("HMAC-SM3", "HMAC-SHA256"):
-            raise unauthorized(f"不支持的签名方法 {sig_method}", f"unsupported signature method {sig_method}", "SIGNATURE_INVALID")
+            raise unauthorized(
+                f"不支持的签名方法 {sig_method}", f"unsupported signature method {sig_method}", "SIGNATURE_INVALID"
+            )
         try:
             when = dt.datetime.fromisoformat(ts)
             if when.tzinfo is None:
                 raise ValueError(ts)
         except ValueError:
-            raise unauthorized("X-Timestamp 不是带时区的 GB/T 7408 日期时间", "X-Timestamp is not a date-time with offset",
-                               "SIGNATURE_INVALID") from None
+            raise unauthorized(
+                "X-Timestamp 不是带时区的 GB/T 7408 日期时间",
+                "X-Timestamp is not a date-time with offset",
+                "SIGNATURE_INVALID",
+            ) from None
         now = time.time()
         if abs(when.timestamp() - now) > SIGNATURE_WINDOW and "accept-stale-timestamp" not in self.defects:
-            raise unauthorized(f"X-Timestamp 超出 ±{SIGNATURE_WINDOW} 秒窗口", f"X-Timestamp outside ±{SIGNATURE_WINDOW} s",
-                               "SIGNATURE_INVALID")
-        expected = sign(sig_method, client.secret.encode(), canonical_string(method, path_query, ts, nonce, body, sig_method))
+            raise unauthorized(
+                f"X-Timestamp 超出 ±{SIGNATURE_WINDOW} 秒窗口",
+                f"X-Timestamp outside ±{SIGNATURE_WINDOW} s",
+                "SIGNATURE_INVALID",
+            )
+        expected = sign(
+            sig_method, client.secret.encode(), canonical_string(method, path_query, ts, nonce, body, sig_method)
+        )
         if not hmac.compare_digest(expected, sig.lower()):
             raise unauthorized("签名不正确", "signature does not match", "SIGNATURE_INVALID")
         for old in [n for n, t in self.nonces.items() if t < now - 2 * SIGNATURE_WINDOW]:
@@ -179,13 +206,25 @@ class Security:
         if client.used >= client.quota:
             tomorrow = dt.datetime.combine(dt.date.today() + dt.timedelta(days=1), dt.time())
             wait = max(1, math.ceil((tomorrow - dt.datetime.now()).total_seconds()))
-            raise ApiError(429, f"今日调用配额（{client.quota} 次）已用完", f"daily quota of {client.quota} calls used up",
-                           "QUOTA_EXCEEDED", headers={"Retry-After": str(wait)}, retry_after=wait)
+            raise ApiError(
+                429,
+                f"今日调用配额（{client.quota} 次）已用完",
+                f"daily quota of {client.quota} calls used up",
+                "QUOTA_EXCEEDED",
+                headers={"Retry-After": str(wait)},
+                retry_after=wait,
+            )
         if client.tokens < 1.0:
             wait = max(1, math.ceil((1.0 - client.tokens) / client.rate))
             if "retry-after-implausible" in self.defects:
                 wait = 7 * 86400  # a week: what a "block the client" rule copied into the rate limiter says
-            raise ApiError(429, f"调用过于频繁（上限每秒 {client.rate:g} 次）", f"rate limit of {client.rate:g}/s exceeded",
-                           "RATE_LIMITED", headers={"Retry-After": str(wait)}, retry_after=wait)
+            raise ApiError(
+                429,
+                f"调用过于频繁（上限每秒 {client.rate:g} 次）",
+                f"rate limit of {client.rate:g}/s exceeded",
+                "RATE_LIMITED",
+                headers={"Retry-After": str(wait)},
+                retry_after=wait,
+            )
         client.tokens -= 1.0
         client.used += 1

@@ -76,8 +76,20 @@ def make_servers(cfg: ServerConfig, base_url: str) -> list[RoleServer]:
     mounted = cfg.role == "all"
     counterparts = {r: f"{base_url}/{r}" for r in ROLES} if mounted else {}
     counterparts.update(cfg.counterparts)
-    servers = [RoleServer(role=r, db=db, security=security, audit=audit, defects=defects, max_body=cfg.max_body,
-                          counterparts=counterparts, seed=cfg.seed, access_log=cfg.access_log) for r in roles_here]
+    servers = [
+        RoleServer(
+            role=r,
+            db=db,
+            security=security,
+            audit=audit,
+            defects=defects,
+            max_body=cfg.max_body,
+            counterparts=counterparts,
+            seed=cfg.seed,
+            access_log=cfg.access_log,
+        )
+        for r in roles_here
+    ]
     for s in servers:
         if s.role in SETUPS:
             SETUPS[s.role](s)
@@ -108,10 +120,14 @@ def _bind(host: str, port: int) -> socket.socket:
 def _uvicorn(app: Any, tls: TlsFiles | None = None, *, weak_tls: bool = False) -> uvicorn.Server:
     extra: dict[str, Any] = {}
     if tls is not None:
-        extra = {"ssl_certfile": str(tls.cert_file), "ssl_keyfile": str(tls.key_file),
-                 "ssl_context_factory": lambda _config, _default: server_context(tls, weak=weak_tls)}
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", loop="asyncio",
-                            timeout_graceful_shutdown=3, **extra)
+        extra = {
+            "ssl_certfile": str(tls.cert_file),
+            "ssl_keyfile": str(tls.key_file),
+            "ssl_context_factory": lambda _config, _default: server_context(tls, weak=weak_tls),
+        }
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="on", loop="asyncio", timeout_graceful_shutdown=3, **extra
+    )
     return uvicorn.Server(config)
 
 

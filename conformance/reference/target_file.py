@@ -10,13 +10,30 @@ from pathlib import Path
 from conformance.openapi_index import ROLES
 
 #: Optional features the reference server implements (names from schemas/clauses README).
-FEATURES = ("workflow-driver", "request-signature", "sms-gateway", "thumbnail", "open-data", "daily-quota",
-            "objection-feedback", "pre-archive-return", "step-records", "inspection-prefill")
+FEATURES = (
+    "workflow-driver",
+    "request-signature",
+    "sms-gateway",
+    "thumbnail",
+    "open-data",
+    "daily-quota",
+    "objection-feedback",
+    "pre-archive-return",
+    "step-records",
+    "inspection-prefill",
+)
 
 
-def write_target(path: Path, urls: dict[str, str], role: str, *, features: tuple[str, ...] = FEATURES,
-                 max_body: int = 1024 * 1024, simulators: dict[str, object] | None = None,
-                 ca_file: Path | str | None = None) -> Path:
+def write_target(
+    path: Path,
+    urls: dict[str, str],
+    role: str,
+    *,
+    features: tuple[str, ...] = FEATURES,
+    max_body: int = 1024 * 1024,
+    simulators: dict[str, object] | None = None,
+    ca_file: Path | str | None = None,
+) -> Path:
     """Write the target file; ``simulators`` becomes its ``[simulators]`` section (see conformance/target.py):
     scalar keys (``wait_s``, ``hold_s``, ``retry_window_s``, ``attended``, ``instructions_file`` …) and the
     tables ``ports`` / ``urls`` (role → port / base URL of simulators already running). ``ca_file``: the CA of a
@@ -27,7 +44,7 @@ def write_target(path: Path, urls: dict[str, str], role: str, *, features: tuple
     lines += [f'{r} = "{u}"' for r, u in urls.items() if r in ROLES]
     lines += ["", "[credentials]", 'client_id = "harness"', 'client_secret = "harness-secret"', ""]
     for c in clients:
-        lines += [f'[clients.{c["id"]}]', f'client_id = "{c["id"]}"', f'client_secret = "{c["id"]}-secret"']
+        lines += [f"[clients.{c['id']}]", f'client_id = "{c["id"]}"', f'client_secret = "{c["id"]}-secret"']
         lines += [f'division = "{c["dataDivision"]}"'] if c.get("dataDivision") else []
         lines += [""]
     lines += ["[features]"] + [f"{f} = true" for f in features]

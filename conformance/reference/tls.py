@@ -55,8 +55,10 @@ class TlsFiles:
 def _openssl() -> str:
     exe = shutil.which("openssl")
     if exe is None:
-        raise RuntimeError("TLS 需要 openssl 命令行工具生成测试证书（未找到），或以 tls_cert / tls_key 给出证书 / "
-                           "TLS needs the openssl command line to make a test certificate, or give tls_cert and tls_key")
+        raise RuntimeError(
+            "TLS 需要 openssl 命令行工具生成测试证书（未找到），或以 tls_cert / tls_key 给出证书 / "
+            "TLS needs the openssl command line to make a test certificate, or give tls_cert and tls_key"
+        )
     return exe
 
 
@@ -82,10 +84,20 @@ def _covers(files: TlsFiles, host: str) -> bool:
     if not all(p.is_file() for p in (files.ca_file, files.cert_file, files.key_file)):
         return False
     cert = str(files.cert_file)
-    fresh = subprocess.run([_openssl(), "x509", "-in", cert, "-noout", "-checkend", "86400"],
-                           capture_output=True, text=True, timeout=30, check=False)
-    names = subprocess.run([_openssl(), "x509", "-in", cert, "-noout", "-checkip" if _is_ip(host) else "-checkhost", host],
-                           capture_output=True, text=True, timeout=30, check=False)
+    fresh = subprocess.run(
+        [_openssl(), "x509", "-in", cert, "-noout", "-checkend", "86400"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    names = subprocess.run(
+        [_openssl(), "x509", "-in", cert, "-noout", "-checkip" if _is_ip(host) else "-checkhost", host],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     return fresh.returncode == 0 and names.returncode == 0 and " does match" in names.stdout
 
 
@@ -104,18 +116,65 @@ def loopback_certificate(directory: Path, host: str = "127.0.0.1") -> TlsFiles:
     if _covers(files, host):
         return files
     ext = directory / "server.ext"
-    ext.write_text("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
-                   "extendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
-                   f"subjectAltName={_san((*LOOPBACK, host))}\n", encoding="utf-8")
+    ext.write_text(
+        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+        "extendedKeyUsage=serverAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
+        f"subjectAltName={_san((*LOOPBACK, host))}\n",
+        encoding="utf-8",
+    )
     ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
-    _run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", str(DAYS), "-sha256",
-         "-subj", f"/O=tzsb-conformance/CN=tzsb-conformance test CA {secrets.token_hex(4)}",
-         "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-         "-addext", "subjectKeyIdentifier=hash", cwd=directory)
-    _run("req", "-new", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/O=tzsb-conformance/CN=localhost",
-         cwd=directory)
-    _run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "leaf.pem",
-         "-days", str(DAYS), "-sha256", "-extfile", "server.ext", cwd=directory)
+    _run(
+        "req",
+        "-x509",
+        *ec,
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        str(DAYS),
+        "-sha256",
+        "-subj",
+        f"/O=tzsb-conformance/CN=tzsb-conformance test CA {secrets.token_hex(4)}",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        "-addext",
+        "subjectKeyIdentifier=hash",
+        cwd=directory,
+    )
+    _run(
+        "req",
+        "-new",
+        *ec,
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/O=tzsb-conformance/CN=localhost",
+        cwd=directory,
+    )
+    _run(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "leaf.pem",
+        "-days",
+        str(DAYS),
+        "-sha256",
+        "-extfile",
+        "server.ext",
+        cwd=directory,
+    )
     files.cert_file.write_bytes((directory / "leaf.pem").read_bytes() + files.ca_file.read_bytes())
     for leftover in ("server.csr", "leaf.pem", "ca.srl"):
         (directory / leftover).unlink(missing_ok=True)
@@ -173,22 +232,41 @@ class CredentialsInUrlGuard:
             return
         rid = secrets.token_hex(12)
         names = "、".join(found)
-        headers = [(b"content-type", b"application/json; charset=utf-8"), (b"x-request-id", rid.encode()),
-                   (b"cache-control", b"no-store")]
+        headers = [
+            (b"content-type", b"application/json; charset=utf-8"),
+            (b"x-request-id", rid.encode()),
+            (b"cache-control", b"no-store"),
+        ]
         if scope["path"].rstrip("/").endswith("/oauth/token"):  # RFC 6749 §5.2: the token endpoint's own error body
             status = 400
-            body = orjson.dumps({"error": "invalid_request",
-                                 "error_description": f"客户端凭证不得放在 URL 查询参数中（{names}），请放在请求体中"})
+            body = orjson.dumps(
+                {
+                    "error": "invalid_request",
+                    "error_description": f"客户端凭证不得放在 URL 查询参数中（{names}），请放在请求体中",
+                }
+            )
         else:  # the bearer-token error of the pipeline (401 with a challenge), without looking at the token
             status = 401
-            headers.append((b"www-authenticate", b'Bearer realm="tzsb", error="invalid_request", '
-                                                 b'error_description="credentials in the URL query are refused"'))
-            body = orjson.dumps({
-                "code": "UNAUTHORIZED", "message": f"凭证不得放在 URL 查询参数中（{names}），请改用 Authorization 请求头",
-                "messageEn": f"credentials must not be sent in the URL query ({', '.join(found)}): use the Authorization header",
-                "data": None, "requestId": rid,
-                "errors": [{"path": f"/query/{k}", "message": "凭证不得出现在 URL 中", "rule": "no-credentials-in-url"}
-                           for k in found]})
+            headers.append(
+                (
+                    b"www-authenticate",
+                    b'Bearer realm="tzsb", error="invalid_request", '
+                    b'error_description="credentials in the URL query are refused"',
+                )
+            )
+            body = orjson.dumps(
+                {
+                    "code": "UNAUTHORIZED",
+                    "message": f"凭证不得放在 URL 查询参数中（{names}），请改用 Authorization 请求头",
+                    "messageEn": f"credentials must not be sent in the URL query ({', '.join(found)}): use the Authorization header",
+                    "data": None,
+                    "requestId": rid,
+                    "errors": [
+                        {"path": f"/query/{k}", "message": "凭证不得出现在 URL 中", "rule": "no-credentials-in-url"}
+                        for k in found
+                    ],
+                }
+            )
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

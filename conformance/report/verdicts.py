@@ -30,8 +30,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CONFORMS, FAILS, PARTLY, UNTESTED, NOT_APPLICABLE, ERROR = "符合", "不符合", "部分符合", "未测", "不适用", "错误"
-VERDICT_EN = {CONFORMS: "conforms", FAILS: "does not conform", PARTLY: "partly conforms", UNTESTED: "not tested",
-              NOT_APPLICABLE: "not applicable", ERROR: "error"}
+VERDICT_EN = {
+    CONFORMS: "conforms",
+    FAILS: "does not conform",
+    PARTLY: "partly conforms",
+    UNTESTED: "not tested",
+    NOT_APPLICABLE: "not applicable",
+    ERROR: "error",
+}
 PASS, FAIL = "通过", "不通过"
 #: internal: every deciding check was vacuous (decided in clause_verdicts by whether the clause binds the role)
 VACUOUS_ONLY = "vacuous-only"
@@ -85,9 +91,14 @@ def _judge_tests(level: str, outcomes: list[Outcome]) -> tuple[str, list[str]]:
     return UNTESTED, ["本次运行中没有该条款的判定检验 / no deciding check of this clause ran"]
 
 
-def clause_verdicts(catalogue: Iterable[Mapping[str, Any]], outcomes: Iterable[Outcome], *,
-                    features: Iterable[str] = (), answers: Mapping[str, Mapping[str, Any]] | None = None,
-                    role: str | None = None) -> list[ClauseVerdict]:
+def clause_verdicts(
+    catalogue: Iterable[Mapping[str, Any]],
+    outcomes: Iterable[Outcome],
+    *,
+    features: Iterable[str] = (),
+    answers: Mapping[str, Mapping[str, Any]] | None = None,
+    role: str | None = None,
+) -> list[ClauseVerdict]:
     """A verdict for every clause of the catalogue. ``role``: the role under test — a clause whose every check
     was vacuous is 不适用 only when the catalogue says it does not bind that role; otherwise it is 未测 (nothing
     in this run decided it)."""
@@ -109,18 +120,28 @@ def clause_verdicts(catalogue: Iterable[Mapping[str, Any]], outcomes: Iterable[O
             v.verdict = NOT_APPLICABLE
         elif how == "attestation":
             a = answers.get(cid)
-            v.verdict = {"yes": CONFORMS, "no": FAILS, "partly": PARTLY, "n/a": NOT_APPLICABLE}.get(
-                str(a.get("answer", "")).lower(), UNTESTED) if a else UNTESTED
+            v.verdict = (
+                {"yes": CONFORMS, "no": FAILS, "partly": PARTLY, "n/a": NOT_APPLICABLE}.get(
+                    str(a.get("answer", "")).lower(), UNTESTED
+                )
+                if a
+                else UNTESTED
+            )
         else:
             v.verdict, why = _judge_tests(level, tests)
             if v.verdict == VACUOUS_ONLY:
                 binds = not role or not c.get("roles") or role in c["roles"]
                 v.verdict = UNTESTED if binds else NOT_APPLICABLE
-                why = why if not binds else ["本次运行中没有判定该条款的检验（其检验均无可检验项）/ no check decided it in this run",
-                                             *why]
+                why = (
+                    why
+                    if not binds
+                    else ["本次运行中没有判定该条款的检验（其检验均无可检验项）/ no check decided it in this run", *why]
+                )
             if v.verdict in (UNTESTED, NOT_APPLICABLE) and why:
                 v.untested = why
-                v.reason = "；".join(why[:5]) + (f"（另有 {len(why) - 5} 项 / {len(why) - 5} more）" if len(why) > 5 else "")
+                v.reason = "；".join(why[:5]) + (
+                    f"（另有 {len(why) - 5} 项 / {len(why) - 5} more）" if len(why) > 5 else ""
+                )
         v.warning = level != "shall" and v.verdict in (FAILS, PARTLY)
         out.append(v)
     return out
@@ -178,7 +199,10 @@ MISSING_TEXT = {
     "no-shall-clause": ("本次运行没有可判定的应（shall）条款", "no applicable shall-clause was judged in this run"),
     "non-conforming": ("不符合的应条款", "shall-clauses that do not conform"),
     "error": ("检验出错的应条款（测试工具或网络错误）", "shall-clauses whose checks erred (harness or network)"),
-    "untested": ("未测的应条款（缺数据、测试手段或对端，见各条款的原因）", "untested shall-clauses (data, means of testing or counterpart missing; see each clause)"),
+    "untested": (
+        "未测的应条款（缺数据、测试手段或对端，见各条款的原因）",
+        "untested shall-clauses (data, means of testing or counterpart missing; see each clause)",
+    ),
     "attestation-pending": ("未答复的证明材料项（--answers）", "attestation items not answered (--answers)"),
     "attestation-failing": ("证明材料不满足的项", "attestation items answered no / partly"),
 }
@@ -194,22 +218,37 @@ def summary_lines(summary: Mapping[str, Any], lang: str = "zh", *, limit: int = 
         att_text = {PASS: "all answered and met"}.get(att, f"{len(pending)} pending" if pending else "not met")
         if summary.get("attestationItems") == 0:
             att_text = "no attestation item applies"
-        lines = [f"Interface verdict: {_en(summary['interface'])}",
-                 f"Attestation: {att_text}" + (" (outside this run's scope: interface only)" if scope == "interface" else ""),
-                 f"Certification verdict: {_en(summary['certification'])}" + (" (scope: interface)" if scope == "interface" else "")]
+        lines = [
+            f"Interface verdict: {_en(summary['interface'])}",
+            f"Attestation: {att_text}"
+            + (" (outside this run's scope: interface only)" if scope == "interface" else ""),
+            f"Certification verdict: {_en(summary['certification'])}"
+            + (" (scope: interface)" if scope == "interface" else ""),
+        ]
     else:
         att_text = {PASS: "均已答复且满足"}.get(att, f"{len(pending)} 项待答复" if pending else "未满足")
         if summary.get("attestationItems") == 0:
             att_text = "没有适用的证明材料项"
-        lines = [f"接口结论：{summary['interface']}",
-                 f"证明材料：{att_text}" + ("（不在本次认证范围：仅接口）" if scope == "interface" else ""),
-                 f"认证结论：{summary['certification']}" + ("（范围：仅接口）" if scope == "interface" else "")]
+        lines = [
+            f"接口结论：{summary['interface']}",
+            f"证明材料：{att_text}" + ("（不在本次认证范围：仅接口）" if scope == "interface" else ""),
+            f"认证结论：{summary['certification']}" + ("（范围：仅接口）" if scope == "interface" else ""),
+        ]
     for item in summary.get("missingForPass") or []:
         zh, en_text = MISSING_TEXT.get(item["what"], (item["what"], item["what"]))
         ids = item.get("clauses") or []
-        shown = ", ".join(ids[:limit]) + (f" …（共 {len(ids)} 项）" if len(ids) > limit and not en else
-                                           f" … ({len(ids)} in all)" if len(ids) > limit else "")
-        lines.append(("  Missing for a pass — " if en else "  通过尚缺——") + (en_text if en else zh) + (f": {shown}" if ids else ""))
+        shown = ", ".join(ids[:limit]) + (
+            f" …（共 {len(ids)} 项）"
+            if len(ids) > limit and not en
+            else f" … ({len(ids)} in all)"
+            if len(ids) > limit
+            else ""
+        )
+        lines.append(
+            ("  Missing for a pass — " if en else "  通过尚缺——")
+            + (en_text if en else zh)
+            + (f": {shown}" if ids else "")
+        )
     return lines
 
 

@@ -35,13 +35,20 @@ def contract_digests() -> dict[str, str]:
 
 
 def _iso(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat(timespec="seconds")
+    return (
+        dt.datetime.fromtimestamp(ts, dt.UTC)
+        .astimezone(dt.timezone(dt.timedelta(hours=8)))
+        .isoformat(timespec="seconds")
+    )
 
 
-def build_report(state: Any, *, lang: str = "zh", answers: dict[str, Any] | None = None, scope: str = "full") -> dict[str, Any]:
+def build_report(
+    state: Any, *, lang: str = "zh", answers: dict[str, Any] | None = None, scope: str = "full"
+) -> dict[str, Any]:
     catalogue = load_catalogue()
-    verdicts = clause_verdicts(catalogue, state.outcomes, features=state.target.features, answers=answers,
-                               role=state.target.role)
+    verdicts = clause_verdicts(
+        catalogue, state.outcomes, features=state.target.features, answers=answers, role=state.target.role
+    )
     by_id = {c["id"]: c for c in catalogue}
     roles_tested = {state.target.role}
     ids: dict[str, str] = getattr(state, "ids", {}) or {}
@@ -55,13 +62,25 @@ def build_report(state: Any, *, lang: str = "zh", answers: dict[str, Any] | None
         c = by_id[v.id]
         if c.get("roles") and not roles_tested & set(c["roles"]) and not v.tests:
             continue  # a clause of another role: not part of this run
-        clauses.append({
-            "id": v.id, "document": c["document"], "clause": c["clause"], "level": v.level, "verification": v.verification,
-            "title": c["title"], "titleEn": c.get("title_en"), "text": c.get("text"), "verdict": v.verdict,
-            "verdictEn": VERDICT_EN[v.verdict], "warning": v.warning, "reason": v.reason, "untested": v.untested,
-            "tests": v.tests,
-            "evidence": sorted({i for t in v.tests for i in evidence_by_test.get(t, [])}),
-        })
+        clauses.append(
+            {
+                "id": v.id,
+                "document": c["document"],
+                "clause": c["clause"],
+                "level": v.level,
+                "verification": v.verification,
+                "title": c["title"],
+                "titleEn": c.get("title_en"),
+                "text": c.get("text"),
+                "verdict": v.verdict,
+                "verdictEn": VERDICT_EN[v.verdict],
+                "warning": v.warning,
+                "reason": v.reason,
+                "untested": v.untested,
+                "tests": v.tests,
+                "evidence": sorted({i for t in v.tests for i in evidence_by_test.get(t, [])}),
+            }
+        )
     shown = {c["id"] for c in clauses}
     summary = overall([v for v in verdicts if v.id in shown], scope=scope)
     harness_error = getattr(state, "harness_error", None)
@@ -72,10 +91,17 @@ def build_report(state: Any, *, lang: str = "zh", answers: dict[str, Any] | None
         "schema": REPORT_SCHEMA,
         "lang": lang,
         "run": {
-            "harnessVersion": __version__, "python": platform.python_version(),
-            "started": _iso(state.started), "ended": _iso(dt.datetime.now().timestamp()),
-            "target": {"name": state.target.name, "role": state.target.role, "urls": state.target.urls,
-                       "features": sorted(state.target.features), "source": state.target.source},
+            "harnessVersion": __version__,
+            "python": platform.python_version(),
+            "started": _iso(state.started),
+            "ended": _iso(dt.datetime.now().timestamp()),
+            "target": {
+                "name": state.target.name,
+                "role": state.target.role,
+                "urls": state.target.urls,
+                "features": sorted(state.target.features),
+                "source": state.target.source,
+            },
             "profile": state.target.profile,
             "seeds": sorted({o.seed for o in state.outcomes if o.seed}),
             "contractDigests": contract_digests(),
@@ -84,9 +110,22 @@ def build_report(state: Any, *, lang: str = "zh", answers: dict[str, Any] | None
         "preflight": preflight.to_json() if preflight is not None else None,
         "summary": summary,
         "clauses": clauses,
-        "attestation": [{**c, "answer": (answers or {}).get(c["id"])} for c in clauses if c["verification"] == "attestation"],
-        "tests": [{"nodeid": o.nodeid, "outcome": o.outcome, "clauses": list(o.clauses), "duration": round(o.duration, 3),
-                   "message": o.message, "seed": o.seed, "title": o.title, "reason": o.reason} for o in state.outcomes],
+        "attestation": [
+            {**c, "answer": (answers or {}).get(c["id"])} for c in clauses if c["verification"] == "attestation"
+        ],
+        "tests": [
+            {
+                "nodeid": o.nodeid,
+                "outcome": o.outcome,
+                "clauses": list(o.clauses),
+                "duration": round(o.duration, 3),
+                "message": o.message,
+                "seed": o.seed,
+                "title": o.title,
+                "reason": o.reason,
+            }
+            for o in state.outcomes
+        ],
     }
 
 
@@ -98,11 +137,15 @@ def load_answers(path: str | Path) -> dict[str, Any]:
     v = validator("attestation-answers")
     if not v.is_valid(data):
         problems = "; ".join(f"{e.path or '/'} {e.message_zh}" for e in v.errors(data)[:5])
-        raise ValueError(f"证明材料答复文件 {path} 不符合 attestation-answers.schema.json / invalid answers file: {problems}")
+        raise ValueError(
+            f"证明材料答复文件 {path} 不符合 attestation-answers.schema.json / invalid answers file: {problems}"
+        )
     return data
 
 
-def write_report(out: Path, state: Any, *, lang: str = "zh", answers_file: str | None = None, scope: str = "full") -> Path:
+def write_report(
+    out: Path, state: Any, *, lang: str = "zh", answers_file: str | None = None, scope: str = "full"
+) -> Path:
     from conformance.report.html import render_html
 
     out.mkdir(parents=True, exist_ok=True)
@@ -117,8 +160,9 @@ def write_report(out: Path, state: Any, *, lang: str = "zh", answers_file: str |
     return out
 
 
-def merge_performance(out: Path, load: dict[str, Any], load_dir: Path, exchanges: list[dict[str, Any]], *,
-                      lang: str | None = None) -> Path:
+def merge_performance(
+    out: Path, load: dict[str, Any], load_dir: Path, exchanges: list[dict[str, Any]], *, lang: str | None = None
+) -> Path:
     """Join a load run (``tzsb-conform load --run-dir``, document ``tzsb-load/1``) to the certification
     report in ``out``, for the same target and role. Additive fields of ``tzsb-report/1``:
 
@@ -154,45 +198,123 @@ def merge_performance(out: Path, load: dict[str, Any], load_dir: Path, exchanges
     first = len(evidence)
     evidence += [{**x, "test": f"{prefix}preflight"} for x in exchanges]
     load_evidence = list(range(first, len(evidence)))
-    new_tests = [{"nodeid": c["nodeid"], "outcome": c["outcome"], "clauses": [c["clause"]], "duration": load["run"]["window"]["seconds"],
-                  "message": c["reason"] if c["outcome"] != "passed" else None, "seed": None,
-                  "title": f"{c['group']} {c['metric']}"} for c in load["checks"] if c.get("clause")]
-    touched = {c["id"] for c in load["clauses"]} | {cid for t in report["tests"] if t["nodeid"].startswith(prefix) for cid in t["clauses"]}
+    new_tests = [
+        {
+            "nodeid": c["nodeid"],
+            "outcome": c["outcome"],
+            "clauses": [c["clause"]],
+            "duration": load["run"]["window"]["seconds"],
+            "message": c["reason"] if c["outcome"] != "passed" else None,
+            "seed": None,
+            "title": f"{c['group']} {c['metric']}",
+        }
+        for c in load["checks"]
+        if c.get("clause")
+    ]
+    touched = {c["id"] for c in load["clauses"]} | {
+        cid for t in report["tests"] if t["nodeid"].startswith(prefix) for cid in t["clauses"]
+    }
     report["tests"] = [t for t in report["tests"] if not t["nodeid"].startswith(prefix)] + new_tests
     catalogue = {c["id"]: c for c in load_catalogue()}
     judged = [catalogue[cid] for cid in catalogue if cid in touched and catalogue[cid]["verification"] == "automated"]
-    outcomes = [Outcome(t["nodeid"], t["outcome"], tuple(t["clauses"]), t.get("duration") or 0.0, t.get("message"), t.get("seed"),
-                        t.get("title"), t.get("reason") or (t.get("message") if t["outcome"] != "passed" else None))
-                for t in report["tests"]]
+    outcomes = [
+        Outcome(
+            t["nodeid"],
+            t["outcome"],
+            tuple(t["clauses"]),
+            t.get("duration") or 0.0,
+            t.get("message"),
+            t.get("seed"),
+            t.get("title"),
+            t.get("reason") or (t.get("message") if t["outcome"] != "passed" else None),
+        )
+        for t in report["tests"]
+    ]
     verdicts = {v.id: v for v in clause_verdicts(judged, outcomes, features=target.get("features") or [], role=role)}
-    rel = str(load_dir.resolve().relative_to(out.resolve())) if load_dir.resolve().is_relative_to(out.resolve()) else str(load_dir)
+    rel = (
+        str(load_dir.resolve().relative_to(out.resolve()))
+        if load_dir.resolve().is_relative_to(out.resolve())
+        else str(load_dir)
+    )
     by_id = {c["id"]: c for c in report["clauses"]}
     load_clauses = {c["id"]: c for c in load["clauses"]}
     for cid, v in verdicts.items():
         c = catalogue[cid]
-        entry = by_id.get(cid) or {"id": cid, "document": c["document"], "clause": c["clause"], "level": v.level,
-                                   "verification": v.verification, "title": c["title"], "titleEn": c.get("title_en"),
-                                   "text": c.get("text")}
-        entry.update(verdict=v.verdict, verdictEn=VERDICT_EN[v.verdict], warning=v.warning, tests=v.tests,
-                     reason=load_clauses.get(cid, {}).get("reason") or v.reason,
-                     evidence=sorted({i for i in entry.get("evidence") or [] if i < first} | set(load_evidence)))
-        entry["performance"] = {"dir": rel, "page": f"{rel}/load.html", "checks": [t["nodeid"] for t in new_tests if cid in t["clauses"]]}
+        entry = by_id.get(cid) or {
+            "id": cid,
+            "document": c["document"],
+            "clause": c["clause"],
+            "level": v.level,
+            "verification": v.verification,
+            "title": c["title"],
+            "titleEn": c.get("title_en"),
+            "text": c.get("text"),
+        }
+        entry.update(
+            verdict=v.verdict,
+            verdictEn=VERDICT_EN[v.verdict],
+            warning=v.warning,
+            tests=v.tests,
+            reason=load_clauses.get(cid, {}).get("reason") or v.reason,
+            evidence=sorted({i for i in entry.get("evidence") or [] if i < first} | set(load_evidence)),
+        )
+        entry["performance"] = {
+            "dir": rel,
+            "page": f"{rel}/load.html",
+            "checks": [t["nodeid"] for t in new_tests if cid in t["clauses"]],
+        }
         if cid not in by_id:
             by_id[cid] = entry
     order = list(catalogue)
     report["clauses"] = sorted(by_id.values(), key=lambda c: order.index(c["id"]) if c["id"] in order else len(order))
     report["attestation"] = [c for c in report["clauses"] if c["verification"] == "attestation"]
     run = load["run"]
-    entry = {"role": role, "dir": rel, "page": f"{rel}/load.html", "chart": f"{rel}/{load['files'].get('chart', 'latency.svg')}",
-             "profile": run["profile"], "users": run["users"], "workers": run["workers"], "window": run["window"],
-             "started": run["started"], "ended": run["ended"], "aborted": run.get("aborted"),
-             "generator": {k: load["generator"][k] for k in ("saturated", "reasons", "warnings")},
-             "groups": {n: {k: g.get(k) for k in ("title", "titleEn", "requests", "errorRate", "p50", "p95", "p99", "rps",
-                                                  "recordsPerCallerS", "thresholds")} for n, g in load["groups"].items()},
-             "clauses": {c["id"]: c["verdict"] for c in load["clauses"]}}
+    entry = {
+        "role": role,
+        "dir": rel,
+        "page": f"{rel}/load.html",
+        "chart": f"{rel}/{load['files'].get('chart', 'latency.svg')}",
+        "profile": run["profile"],
+        "users": run["users"],
+        "workers": run["workers"],
+        "window": run["window"],
+        "started": run["started"],
+        "ended": run["ended"],
+        "aborted": run.get("aborted"),
+        "generator": {k: load["generator"][k] for k in ("saturated", "reasons", "warnings")},
+        "groups": {
+            n: {
+                k: g.get(k)
+                for k in (
+                    "title",
+                    "titleEn",
+                    "requests",
+                    "errorRate",
+                    "p50",
+                    "p95",
+                    "p99",
+                    "rps",
+                    "recordsPerCallerS",
+                    "thresholds",
+                )
+            }
+            for n, g in load["groups"].items()
+        },
+        "clauses": {c["id"]: c["verdict"] for c in load["clauses"]},
+    }
     report["performance"] = [p for p in report.get("performance") or [] if p.get("role") != role] + [entry]
-    shown = [ClauseVerdict(c["id"], c["level"], c["verification"], c["verdict"], list(c.get("tests") or []), c.get("reason"),
-                           bool(c.get("warning"))) for c in report["clauses"]]
+    shown = [
+        ClauseVerdict(
+            c["id"],
+            c["level"],
+            c["verification"],
+            c["verdict"],
+            list(c.get("tests") or []),
+            c.get("reason"),
+            bool(c.get("warning")),
+        )
+        for c in report["clauses"]
+    ]
     harness_error = report["summary"].get("harnessError")
     report["summary"] = overall(shown, scope=report["summary"].get("scope", "full"))
     if harness_error:
@@ -209,8 +331,15 @@ def write_manifest(out: Path, report: dict[str, Any]) -> None:
     files = {}
     for path in sorted(p for p in out.rglob("*") if p.is_file() and p.name != "manifest.json"):
         data = path.read_bytes()
-        files[str(path.relative_to(out))] = {"sha256": hashlib.sha256(data).hexdigest(), "sm3": sm3_hex(data),
-                                             "bytes": len(data)}
-    manifest = {"schema": "tzsb-manifest/1", "harnessVersion": __version__, "run": {k: v for k, v in report["run"].items()},
-                "files": files}
+        files[str(path.relative_to(out))] = {
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "sm3": sm3_hex(data),
+            "bytes": len(data),
+        }
+    manifest = {
+        "schema": "tzsb-manifest/1",
+        "harnessVersion": __version__,
+        "run": {k: v for k, v in report["run"].items()},
+        "files": files,
+    }
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")

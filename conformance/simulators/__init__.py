@@ -12,4 +12,14 @@ Run them standalone (e.g. for a vendor's system configured with fixed counterpar
 from conformance.simulators.handle import Call, SimulatorHandle, Simulators, connect, for_settings, start
 from conformance.simulators.server import Fault, InboundCall, Simulator
 
-__all__ = ["Call", "Fault", "InboundCall", "Simulator", "SimulatorHandle", "Simulators", "connect", "for_settings", "start"]
+__all__ = [
+    "Call",
+    "Fault",
+    "InboundCall",
+    "Simulator",
+    "SimulatorHandle",
+    "Simulators",
+    "connect",
+    "for_settings",
+    "start",
+]

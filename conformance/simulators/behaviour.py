@@ -36,9 +36,13 @@ from conformance.validation import validator
 
 Handler = Callable[[SimulatorState, InboundCall, dict[str, Any], Any], Reply]
 #: The item code (SG 6-2021) of 特种设备使用登记: the first part of every Table 1 handling-item code.
-_PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==")
-_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+)
+_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 def _receipt(call: InboundCall, body: dict[str, Any]) -> Reply:
@@ -63,13 +67,17 @@ def register(state: SimulatorState, what: str, data: dict[str, Any]) -> dict[str
         case_no = str(data.get("caseNo") or "")
         if not case_no:
             raise ValueError("caseNo required")
-        state.cases.setdefault(case_no, {"caseNo": case_no, "itemCode": data.get("itemCode"), "accepted": None,
-                                         "result": None, "events": []})
+        state.cases.setdefault(
+            case_no,
+            {"caseNo": case_no, "itemCode": data.get("itemCode"), "accepted": None, "result": None, "events": []},
+        )
         return {"cases": len(state.cases)}
     if what == "users":
         kind = data.get("kind")
         user = data.get("user") or {}
-        ref = {"natural": "gov-platform#/$defs/naturalPerson", "legal": "gov-platform#/$defs/legalPerson"}.get(str(kind))
+        ref = {"natural": "gov-platform#/$defs/naturalPerson", "legal": "gov-platform#/$defs/legalPerson"}.get(
+            str(kind)
+        )
         if ref is None or not validator(ref).is_valid(user):
             raise ValueError(f"a {kind} user valid against {ref} required")
         state.users[(str(kind), str(user["userId"]))] = dict(user)
@@ -103,11 +111,22 @@ def query_implementations(state: SimulatorState, call: InboundCall, q: dict[str,
     dept = _dept(division)
     if q.get("deptUscc") and q["deptUscc"] != dept["uscc"]:
         dept = {**dept, "uscc": q["deptUscc"]}
-    items = [{"implementCode": _implement_code(division), "itemCode": "01100000", "name": "特种设备使用登记",
-              "deptName": dept["name"], "deptUscc": dept["uscc"], "division": division, "level": dept["level"],
-              "handlingItemCount": len(code_lists.licence_items())}]
+    items = [
+        {
+            "implementCode": _implement_code(division),
+            "itemCode": "01100000",
+            "name": "特种设备使用登记",
+            "deptName": dept["name"],
+            "deptUscc": dept["uscc"],
+            "division": division,
+            "level": dept["level"],
+            "handlingItemCount": len(code_lists.licence_items()),
+        }
+    ]
     page, size = int(q.get("page", 1)), int(q.get("size", 50))
-    return Reply(200, {"page": page, "size": size, "total": len(items), "items": items[(page - 1) * size:page * size]})
+    return Reply(
+        200, {"page": page, "size": size, "total": len(items), "items": items[(page - 1) * size : page * size]}
+    )
 
 
 def query_handling_items(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
@@ -117,8 +136,16 @@ def query_handling_items(state: SimulatorState, call: InboundCall, q: dict[str, 
         group, op = code.split("-")[1:]
         if q.get("group") and group != q["group"]:
             continue
-        out.append({"code": code, "name": item["name"][:100], "implementCode": _implement_code(division), "division": division,
-                    "group": group, "operation": op})
+        out.append(
+            {
+                "code": code,
+                "name": item["name"][:100],
+                "implementCode": _implement_code(division),
+                "division": division,
+                "group": group,
+                "operation": op,
+            }
+        )
     return Reply(200, out)
 
 
@@ -128,15 +155,26 @@ def _user(kind: str) -> Handler:
         if user is None:
             raise _not_found(f"统一身份认证用户 {q['userId']} ", f"user {q['userId']}")
         return Reply(200, user)
+
     return get
 
 
 def _case(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
     if q.get("caseNo") != body.get("caseNo"):
-        raise error(400, "VALIDATION_FAILED", f"路径中的办件编号 {q.get('caseNo')} 与请求体的 {body.get('caseNo')} 不一致",
-                    "caseNo in the path differs from the body",
-                    [{"path": "/caseNo", "message": "须与路径中的办件编号相同", "messageEn": "must equal the path's caseNo",
-                      "rule": "path-match"}])
+        raise error(
+            400,
+            "VALIDATION_FAILED",
+            f"路径中的办件编号 {q.get('caseNo')} 与请求体的 {body.get('caseNo')} 不一致",
+            "caseNo in the path differs from the body",
+            [
+                {
+                    "path": "/caseNo",
+                    "message": "须与路径中的办件编号相同",
+                    "messageEn": "must equal the path's caseNo",
+                    "rule": "path-match",
+                }
+            ],
+        )
     case = state.cases.get(body["caseNo"])
     if case is None:
         raise _not_found(f"办件 {body['caseNo']} ", f"case {body['caseNo']}")
@@ -146,8 +184,10 @@ def _case(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dic
 def report_supplement(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
     case = _case(state, call, q, body)
     if case["result"] is not None or case["accepted"] == "正式受理":
-        raise _conflict(f"办件 {case['caseNo']} 已{'办结' if case['result'] else '受理'}，不能再上报补齐补正",
-                        "correction reported after acceptance or result")
+        raise _conflict(
+            f"办件 {case['caseNo']} 已{'办结' if case['result'] else '受理'}，不能再上报补齐补正",
+            "correction reported after acceptance or result",
+        )
     case["events"].append("T5-6")
     return _receipt(call, body)
 
@@ -155,8 +195,10 @@ def report_supplement(state: SimulatorState, call: InboundCall, q: dict[str, Any
 def report_acceptance(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
     case = _case(state, call, q, body)
     if case["accepted"] is not None or case["result"] is not None:
-        raise _conflict(f"办件 {case['caseNo']} 已上报受理信息（{case['accepted'] or case['result']}），不能重复受理",
-                        "acceptance already reported")
+        raise _conflict(
+            f"办件 {case['caseNo']} 已上报受理信息（{case['accepted'] or case['result']}），不能重复受理",
+            "acceptance already reported",
+        )
     case["accepted"] = body["result"]
     case["events"].append("T5-7")
     return _receipt(call, body)
@@ -166,8 +208,10 @@ def _after_acceptance(case: dict[str, Any], what: str, en: str) -> None:
     if case["accepted"] != "正式受理":
         raise _conflict(f"办件 {case['caseNo']} 尚未上报正式受理，不能上报{what}", f"{en} reported before acceptance")
     if case["result"] is not None:
-        raise _conflict(f"办件 {case['caseNo']} 已上报办件结果，与政务服务平台的交互已结束，不能再上报{what}",
-                        f"{en} reported after the result")
+        raise _conflict(
+            f"办件 {case['caseNo']} 已上报办件结果，与政务服务平台的交互已结束，不能再上报{what}",
+            f"{en} reported after the result",
+        )
 
 
 def report_step(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
@@ -187,7 +231,9 @@ def report_special(state: SimulatorState, call: InboundCall, q: dict[str, Any], 
 def report_result(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
     case = _case(state, call, q, body)
     if case["accepted"] is None:
-        raise _conflict(f"办件 {case['caseNo']} 尚未上报受理信息，不能先上报办件结果", "result reported before acceptance")
+        raise _conflict(
+            f"办件 {case['caseNo']} 尚未上报受理信息，不能先上报办件结果", "result reported before acceptance"
+        )
     if case["result"] is not None:
         raise _conflict(f"办件 {case['caseNo']} 的办件结果已上报", "result already reported")
     case["result"] = body["result"]
@@ -201,10 +247,18 @@ def aggregate_elicense(state: SimulatorState, call: InboundCall, q: dict[str, An
 
 
 def search_elicenses(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
-    out = [{"elicenseId": lic["elicenseId"], "licenceName": lic["licenceName"], "licenceNo": lic["licenceNo"],
-            "holderName": lic["holderName"], "issueDate": lic["issueDate"], "status": lic.get("status", "valid")}
-           for lic in state.licences.values()
-           if lic.get("holderId") == q["holderId"] and (not q.get("itemCode") or lic.get("itemCode") == q["itemCode"])]
+    out = [
+        {
+            "elicenseId": lic["elicenseId"],
+            "licenceName": lic["licenceName"],
+            "licenceNo": lic["licenceNo"],
+            "holderName": lic["holderName"],
+            "issueDate": lic["issueDate"],
+            "status": lic.get("status", "valid"),
+        }
+        for lic in state.licences.values()
+        if lic.get("holderId") == q["holderId"] and (not q.get("itemCode") or lic.get("itemCode") == q["itemCode"])
+    ]
     return Reply(200, out)
 
 
@@ -224,17 +278,28 @@ def download_address(state: SimulatorState, call: InboundCall, q: dict[str, Any]
     token = secrets.token_urlsafe(16)
     state.downloads[token] = lic["elicenseId"]
     expires = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=30)).astimezone(dt.timezone(dt.timedelta(hours=8)))
-    return Reply(200, {"elicenseId": lic["elicenseId"], "url": f"/api/v1/elicenses/{lic['elicenseId']}/file?token={token}",
-                       "format": "PDF", "expiresAt": expires.isoformat(timespec="seconds"),
-                       "sha256": hashlib.sha256(_PDF).hexdigest()})
+    return Reply(
+        200,
+        {
+            "elicenseId": lic["elicenseId"],
+            "url": f"/api/v1/elicenses/{lic['elicenseId']}/file?token={token}",
+            "format": "PDF",
+            "expiresAt": expires.isoformat(timespec="seconds"),
+            "sha256": hashlib.sha256(_PDF).hexdigest(),
+        },
+    )
 
 
 def download_file(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
     lic = _licence(state, q)
     if state.downloads.get(q["token"]) != lic["elicenseId"]:
         raise error(403, "FORBIDDEN", "下载令牌无效或不属于该证照", "download token invalid")
-    return Reply(200, raw=_PDF, media_type="application/pdf",
-                 headers={"Content-Disposition": f'attachment; filename="{lic["elicenseId"]}.pdf"'})
+    return Reply(
+        200,
+        raw=_PDF,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{lic["elicenseId"]}.pdf"'},
+    )
 
 
 def thumbnails(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
@@ -249,6 +314,7 @@ def send_sms(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: 
 def health(role: str) -> Handler:
     def get(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
         return Reply(200, {"status": "up", "time": now_iso(), "version": "tzsb-simulator/1", "role": role})
+
     return get
 
 
@@ -262,11 +328,22 @@ def get_report(state: SimulatorState, call: InboundCall, q: dict[str, Any], body
 
 def submit_objection(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
     if body["reportNo"] not in state.reports:
-        raise error(400, "VALIDATION_FAILED", f"检验报告 {body['reportNo']} 不存在", "no such report",
-                    [{"path": "/reportNo", "message": "检验报告不存在", "messageEn": "no such report", "rule": "exists"}])
+        raise error(
+            400,
+            "VALIDATION_FAILED",
+            f"检验报告 {body['reportNo']} 不存在",
+            "no such report",
+            [{"path": "/reportNo", "message": "检验报告不存在", "messageEn": "no such report", "rule": "exists"}],
+        )
     oid = f"OBJ-{secrets.token_hex(6).upper()}"
-    receipt = {"objectionId": oid, "messageId": body["messageId"], "reportNo": body["reportNo"], "status": "received",
-               "receivedAt": now_iso(), "duplicate": False}
+    receipt = {
+        "objectionId": oid,
+        "messageId": body["messageId"],
+        "reportNo": body["reportNo"],
+        "status": "received",
+        "receivedAt": now_iso(),
+        "duplicate": False,
+    }
     state.objections[oid] = receipt
     return Reply(201, receipt)
 
@@ -295,6 +372,7 @@ def _reported(table: str, key: str, zh: str) -> Handler:
         if found is None:
             raise _not_found(f"已上报的{zh} {q[key]} ", f"reported {table} {q[key]}")
         return Reply(200, found)
+
     return get
 
 
@@ -309,22 +387,50 @@ def _group_varieties(group: str) -> frozenset[str]:
 def push_application(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
     item = code_lists.licence_items().get(body["itemCode"])
     if item is None:
-        raise error(400, "VALIDATION_FAILED", f"办理项 {body['itemCode']} 不是表1中的办理项", "no such handling item (Table 1)",
-                    [{"path": "/itemCode", "message": "表1中没有该办理项", "messageEn": "not a Table 1 item", "rule": "exists"}])
+        raise error(
+            400,
+            "VALIDATION_FAILED",
+            f"办理项 {body['itemCode']} 不是表1中的办理项",
+            "no such handling item (Table 1)",
+            [
+                {
+                    "path": "/itemCode",
+                    "message": "表1中没有该办理项",
+                    "messageEn": "not a Table 1 item",
+                    "rule": "exists",
+                }
+            ],
+        )
     catalogue = body["equipment"]["catalogueCode"]
     if catalogue not in _group_varieties(item["group"]):
-        raise error(400, "VALIDATION_FAILED", f"设备品种 {catalogue} 不属于办理项 {body['itemCode']} 的设备类别",
-                    "the equipment is not of the item's group",
-                    [{"path": "/equipment/catalogueCode", "message": "设备品种与办理项的设备类别不符",
-                      "messageEn": "catalogue code outside the item's group", "rule": "item-group"}])
+        raise error(
+            400,
+            "VALIDATION_FAILED",
+            f"设备品种 {catalogue} 不属于办理项 {body['itemCode']} 的设备类别",
+            "the equipment is not of the item's group",
+            [
+                {
+                    "path": "/equipment/catalogueCode",
+                    "message": "设备品种与办理项的设备类别不符",
+                    "messageEn": "catalogue code outside the item's group",
+                    "rule": "item-group",
+                }
+            ],
+        )
     state.applications.setdefault(body["caseNo"], []).append(dict(body))
     return _receipt(call, body)
 
 
 def corrected_report(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
     state.reports[str(body["reportNo"])] = dict(body)
-    return Reply(201, {"messageId": body.get("correctionOf") or f"report-{body['reportNo']}", "receivedAt": now_iso(),
-                       "duplicate": False})
+    return Reply(
+        201,
+        {
+            "messageId": body.get("correctionOf") or f"report-{body['reportNo']}",
+            "receivedAt": now_iso(),
+            "duplicate": False,
+        },
+    )
 
 
 def _empty_list(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
@@ -338,23 +444,51 @@ def _nothing_here(state: SimulatorState, call: InboundCall, q: dict[str, Any], b
 def handlers(role: str) -> dict[str, Handler]:
     common: dict[str, Handler] = {"getHealth": health(role)}
     if role == "gov-platform":
-        return {**common, "queryImplementations": query_implementations, "queryHandlingItems": query_handling_items,
-                "getNaturalPerson": _user("natural"), "getLegalPerson": _user("legal"),
-                "reportSupplement": report_supplement, "reportAcceptance": report_acceptance, "reportStep": report_step,
-                "reportSpecialProcedure": report_special, "reportResult": report_result,
-                "aggregateElicense": aggregate_elicense, "searchElicenses": search_elicenses, "getElicense": get_elicense,
-                "getElicenseDownloadAddress": download_address, "downloadElicenseFile": download_file,
-                "getElicenseThumbnails": thumbnails, "sendSms": send_sms}
+        return {
+            **common,
+            "queryImplementations": query_implementations,
+            "queryHandlingItems": query_handling_items,
+            "getNaturalPerson": _user("natural"),
+            "getLegalPerson": _user("legal"),
+            "reportSupplement": report_supplement,
+            "reportAcceptance": report_acceptance,
+            "reportStep": report_step,
+            "reportSpecialProcedure": report_special,
+            "reportResult": report_result,
+            "aggregateElicense": aggregate_elicense,
+            "searchElicenses": search_elicenses,
+            "getElicense": get_elicense,
+            "getElicenseDownloadAddress": download_address,
+            "downloadElicenseFile": download_file,
+            "getElicenseThumbnails": thumbnails,
+            "sendSms": send_sms,
+        }
     if role == "inspection":
-        return {**common, "getInspectionReport": get_report, "submitObjection": submit_objection, "getObjection": get_objection}
+        return {
+            **common,
+            "getInspectionReport": get_report,
+            "submitObjection": submit_objection,
+            "getObjection": get_objection,
+        }
     if role == "supervision":
-        return {**common, "reportUnit": report_unit, "reportRegistration": report_registration,
-                "getReportedUnit": _reported("units", "uscc", "使用单位"),
-                "getReportedRegistration": _reported("registrations", "registrationNo", "使用登记")}
+        return {
+            **common,
+            "reportUnit": report_unit,
+            "reportRegistration": report_registration,
+            "getReportedUnit": _reported("units", "uscc", "使用单位"),
+            "getReportedRegistration": _reported("registrations", "registrationNo", "使用登记"),
+        }
     if role == "licensing":
         from conformance.openapi_index import role_operations
 
-        out: dict[str, Handler] = {op.operation_id: _empty_list if op.method.upper() == "GET" and "{" not in op.path
-                                   else _nothing_here for op in role_operations(role)}
-        return {**out, **common, "pushApplication": push_application, "receiveCorrectedInspectionReport": corrected_report}
+        out: dict[str, Handler] = {
+            op.operation_id: _empty_list if op.method.upper() == "GET" and "{" not in op.path else _nothing_here
+            for op in role_operations(role)
+        }
+        return {
+            **out,
+            **common,
+            "pushApplication": push_application,
+            "receiveCorrectedInspectionReport": corrected_report,
+        }
     raise ValueError(f"no simulator for role {role}")

@@ -126,8 +126,14 @@ class Simulators:
         """The last sequence number of each simulator: calls after it are new."""
         return {r: max((c.seq for c in h.calls()), default=0) for r, h in self.handles.items()}
 
-    def wait_for(self, predicate: Callable[[list[Call]], Any], *, timeout: float, poll: float = 0.1,
-                 progress: Callable[[float], None] | None = None) -> Any:
+    def wait_for(
+        self,
+        predicate: Callable[[list[Call]], Any],
+        *,
+        timeout: float,
+        poll: float = 0.1,
+        progress: Callable[[float], None] | None = None,
+    ) -> Any:
         """Poll the records until ``predicate(calls)`` is truthy (returned) or ``timeout`` seconds pass (None)."""
         deadline = time.monotonic() + timeout
         last_note = time.monotonic()
@@ -165,8 +171,15 @@ def start(settings: SimulatorSettings | None = None, *, roles: Iterable[str] = D
     started: list[Simulator] = []
     try:
         for role in roles:
-            started.append(Simulator(role, host=settings.host, port=settings.ports.get(role, 0),
-                                     control_token=settings.control_token, hold_s=settings.hold_s).start())
+            started.append(
+                Simulator(
+                    role,
+                    host=settings.host,
+                    port=settings.ports.get(role, 0),
+                    control_token=settings.control_token,
+                    hold_s=settings.hold_s,
+                ).start()
+            )
     except OSError:
         for s in started:
             s.stop()

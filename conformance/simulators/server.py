@@ -55,7 +55,9 @@ def now_iso() -> str:
 
 def digest(value: Any) -> str:
     """SHA-256 of canonical JSON (sorted keys, no spaces): "the same content"."""
-    return hashlib.sha256(json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
 
 
 def pointer_get(doc: Any, pointer: str) -> Any:
@@ -69,16 +71,39 @@ def pointer_get(doc: Any, pointer: str) -> Any:
 class Reply(Exception):
     """An answer (raised by a behaviour to end processing): status, JSON envelope data or raw bytes."""
 
-    def __init__(self, status: int, data: Any = None, *, code: str = "OK", message: str = "成功", message_en: str = "",
-                 errors: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None,
-                 raw: bytes | None = None, media_type: str = "application/json", envelope: bool = True) -> None:
+    def __init__(
+        self,
+        status: int,
+        data: Any = None,
+        *,
+        code: str = "OK",
+        message: str = "成功",
+        message_en: str = "",
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
+        media_type: str = "application/json",
+        envelope: bool = True,
+    ) -> None:
         super().__init__(f"{status} {code}")
         self.status, self.data, self.code, self.message, self.message_en = status, data, code, message, message_en
-        self.errors, self.headers, self.raw, self.media_type, self.envelope = errors, dict(headers or {}), raw, media_type, envelope
+        self.errors, self.headers, self.raw, self.media_type, self.envelope = (
+            errors,
+            dict(headers or {}),
+            raw,
+            media_type,
+            envelope,
+        )
 
 
-def error(status: int, code: str, zh: str, en: str, errors: list[dict[str, str]] | None = None,
-          headers: dict[str, str] | None = None) -> Reply:
+def error(
+    status: int,
+    code: str,
+    zh: str,
+    en: str,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Reply:
     return Reply(status, None, code=code, message=zh, message_en=en, errors=errors, headers=headers)
 
 
@@ -194,8 +219,15 @@ class SimulatorState:
 class Simulator:
     """A counterpart role on ``host:port`` (0: a free port), started in a background thread."""
 
-    def __init__(self, role: str, *, host: str = "127.0.0.1", port: int = 0, control_token: str | None = None,
-                 hold_s: float = 35.0) -> None:
+    def __init__(
+        self,
+        role: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        control_token: str | None = None,
+        hold_s: float = 35.0,
+    ) -> None:
         from conformance.simulators import behaviour
 
         self.role = role
@@ -219,8 +251,9 @@ class Simulator:
         self.httpd = Server((host, port), Handler)
         self.host = host
         self.port = int(self.httpd.server_address[1])
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True,
-                                       name=f"simulator-{role}")
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True, name=f"simulator-{role}"
+        )
 
     @property
     def url(self) -> str:
@@ -298,15 +331,25 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.raw is not None:
             return reply.status, None, reply.headers, reply.raw, reply.media_type
         if reply.envelope:
-            payload: Any = {"code": reply.code, "message": reply.message, "data": reply.data,
-                            "requestId": f"sim-{secrets.token_hex(8)}"}
+            payload: Any = {
+                "code": reply.code,
+                "message": reply.message,
+                "data": reply.data,
+                "requestId": f"sim-{secrets.token_hex(8)}",
+            }
             if reply.status >= 400:
                 payload["messageEn"] = reply.message_en or reply.message
                 if reply.errors:
                     payload["errors"] = reply.errors
         else:
             payload = reply.data
-        return reply.status, payload, reply.headers, json.dumps(payload, ensure_ascii=False).encode("utf-8"), "application/json"
+        return (
+            reply.status,
+            payload,
+            reply.headers,
+            json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+            "application/json",
+        )
 
     def _hold(self) -> None:
         """Keep the caller waiting past its timeout, then drop the connection without an answer."""
@@ -342,7 +385,11 @@ class _Handler(BaseHTTPRequestHandler):
         with sim.state.lock:
             call.seq = len(sim.state.calls) + 1
             sim.state.calls.append(call)
-        fault = sim.state.next_fault(call) if route is not None and route.op.operation_id not in ("issueToken", "getHealth") else None
+        fault = (
+            sim.state.next_fault(call)
+            if route is not None and route.op.operation_id not in ("issueToken", "getHealth")
+            else None
+        )
         call.fault = fault
         if fault in ("timeout", "reset"):
             call.answered_at = time.time()
@@ -353,17 +400,34 @@ class _Handler(BaseHTTPRequestHandler):
         if fault and fault.split(":")[0] in ("503", "429"):
             status, _, seconds = fault.partition(":")
             hdrs = {"Retry-After": seconds} if seconds else {}
-            reply = (error(503, "UNAVAILABLE", "服务暂不可用（模拟故障），请稍后重试", "service unavailable (simulated)", headers=hdrs)
-                     if status == "503" else
-                     error(429, "RATE_LIMITED", "请求过于频繁（模拟限流），请稍后重试", "rate limited (simulated)", headers=hdrs))
+            reply = (
+                error(
+                    503,
+                    "UNAVAILABLE",
+                    "服务暂不可用（模拟故障），请稍后重试",
+                    "service unavailable (simulated)",
+                    headers=hdrs,
+                )
+                if status == "503"
+                else error(
+                    429,
+                    "RATE_LIMITED",
+                    "请求过于频繁（模拟限流），请稍后重试",
+                    "rate limited (simulated)",
+                    headers=hdrs,
+                )
+            )
         else:
             reply = self._process(call, route, params, raw, headers, auth)
         status, payload, hdrs, body, media = self._reply(reply)
         call.status, call.answer, call.answer_headers = status, payload, hdrs
-        call.duplicate = bool(isinstance(payload, dict) and isinstance(payload.get("data"), dict)
-                              and payload["data"].get("duplicate") is True) or (status == 200 and route is not None
-                                                                               and bool(route.op.raw.get("x-idempotent-by"))
-                                                                               and call.method == "POST")
+        call.duplicate = bool(
+            isinstance(payload, dict)
+            and isinstance(payload.get("data"), dict)
+            and payload["data"].get("duplicate") is True
+        ) or (
+            status == 200 and route is not None and bool(route.op.raw.get("x-idempotent-by")) and call.method == "POST"
+        )
         call.answered_at = time.time()
         if fault == "lost":  # processed, answer lost: the caller's retry is a duplicate
             self._hold()
@@ -378,22 +442,39 @@ class _Handler(BaseHTTPRequestHandler):
                 return r, {n: unquote(v) for n, v in zip(r.names, m.groups(), strict=True)}
         return None, {}
 
-    def _process(self, call: InboundCall, route: Route | None, params: dict[str, str], raw: bytes | None,
-                 headers: dict[str, str], auth: str) -> Reply:
+    def _process(
+        self,
+        call: InboundCall,
+        route: Route | None,
+        params: dict[str, str],
+        raw: bytes | None,
+        headers: dict[str, str],
+        auth: str,
+    ) -> Reply:
         sim = self.simulator
         if route is None:
             allowed = [r.op.method.upper() for r in sim.routes if r.pattern.match(call.path)]
             if allowed:
-                return error(405, "METHOD_NOT_ALLOWED", f"该路径不支持 {call.method} 方法", "method not allowed",
-                             headers={"Allow": ", ".join(sorted(set(allowed)))})
+                return error(
+                    405,
+                    "METHOD_NOT_ALLOWED",
+                    f"该路径不支持 {call.method} 方法",
+                    "method not allowed",
+                    headers={"Allow": ", ".join(sorted(set(allowed)))},
+                )
             return error(404, "NOT_FOUND", f"路径 {call.path} 不存在", f"no such path {call.path}")
         op = route.op
         if op.operation_id == "issueToken":
             return self._token(call, raw, headers)
         if op.secured and call.client_id is None:
             call.problems.append("未携带有效的 Bearer 令牌 / no valid bearer token")
-            return error(401, "UNAUTHORIZED", "缺少或无效的访问令牌", "missing or invalid bearer token",
-                         headers={"WWW-Authenticate": 'Bearer realm="tzsb-simulator"'})
+            return error(
+                401,
+                "UNAUTHORIZED",
+                "缺少或无效的访问令牌",
+                "missing or invalid bearer token",
+                headers={"WWW-Authenticate": 'Bearer realm="tzsb-simulator"'},
+            )
         if raw is None:
             return error(413, "PAYLOAD_TOO_LARGE", "请求体过大", "payload too large")
         values: dict[str, Any] = {}
@@ -404,22 +485,36 @@ class _Handler(BaseHTTPRequestHandler):
                 continue
             if p.name not in where:
                 if p.required:
-                    problems.append({"path": f"/{p.location}/{p.name}", "message": f"缺少必填参数 {p.name}",
-                                     "messageEn": f"{p.name} is required", "rule": "required"})
+                    problems.append(
+                        {
+                            "path": f"/{p.location}/{p.name}",
+                            "message": f"缺少必填参数 {p.name}",
+                            "messageEn": f"{p.name} is required",
+                            "rule": "required",
+                        }
+                    )
                 continue
             value = _coerce(where[p.name], p.schema_uri)
             v = validator_at(p.schema_uri)
             if not v.is_valid(value):
                 msgs = [e.message_zh for e in v.errors(value)][:1] or ["取值不合法"]
-                problems.append({"path": f"/{p.location}/{p.name}", "message": f"参数 {p.name}：{msgs[0]}"[:300],
-                                 "messageEn": f"invalid {p.name}", "rule": "schema"})
+                problems.append(
+                    {
+                        "path": f"/{p.location}/{p.name}",
+                        "message": f"参数 {p.name}：{msgs[0]}"[:300],
+                        "messageEn": f"invalid {p.name}",
+                        "rule": "schema",
+                    }
+                )
             values[p.name] = value
         body: Any = None
         if op.body_uri is not None:
             ctype = (headers.get("Content-Type") or headers.get("content-type") or "").split(";")[0].strip().lower()
             if ctype != "application/json":
                 call.problems.append(f"Content-Type 为 {ctype or '（无）'}，应为 application/json")
-                return error(415, "UNSUPPORTED_MEDIA_TYPE", "请求体应为 application/json", "body must be application/json")
+                return error(
+                    415, "UNSUPPORTED_MEDIA_TYPE", "请求体应为 application/json", "body must be application/json"
+                )
             if not isinstance(call.json, dict | list):
                 call.problems.append("请求体不是合法 JSON / body is not JSON")
                 return error(400, "BAD_REQUEST", "请求体不是合法 JSON", "body is not valid JSON")
@@ -427,11 +522,19 @@ class _Handler(BaseHTTPRequestHandler):
             v = validator_at(op.body_uri)
             if not v.is_valid(body):
                 for e in v.errors(body)[:20]:
-                    problems.append({"path": e.path or "/", "message": e.message_zh[:300], "messageEn": e.message_en[:300],
-                                     "rule": e.keyword})
+                    problems.append(
+                        {
+                            "path": e.path or "/",
+                            "message": e.message_zh[:300],
+                            "messageEn": e.message_en[:300],
+                            "rule": e.keyword,
+                        }
+                    )
         if problems:
             call.problems += [f"{p['path']}: {p['message']}" for p in problems]
-            return error(400, "VALIDATION_FAILED", "请求不符合接口约定", "request does not follow the contract", problems)
+            return error(
+                400, "VALIDATION_FAILED", "请求不符合接口约定", "request does not follow the contract", problems
+            )
         handler = sim.behaviour.get(op.operation_id)
         if handler is None:  # pragma: no cover - every operation of the simulated roles has a behaviour
             return error(500, "INTERNAL_ERROR", "模拟器未实现该操作", f"{op.operation_id} not simulated")
@@ -444,8 +547,15 @@ class _Handler(BaseHTTPRequestHandler):
                 seen = sim.state.receipts.get((op.operation_id, key))
                 if seen is not None:
                     if seen[0] != fingerprint:
-                        call.problems.append(f"消息标识 {key} 已用于内容不同的消息 / message id reused with other content")
-                        return error(409, "DUPLICATE", f"消息 {key} 已接收，内容不同", f"message {key} was received with other content")
+                        call.problems.append(
+                            f"消息标识 {key} 已用于内容不同的消息 / message id reused with other content"
+                        )
+                        return error(
+                            409,
+                            "DUPLICATE",
+                            f"消息 {key} 已接收，内容不同",
+                            f"message {key} was received with other content",
+                        )
                     data = seen[2]
                     if isinstance(data, dict) and "duplicate" in data:
                         data = {**data, "duplicate": True}
@@ -475,17 +585,28 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 client = None
         if form.get("grant_type") != "client_credentials":
-            return Reply(400, {"error": "unsupported_grant_type", "error_description": "仅支持 client_credentials"},
-                         envelope=False)
+            return Reply(
+                400,
+                {"error": "unsupported_grant_type", "error_description": "仅支持 client_credentials"},
+                envelope=False,
+            )
         if not client:
-            return Reply(401, {"error": "invalid_client", "error_description": "缺少客户端标识"}, envelope=False,
-                         headers={"WWW-Authenticate": 'Basic realm="tzsb-simulator"'})
+            return Reply(
+                401,
+                {"error": "invalid_client", "error_description": "缺少客户端标识"},
+                envelope=False,
+                headers={"WWW-Authenticate": 'Basic realm="tzsb-simulator"'},
+            )
         token = secrets.token_urlsafe(24)
         with self.simulator.state.lock:
             self.simulator.state.tokens[token] = client
         call.client_id = client
-        return Reply(200, {"access_token": token, "token_type": "Bearer", "expires_in": 3600, "scope": form.get("scope", "")},
-                     envelope=False, headers={"Cache-Control": "no-store"})
+        return Reply(
+            200,
+            {"access_token": token, "token_type": "Bearer", "expires_in": 3600, "scope": form.get("scope", "")},
+            envelope=False,
+            headers={"Cache-Control": "no-store"},
+        )
 
     # ------------------------------------------------------------------ control API
     def _control(self, method: str, path: str, query: dict[str, str], raw: bytes | None) -> None:
@@ -496,7 +617,7 @@ class _Handler(BaseHTTPRequestHandler):
         if sim.control_token and not (token and secrets.compare_digest(token, sim.control_token)):
             self._send(401, b'{"error":"control token required"}', {}, "application/json")
             return
-        what = path[len(CONTROL):].strip("/")
+        what = path[len(CONTROL) :].strip("/")
         try:
             data = json.loads(raw) if raw else None
         except ValueError:

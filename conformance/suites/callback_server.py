@@ -32,8 +32,10 @@ def callback_server(target: Target, make: Callable[[tuple[str, int]], S], path: 
     loopback = host in LOOPBACK
     public = target.thresholds.get("callback_host")
     if not loopback and not public:
-        pytest.skip(f"未测：目标不在本机，且目标文件未给出目标可访问的本机回调地址（[thresholds] callback_host），{purpose_zh} / "
-                    "no callback address the target can reach ([thresholds] callback_host)")
+        pytest.skip(
+            f"未测：目标不在本机，且目标文件未给出目标可访问的本机回调地址（[thresholds] callback_host），{purpose_zh} / "
+            "no callback address the target can reach ([thresholds] callback_host)"
+        )
     server = make(("127.0.0.1", 0) if loopback else ("0.0.0.0", int(target.thresholds.get("callback_port", 0))))
     server.url = f"http://{'127.0.0.1' if loopback else public}:{server.server_address[1]}{path}"  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)

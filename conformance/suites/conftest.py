@@ -13,8 +13,14 @@ def role_ops(tzsb_target: Target) -> list[Operation]:
     return role_operations(tzsb_target.role)
 
 
-def first_op(ops: list[Operation], *, method: str, secured: bool = True, with_body: bool | None = None,
-             path_params: bool | None = None) -> Operation | None:
+def first_op(
+    ops: list[Operation],
+    *,
+    method: str,
+    secured: bool = True,
+    with_body: bool | None = None,
+    path_params: bool | None = None,
+) -> Operation | None:
     for op in ops:
         if op.method != method or op.secured != secured or op.operation_id == "issueToken":
             continue

@@ -65,8 +65,16 @@ class RetryRun:
         self.step: list[Call] = []
 
     def attempts(self, key: str) -> list[Call]:
-        return sorted((c for c in self.sims["gov-platform"].calls() if c.key == key and c.case_no is not None
-                       and (c.case_no == self.party.case_no or self.party.case_no in c.path)), key=lambda c: c.t)
+        return sorted(
+            (
+                c
+                for c in self.sims["gov-platform"].calls()
+                if c.key == key
+                and c.case_no is not None
+                and (c.case_no == self.party.case_no or self.party.case_no in c.path)
+            ),
+            key=lambda c: c.t,
+        )
 
     def wait_delivered(self, key: str, since: float) -> list[Call]:
         """Attempts of ``key`` until one is answered 2xx and a quiet period has passed, bounded by the retry window."""
@@ -82,7 +90,9 @@ class RetryRun:
                 return [c for c in self.attempts(key) if c.t >= since - 0.5]
             if time.monotonic() - note > 5:
                 note = time.monotonic()
-                self.console.say(f"  … 等待 {key} 重传（已收到 {len(tries)} 次）/ waiting for {key} retries ({len(tries)} so far)")
+                self.console.say(
+                    f"  … 等待 {key} 重传（已收到 {len(tries)} 次）/ waiting for {key} retries ({len(tries)} so far)"
+                )
             time.sleep(0.1)
         return [c for c in self.attempts(key) if c.t >= since - 0.5]
 
@@ -117,8 +127,12 @@ class RetryRun:
     def same_message(self, tries: list[Call], what: str) -> None:
         L = self.ledger
         ids = [c.message_id for c in tries]
-        L.check(SAME, len(set(ids)) == 1 and ids[0] is not None,
-                f"{what}的重传使用了不同的消息标识：{ids}（应始终为原消息标识）", tries)
+        L.check(
+            SAME,
+            len(set(ids)) == 1 and ids[0] is not None,
+            f"{what}的重传使用了不同的消息标识：{ids}（应始终为原消息标识）",
+            tries,
+        )
         contents = {digest(c.json) for c in tries}
         L.check(SAME, len(contents) == 1, f"{what}的重传内容与原报文不同（{len(contents)} 种内容）", tries)
 
@@ -129,29 +143,54 @@ class RetryRun:
             return
         faults = [c.fault for c in tries]
         if len(tries) == 1:
-            L.check(SAME, False, f"受理信息（T5-7）首次上报得到 {tries[0].status or tries[0].fault} 后，{self.settings.retry_window_s:.0f} 秒内"
-                                 "没有重传 / no retransmission after a 503", tries)
+            L.check(
+                SAME,
+                False,
+                f"受理信息（T5-7）首次上报得到 {tries[0].status or tries[0].fault} 后，{self.settings.retry_window_s:.0f} 秒内"
+                "没有重传 / no retransmission after a 503",
+                tries,
+            )
             return
         self.same_message(tries, "受理信息（T5-7）")
         ok_at = next((i for i, c in enumerate(tries) if c.ok), None)
         if ok_at is None:
-            L.check(SAME, False, f"受理信息（T5-7）{len(tries)} 次尝试都没有成功（模拟故障 {faults}）；"
-                                 f"重传窗口 {self.settings.retry_window_s:.0f} 秒内未再重传", tries)
+            L.check(
+                SAME,
+                False,
+                f"受理信息（T5-7）{len(tries)} 次尝试都没有成功（模拟故障 {faults}）；"
+                f"重传窗口 {self.settings.retry_window_s:.0f} 秒内未再重传",
+                tries,
+            )
         else:
-            L.check(SAME, ok_at == len(tries) - 1, f"受理信息（T5-7）得到成功回执后仍重传了 {len(tries) - 1 - ok_at} 次", tries)
+            L.check(
+                SAME,
+                ok_at == len(tries) - 1,
+                f"受理信息（T5-7）得到成功回执后仍重传了 {len(tries) - 1 - ok_at} 次",
+                tries,
+            )
             timeout_at = next((i for i, f in enumerate(faults) if f == "timeout"), None)
             if timeout_at is not None:
                 L.check(SAME, ok_at > timeout_at, "受理信息（T5-7）超时后没有重传", tries)
         gaps = [b.t - a.t for a, b in itertools.pairwise(tries)]
         first = tries[0]
         if first.fault == f"503:{RETRY_AFTER}":
-            L.check(BACKOFF, gaps[0] >= RETRY_AFTER - SLACK,
-                    f"收到 503 与 Retry-After: {RETRY_AFTER} 后 {gaps[0]:.2f} 秒就重传，未遵守 Retry-After", tries[:2])
-        plain = [gaps[i] for i in range(1, len(gaps)) if tries[i].fault == "503"]  # gaps after a 503 without Retry-After
+            L.check(
+                BACKOFF,
+                gaps[0] >= RETRY_AFTER - SLACK,
+                f"收到 503 与 Retry-After: {RETRY_AFTER} 后 {gaps[0]:.2f} 秒就重传，未遵守 Retry-After",
+                tries[:2],
+            )
+        plain = [
+            gaps[i] for i in range(1, len(gaps)) if tries[i].fault == "503"
+        ]  # gaps after a 503 without Retry-After
         if len(plain) >= 2:
-            L.check(BACKOFF, plain[-1] >= plain[0] * 1.2 and plain[0] >= 0.05,
-                    f"没有 Retry-After 的 503 之后重传间隔为 {[round(g, 2) for g in plain]} 秒：应指数退避（间隔递增），"
-                    "不得以固定短间隔连续重试", tries)
+            L.check(
+                BACKOFF,
+                plain[-1] >= plain[0] * 1.2 and plain[0] >= 0.05,
+                f"没有 Retry-After 的 503 之后重传间隔为 {[round(g, 2) for g in plain]} 秒：应指数退避（间隔递增），"
+                "不得以固定短间隔连续重试",
+                tries,
+            )
 
     def judge_lost_answer(self) -> None:
         L, tries = self.ledger, self.step
@@ -159,15 +198,28 @@ class RetryRun:
             L.notes.append("没有收到审查环节上报（T5-8）")
             return
         if len(tries) == 1:
-            L.check(SAME, False, f"审查环节上报（T5-8）的应答丢失（超时）后，{self.settings.retry_window_s:.0f} 秒内没有重传", tries)
+            L.check(
+                SAME,
+                False,
+                f"审查环节上报（T5-8）的应答丢失（超时）后，{self.settings.retry_window_s:.0f} 秒内没有重传",
+                tries,
+            )
             return
         self.same_message(tries, "审查环节上报（T5-8）")
         second = tries[1]
         if second.message_id == tries[0].message_id:
-            L.check(DUPLICATE, second.status == 200 and second.duplicate,
-                    f"模拟平台应以原回执答复重传（200，duplicate 为 true），实为 {second.status}", tries)
-            L.check(DUPLICATE + SAME, len(tries) == 2,
-                    f"得到重复消息的原回执（duplicate 为 true）后仍重传了 {len(tries) - 2} 次：重复回执应视为送达", tries)
+            L.check(
+                DUPLICATE,
+                second.status == 200 and second.duplicate,
+                f"模拟平台应以原回执答复重传（200，duplicate 为 true），实为 {second.status}",
+                tries,
+            )
+            L.check(
+                DUPLICATE + SAME,
+                len(tries) == 2,
+                f"得到重复消息的原回执（duplicate 为 true）后仍重传了 {len(tries) - 2} 次：重复回执应视为送达",
+                tries,
+            )
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +239,9 @@ def retry_run(request: pytest.FixtureRequest, tzsb_target: Target, tzsb_client: 
 
 
 @pytest.mark.clause("SHARE.SEC.RETRY.1")
-def test_retransmission_uses_the_same_message(request: pytest.FixtureRequest, retry_run: RetryRun, tzsb_evidence: Evidence) -> None:
+def test_retransmission_uses_the_same_message(
+    request: pytest.FixtureRequest, retry_run: RetryRun, tzsb_evidence: Evidence
+) -> None:
     """重传：上报在 503、超时或应答丢失后重传，重传使用原消息标识与原内容，得到成功回执后不再重传。
     Retries after 503, a timeout or a lost answer carry the original message id and content, and stop after a receipt."""
     retry_run.ledger.judge(request, tzsb_evidence, "SHARE.SEC.RETRY.1")
@@ -201,7 +255,9 @@ def test_retransmission_backs_off(request: pytest.FixtureRequest, retry_run: Ret
 
 
 @pytest.mark.clause("SHARE.SEC.RETRY.2")
-def test_duplicate_receipt_ends_the_retries(request: pytest.FixtureRequest, retry_run: RetryRun, tzsb_evidence: Evidence) -> None:
+def test_duplicate_receipt_ends_the_retries(
+    request: pytest.FixtureRequest, retry_run: RetryRun, tzsb_evidence: Evidence
+) -> None:
     """重复识别：应答丢失后的重传被平台识别为重复并得到原回执，被测系统据此视为送达，不再重传。
     A retransmission after a lost answer gets the original receipt, which ends the retries."""
     retry_run.ledger.judge(request, tzsb_evidence, "SHARE.SEC.RETRY.2")

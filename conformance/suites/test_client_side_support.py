@@ -216,12 +216,20 @@ class Ledger:
 def attach(evidence: Evidence, call: Call, test: str) -> None:
     query = "&".join(f"{k}={v}" for k, v in call.query.items())
     answer = json.dumps(call.answer, ensure_ascii=False) if call.answer is not None else None
-    evidence.add_inbound(simulator=call.simulator, method=call.method,
-                         url=f"{call.base_url}{call.path}" + (f"?{query}" if query else ""), headers=call.headers,
-                         body=call.body, status=call.status, response_headers=call.answer_headers, response_body=answer,
-                         received_at=call.received_at,
-                         elapsed_ms=round(((call.answered_at or call.t) - call.t) * 1000, 1),
-                         error=f"模拟故障 / simulated fault: {call.fault}" if call.fault else None, test=test)
+    evidence.add_inbound(
+        simulator=call.simulator,
+        method=call.method,
+        url=f"{call.base_url}{call.path}" + (f"?{query}" if query else ""),
+        headers=call.headers,
+        body=call.body,
+        status=call.status,
+        response_headers=call.answer_headers,
+        response_body=answer,
+        received_at=call.received_at,
+        elapsed_ms=round(((call.answered_at or call.t) - call.t) * 1000, 1),
+        error=f"模拟故障 / simulated fault: {call.fault}" if call.fault else None,
+        test=test,
+    )
 
 
 # ---------------------------------------------------------------------------------- output
@@ -242,10 +250,12 @@ class Console:
             def out(t: str) -> None:
                 Rich(stderr=True, highlight=False).print(t, markup=False)
         except ImportError:  # rich is optional
+
             def out(t: str) -> None:
                 import sys
 
                 print(t, file=sys.stderr, flush=True)
+
         if capman is not None:
             with capman.global_and_fixture_disabled():
                 out(text)
@@ -318,16 +328,19 @@ class AutoDriver:
     def step(self, case_no: str, step: str, outcome: str, opinion: str) -> StepResult:
         role = allowed_roles(step, outcome)[0]
         started = time.time()
-        r = self.officer(role).post(self.step_path.replace("{caseNo}", case_no),
-                                    {"step": step, "outcome": outcome, "opinion": opinion, "operatorName": OPERATORS.get(role, "张三")})
+        r = self.officer(role).post(
+            self.step_path.replace("{caseNo}", case_no),
+            {"step": step, "outcome": outcome, "opinion": opinion, "operatorName": OPERATORS.get(role, "张三")},
+        )
         return StepResult(r.status == 200, "" if r.status == 200 else brief(r), started)
 
     def special(self, case_no: str, step: str, action: str, procedure: str, opinion: str) -> StepResult:
         role = allowed_roles(step, "suspend")[0]
         started = time.time()
-        r = self.officer(role).post(self.special_path.replace("{caseNo}", case_no),
-                                    {"procedure": procedure, "action": action, "opinion": opinion,
-                                     "operatorName": OPERATORS.get(role, "张三")})
+        r = self.officer(role).post(
+            self.special_path.replace("{caseNo}", case_no),
+            {"procedure": procedure, "action": action, "opinion": opinion, "operatorName": OPERATORS.get(role, "张三")},
+        )
         return StepResult(r.status == 200, "" if r.status == 200 else brief(r), started)
 
     def state(self, case_no: str) -> Item | None:
@@ -354,25 +367,42 @@ class AttendedDriver:
         self.count += 1
         role = allowed_roles(step, outcome)[0]
         name, result = steps()[step]["name"], outcomes()[(step, outcome)]["name"]
-        self.console.instruct({
-            "n": self.count, "action": "step", "caseNo": case_no, "step": step, "outcome": outcome, "post": role,
-            "opinion": opinion,
-            "zh": f"第{self.count}步：以“{self._post_name(role)}”岗位登录被测系统，对办件 {case_no} 办理“{name}”，结论“{result}”，"
-                  f"办理意见填写：{opinion}",
-            "en": f"step {self.count}: as post {role}, perform {step} on case {case_no} with outcome {outcome}; opinion: {opinion}"})
+        self.console.instruct(
+            {
+                "n": self.count,
+                "action": "step",
+                "caseNo": case_no,
+                "step": step,
+                "outcome": outcome,
+                "post": role,
+                "opinion": opinion,
+                "zh": f"第{self.count}步：以“{self._post_name(role)}”岗位登录被测系统，对办件 {case_no} 办理“{name}”，结论“{result}”，"
+                f"办理意见填写：{opinion}",
+                "en": f"step {self.count}: as post {role}, perform {step} on case {case_no} with outcome {outcome}; opinion: {opinion}",
+            }
+        )
         return StepResult(True, "", time.time())
 
     def special(self, case_no: str, step: str, action: str, procedure: str, opinion: str) -> StepResult:
         self.count += 1
         role = allowed_roles(step, "suspend")[0]
         verb_zh, verb_en = ("开始", "start") if action == "start" else ("结束", "end")
-        self.console.instruct({
-            "n": self.count, "action": "special", "caseNo": case_no, "step": step, "specialAction": action,
-            "procedure": procedure, "post": role, "opinion": opinion,
-            "zh": f"第{self.count}步：以“{self._post_name(role)}”岗位对办件 {case_no} 在“{steps()[step]['name']}”环节{verb_zh}特别程序"
-                  f"“{procedure}”，意见：{opinion}",
-            "en": f"step {self.count}: as post {role}, {verb_en} the special procedure {procedure} of case {case_no} "
-                  f"in step {step}; opinion: {opinion}"})
+        self.console.instruct(
+            {
+                "n": self.count,
+                "action": "special",
+                "caseNo": case_no,
+                "step": step,
+                "specialAction": action,
+                "procedure": procedure,
+                "post": role,
+                "opinion": opinion,
+                "zh": f"第{self.count}步：以“{self._post_name(role)}”岗位对办件 {case_no} 在“{steps()[step]['name']}”环节{verb_zh}特别程序"
+                f"“{procedure}”，意见：{opinion}",
+                "en": f"step {self.count}: as post {role}, {verb_en} the special procedure {procedure} of case {case_no} "
+                f"in step {step}; opinion: {opinion}",
+            }
+        )
         return StepResult(True, "", time.time())
 
     def state(self, case_no: str) -> Item | None:
@@ -408,22 +438,34 @@ def _inspection_report(rng: random.Random, app: Item, report_no: str) -> Item:
     eq, applicant = app["equipment"], app["applicant"]
     org = new_applicant(rng)
     now = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).replace(microsecond=0)
-    report = {"reportNo": report_no, "equipmentCode": eq["equipmentCode"], "catalogueCode": eq["catalogueCode"],
-              "useUnitName": applicant["name"], "inspectionType": "监督检验",
-              "inspectionOrgUscc": org["idNumber"], "inspectionOrgName": f"{org['name'][:20]}检验检测中心",
-              "inspectionDate": (now.date() - dt.timedelta(days=10)).isoformat(), "conclusion": "合格",
-              "inspectors": ["赵检", "钱验"], "version": 1,
-              "issuedAt": (now - dt.timedelta(days=9)).isoformat(), "updatedAt": (now - dt.timedelta(days=9)).isoformat(),
-              "items": [{"name": "安全保护装置", "result": "符合"}]}
+    report = {
+        "reportNo": report_no,
+        "equipmentCode": eq["equipmentCode"],
+        "catalogueCode": eq["catalogueCode"],
+        "useUnitName": applicant["name"],
+        "inspectionType": "监督检验",
+        "inspectionOrgUscc": org["idNumber"],
+        "inspectionOrgName": f"{org['name'][:20]}检验检测中心",
+        "inspectionDate": (now.date() - dt.timedelta(days=10)).isoformat(),
+        "conclusion": "合格",
+        "inspectors": ["赵检", "钱验"],
+        "version": 1,
+        "issuedAt": (now - dt.timedelta(days=9)).isoformat(),
+        "updatedAt": (now - dt.timedelta(days=9)).isoformat(),
+        "items": [{"name": "安全保护装置", "result": "符合"}],
+    }
     if applicant["idType"] == "001":
         report["useUnitUscc"] = applicant["idNumber"]
     if not validator("inspection-report").is_valid(report):  # the harness's own data
-        raise RuntimeError(f"generated inspection report invalid: {[e.message_zh for e in validator('inspection-report').errors(report)]}")
+        raise RuntimeError(
+            f"generated inspection report invalid: {[e.message_zh for e in validator('inspection-report').errors(report)]}"
+        )
     return report
 
 
-def new_party(target: Target, rng: random.Random, *, legal: bool = True, item: str | None = None,
-              with_report: bool = True) -> Party:
+def new_party(
+    target: Target, rng: random.Random, *, legal: bool = True, item: str | None = None, with_report: bool = True
+) -> Party:
     """A fresh applicant (legal person with a USCC, or a natural person with a citizen ID), its unified-identity
     user, an application for ``item`` with a TSG 08 equipment code and, optionally, an inspection report."""
     authority = authority_of(target)
@@ -433,14 +475,28 @@ def new_party(target: Target, rng: random.Random, *, legal: bool = True, item: s
     if legal:
         applicant = new_applicant(rng)
         applicant["userId"] = user_id
-        user = {"userId": user_id, "name": applicant["name"], "idType": "001", "uscc": applicant["idNumber"],
-                "agentName": applicant["contactPerson"], "agentMobile": applicant["contactPhone"]}
+        user = {
+            "userId": user_id,
+            "name": applicant["name"],
+            "idType": "001",
+            "uscc": applicant["idNumber"],
+            "agentName": applicant["contactPerson"],
+            "agentMobile": applicant["contactPhone"],
+        }
     else:
         base = new_applicant(rng)
         citizen = KINDS["citizen-id"].generate(rng)
         name = OPERATORS["accept"][:1] + "小" + random.Random(citizen).choice("明红华强")
-        applicant = {"type": "natural-person", "name": name, "idType": "111", "idNumber": citizen, "userId": user_id,
-                     "contactPerson": name, "contactPhone": base["contactPhone"], "address": base["address"]}
+        applicant = {
+            "type": "natural-person",
+            "name": name,
+            "idType": "111",
+            "idNumber": citizen,
+            "userId": user_id,
+            "contactPerson": name,
+            "contactPhone": base["contactPhone"],
+            "address": base["address"],
+        }
         user = {"userId": user_id, "name": name, "idType": "111", "idNumber": citizen, "mobile": base["contactPhone"]}
     group = code_lists.licence_items()[item]["group"]
     body = application(case_no, item, applicant, authority, rng=rng, catalogue=rng.choice(varieties(group)))
@@ -451,17 +507,32 @@ def new_party(target: Target, rng: random.Random, *, legal: bool = True, item: s
         body["equipment"]["reportNo"] = report_no
         report = _inspection_report(rng, body, report_no)
     if not validator("application").is_valid(body):
-        raise RuntimeError(f"generated application invalid: {[e.message_zh for e in validator('application').errors(body)]}")
+        raise RuntimeError(
+            f"generated application invalid: {[e.message_zh for e in validator('application').errors(body)]}"
+        )
     return Party(case_no, body, "legal" if legal else "natural", user, report, [body])
 
 
 def resubmission(party: Party) -> Item:
     """补齐补正: the same case number, a new message id, the completed materials."""
     n = len(party.messages) + 1
-    app = {**party.application, "messageId": f"msg-{party.case_no}-{n}",
-           "submittedAt": dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat(timespec="seconds"),
-           "materials": [*party.application["materials"], {"name": "补正材料", "fileName": f"补正材料{n}.pdf", "format": "PDF",
-                                                            "sha256": secrets.token_hex(32), "size": 2048}]}
+    app = {
+        **party.application,
+        "messageId": f"msg-{party.case_no}-{n}",
+        "submittedAt": dt.datetime.now(dt.UTC)
+        .astimezone(dt.timezone(dt.timedelta(hours=8)))
+        .isoformat(timespec="seconds"),
+        "materials": [
+            *party.application["materials"],
+            {
+                "name": "补正材料",
+                "fileName": f"补正材料{n}.pdf",
+                "format": "PDF",
+                "sha256": secrets.token_hex(32),
+                "size": 2048,
+            },
+        ],
+    }
     party.messages.append(app)
     party.application = app
     return app
@@ -481,10 +552,13 @@ def case_calls(calls: list[Call], party: Party) -> list[Call]:
     app = party.application
     for c in calls:
         body = c.json if isinstance(c.json, dict) else {}
-        if (c.case_no == party.case_no or party.case_no in c.path
-                or (c.key == "T7-1" and (body.get("unit") or {}).get("uscc") == app["applicant"]["idNumber"])
-                or (c.key == "T6-1" and party.report is not None and party.report["reportNo"] in c.path)
-                or (c.key in ("T5-3", "T5-4") and party.user["userId"] in c.path)):
+        if (
+            c.case_no == party.case_no
+            or party.case_no in c.path
+            or (c.key == "T7-1" and (body.get("unit") or {}).get("uscc") == app["applicant"]["idNumber"])
+            or (c.key == "T6-1" and party.report is not None and party.report["reportNo"] in c.path)
+            or (c.key in ("T5-3", "T5-4") and party.user["userId"] in c.path)
+        ):
             out.append(c)
     return out
 
@@ -520,11 +594,12 @@ def driver_for(target: Target, tzsb_client: Any, console: Console) -> AutoDriver
     return None
 
 
-NO_DRIVER = ("未测：目标未声明流程驱动接口（workflow-driver），目标文件也未启用有人值守模式（[simulators] attended = true）"
-             " / untested: no workflow driver and no attended mode")
+NO_DRIVER = (
+    "未测：目标未声明流程驱动接口（workflow-driver），目标文件也未启用有人值守模式（[simulators] attended = true）"
+    " / untested: no workflow driver and no attended mode"
+)
 
 
 def pick_item(rng: random.Random) -> str:
     """A new-registration item (Table 1 operation 01) of a random group: the case ends with a licence."""
     return rng.choice(sorted(c for c in code_lists.licence_items() if c.endswith("-01")))
-

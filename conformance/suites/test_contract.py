@@ -108,9 +108,14 @@ def interface_clauses(role: str, interface: str | None) -> tuple[str, ...]:
     """The catalogue's clauses defining ``interface`` for ``role`` (what a contract test of it verifies)."""
     if interface is None:
         return ()
-    return tuple(c["id"] for c in load_catalogue()
-                 if c["concern"] == "contract" and role in c["roles"] and interface in (c.get("interfaces") or [])
-                 and c["id"].startswith(INTERFACE_CLAUSES))
+    return tuple(
+        c["id"]
+        for c in load_catalogue()
+        if c["concern"] == "contract"
+        and role in c["roles"]
+        and interface in (c.get("interfaces") or [])
+        and c["id"].startswith(INTERFACE_CLAUSES)
+    )
 
 
 def _marks(op: Operation) -> list[pytest.MarkDecorator]:
@@ -129,20 +134,46 @@ def _ops(role: str) -> list[Operation]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     role = state(metafunc.config).target.role
     if "contract_op" in metafunc.fixturenames:
-        extra = [pytest.mark.clause(REFUSAL)] if metafunc.function.__name__ == "test_schema_violating_requests_are_refused" else []
+        extra = (
+            [pytest.mark.clause(REFUSAL)]
+            if metafunc.function.__name__ == "test_schema_violating_requests_are_refused"
+            else []
+        )
         ops = _ops(role)
-        metafunc.parametrize("contract_op", [pytest.param(op, id=op.operation_id, marks=_marks(op) + extra) for op in ops])
+        metafunc.parametrize(
+            "contract_op", [pytest.param(op, id=op.operation_id, marks=_marks(op) + extra) for op in ops]
+        )
     if "param_site" in metafunc.fixturenames:
-        sites = [(op, p) for op in _ops(role) for p in op.params if p.location in ("path", "query") and _param_kind(op, p.name)]
-        metafunc.parametrize("param_site", [pytest.param((op, name), id=f"{op.operation_id}-{name}",
-                                                         marks=[*_marks(op), pytest.mark.clause(REFUSAL)])
-                                            for op, name in ((o, p.name) for o, p in sites)])
+        sites = [
+            (op, p)
+            for op in _ops(role)
+            for p in op.params
+            if p.location in ("path", "query") and _param_kind(op, p.name)
+        ]
+        metafunc.parametrize(
+            "param_site",
+            [
+                pytest.param(
+                    (op, name), id=f"{op.operation_id}-{name}", marks=[*_marks(op), pytest.mark.clause(REFUSAL)]
+                )
+                for op, name in ((o, p.name) for o, p in sites)
+            ],
+        )
     if "body_op" in metafunc.fixturenames:
         ops = [op for op in _ops(role) if op.body_uri and _body_bases(op.body_uri)]
-        coded = [pytest.mark.clause(CODING)] if metafunc.function.__name__ == "test_near_miss_identifiers_in_bodies_are_refused" \
-            and role in _clause_roles(CODING) else []
-        metafunc.parametrize("body_op", [pytest.param(op, id=op.operation_id,
-                                                      marks=[*_marks(op), pytest.mark.clause(REFUSAL), *coded]) for op in ops])
+        coded = (
+            [pytest.mark.clause(CODING)]
+            if metafunc.function.__name__ == "test_near_miss_identifiers_in_bodies_are_refused"
+            and role in _clause_roles(CODING)
+            else []
+        )
+        metafunc.parametrize(
+            "body_op",
+            [
+                pytest.param(op, id=op.operation_id, marks=[*_marks(op), pytest.mark.clause(REFUSAL), *coded])
+                for op in ops
+            ],
+        )
 
 
 # ------------------------------------------------------------------------------------------ fuzzing
@@ -150,8 +181,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def _depth(target: Target, key: str) -> Any:
     default = DEPTH.get(target.profile, DEPTH["quick"])[key]
-    names = {"max_examples": "fuzz_max_examples", "max_coverage": "fuzz_max_coverage", "deadline": "fuzz_deadline_s",
-             "near_miss": "near_miss_per_site"}
+    names = {
+        "max_examples": "fuzz_max_examples",
+        "max_coverage": "fuzz_max_coverage",
+        "deadline": "fuzz_deadline_s",
+        "near_miss": "near_miss_per_site",
+    }
     return type(default)(target.thresholds.get(names[key], default))
 
 
@@ -165,12 +200,18 @@ def fuzz_report(tzsb_target: Target) -> Callable[[str], FuzzReport]:
             creds = tzsb_target.credentials
             if creds is None:
                 pytest.skip("未测：目标文件未提供测试客户端凭证 / no client credentials in the target file")
-            reports[doc] = fuzz(doc, tzsb_target.url(), client_id=creds.client_id, client_secret=creds.client_secret,
-                                max_examples=_depth(tzsb_target, "max_examples"),
-                                max_coverage=_depth(tzsb_target, "max_coverage"),
-                                deadline=_depth(tzsb_target, "deadline"), seed=int(tzsb_target.thresholds.get("seed", SEED)),
-                                request_timeout=float(tzsb_target.thresholds.get("request_timeout_s", 10.0)),
-                                optional_features=tzsb_target.features - UNSIGNABLE)
+            reports[doc] = fuzz(
+                doc,
+                tzsb_target.url(),
+                client_id=creds.client_id,
+                client_secret=creds.client_secret,
+                max_examples=_depth(tzsb_target, "max_examples"),
+                max_coverage=_depth(tzsb_target, "max_coverage"),
+                deadline=_depth(tzsb_target, "deadline"),
+                seed=int(tzsb_target.thresholds.get("seed", SEED)),
+                request_timeout=float(tzsb_target.thresholds.get("request_timeout_s", 10.0)),
+                optional_features=tzsb_target.features - UNSIGNABLE,
+            )
         return reports[doc]
 
     return get
@@ -179,35 +220,60 @@ def fuzz_report(tzsb_target: Target) -> Callable[[str], FuzzReport]:
 def _as_evidence(evidence: Evidence, report: FuzzReport, failures: list[Any], test: str) -> None:
     for f in failures:
         method, _, path = f.label.partition(" ")
-        evidence.add(Exchange(method=method, url=f"{report.base_url}{path}", request_headers={}, request_body=None,
-                              status=f.status, response_body=f.response or None,
-                              error=f"[{f.check}] {f.message_zh} / {f.message_en}\n{f.curl}\nseed {f.seed}", test=test))
+        evidence.add(
+            Exchange(
+                method=method,
+                url=f"{report.base_url}{path}",
+                request_headers={},
+                request_body=None,
+                status=f.status,
+                response_body=f.response or None,
+                error=f"[{f.check}] {f.message_zh} / {f.message_en}\n{f.curl}\nseed {f.seed}",
+                test=test,
+            )
+        )
 
 
-def test_operation_conforms_to_its_contract(contract_op: Operation, fuzz_report: Callable[[str], FuzzReport],
-                                            tzsb_evidence: Evidence, request: pytest.FixtureRequest) -> None:
+def test_operation_conforms_to_its_contract(
+    contract_op: Operation,
+    fuzz_report: Callable[[str], FuzzReport],
+    tzsb_evidence: Evidence,
+    request: pytest.FixtureRequest,
+) -> None:
     """该操作对覆盖用例与正负向生成用例的响应均符合契约（schemathesis 全部默认检查 + 本项目检查）。
     The operation answers every coverage, positive and negative case as its contract says."""
     report = fuzz_report(contract_op.doc)
     request.node._hypothesis_internal_use_seed = report.seed  # the report shows the seed that reproduces it
     if report.errors:
-        raise RuntimeError("模糊测试无法进行（测试工具或契约问题）/ the fuzzer could not run: " + "; ".join(report.errors))
+        raise RuntimeError(
+            "模糊测试无法进行（测试工具或契约问题）/ the fuzzer could not run: " + "; ".join(report.errors)
+        )
     stats = report.operations.get(contract_op.operation_id)
-    failures = [f for f in report.failures_for(operation=contract_op.operation_id)
-                if f.check != "deadline" and f.check not in NEGATIVE_CHECKS]
+    failures = [
+        f
+        for f in report.failures_for(operation=contract_op.operation_id)
+        if f.check != "deadline" and f.check not in NEGATIVE_CHECKS
+    ]
     _as_evidence(tzsb_evidence, report, failures, request.node.nodeid)
     if not failures and (stats is None or stats.requests == 0):
-        pytest.skip(f"未测：总时限（{_depth(state(request.config).target, 'deadline'):g} 秒）内未测到该操作 / "
-                    "not reached within the fuzzing deadline ([thresholds] fuzz_deadline_s)")
+        pytest.skip(
+            f"未测：总时限（{_depth(state(request.config).target, 'deadline'):g} 秒）内未测到该操作 / "
+            "not reached within the fuzzing deadline ([thresholds] fuzz_deadline_s)"
+        )
     setup = report.failures_for(check="authentication")
     assert not failures and not setup, (
         f"{contract_op.operation_id}（{contract_op.summary}）不符合契约 / does not match its contract "
         f"({stats.requests if stats else 0} 个请求, seed {report.seed}):\n"
-        + "\n".join(f.render("zh") + "\n  " + f.message_en[:400] for f in [*setup, *failures][:8]))
+        + "\n".join(f.render("zh") + "\n  " + f.message_en[:400] for f in [*setup, *failures][:8])
+    )
 
 
-def test_schema_violating_requests_are_refused(contract_op: Operation, fuzz_report: Callable[[str], FuzzReport],
-                                               tzsb_evidence: Evidence, request: pytest.FixtureRequest) -> None:
+def test_schema_violating_requests_are_refused(
+    contract_op: Operation,
+    fuzz_report: Callable[[str], FuzzReport],
+    tzsb_evidence: Evidence,
+    request: pytest.FixtureRequest,
+) -> None:
     """不符合契约的请求（schemathesis 负向用例：缺字段、类型错、越界、多余字段、格式错 …）被拒绝（4xx），不被受理。
     Requests that violate the contract are refused, never accepted."""
     report = fuzz_report(contract_op.doc)
@@ -218,9 +284,13 @@ def test_schema_violating_requests_are_refused(contract_op: Operation, fuzz_repo
     failures = [f for f in report.failures_for(operation=contract_op.operation_id) if f.check in NEGATIVE_CHECKS]
     _as_evidence(tzsb_evidence, report, failures, request.node.nodeid)
     if not failures and (stats is None or not (stats.cases["negative"] or stats.cases["coverage"])):
-        vacuous("契约对该操作没有可违反的约束，生成不出负向用例 / the contract leaves no negative case for this operation")
-    assert not failures, (f"{contract_op.operation_id}: 不符合契约的请求被受理 / invalid requests accepted:\n"
-                          + "\n".join(f.render("zh") for f in failures[:8]))
+        vacuous(
+            "契约对该操作没有可违反的约束，生成不出负向用例 / the contract leaves no negative case for this operation"
+        )
+    assert not failures, (
+        f"{contract_op.operation_id}: 不符合契约的请求被受理 / invalid requests accepted:\n"
+        + "\n".join(f.render("zh") for f in failures[:8])
+    )
 
 
 def _date_times(role: str, fuzz_report: Callable[[str], FuzzReport]) -> None:
@@ -228,8 +298,9 @@ def _date_times(role: str, fuzz_report: Callable[[str], FuzzReport]) -> None:
     reports = [fuzz_report(d) for d in docs]
     bad = [f for r in reports for f in r.failures_for(check="date_time_offset")]
     seen = sum(s.date_times for r in reports for s in r.operations.values())
-    assert not bad, "日期时间不带时区或不是 GB/T 7408 扩展格式 / date-times without an offset:\n" + \
-        "\n".join(f.render("zh") for f in bad[:8])
+    assert not bad, "日期时间不带时区或不是 GB/T 7408 扩展格式 / date-times without an offset:\n" + "\n".join(
+        f.render("zh") for f in bad[:8]
+    )
     if not seen:
         pytest.skip("未测：本次成功响应中没有日期时间 / no date-time in any successful response")
 
@@ -271,7 +342,9 @@ def _refusal(r: TargetResponse, allowed: tuple[int, ...], what: str) -> list[str
     if r.status is None:
         return [f"{what}: 无响应 / no response ({r.error})"]
     if r.status not in allowed:
-        return [f"{what}: 状态 {r.status}，应为 {'/'.join(map(str, allowed))}（近似错值未被拒收）/ near miss not refused"]
+        return [
+            f"{what}: 状态 {r.status}，应为 {'/'.join(map(str, allowed))}（近似错值未被拒收）/ near miss not refused"
+        ]
     body = r.json()
     v = validator("error")
     if not v.is_valid(body):
@@ -279,8 +352,9 @@ def _refusal(r: TargetResponse, allowed: tuple[int, ...], what: str) -> list[str
     return []
 
 
-def test_near_miss_identifiers_in_parameters_are_refused(param_site: tuple[Operation, str], tzsb_client: Any,
-                                                          tzsb_target: Target) -> None:
+def test_near_miss_identifiers_in_parameters_are_refused(
+    param_site: tuple[Operation, str], tzsb_client: Any, tzsb_target: Target
+) -> None:
     """路径或查询参数中的代码为近似错值（如校验位错一位）时，目标以 400/422 拒绝（路径中的资源标识也可 404），
     返回错误信封，不受理、不 5xx。A near-miss identifier in a parameter is refused, never accepted."""
     op, name = param_site
@@ -291,7 +365,11 @@ def test_near_miss_identifiers_in_parameters_are_refused(param_site: tuple[Opera
     allowed = (400, 404, 422) if param.location == "path" else (400, 422)
     problems: list[str] = []
     for value, mutation in near_miss_values(kind, _depth(tzsb_target, "near_miss"), _seed(op.operation_id, name)):
-        query = {p.name: _valid_value(op, p.name) for p in op.params if p.location == "query" and p.required and p.name != name}
+        query = {
+            p.name: _valid_value(op, p.name)
+            for p in op.params
+            if p.location == "query" and p.required and p.name != name
+        }
         if param.location == "query":
             query[name] = value
             path = concrete(op)
@@ -394,8 +472,13 @@ def test_near_miss_identifiers_in_bodies_are_refused(body_op: Operation, tzsb_cl
 
 
 def _paged(ops: list[Operation]) -> list[Operation]:
-    return [op for op in ops if op.method == "get" and "{" not in op.path
-            and {"page", "size"} <= {p.name for p in op.params if p.location == "query"}]
+    return [
+        op
+        for op in ops
+        if op.method == "get"
+        and "{" not in op.path
+        and {"page", "size"} <= {p.name for p in op.params if p.location == "query"}
+    ]
 
 
 def _page(r: TargetResponse) -> dict[str, Any] | None:
@@ -427,9 +510,15 @@ def test_list_operations_page_with_page_size_and_total(tzsb_target: Target, tzsb
             problems.append(f"{what}: page=1&size=2 得到 {r1.status}，不是一页结果 / not a page")
             continue
         items, total = first.get("items"), first.get("total")
-        if (first.get("page"), first.get("size")) != (1, 2) or not isinstance(items, list) or not isinstance(total, int):
-            problems.append(f"{what}: 响应应含 page=1、size=2、整数 total 与 items 列表，实为 "
-                            f"page={first.get('page')!r} size={first.get('size')!r} total={total!r}")
+        if (
+            (first.get("page"), first.get("size")) != (1, 2)
+            or not isinstance(items, list)
+            or not isinstance(total, int)
+        ):
+            problems.append(
+                f"{what}: 响应应含 page=1、size=2、整数 total 与 items 列表，实为 "
+                f"page={first.get('page')!r} size={first.get('size')!r} total={total!r}"
+            )
             continue
         if len(items) > 2 or len(items) > total:
             problems.append(f"{what}: size=2 却返回 {len(items)} 条（total {total}）")
@@ -450,8 +539,10 @@ def test_list_operations_page_with_page_size_and_total(tzsb_target: Target, tzsb
                 problems.append(f"{what}: size={limit + 1}（超过上限 {limit}）应为 400，实为 {too_big.status}")
     assert not problems, "\n".join(problems)
     if not walked:
-        untested("没有一个列表接口的记录多于一页（size=2 时 total ≤ 2），无法检验翻页 / no list has more than one page of 2",
-                 provide="为目标预置足够的数据（每个列表至少 3 条）/ seed the target with at least 3 records per list")
+        untested(
+            "没有一个列表接口的记录多于一页（size=2 时 total ≤ 2），无法检验翻页 / no list has more than one page of 2",
+            provide="为目标预置足够的数据（每个列表至少 3 条）/ seed the target with at least 3 records per list",
+        )
 
 
 def test_unknown_fields_are_refused(body_op: Operation, tzsb_client: Any) -> None:
@@ -466,6 +557,9 @@ def test_unknown_fields_are_refused(body_op: Operation, tzsb_client: Any) -> Non
     if v.is_valid(body):
         vacuous("契约允许该请求体有附加字段 / the contract allows additional fields here")
     allowed = (400, 404, 422) if "{" in body_op.path else (400, 422)
-    problems = _refusal(client.request(body_op.method.upper(), concrete(body_op), json=body), allowed,
-                        f"{body_op.operation_id} 附加字段 tzsbUndeclaredField")
+    problems = _refusal(
+        client.request(body_op.method.upper(), concrete(body_op), json=body),
+        allowed,
+        f"{body_op.operation_id} 附加字段 tzsbUndeclaredField",
+    )
     assert not problems, "\n".join(problems)

@@ -112,7 +112,9 @@ class Sample:
     by_code: Any = None
     by_case: Any = None
     reference: list[Any] = field(default_factory=list)
-    ex: dict[str, Any] = field(default_factory=dict)  # what was read (view, xml, file:<name>, by_code, ref …) → exchange
+    ex: dict[str, Any] = field(
+        default_factory=dict
+    )  # what was read (view, xml, file:<name>, by_code, ref …) → exchange
 
     def evidence(self, kinds: tuple[str, ...]) -> list[Any]:
         out = [x for k, x in self.ex.items() if k in kinds or (k.startswith("file:") and "file" in kinds)]
@@ -160,15 +162,29 @@ def _snap(desk: Desk, filed: Filed, moment: str) -> None:
     filed.snapshots[moment] = (r.status, view if isinstance(view, dict) else None, filed.case.view.get("dossierCode"))
 
 
-def _file_case(walker: Walker, label: str, applicant_key: str, applicant: dict[str, Any], rng: random.Random, *,
-               granted: bool, corrected: bool, returned: bool, pause_before_archive: float = 0.0,
-               channel: str = "online") -> Filed:
+def _file_case(
+    walker: Walker,
+    label: str,
+    applicant_key: str,
+    applicant: dict[str, Any],
+    rng: random.Random,
+    *,
+    granted: bool,
+    corrected: bool,
+    returned: bool,
+    pause_before_archive: float = 0.0,
+    channel: str = "online",
+) -> Filed:
     case = walker.open(rng.choice(sorted(items())), applicant, rng=rng, channel=channel)
     filed = Filed(label, applicant_key, case, granted, corrected, returned)
     if corrected:
         walker.perform(case, "accept", "correction", "accept")
         walker.resubmit(case)
-    path = [("accept", "accepted"), ("review", "passed" if granted else "failed"), ("decide", "granted" if granted else "refused")]
+    path = [
+        ("accept", "accepted"),
+        ("review", "passed" if granted else "failed"),
+        ("decide", "granted" if granted else "refused"),
+    ]
     if granted:
         path += [("certify", "certified"), ("issue", "issued")]
     for step, outcome in path:
@@ -213,7 +229,8 @@ def _complete(client: Any, sample: Sample) -> Sample:
     code = sample.code
     valid_code = bool(re.fullmatch(r"[0-9A-Z]{42}", code))
     xml_url = _absolute(client, sample.dossier.get("metadataXmlUrl")) or (
-        f"{client.base_url}/api/v1/dossiers/{quote(code)}/metadata.xml" if code else None)
+        f"{client.base_url}/api/v1/dossiers/{quote(code)}/metadata.xml" if code else None
+    )
     r = _fetch(client, xml_url)
     if r is not None:
         sample.xml = (r.status, r.content if r.status == 200 else b"")
@@ -221,7 +238,9 @@ def _complete(client: Any, sample: Sample) -> Sample:
     for f in sample.dossier.get("files") or []:
         if isinstance(f, dict) and isinstance(f.get("fileName"), str):
             r = _fetch(client, _absolute(client, f.get("url")))
-            sample.files[f["fileName"]] = (r.status, r.content if r.status == 200 else b"") if r is not None else (None, b"")
+            sample.files[f["fileName"]] = (
+                (r.status, r.content if r.status == 200 else b"") if r is not None else (None, b"")
+            )
             if r is not None:
                 sample.ex[f"file:{f['fileName']}"] = _last(client)
     if valid_code:
@@ -259,17 +278,30 @@ def dossiers(tzsb_client: Any, tzsb_target: Any) -> Dossiers:
         if not found:
             pytest.skip("未测：目标未声明流程驱动接口，且卷宗调用接口中没有电子卷宗")
         listing = _last(client)
-        return Dossiers([_complete(client, Sample(d, ex={"view": listing})) for d in found if isinstance(d, dict)], [], [])
+        return Dossiers(
+            [_complete(client, Sample(d, ex={"view": listing})) for d in found if isinstance(d, dict)], [], []
+        )
     desk.all_officers()
     walker = Walker(desk, Findings(), authority_of(tzsb_target))
     rng = random.Random(secrets.randbits(32))
     with_return = PRE_ARCHIVE_RETURN in tzsb_target.features
     a, b = new_applicant(rng), new_applicant(rng)
-    plan = [("A1", "A", a, {"granted": True, "corrected": True, "returned": False}),
-            ("A2", "A", a, {"granted": False, "corrected": False, "returned": False}),
-            ("A3", "A", a, {"granted": True, "corrected": False, "returned": with_return,
-                            "pause_before_archive": ARCHIVE_PAUSE[profile]}),
-            ("B1", "B", b, {"granted": True, "corrected": False, "returned": False, "channel": "offline"})]
+    plan = [
+        ("A1", "A", a, {"granted": True, "corrected": True, "returned": False}),
+        ("A2", "A", a, {"granted": False, "corrected": False, "returned": False}),
+        (
+            "A3",
+            "A",
+            a,
+            {
+                "granted": True,
+                "corrected": False,
+                "returned": with_return,
+                "pause_before_archive": ARCHIVE_PAUSE[profile],
+            },
+        ),
+        ("B1", "B", b, {"granted": True, "corrected": False, "returned": False, "channel": "offline"}),
+    ]
     filed: list[Filed] = []
     aborted: list[str] = []
     for label, key, applicant, how in plan:
@@ -291,8 +323,14 @@ def dossiers(tzsb_client: Any, tzsb_target: Any) -> Dossiers:
     return out
 
 
-def _judge(problems: list[str], checked: int, what: str, dossiers: Dossiers, request: pytest.FixtureRequest,
-           kinds: tuple[str, ...] = ("view",)) -> None:
+def _judge(
+    problems: list[str],
+    checked: int,
+    what: str,
+    dossiers: Dossiers,
+    request: pytest.FixtureRequest,
+    kinds: tuple[str, ...] = ("view",),
+) -> None:
     """Fail with the problems (the exchanges of the dossiers they name become this test's evidence, with a curl);
     skip (未测) when nothing could be checked."""
     if problems:
@@ -340,14 +378,20 @@ def _code_problems(s: Sample, part: str) -> list[str]:
         if not res.ok:
             out.append(f"卷宗编码 {code} 的行政区划代码 {div!r} 不符合 GB/T 2260：{res.reason('zh')}")
         if m.get("authorityDivision") not in (None, div):
-            out.append(f"卷宗编码 {code} 的行政区划代码 {div} 与元数据的许可机关行政区划 {m.get('authorityDivision')} 不一致")
+            out.append(
+                f"卷宗编码 {code} 的行政区划代码 {div} 与元数据的许可机关行政区划 {m.get('authorityDivision')} 不一致"
+            )
         if app and div != app["authority"]["division"]:
-            out.append(f"卷宗编码 {code} 的行政区划代码 {div} 不是许可机关 {app['authority']['name']} 的 {app['authority']['division']}")
+            out.append(
+                f"卷宗编码 {code} 的行政区划代码 {div} 不是许可机关 {app['authority']['name']} 的 {app['authority']['division']}"
+            )
     elif part == "uscc":
         unit = code[16:-8] if len(code) > 24 else ""
         res = check("uscc", unit)
         if len(unit) != 18 or not res.ok:
-            out.append(f"卷宗编码 {code} 中的统一社会信用代码部分 {unit!r}（{len(unit)} 位）不是有效的18位代码：{res.reason('zh')}")
+            out.append(
+                f"卷宗编码 {code} 中的统一社会信用代码部分 {unit!r}（{len(unit)} 位）不是有效的18位代码：{res.reason('zh')}"
+            )
         if m.get("uscc") not in (None, unit):
             out.append(f"卷宗编码 {code} 中的统一社会信用代码 {unit} 与元数据的 {m.get('uscc')} 不一致")
         if app and unit != app["applicant"]["idNumber"]:
@@ -357,12 +401,18 @@ def _code_problems(s: Sample, part: str) -> list[str]:
         if not (year.isascii() and year.isdigit() and 1950 <= int(year) <= dt.date.today().year):
             out.append(f"卷宗编码 {code} 的创建年份 {year!r} 不是不晚于今年的4位年份")
     elif part == "decision-year" and f and f.decided_at and code[-8:-4] != f"{f.decided_at.year:04d}":
-            out.append(f"卷宗编码 {code} 的创建年份 {code[-8:-4]} 不是许可决定的年份 {f.decided_at.year}")
+        out.append(f"卷宗编码 {code} 的创建年份 {code[-8:-4]} 不是许可决定的年份 {f.decided_at.year}")
     return out
 
 
-CODE_PARTS = [("length", ("DB42.9.2.2",)), ("category", ("DB42.9.2.3", "DB42.9.2.4")), ("item", ("DB42.9.2.5",)),
-              ("division", ("DB42.9.2.6",)), ("uscc", ("DB42.9.2.8",)), ("year", ("DB42.9.2.9",))]
+CODE_PARTS = [
+    ("length", ("DB42.9.2.2",)),
+    ("category", ("DB42.9.2.3", "DB42.9.2.4")),
+    ("item", ("DB42.9.2.5",)),
+    ("division", ("DB42.9.2.6",)),
+    ("uscc", ("DB42.9.2.8",)),
+    ("year", ("DB42.9.2.9",)),
+]
 
 
 @pytest.mark.parametrize("part", [pytest.param(p, marks=pytest.mark.clause(*cs), id=p) for p, cs in CODE_PARTS])
@@ -378,12 +428,21 @@ def test_dossier_code_part(part: str, dossiers: Dossiers, request: pytest.Fixtur
 def test_dossier_code_year_is_the_decision_year(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
     """卷宗编码的创建年份宜取第一次许可决定的年份。"""
     samples = [s for s in _need_filed(dossiers) if s.filed and s.filed.decided_at]
-    _judge([p for s in samples for p in _code_problems(s, "decision-year")], len(samples), "创建年份", dossiers, request, ("view",))
+    _judge(
+        [p for s in samples for p in _code_problems(s, "decision-year")],
+        len(samples),
+        "创建年份",
+        dossiers,
+        request,
+        ("view",),
+    )
 
 
 @driver
 @pytest.mark.clause("DB42.9.2.11")
-def test_sequence_numbers_run_from_0001_per_applicant_and_year(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+def test_sequence_numbers_run_from_0001_per_applicant_and_year(
+    dossiers: Dossiers, request: pytest.FixtureRequest
+) -> None:
     """同一行政相对人、同一年份内的卷宗序列号从 0001 起依次编号：新相对人 A 的三个卷宗为 0001、0002、0003，B 的为 0001。"""
     problems, checked = [], 0
     for key in ("A", "B"):
@@ -394,8 +453,10 @@ def test_sequence_numbers_run_from_0001_per_applicant_and_year(dossiers: Dossier
         got = [s.code[-4:] for s in samples]
         want = [f"{n:04d}" for n in range(1, len(samples) + 1)]
         if got != want:
-            problems.append(f"新行政相对人 {key}（{samples[0].filed.case.application['applicant']['idNumber']}）依次归档的卷宗"  # type: ignore[union-attr]
-                            f"序列号为 {got}，应为 {want}（卷宗编码 {[s.code for s in samples]}）")
+            problems.append(
+                f"新行政相对人 {key}（{samples[0].filed.case.application['applicant']['idNumber']}）依次归档的卷宗"  # type: ignore[union-attr]
+                f"序列号为 {got}，应为 {want}（卷宗编码 {[s.code for s in samples]}）"
+            )
     _judge(problems, checked, "序列号", dossiers, request, ("view",))
 
 
@@ -406,8 +467,16 @@ def test_dossier_codes_are_unique(dossiers: Dossiers, request: pytest.FixtureReq
     problems = [f"卷宗编码 {c} 被 {codes.count(c)} 个卷宗使用" for c in sorted(set(codes)) if codes.count(c) > 1]
     for key, r in dossiers.by_uscc.items():
         page = data_of(r) if r is not None else None
-        found = [d.get("dossierCode") for d in (page or {}).get("items", []) if isinstance(d, dict)] if isinstance(page, dict) else []
-        problems += [f"按相对人 {key} 检索到的卷宗编码 {c} 出现 {found.count(c)} 次" for c in sorted(set(found)) if found.count(c) > 1]
+        found = (
+            [d.get("dossierCode") for d in (page or {}).get("items", []) if isinstance(d, dict)]
+            if isinstance(page, dict)
+            else []
+        )
+        problems += [
+            f"按相对人 {key} 检索到的卷宗编码 {c} 出现 {found.count(c)} 次"
+            for c in sorted(set(found))
+            if found.count(c) > 1
+        ]
     _judge(problems, len(codes), "编码唯一性", dossiers, request, ("view",))
 
 
@@ -464,17 +533,31 @@ def test_conclusion_opens_the_pre_archive(dossiers: Dossiers, request: pytest.Fi
     _judge(problems, len(dossiers.filed), "预归档", dossiers, request, ("snapshots",))
 
 
-STATUS_TESTS = [("DB42.7.5.4.1", "catalogued", "已成卷", "预归档审阅通过（编目）"),
-                ("DB42.7.5.4.2", "returned", "拟成卷", "预归档退回"),
-                ("DB42.7.5.6.b2.1", "archived", "已归档", "归档成功"),
-                ("DB42.7.5.6.b3.1", "archived", "已归档", "归档")]
+STATUS_TESTS = [
+    ("DB42.7.5.4.1", "catalogued", "已成卷", "预归档审阅通过（编目）"),
+    ("DB42.7.5.4.2", "returned", "拟成卷", "预归档退回"),
+    ("DB42.7.5.6.b2.1", "archived", "已归档", "归档成功"),
+    ("DB42.7.5.6.b3.1", "archived", "已归档", "归档"),
+]
 
 
 @driver
-@pytest.mark.parametrize(("moment", "status", "what"), [
-    pytest.param(m, st, w, id=cid, marks=[pytest.mark.clause(cid)] + ([pytest.mark.feature(PRE_ARCHIVE_RETURN)] if m == "returned" else []))
-    for cid, m, st, w in STATUS_TESTS])
-def test_dossier_status_follows_the_steps(moment: str, status: str, what: str, dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize(
+    ("moment", "status", "what"),
+    [
+        pytest.param(
+            m,
+            st,
+            w,
+            id=cid,
+            marks=[pytest.mark.clause(cid)] + ([pytest.mark.feature(PRE_ARCHIVE_RETURN)] if m == "returned" else []),
+        )
+        for cid, m, st, w in STATUS_TESTS
+    ],
+)
+def test_dossier_status_follows_the_steps(
+    moment: str, status: str, what: str, dossiers: Dossiers, request: pytest.FixtureRequest
+) -> None:
     """卷宗成卷状态随步骤更新：编目后已成卷，退回后拟成卷（编号不变），归档后标识为已归档。"""
     problems, checked = [], 0
     for f in dossiers.filed:
@@ -483,8 +566,10 @@ def test_dossier_status_follows_the_steps(moment: str, status: str, what: str, d
         checked += 1
         got_status, view, _ = f.snapshots[moment]
         if got_status != 200 or not view or view.get("status") != status:
-            problems.append(f"办件 {f.label}（{f.case.case_no}）{what}后卷宗状态应为 {status}，实为 "
-                            f"{(view or {}).get('status')!r}（HTTP {got_status}）")
+            problems.append(
+                f"办件 {f.label}（{f.case.case_no}）{what}后卷宗状态应为 {status}，实为 "
+                f"{(view or {}).get('status')!r}（HTTP {got_status}）"
+            )
     _judge(problems, checked, what, dossiers, request, ("snapshots",))
 
 
@@ -523,13 +608,17 @@ def test_metadata_has_the_nine_elements_of_table_2(dossiers: Dossiers, request: 
     v = validator("dossier-metadata")
     problems = []
     for s in dossiers.samples:
-        shape = {**s.metadata, "dossierCode": "0" * 42} if "dossierCode" in s.metadata else s.metadata  # the code: §9.2, T2-7
+        shape = (
+            {**s.metadata, "dossierCode": "0" * 42} if "dossierCode" in s.metadata else s.metadata
+        )  # the code: §9.2, T2-7
         if not v.structure_valid(shape):
             problems.append(f"卷宗 {s.code} 的元数据（JSON）：{[e.message_zh for e in v.errors(shape)][:4]}")
         if s.xml is not None and s.xml[0] == 200:
             issues = [i for i in validate_xml(s.xml[1], "dossier-metadata") if i.layer == "xsd"]
             if issues:
-                problems.append(f"卷宗 {s.code} 的元数据 XML 不符合 dossier-metadata.xsd：{[f'{i.path} {i.message_zh}' for i in issues][:4]}")
+                problems.append(
+                    f"卷宗 {s.code} 的元数据 XML 不符合 dossier-metadata.xsd：{[f'{i.path} {i.message_zh}' for i in issues][:4]}"
+                )
     _judge(problems, len(dossiers.samples), "元数据", dossiers, request, ("view", "xml"))
 
 
@@ -599,12 +688,16 @@ def _element_problems(index: int, s: Sample, dossiers: Dossiers) -> list[str]:
             if len(mine) == len(dossiers.of(f.applicant)) and mine:
                 want_t = min(mine) if key == "createdAt" else max(mine)
                 if not _near(t, want_t):
-                    out.append(f"相对人 {f.applicant} 的卷宗 {s.code}：{'创建时间' if key == 'createdAt' else '更新时间'}为 {value}，"
-                               f"应为本单位{'首次' if key == 'createdAt' else '末次'}归档时间 {want_t.isoformat()}")
+                    out.append(
+                        f"相对人 {f.applicant} 的卷宗 {s.code}：{'创建时间' if key == 'createdAt' else '更新时间'}为 {value}，"
+                        f"应为本单位{'首次' if key == 'createdAt' else '末次'}归档时间 {want_t.isoformat()}"
+                    )
     return out
 
 
-@pytest.mark.parametrize("index", [pytest.param(i, marks=pytest.mark.clause(f"DB42.9.1.T2-{i}.1"), id=f"T2-{i}") for i in range(1, 10)])
+@pytest.mark.parametrize(
+    "index", [pytest.param(i, marks=pytest.mark.clause(f"DB42.9.1.T2-{i}.1"), id=f"T2-{i}") for i in range(1, 10)]
+)
 def test_metadata_element(index: int, dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
     """表2的每个元素：类别为特种设备使用登记；相对人与许可机关的统一社会信用代码为有效18位代码；单位名称、许可机关与办件一致；
     行政区划为6位；卷宗编号即卷宗的编码且符合§9.2；创建/更新时间带时区，为本单位首次/末次归档时间；JSON 与 XML 两种形式一致。"""
@@ -642,10 +735,14 @@ def ofd_problems(body: bytes) -> list[str]:
     if root.tag != f"{{{OFD_NS}}}OFD":
         problems.append(f"OFD.xml 的根元素为 {root.tag}，应为 {{{OFD_NS}}}OFD")
     if root.get("DocType") != "OFD":
-        problems.append(f"OFD.xml 的 DocType 为 {root.get('DocType')!r}，应为 \"OFD\"")
+        problems.append(f'OFD.xml 的 DocType 为 {root.get("DocType")!r}，应为 "OFD"')
     if not root.get("Version"):
         problems.append("OFD.xml 没有 Version")
-    roots = [(el.text or "").strip() for b in root.findall(f"{{{OFD_NS}}}DocBody") for el in b.findall(f"{{{OFD_NS}}}DocRoot")]
+    roots = [
+        (el.text or "").strip()
+        for b in root.findall(f"{{{OFD_NS}}}DocBody")
+        for el in b.findall(f"{{{OFD_NS}}}DocRoot")
+    ]
     if not roots:
         problems.append("OFD.xml 没有 DocBody/DocRoot")
     for loc in roots:
@@ -669,7 +766,10 @@ def pdf_problems(body: bytes) -> list[str]:
         at = int(found[-1].group(1))
         if at >= len(body):
             problems.append(f"startxref 指向文件之外（{at}）")
-        elif not (body[at:at + 4] == b"xref" or re.match(rb"\s*\d+\s+\d+\s+obj\b.{0,400}?/Type\s*/XRef", body[at:at + 600], re.S)):
+        elif not (
+            body[at : at + 4] == b"xref"
+            or re.match(rb"\s*\d+\s+\d+\s+obj\b.{0,400}?/Type\s*/XRef", body[at : at + 600], re.S)
+        ):
             problems.append(f"startxref 指向的位置 {at} 既不是 xref 表也不是交叉引用流")
     return problems
 
@@ -679,7 +779,9 @@ def _files(s: Sample) -> list[dict[str, Any]]:
 
 
 @pytest.mark.clause("DB42.9.3.1.1")
-def test_content_files_are_named_dossier_number_stage_sequence(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+def test_content_files_are_named_dossier_number_stage_sequence(
+    dossiers: Dossiers, request: pytest.FixtureRequest
+) -> None:
     """内容数据按“卷宗号+许可环节_顺序号”命名（§9.3.1）：卷宗编码、环节名称（申请/受理/审批/决定，或环节代码）、下划线、数字顺序号，
     环节与文件所属环节一致，同一环节内顺序号不重复。"""
     problems, checked = [], 0
@@ -729,7 +831,9 @@ def test_ofd_is_the_default_format(dossiers: Dossiers, request: pytest.FixtureRe
         if formats:
             checked += 1
             if "OFD" not in formats:
-                problems.append(f"卷宗 {s.code} 的 {len(formats)} 个文件全部为 {sorted(set(map(str, formats)))}，没有 OFD")
+                problems.append(
+                    f"卷宗 {s.code} 的 {len(formats)} 个文件全部为 {sorted(set(map(str, formats)))}，没有 OFD"
+                )
     _judge(problems, checked, "文件格式", dossiers, request, ("view", "file"))
 
 
@@ -802,7 +906,9 @@ def _stage_problems(part: str, s: Sample) -> list[str]:
         need("申请书|申请表", "申请书")
         materials = len(f.case.application.get("materials") or [])
         if len(titles) < 1 + materials:
-            out.append(f"卷宗 {s.code}（{f.label}）的申请环节有 {len(titles)} 个文件，少于申请书与 {materials} 份申请材料")
+            out.append(
+                f"卷宗 {s.code}（{f.label}）的申请环节有 {len(titles)} 个文件，少于申请书与 {materials} 份申请材料"
+            )
     elif part == "受理":
         need("受理意见")
         need("受理通知书", exclude="不予")
@@ -821,8 +927,12 @@ def _stage_problems(part: str, s: Sample) -> list[str]:
     return out
 
 
-STAGE_TESTS = [("申请", ("DB42.7.5.5.b.1", "DB42.7.1.5.e.1")), ("受理", ("DB42.7.5.5.b.2",)), ("审批", ("DB42.7.5.5.b.3",)),
-               ("决定", ("DB42.7.5.5.b.4",))]
+STAGE_TESTS = [
+    ("申请", ("DB42.7.5.5.b.1", "DB42.7.1.5.e.1")),
+    ("受理", ("DB42.7.5.5.b.2",)),
+    ("审批", ("DB42.7.5.5.b.3",)),
+    ("决定", ("DB42.7.5.5.b.4",)),
+]
 
 
 @driver
@@ -831,7 +941,9 @@ def test_dossier_has_the_documents_of_each_stage(part: str, dossiers: Dossiers, 
     """电子卷宗按环节生成（§7.5.5 b）：申请（申请书、申请材料）；受理（受理意见、补正通知单〈如涉及〉、受理通知书）；审批（审批意见）；
     决定（决定意见、办理意见流转单、准予/不予许可决定书、证书版式文件〈准予时〉）。办件的文书即卷宗中的文件（SHA-256 相同）。"""
     samples = _need_filed(dossiers)
-    _judge([p for s in samples for p in _stage_problems(part, s)], len(samples), "卷宗组成", dossiers, request, ("view",))
+    _judge(
+        [p for s in samples for p in _stage_problems(part, s)], len(samples), "卷宗组成", dossiers, request, ("view",)
+    )
 
 
 # ---------------------------------------------------------------------------------- §7.5.5 c, §7.5.6 the query interface
@@ -863,7 +975,11 @@ def _dossier_shape_problems(view: Any) -> list[str]:
     if not isinstance(view, dict):
         return ["不是电子卷宗对象"]
     shape = {k: v for k, v in view.items() if k != "dossierCode"}
-    shape["metadata"] = {k: v for k, v in (view.get("metadata") or {}).items() if k != "dossierCode"} if isinstance(view.get("metadata"), dict) else view.get("metadata")
+    shape["metadata"] = (
+        {k: v for k, v in (view.get("metadata") or {}).items() if k != "dossierCode"}
+        if isinstance(view.get("metadata"), dict)
+        else view.get("metadata")
+    )
     v = validator("dossier")
     probe = {**shape, "dossierCode": "0" * 42}
     if isinstance(probe.get("metadata"), dict):
@@ -888,12 +1004,16 @@ def _register_problems(s: Sample) -> list[str]:
     status = root.findtext(f"{REGISTER_NS}dossierStatus")
     if status != s.dossier.get("status"):
         problems.append(f"卷宗 {s.code} 的登记表成卷状态 {status!r} 与卷宗 {s.dossier.get('status')!r} 不一致")
-    listed = {(d.findtext(f"{REGISTER_NS}fileName"), d.findtext(f"{REGISTER_NS}sha256"))
-              for d in root.iter(f"{REGISTER_NS}document")}
+    listed = {
+        (d.findtext(f"{REGISTER_NS}fileName"), d.findtext(f"{REGISTER_NS}sha256"))
+        for d in root.iter(f"{REGISTER_NS}document")
+    }
     files = {(f.get("fileName"), f.get("sha256")) for f in s.dossier.get("files") or [] if isinstance(f, dict)}
     if listed != files:
-        problems.append(f"卷宗 {s.code} 的登记表文件清单与卷宗文件不一致：多 {sorted(map(str, listed - files))[:3]}，"
-                        f"缺 {sorted(map(str, files - listed))[:3]}")
+        problems.append(
+            f"卷宗 {s.code} 的登记表文件清单与卷宗文件不一致：多 {sorted(map(str, listed - files))[:3]}，"
+            f"缺 {sorted(map(str, files - listed))[:3]}"
+        )
     if s.filed is not None and root.findtext(f"{REGISTER_NS}caseNumber") != s.filed.case.case_no:
         problems.append(f"卷宗 {s.code} 的登记表办件编号与办件 {s.filed.case.case_no} 不一致")
     return problems
@@ -943,19 +1063,31 @@ def test_the_dossier_is_linked_to_the_case(dossiers: Dossiers, request: pytest.F
         assert f is not None
         checked += 1
         page = data_of(s.by_case) if s.by_case is not None else None
-        found = [d.get("dossierCode") for d in (page or {}).get("items", []) if isinstance(d, dict)] if isinstance(page, dict) else None
+        found = (
+            [d.get("dossierCode") for d in (page or {}).get("items", []) if isinstance(d, dict)]
+            if isinstance(page, dict)
+            else None
+        )
         if found != [s.code]:
-            problems.append(f"按办件编号 {f.case.case_no} 检索卷宗得到 {found}（{brief(s.by_case)[:80]}），应为 [{s.code}]")
+            problems.append(
+                f"按办件编号 {f.case.case_no} 检索卷宗得到 {found}（{brief(s.by_case)[:80]}），应为 [{s.code}]"
+            )
         if s.dossier.get("caseNo") != f.case.case_no:
             problems.append(f"卷宗 {s.code} 的办件编号为 {s.dossier.get('caseNo')!r}，应为 {f.case.case_no}")
         app = f.case.application
         m = s.metadata
         if (m.get("uscc"), m.get("authorityUscc")) != (app["applicant"]["idNumber"], app["authority"]["uscc"]):
-            problems.append(f"卷宗 {s.code} 的元数据相对人/许可机关 {m.get('uscc')}/{m.get('authorityUscc')} 与办件不一致")
+            problems.append(
+                f"卷宗 {s.code} 的元数据相对人/许可机关 {m.get('uscc')}/{m.get('authorityUscc')} 与办件不一致"
+            )
     for key, r in dossiers.by_uscc.items():
         want = sorted(s.code for s in _need_filed(dossiers) if s.filed and s.filed.applicant == key)
         page = data_of(r) if r is not None else None
-        found = sorted(d.get("dossierCode") for d in page.get("items", []) if isinstance(d, dict)) if isinstance(page, dict) else None
+        found = (
+            sorted(d.get("dossierCode") for d in page.get("items", []) if isinstance(d, dict))
+            if isinstance(page, dict)
+            else None
+        )
         if want and found != want:
             problems.append(f"按相对人 {key} 的统一社会信用代码检索得到 {found}，应为 {want}")
     _judge(problems, checked, "卷宗关联", dossiers, request, ("by_case", "view"))
@@ -967,8 +1099,9 @@ WRITES = ("PUT", "PATCH", "DELETE", "POST")
 
 
 @pytest.mark.clause("DB42.7.5.6.a3.2")
-def test_system_generated_dossier_data_is_read_only(dossiers: Dossiers, tzsb_client: Any,
-                                                   request: pytest.FixtureRequest) -> None:
+def test_system_generated_dossier_data_is_read_only(
+    dossiers: Dossiers, tzsb_client: Any, request: pytest.FixtureRequest
+) -> None:
     """系统生成的许可事项数据只读：对卷宗、元数据 XML、登记表与卷宗文件的修改、删除请求（PUT/PATCH/DELETE/POST）
     均被拒绝（405/403/404，不得 2xx），之后卷宗内容与文件摘要不变。Writes to dossier resources are refused."""
     client = tzsb_client()
@@ -979,13 +1112,18 @@ def test_system_generated_dossier_data_is_read_only(dossiers: Dossiers, tzsb_cli
         checked += 1
         base = f"/api/v1/dossiers/{quote(s.code)}"
         targets = [base, f"{base}/metadata.xml", f"{base}/register.xml"]
-        targets += [f"{base}/files/{quote(str(f['fileName']), safe='')}" for f in (s.dossier.get("files") or [])[:1]
-                    if isinstance(f, dict) and f.get("fileName")]
+        targets += [
+            f"{base}/files/{quote(str(f['fileName']), safe='')}"
+            for f in (s.dossier.get("files") or [])[:1]
+            if isinstance(f, dict) and f.get("fileName")
+        ]
         for path in targets:
             for method in WRITES:
                 r = client.request(method, path, json={"status": "已归档", "dossierCode": "0" * 42, "files": []})
                 if r.status is None or 200 <= r.status < 300 or r.status >= 500:
-                    problems.append(f"卷宗 {s.code}：{method} {path} 得到 {r.status}（应拒绝：405/403/404）/ write not refused")
+                    problems.append(
+                        f"卷宗 {s.code}：{method} {path} 得到 {r.status}（应拒绝：405/403/404）/ write not refused"
+                    )
                     _last(client).test = request.node.nodeid
         after = client.get(base)
         view = data_of(after) if after.status == 200 else None
@@ -996,15 +1134,18 @@ def test_system_generated_dossier_data_is_read_only(dossiers: Dossiers, tzsb_cli
 
 
 @pytest.mark.clause("DB42.9.2.7")
-def test_the_division_part_is_one_the_platform_serves(dossiers: Dossiers, tzsb_client: Any, tzsb_target: Any,
-                                                     request: pytest.FixtureRequest) -> None:
+def test_the_division_part_is_one_the_platform_serves(
+    dossiers: Dossiers, tzsb_client: Any, tzsb_target: Any, request: pytest.FixtureRequest
+) -> None:
     """功能区代码与政务服务平台设置一致：卷宗编码中的区划（功能区）代码，在政务服务平台业务办理项查询（表5 序号2）中
     有该卷宗许可事项的办理项。需要目标文件给出政务服务平台的地址（[urls] gov-platform）。
     The division part of each dossier code is one for which the government platform lists the dossier's item."""
     from conformance.openapi_index import role_operations
 
     if "gov-platform" not in tzsb_target.urls:
-        pytest.skip("未测：目标文件未给出政务服务平台地址（[urls] gov-platform）/ no gov-platform URL in the target file")
+        pytest.skip(
+            "未测：目标文件未给出政务服务平台地址（[urls] gov-platform）/ no gov-platform URL in the target file"
+        )
     op = next(o for o in role_operations("gov-platform") if o.interface == "T5-2")
     gov = tzsb_client("gov-platform")
     problems, checked = [], 0
@@ -1023,8 +1164,10 @@ def test_the_division_part_is_one_the_platform_serves(dossiers: Dossiers, tzsb_c
                 continue
         checked += 1
         if (division, str(item)) not in seen[division]:
-            problems.append(f"卷宗 {s.code} 的区划代码 {division} 在政务服务平台下没有事项 {item} 的办理项 / "
-                            "the platform lists no handling item of this division")
+            problems.append(
+                f"卷宗 {s.code} 的区划代码 {division} 在政务服务平台下没有事项 {item} 的办理项 / "
+                "the platform lists no handling item of this division"
+            )
     _judge(problems, checked, "功能区代码", dossiers, request, ("view",))
 
 
@@ -1042,8 +1185,10 @@ def test_the_pushed_application_becomes_form_and_materials(dossiers: Dossiers, r
         materials = f.case.application.get("materials") or []
         files = [x for x in s.dossier.get("files") or [] if isinstance(x, dict) and x.get("stage") == stage]
         if len(files) < 1 + len(materials):
-            problems.append(f"卷宗 {s.code}（办件 {f.case.case_no}）“{stage}”环节有 {len(files)} 份文件，"
-                            f"应至少有申请表单 1 份 + 申请材料 {len(materials)} 份 / form and materials missing")
+            problems.append(
+                f"卷宗 {s.code}（办件 {f.case.case_no}）“{stage}”环节有 {len(files)} 份文件，"
+                f"应至少有申请表单 1 份 + 申请材料 {len(materials)} 份 / form and materials missing"
+            )
         bad = [x["fileName"] for x in files if s.files.get(x.get("fileName"), (None,))[0] != 200]
         if bad:
             problems.append(f"卷宗 {s.code}“{stage}”环节的文件取不到：{bad[:3]}")
@@ -1062,7 +1207,9 @@ def _walked(dossiers: Dossiers, label: str) -> tuple[Filed | None, list[str]]:
 
 @driver
 @pytest.mark.clause("DB42.7.1.3.1", "DB42.7.2.2.b.1")
-def test_an_offline_application_is_handled_like_an_online_one(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+def test_an_offline_application_is_handled_like_an_online_one(
+    dossiers: Dossiers, request: pytest.FixtureRequest
+) -> None:
     """线下申请（经统一受理系统填报，推送中 channel=offline）与线上申请同样被接收、受理、审查、决定、制证、办结与归档，
     每一步状态与 workflow.json 相同，并生成电子卷宗。An offline application goes the same way as an online one."""
     filed, problems = _walked(dossiers, "B1")

@@ -54,17 +54,20 @@ def case(desk: Desk) -> Case:
 
 # ---------------------------------------------------------------------------------- the platform's pushes (T5-5)
 @pytest.mark.clause("DB42.10.2.T5-5.1", "PROFILE.PUSH.1")
-def test_the_platform_pushes_its_applications_as_the_contract_says(desk: Desk, tzsb_evidence: Evidence,
-                                                                   request: pytest.FixtureRequest) -> None:
+def test_the_platform_pushes_its_applications_as_the_contract_says(
+    desk: Desk, tzsb_evidence: Evidence, request: pytest.FixtureRequest
+) -> None:
     """申请信息推送（表5 序号5）：平台推送至许可系统（测试工具模拟）的每份申请都符合 T5-5 契约——携带 Bearer 令牌、
     application/json，请求体符合 application.schema.json（消息标识、办件编号、办理项、相对人、受理许可机关、设备），办理项为
     表1的办理项且设备品种属于其设备类别，受理许可机关是平台实施清单（T5-1）中的实施部门；本次测试至少收到一份推送。
     Every application the platform pushed to the harness's licensing system follows the T5-5 contract."""
     if not desk.intake.plays_licensing:
-        untested("目标文件中的许可系统（[urls] licensing）不是测试工具模拟的，平台的申请推送未经测试工具接收 / "
-                 "the platform's pushes go to a licensing system the harness does not play",
-                 provide="[simulators] 中 licensing 的端口（ports）或地址（urls），并把平台的许可系统地址配置为该模拟器 / "
-                         "a licensing simulator the platform pushes to")
+        untested(
+            "目标文件中的许可系统（[urls] licensing）不是测试工具模拟的，平台的申请推送未经测试工具接收 / "
+            "the platform's pushes go to a licensing system the harness does not play",
+            provide="[simulators] 中 licensing 的端口（ports）或地址（urls），并把平台的许可系统地址配置为该模拟器 / "
+            "a licensing simulator the platform pushes to",
+        )
     desk.open()  # at least one push, taken as a case like any test's
     departments: dict[str, bool] = {}
     pushes = desk.intake.pushes()
@@ -95,8 +98,12 @@ def test_an_acceptance_report_carries_the_acceptance_notice(desk: Desk, case: Ca
     An acceptance report without its notice is refused (400, /notice); with the acceptance notice it is taken."""
     body = desk.acceptance(case)
     bare = {k: v for k, v in body.items() if k != "notice"}
-    err = expect_error(desk.post(case, "T5-7", bare, valid=False), "T5-7", 400, f"不带回执文书的受理上报（办件 {case.case_no}）")
-    assert names_field(err, "notice"), f"400 的错误项未指出 /notice：{err.get('errors')} / the errors do not name /notice"
+    err = expect_error(
+        desk.post(case, "T5-7", bare, valid=False), "T5-7", 400, f"不带回执文书的受理上报（办件 {case.case_no}）"
+    )
+    assert names_field(err, "notice"), (
+        f"400 的错误项未指出 /notice：{err.get('errors')} / the errors do not name /notice"
+    )
     desk.ok(case, "T5-7", body, "正式受理（带受理通知书）")
 
 
@@ -194,13 +201,24 @@ def test_a_repeated_report_gets_its_first_receipt(desk: Desk, case: Case) -> Non
     （消息标识、办件编号、接收时间相同，duplicate=true），不作为新消息处理（重发的受理不被当作重复受理，办件照常推进）。
     Every report sent twice gets 200 and its first receipt (duplicate=true) and is not processed again."""
     plan = desk.granted(case, result=False)
-    plan[1:1] = [("T5-9", desk.special(case, "start"), "特别程序开始"), ("T5-9", desk.special(case, "end"), "特别程序结束")]
+    plan[1:1] = [
+        ("T5-9", desk.special(case, "start"), "特别程序开始"),
+        ("T5-9", desk.special(case, "end"), "特别程序结束"),
+    ]
     plan.append(("T5-10", desk.result(case, "granted"), "办件结果"))
     for interface, body, what in plan:
         first = desk.ok(case, interface, body, what)
-        again = check_receipt(desk.post(case, interface, body), interface, body, 200, f"重发{what}（{interface}，同一消息标识）")
-        same = {k: (first.get(k), again.get(k)) for k in ("messageId", "caseNo", "receivedAt") if first.get(k) != again.get(k)}
-        assert not same, f"重发{what}的回执与首次回执不同：{same}（应返回原回执） / the repeat's receipt differs from the first"
+        again = check_receipt(
+            desk.post(case, interface, body), interface, body, 200, f"重发{what}（{interface}，同一消息标识）"
+        )
+        same = {
+            k: (first.get(k), again.get(k))
+            for k in ("messageId", "caseNo", "receivedAt")
+            if first.get(k) != again.get(k)
+        }
+        assert not same, (
+            f"重发{what}的回执与首次回执不同：{same}（应返回原回执） / the repeat's receipt differs from the first"
+        )
 
 
 @pytest.mark.clause("PROFILE.PUSH.2", "SHARE.SEC.RETRY.2")
@@ -210,8 +228,10 @@ def test_a_repeated_supplement_gets_its_first_receipt(desk: Desk, case: Case) ->
     body = desk.supplement(case)
     first = desk.ok(case, "T5-6", body, "补齐补正")
     again = check_receipt(desk.post(case, "T5-6", body), "T5-6", body, 200, "重发补齐补正（同一消息标识）")
-    assert again["receivedAt"] == first["receivedAt"], (f"重发的回执接收时间 {again['receivedAt']} 不是首次的 {first['receivedAt']} / "
-                                                        f"the repeat does not get the first receipt")
+    assert again["receivedAt"] == first["receivedAt"], (
+        f"重发的回执接收时间 {again['receivedAt']} 不是首次的 {first['receivedAt']} / "
+        f"the repeat does not get the first receipt"
+    )
 
 
 @pytest.mark.clause("PROFILE.PUSH.2", "PROFILE.STATUS.3")
@@ -241,8 +261,12 @@ def test_reports_are_matched_by_the_platforms_case_number(desk: Desk, case: Case
     expect_error(r, "T5-7", 404, f"对不存在的办件 {unknown} 上报受理", ("NOT_FOUND",))
     good = desk.acceptance(case)
     mixed = {**good, "caseNo": unknown, "notice": {**good["notice"], "caseNo": unknown}}
-    err = expect_error(desk.post(case, "T5-7", mixed), "T5-7", 400, f"路径为 {case.case_no}、请求体为 {unknown} 的受理上报")
-    assert names_field(err, "caseNo"), f"400 的错误项未指出 /caseNo：{err.get('errors')} / the errors do not name /caseNo"
+    err = expect_error(
+        desk.post(case, "T5-7", mixed), "T5-7", 400, f"路径为 {case.case_no}、请求体为 {unknown} 的受理上报"
+    )
+    assert names_field(err, "caseNo"), (
+        f"400 的错误项未指出 /caseNo：{err.get('errors')} / the errors do not name /caseNo"
+    )
     receipt = desk.ok(case, "T5-7", good, "按推送时的办件编号正式受理")
     assert receipt.get("caseNo", case.case_no) == case.case_no
 
@@ -253,7 +277,12 @@ def test_a_report_without_a_valid_message_id_is_refused(desk: Desk, case: Case) 
     办件不变（随后的正式上报返回 201）。
     A report without a message id, or with a malformed one, is refused with 400 naming /messageId."""
     body = desk.acceptance(case)
-    for label, bad in (("缺少消息标识", {k: v for k, v in body.items() if k != "messageId"}), ("消息标识过短", {**body, "messageId": "m1"})):
+    for label, bad in (
+        ("缺少消息标识", {k: v for k, v in body.items() if k != "messageId"}),
+        ("消息标识过短", {**body, "messageId": "m1"}),
+    ):
         err = expect_error(desk.post(case, "T5-7", bad, valid=False), "T5-7", 400, f"{label}的受理上报")
-        assert names_field(err, "messageId"), f"{label}：400 的错误项未指出 /messageId：{err.get('errors')} / /messageId not named"
+        assert names_field(err, "messageId"), (
+            f"{label}：400 的错误项未指出 /messageId：{err.get('errors')} / /messageId not named"
+        )
     desk.ok(case, "T5-7", body, "带消息标识的受理上报")

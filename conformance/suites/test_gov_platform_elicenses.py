@@ -79,7 +79,9 @@ class Library:
         """The certificates, when both were aggregated (201 or an idempotent 200); else 未测 for the chain."""
         if any(r.status not in (200, 201) for r in self.responses):
             codes = [r.status for r in self.responses]
-            pytest.skip(f"未测：测试证照未能汇聚到电子证照库（T5-11 返回 {codes}），无法沿检索链检验 / the certificates were not aggregated")
+            pytest.skip(
+                f"未测：测试证照未能汇聚到电子证照库（T5-11 返回 {codes}），无法沿检索链检验 / the certificates were not aggregated"
+            )
         return self.certs
 
 
@@ -102,12 +104,21 @@ def library(platform: Platform) -> Library:
 
 
 def _info(lib: Library, elicense_id: str) -> dict[str, Any]:
-    return expect(lib.client.get(path_of("T5-13", elicenseId=elicense_id)), "T5-13", 200, f"获取电子证照 {elicense_id} 的信息（T5-13）")
+    return expect(
+        lib.client.get(path_of("T5-13", elicenseId=elicense_id)),
+        "T5-13",
+        200,
+        f"获取电子证照 {elicense_id} 的信息（T5-13）",
+    )
 
 
 def _address(lib: Library, elicense_id: str) -> dict[str, Any]:
-    return expect(lib.client.get(path_of("T5-14", elicenseId=elicense_id)), "T5-14", 200,
-                  f"获取电子证照 {elicense_id} 的文件下载地址（T5-14）")
+    return expect(
+        lib.client.get(path_of("T5-14", elicenseId=elicense_id)),
+        "T5-14",
+        200,
+        f"获取电子证照 {elicense_id} 的文件下载地址（T5-14）",
+    )
 
 
 def _differences(sent: dict[str, Any], got: Any) -> list[str]:
@@ -129,8 +140,9 @@ def test_a_certificate_is_aggregated_into_the_library(library: Library) -> None:
         location = r.header("Location")
         assert location, "201 没有 Location 头 / 201 without Location"
         want = path_of("T5-13", elicenseId=cert["elicenseId"])
-        assert resolve(library.client, location).endswith(want), (f"Location 为 {location}，应指向信息获取接口 {want} / "
-                                                                  f"Location does not point at T5-13")
+        assert resolve(library.client, location).endswith(want), (
+            f"Location 为 {location}，应指向信息获取接口 {want} / Location does not point at T5-13"
+        )
 
 
 @pytest.mark.clause("DB42.4.3.2", "DB42.7.4.4.b.1", "DB42.10.2.T5-11.1")
@@ -149,10 +161,16 @@ def test_a_granted_case_and_its_certificate_reach_the_platform(platform: Platfor
     stored = expect(r, "T5-11", 201, f"发证时汇聚办件 {case.case_no} 的电子证照 {cert['elicenseId']}")
     assert not _differences(cert, stored), "入库证照与提交的不一致 / the stored certificate differs"
     desk.ok(case, "T5-10", desk.result(case, "granted", cert), "办件结果：准予许可（带使用登记证编号与电子证照标识）")
-    found = expect(platform.client.get(path_of("T5-12"), params={"holderId": holder["uscc"], "itemCode": case.item}), "T5-12",
-                   200, f"按持证主体 {holder['uscc']} 与办理项 {case.item} 检索")
+    found = expect(
+        platform.client.get(path_of("T5-12"), params={"holderId": holder["uscc"], "itemCode": case.item}),
+        "T5-12",
+        200,
+        f"按持证主体 {holder['uscc']} 与办理项 {case.item} 检索",
+    )
     assert cert["elicenseId"] in {s["elicenseId"] for s in found}, f"检索不到办件 {case.case_no} 的电子证照 / not found"
-    info = expect(platform.client.get(path_of("T5-13", elicenseId=cert["elicenseId"])), "T5-13", 200, "获取该证照的信息")
+    info = expect(
+        platform.client.get(path_of("T5-13", elicenseId=cert["elicenseId"])), "T5-13", 200, "获取该证照的信息"
+    )
     diff = _differences(cert, info)
     assert not diff, "证照信息与汇聚的不一致：" + "；".join(diff[:5]) + " / the information differs"
 
@@ -166,9 +184,13 @@ def test_aggregation_is_idempotent_by_identifier_and_version(library: Library) -
     again = expect(library.client.post(path_of("T5-11"), cert), "T5-11", 200, f"原样再次汇聚 {cert['elicenseId']}")
     assert not _differences(cert, again), "重复提交返回的证照与入库的不一致 / the repeat returns another certificate"
     changed = {**cert, "surface": {**cert["surface"], "internalNo": cert["surface"]["internalNo"] + "X"}}
-    expect_error(library.client.post(path_of("T5-11"), changed), "T5-11", 409, "同一标识与版本、内容不同的汇聚", DUPLICATE_CODES)
+    expect_error(
+        library.client.post(path_of("T5-11"), changed), "T5-11", 409, "同一标识与版本、内容不同的汇聚", DUPLICATE_CODES
+    )
     diff = _differences(cert, _info(library, cert["elicenseId"]))
-    assert not diff, "被拒绝的提交改变了入库证照：" + "；".join(diff[:5]) + " / the refused submission changed the certificate"
+    assert not diff, (
+        "被拒绝的提交改变了入库证照：" + "；".join(diff[:5]) + " / the refused submission changed the certificate"
+    )
 
 
 @pytest.mark.clause("DB42.10.2.T5-11.1")
@@ -179,7 +201,9 @@ def test_aggregation_refuses_a_wrong_check_character(library: Library, platform:
     cert = certificate(platform.authority(), library.holder, rng)
     cert["elicenseId"] = with_bad_check_character(cert["elicenseId"])
     err = expect_error(platform.client.post(path_of("T5-11"), cert), "T5-11", 400, "汇聚校验字符错误的电子证照")
-    assert names_field(err, "elicenseId"), f"400 的错误项未指出 /elicenseId：{err.get('errors')} / /elicenseId not named"
+    assert names_field(err, "elicenseId"), (
+        f"400 的错误项未指出 /elicenseId：{err.get('errors')} / /elicenseId not named"
+    )
     r = platform.client.get(path_of("T5-13", elicenseId=cert["elicenseId"]))
     assert r.status in (400, 404), f"被拒绝的证照仍可获取（T5-13 返回 {r.status}） / the refused certificate is stored"
 
@@ -197,28 +221,51 @@ def test_search_by_holder_finds_the_aggregated_certificates(library: Library) ->
     found = expect(client.get(path_of("T5-12"), params={"holderId": holder}), "T5-12", 200, f"按持证主体 {holder} 检索")
     by_id = {s["elicenseId"]: s for s in found}
     names = {c["holderName"] for c in certs}  # the summary names its holder (elicenseSummary holderName)
-    strangers = sorted({f"{s.get('elicenseId')}（{s.get('holderName')}）" for s in found if s.get("holderName") not in names})
-    assert not strangers, (f"按持证主体 {holder} 检索得到其他持证主体的证照 {strangers[:5]}（共 {len(strangers)} 份） / "
-                           "the search by holder returns other holders' certificates")
+    strangers = sorted(
+        {f"{s.get('elicenseId')}（{s.get('holderName')}）" for s in found if s.get("holderName") not in names}
+    )
+    assert not strangers, (
+        f"按持证主体 {holder} 检索得到其他持证主体的证照 {strangers[:5]}（共 {len(strangers)} 份） / "
+        "the search by holder returns other holders' certificates"
+    )
     for cert in certs:
         summary = by_id.get(cert["elicenseId"])
         assert summary is not None, f"检索结果中没有已汇聚的证照 {cert['elicenseId']}（共 {len(found)} 条） / not found"
         diff = [f"{k}：{summary[k]!r} ≠ {cert[k]!r}" for k in summary if k in cert and summary[k] != cert[k]]
-        assert not diff, f"证照 {cert['elicenseId']} 的检索结果与汇聚的不一致：" + "；".join(diff) + " / the summary differs"
-    typed = expect(client.get(path_of("T5-12"), params={"holderId": holder, "holderIdType": "001"}), "T5-12", 200,
-                   "按持证主体与代码类型 001 检索")
-    assert {s["elicenseId"] for s in typed} == set(by_id), "指明代码类型 001 的检索结果与不指明时不同 / holderIdType changes the result"
+        assert not diff, (
+            f"证照 {cert['elicenseId']} 的检索结果与汇聚的不一致：" + "；".join(diff) + " / the summary differs"
+        )
+    typed = expect(
+        client.get(path_of("T5-12"), params={"holderId": holder, "holderIdType": "001"}),
+        "T5-12",
+        200,
+        "按持证主体与代码类型 001 检索",
+    )
+    assert {s["elicenseId"] for s in typed} == set(by_id), (
+        "指明代码类型 001 的检索结果与不指明时不同 / holderIdType changes the result"
+    )
     first, second = certs
-    narrowed = expect(client.get(path_of("T5-12"), params={"holderId": holder, "itemCode": first["itemCode"]}), "T5-12", 200,
-                      f"按持证主体与办理项 {first['itemCode']} 检索")
+    narrowed = expect(
+        client.get(path_of("T5-12"), params={"holderId": holder, "itemCode": first["itemCode"]}),
+        "T5-12",
+        200,
+        f"按持证主体与办理项 {first['itemCode']} 检索",
+    )
     ids = {s["elicenseId"] for s in narrowed}
     assert first["elicenseId"] in ids and second["elicenseId"] not in ids, (
-        f"按办理项 {first['itemCode']} 检索应只得到该事项的证照 {first['elicenseId']}，实为 {sorted(ids)} / the item filter is wrong")
+        f"按办理项 {first['itemCode']} 检索应只得到该事项的证照 {first['elicenseId']}，实为 {sorted(ids)} / the item filter is wrong"
+    )
     fresh = DataGen(secrets.randbits(62)).uscc(library.holder["division"])
-    none = expect(client.get(path_of("T5-12"), params={"holderId": fresh}), "T5-12", 200, f"按从未持证的主体 {fresh} 检索")
+    none = expect(
+        client.get(path_of("T5-12"), params={"holderId": fresh}), "T5-12", 200, f"按从未持证的主体 {fresh} 检索"
+    )
     assert none == [], f"从未持证的主体检索到 {len(none)} 份证照 / a new holder has certificates"
-    expect_error(client.get(path_of("T5-12"), params={"holderId": with_bad_uscc_check(holder)}), "T5-12", 400,
-                 "以校验位错误的持证主体代码检索")
+    expect_error(
+        client.get(path_of("T5-12"), params={"holderId": with_bad_uscc_check(holder)}),
+        "T5-12",
+        400,
+        "以校验位错误的持证主体代码检索",
+    )
 
 
 # ---------------------------------------------------------------------------------- T5-13 信息
@@ -228,17 +275,33 @@ def test_certificate_information_by_the_identifier_from_the_search(library: Libr
     格式正确但不存在的标识返回 404；校验字符错误的标识返回 400 或 404。
     The identifier from the search gives the full certificate as aggregated; an unknown id is 404, a malformed one 400/404."""
     certs = library.need()
-    found = expect(library.client.get(path_of("T5-12"), params={"holderId": library.holder["uscc"]}), "T5-12", 200, "检索")
+    found = expect(
+        library.client.get(path_of("T5-12"), params={"holderId": library.holder["uscc"]}), "T5-12", 200, "检索"
+    )
     ids = {s["elicenseId"] for s in found}
     if not all(c["elicenseId"] in ids for c in certs):
-        pytest.skip("未测：检索接口（T5-12）没有返回已汇聚的证照，无法以检索得到的标识获取信息（见 T5-12） / not found by the search")
+        pytest.skip(
+            "未测：检索接口（T5-12）没有返回已汇聚的证照，无法以检索得到的标识获取信息（见 T5-12） / not found by the search"
+        )
     for cert in certs:
         diff = _differences(cert, _info(library, cert["elicenseId"]))
-        assert not diff, f"证照 {cert['elicenseId']} 的详细信息与汇聚的不一致：" + "；".join(diff[:5]) + " / the information differs"
-    absent = certificate(library.platform.authority(), library.holder, random.Random(secrets.randbits(64)))["elicenseId"]
-    expect_error(library.client.get(path_of("T5-13", elicenseId=absent)), "T5-13", 404, f"获取不存在的电子证照 {absent}", ("NOT_FOUND",))
+        assert not diff, (
+            f"证照 {cert['elicenseId']} 的详细信息与汇聚的不一致：" + "；".join(diff[:5]) + " / the information differs"
+        )
+    absent = certificate(library.platform.authority(), library.holder, random.Random(secrets.randbits(64)))[
+        "elicenseId"
+    ]
+    expect_error(
+        library.client.get(path_of("T5-13", elicenseId=absent)),
+        "T5-13",
+        404,
+        f"获取不存在的电子证照 {absent}",
+        ("NOT_FOUND",),
+    )
     bad = with_bad_check_character(certs[0]["elicenseId"])
-    expect_error(library.client.get(path_of("T5-13", elicenseId=bad)), "T5-13", (400, 404), f"获取校验字符错误的电子证照 {bad}")
+    expect_error(
+        library.client.get(path_of("T5-13", elicenseId=bad)), "T5-13", (400, 404), f"获取校验字符错误的电子证照 {bad}"
+    )
 
 
 # ---------------------------------------------------------------------------------- T5-14 / T5-15 文件
@@ -250,19 +313,32 @@ def test_the_download_address_points_at_the_layout_file(library: Library, tzsb_t
     file it declares (SHA-256); unknown ids are 404."""
     cert = library.need()[0]
     addr = _address(library, cert["elicenseId"])
-    assert addr["elicenseId"] == cert["elicenseId"], f"下载地址属于 {addr['elicenseId']} / the address is for another e-licence"
+    assert addr["elicenseId"] == cert["elicenseId"], (
+        f"下载地址属于 {addr['elicenseId']} / the address is for another e-licence"
+    )
     problem = download_path_ok(library.client, addr["url"], cert["elicenseId"])
     assert problem is None, problem
     skew = dt.timedelta(seconds=float(tzsb_target.thresholds.get("clock_skew_seconds", 60)))
     expires = dt.datetime.fromisoformat(addr["expiresAt"])
-    assert expires > dt.datetime.now(dt.UTC) - skew, f"下载地址的失效时间 {addr['expiresAt']} 已过 / the address has already expired"
+    assert expires > dt.datetime.now(dt.UTC) - skew, (
+        f"下载地址的失效时间 {addr['expiresAt']} 已过 / the address has already expired"
+    )
     r = library.client.get(resolve(library.client, addr["url"]))
     assert r.status == 200 and r.content, f"按下载地址下载返回 {r.status}：{snippet(r)} / the address does not download"
     if addr.get("sha256"):
         digest = hashlib.sha256(r.content).hexdigest()
-        assert digest == addr["sha256"], f"下载的文件 SHA-256 为 {digest}，下载地址声明为 {addr['sha256']} / digest differs"
-    absent = certificate(library.platform.authority(), library.holder, random.Random(secrets.randbits(64)))["elicenseId"]
-    expect_error(library.client.get(path_of("T5-14", elicenseId=absent)), "T5-14", 404, f"获取不存在的电子证照 {absent} 的下载地址")
+        assert digest == addr["sha256"], (
+            f"下载的文件 SHA-256 为 {digest}，下载地址声明为 {addr['sha256']} / digest differs"
+        )
+    absent = certificate(library.platform.authority(), library.holder, random.Random(secrets.randbits(64)))[
+        "elicenseId"
+    ]
+    expect_error(
+        library.client.get(path_of("T5-14", elicenseId=absent)),
+        "T5-14",
+        404,
+        f"获取不存在的电子证照 {absent} 的下载地址",
+    )
 
 
 @pytest.mark.clause("DB42.10.2.T5-15.1")
@@ -280,13 +356,16 @@ def test_the_layout_file_is_a_real_ofd_or_pdf(library: Library) -> None:
     assert r.status == 200, f"按下载地址下载返回 {r.status}：{snippet(r)} / the download failed"
     fmt = addr["format"]
     ctype = (r.header("Content-Type") or "").split(";")[0].strip().lower()
-    assert ctype == MEDIA[fmt], f"媒体类型为 {ctype or '无'}，下载地址声明的格式为 {fmt}（{MEDIA[fmt]}） / media type differs"
+    assert ctype == MEDIA[fmt], (
+        f"媒体类型为 {ctype or '无'}，下载地址声明的格式为 {fmt}（{MEDIA[fmt]}） / media type differs"
+    )
     problems = file_problems(r.content, fmt)
     assert not problems, f"版式文件不是有效的 {fmt}：" + "；".join(problems) + " / not a valid layout file"
     assert r.header("Content-Disposition"), "版式文件响应没有 Content-Disposition / no Content-Disposition"
     again = library.client.get(url)
-    assert again.status == 200 and again.content == r.content, (f"有效期内再次下载返回 {again.status}"
-                                                                f"{'' if again.status != 200 else '，内容不同'} / a retried download fails")
+    assert again.status == 200 and again.content == r.content, (
+        f"有效期内再次下载返回 {again.status}{'' if again.status != 200 else '，内容不同'} / a retried download fails"
+    )
 
 
 @pytest.mark.clause("DB42.10.2.T5-15.1")
@@ -299,8 +378,13 @@ def test_a_download_token_only_opens_its_own_certificate(library: Library) -> No
     assert token, f"另一证照的下载地址没有 token：{other['url']} / the address carries no token"
     path = path_of("T5-15", elicenseId=first["elicenseId"])
     for label, value in (("无效的令牌", secrets.token_urlsafe(24)), ("另一证照的令牌", token)):
-        expect_error(library.client.get(path, params={"token": value}), "T5-15", 403, f"以{label}下载 {first['elicenseId']}",
-                     ("FORBIDDEN",))
+        expect_error(
+            library.client.get(path, params={"token": value}),
+            "T5-15",
+            403,
+            f"以{label}下载 {first['elicenseId']}",
+            ("FORBIDDEN",),
+        )
 
 
 # ---------------------------------------------------------------------------------- T5-16 缩略图
@@ -312,8 +396,12 @@ def test_thumbnails_are_the_pages_of_the_certificate(library: Library, tzsb_clie
     A province-level caller gets every page as a valid PNG/JPEG image, pages numbered 1, 2, …"""
     cert = library.need()[0]
     province: TargetClient = tzsb_client(None, PROVINCE_CALLER)
-    pages = expect(province.get(path_of("T5-16", elicenseId=cert["elicenseId"])), "T5-16", 200,
-                   f"省级调用方获取 {cert['elicenseId']} 的缩略图")
+    pages = expect(
+        province.get(path_of("T5-16", elicenseId=cert["elicenseId"])),
+        "T5-16",
+        200,
+        f"省级调用方获取 {cert['elicenseId']} 的缩略图",
+    )
     numbers = [p["page"] for p in pages]
     assert numbers == list(range(1, len(pages) + 1)), f"页码为 {numbers}，应自 1 起连续升序 / pages not numbered 1..n"
     for p in pages:
@@ -325,7 +413,9 @@ def test_thumbnails_are_the_pages_of_the_certificate(library: Library, tzsb_clie
 
 @pytest.mark.feature(THUMBNAIL)
 @pytest.mark.clause("DB42.10.2.T5-16.2")
-def test_thumbnails_of_a_real_certificate_are_refused_to_a_city_level_caller(library: Library, tzsb_client: Any) -> None:
+def test_thumbnails_of_a_real_certificate_are_refused_to_a_city_level_caller(
+    library: Library, tzsb_client: Any
+) -> None:
     """缩略图接口仅向省厅单位提供服务：持有该接口权限范围的地市级调用方获取一份存在的证照的缩略图返回 403（FORBIDDEN），
     省级调用方（对照）获取同一证照返回 200。
     A city-level caller holding the scope is refused (403) for an existing e-licence; the province-level caller is not."""
@@ -344,10 +434,18 @@ def test_the_sms_gateway_takes_each_message_once(platform: Platform) -> None:
     （duplicate=true，不重发短信）；同一消息标识、不同内容返回 409（DUPLICATE 或 CONFLICT）。
     The SMS gateway takes a message once: 201, then 200 with the first receipt, and 409 for other content."""
     gen = DataGen(secrets.randbits(62))
-    body = {"messageId": f"tzsb-sms-{uuid.uuid4().hex}", "mobile": gen.mobile(),
-            "content": "【特种设备使用登记】您的申请已办结，准予许可，使用登记证已发放。", "sentAt": now_iso()}
+    body = {
+        "messageId": f"tzsb-sms-{uuid.uuid4().hex}",
+        "mobile": gen.mobile(),
+        "content": "【特种设备使用登记】您的申请已办结，准予许可，使用登记证已发放。",
+        "sentAt": now_iso(),
+    }
     first = check_receipt(platform.client.post(path_of("sendSms"), body), "sendSms", body, 201, "发送短信")
     again = check_receipt(platform.client.post(path_of("sendSms"), body), "sendSms", body, 200, "重发同一短信")
-    assert again["receivedAt"] == first["receivedAt"], "重发的回执不是首次回执 / the repeat does not get the first receipt"
+    assert again["receivedAt"] == first["receivedAt"], (
+        "重发的回执不是首次回执 / the repeat does not get the first receipt"
+    )
     other = {**body, "content": body["content"] + "（改）"}
-    expect_error(platform.client.post(path_of("sendSms"), other), "sendSms", 409, "同一消息标识、不同内容的短信", DUPLICATE_CODES)
+    expect_error(
+        platform.client.post(path_of("sendSms"), other), "sendSms", 409, "同一消息标识、不同内容的短信", DUPLICATE_CODES
+    )

@@ -60,14 +60,17 @@ def test_the_implementation_list_offers_the_use_registration_item(platform: Plat
     data = platform.implementations({}, "实施清单查询（不带条件）")
     assert data["page"] == 1, f"不带 page 时应返回第 1 页，实为 {data['page']} / the default page should be 1"
     n = len(data["items"])
-    assert n == min(data["size"], data["total"]), (f"总条数 {data['total']}、每页 {data['size']} 时第 1 页应有 "
-                                                   f"{min(data['size'], data['total'])} 条，实为 {n} / page 1 holds the wrong count")
+    assert n == min(data["size"], data["total"]), (
+        f"总条数 {data['total']}、每页 {data['size']} 时第 1 页应有 "
+        f"{min(data['size'], data['total'])} 条，实为 {n} / page 1 holds the wrong count"
+    )
     platform.implementation()
     if data["total"] >= 2:
         two = platform.implementations({"page": 1, "size": 2}, "实施清单查询 page=1 size=2")["items"]
         second = platform.implementations({"page": 2, "size": 1}, "实施清单查询 page=2 size=1")["items"]
-        assert second and second[0] == two[1], (f"size=1 的第 2 页为 {second[:1]}，应为 size=2 第 1 页的第 2 条 {two[1:2]} / "
-                                                f"paging is inconsistent")
+        assert second and second[0] == two[1], (
+            f"size=1 的第 2 页为 {second[:1]}，应为 size=2 第 1 页的第 2 条 {two[1:2]} / paging is inconsistent"
+        )
 
 
 @pytest.mark.clause("DB42.10.2.T5-1.1")
@@ -77,22 +80,44 @@ def test_the_implementation_list_filters_by_department_and_division(platform: Pl
     Filters by department and division return only and all matching implementations; conditions combine with AND."""
     impl = platform.implementation()
     code = impl["implementCode"]
-    by_dept = platform.implementations({"deptUscc": impl["deptUscc"], "size": _max_size()}, f"按部门 {impl['deptUscc']} 查询实施清单")
+    by_dept = platform.implementations(
+        {"deptUscc": impl["deptUscc"], "size": _max_size()}, f"按部门 {impl['deptUscc']} 查询实施清单"
+    )
     wrong = [i["implementCode"] for i in by_dept["items"] if i.get("deptUscc") != impl["deptUscc"]]
     assert not wrong, f"按部门查询返回了其他部门的实施项 {wrong[:5]} / the department filter returned other departments"
-    assert code in {i["implementCode"] for i in by_dept["items"]}, f"按部门查询的结果中没有样本实施项 {code} / sample missing"
-    by_div = platform.implementations({"division": impl["division"], "size": _max_size()}, f"按区划 {impl['division']} 查询实施清单")
-    assert code in {i["implementCode"] for i in by_div["items"]}, f"按区划 {impl['division']} 查询的结果中没有样本实施项 {code} / sample missing"
+    assert code in {i["implementCode"] for i in by_dept["items"]}, (
+        f"按部门查询的结果中没有样本实施项 {code} / sample missing"
+    )
+    by_div = platform.implementations(
+        {"division": impl["division"], "size": _max_size()}, f"按区划 {impl['division']} 查询实施清单"
+    )
+    assert code in {i["implementCode"] for i in by_div["items"]}, (
+        f"按区划 {impl['division']} 查询的结果中没有样本实施项 {code} / sample missing"
+    )
     far = [i["implementCode"] for i in by_div["items"] if not _same_province(i["division"], impl["division"])]
-    assert not far, f"按区划 {impl['division']} 查询返回了其他省份的实施项 {far[:5]} / the division filter returned other provinces"
-    other = next(c for c, d in sorted(code_lists.divisions().items())
-                 if d.get("level") == "province" and not d.get("doubtful") and c[:2] != impl["division"][:2])
-    both = platform.implementations({"deptUscc": impl["deptUscc"], "division": other, "size": _max_size()},
-                                    f"按部门 {impl['deptUscc']} 且区划 {other} 查询实施清单")
-    bad = [i["implementCode"] for i in both["items"]
-           if i.get("deptUscc") != impl["deptUscc"] or not _same_province(i["division"], other)]
-    assert not bad, f"部门与区划同时给出时返回了不同时满足两个条件的实施项 {bad[:5]}（条件应为“且”） / conditions are not ANDed"
-    assert both["total"] == len(both["items"]), f"total {both['total']} 与返回条数 {len(both['items'])} 不符 / total wrong"
+    assert not far, (
+        f"按区划 {impl['division']} 查询返回了其他省份的实施项 {far[:5]} / the division filter returned other provinces"
+    )
+    other = next(
+        c
+        for c, d in sorted(code_lists.divisions().items())
+        if d.get("level") == "province" and not d.get("doubtful") and c[:2] != impl["division"][:2]
+    )
+    both = platform.implementations(
+        {"deptUscc": impl["deptUscc"], "division": other, "size": _max_size()},
+        f"按部门 {impl['deptUscc']} 且区划 {other} 查询实施清单",
+    )
+    bad = [
+        i["implementCode"]
+        for i in both["items"]
+        if i.get("deptUscc") != impl["deptUscc"] or not _same_province(i["division"], other)
+    ]
+    assert not bad, (
+        f"部门与区划同时给出时返回了不同时满足两个条件的实施项 {bad[:5]}（条件应为“且”） / conditions are not ANDed"
+    )
+    assert both["total"] == len(both["items"]), (
+        f"total {both['total']} 与返回条数 {len(both['items'])} 不符 / total wrong"
+    )
 
 
 @pytest.mark.clause("DB42.10.2.T5-1.1")
@@ -103,7 +128,9 @@ def test_the_implementation_list_refuses_malformed_conditions(platform: Platform
     for name, value in (("division", impl["division"][:5]), ("deptUscc", with_bad_uscc_check(impl["deptUscc"]))):
         r = platform.client.get(path_of("T5-1"), params={name: value})
         body = expect_error(r, "T5-1", 400, f"以错误的 {name}={value} 查询实施清单")
-        assert names_field(body, name), f"400 的错误项未指出参数 {name}：{body.get('errors')} / the errors do not name {name}"
+        assert names_field(body, name), (
+            f"400 的错误项未指出参数 {name}：{body.get('errors')} / the errors do not name {name}"
+        )
 
 
 # ---------------------------------------------------------------------------------- T5-2 业务办理项 / 表1
@@ -121,7 +148,9 @@ def _table_problems(got: list[dict[str, Any]], want: dict[str, dict[str, Any]], 
         problems.append(f"{where}：办理项重复 {dupes[:5]}")
     missing = sorted(set(want) - set(codes))
     if missing:
-        problems.append(f"{where}：缺少表1的办理项 {len(missing)} 个：" + "；".join(f"{c} {want[c]['name']}" for c in missing[:6]))
+        problems.append(
+            f"{where}：缺少表1的办理项 {len(missing)} 个：" + "；".join(f"{c} {want[c]['name']}" for c in missing[:6])
+        )
     extra = sorted(set(codes) - set(want))
     if extra:
         problems.append(f"{where}：返回了表1（该组）以外的办理项 {extra[:6]}")
@@ -138,7 +167,9 @@ def _table_problems(got: list[dict[str, Any]], want: dict[str, dict[str, Any]], 
 
 
 def _group_param(group: str) -> Any:
-    return pytest.param(group, id=group, marks=pytest.mark.clause("DB42.5.1", f"DB42.5.T1-{group}.1", "DB42.10.2.T5-2.1"))
+    return pytest.param(
+        group, id=group, marks=pytest.mark.clause("DB42.5.1", f"DB42.5.T1-{group}.1", "DB42.10.2.T5-2.1")
+    )
 
 
 @pytest.mark.parametrize("group", [_group_param(g) for g in sorted(groups())])
@@ -149,8 +180,11 @@ def test_the_handling_items_of_each_equipment_group_are_those_of_table_1(group: 
     impl = platform.need()
     want = {c: it for c, it in table_1().items() if it["group"] == group}
     assert len(want) == groups()[group]["count"], f"licence-items.json: group {group} count mismatch"
-    got = _handling_items(platform, {"division": impl["division"], "group": group},
-                          f"按区划 {impl['division']}、设备组 {group}（{groups()[group]['equipment']}）查询办理项")
+    got = _handling_items(
+        platform,
+        {"division": impl["division"], "group": group},
+        f"按区划 {impl['division']}、设备组 {group}（{groups()[group]['equipment']}）查询办理项",
+    )
     problems = _table_problems(got, want, f"设备组 {group}（{groups()[group]['equipment']}）")
     assert not problems, "\n".join(problems) + " / the group's items differ from Table 1"
 
@@ -188,11 +222,15 @@ def test_handling_items_name_the_platforms_own_implementation_and_division(platf
                 data = platform.implementations({"division": d, "size": _max_size()}, f"按区划 {d} 查询实施清单")
                 listed[d] = {(i["division"], i["implementCode"]) for i in data["items"]}
             if "implementCode" in it and (d, it["implementCode"]) not in listed[d]:
-                problems.append(f"按 {division} 查询的办理项 {it['code']}：实施编码 {it['implementCode']}、区划 {d} 不是平台实施清单中的实施项")
+                problems.append(
+                    f"按 {division} 查询的办理项 {it['code']}：实施编码 {it['implementCode']}、区划 {d} 不是平台实施清单中的实施项"
+                )
             elif not any(div == d for div, _ in listed[d]):
                 problems.append(f"按 {division} 查询的办理项 {it['code']} 的区划 {d} 在平台实施清单中没有实施项")
     assert checked, "没有可检验的办理项 / no handling items to check"
-    assert not problems, "\n".join(sorted(set(problems))[:10]) + " / handling items do not match the implementation list"
+    assert not problems, (
+        "\n".join(sorted(set(problems))[:10]) + " / handling items do not match the implementation list"
+    )
 
 
 @pytest.mark.clause("DB42.10.2.T5-2.1")
@@ -200,29 +238,50 @@ def test_handling_items_need_a_well_formed_division(platform: Platform) -> None:
     """业务办理项查询缺少区划编码、区划编码格式错误（5 位）或设备组格式错误（1 位）时返回 400，错误项指出该参数，中文说明。
     A missing or malformed division (or group) is refused with 400 naming the parameter."""
     impl = platform.need()
-    cases = [({}, "division"), ({"division": impl["division"][:5]}, "division"), ({"division": impl["division"], "group": "3"}, "group")]
+    cases = [
+        ({}, "division"),
+        ({"division": impl["division"][:5]}, "division"),
+        ({"division": impl["division"], "group": "3"}, "group"),
+    ]
     for params, name in cases:
         body = expect_error(platform.client.get(path_of("T5-2"), params=params), "T5-2", 400, f"以 {params} 查询办理项")
-        assert names_field(body, name), f"以 {params} 查询：400 的错误项未指出参数 {name}：{body.get('errors')} / {name} not named"
+        assert names_field(body, name), (
+            f"以 {params} 查询：400 的错误项未指出参数 {name}：{body.get('errors')} / {name} not named"
+        )
 
 
 # ---------------------------------------------------------------------------------- T5-3 / T5-4 统一身份认证
-USERS = [pytest.param("T5-3", "gov_natural_user_id", "自然人", id="T5-3-natural", marks=pytest.mark.clause("DB42.10.2.T5-3.1")),
-         pytest.param("T5-4", "gov_legal_user_id", "法人", id="T5-4-legal", marks=pytest.mark.clause("DB42.10.2.T5-4.1"))]
+USERS = [
+    pytest.param(
+        "T5-3", "gov_natural_user_id", "自然人", id="T5-3-natural", marks=pytest.mark.clause("DB42.10.2.T5-3.1")
+    ),
+    pytest.param("T5-4", "gov_legal_user_id", "法人", id="T5-4-legal", marks=pytest.mark.clause("DB42.10.2.T5-4.1")),
+]
 
 
 @pytest.mark.parametrize(("interface", "key", "label"), USERS)
-def test_a_user_is_found_by_unified_identity_id(interface: str, key: str, label: str, platform: Platform, tzsb_target: Target) -> None:
+def test_a_user_is_found_by_unified_identity_id(
+    interface: str, key: str, label: str, platform: Platform, tzsb_target: Target
+) -> None:
     """根据统一身份认证用户标识获取用户信息（表5 序号3 自然人、序号4 法人）：目标文件声明的用户返回 200，信息符合契约结构
     （证件类型、公民身份号码或统一社会信用代码校验正确，或为规定的脱敏形式），用户标识与所查一致；不存在的用户标识返回 404。
     A declared user is returned with valid identifiers; an unknown user id is 404."""
     ids = user_ids(tzsb_target, key)
     if not ids:
-        pytest.skip(f"未测：目标文件未声明平台认识的{label}用户（[thresholds] {key}），统一身份认证接口没有检索功能 / "
-                    f"no known {label} user declared in the target file")
+        pytest.skip(
+            f"未测：目标文件未声明平台认识的{label}用户（[thresholds] {key}），统一身份认证接口没有检索功能 / "
+            f"no known {label} user declared in the target file"
+        )
     for uid in ids:
-        data = expect(platform.client.get(path_of(interface, userId=uid)), interface, 200, f"获取{label}用户 {uid}（{interface}）")
+        data = expect(
+            platform.client.get(path_of(interface, userId=uid)), interface, 200, f"获取{label}用户 {uid}（{interface}）"
+        )
         assert data["userId"] == uid, f"获取用户 {uid} 返回的用户标识为 {data['userId']} / another user returned"
     absent = f"tzsb-absent-{uuid.uuid4().hex[:12]}"
-    expect_error(platform.client.get(path_of(interface, userId=absent)), interface, 404, f"获取不存在的{label}用户 {absent}",
-                 ("NOT_FOUND",))
+    expect_error(
+        platform.client.get(path_of(interface, userId=absent)),
+        interface,
+        404,
+        f"获取不存在的{label}用户 {absent}",
+        ("NOT_FOUND",),
+    )

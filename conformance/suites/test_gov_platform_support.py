@@ -161,7 +161,9 @@ def _notice_types() -> frozenset[str]:
 def _notice_type(step: str, outcome: str) -> str:
     name = _outcome(step, outcome).get("notice")
     if name not in _notice_types():
-        raise LookupError(f"workflow.json: outcome {step}/{outcome} names no notice type of notice.schema.json ({name})")
+        raise LookupError(
+            f"workflow.json: outcome {step}/{outcome} names no notice type of notice.schema.json ({name})"
+        )
     return str(name)
 
 
@@ -180,7 +182,9 @@ def snippet(r: TargetResponse, limit: int = 300) -> str:
 
 def explain(v: SchemaValidator, instance: Any, n: int = 3) -> str:
     errs = v.errors(instance)
-    return "；".join(f"{e.path or '/'} {e.message_zh}" for e in errs[:n]) + (f"（另有 {len(errs) - n} 项）" if len(errs) > n else "")
+    return "；".join(f"{e.path or '/'} {e.message_zh}" for e in errs[:n]) + (
+        f"（另有 {len(errs) - n} 项）" if len(errs) > n else ""
+    )
 
 
 def _response_validator(o: Operation, status: int) -> SchemaValidator | None:
@@ -191,30 +195,43 @@ def _response_validator(o: Operation, status: int) -> SchemaValidator | None:
 def expect(r: TargetResponse, key: str, status: int, what: str) -> Any:
     """Assert the status and the response schema the contract gives ``key`` for it; return ``data``."""
     o = op(key)
-    assert r.status == status, (f"{what}：期望 HTTP {status}，实际 {r.status}；响应：{snippet(r)} / "
-                                f"{what}: expected HTTP {status}, got {r.status}")
+    assert r.status == status, (
+        f"{what}：期望 HTTP {status}，实际 {r.status}；响应：{snippet(r)} / "
+        f"{what}: expected HTTP {status}, got {r.status}"
+    )
     body = r.json()
     v = _response_validator(o, status)
     if v is not None:
-        assert body is not None and v.is_valid(body), (f"{what}：响应不符合契约中 {o.operation_id} 的 {status} 响应结构："
-                                                       f"{explain(v, body)} / {what}: the response does not validate")
-    assert isinstance(body, dict) and "data" in body, f"{what}：响应不是带 data 的 JSON 信封：{snippet(r)} / not an envelope"
+        assert body is not None and v.is_valid(body), (
+            f"{what}：响应不符合契约中 {o.operation_id} 的 {status} 响应结构："
+            f"{explain(v, body)} / {what}: the response does not validate"
+        )
+    assert isinstance(body, dict) and "data" in body, (
+        f"{what}：响应不是带 data 的 JSON 信封：{snippet(r)} / not an envelope"
+    )
     return body["data"]
 
 
-def expect_error(r: TargetResponse, key: str, statuses: int | tuple[int, ...], what: str,
-                 codes: tuple[str, ...] | None = None) -> dict[str, Any]:
+def expect_error(
+    r: TargetResponse, key: str, statuses: int | tuple[int, ...], what: str, codes: tuple[str, ...] | None = None
+) -> dict[str, Any]:
     """Assert an error status, the error envelope the contract gives it (Chinese message) and, if given, its code."""
     want = (statuses,) if isinstance(statuses, int) else statuses
-    assert r.status in want, (f"{what}：期望 HTTP {'/'.join(map(str, want))}，实际 {r.status}；响应：{snippet(r)} / "
-                              f"{what}: expected HTTP {'/'.join(map(str, want))}, got {r.status}")
+    assert r.status in want, (
+        f"{what}：期望 HTTP {'/'.join(map(str, want))}，实际 {r.status}；响应：{snippet(r)} / "
+        f"{what}: expected HTTP {'/'.join(map(str, want))}, got {r.status}"
+    )
     body = r.json()
     v = _response_validator(op(key), r.status or 0) or validator("error")
-    assert body is not None and v.is_valid(body), (f"{what}：错误响应不符合错误信封：{explain(v, body)} / "
-                                                   f"{what}: the error response is not the contract's error envelope")
+    assert body is not None and v.is_valid(body), (
+        f"{what}：错误响应不符合错误信封：{explain(v, body)} / "
+        f"{what}: the error response is not the contract's error envelope"
+    )
     if codes:
-        assert body["code"] in codes, (f"{what}：错误代码为 {body['code']}，应为 {' 或 '.join(codes)} / "
-                                       f"{what}: error code {body['code']}, expected {'/'.join(codes)}")
+        assert body["code"] in codes, (
+            f"{what}：错误代码为 {body['code']}，应为 {' 或 '.join(codes)} / "
+            f"{what}: error code {body['code']}, expected {'/'.join(codes)}"
+        )
     return body
 
 
@@ -266,16 +283,20 @@ class Platform:
                 return found
             if page * size >= data["total"]:
                 break
-        raise AssertionError(f"实施清单（T5-1，前 {pages} 页）中没有事项“特种设备使用登记”（{item_code()}）的实施项 / "
-                             f"the implementation list offers no implementation of item {item_code()}")
+        raise AssertionError(
+            f"实施清单（T5-1，前 {pages} 页）中没有事项“特种设备使用登记”（{item_code()}）的实施项 / "
+            f"the implementation list offers no implementation of item {item_code()}"
+        )
 
     def need(self) -> Item:
         """The implementation, for tests of other interfaces: when T5-1 cannot give it they are 未测, not failed."""
         try:
             return self.implementation()
         except AssertionError as exc:
-            pytest.skip(f"未测：无法从实施清单（T5-1）取得实施部门与区划（{str(exc).splitlines()[0][:200]}） / "
-                        "no implementation from T5-1")
+            pytest.skip(
+                f"未测：无法从实施清单（T5-1）取得实施部门与区划（{str(exc).splitlines()[0][:200]}） / "
+                "no implementation from T5-1"
+            )
 
     def authority(self) -> Item:
         impl = self.need()
@@ -365,10 +386,12 @@ class Intake:
                 if self.sims is not None and self.config is None and not self.target.simulators.external:
                     atexit.register(self.close)
             if self.sims is None:
-                untested(f"测试工具模拟的许可系统无法启动或连接（{self.broken}），无法接收平台的申请推送 / "
-                         "the licensing simulator is unavailable",
-                         provide="[simulators] 中 licensing 的空闲端口（ports）或正在运行的模拟器地址（urls） / "
-                                 "a free port or the URL of a running licensing simulator")
+                untested(
+                    f"测试工具模拟的许可系统无法启动或连接（{self.broken}），无法接收平台的申请推送 / "
+                    "the licensing simulator is unavailable",
+                    provide="[simulators] 中 licensing 的空闲端口（ports）或正在运行的模拟器地址（urls） / "
+                    "a free port or the URL of a running licensing simulator",
+                )
         return self.sims
 
     @property
@@ -393,8 +416,10 @@ class Intake:
                 self._instruct(platform)
             found = sims.wait_for(self._claim, timeout=budget)
         if found is None:
-            self.dry = (f"平台在 {budget:g} 秒内没有向测试工具模拟的许可系统（{self.url}）推送新的申请（T5-5），没有可用的测试办件 / "
-                        f"the platform pushed no new application to the harness's licensing system within {budget:g} s")
+            self.dry = (
+                f"平台在 {budget:g} 秒内没有向测试工具模拟的许可系统（{self.url}）推送新的申请（T5-5），没有可用的测试办件 / "
+                f"the platform pushed no new application to the harness's licensing system within {budget:g} s"
+            )
             untested(self.dry, provide=self._provide())
         attach(self.evidence, found, self.evidence.current_test or "")
         body = found.json
@@ -416,9 +441,11 @@ class Intake:
         return None
 
     def _provide(self) -> str:
-        return (f"将平台的许可系统地址配置为测试工具模拟的许可系统 {self.url}（固定端口：[simulators.ports] licensing），并使平台推送申请："
-                "测试环境的申请流，或有人值守模式（[simulators] attended = true）由操作员在平台提交申请 / point the platform's "
-                "licensing system at the harness's simulator and let applications flow (a test feed, or attended mode)")
+        return (
+            f"将平台的许可系统地址配置为测试工具模拟的许可系统 {self.url}（固定端口：[simulators.ports] licensing），并使平台推送申请："
+            "测试环境的申请流，或有人值守模式（[simulators] attended = true）由操作员在平台提交申请 / point the platform's "
+            "licensing system at the harness's simulator and let applications flow (a test feed, or attended mode)"
+        )
 
     def _instruct(self, platform: Platform) -> None:
         self.instructed += 1
@@ -429,15 +456,28 @@ class Intake:
         except pytest.skip.Exception:
             authority = "任一实施部门"
         n = self.instructed
-        self.console.instruct({
-            "n": n, "action": "apply", "itemCode": item, "licensing": self.url,
-            "zh": f"第{n}件申请：请在政务服务平台（统一受理系统）以任一申请人提交一件“特种设备使用登记”申请（办理项任选，如 {item} {name}；"
-                  f"受理许可机关如 {authority}），使平台将其推送至许可系统（测试工具模拟：{self.url}）",
-            "en": f"application {n}: file an application for 特种设备使用登记 on the platform (any item, e.g. {item}; any "
-                  f"applicant) so that the platform pushes it (T5-5) to the licensing system played by the harness at {self.url}"})
+        self.console.instruct(
+            {
+                "n": n,
+                "action": "apply",
+                "itemCode": item,
+                "licensing": self.url,
+                "zh": f"第{n}件申请：请在政务服务平台（统一受理系统）以任一申请人提交一件“特种设备使用登记”申请（办理项任选，如 {item} {name}；"
+                f"受理许可机关如 {authority}），使平台将其推送至许可系统（测试工具模拟：{self.url}）",
+                "en": f"application {n}: file an application for 特种设备使用登记 on the platform (any item, e.g. {item}; any "
+                f"applicant) so that the platform pushes it (T5-5) to the licensing system played by the harness at {self.url}",
+            }
+        )
 
 
-OPERATORS = {"formal-review": "林静", "accept": "周敏", "review": "吴刚", "decide": "郑华", "certify": "孙丽", "archive": "何平"}
+OPERATORS = {
+    "formal-review": "林静",
+    "accept": "周敏",
+    "review": "吴刚",
+    "decide": "郑华",
+    "certify": "孙丽",
+    "archive": "何平",
+}
 
 
 class Desk:
@@ -470,32 +510,52 @@ class Desk:
         body = application(case_no, item, new_applicant(self.rng), authority, rng=self.rng)
         r = pusher.post(push.path, body)
         if r.status != 201:
-            untested(f"许可系统（{target.url(LICENSING)}）未接收测试申请（T5-5 返回 {r.status}：{snippet(r, 160)}），平台上没有可用的测试办件"
-                     " / the licensing system did not take the test application",
-                     provide="由测试工具模拟许可系统：在 [simulators] 中为 licensing 给出端口并把平台的许可系统地址配置为它 / "
-                             "let the harness play the licensing system")
+            untested(
+                f"许可系统（{target.url(LICENSING)}）未接收测试申请（T5-5 返回 {r.status}：{snippet(r, 160)}），平台上没有可用的测试办件"
+                " / the licensing system did not take the test application",
+                provide="由测试工具模拟许可系统：在 [simulators] 中为 licensing 给出端口并把平台的许可系统地址配置为它 / "
+                "let the harness play the licensing system",
+            )
         return Case(case_no, item, authority)
 
     # -------------------------------------------------------------------- bodies (case-status.schema.json)
     def _base(self, case: Case, role: str, opinion: str) -> Item:
-        return {"messageId": f"tzsb-{uuid.uuid4().hex}", "caseNo": case.case_no, "itemCode": case.item, "reportedAt": now_iso(),
-                "operator": {"name": OPERATORS.get(role, "王伟"), "role": role}, "opinion": opinion}
+        return {
+            "messageId": f"tzsb-{uuid.uuid4().hex}",
+            "caseNo": case.case_no,
+            "itemCode": case.item,
+            "reportedAt": now_iso(),
+            "operator": {"name": OPERATORS.get(role, "王伟"), "role": role},
+            "opinion": opinion,
+        }
 
     def notice(self, case: Case, kind: str) -> Item:
-        return {"noticeId": f"N-{uuid.uuid4().hex[:16].upper()}", "caseNo": case.case_no, "type": kind, "title": kind,
-                "issuedAt": now_iso(), "authority": case.authority, "content": f"{kind}（办件编号 {case.case_no}）。", "format": "OFD"}
+        return {
+            "noticeId": f"N-{uuid.uuid4().hex[:16].upper()}",
+            "caseNo": case.case_no,
+            "type": kind,
+            "title": kind,
+            "issuedAt": now_iso(),
+            "authority": case.authority,
+            "content": f"{kind}（办件编号 {case.case_no}）。",
+            "format": "OFD",
+        }
 
     def supplement(self, case: Case) -> Item:
         role = allowed_roles("accept", "correction")[0]
         b = self._base(case, role, "申请材料不齐全，请一次性补正。")
-        b.update(items=[{"material": "产品质量证明文件", "reason": "缺少产品数据表"}],
-                 notice=self.notice(case, _notice_type("accept", "correction")))
+        b.update(
+            items=[{"material": "产品质量证明文件", "reason": "缺少产品数据表"}],
+            notice=self.notice(case, _notice_type("accept", "correction")),
+        )
         return b
 
     def acceptance(self, case: Case, outcome: str = "accepted") -> Item:
         o = _outcome("accept", outcome)
         b = self._base(case, allowed_roles("accept", outcome)[0], f"{o['name']}。")
-        b.update(result=o["name"], acceptedAt=b["reportedAt"], notice=self.notice(case, _notice_type("accept", outcome)))
+        b.update(
+            result=o["name"], acceptedAt=b["reportedAt"], notice=self.notice(case, _notice_type("accept", outcome))
+        )
         return b
 
     def step(self, case: Case, step: str, outcome: str) -> Item:
@@ -521,19 +581,23 @@ class Desk:
             b["registrationNo"], b["elicenseId"] = cert["licenceNo"], cert["elicenseId"]
         elif outcome == "granted":
             variety = self.rng.choice(varieties(table_1()[case.item]["group"]))
-            b["registrationNo"] = KINDS["registration-no"].generate(self.rng, catalogue=variety,
-                                                                    province=case.authority["division"][:2],
-                                                                    year=dt.date.today().year)
+            b["registrationNo"] = KINDS["registration-no"].generate(
+                self.rng, catalogue=variety, province=case.authority["division"][:2], year=dt.date.today().year
+            )
             b["elicenseId"] = KINDS["elicense-id"].generate(self.rng, issuer=case.authority["uscc"], version=1)
         return b
 
     # -------------------------------------------------------------------- sending
-    def post(self, case: Case, interface: str, body: Item, *, valid: bool = True, path_case: str | None = None) -> TargetResponse:
+    def post(
+        self, case: Case, interface: str, body: Item, *, valid: bool = True, path_case: str | None = None
+    ) -> TargetResponse:
         """POST a report; the first answer about a case may be 404 while the platform learns it (bounded wait)."""
         if valid:
             v = validator_at(op(interface).body_uri or "")
             if not v.is_valid(body):  # the harness's own data: an error of the harness, not of the target
-                raise RuntimeError(f"harness built an invalid {interface} body: {[e.message_zh for e in v.errors(body)][:3]}")
+                raise RuntimeError(
+                    f"harness built an invalid {interface} body: {[e.message_zh for e in v.errors(body)][:3]}"
+                )
         path = path_of(interface, caseNo=path_case or case.case_no)
         r = self.client.post(path, body)
         if not case.known and path_case is None:
@@ -542,10 +606,12 @@ class Desk:
                 time.sleep(0.2)
                 r = self.client.post(path, body)
             if r.status == 404:
-                untested(f"平台不认识经许可系统受理的办件 {case.case_no}（{interface} 返回 404），平台与目标文件中的许可系统不是同一部署，"
-                         "无法取得测试办件 / the platform does not know the test case",
-                         provide="由测试工具模拟许可系统接收平台的申请推送（[simulators] 中 licensing 的端口或地址） / "
-                                 "let the harness play the licensing system that receives the platform's pushes")
+                untested(
+                    f"平台不认识经许可系统受理的办件 {case.case_no}（{interface} 返回 404），平台与目标文件中的许可系统不是同一部署，"
+                    "无法取得测试办件 / the platform does not know the test case",
+                    provide="由测试工具模拟许可系统接收平台的申请推送（[simulators] 中 licensing 的端口或地址） / "
+                    "let the harness play the licensing system that receives the platform's pushes",
+                )
             if r.status in (200, 201, 409):
                 case.known = True
         return r
@@ -557,7 +623,9 @@ class Desk:
         case.receipts.append(receipt)
         return receipt
 
-    def refused(self, case: Case, interface: str, body: Item, what: str, codes: tuple[str, ...] = ("STATE_CONFLICT",)) -> Item:
+    def refused(
+        self, case: Case, interface: str, body: Item, what: str, codes: tuple[str, ...] = ("STATE_CONFLICT",)
+    ) -> Item:
         """The report is refused with 409 and one of ``codes``."""
         r = self.post(case, interface, body)
         return expect_error(r, interface, 409, f"{what}（{interface}，办件 {case.case_no}）", codes)
@@ -568,16 +636,23 @@ class Desk:
             self.ok(case, interface, body, what)
 
     def granted(self, case: Case, *, result: bool = True) -> list[tuple[str, Item, str]]:
-        plan = [("T5-7", self.acceptance(case), "正式受理"), ("T5-8", self.step(case, "review", "passed"), "审查通过"),
-                ("T5-8", self.step(case, "decide", "granted"), "决定：准予许可"),
-                ("T5-8", self.step(case, "certify", "certified"), "制证"), ("T5-8", self.step(case, "issue", "issued"), "发证")]
+        plan = [
+            ("T5-7", self.acceptance(case), "正式受理"),
+            ("T5-8", self.step(case, "review", "passed"), "审查通过"),
+            ("T5-8", self.step(case, "decide", "granted"), "决定：准予许可"),
+            ("T5-8", self.step(case, "certify", "certified"), "制证"),
+            ("T5-8", self.step(case, "issue", "issued"), "发证"),
+        ]
         if result:
             plan.append(("T5-10", self.result(case, "granted"), "办件结果：准予许可"))
         return plan
 
     def refusal(self, case: Case, *, result: bool = True) -> list[tuple[str, Item, str]]:
-        plan = [("T5-7", self.acceptance(case), "正式受理"), ("T5-8", self.step(case, "review", "failed"), "审查不通过"),
-                ("T5-8", self.step(case, "decide", "refused"), "决定：不予许可")]
+        plan = [
+            ("T5-7", self.acceptance(case), "正式受理"),
+            ("T5-8", self.step(case, "review", "failed"), "审查不通过"),
+            ("T5-8", self.step(case, "decide", "refused"), "决定：不予许可"),
+        ]
         if result:
             plan.append(("T5-10", self.result(case, "refused"), "办件结果：不予许可"))
         return plan
@@ -615,13 +690,17 @@ def check_receipt(r: TargetResponse, interface: str, body: Item, status: int, wh
     data = expect(r, interface, status, what)
     v = validator("gov-platform#/$defs/receipt")
     assert v.is_valid(data), f"{what}：回执不符合 receipt 结构：{explain(v, data)} / the receipt does not validate"
-    assert data["messageId"] == body["messageId"], (f"{what}：回执的消息标识为 {data['messageId']}，应为 {body['messageId']} / "
-                                                    f"the receipt names another message")
+    assert data["messageId"] == body["messageId"], (
+        f"{what}：回执的消息标识为 {data['messageId']}，应为 {body['messageId']} / the receipt names another message"
+    )
     if "caseNo" in data and "caseNo" in body:
-        assert data["caseNo"] == body["caseNo"], (f"{what}：回执的办件编号为 {data['caseNo']}，应为上报时的 {body['caseNo']} / "
-                                                  f"the receipt names another case")
-    assert data["duplicate"] is (status == 200), (f"{what}：回执的 duplicate 为 {data['duplicate']}，"
-                                                  f"{'重复消息应为 true' if status == 200 else '首次接收应为 false'} / duplicate flag wrong")
+        assert data["caseNo"] == body["caseNo"], (
+            f"{what}：回执的办件编号为 {data['caseNo']}，应为上报时的 {body['caseNo']} / the receipt names another case"
+        )
+    assert data["duplicate"] is (status == 200), (
+        f"{what}：回执的 duplicate 为 {data['duplicate']}，"
+        f"{'重复消息应为 true' if status == 200 else '首次接收应为 false'} / duplicate flag wrong"
+    )
     return data
 
 
@@ -645,18 +724,38 @@ def certificate(authority: Item, holder: Item, rng: random.Random, *, item: str 
     cat = code_lists.catalogue()
     kind = code_lists.catalogue_kind_of(variety) or variety
     today = dt.datetime.now(CST).date()
-    reg_no = KINDS["registration-no"].generate(rng, catalogue=variety, province=authority["division"][:2], year=today.year)
+    reg_no = KINDS["registration-no"].generate(
+        rng, catalogue=variety, province=authority["division"][:2], year=today.year
+    )
     cert: Item = {
-        "elicenseId": KINDS["elicense-id"].generate(rng, type_code=_type_code(), issuer=authority["uscc"],
-                                                    number=f"{today.year}{rng.randrange(10**10):010d}", version=1),
+        "elicenseId": KINDS["elicense-id"].generate(
+            rng,
+            type_code=_type_code(),
+            issuer=authority["uscc"],
+            number=f"{today.year}{rng.randrange(10**10):010d}",
+            version=1,
+        ),
         "licenceName": contracts.json_schema("licence-certificate")["properties"]["licenceName"]["const"],
-        "licenceNo": reg_no, "holderName": holder["name"], "holderIdType": "001", "holderId": holder["uscc"],
-        "issuerName": authority["name"], "issuerCode": authority["uscc"], "issuerDivision": authority["division"],
-        "issueDate": today.isoformat(), "validFrom": today.isoformat(), "status": "valid", "itemCode": item,
-        "surface": {"equipmentCategory": cat[kind]["name"], "equipmentVariety": cat[variety]["name"],
-                    "equipmentCode": KINDS["equipment-code"].generate(rng, catalogue=variety, division=authority["division"]),
-                    "useUnitName": holder["name"], "useAddress": holder["address"], "internalNo": f"TZSB-{rng.randrange(1000):03d}",
-                    "registrationNo": reg_no},
+        "licenceNo": reg_no,
+        "holderName": holder["name"],
+        "holderIdType": "001",
+        "holderId": holder["uscc"],
+        "issuerName": authority["name"],
+        "issuerCode": authority["uscc"],
+        "issuerDivision": authority["division"],
+        "issueDate": today.isoformat(),
+        "validFrom": today.isoformat(),
+        "status": "valid",
+        "itemCode": item,
+        "surface": {
+            "equipmentCategory": cat[kind]["name"],
+            "equipmentVariety": cat[variety]["name"],
+            "equipmentCode": KINDS["equipment-code"].generate(rng, catalogue=variety, division=authority["division"]),
+            "useUnitName": holder["name"],
+            "useAddress": holder["address"],
+            "internalNo": f"TZSB-{rng.randrange(1000):03d}",
+            "registrationNo": reg_no,
+        },
         "version": "001",
     }
     v = validator("licence-certificate")
@@ -713,7 +812,9 @@ MEDIA = {"OFD": "application/ofd", "PDF": "application/pdf"}
 def file_problems(body: bytes, fmt: str) -> list[str]:
     """A layout file of the declared format: OFD (GB/T 33190 package) or PDF, checked by its structure."""
     if fmt == "OFD":
-        return (["文件头不是 ZIP（PK\\x03\\x04），不是 OFD 包"] if not body.startswith(b"PK\x03\x04") else []) + ofd_problems(body)
+        return (
+            ["文件头不是 ZIP（PK\\x03\\x04），不是 OFD 包"] if not body.startswith(b"PK\x03\x04") else []
+        ) + ofd_problems(body)
     return pdf_problems(body)
 
 
@@ -724,9 +825,9 @@ def image_problems(data: bytes, media_type: str) -> list[str]:
             return ["不是 PNG（文件签名错误）"]
         pos, kinds, problems = 8, [], []
         while pos + 12 <= len(data):
-            length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-            chunk = data[pos + 8:pos + 8 + length]
-            crc = data[pos + 8 + length:pos + 12 + length]
+            length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+            chunk = data[pos + 8 : pos + 8 + length]
+            crc = data[pos + 8 + length : pos + 12 + length]
             if len(chunk) != length or len(crc) != 4:
                 return [*problems, f"PNG 数据块 {kind!r} 被截断"]
             if zlib.crc32(kind + chunk) != struct.unpack(">I", crc)[0]:

@@ -122,8 +122,10 @@ def _samples(request: pytest.FixtureRequest, client: TargetClient, tzsb_client: 
         cache["inspection-samples"] = declared or _from_sharing(client, tzsb_client, target)
     numbers: list[str] = cache["inspection-samples"]
     if not numbers:
-        pytest.skip("目标文件未声明样本报告编号（[thresholds] report_numbers），共享平台的检验报告数据集中也没有本系统可查到的报告，"
-                    "无法执行本项 / no sample report numbers: declare [thresholds] report_numbers in the target file")
+        pytest.skip(
+            "目标文件未声明样本报告编号（[thresholds] report_numbers），共享平台的检验报告数据集中也没有本系统可查到的报告，"
+            "无法执行本项 / no sample report numbers: declare [thresholds] report_numbers in the target file"
+        )
     return numbers
 
 
@@ -152,7 +154,9 @@ def test_the_declared_sample_reports_are_all_available(client: TargetClient, tzs
     """本地区检验报告经接口接入：目标文件声明的样本报告编号（至多本档位上限）逐一按编号查询，全部返回 200 与该报告。"""
     declared = _declared(tzsb_target)
     if not declared:
-        pytest.skip("目标文件未声明样本报告编号（[thresholds] report_numbers），无法抽查 / no declared sample report numbers")
+        pytest.skip(
+            "目标文件未声明样本报告编号（[thresholds] report_numbers），无法抽查 / no declared sample report numbers"
+        )
     missing = []
     for number in declared[: depth(tzsb_target).reports]:
         r = client.get(_report_path(number))
@@ -161,20 +165,25 @@ def test_the_declared_sample_reports_are_all_available(client: TargetClient, tzs
             missing.append(f"{number}（HTTP {r.status}）")
             continue
         conforms(r, ROLE, "getInspectionReport", 200, f"查询检验报告“{number}”")
-    assert not missing, (f"目标声明的样本报告有 {len(missing)} 份查不到：{'；'.join(missing[:5])} / "
-                         f"{len(missing)} declared sample reports cannot be found")
+    assert not missing, (
+        f"目标声明的样本报告有 {len(missing)} 份查不到：{'；'.join(missing[:5])} / "
+        f"{len(missing)} declared sample reports cannot be found"
+    )
 
 
 @pytest.mark.clause("DB42.10.3.T6-1.1")
-def test_a_report_is_returned_by_its_number(client: TargetClient, tzsb_client: Any, tzsb_target: Target,
-                                            request: pytest.FixtureRequest) -> None:
+def test_a_report_is_returned_by_its_number(
+    client: TargetClient, tzsb_client: Any, tzsb_target: Target, request: pytest.FixtureRequest
+) -> None:
     """检验检测信息查询（T6-1）：按报告编号查询返回 200，响应符合契约（信封与 inspection-report 数据模式），报告编号即所查编号；
     版本大于 1 的报告（经异议更正）注明据以更正的异议标识 correctionOf。"""
     for number in _samples(request, client, tzsb_client, tzsb_target)[: depth(tzsb_target).reports]:
         report = _report(client, number, f"查询检验报告“{number}”")
         if report["version"] > 1:
-            assert report.get("correctionOf"), (f"报告“{number}”为第 {report['version']} 版，但未注明 correctionOf / "
-                                                f"a corrected version without correctionOf")
+            assert report.get("correctionOf"), (
+                f"报告“{number}”为第 {report['version']} 版，但未注明 correctionOf / "
+                f"a corrected version without correctionOf"
+            )
 
 
 @functools.cache
@@ -185,8 +194,9 @@ def _report_sites() -> tuple[tuple[tuple[str, ...], str], ...]:
 
 
 @pytest.mark.clause("INFO2007.2.6.1")
-def test_report_identifiers_follow_the_coding_rules(client: TargetClient, tzsb_client: Any, tzsb_target: Target,
-                                                    request: pytest.FixtureRequest) -> None:
+def test_report_identifiers_follow_the_coding_rules(
+    client: TargetClient, tzsb_client: Any, tzsb_target: Target, request: pytest.FixtureRequest
+) -> None:
     """信息编码标准化：报告中的特种设备代码、使用登记证编号、设备品种代码、统一社会信用代码等按各自的编码规则（含校验码）
     检验全部有效；特种设备代码中的设备品种与报告的设备品种 catalogueCode 一致。"""
     problems: list[str] = []
@@ -200,11 +210,15 @@ def test_report_identifiers_follow_the_coding_rules(client: TargetClient, tzsb_c
                     problems.append(f"{number} /{'/'.join(path)}“{value}”：{result.message('zh')}")
         code, variety = report.get("equipmentCode"), report.get("catalogueCode")
         if isinstance(code, str) and isinstance(variety, str):
-            part = next((p.value for p in check("equipment-code", code).parts if p.name_en == "catalogue variety"), None)
+            part = next(
+                (p.value for p in check("equipment-code", code).parts if p.name_en == "catalogue variety"), None
+            )
             if part is not None and part != variety:
                 problems.append(f"{number}：特种设备代码“{code}”的设备品种为 {part}，报告的 catalogueCode 为 {variety}")
-    assert not problems, (f"检验报告中有 {len(problems)} 处代码不符合编码规则：{'；'.join(problems[:5])} / "
-                          f"coded fields of the reports break their coding rules")
+    assert not problems, (
+        f"检验报告中有 {len(problems)} 处代码不符合编码规则：{'；'.join(problems[:5])} / "
+        f"coded fields of the reports break their coding rules"
+    )
 
 
 def _absent_number(client: TargetClient) -> str | None:
@@ -217,8 +231,9 @@ def _absent_number(client: TargetClient) -> str | None:
 
 
 @pytest.mark.clause("DB42.10.3.T6-1.1")
-def test_an_unknown_report_number_is_404(client: TargetClient, tzsb_client: Any, tzsb_target: Target,
-                                         request: pytest.FixtureRequest) -> None:
+def test_an_unknown_report_number_is_404(
+    client: TargetClient, tzsb_client: Any, tzsb_target: Target, request: pytest.FixtureRequest
+) -> None:
     """检验检测信息查询（T6-1）：样本报告可查到（200）的同时，格式正确但不存在的报告编号返回 404 错误信封（NOT_FOUND，
     中文说明）。"""
     known = _samples(request, client, tzsb_client, tzsb_target)[0]
@@ -227,13 +242,16 @@ def test_an_unknown_report_number_is_404(client: TargetClient, tzsb_client: Any,
     if number is None:
         r = client.get(_report_path("TZSB000000000000"))
         permitted(r, "检验检测信息查询")
-        pytest.fail(f"构造的不存在报告编号均未返回 404（最后一次 HTTP {r.status}） / unknown report numbers are not answered 404")
+        pytest.fail(
+            f"构造的不存在报告编号均未返回 404（最后一次 HTTP {r.status}） / unknown report numbers are not answered 404"
+        )
     refused(client.get(_report_path(number)), ROLE, "getInspectionReport", 404, f"查询不存在的检验报告“{number}”")
 
 
 @pytest.mark.clause("DB42.10.3.T6-1.1", "PROFILE.ERROR.1")
-def test_a_malformed_report_number_is_400_naming_the_field(client: TargetClient, tzsb_client: Any, tzsb_target: Target,
-                                                           request: pytest.FixtureRequest) -> None:
+def test_a_malformed_report_number_is_400_naming_the_field(
+    client: TargetClient, tzsb_client: Any, tzsb_target: Target, request: pytest.FixtureRequest
+) -> None:
     """检验检测信息查询（T6-1）：样本报告可查到（200）的同时，不符合报告编号格式的编号返回 400，错误项指出参数 reportNo
     并给出中文原因。"""
     known = _samples(request, client, tzsb_client, tzsb_target)[0]
@@ -266,10 +284,20 @@ def _objection(report: dict[str, Any], *, callback: str | None = None, mid: str 
     while declared == report[name]:
         declared = gen.unit("use")["name"]
     body: dict[str, Any] = {
-        "messageId": mid or message_id(), "reportNo": report["reportNo"], "equipmentCode": report["equipmentCode"],
-        "raisedBy": _raised_by(), "raiserName": gen.person(), "raisedAt": now_iso(),
-        "items": [{"field": f"/{name}", "recorded": report[name], "declared": declared,
-                   "reason": "申报材料中的名称与检验报告记载不一致（一致性测试工具提出）"}],
+        "messageId": mid or message_id(),
+        "reportNo": report["reportNo"],
+        "equipmentCode": report["equipmentCode"],
+        "raisedBy": _raised_by(),
+        "raiserName": gen.person(),
+        "raisedAt": now_iso(),
+        "items": [
+            {
+                "field": f"/{name}",
+                "recorded": report[name],
+                "declared": declared,
+                "reason": "申报材料中的名称与检验报告记载不一致（一致性测试工具提出）",
+            }
+        ],
     }
     if callback:
         body["callbackUrl"] = callback
@@ -286,16 +314,22 @@ def _submit(client: TargetClient, body: dict[str, Any], status: int | tuple[int,
 
 
 def _check_receipt(receipt: dict[str, Any], body: dict[str, Any], what: str) -> None:
-    assert receipt["messageId"] == body["messageId"], (f"{what}：回执的消息标识为“{receipt['messageId']}”，应为“{body['messageId']}” / "
-                                                       f"the receipt carries another message id")
-    assert receipt["reportNo"] == body["reportNo"], f"{what}：回执的报告编号与异议不符 / the receipt names another report"
+    assert receipt["messageId"] == body["messageId"], (
+        f"{what}：回执的消息标识为“{receipt['messageId']}”，应为“{body['messageId']}” / "
+        f"the receipt carries another message id"
+    )
+    assert receipt["reportNo"] == body["reportNo"], (
+        f"{what}：回执的报告编号与异议不符 / the receipt names another report"
+    )
 
 
 def _state(client: TargetClient, objection_id: str, what: str) -> dict[str, Any]:
     r = client.get(path_of(ROLE, "getObjection", objectionId=objection_id))
     permitted(r, what)
     data = conforms(r, ROLE, "getObjection", 200, what)
-    assert data["objectionId"] == objection_id, f"{what}：返回了另一异议“{data['objectionId']}” / another objection was returned"
+    assert data["objectionId"] == objection_id, (
+        f"{what}：返回了另一异议“{data['objectionId']}” / another objection was returned"
+    )
     assert data["duplicate"] is False, f"{what}：状态查询的 duplicate 应恒为 false / duplicate must be false here"
     return data
 
@@ -311,19 +345,22 @@ def _decision(client: TargetClient, objection_id: str, first: str, wait: float) 
         if state["status"] != seen[-1]:
             seen.append(state["status"])
         assert all(_RANK[a] <= _RANK[b] for a, b in itertools.pairwise(seen)) and len(set(seen)) == len(seen), (
-            f"异议处理状态倒退或反复：{' → '.join(seen)} / the objection's state went backwards")
+            f"异议处理状态倒退或反复：{' → '.join(seen)} / the objection's state went backwards"
+        )
         if state["status"] in _FINAL or time.monotonic() >= deadline:
             break
         time.sleep(0.1)
     assert state["status"] in _FINAL, (
         f"异议提出后 {wait:g} 秒内未核校完毕（状态 {' → '.join(seen)}），既未更正也未维持原数据；核校较慢的系统请在目标文件 "
-        f"[thresholds] objection_wait_s 中声明时限 / the objection was not decided within {wait:g} s")
+        f"[thresholds] objection_wait_s 中声明时限 / the objection was not decided within {wait:g} s"
+    )
     return state
 
 
 @pytest.mark.clause("DB42.10.3.T6-2.1", "PROFILE.PUSH.1")
-def test_an_objection_gets_a_receipt_and_its_state_can_be_read(client: TargetClient, tzsb_client: Any, tzsb_target: Target,
-                                                               request: pytest.FixtureRequest) -> None:
+def test_an_objection_gets_a_receipt_and_its_state_can_be_read(
+    client: TargetClient, tzsb_client: Any, tzsb_target: Target, request: pytest.FixtureRequest
+) -> None:
     """异议数据反馈（T6-2）：对一份检验报告提交异议（新消息标识），返回 201 与回执（异议编号、消息标识、报告编号、处理状态、
     接收时间，duplicate 为 false），Location 指向该异议的状态地址；按异议编号可查到该异议；不存在的异议编号返回 404。"""
     number = _for_objection(request, client, tzsb_client, tzsb_target)
@@ -334,19 +371,29 @@ def test_an_objection_gets_a_receipt_and_its_state_can_be_read(client: TargetCli
     location = r.header("Location")
     own = path_of(ROLE, "getObjection", objectionId=receipt["objectionId"])
     assert location and urlsplit(location).path.endswith(own), (
-        f"201 的 Location 应指向异议状态地址（…{own}），实为 {location!r} / Location should point at the objection")
+        f"201 的 Location 应指向异议状态地址（…{own}），实为 {location!r} / Location should point at the objection"
+    )
     state = _state(client, receipt["objectionId"], "按异议编号查询异议")
     assert (state["messageId"], state["reportNo"]) == (body["messageId"], number), (
-        f"查到的异议与所提交的不符：{state} / the objection read back differs")
-    assert instant(state["receivedAt"]) == instant(receipt["receivedAt"]), "查到的接收时间与回执不同 / receivedAt differs"
+        f"查到的异议与所提交的不符：{state} / the objection read back differs"
+    )
+    assert instant(state["receivedAt"]) == instant(receipt["receivedAt"]), (
+        "查到的接收时间与回执不同 / receivedAt differs"
+    )
     unknown = f"TZSB-NO-SUCH-{secrets.token_hex(6)}"
-    refused(client.get(path_of(ROLE, "getObjection", objectionId=unknown)), ROLE, "getObjection", 404,
-            f"查询不存在的异议“{unknown}”")
+    refused(
+        client.get(path_of(ROLE, "getObjection", objectionId=unknown)),
+        ROLE,
+        "getObjection",
+        404,
+        f"查询不存在的异议“{unknown}”",
+    )
 
 
 @pytest.mark.clause("PROFILE.PUSH.2", "DB42.10.3.T6-2.1")
-def test_a_repeated_objection_gets_the_first_receipt(client: TargetClient, tzsb_client: Any, tzsb_target: Target,
-                                                     request: pytest.FixtureRequest) -> None:
+def test_a_repeated_objection_gets_the_first_receipt(
+    client: TargetClient, tzsb_client: Any, tzsb_target: Target, request: pytest.FixtureRequest
+) -> None:
     """按消息标识幂等：同一消息标识、同一内容的异议再次提交返回 200 与首次回执（同一异议编号、接收时间，duplicate 为 true），
     不产生新的异议。"""
     number = _for_objection(request, client, tzsb_client, tzsb_target)
@@ -355,15 +402,18 @@ def test_a_repeated_objection_gets_the_first_receipt(client: TargetClient, tzsb_
     again, _ = _submit(client, body, 200, "以同一消息标识、同一内容再次提交异议")
     assert again["duplicate"] is True, "重复提交的回执 duplicate 应为 true / the repeat must be marked duplicate"
     assert again["objectionId"] == first["objectionId"], (
-        f"重复提交产生了新的异议“{again['objectionId']}”（首次为“{first['objectionId']}”） / the repeat created another objection")
+        f"重复提交产生了新的异议“{again['objectionId']}”（首次为“{first['objectionId']}”） / the repeat created another objection"
+    )
     _check_receipt(again, body, "重复提交异议")
     assert instant(again["receivedAt"]) == instant(first["receivedAt"]), (
-        "重复提交的回执接收时间与首次不同，不是原回执 / the repeat's receipt is not the first one")
+        "重复提交的回执接收时间与首次不同，不是原回执 / the repeat's receipt is not the first one"
+    )
 
 
 @pytest.mark.clause("PROFILE.STATUS.3", "PROFILE.PUSH.2")
-def test_the_same_message_id_with_other_content_is_409(client: TargetClient, tzsb_client: Any, tzsb_target: Target,
-                                                       request: pytest.FixtureRequest) -> None:
+def test_the_same_message_id_with_other_content_is_409(
+    client: TargetClient, tzsb_client: Any, tzsb_target: Target, request: pytest.FixtureRequest
+) -> None:
     """同一消息标识携带不同内容的异议返回 409（错误代码 DUPLICATE 或 CONFLICT，而非 STATE_CONFLICT，中文说明），
     原异议不变。"""
     number = _for_objection(request, client, tzsb_client, tzsb_target)
@@ -373,22 +423,29 @@ def test_the_same_message_id_with_other_content_is_409(client: TargetClient, tzs
     other = {**body, "items": [{**body["items"][0], "reason": "内容不同的另一条异议（同一消息标识）"}]}
     r = client.post(path_of(ROLE, "submitObjection"), other)
     err = refused(r, ROLE, "submitObjection", 409, "以同一消息标识提交内容不同的异议")
-    assert err["code"] in ("DUPLICATE", "CONFLICT"), (f"错误代码为 {err['code']}，消息标识重复应为 DUPLICATE / "
-                                                      f"a reused message id is a DUPLICATE, not {err['code']}")
+    assert err["code"] in ("DUPLICATE", "CONFLICT"), (
+        f"错误代码为 {err['code']}，消息标识重复应为 DUPLICATE / a reused message id is a DUPLICATE, not {err['code']}"
+    )
     state = _state(client, first["objectionId"], "查询原异议")
-    assert (state["messageId"], state["reportNo"]) == (body["messageId"], number), "原异议被改变 / the first objection changed"
+    assert (state["messageId"], state["reportNo"]) == (body["messageId"], number), (
+        "原异议被改变 / the first objection changed"
+    )
 
 
 @pytest.mark.clause("PROFILE.PUSH.1", "PROFILE.ERROR.1")
-def test_an_objection_without_a_valid_message_id_is_400(client: TargetClient, tzsb_client: Any, tzsb_target: Target,
-                                                        request: pytest.FixtureRequest) -> None:
+def test_an_objection_without_a_valid_message_id_is_400(
+    client: TargetClient, tzsb_client: Any, tzsb_target: Target, request: pytest.FixtureRequest
+) -> None:
     """异议报文须带合规的消息标识：缺少 messageId 或其格式不符（8–64 位字母数字及 _.:-）时返回 400，错误项指出 /messageId。"""
     number = _samples(request, client, tzsb_client, tzsb_target)[0]
     body = _objection(_report(client, number, f"查询检验报告“{number}”"))
     v = body_validator(ROLE, "submitObjection")
     cases = [("缺少消息标识", {k: x for k, x in body.items() if k != "messageId"})]
-    cases += [(f"消息标识“{bad}”", {**body, "messageId": bad}) for bad in ("x1", "消息标识-00000001", "a" * 65)
-              if not v.is_valid({**body, "messageId": bad})]
+    cases += [
+        (f"消息标识“{bad}”", {**body, "messageId": bad})
+        for bad in ("x1", "消息标识-00000001", "a" * 65)
+        if not v.is_valid({**body, "messageId": bad})
+    ]
     for label, bad_body in cases:
         r = client.post(path_of(ROLE, "submitObjection"), bad_body)
         permitted(r, "提交异议")
@@ -397,8 +454,9 @@ def test_an_objection_without_a_valid_message_id_is_400(client: TargetClient, tz
 
 
 @pytest.mark.clause("DB42.10.3.T6-2.1", "PROFILE.ERROR.1")
-def test_an_objection_to_an_unknown_report_is_400(client: TargetClient, tzsb_client: Any, tzsb_target: Target,
-                                                  request: pytest.FixtureRequest) -> None:
+def test_an_objection_to_an_unknown_report_is_400(
+    client: TargetClient, tzsb_client: Any, tzsb_target: Target, request: pytest.FixtureRequest
+) -> None:
     """异议所指的检验报告不存在时返回 400，错误项指出 /reportNo（契约约定）。本项只在有样本报告、异议的正常流程可测时执行，
     使 T6-2 的结论不致仅凭拒绝类检查得出。"""
     _samples(request, client, tzsb_client, tzsb_target)
@@ -415,8 +473,9 @@ def test_an_objection_to_an_unknown_report_is_400(client: TargetClient, tzsb_cli
 
 
 @pytest.mark.clause("INFO2007.2.6.1", "PROFILE.ERROR.1")
-def test_an_objection_with_an_invalid_identifier_is_400(client: TargetClient, tzsb_client: Any, tzsb_target: Target,
-                                                        request: pytest.FixtureRequest) -> None:
+def test_an_objection_with_an_invalid_identifier_is_400(
+    client: TargetClient, tzsb_client: Any, tzsb_target: Target, request: pytest.FixtureRequest
+) -> None:
     """编码标准化：异议报文中的编码字段（契约以 tzsb-* 格式标注，如特种设备代码）取只错一处的值（校验码、代码表、结构）时
     返回 400，错误项指出该字段。"""
     number = _samples(request, client, tzsb_client, tzsb_target)[0]
@@ -433,28 +492,42 @@ def test_an_objection_with_an_invalid_identifier_is_400(client: TargetClient, tz
             names_field(refused(r, ROLE, "submitObjection", 400, what), pointer, what)
 
 
-def _corrected_as_objected(before: dict[str, Any], after: dict[str, Any], body: dict[str, Any], state: dict[str, Any]) -> None:
+def _corrected_as_objected(
+    before: dict[str, Any], after: dict[str, Any], body: dict[str, Any], state: dict[str, Any]
+) -> None:
     item = body["items"][0]
     name = item["field"].lstrip("/")
     assert isinstance(state.get("correctedVersion"), int) and state["correctedVersion"] > before["version"], (
         f"已更正的异议应给出高于原版本 {before['version']} 的 correctedVersion，实为 {state.get('correctedVersion')} / "
-        f"a corrected objection names the new version")
+        f"a corrected objection names the new version"
+    )
     assert after["version"] == state["correctedVersion"], (
         f"已更正后 T6-1 返回第 {after['version']} 版，异议状态为第 {state['correctedVersion']} 版 / "
-        f"T6-1 does not serve the corrected version")
+        f"T6-1 does not serve the corrected version"
+    )
     assert after.get("correctionOf") == body["messageId"], (
         f"更正报告的 correctionOf 为 {after.get('correctionOf')!r}，应为异议的消息标识“{body['messageId']}” / "
-        f"correctionOf must be the objection's message id")
-    assert after.get(name) == item["declared"], (f"更正报告的 {item['field']} 为 {after.get(name)!r}，未采用申报值"
-                                                 f"“{item['declared']}” / the corrected report does not carry the declared value")
-    same = {k: (before.get(k), after.get(k)) for k in ("reportNo", "equipmentCode", "issuedAt") if before.get(k) != after.get(k)}
+        f"correctionOf must be the objection's message id"
+    )
+    assert after.get(name) == item["declared"], (
+        f"更正报告的 {item['field']} 为 {after.get(name)!r}，未采用申报值"
+        f"“{item['declared']}” / the corrected report does not carry the declared value"
+    )
+    same = {
+        k: (before.get(k), after.get(k))
+        for k in ("reportNo", "equipmentCode", "issuedAt")
+        if before.get(k) != after.get(k)
+    }
     assert not same, f"更正报告改变了报告的标识字段：{same} / the correction changed the report's identity"
-    assert instant(after["updatedAt"]) >= instant(before["updatedAt"]), "更正报告的更新时间早于原报告 / updatedAt went back"
+    assert instant(after["updatedAt"]) >= instant(before["updatedAt"]), (
+        "更正报告的更新时间早于原报告 / updatedAt went back"
+    )
 
 
 @pytest.mark.clause("DB42.10.3.T6-2.1", "INFO2007.2.5.4")
-def test_an_objection_is_checked_and_the_corrected_report_is_served(client: TargetClient, tzsb_client: Any,
-                                                                    tzsb_target: Target, request: pytest.FixtureRequest) -> None:
+def test_an_objection_is_checked_and_the_corrected_report_is_served(
+    client: TargetClient, tzsb_client: Any, tzsb_target: Target, request: pytest.FixtureRequest
+) -> None:
     """异议核校与更正（表6 序号2“由检验机构对数据进行核校后重新推送”）：提交异议后，其状态只向前变化，在时限内进入
     “已更正”或“维持原数据”。已更正时 T6-1 返回新版本（version 等于 correctedVersion 且高于原版本，correctionOf 为异议的
     消息标识，异议字段取申报值，报告编号、设备代码、出具时间不变）；维持原数据时报告版本与该字段不变。"""
@@ -469,7 +542,8 @@ def test_an_objection_is_checked_and_the_corrected_report_is_served(client: Targ
     else:
         name = body["items"][0]["field"].lstrip("/")
         assert (after["version"], after.get(name)) == (before["version"], before.get(name)), (
-            f"异议“维持原数据”，但报告已变为第 {after['version']} 版 / the objection was rejected but the report changed")
+            f"异议“维持原数据”，但报告已变为第 {after['version']} 版 / the objection was rejected but the report changed"
+        )
 
 
 @functools.cache
@@ -480,7 +554,9 @@ def _callback_body_uri() -> str:
         for expression, item in callback.items():
             if "post" in item and "requestBody" in item["post"]:
                 escaped = expression.replace("~", "~0").replace("/", "~1")
-                return openapi_uri(op.doc, f"{op.pointer}/callbacks/{name}/{escaped}/post/requestBody/content/application~1json/schema")
+                return openapi_uri(
+                    op.doc, f"{op.pointer}/callbacks/{name}/{escaped}/post/requestBody/content/application~1json/schema"
+                )
     raise LookupError("the contract declares no callback of submitObjection")
 
 
@@ -490,8 +566,9 @@ def _callback_receipt(body: Any) -> dict[str, Any]:
 
 
 @pytest.mark.clause("DB42.10.3.T6-2.1", "INFO2007.2.5.4")
-def test_the_corrected_report_is_pushed_to_the_callback(client: TargetClient, tzsb_client: Any, tzsb_target: Target,
-                                                        tzsb_evidence: Evidence, request: pytest.FixtureRequest) -> None:
+def test_the_corrected_report_is_pushed_to_the_callback(
+    client: TargetClient, tzsb_client: Any, tzsb_target: Target, tzsb_evidence: Evidence, request: pytest.FixtureRequest
+) -> None:
     """更正数据重新推送（表6 序号2）：本工具扮演行政许可系统，在异议中给出回推地址 callbackUrl；异议更正后，检验检测信息系统
     在时限内把更正报告 POST 到该地址，报文符合契约（inspection-report 数据模式，version 为 correctedVersion，correctionOf
     为异议的消息标识），与 T6-1 返回的更正报告一致。"""
@@ -512,16 +589,22 @@ def test_the_corrected_report_is_pushed_to_the_callback(client: TargetClient, tz
             if ours:
                 break
             time.sleep(0.1)
-    assert ours, (f"异议已更正，但 {wait:g} 秒内未收到更正报告的回推（回推地址 {rcv.url}） / "
-                  f"no corrected report was pushed to the callback within {wait:g} s")
+    assert ours, (
+        f"异议已更正，但 {wait:g} 秒内未收到更正报告的回推（回推地址 {rcv.url}） / "
+        f"no corrected report was pushed to the callback within {wait:g} s"
+    )
     call_path, _, _, pushed = ours[0]
     assert urlsplit(call_path).path == urlsplit(rcv.url).path, (
-        f"更正报告推送到了 {call_path}，而非异议给出的回推地址 {urlsplit(rcv.url).path} / pushed to another path")
+        f"更正报告推送到了 {call_path}，而非异议给出的回推地址 {urlsplit(rcv.url).path} / pushed to another path"
+    )
     v = validator_at(_callback_body_uri())
     assert v.is_valid(pushed), f"回推的更正报告不符合契约：{v.errors(pushed)[:3]} / the pushed report does not validate"
     assert pushed["version"] == state["correctedVersion"] and pushed.get("correctionOf") == body["messageId"], (
         f"回推报告为第 {pushed['version']} 版、correctionOf {pushed.get('correctionOf')!r}，应为第 {state['correctedVersion']} 版、"
-        f"“{body['messageId']}” / the pushed report is not the correction of this objection")
+        f"“{body['messageId']}” / the pushed report is not the correction of this objection"
+    )
     served = _report(client, number, f"查询更正后的检验报告“{number}”")
     diff = differences(served, pushed) if served["version"] == pushed["version"] else []
-    assert not diff, f"回推的更正报告与 T6-1 返回的不一致：{'；'.join(diff[:5])} / the pushed report differs from T6-1's"
+    assert not diff, (
+        f"回推的更正报告与 T6-1 返回的不一致：{'；'.join(diff[:5])} / the pushed report differs from T6-1's"
+    )

@@ -109,8 +109,10 @@ def caller(tzsb_client: Any, target: Target) -> TargetClient:
 def permitted(r: TargetResponse, what: str) -> None:
     """A 403 means the credentials of the target file lack the scope: the item cannot be run (未测), never a pass."""
     if r.status == 403:
-        pytest.skip(f"{what}：测试凭证无此接口的权限（403），请在目标文件中提供具备该权限的客户端 / "
-                    f"{what}: the credentials in the target file lack the scope (403)")
+        pytest.skip(
+            f"{what}：测试凭证无此接口的权限（403），请在目标文件中提供具备该权限的客户端 / "
+            f"{what}: the credentials in the target file lack the scope (403)"
+        )
 
 
 # ---------------------------------------------------------------------------- responses
@@ -120,30 +122,43 @@ def conforms(r: TargetResponse, role: str, operation_id: str, status: int | tupl
     """Assert the status and that the whole response body validates against the contract's schema of that
     operation and status; return ``data``."""
     want = (status,) if isinstance(status, int) else status
-    assert r.status in want, (f"{what}：期望 HTTP {'/'.join(map(str, want))}，实际 {r.status}；响应：{snippet(r)} / "
-                              f"{what}: expected HTTP {'/'.join(map(str, want))}, got {r.status}")
+    assert r.status in want, (
+        f"{what}：期望 HTTP {'/'.join(map(str, want))}，实际 {r.status}；响应：{snippet(r)} / "
+        f"{what}: expected HTTP {'/'.join(map(str, want))}, got {r.status}"
+    )
     schema = operation(role, operation_id).responses.get(str(r.status), {}).get("application/json")
     assert schema is not None, f"契约未给出 {operation_id} 的 {r.status} 响应结构 / no schema for {r.status}"
     body = r.json()
     v = validator_at(schema)
-    assert body is not None and v.is_valid(body), (f"{what}：响应不符合契约（{operation_id} HTTP {r.status}）：{explain(v, body)} / "
-                                                   f"{what}: the response does not validate against the contract")
+    assert body is not None and v.is_valid(body), (
+        f"{what}：响应不符合契约（{operation_id} HTTP {r.status}）：{explain(v, body)} / "
+        f"{what}: the response does not validate against the contract"
+    )
     return body["data"]
 
 
-def refused(r: TargetResponse, role: str, operation_id: str, status: int | tuple[int, ...], what: str) -> dict[str, Any]:
+def refused(
+    r: TargetResponse, role: str, operation_id: str, status: int | tuple[int, ...], what: str
+) -> dict[str, Any]:
     """Assert an error status and the contract's error envelope for it (code, Chinese message); return the body."""
     want = (status,) if isinstance(status, int) else status
-    assert r.status in want, (f"{what}：期望 HTTP {'/'.join(map(str, want))}，实际 {r.status}；响应：{snippet(r)} / "
-                              f"{what}: expected HTTP {'/'.join(map(str, want))}, got {r.status}")
+    assert r.status in want, (
+        f"{what}：期望 HTTP {'/'.join(map(str, want))}，实际 {r.status}；响应：{snippet(r)} / "
+        f"{what}: expected HTTP {'/'.join(map(str, want))}, got {r.status}"
+    )
     body = r.json()
-    assert isinstance(body, dict), f"{what}：错误响应不是 JSON 对象：{snippet(r)} / the error response is not a JSON object"
+    assert isinstance(body, dict), (
+        f"{what}：错误响应不是 JSON 对象：{snippet(r)} / the error response is not a JSON object"
+    )
     assert isinstance(body.get("message"), str) and _CJK.search(body["message"]), (
-        f"{what}：错误说明 message 不是中文：{body.get('message')!r} / the error message is not in Chinese")
+        f"{what}：错误说明 message 不是中文：{body.get('message')!r} / the error message is not in Chinese"
+    )
     schema = operation(role, operation_id).responses.get(str(r.status), {}).get("application/json")
     v = validator_at(schema) if schema else validator("error")
-    assert v.is_valid(body), (f"{what}：错误响应不符合契约的错误信封：{explain(v, body)} / "
-                              f"{what}: the error response does not validate against the contract's error envelope")
+    assert v.is_valid(body), (
+        f"{what}：错误响应不符合契约的错误信封：{explain(v, body)} / "
+        f"{what}: the error response does not validate against the contract's error envelope"
+    )
     return body
 
 
@@ -152,10 +167,13 @@ def names_field(body: dict[str, Any], pointer: str, what: str) -> None:
     errors = [e for e in body.get("errors") or [] if isinstance(e, dict)]
     paths = [str(e.get("path", "")) for e in errors]
     hits = [e for e in errors if str(e.get("path", "")) == pointer or str(e.get("path", "")).endswith(pointer)]
-    assert hits, (f"{what}：400 的错误项未指出字段 {pointer}（errors 路径：{paths or '无'}） / "
-                  f"{what}: the errors do not name the field {pointer}")
+    assert hits, (
+        f"{what}：400 的错误项未指出字段 {pointer}（errors 路径：{paths or '无'}） / "
+        f"{what}: the errors do not name the field {pointer}"
+    )
     assert all(_CJK.search(str(e.get("message", ""))) for e in hits), (
-        f"{what}：字段 {pointer} 的错误说明不是中文：{[e.get('message') for e in hits]} / the field's reason is not in Chinese")
+        f"{what}：字段 {pointer} 的错误说明不是中文：{[e.get('message') for e in hits]} / the field's reason is not in Chinese"
+    )
 
 
 # ---------------------------------------------------------------------------- values
@@ -229,8 +247,14 @@ def near_misses(kind: str, count: int) -> tuple[tuple[str, str], ...]:
     that a target is never judged on a point where the identifier rules are uncertain. Deterministic."""
     found: list[tuple[str, str]] = []
 
-    @settings(max_examples=max(20, count * 20), derandomize=True, database=None, deadline=None,
-              phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=max(20, count * 20),
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(near_miss(kind))
     def collect(pair: tuple[str, str]) -> None:
         if len(found) < count and pair[0] not in {v for v, _ in found} and not check(kind, pair[0], strict=False).ok:
@@ -276,7 +300,10 @@ class _Hook(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(min(length, 8 << 20))
         if self.path.split("?")[0].endswith("/oauth/token"):
-            self._send(200, {"access_token": f"tzsb-callback-{secrets.token_hex(8)}", "token_type": "Bearer", "expires_in": 600})
+            self._send(
+                200,
+                {"access_token": f"tzsb-callback-{secrets.token_hex(8)}", "token_type": "Bearer", "expires_in": 600},
+            )
             return
         try:
             body = orjson.loads(raw)
@@ -284,25 +311,43 @@ class _Hook(http.server.BaseHTTPRequestHandler):
             body = None
         with self.server.lock:
             self.server.posts.append((self.path, dict(self.headers.items()), raw, body))
-        self._send(201, {"code": "OK", "message": "已接收", "data": self.server.receipt(body),
-                         "requestId": f"tzsb-{secrets.token_hex(8)}"})
+        self._send(
+            201,
+            {
+                "code": "OK",
+                "message": "已接收",
+                "data": self.server.receipt(body),
+                "requestId": f"tzsb-{secrets.token_hex(8)}",
+            },
+        )
 
     def log_message(self, *args: Any) -> None:
         pass
 
 
 @contextmanager
-def receiver(target: Target, evidence: Evidence, path: str, receipt: Callable[[Any], dict[str, Any]]) -> Iterator[Receiver]:
+def receiver(
+    target: Target, evidence: Evidence, path: str, receipt: Callable[[Any], dict[str, Any]]
+) -> Iterator[Receiver]:
     """A receiver in this process at ``<base>/tzsb-callback`` + ``path``, at an address the target can reach: loopback
     when the target is on this machine, else the target file's ``[thresholds] callback_host`` (and
     ``callback_port``); otherwise the item is 未测."""
-    with callback_server(target, lambda address: Receiver(address, receipt), f"/tzsb-callback{path}",
-                         "无法接收回推") as server:
+    with callback_server(
+        target, lambda address: Receiver(address, receipt), f"/tzsb-callback{path}", "无法接收回推"
+    ) as server:
         try:
             yield server
         finally:
             for call_path, headers, raw, _ in server.received():
                 text, capped = body_text(raw)
-                evidence.add(Exchange("POST", f"{server.url.split('/tzsb-callback')[0]}{call_path}", mask_headers(headers), text,
-                                      status=201, response_truncated=capped,
-                                      started_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")))
+                evidence.add(
+                    Exchange(
+                        "POST",
+                        f"{server.url.split('/tzsb-callback')[0]}{call_path}",
+                        mask_headers(headers),
+                        text,
+                        status=201,
+                        response_truncated=capped,
+                        started_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+                    )
+                )

@@ -91,20 +91,31 @@ def test_an_expired_token_is_refused_with_401(role_ops: list[Operation], tzsb_cl
     client = tzsb_client(None, name)
     grant = issue(client)
     implausible = plausibility.token_lifetime(grant.response.json().get("expires_in"), "令牌应答 / token response")
-    assert not implausible, "令牌的有效期不合理，无法按其检验到期 / the token's lifetime is implausible: " + "；".join(implausible)
+    assert not implausible, "令牌的有效期不合理，无法按其检验到期 / the token's lifetime is implausible: " + "；".join(
+        implausible
+    )
     budget = float(tzsb_target.thresholds.get("token_expiry_wait_s", EXPIRY_WAIT.get(tzsb_target.profile, 10)))
     if grant.expires_in > budget:
-        pytest.skip(f"未测：令牌有效期 {grant.expires_in} 秒，超过本次等待上限 {budget:g} 秒。目标可为测试凭证签发短有效期"
-                    "令牌（[clients.short-lived]），或在 [thresholds] 中声明 token_expiry_wait_s，或以 certification 档运行 / "
-                    f"not tested: token lifetime {grant.expires_in} s exceeds the wait budget {budget:g} s")
+        pytest.skip(
+            f"未测：令牌有效期 {grant.expires_in} 秒，超过本次等待上限 {budget:g} 秒。目标可为测试凭证签发短有效期"
+            "令牌（[clients.short-lived]），或在 [thresholds] 中声明 token_expiry_wait_s，或以 certification 档运行 / "
+            f"not tested: token lifetime {grant.expires_in} s exceeds the wait budget {budget:g} s"
+        )
     issued = time.monotonic()
     op = probe_op(role_ops, grant.scopes)
     before = call(client, op, token=grant.token)
-    assert before.status not in (401, 403), f"{op.operation_id}: 新签发的令牌被拒绝（{before.status}）/ fresh token refused"
+    assert before.status not in (401, 403), (
+        f"{op.operation_id}: 新签发的令牌被拒绝（{before.status}）/ fresh token refused"
+    )
     time.sleep(max(0.0, grant.expires_in + 1.5 - (time.monotonic() - issued)))
     after = call(client, op, token=grant.token)
-    problems = check_error(after, 401, f"{op.operation_id}（令牌已过期 {grant.expires_in} 秒有效期）", codes=("TOKEN_EXPIRED",),
-                           challenge=True)
+    problems = check_error(
+        after,
+        401,
+        f"{op.operation_id}（令牌已过期 {grant.expires_in} 秒有效期）",
+        codes=("TOKEN_EXPIRED",),
+        challenge=True,
+    )
     assert not problems, "\n".join(problems)
 
 
@@ -118,25 +129,34 @@ def test_401_and_403_are_distinguished(role_ops: list[Operation], tzsb_client) -
     client = tzsb_client()
     full = issue(client)
     available = set(full.scopes) & role_scopes(role_ops)
-    op = next((o for o in secured(role_ops) if o.method == "get" and foreign_scope(o, available)), None) \
-        or next((o for o in secured(role_ops) if foreign_scope(o, available)), None)
+    op = next((o for o in secured(role_ops) if o.method == "get" and foreign_scope(o, available)), None) or next(
+        (o for o in secured(role_ops) if foreign_scope(o, available)), None
+    )
     if op is None:
         pytest.skip("未测：测试凭证在该角色只有一个权限范围，无法构造缺少权限范围的令牌 / cannot narrow a token")
     other = foreign_scope(op, available)
     narrowed = issue(client, scope=other)
     if set(scopes_of(op)) & narrowed.scopes:
-        pytest.skip(f"未测：目标忽略 scope 参数（申请 {other}，授予 {' '.join(sorted(narrowed.scopes))}）/ scope parameter ignored")
-    problems = check_error(call(client, op, auth=False), 401, f"{op.operation_id}（无令牌）", codes=AUTH_CODES, challenge=True)
-    problems += check_error(call(client, op, token=narrowed.token), 403, f"{op.operation_id}（令牌只有 {other}）",
-                            codes=("FORBIDDEN",))
+        pytest.skip(
+            f"未测：目标忽略 scope 参数（申请 {other}，授予 {' '.join(sorted(narrowed.scopes))}）/ scope parameter ignored"
+        )
+    problems = check_error(
+        call(client, op, auth=False), 401, f"{op.operation_id}（无令牌）", codes=AUTH_CODES, challenge=True
+    )
+    problems += check_error(
+        call(client, op, token=narrowed.token), 403, f"{op.operation_id}（令牌只有 {other}）", codes=("FORBIDDEN",)
+    )
     ok = call(client, op, token=full.token)
     if ok.status in (401, 403):
-        problems.append(f"{op.operation_id}: 持有所需权限范围的令牌被拒绝（{ok.status}）/ a sufficient token was refused")
+        problems.append(
+            f"{op.operation_id}: 持有所需权限范围的令牌被拒绝（{ok.status}）/ a sufficient token was refused"
+        )
     assert not problems, "\n".join(problems)
 
 
-def _missing_scope_problems(role_ops: list[Operation], client: TargetClient, reader: TargetClient | None
-                            ) -> tuple[list[str], int]:
+def _missing_scope_problems(
+    role_ops: list[Operation], client: TargetClient, reader: TargetClient | None
+) -> tuple[list[str], int]:
     """Every secured operation, called with a token that lacks its scope (a read-only token for writes,
     another data set's scope for reads, a data scope for the audit query ...): a token of the test
     credential narrowed with ``scope``; where the target ignores ``scope``, the read-only client's token."""
@@ -160,7 +180,9 @@ def _missing_scope_problems(role_ops: list[Operation], client: TargetClient, rea
             continue
         tried += 1
         r = call(client, op, token=token)
-        problems += check_error(r, 403, f"{op.method.upper()} {op.path} {op.operation_id}（{label}）", codes=("FORBIDDEN",))
+        problems += check_error(
+            r, 403, f"{op.method.upper()} {op.path} {op.operation_id}（{label}）", codes=("FORBIDDEN",)
+        )
     return problems, tried
 
 
@@ -170,27 +192,34 @@ def _reader(tzsb_target: Target, tzsb_client) -> TargetClient | None:
 
 @pytest.mark.role("sharing")
 @pytest.mark.clause("SHARE.SEC.ACCESS.1", "SHARE.SEC.ACCESS.3", "IPQS.SHARE.PERM.1", "PROFILE.STATUS.2")
-def test_tokens_without_the_scope_are_refused_with_403_sharing(role_ops: list[Operation], tzsb_client,
-                                                               tzsb_target: Target) -> None:
+def test_tokens_without_the_scope_are_refused_with_403_sharing(
+    role_ops: list[Operation], tzsb_client, tzsb_target: Target
+) -> None:
     """共享平台每个受保护操作（各数据集的查询、获取、增量、推送、订阅，订阅管理、目录、授权、审计、开放数据），
     以不含其权限范围的令牌调用（推送与订阅用同一数据集的只读令牌，读取用其他数据集的令牌，审计用数据令牌）：
     一律 403 错误信封，不返回数据。"""
     problems, tried = _missing_scope_problems(role_ops, tzsb_client(), _reader(tzsb_target, tzsb_client))
     if not tried:
-        pytest.skip("未测：无法取得缺少权限范围的令牌（测试凭证权限范围不足或目标忽略 scope 参数，且目标文件未提供"
-                    "只读客户端 [clients.reader]）/ no token lacking a scope")
+        pytest.skip(
+            "未测：无法取得缺少权限范围的令牌（测试凭证权限范围不足或目标忽略 scope 参数，且目标文件未提供"
+            "只读客户端 [clients.reader]）/ no token lacking a scope"
+        )
     assert not problems, f"{len(problems)} 个操作未以 403 拒绝越权调用：\n" + "\n".join(problems)
 
 
 @pytest.mark.role("licensing", "gov-platform", "inspection", "supervision")
 @pytest.mark.clause("DB42.4.7.e.3", "PROFILE.STATUS.2")
-def test_tokens_without_the_scope_are_refused_with_403(role_ops: list[Operation], tzsb_client, tzsb_target: Target) -> None:
+def test_tokens_without_the_scope_are_refused_with_403(
+    role_ops: list[Operation], tzsb_client, tzsb_target: Target
+) -> None:
     """每个受保护操作以不含其权限范围的令牌调用（写操作用只读令牌，其他接口用别的接口的令牌）：一律 403，
     不返回数据也不执行。"""
     problems, tried = _missing_scope_problems(role_ops, tzsb_client(), _reader(tzsb_target, tzsb_client))
     if not tried:
-        pytest.skip("未测：无法取得缺少权限范围的令牌（测试凭证权限范围不足或目标忽略 scope 参数，且目标文件未提供"
-                    "只读客户端 [clients.reader]）/ no token lacking a scope")
+        pytest.skip(
+            "未测：无法取得缺少权限范围的令牌（测试凭证权限范围不足或目标忽略 scope 参数，且目标文件未提供"
+            "只读客户端 [clients.reader]）/ no token lacking a scope"
+        )
     assert not problems, f"{len(problems)} 个操作未以 403 拒绝越权调用：\n" + "\n".join(problems)
 
 
@@ -208,18 +237,39 @@ class _Signer:
     def now(self, shift: float = 0.0) -> str:
         return iso(time.time() + self.offset + shift)
 
-    def send(self, method: str, path: str, *, params: dict[str, str] | None = None, body: bytes = b"",
-             sig_method: str = "HMAC-SM3", timestamp: str | None = None, nonce: str | None = None,
-             key: bytes | None = None, send_body: bytes | None = None, send_suffix: str = "",
-             headers: dict[str, str] | None = None, omit: tuple[str, ...] = ()) -> tuple[TargetResponse, str]:
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        body: bytes = b"",
+        sig_method: str = "HMAC-SM3",
+        timestamp: str | None = None,
+        nonce: str | None = None,
+        key: bytes | None = None,
+        send_body: bytes | None = None,
+        send_suffix: str = "",
+        headers: dict[str, str] | None = None,
+        omit: tuple[str, ...] = (),
+    ) -> tuple[TargetResponse, str]:
         prepared = requests.Request(method, self.client.base_url + path, params=params).prepare()
         url, path_query = prepared.url or "", prepared.path_url
         ts = timestamp or self.now()
         nonce = nonce or secrets.token_hex(16)
-        signature = sign(sig_method, key if key is not None else self.key,
-                         canonical_string(method, path_query, ts, nonce, body, sig_method))
-        hdrs = {"Authorization": f"Bearer {self.client.token()}", "X-Timestamp": ts, "X-Nonce": nonce,
-                "X-Signature-Method": sig_method, "X-Signature": signature, **(headers or {})}
+        signature = sign(
+            sig_method,
+            key if key is not None else self.key,
+            canonical_string(method, path_query, ts, nonce, body, sig_method),
+        )
+        hdrs = {
+            "Authorization": f"Bearer {self.client.token()}",
+            "X-Timestamp": ts,
+            "X-Nonce": nonce,
+            "X-Signature-Method": sig_method,
+            "X-Signature": signature,
+            **(headers or {}),
+        }
         for name in omit:
             hdrs.pop(name, None)
         payload = body if send_body is None else send_body
@@ -265,8 +315,9 @@ def test_correctly_signed_requests_are_accepted(role_ops: list[Operation], tzsb_
             r, _ = signer.send("GET", path, params=params, sig_method=method)
             problems += _accepted(r, f"{op.operation_id}（{method}，带查询串）")
     unsigned = signer.client.request("GET", path)
-    problems += check_error(unsigned, 401, f"{op.operation_id}（须签名的客户端未签名）", codes=("SIGNATURE_INVALID",),
-                            challenge=True)
+    problems += check_error(
+        unsigned, 401, f"{op.operation_id}（须签名的客户端未签名）", codes=("SIGNATURE_INVALID",), challenge=True
+    )
     assert not problems, "\n".join(problems)
 
 
@@ -293,13 +344,17 @@ def test_wrong_signatures_are_refused_with_401(role_ops: list[Operation], tzsb_c
     post = next((o for o in secured(role_ops) if o.method == "post" and o.body_uri), None)
     if post is not None:
         r, _ = signer.send("POST", concrete(post), body=b'{"tzsb": 1}', send_body=b'{"tzsb": 2}')
-        problems += check_error(r, 401, f"{post.operation_id}（签名后请求体被改动）", codes=("SIGNATURE_INVALID",), challenge=True)
+        problems += check_error(
+            r, 401, f"{post.operation_id}（签名后请求体被改动）", codes=("SIGNATURE_INVALID",), challenge=True
+        )
     assert not problems, "\n".join(problems)
 
 
 @pytest.mark.feature("request-signature")
 @pytest.mark.clause("PROFILE.SIGN.2")
-def test_a_stale_or_future_timestamp_is_refused_with_401(role_ops: list[Operation], tzsb_client, tzsb_target: Target) -> None:
+def test_a_stale_or_future_timestamp_is_refused_with_401(
+    role_ops: list[Operation], tzsb_client, tzsb_target: Target
+) -> None:
     """X-Timestamp 与服务器时间相差超过 300 秒（早 600 秒、晚 600 秒）的签名请求：401（SIGNATURE_INVALID），
     即使签名本身正确；服务器时间取自健康检查接口。"""
     signer = _signer(tzsb_target, tzsb_client)
@@ -307,9 +362,14 @@ def test_a_stale_or_future_timestamp_is_refused_with_401(role_ops: list[Operatio
     problems: list[str] = []
     fresh, _ = signer.send("GET", path)
     problems += _accepted(fresh, f"{op.operation_id}（当前时间戳，对照）")
-    for label, shift in (("早于服务器时间 600 秒", -2 * SIGNATURE_WINDOW), ("晚于服务器时间 600 秒", 2 * SIGNATURE_WINDOW)):
+    for label, shift in (
+        ("早于服务器时间 600 秒", -2 * SIGNATURE_WINDOW),
+        ("晚于服务器时间 600 秒", 2 * SIGNATURE_WINDOW),
+    ):
         r, _ = signer.send("GET", path, timestamp=signer.now(shift))
-        problems += check_error(r, 401, f"{op.operation_id}（X-Timestamp {label}）", codes=("SIGNATURE_INVALID",), challenge=True)
+        problems += check_error(
+            r, 401, f"{op.operation_id}（X-Timestamp {label}）", codes=("SIGNATURE_INVALID",), challenge=True
+        )
     assert not problems, "\n".join(problems)
 
 
@@ -324,7 +384,11 @@ def test_a_replayed_nonce_is_refused_with_401(role_ops: list[Operation], tzsb_cl
     problems = _accepted(first, f"{op.operation_id}（首次使用随机数）")
     ts = signer.now()
     again, _ = signer.send("GET", path, nonce=nonce, timestamp=ts, sig_method="HMAC-SHA256")
-    problems += check_error(again, 401, f"{op.operation_id}（随机数重复使用）", codes=("REPLAYED_NONCE",), challenge=True)
+    problems += check_error(
+        again, 401, f"{op.operation_id}（随机数重复使用）", codes=("REPLAYED_NONCE",), challenge=True
+    )
     replay, _ = signer.send("GET", path, nonce=nonce, timestamp=ts, sig_method="HMAC-SHA256")
-    problems += check_error(replay, 401, f"{op.operation_id}（整个请求原样重放）", codes=("REPLAYED_NONCE",), challenge=True)
+    problems += check_error(
+        replay, 401, f"{op.operation_id}（整个请求原样重放）", codes=("REPLAYED_NONCE",), challenge=True
+    )
     assert not problems, "\n".join(problems)

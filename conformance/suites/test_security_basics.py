@@ -18,7 +18,7 @@ def _concrete(op: Operation) -> str:
     path = op.path
     while "{" in path:
         start, end = path.index("{"), path.index("}")
-        path = path[:start] + "NONEXISTENT-0000" + path[end + 1:]
+        path = path[:start] + "NONEXISTENT-0000" + path[end + 1 :]
     return path
 
 
@@ -40,8 +40,13 @@ def test_an_invalid_token_is_refused_with_401(role_ops: list[Operation], tzsb_cl
     """伪造的令牌被拒绝（401）。"""
     op = first_op(role_ops, method="get", path_params=False) or first_op(role_ops, method="post")
     assert op is not None
-    r = tzsb_client().request(op.method.upper(), _concrete(op), auth=False, headers={"Authorization": "Bearer forged-token-0000"},
-                              json={} if op.method == "post" else None)
+    r = tzsb_client().request(
+        op.method.upper(),
+        _concrete(op),
+        auth=False,
+        headers={"Authorization": "Bearer forged-token-0000"},
+        json={} if op.method == "post" else None,
+    )
     assert r.status == 401
 
 
@@ -49,16 +54,24 @@ def test_an_invalid_token_is_refused_with_401(role_ops: list[Operation], tzsb_cl
 def test_client_credentials_give_a_bearer_token(tzsb_client) -> None:
     """以客户端凭证换取有时效的 Bearer 令牌（RFC 6749 §4.4）。"""
     client = tzsb_client()
-    r = client.request("POST", "/oauth/token", auth=False,
-                       data={"grant_type": "client_credentials", "client_id": client.client_id, "client_secret": client.client_secret})
+    r = client.request(
+        "POST",
+        "/oauth/token",
+        auth=False,
+        data={"grant_type": "client_credentials", "client_id": client.client_id, "client_secret": client.client_secret},
+    )
     assert r.status == 200
     body = r.json()
     assert validator("security#/$defs/token").is_valid(body), validator("security#/$defs/token").errors(body)
     implausible = plausibility.token_lifetime(body.get("expires_in"), "令牌应答 / token response")
     assert not implausible, "；".join(implausible)
     assert r.header("Cache-Control") == "no-store"
-    bad = client.request("POST", "/oauth/token", auth=False,
-                         data={"grant_type": "client_credentials", "client_id": client.client_id, "client_secret": "wrong"})
+    bad = client.request(
+        "POST",
+        "/oauth/token",
+        auth=False,
+        data={"grant_type": "client_credentials", "client_id": client.client_id, "client_secret": "wrong"},
+    )
     assert bad.status in (400, 401)
 
 
@@ -69,7 +82,9 @@ def test_health_answers_in_the_envelope(tzsb_client) -> None:
     assert r.status == 200
     body = r.json()
     assert validator("envelope").is_valid(body), validator("envelope").errors(body)
-    assert validator("sharing#/$defs/health").is_valid(body["data"]), validator("sharing#/$defs/health").errors(body["data"])
+    assert validator("sharing#/$defs/health").is_valid(body["data"]), validator("sharing#/$defs/health").errors(
+        body["data"]
+    )
 
 
 @pytest.mark.clause("PROFILE.STATUS.6", "PROFILE.ERROR.1")
@@ -78,7 +93,9 @@ def test_malformed_json_is_a_400_not_a_500(role_ops: list[Operation], tzsb_clien
     op = first_op(role_ops, method="post", with_body=True)
     if op is None:
         pytest.skip("该角色没有带请求体的受保护操作")
-    r = tzsb_client().request("POST", _concrete(op), raw_body=b'{"messageId": "x", broken', headers={"Content-Type": "application/json"})
+    r = tzsb_client().request(
+        "POST", _concrete(op), raw_body=b'{"messageId": "x", broken', headers={"Content-Type": "application/json"}
+    )
     assert r.status == 400, f"{op.operation_id}: malformed JSON answered {r.status}"
     body = r.json()
     assert body is not None and validator("error").is_valid(body), "not the error envelope"

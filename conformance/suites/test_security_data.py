@@ -91,8 +91,15 @@ def _page_params(op: Operation, page: int = 1) -> dict[str, Any]:
 
 def _data_set_reads(ops: list[Operation], scopes: frozenset[str]) -> list[Operation]:
     """Paged queries and change feeds of data sets (not the open endpoints) that ``scopes`` may call."""
-    return [op for op in secured(ops) if op.method == "get" and op.data_set and "{" not in op.path
-            and set(scopes_of(op)) & scopes and not any(s.endswith(":open") for s in scopes_of(op))]
+    return [
+        op
+        for op in secured(ops)
+        if op.method == "get"
+        and op.data_set
+        and "{" not in op.path
+        and set(scopes_of(op)) & scopes
+        and not any(s.endswith(":open") for s in scopes_of(op))
+    ]
 
 
 # ------------------------------------------------------------------------------------------ masking
@@ -105,8 +112,11 @@ def test_open_data_is_masked(role_ops: list[Operation], tzsb_client, tzsb_target
     """开放数据接口（前两页）中不出现完整的公民身份号码与手机号码：敏感字段为脱敏形式或不提供。"""
     client = need_client(tzsb_target, tzsb_client, "open-data", "开放数据客户端，持有开放数据接口的权限范围")
     scopes = issue(client).scopes
-    ops = [op for op in secured(role_ops) if op.method == "get" and any(s.endswith(":open") for s in scopes_of(op))
-           and set(scopes_of(op)) & scopes]
+    ops = [
+        op
+        for op in secured(role_ops)
+        if op.method == "get" and any(s.endswith(":open") for s in scopes_of(op)) and set(scopes_of(op)) & scopes
+    ]
     if not ops:
         pytest.skip("未测：契约中没有该客户端可调用的开放数据接口 / no open-data operation for this client")
     fields = sensitive_fields(tzsb_target.role)
@@ -119,8 +129,10 @@ def test_open_data_is_masked(role_ops: list[Operation], tzsb_client, tzsb_target
             result = scan(_records(r), fields)
             seen += result.records
             if result.unmasked:
-                problems.append(f"{op.operation_id} 第 {page} 页：未脱敏 {', '.join(result.unmasked[:5])}"
-                                f"{' …' if len(result.unmasked) > 5 else ''}（共 {len(result.unmasked)} 处）")
+                problems.append(
+                    f"{op.operation_id} 第 {page} 页：未脱敏 {', '.join(result.unmasked[:5])}"
+                    f"{' …' if len(result.unmasked) > 5 else ''}（共 {len(result.unmasked)} 处）"
+                )
     if not seen:
         pytest.skip("未测：开放数据接口没有返回记录，无法检验脱敏 / no open records to inspect")
     assert not problems, "开放数据含未脱敏的个人敏感信息：\n" + "\n".join(problems)
@@ -128,7 +140,9 @@ def test_open_data_is_masked(role_ops: list[Operation], tzsb_client, tzsb_target
 
 @pytest.mark.role("sharing")
 @pytest.mark.clause("IPQS.SHARE.MODE.2", "SHARE.SEC.ACCESS.4")
-def test_sensitive_fields_are_masked_without_a_grant(role_ops: list[Operation], tzsb_client, tzsb_target: Target) -> None:
+def test_sensitive_fields_are_masked_without_a_grant(
+    role_ops: list[Operation], tzsb_client, tzsb_target: Target
+) -> None:
     """未获数据所属主体授权的调用方（只读客户端）经分页查询与增量同步读到的公民身份号码、手机号码均为脱敏形式。"""
     reader = need_client(tzsb_target, tzsb_client, "reader", "只读客户端，未获数据所属主体授权")
     ops = _data_set_reads(role_ops, issue(reader).scopes)
@@ -145,14 +159,17 @@ def test_sensitive_fields_are_masked_without_a_grant(role_ops: list[Operation], 
         result = scan(_records(r), fields)
         masked += result.masked
         if result.unmasked:
-            problems.append(f"{op.operation_id}: 未经授权返回原文 {', '.join(result.unmasked[:5])}（共 {len(result.unmasked)} 处）")
+            problems.append(
+                f"{op.operation_id}: 未经授权返回原文 {', '.join(result.unmasked[:5])}（共 {len(result.unmasked)} 处）"
+            )
     assert not problems, "\n".join(problems)
     if not masked:
         pytest.skip("未测：读到的数据中没有敏感字段值，无法检验脱敏 / no sensitive values in the data read")
 
 
-def _masked_record(reader: TargetClient, role_ops: list[Operation], fields: dict[str, str]
-                   ) -> tuple[Operation, dict[str, Any], list[str]] | None:
+def _masked_record(
+    reader: TargetClient, role_ops: list[Operation], fields: dict[str, str]
+) -> tuple[Operation, dict[str, Any], list[str]] | None:
     """A record the reader sees with masked top-level sensitive fields, with its data set's paged query
     (fails at once when the reader, who holds no grant, sees a sensitive value in clear)."""
     for op in _data_set_reads(role_ops, issue(reader).scopes):
@@ -166,8 +183,11 @@ def _masked_record(reader: TargetClient, role_ops: list[Operation], fields: dict
             for rec in records:
                 if not isinstance(rec, dict):
                     continue
-                hidden = [k for k, v in rec.items() if k in fields and isinstance(v, str)
-                          and (MASKED_MOBILE.match(v) or MASKED_CITIZEN_ID.match(v))]
+                hidden = [
+                    k
+                    for k, v in rec.items()
+                    if k in fields and isinstance(v, str) and (MASKED_MOBILE.match(v) or MASKED_CITIZEN_ID.match(v))
+                ]
                 owners = [v for k, v in rec.items() if (k == "uscc" or k.endswith("Uscc")) and isinstance(v, str)]
                 if hidden and owners:
                     return op, rec, hidden
@@ -185,13 +205,17 @@ def _consistent(masked: str, full: Any) -> bool:
 
 @pytest.mark.role("sharing")
 @pytest.mark.clause("IPQS.SHARE.MODE.2", "SHARE.SEC.ACCESS.4")
-def test_a_grant_shows_sensitive_fields_until_it_expires(role_ops: list[Operation], tzsb_client, tzsb_target: Target) -> None:
+def test_a_grant_shows_sensitive_fields_until_it_expires(
+    role_ops: list[Operation], tzsb_client, tzsb_target: Target
+) -> None:
     """授权查询共享：只读客户端读某条记录时敏感字段为脱敏形式；以测试凭证登记数据所属主体对其的授权（有效期数秒）
     后，同一读取得到原文（与脱敏形式首尾一致）；授权到期后恢复脱敏。"""
     reader = need_client(tzsb_target, tzsb_client, "reader", "只读客户端，被授权方")
     harness = tzsb_client()
-    grant_op = next((op for op in secured(role_ops) if op.method == "post" and any(s.endswith(":grant") for s in scopes_of(op))),
-                    None)
+    grant_op = next(
+        (op for op in secured(role_ops) if op.method == "post" and any(s.endswith(":grant") for s in scopes_of(op))),
+        None,
+    )
     if grant_op is None:
         vacuous("契约中没有授权登记接口 / no grant operation")
     if not set(scopes_of(grant_op)) & issue(harness).scopes:
@@ -201,8 +225,17 @@ def test_a_grant_shows_sensitive_fields_until_it_expires(role_ops: list[Operatio
     if found is None:
         pytest.skip("未测：只读客户端读到的数据中没有带脱敏字段的记录 / no record with masked fields")
     query, record, hidden = found
-    by_key = next((op for op in secured(role_ops) if op.method == "get" and op.data_set == query.data_set
-                   and op.path.startswith(query.path + "/{") and op.path.count("{") == 1), None)
+    by_key = next(
+        (
+            op
+            for op in secured(role_ops)
+            if op.method == "get"
+            and op.data_set == query.data_set
+            and op.path.startswith(query.path + "/{")
+            and op.path.count("{") == 1
+        ),
+        None,
+    )
     if by_key is None:
         vacuous("该数据集在契约中没有按键获取接口 / no by-key read")
     key_name = next(p.name for p in by_key.params if p.location == "path")
@@ -218,17 +251,29 @@ def test_a_grant_shows_sensitive_fields_until_it_expires(role_ops: list[Operatio
         return data
 
     before = read()
-    unmasked = [f for f in hidden if not isinstance(before.get(f), str) or not (
-        MASKED_MOBILE.match(before[f]) or MASKED_CITIZEN_ID.match(before[f]))]
+    unmasked = [
+        f
+        for f in hidden
+        if not isinstance(before.get(f), str)
+        or not (MASKED_MOBILE.match(before[f]) or MASKED_CITIZEN_ID.match(before[f]))
+    ]
     assert not unmasked, f"{by_key.operation_id}: 未经授权返回原文字段 {unmasked}"
     offset = server_offset(harness)
     validity = float(tzsb_target.thresholds.get("grant_validity_s", 4))
-    valid_to = float(math.ceil(time.time() + offset + validity))  # server clock, whole seconds (validTo has no fraction)
+    valid_to = float(
+        math.ceil(time.time() + offset + validity)
+    )  # server clock, whole seconds (validTo has no fraction)
     owners = sorted({v for k, v in record.items() if (k == "uscc" or k.endswith("Uscc")) and isinstance(v, str)})
     for owner in owners:
-        body = {"grantId": f"tzsbsec-{secrets.token_hex(8)}", "ownerUscc": owner, "granteeClientId": reader.client_id,
-                "dataSet": query.data_set, "fields": hidden, "purpose": "一致性测试：授权查询共享（数秒后到期）",
-                "validTo": iso(valid_to)}
+        body = {
+            "grantId": f"tzsbsec-{secrets.token_hex(8)}",
+            "ownerUscc": owner,
+            "granteeClientId": reader.client_id,
+            "dataSet": query.data_set,
+            "fields": hidden,
+            "purpose": "一致性测试：授权查询共享（数秒后到期）",
+            "validTo": iso(valid_to),
+        }
         r = call(harness, grant_op, json=body)
         assert r.status in (200, 201), f"{grant_op.operation_id}: 登记授权（所属主体 {owner}）返回 {r.status}"
     during = read()
@@ -257,7 +302,9 @@ def _auditor(tzsb_target: Target, tzsb_client, audit: Operation) -> TargetClient
     return client
 
 
-def _audit_entries(auditor: TargetClient, audit: Operation, params: dict[str, Any], max_pages: int) -> tuple[int, list[dict]]:
+def _audit_entries(
+    auditor: TargetClient, audit: Operation, params: dict[str, Any], max_pages: int
+) -> tuple[int, list[dict]]:
     size = param_maximum(audit, "size", 100)
     out: list[dict] = []
     total = 0
@@ -301,7 +348,9 @@ def _audited_calls(role_ops: list[Operation], tzsb_client, tzsb_target: Target, 
     deadline = time.monotonic() + float(tzsb_target.thresholds.get("audit_wait_s", 5))
     entries: dict[str, dict] = {}
     while True:
-        _, found = _audit_entries(auditor, audit, {"from": start}, int(tzsb_target.thresholds.get("audit_max_pages", 20)))
+        _, found = _audit_entries(
+            auditor, audit, {"from": start}, int(tzsb_target.thresholds.get("audit_max_pages", 20))
+        )
         entries = {str(e.get("requestId")): e for e in found if e.get("requestId")}
         if all(rid in entries for rid, *_ in calls) or time.monotonic() > deadline:
             break
@@ -326,8 +375,12 @@ def _audited_calls(role_ops: list[Operation], tzsb_client, tzsb_target: Target, 
     if narrowed_audit is not None:
         token = issue(harness, scope=narrowed_audit)
         if not set(scopes_of(audit)) & token.scopes:
-            problems += check_error(call(harness, audit, token=token.token), 403,
-                                    f"{audit.operation_id}（令牌只有 {narrowed_audit}，无 audit:read）", codes=("FORBIDDEN",))
+            problems += check_error(
+                call(harness, audit, token=token.token),
+                403,
+                f"{audit.operation_id}（令牌只有 {narrowed_audit}，无 audit:read）",
+                codes=("FORBIDDEN",),
+            )
     assert not problems, "\n".join(problems)
 
 
@@ -336,8 +389,15 @@ def _audited_calls(role_ops: list[Operation], tzsb_client, tzsb_target: Target, 
 def test_shared_data_access_is_audited(role_ops: list[Operation], tzsb_client, tzsb_target: Target) -> None:
     """对共享数据的访问（成功的查询与缺少权限范围被拒绝的查询）各有审计记录：调用方、时间、操作、对象、结果与
     请求标识，经审计查询接口按时间检索得到；没有 audit:read 的令牌查询审计记录为 403。"""
-    wanted = [op for op in secured(role_ops) if op.method == "get" and op.data_set and "{" not in op.path
-              and not op.path.endswith("/changes") and not any(s.endswith(":open") for s in scopes_of(op))]
+    wanted = [
+        op
+        for op in secured(role_ops)
+        if op.method == "get"
+        and op.data_set
+        and "{" not in op.path
+        and not op.path.endswith("/changes")
+        and not any(s.endswith(":open") for s in scopes_of(op))
+    ]
     _audited_calls(role_ops, tzsb_client, tzsb_target, wanted)
 
 
@@ -345,7 +405,11 @@ def test_shared_data_access_is_audited(role_ops: list[Operation], tzsb_client, t
 @pytest.mark.clause("DB42.4.7.e.4", "PROFILE.AUDIT.1")
 def test_archived_dossier_access_is_audited(role_ops: list[Operation], tzsb_client, tzsb_target: Target) -> None:
     """对已归档卷宗的查阅（卷宗调用接口）与被拒绝的查阅各有审计记录，经审计查询接口检索得到。"""
-    wanted = [op for op in secured(role_ops) if op.method == "get" and "dossier" in op.operation_id.lower() and "{" not in op.path]
+    wanted = [
+        op
+        for op in secured(role_ops)
+        if op.method == "get" and "dossier" in op.operation_id.lower() and "{" not in op.path
+    ]
     _audited_calls(role_ops, tzsb_client, tzsb_target, wanted)
 
 
@@ -357,8 +421,11 @@ def test_audit_log_is_a_read_only_hash_chain(role_ops: list[Operation], tzsb_cli
     audit = _audit_op(role_ops, tzsb_target.role)
     auditor = _auditor(tzsb_target, tzsb_client, audit)
     harness = tzsb_client()
-    reads = [op for op in secured(role_ops) if op.method == "get" and (op.data_set or "dossier" in op.operation_id.lower())
-             and "{" not in op.path]
+    reads = [
+        op
+        for op in secured(role_ops)
+        if op.method == "get" and (op.data_set or "dossier" in op.operation_id.lower()) and "{" not in op.path
+    ]
     for op in reads[:1] * 8:  # enough audited operations for a chain of several links
         call(harness, op, params=_page_params(op))
     max_pages = int(tzsb_target.thresholds.get("audit_max_pages", 20))
@@ -392,7 +459,9 @@ def test_audit_log_is_a_read_only_hash_chain(role_ops: list[Operation], tzsb_cli
         problems.append("审计记录的 hash 有重复 / duplicate hashes")
     path = concrete(audit)
     for method in ("DELETE", "PUT", "PATCH", "POST"):
-        r = auditor.request(method, path, json={"seq": entries[0].get("seq"), "outcome": "success"} if method != "DELETE" else None)
+        r = auditor.request(
+            method, path, json={"seq": entries[0].get("seq"), "outcome": "success"} if method != "DELETE" else None
+        )
         problems += check_error(r, (403, 405), f"{method} {path}（修改审计记录）")
     r = call(auditor, audit, params={"page": first_page, "size": size})
     again = {e.get("seq"): e.get("hash") for e in (_data(r) or {}).get("items", []) if isinstance(e, dict)}
@@ -409,7 +478,9 @@ def test_audit_log_is_a_read_only_hash_chain(role_ops: list[Operation], tzsb_cli
 @pytest.mark.role("gov-platform")
 @pytest.mark.feature("thumbnail")
 @pytest.mark.clause("DB42.10.2.T5-16.2")
-def test_thumbnails_are_refused_to_a_city_level_caller(role_ops: list[Operation], tzsb_client, tzsb_target: Target) -> None:
+def test_thumbnails_are_refused_to_a_city_level_caller(
+    role_ops: list[Operation], tzsb_client, tzsb_target: Target
+) -> None:
     """电子证照缩略图下载接口（表5 序号16）仅向省厅单位提供：持有该接口权限范围的地市级调用方得到 403，
     省级调用方（对照）不被拒绝。"""
     op = next((o for o in secured(role_ops) if o.interface == "T5-16"), None)
@@ -417,7 +488,9 @@ def test_thumbnails_are_refused_to_a_city_level_caller(role_ops: list[Operation]
         vacuous("契约中没有缩略图下载接口（T5-16） / no thumbnail operation")
     city = need_client(tzsb_target, tzsb_client, "city-caller", "地市级调用方，持有缩略图接口的权限范围")
     if not set(scopes_of(op)) & issue(city).scopes:
-        pytest.skip("未测：地市级调用方没有缩略图接口的权限范围，403 不能说明按调用方层级拒绝 / city caller lacks the scope")
+        pytest.skip(
+            "未测：地市级调用方没有缩略图接口的权限范围，403 不能说明按调用方层级拒绝 / city caller lacks the scope"
+        )
     path = concrete(op)
     problems = check_error(call(city, op, path=path), 403, f"{op.operation_id}（地市级调用方）", codes=("FORBIDDEN",))
     if tzsb_target.client("province-caller") is not None:

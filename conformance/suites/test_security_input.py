@@ -209,8 +209,11 @@ def test_malformed_bodies_are_refused_with_400(role_ops: list[Operation], tzsb_c
             body = r.json() if r.status == 400 else None
             errors = body.get("errors") if isinstance(body, dict) else None
             paths = [e.get("path") for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
-            if not found and not (paths and all(isinstance(p, str) and (p == "" or p.startswith("/")) for p in paths)
-                                  and any(p.lstrip("/").split("/")[0] in wrong for p in paths)):
+            if not found and not (
+                paths
+                and all(isinstance(p, str) and (p == "" or p.startswith("/")) for p in paths)
+                and any(p.lstrip("/").split("/")[0] in wrong for p in paths)
+            ):
                 found.append(f"{what}: 400 未在 errors 中给出出错字段的 JSON Pointer 路径 / no field paths")
             problems += found
     problems += _still_healthy(client, role_ops)

@@ -45,7 +45,8 @@ LEAK = re.compile(
     r"Traceback \(most recent call last\)|File \"[^\"]+\", line \d+|\bsqlite3?\b|SQLSTATE|\bORA-\d{5}\b|psycopg|"
     r"SQLException|syntax error at or near|near \"[^\"]*\": syntax error|at [\w.$]+\([\w]+\.java:\d+\)|"
     r"(?:/usr|/home|/opt|/srv|/var)/[\w./-]+\.(?:py|java|go|js|php)\b|\b(?:10|127|192\.168)\.\d+\.\d+\.\d+:\d+\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 _IDS = json_schema("identifiers")["$defs"]  # the masked and unmasked forms are the contract's, not re-declared
 MASKED_CITIZEN_ID = re.compile(_IDS["maskedCitizenId"]["pattern"])
@@ -111,8 +112,15 @@ def scopes_of(op: Operation) -> list[str]:
     return [scope] if isinstance(scope, str) else list(scope or ())
 
 
-def call(client: TargetClient, op: Operation, *, token: str | None = None, path: str | None = None,
-         headers: dict[str, str] | None = None, **kw: Any) -> TargetResponse:
+def call(
+    client: TargetClient,
+    op: Operation,
+    *,
+    token: str | None = None,
+    path: str | None = None,
+    headers: dict[str, str] | None = None,
+    **kw: Any,
+) -> TargetResponse:
     """One request of ``op`` (JSON ``{}`` as the body of an operation that takes one, unless given)."""
     hdrs = dict(headers or {})
     if token is not None:
@@ -149,11 +157,15 @@ class Grant:
     response: TargetResponse
 
 
-def issue(client: TargetClient, *, scope: str | None = None, client_id: str | None = None,
-          client_secret: str | None = None) -> Grant:
+def issue(
+    client: TargetClient, *, scope: str | None = None, client_id: str | None = None, client_secret: str | None = None
+) -> Grant:
     """A token by client credentials (RFC 6749 §4.4), optionally narrowed with ``scope``."""
-    data = {"grant_type": "client_credentials", "client_id": client_id or client.client_id or "",
-            "client_secret": client_secret or client.client_secret or ""}
+    data = {
+        "grant_type": "client_credentials",
+        "client_id": client_id or client.client_id or "",
+        "client_secret": client_secret or client.client_secret or "",
+    }
     if scope:
         data["scope"] = scope
     r = client.request("POST", "/oauth/token", data=data, auth=False)
@@ -191,8 +203,10 @@ def foreign_scope(op: Operation, available: set[str]) -> str | None:
 def need_client(target: Target, tzsb_client: Any, name: str, purpose: str, role: str | None = None) -> TargetClient:
     """The target file's client ``name`` or a skip (→ 未测) saying what it is needed for."""
     if target.client(name) is None:
-        pytest.skip(f"未测：目标文件未提供客户端 [clients.{name}]（{purpose}）/ not tested: the target file has no "
-                    f"client '{name}'")
+        pytest.skip(
+            f"未测：目标文件未提供客户端 [clients.{name}]（{purpose}）/ not tested: the target file has no "
+            f"client '{name}'"
+        )
     return tzsb_client(role, name)
 
 
@@ -209,8 +223,14 @@ def error_body(r: TargetResponse) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def check_error(r: TargetResponse, status: int | tuple[int, ...], what: str, *, codes: tuple[str, ...] | None = None,
-                challenge: bool = False) -> list[str]:
+def check_error(
+    r: TargetResponse,
+    status: int | tuple[int, ...],
+    what: str,
+    *,
+    codes: tuple[str, ...] | None = None,
+    challenge: bool = False,
+) -> list[str]:
     """Problems of an error response: status, error envelope, code, no data, WWW-Authenticate."""
     statuses = (status,) if isinstance(status, int) else status
     problems: list[str] = []
@@ -255,8 +275,12 @@ def healthy(client: TargetClient) -> list[str]:
     """The target still answers: health is up."""
     r = client.get("/health", auth=False)
     body = r.json()
-    if r.status != 200 or not isinstance(body, dict) or not isinstance(body.get("data"), dict) \
-            or body["data"].get("status") == "down":
+    if (
+        r.status != 200
+        or not isinstance(body, dict)
+        or not isinstance(body.get("data"), dict)
+        or body["data"].get("status") == "down"
+    ):
         return [f"健康检查异常：{r.status} / health check answered {r.status}"]
     return []
 

@@ -76,7 +76,9 @@ def _rate_limit(role_ops: list[Operation], tzsb_client, tzsb_target: Target) -> 
     client, op, path = _limited(role_ops, tzsb_client, tzsb_target)
     bound = int(tzsb_target.thresholds.get("rate_probe_requests", 200))
     r, sent = _burst(client, path, bound)
-    assert r is not None, f"{op.operation_id}: 限流客户端连续 {sent} 次请求（并发 {WAVE}）均未得到 429 / no 429 after {sent} requests"
+    assert r is not None, (
+        f"{op.operation_id}: 限流客户端连续 {sent} 次请求（并发 {WAVE}）均未得到 429 / no 429 after {sent} requests"
+    )
     if _code(r) == "QUOTA_EXCEEDED":
         pytest.skip("未测：限流客户端当日配额已用尽，无法检验速率限制 / daily quota already used up")
     what = f"{op.operation_id}（超过速率上限）"
@@ -87,19 +89,23 @@ def _rate_limit(role_ops: list[Operation], tzsb_client, tzsb_target: Target) -> 
     assert seconds is not None
     limit = plausibility.retry_wait_budget(tzsb_target.thresholds)
     if seconds > limit:  # plausible (within the contract's bound) but longer than the harness may wait
-        untested(f"Retry-After {seconds} 秒在契约范围内，但超过本工具的等待上限 {limit:g} 秒，无法检验恢复 / "
-                 f"Retry-After {seconds} s is plausible but beyond the wait budget {limit:g} s",
-                 provide="在目标文件 [thresholds] max_retry_wait_s 中放宽等待上限，或为限流客户端设置较短的限流窗口")
+        untested(
+            f"Retry-After {seconds} 秒在契约范围内，但超过本工具的等待上限 {limit:g} 秒，无法检验恢复 / "
+            f"Retry-After {seconds} s is plausible but beyond the wait budget {limit:g} s",
+            provide="在目标文件 [thresholds] max_retry_wait_s 中放宽等待上限，或为限流客户端设置较短的限流窗口",
+        )
     time.sleep(seconds + 0.2)
     again = client.request("GET", path)
-    assert again.status is not None and again.status not in (401, 403, 429) and again.status < 500, \
+    assert again.status is not None and again.status not in (401, 403, 429) and again.status < 500, (
         f"{op.operation_id}: 按 Retry-After 等待 {seconds} 秒后请求仍未恢复（{again.status} {_code(again) or ''}）/ not recovered"
+    )
 
 
 @pytest.mark.role("sharing")
 @pytest.mark.clause("SHARE.SEC.VOLUME.1", "PROFILE.STATUS.5")
-def test_rate_limit_answers_429_with_retry_after_then_recovers_sharing(role_ops: list[Operation], tzsb_client,
-                                                                        tzsb_target: Target) -> None:
+def test_rate_limit_answers_429_with_retry_after_then_recovers_sharing(
+    role_ops: list[Operation], tzsb_client, tzsb_target: Target
+) -> None:
     """限流客户端并发请求超过其速率上限：429，错误代码 RATE_LIMITED，整数秒 Retry-After，错误信封带 retryAfter；
     按 Retry-After 等待后请求恢复正常。"""
     _rate_limit(role_ops, tzsb_client, tzsb_target)
@@ -107,8 +113,9 @@ def test_rate_limit_answers_429_with_retry_after_then_recovers_sharing(role_ops:
 
 @pytest.mark.role("licensing", "gov-platform", "inspection", "supervision")
 @pytest.mark.clause("PROFILE.STATUS.5")
-def test_rate_limit_answers_429_with_retry_after_then_recovers(role_ops: list[Operation], tzsb_client,
-                                                                tzsb_target: Target) -> None:
+def test_rate_limit_answers_429_with_retry_after_then_recovers(
+    role_ops: list[Operation], tzsb_client, tzsb_target: Target
+) -> None:
     """（其他角色）限流客户端超过速率上限时：429，整数秒 Retry-After，错误信封带 retryAfter；等待后恢复。"""
     _rate_limit(role_ops, tzsb_client, tzsb_target)
 
@@ -128,8 +135,9 @@ def test_daily_quota_answers_429_quota_exceeded(role_ops: list[Operation], tzsb_
         r = client.request("GET", path)
         sent += 1
         if r.status != 429:
-            assert r.status is not None and r.status < 500 and r.status not in (401, 403), \
+            assert r.status is not None and r.status < 500 and r.status not in (401, 403), (
                 f"{op.operation_id}: 第 {sent} 次请求得到 {r.status} / unexpected status"
+            )
             continue
         code = _code(r)
         if code == "QUOTA_EXCEEDED":
@@ -141,8 +149,12 @@ def test_daily_quota_answers_429_quota_exceeded(role_ops: list[Operation], tzsb_
                 problems.append(f"{what}: Retry-After 应给出到配额重置的秒数（≥1）/ Retry-After should reach the reset")
             assert not problems, "\n".join(problems)
             return
-        assert code == "RATE_LIMITED", f"{op.operation_id}: 429 的错误代码为 {code}，应为 RATE_LIMITED 或 QUOTA_EXCEEDED"
+        assert code == "RATE_LIMITED", (
+            f"{op.operation_id}: 429 的错误代码为 {code}，应为 RATE_LIMITED 或 QUOTA_EXCEEDED"
+        )
         seconds, problems = _retry_after(r, f"{op.operation_id}（速率限制）")
         assert not problems, "\n".join(problems)
         time.sleep(min(float(seconds or 1), max_wait))  # a plausible wait (judged above), bounded by the budget
-    pytest.fail(f"{op.operation_id}: 声明了 daily-quota，但 {sent} 次请求内未用尽配额（未得到 QUOTA_EXCEEDED）/ quota not reached")
+    pytest.fail(
+        f"{op.operation_id}: 声明了 daily-quota，但 {sent} 次请求内未用尽配额（未得到 QUOTA_EXCEEDED）/ quota not reached"
+    )

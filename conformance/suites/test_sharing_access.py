@@ -69,8 +69,10 @@ def scoped(tzsb_client: Any, tzsb_target: Target) -> tuple[TargetClient, str]:
     """The division-scoped client and its registered division."""
     creds = tzsb_target.client(SCOPED_CLIENT)
     if creds is None or not creds.division:
-        pytest.skip(f"未测：目标文件未给出区划受限的调用方 [clients.{SCOPED_CLIENT}] 及其登记的行政区划 division / "
-                    f"no division-scoped client [clients.{SCOPED_CLIENT}] with its division in the target file")
+        pytest.skip(
+            f"未测：目标文件未给出区划受限的调用方 [clients.{SCOPED_CLIENT}] 及其登记的行政区划 division / "
+            f"no division-scoped client [clients.{SCOPED_CLIENT}] with its division in the target file"
+        )
     return tzsb_client(client=SCOPED_CLIENT), str(creds.division)
 
 
@@ -84,11 +86,15 @@ def _readable(client: TargetClient, ds: DataSetInfo, params: dict[str, Any]) -> 
 def _scope_sizes(harness: TargetClient, ds: DataSetInfo, division: str) -> tuple[int, int]:
     """(records in the division, records in all) as the harness sees them; skips when nothing lies outside."""
     field = _division_field(ds)
-    inside = query(harness, ds, {field: division, "page": 1, "size": 1}, f"测试凭证按区划 {division} 查询{ds.label}")["total"]
+    inside = query(harness, ds, {field: division, "page": 1, "size": 1}, f"测试凭证按区划 {division} 查询{ds.label}")[
+        "total"
+    ]
     overall = query(harness, ds, {"page": 1, "size": 1}, f"测试凭证查询{ds.label}")["total"]
     if overall <= inside:
-        pytest.skip(f"未测：测试凭证看不到区划 {division} 以外的{ds.label}记录，无法检验范围外的数据不可见 / "
-                    f"no {ds.name} records outside {division} are visible to the harness")
+        pytest.skip(
+            f"未测：测试凭证看不到区划 {division} 以外的{ds.label}记录，无法检验范围外的数据不可见 / "
+            f"no {ds.name} records outside {division} are visible to the harness"
+        )
     return inside, overall
 
 
@@ -101,8 +107,9 @@ def _outside(records: list[dict[str, Any]], field: str, division: str) -> list[s
 
 @pytest.mark.parametrize("name", SCOPED_SETS)
 @pytest.mark.clause("SHARE.SEC.ACCESS.2")
-def test_a_scoped_caller_queries_only_its_divisions(name: str, harness: TargetClient, scoped: tuple[TargetClient, str],
-                                                    tzsb_target: Target) -> None:
+def test_a_scoped_caller_queries_only_its_divisions(
+    name: str, harness: TargetClient, scoped: tuple[TargetClient, str], tzsb_target: Target
+) -> None:
     """区划受限的调用方分页查询：结果只含本区划及下级区划的记录，总条数等于该区划内的记录数（测试凭证按区划过滤所得）。
     A division-scoped caller's paged query holds only records of its divisions, and all of them."""
     ds = data_sets()[name]
@@ -113,19 +120,25 @@ def test_a_scoped_caller_queries_only_its_divisions(name: str, harness: TargetCl
     first = expect(_readable(client, ds, {"page": 1, "size": max_size(ds)}), 200, f"区划受限的调用方查询{ds.label}")
     records, total = pull(client, ds, scale(tzsb_target).records)
     stray = _outside(records, field, division)
-    assert not stray, (f"区划 {division} 的调用方查询{ds.label}得到范围外的记录 {len(stray)} 条（{field}：{sorted(set(stray))[:5]}） / "
-                       f"a caller scoped to {division} got {len(stray)} {ds.name} records outside it")
+    assert not stray, (
+        f"区划 {division} 的调用方查询{ds.label}得到范围外的记录 {len(stray)} 条（{field}：{sorted(set(stray))[:5]}） / "
+        f"a caller scoped to {division} got {len(stray)} {ds.name} records outside it"
+    )
     assert first["total"] == total == inside, (
         f"区划 {division} 的调用方查询{ds.label}的总条数为 {total}，该区划内应为 {inside} 条（全部 {overall} 条） / "
-        f"the scoped total is {total}, the division holds {inside} of {overall}")
+        f"the scoped total is {total}, the division holds {inside} of {overall}"
+    )
     if inside and not records:
-        raise AssertionError(f"区划 {division} 内有 {inside} 条{ds.label}记录，区划受限的调用方一条也未查到 / none of them was returned")
+        raise AssertionError(
+            f"区划 {division} 内有 {inside} 条{ds.label}记录，区划受限的调用方一条也未查到 / none of them was returned"
+        )
 
 
 @pytest.mark.parametrize("name", SCOPED_SETS)
 @pytest.mark.clause("SHARE.SEC.ACCESS.2")
-def test_a_division_filter_does_not_widen_a_scoped_caller(name: str, harness: TargetClient,
-                                                          scoped: tuple[TargetClient, str], tzsb_target: Target) -> None:
+def test_a_division_filter_does_not_widen_a_scoped_caller(
+    name: str, harness: TargetClient, scoped: tuple[TargetClient, str], tzsb_target: Target
+) -> None:
     """区划受限的调用方在查询条件中给出其他区划（范围外记录所在的区划，及覆盖其区划的上级区划）：结果仍只含本区划及下级区划
     的记录——查询条件只能在授权范围内收窄，不能扩大范围。
     A division filter naming another division (or a wider one) never widens a scoped caller's results."""
@@ -135,7 +148,9 @@ def test_a_division_filter_does_not_widen_a_scoped_caller(name: str, harness: Ta
     assert field is not None
     _scope_sizes(harness, ds, division)
     records, _ = pull(harness, ds, max_size(ds))
-    outside = sorted({r[field] for r in records if isinstance(r.get(field), str) and not division_matches(division, r[field])})
+    outside = sorted(
+        {r[field] for r in records if isinstance(r.get(field), str) and not division_matches(division, r[field])}
+    )
     if not outside:
         pytest.skip(f"未测：测试凭证读到的前几页{ds.label}中没有区划 {division} 以外的记录 / no outside record found")
     wider = [c for label, c in division_classes(division) if c != division]
@@ -148,14 +163,17 @@ def test_a_division_filter_does_not_widen_a_scoped_caller(name: str, harness: Ta
         found = _outside(got.get("items") or [], field, division)
         if found:
             stray.append(f"{field}={value}：范围外 {len(found)} 条（{sorted(set(found))[:3]}）")
-    assert not stray, (f"区划 {division} 的调用方以区划条件查询{ds.label}得到范围外的记录：{'；'.join(stray)} / a division filter "
-                       f"widened the scope of a caller registered for {division}")
+    assert not stray, (
+        f"区划 {division} 的调用方以区划条件查询{ds.label}得到范围外的记录：{'；'.join(stray)} / a division filter "
+        f"widened the scope of a caller registered for {division}"
+    )
 
 
 @pytest.mark.parametrize("name", SCOPED_SETS)
 @pytest.mark.clause("SHARE.SEC.ACCESS.2")
-def test_a_scoped_caller_syncs_only_its_divisions(name: str, harness: TargetClient, scoped: tuple[TargetClient, str],
-                                                  tzsb_target: Target) -> None:
+def test_a_scoped_caller_syncs_only_its_divisions(
+    name: str, harness: TargetClient, scoped: tuple[TargetClient, str], tzsb_target: Target
+) -> None:
     """区划受限的调用方增量同步：自最早的变更读起，新增与更新的记录都在本区划及下级区划内；读到末尾时，
     该区划的每条现存记录都出现在变更中。
     A division-scoped caller's change feed carries only records of its divisions, and every live one."""
@@ -186,15 +204,19 @@ def test_a_scoped_caller_syncs_only_its_divisions(name: str, harness: TargetClie
         if not data["hasMore"]:
             finished = True
             break
-    assert not stray, (f"区划 {division} 的调用方同步{ds.label}得到范围外的记录 {len(stray)} 条：{stray[:5]} / "
-                       f"the scoped change feed carries {len(stray)} records outside {division}")
+    assert not stray, (
+        f"区划 {division} 的调用方同步{ds.label}得到范围外的记录 {len(stray)} 条：{stray[:5]} / "
+        f"the scoped change feed carries {len(stray)} records outside {division}"
+    )
     if not finished:
         pytest.skip(f"未测完整性：{ds.label}的变更超过本档位读取的页数 / the feed is longer than this profile reads")
     if inside:
         live, _ = pull(harness, ds, min(inside, scale(tzsb_target).records), {field: division})
         missing = [r[ds.key] for r in live if r.get(ds.key) not in seen]
-        assert not missing, (f"区划 {division} 的{ds.label}记录未出现在该区划调用方的增量同步中：{missing[:5]}（共 {len(missing)} 条） / "
-                             f"records of the division are missing from the scoped change feed")
+        assert not missing, (
+            f"区划 {division} 的{ds.label}记录未出现在该区划调用方的增量同步中：{missing[:5]}（共 {len(missing)} 条） / "
+            f"records of the division are missing from the scoped change feed"
+        )
 
 
 # ---------------------------------------------------------------------------- get by key
@@ -202,8 +224,9 @@ def test_a_scoped_caller_syncs_only_its_divisions(name: str, harness: TargetClie
 
 @pytest.mark.parametrize("name", SCOPED_SETS)
 @pytest.mark.clause("SHARE.SEC.ACCESS.2")
-def test_a_record_outside_the_divisions_is_not_revealed_by_key(name: str, harness: TargetClient,
-                                                               scoped: tuple[TargetClient, str], tzsb_target: Target) -> None:
+def test_a_record_outside_the_divisions_is_not_revealed_by_key(
+    name: str, harness: TargetClient, scoped: tuple[TargetClient, str], tzsb_target: Target
+) -> None:
     """区划受限的调用方按主键获取：范围内的记录返回 200；范围外的记录返回 403 或 404（目标声明的那一个），
     错误信封中没有记录内容。
     Get by key: a record inside the caller's divisions is 200; one outside is 403 or 404 without its content."""
@@ -215,7 +238,9 @@ def test_a_record_outside_the_divisions_is_not_revealed_by_key(name: str, harnes
     assert field is not None
     _scope_sizes(harness, ds, division)
     records, _ = pull(harness, ds, max_size(ds))
-    outside = next((r for r in records if not division_matches(division, r.get(field)) and isinstance(r.get(ds.key), str)), None)
+    outside = next(
+        (r for r in records if not division_matches(division, r.get(field)) and isinstance(r.get(ds.key), str)), None
+    )
     inside = pull(harness, ds, 1, {field: division})[0]
     if outside is None:
         pytest.skip(f"未测：测试凭证读到的前几页{ds.label}中没有区划 {division} 以外的记录 / no outside record found")
@@ -227,14 +252,21 @@ def test_a_record_outside_the_divisions_is_not_revealed_by_key(name: str, harnes
     allowed: tuple[int, ...] = (int(declared),) if declared in (403, 404, "403", "404") else (403, 404)
     key = outside[ds.key]
     r = client.get(ds.record_path(key))
-    assert r.status != 200, (f"区划 {division} 的调用方按主键获取到范围外的{ds.label}“{key}”（{field} {outside.get(field)}） / "
-                             f"a record outside {division} was returned by key")
+    assert r.status != 200, (
+        f"区划 {division} 的调用方按主键获取到范围外的{ds.label}“{key}”（{field} {outside.get(field)}） / "
+        f"a record outside {division} was returned by key"
+    )
     body = expect_error(r, allowed, f"区划受限的调用方按主键获取范围外的{ds.label}“{key}”")
     assert body.get("data") is None, f"拒绝的应答带有 data：{snippet(r)} / the refusal carries data"
     text = r.content.decode("utf-8", errors="replace")
     # values that could only come from the record (not from the key the caller sent, which the message may echo)
-    leaked = sorted({f"{k}={v}" for k, v in outside.items()
-                     if isinstance(v, str) and len(v) >= 6 and v not in key and v in text.replace(key, "")})
+    leaked = sorted(
+        {
+            f"{k}={v}"
+            for k, v in outside.items()
+            if isinstance(v, str) and len(v) >= 6 and v not in key and v in text.replace(key, "")
+        }
+    )
     assert not leaked, f"拒绝的应答泄露了记录内容：{leaked[:5]} / the refusal leaks the record's content"
 
 
@@ -261,15 +293,18 @@ def _provider_field(ds: DataSetInfo) -> str | None:
 
 
 @pytest.mark.clause("SHARE.MECH.SUBJECT.1")
-def test_every_shared_record_names_its_providing_subject(harness: TargetClient, request: pytest.FixtureRequest,
-                                                         tzsb_target: Target) -> None:
+def test_every_shared_record_names_its_providing_subject(
+    harness: TargetClient, request: pytest.FixtureRequest, tzsb_target: Target
+) -> None:
     """每条共享记录（分页查询、按主键获取、增量同步所得）标明数据提供主体：单位统一社会信用代码、所在行政区划代码、来源系统，
     取值符合契约中该字段的模式。
     Every shared record (query, get by key, change feed) names its providing subject (credit code, division, source system)."""
     fields = {name: _provider_field(ds) for name, ds in data_sets().items()}
     if not any(fields.values()):
-        pytest.skip("未测：契约（schemas/json 的共享记录模式）未定义“数据提供主体”字段，无法经接口检验记录标明提供主体 / "
-                    "the contract's record schemas declare no providing-subject field")
+        pytest.skip(
+            "未测：契约（schemas/json 的共享记录模式）未定义“数据提供主体”字段，无法经接口检验记录标明提供主体 / "
+            "the contract's record schemas declare no providing-subject field"
+        )
     problems: list[str] = []
     for name, field in fields.items():
         ds = data_sets()[name]

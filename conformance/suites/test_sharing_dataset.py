@@ -63,8 +63,10 @@ def _records(request: pytest.FixtureRequest, client: TargetClient, target: Targe
     """The pulled records of a data set; the item is 未测 when the target holds none."""
     records = _pulled(request, client, target, name)
     if not records:
-        untested(f"{data_sets()[name].label}没有数据，无法计算质量指标 / the data set is empty at the target",
-                 provide=EMPTY_DATA_SET_PROVIDE)
+        untested(
+            f"{data_sets()[name].label}没有数据，无法计算质量指标 / the data set is empty at the target",
+            provide=EMPTY_DATA_SET_PROVIDE,
+        )
     return records
 
 
@@ -81,25 +83,32 @@ def _key(ds: DataSetInfo, record: Any) -> str:
 
 @pytest.mark.parametrize("name", DATA_SETS)
 @pytest.mark.clause("IPQS.QUALITY.COMPLETENESS.1")
-def test_completeness_of_required_fields(name: str, client: TargetClient, request: pytest.FixtureRequest,
-                                         tzsb_target: Target) -> None:
+def test_completeness_of_required_fields(
+    name: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Target
+) -> None:
     """完整性：数据模式规定的必填数据元在每条记录中存在且不为空（空串、空数组、null 计为缺失），缺失率应为 0。"""
     ds = data_sets()[name]
     records = _records(request, client, tzsb_target, name)
     cells = len(records) * len(ds.required)
-    missing = [(_key(ds, r), f) for r in records for f in ds.required
-               if r.get(f) is None or (isinstance(r.get(f), str) and not r[f].strip()) or r.get(f) == []]
+    missing = [
+        (_key(ds, r), f)
+        for r in records
+        for f in ds.required
+        if r.get(f) is None or (isinstance(r.get(f), str) and not r[f].strip()) or r.get(f) == []
+    ]
     incomplete = len({k for k, _ in missing})
     assert not missing, (
         f"完整性 {_pct(cells - len(missing), cells)}（{len(records)} 条记录 × {len(ds.required)} 个必填字段，缺失 {len(missing)} 项，"
         f"涉及 {incomplete} 条记录）；例：{missing[:5]} / completeness {_pct(cells - len(missing), cells)}: "
-        f"{len(missing)} required values missing in {incomplete} records")
+        f"{len(missing)} required values missing in {incomplete} records"
+    )
 
 
 @pytest.mark.parametrize("name", DATA_SETS)
 @pytest.mark.clause("IPQS.QUALITY.VALIDITY.1")
-def test_validity_against_the_record_schema(name: str, client: TargetClient, request: pytest.FixtureRequest,
-                                            tzsb_target: Target) -> None:
+def test_validity_against_the_record_schema(
+    name: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Target
+) -> None:
     """有效性：每条记录符合数据集的数据模式（代码的编码规则与校验码、日期、枚举值），不合规记录的比例应为 0。
     只有“警告”级别的编码问题（宽松规则下合规）不计为不合规。"""
     ds = data_sets()[name]
@@ -112,14 +121,21 @@ def test_validity_against_the_record_schema(name: str, client: TargetClient, req
         if warned:
             import warnings
 
-            warnings.warn(f"{ds.label}：{warned} 条记录只有警告级别的编码问题（严格规则下不合规） / "
-                          f"{warned} records with warning-level coding issues", stacklevel=1)
+            warnings.warn(
+                f"{ds.label}：{warned} 条记录只有警告级别的编码问题（严格规则下不合规） / "
+                f"{warned} records with warning-level coding issues",
+                stacklevel=1,
+            )
         return
     v = validator(ds.schema, False)
-    examples = "；".join(f"“{_key(ds, r)}”: " + "，".join(f"{e.path} {e.message_zh}" for e in v.errors(r)[:2]) for r in bad[:3])
+    examples = "；".join(
+        f"“{_key(ds, r)}”: " + "，".join(f"{e.path} {e.message_zh}" for e in v.errors(r)[:2]) for r in bad[:3]
+    )
     n = len(records)
-    assert not bad, (f"有效性 {_pct(n - len(bad), n)}（{n - len(bad)}/{n} 条记录符合 {ds.schema} 数据模式，{len(bad)} 条不合规）；"
-                     f"例：{examples} / validity {_pct(n - len(bad), n)}: {len(bad)} of {n} records are invalid")
+    assert not bad, (
+        f"有效性 {_pct(n - len(bad), n)}（{n - len(bad)}/{n} 条记录符合 {ds.schema} 数据模式，{len(bad)} 条不合规）；"
+        f"例：{examples} / validity {_pct(n - len(bad), n)}: {len(bad)} of {n} records are invalid"
+    )
 
 
 @functools.cache
@@ -151,8 +167,9 @@ def _identifier_paths(schema: str) -> frozenset[str]:
 
 @pytest.mark.parametrize("name", DATA_SETS)
 @pytest.mark.clause("SHARE.MECH.CONTENT.7", "INFO2007.2.6.1")
-def test_coded_fields_follow_the_national_coding_rules(name: str, client: TargetClient, request: pytest.FixtureRequest,
-                                                       tzsb_target: Target) -> None:
+def test_coded_fields_follow_the_national_coding_rules(
+    name: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Target
+) -> None:
     """代码字段符合国家编码标准：统一社会信用代码、行政区划代码、特种设备代码、目录代码、使用登记证编号、
     公民身份号码等按各自的编码规则（含校验码）检验，不合规的比例应为 0。"""
     ds = data_sets()[name]
@@ -172,8 +189,10 @@ def test_coded_fields_follow_the_national_coding_rules(name: str, client: Target
                 problems.append((_key(ds, record), e.path, e.message_zh))
     affected = len({k for k, _, _ in problems})
     n = len(records)
-    assert not problems, (f"编码规范性 {_pct(n - affected, n)}（{affected}/{n} 条记录的代码字段不符合编码规则）；"
-                          f"例：{problems[:4]} / {affected} of {n} records carry codes that break their coding rules")
+    assert not problems, (
+        f"编码规范性 {_pct(n - affected, n)}（{affected}/{n} 条记录的代码字段不符合编码规则）；"
+        f"例：{problems[:4]} / {affected} of {n} records carry codes that break their coding rules"
+    )
 
 
 @pytest.mark.parametrize("name", DATA_SETS)
@@ -189,8 +208,10 @@ def test_keys_are_unique(name: str, client: TargetClient, request: pytest.Fixtur
     dupes = {k: c for k, c in counts.items() if c > 1}
     n = len(keys)
     assert None not in counts, f"有记录没有主键 {ds.key} / records without their key"
-    assert not dupes, (f"唯一性 {_pct(len(counts), n)}（{n} 条记录中不同主键 {len(counts)} 个）；重复的主键：{list(dupes.items())[:5]} / "
-                       f"uniqueness {_pct(len(counts), n)}: keys repeated")
+    assert not dupes, (
+        f"唯一性 {_pct(len(counts), n)}（{n} 条记录中不同主键 {len(counts)} 个）；重复的主键：{list(dupes.items())[:5]} / "
+        f"uniqueness {_pct(len(counts), n)}: keys repeated"
+    )
 
 
 # ---------------------------------------------------------------------------- consistency across data sets
@@ -237,7 +258,9 @@ def _reference_params() -> list[Any]:
         if a and b and fld in data_sets()[a].properties:
             out.append(pytest.param(a, fld, b, id=f"{a}.{fld}->{b}", marks=pytest.mark.clause(*clauses)))
     for a, fld, b in _other_references():
-        out.append(pytest.param(a, fld, b, id=f"{a}.{fld}->{b}", marks=pytest.mark.clause("IPQS.QUALITY.CONSISTENCY.1")))
+        out.append(
+            pytest.param(a, fld, b, id=f"{a}.{fld}->{b}", marks=pytest.mark.clause("IPQS.QUALITY.CONSISTENCY.1"))
+        )
     return out
 
 
@@ -247,12 +270,16 @@ def _by_key(request: pytest.FixtureRequest, client: TargetClient, ds: DataSetInf
     if (ds.name, key) not in cache:
         r = client.get(ds.record_path(key))
         body = r.json()
-        cache[(ds.name, key)] = (r.status or 0, body.get("data") if r.status == 200 and isinstance(body, dict) else None)
+        cache[(ds.name, key)] = (
+            r.status or 0,
+            body.get("data") if r.status == 200 and isinstance(body, dict) else None,
+        )
     return cache[(ds.name, key)]
 
 
-def _resolve(request: pytest.FixtureRequest, client: TargetClient, ds: DataSetInfo, values: list[str], known: set[str],
-             cap: int) -> tuple[set[str], set[str], dict[str, int]]:
+def _resolve(
+    request: pytest.FixtureRequest, client: TargetClient, ds: DataSetInfo, values: list[str], known: set[str], cap: int
+) -> tuple[set[str], set[str], dict[str, int]]:
     """(resolved, unresolved, other statuses) of referenced keys: the pulled keys first, then a sample by key."""
     resolved = {v for v in values if v in known}
     rest = sorted(set(values) - resolved)[:cap]
@@ -270,8 +297,9 @@ def _resolve(request: pytest.FixtureRequest, client: TargetClient, ds: DataSetIn
 
 
 @pytest.mark.parametrize(("name", "field", "referred"), _reference_params())
-def test_references_between_data_sets_resolve(name: str, field: str, referred: str, client: TargetClient,
-                                              request: pytest.FixtureRequest, tzsb_target: Target) -> None:
+def test_references_between_data_sets_resolve(
+    name: str, field: str, referred: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Target
+) -> None:
     """数据集之间的引用可解析：记录中的引用字段（如设备的使用单位代码、检验报告的设备代码）在被引用数据集中查得到；
     先在已取回的记录中查找，其余按主键抽样获取。"""
     ds, target = data_sets()[name], data_sets()[referred]
@@ -279,7 +307,9 @@ def test_references_between_data_sets_resolve(name: str, field: str, referred: s
     values = [r[field] for r in records if isinstance(r.get(field), str)]
     if not values:
         # the data set has records (else 未测 above), none fills this optional reference: nothing can fail to resolve
-        vacuous(f"取回的{ds.label}记录都没有填写 {field}，没有需解析的引用 / no record carries {field}: no reference to resolve")
+        vacuous(
+            f"取回的{ds.label}记录都没有填写 {field}，没有需解析的引用 / no record carries {field}: no reference to resolve"
+        )
     known = {r.get(target.key) for r in _pulled(request, client, tzsb_target, referred)}
     resolved, missing, other = _resolve(request, client, target, values, known, scale(tzsb_target).refs)
     checked = len(resolved) + len(missing)
@@ -287,7 +317,8 @@ def test_references_between_data_sets_resolve(name: str, field: str, referred: s
     assert not missing, (
         f"引用一致性 {_pct(len(resolved), checked)}：{ds.label}的 {field} 有 {len(missing)} 个值在{target.label}中查不到"
         f"（已核对 {checked} 个不同的值）；例：{sorted(missing)[:5]} / {len(missing)} of {checked} references from "
-        f"{name}.{field} to {referred} do not resolve")
+        f"{name}.{field} to {referred} do not resolve"
+    )
 
 
 def _name_pairs() -> list[Any]:
@@ -305,16 +336,27 @@ def _name_pairs() -> list[Any]:
 
 @pytest.mark.parametrize(("name", "code_field", "name_field"), _name_pairs())
 @pytest.mark.clause("IPQS.QUALITY.CONSISTENCY.1")
-def test_unit_names_agree_with_the_units_data_set(name: str, code_field: str, name_field: str, client: TargetClient,
-                                                  request: pytest.FixtureRequest, tzsb_target: Target) -> None:
+def test_unit_names_agree_with_the_units_data_set(
+    name: str,
+    code_field: str,
+    name_field: str,
+    client: TargetClient,
+    request: pytest.FixtureRequest,
+    tzsb_target: Target,
+) -> None:
     """一致性：记录中的单位名称（如设备的使用单位名称）与单位（机构）数据集中该统一社会信用代码的名称一致。"""
     ds = data_sets()[name]
     unit_set = data_sets()[_by_schema("unit") or ""]
     records = _records(request, client, tzsb_target, name)
-    pairs = {(r[code_field], r[name_field]) for r in records
-             if isinstance(r.get(code_field), str) and isinstance(r.get(name_field), str)}
+    pairs = {
+        (r[code_field], r[name_field])
+        for r in records
+        if isinstance(r.get(code_field), str) and isinstance(r.get(name_field), str)
+    }
     if not pairs:
-        vacuous(f"取回的{ds.label}记录都没有填写 {code_field}/{name_field}，没有可比对的名称 / no such pairs to compare")
+        vacuous(
+            f"取回的{ds.label}记录都没有填写 {code_field}/{name_field}，没有可比对的名称 / no such pairs to compare"
+        )
     units = {u.get("uscc"): u.get("name") for u in _pulled(request, client, tzsb_target, unit_set.name)}
     cap = scale(tzsb_target).refs
     for code in sorted({c for c, _ in pairs} - set(units))[:cap]:
@@ -323,14 +365,17 @@ def test_unit_names_agree_with_the_units_data_set(name: str, code_field: str, na
             units[code] = data.get("name")
     compared = [(c, n) for c, n in pairs if c in units]
     differ = [(c, n, units[c]) for c, n in compared if units[c] != n]
-    assert not differ, (f"一致性 {_pct(len(compared) - len(differ), len(compared))}：{len(differ)} 个 {name_field} 与单位数据集的名称不同；"
-                        f"例：{differ[:3]} / {len(differ)} of {len(compared)} unit names differ from the units data set")
+    assert not differ, (
+        f"一致性 {_pct(len(compared) - len(differ), len(compared))}：{len(differ)} 个 {name_field} 与单位数据集的名称不同；"
+        f"例：{differ[:3]} / {len(differ)} of {len(compared)} unit names differ from the units data set"
+    )
 
 
 @pytest.mark.parametrize("name", DATA_SETS)
 @pytest.mark.clause("IPQS.QUALITY.CONSISTENCY.1")
-def test_get_and_query_return_the_same_record(name: str, client: TargetClient, request: pytest.FixtureRequest,
-                                              tzsb_target: Target) -> None:
+def test_get_and_query_return_the_same_record(
+    name: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Target
+) -> None:
     """一致性：同一记录按主键获取与分页查询得到的内容相同。"""
     ds = data_sets()[name]
     records = _records(request, client, tzsb_target, name)
@@ -342,8 +387,10 @@ def test_get_and_query_return_the_same_record(name: str, client: TargetClient, r
         if got != rec:
             fields = sorted(k for k in set(got) | set(rec) if got.get(k) != rec.get(k))
             differ.append((_key(ds, rec), fields))
-    assert not differ, (f"一致性 {_pct(len(picks) - len(differ), len(picks))}：{len(differ)} 条记录按主键获取与分页查询的内容不同；"
-                        f"例（主键，不同的字段）：{differ[:3]} / get and query disagree for {len(differ)} records")
+    assert not differ, (
+        f"一致性 {_pct(len(picks) - len(differ), len(picks))}：{len(differ)} 条记录按主键获取与分页查询的内容不同；"
+        f"例（主键，不同的字段）：{differ[:3]} / get and query disagree for {len(differ)} records"
+    )
 
 
 # ---------------------------------------------------------------------------- timeliness
@@ -363,8 +410,9 @@ def _server_now(client: TargetClient) -> dt.datetime:
 
 @pytest.mark.parametrize("name", DATA_SETS)
 @pytest.mark.clause("IPQS.QUALITY.TIMELINESS.1")
-def test_change_times_are_not_in_the_future(name: str, client: TargetClient, request: pytest.FixtureRequest,
-                                            tzsb_target: Target) -> None:
+def test_change_times_are_not_in_the_future(
+    name: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Target
+) -> None:
     """时效性：记录的变更时间（updatedAt）不晚于平台当前时间（以健康状态接口的服务器时间为准，容差见目标文件
     ``[thresholds] clock_skew_seconds``，默认 60 秒）。"""
     ds = data_sets()[name]
@@ -381,13 +429,16 @@ def test_change_times_are_not_in_the_future(name: str, client: TargetClient, req
         except ValueError:
             continue  # not a date-time: a validity finding, not a timeliness one
     n = len(records)
-    assert not future, (f"时效性 {_pct(n - len(future), n)}：{len(future)} 条记录的更新时间晚于平台当前时间 "
-                        f"{now.isoformat(timespec='seconds')}；例：{future[:3]} / {len(future)} of {n} change times lie in the future")
+    assert not future, (
+        f"时效性 {_pct(n - len(future), n)}：{len(future)} 条记录的更新时间晚于平台当前时间 "
+        f"{now.isoformat(timespec='seconds')}；例：{future[:3]} / {len(future)} of {n} change times lie in the future"
+    )
 
 
 @pytest.mark.clause("IPQS.QUALITY.TIMELINESS.1")
-def test_a_pushed_record_is_visible_within_the_declared_time(client: TargetClient, request: pytest.FixtureRequest,
-                                                             tzsb_target: Target) -> None:
+def test_a_pushed_record_is_visible_within_the_declared_time(
+    client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Target
+) -> None:
     """时效性：推送被接收后，变更在目标声明的时限内（``[thresholds] visibility_seconds``，默认 300 秒）出现在按主键获取
     与增量同步中；断言说明给出实测时延。"""
     ds = data_sets()[_by_schema("unit") or DATA_SETS[0]]
@@ -411,7 +462,11 @@ def test_a_pushed_record_is_visible_within_the_declared_time(client: TargetClien
                 cursor = data["nextCursor"]
             if seen_get is None or seen_feed is None:
                 time.sleep(0.2)
-    assert seen_get is not None, (f"推送后 {limit:.0f} 秒内按主键仍获取不到该记录（增量同步时延 "
-                                  f"{'未出现' if seen_feed is None else f'{seen_feed:.1f} 秒'}） / not readable by key within {limit:.0f} s")
-    assert seen_feed is not None, (f"推送后 {limit:.0f} 秒内增量同步中仍没有该变更（按主键获取时延 {seen_get:.1f} 秒） / "
-                                   f"not in the change feed within {limit:.0f} s")
+    assert seen_get is not None, (
+        f"推送后 {limit:.0f} 秒内按主键仍获取不到该记录（增量同步时延 "
+        f"{'未出现' if seen_feed is None else f'{seen_feed:.1f} 秒'}） / not readable by key within {limit:.0f} s"
+    )
+    assert seen_feed is not None, (
+        f"推送后 {limit:.0f} 秒内增量同步中仍没有该变更（按主键获取时延 {seen_get:.1f} 秒） / "
+        f"not in the change feed within {limit:.0f} s"
+    )

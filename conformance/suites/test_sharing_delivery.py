@@ -112,17 +112,26 @@ class _Hook(http.server.BaseHTTPRequestHandler):
 @contextmanager
 def _subscriber(target: Target, evidence: Evidence, script: list[Answer]) -> Iterator[_Subscriber]:
     """A scripted callback receiver at an address the target can reach (else the item is 未测)."""
-    with callback_server(target, lambda address: _Subscriber(address, _State(list(script))), "/tzsb-subscriber",
-                         "无法接收通知") as server:
+    with callback_server(
+        target, lambda address: _Subscriber(address, _State(list(script))), "/tzsb-subscriber", "无法接收通知"
+    ) as server:
         try:
             yield server
         finally:
             for d in server.state.deliveries:
                 text, capped = body_text(d.raw)
-                evidence.add(Exchange("POST", server.url, mask_headers(d.headers), text,
-                                      status=d.answer[0] if d.answer else None, response_truncated=capped,
-                                      error=None if d.answer else "本工具（订阅方）未应答即断开连接 / dropped by the harness",
-                                      started_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")))
+                evidence.add(
+                    Exchange(
+                        "POST",
+                        server.url,
+                        mask_headers(d.headers),
+                        text,
+                        status=d.answer[0] if d.answer else None,
+                        response_truncated=capped,
+                        error=None if d.answer else "本工具（订阅方）未应答即断开连接 / dropped by the harness",
+                        started_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+                    )
+                )
 
 
 # ---------------------------------------------------------------------------- the scenario
@@ -142,8 +151,14 @@ def _windows(target: Target) -> tuple[float, float]:
     return float(target.thresholds.get("notification_seconds", 60)), retry
 
 
-def _run(client: TargetClient, target: Target, evidence: Evidence, province: str, script: list[Answer],
-         quiet: float | None = None) -> list[Delivery]:
+def _run(
+    client: TargetClient,
+    target: Target,
+    evidence: Evidence,
+    province: str,
+    script: list[Answer],
+    quiet: float | None = None,
+) -> list[Delivery]:
     """Subscribe, push one new record, answer the deliveries by ``script`` and then with a receipt; return the
     deliveries of the first notification's message once receipted (and, with ``quiet``, after that many seconds
     more — or twice the longest wait between its deliveries, whichever is longer — of watching for more)."""
@@ -181,8 +196,11 @@ def _run(client: TargetClient, target: Target, evidence: Evidence, province: str
     v = validator("sharing#/$defs/notification")
     first = deliveries[0]
     assert isinstance(first.body, dict) and v.is_valid(first.body), (
-        f"订阅通知不符合 notification 结构：{first.raw[:200]!r} / the notification does not validate")
-    assert first.body["subscriptionId"] == sid, f"通知的订阅标识为 {first.body['subscriptionId']}，应为 {sid} / wrong subscription"
+        f"订阅通知不符合 notification 结构：{first.raw[:200]!r} / the notification does not validate"
+    )
+    assert first.body["subscriptionId"] == sid, (
+        f"通知的订阅标识为 {first.body['subscriptionId']}，应为 {sid} / wrong subscription"
+    )
     return deliveries
 
 
@@ -215,7 +233,8 @@ def _retransmissions(deliveries: list[Delivery], failures: int, retry_wait: floa
     mine = _of_first(deliveries)
     assert len(mine) > failures, (
         f"首次通知之后的 {failures} 次投递本工具均未给成功回执，平台只投递了 {len(mine)} 次（每次等待 {retry_wait:.0f} 秒）："
-        f"未重传 / the platform did not retransmit after {len(mine)} unreceipted deliveries")
+        f"未重传 / the platform did not retransmit after {len(mine)} unreceipted deliveries"
+    )
     return mine
 
 
@@ -234,7 +253,8 @@ def province(request: pytest.FixtureRequest, client: TargetClient) -> str:
 
 @pytest.mark.clause("SHARE.SEC.RETRY.1")
 def test_an_unreceipted_notification_is_retransmitted_unchanged_until_receipted(
-        client: TargetClient, province: str, tzsb_target: Target, tzsb_evidence: Evidence) -> None:
+    client: TargetClient, province: str, tzsb_target: Target, tzsb_evidence: Evidence
+) -> None:
     """订阅通知首次投递时本工具不应答即断开连接（连接失败），第二次答以 503：平台每次都重传，重传的消息标识
     （报文 messageId 及 X-Message-Id 请求头）与内容（发送时间除外）同首次；第三次答以 204 之后不再投递该消息。
     After a dropped connection and a 503 the notification is retransmitted with the same message id and content;
@@ -251,20 +271,29 @@ def test_an_unreceipted_notification_is_retransmitted_unchanged_until_receipted(
             problems.append(f"第 {i} 次投递的 X-Message-Id 为 {d.header_id}，首次为 {first.header_id}")
         if _content(d) != _content(first):
             problems.append(f"第 {i} 次投递的内容与首次不同")
-    assert not problems, "重传未使用原消息标识与原内容：" + "；".join(problems) + " / the retransmissions differ from the first"
+    assert not problems, (
+        "重传未使用原消息标识与原内容：" + "；".join(problems) + " / the retransmissions differ from the first"
+    )
     receipted = mine[-1]
-    again = [d for d in deliveries if d.at > receipted.at and (d.message_id == first.message_id
-                                                                or (first.header_id and d.header_id == first.header_id))]
-    assert not again, (f"消息 {first.message_id} 已获成功回执（204），其后又投递了 {len(again)} 次 / "
-                       "the notification was sent again after its receipt")
+    again = [
+        d
+        for d in deliveries
+        if d.at > receipted.at
+        and (d.message_id == first.message_id or (first.header_id and d.header_id == first.header_id))
+    ]
+    assert not again, (
+        f"消息 {first.message_id} 已获成功回执（204），其后又投递了 {len(again)} 次 / "
+        "the notification was sent again after its receipt"
+    )
 
 
 # ---------------------------------------------------------------------------- SHARE.SEC.RETRY.3
 
 
 @pytest.mark.clause("SHARE.SEC.RETRY.3")
-def test_retransmissions_wait_for_retry_after(client: TargetClient, province: str, tzsb_target: Target,
-                                              tzsb_evidence: Evidence) -> None:
+def test_retransmissions_wait_for_retry_after(
+    client: TargetClient, province: str, tzsb_target: Target, tzsb_evidence: Evidence
+) -> None:
     """订阅通知首次投递答以 429、第二次答以 503，均带 Retry-After（秒）：平台的下一次投递都不早于 Retry-After 所示时间。
     After a 429 and a 503 with Retry-After, the next delivery never comes before the time it asks for."""
     wait = int(tzsb_target.thresholds.get("retry_after_s", 2))
@@ -280,8 +309,9 @@ def test_retransmissions_wait_for_retry_after(client: TargetClient, province: st
 
 
 @pytest.mark.clause("SHARE.SEC.RETRY.3")
-def test_retransmissions_back_off_exponentially(client: TargetClient, province: str, tzsb_target: Target,
-                                                tzsb_evidence: Evidence) -> None:
+def test_retransmissions_back_off_exponentially(
+    client: TargetClient, province: str, tzsb_target: Target, tzsb_evidence: Evidence
+) -> None:
     """订阅通知连续三次答以 503（不带 Retry-After）：三次重传的间隔逐次增长（指数退避），第三个间隔不短于第一个的 2 倍，
     不是固定的短间隔。
     Three 503s without Retry-After: the waits between the retransmissions grow (exponential back-off), the third at
@@ -293,4 +323,5 @@ def test_retransmissions_back_off_exponentially(client: TargetClient, province: 
     assert len(gaps) == 3, f"只观察到 {len(gaps)} 个重传间隔（{shown} 秒） / only {len(gaps)} waits observed"
     assert gaps[0] < gaps[1] < gaps[2] and gaps[2] >= 2 * gaps[0], (
         f"重传间隔为 {shown} 秒：没有按指数退避逐次增长（应 g1 < g2 < g3 且 g3 ≥ 2·g1） / "
-        f"the waits {shown} s do not back off exponentially")
+        f"the waits {shown} s do not back off exponentially"
+    )

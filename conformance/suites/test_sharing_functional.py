@@ -64,8 +64,10 @@ def client(tzsb_client: Any) -> TargetClient:
 def _items(request: pytest.FixtureRequest, client: TargetClient, name: str) -> list[dict[str, Any]]:
     items = sample(request, client, name)
     if not items:
-        untested(f"{data_sets()[name].label}没有数据，无法执行本项 / the data set is empty at the target",
-                 provide=EMPTY_DATA_SET_PROVIDE)
+        untested(
+            f"{data_sets()[name].label}没有数据，无法执行本项 / the data set is empty at the target",
+            provide=EMPTY_DATA_SET_PROVIDE,
+        )
     return items
 
 
@@ -94,12 +96,18 @@ def test_catalogue_lists_every_operation_of_the_contract(client: TargetClient) -
     missing = [op.operation_id for op in role_operations(ROLE) if op.secured and op.operation_id not in by_id]
     ops = [op for op in role_operations(ROLE) if op.operation_id in by_id]
     assert not missing, f"接口目录缺少 {len(missing)} 个接口：{', '.join(missing)} / the catalogue lacks {missing}"
-    wrong = [f"{op.operation_id}: 目录为 {by_id[op.operation_id]['method']} {by_id[op.operation_id]['path']}，"
-             f"契约为 {op.method.upper()} {op.path}"
-             for op in ops if (by_id[op.operation_id]["method"], by_id[op.operation_id]["path"]) != (op.method.upper(), op.path)]
+    wrong = [
+        f"{op.operation_id}: 目录为 {by_id[op.operation_id]['method']} {by_id[op.operation_id]['path']}，"
+        f"契约为 {op.method.upper()} {op.path}"
+        for op in ops
+        if (by_id[op.operation_id]["method"], by_id[op.operation_id]["path"]) != (op.method.upper(), op.path)
+    ]
     assert not wrong, "接口目录与契约不一致：" + "；".join(wrong[:5]) + " / catalogue entries differ from the contract"
-    sets = [f"{op.operation_id}: 目录数据集 {by_id[op.operation_id].get('dataSet')}，契约 {op.data_set}"
-            for op in ops if op.data_set and by_id[op.operation_id].get("dataSet") != op.data_set]
+    sets = [
+        f"{op.operation_id}: 目录数据集 {by_id[op.operation_id].get('dataSet')}，契约 {op.data_set}"
+        for op in ops
+        if op.data_set and by_id[op.operation_id].get("dataSet") != op.data_set
+    ]
     assert not sets, "接口目录的数据集与契约不一致：" + "；".join(sets[:5]) + " / catalogue data sets differ"
 
 
@@ -107,7 +115,9 @@ def test_catalogue_lists_every_operation_of_the_contract(client: TargetClient) -
 def test_interfaces_carry_a_version(client: TargetClient) -> None:
     """接口目录为每个接口标明版本，业务接口路径带版本段（如 /api/v1/）。"""
     entries = _catalogue(client)
-    unversioned = [e["operationId"] for e in entries if e["path"].startswith("/api/") and not re.search(r"/v\d+(/|$)", e["path"])]
+    unversioned = [
+        e["operationId"] for e in entries if e["path"].startswith("/api/") and not re.search(r"/v\d+(/|$)", e["path"])
+    ]
     assert not unversioned, f"以下接口路径未标明版本：{unversioned[:5]} / these paths carry no version"
 
 
@@ -119,7 +129,9 @@ def test_the_four_theme_databases_are_offered(client: TargetClient) -> None:
     for schema, title in themes.items():
         ds = next((d for d in data_sets().values() if d.schema == schema), None)
         assert ds is not None, f"契约未声明{title}数据集 / the contract declares no {schema} data set"
-        assert ds.name in offered, f"接口目录没有{title}数据集（{ds.name}）的接口 / no {ds.name} interfaces in the catalogue"
+        assert ds.name in offered, (
+            f"接口目录没有{title}数据集（{ds.name}）的接口 / no {ds.name} interfaces in the catalogue"
+        )
         query(client, ds, {"page": 1, "size": 1}, f"{title}数据集分页查询")
 
 
@@ -131,9 +143,20 @@ def test_health_reports_status_without_leaking_internals(client: TargetClient) -
     v = validator("sharing#/$defs/health")
     assert v.is_valid(data), f"健康状态结构不符：{v.errors(data)[:3]} / the health object does not validate"
     text = r.content.decode("utf-8", errors="replace")
-    leaks = [pattern for pattern in (r"\b10\.\d+\.\d+\.\d+\b", r"\b192\.168\.\d+\.\d+\b", r"\b172\.(1[6-9]|2\d|3[01])\.\d+\.\d+\b",
-                                     r"Traceback", r"(?i)password", r"(?i)secret", r"jdbc:", r"(?i)exception")
-             if re.search(pattern, text)]
+    leaks = [
+        pattern
+        for pattern in (
+            r"\b10\.\d+\.\d+\.\d+\b",
+            r"\b192\.168\.\d+\.\d+\b",
+            r"\b172\.(1[6-9]|2\d|3[01])\.\d+\.\d+\b",
+            r"Traceback",
+            r"(?i)password",
+            r"(?i)secret",
+            r"jdbc:",
+            r"(?i)exception",
+        )
+        if re.search(pattern, text)
+    ]
     assert not leaks, f"健康状态泄露内部信息（匹配 {leaks}）：{snippet(r)} / the health response leaks internals"
 
 
@@ -142,7 +165,9 @@ def test_health_reports_status_without_leaking_internals(client: TargetClient) -
 
 @pytest.mark.parametrize("name", WITH_CONTENT)
 @pytest.mark.clause("SHARE.IF.FUNC.1")
-def test_get_by_key_returns_the_record(name: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Any) -> None:
+def test_get_by_key_returns_the_record(
+    name: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Any
+) -> None:
     """按主键获取：以分页查询返回的记录主键逐条获取，返回 200，记录符合数据集的数据模式，主键一致。"""
     ds = data_sets()[name]
     items = _items(request, client, name)
@@ -168,7 +193,9 @@ def test_an_unknown_key_is_404(name: str, client: TargetClient, request: pytest.
         if r.status == 200:
             continue  # exists after all: try another
         body = expect_error(r, 404, f"获取不存在的{ds.label}“{candidate}”")
-        assert body["code"] == "NOT_FOUND", f"404 的错误代码为 {body['code']}，应为 NOT_FOUND / error code should be NOT_FOUND"
+        assert body["code"] == "NOT_FOUND", (
+            f"404 的错误代码为 {body['code']}，应为 NOT_FOUND / error code should be NOT_FOUND"
+        )
         return
     pytest.skip("未能构造格式正确且不存在的主键 / could not build an absent key")
 
@@ -185,8 +212,9 @@ def test_a_malformed_key_is_400_naming_the_field(name: str, client: TargetClient
         vacuous(f"契约对主键 {param.name} 没有格式约束 / the key has no format constraint")
     body = expect_error(client.get(ds.record_path(bad)), 400, f"以格式错误的主键“{bad[:20]}”获取{ds.label}")
     paths = [str(e.get("path", "")) for e in body.get("errors") or []]
-    assert any(param.name in p for p in paths), (f"400 的错误项未指出字段 {param.name}：{paths} / "
-                                                 f"the errors do not name {param.name}")
+    assert any(param.name in p for p in paths), (
+        f"400 的错误项未指出字段 {param.name}：{paths} / the errors do not name {param.name}"
+    )
 
 
 # ---------------------------------------------------------------------------- paged query
@@ -202,21 +230,39 @@ def test_a_query_page_is_consistent(name: str, client: TargetClient) -> None:
     default = param_default(ds.query, "size")
     assert data["page"] == 1, f"不带 page 时应返回第 1 页，实为 {data['page']} / default page should be 1"
     if isinstance(default, int):
-        assert data["size"] == default, f"不带 size 时每页条数应为契约默认值 {default}，实为 {data['size']} / default size"
+        assert data["size"] == default, (
+            f"不带 size 时每页条数应为契约默认值 {default}，实为 {data['size']} / default size"
+        )
     n, size, total = len(data["items"]), data["size"], data["total"]
     assert n <= size, f"返回 {n} 条，超过每页条数 {size} / more items than size"
-    assert n == min(size, total), (f"总条数 {total}、每页 {size} 时第 1 页应有 {min(size, total)} 条，实为 {n} / "
-                                   f"page 1 should hold min(size, total) items")
+    assert n == min(size, total), (
+        f"总条数 {total}、每页 {size} 时第 1 页应有 {min(size, total)} 条，实为 {n} / "
+        f"page 1 should hold min(size, total) items"
+    )
 
 
 def _boundary_cases() -> list[Any]:
-    cases = [("size", "1"), ("size", "max"), ("size", "max+1"), ("size", "0"), ("size", "abc"),
-             ("page", "1"), ("page", "max"), ("page", "max+1"), ("page", "0"), ("page", "abc"), ("page", "last+1")]
+    cases = [
+        ("size", "1"),
+        ("size", "max"),
+        ("size", "max+1"),
+        ("size", "0"),
+        ("size", "abc"),
+        ("page", "1"),
+        ("page", "max"),
+        ("page", "max+1"),
+        ("page", "0"),
+        ("page", "abc"),
+        ("page", "last+1"),
+    ]
     out = []
     for name in DATA_SETS:
         for param, case in cases:
-            clauses = ("PROFILE.PAGE.1", "SHARE.SEC.VOLUME.2") if (param, case) == ("size", "max+1") else \
-                ("PROFILE.PAGE.1", "SHARE.IF.FUNC.2")
+            clauses = (
+                ("PROFILE.PAGE.1", "SHARE.SEC.VOLUME.2")
+                if (param, case) == ("size", "max+1")
+                else ("PROFILE.PAGE.1", "SHARE.IF.FUNC.2")
+            )
             out.append(pytest.param(name, param, case, id=f"{name}-{param}={case}", marks=pytest.mark.clause(*clauses)))
     return out
 
@@ -231,8 +277,14 @@ def test_page_and_size_boundaries(name: str, param: str, case: str, client: Targ
         vacuous(f"契约未声明 {param} 的上限 / no declared maximum for {param}")
     total = query(client, ds, {"page": 1, "size": 1}, f"{ds.label} 分页查询")["total"]
     size = max_size(ds)
-    value: Any = {"1": lower, "max": upper, "max+1": (upper or 0) + 1, "0": lower - 1, "abc": "abc",
-                  "last+1": pages_for(total, size) + 1}[case]
+    value: Any = {
+        "1": lower,
+        "max": upper,
+        "max+1": (upper or 0) + 1,
+        "0": lower - 1,
+        "abc": "abc",
+        "last+1": pages_for(total, size) + 1,
+    }[case]
     params = {param: value} if param == "size" else {"page": value, "size": size}
     label = f"{ds.label} 分页查询 {params}"
     if case in ("max+1", "0", "abc"):
@@ -244,13 +296,16 @@ def test_page_and_size_boundaries(name: str, param: str, case: str, client: Targ
     assert data["total"] == total, f"{label}：总条数 {data['total']} 与第 1 页的 {total} 不一致 / total changed"
     if param == "size":
         assert data["size"] == value, f"{label}：响应的 size 为 {data['size']}，请求为 {value} / size not echoed"
-        assert len(data["items"]) == min(value, total), (f"{label}：应返回 {min(value, total)} 条，实为 {len(data['items'])} / "
-                                                          f"expected min(size, total) items")
+        assert len(data["items"]) == min(value, total), (
+            f"{label}：应返回 {min(value, total)} 条，实为 {len(data['items'])} / expected min(size, total) items"
+        )
     else:
         assert data["page"] == value, f"{label}：响应的 page 为 {data['page']} / page not echoed"
         expected = max(0, min(size, total - (value - 1) * size))
-        assert len(data["items"]) == expected, (f"{label}：第 {value} 页应有 {expected} 条（超出末页为空），实为 "
-                                                f"{len(data['items'])} / page {value} should hold {expected} items")
+        assert len(data["items"]) == expected, (
+            f"{label}：第 {value} 页应有 {expected} 条（超出末页为空），实为 "
+            f"{len(data['items'])} / page {value} should hold {expected} items"
+        )
 
 
 @pytest.mark.parametrize("name", DATA_SETS)
@@ -266,8 +321,10 @@ def test_query_errors_name_every_bad_parameter(name: str, client: TargetClient) 
     body = expect_error(client.get(ds.path, params=params), 400, f"{ds.label} 以错误参数查询 {list(params)}")
     paths = " ".join(str(e.get("path", "")) for e in body.get("errors") or [])
     unnamed = [p for p in params if p not in paths]
-    assert not unnamed, (f"400 的错误项未指出参数 {unnamed}（errors 路径：{paths or '无'}） / "
-                         f"the errors do not name the parameters {unnamed}")
+    assert not unnamed, (
+        f"400 的错误项未指出参数 {unnamed}（errors 路径：{paths or '无'}） / "
+        f"the errors do not name the parameters {unnamed}"
+    )
 
 
 # ---------------------------------------------------------------------------- filters
@@ -307,8 +364,9 @@ def _find(client: TargetClient, ds: DataSetInfo, params: dict[str, Any], key: st
 
 @pytest.mark.parametrize(("name", "param"), _filter_cases())
 @pytest.mark.clause("SHARE.IF.FUNC.2")
-def test_a_filter_returns_only_and_all_matching_records(name: str, param: str, client: TargetClient,
-                                                         request: pytest.FixtureRequest, tzsb_target: Any) -> None:
+def test_a_filter_returns_only_and_all_matching_records(
+    name: str, param: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Any
+) -> None:
     """条件查询：每个声明的过滤条件按等价类取值（区划取县、市、省级；目录取品种、类别、种类），返回的记录全部满足条件，
     且取值所依据的样本记录在结果中。"""
     ds = data_sets()[name]
@@ -322,12 +380,16 @@ def test_a_filter_returns_only_and_all_matching_records(name: str, param: str, c
         data = query(client, ds, params, f"{ds.label} 按 {param}={value}（{label}）查询")
         check_page(ds, data, f"按 {param}={value} 查询")
         wrong = [r.get(ds.key) for r in data["items"] if not matches(f, value, r)]
-        assert not wrong, (f"按 {param}={value}（{label}）查询返回了不满足条件的记录 {wrong[:5]}（字段 {f.field}） / "
-                           f"the filter {param}={value} returned non-matching records")
+        assert not wrong, (
+            f"按 {param}={value}（{label}）查询返回了不满足条件的记录 {wrong[:5]}（字段 {f.field}） / "
+            f"the filter {param}={value} returned non-matching records"
+        )
         assert data["total"] >= 1, f"按 {param}={value}（{label}）查询总条数为 0，但样本记录满足条件 / total 0"
         found = _find(client, ds, {param: value}, base[ds.key], cap)
-        assert found is not False, (f"按 {param}={value}（{label}）查询的结果中没有满足条件的样本记录“{base[ds.key]}” / "
-                                    f"the matching sample record is missing from the filtered result")
+        assert found is not False, (
+            f"按 {param}={value}（{label}）查询的结果中没有满足条件的样本记录“{base[ds.key]}” / "
+            f"the matching sample record is missing from the filtered result"
+        )
 
 
 def _range_pairs() -> list[Any]:
@@ -343,8 +405,9 @@ def _range_pairs() -> list[Any]:
 
 @pytest.mark.parametrize(("name", "low", "high"), _range_pairs())
 @pytest.mark.clause("SHARE.IF.FUNC.2")
-def test_a_range_with_its_upper_bound_before_the_lower_is_400(name: str, low: str, high: str, client: TargetClient,
-                                                              request: pytest.FixtureRequest) -> None:
+def test_a_range_with_its_upper_bound_before_the_lower_is_400(
+    name: str, low: str, high: str, client: TargetClient, request: pytest.FixtureRequest
+) -> None:
     """条件查询：区间上限早于下限返回 400；上下限相同（含端点）时返回满足条件的记录。"""
     ds = data_sets()[name]
     f = next(x for x in ds.filters if x.name == low)
@@ -354,14 +417,18 @@ def test_a_range_with_its_upper_bound_before_the_lower_is_400(name: str, low: st
     value = base[f.field] if f.value_format == "date-time" else base[f.field][:10]
     earlier = "2000-01-01T00:00:00+08:00" if f.value_format == "date-time" else "2000-01-01"
     expect_error(client.get(ds.path, params={low: value, high: earlier}), 400, f"{ds.label} 以 {high} 早于 {low} 查询")
-    data = query(client, ds, {low: value, high: value, "size": max_size(ds)}, f"{ds.label} 以 {low}={high}={value} 查询")
+    data = query(
+        client, ds, {low: value, high: value, "size": max_size(ds)}, f"{ds.label} 以 {low}={high}={value} 查询"
+    )
     assert data["total"] >= 1, f"{low}={high}={value}（端点包含在内）应至少返回样本记录 / inclusive bounds should match"
 
 
 # ---------------------------------------------------------------------------- paging completeness
 
 
-def _walk_params(request: pytest.FixtureRequest, client: TargetClient, name: str, cap: int) -> tuple[dict[str, Any], int]:
+def _walk_params(
+    request: pytest.FixtureRequest, client: TargetClient, name: str, cap: int
+) -> tuple[dict[str, Any], int]:
     """A filter (from the target's own records) whose result has between 2 and ``cap`` records; cached."""
     cache = run_cache(request).setdefault("walk-params", {})
     if name in cache:
@@ -384,7 +451,7 @@ def _walk_params(request: pytest.FixtureRequest, client: TargetClient, name: str
                 value = value if lo.value_format == "date-time" else value[:10]
                 singles.append({lo.name: value, hi.name: value})
         candidates += singles
-        candidates += [{**a, **b} for i, a in enumerate(singles) for b in singles[i + 1:] if not set(a) & set(b)]
+        candidates += [{**a, **b} for i, a in enumerate(singles) for b in singles[i + 1 :] if not set(a) & set(b)]
     best: tuple[dict[str, Any], int] | None = None
     probe = min(cap, max_size(ds))  # a page as large as the walk: a total that only counts the page shows up
     unique = list({repr(sorted(c.items())): c for c in candidates}.values())
@@ -401,8 +468,9 @@ def _walk_params(request: pytest.FixtureRequest, client: TargetClient, name: str
 
 @pytest.mark.parametrize("name", DATA_SETS)
 @pytest.mark.clause("SHARE.IF.FUNC.2", "PROFILE.PAGE.1")
-def test_walking_all_pages_gives_every_record_once(name: str, client: TargetClient, request: pytest.FixtureRequest,
-                                                   tzsb_target: Any) -> None:
+def test_walking_all_pages_gives_every_record_once(
+    name: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Any
+) -> None:
     """分页完整性：对一个条件查询逐页读取至末页（数据不变时），每条记录恰好出现一次，条数等于 total，
     每页的 page、size、total 一致，按契约声明的主键升序排列，末页之后为空页。"""
     ds = data_sets()[name]
@@ -412,14 +480,21 @@ def test_walking_all_pages_gives_every_record_once(name: str, client: TargetClie
     pages = pages_for(total, size)
     keys: list[str] = []
     for page in range(1, pages + 2):
-        data = query(client, ds, {**params, "page": page, "size": size}, f"{ds.label} {params} 第 {page} 页（每页 {size}）")
+        data = query(
+            client, ds, {**params, "page": page, "size": size}, f"{ds.label} {params} 第 {page} 页（每页 {size}）"
+        )
         where = f"{params} 第 {page} 页（每页 {size}）"
-        assert (data["page"], data["size"]) == (page, size), f"{where}：响应的 page/size 为 {data['page']}/{data['size']} / echo"
-        assert data["total"] == total, (f"{where}：total 为 {data['total']}，第 1 次查询为 {total}（数据未变） / "
-                                        f"total differs between pages")
+        assert (data["page"], data["size"]) == (page, size), (
+            f"{where}：响应的 page/size 为 {data['page']}/{data['size']} / echo"
+        )
+        assert data["total"] == total, (
+            f"{where}：total 为 {data['total']}，第 1 次查询为 {total}（数据未变） / total differs between pages"
+        )
         expected = max(0, min(size, total - (page - 1) * size))
-        assert len(data["items"]) == expected, (f"{where}：应有 {expected} 条，实为 {len(data['items'])}（total {total}） / "
-                                                f"page should hold {expected} items")
+        assert len(data["items"]) == expected, (
+            f"{where}：应有 {expected} 条，实为 {len(data['items'])}（total {total}） / "
+            f"page should hold {expected} items"
+        )
         keys += [r.get(ds.key) for r in data["items"]]
     dupes = sorted({k for k in keys if keys.count(k) > 1})
     assert not dupes, f"逐页读取出现重复记录 {dupes[:5]} / records repeated across pages"
@@ -430,8 +505,9 @@ def test_walking_all_pages_gives_every_record_once(name: str, client: TargetClie
 
 @pytest.mark.parametrize("name", DATA_SETS)
 @pytest.mark.clause("SHARE.IF.FUNC.2", "PROFILE.PAGE.1")
-def test_any_page_is_its_slice_of_the_whole_result(name: str, client: TargetClient, request: pytest.FixtureRequest,
-                                                   tzsb_target: Any) -> None:
+def test_any_page_is_its_slice_of_the_whole_result(
+    name: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Any
+) -> None:
     """分页一致性（基于性质的测试）：任取 page 与 size，返回的记录恰为完整有序结果中对应的一段，total 不变。"""
     ds = data_sets()[name]
     sc = scale(tzsb_target)
@@ -441,20 +517,29 @@ def test_any_page_is_its_slice_of_the_whole_result(name: str, client: TargetClie
     assert len(keys) == total, f"以最大每页条数读取 {params} 得到 {len(keys)} 条，total 为 {total} / incomplete"
     biggest = max_size(ds)
 
-    @settings(max_examples=sc.examples, derandomize=True, database=None, deadline=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=sc.examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(st.data())
     def page_is_a_slice(data: st.DataObject) -> None:
         size = data.draw(st.integers(1, min(biggest, total + 3)), label="size")
         page = data.draw(st.integers(1, pages_for(total, size) + 1), label="page")
         got = query(client, ds, {**params, "page": page, "size": size}, f"{ds.label} {params} page={page} size={size}")
         shown = [r.get(ds.key) for r in got["items"]]
-        want = keys[(page - 1) * size: page * size]
+        want = keys[(page - 1) * size : page * size]
         assert got["total"] == total, f"page={page} size={size}：total {got['total']} ≠ {total} / total differs"
         if ds.ordered_by_key:
-            assert shown == want, (f"page={page} size={size}：返回 {shown[:3]}…（{len(shown)} 条），应为 {want[:3]}…"
-                                   f"（{len(want)} 条） / the page is not its slice of the ordered result")
+            assert shown == want, (
+                f"page={page} size={size}：返回 {shown[:3]}…（{len(shown)} 条），应为 {want[:3]}…"
+                f"（{len(want)} 条） / the page is not its slice of the ordered result"
+            )
         else:
-            assert len(shown) == len(want) and set(shown) <= set(keys), f"page={page} size={size}：条数或记录不符 / wrong page"
+            assert len(shown) == len(want) and set(shown) <= set(keys), (
+                f"page={page} size={size}：条数或记录不符 / wrong page"
+            )
 
     page_is_a_slice()

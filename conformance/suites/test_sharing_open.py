@@ -33,8 +33,11 @@ pytestmark = [pytest.mark.role(ROLE), pytest.mark.feature("open-data")]
 
 
 def _open_ops() -> list[Operation]:
-    return [op for op in role_operations(ROLE) if op.method == "get" and op.data_set and "{" not in op.path
-            and any(s.endswith(":open") for s in scopes_of(op))]
+    return [
+        op
+        for op in role_operations(ROLE)
+        if op.method == "get" and op.data_set and "{" not in op.path and any(s.endswith(":open") for s in scopes_of(op))
+    ]
 
 
 @pytest.fixture
@@ -76,7 +79,9 @@ def test_open_data_is_machine_readable_and_described(opener: TargetClient, tzsb_
         if entry is None or (entry.get("method"), entry.get("path")) != (op.method.upper(), op.path):
             problems.append(f"{op.operation_id}: 接口目录未列出该开放接口（或方法、路径不符） / not in the catalogue")
         elif entry.get("dataSet") != op.data_set:
-            problems.append(f"{op.operation_id}: 接口目录标明的数据集为 {entry.get('dataSet')}，应为 {op.data_set}（数据说明无从查找）")
+            problems.append(
+                f"{op.operation_id}: 接口目录标明的数据集为 {entry.get('dataSet')}，应为 {op.data_set}（数据说明无从查找）"
+            )
         ds = data_sets()[str(op.data_set)]
         described = set(ds.properties)
         schema = op.responses.get("200", {}).get("application/json")
@@ -91,7 +96,9 @@ def test_open_data_is_machine_readable_and_described(opener: TargetClient, tzsb_
                 problems.append(f"{op.operation_id} 第 {page} 页: HTTP {r.status}：{snippet(r, 200)}")
                 break
             if not ctype.startswith("application/json") or ("charset=" in ctype and "utf-8" not in ctype):
-                problems.append(f"{op.operation_id}: Content-Type 为 {ctype or '（无）'}，不是 UTF-8 的 application/json")
+                problems.append(
+                    f"{op.operation_id}: Content-Type 为 {ctype or '（无）'}，不是 UTF-8 的 application/json"
+                )
             try:
                 body = orjson.loads(r.content.decode("utf-8"))
             except (UnicodeDecodeError, orjson.JSONDecodeError) as exc:
@@ -105,7 +112,9 @@ def test_open_data_is_machine_readable_and_described(opener: TargetClient, tzsb_
                 problems.append(f"{op.operation_id} 第 {page} 页: 没有记录列表 items")
                 break
             if total is not None and data.get("total") != total:
-                problems.append(f"{op.operation_id} 第 {page} 页: 总条数 {data.get('total')} 与第 1 页的 {total} 不一致")
+                problems.append(
+                    f"{op.operation_id} 第 {page} 页: 总条数 {data.get('total')} 与第 1 页的 {total} 不一致"
+                )
             total = data.get("total")
             for rec in items:
                 if not isinstance(rec, dict):
@@ -119,13 +128,19 @@ def test_open_data_is_machine_readable_and_described(opener: TargetClient, tzsb_
             if not items or len(seen) >= (total or 0):
                 break
         if undescribed:
-            problems.append(f"{op.operation_id}: 字段 {sorted(undescribed)[:5]} 不在数据说明（{ds.schema} 记录模式）中 / "
-                            "undescribed fields")
+            problems.append(
+                f"{op.operation_id}: 字段 {sorted(undescribed)[:5]} 不在数据说明（{ds.schema} 记录模式）中 / "
+                "undescribed fields"
+            )
         if not seen:
             empty.append(op.operation_id)
-    assert not problems, "\n".join(dict.fromkeys(problems)) + " / open data is not machine-readable with a data description"
+    assert not problems, (
+        "\n".join(dict.fromkeys(problems)) + " / open data is not machine-readable with a data description"
+    )
     if len(empty) == len(ops):
-        pytest.skip(f"未测：开放接口 {', '.join(empty)} 没有返回记录，无法检验开放数据的形式 / no open records to inspect")
+        pytest.skip(
+            f"未测：开放接口 {', '.join(empty)} 没有返回记录，无法检验开放数据的形式 / no open records to inspect"
+        )
 
 
 @pytest.mark.clause("IPQS.OPEN.SEC.2")
@@ -179,7 +194,9 @@ def test_open_data_downloads_are_traced(opener: TargetClient, tzsb_client: Any, 
         if not _within(str(e.get("time", "")), start, until):
             problems.append(f"{what}: 审计记录的时间 {e.get('time')} 不在下载前后（{start} – {until}）")
         if e.get("action") != op.operation_id and op.path not in str(e.get("resource", "")):
-            problems.append(f"{what}: 审计记录的操作 {e.get('action')!r}、对象 {e.get('resource')!r} 未指明所取的开放数据")
+            problems.append(
+                f"{what}: 审计记录的操作 {e.get('action')!r}、对象 {e.get('resource')!r} 未指明所取的开放数据"
+            )
         if e.get("outcome") != "success":
             problems.append(f"{what}: 审计记录的结果为 {e.get('outcome')}，应为 success")
     assert not problems, "\n".join(problems) + " / open-data use is not traced"

@@ -63,9 +63,12 @@ class Scale:
 
 SCALES = {
     "quick": Scale(records=1000, walk=300, pages=6, refs=30, examples=10, feed_pages=2, tail_pages=50, samples=3),
-    "standard": Scale(records=10_000, walk=3000, pages=20, refs=200, examples=50, feed_pages=10, tail_pages=2000, samples=20),
-    "certification": Scale(records=100_000, walk=30_000, pages=60, refs=1000, examples=200, feed_pages=200,
-                           tail_pages=100_000, samples=100),
+    "standard": Scale(
+        records=10_000, walk=3000, pages=20, refs=200, examples=50, feed_pages=10, tail_pages=2000, samples=20
+    ),
+    "certification": Scale(
+        records=100_000, walk=30_000, pages=60, refs=1000, examples=200, feed_pages=200, tail_pages=100_000, samples=100
+    ),
 }
 
 
@@ -208,11 +211,23 @@ def data_sets() -> dict[str, DataSetInfo]:
             def find(method: str, p: str, ops_: list[Operation] = mine) -> Operation | None:
                 return next((op for op in ops_ if op.method == method and op.path == p), None)
 
-            get = next((op for op in mine if op.method == "get" and re.fullmatch(re.escape(path) + r"/\{\w+\}", op.path)), None)
-            out[name] = DataSetInfo(name=name, title=spec.get("title", name), key=spec["key"], schema=schema, path=path,
-                                    properties=body.get("properties", {}), required=tuple(body.get("required", ())),
-                                    query=find("get", path), get=get, changes=find("get", f"{path}/changes"),
-                                    push=find("post", f"{path}/push"), subscribe=find("post", f"{path}/subscriptions"))
+            get = next(
+                (op for op in mine if op.method == "get" and re.fullmatch(re.escape(path) + r"/\{\w+\}", op.path)), None
+            )
+            out[name] = DataSetInfo(
+                name=name,
+                title=spec.get("title", name),
+                key=spec["key"],
+                schema=schema,
+                path=path,
+                properties=body.get("properties", {}),
+                required=tuple(body.get("required", ())),
+                query=find("get", path),
+                get=get,
+                changes=find("get", f"{path}/changes"),
+                push=find("post", f"{path}/push"),
+                subscribe=find("post", f"{path}/subscriptions"),
+            )
     return out
 
 
@@ -260,69 +275,90 @@ def call(r: TargetResponse) -> str:
 
 def expect(r: TargetResponse, status: int, what: str) -> Any:
     """Assert the status; return the JSON body's ``data`` (the envelope's payload)."""
-    assert r.status == status, (f"{what}：期望 HTTP {status}，实际 {r.status}；响应：{snippet(r)} / "
-                                f"{what}: expected HTTP {status}, got {r.status} ({call(r)})")
+    assert r.status == status, (
+        f"{what}：期望 HTTP {status}，实际 {r.status}；响应：{snippet(r)} / "
+        f"{what}: expected HTTP {status}, got {r.status} ({call(r)})"
+    )
     body = r.json()
-    assert isinstance(body, dict) and "data" in body, (f"{what}：响应不是带 data 的 JSON 信封：{snippet(r)} / "
-                                                        f"{what}: response is not a JSON envelope with data")
+    assert isinstance(body, dict) and "data" in body, (
+        f"{what}：响应不是带 data 的 JSON 信封：{snippet(r)} / {what}: response is not a JSON envelope with data"
+    )
     return body["data"]
 
 
 def expect_error(r: TargetResponse, statuses: int | tuple[int, ...], what: str) -> dict[str, Any]:
     """Assert an error status and the error envelope (Chinese message); return the body."""
     want = (statuses,) if isinstance(statuses, int) else statuses
-    assert r.status in want, (f"{what}：期望 HTTP {'/'.join(map(str, want))}，实际 {r.status}；响应：{snippet(r)} / "
-                              f"{what}: expected HTTP {'/'.join(map(str, want))}, got {r.status} ({call(r)})")
+    assert r.status in want, (
+        f"{what}：期望 HTTP {'/'.join(map(str, want))}，实际 {r.status}；响应：{snippet(r)} / "
+        f"{what}: expected HTTP {'/'.join(map(str, want))}, got {r.status} ({call(r)})"
+    )
     body = r.json()
     v = validator("error")
-    assert body is not None and v.is_valid(body), (f"{what}：错误响应不符合错误信封：{explain(v, body)} / "
-                                                   f"{what}: the error response is not the error envelope")
+    assert body is not None and v.is_valid(body), (
+        f"{what}：错误响应不符合错误信封：{explain(v, body)} / {what}: the error response is not the error envelope"
+    )
     return body
 
 
 def explain(v: SchemaValidator, instance: Any, n: int = 3) -> str:
     errs = v.errors(instance)
-    return "；".join(f"{e.path or '/'} {e.message_zh}" for e in errs[:n]) + (f"（另有 {len(errs) - n} 项）" if len(errs) > n else "")
+    return "；".join(f"{e.path or '/'} {e.message_zh}" for e in errs[:n]) + (
+        f"（另有 {len(errs) - n} 项）" if len(errs) > n else ""
+    )
 
 
 def check_record(ds: DataSetInfo, record: Any, where: str) -> None:
     v = validator(ds.schema)
-    assert v.is_valid(record), (f"{where}：{ds.label}记录不符合 {ds.schema} 数据模式：{explain(v, record)} / "
-                                f"{where}: the {ds.name} record does not validate against {ds.schema}")
+    assert v.is_valid(record), (
+        f"{where}：{ds.label}记录不符合 {ds.schema} 数据模式：{explain(v, record)} / "
+        f"{where}: the {ds.name} record does not validate against {ds.schema}"
+    )
 
 
 def check_page(ds: DataSetInfo, data: Any, where: str) -> None:
     v = validator("sharing#/$defs/page")
-    assert v.is_valid(data), f"{where}：分页结果结构不符：{explain(v, data)} / {where}: the page object does not validate"
+    assert v.is_valid(data), (
+        f"{where}：分页结果结构不符：{explain(v, data)} / {where}: the page object does not validate"
+    )
     for i, item in enumerate(data["items"]):
         check_record(ds, item, f"{where} items[{i}]")
 
 
 def check_changes(ds: DataSetInfo, data: Any, where: str) -> None:
     v = validator("sharing#/$defs/changes")
-    assert v.is_valid(data), f"{where}：增量结果结构不符：{explain(v, data)} / {where}: the changes object does not validate"
+    assert v.is_valid(data), (
+        f"{where}：增量结果结构不符：{explain(v, data)} / {where}: the changes object does not validate"
+    )
     for i, change in enumerate(data["items"]):
         if change["record"] is not None:
             check_record(ds, change["record"], f"{where} items[{i}].record")
             assert change["record"].get(ds.key) == change["key"], (
                 f"{where} items[{i}]：变更的 key“{change['key']}”与记录的 {ds.key}“{change['record'].get(ds.key)}”不一致 / "
-                f"change key differs from the record's {ds.key}")
+                f"change key differs from the record's {ds.key}"
+            )
 
 
 def check_receipt(data: Any, where: str) -> dict[str, Any]:
     v = validator("sharing#/$defs/pushReceipt")
-    assert v.is_valid(data), f"{where}：推送回执结构不符：{explain(v, data)} / {where}: the push receipt does not validate"
+    assert v.is_valid(data), (
+        f"{where}：推送回执结构不符：{explain(v, data)} / {where}: the push receipt does not validate"
+    )
     return data
 
 
 # ---------------------------------------------------------------------------- reading
 
 
-def query(client: TargetClient, ds: DataSetInfo, params: dict[str, Any] | None = None, what: str | None = None) -> dict[str, Any]:
+def query(
+    client: TargetClient, ds: DataSetInfo, params: dict[str, Any] | None = None, what: str | None = None
+) -> dict[str, Any]:
     r = client.get(ds.path, params=params or {})
     data = expect(r, 200, what or f"{ds.label} 分页查询 {params or {}}")
     v = validator("sharing#/$defs/page")
-    assert v.is_valid(data), f"{ds.label} 分页查询：分页结果结构不符：{explain(v, data)} / the page object does not validate"
+    assert v.is_valid(data), (
+        f"{ds.label} 分页查询：分页结果结构不符：{explain(v, data)} / the page object does not validate"
+    )
     return data
 
 
@@ -334,7 +370,9 @@ def max_limit(ds: DataSetInfo) -> int:
     return param_limit(ds.changes, "limit") or 100
 
 
-def pull(client: TargetClient, ds: DataSetInfo, cap: int, params: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
+def pull(
+    client: TargetClient, ds: DataSetInfo, cap: int, params: dict[str, Any] | None = None
+) -> tuple[list[dict[str, Any]], int]:
     """Records of a (filtered) query, page by page at the maximum size, at most ``cap``; and the total."""
     size = max_size(ds)
     records: list[dict[str, Any]] = []
@@ -367,7 +405,9 @@ def read_changes(client: TargetClient, ds: DataSetInfo, cursor: str | None, limi
     return data
 
 
-def tail_cursor(client: TargetClient, ds: DataSetInfo, pages: int, request: pytest.FixtureRequest | None = None) -> str | None:
+def tail_cursor(
+    client: TargetClient, ds: DataSetInfo, pages: int, request: pytest.FixtureRequest | None = None
+) -> str | None:
     """The cursor at the end of the change feed (None when it is further away than ``pages`` pages).
 
     With ``request``, the end found earlier in the run is the starting point (the feed is read from
@@ -535,8 +575,10 @@ class Builder:
             auth = g.unit("supervision", p)
             extra_units = [auth]
             equipment = [g.equipment(p) for _ in range(n)]
-            records = [g.use_registration(eq, {"name": auth["name"], "uscc": auth["uscc"], "division": auth["division"]})
-                       for eq in equipment]
+            records = [
+                g.use_registration(eq, {"name": auth["name"], "uscc": auth["uscc"], "division": auth["division"]})
+                for eq in equipment
+            ]
         else:
             pytest.skip(f"本套件不会构造 {name} 数据集的记录 / no record builder for data set {name}")
         units = self._units_of(*records, *equipment)
@@ -577,11 +619,16 @@ class Sandbox:
     def message_id(self) -> str:
         return f"tzsb-{secrets.token_hex(10)}"
 
-    def body(self, items: list[tuple[str, str, dict[str, Any] | None]], message_id: str | None = None,
-             **extra: Any) -> dict[str, Any]:
+    def body(
+        self, items: list[tuple[str, str, dict[str, Any] | None]], message_id: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
         """A push message (GB/T 38656-2020 operations) with a fresh message id unless one is given."""
-        return {"messageId": message_id or self.message_id(), "sentAt": now_iso(),
-                "records": [{"operation": op, "key": key, "record": rec} for op, key, rec in items], **extra}
+        return {
+            "messageId": message_id or self.message_id(),
+            "sentAt": now_iso(),
+            "records": [{"operation": op, "key": key, "record": rec} for op, key, rec in items],
+            **extra,
+        }
 
     def send(self, name: str, body: dict[str, Any]) -> TargetResponse:
         """POST a push message as it is (a retransmission sends the very same body)."""
@@ -591,8 +638,13 @@ class Sandbox:
             self._track(name, items, r.json().get("data") or {})
         return r
 
-    def push(self, name: str, items: list[tuple[str, str, dict[str, Any] | None]], message_id: str | None = None,
-             **extra: Any) -> TargetResponse:
+    def push(
+        self,
+        name: str,
+        items: list[tuple[str, str, dict[str, Any] | None]],
+        message_id: str | None = None,
+        **extra: Any,
+    ) -> TargetResponse:
         return self.send(name, self.body(items, message_id, **extra))
 
     def _track(self, name: str, items: list[tuple[str, str, Any]], receipt: dict[str, Any]) -> None:
@@ -612,17 +664,21 @@ class Sandbox:
             elif entry not in self.created:
                 self.created.append(entry)
 
-    def accepted(self, name: str, items: list[tuple[str, str, dict[str, Any] | None]], what: str,
-                 message_id: str | None = None) -> dict[str, Any]:
+    def accepted(
+        self, name: str, items: list[tuple[str, str, dict[str, Any] | None]], what: str, message_id: str | None = None
+    ) -> dict[str, Any]:
         """Push and assert every record was accepted; the receipt."""
         ds = data_sets()[name]
         r = self.push(name, items, message_id)
         if r.status == 403:
-            pytest.skip(f"测试凭证无权向{ds.label}推送（403），无法检验推送 / the harness credential may not push to {name}")
+            pytest.skip(
+                f"测试凭证无权向{ds.label}推送（403），无法检验推送 / the harness credential may not push to {name}"
+            )
         receipt = check_receipt(expect(r, 200, what), what)
         bad = [res for res in receipt["results"] if res.get("status") != "accepted"]
         assert receipt["accepted"] == len(items) and not bad, (
-            f"{what}：合法的新记录被拒绝：{bad[:3]} / {what}: valid new records were rejected")
+            f"{what}：合法的新记录被拒绝：{bad[:3]} / {what}: valid new records were rejected"
+        )
         return receipt
 
     def upload(self, name: str, records: list[dict[str, Any]], what: str) -> dict[str, Any]:

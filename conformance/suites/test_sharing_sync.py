@@ -74,7 +74,9 @@ def province(request: pytest.FixtureRequest, client: TargetClient) -> str:
 def _tail(request: pytest.FixtureRequest, client: TargetClient, ds: DataSetInfo, target: Target) -> str:
     cursor = tail_cursor(client, ds, scale(target).tail_pages, request)
     if cursor is None:
-        pytest.skip(f"{ds.label}的变更日志超过本档位的读取上限，无法到达末尾 / the change feed is longer than this profile reads")
+        pytest.skip(
+            f"{ds.label}的变更日志超过本档位的读取上限，无法到达末尾 / the change feed is longer than this profile reads"
+        )
     return cursor
 
 
@@ -98,7 +100,9 @@ def _subscription(r: Any, status: int, what: str) -> dict[str, Any]:
     return data
 
 
-def _read_all(client: TargetClient, ds: DataSetInfo, cursor: str, where: str, pages: int = 1000) -> tuple[list[dict[str, Any]], str]:
+def _read_all(
+    client: TargetClient, ds: DataSetInfo, cursor: str, where: str, pages: int = 1000
+) -> tuple[list[dict[str, Any]], str]:
     items: list[dict[str, Any]] = []
     for _ in range(pages):
         data = read_changes(client, ds, cursor, max_limit(ds), where)
@@ -114,7 +118,9 @@ def _read_all(client: TargetClient, ds: DataSetInfo, cursor: str, where: str, pa
 
 @pytest.mark.parametrize("name", WITH_CONTENT)
 @pytest.mark.clause("PROFILE.SYNC.1", "SHARE.IF.FUNC.3")
-def test_the_change_feed_from_the_start_is_ordered_and_valid(name: str, client: TargetClient, tzsb_target: Target) -> None:
+def test_the_change_feed_from_the_start_is_ordered_and_valid(
+    name: str, client: TargetClient, tzsb_target: Target
+) -> None:
     """增量同步：不带游标从最早的变更读起，每条变更含序号、操作类型、主键、变更时间与记录（删除时为空），
     序号严格递增，记录符合数据模式，hasMore 为真时以 nextCursor 续读。"""
     ds = data_sets()[name]
@@ -149,8 +155,10 @@ def test_a_cursor_reads_the_same_changes_again(name: str, client: TargetClient) 
         b = read_changes(client, ds, cursor, 5, f"{ds.label} 增量同步（同一游标再读）")
         where = "起点" if cursor is None else f"游标 {cursor}"
         if a["hasMore"]:
-            assert b == a, (f"以{where}重复读取得到不同的变更（seq {[c['seq'] for c in a['items']]} 对 "
-                            f"{[c['seq'] for c in b['items']]}） / re-reading a cursor gave other changes")
+            assert b == a, (
+                f"以{where}重复读取得到不同的变更（seq {[c['seq'] for c in a['items']]} 对 "
+                f"{[c['seq'] for c in b['items']]}） / re-reading a cursor gave other changes"
+            )
         else:
             assert b["items"][: len(a["items"])] == a["items"], f"以{where}重复读取得到不同的变更 / re-read differs"
 
@@ -167,8 +175,9 @@ def test_an_invalid_cursor_is_400_not_an_empty_result(name: str, client: TargetC
 
 @pytest.mark.parametrize("name", _sync_params())
 @pytest.mark.clause("SHARE.IF.FUNC.3", "SHARE.MECH.MODE.1", "INFO2007.2.5.3")
-def test_pushes_between_pages_are_neither_lost_nor_repeated(name: str, client: TargetClient, province: str,
-                                                            tzsb_target: Target, request: pytest.FixtureRequest) -> None:
+def test_pushes_between_pages_are_neither_lost_nor_repeated(
+    name: str, client: TargetClient, province: str, tzsb_target: Target, request: pytest.FixtureRequest
+) -> None:
     """增量同步不丢不重：从末尾游标开始每次读 2 条，读取过程中推送新增、更新、删除；消费到的本工具变更与推送顺序一致、
     恰好各一次，删除以 record 为空的 DELETE 给出；末尾无新变更时 items 为空、nextCursor 不变。"""
     ds = data_sets()[name]
@@ -180,7 +189,8 @@ def test_pushes_between_pages_are_neither_lost_nor_repeated(name: str, client: T
         if not idle["items"]:
             assert idle["nextCursor"] == start and not idle["hasMore"], (
                 f"没有新变更时 nextCursor 应不变、hasMore 为假，实为 {idle['nextCursor']} / {idle['hasMore']} / "
-                f"with no new changes the cursor must stay")
+                f"with no new changes the cursor must stay"
+            )
         box.upload(name, records[:4], f"推送 4 条新{ds.label}记录")
         expected = [("UPLOAD", k) for k in keys[:4]]
         updated = {**records[0], "updatedAt": later(records[0]["updatedAt"], 86400)}
@@ -206,11 +216,15 @@ def test_pushes_between_pages_are_neither_lost_nor_repeated(name: str, client: T
                     break
                 time.sleep(0.5)  # the platform has not published every pushed change yet: wait, then read on
         mine = [(c["operation"], c["key"]) for c in walked if c["key"] in keys]
-        assert visible == expected, (f"推送的变更未完整出现在增量同步中：应为 {expected}，自起点读到 {visible} / "
-                                     f"the pushed changes do not all appear in the change feed")
+        assert visible == expected, (
+            f"推送的变更未完整出现在增量同步中：应为 {expected}，自起点读到 {visible} / "
+            f"the pushed changes do not all appear in the change feed"
+        )
         lost = [e for e in expected if e not in mine]
-        assert not lost, (f"逐页读取时丢失了变更 {lost}（每页 2 条，读取期间有推送）；读到的本工具变更：{mine} / "
-                          f"changes lost between pages")
+        assert not lost, (
+            f"逐页读取时丢失了变更 {lost}（每页 2 条，读取期间有推送）；读到的本工具变更：{mine} / "
+            f"changes lost between pages"
+        )
         assert mine == expected, f"逐页读取的本工具变更重复或乱序：{mine}，应为 {expected} / repeated or out of order"
         seqs = [c["seq"] for c in walked]
         assert seqs == sorted(set(seqs)), f"逐页读取的变更序号重复或未递增：{seqs} / seq repeated or not increasing"
@@ -219,7 +233,8 @@ def test_pushes_between_pages_are_neither_lost_nor_repeated(name: str, client: T
         assert deleted["record"] is None, "DELETE 变更的 record 应为 null / a DELETE carries a null record"
         update = next(c for c in mine_changes if c["operation"] == "UPDATE")
         assert instant(update["record"]["updatedAt"]) == instant(updated["updatedAt"]), (
-            "UPDATE 变更的记录不是推送的新版本 / the UPDATE change does not carry the pushed version")
+            "UPDATE 变更的记录不是推送的新版本 / the UPDATE change does not carry the pushed version"
+        )
         expect_error(client.get(ds.record_path(keys[1])), 404, f"获取已删除的{ds.label}“{keys[1]}”")
 
 
@@ -245,15 +260,20 @@ def test_a_push_gets_a_receipt_with_per_record_results(name: str, client: Target
         statuses = {res["index"]: res for res in receipt["results"]}
         assert (receipt["accepted"], receipt["rejected"]) == (1, 2), (
             f"应接收 1 条、拒绝 2 条，回执为接收 {receipt['accepted']}、拒绝 {receipt['rejected']}：{receipt['results']} / "
-            f"expected 1 accepted, 2 rejected")
+            f"expected 1 accepted, 2 rejected"
+        )
         assert sorted(statuses) == [0, 1, 2] and statuses[0]["status"] == "accepted", (
-            f"逐条结果不完整或第 1 条未被接收：{receipt['results']} / per-record results incomplete")
+            f"逐条结果不完整或第 1 条未被接收：{receipt['results']} / per-record results incomplete"
+        )
         for i, rule in ((1, "主键与记录不符"), (2, "删除不存在的记录")):
             res = statuses[i]
             assert res["status"] == "rejected", f"第 {i + 1} 条（{rule}）未被拒绝 / record {i} ({rule}) not rejected"
             errs = res.get("errors") or []
-            assert errs and all(e.get("path") and any("\u4e00" <= ch <= "\u9fff" for ch in e.get("message", "")) for e in errs), (
-                f"第 {i + 1} 条（{rule}）的拒绝没有字段路径与中文原因：{errs} / rejection without path and Chinese reason")
+            assert errs and all(
+                e.get("path") and any("\u4e00" <= ch <= "\u9fff" for ch in e.get("message", "")) for e in errs
+            ), (
+                f"第 {i + 1} 条（{rule}）的拒绝没有字段路径与中文原因：{errs} / rejection without path and Chinese reason"
+            )
         got = expect(client.get(ds.record_path(k_good)), 200, f"获取已接收的{ds.label}“{k_good}”")
         check_record(ds, got, "推送后按主键获取")
         expect_error(client.get(ds.record_path(k_other)), 404, f"获取被拒绝的{ds.label}“{k_other}”")
@@ -261,7 +281,9 @@ def test_a_push_gets_a_receipt_with_per_record_results(name: str, client: Target
 
 @pytest.mark.parametrize("name", DATA_SETS)
 @pytest.mark.clause("SHARE.IF.TECH.1")
-def test_a_message_with_a_record_breaking_its_schema_is_refused_whole(name: str, client: TargetClient, province: str) -> None:
+def test_a_message_with_a_record_breaking_its_schema_is_refused_whole(
+    name: str, client: TargetClient, province: str
+) -> None:
     """不符合结构的推送整体拒绝：一条记录缺少必填字段时整条消息返回 400，其中合法的记录也不入库。"""
     ds = data_sets()[name]
     with sandbox(client, province) as box:
@@ -278,9 +300,9 @@ def test_a_message_with_a_record_breaking_its_schema_is_refused_whole(name: str,
 
 @pytest.mark.parametrize("name", DATA_SETS)
 @pytest.mark.clause("SHARE.IF.FUNC.6", "SHARE.SEC.RETRY.2", "PROFILE.PUSH.2")
-def test_a_repeated_push_returns_the_first_receipt_and_is_applied_once(name: str, client: TargetClient, province: str,
-                                                                       tzsb_target: Target, request: pytest.FixtureRequest
-                                                                       ) -> None:
+def test_a_repeated_push_returns_the_first_receipt_and_is_applied_once(
+    name: str, client: TargetClient, province: str, tzsb_target: Target, request: pytest.FixtureRequest
+) -> None:
     """按消息标识幂等：同一消息（同一标识、同一内容）重复推送，返回与首次相同的回执并标明重复（duplicate 为真），
     不重复入库（增量同步中该记录只有一次变更）。"""
     ds = data_sets()[name]
@@ -295,13 +317,18 @@ def test_a_repeated_push_returns_the_first_receipt_and_is_applied_once(name: str
         first = check_receipt(expect(r1, 200, "首次推送"), "首次推送的回执")
         assert first["duplicate"] is False and first["accepted"] == 1, f"首次推送的回执不符：{first} / first receipt"
         second = check_receipt(expect(box.send(name, body), 200, "以同一消息标识、同一内容重复推送"), "重复推送的回执")
-        assert second["duplicate"] is True, (f"重复推送的回执未标明重复（duplicate 为 {second['duplicate']}）/ "
-                                             f"the repeated push is not marked duplicate")
+        assert second["duplicate"] is True, (
+            f"重复推送的回执未标明重复（duplicate 为 {second['duplicate']}）/ the repeated push is not marked duplicate"
+        )
         differs = [k for k in first if k != "duplicate" and first[k] != second.get(k)]
-        assert not differs, (f"重复推送的回执与首次不同（字段 {differs}）/ the repeated push did not get the first receipt")
+        assert not differs, (
+            f"重复推送的回执与首次不同（字段 {differs}）/ the repeated push did not get the first receipt"
+        )
         changes, _ = _read_all(client, ds, start, f"{ds.label} 增量同步（核对只入库一次）")
         ours = [(c["operation"], c["seq"]) for c in changes if c["key"] == key]
-        assert len(ours) == 1, f"重复推送被再次处理：增量同步中该记录有 {len(ours)} 次变更 {ours} / applied {len(ours)} times"
+        assert len(ours) == 1, (
+            f"重复推送被再次处理：增量同步中该记录有 {len(ours)} 次变更 {ours} / applied {len(ours)} times"
+        )
 
 
 @pytest.mark.parametrize("name", DATA_SETS)
@@ -323,7 +350,8 @@ def test_the_same_message_id_with_other_content_is_409(name: str, client: Target
         assert err["code"] == "DUPLICATE", f"错误代码为 {err['code']}，应为 DUPLICATE / error code should be DUPLICATE"
         got = _record(client, ds, key)
         assert instant(got["updatedAt"]) == instant(record["updatedAt"]), (
-            "被 409 拒绝的推送仍改动了数据 / the refused push changed the data")
+            "被 409 拒绝的推送仍改动了数据 / the refused push changed the data"
+        )
 
 
 @pytest.mark.parametrize("name", DATA_SETS)
@@ -338,13 +366,18 @@ def test_a_stale_update_does_not_overwrite_newer_data(name: str, client: TargetC
         older = {**record, "updatedAt": later(record["updatedAt"], -86400)}
         receipt = check_receipt(expect(box.push(name, [("UPDATE", key, older)]), 200, "推送较旧的更新"), "回执")
         assert receipt["results"] and receipt["results"][0]["status"] == "rejected", (
-            f"较已存记录更旧的更新未在回执中标明拒绝：{receipt['results']} / the stale update was not rejected")
+            f"较已存记录更旧的更新未在回执中标明拒绝：{receipt['results']} / the stale update was not rejected"
+        )
         got = _record(client, ds, key)
-        assert instant(got["updatedAt"]) == instant(record["updatedAt"]), "较旧的更新覆盖了较新的数据 / stale data overwrote newer"
+        assert instant(got["updatedAt"]) == instant(record["updatedAt"]), (
+            "较旧的更新覆盖了较新的数据 / stale data overwrote newer"
+        )
         newer = {**record, "updatedAt": later(record["updatedAt"], 86400)}
         box.accepted(name, [("UPDATE", key, newer)], "推送较新的更新")
         got = _record(client, ds, key)
-        assert instant(got["updatedAt"]) == instant(newer["updatedAt"]), "较新的更新未生效 / the newer update did not apply"
+        assert instant(got["updatedAt"]) == instant(newer["updatedAt"]), (
+            "较新的更新未生效 / the newer update did not apply"
+        )
 
 
 # ---------------------------------------------------------------------------- subscriptions
@@ -399,8 +432,17 @@ def _record_inbound(server: _Receiver, evidence: Evidence) -> None:
     """The calls the target made to the harness, as evidence beside the harness's own requests (DESIGN principle 8)."""
     for (status, _, raw), headers in zip(server.received, server.headers, strict=True):
         text, capped = body_text(raw)
-        evidence.add(Exchange("POST", server.url, mask_headers(headers), text, status=status, response_truncated=capped,
-                              started_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")))
+        evidence.add(
+            Exchange(
+                "POST",
+                server.url,
+                mask_headers(headers),
+                text,
+                status=status,
+                response_truncated=capped,
+                started_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+            )
+        )
 
 
 def _op(operation_id: str) -> Any:
@@ -420,8 +462,9 @@ def _subscription_sets(target: Target) -> list[DataSetInfo]:
 
 
 @pytest.mark.clause("SHARE.IF.FUNC.7", "SHARE.MECH.MODE.2")
-def test_subscriptions_are_created_read_and_cancelled(client: TargetClient, tzsb_target: Target,
-                                                     tzsb_evidence: Evidence) -> None:
+def test_subscriptions_are_created_read_and_cancelled(
+    client: TargetClient, tzsb_target: Target, tzsb_evidence: Evidence
+) -> None:
     """订阅管理：创建订阅返回 201 与 Location；相同订阅再创建返回 200 与同一订阅；请求体数据集与路径不符返回 400；
     可按标识查询；取消后状态为 cancelled，再次取消同样 200；不存在的订阅 404。"""
     with _receiver(tzsb_target, tzsb_evidence) as receiver:
@@ -435,28 +478,36 @@ def test_subscriptions_are_created_read_and_cancelled(client: TargetClient, tzsb
             sub = _subscription(r, 201, f"订阅{ds.label}")
             sid = sub["subscriptionId"]
             try:
-                assert sub["status"] == "active" and sub["dataSet"] == ds.name, f"新订阅应为有效状态：{sub} / new subscription"
+                assert sub["status"] == "active" and sub["dataSet"] == ds.name, (
+                    f"新订阅应为有效状态：{sub} / new subscription"
+                )
                 assert r.header("Location"), "201 未带 Location / 201 without Location"
                 again = _subscription(client.post(ds.subscribe.path, request), 200, f"重复订阅{ds.label}")
                 assert again["subscriptionId"] == sid, "相同订阅再创建应返回同一订阅 / the same subscription again"
                 other = next((d.name for d in data_sets().values() if d.name != ds.name), None)
                 if other:
-                    expect_error(client.post(ds.subscribe.path, {**request, "dataSet": other}), 400,
-                                 f"在{ds.label}订阅路径上订阅数据集 {other}")
+                    expect_error(
+                        client.post(ds.subscribe.path, {**request, "dataSet": other}),
+                        400,
+                        f"在{ds.label}订阅路径上订阅数据集 {other}",
+                    )
                 got = _subscription(client.get(_sub_path("getSubscription", sid)), 200, f"查询订阅 {sid}")
                 assert got == sub, f"按标识查询的订阅与创建时不同：{got} / the subscription read back differs"
             finally:
                 cancel = client.request("DELETE", _sub_path("cancelSubscription", sid))
             cancelled = _subscription(cancel, 200, f"取消订阅 {sid}")
             assert cancelled["status"] == "cancelled", f"取消后状态为 {cancelled['status']} / status after cancel"
-            again = _subscription(client.request("DELETE", _sub_path("cancelSubscription", sid)), 200, f"再次取消订阅 {sid}")
+            again = _subscription(
+                client.request("DELETE", _sub_path("cancelSubscription", sid)), 200, f"再次取消订阅 {sid}"
+            )
             assert again["status"] == "cancelled", "再次取消应同样返回已取消的订阅 / cancelling twice is idempotent"
         expect_error(client.get(_sub_path("getSubscription", "tzsb-no-such-subscription")), 404, "查询不存在的订阅")
 
 
 @pytest.mark.clause("SHARE.IF.FUNC.7", "SHARE.MECH.MODE.2")
-def test_a_change_is_notified_and_a_failed_notification_is_retried(client: TargetClient, province: str,
-                                                                   tzsb_target: Target, tzsb_evidence: Evidence) -> None:
+def test_a_change_is_notified_and_a_failed_notification_is_retried(
+    client: TargetClient, province: str, tzsb_target: Target, tzsb_evidence: Evidence
+) -> None:
     """订阅通知至少送达一次：本工具作为回调接收方，对首次通知返回 503；平台以同一消息标识、同一内容重传，
     通知符合 notification 结构，并包含本工具推送的变更。"""
     wait = float(tzsb_target.thresholds.get("notification_seconds", 60))
@@ -488,11 +539,16 @@ def test_a_change_is_notified_and_a_failed_notification_is_retried(client: Targe
         _, first, raw0 = got[0]
         assert first is not None, f"通知不是 JSON：{raw0[:200]!r} / the notification is not JSON"
         assert v.is_valid(first), f"通知不符合 notification 结构：{v.errors(first)[:3]} / invalid notification"
-        assert first["subscriptionId"] == sid and first["dataSet"] == ds.name, "通知的订阅标识或数据集不符 / wrong subscription"
+        assert first["subscriptionId"] == sid and first["dataSet"] == ds.name, (
+            "通知的订阅标识或数据集不符 / wrong subscription"
+        )
         retries = [b for _, b, _ in got[1:] if isinstance(b, dict) and b.get("messageId") == first["messageId"]]
-        assert retries, (f"首次通知被答以 503 后，{wait:.0f} 秒内未以同一消息标识重传 / "
-                         f"the failed notification was not retried with the same message id")
+        assert retries, (
+            f"首次通知被答以 503 后，{wait:.0f} 秒内未以同一消息标识重传 / "
+            f"the failed notification was not retried with the same message id"
+        )
         assert retries[0] == first, "重传的通知内容与首次不同 / the retransmission differs from the first notification"
         ours = [c for b in delivered for c in b.get("changes", []) if c.get("key") == key]
         assert ours and ours[0]["operation"] == "UPLOAD", (
-            f"已送达的通知中没有本工具推送的变更（{key}） / the pushed change was not notified")
+            f"已送达的通知中没有本工具推送的变更（{key}） / the pushed change was not notified"
+        )

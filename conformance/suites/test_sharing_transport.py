@@ -43,7 +43,12 @@ INSECURE = ("NULL", "RC4", "DES-CBC3", "3DES", "DES-CBC-", "EXP", "MD5", "ADH", 
 #: What the local OpenSSL is asked to offer alone for the insecure-suite check (TLS 1.2 and below).
 INSECURE_OFFER = "NULL:aNULL:eNULL:EXPORT:RC4:DES:3DES:MD5:@SECLEVEL=0"
 #: ssl reasons raised by the local library before anything is sent (it cannot offer what was asked).
-_LOCAL_REASONS = ("NO_PROTOCOLS_AVAILABLE", "NO_CIPHERS_AVAILABLE", "NO_CIPHER_MATCH", "NO_SUITABLE_SIGNATURE_ALGORITHM")
+_LOCAL_REASONS = (
+    "NO_PROTOCOLS_AVAILABLE",
+    "NO_CIPHERS_AVAILABLE",
+    "NO_CIPHER_MATCH",
+    "NO_SUITABLE_SIGNATURE_ALGORITHM",
+)
 
 
 @pytest.fixture
@@ -59,8 +64,10 @@ def _https(target: Target) -> tuple[str, int, str]:
     """(host, port, SNI name) of an HTTPS base URL; skips the TLS items for an http URL (judged by the https test)."""
     parts = urlsplit(_base(target))
     if parts.scheme != "https":
-        pytest.skip(f"未测：基础地址 {_base(target)} 不是 https，TLS 握手无从检验（由“经 HTTPS 提供”一项判为不符合） / "
-                    "the base URL is not https")
+        pytest.skip(
+            f"未测：基础地址 {_base(target)} 不是 https，TLS 握手无从检验（由“经 HTTPS 提供”一项判为不符合） / "
+            "the base URL is not https"
+        )
     host = parts.hostname or ""
     return host, parts.port or 443, host
 
@@ -73,8 +80,10 @@ def _verifying_context(target: Target) -> ssl.SSLContext:
 
 def _handshake(host: str, port: int, ctx: ssl.SSLContext, server_name: str | None) -> tuple[str | None, Any, Any]:
     """(protocol version, cipher, peer certificate) of one TLS handshake; raises on failure."""
-    with socket.create_connection((host, port), timeout=TIMEOUT) as raw, \
-            ctx.wrap_socket(raw, server_hostname=server_name) as tls:
+    with (
+        socket.create_connection((host, port), timeout=TIMEOUT) as raw,
+        ctx.wrap_socket(raw, server_hostname=server_name) as tls,
+    ):
         return tls.version(), tls.cipher(), tls.getpeercert()
 
 
@@ -87,14 +96,18 @@ def _legacy_context(version: ssl.TLSVersion | None, ciphers: str) -> ssl.SSLCont
     try:
         ctx.set_ciphers(ciphers)
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # TLS 1.0 / 1.1 constants are deprecated: that is the point
+            warnings.simplefilter(
+                "ignore", DeprecationWarning
+            )  # TLS 1.0 / 1.1 constants are deprecated: that is the point
             if version is not None:
                 ctx.minimum_version = version
                 ctx.maximum_version = version
             else:
                 ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     except (ssl.SSLError, ValueError) as exc:
-        pytest.skip(f"未测：本机 OpenSSL（{ssl.OPENSSL_VERSION}）无法发起该握手：{exc} / the local OpenSSL cannot offer it")
+        pytest.skip(
+            f"未测：本机 OpenSSL（{ssl.OPENSSL_VERSION}）无法发起该握手：{exc} / the local OpenSSL cannot offer it"
+        )
     return ctx
 
 
@@ -105,8 +118,10 @@ def _refused(host: str, port: int, ctx: ssl.SSLContext, server_name: str, what: 
         version, cipher, _ = _handshake(host, port, ctx, server_name)
     except ssl.SSLError as exc:
         if getattr(exc, "reason", None) in _LOCAL_REASONS:
-            pytest.skip(f"未测：本机 OpenSSL（{ssl.OPENSSL_VERSION}）发不出{what}（{exc.reason}） / "
-                        f"the local OpenSSL cannot offer {what}")
+            pytest.skip(
+                f"未测：本机 OpenSSL（{ssl.OPENSSL_VERSION}）发不出{what}（{exc.reason}） / "
+                f"the local OpenSSL cannot offer {what}"
+            )
         return None
     except OSError:
         return None  # connection reset or closed during the handshake: refused
@@ -121,8 +136,10 @@ def test_the_interface_is_served_over_https(tzsb_target: Target) -> None:
     """共享接口的基础地址为 https（接口只经 TLS 提供）。
     The sharing interface's base URL is https."""
     url = _base(tzsb_target)
-    assert urlsplit(url).scheme == "https", (f"共享接口的基础地址 {url} 不是 https：接口经明文 HTTP 提供 / "
-                                             f"the base URL {url} is not https: the interface is served in clear text")
+    assert urlsplit(url).scheme == "https", (
+        f"共享接口的基础地址 {url} 不是 https：接口经明文 HTTP 提供 / "
+        f"the base URL {url} is not https: the interface is served in clear text"
+    )
 
 
 @pytest.mark.clause("SHARE.SEC.SECMGMT.3")
@@ -134,17 +151,29 @@ def test_tls_1_2_or_later_with_a_certificate_valid_for_the_host(tzsb_target: Tar
     try:
         version, cipher, cert = _handshake(host, port, _verifying_context(tzsb_target), name)
     except ssl.SSLCertVerificationError as exc:
-        raise AssertionError(f"证书校验失败（{exc.verify_message}，信任：{trust}）：证书无效、不由信任的 CA 签发、已过期或与主机名 {name} 不符 / "
-                             f"certificate verification failed: {exc.verify_message}") from exc
+        raise AssertionError(
+            f"证书校验失败（{exc.verify_message}，信任：{trust}）：证书无效、不由信任的 CA 签发、已过期或与主机名 {name} 不符 / "
+            f"certificate verification failed: {exc.verify_message}"
+        ) from exc
     except (ssl.SSLError, OSError) as exc:
-        raise AssertionError(f"以 TLS 1.2 及以上与 {host}:{port} 握手失败：{exc} / the TLS ≥ 1.2 handshake failed") from exc
+        raise AssertionError(
+            f"以 TLS 1.2 及以上与 {host}:{port} 握手失败：{exc} / the TLS ≥ 1.2 handshake failed"
+        ) from exc
     assert version in ("TLSv1.2", "TLSv1.3"), f"协商的协议版本为 {version} / negotiated {version}"
     suite = cipher[0] if cipher else ""
     assert not any(bad in suite for bad in INSECURE), f"协商的密码套件 {suite} 不安全 / insecure suite negotiated"
     not_after = dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(cert["notAfter"]), dt.UTC)
-    tzsb_evidence.add(Exchange("TLS", f"https://{host}:{port}", {}, None, status=None,
-                               response_body=f"{version} {suite}; 证书有效期至 {not_after.isoformat()}；信任 {trust}",
-                               started_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")))
+    tzsb_evidence.add(
+        Exchange(
+            "TLS",
+            f"https://{host}:{port}",
+            {},
+            None,
+            status=None,
+            response_body=f"{version} {suite}; 证书有效期至 {not_after.isoformat()}；信任 {trust}",
+            started_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+        )
+    )
     assert not_after > dt.datetime.now(dt.UTC), f"证书已于 {not_after} 过期 / the certificate expired"
 
 
@@ -158,8 +187,10 @@ def test_legacy_tls_versions_are_refused(version: str, tzsb_target: Target) -> N
         warnings.simplefilter("ignore", DeprecationWarning)
         tls_version = getattr(ssl.TLSVersion, version)
     accepted = _refused(host, port, _legacy_context(tls_version, "DEFAULT:@SECLEVEL=0"), name, version)
-    assert accepted is None, (f"服务器接受了只提供 {version} 的握手（协商结果 {accepted}）：应只在 TLS 1.2 及以上提供服务 / "
-                              f"the server accepted a {version} handshake ({accepted})")
+    assert accepted is None, (
+        f"服务器接受了只提供 {version} 的握手（协商结果 {accepted}）：应只在 TLS 1.2 及以上提供服务 / "
+        f"the server accepted a {version} handshake ({accepted})"
+    )
 
 
 @pytest.mark.clause("SHARE.SEC.SECMGMT.3")
@@ -170,28 +201,39 @@ def test_insecure_cipher_suites_are_refused(tzsb_target: Target) -> None:
     ctx = _legacy_context(None, INSECURE_OFFER)
     offered = [c["name"] for c in ctx.get_ciphers() if c.get("protocol") != "TLSv1.3"]
     if not offered:
-        pytest.skip(f"未测：本机 OpenSSL（{ssl.OPENSSL_VERSION}）没有可发出的不安全套件 / no insecure suite can be offered here")
+        pytest.skip(
+            f"未测：本机 OpenSSL（{ssl.OPENSSL_VERSION}）没有可发出的不安全套件 / no insecure suite can be offered here"
+        )
     accepted = _refused(host, port, ctx, name, "不安全的密码套件")
-    assert accepted is None, (f"服务器接受了不安全的密码套件（协商结果 {accepted}；本机提供 {', '.join(offered[:6])}） / "
-                              f"the server accepted an insecure cipher suite ({accepted})")
+    assert accepted is None, (
+        f"服务器接受了不安全的密码套件（协商结果 {accepted}；本机提供 {', '.join(offered[:6])}） / "
+        f"the server accepted an insecure cipher suite ({accepted})"
+    )
 
 
 # ---------------------------------------------------------------------------- credentials
 
 
-def _raw(evidence: Evidence, method: str, url: str, headers: dict[str, str], verify: str | bool,
-         data: Any = None) -> tuple[requests.Response | None, str | None]:
+def _raw(
+    evidence: Evidence, method: str, url: str, headers: dict[str, str], verify: str | bool, data: Any = None
+) -> tuple[requests.Response | None, str | None]:
     """One request outside the harness client (no redirects followed, no retries), recorded with the URL's and the
     headers' credentials masked."""
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
-    exchange = Exchange(method, mask_text(url), mask_headers(headers), mask_text(orjson.dumps(data).decode()) if data else None,
-                        started_at=stamp)
+    exchange = Exchange(
+        method,
+        mask_text(url),
+        mask_headers(headers),
+        mask_text(orjson.dumps(data).decode()) if data else None,
+        started_at=stamp,
+    )
     started = time.perf_counter()
     session = requests.Session()
     session.trust_env = False
     try:
-        r = session.request(method, url, headers=headers, data=data, timeout=(3.05, TIMEOUT), allow_redirects=False,
-                            verify=verify)
+        r = session.request(
+            method, url, headers=headers, data=data, timeout=(3.05, TIMEOUT), allow_redirects=False, verify=verify
+        )
     except requests.RequestException as exc:
         exchange.error = f"{type(exc).__name__}: {exc}"[:300]
         evidence.add(exchange)
@@ -221,8 +263,9 @@ def _data(r: requests.Response) -> Any:
 
 
 @pytest.mark.clause("SHARE.SEC.AUTH.3", "SHARE.SEC.SECMGMT.3")
-def test_plain_http_does_not_serve_the_api_with_credentials(client: TargetClient, tzsb_target: Target,
-                                                            tzsb_evidence: Evidence) -> None:
+def test_plain_http_does_not_serve_the_api_with_credentials(
+    client: TargetClient, tzsb_target: Target, tzsb_evidence: Evidence
+) -> None:
     """对基础地址的明文 HTTP 形式（同一主机与端口，或 https 默认端口对应的 80 端口）携带有效令牌发出请求：
     连接被拒绝、被重定向到 https，或以错误应答，都不返回数据。
     The plain-HTTP variant of the base URL, with a valid token, is refused or redirected and returns no data."""
@@ -232,25 +275,32 @@ def test_plain_http_does_not_serve_the_api_with_credentials(client: TargetClient
     path = _probe_op().path
     if parts.scheme != "https":
         r, error = _raw(tzsb_evidence, "GET", base + path, {"Authorization": f"Bearer {token}"}, True)
-        raise AssertionError(f"接口经明文 HTTP 提供（{base}），令牌经明文传输并被处理（HTTP {r.status_code if r else error}） / "
-                             "the interface is served over plain HTTP and processes the token")
+        raise AssertionError(
+            f"接口经明文 HTTP 提供（{base}），令牌经明文传输并被处理（HTTP {r.status_code if r else error}） / "
+            "the interface is served over plain HTTP and processes the token"
+        )
     plain = urlunsplit(("http", parts.netloc, parts.path, "", "")) + path
     r, error = _raw(tzsb_evidence, "GET", plain, {"Authorization": f"Bearer {token}"}, False)
     if r is None:
         return  # refused at the connection: nothing was processed
     if r.status_code in (301, 302, 303, 307, 308):
         location = r.headers.get("Location", "")
-        assert location.startswith("https://"), (f"明文请求被重定向到 {location!r}，不是 https 地址 / "
-                                                 "the plain request is redirected elsewhere than https")
+        assert location.startswith("https://"), (
+            f"明文请求被重定向到 {location!r}，不是 https 地址 / the plain request is redirected elsewhere than https"
+        )
         assert not _data(r), f"重定向应答带有数据：{r.text[:200]} / the redirect carries data"
         return
-    assert r.status_code >= 400, (f"明文 HTTP 请求（{mask_text(plain)}）携带令牌得到 HTTP {r.status_code}：接口经明文通道处理了凭证 / "
-                                  f"the plain-HTTP request with a token was served ({r.status_code})")
+    assert r.status_code >= 400, (
+        f"明文 HTTP 请求（{mask_text(plain)}）携带令牌得到 HTTP {r.status_code}：接口经明文通道处理了凭证 / "
+        f"the plain-HTTP request with a token was served ({r.status_code})"
+    )
     assert not _data(r), f"明文 HTTP 的错误应答带有数据：{r.text[:200]} / the plain-HTTP answer carries data"
 
 
 @pytest.mark.clause("SHARE.SEC.AUTH.3")
-def test_a_token_in_the_url_query_is_refused(client: TargetClient, tzsb_target: Target, tzsb_evidence: Evidence) -> None:
+def test_a_token_in_the_url_query_is_refused(
+    client: TargetClient, tzsb_target: Target, tzsb_evidence: Evidence
+) -> None:
     """令牌出现在 URL 查询参数（access_token）中的请求被拒绝（4xx、不返回数据）：只在查询参数中带令牌时如此，
     请求头同时带有效令牌时也如此。
     A request with the token in the URL query (access_token) is refused, also when a valid header comes with it."""
@@ -264,13 +314,15 @@ def test_a_token_in_the_url_query_is_refused(client: TargetClient, tzsb_target: 
         assert r is not None, f"请求失败：{error} / the request failed"
         if r.status_code < 400 or _data(r):
             problems.append(f"{label}：HTTP {r.status_code}，{'返回了数据' if _data(r) else '未拒绝'}")
-    assert not problems, ("URL 查询参数中的令牌未被拒绝：" + "；".join(problems) +
-                          " / a token in the URL query was not refused")
+    assert not problems, (
+        "URL 查询参数中的令牌未被拒绝：" + "；".join(problems) + " / a token in the URL query was not refused"
+    )
 
 
 @pytest.mark.clause("SHARE.SEC.AUTH.3")
-def test_client_credentials_in_the_url_query_get_no_token(client: TargetClient, tzsb_target: Target,
-                                                          tzsb_evidence: Evidence) -> None:
+def test_client_credentials_in_the_url_query_get_no_token(
+    client: TargetClient, tzsb_target: Target, tzsb_evidence: Evidence
+) -> None:
     """客户端凭证（client_id、client_secret）放在令牌接口 URL 查询参数中时不签发令牌。
     Client credentials in the token endpoint's URL query get no token."""
     if not client.client_id:
@@ -279,15 +331,22 @@ def test_client_credentials_in_the_url_query_get_no_token(client: TargetClient, 
     if token_op is None:
         pytest.skip("未测：契约中没有令牌接口 / no token operation")
     query = f"grant_type=client_credentials&client_id={client.client_id}&client_secret={client.client_secret or ''}"
-    r, error = _raw(tzsb_evidence, "POST", f"{_base(tzsb_target)}{token_op.path}?{query}",
-                    {"Content-Type": "application/x-www-form-urlencoded"}, tzsb_target.ca_file or True)
+    r, error = _raw(
+        tzsb_evidence,
+        "POST",
+        f"{_base(tzsb_target)}{token_op.path}?{query}",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        tzsb_target.ca_file or True,
+    )
     assert r is not None, f"请求失败：{error} / the request failed"
     body = None
     with contextlib.suppress(ValueError):
         body = r.json()
     issued = isinstance(body, dict) and bool(body.get("access_token"))
-    assert r.status_code >= 400 and not issued, (f"凭证放在 URL 查询参数中仍签发了令牌（HTTP {r.status_code}） / "
-                                                 "a token was issued for credentials in the URL query")
+    assert r.status_code >= 400 and not issued, (
+        f"凭证放在 URL 查询参数中仍签发了令牌（HTTP {r.status_code}） / "
+        "a token was issued for credentials in the URL query"
+    )
 
 
 # ---------------------------------------------------------------------------- interfaces, UTF-8 JSON
@@ -296,12 +355,20 @@ def test_client_credentials_in_the_url_query_get_no_token(client: TargetClient, 
 def _json_reads(catalogue: list[dict[str, Any]]) -> list[Operation]:
     """Operations of the contract listed in the catalogue that are GETs without path or required parameters."""
     listed = {(e.get("method"), e.get("path")) for e in catalogue}
-    return [op for op in role_operations(ROLE) if op.method == "get" and (op.method.upper(), op.path) in listed
-            and "{" not in op.path and not any(p.required for p in op.params)]
+    return [
+        op
+        for op in role_operations(ROLE)
+        if op.method == "get"
+        and (op.method.upper(), op.path) in listed
+        and "{" not in op.path
+        and not any(p.required for p in op.params)
+    ]
 
 
 @pytest.mark.clause("SHARE.MECH.METHOD.1")
-def test_the_catalogued_interfaces_are_described_and_answer_utf8_json(client: TargetClient, tzsb_target: Target) -> None:
+def test_the_catalogued_interfaces_are_described_and_answer_utf8_json(
+    client: TargetClient, tzsb_target: Target
+) -> None:
     """共享以接口方式进行：基础地址为 https；接口目录列出的每个接口都在 OpenAPI 描述（本工具所持契约）中，方法与路径一致；
     目录中可直接调用的读取接口以通用 HTTP 客户端调用返回 UTF-8 编码的 JSON，报文符合 OpenAPI 描述的响应结构。
     Sharing goes through interfaces: https; every catalogued interface is in the OpenAPI description; the
@@ -311,12 +378,19 @@ def test_the_catalogued_interfaces_are_described_and_answer_utf8_json(client: Ta
     catalogue_op = next(op for op in role_operations(ROLE) if op.operation_id == "getCatalogue")
     catalogue = expect(client.get(catalogue_op.path), 200, "查询接口目录 / catalogue")
     v = validator("sharing#/$defs/catalogueEntry")
-    assert isinstance(catalogue, list) and all(v.is_valid(e) for e in catalogue), "接口目录结构不符 / the catalogue does not validate"
+    assert isinstance(catalogue, list) and all(v.is_valid(e) for e in catalogue), (
+        "接口目录结构不符 / the catalogue does not validate"
+    )
     described = {(op.operation_id, op.method.upper(), op.path) for op in role_operations(ROLE)}
-    undescribed = [f"{e['operationId']} {e['method']} {e['path']}" for e in catalogue
-                   if (e["operationId"], e["method"], e["path"]) not in described]
-    assert not undescribed, (f"接口目录中有 {len(undescribed)} 个接口未在 OpenAPI 描述中（或方法、路径不一致）：{undescribed[:5]} / "
-                             "catalogued interfaces missing from the OpenAPI description")
+    undescribed = [
+        f"{e['operationId']} {e['method']} {e['path']}"
+        for e in catalogue
+        if (e["operationId"], e["method"], e["path"]) not in described
+    ]
+    assert not undescribed, (
+        f"接口目录中有 {len(undescribed)} 个接口未在 OpenAPI 描述中（或方法、路径不一致）：{undescribed[:5]} / "
+        "catalogued interfaces missing from the OpenAPI description"
+    )
     problems: list[str] = []
     called = 0
     for op in _json_reads(catalogue):
@@ -326,7 +400,9 @@ def test_the_catalogued_interfaces_are_described_and_answer_utf8_json(client: Ta
             continue  # the harness may lack this scope: not a statement about the interface
         called += 1
         ctype = (r.header("content-type") or "").lower()
-        charset = next((p.split("=", 1)[1].strip() for p in ctype.split(";")[1:] if p.strip().startswith("charset=")), None)
+        charset = next(
+            (p.split("=", 1)[1].strip() for p in ctype.split(";")[1:] if p.strip().startswith("charset=")), None
+        )
         if not ctype.startswith("application/json"):
             problems.append(f"{op.operation_id}: Content-Type 为 {ctype or '（无）'}，不是 application/json")
         elif charset not in (None, "utf-8", "utf8"):

@@ -91,7 +91,9 @@ def _variety(group: str) -> str | None:
 def _item(group: str, operation_name: str) -> str:
     """The Table 1 handling item of a group for the operation named ``operation_name`` (before any “（…）”)."""
     op = next(code for code, o in code_lists.licence_operations().items() if o["name"].split("（")[0] == operation_name)
-    return next(code for code, it in code_lists.licence_items().items() if it["group"] == group and it["operation"] == op)
+    return next(
+        code for code, it in code_lists.licence_items().items() if it["group"] == group and it["operation"] == op
+    )
 
 
 class Builder:
@@ -112,20 +114,34 @@ class Builder:
             variety = _variety(group)
             if variety is None:
                 pytest.skip(f"代码表中找不到表1第 {group} 类设备的具体品种 / no variety for equipment group {group}")
-            eq.update(catalogueCode=variety, equipmentName=code_lists.catalogue()[variety]["name"],
-                      equipmentCode=KINDS["equipment-code"].generate(self.rng, catalogue=variety, division=eq["division"],
-                                                                     year=int(eq["manufactureDate"][:4])),
-                      registrationNo=KINDS["registration-no"].generate(self.rng, catalogue=variety, province=self.province,
-                                                                       year=int(eq["registrationDate"][:4])))
-        eq.update(useUnitUscc=owner["uscc"], useUnitName=owner["name"], propertyUnitName=owner["name"],
-                  division=owner["division"], address=owner["address"], status="in-use")
+            eq.update(
+                catalogueCode=variety,
+                equipmentName=code_lists.catalogue()[variety]["name"],
+                equipmentCode=KINDS["equipment-code"].generate(
+                    self.rng, catalogue=variety, division=eq["division"], year=int(eq["manufactureDate"][:4])
+                ),
+                registrationNo=KINDS["registration-no"].generate(
+                    self.rng, catalogue=variety, province=self.province, year=int(eq["registrationDate"][:4])
+                ),
+            )
+        eq.update(
+            useUnitUscc=owner["uscc"],
+            useUnitName=owner["name"],
+            propertyUnitName=owner["name"],
+            division=owner["division"],
+            address=owner["address"],
+            status="in-use",
+        )
         return eq
 
     def authority(self, division: str) -> dict[str, Any]:
         """The registering authority of a county: its prefecture's market-regulation bureau (USCC of an organ, 11)."""
         parent = code_lists.divisions().get(division, {}).get("parent") or division[:2] + "0000"
-        return {"name": f"{self.gen.division_name(parent)}市场监督管理局",
-                "uscc": KINDS["uscc"].generate(self.rng, division=parent, pair="11"), "division": parent}
+        return {
+            "name": f"{self.gen.division_name(parent)}市场监督管理局",
+            "uscc": KINDS["uscc"].generate(self.rng, division=parent, pair="11"),
+            "division": parent,
+        }
 
     def registration(self, eq: dict[str, Any], group: str | None = None) -> dict[str, Any]:
         authority = self.authority(eq["division"])
@@ -135,8 +151,9 @@ class Builder:
             reg["itemCode"] = _item(group, "新登记")
         return reg
 
-    def message(self, kind: str, record: dict[str, Any], equipment: dict[str, Any] | None = None,
-                mid: str | None = None) -> dict[str, Any]:
+    def message(
+        self, kind: str, record: dict[str, Any], equipment: dict[str, Any] | None = None, mid: str | None = None
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"messageId": mid or message_id(), "reportedAt": now_iso(), REPORTS[kind][2]: record}
         if kind == "registration":
             body["equipment"] = equipment
@@ -180,18 +197,24 @@ def _fresh(reader: TargetClient, kind: str) -> tuple[Builder, dict[str, Any], di
     pytest.skip("无法生成目标中不存在的新主键 / could not generate keys absent at the target")
 
 
-def _report(client: TargetClient, kind: str, body: dict[str, Any], status: int | tuple[int, ...], what: str) -> dict[str, Any]:
+def _report(
+    client: TargetClient, kind: str, body: dict[str, Any], status: int | tuple[int, ...], what: str
+) -> dict[str, Any]:
     r = client.post(path_of(ROLE, REPORTS[kind][0]), body)
     permitted(r, what)
     receipt = conforms(r, ROLE, REPORTS[kind][0], status, what)
-    assert receipt["messageId"] == body["messageId"], (f"{what}：回执的消息标识为“{receipt['messageId']}”，应为“{body['messageId']}” / "
-                                                       f"the receipt carries another message id")
+    assert receipt["messageId"] == body["messageId"], (
+        f"{what}：回执的消息标识为“{receipt['messageId']}”，应为“{body['messageId']}” / "
+        f"the receipt carries another message id"
+    )
     return receipt
 
 
 def _accepted(client: TargetClient, kind: str, body: dict[str, Any], what: str) -> dict[str, Any]:
     receipt = _report(client, kind, body, 201, what)
-    assert receipt["duplicate"] is False, f"{what}：首次上报的回执 duplicate 应为 false / a first report is no duplicate"
+    assert receipt["duplicate"] is False, (
+        f"{what}：首次上报的回执 duplicate 应为 false / a first report is no duplicate"
+    )
     return receipt
 
 
@@ -205,8 +228,10 @@ def _same(reader: TargetClient, kind: str, record: dict[str, Any], what: str) ->
     key = record[REPORTS[kind][3]]
     got = _read_back(reader, kind, key, what)
     diff = differences(record, got)
-    assert not diff, (f"{what}：回读的{_label(kind)}与上报内容不一致（{len(diff)} 处）：{'；'.join(diff[:5])} / "
-                      f"the record read back differs from the one reported")
+    assert not diff, (
+        f"{what}：回读的{_label(kind)}与上报内容不一致（{len(diff)} 处）：{'；'.join(diff[:5])} / "
+        f"the record read back differs from the one reported"
+    )
 
 
 def _setup(client: TargetClient, reader: TargetClient, kind: str) -> tuple[Builder, dict[str, Any], dict[str, Any]]:
@@ -261,8 +286,10 @@ def test_registrations_of_every_equipment_group_are_accepted(client: TargetClien
         diff = differences(reg, got)
         if diff:
             missing.append(f"{label}：{'；'.join(diff[:2])}")
-    assert not missing, (f"已上报的使用登记有 {len(missing)} 类未保存或内容不符：{'；'.join(missing[:5])} / "
-                         f"reported registrations of some equipment groups are not kept as reported")
+    assert not missing, (
+        f"已上报的使用登记有 {len(missing)} 类未保存或内容不符：{'；'.join(missing[:5])} / "
+        f"reported registrations of some equipment groups are not kept as reported"
+    )
 
 
 # ---------------------------------------------------------------------------- idempotency and updates
@@ -277,19 +304,31 @@ def test_a_repeated_report_gets_the_first_receipt(kind: str, client: TargetClien
     again = _report(client, kind, message, 200, f"以同一消息标识、同一内容重传{_label(kind)}报文")
     assert again["duplicate"] is True, "重传报文的回执 duplicate 应为 true / a retransmission must be marked duplicate"
     assert differences(first["receivedAt"], again["receivedAt"]) == [], (
-        f"重传报文的回执接收时间 {again['receivedAt']} 与首次 {first['receivedAt']} 不同，不是原回执 / not the first receipt")
+        f"重传报文的回执接收时间 {again['receivedAt']} 与首次 {first['receivedAt']} 不同，不是原回执 / not the first receipt"
+    )
     _same(reader, kind, record, f"重传后回读{_label(kind)}")
 
 
-def _newer(b: Builder, kind: str, record: dict[str, Any], equipment: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def _newer(
+    b: Builder, kind: str, record: dict[str, Any], equipment: dict[str, Any] | None
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """A later version of a record: a unit with a new address and phone; a registration suspended (停用, its own Table 1 item)."""
     if kind == "unit":
-        return {**record, "address": b.gen.address(record["division"]), "contactPhone": b.gen.mobile(),
-                "updatedAt": later(record["updatedAt"], 86400)}, None
+        return {
+            **record,
+            "address": b.gen.address(record["division"]),
+            "contactPhone": b.gen.mobile(),
+            "updatedAt": later(record["updatedAt"], 86400),
+        }, None
     group = code_lists.licence_items()[record["itemCode"]]["group"]
     assert equipment is not None
-    reg = {**record, "status": "suspended", "itemCode": _item(group, "停用"),
-           "caseNo": record["caseNo"][:-6] + f"{b.rng.randrange(10**6):06d}", "updatedAt": later(record["updatedAt"], 86400)}
+    reg = {
+        **record,
+        "status": "suspended",
+        "itemCode": _item(group, "停用"),
+        "caseNo": record["caseNo"][:-6] + f"{b.rng.randrange(10**6):06d}",
+        "updatedAt": later(record["updatedAt"], 86400),
+    }
     return reg, {**equipment, "status": "suspended", "updatedAt": later(equipment["updatedAt"], 86400)}
 
 
@@ -303,7 +342,9 @@ def test_a_late_repeat_does_not_undo_a_newer_report(kind: str, client: TargetCli
     _accepted(client, kind, b.message(kind, newer, equipment), f"以新消息标识上报更新的{_label(kind)}")
     _same(reader, kind, newer, f"更新后回读{_label(kind)}")
     again = _report(client, kind, message, 200, f"重传首条{_label(kind)}报文")
-    assert again["duplicate"] is True, "迟到的重传报文回执 duplicate 应为 true / the late retransmission must be marked duplicate"
+    assert again["duplicate"] is True, (
+        "迟到的重传报文回执 duplicate 应为 true / the late retransmission must be marked duplicate"
+    )
     _same(reader, kind, newer, f"迟到的重传之后回读{_label(kind)}")
 
 
@@ -317,8 +358,9 @@ def test_the_same_message_id_with_other_content_is_409(kind: str, client: Target
     other = b.message(kind, newer, equipment, mid=message["messageId"])
     r = client.post(path_of(ROLE, REPORTS[kind][0]), other)
     err = refused(r, ROLE, REPORTS[kind][0], 409, f"以同一消息标识上报内容不同的{_label(kind)}")
-    assert err["code"] in ("DUPLICATE", "CONFLICT"), (f"错误代码为 {err['code']}，消息标识重复应为 DUPLICATE / "
-                                                      f"a reused message id is a DUPLICATE, not {err['code']}")
+    assert err["code"] in ("DUPLICATE", "CONFLICT"), (
+        f"错误代码为 {err['code']}，消息标识重复应为 DUPLICATE / a reused message id is a DUPLICATE, not {err['code']}"
+    )
     _same(reader, kind, record, f"409 之后回读{_label(kind)}")
 
 
@@ -332,20 +374,27 @@ def test_a_report_without_a_valid_message_id_is_400(kind: str, client: TargetCli
     _, record, message = _setup(client, reader, kind)
     v = body_validator(ROLE, REPORTS[kind][0])
     cases = [("缺少消息标识", {k: x for k, x in message.items() if k != "messageId"})]
-    cases += [(f"消息标识“{bad}”", {**message, "messageId": bad}) for bad in ("x1", "消息标识-00000001", "a" * 65)
-              if not v.is_valid({**message, "messageId": bad})]
+    cases += [
+        (f"消息标识“{bad}”", {**message, "messageId": bad})
+        for bad in ("x1", "消息标识-00000001", "a" * 65)
+        if not v.is_valid({**message, "messageId": bad})
+    ]
     for label, body in cases:
         r = client.post(path_of(ROLE, REPORTS[kind][0]), body)
         permitted(r, f"上报{_label(kind)}")
-        names_field(refused(r, ROLE, REPORTS[kind][0], 400, f"上报{_label(kind)}（{label}）"), "/messageId",
-                    f"上报{_label(kind)}（{label}）")
+        names_field(
+            refused(r, ROLE, REPORTS[kind][0], 400, f"上报{_label(kind)}（{label}）"),
+            "/messageId",
+            f"上报{_label(kind)}（{label}）",
+        )
     key = record[REPORTS[kind][3]]
     assert _absent(reader, kind, key), f"被拒绝的报文中的{_label(kind)}“{key}”仍被保存 / a refused report was stored"
 
 
 @pytest.mark.parametrize("kind", _each("INFO2007.2.6.1", "PROFILE.ERROR.1"))
-def test_invalid_identifiers_are_refused_naming_the_field(kind: str, client: TargetClient, reader: TargetClient,
-                                                          tzsb_target: Target) -> None:
+def test_invalid_identifiers_are_refused_naming_the_field(
+    kind: str, client: TargetClient, reader: TargetClient, tzsb_target: Target
+) -> None:
     """编码标准化：报文中每个编码字段（契约以 tzsb-* 格式标注：统一社会信用代码、行政区划代码、特种设备代码、使用登记证编号、
     设备品种、办理项、电子证照标识、电子卷宗编码）取只错一处的值（校验码、代码表、结构）时返回 400，错误项指出该字段，
     数据未被保存。"""
@@ -378,6 +427,8 @@ def test_a_registration_for_other_equipment_is_refused(client: TargetClient, rea
     err = refused(r, ROLE, "reportRegistration", 400, "上报设备代码与所附设备信息不一致的使用登记")
     paths = [str(e.get("path", "")) for e in err.get("errors") or [] if isinstance(e, dict)]
     assert any(p.endswith("/equipmentCode") for p in paths), (
-        f"400 的错误项未指出设备代码字段（errors 路径：{paths or '无'}） / the errors do not name equipmentCode")
+        f"400 的错误项未指出设备代码字段（errors 路径：{paths or '无'}） / the errors do not name equipmentCode"
+    )
     assert _absent(reader, "registration", reg["registrationNo"]), (
-        f"不一致的使用登记“{reg['registrationNo']}”仍被保存 / the inconsistent registration was stored")
+        f"不一致的使用登记“{reg['registrationNo']}”仍被保存 / the inconsistent registration was stored"
+    )

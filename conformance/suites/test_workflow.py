@@ -132,13 +132,21 @@ def authority(tzsb_target: Any) -> dict[str, Any]:
     return authority_of(tzsb_target)
 
 
-def _push_item(desk: Desk, authority: dict[str, Any], item: str, rng: random.Random, *, catalogue: str | None = None) -> tuple[str, Any]:
+def _push_item(
+    desk: Desk, authority: dict[str, Any], item: str, rng: random.Random, *, catalogue: str | None = None
+) -> tuple[str, Any]:
     group = item.split("-")[1]
     if catalogue is None:
         catalogue = rng.choice(varieties(group)) if group in groups() else "3110"
     case_no = new_case_no()
-    body = application(case_no, item if item in items() else "01100000-03-01", new_applicant(rng), authority, rng=rng,
-                       catalogue=catalogue)
+    body = application(
+        case_no,
+        item if item in items() else "01100000-03-01",
+        new_applicant(rng),
+        authority,
+        rng=rng,
+        catalogue=catalogue,
+    )
     body["itemCode"] = item
     if item not in items():
         body.pop("itemName", None)
@@ -153,14 +161,19 @@ def _not_created(desk: Desk, target: Any, case_no: str) -> str | None:
     return None if r.status == 404 else f"被拒绝的申请仍生成了办件 {case_no}：{brief(r)}"
 
 
-@pytest.mark.parametrize("group", [pytest.param(g, marks=pytest.mark.clause("DB42.5.1", _group_clause(g)), id=g)
-                                   for g in sorted(groups())])
-def test_items_of_the_group_are_accepted(group: str, desk: Desk, authority: dict[str, Any], tzsb_target: Any, seed: int) -> None:
+@pytest.mark.parametrize(
+    "group", [pytest.param(g, marks=pytest.mark.clause("DB42.5.1", _group_clause(g)), id=g) for g in sorted(groups())]
+)
+def test_items_of_the_group_are_accepted(
+    group: str, desk: Desk, authority: dict[str, Any], tzsb_target: Any, seed: int
+) -> None:
     """表1 的办理项（按设备组）：申请推送（T5-5）被接收（201），回执带同一办件编号。quick 每组随机抽一项（种子见
     TZSB_HYPOTHESIS_SEED），standard 三项，certification 全部。"""
     codes = sorted(c for c, it in items().items() if it["group"] == group)
     if len(codes) != groups()[group]["count"]:
-        raise RuntimeError(f"licence-items.json: group {group} lists {len(codes)} items, its count says {groups()[group]['count']}")
+        raise RuntimeError(
+            f"licence-items.json: group {group} lists {len(codes)} items, its count says {groups()[group]['count']}"
+        )
     n = ITEMS_PER_GROUP[_profile(tzsb_target)]
     rng = random.Random(f"{seed}:{group}")
     sample = codes if n is None or n >= len(codes) else sorted(rng.sample(codes, n))
@@ -175,10 +188,17 @@ def test_items_of_the_group_are_accepted(group: str, desk: Desk, authority: dict
     problems.verdict()
 
 
-@pytest.mark.parametrize("group", [pytest.param(g, marks=pytest.mark.clause("DB42.5.2", _group_clause(g)), id=g)
-                                   for g in sorted(groups()) if _gaps(g)])
-def test_operations_the_group_does_not_have_are_refused(group: str, desk: Desk, authority: dict[str, Any],
-                                                         tzsb_target: Any) -> None:
+@pytest.mark.parametrize(
+    "group",
+    [
+        pytest.param(g, marks=pytest.mark.clause("DB42.5.2", _group_clause(g)), id=g)
+        for g in sorted(groups())
+        if _gaps(g)
+    ],
+)
+def test_operations_the_group_does_not_have_are_refused(
+    group: str, desk: Desk, authority: dict[str, Any], tzsb_target: Any
+) -> None:
     """设备组没有的办理类型（如压力管道迁出、气瓶移装）不是表1的办理项：400，错误指向 /itemCode，中文说明，不生成办件。"""
     rng = random.Random(secrets.randbits(32))
     problems = Problems(desk)
@@ -186,7 +206,9 @@ def test_operations_the_group_does_not_have_are_refused(group: str, desk: Desk, 
         case_no, r = _push_item(desk, authority, code, rng)
         op = operations()[code.split("-")[2]]["name"]
         if r.status != 400 or ITEM_PATH not in _error_paths(r) or not _chinese(r):
-            problems.add(f"{code}（{groups()[group]['equipment']} {op}）：应 400 且 errors[].path 含 {ITEM_PATH}、中文说明，实为 {brief(r)}")
+            problems.add(
+                f"{code}（{groups()[group]['equipment']} {op}）：应 400 且 errors[].path 含 {ITEM_PATH}、中文说明，实为 {brief(r)}"
+            )
         elif (why := _not_created(desk, tzsb_target, case_no)) is not None:
             problems.add(why)
     problems.verdict()
@@ -212,7 +234,9 @@ def test_items_not_in_table_1_are_refused(desk: Desk, authority: dict[str, Any],
 
 
 @pytest.mark.clause("DB42.5.2")
-def test_an_item_that_does_not_fit_the_equipment_is_refused(desk: Desk, authority: dict[str, Any], tzsb_target: Any) -> None:
+def test_an_item_that_does_not_fit_the_equipment_is_refused(
+    desk: Desk, authority: dict[str, Any], tzsb_target: Any
+) -> None:
     """办理项与设备品种不符（电梯办理项申请压力容器、压力容器办理项申请气瓶）：400，不生成办件。"""
     rng = random.Random(secrets.randbits(32))
     problems = Problems(desk)
@@ -220,7 +244,9 @@ def test_an_item_that_does_not_fit_the_equipment_is_refused(desk: Desk, authorit
         case_no, r = _push_item(desk, authority, code, rng, catalogue=catalogue)
         paths = _error_paths(r)
         if r.status != 400 or not ({ITEM_PATH, CATALOGUE_PATH} & set(paths)):
-            problems.add(f"{code} 配设备品种 {catalogue}：应 400 且指向 {ITEM_PATH} 或 {CATALOGUE_PATH}，实为 {brief(r)}")
+            problems.add(
+                f"{code} 配设备品种 {catalogue}：应 400 且指向 {ITEM_PATH} 或 {CATALOGUE_PATH}，实为 {brief(r)}"
+            )
         elif (why := _not_created(desk, tzsb_target, case_no)) is not None:
             problems.add(why)
     problems.verdict()
@@ -234,29 +260,53 @@ def _granted_with_loops(walker: Walker, rng: random.Random, with_return: bool) -
     walker.resubmit(case)
     walker.perform(case, "accept", "correction", "accept")
     walker.resubmit(case)
-    path = [("accept", "accepted"), ("review", "passed"), ("decide", "granted"), ("certify", "certified"),
-            ("issue", "issued"), ("conclude", "concluded")]
+    path = [
+        ("accept", "accepted"),
+        ("review", "passed"),
+        ("decide", "granted"),
+        ("certify", "certified"),
+        ("issue", "issued"),
+        ("conclude", "concluded"),
+    ]
     if with_return:
         path += [("pre-archive", "returned"), ("conclude", "concluded")]
     path += [("pre-archive", "passed"), ("archive", "archived")]
     for step, outcome in path:
         walker.perform(case, step, outcome, allowed_roles(step, outcome)[0])
     order = list(dict.fromkeys(s for s, _, _ in case.performed))
-    walker.findings.expect(NINE_STEPS, order == list(step_codes()),
-                           f"准予许可的办件经过的步骤为 {order}，应依次为 {list(step_codes())}（§6）")
+    walker.findings.expect(
+        NINE_STEPS,
+        order == list(step_codes()),
+        f"准予许可的办件经过的步骤为 {order}，应依次为 {list(step_codes())}（§6）",
+    )
     r = walker.desk.history(case.case_no)
     entries = data_of(r)
-    recorded = list(dict.fromkeys(e.get("step") for e in entries if isinstance(e, dict))) if isinstance(entries, list) else None
-    walker.findings.expect(NINE_STEPS, recorded == list(step_codes()),
-                           f"办理记录查询（{brief(r)[:60]}）中的步骤为 {recorded}，应依次为九个步骤 {list(step_codes())}")
+    recorded = (
+        list(dict.fromkeys(e.get("step") for e in entries if isinstance(e, dict)))
+        if isinstance(entries, list)
+        else None
+    )
+    walker.findings.expect(
+        NINE_STEPS,
+        recorded == list(step_codes()),
+        f"办理记录查询（{brief(r)[:60]}）中的步骤为 {recorded}，应依次为九个步骤 {list(step_codes())}",
+    )
     stages = {steps()[s]["stage"] for s in order}
-    walker.findings.expect(NINE_STEPS, len(stages) == 5, f"办件经过的环节为 {sorted(stages)}，应为申请、受理、审查、决定、归档五个环节")
+    walker.findings.expect(
+        NINE_STEPS, len(stages) == 5, f"办件经过的环节为 {sorted(stages)}，应为申请、受理、审查、决定、归档五个环节"
+    )
 
 
 def _refused(walker: Walker, rng: random.Random) -> None:
     case = walker.open(rng.choice(sorted(items())), new_applicant(rng), rng=rng)
-    for step, outcome in [("accept", "accepted"), ("review", "failed"), ("decide", "refused"), ("conclude", "concluded"),
-                          ("pre-archive", "passed"), ("archive", "archived")]:
+    for step, outcome in [
+        ("accept", "accepted"),
+        ("review", "failed"),
+        ("decide", "refused"),
+        ("conclude", "concluded"),
+        ("pre-archive", "passed"),
+        ("archive", "archived"),
+    ]:
         walker.perform(case, step, outcome, allowed_roles(step, outcome)[0])
 
 
@@ -285,7 +335,9 @@ def _machine(walker: Walker, findings: Findings, with_return: bool, all_wrong: b
             return [c for c in self.cases if c.ended and c.case_no not in self.poked]
 
         @precondition(lambda self: len(self.live()) < 2)
-        @rule(item=st.sampled_from(item_codes), channel=st.sampled_from(("online", "offline")), seed=st.integers(0, 2**31))
+        @rule(
+            item=st.sampled_from(item_codes), channel=st.sampled_from(("online", "offline")), seed=st.integers(0, 2**31)
+        )
         def open_case(self, item: str, channel: str, seed: int) -> None:
             rng = random.Random(seed)
             self.cases.append(walker.open(item, new_applicant(rng), rng=rng, channel=channel))
@@ -305,7 +357,9 @@ def _machine(walker: Walker, findings: Findings, with_return: bool, all_wrong: b
             if wrong:
                 for w in wrong if all_wrong else [data.draw(st.sampled_from(wrong), label="wrong post")]:
                     walker.probe_wrong_role(case, due, outcome, w)
-            walker.probe_out_of_order(case, data.draw(st.sampled_from(walker.illegal_steps(case)), label="step out of order"))
+            walker.probe_out_of_order(
+                case, data.draw(st.sampled_from(walker.illegal_steps(case)), label="step out of order")
+            )
             walker.perform(case, due, outcome, role)
 
         @precondition(lambda self: bool(self.unpoked()))
@@ -354,9 +408,19 @@ def walks(tzsb_client: Any, tzsb_target: Any, seed: int) -> Findings:
     phases = [Phase.explicit, Phase.generate] + ([] if profile == "quick" else [Phase.shrink])
     print(f"Hypothesis seed: {seed}")
     try:
-        run_state_machine_as_test(machine, settings=settings(
-            max_examples=WALKS[profile], stateful_step_count=WALK_STEPS[profile], deadline=None, database=None,
-            phases=phases, report_multiple_bugs=False, print_blob=False, suppress_health_check=list(HealthCheck)))
+        run_state_machine_as_test(
+            machine,
+            settings=settings(
+                max_examples=WALKS[profile],
+                stateful_step_count=WALK_STEPS[profile],
+                deadline=None,
+                database=None,
+                phases=phases,
+                report_multiple_bugs=False,
+                print_blob=False,
+                suppress_health_check=list(HealthCheck),
+            ),
+        )
     except Exception as exc:
         violation = _violation_in(exc)
         if violation is None:
@@ -393,10 +457,21 @@ OUTCOME_TESTS = [
 
 
 @driver
-@pytest.mark.parametrize("clause", [
-    pytest.param(cid, marks=[pytest.mark.clause(cid)] + ([pytest.mark.feature(PRE_ARCHIVE_RETURN)] if cid == "DB42.7.5.4.2" else []),
-                 id=cid) for cid, _ in OUTCOME_TESTS])
-def test_each_outcome_leads_where_workflow_json_says(clause: str, walks: Findings, request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize(
+    "clause",
+    [
+        pytest.param(
+            cid,
+            marks=[pytest.mark.clause(cid)]
+            + ([pytest.mark.feature(PRE_ARCHIVE_RETURN)] if cid == "DB42.7.5.4.2" else []),
+            id=cid,
+        )
+        for cid, _ in OUTCOME_TESTS
+    ],
+)
+def test_each_outcome_leads_where_workflow_json_says(
+    clause: str, walks: Findings, request: pytest.FixtureRequest
+) -> None:
     """每个结论之后办件的状态与待办步骤符合 workflow.json，并生成该结论的文书（notice.schema.json 的文书种类）。"""
     walks.judge(request, clause)
 
@@ -416,8 +491,9 @@ def test_a_post_that_may_not_give_the_outcome_is_refused(walks: Findings, reques
 
 
 @driver
-@pytest.mark.parametrize("role", [pytest.param(r, marks=pytest.mark.clause("DB42.8.1", role_clause(r)), id=r)
-                                  for r in role_codes()])
+@pytest.mark.parametrize(
+    "role", [pytest.param(r, marks=pytest.mark.clause("DB42.8.1", role_clause(r)), id=r) for r in role_codes()]
+)
 def test_each_post_performs_its_steps(role: str, walks: Findings, request: pytest.FixtureRequest) -> None:
     """附录A的每个岗位都能执行其步骤（形式审查：补齐补正建议；受理：三种受理结论；审查；决定与办结；制证发证；预归档与归档）。"""
     walks.judge(request, role_clause(role))

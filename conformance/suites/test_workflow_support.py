@@ -119,8 +119,11 @@ def off_main_line() -> tuple[tuple[str, str], ...]:
     The 特别程序 (back to the same step) is a procedure of its own and not one of these.
     """
     order = {code: s["order"] for code, s in steps().items()}
-    return tuple((o["step"], o["code"]) for o in workflow()["outcomes"]
-                 if o["next"] != o["step"] and (o["next"] is None or order[o["next"]] != order[o["step"]] + 1))
+    return tuple(
+        (o["step"], o["code"])
+        for o in workflow()["outcomes"]
+        if o["next"] != o["step"] and (o["next"] is None or order[o["next"]] != order[o["step"]] + 1)
+    )
 
 
 @functools.cache
@@ -137,8 +140,13 @@ def path_to(step: str) -> tuple[tuple[str, str], ...]:
             return path
         for o in workflow()["outcomes"]:
             key = (o["step"], o["code"])
-            if (o["step"] != pending(state) or o["step"] == submitted()["step"] or o["next"] == o["step"]
-                    or optional_feature(*key) or o["state"] in seen):
+            if (
+                o["step"] != pending(state)
+                or o["step"] == submitted()["step"]
+                or o["next"] == o["step"]
+                or optional_feature(*key)
+                or o["state"] in seen
+            ):
                 continue
             seen.add(o["state"])
             queue.append((o["state"], (*path, key)))
@@ -149,8 +157,12 @@ def refused_in(state: str) -> list[tuple[str, str, str]]:
     """Every ``(step, outcome, post)`` of workflow.json that must be refused in ``state``: each step/outcome whose step
     is not pending, by each post allowed to give it (so the right post too). 申请 is left out: it is a T5-5 push."""
     due = pending(state)
-    return [(o["step"], o["code"], post) for o in workflow()["outcomes"]
-            if o["step"] != due and o["step"] != submitted()["step"] for post in allowed_roles(o["step"], o["code"])]
+    return [
+        (o["step"], o["code"], post)
+        for o in workflow()["outcomes"]
+        if o["step"] != due and o["step"] != submitted()["step"]
+        for post in allowed_roles(o["step"], o["code"])
+    ]
 
 
 def run_seed() -> int:
@@ -222,8 +234,12 @@ def varieties(group: str) -> tuple[str, ...]:
     """Catalogue codes naming a 品种 (or a class with none) within the group's catalogue kinds."""
     specific = code_lists.catalogue_specific()
     cat = code_lists.catalogue()
-    return tuple(c for top in groups()[group]["catalogue"] for c in code_lists.catalogue_descendants(top)
-                 if c in specific and not cat[c].get("doubtful"))
+    return tuple(
+        c
+        for top in groups()[group]["catalogue"]
+        for c in code_lists.catalogue_descendants(top)
+        if c in specific and not cat[c].get("doubtful")
+    )
 
 
 # ---------------------------------------------------------------------------------- which clause each check supports
@@ -288,7 +304,9 @@ class Findings:
     def __repr__(self) -> str:
         return f"Findings({sum(self.passed.values())} checks passed; failing: {sorted(c for c, m in self.failed.items() if m)})"
 
-    def expect(self, clauses: str | Iterable[str], ok: bool, message: str, *, hard: bool = False, exchange: Any = None) -> bool:
+    def expect(
+        self, clauses: str | Iterable[str], ok: bool, message: str, *, hard: bool = False, exchange: Any = None
+    ) -> bool:
         cs = (clauses,) if isinstance(clauses, str) else tuple(clauses)
         if ok:
             self.passed.update(cs)
@@ -358,33 +376,76 @@ def new_applicant(rng: random.Random | None = None) -> Item:
     """A legal person never seen by the target: a fresh, valid USCC (GB 32100) in Hubei."""
     gen = DataGen((rng or random.Random(secrets.randbits(64))).randrange(2**62))
     unit = gen.unit("use", "42")
-    return {"type": "legal-person", "name": unit["name"], "idType": "001", "idNumber": unit["uscc"],
-            "contactPerson": unit["contactPerson"], "contactPhone": unit["contactPhone"], "address": unit["address"]}
+    return {
+        "type": "legal-person",
+        "name": unit["name"],
+        "idType": "001",
+        "idNumber": unit["uscc"],
+        "contactPerson": unit["contactPerson"],
+        "contactPhone": unit["contactPhone"],
+        "address": unit["address"],
+    }
 
 
 def new_case_no() -> str:
     return f"TZSB-{uuid.uuid4().hex[:20].upper()}"
 
 
-def application(case_no: str, item: str, applicant: Item, authority: Item, *, rng: random.Random, channel: str = "online",
-                n: int = 1, catalogue: str | None = None) -> Item:
+def application(
+    case_no: str,
+    item: str,
+    applicant: Item,
+    authority: Item,
+    *,
+    rng: random.Random,
+    channel: str = "online",
+    n: int = 1,
+    catalogue: str | None = None,
+) -> Item:
     """A T5-5 application (application.schema.json) for ``item``, the equipment a variety of the item's group."""
     group = items()[item]["group"]
     catalogue = catalogue or rng.choice(varieties(group))
-    county = rng.choice(code_lists.division_pool("county", authority["division"][:4])
-                        or code_lists.division_pool("county", authority["division"][:2]))
+    county = rng.choice(
+        code_lists.division_pool("county", authority["division"][:4])
+        or code_lists.division_pool("county", authority["division"][:2])
+    )
     gen = DataGen(rng.randrange(2**62))
-    body = {"messageId": f"msg-{case_no}-{n}", "caseNo": case_no, "itemCode": item, "itemName": items()[item]["name"],
-            "channel": channel, "applicant": applicant, "authority": authority,
-            "equipment": {"catalogueCode": catalogue, "equipmentName": code_lists.catalogue()[catalogue]["name"],
-                          "model": f"TZ-{rng.randint(100, 9999)}", "factoryNo": f"{rng.randint(10**7, 10**8 - 1)}",
-                          "manufactureDate": f"{dt.date.today().year - 1}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
-                          "division": county, "address": gen.address(county)},
-            "materials": [{"name": "产品合格证", "fileName": "产品合格证.pdf", "format": "PDF",
-                           "sha256": secrets.token_hex(32), "size": rng.randint(1000, 90000)}],
-            "submittedAt": dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat(timespec="seconds")}
-    if not validator("application").is_valid(body):  # the harness's own data: an error of the harness, not of the target
-        raise RuntimeError(f"generated application is invalid: {[p.message_zh for p in validator('application').errors(body)]}")
+    body = {
+        "messageId": f"msg-{case_no}-{n}",
+        "caseNo": case_no,
+        "itemCode": item,
+        "itemName": items()[item]["name"],
+        "channel": channel,
+        "applicant": applicant,
+        "authority": authority,
+        "equipment": {
+            "catalogueCode": catalogue,
+            "equipmentName": code_lists.catalogue()[catalogue]["name"],
+            "model": f"TZ-{rng.randint(100, 9999)}",
+            "factoryNo": f"{rng.randint(10**7, 10**8 - 1)}",
+            "manufactureDate": f"{dt.date.today().year - 1}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+            "division": county,
+            "address": gen.address(county),
+        },
+        "materials": [
+            {
+                "name": "产品合格证",
+                "fileName": "产品合格证.pdf",
+                "format": "PDF",
+                "sha256": secrets.token_hex(32),
+                "size": rng.randint(1000, 90000),
+            }
+        ],
+        "submittedAt": dt.datetime.now(dt.UTC)
+        .astimezone(dt.timezone(dt.timedelta(hours=8)))
+        .isoformat(timespec="seconds"),
+    }
+    if not validator("application").is_valid(
+        body
+    ):  # the harness's own data: an error of the harness, not of the target
+        raise RuntimeError(
+            f"generated application is invalid: {[p.message_zh for p in validator('application').errors(body)]}"
+        )
     return body
 
 
@@ -458,7 +519,14 @@ def when(value: Any) -> dt.datetime | None:
 
 
 # ---------------------------------------------------------------------------------- the desk
-OPERATORS = {"formal-review": "林静", "accept": "周敏", "review": "吴刚", "decide": "郑华", "certify": "孙丽", "archive": "何平"}
+OPERATORS = {
+    "formal-review": "林静",
+    "accept": "周敏",
+    "review": "吴刚",
+    "decide": "郑华",
+    "certify": "孙丽",
+    "archive": "何平",
+}
 
 
 class Desk:
@@ -495,9 +563,15 @@ class Desk:
         return self.harness.get(f"/driver/v1/cases/{case_no}/dossier")
 
     def step(self, role: str, case_no: str, step: str, outcome: str, opinion: str, operator: str | None = None) -> Any:
-        return self.officer(role).post(f"/driver/v1/cases/{case_no}/steps",
-                                       {"step": step, "outcome": outcome, "opinion": opinion,
-                                        "operatorName": operator or OPERATORS.get(role, "张三")})
+        return self.officer(role).post(
+            f"/driver/v1/cases/{case_no}/steps",
+            {
+                "step": step,
+                "outcome": outcome,
+                "opinion": opinion,
+                "operatorName": operator or OPERATORS.get(role, "张三"),
+            },
+        )
 
 
 # ---------------------------------------------------------------------------------- cases and the walker
@@ -544,37 +618,63 @@ class Walker:
     def read(self, case: Case, clauses: tuple[str, ...]) -> Item:
         r = self.desk.state(case.case_no)
         data = data_of(r)
-        self.findings.expect(clauses, r.status == 200 and isinstance(data, dict),
-                             f"办件 {case.case_no} 状态查询失败：{brief(r)}", hard=True)
+        self.findings.expect(
+            clauses,
+            r.status == 200 and isinstance(data, dict),
+            f"办件 {case.case_no} 状态查询失败：{brief(r)}",
+            hard=True,
+        )
         # identifiers, the record and the notices are judged by their own clauses
         shape = {**{k: v for k, v in data.items() if k not in _STATE_IDS}, "history": [], "notices": []}
         v = validator("workflow#/$defs/caseState")
-        self.findings.expect(clauses, v.structure_valid(shape),
-                             f"办件 {case.case_no} 的状态不符合 workflow.schema.json caseState："
-                             f"{[e.message_zh for e in v.errors(shape)][:3]}", hard=True)
-        self.findings.expect(CASE_NO, data.get("caseNo") == case.case_no,
-                             f"状态中的办件编号 {data.get('caseNo')!r} 不是推送时的 {case.case_no}")
+        self.findings.expect(
+            clauses,
+            v.structure_valid(shape),
+            f"办件 {case.case_no} 的状态不符合 workflow.schema.json caseState："
+            f"{[e.message_zh for e in v.errors(shape)][:3]}",
+            hard=True,
+        )
+        self.findings.expect(
+            CASE_NO,
+            data.get("caseNo") == case.case_no,
+            f"状态中的办件编号 {data.get('caseNo')!r} 不是推送时的 {case.case_no}",
+        )
         case.view = data
         return data
 
     def expect_state(self, case: Case, data: Item, state: str, clauses: tuple[str, ...], what: str) -> None:
         due = pending(state)
-        ok = data.get("state") == state and bool(data.get("ended")) == terminal(state) and data.get("suspended") is False
+        ok = (
+            data.get("state") == state and bool(data.get("ended")) == terminal(state) and data.get("suspended") is False
+        )
         if due is not None:
             ok = ok and data.get("currentStep") == due
-        self.findings.expect(clauses, ok,
-                             f"{what}后办件 {case.case_no} 应为状态 {state}（待办步骤 {due}，workflow.json），"
-                             f"实为 state={data.get('state')!r} currentStep={data.get('currentStep')!r} ended={data.get('ended')!r}",
-                             hard=True)
+        self.findings.expect(
+            clauses,
+            ok,
+            f"{what}后办件 {case.case_no} 应为状态 {state}（待办步骤 {due}，workflow.json），"
+            f"实为 state={data.get('state')!r} currentStep={data.get('currentStep')!r} ended={data.get('ended')!r}",
+            hard=True,
+        )
         case.state = state
 
-    def check_history(self, case: Case, data: Item, step: str, outcome: str, role: str | None, opinion: str | None,
-                      operator: str | None) -> None:
+    def check_history(
+        self,
+        case: Case,
+        data: Item,
+        step: str,
+        outcome: str,
+        role: str | None,
+        opinion: str | None,
+        operator: str | None,
+    ) -> None:
         entries = data.get("history") or []
-        new = entries[case.entries:]
+        new = entries[case.entries :]
         case.entries = len(entries)
         mine = [e for e in new if isinstance(e, dict) and e.get("step") == step and e.get("outcome") == outcome]
-        if not self.findings.expect(HISTORY, bool(mine), f"办件 {case.case_no} 的办理记录没有“{step}/{outcome}”这一条（新增 {len(new)} 条）"):
+        if not self.findings.expect(
+            HISTORY, bool(mine), f"办件 {case.case_no} 的办理记录没有“{step}/{outcome}”这一条（新增 {len(new)} 条）"
+        ):
             return
         e = mine[-1]
         op = e.get("operator") or {}
@@ -592,7 +692,9 @@ class Walker:
             problems.append(f"办理时间 {e.get('at')!r} 不是带时区的 GB/T 7408 日期时间")
         elif case.last_at is not None and at < case.last_at:
             problems.append(f"办理时间 {e.get('at')} 早于前一条记录")
-        self.findings.expect(HISTORY, not problems, f"办件 {case.case_no} 的“{step}/{outcome}”记录：" + "；".join(problems))
+        self.findings.expect(
+            HISTORY, not problems, f"办件 {case.case_no} 的“{step}/{outcome}”记录：" + "；".join(problems)
+        )
         case.last_at = at or case.last_at
 
     def check_notices(self, case: Case, step: str, outcome: str) -> None:
@@ -608,18 +710,30 @@ class Walker:
         new = [n for n in data if isinstance(n, dict) and n.get("noticeId") not in case.notices]
         for n in new:
             case.notices[str(n.get("noticeId"))] = n
-            self.findings.expect(CASE_NO, n.get("caseNo") == case.case_no,
-                                 f"文书 {n.get('noticeId')} 的办件编号 {n.get('caseNo')!r} 不是 {case.case_no}")
+            self.findings.expect(
+                CASE_NO,
+                n.get("caseNo") == case.case_no,
+                f"文书 {n.get('noticeId')} 的办件编号 {n.get('caseNo')!r} 不是 {case.case_no}",
+            )
         found = [n for n in new if n.get("type") == expected]
-        if not self.findings.expect(clauses, bool(found),
-                                    f"“{step}/{outcome}”之后办件 {case.case_no} 没有新的{expected}"
-                                    f"（新文书：{[n.get('type') for n in new]}）"):
+        if not self.findings.expect(
+            clauses,
+            bool(found),
+            f"“{step}/{outcome}”之后办件 {case.case_no} 没有新的{expected}（新文书：{[n.get('type') for n in new]}）",
+        ):
             return
         v = validator("notice")
         for n in found:
-            self.findings.expect(clauses, v.is_valid(n), f"{expected} 不符合 notice.schema.json：{[e.message_zh for e in v.errors(n)][:3]}")
-            self.findings.expect(clauses, n.get("authority") == case.application["authority"],
-                                 f"{expected} 的出具机关 {n.get('authority')} 不是受理机关 {case.application['authority']}")
+            self.findings.expect(
+                clauses,
+                v.is_valid(n),
+                f"{expected} 不符合 notice.schema.json：{[e.message_zh for e in v.errors(n)][:3]}",
+            )
+            self.findings.expect(
+                clauses,
+                n.get("authority") == case.application["authority"],
+                f"{expected} 的出具机关 {n.get('authority')} 不是受理机关 {case.application['authority']}",
+            )
 
     def check_codes(self, case: Case, data: Item) -> None:
         eq = case.application["equipment"]
@@ -629,24 +743,37 @@ class Walker:
             res = check("equipment-code", code)
             self.findings.expect(EQUIPMENT_CODE, res.ok, f"设备代码 {code} 不符合 TSG 08-2017：{res.reason('zh')}")
             if res.ok and not eq.get("equipmentCode"):
-                self.findings.expect(EQUIPMENT_CODE, code[:4] == catalogue,
-                                     f"设备代码 {code} 的品种代码 {code[:4]} 不是申请设备的品种 {catalogue}")
+                self.findings.expect(
+                    EQUIPMENT_CODE,
+                    code[:4] == catalogue,
+                    f"设备代码 {code} 的品种代码 {code[:4]} 不是申请设备的品种 {catalogue}",
+                )
         number = data.get("registrationNo")
-        if self.findings.expect(REGISTRATION_NO, isinstance(number, str), f"制证后办件 {case.case_no} 没有使用登记证编号"):
+        if self.findings.expect(
+            REGISTRATION_NO, isinstance(number, str), f"制证后办件 {case.case_no} 没有使用登记证编号"
+        ):
             res = check("registration-no", number)
-            self.findings.expect(REGISTRATION_NO, res.ok, f"使用登记证编号 {number} 不符合 TSG 08-2017：{res.reason('zh')}")
+            self.findings.expect(
+                REGISTRATION_NO, res.ok, f"使用登记证编号 {number} 不符合 TSG 08-2017：{res.reason('zh')}"
+            )
             if res.ok:
                 group = groups()[items()[case.item]["group"]]
-                provinces = {code_lists.provinces().get(d[:2], {}).get("abbr")
-                             for d in (case.application["authority"]["division"], eq["division"])}
+                provinces = {
+                    code_lists.provinces().get(d[:2], {}).get("abbr")
+                    for d in (case.application["authority"]["division"], eq["division"])
+                }
                 problems = []
                 if number[0] != group["certChar"]:
                     problems.append(f"设备代号 {number[0]} 应为 {group['certChar']}（{group['equipment']}）")
                 if number[1:3] != catalogue[1:3]:
                     problems.append(f"品种代号 {number[1:3]} 应为设备品种 {catalogue} 的第2、3位 {catalogue[1:3]}")
                 if number[3] not in provinces:
-                    problems.append(f"省份简称 {number[3]} 不是登记机关或设备所在地的简称 {sorted(p for p in provinces if p)}")
-                self.findings.expect(REGISTRATION_NO, not problems, f"使用登记证编号 {number} 与申请不符：" + "；".join(problems))
+                    problems.append(
+                        f"省份简称 {number[3]} 不是登记机关或设备所在地的简称 {sorted(p for p in provinces if p)}"
+                    )
+                self.findings.expect(
+                    REGISTRATION_NO, not problems, f"使用登记证编号 {number} 与申请不符：" + "；".join(problems)
+                )
 
     # ------------------------------------------------------------------ T5-5
     def push(self, case: Case, *, resubmission: bool = False) -> None:
@@ -654,12 +781,21 @@ class Walker:
         r = self.desk.push(case.application)
         body = data_of(r)
         expected = (200, 201) if resubmission else (201,)
-        self.findings.expect(clauses, r.status in expected and isinstance(body, dict),
-                             f"{'补正后再次' if resubmission else ''}推送办件 {case.case_no}（{case.item}）：{brief(r)}", hard=True)
-        self.findings.expect(CASE_NO, body.get("caseNo") in (None, case.case_no),
-                             f"回执中的办件编号 {body.get('caseNo')!r} 不是 {case.case_no}")
+        self.findings.expect(
+            clauses,
+            r.status in expected and isinstance(body, dict),
+            f"{'补正后再次' if resubmission else ''}推送办件 {case.case_no}（{case.item}）：{brief(r)}",
+            hard=True,
+        )
+        self.findings.expect(
+            CASE_NO,
+            body.get("caseNo") in (None, case.case_no),
+            f"回执中的办件编号 {body.get('caseNo')!r} 不是 {case.case_no}",
+        )
         data = self.read(case, clauses)
-        self.expect_state(case, data, submitted()["state"], clauses, "申请推送" if not resubmission else "补正后再次推送")
+        self.expect_state(
+            case, data, submitted()["state"], clauses, "申请推送" if not resubmission else "补正后再次推送"
+        )
         self.check_history(case, data, "apply", submitted()["code"], None, None, None)
         case.performed.append(("apply", submitted()["code"], ""))
 
@@ -672,11 +808,23 @@ class Walker:
     def resubmission(self, case: Case) -> Item:
         """The next T5-5 push of ``case``: same case number, a new message id, one more material (not sent here)."""
         case.messages += 1
-        return {**case.application, "messageId": f"msg-{case.case_no}-{case.messages}",
-                "submittedAt": dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat(timespec="seconds"),
-                "materials": [*case.application["materials"],
-                              {"name": "补正材料", "fileName": f"补正材料{case.messages}.pdf", "format": "PDF",
-                               "sha256": secrets.token_hex(32), "size": 2048}]}
+        return {
+            **case.application,
+            "messageId": f"msg-{case.case_no}-{case.messages}",
+            "submittedAt": dt.datetime.now(dt.UTC)
+            .astimezone(dt.timezone(dt.timedelta(hours=8)))
+            .isoformat(timespec="seconds"),
+            "materials": [
+                *case.application["materials"],
+                {
+                    "name": "补正材料",
+                    "fileName": f"补正材料{case.messages}.pdf",
+                    "format": "PDF",
+                    "sha256": secrets.token_hex(32),
+                    "size": 2048,
+                },
+            ],
+        }
 
     def resubmit(self, case: Case) -> None:
         """补齐补正: the applicant completes the materials and the platform pushes again (same case number, new message)."""
@@ -690,12 +838,20 @@ class Walker:
         opinion = f"{outcomes()[(step, outcome)]['name']}：经核，意见编号 {self.opinions}。"
         r = self.desk.step(role, case.case_no, step, outcome, opinion)
         clauses = STEP_CLAUSES + OUTCOME_CLAUSES.get((step, outcome), ()) + ROLES_WORK + (role_clause(role),)
-        self.findings.expect(clauses, r.status == 200,
-                             f"岗位 {role} 对办件 {case.case_no} 执行“{step}/{outcome}”（待办步骤 {pending(case.state)}）：{brief(r)}",
-                             hard=True)
+        self.findings.expect(
+            clauses,
+            r.status == 200,
+            f"岗位 {role} 对办件 {case.case_no} 执行“{step}/{outcome}”（待办步骤 {pending(case.state)}）：{brief(r)}",
+            hard=True,
+        )
         data = self.read(case, STEP_CLAUSES)
-        self.expect_state(case, data, outcomes()[(step, outcome)]["state"], STEP_CLAUSES + OUTCOME_CLAUSES.get((step, outcome), ()),
-                          f"“{step}/{outcome}”")
+        self.expect_state(
+            case,
+            data,
+            outcomes()[(step, outcome)]["state"],
+            STEP_CLAUSES + OUTCOME_CLAUSES.get((step, outcome), ()),
+            f"“{step}/{outcome}”",
+        )
         self.check_history(case, data, step, outcome, role, opinion, OPERATORS.get(role))  # right after the read: the
         if step == "certify":  # failures are linked to the state response they looked at
             self.check_codes(case, data)
@@ -707,16 +863,24 @@ class Walker:
         before_state, before_entries = case.state, case.entries
         data = self.read(case, clauses)
         entries = len(data.get("history") or [])
-        self.findings.expect(clauses, data.get("state") == before_state and entries == before_entries,
-                             f"{what}被拒绝后办件 {case.case_no} 仍应为 {before_state}（{before_entries} 条记录），"
-                             f"实为 {data.get('state')!r}（{entries} 条）", hard=True)
+        self.findings.expect(
+            clauses,
+            data.get("state") == before_state and entries == before_entries,
+            f"{what}被拒绝后办件 {case.case_no} 仍应为 {before_state}（{before_entries} 条记录），"
+            f"实为 {data.get('state')!r}（{entries} 条）",
+            hard=True,
+        )
 
     def probe_wrong_role(self, case: Case, step: str, outcome: str, wrong: str) -> None:
         """A post that may not give ``outcome`` in ``step`` (roles.json, workflow.json) is refused with 403, nothing changes."""
         r = self.desk.step(wrong, case.case_no, step, outcome, "越权尝试", "越权者")
         what = f"岗位 {wrong} 执行“{step}/{outcome}”（应为 {'、'.join(allowed_roles(step, outcome))}）"
-        self.findings.expect(WRONG_ROLE, r.status == 403, f"{what}：应 403，实为 {brief(r)}",
-                             hard=r.status is not None and 200 <= r.status < 300)
+        self.findings.expect(
+            WRONG_ROLE,
+            r.status == 403,
+            f"{what}：应 403，实为 {brief(r)}",
+            hard=r.status is not None and 200 <= r.status < 300,
+        )
         self.unchanged(case, WRONG_ROLE, what)
 
     def probe_out_of_order(self, case: Case, step: str) -> None:
@@ -725,8 +889,12 @@ class Walker:
         role = allowed_roles(step, outcome)[0]
         r = self.desk.step(role, case.case_no, step, outcome, "越序尝试", OPERATORS.get(role))
         what = f"对状态 {case.state}（待办 {pending(case.state)}）的办件执行“{step}/{outcome}”"
-        self.findings.expect(OUT_OF_ORDER, r.status == 409, f"{what}：应 409，实为 {brief(r)}",
-                             hard=r.status is not None and 200 <= r.status < 300)
+        self.findings.expect(
+            OUT_OF_ORDER,
+            r.status == 409,
+            f"{what}：应 409，实为 {brief(r)}",
+            hard=r.status is not None and 200 <= r.status < 300,
+        )
         self.unchanged(case, OUT_OF_ORDER, what)
 
     def wrong_roles(self, step: str, outcome: str) -> list[str]:

@@ -83,8 +83,20 @@ from conformance.reference.server_state import RoleServer
 
 GRANTED, REFUSED = "准予许可", "不予许可"
 TERMINAL = ("not-accepted", "concluded")
-_COLS = ("case_no", "item_code", "applicant_id", "submitted_at", "state", "last_step", "decision", "open_procedures",
-         "result", "submissions", "source", "updated_at")
+_COLS = (
+    "case_no",
+    "item_code",
+    "applicant_id",
+    "submitted_at",
+    "state",
+    "last_step",
+    "decision",
+    "open_procedures",
+    "result",
+    "submissions",
+    "source",
+    "updated_at",
+)
 
 
 @functools.cache
@@ -153,19 +165,25 @@ def _row(db: Database, case_no: str) -> dict[str, Any] | None:
     return case
 
 
-def register_case(db: Database, case_no: str, item_code: str, applicant_id: str, submitted_at: str, *,
-                  source: str = "licensing") -> dict[str, Any]:
+def register_case(
+    db: Database, case_no: str, item_code: str, applicant_id: str, submitted_at: str, *, source: str = "licensing"
+) -> dict[str, Any]:
     """Make the platform know a case (see the module docstring); returns :func:`case_state`."""
     ensure_tables(db)
     with db.write() as c:
         case = _row(db, case_no)
         if case is None:
-            c.execute("INSERT INTO gov_cases (case_no, item_code, applicant_id, submitted_at, state, source, updated_at) "
-                      "VALUES (?, ?, ?, ?, 'submitted', ?, ?)", (case_no, item_code, applicant_id, submitted_at, source,
-                                                                now_iso()))
+            c.execute(
+                "INSERT INTO gov_cases (case_no, item_code, applicant_id, submitted_at, state, source, updated_at) "
+                "VALUES (?, ?, ?, ?, 'submitted', ?, ?)",
+                (case_no, item_code, applicant_id, submitted_at, source, now_iso()),
+            )
         elif case["state"] == "awaiting-correction":
-            c.execute("UPDATE gov_cases SET state = 'submitted', submissions = submissions + 1, updated_at = ? "
-                      "WHERE case_no = ?", (now_iso(), case_no))
+            c.execute(
+                "UPDATE gov_cases SET state = 'submitted', submissions = submissions + 1, updated_at = ? "
+                "WHERE case_no = ?",
+                (now_iso(), case_no),
+            )
     state = case_state(db, case_no)
     assert state is not None
     return state
@@ -178,17 +196,30 @@ def case_state(db: Database, case_no: str) -> dict[str, Any] | None:
     case = _row(db, case_no)
     if case is None:
         return None
-    return {"caseNo": case["case_no"], "itemCode": case["item_code"], "applicantId": case["applicant_id"],
-            "submittedAt": case["submitted_at"], "state": case["state"], "lastStep": case["last_step"],
-            "decision": case["decision"], "openProcedures": case["open_procedures"], "result": case["result"],
-            "pending": list(pending(case)), "submissions": case["submissions"], "source": case["source"]}
+    return {
+        "caseNo": case["case_no"],
+        "itemCode": case["item_code"],
+        "applicantId": case["applicant_id"],
+        "submittedAt": case["submitted_at"],
+        "state": case["state"],
+        "lastStep": case["last_step"],
+        "decision": case["decision"],
+        "openProcedures": case["open_procedures"],
+        "result": case["result"],
+        "pending": list(pending(case)),
+        "submissions": case["submissions"],
+        "source": case["source"],
+    }
 
 
 def case_reports(db: Database, case_no: str) -> list[dict[str, Any]]:
     """The reports (T5-6 … T5-10) the platform took for ``case_no``, oldest first."""
     ensure_tables(db)
-    rows = db.all("SELECT seq, interface, kind, message_id, received_at, state_before, state_after, body "
-                  "FROM gov_case_reports WHERE case_no = ? ORDER BY seq", case_no)
+    rows = db.all(
+        "SELECT seq, interface, kind, message_id, received_at, state_before, state_after, body "
+        "FROM gov_case_reports WHERE case_no = ? ORDER BY seq",
+        case_no,
+    )
     keys = ("seq", "interface", "kind", "messageId", "receivedAt", "stateBefore", "stateAfter", "body")
     return [dict(zip(keys, (*r[:7], loads(r[7])), strict=True)) for r in rows]
 
@@ -196,8 +227,10 @@ def case_reports(db: Database, case_no: str) -> list[dict[str, Any]]:
 def cases(db: Database, state: str | None = None) -> list[str]:
     """Case numbers the platform knows (in one state, if given)."""
     ensure_tables(db)
-    return [r[0] for r in db.all("SELECT case_no FROM gov_cases WHERE (? IS NULL OR state = ?) ORDER BY case_no",
-                                 state, state)]
+    return [
+        r[0]
+        for r in db.all("SELECT case_no FROM gov_cases WHERE (? IS NULL OR state = ?) ORDER BY case_no", state, state)
+    ]
 
 
 # ------------------------------------------------------------------------------ the rules
@@ -218,24 +251,33 @@ def _transition(case: dict[str, Any], kind: str, body: dict[str, Any], check: bo
         new["state"] = "awaiting-correction"
     elif kind == "acceptance":
         if check and state not in ("submitted", "awaiting-correction"):
-            raise _refuse(f"办件当前为{here}，不能再次上报受理", f"acceptance not allowed in state {state} (accepted twice?)")
+            raise _refuse(
+                f"办件当前为{here}，不能再次上报受理", f"acceptance not allowed in state {state} (accepted twice?)"
+            )
         new["state"] = "accepted" if body["result"] == "正式受理" else "not-accepted"
     elif kind == "step":
         step = body["step"]
         name = _step_names().get(step, step)
         if check:
             if step not in reported_steps():
-                raise _refuse(f"环节“{name}”不经 T5-8 上报（T5-8 只上报审查、决定、制证、发证；受理经 T5-7，办结经 T5-10，"
-                              "预归档和归档不与政务服务平台交互）", f"step {step} is not reported through T5-8")
+                raise _refuse(
+                    f"环节“{name}”不经 T5-8 上报（T5-8 只上报审查、决定、制证、发证；受理经 T5-7，办结经 T5-10，"
+                    "预归档和归档不与政务服务平台交互）",
+                    f"step {step} is not reported through T5-8",
+                )
             if state == "suspended":
                 raise _refuse("特别程序尚未结束，不能上报环节办理信息", "a special procedure is open")
             if state != "accepted":
-                raise _refuse(f"办件尚未受理（{here}），不能上报环节办理信息", f"step reported before acceptance (state {state})")
+                raise _refuse(
+                    f"办件尚未受理（{here}），不能上报环节办理信息", f"step reported before acceptance (state {state})"
+                )
             expected = pending(case)
             if step not in expected and step != case["last_step"]:
                 want = "、".join(_step_names().get(s, s) for s in expected)
-                raise _refuse(f"环节顺序错误：当前待办环节为“{want}”，上报的是“{name}”",
-                              f"step out of order: expected {'/'.join(expected)}, got {step}")
+                raise _refuse(
+                    f"环节顺序错误：当前待办环节为“{want}”，上报的是“{name}”",
+                    f"step out of order: expected {'/'.join(expected)}, got {step}",
+                )
         new["last_step"] = step
         if step == "decide":
             new["decision"] = _decision(body["outcome"])
@@ -245,7 +287,9 @@ def _transition(case: dict[str, Any], kind: str, body: dict[str, Any], check: bo
         proc, action = body["procedure"], body["action"]
         if check:
             if state not in ("accepted", "suspended"):
-                raise _refuse(f"办件尚未受理（{here}），不能上报特别程序", f"special procedure before acceptance (state {state})")
+                raise _refuse(
+                    f"办件尚未受理（{here}），不能上报特别程序", f"special procedure before acceptance (state {state})"
+                )
             if not set(pending(case)) & set(_special_allowed_in()):
                 raise _refuse("特别程序只能在审查或决定环节进行", "special procedures only during review or decide")
             if action == "start" and proc in case["open_procedures"]:
@@ -268,8 +312,10 @@ def _transition(case: dict[str, Any], kind: str, body: dict[str, Any], check: bo
                 want = "、".join(_step_names().get(s, s) for s in pending(case))
                 raise _refuse(f"尚未到办结：待办环节为“{want}”", f"result too early: pending {'/'.join(pending(case))}")
             if case["decision"] and case["decision"] != result:
-                raise _refuse(f"办件结果“{result}”与决定环节意见“{case['decision']}”不一致",
-                              f"result {result} contradicts the decision {case['decision']}")
+                raise _refuse(
+                    f"办件结果“{result}”与决定环节意见“{case['decision']}”不一致",
+                    f"result {result} contradicts the decision {case['decision']}",
+                )
             if result == GRANTED and case["last_step"] != "issue":
                 raise _refuse("准予许可的办件须先上报发证环节", "a granted case reports the issue step first")
             if result == REFUSED and case["last_step"] != "decide":
@@ -278,31 +324,55 @@ def _transition(case: dict[str, Any], kind: str, body: dict[str, Any], check: bo
     return new
 
 
-_KINDS = {"reportSupplement": ("supplement", "T5-6"), "reportAcceptance": ("acceptance", "T5-7"),
-          "reportStep": ("step", "T5-8"), "reportSpecialProcedure": ("special", "T5-9"),
-          "reportResult": ("result", "T5-10")}
+_KINDS = {
+    "reportSupplement": ("supplement", "T5-6"),
+    "reportAcceptance": ("acceptance", "T5-7"),
+    "reportStep": ("step", "T5-8"),
+    "reportSpecialProcedure": ("special", "T5-9"),
+    "reportResult": ("result", "T5-10"),
+}
 
 
-def apply_report(db: Database, kind: str, interface: str, body: dict[str, Any], *, check: bool = True,
-                 at: str | None = None) -> dict[str, Any]:
+def apply_report(
+    db: Database, kind: str, interface: str, body: dict[str, Any], *, check: bool = True, at: str | None = None
+) -> dict[str, Any]:
     """Apply one report to its case inside the current transaction; returns the receipt."""
     case_no = body["caseNo"]
     case = _row(db, case_no)
     if case is None:
         raise not_found(f"办件 {case_no} ", f"case {case_no}")
     if body["itemCode"] != case["item_code"]:
-        raise bad_request(f"办理项编码 {body['itemCode']} 与办件的办理项 {case['item_code']} 不符",
-                          f"itemCode {body['itemCode']} differs from the case's {case['item_code']}",
-                          [{"path": "/itemCode", "message": "办理项编码与办件不符", "messageEn": "item code differs from the case's"}])
+        raise bad_request(
+            f"办理项编码 {body['itemCode']} 与办件的办理项 {case['item_code']} 不符",
+            f"itemCode {body['itemCode']} differs from the case's {case['item_code']}",
+            [
+                {
+                    "path": "/itemCode",
+                    "message": "办理项编码与办件不符",
+                    "messageEn": "item code differs from the case's",
+                }
+            ],
+        )
     new = _transition(case, kind, body, check)
     at = at or now_iso()
-    db.conn.execute("UPDATE gov_cases SET state = ?, last_step = ?, decision = ?, open_procedures = ?, result = ?, "
-                    "updated_at = ? WHERE case_no = ?",
-                    (new["state"], new["last_step"], new["decision"], orjson.dumps(new["open_procedures"]).decode(),
-                     new["result"], at, case_no))
-    db.conn.execute("INSERT INTO gov_case_reports (case_no, interface, kind, message_id, received_at, state_before, "
-                    "state_after, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (case_no, interface, kind, body["messageId"], at, case["state"], new["state"], dumps(body)))
+    db.conn.execute(
+        "UPDATE gov_cases SET state = ?, last_step = ?, decision = ?, open_procedures = ?, result = ?, "
+        "updated_at = ? WHERE case_no = ?",
+        (
+            new["state"],
+            new["last_step"],
+            new["decision"],
+            orjson.dumps(new["open_procedures"]).decode(),
+            new["result"],
+            at,
+            case_no,
+        ),
+    )
+    db.conn.execute(
+        "INSERT INTO gov_case_reports (case_no, interface, kind, message_id, received_at, state_before, "
+        "state_after, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (case_no, interface, kind, body["messageId"], at, case["state"], new["state"], dumps(body)),
+    )
     return {"messageId": body["messageId"], "caseNo": case_no, "receivedAt": at, "duplicate": False}
 
 
@@ -311,9 +381,11 @@ async def receive_report(ctx: Ctx) -> Reply:
     kind, interface = _KINDS[ctx.op.operation_id]
     body = ctx.body
     if body["caseNo"] != ctx.path["caseNo"]:
-        raise bad_request(f"请求体的办件编号 {body['caseNo']} 与路径中的 {ctx.path['caseNo']} 不同",
-                          "caseNo in the body differs from the path",
-                          [{"path": "/caseNo", "message": "办件编号与路径不一致", "messageEn": "caseNo differs from the path"}])
+        raise bad_request(
+            f"请求体的办件编号 {body['caseNo']} 与路径中的 {ctx.path['caseNo']} 不同",
+            "caseNo in the body differs from the path",
+            [{"path": "/caseNo", "message": "办件编号与路径不一致", "messageEn": "caseNo differs from the path"}],
+        )
     check = not ctx.defect("report-back-any-order")
 
     def process() -> tuple[int, dict[str, Any]]:
@@ -357,54 +429,99 @@ class _Demo:
     def base(self, role: str) -> dict[str, Any]:
         self.n += 1
         at = self.tick()
-        return {"messageId": f"demo-{self.case_no}-{self.n:02d}", "caseNo": self.case_no, "itemCode": self.item_code,
-                "reportedAt": at, "operator": {"name": self.gen.person(), "role": role}}
+        return {
+            "messageId": f"demo-{self.case_no}-{self.n:02d}",
+            "caseNo": self.case_no,
+            "itemCode": self.item_code,
+            "reportedAt": at,
+            "operator": {"name": self.gen.person(), "role": role},
+        }
 
     def notice(self, kind: str, content: str, at: str) -> dict[str, Any]:
-        return {"noticeId": f"N-{self.case_no}-{self.n:02d}", "caseNo": self.case_no, "type": kind, "title": kind,
-                "issuedAt": at, "authority": self.authority, "content": content, "format": "OFD"}
+        return {
+            "noticeId": f"N-{self.case_no}-{self.n:02d}",
+            "caseNo": self.case_no,
+            "type": kind,
+            "title": kind,
+            "issuedAt": at,
+            "authority": self.authority,
+            "content": content,
+            "format": "OFD",
+        }
 
     def body(self, code: str, result: dict[str, str] | None = None) -> tuple[str, str, dict[str, Any]]:
         if code == "s":
             b = self.base("accept")
-            b.update(opinion="申请材料不齐全，请一次性补正。", items=[{"material": "产品质量证明文件", "reason": "缺少产品数据表"}],
-                     notice=self.notice("一次性补正告知书", "请补正：产品质量证明文件（缺少产品数据表）。", b["reportedAt"]))
+            b.update(
+                opinion="申请材料不齐全，请一次性补正。",
+                items=[{"material": "产品质量证明文件", "reason": "缺少产品数据表"}],
+                notice=self.notice("一次性补正告知书", "请补正：产品质量证明文件（缺少产品数据表）。", b["reportedAt"]),
+            )
             return "supplement", "T5-6", b
         if code in ("a", "n"):
             b = self.base("accept")
             ok = code == "a"
-            b.update(opinion="材料齐全，符合法定形式，予以受理。" if ok else "不属于本机关受理范围，不予受理。",
-                     result="正式受理" if ok else "不予受理", acceptedAt=b["reportedAt"],
-                     notice=self.notice("受理通知书" if ok else "不予受理通知书", "你单位的申请" + ("已受理。" if ok else "不予受理。"),
-                                        b["reportedAt"]))
+            b.update(
+                opinion="材料齐全，符合法定形式，予以受理。" if ok else "不属于本机关受理范围，不予受理。",
+                result="正式受理" if ok else "不予受理",
+                acceptedAt=b["reportedAt"],
+                notice=self.notice(
+                    "受理通知书" if ok else "不予受理通知书",
+                    "你单位的申请" + ("已受理。" if ok else "不予受理。"),
+                    b["reportedAt"],
+                ),
+            )
             return "acceptance", "T5-7", b
         if code in "rdDci":
-            step, role, outcome = {"r": ("review", "review", "审查通过"), "d": ("decide", "decide", GRANTED),
-                                   "D": ("decide", "decide", REFUSED), "c": ("certify", "certify", "制证完成"),
-                                   "i": ("issue", "certify", "发证")}[code]
+            step, role, outcome = {
+                "r": ("review", "review", "审查通过"),
+                "d": ("decide", "decide", GRANTED),
+                "D": ("decide", "decide", REFUSED),
+                "c": ("certify", "certify", "制证完成"),
+                "i": ("issue", "certify", "发证"),
+            }[code]
             b = self.base(role)
-            b.update(opinion=f"{_step_names()[step]}：{outcome}。", step=step, stepName=_step_names()[step], outcome=outcome,
-                     startedAt=b["reportedAt"], finishedAt=b["reportedAt"])
+            b.update(
+                opinion=f"{_step_names()[step]}：{outcome}。",
+                step=step,
+                stepName=_step_names()[step],
+                outcome=outcome,
+                startedAt=b["reportedAt"],
+                finishedAt=b["reportedAt"],
+            )
             return "step", "T5-8", b
         if code in "SE":
             b = self.base("review")
-            b.update(opinion="需现场核查。" if code == "S" else "现场核查完毕。", procedure="现场核查",
-                     action="start" if code == "S" else "end", startedAt=b["reportedAt"], days=5)
+            b.update(
+                opinion="需现场核查。" if code == "S" else "现场核查完毕。",
+                procedure="现场核查",
+                action="start" if code == "S" else "end",
+                startedAt=b["reportedAt"],
+                days=5,
+            )
             if code == "E":
                 b["endedAt"] = b["reportedAt"]
             return "special", "T5-9", b
         b = self.base("decide")
         granted = code == "G"
-        b.update(opinion="准予使用登记。" if granted else "不符合使用登记条件，不予许可。", result=GRANTED if granted else REFUSED,
-                 decidedAt=b["reportedAt"],
-                 notice=self.notice("准予许可决定书" if granted else "不予许可决定书",
-                                    "准予许可。" if granted else "不予许可。", b["reportedAt"]))
+        b.update(
+            opinion="准予使用登记。" if granted else "不符合使用登记条件，不予许可。",
+            result=GRANTED if granted else REFUSED,
+            decidedAt=b["reportedAt"],
+            notice=self.notice(
+                "准予许可决定书" if granted else "不予许可决定书",
+                "准予许可。" if granted else "不予许可。",
+                b["reportedAt"],
+            ),
+        )
         if granted and result:
             b.update(registrationNo=result["registrationNo"], elicenseId=result["elicenseId"])
         return "result", "T5-10", b
 
 
-def seed_cases(server: RoleServer, gen: Any, legals: list[dict[str, Any]], naturals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def seed_cases(
+    server: RoleServer, gen: Any, legals: list[dict[str, Any]], naturals: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Demo cases in every state, applied through the same rules as live reports.
 
     Returns the granted cases with the e-licence their result named (the caller stores it).
@@ -422,21 +539,40 @@ def seed_cases(server: RoleServer, gen: Any, legals: list[dict[str, Any]], natur
             division, authority, equipment = demo_holder_context(holder, natural, gen)
             group = _group_of(equipment["catalogueCode"])
             item_code = f"01100000-{group}-01"
-            start = dt.datetime(2025, 1, 6, 9, 0, tzinfo=CHINA) + dt.timedelta(days=serial * 3, minutes=rng.randrange(600))
+            start = dt.datetime(2025, 1, 6, 9, 0, tzinfo=CHINA) + dt.timedelta(
+                days=serial * 3, minutes=rng.randrange(600)
+            )
             case_no = f"{authority['division']}{start:%Y%m%d}{serial:06d}"
-            db.conn.execute("INSERT OR IGNORE INTO gov_cases (case_no, item_code, applicant_id, submitted_at, state, source, "
-                            "updated_at) VALUES (?, ?, ?, ?, 'submitted', 'demo', ?)",
-                            (case_no, item_code, holder["idNumber"] if natural else holder["uscc"],
-                             start.isoformat(timespec="seconds"), start.isoformat(timespec="seconds")))
+            db.conn.execute(
+                "INSERT OR IGNORE INTO gov_cases (case_no, item_code, applicant_id, submitted_at, state, source, "
+                "updated_at) VALUES (?, ?, ?, ?, 'submitted', 'demo', ?)",
+                (
+                    case_no,
+                    item_code,
+                    holder["idNumber"] if natural else holder["uscc"],
+                    start.isoformat(timespec="seconds"),
+                    start.isoformat(timespec="seconds"),
+                ),
+            )
             demo = _Demo(case_no, item_code, authority, start, gen)
             cert = None
             if "G" in plan:
                 issue_day = (start + dt.timedelta(days=10)).date()
-                cert = make_certificate(rng, holder=holder, natural=natural, division=division, equipment=equipment,
-                                        authority=authority, issue_date=issue_day, case_no=case_no, item_code=item_code)
+                cert = make_certificate(
+                    rng,
+                    holder=holder,
+                    natural=natural,
+                    division=division,
+                    equipment=equipment,
+                    authority=authority,
+                    issue_date=issue_day,
+                    case_no=case_no,
+                    item_code=item_code,
+                )
             for code in plan:
-                kind, interface, body = demo.body(code, {"registrationNo": cert["licenceNo"], "elicenseId": cert["elicenseId"]}
-                                                  if cert else None)
+                kind, interface, body = demo.body(
+                    code, {"registrationNo": cert["licenceNo"], "elicenseId": cert["elicenseId"]} if cert else None
+                )
                 apply_report(db, kind, interface, body, at=body["reportedAt"])
             if cert is not None:
                 granted.append(cert)

@@ -127,9 +127,18 @@ def implementations() -> tuple[dict[str, Any], ...]:
         if code[:2] in _NO_BUREAU:
             continue
         a = authority(code)
-        out.append({"implementCode": f"{a['uscc']}{ITEM_CODE}", "itemCode": ITEM_CODE, "name": ITEM_NAME,
-                    "deptName": a["name"], "deptUscc": a["uscc"], "division": code, "level": a["level"],
-                    "handlingItemCount": len(code_lists.licence_items())})
+        out.append(
+            {
+                "implementCode": f"{a['uscc']}{ITEM_CODE}",
+                "itemCode": ITEM_CODE,
+                "name": ITEM_NAME,
+                "deptName": a["name"],
+                "deptUscc": a["uscc"],
+                "division": code,
+                "level": a["level"],
+                "handlingItemCount": len(code_lists.licence_items()),
+            }
+        )
     return tuple(out)
 
 
@@ -176,7 +185,7 @@ def demo_holder_context(holder: dict[str, Any], natural: bool, gen: Any) -> tupl
 
 def _page(items: list[Any], page: int, size: int) -> dict[str, Any]:
     start = (page - 1) * size
-    return {"page": page, "size": size, "total": len(items), "items": items[start:start + size]}
+    return {"page": page, "size": size, "total": len(items), "items": items[start : start + size]}
 
 
 @operation("queryImplementations")
@@ -204,9 +213,18 @@ async def query_handling_items(ctx: Ctx) -> Reply:
     if impl is None:
         return Reply([])
     group = ctx.query.get("group")
-    out = [{"code": it["code"], "name": it["name"], "implementCode": impl["implementCode"], "division": impl["division"],
-            "group": it["group"], "operation": it["operation"]}
-           for it in code_lists.licence_items().values() if group is None or it["group"] == group]
+    out = [
+        {
+            "code": it["code"],
+            "name": it["name"],
+            "implementCode": impl["implementCode"],
+            "division": impl["division"],
+            "group": it["group"],
+            "operation": it["operation"],
+        }
+        for it in code_lists.licence_items().values()
+        if group is None or it["group"] == group
+    ]
     return Reply(out)
 
 
@@ -220,8 +238,10 @@ def get_user(db: Database, kind: str, user_id: str) -> dict[str, Any] | None:
     return loads(row[0]) if row else None
 
 
-_USER_KINDS = {"getNaturalPerson": ("natural", "自然人用户", "natural-person user"),
-               "getLegalPerson": ("legal", "法人用户", "legal-person user")}
+_USER_KINDS = {
+    "getNaturalPerson": ("natural", "自然人用户", "natural-person user"),
+    "getLegalPerson": ("legal", "法人用户", "legal-person user"),
+}
 
 
 @operation(*_USER_KINDS)
@@ -241,8 +261,10 @@ async def send_sms(ctx: Ctx) -> Reply:
 
     def process() -> tuple[int, dict[str, Any]]:
         at = now_iso()
-        ctx.db.conn.execute("INSERT INTO gov_sms (message_id, mobile, case_no, content, received_at) VALUES (?, ?, ?, ?, ?)",
-                            (body["messageId"], body["mobile"], body.get("caseNo"), body["content"], at))
+        ctx.db.conn.execute(
+            "INSERT INTO gov_sms (message_id, mobile, case_no, content, received_at) VALUES (?, ?, ?, ?, ?)",
+            (body["messageId"], body["mobile"], body.get("caseNo"), body["content"], at),
+        )
         receipt: dict[str, Any] = {"messageId": body["messageId"], "receivedAt": at, "duplicate": False}
         if body.get("caseNo"):
             receipt["caseNo"] = body["caseNo"]
@@ -253,8 +275,12 @@ async def send_sms(ctx: Ctx) -> Reply:
 
 def sms_messages(db: Database, case_no: str | None = None) -> list[dict[str, Any]]:
     """Messages the gateway accepted (one per messageId), oldest first."""
-    rows = db.all("SELECT message_id, mobile, case_no, content, received_at FROM gov_sms "
-                  "WHERE (? IS NULL OR case_no = ?) ORDER BY rowid", case_no, case_no)
+    rows = db.all(
+        "SELECT message_id, mobile, case_no, content, received_at FROM gov_sms "
+        "WHERE (? IS NULL OR case_no = ?) ORDER BY rowid",
+        case_no,
+        case_no,
+    )
     return [dict(zip(("messageId", "mobile", "caseNo", "content", "receivedAt"), r, strict=True)) for r in rows]
 
 
@@ -267,19 +293,41 @@ def seed(server: RoleServer, gen: Any) -> None:
     for i in range(1, 121):
         county = gen.county("42" if i % 3 else None)
         born = f"{rng.randint(1960, 2003)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
-        naturals.append({"userId": f"np-{i:06d}", "name": gen.person(), "idType": "111",
-                         "idNumber": KINDS["citizen-id"].generate(rng, division=county, birth=born),
-                         "mobile": gen.mobile(), "authLevel": rng.choice(("L2", "L3", "L3", "L4")),
-                         "_address": gen.address(county)})
+        naturals.append(
+            {
+                "userId": f"np-{i:06d}",
+                "name": gen.person(),
+                "idType": "111",
+                "idNumber": KINDS["citizen-id"].generate(rng, division=county, birth=born),
+                "mobile": gen.mobile(),
+                "authLevel": rng.choice(("L2", "L3", "L3", "L4")),
+                "_address": gen.address(county),
+            }
+        )
     for i in range(1, 121):
         unit = gen.unit("use", "42" if i % 3 else None)
-        legals.append({"userId": f"lp-{i:06d}", "name": unit["name"], "idType": "001", "uscc": unit["uscc"],
-                       "legalRepresentative": unit["legalRepresentative"], "agentName": unit["contactPerson"],
-                       "agentMobile": unit["contactPhone"], "_division": unit["division"], "_address": unit["address"]})
+        legals.append(
+            {
+                "userId": f"lp-{i:06d}",
+                "name": unit["name"],
+                "idType": "001",
+                "uscc": unit["uscc"],
+                "legalRepresentative": unit["legalRepresentative"],
+                "agentName": unit["contactPerson"],
+                "agentMobile": unit["contactPhone"],
+                "_division": unit["division"],
+                "_address": unit["address"],
+            }
+        )
     with db.write() as c:
-        c.executemany("INSERT OR REPLACE INTO gov_users (kind, user_id, body) VALUES (?, ?, ?)",
-                      [(kind, u["userId"], dumps({k: v for k, v in u.items() if not k.startswith("_")}))
-                       for kind, users in (("natural", naturals), ("legal", legals)) for u in users])
+        c.executemany(
+            "INSERT OR REPLACE INTO gov_users (kind, user_id, body) VALUES (?, ?, ?)",
+            [
+                (kind, u["userId"], dumps({k: v for k, v in u.items() if not k.startswith("_")}))
+                for kind, users in (("natural", naturals), ("legal", legals))
+                for u in users
+            ],
+        )
         granted = gov_cases.seed_cases(server, gen, legals, naturals)
         gov_elicenses.seed_elicenses(server, gen, legals, naturals, granted)
 

@@ -99,8 +99,10 @@ def setup(server: RoleServer) -> None:
     if run_corrections not in workers:
         workers.append(run_corrections)
     # callback targets of pushes still pending from an earlier run
-    for (target,) in server.db.all("SELECT DISTINCT target FROM outbox WHERE sender = ? AND status = 'pending' "
-                                   "AND target LIKE 'callback:%'", server.role):
+    for (target,) in server.db.all(
+        "SELECT DISTINCT target FROM outbox WHERE sender = ? AND status = 'pending' AND target LIKE 'callback:%'",
+        server.role,
+    ):
         server.counterparts.setdefault(target, target.removeprefix("callback:"))
 
 
@@ -115,12 +117,17 @@ def get_report(db: Database, report_no: str) -> dict[str, Any] | None:
 
 def report_versions(db: Database, report_no: str) -> list[dict[str, Any]]:
     """Every version of a report, oldest first."""
-    return [loads(r[0]) for r in db.all("SELECT body FROM insp_report_versions WHERE report_no = ? ORDER BY version",
-                                        report_no)]
+    return [
+        loads(r[0])
+        for r in db.all("SELECT body FROM insp_report_versions WHERE report_no = ? ORDER BY version", report_no)
+    ]
 
 
 def report_numbers(db: Database, limit: int | None = None) -> list[str]:
-    return [r[0] for r in db.all("SELECT report_no FROM insp_reports ORDER BY report_no LIMIT ?", -1 if limit is None else limit)]
+    return [
+        r[0]
+        for r in db.all("SELECT report_no FROM insp_reports ORDER BY report_no LIMIT ?", -1 if limit is None else limit)
+    ]
 
 
 def get_equipment(db: Database, equipment_code: str) -> dict[str, Any] | None:
@@ -131,12 +138,16 @@ def get_equipment(db: Database, equipment_code: str) -> dict[str, Any] | None:
 def store_report(db: Database, report: dict[str, Any], at: str | None = None) -> None:
     """Insert or replace the current version of a report and keep the version (caller's transaction)."""
     at = at or now_iso()
-    db.conn.execute("INSERT INTO insp_reports (report_no, version, equipment_code, body, updated_at) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT(report_no) DO UPDATE SET version = excluded.version, body = excluded.body, "
-                    "updated_at = excluded.updated_at",
-                    (report["reportNo"], report["version"], report["equipmentCode"], dumps(report), at))
-    db.conn.execute("INSERT OR REPLACE INTO insp_report_versions (report_no, version, body, created_at) VALUES (?, ?, ?, ?)",
-                    (report["reportNo"], report["version"], dumps(report), at))
+    db.conn.execute(
+        "INSERT INTO insp_reports (report_no, version, equipment_code, body, updated_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT(report_no) DO UPDATE SET version = excluded.version, body = excluded.body, "
+        "updated_at = excluded.updated_at",
+        (report["reportNo"], report["version"], report["equipmentCode"], dumps(report), at),
+    )
+    db.conn.execute(
+        "INSERT OR REPLACE INTO insp_report_versions (report_no, version, body, created_at) VALUES (?, ?, ?, ?)",
+        (report["reportNo"], report["version"], dumps(report), at),
+    )
 
 
 @operation("getInspectionReport")
@@ -154,16 +165,25 @@ def _error(path: str, zh: str, en: str) -> Exception:
 
 def _objection_view(row: tuple[Any, ...]) -> dict[str, Any]:
     oid, mid, report_no, status, received, corrected = row
-    out: dict[str, Any] = {"objectionId": oid, "messageId": mid, "reportNo": report_no, "status": status,
-                           "receivedAt": received, "duplicate": False}
+    out: dict[str, Any] = {
+        "objectionId": oid,
+        "messageId": mid,
+        "reportNo": report_no,
+        "status": status,
+        "receivedAt": received,
+        "duplicate": False,
+    }
     if corrected is not None:
         out["correctedVersion"] = corrected
     return out
 
 
 def objection_state(db: Database, objection_id: str) -> dict[str, Any] | None:
-    row = db.one("SELECT objection_id, message_id, report_no, status, received_at, corrected_version FROM insp_objections "
-                 "WHERE objection_id = ?", objection_id)
+    row = db.one(
+        "SELECT objection_id, message_id, report_no, status, received_at, corrected_version FROM insp_objections "
+        "WHERE objection_id = ?",
+        objection_id,
+    )
     return _objection_view(row) if row else None
 
 
@@ -178,10 +198,15 @@ async def submit_objection(ctx: Ctx) -> Reply:
     body = ctx.body
     report = get_report(ctx.db, body["reportNo"])
     if report is None:
-        raise _error("/reportNo", f"检验报告 {body['reportNo']} 不存在", f"inspection report {body['reportNo']} not found")
+        raise _error(
+            "/reportNo", f"检验报告 {body['reportNo']} 不存在", f"inspection report {body['reportNo']} not found"
+        )
     if body.get("equipmentCode") and body["equipmentCode"] != report["equipmentCode"]:
-        raise _error("/equipmentCode", f"设备代码 {body['equipmentCode']} 与检验报告的设备代码 {report['equipmentCode']} 不符",
-                     "equipmentCode differs from the report's")
+        raise _error(
+            "/equipmentCode",
+            f"设备代码 {body['equipmentCode']} 与检验报告的设备代码 {report['equipmentCode']} 不符",
+            "equipmentCode differs from the report's",
+        )
     if body.get("callbackUrl") and urlsplit(body["callbackUrl"]).scheme not in ("http", "https"):
         raise _error("/callbackUrl", "回推地址须为 http 或 https 地址", "callbackUrl must be an http(s) URL")
     delay = float(ctx.server.extras.get("inspection.correction_delay", CORRECTION_DELAY))
@@ -191,11 +216,19 @@ async def submit_objection(ctx: Ctx) -> Reply:
         at = now_iso()
         oid = _new_objection_id(ctx.db)
         holder["id"] = oid
-        ctx.db.conn.execute("INSERT INTO insp_objections (objection_id, message_id, report_no, body, status, received_at, "
-                            "due_at, updated_at) VALUES (?, ?, ?, ?, 'received', ?, ?, ?)",
-                            (oid, body["messageId"], body["reportNo"], dumps(body), at, time.time() + delay, at))
-        return 201, {"objectionId": oid, "messageId": body["messageId"], "reportNo": body["reportNo"],
-                     "status": "received", "receivedAt": at, "duplicate": False}
+        ctx.db.conn.execute(
+            "INSERT INTO insp_objections (objection_id, message_id, report_no, body, status, received_at, "
+            "due_at, updated_at) VALUES (?, ?, ?, ?, 'received', ?, ?, ?)",
+            (oid, body["messageId"], body["reportNo"], dumps(body), at, time.time() + delay, at),
+        )
+        return 201, {
+            "objectionId": oid,
+            "messageId": body["messageId"],
+            "reportNo": body["reportNo"],
+            "status": "received",
+            "receivedAt": at,
+            "duplicate": False,
+        }
 
     reply = await once(ctx, "inspection.T6-2", body["messageId"], body, process)
     if reply.status == 201:
@@ -292,11 +325,16 @@ def process_due(server: RoleServer) -> int:
     now = time.time()
     if db.one("SELECT 1 FROM insp_objections WHERE status = 'received' LIMIT 1"):
         with db.write() as c:
-            c.execute("UPDATE insp_objections SET status = 'checking', updated_at = ? WHERE status = 'received'", (now_iso(),))
+            c.execute(
+                "UPDATE insp_objections SET status = 'checking', updated_at = ? WHERE status = 'received'", (now_iso(),)
+            )
     if "objection-no-correction" in server.defects:
         return 0
-    due = db.all("SELECT objection_id, body FROM insp_objections WHERE status = 'checking' AND due_at <= ? "
-                 "ORDER BY due_at LIMIT 50", now)
+    due = db.all(
+        "SELECT objection_id, body FROM insp_objections WHERE status = 'checking' AND due_at <= ? "
+        "ORDER BY due_at LIMIT 50",
+        now,
+    )
     for oid, blob in due:
         objection = loads(blob)
         with db.write() as c:
@@ -304,8 +342,10 @@ def process_due(server: RoleServer) -> int:
             new, applied = correct(report, objection) if report else (None, [])
             at = now_iso()
             if new is None:
-                c.execute("UPDATE insp_objections SET status = 'rejected', applied = '[]', updated_at = ? WHERE objection_id = ?",
-                          (at, oid))
+                c.execute(
+                    "UPDATE insp_objections SET status = 'rejected', applied = '[]', updated_at = ? WHERE objection_id = ?",
+                    (at, oid),
+                )
                 continue
             store_report(db, new, at)
             target = None
@@ -314,11 +354,14 @@ def process_due(server: RoleServer) -> int:
             elif "licensing" in server.counterparts:
                 target, path = "licensing", LICENSING_PATH
             if target is not None:
-                outbox.enqueue(server, target, path, new, message_id=objection["messageId"],
-                               topic=f"inspection.correction:{oid}")
-            c.execute("UPDATE insp_objections SET status = 'corrected', corrected_version = ?, applied = ?, push_target = ?, "
-                      "updated_at = ? WHERE objection_id = ?",
-                      (new["version"], orjson.dumps(applied).decode(), target, at, oid))
+                outbox.enqueue(
+                    server, target, path, new, message_id=objection["messageId"], topic=f"inspection.correction:{oid}"
+                )
+            c.execute(
+                "UPDATE insp_objections SET status = 'corrected', corrected_version = ?, applied = ?, push_target = ?, "
+                "updated_at = ? WHERE objection_id = ?",
+                (new["version"], orjson.dumps(applied).decode(), target, at, oid),
+            )
     return len(due)
 
 
@@ -339,8 +382,12 @@ def inspection_body(division: str) -> dict[str, Any]:
     div = code_lists.divisions()[division]
     rng = random.Random(f"tzsb-reference:inspection-body:{division}")
     name = f"{div['name']}特种设备检验检测研究院" if div["level"] == "province" else f"{div['name']}特种设备检验检测所"
-    return {"uscc": KINDS["uscc"].generate(rng, pair="12", division=division), "name": name, "unitType": "inspection",
-            "division": division}
+    return {
+        "uscc": KINDS["uscc"].generate(rng, pair="12", division=division),
+        "name": name,
+        "unitType": "inspection",
+        "division": division,
+    }
 
 
 def seed(server: RoleServer, gen: Any, count: int = 2000) -> None:
@@ -360,13 +407,19 @@ def seed(server: RoleServer, gen: Any, count: int = 2000) -> None:
         reports.append(report)
         equipment.append(eq)
     with db.write() as c:
-        c.executemany("INSERT OR IGNORE INTO insp_equipment (equipment_code, body) VALUES (?, ?)",
-                      [(e["equipmentCode"], dumps(e)) for e in equipment])
-        c.executemany("INSERT OR IGNORE INTO insp_reports (report_no, version, equipment_code, body, updated_at) "
-                      "VALUES (?, ?, ?, ?, ?)",
-                      [(r["reportNo"], 1, r["equipmentCode"], dumps(r), r["updatedAt"]) for r in reports])
-        c.executemany("INSERT OR IGNORE INTO insp_report_versions (report_no, version, body, created_at) VALUES (?, 1, ?, ?)",
-                      [(r["reportNo"], dumps(r), r["issuedAt"]) for r in reports])
+        c.executemany(
+            "INSERT OR IGNORE INTO insp_equipment (equipment_code, body) VALUES (?, ?)",
+            [(e["equipmentCode"], dumps(e)) for e in equipment],
+        )
+        c.executemany(
+            "INSERT OR IGNORE INTO insp_reports (report_no, version, equipment_code, body, updated_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(r["reportNo"], 1, r["equipmentCode"], dumps(r), r["updatedAt"]) for r in reports],
+        )
+        c.executemany(
+            "INSERT OR IGNORE INTO insp_report_versions (report_no, version, body, created_at) VALUES (?, 1, ?, ?)",
+            [(r["reportNo"], dumps(r), r["issuedAt"]) for r in reports],
+        )
 
 
 SEEDERS["inspection"] = seed

@@ -76,6 +76,7 @@ async def push_application(ctx: Ctx) -> Reply:
     body = ctx.body
     flow.check_item(body, ctx.server.defects)
     register = _gov_register(ctx.server)
+
     def process() -> tuple[int, dict[str, Any]]:
         status, receipt = flow.receive_application(ctx.server, body, gov_register=register)
         reports.on_receipt(ctx.server, body)  # identity and item-library look-ups (§7.1.5 a, b; §4.7 b)
@@ -91,24 +92,43 @@ async def push_application(ctx: Ctx) -> Reply:
 async def receive_corrected_report(ctx: Ctx) -> Reply:
     report = ctx.body
     if not report.get("correctionOf"):
-        raise bad_request("本接口只接收更正后的检验报告：缺少 correctionOf（据以更正的异议标识）",
-                          "only corrected reports are accepted here: correctionOf is missing",
-                          [{"path": "/correctionOf", "message": "缺少必填字段 correctionOf", "messageEn": "correctionOf required",
-                            "rule": "required"}], code="VALIDATION_FAILED")
+        raise bad_request(
+            "本接口只接收更正后的检验报告：缺少 correctionOf（据以更正的异议标识）",
+            "only corrected reports are accepted here: correctionOf is missing",
+            [
+                {
+                    "path": "/correctionOf",
+                    "message": "缺少必填字段 correctionOf",
+                    "messageEn": "correctionOf required",
+                    "rule": "required",
+                }
+            ],
+            code="VALIDATION_FAILED",
+        )
     db, no, version, fingerprint = ctx.db, report["reportNo"], report["version"], digest(report)
     with db.write():
         same = db.one("SELECT digest, received_at FROM lic_reports WHERE report_no = ? AND version = ?", no, version)
         if same is not None:
             if same[0] != fingerprint:
-                raise conflict(f"检验报告 {no} 第{version}版已接收，内容不同", f"report {no} version {version} differs", "DUPLICATE")
+                raise conflict(
+                    f"检验报告 {no} 第{version}版已接收，内容不同",
+                    f"report {no} version {version} differs",
+                    "DUPLICATE",
+                )
             return Reply({"messageId": report["correctionOf"], "receivedAt": same[1], "duplicate": True}, status=200)
         latest = db.one("SELECT MAX(version) FROM lic_reports WHERE report_no = ?", no)
         if latest and latest[0] is not None and version <= latest[0]:
-            raise conflict(f"检验报告 {no} 的版本 {version} 不大于已接收的版本 {latest[0]}",
-                           f"report {no} version {version} is not above the received version {latest[0]}", "CONFLICT")
+            raise conflict(
+                f"检验报告 {no} 的版本 {version} 不大于已接收的版本 {latest[0]}",
+                f"report {no} version {version} is not above the received version {latest[0]}",
+                "CONFLICT",
+            )
         at = now_iso()
-        db.conn.execute("INSERT INTO lic_reports (report_no, version, body, digest, correction_of, received_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?)", (no, version, dumps(report), fingerprint, report["correctionOf"], at))
+        db.conn.execute(
+            "INSERT INTO lic_reports (report_no, version, body, digest, correction_of, received_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (no, version, dumps(report), fingerprint, report["correctionOf"], at),
+        )
         for row in db.all("SELECT case_no FROM lic_cases WHERE report_no = ?", no):
             case = store.load_case(db, row[0])
             if case is not None and not _archived(ctx, case.case_no):
@@ -138,10 +158,17 @@ def _dossier(ctx: Ctx) -> dossier.DossierRow:
 async def query_dossiers(ctx: Ctx) -> Reply:
     q = ctx.query
     page, size = int(q.get("page", 1)), int(q.get("size", 50))
-    total, rows = dossier.query(ctx.db, case_no=q.get("caseNo"), uscc=q.get("uscc"), year=q.get("year"), page=page,
-                                size=size)
-    return Reply({"page": page, "size": size, "total": total,
-                  "items": [dossier.dossier_view(ctx.server, r, ctx.base_url) for r in rows]})
+    total, rows = dossier.query(
+        ctx.db, case_no=q.get("caseNo"), uscc=q.get("uscc"), year=q.get("year"), page=page, size=size
+    )
+    return Reply(
+        {
+            "page": page,
+            "size": size,
+            "total": total,
+            "items": [dossier.dossier_view(ctx.server, r, ctx.base_url) for r in rows],
+        }
+    )
 
 
 @operation("getDossier")
@@ -167,7 +194,9 @@ async def get_dossier_file(ctx: Ctx) -> Reply:
     if found is None:
         raise not_found(f"卷宗文件 {name}", f"dossier file {name}")
     doc, body = found
-    return Reply(raw=body, media_type=MEDIA_TYPES[doc.format], headers={"Content-Disposition": content_disposition(name)})
+    return Reply(
+        raw=body, media_type=MEDIA_TYPES[doc.format], headers={"Content-Disposition": content_disposition(name)}
+    )
 
 
 # ---------------------------------------------------------------------------------- workflow driver
@@ -192,17 +221,23 @@ async def get_case_dossier(ctx: Ctx) -> Reply:
     row = dossier.dossier_row(ctx.db, case.case_no)
     if row is None:
         if not case.legal_person and case.concluded:
-            raise not_found(f"办件 {case.case_no} 的电子卷宗（自然人申请，无统一社会信用代码，无法按 §9.2 编制卷宗编码）",
-                            f"dossier of case {case.case_no} (natural-person applicant: no USCC for the §9.2 code)")
-        raise not_found(f"办件 {case.case_no} 的电子卷宗（办件尚未进入预归档）",
-                        f"dossier of case {case.case_no} (not yet in pre-archiving)")
+            raise not_found(
+                f"办件 {case.case_no} 的电子卷宗（自然人申请，无统一社会信用代码，无法按 §9.2 编制卷宗编码）",
+                f"dossier of case {case.case_no} (natural-person applicant: no USCC for the §9.2 code)",
+            )
+        raise not_found(
+            f"办件 {case.case_no} 的电子卷宗（办件尚未进入预归档）",
+            f"dossier of case {case.case_no} (not yet in pre-archiving)",
+        )
     return Reply(dossier.dossier_view(ctx.server, row, ctx.base_url))
 
 
 @operation("performStep")
 async def perform_step(ctx: Ctx) -> Reply:
     body = ctx.body
-    case = flow.perform_step(ctx.server, ctx.path["caseNo"], body["step"], body["outcome"], _actor(ctx), body["opinion"])
+    case = flow.perform_step(
+        ctx.server, ctx.path["caseNo"], body["step"], body["outcome"], _actor(ctx), body["opinion"]
+    )
     return Reply(flow.case_state(ctx.server, case, ctx.base_url))
 
 

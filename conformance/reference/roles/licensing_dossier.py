@@ -46,8 +46,15 @@ from conformance.reference.server_state import RoleServer
 Item = dict[str, Any]
 
 #: The dossier part (§7.5.5) a step's documents belong to.
-PART_OF_STEP = {"apply": "申请", "accept": "受理", "review": "审批", "decide": "决定", "certify": "决定", "issue": "决定",
-                "conclude": "决定"}
+PART_OF_STEP = {
+    "apply": "申请",
+    "accept": "受理",
+    "review": "审批",
+    "decide": "决定",
+    "certify": "决定",
+    "issue": "决定",
+    "conclude": "决定",
+}
 #: The opinion document each deciding step files (§7.5.5 受理意见 / 审批意见 / 决定意见).
 OPINION_TITLE = {"accept": "受理意见", "review": "审批意见", "decide": "决定意见"}
 #: workflow.json's notice name → (notice.schema.json type, §7.5.5 dossier title). 电子证照 (发证) is not a
@@ -92,24 +99,41 @@ def file_format(server: RoleServer) -> str:
     return str(fmt)
 
 
-def _render(server: RoleServer, title: str, lines: list[str], at: str, fmt: str | None = None) -> tuple[bytes, str, int]:
+def _render(
+    server: RoleServer, title: str, lines: list[str], at: str, fmt: str | None = None
+) -> tuple[bytes, str, int]:
     fmt = fmt or file_format(server)
     body = files.layout(fmt, title, lines, created=at[:10])
     return body, fmt, max(1, math.ceil(len(lines) / LINES_PER_PAGE[fmt]))
 
 
-def _file(server: RoleServer, case: store.Case, part: str, title: str, lines: list[str], at: str, *,
-          description: str | None = None, origin: str = "网页", fmt: str | None = None) -> int:
+def _file(
+    server: RoleServer,
+    case: store.Case,
+    part: str,
+    title: str,
+    lines: list[str],
+    at: str,
+    *,
+    description: str | None = None,
+    origin: str = "网页",
+    fmt: str | None = None,
+) -> int:
     heading = f"{title}（{description}）" if description else title
     body, fmt, pages = _render(server, heading, [f"办件编号：{case.case_no}", *lines], at, fmt)
-    return store.add_document(server.db, case.case_no, part, title, body, fmt, pages, at, description=description,
-                              origin=origin)
+    return store.add_document(
+        server.db, case.case_no, part, title, body, fmt, pages, at, description=description, origin=origin
+    )
 
 
 def _party_lines(case: store.Case) -> list[str]:
     a, auth = case.applicant, case.authority
-    return [f"行政相对人：{a['name']}", f"证照代码：{a['idNumber']}", f"许可机关：{auth['name']}",
-            f"办理项：{case.item_code} {item_name(case.item_code)}"]
+    return [
+        f"行政相对人：{a['name']}",
+        f"证照代码：{a['idNumber']}",
+        f"许可机关：{auth['name']}",
+        f"办理项：{case.item_code} {item_name(case.item_code)}",
+    ]
 
 
 def item_name(code: str) -> str:
@@ -122,40 +146,92 @@ def file_application(server: RoleServer, case: store.Case, at: str) -> None:
     """申请环节: the application form and one file per application material (§7.1.5 e)."""
     app = case.application
     eq = app["equipment"]
-    lines = [*_party_lines(case), f"申请渠道：{'线上申请' if app['channel'] == 'online' else '线下申请'}",
-             f"联系人：{app['applicant']['contactPerson']}　联系电话：{app['applicant']['contactPhone']}",
-             f"设备品种：{eq['catalogueCode']} {eq['equipmentName']}", f"设备使用地点：{eq['address']}（{eq['division']}）"]
-    lines += [f"{k}：{eq[k]}" for k in ("equipmentCode", "model", "factoryNo", "manufacturerName", "manufactureDate",
-                                       "registrationNo", "reportNo") if eq.get(k)]
+    lines = [
+        *_party_lines(case),
+        f"申请渠道：{'线上申请' if app['channel'] == 'online' else '线下申请'}",
+        f"联系人：{app['applicant']['contactPerson']}　联系电话：{app['applicant']['contactPhone']}",
+        f"设备品种：{eq['catalogueCode']} {eq['equipmentName']}",
+        f"设备使用地点：{eq['address']}（{eq['division']}）",
+    ]
+    lines += [
+        f"{k}：{eq[k]}"
+        for k in (
+            "equipmentCode",
+            "model",
+            "factoryNo",
+            "manufacturerName",
+            "manufactureDate",
+            "registrationNo",
+            "reportNo",
+        )
+        if eq.get(k)
+    ]
     lines += [f"{k}：{v}" for k, v in sorted((app.get("form") or {}).items())]
     lines.append(f"提交时间：{app['submittedAt']}（消息 {app['messageId']}）")
     _file(server, case, PART_OF_STEP["apply"], "申请书", lines, at)
     for material in app.get("materials") or []:
-        _file(server, case, PART_OF_STEP["apply"], "申请材料",
-              [f"文件名：{material['fileName']}", f"格式：{material['format']}", f"SHA-256：{material['sha256']}",
-               *([f"来源：{material['url']}"] if material.get("url") else [])],
-              at, description=material["name"], origin="获取调用", fmt=material["format"])
+        _file(
+            server,
+            case,
+            PART_OF_STEP["apply"],
+            "申请材料",
+            [
+                f"文件名：{material['fileName']}",
+                f"格式：{material['format']}",
+                f"SHA-256：{material['sha256']}",
+                *([f"来源：{material['url']}"] if material.get("url") else []),
+            ],
+            at,
+            description=material["name"],
+            origin="获取调用",
+            fmt=material["format"],
+        )
 
 
 def file_report(server: RoleServer, case: store.Case, report: Item, at: str) -> None:
     """A corrected inspection report (表6 序号2 re-push) joins the case's application materials."""
-    lines = [f"检验报告编号：{report['reportNo']}（第{report['version']}版，据异议 {report.get('correctionOf')} 更正）",
-             f"设备代码：{report['equipmentCode']}", f"检验类别：{report['inspectionType']}",
-             f"检验机构：{report['inspectionOrgName']}", f"检验日期：{report['inspectionDate']}",
-             f"检验结论：{report['conclusion']}", f"出具时间：{report['issuedAt']}"]
+    lines = [
+        f"检验报告编号：{report['reportNo']}（第{report['version']}版，据异议 {report.get('correctionOf')} 更正）",
+        f"设备代码：{report['equipmentCode']}",
+        f"检验类别：{report['inspectionType']}",
+        f"检验机构：{report['inspectionOrgName']}",
+        f"检验日期：{report['inspectionDate']}",
+        f"检验结论：{report['conclusion']}",
+        f"出具时间：{report['issuedAt']}",
+    ]
     lines += [f"{i['name']}：{i['result']}" for i in report.get("items") or []]
-    _file(server, case, PART_OF_STEP["apply"], "申请材料", lines, at,
-          description=f"检验报告 {report['reportNo']}（更正第{report['version']}版）", origin="获取调用")
+    _file(
+        server,
+        case,
+        PART_OF_STEP["apply"],
+        "申请材料",
+        lines,
+        at,
+        description=f"检验报告 {report['reportNo']}（更正第{report['version']}版）",
+        origin="获取调用",
+    )
 
 
-def file_opinion(server: RoleServer, case: store.Case, step: str, outcome: Item, operator: Item, opinion: str,
-                 at: str) -> None:
+def file_opinion(
+    server: RoleServer, case: store.Case, step: str, outcome: Item, operator: Item, opinion: str, at: str
+) -> None:
     title = OPINION_TITLE.get(step)
     if title is None:
         return
-    _file(server, case, PART_OF_STEP[step], title,
-          [*_party_lines(case), f"结论：{outcome['name']}", f"办理意见：{opinion}",
-           f"经办人：{operator['name']}（{operator['role']}）", f"办理时间：{at}"], at)
+    _file(
+        server,
+        case,
+        PART_OF_STEP[step],
+        title,
+        [
+            *_party_lines(case),
+            f"结论：{outcome['name']}",
+            f"办理意见：{opinion}",
+            f"经办人：{operator['name']}（{operator['role']}）",
+            f"办理时间：{at}",
+        ],
+        at,
+    )
 
 
 def file_routing_sheet(server: RoleServer, case: store.Case, at: str) -> None:
@@ -163,8 +239,10 @@ def file_routing_sheet(server: RoleServer, case: store.Case, at: str) -> None:
     lines = _party_lines(case)
     for entry in store.history(server.db, case.case_no):
         op = entry["operator"]
-        lines.append(f"{entry['seq']}. {entry['at']} {entry['step']}/{entry['outcome']} {op['name']}（{op['role']}）："
-                     f"{entry['opinion']}")
+        lines.append(
+            f"{entry['seq']}. {entry['at']} {entry['step']}/{entry['outcome']} {op['name']}（{op['role']}）："
+            f"{entry['opinion']}"
+        )
     _file(server, case, PART_OF_STEP["conclude"], "办理意见流转单", lines, at)
 
 
@@ -187,19 +265,28 @@ def _notice_lines(case: store.Case, kind: str, outcome: Item, opinion: str, at: 
     elif kind == "准予许可决定书":
         lines.append("经审查，符合法定条件、标准，本机关决定准予办理特种设备使用登记。")
     elif kind == "不予许可决定书":
-        lines.append("经审查，不符合法定条件、标准，本机关决定不予许可。如不服本决定，可依法申请行政复议或者提起行政诉讼。")
+        lines.append(
+            "经审查，不符合法定条件、标准，本机关决定不予许可。如不服本决定，可依法申请行政复议或者提起行政诉讼。"
+        )
     elif kind == "使用登记证":
-        lines = [f"使用登记证编号：{case.registration_no}", f"设备代码：{case.equipment_code}",
-                 f"设备品种：{eq['catalogueCode']} {eq['equipmentName']}", f"使用单位：{a['name']}",
-                 f"设备使用地点：{eq['address']}", f"登记机关：{case.authority['name']}", f"登记日期：{at[:10]}"]
+        lines = [
+            f"使用登记证编号：{case.registration_no}",
+            f"设备代码：{case.equipment_code}",
+            f"设备品种：{eq['catalogueCode']} {eq['equipmentName']}",
+            f"使用单位：{a['name']}",
+            f"设备使用地点：{eq['address']}",
+            f"登记机关：{case.authority['name']}",
+            f"登记日期：{at[:10]}",
+        ]
     if kind != "使用登记证":
         lines.append(f"理由 / 意见：{opinion}")
     lines.append(f"{case.authority['name']}　{at[:10]}")
     return lines
 
 
-def issue_notice(server: RoleServer, case: store.Case, step: str, outcome: Item, operator: Item, opinion: str,
-                 at: str) -> Item | None:
+def issue_notice(
+    server: RoleServer, case: store.Case, step: str, outcome: Item, operator: Item, opinion: str, at: str
+) -> Item | None:
     """The notice an outcome produces (workflow.json ``notice``), filed in the dossier part of its step."""
     kind = NOTICE_KIND.get(outcome["notice"])
     if kind is None:
@@ -209,10 +296,18 @@ def issue_notice(server: RoleServer, case: store.Case, step: str, outcome: Item,
     doc_id = _file(server, case, PART_OF_STEP[step], title, lines, at)
     doc = next(d for d in store.documents(server.db, case.case_no) if d.id == doc_id)
     notice_id = _notice_id(server.db, case.case_no)
-    notice = {"noticeId": notice_id, "caseNo": case.case_no, "type": notice_type,
-              "title": f"特种设备使用登记{notice_type}", "issuedAt": at, "authority": case.authority,
-              "content": "\n".join(lines)[:20000], "fileName": f"{notice_id}.{doc.format.lower()}", "format": doc.format,
-              "sha256": doc.sha256}
+    notice = {
+        "noticeId": notice_id,
+        "caseNo": case.case_no,
+        "type": notice_type,
+        "title": f"特种设备使用登记{notice_type}",
+        "issuedAt": at,
+        "authority": case.authority,
+        "content": "\n".join(lines)[:20000],
+        "fileName": f"{notice_id}.{doc.format.lower()}",
+        "format": doc.format,
+        "sha256": doc.sha256,
+    }
     store.add_notice(server.db, notice, doc_id)
     return notice
 
@@ -220,9 +315,15 @@ def issue_notice(server: RoleServer, case: store.Case, step: str, outcome: Item,
 def bare_notice(case: store.Case, outcome: Item, opinion: str, at: str) -> Item:
     """Defect ``no-notice``: the receipt the vendor still sends — no generated document, no file."""
     notice_type = NOTICE_KIND[outcome["notice"]][0]
-    return {"noticeId": f"{re.sub(r'[^0-9A-Za-z-]', '-', case.case_no)}-N00", "caseNo": case.case_no,
-            "type": notice_type, "title": notice_type, "issuedAt": at, "authority": case.authority,
-            "content": opinion}
+    return {
+        "noticeId": f"{re.sub(r'[^0-9A-Za-z-]', '-', case.case_no)}-N00",
+        "caseNo": case.case_no,
+        "type": notice_type,
+        "title": notice_type,
+        "issuedAt": at,
+        "authority": case.authority,
+        "content": opinion,
+    }
 
 
 def notice_views(server: RoleServer, case_no: str, base_url: str) -> list[Item]:
@@ -241,12 +342,32 @@ def notice_views(server: RoleServer, case_no: str, base_url: str) -> list[Item]:
 
 # ---------------------------------------------------------------------------------- dossier rows
 class DossierRow:
-    __slots__ = ("archived_at", "case_no", "catalogued_at", "code", "created_at", "seq", "status", "updated_at", "uscc",
-                 "year")
+    __slots__ = (
+        "archived_at",
+        "case_no",
+        "catalogued_at",
+        "code",
+        "created_at",
+        "seq",
+        "status",
+        "updated_at",
+        "uscc",
+        "year",
+    )
 
     def __init__(self, r: Any) -> None:
-        (self.case_no, self.code, self.uscc, self.year, self.seq, self.status, self.created_at, self.catalogued_at,
-         self.archived_at, self.updated_at) = r
+        (
+            self.case_no,
+            self.code,
+            self.uscc,
+            self.year,
+            self.seq,
+            self.status,
+            self.created_at,
+            self.catalogued_at,
+            self.archived_at,
+            self.updated_at,
+        ) = r
 
 
 _DOSSIER_COLUMNS = "case_no, dossier_code, uscc, year, seq, status, created_at, catalogued_at, archived_at, updated_at"
@@ -267,7 +388,9 @@ def code_of(db: Any, case_no: str) -> str | None:
     return row[0] if row else None
 
 
-def query(db: Any, *, case_no: str | None, uscc: str | None, year: int | None, page: int, size: int) -> tuple[int, list[DossierRow]]:
+def query(
+    db: Any, *, case_no: str | None, uscc: str | None, year: int | None, page: int, size: int
+) -> tuple[int, list[DossierRow]]:
     where, args = [], []
     for column, value in (("case_no", case_no), ("uscc", uscc), ("year", year)):
         if value is not None:
@@ -275,8 +398,12 @@ def query(db: Any, *, case_no: str | None, uscc: str | None, year: int | None, p
             args.append(value)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     total = int(db.one(f"SELECT COUNT(*) FROM lic_dossiers {clause}", *args)[0])
-    rows = db.all(f"SELECT {_DOSSIER_COLUMNS} FROM lic_dossiers {clause} ORDER BY dossier_code, case_no LIMIT ? OFFSET ?",
-                  *args, size, (page - 1) * size)
+    rows = db.all(
+        f"SELECT {_DOSSIER_COLUMNS} FROM lic_dossiers {clause} ORDER BY dossier_code, case_no LIMIT ? OFFSET ?",
+        *args,
+        size,
+        (page - 1) * size,
+    )
     return total, [DossierRow(r) for r in rows]
 
 
@@ -300,14 +427,21 @@ def allocate_code(server: RoleServer, case: store.Case, at: str) -> str:
     else:
         seq = last + 1
     if seq > 9999:
-        raise conflict(f"行政相对人 {uscc} 在 {year} 年的卷宗序列号已用尽（9999）", f"dossier sequence exhausted for {uscc} {year}")
-    db.conn.execute("INSERT INTO lic_dossier_seq (uscc, year, last) VALUES (?, ?, ?) "
-                    "ON CONFLICT(uscc, year) DO UPDATE SET last = excluded.last", (uscc, year, seq))
+        raise conflict(
+            f"行政相对人 {uscc} 在 {year} 年的卷宗序列号已用尽（9999）", f"dossier sequence exhausted for {uscc} {year}"
+        )
+    db.conn.execute(
+        "INSERT INTO lic_dossier_seq (uscc, year, last) VALUES (?, ?, ?) "
+        "ON CONFLICT(uscc, year) DO UPDATE SET last = excluded.last",
+        (uscc, year, seq),
+    )
     cat, item = code_lists.use_registration()
     unit = uscc[:17] if "dossier-code-17-uscc" in defects else uscc
     code = f"{cat}{item}{case.authority['division']}{unit}{year:04d}{seq:04d}"
-    db.conn.execute(f"INSERT INTO lic_dossiers ({_DOSSIER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)",
-                    (case.case_no, code, uscc, year, seq, "拟成卷", at, at))
+    db.conn.execute(
+        f"INSERT INTO lic_dossiers ({_DOSSIER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)",
+        (case.case_no, code, uscc, year, seq, "拟成卷", at, at),
+    )
     return code
 
 
@@ -316,7 +450,9 @@ def enter_pre_archive(server: RoleServer, case: store.Case, at: str) -> None:
     db = server.db
     row = dossier_row(db, case.case_no)
     if row is not None:  # back after a 预归档退回: same dossier, same number
-        db.conn.execute("UPDATE lic_dossiers SET status = '拟成卷', updated_at = ? WHERE case_no = ?", (at, case.case_no))
+        db.conn.execute(
+            "UPDATE lic_dossiers SET status = '拟成卷', updated_at = ? WHERE case_no = ?", (at, case.case_no)
+        )
         return
     if not case.legal_person:
         return  # §9.2 needs the applicant's USCC: a natural person's case has no dossier code
@@ -327,13 +463,17 @@ def review_pre_archive(server: RoleServer, case: store.Case, passed: bool, at: s
     """预归档 review: 通过 → 已成卷 (编目); 退回 → 拟成卷 (§7.5.4, §7.5.6 b 2)."""
     server.db.conn.execute(
         "UPDATE lic_dossiers SET status = ?, catalogued_at = CASE WHEN ? THEN ? ELSE catalogued_at END, updated_at = ? "
-        "WHERE case_no = ?", ("已成卷" if passed else "拟成卷", passed, at, at, case.case_no))
+        "WHERE case_no = ?",
+        ("已成卷" if passed else "拟成卷", passed, at, at, case.case_no),
+    )
 
 
 def archive(server: RoleServer, case: store.Case, at: str) -> None:
     """归档: stored and marked 已归档 (§7.5.6 b 3, c 3); the archive time feeds Table 2 rows 8–9."""
-    server.db.conn.execute("UPDATE lic_dossiers SET status = '已归档', archived_at = ?, updated_at = ? WHERE case_no = ?",
-                           (at, at, case.case_no))
+    server.db.conn.execute(
+        "UPDATE lic_dossiers SET status = '已归档', archived_at = ?, updated_at = ? WHERE case_no = ?",
+        (at, at, case.case_no),
+    )
 
 
 # ---------------------------------------------------------------------------------- dossier views
@@ -343,13 +483,25 @@ def _when(value: str) -> dt.datetime:
 
 def metadata(server: RoleServer, row: DossierRow, case: store.Case) -> Item:
     """Table 2 (dossier-metadata.schema.json)."""
-    times = [r[0] for r in server.db.all("SELECT archived_at FROM lic_dossiers WHERE uscc = ? AND archived_at IS NOT NULL",
-                                         row.uscc)] or [row.created_at]
+    times = [
+        r[0]
+        for r in server.db.all(
+            "SELECT archived_at FROM lic_dossiers WHERE uscc = ? AND archived_at IS NOT NULL", row.uscc
+        )
+    ] or [row.created_at]
     ordered = sorted(times, key=_when)
     auth = case.authority
-    return {"category": category(), "uscc": case.applicant_id, "unitName": case.applicant["name"],
-            "authorityName": auth["name"], "authorityUscc": auth["uscc"], "authorityDivision": auth["division"],
-            "dossierCode": row.code, "createdAt": ordered[0], "updatedAt": ordered[-1]}
+    return {
+        "category": category(),
+        "uscc": case.applicant_id,
+        "unitName": case.applicant["name"],
+        "authorityName": auth["name"],
+        "authorityUscc": auth["uscc"],
+        "authorityDivision": auth["division"],
+        "dossierCode": row.code,
+        "createdAt": ordered[0],
+        "updatedAt": ordered[-1],
+    }
 
 
 def _files(server: RoleServer, row: DossierRow, base_url: str) -> list[tuple[store.Document, Item]]:
@@ -363,8 +515,15 @@ def _files(server: RoleServer, row: DossierRow, base_url: str) -> list[tuple[sto
         counters[doc.stage] = n = counters.get(doc.stage, 0) + 1
         ext = doc.format.lower()
         name = f"{row.case_no}-{index:03d}-{doc.title}.{ext}" if wrong else f"{row.code}{doc.stage}_{n:02d}.{ext}"
-        view: Item = {"fileName": name, "stage": doc.stage, "title": doc.title, "format": doc.format, "sha256": doc.sha256,
-                      "size": doc.size, "url": f"{base_url}/api/v1/dossiers/{quote(row.code)}/files/{quote(name)}"}
+        view: Item = {
+            "fileName": name,
+            "stage": doc.stage,
+            "title": doc.title,
+            "format": doc.format,
+            "sha256": doc.sha256,
+            "size": doc.size,
+            "url": f"{base_url}/api/v1/dossiers/{quote(row.code)}/files/{quote(name)}",
+        }
         out.append((doc, view))
     return out
 
@@ -374,9 +533,16 @@ def dossier_view(server: RoleServer, row: DossierRow, base_url: str) -> Item:
     case = store.load_case(server.db, row.case_no)
     assert case is not None
     code = quote(row.code)
-    return {"dossierCode": row.code, "caseNo": row.case_no, "itemCode": case.item_code, "status": row.status,
-            "metadata": metadata(server, row, case), "metadataXmlUrl": f"{base_url}/api/v1/dossiers/{code}/metadata.xml",
-            "referenceUrl": f"{base_url}/api/v1/dossiers/{code}", "files": [v for _, v in _files(server, row, base_url)]}
+    return {
+        "dossierCode": row.code,
+        "caseNo": row.case_no,
+        "itemCode": case.item_code,
+        "status": row.status,
+        "metadata": metadata(server, row, case),
+        "metadataXmlUrl": f"{base_url}/api/v1/dossiers/{code}/metadata.xml",
+        "referenceUrl": f"{base_url}/api/v1/dossiers/{code}",
+        "files": [v for _, v in _files(server, row, base_url)],
+    }
 
 
 def find_file(server: RoleServer, row: DossierRow, name: str) -> tuple[store.Document, bytes] | None:
@@ -396,15 +562,24 @@ def metadata_xml(server: RoleServer, row: DossierRow) -> bytes:
     case = store.load_case(server.db, row.case_no)
     assert case is not None
     m = metadata(server, row, case)
-    elements = [("category", m["category"]), ("unitCreditCode", m["uscc"]), ("unitName", m["unitName"]),
-                ("licensingAuthority", m["authorityName"]), ("authorityCreditCode", m["authorityUscc"]),
-                ("authorityDivision", m["authorityDivision"]), ("dossierCode", m["dossierCode"]),
-                ("createdTime", m["createdAt"]), ("updatedTime", m["updatedAt"])]
+    elements = [
+        ("category", m["category"]),
+        ("unitCreditCode", m["uscc"]),
+        ("unitName", m["unitName"]),
+        ("licensingAuthority", m["authorityName"]),
+        ("authorityCreditCode", m["authorityUscc"]),
+        ("authorityDivision", m["authorityDivision"]),
+        ("dossierCode", m["dossierCode"]),
+        ("createdTime", m["createdAt"]),
+        ("updatedTime", m["updatedAt"]),
+    ]
     if "metadata-missing-element" in server.defects:
         elements = [e for e in elements if e[0] != "dossierCode"]
     body = "".join(_el(k, v) for k, v in elements)
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<dossierMetadata xmlns="{xml_namespace()}">\n{body}'
-            "</dossierMetadata>\n").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<dossierMetadata xmlns="{xml_namespace()}">\n{body}'
+        "</dossierMetadata>\n"
+    ).encode()
 
 
 def _register_role(step: str, role: str) -> str:
@@ -422,23 +597,46 @@ def register_xml(server: RoleServer, row: DossierRow) -> bytes:
     assert case is not None
     auth = case.authority
     entries = store.history(db, case.case_no)
-    x = [f'<?xml version="1.0" encoding="UTF-8"?>\n<dossierRegister xmlns="{xml_namespace()}">\n',
-         _el("dossierCode", row.code), _el("category", category()), _el("dossierStatus", row.status),
-         "  <applicant>\n", _el("name", case.applicant["name"], "    "), _el("creditCode", case.applicant_id, "    "),
-         "  </applicant>\n  <licensingAuthority>\n", _el("name", auth["name"], "    "),
-         _el("creditCode", auth["uscc"], "    "), _el("division", auth["division"], "    "), "  </licensingAuthority>\n",
-         _el("caseNumber", case.case_no), "  <licenceItem>\n", _el("itemCode", case.item_code, "    "),
-         _el("itemName", item_name(case.item_code), "    "), "  </licenceItem>\n  <result>\n"]
+    x = [
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<dossierRegister xmlns="{xml_namespace()}">\n',
+        _el("dossierCode", row.code),
+        _el("category", category()),
+        _el("dossierStatus", row.status),
+        "  <applicant>\n",
+        _el("name", case.applicant["name"], "    "),
+        _el("creditCode", case.applicant_id, "    "),
+        "  </applicant>\n  <licensingAuthority>\n",
+        _el("name", auth["name"], "    "),
+        _el("creditCode", auth["uscc"], "    "),
+        _el("division", auth["division"], "    "),
+        "  </licensingAuthority>\n",
+        _el("caseNumber", case.case_no),
+        "  <licenceItem>\n",
+        _el("itemCode", case.item_code, "    "),
+        _el("itemName", item_name(case.item_code), "    "),
+        "  </licenceItem>\n  <result>\n",
+    ]
     decided = (case.decided_at or row.created_at)[:10]
     decide_opinion = next((e["opinion"] for e in reversed(entries) if e["step"] == "decide"), case.result or "不予许可")
     if case.result == "准予许可" and case.registration_no:
-        x += ["    <granted>\n", _el("decisionDate", decided, "      "),
-              _el("certificateNumber", case.registration_no, "      "), "    </granted>\n"]
+        x += [
+            "    <granted>\n",
+            _el("decisionDate", decided, "      "),
+            _el("certificateNumber", case.registration_no, "      "),
+            "    </granted>\n",
+        ]
     else:
-        x += ["    <refused>\n", _el("decisionDate", decided, "      "), _el("reason", decide_opinion, "      "),
-              "    </refused>\n"]
-    x += ["  </result>\n  <equipmentCodes>\n", _el("equipmentCode", case.equipment_code or equipment_code_for(case), "    "),
-          "  </equipmentCodes>\n  <documents>\n"]
+        x += [
+            "    <refused>\n",
+            _el("decisionDate", decided, "      "),
+            _el("reason", decide_opinion, "      "),
+            "    </refused>\n",
+        ]
+    x += [
+        "  </result>\n  <equipmentCodes>\n",
+        _el("equipmentCode", case.equipment_code or equipment_code_for(case), "    "),
+        "  </equipmentCodes>\n  <documents>\n",
+    ]
     by_part: dict[str, list[tuple[store.Document, Item]]] = {}
     for doc, view in _files(server, row, ""):
         by_part.setdefault(doc.stage, []).append((doc, view))
@@ -447,7 +645,11 @@ def register_xml(server: RoleServer, row: DossierRow) -> bytes:
             continue
         x.append(f"    <{PART_ELEMENT[part]}>\n")
         for doc, view in by_part[part]:
-            x += ["      <document>\n", _el("fileName", view["fileName"], "        "), _el("title", doc.title, "        ")]
+            x += [
+                "      <document>\n",
+                _el("fileName", view["fileName"], "        "),
+                _el("title", doc.title, "        "),
+            ]
             if doc.description:
                 x.append(_el("description", doc.description[:200], "        "))
             x.append(_el("format", doc.format, "        "))
@@ -457,12 +659,17 @@ def register_xml(server: RoleServer, row: DossierRow) -> bytes:
         x.append(f"    </{PART_ELEMENT[part]}>\n")
     x.append("  </documents>\n  <steps>\n")
     for e in entries:
-        x += ["    <step>\n", _el("name", steps()[e["step"]]["name"], "      "),
-              _el("operator", e["operator"]["name"], "      "),
-              _el("role", _register_role(e["step"], e["operator"]["role"]), "      "), _el("time", e["at"], "      "),
-              _el("opinion", e["opinion"], "      "), "    </step>\n"]
-    registrar = next((e["operator"]["name"] for e in reversed(entries) if e["step"] in ("pre-archive", "archive")), "系统")
+        x += [
+            "    <step>\n",
+            _el("name", steps()[e["step"]]["name"], "      "),
+            _el("operator", e["operator"]["name"], "      "),
+            _el("role", _register_role(e["step"], e["operator"]["role"]), "      "),
+            _el("time", e["at"], "      "),
+            _el("opinion", e["opinion"], "      "),
+            "    </step>\n",
+        ]
+    registrar = next(
+        (e["operator"]["name"] for e in reversed(entries) if e["step"] in ("pre-archive", "archive")), "系统"
+    )
     x += ["  </steps>\n", _el("registrar", registrar), _el("registeredTime", row.updated_at), "</dossierRegister>\n"]
     return "".join(x).encode("utf-8")
-
-

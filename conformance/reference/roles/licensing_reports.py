@@ -49,8 +49,16 @@ SUPERVISION = "supervision"
 
 #: Equipment / registration status after each operation of Table 1 (OO) — project profile for T7-2.
 EQUIPMENT_STATUS = {"02": "cancelled", "04": "moved-out", "10": "suspended", "12": "scrapped"}
-REGISTRATION_STATUS = {"02": "cancelled", "04": "cancelled", "06": "changed", "07": "changed", "08": "changed",
-                       "09": "changed", "10": "suspended", "12": "scrapped"}
+REGISTRATION_STATUS = {
+    "02": "cancelled",
+    "04": "cancelled",
+    "06": "changed",
+    "07": "changed",
+    "08": "changed",
+    "09": "changed",
+    "10": "suspended",
+    "12": "scrapped",
+}
 
 
 @functools.cache
@@ -89,13 +97,18 @@ def _hold(server: RoleServer, row: int) -> None:
 def _release_held(server: RoleServer, case_no: str) -> None:
     """Send the held calls of a case after everything queued so far (new rows: the outbox keeps id order)."""
     with server.db.write() as c:
-        rows = c.execute("SELECT id, target, method, path, body, message_id FROM outbox WHERE topic = ? AND status = 'held' "
-                         "ORDER BY id", (case_no,)).fetchall()
+        rows = c.execute(
+            "SELECT id, target, method, path, body, message_id FROM outbox WHERE topic = ? AND status = 'held' "
+            "ORDER BY id",
+            (case_no,),
+        ).fetchall()
         for row in rows:
             c.execute("DELETE FROM outbox WHERE id = ?", (row[0],))
-            c.execute("INSERT INTO outbox (sender, target, method, path, body, message_id, topic, created_at, next_at) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                      (server.role, row[1], row[2], row[3], row[4], row[5], case_no, time.time(), time.time()))
+            c.execute(
+                "INSERT INTO outbox (sender, target, method, path, body, message_id, topic, created_at, next_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (server.role, row[1], row[2], row[3], row[4], row[5], case_no, time.time(), time.time()),
+            )
 
 
 def message_id() -> str:
@@ -103,8 +116,14 @@ def message_id() -> str:
 
 
 def _base(case: store.Case, operator: Item, opinion: str) -> Item:
-    return {"messageId": message_id(), "caseNo": case.case_no, "itemCode": case.item_code, "reportedAt": now_iso(),
-            "operator": operator, "opinion": opinion}
+    return {
+        "messageId": message_id(),
+        "caseNo": case.case_no,
+        "itemCode": case.item_code,
+        "reportedAt": now_iso(),
+        "operator": operator,
+        "opinion": opinion,
+    }
 
 
 def correction_items(opinion: str) -> list[Item]:
@@ -125,8 +144,19 @@ def correction_items(opinion: str) -> list[Item]:
     return items[:100] or [{"material": "申请材料", "reason": opinion[:500]}]
 
 
-def report_back(server: RoleServer, case: store.Case, step: str, outcome: Item, operator: Item, opinion: str, at: str,
-                started: str | None, notice: Item | None, *, first_conclusion: bool = True) -> None:
+def report_back(
+    server: RoleServer,
+    case: store.Case,
+    step: str,
+    outcome: Item,
+    operator: Item,
+    opinion: str,
+    at: str,
+    started: str | None,
+    notice: Item | None,
+    *,
+    first_conclusion: bool = True,
+) -> None:
     """The report-back of a step outcome (workflow.json ``reportBack``), queued with the step."""
     interface = outcome.get("reportBack")
     if not interface:
@@ -174,14 +204,20 @@ def report_back(server: RoleServer, case: store.Case, step: str, outcome: Item, 
             _release_held(server, case.case_no)
 
 
-def special_procedure(server: RoleServer, case: store.Case, request: Item, procedure: Item, operator: Item,
-                      at: str) -> None:
+def special_procedure(
+    server: RoleServer, case: store.Case, request: Item, procedure: Item, operator: Item, at: str
+) -> None:
     """T5-9, for the start and for the end of a special procedure."""
     from conformance.reference.roles.licensing_workflow import special
 
     body = _base(case, operator, request["opinion"])
-    body.update({"procedure": procedure.get("procedure") or request["procedure"], "action": request["action"],
-                 "startedAt": procedure.get("startedAt") or at})
+    body.update(
+        {
+            "procedure": procedure.get("procedure") or request["procedure"],
+            "action": request["action"],
+            "startedAt": procedure.get("startedAt") or at,
+        }
+    )
     if request["action"] == "end":
         body["endedAt"] = at
     days = request.get("days", procedure.get("days"))
@@ -200,21 +236,48 @@ def elicense(case: store.Case, at: str) -> Item:
     eq, a, auth = case.equipment, case.applicant, case.authority
     group = _group(case)
     variety = code_lists.catalogue().get(eq["catalogueCode"], {}).get("name") or eq["equipmentName"]
-    surface = {"equipmentCategory": (group or {}).get("equipment", eq["equipmentName"])[:50], "equipmentVariety": variety[:50],
-               "equipmentCode": case.equipment_code, "useUnitName": a["name"], "useAddress": eq["address"],
-               "registrationNo": case.registration_no}
-    return {"elicenseId": case.elicense_id, "licenceName": "特种设备使用登记证", "licenceNo": case.registration_no,
-            "holderName": a["name"], "holderIdType": a["idType"], "holderId": a["idNumber"], "issuerName": auth["name"],
-            "issuerCode": auth["uscc"], "issuerDivision": auth["division"], "issueDate": at[:10], "validFrom": at[:10],
-            "status": "valid", "caseNo": case.case_no, "itemCode": case.item_code, "surface": surface, "version": "001"}
+    surface = {
+        "equipmentCategory": (group or {}).get("equipment", eq["equipmentName"])[:50],
+        "equipmentVariety": variety[:50],
+        "equipmentCode": case.equipment_code,
+        "useUnitName": a["name"],
+        "useAddress": eq["address"],
+        "registrationNo": case.registration_no,
+    }
+    return {
+        "elicenseId": case.elicense_id,
+        "licenceName": "特种设备使用登记证",
+        "licenceNo": case.registration_no,
+        "holderName": a["name"],
+        "holderIdType": a["idType"],
+        "holderId": a["idNumber"],
+        "issuerName": auth["name"],
+        "issuerCode": auth["uscc"],
+        "issuerDivision": auth["division"],
+        "issueDate": at[:10],
+        "validFrom": at[:10],
+        "status": "valid",
+        "caseNo": case.case_no,
+        "itemCode": case.item_code,
+        "surface": surface,
+        "version": "001",
+    }
 
 
 def unit_report(case: store.Case, at: str) -> Item:
     """T7-1: the using unit (unit.schema.json)."""
     a, eq = case.applicant, case.equipment
-    unit = {"uscc": a["idNumber"], "name": a["name"], "unitType": "use", "division": eq["division"],
-            "address": a.get("address") or eq["address"], "contactPerson": a["contactPerson"],
-            "contactPhone": a["contactPhone"], "status": "active", "updatedAt": at}
+    unit = {
+        "uscc": a["idNumber"],
+        "name": a["name"],
+        "unitType": "use",
+        "division": eq["division"],
+        "address": a.get("address") or eq["address"],
+        "contactPerson": a["contactPerson"],
+        "contactPhone": a["contactPhone"],
+        "status": "active",
+        "updatedAt": at,
+    }
     return {"messageId": message_id(), "reportedAt": now_iso(), "unit": unit}
 
 
@@ -222,20 +285,42 @@ def registration_report(case: store.Case, at: str) -> Item:
     """T7-2: the use registration (use-registration.schema.json) and the equipment (equipment.schema.json)."""
     a, eq, auth = case.applicant, case.equipment, case.authority
     op = case.item_code.split("-")[-1]
-    registration = {"registrationNo": case.registration_no, "equipmentCode": case.equipment_code,
-                    "catalogueCode": eq["catalogueCode"], "itemCode": case.item_code, "caseNo": case.case_no,
-                    "useUnitUscc": a["idNumber"], "useUnitName": a["name"], "useAddress": eq["address"], "authority": auth,
-                    "registeredAt": at, "status": REGISTRATION_STATUS.get(op, "registered"), "elicenseId": case.elicense_id,
-                    "updatedAt": at}
-    equipment = {"equipmentCode": case.equipment_code, "catalogueCode": eq["catalogueCode"],
-                 "equipmentName": eq["equipmentName"]}
+    registration = {
+        "registrationNo": case.registration_no,
+        "equipmentCode": case.equipment_code,
+        "catalogueCode": eq["catalogueCode"],
+        "itemCode": case.item_code,
+        "caseNo": case.case_no,
+        "useUnitUscc": a["idNumber"],
+        "useUnitName": a["name"],
+        "useAddress": eq["address"],
+        "authority": auth,
+        "registeredAt": at,
+        "status": REGISTRATION_STATUS.get(op, "registered"),
+        "elicenseId": case.elicense_id,
+        "updatedAt": at,
+    }
+    equipment = {
+        "equipmentCode": case.equipment_code,
+        "catalogueCode": eq["catalogueCode"],
+        "equipmentName": eq["equipmentName"],
+    }
     for key in ("model", "factoryNo", "manufacturerUscc", "manufacturerName", "manufactureDate"):
         if eq.get(key):
             equipment[key] = eq[key]
-    equipment.update({"useUnitUscc": a["idNumber"], "useUnitName": a["name"], "division": eq["division"],
-                      "address": eq["address"], "registrationNo": case.registration_no,
-                      "registrationAuthority": auth["name"], "registrationDate": at[:10],
-                      "status": EQUIPMENT_STATUS.get(op, "in-use"), "updatedAt": at})
+    equipment.update(
+        {
+            "useUnitUscc": a["idNumber"],
+            "useUnitName": a["name"],
+            "division": eq["division"],
+            "address": eq["address"],
+            "registrationNo": case.registration_no,
+            "registrationAuthority": auth["name"],
+            "registrationDate": at[:10],
+            "status": EQUIPMENT_STATUS.get(op, "in-use"),
+            "updatedAt": at,
+        }
+    )
     if eq.get("reportNo"):
         equipment["lastReportNo"] = eq["reportNo"]
     return {"messageId": message_id(), "reportedAt": now_iso(), "registration": registration, "equipment": equipment}
@@ -246,9 +331,17 @@ def sms(case: store.Case, at: str) -> Item | None:
     phone = case.applicant["contactPhone"]
     if "*" in phone:
         return None
-    text = (f"【{case.authority['name']}】您申请的{_item_name(case.item_code)}（办件编号{case.case_no}）已办理完成："
-            f"准予许可，使用登记证编号{case.registration_no}。")
-    return {"messageId": message_id(), "mobile": phone, "caseNo": case.case_no, "content": text[:500], "sentAt": now_iso()}
+    text = (
+        f"【{case.authority['name']}】您申请的{_item_name(case.item_code)}（办件编号{case.case_no}）已办理完成："
+        f"准予许可，使用登记证编号{case.registration_no}。"
+    )
+    return {
+        "messageId": message_id(),
+        "mobile": phone,
+        "caseNo": case.case_no,
+        "content": text[:500],
+        "sentAt": now_iso(),
+    }
 
 
 def _item_name(code: str) -> str:
@@ -287,14 +380,21 @@ def on_receipt(server: RoleServer, application: Item) -> None:
     user = applicant.get("userId")
     if user:
         key = "T5-4" if applicant["type"] == "legal-person" else "T5-3"
-        outbox.lookup(server, GOV, path_of(GOV, key).replace("{userId}", quote(str(user), safe="")), None, kind=key,
-                      topic=case_no)
+        outbox.lookup(
+            server, GOV, path_of(GOV, key).replace("{userId}", quote(str(user), safe="")), None, kind=key, topic=case_no
+        )
     division = application["authority"]["division"]
     synced = server.extras.setdefault("item-sync", {})
     if time.time() - synced.get(division, 0.0) >= item_sync_ttl():
         synced[division] = time.time()
-        outbox.lookup(server, GOV, path_of(GOV, "T5-1"), {"division": division, "deptUscc": application["authority"]["uscc"]},
-                      kind="T5-1", topic=case_no)
+        outbox.lookup(
+            server,
+            GOV,
+            path_of(GOV, "T5-1"),
+            {"division": division, "deptUscc": application["authority"]["uscc"]},
+            kind="T5-1",
+            topic=case_no,
+        )
         outbox.lookup(server, GOV, path_of(GOV, "T5-2"), {"division": division}, kind="T5-2", topic=case_no)
 
 
@@ -302,5 +402,11 @@ def on_review(server: RoleServer, case: store.Case) -> None:
     """Entering 审查: the inspection report the application names (T6-1)."""
     report = case.equipment.get("reportNo")
     if report:
-        outbox.lookup(server, INSPECTION, path_of(INSPECTION, "T6-1").replace("{reportNo}", quote(str(report), safe="")),
-                      None, kind="T6-1", topic=case.case_no)
+        outbox.lookup(
+            server,
+            INSPECTION,
+            path_of(INSPECTION, "T6-1").replace("{reportNo}", quote(str(report), safe="")),
+            None,
+            kind="T6-1",
+            topic=case.case_no,
+        )

@@ -18,10 +18,24 @@ from conformance.reference.server_state import RoleServer
 
 Item = dict[str, Any]
 AUTHORITIES = ("420100", "420500", "420600")
-GRANTED = [("accept", "accepted"), ("review", "passed"), ("decide", "granted"), ("certify", "certified"),
-           ("issue", "issued"), ("conclude", "concluded"), ("pre-archive", "passed"), ("archive", "archived")]
-REFUSED = [("accept", "accepted"), ("review", "failed"), ("decide", "refused"), ("conclude", "concluded"),
-           ("pre-archive", "passed"), ("archive", "archived")]
+GRANTED = [
+    ("accept", "accepted"),
+    ("review", "passed"),
+    ("decide", "granted"),
+    ("certify", "certified"),
+    ("issue", "issued"),
+    ("conclude", "concluded"),
+    ("pre-archive", "passed"),
+    ("archive", "archived"),
+]
+REFUSED = [
+    ("accept", "accepted"),
+    ("review", "failed"),
+    ("decide", "refused"),
+    ("conclude", "concluded"),
+    ("pre-archive", "passed"),
+    ("archive", "archived"),
+]
 #: scenario name → (steps, how many cases)
 SCENARIOS: dict[str, tuple[list[Any], int]] = {
     "archived": (GRANTED, 12),
@@ -73,8 +87,12 @@ def _authority(code: str) -> Item:
 
 def _varieties(group: Item) -> list[str]:
     specific, cat = code_lists.catalogue_specific(), code_lists.catalogue()
-    return sorted(c for top in group["catalogue"] for c in code_lists.catalogue_descendants(top)
-                  if c in specific and not cat[c].get("doubtful"))
+    return sorted(
+        c
+        for top in group["catalogue"]
+        for c in code_lists.catalogue_descendants(top)
+        if c in specific and not cat[c].get("doubtful")
+    )
 
 
 def _application(gen: Any, rng: random.Random, i: int, unit: Item, authority: Item, at: dt.datetime) -> Item:
@@ -86,25 +104,52 @@ def _application(gen: Any, rng: random.Random, i: int, unit: Item, authority: It
     made = at.date() - dt.timedelta(days=rng.randint(60, 3000))
     maker = gen.unit("manufacture")
     county = rng.choice(code_lists.division_pool("county", authority["division"][:4]) or (unit["division"],))
-    equipment: Item = {"catalogueCode": variety, "equipmentName": code_lists.catalogue()[variety]["name"],
-                       "model": f"{rng.choice('ABCDHKST')}{rng.choice('KLMPX')}-{rng.randint(100, 9999)}",
-                       "factoryNo": f"{made.year}{rng.randint(1, 99999):05d}", "manufacturerUscc": maker["uscc"],
-                       "manufacturerName": maker["name"], "manufactureDate": made.isoformat(), "division": county,
-                       "address": gen.address(county)}
+    equipment: Item = {
+        "catalogueCode": variety,
+        "equipmentName": code_lists.catalogue()[variety]["name"],
+        "model": f"{rng.choice('ABCDHKST')}{rng.choice('KLMPX')}-{rng.randint(100, 9999)}",
+        "factoryNo": f"{made.year}{rng.randint(1, 99999):05d}",
+        "manufacturerUscc": maker["uscc"],
+        "manufacturerName": maker["name"],
+        "manufactureDate": made.isoformat(),
+        "division": county,
+        "address": gen.address(county),
+    }
     if item["operation"] != "01":
         equipment["equipmentCode"] = KINDS["equipment-code"].generate(rng, catalogue=variety, year=made.year)
-        equipment["registrationNo"] = KINDS["registration-no"].generate(rng, catalogue=variety, province="42",
-                                                                       year=made.year + 1)
-    materials = [{"name": name, "fileName": f"{name}.pdf", "format": "PDF",
-                  "sha256": hashlib.sha256(f"{i}:{name}".encode()).hexdigest(), "size": rng.randint(20_000, 900_000)}
-                 for name in ("产品合格证", "监督检验报告")[: rng.randint(1, 2)]]
-    return {"messageId": f"seed-app-{i:05d}-1", "caseNo": f"{authority['division']}{at:%Y%m%d}{i:06d}",
-            "itemCode": item["code"], "itemName": item["name"], "channel": rng.choice(("online", "online", "offline")),
-            "applicant": {"type": "legal-person", "name": unit["name"], "idType": "001", "idNumber": unit["uscc"],
-                          "contactPerson": unit["contactPerson"], "contactPhone": unit["contactPhone"],
-                          "address": unit["address"]},
-            "authority": authority, "equipment": equipment, "materials": materials,
-            "submittedAt": at.isoformat(timespec="seconds")}
+        equipment["registrationNo"] = KINDS["registration-no"].generate(
+            rng, catalogue=variety, province="42", year=made.year + 1
+        )
+    materials = [
+        {
+            "name": name,
+            "fileName": f"{name}.pdf",
+            "format": "PDF",
+            "sha256": hashlib.sha256(f"{i}:{name}".encode()).hexdigest(),
+            "size": rng.randint(20_000, 900_000),
+        }
+        for name in ("产品合格证", "监督检验报告")[: rng.randint(1, 2)]
+    ]
+    return {
+        "messageId": f"seed-app-{i:05d}-1",
+        "caseNo": f"{authority['division']}{at:%Y%m%d}{i:06d}",
+        "itemCode": item["code"],
+        "itemName": item["name"],
+        "channel": rng.choice(("online", "online", "offline")),
+        "applicant": {
+            "type": "legal-person",
+            "name": unit["name"],
+            "idType": "001",
+            "idNumber": unit["uscc"],
+            "contactPerson": unit["contactPerson"],
+            "contactPhone": unit["contactPhone"],
+            "address": unit["address"],
+        },
+        "authority": authority,
+        "equipment": equipment,
+        "materials": materials,
+        "submittedAt": at.isoformat(timespec="seconds"),
+    }
 
 
 def seed(server: RoleServer, gen: Any) -> None:
@@ -136,11 +181,29 @@ def seed(server: RoleServer, gen: Any) -> None:
                     flow.receive_application(server, again, at=when)
                 elif move in ("suspend", "resume"):
                     officer = officers["review"]
-                    flow.special_procedure(server, app["caseNo"], {"procedure": "现场核查", "opinion": "需现场核查设备安装情况",
-                                                                   "action": "start" if move == "suspend" else "end",
-                                                                   "days": 5}, officer, at=when, report=False)
+                    flow.special_procedure(
+                        server,
+                        app["caseNo"],
+                        {
+                            "procedure": "现场核查",
+                            "opinion": "需现场核查设备安装情况",
+                            "action": "start" if move == "suspend" else "end",
+                            "days": 5,
+                        },
+                        officer,
+                        at=when,
+                        report=False,
+                    )
                 else:
                     step, outcome = move
                     role = flow.allowed_roles(step, flow.outcomes()[(step, outcome)])[0]
-                    flow.perform_step(server, app["caseNo"], step, outcome, officers[role], OPINIONS[(step, outcome)],
-                                      at=when, report=False)
+                    flow.perform_step(
+                        server,
+                        app["caseNo"],
+                        step,
+                        outcome,
+                        officers[role],
+                        OPINIONS[(step, outcome)],
+                        at=when,
+                        report=False,
+                    )

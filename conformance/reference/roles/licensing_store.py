@@ -92,14 +92,34 @@ class Case:
         return self.applicant_type == "legal-person"
 
 
-_CASE_COLUMNS = ("case_no, item_code, applicant_id, applicant_type, state, suspended_state, procedure, application, "
-                 "message_id, equipment_code, registration_no, elicense_id, result, decided_at, result_notice, concluded, "
-                 "created_at, updated_at")
+_CASE_COLUMNS = (
+    "case_no, item_code, applicant_id, applicant_type, state, suspended_state, procedure, application, "
+    "message_id, equipment_code, registration_no, elicense_id, result, decided_at, result_notice, concluded, "
+    "created_at, updated_at"
+)
 
 
 def _case(row: Any) -> Case:
-    return Case(row[0], row[1], row[2], row[3], row[4], row[5], loads(row[6]) if row[6] else None, loads(row[7]),
-                row[8], row[9], row[10], row[11], row[12], row[13], row[14], bool(row[15]), row[16], row[17])
+    return Case(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        loads(row[6]) if row[6] else None,
+        loads(row[7]),
+        row[8],
+        row[9],
+        row[10],
+        row[11],
+        row[12],
+        row[13],
+        row[14],
+        bool(row[15]),
+        row[16],
+        row[17],
+    )
 
 
 def load_case(db: Database, case_no: str) -> Case | None:
@@ -110,10 +130,28 @@ def load_case(db: Database, case_no: str) -> Case | None:
 def insert_case(db: Database, case: Case) -> None:
     db.conn.execute(
         f"INSERT INTO lic_cases ({_CASE_COLUMNS}, report_no) VALUES ({', '.join('?' * 19)})",
-        (case.case_no, case.item_code, case.applicant_id, case.applicant_type, case.state, case.suspended_state,
-         dumps(case.procedure) if case.procedure else None, dumps(case.application), case.message_id, case.equipment_code,
-         case.registration_no, case.elicense_id, case.result, case.decided_at, case.result_notice, int(case.concluded),
-         case.created_at, case.updated_at, case.equipment.get("reportNo")))
+        (
+            case.case_no,
+            case.item_code,
+            case.applicant_id,
+            case.applicant_type,
+            case.state,
+            case.suspended_state,
+            dumps(case.procedure) if case.procedure else None,
+            dumps(case.application),
+            case.message_id,
+            case.equipment_code,
+            case.registration_no,
+            case.elicense_id,
+            case.result,
+            case.decided_at,
+            case.result_notice,
+            int(case.concluded),
+            case.created_at,
+            case.updated_at,
+            case.equipment.get("reportNo"),
+        ),
+    )
 
 
 def save_case(db: Database, case: Case) -> None:
@@ -121,27 +159,47 @@ def save_case(db: Database, case: Case) -> None:
         "UPDATE lic_cases SET item_code = ?, state = ?, suspended_state = ?, procedure = ?, application = ?, message_id = ?, "
         "equipment_code = ?, registration_no = ?, elicense_id = ?, result = ?, decided_at = ?, result_notice = ?, "
         "concluded = ?, updated_at = ?, report_no = ? WHERE case_no = ?",
-        (case.item_code, case.state, case.suspended_state, dumps(case.procedure) if case.procedure else None,
-         dumps(case.application), case.message_id, case.equipment_code, case.registration_no, case.elicense_id, case.result,
-         case.decided_at, case.result_notice, int(case.concluded), case.updated_at, case.equipment.get("reportNo"),
-         case.case_no))
+        (
+            case.item_code,
+            case.state,
+            case.suspended_state,
+            dumps(case.procedure) if case.procedure else None,
+            dumps(case.application),
+            case.message_id,
+            case.equipment_code,
+            case.registration_no,
+            case.elicense_id,
+            case.result,
+            case.decided_at,
+            case.result_notice,
+            int(case.concluded),
+            case.updated_at,
+            case.equipment.get("reportNo"),
+            case.case_no,
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------------- history
-def add_history(db: Database, case_no: str, step: str, outcome: str, operator: dict[str, Any], opinion: str,
-                at: str) -> int:
+def add_history(
+    db: Database, case_no: str, step: str, outcome: str, operator: dict[str, Any], opinion: str, at: str
+) -> int:
     row = db.one("SELECT COALESCE(MAX(seq), 0) FROM lic_history WHERE case_no = ?", case_no)
     seq = int(row[0]) + 1
-    db.conn.execute("INSERT INTO lic_history (case_no, seq, step, outcome, operator, opinion, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (case_no, seq, step, outcome, dumps(operator), opinion, at))
+    db.conn.execute(
+        "INSERT INTO lic_history (case_no, seq, step, outcome, operator, opinion, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (case_no, seq, step, outcome, dumps(operator), opinion, at),
+    )
     return seq
 
 
 def history(db: Database, case_no: str) -> list[dict[str, Any]]:
-    rows = db.all("SELECT seq, step, outcome, operator, opinion, at FROM lic_history WHERE case_no = ? ORDER BY seq",
-                  case_no)
-    return [{"seq": r[0], "step": r[1], "outcome": r[2], "operator": loads(r[3]), "opinion": r[4], "at": r[5]}
-            for r in rows]
+    rows = db.all(
+        "SELECT seq, step, outcome, operator, opinion, at FROM lic_history WHERE case_no = ? ORDER BY seq", case_no
+    )
+    return [
+        {"seq": r[0], "step": r[1], "outcome": r[2], "operator": loads(r[3]), "opinion": r[4], "at": r[5]} for r in rows
+    ]
 
 
 # ---------------------------------------------------------------------------------- documents
@@ -160,18 +218,33 @@ class Document:
     created_at: str
 
 
-def add_document(db: Database, case_no: str, stage: str, title: str, body: bytes, fmt: str, pages: int, at: str,
-                 *, description: str | None = None, origin: str | None = "网页") -> int:
+def add_document(
+    db: Database,
+    case_no: str,
+    stage: str,
+    title: str,
+    body: bytes,
+    fmt: str,
+    pages: int,
+    at: str,
+    *,
+    description: str | None = None,
+    origin: str | None = "网页",
+) -> int:
     cur = db.conn.execute(
         "INSERT INTO lic_documents (case_no, stage, title, description, origin, format, body, sha256, size, pages, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (case_no, stage, title, description, origin, fmt, body, hashlib.sha256(body).hexdigest(), len(body), pages, at))
+        (case_no, stage, title, description, origin, fmt, body, hashlib.sha256(body).hexdigest(), len(body), pages, at),
+    )
     return int(cur.lastrowid or 0)
 
 
 def documents(db: Database, case_no: str) -> list[Document]:
-    rows = db.all("SELECT id, case_no, stage, title, description, origin, format, sha256, size, pages, created_at "
-                  "FROM lic_documents WHERE case_no = ? ORDER BY id", case_no)
+    rows = db.all(
+        "SELECT id, case_no, stage, title, description, origin, format, sha256, size, pages, created_at "
+        "FROM lic_documents WHERE case_no = ? ORDER BY id",
+        case_no,
+    )
     return [Document(*r) for r in rows]
 
 
@@ -183,10 +256,19 @@ def document_body(db: Database, doc_id: int) -> bytes | None:
 # ---------------------------------------------------------------------------------- notices
 def add_notice(db: Database, notice: dict[str, Any], document_id: int | None) -> None:
     row = db.one("SELECT COALESCE(MAX(ord), 0) FROM lic_notices WHERE case_no = ?", notice["caseNo"])
-    db.conn.execute("INSERT INTO lic_notices (notice_id, case_no, type, body, document_id, issued_at, ord) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (notice["noticeId"], notice["caseNo"], notice["type"], dumps(notice), document_id, notice["issuedAt"],
-                     int(row[0]) + 1))
+    db.conn.execute(
+        "INSERT INTO lic_notices (notice_id, case_no, type, body, document_id, issued_at, ord) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            notice["noticeId"],
+            notice["caseNo"],
+            notice["type"],
+            dumps(notice),
+            document_id,
+            notice["issuedAt"],
+            int(row[0]) + 1,
+        ),
+    )
 
 
 def notices(db: Database, case_no: str) -> list[tuple[dict[str, Any], int | None]]:
@@ -202,6 +284,9 @@ def notice(db: Database, notice_id: str) -> dict[str, Any] | None:
 # ---------------------------------------------------------------------------------- counters
 def next_counter(db: Database, name: str) -> int:
     """The next number of a named counter (1, 2, 3 …); call inside the write transaction."""
-    rows = db.all("INSERT INTO lic_counters (name, last) VALUES (?, 1) "
-                  "ON CONFLICT(name) DO UPDATE SET last = last + 1 RETURNING last", name)
+    rows = db.all(
+        "INSERT INTO lic_counters (name, last) VALUES (?, 1) "
+        "ON CONFLICT(name) DO UPDATE SET last = last + 1 RETURNING last",
+        name,
+    )
     return int(rows[0][0])

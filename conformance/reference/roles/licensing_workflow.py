@@ -118,8 +118,12 @@ PIPING_MOVE_OUT = "01100000-07-04"
 def _is_gap(code: str) -> bool:
     """A code of a known group and a known operation that Table 1 does not have (压力管道 迁出 …)."""
     parts = code.split("-")
-    return (len(parts) == 3 and parts[1] in code_lists.licence_groups() and parts[2] in code_lists.licence_operations()
-            and code not in code_lists.licence_items())
+    return (
+        len(parts) == 3
+        and parts[1] in code_lists.licence_groups()
+        and parts[2] in code_lists.licence_operations()
+        and code not in code_lists.licence_items()
+    )
 
 
 def check_item(body: Item, defects: frozenset[str]) -> None:
@@ -127,13 +131,23 @@ def check_item(body: Item, defects: frozenset[str]) -> None:
     code = body["itemCode"]
     verdict = check("item-code", code)
     if not verdict.ok:
-        tolerated = (("accept-piping-move-out" in defects and code == PIPING_MOVE_OUT)
-                     or ("accept-unknown-item" in defects and not _is_gap(code)))
+        tolerated = ("accept-piping-move-out" in defects and code == PIPING_MOVE_OUT) or (
+            "accept-unknown-item" in defects and not _is_gap(code)
+        )
         if not tolerated:
-            raise bad_request(f"办理项编码 {code} 不在表1许可事项清单中：{verdict.reason('zh')}",
-                              f"handling item {code} is not in Table 1: {verdict.reason('en')}",
-                              [{"path": ITEM_PATH, "message": verdict.message("zh"), "messageEn": verdict.message("en"),
-                                "rule": "tzsb-item-code"}], code="VALIDATION_FAILED")
+            raise bad_request(
+                f"办理项编码 {code} 不在表1许可事项清单中：{verdict.reason('zh')}",
+                f"handling item {code} is not in Table 1: {verdict.reason('en')}",
+                [
+                    {
+                        "path": ITEM_PATH,
+                        "message": verdict.message("zh"),
+                        "messageEn": verdict.message("en"),
+                        "rule": "tzsb-item-code",
+                    }
+                ],
+                code="VALIDATION_FAILED",
+            )
     group = code_lists.licence_groups().get(code.split("-")[1])
     if group is None:
         return  # tolerated unknown item (defect): nothing to compare the equipment with
@@ -145,14 +159,21 @@ def check_item(body: Item, defects: frozenset[str]) -> None:
             f"设备品种 {catalogue}（{name}）不属于办理项 {code} 的设备组“{group['name']}”（目录代码 {'、'.join(group['catalogue'])}）",
             f"equipment catalogue code {catalogue} does not belong to group {group['code']} of item {code} "
             f"(catalogue {', '.join(group['catalogue'])})",
-            [{"path": CATALOGUE_PATH,
-              "message": f"设备品种 {catalogue} 与办理项 {code}（{group['name']}）不符",
-              "messageEn": f"catalogue code {catalogue} does not fit item {code}", "rule": "item-catalogue"}],
-            code="VALIDATION_FAILED")
+            [
+                {
+                    "path": CATALOGUE_PATH,
+                    "message": f"设备品种 {catalogue} 与办理项 {code}（{group['name']}）不符",
+                    "messageEn": f"catalogue code {catalogue} does not fit item {code}",
+                    "rule": "item-catalogue",
+                }
+            ],
+            code="VALIDATION_FAILED",
+        )
 
 
-def receive_application(server: RoleServer, body: Item, *, at: str | None = None,
-                        gov_register: Any = None) -> tuple[int, Item]:
+def receive_application(
+    server: RoleServer, body: Item, *, at: str | None = None, gov_register: Any = None
+) -> tuple[int, Item]:
     """T5-5: a new case in state 已申报 (submitted), or the re-submission of a case awaiting correction.
 
     Runs inside the caller's write transaction (``messages.once``). Returns status and receipt.
@@ -165,11 +186,26 @@ def receive_application(server: RoleServer, body: Item, *, at: str | None = None
     with db.write():
         case = store.load_case(db, case_no)
         if case is None:
-            case = store.Case(case_no=case_no, item_code=body["itemCode"], applicant_id=applicant["idNumber"],
-                              applicant_type=applicant["type"], state=outcome["state"], suspended_state=None,
-                              procedure=None, application=body, message_id=body["messageId"], equipment_code=None,
-                              registration_no=None, elicense_id=None, result=None, decided_at=None, result_notice=None,
-                              concluded=False, created_at=at, updated_at=at)
+            case = store.Case(
+                case_no=case_no,
+                item_code=body["itemCode"],
+                applicant_id=applicant["idNumber"],
+                applicant_type=applicant["type"],
+                state=outcome["state"],
+                suspended_state=None,
+                procedure=None,
+                application=body,
+                message_id=body["messageId"],
+                equipment_code=None,
+                registration_no=None,
+                elicense_id=None,
+                result=None,
+                decided_at=None,
+                result_notice=None,
+                concluded=False,
+                created_at=at,
+                updated_at=at,
+            )
             store.insert_case(db, case)
             opinion = "通过政务服务平台在线申报" if body["channel"] == "online" else "政务服务大厅窗口收件并录入"
         else:
@@ -177,10 +213,14 @@ def receive_application(server: RoleServer, body: Item, *, at: str | None = None
                 raise conflict(
                     f"办件 {case_no} 当前状态为“{states()[case.state]['name']}”，不接受再次推送（仅“待补齐补正”的办件可按同一办件编号再次提交）",
                     f"case {case_no} is in state {case.state}; only a case awaiting correction accepts a re-submission",
-                    "STATE_CONFLICT")
+                    "STATE_CONFLICT",
+                )
             if body["itemCode"] != case.item_code or applicant["idNumber"] != case.applicant_id:
-                raise conflict(f"再次提交的办理项或行政相对人与办件 {case_no} 不一致",
-                               f"the re-submission changes the item or the applicant of case {case_no}", "CONFLICT")
+                raise conflict(
+                    f"再次提交的办理项或行政相对人与办件 {case_no} 不一致",
+                    f"the re-submission changes the item or the applicant of case {case_no}",
+                    "CONFLICT",
+                )
             case.application = body
             case.message_id = body["messageId"]
             case.state = outcome["state"]
@@ -190,7 +230,9 @@ def receive_application(server: RoleServer, body: Item, *, at: str | None = None
         if gov_register is not None:  # --role all: the platform learns the case (or its re-submission) at once
             gov_register(db, case_no, body["itemCode"], applicant["idNumber"], body["submittedAt"])
         actor = Actor(applicant["contactPerson"], None, applicant.get("userId"))
-        store.add_history(db, case_no, "apply", outcome["code"], actor.operator(steps()["apply"]["roles"][0]), opinion, at)
+        store.add_history(
+            db, case_no, "apply", outcome["code"], actor.operator(steps()["apply"]["roles"][0]), opinion, at
+        )
         dossier.file_application(server, case, at)
     return 201, {"messageId": body["messageId"], "caseNo": case_no, "receivedAt": at, "duplicate": False}
 
@@ -207,30 +249,59 @@ def _state_conflict(case: store.Case, step: str) -> ApiError:
     else:
         why_zh = f"办件当前状态为“{st['name']}”，待办步骤为“{steps()[due]['name']}”"
         why_en = f"the case is in state {case.state}; the pending step is {due}"
-    return conflict(f"不能执行“{steps()[step]['name']}”步骤：{why_zh}", f"step {step} not allowed: {why_en}", "STATE_CONFLICT")
+    return conflict(
+        f"不能执行“{steps()[step]['name']}”步骤：{why_zh}", f"step {step} not allowed: {why_en}", "STATE_CONFLICT"
+    )
 
 
-def perform_step(server: RoleServer, case_no: str, step: str, outcome_code: str, actor: Actor, opinion: str, *,
-                 at: str | None = None, report: bool = True) -> store.Case:
+def perform_step(
+    server: RoleServer,
+    case_no: str,
+    step: str,
+    outcome_code: str,
+    actor: Actor,
+    opinion: str,
+    *,
+    at: str | None = None,
+    report: bool = True,
+) -> store.Case:
     """Perform ``step`` with ``outcome_code`` as ``actor`` (403 wrong role, 409 not pending, 404 no case)."""
     defects = server.defects
     outcome = outcomes().get((step, outcome_code))
     if outcome is None:
         known = [o["code"] for o in outcomes_of(step)]
-        raise bad_request(f"步骤“{steps()[step]['name']}”没有结论“{outcome_code}”（可选：{'、'.join(known)}）",
-                          f"step {step} has no outcome {outcome_code!r} (one of {', '.join(known)})",
-                          [{"path": "/outcome", "message": f"结论应为 {'、'.join(known)} 之一",
-                            "messageEn": f"outcome must be one of {', '.join(known)}", "rule": "enum"}],
-                          code="VALIDATION_FAILED")
+        raise bad_request(
+            f"步骤“{steps()[step]['name']}”没有结论“{outcome_code}”（可选：{'、'.join(known)}）",
+            f"step {step} has no outcome {outcome_code!r} (one of {', '.join(known)})",
+            [
+                {
+                    "path": "/outcome",
+                    "message": f"结论应为 {'、'.join(known)} 之一",
+                    "messageEn": f"outcome must be one of {', '.join(known)}",
+                    "rule": "enum",
+                }
+            ],
+            code="VALIDATION_FAILED",
+        )
     roles = allowed_roles(step, outcome)
     if actor.role not in roles and "step-wrong-role" not in defects:
         mine = role_names().get(actor.role or "", "无岗位")
-        raise forbidden(f"岗位“{mine}”不能以“{outcome['name']}”执行“{steps()[step]['name']}”步骤"
-                        f"（应为：{'、'.join(role_names()[r] for r in roles)}）",
-                        f"role {actor.role} may not perform {step}/{outcome_code} (allowed: {', '.join(roles)})")
+        raise forbidden(
+            f"岗位“{mine}”不能以“{outcome['name']}”执行“{steps()[step]['name']}”步骤"
+            f"（应为：{'、'.join(role_names()[r] for r in roles)}）",
+            f"role {actor.role} may not perform {step}/{outcome_code} (allowed: {', '.join(roles)})",
+        )
     if outcome_code == "suspend":  # the 特别程序 outcome of 审查 / 决定 (workflow.json): a special procedure starts
-        return special_procedure(server, case_no, {"procedure": _default_procedure_kind(), "action": "start", "opinion": opinion}, actor,
-                                 at=at, report=report, role_checked=True, step=step)
+        return special_procedure(
+            server,
+            case_no,
+            {"procedure": _default_procedure_kind(), "action": "start", "opinion": opinion},
+            actor,
+            at=at,
+            report=report,
+            role_checked=True,
+            step=step,
+        )
     db = server.db
     at = at or now_iso()
     with db.write():
@@ -242,8 +313,11 @@ def perform_step(server: RoleServer, case_no: str, step: str, outcome_code: str,
         if st.get("terminal") or case.state == "suspended" or (pending(case.state) != step and not out_of_order):
             raise _state_conflict(case, step)
         if step == "apply" and not out_of_order:
-            raise conflict("补齐补正后的再次提交不经流程驱动接口：由政务服务平台按同一办件编号、新的 messageId 再次推送（表5 序号5）",
-                           "a re-submission after correction is a new T5-5 push with the same case number", "STATE_CONFLICT")
+            raise conflict(
+                "补齐补正后的再次提交不经流程驱动接口：由政务服务平台按同一办件编号、新的 messageId 再次推送（表5 序号5）",
+                "a re-submission after correction is a new T5-5 push with the same case number",
+                "STATE_CONFLICT",
+            )
         started = _step_started(db, case_no)
         first_conclusion = step == "conclude" and not case.concluded
         operator = actor.operator(roles[0])
@@ -254,8 +328,9 @@ def perform_step(server: RoleServer, case_no: str, step: str, outcome_code: str,
         case.updated_at = at
         store.save_case(db, case)
         if report:
-            reports.report_back(server, case, step, outcome, operator, opinion, at, started, notice,
-                                first_conclusion=first_conclusion)
+            reports.report_back(
+                server, case, step, outcome, operator, opinion, at, started, notice, first_conclusion=first_conclusion
+            )
             if step == "issue":
                 reports.on_issue(server, case, at)
             if outcome["state"] == "accepted":  # entering 审查: the inspection report (T6-1)
@@ -266,8 +341,13 @@ def perform_step(server: RoleServer, case_no: str, step: str, outcome_code: str,
 def _certifies_any_decision(case: store.Case, step: str, defects: frozenset[str]) -> bool:
     """Defect ``certify-after-refusal``: 制证 checks only that 决定 was made and no certificate exists yet, not that the
     licence was granted, so a refused case (不予许可, awaiting 办结) can still be certified."""
-    return ("certify-after-refusal" in defects and step == "certify" and case.decided_at is not None
-            and case.equipment_code is None and not case.concluded)
+    return (
+        "certify-after-refusal" in defects
+        and step == "certify"
+        and case.decided_at is not None
+        and case.equipment_code is None
+        and not case.concluded
+    )
 
 
 def _step_started(db: Any, case_no: str) -> str | None:
@@ -276,8 +356,9 @@ def _step_started(db: Any, case_no: str) -> str | None:
     return row[0] if row else None
 
 
-def _effects(server: RoleServer, case: store.Case, step: str, outcome: Item, operator: Item, opinion: str,
-             at: str) -> Item | None:
+def _effects(
+    server: RoleServer, case: store.Case, step: str, outcome: Item, operator: Item, opinion: str, at: str
+) -> Item | None:
     """Documents, notices, codes, exchanges and the dossier of one step; returns the notice it produced."""
     defects = server.defects
     dossier.file_opinion(server, case, step, outcome, operator, opinion, at)
@@ -328,8 +409,9 @@ def equipment_code_for(case: store.Case) -> str:
         return str(eq["equipmentCode"])
     year = (eq.get("manufactureDate") or case.created_at)[:4]
     region = (eq.get("manufacturerUscc") or "")[2:4] or case.authority["division"][:2]
-    return KINDS["equipment-code"].generate(_rng(case, "equipment-code"), catalogue=variety_of(eq["catalogueCode"]),
-                                            region=region, year=int(year))
+    return KINDS["equipment-code"].generate(
+        _rng(case, "equipment-code"), catalogue=variety_of(eq["catalogueCode"]), region=region, year=int(year)
+    )
 
 
 def prefecture_letter(division: str) -> str:
@@ -340,8 +422,11 @@ def prefecture_letter(division: str) -> str:
     if item is None or item.get("level") == "province":
         return "A"
     prefecture = division[:4] + "00"
-    pool = sorted(code for code, it in divisions.items()
-                  if it.get("level") == "prefecture" and code[:2] == division[:2] and not it.get("grouping"))
+    pool = sorted(
+        code
+        for code, it in divisions.items()
+        if it.get("level") == "prefecture" and code[:2] == division[:2] and not it.get("grouping")
+    )
     index = pool.index(prefecture) if prefecture in pool else 0
     return chr(ord("A") + index % 26)
 
@@ -370,12 +455,19 @@ def _certify(server: RoleServer, case: store.Case, at: str) -> None:
         if code_lists.divisions().get(division, {}).get("level") == "province":
             division = case.equipment["division"]
         letter = prefecture_letter(division)
-        probe = KINDS["registration-no"].generate(_rng(case, "registration-no"), catalogue=variety, province=division[:2],
-                                                  prefecture=letter, seq=0, year=year)
+        probe = KINDS["registration-no"].generate(
+            _rng(case, "registration-no"), catalogue=variety, province=division[:2], prefecture=letter, seq=0, year=year
+        )
         prefix = probe.split("(")[0][:-5]
         serial = store.next_counter(db, f"regno:{prefix}:{year}")
-        number = KINDS["registration-no"].generate(_rng(case, "registration-no"), catalogue=variety, province=division[:2],
-                                                   prefecture=letter, seq=serial, year=year)
+        number = KINDS["registration-no"].generate(
+            _rng(case, "registration-no"),
+            catalogue=variety,
+            province=division[:2],
+            prefecture=letter,
+            seq=serial,
+            year=year,
+        )
         if not check("registration-no", number).ok:  # pragma: no cover - the generator is valid by construction
             raise RuntimeError(f"generated registration number {number} is invalid")
     case.registration_no = number
@@ -384,20 +476,35 @@ def _certify(server: RoleServer, case: store.Case, at: str) -> None:
 @functools.cache
 def elicense_type_code() -> str:
     """证照类型代码 of 特种设备使用登记证 (profile: a fixed 21-character code, definer = a central body)."""
-    definer = KINDS["uscc"].generate(random.Random("tzsb:elicense-type:特种设备使用登记证"), pair="11", division="100000")
+    definer = KINDS["uscc"].generate(
+        random.Random("tzsb:elicense-type:特种设备使用登记证"), pair="11", division="100000"
+    )
     return definer + "001"
 
 
 def _issue(server: RoleServer, case: store.Case, at: str) -> None:
     serial = store.next_counter(server.db, f"elicense:{at[:4]}")
-    case.elicense_id = KINDS["elicense-id"].generate(_rng(case, "elicense"), type_code=elicense_type_code(),
-                                                     issuer=case.authority["uscc"], number=f"{at[:4]}{serial:08d}",
-                                                     version=1)
+    case.elicense_id = KINDS["elicense-id"].generate(
+        _rng(case, "elicense"),
+        type_code=elicense_type_code(),
+        issuer=case.authority["uscc"],
+        number=f"{at[:4]}{serial:08d}",
+        version=1,
+    )
 
 
 # ---------------------------------------------------------------------------------- 特别程序
-def special_procedure(server: RoleServer, case_no: str, body: Item, actor: Actor, *, at: str | None = None,
-                      report: bool = True, role_checked: bool = False, step: str | None = None) -> store.Case:
+def special_procedure(
+    server: RoleServer,
+    case_no: str,
+    body: Item,
+    actor: Actor,
+    *,
+    at: str | None = None,
+    report: bool = True,
+    role_checked: bool = False,
+    step: str | None = None,
+) -> store.Case:
     """Start (suspend at the current step) or end (resume at the same step) a special procedure (T5-9)."""
     db = server.db
     at = at or now_iso()
@@ -412,34 +519,57 @@ def special_procedure(server: RoleServer, case_no: str, body: Item, actor: Actor
         if asked is not None and (asked != step or suspended) and "step-out-of-order" not in server.defects:
             raise _state_conflict(case, asked)  # performStep with the 特别程序 outcome of a step that is not pending
         if states()[case.state].get("terminal") or step is None:
-            raise conflict(f"办件已结束（{states()[case.state]['name']}），不能{'结束' if body['action'] == 'end' else '开始'}特别程序",
-                           "the case has ended", "STATE_CONFLICT")
+            raise conflict(
+                f"办件已结束（{states()[case.state]['name']}），不能{'结束' if body['action'] == 'end' else '开始'}特别程序",
+                "the case has ended",
+                "STATE_CONFLICT",
+            )
         if body["action"] == "start":
             if suspended:
                 raise conflict("办件已处于特别程序中", "a special procedure is already running", "STATE_CONFLICT")
             if step not in conf["allowedIn"]:
                 names = "、".join(steps()[s]["name"] for s in conf["allowedIn"])
-                raise conflict(f"特别程序只能在{names}环节开始，办件待办步骤为“{steps()[step]['name']}”",
-                               f"a special procedure may start in {', '.join(conf['allowedIn'])} only, not {step}",
-                               "STATE_CONFLICT")
+                raise conflict(
+                    f"特别程序只能在{names}环节开始，办件待办步骤为“{steps()[step]['name']}”",
+                    f"a special procedure may start in {', '.join(conf['allowedIn'])} only, not {step}",
+                    "STATE_CONFLICT",
+                )
         elif not suspended:
-            raise conflict("办件未处于特别程序中，不能结束特别程序", "no special procedure is running", "STATE_CONFLICT")
+            raise conflict(
+                "办件未处于特别程序中，不能结束特别程序", "no special procedure is running", "STATE_CONFLICT"
+            )
         roles = allowed_roles(step, outcomes().get((step, "suspend")))
         if not role_checked and actor.role not in roles and "step-wrong-role" not in server.defects:
-            raise forbidden(f"岗位“{role_names().get(actor.role or '', '无岗位')}”不能在“{steps()[step]['name']}”环节办理特别程序",
-                            f"role {actor.role} may not run a special procedure in step {step}")
+            raise forbidden(
+                f"岗位“{role_names().get(actor.role or '', '无岗位')}”不能在“{steps()[step]['name']}”环节办理特别程序",
+                f"role {actor.role} may not run a special procedure in step {step}",
+            )
         operator = actor.operator(roles[0])
         if body["action"] == "start":
-            case.procedure = {"step": step, "procedure": body["procedure"], "startedAt": at, "days": body.get("days"),
-                              "opinion": body["opinion"]}
+            case.procedure = {
+                "step": step,
+                "procedure": body["procedure"],
+                "startedAt": at,
+                "days": body.get("days"),
+                "opinion": body["opinion"],
+            }
             case.suspended_state = case.state
             case.state = next(e["state"] for e in conf["events"] if e["code"] == "start")
-            store.add_history(db, case_no, step, "suspend", operator, f"特别程序开始（{body['procedure']}）：{body['opinion']}", at)
+            store.add_history(
+                db, case_no, step, "suspend", operator, f"特别程序开始（{body['procedure']}）：{body['opinion']}", at
+            )
         else:
             case.state = case.suspended_state or initial_state()
             case.suspended_state = None
-            store.add_history(db, case_no, step, "resume", operator,
-                              f"特别程序结束（{(case.procedure or {}).get('procedure', body['procedure'])}）：{body['opinion']}", at)
+            store.add_history(
+                db,
+                case_no,
+                step,
+                "resume",
+                operator,
+                f"特别程序结束（{(case.procedure or {}).get('procedure', body['procedure'])}）：{body['opinion']}",
+                at,
+            )
         procedure = dict(case.procedure or {})
         if body["action"] == "end":
             case.procedure = None
@@ -466,14 +596,30 @@ def case_state(server: RoleServer, case: store.Case, base_url: str) -> Item:
     out: Item = {"caseNo": case.case_no, "itemCode": case.item_code}
     if case.legal_person:
         out["applicantUscc"] = case.applicant_id
-    out.update({"currentStep": current_step(case, entries), "state": case.state,
-                "ended": bool(states()[case.state].get("terminal")), "suspended": case.state == "suspended"})
-    for key, value in (("registrationNo", case.registration_no), ("equipmentCode", case.equipment_code),
-                       ("dossierCode", dossier.code_of(db, case.case_no)), ("elicenseId", case.elicense_id)):
+    out.update(
+        {
+            "currentStep": current_step(case, entries),
+            "state": case.state,
+            "ended": bool(states()[case.state].get("terminal")),
+            "suspended": case.state == "suspended",
+        }
+    )
+    for key, value in (
+        ("registrationNo", case.registration_no),
+        ("equipmentCode", case.equipment_code),
+        ("dossierCode", dossier.code_of(db, case.case_no)),
+        ("elicenseId", case.elicense_id),
+    ):
         if value:
             out[key] = value
-    out.update({"createdAt": case.created_at, "updatedAt": case.updated_at, "history": entries[-500:],
-                "notices": dossier.notice_views(server, case.case_no, base_url)[-100:]})
+    out.update(
+        {
+            "createdAt": case.created_at,
+            "updatedAt": case.updated_at,
+            "history": entries[-500:],
+            "notices": dossier.notice_views(server, case.case_no, base_url)[-100:],
+        }
+    )
     return out
 
 

@@ -18,7 +18,9 @@ def digest(body: Any) -> str:
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-async def once(ctx: Ctx, scope: str, message_id: str, body: Any, process: Callable[[], tuple[int, dict[str, Any]]]) -> Reply:
+async def once(
+    ctx: Ctx, scope: str, message_id: str, body: Any, process: Callable[[], tuple[int, dict[str, Any]]]
+) -> Reply:
     """Run ``process`` (returning status and receipt) once per message id; replay the receipt after.
 
     The receipt is stored in the same transaction as the work, so a crash never leaves a message
@@ -29,13 +31,17 @@ async def once(ctx: Ctx, scope: str, message_id: str, body: Any, process: Callab
     # the defects belong to the sharing platform's push and the government platform's report-back
     # receivers (reference/defects.py); other receivers stay idempotent
     broken = (ctx.defect("push-not-idempotent") and ctx.server.role == "sharing") or (
-        ctx.defect("report-back-not-idempotent") and ctx.server.role == "gov-platform")
+        ctx.defect("report-back-not-idempotent") and ctx.server.role == "gov-platform"
+    )
     seen = None if broken else db.message(scope, message_id)
     if seen is not None:
         first_digest, _, receipt = seen
         if first_digest != fingerprint:
-            raise conflict(f"消息标识 {message_id} 已用于内容不同的另一条消息", f"message id {message_id} was used for different content",
-                           "DUPLICATE")
+            raise conflict(
+                f"消息标识 {message_id} 已用于内容不同的另一条消息",
+                f"message id {message_id} was used for different content",
+                "DUPLICATE",
+            )
         await db.durable()  # the first copy may still be in the open group commit
         return Reply({**receipt, "duplicate": True}, status=200)
     with db.grouped():

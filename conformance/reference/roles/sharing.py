@@ -91,8 +91,13 @@ def state(ctx: Ctx) -> access.SharingState:
 
 
 def masker(ctx: Ctx, ds: sd.DataSet) -> access.Masker:
-    return access.Masker(state(ctx).grants, ds, ctx.client.id if ctx.client else None,
-                         disabled=ctx.defect("sensitive-without-grant"), any_owner=ctx.defect("grant-ignores-owner"))
+    return access.Masker(
+        state(ctx).grants,
+        ds,
+        ctx.client.id if ctx.client else None,
+        disabled=ctx.defect("sensitive-without-grant"),
+        any_owner=ctx.defect("grant-ignores-owner"),
+    )
 
 
 def scope(ctx: Ctx) -> str | None:
@@ -114,8 +119,11 @@ def get_handler(op: Operation, ds: sd.DataSet) -> Handler:
         show = masker(ctx, ds)
         # Fast path: a caller without grants gets the record as stored, already masked (no parse);
         # defects that rewrite responses need parsed data.
-        record = (sd.get_stored(ctx.db, ds, key) if not show.owners and not ctx.server.defects
-                  else ctx.db.get_record(ds.name, key))
+        record = (
+            sd.get_stored(ctx.db, ds, key)
+            if not show.owners and not ctx.server.defects
+            else ctx.db.get_record(ds.name, key)
+        )
         if record is not None and not sd.in_scope(ctx.db, ds, key, scope(ctx)):
             record = None  # outside the caller's divisions: answered like an absent key
         if record is None:
@@ -129,14 +137,28 @@ def _page(ctx: Ctx, op: Operation, ds: sd.DataSet, show: Callable[[dict[str, Any
     """One page; ``show`` None: the records as stored (masked for callers without grants, unparsed)."""
     page, size = int(sd.param_value(op, ctx.query, "page")), int(sd.param_value(op, ctx.query, "size"))
     caller = None if ds_open(op) else scope(ctx)
-    if caller is not None and ctx.defect("division-filter-overrides-scope") and any(
-            f.kind == "division" and name in ctx.query for name, f in ds.filters.get(op.operation_id, {}).items()):
+    if (
+        caller is not None
+        and ctx.defect("division-filter-overrides-scope")
+        and any(f.kind == "division" and name in ctx.query for name, f in ds.filters.get(op.operation_id, {}).items())
+    ):
         caller = None  # "the caller asked for a division": its own registration no longer consulted
-    total, items = sd.query_page(ctx.db, ds, op, ctx.query, page, size, drop_boundary=ctx.defect("paging-drops-boundary"),
-                                 stored_mask=show is None, scope=caller)
+    total, items = sd.query_page(
+        ctx.db,
+        ds,
+        op,
+        ctx.query,
+        page,
+        size,
+        drop_boundary=ctx.defect("paging-drops-boundary"),
+        stored_mask=show is None,
+        scope=caller,
+    )
     if ctx.defect("paging-wrong-total"):
         total = len(items)  # the classic: the count of this page, not of the query
-    return Reply({"page": page, "size": size, "total": total, "items": items if show is None else [show(r) for r in items]})
+    return Reply(
+        {"page": page, "size": size, "total": total, "items": items if show is None else [show(r) for r in items]}
+    )
 
 
 def query_handler(op: Operation, ds: sd.DataSet) -> Handler:
@@ -179,11 +201,20 @@ def changes_handler(op: Operation, ds: sd.DataSet) -> Handler:
         last = rows[limit][0] if has_more and ctx.defect("changes-skip") else None  # skips the next change
         rows = rows[:limit]
         show = masker(ctx, ds)
-        items = [{"seq": seq, "operation": operation, "key": key, "changedAt": at,
-                  "record": show(loads(body)) if body is not None else None}
-                 for seq, key, operation, at, body in rows]
+        items = [
+            {
+                "seq": seq,
+                "operation": operation,
+                "key": key,
+                "changedAt": at,
+                "record": show(loads(body)) if body is not None else None,
+            }
+            for seq, key, operation, at, body in rows
+        ]
         next_seq = last if last is not None else (rows[-1][0] if rows else after)
-        return Reply({"items": items, "nextCursor": feed.encode_cursor(st.secret, ds.name, next_seq), "hasMore": has_more})
+        return Reply(
+            {"items": items, "nextCursor": feed.encode_cursor(st.secret, ds.name, next_seq), "hasMore": has_more}
+        )
 
     return changes
 

@@ -41,8 +41,9 @@ def mask_mobile(value: str) -> str:
     return value[:3] + "****" + value[7:] if is_mobile(value) else value
 
 
-def mask(ds: DataSet, record: dict[str, Any], allowed: frozenset[str] = frozenset(), *, open_data: bool = False
-         ) -> dict[str, Any]:
+def mask(
+    ds: DataSet, record: dict[str, Any], allowed: frozenset[str] = frozenset(), *, open_data: bool = False
+) -> dict[str, Any]:
     """The record with its sensitive fields masked (except those in ``allowed``).
 
     Open data (``open_data``) keeps only values that can be shown masked: a phone field holding
@@ -114,8 +115,9 @@ class Grants:
 class Masker:
     """Masks the records one caller reads from one data set (grants looked up once per request)."""
 
-    def __init__(self, grants: Grants, ds: DataSet, client_id: str | None, *, disabled: bool = False,
-                 any_owner: bool = False) -> None:
+    def __init__(
+        self, grants: Grants, ds: DataSet, client_id: str | None, *, disabled: bool = False, any_owner: bool = False
+    ) -> None:
         self.ds = ds
         self.active = bool(ds.sensitive) and not disabled
         self.owners = grants.for_client(client_id, ds.name) if self.active and client_id else None
@@ -128,7 +130,9 @@ class Masker:
         if self.owners and self.any_owner:
             allowed = frozenset().union(*(Grants.allowed(self.owners, owner) for owner in self.owners))
         else:
-            allowed = Grants.allowed(self.owners, record.get(self.ds.owner)) if self.owners and self.ds.owner else frozenset()
+            allowed = (
+                Grants.allowed(self.owners, record.get(self.ds.owner)) if self.owners and self.ds.owner else frozenset()
+            )
         return mask(self.ds, record, allowed)
 
 

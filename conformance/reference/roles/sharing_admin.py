@@ -49,8 +49,12 @@ def catalogue() -> tuple[dict[str, Any], ...]:
     version = str(contracts.openapi(sd.ROLE)["info"]["version"])
     entries = []
     for op in role_operations(sd.ROLE):
-        entry: dict[str, Any] = {"operationId": op.operation_id, "name": (op.summary or op.operation_id)[:100],
-                                 "method": op.method.upper(), "path": op.path}
+        entry: dict[str, Any] = {
+            "operationId": op.operation_id,
+            "name": (op.summary or op.operation_id)[:100],
+            "method": op.method.upper(),
+            "path": op.path,
+        }
         if op.data_set:
             entry["dataSet"] = op.data_set
         entry["scope"] = _scope_text(op.scope if op.secured else None)
@@ -83,23 +87,37 @@ async def create_grant(ctx: Ctx) -> Reply:
     row = ctx.db.one("SELECT digest, body FROM sharing_grants WHERE grant_id = ?", body["grantId"])
     if row is not None:
         if row[0] != fingerprint:
-            raise conflict(f"授权标识 {body['grantId']} 已用于内容不同的授权", f"grant id {body['grantId']} used for another grant")
+            raise conflict(
+                f"授权标识 {body['grantId']} 已用于内容不同的授权", f"grant id {body['grantId']} used for another grant"
+            )
         return Reply(loads(row[1]), status=200)
     ds = sd.data_sets()[body["dataSet"]]
-    unknown = [{"path": f"/fields/{i}", "message": f"数据集 {ds.name}（{ds.title}）没有字段“{f}”", "rule": "field"}
-               for i, f in enumerate(body["fields"]) if f not in ds.properties]
+    unknown = [
+        {"path": f"/fields/{i}", "message": f"数据集 {ds.name}（{ds.title}）没有字段“{f}”", "rule": "field"}
+        for i, f in enumerate(body["fields"])
+        if f not in ds.properties
+    ]
     if unknown:
-        raise bad_request(f"授权字段不属于数据集 {ds.name}：" + "、".join(body["fields"][int(e["path"].rsplit("/", 1)[1])]
-                                                                  for e in unknown), "unknown fields", unknown)
+        raise bad_request(
+            f"授权字段不属于数据集 {ds.name}："
+            + "、".join(body["fields"][int(e["path"].rsplit("/", 1)[1])] for e in unknown),
+            "unknown fields",
+            unknown,
+        )
     valid_to = sd.instant(body["validTo"])
     if valid_to <= time.time():
-        raise bad_request("授权截止时间 validTo 早于当前时间", "validTo is in the past",
-                          [{"path": "/validTo", "message": "授权截止时间早于当前时间", "rule": "future"}])
+        raise bad_request(
+            "授权截止时间 validTo 早于当前时间",
+            "validTo is in the past",
+            [{"path": "/validTo", "message": "授权截止时间早于当前时间", "rule": "future"}],
+        )
     grant = {**body, "createdAt": now_iso()}
     with ctx.db.write() as c:
-        c.execute("INSERT INTO sharing_grants (grant_id, digest, body, grantee, data_set, owner, valid_to) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?)", (body["grantId"], fingerprint, dumps(grant), body["granteeClientId"],
-                                                  ds.name, body["ownerUscc"], valid_to))
+        c.execute(
+            "INSERT INTO sharing_grants (grant_id, digest, body, grantee, data_set, owner, valid_to) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (body["grantId"], fingerprint, dumps(grant), body["granteeClientId"], ds.name, body["ownerUscc"], valid_to),
+        )
     ctx.server.extras["sharing"].grants.add(grant, valid_to)
     return Reply(grant, status=201)
 
@@ -118,9 +136,16 @@ async def query_audit(ctx: Ctx) -> Reply:
     size = int(sd.param_value(ctx.op, ctx.query, "size"))
     start, end = ctx.query.get("from"), ctx.query.get("to")
     if start and end and sd.instant(end) < sd.instant(start):
-        raise bad_request("查询条件 to 早于 from", "to is before from",
-                          [{"path": "/query/to", "message": "to 不得早于 from", "rule": "range"}])
-    total, items = ctx.server.audit.query(start=_china_seconds(start) if start else None,
-                                          end=_china_seconds(end) if end else None, action=ctx.query.get("action"),
-                                          offset=(page - 1) * size, limit=size)
+        raise bad_request(
+            "查询条件 to 早于 from",
+            "to is before from",
+            [{"path": "/query/to", "message": "to 不得早于 from", "rule": "range"}],
+        )
+    total, items = ctx.server.audit.query(
+        start=_china_seconds(start) if start else None,
+        end=_china_seconds(end) if end else None,
+        action=ctx.query.get("action"),
+        offset=(page - 1) * size,
+        limit=size,
+    )
     return Reply({"page": page, "size": size, "total": total, "items": items})

@@ -142,8 +142,13 @@ class DataSet:
                 values[idx] = str(value)
         updated = record.get("updatedAt")
         shown = mask(self, record) if self.sensitive else record
-        return (self.name, key, instant(updated) if isinstance(updated, str) else None,
-                dumps(shown) if shown is not record else None, *values)
+        return (
+            self.name,
+            key,
+            instant(updated) if isinstance(updated, str) else None,
+            dumps(shown) if shown is not record else None,
+            *values,
+        )
 
 
 #: Kinds of ``x-sensitive`` the contract says are returned masked (公民身份号码、手机号码).
@@ -215,16 +220,31 @@ def data_sets() -> dict[str, DataSet]:
                 per_op[p.name] = Filter(p.name, fname, kind, columns[fname][0])
             filters[op.operation_id] = per_op
         owner = OWNER_FIELD.get(name)
-        out[name] = DataSet(name=name, title=spec.get("title", name), key=spec["key"], schema=schema_name,
-                            path=spec["path"], properties=props, sensitive=sensitive,
-                            owner=owner if owner in props else None, columns=columns, filters=filters)
+        out[name] = DataSet(
+            name=name,
+            title=spec.get("title", name),
+            key=spec["key"],
+            schema=schema_name,
+            path=spec["path"],
+            properties=props,
+            sensitive=sensitive,
+            owner=owner if owner in props else None,
+            columns=columns,
+            filters=filters,
+        )
     return out
 
 
 def layout_signature() -> str:
     """Changes when the index would hold other columns or values (then it is rebuilt)."""
-    return orjson.dumps({"version": INDEX_VERSION, "sets": {n: [sorted(d.columns.items()), sorted(d.sensitive.items())]
-                                                             for n, d in sorted(data_sets().items())}}).decode()
+    return orjson.dumps(
+        {
+            "version": INDEX_VERSION,
+            "sets": {
+                n: [sorted(d.columns.items()), sorted(d.sensitive.items())] for n, d in sorted(data_sets().items())
+            },
+        }
+    ).decode()
 
 
 @functools.cache
@@ -273,8 +293,10 @@ def rebuild_index(db: Database) -> None:
             c.executemany(_INSERT_SCOPE, [(ds.name, k, record_division(db, ds, loads(b))) for k, b, _ in rows])
 
 
-_INSERT_INDEX = (f"INSERT OR REPLACE INTO sharing_index (data_set, key, updated, masked, "
-                 f"{', '.join(f'c{i}' for i in range(INDEX_COLUMNS))}) VALUES ({', '.join('?' * (INDEX_COLUMNS + 4))})")
+_INSERT_INDEX = (
+    f"INSERT OR REPLACE INTO sharing_index (data_set, key, updated, masked, "
+    f"{', '.join(f'c{i}' for i in range(INDEX_COLUMNS))}) VALUES ({', '.join('?' * (INDEX_COLUMNS + 4))})"
+)
 
 
 _INSERT_SCOPE = "INSERT OR REPLACE INTO sharing_scope (data_set, key, division) VALUES (?, ?, ?)"
@@ -394,13 +416,26 @@ def where_clause(ds: DataSet, op: Operation, query: dict[str, Any]) -> tuple[str
     for b in bounds.values():
         if "from" in b and "to" in b and b["to"][1] < b["from"][1]:
             (p_from, _), (p_to, _) = b["from"], b["to"]
-            raise bad_request(f"查询条件 {p_to} 早于 {p_from}", f"{p_to} is before {p_from}",
-                              [{"path": f"/query/{p_to}", "message": f"{p_to} 不得早于 {p_from}", "rule": "range"}])
+            raise bad_request(
+                f"查询条件 {p_to} 早于 {p_from}",
+                f"{p_to} is before {p_from}",
+                [{"path": f"/query/{p_to}", "message": f"{p_to} 不得早于 {p_from}", "rule": "range"}],
+            )
     return " AND ".join(where), args
 
 
-def query_page(db: Database, ds: DataSet, op: Operation, query: dict[str, Any], page: int, size: int,
-               *, drop_boundary: bool = False, stored_mask: bool = False, scope: str | None = None) -> tuple[int, list[Any]]:
+def query_page(
+    db: Database,
+    ds: DataSet,
+    op: Operation,
+    query: dict[str, Any],
+    page: int,
+    size: int,
+    *,
+    drop_boundary: bool = False,
+    stored_mask: bool = False,
+    scope: str | None = None,
+) -> tuple[int, list[Any]]:
     """(total, records of the page), ordered by key; one count and one page query.
 
     ``stored_mask``: the records as JSON fragments, masked as stored for callers without grants
@@ -416,9 +451,13 @@ def query_page(db: Database, ds: DataSet, op: Operation, query: dict[str, Any], 
     offset = (page - 1) * size
     if offset >= total:
         return total, []
-    rows = db.all(f"SELECT r.body, i.masked FROM {source} CROSS JOIN records r "
-                  f"ON r.data_set = i.data_set AND r.key = i.key WHERE {cond} ORDER BY i.key LIMIT ? OFFSET ?",
-                  *args, size, offset)
+    rows = db.all(
+        f"SELECT r.body, i.masked FROM {source} CROSS JOIN records r "
+        f"ON r.data_set = i.data_set AND r.key = i.key WHERE {cond} ORDER BY i.key LIMIT ? OFFSET ?",
+        *args,
+        size,
+        offset,
+    )
     if drop_boundary and len(rows) == size and offset + size < total:
         rows = rows[:-1]  # defect paging-drops-boundary: the last record of every full page is lost
     if stored_mask:
@@ -426,8 +465,10 @@ def query_page(db: Database, ds: DataSet, op: Operation, query: dict[str, Any], 
     return total, [loads(body) for body, _ in rows]
 
 
-_GET_STORED = ("SELECT r.body, i.masked FROM records r LEFT JOIN sharing_index i ON i.data_set = r.data_set AND i.key = r.key "
-               "WHERE r.data_set = ? AND r.key = ? AND r.deleted = 0")
+_GET_STORED = (
+    "SELECT r.body, i.masked FROM records r LEFT JOIN sharing_index i ON i.data_set = r.data_set AND i.key = r.key "
+    "WHERE r.data_set = ? AND r.key = ? AND r.deleted = 0"
+)
 
 
 def get_stored(db: Database, ds: DataSet, key: str) -> orjson.Fragment | None:

@@ -52,32 +52,56 @@ def decode_cursor(secret: bytes, ds: DataSet, cursor: str, max_seq: int) -> int:
         name, _, seq_text = payload.decode().rpartition(":")
         seq = int(seq_text)
     except (ValueError, UnicodeDecodeError):
-        raise bad_request(f"游标无效：不是本平台签发的增量同步游标，{hint}", "invalid cursor",
-                          [{"path": "/query/cursor", "message": "游标格式无效", "rule": "cursor"}]) from None
+        raise bad_request(
+            f"游标无效：不是本平台签发的增量同步游标，{hint}",
+            "invalid cursor",
+            [{"path": "/query/cursor", "message": "游标格式无效", "rule": "cursor"}],
+        ) from None
     expected = hmac.new(secret, payload, hashlib.sha256).hexdigest()[:16]
     if not hmac.compare_digest(expected, mac):
-        raise bad_request(f"游标无效：校验不通过（已损坏、被修改或来自其他平台），{hint}", "cursor check failed",
-                          [{"path": "/query/cursor", "message": "游标校验不通过", "rule": "cursor"}])
+        raise bad_request(
+            f"游标无效：校验不通过（已损坏、被修改或来自其他平台），{hint}",
+            "cursor check failed",
+            [{"path": "/query/cursor", "message": "游标校验不通过", "rule": "cursor"}],
+        )
     if name != ds.name:
-        raise bad_request(f"游标属于数据集“{name}”，不能用于“{ds.name}”（{ds.title}）的增量同步", "cursor of another data set",
-                          [{"path": "/query/cursor", "message": f"游标属于数据集“{name}”", "rule": "cursor"}])
+        raise bad_request(
+            f"游标属于数据集“{name}”，不能用于“{ds.name}”（{ds.title}）的增量同步",
+            "cursor of another data set",
+            [{"path": "/query/cursor", "message": f"游标属于数据集“{name}”", "rule": "cursor"}],
+        )
     if seq < 0 or seq > max_seq:
-        raise bad_request(f"游标已失效：超出平台当前的变更序号（平台数据可能已重建），{hint}", "cursor beyond the change log",
-                          [{"path": "/query/cursor", "message": "游标已失效", "rule": "cursor"}])
+        raise bad_request(
+            f"游标已失效：超出平台当前的变更序号（平台数据可能已重建），{hint}",
+            "cursor beyond the change log",
+            [{"path": "/query/cursor", "message": "游标已失效", "rule": "cursor"}],
+        )
     return seq
 
 
-def read_changes(db: Database, ds: DataSet, after: int, limit: int, scope: str | None = None
-                 ) -> list[tuple[int, str, str, str, bytes | None]]:
+def read_changes(
+    db: Database, ds: DataSet, after: int, limit: int, scope: str | None = None
+) -> list[tuple[int, str, str, str, bytes | None]]:
     """Up to ``limit`` changes of a data set after ``after``: (seq, key, operation, changedAt, body); with ``scope``
     (a division prefix) only the changes of records in that scope (``sharing_scope``, SHARE.SEC.ACCESS.2)."""
     if scope is None:
-        return db.all("SELECT seq, key, operation, changed_at, body FROM changes WHERE data_set = ? AND seq > ? "
-                      "ORDER BY seq LIMIT ?", ds.name, after, limit)
+        return db.all(
+            "SELECT seq, key, operation, changed_at, body FROM changes WHERE data_set = ? AND seq > ? "
+            "ORDER BY seq LIMIT ?",
+            ds.name,
+            after,
+            limit,
+        )
     column = f"substr(s.division, 1, {len(scope)})" if len(scope) < 6 else "s.division"
-    return db.all("SELECT c.seq, c.key, c.operation, c.changed_at, c.body FROM changes c CROSS JOIN sharing_scope s "
-                  f"ON s.data_set = c.data_set AND s.key = c.key WHERE c.data_set = ? AND c.seq > ? AND {column} = ? "
-                  "ORDER BY c.seq LIMIT ?", ds.name, after, scope, limit)
+    return db.all(
+        "SELECT c.seq, c.key, c.operation, c.changed_at, c.body FROM changes c CROSS JOIN sharing_scope s "
+        f"ON s.data_set = c.data_set AND s.key = c.key WHERE c.data_set = ? AND c.seq > ? AND {column} = ? "
+        "ORDER BY c.seq LIMIT ?",
+        ds.name,
+        after,
+        scope,
+        limit,
+    )
 
 
 def max_seq(db: Database) -> int:

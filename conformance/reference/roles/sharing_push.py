@@ -100,18 +100,34 @@ def _apply(ctx: Ctx, ds: sd.DataSet, body: dict[str, Any]) -> dict[str, Any]:
         exists, updated = sd.live_updated(db, ds, key)
         if op == "DELETE":
             if not exists:
-                errors.append({"path": f"/records/{i}/key", "message": f"{ds.title}记录“{key}”不存在或已删除，不能删除"})
+                errors.append(
+                    {"path": f"/records/{i}/key", "message": f"{ds.title}记录“{key}”不存在或已删除，不能删除"}
+                )
         elif not isinstance(record, dict):
             errors.append({"path": f"/records/{i}/record", "message": f"{op} 须附带记录"})
         elif record.get(ds.key) != key:
-            errors.append({"path": f"/records/{i}/key",
-                           "message": f"主键“{key}”与记录的 {ds.key}“{record.get(ds.key)}”不一致"[:300]})
+            errors.append(
+                {
+                    "path": f"/records/{i}/key",
+                    "message": f"主键“{key}”与记录的 {ds.key}“{record.get(ds.key)}”不一致"[:300],
+                }
+            )
         elif op == "UPDATE" and not exists:
-            errors.append({"path": f"/records/{i}/key", "message": f"{ds.title}记录“{key}”不存在，不能更新（新记录用 UPLOAD）"})
-        elif exists and updated is not None and isinstance(record.get("updatedAt"), str) \
-                and sd.instant(record["updatedAt"]) < updated:
-            errors.append({"path": f"/records/{i}/record/updatedAt",
-                           "message": "更新时间早于平台已存记录的更新时间：较旧的数据不覆盖较新的数据"})
+            errors.append(
+                {"path": f"/records/{i}/key", "message": f"{ds.title}记录“{key}”不存在，不能更新（新记录用 UPLOAD）"}
+            )
+        elif (
+            exists
+            and updated is not None
+            and isinstance(record.get("updatedAt"), str)
+            and sd.instant(record["updatedAt"]) < updated
+        ):
+            errors.append(
+                {
+                    "path": f"/records/{i}/record/updatedAt",
+                    "message": "更新时间早于平台已存记录的更新时间：较旧的数据不覆盖较新的数据",
+                }
+            )
         if errors:
             results.append({"index": i, "key": key, "status": "rejected", "errors": errors})
             continue
@@ -121,8 +137,14 @@ def _apply(ctx: Ctx, ds: sd.DataSet, body: dict[str, Any]) -> dict[str, Any]:
             sd.store(db, ds, key, _with_provider(ctx, body, record), at)  # type: ignore[arg-type]
         accepted += 1
         results.append({"index": i, "key": key, "status": "accepted"})
-    return {"messageId": body["messageId"], "receivedAt": at, "duplicate": False, "accepted": accepted,
-            "rejected": len(results) - accepted, "results": results}
+    return {
+        "messageId": body["messageId"],
+        "receivedAt": at,
+        "duplicate": False,
+        "accepted": accepted,
+        "rejected": len(results) - accepted,
+        "results": results,
+    }
 
 
 def _with_provider(ctx: Ctx, body: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
@@ -131,16 +153,24 @@ def _with_provider(ctx: Ctx, body: dict[str, Any], record: dict[str, Any]) -> di
     org = ctx.client.org if ctx.client is not None else None
     if record.get("provider") or not org:
         return record
-    return {**record, "provider": {"uscc": org["uscc"], "name": org["name"],
-                                   "division": body.get("sourceDivision") or org["division"],
-                                   "system": body.get("source") or org["system"]}}
+    return {
+        **record,
+        "provider": {
+            "uscc": org["uscc"],
+            "name": org["name"],
+            "division": body.get("sourceDivision") or org["division"],
+            "system": body.get("source") or org["system"],
+        },
+    }
 
 
 def push_handler(op: Operation, ds: sd.DataSet) -> Handler:
     async def push(ctx: Ctx) -> Reply:
         body = ctx.body
         sender = ctx.client.id if ctx.client else "anonymous"
-        reply = await once(ctx, f"sharing.push.{ds.name}.{sender}", body["messageId"], body, lambda: (200, _apply(ctx, ds, body)))
+        reply = await once(
+            ctx, f"sharing.push.{ds.name}.{sender}", body["messageId"], body, lambda: (200, _apply(ctx, ds, body))
+        )
         _state(ctx.server).wake()
         return reply
 
@@ -168,32 +198,58 @@ def subscribe_handler(op: Operation, ds: sd.DataSet) -> Handler:
         body = ctx.body
         client = ctx.client.id if ctx.client else "anonymous"
         if body["dataSet"] != ds.name:
-            raise bad_request(f"dataSet 须为“{ds.name}”", f"dataSet must be {ds.name}",
-                              [{"path": "/dataSet", "message": f"应为“{ds.name}”", "rule": "const"}])
+            raise bad_request(
+                f"dataSet 须为“{ds.name}”",
+                f"dataSet must be {ds.name}",
+                [{"path": "/dataSet", "message": f"应为“{ds.name}”", "rule": "const"}],
+            )
         url = body["callbackUrl"]
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise bad_request("回调地址须为 http 或 https 绝对地址", "callbackUrl must be an absolute http(s) URL",
-                              [{"path": "/callbackUrl", "message": "回调地址须为 http 或 https 绝对地址", "rule": "scheme"}])
+            raise bad_request(
+                "回调地址须为 http 或 https 绝对地址",
+                "callbackUrl must be an absolute http(s) URL",
+                [{"path": "/callbackUrl", "message": "回调地址须为 http 或 https 绝对地址", "rule": "scheme"}],
+            )
         division = body.get("division")
         if division and "division" not in ds.properties:
-            raise bad_request(f"{ds.title}记录没有行政区划字段，不能按区划订阅", f"{ds.name} records have no division",
-                              [{"path": "/division", "message": "该数据集不支持按区划订阅", "rule": "division"}])
+            raise bad_request(
+                f"{ds.title}记录没有行政区划字段，不能按区划订阅",
+                f"{ds.name} records have no division",
+                [{"path": "/division", "message": "该数据集不支持按区划订阅", "rule": "division"}],
+            )
         operations = body.get("operations")
-        row = ctx.db.one(f"SELECT {_SUB_COLUMNS} FROM sharing_subscriptions WHERE client_id = ? AND data_set = ? "
-                         "AND callback_url = ? AND status = 'active'", client, ds.name, url)
+        row = ctx.db.one(
+            f"SELECT {_SUB_COLUMNS} FROM sharing_subscriptions WHERE client_id = ? AND data_set = ? "
+            "AND callback_url = ? AND status = 'active'",
+            client,
+            ds.name,
+            url,
+        )
         if row is not None:
             existing = _subscription(row)
             if set(existing.get("operations") or ()) == set(operations or ()) and existing.get("division") == division:
                 return Reply(existing, status=200)
-            raise conflict(f"该回调地址已有条件不同的有效订阅（{existing['subscriptionId']}），请先取消",
-                           "an active subscription with other conditions exists for this callback URL")
+            raise conflict(
+                f"该回调地址已有条件不同的有效订阅（{existing['subscriptionId']}），请先取消",
+                "an active subscription with other conditions exists for this callback URL",
+            )
         sid = f"sub-{secrets.token_hex(8)}"
         with ctx.db.write() as c:
-            c.execute("INSERT INTO sharing_subscriptions (id, client_id, data_set, callback_url, operations, division, "
-                      "created_at, status, after_seq) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?)",
-                      (sid, client, ds.name, url, orjson.dumps(operations).decode() if operations else None, division,
-                       now_iso(), feed.max_seq(ctx.db)))
+            c.execute(
+                "INSERT INTO sharing_subscriptions (id, client_id, data_set, callback_url, operations, division, "
+                "created_at, status, after_seq) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?)",
+                (
+                    sid,
+                    client,
+                    ds.name,
+                    url,
+                    orjson.dumps(operations).decode() if operations else None,
+                    division,
+                    now_iso(),
+                    feed.max_seq(ctx.db),
+                ),
+            )
         row = ctx.db.one(f"SELECT {_SUB_COLUMNS} FROM sharing_subscriptions WHERE id = ?", sid)
         return Reply(_subscription(row), status=201, headers={"Location": f"{ctx.base_url}/api/v1/subscriptions/{sid}"})
 
@@ -222,8 +278,10 @@ async def cancel_subscription(ctx: Ctx) -> Reply:
     row = _own_subscription(ctx)
     with ctx.db.write() as c:
         c.execute("UPDATE sharing_subscriptions SET status = 'cancelled' WHERE id = ?", (row[0],))
-        c.execute("UPDATE sharing_notifications SET status = 'cancelled' WHERE subscription_id = ? AND status = 'pending'",
-                  (row[0],))
+        c.execute(
+            "UPDATE sharing_notifications SET status = 'cancelled' WHERE subscription_id = ? AND status = 'pending'",
+            (row[0],),
+        )
     return Reply(_subscription((*row[:7], "cancelled")))
 
 
@@ -233,8 +291,10 @@ async def cancel_subscription(ctx: Ctx) -> Reply:
 def materialise(server: RoleServer) -> None:
     """Turn the changes after each active subscription's position into stored notifications."""
     db = server.db
-    subs = db.all("SELECT id, client_id, data_set, operations, division, after_seq FROM sharing_subscriptions "
-                  "WHERE status = 'active'")
+    subs = db.all(
+        "SELECT id, client_id, data_set, operations, division, after_seq FROM sharing_subscriptions "
+        "WHERE status = 'active'"
+    )
     if not subs:
         return
     top = feed.max_seq(db)
@@ -243,16 +303,26 @@ def materialise(server: RoleServer) -> None:
     for sid, client, data_set, operations, division, after in subs:
         if after >= top or data_set not in sets:
             continue
-        rows = db.all("SELECT c.seq, c.key, c.operation, c.changed_at, c.body, r.body FROM changes c "
-                      "LEFT JOIN records r ON r.data_set = c.data_set AND r.key = c.key "
-                      "WHERE c.data_set = ? AND c.seq > ? ORDER BY c.seq LIMIT ?", data_set, after, BATCH)
+        rows = db.all(
+            "SELECT c.seq, c.key, c.operation, c.changed_at, c.body, r.body FROM changes c "
+            "LEFT JOIN records r ON r.data_set = c.data_set AND r.key = c.key "
+            "WHERE c.data_set = ? AND c.seq > ? ORDER BY c.seq LIMIT ?",
+            data_set,
+            after,
+            BATCH,
+        )
         last = rows[-1][0] if len(rows) == BATCH else top
         wanted = set(loads(operations)) if operations else None
         prefix = sd.division_prefix(division) if division else None
         allowed = access.data_division(client) if "no-division-scoping" not in server.defects else None
         allowed_prefix = sd.division_prefix(allowed) if allowed else None
-        show = access.Masker(grants, sets[data_set], client, disabled="sensitive-without-grant" in server.defects,
-                             any_owner="grant-ignores-owner" in server.defects)
+        show = access.Masker(
+            grants,
+            sets[data_set],
+            client,
+            disabled="sensitive-without-grant" in server.defects,
+            any_owner="grant-ignores-owner" in server.defects,
+        )
         changes = []
         for seq, key, op, at, body, current in rows:
             if wanted is not None and op not in wanted:
@@ -264,14 +334,29 @@ def materialise(server: RoleServer) -> None:
                     continue
             if allowed_prefix is not None and not sd.in_scope(db, sets[data_set], key, allowed_prefix):
                 continue
-            changes.append({"seq": seq, "operation": op, "key": key, "changedAt": at,
-                            "record": show(record) if record is not None else None})
+            changes.append(
+                {
+                    "seq": seq,
+                    "operation": op,
+                    "key": key,
+                    "changedAt": at,
+                    "record": show(record) if record is not None else None,
+                }
+            )
         with db.write() as c:
             if changes:
                 mid = f"ntf-{sid}-{changes[0]['seq']}"
-                note = {"subscriptionId": sid, "messageId": mid, "dataSet": data_set, "changes": changes, "sentAt": now_iso()}
-                c.execute("INSERT INTO sharing_notifications (subscription_id, message_id, body, next_at) VALUES (?, ?, ?, ?)",
-                          (sid, mid, orjson.dumps(note), time.time()))
+                note = {
+                    "subscriptionId": sid,
+                    "messageId": mid,
+                    "dataSet": data_set,
+                    "changes": changes,
+                    "sentAt": now_iso(),
+                }
+                c.execute(
+                    "INSERT INTO sharing_notifications (subscription_id, message_id, body, next_at) VALUES (?, ?, ?, ?)",
+                    (sid, mid, orjson.dumps(note), time.time()),
+                )
             c.execute("UPDATE sharing_subscriptions SET after_seq = ? WHERE id = ?", (last, sid))
 
 
@@ -279,8 +364,13 @@ def _post(url: str, body: bytes, message_id: str) -> tuple[int | None, str | Non
     if not outbound.allowed(url):
         return None, outbound.refusal(url), None
     try:
-        r = requests.post(url, data=body, timeout=TIMEOUT, allow_redirects=False,
-                          headers={"Content-Type": "application/json; charset=utf-8", "X-Message-Id": message_id})
+        r = requests.post(
+            url,
+            data=body,
+            timeout=TIMEOUT,
+            allow_redirects=False,
+            headers={"Content-Type": "application/json; charset=utf-8", "X-Message-Id": message_id},
+        )
     except requests.RequestException as exc:
         return None, f"{type(exc).__name__}: {exc}"[:300], None
     return r.status_code, None if r.ok else r.text[:300], outbound.retry_after_seconds(r.headers.get("Retry-After"))
@@ -302,23 +392,32 @@ def _renamed(server: RoleServer, nid: int, body: bytes) -> tuple[str, bytes]:
     note["messageId"] = f"ntf-{secrets.token_hex(8)}"
     data = orjson.dumps(note)
     with server.db.write() as c:
-        c.execute("UPDATE sharing_notifications SET message_id = ?, body = ? WHERE id = ?", (note["messageId"], data, nid))
+        c.execute(
+            "UPDATE sharing_notifications SET message_id = ?, body = ? WHERE id = ?", (note["messageId"], data, nid)
+        )
     return note["messageId"], data
 
 
 async def send_due(server: RoleServer) -> bool:
     """Send the oldest pending notification of each subscription if it is due; False if none was."""
     db = server.db
-    rows = db.all("SELECT n.id, n.message_id, n.body, n.attempts, s.callback_url, n.last_status FROM sharing_notifications n "
-                  "JOIN sharing_subscriptions s ON s.id = n.subscription_id "
-                  "WHERE n.id IN (SELECT MIN(id) FROM sharing_notifications WHERE status = 'pending' GROUP BY subscription_id) "
-                  "AND n.next_at <= ?", time.time())
+    rows = db.all(
+        "SELECT n.id, n.message_id, n.body, n.attempts, s.callback_url, n.last_status FROM sharing_notifications n "
+        "JOIN sharing_subscriptions s ON s.id = n.subscription_id "
+        "WHERE n.id IN (SELECT MIN(id) FROM sharing_notifications WHERE status = 'pending' GROUP BY subscription_id) "
+        "AND n.next_at <= ?",
+        time.time(),
+    )
     if not rows:
         return False
     defects = server.defects
     if "subscription-retry-new-message-id" in defects:
-        rows = [(nid, *_renamed(server, nid, body), attempts, url, last) if attempts and (last is None or not 200 <= last < 300)
-                else (nid, mid, body, attempts, url, last) for nid, mid, body, attempts, url, last in rows]
+        rows = [
+            (nid, *_renamed(server, nid, body), attempts, url, last)
+            if attempts and (last is None or not 200 <= last < 300)
+            else (nid, mid, body, attempts, url, last)
+            for nid, mid, body, attempts, url, last in rows
+        ]
     outcomes = await asyncio.gather(*(asyncio.to_thread(_post, url, body, mid) for _, mid, body, _, url, _ in rows))
     with db.write() as c:
         for (nid, mid, _, attempts, url, last), (status, error, wait) in zip(rows, outcomes, strict=True):
@@ -334,8 +433,11 @@ async def send_due(server: RoleServer) -> bool:
             else:
                 state = "pending"
                 next_at += backoff(attempts, wait, defects)
-            c.execute("UPDATE sharing_notifications SET attempts = ?, status = ?, next_at = ?, last_status = ?, last_error = ? "
-                      "WHERE id = ?", (attempts, state, next_at, status, error, nid))
+            c.execute(
+                "UPDATE sharing_notifications SET attempts = ?, status = ?, next_at = ?, last_status = ?, last_error = ? "
+                "WHERE id = ?",
+                (attempts, state, next_at, status, error, nid),
+            )
     return True
 
 
@@ -356,8 +458,11 @@ async def deliver(server: RoleServer, stop: asyncio.Event) -> None:
 
 def notifications(server: RoleServer, subscription_id: str | None = None) -> list[dict[str, Any]]:
     """Stored notifications (for tests and operators)."""
-    rows = server.db.all("SELECT id, subscription_id, message_id, attempts, status, last_status, last_error "
-                         "FROM sharing_notifications WHERE (? IS NULL OR subscription_id = ?) ORDER BY id",
-                         subscription_id, subscription_id)
+    rows = server.db.all(
+        "SELECT id, subscription_id, message_id, attempts, status, last_status, last_error "
+        "FROM sharing_notifications WHERE (? IS NULL OR subscription_id = ?) ORDER BY id",
+        subscription_id,
+        subscription_id,
+    )
     keys = ("id", "subscriptionId", "messageId", "attempts", "status", "lastStatus", "lastError")
     return [dict(zip(keys, r, strict=True)) for r in rows]

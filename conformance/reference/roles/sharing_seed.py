@@ -30,8 +30,11 @@ def _authority(gen: DataGen, division: str, cache: dict[str, dict[str, Any]]) ->
     """The market-regulation bureau that registers equipment of a county (its prefecture's)."""
     parent = code_lists.divisions().get(division, {}).get("parent") or division[:2] + "0000"
     if parent not in cache:
-        cache[parent] = {"name": f"{gen.division_name(parent)}市场监督管理局",
-                         "uscc": KINDS["uscc"].generate(gen.rng, division=parent, pair="11"), "division": parent}
+        cache[parent] = {
+            "name": f"{gen.division_name(parent)}市场监督管理局",
+            "uscc": KINDS["uscc"].generate(gen.rng, division=parent, pair="11"),
+            "division": parent,
+        }
     return cache[parent]
 
 
@@ -72,18 +75,38 @@ def demo_records(gen: DataGen) -> dict[str, list[dict[str, Any]]]:
         units.setdefault(unit["uscc"], unit)
     stamp = gen.when(30).isoformat(timespec="seconds")
     for auth in authorities.values():
-        units.setdefault(auth["uscc"], {
-            "uscc": auth["uscc"], "name": auth["name"], "unitType": "supervision", "division": auth["division"],
-            "address": gen.address(auth["division"]), "contactPhone": "12315", "status": "active", "updatedAt": stamp})
-    return {"units": list(units.values()), "equipment": pool, "personnel": list(personnel.values()),
-            "inspection-reports": list(reports.values()), "accidents": list(accidents.values()),
-            "use-registrations": list(registrations.values())}
+        units.setdefault(
+            auth["uscc"],
+            {
+                "uscc": auth["uscc"],
+                "name": auth["name"],
+                "unitType": "supervision",
+                "division": auth["division"],
+                "address": gen.address(auth["division"]),
+                "contactPhone": "12315",
+                "status": "active",
+                "updatedAt": stamp,
+            },
+        )
+    return {
+        "units": list(units.values()),
+        "equipment": pool,
+        "personnel": list(personnel.values()),
+        "inspection-reports": list(reports.values()),
+        "accidents": list(accidents.values()),
+        "use-registrations": list(registrations.values()),
+    }
 
 
 #: The source system of each data set's demo records (SHARE.MECH.SUBJECT.1: 来源系统).
-SOURCE_SYSTEM = {"equipment": "特种设备使用登记系统", "units": "特种设备使用登记系统", "use-registrations": "特种设备使用登记系统",
-                 "personnel": "特种设备作业人员管理系统", "accidents": "特种设备事故管理系统",
-                 "inspection-reports": "检验检测信息系统"}
+SOURCE_SYSTEM = {
+    "equipment": "特种设备使用登记系统",
+    "units": "特种设备使用登记系统",
+    "use-registrations": "特种设备使用登记系统",
+    "personnel": "特种设备作业人员管理系统",
+    "accidents": "特种设备事故管理系统",
+    "inspection-reports": "检验检测信息系统",
+}
 
 
 def seed(server: RoleServer, gen: DataGen) -> None:
@@ -98,6 +121,10 @@ def seed(server: RoleServer, gen: DataGen) -> None:
             for rec in recs:
                 division = str(rec.get("division") or "420000")
                 bureau = _authority(bureaus, division if len(division) == 6 else "420000", authorities)
-                rec["provider"] = {"uscc": bureau["uscc"], "name": bureau["name"], "division": bureau["division"],
-                                   "system": SOURCE_SYSTEM[name]}
+                rec["provider"] = {
+                    "uscc": bureau["uscc"],
+                    "name": bureau["name"],
+                    "division": bureau["division"],
+                    "system": SOURCE_SYSTEM[name],
+                }
                 sd.store(server.db, ds, rec[ds.key], rec, at)

@@ -35,10 +35,18 @@ async def report_registration(ctx: Ctx) -> Reply:
     body = ctx.body
     reg, equipment = body["registration"], body["equipment"]
     if reg["equipmentCode"] != equipment["equipmentCode"]:  # supervision.yaml: the two must name the same equipment
-        raise bad_request("登记信息的设备代码与所附设备信息的设备代码不一致",
-                          "registration.equipmentCode differs from equipment.equipmentCode",
-                          [{"path": "/registration/equipmentCode", "message": "应等于 /equipment/equipmentCode",
-                            "messageEn": "must equal /equipment/equipmentCode", "rule": "consistency"}])
+        raise bad_request(
+            "登记信息的设备代码与所附设备信息的设备代码不一致",
+            "registration.equipmentCode differs from equipment.equipmentCode",
+            [
+                {
+                    "path": "/registration/equipmentCode",
+                    "message": "应等于 /equipment/equipmentCode",
+                    "messageEn": "must equal /equipment/equipmentCode",
+                    "rule": "consistency",
+                }
+            ],
+        )
 
     def process() -> tuple[int, dict[str, object]]:
         at = now_iso()
