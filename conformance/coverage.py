@@ -50,9 +50,6 @@ def suite_checks() -> dict[str, set[str]]:
                     "--tzsb-no-preflight",
                     f"--tzsb-target=http://127.0.0.1:9/{role}",
                     f"--tzsb-role={role}",
-                    "-o",
-                    "junit_family=xunit2",
-                    "--junitxml=/dev/null",
                 ],
                 plugins=[collector],
             )

@@ -32,6 +32,7 @@ import pytest
 from conformance.client import Evidence, TargetClient
 from conformance.openapi_index import ROLES
 from conformance.report.verdicts import SCOPES, Outcome
+from conformance.runner import run_id
 from conformance.skips import is_vacuous
 from conformance.target import Target, load_target
 
@@ -104,27 +105,20 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         _usage(f"目标无法读取 / cannot read the target: {exc}")
     if target.role not in ROLES:
         _usage(f"未知角色 {target.role}（可选：{', '.join(ROLES)}）/ unknown role {target.role}")
-    out = Path(config.getoption("--tzsb-report") or Path("reports") / _run_id()).resolve()
+    out = Path(config.getoption("--tzsb-report") or Path("reports") / run_id()).resolve()
     config.option.tzsb_report = str(out)
-    if not getattr(config.option, "xmlpath", None):
-        config.option.xmlpath = str(out / "junit.xml")
-    if hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir:
-        config.option.allure_report_dir = str(out / "allure-results")
+    if not config.option.collectonly:  # collecting only (e.g. clauses --coverage) writes no report
+        if not getattr(config.option, "xmlpath", None):
+            config.option.xmlpath = str(out / "junit.xml")
+        if hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir:
+            config.option.allure_report_dir = str(out / "allure-results")
     config.stash[_STATE] = _State(target, Evidence(), out, lang)
     config.pluginmanager.register(_Recorder(config), "tzsb-recorder")
-    del lang
 
 
 def _usage(message: str) -> None:
     sys.stderr.write(f"tzsb-conformance: {message}\n")
     raise SystemExit(EXIT_USAGE)
-
-
-def _run_id() -> str:
-    import datetime as dt
-    import secrets
-
-    return dt.datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
 
 
 def canonical_id(item: pytest.Item) -> str:
@@ -166,7 +160,7 @@ class _Recorder:
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         st = state(self.config)
-        if self.config.getoption("--tzsb-no-preflight"):
+        if self.config.getoption("--tzsb-no-preflight") or self.config.option.collectonly:
             return
         try:
             from conformance.preflight import run_preflight
@@ -267,6 +261,8 @@ class _Recorder:
         from conformance.report.writer import write_report
 
         st = state(self.config)
+        if self.config.option.collectonly:
+            return
         if st.interrupted or exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR):
             st.interrupted = True
             st.harness_error = (
@@ -275,7 +271,7 @@ class _Recorder:
         answers = self.config.getoption("--tzsb-answers")
         try:
             write_report(
-                st.out or Path("reports") / _run_id(),
+                st.out,
                 st,
                 lang=st.lang,
                 answers_file=answers,
@@ -298,6 +294,8 @@ class _Recorder:
         from conformance.report.verdicts import summary_lines
 
         st = state(config)
+        if config.option.collectonly:
+            return
         zh = st.lang == "zh"
         lines = ["", "=" * 24 + (" 一致性结论 / conformance verdict " if zh else " conformance verdict ") + "=" * 24]
         if st.harness_error:

@@ -66,8 +66,6 @@ def run_suites(
         f"--tzsb-report={out}",
         f"--tzsb-lang={lang}",
         f"--tzsb-scope={scope}",
-        f"--junitxml={out / 'junit.xml'}",
-        f"--alluredir={out / 'allure-results'}",
         "-o",
         "console_output_style=progress",
     ]

@@ -45,7 +45,16 @@ from conformance.clauses import load_catalogue
 from conformance.load import histogram as H
 from conformance.load.discovery import UNTESTED_PREFIX
 from conformance.load.profiles import Profile, format_threshold
-from conformance.report.verdicts import CONFORMS, ERROR, FAILS, PARTLY, UNTESTED, VERDICT_EN, Outcome, clause_verdicts
+from conformance.report.verdicts import (
+    CONFORMS,
+    ERROR,
+    FAILS,
+    PARTLY,
+    UNTESTED,
+    Outcome,
+    clause_entry,
+    clause_verdicts,
+)
 
 ERROR_KINDS_ZH = {
     "5xx": "服务端错误（5xx）",
@@ -432,24 +441,7 @@ def clause_results(role: str, checks: list[dict[str, Any]], seconds: float, feat
             reason = "本次负载未测量该条款（没有对应阈值的操作组）/ not measured by this load run"
         elif mine and v.verdict == "未测":
             reason = "；".join(dict.fromkeys(x["reason"] for x in mine if x["outcome"] == "skipped"))[:1200] or reason
-        result.append(
-            {
-                "id": v.id,
-                "document": c["document"],
-                "clause": c["clause"],
-                "level": v.level,
-                "verification": v.verification,
-                "title": c["title"],
-                "titleEn": c.get("title_en"),
-                "text": c.get("text"),
-                "verdict": v.verdict,
-                "verdictEn": VERDICT_EN[v.verdict],
-                "warning": v.warning,
-                "reason": reason,
-                "tests": v.tests,
-                "checks": [x["nodeid"] for x in mine],
-            }
-        )
+        result.append({**clause_entry(c, v), "reason": reason, "checks": [x["nodeid"] for x in mine]})
     return result
 
 

@@ -147,6 +147,26 @@ def clause_verdicts(
     return out
 
 
+def clause_entry(clause: Mapping[str, Any], v: ClauseVerdict) -> dict[str, Any]:
+    """A clause's entry in a report (``clauses`` of report.json and of a load run's load.json)."""
+    return {
+        "id": v.id,
+        "document": clause["document"],
+        "clause": clause["clause"],
+        "level": v.level,
+        "verification": v.verification,
+        "title": clause["title"],
+        "titleEn": clause.get("title_en"),
+        "text": clause.get("text"),
+        "verdict": v.verdict,
+        "verdictEn": VERDICT_EN[v.verdict],
+        "warning": v.warning,
+        "reason": v.reason,
+        "untested": v.untested,
+        "tests": v.tests,
+    }
+
+
 #: What a certification verdict covers: ``full`` (interface and attestation) or ``interface`` (the
 #: automated shall-clauses only; the attestation items are reported but are outside its scope).
 SCOPES = ("full", "interface")

@@ -20,7 +20,7 @@ import yaml
 from conformance import __version__, contracts
 from conformance.clauses import load_catalogue
 from conformance.crypto import sm3_hex
-from conformance.report.verdicts import VERDICT_EN, clause_verdicts, overall
+from conformance.report.verdicts import VERDICT_EN, clause_entry, clause_verdicts, overall
 
 REPORT_SCHEMA = "tzsb-report/1"
 
@@ -63,23 +63,7 @@ def build_report(
         if c.get("roles") and not roles_tested & set(c["roles"]) and not v.tests:
             continue  # a clause of another role: not part of this run
         clauses.append(
-            {
-                "id": v.id,
-                "document": c["document"],
-                "clause": c["clause"],
-                "level": v.level,
-                "verification": v.verification,
-                "title": c["title"],
-                "titleEn": c.get("title_en"),
-                "text": c.get("text"),
-                "verdict": v.verdict,
-                "verdictEn": VERDICT_EN[v.verdict],
-                "warning": v.warning,
-                "reason": v.reason,
-                "untested": v.untested,
-                "tests": v.tests,
-                "evidence": sorted({i for t in v.tests for i in evidence_by_test.get(t, [])}),
-            }
+            {**clause_entry(c, v), "evidence": sorted({i for t in v.tests for i in evidence_by_test.get(t, [])})}
         )
     shown = {c["id"] for c in clauses}
     summary = overall([v for v in verdicts if v.id in shown], scope=scope)

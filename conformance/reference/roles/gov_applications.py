@@ -39,13 +39,13 @@ import secrets
 import time
 from typing import Any
 
-from conformance.codes import KINDS
 from conformance.codes import lists as code_lists
 from conformance.datagen import DataGen
 from conformance.openapi_index import role_operations
 from conformance.reference import outbox
 from conformance.reference.context import CHINA
 from conformance.reference.db import dumps
+from conformance.reference.roles.licensing_seed import new_equipment, varieties
 from conformance.reference.server_state import RoleServer
 
 log = logging.getLogger("tzsb.reference.gov-platform")
@@ -107,16 +107,7 @@ def setup(server: RoleServer) -> None:
 # ------------------------------------------------------------------------------ applications
 @functools.cache
 def _varieties(group: str) -> tuple[str, ...]:
-    specific, cat = code_lists.catalogue_specific(), code_lists.catalogue()
-    tops = code_lists.licence_groups()[group]["catalogue"]
-    return tuple(
-        sorted(
-            c
-            for top in tops
-            for c in code_lists.catalogue_descendants(top)
-            if c in specific and not cat[c].get("doubtful")
-        )
-    )
+    return tuple(varieties(code_lists.licence_groups()[group]))
 
 
 @functools.cache
@@ -138,22 +129,7 @@ def new_application(rng: random.Random, now: dt.datetime | None = None) -> dict[
     variety = rng.choice(_varieties(item["group"]))
     made = now.date() - dt.timedelta(days=rng.randint(60, 3000))
     maker = gen.unit("manufacture")
-    equipment: dict[str, Any] = {
-        "catalogueCode": variety,
-        "equipmentName": code_lists.catalogue()[variety]["name"],
-        "model": f"{rng.choice('ABCDHKST')}{rng.choice('KLMPX')}-{rng.randint(100, 9999)}",
-        "factoryNo": f"{made.year}{rng.randint(1, 99999):05d}",
-        "manufacturerUscc": maker["uscc"],
-        "manufacturerName": maker["name"],
-        "manufactureDate": made.isoformat(),
-        "division": county,
-        "address": gen.address(county),
-    }
-    if item["operation"] != "01":  # a change of an existing registration names the equipment and its certificate
-        equipment["equipmentCode"] = KINDS["equipment-code"].generate(rng, catalogue=variety, year=made.year)
-        equipment["registrationNo"] = KINDS["registration-no"].generate(
-            rng, catalogue=variety, province=PROVINCE, year=made.year + 1
-        )
+    equipment = new_equipment(gen, rng, item, variety, county, made, maker, PROVINCE)
     case_no = f"GP{authority['division']}{now:%Y%m%d}{secrets.token_hex(5).upper()}"
     return {
         "messageId": f"gp-{case_no}-1",

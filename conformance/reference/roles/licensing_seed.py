@@ -85,7 +85,7 @@ def _authority(code: str) -> Item:
         return {"name": f"{name}市场监督管理局", "uscc": uscc, "division": code}
 
 
-def _varieties(group: Item) -> list[str]:
+def varieties(group: Item) -> list[str]:
     specific, cat = code_lists.catalogue_specific(), code_lists.catalogue()
     return sorted(
         c
@@ -95,15 +95,11 @@ def _varieties(group: Item) -> list[str]:
     )
 
 
-def _application(gen: Any, rng: random.Random, i: int, unit: Item, authority: Item, at: dt.datetime) -> Item:
-    groups = code_lists.licence_groups()
-    group = groups[rng.choices(("03", "02", "04", "05", "01", "06", "08", "10"), (50, 20, 12, 8, 4, 2, 3, 1))[0]]
-    items = [it for it in code_lists.licence_items().values() if it["group"] == group["code"]]
-    item = items[0] if rng.random() < 0.7 else rng.choice(items)
-    variety = rng.choice(_varieties(group))
-    made = at.date() - dt.timedelta(days=rng.randint(60, 3000))
-    maker = gen.unit("manufacture")
-    county = rng.choice(code_lists.division_pool("county", authority["division"][:4]) or (unit["division"],))
+def new_equipment(
+    gen: Any, rng: random.Random, item: Item, variety: str, county: str, made: dt.date, maker: Item, province: str
+) -> Item:
+    """The equipment of an application (application.schema.json): new equipment, or, for a change of an existing
+    registration (operation other than 01), equipment with its code and certificate number."""
     equipment: Item = {
         "catalogueCode": variety,
         "equipmentName": code_lists.catalogue()[variety]["name"],
@@ -118,8 +114,21 @@ def _application(gen: Any, rng: random.Random, i: int, unit: Item, authority: It
     if item["operation"] != "01":
         equipment["equipmentCode"] = KINDS["equipment-code"].generate(rng, catalogue=variety, year=made.year)
         equipment["registrationNo"] = KINDS["registration-no"].generate(
-            rng, catalogue=variety, province="42", year=made.year + 1
+            rng, catalogue=variety, province=province, year=made.year + 1
         )
+    return equipment
+
+
+def _application(gen: Any, rng: random.Random, i: int, unit: Item, authority: Item, at: dt.datetime) -> Item:
+    groups = code_lists.licence_groups()
+    group = groups[rng.choices(("03", "02", "04", "05", "01", "06", "08", "10"), (50, 20, 12, 8, 4, 2, 3, 1))[0]]
+    items = [it for it in code_lists.licence_items().values() if it["group"] == group["code"]]
+    item = items[0] if rng.random() < 0.7 else rng.choice(items)
+    variety = rng.choice(varieties(group))
+    made = at.date() - dt.timedelta(days=rng.randint(60, 3000))
+    maker = gen.unit("manufacture")
+    county = rng.choice(code_lists.division_pool("county", authority["division"][:4]) or (unit["division"],))
+    equipment = new_equipment(gen, rng, item, variety, county, made, maker, "42")
     materials = [
         {
             "name": name,
