@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from conformance.i18n import t
+from conformance.run_guard import BREAKER_FAILURES, DEADLINES_S
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -66,6 +67,14 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     r.add_argument("--out", type=Path, default=None, help=t("opt.out", lang))
     r.add_argument("--answers", default=None, help=t("opt.answers", lang))
     r.add_argument("--scope", choices=["full", "interface"], default="full", help=t("opt.scope", lang))
+    r.add_argument(
+        "--deadline",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help=t("opt.deadline", lang, **{k: int(v) for k, v in DEADLINES_S.items()}),
+    )
+    r.add_argument("--breaker", type=int, default=None, metavar="N", help=t("opt.breaker", lang, n=BREAKER_FAILURES))
 
     sc = sub.add_parser("selfcheck", help=t("cmd.selfcheck", lang), description=t("cmd.selfcheck", lang))
     sc.add_argument("--contracts-only", action="store_true", help=t("opt.contracts_only", lang))
@@ -110,6 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 answers=args.answers,
                 lang=lang,
                 scope=args.scope,
+                extra=[
+                    *([f"--tzsb-deadline={args.deadline}"] if args.deadline else []),
+                    *([f"--tzsb-breaker={args.breaker}"] if args.breaker else []),
+                ],
             )
         if args.command == "selfcheck":
             from conformance.contract_check import run_selfcheck

@@ -74,6 +74,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "run the conformance suites against a target and write the report",
     ),
     "opt.target": ("被测系统：URL 或 target.toml", "system under test: URL or target TOML"),
+    "opt.deadline": (
+        "整个运行的时限（秒；默认取目标文件 [run] deadline_s，否则 quick {quick}、standard {standard}、certification {certification}）；"
+        "到时未运行的检验记为未测，报告照常写出",
+        "whole-run deadline in seconds (default: the target file's [run] deadline_s, else quick {quick}, standard {standard}, "
+        "certification {certification}); checks not run by then are 未测 and the report is written",
+    ),
+    "opt.breaker": (
+        "连续多少次请求没有任何应答即提前结束运行（默认 {n}）",
+        "requests in a row without any answer that stop the run early (default {n})",
+    ),
     "opt.profile": ("测试深度：quick、standard、certification", "depth: quick, standard, certification"),
     "opt.client_id": (
         "客户端标识（密钥取自环境变量 TZSB_CLIENT_SECRET）",

@@ -14,15 +14,21 @@ make it testable; ``@pytest.mark.role("sharing")`` runs a test only when that ro
 
 One verdict everywhere: the run ends with the interface verdict, the attestation status and the
 certification verdict (and what is missing for 通过), and pytest's exit status is that verdict —
-0 通过, 1 不通过, 2 usage or harness error (the target unreachable, an unknown role, an interrupted
-run). The report folder (``--tzsb-report``, default ``reports/<run-id>``) always gets report.json,
-report.html, JUnit XML and allure-results, even when the run is interrupted.
+0 通过, 1 不通过 (also a run that stopped early: its deadline, a target that stopped answering, SIGINT or
+SIGTERM — what it could not test is 未测 with the reason), 2 usage or harness error (nothing answers at the
+target's address, an unknown role, a harness failure). The report folder (``--tzsb-report``, default
+``reports/<run-id>``) always gets report.json, report.html, JUnit XML and allure-results, also when the run
+stops early; every file in it is masked (``conformance.report.output``). ``--tzsb-deadline`` and
+``--tzsb-breaker`` set the run's limits (``conformance.run_guard``, ``docs/reliability.md``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -30,8 +36,10 @@ from typing import Any
 import pytest
 
 from conformance.client import Evidence, TargetClient
+from conformance.client.evidence import remember_secret
 from conformance.openapi_index import ROLES
 from conformance.report.verdicts import SCOPES, Outcome
+from conformance.run_guard import BREAKER_FAILURES, KIND_BREAKER, RunGuard, default_deadline, no_answer
 from conformance.runner import run_id
 from conformance.skips import is_vacuous
 from conformance.target import Target, load_target
@@ -69,6 +77,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="认证范围：full（接口与证明材料，默认）或 interface（仅接口）/ certification scope",
     )
     g.addoption("--tzsb-no-preflight", action="store_true", help="不做预检 / skip the preflight")
+    g.addoption(
+        "--tzsb-deadline",
+        type=float,
+        default=None,
+        help="整个运行的时限（秒；默认取目标文件 [run] deadline_s，否则按测试深度）/ whole-run deadline in seconds",
+    )
+    g.addoption(
+        "--tzsb-breaker",
+        type=int,
+        default=None,
+        help="连续多少次请求无应答即提前结束运行（默认 5）/ requests in a row without an answer that stop the run",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -112,7 +132,13 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
             config.option.xmlpath = str(out / "junit.xml")
         if hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir:
             config.option.allure_report_dir = str(out / "allure-results")
-    config.stash[_STATE] = _State(target, Evidence(), out, lang)
+    st = _State(target, Evidence(), out, lang)
+    deadline = config.getoption("--tzsb-deadline") or target.run.get("deadline_s") or default_deadline(target.profile)
+    breaker = config.getoption("--tzsb-breaker") or target.run.get("breaker_failures") or BREAKER_FAILURES
+    st.guard = RunGuard(float(deadline), int(breaker))
+    for creds in [target.credentials, *target.clients.values()]:
+        remember_secret(creds.client_secret if creds else None)
+    config.stash[_STATE] = st
     config.pluginmanager.register(_Recorder(config), "tzsb-recorder")
 
 
@@ -143,6 +169,8 @@ class _State:
         self.harness_error: str | None = None
         self.interrupted = False
         self.summary: dict[str, Any] | None = None
+        #: the deadline, the circuit breaker and the signals (conformance.run_guard)
+        self.guard: RunGuard | None = None
 
 
 _STATE = pytest.StashKey[_State]()
@@ -160,8 +188,18 @@ class _Recorder:
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         st = state(self.config)
-        if self.config.getoption("--tzsb-no-preflight") or self.config.option.collectonly:
+        if self.config.option.collectonly:
             return
+        if st.guard is not None:
+            st.guard.arm()
+        try:
+            if not self.config.getoption("--tzsb-no-preflight"):
+                self._preflight(st)
+        finally:
+            if st.guard is not None:
+                st.evidence.observer = st.guard.observe
+
+    def _preflight(self, st: _State) -> None:
         try:
             from conformance.preflight import run_preflight
         except ImportError:  # pragma: no cover - the preflight ships with the harness
@@ -176,7 +214,11 @@ class _Recorder:
         else:
             print(text)
         fatal = st.preflight.fatal
-        if fatal:
+        if fatal and all(c.silent for c in fatal) and st.guard is not None:
+            # reached and silent: not a usage error; the run stops, every check 未测 with this reason (exit 1)
+            c = fatal[0]
+            st.guard.stop(KIND_BREAKER, f"预检：{c.label}：{c.detail}", f"preflight: {c.label_en}: {c.detail_en}")
+        elif fatal:
             st.harness_error = "；".join(f"{c.label}：{c.detail}" for c in fatal)
 
     @pytest.hookimpl(tryfirst=True)
@@ -187,6 +229,8 @@ class _Recorder:
         st = state(self.config)
         st.evidence.current_test = item.nodeid
         st.ids[item.nodeid] = canonical_id(item)
+        if st.guard is not None:
+            st.guard.check()  # the run has stopped (deadline, breaker): 未测 with the reason
         for m in item.iter_markers("feature"):
             name = m.args[0]
             if name in st.target.features:
@@ -220,8 +264,11 @@ class _Recorder:
                 kind = "error"
             else:
                 kind = "failed" if report.when == "call" else "error"
-            seed = getattr(item, "_hypothesis_internal_use_seed", None)
             st = state(self.config)
+            if kind == "failed" and _never_answered(st.evidence.for_test(item.nodeid)):
+                kind = "error"  # no answer is no proof: the check could not reach a judgement
+                reason = "目标对该检验的请求均无应答 / the target answered none of this check's requests"
+            seed = getattr(item, "_hypothesis_internal_use_seed", None)
             doc = getattr(getattr(item, "obj", None), "__doc__", None)
             st.outcomes.append(
                 Outcome(
@@ -254,31 +301,26 @@ class _Recorder:
             items[:] = [i for i in items if i not in last] + last
 
     def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
-        state(self.config).interrupted = True
+        st = state(self.config)
+        st.interrupted = True
+        if st.guard is not None:
+            st.guard.interrupted()
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        from conformance.report.writer import write_report
-
         st = state(self.config)
         if self.config.option.collectonly:
             return
-        if st.interrupted or exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR):
+        if st.guard is not None:
+            st.guard.disarm()
+            st.evidence.observer = None
+        if exitstatus == pytest.ExitCode.INTERRUPTED:
             st.interrupted = True
-            st.harness_error = (
-                st.harness_error or "运行被中断或测试工具内部错误 / the run was interrupted or the harness failed"
-            )
-        answers = self.config.getoption("--tzsb-answers")
-        try:
-            write_report(
-                st.out,
-                st,
-                lang=st.lang,
-                answers_file=answers,
-                scope=self.config.getoption("--tzsb-scope"),
-            )
-        except (OSError, ValueError) as exc:
-            st.harness_error = st.harness_error or f"报告无法写出 / the report could not be written: {exc}"
+        if exitstatus == pytest.ExitCode.INTERNAL_ERROR:
+            st.harness_error = st.harness_error or "测试工具内部错误 / the harness failed"
+        self._not_run(session, st)
+        with _no_interruptions():  # a second Ctrl-C must not cost the report
+            self._write(st)
         if st.harness_error or exitstatus == pytest.ExitCode.USAGE_ERROR:
             session.exitstatus = EXIT_USAGE
         elif exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
@@ -286,7 +328,39 @@ class _Recorder:
             session.exitstatus = EXIT_USAGE
         else:
             cert = (st.summary or {}).get("certification")
-            session.exitstatus = EXIT_OK if cert == "通过" else EXIT_FAIL
+            session.exitstatus = EXIT_OK if cert == "通过" and not st.interrupted else EXIT_FAIL
+
+    def _not_run(self, session: pytest.Session, st: _State) -> None:
+        """Every selected check that has no outcome (the run stopped before it, or while it ran) is 未测, with why."""
+        why = (st.guard.reason_text() if st.guard is not None else None) or (
+            "运行被中断 / the run was interrupted" if st.interrupted else None
+        )
+        if why is None:
+            return
+        done = {o.nodeid for o in st.outcomes}
+        for item in getattr(session, "items", None) or []:
+            cid = canonical_id(item)
+            if cid in done:
+                continue
+            clauses = tuple(c for m in item.iter_markers("clause") for c in m.args)
+            reason = f"未运行：运行提前结束 / did not run: the run stopped early: {why}"
+            st.outcomes.append(Outcome(cid, "skipped", clauses, reason=reason))
+
+    def _write(self, st: _State) -> None:
+        from conformance.report.output import scrub_tree
+        from conformance.report.writer import write_report
+
+        try:
+            scrub_tree(st.out)  # JUnit XML and allure-results, written by their plugins
+            write_report(
+                st.out,
+                st,
+                lang=st.lang,
+                answers_file=self.config.getoption("--tzsb-answers"),
+                scope=self.config.getoption("--tzsb-scope"),
+            )
+        except (OSError, ValueError) as exc:
+            st.harness_error = st.harness_error or f"报告无法写出 / the report could not be written: {exc}"
 
     @pytest.hookimpl(trylast=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
@@ -307,8 +381,32 @@ class _Recorder:
             )
         elif st.summary:
             lines += summary_lines(st.summary, st.lang)
+        stopped = st.guard.reason_text() if st.guard is not None else None
+        if stopped or st.interrupted:
+            why = stopped or ("运行被中断 / the run was interrupted")
+            lines.append(("运行提前结束：" if zh else "The run stopped early: ") + why)
         lines.append(("报告：" if zh else "Report: ") + str(st.out))
         print("\n".join(lines), flush=True)
+
+
+def _never_answered(exchanges: list[Any]) -> bool:
+    """The check made requests and the target answered none of them."""
+    outbound = [x for x in exchanges if x.direction == "outbound" and not x.probe]
+    return bool(outbound) and all(no_answer(x) for x in outbound)
+
+
+@contextlib.contextmanager
+def _no_interruptions() -> Any:
+    """SIGINT and SIGTERM held off while the report is written (main thread only; restored after)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _skip_reason(report: pytest.TestReport) -> str | None:

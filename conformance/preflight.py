@@ -70,6 +70,9 @@ class Check:
     fatal: bool = False  # the run cannot proceed at all
     detail_en: str = ""
     provide_en: str | None = None
+    #: fatal because the target accepted the connection and then gave no answer: it was reached, so the run is
+    #: not a usage error (exit 2) but 不通过 with every check 未测 for this reason (exit 1)
+    silent: bool = False
 
     def text(self, lang: str = "zh") -> tuple[str, str, str]:
         """(label, detail, provide) in ``lang``."""
@@ -942,7 +945,7 @@ def _reach_all(run: _Run) -> None:
         resp: TargetResponse | None = res.get("http")
         if resp is None or resp.status is None or resp.truncated:
             error = (resp.error if resp is not None else None) or f"no complete answer within {wait:.0f} s"
-            run.add(
+            check = run.add(
                 _check(
                     f"reach:{name}",
                     label,
@@ -952,6 +955,7 @@ def _reach_all(run: _Run) -> None:
                     fatal=under_test,
                 )
             )
+            check.silent = under_test
             continue
         what = _describe(resp, scheme)
         run.add(_check(f"reach:{name}", label, OK, _msg("reach.ok", url=url, status=resp.status, what=what)))

@@ -2,7 +2,8 @@
 allure-results and the certification report in ``reports/<run-id>/``.
 
 The exit status is the plugin's: 0 only when the certification verdict printed is 通过, 1 when it is
-不通过, 2 for a usage or harness error (unknown role, unreadable target, unreachable target, interrupted run).
+不通过 (a run stopped early by its deadline, the circuit breaker or a signal included), 2 for a usage or harness
+error (unknown role, unreadable target, nothing answering at the target's address).
 """
 
 from __future__ import annotations

@@ -25,6 +25,10 @@ Given as a URL (one role) or a TOML file::
     [thresholds]
     max_body_bytes = 1048576
 
+    [run]                                # the run's own limits (docs/reliability.md)
+    deadline_s = 3600                    # whole-run deadline (default per profile: quick 1800, standard 7200, …)
+    breaker_failures = 5                 # requests in a row without any answer that stop the run
+
     [tls]                                # HTTPS targets: the CA bundle of a private CA (default: the system's)
     ca_file = "ca.pem"                   # relative to the target file
 
@@ -142,6 +146,8 @@ class Target:
     simulators: SimulatorSettings = field(default_factory=SimulatorSettings)
     #: CA bundle that verifies the target's TLS certificates (``[tls] ca_file``); None: the system's trust store
     ca_file: str | None = None
+    #: the run's own limits (``[run]``: ``deadline_s``, ``breaker_failures``; conformance.run_guard)
+    run: dict[str, Any] = field(default_factory=dict)
 
     def url(self, role: str | None = None) -> str:
         role = role or self.role
@@ -162,6 +168,17 @@ def _secret(spec: dict[str, Any], where: str) -> str:
             raise ValueError(f"{where}: environment variable {env} (client secret) is not set")
         return os.environ[env]
     raise ValueError(f"{where}: give client_secret or client_secret_env")
+
+
+def _run_limits(run: dict[str, Any], where: str) -> dict[str, Any]:
+    """``[run]``: positive numbers only (a zero or negative deadline would stop every run at once)."""
+    for key in ("deadline_s", "breaker_failures"):
+        if key in run and (not isinstance(run[key], int | float) or isinstance(run[key], bool) or run[key] <= 0):
+            raise ValueError(f"{where}: {key} must be a positive number, not {run[key]!r}")
+    unknown = set(run) - {"deadline_s", "breaker_failures"}
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    return run
 
 
 def _ca_file(tls: dict[str, Any], path: Path) -> str | None:
@@ -208,6 +225,7 @@ def load_target(
             source=str(path),
             simulators=_simulators(dict(data.get("simulators", {})), f"{path} [simulators]"),
             ca_file=_ca_file(data.get("tls", {}), path),
+            run=_run_limits(dict(data.get("run", {})), f"{path} [run]"),
         )
         if not t.role:
             raise ValueError(f"{path}: no role given")

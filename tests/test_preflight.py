@@ -172,6 +172,7 @@ def test_a_port_where_nothing_listens_is_fatal() -> None:
     pf = preflight(bare(f"http://127.0.0.1:{_free_port()}"))
     assert [c.key for c in pf.fatal] == ["reach:sharing"]
     assert pf.get("token") is None  # nothing further is tried against an unreachable target
+    assert not pf.fatal[0].silent  # nothing answered the connection: a usage error (wrong URL, target down)
     reach = pf.get("reach:sharing")
     assert reach is not None and "[urls] sharing" in (reach.provide or "")
 
@@ -182,12 +183,14 @@ def test_a_server_that_accepts_and_never_answers_is_fatal() -> None:
         listener.listen(16)
         pf = preflight(bare(f"http://127.0.0.1:{listener.getsockname()[1]}"))
     assert [c.key for c in pf.fatal] == ["reach:sharing"]
+    assert pf.fatal[0].silent  # reached, and silent: 不通过 with every check 未测 (exit 1), not a usage error
 
 
 def test_a_trickling_server_is_fatal() -> None:
     with HostileServer("slow") as hostile:
         pf = preflight(bare(hostile.url))
     assert [c.key for c in pf.fatal] == ["reach:sharing"]
+    assert pf.fatal[0].silent
 
 
 @pytest.mark.parametrize("mode", ["garbage", "huge", "redirect-loop", "wrong-type"])

@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 import shlex
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import orjson
 
@@ -19,15 +21,75 @@ _CITIZEN_ID = re.compile(
 )
 _MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
 _SECRET_FIELDS = re.compile(
-    r'("?(?:client_secret|access_token|password|secret)"?\s*[:=]\s*"?)([^"&\s,}]+)', re.IGNORECASE
+    r'("?(?:client_secret|access_token|refresh_token|password|secret)"?\s*[:=]\s*"?)([^"&\s,}]+)', re.IGNORECASE
 )
+#: keys whose values are credentials issued to the harness: remembered, then masked wherever they appear
+_ISSUED = ("access_token", "refresh_token")
+#: shorter values are never remembered as secrets (``"secret": false`` must not mask every "false")
+MIN_SECRET = 8
+_MAX_SECRETS = 4096
+
+_known: dict[str, None] = {}
+_known_lock = threading.Lock()
+_known_re: list[re.Pattern[str] | None] = [None]
+
+
+def remember_secret(value: str | None) -> None:
+    """Remember a credential (a client secret, a token) so that :func:`redact` masks it in every string that leaves
+    a run, wherever it appears: a URL, a header the target echoes, an assertion message, a traceback."""
+    if not value or len(value) < MIN_SECRET or set(value) == {"*"}:
+        return
+    forms = {value, quote(value, safe=""), quote_plus(value)}
+    with _known_lock:
+        for form in forms:
+            if form not in _known:
+                if len(_known) >= _MAX_SECRETS:  # the oldest first: the live credentials are the latest
+                    _known.pop(next(iter(_known)))
+                _known[form] = None
+                _known_re[0] = None
+
+
+def known_secrets() -> list[str]:
+    with _known_lock:
+        return list(_known)
+
+
+def _secrets_pattern() -> re.Pattern[str] | None:
+    with _known_lock:
+        if _known_re[0] is None and _known:
+            _known_re[0] = re.compile("|".join(re.escape(s) for s in sorted(_known, key=len, reverse=True)))
+        return _known_re[0]
+
+
+def _mask_field(m: re.Match[str]) -> str:
+    if any(k in m.group(1).lower() for k in _ISSUED):
+        remember_secret(m.group(2))
+    return m.group(1) + "***"
 
 
 def mask_text(text: str) -> str:
     """Mask credentials, citizen ID numbers (first 6 and last 4 kept… as the open-data rule) and mobiles."""
-    text = _SECRET_FIELDS.sub(lambda m: m.group(1) + "***", text)
+    text = _SECRET_FIELDS.sub(_mask_field, text)
     text = _CITIZEN_ID.sub(lambda m: m.group(1) + "********" + m.group(0)[-4:], text)
     return _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+
+
+def redact(text: str) -> str:
+    """:func:`mask_text`, then every remembered secret masked wherever it appears (the evidence writer's rule)."""
+    text = mask_text(text)
+    pattern = _secrets_pattern()
+    return pattern.sub("***", text) if pattern is not None else text
+
+
+def redact_value(value: Any) -> Any:
+    """:func:`redact` applied to every string of a JSON-like value (keys included)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact(k) if isinstance(k, str) else k: redact_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_value(v) for v in value]
+    return value
 
 
 def json_facts(content: bytes | None) -> dict[str, Any] | None:
@@ -47,6 +109,8 @@ def mask_headers(headers: dict[str, str]) -> dict[str, str]:
     for k, v in headers.items():
         if k.lower() in _SECRET_HEADERS:
             scheme = v.split(" ", 1)[0] if " " in v else ""
+            if k.lower() in ("authorization", "proxy-authorization", "cookie"):
+                remember_secret(v.split(" ", 1)[1].strip() if " " in v else v)
             out[k] = f"{scheme} ***".strip()
         else:
             out[k] = v
@@ -86,6 +150,9 @@ class Exchange:
     #: what the plausibility rules need of a JSON response (code, counts, waits, the latest event time), read from the
     #: whole body before it is capped and masked (:func:`conformance.plausibility.facts`); None for other bodies
     facts: dict[str, Any] | None = None
+    #: a deliberate probe whose failure to connect is an expected outcome (plain HTTP, a legacy TLS version): the
+    #: run's circuit breaker does not count it as the target falling silent
+    probe: bool = False
 
     def curl(self) -> str:
         """A one-line reproduction (credentials shown as placeholders)."""
@@ -106,17 +173,23 @@ class Exchange:
 
 
 class Evidence:
-    """Thread-safe store of exchanges, grouped by the current test (set by the pytest plugin)."""
+    """Thread-safe store of exchanges, grouped by the current test (set by the pytest plugin).
+
+    ``observer`` (set by the plugin during the suites: the run guard) sees every exchange the harness made; it may
+    raise to stop the test (the run's deadline has passed, or the target stopped answering)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.exchanges: list[Exchange] = []
         self.current_test: str | None = None
+        self.observer: Callable[[Exchange], None] | None = None
 
     def add(self, exchange: Exchange) -> None:
         with self._lock:
             exchange.test = exchange.test or self.current_test
             self.exchanges.append(exchange)
+        if self.observer is not None and exchange.direction == "outbound":
+            self.observer(exchange)
 
     def add_inbound(
         self,

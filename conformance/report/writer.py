@@ -19,7 +19,9 @@ import yaml
 
 from conformance import __version__, contracts
 from conformance.clauses import load_catalogue
+from conformance.client.evidence import redact_value
 from conformance.crypto import sm3_hex
+from conformance.report.output import write_json, write_text
 from conformance.report.verdicts import VERDICT_EN, clause_entry, clause_verdicts, overall
 
 REPORT_SCHEMA = "tzsb-report/1"
@@ -71,6 +73,9 @@ def build_report(
     if harness_error:
         summary = {**summary, "interface": "不通过", "certification": "不通过", "harnessError": harness_error}
     preflight = getattr(state, "preflight", None)
+    guard = getattr(state, "guard", None)
+    if guard is not None and guard.stopped():
+        summary = {**summary, "stopped": guard.stopped()}
     return {
         "schema": REPORT_SCHEMA,
         "lang": lang,
@@ -90,6 +95,8 @@ def build_report(
             "seeds": sorted({o.seed for o in state.outcomes if o.seed}),
             "contractDigests": contract_digests(),
             "interrupted": bool(getattr(state, "interrupted", False)),
+            "stopped": guard.stopped() if guard is not None else None,
+            "deadlineS": guard.deadline_s if guard is not None else None,
         },
         "preflight": preflight.to_json() if preflight is not None else None,
         "summary": summary,
@@ -137,9 +144,10 @@ def write_report(
     report = build_report(state, lang=lang, answers=answers, scope=scope)
     state.summary = report["summary"]
     evidence = [x.as_dict() for x in state.evidence.exchanges]
-    (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
-    (out / "evidence.json").write_text(json.dumps(evidence, ensure_ascii=False, indent=1), encoding="utf-8")
-    (out / "report.html").write_text(render_html(report, evidence, lang), encoding="utf-8")
+    report, evidence = redact_value(report), redact_value(evidence)
+    write_json(out / "report.json", report)
+    write_json(out / "evidence.json", evidence)
+    write_text(out / "report.html", render_html(report, evidence, lang))
     write_manifest(out, report)
     return out
 
@@ -304,9 +312,10 @@ def merge_performance(
     if harness_error:
         report["summary"].update(interface="不通过", certification="不通过", harnessError=harness_error)
     lang = lang or report.get("lang", "zh")
-    report_path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
-    evidence_path.write_text(json.dumps(evidence, ensure_ascii=False, indent=1), encoding="utf-8")
-    (out / "report.html").write_text(render_html(report, evidence, lang, base=out), encoding="utf-8")
+    report, evidence = redact_value(report), redact_value(evidence)
+    write_json(report_path, report)
+    write_json(evidence_path, evidence)
+    write_text(out / "report.html", render_html(report, evidence, lang, base=out))
     write_manifest(out, report)
     return out
 
@@ -326,4 +335,4 @@ def write_manifest(out: Path, report: dict[str, Any]) -> None:
         "run": {k: v for k, v in report["run"].items()},
         "files": files,
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    write_json(out / "manifest.json", manifest)
