@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import http.server
@@ -23,8 +24,9 @@ from conformance.crypto import canonical_string, sign
 from conformance.datagen import DataGen
 from conformance.openapi_index import role_operations
 from conformance.reference.audit import GENESIS, AuditLog, verify_chain
-from conformance.reference.context import handler_for, now_iso
+from conformance.reference.context import Ctx, handler_for, now_iso
 from conformance.reference.db import Database
+from conformance.reference.errors import ApiError
 from conformance.reference.roles import sharing_access as access
 from conformance.reference.roles import sharing_data as sd
 from conformance.reference.roles import sharing_push
@@ -804,3 +806,115 @@ def test_defect_wrong_uscc_check(tmp_path: Path) -> None:
         _, _, unit = _fill(api)
         shown = api.get(f"/api/v1/units/{unit['uscc']}").json()["data"]["uscc"]
         assert shown != unit["uscc"] and not validator("unit").is_valid({**unit, "uscc": shown})
+
+
+# ---------------------------------------------------------------------------- durability and readers
+
+
+def test_a_reader_outside_a_write_sees_only_committed_state(tmp_path: Path) -> None:
+    """While a group commit is open, its writes are not durable: reads outside a write do not see them (the work of
+    the group reads its own writes), the message-id look-up of idempotent pushes does."""
+    db = Database(tmp_path / "group.sqlite3")
+
+    async def scenario() -> None:
+        with db.grouped():
+            db.put_record("units", "K-1", {"n": 1}, "2025-01-01T00:00:00+08:00")
+            db.remember_message("scope", "msg-00000001", "digest", 200, {"ok": True})
+            assert db.get_record("units", "K-1") == {"n": 1}  # the writer reads its own writes
+        assert db.get_record("units", "K-1") is None
+        assert db.one("SELECT COALESCE(MAX(seq), 0) FROM changes")[0] == 0
+        assert db.all("SELECT key FROM changes") == []
+        assert db.message("scope", "msg-00000001") is not None  # a repeat waits for the group, never runs twice
+        await db.durable()
+        assert db.get_record("units", "K-1") == {"n": 1}
+        assert db.one("SELECT COALESCE(MAX(seq), 0) FROM changes")[0] == 1
+
+    asyncio.run(scenario())
+    db.close()
+
+
+def test_feed_reads_and_queries_serve_no_change_that_is_not_durable(tmp_path: Path) -> None:
+    """Every read path of a data set — change feed (and its cursor), read by key, paged query — answers from
+    committed state while pushes wait in an open group commit."""
+    db = Database(tmp_path / "feed.sqlite3")
+    server = RoleServer(role="sharing", db=db, security=Security(load_clients()), audit=AuditLog(db))
+    setup(server)
+    ds = SETS["equipment"]
+    gen = DataGen(21)
+    a, b = gen.equipment(), gen.equipment()
+
+    def ctx(op_id: str, query: dict[str, Any] | None = None, path: dict[str, str] | None = None) -> Ctx:
+        return Ctx(
+            op=OPS[op_id],
+            server=server,
+            request_id="req-1",
+            path=path or {},
+            query=query or {},
+            headers={},
+            body=None,
+            body_bytes=b"",
+        )
+
+    async def scenario() -> None:
+        changes, get, query = (factory(OPS[i]) for i in ("equipmentChanges", "getEquipment", "queryEquipment"))
+        assert changes is not None and get is not None and query is not None
+        sd.store(db, ds, a["equipmentCode"], a, now_iso())
+        start = (await changes(ctx("equipmentChanges", {"limit": 10}))).data
+        assert [c["key"] for c in start["items"]] == [a["equipmentCode"]]
+        with db.grouped():
+            sd.store(db, ds, b["equipmentCode"], b, now_iso())  # not durable until the group commits
+        feed = (await changes(ctx("equipmentChanges", {"limit": 10}))).data
+        assert [c["key"] for c in feed["items"]] == [a["equipmentCode"]] and feed == start
+        tail = (await changes(ctx("equipmentChanges", {"limit": 10, "cursor": start["nextCursor"]}))).data
+        assert tail == {"items": [], "nextCursor": start["nextCursor"], "hasMore": False}
+        with pytest.raises(ApiError) as absent:
+            await get(ctx("getEquipment", path={"equipmentCode": b["equipmentCode"]}))
+        assert absent.value.status == 404
+        assert (await query(ctx("queryEquipment"))).data["total"] == 1
+        await db.durable()
+        tail = (await changes(ctx("equipmentChanges", {"limit": 10, "cursor": start["nextCursor"]}))).data
+        assert [c["key"] for c in tail["items"]] == [b["equipmentCode"]]
+        assert (await query(ctx("queryEquipment"))).data["total"] == 2
+
+    asyncio.run(scenario())
+    db.close()
+
+
+def test_a_cursor_whose_change_is_gone_is_refused_not_answered_with_a_gap(tmp_path: Path) -> None:
+    """A cursor standing for a change the log no longer has as it was issued (a restored database, or a cursor a
+    server handed out for a change that did not survive kill -9, whose number then went to another change) is a 400
+    with the advice to reload — not a 200 from a position that silently skips the changes now numbered below it."""
+    with running(tmp_path, "sharing") as srv:
+        api = Api(srv.url())
+        gen = DataGen(31)
+        _upload(api, "units", [gen.unit() for _ in range(3)])
+        _, cursor = _walk_changes(api, "/api/v1/units", 10)
+        # the log loses its last two changes, as if they had never been committed; their numbers are free again
+        other = Database(srv.cfg.db)
+        with other.write() as c:
+            c.execute("DELETE FROM changes WHERE seq > 1")
+            c.execute("UPDATE sqlite_sequence SET seq = 1 WHERE name = 'changes'")
+        other.close()
+        body = error(api.get("/api/v1/units/changes", params={"cursor": cursor}), 400)
+        assert "游标已失效" in body["message"] and body["errors"][0]["path"] == "/query/cursor"
+        new = [gen.unit() for _ in range(3)]
+        _upload(api, "units", new)  # numbers 2, 3, 4: the cursor's number exists again, for another change
+        body = error(api.get("/api/v1/units/changes", params={"cursor": cursor}), 400)
+        assert "游标已失效" in body["message"] and "从头同步" in body["message"]
+        items, _ = _walk_changes(api, "/api/v1/units", 10)
+        assert [c["seq"] for c in items] == [1, 2, 3, 4]  # reloading from the start gives everything
+
+
+def test_defect_changes_seq_reused(tmp_path: Path) -> None:
+    with _with_defect(tmp_path, "changes-seq-reused") as srv:
+        api = Api(srv.url())
+        gen = DataGen(6)
+        a, b = gen.unit(), gen.unit()
+        _upload(api, "units", [a, b])
+        first, _ = _walk_changes(api, "/api/v1/units", 10)
+        newer = {**b, "updatedAt": "2031-01-01T00:00:00+08:00"}
+        assert ok("pushUnits", _push(api, "units", [("UPDATE", b["uscc"], newer)]))["accepted"] == 1
+        again, _ = _walk_changes(api, "/api/v1/units", 10)
+        was = {c["seq"]: (c["operation"], c["key"]) for c in first}
+        now = {c["seq"]: (c["operation"], c["key"]) for c in again}
+        assert was[2] == ("UPLOAD", b["uscc"]) and now[2] == ("UPDATE", b["uscc"])  # number 2 reused

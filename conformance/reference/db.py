@@ -1,7 +1,20 @@
 """The reference server's embedded SQLite store: WAL, durable commits (synchronous=FULL).
 
-One connection, used from the event loop's thread: every write is serialised, so a
+One write connection, used from the event loop's thread: every write is serialised, so a
 transaction that allocates a dossier code or records a push id can never race another.
+
+Durability and readers: a reader is served only committed, durable state. A commit here is
+durable when it returns (WAL, ``synchronous=FULL``), but a group commit (:meth:`Database.grouped`)
+keeps writes of acknowledged-later pushes uncommitted on the write connection for a moment. So
+:meth:`Database.one` and :meth:`Database.all` outside a write block (``with db.write()``, or the
+work of a group) never read through an open transaction: while the write connection holds one,
+they go through a second, read-only connection, which sees only what is committed; otherwise
+through the write connection itself (its view is then exactly the committed state, and its page
+cache is warm). Inside a write block they read the write's own view (a handler that writes reads
+its own writes). The one read outside a write that must see the open group is the message-id
+look-up of idempotent pushes (:meth:`Database.message`): a repeat of a message still in the group
+is recognised and answered only once the group is durable. Hence a change number (``changes.seq``)
+a reader has seen is durable: after a ``kill -9`` it is never given to another change.
 """
 
 from __future__ import annotations
@@ -11,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 
@@ -56,6 +70,24 @@ class Database:
         self.conn.executescript(_CORE)
         self._depth = 0
         self._group: list[Any] | None = None
+        #: committed state only, for reads outside writes while the write connection has a transaction open
+        #: (an in-memory database has no second connection, and nothing of it is durable anyway)
+        self.reader: sqlite3.Connection | None = None if str(path) == ":memory:" else self._open_reader()
+
+    def _open_reader(self) -> sqlite3.Connection:
+        uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA query_only=ON")
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute("PRAGMA cache_size=-65536")
+        conn.execute("PRAGMA mmap_size=268435456")
+        return conn
+
+    def _view(self) -> sqlite3.Connection:
+        """The connection a read goes through: the write's own view inside a write block, else committed state."""
+        if self._depth or self.reader is None or not self.conn.in_transaction:
+            return self.conn
+        return self.reader  # a group commit is open: its writes are not durable yet
 
     def ensure(self, ddl: str) -> None:
         """Create a role's own tables (idempotent DDL)."""
@@ -155,10 +187,12 @@ class Database:
                 w.set_result(None)
 
     def one(self, sql: str, *args: Any) -> Any:
-        return self.conn.execute(sql, args).fetchone()
+        """The first row of a query: committed state outside a write block, the write's own view inside one."""
+        return self._view().execute(sql, args).fetchone()
 
     def all(self, sql: str, *args: Any) -> list[Any]:
-        return self.conn.execute(sql, args).fetchall()
+        """Every row of a query (or of a statement with ``RETURNING``, inside a write block); see :meth:`one`."""
+        return self._view().execute(sql, args).fetchall()
 
     def meta(self, name: str, default: str | None = None) -> str | None:
         row = self.one("SELECT value FROM meta WHERE name = ?", name)
@@ -211,9 +245,11 @@ class Database:
 
     # ------------------------------------------------------------------ idempotent messages
     def message(self, scope: str, message_id: str) -> tuple[str, int, Any] | None:
-        row = self.one(
-            "SELECT digest, status, response FROM messages WHERE scope = ? AND message_id = ?", scope, message_id
-        )
+        """The stored receipt of a message id, including one still in the open group commit (the caller then
+        awaits :meth:`durable` before answering): a repeat is never processed a second time."""
+        row = self.conn.execute(
+            "SELECT digest, status, response FROM messages WHERE scope = ? AND message_id = ?", (scope, message_id)
+        ).fetchone()
         return (row[0], row[1], loads(row[2])) if row else None
 
     def remember_message(self, scope: str, message_id: str, digest: str, status: int, response: Any) -> None:
@@ -224,4 +260,6 @@ class Database:
             )
 
     def close(self) -> None:
+        if self.reader is not None:
+            self.reader.close()
         self.conn.close()

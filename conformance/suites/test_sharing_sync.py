@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import http.server
+import itertools
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -41,6 +43,7 @@ from conformance.suites.test_sharing_support import (
     max_limit,
     province_of,
     read_changes,
+    run_cache,
     sandbox,
     scale,
     tail_cursor,
@@ -113,13 +116,64 @@ def _read_all(
     return items, cursor
 
 
+def _served_early(request: pytest.FixtureRequest) -> dict[str, tuple[int, list[dict[str, Any]]]]:
+    """The first page of each data set's feed read from the start early in the run: (limit, changes)."""
+    return run_cache(request).setdefault("feed-served-early", {})
+
+
+def _identity(change: dict[str, Any]) -> tuple[Any, ...]:
+    """What a change is: its number, key, operation and time (the record may be shown otherwise later, e.g. unmasked
+    under a grant given meanwhile)."""
+    return change["seq"], change["key"], change["operation"], instant(change["changedAt"])
+
+
+def _show(change: dict[str, Any] | None) -> str:
+    if change is None:
+        return "（已不存在 / gone）"
+    return f"#{change['seq']} {change['operation']} {change['key']} {change['changedAt']}"
+
+
+def _kept(before: list[dict[str, Any]], after: list[dict[str, Any]], what: str, *, retained_from: int = 0) -> None:
+    """``after`` was read from the same starting cursor as ``before``, later: the numbers still strictly increase and
+    none repeats; every change of ``before`` is there with the same number, key, operation and time; and a change not
+    served before is numbered after every change served before (a consumer that resumed from where ``before`` ended
+    would otherwise never receive it). ``retained_from``: changes numbered below it may have left a log that keeps
+    only a retention window (a read from the very start)."""
+    seqs = [c["seq"] for c in after]
+    repeated = sorted(s for s, n in Counter(seqs).items() if n > 1)
+    assert not repeated, f"{what}：变更序号重复出现 {repeated[:5]} / {what}: change numbers repeat: {repeated[:5]}"
+    backwards = [(a, b) for a, b in itertools.pairwise(seqs) if b <= a]
+    assert not backwards, f"{what}：变更序号倒退 {backwards[:3]} / {what}: change numbers go backwards: {backwards[:3]}"
+    now = {c["seq"]: c for c in after}
+    differ = [
+        (c, now.get(c["seq"]))
+        for c in before
+        if c["seq"] >= retained_from and (c["seq"] not in now or _identity(now[c["seq"]]) != _identity(c))
+    ]
+    assert not differ, (
+        f"{what}：先前已下发的变更现在不存在或已不同（{len(differ)} 条），例如 "
+        + "；".join(f"{_show(a)} → {_show(b)}" for a, b in differ[:3])
+        + f" / {what}: changes served earlier are now missing or different: "
+        + "; ".join(f"#{a['seq']}" for a, _ in differ[:5])
+    )
+    top = max((c["seq"] for c in before), default=None)
+    known = {_identity(c) for c in before}
+    behind = [c for c in after if top is not None and _identity(c) not in known and c["seq"] <= top]
+    assert not behind, (
+        f"{what}：先前读取之后才出现的变更排在已下发的序号 {top} 之前（"
+        + "；".join(_show(c) for c in behind[:3])
+        + f"），从已读位置续读的消费方将永远收不到 / {what}: changes that appeared after the earlier read are numbered "
+        f"at or below {top}, behind a position already served: {[c['seq'] for c in behind[:5]]}"
+    )
+
+
 # ---------------------------------------------------------------------------- change feed
 
 
 @pytest.mark.parametrize("name", WITH_CONTENT)
 @pytest.mark.clause("PROFILE.SYNC.1", "SHARE.IF.FUNC.3")
 def test_the_change_feed_from_the_start_is_ordered_and_valid(
-    name: str, client: TargetClient, tzsb_target: Target
+    name: str, client: TargetClient, tzsb_target: Target, request: pytest.FixtureRequest
 ) -> None:
     """增量同步：不带游标从最早的变更读起，每条变更含序号、操作类型、主键、变更时间与记录（删除时为空），
     序号严格递增，记录符合数据模式，hasMore 为真时以 nextCursor 续读。"""
@@ -129,6 +183,8 @@ def test_the_change_feed_from_the_start_is_ordered_and_valid(
     last, seen = 0, 0
     for page in range(1, scale(tzsb_target).feed_pages + 1):
         data = read_changes(client, ds, cursor, limit, f"{ds.label} 增量同步第 {page} 页")
+        if page == 1:  # read again later in the run (test_a_change_once_served_keeps_its_number_and_identity)
+            _served_early(request)[name] = (limit, data["items"])
         assert len(data["items"]) <= limit, f"返回 {len(data['items'])} 条变更，超过 limit {limit} / more than limit"
         for c in data["items"]:
             assert c["seq"] > last, f"变更序号未严格递增：{c['seq']} 在 {last} 之后 / seq not strictly increasing"
@@ -236,6 +292,67 @@ def test_pushes_between_pages_are_neither_lost_nor_repeated(
             "UPDATE 变更的记录不是推送的新版本 / the UPDATE change does not carry the pushed version"
         )
         expect_error(client.get(ds.record_path(keys[1])), 404, f"获取已删除的{ds.label}“{keys[1]}”")
+
+
+@pytest.mark.parametrize("name", DATA_SETS)
+@pytest.mark.clause("SHARE.IF.FUNC.3", "SHARE.IF.FUNC.4")
+def test_a_change_once_served_keeps_its_number_and_identity(
+    name: str, client: TargetClient, province: str, tzsb_target: Target, request: pytest.FixtureRequest
+) -> None:
+    """已下发的变更不变、变更序号不倒退：自同一游标先后读取，先前读到的每条变更仍在，序号、主键、操作类型与变更时间
+    均不变；序号严格递增、不重复；其后才发生的变更（本工具推送的更新）序号大于先前已下发的全部序号。
+    本次运行早先自起点读到的第一页，此时自起点重读亦然。
+
+    A change once served keeps its number and identity, and numbers never go backwards: read from the same cursor
+    again (at once, and after updates of the records just read), and from the start again (the first page read early
+    in the run)."""
+    ds = data_sets()[name]
+    with sandbox(client, province) as box:
+        records = box.setup(name, 2)
+        keys = [r[ds.key] for r in records]
+        start = _tail(request, client, ds, tzsb_target)
+        box.upload(name, records, f"推送 2 条新{ds.label}记录")
+        wanted = [("UPLOAD", k) for k in keys]
+        deadline = time.monotonic() + _visibility(tzsb_target)
+        while True:
+            first, _ = _read_all(client, ds, start, f"{ds.label} 增量同步（自末尾游标）")
+            if [(c["operation"], c["key"]) for c in first if c["key"] in keys] == wanted:
+                break
+            assert time.monotonic() < deadline, (
+                f"推送的 2 条新增未在 {_visibility(tzsb_target):.0f} 秒内出现在增量同步中 / "
+                f"the pushed uploads did not appear in the change feed"
+            )
+            time.sleep(0.5)  # the platform has not published them yet
+        again, _ = _read_all(client, ds, start, f"{ds.label} 增量同步（同一游标立即重读）")
+        _kept(first, again, f"{ds.label}自同一游标立即重读")
+        # update the newest record first, then the other: a log that numbers a change "highest remaining + 1", or
+        # keeps only each record's latest change, gives a number already served to another change
+        for i, key in ((1, keys[1]), (0, keys[0])):
+            newer = {**records[i], "updatedAt": later(records[i]["updatedAt"], 86400)}
+            box.accepted(name, [("UPDATE", key, newer)], f"推送{ds.label}“{key}”的更新")
+        wanted += [("UPDATE", keys[1]), ("UPDATE", keys[0])]
+        while True:
+            later_read, _ = _read_all(client, ds, start, f"{ds.label} 增量同步（更新后自同一游标重读）")
+            # holds at every read, whether the updates are published yet or not
+            _kept(first, later_read, f"{ds.label}更新后自同一游标重读")
+            mine = [(c["operation"], c["key"]) for c in later_read if c["key"] in keys]
+            if mine == wanted or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)  # the updates are not all published yet
+        assert mine == wanted, (
+            f"自同一游标重读到的本工具变更为 {mine}，应为 {wanted} / the harness's changes read again are {mine}"
+        )
+    early = _served_early(request).get(name)
+    if early is not None:
+        limit, served = early
+        now = read_changes(client, ds, None, limit, f"{ds.label} 增量同步（自起点重读第 1 页）")["items"]
+        # a log kept for a retention window only may have dropped its oldest changes meanwhile
+        _kept(
+            [c for c in served if not now or c["seq"] <= now[-1]["seq"]],
+            now,
+            f"{ds.label}自起点重读（与本次运行早先读到的第 1 页比较）",
+            retained_from=now[0]["seq"] if now else 0,
+        )
 
 
 # ---------------------------------------------------------------------------- push

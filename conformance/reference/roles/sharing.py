@@ -12,8 +12,8 @@ Paging and synchronisation semantics
 ------------------------------------
 * **Paged query** (``page``/``size``, defaults and limits as the contract declares them): the
   records matching the filters, ordered by key, ``total`` = exact count of the same filtered
-  set; count and page are read at one instant (no write can interleave: one connection, the
-  event loop's thread), so every page is a consistent slice. Past the last page: empty
+  set; count and page are read at one instant (no write can interleave: reads and writes run on
+  the event loop's thread), from committed state only (``db.py``), so every page is a consistent slice. Past the last page: empty
   ``items``. While the data set is unchanged, walking pages 1..⌈total/size⌉ yields every
   record exactly once (SHARE.IF.FUNC.2 "数据不变时"). Page/size paging cannot be exact while
   records are inserted or deleted between page requests: a new key sorting before the
@@ -23,13 +23,15 @@ Paging and synchronisation semantics
   mechanism**: a full load is "read the changes from no cursor until ``hasMore`` is false",
   then continue from ``nextCursor``.
 * **Change feed**: the ``changes`` log (``seq`` strictly increasing, one per UPLOAD / UPDATE /
-  DELETE, written in the same transaction as the record). A cursor encodes the data set and the
-  last ``seq`` delivered, with an HMAC (server secret kept in ``meta``): opaque, deterministic
+  DELETE, written in the same transaction as the record). A cursor encodes the data set, the
+  last ``seq`` delivered and a digest of that change, with an HMAC (server secret kept in ``meta``): opaque, deterministic
   (same position, same cursor, so "no new changes" returns the cursor unchanged), tamper-evident.
   Reading from a cursor returns the changes with ``seq`` greater than it, so re-reading gives the
   same changes and pushes between pages are neither lost nor repeated (a change is visible
-  only once committed, and commits are serialised). A malformed, forged, other-data-set or
-  beyond-the-log cursor is a 400 with a Chinese reason and the advice to reload from scratch.
+  only once committed — durable — and commits are serialised, so a number once served is never
+  reused, also after ``kill -9``). A malformed, forged, other-data-set or beyond-the-log cursor, or
+  one whose change is no longer in the log as issued, is a 400 with a Chinese reason and the advice
+  to reload from scratch.
 
 Division scope (SHARE.SEC.ACCESS.2)
 -----------------------------------
@@ -194,7 +196,7 @@ def changes_handler(op: Operation, ds: sd.DataSet) -> Handler:
     async def changes(ctx: Ctx) -> Reply:
         st = state(ctx)
         cursor = ctx.query.get("cursor")
-        after = feed.decode_cursor(st.secret, ds, cursor, feed.max_seq(ctx.db)) if cursor else 0
+        after = feed.position(ctx.db, st.secret, ds, cursor) if cursor else 0
         limit = int(sd.param_value(op, ctx.query, "limit"))
         rows = feed.read_changes(ctx.db, ds, after, limit + 1, scope(ctx))
         has_more = len(rows) > limit
@@ -213,7 +215,7 @@ def changes_handler(op: Operation, ds: sd.DataSet) -> Handler:
         ]
         next_seq = last if last is not None else (rows[-1][0] if rows else after)
         return Reply(
-            {"items": items, "nextCursor": feed.encode_cursor(st.secret, ds.name, next_seq), "hasMore": has_more}
+            {"items": items, "nextCursor": feed.cursor_at(ctx.db, st.secret, ds, next_seq), "hasMore": has_more}
         )
 
     return changes

@@ -331,13 +331,30 @@ def record_division(db: Database, ds: DataSet, record: dict[str, Any]) -> str | 
     return None
 
 
-def store(db: Database, ds: DataSet, key: str, record: dict[str, Any], at: str) -> str:
-    """Insert or update a record (change logged by ``put_record``), its filter index row and its division scope."""
+def store(db: Database, ds: DataSet, key: str, record: dict[str, Any], at: str, *, compact: bool = False) -> str:
+    """Insert or update a record (change logged by ``put_record``), its filter index row and its division scope.
+
+    ``compact``: the defect ``changes-seq-reused`` (:func:`compact_changes`)."""
     with db.write() as c:
         op = db.put_record(ds.name, key, record, at)
+        if compact:
+            compact_changes(c, ds, key)
         c.execute(_INSERT_INDEX, ds.index_row(key, record))
         c.execute(_INSERT_SCOPE, (ds.name, key, record_division(db, ds, record)))
         return op
+
+
+def compact_changes(c: Any, ds: DataSet, key: str) -> None:
+    """Defect ``changes-seq-reused``, a vendor's "sync table": only a record's latest change is kept, numbered right
+    after the highest remaining change. A change already served vanishes, and when it was the newest its number is
+    given to the next change (a consumer's cursor then points at another change)."""
+    new = c.execute("SELECT MAX(seq) FROM changes WHERE data_set = ? AND key = ?", (ds.name, key)).fetchone()[0]
+    c.execute("DELETE FROM changes WHERE data_set = ? AND key = ? AND seq < ?", (ds.name, key, new))
+    top = c.execute("SELECT COALESCE(MAX(seq), 0) FROM changes WHERE seq < ?", (new,)).fetchone()[0]
+    if top + 1 < new:
+        c.execute("UPDATE changes SET seq = ? WHERE seq = ?", (top + 1, new))
+        c.execute("UPDATE records SET seq = ? WHERE data_set = ? AND key = ?", (top + 1, ds.name, key))
+        c.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'changes'", (top + 1,))
 
 
 def scope_condition(alias: str, prefix: str | None) -> tuple[str, list[Any]]:
@@ -357,10 +374,12 @@ def in_scope(db: Database, ds: DataSet, key: str, prefix: str | None) -> bool:
     return bool(row and row[0] and str(row[0]).startswith(prefix))
 
 
-def remove(db: Database, ds: DataSet, key: str, at: str) -> bool:
+def remove(db: Database, ds: DataSet, key: str, at: str, *, compact: bool = False) -> bool:
     with db.write() as c:
         if not db.delete_record(ds.name, key, at):
             return False
+        if compact:
+            compact_changes(c, ds, key)
         c.execute("DELETE FROM sharing_index WHERE data_set = ? AND key = ?", (ds.name, key))
         return True
 

@@ -22,8 +22,9 @@ sleeps until the next notification is due (at most ``IDLE``), so the waits are k
 few milliseconds. Records in notifications are masked per the subscriber's grants and limited to
 the subscriber's divisions (SHARE.SEC.ACCESS.2).
 
-Sender defects (``defects.py``): ``subscription-retry-new-message-id`` (each retry under a new message
-id), ``subscription-resend-after-receipt`` (one more send after the first 2xx),
+Feed defect: ``changes-seq-reused`` (only each record's latest change kept, numbers reused;
+``sharing_data.compact_changes``). Sender defects (``defects.py``): ``subscription-retry-new-message-id``
+(each retry under a new message id), ``subscription-resend-after-receipt`` (one more send after the first 2xx),
 ``subscription-ignores-retry-after``, ``subscription-retry-fixed-interval`` (every 0.2 s, no back-off,
 no Retry-After).
 """
@@ -131,10 +132,11 @@ def _apply(ctx: Ctx, ds: sd.DataSet, body: dict[str, Any]) -> dict[str, Any]:
         if errors:
             results.append({"index": i, "key": key, "status": "rejected", "errors": errors})
             continue
+        compact = ctx.defect("changes-seq-reused")
         if op == "DELETE":
-            sd.remove(db, ds, key, at)
+            sd.remove(db, ds, key, at, compact=compact)
         else:
-            sd.store(db, ds, key, _with_provider(ctx, body, record), at)  # type: ignore[arg-type]
+            sd.store(db, ds, key, _with_provider(ctx, body, record), at, compact=compact)  # type: ignore[arg-type]
         accepted += 1
         results.append({"index": i, "key": key, "status": "accepted"})
     return {
