@@ -27,6 +27,7 @@ import orjson
 from conformance import schema_registry
 from conformance.codes import KINDS
 from conformance.formats import cached_check, format_site_nodes, is_not_none
+from conformance.limits import MAX_JSON_DEPTH, json_depth, value_depth
 from conformance.validation import dig, validator, validator_at
 
 
@@ -127,11 +128,21 @@ class BulkValidator:
             self._ok.append(self.single.is_valid(instance))
             return
         good = self._structure(instance)
+        if good and self.single.depth_open and value_depth(instance, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+            good = False
         self._ok.append(good)
         self._values.extend(map(instance.get, self._keys) if good and instance.__class__ is dict else self._none)
 
     def add_lines(self, lines: list[bytes]) -> list[bool]:
-        """Parse and add JSON Lines; returns, per line, whether it parsed (unparsed lines are not added)."""
+        """Parse and add JSON Lines; returns, per line, whether it parsed (unparsed lines are not added).
+
+        Nesting deeper than :data:`conformance.limits.MAX_JSON_DEPTH` makes a record invalid
+        (``SchemaValidator.errors`` says so, without recursing into it) and costs nothing per record where
+        the schema is closed (:func:`conformance.limits.schema_depth_bound`): no record that deep passes
+        the structure check there (which does not recurse into it). Where the schema is open, a record
+        that passes and whose line has more opening brackets than the limit is measured. The size of a
+        line is bounded by its reader (``conformance.filecheck.MAX_LINE_BYTES``); orjson refuses
+        nesting deeper than 1,024 (an unparsed line)."""
         loads, error = orjson.loads, orjson.JSONDecodeError
         parsed: list[bool] = []
         # Parsed records are freed by reference counting as soon as they are checked; the cycle
@@ -140,7 +151,7 @@ class BulkValidator:
         gc.disable()
         try:
             if self._per_record:
-                add = self.add
+                add = self.add  # ``SchemaValidator.is_valid`` bounds the depth
                 for raw in lines:
                     try:
                         instance = loads(raw)
@@ -152,6 +163,7 @@ class BulkValidator:
                 return parsed
             structure, keys, none = self._structure, self._keys, self._none
             ok_append, keep, parsed_append = self._ok.append, self._values.extend, parsed.append
+            guard, deep = self.single.depth_open, MAX_JSON_DEPTH
             for raw in lines:  # ``add`` inlined
                 try:
                     instance = loads(raw)
@@ -160,6 +172,8 @@ class BulkValidator:
                     continue
                 parsed_append(True)
                 good = structure(instance)
+                if guard and good and raw.count(b"{") + raw.count(b"[") > deep and json_depth(raw, deep) > deep:
+                    good = False  # nested too deep where the schema leaves a value open
                 ok_append(good)
                 keep(map(instance.get, keys) if good and instance.__class__ is dict else none)
             return parsed

@@ -15,13 +15,14 @@ from typing import BinaryIO
 
 import orjson
 
+from conformance import limits
 from conformance.i18n import t
 from conformance.validation import FieldError, validator
 
 #: Largest single JSON document read whole (bigger data belongs in JSON Lines).
 MAX_JSON_BYTES = 256 * 1024 * 1024
 #: Largest single JSON Lines record.
-MAX_LINE_BYTES = 16 * 1024 * 1024
+MAX_LINE_BYTES = limits.MAX_JSON_BYTES  # one record: the bound of every JSON the project parses
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -55,6 +56,11 @@ def _decode_problem(exc: orjson.JSONDecodeError | UnicodeDecodeError, raw: bytes
         raw.decode("utf-8")
     except UnicodeDecodeError as u:
         return t("err.encoding", lang, pos=u.start)
+    try:  # nested beyond what any contract allows (orjson itself refuses past 1,024 levels): say that
+        limits.check_json(raw, max_bytes=len(raw))
+    except limits.JSONLimitError as limit:
+        zh, _, en = str(limit).partition(" / ")
+        return en if lang == "en" and en else zh
     return t("err.not_json", lang, why=str(exc))
 
 

@@ -92,12 +92,13 @@ import requests
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
+from conformance.limits import JSONLimitError, loads_bounded
+
 #: Every OpenAPI document with operations (``workflow-driver`` is served by the licensing role).
 DOCS: tuple[str, ...] = ("supervision", "licensing", "workflow-driver", "gov-platform", "inspection", "sharing")
 #: Phases ``fuzz`` can run.
 PHASES: tuple[str, ...] = ("coverage", "fuzzing")
 DEFAULT_MAX_RESPONSE = 8 * 1024 * 1024
-_READ_CHUNK = 64 * 1024
 
 NEGATIVE_EXPECTED = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]
 
@@ -176,6 +177,11 @@ class OperationStats:
     positive_accepted: int = 0
     #: date-time values seen in successful JSON responses (what ``date_time_offset`` had to judge)
     date_times: int = 0
+    #: by generation mode (positive / negative): cases answered with an HTTP status, answered with a 4xx, and
+    #: without a usable answer (network error, timeout, a body cut at the size cap or the deadline)
+    answered: Counter[str] = field(default_factory=Counter)
+    refused: Counter[str] = field(default_factory=Counter)
+    unanswered: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -273,40 +279,61 @@ class _BoundedSession(requests.Session):
         return response
 
     def _read(self, response: requests.Response) -> None:
-        from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
+        """The body through the harness's one read path (:func:`conformance.client.http.read_body`: the size cap
+        after decompression, the total time bound with a watchdog); what stops it is raised as a requests error."""
+        from urllib3.exceptions import ReadTimeoutError
 
-        deadline = time.monotonic() + self.total_timeout()
-        chunks: list[bytes] = []
-        size = 0
-        raw = response.raw
-        try:
-            while True:
-                if time.monotonic() > deadline:
-                    raise requests.exceptions.ReadTimeout(
-                        f"response body not complete within {self.total_timeout():.1f} s", request=response.request
-                    )
-                chunk = raw.read1(_READ_CHUNK, decode_content=True) if hasattr(raw, "read1") else raw.read(_READ_CHUNK)
-                if not chunk:
-                    break
-                size += len(chunk)
-                if size > self.max_bytes:
-                    raise ResponseTooLarge(f"response body over {self.max_bytes} bytes", request=response.request)
-                chunks.append(chunk)
-        except ReadTimeoutError as exc:
-            response.close()
-            raise requests.exceptions.ReadTimeout(str(exc), request=response.request) from exc
-        except ProtocolError as exc:
-            response.close()
-            raise requests.exceptions.ChunkedEncodingError(str(exc), request=response.request) from exc
-        except DecodeError as exc:
-            response.close()
-            raise requests.exceptions.ContentDecodingError(str(exc), request=response.request) from exc
-        except requests.RequestException:
-            response.close()
-            raise
-        response._content = b"".join(chunks)  # type: ignore[attr-defined]
+        from conformance.client.http import read_body
+
+        body = read_body(response, max_bytes=self.max_bytes, seconds=self.total_timeout())
+        if body.too_slow:
+            raise requests.exceptions.ReadTimeout(
+                f"response body not complete within {self.total_timeout():.1f} s", request=response.request
+            )
+        if body.too_large:
+            raise ResponseTooLarge(f"response body over {self.max_bytes} bytes", request=response.request)
+        failure = body.failure
+        if failure is not None:
+            if isinstance(failure, requests.ConnectionError) and any(
+                isinstance(a, ReadTimeoutError) for a in failure.args
+            ):
+                raise requests.exceptions.ReadTimeout(str(failure), request=response.request) from failure
+            if isinstance(failure, requests.RequestException):
+                raise failure
+            raise requests.exceptions.ConnectionError(str(failure), request=response.request) from failure
+        response._content = body.content  # type: ignore[attr-defined]
         response._content_consumed = True  # type: ignore[attr-defined]
-        response.close()
+
+
+_PROBES_LOCK = threading.Lock()
+_PROBES: list[Any] = []  # the schemathesis session class replaced, while runs are under way (one entry per run)
+
+
+@contextlib.contextmanager
+def bounded_probes(max_bytes: int, total_timeout: Callable[[], float]) -> Any:
+    """Make the sessions schemathesis opens for its own check probes (``ignored_auth`` re-sends a request without
+    the run's session, hence without its credentials) read like the run's: :class:`_BoundedSession`, size cap and
+    time bound, through the harness's one read path. Restored when the last run ends."""
+    import schemathesis.transport.requests as transport
+
+    class _ProbeSession(_BoundedSession):
+        def __init__(self) -> None:
+            super().__init__(max_bytes=max_bytes, total_timeout=total_timeout)
+
+    with _PROBES_LOCK:
+        if not _PROBES:
+            _PROBES.append(transport.SameHostRedirectsSession)
+            transport.SameHostRedirectsSession = _ProbeSession  # type: ignore[misc]
+        else:
+            _PROBES.append(None)
+    try:
+        yield
+    finally:
+        with _PROBES_LOCK:
+            original = _PROBES[0]
+            _PROBES.pop()
+            if not _PROBES:
+                transport.SameHostRedirectsSession = original  # type: ignore[misc]
 
 
 class _TokenSource:
@@ -354,9 +381,9 @@ class _TokenSource:
             return
         token = None
         try:
-            body = orjson.loads(r.content)
+            body = loads_bounded(r.content, max_bytes=len(r.content))  # its size: capped by the session
             token = body.get("access_token") if isinstance(body, dict) else None
-        except orjson.JSONDecodeError:
+        except (orjson.JSONDecodeError, JSONLimitError):
             pass
         if r.status_code != 200 or not isinstance(token, str) or not token:
             self._fail(
@@ -773,6 +800,7 @@ class _Run:
                         self.token_independent_401.add(label)
         except Exception as exc:
             status = getattr(getattr(exc, "response", None), "status_code", None)
+            stats.unanswered[mode] += 1
             self.record(
                 op_id=op_id,
                 label=label,
@@ -789,6 +817,8 @@ class _Run:
             )
             return None
         stats.statuses[response.status_code] += 1
+        stats.answered[mode] += 1
+        stats.refused[mode] += 400 <= response.status_code < 500
         if mode == "positive" and case.method.lower() == case.operation.method.lower():
             stats.positive_sent += 1
             stats.positive_accepted += 200 <= response.status_code < 300
@@ -1031,7 +1061,9 @@ def fuzz(
         keep_alive=keep_alive,
     )
     report = run.report
+    probes = contextlib.ExitStack()
     try:
+        probes.enter_context(bounded_probes(max_response_bytes, run.timeout))
         register_formats()
         schema = _load_schema(doc, base_url, max_response_time, frozenset(optional_features))
         run.install_auth(schema)
@@ -1079,6 +1111,7 @@ def fuzz(
     except Exception as exc:  # the harness must report, not crash
         report.errors.append(f"{type(exc).__name__}: {exc}")
     finally:
+        probes.close()
         report.elapsed = round(time.monotonic() - run.started, 3)
         run.session.close()
     return report

@@ -19,6 +19,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from conformance import schema_registry
 from conformance.codes import check
 from conformance.formats import cached_check, format_checker, format_kinds, format_sites
+from conformance.limits import MAX_JSON_DEPTH, depth_error, schema_depth_bound, value_depth
 
 _JSON_TYPES_ZH = {
     "string": "字符串",
@@ -89,7 +90,7 @@ def _mismatch(errors: list[ValidationError]) -> int:
     return sum(3 if e.validator in _STRUCTURAL else 1 for e in errors)
 
 
-def _explain(err: ValidationError) -> list[FieldError]:
+def _explain(err: ValidationError, strict: bool = True) -> list[FieldError]:
     """Turn one jsonschema error into field errors with Chinese and English text."""
     if err.validator in ("anyOf", "oneOf") and err.context:
         # Explain the branch the instance came closest to: fewest errors, then jsonschema's relevance.
@@ -98,8 +99,8 @@ def _explain(err: ValidationError) -> list[FieldError]:
             branches.setdefault(sub.relative_schema_path[0], []).append(sub)
         closest = min(branches.values(), key=_mismatch)
         if _mismatch(closest) < min((_mismatch(b) for b in branches.values() if b is not closest), default=1 << 30):
-            return [fe for sub in closest for fe in _explain(sub)]
-        return _explain(best_match(err.context))
+            return [fe for sub in closest for fe in _explain(sub, strict)]
+        return _explain(best_match(err.context), strict)
     path = pointer(err.absolute_path)
     kw = str(err.validator)
     title = err.schema.get("title") if isinstance(err.schema, dict) else None
@@ -115,7 +116,7 @@ def _explain(err: ValidationError) -> list[FieldError]:
         extra = sorted(k for k in inst if k not in allowed) or ["?"]
         return [FieldError(f"{path}/{x}", kw, f"不允许的字段“{x}”", f"property '{x}' is not allowed") for x in extra]
     if kw == "format" and err.validator_value in format_kinds() and isinstance(inst, str):
-        result = check(format_kinds()[err.validator_value], inst)
+        result = check(format_kinds()[err.validator_value], inst, strict=strict)
         return [
             FieldError(
                 path,
@@ -187,6 +188,9 @@ class SchemaValidator:
         self._flat_sites = tuple((path[0], ok) for path, ok in self._sites if len(path) == 1)
         self._nested_sites = tuple((path, ok) for path, ok in self._sites if len(path) != 1)
         self._plain_root = _plain_root(self._explainer.schema)
+        bound = schema_depth_bound(self.uri)
+        # a value nested deeper than the limit is never valid; only a schema open somewhere can let one pass
+        self.depth_open = bound is None or bound > MAX_JSON_DEPTH
         self.strict = strict
 
     def structure_valid(self, instance: Any) -> bool:
@@ -194,8 +198,13 @@ class SchemaValidator:
         return self._fast.is_valid(instance)
 
     def is_valid(self, instance: Any) -> bool:
-        """Fast yes/no: jsonschema-rs for structure, memoised identifier checks."""
-        return self._fast.is_valid(instance) and next(self._bad_sites(instance), None) is None
+        """Fast yes/no: jsonschema-rs for structure, memoised identifier checks; never valid when nested
+        deeper than :data:`conformance.limits.MAX_JSON_DEPTH`."""
+        return (
+            self._fast.is_valid(instance)
+            and next(self._bad_sites(instance), None) is None
+            and (not self.depth_open or value_depth(instance, MAX_JSON_DEPTH) <= MAX_JSON_DEPTH)
+        )
 
     def _bad_sites(self, instance: Any) -> Iterator[str]:
         """The top-level property of every identifier site whose value fails its kind's check
@@ -237,14 +246,18 @@ class SchemaValidator:
         return iter(found)
 
     def errors(self, instance: Any) -> list[FieldError]:
-        """Every violation, explained (the slower engine; use after ``is_valid`` said no)."""
+        """Every violation, explained (the slower engine; use after ``is_valid`` said no). A value nested
+        deeper than :data:`conformance.limits.MAX_JSON_DEPTH` gets that one error (the engines would recurse
+        into it)."""
+        if value_depth(instance, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+            return [depth_field_error()]
         out: list[FieldError] = []
         seen: set[tuple[str, str, str]] = set()
         found = self._failing_parts(instance)
         if found is None:
             found = self._explainer.iter_errors(instance)
         for err in sorted(found, key=lambda e: list(map(str, e.absolute_path))):
-            for fe in _explain(err):
+            for fe in _explain(err, self.strict):
                 key = (fe.path, fe.keyword, fe.message_zh)
                 if key not in seen:
                     seen.add(key)
@@ -258,6 +271,12 @@ class SchemaValidator:
                 for e in self._fast.iter_errors(instance)
             ]
         return out
+
+
+def depth_field_error() -> FieldError:
+    """The error of a record nested deeper than :data:`conformance.limits.MAX_JSON_DEPTH`."""
+    zh, _, en = str(depth_error()).partition(" / ")
+    return FieldError("", "maxDepth", zh, en)
 
 
 #: Root keywords that let a record be explained property by property (see ``_failing_parts``).

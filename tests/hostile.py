@@ -7,7 +7,9 @@ and the whole trickle lasts far longer than that deadline however slow the machi
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +18,8 @@ from typing import Any
 #: Seconds between two bytes of ``/slow``, and how many bytes it trickles (50 s in all).
 TRICKLE_S = 0.1
 TRICKLE_BYTES = 500
+#: Longest a ``hang`` request is held when the server is not stopped first.
+HANG_S = 120.0
 _BOMB: list[bytes] = []
 
 
@@ -28,9 +32,11 @@ def _bomb() -> bytes:
 
 class HostileServer:
     def __init__(self, mode: str | None = None, redirect_to: str | None = None) -> None:
-        """``mode`` makes every path behave one way (garbage, slow, huge, bomb, wrong-type, redirect-away);
+        """``mode`` makes every path behave one way (garbage, slow, huge, bomb, wrong-type, redirect-away; close:
+        the connection closed without an answer; hang: no answer until the server stops);
         ``redirect_to`` is the other origin redirect-away sends to (default: localhost on this port)."""
         self.seen: list[dict[str, Any]] = []
+        self.stopping = threading.Event()
         self.mode = mode
         self.redirect_to = redirect_to
         owner = self
@@ -92,6 +98,13 @@ class HostileServer:
                     self.end_headers()
                     self.wfile.write(b'{"code": "OK"')
                     self.close_connection = True
+                elif path == "/close":  # the request is read, then the connection is closed without an answer
+                    self.close_connection = True
+                    with contextlib.suppress(OSError):
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                elif path == "/hang":  # the request is read and never answered (until the server stops)
+                    owner.stopping.wait(HANG_S)
+                    self.close_connection = True
                 else:
                     self._send(
                         200,
@@ -112,5 +125,6 @@ class HostileServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
         self.httpd.shutdown()
         self.httpd.server_close()

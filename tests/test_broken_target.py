@@ -1,7 +1,8 @@
 """``tzsb-conform run`` against a deliberately broken loopback target (garbage, slow, huge,
-gzip-bombed, wrongly typed and redirecting responses): the run ends with 不符合 verdicts and exit
-code 1, a trickling body is cut by the client's own deadline, and no credential reaches the redirect
-destination.
+gzip-bombed, wrongly typed and redirecting responses, connections closed or never answered): the run
+ends within its deadline with 不符合 or 错误 verdicts and exit code 1, a trickling body is cut by the
+client's own deadline, no credential reaches the redirect destination, and none is in any file the
+run wrote.
 
 No duration is judged: the run goes in a thread that the test waits for with a generous bound
 (:data:`HANG_S`, about ten times the slowest mode's usual time), which only stops a hang."""
@@ -16,6 +17,7 @@ import pytest
 
 from tests import miniature
 from tests.hostile import HostileServer
+from tests.secrets_scan import find_secrets
 
 
 def _target(tmp_path: Path, url: str) -> Path:
@@ -31,13 +33,15 @@ def _target(tmp_path: Path, url: str) -> Path:
 
 #: Only stops a hang: the slowest mode (``slow``: each request cut after 3 s) takes about 25 s on a quiet machine.
 HANG_S = 600.0
+#: The run's deadline: far above the slowest mode's usual time, below the hang guard.
+DEADLINE_S = 300
 
 
 def _run_bounded(**kw: Any) -> int:
     return miniature.run_bounded(HANG_S, **kw)
 
 
-@pytest.mark.parametrize("mode", ["garbage", "slow", "huge", "bomb", "wrong-type", "redirect-away"])
+@pytest.mark.parametrize("mode", ["garbage", "slow", "huge", "bomb", "wrong-type", "redirect-away", "close", "hang"])
 def test_a_broken_target_fails_in_bounded_time(tmp_path: Path, mode: str) -> None:
     with HostileServer() as landing, HostileServer(mode=mode, redirect_to=f"{landing.url}/landing") as srv:
         # without the preflight: it would stop the run before the suites (exit 2, "unreachable") for the modes whose
@@ -52,7 +56,8 @@ def test_a_broken_target_fails_in_bounded_time(tmp_path: Path, mode: str) -> Non
             answers=None,
             lang="zh",
             suites=["test_security_basics"],
-            extra=["-p", "no:randomly", "--tzsb-no-preflight"],
+            # a deadline a hang would meet (the run's own limit, not a judgement on speed)
+            extra=["-p", "no:randomly", "--tzsb-no-preflight", f"--tzsb-deadline={DEADLINE_S}"],
         )
         report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
         verdicts = [c["verdict"] for c in report["clauses"] if c["tests"]]
@@ -64,6 +69,7 @@ def test_a_broken_target_fails_in_bounded_time(tmp_path: Path, mode: str) -> Non
             assert any("too slow" in (x.get("error") or "") for x in evidence), [x.get("error") for x in evidence]
         if mode == "redirect-away":
             assert landing.seen, "the redirect was not followed at all"
+        assert find_secrets(tmp_path / "r", extra=("harness-secret",)) == [], "a credential in the run's files"
         for seen in landing.seen:
             assert "Authorization" not in seen["headers"], "a bearer token reached another origin"
             assert b"harness-secret" not in seen["body"], "the client secret reached another origin"

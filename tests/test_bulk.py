@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import random
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,6 +17,7 @@ from conformance.codes.strategies import near_miss, valid
 from conformance.codes.vectorized import MANY, VALID_MANY
 from conformance.datagen import DataGen
 from conformance.formats import KnownGood
+from conformance.limits import MAX_JSON_DEPTH
 from conformance.validation import validator
 
 
@@ -168,3 +170,30 @@ def test_bulk_falls_back_per_record_for_formats_under_combinators() -> None:
     bulk = BulkValidator("personnel")
     assert bulk.valid_mask(people) == [validator("personnel").is_valid(p) for p in people]
     assert not bulk.valid_mask([people[3]])[0]
+
+
+def test_bulk_verdicts_on_deeply_nested_records() -> None:
+    """Nesting past ``MAX_JSON_DEPTH``: invalid in bulk as alone, where the schema is closed (no check per
+    record needed) and where it leaves a value open (``record`` of a change: checked)."""
+    deep = orjson.loads(b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1))
+    near = orjson.loads(b"[" * (MAX_JSON_DEPTH - 2) + b"]" * (MAX_JSON_DEPTH - 2))
+    gen = DataGen(8)
+    records = [gen.equipment() for _ in range(6)]
+    records[1]["remark"] = deep
+    records[3] = deep
+    bulk = BulkValidator("equipment")
+    lines = [orjson.dumps(r) for r in records]
+    assert bulk.add_lines(lines) == [True] * 6
+    assert (
+        bulk.finish() == [True, False, True, False, True, True] == [validator("equipment").is_valid(r) for r in records]
+    )
+    change = {"seq": 1, "operation": "UPLOAD", "key": "k", "changedAt": "2024-05-01T08:00:00+08:00", "record": {}}
+    changes = [{**change, "record": {"a": v}} for v in (1, deep, near, [deep])]
+    single = validator("sharing#/$defs/change")
+    expected = [True, False, True, False]
+    assert [single.is_valid(c) for c in changes] == expected
+    bulk = BulkValidator("sharing#/$defs/change")
+    assert not bulk._per_record and bulk.single.depth_open
+    assert bulk.valid_mask(changes) == expected
+    bulk.add_lines([orjson.dumps(c) for c in changes])
+    assert bulk.finish() == expected

@@ -7,9 +7,12 @@ Timeouts are generous except against ``/slow``, where they only shorten the test
 
 from __future__ import annotations
 
-from conformance.client import Evidence, TargetClient
+import pytest
+
+from conformance.client import Evidence, TargetClient, TargetResponse
 from conformance.client.evidence import mask_text
-from conformance.client.http import MAX_REDIRECTS
+from conformance.client.http import MAX_REDIRECTS, MAX_RESPONSE
+from conformance.limits import MAX_JSON_DEPTH
 from tests.hostile import HostileServer
 
 #: Against the hostile server's prompt answers: generous, so a loaded machine never turns them into timeouts.
@@ -87,3 +90,64 @@ def test_unreachable_target_is_an_error_not_an_exception() -> None:
 
 def test_mask_text() -> None:
     assert mask_text('{"id": "42010219900307123X"}') == '{"id": "420102********123X"}'
+
+
+#: What a capped body may hold: the cap and at most one more read chunk.
+_CAPPED = MAX_RESPONSE + 64 * 1024
+
+
+@pytest.mark.parametrize("mode", ["bomb", "huge"])
+def test_every_read_path_keeps_at_most_the_cap(mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The transport suite's own probe (``_raw``: no redirects, tokens in the query, plain HTTP) inflated a gzip bomb
+    in full with ``r.content``; it, the fuzzer's session and the simulators' control channel now read through the
+    client's one read path (``read_body``): the body kept is at most the cap, the rest is never read."""
+    import schemathesis.transport.requests as schemathesis_requests
+
+    from conformance.fuzz import ResponseTooLarge, _BoundedSession, bounded_probes
+    from conformance.simulators import handle
+    from conformance.suites.test_sharing_transport import _raw
+
+    with HostileServer(mode) as srv:
+        ev = Evidence()
+        r = _raw(ev, "GET", f"{srv.url}/x?access_token=s3cret-token-value", {}, True)
+        assert len(r.content) <= _CAPPED
+        assert r.status == 200 and r.truncated and "larger than" in (r.error or "")
+        (x,) = ev.exchanges
+        assert x.response_truncated and "s3cret-token-value" not in x.url and x.status == 200
+        session = _BoundedSession(max_bytes=MAX_RESPONSE, total_timeout=lambda: 60.0)
+        with pytest.raises(ResponseTooLarge):
+            session.get(f"{srv.url}/x", timeout=GENEROUS)
+        session.close()
+        own = schemathesis_requests.SameHostRedirectsSession  # what schemathesis' check probes open for themselves
+        with (
+            bounded_probes(MAX_RESPONSE, lambda: 60.0),
+            schemathesis_requests.SameHostRedirectsSession() as probe,
+            pytest.raises(ResponseTooLarge),
+        ):
+            probe.get(f"{srv.url}/x", timeout=GENEROUS)
+        assert schemathesis_requests.SameHostRedirectsSession is own
+        monkeypatch.setattr(handle, "CONTROL_MAX_BYTES", MAX_RESPONSE)  # its own cap is larger than these bodies
+        with pytest.raises(RuntimeError, match="larger than"):
+            handle.SimulatorHandle("x", srv.url)._control("GET", "info")
+
+
+def test_the_one_read_path_cuts_a_trickle_and_reports_no_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    from conformance.suites import test_sharing_transport as transport
+    from conformance.suites.test_sharing_transport import _raw
+
+    monkeypatch.setattr(transport, "TIMEOUT", 1.0)  # each byte comes 0.1 s after the last: only the deadline cuts it
+    with HostileServer("slow") as srv:
+        r = _raw(Evidence(), "GET", f"{srv.url}/x", {}, True)
+    assert r.truncated and "too slow" in (r.error or "")
+    r = _raw(Evidence(), "GET", "http://127.0.0.1:9/x", {}, True)
+    assert r.status is None and r.error and not r.content
+    with HostileServer("close") as srv:
+        r = _raw(Evidence(), "GET", f"{srv.url}/x", {}, True)
+    assert r.status is None and r.error
+
+
+def test_a_response_nested_too_deep_is_not_json() -> None:
+    deep = b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1)
+    r = TargetResponse(200, {}, deep, False, 1.0)
+    assert r.json() is None
+    assert TargetResponse(200, {}, deep[1:-1], False, 1.0).json() is not None

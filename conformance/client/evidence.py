@@ -11,8 +11,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-import orjson
-
 #: Bytes of a body kept in the evidence.
 BODY_CAP = 16 * 1024
 _SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "x-signature", "proxy-authorization"}
@@ -96,11 +94,12 @@ def json_facts(content: bytes | None) -> dict[str, Any] | None:
     """:func:`conformance.plausibility.facts` of a JSON object body (None when the body is not one)."""
     if not content or content.lstrip()[:1] != b"{":
         return None
+    from conformance.limits import loads_bounded
     from conformance.plausibility import facts
 
     try:
-        return facts(orjson.loads(content))
-    except (orjson.JSONDecodeError, RecursionError):
+        return facts(loads_bounded(content, max_bytes=len(content)))
+    except ValueError:  # not JSON, or nested beyond the bounds (JSONLimitError)
         return None
 
 

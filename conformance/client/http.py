@@ -7,6 +7,12 @@
 * bearer tokens by client credentials, refreshed once on 401;
 * TLS certificates verified, with the target's own CA bundle where it names one (``[tls] ca_file``:
   registered per origin by :func:`trust_ca`, or given as ``ca_file``), else with the system's trust store.
+
+Every response the harness reads from a target goes through one read path: :func:`read_body` (size cap after
+decompression, overall deadline with a watchdog), under :func:`send_bounded` (one request, no redirect followed)
+and :func:`request_once` (that, recorded as evidence). :class:`TargetClient` adds auth and redirects on top; probes
+that must send a request exactly as given (a token in the query, plain HTTP) call :func:`request_once`; the fuzzer's
+session reads with :func:`read_body`.
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ from urllib.parse import urljoin, urlsplit
 import orjson
 import requests
 
-from conformance.client.evidence import Evidence, Exchange, body_text, json_facts, mask_headers
+from conformance.client.evidence import Evidence, Exchange, body_text, json_facts, mask_headers, mask_text
+from conformance.limits import JSONLimitError, loads_bounded
 from conformance.plausibility import token_lifetime
 
 DEFAULT_TIMEOUT = (3.05, 15.0)
@@ -46,12 +53,13 @@ class TargetResponse:
     url: str = ""
 
     def json(self) -> Any:
-        """The JSON body, or None when it is absent, truncated or not JSON (never raises)."""
+        """The JSON body, or None when it is absent, truncated, not JSON or nested deeper than
+        :data:`conformance.limits.MAX_JSON_DEPTH` (never raises)."""
         if self.truncated or not self.content:
             return None
         try:
-            return orjson.loads(self.content)
-        except orjson.JSONDecodeError:
+            return loads_bounded(self.content, max_bytes=max(len(self.content), MAX_RESPONSE))
+        except (orjson.JSONDecodeError, JSONLimitError):
             return None
 
     @property
@@ -199,6 +207,11 @@ class TargetClient:
             return resp
         return resp
 
+    def _verify(self, url: str) -> str | bool:
+        """The CA bundle that verifies ``url`` (the target's own for its origin, one registered for another), or the
+        system's trust store."""
+        return self.ca_file if self.ca_file and _ca_key(url) == _ca_key(self.base_url) else ca_file_for(url) or True
+
     def _once(
         self,
         method: str,
@@ -208,73 +221,151 @@ class TargetClient:
         data: Any,
         params: dict[str, Any] | None,
     ) -> tuple[TargetResponse, Exchange]:
-        started = time.perf_counter()
-        stamp = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
-        req = requests.Request(method, url, headers=headers, data=body if body is not None else data, params=params)
-        prepared = self.session.prepare_request(req)
-        req_body = (
-            prepared.body
-            if isinstance(prepared.body, bytes)
-            else (prepared.body or "").encode()
-            if prepared.body
-            else None
+        return request_once(
+            self.session,
+            method,
+            url,
+            headers=headers,
+            body=body,
+            data=data,
+            params=params,
+            timeout=self.timeout,
+            verify=self._verify(url),
+            max_bytes=self.max_bytes,
         )
-        req_text, _ = body_text(req_body)
-        exchange = Exchange(
-            method, prepared.url or url, mask_headers(dict(prepared.headers)), req_text, started_at=stamp
-        )
-        truncated = False
-        status: int | None = None
-        resp_headers: dict[str, str] = {}
-        error: str | None = None
-        budget = self.timeout[0] + self.timeout[1] * 2  # a trickling body cannot hold us longer than this
-        chunks: list[bytes] = []
-        watchdog: threading.Timer | None = None
-        expired = threading.Event()
-        try:
-            verify: str | bool = (
-                self.ca_file if self.ca_file and _ca_key(url) == _ca_key(self.base_url) else ca_file_for(url) or True
-            )
-            with self.session.send(
-                prepared, timeout=self.timeout, stream=True, allow_redirects=False, verify=verify
-            ) as r:
-                status, resp_headers = r.status_code, dict(r.headers)
 
-                conn = getattr(r.raw, "_connection", None)
-                sock = getattr(conn, "sock", None)
 
-                def cut() -> None:
-                    expired.set()
-                    with contextlib.suppress(OSError):  # wakes a blocked read at once
-                        if sock is not None:
-                            sock.shutdown(socket.SHUT_RDWR)
-                    r.close()
+# ---------------------------------------------------------------------- the one read path
 
-                watchdog = threading.Timer(max(0.1, budget - (time.perf_counter() - started)), cut)
-                watchdog.daemon = True
-                watchdog.start()
-                size = 0
-                for chunk in r.iter_content(64 * 1024):
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size > self.max_bytes:
-                        truncated = True
-                        error = f"response larger than {self.max_bytes} bytes: cut"
-                        break
-        except Exception as exc:  # network errors, and a broken target must never crash the harness
-            error = f"{type(exc).__name__}: {exc}"[:500]
-        finally:
-            if watchdog is not None:
-                watchdog.cancel()
-        if expired.is_set():
-            truncated = True
-            error = f"response too slow: cut after {budget:.0f} s"
-        content = b"".join(chunks)
-        elapsed = (time.perf_counter() - started) * 1000
-        text, capped = body_text(content)
-        exchange.status, exchange.response_headers = status, mask_headers(resp_headers)
-        exchange.response_body, exchange.response_truncated = text, capped or truncated
-        exchange.response_bytes, exchange.elapsed_ms, exchange.error = len(content), round(elapsed, 1), error
-        if not truncated:
-            exchange.facts = json_facts(content)
-        return TargetResponse(status, resp_headers, content, truncated, elapsed, error, prepared.url or url), exchange
+
+@dataclass
+class Body:
+    """A response body as read by :func:`read_body`."""
+
+    content: bytes
+    #: over the size cap: ``content`` is its first ``max_bytes`` (and at most one chunk more)
+    too_large: bool = False
+    #: not complete within the deadline: cut
+    too_slow: bool = False
+    #: what broke the read (connection reset, bad chunking, undecodable gzip …), if anything did
+    failure: Exception | None = None
+
+    @property
+    def truncated(self) -> bool:
+        return self.too_large or self.too_slow
+
+
+def read_body(response: requests.Response, *, max_bytes: int = MAX_RESPONSE, seconds: float) -> Body:
+    """Read the body of a response sent with ``stream=True``: every response the harness reads goes through here.
+
+    At most ``max_bytes`` after decompression (a gzip bomb is inflated no further than the cap), within ``seconds``
+    from now (a watchdog shuts the socket on a body that trickles in below the read timeout). Never raises; the
+    response is closed."""
+    conn = getattr(response.raw, "_connection", None)
+    sock = getattr(conn, "sock", None)
+    expired = threading.Event()
+
+    def cut() -> None:
+        expired.set()
+        with contextlib.suppress(OSError):  # wakes a blocked read at once
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
+        response.close()
+
+    chunks: list[bytes] = []
+    size = 0
+    too_large = False
+    failure: Exception | None = None
+    watchdog = threading.Timer(max(0.1, seconds), cut)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        for chunk in response.iter_content(64 * 1024):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > max_bytes:
+                too_large = True
+                break
+    except Exception as exc:  # a broken target must never crash the harness
+        failure = exc
+    finally:
+        watchdog.cancel()
+        response.close()
+    return Body(b"".join(chunks), too_large, expired.is_set(), None if expired.is_set() else failure)
+
+
+def send_bounded(
+    session: requests.Session,
+    prepared: requests.PreparedRequest,
+    *,
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    verify: str | bool = True,
+    max_bytes: int = MAX_RESPONSE,
+) -> TargetResponse:
+    """Send one prepared request as it is (no redirect followed, headers as given) and read the answer with
+    :func:`read_body`: connect and read timeouts, an overall deadline of connect + 2 × read, the size cap.
+    Never raises: a request that fails has ``status`` None and an ``error``."""
+    started = time.perf_counter()
+    budget = timeout[0] + timeout[1] * 2  # a trickling body cannot hold us longer than this
+    status: int | None = None
+    headers: dict[str, str] = {}
+    body = Body(b"")
+    error: str | None = None
+    try:
+        with session.send(prepared, timeout=timeout, stream=True, allow_redirects=False, verify=verify) as r:
+            status, headers = r.status_code, dict(r.headers)
+            body = read_body(r, max_bytes=max_bytes, seconds=budget - (time.perf_counter() - started))
+    except Exception as exc:  # network errors, and a broken target must never crash the harness
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    if body.too_slow:
+        error = f"response too slow: cut after {budget:.0f} s"
+    elif body.too_large:
+        error = f"response larger than {max_bytes} bytes: cut"
+    elif body.failure is not None:
+        error = f"{type(body.failure).__name__}: {body.failure}"[:500]
+    elapsed = (time.perf_counter() - started) * 1000
+    return TargetResponse(status, headers, body.content, body.truncated, elapsed, error, prepared.url or "")
+
+
+def request_once(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    data: Any = None,
+    params: dict[str, Any] | None = None,
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    verify: str | bool = True,
+    max_bytes: int = MAX_RESPONSE,
+    mask_url: bool = False,
+    probe: bool = False,
+) -> tuple[TargetResponse, Exchange]:
+    """One request through :func:`send_bounded` and its evidence record (masked; not yet added to an
+    :class:`Evidence`). ``mask_url`` masks credentials in the recorded URL (a probe that puts a token in the query);
+    ``probe`` marks a deliberate probe whose failure to connect is an expected outcome."""
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+    req = requests.Request(method, url, headers=headers or {}, data=body if body is not None else data, params=params)
+    prepared = session.prepare_request(req)
+    req_body = (
+        prepared.body if isinstance(prepared.body, bytes) else (prepared.body or "").encode() if prepared.body else None
+    )
+    req_text, _ = body_text(req_body)
+    sent_url = prepared.url or url
+    record = Exchange(
+        method,
+        mask_text(sent_url) if mask_url else sent_url,
+        mask_headers(dict(prepared.headers)),
+        req_text,
+        started_at=stamp,
+        probe=probe,
+    )
+    resp = send_bounded(session, prepared, timeout=timeout, verify=verify, max_bytes=max_bytes)
+    text, capped = body_text(resp.content)
+    record.status, record.response_headers = resp.status, mask_headers(resp.headers)
+    record.response_body, record.response_truncated = text, capped or resp.truncated
+    record.response_bytes, record.elapsed_ms, record.error = len(resp.content), round(resp.elapsed_ms, 1), resp.error
+    if not resp.truncated:
+        record.facts = json_facts(resp.content)
+    return resp, record

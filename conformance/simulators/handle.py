@@ -8,13 +8,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+import orjson
 import requests
 
+from conformance.client.http import send_bounded
 from conformance.simulators.server import InboundCall, Simulator
 from conformance.target import COUNTERPARTS, SimulatorSettings
 
 #: The simulators started or connected when no roles are named: the licensing system's counterparts.
 DEFAULT_ROLES = COUNTERPARTS["licensing"]
+#: Connect and read timeouts of a control call (the whole answer within connect + 2 × read).
+CONTROL_TIMEOUT = (10.0, 10.0)
+#: Largest control answer read (the calls recorded, each body capped at ``server.BODY_CAP``).
+CONTROL_MAX_BYTES = 256 * 1024 * 1024
 
 
 @dataclass
@@ -70,10 +76,20 @@ class SimulatorHandle:
             self.session.headers["X-Simulator-Token"] = token
 
     def _control(self, method: str, what: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
-        r = self.session.request(method, f"{self.url}/_simulator/{what}", json=body, params=params, timeout=10)
-        if r.status_code != 200:
-            raise RuntimeError(f"simulator {self.role} control {method} {what}: HTTP {r.status_code} {r.text[:300]}")
-        return r.json()
+        """One call of the control API, read like every response of the harness (size cap, deadline:
+        :func:`conformance.client.http.send_bounded`); anything but a complete 200 with JSON raises."""
+        prepared = self.session.prepare_request(
+            requests.Request(method, f"{self.url}/_simulator/{what}", json=body, params=params)
+        )
+        r = send_bounded(self.session, prepared, timeout=CONTROL_TIMEOUT, max_bytes=CONTROL_MAX_BYTES)
+        where = f"simulator {self.role} control {method} {what}"
+        if r.status != 200 or r.truncated:
+            text = r.content[:300].decode("utf-8", errors="replace")
+            raise RuntimeError(f"{where}: HTTP {r.status} {r.error or ''} {text}".rstrip())
+        try:
+            return orjson.loads(r.content)
+        except orjson.JSONDecodeError as exc:
+            raise RuntimeError(f"{where}: not JSON: {exc}") from exc
 
     def info(self) -> dict[str, Any]:
         return dict(self._control("GET", "info"))

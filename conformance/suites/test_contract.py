@@ -275,21 +275,40 @@ def test_schema_violating_requests_are_refused(
     request: pytest.FixtureRequest,
 ) -> None:
     """不符合契约的请求（schemathesis 负向用例：缺字段、类型错、越界、多余字段、格式错 …）被拒绝（4xx），不被受理。
-    Requests that violate the contract are refused, never accepted."""
+    拒绝须是真实的 HTTP 应答：负向用例没有得到应答（网络错误、超时、应答被截断）不是拒绝，判为不符合并给出原因。
+    Requests that violate the contract are refused with a 4xx, never accepted; no answer is not a refusal."""
     report = fuzz_report(contract_op.doc)
     request.node._hypothesis_internal_use_seed = report.seed
     if report.errors:
         raise RuntimeError("模糊测试无法进行 / the fuzzer could not run: " + "; ".join(report.errors))
     stats = report.operations.get(contract_op.operation_id)
-    failures = [f for f in report.failures_for(operation=contract_op.operation_id) if f.check in NEGATIVE_CHECKS]
-    _as_evidence(tzsb_evidence, report, failures, request.node.nodeid)
-    if not failures and (stats is None or not (stats.cases["negative"] or stats.cases["coverage"])):
+    op_failures = report.failures_for(operation=contract_op.operation_id)
+    failures = [f for f in op_failures if f.check in NEGATIVE_CHECKS]
+    silent = stats.unanswered["negative"] if stats else 0
+    transport = [f for f in op_failures if f.check == "transport"] if silent else []
+    _as_evidence(tzsb_evidence, report, failures + transport, request.node.nodeid)
+    sent = silent + (stats.answered["negative"] if stats else 0)  # negative cases sent (coverage and fuzzing)
+    if not failures and not sent:
+        if stats is None or stats.requests == 0 or report.failures_for("deadline", contract_op.operation_id):
+            pytest.skip(
+                f"未测：总时限（{_depth(state(request.config).target, 'deadline'):g} 秒）内未向该操作发出负向用例 / "
+                "no negative case sent within the fuzzing deadline ([thresholds] fuzz_deadline_s)"
+            )
         vacuous(
             "契约对该操作没有可违反的约束，生成不出负向用例 / the contract leaves no negative case for this operation"
         )
     assert not failures, (
         f"{contract_op.operation_id}: 不符合契约的请求被受理 / invalid requests accepted:\n"
         + "\n".join(f.render("zh") for f in failures[:8])
+    )
+    assert not silent, (
+        f"{contract_op.operation_id}: {silent} 个负向用例没有得到 HTTP 应答（网络错误、超时或应答被截断），"
+        f"无应答不是拒绝 / {silent} negative cases got no HTTP answer: no answer is not a refusal:\n"
+        + "\n".join(f.render("zh") for f in transport[:4])
+    )
+    assert stats is not None and stats.refused["negative"], (
+        f"{contract_op.operation_id}: {sent} 个负向用例无一得到 4xx 拒绝（各状态码次数 "
+        f"{dict(stats.statuses) if stats else {}}） / no negative case was refused with a 4xx"
     )
 
 

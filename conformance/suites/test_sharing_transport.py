@@ -15,11 +15,9 @@ operations against the OpenAPI description with UTF-8 JSON bodies.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import socket
 import ssl
-import time
 import warnings
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -28,8 +26,9 @@ import orjson
 import pytest
 import requests
 
-from conformance.client import Evidence, Exchange, TargetClient
-from conformance.client.evidence import body_text, mask_headers, mask_text
+from conformance.client import Evidence, Exchange, TargetClient, TargetResponse
+from conformance.client.evidence import mask_text
+from conformance.client.http import request_once
 from conformance.openapi_index import Operation, role_operations
 from conformance.suites.test_sharing_support import ROLE, data_sets, expect, explain, snippet
 from conformance.target import Target
@@ -215,36 +214,37 @@ def test_insecure_cipher_suites_are_refused(tzsb_target: Target) -> None:
 
 
 def _raw(
-    evidence: Evidence, method: str, url: str, headers: dict[str, str], verify: str | bool, data: Any = None
-) -> tuple[requests.Response | None, str | None]:
-    """One request outside the harness client (no redirects followed, no retries), recorded with the URL's and the
-    headers' credentials masked."""
-    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
-    exchange = Exchange(
-        method,
-        mask_text(url),
-        mask_headers(headers),
-        mask_text(orjson.dumps(data).decode()) if data else None,
-        started_at=stamp,
-    )
-    started = time.perf_counter()
+    evidence: Evidence,
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    verify: str | bool,
+    data: Any = None,
+    *,
+    probe: bool = False,
+) -> TargetResponse:
+    """One request outside the harness client, sent exactly as given (no redirects followed, no retries, no token
+    added, ``verify`` as given), read like every response of the harness (size cap, deadline:
+    :func:`conformance.client.http.request_once`) and recorded with the URL's and the headers' credentials masked.
+    A request that fails has ``status`` None and an ``error``."""
     session = requests.Session()
     session.trust_env = False
     try:
-        r = session.request(
-            method, url, headers=headers, data=data, timeout=(3.05, TIMEOUT), allow_redirects=False, verify=verify
+        r, exchange = request_once(
+            session,
+            method,
+            url,
+            headers=headers,
+            data=data,
+            timeout=(3.05, TIMEOUT),
+            verify=verify,
+            mask_url=True,
+            probe=probe,
         )
-    except requests.RequestException as exc:
-        exchange.error = f"{type(exc).__name__}: {exc}"[:300]
-        evidence.add(exchange)
-        return None, exchange.error
     finally:
         session.close()
-    exchange.status, exchange.response_headers = r.status_code, mask_headers(dict(r.headers))
-    exchange.response_body, exchange.response_truncated = body_text(r.content)
-    exchange.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
     evidence.add(exchange)
-    return r, None
+    return r
 
 
 def _probe_op() -> Operation:
@@ -254,12 +254,16 @@ def _probe_op() -> Operation:
     return first.query
 
 
-def _data(r: requests.Response) -> Any:
-    try:
-        body = r.json()
-    except ValueError:
-        return None
+def _data(r: TargetResponse) -> Any:
+    """The ``data`` of a JSON answer; a body cut at the size cap or the deadline may hold data: counted as some."""
+    if r.truncated:
+        return f"（应答被截断，无从确认不含数据：{r.error}） / (the answer was cut: {r.error})"
+    body = r.json()
     return body.get("data") if isinstance(body, dict) else None
+
+
+def _text(r: TargetResponse, limit: int = 200) -> str:
+    return r.content[:limit].decode("utf-8", errors="replace")
 
 
 @pytest.mark.clause("SHARE.SEC.AUTH.3", "SHARE.SEC.SECMGMT.3")
@@ -274,27 +278,27 @@ def test_plain_http_does_not_serve_the_api_with_credentials(
     token = client.token()
     path = _probe_op().path
     if parts.scheme != "https":
-        r, error = _raw(tzsb_evidence, "GET", base + path, {"Authorization": f"Bearer {token}"}, True)
+        r = _raw(tzsb_evidence, "GET", base + path, {"Authorization": f"Bearer {token}"}, True)
         raise AssertionError(
-            f"接口经明文 HTTP 提供（{base}），令牌经明文传输并被处理（HTTP {r.status_code if r else error}） / "
+            f"接口经明文 HTTP 提供（{base}），令牌经明文传输并被处理（HTTP {r.status or r.error}） / "
             "the interface is served over plain HTTP and processes the token"
         )
     plain = urlunsplit(("http", parts.netloc, parts.path, "", "")) + path
-    r, error = _raw(tzsb_evidence, "GET", plain, {"Authorization": f"Bearer {token}"}, False)
-    if r is None:
-        return  # refused at the connection: nothing was processed
-    if r.status_code in (301, 302, 303, 307, 308):
-        location = r.headers.get("Location", "")
+    r = _raw(tzsb_evidence, "GET", plain, {"Authorization": f"Bearer {token}"}, False, probe=True)
+    if r.status is None and not r.content:
+        return  # refused at the connection (no answer at all): nothing was processed
+    if r.status in (301, 302, 303, 307, 308):
+        location = r.header("Location") or ""
         assert location.startswith("https://"), (
             f"明文请求被重定向到 {location!r}，不是 https 地址 / the plain request is redirected elsewhere than https"
         )
-        assert not _data(r), f"重定向应答带有数据：{r.text[:200]} / the redirect carries data"
+        assert not _data(r), f"重定向应答带有数据：{_text(r)} / the redirect carries data"
         return
-    assert r.status_code >= 400, (
-        f"明文 HTTP 请求（{mask_text(plain)}）携带令牌得到 HTTP {r.status_code}：接口经明文通道处理了凭证 / "
-        f"the plain-HTTP request with a token was served ({r.status_code})"
+    assert r.status is not None and r.status >= 400, (
+        f"明文 HTTP 请求（{mask_text(plain)}）携带令牌得到 HTTP {r.status}（{r.error or ''}）：接口经明文通道处理了凭证 / "
+        f"the plain-HTTP request with a token was served ({r.status})"
     )
-    assert not _data(r), f"明文 HTTP 的错误应答带有数据：{r.text[:200]} / the plain-HTTP answer carries data"
+    assert not _data(r), f"明文 HTTP 的错误应答带有数据：{_text(r)} / the plain-HTTP answer carries data"
 
 
 @pytest.mark.clause("SHARE.SEC.AUTH.3")
@@ -310,10 +314,10 @@ def test_a_token_in_the_url_query_is_refused(
     verify: str | bool = tzsb_target.ca_file or True
     problems: list[str] = []
     for label, headers in (("仅查询参数", {}), ("查询参数与请求头", {"Authorization": f"Bearer {token}"})):
-        r, error = _raw(tzsb_evidence, "GET", f"{url}?access_token={token}", headers, verify)
-        assert r is not None, f"请求失败：{error} / the request failed"
-        if r.status_code < 400 or _data(r):
-            problems.append(f"{label}：HTTP {r.status_code}，{'返回了数据' if _data(r) else '未拒绝'}")
+        r = _raw(tzsb_evidence, "GET", f"{url}?access_token={token}", headers, verify)
+        assert r.status is not None, f"请求未得到应答：{r.error} / the request got no answer"
+        if r.status < 400 or _data(r):
+            problems.append(f"{label}：HTTP {r.status}，{'返回了数据' if _data(r) else '未拒绝'}")
     assert not problems, (
         "URL 查询参数中的令牌未被拒绝：" + "；".join(problems) + " / a token in the URL query was not refused"
     )
@@ -331,21 +335,18 @@ def test_client_credentials_in_the_url_query_get_no_token(
     if token_op is None:
         pytest.skip("未测：契约中没有令牌接口 / no token operation")
     query = f"grant_type=client_credentials&client_id={client.client_id}&client_secret={client.client_secret or ''}"
-    r, error = _raw(
+    r = _raw(
         tzsb_evidence,
         "POST",
         f"{_base(tzsb_target)}{token_op.path}?{query}",
         {"Content-Type": "application/x-www-form-urlencoded"},
         tzsb_target.ca_file or True,
     )
-    assert r is not None, f"请求失败：{error} / the request failed"
-    body = None
-    with contextlib.suppress(ValueError):
-        body = r.json()
+    assert r.status is not None, f"请求未得到应答：{r.error} / the request got no answer"
+    body = r.json()
     issued = isinstance(body, dict) and bool(body.get("access_token"))
-    assert r.status_code >= 400 and not issued, (
-        f"凭证放在 URL 查询参数中仍签发了令牌（HTTP {r.status_code}） / "
-        "a token was issued for credentials in the URL query"
+    assert r.status >= 400 and not issued, (
+        f"凭证放在 URL 查询参数中仍签发了令牌（HTTP {r.status}） / a token was issued for credentials in the URL query"
     )
 
 
@@ -399,6 +400,9 @@ def test_the_catalogued_interfaces_are_described_and_answer_utf8_json(
         if r.status == 403:
             continue  # the harness may lack this scope: not a statement about the interface
         called += 1
+        if r.status is None or r.truncated:
+            problems.append(f"{op.operation_id}: 未得到完整应答（{r.error}） / no complete answer")
+            continue
         ctype = (r.header("content-type") or "").lower()
         charset = next(
             (p.split("=", 1)[1].strip() for p in ctype.split(";")[1:] if p.strip().startswith("charset=")), None
