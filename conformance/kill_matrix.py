@@ -86,6 +86,7 @@ KILLS: dict[str, Kill] = {
     "paging-drops-boundary": Kill("sharing", ("test_sharing_functional",), "walking or slice"),
     "paging-wrong-total": Kill("sharing", ("test_sharing_functional",), "walking or slice or boundaries"),
     "changes-skip": Kill("sharing", ("test_sharing_sync",), "between_pages"),
+    "changes-seq-reused": Kill("sharing", ("test_sharing_sync",), "keeps_its_number"),
     "push-not-idempotent": Kill("sharing", ("test_sharing_sync",), "repeated or other_content"),
     "unmasked-open-data": Kill("sharing", SEC, "open_data"),
     "sensitive-without-grant": Kill("sharing", SEC, "masked_without or grant_shows"),
@@ -137,6 +138,10 @@ KILLS: dict[str, Kill] = {
     ),
     "objection-no-correction": Kill("inspection", ("test_inspection",), "checked", "inspection"),
     "supervision-drops-unit": Kill("supervision", ("test_supervision",), "unit", "supervision", False),
+    # ---- hostile input (test_security_input)
+    "host-header-trusted": Kill("sharing", SEC, "forged_host", seed=False),
+    "json-depth-unbounded": Kill("supervision", SEC, "malformed_bodies or token_endpoint", seed=False),
+    "signature-headers-unchecked": Kill("supervision", SEC, "signature_headers", seed=False),
 }
 
 

@@ -96,6 +96,9 @@ MUST_RUN = {
         "test_audit_log_is_a_read_only_hash_chain",
         "test_a_token_opens_only_the_operations_of_its_scope_sharing",
         "test_a_grant_opens_only_its_owner_data_set_fields_and_grantee",
+        "test_the_token_endpoint_refuses_hostile_input_without_5xx",
+        "test_a_forged_host_header_never_reaches_a_url_in_the_answer",
+        "test_malformed_signature_headers_are_refused",
     },
     "supervision": {
         "test_malformed_authorization_headers_are_refused_with_401",
@@ -105,17 +108,26 @@ MUST_RUN = {
         "test_sql_injection_in_path_parameters_is_refused",
         "test_malformed_bodies_are_refused_with_400",
         "test_a_token_opens_only_the_operations_of_its_scope",
+        "test_the_token_endpoint_refuses_hostile_input_without_5xx",
+        "test_a_forged_host_header_never_reaches_a_url_in_the_answer",
+        "test_malformed_signature_headers_are_refused",
     },
     "gov-platform": {
         "test_tokens_without_the_scope_are_refused_with_403",
         "test_thumbnails_are_refused_to_a_city_level_caller",
         "test_sql_injection_in_query_parameters_is_harmless",
         "test_malformed_bodies_are_refused_with_400",
+        "test_the_token_endpoint_refuses_hostile_input_without_5xx",
+        "test_a_forged_host_header_never_reaches_a_url_in_the_answer",
+        "test_malformed_signature_headers_are_refused",
     },
     "licensing": {
         "test_tokens_without_the_scope_are_refused_with_403",
         "test_sql_injection_in_body_fields_is_refused",
         "test_a_token_opens_only_the_operations_of_its_scope",
+        "test_the_token_endpoint_refuses_hostile_input_without_5xx",
+        "test_a_forged_host_header_never_reaches_a_url_in_the_answer",
+        "test_malformed_signature_headers_are_refused",
     },
 }
 

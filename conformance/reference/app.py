@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount
 
+from conformance.limits import JSONLimitError, loads_bounded
 from conformance.openapi_index import Operation, Param, role_operations
 from conformance.reference.context import Ctx, Reply, handler_for
 from conformance.reference.errors import ApiError, bad_request, validation_failed
@@ -101,7 +102,12 @@ def _convert(value: str, kind: str | None) -> Any:
     return value
 
 
-def _params(op: Operation, request: Request, path_params: dict[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
+def _params(
+    op: Operation, request: Request, path_params: dict[str, str], *, headers: bool = True
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """Path and query parameters, typed and validated against their schemas; header parameters (the optional
+    signature headers) validated when present, whether or not the client signs (``headers=False``: not at all,
+    the defect ``signature-headers-unchecked``). Every problem is one ``errors`` entry (``/query/page``)."""
     errors: list[dict[str, str]] = []
     path: dict[str, str] = {}
     query: dict[str, Any] = {}
@@ -109,7 +115,11 @@ def _params(op: Operation, request: Request, path_params: dict[str, str]) -> tup
     raw_query = dict(parse_qsl(qs.decode("latin-1"), keep_blank_values=True)) if qs else {}
     for p in op.params:
         if p.location == "header":
-            continue  # signature headers are checked by the security layer
+            # present: it must be what the contract says (a signing client's were checked by the security layer)
+            value = request.headers.get(p.name)
+            if value is not None and headers:
+                errors.extend(_check(p, value))
+            continue
         source = path_params if p.location == "path" else raw_query
         if p.name not in source:
             if p.required:
@@ -170,6 +180,31 @@ def _as_utc_wall_clock(node: Any, key: str = "") -> Any:
     if isinstance(node, str) and (key.endswith("At") or key == "time") and node.endswith("+08:00"):
         return node[: -len("+08:00")] + "Z"
     return node
+
+
+def _invalid_token_request(zh: str, en: str) -> Reply:
+    """The RFC 6749 §5.2 ``invalid_request`` of the token endpoint (the contract's TokenBadRequest), with the reason."""
+    return Reply(
+        {"error": "invalid_request", "error_description": f"{zh} / {en}"[:500]},
+        status=400,
+        envelope=False,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _token_body_refusal(op: Operation, body: Any) -> Reply | None:
+    """A token request body with fields of another JSON type than the contract's (a list or an object for the
+    secret, a number for the scope): ``invalid_request``. Missing fields and the grant type are the handler's."""
+    if op.body_uri is None or body is None:
+        return None
+    v = validator_at(op.body_uri)
+    if v.is_valid(body):
+        return None
+    wrong = [e.path or "/" for e in v.errors(body) if e.keyword == "type"]
+    if not wrong:
+        return None
+    where = "、".join(wrong[:5])
+    return _invalid_token_request(f"请求体字段类型不符合契约：{where}", f"request fields of the wrong type: {where}")
 
 
 class RoleApp:
@@ -284,7 +319,16 @@ class RoleApp:
                 "UNSUPPORTED_MEDIA_TYPE",
             )
         try:
-            return orjson.loads(raw)
+            if "json-depth-unbounded" in self.server.defects:
+                return orjson.loads(raw)  # the parser's own limit (1,024 levels) only
+            return loads_bounded(raw)
+        except JSONLimitError as exc:
+            zh, _, en = str(exc).partition(" / ")
+            if exc.kind == "size":
+                raise ApiError(
+                    413, f"请求体过大：{zh}", f"request body too large: {en or zh}", "PAYLOAD_TOO_LARGE"
+                ) from None
+            raise bad_request(f"请求体嵌套过深：{zh}", f"request body nested too deeply: {en or zh}") from None
         except orjson.JSONDecodeError as exc:
             if "malformed-json-500" in self.server.defects:
                 raise RuntimeError("malformed JSON") from exc
@@ -353,17 +397,27 @@ class RoleApp:
             if ctx.client is not None:
                 target = _target(request.scope)
                 security.verify_signature(ctx.client, request.method, target, request.headers, raw)
-            ctx.path, ctx.query = _params(op, request, path_params)
+            ctx.path, ctx.query = _params(
+                op, request, path_params, headers="signature-headers-unchecked" not in self.server.defects
+            )
+            refused: Reply | None = None
             if op.operation_id == "issueToken":
-                with contextlib.suppress(ApiError):  # RFC 6749: the handler answers invalid_request itself
+                try:
                     ctx.body = self._parse_body(op, request, raw) if raw else None
+                except ApiError as exc:
+                    if exc.status == 413:
+                        raise
+                    # not JSON, nested too deeply, not UTF-8, another media type: RFC 6749 §5.2, saying so
+                    refused = _invalid_token_request(exc.message_zh, exc.message_en)
+                else:
+                    refused = _token_body_refusal(op, ctx.body)
             elif op.body_types or raw:
                 if raw or op.body_uri:
                     ctx.body = self._parse_body(op, request, raw)
                 self._validate_body(op, ctx.body)
             handler = handler_for(op)
             assert handler is not None
-            reply = await handler(ctx)
+            reply = refused or await handler(ctx)
             response = self.render(reply, request_id)
             outcome = "success"
         except RequestTooLarge:

@@ -29,6 +29,18 @@ def now_iso() -> str:
     return str(_NOW[1])
 
 
+#: ``RoleServer.extras`` key of the role's public base URL (see :attr:`Ctx.base_url`).
+BASE_URL_KEY = "base_url"
+
+
+def _from_request(scope: dict[str, Any]) -> str:
+    """Scheme, ``Host`` header and mount prefix of a request (the defect ``host-header-trusted`` only)."""
+    host = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"), None)
+    if host is None and scope.get("server"):
+        host = f"{scope['server'][0]}:{scope['server'][1]}"
+    return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}".rstrip("/")
+
+
 @dataclass
 class Reply:
     data: Any = None
@@ -58,12 +70,19 @@ class Ctx:
 
     @property
     def base_url(self) -> str:
-        """Scheme, host and mount prefix (``/<role>`` under ``--role all``) of this request."""
-        scope = self.scope
-        host = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"), None)
-        if host is None and scope.get("server"):
-            host = f"{scope['server'][0]}:{scope['server'][1]}"
-        return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}".rstrip("/")
+        """The public base URL of this role, what every absolute URL the server emits starts with (``Location``,
+        download and reference addresses): the configured one (``ServerConfig.public_url``, else the address the
+        server listens on; plus ``/<role>`` under ``--role all``), set by ``server.make_servers``. Never taken from
+        the request: its ``Host`` (and ``X-Forwarded-*``) are the client's to write, and a URL built from them
+        sends the next caller, with its token, wherever the client chose. A role server without one (built by
+        hand, or listening on a wildcard address) gets the mount prefix alone: its URLs are relative references.
+        Under the defect ``host-header-trusted`` the request's scheme and ``Host`` are used, as before."""
+        if "host-header-trusted" in self.server.defects:
+            return _from_request(self.scope)
+        configured = self.server.extras.get(BASE_URL_KEY)
+        if isinstance(configured, str):
+            return configured
+        return str(self.scope.get("root_path", "")).rstrip("/")
 
     @property
     def db(self) -> Any:

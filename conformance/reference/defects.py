@@ -145,6 +145,14 @@ DEFECTS: tuple[Defect, ...] = (
     Defect("paging-wrong-total", "sharing", ("PROFILE.PAGE.1",), "分页 total 与实际不符", "page total wrong"),
     Defect("changes-skip", "sharing", ("SHARE.IF.FUNC.3",), "增量同步跳过变更", "incremental sync skips changes"),
     Defect(
+        "changes-seq-reused",
+        "sharing",
+        ("SHARE.IF.FUNC.3", "SHARE.IF.FUNC.4"),
+        "变更日志只保留每条记录的最新一次变更，序号取现存最大序号加一：已下发的变更消失或改变，变更序号被重复使用",
+        "the change log keeps only each record's latest change, numbered after the highest remaining one: "
+        "changes already served vanish or change, and change numbers are reused",
+    ),
+    Defect(
         "push-not-idempotent",
         "sharing",
         ("SHARE.IF.FUNC.6", "SHARE.SEC.RETRY.2", "PROFILE.PUSH.2"),
@@ -393,6 +401,30 @@ DEFECTS: tuple[Defect, ...] = (
         ("DB42.10.4.T7-1.1",),
         "上报的使用单位信息未保存",
         "reported unit not stored",
+    ),
+    # ---- hostile input (context.py Ctx.base_url, app.py): appended
+    Defect(
+        "host-header-trusted",
+        "any",
+        ("PROFILE.STATUS.6",),
+        "Location、下载地址等绝对地址取自请求的 Host 头：伪造的 Host 使应答指向调用方任选的主机",
+        "absolute URLs (Location, download addresses) built from the request's Host header: a forged Host points "
+        "them at any host the caller chooses",
+    ),
+    Defect(
+        "json-depth-unbounded",
+        "any",
+        ("PROFILE.STATUS.6", "PROFILE.ERROR.1"),
+        "解析请求体时不限制 JSON 嵌套深度（只有解析器自身的 1024 层）：嵌套约 1000 层的请求（如令牌请求）导致 500",
+        "request bodies parsed without a nesting bound (only the parser's own 1,024 levels): a request nested ~1,000 "
+        "levels deep (a token request, say) gets a 500",
+    ),
+    Defect(
+        "signature-headers-unchecked",
+        "any",
+        ("PROFILE.ERROR.1",),
+        "不签名的客户端所带的签名请求头（X-Timestamp、X-Nonce、X-Signature、X-Signature-Method）不按契约校验格式",
+        "signature headers of clients that do not sign are not checked against the contract's patterns",
     ),
 )
 

@@ -32,6 +32,8 @@ from typing import Any
 import orjson
 import requests
 
+from conformance.client.http import TargetResponse, send_bounded
+from conformance.limits import loads_bounded
 from conformance.reference import outbound
 from conformance.reference.server_state import RoleServer
 
@@ -178,13 +180,17 @@ class _Tokens:
         hit = self.cache.get(base)
         if hit and hit[1] > time.time() + 30:
             return hit[0]
-        r = session.post(
+        r = _bounded(
+            session,
+            "POST",
             f"{base}/oauth/token",
             data={"grant_type": "client_credentials", "client_id": client, "client_secret": f"{client}-secret"},
-            timeout=timeout(),
         )
-        r.raise_for_status()
-        data = r.json()
+        if not r.ok:
+            raise ValueError(f"token request to {base}: {r.status} {r.error or ''}".strip())
+        data = loads_bounded(r.content)
+        if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
+            raise ValueError(f"no access_token in the token answer of {base}")
         self.cache[base] = (data["access_token"], time.time() + int(data.get("expires_in", 600)))
         return data["access_token"]
 
@@ -204,22 +210,25 @@ def _send(
         return None, outbound.refusal(base), None
     try:
         token = tokens.get(base, SENDER_CLIENT.get(server.role, "harness"), session)
-        r = session.request(
+        r = _bounded(
+            session,
             method,
             base + path,
             data=body,
-            timeout=timeout(),
             headers={
                 "Authorization": f"Bearer {token}",
                 "Content-Type": "application/json",
                 **({"X-Message-Id": row[5]} if row[5] else {}),
             },
         )
-    except requests.RequestException as exc:
+    except (requests.RequestException, ValueError) as exc:  # ValueError: an unusable token answer
         return None, f"{type(exc).__name__}: {exc}"[:300], None
-    if r.status_code == 401:
+    if r.status is None:
+        return None, (r.error or "no answer")[:300], None
+    if r.status == 401:
         tokens.cache.pop(base, None)
-    return r.status_code, None if r.ok else r.text[:300], outbound.retry_after_seconds(r.headers.get("Retry-After"))
+    text = r.content[:300].decode("utf-8", "replace")
+    return r.status, None if r.ok else text, outbound.retry_after_seconds(r.header("Retry-After"))
 
 
 async def run(server: RoleServer, stop: asyncio.Event) -> None:
@@ -285,22 +294,33 @@ def _get(
         return None, None
     try:
         token = tokens.get(base, SENDER_CLIENT.get(server.role, "harness"), session)
-        r = session.get(
+        r = _bounded(
+            session,
+            "GET",
             base + path,
             params=orjson.loads(params) if params else None,
-            timeout=timeout(),
             headers={"Authorization": f"Bearer {token}"},
         )
     except (requests.RequestException, ValueError, KeyError) as exc:
         log.info("look-up %s %s failed: %s", target, path, exc)
         return None, None
-    if r.status_code == 401:
+    if r.status is None:
+        log.info("look-up %s %s failed: %s", target, path, r.error)
+        return None, None
+    if r.status == 401:
         tokens.cache.pop(base, None)
     try:
-        body = r.json()
-    except ValueError:
+        body = loads_bounded(r.content)
+    except ValueError:  # not JSON, or beyond the bounds (JSONLimitError is a ValueError)
         body = None
-    return r.status_code, body.get("data") if isinstance(body, dict) else None
+    return r.status, body.get("data") if isinstance(body, dict) else None
+
+
+def _bounded(session: requests.Session, method: str, url: str, **kw: Any) -> TargetResponse:
+    """One request to a counterpart whose answer is read within the size cap and the deadline (a gzip bomb or a
+    trickling body from a counterpart never holds or swells the server)."""
+    prepared = session.prepare_request(requests.Request(method, url, **kw))
+    return send_bounded(session, prepared, timeout=timeout(), verify=session.verify)
 
 
 async def run_lookups(server: RoleServer, stop: asyncio.Event) -> None:

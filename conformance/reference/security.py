@@ -86,6 +86,11 @@ class Token:
     expires: float
 
 
+def _utf8(text: str) -> bytes:
+    """``text`` as bytes for a constant-time comparison (never raises: lone surrogates pass through)."""
+    return text.encode("utf-8", "surrogatepass")
+
+
 def unauthorized(zh: str, en: str, code: str = "UNAUTHORIZED") -> ApiError:
     return ApiError(401, zh, en, code, headers={"WWW-Authenticate": 'Bearer realm="tzsb", error="invalid_token"'})
 
@@ -101,10 +106,14 @@ class Security:
         self.defects = defects
 
     # ------------------------------------------------------------------ tokens
-    def issue(self, client_id: str, secret: str, scope: str | None) -> tuple[str, Token] | None:
-        """A new bearer token for valid client credentials (scopes: those asked for, within the client's)."""
+    def issue(self, client_id: object, secret: object, scope: object) -> tuple[str, Token] | None:
+        """A new bearer token for valid client credentials (scopes: those asked for, within the client's); None
+        for anything else, whatever the caller sent (any text, or a value of another JSON type)."""
+        if not isinstance(client_id, str) or not isinstance(secret, str) or not isinstance(scope, str | None):
+            return None
         client = self.clients.get(client_id)
-        if client is None or not hmac.compare_digest(client.secret, secret):
+        # bytes: ``compare_digest`` refuses str with non-ASCII characters (a TypeError, once a 500)
+        if client is None or not hmac.compare_digest(_utf8(client.secret), _utf8(secret)):
             return None
         wanted = frozenset(scope.split()) if scope else client.scopes
         token = Token(client, wanted & client.scopes, time.time() + self.ttl(client))
@@ -181,7 +190,8 @@ class Security:
         expected = sign(
             sig_method, client.secret.encode(), canonical_string(method, path_query, ts, nonce, body, sig_method)
         )
-        if not hmac.compare_digest(expected, sig.lower()):
+        # bytes: header values may hold any octet (non-ASCII: a TypeError of compare_digest on str, once a 500)
+        if not hmac.compare_digest(_utf8(expected), _utf8(sig.lower())):
             raise unauthorized("签名不正确", "signature does not match", "SIGNATURE_INVALID")
         for old in [n for n, t in self.nonces.items() if t < now - 2 * SIGNATURE_WINDOW]:
             del self.nonces[old]

@@ -12,13 +12,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import uvicorn
 
 from conformance.openapi_index import ROLES
 from conformance.reference.app import build_app
 from conformance.reference.audit import AuditLog
-from conformance.reference.context import SEEDERS, SETUPS
+from conformance.reference.context import BASE_URL_KEY, SEEDERS, SETUPS
 from conformance.reference.db import Database
 from conformance.reference.defects import BY_NAME, unknown
 from conformance.reference.security import Security, load_clients
@@ -40,6 +41,10 @@ class ServerConfig:
     token_ttl: int = 7200
     counterparts: dict[str, str] = field(default_factory=dict)
     access_log: bool = True
+    #: the public base URL clients reach the server at (behind a proxy, say), what every absolute URL it emits
+    #: starts with (``Location``, download and reference addresses); default: the address it listens on, or
+    #: relative references when that is a wildcard address. Never the request's ``Host`` header.
+    public_url: str | None = None
     #: serve HTTPS (TLS ≥ 1.2); without ``tls_cert``/``tls_key`` a private test CA and a loopback certificate are made
     #: in ``tls_dir`` (default: ``<db file>-tls`` beside the database) with the openssl command line
     tls: bool = False
@@ -61,8 +66,29 @@ class ServerConfig:
         return loopback_certificate(directory, self.host)
 
 
+#: Listen addresses that name no host a client could use in a URL.
+WILDCARD_HOSTS = ("", "0.0.0.0", "::")
+
+
+def listen_url(scheme: str, host: str, port: int) -> str:
+    """``scheme://host:port`` (an IPv6 address in brackets, RFC 3986 §3.2.2)."""
+    return f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def public_base(cfg: ServerConfig, listening: str) -> str:
+    """The server's public base URL without a trailing slash: ``cfg.public_url``, else ``listening`` (the address
+    it listens on); ``""`` (relative references) when that is a wildcard address, which no client can use."""
+    if cfg.public_url:
+        parts = urlsplit(cfg.public_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(f"public_url must be an http(s) URL without query or fragment: {cfg.public_url!r}")
+        return cfg.public_url.rstrip("/")
+    return "" if cfg.host in WILDCARD_HOSTS else listening
+
+
 def make_servers(cfg: ServerConfig, base_url: str) -> list[RoleServer]:
-    """The role servers of one process, sharing one database and one security context."""
+    """The role servers of one process, sharing one database and one security context (``base_url``: the
+    address the server listens on, what the roles call each other at)."""
     from conformance.reference import roles  # noqa: F401  (registers handlers, setups, seeders)
 
     bad = unknown(list(cfg.defects))
@@ -74,6 +100,7 @@ def make_servers(cfg: ServerConfig, base_url: str) -> list[RoleServer]:
     security = Security(load_clients(), token_ttl=cfg.token_ttl, defects=defects)
     audit = AuditLog(db, broken_chain="audit-chain-broken" in defects, disabled="audit-not-written" in defects)
     mounted = cfg.role == "all"
+    public = public_base(cfg, base_url)
     counterparts = {r: f"{base_url}/{r}" for r in ROLES} if mounted else {}
     counterparts.update(cfg.counterparts)
     servers = [
@@ -91,6 +118,7 @@ def make_servers(cfg: ServerConfig, base_url: str) -> list[RoleServer]:
         for r in roles_here
     ]
     for s in servers:
+        s.extras[BASE_URL_KEY] = f"{public}/{s.role}" if mounted else public
         if s.role in SETUPS:
             SETUPS[s.role](s)
     if cfg.seed is not None and db.meta("seeded") is None:
@@ -150,7 +178,7 @@ def serve(cfg: ServerConfig) -> int:
     sock = _bind(cfg.host, cfg.port)
     port = sock.getsockname()[1]
     tls = cfg.tls_files()
-    base = f"{_scheme(tls)}://{cfg.host}:{port}"
+    base = listen_url(_scheme(tls), cfg.host, port)
     servers = make_servers(cfg, base)
     server = _uvicorn(_app(cfg, servers), tls, weak_tls="weak-tls" in cfg.defects)
     roles_here = [s.role for s in servers]
@@ -186,7 +214,7 @@ class RunningServer:
         self.tls = cfg.tls_files()
         #: the CA file a client verifies this server with (None: plain HTTP)
         self.ca_file = self.tls.ca_file if self.tls is not None else None
-        self.base = f"{_scheme(self.tls)}://{cfg.host}:{self.port}"
+        self.base = listen_url(_scheme(self.tls), cfg.host, self.port)
         self.servers = make_servers(cfg, self.base)
         self.server = _uvicorn(_app(cfg, self.servers), self.tls, weak_tls="weak-tls" in cfg.defects)
         self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]

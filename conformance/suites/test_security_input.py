@@ -3,30 +3,44 @@
 SQL 注入字符串（路径参数、查询参数、请求体字段），深层嵌套的 JSON、非法 UTF-8、孤立代理项、NUL、超大数值、
 类型错误的字段：目标须以 4xx 错误信封拒绝，绝不 5xx，错误信息不泄露堆栈、SQL 或内部地址
 （PROFILE.STATUS.6），请求体校验失败为 400 并列出字段路径（PROFILE.ERROR.1）；每个测试之后目标仍健康。
+令牌端点（无需登录）对非 ASCII 密钥、非 ASCII 签名头、过深的 JSON 以 4xx 拒绝，不签发令牌；伪造的 Host
+（及 X-Forwarded-Host / Forwarded）不得出现在应答的 Location 或任何绝对地址中；格式不符契约的签名请求头
+（X-Timestamp、X-Nonce、X-Signature、X-Signature-Method，不论调用方是否签名）以 4xx 拒绝。
 
 只用测试凭证（[credentials]，持有被测角色全部权限范围），不需要其他身份。
 """
 
 from __future__ import annotations
 
+import copy
+import functools
+import re
+import secrets
 from typing import Any
 
+import orjson
 import pytest
 
+from conformance import contracts
 from conformance.client import TargetClient, TargetResponse
-from conformance.openapi_index import Operation
+from conformance.client.http import request_once
+from conformance.contract_check import fixture_labels
+from conformance.openapi_index import Operation, _deref
 from conformance.schema_registry import registry
-from conformance.skips import vacuous
+from conformance.skips import untested, vacuous
 from conformance.suites.test_security_support import (
     SQL_INJECTION,
     call,
+    check_error,
     concrete,
     healthy,
     leaks,
     param_type,
+    probe_op,
     secured,
 )
-from conformance.validation import validator
+from conformance.target import Target
+from conformance.validation import validator, validator_at
 
 #: A response slower than this to an injection probe hints at time-based injection (the probes ask for 5 s).
 TIME_LIMIT_MS = 4500.0
@@ -169,9 +183,15 @@ def test_sql_injection_in_body_fields_is_refused(role_ops: list[Operation], tzsb
     assert not problems, "\n".join(problems)
 
 
+#: 1,000 levels of arrays and objects, alternating (the shape of one hostile record).
+DEEP_1000 = b'[{"a":' * 500 + b"1" + b"}]" * 500
+
 MALFORMED: tuple[tuple[str, bytes], ...] = (
     ("深层嵌套数组（5000 层）", b"[" * 5000 + b"]" * 5000),
     ("深层嵌套对象（2000 层）", b'{"a":' * 2000 + b"1" + b"}" * 2000),
+    # within the 1,024 levels common parsers stop at: the parse succeeds, and what walks the value next (a validator,
+    # a repr in an error message) recurses 1,000 levels deep. The contracts nest at most a few levels.
+    ("字段中深层嵌套（1000 层，常见解析器上限之内）", b'{"messageId": "tzsb-deep", "tzsb": ' + DEEP_1000 + b"}"),
     ("非法 UTF-8 字节", b'{"messageId": "\xff\xfe\xfd", "name": "\xc3\x28"}'),
     ("孤立的代理项 \\ud800", b'{"messageId": "\\ud800\\udfff\\ud800", "name": "\\udc00"}'),
     ("字符串中的 NUL", b'{"messageId": "abc\\u0000def", "name": "\\u0000"}'),
@@ -216,5 +236,301 @@ def test_malformed_bodies_are_refused_with_400(role_ops: list[Operation], tzsb_c
             ):
                 found.append(f"{what}: 400 未在 errors 中给出出错字段的 JSON Pointer 路径 / no field paths")
             problems += found
+    problems += _still_healthy(client, role_ops)
+    assert not problems, "\n".join(problems)
+
+
+# ------------------------------------------------------------------------------------------ the token endpoint
+
+#: Non-ASCII text as it goes on the wire in a header: its UTF-8 bytes (HTTP carries octets; a str header value is
+#: sent as Latin-1, so the UTF-8 bytes are written as the Latin-1 characters of the same octets).
+NON_ASCII = "签名密钥é"
+NON_ASCII_WIRE = NON_ASCII.encode("utf-8").decode("latin-1")
+#: The optional signature headers of common.yaml, each with a non-ASCII value.
+NON_ASCII_SIGNATURE = {
+    "X-Timestamp": NON_ASCII_WIRE,
+    "X-Nonce": NON_ASCII_WIRE,
+    "X-Signature-Method": NON_ASCII_WIRE,
+    "X-Signature": NON_ASCII_WIRE,
+}
+
+
+def _token_op(ops: list[Operation]) -> Operation:
+    op = next((o for o in ops if o.operation_id == "issueToken"), None)
+    if op is None:
+        vacuous("该角色的契约中没有令牌端点 / no token endpoint in the contract")
+    return op
+
+
+def _token_answer(op: Operation, r: TargetResponse, what: str, *, may_issue: bool = False) -> list[str]:
+    """A refusal of the token endpoint: 4xx in the body the contract gives that status (RFC 6749 error or the error
+    envelope), never 5xx, never a token (unless ``may_issue``: the credentials were right), no internals leaked."""
+    if r.status is None:
+        return [f"{what}: 无响应（{r.error}）/ no response"]
+    body = r.json()
+    problems: list[str] = []
+    if r.status >= 500:
+        problems.append(f"{what}: 返回 {r.status}，畸形输入不得导致服务端错误 / server error on bad input")
+    elif r.status < 400 and not may_issue:
+        problems.append(f"{what}: 返回 {r.status}，应以 4xx 拒绝 / expected a client error")
+    if isinstance(body, dict) and body.get("access_token") and not may_issue:
+        problems.append(f"{what}: 签发了访问令牌 / a token was issued")
+    if r.status >= 400:
+        uri = (op.responses.get(str(r.status)) or {}).get("application/json")
+        fits = (
+            validator_at(uri).is_valid(body)
+            if uri
+            else any(validator(name).is_valid(body) for name in ("error", "security#/$defs/tokenError"))
+        )
+        if not fits:
+            problems.append(
+                f"{what}: {r.status} 的响应体不符合契约（RFC 6749 错误或错误信封）/ the {r.status} body is not the "
+                "contract's error body"
+            )
+    leak = leaks(r)
+    if leak:
+        problems.append(f"{what}: 响应泄露内部信息“{leak[:80]}” / response leaks internals")
+    return problems
+
+
+@pytest.mark.clause("PROFILE.STATUS.6", "PROFILE.TOKEN.1")
+def test_the_token_endpoint_refuses_hostile_input_without_5xx(role_ops: list[Operation], tzsb_client) -> None:
+    """令牌端点（无需登录）：有效的客户端标识配非 ASCII 密钥（表单与 JSON）、非 ASCII 的签名请求头、嵌套 1000 层的
+    JSON（在 client_secret 或 scope 中）：4xx，响应体为契约给该状态的错误体（RFC 6749 错误或错误信封），不签发令牌，
+    绝不 5xx，不泄露内部信息；凭证正确而带非 ASCII 签名头的请求也不得 5xx（令牌端点未声明这些头，可签发令牌）；
+    之后目标仍健康。"""
+    client = tzsb_client()
+    op = _token_op(role_ops)
+    client_id, secret = client.client_id or "tzsb", client.client_secret or ""
+    grant = {"grant_type": "client_credentials", "client_id": client_id}
+    deep = DEEP_1000.decode()
+    probes: list[tuple[str, dict[str, Any], bool]] = [
+        ("非 ASCII 密钥（表单）", {"data": {**grant, "client_secret": NON_ASCII}}, False),
+        ("非 ASCII 密钥（JSON）", {"json": {**grant, "client_secret": NON_ASCII}}, False),
+        (
+            "非 ASCII 密钥与非 ASCII 签名头",
+            {"data": {**grant, "client_secret": NON_ASCII}, "headers": NON_ASCII_SIGNATURE},
+            False,
+        ),
+        (
+            "凭证正确、非 ASCII 签名头",
+            {"data": {**grant, "client_secret": secret}, "headers": NON_ASCII_SIGNATURE},
+            True,
+        ),
+        (
+            "client_secret 嵌套 1000 层",
+            {
+                "raw": f'{{"grant_type": "client_credentials", "client_id": {orjson.dumps(client_id).decode()}, '
+                f'"client_secret": {deep}}}'
+            },
+            False,
+        ),
+        (
+            "凭证正确、scope 嵌套 1000 层",
+            {"raw": orjson.dumps({**grant, "client_secret": secret}).decode()[:-1] + f', "scope": {deep}}}'},
+            False,
+        ),
+    ]
+    problems: list[str] = []
+    for label, spec, may_issue in probes:
+        headers = dict(spec.get("headers") or {})
+        if "raw" in spec:
+            headers["Content-Type"] = "application/json"
+            r = client.request("POST", op.path, raw_body=spec["raw"].encode(), headers=headers, auth=False)
+        else:
+            r = client.request(
+                "POST", op.path, json=spec.get("json"), data=spec.get("data"), headers=headers, auth=False
+            )
+        problems += _token_answer(op, r, f"{op.operation_id}（{label}）", may_issue=may_issue)
+    problems += healthy(client)
+    assert not problems, "\n".join(problems)
+
+
+# ------------------------------------------------------------------------------------------ forged Host
+
+#: A host no resolver knows (RFC 6761 ``.invalid``): the forged ``Host`` and ``X-Forwarded-Host`` of the probes.
+FORGED_HOST = "tzsb-forged-host.invalid"
+#: A URL (absolute, or scheme-relative ``//host``) whose authority is the forged host.
+FORGED_URL = re.compile(r"//(?:[^/?#@\s\"'<>]*@)?" + re.escape(FORGED_HOST) + r"(?![\w.-])", re.IGNORECASE)
+#: The forgeries: the Host header itself, and the headers a proxy in front of the target would set.
+FORGERIES: tuple[tuple[str, dict[str, str]], ...] = (
+    ("伪造的 Host", {"Host": FORGED_HOST}),
+    (
+        "伪造的 X-Forwarded-Host / Forwarded",
+        {"X-Forwarded-Host": FORGED_HOST, "X-Forwarded-Proto": "https", "Forwarded": f"host={FORGED_HOST};proto=https"},
+    ),
+)
+
+
+def _declares_location(op: Operation) -> bool:
+    """The contract gives a 2xx answer of ``op`` a ``Location`` header (the operation creates a resource)."""
+    for status, resp in (op.raw.get("responses") or {}).items():
+        resolved, _ = _deref(resp, op.doc)
+        if str(status).startswith("2") and "Location" in (resolved.get("headers") or {}):
+            return True
+    return False
+
+
+@functools.cache
+def _valid_fixtures() -> tuple[Any, ...]:
+    """Every fixture of ``fixtures/json`` labelled valid (the contract's own examples)."""
+    return tuple(
+        orjson.loads((contracts.FIXTURES / "json" / folder / label["file"]).read_bytes())
+        for folder, label in fixture_labels("json")
+        if label["valid"]
+    )
+
+
+def _top_level(op: Operation) -> tuple[set[str], dict[str, Any]]:
+    """The request body's top-level property names and the ``const`` values among them (through refs, allOf)."""
+    if op.body_uri is None:
+        return set(), {}
+    resolved = registry().resolver().lookup(op.body_uri)
+    names: set[str] = set()
+    consts: dict[str, Any] = {}
+    stack = [(resolved.contents, resolved.resolver)]
+    while stack:
+        node, resolver = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        if "$ref" in node:
+            sub = resolver.lookup(node["$ref"])
+            stack.append((sub.contents, sub.resolver))
+        stack.extend((part, resolver) for part in node.get("allOf") or ())
+        for name, sub in (node.get("properties") or {}).items():
+            names.add(name)
+            if isinstance(sub, dict) and "const" in sub:
+                consts[name] = sub["const"]
+    return names, consts
+
+
+def _creation_body(op: Operation) -> Any:
+    """A valid request body for ``op`` made from the contract's valid fixtures: one cut to the body's properties,
+    its constants set, with a new message id and a callback address no resolver knows (each call a new resource).
+    None when no fixture makes one."""
+    names, consts = _top_level(op)
+    v = validator_at(op.body_uri or "")
+    tag = secrets.token_hex(6)
+    for fixture in _valid_fixtures():
+        if not isinstance(fixture, dict) or not names & set(fixture):
+            continue
+        body = {k: copy.deepcopy(val) for k, val in fixture.items() if k in names} | consts
+        if "messageId" in body:
+            body["messageId"] = f"tzsb-host-{tag}"
+        if "callbackUrl" in body:
+            body["callbackUrl"] = f"https://tzsb-callback.invalid/host-probe/{tag}"
+        if v.is_valid(body):
+            return body
+    return None
+
+
+def _exact(client: TargetClient, op: Operation, headers: dict[str, str], body: Any = None) -> TargetResponse:
+    """One request of ``op`` exactly as given (no redirect followed: a redirect to the forged host is the finding),
+    recorded as evidence."""
+    hdrs = {**headers, "Authorization": f"Bearer {client.token()}"}
+    raw = orjson.dumps(body) if body is not None else None
+    if raw is not None:
+        hdrs["Content-Type"] = "application/json"
+    r, exchange = request_once(
+        client.session,
+        op.method.upper(),
+        client.base_url + concrete(op),
+        headers=hdrs,
+        body=raw,
+        timeout=client.timeout,
+        verify=client.ca_file or True,
+        max_bytes=client.max_bytes,
+    )
+    client.evidence.add(exchange)
+    return r
+
+
+def _forged_urls(r: TargetResponse) -> list[str]:
+    """Where the answer points at the forged host: headers (Location …) and the body."""
+    found = [f"{k}: {v[:200]}" for k, v in r.headers.items() if FORGED_URL.search(v)]
+    text = r.content[:1_000_000].decode("utf-8", errors="replace")
+    m = FORGED_URL.search(text)
+    if m:
+        found.append(f"响应体 / body: …{text[max(0, m.start() - 80) : m.end() + 80]}…")
+    return found
+
+
+@pytest.mark.clause("PROFILE.STATUS.6")
+def test_a_forged_host_header_never_reaches_a_url_in_the_answer(
+    role_ops: list[Operation], tzsb_client, tzsb_target: Target
+) -> None:
+    """请求头 Host 被伪造（或带伪造的 X-Forwarded-Host / Forwarded）时，应答的 Location（及任何响应头）与响应体中的
+    绝对地址不得指向伪造的主机：目标以配置的对外地址（或相对地址）构造地址，不取自请求。在契约声明带 Location 的
+    新建操作（没有时为应答 201 的操作；以契约的有效样例为请求体；quick 档只试第一个）与无路径参数的读操作上检验；
+    不跟随重定向（重定向到伪造主机同样不合格）。"""
+    client = tzsb_client()
+    ops = secured(role_ops)
+    # the operations the contract says answer with a Location; without any, those that answer 201 (a creation)
+    located = [op for op in ops if _declares_location(op)] or [op for op in ops if "201" in op.responses]
+    creations = [(op, body) for op in located for body in [_creation_body(op)] if body is not None]
+    if tzsb_target.profile == "quick":
+        creations = creations[:1]
+    reads = [op for op in ops if op.method == "get" and "{" not in op.path]
+    if not creations and not reads:
+        vacuous("该角色的契约中没有可伪造 Host 检验的新建或读操作 / nothing to probe with a forged Host")
+    problems: list[str] = []
+    answered = False  # a 2xx answer was seen: something that could carry the forged host was observed
+    for label, forged in FORGERIES:
+        for op, body in creations:
+            fresh = _creation_body(op)  # a new resource for each forgery (an existing one may be answered 200)
+            r = _exact(client, op, forged, fresh if fresh is not None else body)
+            answered = answered or r.ok
+            problems += [f"{op.operation_id}（{label}，{r.status}）: {where}" for where in _forged_urls(r)]
+        for op in reads:
+            r = _exact(client, op, forged)
+            answered = answered or r.ok
+            problems += [f"{op.operation_id}（{label}，{r.status}）: {where}" for where in _forged_urls(r)]
+    problems += _still_healthy(client, role_ops)
+    if not problems and not answered:
+        untested(
+            "伪造 Host 的请求没有一个得到 2xx 应答，无从观察应答中的地址 / no probe with a forged Host was answered 2xx: "
+            "nothing that could carry the host was observed",
+            provide="在目标中准备可新建的数据（契约样例所引用的对象）/ seed the objects the contract's examples refer to",
+        )
+    assert not problems, "应答中的地址指向伪造的主机 / the answer points at the forged host:\n" + "\n".join(problems)
+
+
+# ------------------------------------------------------------------------------------------ signature headers
+
+
+def _violations(uri: str) -> list[tuple[str, str]]:
+    """``(label, value)`` pairs the contract's schema of a header refuses (decided by the contract, as the server
+    receives the value: its octets as Latin-1 characters)."""
+    v = validator_at(uri)
+    candidates = [("非 ASCII", NON_ASCII_WIRE), ("含空格与标点", "tzsb not valid!"), ("过短", "x")]
+    return [(label, value) for label, value in candidates if not v.is_valid(value)]
+
+
+@pytest.mark.clause("PROFILE.ERROR.1", "PROFILE.STATUS.6")
+def test_malformed_signature_headers_are_refused(role_ops: list[Operation], tzsb_client, tzsb_target: Target) -> None:
+    """契约给受保护操作声明的可选签名请求头（X-Timestamp、X-Nonce、X-Signature、X-Signature-Method）只要出现，
+    就须符合契约的格式，不论调用方是否签名：格式不符（非 ASCII、含空格、过短）的每个头各发一次，400 错误信封
+    （BAD_REQUEST / VALIDATION_FAILED；目标声明了请求签名时也可为 401 SIGNATURE_INVALID），绝不受理、绝不 5xx；
+    之后目标仍健康。"""
+    client = tzsb_client()
+    op = probe_op(role_ops)
+    headers = [p for p in op.params if p.location == "header"]
+    if not headers:
+        vacuous(f"契约未给 {op.operation_id} 声明签名请求头 / the contract declares no signature headers here")
+    signing = "request-signature" in tzsb_target.features
+    problems: list[str] = []
+    for p in headers:
+        for label, value in _violations(p.schema_uri):
+            r = client.request(op.method.upper(), concrete(op), headers={p.name: value})
+            what = f"{op.operation_id} {p.name}（{label}）"
+            if r.status is not None and r.status >= 500:
+                problems.append(f"{what}: 返回 {r.status}，格式错误的请求头不得导致服务端错误 / server error")
+            elif signing and r.status == 401:
+                problems += check_error(r, 401, what, codes=("SIGNATURE_INVALID",))
+            else:
+                problems += check_error(r, 400, what, codes=("BAD_REQUEST", "VALIDATION_FAILED"))
+            leak = leaks(r)
+            if leak:
+                problems.append(f"{what}: 响应泄露内部信息“{leak[:80]}” / response leaks internals")
     problems += _still_healthy(client, role_ops)
     assert not problems, "\n".join(problems)
