@@ -35,7 +35,9 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     v.add_argument("file", nargs="?", type=Path, help=t("opt.file", lang))
     v.add_argument("--code", nargs=2, metavar=("KIND", "VALUE"), help=t("opt.code", lang, kinds=kinds))
     v.add_argument("--schema", help=t("opt.schema", lang))
-    v.add_argument("--lenient", action="store_true", help=t("opt.lenient", lang))
+    rule = v.add_mutually_exclusive_group()
+    rule.add_argument("--strict", action="store_true", help=t("opt.strict", lang))
+    rule.add_argument("--lenient", action="store_true", help=t("opt.lenient", lang))
     v.add_argument("--failures-only", action="store_true", help=t("opt.failures_only", lang))
     v.add_argument("--max-errors", type=int, default=5, help=t("opt.max_errors", lang))
     v.add_argument("--output", choices=["text", "jsonl"], default="text", help=t("opt.output", lang))
@@ -54,6 +56,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     s.add_argument("--tls", action="store_true", help=t("opt.tls", lang))
     s.add_argument("--tls-cert", type=Path, default=None, help=t("opt.tls_cert", lang))
     s.add_argument("--tls-key", type=Path, default=None, help=t("opt.tls_key", lang))
+    s.add_argument("--public-url", default=None, metavar="URL", help=t("opt.public_url", lang))
     s.add_argument("--list-defects", action="store_true", help=t("opt.list_defects", lang))
 
     r = sub.add_parser("run", help=t("cmd.run", lang), description=t("cmd.run", lang))
@@ -179,8 +182,13 @@ def _serve(args: argparse.Namespace, lang: str) -> int:
         tls=args.tls or args.tls_cert is not None,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
+        public_url=args.public_url,
     )
-    return serve(cfg)
+    try:
+        return serve(cfg)
+    except ValueError as exc:  # a public URL that is not an http(s) base URL
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -40,6 +40,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "opt.tls_cert": ("TLS 证书文件（PEM）", "TLS certificate (PEM)"),
     "opt.tls_key": ("TLS 私钥文件（PEM）", "TLS private key (PEM)"),
+    "opt.public_url": (
+        "对外基础地址（Location 等绝对地址以此构造，绝不取自请求的 Host；默认为监听地址）",
+        "public base URL (Location and other absolute URLs are built from it, never from the request's Host; "
+        "default: the listening address)",
+    ),
     "opt.jobs": ("并行进程数", "parallel worker processes"),
     "cmd.serve": (
         "启动参考服务器（各角色的符合性实现，嵌入式 SQLite）",
@@ -109,7 +114,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "契约名称，如 equipment、gov-platform#/$defs/receipt、dossier-metadata（XML）",
         "contract name, e.g. equipment, gov-platform#/$defs/receipt, dossier-metadata (XML)",
     ),
-    "opt.lenient": ("宽松模式：不确定的规则只警告", "lenient mode: uncertain rules only warn"),
+    "opt.strict": (
+        "只接受今天发证的形式（issued：新发的证号、卷宗编码、设备代码应有的形式）",
+        "only the form issued today (issued: what a new certificate, dossier code or equipment code must look like)",
+    ),
+    "opt.lenient": (
+        "接受历来真实发放的各种形式并注明其年代（held，默认：系统持有和交换的数据）",
+        "every form authorities really issued, each noted with its era (held, the default: data a system holds)",
+    ),
+    "rule.issued": ("规则：今天发证的形式（--strict）", "rule: the form issued today (--strict)"),
+    "rule.held": (
+        "规则：数据中真实存在的形式（默认；--strict 只接受今天发证的形式）",
+        "rule: every form really issued (the default; --strict: only today's form)",
+    ),
     "opt.failures_only": ("JSON Lines：只输出不合格行", "JSON Lines: print only failing lines"),
     "opt.max_errors": ("每条记录最多列出的错误数", "most errors listed per record"),
     "opt.output": ("输出格式：text 或 jsonl", "output format: text or jsonl"),

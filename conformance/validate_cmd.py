@@ -42,6 +42,7 @@ def validate_code(kind: str, value: str, *, strict: bool, lang: str, out: TextIO
                     "kind": kind,
                     "value": value,
                     "valid": result.ok,
+                    "mode": result.mode,
                     "message": result.message(lang),
                     "parts": [
                         {"name": p.name_en if lang == "en" else p.name_zh, "value": p.value} for p in result.parts
@@ -61,6 +62,7 @@ def validate_code(kind: str, value: str, *, strict: bool, lang: str, out: TextIO
         if result.ok and why:
             why = f", with a warning: {why}" if lang == "en" else f"，但有警告：{why}"
         out.write(t(key, lang, kind=title, value=value, why=why) + "\n")
+        out.write("  " + t("rule.issued" if strict else "rule.held", lang) + "\n")
         for part in result.parts:
             out.write(f"  {part.name_en if lang == 'en' else part.name_zh}: {part.value}\n")
         for q in result.problems:
@@ -257,7 +259,7 @@ def validate_file(
 
 def run_validate(args: argparse.Namespace, lang: str) -> int:
     out = sys.stdout
-    strict = not args.lenient
+    strict = bool(args.strict)  # default: held (every form really issued); --lenient says the same explicitly
     if args.code:
         kind, value = args.code
         return validate_code(kind, value, strict=strict, lang=lang, out=out, output=args.output)

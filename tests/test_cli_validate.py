@@ -15,6 +15,7 @@ from conformance import contracts
 from conformance.cli import main
 from conformance.codes import KINDS
 from conformance.datagen import DataGen
+from conformance.limits import MAX_JSON_DEPTH
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -175,3 +176,84 @@ def test_console_script_runs_in_a_subprocess() -> None:
 def test_selfcheck_contracts_only_passes(capsys: pytest.CaptureFixture[str]) -> None:
     rc, out, _ = run(capsys, "selfcheck", "--contracts-only")
     assert rc == 0 and "自检结果：通过" in out
+
+
+def _deep(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def test_deeply_nested_records_are_invalid_lines_and_the_dump_goes_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A record nested 1,000 levels deep crashed the explanation (RecursionError) and stopped the dump:
+    now it is one invalid line with the reason, in a closed schema and where the schema leaves a value open;
+    deeper than orjson parses (1,024) it is an unparsed line."""
+    gen = DataGen(23)
+    recs = [json.dumps(gen.equipment(), ensure_ascii=False) for _ in range(4)]
+    deep_field = json.dumps({**json.loads(recs[0]), "remark": "X"}, ensure_ascii=False).replace('"X"', _deep(1000))
+    lines = [recs[0], deep_field, _deep(1000), recs[1], '{"a":' * 1000 + "1" + "}" * 1000, _deep(1100), recs[2]]
+    f = tmp_path / "deep.jsonl"
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rc, out, err = run(capsys, "validate", str(f), "--schema", "equipment")
+    assert rc == 1 and "Traceback" not in out + err
+    for n in (2, 3, 5):
+        assert f"第 {n} 行：无效：/：JSON 嵌套超过 {MAX_JSON_DEPTH} 层" in out, out
+    assert "第 6 行：无效" in out and "第 7 行：有效" in out
+    assert "共 7 行：有效 3，无效 4" in out
+    rc, out, _ = run(
+        capsys, "--lang", "en", "validate", str(f), "--schema", "equipment", "--failures-only", "--output", "jsonl"
+    )
+    rows = [json.loads(x) for x in out.splitlines()]
+    assert [r["line"] for r in rows[:-1]] == [2, 3, 5, 6]
+    assert rows[0]["errors"] == [
+        {
+            "path": "",
+            "rule": "maxDepth",
+            "message": f"JSON nested deeper than {MAX_JSON_DEPTH} levels (the contracts: 7)",
+        }
+    ]
+    assert rows[-1]["summary"]["invalid"] == 4
+
+
+def test_deep_value_where_the_schema_leaves_it_open_is_invalid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``sharing#/$defs/change`` allows any object as ``record``: a record nested past the limit there was
+    valid (and one a little deeper crashed the explanation); now it is invalid, in a dump and alone."""
+    change = {"seq": 1, "operation": "UPLOAD", "key": "k", "changedAt": "2024-05-01T08:00:00+08:00", "record": {}}
+    ok = json.dumps({**change, "record": {"a": json.loads(_deep(MAX_JSON_DEPTH - 2))}})
+    deep = json.dumps({**change, "record": {"a": json.loads(_deep(MAX_JSON_DEPTH + 5))}})
+    deeper = json.dumps({**change, "record": {"a": json.loads(_deep(900))}})
+    f = tmp_path / "changes.jsonl"
+    f.write_text("\n".join([ok, deep, ok, deeper]) + "\n", encoding="utf-8")
+    rc, out, _ = run(capsys, "validate", str(f), "--schema", "sharing#/$defs/change")
+    assert rc == 1 and "第 1 行：有效" in out and "第 3 行：有效" in out
+    assert "第 2 行：无效：/：JSON 嵌套超过" in out and "第 4 行：无效：/：JSON 嵌套超过" in out
+    assert "共 4 行：有效 2，无效 2" in out
+    one = tmp_path / "change.json"
+    one.write_text(deep, encoding="utf-8")
+    rc, out, _ = run(capsys, "validate", str(one), "--schema", "sharing#/$defs/change")
+    assert rc == 1 and "JSON 嵌套超过" in out
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "form"),
+    [
+        ("registration-no", "梯11闽E3622(16)", "4位流水号"),  # issued before TSG 08-2017
+        ("registration-no", "梯11宁A00123（19）", "全角"),  # full-width brackets, as printed on certificates
+        ("equipment-code", "31104403002009001047", "顺序号6"),  # legacy 20-character code, 6-digit serial
+    ],
+)
+def test_validate_accepts_what_authorities_really_issued_by_default_and_strict_says_today(
+    kind: str, value: str, form: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The default rule is "held" (every form really issued, each named): these real numbers exited 1 before."""
+    rc, out, _ = run(capsys, "validate", "--code", kind, value)
+    assert rc == 0, out
+    assert "规则：数据中真实存在的形式" in out and form in out
+    rc, out, _ = run(capsys, "validate", "--code", kind, value, "--strict")
+    assert rc == 1 and "规则：今天发证的形式（--strict）" in out, out
+    rc, out, _ = run(capsys, "validate", "--code", kind, value, "--lenient")
+    assert rc == 0, out
+    with pytest.raises(SystemExit):
+        main(["validate", "--code", kind, value, "--strict", "--lenient"])

@@ -89,15 +89,51 @@ def test_message_counts_further_errors_and_shows_warnings() -> None:
     several = check("citizen-id", "11010519491331002Y")
     assert len(several.errors) >= 2
     assert "另有" in several.message() and "more error" in several.message("en")
-    warned = check("registration-no", "梯11闽E3622(16)", strict=False)
+    warned = check("registration-no", "梯11鄂A00001(24）", mode="held")  # mixed brackets: a slip, not a form
     assert warned.ok and warned.warnings
-    assert warned.message().startswith("使用登记证编号有效，但有警告：流水号")
-    assert warned.message("en").startswith("valid use-registration certificate number, with a warning: serial")
+    assert warned.message().startswith("使用登记证编号有效，但有警告：年份号")
+    assert warned.message("en").startswith("valid use-registration certificate number, with a warning: year")
 
 
-def test_strict_is_keyword_only() -> None:
+def test_a_held_form_is_valid_with_a_note_not_a_warning() -> None:
+    """Two questions, two answers: the older form is a note in "held", an error naming it in "issued"."""
+    held = check("registration-no", "梯11闽E3622(16)", mode="held")
+    assert held.ok and held.clean and not held.warnings
+    assert held.forms == ("serial-4",) and [p.part for p in held.notes] == ["form"]
+    assert (
+        held.message()
+        == "使用登记证编号有效（注：4位流水号的编号：TSG 08-2017 施行前发证，证书在设备使用期内继续有效）"
+    )
+    assert held.message("en").startswith(
+        "valid use-registration certificate number (note: number with a 4-digit serial"
+    )
+    issued = check("registration-no", "梯11闽E3622(16)", mode="issued")
+    assert not issued.ok and issued.forms == ("serial-4",) and "TSG 08-2017 施行前" in issued.message()
+
+
+@pytest.mark.parametrize("kind", EXPECTED_KINDS)
+def test_mode_and_its_strict_alias_give_the_same_answer(kind: str) -> None:
+    rng = random.Random(11)
+    values = [KINDS[kind].generate(rng) for _ in range(5)]
+    values += ["梯11闽E3622(16)", "31104403002009001047", "梯11宁A00123（19）", "", "x"]
+    for value in values:
+        for mode, strict in (("issued", True), ("held", False)):
+            by_mode, by_alias = check(kind, value, mode=mode), check(kind, value, strict=strict)  # type: ignore[arg-type]
+            assert by_mode.problems == by_alias.problems and by_mode.forms == by_alias.forms
+            assert by_mode.mode == by_alias.mode == mode
+            assert KINDS[kind].validate(value, mode).problems == by_mode.problems  # type: ignore[arg-type]
+            assert KINDS[kind].is_ok(value, mode) == by_mode.ok  # type: ignore[arg-type]
+    assert check(kind, values[0]).mode == "issued"  # a caller who does not choose gets today's rule
+
+
+def test_mode_is_keyword_only_and_checked() -> None:
     with pytest.raises(TypeError):
         check("uscc", "91310115591693856A", False)  # type: ignore[misc]
+    with pytest.raises(ValueError, match="unknown mode"):
+        check("uscc", "91310115591693856A", mode="lenient")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="contradicts"):
+        check("uscc", "91310115591693856A", mode="held", strict=True)
+    assert check("uscc", "91310115591693856A", mode="issued", strict=True).ok
 
 
 def test_check_helpers() -> None:

@@ -16,7 +16,8 @@ def test_citizen_id_examples_of_the_standard() -> None:
     assert check("citizen-id", "11010519491231002X").ok
     # the standard's other example: born 1880 in 潮阳县 (440524, abolished since): valid, two warnings
     old = check("citizen-id", "440524188001010014")
-    assert old.ok and [p.part for p in old.warnings] == ["birth date", "address code"]
+    assert old.ok and [p.part for p in old.warnings][:1] == ["birth date"]
+    assert "address code" in [p.part for p in old.problems]  # a warning, or a note of its era (division history)
 
 
 def test_citizen_id_problems() -> None:
@@ -31,11 +32,11 @@ def test_citizen_id_problems() -> None:
     future = f"110105{dt.date.today().year + 1}0101002"
     assert "在今天之后" in check("citizen-id", future + citizen_check_char(future)).message()
     assert "15位旧号码" in check("citizen-id", "110105491231002").message()
-    unknown = "99010519491231002"  # no province 99; address codes are only warned about (830000 … exist)
-    assert check("citizen-id", unknown + citizen_check_char(unknown)).warnings[0].part == "address code"
+    unknown = "99010519491231002"  # no province 99: refused by no reading of data ("held" only warns)
+    assert check("citizen-id", unknown + citizen_check_char(unknown), mode="held").warnings[0].part == "address code"
     assert not check("citizen-id", "00010519491231002" + citizen_check_char("00010519491231002")).ok
-    withdrawn = "42999919491231002"  # well-formed, not in the table: address codes stay for life → warning
-    result = check("citizen-id", withdrawn + citizen_check_char(withdrawn))
+    withdrawn = "42999919491231002"  # well-formed, not in the table: address codes stay for life → "held" warns
+    result = check("citizen-id", withdrawn + citizen_check_char(withdrawn), mode="held")
     assert result.ok and [p.part for p in result.warnings] == ["address code"]
 
 
@@ -115,30 +116,44 @@ def test_registration_numbers_strictly_valid(value: str) -> None:
     assert result.ok and not result.warnings, result.problems
 
 
-def test_fujian_sample_is_lenient_valid_only() -> None:
-    value = "梯11闽E3622(16)"  # real record of a Fujian inspection system, registered 2016
-    strict = check("registration-no", value)
-    assert not strict.ok and [p.part for p in strict.errors] == ["serial"]
-    assert "流水号「3622」为4位" in strict.message()
-    lenient = check("registration-no", value, strict=False)
-    assert lenient.ok and [p.part for p in lenient.warnings] == ["serial"]
-    assert [p.value for p in lenient.parts] == ["梯", "11", "闽", "E", "3622", "(16)"]
+def test_fujian_sample_is_held_not_issued() -> None:
+    value = "梯11闽E3622(16)"  # a 2016 number of the 4-digit-serial form (sources: docs/identifiers.md)
+    issued = check("registration-no", value, mode="issued")
+    assert not issued.ok and [p.part for p in issued.errors] == ["serial"]
+    assert "流水号「3622」为4位" in issued.message() and "TSG 08-2017 施行前" in issued.message()
+    held = check("registration-no", value, mode="held")
+    assert held.ok and not held.warnings and held.forms == ("serial-4",)
+    assert [p.value for p in held.parts] == ["梯", "11", "闽", "E", "3622", "(16)"]
 
 
 @pytest.mark.parametrize(
-    ("value", "part"),
+    ("value", "part", "form"),
     [
-        ("梯11鄂A00001（24）", "year"),
-        ("梯11鄂A00001(24）", "year"),
-        ("梯11粤EM0866", "year"),
-        ("梯11黔A00001(24)", "province abbreviation"),
+        ("梯11宁A00123（19）", "year", "printed-brackets"),  # as printed on certificates
+        ("梯11粤EM0866", "year", "no-year"),
+        ("梯11黔A00001(24)", "province abbreviation", "alt-province"),
+        ("梯11闽E3622(16)", "serial", "serial-4"),
     ],
 )
-def test_registration_lenient_only_forms(value: str, part: str) -> None:
-    strict = check("registration-no", value)
-    assert not strict.ok and strict.errors[0].part == part
-    lenient = check("registration-no", value, strict=False)
-    assert lenient.ok and lenient.warnings[0].part == part
+def test_registration_older_forms_are_held_with_a_note(value: str, part: str, form: str) -> None:
+    issued = check("registration-no", value, mode="issued")
+    assert not issued.ok and issued.errors[0].part == part and issued.forms == (form,)
+    held = check("registration-no", value, mode="held")
+    assert held.ok and not held.warnings and held.forms == (form,)
+    assert [p.part for p in held.notes] == ["form"] and held.note()
+
+
+def test_registration_older_features_combine_and_are_each_named() -> None:
+    held = check("registration-no", "梯11闽E3622", mode="held")
+    assert held.ok and held.forms == ("serial-4", "no-year") and len(held.notes) == 2
+    assert len(check("registration-no", "梯11闽E3622", mode="issued").errors) == 2
+
+
+def test_mixed_brackets_are_a_slip_not_a_form() -> None:
+    value = "梯11鄂A00001(24）"
+    assert not check("registration-no", value, mode="issued").ok
+    held = check("registration-no", value, mode="held")
+    assert held.ok and held.warnings[0].part == "year" and not held.notes and "录入差错" in held.message()
 
 
 @pytest.mark.parametrize(
@@ -155,7 +170,7 @@ def test_registration_lenient_only_forms(value: str, part: str) -> None:
     ],
 )
 def test_registration_problems(value: str, part: str | None, phrase: str | None) -> None:
-    result = check("registration-no", value, strict=False)
+    result = check("registration-no", value, mode="held")  # refused even when every real form counts
     if part is None:
         assert result.ok and not result.warnings
         return
@@ -177,8 +192,8 @@ def test_equipment_codes() -> None:
     assert check("equipment-code", "21501089020150A001").ok  # serial past 99999 uses a letter
     class_level = "310010123201500098"
     assert not check("equipment-code", class_level).ok
-    lenient = check("equipment-code", class_level, strict=False)
-    assert lenient.ok and "应为品种代码" in lenient.warnings[0].zh
+    held = check("equipment-code", class_level, mode="held")  # a deviation seen in data, not a form: warning
+    assert held.ok and "应为品种代码" in held.warnings[0].zh and not held.notes
     assert "审批机关区域" in check("equipment-code", "311099123201500098").message()
     assert "超出范围" in check("equipment-code", "311010123194900098").message()
     assert "不在《特种设备目录》" in check("equipment-code", "399910123201500098").message()
@@ -186,14 +201,37 @@ def test_equipment_codes() -> None:
     assert doubtful.ok and doubtful.warnings[0].part == "catalogue variety"
 
 
-def test_legacy_registration_code_is_lenient_only() -> None:
+def test_legacy_registration_code_is_held_not_issued() -> None:
     legacy = "31103506002016053337"  # 20-character 注册代码 of a Fujian elevator (2016-05)
-    strict = check("equipment-code", legacy)
-    assert not strict.ok and "20位" in strict.message() and "legacy" in strict.message("en")
-    lenient = check("equipment-code", legacy, strict=False)
-    assert lenient.ok and "旧设备注册代码" in lenient.warnings[0].zh
-    assert [p.value for p in lenient.parts] == ["3110", "350600", "201605", "3337"]
-    assert not check("equipment-code", "31103506002016133337", strict=False).ok  # month 13
+    issued = check("equipment-code", legacy, mode="issued")
+    assert not issued.ok and "20位" in issued.message() and "18-character" in issued.message("en")
+    held = check("equipment-code", legacy, mode="held")
+    assert held.ok and not held.warnings and held.notes
+    assert [p.value for p in held.parts] == ["3110", "350600", "201605", "3337"]
+    # both layouts read validly (May 2016 + 3337, or 2016 + 053337): both named
+    assert held.forms == ("reg-code-yyyymm", "reg-code-year") and "两种形式" in held.message()
+
+
+def test_legacy_code_with_a_six_digit_sequence_is_read_by_its_form() -> None:
+    """Positions 15-16 of ``31104403002009001047`` are not a month: the year + 6-digit-sequence form reads it."""
+    value = "31104403002009001047"  # sources: docs/identifiers.md
+    held = check("equipment-code", value, mode="held")
+    assert held.ok and not held.warnings and held.forms == ("reg-code-year",)
+    assert [(p.name_en, p.value) for p in held.parts] == [
+        ("catalogue code", "3110"),
+        ("division", "440300"),
+        ("registration year", "2009"),
+        ("sequence", "001047"),
+    ]
+    assert not check("equipment-code", value, mode="issued").ok
+
+
+def test_legacy_code_that_reads_in_no_form_names_each_reading() -> None:
+    bad = check("equipment-code", "31103506002016A33337", mode="held")  # month 'A3'? sequence with a letter?
+    assert not bad.ok and bad.forms == ()
+    assert any(p.zh.startswith("按20位设备注册代码（类别4+行政区划6+注册年月6") for p in bad.errors)
+    assert any(p.zh.startswith("按20位设备注册代码（类别4+行政区划6+注册年份4") for p in bad.errors)
+    assert not check("equipment-code", "31103506002030053337", mode="held").ok  # registered in 2030
 
 
 # ------------------------------------------------------------------ division, catalogue code

@@ -1,4 +1,5 @@
-"""Property tests: every valid(kind) passes, every near_miss(kind) fails (strict mode).
+"""Property tests: every valid(kind) passes, every near_miss(kind) fails ("issued", alias strict mode),
+every held_form(kind) is refused by "issued" and accepted by "held" with its form named.
 
 The near misses are invalid by construction (conformance.codes.strategies): this test fails if a
 validator lets a broken value through, or if a generator produces values its own validator refuses.
@@ -22,7 +23,9 @@ from conformance.codes import (
     uscc_check_char,
 )
 from conformance.codes.strategies import (
+    HELD_FORMS,
     MUTATIONS,
+    held_form,
     mutators,
     near_miss,
     ref_citizen_check,
@@ -40,9 +43,9 @@ def test_valid_values_pass(kind: str) -> None:
     @settings(max_examples=60, deadline=None)
     @given(valid(kind))
     def prop(value: str) -> None:
-        strict = check(kind, value)
-        assert strict.ok and not strict.warnings, (value, strict.problems)
-        assert check(kind, value, strict=False).ok
+        issued = check(kind, value, mode="issued")
+        assert issued.ok and not issued.warnings, (value, issued.problems)
+        assert check(kind, value, mode="held").ok
 
     prop()
 
@@ -57,6 +60,23 @@ def test_near_misses_fail(kind: str) -> None:
         assert not result.ok, (value, mutation)
         assert result.message().startswith(KINDS[kind].title_zh + "无效：")
         assert result.message("en").startswith(f"invalid {KINDS[kind].title_en}: ")
+
+    prop()
+
+
+@pytest.mark.parametrize("kind", sorted(HELD_FORMS))
+def test_older_forms_are_held_not_issued(kind: str) -> None:
+    """An older form (built by construction) is an error for "issued" and a note, not a warning, for "held"."""
+
+    @settings(max_examples=80, deadline=None)
+    @given(held_form(kind))
+    def prop(pair: tuple[str, str]) -> None:
+        value, form = pair
+        issued = check(kind, value, mode="issued")
+        assert not issued.ok and form in issued.forms, (value, form, issued.problems)
+        held = check(kind, value, mode="held")
+        assert held.ok and not held.warnings and form in held.forms, (value, form, held.problems)
+        assert held.notes and held.message().startswith(KINDS[kind].title_zh + "有效（注：")
 
     prop()
 

@@ -6,10 +6,21 @@ English name, ``"value"`` for the value as a whole) and say why, in Chinese and 
 
 Conventions (docs/CONVENTIONS.md, "Identifier kinds"):
 
-* ``strict=True`` applies the rule as the project reads the source standard; ``strict=False``
-  (lenient) downgrades deviations that occur in real data to warnings. Lenient mode never
-  normalises a value silently: full-width characters, lower-case letters and surrounding
-  whitespace stay errors for every kind.
+* Two questions, two answers (``mode``, docs/identifiers.md):
+
+  - ``"issued"`` — *is this a well-formed number as issued today?* What a system must produce
+    when it issues a new certificate, dossier code or equipment code: today's form only, every
+    deviation an error. Historical forms are errors that name the form.
+  - ``"held"`` — *is this a number that really exists in the data?* What a system must accept in
+    the records it holds and exchanges: every form that authorities really issued (older eras,
+    the form printed on certificates) is accepted with an ``info`` note naming the form
+    (:data:`FORM_PART`); deviations that occur in data without being a form anyone issued are
+    accepted with a warning; what no authority ever issued stays an error.
+
+  ``strict=True`` / ``strict=False`` are aliases of ``"issued"`` / ``"held"``. ``check`` and
+  :meth:`CodeKind.validate` take either; a kind module's own ``validate(value, strict)`` keeps its
+  boolean (True = "issued"). Neither mode normalises a value silently: full-width digits and letters,
+  lower-case letters and surrounding whitespace stay errors for every kind.
 * Code lists are read lazily through :mod:`conformance.codes.lists`, never at import time.
 """
 
@@ -25,6 +36,39 @@ Severity = Literal["error", "warning", "info"]
 ERROR: Severity = "error"
 WARNING: Severity = "warning"
 INFO: Severity = "info"
+
+Mode = Literal["issued", "held"]
+
+#: "Is this a well-formed number as issued today?" (today's form only; alias ``strict=True``).
+ISSUED: Mode = "issued"
+#: "Is this a number that really exists in the data?" (every real form; alias ``strict=False``).
+HELD: Mode = "held"
+MODES: tuple[Mode, ...] = (ISSUED, HELD)
+
+#: ``Problem.part`` of the note that names the form (era) of a value; severity ``info`` in "held",
+#: ``error`` in "issued" for a form that is not today's.
+FORM_PART = "form"
+
+
+def is_issued(mode: Mode | bool) -> bool:
+    """True for the "issued" question (``"issued"`` or ``True``), False for "held" (``"held"`` or ``False``)."""
+    if mode is True or mode == ISSUED:
+        return True
+    if mode is False or mode == HELD:
+        return False
+    raise ValueError(f"unknown mode {mode!r}: use 'issued' or 'held' (or strict=True / strict=False)")
+
+
+def resolve_mode(mode: Mode | bool | None = None, strict: bool | None = None, default: Mode = ISSUED) -> Mode:
+    """The mode asked for: ``mode`` (or ``strict`` as an alias); ``default`` when neither is given."""
+    if mode is not None:
+        chosen: Mode = ISSUED if is_issued(mode) else HELD
+        if strict is not None and bool(strict) != (chosen == ISSUED):
+            raise ValueError(f"mode={mode!r} contradicts strict={strict!r}")
+        return chosen
+    if strict is not None:
+        return ISSUED if strict else HELD
+    return default
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +106,31 @@ class PartSpec:
 Splitter = Callable[[str], list[Part]]
 
 
+@dataclass(frozen=True, slots=True)
+class Form:
+    """One form (era) of an identifier kind that authorities really issued (docs/identifiers.md).
+
+    ``current``: today's form, the only one the "issued" question accepts. The others are accepted
+    by "held" with an ``info`` note built by :func:`form_note`.
+    """
+
+    id: str
+    zh: str
+    en: str
+    era_zh: str
+    era_en: str
+    current: bool = False
+
+
+def form_note(form: Form) -> Problem:
+    """The ``info`` note that names the form of a value held in the data."""
+    return Problem(FORM_PART, f"{form.zh}：{form.era_zh}", f"{form.en}: {form.era_en}", INFO)
+
+
 class CodeResult:
     """The verdict on one value: its parts, its problems and a one-line explanation."""
 
-    __slots__ = ("_parts", "_split", "kind", "problems", "title_en", "title_zh", "value")
+    __slots__ = ("_parts", "_split", "forms", "kind", "mode", "problems", "title_en", "title_zh", "value")
 
     def __init__(
         self,
@@ -77,6 +142,8 @@ class CodeResult:
         split: Splitter | None = None,
         title_zh: str = "",
         title_en: str = "",
+        forms: tuple[str, ...] = (),
+        mode: Mode | None = None,
     ) -> None:
         self.kind = kind
         self.value = value
@@ -85,6 +152,12 @@ class CodeResult:
         self._split = split
         self.title_zh = title_zh or kind
         self.title_en = title_en or kind
+        #: The forms (eras) of the kind that the value is in, by id (e.g. ``("tsg08-2017",)``); empty
+        #: when the kind keeps no forms or the value is in none (an error beyond its form). More than
+        #: one: several older features at once, or a value that reads validly in several layouts.
+        self.forms = forms
+        #: The question that was asked ("issued" or "held"; set by ``check`` and ``CodeKind.validate``).
+        self.mode = mode
 
     @property
     def ok(self) -> bool:
@@ -108,6 +181,11 @@ class CodeResult:
         return [p for p in self.problems if p.severity == ERROR]
 
     @property
+    def notes(self) -> list[Problem]:
+        """The ``info`` notes naming the form (era) of the value (part :data:`FORM_PART`)."""
+        return [p for p in self.problems if p.severity == INFO and p.part == FORM_PART]
+
+    @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == WARNING]
 
@@ -125,21 +203,33 @@ class CodeResult:
             return warnings[0].en if en else warnings[0].zh
         return ""
 
+    def note(self, lang: str = "zh") -> str:
+        """The form notes in one line ("" when the value is in today's form or the kind has one form)."""
+        en = lang.lower().startswith("en")
+        return "; ".join(p.en for p in self.notes) if en else "；".join(p.zh for p in self.notes)
+
     def message(self, lang: str = "zh") -> str:
-        """One line: the first error (naming its part), else the first warning, else "valid"."""
+        """One line: the first error (naming its part), else the first warning, else "valid" (with its form note)."""
         en = lang.lower().startswith("en")
         why = self.reason(lang)
         if self.errors:
             return f"invalid {self.title_en}: {why}" if en else f"{self.title_zh}无效：{why}"
+        note = self.note(lang)
         if why:
-            return f"valid {self.title_en}, with a warning: {why}" if en else f"{self.title_zh}有效，但有警告：{why}"
+            line = f"valid {self.title_en}, with a warning: {why}" if en else f"{self.title_zh}有效，但有警告：{why}"
+            return line + (f" (note: {note})" if en else f"（注：{note}）") if note else line
+        if note:
+            return f"valid {self.title_en} (note: {note})" if en else f"{self.title_zh}有效（注：{note}）"
         return f"valid {self.title_en}" if en else f"{self.title_zh}有效"
 
     def __bool__(self) -> bool:
         return self.ok
 
     def __repr__(self) -> str:
-        return f"CodeResult(kind={self.kind!r}, value={self.value!r}, ok={self.ok}, problems={self.problems!r})"
+        return (
+            f"CodeResult(kind={self.kind!r}, value={self.value!r}, ok={self.ok}, mode={self.mode!r}, "
+            f"forms={self.forms!r}, problems={self.problems!r})"
+        )
 
 
 @dataclass(frozen=True)
@@ -150,6 +240,8 @@ class CodeKind:
     title_zh: str
     title_en: str
     source: str
+    #: ``validator(value, issued)``: the module's validator; ``issued`` True asks "issued", False "held"
+    #: (the historical name of the argument is ``strict``). Callers go through :meth:`validate`.
     validator: Callable[[str, bool], CodeResult] = field(repr=False)
     generator: Callable[..., str] = field(repr=False)
     #: A cheap yes-only test: True means "valid with no problem at all"; False means "ask ``validate``".
@@ -163,12 +255,17 @@ class CodeKind:
         """The JSON Schema ``format`` of this kind, e.g. ``tzsb-uscc``."""
         return f"tzsb-{self.name}"
 
-    def validate(self, value: str, strict: bool = True) -> CodeResult:
-        return self.validator(value, strict)
+    def validate(self, value: str, mode: Mode | bool | None = None, *, strict: bool | None = None) -> CodeResult:
+        """The verdict on ``value`` for one question: ``mode`` "issued" (default) or "held" (``strict`` alias)."""
+        chosen = resolve_mode(mode, strict)
+        result = self.validator(value, chosen == ISSUED)
+        result.mode = chosen
+        return result
 
-    def is_ok(self, value: str, strict: bool = True) -> bool:
-        """``validate(value, strict).ok``, without building a result when the fast path settles it."""
-        return (self.fast is not None and self.fast(value)) or self.validator(value, strict).ok
+    def is_ok(self, value: str, mode: Mode | bool | None = None, *, strict: bool | None = None) -> bool:
+        """``validate(value, mode).ok``, without building a result when the fast path settles it."""
+        issued = resolve_mode(mode, strict) == ISSUED
+        return (self.fast is not None and self.fast(value)) or self.validator(value, issued).ok
 
     def generate(self, rng: random.Random, **hints: object) -> str:
         """A valid, realistic value; ``hints`` (all optional) steer it, e.g. ``division="420100"``."""

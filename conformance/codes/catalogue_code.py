@@ -2,8 +2,8 @@
 
 Four characters ``0-9`` and capital letters (e.g. ``3110``, ``4D00``, ``23T0``, ``F000``): kind (种类,
 ``X000``), class (类别, ``XY00``) or variety (品种). The code must be an entry of
-``equipment-catalogue.json``; entries flagged ``doubtful`` there give a warning. Strict and
-lenient mode are the same: the catalogue is a closed list.
+``equipment-catalogue.json``; entries flagged ``doubtful`` there give a warning. "Issued" and
+"held" are the same: the catalogue is a closed list.
 """
 
 from __future__ import annotations

@@ -9,8 +9,15 @@ Rules applied:
   ``(12 − Σ mod 11) mod 11`` with 10 written ``X`` (upper case; ``x`` is an error in both modes).
 * Birth date: a real calendar date, not after today (before 1900-01-01 only warns: the
   standard's own example 440524188001010014 is born in 1880).
-* Address code: structure checked; absence from divisions.json is only a warning in both modes
-  (the code stays for life, divisions are renumbered).
+* Address code (GB 11643-1999 §5.2: the GB/T 2260 code of the county of permanent residence when
+  the number was given; 《居民身份证法》 §3: the number never changes): judged against every
+  year-end table since 1981 (``divisions-history.json``), not only the current one. A code that
+  existed at any time is fine, with an ``info`` note of its era and successors when it is not
+  current (海南省 ``4600xx`` 1988–2001, 市辖区 ``xxxx01`` …); ``830000``, the address code of the
+  台湾居民 residence permits (``810000``/``820000`` are GB/T 2260 codes), is noted as such; a code
+  that never existed is an error in strict mode, a warning in lenient mode (the tables end at the
+  newest year-end table). The birth date is *not* compared with the years of the code: a person
+  born before a code was created gets it when registered there later (docs/divisions.md).
 * 15-digit numbers (the pre-1999 form) are errors: the interfaces carry the 18-character form.
 """
 
@@ -85,10 +92,10 @@ def validate(value: str, strict: bool = True) -> CodeResult:
     problems = surface_problems(value)
     if problems:
         return CodeResult(NAME, str(value), problems, parts=[], title_zh=TITLE_ZH, title_en=TITLE_EN)
-    return CodeResult(NAME, value, _slow(value), split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
+    return CodeResult(NAME, value, _slow(value, strict), split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
 
 
-def _slow(value: str) -> list[Problem]:
+def _slow(value: str, strict: bool = True) -> list[Problem]:
     n = len(value)
     if n != 18:
         if n == 15 and value.isdigit():
@@ -148,15 +155,20 @@ def _slow(value: str) -> list[Problem]:
                 WARNING,
             )
         )
-    problems.extend(division_problems(value[:6], membership=WARNING, part="address code", part_zh="地址码"))
+    problems.extend(
+        division_problems(
+            value[:6], membership=ERROR if strict else WARNING, part="address code", part_zh="地址码", lifetime=True
+        )
+    )
     problems.sort(key=lambda p: 0 if p.severity == ERROR else 1)
     return problems
 
 
 def generate(rng: random.Random, **hints: object) -> str:
-    """A valid number; hints: ``division`` (6 digits), ``birth`` (date or YYYYMMDD), ``sex`` ("m"/"f")."""
+    """A valid number; hints: ``division`` (6 digits: a current code, or one of the history table),
+    ``birth`` (date or YYYYMMDD), ``sex`` ("m"/"f")."""
     division = str(hints.get("division") or "")
-    if division not in lists.division_codes():
+    if division not in lists.division_codes() and division not in lists.division_history():
         division = rng.choice(lists.division_pool("county"))
     birth = hints.get("birth")
     if isinstance(birth, dt.date):

@@ -11,8 +11,9 @@ problem saying so. A 34-character value gets an error explaining that it probabl
 stated length and lacks 8 characters, and which parts cannot be located: 2 + 6 + 18 + 4 + 4 = 34
 (no item code) and 2 + 8 + 6 + 18 = 34 (no year and sequence) are both tried.
 
-Strict: category must be ``05``, item ``01100000``, division in divisions.json; lenient: those three
-only warn (functional-zone codes are allowed by §9.2: "功能区代码与政务服务平台设置一致").
+"Issued" (alias strict): category must be ``05``, item ``01100000``, division in divisions.json;
+"held" (alias lenient): those three only warn (functional-zone codes are allowed by §9.2:
+"功能区代码与政务服务平台设置一致"). The code is new (DB42/T 2279-2024): it has no older form.
 The USCC part is checked in full in both modes; sequence ``0000`` is always an error.
 """
 

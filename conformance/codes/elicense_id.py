@@ -17,11 +17,12 @@ Evidence for that scope: the published identifiers
 ``…11100000MB03271699022.340100.000000016.001.9`` (Hefei test data) all verify with this scope and
 none with the root included; public generators (Epoint ``CertCheckUtil``, a real-estate registry
 ``ISO7064Util`` caller, ``LicenseUtils.createCertificateSourceId``) concatenate exactly these four
-parts. One implementation (zfsoft ``BusinessUtil``) includes the root OID digits: in lenient mode a
-check character that only matches that variant is a warning, in strict mode an error.
+parts. One implementation (zfsoft ``BusinessUtil``) includes the root OID digits: for the "held"
+question (alias lenient) a check character that only matches that variant is a warning, for
+"issued" (alias strict) an error.
 
 Other rules: the type code is an 18-character USCC (full GB 32100 check) + a 3-digit sequence.
-The issuer code is, per GB/T 36904, the issuer's USCC: strict requires a valid USCC; lenient
+The issuer code is, per GB/T 36904, the issuer's USCC: "issued" requires a valid USCC; "held"
 accepts any ``0-9A-Z`` code (division codes such as ``340100`` are seen) with a warning. The
 licence number must use ``0-9 A-Z`` (the MOD 37,36 alphabet; lower case is an error). Version is 3
 digits (``000`` warns: versions start at 001).

@@ -5,7 +5,7 @@
 (docs/CONVENTIONS.md, "Licence item codes"; the code is the project's, the names are the
 standard's). The value must be one of the 114 items of ``licence-items.json``: a structurally
 valid code that names a combination the standard does not have (e.g. ``01100000-07-04``, pressure
-piping has no 迁出) is refused with a message that says so. Strict and lenient are the same.
+piping has no 迁出) is refused with a message that says so. "Issued" and "held" are the same.
 """
 
 from __future__ import annotations

@@ -21,19 +21,19 @@ Item = dict[str, Any]
 
 @functools.cache
 def divisions() -> dict[str, Item]:
-    """``divisions.json`` items by 6-digit code."""
+    """``divisions.json`` items by 6-digit code: the current table (with its flagged entries)."""
     return {it["code"]: it for it in codelist("divisions")["items"]}
 
 
 @functools.cache
 def division_codes() -> frozenset[str]:
-    """Codes that are in the table and not flagged doubtful (the fast paths use this set)."""
+    """Codes that are in the current table and not flagged doubtful (the fast paths use this set)."""
     return frozenset(c for c, it in divisions().items() if not it.get("doubtful"))
 
 
 @functools.cache
 def functional_zones() -> dict[str, Item]:
-    """Statistical functional-zone codes (开发区 …): not GB/T 2260, see divisions.json notes."""
+    """Statistical codes (功能区 开发区 …, statistics-only units): not GB/T 2260, see divisions.json notes."""
     return {it["code"]: it for it in codelist("divisions").get("functionalZones") or ()}
 
 
@@ -47,6 +47,66 @@ def division_pool(level: str = "county", within: str = "") -> tuple[str, ...]:
             if it.get("level") == level and c.startswith(within) and not it.get("doubtful") and not it.get("grouping")
         )
     )
+
+
+@functools.cache
+def division_history() -> dict[str, tuple[Item, ...]]:
+    """``divisions-history.json`` entries by code: every period of use since the first year-end table,
+    oldest first (``from`` inclusive, ``to`` = year of the change or None while in use)."""
+    out: dict[str, list[Item]] = {}
+    for it in codelist("divisions-history")["items"]:
+        out.setdefault(it["code"], []).append(it)
+    return {c: tuple(sorted(v, key=lambda e: e["from"])) for c, v in out.items()}
+
+
+@functools.cache
+def division_history_meta() -> Item:
+    """``upstream``, ``date`` and the first / newest table year of the history."""
+    doc = codelist("divisions-history")
+    return {"date": doc.get("date", ""), **(doc.get("upstream") or {})}
+
+
+@functools.cache
+def division_changes() -> dict[str, Item]:
+    """The change descriptions the history's successors point to (title, docNo, date, url)."""
+    return dict(codelist("divisions-history").get("changes") or {})
+
+
+@functools.cache
+def residence_permit_codes() -> dict[str, Item]:
+    """Address codes of 港澳台居民居住证 numbers (810000 820000 830000), by code."""
+    return {it["code"]: it for it in codelist("divisions-history").get("residencePermitCodes") or ()}
+
+
+@functools.cache
+def division_name(code: str) -> str:
+    """The current name of ``code``, else its latest name in the history, else ""."""
+    it = divisions().get(code)
+    if it is not None:
+        return str(it["name"])
+    periods = division_history().get(code) or ()
+    return str(periods[-1]["name"]) if periods else ""
+
+
+@functools.cache
+def division_successors(code: str) -> tuple[str, ...]:
+    """Current codes that cover the area of ``code`` after its changes (successors followed through
+    every later change until codes of the current table); () when none is known."""
+    current = divisions()
+    history = division_history()
+    out: list[str] = []
+    seen = {code}
+    todo = [s["code"] for e in history.get(code, ()) for s in e.get("successors") or ()]
+    while todo:
+        nxt = todo.pop(0)
+        if nxt in seen:
+            continue
+        seen.add(nxt)
+        if nxt in current and any(e["to"] is None for e in history.get(nxt, ({"to": None},))):
+            out.append(nxt)
+            continue
+        todo.extend(s["code"] for e in history.get(nxt, ()) for s in e.get("successors") or ())
+    return tuple(sorted(set(out)))
 
 
 # ----------------------------------------------------------------- provinces

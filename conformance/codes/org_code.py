@@ -2,8 +2,8 @@
 
 Rule: 8 body characters ``0-9 A-Z`` (A=10 … Z=35), weights ``3 7 9 10 5 8 4 2``;
 check ``C9 = 11 − (Σ v·w mod 11)``, with 10 → ``X`` and 11 → ``0``. Written as 9 characters or
-as ``XXXXXXXX-X``; both forms are accepted in strict and lenient mode. Lower-case letters are
-errors in both modes (no silent normalisation of a check-digit code).
+as ``XXXXXXXX-X``; both forms are accepted for both questions ("issued" and "held"). Lower-case
+letters are errors in both modes (no silent normalisation of a check-digit code).
 
 Note: because the weights are taken mod 11 and body values go up to 35, two body characters
 whose values differ by 11 or 22 (``0``/``B``/``M``, ``1``/``C``/``N`` …) at the same position give

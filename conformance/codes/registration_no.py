@@ -5,30 +5,30 @@ Layout: 设备代号 (1 汉字: 锅 容 管 梯 起 索 游 车 瓶, ``equipment
 ``provinces.json``) + 地市代号 (1 capital letter) + 流水号 + 年份号 ``(yy)``.
 
 The annex text of TSG 08-2017 is not available to the project, so the rule is a profile built
-from real certificate numbers (DOMAIN.md §3 marks it uncertain); strict and lenient differ:
+from real certificate numbers (docs/identifiers.md lists the samples and where they were
+published). Two questions (``conformance.codes.base``, "issued" / "held"):
 
-=====================  ===========================  ======================================
-part                   strict                       lenient (accepted with a warning)
-=====================  ===========================  ======================================
-流水号                  5 characters: 5 digits, or   4 digits (pre-2017 numbers, e.g.
-                       1 capital letter + 4 digits  ``梯11闽E3622(16)`` from a Fujian
-                       (``梯11浙AJ5023(19)``,        inspection system)
-                       ``起17辽JG0033(24)``)
-年份号                  ``(yy)``, half-width         full-width ``（yy）`` or mixed brackets;
-                       brackets                     a missing year (old ``梯11粤EM0866``)
-省份简称                the abbreviation of          an alternative (蜀 黔 滇 秦 陇)
-                       provinces.json
-品种代号                from a variety (or a class   —
+=====================  ===========================  ===========================================
+part                   "issued" (today's form)      "held": other forms really issued, accepted
+                                                    with a note naming the form (``FORMS``)
+=====================  ===========================  ===========================================
+流水号                  5 characters: 5 digits, or   4 digits: numbers issued before TSG 08-2017
+                       1 capital letter + 4 digits  (``serial-4``, e.g. 梯11闽E3622(16))
+年份号                  ``(yy)``, half-width         ``（yy）`` full-width, as printed on the
+                       brackets                     certificate (``printed-brackets``); no year
+                                                    at all on old numbers (``no-year``,
+                                                    梯11粤EM0866); mixed brackets ``(yy）`` are a
+                                                    data-entry slip, not a form: warning
+省份简称                the abbreviation of          an alternative (蜀 黔 滇 秦 陇,
+                       provinces.json               ``alt-province``)
+品种代号                from a variety (or a class   — (same in both)
                        without varieties) of the
                        character's catalogue kinds
-=====================  ===========================  ======================================
+=====================  ===========================  ===========================================
 
-Evidence (few public samples, so this stays a profile, not a quotation): the two post-2017 numbers
-found in public code (梯11浙AJ5023(19), 起17辽JG0033(24)) both have a 5-character serial starting
-with a letter; the real 2016 records of a Fujian inspection system (梯11闽E3622(16),
-梯11闽E4165(16)) have 4 digits and half-width brackets; 梯11粤EM0866 has no year suffix.
-Characters whose numeric part the code list marks doubtful (管, 瓶) give a warning. Full-width
-digits or letters are errors in both modes; only the brackets have a full-width tolerance.
+A value may combine several older features (a 4-digit serial without a year); each is named.
+Characters whose numeric part the code list marks doubtful (管, 瓶) give a warning in both modes.
+Full-width digits or letters are errors in both modes; only the brackets have a full-width form.
 """
 
 from __future__ import annotations
@@ -44,9 +44,11 @@ from conformance.codes.base import (
     WARNING,
     CodeKind,
     CodeResult,
+    Form,
     Part,
     Problem,
     Severity,
+    form_note,
     pos,
     register,
     surface_problems,
@@ -63,6 +65,50 @@ _STRICT = re.compile(r"(.)([0-9A-Z]{2})(.)([A-Z])([0-9]{5}|[A-Z][0-9]{4})\(([0-9
 _SERIAL_STRICT = re.compile(r"[0-9]{5}|[A-Z][0-9]{4}")
 _SERIAL_LENIENT = re.compile(r"[0-9]{4}")
 _YEAR = re.compile(r"([(（])([0-9]{2})([)）])")
+
+#: The forms of a registration number that authorities issued; ``current`` is today's.
+FORMS: dict[str, Form] = {
+    f.id: f
+    for f in (
+        Form(
+            "tsg08-2017",
+            "TSG 08-2017 的编号（5位流水号，半角括号年份号）",
+            "TSG 08-2017 number (5-character serial, (yy) in half-width brackets)",
+            "2017年8月1日起发证",
+            "issued from 1 August 2017",
+            current=True,
+        ),
+        Form(
+            "serial-4",
+            "4位流水号的编号",
+            "number with a 4-digit serial",
+            "TSG 08-2017 施行前发证，证书在设备使用期内继续有效",
+            "issued before TSG 08-2017; such certificates stay valid for the life of the equipment",
+        ),
+        Form(
+            "no-year",
+            "无年份号的编号",
+            "number without a year suffix",
+            "早期发证，未加年份号",
+            "early numbers, issued without a year suffix",
+        ),
+        Form(
+            "printed-brackets",
+            "全角括号的年份号",
+            "year in full-width brackets",
+            "证书上印制的写法",
+            "as printed on certificates",
+        ),
+        Form(
+            "alt-province",
+            "省份用别称的编号",
+            "number with an alternative province abbreviation",
+            "以省份别称（蜀 黔 滇 秦 陇）书写",
+            "written with an alternative abbreviation (蜀 黔 滇 秦 陇)",
+        ),
+    )
+}
+CURRENT = FORMS["tsg08-2017"]
 
 PART_NAMES = (
     ("设备代号", "equipment character"),
@@ -107,16 +153,19 @@ def fast_ok(value: object) -> bool:
 
 
 def validate(value: str, strict: bool = True) -> CodeResult:
+    """``strict`` True asks "issued" (today's form), False "held" (every form really issued)."""
     if fast_ok(value):
-        return CodeResult(NAME, value, [], split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
+        return CodeResult(NAME, value, [], split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN, forms=(CURRENT.id,))
     problems = surface_problems(value, allow_fullwidth="（）")
     if problems:
         return CodeResult(NAME, str(value), problems, parts=[], title_zh=TITLE_ZH, title_en=TITLE_EN)
-    return CodeResult(NAME, value, _slow(value, strict), split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
+    problems, forms = _slow(value, strict)
+    return CodeResult(NAME, value, problems, split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN, forms=forms)
 
 
-def _slow(value: str, strict: bool) -> list[Problem]:
-    lenient: Severity = ERROR if strict else WARNING
+def _slow(value: str, issued: bool) -> tuple[list[Problem], tuple[str, ...]]:
+    """Problems, and the older forms the value is in (``("tsg08-2017",)`` when it is in today's)."""
+    relaxed: Severity = ERROR if issued else WARNING
     if len(value) < 9:
         return [
             Problem(
@@ -125,9 +174,10 @@ def _slow(value: str, strict: bool) -> list[Problem]:
                 f"too short ({len(value)} characters): expected character + 2 variety digits + province + "
                 "prefecture letter + serial + (yy), e.g. 梯11鄂A00001(24)",
             )
-        ]
+        ], ()
     char, pair, prov, pref, serial, year = _cut(value)
     problems: list[Problem] = []
+    older: list[tuple[Form, Problem]] = []  # (older form, the error "issued" gives for it)
 
     chars = lists.equipment_chars()
     item = chars.get(char)
@@ -181,13 +231,15 @@ def _slow(value: str, strict: bool) -> list[Problem]:
             )
         )
     elif found[1]:
-        problems.append(
-            Problem(
-                "province abbreviation",
-                f"省份简称「{prov}」是{found[0]['name']}的别称，使用登记证编号用「{found[0]['abbr']}」",
-                f"{prov!r} is an alternative abbreviation of {found[0]['name']}; registration numbers use "
-                f"{found[0]['abbr']!r}",
-                lenient,
+        older.append(
+            (
+                FORMS["alt-province"],
+                Problem(
+                    "province abbreviation",
+                    f"省份简称「{prov}」是{found[0]['name']}的别称，今天发证用「{found[0]['abbr']}」",
+                    f"{prov!r} is an alternative abbreviation of {found[0]['name']}; numbers issued today use "
+                    f"{found[0]['abbr']!r}",
+                ),
             )
         )
 
@@ -204,60 +256,90 @@ def _slow(value: str, strict: bool) -> list[Problem]:
 
     if not _SERIAL_STRICT.fullmatch(serial):
         if _SERIAL_LENIENT.fullmatch(serial):
-            problems.append(
-                Problem(
-                    "serial",
-                    f"流水号「{serial}」为4位：TSG 08-2017 编号的流水号为5位（4位多见于2017年以前的编号，如"
-                    f"梯11闽E3622(16)）",
-                    f"serial {serial} has 4 digits: TSG 08-2017 numbers have a 5-character serial (4 digits "
-                    "occur on pre-2017 numbers such as 梯11闽E3622(16))",
-                    lenient,
+            older.append(
+                (
+                    FORMS["serial-4"],
+                    Problem(
+                        "serial",
+                        f"流水号「{serial}」为4位：这是 TSG 08-2017 施行前的编号形式（如 梯11闽E3622(16)），"
+                        "今天发证的流水号为5位",
+                        f"serial {serial} has 4 digits: the form of numbers issued before TSG 08-2017 (such as "
+                        "梯11闽E3622(16)); numbers issued today have a 5-character serial",
+                    ),
                 )
             )
         else:
             problems.append(
                 Problem(
                     "serial",
-                    f"流水号「{serial}」（自第6位起）应为5位数字，或1个大写字母加4位数字",
-                    f"serial {serial!r} (from position 6) should be 5 digits, or a capital letter and 4 digits",
+                    f"流水号「{serial}」（自第6位起）应为5位数字，或1个大写字母加4位数字"
+                    "（2017年以前的编号也可为4位数字）",
+                    f"serial {serial!r} (from position 6) should be 5 digits, or a capital letter and 4 digits "
+                    "(4 digits on numbers issued before 2017)",
                 )
             )
 
-    problems.extend(_year_problems(year, 5 + len(serial), lenient))
-    problems.sort(key=lambda p: 0 if p.severity == ERROR else 1)
-    return problems
+    year_problems, year_form = _year_problems(year, 5 + len(serial), relaxed)
+    problems.extend(year_problems)
+    if year_form is not None:
+        older.append(year_form)
+
+    # the forms it is in: none when something else is wrong (then it is in no form at all)
+    broken = any(p.severity == ERROR for p in problems)
+    forms = () if broken else tuple(f.id for f, _ in older) or (CURRENT.id,)
+    for form, error in older:
+        problems.append(error if issued else form_note(form))
+    problems.sort(key=_rank)
+    return problems, forms
 
 
-def _year_problems(year: str, start: int, lenient: Severity) -> list[Problem]:
+def _rank(p: Problem) -> int:
+    return 0 if p.severity == ERROR else 1 if p.severity == WARNING else 2
+
+
+def _year_problems(year: str, start: int, relaxed: Severity) -> tuple[list[Problem], tuple[Form, Problem] | None]:
+    """Problems of the year suffix, and the older form it is in (with the error "issued" gives)."""
     if not year:
-        return [
+        return [], (
+            FORMS["no-year"],
             Problem(
                 "year",
-                "缺少年份号「(yy)」（如 (24)）",
-                "the year suffix (yy) is missing (e.g. (24))",
-                lenient,
-            )
-        ]
+                "缺少年份号「(yy)」：无年份号是早期编号的形式（如 梯11粤EM0866），今天发证应带年份号（如 (24)）",
+                "the year suffix (yy) is missing: the form of early numbers (such as 梯11粤EM0866); numbers "
+                "issued today carry one (e.g. (24))",
+            ),
+        )
     m = _YEAR.fullmatch(year)
     zh_pos, en_pos = pos(start)
     if m is None:
         return [
             Problem(
                 "year",
-                f"年份号「{year}」（自{zh_pos}起）应为半角括号中的2位数字，如 (24)",
-                f"year {year!r} (from {en_pos}) should be 2 digits in half-width brackets, e.g. (24)",
+                f"年份号「{year}」（自{zh_pos}起）应为括号中的2位数字，如 (24)",
+                f"year {year!r} (from {en_pos}) should be 2 digits in brackets, e.g. (24)",
             )
-        ]
+        ], None
+    if m.group(1) == "（" and m.group(3) == "）":
+        return [], (
+            FORMS["printed-brackets"],
+            Problem(
+                "year",
+                f"年份号「{year}」使用了全角括号（证书印制的写法），今天的编号数据应为半角「({m.group(2)})」",
+                f"year {year!r} uses full-width brackets (as printed on certificates); numbers issued as data "
+                f"today use half-width ({m.group(2)})",
+            ),
+        )
     if m.group(1) != "(" or m.group(3) != ")":
         return [
             Problem(
                 "year",
-                f"年份号「{year}」使用了全角括号，应为半角「({m.group(2)})」",
-                f"year {year!r} uses full-width brackets; use half-width ({m.group(2)})",
-                lenient,
+                f"年份号「{year}」全角、半角括号混用（录入差错，不是任何发证形式），应为「({m.group(2)})」",
+                f"year {year!r} mixes full-width and half-width brackets (a data-entry slip, not a form any "
+                f"authority issued); use ({m.group(2)})",
+                relaxed,
             )
-        ]
-    return []
+        ], None
+    return [], None
 
 
 def char_for(catalogue_code: str) -> str | None:
@@ -305,7 +387,7 @@ KIND = register(
         name=NAME,
         title_zh=TITLE_ZH,
         title_en=TITLE_EN,
-        source="TSG 08-2017（使用登记证编号；严格/宽松规则见模块说明）",
+        source="TSG 08-2017（使用登记证编号；今天发证的形式与历史形式见 docs/identifiers.md）",
         validator=validate,
         generator=generate,
         fast=fast_ok,

@@ -2,13 +2,17 @@
 
 ``valid(kind, **hints)`` draws values from the kind's own generator (``KINDS[kind].generate``).
 
-``near_miss(kind)`` draws ``(value, mutation)`` pairs that are invalid **by construction** (in
-strict mode), never by asking the validator under test: check characters are recomputed by
+``near_miss(kind)`` draws ``(value, mutation)`` pairs that are invalid **by construction** (for the
+"issued" question, alias strict mode), never by asking the validator under test: check characters are recomputed by
 independent reference implementations in this module, code-list lookups use the raw code lists
 (``conformance.contracts.codelist``), and where a single substitution could produce another valid
 value (division codes, catalogue codes, serial digits) the mutation is restricted to positions and
 values that provably break it. A property test can then assert ``not check(kind, value).ok``
 without being tautological.
+
+``held_form(kind)`` draws ``(value, form id)`` pairs in an older form that authorities really issued
+(docs/identifiers.md), built the same way: "issued" must refuse each, "held" must accept it and name
+the form. Only the kinds with older forms have them (``HELD_FORMS``).
 """
 
 from __future__ import annotations
@@ -276,23 +280,35 @@ def _org_add(rng: random.Random, value: str) -> Mutation:
 # ------------------------------------------------------------------ division
 
 
+@functools.cache
+def _raw_division_history() -> frozenset[str]:
+    """Codes of ``divisions-history.json`` (every code ever in a GB/T 2260 table), when the list exists."""
+    try:
+        return frozenset(it["code"] for it in codelist("divisions-history")["items"])
+    except (KeyError, FileNotFoundError):
+        return frozenset()
+
+
 def _absent_division(rng: random.Random) -> str:
+    """A well-formed code that no table ever held (neither divisions.json nor its history)."""
     provinces = sorted(_raw_provinces())
     while True:
         code = rng.choice(provinces) + f"{rng.randrange(1, 100):02d}{rng.randrange(0, 100):02d}"
-        if code not in _raw_divisions():
+        if code not in _raw_divisions() and code not in _raw_division_history():
             return code
 
 
 def _division_absent(rng: random.Random, value: str) -> Mutation:
     code = _absent_division(rng)
-    return code, f"well-formed code {code} absent from divisions.json"
+    return code, f"well-formed code {code} absent from divisions.json and from its history"
 
 
 def _division_structure(rng: random.Random, value: str) -> Mutation:
     if rng.random() < 0.5:
         return "00" + value[2:], "province part 00"
     county = f"{rng.randrange(1, 100):02d}"
+    while value[:2] + "00" + county in _raw_division_history():  # a real code of its time (Hainan 4600xx)
+        county = f"{rng.randrange(1, 100):02d}"
     return value[:2] + "00" + county, f"county part {county} under prefecture part 00"
 
 
@@ -341,7 +357,7 @@ def _equipment_serial(rng: random.Random, value: str) -> Mutation:
 def _equipment_legacy(rng: random.Random, value: str) -> Mutation:
     division = rng.choice(sorted(c for c in _raw_divisions() if not c.endswith("00")))
     legacy = f"{value[:4]}{division}{value[9:13]}{rng.randint(1, 12):02d}{rng.randrange(1, 10000):04d}"
-    return legacy, "20-character legacy registration code (strict mode)"
+    return legacy, "20-character legacy registration code (not issued today)"
 
 
 def _equipment_add(rng: random.Random, value: str) -> Mutation:
@@ -372,7 +388,7 @@ def _reg_province(rng: random.Random, value: str) -> Mutation:
 def _reg_alt_province(rng: random.Random, value: str) -> Mutation:
     alts = sorted(a for it in _raw_provinces().values() for a in it.get("alt") or ())
     ch = rng.choice(alts)
-    return value[:3] + ch + value[4:], f"alternative province abbreviation {ch!r} (strict mode)"
+    return value[:3] + ch + value[4:], f"alternative province abbreviation {ch!r} (not issued today)"
 
 
 def _reg_prefecture(rng: random.Random, value: str) -> Mutation:
@@ -386,7 +402,7 @@ def _reg_serial(rng: random.Random, value: str) -> Mutation:
         (
             f"{rng.randrange(0, 1000):03d}",
             f"{rng.randrange(0, 10**6):06d}",
-            f"{rng.randrange(0, 10**4):04d}",  # 4 digits: lenient only
+            f"{rng.randrange(0, 10**4):04d}",  # 4 digits: an older form, "held" only
             rng.choice("ABCDEFGH") + f"{rng.randrange(0, 10**5):05d}",
             f"{rng.randrange(0, 10**3):03d}" + rng.choice("ABC") + "0",
         )
@@ -399,9 +415,9 @@ def _reg_year(rng: random.Random, value: str) -> Mutation:
     yy = value[value.index("(") + 1 : value.index("(") + 3]
     year, what = rng.choice(
         (
-            (f"（{yy}）", "full-width brackets (strict mode)"),
-            (f"({yy}）", "mixed brackets (strict mode)"),
-            ("", "year suffix missing (strict mode)"),
+            (f"（{yy}）", "full-width brackets (as printed; not issued as data today)"),
+            (f"({yy}）", "mixed brackets (a data-entry slip)"),
+            ("", "year suffix missing (older form; not issued today)"),
             (f"({yy}0)", "3-digit year"),
             (f"({yy}", "unclosed bracket"),
             (f"[{yy}]", "square brackets"),
@@ -740,3 +756,71 @@ def near_miss_values(kind: str, count: int, seed: int) -> list[Mutation]:
     rng = random.Random(seed)
     code_kind = KINDS[kind]
     return [rng.choice(_MUTATORS[kind])(rng, code_kind.generate(rng)) for _ in range(count)]
+
+
+# ------------------------------------------------------------------ older forms ("held" only)
+# Built from a valid value of today's form by construction (docs/identifiers.md lists each form
+# with a real sample): the "issued" question refuses each, the "held" question accepts it.
+
+HeldForm = tuple[str, str]
+
+
+def _held_reg_serial4(rng: random.Random, value: str) -> HeldForm:
+    head, tail = value[:5], value[value.index("(") :]
+    return f"{head}{rng.randrange(0, 10**4):04d}{tail}", "serial-4"
+
+
+def _held_reg_no_year(rng: random.Random, value: str) -> HeldForm:
+    return value[: value.index("(")], "no-year"
+
+
+def _held_reg_printed(rng: random.Random, value: str) -> HeldForm:
+    return value.replace("(", "（").replace(")", "）"), "printed-brackets"
+
+
+def _held_reg_alt(rng: random.Random, value: str) -> HeldForm:
+    alts = sorted(a for it in _raw_provinces().values() for a in it.get("alt") or ())
+    return value[:3] + rng.choice(alts) + value[4:], "alt-province"
+
+
+@functools.cache
+def _held_divisions() -> tuple[str, ...]:
+    """County-level GB/T 2260 codes of the code list (no functional zones, nothing doubtful: those are warned about)."""
+    items = codelist("divisions")["items"]
+    return tuple(sorted(it["code"] for it in items if not it["code"].endswith("00") and not it.get("doubtful")))
+
+
+def _held_equipment_yyyymm(rng: random.Random, value: str) -> HeldForm:
+    division = rng.choice(_held_divisions())
+    return f"{value[:4]}{division}{value[9:13]}{rng.randint(1, 12):02d}{rng.randrange(1, 10000):04d}", "reg-code-yyyymm"
+
+
+def _held_equipment_year(rng: random.Random, value: str) -> HeldForm:
+    """Positions 15-16 that cannot be a month (00, 13-99): only the year + 6-digit sequence layout reads it."""
+    division = rng.choice(_held_divisions())
+    not_month = rng.choice([0, *range(13, 100)])
+    return f"{value[:4]}{division}{value[9:13]}{not_month:02d}{rng.randrange(0, 10000):04d}", "reg-code-year"
+
+
+_HELD: dict[str, tuple[Callable[[random.Random, str], HeldForm], ...]] = {
+    "registration-no": (_held_reg_serial4, _held_reg_no_year, _held_reg_printed, _held_reg_alt),
+    "equipment-code": (_held_equipment_yyyymm, _held_equipment_year),
+}
+
+#: Kinds with older forms, and the form ids their builders produce.
+HELD_FORMS: dict[str, tuple[str, ...]] = {
+    "registration-no": ("serial-4", "no-year", "printed-brackets", "alt-province"),
+    "equipment-code": ("reg-code-yyyymm", "reg-code-year"),
+}
+
+
+def held_form(kind: str) -> st.SearchStrategy[HeldForm]:
+    """``(value, form id)`` pairs in an older form of ``kind`` (by construction; see ``HELD_FORMS``)."""
+    code_kind = KINDS[kind]
+    builders = _HELD[kind]
+
+    def build(args: tuple[random.Random, Callable[[random.Random, str], HeldForm]]) -> HeldForm:
+        rng, make = args
+        return make(rng, code_kind.generate(rng))
+
+    return st.tuples(st.randoms(use_true_random=False), st.sampled_from(builders)).map(build)

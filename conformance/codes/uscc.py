@@ -200,6 +200,7 @@ def uscc_problems(value: str, strict: bool, offset: int = 0) -> list[Problem]:
             start=2,
             offset=offset,
             allow_central=True,
+            lifetime=not strict,  # held: a code keeps the division of its registering authority when it was issued
         )
     )
     if value[:2] not in PAIRS:

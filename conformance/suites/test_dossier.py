@@ -361,7 +361,7 @@ def _code_problems(s: Sample, part: str) -> list[str]:
     out: list[str] = []
     if part == "length":
         if len(code) != 42:
-            res = check("dossier-code", code)
+            res = check("dossier-code", code, mode="issued")
             out.append(f"卷宗编码 {code} 为 {len(code)} 位：{res.reason('zh')}")
     elif part == "category":
         cat, _item = code_lists.use_registration()
@@ -374,7 +374,7 @@ def _code_problems(s: Sample, part: str) -> list[str]:
             out.append(f"卷宗编码 {code} 的许可事项代码 {code[2:10]!r} 应为 {item}（SG 6-2021）")
     elif part == "division":
         div = code[10:16]
-        res = check("division", div)
+        res = check("division", div, mode="issued")
         if not res.ok:
             out.append(f"卷宗编码 {code} 的行政区划代码 {div!r} 不符合 GB/T 2260：{res.reason('zh')}")
         if m.get("authorityDivision") not in (None, div):
@@ -387,7 +387,7 @@ def _code_problems(s: Sample, part: str) -> list[str]:
             )
     elif part == "uscc":
         unit = code[16:-8] if len(code) > 24 else ""
-        res = check("uscc", unit)
+        res = check("uscc", unit, mode="issued")
         if len(unit) != 18 or not res.ok:
             out.append(
                 f"卷宗编码 {code} 中的统一社会信用代码部分 {unit!r}（{len(unit)} 位）不是有效的18位代码：{res.reason('zh')}"
@@ -653,7 +653,7 @@ def _element_problems(index: int, s: Sample, dossiers: Dossiers) -> list[str]:
         if value != want:
             out.append(f"卷宗 {s.code} 的类别为 {value!r}，应为 {want}")
     elif key in ("uscc", "authorityUscc"):
-        res = check("uscc", str(value))
+        res = check("uscc", str(value), mode="held")
         if not res.ok:
             out.append(f"卷宗 {s.code} 的 {key} {value!r} 不是有效的18位统一社会信用代码：{res.reason('zh')}")
         want = (app["applicant"]["idNumber"] if key == "uscc" else app["authority"]["uscc"]) if app else value
@@ -666,13 +666,13 @@ def _element_problems(index: int, s: Sample, dossiers: Dossiers) -> list[str]:
         if app and value != app["authority"]["name"]:
             out.append(f"卷宗 {s.code} 的许可机关 {value!r} 不是受理机关 {app['authority']['name']!r}")
     elif key == "authorityDivision":
-        res = check("division", str(value))
+        res = check("division", str(value), mode="held")
         if not res.ok:
             out.append(f"卷宗 {s.code} 的许可机关行政区划 {value!r} 不是6位 GB/T 2260 代码：{res.reason('zh')}")
         if app and value != app["authority"]["division"]:
             out.append(f"卷宗 {s.code} 的许可机关行政区划 {value} 不是许可机关的 {app['authority']['division']}")
     elif key == "dossierCode":
-        res = check("dossier-code", str(value))
+        res = check("dossier-code", str(value), mode="issued")
         if value != s.code:
             out.append(f"卷宗 {s.code} 的元数据卷宗编号为 {value!r}")
         elif not res.ok:

@@ -769,7 +769,7 @@ def with_bad_check_character(elicense_id: str) -> str:
     head, _, last = elicense_id.rpartition(".")
     for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
         candidate = f"{head}.{c}"
-        if c != last and not check("elicense-id", candidate).ok:
+        if c != last and not check("elicense-id", candidate, mode="held").ok:
             return candidate
     raise RuntimeError(f"cannot spoil the check character of {elicense_id}")
 
@@ -777,7 +777,7 @@ def with_bad_check_character(elicense_id: str) -> str:
 def with_bad_uscc_check(uscc: str) -> str:
     for c in "0123456789ABCDEFGHJKLMNPQRTUWXY":
         candidate = uscc[:-1] + c
-        if c != uscc[-1] and not check("uscc", candidate).ok:
+        if c != uscc[-1] and not check("uscc", candidate, mode="held").ok:
             return candidate
     raise RuntimeError(f"cannot spoil the check character of {uscc}")
 

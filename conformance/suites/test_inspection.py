@@ -205,13 +205,14 @@ def test_report_identifiers_follow_the_coding_rules(
         for path, kind in _report_sites():
             value = dig(report, path)
             if isinstance(value, str):
-                result = check(kind, value)
+                result = check(kind, value, mode="held")  # the equipment's codes as held, legacy forms too
                 if not result.ok:
                     problems.append(f"{number} /{'/'.join(path)}“{value}”：{result.message('zh')}")
         code, variety = report.get("equipmentCode"), report.get("catalogueCode")
         if isinstance(code, str) and isinstance(variety, str):
             part = next(
-                (p.value for p in check("equipment-code", code).parts if p.name_en == "catalogue variety"), None
+                (p.value for p in check("equipment-code", code, mode="held").parts if p.name_en == "catalogue variety"),
+                None,
             )
             if part is not None and part != variety:
                 problems.append(f"{number}：特种设备代码“{code}”的设备品种为 {part}，报告的 catalogueCode 为 {variety}")

@@ -339,7 +339,7 @@ def walk_strings(node: Any, key: str = "") -> Iterator[tuple[str, str]]:
 
 
 def is_citizen_id(value: str) -> bool:
-    return bool(FULL_CITIZEN_ID.match(value)) and KINDS["citizen-id"].validate(value.upper()).ok
+    return bool(FULL_CITIZEN_ID.match(value)) and KINDS["citizen-id"].validate(value.upper(), "held").ok
 
 
 @dataclass

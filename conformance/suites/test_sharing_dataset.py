@@ -110,7 +110,7 @@ def test_validity_against_the_record_schema(
     name: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Target
 ) -> None:
     """有效性：每条记录符合数据集的数据模式（代码的编码规则与校验码、日期、枚举值），不合规记录的比例应为 0。
-    只有“警告”级别的编码问题（宽松规则下合规）不计为不合规。"""
+    只有“警告”级别的编码问题（按“数据中真实存在的形式”（held）判定合规）不计为不合规。"""
     ds = data_sets()[name]
     records = _records(request, client, tzsb_target, name)
     ok = BulkValidator(ds.schema, strict=False).valid_mask(records)
@@ -122,7 +122,7 @@ def test_validity_against_the_record_schema(
             import warnings
 
             warnings.warn(
-                f"{ds.label}：{warned} 条记录只有警告级别的编码问题（严格规则下不合规） / "
+                f"{ds.label}：{warned} 条记录只有警告级别的编码问题（按今天发证的形式（issued）判定不合规） / "
                 f"{warned} records with warning-level coding issues",
                 stacklevel=1,
             )

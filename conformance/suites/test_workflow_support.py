@@ -740,7 +740,7 @@ class Walker:
         catalogue = eq["catalogueCode"]
         code = data.get("equipmentCode")
         if self.findings.expect(EQUIPMENT_CODE, isinstance(code, str), f"制证后办件 {case.case_no} 没有设备代码"):
-            res = check("equipment-code", code)
+            res = check("equipment-code", code, mode="held" if code == eq.get("equipmentCode") else "issued")
             self.findings.expect(EQUIPMENT_CODE, res.ok, f"设备代码 {code} 不符合 TSG 08-2017：{res.reason('zh')}")
             if res.ok and not eq.get("equipmentCode"):
                 self.findings.expect(
@@ -752,7 +752,7 @@ class Walker:
         if self.findings.expect(
             REGISTRATION_NO, isinstance(number, str), f"制证后办件 {case.case_no} 没有使用登记证编号"
         ):
-            res = check("registration-no", number)
+            res = check("registration-no", number, mode="held" if number == eq.get("registrationNo") else "issued")
             self.findings.expect(
                 REGISTRATION_NO, res.ok, f"使用登记证编号 {number} 不符合 TSG 08-2017：{res.reason('zh')}"
             )
