@@ -265,9 +265,13 @@ class _Recorder:
             else:
                 kind = "failed" if report.when == "call" else "error"
             st = state(self.config)
-            if kind == "failed" and _never_answered(st.evidence.for_test(item.nodeid)):
+            unanswered = _unanswered(st.evidence.for_test(item.nodeid)) if kind == "failed" else 0
+            if unanswered:
                 kind = "error"  # no answer is no proof: the check could not reach a judgement
-                reason = "目标对该检验的请求均无应答 / the target answered none of this check's requests"
+                reason = (
+                    f"目标对该检验的 {unanswered} 次请求没有任何应答，无从判定 / "
+                    f"the target gave no answer at all to {unanswered} of this check's requests: no judgement"
+                )
             seed = getattr(item, "_hypothesis_internal_use_seed", None)
             doc = getattr(getattr(item, "obj", None), "__doc__", None)
             st.outcomes.append(
@@ -389,10 +393,9 @@ class _Recorder:
         print("\n".join(lines), flush=True)
 
 
-def _never_answered(exchanges: list[Any]) -> bool:
-    """The check made requests and the target answered none of them."""
-    outbound = [x for x in exchanges if x.direction == "outbound" and not x.probe]
-    return bool(outbound) and all(no_answer(x) for x in outbound)
+def _unanswered(exchanges: list[Any]) -> int:
+    """How many of the check's requests got no answer at all (a failure with any of them is not a proof)."""
+    return sum(1 for x in exchanges if x.direction == "outbound" and not x.probe and no_answer(x))
 
 
 @contextlib.contextmanager

@@ -102,6 +102,11 @@ def test_a_target_that_falls_silent_mid_run_trips_the_circuit_breaker(tmp_path: 
     assert "passed" in outcomes, "checks before the silence were judged"
     stopped = [t for t in report["tests"] if t["outcome"] == "skipped" and "运行提前结束" in (t["reason"] or "")]
     assert stopped, "checks after the silence are 未测 because the run stopped"
+    # a check that failed while the target went silent is 错误 (no answer is no proof), never 不符合
+    evidence = json.loads((tmp_path / "r" / "evidence.json").read_text(encoding="utf-8"))
+    silent_tests = {x["test"] for x in evidence if x["status"] is None and not x.get("probe")}
+    failed = [t["nodeid"] for t in report["tests"] if t["outcome"] == "failed" and t["nodeid"] in silent_tests]
+    assert not failed, f"judged 不符合 on no answer: {failed}"
 
 
 def test_the_deadline_stops_the_run_with_a_report(tmp_path: Path) -> None:
