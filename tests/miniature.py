@@ -355,6 +355,32 @@ def slow(tmp_path: Path, role: str = "supervision", delay_s: float = SLOW_S) -> 
         )
 
 
+def run_quick(
+    hang_s: float,
+    target: Path | str,
+    out: Path,
+    *,
+    role: str,
+    suites: list[str] | None = None,
+    extra: tuple[str, ...] | list[str] = (),
+) -> int:
+    """:func:`run_bounded` of a quick run in Chinese with the target file's own credentials and features, tests in
+    file order (``-p no:randomly``) and the given extra pytest arguments."""
+    return run_bounded(
+        hang_s,
+        target=str(target),
+        role=role,
+        profile="quick",
+        client_id=None,
+        features=[],
+        out=out,
+        answers=None,
+        lang="zh",
+        suites=suites,
+        extra=["-p", "no:randomly", *extra],
+    )
+
+
 def run_bounded(hang_s: float, **kw: Any) -> int:
     """``conformance.runner.run_suites(**kw)`` in a thread; fails the test (instead of hanging it) if the run has
     not ended after ``hang_s`` — a bound that only stops a hang, never a judgement on speed."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -37,27 +36,19 @@ HANG_S = 600.0
 DEADLINE_S = 300
 
 
-def _run_bounded(**kw: Any) -> int:
-    return miniature.run_bounded(HANG_S, **kw)
-
-
 @pytest.mark.parametrize("mode", ["garbage", "slow", "huge", "bomb", "wrong-type", "redirect-away", "close", "hang"])
 def test_a_broken_target_fails_in_bounded_time(tmp_path: Path, mode: str) -> None:
     with HostileServer() as landing, HostileServer(mode=mode, redirect_to=f"{landing.url}/landing") as srv:
         # without the preflight: it would stop the run before the suites (exit 2, "unreachable") for the modes whose
         # health check gets no complete answer, and this test is about the suites' client against such answers
-        code = _run_bounded(
-            target=str(_target(tmp_path, srv.url)),
+        code = miniature.run_quick(
+            HANG_S,
+            _target(tmp_path, srv.url),
+            tmp_path / "r",
             role="supervision",
-            profile="quick",
-            client_id=None,
-            features=[],
-            out=tmp_path / "r",
-            answers=None,
-            lang="zh",
             suites=["test_security_basics"],
             # a deadline a hang would meet (the run's own limit, not a judgement on speed)
-            extra=["-p", "no:randomly", "--tzsb-no-preflight", f"--tzsb-deadline={DEADLINE_S}"],
+            extra=["--tzsb-no-preflight", f"--tzsb-deadline={DEADLINE_S}"],
         )
         report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
         verdicts = [c["verdict"] for c in report["clauses"] if c["tests"]]

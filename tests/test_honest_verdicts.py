@@ -45,18 +45,7 @@ def _bounded(**kw: Any) -> int:
 
 def _run(m: miniature.Miniature, out: Path, suites: list[str], k: str | None = None) -> tuple[int, dict[str, Any]]:
     """The named suite modules against a miniature (profile quick); the exit code and report.json."""
-    code = _bounded(
-        target=str(m.target),
-        role=m.role,
-        profile="quick",
-        client_id=None,
-        features=[],
-        out=out,
-        answers=None,
-        lang="zh",
-        suites=suites,
-        extra=["-p", "no:randomly", *(["-k", k] if k else [])],
-    )
+    code = miniature.run_quick(HANG_S, m.target, out, role=m.role, suites=suites, extra=["-k", k] if k else [])
     report_file = out / "report.json"
     assert report_file.is_file(), f"{m.name}: no report.json (exit {code})"
     return code, json.loads(report_file.read_text(encoding="utf-8"))

@@ -72,18 +72,8 @@ def test_a_run_with_tokens_in_urls_leaves_no_credential_in_its_files(tmp_path: P
     before the one writer masked every remembered credential, the token was in evidence.json twice."""
     with running(tmp_path, "sharing", seed=5, tls=True) as srv:
         target = write_target(tmp_path / "t.toml", {"sharing": srv.url("sharing")}, "sharing", ca_file=srv.ca_file)
-        code = miniature.run_bounded(
-            HANG_S,
-            target=str(target),
-            role="sharing",
-            profile="quick",
-            client_id=None,
-            features=[],
-            out=tmp_path / "r",
-            answers=None,
-            lang="zh",
-            suites=["test_sharing_transport", "test_security_auth"],
-            extra=["-p", "no:randomly"],
+        code = miniature.run_quick(
+            HANG_S, target, tmp_path / "r", role="sharing", suites=["test_sharing_transport", "test_security_auth"]
         )
     assert code in (0, 1)
     evidence = json.loads((tmp_path / "r" / "evidence.json").read_text(encoding="utf-8"))

@@ -34,18 +34,13 @@ def _target(tmp_path: Path, url: str) -> Path:
 @pytest.mark.parametrize("mode", ["close", "hang"])
 def test_the_refusal_check_does_not_pass_without_an_answer(tmp_path: Path, mode: str) -> None:
     with HostileServer(mode=mode) as srv:
-        code = miniature.run_bounded(
+        code = miniature.run_quick(
             HANG_S,
-            target=str(_target(tmp_path, srv.url)),
+            _target(tmp_path, srv.url),
+            tmp_path / "r",
             role="supervision",
-            profile="quick",
-            client_id=None,
-            features=[],
-            out=tmp_path / "r",
-            answers=None,
-            lang="zh",
             suites=["test_contract"],
-            extra=["-p", "no:randomly", "--tzsb-no-preflight", "-k", "test_schema_violating_requests_are_refused"],
+            extra=["--tzsb-no-preflight", "-k", "test_schema_violating_requests_are_refused"],
         )
     report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
     tests = report["tests"]

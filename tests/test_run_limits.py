@@ -34,19 +34,7 @@ STEP_S = 300.0
 
 
 def _run(target: Path, out: Path, *extra: str, role: str = "sharing", suites: list[str] | None = None) -> int:
-    return miniature.run_bounded(
-        HANG_S,
-        target=str(target),
-        role=role,
-        profile="quick",
-        client_id=None,
-        features=[],
-        out=out,
-        answers=None,
-        lang="zh",
-        suites=suites,
-        extra=["-p", "no:randomly", *extra],
-    )
+    return miniature.run_quick(HANG_S, target, out, role=role, suites=suites, extra=extra)
 
 
 def _report(out: Path) -> dict[str, Any]:

@@ -54,27 +54,20 @@ from conformance.reference.db import Database
 from conformance.reference.demo_target import demo_target
 from conformance.reference.roles.gov_platform import user_ids
 from conformance.reference.target_file import write_target
-from conformance.runner import run_suites
 from conformance.simulators.stack import platform_stack
+from tests import miniature
 from tests.refserver import running
 
 ROLE = "gov-platform"
 SUITES = ["test_gov_platform_items", "test_gov_platform_cases", "test_gov_platform_elicenses"]
 PUSHES = "DB42.10.2.T5-5.1"
+#: Only stops a hang (a quick run of the gov-platform suites takes about a minute).
+HANG_S = 1800.0
 
 
 def _suites(target: Path, out: Path, suites: list[str] | None, k: str | None) -> dict[str, Any]:
-    run_suites(
-        target=str(target),
-        role=ROLE,
-        profile="quick",
-        client_id=None,
-        features=[],
-        out=out,
-        answers=None,
-        lang="zh",
-        suites=suites,
-        extra=["-p", "no:randomly", "-p", "no:cacheprovider", *(["-k", k] if k else [])],
+    miniature.run_quick(
+        HANG_S, target, out, role=ROLE, suites=suites, extra=["-p", "no:cacheprovider", *(["-k", k] if k else [])]
     )
     return json.loads((out / "report.json").read_text(encoding="utf-8"))
 
