@@ -39,7 +39,14 @@ from conformance.client import Evidence, TargetClient
 from conformance.client.evidence import remember_secret
 from conformance.openapi_index import ROLES
 from conformance.report.verdicts import SCOPES, Outcome
-from conformance.run_guard import BREAKER_FAILURES, KIND_BREAKER, RunGuard, default_deadline, no_answer
+from conformance.run_guard import (
+    BREAKER_FAILURES,
+    KIND_BREAKER,
+    KIND_SIGNAL,
+    RunGuard,
+    default_deadline,
+    no_answer,
+)
 from conformance.runner import run_id
 from conformance.skips import is_vacuous
 from conformance.target import Target, load_target
@@ -318,8 +325,9 @@ class _Recorder:
         if st.guard is not None:
             st.guard.disarm()
             st.evidence.observer = None
-        if exitstatus == pytest.ExitCode.INTERRUPTED:
-            st.interrupted = True
+        stop = st.guard.stopped() if st.guard is not None else None
+        if exitstatus == pytest.ExitCode.INTERRUPTED or (stop and stop["kind"] == KIND_SIGNAL):
+            st.interrupted = True  # also when a library inside a check swallowed the KeyboardInterrupt
         if exitstatus == pytest.ExitCode.INTERNAL_ERROR:
             st.harness_error = st.harness_error or "测试工具内部错误 / the harness failed"
         self._not_run(session, st)

@@ -107,7 +107,10 @@ class RunGuard:
         self._timer.daemon = True
         self._timer.start()
         if threading.current_thread() is threading.main_thread():
-            self._previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, self._on_sigterm)
+            # ours, not only pytest's KeyboardInterrupt: a library inside a check may swallow the interruption
+            # (schemathesis ends its fuzzing quietly on one), and the run must stop all the same
+            self._previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, self._on_signal)
+            self._previous[signal.SIGINT] = signal.signal(signal.SIGINT, self._on_signal)
 
     def disarm(self) -> None:
         if self._timer is not None:
@@ -116,8 +119,11 @@ class RunGuard:
             signal.signal(sig, handler)
         self._previous.clear()
 
-    def _on_sigterm(self, signum: int, frame: Any) -> None:
-        self.stop(KIND_SIGNAL, "收到 SIGTERM，运行被终止", "SIGTERM received: the run was terminated")
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        if signum == signal.SIGTERM:
+            self.stop(KIND_SIGNAL, "收到 SIGTERM，运行被终止", "SIGTERM received: the run was terminated")
+        else:
+            self.interrupted()
         raise KeyboardInterrupt
 
     def interrupted(self) -> None:
@@ -125,7 +131,7 @@ class RunGuard:
         self.stop(KIND_SIGNAL, "运行被中断（SIGINT）", "the run was interrupted (SIGINT)")
 
     def _hard_stop(self) -> None:
-        self.stopped()
+        self.stopped()  # the deadline's reason first: the SIGINT below must not read as the user's
         runner = self._runner
         if runner is threading.main_thread() and runner.ident is not None:
             signal.pthread_kill(runner.ident, signal.SIGINT)  # also wakes a blocking system call

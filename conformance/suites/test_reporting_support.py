@@ -349,5 +349,7 @@ def receiver(
                         status=201,
                         response_truncated=capped,
                         started_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+                        direction="inbound",  # the target's call to the harness's callback receiver
+                        simulator="callback",
                     )
                 )

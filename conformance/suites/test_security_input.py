@@ -25,6 +25,7 @@ from conformance import contracts
 from conformance.client import TargetClient, TargetResponse
 from conformance.client.http import request_once
 from conformance.contract_check import fixture_labels
+from conformance.load.settings import THRESHOLD_SAMPLES
 from conformance.openapi_index import Operation, _deref
 from conformance.schema_registry import registry
 from conformance.skips import untested, vacuous
@@ -424,7 +425,25 @@ def _creation_body(op: Operation) -> Any:
     return None
 
 
-def _exact(client: TargetClient, op: Operation, headers: dict[str, str], body: Any = None) -> TargetResponse:
+def _declared_samples(op: Operation, target: Target) -> dict[str, str] | None:
+    """Values for every path parameter of ``op`` from the samples the target file declares (``[thresholds]``
+    ``report_numbers`` …, ``THRESHOLD_SAMPLES``); None when one is missing."""
+    names = [p.name for p in op.params if p.location == "path"]
+    by_param = {param: key for key, param in THRESHOLD_SAMPLES.items()}
+    values: dict[str, str] = {}
+    for name in names:
+        raw = target.thresholds.get(by_param.get(name, ""), None)
+        listed = re.split(r"[\s,，]+", raw) if isinstance(raw, str) else raw if isinstance(raw, list) else []
+        first = next((str(v).strip() for v in listed if str(v).strip()), None)
+        if first is None:
+            return None
+        values[name] = first
+    return values
+
+
+def _exact(
+    client: TargetClient, op: Operation, headers: dict[str, str], body: Any = None, values: dict[str, str] | None = None
+) -> TargetResponse:
     """One request of ``op`` exactly as given (no redirect followed: a redirect to the forged host is the finding),
     recorded as evidence."""
     hdrs = {**headers, "Authorization": f"Bearer {client.token()}"}
@@ -434,7 +453,7 @@ def _exact(client: TargetClient, op: Operation, headers: dict[str, str], body: A
     r, exchange = request_once(
         client.session,
         op.method.upper(),
-        client.base_url + concrete(op),
+        client.base_url + concrete(op, values),
         headers=hdrs,
         body=raw,
         timeout=client.timeout,
@@ -470,7 +489,17 @@ def test_a_forged_host_header_never_reaches_a_url_in_the_answer(
     creations = [(op, body) for op in located for body in [_creation_body(op)] if body is not None]
     if tzsb_target.profile == "quick":
         creations = creations[:1]
-    reads = [op for op in ops if op.method == "get" and "{" not in op.path]
+    reads: list[tuple[Operation, dict[str, str] | None]] = [
+        (op, None) for op in ops if op.method == "get" and "{" not in op.path
+    ]
+    # reads of one object, by the sample values the target file declares (a report number …)
+    reads += [
+        (op, v)
+        for op in ops
+        if op.method == "get" and "{" in op.path
+        for v in [_declared_samples(op, tzsb_target)]
+        if v
+    ]
     if not creations and not reads:
         vacuous("该角色的契约中没有可伪造 Host 检验的新建或读操作 / nothing to probe with a forged Host")
     problems: list[str] = []
@@ -481,8 +510,8 @@ def test_a_forged_host_header_never_reaches_a_url_in_the_answer(
             r = _exact(client, op, forged, fresh if fresh is not None else body)
             answered = answered or r.ok
             problems += [f"{op.operation_id}（{label}，{r.status}）: {where}" for where in _forged_urls(r)]
-        for op in reads:
-            r = _exact(client, op, forged)
+        for op, values in reads:
+            r = _exact(client, op, forged, values=values)
             answered = answered or r.ok
             problems += [f"{op.operation_id}（{label}，{r.status}）: {where}" for where in _forged_urls(r)]
     problems += _still_healthy(client, role_ops)

@@ -130,6 +130,8 @@ def _subscriber(target: Target, evidence: Evidence, script: list[Answer]) -> Ite
                         response_truncated=capped,
                         error=None if d.answer else "本工具（订阅方）未应答即断开连接 / dropped by the harness",
                         started_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+                        direction="inbound",  # the target's call to the harness (a drop is ours, on purpose)
+                        simulator="subscriber",
                     )
                 )
 

@@ -558,6 +558,8 @@ def _record_inbound(server: _Receiver, evidence: Evidence) -> None:
                 status=status,
                 response_truncated=capped,
                 started_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+                direction="inbound",  # the target's call to the harness's receiver
+                simulator="callback",
             )
         )
 

@@ -171,6 +171,7 @@ def test_tls_1_2_or_later_with_a_certificate_valid_for_the_host(tzsb_target: Tar
             status=None,
             response_body=f"{version} {suite}; 证书有效期至 {not_after.isoformat()}；信任 {trust}",
             started_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+            probe=True,  # a TLS handshake, not an HTTP exchange: no status, and not a silence
         )
     )
     assert not_after > dt.datetime.now(dt.UTC), f"证书已于 {not_after} 过期 / the certificate expired"
