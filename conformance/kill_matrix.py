@@ -1,4 +1,4 @@
-"""The defect kill matrix (DESIGN.md principle 7): for every defect switch of the reference server, the
+"""The defect kill matrix (docs/design.md principle 7): for every defect switch of the reference server, the
 smallest run of the suites that must catch it, and the runner that proves it does.
 
 A defect is *caught* when the run against the reference server with that switch on ends 不通过 and at

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -12,12 +11,14 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
+from tests import seeds
+
 ROOT = Path(__file__).resolve().parent.parent
 CLAUSES_DIR = ROOT / "schemas" / "clauses"
 SCHEMA_PATH = CLAUSES_DIR / "clause.schema.json"
 README = CLAUSES_DIR / "README.md"
-# The seeds live next to the repository (../shared/seeds); TZSB_SEEDS_DIR overrides.
-SEEDS_DIR = Path(os.environ.get("TZSB_SEEDS_DIR", ROOT.parent / "shared" / "seeds"))
+# The seeds (the standards' texts) are not in the repository: read from $TZSB_SEEDS_DIR only (tests/seeds.py).
+SEEDS_DIR = seeds.seeds_dir()
 
 ID_RE = re.compile(r"^[A-Z0-9]+(\.[A-Za-z0-9-]+)+$")
 CJK_RE = re.compile(r"[\u4e00-\u9fff]")
@@ -211,12 +212,12 @@ def test_sharing_outline_coverage():
 
 
 def _seed_text(name: str) -> str:
-    return _squash((SEEDS_DIR / name).read_text(encoding="utf-8"))
+    return _squash(seeds.seed_file(name).read_text(encoding="utf-8"))
 
 
 @pytest.mark.skipif(
-    not SEEDS_DIR.is_dir(),
-    reason=f"seeds folder {SEEDS_DIR} absent (repository cloned alone); quotes not checked",
+    SEEDS_DIR is None,
+    reason=seeds.skip_reason(),
 )
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
 def test_quotes_occur_in_seed(name):
@@ -227,7 +228,6 @@ def test_quotes_occur_in_seed(name):
     if seed is None:
         assert not quoted, f"{name} has no seed but quotes"
         return
-    assert (SEEDS_DIR / seed).is_file(), seed
     text = _seed_text(seed)
     problems = []
     for c in quoted:

@@ -1,7 +1,7 @@
 """The government-service-platform suites (``conformance/suites/test_gov_platform_*``) against the reference
 server: every clause they mark is 符合 on the clean server and no test fails, errs or is skipped; and
 each gov-platform defect of ``conformance/reference/defects.py`` makes one of its declared clauses
-不符合 (the kill table of DESIGN.md principle 7), running only the tests that carry the check (``-k``).
+不符合 (the kill table of docs/design.md principle 7), running only the tests that carry the check (``-k``).
 
 The platform is certified **on its own** (``conformance/simulators/stack.py`` ``platform_stack``): the
 harness's licensing simulator first, then a reference server in role ``gov-platform`` only (seed 1, no

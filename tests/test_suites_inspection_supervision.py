@@ -1,7 +1,7 @@
 """The inspection and supervision suites (``conformance/suites/test_inspection.py``, ``test_supervision.py``)
 against the reference server: every clause they mark conforms on the clean server (role "all", seed 1),
 and each defect of these roles makes at least one of that defect's clauses 不符合 (the kill matrix of
-DESIGN.md principle 7).
+docs/design.md principle 7).
 
 The reference server's T6-1 reports are not on its sharing platform (the demo data of the two roles are
 drawn separately), so the target file of these runs is ``reference/demo_target.py``'s: it declares

@@ -1,6 +1,6 @@
 """The licensing workflow and dossier suites against the reference server: every clause they mark is
 符合 on the clean server, each licensing defect switch makes at least one of its declared clauses
-不符合 (DESIGN.md principle 7), and no other clause fails except the knock-on failures listed in
+不符合 (docs/design.md principle 7), and no other clause fails except the knock-on failures listed in
 ``KNOCK_ON`` (each explained there).
 
 Every licensing defect of ``conformance/reference/defects.py`` is caught. Each run goes through

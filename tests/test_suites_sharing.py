@@ -1,6 +1,6 @@
 """The sharing-platform suites (``conformance/suites/test_sharing_*``) against the reference server:
 every clause they mark conforms on the clean server, and each sharing defect they are meant to catch
-makes at least one of that defect's clauses 不符合 (the kill matrix of DESIGN.md principle 7).
+makes at least one of that defect's clauses 不符合 (the kill matrix of docs/design.md principle 7).
 
 Defects of reference/defects.py these suites do not catch, and why:
 

@@ -2,7 +2,7 @@
 ``test_sharing_delivery``, ``test_sharing_open``) against the reference server: on a clean TLS server
 every clause they mark conforms (SHARE.MECH.SUBJECT.1 included: the records' ``provider``, the
 contract's dataProvider), and each defect they are meant to catch makes its
-clauses 不符合 (the kill matrix of DESIGN.md principle 7). The plain-HTTP server (``plain-http``) makes
+clauses 不符合 (the kill matrix of docs/design.md principle 7). The plain-HTTP server (``plain-http``) makes
 SHARE.SEC.SECMGMT.3 不符合.
 
 Each defect run uses its own sharing-only server (seed 1) and only the tests that carry the check

@@ -1,4 +1,4 @@
-"""Verdict rules (DESIGN.md principle 3): skips never pass, failures win, optional features
+"""Verdict rules (docs/design.md principle 3): skips never pass, failures win, optional features
 not declared are 不适用, attestation is judged from answers, overall only over shall-clauses."""
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ Rules applied:
   and fail the other and the result says which. Strict: error; lenient: warning (early pilot
   regions issued codes whose body is not a GB 11714 code).
 * 登记管理部门 / 机构类别 pairs outside the known table below: warning only (the table is
-  uncertain at its edges, docs: DOMAIN.md §3).
+  uncertain at its edges, docs/identifiers.md "Uncertain rules").
 * Division part: structure is checked; a code missing from divisions.json is only a warning (the
   code of the registering authority at issue time, possibly withdrawn since).
 """
@@ -47,7 +47,7 @@ WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1, 3, 9, 27, 19, 26, 16, 17
 EXCLUDED = "IOZSV"
 
 #: GB 32100-2015 Annex A as commonly implemented: 登记管理部门代码 → allowed 机构类别代码.
-#: Not a shipped code list: DOMAIN.md §3 marks it uncertain at the edges, so misses only warn.
+#: Not a shipped code list: docs/identifiers.md "Uncertain rules" marks it uncertain at the edges, so misses only warn.
 DEPT_CATEGORIES: dict[str, str] = {
     "1": "1239",  # 机构编制: 机关, 事业单位, 中央编办直接管理机构编制的群众团体, 其他
     "2": "19",  # 外交

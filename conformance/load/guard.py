@@ -1,4 +1,4 @@
-"""The host list of a load run: load only ever goes where the user pointed it (DESIGN.md principle 6).
+"""The host list of a load run: load only ever goes where the user pointed it (docs/design.md principle 6).
 
 The allowed origins are the origins (scheme, host, port) of the base URLs the target file declares
 (``[urls]``) plus the extra origins of ``[load] hosts`` (for example a separate file-download host).

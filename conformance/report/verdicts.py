@@ -1,4 +1,4 @@
-"""Clause verdicts from test outcomes (DESIGN.md principle 3, GB/T 34990-style judgements).
+"""Clause verdicts from test outcomes (docs/design.md principle 3, GB/T 34990-style judgements).
 
 The tests marked with a clause are its *deciding checks*. Each ends in one of: passed, failed,
 error, skipped (a deciding check that could not run here: data, a means of testing or a counterpart

@@ -546,7 +546,7 @@ def _receiver(target: Target, evidence: Evidence) -> Iterator[_Receiver]:
 
 
 def _record_inbound(server: _Receiver, evidence: Evidence) -> None:
-    """The calls the target made to the harness, as evidence beside the harness's own requests (DESIGN principle 8)."""
+    """The calls the target made to the harness, as evidence beside the harness's own requests (docs/design.md principle 8)."""
     for (status, _, raw), headers in zip(server.received, server.headers, strict=True):
         text, capped = body_text(raw)
         evidence.add(
