@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 #: Seconds between two bytes of ``/slow``, and how many bytes it trickles (50 s in all).
@@ -128,3 +129,14 @@ class HostileServer:
         self.stopping.set()
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def target_file(path: Path, url: str, thresholds: str = "request_timeout_s = 1.0\n") -> Path:
+    """A supervision target file at ``url`` with the harness's credentials and ``thresholds`` (TOML lines)."""
+    path.write_text(
+        f'name = "{path.stem}"\nrole = "supervision"\n[urls]\nsupervision = "{url}"\n'
+        '[credentials]\nclient_id = "harness"\nclient_secret = "harness-secret"\n'
+        f"[thresholds]\n{thresholds}",
+        encoding="utf-8",
+    )
+    return path

@@ -15,19 +15,12 @@ from pathlib import Path
 import pytest
 
 from tests import miniature
-from tests.hostile import HostileServer
+from tests.hostile import HostileServer, target_file
 from tests.secrets_scan import find_secrets
 
 
 def _target(tmp_path: Path, url: str) -> Path:
-    toml = tmp_path / "broken.toml"
-    toml.write_text(
-        f'name = "broken"\nrole = "supervision"\n[urls]\nsupervision = "{url}"\n'
-        '[credentials]\nclient_id = "harness"\nclient_secret = "harness-secret"\n'
-        "[thresholds]\nrequest_timeout_s = 1.0\n",
-        encoding="utf-8",
-    )
-    return toml
+    return target_file(tmp_path / "broken.toml", url)
 
 
 #: Only stops a hang: the slowest mode (``slow``: each request cut after 3 s) takes about 25 s on a quiet machine.

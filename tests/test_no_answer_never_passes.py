@@ -14,21 +14,18 @@ from pathlib import Path
 import pytest
 
 from tests import miniature
-from tests.hostile import HostileServer
+from tests.hostile import HostileServer, target_file
 
 #: Only stops a hang (the ``hang`` run takes about 20 s on a quiet machine: 1 s per request, a 15 s fuzzing deadline).
 HANG_S = 600.0
 
 
 def _target(tmp_path: Path, url: str) -> Path:
-    toml = tmp_path / "silent.toml"
-    toml.write_text(
-        f'name = "silent"\nrole = "supervision"\n[urls]\nsupervision = "{url}"\n'
-        '[credentials]\nclient_id = "harness"\nclient_secret = "harness-secret"\n'
-        "[thresholds]\nrequest_timeout_s = 1.0\nfuzz_deadline_s = 15\nfuzz_max_examples = 1\nfuzz_max_coverage = 2\n",
-        encoding="utf-8",
+    return target_file(
+        tmp_path / "silent.toml",
+        url,
+        "request_timeout_s = 1.0\nfuzz_deadline_s = 15\nfuzz_max_examples = 1\nfuzz_max_coverage = 2\n",
     )
-    return toml
 
 
 @pytest.mark.parametrize("mode", ["close", "hang"])
