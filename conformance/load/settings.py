@@ -76,6 +76,16 @@ def _strings(value: Any) -> list[str]:
     return [str(v).strip() for v in value if str(v).strip()]
 
 
+def threshold_samples(target: Target) -> dict[str, list[str]]:
+    """The sample values the target file's ``[thresholds]`` declare, by the path parameter they fill."""
+    out: dict[str, list[str]] = {}
+    for key, param in THRESHOLD_SAMPLES.items():
+        values = _strings(target.thresholds.get(key))
+        if values:
+            out[param] = values
+    return out
+
+
 def read_settings(target: Target) -> LoadSettings:
     """``[load]`` of the target file (empty settings for a target given as a URL)."""
     data: dict[str, Any] = {}
@@ -110,10 +120,7 @@ def read_settings(target: Target) -> LoadSettings:
     if not isinstance(thresholds, dict) or not all(isinstance(v, dict) for v in thresholds.values()):
         raise SettingsError('[load.thresholds."<组>"] 应为表 / [load.thresholds."<group>"] must be tables')
     s.thresholds = thresholds
-    for key, param in THRESHOLD_SAMPLES.items():
-        values = _strings(target.thresholds.get(key))
-        if values:
-            s.samples[param] = values
+    s.samples.update(threshold_samples(target))
     for name, value in (data.get("samples") or {}).items():
         s.samples[str(name)] = _strings(value)
     return s

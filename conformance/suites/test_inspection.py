@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import re
 import secrets
 import time
 from typing import Any
@@ -38,6 +37,7 @@ from conformance.client import Evidence, TargetClient
 from conformance.codes import check
 from conformance.datagen import DataGen
 from conformance.formats import format_sites
+from conformance.load.settings import threshold_samples
 from conformance.schema_registry import openapi_uri
 from conformance.skips import vacuous
 from conformance.suites.test_reporting_support import (
@@ -83,10 +83,8 @@ def client(tzsb_client: Any, tzsb_target: Target) -> TargetClient:
 
 
 def _declared(target: Target) -> list[str]:
-    value = target.thresholds.get("report_numbers")
-    if isinstance(value, str):
-        value = re.split(r"[\s,，]+", value)
-    return [str(v).strip() for v in value or [] if str(v).strip()]
+    """The sample report numbers the target file declares (``[thresholds] report_numbers``)."""
+    return threshold_samples(target).get("reportNo", [])
 
 
 def _report_path(number: str) -> str:

@@ -25,7 +25,7 @@ from conformance import contracts
 from conformance.client import TargetClient, TargetResponse
 from conformance.client.http import request_once
 from conformance.contract_check import fixture_labels
-from conformance.load.settings import THRESHOLD_SAMPLES
+from conformance.load.settings import threshold_samples
 from conformance.openapi_index import Operation, _deref
 from conformance.schema_registry import registry
 from conformance.skips import untested, vacuous
@@ -427,18 +427,12 @@ def _creation_body(op: Operation) -> Any:
 
 def _declared_samples(op: Operation, target: Target) -> dict[str, str] | None:
     """Values for every path parameter of ``op`` from the samples the target file declares (``[thresholds]``
-    ``report_numbers`` …, ``THRESHOLD_SAMPLES``); None when one is missing."""
+    ``report_numbers`` …); None when one is missing."""
+    samples = threshold_samples(target)
     names = [p.name for p in op.params if p.location == "path"]
-    by_param = {param: key for key, param in THRESHOLD_SAMPLES.items()}
-    values: dict[str, str] = {}
-    for name in names:
-        raw = target.thresholds.get(by_param.get(name, ""), None)
-        listed = re.split(r"[\s,，]+", raw) if isinstance(raw, str) else raw if isinstance(raw, list) else []
-        first = next((str(v).strip() for v in listed if str(v).strip()), None)
-        if first is None:
-            return None
-        values[name] = first
-    return values
+    if not all(samples.get(name) for name in names):
+        return None
+    return {name: samples[name][0] for name in names}
 
 
 def _exact(
