@@ -5,7 +5,7 @@
 This VM's speed drifts by ±10 % within minutes, so two figures taken apart say little: the two
 versions run alternately, each in a fresh process (best of 3 passes over the benchmark dump), and the
 median of the per-round ratios is printed. REV is checked out into a temporary git worktree.
-Records nothing; for deciding whether a change to ``conformance/bulk.py`` and friends pays.
+Records nothing; for deciding whether a change to ``conformance/check/bulk.py`` and friends pays.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ PASS = r"""
 import os, sys, time
 os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
 sys.path.insert(0, sys.argv[1])
-from conformance.bulk import BulkValidator
+from conformance.check.bulk import BulkValidator
 
 def one():
     bulk, n, ok = BulkValidator("equipment"), 0, 0

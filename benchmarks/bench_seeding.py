@@ -45,8 +45,8 @@ def sharing_seed_once() -> float:
     from conformance.datagen import DataGen
     from conformance.reference.audit import AuditLog
     from conformance.reference.db import Database
-    from conformance.reference.roles.sharing import setup
-    from conformance.reference.roles.sharing_seed import seed
+    from conformance.reference.roles.sharing.handlers import setup
+    from conformance.reference.roles.sharing.seed import seed
     from conformance.reference.security import Security, load_clients
     from conformance.reference.server_state import RoleServer
 

@@ -54,7 +54,7 @@ def make_dump(path: Path, count: int, invalid_rate: float, seed: int = 7) -> Non
 
 def fast_pass(path: Path) -> tuple[int, int, float]:
     """The valid-or-not pass: parse, structure per record, identifiers per distinct value, in 4 MiB batches."""
-    from conformance.bulk import BulkValidator
+    from conformance.check.bulk import BulkValidator
 
     bulk = BulkValidator("equipment")
     n = ok = 0
@@ -79,7 +79,7 @@ def parse_only(path: Path) -> float:
 
 
 def command_path(path: Path) -> tuple[int, int, float]:
-    from conformance.filecheck import JsonlSummary, iter_jsonl
+    from conformance.check.files import JsonlSummary, iter_jsonl
 
     summary = JsonlSummary()
     for _ in iter_jsonl(path, "equipment", summary):
@@ -90,7 +90,7 @@ def command_path(path: Path) -> tuple[int, int, float]:
 def explaining_engine(path: Path, sample: int = 300) -> float:
     """Failing records explained per second (``SchemaValidator.errors``: every violation, in
     Chinese and English), over the first failing records of the dump."""
-    from conformance.validation import validator
+    from conformance.check.schema import validator
 
     v = validator("equipment")
     failing = []

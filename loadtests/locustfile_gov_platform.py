@@ -29,14 +29,14 @@ from urllib.parse import quote
 
 from locust import task
 
-from conformance import contracts
+from conformance.check.schema import validator
 from conformance.codes import KINDS
 from conformance.codes import lists as code_lists
+from conformance.contract import documents as contracts
+from conformance.contract.openapi import role_operations
 from conformance.datagen import DataGen
+from conformance.datagen.licensing import items, varieties
 from conformance.load.runtime import TzsbUser, note
-from conformance.openapi_index import role_operations
-from conformance.suites.test_workflow_support import items, varieties
-from conformance.validation import validator
 
 CST = dt.timezone(dt.timedelta(hours=8))
 

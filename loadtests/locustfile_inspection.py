@@ -19,8 +19,8 @@ from urllib.parse import quote
 
 from locust import task
 
+from conformance.contract.openapi import role_operations
 from conformance.load.runtime import TzsbUser
-from conformance.openapi_index import role_operations
 
 
 def _op() -> Any:

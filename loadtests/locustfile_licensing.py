@@ -23,12 +23,12 @@ from urllib.parse import quote
 
 from locust import task
 
+from conformance.contract.openapi import role_operations
+from conformance.datagen.licensing import application, items, new_applicant, new_case_no
 from conformance.load.discovery import DOSSIER_FILE as GROUP_FILE
 from conformance.load.discovery import DOSSIER_GET as GROUP_GET
 from conformance.load.discovery import DOSSIER_LIST as GROUP_LIST
 from conformance.load.runtime import TzsbUser, note
-from conformance.openapi_index import role_operations
-from conformance.suites.test_workflow_support import application, items, new_applicant, new_case_no
 
 GROUP_PUSH = "T5-5"
 

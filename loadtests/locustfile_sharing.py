@@ -38,12 +38,12 @@ from urllib.parse import quote
 
 from locust import task
 
+from conformance.datagen.sharing import Builder
 from conformance.load.discovery import SHARING_CHANGES as GROUP_CHANGES
 from conformance.load.discovery import SHARING_GET as GROUP_GET
 from conformance.load.discovery import SHARING_PUSH as GROUP_PUSH
 from conformance.load.discovery import SHARING_QUERY as GROUP_QUERY
 from conformance.load.runtime import TzsbUser, register_leftovers
-from conformance.suites.test_sharing_support import Builder
 
 CST = dt.timezone(dt.timedelta(hours=8))
 

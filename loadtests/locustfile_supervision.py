@@ -20,9 +20,10 @@ from urllib.parse import quote
 
 from locust import task
 
+from conformance.contract.datasets import data_sets
+from conformance.contract.openapi import role_operations
+from conformance.datagen.sharing import Builder
 from conformance.load.runtime import TzsbUser
-from conformance.openapi_index import role_operations
-from conformance.suites.test_sharing_support import Builder, data_sets
 
 CST = dt.timezone(dt.timedelta(hours=8))
 

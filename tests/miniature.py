@@ -36,9 +36,9 @@ from typing import Any
 
 import requests
 
-from conformance.openapi_index import ROLES, operations, role_operations
+from conformance.contract.openapi import ROLES, operations, role_operations
 from conformance.reference.server import RunningServer
-from conformance.reference.target_file import FEATURES, write_target
+from conformance.selfcheck.target_file import FEATURES, write_target
 from tests.refserver import running
 
 #: How long the slow proxy holds every answer: enough to be "slow", far below any timeout of the harness.
@@ -277,7 +277,8 @@ def empty_data_set(base: str, name: str, *, batch: int = 100) -> int:
     (DELETE operations, GB/T 38656-2020); returns how many were deleted. Uses the suites' own helpers, so the push
     message is the contract's."""
     from conformance.client import Evidence, TargetClient
-    from conformance.suites.test_sharing_support import Sandbox, data_sets, max_size, query
+    from conformance.contract.datasets import data_sets, max_size
+    from conformance.suites.support.sharing import Sandbox, query
 
     ds = data_sets()[name]
     client = TargetClient(base, client_id="harness", client_secret="harness-secret", evidence=Evidence())
@@ -382,11 +383,11 @@ def run_quick(
 
 
 def run_bounded(hang_s: float, **kw: Any) -> int:
-    """``conformance.runner.run_suites(**kw)`` in a thread; fails the test (instead of hanging it) if the run has
+    """``conformance.harness.runner.run_suites(**kw)`` in a thread; fails the test (instead of hanging it) if the run has
     not ended after ``hang_s`` — a bound that only stops a hang, never a judgement on speed."""
     import threading
 
-    from conformance.runner import run_suites
+    from conformance.harness.runner import run_suites
 
     result: dict[str, Any] = {}
 

@@ -50,8 +50,8 @@ class Api:
 
 def conforms(role: str, op_id: str, resp: requests.Response) -> Any:
     """The response validates against the contract's schema of that operation for its status; returns ``data``."""
-    from conformance.openapi_index import role_operations
-    from conformance.validation import validator_at
+    from conformance.check.schema import validator_at
+    from conformance.contract.openapi import role_operations
 
     op = next(o for o in role_operations(role) if o.operation_id == op_id)
     schema = op.responses[str(resp.status_code)]["application/json"]

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conformance.clauses import answers_template, load_catalogue
-from conformance.openapi_index import ROLES
+from conformance.contract.clauses import answers_template, load_catalogue
+from conformance.contract.openapi import ROLES
 from conformance.report.verdicts import clause_verdicts
 from conformance.report.writer import load_answers
 

@@ -11,14 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.bulk import BulkValidator, _marks
+from conformance.check.bulk import BulkValidator, _marks
+from conformance.check.formats import KnownGood
+from conformance.check.limits import MAX_JSON_DEPTH
+from conformance.check.schema import validator
 from conformance.codes import KINDS, check
 from conformance.codes.strategies import near_miss, valid
 from conformance.codes.vectorized import MANY, VALID_MANY
 from conformance.datagen import DataGen
-from conformance.formats import KnownGood
-from conformance.limits import MAX_JSON_DEPTH
-from conformance.validation import validator
 
 
 def _draw(data: st.DataObject, kind: str) -> tuple[list[str], list[str], list[str]]:
@@ -133,8 +133,8 @@ def test_known_good_checks_the_site_pattern_too(unique: bool) -> None:
 
 def test_bulk_structure_check_leaves_site_patterns_out() -> None:
     """The per-record check of a bulk pass has no pattern at identifier sites, the full one has."""
-    from conformance.bulk import structure_validator
-    from conformance.schema_registry import schema_uri
+    from conformance.check.bulk import structure_validator
+    from conformance.contract.registry import schema_uri
 
     rec = DataGen(3).equipment()
     rec["useUnitUscc"] = "91" + "x" * 16  # breaks the pattern (and the USCC check), nothing else

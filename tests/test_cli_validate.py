@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from conformance import contracts
+from conformance.check.limits import MAX_JSON_DEPTH
 from conformance.cli import main
 from conformance.codes import KINDS
+from conformance.contract import documents as contracts
 from conformance.datagen import DataGen
-from conformance.limits import MAX_JSON_DEPTH
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -107,7 +107,7 @@ def test_bad_input_gets_a_clear_message(
 def test_huge_json_file_is_refused_without_reading_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import conformance.filecheck as fc
+    import conformance.check.files as fc
 
     monkeypatch.setattr(fc.check_json_file, "__kwdefaults__", {"lang": "zh", "strict": True, "max_bytes": 1000})
     f = tmp_path / "big.json"

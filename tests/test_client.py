@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.check.limits import MAX_JSON_DEPTH
 from conformance.client import Evidence, TargetClient, TargetResponse
 from conformance.client.evidence import mask_text
 from conformance.client.http import MAX_REDIRECTS, MAX_RESPONSE
-from conformance.limits import MAX_JSON_DEPTH
 from tests.hostile import HostileServer
 
 #: Against the hostile server's prompt answers: generous, so a loaded machine never turns them into timeouts.
@@ -103,7 +103,7 @@ def test_every_read_path_keeps_at_most_the_cap(mode: str, monkeypatch: pytest.Mo
     client's one read path (``read_body``): the body kept is at most the cap, the rest is never read."""
     import schemathesis.transport.requests as schemathesis_requests
 
-    from conformance.fuzz import ResponseTooLarge, _BoundedSession, bounded_probes
+    from conformance.fuzz.engine import ResponseTooLarge, _BoundedSession, bounded_probes
     from conformance.simulators import handle
     from conformance.suites.test_sharing_transport import _raw
 

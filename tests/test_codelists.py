@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from conformance import contracts
-from conformance.contract_check import check_licence_items
+from conformance.contract import documents as contracts
+from conformance.selfcheck.contract import check_licence_items
 from tests import seeds
 
 SEED = "004_4f71cde7988d8b47.txt"  # DB42/T 2279-2024, read from $TZSB_SEEDS_DIR only (tests/seeds.py)

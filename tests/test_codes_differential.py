@@ -26,7 +26,7 @@ from stdnum.cn import uscc as std_uscc
 
 from conformance.codes import check, citizen_check_char, uscc_check_char
 from conformance.codes.strategies import ref_org_check
-from conformance.contracts import codelist
+from conformance.contract.documents import codelist
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "divisions.md"

@@ -15,7 +15,7 @@ from types import ModuleType
 import pytest
 
 from conformance.codes import KINDS, check, citizen_check_char, lists
-from conformance.contracts import CODELISTS_DIR, codelist
+from conformance.contract.documents import CODELISTS_DIR, codelist
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "refresh_divisions.py"

@@ -6,7 +6,7 @@ import pytest
 
 from conformance.codes import check
 from conformance.codes.strategies import ref_uscc_check
-from conformance.contracts import codelist
+from conformance.contract.documents import codelist
 
 APPLICANT = "91310115591693856A"
 VALID = "05" + "01100000" + "420100" + APPLICANT + "2024" + "0001"

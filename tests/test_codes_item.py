@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.codes import check
-from conformance.contracts import codelist
+from conformance.contract.documents import codelist
 
 ITEMS = codelist("licence-items")["items"]
 CODES = {it["code"] for it in ITEMS}

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from conformance.codes import check, citizen_check_char, mod37_36_check
-from conformance.contracts import codelist
+from conformance.contract.documents import codelist
 
 # ------------------------------------------------------------------ citizen ID (GB 11643-1999)
 

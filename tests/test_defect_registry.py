@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conformance.clauses import load_catalogue
+from conformance.contract.clauses import load_catalogue
 from conformance.reference.defects import DEFECTS
 
 

@@ -9,9 +9,9 @@ import random
 import pytest
 import yaml
 
-from conformance import contracts
+from conformance.check.schema import SchemaValidator, validator
+from conformance.contract import documents as contracts
 from conformance.datagen import DataGen
-from conformance.validation import SchemaValidator, validator
 
 
 def _whole_record(v: SchemaValidator, instance: object) -> list[object]:

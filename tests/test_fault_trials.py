@@ -1,4 +1,4 @@
-"""kill -9 trials of the reference sharing platform (``conformance/reference/fault_trials.py``; the same trials as
+"""kill -9 trials of the reference sharing platform (``conformance/selfcheck/fault_trials.py``; the same trials as
 ``scripts/reliability``): a push burst with concurrent change-feed readers, ``kill -9`` in the middle, a restart on the
 same database. No acknowledged record is lost; every change a reader was served is still there under its number, with
 the same data set, key and operation; a reader resuming with its last cursor gets every acknowledged record it had
@@ -11,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-from conformance.reference.fault_trials import describe, main, run_trials
+from conformance.selfcheck.fault_trials import describe, main, run_trials
 
 TRIALS = int(os.environ.get("TZSB_FAULT_TRIALS", "5"))
 

@@ -1,4 +1,4 @@
-"""Contract fuzzing (``conformance.fuzz``): the reference server passes, defects and a hostile target fail.
+"""Contract fuzzing (``conformance.fuzz.engine``): the reference server passes, defects and a hostile target fail.
 
 Fast by construction: few examples per operation, a fixed seed, a deadline on every run.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conformance.fuzz import DOCS, FuzzReport, fuzz
+from conformance.fuzz.engine import DOCS, FuzzReport, fuzz
 from tests.refserver import running
 
 SEED = 20241122

@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from conformance.clauses import is_means_of_testing, load_catalogue, provide_text
-from conformance.suites.test_sharing_support import content_clause, data_sets
+from conformance.contract.clauses import is_means_of_testing, load_catalogue, provide_text
+from conformance.contract.datasets import content_clause, data_sets
 from tests import miniature
 from tests.refserver import Api
 
@@ -263,7 +263,7 @@ def test_a_clause_the_run_never_exercised_is_untested_not_inapplicable(tmp_path:
     A run that provoked no 429 (here: only the basics and the checks over every exchange, whose 429 check is then
     "nothing recorded in this run") has not tested the clause — 未测, not 不适用: not answering a question is not the
     contract ruling it out."""
-    from conformance.openapi_index import role_operations
+    from conformance.contract.openapi import role_operations
 
     assert any("429" in op.responses for op in role_operations("supervision")), "the contract declares no 429"
     with miniature.plain(tmp_path) as m:

@@ -1,6 +1,6 @@
 """Labelled JSON fixtures (``fixtures/json/<schema>/labels.yaml``) against the JSON Schemas.
 
-Every fixture is validated with ``conformance.validation.validator(ref, strict=True)``: valid
+Every fixture is validated with ``conformance.check.schema.validator(ref, strict=True)``: valid
 ones must pass both engines (jsonschema-rs ``is_valid`` and the explaining ``errors()``);
 invalid ones must fail and report the labelled error (JSON Pointer + keyword) and nothing at any
 other path, so that each invalid fixture breaks exactly one rule.
@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 import yaml
 
-from conformance import contracts
-from conformance.validation import validator
+from conformance.check.schema import validator
+from conformance.contract import documents as contracts
 
 FIXTURES: Path = contracts.FIXTURES / "json"
 IDENTIFIERS = "identifiers"

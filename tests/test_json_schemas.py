@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance import contracts
-from conformance.contract_check import check_json_schema, check_xsd
+from conformance.check.formats import format_sites
+from conformance.check.schema import validator
+from conformance.contract import documents as contracts
+from conformance.contract.registry import schema_uri
 from conformance.datagen import DataGen
-from conformance.formats import format_sites
-from conformance.schema_registry import schema_uri
-from conformance.validation import validator
+from conformance.selfcheck.contract import check_json_schema, check_xsd
 
 
 @pytest.mark.parametrize("name", contracts.json_schema_names())

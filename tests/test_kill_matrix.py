@@ -1,5 +1,5 @@
 """The kill matrix in CI (issue: the suite tests itself): every defect switch of the reference server is
-caught by the smallest run of the suites that carries its check (``conformance.kill_matrix.KILLS``): the
+caught by the smallest run of the suites that carries its check (``conformance.selfcheck.kill_matrix.KILLS``): the
 run ends 不通过 and one of the defect's declared clauses is 不符合. A defect without a row fails the build
 with its name; the README's table lists exactly the rows of the matrix."""
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.kill_matrix import KILLS, missing, run_one
 from conformance.reference.defects import BY_NAME
+from conformance.selfcheck.kill_matrix import KILLS, missing, run_one
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -1,4 +1,4 @@
-"""``conformance.limits``: the JSON depth limit comes from the contracts, the checks are exact and the
+"""``conformance.check.limits``: the JSON depth limit comes from the contracts, the checks are exact and the
 schema bounds sound (a number only where no valid instance is deeper)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from conformance import contracts, limits
-from conformance.limits import (
+from conformance.check import limits
+from conformance.check.limits import (
     CONTRACT_DEPTH,
     MAX_JSON_DEPTH,
     JSONLimitError,
@@ -22,8 +22,9 @@ from conformance.limits import (
     schema_depth_bound,
     value_depth,
 )
-from conformance.schema_registry import schema_uri
-from conformance.validation import validator
+from conformance.check.schema import validator
+from conformance.contract import documents as contracts
+from conformance.contract.registry import schema_uri
 
 FIXTURES = contracts.FIXTURES / "json"
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from conformance.load.cli import EXIT_FAIL, main
-from conformance.reference.target_file import write_target
+from conformance.selfcheck.target_file import write_target
 from tests.refserver import running
 
 SHORT = ["--profile", "smoke", "--users", "4", "--spawn-rate", "4", "--warmup", "1", "--duration", "2"]

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
+from conformance.contract.openapi import ROLES
 from conformance.load import engine
 from conformance.load.cli import main
-from conformance.openapi_index import ROLES
-from conformance.reference.target_file import write_target
+from conformance.selfcheck.target_file import write_target
 from tests.refserver import running
 
 SHORT = ["--users", "4", "--spawn-rate", "4", "--warmup", "1", "--duration", "3"]
@@ -73,8 +73,8 @@ def test_smoke_against_the_reference_server_joins_the_report(reference: Path, tm
     """A short smoke run (one Locust process) conforms, keeps the warm-up out of the statistics,
     writes every evidence file and joins the certification report of the same target."""
     from conformance.client import Evidence
+    from conformance.harness.target import load_target
     from conformance.report.writer import write_report
-    from conformance.target import load_target
 
     run_dir = tmp_path / "run"
     state = type(
@@ -355,7 +355,8 @@ def test_signed_requests(server: Any, tmp_path: Path) -> None:
 def test_every_role_runs(role: str, server: Any, tmp_path: Path) -> None:
     """The locustfile of every other role loads the reference server (irreversible writes allowed
     here) without a single error; the sample data the target file declares is used."""
-    from conformance.reference.roles import gov_platform, inspection
+    from conformance.reference.roles import inspection
+    from conformance.reference.roles.gov_platform import handlers as gov_platform
 
     db = server.servers[0].db
     samples = {

@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 
-from conformance.clauses import load_catalogue
+from conformance.contract.clauses import load_catalogue
+from conformance.contract.openapi import ROLES
+from conformance.harness.target import load_target
 from conformance.load import analysis, histogram
 from conformance.load.chart import render_svg
 from conformance.load.guard import HostGuard, HostNotAllowed
@@ -30,8 +32,6 @@ from conformance.load.profiles import (
     profile_names,
 )
 from conformance.load.settings import SettingsError, read_settings
-from conformance.openapi_index import ROLES
-from conformance.target import load_target
 
 CATALOGUE = {c["id"]: c for c in load_catalogue()}
 KIND_WORDS = {"get": "按标识获取", "list": "列表与检索", "push": "推送与上报", "file": "文件下载"}
@@ -532,9 +532,9 @@ def test_the_page_renders_offline() -> None:
 
 def test_a_load_run_joins_the_certification_report(tmp_path: Path) -> None:
     from conformance.client import Evidence
+    from conformance.harness.target import Target
     from conformance.report.verdicts import Outcome
     from conformance.report.writer import merge_performance, write_report
-    from conformance.target import Target
 
     target = Target(name="平台", role="sharing", urls={"sharing": "http://127.0.0.1:9/sharing"})
     state = type(

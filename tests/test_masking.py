@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 from conformance.client.evidence import Exchange, mask_headers, mask_text, redact, redact_value, remember_secret
-from conformance.reference.target_file import write_target
 from conformance.report.output import scrub_tree, write_json, write_text
+from conformance.selfcheck.target_file import write_target
 from tests import miniature
 from tests.refserver import running
 from tests.secrets_scan import find_secrets

@@ -1,5 +1,5 @@
 """Kills the surviving mutants of the dossier code allocation, DB42/T 2279-2024 §9.2 (docs/mutation.md;
-conformance/reference/roles/licensing_dossier.py: ``allocate_code``).
+conformance/reference/roles/licensing/dossier.py: ``allocate_code``).
 
 The code ends with the creation year (the year of the first licensing decision, §9.2) and a 4-digit sequence
 per applicant and year: 0001 … 9999, then the applicant's numbers for that year are used up (409). Nine
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from conformance.reference.errors import ApiError
-from conformance.reference.roles import licensing_dossier as dossier
-from conformance.reference.roles import licensing_workflow as flow
+from conformance.reference.roles.licensing import dossier
+from conformance.reference.roles.licensing import workflow as flow
 from tests.test_mutation_kills_workflow import OUTCOME_POST, POST, licensing, walk
 from tests.test_reference_licensing import GRANTED
 

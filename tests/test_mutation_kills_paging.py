@@ -1,5 +1,5 @@
 """Kills the surviving mutants of the paging and division scope of the shared data sets (docs/mutation.md;
-conformance/reference/roles/sharing_data.py: ``query_page``, ``scope_condition``).
+conformance/reference/roles/sharing/data.py: ``query_page``, ``scope_condition``).
 """
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from conformance.reference.roles.sharing_data import scope_condition
+from conformance.reference.roles.sharing.data import scope_condition
 from tests.refserver import Api, running
 from tests.test_reference_sharing import _all_keys, _fill
 

@@ -1,5 +1,5 @@
 """Kills the surviving mutants of the licensing workflow (docs/mutation.md;
-conformance/reference/roles/licensing_workflow.py).
+conformance/reference/roles/licensing/workflow.py).
 
 The steps are driven in process on the reference server's licensing role (no HTTP): ``licensing`` and
 ``walk`` are shared with test_mutation_kills_dossier.py, where a step needs its own time.
@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from conformance.contracts import codelist
+from conformance.contract.documents import codelist
 from conformance.reference.errors import ApiError
-from conformance.reference.roles import licensing_store as store
-from conformance.reference.roles import licensing_workflow as flow
+from conformance.reference.roles.licensing import store
+from conformance.reference.roles.licensing import workflow as flow
 from conformance.reference.server import ServerConfig, make_servers
 from conformance.reference.server_state import RoleServer
 from tests.test_reference_licensing import GRANTED, application

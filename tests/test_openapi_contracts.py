@@ -26,8 +26,8 @@ from urllib.parse import unquote
 import pytest
 from openapi_spec_validator import validate
 
-from conformance import contracts
-from conformance.clauses import load_catalogue
+from conformance.contract import documents as contracts
+from conformance.contract.clauses import load_catalogue
 
 OPENAPI_DIR: Path = contracts.OPENAPI_DIR
 ALL_DOCS = sorted(p.name for p in OPENAPI_DIR.glob("*.yaml"))

@@ -1,11 +1,11 @@
-"""The plausibility rules (conformance/plausibility.py): values a target hands the harness are judged against the
+"""The plausibility rules (conformance/check/plausibility.py): values a target hands the harness are judged against the
 contracts' limits before the harness obeys them; the exchange facts the evidence keeps for them."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from conformance import plausibility as p
+from conformance.check import plausibility as p
 from conformance.client.evidence import json_facts
 
 

@@ -1,4 +1,4 @@
-"""The preflight (conformance/preflight.py): what a target offers and lacks, before any suite runs.
+"""The preflight (conformance/harness/preflight.py): what a target offers and lacks, before any suite runs.
 
 Against the reference server (seeded: every item ok; unseeded: the data missing, each with how to provide
 it), a port where nothing listens, a server that accepts and never answers, hostile answers, TLS with and
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance import contracts
-from conformance.preflight import MISSING, OK, Preflight, _width, known_roles, run_preflight
-from conformance.reference.demo_target import demo_target
-from conformance.target import Credentials, Target, load_target
+from conformance.contract import documents as contracts
+from conformance.harness.preflight import MISSING, OK, Preflight, _width, known_roles, run_preflight
+from conformance.harness.target import Credentials, Target, load_target
+from conformance.selfcheck.demo_target import demo_target
 from tests.hostile import HostileServer
 from tests.refserver import running
 

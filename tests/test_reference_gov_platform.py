@@ -17,10 +17,12 @@ import pytest
 import requests
 
 from conformance.codes import KINDS
-from conformance.openapi_index import role_operations
+from conformance.contract.openapi import role_operations
 from conformance.reference import files
 from conformance.reference.db import Database
-from conformance.reference.roles import gov_cases, gov_elicenses, gov_platform
+from conformance.reference.roles.gov_platform import cases as gov_cases
+from conformance.reference.roles.gov_platform import elicenses as gov_elicenses
+from conformance.reference.roles.gov_platform import handlers as gov_platform
 from conformance.reference.server import RunningServer
 from tests.refserver import Api, running
 from tests.refserver import conforms as _conforms
@@ -501,12 +503,12 @@ def test_on_its_own_the_platform_pushes_applications_that_become_its_cases(tmp_p
     """``--role gov-platform --counterpart licensing=URL``: the acceptance desk pushes fresh applications (valid against
     application.schema.json, authority from T5-1, the applicant a T5-4 user) to the licensing counterpart as client
     gov-platform; each is a case the platform knows (acceptance 201); once reported on, a new application follows."""
-    from conformance.reference.demo_target import FAST_OUTBOX
-    from conformance.reference.roles import gov_applications
+    from conformance.check.schema import validator
+    from conformance.harness.target import COUNTERPARTS, SimulatorSettings
+    from conformance.reference.roles.gov_platform import applications as gov_applications
     from conformance.reference.server import ServerConfig
+    from conformance.selfcheck.demo_target import FAST_OUTBOX
     from conformance.simulators import start
-    from conformance.target import COUNTERPARTS, SimulatorSettings
-    from conformance.validation import validator
 
     stock = gov_applications.stock()
     with pytest.MonkeyPatch.context() as mp:
@@ -577,7 +579,7 @@ def test_on_its_own_the_platform_pushes_applications_that_become_its_cases(tmp_p
 
 def test_with_every_role_on_one_server_the_desk_stays_off(tmp_path: Path) -> None:
     """``--role all``: the platform's licensing counterpart is its own licensing role; no applications are made up."""
-    from conformance.reference.roles import gov_applications
+    from conformance.reference.roles.gov_platform import applications as gov_applications
 
     with running(tmp_path, "all", seed=None, access_log=False) as server:
         gov = next(s for s in server.servers if s.role == "gov-platform")

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 import requests
 
-from conformance.openapi_index import role_operations
+from conformance.check.schema import validator
+from conformance.contract.openapi import role_operations
 from conformance.reference import outbox
 from conformance.reference.db import Database
 from conformance.reference.roles import inspection
 from conformance.reference.server import RunningServer
-from conformance.validation import validator
 from tests.refserver import Api, running
 from tests.refserver import conforms as _conforms
 

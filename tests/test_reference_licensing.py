@@ -21,13 +21,13 @@ from typing import Any
 import pytest
 import requests
 
+from conformance.check.schema import validator_at
 from conformance.codes import KINDS, check
 from conformance.codes import lists as code_lists
+from conformance.contract.openapi import role_operations
 from conformance.datagen import DataGen
-from conformance.openapi_index import role_operations
 from conformance.reference import outbox
 from conformance.reference.files import is_ofd
-from conformance.validation import validator_at
 from tests.refserver import Api, running
 
 ROLE_CLIENT = {
@@ -295,7 +295,7 @@ def test_push_is_idempotent_and_conflicts_on_a_known_case(tmp_path: Path) -> Non
 
 # ---------------------------------------------------------------------------------- the granted walk
 def _wrong_roles(step: str, outcome: str) -> list[str]:
-    from conformance.reference.roles.licensing_workflow import allowed_roles, outcomes
+    from conformance.reference.roles.licensing.workflow import allowed_roles, outcomes
 
     allowed = allowed_roles(step, outcomes()[(step, outcome)])
     return [r for r in ROLE_CLIENT if r not in allowed]

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from conformance.check.xsd import validate_xml
 from conformance.codes import check
 from conformance.datagen import DataGen
 from conformance.reference.defects import DEFECTS
-from conformance.xmlcheck import validate_xml
 from tests.refserver import Api, running
 from tests.test_reference_licensing import GRANTED, Officers, Stub, application, drain, interface_of, ok, push
 
@@ -77,7 +77,7 @@ def _pushed(resp: object, what: str) -> None:
 )
 def test_item_check_of_the_handler(defect: str, code: str, accepted: bool) -> None:
     from conformance.reference.errors import ApiError
-    from conformance.reference.roles.licensing_workflow import check_item
+    from conformance.reference.roles.licensing.workflow import check_item
 
     body = application(
         "CASE-UNIT",

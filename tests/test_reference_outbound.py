@@ -31,7 +31,7 @@ def test_a_host_list_widens_it(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_refused_delivery_never_touches_the_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    from conformance.reference.roles import sharing_push
+    from conformance.reference.roles.sharing import push as sharing_push
 
     def boom(*a: object, **k: object) -> None:
         raise AssertionError("network used")

@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 import requests
 
+from conformance.check.limits import MAX_JSON_BYTES, MAX_JSON_DEPTH
+from conformance.check.schema import validator, validator_at
+from conformance.contract.openapi import ROLES, Operation, role_operations
 from conformance.datagen import DataGen
-from conformance.limits import MAX_JSON_BYTES, MAX_JSON_DEPTH
-from conformance.openapi_index import ROLES, Operation, role_operations
 from conformance.reference.context import now_iso
 from conformance.reference.db import Database
 from conformance.reference.roles import inspection
 from conformance.reference.server import RunningServer
-from conformance.suites.test_security_support import concrete
-from conformance.validation import validator, validator_at
+from conformance.suites.support.security import concrete
 from tests.refserver import Api, running, token
 from tests.test_reference_gov_platform import _new_cert
 from tests.test_reference_inspection import objection

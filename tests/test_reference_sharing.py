@@ -19,22 +19,22 @@ import orjson
 import pytest
 import requests
 
+from conformance.check.schema import validator, validator_at
 from conformance.codes import lists as code_lists
+from conformance.contract.openapi import role_operations
 from conformance.crypto import canonical_string, sign
 from conformance.datagen import DataGen
-from conformance.openapi_index import role_operations
 from conformance.reference.audit import GENESIS, AuditLog, verify_chain
 from conformance.reference.context import Ctx, handler_for, now_iso
 from conformance.reference.db import Database
 from conformance.reference.errors import ApiError
-from conformance.reference.roles import sharing_access as access
-from conformance.reference.roles import sharing_data as sd
-from conformance.reference.roles import sharing_push
-from conformance.reference.roles.sharing import factory, setup
-from conformance.reference.roles.sharing_seed import demo_records, seed
+from conformance.reference.roles.sharing import access
+from conformance.reference.roles.sharing import data as sd
+from conformance.reference.roles.sharing import push as sharing_push
+from conformance.reference.roles.sharing.handlers import factory, setup
+from conformance.reference.roles.sharing.seed import demo_records, seed
 from conformance.reference.security import Security, load_clients
 from conformance.reference.server_state import RoleServer
-from conformance.validation import validator, validator_at
 from tests.refserver import Api, running
 
 OPS = {op.operation_id: op for op in role_operations("sharing")}

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import requests
 
+from conformance.check.schema import validator
 from conformance.datagen import DataGen
-from conformance.validation import validator
 from tests.refserver import Api, running
 
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from conformance.reference.target_file import write_target
-from conformance.run_guard import KIND_BREAKER, KIND_DEADLINE, KIND_SIGNAL, RunGuard
+from conformance.harness.run_guard import KIND_BREAKER, KIND_DEADLINE, KIND_SIGNAL, RunGuard
+from conformance.selfcheck.target_file import write_target
 from tests import miniature
 from tests.faulty_proxy import FaultyProxy
 from tests.refserver import running
@@ -109,7 +109,7 @@ def test_the_deadline_stops_the_run_with_a_report(tmp_path: Path) -> None:
 
 
 def test_a_deadline_from_the_target_file_and_bad_values_refused(tmp_path: Path) -> None:
-    from conformance.target import load_target
+    from conformance.harness.target import load_target
 
     target = write_target(tmp_path / "t.toml", {"sharing": "http://127.0.0.1:9"}, "sharing")
     text = target.read_text(encoding="utf-8")
@@ -165,7 +165,7 @@ def _read_until(proc: subprocess.Popen[bytes], marker: str) -> str:
 
 def test_the_hard_stop_interrupts_a_check_that_makes_no_request(monkeypatch: pytest.MonkeyPatch) -> None:
     """A check still running after the deadline and its grace (waiting, not requesting) is interrupted."""
-    import conformance.run_guard as rg
+    import conformance.harness.run_guard as rg
 
     monkeypatch.setattr(rg, "GRACE_S", 0.05)
     box: dict[str, Any] = {}

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from conformance.runner import run_suites
+from conformance.harness.runner import run_suites
 from tests.refserver import running
 
 
@@ -27,7 +27,7 @@ def _run(url: str, out: Path, role: str = "supervision") -> int:
 
 def test_run_against_the_reference_server_writes_a_passing_report(tmp_path: Path) -> None:
     """A target file with every client the suites ask for: the supervision role passes, exit 0."""
-    from conformance.reference.demo_target import demo_target
+    from conformance.selfcheck.demo_target import demo_target
 
     with running(tmp_path, "supervision") as srv:
         code = run_suites(

@@ -10,11 +10,11 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from conformance import contracts
-from conformance.formats import format_checker
-from conformance.schema_inline import NotInlinable, inline
-from conformance.schema_registry import registry
-from conformance.validation import _explained, validator
+from conformance.check.formats import format_checker
+from conformance.check.schema import _explained, validator
+from conformance.contract import documents as contracts
+from conformance.contract.inline import NotInlinable, inline
+from conformance.contract.registry import registry
 
 FIXTURES = contracts.FIXTURES / "json"
 

@@ -104,7 +104,7 @@ def test_every_cited_principle_and_docs_section_exists() -> None:
 
 def test_where_things_are_names_only_what_exists() -> None:
     body = _section(DESIGN.read_text(encoding="utf-8"), "Where things are")
-    # every path in backquotes (``schemas/``, ``conformance/cli.py``; placeholders such as ``<role>`` do not match)
+    # every path in backquotes (``schemas/``, ``conformance/cli/__init__.py``; placeholders such as ``<role>`` do not match)
     named = {p.rstrip("/") for p in re.findall(r"`((?:\.?[\w-]+/)+(?:[\w-]+(?:\.\w+)?)?)`", body)}
     assert named, "“Where things are” names no path"
     missing = sorted(p for p in named if not (ROOT / p).exists())

@@ -1,5 +1,5 @@
 """The main job end to end: every suite against every role of the reference servers (the self-check's part 2,
-``conformance.contract_check.reference_checks``) ends 通过 for every role: every applicable shall-clause 符合,
+``conformance.selfcheck.contract.reference_checks``) ends 通过 for every role: every applicable shall-clause 符合,
 no test failed or errored. The per-suite self-tests (``tests/test_suites_*.py``) say which clauses each suite
 covers; this one says that together they leave nothing 未测."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conformance.contract_check import reference_checks
-from conformance.openapi_index import ROLES
+from conformance.contract.openapi import ROLES
+from conformance.selfcheck.contract import reference_checks
 
 
 def test_every_role_of_the_reference_servers_passes_every_suite(tmp_path: Path) -> None:

@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 import requests
 
+from conformance.check.schema import validator_at
 from conformance.client import Evidence
 from conformance.codes import KINDS
-from conformance.openapi_index import role_operations
+from conformance.contract.openapi import role_operations
+from conformance.harness.target import SimulatorSettings, load_target
 from conformance.reference import outbox
-from conformance.reference.target_file import write_target
+from conformance.selfcheck.target_file import write_target
 from conformance.simulators import Simulators, start
-from conformance.target import SimulatorSettings, load_target
-from conformance.validation import validator_at
 
 CASE = "CASE-SIM-000001"
 NOW = "2025-03-01T09:00:00+08:00"
@@ -281,8 +281,8 @@ def test_outbox_backoff_is_exponential_with_jitter_and_honours_retry_after(monke
 
 # ---------------------------------------------------------------------------------- the licensing system (gov-platform certified)
 def _application(item: str = "01100000-03-01", catalogue: str | None = None) -> dict[str, Any]:
-    from conformance.reference.roles.gov_applications import new_application
-    from conformance.validation import validator
+    from conformance.check.schema import validator
+    from conformance.reference.roles.gov_platform.applications import new_application
 
     rng = random.Random(7)
     app = new_application(rng)
@@ -298,7 +298,7 @@ def test_the_licensing_simulator_takes_the_platforms_pushes_and_claims_each_case
     """Started for a platform (``roles=COUNTERPARTS['gov-platform']``): T5-5 answers the contract's receipt, a repeat its
     first receipt (200, duplicate), an item outside Table 1 or equipment of another group 400 naming the field; each
     push is recorded (interface, client, body) and each case number is claimed once."""
-    from conformance.target import COUNTERPARTS
+    from conformance.harness.target import COUNTERPARTS
 
     push = next(o for o in role_operations("licensing") if o.interface == "T5-5")
     with start(SimulatorSettings(hold_s=HOLD_S), roles=COUNTERPARTS["gov-platform"]) as sims:

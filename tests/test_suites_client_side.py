@@ -12,7 +12,7 @@ hold a "timed-out" call for ``SIMULATOR_WAITS["hold_s"]`` seconds. The suites' b
 (``wait_s``, ``attended_timeout_s``, ``retry_window_s``) are generous here (:data:`WAITS`): on the clean server every
 awaited call comes, so they only stop a hang and never judge how fast a loaded machine is.
 
-The defect switches these suites catch are run by the kill matrix (``conformance/kill_matrix.py``,
+The defect switches these suites catch are run by the kill matrix (``conformance/selfcheck/kill_matrix.py``,
 ``tests/test_kill_matrix.py``).
 """
 
@@ -26,8 +26,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from conformance.reference.demo_target import SIMULATOR_WAITS, licensing_stack
-from conformance.reference.target_file import FEATURES, write_target
+from conformance.selfcheck.demo_target import SIMULATOR_WAITS, licensing_stack
+from conformance.selfcheck.target_file import FEATURES, write_target
 from conformance.simulators import Simulators
 from tests import miniature
 from tests.refserver import Api

@@ -3,7 +3,7 @@ server: every clause they mark is 符合 on the clean server and no test fails, 
 each gov-platform defect of ``conformance/reference/defects.py`` makes one of its declared clauses
 不符合 (the kill table of docs/design.md principle 7), running only the tests that carry the check (``-k``).
 
-The platform is certified **on its own** (``conformance/simulators/stack.py`` ``platform_stack``): the
+The platform is certified **on its own** (``conformance/selfcheck/stack.py`` ``platform_stack``): the
 harness's licensing simulator first, then a reference server in role ``gov-platform`` only (seed 1, no
 licensing role on the same server or database) whose licensing counterpart is that simulator. Its acceptance
 desk pushes applications (T5-5) to the simulator; the suites check the pushes and take one pushed case per
@@ -39,7 +39,7 @@ the platform's unified acceptance system reach the licensing system by T5-5): th
 push's ``channel`` is checked against the schema, not against how the application was filed.
 
 Which tests catch each defect switch, and the runs that prove it, are the kill matrix's
-(``conformance/kill_matrix.py``, run by ``tests/test_kill_matrix.py``); the notes below on what these suites do
+(``conformance/selfcheck/kill_matrix.py``, run by ``tests/test_kill_matrix.py``); the notes below on what these suites do
 not catch explain its rows.
 """
 
@@ -49,12 +49,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conformance.openapi_index import ROLES
+from conformance.contract.openapi import ROLES
 from conformance.reference.db import Database
-from conformance.reference.demo_target import demo_target
-from conformance.reference.roles.gov_platform import user_ids
-from conformance.reference.target_file import write_target
-from conformance.simulators.stack import platform_stack
+from conformance.reference.roles.gov_platform.handlers import user_ids
+from conformance.selfcheck.demo_target import demo_target
+from conformance.selfcheck.stack import platform_stack
+from conformance.selfcheck.target_file import write_target
 from tests import miniature
 from tests.refserver import running
 

@@ -21,7 +21,7 @@ Defects of reference/defects.py these suites do not catch, and why:
   schemas).
 
 Which tests catch each defect switch, and the runs that prove it, are the kill matrix's
-(``conformance/kill_matrix.py``, run by ``tests/test_kill_matrix.py``); the notes below on what these suites do
+(``conformance/selfcheck/kill_matrix.py``, run by ``tests/test_kill_matrix.py``); the notes below on what these suites do
 not catch explain its rows.
 """
 
@@ -32,12 +32,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from conformance.clauses import load_catalogue
-from conformance.openapi_index import ROLES
-from conformance.reference.demo_target import demo_target
+from conformance.contract.clauses import load_catalogue
+from conformance.contract.openapi import ROLES
+from conformance.harness.runner import run_suites
 from conformance.reference.server import RunningServer
-from conformance.reference.target_file import write_target
-from conformance.runner import run_suites
+from conformance.selfcheck.demo_target import demo_target
+from conformance.selfcheck.target_file import write_target
 from tests.refserver import running
 
 SUITES = {"inspection": ["test_inspection"], "supervision": ["test_supervision"]}

@@ -9,7 +9,7 @@ reference server, with only the suite module that carries the check; the Hypothe
 (``TZSB_HYPOTHESIS_SEED``) so the runs are reproducible.
 
 Which tests catch each defect switch, and the runs that prove it, are the kill matrix's
-(``conformance/kill_matrix.py``, run by ``tests/test_kill_matrix.py``); the notes below on what these suites do
+(``conformance/selfcheck/kill_matrix.py``, run by ``tests/test_kill_matrix.py``); the notes below on what these suites do
 not catch explain its rows.
 """
 
@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 
-from conformance.openapi_index import ROLES
-from conformance.reference.target_file import FEATURES, write_target
-from conformance.runner import run_suites
-from conformance.suites.test_workflow_support import off_main_line
+from conformance.contract.openapi import ROLES
+from conformance.harness.runner import run_suites
+from conformance.selfcheck.target_file import FEATURES, write_target
+from conformance.suites.support.workflow import off_main_line
 from tests.refserver import running
 
 SUITES = ["test_workflow", "test_workflow_refusals", "test_dossier"]

@@ -7,7 +7,7 @@
   clauses 不符合 (only the tests that concern it are selected, to keep the file fast).
 
 Which tests catch each defect switch, and the runs that prove it, are the kill matrix's
-(``conformance/kill_matrix.py``, run by ``tests/test_kill_matrix.py``); the notes below on what these suites do
+(``conformance/selfcheck/kill_matrix.py``, run by ``tests/test_kill_matrix.py``); the notes below on what these suites do
 not catch explain its rows.
 """
 
@@ -18,9 +18,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conformance.openapi_index import ROLES
-from conformance.reference.target_file import write_target
-from conformance.runner import run_suites
+from conformance.contract.openapi import ROLES
+from conformance.harness.runner import run_suites
+from conformance.selfcheck.target_file import write_target
 from tests.refserver import running
 
 SUITES = [

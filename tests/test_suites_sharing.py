@@ -16,7 +16,7 @@ Each defect run uses its own server and only the suite module (and tests, ``-k``
 check, so the cases are independent and run in parallel under ``pytest -n``.
 
 Which tests catch each defect switch, and the runs that prove it, are the kill matrix's
-(``conformance/kill_matrix.py``, run by ``tests/test_kill_matrix.py``); the notes below on what these suites do
+(``conformance/selfcheck/kill_matrix.py``, run by ``tests/test_kill_matrix.py``); the notes below on what these suites do
 not catch explain its rows.
 """
 
@@ -26,17 +26,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conformance.clauses import load_catalogue
-from conformance.openapi_index import ROLES
-from conformance.reference.target_file import write_target
-from conformance.runner import run_suites
+from conformance.contract.clauses import load_catalogue
+from conformance.contract.openapi import ROLES
+from conformance.harness.runner import run_suites
+from conformance.selfcheck.target_file import write_target
 from tests.refserver import Api, running
 
 SUITES = ["test_sharing_functional", "test_sharing_sync", "test_sharing_dataset"]
 
 
 def _totals(api: Api) -> dict[str, int]:
-    from conformance.suites.test_sharing_support import data_sets
+    from conformance.contract.datasets import data_sets
 
     return {name: api.get(ds.path, params={"size": 1}).json()["data"]["total"] for name, ds in data_sets().items()}
 
@@ -119,7 +119,7 @@ def test_the_reference_server_conforms_to_every_clause_the_sharing_suites_mark(t
 
 
 def test_the_content_clause_of_every_data_set_is_found() -> None:
-    from conformance.suites.test_sharing_support import content_clause, data_sets
+    from conformance.contract.datasets import content_clause, data_sets
 
     found = {name: content_clause(ds.schema) for name, ds in data_sets().items()}
     assert all(found.values()) and len(set(found.values())) == len(found), found

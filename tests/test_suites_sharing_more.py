@@ -9,7 +9,7 @@ Each defect run uses its own sharing-only server (seed 1) and only the tests tha
 (``-k``). Also here: direct checks of the reference server's transport security (the TLS
 configuration, the refusal of credentials in URLs, the certificate reuse) and division scoping.
 
-The defect switches these suites catch are run by the kill matrix (``conformance/kill_matrix.py``,
+The defect switches these suites catch are run by the kill matrix (``conformance/selfcheck/kill_matrix.py``,
 ``tests/test_kill_matrix.py``).
 """
 
@@ -26,11 +26,11 @@ from typing import Any
 import pytest
 import requests
 
-from conformance.clauses import load_catalogue
-from conformance.reference.target_file import write_target
+from conformance.contract.clauses import load_catalogue
+from conformance.harness.runner import run_suites
+from conformance.harness.target import load_target
 from conformance.reference.tls import loopback_certificate
-from conformance.runner import run_suites
-from conformance.target import load_target
+from conformance.selfcheck.target_file import write_target
 from tests.refserver import running
 
 SUITES = ["test_sharing_access", "test_sharing_transport", "test_sharing_delivery", "test_sharing_open"]
@@ -69,7 +69,7 @@ class _Client:
 
 
 def _totals(api: _Client) -> dict[str, int]:
-    from conformance.suites.test_sharing_support import data_sets
+    from conformance.contract.datasets import data_sets
 
     return {name: api.get(ds.path, params={"size": 1}).json()["data"]["total"] for name, ds in data_sets().items()}
 

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conformance.check.files import jsonl_parts
 from conformance.cli import main
 from conformance.datagen import DataGen
-from conformance.filecheck import jsonl_parts
 
 
 def _check_parts(path: Path, parts: int, block: int) -> None:

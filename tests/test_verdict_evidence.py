@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conformance import contracts
-from conformance.clauses import is_means_of_testing, load_catalogue, provide_text, target_features
+from conformance.contract import documents as contracts
+from conformance.contract.clauses import is_means_of_testing, load_catalogue, provide_text, target_features
 from conformance.report.verdicts import (
     CONFORMS,
     FAIL,
@@ -102,7 +102,7 @@ def test_every_declared_feature_has_a_kind_and_means_say_what_to_provide() -> No
 
 
 def test_every_automated_clause_has_a_deciding_check() -> None:
-    from conformance.coverage import coverage
+    from conformance.selfcheck.coverage import coverage
 
     missing = [r["id"] for r in coverage() if not r["checks"]]
     assert not missing, f"automated clauses no check decides: {missing}"

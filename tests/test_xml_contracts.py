@@ -1,4 +1,4 @@
-"""The XML Schemas of the dossier, their labelled fixtures and the validator (conformance.xmlcheck)."""
+"""The XML Schemas of the dossier, their labelled fixtures and the validator (conformance.check.xsd)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 import xmlschema
 
-from conformance.contracts import FIXTURES, XML_DIR, load_data, xsd_names, xsd_path
-from conformance.xmlcheck import (
+from conformance.check.xsd import (
     XmlIssue,
     format_annotations,
     is_valid_xml,
@@ -18,6 +17,7 @@ from conformance.xmlcheck import (
     validate_xml,
     xml_issue_messages,
 )
+from conformance.contract.documents import FIXTURES, XML_DIR, load_data, xsd_names, xsd_path
 
 DOC_SCHEMAS = ["dossier-metadata", "dossier-register"]
 FIXTURE_DIR = FIXTURES / "xml"

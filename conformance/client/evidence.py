@@ -91,11 +91,11 @@ def redact_value(value: Any) -> Any:
 
 
 def json_facts(content: bytes | None) -> dict[str, Any] | None:
-    """:func:`conformance.plausibility.facts` of a JSON object body (None when the body is not one)."""
+    """:func:`conformance.check.plausibility.facts` of a JSON object body (None when the body is not one)."""
     if not content or content.lstrip()[:1] != b"{":
         return None
-    from conformance.limits import loads_bounded
-    from conformance.plausibility import facts
+    from conformance.check.limits import loads_bounded
+    from conformance.check.plausibility import facts
 
     try:
         return facts(loads_bounded(content, max_bytes=len(content)))
@@ -147,7 +147,7 @@ class Exchange:
     direction: str = "outbound"
     simulator: str | None = None
     #: what the plausibility rules need of a JSON response (code, counts, waits, the latest event time), read from the
-    #: whole body before it is capped and masked (:func:`conformance.plausibility.facts`); None for other bodies
+    #: whole body before it is capped and masked (:func:`conformance.check.plausibility.facts`); None for other bodies
     facts: dict[str, Any] | None = None
     #: a deliberate probe whose failure to connect is an expected outcome (plain HTTP, a legacy TLS version): the
     #: run's circuit breaker does not count it as the target falling silent

@@ -29,16 +29,16 @@ from urllib.parse import urljoin, urlsplit
 import orjson
 import requests
 
+from conformance.check.limits import JSONLimitError, loads_bounded
+from conformance.check.plausibility import token_lifetime
 from conformance.client.evidence import Evidence, Exchange, body_text, json_facts, mask_headers, mask_text
-from conformance.limits import JSONLimitError, loads_bounded
-from conformance.plausibility import token_lifetime
 
 DEFAULT_TIMEOUT = (3.05, 15.0)
 MAX_RESPONSE = 8 * 1024 * 1024
 MAX_REDIRECTS = 3
 #: Seconds a token is reused when the token response gives no ``expires_in``.
 DEFAULT_TOKEN_LIFETIME = 600
-#: Seconds a token is reused when its ``expires_in`` is implausible (``conformance.plausibility.token_lifetime``).
+#: Seconds a token is reused when its ``expires_in`` is implausible (``conformance.check.plausibility.token_lifetime``).
 UNTRUSTED_TOKEN_LIFETIME = 60
 
 
@@ -54,7 +54,7 @@ class TargetResponse:
 
     def json(self) -> Any:
         """The JSON body, or None when it is absent, truncated, not JSON or nested deeper than
-        :data:`conformance.limits.MAX_JSON_DEPTH` (never raises)."""
+        :data:`conformance.check.limits.MAX_JSON_DEPTH` (never raises)."""
         if self.truncated or not self.content:
             return None
         try:

@@ -25,7 +25,7 @@ from conformance.codes.base import (
     register,
     surface_problems,
 )
-from conformance.contracts import codelist
+from conformance.contract.documents import codelist
 
 NAME = "catalogue-code"
 TITLE_ZH = "特种设备目录代码"

@@ -49,7 +49,7 @@ from conformance.codes.base import (
     register,
     surface_problems,
 )
-from conformance.contracts import codelist
+from conformance.contract.documents import codelist
 
 NAME = "division"
 TITLE_ZH = "行政区划代码"

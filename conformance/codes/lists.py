@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from conformance.contracts import codelist
+from conformance.contract.documents import codelist
 
 Item = dict[str, Any]
 

@@ -5,7 +5,7 @@
 ``near_miss(kind)`` draws ``(value, mutation)`` pairs that are invalid **by construction** (for the
 "issued" question, alias strict mode), never by asking the validator under test: check characters are recomputed by
 independent reference implementations in this module, code-list lookups use the raw code lists
-(``conformance.contracts.codelist``), and where a single substitution could produce another valid
+(``conformance.contract.documents.codelist``), and where a single substitution could produce another valid
 value (division codes, catalogue codes, serial digits) the mutation is restricted to positions and
 values that provably break it. A property test can then assert ``not check(kind, value).ok``
 without being tautological.
@@ -26,7 +26,7 @@ from collections.abc import Callable
 from hypothesis import strategies as st
 
 from conformance.codes import KINDS
-from conformance.contracts import codelist
+from conformance.contract.documents import codelist
 
 Mutation = tuple[str, str]
 Mutator = Callable[[random.Random, str], Mutation]

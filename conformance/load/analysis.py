@@ -41,7 +41,7 @@ import statistics
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.clauses import load_catalogue
+from conformance.contract.clauses import load_catalogue
 from conformance.load import histogram as H
 from conformance.load.discovery import UNTESTED_PREFIX
 from conformance.load.profiles import Profile, format_threshold

@@ -144,11 +144,11 @@ def _iso(ts: float) -> str:
 def run(args: argparse.Namespace, lang: str) -> int:
     from conformance import __version__
     from conformance.client import Evidence, TargetClient
+    from conformance.harness.target import load_target
     from conformance.load import analysis, discovery, engine, output
     from conformance.load.guard import HostGuard
     from conformance.load.profiles import LOADTESTS_DIR, ProfileError, load_profile
     from conformance.load.settings import SettingsError, load_client, read_settings
-    from conformance.target import load_target
 
     started = dt.datetime.now().timestamp()
     try:

@@ -5,7 +5,7 @@ server's internals.
 
 Everything about the interfaces is read from the contracts: data sets, keys, paths and parameter
 limits of ``sharing.yaml`` (through the sharing suites' contract reader), operation paths and scopes
-of every role from :mod:`conformance.openapi_index`. A first page that cannot be read is not fatal:
+of every role from :mod:`conformance.contract.openapi`. A first page that cannot be read is not fatal:
 its pool stays empty and the user classes that need it are left out (the report says so) — a
 target that does not answer during preflight is measured as it is.
 
@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 from conformance.client import TargetClient, TargetResponse
-from conformance.openapi_index import Operation, role_operations
+from conformance.contract.openapi import Operation, role_operations
 
 POOL_KEYS = 200  # keys kept per data set (a few KB each in the configuration)
 FILTER_VALUES = 20
@@ -41,11 +41,11 @@ SHARING_GET, SHARING_QUERY, SHARING_CHANGES, SHARING_PUSH = (
     "sharing.push",
 )
 DOSSIER_LIST, DOSSIER_GET, DOSSIER_FILE = "dossier.list", "dossier.get", "dossier.file"
-UNTESTED_PREFIX = "未测："  # the prefix of conformance.skips.untested (not imported: that module imports pytest)
+UNTESTED_PREFIX = "未测："  # the prefix of conformance.report.skips.untested (not imported: that module imports pytest)
 
 
 def untested_reason(reason: str, provide: str) -> str:
-    """A check that could not run for lack of data, worded as ``conformance.skips.untested`` words it:
+    """A check that could not run for lack of data, worded as ``conformance.report.skips.untested`` words it:
     the reason, then what would make it testable."""
     return f"{UNTESTED_PREFIX}{reason}【如何补足 / to make it testable：{provide}】"
 
@@ -237,7 +237,7 @@ def _sharing(
     """Per data set: keys (its first page, and the target file's ``[load.samples] <key name>`` the target
     answers), whether it holds records to query (``queryable``) and whether its change feed has entries
     (``syncable``)."""
-    from conformance.suites.test_sharing_support import data_sets, max_limit, max_size
+    from conformance.contract.datasets import data_sets, max_limit, max_size
 
     notes = pf.notes
     out: dict[str, Any] = {"dataSets": {}, "province": "42"}
@@ -335,8 +335,8 @@ def _licensing(
     thresholds: dict[str, Any],
     pf: Preflight,
 ) -> dict[str, Any]:
-    from conformance.suites.test_sharing_support import param_limit
-    from conformance.suites.test_workflow_support import authority_of
+    from conformance.contract.datasets import param_limit
+    from conformance.datagen.licensing import authority_of
 
     notes = pf.notes
     query = op_by_id("licensing", "queryDossiers")
@@ -387,7 +387,7 @@ def _gov_platform(
     pf: Preflight,
 ) -> dict[str, Any]:
     from conformance.codes import lists as code_lists
-    from conformance.suites.test_sharing_support import param_limit
+    from conformance.contract.datasets import param_limit
 
     notes = pf.notes
     out: dict[str, Any] = {
@@ -470,7 +470,7 @@ def _inspection(
         else []
     )
     if not numbers and sharing is not None and t61 is not None:
-        from conformance.suites.test_sharing_support import data_sets, max_size
+        from conformance.contract.datasets import data_sets, max_size
 
         ds = next((d for d in data_sets().values() if d.schema == "inspection-report" and d.query is not None), None)
         if ds is not None:

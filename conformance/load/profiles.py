@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.openapi_index import ROLES
+from conformance.contract.openapi import ROLES
 
 _PKG = Path(__file__).resolve().parent.parent
 

@@ -43,9 +43,9 @@ import psutil
 from locust import FastHttpUser, events
 from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
+from conformance.check.schema import validator_at
 from conformance.load.guard import HostGuard
 from conformance.load.histogram import coarse_key, fine_key
-from conformance.validation import validator_at
 
 CONFIG_OPTION = "--tzsb-config"
 PROGRESS_PREFIX = "TZSB-PROGRESS "

@@ -1,4 +1,4 @@
-"""The ``[load]`` section of a target file (read here, so :mod:`conformance.target` stays as it is).
+"""The ``[load]`` section of a target file (read here, so :mod:`conformance.harness.target` stays as it is).
 
 Example::
 
@@ -23,13 +23,12 @@ Sample values also come from the keys the suites already read from ``[thresholds
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.target import Target
+from conformance.harness.target import Target, string_list, threshold_samples
 
 WRITES = ("none", "reversible", "all")
 SIGN_METHODS = ("HMAC-SM3", "HMAC-SHA256")
@@ -42,13 +41,6 @@ NATURAL_CALLER = {
     "inspection": "licensing-system",
     "supervision": "licensing-system",
     "licensing": "gov-platform",
-}
-
-#: ``[thresholds]`` keys of the suites that carry sample values, by the path parameter they fill.
-THRESHOLD_SAMPLES = {
-    "report_numbers": "reportNo",
-    "gov_natural_user_id": "naturalUserId",
-    "gov_legal_user_id": "legalUserId",
 }
 
 
@@ -66,24 +58,6 @@ class LoadSettings:
     profile: str | None = None
     thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
     samples: dict[str, list[str]] = field(default_factory=dict)
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        value = re.split(r"[\s,，]+", value)
-    if not isinstance(value, list):
-        return []
-    return [str(v).strip() for v in value if str(v).strip()]
-
-
-def threshold_samples(target: Target) -> dict[str, list[str]]:
-    """The sample values the target file's ``[thresholds]`` declare, by the path parameter they fill."""
-    out: dict[str, list[str]] = {}
-    for key, param in THRESHOLD_SAMPLES.items():
-        values = _strings(target.thresholds.get(key))
-        if values:
-            out[param] = values
-    return out
 
 
 def read_settings(target: Target) -> LoadSettings:
@@ -109,7 +83,7 @@ def read_settings(target: Target) -> LoadSettings:
         if data["writes"] not in WRITES:
             raise SettingsError(f"[load] writes 应为 {' | '.join(WRITES)} / writes must be one of {WRITES}")
         s.writes = data["writes"]
-    s.hosts = _strings(data.get("hosts", []))
+    s.hosts = string_list(data.get("hosts", []))
     if "sign" in data:
         if data["sign"] not in SIGN_METHODS:
             raise SettingsError(f"[load] sign 应为 {' | '.join(SIGN_METHODS)}")
@@ -122,7 +96,7 @@ def read_settings(target: Target) -> LoadSettings:
     s.thresholds = thresholds
     s.samples.update(threshold_samples(target))
     for name, value in (data.get("samples") or {}).items():
-        s.samples[str(name)] = _strings(value)
+        s.samples[str(name)] = string_list(value)
     return s
 
 

@@ -25,13 +25,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount
 
-from conformance.limits import JSONLimitError, loads_bounded
-from conformance.openapi_index import Operation, Param, role_operations
+from conformance.check.limits import JSONLimitError, loads_bounded
+from conformance.check.schema import validator_at
+from conformance.contract.openapi import Operation, Param, role_operations
+from conformance.contract.registry import registry
 from conformance.reference.context import Ctx, Reply, handler_for
 from conformance.reference.errors import ApiError, bad_request, validation_failed
 from conformance.reference.server_state import RoleServer
-from conformance.schema_registry import registry
-from conformance.validation import validator_at
 
 log = logging.getLogger("tzsb.reference")
 

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from conformance.openapi_index import Operation
+from conformance.contract.openapi import Operation
 
 if TYPE_CHECKING:
     from conformance.reference.security import Client, Token

@@ -32,8 +32,8 @@ from typing import Any
 import orjson
 import requests
 
+from conformance.check.limits import loads_bounded
 from conformance.client.http import TargetResponse, send_bounded
-from conformance.limits import loads_bounded
 from conformance.reference import outbound
 from conformance.reference.server_state import RoleServer
 

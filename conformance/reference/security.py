@@ -19,9 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance import contracts
+from conformance.contract import documents as contracts
 from conformance.crypto import canonical_string, sign
 from conformance.reference.errors import ApiError
+
+#: The clients the reference server knows (ids, secrets, scopes, organisations, divisions).
+CLIENTS_FILE = Path(__file__).with_name("clients.json")
 
 TOKEN_TTL = 7200
 SIGNATURE_WINDOW = 300
@@ -58,7 +61,7 @@ class Client:
 
 
 def load_clients(path: Path | None = None) -> dict[str, Client]:
-    data = json.loads((path or Path(__file__).with_name("clients.json")).read_text(encoding="utf-8"))
+    data = json.loads((path or CLIENTS_FILE).read_text(encoding="utf-8"))
     out: dict[str, Client] = {}
     for c in data["clients"]:
         scopes = all_scopes() if c["scopes"] == "*" else tuple(c["scopes"])

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import uvicorn
 
-from conformance.openapi_index import ROLES
+from conformance.contract.openapi import ROLES
 from conformance.reference.app import build_app
 from conformance.reference.audit import AuditLog
 from conformance.reference.context import BASE_URL_KEY, SEEDERS, SETUPS

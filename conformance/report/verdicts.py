@@ -2,8 +2,8 @@
 
 The tests marked with a clause are its *deciding checks*. Each ends in one of: passed, failed,
 error, skipped (a deciding check that could not run here: data, a means of testing or a counterpart
-is missing — ``conformance.skips.untested``), vacuous (the contract leaves nothing to check at that
-place — ``conformance.skips.vacuous``; it does not decide), not-applicable (it needs an option of the
+is missing — ``conformance.report.skips.untested``), vacuous (the contract leaves nothing to check at that
+place — ``conformance.report.skips.vacuous``; it does not decide), not-applicable (it needs an option of the
 standard the target does not claim).
 
 * 符合 (conforms): at least one deciding check passed, and every deciding check that is not vacuous

@@ -17,9 +17,10 @@ from typing import Any
 
 import yaml
 
-from conformance import __version__, contracts
-from conformance.clauses import load_catalogue
+from conformance import __version__
 from conformance.client.evidence import redact_value
+from conformance.contract import documents as contracts
+from conformance.contract.clauses import load_catalogue
 from conformance.crypto import sm3_hex
 from conformance.report.output import write_json, write_text
 from conformance.report.verdicts import VERDICT_EN, clause_entry, clause_verdicts, overall
@@ -122,7 +123,7 @@ def build_report(
 
 def load_answers(path: str | Path) -> dict[str, Any]:
     """The attestation answers file (YAML or JSON), validated against ``attestation-answers.schema.json``."""
-    from conformance.validation import validator
+    from conformance.check.schema import validator
 
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     v = validator("attestation-answers")

@@ -9,8 +9,8 @@ import os
 import signal
 import threading
 
+from conformance.harness.target import COUNTERPARTS, SIMULATED_ROLES, SimulatorSettings
 from conformance.simulators.handle import start
-from conformance.target import COUNTERPARTS, SIMULATED_ROLES, SimulatorSettings
 
 
 def main(argv: list[str] | None = None) -> int:

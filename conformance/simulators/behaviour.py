@@ -29,10 +29,10 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from conformance.check.schema import validator
 from conformance.codes import KINDS
 from conformance.codes import lists as code_lists
 from conformance.simulators.server import InboundCall, Reply, SimulatorState, error, now_iso
-from conformance.validation import validator
 
 Handler = Callable[[SimulatorState, InboundCall, dict[str, Any], Any], Reply]
 #: The item code (SG 6-2021) of 特种设备使用登记: the first part of every Table 1 handling-item code.
@@ -479,7 +479,7 @@ def handlers(role: str) -> dict[str, Handler]:
             "getReportedRegistration": _reported("registrations", "registrationNo", "使用登记"),
         }
     if role == "licensing":
-        from conformance.openapi_index import role_operations
+        from conformance.contract.openapi import role_operations
 
         out: dict[str, Handler] = {
             op.operation_id: _empty_list if op.method.upper() == "GET" and "{" not in op.path else _nothing_here

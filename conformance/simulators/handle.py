@@ -12,8 +12,8 @@ import orjson
 import requests
 
 from conformance.client.http import send_bounded
+from conformance.harness.target import COUNTERPARTS, SimulatorSettings
 from conformance.simulators.server import InboundCall, Simulator
-from conformance.target import COUNTERPARTS, SimulatorSettings
 
 #: The simulators started or connected when no roles are named: the licensing system's counterparts.
 DEFAULT_ROLES = COUNTERPARTS["licensing"]

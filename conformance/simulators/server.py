@@ -38,9 +38,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from conformance.check.schema import validator_at
 from conformance.client.evidence import mask_headers
-from conformance.openapi_index import Operation, role_operations
-from conformance.validation import validator_at
+from conformance.contract.openapi import Operation, role_operations
 
 #: Bytes of a request body a simulator keeps.
 BODY_CAP = 256 * 1024

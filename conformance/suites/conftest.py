@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.openapi_index import Operation, role_operations
-from conformance.target import Target
+from conformance.contract.openapi import Operation, role_operations
+from conformance.harness.target import Target
 
 
 @pytest.fixture(scope="session")

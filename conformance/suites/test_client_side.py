@@ -30,9 +30,10 @@ from typing import Any
 import pytest
 
 from conformance.client import Evidence
-from conformance.openapi_index import role_operations
+from conformance.contract.openapi import role_operations
+from conformance.harness.target import Target
 from conformance.simulators import Call, Simulators
-from conformance.suites.test_client_side_support import (
+from conformance.suites.support.client_side import (
     NO_DRIVER,
     SMS_FEATURE,
     AttendedDriver,
@@ -60,8 +61,7 @@ from conformance.suites.test_client_side_support import (
     special_steps,
     wait_budget,
 )
-from conformance.suites.test_workflow_support import brief, data_of, outcomes, steps
-from conformance.target import Target
+from conformance.suites.support.workflow import brief, data_of, outcomes, steps
 
 pytestmark = [pytest.mark.role("licensing")]
 

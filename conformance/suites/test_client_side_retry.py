@@ -28,9 +28,10 @@ from typing import Any
 import pytest
 
 from conformance.client import Evidence
-from conformance.openapi_index import role_operations
+from conformance.contract.openapi import role_operations
+from conformance.harness.target import Target
 from conformance.simulators import Call, Simulators
-from conformance.suites.test_client_side_support import (
+from conformance.suites.support.client_side import (
     NO_DRIVER,
     Console,
     Ledger,
@@ -41,8 +42,7 @@ from conformance.suites.test_client_side_support import (
     new_party,
     simulators,
 )
-from conformance.suites.test_workflow_support import brief, outcomes
-from conformance.target import Target
+from conformance.suites.support.workflow import brief, outcomes
 
 pytestmark = [pytest.mark.role("licensing")]
 

@@ -6,7 +6,7 @@ GB/T 34990 式测试项：
   运行一次（确定性的覆盖阶段 + 固定种子的正向、负向生成），每个操作一个测试项，验证 schemathesis
   的全部默认检查（状态码、内容类型、响应结构、负面数据拒收、正向数据受理、鉴权不可绕过 …）与本项目
   的检查（响应信封、错误说明为中文、响应中每个代码经标识库校验有效、日期时间带时区、按契约校验
-  响应体，见 ``conformance/fuzz_checks.py``）。测试项标记条款目录中定义该接口的条款（``interfaces``
+  响应体，见 ``conformance/fuzz/checks.py``）。测试项标记条款目录中定义该接口的条款（``interfaces``
   含该操作的 ``x-interface`` 且属接口定义的条款，如 DB42.10.3.T6-1.1；共享角色另标 SHARE.IF.TECH.1）。
   失败给出 curl 复现命令与 Hypothesis 种子；同一种子对同一目标发送同样的请求。
 * **日期时间**（``test_date_times_*``）：所有成功响应中的日期时间均为 GB/T 7408 扩展格式并带时区偏移，
@@ -38,19 +38,19 @@ from typing import Any
 
 import pytest
 
-from conformance.clauses import load_catalogue
+from conformance.check.schema import validator, validator_at
 from conformance.client import Evidence, Exchange, TargetClient, TargetResponse
 from conformance.codes import FORMATS, KINDS
 from conformance.codes.strategies import near_miss_values
-from conformance.contract_check import fixture_labels
-from conformance.fuzz import FuzzReport, fuzz
-from conformance.fuzz_checks import kind_for_key, walk
-from conformance.openapi_index import Operation, role_operations
-from conformance.plugin import state
-from conformance.skips import untested, vacuous
-from conformance.suites.test_security_support import concrete, param_schema
-from conformance.target import Target
-from conformance.validation import validator, validator_at
+from conformance.contract.clauses import load_catalogue
+from conformance.contract.documents import fixture_labels
+from conformance.contract.openapi import Operation, role_operations
+from conformance.fuzz.checks import kind_for_key, walk
+from conformance.fuzz.engine import FuzzReport, fuzz
+from conformance.harness.plugin import state
+from conformance.harness.target import Target
+from conformance.report.skips import untested, vacuous
+from conformance.suites.support.security import concrete, param_schema
 
 #: Fuzzing depth per profile (overridable in the target file's [thresholds]).
 DEPTH = {
@@ -88,7 +88,7 @@ def _optional_features() -> dict[str, str]:
 def feature_of(op: Operation) -> str | None:
     """The optional feature an operation belongs to: its document's ``x-optional-feature`` or the feature of
     every one of its source clauses (an operation of an optional interface only)."""
-    from conformance import contracts
+    from conformance.contract import documents as contracts
 
     doc_feature = contracts.openapi(op.doc).get("x-optional-feature")
     if isinstance(doc_feature, str):
@@ -416,7 +416,7 @@ def _valid_value(op: Operation, name: str) -> str:
 def _all_valid_fixtures() -> tuple[Any, ...]:
     import orjson
 
-    from conformance import contracts
+    from conformance.contract import documents as contracts
 
     out = []
     for folder, label in fixture_labels("json"):
@@ -512,7 +512,7 @@ def test_list_operations_page_with_page_size_and_total(tzsb_target: Target, tzsb
     """列表接口以 page（从1开始）与 size 分页：响应含 page、size、total、items，items 不多于 size；相邻两页不重复；
     超出末页返回空 items 而非错误；size 超过声明上限返回 400。（共享平台的分页另有详尽的功能测试。）
     List operations page with page and size, report the total, and refuse an oversized page."""
-    from conformance.suites.test_security_support import param_maximum
+    from conformance.suites.support.security import param_maximum
 
     ops = _paged(_ops(tzsb_target.role))
     if not ops:

@@ -30,10 +30,13 @@ from urllib.parse import quote, urljoin, urlsplit
 import defusedxml.ElementTree as DefusedET
 import pytest
 
-from conformance import contracts
+from conformance.check.schema import validator
+from conformance.check.xsd import load_schema, validate_xml
 from conformance.codes import check
 from conformance.codes import lists as code_lists
-from conformance.suites.test_workflow_support import (
+from conformance.contract import documents as contracts
+from conformance.datagen.licensing import authority_of, items, new_applicant
+from conformance.suites.support.workflow import (
     DRIVER,
     PRE_ARCHIVE_RETURN,
     Case,
@@ -42,15 +45,10 @@ from conformance.suites.test_workflow_support import (
     Violation,
     Walker,
     allowed_roles,
-    authority_of,
     brief,
     data_of,
-    items,
-    new_applicant,
     when,
 )
-from conformance.validation import validator
-from conformance.xmlcheck import load_schema, validate_xml
 
 pytestmark = [pytest.mark.role("licensing")]
 driver = pytest.mark.feature(DRIVER)
@@ -1140,7 +1138,7 @@ def test_the_division_part_is_one_the_platform_serves(
     """功能区代码与政务服务平台设置一致：卷宗编码中的区划（功能区）代码，在政务服务平台业务办理项查询（表5 序号2）中
     有该卷宗许可事项的办理项。需要目标文件给出政务服务平台的地址（[urls] gov-platform）。
     The division part of each dossier code is one for which the government platform lists the dossier's item."""
-    from conformance.openapi_index import role_operations
+    from conformance.contract.openapi import role_operations
 
     if "gov-platform" not in tzsb_target.urls:
         pytest.skip(

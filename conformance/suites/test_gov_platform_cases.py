@@ -21,9 +21,10 @@ from __future__ import annotations
 import pytest
 
 from conformance.client import Evidence
-from conformance.skips import untested
-from conformance.suites.test_client_side_support import attach
-from conformance.suites.test_gov_platform_support import (
+from conformance.harness.target import Target
+from conformance.report.skips import untested
+from conformance.suites.support.client_side import attach
+from conformance.suites.support.gov_platform import (
     ROLE,
     Case,
     Desk,
@@ -35,7 +36,6 @@ from conformance.suites.test_gov_platform_support import (
     path_of,
     push_problems,
 )
-from conformance.target import Target
 
 pytestmark = pytest.mark.role(ROLE)
 

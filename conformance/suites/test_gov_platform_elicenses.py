@@ -29,7 +29,8 @@ import pytest
 
 from conformance.client import TargetClient, TargetResponse
 from conformance.datagen import DataGen
-from conformance.suites.test_gov_platform_support import (
+from conformance.harness.target import Target
+from conformance.suites.support.gov_platform import (
     CITY_CALLER,
     MEDIA,
     PROVINCE_CALLER,
@@ -55,7 +56,6 @@ from conformance.suites.test_gov_platform_support import (
     with_bad_check_character,
     with_bad_uscc_check,
 )
-from conformance.target import Target
 
 pytestmark = pytest.mark.role(ROLE)
 

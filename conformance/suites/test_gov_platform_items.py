@@ -19,7 +19,9 @@ from typing import Any
 import pytest
 
 from conformance.codes import lists as code_lists
-from conformance.suites.test_gov_platform_support import (
+from conformance.contract.datasets import param_limit
+from conformance.harness.target import Target
+from conformance.suites.support.gov_platform import (
     ROLE,
     Platform,
     expect,
@@ -32,8 +34,6 @@ from conformance.suites.test_gov_platform_support import (
     user_ids,
     with_bad_uscc_check,
 )
-from conformance.suites.test_sharing_support import param_limit
-from conformance.target import Target
 
 pytestmark = pytest.mark.role(ROLE)
 

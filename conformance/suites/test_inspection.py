@@ -32,15 +32,17 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conformance import contracts
+from conformance.check.formats import format_sites
+from conformance.check.schema import dig, validator, validator_at
 from conformance.client import Evidence, TargetClient
 from conformance.codes import check
+from conformance.contract import documents as contracts
+from conformance.contract.datasets import data_sets, max_size
+from conformance.contract.registry import openapi_uri
 from conformance.datagen import DataGen
-from conformance.formats import format_sites
-from conformance.load.settings import threshold_samples
-from conformance.schema_registry import openapi_uri
-from conformance.skips import vacuous
-from conformance.suites.test_reporting_support import (
+from conformance.harness.target import Target, threshold_samples
+from conformance.report.skips import vacuous
+from conformance.suites.support.reporting import (
     body_validator,
     caller,
     conforms,
@@ -60,9 +62,7 @@ from conformance.suites.test_reporting_support import (
     threshold,
     with_value,
 )
-from conformance.suites.test_sharing_support import data_sets, invalid_param_value, max_size, run_cache
-from conformance.target import Target
-from conformance.validation import dig, validator, validator_at
+from conformance.suites.support.sharing import invalid_param_value, run_cache
 
 ROLE = "inspection"
 pytestmark = pytest.mark.role(ROLE)

@@ -29,12 +29,13 @@ from typing import Any
 import pytest
 import requests
 
-from conformance import plausibility
+from conformance.check import plausibility
 from conformance.client import TargetClient, TargetResponse
+from conformance.contract.openapi import Operation
 from conformance.crypto import canonical_string, sign
-from conformance.openapi_index import Operation
-from conformance.skips import vacuous
-from conformance.suites.test_security_support import (
+from conformance.harness.target import Target
+from conformance.report.skips import vacuous
+from conformance.suites.support.security import (
     AUTH_CODES,
     basic_credentials,
     call,
@@ -50,7 +51,6 @@ from conformance.suites.test_security_support import (
     secured,
     server_offset,
 )
-from conformance.target import Target
 
 EXPIRY_WAIT = {"quick": 10, "standard": 300, "certification": 7300}
 SIGNATURE_WINDOW = 300

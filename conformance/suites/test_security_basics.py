@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import plausibility
-from conformance.openapi_index import Operation
+from conformance.check import plausibility
+from conformance.check.schema import validator
+from conformance.contract.openapi import Operation
 from conformance.suites.conftest import first_op
-from conformance.validation import validator
 
 
 def _concrete(op: Operation) -> str:

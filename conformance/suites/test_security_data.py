@@ -30,10 +30,12 @@ from typing import Any
 
 import pytest
 
+from conformance.check.schema import validator
 from conformance.client import TargetClient, TargetResponse
-from conformance.openapi_index import Operation
-from conformance.skips import vacuous
-from conformance.suites.test_security_support import (
+from conformance.contract.openapi import Operation
+from conformance.harness.target import Target
+from conformance.report.skips import vacuous
+from conformance.suites.support.security import (
     MASKED_CITIZEN_ID,
     MASKED_MOBILE,
     call,
@@ -52,8 +54,6 @@ from conformance.suites.test_security_support import (
     sensitive_fields,
     server_offset,
 )
-from conformance.target import Target
-from conformance.validation import validator
 
 GENESIS = "0" * 64
 

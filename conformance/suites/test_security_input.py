@@ -21,15 +21,16 @@ from typing import Any
 import orjson
 import pytest
 
-from conformance import contracts
+from conformance.check.schema import validator, validator_at
 from conformance.client import TargetClient, TargetResponse
 from conformance.client.http import request_once
-from conformance.contract_check import fixture_labels
-from conformance.load.settings import threshold_samples
-from conformance.openapi_index import Operation, _deref
-from conformance.schema_registry import registry
-from conformance.skips import untested, vacuous
-from conformance.suites.test_security_support import (
+from conformance.contract import documents as contracts
+from conformance.contract.documents import fixture_labels
+from conformance.contract.openapi import Operation, _deref
+from conformance.contract.registry import registry
+from conformance.harness.target import Target, threshold_samples
+from conformance.report.skips import untested, vacuous
+from conformance.suites.support.security import (
     SQL_INJECTION,
     call,
     check_error,
@@ -40,8 +41,6 @@ from conformance.suites.test_security_support import (
     probe_op,
     secured,
 )
-from conformance.target import Target
-from conformance.validation import validator, validator_at
 
 #: A response slower than this to an injection probe hints at time-based injection (the probes ask for 5 s).
 TIME_LIMIT_MS = 4500.0

@@ -30,9 +30,10 @@ from typing import Any
 import pytest
 
 from conformance.client import TargetClient, TargetResponse
-from conformance.openapi_index import Operation
-from conformance.skips import untested
-from conformance.suites.test_security_support import (
+from conformance.contract.openapi import Operation
+from conformance.harness.target import Target
+from conformance.report.skips import untested
+from conformance.suites.support.security import (
     MASKED_CITIZEN_ID,
     MASKED_MOBILE,
     call,
@@ -48,7 +49,6 @@ from conformance.suites.test_security_support import (
     sensitive_fields,
     server_offset,
 )
-from conformance.target import Target
 
 # ------------------------------------------------------------------------------------------ token scopes
 

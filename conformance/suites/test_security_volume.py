@@ -9,7 +9,7 @@
 ``max_retry_wait_s``（最多按 Retry-After 等待的秒数，默认 60），``quota_probe_requests``（为用尽配额最多发出
 的请求数，默认 2000），``quota_probe_s``（用尽配额最多花费的秒数，默认 120）。
 
-Retry-After 先判合理再等待（``conformance/plausibility.py``）：不是整数秒、超出契约范围（common.yaml RetryAfter）或
+Retry-After 先判合理再等待（``conformance/check/plausibility.py``）：不是整数秒、超出契约范围（common.yaml RetryAfter）或
 与错误信封的 retryAfter 不一致，判为不符合（PROFILE.STATUS.5）；在契约范围内但超过 ``max_retry_wait_s`` 的，恢复检验未测。
 
 注意：配额检验会用尽限流客户端当日的配额，故放在速率检验之后。
@@ -22,12 +22,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conformance import plausibility
+from conformance.check import plausibility
 from conformance.client import TargetClient, TargetResponse
-from conformance.openapi_index import Operation
-from conformance.skips import untested
-from conformance.suites.test_security_support import check_error, concrete, issue, need_client, probe_op
-from conformance.target import Target
+from conformance.contract.openapi import Operation
+from conformance.harness.target import Target
+from conformance.report.skips import untested
+from conformance.suites.support.security import check_error, concrete, issue, need_client, probe_op
 
 WAVE = 8
 
@@ -49,7 +49,7 @@ def _code(r: TargetResponse) -> str | None:
 
 def _retry_after(r: TargetResponse, what: str) -> tuple[int | None, list[str]]:
     """Retry-After (integer seconds within common.yaml RetryAfter's bounds) and retryAfter in the envelope, agreeing
-    (PROFILE.STATUS.5): judged plausible before the harness waits for it (``conformance.plausibility``)."""
+    (PROFILE.STATUS.5): judged plausible before the harness waits for it (``conformance.check.plausibility``)."""
     body = r.json()
     seconds, problems = plausibility.retry_after(r.header("Retry-After"), body, what)
     if not isinstance(body, dict) or "retryAfter" not in body:

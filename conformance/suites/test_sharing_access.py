@@ -20,30 +20,27 @@ from typing import Any
 
 import pytest
 
-from conformance import contracts
+from conformance.check.schema import validator
 from conformance.client import TargetClient
-from conformance.schema_registry import registry
-from conformance.skips import vacuous
-from conformance.suites.test_sharing_support import (
+from conformance.contract import documents as contracts
+from conformance.contract.datasets import DataSet, data_sets, max_limit, max_size
+from conformance.contract.registry import registry
+from conformance.harness.target import Target
+from conformance.report.skips import vacuous
+from conformance.suites.support.sharing import (
     ROLE,
-    DataSetInfo,
     check_changes,
     check_record,
-    data_sets,
     division_classes,
     division_matches,
     expect,
     expect_error,
-    max_limit,
-    max_size,
     pull,
     query,
     read_changes,
     scale,
     snippet,
 )
-from conformance.target import Target
-from conformance.validation import validator
 
 pytestmark = pytest.mark.role(ROLE)
 
@@ -51,7 +48,7 @@ pytestmark = pytest.mark.role(ROLE)
 SCOPED_CLIENT = "city-reader"
 
 
-def _division_field(ds: DataSetInfo) -> str | None:
+def _division_field(ds: DataSet) -> str | None:
     """The record field the contract filters by division (a ``tzsb-division`` query parameter on a record field)."""
     return next((f.field for f in ds.filters if f.kind == "division" and f.name == f.field), None)
 
@@ -76,14 +73,14 @@ def scoped(tzsb_client: Any, tzsb_target: Target) -> tuple[TargetClient, str]:
     return tzsb_client(client=SCOPED_CLIENT), str(creds.division)
 
 
-def _readable(client: TargetClient, ds: DataSetInfo, params: dict[str, Any]) -> Any:
+def _readable(client: TargetClient, ds: DataSet, params: dict[str, Any]) -> Any:
     r = client.get(ds.path, params=params)
     if r.status == 403:
         pytest.skip(f"未测：区划受限的调用方无权读取{ds.label}（403） / the scoped client may not read {ds.name}")
     return r
 
 
-def _scope_sizes(harness: TargetClient, ds: DataSetInfo, division: str) -> tuple[int, int]:
+def _scope_sizes(harness: TargetClient, ds: DataSet, division: str) -> tuple[int, int]:
     """(records in the division, records in all) as the harness sees them; skips when nothing lies outside."""
     field = _division_field(ds)
     inside = query(harness, ds, {field: division, "page": 1, "size": 1}, f"测试凭证按区划 {division} 查询{ds.label}")[
@@ -277,7 +274,7 @@ def test_a_record_outside_the_divisions_is_not_revealed_by_key(
 # ---------------------------------------------------------------------------- providing subject
 
 
-def _provider_field(ds: DataSetInfo) -> str | None:
+def _provider_field(ds: DataSet) -> str | None:
     """The record property the contract declares for the providing subject: its title (or that of the definition
     it refers to) names 数据提供主体."""
     resolver = registry().resolver(base_uri=contracts.json_schema_id(ds.schema))

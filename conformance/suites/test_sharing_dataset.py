@@ -19,17 +19,18 @@ from typing import Any
 
 import pytest
 
-from conformance.bulk import BulkValidator
+from conformance.check.bulk import BulkValidator
+from conformance.check.formats import format_kinds
+from conformance.check.schema import validator
 from conformance.client import TargetClient
-from conformance.formats import format_kinds
-from conformance.openapi_index import role_operations
-from conformance.schema_registry import registry
-from conformance.skips import EMPTY_DATA_SET_PROVIDE, untested, vacuous
-from conformance.suites.test_sharing_support import (
+from conformance.contract.datasets import DataSet, data_sets
+from conformance.contract.openapi import role_operations
+from conformance.contract.registry import registry
+from conformance.harness.target import Target
+from conformance.report.skips import EMPTY_DATA_SET_PROVIDE, untested, vacuous
+from conformance.suites.support.sharing import (
     DATA_SETS,
     ROLE,
-    DataSetInfo,
-    data_sets,
     expect,
     instant,
     province_of,
@@ -40,8 +41,6 @@ from conformance.suites.test_sharing_support import (
     scale,
     tail_cursor,
 )
-from conformance.target import Target
-from conformance.validation import validator
 
 pytestmark = pytest.mark.role(ROLE)
 
@@ -74,7 +73,7 @@ def _pct(good: int, total: int) -> str:
     return f"{100.0 * good / total:.2f}%" if total else "—"
 
 
-def _key(ds: DataSetInfo, record: Any) -> str:
+def _key(ds: DataSet, record: Any) -> str:
     return str(record.get(ds.key)) if isinstance(record, dict) else "?"
 
 
@@ -264,7 +263,7 @@ def _reference_params() -> list[Any]:
     return out
 
 
-def _by_key(request: pytest.FixtureRequest, client: TargetClient, ds: DataSetInfo, key: str) -> tuple[int, Any]:
+def _by_key(request: pytest.FixtureRequest, client: TargetClient, ds: DataSet, key: str) -> tuple[int, Any]:
     """(status, data) of a record read by key, once per run."""
     cache = run_cache(request).setdefault("by-key", {})
     if (ds.name, key) not in cache:
@@ -278,7 +277,7 @@ def _by_key(request: pytest.FixtureRequest, client: TargetClient, ds: DataSetInf
 
 
 def _resolve(
-    request: pytest.FixtureRequest, client: TargetClient, ds: DataSetInfo, values: list[str], known: set[str], cap: int
+    request: pytest.FixtureRequest, client: TargetClient, ds: DataSet, values: list[str], known: set[str], cap: int
 ) -> tuple[set[str], set[str], dict[str, int]]:
     """(resolved, unresolved, other statuses) of referenced keys: the pulled keys first, then a sample by key."""
     resolved = {v for v in values if v in known}

@@ -30,14 +30,15 @@ from typing import Any
 import orjson
 import pytest
 
+from conformance.check.schema import validator
 from conformance.client import Evidence, Exchange, TargetClient
 from conformance.client.evidence import body_text, mask_headers
-from conformance.openapi_index import role_operations
-from conformance.skips import vacuous
-from conformance.suites.callback_server import callback_server
-from conformance.suites.test_sharing_support import ROLE, DataSetInfo, data_sets, expect, province_of, sandbox
-from conformance.target import Target
-from conformance.validation import validator
+from conformance.contract.datasets import DataSet, data_sets
+from conformance.contract.openapi import role_operations
+from conformance.harness.target import Target
+from conformance.report.skips import vacuous
+from conformance.suites.support.callbacks import callback_server
+from conformance.suites.support.sharing import ROLE, expect, province_of, sandbox
 
 pytestmark = pytest.mark.role(ROLE)
 
@@ -139,7 +140,7 @@ def _subscriber(target: Target, evidence: Evidence, script: list[Answer]) -> Ite
 # ---------------------------------------------------------------------------- the scenario
 
 
-def _subscribed_set() -> DataSetInfo:
+def _subscribed_set() -> DataSet:
     sets = [ds for ds in data_sets().values() if ds.subscribe is not None and ds.push is not None]
     if not sets:
         vacuous("契约中没有可订阅且可推送的数据集 / no data set with subscription and push")

@@ -19,29 +19,25 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conformance.check.schema import validator
 from conformance.client import TargetClient
-from conformance.openapi_index import role_operations
-from conformance.skips import EMPTY_DATA_SET_PROVIDE, untested, vacuous
-from conformance.suites.test_sharing_support import (
+from conformance.contract.datasets import DataSet, Filter, data_sets, max_size, param_default, param_limit
+from conformance.contract.openapi import role_operations
+from conformance.report.skips import EMPTY_DATA_SET_PROVIDE, untested, vacuous
+from conformance.suites.support.sharing import (
     DATA_SETS,
     ROLE,
-    DataSetInfo,
-    Filter,
     catalogue_classes,
     check_page,
     check_record,
     content_marks,
-    data_sets,
     division_classes,
     expect,
     expect_error,
     invalid_param_value,
     key_candidates,
     matches,
-    max_size,
     pages_for,
-    param_default,
-    param_limit,
     pull,
     query,
     run_cache,
@@ -49,7 +45,6 @@ from conformance.suites.test_sharing_support import (
     scale,
     snippet,
 )
-from conformance.validation import validator
 
 pytestmark = pytest.mark.role(ROLE)
 
@@ -344,7 +339,7 @@ def _classes(f: Filter, value: Any) -> list[tuple[str, str]]:
     return [("取样本值", str(value))]
 
 
-def _find(client: TargetClient, ds: DataSetInfo, params: dict[str, Any], key: str, cap: int) -> bool | None:
+def _find(client: TargetClient, ds: DataSet, params: dict[str, Any], key: str, cap: int) -> bool | None:
     """Whether the record ``key`` is in the filtered result: True / False, or None (not settled within ``cap``)."""
     size = max_size(ds)
     page, seen = 1, 0

@@ -21,13 +21,14 @@ from typing import Any
 import orjson
 import pytest
 
+from conformance.check.schema import validator, validator_at
 from conformance.client import TargetClient
-from conformance.openapi_index import Operation, role_operations
-from conformance.skips import vacuous
-from conformance.suites.test_security_support import iso, request_id, scopes_of, server_offset
-from conformance.suites.test_sharing_support import ROLE, data_sets, expect, explain, instant, param_limit, snippet
-from conformance.target import Target
-from conformance.validation import validator, validator_at
+from conformance.contract.datasets import data_sets, param_limit
+from conformance.contract.openapi import Operation, role_operations
+from conformance.harness.target import Target
+from conformance.report.skips import vacuous
+from conformance.suites.support.security import iso, request_id, scopes_of, server_offset
+from conformance.suites.support.sharing import ROLE, expect, explain, instant, snippet
 
 pytestmark = [pytest.mark.role(ROLE), pytest.mark.feature("open-data")]
 

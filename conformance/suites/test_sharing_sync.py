@@ -24,23 +24,23 @@ from typing import Any
 import orjson
 import pytest
 
+from conformance.check.schema import validator
 from conformance.client import Evidence, Exchange, TargetClient
 from conformance.client.evidence import body_text, mask_headers
-from conformance.openapi_index import role_operations
-from conformance.suites.callback_server import callback_server
-from conformance.suites.test_sharing_support import (
+from conformance.contract.datasets import DataSet, data_sets, max_limit
+from conformance.contract.openapi import role_operations
+from conformance.harness.target import Target
+from conformance.suites.support.callbacks import callback_server
+from conformance.suites.support.sharing import (
     DATA_SETS,
     ROLE,
-    DataSetInfo,
     check_receipt,
     check_record,
     content_marks,
-    data_sets,
     expect,
     expect_error,
     instant,
     later,
-    max_limit,
     province_of,
     read_changes,
     run_cache,
@@ -48,8 +48,6 @@ from conformance.suites.test_sharing_support import (
     scale,
     tail_cursor,
 )
-from conformance.target import Target
-from conformance.validation import validator
 
 pytestmark = pytest.mark.role(ROLE)
 
@@ -74,7 +72,7 @@ def province(request: pytest.FixtureRequest, client: TargetClient) -> str:
     return province_of(request, client)
 
 
-def _tail(request: pytest.FixtureRequest, client: TargetClient, ds: DataSetInfo, target: Target) -> str:
+def _tail(request: pytest.FixtureRequest, client: TargetClient, ds: DataSet, target: Target) -> str:
     cursor = tail_cursor(client, ds, scale(target).tail_pages, request)
     if cursor is None:
         pytest.skip(
@@ -89,7 +87,7 @@ def _visibility(target: Target) -> float:
     return float(target.thresholds.get("visibility_seconds", 300))
 
 
-def _record(client: TargetClient, ds: DataSetInfo, key: str) -> dict[str, Any]:
+def _record(client: TargetClient, ds: DataSet, key: str) -> dict[str, Any]:
     """A record read back by key (200, valid against the data set's schema)."""
     got = expect(client.get(ds.record_path(key)), 200, f"获取{ds.label}“{key}”")
     check_record(ds, got, f"按主键获取“{key}”")
@@ -104,7 +102,7 @@ def _subscription(r: Any, status: int, what: str) -> dict[str, Any]:
 
 
 def _read_all(
-    client: TargetClient, ds: DataSetInfo, cursor: str, where: str, pages: int = 1000
+    client: TargetClient, ds: DataSet, cursor: str, where: str, pages: int = 1000
 ) -> tuple[list[dict[str, Any]], str]:
     items: list[dict[str, Any]] = []
     for _ in range(pages):
@@ -572,7 +570,7 @@ def _sub_path(operation_id: str, sid: str) -> str:
     return _op(operation_id).path.replace("{subscriptionId}", sid)
 
 
-def _subscription_sets(target: Target) -> list[DataSetInfo]:
+def _subscription_sets(target: Target) -> list[DataSet]:
     sets = [ds for ds in data_sets().values() if ds.subscribe is not None]
     if target.profile == "quick":
         units = [ds for ds in sets if ds.schema == "unit"]

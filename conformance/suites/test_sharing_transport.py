@@ -26,13 +26,14 @@ import orjson
 import pytest
 import requests
 
+from conformance.check.schema import validator, validator_at
 from conformance.client import Evidence, Exchange, TargetClient, TargetResponse
 from conformance.client.evidence import mask_text
 from conformance.client.http import request_once
-from conformance.openapi_index import Operation, role_operations
-from conformance.suites.test_sharing_support import ROLE, data_sets, expect, explain, snippet
-from conformance.target import Target
-from conformance.validation import validator, validator_at
+from conformance.contract.datasets import data_sets
+from conformance.contract.openapi import Operation, role_operations
+from conformance.harness.target import Target
+from conformance.suites.support.sharing import ROLE, expect, explain, snippet
 
 pytestmark = pytest.mark.role(ROLE)
 

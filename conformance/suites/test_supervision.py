@@ -22,12 +22,13 @@ from typing import Any
 
 import pytest
 
+from conformance.check.formats import format_sites
 from conformance.client import TargetClient
 from conformance.codes import KINDS
 from conformance.codes import lists as code_lists
 from conformance.datagen import DataGen
-from conformance.formats import format_sites
-from conformance.suites.test_reporting_support import (
+from conformance.harness.target import Target
+from conformance.suites.support.reporting import (
     body_validator,
     caller,
     conforms,
@@ -43,7 +44,6 @@ from conformance.suites.test_reporting_support import (
     refused,
     with_value,
 )
-from conformance.target import Target
 
 ROLE = "supervision"
 pytestmark = pytest.mark.role(ROLE)

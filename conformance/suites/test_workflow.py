@@ -8,7 +8,7 @@ naming ``/itemCode``, and an item whose equipment is not of the item's group is 
 不适用). The suite pushes its own applications (fresh applicants, unique case numbers and message
 ids) and drives them with the officers' tokens (``[clients.officer-<post>]`` in the target file, one
 per post of roles.json). Two kinds of walk feed one record of findings per clause
-(:class:`~conformance.suites.test_workflow_support.Findings`):
+(:class:`~conformance.suites.support.workflow.Findings`):
 
 * scripted walks that take every outcome once: 补齐补正 twice (by 形式审查 and by 受理) with the
   re-submissions, 正式受理, 审查通过 / 不通过, 准予 / 不予许可, 制证, 发证, 办结, 预归档退回 (when the
@@ -37,7 +37,16 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
-from conformance.suites.test_workflow_support import (
+from conformance.datagen.licensing import (
+    application,
+    authority_of,
+    groups,
+    items,
+    new_applicant,
+    new_case_no,
+    varieties,
+)
+from conformance.suites.support.workflow import (
     CASE_NO,
     DRIVER,
     EQUIPMENT_CODE,
@@ -54,15 +63,9 @@ from conformance.suites.test_workflow_support import (
     Violation,
     Walker,
     allowed_roles,
-    application,
-    authority_of,
     brief,
     clause_ids,
     data_of,
-    groups,
-    items,
-    new_applicant,
-    new_case_no,
     operations,
     pending,
     role_clause,
@@ -71,7 +74,6 @@ from conformance.suites.test_workflow_support import (
     run_walk,
     step_codes,
     steps,
-    varieties,
     walk_outcomes,
 )
 

@@ -22,8 +22,9 @@ from typing import Any
 
 import pytest
 
-from conformance.skips import untested
-from conformance.suites.test_workflow_support import (
+from conformance.datagen.licensing import authority_of, items, new_applicant
+from conformance.report.skips import untested
+from conformance.suites.support.workflow import (
     DRIVER,
     OPERATORS,
     OUT_OF_ORDER,
@@ -37,11 +38,8 @@ from conformance.suites.test_workflow_support import (
     Violation,
     Walker,
     allowed_roles,
-    authority_of,
     brief,
     data_of,
-    items,
-    new_applicant,
     off_main_line,
     optional_feature,
     outcomes,

@@ -2,7 +2,7 @@
 
 * 状态码与信封一致（PROFILE.STATUS.1、PROFILE.ENVELOPE.1）：成功状态（2xx）的信封不得带错误代码
   （``schemas/json/error.schema.json`` 的 ``code`` 枚举），错误状态（4xx/5xx）的信封必须带错误代码，不得是成功信封。
-* 目标给出的数值先判合理再被遵从（``conformance/plausibility.py``）：Retry-After 与 retryAfter（PROFILE.STATUS.5）、
+* 目标给出的数值先判合理再被遵从（``conformance/check/plausibility.py``）：Retry-After 与 retryAfter（PROFILE.STATUS.5）、
   令牌的 expires_in（PROFILE.TOKEN.1）、分页的 page/size/total/items（PROFILE.PAGE.1）、推送回执的条数
   （PROFILE.PUSH.1）、已发生事件的时间不在未来（PROFILE.DATE.2，允许 ``[thresholds] clock_skew_seconds``，默认 300 秒）。
 
@@ -24,11 +24,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conformance import plausibility
+from conformance.check import plausibility
 from conformance.client import Evidence
 from conformance.client.evidence import Exchange
-from conformance.skips import vacuous
-from conformance.target import Target
+from conformance.harness.target import Target
+from conformance.report.skips import vacuous
 
 #: How many offending exchanges a failure message lists in full.
 LISTED = 8

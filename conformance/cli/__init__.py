@@ -1,0 +1,195 @@
+"""``tzsb-conform``: the command line of the harness.
+
+Exit codes: 0 valid / all pass, 1 invalid / some fail, 2 usage or harness error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from conformance.harness.run_guard import BREAKER_FAILURES, DEADLINES_S
+from conformance.i18n import t
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 on usage errors, as we want
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
+
+
+def build_parser(lang: str) -> argparse.ArgumentParser:
+    from conformance.codes import KINDS
+    from conformance.contract.openapi import ROLES
+
+    kinds = ", ".join(KINDS)
+    p = _Parser(prog="tzsb-conform", description=t("prog.description", lang))
+    p.add_argument("--lang", choices=["zh", "en"], default=lang, help=t("opt.lang", lang))
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    v = sub.add_parser("validate", help=t("cmd.validate", lang), description=t("cmd.validate", lang))
+    v.add_argument("file", nargs="?", type=Path, help=t("opt.file", lang))
+    v.add_argument("--code", nargs=2, metavar=("KIND", "VALUE"), help=t("opt.code", lang, kinds=kinds))
+    v.add_argument("--schema", help=t("opt.schema", lang))
+    rule = v.add_mutually_exclusive_group()
+    rule.add_argument("--strict", action="store_true", help=t("opt.strict", lang))
+    rule.add_argument("--lenient", action="store_true", help=t("opt.lenient", lang))
+    v.add_argument("--failures-only", action="store_true", help=t("opt.failures_only", lang))
+    v.add_argument("--max-errors", type=int, default=5, help=t("opt.max_errors", lang))
+    v.add_argument("--output", choices=["text", "jsonl"], default="text", help=t("opt.output", lang))
+    v.add_argument("--jobs", type=int, default=1, metavar="N", help=t("opt.validate_jobs", lang))
+
+    s = sub.add_parser("serve", help=t("cmd.serve", lang), description=t("cmd.serve", lang))
+    s.add_argument("--role", default="all", choices=["all", *ROLES], help=t("opt.role", lang))
+    s.add_argument("--host", default="127.0.0.1", help=t("opt.host", lang))
+    s.add_argument("--port", type=int, default=8700, help=t("opt.port", lang))
+    s.add_argument("--db", type=Path, default=Path("reports/reference.sqlite3"), help=t("opt.db", lang))
+    s.add_argument("--defect", action="append", default=[], metavar="NAME", help=t("opt.defect", lang))
+    s.add_argument("--seed", type=int, default=None, help=t("opt.seed", lang))
+    s.add_argument("--max-body", type=int, default=1024 * 1024, help=t("opt.max_body", lang))
+    s.add_argument("--counterpart", action="append", default=[], metavar="ROLE=URL", help=t("opt.counterpart", lang))
+    s.add_argument("--token-ttl", type=int, default=7200, help=t("opt.token_ttl", lang))
+    s.add_argument("--tls", action="store_true", help=t("opt.tls", lang))
+    s.add_argument("--tls-cert", type=Path, default=None, help=t("opt.tls_cert", lang))
+    s.add_argument("--tls-key", type=Path, default=None, help=t("opt.tls_key", lang))
+    s.add_argument("--public-url", default=None, metavar="URL", help=t("opt.public_url", lang))
+    s.add_argument("--list-defects", action="store_true", help=t("opt.list_defects", lang))
+
+    r = sub.add_parser("run", help=t("cmd.run", lang), description=t("cmd.run", lang))
+    r.add_argument("--target", required=True, help=t("opt.target", lang))
+    r.add_argument("--role", choices=ROLES, help=t("opt.role", lang))
+    r.add_argument(
+        "--profile", choices=["quick", "standard", "certification"], default="quick", help=t("opt.profile", lang)
+    )
+    r.add_argument("--client-id", default=None, help=t("opt.client_id", lang))
+    r.add_argument("--feature", action="append", default=[], help=t("opt.feature", lang))
+    r.add_argument("--out", type=Path, default=None, help=t("opt.out", lang))
+    r.add_argument("--answers", default=None, help=t("opt.answers", lang))
+    r.add_argument("--scope", choices=["full", "interface"], default="full", help=t("opt.scope", lang))
+    r.add_argument(
+        "--deadline",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help=t("opt.deadline", lang, **{k: int(v) for k, v in DEADLINES_S.items()}),
+    )
+    r.add_argument("--breaker", type=int, default=None, metavar="N", help=t("opt.breaker", lang, n=BREAKER_FAILURES))
+
+    sc = sub.add_parser("selfcheck", help=t("cmd.selfcheck", lang), description=t("cmd.selfcheck", lang))
+    sc.add_argument("--contracts-only", action="store_true", help=t("opt.contracts_only", lang))
+    sc.add_argument(
+        "--profile", choices=["quick", "standard", "certification"], default="quick", help=t("opt.profile", lang)
+    )
+    sc.add_argument("--defects", action="store_true", help=t("opt.defects", lang))
+    sc.add_argument("--jobs", type=int, default=2, help=t("opt.jobs", lang))
+    cl = sub.add_parser("clauses", help=t("cmd.clauses", lang), description=t("cmd.clauses", lang))
+    cl.add_argument("--answers-template", metavar="ROLE", default=None, help=t("opt.answers_template", lang))
+    cl.add_argument("--coverage", action="store_true", help=t("opt.coverage", lang))
+    from conformance.load.cli import register as register_load
+
+    register_load(sub, lang)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from conformance.i18n import lang_from
+
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    lang = lang_from(args_list)
+    args = build_parser(lang).parse_args(args_list)
+    lang = args.lang
+    try:
+        if args.command == "validate":
+            from conformance.cli.validate import run_validate
+
+            return run_validate(args, lang)
+        if args.command == "serve":
+            return _serve(args, lang)
+        if args.command == "run":
+            from conformance.harness.runner import run_suites
+
+            return run_suites(
+                target=args.target,
+                role=args.role,
+                profile=args.profile,
+                client_id=args.client_id,
+                features=args.feature,
+                out=args.out,
+                answers=args.answers,
+                lang=lang,
+                scope=args.scope,
+                extra=[
+                    *([f"--tzsb-deadline={args.deadline}"] if args.deadline else []),
+                    *([f"--tzsb-breaker={args.breaker}"] if args.breaker else []),
+                ],
+            )
+        if args.command == "selfcheck":
+            from conformance.selfcheck.contract import run_selfcheck
+
+            return run_selfcheck(
+                lang, with_reference=not args.contracts_only, profile=args.profile, jobs=args.jobs, defects=args.defects
+            )
+        if args.command == "load":
+            from conformance.load.cli import run as run_load
+
+            return run_load(args, lang)
+        if args.command == "clauses":
+            from conformance.contract.clauses import run_list
+
+            if args.coverage:
+                from conformance.selfcheck.coverage import run_coverage
+
+                return run_coverage(lang)
+            return run_list(lang, args.answers_template)
+    except KeyboardInterrupt:
+        return EXIT_USAGE
+    return EXIT_USAGE
+
+
+def _serve(args: argparse.Namespace, lang: str) -> int:
+    from conformance.reference.defects import DEFECTS, unknown
+    from conformance.reference.server import ServerConfig, serve
+
+    if args.list_defects:
+        for d in DEFECTS:
+            print(f"{d.name:<28} {d.role:<13} {', '.join(d.clauses):<40} {d.en if lang == 'en' else d.zh}")
+        return EXIT_OK
+    bad = unknown(args.defect)
+    if bad:
+        print(t("err.unknown_defect", lang, names=", ".join(bad)), file=sys.stderr)
+        return EXIT_USAGE
+    counterparts = {}
+    for item in args.counterpart:
+        role, sep, url = item.partition("=")
+        if not sep or not url.startswith(("http://", "https://")):
+            print(t("err.counterpart", lang, value=item), file=sys.stderr)
+            return EXIT_USAGE
+        counterparts[role] = url.rstrip("/")
+    cfg = ServerConfig(
+        role=args.role,
+        host=args.host,
+        port=args.port,
+        db=args.db,
+        defects=tuple(args.defect),
+        seed=args.seed,
+        max_body=args.max_body,
+        counterparts=counterparts,
+        token_ttl=args.token_ttl,
+        tls=args.tls or args.tls_cert is not None,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        public_url=args.public_url,
+    )
+    try:
+        return serve(cfg)
+    except ValueError as exc:  # a public URL that is not an http(s) base URL
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

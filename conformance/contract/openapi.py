@@ -1,0 +1,147 @@
+"""The operations of the OpenAPI documents, indexed for code that serves or calls them.
+
+Nothing is re-declared: every schema is referenced by its URI inside the document (see
+:func:`conformance.contract.registry.openapi_uri`), so request, parameter and response
+validation always uses the contract as written.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.contract import documents as contracts
+from conformance.contract.registry import openapi_uri
+
+METHODS = ("get", "put", "post", "delete", "patch")
+ROLES = ("licensing", "gov-platform", "inspection", "supervision", "sharing")
+
+
+def _escape(part: str) -> str:
+    return part.replace("~", "~0").replace("/", "~1")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    location: str  # path | query | header
+    required: bool
+    schema_uri: str
+
+
+@dataclass(frozen=True)
+class Operation:
+    doc: str
+    role: str
+    path: str
+    method: str
+    operation_id: str
+    summary: str
+    scope: str | None
+    interface: str | None
+    clause: tuple[str, ...]
+    data_set: str | None
+    secured: bool
+    params: tuple[Param, ...]
+    body_uri: str | None  # JSON request body schema
+    body_types: tuple[str, ...]
+    responses: dict[str, dict[str, str | None]] = field(default_factory=dict)  # status → {media type: schema uri}
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False, hash=False)
+
+    @property
+    def pointer(self) -> str:
+        return f"/paths/{_escape(self.path)}/{self.method}"
+
+
+def _deref(node: dict[str, Any], doc: str) -> tuple[dict[str, Any], str]:
+    """Follow a Reference Object to ``common.yaml`` (the only other document operations point into)."""
+    ref = node.get("$ref")
+    if not isinstance(ref, str):
+        return node, doc
+    target, _, pointer = ref.partition("#")
+    target_doc = target.removesuffix(".yaml") if target else doc
+    data: Any = contracts.openapi(target_doc)
+    for part in pointer.strip("/").split("/"):
+        data = data[part.replace("~1", "/").replace("~0", "~")]
+    return _deref(data, target_doc)
+
+
+@functools.cache
+def operations(doc: str) -> tuple[Operation, ...]:
+    spec = contracts.openapi(doc)
+    role = spec.get("x-role", doc)
+    out: list[Operation] = []
+    for path, item in (spec.get("paths") or {}).items():
+        shared = item.get("parameters", [])
+        for method in METHODS:
+            op = item.get(method)
+            if not op:
+                continue
+            base = f"/paths/{_escape(path)}/{method}"
+            params: list[Param] = []
+            for where, plist in (
+                (f"/paths/{_escape(path)}/parameters", shared),
+                (f"{base}/parameters", op.get("parameters", [])),
+            ):
+                for i, p in enumerate(plist):
+                    resolved, in_doc = _deref(p, doc)
+                    if "$ref" in p:
+                        schema_uri = openapi_uri(in_doc, p["$ref"].partition("#")[2] + "/schema")
+                    else:
+                        schema_uri = openapi_uri(doc, f"{where}/{i}/schema")
+                    params.append(Param(resolved["name"], resolved["in"], bool(resolved.get("required")), schema_uri))
+            body_uri = None
+            body_types: tuple[str, ...] = ()
+            if "requestBody" in op:
+                body, body_doc = _deref(op["requestBody"], doc)
+                content = body.get("content", {})
+                body_types = tuple(content)
+                if "application/json" in content:
+                    ptr = (
+                        op["requestBody"]["$ref"].partition("#")[2]
+                        if "$ref" in op["requestBody"]
+                        else f"{base}/requestBody"
+                    )
+                    body_uri = openapi_uri(body_doc, f"{ptr}/content/application~1json/schema")
+            responses: dict[str, dict[str, str | None]] = {}
+            for status, resp in (op.get("responses") or {}).items():
+                resolved, in_doc = _deref(resp, doc)
+                ptr = resp["$ref"].partition("#")[2] if "$ref" in resp else f"{base}/responses/{status}"
+                responses[str(status)] = {
+                    media: (
+                        openapi_uri(in_doc, f"{ptr}/content/{_escape(media)}/schema") if "schema" in spec_ else None
+                    )
+                    for media, spec_ in (resolved.get("content") or {}).items()
+                }
+            clause = op.get("x-clause") or []
+            out.append(
+                Operation(
+                    doc=doc,
+                    role=role,
+                    path=path,
+                    method=method,
+                    operation_id=op["operationId"],
+                    summary=op.get("summary", ""),
+                    scope=op.get("x-scope"),
+                    interface=op.get("x-interface"),
+                    clause=tuple(clause if isinstance(clause, list) else [clause]),
+                    data_set=op.get("x-data-set"),
+                    secured=bool(op.get("security", spec.get("security"))),
+                    params=tuple(params),
+                    body_uri=body_uri,
+                    body_types=body_types,
+                    responses=responses,
+                    raw=op,
+                )
+            )
+    return tuple(out)
+
+
+def documents_for_role(role: str) -> list[str]:
+    """OpenAPI documents a role serves (``licensing`` also serves the optional workflow driver)."""
+    return [n for n in contracts.openapi_names() if n != "common" and contracts.openapi(n).get("x-role") == role]
+
+
+def role_operations(role: str) -> list[Operation]:
+    return [op for doc in documents_for_role(role) for op in operations(doc)]

@@ -1,0 +1,136 @@
+"""Licensing applications (T5-5, ``application.schema.json``) and their parts: items, varieties, applicants, the
+licensing authority."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import random
+import secrets
+import uuid
+from typing import Any
+
+from conformance.check.schema import validator
+from conformance.codes import KINDS
+from conformance.codes import lists as code_lists
+from conformance.datagen.records import DataGen
+
+Item = dict[str, Any]
+
+
+@functools.cache
+def items() -> dict[str, Item]:
+    return code_lists.licence_items()
+
+
+@functools.cache
+def groups() -> dict[str, Item]:
+    return code_lists.licence_groups()
+
+
+@functools.cache
+def varieties(group: str) -> tuple[str, ...]:
+    """Catalogue codes naming a 品种 (or a class with none) within the group's catalogue kinds."""
+    specific = code_lists.catalogue_specific()
+    cat = code_lists.catalogue()
+    return tuple(
+        c
+        for top in groups()[group]["catalogue"]
+        for c in code_lists.catalogue_descendants(top)
+        if c in specific and not cat[c].get("doubtful")
+    )
+
+
+def _authority_uscc() -> str:
+    return KINDS["uscc"].generate(random.Random("tzsb-conformance:licensing-authority"), pair="11", division="420100")
+
+
+#: The licensing authority named in the pushed applications (a Hubei prefecture-level authority).
+DEFAULT_AUTHORITY = {"name": "武汉市市场监督管理局", "uscc": _authority_uscc(), "division": "420100"}
+
+
+def authority_of(target: Any) -> Item:
+    """The authority the applications are addressed to: ``[thresholds] licensing_authority_*`` of the target file
+    (name, uscc, division) when given, else :data:`DEFAULT_AUTHORITY`."""
+    t = getattr(target, "thresholds", {}) or {}
+    keys = ("name", "uscc", "division")
+    if all(f"licensing_authority_{k}" in t for k in keys):
+        return {k: str(t[f"licensing_authority_{k}"]) for k in keys}
+    return dict(DEFAULT_AUTHORITY)
+
+
+def new_applicant(rng: random.Random | None = None) -> Item:
+    """A legal person never seen by the target: a fresh, valid USCC (GB 32100) in Hubei."""
+    gen = DataGen((rng or random.Random(secrets.randbits(64))).randrange(2**62))
+    unit = gen.unit("use", "42")
+    return {
+        "type": "legal-person",
+        "name": unit["name"],
+        "idType": "001",
+        "idNumber": unit["uscc"],
+        "contactPerson": unit["contactPerson"],
+        "contactPhone": unit["contactPhone"],
+        "address": unit["address"],
+    }
+
+
+def new_case_no() -> str:
+    return f"TZSB-{uuid.uuid4().hex[:20].upper()}"
+
+
+def application(
+    case_no: str,
+    item: str,
+    applicant: Item,
+    authority: Item,
+    *,
+    rng: random.Random,
+    channel: str = "online",
+    n: int = 1,
+    catalogue: str | None = None,
+) -> Item:
+    """A T5-5 application (application.schema.json) for ``item``, the equipment a variety of the item's group."""
+    group = items()[item]["group"]
+    catalogue = catalogue or rng.choice(varieties(group))
+    county = rng.choice(
+        code_lists.division_pool("county", authority["division"][:4])
+        or code_lists.division_pool("county", authority["division"][:2])
+    )
+    gen = DataGen(rng.randrange(2**62))
+    body = {
+        "messageId": f"msg-{case_no}-{n}",
+        "caseNo": case_no,
+        "itemCode": item,
+        "itemName": items()[item]["name"],
+        "channel": channel,
+        "applicant": applicant,
+        "authority": authority,
+        "equipment": {
+            "catalogueCode": catalogue,
+            "equipmentName": code_lists.catalogue()[catalogue]["name"],
+            "model": f"TZ-{rng.randint(100, 9999)}",
+            "factoryNo": f"{rng.randint(10**7, 10**8 - 1)}",
+            "manufactureDate": f"{dt.date.today().year - 1}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+            "division": county,
+            "address": gen.address(county),
+        },
+        "materials": [
+            {
+                "name": "产品合格证",
+                "fileName": "产品合格证.pdf",
+                "format": "PDF",
+                "sha256": secrets.token_hex(32),
+                "size": rng.randint(1000, 90000),
+            }
+        ],
+        "submittedAt": dt.datetime.now(dt.UTC)
+        .astimezone(dt.timezone(dt.timedelta(hours=8)))
+        .isoformat(timespec="seconds"),
+    }
+    if not validator("application").is_valid(
+        body
+    ):  # the harness's own data: an error of the harness, not of the target
+        raise RuntimeError(
+            f"generated application is invalid: {[p.message_zh for p in validator('application').errors(body)]}"
+        )
+    return body

@@ -1,0 +1,485 @@
+"""The project's own response checks for contract fuzzing (used by :mod:`conformance.fuzz.engine`).
+
+Each check has schemathesis' check signature ``(ctx, response, case)`` and raises a
+:class:`TzsbFailure` (a schemathesis ``Failure`` with a Chinese and an English message). They are
+**not** registered globally with ``@schemathesis.check``: registration would switch them on for
+every schemathesis run in the process; ``conformance.fuzz.engine`` passes them explicitly instead.
+
+===================== =====================================================================
+check                 what it asserts
+===================== =====================================================================
+``envelope``          a JSON body is the envelope ``envelope.schema.json`` (status < 400) or
+                      ``error.schema.json`` (status >= 400); the RFC 6749 token endpoint's
+                      200/400/401 are exempt (the contract declares them unenveloped); a
+                      status below 400 never carries one of error.schema.json's error codes
+``chinese_message``   an error body's ``message`` contains Chinese (汉字)
+``identifiers``       every identifier-like value anywhere in the body, also where the schema
+                      leaves the data open, is valid by :func:`conformance.codes.check`
+                      (strict): keys named ``uscc`` / ``*Uscc``, ``division`` / ``*Division``,
+                      ``equipmentCode``, ``registrationNo``, ``dossierCode``, ``elicenseId``,
+                      ``itemCode``, ``catalogueCode`` and every property the JSON Schemas give
+                      one ``tzsb-*`` format (``issuerCode``, ``licenceNo`` …), except names the
+                      contracts also use for something else (``itemCode`` is SG 6-2021's 8-digit
+                      事项代码 in gov-platform's ``implementation``): those are left to the schema
+``date_time_offset``  every date-time string carries a GB/T 7408 UTC offset (``Z`` / ``±hh:mm``)
+``response_contract`` the body validates against the operation's declared schema for its status
+                      and media type with :func:`conformance.check.schema.validator_at`, which
+                      enforces the project's named formats (``tzsb-*``) that schemathesis'
+                      own ``response_schema_conformance`` does not know; an undeclared 405 is
+                      checked against ``common.yaml#/components/responses/MethodNotAllowed``
+===================== =====================================================================
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import orjson
+from schemathesis.core.failures import Failure, Severity
+
+from conformance.check.formats import format_kinds
+from conformance.check.plausibility import status_contradiction
+from conformance.check.schema import validator, validator_at
+from conformance.codes import check as check_code
+from conformance.contract import documents as contracts
+from conformance.contract.openapi import Operation, operations
+from conformance.contract.registry import openapi_uri
+
+CheckFunction = Callable[[Any, Any, Any], "bool | None"]
+
+#: Key names that always hold an identifier, whatever the schema says.
+BASE_KEYS: dict[str, str] = {
+    "uscc": "uscc",
+    "division": "division",
+    "equipmentCode": "equipment-code",
+    "registrationNo": "registration-no",
+    "dossierCode": "dossier-code",
+    "elicenseId": "elicense-id",
+    "itemCode": "item-code",
+    "catalogueCode": "catalogue-code",
+}
+SUFFIX_KEYS: tuple[tuple[str, str], ...] = (("Uscc", "uscc"), ("Division", "division"))
+
+#: GB/T 7408 (ISO 8601) extended date-time; the offset group is what ``date_time_offset`` asserts.
+_LOOKS_LIKE_DATETIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}")
+_DATETIME_WITH_OFFSET = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2})$"
+)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_TOKEN_ENDPOINT_STATUSES = frozenset({200, 400, 401})
+_MAX_LISTED = 8
+
+
+class TzsbFailure(Failure):
+    """A failed project check, explained in Chinese and English."""
+
+    code = "ST950"
+    kind_title = "tzsb-conformance check failed"
+    __slots__ = ("check", "key", "message_en", "message_zh")
+
+    def __init__(
+        self,
+        *,
+        check: str,
+        operation: str | None,
+        title: str,
+        message_zh: str,
+        message_en: str,
+        key: str = "",
+        severity: Severity = Severity.HIGH,
+    ) -> None:
+        super().__init__(operation=operation, title=title, message=f"{message_zh}\n{message_en}", severity=severity)
+        self.check = check
+        self.message_zh = message_zh
+        self.message_en = message_en
+        #: What makes two failures the same finding (JSON paths with indices folded, rule names), not values.
+        self.key = key
+
+    @property
+    def _unique_key(self) -> str:
+        return f"{self.check}|{self.key}"
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def media_type(response: Any) -> str | None:
+    values = response.headers.get("content-type") or response.headers.get("Content-Type")
+    if not values:
+        return None
+    value = values[0] if isinstance(values, list) else values
+    return value.split(";")[0].strip().lower() or None
+
+
+def is_json_media(media: str | None) -> bool:
+    return media is not None and (media == "application/json" or media.endswith("+json"))
+
+
+_NO_BODY = object()
+_NOT_JSON = object()
+
+
+def json_body(response: Any) -> Any:
+    """The parsed JSON body, ``_NO_BODY`` for an empty one, ``_NOT_JSON`` when it does not parse."""
+    content = response.content or b""
+    if not content.strip():
+        return _NO_BODY
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return _NOT_JSON
+
+
+def count_date_times(response: Any) -> int:
+    """How many date-time strings a JSON response holds (with or without an offset)."""
+    body = json_body(response)
+    if body is _NO_BODY or body is _NOT_JSON:
+        return 0
+    return sum(1 for _p, _k, v in [("", "", body), *walk(body)] if isinstance(v, str) and _LOOKS_LIKE_DATETIME.match(v))
+
+
+@functools.cache
+def _index(doc: str) -> dict[str, Operation]:
+    return {op.operation_id: op for op in operations(doc)}
+
+
+def index_operation(doc: str, case: Any) -> Operation | None:
+    raw = getattr(case.operation.definition, "raw", None) or {}
+    op_id = raw.get("operationId") if isinstance(raw, dict) else None
+    return _index(doc).get(op_id) if op_id else None
+
+
+def _is_token_endpoint(op: Operation | None, case: Any) -> bool:
+    if op is not None:
+        return op.operation_id == "issueToken" or op.path.endswith("/oauth/token")
+    return str(case.operation.path).endswith("/oauth/token")
+
+
+def _declared_media(op: Operation | None, status: int) -> dict[str, str | None] | None:
+    if op is None:
+        return None
+    return op.responses.get(str(status)) or op.responses.get(f"{str(status)[0]}XX") or op.responses.get("default")
+
+
+def walk(node: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
+    """``(pointer, key, value)`` for every member and item of a JSON document."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            p = f"{path}/{str(k).replace('~', '~0').replace('/', '~1')}"
+            yield p, str(k), v
+            yield from walk(v, p)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            p = f"{path}/{i}"
+            yield p, "", v
+            yield from walk(v, p)
+
+
+def fold(path: str) -> str:
+    """A JSON Pointer with array indices folded (``/errors/3/messageEn`` → ``/errors/*/messageEn``)."""
+    return re.sub(r"/[0-9]+(?=/|$)", "/*", path)
+
+
+def _listing(items: list[str]) -> str:
+    shown = items[:_MAX_LISTED]
+    more = len(items) - len(shown)
+    return "; ".join(shown) + (f"; … (+{more})" if more > 0 else "")
+
+
+# ---------------------------------------------------------------------------------------------- key map
+
+
+def _kind_of(node: Any, defs: dict[str, Any]) -> str | bool | None:
+    """The project format kind of a property schema: a kind, None (no project format) or False (ambiguous)."""
+    if not isinstance(node, dict):
+        return None
+    fmt = node.get("format")
+    if isinstance(fmt, str) and fmt in format_kinds():
+        return format_kinds()[fmt]
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        name = ref.rpartition("/")[2]
+        if "identifiers.schema.json#/$defs/" in ref or (ref.startswith("#/$defs/") and name in defs):
+            target = defs.get(name)
+            if isinstance(target, dict):
+                return _kind_of(target, defs)
+    if any(k in node for k in ("anyOf", "oneOf")):
+        return False
+    return None
+
+
+@functools.cache
+def property_kinds() -> dict[str, frozenset[str | bool | None]]:
+    """Every property name of the JSON Schemas → the project format kinds it is declared with
+    (None: no project format; False: a combinator, e.g. ``holderId`` = USCC or citizen ID)."""
+    defs = contracts.json_schema("identifiers").get("$defs", {})
+    seen: dict[str, set[str | bool | None]] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for name, sub in (node.get("properties") or {}).items():
+                if isinstance(sub, dict):
+                    seen.setdefault(name, set()).add(_kind_of(sub, defs))
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    for name in contracts.json_schema_names():
+        walk(contracts.json_schema(name))
+    return {name: frozenset(kinds) for name, kinds in seen.items()}
+
+
+@functools.cache
+def identifier_keys() -> dict[str, str]:
+    """Key name → identifier kind: every property the JSON Schemas give one ``tzsb-*`` format and never
+    anything else (derived, not hand-kept), plus the base names of ``BASE_KEYS``.
+
+    A base name the contracts also use for something else is left to the schema check
+    (``response_contract``): ``itemCode`` is SG 6-2021's 8-digit 事项代码 in gov-platform's
+    ``implementation`` but the ``01100000-GG-OO`` handling item elsewhere.
+    """
+    kinds = property_kinds()
+    derived = {name: next(iter(k)) for name, k in kinds.items() if len(k) == 1 and isinstance(next(iter(k)), str)}
+    base = {name: kind for name, kind in BASE_KEYS.items() if kinds.get(name, frozenset({kind})) <= {kind}}
+    return {**derived, **base}  # type: ignore[dict-item]
+
+
+def kind_for_key(key: str) -> str | None:
+    kind = identifier_keys().get(key)
+    if kind is not None:
+        return kind
+    declared = property_kinds().get(key)
+    for suffix, k in SUFFIX_KEYS:
+        if key.endswith(suffix) and key != suffix and (declared is None or declared <= {k}):
+            return k
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- checks
+
+
+def make_checks(doc: str) -> list[CheckFunction]:
+    """The project's checks for operations of OpenAPI document ``doc``."""
+
+    def fail(name: str, case: Any, title: str, zh: str, en: str, key: str) -> None:
+        raise TzsbFailure(
+            check=name, operation=case.operation.label, title=title, message_zh=zh, message_en=en, key=key
+        )
+
+    def error_key(errors: list[Any]) -> str:
+        return ";".join(sorted({f"{fold(e.path)}:{e.keyword}" for e in errors}))
+
+    def _schema_failure(name: str, case: Any, title: str, zh: str, en: str, errors: list[Any], key: str) -> None:
+        """A body that breaks a schema: the lead sentence and every field error, in both languages."""
+        fail(
+            name,
+            case,
+            title,
+            f"{zh}：{_listing([f'{e.path or chr(47)}：{e.message_zh}' for e in errors])}",
+            f"{en}: {_listing([f'{e.path or chr(47)}: {e.message_en}' for e in errors])}",
+            key=key,
+        )
+
+    def envelope(ctx: Any, response: Any, case: Any) -> bool | None:
+        op = index_operation(doc, case)
+        status = response.status_code
+        if _is_token_endpoint(op, case) and status in _TOKEN_ENDPOINT_STATUSES:
+            return True  # RFC 6749 §5.1 / §5.2: not enveloped by contract
+        media = media_type(response)
+        declared = _declared_media(op, status) or {}
+        if media is not None and not is_json_media(media) and media in declared:
+            return True  # a documented non-JSON body (file, XML)
+        if response.request.method in ("HEAD",) or status in (204, 304):
+            return True
+        body = json_body(response)
+        if body is _NO_BODY or body is _NOT_JSON:
+            what_zh = "响应体为空" if body is _NO_BODY else "响应体不是合法的 JSON"
+            what_en = "empty response body" if body is _NO_BODY else "response body is not valid JSON"
+            fail(
+                "envelope",
+                case,
+                "Response is not the project envelope",
+                f"{what_zh}（状态 {status}，Content-Type {media or '无'}），应为信封 {{code, message, data, requestId}}",
+                f"{what_en} (status {status}, Content-Type {media or 'none'}); expected the envelope "
+                "{code, message, data, requestId}",
+                key=f"{'empty' if body is _NO_BODY else 'not-json'}:{media}",
+            )
+        ref = "error" if status >= 400 else "envelope"
+        code = body.get("code") if isinstance(body, dict) else None
+        contradiction = status_contradiction(status, code) if status < 400 else None
+        if contradiction:
+            fail(
+                "envelope",
+                case,
+                "The status contradicts the envelope",
+                contradiction[0],
+                contradiction[1],
+                key=f"status-contradicts:{code}",
+            )
+        v = validator(ref)
+        if v.is_valid(body):
+            return None
+        found = v.errors(body)
+        _schema_failure(
+            "envelope",
+            case,
+            "Response is not the project envelope",
+            f"状态 {status} 的响应体不符合 {ref}.schema.json",
+            f"status {status} body does not match {ref}.schema.json",
+            found,
+            key=f"{ref}:{error_key(found)}",
+        )
+        return None
+
+    def chinese_message(ctx: Any, response: Any, case: Any) -> bool | None:
+        status = response.status_code
+        if status < 400:
+            return True
+        op = index_operation(doc, case)
+        if _is_token_endpoint(op, case) and status in _TOKEN_ENDPOINT_STATUSES:
+            return True
+        body = json_body(response)
+        if not isinstance(body, dict):
+            return True  # the envelope check reports a missing or non-JSON body
+        message = body.get("message")
+        if isinstance(message, str) and _CJK.search(message):
+            return None
+        shown = message if isinstance(message, str) else orjson.dumps(message).decode()
+        fail(
+            "chinese_message",
+            case,
+            "Error message is not in Chinese",
+            f"状态 {status} 的错误说明 message 不含中文：“{shown[:120]}”",
+            f"status {status} error message has no Chinese: {shown[:120]!r}",
+            key="message",
+        )
+        return None
+
+    def identifiers(ctx: Any, response: Any, case: Any) -> bool | None:
+        body = json_body(response)
+        if body is _NO_BODY or body is _NOT_JSON:
+            return True
+        bad_zh: list[str] = []
+        bad_en: list[str] = []
+        keys: set[str] = set()
+        for path, key, value in walk(body):
+            if not key or not isinstance(value, str):
+                continue
+            kind = kind_for_key(key)
+            if kind is None:
+                continue
+            result = check_code(kind, value, mode="held")  # data the target holds: every form really issued
+            if not result.ok:
+                bad_zh.append(f"{path}“{value[:60]}”（{kind}）：{result.reason('zh')}")
+                bad_en.append(f"{path} {value[:60]!r} ({kind}): {result.reason('en')}")
+                keys.add(f"{fold(path)}:{kind}")
+        if bad_zh:
+            fail(
+                "identifiers",
+                case,
+                "Invalid identifier in the response",
+                f"响应中的代码无效：{_listing(bad_zh)}",
+                f"invalid identifiers in the response: {_listing(bad_en)}",
+                key=";".join(sorted(keys)),
+            )
+        return None
+
+    def date_time_offset(ctx: Any, response: Any, case: Any) -> bool | None:
+        body = json_body(response)
+        if body is _NO_BODY or body is _NOT_JSON:
+            return True
+        found = [
+            (path or "/", value)
+            for path, _key, value in [("", "", body), *walk(body)]
+            if isinstance(value, str) and _LOOKS_LIKE_DATETIME.match(value) and not _DATETIME_WITH_OFFSET.match(value)
+        ]
+        bad = [f"{path}“{value[:40]}”" for path, value in found]
+        if bad:
+            fail(
+                "date_time_offset",
+                case,
+                "Date-time without a UTC offset",
+                f"日期时间不符合 GB/T 7408 扩展格式或缺少时区偏移（应如 2024-11-22T09:30:00+08:00）：{_listing(bad)}",
+                f"date-times not in GB/T 7408 extended format with a UTC offset (e.g. 2024-11-22T09:30:00+08:00): "
+                f"{_listing(bad)}",
+                key=";".join(sorted({fold(p) for p, _v in found})),
+            )
+        return None
+
+    def response_contract(ctx: Any, response: Any, case: Any) -> bool | None:
+        op = index_operation(doc, case)
+        status = response.status_code
+        declared = _declared_media(op, status)
+        if declared is None and status == 405:
+            declared = {
+                "application/json": openapi_uri(
+                    "common", "/components/responses/MethodNotAllowed/content/application~1json/schema"
+                )
+            }
+        if not declared:
+            return True  # undeclared status: schemathesis' status_code_conformance reports it
+        media = media_type(response)
+        uri = declared.get(media or "") if media else None
+        if uri is None:
+            json_uris = [u for m, u in declared.items() if is_json_media(m) and u]
+            if not (is_json_media(media) or media is None) or not json_uris:
+                return True  # a media type the contract does not declare: content_type_conformance reports it
+            uri = json_uris[0]
+        body = json_body(response)
+        if body is _NO_BODY or body is _NOT_JSON:
+            return True  # reported by the envelope check
+        v = validator_at(uri)
+        if v.is_valid(body):
+            return None
+        errors = v.errors(body)
+        _schema_failure(
+            "response_contract",
+            case,
+            "Response does not match the contract",
+            f"状态 {status} 的响应不符合契约",
+            f"status {status} response does not match the contract",
+            errors,
+            key=error_key(errors),
+        )
+        return None
+
+    checks: list[CheckFunction] = [envelope, chinese_message, identifiers, date_time_offset, response_contract]
+    return checks
+
+
+#: Names of the project's checks, in the order they run.
+PROJECT_CHECKS: tuple[str, ...] = (
+    "envelope",
+    "chinese_message",
+    "identifiers",
+    "date_time_offset",
+    "response_contract",
+)
+
+#: Chinese names of schemathesis' built-in checks (their failure text stays schemathesis' English).
+BUILTIN_ZH: dict[str, str] = {
+    "not_a_server_error": "服务器内部错误（5xx）",
+    "status_code_conformance": "状态码未在契约中声明",
+    "content_type_conformance": "响应媒体类型未在契约中声明",
+    "response_schema_conformance": "响应体不符合契约中的模式",
+    "response_headers_conformance": "响应头缺失或不符合契约",
+    "positive_data_acceptance": "符合契约的请求被拒绝",
+    "negative_data_rejection": "不符合契约的请求被接受",
+    "use_after_free": "已删除的资源仍可访问",
+    "ensure_resource_availability": "新建的资源无法访问",
+    "missing_required_header": "缺少必需请求头时未拒绝",
+    "ignored_auth": "未认证或认证无效的请求被受理",
+    "object_level_authorization": "可访问其他身份创建的对象",
+    "unsupported_method": "未定义的方法未返回 405（或缺少 Allow）",
+    "allow_header_conformance": "Allow 响应头与契约不符",
+    "max_response_time": "响应时间超限",
+    "transport": "网络错误或响应不可读",
+    "authentication": "无法取得访问令牌",
+    "generation": "无法按契约生成测试数据",
+    "deadline": "总时限已到，未测完",
+}

@@ -1,0 +1,39 @@
+"""A reference government-service platform on its own, wired to the harness's licensing simulator.
+
+:func:`platform_stack` is what certifying the gov-platform role needs (the counterpart of
+``demo_target.licensing_stack`` for the licensing role): the licensing simulator first (it receives the
+platform's application pushes, T5-5), then a reference server in role ``gov-platform`` only — no licensing
+role on the same server or database — whose licensing counterpart is that simulator, with the outbox timing
+of self-tests. ``demo_target(path, server, "gov-platform", simulators=sims)`` then writes the target file
+(``[simulators.urls] licensing``: the harness connects to the running simulator and reads its records).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from conformance.harness.target import COUNTERPARTS, SimulatorSettings
+
+ROLE = "gov-platform"
+
+
+@contextmanager
+def platform_stack(
+    db: Path, *, defects: tuple[str, ...] = (), seed: int | None = 1, hold_s: float = 2.0
+) -> Iterator[tuple[Any, Any]]:
+    """``(simulators, server)``: the licensing simulator, then the reference platform alone pushing to it."""
+    from conformance.reference.server import RunningServer, ServerConfig
+    from conformance.selfcheck.demo_target import fast_outbox
+    from conformance.simulators.handle import start
+
+    with (
+        fast_outbox(),
+        start(SimulatorSettings(hold_s=hold_s), roles=COUNTERPARTS[ROLE]) as sims,
+        RunningServer(
+            ServerConfig(role=ROLE, db=db, defects=defects, seed=seed, access_log=False, counterparts=sims.urls())
+        ) as srv,
+    ):
+        yield sims, srv
