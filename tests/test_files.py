@@ -11,6 +11,7 @@ import zlib
 import defusedxml.ElementTree as DefusedET
 import pytest
 
+from conformance.check import media
 from conformance.reference import files
 
 TITLE = "特种设备使用登记证"
@@ -37,7 +38,7 @@ def _rezip(data: bytes, edit) -> bytes:
 # ------------------------------------------------------------------ OFD
 def test_ofd_is_a_valid_package() -> None:
     data = files.ofd(TITLE, LINES)
-    assert files.is_ofd(data) == []
+    assert media.ofd_problems(data) == []
     assert files.sniff(data) == "OFD"
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         assert z.testzip() is None
@@ -60,7 +61,7 @@ def test_ofd_is_deterministic_and_pages_long_documents() -> None:
     assert files.ofd(TITLE, LINES) == files.ofd(TITLE, LINES)
     assert files.ofd(TITLE, LINES) != files.ofd(TITLE, [*LINES, "x"])
     long = files.ofd(TITLE, [f"第{i}行" for i in range(95)])
-    assert files.is_ofd(long) == []
+    assert media.ofd_problems(long) == []
     with zipfile.ZipFile(io.BytesIO(long)) as z:
         assert sum(1 for n in z.namelist() if n.endswith("Content.xml")) == 3
 
@@ -103,14 +104,14 @@ def test_ofd_is_deterministic_and_pages_long_documents() -> None:
     ],
 )
 def test_is_ofd_rejects_broken_packages(mutate, expected: str) -> None:
-    problems = files.is_ofd(mutate(files.ofd(TITLE, LINES)))
+    problems = media.ofd_problems(mutate(files.ofd(TITLE, LINES)))
     assert problems and any(expected in p for p in problems), problems
 
 
 # ------------------------------------------------------------------ PDF
 def test_pdf_structure() -> None:
     data = files.pdf(TITLE, LINES)
-    assert files.is_pdf(data) == []
+    assert media.pdf_problems(data) == []
     assert files.sniff(data) == "PDF"
     assert data.startswith(b"%PDF-1.7") and data.rstrip().endswith(b"%%EOF")
     at = int(re.search(rb"startxref\s+(\d+)", data).group(1))
@@ -147,27 +148,27 @@ def test_pdf_opens_with_a_pdf_parser() -> None:
     ],
 )
 def test_is_pdf_rejects_broken_files(mutate, expected: str) -> None:
-    problems = files.is_pdf(mutate(files.pdf(TITLE, LINES)))
+    problems = media.pdf_problems(mutate(files.pdf(TITLE, LINES)))
     assert problems and any(expected in p for p in problems), problems
 
 
 # ------------------------------------------------------------------ PNG
 def test_png_thumbnail() -> None:
     data = files.png_thumbnail(TITLE, LINES)
-    assert files.is_png(data) == []
+    assert media.png_problems(data) == []
     assert files.sniff(data) == "PNG"
-    assert files.png_size(data) == (210, 297)
+    assert media.png_size(data) == (210, 297)
     assert TITLE.encode("utf-8") in data  # iTXt title
     assert files.png_thumbnail(TITLE, LINES) == data
 
 
 def test_is_png_rejects_broken_images() -> None:
     data = files.png_thumbnail(TITLE, LINES)
-    assert files.is_png(data[:-12])  # no IEND
-    assert files.is_png(b"GIF89a" + data[6:])
+    assert media.png_problems(data[:-12])  # no IEND
+    assert media.png_problems(b"GIF89a" + data[6:])
     corrupt = bytearray(data)
     corrupt[40] ^= 0xFF  # inside a chunk: its CRC no longer matches
-    assert any("CRC" in p for p in files.is_png(bytes(corrupt)))
+    assert any("CRC" in p for p in media.png_problems(bytes(corrupt)))
     ihdr_at = 8
     length = struct.unpack(">I", data[ihdr_at : ihdr_at + 4])[0]
     body = bytearray(data[ihdr_at + 8 : ihdr_at + 8 + length])
@@ -180,7 +181,7 @@ def test_is_png_rejects_broken_images() -> None:
         + struct.pack(">I", zlib.crc32(b"IHDR" + bytes(body)) & 0xFFFFFFFF)
         + data[ihdr_at + 12 + length :]
     )
-    assert any("IDAT" in p for p in files.is_png(fixed))
+    assert any("IDAT" in p for p in media.png_problems(fixed))
 
 
 def test_layout_and_helpers() -> None:

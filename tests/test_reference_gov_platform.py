@@ -16,13 +16,14 @@ from typing import Any
 import pytest
 import requests
 
+from conformance.check import media
 from conformance.codes import KINDS
 from conformance.contract.openapi import role_operations
-from conformance.reference import files
 from conformance.reference.db import Database
 from conformance.reference.roles.gov_platform import cases as gov_cases
 from conformance.reference.roles.gov_platform import elicenses as gov_elicenses
 from conformance.reference.roles.gov_platform import handlers as gov_platform
+from conformance.reference.roles.gov_platform import model as gov_model
 from conformance.reference.server import RunningServer
 from tests.refserver import Api, running
 from tests.refserver import conforms as _conforms
@@ -54,7 +55,7 @@ def api(srv: RunningServer) -> Api:
 # ------------------------------------------------------------------ T5-1, T5-2
 def test_implementations_paging_and_filters(api: Api) -> None:
     everything = conforms("queryImplementations", api.get("/api/v1/implementations", params={"size": 500}))
-    assert everything["total"] == len(gov_platform.implementations()) > 360
+    assert everything["total"] == len(gov_model.implementations()) > 360
     assert everything["page"] == 1 and everything["size"] == 500 and len(everything["items"]) == everything["total"]
     wuhan = next(i for i in everything["items"] if i["division"] == "420100")
     assert (
@@ -88,7 +89,7 @@ def test_implementations_paging_and_filters(api: Api) -> None:
         "data"
     ]
     assert both["total"] == 0
-    assert gov_platform.authority("420100")["uscc"] == wuhan["deptUscc"]  # deterministic
+    assert gov_model.authority("420100")["uscc"] == wuhan["deptUscc"]  # deterministic
     for bad in ({"size": 501}, {"page": 0}, {"division": "42010"}, {"deptUscc": "91420100MA4K2ABC1X"}):
         r = api.get("/api/v1/implementations", params=bad)
         assert r.status_code == 400, bad
@@ -159,7 +160,7 @@ class Reporter:
             "issuedAt": at,
             "authority": {
                 "name": "武汉市市场监督管理局",
-                "uscc": gov_platform.authority("420100")["uscc"],
+                "uscc": gov_model.authority("420100")["uscc"],
                 "division": "420100",
             },
             "content": "已受理。",
@@ -356,7 +357,7 @@ def test_elicense_chain(srv: RunningServer, api: Api) -> None:
     r = api.session.get(address["url"], timeout=30)
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/ofd")
     assert "attachment" in r.headers["content-disposition"]
-    assert files.is_ofd(r.content) == []
+    assert media.ofd_problems(r.content) == []
     assert hashlib.sha256(r.content).hexdigest() == address["sha256"]
     with zipfile.ZipFile(io.BytesIO(r.content)) as z:
         page = z.read("Doc_0/Pages/Page_0/Content.xml").decode()
@@ -381,7 +382,7 @@ def test_elicense_chain(srv: RunningServer, api: Api) -> None:
         "getElicenseThumbnails", Api(srv.url(), "province-caller").get(f"/api/v1/elicenses/{eid}/thumbnails")
     )
     assert [t["page"] for t in thumbs] == [1]
-    assert files.is_png(base64.b64decode(thumbs[0]["data"])) == []
+    assert media.png_problems(base64.b64decode(thumbs[0]["data"])) == []
     r = Api(srv.url(), "city-caller").get(f"/api/v1/elicenses/{eid}/thumbnails")
     assert r.status_code == 403 and "省" in r.json()["message"]
     # unknown / malformed identifiers
@@ -404,7 +405,7 @@ def test_search_validates_holder(api: Api) -> None:
         == 400
     )
     assert api.get("/api/v1/elicenses").status_code == 400
-    valid_uscc = gov_platform.authority("420100")["uscc"]
+    valid_uscc = gov_model.authority("420100")["uscc"]
     r = api.get("/api/v1/elicenses", params={"holderId": valid_uscc, "holderIdType": "111"})
     assert r.status_code == 400
     assert conforms("searchElicenses", api.get("/api/v1/elicenses", params={"holderId": valid_uscc})) == []
@@ -425,7 +426,7 @@ def _new_cert(seed: int) -> dict[str, Any]:
         natural=False,
         division="420102",
         equipment=equipment,
-        authority=gov_platform.authority_for("420102"),
+        authority=gov_model.authority_for("420102"),
         issue_date=dt.date(2025, 3, 1),
         case_no="420100202503010009",
         item_code=ITEM,
@@ -449,7 +450,7 @@ def test_aggregate_elicense(srv: RunningServer, api: Api) -> None:
     other = _new_cert(8)
     cases = [
         ({**other, "version": "002"}, "/version"),
-        ({**other, "issuerCode": gov_platform.authority("420000")["uscc"]}, "/issuerCode"),
+        ({**other, "issuerCode": gov_model.authority("420000")["uscc"]}, "/issuerCode"),
         ({**other, "surface": {**other["surface"], "registrationNo": cert["licenceNo"]}}, "/surface/registrationNo"),
         ({**other, "validTo": "2020-01-01"}, "/validTo"),
         (

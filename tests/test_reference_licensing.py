@@ -21,13 +21,13 @@ from typing import Any
 import pytest
 import requests
 
+from conformance.check.media import ofd_problems as is_ofd
 from conformance.check.schema import validator_at
 from conformance.codes import KINDS, check
 from conformance.codes import lists as code_lists
 from conformance.contract.openapi import role_operations
 from conformance.datagen import DataGen
 from conformance.reference import outbox
-from conformance.reference.files import is_ofd
 from tests.refserver import Api, running
 
 ROLE_CLIENT = {

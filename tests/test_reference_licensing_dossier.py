@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 
+from conformance.check.media import ofd_problems as is_ofd
+from conformance.check.media import pdf_problems as is_pdf
 from conformance.check.xsd import validate_xml
 from conformance.codes import check
 from conformance.datagen import DataGen
 from conformance.reference import outbox
-from conformance.reference.files import is_ofd, is_pdf
 from tests.refserver import Api, running
 from tests.test_reference_licensing import (
     GRANTED,

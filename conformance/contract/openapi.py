@@ -145,3 +145,24 @@ def documents_for_role(role: str) -> list[str]:
 
 def role_operations(role: str) -> list[Operation]:
     return [op for doc in documents_for_role(role) for op in operations(doc)]
+
+
+def first_op(
+    ops: list[Operation],
+    *,
+    method: str,
+    secured: bool = True,
+    with_body: bool | None = None,
+    path_params: bool | None = None,
+) -> Operation | None:
+    """The first operation of ``ops`` of this shape (method, secured or not, with a body or not, with path
+    parameters or not), the token endpoint left out."""
+    for op in ops:
+        if op.method != method or op.secured != secured or op.operation_id == "issueToken":
+            continue
+        if with_body is not None and (op.body_uri is not None) != with_body:
+            continue
+        if path_params is not None and ("{" in op.path) != path_params:
+            continue
+        return op
+    return None

@@ -32,7 +32,7 @@ from typing import Any
 from conformance.check.schema import validator
 from conformance.codes import KINDS
 from conformance.codes import lists as code_lists
-from conformance.simulators.server import InboundCall, Reply, SimulatorState, error, now_iso
+from conformance.simulators.model import InboundCall, Reply, SimulatorState, error, now_iso
 
 Handler = Callable[[SimulatorState, InboundCall, dict[str, Any], Any], Reply]
 #: The item code (SG 6-2021) of 特种设备使用登记: the first part of every Table 1 handling-item code.

@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import random
 import re
 import secrets
 import time
-import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
@@ -30,6 +28,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import defusedxml.ElementTree as DefusedET
 import pytest
 
+from conformance.check.media import ofd_problems, pdf_problems
 from conformance.check.schema import validator
 from conformance.check.xsd import load_schema, validate_xml
 from conformance.codes import check
@@ -710,66 +709,6 @@ def _sniff(body: bytes) -> str | None:
     if body.startswith(b"%PDF-"):
         return "PDF"
     return None
-
-
-def ofd_problems(body: bytes) -> list[str]:
-    """GB/T 33190 package structure: a ZIP with OFD.xml at its root, root element {ofd}OFD with DocType and Version,
-    and at least one DocBody/DocRoot naming a file of the package."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(body)) as z:
-            names = set(z.namelist())
-            if "OFD.xml" not in names:
-                return ["包的根目录没有 OFD.xml"]
-            if z.getinfo("OFD.xml").file_size > 1 << 20:
-                return ["OFD.xml 超过 1 MiB，拒绝解析"]
-            raw = z.read("OFD.xml")
-    except Exception as exc:  # a broken or hostile package is a finding, never a crash
-        return [f"不是有效的 ZIP 包：{type(exc).__name__}: {exc}"[:200]]
-    try:
-        root = DefusedET.fromstring(raw)
-    except Exception as exc:
-        return [f"OFD.xml 无法解析：{type(exc).__name__}: {exc}"[:200]]
-    problems = []
-    if root.tag != f"{{{OFD_NS}}}OFD":
-        problems.append(f"OFD.xml 的根元素为 {root.tag}，应为 {{{OFD_NS}}}OFD")
-    if root.get("DocType") != "OFD":
-        problems.append(f'OFD.xml 的 DocType 为 {root.get("DocType")!r}，应为 "OFD"')
-    if not root.get("Version"):
-        problems.append("OFD.xml 没有 Version")
-    roots = [
-        (el.text or "").strip()
-        for b in root.findall(f"{{{OFD_NS}}}DocBody")
-        for el in b.findall(f"{{{OFD_NS}}}DocRoot")
-    ]
-    if not roots:
-        problems.append("OFD.xml 没有 DocBody/DocRoot")
-    for loc in roots:
-        if loc.lstrip("/") not in names:
-            problems.append(f"DocRoot 指向的 {loc} 不在包内")
-    return problems
-
-
-def pdf_problems(body: bytes) -> list[str]:
-    """%PDF- header; %%EOF at the end, after a startxref that points at an xref table or stream inside the file."""
-    problems = []
-    if not body.startswith(b"%PDF-"):
-        problems.append("文件头不是 %PDF-")
-    tail = body[-2048:]
-    if not tail.rstrip().endswith(b"%%EOF"):
-        problems.append("文件末尾不是 %%EOF")
-    found = list(re.finditer(rb"startxref\s+(\d+)\s+%%EOF", tail))
-    if not found:
-        problems.append("%%EOF 之前没有 startxref")
-    else:
-        at = int(found[-1].group(1))
-        if at >= len(body):
-            problems.append(f"startxref 指向文件之外（{at}）")
-        elif not (
-            body[at : at + 4] == b"xref"
-            or re.match(rb"\s*\d+\s+\d+\s+obj\b.{0,400}?/Type\s*/XRef", body[at : at + 600], re.S)
-        ):
-            problems.append(f"startxref 指向的位置 {at} 既不是 xref 表也不是交叉引用流")
-    return problems
 
 
 def _files(s: Sample) -> list[dict[str, Any]]:

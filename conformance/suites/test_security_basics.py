@@ -9,8 +9,7 @@ import pytest
 
 from conformance.check import plausibility
 from conformance.check.schema import validator
-from conformance.contract.openapi import Operation
-from conformance.suites.conftest import first_op
+from conformance.contract.openapi import Operation, first_op
 
 
 def _concrete(op: Operation) -> str:

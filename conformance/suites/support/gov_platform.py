@@ -51,17 +51,16 @@ import datetime as dt
 import functools
 import random
 import secrets
-import struct
 import threading
 import time
 import uuid
-import zlib
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
 import pytest
 
+from conformance.check.media import problems_of
 from conformance.check.schema import SchemaValidator, validator, validator_at
 from conformance.client import TargetClient, TargetResponse
 from conformance.codes import KINDS, check
@@ -76,7 +75,6 @@ from conformance.report.skips import untested
 from conformance.simulators import Call, Simulators, for_settings
 from conformance.suites.support.client_side import Console, attach
 from conformance.suites.support.workflow import allowed_roles
-from conformance.suites.test_dossier import ofd_problems, pdf_problems
 
 ROLE = "gov-platform"
 LICENSING = "licensing"
@@ -812,52 +810,7 @@ MEDIA = {"OFD": "application/ofd", "PDF": "application/pdf"}
 
 def file_problems(body: bytes, fmt: str) -> list[str]:
     """A layout file of the declared format: OFD (GB/T 33190 package) or PDF, checked by its structure."""
-    if fmt == "OFD":
-        return (
-            ["文件头不是 ZIP（PK\\x03\\x04），不是 OFD 包"] if not body.startswith(b"PK\x03\x04") else []
-        ) + ofd_problems(body)
-    return pdf_problems(body)
-
-
-def image_problems(data: bytes, media_type: str) -> list[str]:
-    """PNG: signature, IHDR first (positive size), chunk CRCs, an IDAT, IEND last. JPEG: SOI, a frame header, EOI."""
-    if media_type == "image/png":
-        if not data.startswith(b"\x89PNG\r\n\x1a\n"):
-            return ["不是 PNG（文件签名错误）"]
-        pos, kinds, problems = 8, [], []
-        while pos + 12 <= len(data):
-            length, kind = struct.unpack(">I4s", data[pos : pos + 8])
-            chunk = data[pos + 8 : pos + 8 + length]
-            crc = data[pos + 8 + length : pos + 12 + length]
-            if len(chunk) != length or len(crc) != 4:
-                return [*problems, f"PNG 数据块 {kind!r} 被截断"]
-            if zlib.crc32(kind + chunk) != struct.unpack(">I", crc)[0]:
-                problems.append(f"PNG 数据块 {kind.decode('latin-1')} 的 CRC 错误")
-            kinds.append(kind)
-            if kind == b"IHDR":
-                w, h = struct.unpack(">II", chunk[:8]) if length >= 8 else (0, 0)
-                if length != 13 or w == 0 or h == 0:
-                    problems.append(f"PNG 的 IHDR 无效（长度 {length}，{w}×{h}）")
-            pos += 12 + length
-            if kind == b"IEND":
-                break
-        if not kinds or kinds[0] != b"IHDR":
-            problems.append("PNG 的第一个数据块不是 IHDR")
-        if b"IDAT" not in kinds:
-            problems.append("PNG 没有图像数据（IDAT）")
-        if not kinds or kinds[-1] != b"IEND":
-            problems.append("PNG 没有以 IEND 结束")
-        return problems
-    if media_type == "image/jpeg":
-        problems = []
-        if not data.startswith(b"\xff\xd8\xff"):
-            problems.append("不是 JPEG（没有 SOI 标记）")
-        if not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
-            problems.append("JPEG 没有以 EOI 标记结束")
-        if not any(m in data for m in (b"\xff\xc0", b"\xff\xc1", b"\xff\xc2")):
-            problems.append("JPEG 没有帧头（SOF）")
-        return problems
-    return [f"图片类型 {media_type} 不是契约允许的 image/png 或 image/jpeg"]
+    return problems_of(body, MEDIA.get(fmt, fmt))
 
 
 def decode_base64(text: Any) -> bytes | None:
@@ -867,3 +820,10 @@ def decode_base64(text: Any) -> bytes | None:
         return base64.b64decode(text, validate=True)
     except (ValueError, TypeError):
         return None
+
+
+def image_problems(data: bytes, media_type: str) -> list[str]:
+    """An image the contract allows (PNG or JPEG), checked by its structure."""
+    if media_type not in ("image/png", "image/jpeg"):
+        return [f"图片类型 {media_type} 不是契约允许的 image/png 或 image/jpeg"]
+    return problems_of(data, media_type)

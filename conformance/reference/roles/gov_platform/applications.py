@@ -117,7 +117,7 @@ def _items() -> tuple[str, ...]:
 
 def new_application(rng: random.Random, now: dt.datetime | None = None) -> dict[str, Any]:
     """A fresh application (application.schema.json) from a new legal-person applicant."""
-    from conformance.reference.roles.gov_platform.handlers import authority_for
+    from conformance.reference.roles.gov_platform.model import authority_for
 
     now = (now or dt.datetime.now(CHINA)).replace(microsecond=0)
     gen = DataGen(rng.randrange(2**62))

@@ -77,7 +77,7 @@ from conformance.contract.documents import codelist
 from conformance.reference.context import CHINA, Ctx, Reply, now_iso, operation
 from conformance.reference.db import Database, dumps, loads
 from conformance.reference.errors import ApiError, bad_request, conflict, not_found
-from conformance.reference.roles.gov_platform.handlers import demo_holder_context, ensure_tables
+from conformance.reference.roles.gov_platform.model import demo_holder_context, ensure_tables, group_of
 from conformance.reference.roles.messages import once
 from conformance.reference.server_state import RoleServer
 
@@ -537,7 +537,7 @@ def seed_cases(
             natural = serial % 7 == 0
             holder = rng.choice(naturals) if natural else rng.choice(legals)
             division, authority, equipment = demo_holder_context(holder, natural, gen)
-            group = _group_of(equipment["catalogueCode"])
+            group = group_of(equipment["catalogueCode"])
             item_code = f"01100000-{group}-01"
             start = dt.datetime(2025, 1, 6, 9, 0, tzinfo=CHINA) + dt.timedelta(
                 days=serial * 3, minutes=rng.randrange(600)
@@ -577,19 +577,3 @@ def seed_cases(
             if cert is not None:
                 granted.append(cert)
     return granted
-
-
-@functools.cache
-def _groups_by_catalogue() -> dict[str, str]:
-    from conformance.codes import lists as code_lists
-
-    out: dict[str, str] = {}
-    for g in code_lists.licence_groups().values():
-        for cat in g["catalogue"]:
-            out.setdefault(cat, g["code"])
-    return out
-
-
-def _group_of(catalogue_code: str) -> str:
-    table = _groups_by_catalogue()
-    return table.get(catalogue_code[:2] + "00") or table.get(catalogue_code[0] + "000") or "03"

@@ -42,7 +42,7 @@ from conformance.reference import files
 from conformance.reference.context import CHINA, Ctx, Reply, now_iso, operation
 from conformance.reference.db import Database, dumps, loads
 from conformance.reference.errors import ApiError, bad_request, conflict, forbidden, not_found
-from conformance.reference.roles.gov_platform.handlers import demo_holder_context
+from conformance.reference.roles.gov_platform.model import demo_holder_context, group_of
 from conformance.reference.roles.messages import digest
 from conformance.reference.server_state import RoleServer
 
@@ -356,7 +356,6 @@ def seed_elicenses(
     naturals: list[dict[str, Any]],
     granted: list[dict[str, Any]],
 ) -> None:
-    from conformance.reference.roles.gov_platform.cases import _group_of
 
     db, rng = server.db, gen.rng
     for cert in granted:
@@ -377,6 +376,6 @@ def seed_elicenses(
             authority=authority,
             issue_date=issued,
             status=status,
-            item_code=f"01100000-{_group_of(equipment['catalogueCode'])}-01",
+            item_code=f"01100000-{group_of(equipment['catalogueCode'])}-01",
         )
         store_elicense(db, cert, "demo", at=f"{issued.isoformat()}T17:00:00+08:00")

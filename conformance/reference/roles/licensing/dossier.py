@@ -41,6 +41,7 @@ from conformance.contract import documents as contracts
 from conformance.reference import files
 from conformance.reference.errors import conflict
 from conformance.reference.roles.licensing import store
+from conformance.reference.roles.licensing.procedure import equipment_code_for, role_names, steps
 from conformance.reference.server_state import RoleServer
 
 Item = dict[str, Any]
@@ -583,14 +584,12 @@ def metadata_xml(server: RoleServer, row: DossierRow) -> bytes:
 
 
 def _register_role(step: str, role: str) -> str:
-    from conformance.reference.roles.licensing.workflow import role_names
 
     return "申请人" if step == "apply" else role_names().get(role, "系统")
 
 
 def register_xml(server: RoleServer, row: DossierRow) -> bytes:
     """The dossier registration form (dossier-register.xsd, project profile), one per dossier."""
-    from conformance.reference.roles.licensing.workflow import equipment_code_for, steps
 
     db = server.db
     case = store.load_case(db, row.case_no)

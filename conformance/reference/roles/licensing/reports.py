@@ -41,6 +41,8 @@ from conformance.contract.openapi import role_operations
 from conformance.reference import outbox
 from conformance.reference.context import now_iso
 from conformance.reference.roles.licensing import store
+from conformance.reference.roles.licensing.dossier import bare_notice
+from conformance.reference.roles.licensing.procedure import outcomes, special, steps
 from conformance.reference.server_state import RoleServer
 
 Item = dict[str, Any]
@@ -167,8 +169,6 @@ def report_back(
     elif interface == "T5-7":
         body.update({"result": outcome["name"], "acceptedAt": at, "notice": notice})
     elif interface == "T5-8":
-        from conformance.reference.roles.licensing.workflow import steps
-
         body.update({"step": step, "stepName": steps()[step]["name"], "outcome": outcome["name"][:20]})
         if started:
             body["startedAt"] = started
@@ -179,9 +179,6 @@ def report_back(
         decision = store.notice(server.db, case.result_notice) if case.result_notice else None
         body.update({"result": case.result, "decidedAt": case.decided_at or at})
         if decision is None:
-            from conformance.reference.roles.licensing.dossier import bare_notice
-            from conformance.reference.roles.licensing.workflow import outcomes
-
             kind = "granted" if case.result == "准予许可" else "refused"
             decision = bare_notice(case, outcomes()[("decide", kind)], opinion, at)
         body["notice"] = decision
@@ -208,7 +205,6 @@ def special_procedure(
     server: RoleServer, case: store.Case, request: Item, procedure: Item, operator: Item, at: str
 ) -> None:
     """T5-9, for the start and for the end of a special procedure."""
-    from conformance.reference.roles.licensing.workflow import special
 
     body = _base(case, operator, request["opinion"])
     body.update(

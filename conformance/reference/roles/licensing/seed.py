@@ -75,7 +75,7 @@ OPINIONS = {
 
 def _authority(code: str) -> Item:
     try:
-        from conformance.reference.roles.gov_platform.handlers import authority
+        from conformance.reference.roles.gov_platform.model import authority
 
         a = authority(code)
         return {"name": a["name"], "uscc": a["uscc"], "division": a["division"]}
