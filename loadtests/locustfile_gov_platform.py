@@ -30,6 +30,7 @@ from urllib.parse import quote
 from locust import task
 
 from conformance.check.schema import validator
+from conformance.clock import CHINA
 from conformance.codes import KINDS
 from conformance.codes import lists as code_lists
 from conformance.contract import documents as contracts
@@ -37,8 +38,6 @@ from conformance.contract.openapi import role_operations
 from conformance.datagen import DataGen
 from conformance.datagen.licensing import items, varieties
 from conformance.load.runtime import TzsbUser, note
-
-CST = dt.timezone(dt.timedelta(hours=8))
 
 
 def _op(interface: str) -> Any:
@@ -98,7 +97,7 @@ def _certificate(authority: dict[str, Any], holder: dict[str, Any], rng: random.
     variety = rng.choice(varieties(items()[item]["group"]))
     cat = code_lists.catalogue()
     kind = code_lists.catalogue_kind_of(variety) or variety
-    today = dt.datetime.now(CST).date()
+    today = dt.datetime.now(CHINA).date()
     reg_no = KINDS["registration-no"].generate(
         rng, catalogue=variety, province=authority["division"][:2], year=today.year
     )

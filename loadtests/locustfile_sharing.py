@@ -38,14 +38,13 @@ from urllib.parse import quote
 
 from locust import task
 
+from conformance.clock import CHINA
 from conformance.datagen.sharing import Builder
 from conformance.load.discovery import SHARING_CHANGES as GROUP_CHANGES
 from conformance.load.discovery import SHARING_GET as GROUP_GET
 from conformance.load.discovery import SHARING_PUSH as GROUP_PUSH
 from conformance.load.discovery import SHARING_QUERY as GROUP_QUERY
 from conformance.load.runtime import TzsbUser, register_leftovers
-
-CST = dt.timezone(dt.timedelta(hours=8))
 
 
 def _sets(cfg: Any) -> dict[str, dict[str, Any]]:
@@ -186,7 +185,7 @@ class SharingPusher(TzsbUser):
         d = _sets(self.cfg)[name]
         body = {
             "messageId": f"tzsb-load-{secrets.token_hex(10)}",
-            "sentAt": dt.datetime.now(CST).isoformat(timespec="seconds"),
+            "sentAt": dt.datetime.now(CHINA).isoformat(timespec="seconds"),
             "records": [{"operation": op, "key": key, "record": rec} for op, key, rec in items],
         }
         reply = self.api.call(

@@ -20,12 +20,11 @@ from urllib.parse import quote
 
 from locust import task
 
+from conformance.clock import CHINA
 from conformance.contract.datasets import data_sets
 from conformance.contract.openapi import role_operations
 from conformance.datagen.sharing import Builder
 from conformance.load.runtime import TzsbUser
-
-CST = dt.timezone(dt.timedelta(hours=8))
 
 
 def _op(operation_id: str) -> Any:
@@ -37,7 +36,7 @@ def _schemas(operation_id: str) -> dict[int, str | None]:
 
 
 def _now() -> str:
-    return dt.datetime.now(CST).isoformat(timespec="seconds")
+    return dt.datetime.now(CHINA).isoformat(timespec="seconds")
 
 
 class SupervisionReporter(TzsbUser):

@@ -13,7 +13,7 @@ from tests import imports_graph as graph
 
 #: The layers, lowest first. A unit is a top-level module or folder of conformance/.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"conformance", "i18n", "crypto"}),  # the package's face, user text, digests
+    frozenset({"conformance", "i18n", "crypto", "clock"}),  # the package's face, user text, digests, UTC+8
     frozenset({"contract"}),  # the only reader of schemas/ and fixtures/
     frozenset({"codes"}),  # the identifier library
     frozenset({"check"}),  # judge an instance against the contract

@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from conformance.check.schema import validator
+from conformance.clock import CHINA
 from conformance.codes import KINDS
 from conformance.codes import lists as code_lists
 from conformance.datagen.records import DataGen
@@ -123,9 +124,7 @@ def application(
                 "size": rng.randint(1000, 90000),
             }
         ],
-        "submittedAt": dt.datetime.now(dt.UTC)
-        .astimezone(dt.timezone(dt.timedelta(hours=8)))
-        .isoformat(timespec="seconds"),
+        "submittedAt": dt.datetime.now(dt.UTC).astimezone(CHINA).isoformat(timespec="seconds"),
     }
     if not validator("application").is_valid(
         body

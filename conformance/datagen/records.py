@@ -13,6 +13,7 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
+from conformance.clock import CHINA
 from conformance.codes import KINDS
 from conformance.codes import lists as code_lists
 
@@ -20,7 +21,7 @@ from conformance.codes import lists as code_lists
 PROVINCES = ("42", "37", "35", "33", "44", "51")
 #: Equipment mix by catalogue kind, roughly the national 2023 counts (seed 000).
 KIND_WEIGHTS = (("3000", 50), ("2000", 25), ("4000", 14), ("5000", 10), ("1000", 1.5), ("6000", 0.2), ("9000", 0.05))
-BASE_TIME = dt.datetime(2025, 6, 30, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+BASE_TIME = dt.datetime(2025, 6, 30, 9, 0, tzinfo=CHINA)
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 _GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志强文斌海燕晓东红梅俊峰丹宇浩然思远欣怡子涵梓萱"

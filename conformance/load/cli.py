@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from conformance.clock import CHINA
+
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -134,11 +136,7 @@ def register(subparsers: Any, lang: str) -> argparse.ArgumentParser:
 
 
 def _iso(ts: float) -> str:
-    return (
-        dt.datetime.fromtimestamp(ts, dt.UTC)
-        .astimezone(dt.timezone(dt.timedelta(hours=8)))
-        .isoformat(timespec="seconds")
-    )
+    return dt.datetime.fromtimestamp(ts, dt.UTC).astimezone(CHINA).isoformat(timespec="seconds")
 
 
 def run(args: argparse.Namespace, lang: str) -> int:

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 from conformance.client import TargetClient, TargetResponse
+from conformance.clock import CHINA
 from conformance.contract.openapi import Operation, role_operations
 
 POOL_KEYS = 200  # keys kept per data set (a few KB each in the configuration)
@@ -99,7 +100,7 @@ class SigningClient(TargetClient):
             url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
         body = orjson.dumps(json) if json is not None else (raw_body or b"")
         parts = urlsplit(url)
-        ts = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).isoformat(timespec="seconds")
+        ts = dt.datetime.now(CHINA).isoformat(timespec="seconds")
         nonce = secrets.token_hex(12)
         message = canonical_string(
             method, parts.path + (f"?{parts.query}" if parts.query else ""), ts, nonce, body, self.sign_method

@@ -44,6 +44,7 @@ from locust import FastHttpUser, events
 from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
 from conformance.check.schema import validator_at
+from conformance.clock import CHINA
 from conformance.load.guard import HostGuard
 from conformance.load.histogram import coarse_key, fine_key
 
@@ -305,7 +306,7 @@ def _sign_headers(method: str, url: str, body: bytes) -> dict[str, str]:
     assert cfg.sign is not None
     parts = urlsplit(url)
     path_query = parts.path + (f"?{parts.query}" if parts.query else "")
-    ts = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).isoformat(timespec="seconds")
+    ts = dt.datetime.now(CHINA).isoformat(timespec="seconds")
     nonce = secrets.token_hex(12)
     sig = sign(cfg.sign, cfg.secret.encode(), canonical_string(method, path_query, ts, nonce, body, cfg.sign))
     return {"X-Timestamp": ts, "X-Nonce": nonce, "X-Signature-Method": cfg.sign, "X-Signature": sig}

@@ -9,13 +9,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from conformance.clock import CHINA
 from conformance.contract.openapi import Operation
 
 if TYPE_CHECKING:
     from conformance.reference.security import Client, Token
     from conformance.reference.server_state import RoleServer
-
-CHINA = dt.timezone(dt.timedelta(hours=8))
 
 
 _NOW: list[Any] = [0, ""]

@@ -19,6 +19,7 @@ import yaml
 
 from conformance import __version__
 from conformance.client.evidence import redact_value
+from conformance.clock import CHINA
 from conformance.contract import documents as contracts
 from conformance.contract.clauses import load_catalogue
 from conformance.crypto import sm3_hex
@@ -38,11 +39,7 @@ def contract_digests() -> dict[str, str]:
 
 
 def _iso(ts: float) -> str:
-    return (
-        dt.datetime.fromtimestamp(ts, dt.UTC)
-        .astimezone(dt.timezone(dt.timedelta(hours=8)))
-        .isoformat(timespec="seconds")
-    )
+    return dt.datetime.fromtimestamp(ts, dt.UTC).astimezone(CHINA).isoformat(timespec="seconds")
 
 
 def build_report(

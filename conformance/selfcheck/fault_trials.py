@@ -42,12 +42,14 @@ from typing import Any
 
 import requests
 
+from conformance.clock import CHINA
+
 #: The data sets of the trials (``x-data-sets`` of schemas/openapi/sharing.yaml); their paths come from the contract.
 DATA_SETS = ("units", "equipment")
 #: Only stops a hang (a server that never starts, a burst that never reaches the kill point).
 HANG_S = 120.0
 #: Each record version gets its own ``updatedAt``: this instant plus a per-trial counter of seconds.
-BASE_TIME = dt.datetime(2024, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+BASE_TIME = dt.datetime(2024, 1, 1, tzinfo=CHINA)
 
 Identity = tuple[str, str, str, str, str | None]  # data set, key, operation, changedAt, record updatedAt
 

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from conformance.check.schema import validator
+from conformance.clock import CHINA
 from conformance.codes import KINDS
 from conformance.codes import lists as code_lists
 from conformance.simulators.model import InboundCall, Reply, SimulatorState, error, now_iso
@@ -277,7 +278,7 @@ def download_address(state: SimulatorState, call: InboundCall, q: dict[str, Any]
     lic = _licence(state, q)
     token = secrets.token_urlsafe(16)
     state.downloads[token] = lic["elicenseId"]
-    expires = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=30)).astimezone(dt.timezone(dt.timedelta(hours=8)))
+    expires = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=30)).astimezone(CHINA)
     return Reply(
         200,
         {

@@ -11,9 +11,11 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from conformance.clock import CHINA
+
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat(timespec="milliseconds")
+    return dt.datetime.now(dt.UTC).astimezone(CHINA).isoformat(timespec="milliseconds")
 
 
 def digest(value: Any) -> str:

@@ -59,11 +59,12 @@ from urllib.parse import urlsplit
 import orjson
 
 from conformance.check.schema import validator
+from conformance.clock import CHINA
 from conformance.codes import KINDS
 from conformance.codes import lists as code_lists
 from conformance.contract import documents as contracts
 from conformance.reference import outbox
-from conformance.reference.context import CHINA, SEEDERS, SETUPS, Ctx, Reply, now_iso, operation
+from conformance.reference.context import SEEDERS, SETUPS, Ctx, Reply, now_iso, operation
 from conformance.reference.db import Database, dumps, loads
 from conformance.reference.errors import bad_request, not_found
 from conformance.reference.roles.messages import once

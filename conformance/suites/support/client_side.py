@@ -33,6 +33,7 @@ import pytest
 
 from conformance.check.schema import validator, validator_at
 from conformance.client import Evidence, TargetClient
+from conformance.clock import CHINA
 from conformance.codes import KINDS
 from conformance.codes import lists as code_lists
 from conformance.contract import documents as contracts
@@ -425,7 +426,7 @@ def _equipment_code(rng: random.Random, catalogue: str) -> str:
 def _inspection_report(rng: random.Random, app: Item, report_no: str) -> Item:
     eq, applicant = app["equipment"], app["applicant"]
     org = new_applicant(rng)
-    now = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).astimezone(CHINA).replace(microsecond=0)
     report = {
         "reportNo": report_no,
         "equipmentCode": eq["equipmentCode"],
@@ -507,9 +508,7 @@ def resubmission(party: Party) -> Item:
     app = {
         **party.application,
         "messageId": f"msg-{party.case_no}-{n}",
-        "submittedAt": dt.datetime.now(dt.UTC)
-        .astimezone(dt.timezone(dt.timedelta(hours=8)))
-        .isoformat(timespec="seconds"),
+        "submittedAt": dt.datetime.now(dt.UTC).astimezone(CHINA).isoformat(timespec="seconds"),
         "materials": [
             *party.application["materials"],
             {
@@ -566,7 +565,7 @@ def first_attempts(calls: Iterable[Call]) -> list[Call]:
 
 
 def now_text() -> str:
-    return dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).astimezone(CHINA).isoformat(timespec="seconds")
 
 
 def wait_budget(driver: Any, settings: SimulatorSettings) -> float:

@@ -63,6 +63,7 @@ import pytest
 from conformance.check.media import problems_of
 from conformance.check.schema import SchemaValidator, validator, validator_at
 from conformance.client import TargetClient, TargetResponse
+from conformance.clock import CHINA
 from conformance.codes import KINDS, check
 from conformance.codes import lists as code_lists
 from conformance.contract import documents as contracts
@@ -85,7 +86,6 @@ PUSHER = "gov-platform"
 PROVINCE_CALLER = "province-caller"
 CITY_CALLER = "city-caller"
 THUMBNAIL = "thumbnail"
-CST = dt.timezone(dt.timedelta(hours=8))
 Item = dict[str, Any]
 
 
@@ -245,7 +245,7 @@ def names_field(body: Any, name: str) -> bool:
 
 
 def now_iso() -> str:
-    return dt.datetime.now(CST).isoformat(timespec="seconds")
+    return dt.datetime.now(CHINA).isoformat(timespec="seconds")
 
 
 def user_ids(target: Target, key: str) -> list[str]:
@@ -722,7 +722,7 @@ def certificate(authority: Item, holder: Item, rng: random.Random, *, item: str 
     variety = rng.choice(varieties(table_1()[item]["group"]))
     cat = code_lists.catalogue()
     kind = code_lists.catalogue_kind_of(variety) or variety
-    today = dt.datetime.now(CST).date()
+    today = dt.datetime.now(CHINA).date()
     reg_no = KINDS["registration-no"].generate(
         rng, catalogue=variety, province=authority["division"][:2], year=today.year
     )

@@ -33,6 +33,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from conformance.check.schema import validator, validator_at
 from conformance.client import Evidence, Exchange, TargetClient, TargetResponse
 from conformance.client.evidence import body_text, mask_headers
+from conformance.clock import CHINA
 from conformance.codes import check
 from conformance.codes.strategies import near_miss
 from conformance.contract.openapi import Operation, role_operations
@@ -42,7 +43,6 @@ from conformance.suites.support.sharing import explain, snippet
 
 #: The client that plays the licensing system, the caller of T6-1, T6-2, T7-1 and T7-2 (DB42/T 2279-2024 §10.3, §10.4).
 CALLER_CLIENT = "licensing-system"
-CST = dt.timezone(dt.timedelta(hours=8))
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -185,7 +185,7 @@ def message_id() -> str:
 
 
 def now_iso() -> str:
-    return dt.datetime.now(CST).isoformat(timespec="seconds")
+    return dt.datetime.now(CHINA).isoformat(timespec="seconds")
 
 
 def instant(value: str) -> dt.datetime:

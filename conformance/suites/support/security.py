@@ -21,14 +21,13 @@ import pytest
 
 from conformance.check.schema import validator
 from conformance.client import TargetClient, TargetResponse
+from conformance.clock import CHINA
 from conformance.codes import FORMATS, KINDS
 from conformance.contract import documents as contracts
 from conformance.contract.documents import json_schema
 from conformance.contract.openapi import Operation, documents_for_role
 from conformance.contract.registry import registry
 from conformance.harness.target import Target
-
-CHINA = dt.timezone(dt.timedelta(hours=8))
 
 #: SQL-injection probes (classic tautologies, stacked queries, UNION, comment and time-based forms).
 SQL_INJECTION = (

@@ -28,6 +28,7 @@ import pytest
 
 from conformance.check.schema import SchemaValidator, validator, validator_at
 from conformance.client import TargetClient, TargetResponse
+from conformance.clock import CHINA
 from conformance.codes import lists as code_lists
 from conformance.contract.datasets import (
     RESERVED,
@@ -44,7 +45,6 @@ from conformance.datagen import sharing as records
 from conformance.harness.target import Target
 
 ROLE = "sharing"
-CST = dt.timezone(dt.timedelta(hours=8))
 
 # ---------------------------------------------------------------------------- profile scale
 
@@ -267,7 +267,7 @@ def instant(value: str) -> dt.datetime:
 
 
 def now_iso() -> str:
-    return dt.datetime.now(CST).isoformat(timespec="seconds")
+    return dt.datetime.now(CHINA).isoformat(timespec="seconds")
 
 
 def division_classes(code: str) -> list[tuple[str, str]]:

@@ -33,6 +33,7 @@ import pytest
 
 from conformance.check.schema import validator, validator_at
 from conformance.client import TargetClient
+from conformance.clock import CHINA
 from conformance.codes import check
 from conformance.codes import lists as code_lists
 from conformance.contract import documents as contracts
@@ -699,9 +700,7 @@ class Walker:
         return {
             **case.application,
             "messageId": f"msg-{case.case_no}-{case.messages}",
-            "submittedAt": dt.datetime.now(dt.UTC)
-            .astimezone(dt.timezone(dt.timedelta(hours=8)))
-            .isoformat(timespec="seconds"),
+            "submittedAt": dt.datetime.now(dt.UTC).astimezone(CHINA).isoformat(timespec="seconds"),
             "materials": [
                 *case.application["materials"],
                 {

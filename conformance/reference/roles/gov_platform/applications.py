@@ -39,11 +39,11 @@ import secrets
 import time
 from typing import Any
 
+from conformance.clock import CHINA
 from conformance.codes import lists as code_lists
 from conformance.contract.openapi import role_operations
 from conformance.datagen import DataGen
 from conformance.reference import outbox
-from conformance.reference.context import CHINA
 from conformance.reference.db import dumps
 from conformance.reference.roles.licensing.seed import new_equipment, varieties
 from conformance.reference.server_state import RoleServer

@@ -73,8 +73,9 @@ from typing import Any
 
 import orjson
 
+from conformance.clock import CHINA
 from conformance.contract.documents import codelist
-from conformance.reference.context import CHINA, Ctx, Reply, now_iso, operation
+from conformance.reference.context import Ctx, Reply, now_iso, operation
 from conformance.reference.db import Database, dumps, loads
 from conformance.reference.errors import ApiError, bad_request, conflict, not_found
 from conformance.reference.roles.gov_platform.model import demo_holder_context, ensure_tables, group_of

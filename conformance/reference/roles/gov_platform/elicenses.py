@@ -35,11 +35,12 @@ import secrets
 import time
 from typing import Any
 
+from conformance.clock import CHINA
 from conformance.codes import KINDS, check
 from conformance.codes import lists as code_lists
 from conformance.codes import uscc as uscc_kind
 from conformance.reference import files
-from conformance.reference.context import CHINA, Ctx, Reply, now_iso, operation
+from conformance.reference.context import Ctx, Reply, now_iso, operation
 from conformance.reference.db import Database, dumps, loads
 from conformance.reference.errors import ApiError, bad_request, conflict, forbidden, not_found
 from conformance.reference.roles.gov_platform.model import demo_holder_context, group_of

@@ -7,9 +7,10 @@ import functools
 import time
 from typing import Any
 
+from conformance.clock import CHINA
 from conformance.contract import documents as contracts
 from conformance.contract.openapi import role_operations
-from conformance.reference.context import CHINA, Ctx, Reply, now_iso, operation
+from conformance.reference.context import Ctx, Reply, now_iso, operation
 from conformance.reference.db import dumps, loads
 from conformance.reference.errors import bad_request, conflict, forbidden
 from conformance.reference.roles.messages import digest
