@@ -166,3 +166,21 @@ def first_op(
             continue
         return op
     return None
+
+
+def pointer_get(doc: Any, pointer: str) -> Any:
+    for part in pointer.strip("/").split("/"):
+        if not isinstance(doc, dict):
+            return None
+        doc = doc.get(part.replace("~1", "/").replace("~0", "~"))
+    return doc
+
+
+def idempotency_key(op: Operation, body: Any) -> str | None:
+    """The key that identifies a message of ``op`` (its ``x-idempotent-by`` JSON pointers into the body, their values
+    joined by ``|``), or None when the operation declares none or the body is no object."""
+    idem = op.raw.get("x-idempotent-by")
+    if not idem or not isinstance(body, dict):
+        return None
+    pointers = [idem] if isinstance(idem, str) else list(idem)
+    return "|".join(str(pointer_get(body, p)) for p in pointers)

@@ -29,6 +29,7 @@ from conformance.check.limits import JSONLimitError, loads_bounded
 from conformance.check.schema import validator_at
 from conformance.contract.openapi import Operation, Param, role_operations
 from conformance.contract.registry import registry
+from conformance.reference import audit, roles
 from conformance.reference.context import Ctx, Reply, handler_for
 from conformance.reference.errors import ApiError, bad_request, validation_failed
 from conformance.reference.server_state import RoleServer
@@ -36,7 +37,6 @@ from conformance.reference.server_state import RoleServer
 log = logging.getLogger("tzsb.reference")
 
 _DATETIME_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)(?:Z|[+-]\d{2}:\d{2})$")
-AUDITED_PREFIXES = ("/api/v1/dossiers", "/driver/v1/cases")
 
 
 def _target(scope: dict[str, Any]) -> str:
@@ -70,13 +70,6 @@ def flush_access_log() -> None:
 
 class RequestTooLarge(Exception):
     pass
-
-
-def _is_audited(op: Operation) -> bool:
-    """Operations on aggregated (shared) data and on archived dossiers (DB42/T 2279-2024 §4.7 e)."""
-    if op.operation_id in ("issueToken", "getHealth"):
-        return False
-    return op.role == "sharing" or bool(op.data_set) or op.path.startswith(AUDITED_PREFIXES)
 
 
 @functools.cache
@@ -440,7 +433,7 @@ class RoleApp:
                 ApiError(500, "服务器内部错误", "internal server error", "INTERNAL_ERROR"), request_id
             )
             outcome = "error"
-        if op is not None and ctx is not None and _is_audited(op) and ctx.client is not None and not ctx.audited:
+        if op is not None and ctx is not None and audit.is_audited(op) and ctx.client is not None and not ctx.audited:
             resource = _target(request.scope)
             ctx.audit(op.operation_id, resource[:300], outcome, durable=op.method != "get")
         response.headers["X-Request-Id"] = request_id
@@ -463,7 +456,7 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 def build_app(servers: list[RoleServer], *, mount: bool) -> Starlette:
     """One role at the root, or every role mounted at ``/<role>`` (``--role all``)."""
-    from conformance.reference import roles  # noqa: F401  (registers the handlers)
+    roles.register_all()
 
     role_apps = [RoleApp(s) for s in servers]
     routes: list[Any] = (

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from conformance.contract.openapi import Operation
 from conformance.reference.db import Database
 
 GENESIS = "0" * 64
@@ -120,3 +121,13 @@ def verify_chain(entries: list[dict[str, Any]], prev_hash: str | None = None) ->
             return i
         prev_hash = e["hash"]
     return None
+
+
+AUDITED_PREFIXES = ("/api/v1/dossiers", "/driver/v1/cases")
+
+
+def is_audited(op: Operation) -> bool:
+    """Operations on aggregated (shared) data and on archived dossiers (DB42/T 2279-2024 §4.7 e)."""
+    if op.operation_id in ("issueToken", "getHealth"):
+        return False
+    return op.role == "sharing" or bool(op.data_set) or op.path.startswith(AUDITED_PREFIXES)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import uvicorn
 
 from conformance.contract.openapi import ROLES
+from conformance.reference import roles
 from conformance.reference.app import build_app
 from conformance.reference.audit import AuditLog
 from conformance.reference.context import BASE_URL_KEY, SEEDERS, SETUPS
@@ -89,7 +90,8 @@ def public_base(cfg: ServerConfig, listening: str) -> str:
 def make_servers(cfg: ServerConfig, base_url: str) -> list[RoleServer]:
     """The role servers of one process, sharing one database and one security context (``base_url``: the
     address the server listens on, what the roles call each other at)."""
-    from conformance.reference import roles  # noqa: F401  (registers handlers, setups, seeders)
+
+    roles.register_all()  # handlers, setups, seeders
 
     bad = unknown(list(cfg.defects))
     if bad:

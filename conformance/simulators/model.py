@@ -25,14 +25,6 @@ def digest(value: Any) -> str:
     ).hexdigest()
 
 
-def pointer_get(doc: Any, pointer: str) -> Any:
-    for part in pointer.strip("/").split("/"):
-        if not isinstance(doc, dict):
-            return None
-        doc = doc.get(part.replace("~1", "/").replace("~0", "~"))
-    return doc
-
-
 class Reply(Exception):
     """An answer (raised by a behaviour to end processing): status, JSON envelope data or raw bytes."""
 

@@ -38,9 +38,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from conformance.check.schema import validator_at
 from conformance.client.evidence import mask_headers
-from conformance.contract.openapi import Operation, role_operations
+from conformance.contract.openapi import Operation, idempotency_key, role_operations
 from conformance.simulators import behaviour
-from conformance.simulators.model import Fault, InboundCall, Reply, SimulatorState, digest, error, now_iso, pointer_get
+from conformance.simulators.model import Fault, InboundCall, Reply, SimulatorState, digest, error, now_iso
 
 #: Bytes of a request body a simulator keeps.
 BODY_CAP = 256 * 1024
@@ -396,10 +396,8 @@ class _Handler(BaseHTTPRequestHandler):
         handler = sim.behaviour.get(op.operation_id)
         if handler is None:  # pragma: no cover - every operation of the simulated roles has a behaviour
             return error(500, "INTERNAL_ERROR", "模拟器未实现该操作", f"{op.operation_id} not simulated")
-        idem = op.raw.get("x-idempotent-by")
-        if idem and isinstance(body, dict):
-            pointers = [idem] if isinstance(idem, str) else list(idem)
-            key = "|".join(str(pointer_get(body, p)) for p in pointers)
+        key = idempotency_key(op, body)
+        if key is not None:
             fingerprint = digest(body)
             with sim.state.lock:
                 seen = sim.state.receipts.get((op.operation_id, key))

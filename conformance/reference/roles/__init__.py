@@ -1,15 +1,10 @@
-"""Handlers of every role; importing this package registers them (the role packages are listed once, here)."""
+"""Handlers of every role, one module or package per role. Importing this package registers nothing:
+:func:`register_all` (called when an app is built) imports each role's handlers, which register their operations."""
 
-import importlib
 
-ROLE_MODULES = (
-    "conformance.reference.roles.common",
-    "conformance.reference.roles.inspection",
-    "conformance.reference.roles.supervision",
-    "conformance.reference.roles.gov_platform.handlers",
-    "conformance.reference.roles.licensing.handlers",
-    "conformance.reference.roles.sharing.handlers",
-)
-
-for _name in ROLE_MODULES:
-    importlib.import_module(_name)
+def register_all() -> None:
+    """Import the handler module of every role (the list of roles the reference server serves)."""
+    from conformance.reference.roles import common, inspection, supervision  # noqa: F401
+    from conformance.reference.roles.gov_platform import handlers as gov_platform  # noqa: F401
+    from conformance.reference.roles.licensing import handlers as licensing  # noqa: F401
+    from conformance.reference.roles.sharing import handlers as sharing  # noqa: F401

@@ -231,7 +231,7 @@ async def submit_objection(ctx: Ctx) -> Reply:
             "duplicate": False,
         }
 
-    reply = await once(ctx, "inspection.T6-2", body["messageId"], body, process)
+    reply = await once(ctx, "inspection.T6-2", body, process)
     if reply.status == 201:
         reply.headers["Location"] = f"{ctx.base_url}/api/v1/objections/{holder['id']}"
     return reply

@@ -10,6 +10,8 @@ from typing import Any
 
 import orjson
 
+from conformance.contract.openapi import idempotency_key
+from conformance.reference import audit
 from conformance.reference.context import Ctx, Reply
 from conformance.reference.errors import conflict
 
@@ -18,15 +20,17 @@ def digest(body: Any) -> str:
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-async def once(
-    ctx: Ctx, scope: str, message_id: str, body: Any, process: Callable[[], tuple[int, dict[str, Any]]]
-) -> Reply:
-    """Run ``process`` (returning status and receipt) once per message id; replay the receipt after.
+async def once(ctx: Ctx, scope: str, body: Any, process: Callable[[], tuple[int, dict[str, Any]]]) -> Reply:
+    """Run ``process`` (returning status and receipt) once per message, identified by the operation's
+    ``x-idempotent-by`` in the contract; replay the receipt after.
 
     The receipt is stored in the same transaction as the work, so a crash never leaves a message
     processed but unremembered (or remembered but unprocessed); the reply waits for the commit.
     """
     db = ctx.server.db
+    message_id = idempotency_key(ctx.op, body)
+    if message_id is None:  # a handler calls once() only for an operation the contract makes idempotent
+        raise RuntimeError(f"{ctx.op.operation_id} declares no x-idempotent-by")
     fingerprint = digest(body)
     # the defects belong to the sharing platform's push and the government platform's report-back
     # receivers (reference/defects.py); other receivers stay idempotent
@@ -57,6 +61,4 @@ async def once(
 
 
 def app_audited(ctx: Ctx) -> bool:
-    from conformance.reference.app import _is_audited
-
-    return ctx.client is not None and _is_audited(ctx.op)
+    return ctx.client is not None and audit.is_audited(ctx.op)

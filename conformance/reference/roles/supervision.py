@@ -25,7 +25,7 @@ async def report_unit(ctx: Ctx) -> Reply:
             ctx.db.put_record(UNITS, unit["uscc"], unit, at)
         return 201, {"messageId": body["messageId"], "receivedAt": at, "duplicate": False}
 
-    reply = await once(ctx, "supervision.T7-1", body["messageId"], body, process)
+    reply = await once(ctx, "supervision.T7-1", body, process)
     reply.headers["Location"] = f"{ctx.base_url}/api/v1/units/{quote(unit['uscc'], safe='')}"
     return reply
 
@@ -54,7 +54,7 @@ async def report_registration(ctx: Ctx) -> Reply:
         ctx.db.put_record(EQUIPMENT, equipment["equipmentCode"], equipment, at)
         return 201, {"messageId": body["messageId"], "receivedAt": at, "duplicate": False}
 
-    reply = await once(ctx, "supervision.T7-2", body["messageId"], body, process)
+    reply = await once(ctx, "supervision.T7-2", body, process)
     reply.headers["Location"] = f"{ctx.base_url}/api/v1/registrations/{quote(reg['registrationNo'], safe='')}"
     return reply
 

@@ -392,7 +392,7 @@ async def receive_report(ctx: Ctx) -> Reply:
     def process() -> tuple[int, dict[str, Any]]:
         return 201, apply_report(ctx.db, kind, interface, body, check=check)
 
-    return await once(ctx, f"gov-platform.{interface}", body["messageId"], body, process)
+    return await once(ctx, f"gov-platform.{interface}", body, process)
 
 
 # ------------------------------------------------------------------------------ demo cases

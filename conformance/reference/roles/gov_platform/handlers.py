@@ -149,7 +149,7 @@ async def send_sms(ctx: Ctx) -> Reply:
             receipt["caseNo"] = body["caseNo"]
         return 201, receipt
 
-    return await once(ctx, "gov-platform.sms", body["messageId"], body, process)
+    return await once(ctx, "gov-platform.sms", body, process)
 
 
 def sms_messages(db: Database, case_no: str | None = None) -> list[dict[str, Any]]:

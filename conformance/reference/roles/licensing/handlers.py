@@ -80,7 +80,7 @@ async def push_application(ctx: Ctx) -> Reply:
         reports.on_receipt(ctx.server, body)  # identity and item-library look-ups (§7.1.5 a, b; §4.7 b)
         return status, receipt
 
-    reply = await once(ctx, "licensing.T5-5", body["messageId"], body, process)
+    reply = await once(ctx, "licensing.T5-5", body, process)
     reply.headers["Location"] = f"{ctx.base_url}/driver/v1/cases/{body['caseNo']}"
     return reply
 

@@ -169,9 +169,7 @@ def push_handler(op: Operation, ds: sd.DataSet) -> Handler:
     async def push(ctx: Ctx) -> Reply:
         body = ctx.body
         sender = ctx.client.id if ctx.client else "anonymous"
-        reply = await once(
-            ctx, f"sharing.push.{ds.name}.{sender}", body["messageId"], body, lambda: (200, _apply(ctx, ds, body))
-        )
+        reply = await once(ctx, f"sharing.push.{ds.name}.{sender}", body, lambda: (200, _apply(ctx, ds, body)))
         _state(ctx.server).wake()
         return reply
 
