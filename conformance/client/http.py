@@ -30,16 +30,12 @@ import orjson
 import requests
 
 from conformance.check.limits import JSONLimitError, loads_bounded
-from conformance.check.plausibility import token_lifetime
 from conformance.client.evidence import Evidence, Exchange, body_text, json_facts, mask_headers, mask_text
+from conformance.client.token import Token, read_token, token_form, token_path
 
 DEFAULT_TIMEOUT = (3.05, 15.0)
 MAX_RESPONSE = 8 * 1024 * 1024
 MAX_REDIRECTS = 3
-#: Seconds a token is reused when the token response gives no ``expires_in``.
-DEFAULT_TOKEN_LIFETIME = 600
-#: Seconds a token is reused when its ``expires_in`` is implausible (``conformance.check.plausibility.token_lifetime``).
-UNTRUSTED_TOKEN_LIFETIME = 60
 
 
 @dataclass
@@ -117,30 +113,26 @@ class TargetClient:
         self.max_bytes = max_bytes
         self.session = requests.Session()
         self.session.trust_env = False  # never route a target's traffic through an environment proxy
-        self._token: tuple[str, float] | None = None
+        self._token: Token | None = None
 
     # ------------------------------------------------------------------ auth
     def token(self, *, refresh: bool = False) -> str | None:
         if not self.client_id:
             return None
-        if self._token and not refresh and self._token[1] > time.time() + 30:
-            return self._token[0]
-        data = {
-            "grant_type": "client_credentials",
-            "client_id": self.client_id,
-            "client_secret": self.client_secret or "",
-        }
-        if self.scope:
-            data["scope"] = self.scope
-        r = self.request("POST", "/oauth/token", data=data, auth=False)
-        body = r.json()
-        if not r.ok or not isinstance(body, dict) or "access_token" not in body:
+        if self._token and not refresh and self._token.fresh():
+            return self._token.value
+        form = token_form(self.client_id, self.client_secret, self.scope)
+        r = self.request("POST", token_path(), data=form, auth=False)
+        token = read_token(r.status, r.content)
+        if token is None:
             raise PermissionError(f"token request failed: {r.status} {r.error or ''}".strip())
-        lifetime = body.get("expires_in", DEFAULT_TOKEN_LIFETIME)
-        if token_lifetime(lifetime, "expires_in"):  # implausible: not obeyed (the suites report it, PROFILE.TOKEN.1)
-            lifetime = UNTRUSTED_TOKEN_LIFETIME
-        self._token = (str(body["access_token"]), time.time() + float(lifetime))
-        return self._token[0]
+        self._token = token
+        return token.value
+
+    @property
+    def granted(self) -> Token | None:
+        """The token in use (its scopes when the token endpoint named them), once one was issued."""
+        return self._token
 
     # ------------------------------------------------------------------ requests
     def request(

@@ -162,21 +162,15 @@ def preflight(
     started = time.monotonic()
     pf = Preflight(ok=True, scopes=None)
     if client.client_id:
-        form = {
-            "grant_type": "client_credentials",
-            "client_id": client.client_id,
-            "client_secret": client.client_secret or "",
-        }
-        r = client.request("POST", "/oauth/token", data=form, auth=False)
-        body = r.json()
-        if not r.ok or not isinstance(body, dict) or "access_token" not in body:
+        try:
+            client.token(refresh=True)
+        except PermissionError as exc:
             pf.ok = False
-            pf.problems.append(f"令牌请求失败：HTTP {r.status} {r.error or ''} / the token request failed".strip())
+            pf.problems.append(f"令牌请求失败：{exc} / the token request failed".strip())
             pf.seconds = time.monotonic() - started
             return pf
-        client._token = (str(body["access_token"]), time.time() + float(body.get("expires_in", 600)))
-        scope = body.get("scope")
-        pf.scopes = scope.split() if isinstance(scope, str) else None
+        granted = client.granted
+        pf.scopes = list(granted.scopes) if granted and granted.scopes is not None else None
     budget = _Budget(budget_s)
     finder = {
         "sharing": _sharing,

@@ -44,6 +44,7 @@ from locust import FastHttpUser, events
 from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
 from conformance.check.schema import validator_at
+from conformance.client.token import token_form, token_path
 from conformance.clock import CHINA
 from conformance.load.guard import HostGuard
 from conformance.load.histogram import coarse_key, fine_key
@@ -278,12 +279,12 @@ class Tokens:
                 return self.value
             if self.value is None and time.time() - self.failed_at < 1.0:
                 return None
-            form = {"grant_type": "client_credentials", "client_id": cfg.client_id, "client_secret": cfg.secret}
+            form = token_form(cfg.client_id, cfg.secret)
             reply = api.call(
                 "auth.token",
                 "issueToken",
                 "POST",
-                "/oauth/token",
+                token_path(),
                 raw=urlencode(form).encode(),
                 content_type="application/x-www-form-urlencoded",
                 auth=False,

@@ -34,6 +34,7 @@ import requests
 
 from conformance.check.limits import loads_bounded
 from conformance.client.http import TargetResponse, send_bounded
+from conformance.client.token import read_token, token_form, token_path
 from conformance.reference import outbound
 from conformance.reference.server_state import RoleServer
 
@@ -183,16 +184,14 @@ class _Tokens:
         r = _bounded(
             session,
             "POST",
-            f"{base}/oauth/token",
-            data={"grant_type": "client_credentials", "client_id": client, "client_secret": f"{client}-secret"},
+            f"{base}{token_path()}",
+            data=token_form(client, f"{client}-secret"),
         )
-        if not r.ok:
-            raise ValueError(f"token request to {base}: {r.status} {r.error or ''}".strip())
-        data = loads_bounded(r.content)
-        if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
-            raise ValueError(f"no access_token in the token answer of {base}")
-        self.cache[base] = (data["access_token"], time.time() + int(data.get("expires_in", 600)))
-        return data["access_token"]
+        token = read_token(r.status, r.content)
+        if token is None:
+            raise ValueError(f"no token from {base}: {r.status} {r.error or ''}".strip())
+        self.cache[base] = (token.value, token.expires_at)
+        return token.value
 
 
 def _base_url(server: RoleServer, target: str) -> str | None:

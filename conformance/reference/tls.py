@@ -35,6 +35,8 @@ from urllib.parse import parse_qsl, urlencode
 
 import orjson
 
+from conformance.client.token import token_path
+
 log = logging.getLogger("tzsb.reference.tls")
 
 #: TLS 1.2 suites with forward secrecy and AEAD (TLS 1.3 suites are always secure and not set here).
@@ -237,7 +239,7 @@ class CredentialsInUrlGuard:
             (b"x-request-id", rid.encode()),
             (b"cache-control", b"no-store"),
         ]
-        if scope["path"].rstrip("/").endswith("/oauth/token"):  # RFC 6749 §5.2: the token endpoint's own error body
+        if scope["path"].rstrip("/").endswith(token_path()):  # RFC 6749 §5.2: the token endpoint's own error body
             status = 400
             body = orjson.dumps(
                 {

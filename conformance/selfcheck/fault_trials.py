@@ -42,6 +42,7 @@ from typing import Any
 
 import requests
 
+from conformance.client.token import token_form, token_path
 from conformance.clock import CHINA
 
 #: The data sets of the trials (``x-data-sets`` of schemas/openapi/sharing.yaml); their paths come from the contract.
@@ -163,8 +164,8 @@ class Platform:
 
 def _session(base: str) -> requests.Session:
     r = requests.post(
-        f"{base}/oauth/token",
-        data={"grant_type": "client_credentials", "client_id": "harness", "client_secret": "harness-secret"},
+        f"{base}{token_path()}",
+        data=token_form("harness", "harness-secret"),
         timeout=30,
     )
     r.raise_for_status()

@@ -9,6 +9,7 @@ import pytest
 
 from conformance.check import plausibility
 from conformance.check.schema import validator
+from conformance.client.token import token_form, token_path
 from conformance.contract.openapi import Operation, first_op
 
 
@@ -55,9 +56,9 @@ def test_client_credentials_give_a_bearer_token(tzsb_client) -> None:
     client = tzsb_client()
     r = client.request(
         "POST",
-        "/oauth/token",
+        token_path(),
         auth=False,
-        data={"grant_type": "client_credentials", "client_id": client.client_id, "client_secret": client.client_secret},
+        data=token_form(client.client_id, client.client_secret),
     )
     assert r.status == 200
     body = r.json()
@@ -67,9 +68,9 @@ def test_client_credentials_give_a_bearer_token(tzsb_client) -> None:
     assert r.header("Cache-Control") == "no-store"
     bad = client.request(
         "POST",
-        "/oauth/token",
+        token_path(),
         auth=False,
-        data={"grant_type": "client_credentials", "client_id": client.client_id, "client_secret": "wrong"},
+        data=token_form(client.client_id, "wrong"),
     )
     assert bad.status in (400, 401)
 

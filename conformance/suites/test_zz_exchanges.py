@@ -27,6 +27,7 @@ import pytest
 from conformance.check import plausibility
 from conformance.client import Evidence
 from conformance.client.evidence import Exchange
+from conformance.client.token import token_path
 from conformance.harness.target import Target
 from conformance.report.skips import vacuous
 
@@ -144,7 +145,7 @@ def test_every_retry_after_is_plausible(answers: list[Exchange]) -> None:
 
 
 def _is_token(e: Exchange) -> bool:
-    return e.method == "POST" and urlsplit(e.url).path.endswith("/oauth/token") and e.status == 200
+    return e.method == "POST" and urlsplit(e.url).path.endswith(token_path()) and e.status == 200
 
 
 @pytest.mark.clause("PROFILE.TOKEN.1")

@@ -33,6 +33,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from conformance.check.schema import validator, validator_at
 from conformance.client import Evidence, Exchange, TargetClient, TargetResponse
 from conformance.client.evidence import body_text, mask_headers
+from conformance.client.token import token_path
 from conformance.clock import CHINA
 from conformance.codes import check
 from conformance.codes.strategies import near_miss
@@ -299,7 +300,7 @@ class _Hook(http.server.BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(min(length, 8 << 20))
-        if self.path.split("?")[0].endswith("/oauth/token"):
+        if self.path.split("?")[0].endswith(token_path()):
             self._send(
                 200,
                 {"access_token": f"tzsb-callback-{secrets.token_hex(8)}", "token_type": "Bearer", "expires_in": 600},

@@ -21,6 +21,7 @@ import pytest
 
 from conformance.check.schema import validator
 from conformance.client import TargetClient, TargetResponse
+from conformance.client.token import token_form, token_path
 from conformance.clock import CHINA
 from conformance.codes import FORMATS, KINDS
 from conformance.contract import documents as contracts
@@ -160,14 +161,8 @@ def issue(
     client: TargetClient, *, scope: str | None = None, client_id: str | None = None, client_secret: str | None = None
 ) -> Grant:
     """A token by client credentials (RFC 6749 §4.4), optionally narrowed with ``scope``."""
-    data = {
-        "grant_type": "client_credentials",
-        "client_id": client_id or client.client_id or "",
-        "client_secret": client_secret or client.client_secret or "",
-    }
-    if scope:
-        data["scope"] = scope
-    r = client.request("POST", "/oauth/token", data=data, auth=False)
+    data = token_form(client_id or client.client_id or "", client_secret or client.client_secret, scope)
+    r = client.request("POST", token_path(), data=data, auth=False)
     body = r.json()
     if r.status != 200 or not isinstance(body, dict) or not body.get("access_token"):
         raise AssertionError(f"令牌接口未签发令牌（{r.status}）/ token endpoint answered {r.status}")
