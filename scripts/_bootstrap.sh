@@ -14,6 +14,7 @@ fi
 STAMP="$VENV/.tzsb-installed"
 WANT="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
+  echo "正在安装运行环境（$VENV），可能需要一两分钟…… / Installing the environment ($VENV); this may take a minute or two..." >&2
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[test]"
   echo "$WANT" > "$STAMP"

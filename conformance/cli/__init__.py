@@ -1,25 +1,75 @@
 """``tzsb-conform``: the command line of the harness.
 
-Exit codes: 0 valid / all pass, 1 invalid / some fail, 2 usage or harness error.
+Exit codes: 0 valid / all pass, 1 invalid / some fail, 2 usage or harness error, 130 interrupted (Ctrl-C),
+141 standard output closed early (``... | head``; 128 + SIGPIPE, as a shell reports a program killed by it).
+
+The global options (``--lang``, ``--version``) are accepted before or after the subcommand: every subcommand
+parser gets them from one parent parser (:class:`_SubCommands`), whose defaults are ``SUPPRESS`` so that a
+subcommand never overwrites a value given before it. argparse's own words follow ``--lang``
+(:mod:`conformance.cli.argparse_i18n`).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from conformance.cli.argparse_i18n import TranslatedParser
 from conformance.harness.run_guard import BREAKER_FAILURES, DEADLINES_S
 from conformance.i18n import t
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE (signal.SIGPIPE does not exist on Windows)
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "commands": ("子命令", "commands"),
+    "version": ("显示版本号并退出", "show the version and exit"),
+    "no_progress": (
+        "不显示进度（默认：长时间校验时在标准错误输出上显示进度；间隔秒数取自环境变量 TZSB_PROGRESS_INTERVAL，默认 5）",
+        "show no progress (default: a long validation shows progress on stderr; plain lines every "
+        "TZSB_PROGRESS_INTERVAL seconds, default 5, when stderr is not a terminal)",
+    ),
+    "interrupted": ("已中断（Ctrl-C）", "interrupted (Ctrl-C)"),
+}
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 on usage errors, as we want
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
+def _tr(key: str, lang: str) -> str:
+    zh, en = MESSAGES[key]
+    return en if lang == "en" else zh
+
+
+def _add_global_options(parser: argparse.ArgumentParser, lang: str, default: Any) -> None:
+    """The options of the whole command line: on the main parser (``default``: its value when absent) and on
+    the parent of every subcommand parser (``argparse.SUPPRESS``: absent there leaves the value given before)."""
+    from conformance import __version__
+
+    parser.add_argument("--lang", choices=["zh", "en"], default=default, help=t("opt.lang", lang))
+    parser.add_argument(
+        "-V",
+        "--version",
+        action="version",
+        version=f"tzsb-conform {__version__}",
+        default=argparse.SUPPRESS,
+        help=_tr("version", lang),
+    )
+
+
+class _SubCommands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """Sub-parsers that all inherit the global options (``parents``), however and wherever they are added
+    (``conformance.load.cli.register`` adds ``load``)."""
+
+    def __init__(self, *args: Any, common: Sequence[argparse.ArgumentParser] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._common = list(common)
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        kwargs["parents"] = [*kwargs.get("parents", ()), *self._common]
+        return super().add_parser(name, **kwargs)
 
 
 def build_parser(lang: str) -> argparse.ArgumentParser:
@@ -27,9 +77,18 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     from conformance.contract.openapi import ROLES
 
     kinds = ", ".join(KINDS)
-    p = _Parser(prog="tzsb-conform", description=t("prog.description", lang))
-    p.add_argument("--lang", choices=["zh", "en"], default=lang, help=t("opt.lang", lang))
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = TranslatedParser(prog="tzsb-conform", description=t("prog.description", lang), lang=lang)
+    _add_global_options(p, lang, default=lang)
+    common = TranslatedParser(add_help=False, lang=lang)  # built in the same language: its groups merge by title
+    _add_global_options(common, lang, default=argparse.SUPPRESS)
+    sub = p.add_subparsers(
+        dest="command",
+        required=True,
+        title=_tr("commands", lang),
+        metavar="COMMAND",
+        action=_SubCommands,
+        common=[common],
+    )
 
     v = sub.add_parser("validate", help=t("cmd.validate", lang), description=t("cmd.validate", lang))
     v.add_argument("file", nargs="?", type=Path, help=t("opt.file", lang))
@@ -42,6 +101,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     v.add_argument("--max-errors", type=int, default=5, help=t("opt.max_errors", lang))
     v.add_argument("--output", choices=["text", "jsonl"], default="text", help=t("opt.output", lang))
     v.add_argument("--jobs", type=int, default=1, metavar="N", help=t("opt.validate_jobs", lang))
+    v.add_argument("--no-progress", action="store_true", help=_tr("no_progress", lang))
 
     s = sub.add_parser("serve", help=t("cmd.serve", lang), description=t("cmd.serve", lang))
     s.add_argument("--role", default="all", choices=["all", *ROLES], help=t("opt.role", lang))
@@ -96,57 +156,85 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line; returns the exit code (usage errors, ``--help`` and ``--version`` exit through
+    ``SystemExit`` as argparse does).
+
+    A closed standard output (``tzsb-conform serve --list-defects | head``) ends the command quietly with
+    141, as the Python documentation's note on SIGPIPE recommends: what is still buffered goes to
+    ``os.devnull`` so that the flush at exit does not fail again. Ctrl-C outside a run's own handling
+    (``conformance.harness.run_guard``) prints one line and exits 130.
+    """
     from conformance.i18n import lang_from
 
     args_list = list(sys.argv[1:] if argv is None else argv)
     lang = lang_from(args_list)
+    try:
+        try:
+            return _dispatch(args_list, lang)
+        finally:
+            sys.stdout.flush()  # a closed pipe shows here, inside the try, and not at interpreter exit
+    except BrokenPipeError:
+        _drop_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        print(_tr("interrupted", lang), file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _drop_stdout() -> None:
+    """Standard output to ``os.devnull`` (the Python documentation's recipe for a closed pipe)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor (output captured in-process)
+        pass
+
+
+def _dispatch(args_list: list[str], lang: str) -> int:
     args = build_parser(lang).parse_args(args_list)
     lang = args.lang
-    try:
-        if args.command == "validate":
-            from conformance.cli.validate import run_validate
+    if args.command == "validate":
+        from conformance.cli.validate import run_validate
 
-            return run_validate(args, lang)
-        if args.command == "serve":
-            return _serve(args, lang)
-        if args.command == "run":
-            from conformance.harness.runner import run_suites
+        return run_validate(args, lang)
+    if args.command == "serve":
+        return _serve(args, lang)
+    if args.command == "run":
+        from conformance.harness.runner import run_suites
 
-            return run_suites(
-                target=args.target,
-                role=args.role,
-                profile=args.profile,
-                client_id=args.client_id,
-                features=args.feature,
-                out=args.out,
-                answers=args.answers,
-                lang=lang,
-                scope=args.scope,
-                extra=[
-                    *([f"--tzsb-deadline={args.deadline}"] if args.deadline else []),
-                    *([f"--tzsb-breaker={args.breaker}"] if args.breaker else []),
-                ],
-            )
-        if args.command == "selfcheck":
-            from conformance.selfcheck.contract import run_selfcheck
+        return run_suites(
+            target=args.target,
+            role=args.role,
+            profile=args.profile,
+            client_id=args.client_id,
+            features=args.feature,
+            out=args.out,
+            answers=args.answers,
+            lang=lang,
+            scope=args.scope,
+            extra=[
+                *([f"--tzsb-deadline={args.deadline}"] if args.deadline else []),
+                *([f"--tzsb-breaker={args.breaker}"] if args.breaker else []),
+            ],
+        )
+    if args.command == "selfcheck":
+        from conformance.selfcheck.contract import run_selfcheck
 
-            return run_selfcheck(
-                lang, with_reference=not args.contracts_only, profile=args.profile, jobs=args.jobs, defects=args.defects
-            )
-        if args.command == "load":
-            from conformance.load.cli import run as run_load
+        return run_selfcheck(
+            lang, with_reference=not args.contracts_only, profile=args.profile, jobs=args.jobs, defects=args.defects
+        )
+    if args.command == "load":
+        from conformance.load.cli import run as run_load
 
-            return run_load(args, lang)
-        if args.command == "clauses":
-            from conformance.contract.clauses import run_list
+        return run_load(args, lang)
+    if args.command == "clauses":
+        from conformance.contract.clauses import run_list
 
-            if args.coverage:
-                from conformance.selfcheck.coverage import run_coverage
+        if args.coverage:
+            from conformance.selfcheck.coverage import run_coverage
 
-                return run_coverage(lang)
-            return run_list(lang, args.answers_template)
-    except KeyboardInterrupt:
-        return EXIT_USAGE
+            return run_coverage(lang)
+        return run_list(lang, args.answers_template)
     return EXIT_USAGE
 
 

@@ -1,5 +1,7 @@
 """``python -m conformance.cli``: the same as ``tzsb-conform``."""
 
+import sys
+
 from conformance.cli import main
 
-raise SystemExit(main())
+sys.exit(main())

@@ -1,4 +1,9 @@
-"""``tzsb-conform validate``: a code, a JSON or XML file, or a JSON Lines dump."""
+"""``tzsb-conform validate``: a code, a JSON or XML file, or a JSON Lines dump.
+
+A long validation shows its progress on standard error (:mod:`conformance.cli.progress`): the record loop
+here reports the records done every ``progress.STEP`` records; with ``--jobs N`` each worker process keeps its
+count in shared memory and the main process reports the sum while it waits.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,15 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from io import StringIO
 from pathlib import Path
 from typing import Any, TextIO
 
 from conformance.check.files import InputError, JsonlSummary, Verdict, check_json_file, iter_jsonl, jsonl_parts
+from conformance.cli.progress import REFRESH_S, STEP, Progress
 from conformance.contract import documents as contracts
 from conformance.i18n import t
 
@@ -111,11 +119,17 @@ def _write_jsonl(
     failures_only: bool,
     max_errors: int,
     part: tuple[int, int, int] | None = None,
+    report: Callable[[int], None] | None = None,
 ) -> JsonlSummary:
-    """Write the verdicts of a JSON Lines file (or of one part of it) and return the counts."""
+    """Write the verdicts of a JSON Lines file (or of one part of it) and return the counts; ``report``
+    is given the lines done in this pass every ``STEP`` lines."""
     summary = JsonlSummary()
     sink = StringIO()
+    before = part[2] - 1 if part else 0  # lines of the file before this part
+    every = STEP - 1
     for n, verdict in iter_jsonl(path, ref, summary, lang=lang, strict=strict, part=part):
+        if not n & every and report is not None:
+            report(n - before)
         if failures_only and verdict.ok:
             continue
         _write_verdict(sink, output, verdict, lang, max_errors, line=n)
@@ -127,36 +141,79 @@ def _write_jsonl(
     return summary
 
 
-def _jsonl_part(path: Path, ref: str, part: tuple[int, int, int], into: str, opts: dict[str, Any]) -> tuple[int, int]:
+#: in a worker process of ``--jobs``: the lines done of every part, then a stop flag, shared with the main process
+_SHARED: Any = None
+
+
+class _Stopped(Exception):
+    """A worker of ``--jobs`` told to stop (the main process was interrupted or its output closed)."""
+
+
+def _share(shared: Any) -> None:
+    """Initialiser of the worker processes (shared memory is handed over when a process starts)."""
+    global _SHARED
+    _SHARED = shared
+
+
+def _count_into(slot: int) -> Callable[[int], None]:
+    shared = _SHARED
+
+    def report(done: int) -> None:
+        shared[slot] = done
+        if shared[-1]:
+            raise _Stopped
+
+    return report
+
+
+def _jsonl_part(
+    path: Path, ref: str, part: tuple[int, int, int], slot: int, into: str, opts: dict[str, Any]
+) -> tuple[int, int]:
     """One worker of ``--jobs``: the verdicts of one part into a file of its own."""
     with open(into, "w", encoding="utf-8") as fh:
-        summary = _write_jsonl(path, ref, fh, part=part, **opts)
+        summary = _write_jsonl(path, ref, fh, part=part, report=_count_into(slot), **opts)
     return summary.total, summary.ok
 
 
-def _parallel_jsonl(path: Path, ref: str, out: TextIO, jobs: int, **opts: Any) -> JsonlSummary:
+def _parallel_jsonl(
+    path: Path, ref: str, out: TextIO, jobs: int, progress: Progress | None = None, **opts: Any
+) -> JsonlSummary:
     """``--jobs N``: the file cut at line starts into N parts, one process each; the verdicts are
-    written in file order (each part waits in a temporary file), the counts added up."""
+    written in file order (each part waits in a temporary file), the counts added up. The workers keep
+    their line counts in shared memory (the progress adds them up) and stop early when the main process
+    is interrupted or its output is closed (a stop flag there, read at each count)."""
     parts = jsonl_parts(path, jobs)
     if len(parts) < 2:
-        return _write_jsonl(path, ref, out, **opts)
+        return _write_jsonl(path, ref, out, report=progress.update if progress else None, **opts)
     start = time.perf_counter()
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    shared = context.RawArray("q", len(parts) + 1)  # lines done per part, then the stop flag
     summary = JsonlSummary()
     with (
         tempfile.TemporaryDirectory(prefix="tzsb-validate-") as tmp,
-        ProcessPoolExecutor(len(parts), mp_context=context) as pool,
+        ProcessPoolExecutor(len(parts), mp_context=context, initializer=_share, initargs=(shared,)) as pool,
     ):
         files = [str(Path(tmp) / f"part-{i}.txt") for i in range(len(parts))]
         futures = [
-            pool.submit(_jsonl_part, path, ref, part, into, opts) for part, into in zip(parts, files, strict=True)
+            pool.submit(_jsonl_part, path, ref, part, slot, into, opts)
+            for slot, (part, into) in enumerate(zip(parts, files, strict=True))
         ]
-        for future, into in zip(futures, files, strict=True):
-            total, ok = future.result()
-            with open(into, encoding="utf-8") as fh:
-                shutil.copyfileobj(fh, out)
-            summary.total += total
-            summary.ok += ok
+        try:
+            for future, into in zip(futures, files, strict=True):
+                while True:
+                    try:
+                        total, ok = future.result(timeout=REFRESH_S if progress else None)
+                        break
+                    except FutureTimeout:
+                        if progress:
+                            progress.update(sum(shared[:-1]))
+                with open(into, encoding="utf-8") as fh:
+                    shutil.copyfileobj(fh, out)
+                summary.total += total
+                summary.ok += ok
+        except BaseException:
+            shared[-1] = 1  # the workers stop at their next count instead of finishing their parts
+            raise
     summary.seconds = time.perf_counter() - start
     return summary
 
@@ -172,7 +229,9 @@ def validate_file(
     failures_only: bool = False,
     max_errors: int = 5,
     jobs: int = 1,
+    progress: Progress | None = None,
 ) -> int:
+    """Validate one file: an XML or JSON document, or a JSON Lines dump (streamed; ``progress`` follows it)."""
     is_xml = path.suffix.lower() == ".xml" or schema in contracts.xsd_names()
     if is_xml:
         if schema not in contracts.xsd_names():
@@ -181,6 +240,8 @@ def validate_file(
             return _usage(t("err.no_file", lang, file=path))
         from conformance.check.xsd import validate_xml, xml_issue_messages
 
+        if progress:
+            progress.document(path)
         issues = validate_xml(path, schema)
         ok = not issues
         if output == "jsonl":
@@ -221,9 +282,10 @@ def validate_file(
                 "failures_only": failures_only,
                 "max_errors": max_errors,
             }
-            summary = (
-                _parallel_jsonl(path, ref, out, jobs, **opts) if jobs > 1 else _write_jsonl(path, ref, out, **opts)
-            )
+            if jobs > 1:
+                summary = _parallel_jsonl(path, ref, out, jobs, progress=progress, **opts)
+            else:
+                summary = _write_jsonl(path, ref, out, report=progress.update if progress else None, **opts)
             if output == "jsonl":
                 out.write(
                     json.dumps(
@@ -241,6 +303,8 @@ def validate_file(
             else:
                 out.write(summary.text(lang) + "\n")
             return EXIT_OK if summary.total and summary.bad == 0 else EXIT_FAIL
+        if progress:
+            progress.document(path)
         verdict = check_json_file(path, ref, lang=lang, strict=strict)
     except InputError as exc:
         return _usage(str(exc))
@@ -270,14 +334,16 @@ def run_validate(args: argparse.Namespace, lang: str) -> int:
     if args.jobs < 0:
         return _usage(t("err.jobs", lang))
     jobs = args.jobs or os.cpu_count() or 1
-    return validate_file(
-        args.file,
-        args.schema,
-        strict=strict,
-        lang=lang,
-        out=out,
-        output=args.output,
-        failures_only=args.failures_only,
-        max_errors=args.max_errors,
-        jobs=jobs,
-    )
+    with Progress(args.file, lang, enabled=not args.no_progress) as progress:
+        return validate_file(
+            args.file,
+            args.schema,
+            strict=strict,
+            lang=lang,
+            out=progress.writer(out),
+            output=args.output,
+            failures_only=args.failures_only,
+            max_errors=args.max_errors,
+            jobs=jobs,
+            progress=progress,
+        )
