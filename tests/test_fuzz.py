@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from conformance.fuzz.checks import date_time_offset, envelope, identifiers, response_contract
 from conformance.fuzz.engine import DOCS, FuzzReport, fuzz
 from tests.refserver import running
 
@@ -56,18 +57,18 @@ def test_reference_server_passes_contract_fuzzing(tmp_path: Path, doc: str) -> N
 def test_fuzzing_catches_a_missing_envelope_code(tmp_path: Path) -> None:
     with _server_or_skip(tmp_path, "supervision", defects=("envelope-missing-code",)) as srv:
         report = _fuzz(srv.url(), "supervision", operations=["getHealth", "reportUnit"])
-    envelope = [f for f in report.failures_for("envelope") if f.status is not None and f.status < 400]
-    assert envelope and all("/code" in f.message_en for f in envelope)
-    assert {f.operation for f in envelope} == {"getHealth", "reportUnit"}
+    found = [f for f in report.failures_for(envelope.name) if f.status is not None and f.status < 400]
+    assert found and all("/code" in f.message_en for f in found)
+    assert {f.operation for f in found} == {"getHealth", "reportUnit"}
     assert report.failures_for("response_schema_conformance")  # schemathesis sees it too
-    first = envelope[0]
+    first = found[0]
     assert first.curl.startswith("curl ") and first.seed == SEED and first.message_zh != first.message_en
 
 
 def test_fuzzing_catches_date_times_without_offset(tmp_path: Path) -> None:
     with _server_or_skip(tmp_path, "supervision", defects=("date-without-offset",)) as srv:
         report = _fuzz(srv.url(), "supervision", operations=["getHealth", "reportUnit"])
-    dates = report.failures_for("date_time_offset")
+    dates = report.failures_for(date_time_offset.name)
     assert dates, report.summary("en")
     assert {f.operation for f in dates} >= {"getHealth"}
     assert "GB/T 7408" in dates[0].message_zh
@@ -155,7 +156,7 @@ def test_hostile_target_yields_failures(hostile: Any) -> None:
     assert report.failures_for("transport", "getHealth")  # garbage bytes
     timeouts = report.failures_for("transport", "reportRegistration")
     assert timeouts and any("Timeout" in f.message_en for f in timeouts)  # a 30 s sleep, a 1 s timeout
-    assert any("not valid JSON" in f.message_en for f in report.failures_for("envelope", "reportUnit"))
+    assert any("not valid JSON" in f.message_en for f in report.failures_for(envelope.name, "reportUnit"))
     assert not report.timed_out and not report.ok
 
 
@@ -212,6 +213,6 @@ def test_usage_errors_raise() -> None:
 def test_fuzzing_catches_wrong_uscc_check_characters(tmp_path: Path) -> None:
     with _server_or_skip(tmp_path, "sharing", defects=("wrong-uscc-check",), seed=1) as srv:
         report = _fuzz(srv.url(), "sharing", operations=["queryUnits"], max_coverage=4)
-    bad = report.failures_for("identifiers", "queryUnits")
+    bad = report.failures_for(identifiers.name, "queryUnits")
     assert bad and "uscc" in bad[0].message_en, report.summary("en")
-    assert report.failures_for("response_contract", "queryUnits")  # the schema's tzsb-uscc format, via validator_at
+    assert report.failures_for(response_contract.name, "queryUnits")  # the schema's tzsb-uscc format, via validator_at

@@ -109,12 +109,15 @@ def _explain(err: ValidationError, strict: bool = True) -> list[FieldError]:
     if kw == "required":
         missing = [p for p in err.validator_value if isinstance(inst, dict) and p not in inst]
         return [
-            FieldError(f"{path}/{m}", kw, f"缺少必填字段“{m}”", f"required property '{m}' is missing") for m in missing
+            FieldError(path + pointer([m]), kw, f"缺少必填字段“{m}”", f"required property '{m}' is missing")
+            for m in missing
         ]
     if kw in ("additionalProperties", "unevaluatedProperties") and isinstance(inst, dict):
         allowed = set(err.schema.get("properties", {}))
         extra = sorted(k for k in inst if k not in allowed) or ["?"]
-        return [FieldError(f"{path}/{x}", kw, f"不允许的字段“{x}”", f"property '{x}' is not allowed") for x in extra]
+        return [
+            FieldError(path + pointer([x]), kw, f"不允许的字段“{x}”", f"property '{x}' is not allowed") for x in extra
+        ]
     if kw == "format" and err.validator_value in format_kinds() and isinstance(inst, str):
         result = check(format_kinds()[err.validator_value], inst, strict=strict)
         return [
