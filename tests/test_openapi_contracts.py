@@ -8,6 +8,8 @@ What is checked, and why:
 * every operation carries what the suites and the report rely on: ``operationId`` (camelCase,
   unique per document), a Chinese ``summary`` (the standard's interface name where it has one),
   ``x-clause``, ``x-scope`` matching its ``security``, and every error it can produce;
+* every callback declares its security (the scopes its receiver needs, or ``security: []`` with the
+  reason); the corrected-report callback needs what the licensing operation it calls needs;
 * every ``$ref`` resolves to an existing file and JSON pointer;
 * each DB42/T 2279-2024 Table 5–7 interface appears on exactly one operation;
 * the sharing platform has the five operations for each of its six data sets;
@@ -319,6 +321,65 @@ def test_interfaces_appear_exactly_once() -> None:
     for iface in REQUIRED_INTERFACES:
         assert len(seen.get(iface, [])) == 1, f"{iface}: {seen.get(iface)}"
     assert len(seen.get("T5-11", [])) <= 1
+
+
+def callback_operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(where, method, operation) for every callback of every operation, ``$ref``'d callbacks followed."""
+    for path, method, op, _ in operations(spec):
+        for name, callback in (op.get("callbacks") or {}).items():
+            if "$ref" in callback:
+                callback = pointer(spec, callback["$ref"].removeprefix("#"))
+            for expression, item in callback.items():
+                for cb_method in METHODS:
+                    if cb_method in item:
+                        yield f"{method.upper()} {path} callback {name} {expression}", cb_method, item[cb_method]
+
+
+@pytest.mark.parametrize("name", ROLE_DOCS)
+def test_callbacks_declare_their_security(name: str) -> None:
+    """A callback states how its receiver authenticates the caller: the scopes it needs (as ``x-scope``), or
+    ``security: []`` explained in its description. A missing ``security`` would silently mean "none"."""
+    spec = doc(name)
+    scopes = declared_scopes()
+    for where, _, op in callback_operations(spec):
+        assert "security" in op, f"{name} {where}: no security"
+        if op["security"] == []:
+            assert "security: []" in op.get("description", ""), f"{name} {where}: say why it takes no credential"
+            continue
+        x_scope = set(as_list(op["x-scope"]))
+        assert x_scope <= scopes, f"{name} {where}: undeclared scope {x_scope - scopes}"
+        used = {s for req in op["security"] for names in req.values() for s in names}
+        assert used == x_scope, f"{name} {where}: security scopes {used} != x-scope {x_scope}"
+        assert {"401", "403"} <= set(op["responses"]), f"{name} {where}: an authenticated receiver answers 401/403"
+
+
+def test_the_corrected_report_callback_is_the_licensing_operation() -> None:
+    """The inspection system re-pushes a corrected report to a licensing system: the callback needs what
+    licensing.yaml ``receiveCorrectedInspectionReport`` needs (security, body schema, error answers)."""
+    (target,) = [
+        op
+        for _, _, op, _ in operations(doc("licensing.yaml"))
+        if op["operationId"] == "receiveCorrectedInspectionReport"
+    ]
+    (callback,) = [
+        op for _, _, op in callback_operations(doc("inspection.yaml")) if op["operationId"] == "pushCorrectedReport"
+    ]
+    assert callback["security"] == target["security"] and callback["x-scope"] == target["x-scope"]
+    assert callback["requestBody"] == target["requestBody"]
+    assert {s for s in callback["responses"] if s[0] in "45"} == {s for s in target["responses"] if s[0] in "45"}
+
+
+def test_sharing_notifications_go_without_credentials() -> None:
+    """The platform has no credential for a subscriber (a subscription request carries none), so the
+    notification callback takes none; its 4xx / 5xx answers are retried (same messageId)."""
+    spec = doc("sharing.yaml")
+    ops = [op for _, _, op in callback_operations(spec) if op["operationId"] == "notifyChanges"]
+    assert len(ops) == len(spec["x-data-sets"]), "one notification callback per data set's subscribe operation"
+    request = load(contracts.JSON_DIR / "sharing.schema.json")["$defs"]["subscriptionRequest"]["properties"]
+    assert not {k for k in request if any(w in k.lower() for w in ("token", "secret", "key", "auth"))}
+    for op in ops:
+        assert op["security"] == []
+        assert {"4XX", "5XX"} <= set(op["responses"])
 
 
 # --------------------------------------------------------------------------- references and headers
