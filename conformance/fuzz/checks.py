@@ -69,6 +69,7 @@ from schemathesis.core.failures import Failure, Severity
 from conformance.check.formats import format_kinds
 from conformance.check.plausibility import status_contradiction
 from conformance.check.schema import validator, validator_at
+from conformance.client.token import token_path
 from conformance.codes import check as check_code
 from conformance.contract import documents as contracts
 from conformance.contract.openapi import Operation, operations
@@ -182,8 +183,8 @@ def index_operation(doc: str, case: Any) -> Operation | None:
 
 def _is_token_endpoint(op: Operation | None, case: Any) -> bool:
     if op is not None:
-        return op.operation_id == "issueToken" or op.path.endswith("/oauth/token")
-    return str(case.operation.path).endswith("/oauth/token")
+        return op.operation_id == "issueToken" or op.path.endswith(token_path())
+    return str(case.operation.path).endswith(token_path())
 
 
 def _declared_media(op: Operation | None, status: int) -> dict[str, str | None] | None:

@@ -93,6 +93,7 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from conformance.check.limits import JSONLimitError, loads_bounded
+from conformance.client.token import token_form, token_path
 
 #: Every OpenAPI document with operations (``workflow-driver`` is served by the licensing role).
 DOCS: tuple[str, ...] = ("supervision", "licensing", "workflow-driver", "gov-platform", "inspection", "sharing")
@@ -342,7 +343,7 @@ class _TokenSource:
     def __init__(
         self, base_url: str, client_id: str, client_secret: str, session: requests.Session, timeout: Callable[[], float]
     ) -> None:
-        self.url = f"{base_url.rstrip('/')}/oauth/token"
+        self.url = f"{base_url.rstrip('/')}{token_path()}"
         self.client_id = client_id
         self.client_secret = client_secret
         self.session = session
@@ -373,7 +374,7 @@ class _TokenSource:
             return self.token
 
     def _fetch(self) -> None:
-        data = {"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret}
+        data = token_form(self.client_id, self.client_secret)
         try:
             r = self.session.post(self.url, data=data, timeout=self.timeout(), allow_redirects=False)
         except requests.RequestException as exc:
@@ -1079,7 +1080,7 @@ def fuzz(
             zh, en, status = run.tokens.last_error or ("无法取得访问令牌", "no access token", None)
             run.record(
                 op_id="issueToken",
-                label="POST /oauth/token",
+                label=f"POST {token_path()}",
                 check="authentication",
                 title="No access token",
                 zh=f"无法取得访问令牌（受保护的操作将不带令牌测试）：{zh}",
