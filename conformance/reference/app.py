@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import re
 import secrets
@@ -27,12 +26,13 @@ from starlette.routing import Mount
 
 from conformance.check.limits import JSONLimitError, loads_bounded
 from conformance.check.schema import validator_at
-from conformance.contract.openapi import Operation, Param, role_operations
-from conformance.contract.registry import registry
+from conformance.contract.openapi import Operation, role_operations
 from conformance.reference import audit, roles
 from conformance.reference.context import Ctx, Reply, handler_for
 from conformance.reference.errors import ApiError, bad_request, validation_failed
 from conformance.reference.server_state import RoleServer
+from conformance.serving.params import read_params
+from conformance.serving.routing import Router
 
 log = logging.getLogger("tzsb.reference")
 
@@ -70,77 +70,6 @@ def flush_access_log() -> None:
 
 class RequestTooLarge(Exception):
     pass
-
-
-@functools.cache
-def _param_type(uri: str) -> str | None:
-    resolved = registry().resolver().lookup(uri)
-    schema = resolved.contents
-    while isinstance(schema, dict) and "$ref" in schema and "type" not in schema:
-        resolved = resolved.resolver.lookup(schema["$ref"])
-        schema = resolved.contents
-    kind = schema.get("type") if isinstance(schema, dict) else None
-    return kind if isinstance(kind, str) else None
-
-
-def _convert(value: str, kind: str | None) -> Any:
-    if kind == "integer":
-        with contextlib.suppress(ValueError):
-            return int(value)
-    elif kind == "number":
-        with contextlib.suppress(ValueError):
-            return float(value)
-    elif kind == "boolean" and value in ("true", "false"):
-        return value == "true"
-    return value
-
-
-def _params(
-    op: Operation, request: Request, path_params: dict[str, str], *, headers: bool = True
-) -> tuple[dict[str, str], dict[str, Any]]:
-    """Path and query parameters, typed and validated against their schemas; header parameters (the optional
-    signature headers) validated when present, whether or not the client signs (``headers=False``: not at all,
-    the defect ``signature-headers-unchecked``). Every problem is one ``errors`` entry (``/query/page``)."""
-    errors: list[dict[str, str]] = []
-    path: dict[str, str] = {}
-    query: dict[str, Any] = {}
-    qs = request.scope.get("query_string", b"")
-    raw_query = dict(parse_qsl(qs.decode("latin-1"), keep_blank_values=True)) if qs else {}
-    for p in op.params:
-        if p.location == "header":
-            # present: it must be what the contract says (a signing client's were checked by the security layer)
-            value = request.headers.get(p.name)
-            if value is not None and headers:
-                errors.extend(_check(p, value))
-            continue
-        source = path_params if p.location == "path" else raw_query
-        if p.name not in source:
-            if p.required:
-                errors.append(
-                    {
-                        "path": f"/{p.location}/{p.name}",
-                        "message": f"缺少必填参数“{p.name}”",
-                        "messageEn": f"required parameter '{p.name}' missing",
-                        "rule": "required",
-                    }
-                )
-            continue
-        value = _convert(str(source[p.name]), _param_type(p.schema_uri))
-        errors.extend(_check(p, value))
-        (path if p.location == "path" else query)[p.name] = value
-    if errors:
-        raise validation_failed(errors)
-    return path, query
-
-
-def _check(p: Param, value: Any) -> list[dict[str, str]]:
-    v = validator_at(p.schema_uri)
-    if v.is_valid(value):
-        return []
-    return [
-        {"path": f"/{p.location}/{p.name}", "message": e.message_zh, "messageEn": e.message_en, "rule": e.keyword}
-        for e in v.errors(value)
-    ] or [{"path": f"/{p.location}/{p.name}", "message": "参数不合法", "messageEn": "invalid"}]
 
 
 def _strip_offsets(node: Any) -> Any:
@@ -209,16 +138,7 @@ class RoleApp:
         missing = [op.operation_id for op in self.ops if handler_for(op) is None]
         if missing:
             raise RuntimeError(f"role {server.role}: no handler for {', '.join(missing)}")
-        by_path: dict[str, dict[str, Operation]] = {}
-        for op in self.ops:
-            by_path.setdefault(op.path, {})[op.method.upper()] = op
-        # Own routing: a dict for fixed paths, then the templated ones (fixed paths win, as OpenAPI says)
-        self.fixed = {path: methods for path, methods in by_path.items() if "{" not in path}
-        self.templated = [
-            (re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$"), methods)
-            for path, methods in sorted(by_path.items())
-            if "{" in path
-        ]
+        self.router = Router(self.ops)
 
     async def asgi(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Every method reaches ``dispatch`` (an unknown one gets the 405 envelope with this path's Allow)."""
@@ -231,17 +151,10 @@ class RoleApp:
         path = request.scope["path"]
         if root and path.startswith(root):
             path = path[len(root) :] or "/"
-        methods = self.fixed.get(path)
-        params: dict[str, str] = {}
-        if methods is None:
-            for pattern, candidate in self.templated:
-                m = pattern.match(path)
-                if m:
-                    methods, params = candidate, m.groupdict()
-                    break
-        if methods is None:
+        found = self.router.match(path)
+        if found is None:
             return await _not_found(request, LookupError(path))
-        return await self.dispatch(methods, request, params)
+        return await self.dispatch(found[0], request, found[1])
 
     # ------------------------------------------------------------------ rendering
     def _json(self, body: Any, status: int, headers: dict[str, str] | None = None) -> Response:
@@ -390,9 +303,12 @@ class RoleApp:
             if ctx.client is not None:
                 target = _target(request.scope)
                 security.verify_signature(ctx.client, request.method, target, request.headers, raw)
-            ctx.path, ctx.query = _params(
-                op, request, path_params, headers="signature-headers-unchecked" not in self.server.defects
-            )
+            qs = request.scope.get("query_string", b"")
+            raw_query = dict(parse_qsl(qs.decode("latin-1"), keep_blank_values=True)) if qs else {}
+            headers = None if "signature-headers-unchecked" in self.server.defects else request.headers
+            ctx.path, ctx.query, problems = read_params(op, path_params, raw_query, headers)
+            if problems:
+                raise validation_failed(problems)
             refused: Reply | None = None
             if op.operation_id == "issueToken":
                 try:

@@ -26,19 +26,18 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import secrets
 import socket
 import threading
 import time
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
-from conformance.check.schema import validator_at
 from conformance.client.evidence import mask_headers
 from conformance.contract.openapi import Operation, idempotency_key, role_operations
+from conformance.serving.params import body_problems, read_params
+from conformance.serving.routing import Router
 from conformance.simulators import behaviour
 from conformance.simulators.model import Fault, InboundCall, Reply, SimulatorState, digest, error, now_iso
 
@@ -47,33 +46,6 @@ BODY_CAP = 256 * 1024
 #: Largest request body a simulator reads (the rest is refused with 413).
 MAX_BODY = 8 * 1024 * 1024
 CONTROL = "/_simulator"
-
-
-@dataclass
-class Route:
-    op: Operation
-    pattern: re.Pattern[str]
-    names: tuple[str, ...]
-
-
-def _routes(role: str) -> list[Route]:
-    out = []
-    for op in role_operations(role):
-        names = tuple(re.findall(r"\{([^}]+)\}", op.path))
-        regex = "^" + re.sub(r"\\\{[^}]+\\\}", "([^/]+)", re.escape(op.path)) + "$"
-        out.append(Route(op, re.compile(regex), names))
-    # literal paths before templated ones (``/api/v1/elicenses`` vs ``/api/v1/elicenses/{id}``)
-    return sorted(out, key=lambda r: len(r.names))
-
-
-def _coerce(value: str, uri: str) -> Any:
-    """A query or path value as the schema wants it (integers for page / size)."""
-    v = validator_at(uri)
-    if v.is_valid(value):
-        return value
-    if re.fullmatch(r"-?[0-9]{1,9}", value) and v.is_valid(int(value)):
-        return int(value)
-    return value
 
 
 class Simulator:
@@ -90,7 +62,7 @@ class Simulator:
     ) -> None:
         self.role = role
         self.state = SimulatorState(role)
-        self.routes = _routes(role)
+        self.router = Router(role_operations(role))
         self.control_token = control_token
         self.hold_s = hold_s
         self.behaviour = behaviour.handlers(role)
@@ -234,9 +206,11 @@ class _Handler(BaseHTTPRequestHandler):
                 parsed = None
         headers = dict(self.headers.items())
         call = InboundCall(0, sim.role, method, path, query, mask_headers(headers), text, parsed, now_iso(), t)
-        route, params = self._route(method, path)
-        if route is not None:
-            call.operation, call.interface = route.op.operation_id, route.op.interface
+        found = self.simulator.router.match(path, unquote_params=True)
+        methods, params = found if found else ({}, {})
+        op = methods.get(method)
+        if op is not None:
+            call.operation, call.interface = op.operation_id, op.interface
         auth = headers.get("Authorization") or headers.get("authorization") or ""
         if auth.lower().startswith("bearer "):
             call.client_id = sim.state.tokens.get(auth[7:].strip())
@@ -245,7 +219,7 @@ class _Handler(BaseHTTPRequestHandler):
             sim.state.calls.append(call)
         fault = (
             sim.state.next_fault(call)
-            if route is not None and route.op.operation_id not in ("issueToken", "getHealth")
+            if op is not None and op.operation_id not in ("issueToken", "getHealth")
             else None
         )
         call.fault = fault
@@ -276,16 +250,14 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             )
         else:
-            reply = self._process(call, route, params, raw, headers, auth)
+            reply = self._process(call, methods, op, params, raw, headers, auth)
         status, payload, hdrs, body, media = self._reply(reply)
         call.status, call.answer, call.answer_headers = status, payload, hdrs
         call.duplicate = bool(
             isinstance(payload, dict)
             and isinstance(payload.get("data"), dict)
             and payload["data"].get("duplicate") is True
-        ) or (
-            status == 200 and route is not None and bool(route.op.raw.get("x-idempotent-by")) and call.method == "POST"
-        )
+        ) or (status == 200 and op is not None and bool(op.raw.get("x-idempotent-by")) and call.method == "POST")
         call.answered_at = time.time()
         if fault == "lost":  # processed, answer lost: the caller's retry is a duplicate
             self._hold()
@@ -293,25 +265,19 @@ class _Handler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):
             self._send(status, body, hdrs, media)
 
-    def _route(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
-        for r in self.simulator.routes:
-            m = r.pattern.match(path)
-            if m and r.op.method.upper() == method:
-                return r, {n: unquote(v) for n, v in zip(r.names, m.groups(), strict=True)}
-        return None, {}
-
     def _process(
         self,
         call: InboundCall,
-        route: Route | None,
+        methods: dict[str, Operation],
+        op: Operation | None,
         params: dict[str, str],
         raw: bytes | None,
         headers: dict[str, str],
         auth: str,
     ) -> Reply:
         sim = self.simulator
-        if route is None:
-            allowed = [r.op.method.upper() for r in sim.routes if r.pattern.match(call.path)]
+        if op is None:
+            allowed = list(methods)
             if allowed:
                 return error(
                     405,
@@ -321,7 +287,6 @@ class _Handler(BaseHTTPRequestHandler):
                     headers={"Allow": ", ".join(sorted(set(allowed)))},
                 )
             return error(404, "NOT_FOUND", f"路径 {call.path} 不存在", f"no such path {call.path}")
-        op = route.op
         if op.operation_id == "issueToken":
             return self._token(call, raw, headers)
         if op.secured and call.client_id is None:
@@ -335,36 +300,8 @@ class _Handler(BaseHTTPRequestHandler):
             )
         if raw is None:
             return error(413, "PAYLOAD_TOO_LARGE", "请求体过大", "payload too large")
-        values: dict[str, Any] = {}
-        problems: list[dict[str, str]] = []
-        for p in op.params:
-            where = {"path": params, "query": call.query}.get(p.location)
-            if where is None:
-                continue
-            if p.name not in where:
-                if p.required:
-                    problems.append(
-                        {
-                            "path": f"/{p.location}/{p.name}",
-                            "message": f"缺少必填参数 {p.name}",
-                            "messageEn": f"{p.name} is required",
-                            "rule": "required",
-                        }
-                    )
-                continue
-            value = _coerce(where[p.name], p.schema_uri)
-            v = validator_at(p.schema_uri)
-            if not v.is_valid(value):
-                msgs = [e.message_zh for e in v.errors(value)][:1] or ["取值不合法"]
-                problems.append(
-                    {
-                        "path": f"/{p.location}/{p.name}",
-                        "message": f"参数 {p.name}：{msgs[0]}"[:300],
-                        "messageEn": f"invalid {p.name}",
-                        "rule": "schema",
-                    }
-                )
-            values[p.name] = value
+        path_values, query_values, problems = read_params(op, params, call.query)
+        values = {**query_values, **path_values}
         body: Any = None
         if op.body_uri is not None:
             ctype = (headers.get("Content-Type") or headers.get("content-type") or "").split(";")[0].strip().lower()
@@ -377,17 +314,7 @@ class _Handler(BaseHTTPRequestHandler):
                 call.problems.append("请求体不是合法 JSON / body is not JSON")
                 return error(400, "BAD_REQUEST", "请求体不是合法 JSON", "body is not valid JSON")
             body = call.json
-            v = validator_at(op.body_uri)
-            if not v.is_valid(body):
-                for e in v.errors(body)[:20]:
-                    problems.append(
-                        {
-                            "path": e.path or "/",
-                            "message": e.message_zh[:300],
-                            "messageEn": e.message_en[:300],
-                            "rule": e.keyword,
-                        }
-                    )
+            problems += body_problems(op, body, limit=20)
         if problems:
             call.problems += [f"{p['path']}: {p['message']}" for p in problems]
             return error(
