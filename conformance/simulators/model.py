@@ -5,8 +5,6 @@ Shared by the HTTP server and the role behaviours, which do not import each othe
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -16,13 +14,6 @@ from conformance.clock import CHINA
 
 def now_iso() -> str:
     return dt.datetime.now(dt.UTC).astimezone(CHINA).isoformat(timespec="milliseconds")
-
-
-def digest(value: Any) -> str:
-    """SHA-256 of canonical JSON (sorted keys, no spaces): "the same content"."""
-    return hashlib.sha256(
-        json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-    ).hexdigest()
 
 
 class Reply(Exception):

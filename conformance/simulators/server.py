@@ -35,11 +35,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from conformance.client.evidence import mask_headers
-from conformance.contract.openapi import Operation, idempotency_key, role_operations
+from conformance.contract.openapi import Operation, role_operations
+from conformance.serving import idempotency
 from conformance.serving.params import body_problems, read_params
 from conformance.serving.routing import Router
 from conformance.simulators import behaviour
-from conformance.simulators.model import Fault, InboundCall, Reply, SimulatorState, digest, error, now_iso
+from conformance.simulators.model import Fault, InboundCall, Reply, SimulatorState, error, now_iso
 
 #: Bytes of a request body a simulator keeps.
 BODY_CAP = 256 * 1024
@@ -323,9 +324,9 @@ class _Handler(BaseHTTPRequestHandler):
         handler = sim.behaviour.get(op.operation_id)
         if handler is None:  # pragma: no cover - every operation of the simulated roles has a behaviour
             return error(500, "INTERNAL_ERROR", "模拟器未实现该操作", f"{op.operation_id} not simulated")
-        key = idempotency_key(op, body)
+        key = idempotency.idempotency_key(op, body)
         if key is not None:
-            fingerprint = digest(body)
+            fingerprint = idempotency.fingerprint(body)
             with sim.state.lock:
                 seen = sim.state.receipts.get((op.operation_id, key))
                 if seen is not None:

@@ -4,20 +4,14 @@ again, marked ``duplicate``; the same id with different content is a 409)."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-
-from conformance.contract.openapi import idempotency_key
 from conformance.reference import audit
 from conformance.reference.context import Ctx, Reply
 from conformance.reference.errors import conflict
-
-
-def digest(body: Any) -> str:
-    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+from conformance.serving import idempotency
+from conformance.serving.idempotency import idempotency_key
 
 
 async def once(ctx: Ctx, scope: str, body: Any, process: Callable[[], tuple[int, dict[str, Any]]]) -> Reply:
@@ -31,7 +25,7 @@ async def once(ctx: Ctx, scope: str, body: Any, process: Callable[[], tuple[int,
     message_id = idempotency_key(ctx.op, body)
     if message_id is None:  # a handler calls once() only for an operation the contract makes idempotent
         raise RuntimeError(f"{ctx.op.operation_id} declares no x-idempotent-by")
-    fingerprint = digest(body)
+    fingerprint = idempotency.fingerprint(body)
     # the defects belong to the sharing platform's push and the government platform's report-back
     # receivers (reference/defects.py); other receivers stay idempotent
     broken = (ctx.defect("push-not-idempotent") and ctx.server.role == "sharing") or (

@@ -44,8 +44,8 @@ from conformance.reference.context import Ctx, Reply, now_iso, operation
 from conformance.reference.db import Database, dumps, loads
 from conformance.reference.errors import ApiError, bad_request, conflict, forbidden, not_found
 from conformance.reference.roles.gov_platform.model import demo_holder_context, group_of
-from conformance.reference.roles.messages import digest
 from conformance.reference.server_state import RoleServer
+from conformance.serving import idempotency
 
 LICENCE_NAME = "特种设备使用登记证"
 DOWNLOAD_TTL = 600.0
@@ -130,7 +130,7 @@ def store_elicense(db: Database, cert: dict[str, Any], source: str, at: str | No
             cert["holderIdType"],
             cert.get("itemCode"),
             cert["issueDate"],
-            digest(cert),
+            idempotency.fingerprint(cert),
             dumps(cert),
             source,
             at or now_iso(),
@@ -219,7 +219,7 @@ async def aggregate_elicense(ctx: Ctx) -> Reply:
     if cert.get("validTo") and cert["validTo"] < cert["validFrom"]:
         raise _field_error("/validTo", "有效期截止早于有效期起始", "validTo before validFrom")
     location = f"{ctx.base_url}/api/v1/elicenses/{eid}"
-    fingerprint = digest(cert)
+    fingerprint = idempotency.fingerprint(cert)
     with ctx.db.write():
         row = ctx.db.one("SELECT digest, body FROM gov_elicenses WHERE elicense_id = ?", eid)
         if row is not None:

@@ -24,8 +24,9 @@ from conformance.reference.errors import bad_request, conflict, not_found
 from conformance.reference.files import MEDIA_TYPES, content_disposition
 from conformance.reference.roles.licensing import dossier, reports, store
 from conformance.reference.roles.licensing import workflow as flow
-from conformance.reference.roles.messages import digest, once
+from conformance.reference.roles.messages import once
 from conformance.reference.server_state import RoleServer
+from conformance.serving import idempotency
 
 
 def setup(server: RoleServer) -> None:
@@ -103,7 +104,7 @@ async def receive_corrected_report(ctx: Ctx) -> Reply:
             ],
             code="VALIDATION_FAILED",
         )
-    db, no, version, fingerprint = ctx.db, report["reportNo"], report["version"], digest(report)
+    db, no, version, fingerprint = ctx.db, report["reportNo"], report["version"], idempotency.fingerprint(report)
     with db.write():
         same = db.one("SELECT digest, received_at FROM lic_reports WHERE report_no = ? AND version = ?", no, version)
         if same is not None:

@@ -13,8 +13,8 @@ from conformance.contract.openapi import role_operations
 from conformance.reference.context import Ctx, Reply, now_iso, operation
 from conformance.reference.db import dumps, loads
 from conformance.reference.errors import bad_request, conflict, forbidden
-from conformance.reference.roles.messages import digest
 from conformance.reference.roles.sharing import data as sd
+from conformance.serving import idempotency
 
 # ---------------------------------------------------------------------------- catalogue
 
@@ -84,7 +84,7 @@ async def create_grant(ctx: Ctx) -> Reply:
     owner = ctx.client.owner_uscc if ctx.client else None
     if owner is not None and owner != body["ownerUscc"]:
         raise forbidden("调用方不代表 ownerUscc 所指的数据所属主体，不能授权", "caller does not act for ownerUscc")
-    fingerprint = digest({k: v for k, v in body.items() if k != "createdAt"})
+    fingerprint = idempotency.fingerprint({k: v for k, v in body.items() if k != "createdAt"})
     row = ctx.db.one("SELECT digest, body FROM sharing_grants WHERE grant_id = ?", body["grantId"])
     if row is not None:
         if row[0] != fingerprint:
