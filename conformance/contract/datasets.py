@@ -94,15 +94,16 @@ class DataSet:
 
     @property
     def filters(self) -> tuple[Filter, ...]:
-        if self.query is None:
+        """The filters of the data set's paged query."""
+        return self.filters_of(self.query)
+
+    def filters_of(self, op: Operation | None) -> tuple[Filter, ...]:
+        """The filters of a paged query of this data set: every query parameter but paging, paired with the record
+        field it tests (a parameter that pairs with no field is none)."""
+        if op is None:
             return ()
-        out = []
-        for p in self.query.params:
-            if p.location == "query" and p.name not in PAGING:
-                f = _filter(p, self.properties)
-                if f is not None:
-                    out.append(f)
-        return tuple(out)
+        found = (_filter(p, self.properties) for p in op.params if p.location == "query" and p.name not in PAGING)
+        return tuple(f for f in found if f is not None)
 
     @property
     def ordered_by_key(self) -> bool:

@@ -33,8 +33,9 @@ import orjson
 
 from conformance.codes import lists as code_lists
 from conformance.contract import documents as contracts
+from conformance.contract.datasets import data_sets as contract_data_sets
+from conformance.contract.datasets import param_default
 from conformance.contract.openapi import Operation, role_operations
-from conformance.contract.registry import registry
 from conformance.reference.db import Database, dumps, loads
 from conformance.reference.errors import bad_request
 from conformance.reference.roles.sharing.access import mask
@@ -43,8 +44,6 @@ ROLE = "sharing"
 #: Columns of the filter index available to one data set's filters.
 INDEX_COLUMNS = 6
 INDEX_VERSION = 3
-#: Paging and cursor parameters (every other query parameter is a filter on a record field).
-PAGING_PARAMS = frozenset({"page", "size", "cursor", "limit"})
 #: Whose grant unlocks a record's sensitive fields (工业产品质量安全监管数据规范体系 授权查询共享:
 #: "需经数据所属主体授权"): the unit the record belongs to. A data set with sensitive fields
 #: but no owner here is always masked.
@@ -163,37 +162,12 @@ def _field_type(props: dict[str, Any], fname: str, schema_name: str) -> str:
     return "instant" if "dateTime" in defs else "text"
 
 
-def _filter_for(p_name: str, props: dict[str, Any], schema_name: str) -> tuple[str, str]:
-    """(record field, kind) of a query parameter, by the contract's naming: the field itself,
-    its plural (array membership), or ``<field>From`` / ``<field>To`` / ``<x>Since`` ranges
-    (``occurredFrom`` → ``occurredAt``, ``updatedSince`` → ``updatedAt``)."""
-    if p_name in props:
-        _, defs = _schema_marks(props[p_name], schema_name)
-        if "divisionCode" in defs:
-            return p_name, "division"
-        if "catalogueCode" in defs:
-            return p_name, "catalogue"
-        return p_name, "eq"
-    if p_name + "s" in props and props[p_name + "s"].get("type") == "array":
-        return p_name + "s", "contains"
-    for suffix, kind in (("From", "from"), ("Since", "from"), ("To", "to")):
-        if p_name.endswith(suffix):
-            stem = p_name[: -len(suffix)]
-            for candidate in (stem, stem + "At"):
-                if candidate in props:
-                    return candidate, kind
-    raise RuntimeError(f"sharing: query parameter {p_name!r} matches no record field")
-
-
 @functools.cache
 def data_sets() -> dict[str, DataSet]:
-    doc = contracts.openapi(ROLE)
     ops = role_operations(ROLE)
     out: dict[str, DataSet] = {}
-    for name, spec in doc["x-data-sets"].items():
-        schema_name = PurePosixPath(spec["schema"]).name.removesuffix(".schema.json")
-        schema = contracts.json_schema(schema_name)
-        props = schema["properties"]
+    for name, declared in contract_data_sets().items():
+        schema_name, props = declared.schema, declared.properties
         sensitive: dict[str, str] = {}
         for fname, prop in props.items():
             kinds, _ = _schema_marks(prop, schema_name)
@@ -206,26 +180,24 @@ def data_sets() -> dict[str, DataSet]:
             if op.data_set != name or op.method != "get" or not any(p.name == "page" for p in op.params):
                 continue
             per_op: dict[str, Filter] = {}
-            for p in op.params:
-                if p.location != "query" or p.name in PAGING_PARAMS:
-                    continue
-                fname, kind = _filter_for(p.name, props, schema_name)
+            for f in declared.filters_of(op):
+                fname, kind = f.field, f.kind
                 if fname == "updatedAt":  # the index keeps it in its own column
-                    per_op[p.name] = Filter(p.name, fname, kind, "updated")
+                    per_op[f.name] = Filter(f.name, fname, kind, "updated")
                     continue
                 if fname not in columns:
                     if len(columns) >= INDEX_COLUMNS:
                         raise RuntimeError(f"sharing: data set {name} has more than {INDEX_COLUMNS} filter fields")
                     columns[fname] = (f"c{len(columns)}", _field_type(props, fname, schema_name))
-                per_op[p.name] = Filter(p.name, fname, kind, columns[fname][0])
+                per_op[f.name] = Filter(f.name, fname, kind, columns[fname][0])
             filters[op.operation_id] = per_op
         owner = OWNER_FIELD.get(name)
         out[name] = DataSet(
             name=name,
-            title=spec.get("title", name),
-            key=spec["key"],
+            title=declared.title,
+            key=declared.key,
             schema=schema_name,
-            path=spec["path"],
+            path=declared.path,
             properties=props,
             sensitive=sensitive,
             owner=owner if owner in props else None,
@@ -247,22 +219,11 @@ def layout_signature() -> str:
     ).decode()
 
 
-@functools.cache
-def param_default(schema_uri: str) -> Any:
-    """The ``default`` of a parameter schema as the contract declares it."""
-    resolved = registry().resolver().lookup(schema_uri)
-    schema = resolved.contents
-    while isinstance(schema, dict) and "$ref" in schema and "default" not in schema:
-        resolved = resolved.resolver.lookup(schema["$ref"])
-        schema = resolved.contents
-    return schema.get("default") if isinstance(schema, dict) else None
-
-
 def param_value(op: Operation, query: dict[str, Any], name: str) -> Any:
     """A query parameter as given, else its declared default."""
     value = query.get(name)
     if value is None:
-        value = param_default(next(p for p in op.params if p.name == name).schema_uri)
+        value = param_default(op, name)
     return value
 
 
