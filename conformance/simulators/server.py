@@ -37,6 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 from conformance.client.evidence import mask_headers
 from conformance.contract.openapi import Operation, role_operations
 from conformance.serving import idempotency
+from conformance.serving.envelope import error_body, success_body
 from conformance.serving.params import body_problems, read_params
 from conformance.serving.routing import Router
 from conformance.simulators import behaviour
@@ -162,16 +163,12 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.raw is not None:
             return reply.status, None, reply.headers, reply.raw, reply.media_type
         if reply.envelope:
-            payload: Any = {
-                "code": reply.code,
-                "message": reply.message,
-                "data": reply.data,
-                "requestId": f"sim-{secrets.token_hex(8)}",
-            }
-            if reply.status >= 400:
-                payload["messageEn"] = reply.message_en or reply.message
-                if reply.errors:
-                    payload["errors"] = reply.errors
+            rid = f"sim-{secrets.token_hex(8)}"
+            payload: Any = (
+                error_body(reply.status, reply.code, reply.message, reply.message_en, rid, errors=reply.errors)
+                if reply.status >= 400
+                else success_body(reply.data, rid, reply.message)
+            )
         else:
             payload = reply.data
         return (
