@@ -30,12 +30,12 @@ from conformance.check.schema import validator_at
 from conformance.contract.openapi import Operation, Param, role_operations
 from conformance.contract.registry import registry
 from conformance.reference.context import Ctx, Reply, handler_for
+from conformance.reference.defects import Mutations, seams
 from conformance.reference.errors import ApiError, bad_request, validation_failed
 from conformance.reference.server_state import RoleServer
 
 log = logging.getLogger("tzsb.reference")
 
-_DATETIME_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)(?:Z|[+-]\d{2}:\d{2})$")
 AUDITED_PREFIXES = ("/api/v1/dossiers", "/driver/v1/cases")
 
 
@@ -103,11 +103,11 @@ def _convert(value: str, kind: str | None) -> Any:
 
 
 def _params(
-    op: Operation, request: Request, path_params: dict[str, str], *, headers: bool = True
+    op: Operation, request: Request, path_params: dict[str, str], mutate: Mutations
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """Path and query parameters, typed and validated against their schemas; header parameters (the optional
-    signature headers) validated when present, whether or not the client signs (``headers=False``: not at all,
-    the defect ``signature-headers-unchecked``). Every problem is one ``errors`` entry (``/query/page``)."""
+    signature headers) validated when present, whether or not the client signs. Every problem is one ``errors``
+    entry (``/query/page``), passed through the seam ``PARAM_ERRORS``."""
     errors: list[dict[str, str]] = []
     path: dict[str, str] = {}
     query: dict[str, Any] = {}
@@ -117,7 +117,7 @@ def _params(
         if p.location == "header":
             # present: it must be what the contract says (a signing client's were checked by the security layer)
             value = request.headers.get(p.name)
-            if value is not None and headers:
+            if value is not None:
                 errors.extend(_check(p, value))
             continue
         source = path_params if p.location == "path" else raw_query
@@ -135,6 +135,7 @@ def _params(
         value = _convert(str(source[p.name]), _param_type(p.schema_uri))
         errors.extend(_check(p, value))
         (path if p.location == "path" else query)[p.name] = value
+    errors = mutate(seams.PARAM_ERRORS, errors)
     if errors:
         raise validation_failed(errors)
     return path, query
@@ -148,38 +149,6 @@ def _check(p: Param, value: Any) -> list[dict[str, str]]:
         {"path": f"/{p.location}/{p.name}", "message": e.message_zh, "messageEn": e.message_en, "rule": e.keyword}
         for e in v.errors(value)
     ] or [{"path": f"/{p.location}/{p.name}", "message": "参数不合法", "messageEn": "invalid"}]
-
-
-def _strip_offsets(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _strip_offsets(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_strip_offsets(v) for v in node]
-    if isinstance(node, str):
-        m = _DATETIME_OFFSET.match(node)
-        return m.group(1) if m else node
-    return node
-
-
-def _break_uscc(node: Any, key: str = "") -> Any:
-    if isinstance(node, dict):
-        return {k: _break_uscc(v, k) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_break_uscc(v, key) for v in node]
-    if isinstance(node, str) and (key == "uscc" or key.endswith("Uscc")) and len(node) == 18:
-        return node[:17] + ("0" if node[17] != "0" else "1")
-    return node
-
-
-def _as_utc_wall_clock(node: Any, key: str = "") -> Any:
-    """Event times (``…At``, ``time``) as Beijing wall-clock time labelled UTC: 09:30+08:00 becomes 09:30Z."""
-    if isinstance(node, dict):
-        return {k: _as_utc_wall_clock(v, k) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_as_utc_wall_clock(v, key) for v in node]
-    if isinstance(node, str) and (key.endswith("At") or key == "time") and node.endswith("+08:00"):
-        return node[: -len("+08:00")] + "Z"
-    return node
 
 
 def _invalid_token_request(zh: str, en: str) -> Reply:
@@ -212,6 +181,8 @@ class RoleApp:
 
     def __init__(self, server: RoleServer) -> None:
         self.server = server
+        #: the mutators of the server's defects at the seams of this pipeline (``defects/seams.py``)
+        self.mutate = Mutations(server.defects)
         self.ops = role_operations(server.role)
         missing = [op.operation_id for op in self.ops if handler_for(op) is None]
         if missing:
@@ -257,41 +228,21 @@ class RoleApp:
         )
 
     def error(self, exc: ApiError, request_id: str) -> Response:
-        body = exc.body(request_id)
-        if "error-message-english" in self.server.defects:
-            body["message"] = body["messageEn"]
-        if "no-field-paths" in self.server.defects:
-            body.pop("errors", None)
-        headers = dict(exc.headers)
-        if "retry-after-missing" in self.server.defects:
-            headers.pop("Retry-After", None)
-            body.pop("retryAfter", None)
-        status = exc.status
-        if status == 404 and "not-found-as-200" in self.server.defects:
-            status = 200  # "the request was handled": the outcome only in the envelope's code
-        return self._json(body, status, headers)
+        answer = self.mutate(seams.ERROR, seams.ErrorAnswer(exc.status, exc.body(request_id), dict(exc.headers)))
+        return self._json(answer.body, answer.status, answer.headers)
 
     def render(self, reply: Reply, request_id: str) -> Response:
         if reply.raw is not None:
             return Response(reply.raw, status_code=reply.status, headers=reply.headers, media_type=reply.media_type)
-        data = reply.data
-        defects = self.server.defects
-        if "date-without-offset" in defects:
-            data = _strip_offsets(data)
-        if "wrong-uscc-check" in defects:
-            data = _break_uscc(data)
-        if "future-timestamps" in defects:
-            data = _as_utc_wall_clock(data)
+        data = self.mutate(seams.RESPONSE_DATA, reply.data)
         if not reply.envelope:
             return self._json(data, reply.status, reply.headers)
         body: dict[str, Any] = {"code": "OK", "message": reply.message, "data": data, "requestId": request_id}
-        if "envelope-missing-code" in defects:
-            del body["code"]
-        return self._json(body, reply.status, reply.headers)
+        return self._json(self.mutate(seams.ENVELOPE, body), reply.status, reply.headers)
 
     # ------------------------------------------------------------------ pipeline
     async def _read_body(self, request: Request) -> bytes:
-        limit = None if "no-body-limit" in self.server.defects else self.server.max_body
+        limit = self.mutate(seams.BODY_LIMIT, self.server.max_body)
         declared = request.headers.get("content-length")
         if limit is not None and declared and declared.isdigit() and int(declared) > limit:
             raise RequestTooLarge
@@ -319,9 +270,7 @@ class RoleApp:
                 "UNSUPPORTED_MEDIA_TYPE",
             )
         try:
-            if "json-depth-unbounded" in self.server.defects:
-                return orjson.loads(raw)  # the parser's own limit (1,024 levels) only
-            return loads_bounded(raw)
+            return self.mutate(seams.PARSE_JSON, loads_bounded)(raw)
         except JSONLimitError as exc:
             zh, _, en = str(exc).partition(" / ")
             if exc.kind == "size":
@@ -330,8 +279,6 @@ class RoleApp:
                 ) from None
             raise bad_request(f"请求体嵌套过深：{zh}", f"request body nested too deeply: {en or zh}") from None
         except orjson.JSONDecodeError as exc:
-            if "malformed-json-500" in self.server.defects:
-                raise RuntimeError("malformed JSON") from exc
             try:
                 raw.decode("utf-8")
             except UnicodeDecodeError:
@@ -345,15 +292,10 @@ class RoleApp:
         if v.is_valid(body):
             return
         errors = v.errors(body)
-        if {"accept-unknown-item", "accept-piping-move-out"} & self.server.defects:
-            # the defective vendor does not check the item code against Table 1 (its handler decides)
-            errors = [e for e in errors if not (e.path.endswith("/itemCode") and e.keyword == "format")]
+        if self.mutate.at(seams.BODY_ERRORS):
+            errors = self.mutate(seams.BODY_ERRORS, errors)
             if not errors:
-                return
-        if "accept-unknown-fields" in self.server.defects:
-            errors = [e for e in errors if e.keyword != "additionalProperties"]
-            if not errors:
-                return
+                return  # every error was one the defective vendor does not check
         raise validation_failed(
             [{"path": e.path, "message": e.message_zh, "messageEn": e.message_en, "rule": e.keyword} for e in errors]
             or [{"path": "", "message": "请求数据不符合契约", "messageEn": "invalid"}]
@@ -397,9 +339,7 @@ class RoleApp:
             if ctx.client is not None:
                 target = _target(request.scope)
                 security.verify_signature(ctx.client, request.method, target, request.headers, raw)
-            ctx.path, ctx.query = _params(
-                op, request, path_params, headers="signature-headers-unchecked" not in self.server.defects
-            )
+            ctx.path, ctx.query = _params(op, request, path_params, self.mutate)
             refused: Reply | None = None
             if op.operation_id == "issueToken":
                 try:

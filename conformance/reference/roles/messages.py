@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from conformance.reference.context import Ctx, Reply
+from conformance.reference.defects import D
 from conformance.reference.errors import conflict
 
 
@@ -29,9 +30,9 @@ async def once(
     db = ctx.server.db
     fingerprint = digest(body)
     # the defects belong to the sharing platform's push and the government platform's report-back
-    # receivers (reference/defects.py); other receivers stay idempotent
-    broken = (ctx.defect("push-not-idempotent") and ctx.server.role == "sharing") or (
-        ctx.defect("report-back-not-idempotent") and ctx.server.role == "gov-platform"
+    # receivers (reference/defects/declared.py); other receivers stay idempotent
+    broken = (ctx.defect(D.PUSH_NOT_IDEMPOTENT) and ctx.server.role == "sharing") or (
+        ctx.defect(D.REPORT_BACK_NOT_IDEMPOTENT) and ctx.server.role == "gov-platform"
     )
     seen = None if broken else db.message(scope, message_id)
     if seen is not None:
