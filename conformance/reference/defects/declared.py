@@ -198,6 +198,22 @@ def _as_utc_wall_clock(node: Any, key: str = "") -> Any:
     return node
 
 
+VENDOR_ERROR_CODES = declare(
+    "vendor-error-codes",
+    ANY,
+    ("PROFILE.ENVELOPE.1",),
+    "错误信封的 code 是厂商自编的数字代码（如 404 应答的 40401），不是契约错误代码枚举中的代码",
+    "error envelopes carry the vendor's own numeric codes (40401 for a 404, say), none of the contract's error codes",
+    run=SMALL,
+)
+
+
+@defect(VENDOR_ERROR_CODES, seam=seams.ERROR)
+def _vendor_error_codes(answer: ErrorAnswer) -> ErrorAnswer:
+    answer.body["code"] = f"{answer.status}01"
+    return answer
+
+
 # ------------------------------------------------------------------------------------------ security
 
 ACCEPT_MISSING_AUTH = declare(
