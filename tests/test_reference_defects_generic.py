@@ -1,5 +1,5 @@
 """Each generic defect switch of the reference server changes behaviour exactly as described in
-conformance/reference/defects.py (the clean server behaves correctly on the same request)."""
+conformance/reference/defects/declared.py (the clean server behaves correctly on the same request)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reference server, licensing role: every licensing defect of ``reference/defects.py`` changes the
+"""Reference server, licensing role: every licensing defect of ``reference/defects/declared.py`` changes the
 behaviour it describes (and the same check passes without it, see the other licensing tests)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The government-service-platform suites (``conformance/suites/test_gov_platform_*``) against the reference
 server: every clause they mark is 符合 on the clean server and no test fails, errs or is skipped; and
-each gov-platform defect of ``conformance/reference/defects.py`` makes one of its declared clauses
+each gov-platform defect of ``conformance/reference/defects/declared.py`` makes one of its declared clauses
 不符合 (the kill table of docs/design.md principle 7), running only the tests that carry the check (``-k``).
 
 The platform is certified **on its own** (``conformance/selfcheck/stack.py`` ``platform_stack``): the
@@ -16,7 +16,7 @@ licensing system the target file names (the reference server with every role, ``
 pushes applications to that licensing role as the platform, the receivers pass, and the check of the
 platform's own pushes is 未测 with what to provide.
 
-Defects of reference/defects.py these suites do not catch, and why:
+Defects of reference/defects/declared.py these suites do not catch, and why:
 
 * the generic defects of role ``any`` (envelope, dates, error messages and field paths, unknown fields,
   body limit, auth, scopes, signatures, rate limit and quota, audit): they break PROFILE / SHARE / §4.7

@@ -10,7 +10,7 @@ sample report numbers (``[thresholds] report_numbers``, read from the reference'
 stops a hang). One run without declared samples
 checks that every inspection item then comes out 未测, none 符合 on refusals alone.
 
-Defects of reference/defects.py these suites do not catch, and why:
+Defects of reference/defects/declared.py these suites do not catch, and why:
 
 * every inspection and supervision defect (``objection-no-correction``, ``supervision-drops-unit``) is caught;
 * of the generic ("any") defects, ``no-field-paths`` and ``error-message-english`` are caught through

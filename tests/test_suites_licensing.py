@@ -3,7 +3,7 @@
 不符合 (docs/design.md principle 7), and no other clause fails except the knock-on failures listed in
 ``KNOCK_ON`` (each explained there).
 
-Every licensing defect of ``conformance/reference/defects.py`` is caught. Each run goes through
+Every licensing defect of ``conformance/reference/defects/declared.py`` is caught. Each run goes through
 ``run_suites`` (pytest in-process with the plugin; report.json gives the verdicts) against its own
 reference server, with only the suite module that carries the check; the Hypothesis seed is fixed
 (``TZSB_HYPOTHESIS_SEED``) so the runs are reproducible.

@@ -3,7 +3,7 @@
 * on the clean server every clause the suite marks is 符合 (sharing, supervision, gov-platform,
   licensing; with a short token lifetime for the expired-token test), and every test that applies
   to the role runs;
-* each security defect of ``conformance/reference/defects.py`` makes at least one of its declared
+* each security defect of ``conformance/reference/defects/declared.py`` makes at least one of its declared
   clauses 不符合 (only the tests that concern it are selected, to keep the file fast).
 
 Which tests catch each defect switch, and the runs that prove it, are the kill matrix's

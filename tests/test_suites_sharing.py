@@ -2,7 +2,7 @@
 every clause they mark conforms on the clean server, and each sharing defect they are meant to catch
 makes at least one of that defect's clauses 不符合 (the kill matrix of docs/design.md principle 7).
 
-Defects of reference/defects.py these suites do not catch, and why:
+Defects of reference/defects/declared.py these suites do not catch, and why:
 
 * ``unmasked-open-data``, ``sensitive-without-grant`` (IPQS.OPEN.SEC.1, SHARE.SEC.ACCESS.4,
   IPQS.SHARE.MODE.2): masking and owners' grants are security items, tested by the security suites;

@@ -4,7 +4,8 @@ in a vendor's CI. Inert unless ``--tzsb-target`` is given.
 Options (namespaced): ``--tzsb-target URL|target.toml``, ``--tzsb-role``, ``--tzsb-profile``
 (quick | standard | certification), ``--tzsb-client-id`` / ``--tzsb-client-secret-env``,
 ``--tzsb-feature NAME`` (repeatable), ``--tzsb-evidence DIR``, ``--tzsb-report DIR``,
-``--tzsb-lang zh|en``, ``--tzsb-answers FILE`` (attestation answers).
+``--tzsb-lang zh|en``, ``--tzsb-answers FILE`` (attestation answers), ``--tzsb-clause ID`` (repeatable: only the
+tests that decide one of these catalogue clauses run, the others are deselected).
 
 Markers: ``@pytest.mark.clause("DB42.9.2.1", ...)`` ties a test to catalogue clauses (the test is one
 of the clause's deciding checks); ``@pytest.mark.feature("thumbnail")`` needs a feature of
@@ -96,6 +97,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="连续多少次请求无应答即提前结束运行（默认 5）/ requests in a row without an answer that stop the run",
     )
+    g.addoption(
+        "--tzsb-clause",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="只运行判定这些条款的测试（可重复）/ run only the tests that decide these clauses (repeatable)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -106,6 +114,26 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line("markers", "role(*roles): 仅对这些角色运行 / runs only for these roles")
     config.addinivalue_line("markers", "level(level): 要求级别 shall/should/may（默认取自条款目录）")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--tzsb-clause``: the tests whose ``clause`` marks name none of the given clauses are deselected (an unknown
+    clause id is a usage error: a typo would otherwise select nothing and prove nothing)."""
+    wanted = set(config.getoption("--tzsb-clause", default=None) or ())
+    if not wanted:
+        return
+    from conformance.contract.clauses import load_catalogue
+
+    unknown = sorted(wanted - {c["id"] for c in load_catalogue()})
+    if unknown:
+        raise pytest.UsageError(f"未知条款 / unknown clause(s): {', '.join(unknown)}")
+    keep, drop = [], []
+    for item in items:
+        marked = {c for m in item.iter_markers("clause") for c in m.args}
+        (keep if marked & wanted else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.hookimpl(tryfirst=True)

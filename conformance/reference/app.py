@@ -29,14 +29,13 @@ from conformance.check.schema import validator_at
 from conformance.contract.openapi import Operation, role_operations
 from conformance.reference import audit, roles
 from conformance.reference.context import Ctx, Reply, handler_for
+from conformance.reference.defects import Mutations, seams
 from conformance.reference.errors import ApiError, bad_request, validation_failed
 from conformance.reference.server_state import RoleServer
 from conformance.serving.params import read_params
 from conformance.serving.routing import Router
 
 log = logging.getLogger("tzsb.reference")
-
-_DATETIME_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)(?:Z|[+-]\d{2}:\d{2})$")
 
 
 def _target(scope: dict[str, Any]) -> str:
@@ -72,38 +71,6 @@ class RequestTooLarge(Exception):
     pass
 
 
-def _strip_offsets(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _strip_offsets(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_strip_offsets(v) for v in node]
-    if isinstance(node, str):
-        m = _DATETIME_OFFSET.match(node)
-        return m.group(1) if m else node
-    return node
-
-
-def _break_uscc(node: Any, key: str = "") -> Any:
-    if isinstance(node, dict):
-        return {k: _break_uscc(v, k) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_break_uscc(v, key) for v in node]
-    if isinstance(node, str) and (key == "uscc" or key.endswith("Uscc")) and len(node) == 18:
-        return node[:17] + ("0" if node[17] != "0" else "1")
-    return node
-
-
-def _as_utc_wall_clock(node: Any, key: str = "") -> Any:
-    """Event times (``…At``, ``time``) as Beijing wall-clock time labelled UTC: 09:30+08:00 becomes 09:30Z."""
-    if isinstance(node, dict):
-        return {k: _as_utc_wall_clock(v, k) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_as_utc_wall_clock(v, key) for v in node]
-    if isinstance(node, str) and (key.endswith("At") or key == "time") and node.endswith("+08:00"):
-        return node[: -len("+08:00")] + "Z"
-    return node
-
-
 def _invalid_token_request(zh: str, en: str) -> Reply:
     """The RFC 6749 §5.2 ``invalid_request`` of the token endpoint (the contract's TokenBadRequest), with the reason."""
     return Reply(
@@ -134,6 +101,8 @@ class RoleApp:
 
     def __init__(self, server: RoleServer) -> None:
         self.server = server
+        #: the mutators of the server's defects at the seams of this pipeline (``defects/seams.py``)
+        self.mutate = Mutations(server.defects)
         self.ops = role_operations(server.role)
         missing = [op.operation_id for op in self.ops if handler_for(op) is None]
         if missing:
@@ -163,41 +132,21 @@ class RoleApp:
         )
 
     def error(self, exc: ApiError, request_id: str) -> Response:
-        body = exc.body(request_id)
-        if "error-message-english" in self.server.defects:
-            body["message"] = body["messageEn"]
-        if "no-field-paths" in self.server.defects:
-            body.pop("errors", None)
-        headers = dict(exc.headers)
-        if "retry-after-missing" in self.server.defects:
-            headers.pop("Retry-After", None)
-            body.pop("retryAfter", None)
-        status = exc.status
-        if status == 404 and "not-found-as-200" in self.server.defects:
-            status = 200  # "the request was handled": the outcome only in the envelope's code
-        return self._json(body, status, headers)
+        answer = self.mutate(seams.ERROR, seams.ErrorAnswer(exc.status, exc.body(request_id), dict(exc.headers)))
+        return self._json(answer.body, answer.status, answer.headers)
 
     def render(self, reply: Reply, request_id: str) -> Response:
         if reply.raw is not None:
             return Response(reply.raw, status_code=reply.status, headers=reply.headers, media_type=reply.media_type)
-        data = reply.data
-        defects = self.server.defects
-        if "date-without-offset" in defects:
-            data = _strip_offsets(data)
-        if "wrong-uscc-check" in defects:
-            data = _break_uscc(data)
-        if "future-timestamps" in defects:
-            data = _as_utc_wall_clock(data)
+        data = self.mutate(seams.RESPONSE_DATA, reply.data)
         if not reply.envelope:
             return self._json(data, reply.status, reply.headers)
         body: dict[str, Any] = {"code": "OK", "message": reply.message, "data": data, "requestId": request_id}
-        if "envelope-missing-code" in defects:
-            del body["code"]
-        return self._json(body, reply.status, reply.headers)
+        return self._json(self.mutate(seams.ENVELOPE, body), reply.status, reply.headers)
 
     # ------------------------------------------------------------------ pipeline
     async def _read_body(self, request: Request) -> bytes:
-        limit = None if "no-body-limit" in self.server.defects else self.server.max_body
+        limit = self.mutate(seams.BODY_LIMIT, self.server.max_body)
         declared = request.headers.get("content-length")
         if limit is not None and declared and declared.isdigit() and int(declared) > limit:
             raise RequestTooLarge
@@ -225,9 +174,7 @@ class RoleApp:
                 "UNSUPPORTED_MEDIA_TYPE",
             )
         try:
-            if "json-depth-unbounded" in self.server.defects:
-                return orjson.loads(raw)  # the parser's own limit (1,024 levels) only
-            return loads_bounded(raw)
+            return self.mutate(seams.PARSE_JSON, loads_bounded)(raw)
         except JSONLimitError as exc:
             zh, _, en = str(exc).partition(" / ")
             if exc.kind == "size":
@@ -236,8 +183,6 @@ class RoleApp:
                 ) from None
             raise bad_request(f"请求体嵌套过深：{zh}", f"request body nested too deeply: {en or zh}") from None
         except orjson.JSONDecodeError as exc:
-            if "malformed-json-500" in self.server.defects:
-                raise RuntimeError("malformed JSON") from exc
             try:
                 raw.decode("utf-8")
             except UnicodeDecodeError:
@@ -251,15 +196,10 @@ class RoleApp:
         if v.is_valid(body):
             return
         errors = v.errors(body)
-        if {"accept-unknown-item", "accept-piping-move-out"} & self.server.defects:
-            # the defective vendor does not check the item code against Table 1 (its handler decides)
-            errors = [e for e in errors if not (e.path.endswith("/itemCode") and e.keyword == "format")]
+        if self.mutate.at(seams.BODY_ERRORS):
+            errors = self.mutate(seams.BODY_ERRORS, errors)
             if not errors:
-                return
-        if "accept-unknown-fields" in self.server.defects:
-            errors = [e for e in errors if e.keyword != "additionalProperties"]
-            if not errors:
-                return
+                return  # every error was one the defective vendor does not check
         raise validation_failed(
             [{"path": e.path, "message": e.message_zh, "messageEn": e.message_en, "rule": e.keyword} for e in errors]
             or [{"path": "", "message": "请求数据不符合契约", "messageEn": "invalid"}]
@@ -305,8 +245,8 @@ class RoleApp:
                 security.verify_signature(ctx.client, request.method, target, request.headers, raw)
             qs = request.scope.get("query_string", b"")
             raw_query = dict(parse_qsl(qs.decode("latin-1"), keep_blank_values=True)) if qs else {}
-            headers = None if "signature-headers-unchecked" in self.server.defects else request.headers
-            ctx.path, ctx.query, problems = read_params(op, path_params, raw_query, headers)
+            ctx.path, ctx.query, problems = read_params(op, path_params, raw_query, request.headers)
+            problems = self.mutate(seams.PARAM_ERRORS, problems)
             if problems:
                 raise validation_failed(problems)
             refused: Reply | None = None

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from conformance.clock import CHINA
 from conformance.contract.openapi import Operation
+from conformance.reference.defects import D
 
 if TYPE_CHECKING:
     from conformance.reference.security import Client, Token
@@ -76,7 +77,7 @@ class Ctx:
         sends the next caller, with its token, wherever the client chose. A role server without one (built by
         hand, or listening on a wildcard address) gets the mount prefix alone: its URLs are relative references.
         Under the defect ``host-header-trusted`` the request's scheme and ``Host`` are used, as before."""
-        if "host-header-trusted" in self.server.defects:
+        if D.HOST_HEADER_TRUSTED in self.server.defects:
             return _from_request(self.scope)
         configured = self.server.extras.get(BASE_URL_KEY)
         if isinstance(configured, str):

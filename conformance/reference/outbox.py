@@ -15,7 +15,7 @@ Timing can be shortened for tests (and for a quick demo) through the environment
 ``TZSB_OUTBOX_BASE_DELAY`` (s, first back-off), ``TZSB_OUTBOX_MAX_DELAY`` (s), ``TZSB_OUTBOX_TIMEOUT``
 (s, read timeout of one call), ``TZSB_OUTBOX_MAX_ATTEMPTS``.
 
-Client-side defect switches (``defects.py``): ``no-retry`` gives up after the first failure,
+Client-side defect switches (``defects/declared.py``): ``no-retry`` gives up after the first failure,
 ``retry-new-message-id`` sends each retry under a new message id.
 """
 
@@ -36,6 +36,7 @@ from conformance.check.limits import loads_bounded
 from conformance.client.http import TargetResponse, send_bounded
 from conformance.client.token import read_token, token_form, token_path
 from conformance.reference import outbound
+from conformance.reference.defects import D
 from conformance.reference.server_state import RoleServer
 
 log = logging.getLogger("tzsb.reference.outbox")
@@ -248,7 +249,7 @@ async def run(server: RoleServer, stop: asyncio.Event) -> None:
         for row in rows:
             if row[1] in blocked:  # keep the order per target: a failing call holds back the later ones
                 continue
-            if row[6] > 0 and "retry-new-message-id" in server.defects and row[5]:
+            if row[6] > 0 and D.RETRY_NEW_MESSAGE_ID in server.defects and row[5]:
                 row = _renamed(server, row)  # the defect: every retry is sent as a new message
             status, error, wait = await asyncio.to_thread(_send, server, row, session, tokens)
             attempts = row[6] + 1
@@ -257,7 +258,7 @@ async def run(server: RoleServer, stop: asyncio.Event) -> None:
             elif (
                 (status is not None and 400 <= status < 500 and status not in (408, 429))
                 or attempts >= max_attempts()
-                or "no-retry" in server.defects
+                or D.NO_RETRY in server.defects
             ):
                 state, next_at = "failed", time.time()
             else:

@@ -21,6 +21,7 @@ from typing import Any
 
 from conformance.contract import documents as contracts
 from conformance.crypto import canonical_string, sign
+from conformance.reference.defects import Mutations, seams
 from conformance.reference.errors import ApiError
 
 #: The clients the reference server knows (ids, secrets, scopes, organisations, divisions).
@@ -107,6 +108,10 @@ class Security:
         self.tokens: dict[str, Token] = {}
         self.nonces: dict[str, float] = {}
         self.defects = defects
+        #: the mutators of the server's defects at the seams of the security layer (``defects/seams.py``)
+        self.mutate = Mutations(defects)
+        #: the checks this layer makes (``seams.AUTH``, less those a defect skips)
+        self.checks: frozenset[str] = self.mutate(seams.AUTH_CHECKS, seams.AUTH)
 
     # ------------------------------------------------------------------ tokens
     def issue(self, client_id: object, secret: object, scope: object) -> tuple[str, Token] | None:
@@ -130,25 +135,21 @@ class Security:
 
     def authenticate(self, authorization: str | None) -> Token:
         if not authorization or not authorization.startswith("Bearer "):
-            if "accept-missing-auth" in self.defects:
+            if seams.BEARER not in self.checks:  # a request without a token runs as the harness's client
                 return Token(self.clients["harness"], self.clients["harness"].scopes, time.time() + 60)
             raise unauthorized("缺少访问令牌（Authorization: Bearer）", "missing bearer token")
         token = self.tokens.get(authorization[7:].strip())
         if token is None:
             raise unauthorized("访问令牌无效", "invalid access token")
-        if token.expires < time.time() and "accept-expired-token" not in self.defects:
+        if token.expires < time.time() and seams.TOKEN_EXPIRY in self.checks:
             raise unauthorized("访问令牌已过期", "access token expired", "TOKEN_EXPIRED")
         return token
 
     def authorize(self, token: Token, scope: str | list[str] | None) -> None:
         """``x-scope`` is one scope, or a list of which any one suffices."""
         needed = [scope] if isinstance(scope, str) else list(scope or ())
-        held = token.scopes
-        if "write-scope-implies-read" in self.defects:
-            # the vendor's hierarchy: "<data set>:write" stands for every operation on that data set
-            stems = {s.removesuffix("write") for s in held if s.endswith(":write")}
-            held = held | {s for s in needed if any(s.startswith(stem) for stem in stems)}
-        if needed and not any(s in held for s in needed) and "ignore-scopes" not in self.defects:
+        held = self.mutate(seams.SCOPES_HELD, seams.Scopes(token.scopes, tuple(needed))).held
+        if needed and not any(s in held for s in needed) and seams.SCOPE in self.checks:
             wanted = " 或 ".join(needed)
             raise ApiError(
                 403,
@@ -184,7 +185,7 @@ class Security:
                 "SIGNATURE_INVALID",
             ) from None
         now = time.time()
-        if abs(when.timestamp() - now) > SIGNATURE_WINDOW and "accept-stale-timestamp" not in self.defects:
+        if abs(when.timestamp() - now) > SIGNATURE_WINDOW and seams.SIGNATURE_WINDOW in self.checks:
             raise unauthorized(
                 f"X-Timestamp 超出 ±{SIGNATURE_WINDOW} 秒窗口",
                 f"X-Timestamp outside ±{SIGNATURE_WINDOW} s",
@@ -199,14 +200,14 @@ class Security:
         for old in [n for n, t in self.nonces.items() if t < now - 2 * SIGNATURE_WINDOW]:
             del self.nonces[old]
         key = f"{client.id}:{nonce}"
-        if key in self.nonces and "accept-replayed-nonce" not in self.defects:
+        if key in self.nonces and seams.NONCE in self.checks:
             raise unauthorized("X-Nonce 重复使用（重放）", "X-Nonce replayed", "REPLAYED_NONCE")
         self.nonces[key] = now
 
     # ------------------------------------------------------------------ volume control
     def admit(self, client: Client) -> None:
         """Token bucket (burst = rate) and daily quota; raise 429 with Retry-After when exceeded."""
-        if "no-rate-limit" in self.defects:
+        if seams.RATE_LIMIT not in self.checks:
             return
         now = time.monotonic()
         if client.last == 0.0:
@@ -228,9 +229,7 @@ class Security:
                 retry_after=wait,
             )
         if client.tokens < 1.0:
-            wait = max(1, math.ceil((1.0 - client.tokens) / client.rate))
-            if "retry-after-implausible" in self.defects:
-                wait = 7 * 86400  # a week: what a "block the client" rule copied into the rate limiter says
+            wait = self.mutate(seams.RETRY_AFTER, max(1, math.ceil((1.0 - client.tokens) / client.rate)))
             raise ApiError(
                 429,
                 f"调用过于频繁（上限每秒 {client.rate:g} 次）",

@@ -22,7 +22,7 @@ from conformance.reference.app import build_app
 from conformance.reference.audit import AuditLog
 from conformance.reference.context import BASE_URL_KEY, SEEDERS, SETUPS
 from conformance.reference.db import Database
-from conformance.reference.defects import BY_NAME, unknown
+from conformance.reference.defects import BY_NAME, D, unknown
 from conformance.reference.security import Security, load_clients
 from conformance.reference.server_state import DEFAULT_MAX_BODY, RoleServer
 from conformance.reference.tls import CredentialsInUrlGuard, TlsFiles, loopback_certificate, server_context
@@ -55,7 +55,7 @@ class ServerConfig:
 
     def tls_files(self) -> TlsFiles | None:
         """The certificate files to serve with, or None for plain HTTP (also under the ``plain-http`` defect)."""
-        if not self.tls or "plain-http" in self.defects:
+        if not self.tls or D.PLAIN_HTTP in self.defects:
             if self.tls:
                 log.warning("defect plain-http: serving plain HTTP although TLS was asked for")
             return None
@@ -100,7 +100,7 @@ def make_servers(cfg: ServerConfig, base_url: str) -> list[RoleServer]:
     db = Database(cfg.db)
     defects = frozenset(cfg.defects)
     security = Security(load_clients(), token_ttl=cfg.token_ttl, defects=defects)
-    audit = AuditLog(db, broken_chain="audit-chain-broken" in defects, disabled="audit-not-written" in defects)
+    audit = AuditLog(db, broken_chain=D.AUDIT_CHAIN_BROKEN in defects, disabled=D.AUDIT_NOT_WRITTEN in defects)
     mounted = cfg.role == "all"
     public = public_base(cfg, base_url)
     counterparts = {r: f"{base_url}/{r}" for r in ROLES} if mounted else {}
@@ -166,7 +166,7 @@ def _app(cfg: ServerConfig, servers: list[RoleServer]) -> Any:
     app: Any = build_app(servers, mount=cfg.role == "all")
     if any(s.role == "sharing" for s in servers):
         prefixes = ("/sharing/",) if cfg.role == "all" else ("/",)
-        app = CredentialsInUrlGuard(app, prefixes, accept_query_token="token-in-query" in cfg.defects)
+        app = CredentialsInUrlGuard(app, prefixes, accept_query_token=D.TOKEN_IN_QUERY in cfg.defects)
     return app
 
 
@@ -182,7 +182,7 @@ def serve(cfg: ServerConfig) -> int:
     tls = cfg.tls_files()
     base = listen_url(_scheme(tls), cfg.host, port)
     servers = make_servers(cfg, base)
-    server = _uvicorn(_app(cfg, servers), tls, weak_tls="weak-tls" in cfg.defects)
+    server = _uvicorn(_app(cfg, servers), tls, weak_tls=D.WEAK_TLS in cfg.defects)
     roles_here = [s.role for s in servers]
     if tls is not None:
         print(f"tls: CA {tls.ca_file}", flush=True)
@@ -218,7 +218,7 @@ class RunningServer:
         self.ca_file = self.tls.ca_file if self.tls is not None else None
         self.base = listen_url(_scheme(self.tls), cfg.host, self.port)
         self.servers = make_servers(cfg, self.base)
-        self.server = _uvicorn(_app(cfg, self.servers), self.tls, weak_tls="weak-tls" in cfg.defects)
+        self.server = _uvicorn(_app(cfg, self.servers), self.tls, weak_tls=D.WEAK_TLS in cfg.defects)
         self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve(sockets=[self.sock])), daemon=True)
 

@@ -14,7 +14,7 @@
   (``error="invalid_request"``) and the error envelope, or at the token endpoint RFC 6749's 400
   ``invalid_request``.
 
-Defect switches (``defects.py``): ``plain-http`` serves plain HTTP although TLS was asked for;
+Defect switches (``defects/declared.py``): ``plain-http`` serves plain HTTP although TLS was asked for;
 ``weak-tls`` also accepts TLS 1.0 / 1.1 and legacy cipher suites; ``token-in-query`` accepts a
 bearer token given as ``?access_token=`` (moved into the ``Authorization`` header).
 """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from conformance import __version__
 from conformance.reference.context import Ctx, Reply, now_iso, operation
+from conformance.reference.defects import D
 from conformance.reference.errors import ApiError
 
 
@@ -43,7 +44,7 @@ async def issue_token(ctx: Ctx) -> Reply:
         )
     text, token = issued
     lifetime = ctx.server.security.ttl(token.client)
-    if ctx.defect("token-lifetime-in-ms"):
+    if ctx.defect(D.TOKEN_LIFETIME_IN_MS):
         lifetime *= 1000  # the vendor's framework counts milliseconds; the token still lives ``ttl`` seconds
     return Reply(
         {"access_token": text, "token_type": "Bearer", "expires_in": lifetime, "scope": " ".join(sorted(token.scopes))},

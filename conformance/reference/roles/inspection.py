@@ -66,6 +66,7 @@ from conformance.contract import documents as contracts
 from conformance.reference import outbox
 from conformance.reference.context import SEEDERS, SETUPS, Ctx, Reply, now_iso, operation
 from conformance.reference.db import Database, dumps, loads
+from conformance.reference.defects import D
 from conformance.reference.errors import bad_request, not_found
 from conformance.reference.roles.messages import once
 from conformance.reference.server_state import RoleServer
@@ -329,7 +330,7 @@ def process_due(server: RoleServer) -> int:
             c.execute(
                 "UPDATE insp_objections SET status = 'checking', updated_at = ? WHERE status = 'received'", (now_iso(),)
             )
-    if "objection-no-correction" in server.defects:
+    if D.OBJECTION_NO_CORRECTION in server.defects:
         return 0
     due = db.all(
         "SELECT objection_id, body FROM insp_objections WHERE status = 'checking' AND due_at <= ? "

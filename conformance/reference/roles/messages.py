@@ -9,6 +9,7 @@ from typing import Any
 
 from conformance.reference import audit
 from conformance.reference.context import Ctx, Reply
+from conformance.reference.defects import D
 from conformance.reference.errors import conflict
 from conformance.serving import idempotency
 from conformance.serving.idempotency import idempotency_key
@@ -27,9 +28,9 @@ async def once(ctx: Ctx, scope: str, body: Any, process: Callable[[], tuple[int,
         raise RuntimeError(f"{ctx.op.operation_id} declares no x-idempotent-by")
     fingerprint = idempotency.fingerprint(body)
     # the defects belong to the sharing platform's push and the government platform's report-back
-    # receivers (reference/defects.py); other receivers stay idempotent
-    broken = (ctx.defect("push-not-idempotent") and ctx.server.role == "sharing") or (
-        ctx.defect("report-back-not-idempotent") and ctx.server.role == "gov-platform"
+    # receivers (reference/defects/declared.py); other receivers stay idempotent
+    broken = (ctx.defect(D.PUSH_NOT_IDEMPOTENT) and ctx.server.role == "sharing") or (
+        ctx.defect(D.REPORT_BACK_NOT_IDEMPOTENT) and ctx.server.role == "gov-platform"
     )
     seen = None if broken else db.message(scope, message_id)
     if seen is not None:

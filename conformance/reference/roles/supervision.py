@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from conformance.reference.context import Ctx, Reply, now_iso, operation
+from conformance.reference.defects import D
 from conformance.reference.errors import bad_request, not_found
 from conformance.reference.roles.messages import once
 
@@ -21,7 +22,7 @@ async def report_unit(ctx: Ctx) -> Reply:
 
     def process() -> tuple[int, dict[str, object]]:
         at = now_iso()
-        if not ctx.defect("supervision-drops-unit"):
+        if not ctx.defect(D.SUPERVISION_DROPS_UNIT):
             ctx.db.put_record(UNITS, unit["uscc"], unit, at)
         return 201, {"messageId": body["messageId"], "receivedAt": at, "duplicate": False}
 

@@ -77,6 +77,7 @@ from conformance.clock import CHINA
 from conformance.contract.documents import codelist
 from conformance.reference.context import Ctx, Reply, now_iso, operation
 from conformance.reference.db import Database, dumps, loads
+from conformance.reference.defects import D
 from conformance.reference.errors import ApiError, bad_request, conflict, not_found
 from conformance.reference.roles.gov_platform.model import demo_holder_context, ensure_tables, group_of
 from conformance.reference.roles.messages import once
@@ -387,7 +388,7 @@ async def receive_report(ctx: Ctx) -> Reply:
             "caseNo in the body differs from the path",
             [{"path": "/caseNo", "message": "办件编号与路径不一致", "messageEn": "caseNo differs from the path"}],
         )
-    check = not ctx.defect("report-back-any-order")
+    check = not ctx.defect(D.REPORT_BACK_ANY_ORDER)
 
     def process() -> tuple[int, dict[str, Any]]:
         return 201, apply_report(ctx.db, kind, interface, body, check=check)

@@ -42,6 +42,7 @@ from conformance.codes import uscc as uscc_kind
 from conformance.reference import files
 from conformance.reference.context import Ctx, Reply, now_iso, operation
 from conformance.reference.db import Database, dumps, loads
+from conformance.reference.defects import D
 from conformance.reference.errors import ApiError, bad_request, conflict, forbidden, not_found
 from conformance.reference.roles.gov_platform.model import demo_holder_context, group_of
 from conformance.reference.server_state import RoleServer
@@ -335,7 +336,7 @@ async def download_file(ctx: Ctx) -> Reply:
 @operation("getElicenseThumbnails")
 async def thumbnails(ctx: Ctx) -> Reply:
     client = ctx.client
-    if (client is None or client.level != "province") and not ctx.defect("thumbnail-to-city"):
+    if (client is None or client.level != "province") and not ctx.defect(D.THUMBNAIL_TO_CITY):
         raise forbidden(
             "缩略图下载接口仅向省厅单位提供服务（调用方不是省级单位）",
             "thumbnails are served to province-level callers only",

@@ -39,6 +39,7 @@ import defusedxml.ElementTree as DefusedET
 from conformance.codes import lists as code_lists
 from conformance.contract import documents as contracts
 from conformance.reference import files
+from conformance.reference.defects import D
 from conformance.reference.errors import conflict
 from conformance.reference.roles.licensing import store
 from conformance.reference.roles.licensing.procedure import equipment_code_for, role_names, steps
@@ -421,9 +422,9 @@ def allocate_code(server: RoleServer, case: store.Case, at: str) -> str:
     uscc = case.applicant_id
     row = db.one("SELECT last FROM lic_dossier_seq WHERE uscc = ? AND year = ?", uscc, year)
     last = int(row[0]) if row else 0
-    if "dossier-seq-restart" in defects:
+    if D.DOSSIER_SEQ_RESTART in defects:
         seq = 1
-    elif "dossier-seq-skip" in defects and last:
+    elif D.DOSSIER_SEQ_SKIP in defects and last:
         seq = last + 2
     else:
         seq = last + 1
@@ -437,7 +438,7 @@ def allocate_code(server: RoleServer, case: store.Case, at: str) -> str:
         (uscc, year, seq),
     )
     cat, item = code_lists.use_registration()
-    unit = uscc[:17] if "dossier-code-17-uscc" in defects else uscc
+    unit = uscc[:17] if D.DOSSIER_CODE_17_USCC in defects else uscc
     code = f"{cat}{item}{case.authority['division']}{unit}{year:04d}{seq:04d}"
     db.conn.execute(
         f"INSERT INTO lic_dossiers ({_DOSSIER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)",
@@ -511,7 +512,7 @@ def _files(server: RoleServer, row: DossierRow, base_url: str) -> list[tuple[sto
     docs.sort(key=lambda d: (order.get(d.stage, 99), d.id))
     counters: dict[str, int] = {}
     out = []
-    wrong = "file-naming-wrong" in server.defects
+    wrong = D.FILE_NAMING_WRONG in server.defects
     for index, doc in enumerate(docs, start=1):
         counters[doc.stage] = n = counters.get(doc.stage, 0) + 1
         ext = doc.format.lower()
@@ -574,7 +575,7 @@ def metadata_xml(server: RoleServer, row: DossierRow) -> bytes:
         ("createdTime", m["createdAt"]),
         ("updatedTime", m["updatedAt"]),
     ]
-    if "metadata-missing-element" in server.defects:
+    if D.METADATA_MISSING_ELEMENT in server.defects:
         elements = [e for e in elements if e[0] != "dossierCode"]
     body = "".join(_el(k, v) for k, v in elements)
     return (

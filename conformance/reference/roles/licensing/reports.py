@@ -40,6 +40,7 @@ from conformance.codes import lists as code_lists
 from conformance.contract.openapi import role_operations
 from conformance.reference import outbox
 from conformance.reference.context import now_iso
+from conformance.reference.defects import D
 from conformance.reference.roles.licensing import store
 from conformance.reference.roles.licensing.dossier import bare_notice
 from conformance.reference.roles.licensing.procedure import outcomes, special, steps
@@ -82,7 +83,7 @@ def internal_number(case_no: str) -> str:
 
 
 def _send(server: RoleServer, target: str, key: str, body: Item, case_no: str) -> int:
-    if key in CASE_REPORTS and "wrong-case-number" in server.defects:
+    if key in CASE_REPORTS and D.WRONG_CASE_NUMBER in server.defects:
         body = {**body, "caseNo": internal_number(case_no)}
         path = path_of(target, key).replace("{caseNo}", quote(body["caseNo"], safe=""))
     else:
@@ -191,10 +192,10 @@ def report_back(
     if body.get("notice") is None:
         body.pop("notice", None)
     defects = server.defects
-    if interface == "T5-8" and step == "review" and "no-report-back" in defects:
+    if interface == "T5-8" and step == "review" and D.NO_REPORT_BACK in defects:
         return  # the defect: the review step is never reported
     row = _send(server, GOV, interface, body, case.case_no)
-    if "report-back-wrong-order" in defects:
+    if D.REPORT_BACK_WRONG_ORDER in defects:
         if interface == "T5-7":
             _hold(server, row)
         elif interface == "T5-10":

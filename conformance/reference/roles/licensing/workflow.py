@@ -23,6 +23,7 @@ from conformance.codes import KINDS, check
 from conformance.codes import lists as code_lists
 from conformance.contract.documents import codelist
 from conformance.reference.context import now_iso
+from conformance.reference.defects import D
 from conformance.reference.errors import ApiError, bad_request, conflict, forbidden, not_found
 from conformance.reference.roles.licensing import dossier, reports, store
 from conformance.reference.roles.licensing.procedure import (
@@ -91,8 +92,8 @@ def check_item(body: Item, defects: frozenset[str]) -> None:
     code = body["itemCode"]
     verdict = check("item-code", code)
     if not verdict.ok:
-        tolerated = ("accept-piping-move-out" in defects and code == PIPING_MOVE_OUT) or (
-            "accept-unknown-item" in defects and not _is_gap(code)
+        tolerated = (D.ACCEPT_PIPING_MOVE_OUT in defects and code == PIPING_MOVE_OUT) or (
+            D.ACCEPT_UNKNOWN_ITEM in defects and not _is_gap(code)
         )
         if not tolerated:
             raise bad_request(
@@ -244,7 +245,7 @@ def perform_step(
             code="VALIDATION_FAILED",
         )
     roles = allowed_roles(step, outcome)
-    if actor.role not in roles and "step-wrong-role" not in defects:
+    if actor.role not in roles and D.STEP_WRONG_ROLE not in defects:
         mine = role_names().get(actor.role or "", "无岗位")
         raise forbidden(
             f"岗位“{mine}”不能以“{outcome['name']}”执行“{steps()[step]['name']}”步骤"
@@ -269,7 +270,7 @@ def perform_step(
         if case is None:
             raise not_found(f"办件 {case_no}", f"case {case_no}")
         st = states()[case.state]
-        out_of_order = "step-out-of-order" in defects or _certifies_any_decision(case, step, defects)
+        out_of_order = D.STEP_OUT_OF_ORDER in defects or _certifies_any_decision(case, step, defects)
         if st.get("terminal") or case.state == "suspended" or (pending(case.state) != step and not out_of_order):
             raise _state_conflict(case, step)
         if step == "apply" and not out_of_order:
@@ -302,7 +303,7 @@ def _certifies_any_decision(case: store.Case, step: str, defects: frozenset[str]
     """Defect ``certify-after-refusal``: 制证 checks only that 决定 was made and no certificate exists yet, not that the
     licence was granted, so a refused case (不予许可, awaiting 办结) can still be certified."""
     return (
-        "certify-after-refusal" in defects
+        D.CERTIFY_AFTER_REFUSAL in defects
         and step == "certify"
         and case.decided_at is not None
         and case.equipment_code is None
@@ -328,9 +329,9 @@ def _effects(
         case.decided_at = at
     if step == "certify":
         _certify(server, case, at)
-    if outcome.get("notice") and not ("no-notice" in defects and step == "accept" and outcome["code"] != "correction"):
+    if outcome.get("notice") and not (D.NO_NOTICE in defects and step == "accept" and outcome["code"] != "correction"):
         notice = dossier.issue_notice(server, case, step, outcome, operator, opinion, at)
-    elif "no-notice" in defects and step == "accept" and outcome.get("notice"):
+    elif D.NO_NOTICE in defects and step == "accept" and outcome.get("notice"):
         notice = dossier.bare_notice(case, outcome, opinion, at)  # what the vendor sends: no document, no file
     if notice is not None and step == "decide":
         case.result_notice = notice["noticeId"]
@@ -379,7 +380,7 @@ def _certify(server: RoleServer, case: store.Case, at: str) -> None:
     year = int(at[:4])
     if original and op in KEEPS_NUMBER:
         number = original
-    elif "registration-no-malformed" in server.defects:
+    elif D.REGISTRATION_NO_MALFORMED in server.defects:
         # the vendor's own scheme: catalogue code instead of the 2 variety digits, 4-digit serial, no year
         serial = store.next_counter(db, f"regno:malformed:{year}")
         abbr = code_lists.provinces()[case.authority["division"][:2]]["abbr"]
@@ -451,7 +452,7 @@ def special_procedure(
         suspended = case.state == "suspended"
         asked = step
         step = (case.procedure or {}).get("step") if suspended else pending(case.state)
-        if asked is not None and (asked != step or suspended) and "step-out-of-order" not in server.defects:
+        if asked is not None and (asked != step or suspended) and D.STEP_OUT_OF_ORDER not in server.defects:
             raise _state_conflict(case, asked)  # performStep with the 特别程序 outcome of a step that is not pending
         if states()[case.state].get("terminal") or step is None:
             raise conflict(
@@ -474,7 +475,7 @@ def special_procedure(
                 "办件未处于特别程序中，不能结束特别程序", "no special procedure is running", "STATE_CONFLICT"
             )
         roles = allowed_roles(step, outcomes().get((step, "suspend")))
-        if not role_checked and actor.role not in roles and "step-wrong-role" not in server.defects:
+        if not role_checked and actor.role not in roles and D.STEP_WRONG_ROLE not in server.defects:
             raise forbidden(
                 f"岗位“{role_names().get(actor.role or '', '无岗位')}”不能在“{steps()[step]['name']}”环节办理特别程序",
                 f"role {actor.role} may not run a special procedure in step {step}",

@@ -74,6 +74,7 @@ import orjson
 from conformance.contract.openapi import Operation
 from conformance.reference.context import FACTORIES, SEEDERS, SETUPS, Ctx, Handler, Reply
 from conformance.reference.db import loads
+from conformance.reference.defects import D
 from conformance.reference.errors import not_found
 from conformance.reference.roles.sharing import access, feed
 from conformance.reference.roles.sharing import admin as sharing_admin  # noqa: F401  (registers catalogue, grants, audit)
@@ -94,14 +95,14 @@ def masker(ctx: Ctx, ds: sd.DataSet) -> access.Masker:
         state(ctx).grants,
         ds,
         ctx.client.id if ctx.client else None,
-        disabled=ctx.defect("sensitive-without-grant"),
-        any_owner=ctx.defect("grant-ignores-owner"),
+        disabled=ctx.defect(D.SENSITIVE_WITHOUT_GRANT),
+        any_owner=ctx.defect(D.GRANT_IGNORES_OWNER),
     )
 
 
 def scope(ctx: Ctx) -> str | None:
     """The caller's division prefix (None: every division)."""
-    if ctx.defect("no-division-scoping") or ctx.client is None:
+    if ctx.defect(D.NO_DIVISION_SCOPING) or ctx.client is None:
         return None
     division = access.data_division(ctx.client.id)
     return sd.division_prefix(division) if division else None
@@ -138,7 +139,7 @@ def _page(ctx: Ctx, op: Operation, ds: sd.DataSet, show: Callable[[dict[str, Any
     caller = None if ds_open(op) else scope(ctx)
     if (
         caller is not None
-        and ctx.defect("division-filter-overrides-scope")
+        and ctx.defect(D.DIVISION_FILTER_OVERRIDES_SCOPE)
         and any(f.kind == "division" and name in ctx.query for name, f in ds.filters.get(op.operation_id, {}).items())
     ):
         caller = None  # "the caller asked for a division": its own registration no longer consulted
@@ -149,11 +150,11 @@ def _page(ctx: Ctx, op: Operation, ds: sd.DataSet, show: Callable[[dict[str, Any
         ctx.query,
         page,
         size,
-        drop_boundary=ctx.defect("paging-drops-boundary"),
+        drop_boundary=ctx.defect(D.PAGING_DROPS_BOUNDARY),
         stored_mask=show is None,
         scope=caller,
     )
-    if ctx.defect("paging-wrong-total"):
+    if ctx.defect(D.PAGING_WRONG_TOTAL):
         total = len(items)  # the classic: the count of this page, not of the query
     return Reply(
         {"page": page, "size": size, "total": total, "items": items if show is None else [show(r) for r in items]}
@@ -178,11 +179,11 @@ _INTERNAL_FIELDS = {"_rowId": 1, "srcTable": "t_share_export", "syncFlag": "0"}
 
 def open_handler(op: Operation, ds: sd.DataSet) -> Handler:
     async def query_open(ctx: Ctx) -> Reply:
-        if ctx.defect("open-data-not-audited"):
+        if ctx.defect(D.OPEN_DATA_NOT_AUDITED):
             ctx.audited = True  # the pipeline writes no entry for this download
-        if ctx.defect("unmasked-open-data"):
+        if ctx.defect(D.UNMASKED_OPEN_DATA):
             return _page(ctx, op, ds, lambda r: r)
-        if ctx.defect("open-data-undescribed-fields"):
+        if ctx.defect(D.OPEN_DATA_UNDESCRIBED_FIELDS):
             return _page(ctx, op, ds, lambda r: {**access.mask(ds, r, open_data=True), **_INTERNAL_FIELDS})
         return _page(ctx, op, ds, lambda r: access.mask(ds, r, open_data=True))
 
@@ -197,7 +198,7 @@ def changes_handler(op: Operation, ds: sd.DataSet) -> Handler:
         limit = int(sd.param_value(op, ctx.query, "limit"))
         rows = feed.read_changes(ctx.db, ds, after, limit + 1, scope(ctx))
         has_more = len(rows) > limit
-        last = rows[limit][0] if has_more and ctx.defect("changes-skip") else None  # skips the next change
+        last = rows[limit][0] if has_more and ctx.defect(D.CHANGES_SKIP) else None  # skips the next change
         rows = rows[:limit]
         show = masker(ctx, ds)
         items = [

@@ -23,7 +23,7 @@ few milliseconds. Records in notifications are masked per the subscriber's grant
 the subscriber's divisions (SHARE.SEC.ACCESS.2).
 
 Feed defect: ``changes-seq-reused`` (only each record's latest change kept, numbers reused;
-``sharing_data.compact_changes``). Sender defects (``defects.py``): ``subscription-retry-new-message-id``
+``sharing_data.compact_changes``). Sender defects (``defects/declared.py``): ``subscription-retry-new-message-id``
 (each retry under a new message id), ``subscription-resend-after-receipt`` (one more send after the first 2xx),
 ``subscription-ignores-retry-after``, ``subscription-retry-fixed-interval`` (every 0.2 s, no back-off,
 no Retry-After).
@@ -46,6 +46,7 @@ from conformance.contract.openapi import Operation
 from conformance.reference import outbound
 from conformance.reference.context import Ctx, Handler, Reply, now_iso, operation
 from conformance.reference.db import loads
+from conformance.reference.defects import D
 from conformance.reference.errors import bad_request, conflict, forbidden, not_found
 from conformance.reference.roles.messages import once
 from conformance.reference.roles.sharing import access, feed
@@ -131,7 +132,7 @@ def _apply(ctx: Ctx, ds: sd.DataSet, body: dict[str, Any]) -> dict[str, Any]:
         if errors:
             results.append({"index": i, "key": key, "status": "rejected", "errors": errors})
             continue
-        compact = ctx.defect("changes-seq-reused")
+        compact = ctx.defect(D.CHANGES_SEQ_REUSED)
         if op == "DELETE":
             sd.remove(db, ds, key, at, compact=compact)
         else:
@@ -262,7 +263,7 @@ def _own_subscription(ctx: Ctx) -> tuple[Any, ...]:
     if row is None:  # another client's subscription is not revealed
         raise not_found(f"订阅“{sid}”", f"subscription {sid}")
     needed = f"{sd.ROLE}:{row[2]}:subscribe"
-    if ctx.token is not None and needed not in ctx.token.scopes and not ctx.defect("ignore-scopes"):
+    if ctx.token is not None and needed not in ctx.token.scopes and not ctx.defect(D.IGNORE_SCOPES):
         raise forbidden(f"令牌无权访问此订阅（需要权限范围 {needed}）", f"token lacks scope {needed}")
     return row
 
@@ -313,14 +314,14 @@ def materialise(server: RoleServer) -> None:
         last = rows[-1][0] if len(rows) == BATCH else top
         wanted = set(loads(operations)) if operations else None
         prefix = sd.division_prefix(division) if division else None
-        allowed = access.data_division(client) if "no-division-scoping" not in server.defects else None
+        allowed = access.data_division(client) if D.NO_DIVISION_SCOPING not in server.defects else None
         allowed_prefix = sd.division_prefix(allowed) if allowed else None
         show = access.Masker(
             grants,
             sets[data_set],
             client,
-            disabled="sensitive-without-grant" in server.defects,
-            any_owner="grant-ignores-owner" in server.defects,
+            disabled=D.SENSITIVE_WITHOUT_GRANT in server.defects,
+            any_owner=D.GRANT_IGNORES_OWNER in server.defects,
         )
         changes = []
         for seq, key, op, at, body, current in rows:
@@ -377,10 +378,10 @@ def _post(url: str, body: bytes, message_id: str) -> tuple[int | None, str | Non
 
 def backoff(attempts: int, retry_after: float | None, defects: frozenset[str]) -> float:
     """Seconds before the next try after ``attempts`` failed ones."""
-    if "subscription-retry-fixed-interval" in defects:
+    if D.SUBSCRIPTION_RETRY_FIXED_INTERVAL in defects:
         return FIXED_INTERVAL
     delay = min(MAX_DELAY, BASE_DELAY * 2 ** (attempts - 1)) * random.uniform(0.8, 1.2)
-    if "subscription-ignores-retry-after" in defects:
+    if D.SUBSCRIPTION_IGNORES_RETRY_AFTER in defects:
         return delay
     return max(delay, retry_after or 0.0)
 
@@ -410,7 +411,7 @@ async def send_due(server: RoleServer) -> bool:
     if not rows:
         return False
     defects = server.defects
-    if "subscription-retry-new-message-id" in defects:
+    if D.SUBSCRIPTION_RETRY_NEW_MESSAGE_ID in defects:
         rows = [
             (nid, *_renamed(server, nid, body), attempts, url, last)
             if attempts and (last is None or not 200 <= last < 300)
@@ -424,7 +425,7 @@ async def send_due(server: RoleServer) -> bool:
             next_at = time.time()
             if status is not None and 200 <= status < 300:
                 state = "sent"
-                if "subscription-resend-after-receipt" in defects and not (last is not None and 200 <= last < 300):
+                if D.SUBSCRIPTION_RESEND_AFTER_RECEIPT in defects and not (last is not None and 200 <= last < 300):
                     state, next_at = "pending", next_at + 0.3  # the defect: sent once more after the receipt
             elif attempts >= MAX_ATTEMPTS:
                 state = "failed"
