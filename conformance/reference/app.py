@@ -26,13 +26,15 @@ from starlette.routing import Mount
 
 from conformance.check.limits import JSONLimitError, loads_bounded
 from conformance.check.schema import validator_at
+from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import Operation, role_operations
 from conformance.reference import audit, roles
 from conformance.reference.context import Ctx, Reply, handler_for
 from conformance.reference.defects import Mutations, seams
 from conformance.reference.errors import ApiError, bad_request, validation_failed
 from conformance.reference.server_state import RoleServer
-from conformance.serving.params import read_params
+from conformance.serving.envelope import success_body
+from conformance.serving.params import body_problems, read_params
 from conformance.serving.routing import Router
 
 log = logging.getLogger("tzsb.reference")
@@ -141,7 +143,7 @@ class RoleApp:
         data = self.mutate(seams.RESPONSE_DATA, reply.data)
         if not reply.envelope:
             return self._json(data, reply.status, reply.headers)
-        body: dict[str, Any] = {"code": "OK", "message": reply.message, "data": data, "requestId": request_id}
+        body = success_body(data, request_id, reply.message)
         return self._json(self.mutate(seams.ENVELOPE, body), reply.status, reply.headers)
 
     # ------------------------------------------------------------------ pipeline
@@ -171,7 +173,7 @@ class RoleApp:
                 415,
                 f"不支持的媒体类型“{ctype or '（无）'}”，应为 application/json",
                 f"unsupported media type '{ctype}', expected application/json",
-                "UNSUPPORTED_MEDIA_TYPE",
+                ErrorCode.UNSUPPORTED_MEDIA_TYPE,
             )
         try:
             return self.mutate(seams.PARSE_JSON, loads_bounded)(raw)
@@ -179,7 +181,7 @@ class RoleApp:
             zh, _, en = str(exc).partition(" / ")
             if exc.kind == "size":
                 raise ApiError(
-                    413, f"请求体过大：{zh}", f"request body too large: {en or zh}", "PAYLOAD_TOO_LARGE"
+                    413, f"请求体过大：{zh}", f"request body too large: {en or zh}", ErrorCode.PAYLOAD_TOO_LARGE
                 ) from None
             raise bad_request(f"请求体嵌套过深：{zh}", f"request body nested too deeply: {en or zh}") from None
         except orjson.JSONDecodeError as exc:
@@ -190,20 +192,15 @@ class RoleApp:
             raise bad_request(f"请求体不是合法的 JSON：{exc}", f"request body is not valid JSON: {exc}") from None
 
     def _validate_body(self, op: Operation, body: Any) -> None:
-        if op.body_uri is None or op.operation_id == "issueToken":  # RFC 6749 errors, answered by the handler
+        if op.operation_id == "issueToken":  # RFC 6749 errors, answered by the handler
             return
-        v = validator_at(op.body_uri)
-        if v.is_valid(body):
-            return
-        errors = v.errors(body)
-        if self.mutate.at(seams.BODY_ERRORS):
-            errors = self.mutate(seams.BODY_ERRORS, errors)
-            if not errors:
+        problems = body_problems(op, body)
+        if problems and self.mutate.at(seams.BODY_ERRORS):
+            problems = self.mutate(seams.BODY_ERRORS, problems)
+            if not problems:
                 return  # every error was one the defective vendor does not check
-        raise validation_failed(
-            [{"path": e.path, "message": e.message_zh, "messageEn": e.message_en, "rule": e.keyword} for e in errors]
-            or [{"path": "", "message": "请求数据不符合契约", "messageEn": "invalid"}]
-        )
+        if problems:
+            raise validation_failed(problems)
 
     async def dispatch(self, methods: dict[str, Operation], request: Request, path_params: dict[str, str]) -> Response:
         started = time.perf_counter()
@@ -218,7 +215,7 @@ class RoleApp:
                     405,
                     f"此路径不支持 {request.method} 方法",
                     f"method {request.method} not allowed here",
-                    "METHOD_NOT_ALLOWED",
+                    ErrorCode.METHOD_NOT_ALLOWED,
                     headers={"Allow": ", ".join(sorted(methods))},
                 )
             ctx = Ctx(
@@ -275,7 +272,7 @@ class RoleApp:
                     413,
                     f"请求体超过上限（{self.server.max_body} 字节）",
                     f"request body over the limit ({self.server.max_body} bytes)",
-                    "PAYLOAD_TOO_LARGE",
+                    ErrorCode.PAYLOAD_TOO_LARGE,
                 ),
                 request_id,
             )
@@ -286,7 +283,7 @@ class RoleApp:
         except Exception:
             log.exception("internal error in %s", op.operation_id if op else request.url.path)
             response = self.error(
-                ApiError(500, "服务器内部错误", "internal server error", "INTERNAL_ERROR"), request_id
+                ApiError(500, "服务器内部错误", "internal server error", ErrorCode.INTERNAL_ERROR), request_id
             )
             outcome = "error"
         if op is not None and ctx is not None and audit.is_audited(op) and ctx.client is not None and not ctx.audited:
@@ -304,7 +301,9 @@ class RoleApp:
 
 async def _not_found(request: Request, exc: Exception) -> Response:
     rid = secrets.token_hex(12)
-    body = ApiError(404, f"路径 {request.url.path} 不存在", f"path {request.url.path} not found", "NOT_FOUND").body(rid)
+    body = ApiError(
+        404, f"路径 {request.url.path} 不存在", f"path {request.url.path} not found", ErrorCode.NOT_FOUND
+    ).body(rid)
     return Response(
         orjson.dumps(body), status_code=404, media_type="application/json; charset=utf-8", headers={"X-Request-Id": rid}
     )

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.contract import documents as contracts
+from conformance.contract.errors import ErrorCode
 from conformance.crypto import canonical_string, sign
 from conformance.reference.defects import Mutations, seams
 from conformance.reference.errors import ApiError
@@ -95,7 +96,7 @@ def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
-def unauthorized(zh: str, en: str, code: str = "UNAUTHORIZED") -> ApiError:
+def unauthorized(zh: str, en: str, code: str = ErrorCode.UNAUTHORIZED) -> ApiError:
     return ApiError(401, zh, en, code, headers={"WWW-Authenticate": 'Bearer realm="tzsb", error="invalid_token"'})
 
 
@@ -142,7 +143,7 @@ class Security:
         if token is None:
             raise unauthorized("访问令牌无效", "invalid access token")
         if token.expires < time.time() and seams.TOKEN_EXPIRY in self.checks:
-            raise unauthorized("访问令牌已过期", "access token expired", "TOKEN_EXPIRED")
+            raise unauthorized("访问令牌已过期", "access token expired", ErrorCode.TOKEN_EXPIRED)
         return token
 
     def authorize(self, token: Token, scope: str | list[str] | None) -> None:
@@ -155,7 +156,7 @@ class Security:
                 403,
                 f"令牌无权访问此接口（需要权限范围 {wanted}）",
                 f"token lacks scope {' or '.join(needed)}",
-                "FORBIDDEN",
+                ErrorCode.FORBIDDEN,
             )
 
     # ------------------------------------------------------------------ signature
@@ -168,11 +169,13 @@ class Security:
             raise unauthorized(
                 "该客户端须签名请求：缺少 X-Timestamp / X-Nonce / X-Signature / X-Signature-Method",
                 "this client must sign: signature headers missing",
-                "SIGNATURE_INVALID",
+                ErrorCode.SIGNATURE_INVALID,
             )
         if sig_method not in ("HMAC-SM3", "HMAC-SHA256"):
             raise unauthorized(
-                f"不支持的签名方法 {sig_method}", f"unsupported signature method {sig_method}", "SIGNATURE_INVALID"
+                f"不支持的签名方法 {sig_method}",
+                f"unsupported signature method {sig_method}",
+                ErrorCode.SIGNATURE_INVALID,
             )
         try:
             when = dt.datetime.fromisoformat(ts)
@@ -182,26 +185,26 @@ class Security:
             raise unauthorized(
                 "X-Timestamp 不是带时区的 GB/T 7408 日期时间",
                 "X-Timestamp is not a date-time with offset",
-                "SIGNATURE_INVALID",
+                ErrorCode.SIGNATURE_INVALID,
             ) from None
         now = time.time()
         if abs(when.timestamp() - now) > SIGNATURE_WINDOW and seams.SIGNATURE_WINDOW in self.checks:
             raise unauthorized(
                 f"X-Timestamp 超出 ±{SIGNATURE_WINDOW} 秒窗口",
                 f"X-Timestamp outside ±{SIGNATURE_WINDOW} s",
-                "SIGNATURE_INVALID",
+                ErrorCode.SIGNATURE_INVALID,
             )
         expected = sign(
             sig_method, client.secret.encode(), canonical_string(method, path_query, ts, nonce, body, sig_method)
         )
         # bytes: header values may hold any octet (non-ASCII: a TypeError of compare_digest on str, once a 500)
         if not hmac.compare_digest(_utf8(expected), _utf8(sig.lower())):
-            raise unauthorized("签名不正确", "signature does not match", "SIGNATURE_INVALID")
+            raise unauthorized("签名不正确", "signature does not match", ErrorCode.SIGNATURE_INVALID)
         for old in [n for n, t in self.nonces.items() if t < now - 2 * SIGNATURE_WINDOW]:
             del self.nonces[old]
         key = f"{client.id}:{nonce}"
         if key in self.nonces and seams.NONCE in self.checks:
-            raise unauthorized("X-Nonce 重复使用（重放）", "X-Nonce replayed", "REPLAYED_NONCE")
+            raise unauthorized("X-Nonce 重复使用（重放）", "X-Nonce replayed", ErrorCode.REPLAYED_NONCE)
         self.nonces[key] = now
 
     # ------------------------------------------------------------------ volume control
@@ -224,7 +227,7 @@ class Security:
                 429,
                 f"今日调用配额（{client.quota} 次）已用完",
                 f"daily quota of {client.quota} calls used up",
-                "QUOTA_EXCEEDED",
+                ErrorCode.QUOTA_EXCEEDED,
                 headers={"Retry-After": str(wait)},
                 retry_after=wait,
             )
@@ -234,7 +237,7 @@ class Security:
                 429,
                 f"调用过于频繁（上限每秒 {client.rate:g} 次）",
                 f"rate limit of {client.rate:g}/s exceeded",
-                "RATE_LIMITED",
+                ErrorCode.RATE_LIMITED,
                 headers={"Retry-After": str(wait)},
                 retry_after=wait,
             )

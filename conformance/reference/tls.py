@@ -36,6 +36,7 @@ from urllib.parse import parse_qsl, urlencode
 import orjson
 
 from conformance.client.token import token_path
+from conformance.contract.errors import ErrorCode
 
 log = logging.getLogger("tzsb.reference.tls")
 
@@ -258,7 +259,7 @@ class CredentialsInUrlGuard:
             )
             body = orjson.dumps(
                 {
-                    "code": "UNAUTHORIZED",
+                    "code": ErrorCode.UNAUTHORIZED,
                     "message": f"凭证不得放在 URL 查询参数中（{names}），请改用 Authorization 请求头",
                     "messageEn": f"credentials must not be sent in the URL query ({', '.join(found)}): use the Authorization header",
                     "data": None,

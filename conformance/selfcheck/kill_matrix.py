@@ -135,9 +135,11 @@ def run_one(defect: str, *, profile: str = "quick", workdir: Path | None = None,
                 tls=run.tls,
             )
             stack = licensing_stack if run.role == "licensing" else platform_stack
-            with stack(tmp_path / "ref.sqlite3", defects=defects) if run.simulators else _plain(RunningServer(cfg)) as (
-                sims,
-                srv,
+            with (
+                stack(tmp_path / "ref.sqlite3", defects=defects) if run.simulators else _plain(RunningServer(cfg)) as (
+                    sims,
+                    srv,
+                )
             ):
                 target = demo_target(tmp_path / "target.toml", srv, run.role, simulators=sims)
                 extra = ["-p", "no:randomly", "-p", "no:cacheprovider"]

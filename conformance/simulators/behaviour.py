@@ -33,6 +33,7 @@ from conformance.check.schema import validator
 from conformance.clock import CHINA
 from conformance.codes import KINDS
 from conformance.codes import lists as code_lists
+from conformance.contract.errors import ErrorCode
 from conformance.simulators.model import InboundCall, Reply, SimulatorState, error, now_iso
 
 Handler = Callable[[SimulatorState, InboundCall, dict[str, Any], Any], Reply]
@@ -54,11 +55,11 @@ def _receipt(call: InboundCall, body: dict[str, Any]) -> Reply:
 
 
 def _not_found(zh: str, en: str) -> Reply:
-    return error(404, "NOT_FOUND", f"{zh}不存在", f"{en} not found")
+    return error(404, ErrorCode.NOT_FOUND, f"{zh}不存在", f"{en} not found")
 
 
 def _conflict(zh: str, en: str) -> Reply:
-    return error(409, "STATE_CONFLICT", zh, en)
+    return error(409, ErrorCode.STATE_CONFLICT, zh, en)
 
 
 # ---------------------------------------------------------------------------------- registration (control API)
@@ -164,7 +165,7 @@ def _case(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dic
     if q.get("caseNo") != body.get("caseNo"):
         raise error(
             400,
-            "VALIDATION_FAILED",
+            ErrorCode.VALIDATION_FAILED,
             f"路径中的办件编号 {q.get('caseNo')} 与请求体的 {body.get('caseNo')} 不一致",
             "caseNo in the path differs from the body",
             [
@@ -294,7 +295,7 @@ def download_address(state: SimulatorState, call: InboundCall, q: dict[str, Any]
 def download_file(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
     lic = _licence(state, q)
     if state.downloads.get(q["token"]) != lic["elicenseId"]:
-        raise error(403, "FORBIDDEN", "下载令牌无效或不属于该证照", "download token invalid")
+        raise error(403, ErrorCode.FORBIDDEN, "下载令牌无效或不属于该证照", "download token invalid")
     return Reply(
         200,
         raw=_PDF,
@@ -331,7 +332,7 @@ def submit_objection(state: SimulatorState, call: InboundCall, q: dict[str, Any]
     if body["reportNo"] not in state.reports:
         raise error(
             400,
-            "VALIDATION_FAILED",
+            ErrorCode.VALIDATION_FAILED,
             f"检验报告 {body['reportNo']} 不存在",
             "no such report",
             [{"path": "/reportNo", "message": "检验报告不存在", "messageEn": "no such report", "rule": "exists"}],
@@ -390,7 +391,7 @@ def push_application(state: SimulatorState, call: InboundCall, q: dict[str, Any]
     if item is None:
         raise error(
             400,
-            "VALIDATION_FAILED",
+            ErrorCode.VALIDATION_FAILED,
             f"办理项 {body['itemCode']} 不是表1中的办理项",
             "no such handling item (Table 1)",
             [
@@ -406,7 +407,7 @@ def push_application(state: SimulatorState, call: InboundCall, q: dict[str, Any]
     if catalogue not in _group_varieties(item["group"]):
         raise error(
             400,
-            "VALIDATION_FAILED",
+            ErrorCode.VALIDATION_FAILED,
             f"设备品种 {catalogue} 不属于办理项 {body['itemCode']} 的设备类别",
             "the equipment is not of the item's group",
             [

@@ -35,6 +35,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from conformance.client.evidence import mask_headers
+from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import Operation, role_operations
 from conformance.serving import idempotency
 from conformance.serving.envelope import error_body, success_body
@@ -233,7 +234,7 @@ class _Handler(BaseHTTPRequestHandler):
             reply = (
                 error(
                     503,
-                    "UNAVAILABLE",
+                    ErrorCode.UNAVAILABLE,
                     "服务暂不可用（模拟故障），请稍后重试",
                     "service unavailable (simulated)",
                     headers=hdrs,
@@ -241,7 +242,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if status == "503"
                 else error(
                     429,
-                    "RATE_LIMITED",
+                    ErrorCode.RATE_LIMITED,
                     "请求过于频繁（模拟限流），请稍后重试",
                     "rate limited (simulated)",
                     headers=hdrs,
@@ -279,25 +280,25 @@ class _Handler(BaseHTTPRequestHandler):
             if allowed:
                 return error(
                     405,
-                    "METHOD_NOT_ALLOWED",
+                    ErrorCode.METHOD_NOT_ALLOWED,
                     f"该路径不支持 {call.method} 方法",
                     "method not allowed",
                     headers={"Allow": ", ".join(sorted(set(allowed)))},
                 )
-            return error(404, "NOT_FOUND", f"路径 {call.path} 不存在", f"no such path {call.path}")
+            return error(404, ErrorCode.NOT_FOUND, f"路径 {call.path} 不存在", f"no such path {call.path}")
         if op.operation_id == "issueToken":
             return self._token(call, raw, headers)
         if op.secured and call.client_id is None:
             call.problems.append("未携带有效的 Bearer 令牌 / no valid bearer token")
             return error(
                 401,
-                "UNAUTHORIZED",
+                ErrorCode.UNAUTHORIZED,
                 "缺少或无效的访问令牌",
                 "missing or invalid bearer token",
                 headers={"WWW-Authenticate": 'Bearer realm="tzsb-simulator"'},
             )
         if raw is None:
-            return error(413, "PAYLOAD_TOO_LARGE", "请求体过大", "payload too large")
+            return error(413, ErrorCode.PAYLOAD_TOO_LARGE, "请求体过大", "payload too large")
         path_values, query_values, problems = read_params(op, params, call.query)
         values = {**query_values, **path_values}
         body: Any = None
@@ -306,21 +307,24 @@ class _Handler(BaseHTTPRequestHandler):
             if ctype != "application/json":
                 call.problems.append(f"Content-Type 为 {ctype or '（无）'}，应为 application/json")
                 return error(
-                    415, "UNSUPPORTED_MEDIA_TYPE", "请求体应为 application/json", "body must be application/json"
+                    415,
+                    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                    "请求体应为 application/json",
+                    "body must be application/json",
                 )
             if not isinstance(call.json, dict | list):
                 call.problems.append("请求体不是合法 JSON / body is not JSON")
-                return error(400, "BAD_REQUEST", "请求体不是合法 JSON", "body is not valid JSON")
+                return error(400, ErrorCode.BAD_REQUEST, "请求体不是合法 JSON", "body is not valid JSON")
             body = call.json
             problems += body_problems(op, body, limit=20)
         if problems:
             call.problems += [f"{p['path']}: {p['message']}" for p in problems]
             return error(
-                400, "VALIDATION_FAILED", "请求不符合接口约定", "request does not follow the contract", problems
+                400, ErrorCode.VALIDATION_FAILED, "请求不符合接口约定", "request does not follow the contract", problems
             )
         handler = sim.behaviour.get(op.operation_id)
         if handler is None:  # pragma: no cover - every operation of the simulated roles has a behaviour
-            return error(500, "INTERNAL_ERROR", "模拟器未实现该操作", f"{op.operation_id} not simulated")
+            return error(500, ErrorCode.INTERNAL_ERROR, "模拟器未实现该操作", f"{op.operation_id} not simulated")
         key = idempotency.idempotency_key(op, body)
         if key is not None:
             fingerprint = idempotency.fingerprint(body)
@@ -333,7 +337,7 @@ class _Handler(BaseHTTPRequestHandler):
                         )
                         return error(
                             409,
-                            "DUPLICATE",
+                            ErrorCode.DUPLICATE,
                             f"消息 {key} 已接收，内容不同",
                             f"message {key} was received with other content",
                         )

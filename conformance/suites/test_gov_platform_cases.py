@@ -21,6 +21,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.client import Evidence
+from conformance.contract.errors import ErrorCode
 from conformance.harness.target import Target
 from conformance.report.skips import untested
 from conformance.suites.support.client_side import attach
@@ -39,7 +40,7 @@ from conformance.suites.support.gov_platform import (
 
 pytestmark = pytest.mark.role(ROLE)
 
-DUPLICATE_CODES = ("DUPLICATE", "CONFLICT")
+DUPLICATE_CODES = (ErrorCode.DUPLICATE, ErrorCode.CONFLICT)
 
 
 @pytest.fixture(scope="module")
@@ -258,7 +259,7 @@ def test_reports_are_matched_by_the_platforms_case_number(desk: Desk, case: Case
     stray = Case(unknown, case.item, case.authority)
     body = desk.acceptance(stray)
     r = desk.client.post(path_of("T5-7", caseNo=unknown), body)
-    expect_error(r, "T5-7", 404, f"对不存在的办件 {unknown} 上报受理", ("NOT_FOUND",))
+    expect_error(r, "T5-7", 404, f"对不存在的办件 {unknown} 上报受理", (ErrorCode.NOT_FOUND,))
     good = desk.acceptance(case)
     mixed = {**good, "caseNo": unknown, "notice": {**good["notice"], "caseNo": unknown}}
     err = expect_error(

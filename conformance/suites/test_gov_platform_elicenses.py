@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from conformance.client import TargetClient, TargetResponse
+from conformance.contract.errors import ErrorCode
 from conformance.datagen import DataGen
 from conformance.harness.target import Target
 from conformance.suites.support.gov_platform import (
@@ -59,7 +60,7 @@ from conformance.suites.support.gov_platform import (
 
 pytestmark = pytest.mark.role(ROLE)
 
-DUPLICATE_CODES = ("DUPLICATE", "CONFLICT")
+DUPLICATE_CODES = (ErrorCode.DUPLICATE, ErrorCode.CONFLICT)
 
 
 @dataclass
@@ -296,7 +297,7 @@ def test_certificate_information_by_the_identifier_from_the_search(library: Libr
         "T5-13",
         404,
         f"获取不存在的电子证照 {absent}",
-        ("NOT_FOUND",),
+        (ErrorCode.NOT_FOUND,),
     )
     bad = with_bad_check_character(certs[0]["elicenseId"])
     expect_error(
@@ -383,7 +384,7 @@ def test_a_download_token_only_opens_its_own_certificate(library: Library) -> No
             "T5-15",
             403,
             f"以{label}下载 {first['elicenseId']}",
-            ("FORBIDDEN",),
+            (ErrorCode.FORBIDDEN,),
         )
 
 
@@ -422,7 +423,9 @@ def test_thumbnails_of_a_real_certificate_are_refused_to_a_city_level_caller(
     cert = library.need()[0]
     path = path_of("T5-16", elicenseId=cert["elicenseId"])
     city: TargetClient = tzsb_client(None, CITY_CALLER)
-    expect_error(city.get(path), "T5-16", 403, f"地市级调用方获取 {cert['elicenseId']} 的缩略图", ("FORBIDDEN",))
+    expect_error(
+        city.get(path), "T5-16", 403, f"地市级调用方获取 {cert['elicenseId']} 的缩略图", (ErrorCode.FORBIDDEN,)
+    )
     province: TargetClient = tzsb_client(None, PROVINCE_CALLER)
     expect(province.get(path), "T5-16", 200, f"省级调用方（对照）获取 {cert['elicenseId']} 的缩略图")
 

@@ -20,6 +20,7 @@ import pytest
 
 from conformance.codes import lists as code_lists
 from conformance.contract.datasets import param_limit
+from conformance.contract.errors import ErrorCode
 from conformance.harness.target import Target
 from conformance.suites.support.gov_platform import (
     ROLE,
@@ -283,5 +284,5 @@ def test_a_user_is_found_by_unified_identity_id(
         interface,
         404,
         f"获取不存在的{label}用户 {absent}",
-        ("NOT_FOUND",),
+        (ErrorCode.NOT_FOUND,),
     )

@@ -38,6 +38,7 @@ from conformance.client import Evidence, TargetClient
 from conformance.codes import check
 from conformance.contract import documents as contracts
 from conformance.contract.datasets import data_sets, max_size
+from conformance.contract.errors import ErrorCode
 from conformance.contract.registry import openapi_uri
 from conformance.datagen import DataGen
 from conformance.harness.target import Target, threshold_samples
@@ -422,7 +423,7 @@ def test_the_same_message_id_with_other_content_is_409(
     other = {**body, "items": [{**body["items"][0], "reason": "内容不同的另一条异议（同一消息标识）"}]}
     r = client.post(path_of(ROLE, "submitObjection"), other)
     err = refused(r, ROLE, "submitObjection", 409, "以同一消息标识提交内容不同的异议")
-    assert err["code"] in ("DUPLICATE", "CONFLICT"), (
+    assert err["code"] in (ErrorCode.DUPLICATE, ErrorCode.CONFLICT), (
         f"错误代码为 {err['code']}，消息标识重复应为 DUPLICATE / a reused message id is a DUPLICATE, not {err['code']}"
     )
     state = _state(client, first["objectionId"], "查询原异议")

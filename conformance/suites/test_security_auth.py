@@ -31,6 +31,7 @@ import requests
 
 from conformance.check import plausibility
 from conformance.client import TargetClient, TargetResponse
+from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import Operation
 from conformance.crypto import canonical_string, sign
 from conformance.harness.target import Target
@@ -113,7 +114,7 @@ def test_an_expired_token_is_refused_with_401(role_ops: list[Operation], tzsb_cl
         after,
         401,
         f"{op.operation_id}（令牌已过期 {grant.expires_in} 秒有效期）",
-        codes=("TOKEN_EXPIRED",),
+        codes=(ErrorCode.TOKEN_EXPIRED,),
         challenge=True,
     )
     assert not problems, "\n".join(problems)
@@ -144,7 +145,10 @@ def test_401_and_403_are_distinguished(role_ops: list[Operation], tzsb_client) -
         call(client, op, auth=False), 401, f"{op.operation_id}（无令牌）", codes=AUTH_CODES, challenge=True
     )
     problems += check_error(
-        call(client, op, token=narrowed.token), 403, f"{op.operation_id}（令牌只有 {other}）", codes=("FORBIDDEN",)
+        call(client, op, token=narrowed.token),
+        403,
+        f"{op.operation_id}（令牌只有 {other}）",
+        codes=(ErrorCode.FORBIDDEN,),
     )
     ok = call(client, op, token=full.token)
     if ok.status in (401, 403):
@@ -181,7 +185,7 @@ def _missing_scope_problems(
         tried += 1
         r = call(client, op, token=token)
         problems += check_error(
-            r, 403, f"{op.method.upper()} {op.path} {op.operation_id}（{label}）", codes=("FORBIDDEN",)
+            r, 403, f"{op.method.upper()} {op.path} {op.operation_id}（{label}）", codes=(ErrorCode.FORBIDDEN,)
         )
     return problems, tried
 
@@ -316,7 +320,11 @@ def test_correctly_signed_requests_are_accepted(role_ops: list[Operation], tzsb_
             problems += _accepted(r, f"{op.operation_id}（{method}，带查询串）")
     unsigned = signer.client.request("GET", path)
     problems += check_error(
-        unsigned, 401, f"{op.operation_id}（须签名的客户端未签名）", codes=("SIGNATURE_INVALID",), challenge=True
+        unsigned,
+        401,
+        f"{op.operation_id}（须签名的客户端未签名）",
+        codes=(ErrorCode.SIGNATURE_INVALID,),
+        challenge=True,
     )
     assert not problems, "\n".join(problems)
 
@@ -340,12 +348,14 @@ def test_wrong_signatures_are_refused_with_401(role_ops: list[Operation], tzsb_c
     problems: list[str] = []
     for label, kw in cases:
         r, _ = signer.send("GET", path, **kw)
-        problems += check_error(r, 401, f"{op.operation_id}（{label}）", codes=("SIGNATURE_INVALID",), challenge=True)
+        problems += check_error(
+            r, 401, f"{op.operation_id}（{label}）", codes=(ErrorCode.SIGNATURE_INVALID,), challenge=True
+        )
     post = next((o for o in secured(role_ops) if o.method == "post" and o.body_uri), None)
     if post is not None:
         r, _ = signer.send("POST", concrete(post), body=b'{"tzsb": 1}', send_body=b'{"tzsb": 2}')
         problems += check_error(
-            r, 401, f"{post.operation_id}（签名后请求体被改动）", codes=("SIGNATURE_INVALID",), challenge=True
+            r, 401, f"{post.operation_id}（签名后请求体被改动）", codes=(ErrorCode.SIGNATURE_INVALID,), challenge=True
         )
     assert not problems, "\n".join(problems)
 
@@ -368,7 +378,7 @@ def test_a_stale_or_future_timestamp_is_refused_with_401(
     ):
         r, _ = signer.send("GET", path, timestamp=signer.now(shift))
         problems += check_error(
-            r, 401, f"{op.operation_id}（X-Timestamp {label}）", codes=("SIGNATURE_INVALID",), challenge=True
+            r, 401, f"{op.operation_id}（X-Timestamp {label}）", codes=(ErrorCode.SIGNATURE_INVALID,), challenge=True
         )
     assert not problems, "\n".join(problems)
 
@@ -385,10 +395,10 @@ def test_a_replayed_nonce_is_refused_with_401(role_ops: list[Operation], tzsb_cl
     ts = signer.now()
     again, _ = signer.send("GET", path, nonce=nonce, timestamp=ts, sig_method="HMAC-SHA256")
     problems += check_error(
-        again, 401, f"{op.operation_id}（随机数重复使用）", codes=("REPLAYED_NONCE",), challenge=True
+        again, 401, f"{op.operation_id}（随机数重复使用）", codes=(ErrorCode.REPLAYED_NONCE,), challenge=True
     )
     replay, _ = signer.send("GET", path, nonce=nonce, timestamp=ts, sig_method="HMAC-SHA256")
     problems += check_error(
-        replay, 401, f"{op.operation_id}（整个请求原样重放）", codes=("REPLAYED_NONCE",), challenge=True
+        replay, 401, f"{op.operation_id}（整个请求原样重放）", codes=(ErrorCode.REPLAYED_NONCE,), challenge=True
     )
     assert not problems, "\n".join(problems)

@@ -32,6 +32,7 @@ import pytest
 
 from conformance.check.schema import validator
 from conformance.client import TargetClient, TargetResponse
+from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import Operation
 from conformance.harness.target import Target
 from conformance.report.skips import vacuous
@@ -379,7 +380,7 @@ def _audited_calls(role_ops: list[Operation], tzsb_client, tzsb_target: Target, 
                 call(harness, audit, token=token.token),
                 403,
                 f"{audit.operation_id}（令牌只有 {narrowed_audit}，无 audit:read）",
-                codes=("FORBIDDEN",),
+                codes=(ErrorCode.FORBIDDEN,),
             )
     assert not problems, "\n".join(problems)
 
@@ -492,7 +493,9 @@ def test_thumbnails_are_refused_to_a_city_level_caller(
             "未测：地市级调用方没有缩略图接口的权限范围，403 不能说明按调用方层级拒绝 / city caller lacks the scope"
         )
     path = concrete(op)
-    problems = check_error(call(city, op, path=path), 403, f"{op.operation_id}（地市级调用方）", codes=("FORBIDDEN",))
+    problems = check_error(
+        call(city, op, path=path), 403, f"{op.operation_id}（地市级调用方）", codes=(ErrorCode.FORBIDDEN,)
+    )
     if tzsb_target.client("province-caller") is not None:
         province = tzsb_client(None, "province-caller")
         r = call(province, op, path=path)

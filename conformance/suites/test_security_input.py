@@ -26,6 +26,7 @@ from conformance.client import TargetClient, TargetResponse
 from conformance.client.http import request_once
 from conformance.contract import documents as contracts
 from conformance.contract.documents import fixture_labels
+from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import Operation, _deref
 from conformance.contract.registry import registry
 from conformance.harness.target import Target, threshold_samples
@@ -548,9 +549,9 @@ def test_malformed_signature_headers_are_refused(role_ops: list[Operation], tzsb
             if r.status is not None and r.status >= 500:
                 problems.append(f"{what}: 返回 {r.status}，格式错误的请求头不得导致服务端错误 / server error")
             elif signing and r.status == 401:
-                problems += check_error(r, 401, what, codes=("SIGNATURE_INVALID",))
+                problems += check_error(r, 401, what, codes=(ErrorCode.SIGNATURE_INVALID,))
             else:
-                problems += check_error(r, 400, what, codes=("BAD_REQUEST", "VALIDATION_FAILED"))
+                problems += check_error(r, 400, what, codes=(ErrorCode.BAD_REQUEST, ErrorCode.VALIDATION_FAILED))
             leak = leaks(r)
             if leak:
                 problems.append(f"{what}: 响应泄露内部信息“{leak[:80]}” / response leaks internals")

@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 
 from conformance.client import TargetClient, TargetResponse
+from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import Operation
 from conformance.harness.target import Target
 from conformance.report.skips import untested
@@ -94,7 +95,7 @@ def _scope_matrix(role_ops: list[Operation], client: TargetClient, bound: int) -
                 403,
                 f"{op.method.upper()} {op.path} {op.operation_id}（令牌只有 {scope}，"
                 f"该操作需要 {' 或 '.join(sorted(needed))}）",
-                codes=("FORBIDDEN",),
+                codes=(ErrorCode.FORBIDDEN,),
             )
     if not narrowed:
         untested(

@@ -24,6 +24,7 @@ import pytest
 
 from conformance.check import plausibility
 from conformance.client import TargetClient, TargetResponse
+from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import Operation
 from conformance.harness.target import Target
 from conformance.report.skips import untested
@@ -79,10 +80,10 @@ def _rate_limit(role_ops: list[Operation], tzsb_client, tzsb_target: Target) -> 
     assert r is not None, (
         f"{op.operation_id}: 限流客户端连续 {sent} 次请求（并发 {WAVE}）均未得到 429 / no 429 after {sent} requests"
     )
-    if _code(r) == "QUOTA_EXCEEDED":
+    if _code(r) == ErrorCode.QUOTA_EXCEEDED:
         pytest.skip("未测：限流客户端当日配额已用尽，无法检验速率限制 / daily quota already used up")
     what = f"{op.operation_id}（超过速率上限）"
-    problems = check_error(r, 429, what, codes=("RATE_LIMITED",))
+    problems = check_error(r, 429, what, codes=(ErrorCode.RATE_LIMITED,))
     seconds, more = _retry_after(r, what)
     problems += more
     assert not problems, "\n".join(problems)
@@ -140,16 +141,16 @@ def test_daily_quota_answers_429_quota_exceeded(role_ops: list[Operation], tzsb_
             )
             continue
         code = _code(r)
-        if code == "QUOTA_EXCEEDED":
+        if code == ErrorCode.QUOTA_EXCEEDED:
             what = f"{op.operation_id}（第 {sent} 次请求，配额用尽）"
-            problems = check_error(r, 429, what, codes=("QUOTA_EXCEEDED",))
+            problems = check_error(r, 429, what, codes=(ErrorCode.QUOTA_EXCEEDED,))
             seconds, more = _retry_after(r, what)
             problems += more
             if seconds is not None and seconds < 1:
                 problems.append(f"{what}: Retry-After 应给出到配额重置的秒数（≥1）/ Retry-After should reach the reset")
             assert not problems, "\n".join(problems)
             return
-        assert code == "RATE_LIMITED", (
+        assert code == ErrorCode.RATE_LIMITED, (
             f"{op.operation_id}: 429 的错误代码为 {code}，应为 RATE_LIMITED 或 QUOTA_EXCEEDED"
         )
         seconds, problems = _retry_after(r, f"{op.operation_id}（速率限制）")

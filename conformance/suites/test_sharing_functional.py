@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from conformance.check.schema import validator
 from conformance.client import TargetClient
 from conformance.contract.datasets import DataSet, Filter, data_sets, max_size, param_default, param_limit
+from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import role_operations
 from conformance.report.skips import EMPTY_DATA_SET_PROVIDE, untested, vacuous
 from conformance.suites.support.sharing import (
@@ -188,7 +189,7 @@ def test_an_unknown_key_is_404(name: str, client: TargetClient, request: pytest.
         if r.status == 200:
             continue  # exists after all: try another
         body = expect_error(r, 404, f"获取不存在的{ds.label}“{candidate}”")
-        assert body["code"] == "NOT_FOUND", (
+        assert body["code"] == ErrorCode.NOT_FOUND, (
             f"404 的错误代码为 {body['code']}，应为 NOT_FOUND / error code should be NOT_FOUND"
         )
         return
@@ -284,7 +285,9 @@ def test_page_and_size_boundaries(name: str, param: str, case: str, client: Targ
     label = f"{ds.label} 分页查询 {params}"
     if case in ("max+1", "0", "abc"):
         body = expect_error(client.get(ds.path, params=params), 400, label)
-        assert body["code"] in ("BAD_REQUEST", "VALIDATION_FAILED"), f"错误代码 {body['code']} / error code"
+        assert body["code"] in (ErrorCode.BAD_REQUEST, ErrorCode.VALIDATION_FAILED), (
+            f"错误代码 {body['code']} / error code"
+        )
         return
     data = expect(client.get(ds.path, params=params), 200, label)
     check_page(ds, data, label)

@@ -28,6 +28,7 @@ from conformance.check.schema import validator
 from conformance.client import Evidence, Exchange, TargetClient
 from conformance.client.evidence import body_text, mask_headers
 from conformance.contract.datasets import DataSet, data_sets, max_limit
+from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import role_operations
 from conformance.harness.target import Target
 from conformance.suites.support.callbacks import callback_server
@@ -462,7 +463,9 @@ def test_the_same_message_id_with_other_content_is_409(name: str, client: Target
         changed = {**record, "updatedAt": later(record["updatedAt"], 86400)}
         other = {**body, "records": [{"operation": "UPDATE", "key": key, "record": changed}]}
         err = expect_error(box.send(name, other), 409, "以同一消息标识推送不同内容")
-        assert err["code"] == "DUPLICATE", f"错误代码为 {err['code']}，应为 DUPLICATE / error code should be DUPLICATE"
+        assert err["code"] == ErrorCode.DUPLICATE, (
+            f"错误代码为 {err['code']}，应为 DUPLICATE / error code should be DUPLICATE"
+        )
         got = _record(client, ds, key)
         assert instant(got["updatedAt"]) == instant(record["updatedAt"]), (
             "被 409 拒绝的推送仍改动了数据 / the refused push changed the data"

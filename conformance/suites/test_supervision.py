@@ -26,6 +26,7 @@ from conformance.check.formats import format_sites
 from conformance.client import TargetClient
 from conformance.codes import KINDS
 from conformance.codes import lists as code_lists
+from conformance.contract.errors import ErrorCode
 from conformance.datagen import DataGen
 from conformance.harness.target import Target
 from conformance.suites.support.reporting import (
@@ -358,7 +359,7 @@ def test_the_same_message_id_with_other_content_is_409(kind: str, client: Target
     other = b.message(kind, newer, equipment, mid=message["messageId"])
     r = client.post(path_of(ROLE, REPORTS[kind][0]), other)
     err = refused(r, ROLE, REPORTS[kind][0], 409, f"以同一消息标识上报内容不同的{_label(kind)}")
-    assert err["code"] in ("DUPLICATE", "CONFLICT"), (
+    assert err["code"] in (ErrorCode.DUPLICATE, ErrorCode.CONFLICT), (
         f"错误代码为 {err['code']}，消息标识重复应为 DUPLICATE / a reused message id is a DUPLICATE, not {err['code']}"
     )
     _same(reader, kind, record, f"409 之后回读{_label(kind)}")

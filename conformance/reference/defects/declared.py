@@ -140,8 +140,8 @@ ACCEPT_UNKNOWN_FIELDS = declare(
 
 
 @defect(ACCEPT_UNKNOWN_FIELDS, seam=seams.BODY_ERRORS)
-def _accept_unknown_fields(errors: list[Any]) -> list[Any]:
-    return [e for e in errors if e.keyword != "additionalProperties"]
+def _accept_unknown_fields(errors: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [e for e in errors if e["rule"] != "additionalProperties"]
 
 
 NO_BODY_LIMIT = declare(
@@ -585,9 +585,9 @@ ACCEPT_PIPING_MOVE_OUT = declare(
 
 @defect(ACCEPT_UNKNOWN_ITEM, seam=seams.BODY_ERRORS)
 @defect(ACCEPT_PIPING_MOVE_OUT, seam=seams.BODY_ERRORS)
-def _item_code_unchecked(errors: list[Any]) -> list[Any]:
+def _item_code_unchecked(errors: list[dict[str, str]]) -> list[dict[str, str]]:
     # the defective vendor does not check the item code against Table 1 (its handler decides, workflow.check_item)
-    return [e for e in errors if not (e.path.endswith("/itemCode") and e.keyword == "format")]
+    return [e for e in errors if not (e["path"].endswith("/itemCode") and e["rule"] == "format")]
 
 
 STEP_OUT_OF_ORDER = declare(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conformance import __version__
+from conformance.contract.errors import ErrorCode
 from conformance.reference.context import Ctx, Reply, now_iso, operation
 from conformance.reference.defects import D
 from conformance.reference.errors import ApiError
@@ -10,7 +11,11 @@ from conformance.reference.errors import ApiError
 
 def _oauth_error(status: int, error: str, zh: str) -> ApiError:
     return ApiError(
-        status, zh, error, "BAD_REQUEST" if status == 400 else "UNAUTHORIZED", headers={"Cache-Control": "no-store"}
+        status,
+        zh,
+        error,
+        ErrorCode.BAD_REQUEST if status == 400 else ErrorCode.UNAUTHORIZED,
+        headers={"Cache-Control": "no-store"},
     )
 
 

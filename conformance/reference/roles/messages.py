@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from conformance.contract.errors import ErrorCode
 from conformance.reference import audit
 from conformance.reference.context import Ctx, Reply
 from conformance.reference.defects import D
@@ -39,7 +40,7 @@ async def once(ctx: Ctx, scope: str, body: Any, process: Callable[[], tuple[int,
             raise conflict(
                 f"消息标识 {message_id} 已用于内容不同的另一条消息",
                 f"message id {message_id} was used for different content",
-                "DUPLICATE",
+                ErrorCode.DUPLICATE,
             )
         await db.durable()  # the first copy may still be in the open group commit
         return Reply({**receipt, "duplicate": True}, status=200)

@@ -68,6 +68,7 @@ from conformance.codes import KINDS, check
 from conformance.codes import lists as code_lists
 from conformance.contract import documents as contracts
 from conformance.contract.datasets import param_limit
+from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import Operation, role_operations
 from conformance.datagen import DataGen
 from conformance.datagen.licensing import application, new_applicant, new_case_no, varieties
@@ -623,7 +624,7 @@ class Desk:
         return receipt
 
     def refused(
-        self, case: Case, interface: str, body: Item, what: str, codes: tuple[str, ...] = ("STATE_CONFLICT",)
+        self, case: Case, interface: str, body: Item, what: str, codes: tuple[str, ...] = (ErrorCode.STATE_CONFLICT,)
     ) -> Item:
         """The report is refused with 409 and one of ``codes``."""
         r = self.post(case, interface, body)

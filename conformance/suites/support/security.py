@@ -26,6 +26,7 @@ from conformance.clock import CHINA
 from conformance.codes import FORMATS, KINDS
 from conformance.contract import documents as contracts
 from conformance.contract.documents import json_schema
+from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import Operation, documents_for_role
 from conformance.contract.registry import registry
 from conformance.harness.target import Target
@@ -54,7 +55,7 @@ MASKED_MOBILE = re.compile(_IDS["maskedMobile"]["pattern"])
 FULL_MOBILE = re.compile(_IDS["mobile"]["pattern"])
 FULL_CITIZEN_ID = re.compile(_IDS["citizenId"]["pattern"], re.IGNORECASE)  # a lower-case x is still unmasked
 
-AUTH_CODES = ("UNAUTHORIZED", "TOKEN_EXPIRED", "SIGNATURE_INVALID", "REPLAYED_NONCE")
+AUTH_CODES = (ErrorCode.UNAUTHORIZED, ErrorCode.TOKEN_EXPIRED, ErrorCode.SIGNATURE_INVALID, ErrorCode.REPLAYED_NONCE)
 
 
 # ------------------------------------------------------------------------------------------ requests

@@ -38,6 +38,7 @@ from conformance.codes import check
 from conformance.codes import lists as code_lists
 from conformance.contract import documents as contracts
 from conformance.contract.clauses import load_catalogue
+from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import Operation, role_operations
 from conformance.datagen.licensing import (
     application,
@@ -352,7 +353,7 @@ def brief(resp: Any) -> str:
 
 #: The error code of a request the case's state does not allow (workflow-driver.yaml, licensing.yaml pushApplication,
 #: PROFILE.STATUS.3: 409 STATE_CONFLICT, told apart from DUPLICATE / CONFLICT).
-STATE_CONFLICT = "STATE_CONFLICT"
+STATE_CONFLICT = ErrorCode.STATE_CONFLICT
 
 
 @functools.cache

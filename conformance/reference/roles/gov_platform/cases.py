@@ -75,6 +75,7 @@ import orjson
 
 from conformance.clock import CHINA
 from conformance.contract.documents import codelist
+from conformance.contract.errors import ErrorCode
 from conformance.reference.context import Ctx, Reply, now_iso, operation
 from conformance.reference.db import Database, dumps, loads
 from conformance.reference.defects import D
@@ -237,7 +238,7 @@ def cases(db: Database, state: str | None = None) -> list[str]:
 
 # ------------------------------------------------------------------------------ the rules
 def _refuse(zh: str, en: str) -> ApiError:
-    return conflict(zh, en, "STATE_CONFLICT")
+    return conflict(zh, en, ErrorCode.STATE_CONFLICT)
 
 
 def _transition(case: dict[str, Any], kind: str, body: dict[str, Any], check: bool) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from conformance.clock import CHINA
 from conformance.codes import KINDS, check
 from conformance.codes import lists as code_lists
 from conformance.codes import uscc as uscc_kind
+from conformance.contract.errors import ErrorCode
 from conformance.reference import files
 from conformance.reference.context import Ctx, Reply, now_iso, operation
 from conformance.reference.db import Database, dumps, loads
@@ -228,7 +229,7 @@ async def aggregate_elicense(ctx: Ctx) -> Reply:
                 raise conflict(
                     f"电子证照 {eid} 已以不同内容汇聚（同一证照标识与版本的内容不可更改）",
                     f"e-licence {eid} was aggregated with different content",
-                    "DUPLICATE",
+                    ErrorCode.DUPLICATE,
                 )
             return Reply(loads(row[1]), status=200, headers={"Location": location})
         store_elicense(ctx.db, cert, ctx.client.id if ctx.client else "anonymous")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance.contract.errors import ErrorCode
 from conformance.reference import outbox
 from conformance.reference.context import SEEDERS, SETUPS, Ctx, Reply, now_iso, operation
 from conformance.reference.db import dumps, loads
@@ -102,7 +103,7 @@ async def receive_corrected_report(ctx: Ctx) -> Reply:
                     "rule": "required",
                 }
             ],
-            code="VALIDATION_FAILED",
+            code=ErrorCode.VALIDATION_FAILED,
         )
     db, no, version, fingerprint = ctx.db, report["reportNo"], report["version"], idempotency.fingerprint(report)
     with db.write():
@@ -112,7 +113,7 @@ async def receive_corrected_report(ctx: Ctx) -> Reply:
                 raise conflict(
                     f"检验报告 {no} 第{version}版已接收，内容不同",
                     f"report {no} version {version} differs",
-                    "DUPLICATE",
+                    ErrorCode.DUPLICATE,
                 )
             return Reply({"messageId": report["correctionOf"], "receivedAt": same[1], "duplicate": True}, status=200)
         latest = db.one("SELECT MAX(version) FROM lic_reports WHERE report_no = ?", no)
@@ -120,7 +121,7 @@ async def receive_corrected_report(ctx: Ctx) -> Reply:
             raise conflict(
                 f"检验报告 {no} 的版本 {version} 不大于已接收的版本 {latest[0]}",
                 f"report {no} version {version} is not above the received version {latest[0]}",
-                "CONFLICT",
+                ErrorCode.CONFLICT,
             )
         at = now_iso()
         db.conn.execute(

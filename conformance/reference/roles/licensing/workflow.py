@@ -22,6 +22,7 @@ from typing import Any
 from conformance.codes import KINDS, check
 from conformance.codes import lists as code_lists
 from conformance.contract.documents import codelist
+from conformance.contract.errors import ErrorCode
 from conformance.reference.context import now_iso
 from conformance.reference.defects import D
 from conformance.reference.errors import ApiError, bad_request, conflict, forbidden, not_found
@@ -107,7 +108,7 @@ def check_item(body: Item, defects: frozenset[str]) -> None:
                         "rule": "tzsb-item-code",
                     }
                 ],
-                code="VALIDATION_FAILED",
+                code=ErrorCode.VALIDATION_FAILED,
             )
     group = code_lists.licence_groups().get(code.split("-")[1])
     if group is None:
@@ -128,7 +129,7 @@ def check_item(body: Item, defects: frozenset[str]) -> None:
                     "rule": "item-catalogue",
                 }
             ],
-            code="VALIDATION_FAILED",
+            code=ErrorCode.VALIDATION_FAILED,
         )
 
 
@@ -174,13 +175,13 @@ def receive_application(
                 raise conflict(
                     f"办件 {case_no} 当前状态为“{states()[case.state]['name']}”，不接受再次推送（仅“待补齐补正”的办件可按同一办件编号再次提交）",
                     f"case {case_no} is in state {case.state}; only a case awaiting correction accepts a re-submission",
-                    "STATE_CONFLICT",
+                    ErrorCode.STATE_CONFLICT,
                 )
             if body["itemCode"] != case.item_code or applicant["idNumber"] != case.applicant_id:
                 raise conflict(
                     f"再次提交的办理项或行政相对人与办件 {case_no} 不一致",
                     f"the re-submission changes the item or the applicant of case {case_no}",
-                    "CONFLICT",
+                    ErrorCode.CONFLICT,
                 )
             case.application = body
             case.message_id = body["messageId"]
@@ -211,7 +212,9 @@ def _state_conflict(case: store.Case, step: str) -> ApiError:
         why_zh = f"办件当前状态为“{st['name']}”，待办步骤为“{steps()[due]['name']}”"
         why_en = f"the case is in state {case.state}; the pending step is {due}"
     return conflict(
-        f"不能执行“{steps()[step]['name']}”步骤：{why_zh}", f"step {step} not allowed: {why_en}", "STATE_CONFLICT"
+        f"不能执行“{steps()[step]['name']}”步骤：{why_zh}",
+        f"step {step} not allowed: {why_en}",
+        ErrorCode.STATE_CONFLICT,
     )
 
 
@@ -242,7 +245,7 @@ def perform_step(
                     "rule": "enum",
                 }
             ],
-            code="VALIDATION_FAILED",
+            code=ErrorCode.VALIDATION_FAILED,
         )
     roles = allowed_roles(step, outcome)
     if actor.role not in roles and D.STEP_WRONG_ROLE not in defects:
@@ -277,7 +280,7 @@ def perform_step(
             raise conflict(
                 "补齐补正后的再次提交不经流程驱动接口：由政务服务平台按同一办件编号、新的 messageId 再次推送（表5 序号5）",
                 "a re-submission after correction is a new T5-5 push with the same case number",
-                "STATE_CONFLICT",
+                ErrorCode.STATE_CONFLICT,
             )
         started = _step_started(db, case_no)
         first_conclusion = step == "conclude" and not case.concluded
@@ -458,21 +461,23 @@ def special_procedure(
             raise conflict(
                 f"办件已结束（{states()[case.state]['name']}），不能{'结束' if body['action'] == 'end' else '开始'}特别程序",
                 "the case has ended",
-                "STATE_CONFLICT",
+                ErrorCode.STATE_CONFLICT,
             )
         if body["action"] == "start":
             if suspended:
-                raise conflict("办件已处于特别程序中", "a special procedure is already running", "STATE_CONFLICT")
+                raise conflict(
+                    "办件已处于特别程序中", "a special procedure is already running", ErrorCode.STATE_CONFLICT
+                )
             if step not in conf["allowedIn"]:
                 names = "、".join(steps()[s]["name"] for s in conf["allowedIn"])
                 raise conflict(
                     f"特别程序只能在{names}环节开始，办件待办步骤为“{steps()[step]['name']}”",
                     f"a special procedure may start in {', '.join(conf['allowedIn'])} only, not {step}",
-                    "STATE_CONFLICT",
+                    ErrorCode.STATE_CONFLICT,
                 )
         elif not suspended:
             raise conflict(
-                "办件未处于特别程序中，不能结束特别程序", "no special procedure is running", "STATE_CONFLICT"
+                "办件未处于特别程序中，不能结束特别程序", "no special procedure is running", ErrorCode.STATE_CONFLICT
             )
         roles = allowed_roles(step, outcomes().get((step, "suspend")))
         if not role_checked and actor.role not in roles and D.STEP_WRONG_ROLE not in server.defects:
