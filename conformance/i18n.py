@@ -204,7 +204,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "缺陷检出矩阵：{caught}/{total} 个缺陷被检出",
         "defect kill matrix: {caught}/{total} defects caught",
     ),
-    "self.no_row": ("缺陷检出矩阵中没有该缺陷", "defect has no row in the kill matrix"),
+    "self.no_row": ("该缺陷声明的条款没有选中任何测试", "the clauses the defect declares select no test"),
     "self.summary": (
         "自检结果：{verdict}（{passed}/{total} 项通过，用时 {secs:.1f} 秒）。参考实现按“仅接口”范围认证："
         "它不提供组织性证明材料（等级保护测评、管理制度等），这些证明材料项在各角色报告中为“未测”，全范围认证结论为不通过",

@@ -21,7 +21,7 @@ Look-ups (``outbox.lookup``, answers kept in the ``lookups`` table):
 * on entering 审查 (正式受理): the inspection report named by ``equipment.reportNo`` (T6-1, 表6 序号1,
   §7.2.2 a "获取检验检测系统…数据信息").
 
-Client-side defect switches (``defects.py``): ``no-report-back`` (the T5-8 of 审查 is never sent),
+Client-side defect switches (``reference/defects/declared.py``): ``no-report-back`` (the T5-8 of 审查 is never sent),
 ``report-back-wrong-order`` (the T5-7 of 受理 is held back and sent after the T5-10 result),
 ``wrong-case-number`` (T5-6…T5-10 name the system's internal number instead of the platform's).
 """
