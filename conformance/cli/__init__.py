@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from conformance.cli.argparse_i18n import TranslatedParser
-from conformance.harness.run_guard import BREAKER_FAILURES, DEADLINES_S
+from conformance.harness import profiles
+from conformance.harness.run_guard import BREAKER_FAILURES
 from conformance.i18n import t
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -122,9 +123,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     r = sub.add_parser("run", help=t("cmd.run", lang), description=t("cmd.run", lang))
     r.add_argument("--target", required=True, help=t("opt.target", lang))
     r.add_argument("--role", choices=ROLES, help=t("opt.role", lang))
-    r.add_argument(
-        "--profile", choices=["quick", "standard", "certification"], default="quick", help=t("opt.profile", lang)
-    )
+    r.add_argument("--profile", choices=profiles.NAMES, default="quick", help=t("opt.profile", lang))
     r.add_argument("--client-id", default=None, help=t("opt.client_id", lang))
     r.add_argument("--feature", action="append", default=[], help=t("opt.feature", lang))
     r.add_argument("--out", type=Path, default=None, help=t("opt.out", lang))
@@ -135,15 +134,13 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
         type=float,
         default=None,
         metavar="SECONDS",
-        help=t("opt.deadline", lang, **{k: int(v) for k, v in DEADLINES_S.items()}),
+        help=t("opt.deadline", lang, **{k: int(v.deadline_s) for k, v in profiles.PROFILES.items()}),
     )
     r.add_argument("--breaker", type=int, default=None, metavar="N", help=t("opt.breaker", lang, n=BREAKER_FAILURES))
 
     sc = sub.add_parser("selfcheck", help=t("cmd.selfcheck", lang), description=t("cmd.selfcheck", lang))
     sc.add_argument("--contracts-only", action="store_true", help=t("opt.contracts_only", lang))
-    sc.add_argument(
-        "--profile", choices=["quick", "standard", "certification"], default="quick", help=t("opt.profile", lang)
-    )
+    sc.add_argument("--profile", choices=profiles.NAMES, default="quick", help=t("opt.profile", lang))
     sc.add_argument("--defects", action="store_true", help=t("opt.defects", lang))
     sc.add_argument("--jobs", type=int, default=2, help=t("opt.jobs", lang))
     cl = sub.add_parser("clauses", help=t("cmd.clauses", lang), description=t("cmd.clauses", lang))

@@ -39,6 +39,7 @@ import pytest
 from conformance.client import Evidence, TargetClient
 from conformance.client.evidence import remember_secret
 from conformance.contract.openapi import ROLES
+from conformance.harness import profiles
 from conformance.harness.run_guard import (
     BREAKER_FAILURES,
     KIND_BREAKER,
@@ -52,7 +53,6 @@ from conformance.harness.target import Target, load_target
 from conformance.report.skips import is_vacuous
 from conformance.report.verdicts import SCOPES, Outcome
 
-PROFILES = ("quick", "standard", "certification")
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
@@ -63,7 +63,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--tzsb-role", help="被测角色 / role under test (licensing, gov-platform, inspection, supervision, sharing)"
     )
     g.addoption(
-        "--tzsb-profile", choices=PROFILES, default=None, help="测试深度 / depth: quick, standard, certification"
+        "--tzsb-profile", choices=profiles.NAMES, default=None, help="测试深度 / depth: quick, standard, certification"
     )
     g.addoption("--tzsb-client-id", help="客户端标识 / client id (overrides the target file)")
     g.addoption(

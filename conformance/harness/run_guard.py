@@ -3,7 +3,7 @@ that end a run. Whatever ends it, the run stops early and still writes its repor
 could not run is 未测 with the reason (see ``docs/reliability.md``).
 
 * **Deadline** (``--tzsb-deadline`` / ``tzsb-conform run --deadline``, the target file's ``[run] deadline_s``,
-  default per profile :data:`DEADLINES_S`): once it has passed no further check starts, a check that makes its
+  default per profile :mod:`conformance.harness.profiles`): once it has passed no further check starts, a check that makes its
   next request is stopped there, and one still running :data:`GRACE_S` later (waiting for a callback, a load
   run) is interrupted.
 * **Circuit breaker** (``--tzsb-breaker`` / ``[run] breaker_failures``, default :data:`BREAKER_FAILURES`): that
@@ -23,10 +23,10 @@ import time
 from typing import Any
 
 from conformance.client.evidence import Exchange
+from conformance.harness import profiles
 
 #: Default whole-run deadline per profile, in seconds: about three times the longest run of that profile
 #: measured against the reference server on a busy 2-core machine (quick: every role in about 2 min).
-DEADLINES_S = {"quick": 1800.0, "standard": 7200.0, "certification": 21600.0}
 #: Exchanges in a row without any answer that stop the run.
 BREAKER_FAILURES = 5
 #: Seconds a check still running after the deadline is given before it is interrupted.
@@ -36,7 +36,7 @@ KIND_DEADLINE, KIND_BREAKER, KIND_SIGNAL = "deadline", "breaker", "signal"
 
 
 def default_deadline(profile: str) -> float:
-    return DEADLINES_S.get(profile, DEADLINES_S["quick"])
+    return profiles.depth(profile).deadline_s
 
 
 def no_answer(exchange: Exchange) -> bool:

@@ -47,17 +47,12 @@ from conformance.contract.documents import fixture_labels
 from conformance.contract.openapi import Operation, role_operations
 from conformance.fuzz.checks import date_time_offset, kind_for_key, walk
 from conformance.fuzz.engine import FuzzReport, fuzz
+from conformance.harness import profiles
 from conformance.harness.plugin import state
 from conformance.harness.target import Target
 from conformance.report.skips import untested, vacuous
 from conformance.suites.support.security import concrete, param_schema
 
-#: Fuzzing depth per profile (overridable in the target file's [thresholds]).
-DEPTH = {
-    "quick": {"max_examples": 3, "max_coverage": 12, "deadline": 120.0, "near_miss": 1},
-    "standard": {"max_examples": 15, "max_coverage": 40, "deadline": 600.0, "near_miss": 3},
-    "certification": {"max_examples": 50, "max_coverage": 120, "deadline": 1800.0, "near_miss": 8},
-}
 #: Operations the contract suite leaves out: the token endpoint is RFC 6749's (tested by the security suite).
 SKIP_OPS = {"issueToken"}
 SEED = 20241122
@@ -180,11 +175,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def _depth(target: Target, key: str) -> Any:
-    default = DEPTH.get(target.profile, DEPTH["quick"])[key]
+    """A fuzzing depth of the profile (harness/profiles.py), overridable in the target file's [thresholds]."""
+    default = getattr(profiles.depth(target.profile).contract, key)
     names = {
         "max_examples": "fuzz_max_examples",
         "max_coverage": "fuzz_max_coverage",
-        "deadline": "fuzz_deadline_s",
+        "deadline_s": "fuzz_deadline_s",
         "near_miss": "near_miss_per_site",
     }
     return type(default)(target.thresholds.get(names[key], default))
@@ -207,7 +203,7 @@ def fuzz_report(tzsb_target: Target) -> Callable[[str], FuzzReport]:
                 client_secret=creds.client_secret,
                 max_examples=_depth(tzsb_target, "max_examples"),
                 max_coverage=_depth(tzsb_target, "max_coverage"),
-                deadline=_depth(tzsb_target, "deadline"),
+                deadline=_depth(tzsb_target, "deadline_s"),
                 seed=int(tzsb_target.thresholds.get("seed", SEED)),
                 request_timeout=float(tzsb_target.thresholds.get("request_timeout_s", 10.0)),
                 optional_features=tzsb_target.features - UNSIGNABLE,
@@ -257,7 +253,7 @@ def test_operation_conforms_to_its_contract(
     _as_evidence(tzsb_evidence, report, failures, request.node.nodeid)
     if not failures and (stats is None or stats.requests == 0):
         pytest.skip(
-            f"未测：总时限（{_depth(state(request.config).target, 'deadline'):g} 秒）内未测到该操作 / "
+            f"未测：总时限（{_depth(state(request.config).target, 'deadline_s'):g} 秒）内未测到该操作 / "
             "not reached within the fuzzing deadline ([thresholds] fuzz_deadline_s)"
         )
     setup = report.failures_for(check="authentication")
@@ -291,7 +287,7 @@ def test_schema_violating_requests_are_refused(
     if not failures and not sent:
         if stats is None or stats.requests == 0 or report.failures_for("deadline", contract_op.operation_id):
             pytest.skip(
-                f"未测：总时限（{_depth(state(request.config).target, 'deadline'):g} 秒）内未向该操作发出负向用例 / "
+                f"未测：总时限（{_depth(state(request.config).target, 'deadline_s'):g} 秒）内未向该操作发出负向用例 / "
                 "no negative case sent within the fuzzing deadline ([thresholds] fuzz_deadline_s)"
             )
         vacuous(

@@ -34,6 +34,7 @@ from conformance.client import TargetClient, TargetResponse
 from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import Operation
 from conformance.crypto import canonical_string, sign
+from conformance.harness import profiles
 from conformance.harness.target import Target
 from conformance.report.skips import vacuous
 from conformance.suites.support.security import (
@@ -53,7 +54,6 @@ from conformance.suites.support.security import (
     server_offset,
 )
 
-EXPIRY_WAIT = {"quick": 10, "standard": 300, "certification": 7300}
 SIGNATURE_WINDOW = 300
 
 
@@ -95,7 +95,9 @@ def test_an_expired_token_is_refused_with_401(role_ops: list[Operation], tzsb_cl
     assert not implausible, "令牌的有效期不合理，无法按其检验到期 / the token's lifetime is implausible: " + "；".join(
         implausible
     )
-    budget = float(tzsb_target.thresholds.get("token_expiry_wait_s", EXPIRY_WAIT.get(tzsb_target.profile, 10)))
+    budget = float(
+        tzsb_target.thresholds.get("token_expiry_wait_s", profiles.depth(tzsb_target.profile).token_expiry_wait_s)
+    )
     if grant.expires_in > budget:
         pytest.skip(
             f"未测：令牌有效期 {grant.expires_in} 秒，超过本次等待上限 {budget:g} 秒。目标可为测试凭证签发短有效期"

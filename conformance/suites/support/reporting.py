@@ -22,7 +22,6 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -38,6 +37,7 @@ from conformance.clock import CHINA
 from conformance.codes import check
 from conformance.codes.strategies import near_miss
 from conformance.contract.openapi import Operation, role_operations
+from conformance.harness import profiles
 from conformance.harness.target import Target
 from conformance.suites.support.callbacks import callback_server
 from conformance.suites.support.sharing import explain, snippet
@@ -50,22 +50,8 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 # ---------------------------------------------------------------------------- profile depth
 
 
-@dataclass(frozen=True)
-class Depth:
-    reports: int  # sample inspection reports read by number
-    probes: int  # report numbers of the sharing platform tried at T6-1 when the target file declares none
-    near_misses: int  # invalid values tried per identifier field
-
-
-DEPTHS = {
-    "quick": Depth(reports=20, probes=50, near_misses=1),
-    "standard": Depth(reports=200, probes=200, near_misses=3),
-    "certification": Depth(reports=100_000, probes=1000, near_misses=10),
-}
-
-
-def depth(target: Target) -> Depth:
-    return DEPTHS.get(target.profile, DEPTHS["quick"])
+def depth(target: Target) -> profiles.Reporting:
+    return profiles.depth(target.profile).reporting
 
 
 def threshold(target: Target, name: str, default: float) -> float:

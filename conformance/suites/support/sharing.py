@@ -21,7 +21,6 @@ import math
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -42,6 +41,7 @@ from conformance.contract.datasets import (
 )
 from conformance.contract.openapi import Param
 from conformance.datagen import sharing as records
+from conformance.harness import profiles
 from conformance.harness.target import Target
 
 ROLE = "sharing"
@@ -49,33 +49,8 @@ ROLE = "sharing"
 # ---------------------------------------------------------------------------- profile scale
 
 
-@dataclass(frozen=True)
-class Scale:
-    """How far the suites go per profile (quick: CI seconds; certification: deep)."""
-
-    records: int  # records pulled per data set for the data-quality indicators
-    walk: int  # largest filtered result walked page by page
-    pages: int  # pages a completeness walk is cut into
-    refs: int  # distinct references resolved by key per relation
-    examples: int  # Hypothesis examples
-    feed_pages: int  # pages of the change feed read from the start (limit = maximum)
-    tail_pages: int  # most pages read to reach the end of the change feed
-    samples: int  # records re-read by key per data set
-
-
-SCALES = {
-    "quick": Scale(records=1000, walk=300, pages=6, refs=30, examples=10, feed_pages=2, tail_pages=50, samples=3),
-    "standard": Scale(
-        records=10_000, walk=3000, pages=20, refs=200, examples=50, feed_pages=10, tail_pages=2000, samples=20
-    ),
-    "certification": Scale(
-        records=100_000, walk=30_000, pages=60, refs=1000, examples=200, feed_pages=200, tail_pages=100_000, samples=100
-    ),
-}
-
-
-def scale(target: Target) -> Scale:
-    return SCALES.get(target.profile, SCALES["quick"])
+def scale(target: Target) -> profiles.Sharing:
+    return profiles.depth(target.profile).sharing
 
 
 def run_cache(request: pytest.FixtureRequest) -> dict[str, Any]:
