@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import quote
 
 from conformance.contract import documents as contracts
-from conformance.contract.clauses import load_catalogue
 from conformance.contract.openapi import Operation, Param, documents_for_role, role_operations
 from conformance.contract.registry import resolve
 
@@ -161,10 +160,13 @@ def param_default(op: Operation | None, name: str) -> Any:
 
 @functools.cache
 def content_clause(schema: str) -> str | None:
-    """The catalogue's 共享内容 clause of a data set (its text names the record schema: “符合 equipment 数据模式”)."""
-    for c in load_catalogue():
-        if c["id"].startswith("SHARE.MECH.CONTENT.") and f"符合 {schema} 数据模式" in c.get("text", ""):
-            return str(c["id"])
+    """The catalogue's 共享内容 clause of the data set whose records follow ``schema`` (e.g. ``equipment``): the
+    ``x-clause`` of that data set in ``x-data-sets``; None when the contract names none."""
+    for doc in documents_for_role(ROLE):
+        for spec in (contracts.openapi(doc).get("x-data-sets") or {}).values():
+            if PurePosixPath(spec["schema"]).name.removesuffix(".schema.json") == schema:
+                clause = spec.get("x-clause")
+                return str(clause) if clause else None
     return None
 
 

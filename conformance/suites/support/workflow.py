@@ -189,19 +189,6 @@ def notice_of(step: str, outcome: str) -> str | None:
 
 
 @functools.cache
-def clause_ids() -> frozenset[str]:
-    return frozenset(c["id"] for c in load_catalogue())
-
-
-def clause_for(text: str) -> str:
-    """The catalogue id of the clause whose ``clause`` field is ``text`` (e.g. 附录A A.2 → DB42.A.2.1)."""
-    found = [c["id"] for c in load_catalogue() if c["id"].startswith("DB42.") and c["clause"] == text]
-    if len(found) != 1:
-        raise LookupError(f"no single DB42 clause for {text!r}: {found}")
-    return found[0]
-
-
-@functools.cache
 def _catalogue() -> dict[str, Item]:
     return {c["id"]: c for c in load_catalogue()}
 
@@ -216,8 +203,22 @@ def optional_feature(step: str, outcome: str) -> str | None:
     return None
 
 
+#: The Annex A clause of each post (roles.json ``clause``: 附录A A.1 … A.6).
+ROLE_CLAUSES = {
+    "formal-review": "DB42.A.1.1",  # 附录A A.1 形式审查
+    "accept": "DB42.A.2.1",  # 附录A A.2 受理
+    "review": "DB42.A.3.1",  # 附录A A.3 审查
+    "decide": "DB42.A.4.1",  # 附录A A.4 决定
+    "certify": "DB42.A.5.1",  # 附录A A.5 制证发证
+    "archive": "DB42.A.6.1",  # 附录A A.6 归档
+}
+
+
 def role_clause(role: str) -> str:
-    return clause_for(role_items()[role]["clause"])
+    """The Annex A clause of a post (roles.json code); LookupError for a post ROLE_CLAUSES does not list."""
+    if role not in ROLE_CLAUSES:
+        raise LookupError(f"ROLE_CLAUSES lists no clause for the post {role!r} of roles.json")
+    return ROLE_CLAUSES[role]
 
 
 @functools.cache
