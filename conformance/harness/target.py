@@ -69,6 +69,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -246,11 +247,11 @@ def _toml_key(key: str) -> str:
 def key_path(pointer: str, data: Any = None) -> str:
     """A JSON Pointer into a parsed target file as the TOML reader sees it: the table, then the key
     (``/simulators/ports/sharing`` → ``[simulators.ports] sharing``, ``/thresholds/report_numbers/0`` →
-    ``[thresholds] report_numbers[0]``, ``/role`` → ``role``)."""
+    ``[thresholds] report_numbers[0]``, ``/role`` → ``role``, ``/run`` → ``[run]``)."""
     parts = _pointer_parts(pointer)
     table: list[str] = []
     node = data
-    while len(parts) > 1 and isinstance(node, dict) and isinstance(node.get(parts[0]), dict):
+    while parts and isinstance(node, dict) and isinstance(node.get(parts[0]), dict):
         node = node[parts[0]]
         table.append(parts.pop(0))
     if not parts:  # the table itself
@@ -315,6 +316,12 @@ def _toml_values(data: Any, pointer: str = "") -> tuple[Any, list[FieldError]]:
     return data, []
 
 
+def _lang() -> str:
+    """The language of a target-file error nobody asked for in one: the command line's ``--lang``
+    (``tzsb-conform --lang en run …``), else ``TZSB_LANG``, else Chinese."""
+    return lang_from(sys.argv[1:])
+
+
 def validate_target_data(data: dict[str, Any], source: str, *, lang: str | None = None) -> None:
     """Raise :class:`TargetFileError` unless ``data`` (a parsed target file) conforms to ``target.schema.json``.
     Identifier values (divisions, USCCs) are checked leniently: a code outside the shipped tables only warns."""
@@ -328,13 +335,13 @@ def validate_target_data(data: dict[str, Any], source: str, *, lang: str | None 
         dated = {p.path for p in problems} - unknown  # an unknown key is reported as such, whatever its value
         problems = [p for p in problems if p.path in dated] + [e for e in found if e.path not in dated]
         problems.sort(key=lambda e: e.path)
-        raise TargetFileError(source, problems, lang=lang or lang_from([]), data=data)
+        raise TargetFileError(source, problems, lang=lang or _lang(), data=data)
 
 
 def read_target_file(path: Path, *, lang: str | None = None) -> dict[str, Any]:
     """A target file parsed and validated (:func:`validate_target_data`); a file that is not TOML is a
     :class:`ValueError` saying so in Chinese or English."""
-    lang = lang or lang_from([])
+    lang = lang or _lang()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -358,7 +365,8 @@ def load_target(
     lang: str | None = None,
 ) -> Target:
     """A target from a URL (with ``role``) or from a TOML file; command-line values override. ``lang``: the
-    language of a :class:`TargetFileError` (default ``TZSB_LANG``, else Chinese)."""
+    language of a :class:`TargetFileError` (default: the command line's ``--lang``, else ``TZSB_LANG``, else
+    Chinese)."""
     if spec.startswith(("http://", "https://")):
         if not role:
             raise ValueError(
