@@ -216,6 +216,12 @@ def test_the_documentation_shows_every_table_of_the_target_file() -> None:
     assert set(TARGET["properties"]) <= shown
 
 
+def test_the_target_file_page_names_every_key_of_every_table() -> None:
+    page = (ROOT / "docs" / "target-file.md").read_text(encoding="utf-8")
+    keys = {*TARGET["properties"], *_props("thresholds"), *_props("run"), *_props("simulators"), *_props("load")}
+    assert {k for k in keys if not re.search(rf"(?<![\w-]){re.escape(k)}(?![\w-])", page)} == set()
+
+
 def test_the_target_files_the_project_writes_validate(tmp_path: Path) -> None:
     from conformance.selfcheck.demo_target import SIMULATOR_WAITS
 
