@@ -4,7 +4,12 @@ SM3, of every file, with harness version, contract digests, target, role, profil
 
 A performance run joins the report afterwards (:func:`merge_performance`); its fields are
 additive to ``tzsb-report/1`` (``performance``, load checks in ``tests``, ``performance`` on the
-clauses it judged), so readers of the schema keep working."""
+clauses it judged), so readers of the schema keep working.
+
+The format is published as ``schemas/json/report.schema.json``; every report is validated against it
+before it is written. A report that does not conform is a harness bug: it is written all the same (the
+run's findings are not lost), with ``summary.harnessError`` saying what is wrong and the verdicts
+不通过, and the run ends as a harness error (exit 2) — never silently (docs/target-file.md)."""
 
 from __future__ import annotations
 
@@ -26,7 +31,56 @@ from conformance.crypto import sm3_hex
 from conformance.report.output import write_json, write_text
 from conformance.report.verdicts import VERDICT_EN, clause_entry, clause_verdicts, overall
 
-REPORT_SCHEMA = "tzsb-report/1"
+#: The published schema of report.json (``schemas/json/report.schema.json``) and the format it fixes.
+REPORT_SCHEMA_NAME = "report"
+REPORT_SCHEMA: str = contracts.json_schema(REPORT_SCHEMA_NAME)["properties"]["schema"]["const"]
+#: How many schema problems the harness error quotes (all of them are in the exception).
+_QUOTED = 5
+
+
+class ReportSchemaError(ValueError):
+    """A report that does not conform to ``report.schema.json`` (a harness bug); it has been written all the same."""
+
+    def __init__(self, problems: list[Any]) -> None:
+        self.problems = problems
+        super().__init__(schema_failure(problems))
+
+
+def report_problems(report: dict[str, Any]) -> list[Any]:
+    """The ways ``report`` does not conform to ``report.schema.json`` (``FieldError``s; none when it does)."""
+    from conformance.check.schema import FieldError, validator
+
+    v = validator(REPORT_SCHEMA_NAME)
+    if v.is_valid(report):
+        return []
+    return v.errors(report) or [FieldError("", "schema", "不符合模式", "does not conform")]
+
+
+def schema_failure(problems: list[Any]) -> str:
+    """The harness error of a report that does not conform, “中文 / English”."""
+    zh = "；".join(f"{e.path or '/'} {e.message_zh}" for e in problems[:_QUOTED])
+    en = "; ".join(f"{e.path or '/'} {e.message_en}" for e in problems[:_QUOTED])
+    more_zh = f"（另有 {len(problems) - _QUOTED} 处）" if len(problems) > _QUOTED else ""
+    more_en = f" (+{len(problems) - _QUOTED} more)" if len(problems) > _QUOTED else ""
+    return (
+        f"报告不符合 schemas/json/report.schema.json（测试工具缺陷，报告仍已写出）：{zh}{more_zh} / "
+        f"the report does not conform to schemas/json/report.schema.json (a harness bug; it is written "
+        f"nonetheless): {en}{more_en}"
+    )
+
+
+def _mark_failed(report: dict[str, Any], problems: list[Any]) -> str:
+    """Record a non-conforming report in its own summary (the verdicts become 不通过) and return the error."""
+    error = schema_failure(problems)
+    summary = report.get("summary") if isinstance(report.get("summary"), dict) else {}
+    earlier = summary.get("harnessError")
+    report["summary"] = {
+        **summary,
+        "interface": "不通过",
+        "certification": "不通过",
+        "harnessError": f"{earlier}；{error}" if earlier else error,
+    }
+    return error
 
 
 def contract_digests() -> dict[str, str]:
@@ -140,9 +194,13 @@ def write_report(
     out.mkdir(parents=True, exist_ok=True)
     answers = load_answers(answers_file) if answers_file else {}
     report = build_report(state, lang=lang, answers=answers, scope=scope)
-    state.summary = report["summary"]
     evidence = [x.as_dict() for x in state.evidence.exchanges]
     report, evidence = redact_value(report), redact_value(evidence)
+    problems = report_problems(report)
+    if problems:  # a harness bug: the report is still written, the run ends as a harness error (exit 2)
+        error = _mark_failed(report, problems)
+        state.harness_error = getattr(state, "harness_error", None) or error
+    state.summary = report["summary"]
     write_json(out / "report.json", report)
     write_json(out / "evidence.json", evidence)
     write_text(out / "report.html", render_html(report, evidence, lang))
@@ -197,6 +255,7 @@ def merge_performance(
             "message": c["reason"] if c["outcome"] != "passed" else None,
             "seed": None,
             "title": f"{c['group']} {c['metric']}",
+            "reason": c["reason"] if c["outcome"] != "passed" else None,
         }
         for c in load["checks"]
         if c.get("clause")
@@ -246,6 +305,7 @@ def merge_performance(
             warning=v.warning,
             tests=v.tests,
             reason=load_clauses.get(cid, {}).get("reason") or v.reason,
+            untested=v.untested,
             evidence=sorted({i for i in entry.get("evidence") or [] if i < first} | set(load_evidence)),
         )
         entry["performance"] = {
@@ -257,7 +317,10 @@ def merge_performance(
             by_id[cid] = entry
     order = list(catalogue)
     report["clauses"] = sorted(by_id.values(), key=lambda c: order.index(c["id"]) if c["id"] in order else len(order))
-    report["attestation"] = [c for c in report["clauses"] if c["verification"] == "attestation"]
+    answered = {a["id"]: a.get("answer") for a in report.get("attestation") or []}
+    report["attestation"] = [
+        {**c, "answer": answered.get(c["id"])} for c in report["clauses"] if c["verification"] == "attestation"
+    ]
     run = load["run"]
     entry = {
         "role": role,
@@ -305,16 +368,23 @@ def merge_performance(
         )
         for c in report["clauses"]
     ]
-    harness_error = report["summary"].get("harnessError")
+    harness_error, stopped = report["summary"].get("harnessError"), report["summary"].get("stopped")
     report["summary"] = overall(shown, scope=report["summary"].get("scope", "full"))
+    if stopped:
+        report["summary"]["stopped"] = stopped
     if harness_error:
         report["summary"].update(interface="不通过", certification="不通过", harnessError=harness_error)
     lang = lang or report.get("lang", "zh")
     report, evidence = redact_value(report), redact_value(evidence)
+    problems = report_problems(report)
+    if problems:
+        _mark_failed(report, problems)
     write_json(report_path, report)
     write_json(evidence_path, evidence)
     write_text(out / "report.html", render_html(report, evidence, lang, base=out))
     write_manifest(out, report)
+    if problems:  # written all the same; the load command reports it and exits 2
+        raise ReportSchemaError(problems)
     return out
 
 
