@@ -61,7 +61,7 @@ def _write(path: Path, text: str) -> Path:
 def test_the_enums_of_the_target_schema_are_the_codes_the_harness_uses() -> None:
     from conformance.contract.clauses import target_features
     from conformance.contract.openapi import ROLES
-    from conformance.harness.plugin import PROFILES
+    from conformance.harness.profiles import NAMES as PROFILES
 
     assert tuple(TARGET["properties"]["role"]["enum"]) == ROLES
     assert tuple(_props("urls")) == ROLES
