@@ -79,6 +79,7 @@ class DataSet:
     changes: Operation | None
     push: Operation | None
     subscribe: Operation | None
+    owner: str | None = None  # x-owner: the field naming the unit whose grant unlocks the record's sensitive fields
 
     @property
     def label(self) -> str:
@@ -106,10 +107,8 @@ class DataSet:
 
     @property
     def ordered_by_key(self) -> bool:
-        """The query's description declares ascending order by the key (e.g. “按 `equipmentCode` 升序”)."""
-        text = str((self.query.raw if self.query else {}).get("description", ""))
-        m = re.search(r"按\s*`(\w+)`\s*升序", text)
-        return bool(m and m.group(1) == self.key)
+        """The paged query declares ascending order by the key (``x-order-by``)."""
+        return bool(self.query and self.query.raw.get("x-order-by") == self.key)
 
 
 @functools.cache
@@ -143,6 +142,7 @@ def data_sets() -> dict[str, DataSet]:
                 changes=find("get", f"{path}/changes"),
                 push=find("post", f"{path}/push"),
                 subscribe=find("post", f"{path}/subscriptions"),
+                owner=spec.get("x-owner"),
             )
     return out
 

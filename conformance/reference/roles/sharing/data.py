@@ -44,10 +44,6 @@ ROLE = "sharing"
 #: Columns of the filter index available to one data set's filters.
 INDEX_COLUMNS = 6
 INDEX_VERSION = 3
-#: Whose grant unlocks a record's sensitive fields (工业产品质量安全监管数据规范体系 授权查询共享:
-#: "需经数据所属主体授权"): the unit the record belongs to. A data set with sensitive fields
-#: but no owner here is always masked.
-OWNER_FIELD = {"personnel": "employerUscc", "units": "uscc", "equipment": "useUnitUscc"}
 
 DDL = f"""
 CREATE TABLE IF NOT EXISTS sharing_index (
@@ -191,7 +187,9 @@ def data_sets() -> dict[str, DataSet]:
                     columns[fname] = (f"c{len(columns)}", _field_type(props, fname, schema_name))
                 per_op[f.name] = Filter(f.name, fname, kind, columns[fname][0])
             filters[op.operation_id] = per_op
-        owner = OWNER_FIELD.get(name)
+        # whose grant unlocks a record's sensitive fields (工业产品质量安全监管数据规范体系 授权查询共享: "需经数据所属
+        # 主体授权"): the unit of the contract's x-owner; a data set with sensitive fields and no owner is always masked
+        owner = declared.owner
         out[name] = DataSet(
             name=name,
             title=declared.title,
