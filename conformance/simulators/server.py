@@ -37,7 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 from conformance.client.evidence import mask_headers
 from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import Operation, role_operations
-from conformance.serving import idempotency
+from conformance.serving import idempotency, token
 from conformance.serving.envelope import error_body, success_body
 from conformance.serving.params import body_problems, read_params
 from conformance.serving.routing import Router
@@ -369,29 +369,21 @@ class _Handler(BaseHTTPRequestHandler):
                 client = base64.b64decode(basic[6:]).decode().split(":", 1)[0]
             except ValueError:
                 client = None
-        if form.get("grant_type") != "client_credentials":
-            return Reply(
-                400,
-                {"error": "unsupported_grant_type", "error_description": "仅支持 client_credentials"},
-                envelope=False,
-            )
+        refused = token.refusal(form, secret_required=False)
+        if refused is not None:
+            return Reply(400, refused, envelope=False, headers=token.NO_STORE)
         if not client:
             return Reply(
                 401,
-                {"error": "invalid_client", "error_description": "缺少客户端标识"},
+                token.invalid_client("缺少客户端标识"),
                 envelope=False,
-                headers={"WWW-Authenticate": 'Basic realm="tzsb-simulator"'},
+                headers={**token.NO_STORE, "WWW-Authenticate": 'Basic realm="tzsb-simulator"'},
             )
-        token = secrets.token_urlsafe(24)
+        value = secrets.token_urlsafe(24)
         with self.simulator.state.lock:
-            self.simulator.state.tokens[token] = client
+            self.simulator.state.tokens[value] = client
         call.client_id = client
-        return Reply(
-            200,
-            {"access_token": token, "token_type": "Bearer", "expires_in": 3600, "scope": form.get("scope", "")},
-            envelope=False,
-            headers={"Cache-Control": "no-store"},
-        )
+        return Reply(200, token.issued(value, 3600, form.get("scope", "")), envelope=False, headers=token.NO_STORE)
 
     # ------------------------------------------------------------------ control API
     def _control(self, method: str, path: str, query: dict[str, str], raw: bytes | None) -> None:
