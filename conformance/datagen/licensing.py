@@ -63,7 +63,11 @@ def authority_of(target: Any) -> Item:
 def new_applicant(rng: random.Random | None = None) -> Item:
     """A legal person never seen by the target: a fresh, valid USCC (GB 32100) in Hubei."""
     gen = DataGen((rng or random.Random(secrets.randbits(64))).randrange(2**62))
-    unit = gen.unit("use", "42")
+    return legal_person(gen.unit("use", "42"))
+
+
+def legal_person(unit: Item) -> Item:
+    """The applicant (a legal person, T5-5 ``applicant``) of a unit of :meth:`DataGen.unit`."""
     return {
         "type": "legal-person",
         "name": unit["name"],

@@ -35,6 +35,7 @@ from conformance.suites.support.gov_platform import (
     user_ids,
     with_bad_uscc_check,
 )
+from conformance.suites.support.workflow import group_clause
 
 pytestmark = pytest.mark.role(ROLE)
 
@@ -167,25 +168,8 @@ def _table_problems(got: list[dict[str, Any]], want: dict[str, dict[str, Any]], 
     return problems
 
 
-#: The Table 1 clause of each equipment group (licence-items.json ``groups``).
-GROUP_CLAUSES = {
-    "01": "DB42.5.T1-01.1",  # 锅炉
-    "02": "DB42.5.T1-02.1",  # 压力容器
-    "03": "DB42.5.T1-03.1",  # 电梯
-    "04": "DB42.5.T1-04.1",  # 起重机械
-    "05": "DB42.5.T1-05.1",  # 场（厂）内机动车
-    "06": "DB42.5.T1-06.1",  # 大型游乐设施
-    "07": "DB42.5.T1-07.1",  # 压力管道
-    "08": "DB42.5.T1-08.1",  # 气瓶
-    "09": "DB42.5.T1-09.1",  # 车用气瓶
-    "10": "DB42.5.T1-10.1",  # 客运索道
-}
-
-
 def _group_param(group: str) -> Any:
-    if group not in GROUP_CLAUSES:
-        raise LookupError(f"GROUP_CLAUSES lists no clause for the equipment group {group}")
-    return pytest.param(group, id=group, marks=pytest.mark.clause("DB42.5.1", GROUP_CLAUSES[group], "DB42.10.2.T5-2.1"))
+    return pytest.param(group, id=group, marks=pytest.mark.clause("DB42.5.1", group_clause(group), "DB42.10.2.T5-2.1"))
 
 
 @pytest.mark.parametrize("group", [_group_param(g) for g in sorted(groups())])

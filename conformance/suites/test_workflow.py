@@ -65,6 +65,7 @@ from conformance.suites.support.workflow import (
     allowed_roles,
     brief,
     data_of,
+    group_clause,
     operations,
     pending,
     role_clause,
@@ -84,27 +85,6 @@ CATALOGUE_PATH = "/equipment/catalogueCode"
 ITEMS_PER_GROUP = {"quick": 1, "standard": 3, "certification": None}
 WALKS = {"quick": 4, "standard": 12, "certification": 50}
 WALK_STEPS = {"quick": 25, "standard": 40, "certification": 60}
-
-
-#: The Table 1 clause of each equipment group (licence-items.json ``groups``).
-GROUP_CLAUSES = {
-    "01": "DB42.5.T1-01.1",  # 锅炉
-    "02": "DB42.5.T1-02.1",  # 压力容器
-    "03": "DB42.5.T1-03.1",  # 电梯
-    "04": "DB42.5.T1-04.1",  # 起重机械
-    "05": "DB42.5.T1-05.1",  # 场（厂）内机动车
-    "06": "DB42.5.T1-06.1",  # 大型游乐设施
-    "07": "DB42.5.T1-07.1",  # 压力管道
-    "08": "DB42.5.T1-08.1",  # 气瓶
-    "09": "DB42.5.T1-09.1",  # 车用气瓶
-    "10": "DB42.5.T1-10.1",  # 客运索道
-}
-
-
-def _group_clause(group: str) -> str:
-    if group not in GROUP_CLAUSES:
-        raise LookupError(f"GROUP_CLAUSES lists no clause for the equipment group {group}")
-    return GROUP_CLAUSES[group]
 
 
 def _profile(target: Any) -> str:
@@ -177,7 +157,7 @@ def _not_created(desk: Desk, target: Any, case_no: str) -> str | None:
 
 
 @pytest.mark.parametrize(
-    "group", [pytest.param(g, marks=pytest.mark.clause("DB42.5.1", _group_clause(g)), id=g) for g in sorted(groups())]
+    "group", [pytest.param(g, marks=pytest.mark.clause("DB42.5.1", group_clause(g)), id=g) for g in sorted(groups())]
 )
 def test_items_of_the_group_are_accepted(
     group: str, desk: Desk, authority: dict[str, Any], tzsb_target: Any, seed: int
@@ -206,7 +186,7 @@ def test_items_of_the_group_are_accepted(
 @pytest.mark.parametrize(
     "group",
     [
-        pytest.param(g, marks=pytest.mark.clause("DB42.5.2", _group_clause(g)), id=g)
+        pytest.param(g, marks=pytest.mark.clause("DB42.5.2", group_clause(g)), id=g)
         for g in sorted(groups())
         if _gaps(g)
     ],

@@ -803,3 +803,24 @@ def run_walk(findings: Findings, name: str, walk: Any) -> Any:
         findings.record(exc, f"走查“{name}”")
         findings.aborted.append(f"走查“{name}”中止：{exc.detail[:200]}")
         return None
+
+
+#: The Table 1 clause of each equipment group (licence-items.json ``groups``).
+GROUP_CLAUSES = {
+    "01": "DB42.5.T1-01.1",  # 锅炉
+    "02": "DB42.5.T1-02.1",  # 压力容器
+    "03": "DB42.5.T1-03.1",  # 电梯
+    "04": "DB42.5.T1-04.1",  # 起重机械
+    "05": "DB42.5.T1-05.1",  # 场（厂）内机动车
+    "06": "DB42.5.T1-06.1",  # 大型游乐设施
+    "07": "DB42.5.T1-07.1",  # 压力管道
+    "08": "DB42.5.T1-08.1",  # 气瓶
+    "09": "DB42.5.T1-09.1",  # 车用气瓶
+    "10": "DB42.5.T1-10.1",  # 客运索道
+}
+
+
+def group_clause(group: str) -> str:
+    if group not in GROUP_CLAUSES:
+        raise LookupError(f"GROUP_CLAUSES lists no clause for the equipment group {group}")
+    return GROUP_CLAUSES[group]

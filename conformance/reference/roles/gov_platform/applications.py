@@ -43,6 +43,7 @@ from conformance.clock import CHINA
 from conformance.codes import lists as code_lists
 from conformance.contract.openapi import role_operations
 from conformance.datagen import DataGen
+from conformance.datagen.licensing import legal_person
 from conformance.reference import outbox
 from conformance.reference.db import dumps
 from conformance.reference.roles.licensing.seed import new_equipment, varieties
@@ -137,16 +138,7 @@ def new_application(rng: random.Random, now: dt.datetime | None = None) -> dict[
         "itemCode": code,
         "itemName": item["name"],
         "channel": rng.choice(("online", "online", "offline")),
-        "applicant": {
-            "type": "legal-person",
-            "name": unit["name"],
-            "idType": "001",
-            "idNumber": unit["uscc"],
-            "userId": f"lp-{unit['uscc']}",
-            "contactPerson": unit["contactPerson"],
-            "contactPhone": unit["contactPhone"],
-            "address": unit["address"],
-        },
+        "applicant": {**legal_person(unit), "userId": f"lp-{unit['uscc']}"},
         "authority": authority,
         "equipment": equipment,
         "materials": [

@@ -13,6 +13,7 @@ from typing import Any
 
 from conformance.codes import KINDS
 from conformance.codes import lists as code_lists
+from conformance.datagen.licensing import legal_person
 from conformance.reference.roles.licensing import workflow as flow
 from conformance.reference.server_state import RoleServer
 
@@ -145,15 +146,7 @@ def _application(gen: Any, rng: random.Random, i: int, unit: Item, authority: It
         "itemCode": item["code"],
         "itemName": item["name"],
         "channel": rng.choice(("online", "online", "offline")),
-        "applicant": {
-            "type": "legal-person",
-            "name": unit["name"],
-            "idType": "001",
-            "idNumber": unit["uscc"],
-            "contactPerson": unit["contactPerson"],
-            "contactPhone": unit["contactPhone"],
-            "address": unit["address"],
-        },
+        "applicant": legal_person(unit),
         "authority": authority,
         "equipment": equipment,
         "materials": materials,
