@@ -155,6 +155,7 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
             client_secret=os.environ.get(secret_env),
             features=config.getoption("--tzsb-feature"),
             profile=config.getoption("--tzsb-profile"),
+            lang=lang,
         )
     except (OSError, ValueError, KeyError) as exc:
         _usage(f"目标无法读取 / cannot read the target: {exc}")

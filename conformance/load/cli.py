@@ -156,6 +156,7 @@ def run(args: argparse.Namespace, lang: str) -> int:
             client_id=args.client_id,
             client_secret=os.environ.get("TZSB_CLIENT_SECRET"),
             features=args.feature,
+            lang=lang,
         )
     except (OSError, ValueError, KeyError) as exc:
         print(tr("err.target", lang, why=exc), file=sys.stderr)
