@@ -87,13 +87,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import orjson
 import requests
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from conformance.check.limits import JSONLimitError, loads_bounded
-from conformance.client.token import token_form, token_path
+from conformance.client.token import read_token, token_form, token_path
 
 #: Every OpenAPI document with operations (``workflow-driver`` is served by the licensing role).
 DOCS: tuple[str, ...] = ("supervision", "licensing", "workflow-driver", "gov-platform", "inspection", "sharing")
@@ -380,20 +378,15 @@ class _TokenSource:
         except requests.RequestException as exc:
             self._fail(f"令牌请求失败：{exc}", f"token request failed: {exc}", None)
             return
-        token = None
-        try:
-            body = loads_bounded(r.content, max_bytes=len(r.content))  # its size: capped by the session
-            token = body.get("access_token") if isinstance(body, dict) else None
-        except (orjson.JSONDecodeError, JSONLimitError):
-            pass
-        if r.status_code != 200 or not isinstance(token, str) or not token:
+        token = read_token(r.status_code, r.content)  # its size: capped by the session
+        if token is None:
             self._fail(
                 f"令牌端点返回 {r.status_code}，未给出 access_token：{r.content[:200]!r}",
                 f"token endpoint answered {r.status_code} without an access_token: {r.content[:200]!r}",
                 r.status_code,
             )
             return
-        self.token = token
+        self.token = token.value
         self.fetched_at = time.monotonic()
         self.failures = 0
 
