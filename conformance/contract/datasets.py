@@ -80,6 +80,8 @@ class DataSet:
     push: Operation | None
     subscribe: Operation | None
     owner: str | None = None  # x-owner: the field naming the unit whose grant unlocks the record's sensitive fields
+    #: x-references: field → (the data set it refers to, the clauses that name the reference)
+    references: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -143,6 +145,10 @@ def data_sets() -> dict[str, DataSet]:
                 push=find("post", f"{path}/push"),
                 subscribe=find("post", f"{path}/subscriptions"),
                 owner=spec.get("x-owner"),
+                references={
+                    f: (ref["data-set"], tuple(ref.get("x-clause") or ()))
+                    for f, ref in (spec.get("x-references") or {}).items()
+                },
             )
     return out
 

@@ -220,22 +220,16 @@ def _by_schema(schema: str) -> str | None:
     return next((n for n, d in data_sets().items() if d.schema == schema), None)
 
 
-#: The references SHARE.MECH.CONTENT.8 names (设备→使用单位；检验报告、使用登记→设备；事故→设备与单位) and the one
-#: INFO2007.2.5.5 adds (人员→聘用单位), as (referring schema, field, referred schema, clauses).
-NAMED_REFERENCES = (
-    ("equipment", "useUnitUscc", "unit", ("SHARE.MECH.CONTENT.8", "INFO2007.2.5.5")),
-    ("inspection-report", "equipmentCode", "equipment", ("SHARE.MECH.CONTENT.8", "INFO2007.2.5.4")),
-    ("use-registration", "equipmentCode", "equipment", ("SHARE.MECH.CONTENT.8",)),
-    ("accident", "equipmentCode", "equipment", ("SHARE.MECH.CONTENT.8", "INFO2007.2.5.5")),
-    ("accident", "useUnitUscc", "unit", ("SHARE.MECH.CONTENT.8", "INFO2007.2.5.5")),
-    ("personnel", "employerUscc", "unit", ("INFO2007.2.5.5",)),
-)
+def _named_references() -> list[tuple[str, str, str, tuple[str, ...]]]:
+    """The references the contract declares (``x-references``: SHARE.MECH.CONTENT.8 设备→使用单位；检验报告、使用登记→设备；
+    事故→设备与单位, and INFO2007.2.5.5 人员→聘用单位), as (data set, field, referred data set, clauses)."""
+    return [(a, f, b, clauses) for a, ds in data_sets().items() for f, (b, clauses) in ds.references.items()]
 
 
 def _other_references() -> list[tuple[str, str, str]]:
     """Every other top-level field typed as another data set's key (same schema reference), e.g. a
     manufacturer's USCC or the equipment's use-registration number: (data set, field, referred data set)."""
-    named = {(_by_schema(a), f) for a, f, _, _ in NAMED_REFERENCES}
+    named = {(a, f) for a, f, _, _ in _named_references()}
     out = []
     for target_name, target in data_sets().items():
         ref = target.properties.get(target.key, {}).get("$ref")
@@ -252,9 +246,8 @@ def _other_references() -> list[tuple[str, str, str]]:
 
 def _reference_params() -> list[Any]:
     out = []
-    for src, fld, dst, clauses in NAMED_REFERENCES:
-        a, b = _by_schema(src), _by_schema(dst)
-        if a and b and fld in data_sets()[a].properties:
+    for a, fld, b, clauses in _named_references():
+        if fld in data_sets()[a].properties:
             out.append(pytest.param(a, fld, b, id=f"{a}.{fld}->{b}", marks=pytest.mark.clause(*clauses)))
     for a, fld, b in _other_references():
         out.append(
