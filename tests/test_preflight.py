@@ -172,7 +172,7 @@ def test_a_port_where_nothing_listens_is_fatal() -> None:
     pf = preflight(bare(f"http://127.0.0.1:{_free_port()}"))
     assert [c.key for c in pf.fatal] == ["reach:sharing"]
     assert pf.get("token") is None  # nothing further is tried against an unreachable target
-    assert not pf.fatal[0].silent  # nothing answered the connection: a usage error (wrong URL, target down)
+    assert not pf.fatal[0].stops  # nothing answered the connection: a usage error (wrong URL, target down)
     reach = pf.get("reach:sharing")
     assert reach is not None and "[urls] sharing" in (reach.provide or "")
 
@@ -183,14 +183,14 @@ def test_a_server_that_accepts_and_never_answers_is_fatal() -> None:
         listener.listen(16)
         pf = preflight(bare(f"http://127.0.0.1:{listener.getsockname()[1]}"))
     assert [c.key for c in pf.fatal] == ["reach:sharing"]
-    assert pf.fatal[0].silent  # reached, and silent: 不通过 with every check 未测 (exit 1), not a usage error
+    assert pf.fatal[0].stops  # reached, and silent: 不通过 with every check 未测 (exit 1), not a usage error
 
 
 def test_a_trickling_server_is_fatal() -> None:
     with HostileServer("slow") as hostile:
         pf = preflight(bare(hostile.url))
     assert [c.key for c in pf.fatal] == ["reach:sharing"]
-    assert pf.fatal[0].silent
+    assert pf.fatal[0].stops
 
 
 @pytest.mark.parametrize("mode", ["garbage", "huge", "redirect-loop", "wrong-type"])
@@ -233,3 +233,24 @@ def test_the_known_roles_come_from_the_contracts() -> None:
         for n in contracts.openapi_names()
         if not contracts.openapi(n).get("x-components-only")
     }
+
+
+def test_a_target_refusing_the_harness_credential_stops_the_run(tmp_path: Path) -> None:
+    """A well-formed RFC 6749 refusal of the harness's own credential (a wrong secret, a client the target never
+    registered) is no proof against the target: the preflight stops the run (every check 未测, exit 1)."""
+    with running(tmp_path, "sharing", access_log=False) as srv:
+        target = bare(srv.url("sharing"))
+        target.credentials = Credentials("harness", "not-the-secret")
+        pf = preflight(target)
+    token = pf.get("token")
+    assert token is not None and token.status != OK
+    assert token in pf.fatal and token.stops, token
+
+
+def test_a_broken_token_endpoint_does_not_stop_the_run() -> None:
+    """Garbage from the token endpoint is the target's own fault: the run goes on and judges it."""
+    with HostileServer("garbage") as hostile:
+        pf = preflight(bare(hostile.url))
+    token = pf.get("token")
+    assert token is not None and token.status != OK
+    assert not token.stops

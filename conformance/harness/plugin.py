@@ -250,8 +250,9 @@ class _Recorder:
         else:
             print(text)
         fatal = st.preflight.fatal
-        if fatal and all(c.silent for c in fatal) and st.guard is not None:
-            # reached and silent: not a usage error; the run stops, every check 未测 with this reason (exit 1)
+        if fatal and all(c.stops for c in fatal) and st.guard is not None:
+            # reached, but silent or refusing the harness's credential: not a usage error; the run stops, every check
+            # 未测 with this reason (exit 1)
             c = fatal[0]
             st.guard.stop(KIND_BREAKER, f"预检：{c.label}：{c.detail}", f"preflight: {c.label_en}: {c.detail_en}")
         elif fatal:

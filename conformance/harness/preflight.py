@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlsplit
 
+from conformance.check.limits import loads_bounded
 from conformance.client.evidence import Evidence
 from conformance.client.http import TargetClient, TargetResponse, ca_file_for
 from conformance.contract import documents as contracts
@@ -70,9 +71,10 @@ class Check:
     fatal: bool = False  # the run cannot proceed at all
     detail_en: str = ""
     provide_en: str | None = None
-    #: fatal because the target accepted the connection and then gave no answer: it was reached, so the run is
-    #: not a usage error (exit 2) but 不通过 with every check 未测 for this reason (exit 1)
-    silent: bool = False
+    #: fatal although the target was reached: it accepted the connection and then gave no answer, or it refused the
+    #: harness's own credential; the run is not a usage error (exit 2) but 不通过 with every check 未测 for this
+    #: reason (exit 1): without an answer, or without a token, nothing can be decided
+    stops: bool = False
 
     def text(self, lang: str = "zh") -> tuple[str, str, str]:
         """(label, detail, provide) in ``lang``."""
@@ -708,6 +710,7 @@ class _Run:
         self.checks: list[Check] = []
         self._clients: dict[tuple[str, str | None], TargetClient] = {}
         self._tokens: dict[tuple[str, str | None], tuple[bool, str]] = {}
+        self.refusals: dict[tuple[str, str | None], str | None] = {}
 
     def add(self, check: Check) -> Check:
         self.checks.append(check)
@@ -779,7 +782,13 @@ class _Run:
             else:
                 result = (False, f"HTTP {last.status} {_clean(last.response_body or '', 160)}".strip())
         self._tokens[key] = result
+        self.refusals[key] = _credential_refusal(self.evidence.exchanges[before:]) if done and exc else None
         return result
+
+    def refused(self, client: TargetClient) -> str | None:
+        """The RFC 6749 error code with which the target refused this client's credential (``invalid_client`` …),
+        or None when it issued a token or failed some other way."""
+        return self.refusals.get((client.base_url, client.client_id))
 
     def seen(self, r: TargetResponse) -> tuple[str, str]:
         if r.status is None:
@@ -955,7 +964,7 @@ def _reach_all(run: _Run) -> None:
                     fatal=under_test,
                 )
             )
-            check.silent = under_test
+            check.stops = under_test
             continue
         what = _describe(resp, scheme)
         run.add(_check(f"reach:{name}", label, OK, _msg("reach.ok", url=url, status=resp.status, what=what)))
@@ -1038,6 +1047,24 @@ def _tls_check(run: _Run, name: str, res: dict[str, Any], under_test: bool) -> N
 
 
 # ---------------------------------------------------------------------------------------------- token, probe
+#: RFC 6749 §5.2 errors by which a token endpoint refuses the caller's credential (not a broken endpoint).
+CREDENTIAL_ERRORS = frozenset({"invalid_request", "invalid_client", "unauthorized_client", "invalid_scope"})
+
+
+def _credential_refusal(exchanges: list[Any]) -> str | None:
+    """The §5.2 error of the last token answer when it is a well-formed refusal of the credential (400 or 401 with a
+    JSON ``error`` of :data:`CREDENTIAL_ERRORS`), else None: garbage, a 5xx or no answer is the endpoint's own fault."""
+    last = exchanges[-1] if exchanges else None
+    if last is None or last.status not in (400, 401):
+        return None
+    try:
+        body = loads_bounded(last.response_body or "")
+    except ValueError:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if error in CREDENTIAL_ERRORS else None
+
+
 def _token(run: _Run) -> bool:
     t = run.target
     issue = _op(t.role, "issueToken")
@@ -1054,7 +1081,12 @@ def _token(run: _Run) -> bool:
         run.add(_check("token", label, OK, _msg("token.ok", client=t.credentials.client_id)))
         return True
     detail = run.out_of_time() if seen == "budget" else _msg("token.fail", client=t.credentials.client_id, seen=seen)
-    run.add(_check("token", label, FAILED, detail, _msg("token.fail.provide")))
+    check = _check("token", label, FAILED, detail, _msg("token.fail.provide"))
+    if run.refused(client) is not None and any(op.secured for op in role_operations(t.role)):
+        # the target refused the harness's own credential: whether it is wrong or not registered there, no check of a
+        # protected operation can decide anything; the run stops rather than judge the target on its refusal
+        check.fatal = check.stops = True
+    run.add(check)
     return False
 
 
