@@ -22,21 +22,16 @@ Run with ``tzsb-conform load --role gov-platform``.
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 from typing import Any
 from urllib.parse import quote
 
 from locust import task
 
-from conformance.check.schema import validator
-from conformance.clock import CHINA
 from conformance.codes import KINDS
-from conformance.codes import lists as code_lists
-from conformance.contract import documents as contracts
 from conformance.contract.openapi import role_operations
 from conformance.datagen import DataGen
-from conformance.datagen.licensing import items, varieties
+from conformance.datagen.licensing import certificate
 from conformance.load.runtime import TzsbUser, note
 
 
@@ -91,51 +86,13 @@ class ItemsReader(TzsbUser):
         )
 
 
+#: 证照类型代码 of the load test's certificates (a central body's USCC + a sequence, GB/T 36904 form).
+TYPE_CODE = KINDS["uscc"].generate(random.Random("tzsb-load:licence-type"), pair="11", division="100000") + "001"
+
+
 def _certificate(authority: dict[str, Any], holder: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     """A fresh certificate (licence-certificate.schema.json) issued by the bureau to the holder."""
-    item = rng.choice(sorted(items()))
-    variety = rng.choice(varieties(items()[item]["group"]))
-    cat = code_lists.catalogue()
-    kind = code_lists.catalogue_kind_of(variety) or variety
-    today = dt.datetime.now(CHINA).date()
-    reg_no = KINDS["registration-no"].generate(
-        rng, catalogue=variety, province=authority["division"][:2], year=today.year
-    )
-    type_code = KINDS["uscc"].generate(random.Random("tzsb-load:licence-type"), pair="11", division="100000") + "001"
-    cert = {
-        "elicenseId": KINDS["elicense-id"].generate(
-            rng,
-            type_code=type_code,
-            issuer=authority["uscc"],
-            number=f"{today.year}{rng.randrange(10**10):010d}",
-            version=1,
-        ),
-        "licenceName": contracts.json_schema("licence-certificate")["properties"]["licenceName"]["const"],
-        "licenceNo": reg_no,
-        "holderName": holder["name"],
-        "holderIdType": "001",
-        "holderId": holder["uscc"],
-        "issuerName": authority["name"],
-        "issuerCode": authority["uscc"],
-        "issuerDivision": authority["division"],
-        "issueDate": today.isoformat(),
-        "validFrom": today.isoformat(),
-        "status": "valid",
-        "itemCode": item,
-        "surface": {
-            "equipmentCategory": cat[kind]["name"],
-            "equipmentVariety": cat[variety]["name"],
-            "equipmentCode": KINDS["equipment-code"].generate(rng, catalogue=variety, division=authority["division"]),
-            "useUnitName": holder["name"],
-            "useAddress": holder["address"],
-            "registrationNo": reg_no,
-        },
-        "version": "001",
-    }
-    v = validator("licence-certificate")
-    if not v.is_valid(cert):  # the harness's own data: an error of the harness, never of the target
-        raise RuntimeError(f"harness built an invalid certificate: {[e.message_zh for e in v.errors(cert)][:3]}")
-    return cert
+    return certificate(authority, holder, rng, type_code=TYPE_CODE)
 
 
 class ElicenseChain(TzsbUser):

@@ -14,6 +14,7 @@ from conformance.check.schema import validator
 from conformance.clock import CHINA
 from conformance.codes import KINDS
 from conformance.codes import lists as code_lists
+from conformance.contract import documents as contracts
 from conformance.datagen.records import DataGen
 
 Item = dict[str, Any]
@@ -137,3 +138,62 @@ def application(
             f"generated application is invalid: {[p.message_zh for p in validator('application').errors(body)]}"
         )
     return body
+
+
+def certificate(
+    authority: Item,
+    holder: Item,
+    rng: random.Random,
+    *,
+    type_code: str,
+    item: str | None = None,
+    internal_no: bool = False,
+) -> Item:
+    """A fresh e-licence certificate (licence-certificate.schema.json) of 特种设备使用登记 issued by ``authority`` to
+    ``holder`` (name, uscc, address), for ``item`` (else one of Table 1), with the 证照类型代码 ``type_code``."""
+    item = item or rng.choice(sorted(items()))
+    variety = rng.choice(varieties(items()[item]["group"]))
+    cat = code_lists.catalogue()
+    kind = code_lists.catalogue_kind_of(variety) or variety
+    today = dt.datetime.now(CHINA).date()
+    reg_no = KINDS["registration-no"].generate(
+        rng, catalogue=variety, province=authority["division"][:2], year=today.year
+    )
+    elicense_id = KINDS["elicense-id"].generate(  # drawn first, as the rng's order always was
+        rng,
+        type_code=type_code,
+        issuer=authority["uscc"],
+        number=f"{today.year}{rng.randrange(10**10):010d}",
+        version=1,
+    )
+    surface: Item = {
+        "equipmentCategory": cat[kind]["name"],
+        "equipmentVariety": cat[variety]["name"],
+        "equipmentCode": KINDS["equipment-code"].generate(rng, catalogue=variety, division=authority["division"]),
+        "useUnitName": holder["name"],
+        "useAddress": holder["address"],
+    }
+    if internal_no:
+        surface["internalNo"] = f"TZSB-{rng.randrange(1000):03d}"
+    surface["registrationNo"] = reg_no
+    cert: Item = {
+        "elicenseId": elicense_id,
+        "licenceName": contracts.json_schema("licence-certificate")["properties"]["licenceName"]["const"],
+        "licenceNo": reg_no,
+        "holderName": holder["name"],
+        "holderIdType": "001",
+        "holderId": holder["uscc"],
+        "issuerName": authority["name"],
+        "issuerCode": authority["uscc"],
+        "issuerDivision": authority["division"],
+        "issueDate": today.isoformat(),
+        "validFrom": today.isoformat(),
+        "status": "valid",
+        "itemCode": item,
+        "surface": surface,
+        "version": "001",
+    }
+    v = validator("licence-certificate")
+    if not v.is_valid(cert):  # the harness's own data: an error of the harness, never of the target
+        raise RuntimeError(f"harness built an invalid certificate: {[e.message_zh for e in v.errors(cert)][:3]}")
+    return cert

@@ -11,6 +11,7 @@ with its reason, never ``automated``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 from collections import defaultdict
 from typing import Any
@@ -34,26 +35,35 @@ class _Collector:
                     self.by_clause[cid].add(canonical_id(item))
 
 
+@functools.cache
+def decided_by(role: str) -> dict[str, frozenset[str]]:
+    """Clause id → the suite tests that decide it when ``role`` is under test (collected, nothing is sent)."""
+    collector = _Collector()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        pytest.main(
+            [
+                "--pyargs",
+                "conformance.suites",
+                "--collect-only",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--tzsb-no-preflight",
+                f"--tzsb-target=http://127.0.0.1:9/{role}",
+                f"--tzsb-role={role}",
+            ],
+            plugins=[collector],
+        )
+    return {cid: frozenset(ids) for cid, ids in collector.by_clause.items()}
+
+
 def suite_checks() -> dict[str, set[str]]:
     """Clause id → the ids of the suite tests that decide it, over every role."""
-    collector = _Collector()
+    out: dict[str, set[str]] = defaultdict(set)
     for role in ROLES:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            pytest.main(
-                [
-                    "--pyargs",
-                    "conformance.suites",
-                    "--collect-only",
-                    "-q",
-                    "-p",
-                    "no:cacheprovider",
-                    "--tzsb-no-preflight",
-                    f"--tzsb-target=http://127.0.0.1:9/{role}",
-                    f"--tzsb-role={role}",
-                ],
-                plugins=[collector],
-            )
-    return collector.by_clause
+        for cid, ids in decided_by(role).items():
+            out[cid] |= ids
+    return out
 
 
 def load_checks() -> dict[str, set[str]]:

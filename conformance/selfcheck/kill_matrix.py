@@ -18,20 +18,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import io
 import json
 import os
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from conformance.reference.defects import BY_NAME, DEFECTS, Defect, seams
+from conformance.selfcheck.coverage import decided_by
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 START, END = "<!-- kill-matrix:start -->", "<!-- kill-matrix:end -->"
@@ -53,43 +52,6 @@ class Row:
 
 
 # ------------------------------------------------------------------------------------------ which tests
-
-
-class _Collector:
-    def __init__(self) -> None:
-        self.by_clause: dict[str, set[str]] = defaultdict(set)
-
-    def pytest_collection_modifyitems(self, items: list[Any]) -> None:
-        from conformance.harness.plugin import canonical_id
-
-        for item in items:
-            for m in item.iter_markers("clause"):
-                for cid in m.args:
-                    self.by_clause[cid].add(canonical_id(item))
-
-
-@functools.cache
-def decided_by(role: str) -> dict[str, frozenset[str]]:
-    """Clause id → the suite tests that decide it when ``role`` is under test (collected, nothing is sent)."""
-    import pytest
-
-    collector = _Collector()
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        pytest.main(
-            [
-                "--pyargs",
-                "conformance.suites",
-                "--collect-only",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "--tzsb-no-preflight",
-                f"--tzsb-target=http://127.0.0.1:9/{role}",
-                f"--tzsb-role={role}",
-            ],
-            plugins=[collector],
-        )
-    return {cid: frozenset(ids) for cid, ids in collector.by_clause.items()}
 
 
 def selected(defect: Defect) -> list[str]:

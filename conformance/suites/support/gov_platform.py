@@ -71,6 +71,7 @@ from conformance.contract.datasets import param_limit
 from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import Operation, role_operations
 from conformance.datagen import DataGen
+from conformance.datagen import licensing as licensing_records
 from conformance.datagen.licensing import application, new_applicant, new_case_no, varieties
 from conformance.harness.target import COUNTERPARTS, Target
 from conformance.report.skips import untested
@@ -719,49 +720,7 @@ def new_holder(rng: random.Random, province: str) -> Item:
 
 def certificate(authority: Item, holder: Item, rng: random.Random, *, item: str | None = None) -> Item:
     """A fresh certificate (licence-certificate.schema.json) issued by ``authority`` to ``holder``."""
-    item = item or rng.choice(sorted(table_1()))
-    variety = rng.choice(varieties(table_1()[item]["group"]))
-    cat = code_lists.catalogue()
-    kind = code_lists.catalogue_kind_of(variety) or variety
-    today = dt.datetime.now(CHINA).date()
-    reg_no = KINDS["registration-no"].generate(
-        rng, catalogue=variety, province=authority["division"][:2], year=today.year
-    )
-    cert: Item = {
-        "elicenseId": KINDS["elicense-id"].generate(
-            rng,
-            type_code=_type_code(),
-            issuer=authority["uscc"],
-            number=f"{today.year}{rng.randrange(10**10):010d}",
-            version=1,
-        ),
-        "licenceName": contracts.json_schema("licence-certificate")["properties"]["licenceName"]["const"],
-        "licenceNo": reg_no,
-        "holderName": holder["name"],
-        "holderIdType": "001",
-        "holderId": holder["uscc"],
-        "issuerName": authority["name"],
-        "issuerCode": authority["uscc"],
-        "issuerDivision": authority["division"],
-        "issueDate": today.isoformat(),
-        "validFrom": today.isoformat(),
-        "status": "valid",
-        "itemCode": item,
-        "surface": {
-            "equipmentCategory": cat[kind]["name"],
-            "equipmentVariety": cat[variety]["name"],
-            "equipmentCode": KINDS["equipment-code"].generate(rng, catalogue=variety, division=authority["division"]),
-            "useUnitName": holder["name"],
-            "useAddress": holder["address"],
-            "internalNo": f"TZSB-{rng.randrange(1000):03d}",
-            "registrationNo": reg_no,
-        },
-        "version": "001",
-    }
-    v = validator("licence-certificate")
-    if not v.is_valid(cert):  # the harness's own data
-        raise RuntimeError(f"harness built an invalid certificate: {[e.message_zh for e in v.errors(cert)][:3]}")
-    return cert
+    return licensing_records.certificate(authority, holder, rng, type_code=_type_code(), item=item, internal_no=True)
 
 
 def with_bad_check_character(elicense_id: str) -> str:
