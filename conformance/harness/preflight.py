@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from conformance.check.limits import loads_bounded
+from conformance.check.schema import validator
 from conformance.client.evidence import Evidence
 from conformance.client.http import TargetClient, TargetResponse, ca_file_for
 from conformance.contract import documents as contracts
@@ -1047,13 +1048,15 @@ def _tls_check(run: _Run, name: str, res: dict[str, Any], under_test: bool) -> N
 
 
 # ---------------------------------------------------------------------------------------------- token, probe
-#: RFC 6749 §5.2 errors by which a token endpoint refuses the caller's credential (not a broken endpoint).
-CREDENTIAL_ERRORS = frozenset({"invalid_request", "invalid_client", "unauthorized_client", "invalid_scope"})
+#: The contract's token errors (security.schema.json ``$defs/tokenError``) about the grant the harness asks for
+#: (client credentials, which the profile requires): a target answering one of them has a broken token endpoint.
+GRANT_ERRORS = frozenset({"invalid_grant", "unsupported_grant_type"})
 
 
 def _credential_refusal(exchanges: list[Any]) -> str | None:
-    """The §5.2 error of the last token answer when it is a well-formed refusal of the credential (400 or 401 with a
-    JSON ``error`` of :data:`CREDENTIAL_ERRORS`), else None: garbage, a 5xx or no answer is the endpoint's own fault."""
+    """The RFC 6749 §5.2 error of the last token answer when it is a well-formed refusal of the credential (400 or 401
+    with a body of the contract's token error, not one of :data:`GRANT_ERRORS`), else None: garbage, a 5xx or no
+    answer is the endpoint's own fault."""
     last = exchanges[-1] if exchanges else None
     if last is None or last.status not in (400, 401):
         return None
@@ -1061,8 +1064,9 @@ def _credential_refusal(exchanges: list[Any]) -> str | None:
         body = loads_bounded(last.response_body or "")
     except ValueError:
         return None
-    error = body.get("error") if isinstance(body, dict) else None
-    return error if error in CREDENTIAL_ERRORS else None
+    if not validator("security#/$defs/tokenError").is_valid(body) or body["error"] in GRANT_ERRORS:
+        return None
+    return str(body["error"])
 
 
 def _token(run: _Run) -> bool:
