@@ -108,6 +108,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "list every automated clause's deciding checks; exit 1 when a shall-clause has none",
     ),
     "cmd.clauses": ("列出要求条款目录", "list the requirement catalogue"),
+    "cmd.binding": ("厂商接口方言绑定（docs/bindings.md）", "vendor dialect bindings (docs/bindings.md)"),
+    "cmd.binding_check": (
+        "检查绑定文件：能否应用、映射目标是否存在、有无冲突、每个样例往返是否不变",
+        "check a binding file: it applies, every mapped target exists, no conflicts, every fixture round-trips",
+    ),
+    "opt.binding_file": ("绑定文件（YAML）", "the binding file (YAML)"),
+    "opt.binding_serve": (
+        "以绑定文件描述的厂商方言提供服务（自测绑定用）",
+        "serve the vendor dialect a binding file describes (to self-test a binding)",
+    ),
     "opt.code": ("校验单个代码：KIND VALUE，KIND 取 {kinds}", "validate one code: KIND VALUE, KIND one of {kinds}"),
     "opt.file": ("待校验的文件（.json、.jsonl/.ndjson、.xml）", "file to validate (.json, .jsonl/.ndjson, .xml)"),
     "opt.schema": (

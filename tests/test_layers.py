@@ -20,6 +20,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"datagen"}),  # valid records, built from the contract and the codes
     frozenset({"client"}),  # the bounded HTTP client and its evidence (the reference's outbox sends through it)
     frozenset({"report", "serving"}),  # verdicts and report files; the contract-server kernel
+    frozenset({"binding"}),  # a vendor's dialect of the contracts, translated at the edge
     frozenset({"harness"}),  # target file, preflight, run guard, pytest plugin, runner
     frozenset({"reference", "simulators", "suites", "fuzz", "load"}),  # what plays a role or judges one
     frozenset({"selfcheck"}),  # the reference against the suites: self-check, kill matrix, coverage

@@ -119,6 +119,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     s.add_argument("--tls-key", type=Path, default=None, help=t("opt.tls_key", lang))
     s.add_argument("--public-url", default=None, metavar="URL", help=t("opt.public_url", lang))
     s.add_argument("--list-defects", action="store_true", help=t("opt.list_defects", lang))
+    s.add_argument("--binding", type=Path, default=None, metavar="FILE", help=t("opt.binding_serve", lang))
 
     r = sub.add_parser("run", help=t("cmd.run", lang), description=t("cmd.run", lang))
     r.add_argument("--target", required=True, help=t("opt.target", lang))
@@ -146,6 +147,10 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     cl = sub.add_parser("clauses", help=t("cmd.clauses", lang), description=t("cmd.clauses", lang))
     cl.add_argument("--answers-template", metavar="ROLE", default=None, help=t("opt.answers_template", lang))
     cl.add_argument("--coverage", action="store_true", help=t("opt.coverage", lang))
+    b = sub.add_parser("binding", help=t("cmd.binding", lang), description=t("cmd.binding", lang))
+    b_sub = b.add_subparsers(dest="binding_command", required=True, metavar="ACTION")
+    bc = b_sub.add_parser("check", help=t("cmd.binding_check", lang), description=t("cmd.binding_check", lang))
+    bc.add_argument("file", type=Path, help=t("opt.binding_file", lang))
     from conformance.load.cli import register as register_load
 
     register_load(sub, lang)
@@ -220,6 +225,10 @@ def _dispatch(args_list: list[str], lang: str) -> int:
         return run_selfcheck(
             lang, with_reference=not args.contracts_only, profile=args.profile, jobs=args.jobs, defects=args.defects
         )
+    if args.command == "binding":
+        from conformance.cli.binding import run_check
+
+        return run_check(args.file, lang)
     if args.command == "load":
         from conformance.load.cli import run as run_load
 
@@ -268,10 +277,11 @@ def _serve(args: argparse.Namespace, lang: str) -> int:
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         public_url=args.public_url,
+        binding=args.binding,
     )
     try:
         return serve(cfg)
-    except ValueError as exc:  # a public URL that is not an http(s) base URL
+    except ValueError as exc:  # a public URL that is not an http(s) base URL, a binding that cannot be used
         print(exc, file=sys.stderr)
         return EXIT_USAGE
 

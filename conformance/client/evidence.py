@@ -152,6 +152,9 @@ class Exchange:
     #: a deliberate probe whose failure to connect is an expected outcome (plain HTTP, a legacy TLS version): the
     #: run's circuit breaker does not count it as the target falling silent
     probe: bool = False
+    #: through a binding: the same exchange as it crossed the wire in the target's dialect (method, url, headers,
+    #: bodies; masked and capped like the canonical reading beside it)
+    wire: dict[str, Any] | None = None
 
     def curl(self) -> str:
         """A one-line reproduction (credentials shown as placeholders)."""

@@ -23,7 +23,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import orjson
@@ -32,6 +32,22 @@ import requests
 from conformance.check.limits import JSONLimitError, loads_bounded
 from conformance.client.evidence import Evidence, Exchange, body_text, json_facts, mask_headers, mask_text
 from conformance.client.token import Token, read_token, token_form, token_path
+
+
+class Edge(Protocol):
+    """A translation at the harness's edge, set as a session's ``edge`` (a binding's, ``conformance.binding.edge``):
+    the canonical request out in the target's dialect, the target's answer back in the canonical one."""
+
+    def outbound(self, prepared: requests.PreparedRequest) -> requests.PreparedRequest: ...
+
+    def inbound(
+        self, prepared: requests.PreparedRequest, status: int, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]: ...
+
+    def wire(
+        self, sent: requests.PreparedRequest, status: int, headers: dict[str, str], body: bytes
+    ) -> dict[str, Any]: ...
+
 
 DEFAULT_TIMEOUT = (3.05, 15.0)
 MAX_RESPONSE = 8 * 1024 * 1024
@@ -47,6 +63,8 @@ class TargetResponse:
     elapsed_ms: float
     error: str | None = None
     url: str = ""
+    #: through a binding: the exchange as it crossed the wire, in the vendor's dialect (docs/bindings.md)
+    wire: dict[str, Any] | None = None
 
     def json(self) -> Any:
         """The JSON body, or None when it is absent, truncated, not JSON or nested deeper than
@@ -84,6 +102,27 @@ def _ca_key(url: str) -> tuple[str, str, int | None]:
 def trust_ca(url: str, ca_file: str) -> None:
     """Verify the TLS certificates of ``url``'s origin with ``ca_file`` (a PEM bundle) instead of the system's store."""
     _CA_FILES[_ca_key(url)] = ca_file
+
+
+#: base URL → the edge its traffic crosses (a binding's translation, :class:`Edge`)
+_EDGES: dict[str, Edge] = {}
+
+
+def bind_edge(base_url: str, edge: Edge | None) -> None:
+    """Send every request under ``base_url`` through ``edge`` (None: no longer)."""
+    base = base_url.rstrip("/")
+    if edge is None:
+        _EDGES.pop(base, None)
+    else:
+        _EDGES[base] = edge
+
+
+def edge_for(url: str) -> Edge | None:
+    """The edge of the longest registered base URL ``url`` lies under."""
+    best = max(
+        (b for b in _EDGES if url == b or url.startswith(b + "/") or url.startswith(b + "?")), key=len, default=None
+    )
+    return _EDGES[best] if best is not None else None
 
 
 def ca_file_for(url: str) -> str | None:
@@ -303,10 +342,17 @@ def send_bounded(
     headers: dict[str, str] = {}
     body = Body(b"")
     error: str | None = None
+    edge = getattr(session, "edge", None) or edge_for(prepared.url or "")
+    wire: dict[str, Any] | None = None
     try:
-        with session.send(prepared, timeout=timeout, stream=True, allow_redirects=False, verify=verify) as r:
+        sent = edge.outbound(prepared) if edge else prepared
+        with session.send(sent, timeout=timeout, stream=True, allow_redirects=False, verify=verify) as r:
             status, headers = r.status_code, dict(r.headers)
             body = read_body(r, max_bytes=max_bytes, seconds=budget - (time.perf_counter() - started))
+        if edge and not body.truncated and body.failure is None:
+            wire = edge.wire(sent, status, headers, body.content)
+            status, headers, content = edge.inbound(prepared, status, headers, body.content)
+            body = Body(content)
     except Exception as exc:  # network errors, and a broken target must never crash the harness
         error = f"{type(exc).__name__}: {exc}"[:500]
     if body.too_slow:
@@ -316,7 +362,7 @@ def send_bounded(
     elif body.failure is not None:
         error = f"{type(body.failure).__name__}: {body.failure}"[:500]
     elapsed = (time.perf_counter() - started) * 1000
-    return TargetResponse(status, headers, body.content, body.truncated, elapsed, error, prepared.url or "")
+    return TargetResponse(status, headers, body.content, body.truncated, elapsed, error, prepared.url or "", wire)
 
 
 def request_once(
@@ -360,4 +406,5 @@ def request_once(
     record.response_bytes, record.elapsed_ms, record.error = len(resp.content), round(resp.elapsed_ms, 1), resp.error
     if not resp.truncated:
         record.facts = json_facts(resp.content)
+    record.wire = resp.wire
     return resp, record

@@ -266,15 +266,23 @@ class _BoundedSession(requests.Session):
         return target
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        from conformance.client.http import ca_file_for
+        from conformance.client.http import ca_file_for, edge_for
 
         kwargs["stream"] = True
         ca = ca_file_for(request.url or "")
         if ca:  # the target file's CA (``[tls] ca_file``) verifies the target, not the environment's bundle
             kwargs["verify"] = ca
-        response = super().send(request, **kwargs)
+        edge = edge_for(request.url or "")  # a target speaking a vendor's dialect: fuzz the canonical contract
+        response = super().send(edge.outbound(request) if edge else request, **kwargs)
         if not response._content_consumed:  # type: ignore[attr-defined]
             self._read(response)
+        if edge:
+            status, headers, content = edge.inbound(
+                request, response.status_code, dict(response.headers), response.content
+            )
+            response.status_code, response._content = status, content  # type: ignore[attr-defined]
+            response.headers = requests.structures.CaseInsensitiveDict(headers)
+            response.request = request
         return response
 
     def _read(self, response: requests.Response) -> None:

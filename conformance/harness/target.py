@@ -75,7 +75,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from conformance.client.http import trust_ca
+from conformance.client.http import bind_edge, trust_ca
 from conformance.contract import documents as contracts
 from conformance.i18n import lang_from
 
@@ -162,6 +162,8 @@ class Target:
     ca_file: str | None = None
     #: the run's own limits (``[run]``: ``deadline_s``, ``breaker_failures``; conformance.harness.run_guard)
     run: dict[str, Any] = field(default_factory=dict)
+    #: the vendor's dialect the target speaks (``[binding] file``, docs/bindings.md); None: the canonical contracts
+    binding: Path | None = None
 
     def url(self, role: str | None = None) -> str:
         role = role or self.role
@@ -186,6 +188,32 @@ def _secret(spec: dict[str, Any], where: str) -> str:
     raise ValueError(
         f"[{where}] 须给出 client_secret 或 client_secret_env / [{where}] give client_secret or client_secret_env"
     )
+
+
+def _binding_file(table: dict[str, Any], path: Path) -> Path | None:
+    """``[binding] file``, relative to the target file."""
+    if not table.get("file"):
+        return None
+    file = (path.parent / str(table["file"])).resolve()
+    if not file.is_file():
+        raise ValueError(f"{path} [binding] file：找不到文件 {file} / [binding] file {file} not found")
+    return file
+
+
+def bind_target(t: Target) -> None:
+    """Send the harness's traffic to each of the target's roles through its binding (read and checked here: a
+    binding that cannot be used stops the run before any request)."""
+    from conformance.binding.dialect import Dialect
+    from conformance.binding.edge import BindingEdge
+    from conformance.binding.model import load
+
+    binding = load(t.binding)  # type: ignore[arg-type]
+
+    def secrets() -> list[str]:
+        return [c.client_secret for c in [t.credentials, *t.clients.values()] if c is not None and c.client_secret]
+
+    for role, url in t.urls.items():
+        bind_edge(url, BindingEdge(Dialect(binding, role, secrets), url))
 
 
 def _ca_file(tls: dict[str, Any], path: Path) -> str | None:
@@ -393,6 +421,7 @@ def load_target(
             simulators=_simulators(dict(data.get("simulators", {}))),
             ca_file=_ca_file(data.get("tls", {}), path),
             run=dict(data.get("run", {})),
+            binding=_binding_file(data.get("binding", {}), path),
         )
         if not t.role:
             raise ValueError(f"{path}：未给出被测角色（role 或 --role）/ no role given (role or --role)")
@@ -401,6 +430,8 @@ def load_target(
             trust_ca(url, t.ca_file)
     if client_id:
         t.credentials = Credentials(client_id, client_secret or "")
+    if t.binding is not None:
+        bind_target(t)
     if features:
         t.features |= set(features)
     if profile:

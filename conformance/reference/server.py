@@ -52,6 +52,8 @@ class ServerConfig:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     tls_dir: Path | None = None
+    #: speak a vendor's dialect (a binding file, docs/bindings.md) instead of the canonical contracts
+    binding: Path | None = None
 
     def tls_files(self) -> TlsFiles | None:
         """The certificate files to serve with, or None for plain HTTP (also under the ``plain-http`` defect)."""
@@ -167,6 +169,12 @@ def _app(cfg: ServerConfig, servers: list[RoleServer]) -> Any:
     if any(s.role == "sharing" for s in servers):
         prefixes = ("/sharing/",) if cfg.role == "all" else ("/",)
         app = CredentialsInUrlGuard(app, prefixes, accept_query_token=D.TOKEN_IN_QUERY in cfg.defects)
+    if cfg.binding is not None:
+        from conformance.binding.model import load
+        from conformance.reference.bound import BindingGateway
+
+        roles = {s.role: (f"/{s.role}" if cfg.role == "all" else "") for s in servers}
+        app = BindingGateway(app, load(cfg.binding), {prefix: role for role, prefix in roles.items()})
     return app
 
 

@@ -34,6 +34,7 @@ def write_target(
     max_body: int = 1024 * 1024,
     simulators: dict[str, object] | None = None,
     ca_file: Path | str | None = None,
+    binding: Path | str | None = None,
 ) -> Path:
     """Write the target file; ``simulators`` becomes its ``[simulators]`` section (see conformance/harness/target.py):
     scalar keys (``wait_s``, ``hold_s``, ``retry_window_s``, ``attended``, ``instructions_file`` …) and the
@@ -52,6 +53,8 @@ def write_target(
     lines += ["", "[thresholds]", f"max_body_bytes = {max_body}", ""]
     if ca_file is not None:
         lines += ["[tls]", f"ca_file = {_toml(Path(ca_file).resolve())}", ""]
+    if binding is not None:
+        lines += ["[binding]", f"file = {_toml(Path(binding).resolve())}", ""]
     if simulators:
         lines += ["[simulators]"]
         lines += [f"{k} = {_toml(v)}" for k, v in simulators.items() if not isinstance(v, dict)]

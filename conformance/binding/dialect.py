@@ -1,0 +1,472 @@
+"""One role's exchanges translated between the canonical contract and a vendor's dialect, in both directions:
+the harness's client turns its canonical requests into the vendor's and reads the vendor's answers back
+(:meth:`Dialect.vendor_request`, :meth:`Dialect.canonical_answer`); a server speaking the dialect in front of the
+reference does the inverse (:meth:`Dialect.canonical_request`, :meth:`Dialect.vendor_answer`).
+
+What crosses keeps its meaning: an invalid value stays invalid, an expired token stays expired, a signature that
+does not verify still does not, a replayed nonce is the same nonce. So the canonical suites judge the vendor's
+system as they judge a canonical one (docs/bindings.md "What a binding keeps")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode
+
+import orjson
+
+from conformance.binding.model import Binding, BindingError, Routes, VendorOp, fill
+from conformance.binding.shapes import shape
+from conformance.client.token import token_path
+from conformance.contract import documents as contracts
+from conformance.contract.errors import STATUS_CODES
+from conformance.contract.openapi import Operation
+from conformance.contract.registry import resolve
+from conformance.crypto import digest_hex, sign
+
+
+@dataclass(frozen=True)
+class Message:
+    """A request or an answer as bytes on the wire: ``status`` 0 for a request."""
+
+    method: str = ""
+    path: str = ""  # as sent (percent-encoded), without the query
+    query: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    status: int = 0
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
+
+    def without(self, *names: str) -> tuple[tuple[str, str], ...]:
+        drop = {n.lower() for n in names}
+        return tuple((k, v) for k, v in self.headers if k.lower() not in drop)
+
+    @property
+    def path_query(self) -> str:
+        return self.path + (f"?{urlencode(self.query, quote_via=quote, safe='')}" if self.query else "")
+
+
+def _signature_headers() -> dict[str, str]:
+    """The canonical signature headers by role (timestamp, nonce, signature, method), read from common.yaml."""
+    params = contracts.openapi("common")["components"]["parameters"]
+    return {
+        "timestamp": params["XTimestamp"]["name"],
+        "nonce": params["XNonce"]["name"],
+        "signature": params["XSignature"]["name"],
+        "method": params["XSignatureMethod"]["name"],
+    }
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _set_pointer(doc: dict[str, Any], pointer: str, value: Any) -> None:
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer[1:].split("/")]
+    for part in parts[:-1]:
+        doc = doc.setdefault(part, {})
+    doc[parts[-1]] = value
+
+
+def _pop_pointer(doc: Any, pointer: str) -> tuple[bool, Any]:
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer[1:].split("/")]
+    for part in parts[:-1]:
+        if not isinstance(doc, dict) or part not in doc:
+            return False, None
+        doc = doc[part]
+    if not isinstance(doc, dict) or parts[-1] not in doc:
+        return False, None
+    return True, doc.pop(parts[-1])
+
+
+MEMBERS = ("code", "message", "messageEn", "data", "requestId", "errors", "retryAfter")
+
+
+class Dialect:
+    """The translations of one role through one binding. ``secrets`` names the signing keys a signature may have
+    been made with (the harness's clients on the client side, the registered clients on the server side)."""
+
+    def __init__(self, binding: Binding, role: str, secrets: Callable[[], Iterable[str]] = tuple) -> None:
+        self.binding, self.role, self.secrets = binding, role, secrets
+        self.routes: Routes = binding.routes(role)
+        self.maps = binding.maps
+        self.sig_names = _signature_headers()
+        self.token_op = next((op for op in self.routes.canonical_ops.values() if op.path == token_path()), None)
+
+    # ------------------------------------------------------------------ operations
+    def _canonical_op(self, msg: Message) -> tuple[Operation, dict[str, str]] | None:
+        found = self.routes.canonical.match(msg.path)
+        if not found or msg.method.upper() not in found[0]:
+            return None
+        return found[0][msg.method.upper()], found[1]
+
+    def _vendor_op(self, msg: Message) -> tuple[VendorOp, dict[str, str]] | None:
+        found = self.routes.vendor.match(msg.path)
+        if not found or msg.method.upper() not in found[0]:
+            return None
+        return found[0][msg.method.upper()], found[1]  # type: ignore[return-value]
+
+    def operation_of(self, canonical: Message) -> Operation | None:
+        hit = self._canonical_op(canonical)
+        return hit[0] if hit else None
+
+    # ------------------------------------------------------------------ requests
+    def vendor_request(self, msg: Message) -> Message:
+        """A canonical request as the vendor's system expects it."""
+        hit = self._canonical_op(msg)
+        headers = self._auth_forward(msg)
+        if hit is None:
+            return replace(msg, headers=headers)
+        op, path_params = hit
+        vop = self.routes.vendor_ops[op.operation_id]
+        by_canonical = {p.canonical: p for p in vop.params}
+        schema_of = {p.name: p.schema_uri for p in op.params}
+        values = dict(path_params)
+        query: list[tuple[str, str]] = []
+        extra_headers: list[tuple[str, str]] = []
+        for name, value in msg.query:
+            vp = by_canonical.get(name) if name in schema_of else None
+            value = self.maps.parameter(value, schema_of.get(name), forward=True)
+            if vp is None:
+                query.append((name, value))
+            elif vp.location == "query":
+                query.append((vp.name, value))
+            elif vp.location == "header":
+                extra_headers.append((vp.name, value))
+            else:
+                values[vp.canonical] = quote(value, safe="")
+        vendor_path_values = {}
+        for vp in vop.params:
+            if vp.canonical in path_params:
+                raw = path_params[vp.canonical]
+                if vp.location == "path":
+                    vendor_path_values[vp.name] = raw
+                elif vp.location == "query":
+                    query.append((vp.name, raw))
+                else:
+                    extra_headers.append((vp.name, raw))
+        try:
+            path = fill(vop.path, vendor_path_values)
+        except KeyError as exc:
+            raise BindingError(
+                f"绑定的操作 {vop.operation_id} 路径参数 {exc} 未对应任何规范参数（x-tzsb-canonical）/ path parameter "
+                f"{exc} of {vop.operation_id} carries no canonical parameter"
+            ) from None
+        headers = tuple(self._rename_headers(headers, op, by_canonical, forward=True)) + tuple(extra_headers)
+        body = self._body(msg, op, forward=True)
+        vendor = Message(msg.method, path, tuple(query), headers, body)
+        return self._sign_as(msg, vendor, forward=True)
+
+    def canonical_request(self, msg: Message) -> Message:
+        """A request in the vendor's dialect as the canonical server expects it."""
+        hit = self._vendor_op(msg)
+        headers = self._auth_back(msg)
+        if hit is None:
+            return replace(msg, headers=headers)
+        vop, vendor_path = hit
+        op = self.routes.canonical_ops[vop.operation_id]
+        schema_of = {p.name: p.schema_uri for p in op.params}
+        path_values = {
+            vp.canonical: vendor_path[vp.name] for vp in vop.params if vp.location == "path" and vp.name in vendor_path
+        }
+        by_vendor = {(p.location, p.name.lower() if p.location == "header" else p.name): p for p in vop.params}
+        canonical_in = {p.name: p.location for p in op.params}
+        query: list[tuple[str, str]] = []
+        for name, value in msg.query:
+            vp = by_vendor.get(("query", name))
+            canonical = vp.canonical if vp else name
+            if canonical_in.get(canonical) == "path":
+                path_values[canonical] = quote(value, safe="")
+                continue
+            query.append((canonical, self.maps.parameter(value, schema_of.get(canonical), forward=False)))
+        kept: list[tuple[str, str]] = []
+        for name, value in headers:
+            vp = by_vendor.get(("header", name.lower()))
+            if vp and canonical_in.get(vp.canonical) == "query":
+                query.append((vp.canonical, self.maps.parameter(value, schema_of.get(vp.canonical), forward=False)))
+            elif vp and canonical_in.get(vp.canonical) == "path":
+                path_values[vp.canonical] = quote(value, safe="")
+            else:
+                kept.append((vp.canonical if vp else name, value))
+        path = fill(op.path, path_values)
+        canonical = Message(msg.method, path, tuple(query), tuple(kept), self._body(msg, op, forward=False))
+        return self._sign_as(msg, canonical, forward=False)
+
+    def _rename_headers(
+        self, headers: Iterable[tuple[str, str]], op: Operation, by_canonical: dict[str, Any], *, forward: bool
+    ) -> Iterable[tuple[str, str]]:
+        signed = {n.lower() for n in self.sig_names.values()} if self.binding.signature else set()
+        header_params = {
+            p.name.lower(): p.name for p in op.params if p.location == "header" and p.name.lower() not in signed
+        }
+        for name, value in headers:
+            canonical = header_params.get(name.lower())
+            vp = by_canonical.get(canonical) if canonical else None
+            yield (vp.name if vp and vp.location == "header" else name), value
+
+    # ------------------------------------------------------------------ bodies
+    def _body(self, msg: Message, op: Operation, *, forward: bool) -> bytes:
+        if op is self.token_op and self.binding.token:
+            return self._token_request(msg, forward=forward)
+        if not msg.body or op.body_uri is None:
+            return msg.body
+        data = _json(msg.body)
+        if data is None:
+            return msg.body
+        out = self.maps.translate(data, op.body_uri, forward=forward)
+        return msg.body if out == data else orjson.dumps(out)
+
+    def _token_request(self, msg: Message, *, forward: bool) -> bytes:
+        form = self.binding.token
+        assert form is not None
+        if forward:
+            fields = dict(parse_qsl(msg.body.decode("utf-8", "replace"), keep_blank_values=True))
+            vendor = {form.fields.get(k, k): v for k, v in fields.items()}
+            return orjson.dumps(vendor) if form.json_body else urlencode(vendor).encode()
+        data = (
+            _json(msg.body)
+            if form.json_body
+            else dict(parse_qsl(msg.body.decode("utf-8", "replace"), keep_blank_values=True))
+        )
+        if not isinstance(data, dict):
+            return msg.body
+        back = {v: k for k, v in form.fields.items()}
+        return urlencode({back.get(k, k): str(v) for k, v in data.items()}).encode()
+
+    # ------------------------------------------------------------------ answers
+    def canonical_answer(self, answer: Message, request: Message) -> Message:
+        """The vendor's answer to a request (the canonical one the harness made) read as the canonical answer."""
+        op = self.operation_of(request)
+        data = _json(answer.body)
+        if not isinstance(data, dict):
+            return answer
+        env = self.binding.envelope
+        if op is not None and op is self.token_op and self.binding.token:
+            status, body = self._token_answer_back(data, answer.status)
+            return replace(answer, status=status, body=orjson.dumps(body), headers=_content_length(answer, body))
+        out: dict[str, Any] = {}
+        for member in MEMBERS:
+            found, value = _pop_pointer(data, env.pointer(member))
+            if found:
+                out[member] = value
+        out.update(data)  # what the envelope does not place stays in sight
+        code = out.get("code")
+        if code == env.success:
+            out["code"] = "OK"
+        elif isinstance(code, str):
+            out["code"] = {v: k for k, v in env.codes.items()}.get(code, code)
+        status = answer.status
+        if env.always_200 and status == 200 and out.get("code") not in (None, "OK"):
+            status = _status_of(op, out["code"])
+        if op is not None:
+            out = self.maps.translate(out, _response_uri(op, status), forward=False)
+            if isinstance(out.get("errors"), list):
+                out["errors"] = [self._error_path(e, op, forward=False) for e in out["errors"]]
+        body = orjson.dumps(out)
+        return replace(answer, status=status, body=body, headers=_content_length(answer, body))
+
+    def vendor_answer(self, answer: Message, request: Message) -> Message:
+        """A canonical answer to a (canonical) request as the vendor's system gives it."""
+        op = self.operation_of(request)
+        data = _json(answer.body)
+        if not isinstance(data, dict):
+            return answer
+        env = self.binding.envelope
+        if op is not None and op is self.token_op and self.binding.token:
+            status, body = self._token_answer_forward(data, answer.status)
+            return replace(answer, status=status, body=orjson.dumps(body), headers=_content_length(answer, body))
+        if op is not None:
+            data = self.maps.translate(data, _response_uri(op, answer.status), forward=True)
+            if isinstance(data.get("errors"), list):
+                data["errors"] = [self._error_path(e, op, forward=True) for e in data["errors"]]
+        code = data.get("code")
+        if code == "OK":
+            data["code"] = env.success
+        elif isinstance(code, str):
+            data["code"] = env.codes.get(code, code)
+        out: dict[str, Any] = {}
+        for member in MEMBERS:
+            if member in data:
+                _set_pointer(out, env.pointer(member), data.pop(member))
+        out.update(data)
+        body = orjson.dumps(out)
+        status = 200 if env.always_200 else answer.status
+        return replace(answer, status=status, body=body, headers=_content_length(answer, body))
+
+    def _error_path(self, error: Any, op: Operation, *, forward: bool) -> Any:
+        if isinstance(error, dict) and isinstance(error.get("path"), str):
+            return {**error, "path": self.maps.pointer(error["path"], op.body_uri, forward=forward)}
+        return error
+
+    def _token_answer_forward(self, data: dict[str, Any], status: int) -> tuple[int, dict[str, Any]]:
+        form, env = self.binding.token, self.binding.envelope
+        assert form is not None
+        if "error" in data:
+            vendor: dict[str, Any] = {}
+            _set_pointer(vendor, env.pointer("code"), form.errors.get(data["error"], data["error"]))
+            _set_pointer(vendor, env.pointer("message"), data.get("error_description") or data["error"])
+            _set_pointer(vendor, env.pointer("data"), None)
+            return (200 if env.always_200 else status), vendor
+        vendor = {}
+        _set_pointer(vendor, env.pointer("code"), env.success)
+        _set_pointer(vendor, env.pointer("message"), "成功")
+        _set_pointer(vendor, env.pointer("data"), {form.answer.get(k, k): v for k, v in data.items()})
+        return status, vendor
+
+    def _token_answer_back(self, data: dict[str, Any], status: int) -> tuple[int, dict[str, Any]]:
+        form, env = self.binding.token, self.binding.envelope
+        assert form is not None
+        _, code = _pop_pointer(data, env.pointer("code"))
+        _, message = _pop_pointer(data, env.pointer("message"))
+        _, payload = _pop_pointer(data, env.pointer("data"))
+        if code == env.success and isinstance(payload, dict):
+            back = {v: k for k, v in form.answer.items()}
+            return status, {back.get(k, k): v for k, v in payload.items()}
+        error = {v: k for k, v in form.errors.items()}.get(str(code), str(code))
+        if env.always_200 and status == 200:
+            status = 401 if error == "invalid_client" else 400
+        out = {"error": error}
+        if message and message != error:
+            out["error_description"] = message
+        return status, out
+
+    # ------------------------------------------------------------------ authentication
+    def _auth_forward(self, msg: Message) -> tuple[tuple[str, str], ...]:
+        header = self.binding.bearer_header
+        auth = msg.header("Authorization")
+        if header and auth and auth.startswith("Bearer ") and len(auth) > 7 and " " not in auth[7:]:
+            return (*msg.without("Authorization"), (header, auth[7:]))
+        return msg.headers
+
+    def _auth_back(self, msg: Message) -> tuple[tuple[str, str], ...]:
+        header = self.binding.bearer_header
+        token = msg.header(header) if header else None
+        if token is not None and token and " " not in token and not msg.header("Authorization"):
+            return (*msg.without(header or ""), ("Authorization", f"Bearer {token}"))
+        return msg.headers
+
+    def _sign_as(self, source: Message, target: Message, *, forward: bool) -> Message:
+        """Re-express ``source``'s request signature on ``target`` (the other side's form of the same request): the
+        same nonce, the same moment, and a signature that verifies exactly when the source's did."""
+        sig = self.binding.signature
+        if sig is None:
+            return target
+        src_names = self.sig_names if forward else sig.headers
+        dst_names = sig.headers if forward else self.sig_names
+        values = {role: source.header(name) for role, name in src_names.items()}
+        if values["signature"] is None and values["timestamp"] is None and values["nonce"] is None:
+            return target
+        headers = Message(headers=target.headers).without(*src_names.values())
+        method = values["method"] or ""
+        stamp = _stamp(values["timestamp"], sig.timestamp, forward=forward) if values["timestamp"] else None
+        key = self._signing_key(source, values, forward=not forward)
+        text = self._string(target, stamp or "", values["nonce"] or "", method, forward=forward)
+        signature = None
+        if values["signature"] is not None:
+            try:
+                signature = sign(method, key.encode() if key is not None else b"\x00unverified", text)
+            except ValueError:
+                signature = values["signature"]  # an unknown method crosses as it is: the other side refuses it
+        extra = [
+            (dst_names[r], v)
+            for r, v in (
+                ("timestamp", stamp),
+                ("nonce", values["nonce"]),
+                ("method", values["method"]),
+                ("signature", signature),
+            )
+            if v is not None
+        ]
+        return replace(target, headers=headers + tuple(extra))
+
+    def _string(self, msg: Message, stamp: str, nonce: str, method: str, *, forward: bool) -> bytes:
+        """The string signed in the dialect of ``msg`` (the vendor's when ``forward``, else the canonical)."""
+        try:
+            digest = digest_hex(method, msg.body)
+        except ValueError:
+            digest = ""
+        if not forward:
+            return "\n".join([msg.method.upper(), msg.path_query, stamp, nonce, digest]).encode()
+        part = {
+            "method": msg.method.upper(),
+            "path": msg.path,
+            "query": msg.path_query.partition("?")[2],
+            "path_query": msg.path_query,
+            "timestamp": stamp,
+            "nonce": nonce,
+            "body_digest": digest,
+        }
+        assert self.binding.signature is not None
+        return "\n".join(part[p] for p in self.binding.signature.parts).encode()
+
+    def _signing_key(self, msg: Message, values: dict[str, str | None], *, forward: bool) -> str | None:
+        """The secret under which ``msg``'s signature verifies (in ``msg``'s own dialect), or None."""
+        method, given = values["method"] or "", (values["signature"] or "").lower()
+        text = self._string(msg, values["timestamp"] or "", values["nonce"] or "", method, forward=forward)
+        for secret in self.secrets():
+            try:
+                if sign(method, secret.encode(), text) == given:
+                    return secret
+            except ValueError:
+                return None
+        return None
+
+
+def _stamp(value: str, form: str, *, forward: bool) -> str:
+    """A signature timestamp in the other form (ISO 8601 with offset ⇄ epoch); unreadable values cross as they are."""
+    if form == "iso":
+        return value
+    scale = 1000 if form == "epoch-ms" else 1
+    try:
+        if forward:
+            return str(int(dt.datetime.fromisoformat(value).timestamp() * scale))
+        moment = dt.datetime.fromtimestamp(int(value) / scale, dt.timezone(dt.timedelta(hours=8)))
+        return moment.isoformat(timespec="seconds")
+    except (ValueError, OverflowError, OSError):
+        return value
+
+
+def _content_length(answer: Message, body: bytes) -> tuple[tuple[str, str], ...]:
+    return (
+        *Message(headers=answer.headers).without("Content-Length", "Content-Encoding"),
+        ("Content-Length", str(len(body))),
+    )
+
+
+def _response_uri(op: Operation | None, status: int) -> str | None:
+    if op is None:
+        return None
+    media = (
+        op.responses.get(str(status)) or op.responses.get(f"{str(status)[0]}XX") or op.responses.get("default") or {}
+    )
+    return media.get("application/json")
+
+
+def _status_of(op: Operation | None, code: str) -> int:
+    """The status the contract answers an error code with (the operation's responses, else the profile's table)."""
+    for status, media in (op.responses if op else {}).items():
+        uri = media.get("application/json")
+        if not uri or not status.isdigit() or int(status) < 400:
+            continue
+        code_uri = shape(uri).props.get("code")
+        enum = _enum(code_uri)
+        if code in enum:
+            return int(status)
+    return next((s for s, c in STATUS_CODES.items() if c == code), 400)
+
+
+def _enum(uri: str | None) -> set[str]:
+    if uri is None:
+        return set()
+    node = resolve(uri)
+    out = set(node.get("enum") or [])
+    for branch in node.get("allOf") or []:
+        out |= set(branch.get("enum") or [])
+    return out

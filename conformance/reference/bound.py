@@ -1,0 +1,96 @@
+"""The reference server speaking a vendor's dialect (``serve --binding FILE``): an ASGI gateway in front of the
+canonical app that reads each request in the binding's dialect, hands the canonical request to the reference, and
+answers in the dialect. With it the whole suite runs through a binding against a server that speaks it, the
+self-test of every binding (docs/bindings.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlencode
+
+from conformance.binding.dialect import Dialect, Message
+from conformance.binding.model import Binding
+from conformance.reference.security import load_clients
+
+
+class BindingGateway:
+    """ASGI middleware: ``prefixes`` maps a path prefix ("" for a server of one role, ``/sharing`` …) to its role."""
+
+    def __init__(self, app: Any, binding: Binding, prefixes: dict[str, str]) -> None:
+        self.app = app
+        secrets = [c.secret for c in load_clients().values()]
+        self.dialects = {
+            prefix: Dialect(binding, role, lambda: secrets)
+            for prefix, role in sorted(prefixes.items(), key=lambda kv: -len(kv[0]))
+        }
+
+    def _dialect(self, path: str) -> tuple[str, Dialect] | None:
+        return next(((p, d) for p, d in self.dialects.items() if not p or path == p or path.startswith(p + "/")), None)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        found = self._dialect(raw_path)
+        if found is None:
+            await self.app(scope, receive, send)
+            return
+        prefix, dialect = found
+        body = b""
+        while True:
+            event = await receive()
+            body += event.get("body", b"")
+            if not event.get("more_body"):
+                break
+        vendor = Message(
+            method=scope["method"],
+            path=raw_path[len(prefix) :] or "/",
+            query=tuple(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)),
+            headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]),
+            body=body,
+        )
+        canonical = dialect.canonical_request(vendor)
+        inner = dict(scope)
+        path = prefix + canonical.path
+        inner["raw_path"] = path.encode("latin-1")
+        inner["path"] = unquote(path)
+        inner["query_string"] = urlencode(canonical.query, quote_via=quote, safe="").encode()
+        inner["headers"] = [
+            (k.lower().encode("latin-1"), v.encode("latin-1"))
+            for k, v in canonical.headers
+            if k.lower() != "content-length"
+        ] + [(b"content-length", str(len(canonical.body)).encode())]
+        sent = False
+
+        async def inner_receive() -> dict[str, Any]:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": canonical.body, "more_body": False}
+
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def inner_send(event: dict[str, Any]) -> None:
+            if event["type"] == "http.response.start":
+                start.update(event)
+            elif event["type"] == "http.response.body":
+                chunks.append(event.get("body", b""))
+
+        await self.app(inner, inner_receive, inner_send)
+        answer = Message(
+            status=start.get("status", 500),
+            headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in start.get("headers", [])),
+            body=b"".join(chunks),
+        )
+        out = dialect.vendor_answer(answer, canonical)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": out.status,
+                "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in out.headers],
+            }
+        )
+        await send({"type": "http.response.body", "body": out.body, "more_body": False})
