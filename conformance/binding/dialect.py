@@ -10,6 +10,7 @@ system as they judge a canonical one (docs/bindings.md "What a binding keeps")."
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -22,7 +23,7 @@ from conformance.binding.shapes import shape
 from conformance.client.token import token_path
 from conformance.contract import documents as contracts
 from conformance.contract.errors import STATUS_CODES
-from conformance.contract.openapi import Operation
+from conformance.contract.openapi import ROLES, Operation, role_operations
 from conformance.contract.registry import resolve
 from conformance.crypto import digest_hex, sign
 
@@ -161,6 +162,7 @@ class Dialect:
             ) from None
         headers = tuple(self._rename_headers(headers, op, by_canonical, forward=True)) + tuple(extra_headers)
         body = self._body(msg, op, forward=True)
+        headers = self._token_type(headers, op, forward=True)
         vendor = Message(msg.method, path, tuple(query), headers, body)
         return self._sign_as(msg, vendor, forward=True)
 
@@ -196,7 +198,8 @@ class Dialect:
             else:
                 kept.append((vp.canonical if vp else name, value))
         path = fill(op.path, path_values)
-        canonical = Message(msg.method, path, tuple(query), tuple(kept), self._body(msg, op, forward=False))
+        body = self._body(msg, op, forward=False)
+        canonical = Message(msg.method, path, tuple(query), self._token_type(tuple(kept), op, forward=False), body)
         return self._sign_as(msg, canonical, forward=False)
 
     def _rename_headers(
@@ -222,6 +225,23 @@ class Dialect:
             return msg.body
         out = self.maps.translate(data, op.body_uri, forward=forward)
         return msg.body if out == data else orjson.dumps(out)
+
+    def _token_type(
+        self, headers: tuple[tuple[str, str], ...], op: Operation, *, forward: bool
+    ) -> tuple[tuple[str, str], ...]:
+        """The token request's media type in the other form (the vendor's may be JSON where RFC 6749 says a form)."""
+        form = self.binding.token
+        if op is not self.token_op or form is None or not form.json_body:
+            return headers
+        given = Message(headers=headers).header("Content-Type") or ""
+        want = (
+            ("application/json", "application/x-www-form-urlencoded")
+            if forward
+            else ("application/x-www-form-urlencoded", "application/json")
+        )
+        if not given.startswith(want[1]):
+            return headers  # another media type crosses as it is: the other side refuses it
+        return (*Message(headers=headers).without("Content-Type"), ("Content-Type", want[0]))
 
     def _token_request(self, msg: Message, *, forward: bool) -> bytes:
         form = self.binding.token
@@ -250,7 +270,8 @@ class Dialect:
         env = self.binding.envelope
         if op is not None and op is self.token_op and self.binding.token:
             status, body = self._token_answer_back(data, answer.status)
-            return replace(answer, status=status, body=orjson.dumps(body), headers=_content_length(answer, body))
+            raw = orjson.dumps(body)
+            return replace(answer, status=status, body=raw, headers=_content_length(answer, raw))
         out: dict[str, Any] = {}
         for member in MEMBERS:
             found, value = _pop_pointer(data, env.pointer(member))
@@ -281,7 +302,8 @@ class Dialect:
         env = self.binding.envelope
         if op is not None and op is self.token_op and self.binding.token:
             status, body = self._token_answer_forward(data, answer.status)
-            return replace(answer, status=status, body=orjson.dumps(body), headers=_content_length(answer, body))
+            raw = orjson.dumps(body)
+            return replace(answer, status=status, body=raw, headers=_content_length(answer, raw))
         if op is not None:
             data = self.maps.translate(data, _response_uri(op, answer.status), forward=True)
             if isinstance(data.get("errors"), list):
@@ -449,24 +471,43 @@ def _response_uri(op: Operation | None, status: int) -> str | None:
     return media.get("application/json")
 
 
+def _narrowest(ops: Iterable[Operation]) -> dict[str, tuple[int, int]]:
+    """code → (status, size of the narrowest declared enum admitting it) over the error responses of ``ops``."""
+    best: dict[str, tuple[int, int]] = {}
+    for op in ops:
+        for status, media in op.responses.items():
+            uri = media.get("application/json")
+            if not uri or not status.isdigit() or int(status) < 400:
+                continue
+            allowed = _enum(shape(uri).props.get("code")) or set()
+            for code in allowed:
+                if code not in best or len(allowed) < best[code][1]:
+                    best[code] = (int(status), len(allowed))
+    return best
+
+
+@functools.cache
+def _status_table() -> dict[str, int]:
+    return {code: status for code, (status, _) in _narrowest(o for r in ROLES for o in role_operations(r)).items()}
+
+
 def _status_of(op: Operation | None, code: str) -> int:
-    """The status the contract answers an error code with (the operation's responses, else the profile's table)."""
-    for status, media in (op.responses if op else {}).items():
-        uri = media.get("application/json")
-        if not uri or not status.isdigit() or int(status) < 400:
-            continue
-        code_uri = shape(uri).props.get("code")
-        enum = _enum(code_uri)
-        if code in enum:
-            return int(status)
-    return next((s for s, c in STATUS_CODES.items() if c == code), 400)
+    """The status the contract answers an error code with: the operation's declared error response whose ``code``
+    admits it most narrowly (its schemas apply together, so their enums intersect), else the narrowest response
+    of any operation that declares it, else the profile's table."""
+    own = _narrowest([op] if op else []).get(code)
+    if own is not None:
+        return own[0]
+    return _status_table().get(code) or next((s for s, c in STATUS_CODES.items() if c == code), 400)
 
 
-def _enum(uri: str | None) -> set[str]:
-    if uri is None:
-        return set()
-    node = resolve(uri)
-    out = set(node.get("enum") or [])
-    for branch in node.get("allOf") or []:
-        out |= set(branch.get("enum") or [])
+def _enum(where: tuple[str, ...] | None) -> set[str] | None:
+    """The values the schemas at ``where`` together allow (None: no enum among them)."""
+    out: set[str] | None = None
+    for uri in where or ():
+        node = resolve(uri)
+        for branch in [node, *(node.get("allOf") or [])]:
+            values = branch.get("enum") or ([branch["const"]] if "const" in branch else None)
+            if values:
+                out = set(values) if out is None else out & set(values)
     return out

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urldefrag, urljoin
 
 from conformance.binding import shapes
-from conformance.binding.shapes import Shape, shape
+from conformance.binding.shapes import Shape, Where, shape
 from conformance.contract.registry import registry
 
 _CANONICAL = {
@@ -62,7 +62,7 @@ class FieldMaps:
         return {self.vendor_name(p, scopes): p for p in sh.props if self.vendor_name(p, scopes) != p}
 
     # ------------------------------------------------------------------ walks
-    def translate(self, value: Any, uri: str | None, *, forward: bool, scopes: Scopes = ()) -> Any:
+    def translate(self, value: Any, uri: Where | str | None, *, forward: bool, scopes: Scopes = ()) -> Any:
         """``value`` (canonical when ``forward``, else the vendor's) in the other form, directed by the canonical
         schema at ``uri`` (None: outside the contract, unchanged)."""
         if uri is None:
@@ -92,7 +92,7 @@ class FieldMaps:
             return [self.translate(x, sh.items, forward=forward, scopes=scopes) for x in value]
         return value
 
-    def _scalar(self, value: Any, uri: str | None, prop: str | None, scopes: Scopes, forward: bool) -> Any:
+    def _scalar(self, value: Any, uri: Where | str | None, prop: str | None, scopes: Scopes, forward: bool) -> Any:
         if isinstance(value, (dict, list)) or uri is None:
             return value
         if prop is not None:
@@ -128,7 +128,7 @@ class FieldMaps:
             moment = moment.replace(tzinfo=zone)
         return moment.isoformat(timespec="seconds")
 
-    def parameter(self, value: str, uri: str | None, *, forward: bool) -> str:
+    def parameter(self, value: str, uri: Where | str | None, *, forward: bool) -> str:
         """A query or header parameter's value in the other form: the value map of the schema property it is
         declared by (``equipment.schema.json#/properties/status``) and its date form."""
         if uri is None:
@@ -148,7 +148,7 @@ class FieldMaps:
         pattern = self.formats.get(fmt or "")
         return self._date(value, fmt or "", pattern, forward) if pattern else value
 
-    def pointer(self, pointer: str, uri: str | None, *, forward: bool) -> str:
+    def pointer(self, pointer: str, uri: Where | str | None, *, forward: bool) -> str:
         """A JSON Pointer into an instance of ``uri`` (an error's field path) in the other form."""
         if not pointer.startswith("/") or uri is None:
             return pointer

@@ -15,13 +15,17 @@ from conformance.contract import documents as contracts
 from conformance.contract.registry import registry
 
 
+#: the schema locations (absolute URIs) that together describe one place of an instance
+Where = tuple[str, ...]
+
+
 @dataclass
 class Shape:
     """The merged view of one schema location."""
 
-    props: dict[str, str] = field(default_factory=dict)  # property name → schema URI
-    items: str | None = None  # schema URI of an array's items
-    extra: str | None = None  # schema URI of ``additionalProperties`` (a map's values)
+    props: dict[str, Where] = field(default_factory=dict)  # property name → the schemas that declare it
+    items: Where | None = None  # the schemas of an array's items
+    extra: Where | None = None  # the schemas of ``additionalProperties`` (a map's values)
     format: str | None = None
     types: set[str] = field(default_factory=set)
     names: list[str] = field(
@@ -55,11 +59,16 @@ def _lookup(uri: str) -> Any:
 
 
 @functools.cache
-def shape(uri: str) -> Shape:
-    """The merged :class:`Shape` of the schema at ``uri`` (an absolute URI with a JSON Pointer fragment)."""
+def shape(where: Where | str) -> Shape:
+    """The merged :class:`Shape` of the schemas at ``where`` (absolute URIs with a JSON Pointer fragment)."""
     out = Shape()
-    _merge(out, uri, depth=0)
+    for uri in (where,) if isinstance(where, str) else where:
+        _merge(out, uri, depth=0)
     return out
+
+
+def _add(current: Where | None, uri: str) -> Where:
+    return (*(current or ()), uri) if uri not in (current or ()) else current or ()
 
 
 def _merge(out: Shape, uri: str, depth: int) -> None:
@@ -77,11 +86,11 @@ def _merge(out: Shape, uri: str, depth: int) -> None:
         for i, _branch in enumerate(node.get(combinator) or []):
             _merge(out, child(uri, combinator, str(i)), depth + 1)
     for prop in node.get("properties") or {}:
-        out.props.setdefault(prop, child(uri, "properties", prop))
+        out.props[prop] = _add(out.props.get(prop), child(uri, "properties", prop))
     if isinstance(node.get("items"), dict):
-        out.items = out.items or child(uri, "items")
+        out.items = _add(out.items, child(uri, "items"))
     if isinstance(node.get("additionalProperties"), dict):
-        out.extra = out.extra or child(uri, "additionalProperties")
+        out.extra = _add(out.extra, child(uri, "additionalProperties"))
     if isinstance(node.get("format"), str):
         out.format = out.format or node["format"]
     kind = node.get("type")

@@ -207,6 +207,13 @@ class _State:
         self.summary: dict[str, Any] | None = None
         #: the deadline, the circuit breaker and the signals (conformance.harness.run_guard)
         self.guard: RunGuard | None = None
+        #: the vendor's dialect the run went through and where it departs from the profile (docs/bindings.md)
+        self.binding: dict[str, Any] | None = None
+        if target.binding is not None:
+            from conformance.binding.deviations import summary
+            from conformance.binding.model import load
+
+            self.binding = summary(load(target.binding))
 
 
 _STATE = pytest.StashKey[_State]()

@@ -17,7 +17,10 @@ standard the target does not claim).
   standard it does not claim), the clause does not bind the role under test and its checks found
   nothing to check there (every one vacuous), or the clause cannot be tested over the interface (with
   its reason); a clause that binds the role and whose every check was vacuous is 未测;
-* 错误 (error): a check could not reach a judgement (harness or network error) and none failed.
+* 错误 (error): a check could not reach a judgement (harness or network error) and none failed;
+* 按绑定 (per binding): a clause of the project's interface profile where the target's binding declares the vendor's
+  dialect departs from the profile (docs/bindings.md), and whose checks, run through the binding, passed: judged
+  in the binding's terms, never 符合; it counts as met for 通过, and the report lists the departure.
 
 The overall verdict is 通过 only when every applicable automated shall-clause is 符合;
 attestation items are judged separately (证明材料), and certification needs both.
@@ -30,7 +33,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CONFORMS, FAILS, PARTLY, UNTESTED, NOT_APPLICABLE, ERROR = "符合", "不符合", "部分符合", "未测", "不适用", "错误"
+BY_BINDING = "按绑定"
 VERDICT_EN = {
+    BY_BINDING: "per binding",
     CONFORMS: "conforms",
     FAILS: "does not conform",
     PARTLY: "partly conforms",
@@ -98,10 +103,12 @@ def clause_verdicts(
     features: Iterable[str] = (),
     answers: Mapping[str, Mapping[str, Any]] | None = None,
     role: str | None = None,
+    deviations: Mapping[str, str] | None = None,
 ) -> list[ClauseVerdict]:
     """A verdict for every clause of the catalogue. ``role``: the role under test — a clause whose every check
     was vacuous is 不适用 only when the catalogue says it does not bind that role; otherwise it is 未测 (nothing
-    in this run decided it)."""
+    in this run decided it). ``deviations``: profile clause → how the target's binding departs there (a 符合 reads
+    按绑定 with it)."""
     by_clause: dict[str, list[Outcome]] = {}
     for o in outcomes:
         for cid in o.clauses:
@@ -142,6 +149,8 @@ def clause_verdicts(
                 v.reason = "；".join(why[:5]) + (
                     f"（另有 {len(why) - 5} 项 / {len(why) - 5} more）" if len(why) > 5 else ""
                 )
+        if v.verdict == CONFORMS and cid in (deviations or {}):
+            v.verdict, v.reason = BY_BINDING, (deviations or {})[cid]
         v.warning = level != "shall" and v.verdict in (FAILS, PARTLY)
         out.append(v)
     return out
@@ -181,7 +190,7 @@ def overall(verdicts: Iterable[ClauseVerdict], *, scope: str = "full") -> dict[s
     counts: dict[str, int] = {}
     for v in vs:
         counts[v.verdict] = counts.get(v.verdict, 0) + 1
-    interface = PASS if shall and all(v.verdict == CONFORMS for v in shall) else FAIL
+    interface = PASS if shall and all(v.verdict in (CONFORMS, BY_BINDING) for v in shall) else FAIL
     attested = PASS if all(v.verdict == CONFORMS for v in attest) else FAIL
     failing = [v.id for v in shall if v.verdict in (FAILS, PARTLY)]
     errors = [v.id for v in shall if v.verdict == ERROR]
@@ -205,7 +214,7 @@ def overall(verdicts: Iterable[ClauseVerdict], *, scope: str = "full") -> dict[s
         "attestation": attested,
         "certification": certification,
         "counts": counts,
-        "shallFailing": [v.id for v in shall if v.verdict != CONFORMS],
+        "shallFailing": [v.id for v in shall if v.verdict not in (CONFORMS, BY_BINDING)],
         "shallNonConforming": failing + errors,
         "shallUntested": untested,
         "warnings": [v.id for v in vs if v.warning],

@@ -100,8 +100,15 @@ def build_report(
     state: Any, *, lang: str = "zh", answers: dict[str, Any] | None = None, scope: str = "full"
 ) -> dict[str, Any]:
     catalogue = load_catalogue()
+    binding: dict[str, Any] | None = getattr(state, "binding", None)
+    deviations = {cid: f"{d['zh']} / {d['en']}" for d in (binding or {}).get("deviations", []) for cid in d["clauses"]}
     verdicts = clause_verdicts(
-        catalogue, state.outcomes, features=state.target.features, answers=answers, role=state.target.role
+        catalogue,
+        state.outcomes,
+        features=state.target.features,
+        answers=answers,
+        role=state.target.role,
+        deviations=deviations,
     )
     by_id = {c["id"]: c for c in catalogue}
     roles_tested = {state.target.role}
@@ -142,6 +149,7 @@ def build_report(
                 "urls": state.target.urls,
                 "features": sorted(state.target.features),
                 "source": state.target.source,
+                "binding": binding,
             },
             "profile": state.target.profile,
             "seeds": sorted({o.seed for o in state.outcomes if o.seed}),
