@@ -67,7 +67,7 @@ def _variant(tmp_path: Path, change: dict) -> Path:
     raw = yaml.safe_load(GATEWAY.read_text(encoding="utf-8"))
     for key, value in change.items():
         raw[key] = {**raw.get(key, {}), **value}
-    for name, file in raw["overlays"].items():
+    for file in raw["overlays"].values():
         (tmp_path / file).write_bytes((GATEWAY.parent / file).read_bytes())
     path = tmp_path / "binding.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")

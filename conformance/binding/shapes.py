@@ -14,7 +14,6 @@ from urllib.parse import urldefrag, urljoin
 from conformance.contract import documents as contracts
 from conformance.contract.registry import registry
 
-
 #: the schema locations (absolute URIs) that together describe one place of an instance
 Where = tuple[str, ...]
 
