@@ -114,6 +114,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "check a binding file: it applies, every mapped target exists, no conflicts, every fixture round-trips",
     ),
     "opt.binding_file": ("绑定文件（YAML）", "the binding file (YAML)"),
+    "opt.binding_selfcheck": (
+        "参考服务器与模拟器都说绑定文件描述的厂商方言，各套件经绑定运行（绑定的自测）",
+        "the reference servers and simulators speak a binding's dialect and every suite runs through it",
+    ),
     "opt.binding_serve": (
         "以绑定文件描述的厂商方言提供服务（自测绑定用）",
         "serve the vendor dialect a binding file describes (to self-test a binding)",

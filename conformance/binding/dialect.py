@@ -94,8 +94,12 @@ class Dialect:
     """The translations of one role through one binding. ``secrets`` names the signing keys a signature may have
     been made with (the harness's clients on the client side, the registered clients on the server side)."""
 
-    def __init__(self, binding: Binding, role: str, secrets: Callable[[], Iterable[str]] = tuple) -> None:
+    def __init__(
+        self, binding: Binding, role: str, secrets: Callable[[], Iterable[str]] = tuple, prefix: str = ""
+    ) -> None:
         self.binding, self.role, self.secrets = binding, role, secrets
+        #: the base URL's path (a role mounted at ``/sharing``): a signature covers the path as sent, prefix and all
+        self.prefix = prefix.rstrip("/")
         self.routes: Routes = binding.routes(role)
         self.maps = binding.maps
         self.sig_names = _signature_headers()
@@ -415,12 +419,12 @@ class Dialect:
         except ValueError:
             digest = ""
         if not forward:
-            return "\n".join([msg.method.upper(), msg.path_query, stamp, nonce, digest]).encode()
+            return "\n".join([msg.method.upper(), self.prefix + msg.path_query, stamp, nonce, digest]).encode()
         part = {
             "method": msg.method.upper(),
-            "path": msg.path,
+            "path": self.prefix + msg.path,
             "query": msg.path_query.partition("?")[2],
-            "path_query": msg.path_query,
+            "path_query": self.prefix + msg.path_query,
             "timestamp": stamp,
             "nonce": nonce,
             "body_digest": digest,

@@ -33,6 +33,7 @@ class BindingEdge:
     def __init__(self, dialect: Dialect, base_url: str) -> None:
         self.dialect = dialect
         self.prefix = urlsplit(base_url).path.rstrip("/")
+        dialect.prefix = self.prefix
 
     def _local(self, msg: Message) -> Message:
         """The request with the base URL's path prefix taken off (operations' paths are relative to it)."""

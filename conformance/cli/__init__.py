@@ -144,6 +144,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     sc.add_argument("--profile", choices=profiles.NAMES, default="quick", help=t("opt.profile", lang))
     sc.add_argument("--defects", action="store_true", help=t("opt.defects", lang))
     sc.add_argument("--jobs", type=int, default=2, help=t("opt.jobs", lang))
+    sc.add_argument("--binding", type=Path, default=None, metavar="FILE", help=t("opt.binding_selfcheck", lang))
     cl = sub.add_parser("clauses", help=t("cmd.clauses", lang), description=t("cmd.clauses", lang))
     cl.add_argument("--answers-template", metavar="ROLE", default=None, help=t("opt.answers_template", lang))
     cl.add_argument("--coverage", action="store_true", help=t("opt.coverage", lang))
@@ -223,7 +224,12 @@ def _dispatch(args_list: list[str], lang: str) -> int:
         from conformance.selfcheck.contract import run_selfcheck
 
         return run_selfcheck(
-            lang, with_reference=not args.contracts_only, profile=args.profile, jobs=args.jobs, defects=args.defects
+            lang,
+            with_reference=not args.contracts_only,
+            profile=args.profile,
+            jobs=args.jobs,
+            defects=args.defects,
+            binding=args.binding,
         )
     if args.command == "binding":
         from conformance.cli.binding import run_check

@@ -119,6 +119,8 @@ class SimulatorSettings:
     attended: bool = False
     attended_timeout_s: float = 900.0
     instructions_file: str | None = None
+    #: the vendor's dialect the system under test calls the simulators in (the target's ``[binding]``)
+    binding: Path | None = None
 
     @property
     def external(self) -> bool:
@@ -212,8 +214,11 @@ def bind_target(t: Target) -> None:
     def secrets() -> list[str]:
         return [c.client_secret for c in [t.credentials, *t.clients.values()] if c is not None and c.client_secret]
 
+    own = {u.rstrip("/") for u in t.simulators.urls.values()}  # the harness's own simulators speak to it canonically
     for role, url in t.urls.items():
-        bind_edge(url, BindingEdge(Dialect(binding, role, secrets), url))
+        if url.rstrip("/") not in own:
+            bind_edge(url, BindingEdge(Dialect(binding, role, secrets), url))
+    t.simulators.binding = t.binding
 
 
 def _ca_file(tls: dict[str, Any], path: Path) -> str | None:

@@ -20,7 +20,7 @@ class BindingGateway:
         self.app = app
         secrets = [c.secret for c in load_clients().values()]
         self.dialects = {
-            prefix: Dialect(binding, role, lambda: secrets)
+            prefix: Dialect(binding, role, lambda: secrets, prefix)
             for prefix, role in sorted(prefixes.items(), key=lambda kv: -len(kv[0]))
         }
 

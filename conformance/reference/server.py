@@ -89,6 +89,21 @@ def public_base(cfg: ServerConfig, listening: str) -> str:
     return "" if cfg.host in WILDCARD_HOSTS else listening
 
 
+def _speak_to_counterparts(path: Path, counterparts: dict[str, str]) -> None:
+    """The reference's own calls to its counterparts (report-backs, pushes, notifications) in the binding's dialect:
+    a vendor's system calls out in the dialect it answers in."""
+    from conformance.binding.dialect import Dialect
+    from conformance.binding.edge import BindingEdge
+    from conformance.binding.model import load
+    from conformance.client.http import bind_edge
+
+    binding = load(path)
+    secrets = [c.secret for c in load_clients().values()]
+    for role, url in counterparts.items():
+        if role in ROLES:
+            bind_edge(url, BindingEdge(Dialect(binding, role, lambda: secrets), url))
+
+
 def make_servers(cfg: ServerConfig, base_url: str) -> list[RoleServer]:
     """The role servers of one process, sharing one database and one security context (``base_url``: the
     address the server listens on, what the roles call each other at)."""
@@ -107,6 +122,8 @@ def make_servers(cfg: ServerConfig, base_url: str) -> list[RoleServer]:
     public = public_base(cfg, base_url)
     counterparts = {r: f"{base_url}/{r}" for r in ROLES} if mounted else {}
     counterparts.update(cfg.counterparts)
+    if cfg.binding is not None:
+        _speak_to_counterparts(cfg.binding, counterparts)
     servers = [
         RoleServer(
             role=r,

@@ -239,11 +239,14 @@ def _server_log(path: Any) -> Iterator[None]:
         logger.propagate, logger.level = saved
 
 
-def reference_checks(lang: str, *, profile: str = "quick", jobs: int = 2, out: Any = None) -> list[Check]:
+def reference_checks(
+    lang: str, *, profile: str = "quick", jobs: int = 2, out: Any = None, binding: Any = None
+) -> list[Check]:
     """Part 2 of the self-check: the reference server (every role, demo data, loopback) and every suite run
     against each role (the contract suite fuzzes every operation with schemathesis), ``jobs`` roles at a
     time in worker processes, a certification report per role. Each role's check passes when its run ends
-    通过: every applicable shall-clause 符合."""
+    通过: every applicable shall-clause 符合 (or 按绑定). ``binding``: a binding file; every server and simulator
+    then speaks its dialect and every run goes through it (the self-test of a binding, docs/bindings.md)."""
     import tempfile
     from concurrent.futures import ProcessPoolExecutor
     from pathlib import Path
@@ -260,11 +263,15 @@ def reference_checks(lang: str, *, profile: str = "quick", jobs: int = 2, out: A
     with (
         _server_log(out / "reference-server.log"),
         tempfile.TemporaryDirectory() as tmp,
-        RunningServer(ServerConfig(role="all", db=Path(tmp) / "ref.db", seed=1, access_log=False)) as srv,
-        licensing_stack(Path(tmp) / "licensing.db") as (sims, lic),
-        platform_stack(Path(tmp) / "gov-platform.db") as (psims, plat),
         RunningServer(
-            ServerConfig(role="sharing", db=Path(tmp) / "sharing.db", seed=1, access_log=False, tls=True)
+            ServerConfig(role="all", db=Path(tmp) / "ref.db", seed=1, access_log=False, binding=binding)
+        ) as srv,
+        licensing_stack(Path(tmp) / "licensing.db", binding=binding) as (sims, lic),
+        platform_stack(Path(tmp) / "gov-platform.db", binding=binding) as (psims, plat),
+        RunningServer(
+            ServerConfig(
+                role="sharing", db=Path(tmp) / "sharing.db", seed=1, access_log=False, tls=True, binding=binding
+            )
         ) as share,
     ):
         # the licensing system is certified with the harness playing its counterparts (client-side clauses);
@@ -280,7 +287,15 @@ def reference_checks(lang: str, *, profile: str = "quick", jobs: int = 2, out: A
         runs = [
             (
                 role,
-                str(demo_target(Path(tmp) / f"{role}.toml", servers.get(role, srv), role, simulators=stacks.get(role))),
+                str(
+                    demo_target(
+                        Path(tmp) / f"{role}.toml",
+                        servers.get(role, srv),
+                        role,
+                        simulators=stacks.get(role),
+                        binding=binding,
+                    )
+                ),
                 str(out / role),
                 profile,
                 lang,
@@ -315,7 +330,7 @@ def reference_checks(lang: str, *, profile: str = "quick", jobs: int = 2, out: A
     return results
 
 
-def defect_checks(lang: str, *, jobs: int = 2, out: Any = None) -> list[Check]:
+def defect_checks(lang: str, *, jobs: int = 2, out: Any = None, binding: Any = None) -> list[Check]:
     """Part 3 (``--defects``): the kill matrix, every defect switch against the suites that must catch it."""
     from pathlib import Path
 
@@ -324,6 +339,7 @@ def defect_checks(lang: str, *, jobs: int = 2, out: Any = None) -> list[Check]:
     print(t("self.matrix", lang))
     rows = run_matrix(
         jobs=jobs,
+        binding=binding,
         progress=lambda r: print(
             f"  [{t('self.ok', lang) if r.caught else t('self.fail', lang)}] {r.defect} ({r.role}, {r.seconds:.0f} s)",
             flush=True,
@@ -345,7 +361,13 @@ def _print(check: Check, lang: str) -> None:
 
 
 def run_selfcheck(
-    lang: str, *, with_reference: bool = True, profile: str = "quick", jobs: int = 2, defects: bool = False
+    lang: str,
+    *,
+    with_reference: bool = True,
+    profile: str = "quick",
+    jobs: int = 2,
+    defects: bool = False,
+    binding: Any = None,
 ) -> int:
     start = time.perf_counter()
     results: list[Check] = []
@@ -364,12 +386,12 @@ def run_selfcheck(
     out = Path("reports") / f"selfcheck-{run_id()}"
     if with_reference:
         try:
-            results += reference_checks(lang, profile=profile, jobs=jobs, out=out)
+            results += reference_checks(lang, profile=profile, jobs=jobs, out=out, binding=binding)
         except Exception as exc:  # the self-check reports, it does not crash
             results.append(Check(t("self.server_failed", lang), [f"{type(exc).__name__}: {exc}"]))
             _print(results[-1], lang)
     if defects:
-        results += defect_checks(lang, jobs=jobs, out=out)
+        results += defect_checks(lang, jobs=jobs, out=out, binding=binding)
         _print(results[-1], lang)
     passed = sum(r.ok for r in results)
     verdict = t("self.ok", lang) if passed == len(results) else t("self.fail", lang)

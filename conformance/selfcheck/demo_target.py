@@ -82,7 +82,9 @@ FAST_OUTBOX = {"TZSB_OUTBOX_BASE_DELAY": "0.3", "TZSB_OUTBOX_MAX_DELAY": "5", "T
 
 
 @contextmanager
-def licensing_stack(db: Path, *, defects: tuple[str, ...] = (), seed: int | None = 1) -> Iterator[tuple[Any, Any]]:
+def licensing_stack(
+    db: Path, *, defects: tuple[str, ...] = (), seed: int | None = 1, binding: Path | None = None
+) -> Iterator[tuple[Any, Any]]:
     """Simulators of the counterparts first, then a reference server in role ``licensing`` calling them
     (outbox timing :data:`FAST_OUTBOX` for the duration): what the client-side suites need."""
     from conformance.harness.target import SimulatorSettings
@@ -91,10 +93,16 @@ def licensing_stack(db: Path, *, defects: tuple[str, ...] = (), seed: int | None
 
     with (
         fast_outbox(),
-        start(SimulatorSettings(hold_s=float(SIMULATOR_WAITS["hold_s"]))) as sims,
+        start(SimulatorSettings(hold_s=float(SIMULATOR_WAITS["hold_s"]), binding=binding)) as sims,
         RunningServer(
             ServerConfig(
-                role="licensing", db=db, defects=defects, seed=seed, access_log=False, counterparts=sims.urls()
+                role="licensing",
+                db=db,
+                defects=defects,
+                seed=seed,
+                access_log=False,
+                counterparts=sims.urls(),
+                binding=binding,
             )
         ) as srv,
     ):

@@ -69,9 +69,12 @@ def missing() -> list[str]:
 # ------------------------------------------------------------------------------------------ running
 
 
-def run_one(defect: str, *, profile: str = "quick", workdir: Path | None = None, quiet: bool = True) -> Row:
+def run_one(
+    defect: str, *, profile: str = "quick", workdir: Path | None = None, quiet: bool = True, binding: Path | None = None
+) -> Row:
     """The kill run of ``defect``: a fresh reference server as its declaration says, with that switch on, and the
-    suites' tests that decide its declared clauses."""
+    suites' tests that decide its declared clauses (through ``binding`` when given: server, simulators and
+    harness speak its dialect)."""
     from conformance.harness.runner import run_suites
     from conformance.reference.server import RunningServer, ServerConfig
     from conformance.selfcheck.demo_target import demo_target, licensing_stack
@@ -95,15 +98,18 @@ def run_one(defect: str, *, profile: str = "quick", workdir: Path | None = None,
                 seed=1 if run.seed else None,
                 access_log=False,
                 tls=run.tls,
+                binding=binding,
             )
             stack = licensing_stack if run.role == "licensing" else platform_stack
             with (
-                stack(tmp_path / "ref.sqlite3", defects=defects) if run.simulators else _plain(RunningServer(cfg)) as (
+                stack(tmp_path / "ref.sqlite3", defects=defects, binding=binding)
+                if run.simulators
+                else _plain(RunningServer(cfg)) as (
                     sims,
                     srv,
                 )
             ):
-                target = demo_target(tmp_path / "target.toml", srv, run.role, simulators=sims)
+                target = demo_target(tmp_path / "target.toml", srv, run.role, simulators=sims, binding=binding)
                 extra = ["-p", "no:randomly", "-p", "no:cacheprovider"]
                 extra += [f"--tzsb-clause={c}" for c in declared.clauses]
                 sink = io.StringIO()
@@ -145,19 +151,24 @@ def _plain(server: Any) -> Any:
         yield None, srv
 
 
-def _run_row(args: tuple[str, str]) -> dict[str, Any]:
-    defect, profile = args
-    return asdict(run_one(defect, profile=profile))
+def _run_row(args: tuple[str, str, Path | None]) -> dict[str, Any]:
+    defect, profile, binding = args
+    return asdict(run_one(defect, profile=profile, binding=binding))
 
 
 def run_matrix(
-    defects: list[str] | None = None, *, jobs: int = 2, profile: str = "quick", progress: Any = None
+    defects: list[str] | None = None,
+    *,
+    jobs: int = 2,
+    profile: str = "quick",
+    progress: Any = None,
+    binding: Path | None = None,
 ) -> list[Row]:
     """Every row of the matrix (or the named defects), ``jobs`` at a time, each in its own process."""
     names = defects or [d.name for d in DEFECTS]
     rows: dict[str, Row] = {}
     with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for name, result in zip(names, pool.map(_run_row, [(n, profile) for n in names]), strict=True):
+        for name, result in zip(names, pool.map(_run_row, [(n, profile, binding) for n in names]), strict=True):
             rows[name] = Row(**result)
             if progress is not None:
                 progress(rows[name])

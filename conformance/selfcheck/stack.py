@@ -22,7 +22,7 @@ ROLE = "gov-platform"
 
 @contextmanager
 def platform_stack(
-    db: Path, *, defects: tuple[str, ...] = (), seed: int | None = 1, hold_s: float = 2.0
+    db: Path, *, defects: tuple[str, ...] = (), seed: int | None = 1, hold_s: float = 2.0, binding: Path | None = None
 ) -> Iterator[tuple[Any, Any]]:
     """``(simulators, server)``: the licensing simulator, then the reference platform alone pushing to it."""
     from conformance.reference.server import RunningServer, ServerConfig
@@ -31,9 +31,17 @@ def platform_stack(
 
     with (
         fast_outbox(),
-        start(SimulatorSettings(hold_s=hold_s), roles=COUNTERPARTS[ROLE]) as sims,
+        start(SimulatorSettings(hold_s=hold_s, binding=binding), roles=COUNTERPARTS[ROLE]) as sims,
         RunningServer(
-            ServerConfig(role=ROLE, db=db, defects=defects, seed=seed, access_log=False, counterparts=sims.urls())
+            ServerConfig(
+                role=ROLE,
+                db=db,
+                defects=defects,
+                seed=seed,
+                access_log=False,
+                counterparts=sims.urls(),
+                binding=binding,
+            )
         ) as srv,
     ):
         yield sims, srv

@@ -11,6 +11,8 @@ from typing import Any
 import orjson
 import requests
 
+from conformance.binding.dialect import Dialect
+from conformance.binding.model import load as load_binding
 from conformance.client.http import send_bounded
 from conformance.harness.target import COUNTERPARTS, SimulatorSettings
 from conformance.simulators.server import InboundCall, Simulator
@@ -182,9 +184,11 @@ class Simulators:
 
 
 def start(settings: SimulatorSettings | None = None, *, roles: Iterable[str] = DEFAULT_ROLES) -> Simulators:
-    """Start the simulators of ``roles`` in this process (background threads) on the settings' host and ports."""
+    """Start the simulators of ``roles`` in this process (background threads) on the settings' host and ports; with
+    the settings' binding they read the calls of the system under test in its dialect and answer in it."""
     settings = settings or SimulatorSettings()
     started: list[Simulator] = []
+    binding = load_binding(settings.binding) if settings.binding is not None else None
     try:
         for role in roles:
             started.append(
@@ -194,6 +198,7 @@ def start(settings: SimulatorSettings | None = None, *, roles: Iterable[str] = D
                     port=settings.ports.get(role, 0),
                     control_token=settings.control_token,
                     hold_s=settings.hold_s,
+                    dialect=Dialect(binding, role) if binding is not None else None,
                 ).start()
             )
     except OSError:

@@ -32,8 +32,9 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
+from conformance.binding.dialect import Dialect, Message
 from conformance.client.evidence import mask_headers
 from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import Operation, role_operations
@@ -62,8 +63,11 @@ class Simulator:
         port: int = 0,
         control_token: str | None = None,
         hold_s: float = 35.0,
+        dialect: Dialect | None = None,
     ) -> None:
         self.role = role
+        #: the vendor's dialect the system under test calls in (a binding, docs/bindings.md); None: canonical
+        self.dialect = dialect
         self.state = SimulatorState(role)
         self.router = Router(role_operations(role))
         self.control_token = control_token
@@ -116,6 +120,8 @@ class Simulator:
 
 class _Handler(BaseHTTPRequestHandler):
     simulator: Simulator
+    #: the request as the canonical contract reads it, when the caller spoke a binding's dialect
+    canonical: Message | None = None
     protocol_version = "HTTP/1.1"
     server_version = "tzsb-simulator/1"
 
@@ -151,6 +157,11 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(n) if n > 0 else b""
 
     def _send(self, status: int, body: bytes, headers: dict[str, str], media_type: str) -> None:
+        if self.canonical is not None and self.simulator.dialect is not None:
+            answer = Message(status=status, headers=(("Content-Type", media_type), *headers.items()), body=body)
+            answer = self.simulator.dialect.vendor_answer(answer, self.canonical)
+            status, body = answer.status, answer.body
+            headers = {k: v for k, v in answer.headers if k.lower() not in ("content-type", "content-length")}
         self.send_response(status)
         self.send_header("Content-Type", media_type)
         self.send_header("Content-Length", str(len(body)))
@@ -192,9 +203,21 @@ class _Handler(BaseHTTPRequestHandler):
         path = parts.path
         query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         raw = self._read_body()
+        self.canonical = None
         if path.startswith(CONTROL + "/") or path == CONTROL:
             self._control(method, path, query, raw)
             return
+        if sim.dialect is not None and raw is not None:  # the caller speaks a vendor's dialect: read it canonically
+            vendor = Message(
+                method, path, tuple(parse_qsl(parts.query, keep_blank_values=True)), tuple(self.headers.items()), raw
+            )
+            self.canonical = sim.dialect.canonical_request(vendor)
+            path, raw = self.canonical.path, self.canonical.body
+            query = dict(self.canonical.query)
+            for name in list(self.headers.keys()):
+                del self.headers[name]
+            for name, value in self.canonical.headers:
+                self.headers[name] = value
         t = time.time()
         text = None if raw is None else raw[:BODY_CAP].decode("utf-8", errors="replace")
         parsed: Any = None
