@@ -16,7 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from conformance.load.analysis import METRIC_EN, METRIC_ZH, error_kind_text
+from conformance.load.analysis import error_kind_text, metric_text
 from conformance.load.chart import render_svg, series_rows
 from conformance.load.profiles import format_threshold
 from conformance.report.verdicts import VERDICT_EN
@@ -254,7 +254,7 @@ def render_page(doc: dict[str, Any], svg: str, lang: str) -> str:
         LV=lambda lv: LEVELS[lang].get(lv, lv),
         V=lambda v: VERDICT_EN.get(v, v) if lang == "en" else v,
         O=lambda o: OUTCOMES[lang].get(o, o),
-        M=lambda m: (METRIC_EN if lang == "en" else METRIC_ZH).get(m, m),
+        M=lambda m: metric_text(m, lang),
         FT=format_threshold,
         EK=lambda k: k if lang == "en" else error_kind_text(k),
     )
