@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from conformance.load.analysis import error_kind_text, metric_text
 from conformance.load.chart import render_svg, series_rows
 from conformance.load.profiles import format_threshold
+from conformance.report.html import LEVELS
 from conformance.report.verdicts import VERDICT_EN
 
 LABELS = {
@@ -135,108 +137,63 @@ LABELS = {
         "files": "Evidence files",
     },
 }
-LEVELS = {
-    "zh": {"shall": "应", "should": "宜", "may": "可"},
-    "en": {"shall": "shall", "should": "should", "may": "may"},
-}
 OUTCOMES = {
     "zh": {"passed": "通过", "failed": "不通过", "skipped": "未测", "error": "错误"},
     "en": {"passed": "pass", "failed": "fail", "skipped": "not tested", "error": "error"},
 }
 
 
-def write_csvs(out: Path, doc: dict[str, Any], raw: dict[str, Any] | None) -> dict[str, str]:
-    files = {}
-    with open(out / "stats_window.csv", "w", newline="", encoding="utf-8") as fh:
+STATS_HEADER = [
+    "group",
+    "operation",
+    "requests",
+    "ok",
+    "errors",
+    "error_rate",
+    "throttled",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "ok_per_s",
+    "records",
+    "records_per_caller_s",
+]
+SERIES_HEADER = [
+    "t_s",
+    "epoch_s",
+    "group",
+    "requests",
+    "ok",
+    "errors",
+    "throttled",
+    "records",
+    "p50_ms~",
+    "p95_ms~",
+    "p99_ms~",
+]
+#: the columns of stats_window.csv after group and operation (an operation has no error rate, throttling or callers)
+STATS_FIELDS = ("requests", "ok", "errors", "errorRate", "throttled", "p50", "p95", "p99", "rps", "records")
+SERIES_FIELDS = ("t", "second", "group", "requests", "ok", "errors", "throttled", "records", "p50", "p95", "p99")
+
+
+def _write_csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(
-            [
-                "group",
-                "operation",
-                "requests",
-                "ok",
-                "errors",
-                "error_rate",
-                "throttled",
-                "p50_ms",
-                "p95_ms",
-                "p99_ms",
-                "ok_per_s",
-                "records",
-                "records_per_caller_s",
-            ]
-        )
-        for name, g in doc["groups"].items():
-            w.writerow(
-                [
-                    name,
-                    "*",
-                    g["requests"],
-                    g["ok"],
-                    g["errorCount"],
-                    g["errorRate"],
-                    g["throttled"],
-                    g["p50"],
-                    g["p95"],
-                    g["p99"],
-                    g["rps"],
-                    g["records"],
-                    g["recordsPerCallerS"],
-                ]
-            )
-            for op, o in g["ops"].items():
-                w.writerow(
-                    [
-                        name,
-                        op,
-                        o["requests"],
-                        o["ok"],
-                        o["errors"],
-                        "",
-                        "",
-                        o["p50"],
-                        o["p95"],
-                        o["p99"],
-                        o["rps"],
-                        o["records"],
-                        "",
-                    ]
-                )
-    files["statsCsv"] = "stats_window.csv"
+        w.writerow(header)
+        w.writerows(rows)
+
+
+def write_csvs(out: Path, doc: dict[str, Any], raw: dict[str, Any] | None) -> dict[str, str]:
+    rows = []
+    for name, g in doc["groups"].items():
+        totals = {**g, "errors": g["errorCount"]}
+        rows.append([name, "*", *(totals[k] for k in STATS_FIELDS), g["recordsPerCallerS"]])
+        rows += [[name, op, *(o.get(k, "") for k in STATS_FIELDS), ""] for op, o in g["ops"].items()]
+    _write_csv(out / "stats_window.csv", STATS_HEADER, rows)
+    files = {"statsCsv": "stats_window.csv"}
     if raw:
-        with open(out / "series.csv", "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(
-                [
-                    "t_s",
-                    "epoch_s",
-                    "group",
-                    "requests",
-                    "ok",
-                    "errors",
-                    "throttled",
-                    "records",
-                    "p50_ms~",
-                    "p95_ms~",
-                    "p99_ms~",
-                ]
-            )
-            for r in series_rows(raw):
-                w.writerow(
-                    [
-                        r["t"],
-                        r["second"],
-                        r["group"],
-                        r["requests"],
-                        r["ok"],
-                        r["errors"],
-                        r["throttled"],
-                        r["records"],
-                        r["p50"],
-                        r["p95"],
-                        r["p99"],
-                    ]
-                )
+        series = [[r[k] for k in SERIES_FIELDS] for r in series_rows(raw)]
+        _write_csv(out / "series.csv", SERIES_HEADER, series)
         files["seriesCsv"] = "series.csv"
     return files
 
