@@ -436,18 +436,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args_list = list(sys.argv[1:] if argv is None else argv)
     lang = lang_from(args_list)
-    rest: list[str] = []
-    skip = False
-    for i, a in enumerate(args_list):  # --lang is an option of the main command, not of `load`
-        if skip:
-            skip = False
-            continue
-        if a == "--lang":
-            skip = i + 1 < len(args_list)
-            continue
-        if a.startswith("--lang="):
-            continue
-        rest.append(a)
+    rest = [a for a in args_list if not a.startswith("--lang=")]
+    while "--lang" in rest:  # --lang is an option of the main command, not of `load`
+        i = rest.index("--lang")
+        del rest[i : i + 2]
     if rest[:1] == ["load"]:
         rest = rest[1:]
     parser = argparse.ArgumentParser(prog="tzsb-conform")

@@ -649,20 +649,19 @@ class Recorder:
         if agg is None:
             agg = ops[op] = _Agg()
         agg.users.add(uid)
+        if outcome == "ok" or timed:
+            k = fine_key(response_time)
+            agg.hist[k] = agg.hist.get(k, 0) + 1
         if outcome == "ok":
             agg.ok += 1
             agg.records += records
             agg.bytes += response_length
-            k = fine_key(response_time)
-            agg.hist[k] = agg.hist.get(k, 0) + 1
         elif outcome == "throttled":
             agg.throttled += 1
         else:
             agg.errors[outcome] = agg.errors.get(outcome, 0) + 1
             if timed:
                 agg.timeouts += 1
-                k = fine_key(response_time)
-                agg.hist[k] = agg.hist.get(k, 0) + 1
             if outcome == "refused":
                 self.refused += 1
             if len(self.errors) < ERROR_SAMPLES:
