@@ -275,16 +275,19 @@ class CodeKind:
 
     def validator(self, value: str, issued: bool = True) -> CodeResult:
         """The verdict on ``value``: ``issued`` True asks "issued", False "held" (historically ``strict``)."""
-        titles = {"title_zh": self.title_zh, "title_en": self.title_en}
         shortcut = self.fast or self.quick
         if shortcut is not None and shortcut(value):
-            return CodeResult(self.name, value, list(self.always), split=self.split, forms=self.quick_forms, **titles)
-        problems = surface_problems(value, allow_fullwidth=self.allow_fullwidth)
-        if problems:
-            return CodeResult(self.name, str(value), [*problems, *self.always], parts=[], **titles)
-        found = self.slow(value, issued)
-        problems, forms = found if isinstance(found, tuple) else (found, ())
-        return CodeResult(self.name, value, [*problems, *self.always], split=self.split, forms=forms, **titles)
+            problems, forms = [*self.always], self.quick_forms
+        elif unreadable := surface_problems(value, allow_fullwidth=self.allow_fullwidth):
+            problems = [*unreadable, *self.always]
+            return CodeResult(self.name, str(value), problems, parts=[], title_zh=self.title_zh, title_en=self.title_en)
+        else:
+            found = self.slow(value, issued)
+            problems, forms = found if isinstance(found, tuple) else (found, ())
+            problems = [*problems, *self.always]
+        return CodeResult(
+            self.name, value, problems, split=self.split, title_zh=self.title_zh, title_en=self.title_en, forms=forms
+        )
 
     def validate(self, value: str, mode: Mode | bool | None = None, *, strict: bool | None = None) -> CodeResult:
         """The verdict on ``value`` for one question: ``mode`` "issued" (default) or "held" (``strict`` alias)."""

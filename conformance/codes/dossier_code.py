@@ -141,11 +141,7 @@ def _problems42(value: str, strict: bool) -> list[Problem]:
             )
         )
 
-    problems.extend(
-        division_problems(
-            value[10:16], membership=relaxed, part="division", part_zh="行政区划代码（第11–16位）", start=10
-        )
-    )
+    problems.extend(division_problems(value[10:16], membership=relaxed, part_zh="行政区划代码（第11–16位）", start=10))
 
     code = value[16:34]
     problems.extend(

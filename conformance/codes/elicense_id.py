@@ -69,14 +69,8 @@ def mod37_36_check(s: str) -> str:
     return ALPHABET[(37 - p) % 36]
 
 
-def _fields(value: str) -> list[str]:
-    if value.startswith(ROOT + "."):
-        return [ROOT, *value[len(ROOT) + 1 :].split(".")]
-    return value.split(".", 5) if value.count(".") >= 5 else [value]
-
-
 def _split(value: str) -> list[Part]:
-    fields = _fields(value)
+    fields = [ROOT, *value[len(ROOT) + 1 :].split(".")]
     if value.startswith(ROOT + ".") and len(fields) == 6:
         return [Part(zh, en, v) for (zh, en), v in zip(PART_NAMES, fields, strict=True)]
     return [Part("电子证照标识", "identifier", value)]

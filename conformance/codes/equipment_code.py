@@ -247,7 +247,6 @@ def _problems20(value: str, issued: bool) -> tuple[list[Problem], tuple[str, ...
         division_problems(
             value[4:10],
             membership=WARNING,
-            part="division",
             part_zh="行政区划代码",
             start=4,
             lifetime=not issued,  # a legacy code keeps the division of the year it was registered

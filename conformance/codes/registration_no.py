@@ -115,11 +115,7 @@ PART_NAMES = (
 
 
 def _cut(value: str) -> tuple[str, str, str, str, str, str]:
-    serial_end = len(value)
-    for i in range(5, len(value)):
-        if value[i] in "(（":
-            serial_end = i
-            break
+    serial_end = next((i for i in range(5, len(value)) if value[i] in "(（"), len(value))
     return value[:1], value[1:3], value[3:4], value[4:5], value[5:serial_end], value[serial_end:]
 
 

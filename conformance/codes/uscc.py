@@ -180,7 +180,6 @@ def uscc_problems(value: str, strict: bool, offset: int = 0) -> list[Problem]:
         division_problems(
             value[2:8],
             membership=WARNING,
-            part="division",
             part_zh="登记管理机关行政区划码",
             start=2,
             offset=offset,
