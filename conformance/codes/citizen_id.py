@@ -53,7 +53,6 @@ SPECS = (
     PartSpec("顺序码", "sequence code", 14, 17),
     PartSpec("校验码", "check character", 17, 18),
 )
-_split = parts_of(SPECS)
 _TABLES: tuple[dict[str, int], ...] = tuple({d: int(d) * w for d in DIGITS} for w in WEIGHTS)
 EARLIEST = dt.date(1900, 1, 1)
 
@@ -167,7 +166,7 @@ KIND = CodeKind(
     "公民身份号码",
     "citizen ID number",
     "GB 11643-1999",
-    _split,
+    parts_of(SPECS),
     _slow,
     generate,
     quick=_quick,

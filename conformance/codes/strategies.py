@@ -608,8 +608,6 @@ def _cid_wrong_check(rng: random.Random, value: str) -> Mutation:
 def _cid_bad_date(rng: random.Random, value: str) -> Mutation:
     year = value[6:10]
     mmdd = rng.choice(("0230", "0231", "1301", "0001", "0100", "0431", "0932", "1200"))
-    if mmdd == "0229":
-        mmdd = "0230"
     first17 = value[:6] + year + mmdd + value[14:17]
     return first17 + ref_citizen_check(first17), f"birth date {year}{mmdd} invalid, check recomputed"
 

@@ -67,7 +67,6 @@ SPECS = (
     PartSpec("主体标识码（组织机构代码）", "organisation code", 8, 17),
     PartSpec("校验码", "check character", 17, 18),
 )
-_split = parts_of(SPECS)
 
 # Per-position tables character → value·weight; positions 3–8 accept digits only, so a
 # KeyError on the fast path means "some character is wrong somewhere": take the slow path.
@@ -255,7 +254,7 @@ KIND = CodeKind(
     "统一社会信用代码",
     "unified social credit code",
     "GB 32100-2015; GB 11714-1997",
-    _split,
+    parts_of(SPECS),
     _slow,
     generate,
     fast_ok,
