@@ -63,10 +63,9 @@ import pytest
 from conformance.check.media import problems_of
 from conformance.check.schema import SchemaValidator, validator, validator_at
 from conformance.client import TargetClient, TargetResponse
-from conformance.clock import CHINA
+from conformance.clock import now_iso
 from conformance.codes import KINDS, check
 from conformance.codes import lists as code_lists
-from conformance.contract import documents as contracts
 from conformance.contract.datasets import param_limit
 from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import Operation, role_operations
@@ -77,7 +76,16 @@ from conformance.harness.target import COUNTERPARTS, Target
 from conformance.report.skips import untested
 from conformance.simulators import Call, Simulators, for_settings
 from conformance.suites.support.client_side import Console, attach
-from conformance.suites.support.workflow import allowed_roles
+from conformance.suites.support.sharing import explain
+from conformance.suites.support.workflow import (
+    OPERATORS,
+    allowed_roles,
+    error_paths,
+    notice_of,
+    outcomes,
+    steps,
+    workflow,
+)
 
 ROLE = "gov-platform"
 LICENSING = "licensing"
@@ -136,56 +144,12 @@ def groups() -> dict[str, Item]:
     return code_lists.licence_groups()
 
 
-@functools.cache
-def _workflow() -> Item:
-    return contracts.codelist("workflow")
-
-
-@functools.cache
-def _outcome(step: str, code: str) -> Item:
-    found = next((o for o in _workflow()["outcomes"] if (o["step"], o["code"]) == (step, code)), None)
-    if found is None:
-        raise LookupError(f"workflow.json has no outcome {step}/{code}")
-    return found
-
-
-@functools.cache
-def _step(code: str) -> Item:
-    return next(s for s in _workflow()["steps"] if s["code"] == code)
-
-
-@functools.cache
-def _notice_types() -> frozenset[str]:
-    return frozenset(contracts.json_schema("notice")["properties"]["type"]["enum"])
-
-
-def _notice_type(step: str, outcome: str) -> str:
-    name = _outcome(step, outcome).get("notice")
-    if name not in _notice_types():
-        raise LookupError(
-            f"workflow.json: outcome {step}/{outcome} names no notice type of notice.schema.json ({name})"
-        )
-    return str(name)
-
-
-@functools.cache
-def _special_kind(code: str) -> str:
-    return next(k["name"] for k in _workflow()["specialProcedure"]["kinds"] if k["code"] == code)
-
-
 # ---------------------------------------------------------------------------------- responses
 def snippet(r: TargetResponse, limit: int = 300) -> str:
     if r.error and not r.content:
         return r.error
     text = r.content[:limit].decode("utf-8", errors="replace")
     return text + ("…" if len(r.content) > limit else "")
-
-
-def explain(v: SchemaValidator, instance: Any, n: int = 3) -> str:
-    errs = v.errors(instance)
-    return "；".join(f"{e.path or '/'} {e.message_zh}" for e in errs[:n]) + (
-        f"（另有 {len(errs) - n} 项）" if len(errs) > n else ""
-    )
 
 
 def _response_validator(o: Operation, status: int) -> SchemaValidator | None:
@@ -236,18 +200,9 @@ def expect_error(
     return body
 
 
-def error_paths(body: Any) -> list[str]:
-    errors = body.get("errors") if isinstance(body, dict) else None
-    return [str(e.get("path")) for e in errors or [] if isinstance(e, dict)]
-
-
 def names_field(body: Any, name: str) -> bool:
     """Whether the 400's field errors point at ``name`` (``/name``, ``/query/name`` …)."""
     return any(p.rstrip("/").split("/")[-1] == name for p in error_paths(body))
-
-
-def now_iso() -> str:
-    return dt.datetime.now(CHINA).isoformat(timespec="seconds")
 
 
 def user_ids(target: Target, key: str) -> list[str]:
@@ -471,16 +426,6 @@ class Intake:
         )
 
 
-OPERATORS = {
-    "formal-review": "林静",
-    "accept": "周敏",
-    "review": "吴刚",
-    "decide": "郑华",
-    "certify": "孙丽",
-    "archive": "何平",
-}
-
-
 class Desk:
     """The licensing system's desk: takes test cases (the platform's T5-5 pushes, :class:`Intake`) and reports them
     to the platform."""
@@ -502,8 +447,8 @@ class Desk:
         """A fresh application pushed to the licensing system of the target file as the platform (T5-5)."""
         target = self.platform.target
         pusher: TargetClient = self.platform.make(LICENSING, PUSHER)
-        push = next((o for o in role_operations(LICENSING) if o.interface == "T5-5"), None)
-        if push is None or "{" in push.path:
+        push = push_operation()
+        if "{" in push.path:
             raise LookupError("licensing.yaml: no T5-5 operation with a plain path")
         item = item or self.rng.choice(sorted(table_1()))
         authority = self.platform.authority()
@@ -530,7 +475,10 @@ class Desk:
             "opinion": opinion,
         }
 
-    def notice(self, case: Case, kind: str) -> Item:
+    def notice(self, case: Case, step: str, outcome: str) -> Item:
+        kind = notice_of(step, outcome)
+        if kind is None:
+            raise LookupError(f"workflow.json: outcome {step}/{outcome} names no notice type of notice.schema.json")
         return {
             "noticeId": f"N-{uuid.uuid4().hex[:16].upper()}",
             "caseNo": case.case_no,
@@ -547,37 +495,36 @@ class Desk:
         b = self._base(case, role, "申请材料不齐全，请一次性补正。")
         b.update(
             items=[{"material": "产品质量证明文件", "reason": "缺少产品数据表"}],
-            notice=self.notice(case, _notice_type("accept", "correction")),
+            notice=self.notice(case, "accept", "correction"),
         )
         return b
 
     def acceptance(self, case: Case, outcome: str = "accepted") -> Item:
-        o = _outcome("accept", outcome)
+        o = outcomes()[("accept", outcome)]
         b = self._base(case, allowed_roles("accept", outcome)[0], f"{o['name']}。")
-        b.update(
-            result=o["name"], acceptedAt=b["reportedAt"], notice=self.notice(case, _notice_type("accept", outcome))
-        )
+        b.update(result=o["name"], acceptedAt=b["reportedAt"], notice=self.notice(case, "accept", outcome))
         return b
 
     def step(self, case: Case, step: str, outcome: str) -> Item:
-        o = _outcome(step, outcome)
-        name = _step(step)["name"]
+        o = outcomes()[(step, outcome)]
+        name = steps()[step]["name"]
         b = self._base(case, allowed_roles(step, outcome)[0], f"{name}：{o['name']}。")
         b.update(step=step, stepName=name, outcome=o["name"], startedAt=b["reportedAt"], finishedAt=b["reportedAt"])
         return b
 
     def special(self, case: Case, action: str, kind: str = "site-check") -> Item:
-        b = self._base(case, "review", f"{_special_kind(kind)}{'开始' if action == 'start' else '结束'}。")
-        b.update(procedure=_special_kind(kind), action=action, startedAt=b["reportedAt"], days=5)
+        name = next(k["name"] for k in workflow()["specialProcedure"]["kinds"] if k["code"] == kind)
+        b = self._base(case, "review", f"{name}{'开始' if action == 'start' else '结束'}。")
+        b.update(procedure=name, action=action, startedAt=b["reportedAt"], days=5)
         if action == "end":
             b["endedAt"] = b["reportedAt"]
         return b
 
     def result(self, case: Case, outcome: str = "granted", cert: Item | None = None) -> Item:
         """T5-10; a granted result names the registration number and e-licence (those of ``cert`` when given)."""
-        o = _outcome("decide", outcome)
+        o = outcomes()[("decide", outcome)]
         b = self._base(case, "decide", f"{o['name']}。")
-        b.update(result=o["name"], decidedAt=b["reportedAt"], notice=self.notice(case, _notice_type("decide", outcome)))
+        b.update(result=o["name"], decidedAt=b["reportedAt"], notice=self.notice(case, "decide", outcome))
         if outcome == "granted" and cert is not None:
             b["registrationNo"], b["elicenseId"] = cert["licenceNo"], cert["elicenseId"]
         elif outcome == "granted":
