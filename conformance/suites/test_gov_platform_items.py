@@ -25,12 +25,9 @@ from conformance.harness.target import Target
 from conformance.suites.support.gov_platform import (
     ROLE,
     Platform,
-    expect,
-    expect_error,
     groups,
     names_field,
     op,
-    path_of,
     table_1,
     user_ids,
     with_bad_uscc_check,
@@ -128,8 +125,7 @@ def test_the_implementation_list_refuses_malformed_conditions(platform: Platform
     Malformed conditions are refused with 400 naming the parameter."""
     impl = platform.implementation()
     for name, value in (("division", impl["division"][:5]), ("deptUscc", with_bad_uscc_check(impl["deptUscc"]))):
-        r = platform.client.get(path_of("T5-1"), params={name: value})
-        body = expect_error(r, "T5-1", 400, f"以错误的 {name}={value} 查询实施清单")
+        body = platform.refused("T5-1", 400, f"以错误的 {name}={value} 查询实施清单", params={name: value})
         assert names_field(body, name), (
             f"400 的错误项未指出参数 {name}：{body.get('errors')} / the errors do not name {name}"
         )
@@ -137,7 +133,7 @@ def test_the_implementation_list_refuses_malformed_conditions(platform: Platform
 
 # ---------------------------------------------------------------------------------- T5-2 业务办理项 / 表1
 def _handling_items(platform: Platform, params: dict[str, Any], what: str) -> list[dict[str, Any]]:
-    data = expect(platform.client.get(path_of("T5-2"), params=params), "T5-2", 200, what)
+    data = platform.read("T5-2", what, params)
     assert isinstance(data, list), f"{what}：data 应为数组 / data should be an array"
     return data
 
@@ -244,7 +240,7 @@ def test_handling_items_need_a_well_formed_division(platform: Platform) -> None:
         ({"division": impl["division"], "group": "3"}, "group"),
     ]
     for params, name in cases:
-        body = expect_error(platform.client.get(path_of("T5-2"), params=params), "T5-2", 400, f"以 {params} 查询办理项")
+        body = platform.refused("T5-2", 400, f"以 {params} 查询办理项", params=params)
         assert names_field(body, name), (
             f"以 {params} 查询：400 的错误项未指出参数 {name}：{body.get('errors')} / {name} not named"
         )
@@ -273,15 +269,7 @@ def test_a_user_is_found_by_unified_identity_id(
             f"no known {label} user declared in the target file"
         )
     for uid in ids:
-        data = expect(
-            platform.client.get(path_of(interface, userId=uid)), interface, 200, f"获取{label}用户 {uid}（{interface}）"
-        )
+        data = platform.read(interface, f"获取{label}用户 {uid}（{interface}）", userId=uid)
         assert data["userId"] == uid, f"获取用户 {uid} 返回的用户标识为 {data['userId']} / another user returned"
     absent = f"tzsb-absent-{uuid.uuid4().hex[:12]}"
-    expect_error(
-        platform.client.get(path_of(interface, userId=absent)),
-        interface,
-        404,
-        f"获取不存在的{label}用户 {absent}",
-        (ErrorCode.NOT_FOUND,),
-    )
+    platform.refused(interface, 404, f"获取不存在的{label}用户 {absent}", (ErrorCode.NOT_FOUND,), userId=absent)

@@ -54,7 +54,7 @@ import secrets
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
@@ -222,8 +222,24 @@ class Platform:
         self.client: TargetClient = tzsb_client(None, CALLER)
         self._impl: Item | None = None
 
+    def read(self, key: str, what: str, params: dict[str, Any] | None = None, **path: str) -> Any:
+        """GET ``key`` (``path`` fills its path parameters): 200 and the contract's response; the ``data``."""
+        return expect(self.client.get(path_of(key, **path), params=params), key, 200, what)
+
+    def refused(
+        self,
+        key: str,
+        statuses: int | tuple[int, ...],
+        what: str,
+        codes: tuple[str, ...] | None = None,
+        params: dict[str, Any] | None = None,
+        **path: str,
+    ) -> Item:
+        """GET ``key`` (``path`` fills its path parameters): an error of ``statuses`` (and ``codes``); the body."""
+        return expect_error(self.client.get(path_of(key, **path), params=params), key, statuses, what, codes)
+
     def implementations(self, params: dict[str, Any], what: str) -> Item:
-        return expect(self.client.get(path_of("T5-1"), params=params), "T5-1", 200, what)
+        return self.read("T5-1", what, params)
 
     def implementation(self) -> Item:
         """The first implementation of 特种设备使用登记 (SG 6-2021 code) in the target's implementation list (T5-1)."""
@@ -266,7 +282,6 @@ class Case:
     item: str
     authority: Item
     known: bool = False
-    receipts: list[Item] = field(default_factory=list)
 
     def __repr__(self) -> str:
         return f"Case({self.case_no}, {self.item})"
@@ -567,9 +582,7 @@ class Desk:
     def ok(self, case: Case, interface: str, body: Item, what: str) -> Item:
         """The report is taken: 201 and a receipt for this message and case."""
         r = self.post(case, interface, body)
-        receipt = check_receipt(r, interface, body, 201, f"{what}（{interface}，办件 {case.case_no}）")
-        case.receipts.append(receipt)
-        return receipt
+        return check_receipt(r, interface, body, 201, f"{what}（{interface}，办件 {case.case_no}）")
 
     def refused(
         self, case: Case, interface: str, body: Item, what: str, codes: tuple[str, ...] = (ErrorCode.STATE_CONFLICT,)

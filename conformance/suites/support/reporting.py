@@ -33,14 +33,15 @@ from conformance.check.schema import validator, validator_at
 from conformance.client import Evidence, Exchange, TargetClient, TargetResponse
 from conformance.client.evidence import body_text, mask_headers
 from conformance.client.token import token_path
-from conformance.clock import CHINA
+from conformance.clock import now_iso as now_iso
 from conformance.codes import check
 from conformance.codes.strategies import near_miss
 from conformance.contract.openapi import Operation, role_operations
 from conformance.harness import profiles
 from conformance.harness.target import Target
 from conformance.suites.support.callbacks import callback_server
-from conformance.suites.support.sharing import explain, snippet
+from conformance.suites.support.sharing import expect_status, explain, instant, snippet
+from conformance.suites.support.sharing import later as later
 
 #: The client that plays the licensing system, the caller of T6-1, T6-2, T7-1 and T7-2 (DB42/T 2279-2024 §10.3, §10.4).
 CALLER_CLIENT = "licensing-system"
@@ -108,11 +109,7 @@ def permitted(r: TargetResponse, what: str) -> None:
 def conforms(r: TargetResponse, role: str, operation_id: str, status: int | tuple[int, ...], what: str) -> Any:
     """Assert the status and that the whole response body validates against the contract's schema of that
     operation and status; return ``data``."""
-    want = (status,) if isinstance(status, int) else status
-    assert r.status in want, (
-        f"{what}：期望 HTTP {'/'.join(map(str, want))}，实际 {r.status}；响应：{snippet(r)} / "
-        f"{what}: expected HTTP {'/'.join(map(str, want))}, got {r.status}"
-    )
+    expect_status(r, status, what)
     schema = operation(role, operation_id).responses.get(str(r.status), {}).get("application/json")
     assert schema is not None, f"契约未给出 {operation_id} 的 {r.status} 响应结构 / no schema for {r.status}"
     body = r.json()
@@ -128,11 +125,7 @@ def refused(
     r: TargetResponse, role: str, operation_id: str, status: int | tuple[int, ...], what: str
 ) -> dict[str, Any]:
     """Assert an error status and the contract's error envelope for it (code, Chinese message); return the body."""
-    want = (status,) if isinstance(status, int) else status
-    assert r.status in want, (
-        f"{what}：期望 HTTP {'/'.join(map(str, want))}，实际 {r.status}；响应：{snippet(r)} / "
-        f"{what}: expected HTTP {'/'.join(map(str, want))}, got {r.status}"
-    )
+    expect_status(r, status, what)
     body = r.json()
     assert isinstance(body, dict), (
         f"{what}：错误响应不是 JSON 对象：{snippet(r)} / the error response is not a JSON object"
@@ -169,18 +162,6 @@ def names_field(body: dict[str, Any], pointer: str, what: str) -> None:
 def message_id() -> str:
     """A fresh message id (the contract's messageId pattern: 8–64 letters, digits and ``_.:-``)."""
     return f"tzsb-{secrets.token_hex(12)}"
-
-
-def now_iso() -> str:
-    return dt.datetime.now(CHINA).isoformat(timespec="seconds")
-
-
-def instant(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def later(value: str, seconds: int) -> str:
-    return (instant(value) + dt.timedelta(seconds=seconds)).isoformat(timespec="seconds")
 
 
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")

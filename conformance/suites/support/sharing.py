@@ -27,7 +27,7 @@ import pytest
 
 from conformance.check.schema import SchemaValidator, validator, validator_at
 from conformance.client import TargetClient, TargetResponse
-from conformance.clock import CHINA
+from conformance.clock import now_iso
 from conformance.codes import lists as code_lists
 from conformance.contract.datasets import (
     RESERVED,
@@ -81,16 +81,19 @@ def snippet(r: TargetResponse, limit: int = 300) -> str:
     return text + ("…" if len(r.content) > limit else "")
 
 
-def call(r: TargetResponse) -> str:
-    return f"{r.url}"
+def expect_status(r: TargetResponse, statuses: int | tuple[int, ...], what: str, *, url: bool = False) -> None:
+    """Assert the status is one of ``statuses`` (``url``: the English half names the request's URL)."""
+    want = (statuses,) if isinstance(statuses, int) else statuses
+    codes = "/".join(map(str, want))
+    assert r.status in want, (
+        f"{what}：期望 HTTP {codes}，实际 {r.status}；响应：{snippet(r)} / {what}: expected HTTP {codes}, got {r.status}"
+        + (f" ({r.url})" if url else "")
+    )
 
 
 def expect(r: TargetResponse, status: int, what: str) -> Any:
     """Assert the status; return the JSON body's ``data`` (the envelope's payload)."""
-    assert r.status == status, (
-        f"{what}：期望 HTTP {status}，实际 {r.status}；响应：{snippet(r)} / "
-        f"{what}: expected HTTP {status}, got {r.status} ({call(r)})"
-    )
+    expect_status(r, status, what, url=True)
     body = r.json()
     assert isinstance(body, dict) and "data" in body, (
         f"{what}：响应不是带 data 的 JSON 信封：{snippet(r)} / {what}: response is not a JSON envelope with data"
@@ -100,11 +103,7 @@ def expect(r: TargetResponse, status: int, what: str) -> Any:
 
 def expect_error(r: TargetResponse, statuses: int | tuple[int, ...], what: str) -> dict[str, Any]:
     """Assert an error status and the error envelope (Chinese message); return the body."""
-    want = (statuses,) if isinstance(statuses, int) else statuses
-    assert r.status in want, (
-        f"{what}：期望 HTTP {'/'.join(map(str, want))}，实际 {r.status}；响应：{snippet(r)} / "
-        f"{what}: expected HTTP {'/'.join(map(str, want))}, got {r.status} ({call(r)})"
-    )
+    expect_status(r, statuses, what, url=True)
     body = r.json()
     v = validator("error")
     assert body is not None and v.is_valid(body), (
@@ -239,10 +238,6 @@ def tail_cursor(
 
 def instant(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def now_iso() -> str:
-    return dt.datetime.now(CHINA).isoformat(timespec="seconds")
 
 
 def division_classes(code: str) -> list[tuple[str, str]]:
