@@ -26,6 +26,7 @@ from conformance.harness.target import Target
 from conformance.report.skips import untested
 from conformance.suites.support.client_side import attach
 from conformance.suites.support.gov_platform import (
+    DUPLICATE_CODES,
     ROLE,
     Case,
     Desk,
@@ -39,8 +40,6 @@ from conformance.suites.support.gov_platform import (
 )
 
 pytestmark = pytest.mark.role(ROLE)
-
-DUPLICATE_CODES = (ErrorCode.DUPLICATE, ErrorCode.CONFLICT)
 
 
 @pytest.fixture(scope="module")

@@ -33,6 +33,7 @@ from conformance.datagen import DataGen
 from conformance.harness.target import Target
 from conformance.suites.support.gov_platform import (
     CITY_CALLER,
+    DUPLICATE_CODES,
     MEDIA,
     PROVINCE_CALLER,
     ROLE,
@@ -54,13 +55,10 @@ from conformance.suites.support.gov_platform import (
     resolve,
     snippet,
     table_1,
-    with_bad_check_character,
-    with_bad_uscc_check,
+    with_bad_check,
 )
 
 pytestmark = pytest.mark.role(ROLE)
-
-DUPLICATE_CODES = (ErrorCode.DUPLICATE, ErrorCode.CONFLICT)
 
 
 @dataclass
@@ -188,7 +186,7 @@ def test_aggregation_refuses_a_wrong_check_character(library: Library, platform:
     A certificate whose identifier has a wrong check character is refused with 400 naming /elicenseId."""
     rng = random.Random(secrets.randbits(64))
     cert = certificate(platform.authority(), library.holder, rng)
-    cert["elicenseId"] = with_bad_check_character(cert["elicenseId"])
+    cert["elicenseId"] = with_bad_check(cert["elicenseId"], "elicense-id")
     err = expect_error(platform.client.post(path_of("T5-11"), cert), "T5-11", 400, "汇聚校验字符错误的电子证照")
     assert names_field(err, "elicenseId"), (
         f"400 的错误项未指出 /elicenseId：{err.get('errors')} / /elicenseId not named"
@@ -239,7 +237,7 @@ def test_search_by_holder_finds_the_aggregated_certificates(library: Library) ->
     none = library.platform.read("T5-12", f"按从未持证的主体 {fresh} 检索", {"holderId": fresh})
     assert none == [], f"从未持证的主体检索到 {len(none)} 份证照 / a new holder has certificates"
     library.platform.refused(
-        "T5-12", 400, "以校验位错误的持证主体代码检索", params={"holderId": with_bad_uscc_check(holder)}
+        "T5-12", 400, "以校验位错误的持证主体代码检索", params={"holderId": with_bad_check(holder, "uscc")}
     )
 
 
@@ -263,7 +261,7 @@ def test_certificate_information_by_the_identifier_from_the_search(library: Libr
         )
     absent = library.unknown_id()
     library.platform.refused("T5-13", 404, f"获取不存在的电子证照 {absent}", (ErrorCode.NOT_FOUND,), elicenseId=absent)
-    bad = with_bad_check_character(certs[0]["elicenseId"])
+    bad = with_bad_check(certs[0]["elicenseId"], "elicense-id")
     library.platform.refused("T5-13", (400, 404), f"获取校验字符错误的电子证照 {bad}", elicenseId=bad)
 
 

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -140,11 +141,9 @@ def issue_step() -> str:
     raise LookupError("workflow.json names no step that starts T5-11")
 
 
-def contract_problems(call: Call) -> list[str]:
-    """What the call breaks in its contract: body schema, parameters, bearer token, media type."""
-    op = op_of(call)
-    if op is None:
-        return [f"{call.method} {call.path} 不是 {call.simulator} 契约中的接口 / not an operation of the contract"]
+def request_problems(op: Operation, call: Call) -> list[str]:
+    """What the call breaks in ``op``'s request: a bearer token on a secured operation; the media type and the body
+    schema when it takes a body."""
     problems = []
     if op.secured and not call.client_id:
         problems.append("未携带有效的 Bearer 令牌 / no bearer token")
@@ -155,6 +154,15 @@ def contract_problems(call: Call) -> list[str]:
         v = validator_at(op.body_uri)
         if not v.is_valid(call.json):
             problems += [f"{e.path or '/'}：{e.message_zh}" for e in v.errors(call.json)[:5]]
+    return problems
+
+
+def contract_problems(call: Call) -> list[str]:
+    """What the call breaks in its contract: body schema, parameters, bearer token, media type."""
+    op = op_of(call)
+    if op is None:
+        return [f"{call.method} {call.path} 不是 {call.simulator} 契约中的接口 / not an operation of the contract"]
+    problems = request_problems(op, call)
     for p in op.params:
         if p.location == "query" and p.name in call.query:
             value: Any = call.query[p.name]
@@ -252,24 +260,11 @@ class Console:
         self.lock = threading.Lock()
 
     def say(self, text: str) -> None:
+        from rich.console import Console as Rich
+
         capman = self.config.pluginmanager.getplugin("capturemanager") if self.config is not None else None
-        try:
-            from rich.console import Console as Rich
-
-            def out(t: str) -> None:
-                Rich(stderr=True, highlight=False).print(t, markup=False)
-        except ImportError:  # rich is optional
-
-            def out(t: str) -> None:
-                import sys
-
-                print(t, file=sys.stderr, flush=True)
-
-        if capman is not None:
-            with capman.global_and_fixture_disabled():
-                out(text)
-        else:
-            out(text)
+        with capman.global_and_fixture_disabled() if capman is not None else contextlib.nullcontext():
+            Rich(stderr=True, highlight=False).print(text, markup=False)
 
     def instruct(self, instruction: Item) -> None:
         """An operator instruction: shown, and appended to the instructions file (one JSON object a line)."""
@@ -401,10 +396,6 @@ class Party:
     @property
     def item(self) -> str:
         return str(self.application["itemCode"])
-
-    @property
-    def applicant(self) -> Item:
-        return dict(self.application["applicant"])
 
 
 def _equipment_code(rng: random.Random, catalogue: str) -> str:

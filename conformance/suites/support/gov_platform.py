@@ -75,12 +75,13 @@ from conformance.datagen.licensing import application, new_applicant, new_case_n
 from conformance.harness.target import COUNTERPARTS, Target
 from conformance.report.skips import untested
 from conformance.simulators import Call, Simulators, for_settings
-from conformance.suites.support.client_side import Console, attach
-from conformance.suites.support.sharing import explain
+from conformance.suites.support.client_side import Console, attach, request_problems
+from conformance.suites.support.sharing import expect_status, explain
 from conformance.suites.support.workflow import (
     OPERATORS,
     allowed_roles,
     error_paths,
+    licensing_operation,
     notice_of,
     outcomes,
     steps,
@@ -95,6 +96,8 @@ CALLER = "licensing-system"
 PUSHER = "gov-platform"
 PROVINCE_CALLER = "province-caller"
 CITY_CALLER = "city-caller"
+#: The error codes of a message id reused for other content.
+DUPLICATE_CODES = (ErrorCode.DUPLICATE, ErrorCode.CONFLICT)
 THUMBNAIL = "thumbnail"
 Item = dict[str, Any]
 
@@ -160,10 +163,7 @@ def _response_validator(o: Operation, status: int) -> SchemaValidator | None:
 def expect(r: TargetResponse, key: str, status: int, what: str) -> Any:
     """Assert the status and the response schema the contract gives ``key`` for it; return ``data``."""
     o = op(key)
-    assert r.status == status, (
-        f"{what}：期望 HTTP {status}，实际 {r.status}；响应：{snippet(r)} / "
-        f"{what}: expected HTTP {status}, got {r.status}"
-    )
+    expect_status(r, status, what, shown=snippet(r))
     body = r.json()
     v = _response_validator(o, status)
     if v is not None:
@@ -181,11 +181,7 @@ def expect_error(
     r: TargetResponse, key: str, statuses: int | tuple[int, ...], what: str, codes: tuple[str, ...] | None = None
 ) -> dict[str, Any]:
     """Assert an error status, the error envelope the contract gives it (Chinese message) and, if given, its code."""
-    want = (statuses,) if isinstance(statuses, int) else statuses
-    assert r.status in want, (
-        f"{what}：期望 HTTP {'/'.join(map(str, want))}，实际 {r.status}；响应：{snippet(r)} / "
-        f"{what}: expected HTTP {'/'.join(map(str, want))}, got {r.status}"
-    )
+    expect_status(r, statuses, what, shown=snippet(r))
     body = r.json()
     v = _response_validator(op(key), r.status or 0) or validator("error")
     assert body is not None and v.is_valid(body), (
@@ -203,6 +199,11 @@ def expect_error(
 def names_field(body: Any, name: str) -> bool:
     """Whether the 400's field errors point at ``name`` (``/name``, ``/query/name`` …)."""
     return any(p.rstrip("/").split("/")[-1] == name for p in error_paths(body))
+
+
+def page_size() -> int:
+    """The largest page of the implementation list (T5-1 ``size``)."""
+    return param_limit(op("T5-1"), "size") or 50
 
 
 def user_ids(target: Target, key: str) -> list[str]:
@@ -245,7 +246,7 @@ class Platform:
         """The first implementation of 特种设备使用登记 (SG 6-2021 code) in the target's implementation list (T5-1)."""
         if self._impl is not None:
             return self._impl
-        size = param_limit(op("T5-1"), "size") or 50
+        size = page_size()
         pages = int(self.target.thresholds.get("gov_implementation_pages", 20))
         for page in range(1, pages + 1):
             data = self.implementations({"page": page, "size": size}, f"实施清单查询（T5-1）第 {page} 页")
@@ -292,15 +293,6 @@ def plays_licensing(target: Target) -> bool:
     a licensing simulator, or names no licensing system at all."""
     sims = target.simulators
     return LICENSING in sims.urls or LICENSING in sims.ports or LICENSING not in target.urls
-
-
-@functools.cache
-def push_operation() -> Operation:
-    """T5-5 at the licensing system (``licensing.yaml``): the platform's application push."""
-    found = next((o for o in role_operations(LICENSING) if o.interface == "T5-5"), None)
-    if found is None:
-        raise LookupError("licensing.yaml has no T5-5 operation")
-    return found
 
 
 _INTAKES: dict[int, Intake] = {}
@@ -462,7 +454,7 @@ class Desk:
         """A fresh application pushed to the licensing system of the target file as the platform (T5-5)."""
         target = self.platform.target
         pusher: TargetClient = self.platform.make(LICENSING, PUSHER)
-        push = push_operation()
+        push = licensing_operation("pushApplication")  # T5-5
         if "{" in push.path:
             raise LookupError("licensing.yaml: no T5-5 operation with a plain path")
         item = item or self.rng.choice(sorted(table_1()))
@@ -623,17 +615,11 @@ def push_problems(call: Call, platform: Platform, departments: dict[str, bool]) 
     """What a T5-5 push the platform made breaks: bearer token, JSON, the body schema, Table 1, the item's equipment
     group (the simulator's 400 names it), an authority that is an implementing department of the platform's own
     list (T5-1, asked once per USCC into ``departments``)."""
-    o = push_operation()
-    problems = []
-    if o.secured and not call.client_id:
-        problems.append("未携带有效的 Bearer 令牌 / no bearer token")
-    ctype = next((v for k, v in call.headers.items() if k.lower() == "content-type"), "")
-    if ctype.split(";")[0].strip().lower() != "application/json":
-        problems.append(f"Content-Type 为 {ctype!r}，应为 application/json")
-    v = validator_at(o.body_uri or "")
+    o = licensing_operation("pushApplication")  # T5-5
+    problems = request_problems(o, call)
     body = call.json
-    if not v.is_valid(body):
-        return [*problems, *(f"{e.path or '/'}：{e.message_zh}" for e in v.errors(body)[:5])]
+    if not validator_at(o.body_uri or "").is_valid(body):
+        return problems
     if body["itemCode"] not in table_1():
         problems.append(f"办理项 {body['itemCode']} 不是表1中的办理项")
     problems += [p for p in call.problems if p not in problems]
@@ -683,22 +669,14 @@ def certificate(authority: Item, holder: Item, rng: random.Random, *, item: str 
     return licensing_records.certificate(authority, holder, rng, type_code=_type_code(), item=item, internal_no=True)
 
 
-def with_bad_check_character(elicense_id: str) -> str:
-    """The same identifier with another check character (invalid by construction, confirmed by the library)."""
-    head, _, last = elicense_id.rpartition(".")
+def with_bad_check(value: str, kind: str) -> str:
+    """``value`` (an identifier of ``kind``) with another check character (its last): invalid by construction,
+    confirmed by the library."""
     for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
-        candidate = f"{head}.{c}"
-        if c != last and not check("elicense-id", candidate, mode="held").ok:
+        candidate = value[:-1] + c
+        if c != value[-1] and not check(kind, candidate, mode="held").ok:
             return candidate
-    raise RuntimeError(f"cannot spoil the check character of {elicense_id}")
-
-
-def with_bad_uscc_check(uscc: str) -> str:
-    for c in "0123456789ABCDEFGHJKLMNPQRTUWXY":
-        candidate = uscc[:-1] + c
-        if c != uscc[-1] and not check("uscc", candidate, mode="held").ok:
-            return candidate
-    raise RuntimeError(f"cannot spoil the check character of {uscc}")
+    raise RuntimeError(f"cannot spoil the check character of {value}")
 
 
 def resolve(client: TargetClient, ref: str) -> str:

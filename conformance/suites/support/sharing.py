@@ -17,6 +17,7 @@ never overwritten or removed.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import secrets
 from collections.abc import Iterator
@@ -81,13 +82,16 @@ def snippet(r: TargetResponse, limit: int = 300) -> str:
     return text + ("…" if len(r.content) > limit else "")
 
 
-def expect_status(r: TargetResponse, statuses: int | tuple[int, ...], what: str, *, url: bool = False) -> None:
-    """Assert the status is one of ``statuses`` (``url``: the English half names the request's URL)."""
+def expect_status(
+    r: TargetResponse, statuses: int | tuple[int, ...], what: str, *, url: bool = False, shown: str | None = None
+) -> None:
+    """Assert the status is one of ``statuses``; the message shows ``shown`` (else the :func:`snippet`) of the body
+    and, with ``url``, the request's URL."""
     want = (statuses,) if isinstance(statuses, int) else statuses
     codes = "/".join(map(str, want))
     assert r.status in want, (
-        f"{what}：期望 HTTP {codes}，实际 {r.status}；响应：{snippet(r)} / {what}: expected HTTP {codes}, got {r.status}"
-        + (f" ({r.url})" if url else "")
+        f"{what}：期望 HTTP {codes}，实际 {r.status}；响应：{snippet(r) if shown is None else shown} / "
+        f"{what}: expected HTTP {codes}, got {r.status}" + (f" ({r.url})" if url else "")
     )
 
 
@@ -127,20 +131,19 @@ def check_record(ds: DataSet, record: Any, where: str) -> None:
     )
 
 
+def _shaped(schema: str, data: Any, where: str, zh: str, en: str) -> None:
+    v = validator(schema)
+    assert v.is_valid(data), f"{where}：{zh}结构不符：{explain(v, data)} / {where}: the {en} does not validate"
+
+
 def check_page(ds: DataSet, data: Any, where: str) -> None:
-    v = validator("sharing#/$defs/page")
-    assert v.is_valid(data), (
-        f"{where}：分页结果结构不符：{explain(v, data)} / {where}: the page object does not validate"
-    )
+    _shaped("sharing#/$defs/page", data, where, "分页结果", "page object")
     for i, item in enumerate(data["items"]):
         check_record(ds, item, f"{where} items[{i}]")
 
 
 def check_changes(ds: DataSet, data: Any, where: str) -> None:
-    v = validator("sharing#/$defs/changes")
-    assert v.is_valid(data), (
-        f"{where}：增量结果结构不符：{explain(v, data)} / {where}: the changes object does not validate"
-    )
+    _shaped("sharing#/$defs/changes", data, where, "增量结果", "changes object")
     for i, change in enumerate(data["items"]):
         if change["record"] is not None:
             check_record(ds, change["record"], f"{where} items[{i}].record")
@@ -151,10 +154,7 @@ def check_changes(ds: DataSet, data: Any, where: str) -> None:
 
 
 def check_receipt(data: Any, where: str) -> dict[str, Any]:
-    v = validator("sharing#/$defs/pushReceipt")
-    assert v.is_valid(data), (
-        f"{where}：推送回执结构不符：{explain(v, data)} / {where}: the push receipt does not validate"
-    )
+    _shaped("sharing#/$defs/pushReceipt", data, where, "推送回执", "push receipt")
     return data
 
 
@@ -437,14 +437,8 @@ class Sandbox:
 
     def cleanup(self) -> None:
         """DELETE what was created, newest first, one message per run of records of one data set."""
-        batches: list[tuple[str, list[str]]] = []
-        for name, key in reversed(list(self.created)):
-            if batches and batches[-1][0] == name:
-                batches[-1][1].append(key)
-            else:
-                batches.append((name, [key]))
-        for name, keys in batches:
-            self.push(name, [("DELETE", key, None) for key in keys])
+        for name, run in itertools.groupby(reversed(list(self.created)), key=lambda entry: entry[0]):
+            self.push(name, [("DELETE", key, None) for _, key in run])
 
 
 @contextmanager
