@@ -99,6 +99,10 @@ def _clauses_of(key: str) -> tuple[str, ...]:
         return ()
 
 
+def _differing(got: Item, want: Item, prefix: str = "") -> list[str]:
+    return [f"{prefix}{k} 为 {got.get(k)!r}，应为 {v!r}" for k, v in want.items() if got.get(k) != v]
+
+
 # ---------------------------------------------------------------------------------- the scenario
 class Scenario:
     """One walk of a granted case (see the module doc); every observation goes to the ledger."""
@@ -434,7 +438,6 @@ class Scenario:
                         )
         if licence is not None:
             body = licence.json or {}
-            problems = []
             expect = {
                 "caseNo": party.case_no,
                 "itemCode": party.item,
@@ -451,9 +454,7 @@ class Scenario:
                         if (result.json or {}).get(v)
                     }
                 )
-            for k, v in expect.items():
-                if body.get(k) != v:
-                    problems.append(f"{k} 为 {body.get(k)!r}，应为 {v!r}")
+            problems = _differing(body, expect)
             surface = body.get("surface") if isinstance(body.get("surface"), dict) else {}
             if (
                 app["equipment"].get("equipmentCode")
@@ -475,15 +476,13 @@ class Scenario:
         if registration is not None:
             body = registration.json or {}
             reg, eq = body.get("registration") or {}, body.get("equipment") or {}
-            problems = []
-            for k, v in (
-                ("caseNo", party.case_no),
-                ("itemCode", party.item),
-                ("useUnitUscc", app["applicant"]["idNumber"]),
-                ("catalogueCode", app["equipment"]["catalogueCode"]),
-            ):
-                if reg.get(k) != v:
-                    problems.append(f"registration.{k} 为 {reg.get(k)!r}，应为 {v!r}")
+            want = {
+                "caseNo": party.case_no,
+                "itemCode": party.item,
+                "useUnitUscc": app["applicant"]["idNumber"],
+                "catalogueCode": app["equipment"]["catalogueCode"],
+            }
+            problems = _differing(reg, want, "registration.")
             code = app["equipment"].get("equipmentCode")
             if code and (reg.get("equipmentCode") != code or eq.get("equipmentCode") != code):
                 problems.append(

@@ -368,8 +368,7 @@ def _violation_in(exc: BaseException) -> Violation | None:
 def walks(tzsb_client: Any, tzsb_target: Any, seed: int) -> Findings:
     """Scripted walks, then the Hypothesis state machine; the findings of both, by clause."""
     desk = Desk(tzsb_client).all_officers()
-    findings = Findings()
-    findings.seed = seed
+    findings = Findings(seed=seed)
     profile = _profile(tzsb_target)
     with_return = PRE_ARCHIVE_RETURN in tzsb_target.features
     walker = Walker(desk, findings, authority_of(tzsb_target))

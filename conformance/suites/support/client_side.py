@@ -277,28 +277,21 @@ class Console:
 
 
 # ---------------------------------------------------------------------------------- simulators of the session
-_SHARED: dict[int, Simulators] = {}
+_SIMULATORS = pytest.StashKey[Simulators]()
 _SHARED_LOCK = threading.Lock()
 
 
 def simulators(request: pytest.FixtureRequest, target: Target) -> Simulators:
     """One set of simulators per pytest session, shared by the client-side modules, stopped at the end."""
-    key = id(request.config)
     with _SHARED_LOCK:
-        sims = _SHARED.get(key)
+        sims = request.config.stash.get(_SIMULATORS, None)
         if sims is None:
             try:
                 sims = for_settings(target.simulators)
             except (OSError, ValueError, RuntimeError) as exc:
                 raise RuntimeError(f"模拟器无法启动或连接 / simulators unavailable: {exc}") from exc
-            _SHARED[key] = sims
-
-            def stop() -> None:
-                with _SHARED_LOCK:
-                    _SHARED.pop(key, None)
-                sims.stop()
-
-            request.session.config.add_cleanup(stop)
+            request.config.stash[_SIMULATORS] = sims
+            request.session.config.add_cleanup(sims.stop)
     return sims
 
 

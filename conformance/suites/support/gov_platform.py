@@ -61,7 +61,7 @@ from urllib.parse import parse_qs, quote, urljoin, urlsplit
 import pytest
 
 from conformance.check.media import problems_of
-from conformance.check.schema import SchemaValidator, validator, validator_at
+from conformance.check.schema import validator, validator_at
 from conformance.client import TargetClient, TargetResponse
 from conformance.clock import now_iso
 from conformance.codes import KINDS, check
@@ -72,11 +72,13 @@ from conformance.contract.openapi import Operation, role_operations
 from conformance.datagen import DataGen
 from conformance.datagen import licensing as licensing_records
 from conformance.datagen.licensing import application, new_applicant, new_case_no, varieties
+from conformance.datagen.licensing import groups as groups
+from conformance.datagen.licensing import items as table_1
 from conformance.harness.target import COUNTERPARTS, Target
 from conformance.report.skips import untested
 from conformance.simulators import Call, Simulators, for_settings
 from conformance.suites.support.client_side import Console, attach, request_problems
-from conformance.suites.support.sharing import expect_status, explain
+from conformance.suites.support.sharing import expect_status, explain, response_validator
 from conformance.suites.support.workflow import (
     OPERATORS,
     allowed_roles,
@@ -139,14 +141,6 @@ def item_code() -> str:
     return prefixes.pop()
 
 
-def table_1() -> dict[str, Item]:
-    return code_lists.licence_items()
-
-
-def groups() -> dict[str, Item]:
-    return code_lists.licence_groups()
-
-
 # ---------------------------------------------------------------------------------- responses
 def snippet(r: TargetResponse, limit: int = 300) -> str:
     if r.error and not r.content:
@@ -155,17 +149,12 @@ def snippet(r: TargetResponse, limit: int = 300) -> str:
     return text + ("…" if len(r.content) > limit else "")
 
 
-def _response_validator(o: Operation, status: int) -> SchemaValidator | None:
-    uri = (o.responses.get(str(status)) or {}).get("application/json")
-    return validator_at(uri) if uri else None
-
-
 def expect(r: TargetResponse, key: str, status: int, what: str) -> Any:
     """Assert the status and the response schema the contract gives ``key`` for it; return ``data``."""
     o = op(key)
     expect_status(r, status, what, shown=snippet(r))
     body = r.json()
-    v = _response_validator(o, status)
+    v = response_validator(o, status)
     if v is not None:
         assert body is not None and v.is_valid(body), (
             f"{what}：响应不符合契约中 {o.operation_id} 的 {status} 响应结构："
@@ -183,7 +172,7 @@ def expect_error(
     """Assert an error status, the error envelope the contract gives it (Chinese message) and, if given, its code."""
     expect_status(r, statuses, what, shown=snippet(r))
     body = r.json()
-    v = _response_validator(op(key), r.status or 0) or validator("error")
+    v = response_validator(op(key), r.status) or validator("error")
     assert body is not None and v.is_valid(body), (
         f"{what}：错误响应不符合错误信封：{explain(v, body)} / "
         f"{what}: the error response is not the contract's error envelope"
@@ -444,20 +433,20 @@ class Desk:
         self.intake = Intake.of(platform, request)
 
     # -------------------------------------------------------------------- cases
-    def open(self, *, item: str | None = None) -> Case:
-        """A case the platform knows, for one test (``item``: only for a case the harness pushes itself)."""
+    def open(self) -> Case:
+        """A case the platform knows, for one test."""
         if self.intake.plays_licensing:
             return self.intake.take(self.platform)
-        return self._push(item)
+        return self._push()
 
-    def _push(self, item: str | None) -> Case:
+    def _push(self) -> Case:
         """A fresh application pushed to the licensing system of the target file as the platform (T5-5)."""
         target = self.platform.target
         pusher: TargetClient = self.platform.make(LICENSING, PUSHER)
         push = licensing_operation("pushApplication")  # T5-5
         if "{" in push.path:
             raise LookupError("licensing.yaml: no T5-5 operation with a plain path")
-        item = item or self.rng.choice(sorted(table_1()))
+        item = self.rng.choice(sorted(table_1()))
         authority = self.platform.authority()
         case_no = new_case_no()
         body = application(case_no, item, new_applicant(self.rng), authority, rng=self.rng)
@@ -543,9 +532,7 @@ class Desk:
         return b
 
     # -------------------------------------------------------------------- sending
-    def post(
-        self, case: Case, interface: str, body: Item, *, valid: bool = True, path_case: str | None = None
-    ) -> TargetResponse:
+    def post(self, case: Case, interface: str, body: Item, *, valid: bool = True) -> TargetResponse:
         """POST a report; the first answer about a case may be 404 while the platform learns it (bounded wait)."""
         if valid:
             v = validator_at(op(interface).body_uri or "")
@@ -553,9 +540,9 @@ class Desk:
                 raise RuntimeError(
                     f"harness built an invalid {interface} body: {[e.message_zh for e in v.errors(body)][:3]}"
                 )
-        path = path_of(interface, caseNo=path_case or case.case_no)
+        path = path_of(interface, caseNo=case.case_no)
         r = self.client.post(path, body)
-        if not case.known and path_case is None:
+        if not case.known:
             deadline = time.monotonic() + float(self.platform.target.thresholds.get("gov_case_visible_s", 5))
             while r.status == 404 and time.monotonic() < deadline:
                 time.sleep(0.2)
@@ -589,25 +576,23 @@ class Desk:
             self.ok(case, interface, body, what)
 
     def granted(self, case: Case, *, result: bool = True) -> list[tuple[str, Item, str]]:
-        plan = [
-            ("T5-7", self.acceptance(case), "正式受理"),
-            ("T5-8", self.step(case, "review", "passed"), "审查通过"),
-            ("T5-8", self.step(case, "decide", "granted"), "决定：准予许可"),
-            ("T5-8", self.step(case, "certify", "certified"), "制证"),
-            ("T5-8", self.step(case, "issue", "issued"), "发证"),
+        path = [
+            ("review", "passed", "审查通过"),
+            ("decide", "granted", "决定：准予许可"),
+            ("certify", "certified", "制证"),
         ]
-        if result:
-            plan.append(("T5-10", self.result(case, "granted"), "办件结果：准予许可"))
-        return plan
+        return self._plan(case, [*path, ("issue", "issued", "发证")], "granted" if result else None)
 
     def refusal(self, case: Case, *, result: bool = True) -> list[tuple[str, Item, str]]:
-        plan = [
-            ("T5-7", self.acceptance(case), "正式受理"),
-            ("T5-8", self.step(case, "review", "failed"), "审查不通过"),
-            ("T5-8", self.step(case, "decide", "refused"), "决定：不予许可"),
-        ]
+        path = [("review", "failed", "审查不通过"), ("decide", "refused", "决定：不予许可")]
+        return self._plan(case, path, "refused" if result else None)
+
+    def _plan(self, case: Case, path: list[tuple[str, str, str]], result: str | None) -> list[tuple[str, Item, str]]:
+        """正式受理 (T5-7), ``path`` (T5-8, each with its label) and, with a ``result``, the result (T5-10)."""
+        plan = [("T5-7", self.acceptance(case), "正式受理")]
+        plan += [("T5-8", self.step(case, step, outcome), what) for step, outcome, what in path]
         if result:
-            plan.append(("T5-10", self.result(case, "refused"), "办件结果：不予许可"))
+            plan.append(("T5-10", self.result(case, result), f"办件结果：{outcomes()[('decide', result)]['name']}"))
         return plan
 
 

@@ -36,11 +36,10 @@ from conformance.client.token import token_path
 from conformance.clock import now_iso as now_iso
 from conformance.codes import check
 from conformance.codes.strategies import near_miss
-from conformance.contract.openapi import Operation, role_operations
 from conformance.harness import profiles
 from conformance.harness.target import Target
 from conformance.suites.support.callbacks import callback_server
-from conformance.suites.support.sharing import expect_status, explain, instant, snippet
+from conformance.suites.support.sharing import expect_status, explain, instant, operation, response_validator, snippet
 from conformance.suites.support.sharing import later as later
 
 #: The client that plays the licensing system, the caller of T6-1, T6-2, T7-1 and T7-2 (DB42/T 2279-2024 §10.3, §10.4).
@@ -61,11 +60,6 @@ def threshold(target: Target, name: str, default: float) -> float:
 
 
 # ---------------------------------------------------------------------------- the contract
-
-
-@functools.cache
-def operation(role: str, operation_id: str) -> Operation:
-    return next(op for op in role_operations(role) if op.operation_id == operation_id)
 
 
 def path_of(role: str, operation_id: str, **values: str) -> str:
@@ -110,10 +104,9 @@ def conforms(r: TargetResponse, role: str, operation_id: str, status: int | tupl
     """Assert the status and that the whole response body validates against the contract's schema of that
     operation and status; return ``data``."""
     expect_status(r, status, what)
-    schema = operation(role, operation_id).responses.get(str(r.status), {}).get("application/json")
-    assert schema is not None, f"契约未给出 {operation_id} 的 {r.status} 响应结构 / no schema for {r.status}"
+    v = response_validator(operation(role, operation_id), r.status)
+    assert v is not None, f"契约未给出 {operation_id} 的 {r.status} 响应结构 / no schema for {r.status}"
     body = r.json()
-    v = validator_at(schema)
     assert body is not None and v.is_valid(body), (
         f"{what}：响应不符合契约（{operation_id} HTTP {r.status}）：{explain(v, body)} / "
         f"{what}: the response does not validate against the contract"
@@ -133,8 +126,7 @@ def refused(
     assert isinstance(body.get("message"), str) and _CJK.search(body["message"]), (
         f"{what}：错误说明 message 不是中文：{body.get('message')!r} / the error message is not in Chinese"
     )
-    schema = operation(role, operation_id).responses.get(str(r.status), {}).get("application/json")
-    v = validator_at(schema) if schema else validator("error")
+    v = response_validator(operation(role, operation_id), r.status) or validator("error")
     assert v.is_valid(body), (
         f"{what}：错误响应不符合契约的错误信封：{explain(v, body)} / "
         f"{what}: the error response does not validate against the contract's error envelope"

@@ -17,6 +17,7 @@ never overwritten or removed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import math
 import secrets
@@ -40,7 +41,7 @@ from conformance.contract.datasets import (
     max_size,
     param_schema,
 )
-from conformance.contract.openapi import Param
+from conformance.contract.openapi import Operation, Param, role_operations
 from conformance.datagen import sharing as records
 from conformance.harness import profiles
 from conformance.harness.target import Target
@@ -65,6 +66,11 @@ _CACHE = pytest.StashKey[dict[str, Any]]()
 
 
 DATA_SETS = list(data_sets())
+
+
+@functools.cache
+def operation(role: str, operation_id: str) -> Operation:
+    return next(op for op in role_operations(role) if op.operation_id == operation_id)
 
 
 def content_marks(name: str) -> list[pytest.MarkDecorator]:
@@ -93,6 +99,12 @@ def expect_status(
         f"{what}：期望 HTTP {codes}，实际 {r.status}；响应：{snippet(r) if shown is None else shown} / "
         f"{what}: expected HTTP {codes}, got {r.status}" + (f" ({r.url})" if url else "")
     )
+
+
+def response_validator(o: Operation, status: int | None) -> SchemaValidator | None:
+    """The validator of ``o``'s JSON response for ``status``, when the contract declares one."""
+    uri = (o.responses.get(str(status)) or {}).get("application/json")
+    return validator_at(uri) if uri else None
 
 
 def expect(r: TargetResponse, status: int, what: str) -> Any:

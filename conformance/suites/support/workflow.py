@@ -31,15 +31,15 @@ from typing import Any
 
 import pytest
 
-from conformance.check.schema import validator, validator_at
+from conformance.check.schema import validator
 from conformance.client import TargetClient
 from conformance.codes import check
 from conformance.codes import lists as code_lists
 from conformance.contract import documents as contracts
 from conformance.contract.clauses import load_catalogue
 from conformance.contract.errors import ErrorCode
-from conformance.contract.openapi import Operation, role_operations
 from conformance.datagen.licensing import application, groups, items, new_case_no, resubmission
+from conformance.suites.support.sharing import operation, response_validator
 
 Item = dict[str, Any]
 
@@ -279,15 +279,12 @@ class Findings:
     def __repr__(self) -> str:
         return f"Findings({sum(self.passed.values())} checks passed; failing: {sorted(c for c, m in self.failed.items() if m)})"
 
-    def expect(
-        self, clauses: str | Iterable[str], ok: bool, message: str, *, hard: bool = False, exchange: Any = None
-    ) -> bool:
+    def expect(self, clauses: str | Iterable[str], ok: bool, message: str, *, hard: bool = False) -> bool:
         cs = (clauses,) if isinstance(clauses, str) else tuple(clauses)
         if ok:
             self.passed.update(cs)
             return True
-        if exchange is None and self.last_exchange is not None:
-            exchange = self.last_exchange()
+        exchange = self.last_exchange() if self.last_exchange is not None else None
         for c in cs:
             seen = self.failed.setdefault(c, [])
             if message not in seen and len(seen) < 20:
@@ -351,10 +348,8 @@ def brief(resp: Any) -> str:
 STATE_CONFLICT = ErrorCode.STATE_CONFLICT
 
 
-@functools.cache
-def licensing_operation(operation_id: str) -> Operation:
-    """An operation of the licensing role (licensing.yaml and the workflow driver)."""
-    return next(o for o in role_operations("licensing") if o.operation_id == operation_id)
+#: An operation of the licensing role (licensing.yaml and the workflow driver) by its id.
+licensing_operation = functools.partial(operation, "licensing")
 
 
 def refusal_problem(resp: Any, operation_id: str, status: int, code: str) -> str | None:
@@ -363,8 +358,7 @@ def refusal_problem(resp: Any, operation_id: str, status: int, code: str) -> str
     if resp.status != status:
         return f"应 HTTP {status}（{code}），实为 {brief(resp)}"
     body = resp.json()
-    uri = (licensing_operation(operation_id).responses.get(str(status)) or {}).get("application/json")
-    v = validator_at(uri) if uri else validator("error")
+    v = response_validator(licensing_operation(operation_id), status) or validator("error")
     if body is None or not v.is_valid(body):
         errors = [e.message_zh for e in v.errors(body)][:3] if body is not None else ["不是 JSON"]
         return f"HTTP {status} 的响应不符合契约（{operation_id} 的 {status} 响应，错误信封）：{errors}；{brief(resp)}"
