@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from conformance.check.schema import validator
-from conformance.clock import CHINA
+from conformance.clock import CHINA, now_iso
 from conformance.codes import KINDS
 from conformance.codes import lists as code_lists
 from conformance.contract import documents as contracts
@@ -138,6 +138,46 @@ def application(
             f"generated application is invalid: {[p.message_zh for p in validator('application').errors(body)]}"
         )
     return body
+
+
+def resubmission(app: Item, n: int) -> Item:
+    """补齐补正: message ``n`` of the case of ``app`` — the same case number, a new message id, one more material."""
+    return {
+        **app,
+        "messageId": f"msg-{app['caseNo']}-{n}",
+        "submittedAt": now_iso(),
+        "materials": [
+            *app["materials"],
+            {
+                "name": "补正材料",
+                "fileName": f"补正材料{n}.pdf",
+                "format": "PDF",
+                "sha256": secrets.token_hex(32),
+                "size": 2048,
+            },
+        ],
+    }
+
+
+#: The walks of a granted and of a refused case from 受理 to 归档, as ``(step, outcome)`` of workflow.json.
+GRANTED = (
+    ("accept", "accepted"),
+    ("review", "passed"),
+    ("decide", "granted"),
+    ("certify", "certified"),
+    ("issue", "issued"),
+    ("conclude", "concluded"),
+    ("pre-archive", "passed"),
+    ("archive", "archived"),
+)
+REFUSED = (
+    ("accept", "accepted"),
+    ("review", "failed"),
+    ("decide", "refused"),
+    ("conclude", "concluded"),
+    ("pre-archive", "passed"),
+    ("archive", "archived"),
+)
 
 
 def certificate(
