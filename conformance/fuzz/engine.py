@@ -24,7 +24,7 @@ schemathesis leaves it off where it removes credentials on purpose (negative sec
 Checks on every response: **all** of schemathesis' built-in checks (every check registered by
 schemathesis itself, enabled by its default configuration), each run on its own so that a failure
 names its check, plus every check registered in :mod:`conformance.fuzz.checks` (``CHECKS``, in the order they
-are defined; the table in that module's docstring lists them).
+are defined; ``python -m conformance.fuzz.checks`` prints them as a table).
 
 Safety: every request has a timeout (``request_timeout``: connect, each read, and the whole body)
 and a size cap (``max_response_bytes``); the run has a ``deadline`` (seconds) after which it stops
