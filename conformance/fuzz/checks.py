@@ -28,7 +28,7 @@ import orjson
 from schemathesis.core.failures import Failure, Severity
 
 from conformance.check.formats import format_kinds
-from conformance.check.plausibility import status_contradiction
+from conformance.check.plausibility import DATETIME_WITH_OFFSET, status_contradiction
 from conformance.check.schema import validator, validator_at
 from conformance.client.token import token_path
 from conformance.codes import check as check_code
@@ -51,11 +51,8 @@ BASE_KEYS: dict[str, str] = {
 }
 SUFFIX_KEYS: tuple[tuple[str, str], ...] = (("Uscc", "uscc"), ("Division", "division"))
 
-#: GB/T 7408 (ISO 8601) extended date-time; the offset group is what ``date_time_offset`` asserts.
+#: A string that looks like a date-time (with or without an offset): what ``date_time_offset`` judges.
 _LOOKS_LIKE_DATETIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}")
-_DATETIME_WITH_OFFSET = re.compile(
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2})$"
-)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 #: RFC 6901 §3: ``*( "/" reference-token )``, ``~`` only escaping ``~0`` / ``~1``.
 _JSON_POINTER = re.compile(r"(?:/(?:[^~/]|~[01])*)*")
@@ -207,20 +204,8 @@ def property_kinds() -> dict[str, frozenset[str | bool | None]]:
     (None: no project format; False: a combinator, e.g. ``holderId`` = USCC or citizen ID)."""
     defs = contracts.json_schema("identifiers").get("$defs", {})
     seen: dict[str, set[str | bool | None]] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for name, sub in (node.get("properties") or {}).items():
-                if isinstance(sub, dict):
-                    seen.setdefault(name, set()).add(_kind_of(sub, defs))
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    for name in contracts.json_schema_names():
-        walk(contracts.json_schema(name))
+    for name, sub in contracts.schema_properties():
+        seen.setdefault(name, set()).add(_kind_of(sub, defs))
     return {name: frozenset(kinds) for name, kinds in seen.items()}
 
 
@@ -502,7 +487,7 @@ def date_time_offset(ctx: CheckContext, response: Any, case: Any) -> bool | None
     found = [
         (path or "/", value)
         for path, _key, value in [("", "", body), *walk(body)]
-        if isinstance(value, str) and _LOOKS_LIKE_DATETIME.match(value) and not _DATETIME_WITH_OFFSET.match(value)
+        if isinstance(value, str) and _LOOKS_LIKE_DATETIME.match(value) and not DATETIME_WITH_OFFSET.match(value)
     ]
     bad = [f"{path}“{value[:40]}”" for path, value in found]
     if bad:
