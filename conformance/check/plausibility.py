@@ -281,15 +281,18 @@ def receipt(summary: dict[str, Any] | None, what: str) -> list[str]:
     return [f"{what}: 回执的条数与逐条结果矛盾：{'、'.join(wrong)} / the receipt's counts contradict its results"]
 
 
-def _walk(node: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
+def walk(node: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
+    """``(JSON Pointer, key, value)`` for every member and item of a JSON document (an item's key is "")."""
     if isinstance(node, dict):
         for k, v in node.items():
-            here = f"{path}/{k}"
+            here = f"{path}/{str(k).replace('~', '~0').replace('/', '~1')}"
             yield here, str(k), v
-            yield from _walk(v, here)
+            yield from walk(v, here)
     elif isinstance(node, list):
         for i, v in enumerate(node):
-            yield from _walk(v, f"{path}/{i}")
+            here = f"{path}/{i}"
+            yield here, "", v
+            yield from walk(v, here)
 
 
 def instant(value: str) -> dt.datetime | None:
@@ -305,7 +308,7 @@ def latest_event(body: Any) -> tuple[str, str] | None:
     """(JSON Pointer, value) of the latest event time (:func:`event_time_keys`) in a response body."""
     keys = event_time_keys()
     best: tuple[dt.datetime, str, str] | None = None
-    for path, key, value in _walk(body):
+    for path, key, value in walk(body):
         if key in keys and isinstance(value, str):
             when = instant(value)
             if when is not None and (best is None or when > best[0]):

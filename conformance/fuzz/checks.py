@@ -20,7 +20,7 @@ import functools
 import inspect
 import re
 import textwrap
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -28,7 +28,7 @@ import orjson
 from schemathesis.core.failures import Failure, Severity
 
 from conformance.check.formats import format_kinds
-from conformance.check.plausibility import DATETIME_WITH_OFFSET, status_contradiction
+from conformance.check.plausibility import DATETIME_WITH_OFFSET, status_contradiction, walk
 from conformance.check.schema import validator, validator_at
 from conformance.client.token import token_path
 from conformance.codes import check as check_code
@@ -139,30 +139,10 @@ def index_operation(doc: str, case: Any) -> Operation | None:
     return _index(doc).get(op_id) if op_id else None
 
 
-def _is_token_endpoint(op: Operation | None, case: Any) -> bool:
-    if op is not None:
-        return op.operation_id == "issueToken" or op.path.endswith(token_path())
-    return str(case.operation.path).endswith(token_path())
-
-
 def _declared_media(op: Operation | None, status: int) -> dict[str, str | None] | None:
     if op is None:
         return None
     return op.responses.get(str(status)) or op.responses.get(f"{str(status)[0]}XX") or op.responses.get("default")
-
-
-def walk(node: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
-    """``(pointer, key, value)`` for every member and item of a JSON document."""
-    if isinstance(node, dict):
-        for k, v in node.items():
-            p = f"{path}/{str(k).replace('~', '~0').replace('/', '~1')}"
-            yield p, str(k), v
-            yield from walk(v, p)
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            p = f"{path}/{i}"
-            yield p, "", v
-            yield from walk(v, p)
 
 
 def fold(path: str) -> str:
@@ -275,19 +255,31 @@ class CheckContext:
         """The contract's operation of ``case`` (None when the case names none the document has)."""
         return index_operation(self.doc, case)
 
+    def token_answer(self, case: Any, status: int) -> bool:
+        """An answer of the RFC 6749 token endpoint that the contract declares unenveloped (§5.1 / §5.2)."""
+        if status not in _TOKEN_ENDPOINT_STATUSES:
+            return False
+        op = self.operation(case)
+        path = op.path if op is not None else str(case.operation.path)
+        return path.endswith(token_path()) or (op is not None and op.operation_id == "issueToken")
+
     def fail(self, case: Any, title: str, zh: str, en: str, key: str) -> NoReturn:
         raise TzsbFailure(
             check=self.check, operation=case.operation.label, title=title, message_zh=zh, message_en=en, key=key
         )
 
-    def schema_failure(self, case: Any, title: str, zh: str, en: str, errors: list[Any], key: str) -> NoReturn:
-        """A body that breaks a schema: the lead sentence and every field error, in both languages."""
+    def check_schema(self, case: Any, body: Any, v: Any, title: str, zh: str, en: str, key: str = "") -> None:
+        """Fail when ``body`` breaks the schema of validator ``v``: the lead sentence and every field error, in both
+        languages; the finding's key is ``key`` and the failing paths (indices folded) and rules."""
+        if v.is_valid(body):
+            return
+        errors = v.errors(body)
         self.fail(
             case,
             title,
             f"{zh}：{_listing([f'{e.path or chr(47)}：{e.message_zh}' for e in errors])}",
             f"{en}: {_listing([f'{e.path or chr(47)}: {e.message_en}' for e in errors])}",
-            key=key,
+            key=key + ";".join(sorted({f"{fold(e.path)}:{e.keyword}" for e in errors})),
         )
 
 
@@ -346,10 +338,6 @@ def check(*, clauses: tuple[str, ...]) -> Callable[[CheckBody], Check]:
     return register
 
 
-def _error_key(errors: list[Any]) -> str:
-    return ";".join(sorted({f"{fold(e.path)}:{e.keyword}" for e in errors}))
-
-
 # ---------------------------------------------------------------------------------------------- checks
 
 
@@ -363,8 +351,8 @@ def envelope(ctx: CheckContext, response: Any, case: Any) -> bool | None:
     """
     op = ctx.operation(case)
     status = response.status_code
-    if _is_token_endpoint(op, case) and status in _TOKEN_ENDPOINT_STATUSES:
-        return True  # RFC 6749 §5.1 / §5.2: not enveloped by contract
+    if ctx.token_answer(case, status):
+        return True
     media = media_type(response)
     declared = _declared_media(op, status) or {}
     if media is not None and not is_json_media(media) and media in declared:
@@ -387,25 +375,17 @@ def envelope(ctx: CheckContext, response: Any, case: Any) -> bool | None:
     code = body.get("code") if isinstance(body, dict) else None
     contradiction = status_contradiction(status, code) if status < 400 else None
     if contradiction:
-        ctx.fail(
-            case,
-            "The status contradicts the envelope",
-            contradiction[0],
-            contradiction[1],
-            key=f"status-contradicts:{code}",
-        )
-    v = validator(ref)
-    if v.is_valid(body):
-        return None
-    found = v.errors(body)
-    ctx.schema_failure(
+        ctx.fail(case, "The status contradicts the envelope", *contradiction, key=f"status-contradicts:{code}")
+    ctx.check_schema(
         case,
+        body,
+        validator(ref),
         "Response is not the project envelope",
         f"状态 {status} 的响应体不符合 {ref}.schema.json",
         f"status {status} body does not match {ref}.schema.json",
-        found,
-        key=f"{ref}:{_error_key(found)}",
+        key=f"{ref}:",
     )
+    return None
 
 
 @check(clauses=("PROFILE.ERROR.1",))
@@ -415,10 +395,7 @@ def chinese_message(ctx: CheckContext, response: Any, case: Any) -> bool | None:
     an error body's ``message`` contains Chinese (汉字)
     """
     status = response.status_code
-    if status < 400:
-        return True
-    op = ctx.operation(case)
-    if _is_token_endpoint(op, case) and status in _TOKEN_ENDPOINT_STATUSES:
+    if status < 400 or ctx.token_answer(case, status):
         return True
     body = json_body(response)
     if not isinstance(body, dict):
@@ -532,18 +509,15 @@ def response_contract(ctx: CheckContext, response: Any, case: Any) -> bool | Non
     body = json_body(response)
     if body is _NO_BODY or body is _NOT_JSON:
         return True  # reported by the envelope check
-    v = validator_at(uri)
-    if v.is_valid(body):
-        return None
-    errors = v.errors(body)
-    ctx.schema_failure(
+    ctx.check_schema(
         case,
+        body,
+        validator_at(uri),
         "Response does not match the contract",
         f"状态 {status} 的响应不符合契约",
         f"status {status} response does not match the contract",
-        errors,
-        key=_error_key(errors),
     )
+    return None
 
 
 @check(clauses=("PROFILE.ERROR.1",))
@@ -556,7 +530,7 @@ def field_paths(ctx: CheckContext, response: Any, case: Any) -> bool | None:
     endpoint's errors are exempt
     """
     status = response.status_code
-    if status < 400 or (_is_token_endpoint(ctx.operation(case), case) and status in _TOKEN_ENDPOINT_STATUSES):
+    if status < 400 or ctx.token_answer(case, status):
         return True
     body = json_body(response)
     errors = body.get("errors") if isinstance(body, dict) else None

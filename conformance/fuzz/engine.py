@@ -391,23 +391,15 @@ class _TokenSource:
 # ============================================================================================ formats
 
 
-_FORMATS_LOCK = threading.Lock()
-_FORMATS_DONE = False
-
-
+@functools.cache
 def register_formats() -> None:
-    """Hypothesis strategies for every ``tzsb-*`` format (idempotent; schemathesis' registry is global)."""
-    global _FORMATS_DONE
-    with _FORMATS_LOCK:
-        if _FORMATS_DONE:
-            return
-        import schemathesis
+    """Hypothesis strategies for every ``tzsb-*`` format (once; schemathesis' registry is global)."""
+    import schemathesis
 
-        from conformance.codes import KINDS
+    from conformance.codes import KINDS
 
-        for name, kind in KINDS.items():
-            schemathesis.openapi.format(kind.format_name, fast_valid(name))
-        _FORMATS_DONE = True
+    for name, kind in KINDS.items():
+        schemathesis.openapi.format(kind.format_name, fast_valid(name))
 
 
 #: Values per identifier kind in the pool the fuzzer draws from (see ``fast_valid``).
