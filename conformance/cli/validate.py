@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from conformance.check.files import InputError, JsonlSummary, Verdict, check_json_file, iter_jsonl, jsonl_parts
-from conformance.cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE
 from conformance.cli.progress import REFRESH_S, STEP, Progress
 from conformance.contract import documents as contracts
 from conformance.i18n import t
 
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 _JSONL_SUFFIXES = {".jsonl", ".ndjson", ".jsonlines"}
 
 
