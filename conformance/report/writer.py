@@ -70,17 +70,17 @@ def schema_failure(problems: list[Any]) -> str:
     )
 
 
+def _with_harness_error(summary: dict[str, Any], error: str) -> dict[str, Any]:
+    """A run's summary with a harness error: the verdicts 不通过, an earlier harness error kept."""
+    earlier = summary.get("harnessError")
+    failed = {"interface": "不通过", "certification": "不通过"}
+    return {**summary, **failed, "harnessError": f"{earlier}；{error}" if earlier else error}
+
+
 def _mark_failed(report: dict[str, Any], problems: list[Any]) -> str:
     """Record a non-conforming report in its own summary (the verdicts become 不通过) and return the error."""
     error = schema_failure(problems)
-    summary = report.get("summary") if isinstance(report.get("summary"), dict) else {}
-    earlier = summary.get("harnessError")
-    report["summary"] = {
-        **summary,
-        "interface": "不通过",
-        "certification": "不通过",
-        "harnessError": f"{earlier}；{error}" if earlier else error,
-    }
+    report["summary"] = _with_harness_error(report["summary"] if isinstance(report.get("summary"), dict) else {}, error)
     return error
 
 
@@ -124,7 +124,7 @@ def build_report(
     summary = overall([v for v in verdicts if v.id in shown], scope=scope)
     harness_error = getattr(state, "harness_error", None)
     if harness_error:
-        summary = {**summary, "interface": "不通过", "certification": "不通过", "harnessError": harness_error}
+        summary = _with_harness_error(summary, harness_error)
     preflight = getattr(state, "preflight", None)
     guard = getattr(state, "guard", None)
     if guard is not None and guard.stopped():
@@ -332,7 +332,7 @@ def merge_performance(
     if stopped:
         report["summary"]["stopped"] = stopped
     if harness_error:
-        report["summary"].update(interface="不通过", certification="不通过", harnessError=harness_error)
+        report["summary"] = _with_harness_error(report["summary"], harness_error)
     lang = lang or report.get("lang", "zh")
     report, evidence = redact_value(report), redact_value(evidence)
     problems = report_problems(report)
