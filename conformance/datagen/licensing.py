@@ -131,13 +131,7 @@ def application(
         ],
         "submittedAt": dt.datetime.now(dt.UTC).astimezone(CHINA).isoformat(timespec="seconds"),
     }
-    if not validator("application").is_valid(
-        body
-    ):  # the harness's own data: an error of the harness, not of the target
-        raise RuntimeError(
-            f"generated application is invalid: {[p.message_zh for p in validator('application').errors(body)]}"
-        )
-    return body
+    return _checked("application", body)
 
 
 def resubmission(app: Item, n: int) -> Item:
@@ -233,7 +227,13 @@ def certificate(
         "surface": surface,
         "version": "001",
     }
-    v = validator("licence-certificate")
-    if not v.is_valid(cert):  # the harness's own data: an error of the harness, never of the target
-        raise RuntimeError(f"harness built an invalid certificate: {[e.message_zh for e in v.errors(cert)][:3]}")
-    return cert
+    return _checked("licence-certificate", cert)
+
+
+def _checked(schema: str, record: Item) -> Item:
+    """``record`` when it conforms to ``schema``: the harness's own data, so not conforming is an error of the
+    harness, never of the target."""
+    v = validator(schema)
+    if not v.is_valid(record):
+        raise RuntimeError(f"harness built an invalid {schema}: {[e.message_zh for e in v.errors(record)][:3]}")
+    return record
