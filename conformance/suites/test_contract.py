@@ -42,6 +42,7 @@ from conformance.check.schema import validator, validator_at
 from conformance.client import Evidence, Exchange, TargetClient, TargetResponse
 from conformance.codes import FORMATS, KINDS
 from conformance.codes.strategies import near_miss_values
+from conformance.contract import documents as contracts
 from conformance.contract.clauses import load_catalogue
 from conformance.contract.openapi import Operation, role_operations
 from conformance.fuzz.checks import date_time_offset, kind_for_key, walk
@@ -51,7 +52,7 @@ from conformance.harness.plugin import state
 from conformance.harness.target import Target
 from conformance.report.skips import untested, vacuous
 from conformance.suites.support.checks import valid_fixtures
-from conformance.suites.support.security import concrete, param_schema
+from conformance.suites.support.security import concrete, param_maximum, param_schema
 
 #: Operations the contract suite leaves out: the token endpoint is RFC 6749's (tested by the security suite).
 SKIP_OPS = {"issueToken"}
@@ -83,8 +84,6 @@ def _optional_features() -> dict[str, str]:
 def feature_of(op: Operation) -> str | None:
     """The optional feature an operation belongs to: its document's ``x-optional-feature`` or the feature of
     every one of its source clauses (an operation of an optional interface only)."""
-    from conformance.contract import documents as contracts
-
     doc_feature = contracts.openapi(op.doc).get("x-optional-feature")
     if isinstance(doc_feature, str):
         return doc_feature
@@ -475,8 +474,6 @@ def test_list_operations_page_with_page_size_and_total(tzsb_target: Target, tzsb
     """列表接口以 page（从1开始）与 size 分页：响应含 page、size、total、items，items 不多于 size；相邻两页不重复；
     超出末页返回空 items 而非错误；size 超过声明上限返回 400。（共享平台的分页另有详尽的功能测试。）
     List operations page with page and size, report the total, and refuse an oversized page."""
-    from conformance.suites.support.security import param_maximum
-
     ops = _paged(_ops(tzsb_target.role))
     if not ops:
         vacuous("该角色的契约中没有列表接口 / no list operation")

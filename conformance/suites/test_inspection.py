@@ -380,13 +380,8 @@ def test_an_objection_gets_a_receipt_and_its_state_can_be_read(
         "查到的接收时间与回执不同 / receivedAt differs"
     )
     unknown = f"TZSB-NO-SUCH-{secrets.token_hex(6)}"
-    refused(
-        client.get(path_of(ROLE, "getObjection", objectionId=unknown)),
-        ROLE,
-        "getObjection",
-        404,
-        f"查询不存在的异议“{unknown}”",
-    )
+    r = client.get(path_of(ROLE, "getObjection", objectionId=unknown))
+    refused(r, ROLE, "getObjection", 404, f"查询不存在的异议“{unknown}”")
 
 
 @pytest.mark.clause("PROFILE.PUSH.2", "DB42.10.3.T6-2.1")

@@ -22,8 +22,8 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
-import math
 import time
 from typing import Any
 
@@ -41,6 +41,7 @@ from conformance.suites.support.checks import (
     grant_operation,
     is_masked,
     owners,
+    read_record,
     register_grants,
 )
 from conformance.suites.support.security import (
@@ -213,26 +214,17 @@ def test_a_grant_shows_sensitive_fields_until_it_expires(
         pytest.skip(f"未测：记录中没有键字段 {key_name}")
     path = concrete(by_key, {key_name: record[key_name]})
 
-    def read() -> dict[str, Any]:
-        r = call(reader, by_key, path=path)
-        assert r.status == 200, f"{by_key.operation_id}: 只读客户端按键读取返回 {r.status}"
-        data = data_of(r)
-        assert isinstance(data, dict), f"{by_key.operation_id}: 响应没有记录"
-        return data
-
+    read = functools.partial(read_record, reader, by_key, path)
     before = read()
     unmasked = [f for f in hidden if not is_masked(before.get(f))]
     assert not unmasked, f"{by_key.operation_id}: 未经授权返回原文字段 {unmasked}"
-    offset = server_offset(harness)
     validity = float(tzsb_target.thresholds.get("grant_validity_s", 4))
-    valid_to = float(math.ceil(time.time() + offset + validity))  # server clock, whole seconds (validTo: no fraction)
-    register_grants(
-        harness, grant_op, reader, query.data_set, hidden, "一致性测试：授权查询共享（数秒后到期）", valid_to, record
-    )
+    purpose = "一致性测试：授权查询共享（数秒后到期）"
+    expired = register_grants(harness, grant_op, reader, query.data_set, hidden, purpose, validity, record)
     during = read()
     still = [f for f in hidden if not _consistent(str(before[f]), during.get(f))]
     assert not still, f"{by_key.operation_id}: 获授权后字段 {still} 仍未返回原文（或与脱敏形式不一致）"
-    time.sleep(max(0.0, valid_to - (time.time() + offset)) + 1.0)
+    expired()
     after = read()
     shown = [f for f in hidden if not isinstance(after.get(f), str) or "*" not in after[f]]
     assert not shown, f"{by_key.operation_id}: 授权到期后字段 {shown} 仍返回原文"

@@ -246,12 +246,7 @@ def test_malformed_bodies_are_refused_with_400(role_ops: list[Operation], tzsb_c
 NON_ASCII = "签名密钥é"
 NON_ASCII_WIRE = NON_ASCII.encode("utf-8").decode("latin-1")
 #: The optional signature headers of common.yaml, each with a non-ASCII value.
-NON_ASCII_SIGNATURE = {
-    "X-Timestamp": NON_ASCII_WIRE,
-    "X-Nonce": NON_ASCII_WIRE,
-    "X-Signature-Method": NON_ASCII_WIRE,
-    "X-Signature": NON_ASCII_WIRE,
-}
+NON_ASCII_SIGNATURE = dict.fromkeys(("X-Timestamp", "X-Nonce", "X-Signature-Method", "X-Signature"), NON_ASCII_WIRE)
 
 
 def _token_op(ops: list[Operation]) -> Operation:

@@ -22,8 +22,6 @@ that owner's records of that data set, only the granted fields, only to the gran
 
 from __future__ import annotations
 
-import math
-import time
 from typing import Any
 
 import pytest
@@ -39,6 +37,7 @@ from conformance.suites.support.checks import (
     grant_operation,
     is_masked,
     owners,
+    read_record,
     register_grants,
 )
 from conformance.suites.support.security import (
@@ -52,7 +51,6 @@ from conformance.suites.support.security import (
     scopes_of,
     secured,
     sensitive_fields,
-    server_offset,
 )
 from conformance.suites.support.workflow import data_of
 
@@ -225,27 +223,17 @@ def test_a_grant_opens_only_its_owner_data_set_fields_and_grantee(
         if owners(r) & theirs and isinstance(r.get(k2), str)
     ][:1]
 
-    def read(client: TargetClient, op: Operation, where: str) -> dict[str, Any]:
-        r = call(client, op, path=where)
-        assert r.status == 200, f"{op.operation_id} {where}: 返回 {r.status}"
-        data = data_of(r)
-        assert isinstance(data, dict), f"{op.operation_id} {where}: 响应没有记录"
-        return data
-
-    offset = server_offset(harness)
     validity = float(tzsb_target.thresholds.get("grant_scope_validity_s", 10))
-    valid_to = float(math.ceil(time.time() + offset + validity))
-    register_grants(
-        harness, grant_op, reader, name, granted, "一致性测试：授权范围之外保持脱敏（数秒后到期）", valid_to, record
-    )
+    purpose = "一致性测试：授权范围之外保持脱敏（数秒后到期）"
+    expired = register_grants(harness, grant_op, reader, name, granted, purpose, validity, record)
     try:
-        if _clear(read(reader, by_key, path), granted) != granted:
+        if _clear(read_record(reader, by_key, path), granted) != granted:
             untested(
                 "授权登记后被授权方仍看不到所授字段的原文，无法检验授权的范围（见 test_a_grant_shows_sensitive_fields） / "
                 "the grant shows nothing, so its limits cannot be tested"
             )
         problems: list[str] = []
-        shown = _clear(read(reader, by_key, path), withheld)
+        shown = _clear(read_record(reader, by_key, path), withheld)
         if shown:
             problems.append(
                 f"{by_key.operation_id} {path}: 未授权的字段 {shown} 向被授权方返回原文 / ungranted fields shown"
@@ -270,29 +258,29 @@ def test_a_grant_opens_only_its_owner_data_set_fields_and_grantee(
         other = others[0]
         other_path = concrete(by_key, {key: other[key]}) if isinstance(other.get(key), str) else None
         if other_path:
-            shown = _clear(read(reader, by_key, other_path), _hidden(other, fields))
+            shown = _clear(read_record(reader, by_key, other_path), _hidden(other, fields))
             if shown:
                 problems.append(
                     f"{by_key.operation_id} {other_path}: 另一主体的记录的 {shown} 返回原文 / another owner's record"
                 )
         for other_name, other_op, other_key, rec in elsewhere:
             where = concrete(other_op, {other_key: rec[other_key]})
-            shown = _clear(read(reader, other_op, where), _hidden(rec, fields))
+            shown = _clear(read_record(reader, other_op, where), _hidden(rec, fields))
             if shown:
                 problems.append(
                     f"{other_op.operation_id} {where}: 所属主体在数据集 {other_name} 中的记录的 {shown} 返回原文"
                     f"（授权只针对 {name}）/ the owner's record in another data set"
                 )
-        shown = _clear(read(harness, by_key, path), hidden)
+        shown = _clear(read_record(harness, by_key, path), hidden)
         if shown:
             problems.append(
                 f"{by_key.operation_id} {path}: 非被授权方（测试凭证）看到 {shown} 的原文 / shown to another client"
             )
-        if _clear(read(reader, by_key, path), granted) != granted:
+        if _clear(read_record(reader, by_key, path), granted) != granted:
             untested(
                 "授权在检验完成前已到期，检验结论不成立 / the grant expired before the checks ended",
                 provide="在目标文件 [thresholds] grant_scope_validity_s 中加大授权有效期",
             )
         assert not problems, "授权打开了其范围之外的数据 / the grant opens more than it names:\n" + "\n".join(problems)
     finally:
-        time.sleep(max(0.0, valid_to - (time.time() + offset)) + 1.0)  # later tests see no grant of ours
+        expired()  # later tests see no grant of ours

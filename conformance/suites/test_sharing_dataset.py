@@ -29,7 +29,7 @@ from conformance.contract.datasets import DataSet, data_sets
 from conformance.contract.registry import registry
 from conformance.harness.target import Target
 from conformance.report.skips import EMPTY_DATA_SET_PROVIDE, untested, vacuous
-from conformance.suites.support.checks import sharing_op
+from conformance.suites.support.reporting import operation
 from conformance.suites.support.sharing import (
     DATA_SETS,
     ROLE,
@@ -377,7 +377,7 @@ def test_get_and_query_return_the_same_record(
 
 
 def _server_now(client: TargetClient) -> dt.datetime:
-    r = client.get(sharing_op("getHealth").path, auth=False)
+    r = client.get(operation(ROLE, "getHealth").path, auth=False)
     data = r.json().get("data") if r.status == 200 and isinstance(r.json(), dict) else None
     if isinstance(data, dict) and isinstance(data.get("time"), str):
         try:

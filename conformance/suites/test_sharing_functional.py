@@ -25,7 +25,7 @@ from conformance.contract.datasets import DataSet, Filter, data_sets, max_size, 
 from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import role_operations
 from conformance.report.skips import EMPTY_DATA_SET_PROVIDE, untested, vacuous
-from conformance.suites.support.checks import sharing_op
+from conformance.suites.support.reporting import operation
 from conformance.suites.support.sharing import (
     DATA_SETS,
     ROLE,
@@ -72,7 +72,7 @@ def _items(request: pytest.FixtureRequest, client: TargetClient, name: str) -> l
 
 
 def _catalogue(client: TargetClient) -> list[dict[str, Any]]:
-    data = expect(client.get(sharing_op("getCatalogue").path), 200, "查询接口目录 / catalogue")
+    data = expect(client.get(operation(ROLE, "getCatalogue").path), 200, "查询接口目录 / catalogue")
     assert isinstance(data, list) and data, "接口目录为空 / the catalogue is empty"
     v = validator("sharing#/$defs/catalogueEntry")
     bad = [e for e in data if not v.is_valid(e)]
@@ -131,7 +131,7 @@ def test_the_four_theme_databases_are_offered(client: TargetClient) -> None:
 @pytest.mark.clause("SHARE.IF.FUNC.9")
 def test_health_reports_status_without_leaking_internals(client: TargetClient) -> None:
     """健康状态接口无需令牌，报告整体与各组件状态（正常、降级、不可用），不泄露内部地址、堆栈或凭证。"""
-    r = client.get(sharing_op("getHealth").path, auth=False)
+    r = client.get(operation(ROLE, "getHealth").path, auth=False)
     data = expect(r, 200, "健康状态 / health")
     v = validator("sharing#/$defs/health")
     assert v.is_valid(data), f"健康状态结构不符：{v.errors(data)[:3]} / the health object does not validate"

@@ -27,7 +27,7 @@ from conformance.contract.datasets import data_sets, param_limit
 from conformance.contract.openapi import Operation, role_operations
 from conformance.harness.target import Target
 from conformance.report.skips import vacuous
-from conformance.suites.support.checks import sharing_op
+from conformance.suites.support.reporting import operation
 from conformance.suites.support.security import iso, request_id, scopes_of, server_offset
 from conformance.suites.support.sharing import ROLE, expect, explain, instant, snippet
 
@@ -67,7 +67,7 @@ def test_open_data_is_machine_readable_and_described(opener: TargetClient, tzsb_
     Open data is UTF-8 JSON, retrievable page by page, and every field is described (name, meaning, type, code list)
     by the data description the catalogue names."""
     ops = _ops()
-    catalogue = expect(tzsb_client().get(sharing_op("getCatalogue").path), 200, "查询接口目录 / catalogue")
+    catalogue = expect(tzsb_client().get(operation(ROLE, "getCatalogue").path), 200, "查询接口目录 / catalogue")
     listed = {e.get("operationId"): e for e in catalogue if isinstance(e, dict)}
     problems: list[str] = []
     empty: list[str] = []

@@ -95,17 +95,16 @@ def _subscription(r: Any, status: int, what: str) -> dict[str, Any]:
     return data
 
 
-def _read_all(
-    client: TargetClient, ds: DataSet, cursor: str, where: str, pages: int = 1000
-) -> tuple[list[dict[str, Any]], str]:
+def _read_all(client: TargetClient, ds: DataSet, cursor: str, where: str) -> list[dict[str, Any]]:
+    """The changes from ``cursor`` to the end of the feed (at most 1000 pages)."""
     items: list[dict[str, Any]] = []
-    for _ in range(pages):
+    for _ in range(1000):
         data = read_changes(client, ds, cursor, max_limit(ds), where)
         items += data["items"]
         cursor = data["nextCursor"]
         if not data["hasMore"]:
             break
-    return items, cursor
+    return items
 
 
 def _served_early(request: pytest.FixtureRequest) -> dict[str, tuple[int, list[dict[str, Any]]]]:
@@ -258,7 +257,7 @@ def test_pushes_between_pages_are_neither_lost_nor_repeated(
                 box.upload(name, records[4:], "读取期间推送新增")
                 expected.append(("UPLOAD", keys[4]))
             elif not data["hasMore"]:
-                full, _ = _read_all(client, ds, start, f"{ds.label} 增量同步（自起点一次读完，核对）")
+                full = _read_all(client, ds, start, f"{ds.label} 增量同步（自起点一次读完，核对）")
                 visible = [(c["operation"], c["key"]) for c in full if c["key"] in keys]
                 if visible == expected or time.monotonic() > deadline:
                     break
@@ -307,7 +306,7 @@ def test_a_change_once_served_keeps_its_number_and_identity(
         wanted = [("UPLOAD", k) for k in keys]
         deadline = time.monotonic() + _visibility(tzsb_target)
         while True:
-            first, _ = _read_all(client, ds, start, f"{ds.label} 增量同步（自末尾游标）")
+            first = _read_all(client, ds, start, f"{ds.label} 增量同步（自末尾游标）")
             if [(c["operation"], c["key"]) for c in first if c["key"] in keys] == wanted:
                 break
             assert time.monotonic() < deadline, (
@@ -315,7 +314,7 @@ def test_a_change_once_served_keeps_its_number_and_identity(
                 f"the pushed uploads did not appear in the change feed"
             )
             time.sleep(0.5)  # the platform has not published them yet
-        again, _ = _read_all(client, ds, start, f"{ds.label} 增量同步（同一游标立即重读）")
+        again = _read_all(client, ds, start, f"{ds.label} 增量同步（同一游标立即重读）")
         _kept(first, again, f"{ds.label}自同一游标立即重读")
         # update the newest record first, then the other: a log that numbers a change "highest remaining + 1", or
         # keeps only each record's latest change, gives a number already served to another change
@@ -324,7 +323,7 @@ def test_a_change_once_served_keeps_its_number_and_identity(
             box.accepted(name, [("UPDATE", key, newer)], f"推送{ds.label}“{key}”的更新")
         wanted += [("UPDATE", keys[1]), ("UPDATE", keys[0])]
         while True:
-            later_read, _ = _read_all(client, ds, start, f"{ds.label} 增量同步（更新后自同一游标重读）")
+            later_read = _read_all(client, ds, start, f"{ds.label} 增量同步（更新后自同一游标重读）")
             # holds at every read, whether the updates are published yet or not
             _kept(first, later_read, f"{ds.label}更新后自同一游标重读")
             mine = [(c["operation"], c["key"]) for c in later_read if c["key"] in keys]
@@ -433,7 +432,7 @@ def test_a_repeated_push_returns_the_first_receipt_and_is_applied_once(
         assert not differs, (
             f"重复推送的回执与首次不同（字段 {differs}）/ the repeated push did not get the first receipt"
         )
-        changes, _ = _read_all(client, ds, start, f"{ds.label} 增量同步（核对只入库一次）")
+        changes = _read_all(client, ds, start, f"{ds.label} 增量同步（核对只入库一次）")
         ours = [(c["operation"], c["seq"]) for c in changes if c["key"] == key]
         assert len(ours) == 1, (
             f"重复推送被再次处理：增量同步中该记录有 {len(ours)} 次变更 {ours} / applied {len(ours)} times"

@@ -33,7 +33,7 @@ from conformance.client.http import request_once
 from conformance.contract.datasets import data_sets
 from conformance.contract.openapi import Operation, role_operations
 from conformance.harness.target import Target
-from conformance.suites.support.checks import sharing_op
+from conformance.suites.support.reporting import operation
 from conformance.suites.support.sharing import ROLE, expect, explain, snippet
 
 pytestmark = pytest.mark.role(ROLE)
@@ -374,7 +374,7 @@ def test_the_catalogued_interfaces_are_described_and_answer_utf8_json(
     catalogue's reads answer UTF-8 JSON that validates against the described responses."""
     url = tzsb_target.url()
     assert urlsplit(url).scheme == "https", f"共享接口的基础地址 {url} 不是 https / the base URL is not https"
-    catalogue = expect(client.get(sharing_op("getCatalogue").path), 200, "查询接口目录 / catalogue")
+    catalogue = expect(client.get(operation(ROLE, "getCatalogue").path), 200, "查询接口目录 / catalogue")
     v = validator("sharing#/$defs/catalogueEntry")
     assert isinstance(catalogue, list) and all(v.is_valid(e) for e in catalogue), (
         "接口目录结构不符 / the catalogue does not validate"

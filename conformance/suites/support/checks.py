@@ -2,7 +2,6 @@
 
 * a scripted subscriber: the harness receives the target's notifications and answers each by a script
   (recorded as inbound evidence when the block ends);
-* the sharing role's operations by id;
 * the owner's grants of the security suites (who owns a record, what is masked, registering a grant);
 * the contract's valid fixtures;
 * the refusals of bad message ids and near-miss identifiers in the reports of T6-2, T7-1 and T7-2.
@@ -13,22 +12,22 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import http.server
+import math
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from conformance.check.formats import format_sites
-from conformance.client import Evidence, Exchange, TargetClient
-from conformance.client.evidence import body_text, mask_headers
+from conformance.client import Evidence, TargetClient
 from conformance.contract import documents as contracts
 from conformance.contract.documents import fixture_labels
-from conformance.contract.openapi import Operation, role_operations
+from conformance.contract.openapi import Operation
 from conformance.harness.target import Target
 from conformance.suites.support.callbacks import callback_server
 from conformance.suites.support.reporting import (
@@ -36,6 +35,7 @@ from conformance.suites.support.reporting import (
     message_id,
     names_field,
     near_misses,
+    operation,
     path_of,
     permitted,
     refused,
@@ -48,7 +48,9 @@ from conformance.suites.support.security import (
     iso,
     scopes_of,
     secured,
+    server_offset,
 )
+from conformance.suites.support.workflow import data_of
 
 # ---------------------------------------------------------------------------- a scripted subscriber
 
@@ -74,24 +76,19 @@ class Delivery:
         return next((v for k, v in self.headers.items() if k.lower() == "x-message-id"), None)
 
 
-@dataclass
-class _State:
-    script: list[Answer]
-    deliveries: list[Delivery] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
 class Subscriber(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], state: _State) -> None:
+    def __init__(self, address: tuple[str, int], script: list[Answer]) -> None:
         super().__init__(address, _Hook)
-        self.state = state
+        self.script = script
+        self.received: list[Delivery] = []
+        self.lock = threading.Lock()
         self.url = ""
 
     def deliveries(self) -> list[Delivery]:
-        with self.state.lock:
-            return list(self.state.deliveries)
+        with self.lock:
+            return list(self.received)
 
 
 class _Hook(http.server.BaseHTTPRequestHandler):
@@ -105,11 +102,11 @@ class _Hook(http.server.BaseHTTPRequestHandler):
             body = orjson.loads(raw)
         except orjson.JSONDecodeError:
             body = None
-        state = self.server.state
-        with state.lock:
-            n = len(state.deliveries)
-            answer = state.script[n] if n < len(state.script) else RECEIPT
-            state.deliveries.append(Delivery(arrived, dict(self.headers.items()), raw, body, answer))
+        sub = self.server
+        with sub.lock:
+            n = len(sub.received)
+            answer = sub.script[n] if n < len(sub.script) else RECEIPT
+            sub.received.append(Delivery(arrived, dict(self.headers.items()), raw, body, answer))
         if answer is None:  # a connection failure: closed without a response
             self.close_connection = True
             return
@@ -130,37 +127,28 @@ def subscriber(
 ) -> Iterator[Subscriber]:
     """A callback receiver answering the deliveries by ``script``, then with a receipt, at an address the target can
     reach (else the item is 未测); its deliveries become evidence (the target's calls to the harness) at the end."""
-    with callback_server(target, lambda address: Subscriber(address, _State(list(script))), path, purpose_zh) as server:
+    with callback_server(target, lambda address: Subscriber(address, list(script)), path, purpose_zh) as server:
         try:
             yield server
         finally:
-            for d in server.state.deliveries:
-                text, capped = body_text(d.raw)
-                evidence.add(
-                    Exchange(
-                        "POST",
-                        server.url,
-                        mask_headers(d.headers),
-                        text,
-                        status=d.answer[0] if d.answer else None,
-                        response_truncated=capped,
-                        error=None if d.answer else "本工具（订阅方）未应答即断开连接 / dropped by the harness",
-                        started_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
-                        direction="inbound",  # the target's call to the harness (a drop is ours, on purpose)
-                        simulator=simulator,
-                    )
+            for d in server.deliveries():  # the target's calls to the harness (a drop is ours, on purpose)
+                evidence.add_inbound(
+                    simulator=simulator,
+                    method="POST",
+                    url=server.url,
+                    headers=d.headers,
+                    body=d.raw,
+                    status=d.answer[0] if d.answer else None,
+                    error=None if d.answer else "本工具（订阅方）未应答即断开连接 / dropped by the harness",
+                    received_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
                 )
 
 
-# ---------------------------------------------------------------------------- the sharing role's operations
-
-
-def sharing_op(operation_id: str) -> Operation:
-    return next(op for op in role_operations("sharing") if op.operation_id == operation_id)
+# ---------------------------------------------------------------------------- subscriptions
 
 
 def subscription_path(operation_id: str, sid: str) -> str:
-    return sharing_op(operation_id).path.replace("{subscriptionId}", sid)
+    return operation("sharing", operation_id).path.replace("{subscriptionId}", sid)
 
 
 # ---------------------------------------------------------------------------- owners' grants
@@ -214,17 +202,29 @@ def by_key_read(role_ops: list[Operation], query: Operation) -> Operation | None
     )
 
 
+def read_record(client: TargetClient, op: Operation, path: str) -> dict[str, Any]:
+    """The record ``op`` reads at ``path`` (200 with a record, else the check fails)."""
+    r = call(client, op, path=path)
+    assert r.status == 200, f"{op.operation_id} {path}: 返回 {r.status}"
+    data = data_of(r)
+    assert isinstance(data, dict), f"{op.operation_id} {path}: 响应没有记录"
+    return data
+
+
 def register_grants(
     harness: TargetClient,
     grant_op: Operation,
     grantee: TargetClient,
-    data_set: str,
+    data_set: str | None,
     fields: list[str],
     purpose: str,
-    valid_to: float,
+    validity: float,
     record: dict[str, Any],
-) -> None:
-    """Each owner of ``record`` grants ``grantee`` the ``fields`` of ``data_set`` until ``valid_to`` (server clock)."""
+) -> Callable[[], None]:
+    """Each owner of ``record`` grants ``grantee`` the ``fields`` of ``data_set`` for ``validity`` seconds (server
+    clock, whole seconds: validTo has no fraction); returns the wait until the grants have expired."""
+    offset = server_offset(harness)
+    valid_to = float(math.ceil(time.time() + offset + validity))
     for owner in sorted(owners(record)):
         body = {
             "grantId": f"tzsbsec-{secrets.token_hex(8)}",
@@ -237,6 +237,7 @@ def register_grants(
         }
         r = call(harness, grant_op, json=body)
         assert r.status in (200, 201), f"{grant_op.operation_id}: 登记授权（所属主体 {owner}）返回 {r.status}"
+    return lambda: time.sleep(max(0.0, valid_to - (time.time() + offset)) + 1.0)
 
 
 # ---------------------------------------------------------------------------- the contract's examples
