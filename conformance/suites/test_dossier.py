@@ -178,30 +178,26 @@ def _file_case(
     if corrected:
         walker.perform(case, "accept", "correction", "accept")
         walker.resubmit(case)
-    path = [
-        ("accept", "accepted"),
-        ("review", "passed" if granted else "failed"),
-        ("decide", "granted" if granted else "refused"),
+    plan = [  # (step, outcome, the moment the dossier is read after it)
+        ("accept", "accepted", None),
+        ("review", "passed" if granted else "failed", None),
+        ("decide", "granted" if granted else "refused", None),
+        *([("certify", "certified", None), ("issue", "issued", None)] if granted else []),
+        ("conclude", "concluded", "concluded"),
+        *([("pre-archive", "returned", "returned"), ("conclude", "concluded", None)] if returned else []),
+        ("pre-archive", "passed", "catalogued"),
+        ("archive", "archived", "archived"),
     ]
-    if granted:
-        path += [("certify", "certified"), ("issue", "issued")]
-    for step, outcome in path:
+    for step, outcome, moment in plan:
+        if step == "archive" and pause_before_archive:
+            time.sleep(pause_before_archive)
         data = walker.perform(case, step, outcome, allowed_roles(step, outcome)[0])
         if step == "decide":
             filed.decided_at = when((data.get("history") or [{}])[-1].get("at"))
-    walker.perform(case, "conclude", "concluded", allowed_roles("conclude", "concluded")[0])
-    _snap(walker.desk, filed, "concluded")
-    if returned:
-        walker.perform(case, "pre-archive", "returned", allowed_roles("pre-archive", "returned")[0])
-        _snap(walker.desk, filed, "returned")
-        walker.perform(case, "conclude", "concluded", allowed_roles("conclude", "concluded")[0])
-    walker.perform(case, "pre-archive", "passed", allowed_roles("pre-archive", "passed")[0])
-    _snap(walker.desk, filed, "catalogued")
-    if pause_before_archive:
-        time.sleep(pause_before_archive)
-    data = walker.perform(case, "archive", "archived", allowed_roles("archive", "archived")[0])
-    filed.archived_at = when((data.get("history") or [{}])[-1].get("at"))
-    _snap(walker.desk, filed, "archived")
+        if step == "archive":
+            filed.archived_at = when((data.get("history") or [{}])[-1].get("at"))
+        if moment:
+            _snap(walker.desk, filed, moment)
     return filed
 
 

@@ -106,11 +106,8 @@ def _from_sharing(client: TargetClient, tzsb_client: Any, target: Target) -> lis
     if r.status != 200 or not isinstance(body, dict) or not isinstance(body.get("data"), dict):
         return []
     keys = [x.get(ds.key) for x in body["data"].get("items") or [] if isinstance(x, dict)]
-    found = []
-    for key in [k for k in keys if isinstance(k, str)][: depth(target).probes]:
-        if client.get(_report_path(key)).status == 200:
-            found.append(key)
-    return found
+    tried = [k for k in keys if isinstance(k, str)][: depth(target).probes]
+    return [key for key in tried if client.get(_report_path(key)).status == 200]
 
 
 def _samples(request: pytest.FixtureRequest, client: TargetClient, tzsb_client: Any, target: Target) -> list[str]:

@@ -304,14 +304,12 @@ def test_references_between_data_sets_resolve(
 def _name_pairs() -> list[Any]:
     """``xUscc`` fields with a ``xName`` beside them, referring to units (whose ``name`` must agree)."""
     unit = _by_schema("unit")
-    out = []
-    if unit is None:
-        return out
-    for name, ds in data_sets().items():
-        for prop in ds.properties:
-            if prop.endswith("Uscc") and prop[:-4] + "Name" in ds.properties and name != unit:
-                out.append(pytest.param(name, prop, prop[:-4] + "Name", id=f"{name}.{prop[:-4]}Name"))
-    return out
+    return [
+        pytest.param(name, prop, prop[:-4] + "Name", id=f"{name}.{prop[:-4]}Name")
+        for name, ds in data_sets().items()
+        for prop in ds.properties
+        if unit is not None and name != unit and prop.endswith("Uscc") and prop[:-4] + "Name" in ds.properties
+    ]
 
 
 @pytest.mark.parametrize(("name", "code_field", "name_field"), _name_pairs())

@@ -239,12 +239,9 @@ def _boundary_cases() -> list[Any]:
     out = []
     for name in DATA_SETS:
         for param, case in cases:
-            clauses = (
-                ("PROFILE.PAGE.1", "SHARE.SEC.VOLUME.2")
-                if (param, case) == ("size", "max+1")
-                else ("PROFILE.PAGE.1", "SHARE.IF.FUNC.2")
-            )
-            out.append(pytest.param(name, param, case, id=f"{name}-{param}={case}", marks=pytest.mark.clause(*clauses)))
+            other = "SHARE.SEC.VOLUME.2" if (param, case) == ("size", "max+1") else "SHARE.IF.FUNC.2"
+            marks = pytest.mark.clause("PROFILE.PAGE.1", other)
+            out.append(pytest.param(name, param, case, id=f"{name}-{param}={case}", marks=marks))
     return out
 
 

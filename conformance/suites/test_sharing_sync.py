@@ -49,11 +49,10 @@ WITH_CONTENT = [pytest.param(n, id=n, marks=content_marks(n)) for n in DATA_SETS
 
 
 def _sync_params() -> list[Any]:
-    out = []
-    for n in DATA_SETS:
-        marks = [pytest.mark.clause("INFO2007.2.5.4")] if data_sets()[n].schema == "inspection-report" else []
-        out.append(pytest.param(n, id=n, marks=marks))
-    return out
+    report = [pytest.mark.clause("INFO2007.2.5.4")]
+    return [
+        pytest.param(n, id=n, marks=report if data_sets()[n].schema == "inspection-report" else []) for n in DATA_SETS
+    ]
 
 
 @pytest.fixture
