@@ -32,7 +32,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from conformance.check.limits import loads_bounded
@@ -41,9 +41,7 @@ from conformance.client.evidence import Evidence
 from conformance.client.http import TargetClient, TargetResponse, ca_file_for
 from conformance.contract import documents as contracts
 from conformance.contract.openapi import Operation, documents_for_role, operations, role_operations
-
-if TYPE_CHECKING:
-    from conformance.harness.target import Credentials, Target
+from conformance.harness.target import COUNTERPARTS, Credentials, Target, string_list
 
 OK, MISSING, FAILED = "ok", "missing", "failed"
 STATUSES = (OK, MISSING, FAILED)
@@ -338,7 +336,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "client.missing": ("目标文件未提供（{purpose}）", "not in the target file ({purpose})"),
     "client.provide": (
         "目标文件 [clients.{name}]（client_id 与 client_secret_env），并在目标中登记该客户端{extra}",
-        "[clients.{name}] in the target file (client_id, client_secret_env), registered at the target{extra_en}",
+        "[clients.{name}] in the target file (client_id, client_secret_env), registered at the target{extra}",
     ),
     "client.division": (
         "已登记，但没有 division（其数据范围所在的行政区划）",
@@ -475,28 +473,6 @@ def _clean(text: str, limit: int = 200) -> str:
     return " ".join(out.split())[:limit]
 
 
-def _check(
-    key: str,
-    label: tuple[str, str],
-    status: str,
-    detail: tuple[str, str],
-    provide: tuple[str, str] | None = None,
-    *,
-    fatal: bool = False,
-) -> Check:
-    return Check(
-        key=key,
-        label=label[0],
-        label_en=label[1],
-        status=status,
-        detail=detail[0],
-        provide=provide[0] if provide else None,
-        fatal=fatal,
-        detail_en=detail[1],
-        provide_en=provide[1] if provide else None,
-    )
-
-
 # ---------------------------------------------------------------------------------------------- what suites need
 @dataclass(frozen=True)
 class ClientNeed:
@@ -506,6 +482,7 @@ class ClientNeed:
     roles: tuple[str, ...] | None  # roles under test that need it (None: every role)
     purpose: tuple[str, str]
     feature: str | None = None  # needed only when the target declares this optional feature
+    division: bool = False  # the entry must give ``division`` (the division its data scope is registered for)
 
 
 #: The named clients the suites ask for, from their skip reasons (``need_client``, ``tzsb_client(..., name)``).
@@ -552,6 +529,7 @@ CLIENT_NEEDS: tuple[ClientNeed, ...] = (
             "区划受限的调用方（数据范围检查），须给出 division",
             "a caller limited to a division (data-scope checks), with division",
         ),
+        division=True,
     ),
     ClientNeed("open-data", ("sharing",), ("开放数据客户端", "the open-data client"), feature="open-data"),
     ClientNeed(
@@ -611,10 +589,6 @@ def known_roles() -> tuple[str, ...]:
     return tuple(out)
 
 
-def _core_docs(role: str) -> list[str]:
-    return [d for d in documents_for_role(role) if not contracts.openapi(d).get("x-optional-feature")]
-
-
 def _optional_docs(role: str) -> dict[str, str]:
     """Optional-feature documents of a role: feature name → document."""
     return {
@@ -640,9 +614,15 @@ def health_op(role: str) -> Operation | None:
     )
 
 
+def _secured_reads(role: str) -> list[Operation]:
+    """The secured reads of the role's own documents (not of an optional feature), in the contract's order."""
+    optional = set(_optional_docs(role).values())
+    return [o for o in role_operations(role) if o.doc not in optional and o.method == "get" and o.secured]
+
+
 def probe_op(role: str) -> Operation | None:
     """A cheap secured read of the role: no required parameter, not of a data set, first in the contract."""
-    ops = [o for o in role_operations(role) if o.doc in _core_docs(role) and o.method == "get" and o.secured]
+    ops = _secured_reads(role)
     if not ops:
         return None
     return min(ops, key=lambda o: (sum(p.required for p in o.params), o.data_set is not None, ops.index(o)))
@@ -671,15 +651,6 @@ def _is_loopback(url: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------- the run
-class _Budget:
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.end = time.monotonic() + seconds
-
-    def left(self) -> float:
-        return self.end - time.monotonic()
-
-
 def _bounded(fn: Callable[[], T], wait: float) -> tuple[bool, T | None, BaseException | None]:
     """Run ``fn`` in a daemon thread; (finished, result, exception). A call still running after ``wait`` is
     abandoned (the safe client's own timeouts end it soon after)."""
@@ -703,22 +674,62 @@ def _no_answer(error: str, url: str = "") -> TargetResponse:
     return TargetResponse(None, {}, b"", False, 0.0, error, url)
 
 
+def _exchange(call: Callable[[], TargetResponse], cap: float, url: str = "", limit: int = 300) -> TargetResponse:
+    """``call`` bounded by :func:`_bounded`: its response, or one without an answer saying why."""
+    done, resp, exc = _bounded(call, cap)
+    if not done:
+        return _no_answer(f"no complete answer within {cap:.0f} s", url)
+    if exc is not None or resp is None:
+        return _no_answer(f"{type(exc).__name__}: {exc}"[:limit] if exc else "no answer", url)
+    return resp
+
+
 class _Run:
     def __init__(self, target: Target, budget_s: float, evidence: Evidence | None) -> None:
         self.target = target
-        self.budget = _Budget(budget_s)
+        self.budget_s = budget_s
+        self.end = time.monotonic() + budget_s
         self.evidence = evidence or Evidence()
         self.checks: list[Check] = []
         self._clients: dict[tuple[str, str | None], TargetClient] = {}
         self._tokens: dict[tuple[str, str | None], tuple[bool, str]] = {}
         self.refusals: dict[tuple[str, str | None], str | None] = {}
 
-    def add(self, check: Check) -> Check:
-        self.checks.append(check)
-        return check
+    def add(
+        self,
+        key: str,
+        label: tuple[str, str],
+        status: str,
+        detail: tuple[str, str],
+        provide: tuple[str, str] | None = None,
+        *,
+        fatal: bool = False,
+        stops: bool = False,
+    ) -> None:
+        self.checks.append(
+            Check(
+                key=key,
+                label=label[0],
+                label_en=label[1],
+                status=status,
+                detail=detail[0],
+                provide=provide[0] if provide else None,
+                fatal=fatal,
+                detail_en=detail[1],
+                provide_en=provide[1] if provide else None,
+                stops=stops,
+            )
+        )
+
+    def left(self) -> float:
+        return self.end - time.monotonic()
 
     def out_of_time(self) -> tuple[str, str]:
-        return _msg("budget", budget=self.budget.seconds)
+        return _msg("budget", budget=self.budget_s)
+
+    def token_failed(self, client: str, seen: str) -> tuple[str, str]:
+        """The detail of a token request of ``client`` that failed (``seen``: what :meth:`token` saw)."""
+        return self.out_of_time() if seen == "budget" else _msg("token.fail", client=client, seen=seen)
 
     # ------------------------------------------------------------------ HTTP
     def client(self, role: str, name: str | None = None) -> TargetClient:
@@ -737,8 +748,14 @@ class _Run:
             )
         return self._clients[key]
 
+    def caller(self) -> TargetClient:
+        """A client of the role under test as its natural caller (:data:`CLIENT_NEEDS`) when the target file has it."""
+        role = self.target.role
+        name = next((n.name for n in CLIENT_NEEDS if n.roles and role in n.roles), None)
+        return self.client(role, name) if name and self.target.client(name) else self.client(role)
+
     def _arm(self, client: TargetClient) -> float | None:
-        left = self.budget.left()
+        left = self.left()
         if left <= 0.05:
             return None
         cap = min(left, REQUEST_CAP_S)
@@ -752,12 +769,7 @@ class _Run:
             return _no_answer("budget")
         if client.client_id and kw.get("auth", True) and not self.token(client)[0]:
             kw["auth"] = False
-        done, resp, exc = _bounded(lambda: client.request(method, path, **kw), cap)
-        if not done:
-            return _no_answer(f"no complete answer within {cap:.0f} s")
-        if exc is not None or resp is None:
-            return _no_answer(f"{type(exc).__name__}: {exc}"[:300] if exc else "no answer")
-        return resp
+        return _exchange(lambda: client.request(method, path, **kw), cap)
 
     def token(self, client: TargetClient) -> tuple[bool, str]:
         """(got a token, what was seen) — one token request per client, cached."""
@@ -804,7 +816,7 @@ class _Run:
 
     def answers(self, op: Operation, r: TargetResponse) -> tuple[bool, tuple[str, str]]:
         """The response is one the contract lists for ``op``, with the contract's envelope."""
-        from conformance.check.schema import validator, validator_at
+        from conformance.check.schema import validator_at
 
         if r.status is None:
             return False, self.seen(r)
@@ -826,6 +838,16 @@ class _Run:
             return False, _msg("seen.envelope", status=r.status)
         return True, ("", "")
 
+    def answering(self, op: Operation, path: str) -> tuple[str, tuple[str, str], tuple[str, str] | None]:
+        """``op`` at ``path`` as the harness: (status, what was seen, how to provide) — ok when it answers with a
+        status the contract lists and the contract's envelope."""
+        method = op.method.upper()
+        r = self.request(self.client(self.target.role), method, path)
+        ok, seen = self.answers(op, r)
+        if ok:
+            return OK, _msg("op.ok", method=method, path=path, status=r.status), None
+        return FAILED, _msg("op.bad", method=method, path=path, seen=seen), _msg("op.provide", role=self.target.role)
+
 
 def run_preflight(target: Target, *, budget_s: float = 12.0, evidence: Evidence | None = None) -> Preflight:
     """Check in seconds what ``target`` offers and lacks for its role (never raises on a hostile target)."""
@@ -834,16 +856,12 @@ def run_preflight(target: Target, *, budget_s: float = 12.0, evidence: Evidence 
     try:
         _all_checks(run)
     except Exception as exc:  # a bug of the preflight must not stop the run: say so and go on
+        error = f"{type(exc).__name__}: {exc}"
         run.add(
-            _check(
-                "preflight",
-                ("预检", "preflight"),
-                FAILED,
-                (
-                    f"预检自身出错：{type(exc).__name__}: {exc}"[:300],
-                    f"preflight error: {type(exc).__name__}: {exc}"[:300],
-                ),
-            )
+            "preflight",
+            ("预检", "preflight"),
+            FAILED,
+            (f"预检自身出错：{error}"[:300], f"preflight error: {error}"[:300]),
         )
     return Preflight(run.checks, time.monotonic() - started, role=target.role, target=target.name, budget_s=budget_s)
 
@@ -853,28 +871,14 @@ def _all_checks(run: _Run) -> None:
     role = t.role
     roles = known_roles()
     if role not in roles:
-        run.add(
-            _check(
-                "role",
-                _msg("label.role"),
-                FAILED,
-                _msg("role.unknown", role=role or "-", known=", ".join(roles)),
-                _msg("role.provide"),
-                fatal=True,
-            )
-        )
+        unknown = _msg("role.unknown", role=role or "-", known=", ".join(roles))
+        run.add("role", _msg("label.role"), FAILED, unknown, _msg("role.provide"), fatal=True)
         return
-    run.add(_check("role", _msg("label.role"), OK, _msg("role.ok", role=role)))
+    run.add("role", _msg("label.role"), OK, _msg("role.ok", role=role))
     if role not in t.urls:
+        no_url = _msg("url.missing", role=role)
         run.add(
-            _check(
-                f"reach:{role}",
-                _msg("label.url", role=role),
-                MISSING,
-                _msg("url.missing", role=role),
-                _msg("url.provide", role=role),
-                fatal=True,
-            )
+            f"reach:{role}", _msg("label.url", role=role), MISSING, no_url, _msg("url.provide", role=role), fatal=True
         )
     _reach_all(run)
     if any(c.fatal for c in run.checks):
@@ -896,7 +900,7 @@ def _reach_all(run: _Run) -> None:
     t = run.target
     urls = [(name, url.rstrip("/")) for name, url in t.urls.items()]
     results: dict[str, dict[str, Any]] = {name: {} for name, _ in urls}
-    wait = min(max(run.budget.left(), 1.0), CONNECT_S + READ_S + REQUEST_CAP_S)
+    wait = min(max(run.left(), 1.0), CONNECT_S + READ_S + REQUEST_CAP_S)
     threads = []
     for name, url in urls:
         th = threading.Thread(
@@ -909,66 +913,27 @@ def _reach_all(run: _Run) -> None:
         th.join(max(0.0, end - time.monotonic()))
     for name, url in urls:
         res = dict(results[name])  # a copy: a probe still running may yet write
-        under_test = name == t.role
+        under_test, stops = name == t.role, False
         label = _msg("label.reach", role=name)
         scheme = urlsplit(url).scheme
         if scheme not in ("http", "https"):
-            run.add(
-                _check(
-                    f"reach:{name}",
-                    label,
-                    FAILED,
-                    _msg("url.bad", url=url),
-                    _msg("reach.provide", role=name),
-                    fatal=under_test,
-                )
-            )
-            continue
-        if "tcp" not in res:
-            run.add(
-                _check(
-                    f"reach:{name}",
-                    label,
-                    FAILED,
-                    _msg("reach.slow", url=url, seconds=round(wait, 1)),
-                    _msg("reach.provide", role=name),
-                    fatal=under_test,
-                )
-            )
-            continue
-        if res["tcp"] is not None:
-            run.add(
-                _check(
-                    f"reach:{name}",
-                    label,
-                    FAILED,
-                    _msg("reach.tcp", url=url, error=_clean(res["tcp"])),
-                    _msg("reach.provide", role=name),
-                    fatal=under_test,
-                )
-            )
-            continue
-        if scheme == "https":
-            _tls_check(run, name, res, under_test)
-            if not isinstance(res.get("tls"), str):
-                continue  # the TLS check says why (fatal for the role under test)
-        resp: TargetResponse | None = res.get("http")
-        if resp is None or resp.status is None or resp.truncated:
+            failure = _msg("url.bad", url=url)
+        elif "tcp" not in res:
+            failure = _msg("reach.slow", url=url, seconds=round(wait, 1))
+        elif res["tcp"] is not None:
+            failure = _msg("reach.tcp", url=url, error=_clean(res["tcp"]))
+        elif scheme == "https" and not _tls_check(run, name, res, under_test):
+            continue  # the TLS check says why (fatal for the role under test)
+        else:
+            resp: TargetResponse | None = res.get("http")
+            if resp is not None and resp.status is not None and not resp.truncated:
+                what = _describe(resp, scheme)
+                run.add(f"reach:{name}", label, OK, _msg("reach.ok", url=url, status=resp.status, what=what))
+                continue
             error = (resp.error if resp is not None else None) or f"no complete answer within {wait:.0f} s"
-            check = run.add(
-                _check(
-                    f"reach:{name}",
-                    label,
-                    FAILED,
-                    _msg("reach.http", url=url, error=_clean(error)),
-                    _msg("reach.provide", role=name),
-                    fatal=under_test,
-                )
-            )
-            check.stops = under_test
-            continue
-        what = _describe(resp, scheme)
-        run.add(_check(f"reach:{name}", label, OK, _msg("reach.ok", url=url, status=resp.status, what=what)))
+            failure, stops = _msg("reach.http", url=url, error=_clean(error)), under_test
+        provide = _msg("reach.provide", role=name)
+        run.add(f"reach:{name}", label, FAILED, failure, provide, fatal=under_test, stops=stops)
 
 
 def _describe(resp: TargetResponse, scheme: str) -> tuple[str, str]:
@@ -1015,36 +980,25 @@ def _probe_url(run: _Run, name: str, url: str, out: dict[str, Any]) -> None:
         client = TargetClient(
             url, evidence=run.evidence, timeout=(CONNECT_S, READ_S), max_bytes=MAX_BYTES, ca_file=run.target.ca_file
         )
-        done, resp, exc = _bounded(lambda: client.get(health.path if health else "/", auth=False), REQUEST_CAP_S)
-        if not done:
-            out["http"] = _no_answer(f"no complete answer within {REQUEST_CAP_S:.0f} s", url)
-        elif exc is not None or resp is None:
-            out["http"] = _no_answer(f"{type(exc).__name__}: {exc}"[:200] if exc else "no answer", url)
-        else:
-            out["http"] = resp
+        out["http"] = _exchange(lambda: client.get(health.path if health else "/", auth=False), REQUEST_CAP_S, url, 200)
     except Exception as exc:  # never let a probe thread die silently with nothing said
         out.setdefault("tcp", f"{type(exc).__name__}: {exc}"[:200])
         out["http"] = _no_answer(f"{type(exc).__name__}: {exc}"[:200], url)
 
 
-def _tls_check(run: _Run, name: str, res: dict[str, Any], under_test: bool) -> None:
-    label = _msg("label.tls", role=name)
-    tls = res.get("tls")
-    ca = res.get("ca")
+def _tls_check(run: _Run, name: str, res: dict[str, Any], under_test: bool) -> bool:
+    """The ``tls:<name>`` check; whether the handshake succeeded."""
+    label, tls, ca = _msg("label.tls", role=name), res.get("tls"), res.get("ca")
     if isinstance(tls, str):
-        ca_text = (ca, ca) if ca else MESSAGES["tls.system"]
-        run.add(_check(f"tls:{name}", label, OK, _msg("tls.ok", version=tls, ca=ca_text)))
-        return
+        run.add(f"tls:{name}", label, OK, _msg("tls.ok", version=tls, ca=(ca, ca) if ca else MESSAGES["tls.system"]))
+        return True
     if tls is None:  # the probe did not get that far in time
-        run.add(
-            _check(
-                f"tls:{name}", label, FAILED, _msg("tls.fail", error="timeout"), _msg("tls.provide"), fatal=under_test
-            )
-        )
-        return
-    error = f"{type(tls).__name__}: {tls}"[:200]
-    key = "tls.verify" if isinstance(tls, ssl.SSLCertVerificationError) else "tls.fail"
-    run.add(_check(f"tls:{name}", label, FAILED, _msg(key, error=error), _msg("tls.provide"), fatal=under_test))
+        detail = _msg("tls.fail", error="timeout")
+    else:
+        kind = "tls.verify" if isinstance(tls, ssl.SSLCertVerificationError) else "tls.fail"
+        detail = _msg(kind, error=f"{type(tls).__name__}: {tls}"[:200])
+    run.add(f"tls:{name}", label, FAILED, detail, _msg("tls.provide"), fatal=under_test)
+    return False
 
 
 # ---------------------------------------------------------------------------------------------- token, probe
@@ -1069,57 +1023,33 @@ def _credential_refusal(exchanges: list[Any]) -> str | None:
     return str(body["error"])
 
 
-def _token(run: _Run) -> bool:
+def _token(run: _Run) -> None:
     t = run.target
     issue = _op(t.role, "issueToken")
     label = _msg("label.token", op=issue.operation_id if issue else "issueToken")
     if issue is None:
-        run.add(_check("token", label, MISSING, _msg("token.noop")))
-        return False
-    if t.credentials is None:
-        run.add(_check("token", label, MISSING, _msg("token.none"), _msg("token.none.provide")))
-        return False
-    client = run.client(t.role)
-    got, seen = run.token(client)
-    if got:
-        run.add(_check("token", label, OK, _msg("token.ok", client=t.credentials.client_id)))
-        return True
-    detail = run.out_of_time() if seen == "budget" else _msg("token.fail", client=t.credentials.client_id, seen=seen)
-    check = _check("token", label, FAILED, detail, _msg("token.fail.provide"))
-    if run.refused(client) is not None and any(op.secured for op in role_operations(t.role)):
-        # the target refused the harness's own credential: whether it is wrong or not registered there, no check of a
-        # protected operation can decide anything; the run stops rather than judge the target on its refusal
-        check.fatal = check.stops = True
-    run.add(check)
-    return False
+        run.add("token", label, MISSING, _msg("token.noop"))
+    elif t.credentials is None:
+        run.add("token", label, MISSING, _msg("token.none"), _msg("token.none.provide"))
+    else:
+        client = run.client(t.role)
+        got, seen = run.token(client)
+        if got:
+            run.add("token", label, OK, _msg("token.ok", client=t.credentials.client_id))
+            return
+        # a refusal of the harness's own credential (wrong, or not registered there): no check of a protected
+        # operation can decide anything; the run stops rather than judge the target on its refusal
+        refused = run.refused(client) is not None and any(op.secured for op in role_operations(t.role))
+        detail = run.token_failed(t.credentials.client_id, seen)
+        run.add("token", label, FAILED, detail, _msg("token.fail.provide"), fatal=refused, stops=refused)
 
 
 def _probe(run: _Run) -> None:
-    role = run.target.role
-    op = probe_op(role)
+    op = probe_op(run.target.role)
     if op is None:
-        run.add(_check("op", _msg("label.op", op="-"), MISSING, _msg("op.none")))
-        return
-    path = _fill(op)
-    r = run.request(run.client(role), op.method.upper(), path)
-    ok, seen = run.answers(op, r)
-    label = _msg("label.op", op=op.operation_id)
-    if ok:
-        run.add(
-            _check(
-                f"op:{op.operation_id}", label, OK, _msg("op.ok", method=op.method.upper(), path=path, status=r.status)
-            )
-        )
+        run.add("op", _msg("label.op", op="-"), MISSING, _msg("op.none"))
     else:
-        run.add(
-            _check(
-                f"op:{op.operation_id}",
-                label,
-                FAILED,
-                _msg("op.bad", method=op.method.upper(), path=path, seen=seen),
-                _msg("op.provide", role=role),
-            )
-        )
+        run.add(f"op:{op.operation_id}", _msg("label.op", op=op.operation_id), *run.answering(op, _fill(op)))
 
 
 # ---------------------------------------------------------------------------------------------- sharing
@@ -1130,71 +1060,42 @@ def _sharing(run: _Run) -> None:
     for doc in documents_for_role(role):
         for name, spec in (contracts.openapi(doc).get("x-data-sets") or {}).items():
             title = str(spec.get("title", name))
-            base = str(spec["path"])
-            query = next((o for o in ops if o.data_set == name and o.method == "get" and o.path == base), None)
-            feed = next(
-                (o for o in ops if o.data_set == name and o.method == "get" and o.path == f"{base}/changes"), None
-            )
-            if query is not None:
-                _count(run, client, query, f"data:{name}", _msg("label.data", title=title))
-            if feed is not None:
-                _feed(run, client, feed, f"feed:{name}", _msg("label.feed", title=title))
+            for kind, path in (("data", str(spec["path"])), ("feed", f"{spec['path']}/changes")):
+                op = next((o for o in ops if o.data_set == name and o.method == "get" and o.path == path), None)
+                if op is None:
+                    continue
+                key, label = f"{kind}:{name}", _msg(f"label.{kind}", title=title)
+                n = _read(run, client, op, key, label, feed=kind == "feed")
+                if n is not None and n > 0:
+                    run.add(key, label, OK, _msg(f"{kind}.ok", total=n))
+                elif n is not None:
+                    run.add(key, label, MISSING, _msg(f"{kind}.empty"), _msg("data.provide"))
 
 
-def _total(run: _Run, client: TargetClient, op: Operation) -> tuple[int | None, TargetResponse]:
-    params = {"size": 1} if _has_param(op, "size") else {}
-    r = run.request(client, "GET", op.path, params=params)
+def _read(
+    run: _Run, client: TargetClient, op: Operation, key: str, label: tuple[str, str], feed: bool = False
+) -> int | None:
+    """How many records a query's ``total`` says, or (``feed``) how many changes the feed's first page holds (at most
+    one); None, with a failed check, when the answer says neither."""
+    param, field = ("limit", "items") if feed else ("size", "total")
+    r = run.request(client, "GET", op.path, params={param: 1} if _has_param(op, param) else {})
     body = r.json()
     data = body.get("data") if isinstance(body, dict) and r.ok else None
-    total = data.get("total") if isinstance(data, dict) else None
-    return (total if isinstance(total, int) and not isinstance(total, bool) else None), r
-
-
-def _unreadable(run: _Run, op: Operation, r: TargetResponse, key: str, label: tuple[str, str]) -> None:
+    value = data.get(field) if isinstance(data, dict) else None
+    if feed and isinstance(value, list):
+        return len(value)
+    if not feed and isinstance(value, int) and not isinstance(value, bool):
+        return value
     if r.status == 401:
-        run.add(_check(key, label, FAILED, _msg("data.unauth"), _msg("token.fail.provide")))
-        return
-    if r.status == 403:
+        run.add(key, label, FAILED, _msg("data.unauth"), _msg("token.fail.provide"))
+    elif r.status == 403:
         scope = op.scope if isinstance(op.scope, str) else " / ".join(op.scope or [])
-        run.add(
-            _check(key, label, FAILED, _msg("data.denied", status=r.status), _msg("data.denied.provide", scope=scope))
-        )
-        return
-    ok, seen = run.answers(op, r)
-    detail = seen if not ok else _msg("data.nototal")
-    run.add(
-        _check(
-            key,
-            label,
-            FAILED,
-            _msg("op.bad", method="GET", path=op.path, seen=detail),
-            _msg("op.provide", role=run.target.role),
-        )
-    )
-
-
-def _count(run: _Run, client: TargetClient, op: Operation, key: str, label: tuple[str, str]) -> None:
-    total, r = _total(run, client, op)
-    if total is None:
-        _unreadable(run, op, r, key, label)
-    elif total > 0:
-        run.add(_check(key, label, OK, _msg("data.ok", total=total)))
+        run.add(key, label, FAILED, _msg("data.denied", status=r.status), _msg("data.denied.provide", scope=scope))
     else:
-        run.add(_check(key, label, MISSING, _msg("data.empty"), _msg("data.provide")))
-
-
-def _feed(run: _Run, client: TargetClient, op: Operation, key: str, label: tuple[str, str]) -> None:
-    params = {"limit": 1} if _has_param(op, "limit") else {}
-    r = run.request(client, "GET", op.path, params=params)
-    body = r.json()
-    data = body.get("data") if isinstance(body, dict) and r.ok else None
-    items = data.get("items") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        _unreadable(run, op, r, key, label)
-    elif items:
-        run.add(_check(key, label, OK, _msg("feed.ok")))
-    else:
-        run.add(_check(key, label, MISSING, _msg("feed.empty"), _msg("data.provide")))
+        ok, seen = run.answers(op, r)
+        detail = _msg("op.bad", method="GET", path=op.path, seen=seen if not ok else _msg("data.nototal"))
+        run.add(key, label, FAILED, detail, _msg("op.provide", role=run.target.role))
+    return None
 
 
 # ---------------------------------------------------------------------------------------------- licensing
@@ -1206,86 +1107,41 @@ def _licensing(run: _Run) -> None:
     for feature, doc in optional.items():
         if feature in t.features:
             op = next((o for o in operations(doc) if o.method == "get" and o.secured), None)
-            if op is None:
-                continue
-            path = _fill(op)
-            r = run.request(run.client(role), "GET", path)
-            ok, seen = run.answers(op, r)
-            if ok:
-                seen = _msg("op.ok", method="GET", path=path, status=r.status)
-                run.add(_check("driver", label, OK, _msg("driver.ok", feature=feature, seen=seen)))
-            else:
-                run.add(
-                    _check(
-                        "driver",
-                        label,
-                        FAILED,
-                        _msg("driver.ok", feature=feature, seen=_msg("op.bad", method="GET", path=path, seen=seen)),
-                        _msg("op.provide", role=role),
-                    )
-                )
+            if op is not None:
+                status, seen, provide = run.answering(op, _fill(op))
+                run.add("driver", label, status, _msg("driver.ok", feature=feature, seen=seen), provide)
         elif t.simulators.attended:
-            run.add(_check("driver", label, OK, _msg("driver.attended", feature=feature)))
+            run.add("driver", label, OK, _msg("driver.attended", feature=feature))
         else:
-            run.add(
-                _check(
-                    "driver",
-                    label,
-                    MISSING,
-                    _msg("driver.missing", feature=feature),
-                    _msg("driver.provide", feature=feature),
-                )
-            )
+            missing = _msg("driver.missing", feature=feature)
+            run.add("driver", label, MISSING, missing, _msg("driver.provide", feature=feature))
     dossiers = next(
-        (
-            o
-            for o in role_operations(role)
-            if o.doc in _core_docs(role)
-            and o.method == "get"
-            and o.secured
-            and "{" not in o.path
-            and str(o.interface or "").startswith("dossier")
-        ),
-        None,
+        (o for o in _secured_reads(role) if "{" not in o.path and str(o.interface or "").startswith("dossier")), None
     )
     if dossiers is not None:
-        total, r = _total(run, run.client(role), dossiers)
-        lab = _msg("label.dossiers")
-        if total is None:
-            _unreadable(run, dossiers, r, "data:dossiers", lab)
-        elif total > 0:
-            run.add(_check("data:dossiers", lab, OK, _msg("dossiers.ok", total=total)))
-        elif any(f in t.features for f in optional):
-            run.add(_check("data:dossiers", lab, OK, _msg("dossiers.empty")))
-        else:
-            run.add(_check("data:dossiers", lab, MISSING, _msg("dossiers.empty"), _msg("dossiers.provide")))
+        label = _msg("label.dossiers")
+        n = _read(run, run.client(role), dossiers, "data:dossiers", label)
+        if n is not None and n > 0:
+            run.add("data:dossiers", label, OK, _msg("dossiers.ok", total=n))
+        elif n is not None and any(f in t.features for f in optional):
+            run.add("data:dossiers", label, OK, _msg("dossiers.empty"))
+        elif n is not None:
+            run.add("data:dossiers", label, MISSING, _msg("dossiers.empty"), _msg("dossiers.provide"))
     for feature, effect in FEATURE_NEEDS.get(role, ()):
-        lab = _msg("label.feature", feature=feature)
+        key, label = f"feature:{feature}", _msg("label.feature", feature=feature)
         if feature in t.features:
-            run.add(_check(f"feature:{feature}", lab, OK, _msg("feature.ok")))
+            run.add(key, label, OK, _msg("feature.ok"))
         else:
             run.add(
-                _check(
-                    f"feature:{feature}",
-                    lab,
-                    MISSING,
-                    _msg("feature.missing", effect=effect),
-                    _msg("feature.provide", feature=feature),
-                )
+                key, label, MISSING, _msg("feature.missing", effect=effect), _msg("feature.provide", feature=feature)
             )
 
 
 def _simulators(run: _Run) -> None:
-    from conformance.harness import target as target_module
-
     t = run.target
     sims = t.simulators
-    local_target = _is_loopback(t.url())
-    counterparts = getattr(target_module, "COUNTERPARTS", {}).get(t.role)
-    if counterparts is None:  # a target module without COUNTERPARTS: the licensing system's counterparts
-        counterparts = tuple(r for r in target_module.SIMULATED_ROLES if r != t.role) if t.role == "licensing" else ()
-    for role in counterparts:
-        key, label = f"sim:{role}", _msg("label.sim", role=role)
+    for role in COUNTERPARTS.get(t.role, ()):
+        key, label, port = f"sim:{role}", _msg("label.sim", role=role), sims.ports.get(role)
         if sims.external:
             url = sims.urls.get(role)
             if not url:
@@ -1293,195 +1149,137 @@ def _simulators(run: _Run) -> None:
             client = TargetClient(url, evidence=run.evidence, timeout=(CONNECT_S, READ_S), max_bytes=MAX_BYTES)
             health = health_op(role)
             r = run.request(client, "GET", health.path if health else "/", auth=False)
-            status = OK if r.status is not None else FAILED
-            run.add(
-                _check(
-                    key,
-                    label,
-                    status,
-                    _msg("sim.external", url=url, seen=run.seen(r)),
-                    None if status == OK else _msg("sim.provide.reach"),
-                )
-            )
-        elif sims.ports.get(role):
-            port = sims.ports[role]
+            ok = r.status is not None
+            seen = _msg("sim.external", url=url, seen=run.seen(r))
+            run.add(key, label, OK if ok else FAILED, seen, None if ok else _msg("sim.provide.reach"))
+        elif port:
             try:
                 with socket.socket(socket.AF_INET6 if ":" in sims.host else socket.AF_INET) as s:
                     s.bind((sims.host, port))
-                run.add(_check(key, label, OK, _msg("sim.port", host=sims.host, port=port)))
+                run.add(key, label, OK, _msg("sim.port", host=sims.host, port=port))
             except OSError as exc:
-                run.add(
-                    _check(
-                        key,
-                        label,
-                        FAILED,
-                        _msg("sim.busy", host=sims.host, port=port, error=str(exc)[:120]),
-                        _msg("sim.busy.provide"),
-                    )
-                )
-        elif local_target:
-            run.add(_check(key, label, OK, _msg("sim.free", host=sims.host)))
+                busy = _msg("sim.busy", host=sims.host, port=port, error=str(exc)[:120])
+                run.add(key, label, FAILED, busy, _msg("sim.busy.provide"))
+        elif _is_loopback(t.url()):
+            run.add(key, label, OK, _msg("sim.free", host=sims.host))
         else:
-            run.add(_check(key, label, MISSING, _msg("sim.unknown"), _msg("sim.provide")))
+            run.add(key, label, MISSING, _msg("sim.unknown"), _msg("sim.provide"))
 
 
 # ---------------------------------------------------------------------------------------------- gov-platform
+def _by_sample(run: _Run, op: Operation, value: str) -> TargetResponse:
+    """``op`` as the role's caller, with ``value`` in its path parameter."""
+    param = next((p.name for p in op.params if p.location == "path"), "")
+    return run.request(run.caller(), "GET", _fill(op, {param: value}))
+
+
 def _gov_platform(run: _Run) -> None:
     t = run.target
-    role = t.role
-    caller = next((n.name for n in CLIENT_NEEDS if n.roles and role in n.roles), None)
-    client = run.client(role, caller) if caller and t.client(caller) else run.client(role)
     for interface, key, what in USER_KEYS:
         label = _msg("label.users", label=what)
-        op = next((o for o in role_operations(role) if o.interface == interface), None)
+        op = next((o for o in role_operations(t.role) if o.interface == interface), None)
         value = t.thresholds.get(key)
         uid = value[0] if isinstance(value, list) and value else value
         if op is None:
             continue
         if not uid:
-            run.add(_check(f"data:{key}", label, MISSING, _msg("users.missing"), _msg("users.provide", key=key)))
+            run.add(f"data:{key}", label, MISSING, _msg("users.missing"), _msg("users.provide", key=key))
             continue
-        path_param = next((p.name for p in op.params if p.location == "path"), "")
-        r = run.request(client, "GET", _fill(op, {path_param: str(uid)}))
+        r = _by_sample(run, op, str(uid))
         if r.status == 200:
-            run.add(_check(f"data:{key}", label, OK, _msg("users.ok", key=key, uid=uid)))
+            run.add(f"data:{key}", label, OK, _msg("users.ok", key=key, uid=uid))
         else:
-            run.add(
-                _check(
-                    f"data:{key}",
-                    label,
-                    FAILED,
-                    _msg("users.notfound", key=key, uid=uid, seen=run.seen(r)),
-                    _msg("users.provide", key=key),
-                )
-            )
+            missing = _msg("users.notfound", key=key, uid=uid, seen=run.seen(r))
+            run.add(f"data:{key}", label, FAILED, missing, _msg("users.provide", key=key))
     label = _msg("label.cases")
-    licensing = CASE_SOURCE_ROLE if CASE_SOURCE_ROLE in t.urls else None
     sims = t.simulators
     played = sims.urls.get(CASE_SOURCE_ROLE) or (
         f"{sims.host}:{sims.ports[CASE_SOURCE_ROLE]}" if sims.ports.get(CASE_SOURCE_ROLE) else None
     )
+    provide = _msg("cases.provide", client=CASE_PUSHER)
     if played:  # the harness plays the licensing system: the platform pushes its applications (T5-5) to it
-        run.add(_check("cases", label, OK, _msg("cases.played", where=played)))
-    elif licensing is None:
-        run.add(_check("cases", label, MISSING, _msg("cases.missing"), _msg("cases.provide", client=CASE_PUSHER)))
+        run.add("cases", label, OK, _msg("cases.played", where=played))
+    elif CASE_SOURCE_ROLE not in t.urls:
+        run.add("cases", label, MISSING, _msg("cases.missing"), provide)
     elif t.client(CASE_PUSHER) is None:
-        run.add(
-            _check(
-                "cases",
-                label,
-                MISSING,
-                _msg("cases.noclient", client=CASE_PUSHER),
-                _msg("cases.provide", client=CASE_PUSHER),
-            )
-        )
+        run.add("cases", label, MISSING, _msg("cases.noclient", client=CASE_PUSHER), provide)
     else:
-        got, seen = run.token(run.client(licensing, CASE_PUSHER))
+        got, seen = run.token(run.client(CASE_SOURCE_ROLE, CASE_PUSHER))
         if got:
-            run.add(_check("cases", label, OK, _msg("cases.ok", url=t.url(licensing), client=CASE_PUSHER)))
+            run.add("cases", label, OK, _msg("cases.ok", url=t.url(CASE_SOURCE_ROLE), client=CASE_PUSHER))
         else:
-            detail = run.out_of_time() if seen == "budget" else _msg("token.fail", client=CASE_PUSHER, seen=seen)
-            run.add(_check("cases", label, FAILED, detail, _msg("cases.provide", client=CASE_PUSHER)))
+            run.add("cases", label, FAILED, run.token_failed(CASE_PUSHER, seen), provide)
 
 
 # ---------------------------------------------------------------------------------------------- inspection
 def _inspection(run: _Run) -> None:
     t = run.target
-    role = t.role
-    label = _msg("label.reports")
-    numbers = t.thresholds.get("report_numbers")
-    numbers = [str(n) for n in numbers] if isinstance(numbers, list) else ([str(numbers)] if numbers else [])
-    op = _op(role, REPORT_QUERY)
+    key, label = "data:report_numbers", _msg("label.reports")
+    numbers = string_list(t.thresholds.get("report_numbers"))
+    op = _op(t.role, REPORT_QUERY)
     if not numbers:
-        key = "reports.sharing" if "sharing" in t.urls else "reports.missing"
-        run.add(_check("data:report_numbers", label, MISSING, _msg(key), _msg("reports.provide")))
-        return
-    if op is None:
-        return
-    caller = next((n.name for n in CLIENT_NEEDS if n.roles and role in n.roles), None)
-    client = run.client(role, caller) if caller and t.client(caller) else run.client(role)
-    param = next(p.name for p in op.params if p.location == "path")
-    r = run.request(client, "GET", _fill(op, {param: numbers[0]}))
-    if r.status == 200:
-        run.add(_check("data:report_numbers", label, OK, _msg("reports.ok", n=len(numbers), no=numbers[0])))
-    else:
-        run.add(
-            _check(
-                "data:report_numbers",
-                label,
-                FAILED,
-                _msg("reports.notfound", no=numbers[0], seen=run.seen(r)),
-                _msg("reports.provide"),
+        missing = "reports.sharing" if "sharing" in t.urls else "reports.missing"
+        run.add(key, label, MISSING, _msg(missing), _msg("reports.provide"))
+    elif op is not None:
+        r = _by_sample(run, op, numbers[0])
+        if r.status == 200:
+            run.add(key, label, OK, _msg("reports.ok", n=len(numbers), no=numbers[0]))
+        else:
+            run.add(
+                key, label, FAILED, _msg("reports.notfound", no=numbers[0], seen=run.seen(r)), _msg("reports.provide")
             )
-        )
 
 
 # ---------------------------------------------------------------------------------------------- clients
-def _needs(run: _Run) -> list[tuple[str, tuple[str, str], tuple[str, str] | None]]:
-    """(client name, purpose, extra provide text) the suites of the role under test ask for."""
+def _needs(run: _Run) -> list[ClientNeed]:
+    """The clients the suites of the role under test ask for."""
     t = run.target
     role = t.role
-    out: list[tuple[str, tuple[str, str], tuple[str, str] | None]] = []
-    driver = [f for f in _optional_docs(role) if f in t.features]
-    if driver:
+    out: list[ClientNeed] = []
+    if any(f in t.features for f in _optional_docs(role)):
         for post in contracts.codelist("roles")["items"]:
-            out.append(
-                (
-                    f"officer-{post['code']}",
-                    (
-                        f"岗位“{post['name']}”（{post.get('clause', '')}），经流程驱动办理",
-                        f"the post {post['code']} ({post.get('clause', '')}) on the driver",
-                    ),
-                    None,
-                )
-            )
+            code, clause = post["code"], post.get("clause", "")
+            purpose = (f"岗位“{post['name']}”（{clause}），经流程驱动办理", f"the post {code} ({clause}) on the driver")
+            out.append(ClientNeed(f"officer-{code}", None, purpose))
     if _op(role, "queryAudit") is not None:
-        out.append(
-            (
-                "auditor",
-                ("审计员（audit:read），经审计查询核对审计记录", "the auditor (audit:read): audit checks"),
-                None,
-            )
-        )
-    for need in CLIENT_NEEDS:
-        if need.roles is not None and role not in need.roles:
-            continue
-        if need.feature and need.feature not in t.features:
-            continue
-        extra = ("（须给出 division）", " (with division)") if need.name == "city-reader" else None
-        out.append((need.name, need.purpose, extra))
-    return out
+        purpose = ("审计员（audit:read），经审计查询核对审计记录", "the auditor (audit:read): audit checks")
+        out.append(ClientNeed("auditor", None, purpose))
+    return out + [
+        need
+        for need in CLIENT_NEEDS
+        if (need.roles is None or role in need.roles) and (not need.feature or need.feature in t.features)
+    ]
 
 
 def _clients(run: _Run) -> None:
     t = run.target
-    role = t.role
-    for name, purpose, extra in _needs(run):
+    for need in _needs(run):
+        name = need.name
         key, label = f"client:{name}", _msg("label.client", name=name)
-        provide = _msg("client.provide", name=name, extra=extra[0] if extra else "", extra_en=extra[1] if extra else "")
+        extra = ("（须给出 division）", " (with division)") if need.division else ("", "")
+        provide = _msg("client.provide", name=name, extra=extra)
         creds = t.client(name)
         if creds is None:
-            run.add(_check(key, label, MISSING, _msg("client.missing", purpose=purpose), provide))
+            run.add(key, label, MISSING, _msg("client.missing", purpose=need.purpose), provide)
             continue
-        got, seen = run.token(run.client(role, name))
+        got, seen = run.token(run.client(t.role, name))
         if not got:
-            detail = run.out_of_time() if seen == "budget" else _msg("token.fail", client=creds.client_id, seen=seen)
-            run.add(_check(key, label, FAILED, detail, provide))
-        elif extra and not creds.division:
-            run.add(_check(key, label, MISSING, _msg("client.division"), _msg("client.division.provide", name=name)))
+            run.add(key, label, FAILED, run.token_failed(creds.client_id, seen), provide)
+        elif need.division and not creds.division:
+            run.add(key, label, MISSING, _msg("client.division"), _msg("client.division.provide", name=name))
         else:
-            run.add(_check(key, label, OK, _msg("client.ok", purpose=purpose)))
+            run.add(key, label, OK, _msg("client.ok", purpose=need.purpose))
 
 
 def _callback(run: _Run) -> None:
     t = run.target
     label = _msg("label.callback")
     if _is_loopback(t.url()):
-        run.add(_check("callback", label, OK, _msg("callback.local")))
+        run.add("callback", label, OK, _msg("callback.local"))
     elif t.thresholds.get("callback_host"):
-        run.add(_check("callback", label, OK, _msg("callback.ok", host=t.thresholds["callback_host"])))
+        run.add("callback", label, OK, _msg("callback.ok", host=t.thresholds["callback_host"]))
     else:
-        run.add(_check("callback", label, MISSING, _msg("callback.missing"), _msg("callback.provide")))
+        run.add("callback", label, MISSING, _msg("callback.missing"), _msg("callback.provide"))
 
 
 __all__ = ["CLIENT_NEEDS", "MESSAGES", "Check", "ClientNeed", "Preflight", "known_roles", "run_preflight"]
