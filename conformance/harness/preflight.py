@@ -15,10 +15,10 @@ the contracts is the suites' own convention: which ``[clients.*]`` and ``[thresh
 target file they ask for (:data:`CLIENT_NEEDS`); that table mirrors the suites' skip reasons.
 
 Bounded: every request goes through the project's safe client (:class:`~conformance.client.TargetClient`:
-size cap, at most 3 redirects, never raises) with short timeouts (connect 2 s, read 4 s), each exchange is
-also cut after :data:`REQUEST_CAP_S` by a watchdog of this module, the base URLs are probed in parallel, and
-nothing new starts once ``budget_s`` is used up (later checks then say so). ``docs/preflight.md`` explains
-each item and how to provide it.
+size cap, at most 3 redirects, never raises) with short timeouts (:data:`CONNECT_S`, :data:`READ_S`), each
+exchange is also cut after :data:`REQUEST_CAP_S` by a watchdog of this module, the base URLs are probed in
+parallel, and nothing new starts once ``budget_s`` is used up (later checks then say so).
+``docs/preflight.md`` explains each item and how to provide it.
 """
 
 from __future__ import annotations
@@ -103,14 +103,6 @@ class Preflight:
     @property
     def fatal(self) -> list[Check]:
         return [c for c in self.checks if c.fatal]
-
-    @property
-    def missing(self) -> list[Check]:
-        return [c for c in self.checks if c.status == MISSING]
-
-    @property
-    def failed(self) -> list[Check]:
-        return [c for c in self.checks if c.status == FAILED]
 
     def get(self, key: str) -> Check | None:
         return next((c for c in self.checks if c.key == key), None)

@@ -71,12 +71,14 @@ import os
 import re
 import sys
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
 from conformance.client.http import trust_ca
 from conformance.contract import documents as contracts
+from conformance.contract.registry import resolve, schema_uri
 from conformance.i18n import lang_from
 
 if TYPE_CHECKING:
@@ -132,16 +134,13 @@ def _simulators(data: dict[str, Any]) -> SimulatorSettings:
     if token is None and data.get("control_token_env"):
         token = os.environ.get(str(data["control_token_env"]))
     d = SimulatorSettings()
-    return SimulatorSettings(
-        host=str(data.get("host", d.host)),
+    return replace(
+        d,
+        # the scalars with a default, as the dataclass types them (a TOML integer for a number of seconds: a float)
+        **{k: type(v)(data[k]) for k, v in vars(d).items() if k in data and isinstance(v, str | float | bool)},
         ports={k: int(v) for k, v in data.get("ports", {}).items()},
         urls={k: str(v).rstrip("/") for k, v in data.get("urls", {}).items()},
         control_token=str(token) if token else None,
-        wait_s=float(data.get("wait_s", d.wait_s)),
-        hold_s=float(data.get("hold_s", d.hold_s)),
-        retry_window_s=float(data.get("retry_window_s", d.retry_window_s)),
-        attended=bool(data.get("attended", d.attended)),
-        attended_timeout_s=float(data.get("attended_timeout_s", d.attended_timeout_s)),
         instructions_file=str(data["instructions_file"]) if data.get("instructions_file") else None,
     )
 
@@ -261,27 +260,14 @@ def key_path(pointer: str, data: Any = None) -> str:
 
 
 def _schema_at(parts: list[str]) -> dict[str, Any]:
-    """The schema of ``target.schema.json`` that applies at a path of plain objects (local ``$ref`` followed)."""
-    root = contracts.json_schema(TARGET_SCHEMA)
-
-    def deref(node: dict[str, Any]) -> dict[str, Any]:
-        while isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
-            found: Any = root
-            for p in _pointer_parts(node["$ref"][1:]):
-                found = found[p]
-            node = {**found, **{k: v for k, v in node.items() if k != "$ref"}}
-        return node
-
-    node = deref(root)
+    """The schema of ``target.schema.json`` that applies at a path of plain objects (a ``$ref`` followed)."""
+    node = contracts.json_schema(TARGET_SCHEMA)
     for p in parts:
-        props = node.get("properties") or {}
-        extra = node.get("additionalProperties")
-        if p in props:
-            node = deref(props[p])
-        elif isinstance(extra, dict):
-            node = deref(extra)
-        else:
-            return {}
+        props, extra = node.get("properties") or {}, node.get("additionalProperties")
+        node = props[p] if p in props else extra if isinstance(extra, dict) else {}
+        if isinstance(node.get("$ref"), str):
+            siblings = {k: v for k, v in node.items() if k != "$ref"}
+            node = {**resolve(urljoin(schema_uri(TARGET_SCHEMA), node["$ref"])), **siblings}
     return node
 
 
