@@ -41,7 +41,7 @@ from conformance.client.evidence import Evidence
 from conformance.client.http import TargetClient, TargetResponse, ca_file_for
 from conformance.contract import documents as contracts
 from conformance.contract.openapi import Operation, documents_for_role, operations, role_operations
-from conformance.harness.target import COUNTERPARTS, Credentials, Target, string_list
+from conformance.harness.target import COUNTERPARTS, Target, string_list
 
 OK, MISSING, FAILED = "ok", "missing", "failed"
 STATUSES = (OK, MISSING, FAILED)
@@ -594,15 +594,11 @@ def _op(role: str, operation_id: str) -> Operation | None:
     return next((o for o in role_operations(role) if o.operation_id == operation_id), None)
 
 
-def health_op(role: str) -> Operation | None:
-    """The role's unsecured parameterless read (the health probe)."""
+def health_path(role: str) -> str:
+    """The path of the role's unsecured parameterless read (the health probe); ``/`` for a role without one."""
+    ops = role_operations(role)
     return next(
-        (
-            o
-            for o in role_operations(role)
-            if o.method == "get" and not o.secured and not any(p.required for p in o.params)
-        ),
-        None,
+        (o.path for o in ops if o.method == "get" and not o.secured and not any(p.required for p in o.params)), "/"
     )
 
 
@@ -726,19 +722,10 @@ class _Run:
     # ------------------------------------------------------------------ HTTP
     def client(self, role: str, name: str | None = None) -> TargetClient:
         """An (unauthenticated until :meth:`token`) safe client for ``role``'s URL as client ``name`` (None: harness)."""
-        key = (role, name)
-        if key not in self._clients:
-            creds: Credentials | None = self.target.client(name) if name else self.target.credentials
-            self._clients[key] = TargetClient(
-                self.target.url(role),
-                client_id=creds.client_id if creds else None,
-                client_secret=creds.client_secret if creds else None,
-                evidence=self.evidence,
-                timeout=(CONNECT_S, READ_S),
-                max_bytes=MAX_BYTES,
-                ca_file=self.target.ca_file,
-            )
-        return self._clients[key]
+        if (role, name) not in self._clients:
+            kw = {"evidence": self.evidence, "timeout": (CONNECT_S, READ_S), "max_bytes": MAX_BYTES}
+            self._clients[role, name] = self.target.http_client(role, name, **kw)
+        return self._clients[role, name]
 
     def caller(self) -> TargetClient:
         """A client of the role under test as its natural caller (:data:`CLIENT_NEEDS`) when the target file has it."""
@@ -967,12 +954,10 @@ def _probe_url(run: _Run, name: str, url: str, out: dict[str, Any]) -> None:
                     return
         finally:
             sock.close()
-        role = name if name in known_roles() else None
-        health = health_op(role) if role else None
         client = TargetClient(
             url, evidence=run.evidence, timeout=(CONNECT_S, READ_S), max_bytes=MAX_BYTES, ca_file=run.target.ca_file
         )
-        out["http"] = _exchange(lambda: client.get(health.path if health else "/", auth=False), REQUEST_CAP_S, url, 200)
+        out["http"] = _exchange(lambda: client.get(health_path(name), auth=False), REQUEST_CAP_S, url, 200)
     except Exception as exc:  # never let a probe thread die silently with nothing said
         out.setdefault("tcp", f"{type(exc).__name__}: {exc}"[:200])
         out["http"] = _no_answer(f"{type(exc).__name__}: {exc}"[:200], url)
@@ -1139,8 +1124,7 @@ def _simulators(run: _Run) -> None:
             if not url:
                 continue
             client = TargetClient(url, evidence=run.evidence, timeout=(CONNECT_S, READ_S), max_bytes=MAX_BYTES)
-            health = health_op(role)
-            r = run.request(client, "GET", health.path if health else "/", auth=False)
+            r = run.request(client, "GET", health_path(role), auth=False)
             ok = r.status is not None
             seen = _msg("sim.external", url=url, seen=run.seen(r))
             run.add(key, label, OK if ok else FAILED, seen, None if ok else _msg("sim.provide.reach"))

@@ -76,7 +76,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from conformance.client.http import trust_ca
+from conformance.client.http import TargetClient, trust_ca
 from conformance.contract import documents as contracts
 from conformance.contract.registry import resolve, schema_uri
 from conformance.i18n import lang_from
@@ -170,6 +170,17 @@ class Target:
 
     def client(self, name: str) -> Credentials | None:
         return self.clients.get(name)
+
+    def http_client(self, role: str | None = None, name: str | None = None, **kw: Any) -> TargetClient:
+        """A safe client of ``role``'s base URL as client ``name`` (None: ``[credentials]``), trusting ``[tls]``."""
+        creds = self.client(name) if name else self.credentials
+        return TargetClient(
+            self.url(role),
+            client_id=creds.client_id if creds else None,
+            client_secret=creds.client_secret if creds else None,
+            ca_file=self.ca_file,
+            **kw,
+        )
 
 
 def _secret(spec: dict[str, Any], where: str) -> str:
