@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from conformance.check.limits import loads_bounded
-from conformance.check.schema import validator
+from conformance.check.schema import validator, validator_at
 from conformance.client.evidence import Evidence
 from conformance.client.http import TargetClient, TargetResponse, ca_file_for
 from conformance.contract import documents as contracts
@@ -53,9 +53,10 @@ REQUEST_CAP_S = 10.0
 MAX_BYTES = 1024 * 1024
 #: A path-parameter value the target cannot know: the answer (400 or 404) still shows the contract's envelope.
 PLACEHOLDER = "tzsb-preflight-0"
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 T = TypeVar("T")
+#: A text in both languages: (Chinese, English).
+Text = tuple[str, str]
 
 
 # ---------------------------------------------------------------------------------------------- results
@@ -129,33 +130,18 @@ class Preflight:
         widths = [max([_width(head[i])] + [min(_width(r[i]), _COL_MAX[i]) for r in rows]) for i in range(4)]
         lines = [_row(head, widths), "  ".join("-" * w for w in widths)]
         lines += [_row(r, widths) for r in rows]
-        n = {s: sum(c.status == s for c in self.checks) for s in STATUSES}
-        if lang == "en":
-            tail = (
-                f"preflight of {self.target or '-'} (role {self.role or '-'}): {n[OK]} ok, {n[MISSING]} missing, "
-                f"{n[FAILED]} failed, {len(self.fatal)} fatal; {self.duration_s:.1f} s"
-            )
-        else:
-            tail = (
-                f"预检 {self.target or '-'}（角色 {self.role or '-'}）：正常 {n[OK]} 项，缺少 {n[MISSING]} 项，"
-                f"失败 {n[FAILED]} 项，其中致命 {len(self.fatal)} 项；用时 {self.duration_s:.1f} 秒"
-            )
-        return "\n".join([*lines, "", tail])
+        n = self.to_json()["summary"]
+        tail = _msg("summary", target=self.target or "-", role=self.role or "-", seconds=self.duration_s, **n)
+        return "\n".join([*lines, "", tail[lang == "en"]])
 
 
 _HEAD = {"zh": ("检查项", "状态", "所见情况", "如何补足"), "en": ("item", "status", "seen", "how to provide")}
 _COL_MAX = (34, 14, 60, 60)
-_STATUS_TEXT = {
-    "zh": {OK: "正常", MISSING: "缺少", FAILED: "失败"},
-    "en": {OK: "ok", MISSING: "missing", FAILED: "failed"},
-}
 
 
 def _status_text(c: Check, lang: str) -> str:
-    text = _STATUS_TEXT["en" if lang == "en" else "zh"].get(c.status, c.status)
-    if c.fatal:
-        text += " (fatal)" if lang == "en" else "（致命）"
-    return text
+    text = _msg(f"status.{c.status}") if f"status.{c.status}" in MESSAGES else (c.status, c.status)
+    return (_msg("status.fatal", status=text) if c.fatal else text)[lang == "en"]
 
 
 def _cell_width(ch: str) -> int:
@@ -202,7 +188,18 @@ def _row(cells: Iterable[str], widths: list[int]) -> str:
 
 # ---------------------------------------------------------------------------------------------- messages
 #: Every message of the preflight: key → (Chinese, English); ``{name}`` fields filled by :func:`_msg`.
-MESSAGES: dict[str, tuple[str, str]] = {
+MESSAGES: dict[str, Text] = {
+    # the table
+    f"status.{OK}": ("正常", "ok"),
+    f"status.{MISSING}": ("缺少", "missing"),
+    f"status.{FAILED}": ("失败", "failed"),
+    "status.fatal": ("{status}（致命）", "{status} (fatal)"),
+    "summary": (
+        "预检 {target}（角色 {role}）：正常 {ok} 项，缺少 {missing} 项，失败 {failed} 项，其中致命 {fatal} 项；"
+        "用时 {seconds:.1f} 秒",
+        "preflight of {target} (role {role}): {ok} ok, {missing} missing, {failed} failed, {fatal} fatal; "
+        "{seconds:.1f} s",
+    ),
     # labels
     "label.role": ("被测角色", "role under test"),
     "label.reach": ("可达性：{role}", "reachability: {role}"),
@@ -276,13 +273,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{method} {path}：HTTP {status}，响应为契约的信封",
         "{method} {path}: HTTP {status}, the contract's envelope",
     ),
-    "op.bad": ("{method} {path}：{seen}", "{method} {path}: {seen}"),
     "op.provide": (
         "核对 [urls] {role} 是否为该角色接口的基础地址（路径前缀），以及测试凭证的权限范围",
         "check that [urls] {role} is the base of the role's operations (path prefix) and the harness "
         "credential's scopes",
     ),
     "op.none": ("契约中该角色没有无需参数的受保护读操作", "the role's contract has no parameterless secured read"),
+    "seen.at": ("{at}：{seen}", "{at}: {seen}"),
     "seen.none": ("无应答（{error}）", "no answer ({error})"),
     "seen.status": ("HTTP {status} 不是契约为该操作列出的状态", "HTTP {status} is not a status the contract lists"),
     "seen.html": (
@@ -362,13 +359,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "在目标中归档至少一个办件，或声明流程驱动接口",
         "archive at least one case at the target, or declare the workflow driver",
     ),
-    "users.ok": ("{key} = {uid}：HTTP 200", "{key} = {uid}: HTTP 200"),
     "users.missing": ("目标文件未声明（统一身份认证接口没有检索功能）", "not declared (the interface has no search)"),
     "users.provide": (
         '目标文件 [thresholds] {key} = "…"（平台认识的一个用户标识）',
         '[thresholds] {key} = "…" in the target file (a user id the platform knows)',
     ),
-    "users.notfound": ("{key} = {uid}：{seen}", "{key} = {uid}: {seen}"),
     "cases.ok": (
         "经许可系统 {url} 以客户端 {client} 推送测试申请",
         "test applications pushed to the licensing system {url} as client {client}",
@@ -403,11 +398,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "目标文件未声明样本报告编号；套件将到共享平台的检验报告数据集中寻找",
         "no sample report numbers declared; the suites will look in the sharing platform's data set",
     ),
+    "reports.at": ("报告编号 {no}", "report number {no}"),
     "reports.provide": (
         '目标文件 [thresholds] report_numbers = ["…"]（该系统可查到的报告编号）',
         '[thresholds] report_numbers = ["…"] (report numbers the system knows) in the target file',
     ),
-    "reports.notfound": ("报告编号 {no}：{seen}", "report number {no}: {seen}"),
     "callback.local": ("目标在本机，回调服务器监听回环地址", "the target is on this machine: callbacks on loopback"),
     "callback.ok": ("回调地址 {host}", "callback host {host}"),
     "callback.missing": (
@@ -419,7 +414,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         '目标文件 [thresholds] callback_host = "本机可被目标访问的地址"（可选 callback_port）',
         '[thresholds] callback_host = "an address of this machine the target reaches" (and callback_port)',
     ),
-    "sim.external": ("{url}：{seen}", "{url}: {seen}"),
     "sim.port": ("将在 {host}:{port} 启动", "will start on {host}:{port}"),
     "sim.busy": ("端口 {host}:{port} 无法绑定（{error}）", "port {host}:{port} cannot be bound ({error})"),
     "sim.busy.provide": (
@@ -452,7 +446,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-def _msg(message: str, /, **kw: Any) -> tuple[str, str]:
+def _msg(message: str, /, **kw: Any) -> Text:
     zh, en = MESSAGES[message]
     kw_en = {k: (v[1] if isinstance(v, tuple) else v) for k, v in kw.items()}
     kw_zh = {k: (v[0] if isinstance(v, tuple) else v) for k, v in kw.items()}
@@ -472,7 +466,7 @@ class ClientNeed:
 
     name: str
     roles: tuple[str, ...] | None  # roles under test that need it (None: every role)
-    purpose: tuple[str, str]
+    purpose: Text
     feature: str | None = None  # needed only when the target declares this optional feature
     division: bool = False  # the entry must give ``division`` (the division its data scope is registered for)
 
@@ -630,10 +624,8 @@ def _has_param(op: Operation, name: str) -> bool:
 
 def _is_loopback(url: str) -> bool:
     host = urlsplit(url).hostname or ""
-    if host in LOOPBACK:
-        return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
 
@@ -686,10 +678,10 @@ class _Run:
     def add(
         self,
         key: str,
-        label: tuple[str, str],
+        label: Text,
         status: str,
-        detail: tuple[str, str],
-        provide: tuple[str, str] | None = None,
+        detail: Text,
+        provide: Text | None = None,
         *,
         fatal: bool = False,
         stops: bool = False,
@@ -712,10 +704,10 @@ class _Run:
     def left(self) -> float:
         return self.end - time.monotonic()
 
-    def out_of_time(self) -> tuple[str, str]:
+    def out_of_time(self) -> Text:
         return _msg("budget", budget=self.budget_s)
 
-    def token_failed(self, client: str, seen: str) -> tuple[str, str]:
+    def token_failed(self, client: str, seen: str) -> Text:
         """The detail of a token request of ``client`` that failed (``seen``: what :meth:`token` saw)."""
         return self.out_of_time() if seen == "budget" else _msg("token.fail", client=client, seen=seen)
 
@@ -782,7 +774,7 @@ class _Run:
         or None when it issued a token or failed some other way."""
         return self.refusals.get((client.base_url, client.client_id))
 
-    def seen(self, r: TargetResponse) -> tuple[str, str]:
+    def seen(self, r: TargetResponse) -> Text:
         if r.status is None:
             if r.error == "budget":
                 return self.out_of_time()
@@ -793,10 +785,8 @@ class _Run:
             return _msg("seen.code", status=r.status, code=_clean(code, 40))
         return _msg("seen.status", status=r.status)
 
-    def answers(self, op: Operation, r: TargetResponse) -> tuple[bool, tuple[str, str]]:
+    def answers(self, op: Operation, r: TargetResponse) -> tuple[bool, Text]:
         """The response is one the contract lists for ``op``, with the contract's envelope."""
-        from conformance.check.schema import validator_at
-
         if r.status is None:
             return False, self.seen(r)
         media = op.responses.get(str(r.status))
@@ -817,7 +807,7 @@ class _Run:
             return False, _msg("seen.envelope", status=r.status)
         return True, ("", "")
 
-    def answering(self, op: Operation, path: str) -> tuple[str, tuple[str, str], tuple[str, str] | None]:
+    def answering(self, op: Operation, path: str) -> tuple[str, Text, Text | None]:
         """``op`` at ``path`` as the harness: (status, what was seen, how to provide) — ok when it answers with a
         status the contract lists and the contract's envelope."""
         method = op.method.upper()
@@ -825,7 +815,7 @@ class _Run:
         ok, seen = self.answers(op, r)
         if ok:
             return OK, _msg("op.ok", method=method, path=path, status=r.status), None
-        return FAILED, _msg("op.bad", method=method, path=path, seen=seen), _msg("op.provide", role=self.target.role)
+        return FAILED, _msg("seen.at", at=f"{method} {path}", seen=seen), _msg("op.provide", role=self.target.role)
 
 
 def run_preflight(target: Target, *, budget_s: float = 12.0, evidence: Evidence | None = None) -> Preflight:
@@ -915,7 +905,7 @@ def _reach_all(run: _Run) -> None:
         run.add(f"reach:{name}", label, FAILED, failure, provide, fatal=under_test, stops=stops)
 
 
-def _describe(resp: TargetResponse, scheme: str) -> tuple[str, str]:
+def _describe(resp: TargetResponse, scheme: str) -> Text:
     ctype = (resp.header("content-type") or "-").split(";")[0]
     body = resp.json()
     kind = ("JSON 信封", "JSON envelope") if isinstance(body, dict) and "code" in body else (ctype, ctype)
@@ -1049,9 +1039,7 @@ def _sharing(run: _Run) -> None:
                     run.add(key, label, MISSING, _msg(f"{kind}.empty"), _msg("data.provide"))
 
 
-def _read(
-    run: _Run, client: TargetClient, op: Operation, key: str, label: tuple[str, str], feed: bool = False
-) -> int | None:
+def _read(run: _Run, client: TargetClient, op: Operation, key: str, label: Text, feed: bool = False) -> int | None:
     """How many records a query's ``total`` says, or (``feed``) how many changes the feed's first page holds (at most
     one); None, with a failed check, when the answer says neither."""
     param, field = ("limit", "items") if feed else ("size", "total")
@@ -1070,7 +1058,7 @@ def _read(
         run.add(key, label, FAILED, _msg("data.denied", status=r.status), _msg("data.denied.provide", scope=scope))
     else:
         ok, seen = run.answers(op, r)
-        detail = _msg("op.bad", method="GET", path=op.path, seen=seen if not ok else _msg("data.nototal"))
+        detail = _msg("seen.at", at=f"GET {op.path}", seen=seen if not ok else _msg("data.nototal"))
         run.add(key, label, FAILED, detail, _msg("op.provide", role=run.target.role))
     return None
 
@@ -1126,7 +1114,7 @@ def _simulators(run: _Run) -> None:
             client = TargetClient(url, evidence=run.evidence, timeout=(CONNECT_S, READ_S), max_bytes=MAX_BYTES)
             r = run.request(client, "GET", health_path(role), auth=False)
             ok = r.status is not None
-            seen = _msg("sim.external", url=url, seen=run.seen(r))
+            seen = _msg("seen.at", at=url, seen=run.seen(r))
             run.add(key, label, OK if ok else FAILED, seen, None if ok else _msg("sim.provide.reach"))
         elif port:
             try:
@@ -1143,10 +1131,15 @@ def _simulators(run: _Run) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- gov-platform
-def _by_sample(run: _Run, op: Operation, value: str) -> TargetResponse:
-    """``op`` as the role's caller, with ``value`` in its path parameter."""
+def _sample(run: _Run, key: str, label: Text, op: Operation, value: str, *, ok: Text, at: Any, provide: Text) -> None:
+    """``op`` as the role's caller with a sample ``value`` of the target file in its path parameter: ``ok`` on
+    HTTP 200, else failed with what was seen at ``at``."""
     param = next((p.name for p in op.params if p.location == "path"), "")
-    return run.request(run.caller(), "GET", _fill(op, {param: value}))
+    r = run.request(run.caller(), "GET", _fill(op, {param: value}))
+    if r.status == 200:
+        run.add(key, label, OK, ok)
+    else:
+        run.add(key, label, FAILED, _msg("seen.at", at=at, seen=run.seen(r)), provide)
 
 
 def _gov_platform(run: _Run) -> None:
@@ -1161,12 +1154,10 @@ def _gov_platform(run: _Run) -> None:
         if not uid:
             run.add(f"data:{key}", label, MISSING, _msg("users.missing"), _msg("users.provide", key=key))
             continue
-        r = _by_sample(run, op, str(uid))
-        if r.status == 200:
-            run.add(f"data:{key}", label, OK, _msg("users.ok", key=key, uid=uid))
-        else:
-            missing = _msg("users.notfound", key=key, uid=uid, seen=run.seen(r))
-            run.add(f"data:{key}", label, FAILED, missing, _msg("users.provide", key=key))
+        at, provide = f"{key} = {uid}", _msg("users.provide", key=key)
+        _sample(
+            run, f"data:{key}", label, op, str(uid), ok=_msg("seen.at", at=at, seen="HTTP 200"), at=at, provide=provide
+        )
     label = _msg("label.cases")
     sims = t.simulators
     played = sims.urls.get(CASE_SOURCE_ROLE) or (
@@ -1197,13 +1188,8 @@ def _inspection(run: _Run) -> None:
         missing = "reports.sharing" if "sharing" in t.urls else "reports.missing"
         run.add(key, label, MISSING, _msg(missing), _msg("reports.provide"))
     elif op is not None:
-        r = _by_sample(run, op, numbers[0])
-        if r.status == 200:
-            run.add(key, label, OK, _msg("reports.ok", n=len(numbers), no=numbers[0]))
-        else:
-            run.add(
-                key, label, FAILED, _msg("reports.notfound", no=numbers[0], seen=run.seen(r)), _msg("reports.provide")
-            )
+        ok, at = _msg("reports.ok", n=len(numbers), no=numbers[0]), _msg("reports.at", no=numbers[0])
+        _sample(run, key, label, op, numbers[0], ok=ok, at=at, provide=_msg("reports.provide"))
 
 
 # ---------------------------------------------------------------------------------------------- clients
