@@ -135,14 +135,11 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     if not spec or hasattr(config, "workerinput"):
         return
     lang = config.getoption("--tzsb-lang")
-    role = config.getoption("--tzsb-role")
-    if role and role not in ROLES:
-        _usage(f"未知角色 {role}（可选：{', '.join(ROLES)}）/ unknown role {role} (one of {', '.join(ROLES)})")
     secret_env = config.getoption("--tzsb-client-secret-env")
     try:
         target = load_target(
             spec,
-            role=role,
+            role=config.getoption("--tzsb-role"),
             client_id=config.getoption("--tzsb-client-id"),
             client_secret=os.environ.get(secret_env),
             features=config.getoption("--tzsb-feature"),
@@ -151,8 +148,9 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         )
     except (OSError, ValueError, KeyError) as exc:
         _usage(f"目标无法读取 / cannot read the target: {exc}")
-    if target.role not in ROLES:
-        _usage(f"未知角色 {target.role}（可选：{', '.join(ROLES)}）/ unknown role {target.role}")
+    if target.role not in ROLES:  # an unknown --tzsb-role (a target file's own role is checked by its schema)
+        roles = ", ".join(ROLES)
+        _usage(f"未知角色 {target.role}（可选：{roles}）/ unknown role {target.role} (one of {roles})")
     out = Path(config.getoption("--tzsb-report") or Path("reports") / run_id()).resolve()
     config.option.tzsb_report = str(out)
     if not config.option.collectonly:  # collecting only (e.g. clauses --coverage) writes no report
