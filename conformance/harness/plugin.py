@@ -445,8 +445,7 @@ def _no_interruptions() -> Any:
 def _skip_reason(report: pytest.TestReport) -> str | None:
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
-        text = str(longrepr[2])
-        return text.removeprefix("Skipped: ")
+        return str(longrepr[2]).removeprefix("Skipped: ")
     return str(longrepr) if longrepr else None
 
 

@@ -242,7 +242,7 @@ MESSAGES: dict[str, Text] = {
         "启动目标并核对目标文件 [urls] {role}（主机、端口、路径前缀）",
         "start the target and check [urls] {role} in the target file (host, port, path prefix)",
     ),
-    "reach.plain": ("明文 HTTP", "plain HTTP"),
+    "reach.plain": ("{kind}，明文 HTTP", "{kind}, plain HTTP"),
     "tls.ok": ("握手成功：{version}，证书经 {ca} 验证", "handshake done: {version}, certificate verified with {ca}"),
     "tls.verify": ("证书未通过验证（{error}）", "certificate not verified ({error})"),
     "tls.fail": ("TLS 握手失败（{error}）", "TLS handshake failed ({error})"),
@@ -566,13 +566,8 @@ FEATURE_NEEDS = {
 @functools.cache
 def known_roles() -> tuple[str, ...]:
     """The roles the contracts define (``x-role`` of the OpenAPI documents)."""
-    out: list[str] = []
-    for name in contracts.openapi_names():
-        doc = contracts.openapi(name)
-        role = doc.get("x-role")
-        if role and not doc.get("x-components-only") and role not in out:
-            out.append(role)
-    return tuple(out)
+    docs = [contracts.openapi(name) for name in contracts.openapi_names()]
+    return tuple(dict.fromkeys(d["x-role"] for d in docs if d.get("x-role") and not d.get("x-components-only")))
 
 
 def _optional_docs(role: str) -> dict[str, str]:
@@ -673,6 +668,7 @@ class _Run:
         self.checks: list[Check] = []
         self._clients: dict[tuple[str, str | None], TargetClient] = {}
         self._tokens: dict[tuple[str, str | None], tuple[bool, str]] = {}
+        #: per client: the RFC 6749 error with which the target refused its credential (``invalid_client`` …), or None
         self.refusals: dict[tuple[str, str | None], str | None] = {}
 
     def add(
@@ -768,11 +764,6 @@ class _Run:
         self._tokens[key] = result
         self.refusals[key] = _credential_refusal(self.evidence.exchanges[before:]) if done and exc else None
         return result
-
-    def refused(self, client: TargetClient) -> str | None:
-        """The RFC 6749 error code with which the target refused this client's credential (``invalid_client`` …),
-        or None when it issued a token or failed some other way."""
-        return self.refusals.get((client.base_url, client.client_id))
 
     def seen(self, r: TargetResponse) -> Text:
         if r.status is None:
@@ -909,10 +900,7 @@ def _describe(resp: TargetResponse, scheme: str) -> Text:
     ctype = (resp.header("content-type") or "-").split(";")[0]
     body = resp.json()
     kind = ("JSON 信封", "JSON envelope") if isinstance(body, dict) and "code" in body else (ctype, ctype)
-    if scheme == "http":
-        plain = MESSAGES["reach.plain"]
-        return f"{kind[0]}，{plain[0]}", f"{kind[1]}, {plain[1]}"
-    return kind
+    return _msg("reach.plain", kind=kind) if scheme == "http" else kind
 
 
 def _probe_url(run: _Run, name: str, url: str, out: dict[str, Any]) -> None:
@@ -1006,7 +994,8 @@ def _token(run: _Run) -> None:
             return
         # a refusal of the harness's own credential (wrong, or not registered there): no check of a protected
         # operation can decide anything; the run stops rather than judge the target on its refusal
-        refused = run.refused(client) is not None and any(op.secured for op in role_operations(t.role))
+        refused = run.refusals.get((client.base_url, client.client_id)) is not None
+        refused = refused and any(op.secured for op in role_operations(t.role))
         detail = run.token_failed(t.credentials.client_id, seen)
         run.add("token", label, FAILED, detail, _msg("token.fail.provide"), fatal=refused, stops=refused)
 

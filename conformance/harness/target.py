@@ -292,31 +292,22 @@ def _allowed_keys(e: FieldError, lang: str) -> str:
     return f" (allowed: {', '.join(allowed)})" if lang == "en" else f"（可用的键：{'、'.join(allowed)}）"
 
 
-def _toml_values(data: Any, pointer: str = "") -> tuple[Any, list[FieldError]]:
+def _toml_values(data: Any, path: tuple[Any, ...] = ()) -> tuple[Any, list[FieldError]]:
     """``data`` with TOML's date and time values, which no key accepts, replaced by their ISO text; and an
     error for each of them (the schema then judges the rest)."""
-    from conformance.check.schema import FieldError
+    from conformance.check.schema import FieldError, pointer
 
     if isinstance(data, dict):
-        out, problems = {}, []
-        for k, v in data.items():
-            out[k], more = _toml_values(v, f"{pointer}/{str(k).replace('~', '~0').replace('/', '~1')}")
-            problems += more
-        return out, problems
+        pairs = {k: _toml_values(v, (*path, k)) for k, v in data.items()}
+        return {k: v for k, (v, _) in pairs.items()}, [p for _, more in pairs.values() for p in more]
     if isinstance(data, list):
-        items = [_toml_values(v, f"{pointer}/{i}") for i, v in enumerate(data)]
+        items = [_toml_values(v, (*path, i)) for i, v in enumerate(data)]
         return [v for v, _ in items], [p for _, more in items for p in more]
     if isinstance(data, dt.date | dt.time):
         zh = f"取值类型错误：不接受 TOML 日期时间 {data.isoformat()}（字符串须加引号）"
         en = f"a TOML date/time ({data.isoformat()}) is not accepted here (quote strings)"
-        return data.isoformat(), [FieldError(pointer, "type", zh, en)]
+        return data.isoformat(), [FieldError(pointer(path), "type", zh, en)]
     return data, []
-
-
-def _lang() -> str:
-    """The language of a target-file error nobody asked for in one: the command line's ``--lang``
-    (``tzsb-conform --lang en run …``), else ``TZSB_LANG``, else Chinese."""
-    return lang_from(sys.argv[1:])
 
 
 def validate_target_data(data: dict[str, Any], source: str, *, lang: str | None = None) -> None:
@@ -332,13 +323,13 @@ def validate_target_data(data: dict[str, Any], source: str, *, lang: str | None 
         dated = {p.path for p in problems} - unknown  # an unknown key is reported as such, whatever its value
         problems = [p for p in problems if p.path in dated] + [e for e in found if e.path not in dated]
         problems.sort(key=lambda e: e.path)
-        raise TargetFileError(source, problems, lang=lang or _lang(), data=data)
+        raise TargetFileError(source, problems, lang=lang or lang_from(sys.argv[1:]), data=data)
 
 
 def read_target_file(path: Path, *, lang: str | None = None) -> dict[str, Any]:
     """A target file parsed and validated (:func:`validate_target_data`); a file that is not TOML is a
     :class:`ValueError` saying so in Chinese or English."""
-    lang = lang or _lang()
+    lang = lang or lang_from(sys.argv[1:])  # the command line's --lang, else TZSB_LANG, else Chinese
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
