@@ -97,9 +97,7 @@ CREATE INDEX IF NOT EXISTS insp_objections_open ON insp_objections (status, due_
 def setup(server: RoleServer) -> None:
     server.db.ensure(DDL)
     outbox.setup(server)
-    workers = server.extras.setdefault("background", [])
-    if run_corrections not in workers:
-        workers.append(run_corrections)
+    server.add_background(run_corrections)
     # callback targets of pushes still pending from an earlier run
     for (target,) in server.db.all(
         "SELECT DISTINCT target FROM outbox WHERE sender = ? AND status = 'pending' AND target LIKE 'callback:%'",
@@ -223,14 +221,7 @@ async def submit_objection(ctx: Ctx) -> Reply:
             "due_at, updated_at) VALUES (?, ?, ?, ?, 'received', ?, ?, ?)",
             (oid, body["messageId"], body["reportNo"], dumps(body), at, time.time() + delay, at),
         )
-        return 201, {
-            "objectionId": oid,
-            "messageId": body["messageId"],
-            "reportNo": body["reportNo"],
-            "status": "received",
-            "receivedAt": at,
-            "duplicate": False,
-        }
+        return 201, _objection_view((oid, body["messageId"], body["reportNo"], "received", at, None))
 
     reply = await once(ctx, "inspection.T6-2", body, process)
     if reply.status == 201:

@@ -33,7 +33,6 @@ import asyncio
 import datetime as dt
 import functools
 import logging
-import os
 import random
 import secrets
 import time
@@ -47,7 +46,7 @@ from conformance.datagen.licensing import legal_person
 from conformance.reference import outbox
 from conformance.reference.db import dumps
 from conformance.reference.roles.licensing.seed import new_equipment, varieties
-from conformance.reference.server_state import RoleServer
+from conformance.reference.server_state import RoleServer, setting
 
 log = logging.getLogger("tzsb.reference.gov-platform")
 
@@ -57,23 +56,16 @@ PROVINCE = "42"
 TICK_S = 0.2
 
 
-def _env(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
 def stock() -> int:
-    return int(_env("TZSB_GOV_FEED_STOCK", 6))
+    return int(setting("TZSB_GOV_FEED_STOCK", 6))
 
 
 def fresh_seconds() -> float:
-    return _env("TZSB_GOV_FEED_FRESH_S", 30.0)
+    return setting("TZSB_GOV_FEED_FRESH_S", 30.0)
 
 
 def ceiling() -> int:
-    return int(_env("TZSB_GOV_FEED_MAX", 500))
+    return int(setting("TZSB_GOV_FEED_MAX", 500))
 
 
 @functools.cache
@@ -99,9 +91,7 @@ def setup(server: RoleServer) -> None:
     if not active(server):
         return
     outbox.setup(server)
-    workers = server.extras.setdefault("background", [])
-    if run not in workers:
-        workers.append(run)
+    server.add_background(run)
     log.info("gov-platform: applications are pushed (T5-5) to %s", server.counterparts[LICENSING])
 
 

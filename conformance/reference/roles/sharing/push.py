@@ -78,9 +78,7 @@ CREATE INDEX IF NOT EXISTS sharing_notifications_pending ON sharing_notification
 
 def setup(server: RoleServer) -> None:
     server.db.ensure(DDL)
-    workers = server.extras.setdefault("background", [])
-    if deliver not in workers:
-        workers.append(deliver)
+    server.add_background(deliver)
 
 
 def _state(server: RoleServer) -> access.SharingState:
