@@ -223,23 +223,16 @@ class Security:
         if client.used >= client.quota:
             tomorrow = dt.datetime.combine(dt.date.today() + dt.timedelta(days=1), dt.time())
             wait = max(1, math.ceil((tomorrow - dt.datetime.now()).total_seconds()))
-            raise ApiError(
-                429,
-                f"今日调用配额（{client.quota} 次）已用完",
-                f"daily quota of {client.quota} calls used up",
-                ErrorCode.QUOTA_EXCEEDED,
-                headers={"Retry-After": str(wait)},
-                retry_after=wait,
-            )
+            quota = f"今日调用配额（{client.quota} 次）已用完", f"daily quota of {client.quota} calls used up"
+            raise _too_many(*quota, ErrorCode.QUOTA_EXCEEDED, wait)
         if client.tokens < 1.0:
             wait = self.mutate(seams.RETRY_AFTER, max(1, math.ceil((1.0 - client.tokens) / client.rate)))
-            raise ApiError(
-                429,
-                f"调用过于频繁（上限每秒 {client.rate:g} 次）",
-                f"rate limit of {client.rate:g}/s exceeded",
-                ErrorCode.RATE_LIMITED,
-                headers={"Retry-After": str(wait)},
-                retry_after=wait,
-            )
+            rate = f"调用过于频繁（上限每秒 {client.rate:g} 次）", f"rate limit of {client.rate:g}/s exceeded"
+            raise _too_many(*rate, ErrorCode.RATE_LIMITED, wait)
         client.tokens -= 1.0
         client.used += 1
+
+
+def _too_many(zh: str, en: str, code: str, wait: int) -> ApiError:
+    """The 429 of the volume control, asking to retry after ``wait`` seconds (header and body)."""
+    return ApiError(429, zh, en, code, headers={"Retry-After": str(wait)}, retry_after=wait)

@@ -49,6 +49,11 @@ BODY_CAP = 256 * 1024
 #: Largest request body a simulator reads (the rest is refused with 413).
 MAX_BODY = 8 * 1024 * 1024
 CONTROL = "/_simulator"
+#: What the faults ``503`` and ``429`` (``503:N``: with ``Retry-After: N``) answer.
+FAULT_ANSWERS = {
+    "503": (ErrorCode.UNAVAILABLE, "服务暂不可用（模拟故障），请稍后重试", "service unavailable (simulated)"),
+    "429": (ErrorCode.RATE_LIMITED, "请求过于频繁（模拟限流），请稍后重试", "rate limited (simulated)"),
+}
 
 
 class Simulator:
@@ -122,20 +127,10 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:  # quiet: every call is recorded instead
         pass
 
-    def do_GET(self) -> None:
-        self._handle("GET")
+    def _dispatch(self) -> None:
+        self._handle(self.command)
 
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_PUT(self) -> None:
-        self._handle("PUT")
-
-    def do_DELETE(self) -> None:
-        self._handle("DELETE")
-
-    def do_PATCH(self) -> None:
-        self._handle("PATCH")
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
 
     # ------------------------------------------------------------------ plumbing
     def _read_body(self) -> bytes | None:
@@ -228,26 +223,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._hold()
             self.close_connection = True
             return
-        if fault and fault.split(":")[0] in ("503", "429"):
-            status, _, seconds = fault.partition(":")
+        simulated, _, seconds = (fault or "").partition(":")
+        if simulated in FAULT_ANSWERS:
             hdrs = {"Retry-After": seconds} if seconds else {}
-            reply = (
-                error(
-                    503,
-                    ErrorCode.UNAVAILABLE,
-                    "服务暂不可用（模拟故障），请稍后重试",
-                    "service unavailable (simulated)",
-                    headers=hdrs,
-                )
-                if status == "503"
-                else error(
-                    429,
-                    ErrorCode.RATE_LIMITED,
-                    "请求过于频繁（模拟限流），请稍后重试",
-                    "rate limited (simulated)",
-                    headers=hdrs,
-                )
-            )
+            reply = error(int(simulated), *FAULT_ANSWERS[simulated], headers=hdrs)
         else:
             reply = self._process(call, methods, op, params, raw, headers, auth)
         status, payload, hdrs, body, media = self._reply(reply)
