@@ -140,7 +140,10 @@ def _page(ctx: Ctx, op: Operation, ds: sd.DataSet, show: Callable[[dict[str, Any
     if (
         caller is not None
         and ctx.defect(D.DIVISION_FILTER_OVERRIDES_SCOPE)
-        and any(f.kind == "division" and name in ctx.query for name, f in ds.filters.get(op.operation_id, {}).items())
+        and any(
+            f.kind == "division" and name in ctx.query
+            for name, f in ds.indexed_filters.get(op.operation_id, {}).items()
+        )
     ):
         caller = None  # "the caller asked for a division": its own registration no longer consulted
     total, items = sd.query_page(
