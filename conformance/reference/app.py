@@ -34,6 +34,7 @@ from conformance.reference.defects import Mutations, seams
 from conformance.reference.errors import ApiError, bad_request, validation_failed
 from conformance.reference.server_state import RoleServer
 from conformance.serving.envelope import success_body
+from conformance.serving.errors import method_not_allowed, no_such_path, too_large, unsupported_media_type
 from conformance.serving.params import body_problems, read_params
 from conformance.serving.routing import Router
 
@@ -169,12 +170,7 @@ class RoleApp:
             except UnicodeDecodeError:
                 raise bad_request("请求体不是 UTF-8 编码", "request body is not UTF-8") from None
         if ctype != "application/json" and not (ctype == "" and not raw):
-            raise ApiError(
-                415,
-                f"不支持的媒体类型“{ctype or '（无）'}”，应为 application/json",
-                f"unsupported media type '{ctype}', expected application/json",
-                ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-            )
+            raise unsupported_media_type(ctype)
         try:
             return self.mutate(seams.PARSE_JSON, loads_bounded)(raw)
         except JSONLimitError as exc:
@@ -211,13 +207,7 @@ class RoleApp:
         ctx: Ctx | None = None
         try:
             if op is None:
-                raise ApiError(
-                    405,
-                    f"此路径不支持 {request.method} 方法",
-                    f"method {request.method} not allowed here",
-                    ErrorCode.METHOD_NOT_ALLOWED,
-                    headers={"Allow": ", ".join(sorted(methods))},
-                )
+                raise method_not_allowed(request.method, methods)
             ctx = Ctx(
                 op=op,
                 server=self.server,
@@ -267,15 +257,7 @@ class RoleApp:
             response = self.render(reply, request_id)
             outcome = "success"
         except RequestTooLarge:
-            response = self.error(
-                ApiError(
-                    413,
-                    f"请求体超过上限（{self.server.max_body} 字节）",
-                    f"request body over the limit ({self.server.max_body} bytes)",
-                    ErrorCode.PAYLOAD_TOO_LARGE,
-                ),
-                request_id,
-            )
+            response = self.error(too_large(self.server.max_body), request_id)
             outcome = "denied"
         except ApiError as exc:
             response = self.error(exc, request_id)
@@ -301,9 +283,7 @@ class RoleApp:
 
 async def _not_found(request: Request, exc: Exception) -> Response:
     rid = secrets.token_hex(12)
-    body = ApiError(
-        404, f"路径 {request.url.path} 不存在", f"path {request.url.path} not found", ErrorCode.NOT_FOUND
-    ).body(rid)
+    body = no_such_path(request.url.path).body(rid)
     return Response(
         orjson.dumps(body), status_code=404, media_type="application/json; charset=utf-8", headers={"X-Request-Id": rid}
     )

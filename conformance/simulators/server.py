@@ -39,6 +39,14 @@ from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import Operation, role_operations
 from conformance.serving import idempotency, token
 from conformance.serving.envelope import error_body, success_body
+from conformance.serving.errors import (
+    ApiError,
+    method_not_allowed,
+    no_such_path,
+    too_large,
+    unsupported_media_type,
+    validation_failed,
+)
 from conformance.serving.params import body_problems, read_params
 from conformance.serving.routing import Router
 from conformance.simulators import behaviour
@@ -228,7 +236,10 @@ class _Handler(BaseHTTPRequestHandler):
             hdrs = {"Retry-After": seconds} if seconds else {}
             reply = error(int(simulated), *FAULT_ANSWERS[simulated], headers=hdrs)
         else:
-            reply = self._process(call, methods, op, params, raw, headers, auth)
+            try:
+                reply = self._process(call, methods, op, params, raw, headers)
+            except ApiError as exc:  # the pipeline's refusals, as the reference server words them
+                reply = error(exc.status, exc.code or "", exc.message_zh, exc.message_en, exc.errors, exc.headers)
         status, payload, hdrs, body, media = self._reply(reply)
         call.status, call.answer, call.answer_headers = status, payload, hdrs
         call.duplicate = bool(
@@ -251,20 +262,10 @@ class _Handler(BaseHTTPRequestHandler):
         params: dict[str, str],
         raw: bytes | None,
         headers: dict[str, str],
-        auth: str,
     ) -> Reply:
         sim = self.simulator
         if op is None:
-            allowed = list(methods)
-            if allowed:
-                return error(
-                    405,
-                    ErrorCode.METHOD_NOT_ALLOWED,
-                    f"该路径不支持 {call.method} 方法",
-                    "method not allowed",
-                    headers={"Allow": ", ".join(sorted(set(allowed)))},
-                )
-            return error(404, ErrorCode.NOT_FOUND, f"路径 {call.path} 不存在", f"no such path {call.path}")
+            raise method_not_allowed(call.method, methods) if methods else no_such_path(call.path)
         if op.operation_id == "issueToken":
             return self._token(call, raw, headers)
         if op.secured and call.client_id is None:
@@ -277,7 +278,7 @@ class _Handler(BaseHTTPRequestHandler):
                 headers={"WWW-Authenticate": 'Bearer realm="tzsb-simulator"'},
             )
         if raw is None:
-            return error(413, ErrorCode.PAYLOAD_TOO_LARGE, "请求体过大", "payload too large")
+            raise too_large(MAX_BODY)
         path_values, query_values, problems = read_params(op, params, call.query)
         values = {**query_values, **path_values}
         body: Any = None
@@ -285,12 +286,7 @@ class _Handler(BaseHTTPRequestHandler):
             ctype = (headers.get("Content-Type") or headers.get("content-type") or "").split(";")[0].strip().lower()
             if ctype != "application/json":
                 call.problems.append(f"Content-Type 为 {ctype or '（无）'}，应为 application/json")
-                return error(
-                    415,
-                    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-                    "请求体应为 application/json",
-                    "body must be application/json",
-                )
+                raise unsupported_media_type(ctype)
             if not isinstance(call.json, dict | list):
                 call.problems.append("请求体不是合法 JSON / body is not JSON")
                 return error(400, ErrorCode.BAD_REQUEST, "请求体不是合法 JSON", "body is not valid JSON")
@@ -298,9 +294,7 @@ class _Handler(BaseHTTPRequestHandler):
             problems += body_problems(op, body, limit=20)
         if problems:
             call.problems += [f"{p['path']}: {p['message']}" for p in problems]
-            return error(
-                400, ErrorCode.VALIDATION_FAILED, "请求不符合接口约定", "request does not follow the contract", problems
-            )
+            raise validation_failed(problems)
         handler = sim.behaviour.get(op.operation_id)
         if handler is None:  # pragma: no cover - every operation of the simulated roles has a behaviour
             return error(500, ErrorCode.INTERNAL_ERROR, "模拟器未实现该操作", f"{op.operation_id} not simulated")
