@@ -28,6 +28,7 @@ from conformance.reference.roles.licensing import workflow as flow
 from conformance.reference.roles.messages import once
 from conformance.reference.server_state import RoleServer
 from conformance.serving import idempotency
+from conformance.serving.params import entry
 
 
 def setup(server: RoleServer) -> None:
@@ -95,14 +96,7 @@ async def receive_corrected_report(ctx: Ctx) -> Reply:
         raise bad_request(
             "本接口只接收更正后的检验报告：缺少 correctionOf（据以更正的异议标识）",
             "only corrected reports are accepted here: correctionOf is missing",
-            [
-                {
-                    "path": "/correctionOf",
-                    "message": "缺少必填字段 correctionOf",
-                    "messageEn": "correctionOf required",
-                    "rule": "required",
-                }
-            ],
+            [entry("/correctionOf", "缺少必填字段 correctionOf", "correctionOf required", "required")],
             code=ErrorCode.VALIDATION_FAILED,
         )
     db, no, version, fingerprint = ctx.db, report["reportNo"], report["version"], idempotency.fingerprint(report)

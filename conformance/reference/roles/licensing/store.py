@@ -59,19 +59,19 @@ class Case:
     applicant_id: str
     applicant_type: str
     state: str
-    suspended_state: str | None
-    procedure: dict[str, Any] | None
     application: dict[str, Any]
     message_id: str
-    equipment_code: str | None
-    registration_no: str | None
-    elicense_id: str | None
-    result: str | None
-    decided_at: str | None
-    result_notice: str | None
-    concluded: bool
     created_at: str
     updated_at: str
+    suspended_state: str | None = None
+    procedure: dict[str, Any] | None = None
+    equipment_code: str | None = None
+    registration_no: str | None = None
+    elicense_id: str | None = None
+    result: str | None = None
+    decided_at: str | None = None
+    result_notice: str | None = None
+    concluded: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -97,15 +97,17 @@ _CASE_COLUMNS = (
     "message_id, equipment_code, registration_no, elicense_id, result, decided_at, result_notice, concluded, "
     "created_at, updated_at"
 )
+_COLUMNS = tuple(_CASE_COLUMNS.split(", "))
 #: the columns a case is written to (the report its application names, for the corrected-report re-push)
-_WRITTEN = (*_CASE_COLUMNS.split(", "), "report_no")
+_WRITTEN = (*_COLUMNS, "report_no")
 #: the columns a case keeps from its insertion on
 _FIXED = ("case_no", "applicant_id", "applicant_type", "created_at")
 
 
 def _case(row: Any) -> Case:
-    procedure, application = loads(row[6]) if row[6] else None, loads(row[7])
-    return Case(*row[:6], procedure, application, *row[8:15], bool(row[15]), *row[16:18])
+    stored = dict(zip(_COLUMNS, row, strict=True))
+    procedure, application = loads(stored["procedure"]) if stored["procedure"] else None, loads(stored["application"])
+    return Case(**stored | {"procedure": procedure, "application": application, "concluded": bool(stored["concluded"])})
 
 
 def _values(case: Case) -> dict[str, Any]:
