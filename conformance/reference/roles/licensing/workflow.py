@@ -21,7 +21,6 @@ from typing import Any
 
 from conformance.codes import KINDS, check
 from conformance.codes import lists as code_lists
-from conformance.contract.documents import codelist
 from conformance.contract.errors import ErrorCode
 from conformance.reference.context import now_iso
 from conformance.reference.defects import D
@@ -551,4 +550,4 @@ def case_state(server: RoleServer, case: store.Case, base_url: str) -> Item:
 
 def _default_procedure_kind() -> str:
     """The kind recorded when 审查/决定 is suspended without naming one: the first kind of workflow.json."""
-    return str(codelist("workflow")["specialProcedure"]["kinds"][0]["name"])
+    return str(special()["kinds"][0]["name"])
