@@ -34,6 +34,7 @@ from conformance.clock import CHINA
 from conformance.codes import KINDS
 from conformance.codes import lists as code_lists
 from conformance.contract.errors import ErrorCode
+from conformance.serving.envelope import page
 from conformance.serving.params import entry
 from conformance.simulators.model import InboundCall, Reply, SimulatorState, error, now_iso
 
@@ -134,10 +135,7 @@ def query_implementations(state: SimulatorState, call: InboundCall, q: dict[str,
             "handlingItemCount": len(code_lists.licence_items()),
         }
     ]
-    page, size = int(q.get("page", 1)), int(q.get("size", 50))
-    return Reply(
-        200, {"page": page, "size": size, "total": len(items), "items": items[(page - 1) * size : page * size]}
-    )
+    return Reply(200, page(items, int(q.get("page", 1)), int(q.get("size", 50))))
 
 
 def query_handling_items(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
@@ -418,7 +416,7 @@ def corrected_report(state: SimulatorState, call: InboundCall, q: dict[str, Any]
 
 
 def _empty_list(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
-    return Reply(200, {"page": int(q.get("page", 1)), "size": int(q.get("size", 20)), "total": 0, "items": []})
+    return Reply(200, page([], int(q.get("page", 1)), int(q.get("size", 20))))
 
 
 def _nothing_here(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:

@@ -82,6 +82,7 @@ from conformance.reference.roles.sharing import data as sd
 from conformance.reference.roles.sharing import push as sharing_push
 from conformance.reference.roles.sharing import seed as sharing_seed
 from conformance.reference.server_state import RoleServer
+from conformance.serving.envelope import page
 
 OPEN_PREFIX = "/api/v1/open/"
 
@@ -135,7 +136,7 @@ def get_handler(op: Operation, ds: sd.DataSet) -> Handler:
 
 def _page(ctx: Ctx, op: Operation, ds: sd.DataSet, show: Callable[[dict[str, Any]], dict[str, Any]] | None) -> Reply:
     """One page; ``show`` None: the records as stored (masked for callers without grants, unparsed)."""
-    page, size = int(sd.param_value(op, ctx.query, "page")), int(sd.param_value(op, ctx.query, "size"))
+    number, size = int(sd.param_value(op, ctx.query, "page")), int(sd.param_value(op, ctx.query, "size"))
     caller = None if ds_open(op) else scope(ctx)
     if (
         caller is not None
@@ -151,7 +152,7 @@ def _page(ctx: Ctx, op: Operation, ds: sd.DataSet, show: Callable[[dict[str, Any
         ds,
         op,
         ctx.query,
-        page,
+        number,
         size,
         drop_boundary=ctx.defect(D.PAGING_DROPS_BOUNDARY),
         stored_mask=show is None,
@@ -159,9 +160,7 @@ def _page(ctx: Ctx, op: Operation, ds: sd.DataSet, show: Callable[[dict[str, Any
     )
     if ctx.defect(D.PAGING_WRONG_TOTAL):
         total = len(items)  # the classic: the count of this page, not of the query
-    return Reply(
-        {"page": page, "size": size, "total": total, "items": items if show is None else [show(r) for r in items]}
-    )
+    return Reply(page(items if show is None else [show(r) for r in items], number, size, total))
 
 
 def query_handler(op: Operation, ds: sd.DataSet) -> Handler:
