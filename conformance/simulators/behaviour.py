@@ -201,28 +201,24 @@ def report_acceptance(state: SimulatorState, call: InboundCall, q: dict[str, Any
     return _receipt(call, body)
 
 
-def _after_acceptance(case: dict[str, Any], what: str, en: str) -> None:
-    if case["accepted"] != "正式受理":
-        raise _conflict(f"办件 {case['caseNo']} 尚未上报正式受理，不能上报{what}", f"{en} reported before acceptance")
-    if case["result"] is not None:
-        raise _conflict(
-            f"办件 {case['caseNo']} 已上报办件结果，与政务服务平台的交互已结束，不能再上报{what}",
-            f"{en} reported after the result",
-        )
+def _after_acceptance(interface: str, what: str, en: str) -> Handler:
+    """A report (T5-8, T5-9) taken between the acceptance and the result."""
 
+    def report(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
+        case = _case(state, call, q, body)
+        if case["accepted"] != "正式受理":
+            raise _conflict(
+                f"办件 {case['caseNo']} 尚未上报正式受理，不能上报{what}", f"{en} reported before acceptance"
+            )
+        if case["result"] is not None:
+            raise _conflict(
+                f"办件 {case['caseNo']} 已上报办件结果，与政务服务平台的交互已结束，不能再上报{what}",
+                f"{en} reported after the result",
+            )
+        case["events"].append(interface)
+        return _receipt(call, body)
 
-def report_step(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
-    case = _case(state, call, q, body)
-    _after_acceptance(case, "办理环节信息", "step")
-    case["events"].append("T5-8")
-    return _receipt(call, body)
-
-
-def report_special(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
-    case = _case(state, call, q, body)
-    _after_acceptance(case, "特别程序信息", "special procedure")
-    case["events"].append("T5-9")
-    return _receipt(call, body)
+    return report
 
 
 def report_result(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
@@ -434,8 +430,8 @@ def handlers(role: str) -> dict[str, Handler]:
             "getLegalPerson": _user("legal"),
             "reportSupplement": report_supplement,
             "reportAcceptance": report_acceptance,
-            "reportStep": report_step,
-            "reportSpecialProcedure": report_special,
+            "reportStep": _after_acceptance("T5-8", "办理环节信息", "step"),
+            "reportSpecialProcedure": _after_acceptance("T5-9", "特别程序信息", "special procedure"),
             "reportResult": report_result,
             "aggregateElicense": aggregate_elicense,
             "searchElicenses": search_elicenses,
