@@ -203,16 +203,7 @@ def changes_handler(op: Operation, ds: sd.DataSet) -> Handler:
         last = rows[limit][0] if has_more and ctx.defect(D.CHANGES_SKIP) else None  # skips the next change
         rows = rows[:limit]
         show = masker(ctx, ds)
-        items = [
-            {
-                "seq": seq,
-                "operation": operation,
-                "key": key,
-                "changedAt": at,
-                "record": show(loads(body)) if body is not None else None,
-            }
-            for seq, key, operation, at, body in rows
-        ]
+        items = [feed.change(*row[:4], show(loads(row[4])) if row[4] is not None else None) for row in rows]
         next_seq = last if last is not None else (rows[-1][0] if rows else after)
         return Reply(
             {"items": items, "nextCursor": feed.cursor_at(ctx.db, st.secret, ds, next_seq), "hasMore": has_more}
