@@ -46,6 +46,11 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+#: Settings of both connections: wait for a lock, and a server-sized page cache and memory-mapped reads (a read by
+#: key should not cost a system call).
+_SHARED = "PRAGMA busy_timeout=5000; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
+
+
 def dumps(value: Any) -> bytes:
     return orjson.dumps(value)
 
@@ -60,13 +65,7 @@ class Database:
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        self.conn.execute("PRAGMA busy_timeout=5000")
-        # a server-sized page cache and memory-mapped reads: a read by key should not cost a system call
-        self.conn.execute("PRAGMA cache_size=-65536")
-        self.conn.execute("PRAGMA mmap_size=268435456")
+        self.conn.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;" + _SHARED)
         self.conn.executescript(_CORE)
         self._depth = 0
         self._group: list[Any] | None = None
@@ -77,10 +76,7 @@ class Database:
     def _open_reader(self) -> sqlite3.Connection:
         uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA query_only=ON")
-        conn.execute("PRAGMA busy_timeout=5000")
-        conn.execute("PRAGMA cache_size=-65536")
-        conn.execute("PRAGMA mmap_size=268435456")
+        conn.executescript("PRAGMA query_only=ON;" + _SHARED)
         return conn
 
     def _view(self) -> sqlite3.Connection:
