@@ -129,23 +129,18 @@ class RoleApp:
         return await self.dispatch(found[0], request, found[1])
 
     # ------------------------------------------------------------------ rendering
-    def _json(self, body: Any, status: int, headers: dict[str, str] | None = None) -> Response:
-        return Response(
-            orjson.dumps(body), status_code=status, headers=headers, media_type="application/json; charset=utf-8"
-        )
-
     def error(self, exc: ApiError, request_id: str) -> Response:
         answer = self.mutate(seams.ERROR, seams.ErrorAnswer(exc.status, exc.body(request_id), dict(exc.headers)))
-        return self._json(answer.body, answer.status, answer.headers)
+        return _json(answer.body, answer.status, answer.headers)
 
     def render(self, reply: Reply, request_id: str) -> Response:
         if reply.raw is not None:
             return Response(reply.raw, status_code=reply.status, headers=reply.headers, media_type=reply.media_type)
         data = self.mutate(seams.RESPONSE_DATA, reply.data)
         if not reply.envelope:
-            return self._json(data, reply.status, reply.headers)
+            return _json(data, reply.status, reply.headers)
         body = success_body(data, request_id, reply.message)
-        return self._json(self.mutate(seams.ENVELOPE, body), reply.status, reply.headers)
+        return _json(self.mutate(seams.ENVELOPE, body), reply.status, reply.headers)
 
     # ------------------------------------------------------------------ pipeline
     async def _read_body(self, request: Request) -> bytes:
@@ -208,17 +203,7 @@ class RoleApp:
         try:
             if op is None:
                 raise method_not_allowed(request.method, methods)
-            ctx = Ctx(
-                op=op,
-                server=self.server,
-                request_id=request_id,
-                path={},
-                query={},
-                headers=request.headers,
-                body=None,
-                body_bytes=b"",
-                scope=request.scope,
-            )
+            ctx = Ctx(op=op, server=self.server, request_id=request_id, headers=request.headers, scope=request.scope)
             security = self.server.security
             if op.secured:
                 token = security.authenticate(request.headers.get("authorization"))
@@ -283,9 +268,12 @@ class RoleApp:
 
 async def _not_found(request: Request, exc: Exception) -> Response:
     rid = secrets.token_hex(12)
-    body = no_such_path(request.url.path).body(rid)
+    return _json(no_such_path(request.url.path).body(rid), 404, {"X-Request-Id": rid})
+
+
+def _json(body: Any, status: int, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        orjson.dumps(body), status_code=404, media_type="application/json; charset=utf-8", headers={"X-Request-Id": rid}
+        orjson.dumps(body), status_code=status, headers=headers, media_type="application/json; charset=utf-8"
     )
 
 

@@ -232,12 +232,8 @@ async def aggregate_elicense(ctx: Ctx) -> Reply:
     return Reply(cert, status=201, headers={"Location": location})
 
 
-def _holder_type(holder_id: str) -> str | None:
-    if check("uscc", holder_id).ok:
-        return "001"
-    if check("citizen-id", holder_id).ok:
-        return "111"
-    return None
+#: ``holderIdType`` → the identifier kind of ``holderId`` and its name.
+_HOLDER_TYPES = {"001": ("uscc", "统一社会信用代码"), "111": ("citizen-id", "公民身份号码")}
 
 
 @operation("searchElicenses")
@@ -245,7 +241,7 @@ async def search_elicenses(ctx: Ctx) -> Reply:
     holder_id = ctx.query["holderId"]
     wanted = ctx.query.get("holderIdType")
     if wanted is None:
-        wanted = _holder_type(holder_id)
+        wanted = next((t for t, (kind, _) in _HOLDER_TYPES.items() if check(kind, holder_id).ok), None)
         if wanted is None:
             raise field_error(
                 "/query/holderId",
@@ -253,13 +249,9 @@ async def search_elicenses(ctx: Ctx) -> Reply:
                 "holderId is neither a valid USCC nor a valid citizen ID",
             )
     else:
-        kind = "uscc" if wanted == "001" else "citizen-id"
+        kind, name = _HOLDER_TYPES[wanted]
         if not check(kind, holder_id).ok:
-            raise field_error(
-                "/query/holderId",
-                f"持证主体代码不是有效的{'统一社会信用代码' if wanted == '001' else '公民身份号码'}",
-                f"holderId is not a valid {kind}",
-            )
+            raise field_error("/query/holderId", f"持证主体代码不是有效的{name}", f"holderId is not a valid {kind}")
     item = ctx.query.get("itemCode")
     rows = ctx.db.all(
         "SELECT body FROM gov_elicenses WHERE holder_id = ? AND holder_id_type = ? "
