@@ -85,15 +85,14 @@ class AuditLog:
             args.append(action)
         cond = " AND ".join(where)
         total = self.db.one(f"SELECT COUNT(*) FROM audit WHERE {cond}", *args)[0]
-        rows = self.db.all(
+        rows = self.db.records(
             f"SELECT seq, time, client_id, role, action, resource, outcome, request_id, prev_hash, hash "
             f"FROM audit WHERE {cond} ORDER BY seq LIMIT ? OFFSET ?",
             *args,
             limit,
             offset,
         )
-        keys = (*HASHED, "prevHash", "hash")
-        return total, [{k: v for k, v in zip(keys, r, strict=True) if v is not None} for r in rows]
+        return total, [{k: v for k, v in r.items() if v is not None} for r in rows]
 
 
 def verify_chain(entries: list[dict[str, Any]], prev_hash: str | None = None) -> int | None:

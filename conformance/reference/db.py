@@ -51,6 +51,12 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 _SHARED = "PRAGMA busy_timeout=5000; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
 
 
+def camel(column: str) -> str:
+    """A column's (or a setting's) name as the contract spells a field: ``message_id`` → ``messageId``."""
+    head, *rest = column.split("_")
+    return head + "".join(word.title() for word in rest)
+
+
 def dumps(value: Any) -> bytes:
     return orjson.dumps(value)
 
@@ -189,6 +195,12 @@ class Database:
     def all(self, sql: str, *args: Any) -> list[Any]:
         """Every row of a query (or of a statement with ``RETURNING``, inside a write block); see :meth:`one`."""
         return self._view().execute(sql, args).fetchall()
+
+    def records(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """The rows of a query as dicts, each value under its column's name in camelCase (:func:`camel`)."""
+        cursor = self._view().execute(sql, args)
+        keys = [camel(column[0]) for column in cursor.description]
+        return [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
 
     def meta(self, name: str, default: str | None = None) -> str | None:
         row = self.one("SELECT value FROM meta WHERE name = ?", name)

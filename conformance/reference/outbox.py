@@ -138,14 +138,12 @@ def lookup(
 
 def calls(server: RoleServer, topic: str | None = None) -> list[dict[str, Any]]:
     """Outbox entries (for tests and the workflow driver's read-back)."""
-    rows = server.db.all(
+    return server.db.records(
         "SELECT id, target, method, path, message_id, topic, attempts, status, last_status, last_error "
         "FROM outbox WHERE (? IS NULL OR topic = ?) ORDER BY id",
         topic,
         topic,
     )
-    keys = ("id", "target", "method", "path", "messageId", "topic", "attempts", "status", "lastStatus", "lastError")
-    return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
 class _Tokens:

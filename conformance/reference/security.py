@@ -22,6 +22,7 @@ from typing import Any
 from conformance.contract import documents as contracts
 from conformance.contract.errors import ErrorCode
 from conformance.crypto import canonical_string, sign
+from conformance.reference.db import camel
 from conformance.reference.defects import Mutations, seams
 from conformance.reference.errors import ApiError
 
@@ -62,12 +63,6 @@ class Client:
     used: int = field(default=0, repr=False)
 
 
-def _camel(name: str) -> str:
-    """clients.json's spelling of a :class:`Client` field (``token_ttl`` → ``tokenTtl``)."""
-    head, *rest = name.split("_")
-    return head + "".join(word.title() for word in rest)
-
-
 def load_clients(path: Path | None = None) -> dict[str, Client]:
     """The clients of clients.json; what an entry leaves out keeps the :class:`Client` default."""
     data = json.loads((path or CLIENTS_FILE).read_text(encoding="utf-8"))
@@ -75,7 +70,7 @@ def load_clients(path: Path | None = None) -> dict[str, Client]:
     out: dict[str, Client] = {}
     for c in data["clients"]:
         scopes = frozenset(all_scopes() if c["scopes"] == "*" else c["scopes"])
-        given = {name: c[key] for name in settings if (key := _camel(name)) in c}
+        given = {name: c[key] for name in settings if (key := camel(name)) in c}
         out[c["id"]] = Client(id=c["id"], secret=c.get("secret", f"{c['id']}-secret"), scopes=scopes, **given)
     return out
 

@@ -76,7 +76,7 @@ import orjson
 from conformance.clock import CHINA
 from conformance.contract.errors import ErrorCode
 from conformance.reference.context import Ctx, Reply, now_iso, operation
-from conformance.reference.db import Database, dumps, loads
+from conformance.reference.db import Database, camel, dumps, loads
 from conformance.reference.defects import D
 from conformance.reference.errors import ApiError, bad_request, conflict, not_found
 from conformance.reference.roles.gov_platform.model import demo_holder_context, ensure_tables, group_of
@@ -189,32 +189,19 @@ def case_state(db: Database, case_no: str) -> dict[str, Any] | None:
     case = _row(db, case_no)
     if case is None:
         return None
-    return {
-        "caseNo": case["case_no"],
-        "itemCode": case["item_code"],
-        "applicantId": case["applicant_id"],
-        "submittedAt": case["submitted_at"],
-        "state": case["state"],
-        "lastStep": case["last_step"],
-        "decision": case["decision"],
-        "openProcedures": case["open_procedures"],
-        "result": case["result"],
-        "pending": list(pending(case)),
-        "submissions": case["submissions"],
-        "source": case["source"],
-    }
+    shown = {camel(column): case[column] for column in _COLS[: _COLS.index("result") + 1]}
+    return {**shown, "pending": list(pending(case)), "submissions": case["submissions"], "source": case["source"]}
 
 
 def case_reports(db: Database, case_no: str) -> list[dict[str, Any]]:
     """The reports (T5-6 … T5-10) the platform took for ``case_no``, oldest first."""
     ensure_tables(db)
-    rows = db.all(
+    reports = db.records(
         "SELECT seq, interface, kind, message_id, received_at, state_before, state_after, body "
         "FROM gov_case_reports WHERE case_no = ? ORDER BY seq",
         case_no,
     )
-    keys = ("seq", "interface", "kind", "messageId", "receivedAt", "stateBefore", "stateAfter", "body")
-    return [dict(zip(keys, (*r[:7], loads(r[7])), strict=True)) for r in rows]
+    return [{**r, "body": loads(r["body"])} for r in reports]
 
 
 def cases(db: Database, state: str | None = None) -> list[str]:

@@ -150,13 +150,12 @@ async def send_sms(ctx: Ctx) -> Reply:
 
 def sms_messages(db: Database, case_no: str | None = None) -> list[dict[str, Any]]:
     """Messages the gateway accepted (one per messageId), oldest first."""
-    rows = db.all(
+    return db.records(
         "SELECT message_id, mobile, case_no, content, received_at FROM gov_sms "
         "WHERE (? IS NULL OR case_no = ?) ORDER BY rowid",
         case_no,
         case_no,
     )
-    return [dict(zip(("messageId", "mobile", "caseNo", "content", "receivedAt"), r, strict=True)) for r in rows]
 
 
 # ------------------------------------------------------------------------------ demo data

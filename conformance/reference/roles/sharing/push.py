@@ -435,11 +435,9 @@ async def deliver(server: RoleServer, stop: asyncio.Event) -> None:
 
 def notifications(server: RoleServer, subscription_id: str | None = None) -> list[dict[str, Any]]:
     """Stored notifications (for tests and operators)."""
-    rows = server.db.all(
+    return server.db.records(
         "SELECT id, subscription_id, message_id, attempts, status, last_status, last_error "
         "FROM sharing_notifications WHERE (? IS NULL OR subscription_id = ?) ORDER BY id",
         subscription_id,
         subscription_id,
     )
-    keys = ("id", "subscriptionId", "messageId", "attempts", "status", "lastStatus", "lastError")
-    return [dict(zip(keys, r, strict=True)) for r in rows]
