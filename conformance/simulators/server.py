@@ -127,6 +127,14 @@ class Simulator:
             return [c for c in self.state.calls if c.seq > since]
 
 
+def _json(raw: bytes | None) -> Any:
+    """A request body as JSON; None when there is none or it is not JSON."""
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None
+
+
 class _Handler(BaseHTTPRequestHandler):
     simulator: Simulator
     protocol_version = "HTTP/1.1"
@@ -200,14 +208,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         t = time.time()
         text = None if raw is None else raw[:BODY_CAP].decode("utf-8", errors="replace")
-        parsed: Any = None
-        if raw:
-            try:
-                parsed = json.loads(raw)
-            except ValueError:
-                parsed = None
         headers = dict(self.headers.items())
-        call = InboundCall(0, sim.role, method, path, query, mask_headers(headers), text, parsed, now_iso(), t)
+        call = InboundCall(0, sim.role, method, path, query, mask_headers(headers), text, _json(raw), now_iso(), t)
         found = self.simulator.router.match(path, unquote_params=True)
         methods, params = found if found else ({}, {})
         op = methods.get(method)
@@ -366,10 +368,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(401, b'{"error":"control token required"}', {}, "application/json")
             return
         what = path[len(CONTROL) :].strip("/")
-        try:
-            data = json.loads(raw) if raw else None
-        except ValueError:
-            data = None
+        data = _json(raw)
         status, out = 200, None
         state = sim.state
         with state.lock:

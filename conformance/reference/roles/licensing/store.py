@@ -157,12 +157,10 @@ def add_history(
 
 
 def history(db: Database, case_no: str) -> list[dict[str, Any]]:
-    rows = db.all(
+    rows = db.records(
         "SELECT seq, step, outcome, operator, opinion, at FROM lic_history WHERE case_no = ? ORDER BY seq", case_no
     )
-    return [
-        {"seq": r[0], "step": r[1], "outcome": r[2], "operator": loads(r[3]), "opinion": r[4], "at": r[5]} for r in rows
-    ]
+    return [{**r, "operator": loads(r["operator"])} for r in rows]
 
 
 # ---------------------------------------------------------------------------------- documents
