@@ -45,7 +45,7 @@ from conformance.datagen import DataGen
 from conformance.datagen.licensing import legal_person
 from conformance.reference import outbox
 from conformance.reference.db import dumps
-from conformance.reference.roles.licensing.seed import new_equipment, varieties
+from conformance.reference.roles.licensing.seed import new_equipment, new_materials, varieties
 from conformance.reference.server_state import RoleServer, setting
 
 log = logging.getLogger("tzsb.reference.gov-platform")
@@ -131,16 +131,7 @@ def new_application(rng: random.Random, now: dt.datetime | None = None) -> dict[
         "applicant": {**legal_person(unit), "userId": f"lp-{unit['uscc']}"},
         "authority": authority,
         "equipment": equipment,
-        "materials": [
-            {
-                "name": name,
-                "fileName": f"{name}.pdf",
-                "format": "PDF",
-                "sha256": secrets.token_hex(32),
-                "size": rng.randint(20_000, 900_000),
-            }
-            for name in ("产品合格证", "监督检验报告")[: rng.randint(1, 2)]
-        ],
+        "materials": new_materials(rng, lambda _: secrets.token_hex(32)),
         "submittedAt": now.isoformat(),
     }
 
