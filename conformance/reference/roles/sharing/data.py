@@ -88,16 +88,6 @@ def _schema_marks(node: Any, base: str, depth: int = 0) -> tuple[set[str], set[s
 
 
 @dataclass(frozen=True)
-class Filter:
-    """One query parameter: which record field it tests, and how."""
-
-    param: str
-    field: str
-    kind: str  # eq | division | catalogue | contains | from | to
-    column: str
-
-
-@dataclass(frozen=True)
 class DataSet(contract.DataSet):
     """A data set as the contract declares it, and how the platform stores and masks its records."""
 
@@ -105,8 +95,9 @@ class DataSet(contract.DataSet):
     sensitive: dict[str, str] = field(default_factory=dict)
     #: record field → (index column, value type: text | instant | list)
     columns: dict[str, tuple[str, str]] = field(default_factory=dict)
-    #: operationId → param → filter (the filters of each paged query, with their index columns)
-    indexed_filters: dict[str, dict[str, Filter]] = field(default_factory=dict)
+    #: operationId → param → filter of each paged query (``updatedAt`` is the index's column ``updated``, every other
+    #: field one of :attr:`columns`)
+    indexed_filters: dict[str, dict[str, contract.Filter]] = field(default_factory=dict)
 
     def index_row(self, key: str, record: dict[str, Any]) -> tuple[Any, ...]:
         values: list[Any] = [None] * INDEX_COLUMNS
@@ -157,22 +148,17 @@ def data_sets() -> dict[str, DataSet]:
                 if kind in kinds:
                     sensitive[fname] = kind
         columns: dict[str, tuple[str, str]] = {}
-        filters: dict[str, dict[str, Filter]] = {}
+        filters: dict[str, dict[str, contract.Filter]] = {}
         for op in ops:
             if op.data_set != name or op.method != "get" or not any(p.name == "page" for p in op.params):
                 continue
-            per_op: dict[str, Filter] = {}
-            for f in declared.filters_of(op):
-                fname, kind = f.field, f.kind
-                if fname == "updatedAt":  # the index keeps it in its own column
-                    per_op[f.name] = Filter(f.name, fname, kind, "updated")
+            filters[op.operation_id] = {f.name: f for f in declared.filters_of(op)}
+            for fname in (f.field for f in filters[op.operation_id].values()):
+                if fname == "updatedAt" or fname in columns:  # the index keeps updatedAt in its own column
                     continue
-                if fname not in columns:
-                    if len(columns) >= INDEX_COLUMNS:
-                        raise RuntimeError(f"sharing: data set {name} has more than {INDEX_COLUMNS} filter fields")
-                    columns[fname] = (f"c{len(columns)}", _field_type(props, fname, schema_name))
-                per_op[f.name] = Filter(f.name, fname, kind, columns[fname][0])
-            filters[op.operation_id] = per_op
+                if len(columns) >= INDEX_COLUMNS:
+                    raise RuntimeError(f"sharing: data set {name} has more than {INDEX_COLUMNS} filter fields")
+                columns[fname] = (f"c{len(columns)}", _field_type(props, fname, schema_name))
         # whose grant unlocks a record's sensitive fields (工业产品质量安全监管数据规范体系 授权查询共享: "需经数据所属
         # 主体授权"): the unit of the contract's x-owner; a data set with sensitive fields and no owner is always masked
         owner = declared.owner if declared.owner in props else None
@@ -346,8 +332,8 @@ def where_clause(ds: DataSet, op: Operation, query: dict[str, Any]) -> tuple[str
         if pname not in query:
             continue
         value = query[pname]
-        col = f"i.{f.column}"
-        vtype = "instant" if f.column == "updated" else ds.columns[f.field][1]
+        column, vtype = ("updated", "instant") if f.field == "updatedAt" else ds.columns[f.field]
+        col = f"i.{column}"
         if f.kind == "division":
             prefix = division_prefix(str(value))
             where.append(f"substr({col}, 1, {len(prefix)}) = ?" if len(prefix) < 6 else f"{col} = ?")
