@@ -14,6 +14,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Conformance harness for special-equipment supervision sharing interfaces",
     ),
     "opt.lang": ("输出语言：zh（默认）或 en", "output language: zh (default) or en"),
+    "opt.version": ("显示版本号并退出", "show the version and exit"),
+    "opt.no_progress": (
+        "不显示进度（默认：长时间校验时在标准错误输出上显示进度；间隔秒数取自环境变量 TZSB_PROGRESS_INTERVAL，默认 5）",
+        "show no progress (default: a long validation shows progress on stderr; plain lines every "
+        "TZSB_PROGRESS_INTERVAL seconds, default 5, when stderr is not a terminal)",
+    ),
+    "commands": ("子命令", "commands"),
+    "interrupted": ("已中断（Ctrl-C）", "interrupted (Ctrl-C)"),
     "cmd.validate": (
         "校验代码、JSON/XML 文件或 JSON Lines 数据包",
         "validate a code, a JSON/XML file or a JSON Lines dump",
@@ -188,6 +196,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "err.bom": ("文件以 UTF-8 BOM 开头（已忽略）", "file starts with a UTF-8 BOM (ignored)"),
     "err.empty_line": ("空行", "empty line"),
+    # progress of validate (conformance.cli.progress)
+    "progress.line": (
+        "校验进度：{file} 已校验 {done:,} 条（{rate:,.0f} 条/秒，用时 {secs:.0f} 秒）",
+        "progress: {file}: {done:,} records checked ({rate:,.0f} records/s, {secs:.0f} s)",
+    ),
+    "progress.records": ("{done:,} 条", "{done:,} records"),
+    "progress.rate": ("{rate:,.0f} 条/秒", "{rate:,.0f} records/s"),
+    "progress.document": (
+        "正在校验 {file}（{mb:,.0f} MB，单个文档：整体读入后校验，期间无进度）",
+        "validating {file} ({mb:,.0f} MB, one document: read whole, then checked; no progress meanwhile)",
+    ),
+    "progress.err_interval": (
+        "环境变量 {name} 应为非负秒数，而不是 {value!r}；改用 {default:g} 秒",
+        "{name} should be a number of seconds >= 0, not {value!r}; using {default:g} s",
+    ),
     # selfcheck
     "self.title": ("契约自检", "Contract self-check"),
     "self.ok": ("通过", "pass"),

@@ -12,7 +12,6 @@ import xmlschema
 from conformance.check.xsd import (
     XmlIssue,
     format_annotations,
-    is_valid_xml,
     schema_names,
     validate_xml,
     xml_issue_messages,
@@ -156,7 +155,7 @@ def test_sources_bytes_str_path_agree(schema: str) -> None:
         by_path = validate_xml(path, schema)
         assert validate_xml(path.read_bytes(), schema) == by_path
         assert validate_xml(path.read_text(encoding="utf-8"), schema) == by_path
-        assert is_valid_xml(path, schema) is label["valid"]
+        assert (not by_path) is label["valid"]
 
 
 def test_lenient_mode_is_passed_to_the_identifier_library() -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from jsonschema import FormatChecker
 
 from conformance.codes import KINDS
+from conformance.contract.inline import SCHEMA_KEYWORDS, SCHEMA_MAP_KEYWORDS
 
 
 @functools.cache
@@ -49,24 +50,9 @@ def format_checker(strict: bool = True) -> FormatChecker:
     return checker
 
 
-_COMBINATORS = (
-    "anyOf",
-    "oneOf",
-    "allOf",
-    "not",
-    "if",
-    "then",
-    "else",
-    "items",
-    "prefixItems",
-    "contains",
-    "additionalProperties",
-    "patternProperties",
-    "unevaluatedProperties",
-    "unevaluatedItems",
-    "dependentSchemas",
-    "propertyNames",
-)
+#: Keywords whose subschemas apply depending on the instance: every keyword with subschemas but the properties and
+#: the definitions.
+_COMBINATORS = (SCHEMA_KEYWORDS | SCHEMA_MAP_KEYWORDS) - {"properties", "$defs", "definitions"}
 
 
 #: Most distinct values a format check remembers per kind (then it starts afresh: memory stays flat).

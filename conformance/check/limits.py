@@ -125,12 +125,6 @@ def value_depth(value: Any, stop: int | None = None) -> int:
     return deepest
 
 
-def check_value(value: Any, *, max_depth: int = MAX_JSON_DEPTH) -> None:
-    """Raise :class:`JSONLimitError` if a parsed value is nested deeper than ``max_depth``."""
-    if value_depth(value, max_depth) > max_depth:
-        raise depth_error(max_depth)
-
-
 # ------------------------------------------------------------------------------ depth the contracts declare
 
 

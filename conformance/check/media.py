@@ -285,13 +285,6 @@ def png_problems(data: bytes) -> list[str]:
     return problems
 
 
-def png_size(data: bytes) -> tuple[int, int] | None:
-    if data.startswith(PNG_SIGNATURE) and data[12:16] == b"IHDR":
-        w, h = struct.unpack(">II", data[16:24])
-        return w, h
-    return None
-
-
 def jpeg_problems(data: bytes) -> list[str]:
     """SOI at the start, a frame header (SOF0/1/2), EOI at the end."""
     problems = []

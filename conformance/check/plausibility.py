@@ -40,7 +40,8 @@ DEFAULT_CLOCK_SKEW_S = 300.0
 DEFAULT_RETRY_WAIT_S = 60.0
 
 _DELAY_SECONDS = re.compile(r"\s*-?[0-9]+\s*")
-_DATETIME = re.compile(
+#: GB/T 7408 (ISO 8601) extended date-time with a UTC offset (``Z`` / ``±hh:mm``).
+DATETIME_WITH_OFFSET = re.compile(
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2})$"
 )
 
@@ -84,21 +85,11 @@ def event_time_keys() -> frozenset[str]:
         ref = str(node.get("$ref", ""))
         return node.get("format") == "date-time" or ref.endswith("/dateTime")
 
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for name, sub in (node.get("properties") or {}).items():
-                if isinstance(sub, dict) and is_datetime(sub):
-                    title = str(sub.get("title", ""))
-                    event = title.endswith("时间") and not any(w in title for w in _NOT_AN_EVENT)
-                    (good if event else bad).add(name)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    for name in contracts.json_schema_names():
-        walk(contracts.json_schema(name))
+    for name, sub in contracts.schema_properties():
+        if is_datetime(sub):
+            title = str(sub.get("title", ""))
+            event = title.endswith("时间") and not any(w in title for w in _NOT_AN_EVENT)
+            (good if event else bad).add(name)
     return frozenset(good - bad)
 
 
@@ -290,19 +281,22 @@ def receipt(summary: dict[str, Any] | None, what: str) -> list[str]:
     return [f"{what}: 回执的条数与逐条结果矛盾：{'、'.join(wrong)} / the receipt's counts contradict its results"]
 
 
-def _walk(node: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
+def walk(node: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
+    """``(JSON Pointer, key, value)`` for every member and item of a JSON document (an item's key is "")."""
     if isinstance(node, dict):
         for k, v in node.items():
-            here = f"{path}/{k}"
+            here = f"{path}/{str(k).replace('~', '~0').replace('/', '~1')}"
             yield here, str(k), v
-            yield from _walk(v, here)
+            yield from walk(v, here)
     elif isinstance(node, list):
         for i, v in enumerate(node):
-            yield from _walk(v, f"{path}/{i}")
+            here = f"{path}/{i}"
+            yield here, "", v
+            yield from walk(v, here)
 
 
 def instant(value: str) -> dt.datetime | None:
-    if not _DATETIME.match(value):
+    if not DATETIME_WITH_OFFSET.match(value):
         return None
     try:
         return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -314,7 +308,7 @@ def latest_event(body: Any) -> tuple[str, str] | None:
     """(JSON Pointer, value) of the latest event time (:func:`event_time_keys`) in a response body."""
     keys = event_time_keys()
     best: tuple[dt.datetime, str, str] | None = None
-    for path, key, value in _walk(body):
+    for path, key, value in walk(body):
         if key in keys and isinstance(value, str):
             when = instant(value)
             if when is not None and (best is None or when > best[0]):

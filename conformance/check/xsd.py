@@ -48,7 +48,6 @@ __all__ = [
     "DEFAULT_MAX_DEPTH",
     "XmlIssue",
     "format_annotations",
-    "is_valid_xml",
     "load_schema",
     "schema_names",
     "validate_xml",
@@ -263,6 +262,20 @@ def _transcode(data: bytes) -> tuple[str | None, XmlIssue | None]:
         )
 
 
+#: What the safe parser refused, in both languages.
+_REFUSED: dict[type[Exception], tuple[str, str]] = {
+    defusedxml.DTDForbidden: (
+        "文档含 DTD（<!DOCTYPE>），出于安全原因被拒绝（防止实体膨胀与外部实体攻击），未展开任何实体",
+        "DTD (<!DOCTYPE>) forbidden: refused for safety (entity expansion / XXE); nothing was expanded",
+    ),
+    defusedxml.EntitiesForbidden: (
+        "文档声明了实体（ENTITY），被拒绝，未展开",
+        "entity declarations are forbidden; nothing was expanded",
+    ),
+    defusedxml.ExternalReferenceForbidden: ("文档引用外部资源，被拒绝", "external references are forbidden"),
+}
+
+
 def _parse(data: bytes | str) -> tuple[ET.Element | None, XmlIssue | None]:
     """Parse with defusedxml: no DTD, no entity declaration, no external reference."""
     if not data.strip():
@@ -275,29 +288,9 @@ def _parse(data: bytes | str) -> tuple[ET.Element | None, XmlIssue | None]:
             data = text
     try:
         root = DefusedET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except defusedxml.DTDForbidden:
-        return None, _issue(
-            "parser",
-            "",
-            "文档含 DTD（<!DOCTYPE>），出于安全原因被拒绝（防止实体膨胀与外部实体攻击），未展开任何实体",
-            "DTD (<!DOCTYPE>) forbidden: refused for safety (entity expansion / XXE); nothing was expanded",
-        )
-    except defusedxml.EntitiesForbidden:
-        return None, _issue(
-            "parser",
-            "",
-            "文档声明了实体（ENTITY），被拒绝，未展开",
-            "entity declarations are forbidden; nothing was expanded",
-        )
-    except defusedxml.ExternalReferenceForbidden:
-        return None, _issue(
-            "parser",
-            "",
-            "文档引用外部资源，被拒绝",
-            "external references are forbidden",
-        )
     except defusedxml.DefusedXmlException as exc:
-        return None, _issue("parser", "", f"文档被安全解析器拒绝：{exc}", f"refused by the safe parser: {exc}")
+        zh, en = _REFUSED.get(type(exc), (f"文档被安全解析器拒绝：{exc}", f"refused by the safe parser: {exc}"))
+        return None, _issue("parser", "", zh, en)
     except ET.ParseError as exc:
         return None, _issue(
             "parser",
@@ -393,25 +386,11 @@ def _xsd_message(error: xmlschema.XMLSchemaValidationError, own_prefixes: tuple[
 # --------------------------------------------------------------------------- format layer
 
 
-@functools.cache
-def _format_kinds() -> dict[str, str]:
-    """format name (``tzsb-uscc``) → kind (``uscc``), from ``conformance.codes.KINDS``."""
-    from conformance.codes import KINDS
-
-    return {spec.format_name: kind for kind, spec in KINDS.items()}
-
-
 def _check_format(fmt: str, value: str, path: str, strict: bool) -> XmlIssue | None:
-    try:
-        kinds = _format_kinds()
-    except ImportError as exc:  # the identifier library is missing: say so, do not crash
-        return _issue(
-            "format",
-            path,
-            f"无法检查格式 {fmt}：标识符库不可用（{exc}）",
-            f"cannot check format {fmt}: identifier library unavailable ({exc})",
-        )
-    kind = kinds.get(fmt)
+    from conformance.check.formats import format_kinds
+    from conformance.codes import check
+
+    kind = format_kinds().get(fmt)
     if kind is None:
         return _issue(
             "format",
@@ -419,8 +398,6 @@ def _check_format(fmt: str, value: str, path: str, strict: bool) -> XmlIssue | N
             f"模式中的格式注解 {fmt} 未知（契约错误）",
             f"unknown format annotation {fmt!r} in the schema (contract error)",
         )
-    from conformance.codes import check
-
     try:
         result = check(kind, value, strict=strict)
     except Exception as exc:  # a checker bug must not hide the other issues
@@ -532,15 +509,3 @@ def validate_xml(
     layer_rank = {"parser": 0, "xsd": 1, "format": 2}
     issues.sort(key=lambda i: (path_order.get(i.path, -1), layer_rank[i.layer]))
     return issues
-
-
-def is_valid_xml(
-    source: Source,
-    schema: str,
-    *,
-    strict: bool = True,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    max_depth: int = DEFAULT_MAX_DEPTH,
-) -> bool:
-    """True when :func:`validate_xml` finds no issue."""
-    return not validate_xml(source, schema, strict=strict, max_bytes=max_bytes, max_depth=max_depth)

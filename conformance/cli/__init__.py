@@ -21,27 +21,11 @@ from typing import Any
 from conformance.cli.argparse_i18n import TranslatedParser
 from conformance.harness import profiles
 from conformance.harness.run_guard import BREAKER_FAILURES
-from conformance.i18n import t
+from conformance.i18n import lang_from, t
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE (signal.SIGPIPE does not exist on Windows)
-
-MESSAGES: dict[str, tuple[str, str]] = {
-    "commands": ("子命令", "commands"),
-    "version": ("显示版本号并退出", "show the version and exit"),
-    "no_progress": (
-        "不显示进度（默认：长时间校验时在标准错误输出上显示进度；间隔秒数取自环境变量 TZSB_PROGRESS_INTERVAL，默认 5）",
-        "show no progress (default: a long validation shows progress on stderr; plain lines every "
-        "TZSB_PROGRESS_INTERVAL seconds, default 5, when stderr is not a terminal)",
-    ),
-    "interrupted": ("已中断（Ctrl-C）", "interrupted (Ctrl-C)"),
-}
-
-
-def _tr(key: str, lang: str) -> str:
-    zh, en = MESSAGES[key]
-    return en if lang == "en" else zh
 
 
 def _add_global_options(parser: argparse.ArgumentParser, lang: str, default: Any) -> None:
@@ -56,7 +40,7 @@ def _add_global_options(parser: argparse.ArgumentParser, lang: str, default: Any
         action="version",
         version=f"tzsb-conform {__version__}",
         default=argparse.SUPPRESS,
-        help=_tr("version", lang),
+        help=t("opt.version", lang),
     )
 
 
@@ -85,7 +69,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     sub = p.add_subparsers(
         dest="command",
         required=True,
-        title=_tr("commands", lang),
+        title=t("commands", lang),
         metavar="COMMAND",
         action=_SubCommands,
         common=[common],
@@ -102,7 +86,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     v.add_argument("--max-errors", type=int, default=5, help=t("opt.max_errors", lang))
     v.add_argument("--output", choices=["text", "jsonl"], default="text", help=t("opt.output", lang))
     v.add_argument("--jobs", type=int, default=1, metavar="N", help=t("opt.validate_jobs", lang))
-    v.add_argument("--no-progress", action="store_true", help=_tr("no_progress", lang))
+    v.add_argument("--no-progress", action="store_true", help=t("opt.no_progress", lang))
 
     s = sub.add_parser("serve", help=t("cmd.serve", lang), description=t("cmd.serve", lang))
     s.add_argument("--role", default="all", choices=["all", *ROLES], help=t("opt.role", lang))
@@ -167,8 +151,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     ``os.devnull`` so that the flush at exit does not fail again. Ctrl-C outside a run's own handling
     (``conformance.harness.run_guard``) prints one line and exits 130.
     """
-    from conformance.i18n import lang_from
-
     args_list = list(sys.argv[1:] if argv is None else argv)
     lang = lang_from(args_list)
     try:
@@ -180,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _drop_stdout()
         return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
-        print(_tr("interrupted", lang), file=sys.stderr)
+        print(t("interrupted", lang), file=sys.stderr)
         return EXIT_INTERRUPTED
 
 

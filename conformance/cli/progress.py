@@ -20,6 +20,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO, cast
 
+from conformance.i18n import t
+
 INTERVAL_ENV = "TZSB_PROGRESS_INTERVAL"
 DEFAULT_INTERVAL_S = 5.0
 #: a validation shorter than this shows no bar on a terminal
@@ -30,28 +32,6 @@ REFRESH_S = 0.1
 STEP = 256
 #: a single document at least this large gets a line saying it is being read and checked
 BIG_DOCUMENT_BYTES = 16 * 1024 * 1024
-
-MESSAGES: dict[str, tuple[str, str]] = {
-    "line": (
-        "校验进度：{file} 已校验 {done:,} 条（{rate:,.0f} 条/秒，用时 {secs:.0f} 秒）",
-        "progress: {file}: {done:,} records checked ({rate:,.0f} records/s, {secs:.0f} s)",
-    ),
-    "records": ("{done:,} 条", "{done:,} records"),
-    "rate": ("{rate:,.0f} 条/秒", "{rate:,.0f} records/s"),
-    "document": (
-        "正在校验 {file}（{mb:,.0f} MB，单个文档：整体读入后校验，期间无进度）",
-        "validating {file} ({mb:,.0f} MB, one document: read whole, then checked; no progress meanwhile)",
-    ),
-    "err.interval": (
-        "环境变量 {name} 应为非负秒数，而不是 {value!r}；改用 {default:g} 秒",
-        "{name} should be a number of seconds >= 0, not {value!r}; using {default:g} s",
-    ),
-}
-
-
-def _tr(key: str, lang: str, **kw: Any) -> str:
-    zh, en = MESSAGES[key]
-    return (en if lang == "en" else zh).format(**kw)
 
 
 def interval_from_env(lang: str = "zh", stream: TextIO | None = None) -> float:
@@ -65,7 +45,7 @@ def interval_from_env(lang: str = "zh", stream: TextIO | None = None) -> float:
         value = -1.0
     if not value >= 0:  # also NaN
         print(
-            _tr("err.interval", lang, name=INTERVAL_ENV, value=raw, default=DEFAULT_INTERVAL_S),
+            t("progress.err_interval", lang, name=INTERVAL_ENV, value=raw, default=DEFAULT_INTERVAL_S),
             file=stream or sys.stderr,
         )
         return DEFAULT_INTERVAL_S
@@ -123,9 +103,8 @@ class Progress:
         secs = now - self.start
         rate = done / secs if secs > 0 else 0.0
         if self.mode == "plain":
-            print(
-                _tr("line", self.lang, file=self.label, done=done, rate=rate, secs=secs), file=self.stream, flush=True
-            )
+            line = t("progress.line", self.lang, file=self.label, done=done, rate=rate, secs=secs)
+            print(line, file=self.stream, flush=True)
             self._next = now + self.interval
             return
         if self._bar is None:
@@ -133,8 +112,8 @@ class Progress:
         self._bar.update(
             self._task,
             completed=done,
-            records=_tr("records", self.lang, done=done),
-            rate=_tr("rate", self.lang, rate=rate),
+            records=t("progress.records", self.lang, done=done),
+            rate=t("progress.rate", self.lang, rate=rate),
             refresh=True,
         )
         self._next = now + REFRESH_S
@@ -148,7 +127,7 @@ class Progress:
         except OSError:
             return
         if size >= BIG_DOCUMENT_BYTES:
-            print(_tr("document", self.lang, file=self.label, mb=size / 1e6), file=self.stream, flush=True)
+            print(t("progress.document", self.lang, file=self.label, mb=size / 1e6), file=self.stream, flush=True)
 
     def close(self) -> None:
         if self._bar is not None:

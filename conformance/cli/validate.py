@@ -36,6 +36,10 @@ def _usage(msg: str) -> int:
     return EXIT_USAGE
 
 
+def _json_line(out: TextIO, record: dict[str, Any]) -> None:
+    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
 def validate_code(kind: str, value: str, *, strict: bool, lang: str, out: TextIO, output: str = "text") -> int:
     from conformance.codes import KINDS, check
 
@@ -44,25 +48,20 @@ def validate_code(kind: str, value: str, *, strict: bool, lang: str, out: TextIO
     result = check(kind, value, strict=strict)
     title = KINDS[kind].title_en if lang == "en" else KINDS[kind].title_zh
     if output == "jsonl":
-        out.write(
-            json.dumps(
-                {
-                    "kind": kind,
-                    "value": value,
-                    "valid": result.ok,
-                    "mode": result.mode,
-                    "message": result.message(lang),
-                    "parts": [
-                        {"name": p.name_en if lang == "en" else p.name_zh, "value": p.value} for p in result.parts
-                    ],
-                    "problems": [
-                        {"part": q.part, "severity": q.severity, "message": q.en if lang == "en" else q.zh}
-                        for q in result.problems
-                    ],
-                },
-                ensure_ascii=False,
-            )
-            + "\n"
+        _json_line(
+            out,
+            {
+                "kind": kind,
+                "value": value,
+                "valid": result.ok,
+                "mode": result.mode,
+                "message": result.message(lang),
+                "parts": [{"name": p.name_en if lang == "en" else p.name_zh, "value": p.value} for p in result.parts],
+                "problems": [
+                    {"part": q.part, "severity": q.severity, "message": q.en if lang == "en" else q.zh}
+                    for q in result.problems
+                ],
+            },
         )
     else:
         key = "code.valid" if result.ok else "code.invalid"
@@ -99,7 +98,7 @@ def _write_verdict(out: TextIO, output: str, verdict: Verdict, lang: str, max_er
         if not verdict.ok:
             rec["problem"] = verdict.problem
             rec["errors"] = [e.as_dict(lang) for e in verdict.errors[:max_errors]]
-        out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        _json_line(out, rec)
         return
     if "line" in where:
         key = "line.valid" if verdict.ok else "line.invalid"
@@ -178,11 +177,11 @@ def _jsonl_part(
 def _parallel_jsonl(
     path: Path, ref: str, out: TextIO, jobs: int, progress: Progress | None = None, **opts: Any
 ) -> JsonlSummary:
-    """``--jobs N``: the file cut at line starts into N parts, one process each; the verdicts are
-    written in file order (each part waits in a temporary file), the counts added up. The workers keep
-    their line counts in shared memory (the progress adds them up) and stop early when the main process
-    is interrupted or its output is closed (a stop flag there, read at each count)."""
-    parts = jsonl_parts(path, jobs)
+    """``--jobs N`` (N > 1; else one pass in this process): the file cut at line starts into N parts, one process
+    each; the verdicts are written in file order (each part waits in a temporary file), the counts added up. The
+    workers keep their line counts in shared memory (the progress adds them up) and stop early when the main
+    process is interrupted or its output is closed (a stop flag there, read at each count)."""
+    parts = jsonl_parts(path, jobs) if jobs > 1 else []
     if len(parts) < 2:
         return _write_jsonl(path, ref, out, report=progress.update if progress else None, **opts)
     start = time.perf_counter()
@@ -245,24 +244,8 @@ def validate_file(
         issues = validate_xml(path, schema)
         ok = not issues
         if output == "jsonl":
-            out.write(
-                json.dumps(
-                    {
-                        "file": str(path),
-                        "valid": ok,
-                        "errors": [
-                            {
-                                "layer": i.layer,
-                                "path": i.path,
-                                "message": i.message_en if lang == "en" else i.message_zh,
-                            }
-                            for i in issues[:max_errors]
-                        ],
-                    },
-                    ensure_ascii=False,
-                )
-                + "\n"
-            )
+            errors = [{"layer": i.layer, "path": i.path, "message": i.message(lang)} for i in issues[:max_errors]]
+            _json_line(out, {"file": str(path), "valid": ok, "errors": errors})
         else:
             key = "file.valid" if ok else "file.invalid"
             out.write(t(key, lang, file=path, schema=schema, count=len(issues)) + "\n")
@@ -282,24 +265,10 @@ def validate_file(
                 "failures_only": failures_only,
                 "max_errors": max_errors,
             }
-            if jobs > 1:
-                summary = _parallel_jsonl(path, ref, out, jobs, progress=progress, **opts)
-            else:
-                summary = _write_jsonl(path, ref, out, report=progress.update if progress else None, **opts)
+            summary = _parallel_jsonl(path, ref, out, jobs, progress=progress, **opts)
             if output == "jsonl":
-                out.write(
-                    json.dumps(
-                        {
-                            "summary": {
-                                "total": summary.total,
-                                "valid": summary.ok,
-                                "invalid": summary.bad,
-                                "seconds": round(summary.seconds, 3),
-                            }
-                        }
-                    )
-                    + "\n"
-                )
+                counts = {"total": summary.total, "valid": summary.ok, "invalid": summary.bad}
+                _json_line(out, {"summary": {**counts, "seconds": round(summary.seconds, 3)}})
             else:
                 out.write(summary.text(lang) + "\n")
             return EXIT_OK if summary.total and summary.bad == 0 else EXIT_FAIL

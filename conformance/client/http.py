@@ -217,7 +217,18 @@ class TargetClient:
     ) -> TargetResponse:
         origin = _origin(url)
         for _hop in range(MAX_REDIRECTS + 1):
-            resp, exchange = self._once(method, url, headers, body, data, params)
+            resp, exchange = request_once(
+                self.session,
+                method,
+                url,
+                headers=headers,
+                body=body,
+                data=data,
+                params=params,
+                timeout=self.timeout,
+                verify=self._verify(url),
+                max_bytes=self.max_bytes,
+            )
             self.evidence.add(exchange)
             if resp.status in (301, 302, 303, 307, 308) and resp.header("location"):
                 url = urljoin(url, resp.header("location") or "")
@@ -242,28 +253,6 @@ class TargetClient:
         """The CA bundle that verifies ``url`` (the target's own for its origin, one registered for another), or the
         system's trust store."""
         return self.ca_file if self.ca_file and _ca_key(url) == _ca_key(self.base_url) else ca_file_for(url) or True
-
-    def _once(
-        self,
-        method: str,
-        url: str,
-        headers: dict[str, str],
-        body: bytes | None,
-        data: Any,
-        params: dict[str, Any] | None,
-    ) -> tuple[TargetResponse, Exchange]:
-        return request_once(
-            self.session,
-            method,
-            url,
-            headers=headers,
-            body=body,
-            data=data,
-            params=params,
-            timeout=self.timeout,
-            verify=self._verify(url),
-            max_bytes=self.max_bytes,
-        )
 
 
 # ---------------------------------------------------------------------- the one read path

@@ -34,7 +34,7 @@ from conformance.codes import (
     registration_no,
     uscc,
 )
-from conformance.codes.base import HELD, ISSUED, MODES, CodeKind, CodeResult, Mode, Part, Problem, registry
+from conformance.codes.base import HELD, ISSUED, MODES, CodeKind, CodeResult, Mode, Part, Problem
 from conformance.codes.citizen_id import citizen_check_char
 from conformance.codes.elicense_id import mod37_36_check
 from conformance.codes.org_code import org_check_char
@@ -42,7 +42,7 @@ from conformance.codes.uscc import uscc_check_char
 
 #: The ten identifier kinds by CLI name, in the order of docs/CONVENTIONS.md.
 KINDS: dict[str, CodeKind] = {
-    m.NAME: registry[m.NAME]
+    m.KIND.name: m.KIND
     for m in (
         uscc,
         org_code,

@@ -18,15 +18,17 @@ Conventions (docs/CONVENTIONS.md, "Identifier kinds"):
     accepted with a warning; what no authority ever issued stays an error.
 
   ``strict=True`` / ``strict=False`` are aliases of ``"issued"`` / ``"held"``. ``check`` and
-  :meth:`CodeKind.validate` take either; a kind module's own ``validate(value, strict)`` keeps its
-  boolean (True = "issued"). Neither mode normalises a value silently: full-width digits and letters,
+  :meth:`CodeKind.validate` take either; the kind's own :meth:`CodeKind.validator` keeps
+  a boolean (True = "issued"). Neither mode normalises a value silently: full-width digits and letters,
   lower-case letters and surrounding whitespace stay errors for every kind.
 * Code lists are read lazily through :mod:`conformance.codes.lists`, never at import time.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import random
+import string
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -232,20 +234,36 @@ class CodeResult:
         )
 
 
+#: ``slow(value, issued)``: the problems of a readable value, or (problems, the forms it is in).
+Slow = Callable[[str, bool], list[Problem] | tuple[list[Problem], tuple[str, ...]]]
+
+
 @dataclass(frozen=True)
 class CodeKind:
-    """One identifier kind: its names, its validator and its generator of valid values."""
+    """One identifier kind: its names, its validator and its generator of valid values.
+
+    :meth:`validator` answers from ``fast`` (or ``quick``) when it says yes, else from
+    :func:`surface_problems` when the value is unreadable, else from ``slow``.
+    """
 
     name: str
     title_zh: str
     title_en: str
     source: str
-    #: ``validator(value, issued)``: the module's validator; ``issued`` True asks "issued", False "held"
-    #: (the historical name of the argument is ``strict``). Callers go through :meth:`validate`.
-    validator: Callable[[str, bool], CodeResult] = field(repr=False)
+    split: Splitter = field(repr=False)
+    #: The checks of a value that :func:`surface_problems` found readable; ``issued`` True asks "issued".
+    slow: Slow = field(repr=False)
     generator: Callable[..., str] = field(repr=False)
     #: A cheap yes-only test: True means "valid with no problem at all"; False means "ask ``validate``".
     fast: Callable[[object], bool] | None = field(default=None, repr=False)
+    #: A yes-only test that only :meth:`validator` uses (not offered to callers as ``fast``).
+    quick: Callable[[object], bool] | None = field(default=None, repr=False)
+    #: The forms of a value that ``fast`` / ``quick`` accepts.
+    quick_forms: tuple[str, ...] = ()
+    #: Problems every verdict carries (a known defect of the standard).
+    always: tuple[Problem, ...] = ()
+    #: Full-width characters that are part of a form of the kind (the brackets of a registration number).
+    allow_fullwidth: str = ""
     #: Each value names one thing (an equipment item, a dossier, a certificate, a person): in a bulk
     #: dump the values hardly repeat, so remembering checked values does not pay.
     unique_values: bool = False
@@ -254,6 +272,22 @@ class CodeKind:
     def format_name(self) -> str:
         """The JSON Schema ``format`` of this kind, e.g. ``tzsb-uscc``."""
         return f"tzsb-{self.name}"
+
+    def validator(self, value: str, issued: bool = True) -> CodeResult:
+        """The verdict on ``value``: ``issued`` True asks "issued", False "held" (historically ``strict``)."""
+        shortcut = self.fast or self.quick
+        if shortcut is not None and shortcut(value):
+            problems, forms = [*self.always], self.quick_forms
+        elif unreadable := surface_problems(value, allow_fullwidth=self.allow_fullwidth):
+            problems = [*unreadable, *self.always]
+            return CodeResult(self.name, str(value), problems, parts=[], title_zh=self.title_zh, title_en=self.title_en)
+        else:
+            found = self.slow(value, issued)
+            problems, forms = found if isinstance(found, tuple) else (found, ())
+            problems = [*problems, *self.always]
+        return CodeResult(
+            self.name, value, problems, split=self.split, title_zh=self.title_zh, title_en=self.title_en, forms=forms
+        )
 
     def validate(self, value: str, mode: Mode | bool | None = None, *, strict: bool | None = None) -> CodeResult:
         """The verdict on ``value`` for one question: ``mode`` "issued" (default) or "held" (``strict`` alias)."""
@@ -272,15 +306,6 @@ class CodeKind:
         return self.generator(rng, **hints)
 
 
-#: All kinds by CLI name, filled by the kind modules when ``conformance.codes`` is imported.
-registry: dict[str, CodeKind] = {}
-
-
-def register(kind: CodeKind) -> CodeKind:
-    registry[kind.name] = kind
-    return kind
-
-
 # --------------------------------------------------------------------------- helpers
 
 FULLWIDTH_OFFSET = 0xFEE0  # U+FF01..U+FF5E are the full-width forms of U+0021..U+007E
@@ -295,13 +320,6 @@ def pos(index: int, offset: int = 0) -> tuple[str, str]:
 def is_fullwidth(ch: str) -> bool:
     o = ord(ch)
     return 0xFF01 <= o <= 0xFF5E or o == 0x3000
-
-
-def to_fullwidth(ch: str) -> str:
-    """The full-width form of a printable ASCII character (space → ideographic space)."""
-    if ch == " ":
-        return "\u3000"
-    return chr(ord(ch) + FULLWIDTH_OFFSET)
 
 
 def surface_problems(value: object, *, allow_fullwidth: str = "") -> list[Problem]:
@@ -351,7 +369,6 @@ def char_problems(
     *,
     start: int = 0,
     offset: int = 0,
-    extra_zh: Callable[[str], str] | None = None,
 ) -> list[Problem]:
     """One error per character of ``value`` that is not in ``allowed``.
 
@@ -394,3 +411,54 @@ def parts_of(specs: Sequence[PartSpec]) -> Splitter:
 def shift(problems: Iterable[Problem], prefix_zh: str, prefix_en: str, part: str | None = None) -> list[Problem]:
     """Embed a sub-identifier's problems in an enclosing one (prefix names the enclosing part)."""
     return [Problem(part or p.part, f"{prefix_zh}{p.zh}", f"{prefix_en}{p.en}", p.severity) for p in problems]
+
+
+def by_severity(problems: list[Problem]) -> list[Problem]:
+    """``problems`` sorted in place: errors, then warnings, then info notes (each group in its order)."""
+    problems.sort(key=lambda p: 0 if p.severity == ERROR else 1 if p.severity == WARNING else 2)
+    return problems
+
+
+def length_problem(expected: int, n: int) -> Problem:
+    return Problem("value", f"长度应为{expected}位，实为{n}位", f"length should be {expected}, is {n}")
+
+
+def wrong_check(
+    index: int, expected: str, got: str, source: str, note_zh: str = "", note_en: str = "", offset: int = 0
+) -> Problem:
+    """The error for a check character ``got`` at ``index`` that should be ``expected`` by ``source``."""
+    zh_pos, en_pos = pos(index, offset)
+    return Problem(
+        "check character",
+        f"校验码错误：{zh_pos}应为 {expected}，实为 {got}（{source}）{note_zh}",
+        f"check character wrong: {en_pos} should be {expected}, is {got} ({source}){note_en}",
+    )
+
+
+def digit_or_x_problem(index: int, got: str) -> Problem:
+    """The error for a check character that is neither a digit nor ``X`` (GB 11714, GB 11643)."""
+    zh_pos, en_pos = pos(index)
+    lower = got == "x"
+    return Problem(
+        "check character",
+        f"校验码{zh_pos}「{got}」不合法{'（小写 x 应写作大写 X）' if lower else ''}，应为数字或 X",
+        f"check character at {en_pos} is {got!r}{' (write lower-case x as upper-case X)' if lower else ''}; "
+        "expected a digit or X",
+    )
+
+
+def year_problems(year: str, part: str, part_zh: str, start: int, earliest: int) -> list[Problem]:
+    """Problems of a 4-digit year at ``start``: digits only, from ``earliest`` to this year."""
+    bad = char_problems(year, string.digits, part, part_zh, "数字", "a digit", start=start)
+    if bad:
+        return bad
+    now = dt.date.today().year
+    if earliest <= int(year) <= now:
+        return []
+    return [
+        Problem(
+            part,
+            f"{part_zh}「{year}」（第{start + 1}–{start + 4}位）超出范围 {earliest}–{now}",
+            f"{part} {year} (positions {start + 1}-{start + 4}) outside {earliest}-{now}",
+        )
+    ]

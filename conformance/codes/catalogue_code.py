@@ -16,20 +16,14 @@ from conformance.codes.base import (
     ERROR,
     WARNING,
     CodeKind,
-    CodeResult,
     PartSpec,
     Problem,
     Severity,
     char_problems,
+    length_problem,
     parts_of,
-    register,
-    surface_problems,
 )
 from conformance.contract.documents import codelist
-
-NAME = "catalogue-code"
-TITLE_ZH = "特种设备目录代码"
-TITLE_EN = "equipment catalogue code"
 
 ALPHABET = string.digits + string.ascii_uppercase
 SPECS = (
@@ -38,7 +32,6 @@ SPECS = (
     PartSpec("品种", "variety", 2, 3),
     PartSpec("补充位", "extension", 3, 4),
 )
-_split = parts_of(SPECS)
 LEVEL_ZH = {"kind": "种类", "class": "类别", "variety": "品种"}
 
 
@@ -83,19 +76,13 @@ def catalogue_problems(
     return []
 
 
-def validate(value: str, strict: bool = True) -> CodeResult:
-    if type(value) is str:
-        item = lists.catalogue().get(value)
-        if item is not None and not item.get("doubtful"):
-            return CodeResult(NAME, value, [], split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
-    problems = surface_problems(value)
-    if problems:
-        return CodeResult(NAME, str(value), problems, parts=[], title_zh=TITLE_ZH, title_en=TITLE_EN)
-    if len(value) != 4:
-        problems = [Problem("value", f"长度应为4位，实为{len(value)}位", f"length should be 4, is {len(value)}")]
-    else:
-        problems = catalogue_problems(value)
-    return CodeResult(NAME, value, problems, split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
+def _quick(value: object) -> bool:
+    item = lists.catalogue().get(value) if type(value) is str else None
+    return item is not None and not item.get("doubtful")
+
+
+def _slow(value: str, issued: bool) -> list[Problem]:
+    return catalogue_problems(value) if len(value) == 4 else [length_problem(4, len(value))]
 
 
 def generate(rng: random.Random, **hints: object) -> str:
@@ -110,13 +97,13 @@ def generate(rng: random.Random, **hints: object) -> str:
     return rng.choice(choices)
 
 
-KIND = register(
-    CodeKind(
-        name=NAME,
-        title_zh=TITLE_ZH,
-        title_en=TITLE_EN,
-        source="特种设备目录（质检总局2014年第114号公告）",
-        validator=validate,
-        generator=generate,
-    )
+KIND = CodeKind(
+    "catalogue-code",
+    "特种设备目录代码",
+    "equipment catalogue code",
+    "特种设备目录（质检总局2014年第114号公告）",
+    parts_of(SPECS),
+    _slow,
+    generate,
+    quick=_quick,
 )

@@ -32,20 +32,16 @@ from conformance.codes.base import (
     ERROR,
     WARNING,
     CodeKind,
-    CodeResult,
     PartSpec,
     Problem,
+    by_severity,
     char_problems,
+    digit_or_x_problem,
+    length_problem,
     parts_of,
-    pos,
-    register,
-    surface_problems,
+    wrong_check,
 )
 from conformance.codes.division import division_problems
-
-NAME = "citizen-id"
-TITLE_ZH = "公民身份号码"
-TITLE_EN = "citizen ID number"
 
 DIGITS = "0123456789"
 WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
@@ -57,7 +53,6 @@ SPECS = (
     PartSpec("顺序码", "sequence code", 14, 17),
     PartSpec("校验码", "check character", 17, 18),
 )
-_split = parts_of(SPECS)
 _TABLES: tuple[dict[str, int], ...] = tuple({d: int(d) * w for d in DIGITS} for w in WEIGHTS)
 EARLIEST = dt.date(1900, 1, 1)
 
@@ -79,23 +74,20 @@ def _birth(s: str) -> dt.date | None:
         return None
 
 
-def validate(value: str, strict: bool = True) -> CodeResult:
-    if type(value) is str and len(value) == 18:
-        try:
-            fast = CHECK_CHARS[sum(map(getitem, _TABLES, value)) % 11] == value[17]
-        except KeyError:
-            fast = False
-        if fast and value[:6] in lists.division_codes():
-            born = _birth(value[6:14])
-            if born is not None and EARLIEST <= born <= dt.date.today():
-                return CodeResult(NAME, value, [], split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
-    problems = surface_problems(value)
-    if problems:
-        return CodeResult(NAME, str(value), problems, parts=[], title_zh=TITLE_ZH, title_en=TITLE_EN)
-    return CodeResult(NAME, value, _slow(value, strict), split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
+def _quick(value: object) -> bool:
+    """Check character, current address code and a birth date from 1900 to today all right."""
+    if type(value) is not str or len(value) != 18:
+        return False
+    try:
+        if CHECK_CHARS[sum(map(getitem, _TABLES, value)) % 11] != value[17]:
+            return False
+    except KeyError:
+        return False
+    born = _birth(value[6:14]) if value[:6] in lists.division_codes() else None
+    return born is not None and EARLIEST <= born <= dt.date.today()
 
 
-def _slow(value: str, strict: bool = True) -> list[Problem]:
+def _slow(value: str, issued: bool) -> list[Problem]:
     n = len(value)
     if n != 18:
         if n == 15 and value.isdigit():
@@ -106,32 +98,16 @@ def _slow(value: str, strict: bool = True) -> list[Problem]:
                     "length should be 18, is 15 (a pre-1999 15-digit number; convert it to 18 characters)",
                 )
             ]
-        return [Problem("value", f"长度应为18位，实为{n}位", f"length should be 18, is {n}")]
+        return [length_problem(18, n)]
     problems = char_problems(value[:17], DIGITS, "digits", "本体码", "数字", "a digit")
     if problems:
         return problems
     last = value[17]
     if last not in "0123456789X":
-        zh_pos, en_pos = pos(17)
-        extra_zh = "（小写 x 应写作大写 X）" if last == "x" else ""
-        extra_en = " (write lower-case x as upper-case X)" if last == "x" else ""
-        problems.append(
-            Problem(
-                "check character",
-                f"校验码{zh_pos}「{last}」不合法{extra_zh}，应为数字或 X",
-                f"check character at {en_pos} is {last!r}{extra_en}; expected a digit or X",
-            )
-        )
+        problems.append(digit_or_x_problem(17, last))
     expected = citizen_check_char(value[:17])
     if not problems and expected != last:
-        zh_pos, en_pos = pos(17)
-        problems.append(
-            Problem(
-                "check character",
-                f"校验码错误：{zh_pos}应为 {expected}，实为 {last}（GB 11643 MOD 11-2）",
-                f"check character wrong: {en_pos} should be {expected}, is {last} (GB 11643 MOD 11-2)",
-            )
-        )
+        problems.append(wrong_check(17, expected, last, "GB 11643 MOD 11-2"))
     birth = value[6:14]
     born = _birth(birth)
     if born is None:
@@ -157,11 +133,10 @@ def _slow(value: str, strict: bool = True) -> list[Problem]:
         )
     problems.extend(
         division_problems(
-            value[:6], membership=ERROR if strict else WARNING, part="address code", part_zh="地址码", lifetime=True
+            value[:6], membership=ERROR if issued else WARNING, part="address code", part_zh="地址码", lifetime=True
         )
     )
-    problems.sort(key=lambda p: 0 if p.severity == ERROR else 1)
-    return problems
+    return by_severity(problems)
 
 
 def generate(rng: random.Random, **hints: object) -> str:
@@ -186,14 +161,14 @@ def generate(rng: random.Random, **hints: object) -> str:
     return first17 + citizen_check_char(first17)
 
 
-KIND = register(
-    CodeKind(
-        name=NAME,
-        title_zh=TITLE_ZH,
-        title_en=TITLE_EN,
-        source="GB 11643-1999",
-        validator=validate,
-        generator=generate,
-        unique_values=True,
-    )
+KIND = CodeKind(
+    "citizen-id",
+    "公民身份号码",
+    "citizen ID number",
+    "GB 11643-1999",
+    parts_of(SPECS),
+    _slow,
+    generate,
+    quick=_quick,
+    unique_values=True,
 )

@@ -40,27 +40,20 @@ from conformance.codes.base import (
     INFO,
     WARNING,
     CodeKind,
-    CodeResult,
     PartSpec,
     Problem,
     Severity,
     char_problems,
+    length_problem,
     parts_of,
-    register,
-    surface_problems,
 )
 from conformance.contract.documents import codelist
-
-NAME = "division"
-TITLE_ZH = "行政区划代码"
-TITLE_EN = "division code"
 
 SPECS = (
     PartSpec("省级代码", "province part", 0, 2),
     PartSpec("地级代码", "prefecture part", 2, 4),
     PartSpec("县级代码", "county part", 4, 6),
 )
-_split = parts_of(SPECS)
 
 #: GB 32100-2015: registration at central level uses ``100000`` in the USCC.
 CENTRAL = "100000"
@@ -257,17 +250,10 @@ def division_problems(
     ]
 
 
-def validate(value: str, strict: bool = True) -> CodeResult:
-    if type(value) is str and value in lists.division_codes():
-        return CodeResult(NAME, value, [], split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
-    problems = surface_problems(value)
-    if problems:
-        return CodeResult(NAME, str(value), problems, parts=[], title_zh=TITLE_ZH, title_en=TITLE_EN)
+def _slow(value: str, issued: bool) -> list[Problem]:
     if len(value) != 6:
-        problems = [Problem("value", f"长度应为6位，实为{len(value)}位", f"length should be 6, is {len(value)}")]
-    else:
-        problems = division_problems(value, membership=ERROR if strict else WARNING)
-    return CodeResult(NAME, value, problems, split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
+        return [length_problem(6, len(value))]
+    return division_problems(value, membership=ERROR if issued else WARNING)
 
 
 def generate(rng: random.Random, **hints: object) -> str:
@@ -280,13 +266,13 @@ def generate(rng: random.Random, **hints: object) -> str:
     return rng.choice(pool)
 
 
-KIND = register(
-    CodeKind(
-        name=NAME,
-        title_zh=TITLE_ZH,
-        title_en=TITLE_EN,
-        source="GB/T 2260",
-        validator=validate,
-        generator=generate,
-    )
+KIND = CodeKind(
+    "division",
+    "行政区划代码",
+    "division code",
+    "GB/T 2260",
+    parts_of(SPECS),
+    _slow,
+    generate,
+    quick=lambda value: type(value) is str and value in lists.division_codes(),
 )

@@ -29,21 +29,16 @@ from conformance.codes.base import (
     INFO,
     WARNING,
     CodeKind,
-    CodeResult,
     PartSpec,
     Problem,
     Severity,
+    by_severity,
     char_problems,
     parts_of,
-    register,
     shift,
-    surface_problems,
+    year_problems,
 )
 from conformance.codes.division import division_problems
-
-NAME = "dossier-code"
-TITLE_ZH = "电子卷宗编码"
-TITLE_EN = "electronic dossier code"
 
 LENGTH = 42
 STATED_LENGTH = 34
@@ -57,7 +52,6 @@ SPECS = (
     PartSpec("创建年份", "year", 34, 38),
     PartSpec("序列号", "sequence", 38, 42),
 )
-_split = parts_of(SPECS)
 
 DISCREPANCY = Problem(
     "value",
@@ -67,44 +61,40 @@ DISCREPANCY = Problem(
     "validated by the parts (42); a known defect of the standard",
     INFO,
 )
-_INFO_ONLY = (DISCREPANCY,)
 
 
-def validate(value: str, strict: bool = True) -> CodeResult:
-    if type(value) is str and len(value) == LENGTH:
-        cat, item = lists.use_registration()
-        year, seq = value[34:38], value[38:]
-        if (
-            value[:2] == cat
-            and value[2:10] == item
-            and value[10:16] in lists.division_codes()
-            and year.isascii()
-            and year.isdigit()
-            and EARLIEST_YEAR <= int(year) <= dt.date.today().year
-            and seq.isascii()
-            and seq.isdigit()
-            and seq != "0000"
-            and uscc.fast_ok(value[16:34], central=True)
-        ):
-            return CodeResult(NAME, value, list(_INFO_ONLY), split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
-    problems = surface_problems(value)
-    if problems:
-        return CodeResult(NAME, str(value), [*problems, DISCREPANCY], parts=[], title_zh=TITLE_ZH, title_en=TITLE_EN)
+def _quick(value: object) -> bool:
+    if type(value) is not str or len(value) != LENGTH:
+        return False
+    cat, item = lists.use_registration()
+    year, seq = value[34:38], value[38:]
+    return (
+        value[:2] == cat
+        and value[2:10] == item
+        and value[10:16] in lists.division_codes()
+        and year.isascii()
+        and year.isdigit()
+        and EARLIEST_YEAR <= int(year) <= dt.date.today().year
+        and seq.isascii()
+        and seq.isdigit()
+        and seq != "0000"
+        and uscc.fast_ok(value[16:34], central=True)
+    )
+
+
+def _slow(value: str, issued: bool) -> list[Problem]:
     n = len(value)
     if n == LENGTH:
-        problems = _problems42(value, strict)
-    elif n == STATED_LENGTH:
-        problems = [_problem34(value)]
-    else:
-        problems = [
-            Problem(
-                "value",
-                f"长度应为42位（按 §9.2 各部分：2+8+6+18+4+4），实为{n}位",
-                f"length should be 42 (by the parts of §9.2: 2+8+6+18+4+4), is {n}",
-            )
-        ]
-    problems.append(DISCREPANCY)
-    return CodeResult(NAME, value, problems, split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
+        return _problems42(value, issued)
+    if n == STATED_LENGTH:
+        return [_problem34(value)]
+    return [
+        Problem(
+            "value",
+            f"长度应为42位（按 §9.2 各部分：2+8+6+18+4+4），实为{n}位",
+            f"length should be 42 (by the parts of §9.2: 2+8+6+18+4+4), is {n}",
+        )
+    ]
 
 
 def _problems42(value: str, strict: bool) -> list[Problem]:
@@ -151,11 +141,7 @@ def _problems42(value: str, strict: bool) -> list[Problem]:
             )
         )
 
-    problems.extend(
-        division_problems(
-            value[10:16], membership=relaxed, part="division", part_zh="行政区划代码（第11–16位）", start=10
-        )
-    )
+    problems.extend(division_problems(value[10:16], membership=relaxed, part_zh="行政区划代码（第11–16位）", start=10))
 
     code = value[16:34]
     problems.extend(
@@ -167,20 +153,7 @@ def _problems42(value: str, strict: bool) -> list[Problem]:
         )
     )
 
-    year = value[34:38]
-    bad = char_problems(year, string.digits, "year", "创建年份", "数字", "a digit", start=34)
-    if bad:
-        problems.extend(bad)
-    else:
-        now = dt.date.today().year
-        if not EARLIEST_YEAR <= int(year) <= now:
-            problems.append(
-                Problem(
-                    "year",
-                    f"创建年份「{year}」（第35–38位）超出范围 {EARLIEST_YEAR}–{now}",
-                    f"year {year} (positions 35-38) outside {EARLIEST_YEAR}-{now}",
-                )
-            )
+    problems.extend(year_problems(value[34:38], "year", "创建年份", 34, EARLIEST_YEAR))
 
     seq = value[38:]
     bad = char_problems(seq, string.digits, "sequence", "序列号", "数字", "a digit", start=38)
@@ -194,8 +167,7 @@ def _problems42(value: str, strict: bool) -> list[Problem]:
                 "sequence 0000 (positions 39-42) is invalid: numbering starts at 0001 per applicant and year",
             )
         )
-    problems.sort(key=lambda p: 0 if p.severity == ERROR else 1 if p.severity == WARNING else 2)
-    return problems
+    return by_severity(problems)
 
 
 def _uscc_at(value: str, start: int) -> bool:
@@ -259,14 +231,15 @@ def generate(rng: random.Random, **hints: object) -> str:
     return f"{cat}{item}{division}{applicant}{y:04d}{s:04d}"
 
 
-KIND = register(
-    CodeKind(
-        name=NAME,
-        title_zh=TITLE_ZH,
-        title_en=TITLE_EN,
-        source="DB42/T 2279-2024 §9.2、表3",
-        validator=validate,
-        generator=generate,
-        unique_values=True,
-    )
+KIND = CodeKind(
+    "dossier-code",
+    "电子卷宗编码",
+    "electronic dossier code",
+    "DB42/T 2279-2024 §9.2、表3",
+    parts_of(SPECS),
+    _slow,
+    generate,
+    quick=_quick,
+    always=(DISCREPANCY,),
+    unique_values=True,
 )

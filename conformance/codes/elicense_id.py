@@ -35,21 +35,7 @@ import re
 import string
 
 from conformance.codes import uscc
-from conformance.codes.base import (
-    ERROR,
-    WARNING,
-    CodeKind,
-    CodeResult,
-    Part,
-    Problem,
-    register,
-    shift,
-    surface_problems,
-)
-
-NAME = "elicense-id"
-TITLE_ZH = "电子证照标识"
-TITLE_EN = "e-licence identifier"
+from conformance.codes.base import ERROR, WARNING, CodeKind, Part, Problem, by_severity, shift
 
 ROOT = "1.2.156.3005.2"
 ALPHABET = string.digits + string.ascii_uppercase
@@ -83,33 +69,21 @@ def mod37_36_check(s: str) -> str:
     return ALPHABET[(37 - p) % 36]
 
 
-def _fields(value: str) -> list[str]:
-    if value.startswith(ROOT + "."):
-        return [ROOT, *value[len(ROOT) + 1 :].split(".")]
-    return value.split(".", 5) if value.count(".") >= 5 else [value]
-
-
 def _split(value: str) -> list[Part]:
-    fields = _fields(value)
+    fields = [ROOT, *value[len(ROOT) + 1 :].split(".")]
     if value.startswith(ROOT + ".") and len(fields) == 6:
         return [Part(zh, en, v) for (zh, en), v in zip(PART_NAMES, fields, strict=True)]
     return [Part("电子证照标识", "identifier", value)]
 
 
-def validate(value: str, strict: bool = True) -> CodeResult:
-    if type(value) is str:
-        m = _FAST.fullmatch(value)
-        if (
-            m is not None
-            and mod37_36_check(m.group(1) + m.group(2) + m.group(3) + m.group(4) + m.group(5)) == m.group(6)
-            and uscc.fast_ok(m.group(1), central=True)
-            and uscc.fast_ok(m.group(3), central=True)
-        ):
-            return CodeResult(NAME, value, [], split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
-    problems = surface_problems(value)
-    if problems:
-        return CodeResult(NAME, str(value), problems, parts=[], title_zh=TITLE_ZH, title_en=TITLE_EN)
-    return CodeResult(NAME, value, _slow(value, strict), split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
+def _quick(value: object) -> bool:
+    m = _FAST.fullmatch(value) if type(value) is str else None
+    return (
+        m is not None
+        and mod37_36_check(m.group(1) + m.group(2) + m.group(3) + m.group(4) + m.group(5)) == m.group(6)
+        and uscc.fast_ok(m.group(1), central=True)
+        and uscc.fast_ok(m.group(3), central=True)
+    )
 
 
 def _alphabet_problems(text: str, part: str, part_zh: str) -> list[Problem]:
@@ -254,8 +228,7 @@ def _slow(value: str, strict: bool) -> list[Problem]:
                         "(ISO/IEC 7064 MOD 37,36 over type code + issuer + number + version)",
                     )
                 )
-    problems.sort(key=lambda p: 0 if p.severity == ERROR else 1 if p.severity == WARNING else 2)
-    return problems
+    return by_severity(problems)
 
 
 def generate(rng: random.Random, **hints: object) -> str:
@@ -283,14 +256,14 @@ def generate(rng: random.Random, **hints: object) -> str:
     return f"{ROOT}.{type_code}.{issuer}.{number}.{version}.{mod37_36_check(body)}"
 
 
-KIND = register(
-    CodeKind(
-        name=NAME,
-        title_zh=TITLE_ZH,
-        title_en=TITLE_EN,
-        source="GB/T 36904-2018；ISO/IEC 7064 MOD 37,36",
-        validator=validate,
-        generator=generate,
-        unique_values=True,
-    )
+KIND = CodeKind(
+    "elicense-id",
+    "电子证照标识",
+    "e-licence identifier",
+    "GB/T 36904-2018；ISO/IEC 7064 MOD 37,36",
+    _split,
+    _slow,
+    generate,
+    quick=_quick,
+    unique_values=True,
 )

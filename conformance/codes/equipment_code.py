@@ -44,22 +44,17 @@ from conformance.codes.base import (
     INFO,
     WARNING,
     CodeKind,
-    CodeResult,
     Form,
     Part,
     PartSpec,
     Problem,
+    by_severity,
     char_problems,
     form_note,
-    register,
-    surface_problems,
+    year_problems,
 )
 from conformance.codes.catalogue_code import catalogue_problems
 from conformance.codes.division import division_problems
-
-NAME = "equipment-code"
-TITLE_ZH = "特种设备代码"
-TITLE_EN = "equipment code"
 
 UPPER_ALNUM = string.digits + string.ascii_uppercase
 EARLIEST_YEAR = 1950
@@ -146,29 +141,21 @@ def fast_ok(value: object) -> bool:
     )
 
 
-def validate(value: str, strict: bool = True) -> CodeResult:
-    """``strict`` True asks "issued" (18 characters only), False "held" (20-character codes too)."""
-    if fast_ok(value):
-        return CodeResult(NAME, value, [], split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN, forms=(CURRENT.id,))
-    problems = surface_problems(value)
-    if problems:
-        return CodeResult(NAME, str(value), problems, parts=[], title_zh=TITLE_ZH, title_en=TITLE_EN)
+def _slow(value: str, issued: bool) -> tuple[list[Problem], tuple[str, ...]]:
+    """``issued`` True asks "issued" (18 characters only), False "held" (20-character codes too)."""
     n = len(value)
-    forms: tuple[str, ...] = ()
     if n == 18:
-        problems = _problems18(value, strict)
-        forms = (CURRENT.id,) if not any(p.severity == ERROR for p in problems) else ()
-    elif n == 20:
-        problems, forms = _problems20(value, strict)
-    else:
-        problems = [
-            Problem(
-                "value",
-                f"长度应为18位（TSG 08-2017 特种设备代码；旧的设备注册代码为20位），实为{n}位",
-                f"length should be 18 (TSG 08-2017 equipment code; legacy registration codes have 20), is {n}",
-            )
-        ]
-    return CodeResult(NAME, value, problems, split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN, forms=forms)
+        problems = _problems18(value, issued)
+        return problems, (CURRENT.id,) if not any(p.severity == ERROR for p in problems) else ()
+    if n == 20:
+        return _problems20(value, issued)
+    return [
+        Problem(
+            "value",
+            f"长度应为18位（TSG 08-2017 特种设备代码；旧的设备注册代码为20位），实为{n}位",
+            f"length should be 18 (TSG 08-2017 equipment code; legacy registration codes have 20), is {n}",
+        )
+    ], ()
 
 
 def _problems18(value: str, strict: bool) -> list[Problem]:
@@ -212,33 +199,16 @@ def _problems18(value: str, strict: bool) -> list[Problem]:
             start=6,
         )
     )
-    problems.extend(_year_problems(value[9:13], "manufacture year", "制造年份", 9))
+    problems.extend(year_problems(value[9:13], "manufacture year", "制造年份", 9, EARLIEST_YEAR))
     problems.extend(
         char_problems(value[13:], UPPER_ALNUM, "serial", "制造顺序号", "数字或大写字母", "0-9 or A-Z", start=13)
     )
     return problems
 
 
-def _year_problems(year: str, part: str, part_zh: str, start: int) -> list[Problem]:
-    bad = char_problems(year, string.digits, part, part_zh, "数字", "a digit", start=start)
-    if bad:
-        return bad
-    now = dt.date.today().year
-    y = int(year)
-    if not EARLIEST_YEAR <= y <= now:
-        return [
-            Problem(
-                part,
-                f"{part_zh}「{year}」（第{start + 1}–{start + 4}位）超出范围 {EARLIEST_YEAR}–{now}",
-                f"{part} {year} (positions {start + 1}-{start + 4}) outside {EARLIEST_YEAR}-{now}",
-            )
-        ]
-    return []
-
-
 def _month_problems(ym: str) -> list[Problem]:
     """Problems of a registration ``yyyymm`` (positions 11-16)."""
-    bad = _year_problems(ym[:4], "registration year-month", "注册年份", 10)
+    bad = year_problems(ym[:4], "registration year-month", "注册年份", 10, EARLIEST_YEAR)
     if bad:
         return bad
     month = ym[4:]
@@ -258,7 +228,7 @@ def _layout_problems(value: str) -> dict[str, list[Problem]]:
     return {
         "reg-code-yyyymm": _month_problems(value[10:16])
         + char_problems(value[16:], UPPER_ALNUM, "sequence", "顺序码", "数字或大写字母", "0-9 or A-Z", start=16),
-        "reg-code-year": _year_problems(value[10:14], "registration year", "注册年份", 10)
+        "reg-code-year": year_problems(value[10:14], "registration year", "注册年份", 10, EARLIEST_YEAR)
         + char_problems(value[14:], string.digits, "sequence", "顺序码", "数字", "a digit", start=14),
     }
 
@@ -277,7 +247,6 @@ def _problems20(value: str, issued: bool) -> tuple[list[Problem], tuple[str, ...
         division_problems(
             value[4:10],
             membership=WARNING,
-            part="division",
             part_zh="行政区划代码",
             start=4,
             lifetime=not issued,  # a legacy code keeps the division of the year it was registered
@@ -314,8 +283,7 @@ def _problems20(value: str, issued: bool) -> tuple[list[Problem], tuple[str, ...
                 INFO,
             )
         )
-    problems.sort(key=lambda p: 0 if p.severity == ERROR else 1 if p.severity == WARNING else 2)
-    return problems, fits
+    return by_severity(problems), fits
 
 
 @functools.cache
@@ -348,15 +316,15 @@ def generate(rng: random.Random, **hints: object) -> str:
     return f"{variety}{region}{rng.randrange(1, 1000):03d}{y:04d}{serial}"
 
 
-KIND = register(
-    CodeKind(
-        name=NAME,
-        title_zh=TITLE_ZH,
-        title_en=TITLE_EN,
-        source="TSG 08-2017 附件（特种设备代码编号方法）；旧的20位设备注册代码见 docs/identifiers.md",
-        validator=validate,
-        generator=generate,
-        fast=fast_ok,
-        unique_values=True,
-    )
+KIND = CodeKind(
+    "equipment-code",
+    "特种设备代码",
+    "equipment code",
+    "TSG 08-2017 附件（特种设备代码编号方法）；旧的20位设备注册代码见 docs/identifiers.md",
+    _split,
+    _slow,
+    generate,
+    fast_ok,
+    quick_forms=(CURRENT.id,),
+    unique_values=True,
 )

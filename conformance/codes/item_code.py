@@ -14,35 +14,14 @@ import random
 import re
 
 from conformance.codes import lists
-from conformance.codes.base import (
-    CodeKind,
-    CodeResult,
-    Part,
-    PartSpec,
-    Problem,
-    parts_of,
-    register,
-    surface_problems,
-)
-
-NAME = "item-code"
-TITLE_ZH = "许可事项办理项代码"
-TITLE_EN = "licence handling item code"
+from conformance.codes.base import CodeKind, PartSpec, Problem, parts_of
 
 SPECS = (
     PartSpec("许可事项代码", "item code", 0, 8),
     PartSpec("设备组", "equipment group", 9, 11),
     PartSpec("办理类型", "operation", 12, 14),
 )
-_split_fixed = parts_of(SPECS)
 _SHAPE = re.compile(r"([0-9]{8})-([0-9]{2})-([0-9]{2})")
-
-
-def _split(value: str) -> list[Part]:
-    m = _SHAPE.fullmatch(value)
-    if m is None:
-        return _split_fixed(value)
-    return [Part(s.name_zh, s.name_en, g) for s, g in zip(SPECS, m.groups(), strict=True)]
 
 
 def short_operation(name: str) -> str:
@@ -53,16 +32,7 @@ def short_operation(name: str) -> str:
     return name
 
 
-def validate(value: str, strict: bool = True) -> CodeResult:
-    if type(value) is str and value in lists.licence_items():
-        return CodeResult(NAME, value, [], split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
-    problems = surface_problems(value)
-    if problems:
-        return CodeResult(NAME, str(value), problems, parts=[], title_zh=TITLE_ZH, title_en=TITLE_EN)
-    return CodeResult(NAME, value, _slow(value), split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
-
-
-def _slow(value: str) -> list[Problem]:
+def _slow(value: str, issued: bool) -> list[Problem]:
     m = _SHAPE.fullmatch(value)
     if m is None:
         return [
@@ -129,13 +99,13 @@ def generate(rng: random.Random, **hints: object) -> str:
     return rng.choice(pool)
 
 
-KIND = register(
-    CodeKind(
-        name=NAME,
-        title_zh=TITLE_ZH,
-        title_en=TITLE_EN,
-        source="DB42/T 2279-2024 表1；SG 6-2021",
-        validator=validate,
-        generator=generate,
-    )
+KIND = CodeKind(
+    "item-code",
+    "许可事项办理项代码",
+    "licence handling item code",
+    "DB42/T 2279-2024 表1；SG 6-2021",
+    parts_of(SPECS),
+    _slow,
+    generate,
+    quick=lambda value: type(value) is str and value in lists.licence_items(),
 )

@@ -9,6 +9,7 @@ them.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from conformance.contract.documents import codelist
@@ -16,25 +17,37 @@ from conformance.contract.documents import codelist
 Item = dict[str, Any]
 
 
+def _index(name: str, field: str = "items", key: str = "code") -> Callable[[], dict[str, Item]]:
+    """A cached function: the entries of ``field`` of code list ``name`` by their ``key``."""
+    return functools.cache(lambda: {it[key]: it for it in codelist(name)[field]})
+
+
+#: ``divisions.json`` items by 6-digit code: the current table (with its flagged entries).
+divisions = _index("divisions")
+#: Statistical codes (功能区 开发区 …, statistics-only units): not GB/T 2260, see divisions.json notes.
+functional_zones = _index("divisions", "functionalZones")
+#: Address codes of 港澳台居民居住证 numbers (810000 820000 830000), by code.
+residence_permit_codes = _index("divisions-history", "residencePermitCodes")
+#: ``provinces.json`` items by 2-digit code.
+provinces = _index("provinces")
+#: ``equipment-catalogue.json`` items by 4-character code.
+catalogue = _index("equipment-catalogue")
+#: ``equipment-characters.json`` items by character (锅 容 管 梯 …).
+equipment_chars = _index("equipment-characters", key="char")
+#: The 114 handling items by code ``01100000-GG-OO``.
+licence_items = _index("licence-items")
+licence_groups = _index("licence-items", "groups")
+licence_operations = _index("licence-items", "operations")
+licence_categories = _index("licence-categories")
+
+
 # ----------------------------------------------------------------- divisions (GB/T 2260)
-
-
-@functools.cache
-def divisions() -> dict[str, Item]:
-    """``divisions.json`` items by 6-digit code: the current table (with its flagged entries)."""
-    return {it["code"]: it for it in codelist("divisions")["items"]}
 
 
 @functools.cache
 def division_codes() -> frozenset[str]:
     """Codes that are in the current table and not flagged doubtful (the fast paths use this set)."""
     return frozenset(c for c, it in divisions().items() if not it.get("doubtful"))
-
-
-@functools.cache
-def functional_zones() -> dict[str, Item]:
-    """Statistical codes (功能区 开发区 …, statistics-only units): not GB/T 2260, see divisions.json notes."""
-    return {it["code"]: it for it in codelist("divisions").get("functionalZones") or ()}
 
 
 @functools.cache
@@ -73,12 +86,6 @@ def division_changes() -> dict[str, Item]:
 
 
 @functools.cache
-def residence_permit_codes() -> dict[str, Item]:
-    """Address codes of 港澳台居民居住证 numbers (810000 820000 830000), by code."""
-    return {it["code"]: it for it in codelist("divisions-history").get("residencePermitCodes") or ()}
-
-
-@functools.cache
 def division_name(code: str) -> str:
     """The current name of ``code``, else its latest name in the history, else ""."""
     it = divisions().get(code)
@@ -113,12 +120,6 @@ def division_successors(code: str) -> tuple[str, ...]:
 
 
 @functools.cache
-def provinces() -> dict[str, Item]:
-    """``provinces.json`` items by 2-digit code."""
-    return {it["code"]: it for it in codelist("provinces")["items"]}
-
-
-@functools.cache
 def province_by_abbr() -> dict[str, tuple[Item, bool]]:
     """Province by one-character abbreviation → (item, is_alternative_abbreviation)."""
     out: dict[str, tuple[Item, bool]] = {}
@@ -131,12 +132,6 @@ def province_by_abbr() -> dict[str, tuple[Item, bool]]:
 
 
 # ----------------------------------------------------------------- equipment catalogue (2014)
-
-
-@functools.cache
-def catalogue() -> dict[str, Item]:
-    """``equipment-catalogue.json`` items by 4-character code."""
-    return {it["code"]: it for it in codelist("equipment-catalogue")["items"]}
 
 
 @functools.cache
@@ -183,12 +178,6 @@ def catalogue_kind_of(code: str) -> str | None:
 
 
 @functools.cache
-def equipment_chars() -> dict[str, Item]:
-    """``equipment-characters.json`` items by character (锅 容 管 梯 …)."""
-    return {it["char"]: it for it in codelist("equipment-characters")["items"]}
-
-
-@functools.cache
 def char_variety_pairs(char: str) -> dict[str, str]:
     """2-character 品种代号 allowed after ``char`` → the catalogue code it comes from.
 
@@ -207,31 +196,7 @@ def char_variety_pairs(char: str) -> dict[str, str]:
     return out
 
 
-# ----------------------------------------------------------------- licence items (DB42/T 2279-2024 Table 1)
-
-
-@functools.cache
-def licence_items() -> dict[str, Item]:
-    """The 114 handling items by code ``01100000-GG-OO``."""
-    return {it["code"]: it for it in codelist("licence-items")["items"]}
-
-
-@functools.cache
-def licence_groups() -> dict[str, Item]:
-    return {it["code"]: it for it in codelist("licence-items")["groups"]}
-
-
-@functools.cache
-def licence_operations() -> dict[str, Item]:
-    return {it["code"]: it for it in codelist("licence-items")["operations"]}
-
-
-# ----------------------------------------------------------------- licence categories (DB42/T 2279-2024 Table 3)
-
-
-@functools.cache
-def licence_categories() -> dict[str, Item]:
-    return {it["code"]: it for it in codelist("licence-categories")["items"]}
+# ----------------------------------------------------------------- licence categories and items (DB42/T 2279-2024)
 
 
 @functools.cache

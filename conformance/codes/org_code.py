@@ -19,18 +19,12 @@ from operator import getitem
 from conformance.codes.base import (
     ERROR,
     CodeKind,
-    CodeResult,
     Part,
     Problem,
     char_problems,
-    pos,
-    register,
-    surface_problems,
+    digit_or_x_problem,
+    wrong_check,
 )
-
-NAME = "org-code"
-TITLE_ZH = "组织机构代码"
-TITLE_EN = "organisation code"
 
 BODY_ALPHABET = string.digits + string.ascii_uppercase
 CHECK_ALPHABET = string.digits + "X"
@@ -57,44 +51,15 @@ def _split(value: str) -> list[Part]:
     return [Part("本体代码", "body", value[:8]), Part("校验码", "check character", check)]
 
 
-def body_check_problem(
-    body: str,
-    check: str,
-    check_index: int,
-    *,
-    offset: int = 0,
-    prefix_zh: str = "",
-    prefix_en: str = "",
-    part: str = "check character",
-) -> Problem | None:
-    """The error for a wrong check character, or None (assumes ``body`` uses 0-9A-Z only)."""
-    expected = org_check_char(body)
-    if expected == check:
-        return None
-    zh_pos, en_pos = pos(check_index, offset)
-    return Problem(
-        part,
-        f"{prefix_zh}校验码错误：{zh_pos}应为 {expected}，实为 {check}（GB 11714）",
-        f"{prefix_en}check character wrong: {en_pos} should be {expected}, is {check} (GB 11714)",
-    )
+def _quick(value: object) -> bool:
+    """A well-formed 9-character code."""
+    try:
+        return type(value) is str and len(value) == 9 and CHECK_OF[sum(map(getitem, TABLES, value)) % 11] == value[8]
+    except KeyError:
+        return False
 
 
-def validate(value: str, strict: bool = True) -> CodeResult:
-    # fast path: a well-formed 9-character code
-    if type(value) is str and len(value) == 9:
-        try:
-            if CHECK_OF[sum(map(getitem, TABLES, value)) % 11] == value[8]:
-                return CodeResult(NAME, value, [], split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
-        except KeyError:
-            pass
-    problems = surface_problems(value)
-    if problems:
-        return CodeResult(NAME, str(value), problems, parts=[], title_zh=TITLE_ZH, title_en=TITLE_EN)
-    problems = _slow(value)
-    return CodeResult(NAME, value, problems, split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
-
-
-def _slow(value: str) -> list[Problem]:
+def _slow(value: str, issued: bool) -> list[Problem]:
     n = len(value)
     if n == 10 and value[8] == "-":
         body, check, check_index = value[:8], value[9], 9
@@ -110,20 +75,9 @@ def _slow(value: str) -> list[Problem]:
         ]
     problems = char_problems(body, BODY_ALPHABET, "body", "本体代码", "数字或大写字母", "0-9 or A-Z")
     if check not in CHECK_ALPHABET:
-        zh_pos, en_pos = pos(check_index)
-        lower = check == "x"
-        problems.append(
-            Problem(
-                "check character",
-                f"校验码{zh_pos}「{check}」不合法{'（小写 x 应写作大写 X）' if lower else ''}，应为数字或 X",
-                f"check character at {en_pos} is {check!r}{' (write upper-case X)' if lower else ''}; "
-                "expected a digit or X",
-            )
-        )
-    if not any(p.severity == ERROR for p in problems):
-        wrong = body_check_problem(body, check, check_index)
-        if wrong:
-            problems.append(wrong)
+        problems.append(digit_or_x_problem(check_index, check))
+    if not any(p.severity == ERROR for p in problems) and (expected := org_check_char(body)) != check:
+        problems.append(wrong_check(check_index, expected, check, "GB 11714"))
     return problems
 
 
@@ -139,13 +93,4 @@ def generate(rng: random.Random, **hints: object) -> str:
     return f"{body}-{check}" if hints.get("hyphen") else body + check
 
 
-KIND = register(
-    CodeKind(
-        name=NAME,
-        title_zh=TITLE_ZH,
-        title_en=TITLE_EN,
-        source="GB 11714-1997",
-        validator=validate,
-        generator=generate,
-    )
-)
+KIND = CodeKind("org-code", "组织机构代码", "organisation code", "GB 11714-1997", _split, _slow, generate, quick=_quick)

@@ -43,20 +43,14 @@ from conformance.codes.base import (
     ERROR,
     WARNING,
     CodeKind,
-    CodeResult,
     Form,
     Part,
     Problem,
     Severity,
+    by_severity,
     form_note,
     pos,
-    register,
-    surface_problems,
 )
-
-NAME = "registration-no"
-TITLE_ZH = "使用登记证编号"
-TITLE_EN = "use-registration certificate number"
 
 UPPER = string.ascii_uppercase
 PAIR_ALPHABET = string.digits + string.ascii_uppercase
@@ -121,11 +115,7 @@ PART_NAMES = (
 
 
 def _cut(value: str) -> tuple[str, str, str, str, str, str]:
-    serial_end = len(value)
-    for i in range(5, len(value)):
-        if value[i] in "(（":
-            serial_end = i
-            break
+    serial_end = next((i for i in range(5, len(value)) if value[i] in "(（"), len(value))
     return value[:1], value[1:3], value[3:4], value[4:5], value[5:serial_end], value[serial_end:]
 
 
@@ -152,19 +142,11 @@ def fast_ok(value: object) -> bool:
     )
 
 
-def validate(value: str, strict: bool = True) -> CodeResult:
-    """``strict`` True asks "issued" (today's form), False "held" (every form really issued)."""
-    if fast_ok(value):
-        return CodeResult(NAME, value, [], split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN, forms=(CURRENT.id,))
-    problems = surface_problems(value, allow_fullwidth="（）")
-    if problems:
-        return CodeResult(NAME, str(value), problems, parts=[], title_zh=TITLE_ZH, title_en=TITLE_EN)
-    problems, forms = _slow(value, strict)
-    return CodeResult(NAME, value, problems, split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN, forms=forms)
-
-
 def _slow(value: str, issued: bool) -> tuple[list[Problem], tuple[str, ...]]:
-    """Problems, and the older forms the value is in (``("tsg08-2017",)`` when it is in today's)."""
+    """Problems, and the older forms the value is in (``("tsg08-2017",)`` when it is in today's).
+
+    ``issued`` True asks "issued" (today's form), False "held" (every form really issued).
+    """
     relaxed: Severity = ERROR if issued else WARNING
     if len(value) < 9:
         return [
@@ -289,12 +271,7 @@ def _slow(value: str, issued: bool) -> tuple[list[Problem], tuple[str, ...]]:
     forms = () if broken else tuple(f.id for f, _ in older) or (CURRENT.id,)
     for form, error in older:
         problems.append(error if issued else form_note(form))
-    problems.sort(key=_rank)
-    return problems, forms
-
-
-def _rank(p: Problem) -> int:
-    return 0 if p.severity == ERROR else 1 if p.severity == WARNING else 2
+    return by_severity(problems), forms
 
 
 def _year_problems(year: str, start: int, relaxed: Severity) -> tuple[list[Problem], tuple[Form, Problem] | None]:
@@ -382,15 +359,16 @@ def generate(rng: random.Random, **hints: object) -> str:
     return f"{char}{pair}{abbr}{pref}{serial}({y % 100:02d})"
 
 
-KIND = register(
-    CodeKind(
-        name=NAME,
-        title_zh=TITLE_ZH,
-        title_en=TITLE_EN,
-        source="TSG 08-2017（使用登记证编号；今天发证的形式与历史形式见 docs/identifiers.md）",
-        validator=validate,
-        generator=generate,
-        fast=fast_ok,
-        unique_values=True,
-    )
+KIND = CodeKind(
+    "registration-no",
+    "使用登记证编号",
+    "use-registration certificate number",
+    "TSG 08-2017（使用登记证编号；今天发证的形式与历史形式见 docs/identifiers.md）",
+    _split,
+    _slow,
+    generate,
+    fast_ok,
+    quick_forms=(CURRENT.id,),
+    allow_fullwidth="（）",
+    unique_values=True,
 )

@@ -46,14 +46,18 @@ def valid(kind: str, **hints: object) -> st.SearchStrategy[str]:
 
 def near_miss(kind: str) -> st.SearchStrategy[tuple[str, str]]:
     """``(value, mutation description)`` pairs, each invalid by construction in strict mode."""
+    return _drawn(kind, _MUTATORS[kind])
+
+
+def _drawn(kind: str, builders: tuple[Mutator, ...]) -> st.SearchStrategy[tuple[str, str]]:
+    """``build(rng, valid_value)`` of one of ``builders``, on a value drawn from ``kind``'s generator."""
     code_kind = KINDS[kind]
-    mutators = _MUTATORS[kind]
 
     def build(args: tuple[random.Random, Mutator]) -> Mutation:
-        rng, mutate = args
-        return mutate(rng, code_kind.generate(rng))
+        rng, make = args
+        return make(rng, code_kind.generate(rng))
 
-    return st.tuples(st.randoms(use_true_random=False), st.sampled_from(mutators)).map(build)
+    return st.tuples(st.randoms(use_true_random=False), st.sampled_from(builders)).map(build)
 
 
 # ------------------------------------------------------------------ reference check characters
@@ -360,12 +364,6 @@ def _equipment_legacy(rng: random.Random, value: str) -> Mutation:
     return legacy, "20-character legacy registration code (not issued today)"
 
 
-def _equipment_add(rng: random.Random, value: str) -> Mutation:
-    i = rng.randrange(19)
-    ch = rng.choice(string.digits)
-    return value[:i] + ch + value[i:], f"{ch!r} inserted at position {i + 1} (length 19)"
-
-
 # ------------------------------------------------------------------ registration number
 
 
@@ -475,8 +473,7 @@ def _dossier_year(rng: random.Random, value: str) -> Mutation:
 
 def _dossier_length(rng: random.Random, value: str) -> Mutation:
     if rng.random() < 0.5:
-        i = rng.randrange(42)
-        return value[:i] + value[i + 1 :], f"character {i + 1} dropped (length 41)"
+        return _drop(rng, value)
     i = rng.randrange(43)
     return value[:i] + "0" + value[i:], f"'0' inserted at position {i + 1} (length 43)"
 
@@ -611,8 +608,6 @@ def _cid_wrong_check(rng: random.Random, value: str) -> Mutation:
 def _cid_bad_date(rng: random.Random, value: str) -> Mutation:
     year = value[6:10]
     mmdd = rng.choice(("0230", "0231", "1301", "0001", "0100", "0431", "0932", "1200"))
-    if mmdd == "0229":
-        mmdd = "0230"
     first17 = value[:6] + year + mmdd + value[14:17]
     return first17 + ref_citizen_check(first17), f"birth date {year}{mmdd} invalid, check recomputed"
 
@@ -672,7 +667,7 @@ _MUTATORS: dict[str, tuple[Mutator, ...]] = {
         _fullwidth_all,
         _whitespace,
         _drop,
-        _equipment_add,
+        _add,
         _equipment_variety,
         _equipment_kind_level,
         _equipment_region,
@@ -762,23 +757,21 @@ def near_miss_values(kind: str, count: int, seed: int) -> list[Mutation]:
 # Built from a valid value of today's form by construction (docs/identifiers.md lists each form
 # with a real sample): the "issued" question refuses each, the "held" question accepts it.
 
-HeldForm = tuple[str, str]
 
-
-def _held_reg_serial4(rng: random.Random, value: str) -> HeldForm:
+def _held_reg_serial4(rng: random.Random, value: str) -> Mutation:
     head, tail = value[:5], value[value.index("(") :]
     return f"{head}{rng.randrange(0, 10**4):04d}{tail}", "serial-4"
 
 
-def _held_reg_no_year(rng: random.Random, value: str) -> HeldForm:
+def _held_reg_no_year(rng: random.Random, value: str) -> Mutation:
     return value[: value.index("(")], "no-year"
 
 
-def _held_reg_printed(rng: random.Random, value: str) -> HeldForm:
+def _held_reg_printed(rng: random.Random, value: str) -> Mutation:
     return value.replace("(", "（").replace(")", "）"), "printed-brackets"
 
 
-def _held_reg_alt(rng: random.Random, value: str) -> HeldForm:
+def _held_reg_alt(rng: random.Random, value: str) -> Mutation:
     alts = sorted(a for it in _raw_provinces().values() for a in it.get("alt") or ())
     return value[:3] + rng.choice(alts) + value[4:], "alt-province"
 
@@ -790,19 +783,20 @@ def _held_divisions() -> tuple[str, ...]:
     return tuple(sorted(it["code"] for it in items if not it["code"].endswith("00") and not it.get("doubtful")))
 
 
-def _held_equipment_yyyymm(rng: random.Random, value: str) -> HeldForm:
+def _held_equipment_yyyymm(rng: random.Random, value: str) -> Mutation:
     division = rng.choice(_held_divisions())
     return f"{value[:4]}{division}{value[9:13]}{rng.randint(1, 12):02d}{rng.randrange(1, 10000):04d}", "reg-code-yyyymm"
 
 
-def _held_equipment_year(rng: random.Random, value: str) -> HeldForm:
+def _held_equipment_year(rng: random.Random, value: str) -> Mutation:
     """Positions 15-16 that cannot be a month (00, 13-99): only the year + 6-digit sequence layout reads it."""
     division = rng.choice(_held_divisions())
     not_month = rng.choice([0, *range(13, 100)])
     return f"{value[:4]}{division}{value[9:13]}{not_month:02d}{rng.randrange(0, 10000):04d}", "reg-code-year"
 
 
-_HELD: dict[str, tuple[Callable[[random.Random, str], HeldForm], ...]] = {
+#: The builders of the older forms, by kind and form id.
+_HELD: dict[str, tuple[Mutator, ...]] = {
     "registration-no": (_held_reg_serial4, _held_reg_no_year, _held_reg_printed, _held_reg_alt),
     "equipment-code": (_held_equipment_yyyymm, _held_equipment_year),
 }
@@ -814,13 +808,6 @@ HELD_FORMS: dict[str, tuple[str, ...]] = {
 }
 
 
-def held_form(kind: str) -> st.SearchStrategy[HeldForm]:
+def held_form(kind: str) -> st.SearchStrategy[tuple[str, str]]:
     """``(value, form id)`` pairs in an older form of ``kind`` (by construction; see ``HELD_FORMS``)."""
-    code_kind = KINDS[kind]
-    builders = _HELD[kind]
-
-    def build(args: tuple[random.Random, Callable[[random.Random, str], HeldForm]]) -> HeldForm:
-        rng, make = args
-        return make(rng, code_kind.generate(rng))
-
-    return st.tuples(st.randoms(use_true_random=False), st.sampled_from(builders)).map(build)
+    return _drawn(kind, _HELD[kind])

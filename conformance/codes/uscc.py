@@ -27,19 +27,15 @@ from conformance.codes.base import (
     ERROR,
     WARNING,
     CodeKind,
-    CodeResult,
     PartSpec,
     Problem,
+    by_severity,
+    length_problem,
     parts_of,
     pos,
-    register,
-    surface_problems,
+    wrong_check,
 )
 from conformance.codes.division import CENTRAL, division_problems
-
-NAME = "uscc"
-TITLE_ZH = "统一社会信用代码"
-TITLE_EN = "unified social credit code"
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 DIGITS = "0123456789"
@@ -71,7 +67,6 @@ SPECS = (
     PartSpec("主体标识码（组织机构代码）", "organisation code", 8, 17),
     PartSpec("校验码", "check character", 17, 18),
 )
-_split = parts_of(SPECS)
 
 # Per-position tables character → value·weight; positions 3–8 accept digits only, so a
 # KeyError on the fast path means "some character is wrong somewhere": take the slow path.
@@ -111,31 +106,27 @@ def fast_ok(value: object, *, central: bool = False) -> bool:
         return False
 
 
-def validate(value: str, strict: bool = True) -> CodeResult:
-    if fast_ok(value):
-        return CodeResult(NAME, value, [], split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
-    problems = surface_problems(value)
-    if problems:
-        return CodeResult(NAME, str(value), problems, parts=[], title_zh=TITLE_ZH, title_en=TITLE_EN)
-    problems = [_length_problem(value)] if len(value) != 18 else uscc_problems(value, strict)
-    return CodeResult(NAME, value, problems, split=_split, title_zh=TITLE_ZH, title_en=TITLE_EN)
-
-
-def _length_problem(value: str) -> Problem:
+def _slow(value: str, issued: bool) -> list[Problem]:
     n = len(value)
+    if n == 18:
+        return uscc_problems(value, issued)
     if n == 15 and value.isdigit():
-        return Problem(
-            "value",
-            "长度应为18位，实为15位（可能是旧的15位工商注册号，不是统一社会信用代码）",
-            "length should be 18, is 15 (looks like an old 15-digit business registration number, not a USCC)",
-        )
+        return [
+            Problem(
+                "value",
+                "长度应为18位，实为15位（可能是旧的15位工商注册号，不是统一社会信用代码）",
+                "length should be 18, is 15 (looks like an old 15-digit business registration number, not a USCC)",
+            )
+        ]
     if n == 9 or (n == 10 and value[8:9] == "-"):
-        return Problem(
-            "value",
-            f"长度应为18位，实为{n}位（可能是组织机构代码，即统一社会信用代码的第9–17位）",
-            f"length should be 18, is {n} (looks like an organisation code, positions 9-17 of a USCC)",
-        )
-    return Problem("value", f"长度应为18位，实为{n}位", f"length should be 18, is {n}")
+        return [
+            Problem(
+                "value",
+                f"长度应为18位，实为{n}位（可能是组织机构代码，即统一社会信用代码的第9–17位）",
+                f"length should be 18, is {n} (looks like an organisation code, positions 9-17 of a USCC)",
+            )
+        ]
+    return [length_problem(18, n)]
 
 
 def uscc_problems(value: str, strict: bool, offset: int = 0) -> list[Problem]:
@@ -173,7 +164,6 @@ def uscc_problems(value: str, strict: bool, offset: int = 0) -> list[Problem]:
     org_ok, org_problem = _org_problem(value, strict, offset)
     expected = uscc_check_char(value[:17])
     if expected != value[17]:
-        zh_pos, en_pos = pos(17, offset)
         span, span_en = f"{9 + offset}–{17 + offset}", f"{9 + offset}-{17 + offset}"
         note_zh = f"；第{span}位组织机构代码自身校验正确" if org_ok else f"；第{span}位组织机构代码校验也不符"
         note_en = (
@@ -181,13 +171,7 @@ def uscc_problems(value: str, strict: bool, offset: int = 0) -> list[Problem]:
             if org_ok
             else f"; the inner organisation code (positions {span_en}) fails its own check too"
         )
-        problems.append(
-            Problem(
-                "check character",
-                f"校验码错误：{zh_pos}应为 {expected}，实为 {value[17]}（GB 32100）{note_zh}",
-                f"check character wrong: {en_pos} should be {expected}, is {value[17]} (GB 32100){note_en}",
-            )
-        )
+        problems.append(wrong_check(17, expected, value[17], "GB 32100", note_zh, note_en, offset))
     if org_problem is not None:
         problems.append(org_problem)
 
@@ -195,7 +179,6 @@ def uscc_problems(value: str, strict: bool, offset: int = 0) -> list[Problem]:
         division_problems(
             value[2:8],
             membership=WARNING,
-            part="division",
             part_zh="登记管理机关行政区划码",
             start=2,
             offset=offset,
@@ -214,12 +197,7 @@ def uscc_problems(value: str, strict: bool, offset: int = 0) -> list[Problem]:
         problems.append(
             Problem("organisation category" if dept in DEPT_CATEGORIES else "registration department", zh, en, WARNING)
         )
-    problems.sort(key=_severity_rank)
-    return problems
-
-
-def _severity_rank(p: Problem) -> int:
-    return 0 if p.severity == ERROR else 1 if p.severity == WARNING else 2
+    return by_severity(problems)
 
 
 def _org_problem(value: str, strict: bool, offset: int) -> tuple[bool, Problem | None]:
@@ -271,14 +249,14 @@ def generate(rng: random.Random, **hints: object) -> str:
     return first17 + uscc_check_char(first17)
 
 
-KIND = register(
-    CodeKind(
-        name=NAME,
-        title_zh=TITLE_ZH,
-        title_en=TITLE_EN,
-        source="GB 32100-2015; GB 11714-1997",
-        validator=validate,
-        generator=generate,
-        fast=fast_ok,
-    )
+KIND = CodeKind(
+    "uscc",
+    "统一社会信用代码",
+    "unified social credit code",
+    "GB 32100-2015; GB 11714-1997",
+    parts_of(SPECS),
+    _slow,
+    generate,
+    fast_ok,
 )
+validate = KIND.validator

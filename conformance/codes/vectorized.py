@@ -18,11 +18,11 @@ from conformance.codes import equipment_code, lists, org_code, uscc
 _U8 = np.uint8
 
 
-def _lut(alphabet: str, values: Sequence[int] | None = None) -> np.ndarray:
-    """Byte → value table; 255 marks a byte outside the alphabet."""
-    table = np.full(256, 255, dtype=_U8)
+def _lut(alphabet: str, outside: int = 255, dtype: type = _U8) -> np.ndarray:
+    """Byte → position in ``alphabet``; ``outside`` for a byte outside it (float32 tables: for row sums by BLAS)."""
+    table = np.full(256, outside, dtype=dtype)
     for i, ch in enumerate(alphabet):
-        table[ord(ch)] = i if values is None else values[i]
+        table[ord(ch)] = i
     return table
 
 
@@ -41,18 +41,18 @@ def _fixed(values: Sequence[str], width: int, wide: bool = False) -> np.ndarray 
     return matrix[:, :width] if not matrix[:, width].any() else None
 
 
-def _as_matrix(values: Sequence[str], width: int) -> tuple[np.ndarray, np.ndarray]:
-    """ASCII values of the given width as an (n, width) byte matrix, and which inputs fitted."""
-    raw = _fixed(values, width)
+def _as_matrix(values: Sequence[str], width: int, wide: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Values of the given width (ASCII unless ``wide``) as an (n, width) matrix, and which inputs fitted."""
+    raw = _fixed(values, width, wide)
     if raw is not None:  # the usual case
         return raw, np.ones(len(values), bool)
-    flags = [len(v) == width and v.isascii() for v in values]
+    flags = [len(v) == width and (wide or v.isascii()) for v in values]
     fits = np.array(flags, dtype=bool)
     chosen = [v for v, f in zip(values, flags, strict=True) if f]
     if not chosen:
-        return np.zeros((0, width), dtype=_U8), fits
-    raw = np.frombuffer("".join(chosen).encode("ascii"), dtype=_U8).reshape(len(chosen), width)
-    return raw, fits
+        return np.zeros((0, width), dtype="<u4" if wide else _U8), fits
+    data = "".join(chosen).encode("utf-32-le", "surrogatepass") if wide else "".join(chosen).encode("ascii")
+    return np.frombuffer(data, dtype="<u4" if wide else _U8).reshape(len(chosen), width), fits
 
 
 def _spread(fits: np.ndarray, ok: np.ndarray) -> np.ndarray:
@@ -90,14 +90,6 @@ _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _DIGITS = "0123456789"
 
 
-def _values(alphabet: str) -> np.ndarray:
-    """Byte → position in ``alphabet`` as float32 (0 outside it), for row sums by BLAS."""
-    table = np.zeros(256, dtype=np.float32)
-    for i, ch in enumerate(alphabet):
-        table[ord(ch)] = i
-    return table
-
-
 @functools.cache
 def _uscc_tables() -> dict[str, np.ndarray]:
     body = "".join(c for c in org_code.BODY_ALPHABET if c in uscc.ALPHABET)
@@ -109,8 +101,8 @@ def _uscc_tables() -> dict[str, np.ndarray]:
     check_of = np.array([ord(org_code.CHECK_OF[r]) for r in range(11)], dtype=_U8)
     return {
         "classes": _classes((2, uscc.ALPHABET), (6, uscc.DIGITS), (8, body), (2, uscc.ALPHABET)),
-        "full": _values(uscc.ALPHABET),
-        "body": _values(org_code.BODY_ALPHABET),
+        "full": _lut(uscc.ALPHABET, 0, np.float32),
+        "body": _lut(org_code.BODY_ALPHABET, 0, np.float32),
         "pairs": pairs,
         "divisions": divisions,
         "check_of": check_of,
@@ -213,15 +205,9 @@ def registration_no_many(values: Sequence[str], *, doubtful_ok: bool = False) ->
     numbering the code list marks doubtful (e.g. 瓶): such a number is valid, with a warning.
     """
     t = _registration_tables(doubtful_ok)
-    cp = _fixed(values, 14, wide=True)
-    if cp is not None:  # the usual case
-        fits = np.ones(len(values), bool)
-    else:
-        flags = [len(v) == 14 for v in values]
-        fits, chosen = np.array(flags, dtype=bool), [v for v, f in zip(values, flags, strict=True) if f]
-        if not chosen:
-            return _spread(fits, np.zeros(0, dtype=bool))
-        cp = np.frombuffer("".join(chosen).encode("utf-32-le", "surrogatepass"), dtype="<u4").reshape(len(chosen), 14)
+    cp, fits = _as_matrix(values, 14, wide=True)
+    if not len(cp):
+        return _spread(fits, np.zeros(0, dtype=bool))
     # characters past 255 become 255, which no table allows (the tables hold ASCII only)
     low = np.minimum(cp[:, 1:], 255).astype(_U8)
     ok = _is_in(cp[:, 0].astype(np.int64) * 65536 + low[:, 0].astype(np.int64) * 256 + low[:, 1], t["keys"])

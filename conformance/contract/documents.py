@@ -62,6 +62,24 @@ def json_schema(name: str) -> dict[str, Any]:
     return load_data(JSON_DIR / f"{name}.schema.json")
 
 
+def schema_properties() -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(name, schema)`` of every property declared anywhere in the JSON Schemas."""
+
+    def walk(node: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+        if isinstance(node, dict):
+            for name, sub in (node.get("properties") or {}).items():
+                if isinstance(sub, dict):
+                    yield name, sub
+            for value in node.values():
+                yield from walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from walk(value)
+
+    for name in json_schema_names():
+        yield from walk(json_schema(name))
+
+
 def json_schema_id(name: str) -> str:
     return SCHEMA_BASE + f"{name}.schema.json"
 

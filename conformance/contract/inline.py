@@ -23,7 +23,7 @@ _ANNOTATIONS = frozenset(
 )
 #: Keywords whose value is a schema or a list of schemas, and keywords whose value maps names to
 #: schemas (2020-12, plus draft-7's ``definitions``). Every other keyword's value is data, copied as is.
-_SCHEMA = frozenset(
+SCHEMA_KEYWORDS = frozenset(
     {
         "allOf",
         "anyOf",
@@ -42,7 +42,7 @@ _SCHEMA = frozenset(
         "contentSchema",
     }
 )
-_SCHEMA_MAP = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
+SCHEMA_MAP_KEYWORDS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
 #: Identify a resource or an anchor; meaningless (and misleading) on an inlined copy.
 _RESOURCE = frozenset({"$id", "$schema", "$anchor", "$dynamicAnchor", "$vocabulary"})
 _MAX_DEPTH = 64
@@ -57,9 +57,9 @@ def _annotation(key: str) -> bool:
 
 
 def _keyword(key: str, value: Any, resolver: Any, path: tuple[int, ...]) -> Any:
-    if key in _SCHEMA:
+    if key in SCHEMA_KEYWORDS:
         return [_walk(v, resolver, path) for v in value] if isinstance(value, list) else _walk(value, resolver, path)
-    if key in _SCHEMA_MAP and isinstance(value, dict):
+    if key in SCHEMA_MAP_KEYWORDS and isinstance(value, dict):
         return {name: _walk(v, resolver, path) for name, v in value.items()}
     return value
 

@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from conformance.check.schema import validator
-from conformance.clock import CHINA
+from conformance.clock import CHINA, now_iso
 from conformance.codes import KINDS
 from conformance.codes import lists as code_lists
 from conformance.contract import documents as contracts
@@ -131,13 +131,47 @@ def application(
         ],
         "submittedAt": dt.datetime.now(dt.UTC).astimezone(CHINA).isoformat(timespec="seconds"),
     }
-    if not validator("application").is_valid(
-        body
-    ):  # the harness's own data: an error of the harness, not of the target
-        raise RuntimeError(
-            f"generated application is invalid: {[p.message_zh for p in validator('application').errors(body)]}"
-        )
-    return body
+    return _checked("application", body)
+
+
+def resubmission(app: Item, n: int) -> Item:
+    """补齐补正: message ``n`` of the case of ``app`` — the same case number, a new message id, one more material."""
+    return {
+        **app,
+        "messageId": f"msg-{app['caseNo']}-{n}",
+        "submittedAt": now_iso(),
+        "materials": [
+            *app["materials"],
+            {
+                "name": "补正材料",
+                "fileName": f"补正材料{n}.pdf",
+                "format": "PDF",
+                "sha256": secrets.token_hex(32),
+                "size": 2048,
+            },
+        ],
+    }
+
+
+#: The walks of a granted and of a refused case from 受理 to 归档, as ``(step, outcome)`` of workflow.json.
+GRANTED = (
+    ("accept", "accepted"),
+    ("review", "passed"),
+    ("decide", "granted"),
+    ("certify", "certified"),
+    ("issue", "issued"),
+    ("conclude", "concluded"),
+    ("pre-archive", "passed"),
+    ("archive", "archived"),
+)
+REFUSED = (
+    ("accept", "accepted"),
+    ("review", "failed"),
+    ("decide", "refused"),
+    ("conclude", "concluded"),
+    ("pre-archive", "passed"),
+    ("archive", "archived"),
+)
 
 
 def certificate(
@@ -193,7 +227,13 @@ def certificate(
         "surface": surface,
         "version": "001",
     }
-    v = validator("licence-certificate")
-    if not v.is_valid(cert):  # the harness's own data: an error of the harness, never of the target
-        raise RuntimeError(f"harness built an invalid certificate: {[e.message_zh for e in v.errors(cert)][:3]}")
-    return cert
+    return _checked("licence-certificate", cert)
+
+
+def _checked(schema: str, record: Item) -> Item:
+    """``record`` when it conforms to ``schema``: the harness's own data, so not conforming is an error of the
+    harness, never of the target."""
+    v = validator(schema)
+    if not v.is_valid(record):
+        raise RuntimeError(f"harness built an invalid {schema}: {[e.message_zh for e in v.errors(record)][:3]}")
+    return record

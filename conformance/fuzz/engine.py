@@ -24,7 +24,7 @@ schemathesis leaves it off where it removes credentials on purpose (negative sec
 Checks on every response: **all** of schemathesis' built-in checks (every check registered by
 schemathesis itself, enabled by its default configuration), each run on its own so that a failure
 names its check, plus every check registered in :mod:`conformance.fuzz.checks` (``CHECKS``, in the order they
-are defined; the table in that module's docstring lists them).
+are defined; ``python -m conformance.fuzz.checks`` prints them as a table).
 
 Safety: every request has a timeout (``request_timeout``: connect, each read, and the whole body)
 and a size cap (``max_response_bytes``); the run has a ``deadline`` (seconds) after which it stops
@@ -355,7 +355,6 @@ class _TokenSource:
         self.session = session
         self.timeout = timeout
         self.token: str | None = None
-        self.fetched_at = 0.0
         self.failures = 0
         self.last_error: tuple[str, str, int | None] | None = None
         self._lock = threading.Lock()
@@ -366,16 +365,11 @@ class _TokenSource:
             f"-d 'grant_type=client_credentials&client_id={self.client_id}&client_secret=***'"
         )
 
-    def get(self) -> str | None:
+    def get(self, *, refresh: bool = False) -> str | None:
         with self._lock:
+            if refresh:
+                self.token = None
             if self.token is None and self.failures < 2:
-                self._fetch()
-            return self.token
-
-    def refresh(self) -> str | None:
-        with self._lock:
-            self.token = None
-            if self.failures < 2:
                 self._fetch()
             return self.token
 
@@ -395,7 +389,6 @@ class _TokenSource:
             )
             return
         self.token = token.value
-        self.fetched_at = time.monotonic()
         self.failures = 0
 
     def _fail(self, zh: str, en: str, status: int | None) -> None:
@@ -406,23 +399,15 @@ class _TokenSource:
 # ============================================================================================ formats
 
 
-_FORMATS_LOCK = threading.Lock()
-_FORMATS_DONE = False
-
-
+@functools.cache
 def register_formats() -> None:
-    """Hypothesis strategies for every ``tzsb-*`` format (idempotent; schemathesis' registry is global)."""
-    global _FORMATS_DONE
-    with _FORMATS_LOCK:
-        if _FORMATS_DONE:
-            return
-        import schemathesis
+    """Hypothesis strategies for every ``tzsb-*`` format (once; schemathesis' registry is global)."""
+    import schemathesis
 
-        from conformance.codes import KINDS
+    from conformance.codes import KINDS
 
-        for name, kind in KINDS.items():
-            schemathesis.openapi.format(kind.format_name, fast_valid(name))
-        _FORMATS_DONE = True
+    for name, kind in KINDS.items():
+        schemathesis.openapi.format(kind.format_name, fast_valid(name))
 
 
 #: Values per identifier kind in the pool the fuzzer draws from (see ``fast_valid``).
@@ -482,21 +467,13 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
 
 
-def _without_optional_parameters(spec: dict[str, Any], features: frozenset[str]) -> dict[str, Any]:
-    """The document without parameters of optional features the target does not declare (decision 4)."""
-    from conformance.contract import documents as contracts
+def _without_optional_parameters(doc: str, spec: dict[str, Any], features: frozenset[str]) -> dict[str, Any]:
+    """The document ``doc`` (``spec``: a copy) without parameters of optional features the target does not declare
+    (decision 4)."""
+    from conformance.contract.openapi import _deref
 
     def feature(param: Any) -> str | None:
-        if not isinstance(param, dict):
-            return None
-        ref = param.get("$ref")
-        if isinstance(ref, str):
-            target, _, pointer = ref.partition("#")
-            node: Any = contracts.openapi(target.removesuffix(".yaml")) if target else spec
-            for part in pointer.strip("/").split("/"):
-                node = node.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(node, dict) else {}
-            param = node
-        value = param.get("x-optional-feature") if isinstance(param, dict) else None
+        value = _deref(param, doc)[0].get("x-optional-feature") if isinstance(param, dict) else None
         return value if isinstance(value, str) else None
 
     def keep(params: Any) -> Any:
@@ -531,7 +508,7 @@ def _load_schema(doc: str, base_url: str, max_response_time: float | None, featu
         config_data["checks"]["max_response_time"] = max_response_time
     config = schemathesis.Config.from_dict(config_data)
     path = OPENAPI_DIR / f"{doc}.yaml"
-    spec = _without_optional_parameters(copy.deepcopy(contracts.openapi(doc)), features)
+    spec = _without_optional_parameters(doc, copy.deepcopy(contracts.openapi(doc)), features)
     schema = schemathesis.openapi.from_dict(spec, config=config)
     # as ``from_path`` does: relative ``$ref``s resolve against the document's own location
     schema.location = path.absolute().as_uri()
@@ -639,6 +616,7 @@ class _Run:
             unknown = selected - set(self.report.checks)
             if unknown:
                 raise ValueError(f"unknown check(s): {', '.join(sorted(unknown))}")
+        self.index = fuzz_checks._index(doc)
         self.auth_confirmed: set[str] = set()
         self.token_independent_401: set[str] = set()
         self._seen: dict[tuple[str, str, str, int | None], FuzzFailure] = {}
@@ -654,90 +632,28 @@ class _Run:
         return self.remaining() <= 0
 
     # ------------------------------------------------------------------ recording
-    def record(
-        self,
-        *,
-        op_id: str,
-        label: str,
-        check: str,
-        title: str,
-        zh: str,
-        en: str,
-        status: int | None,
-        curl: str,
-        phase: str,
-        mode: str,
-        response: Any = None,
-        key: str | None = None,
-    ) -> None:
-        """Add a finding; the same (operation, check, key, status) again only counts an occurrence."""
-        key = (op_id, check, en.split("\n")[0][:200] if key is None else key, status)
-        existing = self._seen.get(key)
+    def record(self, *, response: Any = None, key: str | None = None, **fields: Any) -> None:
+        """Add a finding (``fields``: those of :class:`FuzzFailure` but the seed and the response excerpt); the same
+        (operation, check, key, status) again only counts an occurrence."""
+        failure = FuzzFailure(**fields, seed=self.seed, response=_excerpt(response))
+        op_id = failure.operation
+        same = (op_id, failure.check, failure.message_en.split("\n")[0][:200] if key is None else key, failure.status)
+        existing = self._seen.get(same)
         if existing is not None:
             existing.occurrences += 1
             return
-        failure = FuzzFailure(
-            operation=op_id,
-            label=label,
-            check=check,
-            title=title,
-            message_zh=zh,
-            message_en=en,
-            status=status,
-            curl=curl,
-            seed=self.seed,
-            phase=phase,
-            mode=mode,
-            response=_excerpt(response),
-        )
-        self._seen[key] = failure
+        self._seen[same] = failure
         self.report.failures.append(failure)
         if op_id in self.report.operations:
             self.report.operations[op_id].failures += 1
 
-    def record_schemathesis_failure(
-        self, failure: Any, check: str, *, op_id: str, label: str, response: Any, curl: str, phase: str, mode: str
-    ) -> None:
-        from conformance.fuzz.checks import BUILTIN_ZH, TzsbFailure
-
-        if isinstance(failure, TzsbFailure):
-            zh, en = failure.message_zh, failure.message_en
-        else:
-            en = f"{failure.title}: {failure.message}".strip()
-            zh = f"{BUILTIN_ZH.get(check, '检查未通过')}（schemathesis {check}）：{failure.title}。{failure.message}".strip()
-        try:
-            key = f"{type(failure).__name__}:{failure._unique_key}"
-        except Exception:  # a failure class that cannot say
-            key = f"{type(failure).__name__}:{failure.title}"
-        self.record(
-            op_id=op_id,
-            label=label,
-            check=check,
-            title=failure.title,
-            zh=zh,
-            en=en,
-            status=response.status_code,
-            curl=curl,
-            phase=phase,
-            mode=mode,
-            response=response,
-            key=key,
-        )
-
     # ------------------------------------------------------------------ auth
     def install_auth(self, schema: Any) -> None:
-        tokens = self.tokens
-        secured = {
-            self._op_id(r.ok()): bool(self._op_secured(r.ok()))
-            for r in schema.get_all_operations()
-            if r.ok() is not None
-        }
+        tokens, secured = self.tokens, self.secured
 
         class Provider:
             def get(self, case: Any, context: Any) -> str | None:
-                if not secured.get(_Run._op_id(case.operation), True):
-                    return None
-                return tokens.get()
+                return tokens.get() if secured(case.operation) else None
 
             def set(self, case: Any, data: str, context: Any) -> None:
                 case.headers = case.headers or {}
@@ -750,11 +666,10 @@ class _Run:
         raw = getattr(operation.definition, "raw", None) or {}
         return str(raw.get("operationId") or operation.label)
 
-    @staticmethod
-    def _op_secured(operation: Any) -> bool:
-        raw = getattr(operation.definition, "raw", None) or {}
-        security = raw.get("security", operation.schema.raw_schema.get("security"))
-        return bool(security)
+    def secured(self, operation: Any) -> bool:
+        """Whether the contract secures ``operation`` (an operation it does not know: yes)."""
+        op = self.index.get(self._op_id(operation))
+        return op is None or op.secured
 
     # ------------------------------------------------------------------ one case
     def curl(self, case: Any, response: Any | None = None) -> str:
@@ -768,18 +683,20 @@ class _Run:
     def execute(self, case: Any, *, phase: str, mode: str, stats: OperationStats) -> None:
         if self.out_of_time():
             raise _OutOfTime
-        op_id, label = stats.operation, stats.label
+        where = {"operation": stats.operation, "label": stats.label, "phase": phase, "mode": mode}
         stats.cases[mode if phase == "fuzzing" else "coverage"] += 1
-        response = self._call(case, op_id=op_id, label=label, phase=phase, mode=mode, stats=stats)
+        response = self._call(case, where, stats)
         if response is None:
             return
         if 200 <= response.status_code < 300:
             from conformance.fuzz.checks import count_date_times
 
             stats.date_times += count_date_times(response)
-        self.validate(case, response, op_id=op_id, label=label, phase=phase, mode=mode)
+        self.validate(case, response, where)
 
-    def _call(self, case: Any, *, op_id: str, label: str, phase: str, mode: str, stats: OperationStats) -> Any:
+    def _call(self, case: Any, where: dict[str, str], stats: OperationStats) -> Any:
+        label, mode = where["label"], where["mode"]
+
         def call() -> Any:
             stats.requests += 1
             return case.call(base_url=self.base_url, session=self.session, timeout=self.timeout())
@@ -794,7 +711,7 @@ class _Run:
                 and label not in self.token_independent_401
                 and not case.operation.schema.is_security_param_negated(case)
             ):
-                token = self.tokens.refresh()
+                token = self.tokens.get(refresh=True)
                 if token:
                     case.headers["Authorization"] = f"Bearer {token}"
                     response = call()
@@ -804,18 +721,15 @@ class _Run:
             status = getattr(getattr(exc, "response", None), "status_code", None)
             stats.unanswered[mode] += 1
             self.record(
-                op_id=op_id,
-                label=label,
                 check="transport",
                 title="Network error",
                 key=type(exc).__name__,
-                zh=f"请求失败（网络错误、超时、响应过大或不是 HTTP）：{type(exc).__name__}：{exc}",
-                en=f"request failed (network error, timeout, oversized or non-HTTP response): "
+                message_zh=f"请求失败（网络错误、超时、响应过大或不是 HTTP）：{type(exc).__name__}：{exc}",
+                message_en=f"request failed (network error, timeout, oversized or non-HTTP response): "
                 f"{type(exc).__name__}: {exc}",
                 status=status,
                 curl=self.curl(case),
-                phase=phase,
-                mode=mode,
+                **where,
             )
             return None
         stats.statuses[response.status_code] += 1
@@ -826,14 +740,14 @@ class _Run:
             stats.positive_accepted += 200 <= response.status_code < 300
         return response
 
-    def validate(self, case: Any, response: Any, *, op_id: str, label: str, phase: str, mode: str) -> None:
+    def validate(self, case: Any, response: Any, where: dict[str, str]) -> None:
         """Every selected check on one response; each failure is recorded under the check that raised it."""
         from schemathesis.core.failures import FailureGroup
 
-        from conformance.fuzz.checks import TzsbFailure, _index
+        from conformance.fuzz.checks import TzsbFailure
 
-        op = _index(self.doc).get(op_id)
-        where = {"op_id": op_id, "label": label, "phase": phase, "mode": mode}
+        op_id, label = where["operation"], where["label"]
+        op = self.index.get(op_id)
         builtin = [c for c in self.builtin if not (c.__name__ == "ignored_auth" and label in self.auth_confirmed)]
         failed: set[str] = set()
         # schemathesis' checks in one pass (one check context); a failure names its check through its
@@ -883,11 +797,33 @@ class _Run:
     def _schemathesis_failure(
         self, failure: Any, name: str, case: Any, response: Any, op: Any, where: dict[str, str]
     ) -> None:
+        """Record a failure a check raised (a project check's :class:`TzsbFailure` or one of schemathesis')."""
+        from conformance.fuzz.checks import BUILTIN_ZH, TzsbFailure
+
         if name == "positive_data_acceptance" and (
             _documented_400(response, op) or (op is not None and not _valid_by_contract(case, op))
         ):
             return  # decision 2
-        self.record_schemathesis_failure(failure, name, response=response, curl=self.curl(case, response), **where)
+        if isinstance(failure, TzsbFailure):
+            zh, en = failure.message_zh, failure.message_en
+        else:
+            en = f"{failure.title}: {failure.message}".strip()
+            zh = f"{BUILTIN_ZH.get(name, '检查未通过')}（schemathesis {name}）：{failure.title}。{failure.message}".strip()
+        try:
+            key = f"{type(failure).__name__}:{failure._unique_key}"
+        except Exception:  # a failure class that cannot say
+            key = f"{type(failure).__name__}:{failure.title}"
+        self.record(
+            check=name,
+            title=failure.title,
+            message_zh=zh,
+            message_en=en,
+            status=response.status_code,
+            curl=self.curl(case, response),
+            response=response,
+            key=key,
+            **where,
+        )
 
     def _run_one(self, check: Any, case: Any, response: Any, op: Any, where: dict[str, str]) -> bool:
         """Run one built-in check; True when it passed."""
@@ -904,8 +840,8 @@ class _Run:
             self.record(
                 check=name,
                 title="Network error in a check probe",
-                zh=f"检查 {name} 的探测请求失败：{type(exc).__name__}：{exc}",
-                en=f"probe request of check {name} failed: {type(exc).__name__}: {exc}",
+                message_zh=f"检查 {name} 的探测请求失败：{type(exc).__name__}：{exc}",
+                message_en=f"probe request of check {name} failed: {type(exc).__name__}: {exc}",
                 status=response.status_code,
                 curl=self.curl(case, response),
                 response=response,
@@ -916,7 +852,7 @@ class _Run:
         except _OutOfTime:
             raise
         except Exception as exc:
-            self.report.errors.append(f"{where['op_id']}: check {name} raised {type(exc).__name__}: {exc}")
+            self.report.errors.append(f"{where['operation']}: check {name} raised {type(exc).__name__}: {exc}")
             return False
         return True
 
@@ -1077,15 +1013,15 @@ def fuzz(
                 continue
             if operations is None or run._op_id(operation) in operations:
                 ops.append(operation)
-        if any(run._op_secured(o) for o in ops) and run.tokens.get() is None:
+        if any(run.secured(o) for o in ops) and run.tokens.get() is None:
             zh, en, status = run.tokens.last_error or ("无法取得访问令牌", "no access token", None)
             run.record(
-                op_id="issueToken",
+                operation="issueToken",
                 label=f"POST {token_path()}",
                 check="authentication",
                 title="No access token",
-                zh=f"无法取得访问令牌（受保护的操作将不带令牌测试）：{zh}",
-                en=f"no access token (protected operations are tested without one): {en}",
+                message_zh=f"无法取得访问令牌（受保护的操作将不带令牌测试）：{zh}",
+                message_en=f"no access token (protected operations are tested without one): {en}",
                 status=status,
                 curl=run.tokens.curl(),
                 phase="setup",
@@ -1098,12 +1034,12 @@ def fuzz(
                 report.timed_out = True
                 untested = [run._op_id(o) for o in ops[i:]]
                 run.record(
-                    op_id=run._op_id(operation),
+                    operation=run._op_id(operation),
                     label=operation.label,
                     check="deadline",
                     title="Deadline reached",
-                    zh=f"已到总时限（{deadline:.0f} 秒），未测完的操作：{'、'.join(untested)}",
-                    en=f"deadline of {deadline:.0f} s reached; operations not (fully) tested: {', '.join(untested)}",
+                    message_zh=f"已到总时限（{deadline:.0f} 秒），未测完的操作：{'、'.join(untested)}",
+                    message_en=f"deadline of {deadline:.0f} s reached; operations not (fully) tested: {', '.join(untested)}",
                     status=None,
                     curl="",
                     phase="setup",

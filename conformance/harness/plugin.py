@@ -1,11 +1,7 @@
 """The pytest plugin of tzsb-conformance (entry point ``pytest11``), so plain ``pytest`` works
 in a vendor's CI. Inert unless ``--tzsb-target`` is given.
 
-Options (namespaced): ``--tzsb-target URL|target.toml``, ``--tzsb-role``, ``--tzsb-profile``
-(quick | standard | certification), ``--tzsb-client-id`` / ``--tzsb-client-secret-env``,
-``--tzsb-feature NAME`` (repeatable), ``--tzsb-evidence DIR``, ``--tzsb-report DIR``,
-``--tzsb-lang zh|en``, ``--tzsb-answers FILE`` (attestation answers), ``--tzsb-clause ID`` (repeatable: only the
-tests that decide one of these catalogue clauses run, the others are deselected).
+Options: the ``--tzsb-*`` group of :func:`pytest_addoption` (``pytest --help`` lists them).
 
 Markers: ``@pytest.mark.clause("DB42.9.2.1", ...)`` ties a test to catalogue clauses (the test is one
 of the clause's deciding checks); ``@pytest.mark.feature("thumbnail")`` needs a feature of
@@ -45,15 +41,12 @@ from conformance.harness.run_guard import (
     KIND_BREAKER,
     KIND_SIGNAL,
     RunGuard,
-    default_deadline,
     no_answer,
 )
-from conformance.harness.runner import run_id
+from conformance.harness.runner import EXIT_FAIL, EXIT_OK, EXIT_USAGE, run_id
 from conformance.harness.target import Target, load_target
 from conformance.report.skips import is_vacuous
 from conformance.report.verdicts import SCOPES, Outcome
-
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -129,8 +122,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         raise pytest.UsageError(f"未知条款 / unknown clause(s): {', '.join(unknown)}")
     keep, drop = [], []
     for item in items:
-        marked = {c for m in item.iter_markers("clause") for c in m.args}
-        (keep if marked & wanted else drop).append(item)
+        (keep if set(_clauses(item)) & wanted else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
@@ -143,14 +135,11 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     if not spec or hasattr(config, "workerinput"):
         return
     lang = config.getoption("--tzsb-lang")
-    role = config.getoption("--tzsb-role")
-    if role and role not in ROLES:
-        _usage(f"未知角色 {role}（可选：{', '.join(ROLES)}）/ unknown role {role} (one of {', '.join(ROLES)})")
     secret_env = config.getoption("--tzsb-client-secret-env")
     try:
         target = load_target(
             spec,
-            role=role,
+            role=config.getoption("--tzsb-role"),
             client_id=config.getoption("--tzsb-client-id"),
             client_secret=os.environ.get(secret_env),
             features=config.getoption("--tzsb-feature"),
@@ -159,8 +148,9 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         )
     except (OSError, ValueError, KeyError) as exc:
         _usage(f"目标无法读取 / cannot read the target: {exc}")
-    if target.role not in ROLES:
-        _usage(f"未知角色 {target.role}（可选：{', '.join(ROLES)}）/ unknown role {target.role}")
+    if target.role not in ROLES:  # an unknown --tzsb-role (a target file's own role is checked by its schema)
+        roles = ", ".join(ROLES)
+        _usage(f"未知角色 {target.role}（可选：{roles}）/ unknown role {target.role} (one of {roles})")
     out = Path(config.getoption("--tzsb-report") or Path("reports") / run_id()).resolve()
     config.option.tzsb_report = str(out)
     if not config.option.collectonly:  # collecting only (e.g. clauses --coverage) writes no report
@@ -169,7 +159,9 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         if hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir:
             config.option.allure_report_dir = str(out / "allure-results")
     st = _State(target, Evidence(), out, lang)
-    deadline = config.getoption("--tzsb-deadline") or target.run.get("deadline_s") or default_deadline(target.profile)
+    deadline = (
+        config.getoption("--tzsb-deadline") or target.run.get("deadline_s") or profiles.depth(target.profile).deadline_s
+    )
     breaker = config.getoption("--tzsb-breaker") or target.run.get("breaker_failures") or BREAKER_FAILURES
     st.guard = RunGuard(float(deadline), int(breaker))
     for creds in [target.credentials, *target.clients.values()]:
@@ -243,10 +235,8 @@ class _Recorder:
                 st.evidence.observer = st.guard.observe
 
     def _preflight(self, st: _State) -> None:
-        try:
-            from conformance.harness.preflight import run_preflight
-        except ImportError:  # pragma: no cover - the preflight ships with the harness
-            return
+        from conformance.harness.preflight import run_preflight
+
         st.evidence.current_test = "preflight"
         st.preflight = run_preflight(st.target, evidence=st.evidence)
         st.evidence.current_test = None
@@ -292,7 +282,6 @@ class _Recorder:
         outcome = yield
         report: pytest.TestReport = outcome.get_result()
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-            clauses = tuple(c for m in item.iter_markers("clause") for c in m.args)
             reason = None
             if report.passed:
                 kind = "passed"
@@ -322,7 +311,7 @@ class _Recorder:
                 Outcome(
                     canonical_id(item),
                     kind,
-                    clauses,
+                    _clauses(item),
                     report.duration,
                     str(report.longrepr)[-2000:] if report.failed else None,
                     str(seed) if seed is not None else None,
@@ -391,9 +380,8 @@ class _Recorder:
             cid = canonical_id(item)
             if cid in done:
                 continue
-            clauses = tuple(c for m in item.iter_markers("clause") for c in m.args)
             reason = f"未运行：运行提前结束 / did not run: the run stopped early: {why}"
-            st.outcomes.append(Outcome(cid, "skipped", clauses, reason=reason))
+            st.outcomes.append(Outcome(cid, "skipped", _clauses(item), reason=reason))
 
     def _write(self, st: _State) -> None:
         from conformance.report.output import scrub_tree
@@ -438,6 +426,10 @@ class _Recorder:
         print("\n".join(lines), flush=True)
 
 
+def _clauses(item: pytest.Item) -> tuple[str, ...]:
+    return tuple(c for m in item.iter_markers("clause") for c in m.args)
+
+
 def _unanswered(exchanges: list[Any]) -> int:
     """How many of the check's requests got no answer at all (a failure with any of them is not a proof)."""
     return sum(1 for x in exchanges if x.direction == "outbound" and not x.probe and no_answer(x))
@@ -460,8 +452,7 @@ def _no_interruptions() -> Any:
 def _skip_reason(report: pytest.TestReport) -> str | None:
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
-        text = str(longrepr[2])
-        return text.removeprefix("Skipped: ")
+        return str(longrepr[2]).removeprefix("Skipped: ")
     return str(longrepr) if longrepr else None
 
 
@@ -490,21 +481,14 @@ def tzsb_client(request: pytest.FixtureRequest) -> Any:
 
         key = (role or st.target.role, client)
         if key not in cache:
-            creds = st.target.client(client) if client else st.target.credentials
-            if client and creds is None:
+            if client and st.target.client(client) is None:
                 untested(
                     f"目标文件未提供客户端 {client} 的凭证 / no credentials for client {client}",
                     provide=f"在目标文件中加入 [clients.{client}]（client_id、client_secret_env）/ add [clients.{client}] to the target file",
                 )
             read_timeout = float(st.target.thresholds.get("request_timeout_s", 15.0))
-            cache[key] = TargetClient(
-                st.target.url(key[0]),
-                client_id=creds.client_id if creds else None,
-                client_secret=creds.client_secret if creds else None,
-                evidence=st.evidence,
-                timeout=(min(3.05, read_timeout), read_timeout),
-                ca_file=st.target.ca_file,
-            )
+            timeout = (min(3.05, read_timeout), read_timeout)
+            cache[key] = st.target.http_client(key[0], client, evidence=st.evidence, timeout=timeout)
         return cache[key]
 
     return make

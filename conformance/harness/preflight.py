@@ -15,10 +15,10 @@ the contracts is the suites' own convention: which ``[clients.*]`` and ``[thresh
 target file they ask for (:data:`CLIENT_NEEDS`); that table mirrors the suites' skip reasons.
 
 Bounded: every request goes through the project's safe client (:class:`~conformance.client.TargetClient`:
-size cap, at most 3 redirects, never raises) with short timeouts (connect 2 s, read 4 s), each exchange is
-also cut after :data:`REQUEST_CAP_S` by a watchdog of this module, the base URLs are probed in parallel, and
-nothing new starts once ``budget_s`` is used up (later checks then say so). ``docs/preflight.md`` explains
-each item and how to provide it.
+size cap, at most 3 redirects, never raises) with short timeouts (:data:`CONNECT_S`, :data:`READ_S`), each
+exchange is also cut after :data:`REQUEST_CAP_S` by a watchdog of this module, the base URLs are probed in
+parallel, and nothing new starts once ``budget_s`` is used up (later checks then say so).
+``docs/preflight.md`` explains each item and how to provide it.
 """
 
 from __future__ import annotations
@@ -32,18 +32,16 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from conformance.check.limits import loads_bounded
-from conformance.check.schema import validator
+from conformance.check.schema import validator, validator_at
 from conformance.client.evidence import Evidence
 from conformance.client.http import TargetClient, TargetResponse, ca_file_for
 from conformance.contract import documents as contracts
 from conformance.contract.openapi import Operation, documents_for_role, operations, role_operations
-
-if TYPE_CHECKING:
-    from conformance.harness.target import Credentials, Target
+from conformance.harness.target import COUNTERPARTS, Target, string_list
 
 OK, MISSING, FAILED = "ok", "missing", "failed"
 STATUSES = (OK, MISSING, FAILED)
@@ -55,9 +53,10 @@ REQUEST_CAP_S = 10.0
 MAX_BYTES = 1024 * 1024
 #: A path-parameter value the target cannot know: the answer (400 or 404) still shows the contract's envelope.
 PLACEHOLDER = "tzsb-preflight-0"
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 T = TypeVar("T")
+#: A text in both languages: (Chinese, English).
+Text = tuple[str, str]
 
 
 # ---------------------------------------------------------------------------------------------- results
@@ -106,14 +105,6 @@ class Preflight:
     def fatal(self) -> list[Check]:
         return [c for c in self.checks if c.fatal]
 
-    @property
-    def missing(self) -> list[Check]:
-        return [c for c in self.checks if c.status == MISSING]
-
-    @property
-    def failed(self) -> list[Check]:
-        return [c for c in self.checks if c.status == FAILED]
-
     def get(self, key: str) -> Check | None:
         return next((c for c in self.checks if c.key == key), None)
 
@@ -139,33 +130,18 @@ class Preflight:
         widths = [max([_width(head[i])] + [min(_width(r[i]), _COL_MAX[i]) for r in rows]) for i in range(4)]
         lines = [_row(head, widths), "  ".join("-" * w for w in widths)]
         lines += [_row(r, widths) for r in rows]
-        n = {s: sum(c.status == s for c in self.checks) for s in STATUSES}
-        if lang == "en":
-            tail = (
-                f"preflight of {self.target or '-'} (role {self.role or '-'}): {n[OK]} ok, {n[MISSING]} missing, "
-                f"{n[FAILED]} failed, {len(self.fatal)} fatal; {self.duration_s:.1f} s"
-            )
-        else:
-            tail = (
-                f"预检 {self.target or '-'}（角色 {self.role or '-'}）：正常 {n[OK]} 项，缺少 {n[MISSING]} 项，"
-                f"失败 {n[FAILED]} 项，其中致命 {len(self.fatal)} 项；用时 {self.duration_s:.1f} 秒"
-            )
-        return "\n".join([*lines, "", tail])
+        n = self.to_json()["summary"]
+        tail = _msg("summary", target=self.target or "-", role=self.role or "-", seconds=self.duration_s, **n)
+        return "\n".join([*lines, "", tail[lang == "en"]])
 
 
 _HEAD = {"zh": ("检查项", "状态", "所见情况", "如何补足"), "en": ("item", "status", "seen", "how to provide")}
 _COL_MAX = (34, 14, 60, 60)
-_STATUS_TEXT = {
-    "zh": {OK: "正常", MISSING: "缺少", FAILED: "失败"},
-    "en": {OK: "ok", MISSING: "missing", FAILED: "failed"},
-}
 
 
 def _status_text(c: Check, lang: str) -> str:
-    text = _STATUS_TEXT["en" if lang == "en" else "zh"].get(c.status, c.status)
-    if c.fatal:
-        text += " (fatal)" if lang == "en" else "（致命）"
-    return text
+    text = _msg(f"status.{c.status}") if f"status.{c.status}" in MESSAGES else (c.status, c.status)
+    return (_msg("status.fatal", status=text) if c.fatal else text)[lang == "en"]
 
 
 def _cell_width(ch: str) -> int:
@@ -212,7 +188,18 @@ def _row(cells: Iterable[str], widths: list[int]) -> str:
 
 # ---------------------------------------------------------------------------------------------- messages
 #: Every message of the preflight: key → (Chinese, English); ``{name}`` fields filled by :func:`_msg`.
-MESSAGES: dict[str, tuple[str, str]] = {
+MESSAGES: dict[str, Text] = {
+    # the table
+    f"status.{OK}": ("正常", "ok"),
+    f"status.{MISSING}": ("缺少", "missing"),
+    f"status.{FAILED}": ("失败", "failed"),
+    "status.fatal": ("{status}（致命）", "{status} (fatal)"),
+    "summary": (
+        "预检 {target}（角色 {role}）：正常 {ok} 项，缺少 {missing} 项，失败 {failed} 项，其中致命 {fatal} 项；"
+        "用时 {seconds:.1f} 秒",
+        "preflight of {target} (role {role}): {ok} ok, {missing} missing, {failed} failed, {fatal} fatal; "
+        "{seconds:.1f} s",
+    ),
     # labels
     "label.role": ("被测角色", "role under test"),
     "label.reach": ("可达性：{role}", "reachability: {role}"),
@@ -255,7 +242,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "启动目标并核对目标文件 [urls] {role}（主机、端口、路径前缀）",
         "start the target and check [urls] {role} in the target file (host, port, path prefix)",
     ),
-    "reach.plain": ("明文 HTTP", "plain HTTP"),
+    "reach.plain": ("{kind}，明文 HTTP", "{kind}, plain HTTP"),
     "tls.ok": ("握手成功：{version}，证书经 {ca} 验证", "handshake done: {version}, certificate verified with {ca}"),
     "tls.verify": ("证书未通过验证（{error}）", "certificate not verified ({error})"),
     "tls.fail": ("TLS 握手失败（{error}）", "TLS handshake failed ({error})"),
@@ -286,13 +273,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{method} {path}：HTTP {status}，响应为契约的信封",
         "{method} {path}: HTTP {status}, the contract's envelope",
     ),
-    "op.bad": ("{method} {path}：{seen}", "{method} {path}: {seen}"),
     "op.provide": (
         "核对 [urls] {role} 是否为该角色接口的基础地址（路径前缀），以及测试凭证的权限范围",
         "check that [urls] {role} is the base of the role's operations (path prefix) and the harness "
         "credential's scopes",
     ),
     "op.none": ("契约中该角色没有无需参数的受保护读操作", "the role's contract has no parameterless secured read"),
+    "seen.at": ("{at}：{seen}", "{at}: {seen}"),
     "seen.none": ("无应答（{error}）", "no answer ({error})"),
     "seen.status": ("HTTP {status} 不是契约为该操作列出的状态", "HTTP {status} is not a status the contract lists"),
     "seen.html": (
@@ -338,7 +325,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "client.missing": ("目标文件未提供（{purpose}）", "not in the target file ({purpose})"),
     "client.provide": (
         "目标文件 [clients.{name}]（client_id 与 client_secret_env），并在目标中登记该客户端{extra}",
-        "[clients.{name}] in the target file (client_id, client_secret_env), registered at the target{extra_en}",
+        "[clients.{name}] in the target file (client_id, client_secret_env), registered at the target{extra}",
     ),
     "client.division": (
         "已登记，但没有 division（其数据范围所在的行政区划）",
@@ -372,13 +359,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "在目标中归档至少一个办件，或声明流程驱动接口",
         "archive at least one case at the target, or declare the workflow driver",
     ),
-    "users.ok": ("{key} = {uid}：HTTP 200", "{key} = {uid}: HTTP 200"),
     "users.missing": ("目标文件未声明（统一身份认证接口没有检索功能）", "not declared (the interface has no search)"),
     "users.provide": (
         '目标文件 [thresholds] {key} = "…"（平台认识的一个用户标识）',
         '[thresholds] {key} = "…" in the target file (a user id the platform knows)',
     ),
-    "users.notfound": ("{key} = {uid}：{seen}", "{key} = {uid}: {seen}"),
     "cases.ok": (
         "经许可系统 {url} 以客户端 {client} 推送测试申请",
         "test applications pushed to the licensing system {url} as client {client}",
@@ -413,11 +398,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "目标文件未声明样本报告编号；套件将到共享平台的检验报告数据集中寻找",
         "no sample report numbers declared; the suites will look in the sharing platform's data set",
     ),
+    "reports.at": ("报告编号 {no}", "report number {no}"),
     "reports.provide": (
         '目标文件 [thresholds] report_numbers = ["…"]（该系统可查到的报告编号）',
         '[thresholds] report_numbers = ["…"] (report numbers the system knows) in the target file',
     ),
-    "reports.notfound": ("报告编号 {no}：{seen}", "report number {no}: {seen}"),
     "callback.local": ("目标在本机，回调服务器监听回环地址", "the target is on this machine: callbacks on loopback"),
     "callback.ok": ("回调地址 {host}", "callback host {host}"),
     "callback.missing": (
@@ -429,7 +414,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         '目标文件 [thresholds] callback_host = "本机可被目标访问的地址"（可选 callback_port）',
         '[thresholds] callback_host = "an address of this machine the target reaches" (and callback_port)',
     ),
-    "sim.external": ("{url}：{seen}", "{url}: {seen}"),
     "sim.port": ("将在 {host}:{port} 启动", "will start on {host}:{port}"),
     "sim.busy": ("端口 {host}:{port} 无法绑定（{error}）", "port {host}:{port} cannot be bound ({error})"),
     "sim.busy.provide": (
@@ -462,7 +446,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-def _msg(message: str, /, **kw: Any) -> tuple[str, str]:
+def _msg(message: str, /, **kw: Any) -> Text:
     zh, en = MESSAGES[message]
     kw_en = {k: (v[1] if isinstance(v, tuple) else v) for k, v in kw.items()}
     kw_zh = {k: (v[0] if isinstance(v, tuple) else v) for k, v in kw.items()}
@@ -475,28 +459,6 @@ def _clean(text: str, limit: int = 200) -> str:
     return " ".join(out.split())[:limit]
 
 
-def _check(
-    key: str,
-    label: tuple[str, str],
-    status: str,
-    detail: tuple[str, str],
-    provide: tuple[str, str] | None = None,
-    *,
-    fatal: bool = False,
-) -> Check:
-    return Check(
-        key=key,
-        label=label[0],
-        label_en=label[1],
-        status=status,
-        detail=detail[0],
-        provide=provide[0] if provide else None,
-        fatal=fatal,
-        detail_en=detail[1],
-        provide_en=provide[1] if provide else None,
-    )
-
-
 # ---------------------------------------------------------------------------------------------- what suites need
 @dataclass(frozen=True)
 class ClientNeed:
@@ -504,8 +466,9 @@ class ClientNeed:
 
     name: str
     roles: tuple[str, ...] | None  # roles under test that need it (None: every role)
-    purpose: tuple[str, str]
+    purpose: Text
     feature: str | None = None  # needed only when the target declares this optional feature
+    division: bool = False  # the entry must give ``division`` (the division its data scope is registered for)
 
 
 #: The named clients the suites ask for, from their skip reasons (``need_client``, ``tzsb_client(..., name)``).
@@ -552,6 +515,7 @@ CLIENT_NEEDS: tuple[ClientNeed, ...] = (
             "区划受限的调用方（数据范围检查），须给出 division",
             "a caller limited to a division (data-scope checks), with division",
         ),
+        division=True,
     ),
     ClientNeed("open-data", ("sharing",), ("开放数据客户端", "the open-data client"), feature="open-data"),
     ClientNeed(
@@ -602,17 +566,8 @@ FEATURE_NEEDS = {
 @functools.cache
 def known_roles() -> tuple[str, ...]:
     """The roles the contracts define (``x-role`` of the OpenAPI documents)."""
-    out: list[str] = []
-    for name in contracts.openapi_names():
-        doc = contracts.openapi(name)
-        role = doc.get("x-role")
-        if role and not doc.get("x-components-only") and role not in out:
-            out.append(role)
-    return tuple(out)
-
-
-def _core_docs(role: str) -> list[str]:
-    return [d for d in documents_for_role(role) if not contracts.openapi(d).get("x-optional-feature")]
+    docs = [contracts.openapi(name) for name in contracts.openapi_names()]
+    return tuple(dict.fromkeys(d["x-role"] for d in docs if d.get("x-role") and not d.get("x-components-only")))
 
 
 def _optional_docs(role: str) -> dict[str, str]:
@@ -628,21 +583,23 @@ def _op(role: str, operation_id: str) -> Operation | None:
     return next((o for o in role_operations(role) if o.operation_id == operation_id), None)
 
 
-def health_op(role: str) -> Operation | None:
-    """The role's unsecured parameterless read (the health probe)."""
+def health_path(role: str) -> str:
+    """The path of the role's unsecured parameterless read (the health probe); ``/`` for a role without one."""
+    ops = role_operations(role)
     return next(
-        (
-            o
-            for o in role_operations(role)
-            if o.method == "get" and not o.secured and not any(p.required for p in o.params)
-        ),
-        None,
+        (o.path for o in ops if o.method == "get" and not o.secured and not any(p.required for p in o.params)), "/"
     )
+
+
+def _secured_reads(role: str) -> list[Operation]:
+    """The secured reads of the role's own documents (not of an optional feature), in the contract's order."""
+    optional = set(_optional_docs(role).values())
+    return [o for o in role_operations(role) if o.doc not in optional and o.method == "get" and o.secured]
 
 
 def probe_op(role: str) -> Operation | None:
     """A cheap secured read of the role: no required parameter, not of a data set, first in the contract."""
-    ops = [o for o in role_operations(role) if o.doc in _core_docs(role) and o.method == "get" and o.secured]
+    ops = _secured_reads(role)
     if not ops:
         return None
     return min(ops, key=lambda o: (sum(p.required for p in o.params), o.data_set is not None, ops.index(o)))
@@ -662,24 +619,13 @@ def _has_param(op: Operation, name: str) -> bool:
 
 def _is_loopback(url: str) -> bool:
     host = urlsplit(url).hostname or ""
-    if host in LOOPBACK:
-        return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
 
 
 # ---------------------------------------------------------------------------------------------- the run
-class _Budget:
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.end = time.monotonic() + seconds
-
-    def left(self) -> float:
-        return self.end - time.monotonic()
-
-
 def _bounded(fn: Callable[[], T], wait: float) -> tuple[bool, T | None, BaseException | None]:
     """Run ``fn`` in a daemon thread; (finished, result, exception). A call still running after ``wait`` is
     abandoned (the safe client's own timeouts end it soon after)."""
@@ -703,42 +649,80 @@ def _no_answer(error: str, url: str = "") -> TargetResponse:
     return TargetResponse(None, {}, b"", False, 0.0, error, url)
 
 
+def _exchange(call: Callable[[], TargetResponse], cap: float, url: str = "", limit: int = 300) -> TargetResponse:
+    """``call`` bounded by :func:`_bounded`: its response, or one without an answer saying why."""
+    done, resp, exc = _bounded(call, cap)
+    if not done:
+        return _no_answer(f"no complete answer within {cap:.0f} s", url)
+    if exc is not None or resp is None:
+        return _no_answer(f"{type(exc).__name__}: {exc}"[:limit] if exc else "no answer", url)
+    return resp
+
+
 class _Run:
     def __init__(self, target: Target, budget_s: float, evidence: Evidence | None) -> None:
         self.target = target
-        self.budget = _Budget(budget_s)
+        self.budget_s = budget_s
+        self.end = time.monotonic() + budget_s
         self.evidence = evidence or Evidence()
         self.checks: list[Check] = []
         self._clients: dict[tuple[str, str | None], TargetClient] = {}
         self._tokens: dict[tuple[str, str | None], tuple[bool, str]] = {}
+        #: per client: the RFC 6749 error with which the target refused its credential (``invalid_client`` …), or None
         self.refusals: dict[tuple[str, str | None], str | None] = {}
 
-    def add(self, check: Check) -> Check:
-        self.checks.append(check)
-        return check
+    def add(
+        self,
+        key: str,
+        label: Text,
+        status: str,
+        detail: Text,
+        provide: Text | None = None,
+        *,
+        fatal: bool = False,
+        stops: bool = False,
+    ) -> None:
+        self.checks.append(
+            Check(
+                key=key,
+                label=label[0],
+                label_en=label[1],
+                status=status,
+                detail=detail[0],
+                provide=provide[0] if provide else None,
+                fatal=fatal,
+                detail_en=detail[1],
+                provide_en=provide[1] if provide else None,
+                stops=stops,
+            )
+        )
 
-    def out_of_time(self) -> tuple[str, str]:
-        return _msg("budget", budget=self.budget.seconds)
+    def left(self) -> float:
+        return self.end - time.monotonic()
+
+    def out_of_time(self) -> Text:
+        return _msg("budget", budget=self.budget_s)
+
+    def token_failed(self, client: str, seen: str) -> Text:
+        """The detail of a token request of ``client`` that failed (``seen``: what :meth:`token` saw)."""
+        return self.out_of_time() if seen == "budget" else _msg("token.fail", client=client, seen=seen)
 
     # ------------------------------------------------------------------ HTTP
     def client(self, role: str, name: str | None = None) -> TargetClient:
         """An (unauthenticated until :meth:`token`) safe client for ``role``'s URL as client ``name`` (None: harness)."""
-        key = (role, name)
-        if key not in self._clients:
-            creds: Credentials | None = self.target.client(name) if name else self.target.credentials
-            self._clients[key] = TargetClient(
-                self.target.url(role),
-                client_id=creds.client_id if creds else None,
-                client_secret=creds.client_secret if creds else None,
-                evidence=self.evidence,
-                timeout=(CONNECT_S, READ_S),
-                max_bytes=MAX_BYTES,
-                ca_file=self.target.ca_file,
-            )
-        return self._clients[key]
+        if (role, name) not in self._clients:
+            kw = {"evidence": self.evidence, "timeout": (CONNECT_S, READ_S), "max_bytes": MAX_BYTES}
+            self._clients[role, name] = self.target.http_client(role, name, **kw)
+        return self._clients[role, name]
+
+    def caller(self) -> TargetClient:
+        """A client of the role under test as its natural caller (:data:`CLIENT_NEEDS`) when the target file has it."""
+        role = self.target.role
+        name = next((n.name for n in CLIENT_NEEDS if n.roles and role in n.roles), None)
+        return self.client(role, name) if name and self.target.client(name) else self.client(role)
 
     def _arm(self, client: TargetClient) -> float | None:
-        left = self.budget.left()
+        left = self.left()
         if left <= 0.05:
             return None
         cap = min(left, REQUEST_CAP_S)
@@ -752,12 +736,7 @@ class _Run:
             return _no_answer("budget")
         if client.client_id and kw.get("auth", True) and not self.token(client)[0]:
             kw["auth"] = False
-        done, resp, exc = _bounded(lambda: client.request(method, path, **kw), cap)
-        if not done:
-            return _no_answer(f"no complete answer within {cap:.0f} s")
-        if exc is not None or resp is None:
-            return _no_answer(f"{type(exc).__name__}: {exc}"[:300] if exc else "no answer")
-        return resp
+        return _exchange(lambda: client.request(method, path, **kw), cap)
 
     def token(self, client: TargetClient) -> tuple[bool, str]:
         """(got a token, what was seen) — one token request per client, cached."""
@@ -786,12 +765,7 @@ class _Run:
         self.refusals[key] = _credential_refusal(self.evidence.exchanges[before:]) if done and exc else None
         return result
 
-    def refused(self, client: TargetClient) -> str | None:
-        """The RFC 6749 error code with which the target refused this client's credential (``invalid_client`` …),
-        or None when it issued a token or failed some other way."""
-        return self.refusals.get((client.base_url, client.client_id))
-
-    def seen(self, r: TargetResponse) -> tuple[str, str]:
+    def seen(self, r: TargetResponse) -> Text:
         if r.status is None:
             if r.error == "budget":
                 return self.out_of_time()
@@ -802,10 +776,8 @@ class _Run:
             return _msg("seen.code", status=r.status, code=_clean(code, 40))
         return _msg("seen.status", status=r.status)
 
-    def answers(self, op: Operation, r: TargetResponse) -> tuple[bool, tuple[str, str]]:
+    def answers(self, op: Operation, r: TargetResponse) -> tuple[bool, Text]:
         """The response is one the contract lists for ``op``, with the contract's envelope."""
-        from conformance.check.schema import validator, validator_at
-
         if r.status is None:
             return False, self.seen(r)
         media = op.responses.get(str(r.status))
@@ -826,6 +798,16 @@ class _Run:
             return False, _msg("seen.envelope", status=r.status)
         return True, ("", "")
 
+    def answering(self, op: Operation, path: str) -> tuple[str, Text, Text | None]:
+        """``op`` at ``path`` as the harness: (status, what was seen, how to provide) — ok when it answers with a
+        status the contract lists and the contract's envelope."""
+        method = op.method.upper()
+        r = self.request(self.client(self.target.role), method, path)
+        ok, seen = self.answers(op, r)
+        if ok:
+            return OK, _msg("op.ok", method=method, path=path, status=r.status), None
+        return FAILED, _msg("seen.at", at=f"{method} {path}", seen=seen), _msg("op.provide", role=self.target.role)
+
 
 def run_preflight(target: Target, *, budget_s: float = 12.0, evidence: Evidence | None = None) -> Preflight:
     """Check in seconds what ``target`` offers and lacks for its role (never raises on a hostile target)."""
@@ -834,16 +816,12 @@ def run_preflight(target: Target, *, budget_s: float = 12.0, evidence: Evidence 
     try:
         _all_checks(run)
     except Exception as exc:  # a bug of the preflight must not stop the run: say so and go on
+        error = f"{type(exc).__name__}: {exc}"
         run.add(
-            _check(
-                "preflight",
-                ("预检", "preflight"),
-                FAILED,
-                (
-                    f"预检自身出错：{type(exc).__name__}: {exc}"[:300],
-                    f"preflight error: {type(exc).__name__}: {exc}"[:300],
-                ),
-            )
+            "preflight",
+            ("预检", "preflight"),
+            FAILED,
+            (f"预检自身出错：{error}"[:300], f"preflight error: {error}"[:300]),
         )
     return Preflight(run.checks, time.monotonic() - started, role=target.role, target=target.name, budget_s=budget_s)
 
@@ -853,28 +831,14 @@ def _all_checks(run: _Run) -> None:
     role = t.role
     roles = known_roles()
     if role not in roles:
-        run.add(
-            _check(
-                "role",
-                _msg("label.role"),
-                FAILED,
-                _msg("role.unknown", role=role or "-", known=", ".join(roles)),
-                _msg("role.provide"),
-                fatal=True,
-            )
-        )
+        unknown = _msg("role.unknown", role=role or "-", known=", ".join(roles))
+        run.add("role", _msg("label.role"), FAILED, unknown, _msg("role.provide"), fatal=True)
         return
-    run.add(_check("role", _msg("label.role"), OK, _msg("role.ok", role=role)))
+    run.add("role", _msg("label.role"), OK, _msg("role.ok", role=role))
     if role not in t.urls:
+        no_url = _msg("url.missing", role=role)
         run.add(
-            _check(
-                f"reach:{role}",
-                _msg("label.url", role=role),
-                MISSING,
-                _msg("url.missing", role=role),
-                _msg("url.provide", role=role),
-                fatal=True,
-            )
+            f"reach:{role}", _msg("label.url", role=role), MISSING, no_url, _msg("url.provide", role=role), fatal=True
         )
     _reach_all(run)
     if any(c.fatal for c in run.checks):
@@ -896,7 +860,7 @@ def _reach_all(run: _Run) -> None:
     t = run.target
     urls = [(name, url.rstrip("/")) for name, url in t.urls.items()]
     results: dict[str, dict[str, Any]] = {name: {} for name, _ in urls}
-    wait = min(max(run.budget.left(), 1.0), CONNECT_S + READ_S + REQUEST_CAP_S)
+    wait = min(max(run.left(), 1.0), CONNECT_S + READ_S + REQUEST_CAP_S)
     threads = []
     for name, url in urls:
         th = threading.Thread(
@@ -909,76 +873,34 @@ def _reach_all(run: _Run) -> None:
         th.join(max(0.0, end - time.monotonic()))
     for name, url in urls:
         res = dict(results[name])  # a copy: a probe still running may yet write
-        under_test = name == t.role
+        under_test, stops = name == t.role, False
         label = _msg("label.reach", role=name)
         scheme = urlsplit(url).scheme
         if scheme not in ("http", "https"):
-            run.add(
-                _check(
-                    f"reach:{name}",
-                    label,
-                    FAILED,
-                    _msg("url.bad", url=url),
-                    _msg("reach.provide", role=name),
-                    fatal=under_test,
-                )
-            )
-            continue
-        if "tcp" not in res:
-            run.add(
-                _check(
-                    f"reach:{name}",
-                    label,
-                    FAILED,
-                    _msg("reach.slow", url=url, seconds=round(wait, 1)),
-                    _msg("reach.provide", role=name),
-                    fatal=under_test,
-                )
-            )
-            continue
-        if res["tcp"] is not None:
-            run.add(
-                _check(
-                    f"reach:{name}",
-                    label,
-                    FAILED,
-                    _msg("reach.tcp", url=url, error=_clean(res["tcp"])),
-                    _msg("reach.provide", role=name),
-                    fatal=under_test,
-                )
-            )
-            continue
-        if scheme == "https":
-            _tls_check(run, name, res, under_test)
-            if not isinstance(res.get("tls"), str):
-                continue  # the TLS check says why (fatal for the role under test)
-        resp: TargetResponse | None = res.get("http")
-        if resp is None or resp.status is None or resp.truncated:
+            failure = _msg("url.bad", url=url)
+        elif "tcp" not in res:
+            failure = _msg("reach.slow", url=url, seconds=round(wait, 1))
+        elif res["tcp"] is not None:
+            failure = _msg("reach.tcp", url=url, error=_clean(res["tcp"]))
+        elif scheme == "https" and not _tls_check(run, name, res, under_test):
+            continue  # the TLS check says why (fatal for the role under test)
+        else:
+            resp: TargetResponse | None = res.get("http")
+            if resp is not None and resp.status is not None and not resp.truncated:
+                what = _describe(resp, scheme)
+                run.add(f"reach:{name}", label, OK, _msg("reach.ok", url=url, status=resp.status, what=what))
+                continue
             error = (resp.error if resp is not None else None) or f"no complete answer within {wait:.0f} s"
-            check = run.add(
-                _check(
-                    f"reach:{name}",
-                    label,
-                    FAILED,
-                    _msg("reach.http", url=url, error=_clean(error)),
-                    _msg("reach.provide", role=name),
-                    fatal=under_test,
-                )
-            )
-            check.stops = under_test
-            continue
-        what = _describe(resp, scheme)
-        run.add(_check(f"reach:{name}", label, OK, _msg("reach.ok", url=url, status=resp.status, what=what)))
+            failure, stops = _msg("reach.http", url=url, error=_clean(error)), under_test
+        provide = _msg("reach.provide", role=name)
+        run.add(f"reach:{name}", label, FAILED, failure, provide, fatal=under_test, stops=stops)
 
 
-def _describe(resp: TargetResponse, scheme: str) -> tuple[str, str]:
+def _describe(resp: TargetResponse, scheme: str) -> Text:
     ctype = (resp.header("content-type") or "-").split(";")[0]
     body = resp.json()
     kind = ("JSON 信封", "JSON envelope") if isinstance(body, dict) and "code" in body else (ctype, ctype)
-    if scheme == "http":
-        plain = MESSAGES["reach.plain"]
-        return f"{kind[0]}，{plain[0]}", f"{kind[1]}, {plain[1]}"
-    return kind
+    return _msg("reach.plain", kind=kind) if scheme == "http" else kind
 
 
 def _probe_url(run: _Run, name: str, url: str, out: dict[str, Any]) -> None:
@@ -1010,41 +932,28 @@ def _probe_url(run: _Run, name: str, url: str, out: dict[str, Any]) -> None:
                     return
         finally:
             sock.close()
-        role = name if name in known_roles() else None
-        health = health_op(role) if role else None
         client = TargetClient(
             url, evidence=run.evidence, timeout=(CONNECT_S, READ_S), max_bytes=MAX_BYTES, ca_file=run.target.ca_file
         )
-        done, resp, exc = _bounded(lambda: client.get(health.path if health else "/", auth=False), REQUEST_CAP_S)
-        if not done:
-            out["http"] = _no_answer(f"no complete answer within {REQUEST_CAP_S:.0f} s", url)
-        elif exc is not None or resp is None:
-            out["http"] = _no_answer(f"{type(exc).__name__}: {exc}"[:200] if exc else "no answer", url)
-        else:
-            out["http"] = resp
+        out["http"] = _exchange(lambda: client.get(health_path(name), auth=False), REQUEST_CAP_S, url, 200)
     except Exception as exc:  # never let a probe thread die silently with nothing said
         out.setdefault("tcp", f"{type(exc).__name__}: {exc}"[:200])
         out["http"] = _no_answer(f"{type(exc).__name__}: {exc}"[:200], url)
 
 
-def _tls_check(run: _Run, name: str, res: dict[str, Any], under_test: bool) -> None:
-    label = _msg("label.tls", role=name)
-    tls = res.get("tls")
-    ca = res.get("ca")
+def _tls_check(run: _Run, name: str, res: dict[str, Any], under_test: bool) -> bool:
+    """The ``tls:<name>`` check; whether the handshake succeeded."""
+    label, tls, ca = _msg("label.tls", role=name), res.get("tls"), res.get("ca")
     if isinstance(tls, str):
-        ca_text = (ca, ca) if ca else MESSAGES["tls.system"]
-        run.add(_check(f"tls:{name}", label, OK, _msg("tls.ok", version=tls, ca=ca_text)))
-        return
+        run.add(f"tls:{name}", label, OK, _msg("tls.ok", version=tls, ca=(ca, ca) if ca else MESSAGES["tls.system"]))
+        return True
     if tls is None:  # the probe did not get that far in time
-        run.add(
-            _check(
-                f"tls:{name}", label, FAILED, _msg("tls.fail", error="timeout"), _msg("tls.provide"), fatal=under_test
-            )
-        )
-        return
-    error = f"{type(tls).__name__}: {tls}"[:200]
-    key = "tls.verify" if isinstance(tls, ssl.SSLCertVerificationError) else "tls.fail"
-    run.add(_check(f"tls:{name}", label, FAILED, _msg(key, error=error), _msg("tls.provide"), fatal=under_test))
+        detail = _msg("tls.fail", error="timeout")
+    else:
+        kind = "tls.verify" if isinstance(tls, ssl.SSLCertVerificationError) else "tls.fail"
+        detail = _msg(kind, error=f"{type(tls).__name__}: {tls}"[:200])
+    run.add(f"tls:{name}", label, FAILED, detail, _msg("tls.provide"), fatal=under_test)
+    return False
 
 
 # ---------------------------------------------------------------------------------------------- token, probe
@@ -1069,57 +978,34 @@ def _credential_refusal(exchanges: list[Any]) -> str | None:
     return str(body["error"])
 
 
-def _token(run: _Run) -> bool:
+def _token(run: _Run) -> None:
     t = run.target
     issue = _op(t.role, "issueToken")
     label = _msg("label.token", op=issue.operation_id if issue else "issueToken")
     if issue is None:
-        run.add(_check("token", label, MISSING, _msg("token.noop")))
-        return False
-    if t.credentials is None:
-        run.add(_check("token", label, MISSING, _msg("token.none"), _msg("token.none.provide")))
-        return False
-    client = run.client(t.role)
-    got, seen = run.token(client)
-    if got:
-        run.add(_check("token", label, OK, _msg("token.ok", client=t.credentials.client_id)))
-        return True
-    detail = run.out_of_time() if seen == "budget" else _msg("token.fail", client=t.credentials.client_id, seen=seen)
-    check = _check("token", label, FAILED, detail, _msg("token.fail.provide"))
-    if run.refused(client) is not None and any(op.secured for op in role_operations(t.role)):
-        # the target refused the harness's own credential: whether it is wrong or not registered there, no check of a
-        # protected operation can decide anything; the run stops rather than judge the target on its refusal
-        check.fatal = check.stops = True
-    run.add(check)
-    return False
+        run.add("token", label, MISSING, _msg("token.noop"))
+    elif t.credentials is None:
+        run.add("token", label, MISSING, _msg("token.none"), _msg("token.none.provide"))
+    else:
+        client = run.client(t.role)
+        got, seen = run.token(client)
+        if got:
+            run.add("token", label, OK, _msg("token.ok", client=t.credentials.client_id))
+            return
+        # a refusal of the harness's own credential (wrong, or not registered there): no check of a protected
+        # operation can decide anything; the run stops rather than judge the target on its refusal
+        refused = run.refusals.get((client.base_url, client.client_id)) is not None
+        refused = refused and any(op.secured for op in role_operations(t.role))
+        detail = run.token_failed(t.credentials.client_id, seen)
+        run.add("token", label, FAILED, detail, _msg("token.fail.provide"), fatal=refused, stops=refused)
 
 
 def _probe(run: _Run) -> None:
-    role = run.target.role
-    op = probe_op(role)
+    op = probe_op(run.target.role)
     if op is None:
-        run.add(_check("op", _msg("label.op", op="-"), MISSING, _msg("op.none")))
-        return
-    path = _fill(op)
-    r = run.request(run.client(role), op.method.upper(), path)
-    ok, seen = run.answers(op, r)
-    label = _msg("label.op", op=op.operation_id)
-    if ok:
-        run.add(
-            _check(
-                f"op:{op.operation_id}", label, OK, _msg("op.ok", method=op.method.upper(), path=path, status=r.status)
-            )
-        )
+        run.add("op", _msg("label.op", op="-"), MISSING, _msg("op.none"))
     else:
-        run.add(
-            _check(
-                f"op:{op.operation_id}",
-                label,
-                FAILED,
-                _msg("op.bad", method=op.method.upper(), path=path, seen=seen),
-                _msg("op.provide", role=role),
-            )
-        )
+        run.add(f"op:{op.operation_id}", _msg("label.op", op=op.operation_id), *run.answering(op, _fill(op)))
 
 
 # ---------------------------------------------------------------------------------------------- sharing
@@ -1130,71 +1016,40 @@ def _sharing(run: _Run) -> None:
     for doc in documents_for_role(role):
         for name, spec in (contracts.openapi(doc).get("x-data-sets") or {}).items():
             title = str(spec.get("title", name))
-            base = str(spec["path"])
-            query = next((o for o in ops if o.data_set == name and o.method == "get" and o.path == base), None)
-            feed = next(
-                (o for o in ops if o.data_set == name and o.method == "get" and o.path == f"{base}/changes"), None
-            )
-            if query is not None:
-                _count(run, client, query, f"data:{name}", _msg("label.data", title=title))
-            if feed is not None:
-                _feed(run, client, feed, f"feed:{name}", _msg("label.feed", title=title))
+            for kind, path in (("data", str(spec["path"])), ("feed", f"{spec['path']}/changes")):
+                op = next((o for o in ops if o.data_set == name and o.method == "get" and o.path == path), None)
+                if op is None:
+                    continue
+                key, label = f"{kind}:{name}", _msg(f"label.{kind}", title=title)
+                n = _read(run, client, op, key, label, feed=kind == "feed")
+                if n is not None and n > 0:
+                    run.add(key, label, OK, _msg(f"{kind}.ok", total=n))
+                elif n is not None:
+                    run.add(key, label, MISSING, _msg(f"{kind}.empty"), _msg("data.provide"))
 
 
-def _total(run: _Run, client: TargetClient, op: Operation) -> tuple[int | None, TargetResponse]:
-    params = {"size": 1} if _has_param(op, "size") else {}
-    r = run.request(client, "GET", op.path, params=params)
+def _read(run: _Run, client: TargetClient, op: Operation, key: str, label: Text, feed: bool = False) -> int | None:
+    """How many records a query's ``total`` says, or (``feed``) how many changes the feed's first page holds (at most
+    one); None, with a failed check, when the answer says neither."""
+    param, field = ("limit", "items") if feed else ("size", "total")
+    r = run.request(client, "GET", op.path, params={param: 1} if _has_param(op, param) else {})
     body = r.json()
     data = body.get("data") if isinstance(body, dict) and r.ok else None
-    total = data.get("total") if isinstance(data, dict) else None
-    return (total if isinstance(total, int) and not isinstance(total, bool) else None), r
-
-
-def _unreadable(run: _Run, op: Operation, r: TargetResponse, key: str, label: tuple[str, str]) -> None:
+    value = data.get(field) if isinstance(data, dict) else None
+    if feed and isinstance(value, list):
+        return len(value)
+    if not feed and isinstance(value, int) and not isinstance(value, bool):
+        return value
     if r.status == 401:
-        run.add(_check(key, label, FAILED, _msg("data.unauth"), _msg("token.fail.provide")))
-        return
-    if r.status == 403:
+        run.add(key, label, FAILED, _msg("data.unauth"), _msg("token.fail.provide"))
+    elif r.status == 403:
         scope = op.scope if isinstance(op.scope, str) else " / ".join(op.scope or [])
-        run.add(
-            _check(key, label, FAILED, _msg("data.denied", status=r.status), _msg("data.denied.provide", scope=scope))
-        )
-        return
-    ok, seen = run.answers(op, r)
-    detail = seen if not ok else _msg("data.nototal")
-    run.add(
-        _check(
-            key,
-            label,
-            FAILED,
-            _msg("op.bad", method="GET", path=op.path, seen=detail),
-            _msg("op.provide", role=run.target.role),
-        )
-    )
-
-
-def _count(run: _Run, client: TargetClient, op: Operation, key: str, label: tuple[str, str]) -> None:
-    total, r = _total(run, client, op)
-    if total is None:
-        _unreadable(run, op, r, key, label)
-    elif total > 0:
-        run.add(_check(key, label, OK, _msg("data.ok", total=total)))
+        run.add(key, label, FAILED, _msg("data.denied", status=r.status), _msg("data.denied.provide", scope=scope))
     else:
-        run.add(_check(key, label, MISSING, _msg("data.empty"), _msg("data.provide")))
-
-
-def _feed(run: _Run, client: TargetClient, op: Operation, key: str, label: tuple[str, str]) -> None:
-    params = {"limit": 1} if _has_param(op, "limit") else {}
-    r = run.request(client, "GET", op.path, params=params)
-    body = r.json()
-    data = body.get("data") if isinstance(body, dict) and r.ok else None
-    items = data.get("items") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        _unreadable(run, op, r, key, label)
-    elif items:
-        run.add(_check(key, label, OK, _msg("feed.ok")))
-    else:
-        run.add(_check(key, label, MISSING, _msg("feed.empty"), _msg("data.provide")))
+        ok, seen = run.answers(op, r)
+        detail = _msg("seen.at", at=f"GET {op.path}", seen=seen if not ok else _msg("data.nototal"))
+        run.add(key, label, FAILED, detail, _msg("op.provide", role=run.target.role))
+    return None
 
 
 # ---------------------------------------------------------------------------------------------- licensing
@@ -1206,282 +1061,176 @@ def _licensing(run: _Run) -> None:
     for feature, doc in optional.items():
         if feature in t.features:
             op = next((o for o in operations(doc) if o.method == "get" and o.secured), None)
-            if op is None:
-                continue
-            path = _fill(op)
-            r = run.request(run.client(role), "GET", path)
-            ok, seen = run.answers(op, r)
-            if ok:
-                seen = _msg("op.ok", method="GET", path=path, status=r.status)
-                run.add(_check("driver", label, OK, _msg("driver.ok", feature=feature, seen=seen)))
-            else:
-                run.add(
-                    _check(
-                        "driver",
-                        label,
-                        FAILED,
-                        _msg("driver.ok", feature=feature, seen=_msg("op.bad", method="GET", path=path, seen=seen)),
-                        _msg("op.provide", role=role),
-                    )
-                )
+            if op is not None:
+                status, seen, provide = run.answering(op, _fill(op))
+                run.add("driver", label, status, _msg("driver.ok", feature=feature, seen=seen), provide)
         elif t.simulators.attended:
-            run.add(_check("driver", label, OK, _msg("driver.attended", feature=feature)))
+            run.add("driver", label, OK, _msg("driver.attended", feature=feature))
         else:
-            run.add(
-                _check(
-                    "driver",
-                    label,
-                    MISSING,
-                    _msg("driver.missing", feature=feature),
-                    _msg("driver.provide", feature=feature),
-                )
-            )
+            missing = _msg("driver.missing", feature=feature)
+            run.add("driver", label, MISSING, missing, _msg("driver.provide", feature=feature))
     dossiers = next(
-        (
-            o
-            for o in role_operations(role)
-            if o.doc in _core_docs(role)
-            and o.method == "get"
-            and o.secured
-            and "{" not in o.path
-            and str(o.interface or "").startswith("dossier")
-        ),
-        None,
+        (o for o in _secured_reads(role) if "{" not in o.path and str(o.interface or "").startswith("dossier")), None
     )
     if dossiers is not None:
-        total, r = _total(run, run.client(role), dossiers)
-        lab = _msg("label.dossiers")
-        if total is None:
-            _unreadable(run, dossiers, r, "data:dossiers", lab)
-        elif total > 0:
-            run.add(_check("data:dossiers", lab, OK, _msg("dossiers.ok", total=total)))
-        elif any(f in t.features for f in optional):
-            run.add(_check("data:dossiers", lab, OK, _msg("dossiers.empty")))
-        else:
-            run.add(_check("data:dossiers", lab, MISSING, _msg("dossiers.empty"), _msg("dossiers.provide")))
+        label = _msg("label.dossiers")
+        n = _read(run, run.client(role), dossiers, "data:dossiers", label)
+        if n is not None and n > 0:
+            run.add("data:dossiers", label, OK, _msg("dossiers.ok", total=n))
+        elif n is not None and any(f in t.features for f in optional):
+            run.add("data:dossiers", label, OK, _msg("dossiers.empty"))
+        elif n is not None:
+            run.add("data:dossiers", label, MISSING, _msg("dossiers.empty"), _msg("dossiers.provide"))
     for feature, effect in FEATURE_NEEDS.get(role, ()):
-        lab = _msg("label.feature", feature=feature)
+        key, label = f"feature:{feature}", _msg("label.feature", feature=feature)
         if feature in t.features:
-            run.add(_check(f"feature:{feature}", lab, OK, _msg("feature.ok")))
+            run.add(key, label, OK, _msg("feature.ok"))
         else:
             run.add(
-                _check(
-                    f"feature:{feature}",
-                    lab,
-                    MISSING,
-                    _msg("feature.missing", effect=effect),
-                    _msg("feature.provide", feature=feature),
-                )
+                key, label, MISSING, _msg("feature.missing", effect=effect), _msg("feature.provide", feature=feature)
             )
 
 
 def _simulators(run: _Run) -> None:
-    from conformance.harness import target as target_module
-
     t = run.target
     sims = t.simulators
-    local_target = _is_loopback(t.url())
-    counterparts = getattr(target_module, "COUNTERPARTS", {}).get(t.role)
-    if counterparts is None:  # a target module without COUNTERPARTS: the licensing system's counterparts
-        counterparts = tuple(r for r in target_module.SIMULATED_ROLES if r != t.role) if t.role == "licensing" else ()
-    for role in counterparts:
-        key, label = f"sim:{role}", _msg("label.sim", role=role)
+    for role in COUNTERPARTS.get(t.role, ()):
+        key, label, port = f"sim:{role}", _msg("label.sim", role=role), sims.ports.get(role)
         if sims.external:
             url = sims.urls.get(role)
             if not url:
                 continue
             client = TargetClient(url, evidence=run.evidence, timeout=(CONNECT_S, READ_S), max_bytes=MAX_BYTES)
-            health = health_op(role)
-            r = run.request(client, "GET", health.path if health else "/", auth=False)
-            status = OK if r.status is not None else FAILED
-            run.add(
-                _check(
-                    key,
-                    label,
-                    status,
-                    _msg("sim.external", url=url, seen=run.seen(r)),
-                    None if status == OK else _msg("sim.provide.reach"),
-                )
-            )
-        elif sims.ports.get(role):
-            port = sims.ports[role]
+            r = run.request(client, "GET", health_path(role), auth=False)
+            ok = r.status is not None
+            seen = _msg("seen.at", at=url, seen=run.seen(r))
+            run.add(key, label, OK if ok else FAILED, seen, None if ok else _msg("sim.provide.reach"))
+        elif port:
             try:
                 with socket.socket(socket.AF_INET6 if ":" in sims.host else socket.AF_INET) as s:
                     s.bind((sims.host, port))
-                run.add(_check(key, label, OK, _msg("sim.port", host=sims.host, port=port)))
+                run.add(key, label, OK, _msg("sim.port", host=sims.host, port=port))
             except OSError as exc:
-                run.add(
-                    _check(
-                        key,
-                        label,
-                        FAILED,
-                        _msg("sim.busy", host=sims.host, port=port, error=str(exc)[:120]),
-                        _msg("sim.busy.provide"),
-                    )
-                )
-        elif local_target:
-            run.add(_check(key, label, OK, _msg("sim.free", host=sims.host)))
+                busy = _msg("sim.busy", host=sims.host, port=port, error=str(exc)[:120])
+                run.add(key, label, FAILED, busy, _msg("sim.busy.provide"))
+        elif _is_loopback(t.url()):
+            run.add(key, label, OK, _msg("sim.free", host=sims.host))
         else:
-            run.add(_check(key, label, MISSING, _msg("sim.unknown"), _msg("sim.provide")))
+            run.add(key, label, MISSING, _msg("sim.unknown"), _msg("sim.provide"))
 
 
 # ---------------------------------------------------------------------------------------------- gov-platform
+def _sample(run: _Run, key: str, label: Text, op: Operation, value: str, *, ok: Text, at: Any, provide: Text) -> None:
+    """``op`` as the role's caller with a sample ``value`` of the target file in its path parameter: ``ok`` on
+    HTTP 200, else failed with what was seen at ``at``."""
+    param = next((p.name for p in op.params if p.location == "path"), "")
+    r = run.request(run.caller(), "GET", _fill(op, {param: value}))
+    if r.status == 200:
+        run.add(key, label, OK, ok)
+    else:
+        run.add(key, label, FAILED, _msg("seen.at", at=at, seen=run.seen(r)), provide)
+
+
 def _gov_platform(run: _Run) -> None:
     t = run.target
-    role = t.role
-    caller = next((n.name for n in CLIENT_NEEDS if n.roles and role in n.roles), None)
-    client = run.client(role, caller) if caller and t.client(caller) else run.client(role)
     for interface, key, what in USER_KEYS:
         label = _msg("label.users", label=what)
-        op = next((o for o in role_operations(role) if o.interface == interface), None)
+        op = next((o for o in role_operations(t.role) if o.interface == interface), None)
         value = t.thresholds.get(key)
         uid = value[0] if isinstance(value, list) and value else value
         if op is None:
             continue
         if not uid:
-            run.add(_check(f"data:{key}", label, MISSING, _msg("users.missing"), _msg("users.provide", key=key)))
+            run.add(f"data:{key}", label, MISSING, _msg("users.missing"), _msg("users.provide", key=key))
             continue
-        path_param = next((p.name for p in op.params if p.location == "path"), "")
-        r = run.request(client, "GET", _fill(op, {path_param: str(uid)}))
-        if r.status == 200:
-            run.add(_check(f"data:{key}", label, OK, _msg("users.ok", key=key, uid=uid)))
-        else:
-            run.add(
-                _check(
-                    f"data:{key}",
-                    label,
-                    FAILED,
-                    _msg("users.notfound", key=key, uid=uid, seen=run.seen(r)),
-                    _msg("users.provide", key=key),
-                )
-            )
+        at, provide = f"{key} = {uid}", _msg("users.provide", key=key)
+        _sample(
+            run, f"data:{key}", label, op, str(uid), ok=_msg("seen.at", at=at, seen="HTTP 200"), at=at, provide=provide
+        )
     label = _msg("label.cases")
-    licensing = CASE_SOURCE_ROLE if CASE_SOURCE_ROLE in t.urls else None
     sims = t.simulators
     played = sims.urls.get(CASE_SOURCE_ROLE) or (
         f"{sims.host}:{sims.ports[CASE_SOURCE_ROLE]}" if sims.ports.get(CASE_SOURCE_ROLE) else None
     )
+    provide = _msg("cases.provide", client=CASE_PUSHER)
     if played:  # the harness plays the licensing system: the platform pushes its applications (T5-5) to it
-        run.add(_check("cases", label, OK, _msg("cases.played", where=played)))
-    elif licensing is None:
-        run.add(_check("cases", label, MISSING, _msg("cases.missing"), _msg("cases.provide", client=CASE_PUSHER)))
+        run.add("cases", label, OK, _msg("cases.played", where=played))
+    elif CASE_SOURCE_ROLE not in t.urls:
+        run.add("cases", label, MISSING, _msg("cases.missing"), provide)
     elif t.client(CASE_PUSHER) is None:
-        run.add(
-            _check(
-                "cases",
-                label,
-                MISSING,
-                _msg("cases.noclient", client=CASE_PUSHER),
-                _msg("cases.provide", client=CASE_PUSHER),
-            )
-        )
+        run.add("cases", label, MISSING, _msg("cases.noclient", client=CASE_PUSHER), provide)
     else:
-        got, seen = run.token(run.client(licensing, CASE_PUSHER))
+        got, seen = run.token(run.client(CASE_SOURCE_ROLE, CASE_PUSHER))
         if got:
-            run.add(_check("cases", label, OK, _msg("cases.ok", url=t.url(licensing), client=CASE_PUSHER)))
+            run.add("cases", label, OK, _msg("cases.ok", url=t.url(CASE_SOURCE_ROLE), client=CASE_PUSHER))
         else:
-            detail = run.out_of_time() if seen == "budget" else _msg("token.fail", client=CASE_PUSHER, seen=seen)
-            run.add(_check("cases", label, FAILED, detail, _msg("cases.provide", client=CASE_PUSHER)))
+            run.add("cases", label, FAILED, run.token_failed(CASE_PUSHER, seen), provide)
 
 
 # ---------------------------------------------------------------------------------------------- inspection
 def _inspection(run: _Run) -> None:
     t = run.target
-    role = t.role
-    label = _msg("label.reports")
-    numbers = t.thresholds.get("report_numbers")
-    numbers = [str(n) for n in numbers] if isinstance(numbers, list) else ([str(numbers)] if numbers else [])
-    op = _op(role, REPORT_QUERY)
+    key, label = "data:report_numbers", _msg("label.reports")
+    numbers = string_list(t.thresholds.get("report_numbers"))
+    op = _op(t.role, REPORT_QUERY)
     if not numbers:
-        key = "reports.sharing" if "sharing" in t.urls else "reports.missing"
-        run.add(_check("data:report_numbers", label, MISSING, _msg(key), _msg("reports.provide")))
-        return
-    if op is None:
-        return
-    caller = next((n.name for n in CLIENT_NEEDS if n.roles and role in n.roles), None)
-    client = run.client(role, caller) if caller and t.client(caller) else run.client(role)
-    param = next(p.name for p in op.params if p.location == "path")
-    r = run.request(client, "GET", _fill(op, {param: numbers[0]}))
-    if r.status == 200:
-        run.add(_check("data:report_numbers", label, OK, _msg("reports.ok", n=len(numbers), no=numbers[0])))
-    else:
-        run.add(
-            _check(
-                "data:report_numbers",
-                label,
-                FAILED,
-                _msg("reports.notfound", no=numbers[0], seen=run.seen(r)),
-                _msg("reports.provide"),
-            )
-        )
+        missing = "reports.sharing" if "sharing" in t.urls else "reports.missing"
+        run.add(key, label, MISSING, _msg(missing), _msg("reports.provide"))
+    elif op is not None:
+        ok, at = _msg("reports.ok", n=len(numbers), no=numbers[0]), _msg("reports.at", no=numbers[0])
+        _sample(run, key, label, op, numbers[0], ok=ok, at=at, provide=_msg("reports.provide"))
 
 
 # ---------------------------------------------------------------------------------------------- clients
-def _needs(run: _Run) -> list[tuple[str, tuple[str, str], tuple[str, str] | None]]:
-    """(client name, purpose, extra provide text) the suites of the role under test ask for."""
+def _needs(run: _Run) -> list[ClientNeed]:
+    """The clients the suites of the role under test ask for."""
     t = run.target
     role = t.role
-    out: list[tuple[str, tuple[str, str], tuple[str, str] | None]] = []
-    driver = [f for f in _optional_docs(role) if f in t.features]
-    if driver:
+    out: list[ClientNeed] = []
+    if any(f in t.features for f in _optional_docs(role)):
         for post in contracts.codelist("roles")["items"]:
-            out.append(
-                (
-                    f"officer-{post['code']}",
-                    (
-                        f"岗位“{post['name']}”（{post.get('clause', '')}），经流程驱动办理",
-                        f"the post {post['code']} ({post.get('clause', '')}) on the driver",
-                    ),
-                    None,
-                )
-            )
+            code, clause = post["code"], post.get("clause", "")
+            purpose = (f"岗位“{post['name']}”（{clause}），经流程驱动办理", f"the post {code} ({clause}) on the driver")
+            out.append(ClientNeed(f"officer-{code}", None, purpose))
     if _op(role, "queryAudit") is not None:
-        out.append(
-            (
-                "auditor",
-                ("审计员（audit:read），经审计查询核对审计记录", "the auditor (audit:read): audit checks"),
-                None,
-            )
-        )
-    for need in CLIENT_NEEDS:
-        if need.roles is not None and role not in need.roles:
-            continue
-        if need.feature and need.feature not in t.features:
-            continue
-        extra = ("（须给出 division）", " (with division)") if need.name == "city-reader" else None
-        out.append((need.name, need.purpose, extra))
-    return out
+        purpose = ("审计员（audit:read），经审计查询核对审计记录", "the auditor (audit:read): audit checks")
+        out.append(ClientNeed("auditor", None, purpose))
+    return out + [
+        need
+        for need in CLIENT_NEEDS
+        if (need.roles is None or role in need.roles) and (not need.feature or need.feature in t.features)
+    ]
 
 
 def _clients(run: _Run) -> None:
     t = run.target
-    role = t.role
-    for name, purpose, extra in _needs(run):
+    for need in _needs(run):
+        name = need.name
         key, label = f"client:{name}", _msg("label.client", name=name)
-        provide = _msg("client.provide", name=name, extra=extra[0] if extra else "", extra_en=extra[1] if extra else "")
+        extra = ("（须给出 division）", " (with division)") if need.division else ("", "")
+        provide = _msg("client.provide", name=name, extra=extra)
         creds = t.client(name)
         if creds is None:
-            run.add(_check(key, label, MISSING, _msg("client.missing", purpose=purpose), provide))
+            run.add(key, label, MISSING, _msg("client.missing", purpose=need.purpose), provide)
             continue
-        got, seen = run.token(run.client(role, name))
+        got, seen = run.token(run.client(t.role, name))
         if not got:
-            detail = run.out_of_time() if seen == "budget" else _msg("token.fail", client=creds.client_id, seen=seen)
-            run.add(_check(key, label, FAILED, detail, provide))
-        elif extra and not creds.division:
-            run.add(_check(key, label, MISSING, _msg("client.division"), _msg("client.division.provide", name=name)))
+            run.add(key, label, FAILED, run.token_failed(creds.client_id, seen), provide)
+        elif need.division and not creds.division:
+            run.add(key, label, MISSING, _msg("client.division"), _msg("client.division.provide", name=name))
         else:
-            run.add(_check(key, label, OK, _msg("client.ok", purpose=purpose)))
+            run.add(key, label, OK, _msg("client.ok", purpose=need.purpose))
 
 
 def _callback(run: _Run) -> None:
     t = run.target
     label = _msg("label.callback")
     if _is_loopback(t.url()):
-        run.add(_check("callback", label, OK, _msg("callback.local")))
+        run.add("callback", label, OK, _msg("callback.local"))
     elif t.thresholds.get("callback_host"):
-        run.add(_check("callback", label, OK, _msg("callback.ok", host=t.thresholds["callback_host"])))
+        run.add("callback", label, OK, _msg("callback.ok", host=t.thresholds["callback_host"]))
     else:
-        run.add(_check("callback", label, MISSING, _msg("callback.missing"), _msg("callback.provide")))
+        run.add("callback", label, MISSING, _msg("callback.missing"), _msg("callback.provide"))
 
 
 __all__ = ["CLIENT_NEEDS", "MESSAGES", "Check", "ClientNeed", "Preflight", "known_roles", "run_preflight"]

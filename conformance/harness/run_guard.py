@@ -23,20 +23,13 @@ import time
 from typing import Any
 
 from conformance.client.evidence import Exchange
-from conformance.harness import profiles
 
-#: Default whole-run deadline per profile, in seconds: about three times the longest run of that profile
-#: measured against the reference server on a busy 2-core machine (quick: every role in about 2 min).
 #: Exchanges in a row without any answer that stop the run.
 BREAKER_FAILURES = 5
 #: Seconds a check still running after the deadline is given before it is interrupted.
 GRACE_S = 60.0
 
 KIND_DEADLINE, KIND_BREAKER, KIND_SIGNAL = "deadline", "breaker", "signal"
-
-
-def default_deadline(profile: str) -> float:
-    return profiles.depth(profile).deadline_s
 
 
 def no_answer(exchange: Exchange) -> bool:

@@ -56,26 +56,10 @@ def run_suites(
     out = (out or Path("reports") / run_id()).resolve()
     out.mkdir(parents=True, exist_ok=True)
     modules = [f"conformance.suites.{s}" for s in suites] if suites else ["conformance.suites"]
-    args = [
-        "--pyargs",
-        *modules,
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        f"--tzsb-target={target}",
-        f"--tzsb-profile={profile}",
-        f"--tzsb-report={out}",
-        f"--tzsb-lang={lang}",
-        f"--tzsb-scope={scope}",
-        "-o",
-        "console_output_style=progress",
-    ]
-    if role:
-        args.append(f"--tzsb-role={role}")
-    if client_id:
-        args.append(f"--tzsb-client-id={client_id}")
-    if answers:
-        args.append(f"--tzsb-answers={answers}")
+    options = {"target": target, "profile": profile, "report": out, "lang": lang, "scope": scope}
+    options |= {k: v for k, v in (("role", role), ("client-id", client_id), ("answers", answers)) if v}
+    args = ["--pyargs", *modules, "-q", "-p", "no:cacheprovider", "-o", "console_output_style=progress"]
+    args += [f"--tzsb-{k}={v}" for k, v in options.items()]
     args += [f"--tzsb-feature={f}" for f in features]
     args += extra or []
     try:

@@ -71,12 +71,14 @@ import os
 import re
 import sys
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
-from conformance.client.http import bind_edge, trust_ca
+from conformance.client.http import TargetClient, bind_edge, trust_ca
 from conformance.contract import documents as contracts
+from conformance.contract.registry import resolve, schema_uri
 from conformance.i18n import lang_from
 
 if TYPE_CHECKING:
@@ -134,16 +136,13 @@ def _simulators(data: dict[str, Any]) -> SimulatorSettings:
     if token is None and data.get("control_token_env"):
         token = os.environ.get(str(data["control_token_env"]))
     d = SimulatorSettings()
-    return SimulatorSettings(
-        host=str(data.get("host", d.host)),
+    return replace(
+        d,
+        # the scalars with a default, as the dataclass types them (a TOML integer for a number of seconds: a float)
+        **{k: type(v)(data[k]) for k, v in vars(d).items() if k in data and isinstance(v, str | float | bool)},
         ports={k: int(v) for k, v in data.get("ports", {}).items()},
         urls={k: str(v).rstrip("/") for k, v in data.get("urls", {}).items()},
         control_token=str(token) if token else None,
-        wait_s=float(data.get("wait_s", d.wait_s)),
-        hold_s=float(data.get("hold_s", d.hold_s)),
-        retry_window_s=float(data.get("retry_window_s", d.retry_window_s)),
-        attended=bool(data.get("attended", d.attended)),
-        attended_timeout_s=float(data.get("attended_timeout_s", d.attended_timeout_s)),
         instructions_file=str(data["instructions_file"]) if data.get("instructions_file") else None,
     )
 
@@ -175,6 +174,17 @@ class Target:
 
     def client(self, name: str) -> Credentials | None:
         return self.clients.get(name)
+
+    def http_client(self, role: str | None = None, name: str | None = None, **kw: Any) -> TargetClient:
+        """A safe client of ``role``'s base URL as client ``name`` (None: ``[credentials]``), trusting ``[tls]``."""
+        creds = self.client(name) if name else self.credentials
+        return TargetClient(
+            self.url(role),
+            client_id=creds.client_id if creds else None,
+            client_secret=creds.client_secret if creds else None,
+            ca_file=self.ca_file,
+            **kw,
+        )
 
 
 def _secret(spec: dict[str, Any], where: str) -> str:
@@ -294,27 +304,14 @@ def key_path(pointer: str, data: Any = None) -> str:
 
 
 def _schema_at(parts: list[str]) -> dict[str, Any]:
-    """The schema of ``target.schema.json`` that applies at a path of plain objects (local ``$ref`` followed)."""
-    root = contracts.json_schema(TARGET_SCHEMA)
-
-    def deref(node: dict[str, Any]) -> dict[str, Any]:
-        while isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
-            found: Any = root
-            for p in _pointer_parts(node["$ref"][1:]):
-                found = found[p]
-            node = {**found, **{k: v for k, v in node.items() if k != "$ref"}}
-        return node
-
-    node = deref(root)
+    """The schema of ``target.schema.json`` that applies at a path of plain objects (a ``$ref`` followed)."""
+    node = contracts.json_schema(TARGET_SCHEMA)
     for p in parts:
-        props = node.get("properties") or {}
-        extra = node.get("additionalProperties")
-        if p in props:
-            node = deref(props[p])
-        elif isinstance(extra, dict):
-            node = deref(extra)
-        else:
-            return {}
+        props, extra = node.get("properties") or {}, node.get("additionalProperties")
+        node = props[p] if p in props else extra if isinstance(extra, dict) else {}
+        if isinstance(node.get("$ref"), str):
+            siblings = {k: v for k, v in node.items() if k != "$ref"}
+            node = {**resolve(urljoin(schema_uri(TARGET_SCHEMA), node["$ref"])), **siblings}
     return node
 
 
@@ -328,31 +325,22 @@ def _allowed_keys(e: FieldError, lang: str) -> str:
     return f" (allowed: {', '.join(allowed)})" if lang == "en" else f"（可用的键：{'、'.join(allowed)}）"
 
 
-def _toml_values(data: Any, pointer: str = "") -> tuple[Any, list[FieldError]]:
+def _toml_values(data: Any, path: tuple[Any, ...] = ()) -> tuple[Any, list[FieldError]]:
     """``data`` with TOML's date and time values, which no key accepts, replaced by their ISO text; and an
     error for each of them (the schema then judges the rest)."""
-    from conformance.check.schema import FieldError
+    from conformance.check.schema import FieldError, pointer
 
     if isinstance(data, dict):
-        out, problems = {}, []
-        for k, v in data.items():
-            out[k], more = _toml_values(v, f"{pointer}/{str(k).replace('~', '~0').replace('/', '~1')}")
-            problems += more
-        return out, problems
+        pairs = {k: _toml_values(v, (*path, k)) for k, v in data.items()}
+        return {k: v for k, (v, _) in pairs.items()}, [p for _, more in pairs.values() for p in more]
     if isinstance(data, list):
-        items = [_toml_values(v, f"{pointer}/{i}") for i, v in enumerate(data)]
+        items = [_toml_values(v, (*path, i)) for i, v in enumerate(data)]
         return [v for v, _ in items], [p for _, more in items for p in more]
     if isinstance(data, dt.date | dt.time):
         zh = f"取值类型错误：不接受 TOML 日期时间 {data.isoformat()}（字符串须加引号）"
         en = f"a TOML date/time ({data.isoformat()}) is not accepted here (quote strings)"
-        return data.isoformat(), [FieldError(pointer, "type", zh, en)]
+        return data.isoformat(), [FieldError(pointer(path), "type", zh, en)]
     return data, []
-
-
-def _lang() -> str:
-    """The language of a target-file error nobody asked for in one: the command line's ``--lang``
-    (``tzsb-conform --lang en run …``), else ``TZSB_LANG``, else Chinese."""
-    return lang_from(sys.argv[1:])
 
 
 def validate_target_data(data: dict[str, Any], source: str, *, lang: str | None = None) -> None:
@@ -368,13 +356,13 @@ def validate_target_data(data: dict[str, Any], source: str, *, lang: str | None 
         dated = {p.path for p in problems} - unknown  # an unknown key is reported as such, whatever its value
         problems = [p for p in problems if p.path in dated] + [e for e in found if e.path not in dated]
         problems.sort(key=lambda e: e.path)
-        raise TargetFileError(source, problems, lang=lang or _lang(), data=data)
+        raise TargetFileError(source, problems, lang=lang or lang_from(sys.argv[1:]), data=data)
 
 
 def read_target_file(path: Path, *, lang: str | None = None) -> dict[str, Any]:
     """A target file parsed and validated (:func:`validate_target_data`); a file that is not TOML is a
     :class:`ValueError` saying so in Chinese or English."""
-    lang = lang or _lang()
+    lang = lang or lang_from(sys.argv[1:])  # the command line's --lang, else TZSB_LANG, else Chinese
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

@@ -65,24 +65,20 @@ ERROR_KINDS_ZH = {
     "too-large": "应答超过大小上限",
     "refused": "主机列表外（未发送）",
 }
-METRIC_ZH = {
-    "p50_ms": "p50 响应时间",
-    "p95_ms": "p95 响应时间",
-    "p99_ms": "p99 响应时间",
-    "max_error_rate": "错误率",
-    "min_rps": "吞吐量",
-    "min_records_per_caller_s": "每调用方记录速率",
-    "retry_after": "429 带 Retry-After",
+METRIC_TEXT = {  # metric → (中文, English)
+    "p50_ms": ("p50 响应时间", "p50 latency"),
+    "p95_ms": ("p95 响应时间", "p95 latency"),
+    "p99_ms": ("p99 响应时间", "p99 latency"),
+    "max_error_rate": ("错误率", "error rate"),
+    "min_rps": ("吞吐量", "throughput"),
+    "min_records_per_caller_s": ("每调用方记录速率", "records per second per caller"),
+    "retry_after": ("429 带 Retry-After", "429 carries Retry-After"),
 }
-METRIC_EN = {
-    "p50_ms": "p50 latency",
-    "p95_ms": "p95 latency",
-    "p99_ms": "p99 latency",
-    "max_error_rate": "error rate",
-    "min_rps": "throughput",
-    "min_records_per_caller_s": "records per second per caller",
-    "retry_after": "429 carries Retry-After",
-}
+
+
+def metric_text(metric: str, lang: str = "zh") -> str:
+    zh, en = METRIC_TEXT.get(metric, (metric, metric))
+    return en if lang == "en" else zh
 
 
 def error_kind_text(kind: str) -> str:
@@ -244,26 +240,43 @@ def generator(raw: dict[str, Any], profile: Profile, target_url: str) -> dict[st
 # ------------------------------------------------------------------------------------------- checks
 
 
-def _check(
-    nodeid: str,
-    group: str,
-    metric: str,
-    clause: str | None,
-    threshold: float | None,
-    value: Any,
-    outcome: str,
-    reason: str,
-) -> dict[str, Any]:
-    return {
-        "nodeid": nodeid,
-        "group": group,
-        "metric": metric,
-        "clause": clause,
-        "threshold": threshold,
-        "value": value,
-        "outcome": outcome,
-        "reason": reason,
-    }
+def _measure(
+    metric: str, threshold: float, shown: str, m: dict[str, Any], profile: Profile, seconds: float
+) -> tuple[Any, bool | None, str]:
+    """(value, passed, text) of one threshold of a group that ran; ``passed`` None: too little to judge (未测)."""
+    if metric.endswith("_ms"):
+        q = int(metric[1:3])
+        value = m[f"p{q}"]
+        need = profile.judgement.min_samples(metric)
+        if m["samples"] < need:
+            return (
+                value,
+                None,
+                f"样本不足：{m['samples']} 个应答，判定 p{q} 至少需要 {need} 个 / too few samples for p{q}",
+            )
+        return value, value is not None and value <= threshold, f"p{q} = {value:g} ms，阈值 ≤ {shown}"
+    if metric == "max_error_rate":
+        value = m["errorRate"]
+        passed = value is not None and value <= threshold
+        need = math.ceil(1 / threshold) if threshold > 0 else 0
+        text = f"错误率 {m['errorCount']}/{m['requests']} = {value * 100:.3f}%，阈值 ≤ {shown}"
+        if passed and m["requests"] < need:
+            return (
+                value,
+                None,
+                f"{text}；调用次数 {m['requests']} 不足以判定 {shown}（至少 {need} 次）/ too few requests",
+            )
+        return value, passed, text
+    if metric == "min_rps":
+        return m["rps"], m["rps"] >= threshold, f"成功调用 {m['rps']:g} 次/秒，阈值 ≥ {shown}"
+    if metric == "min_records_per_caller_s":
+        value = m["recordsPerCallerS"]
+        if not m["callers"] or value is None:
+            return None, None, "没有调用方完成记录传输 / no records moved"
+        text = f"每调用方 {value:g} 条/秒（{m['records']} 条，{m['callers']} 个调用方，{seconds:g} 秒），阈值 ≥ {shown}"
+        return value, value >= threshold, text
+    value = m["throttledNoRetryAfter"]  # retry_after
+    return value, value == 0, f"{m['throttled'] + value} 个 429 中 {value} 个未带 Retry-After"
 
 
 def judge(
@@ -291,119 +304,41 @@ def judge(
         if m and m["throttled"] + m["throttledNoRetryAfter"] > 0:
             items.append(("retry_after", 0.0))
         for metric, threshold in items:
-            clause = profile.clause_for(role, metric)
-            nodeid = f"load::{role}::{gname}::{metric}"
-            shown = format_threshold(metric, threshold) if metric != "retry_after" else "0"
+            value: Any = None
             if gname in missing:  # before "aborted": no run could have measured it
-                checks.append(_check(nodeid, gname, metric, clause, threshold, None, "skipped", missing[gname]))
-                continue
-            if aborted or m is None:
-                checks.append(
-                    _check(
-                        nodeid,
-                        gname,
-                        metric,
-                        clause,
-                        threshold,
-                        None,
-                        "error",
-                        f"运行未完成：{aborted} / the run did not finish",
-                    )
-                )
-                continue
-            if m["requests"] == 0:
-                checks.append(
-                    _check(
-                        nodeid,
-                        gname,
-                        metric,
-                        clause,
-                        threshold,
-                        None,
-                        "skipped",
-                        "统计窗口内本组没有调用（用户类未启用、权限不足或缺少数据，见说明）/ no request of this group in the window",
-                    )
-                )
-                continue
-            value: Any
-            kind = "latency" if metric.endswith("_ms") else metric
-            if metric.endswith("_ms"):
-                q = int(metric[1:3])
-                value = m[f"p{q}"]
-                need = profile.judgement.min_samples(metric)
-                if m["samples"] < need:
-                    checks.append(
-                        _check(
-                            nodeid,
-                            gname,
-                            metric,
-                            clause,
-                            threshold,
-                            value,
-                            "skipped",
-                            f"样本不足：{m['samples']} 个应答，判定 p{q} 至少需要 {need} 个 / too few samples for p{q}",
-                        )
-                    )
-                    continue
-                passed = value is not None and value <= threshold
-                text = f"p{q} = {value:g} ms，阈值 ≤ {shown}"
-            elif metric == "max_error_rate":
-                value = m["errorRate"]
-                passed = value is not None and value <= threshold
-                need = math.ceil(1 / threshold) if threshold > 0 else 0
-                text = f"错误率 {m['errorCount']}/{m['requests']} = {value * 100:.3f}%，阈值 ≤ {shown}"
-                if passed and m["requests"] < need:
-                    checks.append(
-                        _check(
-                            nodeid,
-                            gname,
-                            metric,
-                            clause,
-                            threshold,
-                            value,
-                            "skipped",
-                            f"{text}；调用次数 {m['requests']} 不足以判定 {shown}（至少 {need} 次）/ too few requests",
-                        )
-                    )
-                    continue
-            elif metric == "min_rps":
-                value = m["rps"]
-                passed = value >= threshold
-                text = f"成功调用 {value:g} 次/秒，阈值 ≥ {shown}"
-            elif metric == "min_records_per_caller_s":
-                value = m["recordsPerCallerS"]
-                if not m["callers"] or value is None:
-                    checks.append(
-                        _check(
-                            nodeid,
-                            gname,
-                            metric,
-                            clause,
-                            threshold,
-                            None,
-                            "skipped",
-                            "没有调用方完成记录传输 / no records moved",
-                        )
-                    )
-                    continue
-                passed = value >= threshold
-                text = f"每调用方 {value:g} 条/秒（{m['records']} 条，{m['callers']} 个调用方，{seconds:g} 秒），阈值 ≥ {shown}"
-            else:  # retry_after
-                value = m["throttledNoRetryAfter"]
-                passed = value == 0
-                text = f"{m['throttled'] + value} 个 429 中 {value} 个未带 Retry-After"
-            outcome, reason = ("passed" if passed else "failed"), text
-            if short:
-                if kind == "min_rps" and not passed:
-                    outcome = "skipped"
-                    reason = f"{text}；并发 {users_measured} 低于声明的 {declared}，吞吐不足不能说明声明负载下的情形 / concurrency below the declared"
-                elif kind != "min_rps" and passed and metric != "retry_after":
-                    outcome = "skipped"
-                    reason = f"{text}；并发 {users_measured} 低于声明的 {declared}，通过不能说明声明负载下的情形 / concurrency below the declared"
-            if outcome == "failed" and saturated:
-                outcome = "error"
-                reason = f"{text}；负载生成器饱和，未达阈值可能源于生成器而非被测系统，不作判定 / the generator was saturated: no judgement"
-            checks.append(_check(nodeid, gname, metric, clause, threshold, value, outcome, reason))
+                outcome, reason = "skipped", missing[gname]
+            elif aborted or m is None:
+                outcome, reason = "error", f"运行未完成：{aborted} / the run did not finish"
+            elif m["requests"] == 0:
+                outcome = "skipped"
+                reason = "统计窗口内本组没有调用（用户类未启用、权限不足或缺少数据，见说明）/ no request of this group in the window"
+            else:
+                shown = format_threshold(metric, threshold) if metric != "retry_after" else "0"
+                value, passed, text = _measure(metric, threshold, shown, m, profile, seconds)
+                outcome = "skipped" if passed is None else "passed" if passed else "failed"
+                reason = text
+                if short and passed is not None:
+                    if metric == "min_rps" and not passed:
+                        outcome = "skipped"
+                        reason = f"{text}；并发 {users_measured} 低于声明的 {declared}，吞吐不足不能说明声明负载下的情形 / concurrency below the declared"
+                    elif metric not in ("min_rps", "retry_after") and passed:
+                        outcome = "skipped"
+                        reason = f"{text}；并发 {users_measured} 低于声明的 {declared}，通过不能说明声明负载下的情形 / concurrency below the declared"
+                if outcome == "failed" and saturated:
+                    outcome = "error"
+                    reason = f"{text}；负载生成器饱和，未达阈值可能源于生成器而非被测系统，不作判定 / the generator was saturated: no judgement"
+            checks.append(
+                {
+                    "nodeid": f"load::{role}::{gname}::{metric}",
+                    "group": gname,
+                    "metric": metric,
+                    "clause": profile.clause_for(role, metric),
+                    "threshold": threshold,
+                    "value": value,
+                    "outcome": outcome,
+                    "reason": reason,
+                }
+            )
     return checks
 
 
@@ -412,7 +347,7 @@ def outcomes(checks: list[dict[str, Any]], seconds: float) -> list[Outcome]:
     for c in checks:
         if not c["clause"]:
             continue
-        title = f"{c['group']} {METRIC_ZH.get(c['metric'], c['metric'])}"
+        title = f"{c['group']} {metric_text(c['metric'])}"
         message = c["reason"] if c["outcome"] != "passed" else None
         out.append(Outcome(c["nodeid"], c["outcome"], (c["clause"],), seconds, message, None, title))
     return out

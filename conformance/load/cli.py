@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.clock import CHINA
+from conformance.i18n import t
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -31,7 +32,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "性能测试：以 Locust 对被测系统施加负载，按性能条款给出结论与证据",
         "performance test: load the target with Locust, a verdict per performance clause with evidence",
     ),
-    "target": ("被测系统：URL 或 target.toml", "system under test: URL or target TOML"),
     "role": ("被测角色（默认取目标文件的 role）", "role under test (default: the target file's role)"),
     "profile": (
         "性能档案：名称（{names}）或 TOML 文件路径；默认取目标文件 [load] profile，否则 smoke",
@@ -62,7 +62,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "写操作：none（只读）、reversible（共享平台推送后删除，默认）、all（含不可撤销的推送与上报）",
         "writes: none, reversible (sharing pushes, deleted again; default), all (also irreversible pushes)",
     ),
-    "feature": ("声明的可选特性（可重复）", "declared optional feature (repeatable)"),
     "run_dir": (
         "并入该目录中同一被测系统的认证报告（report.json 与 report.html）",
         "join the certification report in this run directory",
@@ -116,7 +115,7 @@ def register(subparsers: Any, lang: str) -> argparse.ArgumentParser:
     from conformance.load.profiles import profile_names
 
     p = subparsers.add_parser("load", help=tr("cmd", lang), description=tr("cmd", lang))
-    p.add_argument("--target", required=True, help=tr("target", lang))
+    p.add_argument("--target", required=True, help=t("opt.target", lang))
     p.add_argument("--role", help=tr("role", lang))
     p.add_argument("--profile", default=None, help=tr("profile", lang, names=", ".join(profile_names())))
     p.add_argument("--client-id", default=None, help=tr("client_id", lang))
@@ -129,7 +128,7 @@ def register(subparsers: Any, lang: str) -> argparse.ArgumentParser:
     p.add_argument("--master-bind", default="127.0.0.1", help=tr("master_bind", lang))
     p.add_argument("--master-port", type=int, default=None, help=tr("master_port", lang))
     p.add_argument("--writes", choices=["none", "reversible", "all"], default=None, help=tr("writes", lang))
-    p.add_argument("--feature", action="append", default=[], help=tr("feature", lang))
+    p.add_argument("--feature", action="append", default=[], help=t("opt.feature", lang))
     p.add_argument("--run-dir", type=Path, default=None, help=tr("run_dir", lang))
     p.add_argument("--out", type=Path, default=None, help=tr("out", lang))
     return p
@@ -221,24 +220,21 @@ def run(args: argparse.Namespace, lang: str) -> int:
     evidence = Evidence()
     evidence.current_test = f"load::{role}::preflight"
     timeout = (min(3.05, profile.request_timeout_s), profile.request_timeout_s)
-    client: TargetClient = discovery.SigningClient(
-        base_url,
-        client_id=creds.client_id,
-        client_secret=creds.client_secret,
-        evidence=evidence,
-        timeout=timeout,
-        sign_method=settings.sign,
-    )
-    extra = {}
-    if role == "inspection" and "sharing" in target.urls and target.credentials is not None:
-        extra["sharing"] = discovery.SigningClient(
-            target.url("sharing"),
-            client_id=target.credentials.client_id,
-            client_secret=target.credentials.client_secret,
+
+    def signing(url: str, credentials: Any) -> TargetClient:
+        return discovery.SigningClient(
+            url,
+            client_id=credentials.client_id,
+            client_secret=credentials.client_secret,
             evidence=evidence,
             timeout=timeout,
             sign_method=settings.sign,
         )
+
+    client = signing(base_url, creds)
+    extra = {}
+    if role == "inspection" and "sharing" in target.urls and target.credentials is not None:
+        extra["sharing"] = signing(target.url("sharing"), target.credentials)
     pf = discovery.preflight(client, role, samples=settings.samples, extra_clients=extra, thresholds=target.thresholds)
     print(tr("preflight", lang, token="✓" if pf.ok else "✗", secs=pf.seconds), flush=True)
 
@@ -321,21 +317,14 @@ def run(args: argparse.Namespace, lang: str) -> int:
     clauses = analysis.clause_results(role, checks, profile.duration_s, target.features)
     summary = analysis.summary(role, profile, clauses, checks)
     groups = {}
-    for name, spec in profile.groups_of(role).items():
-        m = analysis.group_metrics((raw or {}).get("groups", {}).get(name, {}), profile.duration_s)
+    specs, measured_groups = profile.groups_of(role), (raw or {}).get("groups") or {}
+    for name in [*specs, *(n for n in measured_groups if n not in specs)]:
+        m = analysis.group_metrics(measured_groups.get(name, {}), profile.duration_s)
         m.pop("hist", None)
-        groups[name] = {
-            "title": spec.title,
-            "titleEn": spec.title_en,
-            "kind": spec.kind,
-            "thresholds": spec.thresholds,
-            **m,
-        }
-    for name, ops in ((raw or {}).get("groups") or {}).items():
-        if name not in groups:
-            m = analysis.group_metrics(ops, profile.duration_s)
-            m.pop("hist", None)
-            groups[name] = {"title": name, "titleEn": name, "kind": "other", "thresholds": {}, **m}
+        head: dict[str, Any] = {"title": name, "titleEn": name, "kind": "other", "thresholds": {}}
+        if spec := specs.get(name):
+            head = {"title": spec.title, "titleEn": spec.title_en, "kind": spec.kind, "thresholds": spec.thresholds}
+        groups[name] = {**head, **m}
     notes = list(pf.notes) + list((raw or {}).get("notes") or [])
     refused = (raw or {}).get("refused") or 0
     if refused:
@@ -447,18 +436,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args_list = list(sys.argv[1:] if argv is None else argv)
     lang = lang_from(args_list)
-    rest: list[str] = []
-    skip = False
-    for i, a in enumerate(args_list):  # --lang is an option of the main command, not of `load`
-        if skip:
-            skip = False
-            continue
-        if a == "--lang":
-            skip = i + 1 < len(args_list)
-            continue
-        if a.startswith("--lang="):
-            continue
-        rest.append(a)
+    rest = [a for a in args_list if not a.startswith("--lang=")]
+    while "--lang" in rest:  # --lang is an option of the main command, not of `load`
+        i = rest.index("--lang")
+        del rest[i : i + 2]
     if rest[:1] == ["load"]:
         rest = rest[1:]
     parser = argparse.ArgumentParser(prog="tzsb-conform")

@@ -20,10 +20,14 @@ not measured as a fast (or failing) one.
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode, urlsplit
+
+import orjson
 
 from conformance.client import TargetClient, TargetResponse
 from conformance.clock import CHINA
@@ -63,6 +67,18 @@ class Preflight:
     missing: dict[str, str] = field(default_factory=dict)
 
 
+def sign_headers(sig_method: str, secret: str, method: str, url: str, body: bytes) -> dict[str, str]:
+    """The headers of a signed request (optional feature request-signature: ``common.yaml``'s string to sign)."""
+    from conformance.crypto import canonical_string, sign
+
+    parts = urlsplit(url)
+    path_query = parts.path + (f"?{parts.query}" if parts.query else "")
+    ts = dt.datetime.now(CHINA).isoformat(timespec="seconds")
+    nonce = secrets.token_hex(12)
+    signature = sign(sig_method, secret.encode(), canonical_string(method, path_query, ts, nonce, body, sig_method))
+    return {"X-Timestamp": ts, "X-Nonce": nonce, "X-Signature-Method": sig_method, "X-Signature": signature}
+
+
 class SigningClient(TargetClient):
     """The harness client that also signs its requests (``[load] sign``: optional feature
     request-signature), so that the preflight sees what the load will see."""
@@ -71,48 +87,16 @@ class SigningClient(TargetClient):
         super().__init__(*args, **kw)
         self.sign_method = sign_method
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        data: Any = None,
-        params: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-        auth: bool = True,
-        raw_body: bytes | None = None,
-    ) -> TargetResponse:
-        if not self.sign_method or not auth or not self.client_id:
-            return super().request(
-                method, path, json=json, data=data, params=params, headers=headers, auth=auth, raw_body=raw_body
-            )
-        import datetime as dt
-        import secrets
-        from urllib.parse import urlencode, urlsplit
-
-        import orjson
-
-        from conformance.crypto import canonical_string, sign
-
+    def request(self, method: str, path: str, **kw: Any) -> TargetResponse:
+        if not self.sign_method or not kw.get("auth", True) or not self.client_id:
+            return super().request(method, path, **kw)
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
-        if params:
+        if params := kw.pop("params", None):
             url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
-        body = orjson.dumps(json) if json is not None else (raw_body or b"")
-        parts = urlsplit(url)
-        ts = dt.datetime.now(CHINA).isoformat(timespec="seconds")
-        nonce = secrets.token_hex(12)
-        message = canonical_string(
-            method, parts.path + (f"?{parts.query}" if parts.query else ""), ts, nonce, body, self.sign_method
-        )
-        signed = {
-            **(headers or {}),
-            "X-Timestamp": ts,
-            "X-Nonce": nonce,
-            "X-Signature-Method": self.sign_method,
-            "X-Signature": sign(self.sign_method, (self.client_secret or "").encode(), message),
-        }
-        return super().request(method, url, json=json, data=data, headers=signed, auth=auth, raw_body=raw_body)
+        body = orjson.dumps(kw["json"]) if kw.get("json") is not None else (kw.get("raw_body") or b"")
+        signed = sign_headers(self.sign_method, self.client_secret or "", method, url, body)
+        kw["headers"] = {**(kw.get("headers") or {}), **signed}
+        return super().request(method, url, **kw)
 
 
 def op_scopes(role: str) -> dict[str, Any]:
@@ -128,26 +112,62 @@ def op_by_interface(role: str, interface: str) -> Operation | None:
     return next((o for o in role_operations(role) if o.interface == interface), None)
 
 
-def _data(r: TargetResponse) -> Any:
-    body = r.json()
-    return body.get("data") if r.status == 200 and isinstance(body, dict) else None
+class _Discovery:
+    """What every finder works with: the load client, the target file's samples and thresholds, the clients of
+    other roles, the preflight being filled in, and a budget. Discovery stops at the first request that failed at
+    the network level (an unresponsive target is not asked again and again) or when its time is up."""
 
-
-class _Budget:
-    """Discovery stops at the first request that failed at the network level (an unresponsive
-    target is not asked again and again) or when its time is up."""
-
-    def __init__(self, seconds: float) -> None:
+    def __init__(
+        self,
+        client: TargetClient,
+        samples: dict[str, list[str]],
+        extra: dict[str, TargetClient],
+        thresholds: dict[str, Any],
+        pf: Preflight,
+        seconds: float,
+    ) -> None:
+        self.client, self.samples, self.extra, self.thresholds, self.pf = client, samples, extra, thresholds, pf
+        self.notes = pf.notes
         self.deadline = time.monotonic() + seconds
         self.dead = False
 
-    def get(self, client: TargetClient, path: str, params: dict[str, Any] | None = None) -> TargetResponse | None:
+    def get(
+        self, path: str, params: dict[str, Any] | None = None, client: TargetClient | None = None
+    ) -> TargetResponse | None:
         if self.dead or time.monotonic() > self.deadline:
             return None
-        r = client.get(path, params=params or {})
+        r = (client or self.client).get(path, params=params or {})
         if r.status is None:
             self.dead = True
         return r
+
+    def page(
+        self, path: str, params: dict[str, Any], client: TargetClient | None = None
+    ) -> tuple[TargetResponse | None, Any]:
+        """The answer and its envelope's ``data`` (None unless a 200 with a JSON object)."""
+        r = self.get(path, params, client)
+        body = r.json() if r is not None else None
+        return r, body.get("data") if r is not None and r.status == 200 and isinstance(body, dict) else None
+
+    def confirmed(self, path: str, param: str, values: list[str], *, label: str | None) -> list[str]:
+        """The ``values`` that the target answers (200) at ``path`` (``{param}`` filled in); the others are left out,
+        with a note naming them when they come from the target file (``label``) — the load never requests what the
+        target does not know."""
+        kept, dropped = [], []
+        for value in list(dict.fromkeys(values))[:PROBES]:
+            r = self.get(path.replace("{" + param + "}", quote(value, safe="")))
+            if r is None:
+                break
+            if r.status == 200:
+                kept.append(value)
+            else:
+                dropped.append(f"{value}（HTTP {r.status}）")
+        if dropped and label:
+            self.notes.append(
+                f"目标文件给出的 {len(dropped)} 个{label}在被测系统上查不到，未用于负载：{'、'.join(dropped[:5])} / "
+                f"{len(dropped)} {param} value(s) of the target file unknown to the target, not loaded"
+            )
+        return kept
 
 
 def preflight(
@@ -171,7 +191,7 @@ def preflight(
             return pf
         granted = client.granted
         pf.scopes = list(granted.scopes) if granted and granted.scopes is not None else None
-    budget = _Budget(budget_s)
+    d = _Discovery(client, samples, extra_clients, thresholds or {}, pf, budget_s)
     finder = {
         "sharing": _sharing,
         "licensing": _licensing,
@@ -180,10 +200,10 @@ def preflight(
         "supervision": _supervision,
     }[role]
     try:
-        pf.pools = finder(client, budget, samples, extra_clients, thresholds or {}, pf)
+        pf.pools = finder(d)
     except Exception as exc:  # discovery is best effort: the load is measured with what was found
         pf.notes.append(f"数据发现中断：{type(exc).__name__}: {exc} / discovery stopped")
-    if budget.dead:
+    if d.dead:
         pf.notes.append(
             "预检时被测系统无应答（网络错误或超时），数据发现已停止 / the target did not answer during preflight"
         )
@@ -196,48 +216,20 @@ def preflight(
     return pf
 
 
-def confirmed(
-    client: TargetClient, budget: _Budget, path: str, param: str, values: list[str], *, label: str, notes: list[str]
-) -> list[str]:
-    """The values of the target file that the target answers (200) at ``path`` (``{param}`` filled in);
-    the others are left out with a note — the load never requests what the target does not know."""
-    kept, dropped = [], []
-    for value in list(dict.fromkeys(values))[:PROBES]:
-        r = budget.get(client, path.replace("{" + param + "}", quote(value, safe="")))
-        if r is None:
-            break
-        if r.status == 200:
-            kept.append(value)
-        else:
-            dropped.append(f"{value}（HTTP {r.status}）")
-    if dropped:
-        notes.append(
-            f"目标文件给出的 {len(dropped)} 个{label}在被测系统上查不到，未用于负载：{'、'.join(dropped[:5])} / "
-            f"{len(dropped)} {param} value(s) of the target file unknown to the target, not loaded"
-        )
-    return kept
-
-
 # ------------------------------------------------------------------------------------------- sharing
 
 
-def _sharing(
-    client: TargetClient,
-    budget: _Budget,
-    samples: dict[str, list[str]],
-    extra: dict[str, TargetClient],
-    thresholds: dict[str, Any],
-    pf: Preflight,
-) -> dict[str, Any]:
+def _sharing(d: _Discovery) -> dict[str, Any]:
     """Per data set: keys (its first page, and the target file's ``[load.samples] <key name>`` the target
     answers), whether it holds records to query (``queryable``) and whether its change feed has entries
     (``syncable``)."""
     from conformance.contract.datasets import data_sets, max_limit, max_size
 
-    notes = pf.notes
     out: dict[str, Any] = {"dataSets": {}, "province": "42"}
     province = None
+    kinds = ("get", "query", "changes", "push")
     for name, ds in data_sets().items():
+        ops = {k: getattr(ds, k) for k in kinds if getattr(ds, k) is not None}
         entry: dict[str, Any] = {
             "path": ds.path,
             "key": ds.key,
@@ -248,21 +240,12 @@ def _sharing(
             "filters": {},
             "queryable": False,
             "syncable": False,
-            "ops": {
-                k: getattr(ds, k).operation_id
-                for k in ("get", "query", "changes", "push")
-                if getattr(ds, k) is not None
-            },
-            "schemas": {
-                k: getattr(ds, k).responses.get("200", {}).get("application/json")
-                for k in ("get", "query", "changes", "push")
-                if getattr(ds, k) is not None
-            },
+            "ops": {k: op.operation_id for k, op in ops.items()},
+            "schemas": {k: op.responses.get("200", {}).get("application/json") for k, op in ops.items()},
         }
         out["dataSets"][name] = entry
         if ds.query is not None:
-            r = budget.get(client, ds.path, {"page": 1, "size": max_size(ds)})
-            data = _data(r) if r is not None else None
+            r, data = d.page(ds.path, {"page": 1, "size": max_size(ds)})
             if isinstance(data, dict) and isinstance(data.get("items"), list):
                 items = [x for x in data["items"] if isinstance(x, dict)]
                 entry["total"] = int(data.get("total") or len(items))
@@ -279,39 +262,36 @@ def _sharing(
                 if province is None:
                     province = next((x["division"][:2] for x in items if isinstance(x.get("division"), str)), None)
             elif r is not None:
-                notes.append(f"{ds.label}第一页不可读（HTTP {r.status}）/ first page of {name} unreadable")
-        if ds.get is not None and samples.get(ds.key):
-            extra_keys = [k for k in samples[ds.key] if k not in entry["keys"]]
-            entry["keys"] += confirmed(
-                client, budget, ds.get.path, ds.key, extra_keys, label=f"{ds.label}主键", notes=notes
-            )
+                d.notes.append(f"{ds.label}第一页不可读（HTTP {r.status}）/ first page of {name} unreadable")
+        if ds.get is not None and d.samples.get(ds.key):
+            extra_keys = [k for k in d.samples[ds.key] if k not in entry["keys"]]
+            entry["keys"] += d.confirmed(ds.get.path, ds.key, extra_keys, label=f"{ds.label}主键")
         if ds.changes is not None:
-            r = budget.get(client, f"{ds.path}/changes", {"limit": 1})
-            data = _data(r) if r is not None else None
+            _, data = d.page(f"{ds.path}/changes", {"limit": 1})
             entry["syncable"] = isinstance(data, dict) and bool(data.get("items"))
     out["province"] = province or "42"
     out["push"] = next(
-        (n for n, d in data_sets().items() if d.schema == "equipment" and d.push is not None),
-        next((n for n, d in data_sets().items() if d.push is not None), None),
+        (n for n, s in data_sets().items() if s.schema == "equipment" and s.push is not None),
+        next((n for n, s in data_sets().items() if s.push is not None), None),
     )
     sets = out["dataSets"].values()
     example = next(iter(data_sets().values())).key
     seed = "在被测平台上预置数据（各数据集至少有可查到的记录）/ seed the platform with records"
-    if not any(d["keys"] for d in sets if "get" in d["ops"]):
-        pf.missing[SHARING_GET] = untested_reason(
+    if not any(s["keys"] for s in sets if "get" in s["ops"]):
+        d.pf.missing[SHARING_GET] = untested_reason(
             "各数据集第一页均无记录，目标文件也未给出平台上查得到的主键：按主键获取无从测量（不以猜测的主键请求，其 404 不说明性能）/ "
             "no data set showed a record and the target file gives no key the platform knows: get by key cannot be measured",
             f'{seed}；或在目标文件 [load.samples] 中按主键名给出平台上确有的主键（如 {example} = ["…"]）/ '
             f'or list existing keys in the target file\'s [load.samples] by key name (e.g. {example} = ["…"])',
         )
-    if not any(d["queryable"] for d in sets if "query" in d["ops"]):
-        pf.missing[SHARING_QUERY] = untested_reason(
+    if not any(s["queryable"] for s in sets if "query" in s["ops"]):
+        d.pf.missing[SHARING_QUERY] = untested_reason(
             "各数据集均无记录：分页查询只会得到空页，不说明“每页100条”的查询性能 / every data set is empty: paged queries "
             "would only return empty pages",
             seed,
         )
-    if not any(d["syncable"] for d in sets if "changes" in d["ops"]):
-        pf.missing[SHARING_CHANGES] = untested_reason(
+    if not any(s["syncable"] for s in sets if "changes" in s["ops"]):
+        d.pf.missing[SHARING_CHANGES] = untested_reason(
             "各数据集的变更流均为空：增量同步没有记录可传，无从测量同步速率 / every change feed is empty: there is nothing "
             "to synchronise",
             f"{seed}（变更流中须有记录 / with entries in the change feeds）",
@@ -322,26 +302,17 @@ def _sharing(
 # ------------------------------------------------------------------------------------------- licensing
 
 
-def _licensing(
-    client: TargetClient,
-    budget: _Budget,
-    samples: dict[str, list[str]],
-    extra: dict[str, TargetClient],
-    thresholds: dict[str, Any],
-    pf: Preflight,
-) -> dict[str, Any]:
+def _licensing(d: _Discovery) -> dict[str, Any]:
     from conformance.contract.datasets import param_limit
     from conformance.datagen.licensing import authority_of
 
-    notes = pf.notes
     query = op_by_id("licensing", "queryDossiers")
     out: dict[str, Any] = {"dossiers": [], "total": 0, "size": 20, "filters": {}}
     readable = query is None
     if query is not None:
         size = min(50, param_limit(query, "size") or 20)
         out["size"] = size
-        r = budget.get(client, query.path, {"page": 1, "size": size})
-        data = _data(r) if r is not None else None
+        r, data = d.page(query.path, {"page": 1, "size": size})
         if isinstance(data, dict) and isinstance(data.get("items"), list):
             readable = True
             out["total"] = int(data.get("total") or 0)
@@ -353,11 +324,11 @@ def _licensing(
             if usccs:
                 out["filters"]["uscc"] = usccs[:FILTER_VALUES]
         elif r is not None:
-            notes.append(f"卷宗分页查询第一页不可读（HTTP {r.status}）/ first page of dossiers unreadable")
+            d.notes.append(f"卷宗分页查询第一页不可读（HTTP {r.status}）/ first page of dossiers unreadable")
     get = op_by_id("licensing", "getDossier")
-    given = [c for c in samples.get("dossierCode", []) if c not in out["dossiers"]]
+    given = [c for c in d.samples.get("dossierCode", []) if c not in out["dossiers"]]
     if get is not None and given:
-        out["dossiers"] += confirmed(client, budget, get.path, "dossierCode", given, label="卷宗编号", notes=notes)
+        out["dossiers"] += d.confirmed(get.path, "dossierCode", given, label="卷宗编号")
     if not out["dossiers"] and readable:
         why = untested_reason(
             "被测系统的卷宗分页查询为空，目标文件也未给出查得到的卷宗编号：卷宗查询、获取与文件下载无从测量 / the dossier list is "
@@ -365,45 +336,35 @@ def _licensing(
             '在被测系统上预置卷宗，或在目标文件 [load.samples] 中给出确有的卷宗编号（dossierCode = ["…"]）/ seed the '
             "target with dossiers, or list existing dossier codes in the target file's [load.samples] dossierCode",
         )
-        pf.missing.update(dict.fromkeys((DOSSIER_LIST, DOSSIER_GET, DOSSIER_FILE), why))
-    out["authority"] = authority_of(type("T", (), {"thresholds": thresholds})())
+        d.pf.missing.update(dict.fromkeys((DOSSIER_LIST, DOSSIER_GET, DOSSIER_FILE), why))
+    out["authority"] = authority_of(type("T", (), {"thresholds": d.thresholds})())
     return out
 
 
 # ------------------------------------------------------------------------------------------- gov-platform
 
 
-def _gov_platform(
-    client: TargetClient,
-    budget: _Budget,
-    samples: dict[str, list[str]],
-    extra: dict[str, TargetClient],
-    thresholds: dict[str, Any],
-    pf: Preflight,
-) -> dict[str, Any]:
+def _gov_platform(d: _Discovery) -> dict[str, Any]:
     from conformance.codes import lists as code_lists
     from conformance.contract.datasets import param_limit
 
-    notes = pf.notes
     out: dict[str, Any] = {
         "implementations": 0,
         "size": 20,
         "divisions": [],
         "authority": None,
-        "holders": list(samples.get("holderId", [])),
+        "holders": list(d.samples.get("holderId", [])),
         "naturalUserIds": [],
         "legalUserIds": [],
     }
     # T5-3 / T5-4 have no search: the user ids come from the target file only, and are loaded when the target knows them
     for interface, kind in (("T5-3", "natural"), ("T5-4", "legal")):
         op = op_by_interface("gov-platform", interface)
-        given = samples.get(f"{kind}UserId", [])
+        given = d.samples.get(f"{kind}UserId", [])
         if op is not None and given:
-            out[f"{kind}UserIds"] = confirmed(
-                client, budget, op.path, "userId", given, label=f"{interface} 用户标识", notes=notes
-            )
+            out[f"{kind}UserIds"] = d.confirmed(op.path, "userId", given, label=f"{interface} 用户标识")
         if op is not None and not out[f"{kind}UserIds"]:
-            pf.missing[interface] = untested_reason(
+            d.pf.missing[interface] = untested_reason(
                 f"{interface} 没有检索接口，目标文件未给出被测平台上查得到的用户标识：{interface} 无从测量 / {interface} has no search "
                 "and the target file gives no user id the platform knows",
                 f"在目标文件 [thresholds] gov_{kind}_user_id 或 [load.samples] {kind}UserId 中给出被测平台上确有的用户标识 / "
@@ -417,11 +378,12 @@ def _gov_platform(
         size = param_limit(t51, "size") or 20
         out["size"] = size
         for page in (1, 2, 3):
-            r = budget.get(client, t51.path, {"page": page, "size": size})
-            data = _data(r) if r is not None else None
+            r, data = d.page(t51.path, {"page": page, "size": size})
             if not isinstance(data, dict) or not isinstance(data.get("items"), list):
                 if r is not None:
-                    notes.append(f"实施清单（T5-1）第 {page} 页不可读（HTTP {r.status}）/ T5-1 page {page} unreadable")
+                    d.notes.append(
+                        f"实施清单（T5-1）第 {page} 页不可读（HTTP {r.status}）/ T5-1 page {page} unreadable"
+                    )
                 break
             out["implementations"] = int(data.get("total") or 0)
             items = [x for x in data["items"] if isinstance(x, dict)]
@@ -438,7 +400,7 @@ def _gov_platform(
                 break
     out["divisions"] = sorted(set(out["divisions"]))[:POOL_KEYS]
     if out["authority"] is None:
-        notes.append(
+        d.notes.append(
             "实施清单中没有“特种设备使用登记”的实施项：电子证照链路不汇聚新证照 / no implementation of the item found"
         )
     return out
@@ -447,45 +409,26 @@ def _gov_platform(
 # ------------------------------------------------------------------------------------------- inspection
 
 
-def _inspection(
-    client: TargetClient,
-    budget: _Budget,
-    samples: dict[str, list[str]],
-    extra: dict[str, TargetClient],
-    thresholds: dict[str, Any],
-    pf: Preflight,
-) -> dict[str, Any]:
-    notes = pf.notes
-    sharing = extra.get("sharing")
+def _inspection(d: _Discovery) -> dict[str, Any]:
+    sharing = d.extra.get("sharing")
     t61 = op_by_interface("inspection", "T6-1")
-    given = samples.get("reportNo", [])
-    numbers = (
-        confirmed(client, budget, t61.path, "reportNo", given, label="检验报告编号", notes=notes)
-        if t61 and given
-        else []
-    )
+    given = d.samples.get("reportNo", [])
+    numbers = d.confirmed(t61.path, "reportNo", given, label="检验报告编号") if t61 and given else []
     if not numbers and sharing is not None and t61 is not None:
         from conformance.contract.datasets import data_sets, max_size
 
-        ds = next((d for d in data_sets().values() if d.schema == "inspection-report" and d.query is not None), None)
+        ds = next((s for s in data_sets().values() if s.schema == "inspection-report" and s.query is not None), None)
         if ds is not None:
-            r = budget.get(sharing, ds.path, {"page": 1, "size": max_size(ds)})
-            data = _data(r) if r is not None else None
-            keys = (
-                [x.get(ds.key) for x in (data or {}).get("items", []) if isinstance(x, dict)]
-                if isinstance(data, dict)
-                else []
-            )
-            for key in [k for k in keys if isinstance(k, str)][:40]:
-                probe = budget.get(client, t61.path.replace("{reportNo}", quote(key, safe="")))
-                if probe is not None and probe.status == 200:
-                    numbers.append(key)
+            _, data = d.page(ds.path, {"page": 1, "size": max_size(ds)}, sharing)
+            items = data.get("items", []) if isinstance(data, dict) else []
+            keys = [x.get(ds.key) for x in items if isinstance(x, dict)]
+            numbers += d.confirmed(t61.path, "reportNo", [k for k in keys if isinstance(k, str)], label=None)
             if numbers:
-                notes.append(
+                d.notes.append(
                     f"检验报告编号取自共享平台的检验报告数据集（{len(numbers)} 个在 T6-1 可查到）/ report numbers from the sharing platform"
                 )
     if not numbers and t61 is not None:
-        pf.missing["T6-1"] = untested_reason(
+        d.pf.missing["T6-1"] = untested_reason(
             "没有被测系统查得到的检验报告编号（接口没有列出报告的查询；目标文件未给出，或给出的查不到；共享平台也未提供）："
             "T6-1 未加载 / no report number the target knows (none in the target file, none from a sharing platform): T6-1 not loaded",
             "在目标文件 [thresholds] report_numbers 或 [load.samples] reportNo 中给出被测系统上确有的报告编号，或在 [urls] 中给出"
@@ -498,22 +441,13 @@ def _inspection(
 # ------------------------------------------------------------------------------------------- supervision
 
 
-def _supervision(
-    client: TargetClient,
-    budget: _Budget,
-    samples: dict[str, list[str]],
-    extra: dict[str, TargetClient],
-    thresholds: dict[str, Any],
-    pf: Preflight,
-) -> dict[str, Any]:
+def _supervision(d: _Discovery) -> dict[str, Any]:
     out: dict[str, Any] = {"usccs": [], "registrationNos": []}
     for key, operation_id, param, label in (
         ("usccs", "getReportedUnit", "uscc", "使用单位统一社会信用代码"),
         ("registrationNos", "getReportedRegistration", "registrationNo", "使用登记证编号"),
     ):
         op = op_by_id("supervision", operation_id)
-        if op is not None and samples.get(param):
-            out[key] = confirmed(client, budget, op.path, param, samples[param], label=label, notes=pf.notes)[
-                :POOL_KEYS
-            ]
+        if op is not None and d.samples.get(param):
+            out[key] = d.confirmed(op.path, param, d.samples[param], label=label)[:POOL_KEYS]
     return out

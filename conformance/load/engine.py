@@ -123,12 +123,9 @@ def run(
     run_time = math.ceil(
         float(config["warmupS"]) + float(config["durationS"]) + float(config["stopTimeoutS"]) + REPORT_INTERVAL_S + 10
     )
+    locust = [sys.executable, "-m", "locust", "-f", str(locustfile), "--loglevel", "WARNING"]
     cmd = [
-        sys.executable,
-        "-m",
-        "locust",
-        "-f",
-        str(locustfile),
+        *locust,
         "--headless",
         "-u",
         str(config["users"]),
@@ -146,16 +143,15 @@ def run(
         "--html",
         str(out / "locust-report.html"),
         "--only-summary",
-        "--loglevel",
-        "WARNING",
         "--exit-code-on-error",
         "0",
         "--tzsb-config",
         str(cfg_path),
     ]
     port = master_port
+    master_host = "127.0.0.1" if master_bind in ("*", "0.0.0.0") else master_bind
     if distributed:
-        port = port or free_port(master_bind if master_bind not in ("*", "0.0.0.0") else "127.0.0.1")
+        port = port or free_port(master_host)
         cmd += [
             "--master",
             "--master-bind-host",
@@ -191,20 +187,7 @@ def run(
             log = open(out / f"locust-worker-{i + 1}.log", "w", encoding="utf-8")  # noqa: SIM115
             logs.append(log)
             procs[f"worker-{i + 1}"] = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "locust",
-                    "-f",
-                    str(locustfile),
-                    "--worker",
-                    "--master-host",
-                    "127.0.0.1" if master_bind in ("*", "0.0.0.0") else master_bind,
-                    "--master-port",
-                    str(port),
-                    "--loglevel",
-                    "WARNING",
-                ],
+                [*locust, "--worker", "--master-host", master_host, "--master-port", str(port)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -12,6 +12,7 @@ Percentiles use the nearest-rank method on the merged counts.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping
 
 COARSE_STEPS = 8  # buckets per factor of 2 → about 9 % wide
@@ -77,8 +78,4 @@ def mean(hist: Mapping[int, int]) -> float | None:
 
 
 def from_values(values: Iterable[float]) -> dict[int, int]:
-    out: dict[int, int] = {}
-    for v in values:
-        k = fine_key(v)
-        out[k] = out.get(k, 0) + 1
-    return out
+    return dict(Counter(map(fine_key, values)))

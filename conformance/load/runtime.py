@@ -23,7 +23,6 @@ variable it names (never from a file).
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import os
 import secrets
@@ -34,7 +33,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import gevent
 import gevent.lock
@@ -45,9 +44,9 @@ from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
 from conformance.check.schema import validator_at
 from conformance.client.token import token_form, token_path
-from conformance.clock import CHINA
+from conformance.load.discovery import sign_headers
 from conformance.load.guard import HostGuard
-from conformance.load.histogram import coarse_key, fine_key
+from conformance.load.histogram import coarse_key, fine_key, merge, percentile
 
 CONFIG_OPTION = "--tzsb-config"
 PROGRESS_PREFIX = "TZSB-PROGRESS "
@@ -176,36 +175,15 @@ def _apportion(environment: Any, cfg: Config) -> None:
     if not classes:
         # nothing this target lets the load do (no data, no scope, no writes allowed): an empty result,
         # so that every group is 未测 with the preflight's reasons — not a harness error
-        if cfg.results:
-            now = time.time()
-            empty = {
-                "schema": "tzsb-load-raw/1",
-                "runId": cfg.data.get("runId"),
-                "role": cfg.role,
-                "t0": now,
-                "window": [now, now],
-                "warmupS": cfg.warmup,
-                "durationS": cfg.duration,
-                "groups": {},
-                "warm": {},
-                "after": {},
-                "series": {},
-                "errors": [],
-                "refused": 0,
-                "procs": [],
-                "leftovers": [],
-                "usersAtStart": {},
-                "usersAtEnd": {},
-                "usersTarget": cfg.users,
-                "workers": 0,
-                "locust": __import__("locust").__version__,
-                "notes": [
-                    f"没有可运行的用户类（调用组合 {sorted(cfg.mix)} 中的类均因缺少数据、权限或写操作许可而未启用）/ "
-                    "no user class could run"
-                ],
-            }
-            with open(cfg.results, "wb") as fh:
-                fh.write(orjson.dumps(empty))
+        rec = STATE.recorder
+        if cfg.results and rec is not None:
+            rec.t0 = rec.ws = rec.we = time.time()
+            rec.notes.append(
+                f"没有可运行的用户类（调用组合 {sorted(cfg.mix)} 中的类均因缺少数据、权限或写操作许可而未启用）/ "
+                "no user class could run"
+            )
+            extra = {"procs": [], "usersAtStart": {}, "usersAtEnd": {}, "usersTarget": cfg.users, "workers": 0}
+            _write_results(cfg.results, rec.results({**extra, "locust": __import__("locust").__version__}))
         print("tzsb: no user class is enabled: nothing to load", file=sys.stderr, flush=True)
         os._exit(0)
     weights = {c: cfg.mix[c.__name__] for c in classes}
@@ -300,19 +278,6 @@ class Tokens:
             return self.value
 
 
-def _sign_headers(method: str, url: str, body: bytes) -> dict[str, str]:
-    from conformance.crypto import canonical_string, sign
-
-    cfg = config()
-    assert cfg.sign is not None
-    parts = urlsplit(url)
-    path_query = parts.path + (f"?{parts.query}" if parts.query else "")
-    ts = dt.datetime.now(CHINA).isoformat(timespec="seconds")
-    nonce = secrets.token_hex(12)
-    sig = sign(cfg.sign, cfg.secret.encode(), canonical_string(method, path_query, ts, nonce, body, cfg.sign))
-    return {"X-Timestamp": ts, "X-Nonce": nonce, "X-Signature-Method": cfg.sign, "X-Signature": sig}
-
-
 # ============================================================================== requests
 
 
@@ -334,15 +299,6 @@ class Reply:
     data: Any = None
     headers: Any = None
     error: str | None = None
-
-    def header(self, name: str) -> str | None:
-        if self.headers is None:
-            return None
-        try:
-            value = self.headers.get(name)
-        except Exception:
-            return None
-        return str(value) if value is not None else None
 
 
 class Api:
@@ -372,111 +328,93 @@ class Api:
         parse: bool = True,
         records: int | Callable[[Any], int] | None = None,
         validate: str | dict[int, str | None] | None = None,
-        _retry: bool = True,
     ) -> Reply:
-        """One request; recorded under ``group`` and operation ``op``. ``data`` is the envelope's
-        ``data`` (the whole JSON body with ``envelope=False``); ``records`` counts records moved.
-        ``validate``: the contract's response schema (URI, or URI per status); a sample of the answers (``validateRate``
-        of the configuration) is checked against it, and a 2xx answer that breaks it is an error
+        """One request (once more with a new token after a 401); recorded under ``group`` and operation ``op``.
+        ``data`` is the envelope's ``data`` (the whole JSON body with ``envelope=False``); ``records`` counts records
+        moved. ``validate``: the contract's response schema (URI, or URI per status); a sample of the answers
+        (``validateRate`` of the configuration) is checked against it, and a 2xx answer that breaks it is an error
         (“invalid”): a fast wrong answer is not a fast answer."""
         cfg = config()
         url = path if path.startswith(("http://", "https://")) else cfg.base_url + path
         if params:
             url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
-        start_time = time.time()
         if not cfg.guard.allows(url):
             reply = Reply(None, False, "refused", 0.0, error=f"refused: {url} is outside the target's host list")
-            _record(self, group, op, method, url, start_time, reply, 0)
+            _record(self, group, op, method, url, time.time(), reply, 0)
             return reply
-        headers = {"Accept": "application/json", "User-Agent": "tzsb-conformance-load"}
-        payload = raw
-        if body is not None:
-            payload = orjson.dumps(body)
-            headers["Content-Type"] = "application/json"
-        elif content_type:
-            headers["Content-Type"] = content_type
-        if auth and STATE.tokens is not None:
-            token = STATE.tokens.get(self)
-            if token:
-                headers["Authorization"] = f"Bearer {token}"
-        if auth and cfg.sign:
-            headers.update(_sign_headers(method, url, payload or b""))
-        t0 = time.perf_counter()
-        status: int | None = None
-        content = b""
-        rh: Any = None
-        error: str | None = None
-        outcome = "ok"
-        resp = None
-        try:
-            with gevent.Timeout(cfg.timeout, _Overdue()):
-                resp = self.agent.urlopen(url, method=method, headers=headers, payload=payload)
-                status, rh = resp.status_code, resp.headers
-                content = _read(resp, cfg.max_bytes)
-        except _Overdue:
-            outcome, error = "timeout", f"no complete answer within {cfg.timeout:g} s"
-        except _TooLarge:
-            outcome, error = "too-large", f"response larger than {cfg.max_bytes} bytes"
-        except Exception as exc:  # a broken target must never crash a user
-            original = getattr(exc, "original", None) or exc
-            text = f"{type(original).__name__}: {original}"[:300]
-            timed = isinstance(original, (TimeoutError, socket.timeout, gevent.Timeout)) or "timed out" in text
-            outcome, error = ("timeout" if timed else "connection"), text
-        finally:
-            if resp is not None:
-                with contextlib.suppress(Exception):
-                    resp.release()
-        elapsed = (time.perf_counter() - t0) * 1000
-        if status is not None:
-            if status in expect:
-                outcome = "ok"
-            elif status == 429:
-                outcome = "throttled" if _has(rh, "retry-after") else "throttled-no-retry-after"
-            elif status >= 500:
-                outcome = "5xx"
-            else:
-                outcome = f"status-{status}"
-        schema = validate.get(status) if isinstance(validate, dict) and status is not None else validate
-        if (
-            outcome == "ok"
-            and isinstance(schema, str)
-            and self.user.rng.random() < cfg.validate_rate
-            and not _valid(schema, content)
-        ):
-            outcome, error = "invalid", "the answer does not validate against the contract's response schema"
-        reply = Reply(status, outcome == "ok", outcome, elapsed, content, None, rh, error)
-        if reply.ok and parse and content:
+        payload = orjson.dumps(body) if body is not None else raw
+        ctype = "application/json" if body is not None else content_type
+        for retry in (False, True):
+            start_time = time.time()
+            headers = {"Accept": "application/json", "User-Agent": "tzsb-conformance-load"}
+            if ctype:
+                headers["Content-Type"] = ctype
+            if auth and STATE.tokens is not None:
+                token = STATE.tokens.get(self)
+                if token:
+                    headers["Authorization"] = f"Bearer {token}"
+            if auth and cfg.sign:
+                headers.update(sign_headers(cfg.sign, cfg.secret, method, url, payload or b""))
+            t0 = time.perf_counter()
+            status: int | None = None
+            content = b""
+            rh: Any = None
+            error: str | None = None
+            outcome = "ok"
+            resp = None
             try:
-                body_json = orjson.loads(content)
-                reply.data = body_json.get("data") if envelope and isinstance(body_json, dict) else body_json
-            except orjson.JSONDecodeError:
-                reply.data = None
-        n = 0
-        if reply.ok and records is not None:
-            try:
-                n = records(reply.data) if callable(records) else int(records)
-            except Exception:
-                n = 0
-        _record(self, group, op, method, url, start_time, reply, n)
-        if status == 401 and auth and _retry and STATE.tokens is not None and cfg.client_id:
+                with gevent.Timeout(cfg.timeout, _Overdue()):
+                    resp = self.agent.urlopen(url, method=method, headers=headers, payload=payload)
+                    status, rh = resp.status_code, resp.headers
+                    content = _read(resp, cfg.max_bytes)
+            except _Overdue:
+                outcome, error = "timeout", f"no complete answer within {cfg.timeout:g} s"
+            except _TooLarge:
+                outcome, error = "too-large", f"response larger than {cfg.max_bytes} bytes"
+            except Exception as exc:  # a broken target must never crash a user
+                original = getattr(exc, "original", None) or exc
+                text = f"{type(original).__name__}: {original}"[:300]
+                timed = isinstance(original, (TimeoutError, socket.timeout, gevent.Timeout)) or "timed out" in text
+                outcome, error = ("timeout" if timed else "connection"), text
+            finally:
+                if resp is not None:
+                    with contextlib.suppress(Exception):
+                        resp.release()
+            elapsed = (time.perf_counter() - t0) * 1000
+            if status is not None:
+                if status in expect:
+                    outcome = "ok"
+                elif status == 429:
+                    outcome = "throttled" if _has(rh, "retry-after") else "throttled-no-retry-after"
+                elif status >= 500:
+                    outcome = "5xx"
+                else:
+                    outcome = f"status-{status}"
+            schema = validate.get(status) if isinstance(validate, dict) and status is not None else validate
+            if (
+                outcome == "ok"
+                and isinstance(schema, str)
+                and self.user.rng.random() < cfg.validate_rate
+                and not _valid(schema, content)
+            ):
+                outcome, error = "invalid", "the answer does not validate against the contract's response schema"
+            reply = Reply(status, outcome == "ok", outcome, elapsed, content, None, rh, error)
+            if reply.ok and parse and content:
+                try:
+                    body_json = orjson.loads(content)
+                    reply.data = body_json.get("data") if envelope and isinstance(body_json, dict) else body_json
+                except orjson.JSONDecodeError:
+                    reply.data = None
+            n = 0
+            if reply.ok and records is not None:
+                try:
+                    n = records(reply.data) if callable(records) else int(records)
+                except Exception:
+                    n = 0
+            _record(self, group, op, method, url, start_time, reply, n)
+            if retry or status != 401 or not auth or STATE.tokens is None or not cfg.client_id:
+                break
             STATE.tokens.get(self, refresh=True)  # a revoked or expired token: once more with a new one
-            return self.call(
-                group,
-                op,
-                method,
-                path,
-                params=params,
-                body=body,
-                raw=raw,
-                content_type=content_type,
-                expect=expect,
-                auth=auth,
-                envelope=envelope,
-                parse=parse,
-                records=records,
-                validate=validate,
-                _retry=False,
-            )
         return reply
 
 
@@ -610,9 +548,7 @@ class _Agg:
         self.bytes += d["bytes"]
         for k, n in d["errors"].items():
             self.errors[k] = self.errors.get(k, 0) + n
-        for k, n in d["hist"].items():
-            key = int(k)
-            self.hist[key] = self.hist.get(key, 0) + n
+        merge(self.hist, d["hist"])
         self.users.update(d["users"])
 
 
@@ -713,20 +649,19 @@ class Recorder:
         if agg is None:
             agg = ops[op] = _Agg()
         agg.users.add(uid)
+        if outcome == "ok" or timed:
+            k = fine_key(response_time)
+            agg.hist[k] = agg.hist.get(k, 0) + 1
         if outcome == "ok":
             agg.ok += 1
             agg.records += records
             agg.bytes += response_length
-            k = fine_key(response_time)
-            agg.hist[k] = agg.hist.get(k, 0) + 1
         elif outcome == "throttled":
             agg.throttled += 1
         else:
             agg.errors[outcome] = agg.errors.get(outcome, 0) + 1
             if timed:
                 agg.timeouts += 1
-                k = fine_key(response_time)
-                agg.hist[k] = agg.hist.get(k, 0) + 1
             if outcome == "refused":
                 self.refused += 1
             if len(self.errors) < ERROR_SAMPLES:
@@ -766,15 +701,18 @@ class Recorder:
                 worst = 0.0
 
     # ---------------------------------------------------------------------- distribution
+    def _proc(self) -> dict[str, Any]:
+        return {
+            "id": self.proc_id,
+            "host": self.host,
+            "kind": self.kind,
+            "pid": os.getpid(),
+            "cpus": psutil.cpu_count(),
+        }
+
     def _snapshot(self) -> dict[str, Any]:
-        out = {
-            "proc": {
-                "id": self.proc_id,
-                "host": self.host,
-                "kind": self.kind,
-                "pid": os.getpid(),
-                "cpus": psutil.cpu_count(),
-            },
+        return {
+            "proc": self._proc(),
             "now": time.time(),
             "window": {g: {op: a.dump() for op, a in ops.items()} for g, ops in self.window.items()},
             "warm": self.warm,
@@ -787,7 +725,6 @@ class Recorder:
             "leftovers": self.leftovers(),
             "notes": self.notes,
         }
-        return out
 
     def leftovers(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -849,8 +786,7 @@ class Recorder:
                 m = mine_row.setdefault(g, [0, 0, 0, 0, {}])
                 for i in range(4):
                     m[i] += cell[i]
-                for k, n in cell[4].items():
-                    m[4][int(k)] = m[4].get(int(k), 0) + n
+                merge(m[4], cell[4])
         room = ERROR_SAMPLES - len(self.errors)
         if room > 0:
             self.errors += snap["errors"][:room]
@@ -859,16 +795,7 @@ class Recorder:
     # ---------------------------------------------------------------------- results
     def results(self, extra: dict[str, Any]) -> dict[str, Any]:
         cfg = config()
-        own = {
-            "id": self.proc_id,
-            "host": self.host,
-            "kind": self.kind,
-            "pid": os.getpid(),
-            "cpus": psutil.cpu_count(),
-            "cpu": self.cpu,
-            "lag": self.lag,
-            "skew": [],
-        }
+        own = {**self._proc(), "cpu": self.cpu, "lag": self.lag, "skew": []}
         leftovers = self.leftovers() + [x for v in self.leftovers_remote.values() for x in v]
         notes = list(dict.fromkeys(self.notes + [n for v in self.notes_remote.values() for n in v]))
         return {
@@ -953,16 +880,18 @@ def _timeline(environment: Any) -> None:
         extra["stopS"] = round(time.time() - stopped, 2)
         extra["ended"] = time.time()
         if cfg.results:
-            data = rec.results(extra)
-            tmp = cfg.results + ".tmp"
-            with open(tmp, "wb") as fh:
-                fh.write(orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS))
-            os.replace(tmp, cfg.results)
+            _write_results(cfg.results, rec.results(extra))
         _emit({"event": "done"})
     except Exception as exc:  # never leave the run hanging
         print(f"tzsb: timeline failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
     finally:
         runner.quit()
+
+
+def _write_results(path: str, data: dict[str, Any]) -> None:
+    with open(path + ".tmp", "wb") as fh:
+        fh.write(orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS))
+    os.replace(path + ".tmp", path)
 
 
 def _emit(data: dict[str, Any]) -> None:
@@ -972,8 +901,6 @@ def _emit(data: dict[str, Any]) -> None:
 
 def _progress(environment: Any) -> None:
     """A progress line every few seconds: phase, users, requests/s, errors, p95 (coarse), own CPU."""
-    from conformance.load.histogram import merge, percentile
-
     cfg = config()
     rec = STATE.recorder
     assert rec is not None and rec.t0 is not None

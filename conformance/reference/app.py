@@ -34,6 +34,7 @@ from conformance.reference.defects import Mutations, seams
 from conformance.reference.errors import ApiError, bad_request, validation_failed
 from conformance.reference.server_state import RoleServer
 from conformance.serving.envelope import success_body
+from conformance.serving.errors import method_not_allowed, no_such_path, too_large, unsupported_media_type
 from conformance.serving.params import body_problems, read_params
 from conformance.serving.routing import Router
 
@@ -128,23 +129,18 @@ class RoleApp:
         return await self.dispatch(found[0], request, found[1])
 
     # ------------------------------------------------------------------ rendering
-    def _json(self, body: Any, status: int, headers: dict[str, str] | None = None) -> Response:
-        return Response(
-            orjson.dumps(body), status_code=status, headers=headers, media_type="application/json; charset=utf-8"
-        )
-
     def error(self, exc: ApiError, request_id: str) -> Response:
         answer = self.mutate(seams.ERROR, seams.ErrorAnswer(exc.status, exc.body(request_id), dict(exc.headers)))
-        return self._json(answer.body, answer.status, answer.headers)
+        return _json(answer.body, answer.status, answer.headers)
 
     def render(self, reply: Reply, request_id: str) -> Response:
         if reply.raw is not None:
             return Response(reply.raw, status_code=reply.status, headers=reply.headers, media_type=reply.media_type)
         data = self.mutate(seams.RESPONSE_DATA, reply.data)
         if not reply.envelope:
-            return self._json(data, reply.status, reply.headers)
+            return _json(data, reply.status, reply.headers)
         body = success_body(data, request_id, reply.message)
-        return self._json(self.mutate(seams.ENVELOPE, body), reply.status, reply.headers)
+        return _json(self.mutate(seams.ENVELOPE, body), reply.status, reply.headers)
 
     # ------------------------------------------------------------------ pipeline
     async def _read_body(self, request: Request) -> bytes:
@@ -169,12 +165,7 @@ class RoleApp:
             except UnicodeDecodeError:
                 raise bad_request("请求体不是 UTF-8 编码", "request body is not UTF-8") from None
         if ctype != "application/json" and not (ctype == "" and not raw):
-            raise ApiError(
-                415,
-                f"不支持的媒体类型“{ctype or '（无）'}”，应为 application/json",
-                f"unsupported media type '{ctype}', expected application/json",
-                ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-            )
+            raise unsupported_media_type(ctype)
         try:
             return self.mutate(seams.PARSE_JSON, loads_bounded)(raw)
         except JSONLimitError as exc:
@@ -211,24 +202,8 @@ class RoleApp:
         ctx: Ctx | None = None
         try:
             if op is None:
-                raise ApiError(
-                    405,
-                    f"此路径不支持 {request.method} 方法",
-                    f"method {request.method} not allowed here",
-                    ErrorCode.METHOD_NOT_ALLOWED,
-                    headers={"Allow": ", ".join(sorted(methods))},
-                )
-            ctx = Ctx(
-                op=op,
-                server=self.server,
-                request_id=request_id,
-                path={},
-                query={},
-                headers=request.headers,
-                body=None,
-                body_bytes=b"",
-                scope=request.scope,
-            )
+                raise method_not_allowed(request.method, methods)
+            ctx = Ctx(op=op, server=self.server, request_id=request_id, headers=request.headers, scope=request.scope)
             security = self.server.security
             if op.secured:
                 token = security.authenticate(request.headers.get("authorization"))
@@ -267,15 +242,7 @@ class RoleApp:
             response = self.render(reply, request_id)
             outcome = "success"
         except RequestTooLarge:
-            response = self.error(
-                ApiError(
-                    413,
-                    f"请求体超过上限（{self.server.max_body} 字节）",
-                    f"request body over the limit ({self.server.max_body} bytes)",
-                    ErrorCode.PAYLOAD_TOO_LARGE,
-                ),
-                request_id,
-            )
+            response = self.error(too_large(self.server.max_body), request_id)
             outcome = "denied"
         except ApiError as exc:
             response = self.error(exc, request_id)
@@ -301,11 +268,12 @@ class RoleApp:
 
 async def _not_found(request: Request, exc: Exception) -> Response:
     rid = secrets.token_hex(12)
-    body = ApiError(
-        404, f"路径 {request.url.path} 不存在", f"path {request.url.path} not found", ErrorCode.NOT_FOUND
-    ).body(rid)
+    return _json(no_such_path(request.url.path).body(rid), 404, {"X-Request-Id": rid})
+
+
+def _json(body: Any, status: int, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        orjson.dumps(body), status_code=404, media_type="application/json; charset=utf-8", headers={"X-Request-Id": rid}
+        orjson.dumps(body), status_code=status, headers=headers, media_type="application/json; charset=utf-8"
     )
 
 

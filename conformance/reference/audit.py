@@ -18,20 +18,12 @@ from conformance.contract.openapi import Operation
 from conformance.reference.db import Database
 
 GENESIS = "0" * 64
+#: The fields of an entry its hash covers, in order (``role`` and ``requestId`` may be absent).
+HASHED = ("seq", "time", "clientId", "role", "action", "resource", "outcome", "requestId")
 
 
 def entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
-    fields = [
-        entry["seq"],
-        entry["time"],
-        entry["clientId"],
-        entry.get("role"),
-        entry["action"],
-        entry["resource"],
-        entry["outcome"],
-        entry.get("requestId"),
-    ]
-    return hashlib.sha256(prev_hash.encode() + orjson.dumps(fields)).hexdigest()
+    return hashlib.sha256(prev_hash.encode() + orjson.dumps([entry.get(k) for k in HASHED])).hexdigest()
 
 
 class AuditLog:
@@ -58,20 +50,11 @@ class AuditLog:
         if self.disabled:
             return
         self.seq += 1
-        entry = {
-            "seq": self.seq,
-            "time": time,
-            "clientId": client_id,
-            "role": role,
-            "action": action,
-            "resource": resource,
-            "outcome": outcome,
-            "requestId": request_id,
-        }
+        values = (self.seq, time, client_id, role, action, resource, outcome, request_id)
         prev = self.last_hash if not (self.broken_chain and self.seq % 7 == 0) else GENESIS
-        digest = entry_hash(prev, entry)
+        digest = entry_hash(prev, dict(zip(HASHED, values, strict=True)))
         self.last_hash = digest
-        self.buffer.append((self.seq, time, client_id, role, action, resource, outcome, request_id, prev, digest))
+        self.buffer.append((*values, prev, digest))
         if durable:
             self.flush()
 
@@ -102,15 +85,14 @@ class AuditLog:
             args.append(action)
         cond = " AND ".join(where)
         total = self.db.one(f"SELECT COUNT(*) FROM audit WHERE {cond}", *args)[0]
-        rows = self.db.all(
+        rows = self.db.records(
             f"SELECT seq, time, client_id, role, action, resource, outcome, request_id, prev_hash, hash "
             f"FROM audit WHERE {cond} ORDER BY seq LIMIT ? OFFSET ?",
             *args,
             limit,
             offset,
         )
-        keys = ("seq", "time", "clientId", "role", "action", "resource", "outcome", "requestId", "prevHash", "hash")
-        return total, [{k: v for k, v in zip(keys, r, strict=True) if v is not None} for r in rows]
+        return total, [{k: v for k, v in r.items() if v is not None} for r in rows]
 
 
 def verify_chain(entries: list[dict[str, Any]], prev_hash: str | None = None) -> int | None:

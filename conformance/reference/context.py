@@ -57,11 +57,12 @@ class Ctx:
     op: Operation
     server: RoleServer
     request_id: str
-    path: dict[str, str]
-    query: dict[str, Any]
     headers: Any
-    body: Any
-    body_bytes: bytes
+    #: the path and query parameters, typed (``serving.params.read_params``)
+    path: dict[str, str] = field(default_factory=dict)
+    query: dict[str, Any] = field(default_factory=dict)
+    body: Any = None
+    body_bytes: bytes = b""
     client: Client | None = None
     token: Token | None = None
     scope: dict[str, Any] = field(default_factory=dict)

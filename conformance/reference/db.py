@@ -46,6 +46,17 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+#: Settings of both connections: wait for a lock, and a server-sized page cache and memory-mapped reads (a read by
+#: key should not cost a system call).
+_SHARED = "PRAGMA busy_timeout=5000; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
+
+
+def camel(column: str) -> str:
+    """A column's (or a setting's) name as the contract spells a field: ``message_id`` → ``messageId``."""
+    head, *rest = column.split("_")
+    return head + "".join(word.title() for word in rest)
+
+
 def dumps(value: Any) -> bytes:
     return orjson.dumps(value)
 
@@ -60,13 +71,7 @@ class Database:
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        self.conn.execute("PRAGMA busy_timeout=5000")
-        # a server-sized page cache and memory-mapped reads: a read by key should not cost a system call
-        self.conn.execute("PRAGMA cache_size=-65536")
-        self.conn.execute("PRAGMA mmap_size=268435456")
+        self.conn.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;" + _SHARED)
         self.conn.executescript(_CORE)
         self._depth = 0
         self._group: list[Any] | None = None
@@ -77,10 +82,7 @@ class Database:
     def _open_reader(self) -> sqlite3.Connection:
         uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA query_only=ON")
-        conn.execute("PRAGMA busy_timeout=5000")
-        conn.execute("PRAGMA cache_size=-65536")
-        conn.execute("PRAGMA mmap_size=268435456")
+        conn.executescript("PRAGMA query_only=ON;" + _SHARED)
         return conn
 
     def _view(self) -> sqlite3.Connection:
@@ -193,6 +195,12 @@ class Database:
     def all(self, sql: str, *args: Any) -> list[Any]:
         """Every row of a query (or of a statement with ``RETURNING``, inside a write block); see :meth:`one`."""
         return self._view().execute(sql, args).fetchall()
+
+    def records(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """The rows of a query as dicts, each value under its column's name in camelCase (:func:`camel`)."""
+        cursor = self._view().execute(sql, args)
+        keys = [camel(column[0]) for column in cursor.description]
+        return [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
 
     def meta(self, name: str, default: str | None = None) -> str | None:
         row = self.one("SELECT value FROM meta WHERE name = ?", name)

@@ -2,32 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from conformance.contract.errors import ErrorCode
-from conformance.serving.envelope import error_body
+from conformance.serving.errors import ApiError, validation_failed
 
-
-@dataclass
-class ApiError(Exception):
-    status: int
-    message_zh: str
-    message_en: str
-    code: str | None = None
-    errors: list[dict[str, str]] = field(default_factory=list)
-    headers: dict[str, str] = field(default_factory=dict)
-    retry_after: int | None = None
-
-    def body(self, request_id: str) -> dict[str, object]:
-        return error_body(
-            self.status,
-            self.code,
-            self.message_zh,
-            self.message_en,
-            request_id,
-            errors=self.errors,
-            retry_after=self.retry_after,
-        )
+__all__ = ["ApiError", "bad_request", "conflict", "field_error", "forbidden", "not_found", "validation_failed"]
 
 
 def bad_request(
@@ -36,14 +14,9 @@ def bad_request(
     return ApiError(400, zh, en, code, errors or [])
 
 
-def validation_failed(errors: list[dict[str, str]]) -> ApiError:
-    return ApiError(
-        400,
-        "请求数据不符合接口契约：" + "；".join(f"{e['path'] or '/'} {e['message']}" for e in errors[:3]),
-        "request does not conform to the contract",
-        ErrorCode.VALIDATION_FAILED,
-        errors,
-    )
+def field_error(path: str, zh: str, en: str) -> ApiError:
+    """400 naming one field of the request (``path：zh``) and its entry (path and messages)."""
+    return bad_request(f"{path}：{zh}", en, [{"path": path, "message": zh, "messageEn": en}])
 
 
 def not_found(what_zh: str, what_en: str) -> ApiError:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
 import time
 import uuid
@@ -37,7 +36,7 @@ from conformance.client.http import TargetResponse, send_bounded
 from conformance.client.token import read_token, token_form, token_path
 from conformance.reference import outbound
 from conformance.reference.defects import D
-from conformance.reference.server_state import RoleServer
+from conformance.reference.server_state import RoleServer, setting
 
 log = logging.getLogger("tzsb.reference.outbox")
 
@@ -64,28 +63,21 @@ CREATE INDEX IF NOT EXISTS lookups_pending ON lookups (status, next_at);
 LOOKUP_ATTEMPTS = 3
 
 
-def _env(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
 def base_delay() -> float:
-    return _env("TZSB_OUTBOX_BASE_DELAY", BASE_DELAY)
+    return setting("TZSB_OUTBOX_BASE_DELAY", BASE_DELAY)
 
 
 def max_delay() -> float:
-    return _env("TZSB_OUTBOX_MAX_DELAY", MAX_DELAY)
+    return setting("TZSB_OUTBOX_MAX_DELAY", MAX_DELAY)
 
 
 def timeout() -> tuple[float, float]:
-    read = _env("TZSB_OUTBOX_TIMEOUT", TIMEOUT[1])
+    read = setting("TZSB_OUTBOX_TIMEOUT", TIMEOUT[1])
     return (min(TIMEOUT[0], read), read)
 
 
 def max_attempts() -> int:
-    return int(_env("TZSB_OUTBOX_MAX_ATTEMPTS", MAX_ATTEMPTS))
+    return int(setting("TZSB_OUTBOX_MAX_ATTEMPTS", MAX_ATTEMPTS))
 
 
 def backoff(attempts: int, retry_after: float | None) -> float:
@@ -96,10 +88,7 @@ def backoff(attempts: int, retry_after: float | None) -> float:
 
 def setup(server: RoleServer) -> None:
     server.db.ensure(DDL)
-    workers = server.extras.setdefault("background", [])
-    for worker in (run, run_lookups):
-        if worker not in workers:
-            workers.append(worker)
+    server.add_background(run, run_lookups)
 
 
 def enqueue(
@@ -147,31 +136,14 @@ def lookup(
         return int(cur.lastrowid or 0)
 
 
-def lookups(server: RoleServer, topic: str | None = None) -> list[dict[str, Any]]:
-    """Look-ups and their answers (for tests)."""
-    rows = server.db.all(
-        "SELECT id, target, path, kind, topic, attempts, status, last_status, result FROM lookups "
-        "WHERE (? IS NULL OR topic = ?) ORDER BY id",
-        topic,
-        topic,
-    )
-    keys = ("id", "target", "path", "kind", "topic", "attempts", "status", "lastStatus", "result")
-    out = [dict(zip(keys, r, strict=True)) for r in rows]
-    for o in out:
-        o["result"] = orjson.loads(o["result"]) if o["result"] else None
-    return out
-
-
 def calls(server: RoleServer, topic: str | None = None) -> list[dict[str, Any]]:
     """Outbox entries (for tests and the workflow driver's read-back)."""
-    rows = server.db.all(
+    return server.db.records(
         "SELECT id, target, method, path, message_id, topic, attempts, status, last_status, last_error "
         "FROM outbox WHERE (? IS NULL OR topic = ?) ORDER BY id",
         topic,
         topic,
     )
-    keys = ("id", "target", "method", "path", "messageId", "topic", "attempts", "status", "lastStatus", "lastError")
-    return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
 class _Tokens:
@@ -199,52 +171,72 @@ def _base_url(server: RoleServer, target: str) -> str | None:
     return target if target.startswith(("http://", "https://")) else server.counterparts.get(target)
 
 
+def _call(
+    server: RoleServer,
+    target: str,
+    method: str,
+    path: str,
+    session: requests.Session,
+    tokens: _Tokens,
+    headers: dict[str, str] | None = None,
+    **kw: Any,
+) -> TargetResponse | str:
+    """One request to a counterpart under the sending role's token (dropped after a 401), or why none was answered."""
+    base = _base_url(server, target)
+    if not base:
+        return f"no counterpart configured for {target}"
+    if not outbound.allowed(base):
+        return outbound.refusal(base)
+    try:
+        token = tokens.get(base, SENDER_CLIENT.get(server.role, "harness"), session)
+        auth = {"Authorization": f"Bearer {token}", **(headers or {})}
+        r = _bounded(session, method, base + path, headers=auth, **kw)
+    except (requests.RequestException, ValueError, KeyError) as exc:  # ValueError: an unusable token answer
+        return f"{type(exc).__name__}: {exc}"[:300]
+    if r.status is None:
+        return (r.error or "no answer")[:300]
+    if r.status == 401:
+        tokens.cache.pop(base, None)
+    return r
+
+
+def _refused(status: int | None) -> bool:
+    """A 4xx that a retry does not change (not 408 or 429)."""
+    return status is not None and 400 <= status < 500 and status not in (408, 429)
+
+
 def _send(
     server: RoleServer, row: tuple[Any, ...], session: requests.Session, tokens: _Tokens
 ) -> tuple[int | None, str | None, float | None]:
-    _id, target, method, path, body = row[:5]
-    base = _base_url(server, target)
-    if not base:
-        return None, f"no counterpart configured for {target}", None
-    if not outbound.allowed(base):
-        return None, outbound.refusal(base), None
-    try:
-        token = tokens.get(base, SENDER_CLIENT.get(server.role, "harness"), session)
-        r = _bounded(
-            session,
-            method,
-            base + path,
-            data=body,
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Content-Type": "application/json",
-                **({"X-Message-Id": row[5]} if row[5] else {}),
-            },
-        )
-    except (requests.RequestException, ValueError) as exc:  # ValueError: an unusable token answer
-        return None, f"{type(exc).__name__}: {exc}"[:300], None
-    if r.status is None:
-        return None, (r.error or "no answer")[:300], None
-    if r.status == 401:
-        tokens.cache.pop(base, None)
+    _id, target, method, path, body, message_id = row[:6]
+    headers = {"Content-Type": "application/json", **({"X-Message-Id": message_id} if message_id else {})}
+    r = _call(server, target, method, path, session, tokens, headers, data=body)
+    if isinstance(r, str):
+        return None, r, None
     text = r.content[:300].decode("utf-8", "replace")
     return r.status, None if r.ok else text, outbound.retry_after_seconds(r.header("Retry-After"))
 
 
-async def run(server: RoleServer, stop: asyncio.Event) -> None:
-    """Deliver pending calls until ``stop`` is set."""
+async def _drain(server: RoleServer, stop: asyncio.Event, table: str, columns: str, step: Any) -> None:
+    """Until ``stop`` is set: the due pending rows of ``table`` (``columns``), 20 at a time, through ``step``."""
     session = requests.Session()
     tokens = _Tokens()
     while not stop.is_set():
         rows = server.db.all(
-            "SELECT id, target, method, path, body, message_id, attempts FROM outbox WHERE sender = ? AND status = 'pending' "
-            "AND next_at <= ? ORDER BY id LIMIT 20",
+            f"SELECT {columns} FROM {table} WHERE sender = ? AND status = 'pending' AND next_at <= ? ORDER BY id LIMIT 20",
             server.role,
             time.time(),
         )
-        if not rows:
+        if rows:
+            await step(rows, session, tokens)
+        else:
             await asyncio.sleep(0.05)
-            continue
+
+
+async def run(server: RoleServer, stop: asyncio.Event) -> None:
+    """Deliver pending calls until ``stop`` is set."""
+
+    async def step(rows: list[Any], session: requests.Session, tokens: _Tokens) -> None:
         blocked: set[str] = set()
         for row in rows:
             if row[1] in blocked:  # keep the order per target: a failing call holds back the later ones
@@ -255,11 +247,7 @@ async def run(server: RoleServer, stop: asyncio.Event) -> None:
             attempts = row[6] + 1
             if status is not None and 200 <= status < 300:
                 state, next_at = "sent", time.time()
-            elif (
-                (status is not None and 400 <= status < 500 and status not in (408, 429))
-                or attempts >= max_attempts()
-                or D.NO_RETRY in server.defects
-            ):
+            elif _refused(status) or attempts >= max_attempts() or D.NO_RETRY in server.defects:
                 state, next_at = "failed", time.time()
             else:
                 state, next_at = "pending", time.time() + backoff(attempts, wait)
@@ -271,6 +259,8 @@ async def run(server: RoleServer, stop: asyncio.Event) -> None:
                 )
             if state == "failed":
                 log.warning("outbox call %s to %s %s failed: %s %s", row[0], row[1], row[3], status, error)
+
+    await _drain(server, stop, "outbox", "id, target, method, path, body, message_id, attempts", step)
 
 
 def _renamed(server: RoleServer, row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -289,26 +279,10 @@ def _get(
     server: RoleServer, row: tuple[Any, ...], session: requests.Session, tokens: _Tokens
 ) -> tuple[int | None, Any]:
     _id, target, path, params = row[:4]
-    base = _base_url(server, target)
-    if not base or not outbound.allowed(base):
+    r = _call(server, target, "GET", path, session, tokens, params=orjson.loads(params) if params else None)
+    if isinstance(r, str):
+        log.info("look-up %s %s failed: %s", target, path, r)
         return None, None
-    try:
-        token = tokens.get(base, SENDER_CLIENT.get(server.role, "harness"), session)
-        r = _bounded(
-            session,
-            "GET",
-            base + path,
-            params=orjson.loads(params) if params else None,
-            headers={"Authorization": f"Bearer {token}"},
-        )
-    except (requests.RequestException, ValueError, KeyError) as exc:
-        log.info("look-up %s %s failed: %s", target, path, exc)
-        return None, None
-    if r.status is None:
-        log.info("look-up %s %s failed: %s", target, path, r.error)
-        return None, None
-    if r.status == 401:
-        tokens.cache.pop(base, None)
     try:
         body = loads_bounded(r.content)
     except ValueError:  # not JSON, or beyond the bounds (JSONLimitError is a ValueError)
@@ -325,26 +299,14 @@ def _bounded(session: requests.Session, method: str, url: str, **kw: Any) -> Tar
 
 async def run_lookups(server: RoleServer, stop: asyncio.Event) -> None:
     """Perform pending look-ups until ``stop`` is set (a failing one never holds back the others)."""
-    session = requests.Session()
-    tokens = _Tokens()
-    while not stop.is_set():
-        rows = server.db.all(
-            "SELECT id, target, path, params, attempts FROM lookups WHERE sender = ? AND status = 'pending' "
-            "AND next_at <= ? ORDER BY id LIMIT 20",
-            server.role,
-            time.time(),
-        )
-        if not rows:
-            await asyncio.sleep(0.05)
-            continue
+
+    async def step(rows: list[Any], session: requests.Session, tokens: _Tokens) -> None:
         for row in rows:
             status, data = await asyncio.to_thread(_get, server, row, session, tokens)
             attempts = row[4] + 1
             if status is not None and (200 <= status < 300 or status == 404):
                 state = "done" if status != 404 else "not-found"
-            elif attempts >= LOOKUP_ATTEMPTS or (
-                status is not None and 400 <= status < 500 and status not in (408, 429)
-            ):
+            elif attempts >= LOOKUP_ATTEMPTS or _refused(status):
                 state = "failed"
             else:
                 state = "pending"
@@ -360,3 +322,5 @@ async def run_lookups(server: RoleServer, stop: asyncio.Event) -> None:
                         row[0],
                     ),
                 )
+
+    await _drain(server, stop, "lookups", "id, target, path, params, attempts", step)

@@ -15,13 +15,14 @@ import json
 import math
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from conformance.contract import documents as contracts
 from conformance.contract.errors import ErrorCode
 from conformance.crypto import canonical_string, sign
+from conformance.reference.db import camel
 from conformance.reference.defects import Mutations, seams
 from conformance.reference.errors import ApiError
 
@@ -63,24 +64,14 @@ class Client:
 
 
 def load_clients(path: Path | None = None) -> dict[str, Client]:
+    """The clients of clients.json; what an entry leaves out keeps the :class:`Client` default."""
     data = json.loads((path or CLIENTS_FILE).read_text(encoding="utf-8"))
+    settings = [f.name for f in fields(Client) if f.repr and f.name not in ("id", "secret", "scopes")]
     out: dict[str, Client] = {}
     for c in data["clients"]:
-        scopes = all_scopes() if c["scopes"] == "*" else tuple(c["scopes"])
-        out[c["id"]] = Client(
-            id=c["id"],
-            secret=c.get("secret", f"{c['id']}-secret"),
-            scopes=frozenset(scopes),
-            level=c.get("level", "province"),
-            division=c.get("division", "420000"),
-            rate=float(c.get("rate", 100000)),
-            quota=int(c.get("quota", 100_000_000)),
-            workflow_role=c.get("workflowRole"),
-            owner_uscc=c.get("ownerUscc"),
-            sign=bool(c.get("sign", False)),
-            token_ttl=c.get("tokenTtl"),
-            org=c.get("org"),
-        )
+        scopes = frozenset(all_scopes() if c["scopes"] == "*" else c["scopes"])
+        given = {name: c[key] for name in settings if (key := camel(name)) in c}
+        out[c["id"]] = Client(id=c["id"], secret=c.get("secret", f"{c['id']}-secret"), scopes=scopes, **given)
     return out
 
 
@@ -98,6 +89,10 @@ def _utf8(text: str) -> bytes:
 
 def unauthorized(zh: str, en: str, code: str = ErrorCode.UNAUTHORIZED) -> ApiError:
     return ApiError(401, zh, en, code, headers={"WWW-Authenticate": 'Bearer realm="tzsb", error="invalid_token"'})
+
+
+def _bad_signature(zh: str, en: str) -> ApiError:
+    return unauthorized(zh, en, ErrorCode.SIGNATURE_INVALID)
 
 
 class Security:
@@ -166,40 +161,31 @@ class Security:
         ts, nonce = headers.get("x-timestamp"), headers.get("x-nonce")
         sig, sig_method = headers.get("x-signature"), headers.get("x-signature-method")
         if not (ts and nonce and sig and sig_method):
-            raise unauthorized(
+            raise _bad_signature(
                 "该客户端须签名请求：缺少 X-Timestamp / X-Nonce / X-Signature / X-Signature-Method",
                 "this client must sign: signature headers missing",
-                ErrorCode.SIGNATURE_INVALID,
             )
         if sig_method not in ("HMAC-SM3", "HMAC-SHA256"):
-            raise unauthorized(
-                f"不支持的签名方法 {sig_method}",
-                f"unsupported signature method {sig_method}",
-                ErrorCode.SIGNATURE_INVALID,
-            )
+            raise _bad_signature(f"不支持的签名方法 {sig_method}", f"unsupported signature method {sig_method}")
         try:
             when = dt.datetime.fromisoformat(ts)
             if when.tzinfo is None:
                 raise ValueError(ts)
         except ValueError:
-            raise unauthorized(
-                "X-Timestamp 不是带时区的 GB/T 7408 日期时间",
-                "X-Timestamp is not a date-time with offset",
-                ErrorCode.SIGNATURE_INVALID,
+            raise _bad_signature(
+                "X-Timestamp 不是带时区的 GB/T 7408 日期时间", "X-Timestamp is not a date-time with offset"
             ) from None
         now = time.time()
         if abs(when.timestamp() - now) > SIGNATURE_WINDOW and seams.SIGNATURE_WINDOW in self.checks:
-            raise unauthorized(
-                f"X-Timestamp 超出 ±{SIGNATURE_WINDOW} 秒窗口",
-                f"X-Timestamp outside ±{SIGNATURE_WINDOW} s",
-                ErrorCode.SIGNATURE_INVALID,
+            raise _bad_signature(
+                f"X-Timestamp 超出 ±{SIGNATURE_WINDOW} 秒窗口", f"X-Timestamp outside ±{SIGNATURE_WINDOW} s"
             )
         expected = sign(
             sig_method, client.secret.encode(), canonical_string(method, path_query, ts, nonce, body, sig_method)
         )
         # bytes: header values may hold any octet (non-ASCII: a TypeError of compare_digest on str, once a 500)
         if not hmac.compare_digest(_utf8(expected), _utf8(sig.lower())):
-            raise unauthorized("签名不正确", "signature does not match", ErrorCode.SIGNATURE_INVALID)
+            raise _bad_signature("签名不正确", "signature does not match")
         for old in [n for n, t in self.nonces.items() if t < now - 2 * SIGNATURE_WINDOW]:
             del self.nonces[old]
         key = f"{client.id}:{nonce}"
@@ -223,23 +209,16 @@ class Security:
         if client.used >= client.quota:
             tomorrow = dt.datetime.combine(dt.date.today() + dt.timedelta(days=1), dt.time())
             wait = max(1, math.ceil((tomorrow - dt.datetime.now()).total_seconds()))
-            raise ApiError(
-                429,
-                f"今日调用配额（{client.quota} 次）已用完",
-                f"daily quota of {client.quota} calls used up",
-                ErrorCode.QUOTA_EXCEEDED,
-                headers={"Retry-After": str(wait)},
-                retry_after=wait,
-            )
+            quota = f"今日调用配额（{client.quota} 次）已用完", f"daily quota of {client.quota} calls used up"
+            raise _too_many(*quota, ErrorCode.QUOTA_EXCEEDED, wait)
         if client.tokens < 1.0:
             wait = self.mutate(seams.RETRY_AFTER, max(1, math.ceil((1.0 - client.tokens) / client.rate)))
-            raise ApiError(
-                429,
-                f"调用过于频繁（上限每秒 {client.rate:g} 次）",
-                f"rate limit of {client.rate:g}/s exceeded",
-                ErrorCode.RATE_LIMITED,
-                headers={"Retry-After": str(wait)},
-                retry_after=wait,
-            )
+            rate = f"调用过于频繁（上限每秒 {client.rate:g} 次）", f"rate limit of {client.rate:g}/s exceeded"
+            raise _too_many(*rate, ErrorCode.RATE_LIMITED, wait)
         client.tokens -= 1.0
         client.used += 1
+
+
+def _too_many(zh: str, en: str, code: str, wait: int) -> ApiError:
+    """The 429 of the volume control, asking to retry after ``wait`` seconds (header and body)."""
+    return ApiError(429, zh, en, code, headers={"Retry-After": str(wait)}, retry_after=wait)

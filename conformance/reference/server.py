@@ -195,19 +195,22 @@ def _app(cfg: ServerConfig, servers: list[RoleServer]) -> Any:
     return app
 
 
-def _scheme(tls: TlsFiles | None) -> str:
-    return "https" if tls is not None else "http"
+def _prepare(cfg: ServerConfig) -> tuple[socket.socket, TlsFiles | None, str, list[RoleServer], uvicorn.Server]:
+    """The bound socket, the certificate files, the base URL, the role servers and the (not yet started) uvicorn
+    server of ``cfg``; signals are the caller's."""
+    sock = _bind(cfg.host, cfg.port)
+    tls = cfg.tls_files()
+    base = listen_url("https" if tls is not None else "http", cfg.host, sock.getsockname()[1])
+    servers = make_servers(cfg, base)
+    server = _uvicorn(_app(cfg, servers), tls, weak_tls=D.WEAK_TLS in cfg.defects)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    return sock, tls, base, servers, server
 
 
 def serve(cfg: ServerConfig) -> int:
     """Foreground server (the CLI); stops cleanly on SIGINT / SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    sock = _bind(cfg.host, cfg.port)
-    port = sock.getsockname()[1]
-    tls = cfg.tls_files()
-    base = listen_url(_scheme(tls), cfg.host, port)
-    servers = make_servers(cfg, base)
-    server = _uvicorn(_app(cfg, servers), tls, weak_tls=D.WEAK_TLS in cfg.defects)
+    sock, tls, base, servers, server = _prepare(cfg)
     roles_here = [s.role for s in servers]
     if tls is not None:
         print(f"tls: CA {tls.ca_file}", flush=True)
@@ -223,7 +226,6 @@ def serve(cfg: ServerConfig) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     asyncio.run(server.serve(sockets=[sock]))
     for s in servers:
         s.audit.flush()
@@ -236,15 +238,10 @@ class RunningServer:
 
     def __init__(self, cfg: ServerConfig) -> None:
         self.cfg = cfg
-        self.sock = _bind(cfg.host, cfg.port)
+        self.sock, self.tls, self.base, self.servers, self.server = _prepare(cfg)
         self.port = self.sock.getsockname()[1]
-        self.tls = cfg.tls_files()
         #: the CA file a client verifies this server with (None: plain HTTP)
         self.ca_file = self.tls.ca_file if self.tls is not None else None
-        self.base = listen_url(_scheme(self.tls), cfg.host, self.port)
-        self.servers = make_servers(cfg, self.base)
-        self.server = _uvicorn(_app(cfg, self.servers), self.tls, weak_tls=D.WEAK_TLS in cfg.defects)
-        self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve(sockets=[self.sock])), daemon=True)
 
     def url(self, role: str | None = None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,14 @@ from conformance.reference.db import Database
 from conformance.reference.security import Security
 
 DEFAULT_MAX_BODY = 1024 * 1024
+
+
+def setting(name: str, default: float) -> float:
+    """A number from the environment, read at each use (``default`` when unset or not a number)."""
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
 
 
 @dataclass
@@ -27,3 +36,10 @@ class RoleServer:
     access_log: bool = True
     #: role modules keep their own state here (e.g. the licensing outbox worker)
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def add_background(self, *workers: Any) -> None:
+        """Run each of ``workers`` (``async worker(server, stop)``) once beside the app (``app.build_app``)."""
+        running = self.extras.setdefault("background", [])
+        for worker in workers:
+            if worker not in running:
+                running.append(worker)

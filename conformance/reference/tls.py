@@ -37,6 +37,7 @@ import orjson
 
 from conformance.client.token import token_path
 from conformance.contract.errors import ErrorCode
+from conformance.serving.envelope import error_body
 
 log = logging.getLogger("tzsb.reference.tls")
 
@@ -72,35 +73,19 @@ def _run(*args: str, cwd: Path) -> None:
 
 
 def _san(hosts: tuple[str, ...]) -> str:
-    names = []
-    for h in dict.fromkeys(hosts):
-        try:
-            ipaddress.ip_address(h)
-            names.append(f"IP:{h}")
-        except ValueError:
-            names.append(f"DNS:{h}")
-    return ",".join(names)
+    return ",".join(f"{'IP' if _is_ip(h) else 'DNS'}:{h}" for h in dict.fromkeys(hosts))
 
 
 def _covers(files: TlsFiles, host: str) -> bool:
     """The stored certificate is valid for another day and names ``host``."""
     if not all(p.is_file() for p in (files.ca_file, files.cert_file, files.key_file)):
         return False
-    cert = str(files.cert_file)
-    fresh = subprocess.run(
-        [_openssl(), "x509", "-in", cert, "-noout", "-checkend", "86400"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    names = subprocess.run(
-        [_openssl(), "x509", "-in", cert, "-noout", "-checkip" if _is_ip(host) else "-checkhost", host],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+
+    def x509(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [_openssl(), "x509", "-in", str(files.cert_file), "-noout", *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+
+    fresh, names = x509("-checkend", "86400"), x509("-checkip" if _is_ip(host) else "-checkhost", host)
     return fresh.returncode == 0 and names.returncode == 0 and " does match" in names.stdout
 
 
@@ -257,19 +242,13 @@ class CredentialsInUrlGuard:
                     b'error_description="credentials in the URL query are refused"',
                 )
             )
-            body = orjson.dumps(
-                {
-                    "code": ErrorCode.UNAUTHORIZED,
-                    "message": f"凭证不得放在 URL 查询参数中（{names}），请改用 Authorization 请求头",
-                    "messageEn": f"credentials must not be sent in the URL query ({', '.join(found)}): use the Authorization header",
-                    "data": None,
-                    "requestId": rid,
-                    "errors": [
-                        {"path": f"/query/{k}", "message": "凭证不得出现在 URL 中", "rule": "no-credentials-in-url"}
-                        for k in found
-                    ],
-                }
-            )
+            zh = f"凭证不得放在 URL 查询参数中（{names}），请改用 Authorization 请求头"
+            en = f"credentials must not be sent in the URL query ({', '.join(found)}): use the Authorization header"
+            errors = [
+                {"path": f"/query/{k}", "message": "凭证不得出现在 URL 中", "rule": "no-credentials-in-url"}
+                for k in found
+            ]
+            body = orjson.dumps(error_body(status, ErrorCode.UNAUTHORIZED, zh, en, rid, errors=errors))
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

@@ -7,7 +7,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from conformance.report.verdicts import VERDICT_EN
+from conformance.contract.clauses import LEVEL_ZH
+from conformance.report.verdicts import OVERALL_EN, VERDICT_EN
 
 LABELS = {
     "zh": {
@@ -131,11 +132,6 @@ LABELS = {
         "pfFatal": "fatal",
     },
 }
-LEVELS = {
-    "zh": {"shall": "应", "should": "宜", "may": "可"},
-    "en": {"shall": "shall", "should": "should", "may": "may"},
-}
-OVERALL_EN = {"通过": "pass", "不通过": "fail"}
 
 
 def render_html(
@@ -160,6 +156,6 @@ def render_html(
         lang=lang,
         L=LABELS[lang],
         V=verdict,
-        LV=lambda lv: LEVELS[lang].get(lv, lv),
+        LV=lambda lv: LEVEL_ZH.get(lv, lv) if lang == "zh" else lv,
         charts=charts,
     )

@@ -44,6 +44,7 @@ VERDICT_EN = {
     ERROR: "error",
 }
 PASS, FAIL = "通过", "不通过"
+OVERALL_EN = {PASS: "pass", FAIL: "fail"}
 #: internal: every deciding check was vacuous (decided in clause_verdicts by whether the clause binds the role)
 VACUOUS_ONLY = "vacuous-only"
 
@@ -248,10 +249,10 @@ def summary_lines(summary: Mapping[str, Any], lang: str = "zh", *, limit: int = 
         if summary.get("attestationItems") == 0:
             att_text = "no attestation item applies"
         lines = [
-            f"Interface verdict: {_en(summary['interface'])}",
+            f"Interface verdict: {OVERALL_EN.get(summary['interface'], summary['interface'])}",
             f"Attestation: {att_text}"
             + (" (outside this run's scope: interface only)" if scope == "interface" else ""),
-            f"Certification verdict: {_en(summary['certification'])}"
+            f"Certification verdict: {OVERALL_EN.get(summary['certification'], summary['certification'])}"
             + (" (scope: interface)" if scope == "interface" else ""),
         ]
     else:
@@ -279,7 +280,3 @@ def summary_lines(summary: Mapping[str, Any], lang: str = "zh", *, limit: int = 
             + (f": {shown}" if ids else "")
         )
     return lines
-
-
-def _en(verdict: str) -> str:
-    return {PASS: "pass", FAIL: "fail"}.get(verdict, verdict)

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import platform
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from conformance.contract import documents as contracts
 from conformance.contract.clauses import load_catalogue
 from conformance.crypto import sm3_hex
 from conformance.report.output import write_json, write_text
-from conformance.report.verdicts import VERDICT_EN, clause_entry, clause_verdicts, overall
+from conformance.report.verdicts import clause_entry, clause_verdicts, overall
 
 #: The published schema of report.json (``schemas/json/report.schema.json``) and the format it fixes.
 REPORT_SCHEMA_NAME = "report"
@@ -69,17 +70,17 @@ def schema_failure(problems: list[Any]) -> str:
     )
 
 
+def _with_harness_error(summary: dict[str, Any], error: str) -> dict[str, Any]:
+    """A run's summary with a harness error: the verdicts 不通过, an earlier harness error kept."""
+    earlier = summary.get("harnessError")
+    failed = {"interface": "不通过", "certification": "不通过"}
+    return {**summary, **failed, "harnessError": f"{earlier}；{error}" if earlier else error}
+
+
 def _mark_failed(report: dict[str, Any], problems: list[Any]) -> str:
     """Record a non-conforming report in its own summary (the verdicts become 不通过) and return the error."""
     error = schema_failure(problems)
-    summary = report.get("summary") if isinstance(report.get("summary"), dict) else {}
-    earlier = summary.get("harnessError")
-    report["summary"] = {
-        **summary,
-        "interface": "不通过",
-        "certification": "不通过",
-        "harnessError": f"{earlier}；{error}" if earlier else error,
-    }
+    report["summary"] = _with_harness_error(report["summary"] if isinstance(report.get("summary"), dict) else {}, error)
     return error
 
 
@@ -130,7 +131,7 @@ def build_report(
     summary = overall([v for v in verdicts if v.id in shown], scope=scope)
     harness_error = getattr(state, "harness_error", None)
     if harness_error:
-        summary = {**summary, "interface": "不通过", "certification": "不通过", "harnessError": harness_error}
+        summary = _with_harness_error(summary, harness_error)
     preflight = getattr(state, "preflight", None)
     guard = getattr(state, "guard", None)
     if guard is not None and guard.stopped():
@@ -164,19 +165,7 @@ def build_report(
         "attestation": [
             {**c, "answer": (answers or {}).get(c["id"])} for c in clauses if c["verification"] == "attestation"
         ],
-        "tests": [
-            {
-                "nodeid": o.nodeid,
-                "outcome": o.outcome,
-                "clauses": list(o.clauses),
-                "duration": round(o.duration, 3),
-                "message": o.message,
-                "seed": o.seed,
-                "title": o.title,
-                "reason": o.reason,
-            }
-            for o in state.outcomes
-        ],
+        "tests": [{**asdict(o), "clauses": list(o.clauses), "duration": round(o.duration, 3)} for o in state.outcomes],
     }
 
 
@@ -296,33 +285,17 @@ def merge_performance(
     by_id = {c["id"]: c for c in report["clauses"]}
     load_clauses = {c["id"]: c for c in load["clauses"]}
     for cid, v in verdicts.items():
-        c = catalogue[cid]
-        entry = by_id.get(cid) or {
-            "id": cid,
-            "document": c["document"],
-            "clause": c["clause"],
-            "level": v.level,
-            "verification": v.verification,
-            "title": c["title"],
-            "titleEn": c.get("title_en"),
-            "text": c.get("text"),
+        earlier = by_id.get(cid) or {}
+        by_id[cid] = {
+            **clause_entry(catalogue[cid], v),
+            "reason": load_clauses.get(cid, {}).get("reason") or v.reason,
+            "evidence": sorted({i for i in earlier.get("evidence") or [] if i < first} | set(load_evidence)),
+            "performance": {
+                "dir": rel,
+                "page": f"{rel}/load.html",
+                "checks": [t["nodeid"] for t in new_tests if cid in t["clauses"]],
+            },
         }
-        entry.update(
-            verdict=v.verdict,
-            verdictEn=VERDICT_EN[v.verdict],
-            warning=v.warning,
-            tests=v.tests,
-            reason=load_clauses.get(cid, {}).get("reason") or v.reason,
-            untested=v.untested,
-            evidence=sorted({i for i in entry.get("evidence") or [] if i < first} | set(load_evidence)),
-        )
-        entry["performance"] = {
-            "dir": rel,
-            "page": f"{rel}/load.html",
-            "checks": [t["nodeid"] for t in new_tests if cid in t["clauses"]],
-        }
-        if cid not in by_id:
-            by_id[cid] = entry
     order = list(catalogue)
     report["clauses"] = sorted(by_id.values(), key=lambda c: order.index(c["id"]) if c["id"] in order else len(order))
     answered = {a["id"]: a.get("answer") for a in report.get("attestation") or []}
@@ -330,6 +303,9 @@ def merge_performance(
         {**c, "answer": answered.get(c["id"])} for c in report["clauses"] if c["verification"] == "attestation"
     ]
     run = load["run"]
+    # the members of a performance entry's generator and groups: as report.schema.json declares them
+    performance = contracts.json_schema(REPORT_SCHEMA_NAME)["properties"]["performance"]["items"]["properties"]
+    group_fields = performance["groups"]["additionalProperties"]["required"]
     entry = {
         "role": role,
         "dir": rel,
@@ -342,25 +318,8 @@ def merge_performance(
         "started": run["started"],
         "ended": run["ended"],
         "aborted": run.get("aborted"),
-        "generator": {k: load["generator"][k] for k in ("saturated", "reasons", "warnings")},
-        "groups": {
-            n: {
-                k: g.get(k)
-                for k in (
-                    "title",
-                    "titleEn",
-                    "requests",
-                    "errorRate",
-                    "p50",
-                    "p95",
-                    "p99",
-                    "rps",
-                    "recordsPerCallerS",
-                    "thresholds",
-                )
-            }
-            for n, g in load["groups"].items()
-        },
+        "generator": {k: load["generator"][k] for k in performance["generator"]["required"]},
+        "groups": {n: {k: g.get(k) for k in group_fields} for n, g in load["groups"].items()},
         "clauses": {c["id"]: c["verdict"] for c in load["clauses"]},
     }
     report["performance"] = [p for p in report.get("performance") or [] if p.get("role") != role] + [entry]
@@ -381,7 +340,7 @@ def merge_performance(
     if stopped:
         report["summary"]["stopped"] = stopped
     if harness_error:
-        report["summary"].update(interface="不通过", certification="不通过", harnessError=harness_error)
+        report["summary"] = _with_harness_error(report["summary"], harness_error)
     lang = lang or report.get("lang", "zh")
     report, evidence = redact_value(report), redact_value(evidence)
     problems = report_problems(report)

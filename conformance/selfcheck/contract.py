@@ -108,14 +108,9 @@ def check_xml_fixture(folder: str, label: dict[str, Any]) -> list[str]:
         return [] if not issues else [f"{where}: expected valid, got {[i.message_en for i in issues][:3]}"]
     layer = label.get("layer")
     expect = label.get("expect", "")
-    hit = any(
-        i.layer == layer and (expect in i.path or expect in i.message_en or expect in i.message_zh) for i in issues
-    )
-    return (
-        []
-        if hit
-        else [f"{where}: expected {layer} issue with {expect!r}, got {[(i.layer, i.path) for i in issues][:5]}"]
-    )
+    if any(i.layer == layer and any(expect in t for t in (i.path, i.message_en, i.message_zh)) for i in issues):
+        return []
+    return [f"{where}: expected {layer} issue with {expect!r}, got {[(i.layer, i.path) for i in issues][:5]}"]
 
 
 def check_xsd(name: str) -> list[str]:
@@ -185,7 +180,6 @@ def check_coverage() -> list[str]:
 
 def _role_run(args: tuple[str, str, str, str, str]) -> dict[str, Any]:
     """One role's suites in a worker process (pytest's output to a log file beside the report)."""
-    import contextlib
     import json
     from pathlib import Path
 

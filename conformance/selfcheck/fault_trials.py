@@ -174,21 +174,6 @@ def _session(base: str) -> requests.Session:
     return s
 
 
-def _paths() -> dict[str, str]:
-    """Path of each trial data set, as the contract declares it."""
-    from conformance.contract import documents as contracts
-
-    sets = contracts.openapi("sharing")["x-data-sets"]
-    return {name: sets[name]["path"] for name in DATA_SETS}
-
-
-def _key_field() -> dict[str, str]:
-    from conformance.contract import documents as contracts
-
-    sets = contracts.openapi("sharing")["x-data-sets"]
-    return {name: sets[name]["key"] for name in DATA_SETS}
-
-
 def _identity(ds: str, change: dict[str, Any]) -> Identity:
     record = change.get("record")
     version = record.get("updatedAt") if isinstance(record, dict) else None
@@ -206,10 +191,12 @@ class _Burst:
     """Writers and readers of one trial, sharing what they acknowledged and what they were served."""
 
     def __init__(self, trial: int, base: str, rng: random.Random) -> None:
+        from conformance.contract.datasets import data_sets
         from conformance.datagen import DataGen
 
         self.trial, self.base, self.rng = trial, base, rng
-        self.paths, self.keys = _paths(), _key_field()
+        self.paths = {ds: data_sets()[ds].path for ds in DATA_SETS}
+        self.keys = {ds: data_sets()[ds].key for ds in DATA_SETS}
         self.gen = DataGen(rng.randrange(1 << 30))
         self.lock = threading.Lock()
         self.stop = threading.Event()

@@ -12,6 +12,13 @@ def success_body(data: Any, request_id: str, message: str = "成功") -> dict[st
     return {"code": "OK", "message": message, "data": data, "requestId": request_id}
 
 
+def page(items: list[Any], number: int, size: int, total: int | None = None) -> dict[str, Any]:
+    """The contract's page object: page ``number`` (from 1) of ``items``, or ``items`` as that page of ``total``."""
+    if total is None:
+        total, items = len(items), items[(number - 1) * size : number * size]
+    return {"page": number, "size": size, "total": total, "items": items}
+
+
 def error_body(
     status: int,
     code: str | None,

@@ -34,6 +34,8 @@ from conformance.clock import CHINA
 from conformance.codes import KINDS
 from conformance.codes import lists as code_lists
 from conformance.contract.errors import ErrorCode
+from conformance.serving.envelope import page
+from conformance.serving.params import entry
 from conformance.simulators.model import InboundCall, Reply, SimulatorState, error, now_iso
 
 Handler = Callable[[SimulatorState, InboundCall, dict[str, Any], Any], Reply]
@@ -56,6 +58,14 @@ def _receipt(call: InboundCall, body: dict[str, Any]) -> Reply:
 
 def _not_found(zh: str, en: str) -> Reply:
     return error(404, ErrorCode.NOT_FOUND, f"{zh}不存在", f"{en} not found")
+
+
+def _stored(records: dict[Any, Any], key: Any, zh: str, en: str) -> Any:
+    """``records[key]``; else 404, naming the record (``zh`` / ``en``) not found."""
+    found = records.get(key)
+    if found is None:
+        raise _not_found(zh, en)
+    return found
 
 
 def _conflict(zh: str, en: str) -> Reply:
@@ -125,10 +135,7 @@ def query_implementations(state: SimulatorState, call: InboundCall, q: dict[str,
             "handlingItemCount": len(code_lists.licence_items()),
         }
     ]
-    page, size = int(q.get("page", 1)), int(q.get("size", 50))
-    return Reply(
-        200, {"page": page, "size": size, "total": len(items), "items": items[(page - 1) * size : page * size]}
-    )
+    return Reply(200, page(items, int(q.get("page", 1)), int(q.get("size", 50))))
 
 
 def query_handling_items(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
@@ -153,10 +160,8 @@ def query_handling_items(state: SimulatorState, call: InboundCall, q: dict[str, 
 
 def _user(kind: str) -> Handler:
     def get(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
-        user = state.users.get((kind, q["userId"]))
-        if user is None:
-            raise _not_found(f"统一身份认证用户 {q['userId']} ", f"user {q['userId']}")
-        return Reply(200, user)
+        user_id = q["userId"]
+        return Reply(200, _stored(state.users, (kind, user_id), f"统一身份认证用户 {user_id} ", f"user {user_id}"))
 
     return get
 
@@ -168,19 +173,9 @@ def _case(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dic
             ErrorCode.VALIDATION_FAILED,
             f"路径中的办件编号 {q.get('caseNo')} 与请求体的 {body.get('caseNo')} 不一致",
             "caseNo in the path differs from the body",
-            [
-                {
-                    "path": "/caseNo",
-                    "message": "须与路径中的办件编号相同",
-                    "messageEn": "must equal the path's caseNo",
-                    "rule": "path-match",
-                }
-            ],
+            [entry("/caseNo", "须与路径中的办件编号相同", "must equal the path's caseNo", "path-match")],
         )
-    case = state.cases.get(body["caseNo"])
-    if case is None:
-        raise _not_found(f"办件 {body['caseNo']} ", f"case {body['caseNo']}")
-    return case
+    return _stored(state.cases, body["caseNo"], f"办件 {body['caseNo']} ", f"case {body['caseNo']}")
 
 
 def report_supplement(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
@@ -206,28 +201,24 @@ def report_acceptance(state: SimulatorState, call: InboundCall, q: dict[str, Any
     return _receipt(call, body)
 
 
-def _after_acceptance(case: dict[str, Any], what: str, en: str) -> None:
-    if case["accepted"] != "正式受理":
-        raise _conflict(f"办件 {case['caseNo']} 尚未上报正式受理，不能上报{what}", f"{en} reported before acceptance")
-    if case["result"] is not None:
-        raise _conflict(
-            f"办件 {case['caseNo']} 已上报办件结果，与政务服务平台的交互已结束，不能再上报{what}",
-            f"{en} reported after the result",
-        )
+def _after_acceptance(interface: str, what: str, en: str) -> Handler:
+    """A report (T5-8, T5-9) taken between the acceptance and the result."""
 
+    def report(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
+        case = _case(state, call, q, body)
+        if case["accepted"] != "正式受理":
+            raise _conflict(
+                f"办件 {case['caseNo']} 尚未上报正式受理，不能上报{what}", f"{en} reported before acceptance"
+            )
+        if case["result"] is not None:
+            raise _conflict(
+                f"办件 {case['caseNo']} 已上报办件结果，与政务服务平台的交互已结束，不能再上报{what}",
+                f"{en} reported after the result",
+            )
+        case["events"].append(interface)
+        return _receipt(call, body)
 
-def report_step(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
-    case = _case(state, call, q, body)
-    _after_acceptance(case, "办理环节信息", "step")
-    case["events"].append("T5-8")
-    return _receipt(call, body)
-
-
-def report_special(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
-    case = _case(state, call, q, body)
-    _after_acceptance(case, "特别程序信息", "special procedure")
-    case["events"].append("T5-9")
-    return _receipt(call, body)
+    return report
 
 
 def report_result(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
@@ -265,10 +256,7 @@ def search_elicenses(state: SimulatorState, call: InboundCall, q: dict[str, Any]
 
 
 def _licence(state: SimulatorState, q: dict[str, Any]) -> dict[str, Any]:
-    lic = state.licences.get(q["elicenseId"])
-    if lic is None:
-        raise _not_found(f"电子证照 {q['elicenseId']} ", f"e-licence {q['elicenseId']}")
-    return lic
+    return _stored(state.licences, q["elicenseId"], f"电子证照 {q['elicenseId']} ", f"e-licence {q['elicenseId']}")
 
 
 def get_elicense(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
@@ -322,10 +310,8 @@ def health(role: str) -> Handler:
 
 # ---------------------------------------------------------------------------------- inspection
 def get_report(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
-    report = state.reports.get(q["reportNo"])
-    if report is None:
-        raise _not_found(f"检验报告 {q['reportNo']} ", f"inspection report {q['reportNo']}")
-    return Reply(200, report)
+    no = q["reportNo"]
+    return Reply(200, _stored(state.reports, no, f"检验报告 {no} ", f"inspection report {no}"))
 
 
 def submit_objection(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: dict[str, Any]) -> Reply:
@@ -335,7 +321,7 @@ def submit_objection(state: SimulatorState, call: InboundCall, q: dict[str, Any]
             ErrorCode.VALIDATION_FAILED,
             f"检验报告 {body['reportNo']} 不存在",
             "no such report",
-            [{"path": "/reportNo", "message": "检验报告不存在", "messageEn": "no such report", "rule": "exists"}],
+            [entry("/reportNo", "检验报告不存在", "no such report", "exists")],
         )
     oid = f"OBJ-{secrets.token_hex(6).upper()}"
     receipt = {
@@ -351,10 +337,8 @@ def submit_objection(state: SimulatorState, call: InboundCall, q: dict[str, Any]
 
 
 def get_objection(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
-    found = state.objections.get(q["objectionId"])
-    if found is None:
-        raise _not_found(f"异议 {q['objectionId']} ", f"objection {q['objectionId']}")
-    return Reply(200, found)
+    oid = q["objectionId"]
+    return Reply(200, _stored(state.objections, oid, f"异议 {oid} ", f"objection {oid}"))
 
 
 # ---------------------------------------------------------------------------------- supervision
@@ -370,10 +354,9 @@ def report_registration(state: SimulatorState, call: InboundCall, q: dict[str, A
 
 def _reported(table: str, key: str, zh: str) -> Handler:
     def get(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
-        found = getattr(state, table).get(q[key])
-        if found is None:
-            raise _not_found(f"已上报的{zh} {q[key]} ", f"reported {table} {q[key]}")
-        return Reply(200, found)
+        return Reply(
+            200, _stored(getattr(state, table), q[key], f"已上报的{zh} {q[key]} ", f"reported {table} {q[key]}")
+        )
 
     return get
 
@@ -394,14 +377,7 @@ def push_application(state: SimulatorState, call: InboundCall, q: dict[str, Any]
             ErrorCode.VALIDATION_FAILED,
             f"办理项 {body['itemCode']} 不是表1中的办理项",
             "no such handling item (Table 1)",
-            [
-                {
-                    "path": "/itemCode",
-                    "message": "表1中没有该办理项",
-                    "messageEn": "not a Table 1 item",
-                    "rule": "exists",
-                }
-            ],
+            [entry("/itemCode", "表1中没有该办理项", "not a Table 1 item", "exists")],
         )
     catalogue = body["equipment"]["catalogueCode"]
     if catalogue not in _group_varieties(item["group"]):
@@ -411,12 +387,12 @@ def push_application(state: SimulatorState, call: InboundCall, q: dict[str, Any]
             f"设备品种 {catalogue} 不属于办理项 {body['itemCode']} 的设备类别",
             "the equipment is not of the item's group",
             [
-                {
-                    "path": "/equipment/catalogueCode",
-                    "message": "设备品种与办理项的设备类别不符",
-                    "messageEn": "catalogue code outside the item's group",
-                    "rule": "item-group",
-                }
+                entry(
+                    "/equipment/catalogueCode",
+                    "设备品种与办理项的设备类别不符",
+                    "catalogue code outside the item's group",
+                    "item-group",
+                )
             ],
         )
     state.applications.setdefault(body["caseNo"], []).append(dict(body))
@@ -436,7 +412,7 @@ def corrected_report(state: SimulatorState, call: InboundCall, q: dict[str, Any]
 
 
 def _empty_list(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
-    return Reply(200, {"page": int(q.get("page", 1)), "size": int(q.get("size", 20)), "total": 0, "items": []})
+    return Reply(200, page([], int(q.get("page", 1)), int(q.get("size", 20))))
 
 
 def _nothing_here(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
@@ -454,8 +430,8 @@ def handlers(role: str) -> dict[str, Handler]:
             "getLegalPerson": _user("legal"),
             "reportSupplement": report_supplement,
             "reportAcceptance": report_acceptance,
-            "reportStep": report_step,
-            "reportSpecialProcedure": report_special,
+            "reportStep": _after_acceptance("T5-8", "办理环节信息", "step"),
+            "reportSpecialProcedure": _after_acceptance("T5-9", "特别程序信息", "special procedure"),
             "reportResult": report_result,
             "aggregateElicense": aggregate_elicense,
             "searchElicenses": search_elicenses,

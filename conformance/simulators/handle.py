@@ -54,13 +54,9 @@ class Call(InboundCall):
     @property
     def case_no(self) -> str | None:
         body = self.json if isinstance(self.json, dict) else {}
-        if body.get("caseNo"):
-            return str(body["caseNo"])
-        for nested in ("registration",):
-            inner = body.get(nested)
-            if isinstance(inner, dict) and inner.get("caseNo"):
-                return str(inner["caseNo"])
-        return None
+        inner = body.get("registration")
+        found = body.get("caseNo") or (inner.get("caseNo") if isinstance(inner, dict) else None)
+        return str(found) if found else None
 
     def describe(self) -> str:
         answer = f"→ {self.status}" if self.status is not None else f"→ （{self.fault or '无应答'}）"

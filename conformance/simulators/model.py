@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import KW_ONLY, asdict, dataclass, field
 from typing import Any
 
 from conformance.clock import CHINA
@@ -16,32 +16,25 @@ def now_iso() -> str:
     return dt.datetime.now(dt.UTC).astimezone(CHINA).isoformat(timespec="milliseconds")
 
 
+@dataclass(eq=False)
 class Reply(Exception):
     """An answer (raised by a behaviour to end processing): status, JSON envelope data or raw bytes."""
 
-    def __init__(
-        self,
-        status: int,
-        data: Any = None,
-        *,
-        code: str = "OK",
-        message: str = "成功",
-        message_en: str = "",
-        errors: list[dict[str, str]] | None = None,
-        headers: dict[str, str] | None = None,
-        raw: bytes | None = None,
-        media_type: str = "application/json",
-        envelope: bool = True,
-    ) -> None:
-        super().__init__(f"{status} {code}")
-        self.status, self.data, self.code, self.message, self.message_en = status, data, code, message, message_en
-        self.errors, self.headers, self.raw, self.media_type, self.envelope = (
-            errors,
-            dict(headers or {}),
-            raw,
-            media_type,
-            envelope,
-        )
+    status: int
+    data: Any = None
+    _: KW_ONLY
+    code: str = "OK"
+    message: str = "成功"
+    message_en: str = ""
+    errors: list[dict[str, str]] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None
+    media_type: str = "application/json"
+    envelope: bool = True
+
+    def __post_init__(self) -> None:
+        super().__init__(f"{self.status} {self.code}")
+        self.headers = dict(self.headers or {})
 
 
 def error(

@@ -40,6 +40,14 @@ from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import Operation, role_operations
 from conformance.serving import idempotency, token
 from conformance.serving.envelope import error_body, success_body
+from conformance.serving.errors import (
+    ApiError,
+    method_not_allowed,
+    no_such_path,
+    too_large,
+    unsupported_media_type,
+    validation_failed,
+)
 from conformance.serving.params import body_problems, read_params
 from conformance.serving.routing import Router
 from conformance.simulators import behaviour
@@ -50,6 +58,11 @@ BODY_CAP = 256 * 1024
 #: Largest request body a simulator reads (the rest is refused with 413).
 MAX_BODY = 8 * 1024 * 1024
 CONTROL = "/_simulator"
+#: What the faults ``503`` and ``429`` (``503:N``: with ``Retry-After: N``) answer.
+FAULT_ANSWERS = {
+    "503": (ErrorCode.UNAVAILABLE, "服务暂不可用（模拟故障），请稍后重试", "service unavailable (simulated)"),
+    "429": (ErrorCode.RATE_LIMITED, "请求过于频繁（模拟限流），请稍后重试", "rate limited (simulated)"),
+}
 
 
 class Simulator:
@@ -118,6 +131,14 @@ class Simulator:
             return [c for c in self.state.calls if c.seq > since]
 
 
+def _json(raw: bytes | None) -> Any:
+    """A request body as JSON; None when there is none or it is not JSON."""
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None
+
+
 class _Handler(BaseHTTPRequestHandler):
     simulator: Simulator
     #: the request as the canonical contract reads it, when the caller spoke a binding's dialect
@@ -128,20 +149,10 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:  # quiet: every call is recorded instead
         pass
 
-    def do_GET(self) -> None:
-        self._handle("GET")
+    def _dispatch(self) -> None:
+        self._handle(self.command)
 
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_PUT(self) -> None:
-        self._handle("PUT")
-
-    def do_DELETE(self) -> None:
-        self._handle("DELETE")
-
-    def do_PATCH(self) -> None:
-        self._handle("PATCH")
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
 
     # ------------------------------------------------------------------ plumbing
     def _read_body(self) -> bytes | None:
@@ -220,14 +231,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.headers[name] = value
         t = time.time()
         text = None if raw is None else raw[:BODY_CAP].decode("utf-8", errors="replace")
-        parsed: Any = None
-        if raw:
-            try:
-                parsed = json.loads(raw)
-            except ValueError:
-                parsed = None
         headers = dict(self.headers.items())
-        call = InboundCall(0, sim.role, method, path, query, mask_headers(headers), text, parsed, now_iso(), t)
+        call = InboundCall(0, sim.role, method, path, query, mask_headers(headers), text, _json(raw), now_iso(), t)
         found = self.simulator.router.match(path, unquote_params=True)
         methods, params = found if found else ({}, {})
         op = methods.get(method)
@@ -251,28 +256,15 @@ class _Handler(BaseHTTPRequestHandler):
                 self._hold()
             self.close_connection = True
             return
-        if fault and fault.split(":")[0] in ("503", "429"):
-            status, _, seconds = fault.partition(":")
+        simulated, _, seconds = (fault or "").partition(":")
+        if simulated in FAULT_ANSWERS:
             hdrs = {"Retry-After": seconds} if seconds else {}
-            reply = (
-                error(
-                    503,
-                    ErrorCode.UNAVAILABLE,
-                    "服务暂不可用（模拟故障），请稍后重试",
-                    "service unavailable (simulated)",
-                    headers=hdrs,
-                )
-                if status == "503"
-                else error(
-                    429,
-                    ErrorCode.RATE_LIMITED,
-                    "请求过于频繁（模拟限流），请稍后重试",
-                    "rate limited (simulated)",
-                    headers=hdrs,
-                )
-            )
+            reply = error(int(simulated), *FAULT_ANSWERS[simulated], headers=hdrs)
         else:
-            reply = self._process(call, methods, op, params, raw, headers, auth)
+            try:
+                reply = self._process(call, methods, op, params, raw, headers)
+            except ApiError as exc:  # the pipeline's refusals, as the reference server words them
+                reply = error(exc.status, exc.code or "", exc.message_zh, exc.message_en, exc.errors, exc.headers)
         status, payload, hdrs, body, media = self._reply(reply)
         call.status, call.answer, call.answer_headers = status, payload, hdrs
         call.duplicate = bool(
@@ -295,20 +287,10 @@ class _Handler(BaseHTTPRequestHandler):
         params: dict[str, str],
         raw: bytes | None,
         headers: dict[str, str],
-        auth: str,
     ) -> Reply:
         sim = self.simulator
         if op is None:
-            allowed = list(methods)
-            if allowed:
-                return error(
-                    405,
-                    ErrorCode.METHOD_NOT_ALLOWED,
-                    f"该路径不支持 {call.method} 方法",
-                    "method not allowed",
-                    headers={"Allow": ", ".join(sorted(set(allowed)))},
-                )
-            return error(404, ErrorCode.NOT_FOUND, f"路径 {call.path} 不存在", f"no such path {call.path}")
+            raise method_not_allowed(call.method, methods) if methods else no_such_path(call.path)
         if op.operation_id == "issueToken":
             return self._token(call, raw, headers)
         if op.secured and call.client_id is None:
@@ -321,7 +303,7 @@ class _Handler(BaseHTTPRequestHandler):
                 headers={"WWW-Authenticate": 'Bearer realm="tzsb-simulator"'},
             )
         if raw is None:
-            return error(413, ErrorCode.PAYLOAD_TOO_LARGE, "请求体过大", "payload too large")
+            raise too_large(MAX_BODY)
         path_values, query_values, problems = read_params(op, params, call.query)
         values = {**query_values, **path_values}
         body: Any = None
@@ -329,12 +311,7 @@ class _Handler(BaseHTTPRequestHandler):
             ctype = (headers.get("Content-Type") or headers.get("content-type") or "").split(";")[0].strip().lower()
             if ctype != "application/json":
                 call.problems.append(f"Content-Type 为 {ctype or '（无）'}，应为 application/json")
-                return error(
-                    415,
-                    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-                    "请求体应为 application/json",
-                    "body must be application/json",
-                )
+                raise unsupported_media_type(ctype)
             if not isinstance(call.json, dict | list):
                 call.problems.append("请求体不是合法 JSON / body is not JSON")
                 return error(400, ErrorCode.BAD_REQUEST, "请求体不是合法 JSON", "body is not valid JSON")
@@ -342,9 +319,7 @@ class _Handler(BaseHTTPRequestHandler):
             problems += body_problems(op, body, limit=20)
         if problems:
             call.problems += [f"{p['path']}: {p['message']}" for p in problems]
-            return error(
-                400, ErrorCode.VALIDATION_FAILED, "请求不符合接口约定", "request does not follow the contract", problems
-            )
+            raise validation_failed(problems)
         handler = sim.behaviour.get(op.operation_id)
         if handler is None:  # pragma: no cover - every operation of the simulated roles has a behaviour
             return error(500, ErrorCode.INTERNAL_ERROR, "模拟器未实现该操作", f"{op.operation_id} not simulated")
@@ -416,10 +391,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(401, b'{"error":"control token required"}', {}, "application/json")
             return
         what = path[len(CONTROL) :].strip("/")
-        try:
-            data = json.loads(raw) if raw else None
-        except ValueError:
-            data = None
+        data = _json(raw)
         status, out = 200, None
         state = sim.state
         with state.lock:

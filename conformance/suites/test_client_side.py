@@ -22,19 +22,20 @@ inbound calls as its evidence. Retransmission is in ``test_client_side_retry``.
 
 from __future__ import annotations
 
+import functools
 import random
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from conformance.client import Evidence
-from conformance.contract.openapi import role_operations
+from conformance.datagen.licensing import GRANTED
 from conformance.harness.target import Target
 from conformance.simulators import Call, Simulators
 from conformance.suites.support.client_side import (
-    NO_DRIVER,
     SMS_FEATURE,
     AttendedDriver,
     AutoDriver,
@@ -44,7 +45,6 @@ from conformance.suites.support.client_side import (
     case_calls,
     contract_problems,
     digest,
-    driver_for,
     first_attempts,
     interface_clause,
     introduce,
@@ -55,13 +55,12 @@ from conformance.suites.support.client_side import (
     pick_item,
     report_back_of,
     resubmission,
-    simulators,
+    session,
     special_kinds,
     special_report,
     special_steps,
-    wait_budget,
 )
-from conformance.suites.support.workflow import brief, data_of, outcomes, steps
+from conformance.suites.support.workflow import brief, data_of, licensing_operation, outcomes, steps
 
 pytestmark = [pytest.mark.role("licensing")]
 
@@ -100,6 +99,10 @@ def _clauses_of(key: str) -> tuple[str, ...]:
         return ()
 
 
+def _differing(got: Item, want: Item, prefix: str = "") -> list[str]:
+    return [f"{prefix}{k} 为 {got.get(k)!r}，应为 {v!r}" for k, v in want.items() if got.get(k) != v]
+
+
 # ---------------------------------------------------------------------------------- the scenario
 class Scenario:
     """One walk of a granted case (see the module doc); every observation goes to the ledger."""
@@ -113,15 +116,10 @@ class Scenario:
         console: Console,
         ledger: Ledger,
     ) -> None:
-        self.target, self.sims, self.driver, self.harness, self.console, self.ledger = (
-            target,
-            sims,
-            driver,
-            harness,
-            console,
-            ledger,
-        )
-        self.budget = wait_budget(driver, target.simulators)
+        self.target, self.sims, self.driver, self.harness = target, sims, driver, harness
+        self.console, self.ledger = console, ledger
+        settings = target.simulators
+        self.budget = settings.attended_timeout_s if driver.attended else settings.wait_s
         self.rng = random.Random(secrets.randbits(64))
         self.party = new_party(target, self.rng, legal=True, item=pick_item(self.rng))
         self.natural = new_party(target, self.rng, legal=False, with_report=False)
@@ -130,7 +128,6 @@ class Scenario:
         self.performed: list[str] = []  # steps reported by T5-8, in the order performed
         self.started: dict[str, float] = {}
         self.found: dict[str, Call] = {}
-        self.push_path = next(o.path for o in role_operations("licensing") if o.operation_id == "pushApplication")
         self.aborted = False
         self.state: Item | None = None
         self.duplicate: Any = None
@@ -205,7 +202,7 @@ class Scenario:
         return res
 
     def push(self, body: Item) -> Any:
-        return self.harness.post(self.push_path, body)
+        return self.harness.post(licensing_operation("pushApplication").path, body)
 
     # ------------------------------------------------------------------ the walk
     def run(self) -> None:
@@ -262,14 +259,7 @@ class Scenario:
             self.aborted = True
             return
         self.t_resubmit = time.time()
-        for step, outcome in (
-            ("accept", "accepted"),
-            ("review", "passed"),
-            ("decide", "granted"),
-            ("certify", "certified"),
-            ("issue", "issued"),
-            ("conclude", "concluded"),
-        ):
+        for step, outcome in GRANTED[:6]:  # to 办结
             if step == special_steps()[0] and not self.aborted:
                 self.special(step)
             if step == issue_step():
@@ -312,7 +302,7 @@ class Scenario:
                 if SMS_FEATURE in self.target.features:
                     self.expect("sms", "sendSms", res.started, clauses=SMS + SMS_FORMAT, what="短信网关调用")
         if isinstance(self.driver, AutoDriver):
-            for step, outcome in (("pre-archive", "passed"), ("archive", "archived")):
+            for step, outcome in GRANTED[6:]:
                 self.step(step, outcome)
             self.state = self.driver.state(party.case_no)
         time.sleep(min(1.5, self.budget))  # anything the system still sends after the end is caught too
@@ -352,9 +342,8 @@ class Scenario:
             if not cs:
                 continue
             problems = contract_problems(c)
+            cs += ITEM_SYNC if c.key in ("T5-1", "T5-2") else ()
             self.ledger.check(cs, not problems, f"{c.describe()} 不符合契约：{'；'.join(problems[:4])}", [c])
-            if c.key in ("T5-1", "T5-2"):
-                self.ledger.check(ITEM_SYNC, not problems, f"{c.describe()} 不符合契约：{'；'.join(problems[:4])}", [c])
 
     def check_consistency(self, mine: list[Call]) -> None:
         L, party = self.ledger, self.party
@@ -449,7 +438,6 @@ class Scenario:
                         )
         if licence is not None:
             body = licence.json or {}
-            problems = []
             expect = {
                 "caseNo": party.case_no,
                 "itemCode": party.item,
@@ -466,9 +454,7 @@ class Scenario:
                         if (result.json or {}).get(v)
                     }
                 )
-            for k, v in expect.items():
-                if body.get(k) != v:
-                    problems.append(f"{k} 为 {body.get(k)!r}，应为 {v!r}")
+            problems = _differing(body, expect)
             surface = body.get("surface") if isinstance(body.get("surface"), dict) else {}
             if (
                 app["equipment"].get("equipmentCode")
@@ -490,15 +476,13 @@ class Scenario:
         if registration is not None:
             body = registration.json or {}
             reg, eq = body.get("registration") or {}, body.get("equipment") or {}
-            problems = []
-            for k, v in (
-                ("caseNo", party.case_no),
-                ("itemCode", party.item),
-                ("useUnitUscc", app["applicant"]["idNumber"]),
-                ("catalogueCode", app["equipment"]["catalogueCode"]),
-            ):
-                if reg.get(k) != v:
-                    problems.append(f"registration.{k} 为 {reg.get(k)!r}，应为 {v!r}")
+            want = {
+                "caseNo": party.case_no,
+                "itemCode": party.item,
+                "useUnitUscc": app["applicant"]["idNumber"],
+                "catalogueCode": app["equipment"]["catalogueCode"],
+            }
+            problems = _differing(reg, want, "registration.")
             code = app["equipment"].get("equipmentCode")
             if code and (reg.get("equipmentCode") != code or eq.get("equipmentCode") != code):
                 problems.append(
@@ -741,21 +725,21 @@ class Scenario:
 # ---------------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def scenario(request: pytest.FixtureRequest, tzsb_target: Target, tzsb_client: Any) -> Scenario:
-    console = Console(request.config, tzsb_target.simulators)
-    driver = driver_for(tzsb_target, tzsb_client, console)
-    if driver is None:
-        pytest.skip(NO_DRIVER)
-    sims = simulators(request, tzsb_target)
-    ledger = Ledger()
-    sc = Scenario(tzsb_target, sims, driver, tzsb_client(), console, ledger)
+    console, driver, sims = session(request, tzsb_target, tzsb_client)
+    sc = Scenario(tzsb_target, sims, driver, tzsb_client(), console, Ledger())
     sc.run()
     if not sc.aborted or sc.found:
         sc.analyse()
     return sc
 
 
-def _judge(request: pytest.FixtureRequest, scenario: Scenario, evidence: Evidence, clause: str) -> None:
-    scenario.ledger.judge(request, evidence, clause)
+Judge = Callable[[str], None]
+
+
+@pytest.fixture
+def judge(request: pytest.FixtureRequest, scenario: Scenario, tzsb_evidence: Evidence) -> Judge:
+    """The calling test's verdict on a clause, from the scenario's ledger."""
+    return functools.partial(scenario.ledger.judge, request, tzsb_evidence)
 
 
 def per_clause(*clauses: str) -> pytest.MarkDecorator:
@@ -765,149 +749,117 @@ def per_clause(*clauses: str) -> pytest.MarkDecorator:
 
 # ---------------------------------------------------------------------------------- tests
 @per_clause("DB42.4.7.b.1", "DB42.7.1.5.b.1", "DB42.10.2.T5-1.1", "DB42.10.2.T5-2.1")
-def test_item_library_is_synchronised_with_the_platform(
-    clause: str, request: pytest.FixtureRequest, scenario: Scenario, tzsb_evidence: Evidence
-) -> None:
+def test_item_library_is_synchronised_with_the_platform(clause: str, judge: Judge) -> None:
     """事项库同步：被测系统调用实施清单查询（T5-1）与业务办理项查询（T5-2），请求符合契约，并按受理机关区划查询。
     Item library: the system queries T5-1 and T5-2 (contract-valid, for the authority's division)."""
-    _judge(request, scenario, tzsb_evidence, clause)
+    judge(clause)
 
 
 @per_clause("DB42.7.1.5.a.1", "DB42.10.2.T5-3.1", "DB42.10.2.T5-4.1")
-def test_applicant_identity_is_fetched_from_unified_authentication(
-    clause: str, request: pytest.FixtureRequest, scenario: Scenario, tzsb_evidence: Evidence
-) -> None:
+def test_applicant_identity_is_fetched_from_unified_authentication(clause: str, judge: Judge) -> None:
     """统一身份认证：收到申请后，被测系统按申请中的统一身份认证用户标识获取法人（T5-4）与自然人（T5-3）信息。
     Identity: after each application the system fetches the applicant from unified identity authentication."""
-    _judge(request, scenario, tzsb_evidence, clause)
+    judge(clause)
 
 
 @per_clause("DB42.10.2.T5-6.1", "DB42.7.2.5.e.1")
-def test_correction_is_reported_with_its_notice(
-    clause: str, request: pytest.FixtureRequest, scenario: Scenario, tzsb_evidence: Evidence
-) -> None:
+def test_correction_is_reported_with_its_notice(clause: str, judge: Judge) -> None:
     """补齐补正上报（T5-6）：按办件编号推送，带需补正材料与可访问的一次性补正告知书，先于受理信息。
     T5-6 carries the case number, the materials to complete and a reachable notice."""
-    _judge(request, scenario, tzsb_evidence, clause)
+    judge(clause)
 
 
 @per_clause("DB42.10.2.T5-7.1", "DB42.7.2.4.1")
-def test_acceptance_is_reported_first_with_the_receipt(
-    clause: str, request: pytest.FixtureRequest, scenario: Scenario, tzsb_evidence: Evidence
-) -> None:
+def test_acceptance_is_reported_first_with_the_receipt(clause: str, judge: Judge) -> None:
     """受理信息上报（T5-7）：正式受理后及时推送受理意见与受理通知书，先于其他环节与结果上报。
     T5-7 is sent in time after acceptance, with the opinion and the notice, before any later report."""
-    _judge(request, scenario, tzsb_evidence, clause)
+    judge(clause)
 
 
 @per_clause("DB42.10.2.T5-8.1", "DB42.7.2.5.b.2", "DB42.7.3.2.b.1", "DB42.7.4.2.c.1")
-def test_each_step_is_reported_in_order(
-    clause: str, request: pytest.FixtureRequest, scenario: Scenario, tzsb_evidence: Evidence
-) -> None:
+def test_each_step_is_reported_in_order(clause: str, judge: Judge) -> None:
     """办理环节上报（T5-8）：审查、决定、制证、发证每一环节一次，顺序与办理一致，环节名称与办理意见与记录相同；
     决定环节另推送决定文书（T5-10）。Every step after acceptance is reported once, in order, with its opinion."""
-    _judge(request, scenario, tzsb_evidence, clause)
+    judge(clause)
 
 
 @per_clause("DB42.10.2.T5-9.1")
-def test_special_procedure_is_reported(
-    clause: str, request: pytest.FixtureRequest, scenario: Scenario, tzsb_evidence: Evidence
-) -> None:
+def test_special_procedure_is_reported(clause: str, judge: Judge) -> None:
     """特别程序上报（T5-9）：开始与结束各上报一次，种类与开始时间一致，结束带结束时间。
     The start and the end of a special procedure are each reported."""
-    _judge(request, scenario, tzsb_evidence, clause)
+    judge(clause)
 
 
 @per_clause("DB42.10.2.T5-10.1", "DB42.7.5.2.3")
-def test_result_is_reported_last(
-    clause: str, request: pytest.FixtureRequest, scenario: Scenario, tzsb_evidence: Evidence
-) -> None:
+def test_result_is_reported_last(clause: str, judge: Judge) -> None:
     """办件结果上报（T5-10）：办结时推送许可结果与决定文书，使用登记证编号与电子证照标识与办件一致；其后不再上报。
     The result comes at conclusion, consistent with the case, and nothing is reported after it."""
-    _judge(request, scenario, tzsb_evidence, clause)
+    judge(clause)
 
 
 @per_clause("DB42.10.2.T5-11.1", "DB42.7.4.4.b.1")
-def test_licence_is_aggregated_as_structured_data(
-    clause: str, request: pytest.FixtureRequest, scenario: Scenario, tzsb_evidence: Evidence
-) -> None:
+def test_licence_is_aggregated_as_structured_data(clause: str, judge: Judge) -> None:
     """电子证照汇聚（T5-11）：发证后以结构化证照数据汇聚至电子证照库，持证主体、证照编号、设备代码与申请和结果一致。
     The licence reaches the e-licence library as structured data consistent with the case."""
-    _judge(request, scenario, tzsb_evidence, clause)
+    judge(clause)
 
 
 @per_clause("DB42.7.4.4.a.1")
-def test_issuance_is_the_marker_of_external_exchange(
-    clause: str, request: pytest.FixtureRequest, scenario: Scenario, tzsb_evidence: Evidence
-) -> None:
+def test_issuance_is_the_marker_of_external_exchange(clause: str, judge: Judge) -> None:
     """发证为数据外部交换的标志环节：发证之前电子证照库与安全监察系统未收到该办件的许可信息，发证之后收到。
     Licence data leaves the system at issuance, not before."""
-    _judge(request, scenario, tzsb_evidence, clause)
+    judge(clause)
 
 
 @per_clause("DB42.10.4.T7-1.1", "DB42.10.4.T7-2.1", "DB42.10.4.1", "DB42.7.4.4.b.2")
-def test_unit_and_registration_are_reported_to_supervision(
-    clause: str, request: pytest.FixtureRequest, scenario: Scenario, tzsb_evidence: Evidence
-) -> None:
+def test_unit_and_registration_are_reported_to_supervision(clause: str, judge: Judge) -> None:
     """安全监察上报（T7-1、T7-2）：新使用单位先上报单位信息，再上报一次设备使用登记信息，编号与申请、电子证照一致。
     The using unit, then exactly one registration report, consistent with the case and the licence."""
-    _judge(request, scenario, tzsb_evidence, clause)
+    judge(clause)
 
 
 @per_clause("DB42.10.3.T6-1.1")
-def test_inspection_report_is_queried_during_review(
-    clause: str, request: pytest.FixtureRequest, scenario: Scenario, tzsb_evidence: Evidence
-) -> None:
+def test_inspection_report_is_queried_during_review(clause: str, judge: Judge) -> None:
     """检验检测信息查询（T6-1）：申请之后、决定之前，被测系统按申请中的检验报告编号查询检验报告。
     The inspection report named in the application is queried before the decision."""
-    _judge(request, scenario, tzsb_evidence, clause)
+    judge(clause)
 
 
 @per_clause("DB42.7.4.5.c4.1")
-def test_sms_gateway_is_called(
-    clause: str, request: pytest.FixtureRequest, scenario: Scenario, tzsb_target: Target, tzsb_evidence: Evidence
-) -> None:
+def test_sms_gateway_is_called(clause: str, judge: Judge, tzsb_target: Target) -> None:
     """短信网关调用：发证后被测系统调用（模拟）短信网关，向申请人发送含办件编号与办理结果的中文短信。目标不能把短信网关
     指向模拟网关（未声明 sms-gateway）时为未测。The SMS gateway is called after issuance (untested if it cannot be redirected)."""
     if SMS_FEATURE not in tzsb_target.features:
         pytest.skip(
             "未测：目标未声明可把短信网关指向模拟网关（sms-gateway）/ untested: SMS gateway cannot be redirected"
         )
-    _judge(request, scenario, tzsb_evidence, clause)
+    judge(clause)
 
 
 @pytest.mark.feature(SMS_FEATURE)
 @per_clause("PROFILE.DB42.7.4.5.c4")
-def test_sms_call_format(
-    clause: str, request: pytest.FixtureRequest, scenario: Scenario, tzsb_evidence: Evidence
-) -> None:
+def test_sms_call_format(clause: str, judge: Judge) -> None:
     """短信网关报文：带消息标识、接收手机号、办件编号与中文正文（含办理结果），符合 sendSms 契约。
     The SMS request follows the sendSms contract of the profile."""
-    _judge(request, scenario, tzsb_evidence, clause)
+    judge(clause)
 
 
 @per_clause("DB42.4.3.2", "DB42.7.1.4.1")
-def test_process_results_and_licence_go_through_the_platform(
-    clause: str, request: pytest.FixtureRequest, scenario: Scenario, tzsb_evidence: Evidence
-) -> None:
+def test_process_results_and_licence_go_through_the_platform(clause: str, judge: Judge) -> None:
     """过程信息、审批结果和电子证照经政务服务平台发送，且都使用平台推送的办件编号。
     Process information, results and the licence are sent through the platform under the platform's case number."""
-    _judge(request, scenario, tzsb_evidence, clause)
+    judge(clause)
 
 
 @per_clause("PROFILE.PUSH.1")
-def test_reports_carry_message_ids_and_get_receipts(
-    clause: str, request: pytest.FixtureRequest, scenario: Scenario, tzsb_evidence: Evidence
-) -> None:
+def test_reports_carry_message_ids_and_get_receipts(clause: str, judge: Judge) -> None:
     """推送与上报（T5-6…T5-10、T7-1、T7-2）都带合法的消息标识，并最终得到接收方回执。
     Every report carries a valid message id and ends with a receipt."""
-    _judge(request, scenario, tzsb_evidence, clause)
+    judge(clause)
 
 
 @per_clause("PROFILE.PUSH.2", "SHARE.SEC.RETRY.2")
-def test_duplicates_are_recognised(
-    clause: str, request: pytest.FixtureRequest, scenario: Scenario, tzsb_evidence: Evidence
-) -> None:
+def test_duplicates_are_recognised(clause: str, judge: Judge) -> None:
     """重复消息：重复推送同一申请消息得到原回执（200，duplicate 为 true）且不被再次处理；被测系统发出的同一消息标识
     始终对应同一内容。A repeated push gets the original receipt; the system never reuses a message id for other content."""
-    _judge(request, scenario, tzsb_evidence, clause)
+    judge(clause)

@@ -28,21 +28,18 @@ from typing import Any
 import pytest
 
 from conformance.client import Evidence
-from conformance.contract.openapi import role_operations
 from conformance.harness.target import Target
 from conformance.simulators import Call, Simulators
 from conformance.suites.support.client_side import (
-    NO_DRIVER,
     Console,
     Ledger,
     Party,
     digest,
-    driver_for,
     introduce,
     new_party,
-    simulators,
+    session,
 )
-from conformance.suites.support.workflow import brief, outcomes
+from conformance.suites.support.workflow import brief, licensing_operation, outcomes
 
 pytestmark = [pytest.mark.role("licensing")]
 
@@ -101,8 +98,7 @@ class RetryRun:
         introduce(self.sims, party)
         gov.fault({"caseNo": party.case_no, "interface": "T5-7"}, [f"503:{RETRY_AFTER}", "503", "503", "timeout"])
         gov.fault({"caseNo": party.case_no, "interface": "T5-8"}, ["lost"])
-        push = next(o for o in role_operations("licensing") if o.operation_id == "pushApplication")
-        r = self.harness.post(push.path, party.application)
+        r = self.harness.post(licensing_operation("pushApplication").path, party.application)
         if r.status != 201:
             self.ledger.notes.append(f"申请推送（T5-5）未被接收：{brief(r)}")
             return
@@ -224,11 +220,7 @@ class RetryRun:
 
 @pytest.fixture(scope="module")
 def retry_run(request: pytest.FixtureRequest, tzsb_target: Target, tzsb_client: Any) -> RetryRun:
-    console = Console(request.config, tzsb_target.simulators)
-    driver = driver_for(tzsb_target, tzsb_client, console)
-    if driver is None:
-        pytest.skip(NO_DRIVER)
-    sims = simulators(request, tzsb_target)
+    console, driver, sims = session(request, tzsb_target, tzsb_client)
     run = RetryRun(tzsb_target, sims, driver, tzsb_client(), console)
     try:
         run.run()

@@ -42,8 +42,8 @@ from conformance.check.schema import validator, validator_at
 from conformance.client import Evidence, Exchange, TargetClient, TargetResponse
 from conformance.codes import FORMATS, KINDS
 from conformance.codes.strategies import near_miss_values
+from conformance.contract import documents as contracts
 from conformance.contract.clauses import load_catalogue
-from conformance.contract.documents import fixture_labels
 from conformance.contract.openapi import Operation, role_operations
 from conformance.fuzz.checks import date_time_offset, kind_for_key, walk
 from conformance.fuzz.engine import FuzzReport, fuzz
@@ -51,7 +51,8 @@ from conformance.harness import profiles
 from conformance.harness.plugin import state
 from conformance.harness.target import Target
 from conformance.report.skips import untested, vacuous
-from conformance.suites.support.security import concrete, param_schema
+from conformance.suites.support.checks import valid_fixtures
+from conformance.suites.support.security import concrete, param_maximum, param_schema
 
 #: Operations the contract suite leaves out: the token endpoint is RFC 6749's (tested by the security suite).
 SKIP_OPS = {"issueToken"}
@@ -83,8 +84,6 @@ def _optional_features() -> dict[str, str]:
 def feature_of(op: Operation) -> str | None:
     """The optional feature an operation belongs to: its document's ``x-optional-feature`` or the feature of
     every one of its source clauses (an operation of an optional interface only)."""
-    from conformance.contract import documents as contracts
-
     doc_feature = contracts.openapi(op.doc).get("x-optional-feature")
     if isinstance(doc_feature, str):
         return doc_feature
@@ -128,47 +127,32 @@ def _ops(role: str) -> list[Operation]:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     role = state(metafunc.config).target.role
+    name = metafunc.function.__name__
+    refusal = pytest.mark.clause(REFUSAL)
     if "contract_op" in metafunc.fixturenames:
-        extra = (
-            [pytest.mark.clause(REFUSAL)]
-            if metafunc.function.__name__ == "test_schema_violating_requests_are_refused"
-            else []
-        )
-        ops = _ops(role)
-        metafunc.parametrize(
-            "contract_op", [pytest.param(op, id=op.operation_id, marks=_marks(op) + extra) for op in ops]
-        )
+        extra = [refusal] if name == "test_schema_violating_requests_are_refused" else []
+        ops = [pytest.param(op, id=op.operation_id, marks=_marks(op) + extra) for op in _ops(role)]
+        metafunc.parametrize("contract_op", ops)
     if "param_site" in metafunc.fixturenames:
         sites = [
-            (op, p)
+            pytest.param((op, p.name), id=f"{op.operation_id}-{p.name}", marks=[*_marks(op), refusal])
             for op in _ops(role)
             for p in op.params
             if p.location in ("path", "query") and _param_kind(op, p.name)
         ]
-        metafunc.parametrize(
-            "param_site",
-            [
-                pytest.param(
-                    (op, name), id=f"{op.operation_id}-{name}", marks=[*_marks(op), pytest.mark.clause(REFUSAL)]
-                )
-                for op, name in ((o, p.name) for o, p in sites)
-            ],
-        )
+        metafunc.parametrize("param_site", sites)
     if "body_op" in metafunc.fixturenames:
-        ops = [op for op in _ops(role) if op.body_uri and _body_bases(op.body_uri)]
         coded = (
             [pytest.mark.clause(CODING)]
-            if metafunc.function.__name__ == "test_near_miss_identifiers_in_bodies_are_refused"
-            and role in _clause_roles(CODING)
+            if name == "test_near_miss_identifiers_in_bodies_are_refused" and role in _clause_roles(CODING)
             else []
         )
-        metafunc.parametrize(
-            "body_op",
-            [
-                pytest.param(op, id=op.operation_id, marks=[*_marks(op), pytest.mark.clause(REFUSAL), *coded])
-                for op in ops
-            ],
-        )
+        bodies = [
+            pytest.param(op, id=op.operation_id, marks=[*_marks(op), refusal, *coded])
+            for op in _ops(role)
+            if op.body_uri and _body_bases(op.body_uri)
+        ]
+        metafunc.parametrize("body_op", bodies)
 
 
 # ------------------------------------------------------------------------------------------ fuzzing
@@ -177,13 +161,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def _depth(target: Target, key: str) -> Any:
     """A fuzzing depth of the profile (harness/profiles.py), overridable in the target file's [thresholds]."""
     default = getattr(profiles.depth(target.profile).contract, key)
-    names = {
-        "max_examples": "fuzz_max_examples",
-        "max_coverage": "fuzz_max_coverage",
-        "deadline_s": "fuzz_deadline_s",
-        "near_miss": "near_miss_per_site",
-    }
-    return type(default)(target.thresholds.get(names[key], default))
+    name = "near_miss_per_site" if key == "near_miss" else f"fuzz_{key}"
+    return type(default)(target.thresholds.get(name, default))
 
 
 @pytest.fixture(scope="session")
@@ -409,23 +388,10 @@ def _valid_value(op: Operation, name: str) -> str:
 
 
 @functools.cache
-def _all_valid_fixtures() -> tuple[Any, ...]:
-    import orjson
-
-    from conformance.contract import documents as contracts
-
-    out = []
-    for folder, label in fixture_labels("json"):
-        if label["valid"]:
-            out.append(orjson.loads((contracts.FIXTURES / "json" / folder / label["file"]).read_bytes()))
-    return tuple(out)
-
-
-@functools.cache
 def _body_bases(body_uri: str) -> tuple[Any, ...]:
     """Valid fixtures (fixtures/json, labelled valid) that are valid request bodies of this operation."""
     v = validator_at(body_uri)
-    return tuple(doc for doc in _all_valid_fixtures() if v.is_valid(doc))
+    return tuple(doc for doc in valid_fixtures() if v.is_valid(doc))
 
 
 def _a_valid_body(op: Operation) -> Any:
@@ -508,8 +474,6 @@ def test_list_operations_page_with_page_size_and_total(tzsb_target: Target, tzsb
     """列表接口以 page（从1开始）与 size 分页：响应含 page、size、total、items，items 不多于 size；相邻两页不重复；
     超出末页返回空 items 而非错误；size 超过声明上限返回 400。（共享平台的分页另有详尽的功能测试。）
     List operations page with page and size, report the total, and refuse an oversized page."""
-    from conformance.suites.support.security import param_maximum
-
     ops = _paged(_ops(tzsb_target.role))
     if not ops:
         vacuous("该角色的契约中没有列表接口 / no list operation")

@@ -26,6 +26,7 @@ from conformance.harness.target import Target
 from conformance.report.skips import untested
 from conformance.suites.support.client_side import attach
 from conformance.suites.support.gov_platform import (
+    DUPLICATE_CODES,
     ROLE,
     Case,
     Desk,
@@ -39,8 +40,6 @@ from conformance.suites.support.gov_platform import (
 )
 
 pytestmark = pytest.mark.role(ROLE)
-
-DUPLICATE_CODES = (ErrorCode.DUPLICATE, ErrorCode.CONFLICT)
 
 
 @pytest.fixture(scope="module")
@@ -72,10 +71,9 @@ def test_the_platform_pushes_its_applications_as_the_contract_says(
     desk.open()  # at least one push, taken as a case like any test's
     departments: dict[str, bool] = {}
     pushes = desk.intake.pushes()
-    problems = []
+    problems: list[str] = []
     for call in pushes:
-        for problem in push_problems(call, desk.platform, departments):
-            problems.append(f"{call.describe()}：{problem}")
+        problems += [f"{call.describe()}：{problem}" for problem in push_problems(call, desk.platform, departments)]
         if len(problems) >= 30:
             break
     for call in pushes[:20]:

@@ -33,6 +33,7 @@ from conformance.datagen import DataGen
 from conformance.harness.target import Target
 from conformance.suites.support.gov_platform import (
     CITY_CALLER,
+    DUPLICATE_CODES,
     MEDIA,
     PROVINCE_CALLER,
     ROLE,
@@ -54,13 +55,10 @@ from conformance.suites.support.gov_platform import (
     resolve,
     snippet,
     table_1,
-    with_bad_check_character,
-    with_bad_uscc_check,
+    with_bad_check,
 )
 
 pytestmark = pytest.mark.role(ROLE)
-
-DUPLICATE_CODES = (ErrorCode.DUPLICATE, ErrorCode.CONFLICT)
 
 
 @dataclass
@@ -85,6 +83,10 @@ class Library:
             )
         return self.certs
 
+    def unknown_id(self) -> str:
+        """A well-formed e-licence identifier the library does not hold."""
+        return certificate(self.platform.authority(), self.holder, random.Random(secrets.randbits(64)))["elicenseId"]
+
 
 @pytest.fixture(scope="module")
 def platform(tzsb_client: Any, tzsb_target: Target) -> Platform:
@@ -105,21 +107,11 @@ def library(platform: Platform) -> Library:
 
 
 def _info(lib: Library, elicense_id: str) -> dict[str, Any]:
-    return expect(
-        lib.client.get(path_of("T5-13", elicenseId=elicense_id)),
-        "T5-13",
-        200,
-        f"获取电子证照 {elicense_id} 的信息（T5-13）",
-    )
+    return lib.platform.read("T5-13", f"获取电子证照 {elicense_id} 的信息（T5-13）", elicenseId=elicense_id)
 
 
 def _address(lib: Library, elicense_id: str) -> dict[str, Any]:
-    return expect(
-        lib.client.get(path_of("T5-14", elicenseId=elicense_id)),
-        "T5-14",
-        200,
-        f"获取电子证照 {elicense_id} 的文件下载地址（T5-14）",
-    )
+    return lib.platform.read("T5-14", f"获取电子证照 {elicense_id} 的文件下载地址（T5-14）", elicenseId=elicense_id)
 
 
 def _differences(sent: dict[str, Any], got: Any) -> list[str]:
@@ -162,16 +154,10 @@ def test_a_granted_case_and_its_certificate_reach_the_platform(platform: Platfor
     stored = expect(r, "T5-11", 201, f"发证时汇聚办件 {case.case_no} 的电子证照 {cert['elicenseId']}")
     assert not _differences(cert, stored), "入库证照与提交的不一致 / the stored certificate differs"
     desk.ok(case, "T5-10", desk.result(case, "granted", cert), "办件结果：准予许可（带使用登记证编号与电子证照标识）")
-    found = expect(
-        platform.client.get(path_of("T5-12"), params={"holderId": holder["uscc"], "itemCode": case.item}),
-        "T5-12",
-        200,
-        f"按持证主体 {holder['uscc']} 与办理项 {case.item} 检索",
-    )
+    query = {"holderId": holder["uscc"], "itemCode": case.item}
+    found = platform.read("T5-12", f"按持证主体 {holder['uscc']} 与办理项 {case.item} 检索", query)
     assert cert["elicenseId"] in {s["elicenseId"] for s in found}, f"检索不到办件 {case.case_no} 的电子证照 / not found"
-    info = expect(
-        platform.client.get(path_of("T5-13", elicenseId=cert["elicenseId"])), "T5-13", 200, "获取该证照的信息"
-    )
+    info = platform.read("T5-13", "获取该证照的信息", elicenseId=cert["elicenseId"])
     diff = _differences(cert, info)
     assert not diff, "证照信息与汇聚的不一致：" + "；".join(diff[:5]) + " / the information differs"
 
@@ -200,7 +186,7 @@ def test_aggregation_refuses_a_wrong_check_character(library: Library, platform:
     A certificate whose identifier has a wrong check character is refused with 400 naming /elicenseId."""
     rng = random.Random(secrets.randbits(64))
     cert = certificate(platform.authority(), library.holder, rng)
-    cert["elicenseId"] = with_bad_check_character(cert["elicenseId"])
+    cert["elicenseId"] = with_bad_check(cert["elicenseId"], "elicense-id")
     err = expect_error(platform.client.post(path_of("T5-11"), cert), "T5-11", 400, "汇聚校验字符错误的电子证照")
     assert names_field(err, "elicenseId"), (
         f"400 的错误项未指出 /elicenseId：{err.get('errors')} / /elicenseId not named"
@@ -218,8 +204,8 @@ def test_search_by_holder_finds_the_aggregated_certificates(library: Library) ->
     Search by holder finds both certificates with their basic data and no other holder's; by item only that item's;
     none for a new holder."""
     certs = library.need()
-    client, holder = library.client, library.holder["uscc"]
-    found = expect(client.get(path_of("T5-12"), params={"holderId": holder}), "T5-12", 200, f"按持证主体 {holder} 检索")
+    holder = library.holder["uscc"]
+    found = library.platform.read("T5-12", f"按持证主体 {holder} 检索", {"holderId": holder})
     by_id = {s["elicenseId"]: s for s in found}
     names = {c["holderName"] for c in certs}  # the summary names its holder (elicenseSummary holderName)
     strangers = sorted(
@@ -236,36 +222,22 @@ def test_search_by_holder_finds_the_aggregated_certificates(library: Library) ->
         assert not diff, (
             f"证照 {cert['elicenseId']} 的检索结果与汇聚的不一致：" + "；".join(diff) + " / the summary differs"
         )
-    typed = expect(
-        client.get(path_of("T5-12"), params={"holderId": holder, "holderIdType": "001"}),
-        "T5-12",
-        200,
-        "按持证主体与代码类型 001 检索",
-    )
+    typed = library.platform.read("T5-12", "按持证主体与代码类型 001 检索", {"holderId": holder, "holderIdType": "001"})
     assert {s["elicenseId"] for s in typed} == set(by_id), (
         "指明代码类型 001 的检索结果与不指明时不同 / holderIdType changes the result"
     )
     first, second = certs
-    narrowed = expect(
-        client.get(path_of("T5-12"), params={"holderId": holder, "itemCode": first["itemCode"]}),
-        "T5-12",
-        200,
-        f"按持证主体与办理项 {first['itemCode']} 检索",
-    )
+    query = {"holderId": holder, "itemCode": first["itemCode"]}
+    narrowed = library.platform.read("T5-12", f"按持证主体与办理项 {first['itemCode']} 检索", query)
     ids = {s["elicenseId"] for s in narrowed}
     assert first["elicenseId"] in ids and second["elicenseId"] not in ids, (
         f"按办理项 {first['itemCode']} 检索应只得到该事项的证照 {first['elicenseId']}，实为 {sorted(ids)} / the item filter is wrong"
     )
     fresh = DataGen(secrets.randbits(62)).uscc(library.holder["division"])
-    none = expect(
-        client.get(path_of("T5-12"), params={"holderId": fresh}), "T5-12", 200, f"按从未持证的主体 {fresh} 检索"
-    )
+    none = library.platform.read("T5-12", f"按从未持证的主体 {fresh} 检索", {"holderId": fresh})
     assert none == [], f"从未持证的主体检索到 {len(none)} 份证照 / a new holder has certificates"
-    expect_error(
-        client.get(path_of("T5-12"), params={"holderId": with_bad_uscc_check(holder)}),
-        "T5-12",
-        400,
-        "以校验位错误的持证主体代码检索",
+    library.platform.refused(
+        "T5-12", 400, "以校验位错误的持证主体代码检索", params={"holderId": with_bad_check(holder, "uscc")}
     )
 
 
@@ -276,9 +248,7 @@ def test_certificate_information_by_the_identifier_from_the_search(library: Libr
     格式正确但不存在的标识返回 404；校验字符错误的标识返回 400 或 404。
     The identifier from the search gives the full certificate as aggregated; an unknown id is 404, a malformed one 400/404."""
     certs = library.need()
-    found = expect(
-        library.client.get(path_of("T5-12"), params={"holderId": library.holder["uscc"]}), "T5-12", 200, "检索"
-    )
+    found = library.platform.read("T5-12", "检索", {"holderId": library.holder["uscc"]})
     ids = {s["elicenseId"] for s in found}
     if not all(c["elicenseId"] in ids for c in certs):
         pytest.skip(
@@ -289,20 +259,10 @@ def test_certificate_information_by_the_identifier_from_the_search(library: Libr
         assert not diff, (
             f"证照 {cert['elicenseId']} 的详细信息与汇聚的不一致：" + "；".join(diff[:5]) + " / the information differs"
         )
-    absent = certificate(library.platform.authority(), library.holder, random.Random(secrets.randbits(64)))[
-        "elicenseId"
-    ]
-    expect_error(
-        library.client.get(path_of("T5-13", elicenseId=absent)),
-        "T5-13",
-        404,
-        f"获取不存在的电子证照 {absent}",
-        (ErrorCode.NOT_FOUND,),
-    )
-    bad = with_bad_check_character(certs[0]["elicenseId"])
-    expect_error(
-        library.client.get(path_of("T5-13", elicenseId=bad)), "T5-13", (400, 404), f"获取校验字符错误的电子证照 {bad}"
-    )
+    absent = library.unknown_id()
+    library.platform.refused("T5-13", 404, f"获取不存在的电子证照 {absent}", (ErrorCode.NOT_FOUND,), elicenseId=absent)
+    bad = with_bad_check(certs[0]["elicenseId"], "elicense-id")
+    library.platform.refused("T5-13", (400, 404), f"获取校验字符错误的电子证照 {bad}", elicenseId=bad)
 
 
 # ---------------------------------------------------------------------------------- T5-14 / T5-15 文件
@@ -331,15 +291,8 @@ def test_the_download_address_points_at_the_layout_file(library: Library, tzsb_t
         assert digest == addr["sha256"], (
             f"下载的文件 SHA-256 为 {digest}，下载地址声明为 {addr['sha256']} / digest differs"
         )
-    absent = certificate(library.platform.authority(), library.holder, random.Random(secrets.randbits(64)))[
-        "elicenseId"
-    ]
-    expect_error(
-        library.client.get(path_of("T5-14", elicenseId=absent)),
-        "T5-14",
-        404,
-        f"获取不存在的电子证照 {absent} 的下载地址",
-    )
+    absent = library.unknown_id()
+    library.platform.refused("T5-14", 404, f"获取不存在的电子证照 {absent} 的下载地址", elicenseId=absent)
 
 
 @pytest.mark.clause("DB42.10.2.T5-15.1")
@@ -377,15 +330,9 @@ def test_a_download_token_only_opens_its_own_certificate(library: Library) -> No
     other = _address(library, second["elicenseId"])
     token = parse_qs(urlsplit(resolve(library.client, other["url"])).query).get("token", [""])[0]
     assert token, f"另一证照的下载地址没有 token：{other['url']} / the address carries no token"
-    path = path_of("T5-15", elicenseId=first["elicenseId"])
     for label, value in (("无效的令牌", secrets.token_urlsafe(24)), ("另一证照的令牌", token)):
-        expect_error(
-            library.client.get(path, params={"token": value}),
-            "T5-15",
-            403,
-            f"以{label}下载 {first['elicenseId']}",
-            (ErrorCode.FORBIDDEN,),
-        )
+        what, params = f"以{label}下载 {first['elicenseId']}", {"token": value}
+        library.platform.refused("T5-15", 403, what, (ErrorCode.FORBIDDEN,), params, elicenseId=first["elicenseId"])
 
 
 # ---------------------------------------------------------------------------------- T5-16 缩略图

@@ -19,21 +19,17 @@ from typing import Any
 import pytest
 
 from conformance.codes import lists as code_lists
-from conformance.contract.datasets import param_limit
 from conformance.contract.errors import ErrorCode
 from conformance.harness.target import Target
 from conformance.suites.support.gov_platform import (
     ROLE,
     Platform,
-    expect,
-    expect_error,
     groups,
     names_field,
-    op,
-    path_of,
+    page_size,
     table_1,
     user_ids,
-    with_bad_uscc_check,
+    with_bad_check,
 )
 from conformance.suites.support.workflow import group_clause
 
@@ -43,14 +39,6 @@ pytestmark = pytest.mark.role(ROLE)
 @pytest.fixture(scope="module")
 def platform(tzsb_client: Any, tzsb_target: Target) -> Platform:
     return Platform(tzsb_client, tzsb_target)
-
-
-def _max_size() -> int:
-    return param_limit(op("T5-1"), "size") or 50
-
-
-def _same_province(a: str, b: str) -> bool:
-    return a[:2] == b[:2]
 
 
 # ---------------------------------------------------------------------------------- T5-1 实施清单
@@ -83,7 +71,7 @@ def test_the_implementation_list_filters_by_department_and_division(platform: Pl
     impl = platform.implementation()
     code = impl["implementCode"]
     by_dept = platform.implementations(
-        {"deptUscc": impl["deptUscc"], "size": _max_size()}, f"按部门 {impl['deptUscc']} 查询实施清单"
+        {"deptUscc": impl["deptUscc"], "size": page_size()}, f"按部门 {impl['deptUscc']} 查询实施清单"
     )
     wrong = [i["implementCode"] for i in by_dept["items"] if i.get("deptUscc") != impl["deptUscc"]]
     assert not wrong, f"按部门查询返回了其他部门的实施项 {wrong[:5]} / the department filter returned other departments"
@@ -91,12 +79,12 @@ def test_the_implementation_list_filters_by_department_and_division(platform: Pl
         f"按部门查询的结果中没有样本实施项 {code} / sample missing"
     )
     by_div = platform.implementations(
-        {"division": impl["division"], "size": _max_size()}, f"按区划 {impl['division']} 查询实施清单"
+        {"division": impl["division"], "size": page_size()}, f"按区划 {impl['division']} 查询实施清单"
     )
     assert code in {i["implementCode"] for i in by_div["items"]}, (
         f"按区划 {impl['division']} 查询的结果中没有样本实施项 {code} / sample missing"
     )
-    far = [i["implementCode"] for i in by_div["items"] if not _same_province(i["division"], impl["division"])]
+    far = [i["implementCode"] for i in by_div["items"] if i["division"][:2] != impl["division"][:2]]
     assert not far, (
         f"按区划 {impl['division']} 查询返回了其他省份的实施项 {far[:5]} / the division filter returned other provinces"
     )
@@ -106,13 +94,13 @@ def test_the_implementation_list_filters_by_department_and_division(platform: Pl
         if d.get("level") == "province" and not d.get("doubtful") and c[:2] != impl["division"][:2]
     )
     both = platform.implementations(
-        {"deptUscc": impl["deptUscc"], "division": other, "size": _max_size()},
+        {"deptUscc": impl["deptUscc"], "division": other, "size": page_size()},
         f"按部门 {impl['deptUscc']} 且区划 {other} 查询实施清单",
     )
     bad = [
         i["implementCode"]
         for i in both["items"]
-        if i.get("deptUscc") != impl["deptUscc"] or not _same_province(i["division"], other)
+        if i.get("deptUscc") != impl["deptUscc"] or i["division"][:2] != other[:2]
     ]
     assert not bad, (
         f"部门与区划同时给出时返回了不同时满足两个条件的实施项 {bad[:5]}（条件应为“且”） / conditions are not ANDed"
@@ -127,9 +115,8 @@ def test_the_implementation_list_refuses_malformed_conditions(platform: Platform
     """实施清单查询条件格式错误（5 位区划编码、校验位错误的统一社会信用代码）返回 400，错误项指出该参数，中文说明。
     Malformed conditions are refused with 400 naming the parameter."""
     impl = platform.implementation()
-    for name, value in (("division", impl["division"][:5]), ("deptUscc", with_bad_uscc_check(impl["deptUscc"]))):
-        r = platform.client.get(path_of("T5-1"), params={name: value})
-        body = expect_error(r, "T5-1", 400, f"以错误的 {name}={value} 查询实施清单")
+    for name, value in (("division", impl["division"][:5]), ("deptUscc", with_bad_check(impl["deptUscc"], "uscc"))):
+        body = platform.refused("T5-1", 400, f"以错误的 {name}={value} 查询实施清单", params={name: value})
         assert names_field(body, name), (
             f"400 的错误项未指出参数 {name}：{body.get('errors')} / the errors do not name {name}"
         )
@@ -137,7 +124,7 @@ def test_the_implementation_list_refuses_malformed_conditions(platform: Platform
 
 # ---------------------------------------------------------------------------------- T5-2 业务办理项 / 表1
 def _handling_items(platform: Platform, params: dict[str, Any], what: str) -> list[dict[str, Any]]:
-    data = expect(platform.client.get(path_of("T5-2"), params=params), "T5-2", 200, what)
+    data = platform.read("T5-2", what, params)
     assert isinstance(data, list), f"{what}：data 应为数组 / data should be an array"
     return data
 
@@ -219,7 +206,7 @@ def test_handling_items_name_the_platforms_own_implementation_and_division(platf
             checked += 1
             d = it["division"]
             if d not in listed:
-                data = platform.implementations({"division": d, "size": _max_size()}, f"按区划 {d} 查询实施清单")
+                data = platform.implementations({"division": d, "size": page_size()}, f"按区划 {d} 查询实施清单")
                 listed[d] = {(i["division"], i["implementCode"]) for i in data["items"]}
             if "implementCode" in it and (d, it["implementCode"]) not in listed[d]:
                 problems.append(
@@ -244,7 +231,7 @@ def test_handling_items_need_a_well_formed_division(platform: Platform) -> None:
         ({"division": impl["division"], "group": "3"}, "group"),
     ]
     for params, name in cases:
-        body = expect_error(platform.client.get(path_of("T5-2"), params=params), "T5-2", 400, f"以 {params} 查询办理项")
+        body = platform.refused("T5-2", 400, f"以 {params} 查询办理项", params=params)
         assert names_field(body, name), (
             f"以 {params} 查询：400 的错误项未指出参数 {name}：{body.get('errors')} / {name} not named"
         )
@@ -273,15 +260,7 @@ def test_a_user_is_found_by_unified_identity_id(
             f"no known {label} user declared in the target file"
         )
     for uid in ids:
-        data = expect(
-            platform.client.get(path_of(interface, userId=uid)), interface, 200, f"获取{label}用户 {uid}（{interface}）"
-        )
+        data = platform.read(interface, f"获取{label}用户 {uid}（{interface}）", userId=uid)
         assert data["userId"] == uid, f"获取用户 {uid} 返回的用户标识为 {data['userId']} / another user returned"
     absent = f"tzsb-absent-{uuid.uuid4().hex[:12]}"
-    expect_error(
-        platform.client.get(path_of(interface, userId=absent)),
-        interface,
-        404,
-        f"获取不存在的{label}用户 {absent}",
-        (ErrorCode.NOT_FOUND,),
-    )
+    platform.refused(interface, 404, f"获取不存在的{label}用户 {absent}", (ErrorCode.NOT_FOUND,), userId=absent)

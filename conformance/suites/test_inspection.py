@@ -43,6 +43,7 @@ from conformance.contract.registry import openapi_uri
 from conformance.datagen import DataGen
 from conformance.harness.target import Target, threshold_samples
 from conformance.report.skips import vacuous
+from conformance.suites.support.checks import bad_message_ids_are_refused, near_miss_codes_are_refused
 from conformance.suites.support.reporting import (
     body_validator,
     caller,
@@ -52,7 +53,6 @@ from conformance.suites.support.reporting import (
     instant,
     message_id,
     names_field,
-    near_misses,
     now_iso,
     operation,
     param_uri,
@@ -61,7 +61,6 @@ from conformance.suites.support.reporting import (
     receiver,
     refused,
     threshold,
-    with_value,
 )
 from conformance.suites.support.sharing import invalid_param_value, run_cache
 
@@ -107,11 +106,8 @@ def _from_sharing(client: TargetClient, tzsb_client: Any, target: Target) -> lis
     if r.status != 200 or not isinstance(body, dict) or not isinstance(body.get("data"), dict):
         return []
     keys = [x.get(ds.key) for x in body["data"].get("items") or [] if isinstance(x, dict)]
-    found = []
-    for key in [k for k in keys if isinstance(k, str)][: depth(target).probes]:
-        if client.get(_report_path(key)).status == 200:
-            found.append(key)
-    return found
+    tried = [k for k in keys if isinstance(k, str)][: depth(target).probes]
+    return [key for key in tried if client.get(_report_path(key)).status == 200]
 
 
 def _samples(request: pytest.FixtureRequest, client: TargetClient, tzsb_client: Any, target: Target) -> list[str]:
@@ -381,13 +377,8 @@ def test_an_objection_gets_a_receipt_and_its_state_can_be_read(
         "查到的接收时间与回执不同 / receivedAt differs"
     )
     unknown = f"TZSB-NO-SUCH-{secrets.token_hex(6)}"
-    refused(
-        client.get(path_of(ROLE, "getObjection", objectionId=unknown)),
-        ROLE,
-        "getObjection",
-        404,
-        f"查询不存在的异议“{unknown}”",
-    )
+    r = client.get(path_of(ROLE, "getObjection", objectionId=unknown))
+    refused(r, ROLE, "getObjection", 404, f"查询不存在的异议“{unknown}”")
 
 
 @pytest.mark.clause("PROFILE.PUSH.2", "DB42.10.3.T6-2.1")
@@ -439,18 +430,7 @@ def test_an_objection_without_a_valid_message_id_is_400(
     """异议报文须带合规的消息标识：缺少 messageId 或其格式不符（8–64 位字母数字及 _.:-）时返回 400，错误项指出 /messageId。"""
     number = _samples(request, client, tzsb_client, tzsb_target)[0]
     body = _objection(_report(client, number, f"查询检验报告“{number}”"))
-    v = body_validator(ROLE, "submitObjection")
-    cases = [("缺少消息标识", {k: x for k, x in body.items() if k != "messageId"})]
-    cases += [
-        (f"消息标识“{bad}”", {**body, "messageId": bad})
-        for bad in ("x1", "消息标识-00000001", "a" * 65)
-        if not v.is_valid({**body, "messageId": bad})
-    ]
-    for label, bad_body in cases:
-        r = client.post(path_of(ROLE, "submitObjection"), bad_body)
-        permitted(r, "提交异议")
-        err = refused(r, ROLE, "submitObjection", 400, f"提交异议（{label}）")
-        names_field(err, "/messageId", f"提交异议（{label}）")
+    bad_message_ids_are_refused(client, ROLE, "submitObjection", body, "提交异议")
 
 
 @pytest.mark.clause("DB42.10.3.T6-2.1", "PROFILE.ERROR.1")
@@ -480,16 +460,10 @@ def test_an_objection_with_an_invalid_identifier_is_400(
     返回 400，错误项指出该字段。"""
     number = _samples(request, client, tzsb_client, tzsb_target)[0]
     body = _objection(_report(client, number, f"查询检验报告“{number}”"))
-    sites = format_sites(body_validator(ROLE, "submitObjection").uri)
-    assert sites, "契约的异议报文没有编码字段 / the contract's objection has no coded field"
-    for path, kind in sites:
-        pointer = "/" + "/".join(path)
-        for value, mutation in near_misses(kind, depth(tzsb_target).near_misses):
-            bad = with_value({**body, "messageId": message_id()}, path, value)
-            what = f"提交异议（{pointer}=“{value}”，{mutation}）"
-            r = client.post(path_of(ROLE, "submitObjection"), bad)
-            permitted(r, "提交异议")
-            names_field(refused(r, ROLE, "submitObjection", 400, what), pointer, what)
+    lacking = "契约的异议报文没有编码字段 / the contract's objection has no coded field"
+    near_miss_codes_are_refused(
+        client, ROLE, "submitObjection", body, "提交异议", depth(tzsb_target).near_misses, lacking
+    )
 
 
 def _corrected_as_objected(

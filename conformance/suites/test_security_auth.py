@@ -57,6 +57,10 @@ from conformance.suites.support.security import (
 SIGNATURE_WINDOW = 300
 
 
+def _refused_401(r: TargetResponse, what: str, code: str = ErrorCode.SIGNATURE_INVALID) -> list[str]:
+    return check_error(r, 401, what, codes=(code,), challenge=True)
+
+
 # ------------------------------------------------------------------------------------------ authentication
 
 
@@ -112,12 +116,8 @@ def test_an_expired_token_is_refused_with_401(role_ops: list[Operation], tzsb_cl
     )
     time.sleep(max(0.0, grant.expires_in + 1.5 - (time.monotonic() - issued)))
     after = call(client, op, token=grant.token)
-    problems = check_error(
-        after,
-        401,
-        f"{op.operation_id}（令牌已过期 {grant.expires_in} 秒有效期）",
-        codes=(ErrorCode.TOKEN_EXPIRED,),
-        challenge=True,
+    problems = _refused_401(
+        after, f"{op.operation_id}（令牌已过期 {grant.expires_in} 秒有效期）", ErrorCode.TOKEN_EXPIRED
     )
     assert not problems, "\n".join(problems)
 
@@ -160,12 +160,12 @@ def test_401_and_403_are_distinguished(role_ops: list[Operation], tzsb_client) -
     assert not problems, "\n".join(problems)
 
 
-def _missing_scope_problems(
-    role_ops: list[Operation], client: TargetClient, reader: TargetClient | None
-) -> tuple[list[str], int]:
+def _refused_without_scope(role_ops: list[Operation], tzsb_client, tzsb_target: Target) -> None:
     """Every secured operation, called with a token that lacks its scope (a read-only token for writes,
     another data set's scope for reads, a data scope for the audit query ...): a token of the test
     credential narrowed with ``scope``; where the target ignores ``scope``, the read-only client's token."""
+    client = tzsb_client()
+    reader = tzsb_client(None, "reader") if tzsb_target.client("reader") is not None else None
     available = set(issue(client).scopes) & role_scopes(role_ops)
     fallback = issue(reader) if reader is not None else None
     tokens: dict[str, Any] = {}
@@ -189,11 +189,12 @@ def _missing_scope_problems(
         problems += check_error(
             r, 403, f"{op.method.upper()} {op.path} {op.operation_id}（{label}）", codes=(ErrorCode.FORBIDDEN,)
         )
-    return problems, tried
-
-
-def _reader(tzsb_target: Target, tzsb_client) -> TargetClient | None:
-    return tzsb_client(None, "reader") if tzsb_target.client("reader") is not None else None
+    if not tried:
+        pytest.skip(
+            "未测：无法取得缺少权限范围的令牌（测试凭证权限范围不足或目标忽略 scope 参数，且目标文件未提供"
+            "只读客户端 [clients.reader]）/ no token lacking a scope"
+        )
+    assert not problems, f"{len(problems)} 个操作未以 403 拒绝越权调用：\n" + "\n".join(problems)
 
 
 @pytest.mark.role("sharing")
@@ -204,13 +205,7 @@ def test_tokens_without_the_scope_are_refused_with_403_sharing(
     """共享平台每个受保护操作（各数据集的查询、获取、增量、推送、订阅，订阅管理、目录、授权、审计、开放数据），
     以不含其权限范围的令牌调用（推送与订阅用同一数据集的只读令牌，读取用其他数据集的令牌，审计用数据令牌）：
     一律 403 错误信封，不返回数据。"""
-    problems, tried = _missing_scope_problems(role_ops, tzsb_client(), _reader(tzsb_target, tzsb_client))
-    if not tried:
-        pytest.skip(
-            "未测：无法取得缺少权限范围的令牌（测试凭证权限范围不足或目标忽略 scope 参数，且目标文件未提供"
-            "只读客户端 [clients.reader]）/ no token lacking a scope"
-        )
-    assert not problems, f"{len(problems)} 个操作未以 403 拒绝越权调用：\n" + "\n".join(problems)
+    _refused_without_scope(role_ops, tzsb_client, tzsb_target)
 
 
 @pytest.mark.role("licensing", "gov-platform", "inspection", "supervision")
@@ -220,13 +215,7 @@ def test_tokens_without_the_scope_are_refused_with_403(
 ) -> None:
     """每个受保护操作以不含其权限范围的令牌调用（写操作用只读令牌，其他接口用别的接口的令牌）：一律 403，
     不返回数据也不执行。"""
-    problems, tried = _missing_scope_problems(role_ops, tzsb_client(), _reader(tzsb_target, tzsb_client))
-    if not tried:
-        pytest.skip(
-            "未测：无法取得缺少权限范围的令牌（测试凭证权限范围不足或目标忽略 scope 参数，且目标文件未提供"
-            "只读客户端 [clients.reader]）/ no token lacking a scope"
-        )
-    assert not problems, f"{len(problems)} 个操作未以 403 拒绝越权调用：\n" + "\n".join(problems)
+    _refused_without_scope(role_ops, tzsb_client, tzsb_target)
 
 
 # ------------------------------------------------------------------------------------------ request signature
@@ -321,13 +310,7 @@ def test_correctly_signed_requests_are_accepted(role_ops: list[Operation], tzsb_
             r, _ = signer.send("GET", path, params=params, sig_method=method)
             problems += _accepted(r, f"{op.operation_id}（{method}，带查询串）")
     unsigned = signer.client.request("GET", path)
-    problems += check_error(
-        unsigned,
-        401,
-        f"{op.operation_id}（须签名的客户端未签名）",
-        codes=(ErrorCode.SIGNATURE_INVALID,),
-        challenge=True,
-    )
+    problems += _refused_401(unsigned, f"{op.operation_id}（须签名的客户端未签名）")
     assert not problems, "\n".join(problems)
 
 
@@ -350,15 +333,11 @@ def test_wrong_signatures_are_refused_with_401(role_ops: list[Operation], tzsb_c
     problems: list[str] = []
     for label, kw in cases:
         r, _ = signer.send("GET", path, **kw)
-        problems += check_error(
-            r, 401, f"{op.operation_id}（{label}）", codes=(ErrorCode.SIGNATURE_INVALID,), challenge=True
-        )
+        problems += _refused_401(r, f"{op.operation_id}（{label}）")
     post = next((o for o in secured(role_ops) if o.method == "post" and o.body_uri), None)
     if post is not None:
         r, _ = signer.send("POST", concrete(post), body=b'{"tzsb": 1}', send_body=b'{"tzsb": 2}')
-        problems += check_error(
-            r, 401, f"{post.operation_id}（签名后请求体被改动）", codes=(ErrorCode.SIGNATURE_INVALID,), challenge=True
-        )
+        problems += _refused_401(r, f"{post.operation_id}（签名后请求体被改动）")
     assert not problems, "\n".join(problems)
 
 
@@ -379,9 +358,7 @@ def test_a_stale_or_future_timestamp_is_refused_with_401(
         ("晚于服务器时间 600 秒", 2 * SIGNATURE_WINDOW),
     ):
         r, _ = signer.send("GET", path, timestamp=signer.now(shift))
-        problems += check_error(
-            r, 401, f"{op.operation_id}（X-Timestamp {label}）", codes=(ErrorCode.SIGNATURE_INVALID,), challenge=True
-        )
+        problems += _refused_401(r, f"{op.operation_id}（X-Timestamp {label}）")
     assert not problems, "\n".join(problems)
 
 
@@ -396,11 +373,7 @@ def test_a_replayed_nonce_is_refused_with_401(role_ops: list[Operation], tzsb_cl
     problems = _accepted(first, f"{op.operation_id}（首次使用随机数）")
     ts = signer.now()
     again, _ = signer.send("GET", path, nonce=nonce, timestamp=ts, sig_method="HMAC-SHA256")
-    problems += check_error(
-        again, 401, f"{op.operation_id}（随机数重复使用）", codes=(ErrorCode.REPLAYED_NONCE,), challenge=True
-    )
+    problems += _refused_401(again, f"{op.operation_id}（随机数重复使用）", ErrorCode.REPLAYED_NONCE)
     replay, _ = signer.send("GET", path, nonce=nonce, timestamp=ts, sig_method="HMAC-SHA256")
-    problems += check_error(
-        replay, 401, f"{op.operation_id}（整个请求原样重放）", codes=(ErrorCode.REPLAYED_NONCE,), challenge=True
-    )
+    problems += _refused_401(replay, f"{op.operation_id}（整个请求原样重放）", ErrorCode.REPLAYED_NONCE)
     assert not problems, "\n".join(problems)

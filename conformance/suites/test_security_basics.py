@@ -11,15 +11,12 @@ from conformance.check import plausibility
 from conformance.check.schema import validator
 from conformance.client.token import token_form, token_path
 from conformance.contract.openapi import Operation, first_op
+from conformance.suites.support.security import concrete
 
 
 def _concrete(op: Operation) -> str:
     """A path of the operation with syntactically plausible placeholders (existence is not needed)."""
-    path = op.path
-    while "{" in path:
-        start, end = path.index("{"), path.index("}")
-        path = path[:start] + "NONEXISTENT-0000" + path[end + 1 :]
-    return path
+    return concrete(op, {p.name: "NONEXISTENT-0000" for p in op.params if p.location == "path"})
 
 
 @pytest.mark.clause("SHARE.SEC.AUTH.1", "DB42.4.7.e.2", "PROFILE.STATUS.2")

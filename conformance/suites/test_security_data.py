@@ -22,9 +22,8 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
-import math
-import secrets
 import time
 from typing import Any
 
@@ -36,9 +35,17 @@ from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import Operation
 from conformance.harness.target import Target
 from conformance.report.skips import vacuous
+from conformance.suites.support.checks import (
+    by_key_read,
+    data_set_reads,
+    grant_operation,
+    is_masked,
+    owners,
+    read_record,
+    register_grants,
+)
 from conformance.suites.support.security import (
     MASKED_CITIZEN_ID,
-    MASKED_MOBILE,
     call,
     check_error,
     concrete,
@@ -55,18 +62,14 @@ from conformance.suites.support.security import (
     sensitive_fields,
     server_offset,
 )
+from conformance.suites.support.workflow import data_of
 
 GENESIS = "0" * 64
 
 
-def _data(r: TargetResponse) -> Any:
-    body = r.json()
-    return body.get("data") if isinstance(body, dict) else None
-
-
 def _records(r: TargetResponse) -> list[Any]:
     """The records of a page (``items``) or of a change feed (``items[].record``)."""
-    data = _data(r)
+    data = data_of(r)
     items = data.get("items") if isinstance(data, dict) else data if isinstance(data, list) else None
     out: list[Any] = []
     for item in items or ():
@@ -88,19 +91,6 @@ def _page_params(op: Operation, page: int = 1) -> dict[str, Any]:
     if "limit" in names:
         params["limit"] = param_maximum(op, "limit", 100)
     return params
-
-
-def _data_set_reads(ops: list[Operation], scopes: frozenset[str]) -> list[Operation]:
-    """Paged queries and change feeds of data sets (not the open endpoints) that ``scopes`` may call."""
-    return [
-        op
-        for op in secured(ops)
-        if op.method == "get"
-        and op.data_set
-        and "{" not in op.path
-        and set(scopes_of(op)) & scopes
-        and not any(s.endswith(":open") for s in scopes_of(op))
-    ]
 
 
 # ------------------------------------------------------------------------------------------ masking
@@ -146,7 +136,7 @@ def test_sensitive_fields_are_masked_without_a_grant(
 ) -> None:
     """未获数据所属主体授权的调用方（只读客户端）经分页查询与增量同步读到的公民身份号码、手机号码均为脱敏形式。"""
     reader = need_client(tzsb_target, tzsb_client, "reader", "只读客户端，未获数据所属主体授权")
-    ops = _data_set_reads(role_ops, issue(reader).scopes)
+    ops = data_set_reads(role_ops, issue(reader).scopes)
     if not ops:
         pytest.skip("未测：只读客户端没有可调用的数据集读取接口 / the reader may read no data set")
     fields = sensitive_fields(tzsb_target.role)
@@ -173,9 +163,7 @@ def _masked_record(
 ) -> tuple[Operation, dict[str, Any], list[str]] | None:
     """A record the reader sees with masked top-level sensitive fields, with its data set's paged query
     (fails at once when the reader, who holds no grant, sees a sensitive value in clear)."""
-    for op in _data_set_reads(role_ops, issue(reader).scopes):
-        if op.path.endswith("/changes"):
-            continue
+    for op in data_set_reads(role_ops, issue(reader).scopes, feeds=False):
         for page in range(1, 6):
             r = call(reader, op, params=_page_params(op, page))
             records = _records(r) if r.status == 200 else []
@@ -184,13 +172,8 @@ def _masked_record(
             for rec in records:
                 if not isinstance(rec, dict):
                     continue
-                hidden = [
-                    k
-                    for k, v in rec.items()
-                    if k in fields and isinstance(v, str) and (MASKED_MOBILE.match(v) or MASKED_CITIZEN_ID.match(v))
-                ]
-                owners = [v for k, v in rec.items() if (k == "uscc" or k.endswith("Uscc")) and isinstance(v, str)]
-                if hidden and owners:
+                hidden = [k for k, v in rec.items() if k in fields and is_masked(v)]
+                if hidden and owners(rec):
                     return op, rec, hidden
             if len(records) < int(_page_params(op).get("size", 1)):
                 break
@@ -213,10 +196,7 @@ def test_a_grant_shows_sensitive_fields_until_it_expires(
     后，同一读取得到原文（与脱敏形式首尾一致）；授权到期后恢复脱敏。"""
     reader = need_client(tzsb_target, tzsb_client, "reader", "只读客户端，被授权方")
     harness = tzsb_client()
-    grant_op = next(
-        (op for op in secured(role_ops) if op.method == "post" and any(s.endswith(":grant") for s in scopes_of(op))),
-        None,
-    )
+    grant_op = grant_operation(role_ops)
     if grant_op is None:
         vacuous("契约中没有授权登记接口 / no grant operation")
     if not set(scopes_of(grant_op)) & issue(harness).scopes:
@@ -226,17 +206,7 @@ def test_a_grant_shows_sensitive_fields_until_it_expires(
     if found is None:
         pytest.skip("未测：只读客户端读到的数据中没有带脱敏字段的记录 / no record with masked fields")
     query, record, hidden = found
-    by_key = next(
-        (
-            op
-            for op in secured(role_ops)
-            if op.method == "get"
-            and op.data_set == query.data_set
-            and op.path.startswith(query.path + "/{")
-            and op.path.count("{") == 1
-        ),
-        None,
-    )
+    by_key = by_key_read(role_ops, query)
     if by_key is None:
         vacuous("该数据集在契约中没有按键获取接口 / no by-key read")
     key_name = next(p.name for p in by_key.params if p.location == "path")
@@ -244,43 +214,17 @@ def test_a_grant_shows_sensitive_fields_until_it_expires(
         pytest.skip(f"未测：记录中没有键字段 {key_name}")
     path = concrete(by_key, {key_name: record[key_name]})
 
-    def read() -> dict[str, Any]:
-        r = call(reader, by_key, path=path)
-        assert r.status == 200, f"{by_key.operation_id}: 只读客户端按键读取返回 {r.status}"
-        data = _data(r)
-        assert isinstance(data, dict), f"{by_key.operation_id}: 响应没有记录"
-        return data
-
+    read = functools.partial(read_record, reader, by_key, path)
     before = read()
-    unmasked = [
-        f
-        for f in hidden
-        if not isinstance(before.get(f), str)
-        or not (MASKED_MOBILE.match(before[f]) or MASKED_CITIZEN_ID.match(before[f]))
-    ]
+    unmasked = [f for f in hidden if not is_masked(before.get(f))]
     assert not unmasked, f"{by_key.operation_id}: 未经授权返回原文字段 {unmasked}"
-    offset = server_offset(harness)
     validity = float(tzsb_target.thresholds.get("grant_validity_s", 4))
-    valid_to = float(
-        math.ceil(time.time() + offset + validity)
-    )  # server clock, whole seconds (validTo has no fraction)
-    owners = sorted({v for k, v in record.items() if (k == "uscc" or k.endswith("Uscc")) and isinstance(v, str)})
-    for owner in owners:
-        body = {
-            "grantId": f"tzsbsec-{secrets.token_hex(8)}",
-            "ownerUscc": owner,
-            "granteeClientId": reader.client_id,
-            "dataSet": query.data_set,
-            "fields": hidden,
-            "purpose": "一致性测试：授权查询共享（数秒后到期）",
-            "validTo": iso(valid_to),
-        }
-        r = call(harness, grant_op, json=body)
-        assert r.status in (200, 201), f"{grant_op.operation_id}: 登记授权（所属主体 {owner}）返回 {r.status}"
+    purpose = "一致性测试：授权查询共享（数秒后到期）"
+    expired = register_grants(harness, grant_op, reader, query.data_set, hidden, purpose, validity, record)
     during = read()
     still = [f for f in hidden if not _consistent(str(before[f]), during.get(f))]
     assert not still, f"{by_key.operation_id}: 获授权后字段 {still} 仍未返回原文（或与脱敏形式不一致）"
-    time.sleep(max(0.0, valid_to - (time.time() + offset)) + 1.0)
+    expired()
     after = read()
     shown = [f for f in hidden if not isinstance(after.get(f), str) or "*" not in after[f]]
     assert not shown, f"{by_key.operation_id}: 授权到期后字段 {shown} 仍返回原文"
@@ -312,7 +256,7 @@ def _audit_entries(
     for page in range(1, max_pages + 1):
         r = call(auditor, audit, params={**params, "page": page, "size": size})
         assert r.status == 200, f"{audit.operation_id}: 审计查询返回 {r.status}"
-        data = _data(r)
+        data = data_of(r)
         assert isinstance(data, dict) and isinstance(data.get("items"), list), f"{audit.operation_id}: 响应不是分页结果"
         total = int(data.get("total") or 0)
         out += [e for e in data["items"] if isinstance(e, dict)]
@@ -390,16 +334,7 @@ def _audited_calls(role_ops: list[Operation], tzsb_client, tzsb_target: Target, 
 def test_shared_data_access_is_audited(role_ops: list[Operation], tzsb_client, tzsb_target: Target) -> None:
     """对共享数据的访问（成功的查询与缺少权限范围被拒绝的查询）各有审计记录：调用方、时间、操作、对象、结果与
     请求标识，经审计查询接口按时间检索得到；没有 audit:read 的令牌查询审计记录为 403。"""
-    wanted = [
-        op
-        for op in secured(role_ops)
-        if op.method == "get"
-        and op.data_set
-        and "{" not in op.path
-        and not op.path.endswith("/changes")
-        and not any(s.endswith(":open") for s in scopes_of(op))
-    ]
-    _audited_calls(role_ops, tzsb_client, tzsb_target, wanted)
+    _audited_calls(role_ops, tzsb_client, tzsb_target, data_set_reads(role_ops, feeds=False))
 
 
 @pytest.mark.role("licensing")
@@ -438,7 +373,7 @@ def test_audit_log_is_a_read_only_hash_chain(role_ops: list[Operation], tzsb_cli
     for page in range(first_page, last_page + 1):
         r = call(auditor, audit, params={"page": page, "size": size})
         assert r.status == 200, f"{audit.operation_id}: 第 {page} 页返回 {r.status}"
-        entries += [e for e in (_data(r) or {}).get("items", []) if isinstance(e, dict)]
+        entries += [e for e in (data_of(r) or {}).get("items", []) if isinstance(e, dict)]
     assert len(entries) >= 2, f"审计记录只有 {len(entries)} 条，无法检验摘要链（刚执行了 8 次需审计的操作）"
     problems: list[str] = []
     entry_schema = validator("sharing#/$defs/auditEntry")
@@ -465,7 +400,7 @@ def test_audit_log_is_a_read_only_hash_chain(role_ops: list[Operation], tzsb_cli
         )
         problems += check_error(r, (403, 405), f"{method} {path}（修改审计记录）")
     r = call(auditor, audit, params={"page": first_page, "size": size})
-    again = {e.get("seq"): e.get("hash") for e in (_data(r) or {}).get("items", []) if isinstance(e, dict)}
+    again = {e.get("seq"): e.get("hash") for e in (data_of(r) or {}).get("items", []) if isinstance(e, dict)}
     changed = [e.get("seq") for e in entries if e.get("seq") in again and again[e.get("seq")] != e.get("hash")]
     if changed:
         problems.append(f"审计记录在修改请求后发生变化（seq {changed[:5]}）")

@@ -13,7 +13,6 @@ SQL 注入字符串（路径参数、查询参数、请求体字段），深层�
 from __future__ import annotations
 
 import copy
-import functools
 import re
 import secrets
 from typing import Any
@@ -24,13 +23,12 @@ import pytest
 from conformance.check.schema import validator, validator_at
 from conformance.client import TargetClient, TargetResponse
 from conformance.client.http import request_once
-from conformance.contract import documents as contracts
-from conformance.contract.documents import fixture_labels
 from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import Operation, _deref
 from conformance.contract.registry import registry
 from conformance.harness.target import Target, threshold_samples
 from conformance.report.skips import untested, vacuous
+from conformance.suites.support.checks import valid_fixtures
 from conformance.suites.support.security import (
     SQL_INJECTION,
     call,
@@ -248,12 +246,7 @@ def test_malformed_bodies_are_refused_with_400(role_ops: list[Operation], tzsb_c
 NON_ASCII = "签名密钥é"
 NON_ASCII_WIRE = NON_ASCII.encode("utf-8").decode("latin-1")
 #: The optional signature headers of common.yaml, each with a non-ASCII value.
-NON_ASCII_SIGNATURE = {
-    "X-Timestamp": NON_ASCII_WIRE,
-    "X-Nonce": NON_ASCII_WIRE,
-    "X-Signature-Method": NON_ASCII_WIRE,
-    "X-Signature": NON_ASCII_WIRE,
-}
+NON_ASCII_SIGNATURE = dict.fromkeys(("X-Timestamp", "X-Nonce", "X-Signature-Method", "X-Signature"), NON_ASCII_WIRE)
 
 
 def _token_op(ops: list[Operation]) -> Operation:
@@ -372,47 +365,15 @@ def _declares_location(op: Operation) -> bool:
     return False
 
 
-@functools.cache
-def _valid_fixtures() -> tuple[Any, ...]:
-    """Every fixture of ``fixtures/json`` labelled valid (the contract's own examples)."""
-    return tuple(
-        orjson.loads((contracts.FIXTURES / "json" / folder / label["file"]).read_bytes())
-        for folder, label in fixture_labels("json")
-        if label["valid"]
-    )
-
-
-def _top_level(op: Operation) -> tuple[set[str], dict[str, Any]]:
-    """The request body's top-level property names and the ``const`` values among them (through refs, allOf)."""
-    if op.body_uri is None:
-        return set(), {}
-    resolved = registry().resolver().lookup(op.body_uri)
-    names: set[str] = set()
-    consts: dict[str, Any] = {}
-    stack = [(resolved.contents, resolved.resolver)]
-    while stack:
-        node, resolver = stack.pop()
-        if not isinstance(node, dict):
-            continue
-        if "$ref" in node:
-            sub = resolver.lookup(node["$ref"])
-            stack.append((sub.contents, sub.resolver))
-        stack.extend((part, resolver) for part in node.get("allOf") or ())
-        for name, sub in (node.get("properties") or {}).items():
-            names.add(name)
-            if isinstance(sub, dict) and "const" in sub:
-                consts[name] = sub["const"]
-    return names, consts
-
-
 def _creation_body(op: Operation) -> Any:
     """A valid request body for ``op`` made from the contract's valid fixtures: one cut to the body's properties,
     its constants set, with a new message id and a callback address no resolver knows (each call a new resource).
     None when no fixture makes one."""
-    names, consts = _top_level(op)
+    props = _body_schema(op)
+    names, consts = set(props), {k: sub["const"] for k, sub in props.items() if "const" in sub}
     v = validator_at(op.body_uri or "")
     tag = secrets.token_hex(6)
-    for fixture in _valid_fixtures():
+    for fixture in valid_fixtures():
         if not isinstance(fixture, dict) or not names & set(fixture):
             continue
         body = {k: copy.deepcopy(val) for k, val in fixture.items() if k in names} | consts

@@ -22,25 +22,28 @@ that owner's records of that data set, only the granted fields, only to the gran
 
 from __future__ import annotations
 
-import math
-import secrets
-import time
 from typing import Any
 
 import pytest
 
-from conformance.client import TargetClient, TargetResponse
+from conformance.client import TargetClient
 from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import Operation
 from conformance.harness.target import Target
 from conformance.report.skips import untested
+from conformance.suites.support.checks import (
+    by_key_read,
+    data_set_reads,
+    grant_operation,
+    is_masked,
+    owners,
+    read_record,
+    register_grants,
+)
 from conformance.suites.support.security import (
-    MASKED_CITIZEN_ID,
-    MASKED_MOBILE,
     call,
     check_error,
     concrete,
-    iso,
     issue,
     need_client,
     param_maximum,
@@ -48,8 +51,8 @@ from conformance.suites.support.security import (
     scopes_of,
     secured,
     sensitive_fields,
-    server_offset,
 )
+from conformance.suites.support.workflow import data_of
 
 # ------------------------------------------------------------------------------------------ token scopes
 
@@ -69,7 +72,8 @@ def _representatives(ops: list[Operation]) -> dict[frozenset[str], Operation]:
     return out
 
 
-def _scope_matrix(role_ops: list[Operation], client: TargetClient, bound: int) -> tuple[list[str], int]:
+def _scope_matrix(role_ops: list[Operation], client: TargetClient, target: Target) -> None:
+    bound = int(target.thresholds.get("scope_probe_requests", 3000))
     available = sorted(set(issue(client).scopes) & role_scopes(role_ops))
     groups = _representatives(role_ops)
     problems: list[str] = []
@@ -103,7 +107,9 @@ def _scope_matrix(role_ops: list[Operation], client: TargetClient, bound: int) -
             "narrowed a token to one scope",
             provide="令牌接口按 RFC 6749 §3.3 支持 scope 参数收窄令牌",
         )
-    return problems, tried
+    assert not problems, f"{len(problems)} 处权限范围之外的调用未被拒绝（共试 {tried} 次）：\n" + "\n".join(
+        problems[:30]
+    )
 
 
 @pytest.mark.role("sharing")
@@ -114,11 +120,7 @@ def test_a_token_opens_only_the_operations_of_its_scope_sharing(
     """共享平台：对契约中的每个权限范围，只含该权限范围的令牌调用每一组不需要它的受保护操作（其他数据集的读取、同一数据集的
     推送与订阅、写权限调用读取、目录、授权、审计、开放数据……）：一律 403 错误信封。
     A token holding one scope is refused (403) by every operation that does not accept that scope."""
-    bound = int(tzsb_target.thresholds.get("scope_probe_requests", 3000))
-    problems, tried = _scope_matrix(role_ops, tzsb_client(), bound)
-    assert not problems, f"{len(problems)} 处权限范围之外的调用未被拒绝（共试 {tried} 次）：\n" + "\n".join(
-        problems[:30]
-    )
+    _scope_matrix(role_ops, tzsb_client(), tzsb_target)
 
 
 @pytest.mark.role("licensing", "gov-platform", "inspection", "supervision")
@@ -128,52 +130,21 @@ def test_a_token_opens_only_the_operations_of_its_scope(
 ) -> None:
     """对被测角色契约中的每个权限范围，只含该权限范围的令牌调用每一组不需要它的受保护操作：一律 403 错误信封。
     A token holding one scope is refused (403) by every operation that does not accept that scope."""
-    bound = int(tzsb_target.thresholds.get("scope_probe_requests", 3000))
-    problems, tried = _scope_matrix(role_ops, tzsb_client(), bound)
-    assert not problems, f"{len(problems)} 处权限范围之外的调用未被拒绝（共试 {tried} 次）：\n" + "\n".join(
-        problems[:30]
-    )
+    _scope_matrix(role_ops, tzsb_client(), tzsb_target)
 
 
 # ------------------------------------------------------------------------------------------ owners' grants
 
 
-def _data(r: TargetResponse) -> Any:
-    body = r.json()
-    return body.get("data") if isinstance(body, dict) else None
-
-
-def _owners(record: dict[str, Any]) -> frozenset[str]:
-    return frozenset(v for k, v in record.items() if (k == "uscc" or k.endswith("Uscc")) and isinstance(v, str))
-
-
-def _masked(value: Any) -> bool:
-    return isinstance(value, str) and bool(MASKED_MOBILE.match(value) or MASKED_CITIZEN_ID.match(value))
-
-
 def _hidden(record: dict[str, Any], fields: dict[str, str]) -> list[str]:
-    return [k for k, v in record.items() if k in fields and _masked(v)]
+    return [k for k, v in record.items() if k in fields and is_masked(v)]
 
 
 def _clear(record: Any, names: list[str]) -> list[str]:
     """Of ``names``, the fields of ``record`` that are no longer masked."""
     if not isinstance(record, dict):
         return []
-    return [f for f in names if isinstance(record.get(f), str) and not _masked(record[f])]
-
-
-def _by_key(role_ops: list[Operation], query: Operation) -> Operation | None:
-    return next(
-        (
-            op
-            for op in secured(role_ops)
-            if op.method == "get"
-            and op.data_set == query.data_set
-            and op.path.startswith(query.path + "/{")
-            and op.path.count("{") == 1
-        ),
-        None,
-    )
+    return [f for f in names if isinstance(record.get(f), str) and not is_masked(record[f])]
 
 
 def _readable(
@@ -183,23 +154,14 @@ def _readable(
     page that show masked sensitive fields and name an owner."""
     scopes = issue(reader).scopes
     out: dict[str, tuple[Operation, Operation, list[dict[str, Any]]]] = {}
-    for op in secured(role_ops):
-        if (
-            op.method != "get"
-            or not op.data_set
-            or "{" in op.path
-            or op.path.endswith("/changes")
-            or any(s.endswith(":open") for s in scopes_of(op))
-            or not set(scopes_of(op)) & scopes
-        ):
-            continue
-        by_key = _by_key(role_ops, op)
+    for op in data_set_reads(role_ops, scopes, feeds=False):
+        by_key = by_key_read(role_ops, op)
         if by_key is None:
             continue
         params = {"page": 1, "size": param_maximum(op, "size", 100)}
         r = call(reader, op, params=params)
-        items = (_data(r) or {}).get("items") if r.status == 200 else None
-        records = [rec for rec in items or () if isinstance(rec, dict) and _owners(rec) and _hidden(rec, fields)]
+        items = (data_of(r) or {}).get("items") if r.status == 200 else None
+        records = [rec for rec in items or () if isinstance(rec, dict) and owners(rec) and _hidden(rec, fields)]
         if records:
             out[op.data_set] = (op, by_key, records)
     return out
@@ -221,10 +183,7 @@ def test_a_grant_opens_only_its_owner_data_set_fields_and_grantee(
             "只读客户端与测试凭证是同一客户端，无法检验授权不惠及其他客户端 / the reader is the test credential",
             provide="目标文件 [clients.reader] 使用另一个客户端",
         )
-    grant_op = next(
-        (op for op in secured(role_ops) if op.method == "post" and any(s.endswith(":grant") for s in scopes_of(op))),
-        None,
-    )
+    grant_op = grant_operation(role_ops)
     if grant_op is None:
         untested("契约中没有授权登记接口 / no grant operation")
     if not set(scopes_of(grant_op)) & issue(harness).scopes:
@@ -240,7 +199,7 @@ def test_a_grant_opens_only_its_owner_data_set_fields_and_grantee(
         first = next((r for r in records if isinstance(r.get(key), str)), None)
         if first is None:
             continue
-        others = [r for r in records if not _owners(r) & _owners(first)]
+        others = [r for r in records if not owners(r) & owners(first)]
         if others:
             chosen = (name, query, by_key, key, first, others)
             break
@@ -253,7 +212,7 @@ def test_a_grant_opens_only_its_owner_data_set_fields_and_grantee(
     name, query, by_key, key, record, others = chosen
     hidden = _hidden(record, fields)
     granted, withheld = (hidden[:1], hidden[1:]) if len(hidden) > 1 else (hidden, [])
-    owners = sorted(_owners(record))
+    theirs = owners(record)
     path = concrete(by_key, {key: record[key]})
     elsewhere = [
         (n, by_key2, k2, r)
@@ -261,45 +220,26 @@ def test_a_grant_opens_only_its_owner_data_set_fields_and_grantee(
         if n != name
         for k2 in [next((p.name for p in by_key2.params if p.location == "path"), None)]
         for r in recs
-        if _owners(r) & set(owners) and isinstance(r.get(k2), str)
+        if owners(r) & theirs and isinstance(r.get(k2), str)
     ][:1]
 
-    def read(client: TargetClient, op: Operation, where: str) -> dict[str, Any]:
-        r = call(client, op, path=where)
-        assert r.status == 200, f"{op.operation_id} {where}: 返回 {r.status}"
-        data = _data(r)
-        assert isinstance(data, dict), f"{op.operation_id} {where}: 响应没有记录"
-        return data
-
-    offset = server_offset(harness)
     validity = float(tzsb_target.thresholds.get("grant_scope_validity_s", 10))
-    valid_to = float(math.ceil(time.time() + offset + validity))
-    for owner in owners:
-        body = {
-            "grantId": f"tzsbsec-{secrets.token_hex(8)}",
-            "ownerUscc": owner,
-            "granteeClientId": reader.client_id,
-            "dataSet": name,
-            "fields": granted,
-            "purpose": "一致性测试：授权范围之外保持脱敏（数秒后到期）",
-            "validTo": iso(valid_to),
-        }
-        r = call(harness, grant_op, json=body)
-        assert r.status in (200, 201), f"{grant_op.operation_id}: 登记授权（所属主体 {owner}）返回 {r.status}"
+    purpose = "一致性测试：授权范围之外保持脱敏（数秒后到期）"
+    expired = register_grants(harness, grant_op, reader, name, granted, purpose, validity, record)
     try:
-        if _clear(read(reader, by_key, path), granted) != granted:
+        if _clear(read_record(reader, by_key, path), granted) != granted:
             untested(
                 "授权登记后被授权方仍看不到所授字段的原文，无法检验授权的范围（见 test_a_grant_shows_sensitive_fields） / "
                 "the grant shows nothing, so its limits cannot be tested"
             )
         problems: list[str] = []
-        shown = _clear(read(reader, by_key, path), withheld)
+        shown = _clear(read_record(reader, by_key, path), withheld)
         if shown:
             problems.append(
                 f"{by_key.operation_id} {path}: 未授权的字段 {shown} 向被授权方返回原文 / ungranted fields shown"
             )
         r = call(reader, query, params={"page": 1, "size": param_maximum(query, "size", 100)})
-        page = (_data(r) or {}).get("items") if r.status == 200 else []
+        page = (data_of(r) or {}).get("items") if r.status == 200 else []
         if r.status != 200 or not isinstance(page, list):  # no page read: "nothing shown" would rest on no answer
             problems.append(
                 f"{query.operation_id}: 被授权方读取一页返回 {r.status}（{r.error or '没有 items'}），无从确认其他主体的记录"
@@ -308,7 +248,7 @@ def test_a_grant_opens_only_its_owner_data_set_fields_and_grantee(
         stray = [
             f"{rec.get(key)}: {_clear(rec, list(fields))}"
             for rec in page or ()
-            if isinstance(rec, dict) and not _owners(rec) & set(owners) and _clear(rec, list(fields))
+            if isinstance(rec, dict) and not owners(rec) & theirs and _clear(rec, list(fields))
         ]
         if stray:
             problems.append(
@@ -318,29 +258,29 @@ def test_a_grant_opens_only_its_owner_data_set_fields_and_grantee(
         other = others[0]
         other_path = concrete(by_key, {key: other[key]}) if isinstance(other.get(key), str) else None
         if other_path:
-            shown = _clear(read(reader, by_key, other_path), _hidden(other, fields))
+            shown = _clear(read_record(reader, by_key, other_path), _hidden(other, fields))
             if shown:
                 problems.append(
                     f"{by_key.operation_id} {other_path}: 另一主体的记录的 {shown} 返回原文 / another owner's record"
                 )
         for other_name, other_op, other_key, rec in elsewhere:
             where = concrete(other_op, {other_key: rec[other_key]})
-            shown = _clear(read(reader, other_op, where), _hidden(rec, fields))
+            shown = _clear(read_record(reader, other_op, where), _hidden(rec, fields))
             if shown:
                 problems.append(
                     f"{other_op.operation_id} {where}: 所属主体在数据集 {other_name} 中的记录的 {shown} 返回原文"
                     f"（授权只针对 {name}）/ the owner's record in another data set"
                 )
-        shown = _clear(read(harness, by_key, path), hidden)
+        shown = _clear(read_record(harness, by_key, path), hidden)
         if shown:
             problems.append(
                 f"{by_key.operation_id} {path}: 非被授权方（测试凭证）看到 {shown} 的原文 / shown to another client"
             )
-        if _clear(read(reader, by_key, path), granted) != granted:
+        if _clear(read_record(reader, by_key, path), granted) != granted:
             untested(
                 "授权在检验完成前已到期，检验结论不成立 / the grant expired before the checks ended",
                 provide="在目标文件 [thresholds] grant_scope_validity_s 中加大授权有效期",
             )
         assert not problems, "授权打开了其范围之外的数据 / the grant opens more than it names:\n" + "\n".join(problems)
     finally:
-        time.sleep(max(0.0, valid_to - (time.time() + offset)) + 1.0)  # later tests see no grant of ours
+        expired()  # later tests see no grant of ours

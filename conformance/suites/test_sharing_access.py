@@ -80,9 +80,14 @@ def _readable(client: TargetClient, ds: DataSet, params: dict[str, Any]) -> Any:
     return r
 
 
-def _scope_sizes(harness: TargetClient, ds: DataSet, division: str) -> tuple[int, int]:
-    """(records in the division, records in all) as the harness sees them; skips when nothing lies outside."""
+def _in_scope(
+    harness: TargetClient, scoped: tuple[TargetClient, str], ds: DataSet
+) -> tuple[TargetClient, str, str, int, int]:
+    """(scoped client, its division, the division field, records in the division, records in all) as the harness
+    sees them; skips when nothing lies outside."""
+    client, division = scoped
     field = _division_field(ds)
+    assert field is not None
     inside = query(harness, ds, {field: division, "page": 1, "size": 1}, f"测试凭证按区划 {division} 查询{ds.label}")[
         "total"
     ]
@@ -92,7 +97,7 @@ def _scope_sizes(harness: TargetClient, ds: DataSet, division: str) -> tuple[int
             f"未测：测试凭证看不到区划 {division} 以外的{ds.label}记录，无法检验范围外的数据不可见 / "
             f"no {ds.name} records outside {division} are visible to the harness"
         )
-    return inside, overall
+    return client, division, field, inside, overall
 
 
 def _outside(records: list[dict[str, Any]], field: str, division: str) -> list[str]:
@@ -110,10 +115,7 @@ def test_a_scoped_caller_queries_only_its_divisions(
     """区划受限的调用方分页查询：结果只含本区划及下级区划的记录，总条数等于该区划内的记录数（测试凭证按区划过滤所得）。
     A division-scoped caller's paged query holds only records of its divisions, and all of them."""
     ds = data_sets()[name]
-    client, division = scoped
-    field = _division_field(ds)
-    assert field is not None
-    inside, overall = _scope_sizes(harness, ds, division)
+    client, division, field, inside, overall = _in_scope(harness, scoped, ds)
     first = expect(_readable(client, ds, {"page": 1, "size": max_size(ds)}), 200, f"区划受限的调用方查询{ds.label}")
     records, total = pull(client, ds, scale(tzsb_target).records)
     stray = _outside(records, field, division)
@@ -140,10 +142,7 @@ def test_a_division_filter_does_not_widen_a_scoped_caller(
     的记录——查询条件只能在授权范围内收窄，不能扩大范围。
     A division filter naming another division (or a wider one) never widens a scoped caller's results."""
     ds = data_sets()[name]
-    client, division = scoped
-    field = _division_field(ds)
-    assert field is not None
-    _scope_sizes(harness, ds, division)
+    client, division, field, _, _ = _in_scope(harness, scoped, ds)
     records, _ = pull(harness, ds, max_size(ds))
     outside = sorted(
         {r[field] for r in records if isinstance(r.get(field), str) and not division_matches(division, r[field])}
@@ -177,10 +176,7 @@ def test_a_scoped_caller_syncs_only_its_divisions(
     ds = data_sets()[name]
     if ds.changes is None:
         vacuous(f"契约中{ds.label}没有增量同步接口 / no change feed")
-    client, division = scoped
-    field = _division_field(ds)
-    assert field is not None
-    inside, _ = _scope_sizes(harness, ds, division)
+    client, division, field, inside, _ = _in_scope(harness, scoped, ds)
     probe = client.get(f"{ds.path}/changes", params={"limit": 1})
     if probe.status == 403:
         pytest.skip(f"未测：区划受限的调用方无权同步{ds.label}（403） / the scoped client may not sync {ds.name}")
@@ -230,10 +226,7 @@ def test_a_record_outside_the_divisions_is_not_revealed_by_key(
     ds = data_sets()[name]
     if ds.get is None:
         vacuous(f"契约中{ds.label}没有按主键获取接口 / no get by key")
-    client, division = scoped
-    field = _division_field(ds)
-    assert field is not None
-    _scope_sizes(harness, ds, division)
+    client, division, field, _, _ = _in_scope(harness, scoped, ds)
     records, _ = pull(harness, ds, max_size(ds))
     outside = next(
         (r for r in records if not division_matches(division, r.get(field)) and isinstance(r.get(ds.key), str)), None

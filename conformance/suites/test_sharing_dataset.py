@@ -15,6 +15,8 @@ import datetime as dt
 import functools
 import re
 import time
+import warnings
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -24,10 +26,10 @@ from conformance.check.formats import format_kinds
 from conformance.check.schema import validator
 from conformance.client import TargetClient
 from conformance.contract.datasets import DataSet, data_sets
-from conformance.contract.openapi import role_operations
 from conformance.contract.registry import registry
 from conformance.harness.target import Target
 from conformance.report.skips import EMPTY_DATA_SET_PROVIDE, untested, vacuous
+from conformance.suites.support.reporting import operation
 from conformance.suites.support.sharing import (
     DATA_SETS,
     ROLE,
@@ -41,6 +43,7 @@ from conformance.suites.support.sharing import (
     scale,
     tail_cursor,
 )
+from conformance.suites.support.workflow import data_of
 
 pytestmark = pytest.mark.role(ROLE)
 
@@ -118,8 +121,6 @@ def test_validity_against_the_record_schema(
         strict = BulkValidator(ds.schema, strict=True).valid_mask(records)
         warned = sum(not s for s in strict)
         if warned:
-            import warnings
-
             warnings.warn(
                 f"{ds.label}：{warned} 条记录只有警告级别的编码问题（按今天发证的形式（issued）判定不合规） / "
                 f"{warned} records with warning-level coding issues",
@@ -200,12 +201,9 @@ def test_keys_are_unique(name: str, client: TargetClient, request: pytest.Fixtur
     """唯一性：数据集中主键不重复（分页查询取回的记录中同一主键只出现一次），重复率应为 0。"""
     ds = data_sets()[name]
     records = _records(request, client, tzsb_target, name)
-    keys = [r.get(ds.key) for r in records]
-    counts: dict[Any, int] = {}
-    for k in keys:
-        counts[k] = counts.get(k, 0) + 1
+    counts = Counter(r.get(ds.key) for r in records)
     dupes = {k: c for k, c in counts.items() if c > 1}
-    n = len(keys)
+    n = len(records)
     assert None not in counts, f"有记录没有主键 {ds.key} / records without their key"
     assert not dupes, (
         f"唯一性 {_pct(len(counts), n)}（{n} 条记录中不同主键 {len(counts)} 个）；重复的主键：{list(dupes.items())[:5]} / "
@@ -245,15 +243,9 @@ def _other_references() -> list[tuple[str, str, str]]:
 
 
 def _reference_params() -> list[Any]:
-    out = []
-    for a, fld, b, clauses in _named_references():
-        if fld in data_sets()[a].properties:
-            out.append(pytest.param(a, fld, b, id=f"{a}.{fld}->{b}", marks=pytest.mark.clause(*clauses)))
-    for a, fld, b in _other_references():
-        out.append(
-            pytest.param(a, fld, b, id=f"{a}.{fld}->{b}", marks=pytest.mark.clause("IPQS.QUALITY.CONSISTENCY.1"))
-        )
-    return out
+    named = [(a, fld, b, cs) for a, fld, b, cs in _named_references() if fld in data_sets()[a].properties]
+    other = [(a, fld, b, ("IPQS.QUALITY.CONSISTENCY.1",)) for a, fld, b in _other_references()]
+    return [pytest.param(a, f, b, id=f"{a}.{f}->{b}", marks=pytest.mark.clause(*cs)) for a, f, b, cs in named + other]
 
 
 def _by_key(request: pytest.FixtureRequest, client: TargetClient, ds: DataSet, key: str) -> tuple[int, Any]:
@@ -261,11 +253,7 @@ def _by_key(request: pytest.FixtureRequest, client: TargetClient, ds: DataSet, k
     cache = run_cache(request).setdefault("by-key", {})
     if (ds.name, key) not in cache:
         r = client.get(ds.record_path(key))
-        body = r.json()
-        cache[(ds.name, key)] = (
-            r.status or 0,
-            body.get("data") if r.status == 200 and isinstance(body, dict) else None,
-        )
+        cache[(ds.name, key)] = (r.status or 0, data_of(r) if r.status == 200 else None)
     return cache[(ds.name, key)]
 
 
@@ -316,14 +304,12 @@ def test_references_between_data_sets_resolve(
 def _name_pairs() -> list[Any]:
     """``xUscc`` fields with a ``xName`` beside them, referring to units (whose ``name`` must agree)."""
     unit = _by_schema("unit")
-    out = []
-    if unit is None:
-        return out
-    for name, ds in data_sets().items():
-        for prop in ds.properties:
-            if prop.endswith("Uscc") and prop[:-4] + "Name" in ds.properties and name != unit:
-                out.append(pytest.param(name, prop, prop[:-4] + "Name", id=f"{name}.{prop[:-4]}Name"))
-    return out
+    return [
+        pytest.param(name, prop, prop[:-4] + "Name", id=f"{name}.{prop[:-4]}Name")
+        for name, ds in data_sets().items()
+        for prop in ds.properties
+        if unit is not None and name != unit and prop.endswith("Uscc") and prop[:-4] + "Name" in ds.properties
+    ]
 
 
 @pytest.mark.parametrize(("name", "code_field", "name_field"), _name_pairs())
@@ -389,8 +375,7 @@ def test_get_and_query_return_the_same_record(
 
 
 def _server_now(client: TargetClient) -> dt.datetime:
-    health = next(op for op in role_operations(ROLE) if op.operation_id == "getHealth")
-    r = client.get(health.path, auth=False)
+    r = client.get(operation(ROLE, "getHealth").path, auth=False)
     data = r.json().get("data") if r.status == 200 and isinstance(r.json(), dict) else None
     if isinstance(data, dict) and isinstance(data.get("time"), str):
         try:

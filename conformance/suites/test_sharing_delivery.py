@@ -17,124 +17,21 @@ back-off, and no more sending after a 2xx receipt.
 
 from __future__ import annotations
 
-import datetime as dt
-import http.server
 import itertools
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 import pytest
 
 from conformance.check.schema import validator
-from conformance.client import Evidence, Exchange, TargetClient
-from conformance.client.evidence import body_text, mask_headers
+from conformance.client import Evidence, TargetClient
 from conformance.contract.datasets import DataSet, data_sets
-from conformance.contract.openapi import role_operations
 from conformance.harness.target import Target
 from conformance.report.skips import vacuous
-from conformance.suites.support.callbacks import callback_server
+from conformance.suites.support.checks import Answer, Delivery, subscriber, subscription_path
 from conformance.suites.support.sharing import ROLE, expect, province_of, sandbox
 
 pytestmark = pytest.mark.role(ROLE)
-
-#: An answer of the subscriber: an HTTP status with headers, or None to drop the connection without answering.
-Answer = tuple[int, dict[str, str]] | None
-RECEIPT: Answer = (204, {})
-
-
-@dataclass
-class Delivery:
-    at: float  # time.monotonic() on arrival
-    headers: dict[str, str]
-    raw: bytes
-    body: Any
-    answer: Answer
-
-    @property
-    def message_id(self) -> Any:
-        return self.body.get("messageId") if isinstance(self.body, dict) else None
-
-    @property
-    def header_id(self) -> str | None:
-        return next((v for k, v in self.headers.items() if k.lower() == "x-message-id"), None)
-
-
-@dataclass
-class _State:
-    script: list[Answer]
-    deliveries: list[Delivery] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-class _Subscriber(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], state: _State) -> None:
-        super().__init__(address, _Hook)
-        self.state = state
-        self.url = ""
-
-
-class _Hook(http.server.BaseHTTPRequestHandler):
-    server: _Subscriber
-
-    def do_POST(self) -> None:
-        arrived = time.monotonic()
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(min(length, 8 << 20))
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            body = None
-        state = self.server.state
-        with state.lock:
-            n = len(state.deliveries)
-            answer = state.script[n] if n < len(state.script) else RECEIPT
-            state.deliveries.append(Delivery(arrived, dict(self.headers.items()), raw, body, answer))
-        if answer is None:  # a connection failure: closed without a response
-            self.close_connection = True
-            return
-        status, headers = answer
-        self.send_response(status)
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def _subscriber(target: Target, evidence: Evidence, script: list[Answer]) -> Iterator[_Subscriber]:
-    """A scripted callback receiver at an address the target can reach (else the item is 未测)."""
-    with callback_server(
-        target, lambda address: _Subscriber(address, _State(list(script))), "/tzsb-subscriber", "无法接收通知"
-    ) as server:
-        try:
-            yield server
-        finally:
-            for d in server.state.deliveries:
-                text, capped = body_text(d.raw)
-                evidence.add(
-                    Exchange(
-                        "POST",
-                        server.url,
-                        mask_headers(d.headers),
-                        text,
-                        status=d.answer[0] if d.answer else None,
-                        response_truncated=capped,
-                        error=None if d.answer else "本工具（订阅方）未应答即断开连接 / dropped by the harness",
-                        started_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
-                        direction="inbound",  # the target's call to the harness (a drop is ours, on purpose)
-                        simulator="subscriber",
-                    )
-                )
 
 
 # ---------------------------------------------------------------------------- the scenario
@@ -168,7 +65,10 @@ def _run(
     ds = _subscribed_set()
     assert ds.subscribe is not None
     first_wait, retry_wait = _windows(target)
-    with _subscriber(target, evidence, script) as sub, sandbox(client, province) as box:
+    with (
+        subscriber(target, evidence, script, "/tzsb-subscriber", "无法接收通知", "subscriber") as sub,
+        sandbox(client, province) as box,
+    ):
         records = box.setup(ds.name, 1)
         r = client.post(ds.subscribe.path, {"dataSet": ds.name, "callbackUrl": sub.url})
         if r.status == 403:
@@ -179,8 +79,7 @@ def _run(
             deadline = time.monotonic() + first_wait
             receipted_at: float | None = None
             while time.monotonic() < deadline:
-                with sub.state.lock:
-                    got = list(sub.state.deliveries)
+                got = sub.deliveries()
                 mine = _of_first(got)
                 if receipted_at is None and mine and _receipted(mine[-1]):
                     receipted_at = time.monotonic()
@@ -192,9 +91,8 @@ def _run(
                     deadline = got[-1].at + retry_wait  # waiting for the next retransmission
                 time.sleep(0.02)
         finally:
-            client.request("DELETE", _path("cancelSubscription", sid))
-    with sub.state.lock:
-        deliveries = list(sub.state.deliveries)
+            client.request("DELETE", subscription_path("cancelSubscription", sid))
+    deliveries = sub.deliveries()
     assert deliveries, f"{first_wait:.0f} 秒内未收到任何订阅通知 / no notification within {first_wait:.0f} s"
     v = validator("sharing#/$defs/notification")
     first = deliveries[0]
@@ -205,11 +103,6 @@ def _run(
         f"通知的订阅标识为 {first.body['subscriptionId']}，应为 {sid} / wrong subscription"
     )
     return deliveries
-
-
-def _path(operation_id: str, sid: str) -> str:
-    op = next(o for o in role_operations(ROLE) if o.operation_id == operation_id)
-    return op.path.replace("{subscriptionId}", sid)
 
 
 def _of_first(deliveries: list[Delivery]) -> list[Delivery]:

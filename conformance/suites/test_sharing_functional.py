@@ -25,6 +25,7 @@ from conformance.contract.datasets import DataSet, Filter, data_sets, max_size, 
 from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import role_operations
 from conformance.report.skips import EMPTY_DATA_SET_PROVIDE, untested, vacuous
+from conformance.suites.support.reporting import operation
 from conformance.suites.support.sharing import (
     DATA_SETS,
     ROLE,
@@ -70,12 +71,8 @@ def _items(request: pytest.FixtureRequest, client: TargetClient, name: str) -> l
 # ---------------------------------------------------------------------------- catalogue, health
 
 
-def _op(operation_id: str) -> Any:
-    return next(op for op in role_operations(ROLE) if op.operation_id == operation_id)
-
-
 def _catalogue(client: TargetClient) -> list[dict[str, Any]]:
-    data = expect(client.get(_op("getCatalogue").path), 200, "查询接口目录 / catalogue")
+    data = expect(client.get(operation(ROLE, "getCatalogue").path), 200, "查询接口目录 / catalogue")
     assert isinstance(data, list) and data, "接口目录为空 / the catalogue is empty"
     v = validator("sharing#/$defs/catalogueEntry")
     bad = [e for e in data if not v.is_valid(e)]
@@ -134,7 +131,7 @@ def test_the_four_theme_databases_are_offered(client: TargetClient) -> None:
 @pytest.mark.clause("SHARE.IF.FUNC.9")
 def test_health_reports_status_without_leaking_internals(client: TargetClient) -> None:
     """健康状态接口无需令牌，报告整体与各组件状态（正常、降级、不可用），不泄露内部地址、堆栈或凭证。"""
-    r = client.get(_op("getHealth").path, auth=False)
+    r = client.get(operation(ROLE, "getHealth").path, auth=False)
     data = expect(r, 200, "健康状态 / health")
     v = validator("sharing#/$defs/health")
     assert v.is_valid(data), f"健康状态结构不符：{v.errors(data)[:3]} / the health object does not validate"
@@ -238,28 +235,13 @@ def test_a_query_page_is_consistent(name: str, client: TargetClient) -> None:
 
 
 def _boundary_cases() -> list[Any]:
-    cases = [
-        ("size", "1"),
-        ("size", "max"),
-        ("size", "max+1"),
-        ("size", "0"),
-        ("size", "abc"),
-        ("page", "1"),
-        ("page", "max"),
-        ("page", "max+1"),
-        ("page", "0"),
-        ("page", "abc"),
-        ("page", "last+1"),
-    ]
+    cases = [(p, c) for p in ("size", "page") for c in ("1", "max", "max+1", "0", "abc")] + [("page", "last+1")]
     out = []
     for name in DATA_SETS:
         for param, case in cases:
-            clauses = (
-                ("PROFILE.PAGE.1", "SHARE.SEC.VOLUME.2")
-                if (param, case) == ("size", "max+1")
-                else ("PROFILE.PAGE.1", "SHARE.IF.FUNC.2")
-            )
-            out.append(pytest.param(name, param, case, id=f"{name}-{param}={case}", marks=pytest.mark.clause(*clauses)))
+            other = "SHARE.SEC.VOLUME.2" if (param, case) == ("size", "max+1") else "SHARE.IF.FUNC.2"
+            marks = pytest.mark.clause("PROFILE.PAGE.1", other)
+            out.append(pytest.param(name, param, case, id=f"{name}-{param}={case}", marks=marks))
     return out
 
 

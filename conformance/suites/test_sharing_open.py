@@ -27,31 +27,28 @@ from conformance.contract.datasets import data_sets, param_limit
 from conformance.contract.openapi import Operation, role_operations
 from conformance.harness.target import Target
 from conformance.report.skips import vacuous
+from conformance.suites.support.reporting import operation
 from conformance.suites.support.security import iso, request_id, scopes_of, server_offset
 from conformance.suites.support.sharing import ROLE, expect, explain, instant, snippet
 
 pytestmark = [pytest.mark.role(ROLE), pytest.mark.feature("open-data")]
 
 
-def _open_ops() -> list[Operation]:
-    return [
+def _ops() -> list[Operation]:
+    ops = [
         op
         for op in role_operations(ROLE)
         if op.method == "get" and op.data_set and "{" not in op.path and any(s.endswith(":open") for s in scopes_of(op))
     ]
+    if not ops:
+        vacuous("契约中没有开放数据接口 / no open-data operation in the contract")
+    return ops
 
 
 @pytest.fixture
 def opener(tzsb_client: Any, tzsb_target: Target) -> TargetClient:
     """The open-data client of the target file, else the harness credentials."""
     return tzsb_client(client="open-data") if tzsb_target.client("open-data") else tzsb_client()
-
-
-def _ops() -> list[Operation]:
-    ops = _open_ops()
-    if not ops:
-        vacuous("契约中没有开放数据接口 / no open-data operation in the contract")
-    return ops
 
 
 def _page(client: TargetClient, op: Operation, page: int, **kw: Any) -> Any:
@@ -70,8 +67,7 @@ def test_open_data_is_machine_readable_and_described(opener: TargetClient, tzsb_
     Open data is UTF-8 JSON, retrievable page by page, and every field is described (name, meaning, type, code list)
     by the data description the catalogue names."""
     ops = _ops()
-    catalogue_op = next(op for op in role_operations(ROLE) if op.operation_id == "getCatalogue")
-    catalogue = expect(tzsb_client().get(catalogue_op.path), 200, "查询接口目录 / catalogue")
+    catalogue = expect(tzsb_client().get(operation(ROLE, "getCatalogue").path), 200, "查询接口目录 / catalogue")
     listed = {e.get("operationId"): e for e in catalogue if isinstance(e, dict)}
     problems: list[str] = []
     empty: list[str] = []

@@ -11,27 +11,20 @@ rejection, idempotency by message id, stale updates, subscription notifications 
 
 from __future__ import annotations
 
-import datetime as dt
-import http.server
 import itertools
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
-import orjson
 import pytest
 
 from conformance.check.schema import validator
-from conformance.client import Evidence, Exchange, TargetClient
-from conformance.client.evidence import body_text, mask_headers
+from conformance.client import Evidence, TargetClient
 from conformance.contract.datasets import DataSet, data_sets, max_limit
 from conformance.contract.errors import ErrorCode
-from conformance.contract.openapi import role_operations
 from conformance.harness.target import Target
-from conformance.suites.support.callbacks import callback_server
+from conformance.suites.support.checks import Delivery, Subscriber, subscriber, subscription_path
 from conformance.suites.support.sharing import (
     DATA_SETS,
     ROLE,
@@ -56,11 +49,10 @@ WITH_CONTENT = [pytest.param(n, id=n, marks=content_marks(n)) for n in DATA_SETS
 
 
 def _sync_params() -> list[Any]:
-    out = []
-    for n in DATA_SETS:
-        marks = [pytest.mark.clause("INFO2007.2.5.4")] if data_sets()[n].schema == "inspection-report" else []
-        out.append(pytest.param(n, id=n, marks=marks))
-    return out
+    report = [pytest.mark.clause("INFO2007.2.5.4")]
+    return [
+        pytest.param(n, id=n, marks=report if data_sets()[n].schema == "inspection-report" else []) for n in DATA_SETS
+    ]
 
 
 @pytest.fixture
@@ -88,11 +80,11 @@ def _visibility(target: Target) -> float:
     return float(target.thresholds.get("visibility_seconds", 300))
 
 
-def _record(client: TargetClient, ds: DataSet, key: str) -> dict[str, Any]:
-    """A record read back by key (200, valid against the data set's schema)."""
+def _holds(client: TargetClient, ds: DataSet, key: str, version: dict[str, Any], message: str) -> None:
+    """The record read back by key (200, valid against the data set's schema) has the change time of ``version``."""
     got = expect(client.get(ds.record_path(key)), 200, f"获取{ds.label}“{key}”")
     check_record(ds, got, f"按主键获取“{key}”")
-    return got
+    assert instant(got["updatedAt"]) == instant(version["updatedAt"]), message
 
 
 def _subscription(r: Any, status: int, what: str) -> dict[str, Any]:
@@ -102,17 +94,16 @@ def _subscription(r: Any, status: int, what: str) -> dict[str, Any]:
     return data
 
 
-def _read_all(
-    client: TargetClient, ds: DataSet, cursor: str, where: str, pages: int = 1000
-) -> tuple[list[dict[str, Any]], str]:
+def _read_all(client: TargetClient, ds: DataSet, cursor: str, where: str) -> list[dict[str, Any]]:
+    """The changes from ``cursor`` to the end of the feed (at most 1000 pages)."""
     items: list[dict[str, Any]] = []
-    for _ in range(pages):
+    for _ in range(1000):
         data = read_changes(client, ds, cursor, max_limit(ds), where)
         items += data["items"]
         cursor = data["nextCursor"]
         if not data["hasMore"]:
             break
-    return items, cursor
+    return items
 
 
 def _served_early(request: pytest.FixtureRequest) -> dict[str, tuple[int, list[dict[str, Any]]]]:
@@ -265,7 +256,7 @@ def test_pushes_between_pages_are_neither_lost_nor_repeated(
                 box.upload(name, records[4:], "读取期间推送新增")
                 expected.append(("UPLOAD", keys[4]))
             elif not data["hasMore"]:
-                full, _ = _read_all(client, ds, start, f"{ds.label} 增量同步（自起点一次读完，核对）")
+                full = _read_all(client, ds, start, f"{ds.label} 增量同步（自起点一次读完，核对）")
                 visible = [(c["operation"], c["key"]) for c in full if c["key"] in keys]
                 if visible == expected or time.monotonic() > deadline:
                     break
@@ -314,7 +305,7 @@ def test_a_change_once_served_keeps_its_number_and_identity(
         wanted = [("UPLOAD", k) for k in keys]
         deadline = time.monotonic() + _visibility(tzsb_target)
         while True:
-            first, _ = _read_all(client, ds, start, f"{ds.label} 增量同步（自末尾游标）")
+            first = _read_all(client, ds, start, f"{ds.label} 增量同步（自末尾游标）")
             if [(c["operation"], c["key"]) for c in first if c["key"] in keys] == wanted:
                 break
             assert time.monotonic() < deadline, (
@@ -322,7 +313,7 @@ def test_a_change_once_served_keeps_its_number_and_identity(
                 f"the pushed uploads did not appear in the change feed"
             )
             time.sleep(0.5)  # the platform has not published them yet
-        again, _ = _read_all(client, ds, start, f"{ds.label} 增量同步（同一游标立即重读）")
+        again = _read_all(client, ds, start, f"{ds.label} 增量同步（同一游标立即重读）")
         _kept(first, again, f"{ds.label}自同一游标立即重读")
         # update the newest record first, then the other: a log that numbers a change "highest remaining + 1", or
         # keeps only each record's latest change, gives a number already served to another change
@@ -331,7 +322,7 @@ def test_a_change_once_served_keeps_its_number_and_identity(
             box.accepted(name, [("UPDATE", key, newer)], f"推送{ds.label}“{key}”的更新")
         wanted += [("UPDATE", keys[1]), ("UPDATE", keys[0])]
         while True:
-            later_read, _ = _read_all(client, ds, start, f"{ds.label} 增量同步（更新后自同一游标重读）")
+            later_read = _read_all(client, ds, start, f"{ds.label} 增量同步（更新后自同一游标重读）")
             # holds at every read, whether the updates are published yet or not
             _kept(first, later_read, f"{ds.label}更新后自同一游标重读")
             mine = [(c["operation"], c["key"]) for c in later_read if c["key"] in keys]
@@ -440,7 +431,7 @@ def test_a_repeated_push_returns_the_first_receipt_and_is_applied_once(
         assert not differs, (
             f"重复推送的回执与首次不同（字段 {differs}）/ the repeated push did not get the first receipt"
         )
-        changes, _ = _read_all(client, ds, start, f"{ds.label} 增量同步（核对只入库一次）")
+        changes = _read_all(client, ds, start, f"{ds.label} 增量同步（核对只入库一次）")
         ours = [(c["operation"], c["seq"]) for c in changes if c["key"] == key]
         assert len(ours) == 1, (
             f"重复推送被再次处理：增量同步中该记录有 {len(ours)} 次变更 {ours} / applied {len(ours)} times"
@@ -466,10 +457,7 @@ def test_the_same_message_id_with_other_content_is_409(name: str, client: Target
         assert err["code"] == ErrorCode.DUPLICATE, (
             f"错误代码为 {err['code']}，应为 DUPLICATE / error code should be DUPLICATE"
         )
-        got = _record(client, ds, key)
-        assert instant(got["updatedAt"]) == instant(record["updatedAt"]), (
-            "被 409 拒绝的推送仍改动了数据 / the refused push changed the data"
-        )
+        _holds(client, ds, key, record, "被 409 拒绝的推送仍改动了数据 / the refused push changed the data")
 
 
 @pytest.mark.parametrize("name", DATA_SETS)
@@ -486,91 +474,18 @@ def test_a_stale_update_does_not_overwrite_newer_data(name: str, client: TargetC
         assert receipt["results"] and receipt["results"][0]["status"] == "rejected", (
             f"较已存记录更旧的更新未在回执中标明拒绝：{receipt['results']} / the stale update was not rejected"
         )
-        got = _record(client, ds, key)
-        assert instant(got["updatedAt"]) == instant(record["updatedAt"]), (
-            "较旧的更新覆盖了较新的数据 / stale data overwrote newer"
-        )
+        _holds(client, ds, key, record, "较旧的更新覆盖了较新的数据 / stale data overwrote newer")
         newer = {**record, "updatedAt": later(record["updatedAt"], 86400)}
         box.accepted(name, [("UPDATE", key, newer)], "推送较新的更新")
-        got = _record(client, ds, key)
-        assert instant(got["updatedAt"]) == instant(newer["updatedAt"]), (
-            "较新的更新未生效 / the newer update did not apply"
-        )
+        _holds(client, ds, key, newer, "较新的更新未生效 / the newer update did not apply")
 
 
 # ---------------------------------------------------------------------------- subscriptions
 
 
-class _Receiver(http.server.ThreadingHTTPServer):
+def _receiver(target: Target, evidence: Evidence) -> AbstractContextManager[Subscriber]:
     """The harness as the subscriber: records every notification; answers the first one 503."""
-
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int]) -> None:
-        super().__init__(address, _Hook)
-        self.received: list[tuple[int, dict[str, Any] | None, bytes]] = []  # (answered status, body, raw)
-        self.headers: list[dict[str, str]] = []
-        self.lock = threading.Lock()
-        self.url = ""
-
-
-class _Hook(http.server.BaseHTTPRequestHandler):
-    server: _Receiver
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(min(length, 8 << 20))
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            body = None
-        with self.server.lock:
-            status = 503 if not self.server.received else 204
-            self.server.received.append((status, body, raw))
-            self.server.headers.append(dict(self.headers.items()))
-        self.send_response(status)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def _receiver(target: Target, evidence: Evidence) -> Iterator[_Receiver]:
-    """A callback receiver in this process, at an address the target can reach (else the item is 未测)."""
-    with callback_server(target, _Receiver, "/tzsb-callback", "订阅通知无法接收") as server:
-        try:
-            yield server
-        finally:
-            _record_inbound(server, evidence)
-
-
-def _record_inbound(server: _Receiver, evidence: Evidence) -> None:
-    """The calls the target made to the harness, as evidence beside the harness's own requests (docs/design.md principle 8)."""
-    for (status, _, raw), headers in zip(server.received, server.headers, strict=True):
-        text, capped = body_text(raw)
-        evidence.add(
-            Exchange(
-                "POST",
-                server.url,
-                mask_headers(headers),
-                text,
-                status=status,
-                response_truncated=capped,
-                started_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
-                direction="inbound",  # the target's call to the harness's receiver
-                simulator="callback",
-            )
-        )
-
-
-def _op(operation_id: str) -> Any:
-    return next(op for op in role_operations(ROLE) if op.operation_id == operation_id)
-
-
-def _sub_path(operation_id: str, sid: str) -> str:
-    return _op(operation_id).path.replace("{subscriptionId}", sid)
+    return subscriber(target, evidence, [(503, {})], "/tzsb-callback", "订阅通知无法接收", "callback")
 
 
 def _subscription_sets(target: Target) -> list[DataSet]:
@@ -611,17 +526,19 @@ def test_subscriptions_are_created_read_and_cancelled(
                         400,
                         f"在{ds.label}订阅路径上订阅数据集 {other}",
                     )
-                got = _subscription(client.get(_sub_path("getSubscription", sid)), 200, f"查询订阅 {sid}")
+                got = _subscription(client.get(subscription_path("getSubscription", sid)), 200, f"查询订阅 {sid}")
                 assert got == sub, f"按标识查询的订阅与创建时不同：{got} / the subscription read back differs"
             finally:
-                cancel = client.request("DELETE", _sub_path("cancelSubscription", sid))
+                cancel = client.request("DELETE", subscription_path("cancelSubscription", sid))
             cancelled = _subscription(cancel, 200, f"取消订阅 {sid}")
             assert cancelled["status"] == "cancelled", f"取消后状态为 {cancelled['status']} / status after cancel"
             again = _subscription(
-                client.request("DELETE", _sub_path("cancelSubscription", sid)), 200, f"再次取消订阅 {sid}"
+                client.request("DELETE", subscription_path("cancelSubscription", sid)), 200, f"再次取消订阅 {sid}"
             )
             assert again["status"] == "cancelled", "再次取消应同样返回已取消的订阅 / cancelling twice is idempotent"
-        expect_error(client.get(_sub_path("getSubscription", "tzsb-no-such-subscription")), 404, "查询不存在的订阅")
+        expect_error(
+            client.get(subscription_path("getSubscription", "tzsb-no-such-subscription")), 404, "查询不存在的订阅"
+        )
 
 
 @pytest.mark.clause("SHARE.IF.FUNC.7", "SHARE.MECH.MODE.2")
@@ -644,25 +561,24 @@ def test_a_change_is_notified_and_a_failed_notification_is_retried(
                 key = records[0][ds.key]
                 box.upload(ds.name, records, f"推送新{ds.label}记录")
                 deadline = time.monotonic() + wait
-                got: list[tuple[int, dict[str, Any] | None, bytes]] = []
+                got: list[Delivery] = []
                 delivered: list[dict[str, Any]] = []
                 while time.monotonic() < deadline:
-                    with receiver.lock:
-                        got = list(receiver.received)
-                    delivered = [b for s, b, _ in got if s < 300 and isinstance(b, dict)]
+                    got = receiver.deliveries()
+                    delivered = [d.body for d in got if d.answer and d.answer[0] < 300 and isinstance(d.body, dict)]
                     if len(got) >= 2 and any(c.get("key") == key for b in delivered for c in b.get("changes", [])):
                         break
                     time.sleep(0.1)
             finally:
-                client.request("DELETE", _sub_path("cancelSubscription", sid))
+                client.request("DELETE", subscription_path("cancelSubscription", sid))
         assert got, f"{wait:.0f} 秒内未收到任何通知 / no notification within {wait:.0f} s"
-        _, first, raw0 = got[0]
-        assert first is not None, f"通知不是 JSON：{raw0[:200]!r} / the notification is not JSON"
+        first = got[0].body
+        assert first is not None, f"通知不是 JSON：{got[0].raw[:200]!r} / the notification is not JSON"
         assert v.is_valid(first), f"通知不符合 notification 结构：{v.errors(first)[:3]} / invalid notification"
         assert first["subscriptionId"] == sid and first["dataSet"] == ds.name, (
             "通知的订阅标识或数据集不符 / wrong subscription"
         )
-        retries = [b for _, b, _ in got[1:] if isinstance(b, dict) and b.get("messageId") == first["messageId"]]
+        retries = [d.body for d in got[1:] if isinstance(d.body, dict) and d.message_id == first["messageId"]]
         assert retries, (
             f"首次通知被答以 503 后，{wait:.0f} 秒内未以同一消息标识重传 / "
             f"the failed notification was not retried with the same message id"

@@ -33,6 +33,7 @@ from conformance.client.http import request_once
 from conformance.contract.datasets import data_sets
 from conformance.contract.openapi import Operation, role_operations
 from conformance.harness.target import Target
+from conformance.suites.support.reporting import operation
 from conformance.suites.support.sharing import ROLE, expect, explain, snippet
 
 pytestmark = pytest.mark.role(ROLE)
@@ -56,16 +57,12 @@ def client(tzsb_client: Any) -> TargetClient:
     return tzsb_client()
 
 
-def _base(target: Target) -> str:
-    return target.url()
-
-
 def _https(target: Target) -> tuple[str, int, str]:
     """(host, port, SNI name) of an HTTPS base URL; skips the TLS items for an http URL (judged by the https test)."""
-    parts = urlsplit(_base(target))
+    parts = urlsplit(target.url())
     if parts.scheme != "https":
         pytest.skip(
-            f"未测：基础地址 {_base(target)} 不是 https，TLS 握手无从检验（由“经 HTTPS 提供”一项判为不符合） / "
+            f"未测：基础地址 {target.url()} 不是 https，TLS 握手无从检验（由“经 HTTPS 提供”一项判为不符合） / "
             "the base URL is not https"
         )
     host = parts.hostname or ""
@@ -96,9 +93,8 @@ def _legacy_context(version: ssl.TLSVersion | None, ciphers: str) -> ssl.SSLCont
     try:
         ctx.set_ciphers(ciphers)
         with warnings.catch_warnings():
-            warnings.simplefilter(
-                "ignore", DeprecationWarning
-            )  # TLS 1.0 / 1.1 constants are deprecated: that is the point
+            # TLS 1.0 / 1.1 constants are deprecated: that is the point
+            warnings.simplefilter("ignore", DeprecationWarning)
             if version is not None:
                 ctx.minimum_version = version
                 ctx.maximum_version = version
@@ -135,7 +131,7 @@ def _refused(host: str, port: int, ctx: ssl.SSLContext, server_name: str, what: 
 def test_the_interface_is_served_over_https(tzsb_target: Target) -> None:
     """共享接口的基础地址为 https（接口只经 TLS 提供）。
     The sharing interface's base URL is https."""
-    url = _base(tzsb_target)
+    url = tzsb_target.url()
     assert urlsplit(url).scheme == "https", (
         f"共享接口的基础地址 {url} 不是 https：接口经明文 HTTP 提供 / "
         f"the base URL {url} is not https: the interface is served in clear text"
@@ -275,7 +271,7 @@ def test_plain_http_does_not_serve_the_api_with_credentials(
     """对基础地址的明文 HTTP 形式（同一主机与端口，或 https 默认端口对应的 80 端口）携带有效令牌发出请求：
     连接被拒绝、被重定向到 https，或以错误应答，都不返回数据。
     The plain-HTTP variant of the base URL, with a valid token, is refused or redirected and returns no data."""
-    base = _base(tzsb_target)
+    base = tzsb_target.url()
     parts = urlsplit(base)
     token = client.token()
     path = _probe_op().path
@@ -310,7 +306,7 @@ def test_a_token_in_the_url_query_is_refused(
     """令牌出现在 URL 查询参数（access_token）中的请求被拒绝（4xx、不返回数据）：只在查询参数中带令牌时如此，
     请求头同时带有效令牌时也如此。
     A request with the token in the URL query (access_token) is refused, also when a valid header comes with it."""
-    base = _base(tzsb_target)
+    base = tzsb_target.url()
     token = client.token()
     url = base + _probe_op().path
     verify: str | bool = tzsb_target.ca_file or True
@@ -340,7 +336,7 @@ def test_client_credentials_in_the_url_query_get_no_token(
     r = _raw(
         tzsb_evidence,
         "POST",
-        f"{_base(tzsb_target)}{token_op.path}?{query}",
+        f"{tzsb_target.url()}{token_op.path}?{query}",
         {"Content-Type": "application/x-www-form-urlencoded"},
         tzsb_target.ca_file or True,
     )
@@ -376,10 +372,9 @@ def test_the_catalogued_interfaces_are_described_and_answer_utf8_json(
     目录中可直接调用的读取接口以通用 HTTP 客户端调用返回 UTF-8 编码的 JSON，报文符合 OpenAPI 描述的响应结构。
     Sharing goes through interfaces: https; every catalogued interface is in the OpenAPI description; the
     catalogue's reads answer UTF-8 JSON that validates against the described responses."""
-    url = _base(tzsb_target)
+    url = tzsb_target.url()
     assert urlsplit(url).scheme == "https", f"共享接口的基础地址 {url} 不是 https / the base URL is not https"
-    catalogue_op = next(op for op in role_operations(ROLE) if op.operation_id == "getCatalogue")
-    catalogue = expect(client.get(catalogue_op.path), 200, "查询接口目录 / catalogue")
+    catalogue = expect(client.get(operation(ROLE, "getCatalogue").path), 200, "查询接口目录 / catalogue")
     v = validator("sharing#/$defs/catalogueEntry")
     assert isinstance(catalogue, list) and all(v.is_valid(e) for e in catalogue), (
         "接口目录结构不符 / the catalogue does not validate"

@@ -22,13 +22,13 @@ from typing import Any
 
 import pytest
 
-from conformance.check.formats import format_sites
 from conformance.client import TargetClient
 from conformance.codes import KINDS
 from conformance.codes import lists as code_lists
 from conformance.contract.errors import ErrorCode
 from conformance.datagen import DataGen
 from conformance.harness.target import Target
+from conformance.suites.support.checks import bad_message_ids_are_refused, near_miss_codes_are_refused
 from conformance.suites.support.reporting import (
     body_validator,
     caller,
@@ -37,13 +37,10 @@ from conformance.suites.support.reporting import (
     differences,
     later,
     message_id,
-    names_field,
-    near_misses,
     now_iso,
     path_of,
     permitted,
     refused,
-    with_value,
 )
 
 ROLE = "supervision"
@@ -373,21 +370,7 @@ def test_a_report_without_a_valid_message_id_is_400(kind: str, client: TargetCli
     """上报报文须带合规的消息标识：缺少 messageId 或其格式不符（8–64 位字母数字及 _.:-）时返回 400，错误项指出 /messageId，
     数据未被保存。"""
     _, record, message = _setup(client, reader, kind)
-    v = body_validator(ROLE, REPORTS[kind][0])
-    cases = [("缺少消息标识", {k: x for k, x in message.items() if k != "messageId"})]
-    cases += [
-        (f"消息标识“{bad}”", {**message, "messageId": bad})
-        for bad in ("x1", "消息标识-00000001", "a" * 65)
-        if not v.is_valid({**message, "messageId": bad})
-    ]
-    for label, body in cases:
-        r = client.post(path_of(ROLE, REPORTS[kind][0]), body)
-        permitted(r, f"上报{_label(kind)}")
-        names_field(
-            refused(r, ROLE, REPORTS[kind][0], 400, f"上报{_label(kind)}（{label}）"),
-            "/messageId",
-            f"上报{_label(kind)}（{label}）",
-        )
+    bad_message_ids_are_refused(client, ROLE, REPORTS[kind][0], message, f"上报{_label(kind)}")
     key = record[REPORTS[kind][3]]
     assert _absent(reader, kind, key), f"被拒绝的报文中的{_label(kind)}“{key}”仍被保存 / a refused report was stored"
 
@@ -400,16 +383,10 @@ def test_invalid_identifiers_are_refused_naming_the_field(
     设备品种、办理项、电子证照标识、电子卷宗编码）取只错一处的值（校验码、代码表、结构）时返回 400，错误项指出该字段，
     数据未被保存。"""
     _, record, message = _setup(client, reader, kind)
-    sites = format_sites(body_validator(ROLE, REPORTS[kind][0]).uri)
-    assert sites, "契约的上报报文没有编码字段 / the contract's report has no coded field"
-    for path, code_kind in sites:
-        pointer = "/" + "/".join(path)
-        for value, mutation in near_misses(code_kind, depth(tzsb_target).near_misses):
-            bad = with_value({**message, "messageId": message_id()}, path, value)
-            what = f"上报{_label(kind)}（{pointer}=“{value}”，{mutation}）"
-            r = client.post(path_of(ROLE, REPORTS[kind][0]), bad)
-            permitted(r, f"上报{_label(kind)}")
-            names_field(refused(r, ROLE, REPORTS[kind][0], 400, what), pointer, what)
+    lacking = "契约的上报报文没有编码字段 / the contract's report has no coded field"
+    near_miss_codes_are_refused(
+        client, ROLE, REPORTS[kind][0], message, f"上报{_label(kind)}", depth(tzsb_target).near_misses, lacking
+    )
     key = record[REPORTS[kind][3]]
     assert _absent(reader, kind, key), f"被拒绝的报文中的{_label(kind)}“{key}”仍被保存 / a refused report was stored"
 

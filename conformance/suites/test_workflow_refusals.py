@@ -77,16 +77,12 @@ def _param(step: str, outcome: str) -> Any:
 @pytest.fixture(scope="module")
 def seed() -> int:
     """The items and applicants (never the paths) come from this seed; ``TZSB_HYPOTHESIS_SEED`` replays it."""
-    value = run_seed()
-    print(f"tzsb seed: {value}")
-    return value
+    return run_seed()
 
 
 @pytest.fixture(scope="module")
 def desk(tzsb_client: Any) -> Desk:
-    d = Desk(tzsb_client)
-    d.all_officers()
-    return d
+    return Desk(tzsb_client).all_officers()
 
 
 def _view(desk: Desk, case: Case) -> tuple[Any, ...] | str:

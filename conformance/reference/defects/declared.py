@@ -9,6 +9,7 @@ Imported as ``D`` (``from conformance.reference.defects import D``; ``D.ENVELOPE
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -35,6 +36,17 @@ LICENSING_CALLING = Run("licensing", simulators=True)
 #: the platform alone, the harness playing the licensing system its applications are pushed to
 GOV_PLATFORM_CALLING = Run("gov-platform", alone=True, simulators=True)
 INSPECTION_ALONE = Run("inspection", alone=True)
+
+
+def _passes(name: str, seam: str, unchecked: Callable[[dict[str, str]], bool]) -> None:
+    """The mutator of a defect that lets the request's errors ``unchecked`` picks pass (``BODY_ERRORS``, ``PARAM_ERRORS``)."""
+    defect(name, seam=seam)(lambda errors: [e for e in errors if not unchecked(e)])
+
+
+def _skips(name: str, check: str) -> None:
+    """The mutator of a defect that skips one check of the security layer (``seams.AUTH``)."""
+    defect(name, seam=seams.AUTH_CHECKS)(lambda checks: checks - {check})
+
 
 # ------------------------------------------------------------------------------------------ profile: envelope,
 # status codes, errors, dates
@@ -137,12 +149,7 @@ ACCEPT_UNKNOWN_FIELDS = declare(
     "unknown request fields accepted",
     run=SMALL,
 )
-
-
-@defect(ACCEPT_UNKNOWN_FIELDS, seam=seams.BODY_ERRORS)
-def _accept_unknown_fields(errors: list[dict[str, str]]) -> list[dict[str, str]]:
-    return [e for e in errors if e["rule"] != "additionalProperties"]
-
+_passes(ACCEPT_UNKNOWN_FIELDS, seams.BODY_ERRORS, lambda e: e["rule"] == "additionalProperties")
 
 NO_BODY_LIMIT = declare(
     "no-body-limit",
@@ -216,6 +223,7 @@ def _vendor_error_codes(answer: ErrorAnswer) -> ErrorAnswer:
 
 # ------------------------------------------------------------------------------------------ security
 
+
 ACCEPT_MISSING_AUTH = declare(
     "accept-missing-auth",
     ANY,
@@ -224,12 +232,7 @@ ACCEPT_MISSING_AUTH = declare(
     "requests without a token accepted",
     run=SMALL_IN_ALL,
 )
-
-
-@defect(ACCEPT_MISSING_AUTH, seam=seams.AUTH_CHECKS)
-def _accept_missing_auth(checks: frozenset[str]) -> frozenset[str]:
-    return checks - {seams.BEARER}
-
+_skips(ACCEPT_MISSING_AUTH, seams.BEARER)
 
 ACCEPT_EXPIRED_TOKEN = declare(
     "accept-expired-token",
@@ -239,12 +242,7 @@ ACCEPT_EXPIRED_TOKEN = declare(
     "expired tokens accepted",
     run=SMALL_IN_ALL,
 )
-
-
-@defect(ACCEPT_EXPIRED_TOKEN, seam=seams.AUTH_CHECKS)
-def _accept_expired_token(checks: frozenset[str]) -> frozenset[str]:
-    return checks - {seams.TOKEN_EXPIRY}
-
+_skips(ACCEPT_EXPIRED_TOKEN, seams.TOKEN_EXPIRY)
 
 IGNORE_SCOPES = declare(
     "ignore-scopes",
@@ -254,12 +252,7 @@ IGNORE_SCOPES = declare(
     "scopes not checked",
     run=SHARING_EMPTY,
 )
-
-
-@defect(IGNORE_SCOPES, seam=seams.AUTH_CHECKS)
-def _ignore_scopes(checks: frozenset[str]) -> frozenset[str]:
-    return checks - {seams.SCOPE}
-
+_skips(IGNORE_SCOPES, seams.SCOPE)
 
 ACCEPT_REPLAYED_NONCE = declare(
     "accept-replayed-nonce",
@@ -269,12 +262,7 @@ ACCEPT_REPLAYED_NONCE = declare(
     "replayed nonce accepted",
     run=SHARING_EMPTY,
 )
-
-
-@defect(ACCEPT_REPLAYED_NONCE, seam=seams.AUTH_CHECKS)
-def _accept_replayed_nonce(checks: frozenset[str]) -> frozenset[str]:
-    return checks - {seams.NONCE}
-
+_skips(ACCEPT_REPLAYED_NONCE, seams.NONCE)
 
 ACCEPT_STALE_TIMESTAMP = declare(
     "accept-stale-timestamp",
@@ -284,12 +272,7 @@ ACCEPT_STALE_TIMESTAMP = declare(
     "stale signature timestamp accepted",
     run=SHARING_EMPTY,
 )
-
-
-@defect(ACCEPT_STALE_TIMESTAMP, seam=seams.AUTH_CHECKS)
-def _accept_stale_timestamp(checks: frozenset[str]) -> frozenset[str]:
-    return checks - {seams.SIGNATURE_WINDOW}
-
+_skips(ACCEPT_STALE_TIMESTAMP, seams.SIGNATURE_WINDOW)
 
 NO_RATE_LIMIT = declare(
     "no-rate-limit",
@@ -299,12 +282,7 @@ NO_RATE_LIMIT = declare(
     "no rate limiting",
     run=SHARING_EMPTY,
 )
-
-
-@defect(NO_RATE_LIMIT, seam=seams.AUTH_CHECKS)
-def _no_rate_limit(checks: frozenset[str]) -> frozenset[str]:
-    return checks - {seams.RATE_LIMIT}
-
+_skips(NO_RATE_LIMIT, seams.RATE_LIMIT)
 
 RETRY_AFTER_MISSING = declare(
     "retry-after-missing",
@@ -581,14 +559,9 @@ ACCEPT_PIPING_MOVE_OUT = declare(
     "pressure-piping move-out accepted",
     run=LICENSING_WALKS,
 )
-
-
-@defect(ACCEPT_UNKNOWN_ITEM, seam=seams.BODY_ERRORS)
-@defect(ACCEPT_PIPING_MOVE_OUT, seam=seams.BODY_ERRORS)
-def _item_code_unchecked(errors: list[dict[str, str]]) -> list[dict[str, str]]:
-    # the defective vendor does not check the item code against Table 1 (its handler decides, workflow.check_item)
-    return [e for e in errors if not (e["path"].endswith("/itemCode") and e["rule"] == "format")]
-
+# the defective vendor does not check the item code against Table 1 (its handler decides, workflow.check_item)
+for _item_defect in (ACCEPT_UNKNOWN_ITEM, ACCEPT_PIPING_MOVE_OUT):
+    _passes(_item_defect, seams.BODY_ERRORS, lambda e: e["path"].endswith("/itemCode") and e["rule"] == "format")
 
 STEP_OUT_OF_ORDER = declare(
     "step-out-of-order",
@@ -797,7 +770,4 @@ SIGNATURE_HEADERS_UNCHECKED = declare(
     run=SMALL_IN_ALL,
 )
 
-
-@defect(SIGNATURE_HEADERS_UNCHECKED, seam=seams.PARAM_ERRORS)
-def _signature_headers_unchecked(errors: list[dict[str, str]]) -> list[dict[str, str]]:
-    return [e for e in errors if not e["path"].startswith("/header/")]
+_passes(SIGNATURE_HEADERS_UNCHECKED, seams.PARAM_ERRORS, lambda e: e["path"].startswith("/header/"))

@@ -67,7 +67,7 @@ from conformance.reference import outbox
 from conformance.reference.context import SEEDERS, SETUPS, Ctx, Reply, now_iso, operation
 from conformance.reference.db import Database, dumps, loads
 from conformance.reference.defects import D
-from conformance.reference.errors import bad_request, not_found
+from conformance.reference.errors import field_error, not_found
 from conformance.reference.roles.messages import once
 from conformance.reference.server_state import RoleServer
 
@@ -97,9 +97,7 @@ CREATE INDEX IF NOT EXISTS insp_objections_open ON insp_objections (status, due_
 def setup(server: RoleServer) -> None:
     server.db.ensure(DDL)
     outbox.setup(server)
-    workers = server.extras.setdefault("background", [])
-    if run_corrections not in workers:
-        workers.append(run_corrections)
+    server.add_background(run_corrections)
     # callback targets of pushes still pending from an earlier run
     for (target,) in server.db.all(
         "SELECT DISTINCT target FROM outbox WHERE sender = ? AND status = 'pending' AND target LIKE 'callback:%'",
@@ -161,10 +159,6 @@ async def get_inspection_report(ctx: Ctx) -> Reply:
 
 
 # ------------------------------------------------------------------------------ objections
-def _error(path: str, zh: str, en: str) -> Exception:
-    return bad_request(f"{path}：{zh}", en, [{"path": path, "message": zh, "messageEn": en}])
-
-
 def _objection_view(row: tuple[Any, ...]) -> dict[str, Any]:
     oid, mid, report_no, status, received, corrected = row
     out: dict[str, Any] = {
@@ -200,17 +194,17 @@ async def submit_objection(ctx: Ctx) -> Reply:
     body = ctx.body
     report = get_report(ctx.db, body["reportNo"])
     if report is None:
-        raise _error(
+        raise field_error(
             "/reportNo", f"检验报告 {body['reportNo']} 不存在", f"inspection report {body['reportNo']} not found"
         )
     if body.get("equipmentCode") and body["equipmentCode"] != report["equipmentCode"]:
-        raise _error(
+        raise field_error(
             "/equipmentCode",
             f"设备代码 {body['equipmentCode']} 与检验报告的设备代码 {report['equipmentCode']} 不符",
             "equipmentCode differs from the report's",
         )
     if body.get("callbackUrl") and urlsplit(body["callbackUrl"]).scheme not in ("http", "https"):
-        raise _error("/callbackUrl", "回推地址须为 http 或 https 地址", "callbackUrl must be an http(s) URL")
+        raise field_error("/callbackUrl", "回推地址须为 http 或 https 地址", "callbackUrl must be an http(s) URL")
     delay = float(ctx.server.extras.get("inspection.correction_delay", CORRECTION_DELAY))
     holder: dict[str, str] = {}
 
@@ -223,14 +217,7 @@ async def submit_objection(ctx: Ctx) -> Reply:
             "due_at, updated_at) VALUES (?, ?, ?, ?, 'received', ?, ?, ?)",
             (oid, body["messageId"], body["reportNo"], dumps(body), at, time.time() + delay, at),
         )
-        return 201, {
-            "objectionId": oid,
-            "messageId": body["messageId"],
-            "reportNo": body["reportNo"],
-            "status": "received",
-            "receivedAt": at,
-            "duplicate": False,
-        }
+        return 201, _objection_view((oid, body["messageId"], body["reportNo"], "received", at, None))
 
     reply = await once(ctx, "inspection.T6-2", body, process)
     if reply.status == 201:

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -32,20 +33,20 @@ from typing import Any
 import pytest
 
 from conformance.check.schema import validator, validator_at
-from conformance.client import Evidence, TargetClient
+from conformance.client import Evidence
 from conformance.clock import CHINA
 from conformance.codes import KINDS
 from conformance.codes import lists as code_lists
 from conformance.contract import documents as contracts
 from conformance.contract.openapi import Operation, role_operations
 from conformance.datagen.licensing import application, authority_of, new_applicant, new_case_no, varieties
+from conformance.datagen.licensing import resubmission as resubmitted
 from conformance.harness.target import SimulatorSettings, Target
 from conformance.simulators import Call, Simulators, for_settings
-from conformance.suites.support.workflow import DRIVER, OPERATORS, allowed_roles, brief, data_of, outcomes, steps
+from conformance.suites.support.workflow import DRIVER, OPERATORS, Desk, allowed_roles, brief, data_of, outcomes, steps
 
 Item = dict[str, Any]
 
-ATTENDED = "attended"
 SMS_FEATURE = "sms-gateway"
 
 
@@ -140,11 +141,9 @@ def issue_step() -> str:
     raise LookupError("workflow.json names no step that starts T5-11")
 
 
-def contract_problems(call: Call) -> list[str]:
-    """What the call breaks in its contract: body schema, parameters, bearer token, media type."""
-    op = op_of(call)
-    if op is None:
-        return [f"{call.method} {call.path} 不是 {call.simulator} 契约中的接口 / not an operation of the contract"]
+def request_problems(op: Operation, call: Call) -> list[str]:
+    """What the call breaks in ``op``'s request: a bearer token on a secured operation; the media type and the body
+    schema when it takes a body."""
     problems = []
     if op.secured and not call.client_id:
         problems.append("未携带有效的 Bearer 令牌 / no bearer token")
@@ -155,6 +154,15 @@ def contract_problems(call: Call) -> list[str]:
         v = validator_at(op.body_uri)
         if not v.is_valid(call.json):
             problems += [f"{e.path or '/'}：{e.message_zh}" for e in v.errors(call.json)[:5]]
+    return problems
+
+
+def contract_problems(call: Call) -> list[str]:
+    """What the call breaks in its contract: body schema, parameters, bearer token, media type."""
+    op = op_of(call)
+    if op is None:
+        return [f"{call.method} {call.path} 不是 {call.simulator} 契约中的接口 / not an operation of the contract"]
+    problems = request_problems(op, call)
     for p in op.params:
         if p.location == "query" and p.name in call.query:
             value: Any = call.query[p.name]
@@ -252,24 +260,11 @@ class Console:
         self.lock = threading.Lock()
 
     def say(self, text: str) -> None:
+        from rich.console import Console as Rich
+
         capman = self.config.pluginmanager.getplugin("capturemanager") if self.config is not None else None
-        try:
-            from rich.console import Console as Rich
-
-            def out(t: str) -> None:
-                Rich(stderr=True, highlight=False).print(t, markup=False)
-        except ImportError:  # rich is optional
-
-            def out(t: str) -> None:
-                import sys
-
-                print(t, file=sys.stderr, flush=True)
-
-        if capman is not None:
-            with capman.global_and_fixture_disabled():
-                out(text)
-        else:
-            out(text)
+        with capman.global_and_fixture_disabled() if capman is not None else contextlib.nullcontext():
+            Rich(stderr=True, highlight=False).print(text, markup=False)
 
     def instruct(self, instruction: Item) -> None:
         """An operator instruction: shown, and appended to the instructions file (one JSON object a line)."""
@@ -282,28 +277,21 @@ class Console:
 
 
 # ---------------------------------------------------------------------------------- simulators of the session
-_SHARED: dict[int, Simulators] = {}
+_SIMULATORS = pytest.StashKey[Simulators]()
 _SHARED_LOCK = threading.Lock()
 
 
 def simulators(request: pytest.FixtureRequest, target: Target) -> Simulators:
     """One set of simulators per pytest session, shared by the client-side modules, stopped at the end."""
-    key = id(request.config)
     with _SHARED_LOCK:
-        sims = _SHARED.get(key)
+        sims = request.config.stash.get(_SIMULATORS, None)
         if sims is None:
             try:
                 sims = for_settings(target.simulators)
             except (OSError, ValueError, RuntimeError) as exc:
                 raise RuntimeError(f"模拟器无法启动或连接 / simulators unavailable: {exc}") from exc
-            _SHARED[key] = sims
-
-            def stop() -> None:
-                with _SHARED_LOCK:
-                    _SHARED.pop(key, None)
-                sims.stop()
-
-            request.session.config.add_cleanup(stop)
+            request.config.stash[_SIMULATORS] = sims
+            request.session.config.add_cleanup(sims.stop)
     return sims
 
 
@@ -321,41 +309,24 @@ class AutoDriver:
     attended = False
 
     def __init__(self, tzsb_client: Any) -> None:
-        self._make = tzsb_client
-        self.harness: TargetClient = tzsb_client()
-        self.officers: dict[str, TargetClient] = {}
-        ops = {o.operation_id: o for o in role_operations("licensing")}
-        self.step_path = ops["performStep"].path
-        self.special_path = ops["performSpecialProcedure"].path
-        self.state_path = ops["getCaseState"].path
-
-    def officer(self, role: str) -> TargetClient:
-        if role not in self.officers:
-            self.officers[role] = self._make(client=f"officer-{role}")
-        return self.officers[role]
+        self.desk = Desk(tzsb_client)
 
     def step(self, case_no: str, step: str, outcome: str, opinion: str) -> StepResult:
-        role = allowed_roles(step, outcome)[0]
         started = time.time()
-        r = self.officer(role).post(
-            self.step_path.replace("{caseNo}", case_no),
-            {"step": step, "outcome": outcome, "opinion": opinion, "operatorName": OPERATORS.get(role, "张三")},
-        )
-        return StepResult(r.status == 200, "" if r.status == 200 else brief(r), started)
+        return _done(self.desk.step(allowed_roles(step, outcome)[0], case_no, step, outcome, opinion), started)
 
     def special(self, case_no: str, step: str, action: str, procedure: str, opinion: str) -> StepResult:
-        role = allowed_roles(step, "suspend")[0]
         started = time.time()
-        r = self.officer(role).post(
-            self.special_path.replace("{caseNo}", case_no),
-            {"procedure": procedure, "action": action, "opinion": opinion, "operatorName": OPERATORS.get(role, "张三")},
-        )
-        return StepResult(r.status == 200, "" if r.status == 200 else brief(r), started)
+        return _done(self.desk.special(allowed_roles(step, "suspend")[0], case_no, procedure, action, opinion), started)
 
     def state(self, case_no: str) -> Item | None:
-        r = self.harness.get(self.state_path.replace("{caseNo}", case_no))
+        r = self.desk.state(case_no)
         data = data_of(r)
         return data if r.status == 200 and isinstance(data, dict) else None
+
+
+def _done(r: Any, started: float) -> StepResult:
+    return StepResult(r.status == 200, "" if r.status == 200 else brief(r), started)
 
 
 class AttendedDriver:
@@ -368,51 +339,36 @@ class AttendedDriver:
         self.console = console
         self.count = 0
 
+    def _instruct(self, fields: Item, zh: str, en: str) -> StepResult:
+        """Instruction ``n`` (``第n步：`` / ``step n:`` before the texts); the step counts as started now."""
+        self.count += 1
+        n = self.count
+        self.console.instruct({"n": n, **fields, "zh": f"第{n}步：{zh}", "en": f"step {n}: {en}"})
+        return StepResult(True, "", time.time())
+
     def _post_name(self, role: str) -> str:
         items = {r["code"]: r for r in contracts.codelist("roles")["items"]}
         return str(items.get(role, {}).get("name", role))
 
     def step(self, case_no: str, step: str, outcome: str, opinion: str) -> StepResult:
-        self.count += 1
         role = allowed_roles(step, outcome)[0]
         name, result = steps()[step]["name"], outcomes()[(step, outcome)]["name"]
-        self.console.instruct(
-            {
-                "n": self.count,
-                "action": "step",
-                "caseNo": case_no,
-                "step": step,
-                "outcome": outcome,
-                "post": role,
-                "opinion": opinion,
-                "zh": f"第{self.count}步：以“{self._post_name(role)}”岗位登录被测系统，对办件 {case_no} 办理“{name}”，结论“{result}”，"
-                f"办理意见填写：{opinion}",
-                "en": f"step {self.count}: as post {role}, perform {step} on case {case_no} with outcome {outcome}; opinion: {opinion}",
-            }
+        return self._instruct(
+            {"action": "step", "caseNo": case_no, "step": step, "outcome": outcome, "post": role, "opinion": opinion},
+            f"以“{self._post_name(role)}”岗位登录被测系统，对办件 {case_no} 办理“{name}”，结论“{result}”，办理意见填写：{opinion}",
+            f"as post {role}, perform {step} on case {case_no} with outcome {outcome}; opinion: {opinion}",
         )
-        return StepResult(True, "", time.time())
 
     def special(self, case_no: str, step: str, action: str, procedure: str, opinion: str) -> StepResult:
-        self.count += 1
         role = allowed_roles(step, "suspend")[0]
         verb_zh, verb_en = ("开始", "start") if action == "start" else ("结束", "end")
-        self.console.instruct(
-            {
-                "n": self.count,
-                "action": "special",
-                "caseNo": case_no,
-                "step": step,
-                "specialAction": action,
-                "procedure": procedure,
-                "post": role,
-                "opinion": opinion,
-                "zh": f"第{self.count}步：以“{self._post_name(role)}”岗位对办件 {case_no} 在“{steps()[step]['name']}”环节{verb_zh}特别程序"
-                f"“{procedure}”，意见：{opinion}",
-                "en": f"step {self.count}: as post {role}, {verb_en} the special procedure {procedure} of case {case_no} "
-                f"in step {step}; opinion: {opinion}",
-            }
+        fields = {"action": "special", "caseNo": case_no, "step": step, "specialAction": action, "procedure": procedure}
+        return self._instruct(
+            {**fields, "post": role, "opinion": opinion},
+            f"以“{self._post_name(role)}”岗位对办件 {case_no} 在“{steps()[step]['name']}”环节{verb_zh}特别程序"
+            f"“{procedure}”，意见：{opinion}",
+            f"as post {role}, {verb_en} the special procedure {procedure} of case {case_no} in step {step}; opinion: {opinion}",
         )
-        return StepResult(True, "", time.time())
 
     def state(self, case_no: str) -> Item | None:
         return None
@@ -433,10 +389,6 @@ class Party:
     @property
     def item(self) -> str:
         return str(self.application["itemCode"])
-
-    @property
-    def applicant(self) -> Item:
-        return dict(self.application["applicant"])
 
 
 def _equipment_code(rng: random.Random, catalogue: str) -> str:
@@ -524,22 +476,7 @@ def new_party(
 
 def resubmission(party: Party) -> Item:
     """补齐补正: the same case number, a new message id, the completed materials."""
-    n = len(party.messages) + 1
-    app = {
-        **party.application,
-        "messageId": f"msg-{party.case_no}-{n}",
-        "submittedAt": dt.datetime.now(dt.UTC).astimezone(CHINA).isoformat(timespec="seconds"),
-        "materials": [
-            *party.application["materials"],
-            {
-                "name": "补正材料",
-                "fileName": f"补正材料{n}.pdf",
-                "format": "PDF",
-                "sha256": secrets.token_hex(32),
-                "size": 2048,
-            },
-        ],
-    }
+    app = resubmitted(party.application, len(party.messages) + 1)
     party.messages.append(app)
     party.application = app
     return app
@@ -584,27 +521,25 @@ def first_attempts(calls: Iterable[Call]) -> list[Call]:
     return out
 
 
-def now_text() -> str:
-    return dt.datetime.now(dt.UTC).astimezone(CHINA).isoformat(timespec="seconds")
-
-
-def wait_budget(driver: Any, settings: SimulatorSettings) -> float:
-    return settings.attended_timeout_s if getattr(driver, "attended", False) else settings.wait_s
-
-
-def driver_for(target: Target, tzsb_client: Any, console: Console) -> AutoDriver | AttendedDriver | None:
-    """The workflow driver when the target declares it, else attended mode when the target file asks for it."""
-    if DRIVER in target.features:
-        return AutoDriver(tzsb_client)
-    if target.simulators.attended:
-        return AttendedDriver(console)
-    return None
-
-
 NO_DRIVER = (
     "未测：目标未声明流程驱动接口（workflow-driver），目标文件也未启用有人值守模式（[simulators] attended = true）"
     " / untested: no workflow driver and no attended mode"
 )
+
+
+def session(
+    request: pytest.FixtureRequest, target: Target, tzsb_client: Any
+) -> tuple[Console, AutoDriver | AttendedDriver, Simulators]:
+    """A module's console, its case driver — the workflow driver when the target declares it, else attended mode when
+    the target file asks for it, else the module is 未测 — and the session's simulators."""
+    console = Console(request.config, target.simulators)
+    if DRIVER in target.features:
+        driver: AutoDriver | AttendedDriver = AutoDriver(tzsb_client)
+    elif target.simulators.attended:
+        driver = AttendedDriver(console)
+    else:
+        pytest.skip(NO_DRIVER)
+    return console, driver, simulators(request, target)
 
 
 def pick_item(rng: random.Random) -> str:

@@ -54,30 +54,41 @@ import secrets
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
 import pytest
 
 from conformance.check.media import problems_of
-from conformance.check.schema import SchemaValidator, validator, validator_at
+from conformance.check.schema import validator, validator_at
 from conformance.client import TargetClient, TargetResponse
-from conformance.clock import CHINA
+from conformance.clock import now_iso
 from conformance.codes import KINDS, check
 from conformance.codes import lists as code_lists
-from conformance.contract import documents as contracts
 from conformance.contract.datasets import param_limit
 from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import Operation, role_operations
 from conformance.datagen import DataGen
 from conformance.datagen import licensing as licensing_records
 from conformance.datagen.licensing import application, new_applicant, new_case_no, varieties
+from conformance.datagen.licensing import groups as groups
+from conformance.datagen.licensing import items as table_1
 from conformance.harness.target import COUNTERPARTS, Target
 from conformance.report.skips import untested
 from conformance.simulators import Call, Simulators, for_settings
-from conformance.suites.support.client_side import Console, attach
-from conformance.suites.support.workflow import allowed_roles
+from conformance.suites.support.client_side import Console, attach, request_problems
+from conformance.suites.support.sharing import expect_status, explain, response_validator
+from conformance.suites.support.workflow import (
+    OPERATORS,
+    allowed_roles,
+    error_paths,
+    licensing_operation,
+    notice_of,
+    outcomes,
+    steps,
+    workflow,
+)
 
 ROLE = "gov-platform"
 LICENSING = "licensing"
@@ -87,6 +98,8 @@ CALLER = "licensing-system"
 PUSHER = "gov-platform"
 PROVINCE_CALLER = "province-caller"
 CITY_CALLER = "city-caller"
+#: The error codes of a message id reused for other content.
+DUPLICATE_CODES = (ErrorCode.DUPLICATE, ErrorCode.CONFLICT)
 THUMBNAIL = "thumbnail"
 Item = dict[str, Any]
 
@@ -128,51 +141,6 @@ def item_code() -> str:
     return prefixes.pop()
 
 
-def table_1() -> dict[str, Item]:
-    return code_lists.licence_items()
-
-
-def groups() -> dict[str, Item]:
-    return code_lists.licence_groups()
-
-
-@functools.cache
-def _workflow() -> Item:
-    return contracts.codelist("workflow")
-
-
-@functools.cache
-def _outcome(step: str, code: str) -> Item:
-    found = next((o for o in _workflow()["outcomes"] if (o["step"], o["code"]) == (step, code)), None)
-    if found is None:
-        raise LookupError(f"workflow.json has no outcome {step}/{code}")
-    return found
-
-
-@functools.cache
-def _step(code: str) -> Item:
-    return next(s for s in _workflow()["steps"] if s["code"] == code)
-
-
-@functools.cache
-def _notice_types() -> frozenset[str]:
-    return frozenset(contracts.json_schema("notice")["properties"]["type"]["enum"])
-
-
-def _notice_type(step: str, outcome: str) -> str:
-    name = _outcome(step, outcome).get("notice")
-    if name not in _notice_types():
-        raise LookupError(
-            f"workflow.json: outcome {step}/{outcome} names no notice type of notice.schema.json ({name})"
-        )
-    return str(name)
-
-
-@functools.cache
-def _special_kind(code: str) -> str:
-    return next(k["name"] for k in _workflow()["specialProcedure"]["kinds"] if k["code"] == code)
-
-
 # ---------------------------------------------------------------------------------- responses
 def snippet(r: TargetResponse, limit: int = 300) -> str:
     if r.error and not r.content:
@@ -181,27 +149,12 @@ def snippet(r: TargetResponse, limit: int = 300) -> str:
     return text + ("…" if len(r.content) > limit else "")
 
 
-def explain(v: SchemaValidator, instance: Any, n: int = 3) -> str:
-    errs = v.errors(instance)
-    return "；".join(f"{e.path or '/'} {e.message_zh}" for e in errs[:n]) + (
-        f"（另有 {len(errs) - n} 项）" if len(errs) > n else ""
-    )
-
-
-def _response_validator(o: Operation, status: int) -> SchemaValidator | None:
-    uri = (o.responses.get(str(status)) or {}).get("application/json")
-    return validator_at(uri) if uri else None
-
-
 def expect(r: TargetResponse, key: str, status: int, what: str) -> Any:
     """Assert the status and the response schema the contract gives ``key`` for it; return ``data``."""
     o = op(key)
-    assert r.status == status, (
-        f"{what}：期望 HTTP {status}，实际 {r.status}；响应：{snippet(r)} / "
-        f"{what}: expected HTTP {status}, got {r.status}"
-    )
+    expect_status(r, status, what, shown=snippet(r))
     body = r.json()
-    v = _response_validator(o, status)
+    v = response_validator(o, status)
     if v is not None:
         assert body is not None and v.is_valid(body), (
             f"{what}：响应不符合契约中 {o.operation_id} 的 {status} 响应结构："
@@ -217,13 +170,9 @@ def expect_error(
     r: TargetResponse, key: str, statuses: int | tuple[int, ...], what: str, codes: tuple[str, ...] | None = None
 ) -> dict[str, Any]:
     """Assert an error status, the error envelope the contract gives it (Chinese message) and, if given, its code."""
-    want = (statuses,) if isinstance(statuses, int) else statuses
-    assert r.status in want, (
-        f"{what}：期望 HTTP {'/'.join(map(str, want))}，实际 {r.status}；响应：{snippet(r)} / "
-        f"{what}: expected HTTP {'/'.join(map(str, want))}, got {r.status}"
-    )
+    expect_status(r, statuses, what, shown=snippet(r))
     body = r.json()
-    v = _response_validator(op(key), r.status or 0) or validator("error")
+    v = response_validator(op(key), r.status) or validator("error")
     assert body is not None and v.is_valid(body), (
         f"{what}：错误响应不符合错误信封：{explain(v, body)} / "
         f"{what}: the error response is not the contract's error envelope"
@@ -236,18 +185,14 @@ def expect_error(
     return body
 
 
-def error_paths(body: Any) -> list[str]:
-    errors = body.get("errors") if isinstance(body, dict) else None
-    return [str(e.get("path")) for e in errors or [] if isinstance(e, dict)]
-
-
 def names_field(body: Any, name: str) -> bool:
     """Whether the 400's field errors point at ``name`` (``/name``, ``/query/name`` …)."""
     return any(p.rstrip("/").split("/")[-1] == name for p in error_paths(body))
 
 
-def now_iso() -> str:
-    return dt.datetime.now(CHINA).isoformat(timespec="seconds")
+def page_size() -> int:
+    """The largest page of the implementation list (T5-1 ``size``)."""
+    return param_limit(op("T5-1"), "size") or 50
 
 
 def user_ids(target: Target, key: str) -> list[str]:
@@ -267,14 +212,30 @@ class Platform:
         self.client: TargetClient = tzsb_client(None, CALLER)
         self._impl: Item | None = None
 
+    def read(self, key: str, what: str, params: dict[str, Any] | None = None, **path: str) -> Any:
+        """GET ``key`` (``path`` fills its path parameters): 200 and the contract's response; the ``data``."""
+        return expect(self.client.get(path_of(key, **path), params=params), key, 200, what)
+
+    def refused(
+        self,
+        key: str,
+        statuses: int | tuple[int, ...],
+        what: str,
+        codes: tuple[str, ...] | None = None,
+        params: dict[str, Any] | None = None,
+        **path: str,
+    ) -> Item:
+        """GET ``key`` (``path`` fills its path parameters): an error of ``statuses`` (and ``codes``); the body."""
+        return expect_error(self.client.get(path_of(key, **path), params=params), key, statuses, what, codes)
+
     def implementations(self, params: dict[str, Any], what: str) -> Item:
-        return expect(self.client.get(path_of("T5-1"), params=params), "T5-1", 200, what)
+        return self.read("T5-1", what, params)
 
     def implementation(self) -> Item:
         """The first implementation of 特种设备使用登记 (SG 6-2021 code) in the target's implementation list (T5-1)."""
         if self._impl is not None:
             return self._impl
-        size = param_limit(op("T5-1"), "size") or 50
+        size = page_size()
         pages = int(self.target.thresholds.get("gov_implementation_pages", 20))
         for page in range(1, pages + 1):
             data = self.implementations({"page": page, "size": size}, f"实施清单查询（T5-1）第 {page} 页")
@@ -311,7 +272,6 @@ class Case:
     item: str
     authority: Item
     known: bool = False
-    receipts: list[Item] = field(default_factory=list)
 
     def __repr__(self) -> str:
         return f"Case({self.case_no}, {self.item})"
@@ -322,15 +282,6 @@ def plays_licensing(target: Target) -> bool:
     a licensing simulator, or names no licensing system at all."""
     sims = target.simulators
     return LICENSING in sims.urls or LICENSING in sims.ports or LICENSING not in target.urls
-
-
-@functools.cache
-def push_operation() -> Operation:
-    """T5-5 at the licensing system (``licensing.yaml``): the platform's application push."""
-    found = next((o for o in role_operations(LICENSING) if o.interface == "T5-5"), None)
-    if found is None:
-        raise LookupError("licensing.yaml has no T5-5 operation")
-    return found
 
 
 _INTAKES: dict[int, Intake] = {}
@@ -471,16 +422,6 @@ class Intake:
         )
 
 
-OPERATORS = {
-    "formal-review": "林静",
-    "accept": "周敏",
-    "review": "吴刚",
-    "decide": "郑华",
-    "certify": "孙丽",
-    "archive": "何平",
-}
-
-
 class Desk:
     """The licensing system's desk: takes test cases (the platform's T5-5 pushes, :class:`Intake`) and reports them
     to the platform."""
@@ -492,20 +433,20 @@ class Desk:
         self.intake = Intake.of(platform, request)
 
     # -------------------------------------------------------------------- cases
-    def open(self, *, item: str | None = None) -> Case:
-        """A case the platform knows, for one test (``item``: only for a case the harness pushes itself)."""
+    def open(self) -> Case:
+        """A case the platform knows, for one test."""
         if self.intake.plays_licensing:
             return self.intake.take(self.platform)
-        return self._push(item)
+        return self._push()
 
-    def _push(self, item: str | None) -> Case:
+    def _push(self) -> Case:
         """A fresh application pushed to the licensing system of the target file as the platform (T5-5)."""
         target = self.platform.target
         pusher: TargetClient = self.platform.make(LICENSING, PUSHER)
-        push = next((o for o in role_operations(LICENSING) if o.interface == "T5-5"), None)
-        if push is None or "{" in push.path:
+        push = licensing_operation("pushApplication")  # T5-5
+        if "{" in push.path:
             raise LookupError("licensing.yaml: no T5-5 operation with a plain path")
-        item = item or self.rng.choice(sorted(table_1()))
+        item = self.rng.choice(sorted(table_1()))
         authority = self.platform.authority()
         case_no = new_case_no()
         body = application(case_no, item, new_applicant(self.rng), authority, rng=self.rng)
@@ -530,7 +471,10 @@ class Desk:
             "opinion": opinion,
         }
 
-    def notice(self, case: Case, kind: str) -> Item:
+    def notice(self, case: Case, step: str, outcome: str) -> Item:
+        kind = notice_of(step, outcome)
+        if kind is None:
+            raise LookupError(f"workflow.json: outcome {step}/{outcome} names no notice type of notice.schema.json")
         return {
             "noticeId": f"N-{uuid.uuid4().hex[:16].upper()}",
             "caseNo": case.case_no,
@@ -547,37 +491,36 @@ class Desk:
         b = self._base(case, role, "申请材料不齐全，请一次性补正。")
         b.update(
             items=[{"material": "产品质量证明文件", "reason": "缺少产品数据表"}],
-            notice=self.notice(case, _notice_type("accept", "correction")),
+            notice=self.notice(case, "accept", "correction"),
         )
         return b
 
     def acceptance(self, case: Case, outcome: str = "accepted") -> Item:
-        o = _outcome("accept", outcome)
+        o = outcomes()[("accept", outcome)]
         b = self._base(case, allowed_roles("accept", outcome)[0], f"{o['name']}。")
-        b.update(
-            result=o["name"], acceptedAt=b["reportedAt"], notice=self.notice(case, _notice_type("accept", outcome))
-        )
+        b.update(result=o["name"], acceptedAt=b["reportedAt"], notice=self.notice(case, "accept", outcome))
         return b
 
     def step(self, case: Case, step: str, outcome: str) -> Item:
-        o = _outcome(step, outcome)
-        name = _step(step)["name"]
+        o = outcomes()[(step, outcome)]
+        name = steps()[step]["name"]
         b = self._base(case, allowed_roles(step, outcome)[0], f"{name}：{o['name']}。")
         b.update(step=step, stepName=name, outcome=o["name"], startedAt=b["reportedAt"], finishedAt=b["reportedAt"])
         return b
 
     def special(self, case: Case, action: str, kind: str = "site-check") -> Item:
-        b = self._base(case, "review", f"{_special_kind(kind)}{'开始' if action == 'start' else '结束'}。")
-        b.update(procedure=_special_kind(kind), action=action, startedAt=b["reportedAt"], days=5)
+        name = next(k["name"] for k in workflow()["specialProcedure"]["kinds"] if k["code"] == kind)
+        b = self._base(case, "review", f"{name}{'开始' if action == 'start' else '结束'}。")
+        b.update(procedure=name, action=action, startedAt=b["reportedAt"], days=5)
         if action == "end":
             b["endedAt"] = b["reportedAt"]
         return b
 
     def result(self, case: Case, outcome: str = "granted", cert: Item | None = None) -> Item:
         """T5-10; a granted result names the registration number and e-licence (those of ``cert`` when given)."""
-        o = _outcome("decide", outcome)
+        o = outcomes()[("decide", outcome)]
         b = self._base(case, "decide", f"{o['name']}。")
-        b.update(result=o["name"], decidedAt=b["reportedAt"], notice=self.notice(case, _notice_type("decide", outcome)))
+        b.update(result=o["name"], decidedAt=b["reportedAt"], notice=self.notice(case, "decide", outcome))
         if outcome == "granted" and cert is not None:
             b["registrationNo"], b["elicenseId"] = cert["licenceNo"], cert["elicenseId"]
         elif outcome == "granted":
@@ -589,9 +532,7 @@ class Desk:
         return b
 
     # -------------------------------------------------------------------- sending
-    def post(
-        self, case: Case, interface: str, body: Item, *, valid: bool = True, path_case: str | None = None
-    ) -> TargetResponse:
+    def post(self, case: Case, interface: str, body: Item, *, valid: bool = True) -> TargetResponse:
         """POST a report; the first answer about a case may be 404 while the platform learns it (bounded wait)."""
         if valid:
             v = validator_at(op(interface).body_uri or "")
@@ -599,9 +540,9 @@ class Desk:
                 raise RuntimeError(
                     f"harness built an invalid {interface} body: {[e.message_zh for e in v.errors(body)][:3]}"
                 )
-        path = path_of(interface, caseNo=path_case or case.case_no)
+        path = path_of(interface, caseNo=case.case_no)
         r = self.client.post(path, body)
-        if not case.known and path_case is None:
+        if not case.known:
             deadline = time.monotonic() + float(self.platform.target.thresholds.get("gov_case_visible_s", 5))
             while r.status == 404 and time.monotonic() < deadline:
                 time.sleep(0.2)
@@ -620,9 +561,7 @@ class Desk:
     def ok(self, case: Case, interface: str, body: Item, what: str) -> Item:
         """The report is taken: 201 and a receipt for this message and case."""
         r = self.post(case, interface, body)
-        receipt = check_receipt(r, interface, body, 201, f"{what}（{interface}，办件 {case.case_no}）")
-        case.receipts.append(receipt)
-        return receipt
+        return check_receipt(r, interface, body, 201, f"{what}（{interface}，办件 {case.case_no}）")
 
     def refused(
         self, case: Case, interface: str, body: Item, what: str, codes: tuple[str, ...] = (ErrorCode.STATE_CONFLICT,)
@@ -637,25 +576,23 @@ class Desk:
             self.ok(case, interface, body, what)
 
     def granted(self, case: Case, *, result: bool = True) -> list[tuple[str, Item, str]]:
-        plan = [
-            ("T5-7", self.acceptance(case), "正式受理"),
-            ("T5-8", self.step(case, "review", "passed"), "审查通过"),
-            ("T5-8", self.step(case, "decide", "granted"), "决定：准予许可"),
-            ("T5-8", self.step(case, "certify", "certified"), "制证"),
-            ("T5-8", self.step(case, "issue", "issued"), "发证"),
+        path = [
+            ("review", "passed", "审查通过"),
+            ("decide", "granted", "决定：准予许可"),
+            ("certify", "certified", "制证"),
         ]
-        if result:
-            plan.append(("T5-10", self.result(case, "granted"), "办件结果：准予许可"))
-        return plan
+        return self._plan(case, [*path, ("issue", "issued", "发证")], "granted" if result else None)
 
     def refusal(self, case: Case, *, result: bool = True) -> list[tuple[str, Item, str]]:
-        plan = [
-            ("T5-7", self.acceptance(case), "正式受理"),
-            ("T5-8", self.step(case, "review", "failed"), "审查不通过"),
-            ("T5-8", self.step(case, "decide", "refused"), "决定：不予许可"),
-        ]
+        path = [("review", "failed", "审查不通过"), ("decide", "refused", "决定：不予许可")]
+        return self._plan(case, path, "refused" if result else None)
+
+    def _plan(self, case: Case, path: list[tuple[str, str, str]], result: str | None) -> list[tuple[str, Item, str]]:
+        """正式受理 (T5-7), ``path`` (T5-8, each with its label) and, with a ``result``, the result (T5-10)."""
+        plan = [("T5-7", self.acceptance(case), "正式受理")]
+        plan += [("T5-8", self.step(case, step, outcome), what) for step, outcome, what in path]
         if result:
-            plan.append(("T5-10", self.result(case, "refused"), "办件结果：不予许可"))
+            plan.append(("T5-10", self.result(case, result), f"办件结果：{outcomes()[('decide', result)]['name']}"))
         return plan
 
 
@@ -663,17 +600,11 @@ def push_problems(call: Call, platform: Platform, departments: dict[str, bool]) 
     """What a T5-5 push the platform made breaks: bearer token, JSON, the body schema, Table 1, the item's equipment
     group (the simulator's 400 names it), an authority that is an implementing department of the platform's own
     list (T5-1, asked once per USCC into ``departments``)."""
-    o = push_operation()
-    problems = []
-    if o.secured and not call.client_id:
-        problems.append("未携带有效的 Bearer 令牌 / no bearer token")
-    ctype = next((v for k, v in call.headers.items() if k.lower() == "content-type"), "")
-    if ctype.split(";")[0].strip().lower() != "application/json":
-        problems.append(f"Content-Type 为 {ctype!r}，应为 application/json")
-    v = validator_at(o.body_uri or "")
+    o = licensing_operation("pushApplication")  # T5-5
+    problems = request_problems(o, call)
     body = call.json
-    if not v.is_valid(body):
-        return [*problems, *(f"{e.path or '/'}：{e.message_zh}" for e in v.errors(body)[:5])]
+    if not validator_at(o.body_uri or "").is_valid(body):
+        return problems
     if body["itemCode"] not in table_1():
         problems.append(f"办理项 {body['itemCode']} 不是表1中的办理项")
     problems += [p for p in call.problems if p not in problems]
@@ -723,22 +654,14 @@ def certificate(authority: Item, holder: Item, rng: random.Random, *, item: str 
     return licensing_records.certificate(authority, holder, rng, type_code=_type_code(), item=item, internal_no=True)
 
 
-def with_bad_check_character(elicense_id: str) -> str:
-    """The same identifier with another check character (invalid by construction, confirmed by the library)."""
-    head, _, last = elicense_id.rpartition(".")
+def with_bad_check(value: str, kind: str) -> str:
+    """``value`` (an identifier of ``kind``) with another check character (its last): invalid by construction,
+    confirmed by the library."""
     for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
-        candidate = f"{head}.{c}"
-        if c != last and not check("elicense-id", candidate, mode="held").ok:
+        candidate = value[:-1] + c
+        if c != value[-1] and not check(kind, candidate, mode="held").ok:
             return candidate
-    raise RuntimeError(f"cannot spoil the check character of {elicense_id}")
-
-
-def with_bad_uscc_check(uscc: str) -> str:
-    for c in "0123456789ABCDEFGHJKLMNPQRTUWXY":
-        candidate = uscc[:-1] + c
-        if c != uscc[-1] and not check("uscc", candidate, mode="held").ok:
-            return candidate
-    raise RuntimeError(f"cannot spoil the check character of {uscc}")
+    raise RuntimeError(f"cannot spoil the check character of {value}")
 
 
 def resolve(client: TargetClient, ref: str) -> str:

@@ -33,14 +33,14 @@ from conformance.check.schema import validator, validator_at
 from conformance.client import Evidence, Exchange, TargetClient, TargetResponse
 from conformance.client.evidence import body_text, mask_headers
 from conformance.client.token import token_path
-from conformance.clock import CHINA
+from conformance.clock import now_iso as now_iso
 from conformance.codes import check
 from conformance.codes.strategies import near_miss
-from conformance.contract.openapi import Operation, role_operations
 from conformance.harness import profiles
 from conformance.harness.target import Target
 from conformance.suites.support.callbacks import callback_server
-from conformance.suites.support.sharing import explain, snippet
+from conformance.suites.support.sharing import expect_status, explain, instant, operation, response_validator, snippet
+from conformance.suites.support.sharing import later as later
 
 #: The client that plays the licensing system, the caller of T6-1, T6-2, T7-1 and T7-2 (DB42/T 2279-2024 §10.3, §10.4).
 CALLER_CLIENT = "licensing-system"
@@ -60,11 +60,6 @@ def threshold(target: Target, name: str, default: float) -> float:
 
 
 # ---------------------------------------------------------------------------- the contract
-
-
-@functools.cache
-def operation(role: str, operation_id: str) -> Operation:
-    return next(op for op in role_operations(role) if op.operation_id == operation_id)
 
 
 def path_of(role: str, operation_id: str, **values: str) -> str:
@@ -108,15 +103,10 @@ def permitted(r: TargetResponse, what: str) -> None:
 def conforms(r: TargetResponse, role: str, operation_id: str, status: int | tuple[int, ...], what: str) -> Any:
     """Assert the status and that the whole response body validates against the contract's schema of that
     operation and status; return ``data``."""
-    want = (status,) if isinstance(status, int) else status
-    assert r.status in want, (
-        f"{what}：期望 HTTP {'/'.join(map(str, want))}，实际 {r.status}；响应：{snippet(r)} / "
-        f"{what}: expected HTTP {'/'.join(map(str, want))}, got {r.status}"
-    )
-    schema = operation(role, operation_id).responses.get(str(r.status), {}).get("application/json")
-    assert schema is not None, f"契约未给出 {operation_id} 的 {r.status} 响应结构 / no schema for {r.status}"
+    expect_status(r, status, what)
+    v = response_validator(operation(role, operation_id), r.status)
+    assert v is not None, f"契约未给出 {operation_id} 的 {r.status} 响应结构 / no schema for {r.status}"
     body = r.json()
-    v = validator_at(schema)
     assert body is not None and v.is_valid(body), (
         f"{what}：响应不符合契约（{operation_id} HTTP {r.status}）：{explain(v, body)} / "
         f"{what}: the response does not validate against the contract"
@@ -128,11 +118,7 @@ def refused(
     r: TargetResponse, role: str, operation_id: str, status: int | tuple[int, ...], what: str
 ) -> dict[str, Any]:
     """Assert an error status and the contract's error envelope for it (code, Chinese message); return the body."""
-    want = (status,) if isinstance(status, int) else status
-    assert r.status in want, (
-        f"{what}：期望 HTTP {'/'.join(map(str, want))}，实际 {r.status}；响应：{snippet(r)} / "
-        f"{what}: expected HTTP {'/'.join(map(str, want))}, got {r.status}"
-    )
+    expect_status(r, status, what)
     body = r.json()
     assert isinstance(body, dict), (
         f"{what}：错误响应不是 JSON 对象：{snippet(r)} / the error response is not a JSON object"
@@ -140,8 +126,7 @@ def refused(
     assert isinstance(body.get("message"), str) and _CJK.search(body["message"]), (
         f"{what}：错误说明 message 不是中文：{body.get('message')!r} / the error message is not in Chinese"
     )
-    schema = operation(role, operation_id).responses.get(str(r.status), {}).get("application/json")
-    v = validator_at(schema) if schema else validator("error")
+    v = response_validator(operation(role, operation_id), r.status) or validator("error")
     assert v.is_valid(body), (
         f"{what}：错误响应不符合契约的错误信封：{explain(v, body)} / "
         f"{what}: the error response does not validate against the contract's error envelope"
@@ -169,18 +154,6 @@ def names_field(body: dict[str, Any], pointer: str, what: str) -> None:
 def message_id() -> str:
     """A fresh message id (the contract's messageId pattern: 8–64 letters, digits and ``_.:-``)."""
     return f"tzsb-{secrets.token_hex(12)}"
-
-
-def now_iso() -> str:
-    return dt.datetime.now(CHINA).isoformat(timespec="seconds")
-
-
-def instant(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def later(value: str, seconds: int) -> str:
-    return (instant(value) + dt.timedelta(seconds=seconds)).isoformat(timespec="seconds")
 
 
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")

@@ -213,11 +213,6 @@ def basic_credentials(client: TargetClient) -> str:
 # ------------------------------------------------------------------------------------------ responses
 
 
-def error_body(r: TargetResponse) -> dict[str, Any] | None:
-    body = r.json()
-    return body if isinstance(body, dict) else None
-
-
 def check_error(
     r: TargetResponse,
     status: int | tuple[int, ...],
@@ -231,7 +226,8 @@ def check_error(
     problems: list[str] = []
     if r.status not in statuses:
         return [f"{what}: 期望 {'/'.join(map(str, statuses))}，实际 {r.status} / expected {statuses}, got {r.status}"]
-    body = error_body(r)
+    body = r.json()
+    body = body if isinstance(body, dict) else None
     if body is None or not validator("error").is_valid(body):
         problems.append(f"{what}: {r.status} 的响应体不是错误信封 / not the error envelope")
     elif codes and body.get("code") not in codes:

@@ -17,6 +17,8 @@ never overwritten or removed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 import math
 import secrets
 from collections.abc import Iterator
@@ -27,7 +29,7 @@ import pytest
 
 from conformance.check.schema import SchemaValidator, validator, validator_at
 from conformance.client import TargetClient, TargetResponse
-from conformance.clock import CHINA
+from conformance.clock import now_iso
 from conformance.codes import lists as code_lists
 from conformance.contract.datasets import (
     RESERVED,
@@ -39,7 +41,7 @@ from conformance.contract.datasets import (
     max_size,
     param_schema,
 )
-from conformance.contract.openapi import Param
+from conformance.contract.openapi import Operation, Param, role_operations
 from conformance.datagen import sharing as records
 from conformance.harness import profiles
 from conformance.harness.target import Target
@@ -66,6 +68,11 @@ _CACHE = pytest.StashKey[dict[str, Any]]()
 DATA_SETS = list(data_sets())
 
 
+@functools.cache
+def operation(role: str, operation_id: str) -> Operation:
+    return next(op for op in role_operations(role) if op.operation_id == operation_id)
+
+
 def content_marks(name: str) -> list[pytest.MarkDecorator]:
     clause = content_clause(data_sets()[name].schema)
     return [pytest.mark.clause(clause)] if clause else []
@@ -81,16 +88,28 @@ def snippet(r: TargetResponse, limit: int = 300) -> str:
     return text + ("…" if len(r.content) > limit else "")
 
 
-def call(r: TargetResponse) -> str:
-    return f"{r.url}"
+def expect_status(
+    r: TargetResponse, statuses: int | tuple[int, ...], what: str, *, url: bool = False, shown: str | None = None
+) -> None:
+    """Assert the status is one of ``statuses``; the message shows ``shown`` (else the :func:`snippet`) of the body
+    and, with ``url``, the request's URL."""
+    want = (statuses,) if isinstance(statuses, int) else statuses
+    codes = "/".join(map(str, want))
+    assert r.status in want, (
+        f"{what}：期望 HTTP {codes}，实际 {r.status}；响应：{snippet(r) if shown is None else shown} / "
+        f"{what}: expected HTTP {codes}, got {r.status}" + (f" ({r.url})" if url else "")
+    )
+
+
+def response_validator(o: Operation, status: int | None) -> SchemaValidator | None:
+    """The validator of ``o``'s JSON response for ``status``, when the contract declares one."""
+    uri = (o.responses.get(str(status)) or {}).get("application/json")
+    return validator_at(uri) if uri else None
 
 
 def expect(r: TargetResponse, status: int, what: str) -> Any:
     """Assert the status; return the JSON body's ``data`` (the envelope's payload)."""
-    assert r.status == status, (
-        f"{what}：期望 HTTP {status}，实际 {r.status}；响应：{snippet(r)} / "
-        f"{what}: expected HTTP {status}, got {r.status} ({call(r)})"
-    )
+    expect_status(r, status, what, url=True)
     body = r.json()
     assert isinstance(body, dict) and "data" in body, (
         f"{what}：响应不是带 data 的 JSON 信封：{snippet(r)} / {what}: response is not a JSON envelope with data"
@@ -100,11 +119,7 @@ def expect(r: TargetResponse, status: int, what: str) -> Any:
 
 def expect_error(r: TargetResponse, statuses: int | tuple[int, ...], what: str) -> dict[str, Any]:
     """Assert an error status and the error envelope (Chinese message); return the body."""
-    want = (statuses,) if isinstance(statuses, int) else statuses
-    assert r.status in want, (
-        f"{what}：期望 HTTP {'/'.join(map(str, want))}，实际 {r.status}；响应：{snippet(r)} / "
-        f"{what}: expected HTTP {'/'.join(map(str, want))}, got {r.status} ({call(r)})"
-    )
+    expect_status(r, statuses, what, url=True)
     body = r.json()
     v = validator("error")
     assert body is not None and v.is_valid(body), (
@@ -128,20 +143,19 @@ def check_record(ds: DataSet, record: Any, where: str) -> None:
     )
 
 
+def _shaped(schema: str, data: Any, where: str, zh: str, en: str) -> None:
+    v = validator(schema)
+    assert v.is_valid(data), f"{where}：{zh}结构不符：{explain(v, data)} / {where}: the {en} does not validate"
+
+
 def check_page(ds: DataSet, data: Any, where: str) -> None:
-    v = validator("sharing#/$defs/page")
-    assert v.is_valid(data), (
-        f"{where}：分页结果结构不符：{explain(v, data)} / {where}: the page object does not validate"
-    )
+    _shaped("sharing#/$defs/page", data, where, "分页结果", "page object")
     for i, item in enumerate(data["items"]):
         check_record(ds, item, f"{where} items[{i}]")
 
 
 def check_changes(ds: DataSet, data: Any, where: str) -> None:
-    v = validator("sharing#/$defs/changes")
-    assert v.is_valid(data), (
-        f"{where}：增量结果结构不符：{explain(v, data)} / {where}: the changes object does not validate"
-    )
+    _shaped("sharing#/$defs/changes", data, where, "增量结果", "changes object")
     for i, change in enumerate(data["items"]):
         if change["record"] is not None:
             check_record(ds, change["record"], f"{where} items[{i}].record")
@@ -152,10 +166,7 @@ def check_changes(ds: DataSet, data: Any, where: str) -> None:
 
 
 def check_receipt(data: Any, where: str) -> dict[str, Any]:
-    v = validator("sharing#/$defs/pushReceipt")
-    assert v.is_valid(data), (
-        f"{where}：推送回执结构不符：{explain(v, data)} / {where}: the push receipt does not validate"
-    )
+    _shaped("sharing#/$defs/pushReceipt", data, where, "推送回执", "push receipt")
     return data
 
 
@@ -239,10 +250,6 @@ def tail_cursor(
 
 def instant(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def now_iso() -> str:
-    return dt.datetime.now(CHINA).isoformat(timespec="seconds")
 
 
 def division_classes(code: str) -> list[tuple[str, str]]:
@@ -442,14 +449,8 @@ class Sandbox:
 
     def cleanup(self) -> None:
         """DELETE what was created, newest first, one message per run of records of one data set."""
-        batches: list[tuple[str, list[str]]] = []
-        for name, key in reversed(list(self.created)):
-            if batches and batches[-1][0] == name:
-                batches[-1][1].append(key)
-            else:
-                batches.append((name, [key]))
-        for name, keys in batches:
-            self.push(name, [("DELETE", key, None) for key in keys])
+        for name, run in itertools.groupby(reversed(list(self.created)), key=lambda entry: entry[0]):
+            self.push(name, [("DELETE", key, None) for _, key in run])
 
 
 @contextmanager

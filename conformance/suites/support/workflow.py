@@ -31,21 +31,15 @@ from typing import Any
 
 import pytest
 
-from conformance.check.schema import validator, validator_at
+from conformance.check.schema import validator
 from conformance.client import TargetClient
-from conformance.clock import CHINA
 from conformance.codes import check
 from conformance.codes import lists as code_lists
 from conformance.contract import documents as contracts
 from conformance.contract.clauses import load_catalogue
 from conformance.contract.errors import ErrorCode
-from conformance.contract.openapi import Operation, role_operations
-from conformance.datagen.licensing import (
-    application,
-    groups,
-    items,
-    new_case_no,
-)
+from conformance.datagen.licensing import application, groups, items, new_case_no, resubmission
+from conformance.suites.support.sharing import operation, response_validator
 
 Item = dict[str, Any]
 
@@ -96,11 +90,6 @@ def allowed_roles(step: str, outcome: str) -> tuple[str, ...]:
 @functools.cache
 def role_codes() -> tuple[str, ...]:
     return tuple(r["code"] for r in contracts.codelist("roles")["items"])
-
-
-@functools.cache
-def role_items() -> dict[str, Item]:
-    return {r["code"]: r for r in contracts.codelist("roles")["items"]}
 
 
 def submitted() -> Item:
@@ -172,9 +161,11 @@ def refused_in(state: str) -> list[tuple[str, str, str]]:
 
 
 def run_seed() -> int:
-    """The seed of a run: ``TZSB_HYPOTHESIS_SEED`` when set (to replay one), else a fresh one."""
+    """The seed of a run, printed: ``TZSB_HYPOTHESIS_SEED`` when set (to replay one), else a fresh one."""
     given = os.environ.get("TZSB_HYPOTHESIS_SEED", "").strip()
-    return int(given) if given.isdigit() else secrets.randbits(32)
+    value = int(given) if given.isdigit() else secrets.randbits(32)
+    print(f"tzsb seed: {value}")
+    return value
 
 
 @functools.cache
@@ -288,15 +279,12 @@ class Findings:
     def __repr__(self) -> str:
         return f"Findings({sum(self.passed.values())} checks passed; failing: {sorted(c for c, m in self.failed.items() if m)})"
 
-    def expect(
-        self, clauses: str | Iterable[str], ok: bool, message: str, *, hard: bool = False, exchange: Any = None
-    ) -> bool:
+    def expect(self, clauses: str | Iterable[str], ok: bool, message: str, *, hard: bool = False) -> bool:
         cs = (clauses,) if isinstance(clauses, str) else tuple(clauses)
         if ok:
             self.passed.update(cs)
             return True
-        if exchange is None and self.last_exchange is not None:
-            exchange = self.last_exchange()
+        exchange = self.last_exchange() if self.last_exchange is not None else None
         for c in cs:
             seen = self.failed.setdefault(c, [])
             if message not in seen and len(seen) < 20:
@@ -337,13 +325,16 @@ class Findings:
             pytest.skip(f"未测：走查中没有出现可检验 {', '.join(clauses)} 的情形" + (f"（{why}）" if why else ""))
 
 
-# ---------------------------------------------------------------------------------- the parties
-
-
 # ---------------------------------------------------------------------------------- responses
 def data_of(resp: Any) -> Any:
     body = resp.json()
     return body.get("data") if isinstance(body, dict) else None
+
+
+def error_paths(body: Any) -> list[str]:
+    """The ``path`` of each field error of an error body."""
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return [str(e.get("path")) for e in errors or [] if isinstance(e, dict)]
 
 
 def brief(resp: Any) -> str:
@@ -357,10 +348,8 @@ def brief(resp: Any) -> str:
 STATE_CONFLICT = ErrorCode.STATE_CONFLICT
 
 
-@functools.cache
-def licensing_operation(operation_id: str) -> Operation:
-    """An operation of the licensing role (licensing.yaml and the workflow driver)."""
-    return next(o for o in role_operations("licensing") if o.operation_id == operation_id)
+#: An operation of the licensing role (licensing.yaml and the workflow driver) by its id.
+licensing_operation = functools.partial(operation, "licensing")
 
 
 def refusal_problem(resp: Any, operation_id: str, status: int, code: str) -> str | None:
@@ -369,8 +358,7 @@ def refusal_problem(resp: Any, operation_id: str, status: int, code: str) -> str
     if resp.status != status:
         return f"应 HTTP {status}（{code}），实为 {brief(resp)}"
     body = resp.json()
-    uri = (licensing_operation(operation_id).responses.get(str(status)) or {}).get("application/json")
-    v = validator_at(uri) if uri else validator("error")
+    v = response_validator(licensing_operation(operation_id), status) or validator("error")
     if body is None or not v.is_valid(body):
         errors = [e.message_zh for e in v.errors(body)][:3] if body is not None else ["不是 JSON"]
         return f"HTTP {status} 的响应不符合契约（{operation_id} 的 {status} 响应，错误信封）：{errors}；{brief(resp)}"
@@ -421,7 +409,8 @@ OPERATORS = {
 
 
 class Desk:
-    """The harness client (T5-5 pushes, reads) and one client per Annex A post (``[clients.officer-<post>]``)."""
+    """The harness client (T5-5 pushes, reads) and one client per Annex A post (``[clients.officer-<post>]``), at the
+    paths of the licensing role's operations (licensing.yaml, workflow-driver.yaml)."""
 
     def __init__(self, tzsb_client: Any) -> None:
         self.harness: TargetClient = tzsb_client()
@@ -433,29 +422,30 @@ class Desk:
             self.officers[role] = self._make(client=f"officer-{role}")
         return self.officers[role]
 
-    def all_officers(self) -> None:
+    def all_officers(self) -> Desk:
         """Every post's client (skips the test when the target file lacks one)."""
         for role in role_codes():
             self.officer(role)
+        return self
 
     def push(self, body: Item) -> Any:
-        return self.harness.post("/api/v1/applications", body)
+        return self.harness.post(licensing_operation("pushApplication").path, body)
 
     def state(self, case_no: str) -> Any:
-        return self.harness.get(f"/driver/v1/cases/{case_no}")
+        return self.harness.get(_case_path("getCaseState", case_no))
 
     def notices(self, case_no: str) -> Any:
-        return self.harness.get(f"/driver/v1/cases/{case_no}/notices")
+        return self.harness.get(_case_path("getCaseNotices", case_no))
 
     def history(self, case_no: str) -> Any:
-        return self.harness.get(f"/driver/v1/cases/{case_no}/history")
+        return self.harness.get(_case_path("getCaseHistory", case_no))
 
     def dossier(self, case_no: str) -> Any:
-        return self.harness.get(f"/driver/v1/cases/{case_no}/dossier")
+        return self.harness.get(_case_path("getCaseDossier", case_no))
 
     def step(self, role: str, case_no: str, step: str, outcome: str, opinion: str, operator: str | None = None) -> Any:
         return self.officer(role).post(
-            f"/driver/v1/cases/{case_no}/steps",
+            _case_path("performStep", case_no),
             {
                 "step": step,
                 "outcome": outcome,
@@ -463,6 +453,16 @@ class Desk:
                 "operatorName": operator or OPERATORS.get(role, "张三"),
             },
         )
+
+    def special(self, role: str, case_no: str, procedure: str, action: str, opinion: str) -> Any:
+        return self.officer(role).post(
+            _case_path("performSpecialProcedure", case_no),
+            {"procedure": procedure, "action": action, "opinion": opinion, "operatorName": OPERATORS.get(role, "张三")},
+        )
+
+
+def _case_path(operation_id: str, case_no: str) -> str:
+    return licensing_operation(operation_id).path.replace("{caseNo}", case_no)
 
 
 # ---------------------------------------------------------------------------------- cases and the walker
@@ -493,11 +493,10 @@ _STATE_IDS = ("registrationNo", "equipmentCode", "dossierCode", "elicenseId")
 class Walker:
     """Pushes applications and performs steps, checking each against the contracts (see :class:`Findings`)."""
 
-    def __init__(self, desk: Desk, findings: Findings, authority: Item, *, all_wrong_roles: bool = False) -> None:
+    def __init__(self, desk: Desk, findings: Findings, authority: Item) -> None:
         self.desk = desk
         self.findings = findings
         self.authority = authority
-        self.all_wrong_roles = all_wrong_roles
         self.opinions = 0
         findings.last_exchange = self.last_exchange
 
@@ -697,23 +696,9 @@ class Walker:
         return case
 
     def resubmission(self, case: Case) -> Item:
-        """The next T5-5 push of ``case``: same case number, a new message id, one more material (not sent here)."""
+        """The next T5-5 push of ``case`` (not sent here)."""
         case.messages += 1
-        return {
-            **case.application,
-            "messageId": f"msg-{case.case_no}-{case.messages}",
-            "submittedAt": dt.datetime.now(dt.UTC).astimezone(CHINA).isoformat(timespec="seconds"),
-            "materials": [
-                *case.application["materials"],
-                {
-                    "name": "补正材料",
-                    "fileName": f"补正材料{case.messages}.pdf",
-                    "format": "PDF",
-                    "sha256": secrets.token_hex(32),
-                    "size": 2048,
-                },
-            ],
-        }
+        return resubmission(case.application, case.messages)
 
     def resubmit(self, case: Case) -> None:
         """补齐补正: the applicant completes the materials and the platform pushes again (same case number, new message)."""
@@ -748,7 +733,10 @@ class Walker:
         case.performed.append((step, outcome, role))
         return data
 
-    def unchanged(self, case: Case, clauses: tuple[str, ...], what: str) -> None:
+    def refused(self, case: Case, r: Any, clauses: tuple[str, ...], status: int, what: str) -> None:
+        """``r`` must be refused with ``status``, and the case must stay as it was."""
+        hard = r.status is not None and 200 <= r.status < 300
+        self.findings.expect(clauses, r.status == status, f"{what}：应 {status}，实为 {brief(r)}", hard=hard)
         before_state, before_entries = case.state, case.entries
         data = self.read(case, clauses)
         entries = len(data.get("history") or [])
@@ -764,13 +752,7 @@ class Walker:
         """A post that may not give ``outcome`` in ``step`` (roles.json, workflow.json) is refused with 403, nothing changes."""
         r = self.desk.step(wrong, case.case_no, step, outcome, "越权尝试", "越权者")
         what = f"岗位 {wrong} 执行“{step}/{outcome}”（应为 {'、'.join(allowed_roles(step, outcome))}）"
-        self.findings.expect(
-            WRONG_ROLE,
-            r.status == 403,
-            f"{what}：应 403，实为 {brief(r)}",
-            hard=r.status is not None and 200 <= r.status < 300,
-        )
-        self.unchanged(case, WRONG_ROLE, what)
+        self.refused(case, r, WRONG_ROLE, 403, what)
 
     def probe_out_of_order(self, case: Case, step: str) -> None:
         """A step that is not pending (§6 order) is refused with 409 even by its own post, nothing changes."""
@@ -778,13 +760,7 @@ class Walker:
         role = allowed_roles(step, outcome)[0]
         r = self.desk.step(role, case.case_no, step, outcome, "越序尝试", OPERATORS.get(role))
         what = f"对状态 {case.state}（待办 {pending(case.state)}）的办件执行“{step}/{outcome}”"
-        self.findings.expect(
-            OUT_OF_ORDER,
-            r.status == 409,
-            f"{what}：应 409，实为 {brief(r)}",
-            hard=r.status is not None and 200 <= r.status < 300,
-        )
-        self.unchanged(case, OUT_OF_ORDER, what)
+        self.refused(case, r, OUT_OF_ORDER, 409, what)
 
     def wrong_roles(self, step: str, outcome: str) -> list[str]:
         return [r for r in role_codes() if r not in allowed_roles(step, outcome)]

@@ -33,7 +33,6 @@ import asyncio
 import datetime as dt
 import functools
 import logging
-import os
 import random
 import secrets
 import time
@@ -46,8 +45,8 @@ from conformance.datagen import DataGen
 from conformance.datagen.licensing import legal_person
 from conformance.reference import outbox
 from conformance.reference.db import dumps
-from conformance.reference.roles.licensing.seed import new_equipment, varieties
-from conformance.reference.server_state import RoleServer
+from conformance.reference.roles.licensing.seed import new_equipment, new_materials, varieties
+from conformance.reference.server_state import RoleServer, setting
 
 log = logging.getLogger("tzsb.reference.gov-platform")
 
@@ -57,23 +56,16 @@ PROVINCE = "42"
 TICK_S = 0.2
 
 
-def _env(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
 def stock() -> int:
-    return int(_env("TZSB_GOV_FEED_STOCK", 6))
+    return int(setting("TZSB_GOV_FEED_STOCK", 6))
 
 
 def fresh_seconds() -> float:
-    return _env("TZSB_GOV_FEED_FRESH_S", 30.0)
+    return setting("TZSB_GOV_FEED_FRESH_S", 30.0)
 
 
 def ceiling() -> int:
-    return int(_env("TZSB_GOV_FEED_MAX", 500))
+    return int(setting("TZSB_GOV_FEED_MAX", 500))
 
 
 @functools.cache
@@ -99,9 +91,7 @@ def setup(server: RoleServer) -> None:
     if not active(server):
         return
     outbox.setup(server)
-    workers = server.extras.setdefault("background", [])
-    if run not in workers:
-        workers.append(run)
+    server.add_background(run)
     log.info("gov-platform: applications are pushed (T5-5) to %s", server.counterparts[LICENSING])
 
 
@@ -141,16 +131,7 @@ def new_application(rng: random.Random, now: dt.datetime | None = None) -> dict[
         "applicant": {**legal_person(unit), "userId": f"lp-{unit['uscc']}"},
         "authority": authority,
         "equipment": equipment,
-        "materials": [
-            {
-                "name": name,
-                "fileName": f"{name}.pdf",
-                "format": "PDF",
-                "sha256": secrets.token_hex(32),
-                "size": rng.randint(20_000, 900_000),
-            }
-            for name in ("产品合格证", "监督检验报告")[: rng.randint(1, 2)]
-        ],
+        "materials": new_materials(rng, lambda _: secrets.token_hex(32)),
         "submittedAt": now.isoformat(),
     }
 

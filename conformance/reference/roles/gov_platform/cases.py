@@ -74,13 +74,13 @@ from typing import Any
 import orjson
 
 from conformance.clock import CHINA
-from conformance.contract.documents import codelist
 from conformance.contract.errors import ErrorCode
 from conformance.reference.context import Ctx, Reply, now_iso, operation
-from conformance.reference.db import Database, dumps, loads
+from conformance.reference.db import Database, camel, dumps, loads
 from conformance.reference.defects import D
 from conformance.reference.errors import ApiError, bad_request, conflict, not_found
 from conformance.reference.roles.gov_platform.model import demo_holder_context, ensure_tables, group_of
+from conformance.reference.roles.licensing.procedure import special, states, steps, workflow
 from conformance.reference.roles.messages import once
 from conformance.reference.server_state import RoleServer
 
@@ -103,31 +103,21 @@ _COLS = (
 
 
 @functools.cache
-def _workflow() -> dict[str, Any]:
-    return codelist("workflow")
-
-
-@functools.cache
 def reported_steps() -> tuple[str, ...]:
     """Steps whose outcomes are reported through T5-8, in workflow order (review, decide, certify, issue)."""
-    wf = _workflow()
+    wf = workflow()
     with_t58 = {o["step"] for o in wf["outcomes"] if o.get("reportBack") == "T5-8"}
     return tuple(s["code"] for s in sorted(wf["steps"], key=lambda s: s["order"]) if s["code"] in with_t58)
 
 
 @functools.cache
 def _step_names() -> dict[str, str]:
-    return {s["code"]: s["name"] for s in _workflow()["steps"]}
-
-
-@functools.cache
-def _special_allowed_in() -> tuple[str, ...]:
-    return tuple(_workflow()["specialProcedure"]["allowedIn"])
+    return {code: s["name"] for code, s in steps().items()}
 
 
 @functools.cache
 def _state_names() -> dict[str, str]:
-    names = {s["code"]: s["name"] for s in _workflow()["caseStates"]}
+    names = {code: s["name"] for code, s in states().items()}
     names["concluded"] = "已办结（结果已上报）"
     return names
 
@@ -199,32 +189,19 @@ def case_state(db: Database, case_no: str) -> dict[str, Any] | None:
     case = _row(db, case_no)
     if case is None:
         return None
-    return {
-        "caseNo": case["case_no"],
-        "itemCode": case["item_code"],
-        "applicantId": case["applicant_id"],
-        "submittedAt": case["submitted_at"],
-        "state": case["state"],
-        "lastStep": case["last_step"],
-        "decision": case["decision"],
-        "openProcedures": case["open_procedures"],
-        "result": case["result"],
-        "pending": list(pending(case)),
-        "submissions": case["submissions"],
-        "source": case["source"],
-    }
+    shown = {camel(column): case[column] for column in _COLS[: _COLS.index("result") + 1]}
+    return {**shown, "pending": list(pending(case)), "submissions": case["submissions"], "source": case["source"]}
 
 
 def case_reports(db: Database, case_no: str) -> list[dict[str, Any]]:
     """The reports (T5-6 … T5-10) the platform took for ``case_no``, oldest first."""
     ensure_tables(db)
-    rows = db.all(
+    reports = db.records(
         "SELECT seq, interface, kind, message_id, received_at, state_before, state_after, body "
         "FROM gov_case_reports WHERE case_no = ? ORDER BY seq",
         case_no,
     )
-    keys = ("seq", "interface", "kind", "messageId", "receivedAt", "stateBefore", "stateAfter", "body")
-    return [dict(zip(keys, (*r[:7], loads(r[7])), strict=True)) for r in rows]
+    return [{**r, "body": loads(r["body"])} for r in reports]
 
 
 def cases(db: Database, state: str | None = None) -> list[str]:
@@ -293,7 +270,7 @@ def _transition(case: dict[str, Any], kind: str, body: dict[str, Any], check: bo
                 raise _refuse(
                     f"办件尚未受理（{here}），不能上报特别程序", f"special procedure before acceptance (state {state})"
                 )
-            if not set(pending(case)) & set(_special_allowed_in()):
+            if not set(pending(case)) & set(special()["allowedIn"]):
                 raise _refuse("特别程序只能在审查或决定环节进行", "special procedures only during review or decide")
             if action == "start" and proc in case["open_procedures"]:
                 raise _refuse(f"特别程序“{proc}”已开始且尚未结束", f"special procedure {proc} already open")

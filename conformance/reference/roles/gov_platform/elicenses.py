@@ -44,7 +44,7 @@ from conformance.reference import files
 from conformance.reference.context import Ctx, Reply, now_iso, operation
 from conformance.reference.db import Database, dumps, loads
 from conformance.reference.defects import D
-from conformance.reference.errors import ApiError, bad_request, conflict, forbidden, not_found
+from conformance.reference.errors import conflict, field_error, forbidden, not_found
 from conformance.reference.roles.gov_platform.model import demo_holder_context, group_of
 from conformance.reference.server_state import RoleServer
 from conformance.serving import idempotency
@@ -188,38 +188,34 @@ def certificate_thumbnails(cert: dict[str, Any]) -> list[bytes]:
 
 
 # ------------------------------------------------------------------------------ handlers
-def _field_error(path: str, zh: str, en: str) -> ApiError:
-    return bad_request(f"{path}：{zh}", en, [{"path": path, "message": zh, "messageEn": en}])
-
-
 @operation("aggregateElicense")
 async def aggregate_elicense(ctx: Ctx) -> Reply:
     cert = ctx.body
     eid = cert["elicenseId"]
     parts = _id_parts(eid)
     if len(parts) != 5:
-        raise _field_error("/elicenseId", "电子证照标识结构错误", "malformed e-licence identifier")
+        raise field_error("/elicenseId", "电子证照标识结构错误", "malformed e-licence identifier")
     if "version" in cert and cert["version"] != parts[3]:
-        raise _field_error(
+        raise field_error(
             "/version",
             f"版本号 {cert['version']} 与电子证照标识中的版本号 {parts[3]} 不一致",
             "version differs from the identifier's version part",
         )
     if cert["issuerCode"] != parts[1]:
-        raise _field_error(
+        raise field_error(
             "/issuerCode",
             f"颁证单位代码 {cert['issuerCode']} 与电子证照标识中的颁发机构代码 {parts[1]} 不一致"
             "（GB/T 36904：颁发机构代码为颁证单位的统一社会信用代码）",
             "issuerCode differs from the identifier's issuer part",
         )
     if cert["surface"]["registrationNo"] != cert["licenceNo"]:
-        raise _field_error(
+        raise field_error(
             "/surface/registrationNo",
             "照面信息中的使用登记证编号与证照编号不一致",
             "surface registrationNo differs from licenceNo",
         )
     if cert.get("validTo") and cert["validTo"] < cert["validFrom"]:
-        raise _field_error("/validTo", "有效期截止早于有效期起始", "validTo before validFrom")
+        raise field_error("/validTo", "有效期截止早于有效期起始", "validTo before validFrom")
     location = f"{ctx.base_url}/api/v1/elicenses/{eid}"
     fingerprint = idempotency.fingerprint(cert)
     with ctx.db.write():
@@ -236,12 +232,8 @@ async def aggregate_elicense(ctx: Ctx) -> Reply:
     return Reply(cert, status=201, headers={"Location": location})
 
 
-def _holder_type(holder_id: str) -> str | None:
-    if check("uscc", holder_id).ok:
-        return "001"
-    if check("citizen-id", holder_id).ok:
-        return "111"
-    return None
+#: ``holderIdType`` → the identifier kind of ``holderId`` and its name.
+_HOLDER_TYPES = {"001": ("uscc", "统一社会信用代码"), "111": ("citizen-id", "公民身份号码")}
 
 
 @operation("searchElicenses")
@@ -249,21 +241,17 @@ async def search_elicenses(ctx: Ctx) -> Reply:
     holder_id = ctx.query["holderId"]
     wanted = ctx.query.get("holderIdType")
     if wanted is None:
-        wanted = _holder_type(holder_id)
+        wanted = next((t for t, (kind, _) in _HOLDER_TYPES.items() if check(kind, holder_id).ok), None)
         if wanted is None:
-            raise _field_error(
+            raise field_error(
                 "/query/holderId",
                 "持证主体代码既不是有效的统一社会信用代码，也不是有效的公民身份号码",
                 "holderId is neither a valid USCC nor a valid citizen ID",
             )
     else:
-        kind = "uscc" if wanted == "001" else "citizen-id"
+        kind, name = _HOLDER_TYPES[wanted]
         if not check(kind, holder_id).ok:
-            raise _field_error(
-                "/query/holderId",
-                f"持证主体代码不是有效的{'统一社会信用代码' if wanted == '001' else '公民身份号码'}",
-                f"holderId is not a valid {kind}",
-            )
+            raise field_error("/query/holderId", f"持证主体代码不是有效的{name}", f"holderId is not a valid {kind}")
     item = ctx.query.get("itemCode")
     rows = ctx.db.all(
         "SELECT body FROM gov_elicenses WHERE holder_id = ? AND holder_id_type = ? "

@@ -49,6 +49,7 @@ from conformance.reference.roles.gov_platform import model
 from conformance.reference.roles.gov_platform.model import covering, division_info, implementations
 from conformance.reference.roles.messages import once
 from conformance.reference.server_state import RoleServer
+from conformance.serving.envelope import page
 
 
 def setup(server: RoleServer) -> None:
@@ -60,11 +61,6 @@ SETUPS["gov-platform"] = setup
 
 
 # ------------------------------------------------------------------------------ authorities
-
-
-def _page(items: list[Any], page: int, size: int) -> dict[str, Any]:
-    start = (page - 1) * size
-    return {"page": page, "size": size, "total": len(items), "items": items[start : start + size]}
 
 
 @operation("queryImplementations")
@@ -83,7 +79,7 @@ async def query_implementations(ctx: Ctx) -> Reply:
         else:
             cover = covering(d)
             rows = [r for r in rows if cover is not None and r["division"] == cover["division"]]
-    return Reply(_page(rows, int(q.get("page", 1)), int(q.get("size", 50))))
+    return Reply(page(rows, int(q.get("page", 1)), int(q.get("size", 50))))
 
 
 @operation("queryHandlingItems")
@@ -154,13 +150,12 @@ async def send_sms(ctx: Ctx) -> Reply:
 
 def sms_messages(db: Database, case_no: str | None = None) -> list[dict[str, Any]]:
     """Messages the gateway accepted (one per messageId), oldest first."""
-    rows = db.all(
+    return db.records(
         "SELECT message_id, mobile, case_no, content, received_at FROM gov_sms "
         "WHERE (? IS NULL OR case_no = ?) ORDER BY rowid",
         case_no,
         case_no,
     )
-    return [dict(zip(("messageId", "mobile", "caseNo", "content", "receivedAt"), r, strict=True)) for r in rows]
 
 
 # ------------------------------------------------------------------------------ demo data

@@ -30,7 +30,7 @@ import functools
 import math
 import os
 import re
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
@@ -343,33 +343,19 @@ def notice_views(server: RoleServer, case_no: str, base_url: str) -> list[Item]:
 
 
 # ---------------------------------------------------------------------------------- dossier rows
-class DossierRow:
-    __slots__ = (
-        "archived_at",
-        "case_no",
-        "catalogued_at",
-        "code",
-        "created_at",
-        "seq",
-        "status",
-        "updated_at",
-        "uscc",
-        "year",
-    )
+class DossierRow(NamedTuple):
+    """A row of ``lic_dossiers`` (:data:`_DOSSIER_COLUMNS`)."""
 
-    def __init__(self, r: Any) -> None:
-        (
-            self.case_no,
-            self.code,
-            self.uscc,
-            self.year,
-            self.seq,
-            self.status,
-            self.created_at,
-            self.catalogued_at,
-            self.archived_at,
-            self.updated_at,
-        ) = r
+    case_no: str
+    code: str
+    uscc: str
+    year: int
+    seq: int
+    status: str
+    created_at: str
+    catalogued_at: str | None
+    archived_at: str | None
+    updated_at: str
 
 
 _DOSSIER_COLUMNS = "case_no, dossier_code, uscc, year, seq, status, created_at, catalogued_at, archived_at, updated_at"
@@ -377,12 +363,12 @@ _DOSSIER_COLUMNS = "case_no, dossier_code, uscc, year, seq, status, created_at, 
 
 def dossier_row(db: Any, case_no: str) -> DossierRow | None:
     row = db.one(f"SELECT {_DOSSIER_COLUMNS} FROM lic_dossiers WHERE case_no = ?", case_no)
-    return DossierRow(row) if row else None
+    return DossierRow(*row) if row else None
 
 
 def dossier_by_code(db: Any, code: str) -> DossierRow | None:
     row = db.one(f"SELECT {_DOSSIER_COLUMNS} FROM lic_dossiers WHERE dossier_code = ? ORDER BY rowid LIMIT 1", code)
-    return DossierRow(row) if row else None
+    return DossierRow(*row) if row else None
 
 
 def code_of(db: Any, case_no: str) -> str | None:
@@ -406,7 +392,7 @@ def query(
         size,
         (page - 1) * size,
     )
-    return total, [DossierRow(r) for r in rows]
+    return total, [DossierRow(*r) for r in rows]
 
 
 # ---------------------------------------------------------------------------------- 预归档, 编目, 归档

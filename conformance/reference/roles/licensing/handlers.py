@@ -28,6 +28,8 @@ from conformance.reference.roles.licensing import workflow as flow
 from conformance.reference.roles.messages import once
 from conformance.reference.server_state import RoleServer
 from conformance.serving import idempotency
+from conformance.serving.envelope import page
+from conformance.serving.params import entry
 
 
 def setup(server: RoleServer) -> None:
@@ -95,14 +97,7 @@ async def receive_corrected_report(ctx: Ctx) -> Reply:
         raise bad_request(
             "本接口只接收更正后的检验报告：缺少 correctionOf（据以更正的异议标识）",
             "only corrected reports are accepted here: correctionOf is missing",
-            [
-                {
-                    "path": "/correctionOf",
-                    "message": "缺少必填字段 correctionOf",
-                    "messageEn": "correctionOf required",
-                    "rule": "required",
-                }
-            ],
+            [entry("/correctionOf", "缺少必填字段 correctionOf", "correctionOf required", "required")],
             code=ErrorCode.VALIDATION_FAILED,
         )
     db, no, version, fingerprint = ctx.db, report["reportNo"], report["version"], idempotency.fingerprint(report)
@@ -157,18 +152,11 @@ def _dossier(ctx: Ctx) -> dossier.DossierRow:
 @operation("queryDossiers")
 async def query_dossiers(ctx: Ctx) -> Reply:
     q = ctx.query
-    page, size = int(q.get("page", 1)), int(q.get("size", 50))
+    number, size = int(q.get("page", 1)), int(q.get("size", 50))
     total, rows = dossier.query(
-        ctx.db, case_no=q.get("caseNo"), uscc=q.get("uscc"), year=q.get("year"), page=page, size=size
+        ctx.db, case_no=q.get("caseNo"), uscc=q.get("uscc"), year=q.get("year"), page=number, size=size
     )
-    return Reply(
-        {
-            "page": page,
-            "size": size,
-            "total": total,
-            "items": [dossier.dossier_view(ctx.server, r, ctx.base_url) for r in rows],
-        }
-    )
+    return Reply(page([dossier.dossier_view(ctx.server, r, ctx.base_url) for r in rows], number, size, total))
 
 
 @operation("getDossier")

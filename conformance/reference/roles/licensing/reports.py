@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import time
 import uuid
 from typing import Any
@@ -44,7 +43,7 @@ from conformance.reference.defects import D
 from conformance.reference.roles.licensing import store
 from conformance.reference.roles.licensing.dossier import bare_notice
 from conformance.reference.roles.licensing.procedure import outcomes, special, steps
-from conformance.reference.server_state import RoleServer
+from conformance.reference.server_state import RoleServer, setting
 
 Item = dict[str, Any]
 GOV = "gov-platform"
@@ -363,10 +362,7 @@ INSPECTION = "inspection"
 
 
 def item_sync_ttl() -> float:
-    try:
-        return float(os.environ.get("TZSB_ITEM_SYNC_TTL", "3600"))
-    except ValueError:
-        return 3600.0
+    return setting("TZSB_ITEM_SYNC_TTL", 3600.0)
 
 
 def on_receipt(server: RoleServer, application: Item) -> None:

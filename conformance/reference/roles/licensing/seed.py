@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import random
+from collections.abc import Callable
 from typing import Any
 
 from conformance.codes import KINDS
@@ -120,6 +121,15 @@ def new_equipment(
     return equipment
 
 
+def new_materials(rng: random.Random, digest: Callable[[str], str]) -> list[Item]:
+    """The materials of an application (one or both of two PDFs), each with the digest ``digest(name)``."""
+    names = ("产品合格证", "监督检验报告")[: rng.randint(1, 2)]
+    return [
+        {"name": n, "fileName": f"{n}.pdf", "format": "PDF", "sha256": digest(n), "size": rng.randint(20_000, 900_000)}
+        for n in names
+    ]
+
+
 def _application(gen: Any, rng: random.Random, i: int, unit: Item, authority: Item, at: dt.datetime) -> Item:
     groups = code_lists.licence_groups()
     group = groups[rng.choices(("03", "02", "04", "05", "01", "06", "08", "10"), (50, 20, 12, 8, 4, 2, 3, 1))[0]]
@@ -130,16 +140,7 @@ def _application(gen: Any, rng: random.Random, i: int, unit: Item, authority: It
     maker = gen.unit("manufacture")
     county = rng.choice(code_lists.division_pool("county", authority["division"][:4]) or (unit["division"],))
     equipment = new_equipment(gen, rng, item, variety, county, made, maker, "42")
-    materials = [
-        {
-            "name": name,
-            "fileName": f"{name}.pdf",
-            "format": "PDF",
-            "sha256": hashlib.sha256(f"{i}:{name}".encode()).hexdigest(),
-            "size": rng.randint(20_000, 900_000),
-        }
-        for name in ("产品合格证", "监督检验报告")[: rng.randint(1, 2)]
-    ]
+    materials = new_materials(rng, lambda name: hashlib.sha256(f"{i}:{name}".encode()).hexdigest())
     return {
         "messageId": f"seed-app-{i:05d}-1",
         "caseNo": f"{authority['division']}{at:%Y%m%d}{i:06d}",

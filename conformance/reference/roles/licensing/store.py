@@ -59,19 +59,19 @@ class Case:
     applicant_id: str
     applicant_type: str
     state: str
-    suspended_state: str | None
-    procedure: dict[str, Any] | None
     application: dict[str, Any]
     message_id: str
-    equipment_code: str | None
-    registration_no: str | None
-    elicense_id: str | None
-    result: str | None
-    decided_at: str | None
-    result_notice: str | None
-    concluded: bool
     created_at: str
     updated_at: str
+    suspended_state: str | None = None
+    procedure: dict[str, Any] | None = None
+    equipment_code: str | None = None
+    registration_no: str | None = None
+    elicense_id: str | None = None
+    result: str | None = None
+    decided_at: str | None = None
+    result_notice: str | None = None
+    concluded: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -97,29 +97,28 @@ _CASE_COLUMNS = (
     "message_id, equipment_code, registration_no, elicense_id, result, decided_at, result_notice, concluded, "
     "created_at, updated_at"
 )
+_COLUMNS = tuple(_CASE_COLUMNS.split(", "))
+#: the columns a case is written to (the report its application names, for the corrected-report re-push)
+_WRITTEN = (*_COLUMNS, "report_no")
+#: the columns a case keeps from its insertion on
+_FIXED = ("case_no", "applicant_id", "applicant_type", "created_at")
 
 
 def _case(row: Any) -> Case:
-    return Case(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        row[4],
-        row[5],
-        loads(row[6]) if row[6] else None,
-        loads(row[7]),
-        row[8],
-        row[9],
-        row[10],
-        row[11],
-        row[12],
-        row[13],
-        row[14],
-        bool(row[15]),
-        row[16],
-        row[17],
-    )
+    stored = dict(zip(_COLUMNS, row, strict=True))
+    procedure, application = loads(stored["procedure"]) if stored["procedure"] else None, loads(stored["application"])
+    return Case(**stored | {"procedure": procedure, "application": application, "concluded": bool(stored["concluded"])})
+
+
+def _values(case: Case) -> dict[str, Any]:
+    """The values of :data:`_WRITTEN` for ``case``."""
+    return {
+        **vars(case),
+        "procedure": dumps(case.procedure) if case.procedure else None,
+        "application": dumps(case.application),
+        "concluded": int(case.concluded),
+        "report_no": case.equipment.get("reportNo"),
+    }
 
 
 def load_case(db: Database, case_no: str) -> Case | None:
@@ -128,55 +127,19 @@ def load_case(db: Database, case_no: str) -> Case | None:
 
 
 def insert_case(db: Database, case: Case) -> None:
+    values = _values(case)
     db.conn.execute(
-        f"INSERT INTO lic_cases ({_CASE_COLUMNS}, report_no) VALUES ({', '.join('?' * 19)})",
-        (
-            case.case_no,
-            case.item_code,
-            case.applicant_id,
-            case.applicant_type,
-            case.state,
-            case.suspended_state,
-            dumps(case.procedure) if case.procedure else None,
-            dumps(case.application),
-            case.message_id,
-            case.equipment_code,
-            case.registration_no,
-            case.elicense_id,
-            case.result,
-            case.decided_at,
-            case.result_notice,
-            int(case.concluded),
-            case.created_at,
-            case.updated_at,
-            case.equipment.get("reportNo"),
-        ),
+        f"INSERT INTO lic_cases ({', '.join(_WRITTEN)}) VALUES ({', '.join('?' * len(_WRITTEN))})",
+        tuple(values[c] for c in _WRITTEN),
     )
 
 
 def save_case(db: Database, case: Case) -> None:
+    values = _values(case)
+    changing = [c for c in _WRITTEN if c not in _FIXED]
     db.conn.execute(
-        "UPDATE lic_cases SET item_code = ?, state = ?, suspended_state = ?, procedure = ?, application = ?, message_id = ?, "
-        "equipment_code = ?, registration_no = ?, elicense_id = ?, result = ?, decided_at = ?, result_notice = ?, "
-        "concluded = ?, updated_at = ?, report_no = ? WHERE case_no = ?",
-        (
-            case.item_code,
-            case.state,
-            case.suspended_state,
-            dumps(case.procedure) if case.procedure else None,
-            dumps(case.application),
-            case.message_id,
-            case.equipment_code,
-            case.registration_no,
-            case.elicense_id,
-            case.result,
-            case.decided_at,
-            case.result_notice,
-            int(case.concluded),
-            case.updated_at,
-            case.equipment.get("reportNo"),
-            case.case_no,
-        ),
+        f"UPDATE lic_cases SET {', '.join(f'{c} = ?' for c in changing)} WHERE case_no = ?",
+        (*(values[c] for c in changing), case.case_no),
     )
 
 
@@ -194,12 +157,10 @@ def add_history(
 
 
 def history(db: Database, case_no: str) -> list[dict[str, Any]]:
-    rows = db.all(
+    rows = db.records(
         "SELECT seq, step, outcome, operator, opinion, at FROM lic_history WHERE case_no = ? ORDER BY seq", case_no
     )
-    return [
-        {"seq": r[0], "step": r[1], "outcome": r[2], "operator": loads(r[3]), "opinion": r[4], "at": r[5]} for r in rows
-    ]
+    return [{**r, "operator": loads(r["operator"])} for r in rows]
 
 
 # ---------------------------------------------------------------------------------- documents

@@ -21,7 +21,6 @@ from typing import Any
 
 from conformance.codes import KINDS, check
 from conformance.codes import lists as code_lists
-from conformance.contract.documents import codelist
 from conformance.contract.errors import ErrorCode
 from conformance.reference.context import now_iso
 from conformance.reference.defects import D
@@ -42,6 +41,7 @@ from conformance.reference.roles.licensing.procedure import (
     variety_of,
 )
 from conformance.reference.server_state import RoleServer
+from conformance.serving.params import entry
 
 Item = dict[str, Any]
 
@@ -100,14 +100,7 @@ def check_item(body: Item, defects: frozenset[str]) -> None:
             raise bad_request(
                 f"办理项编码 {code} 不在表1许可事项清单中：{verdict.reason('zh')}",
                 f"handling item {code} is not in Table 1: {verdict.reason('en')}",
-                [
-                    {
-                        "path": ITEM_PATH,
-                        "message": verdict.message("zh"),
-                        "messageEn": verdict.message("en"),
-                        "rule": "tzsb-item-code",
-                    }
-                ],
+                [entry(ITEM_PATH, verdict.message("zh"), verdict.message("en"), "tzsb-item-code")],
                 code=ErrorCode.VALIDATION_FAILED,
             )
     group = code_lists.licence_groups().get(code.split("-")[1])
@@ -122,12 +115,12 @@ def check_item(body: Item, defects: frozenset[str]) -> None:
             f"equipment catalogue code {catalogue} does not belong to group {group['code']} of item {code} "
             f"(catalogue {', '.join(group['catalogue'])})",
             [
-                {
-                    "path": CATALOGUE_PATH,
-                    "message": f"设备品种 {catalogue} 与办理项 {code}（{group['name']}）不符",
-                    "messageEn": f"catalogue code {catalogue} does not fit item {code}",
-                    "rule": "item-catalogue",
-                }
+                entry(
+                    CATALOGUE_PATH,
+                    f"设备品种 {catalogue} 与办理项 {code}（{group['name']}）不符",
+                    f"catalogue code {catalogue} does not fit item {code}",
+                    "item-catalogue",
+                )
             ],
             code=ErrorCode.VALIDATION_FAILED,
         )
@@ -154,17 +147,8 @@ def receive_application(
                 applicant_id=applicant["idNumber"],
                 applicant_type=applicant["type"],
                 state=outcome["state"],
-                suspended_state=None,
-                procedure=None,
                 application=body,
                 message_id=body["messageId"],
-                equipment_code=None,
-                registration_no=None,
-                elicense_id=None,
-                result=None,
-                decided_at=None,
-                result_notice=None,
-                concluded=False,
                 created_at=at,
                 updated_at=at,
             )
@@ -238,12 +222,12 @@ def perform_step(
             f"步骤“{steps()[step]['name']}”没有结论“{outcome_code}”（可选：{'、'.join(known)}）",
             f"step {step} has no outcome {outcome_code!r} (one of {', '.join(known)})",
             [
-                {
-                    "path": "/outcome",
-                    "message": f"结论应为 {'、'.join(known)} 之一",
-                    "messageEn": f"outcome must be one of {', '.join(known)}",
-                    "rule": "enum",
-                }
+                entry(
+                    "/outcome",
+                    f"结论应为 {'、'.join(known)} 之一",
+                    f"outcome must be one of {', '.join(known)}",
+                    "enum",
+                )
             ],
             code=ErrorCode.VALIDATION_FAILED,
         )
@@ -566,4 +550,4 @@ def case_state(server: RoleServer, case: store.Case, base_url: str) -> Item:
 
 def _default_procedure_kind() -> str:
     """The kind recorded when 审查/决定 is suspended without naming one: the first kind of workflow.json."""
-    return str(codelist("workflow")["specialProcedure"]["kinds"][0]["name"])
+    return str(special()["kinds"][0]["name"])

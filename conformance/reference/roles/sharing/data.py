@@ -26,16 +26,16 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import urljoin
 
 import orjson
 
 from conformance.codes import lists as code_lists
+from conformance.contract import datasets as contract
 from conformance.contract import documents as contracts
-from conformance.contract.datasets import data_sets as contract_data_sets
-from conformance.contract.datasets import param_default
 from conformance.contract.openapi import Operation, role_operations
+from conformance.contract.registry import resolve
 from conformance.reference.db import Database, dumps, loads
 from conformance.reference.errors import bad_request
 from conformance.reference.roles.sharing.access import mask
@@ -66,61 +66,38 @@ def instant(value: str) -> float:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
-def _ref_target(ref: str, doc: str) -> tuple[dict[str, Any], str]:
-    target, _, pointer = ref.partition("#")
-    name = PurePosixPath(target).name.removesuffix(".schema.json") if target else doc
-    node: Any = contracts.json_schema(name)
-    for part in pointer.strip("/").split("/") if pointer.strip("/") else []:
-        node = node[part.replace("~1", "/").replace("~0", "~")]
-    return node, name
-
-
-def _schema_marks(node: Any, doc: str, depth: int = 0) -> tuple[set[str], set[str]]:
-    """(x-sensitive kinds, names of the ``$defs`` reached) of a property schema, through refs and anyOf/oneOf."""
+def _schema_marks(node: Any, base: str, depth: int = 0) -> tuple[set[str], set[str]]:
+    """(x-sensitive kinds, names of the ``$defs`` reached) of a property schema of the document ``base``, through
+    refs (``registry.resolve``) and anyOf/oneOf/allOf."""
     kinds: set[str] = set()
     defs: set[str] = set()
     if not isinstance(node, dict) or depth > 8:
         return kinds, defs
     if isinstance(node.get("x-sensitive"), str):
         kinds.add(node["x-sensitive"])
+    branches = [(b, base) for key in ("anyOf", "oneOf", "allOf") for b in node.get(key, [])]
     if isinstance(node.get("$ref"), str):
-        defs.add(node["$ref"].rpartition("/")[2])
-        target, tdoc = _ref_target(node["$ref"], doc)
-        k, d = _schema_marks(target, tdoc, depth + 1)
+        uri = urljoin(base, node["$ref"])
+        defs.add(uri.rpartition("/")[2])
+        branches.insert(0, (resolve(uri), uri.partition("#")[0]))
+    for branch, where in branches:
+        k, d = _schema_marks(branch, where, depth + 1)
         kinds |= k
         defs |= d
-    for key in ("anyOf", "oneOf", "allOf"):
-        for branch in node.get(key, []):
-            k, d = _schema_marks(branch, doc, depth + 1)
-            kinds |= k
-            defs |= d
     return kinds, defs
 
 
 @dataclass(frozen=True)
-class Filter:
-    """One query parameter: which record field it tests, and how."""
+class DataSet(contract.DataSet):
+    """A data set as the contract declares it, and how the platform stores and masks its records."""
 
-    param: str
-    field: str
-    kind: str  # eq | division | catalogue | contains | from | to
-    column: str
-
-
-@dataclass(frozen=True)
-class DataSet:
-    name: str
-    title: str
-    key: str
-    schema: str  # validator name, e.g. "inspection-report"
-    path: str
-    properties: dict[str, Any]
     #: sensitive field → kind of x-sensitive (citizen-id, phone) that has a masking rule
-    sensitive: dict[str, str]
-    owner: str | None
+    sensitive: dict[str, str] = field(default_factory=dict)
     #: record field → (index column, value type: text | instant | list)
     columns: dict[str, tuple[str, str]] = field(default_factory=dict)
-    filters: dict[str, dict[str, Filter]] = field(default_factory=dict)  # operationId → param → filter
+    #: operationId → param → filter of each paged query (``updatedAt`` is the index's column ``updated``, every other
+    #: field one of :attr:`columns`)
+    indexed_filters: dict[str, dict[str, contract.Filter]] = field(default_factory=dict)
 
     def index_row(self, key: str, record: dict[str, Any]) -> tuple[Any, ...]:
         values: list[Any] = [None] * INDEX_COLUMNS
@@ -154,7 +131,7 @@ def _field_type(props: dict[str, Any], fname: str, schema_name: str) -> str:
     prop = props[fname]
     if prop.get("type") == "array":
         return "list"
-    _, defs = _schema_marks(prop, schema_name)
+    _, defs = _schema_marks(prop, contracts.json_schema_id(schema_name))
     return "instant" if "dateTime" in defs else "text"
 
 
@@ -162,46 +139,31 @@ def _field_type(props: dict[str, Any], fname: str, schema_name: str) -> str:
 def data_sets() -> dict[str, DataSet]:
     ops = role_operations(ROLE)
     out: dict[str, DataSet] = {}
-    for name, declared in contract_data_sets().items():
+    for name, declared in contract.data_sets().items():
         schema_name, props = declared.schema, declared.properties
         sensitive: dict[str, str] = {}
         for fname, prop in props.items():
-            kinds, _ = _schema_marks(prop, schema_name)
+            kinds, _ = _schema_marks(prop, contracts.json_schema_id(schema_name))
             for kind in MASKED_KINDS:
                 if kind in kinds:
                     sensitive[fname] = kind
         columns: dict[str, tuple[str, str]] = {}
-        filters: dict[str, dict[str, Filter]] = {}
+        filters: dict[str, dict[str, contract.Filter]] = {}
         for op in ops:
             if op.data_set != name or op.method != "get" or not any(p.name == "page" for p in op.params):
                 continue
-            per_op: dict[str, Filter] = {}
-            for f in declared.filters_of(op):
-                fname, kind = f.field, f.kind
-                if fname == "updatedAt":  # the index keeps it in its own column
-                    per_op[f.name] = Filter(f.name, fname, kind, "updated")
+            filters[op.operation_id] = {f.name: f for f in declared.filters_of(op)}
+            for fname in (f.field for f in filters[op.operation_id].values()):
+                if fname == "updatedAt" or fname in columns:  # the index keeps updatedAt in its own column
                     continue
-                if fname not in columns:
-                    if len(columns) >= INDEX_COLUMNS:
-                        raise RuntimeError(f"sharing: data set {name} has more than {INDEX_COLUMNS} filter fields")
-                    columns[fname] = (f"c{len(columns)}", _field_type(props, fname, schema_name))
-                per_op[f.name] = Filter(f.name, fname, kind, columns[fname][0])
-            filters[op.operation_id] = per_op
+                if len(columns) >= INDEX_COLUMNS:
+                    raise RuntimeError(f"sharing: data set {name} has more than {INDEX_COLUMNS} filter fields")
+                columns[fname] = (f"c{len(columns)}", _field_type(props, fname, schema_name))
         # whose grant unlocks a record's sensitive fields (工业产品质量安全监管数据规范体系 授权查询共享: "需经数据所属
         # 主体授权"): the unit of the contract's x-owner; a data set with sensitive fields and no owner is always masked
-        owner = declared.owner
-        out[name] = DataSet(
-            name=name,
-            title=declared.title,
-            key=declared.key,
-            schema=schema_name,
-            path=declared.path,
-            properties=props,
-            sensitive=sensitive,
-            owner=owner if owner in props else None,
-            columns=columns,
-            filters=filters,
-        )
+        owner = declared.owner if declared.owner in props else None
+        given = {**vars(declared), "owner": owner}
+        out[name] = DataSet(**given, sensitive=sensitive, columns=columns, indexed_filters=filters)
     return out
 
 
@@ -221,7 +183,7 @@ def param_value(op: Operation, query: dict[str, Any], name: str) -> Any:
     """A query parameter as given, else its declared default."""
     value = query.get(name)
     if value is None:
-        value = param_default(op, name)
+        value = contract.param_default(op, name)
     return value
 
 
@@ -366,12 +328,12 @@ def where_clause(ds: DataSet, op: Operation, query: dict[str, Any]) -> tuple[str
     """SQL condition on ``sharing_index i`` for the filters given; 400 for an empty range."""
     where, args = ["i.data_set = ?"], [ds.name]
     bounds: dict[str, dict[str, tuple[str, Any]]] = {}
-    for pname, f in ds.filters.get(op.operation_id, {}).items():
+    for pname, f in ds.indexed_filters.get(op.operation_id, {}).items():
         if pname not in query:
             continue
         value = query[pname]
-        col = f"i.{f.column}"
-        vtype = "instant" if f.column == "updated" else ds.columns[f.field][1]
+        column, vtype = ("updated", "instant") if f.field == "updatedAt" else ds.columns[f.field]
+        col = f"i.{column}"
         if f.kind == "division":
             prefix = division_prefix(str(value))
             where.append(f"substr({col}, 1, {len(prefix)}) = ?" if len(prefix) < 6 else f"{col} = ?")

@@ -20,10 +20,10 @@ import base64
 import hashlib
 import hmac
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from conformance.reference.db import Database
-from conformance.reference.errors import bad_request
+from conformance.reference.errors import ApiError, bad_request
 
 if TYPE_CHECKING:
     from conformance.reference.roles.sharing.data import DataSet
@@ -54,6 +54,11 @@ def encode_cursor(secret: bytes, ds: str, seq: int, mark: str = "") -> str:
 _HINT = "请不带 cursor 从头同步（重新全量装载）"
 
 
+def _refused(zh: str, en: str, entry: str) -> ApiError:
+    """400 for a cursor this platform cannot read from (``entry``: the message under ``/query/cursor``)."""
+    return bad_request(zh, en, [{"path": "/query/cursor", "message": entry, "rule": "cursor"}])
+
+
 def decode_cursor(secret: bytes, ds: DataSet, cursor: str) -> tuple[int, str]:
     """(change number, mark) a cursor stands for; 400 with a clear reason if it was not issued here for ``ds``."""
     try:
@@ -62,23 +67,17 @@ def decode_cursor(secret: bytes, ds: DataSet, cursor: str) -> tuple[int, str]:
         name, seq_text, mark = payload.decode().split(":")
         seq = int(seq_text)
     except (ValueError, UnicodeDecodeError):
-        raise bad_request(
-            f"游标无效：不是本平台签发的增量同步游标，{_HINT}",
-            "invalid cursor",
-            [{"path": "/query/cursor", "message": "游标格式无效", "rule": "cursor"}],
-        ) from None
+        raise _refused(f"游标无效：不是本平台签发的增量同步游标，{_HINT}", "invalid cursor", "游标格式无效") from None
     expected = hmac.new(secret, payload, hashlib.sha256).hexdigest()[:16]
     if not hmac.compare_digest(expected, mac):
-        raise bad_request(
-            f"游标无效：校验不通过（已损坏、被修改或来自其他平台），{_HINT}",
-            "cursor check failed",
-            [{"path": "/query/cursor", "message": "游标校验不通过", "rule": "cursor"}],
+        raise _refused(
+            f"游标无效：校验不通过（已损坏、被修改或来自其他平台），{_HINT}", "cursor check failed", "游标校验不通过"
         )
     if name != ds.name:
-        raise bad_request(
+        raise _refused(
             f"游标属于数据集“{name}”，不能用于“{ds.name}”（{ds.title}）的增量同步",
             "cursor of another data set",
-            [{"path": "/query/cursor", "message": f"游标属于数据集“{name}”", "rule": "cursor"}],
+            f"游标属于数据集“{name}”",
         )
     return seq, mark
 
@@ -108,16 +107,16 @@ def position(db: Database, secret: bytes, ds: DataSet, cursor: str) -> int:
     would otherwise be answered from a position that silently skips changes."""
     seq, mark = decode_cursor(secret, ds, cursor)
     if seq < 0 or seq > max_seq(db):
-        raise bad_request(
+        raise _refused(
             f"游标已失效：超出平台当前的变更序号（平台数据可能已重建或回退），{_HINT}",
             "cursor beyond the change log",
-            [{"path": "/query/cursor", "message": "游标已失效", "rule": "cursor"}],
+            "游标已失效",
         )
     if change_mark(db, ds, seq) != mark:
-        raise bad_request(
+        raise _refused(
             f"游标已失效：游标所在位置的变更已不存在或已不同（平台数据可能已重建或回退），{_HINT}",
             "the change at the cursor's position is gone or different",
-            [{"path": "/query/cursor", "message": "游标已失效", "rule": "cursor"}],
+            "游标已失效",
         )
     return seq
 
@@ -145,6 +144,11 @@ def read_changes(
         scope,
         limit,
     )
+
+
+def change(seq: int, key: str, operation: str, changed_at: str, record: Any) -> dict[str, Any]:
+    """One change as the feed and the subscription notifications give it."""
+    return {"seq": seq, "operation": operation, "key": key, "changedAt": changed_at, "record": record}
 
 
 def max_seq(db: Database) -> int:

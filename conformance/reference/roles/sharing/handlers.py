@@ -82,6 +82,7 @@ from conformance.reference.roles.sharing import data as sd
 from conformance.reference.roles.sharing import push as sharing_push
 from conformance.reference.roles.sharing import seed as sharing_seed
 from conformance.reference.server_state import RoleServer
+from conformance.serving.envelope import page
 
 OPEN_PREFIX = "/api/v1/open/"
 
@@ -135,12 +136,15 @@ def get_handler(op: Operation, ds: sd.DataSet) -> Handler:
 
 def _page(ctx: Ctx, op: Operation, ds: sd.DataSet, show: Callable[[dict[str, Any]], dict[str, Any]] | None) -> Reply:
     """One page; ``show`` None: the records as stored (masked for callers without grants, unparsed)."""
-    page, size = int(sd.param_value(op, ctx.query, "page")), int(sd.param_value(op, ctx.query, "size"))
+    number, size = int(sd.param_value(op, ctx.query, "page")), int(sd.param_value(op, ctx.query, "size"))
     caller = None if ds_open(op) else scope(ctx)
     if (
         caller is not None
         and ctx.defect(D.DIVISION_FILTER_OVERRIDES_SCOPE)
-        and any(f.kind == "division" and name in ctx.query for name, f in ds.filters.get(op.operation_id, {}).items())
+        and any(
+            f.kind == "division" and name in ctx.query
+            for name, f in ds.indexed_filters.get(op.operation_id, {}).items()
+        )
     ):
         caller = None  # "the caller asked for a division": its own registration no longer consulted
     total, items = sd.query_page(
@@ -148,7 +152,7 @@ def _page(ctx: Ctx, op: Operation, ds: sd.DataSet, show: Callable[[dict[str, Any
         ds,
         op,
         ctx.query,
-        page,
+        number,
         size,
         drop_boundary=ctx.defect(D.PAGING_DROPS_BOUNDARY),
         stored_mask=show is None,
@@ -156,9 +160,7 @@ def _page(ctx: Ctx, op: Operation, ds: sd.DataSet, show: Callable[[dict[str, Any
     )
     if ctx.defect(D.PAGING_WRONG_TOTAL):
         total = len(items)  # the classic: the count of this page, not of the query
-    return Reply(
-        {"page": page, "size": size, "total": total, "items": items if show is None else [show(r) for r in items]}
-    )
+    return Reply(page(items if show is None else [show(r) for r in items], number, size, total))
 
 
 def query_handler(op: Operation, ds: sd.DataSet) -> Handler:
@@ -201,16 +203,7 @@ def changes_handler(op: Operation, ds: sd.DataSet) -> Handler:
         last = rows[limit][0] if has_more and ctx.defect(D.CHANGES_SKIP) else None  # skips the next change
         rows = rows[:limit]
         show = masker(ctx, ds)
-        items = [
-            {
-                "seq": seq,
-                "operation": operation,
-                "key": key,
-                "changedAt": at,
-                "record": show(loads(body)) if body is not None else None,
-            }
-            for seq, key, operation, at, body in rows
-        ]
+        items = [feed.change(*row[:4], show(loads(row[4])) if row[4] is not None else None) for row in rows]
         next_seq = last if last is not None else (rows[-1][0] if rows else after)
         return Reply(
             {"items": items, "nextCursor": feed.cursor_at(ctx.db, st.secret, ds, next_seq), "hasMore": has_more}

@@ -78,9 +78,7 @@ CREATE INDEX IF NOT EXISTS sharing_notifications_pending ON sharing_notification
 
 def setup(server: RoleServer) -> None:
     server.db.ensure(DDL)
-    workers = server.extras.setdefault("background", [])
-    if deliver not in workers:
-        workers.append(deliver)
+    server.add_background(deliver)
 
 
 def _state(server: RoleServer) -> access.SharingState:
@@ -97,39 +95,26 @@ def _apply(ctx: Ctx, ds: sd.DataSet, body: dict[str, Any]) -> dict[str, Any]:
     accepted = 0
     for i, item in enumerate(body["records"]):
         op, key, record = item["operation"], item["key"], item.get("record")
-        errors: list[dict[str, str]] = []
+        problem: tuple[str, str] | None = None  # (where under /records/i, what)
         exists, updated = sd.live_updated(db, ds, key)
         if op == "DELETE":
             if not exists:
-                errors.append(
-                    {"path": f"/records/{i}/key", "message": f"{ds.title}记录“{key}”不存在或已删除，不能删除"}
-                )
+                problem = "key", f"{ds.title}记录“{key}”不存在或已删除，不能删除"
         elif not isinstance(record, dict):
-            errors.append({"path": f"/records/{i}/record", "message": f"{op} 须附带记录"})
+            problem = "record", f"{op} 须附带记录"
         elif record.get(ds.key) != key:
-            errors.append(
-                {
-                    "path": f"/records/{i}/key",
-                    "message": f"主键“{key}”与记录的 {ds.key}“{record.get(ds.key)}”不一致"[:300],
-                }
-            )
+            problem = "key", f"主键“{key}”与记录的 {ds.key}“{record.get(ds.key)}”不一致"[:300]
         elif op == "UPDATE" and not exists:
-            errors.append(
-                {"path": f"/records/{i}/key", "message": f"{ds.title}记录“{key}”不存在，不能更新（新记录用 UPLOAD）"}
-            )
+            problem = "key", f"{ds.title}记录“{key}”不存在，不能更新（新记录用 UPLOAD）"
         elif (
             exists
             and updated is not None
             and isinstance(record.get("updatedAt"), str)
             and sd.instant(record["updatedAt"]) < updated
         ):
-            errors.append(
-                {
-                    "path": f"/records/{i}/record/updatedAt",
-                    "message": "更新时间早于平台已存记录的更新时间：较旧的数据不覆盖较新的数据",
-                }
-            )
-        if errors:
+            problem = "record/updatedAt", "更新时间早于平台已存记录的更新时间：较旧的数据不覆盖较新的数据"
+        if problem is not None:
+            errors = [{"path": f"/records/{i}/{problem[0]}", "message": problem[1]}]
             results.append({"index": i, "key": key, "status": "rejected", "errors": errors})
             continue
         compact = ctx.defect(D.CHANGES_SEQ_REUSED)
@@ -334,15 +319,7 @@ def materialise(server: RoleServer) -> None:
                     continue
             if allowed_prefix is not None and not sd.in_scope(db, sets[data_set], key, allowed_prefix):
                 continue
-            changes.append(
-                {
-                    "seq": seq,
-                    "operation": op,
-                    "key": key,
-                    "changedAt": at,
-                    "record": show(record) if record is not None else None,
-                }
-            )
+            changes.append(feed.change(seq, key, op, at, show(record) if record is not None else None))
         with db.write() as c:
             if changes:
                 mid = f"ntf-{sid}-{changes[0]['seq']}"
@@ -458,11 +435,9 @@ async def deliver(server: RoleServer, stop: asyncio.Event) -> None:
 
 def notifications(server: RoleServer, subscription_id: str | None = None) -> list[dict[str, Any]]:
     """Stored notifications (for tests and operators)."""
-    rows = server.db.all(
+    return server.db.records(
         "SELECT id, subscription_id, message_id, attempts, status, last_status, last_error "
         "FROM sharing_notifications WHERE (? IS NULL OR subscription_id = ?) ORDER BY id",
         subscription_id,
         subscription_id,
     )
-    keys = ("id", "subscriptionId", "messageId", "attempts", "status", "lastStatus", "lastError")
-    return [dict(zip(keys, r, strict=True)) for r in rows]
