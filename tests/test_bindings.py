@@ -4,6 +4,8 @@ invalid, a signature verifies exactly when it did)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -212,3 +214,26 @@ def test_the_deviations_of_the_gateway_name_the_profile_clauses() -> None:
     found = {c for d in deviations(load(GATEWAY)) for c in d.clauses}
     assert {"PROFILE.ENVELOPE.1", "PROFILE.DATE.1", "PROFILE.PAGE.1", "PROFILE.TOKEN.1", "PROFILE.SIGN.1"} <= found
     assert not any(c.startswith("PROFILE.STATUS") for c in found)  # the gateway keeps HTTP statuses
+
+
+def test_a_target_whose_binding_cannot_pair_an_operation_stops_with_exit_2(tmp_path: Path) -> None:
+    """A dialect the binding cannot express is an error naming what is missing, never a verdict."""
+    path = _variant(tmp_path, {})
+    (tmp_path / "drop.overlay.yaml").write_text(
+        "overlay: 1.1.0\ninfo: {title: drop, version: '1'}\nactions:\n"
+        "  - target: \"$.paths['/api/v1/catalogue']\"\n    remove: true\n",
+        encoding="utf-8",
+    )
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["overlays"]["sharing"] = "drop.overlay.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    target = tmp_path / "t.toml"
+    target.write_text('role = "sharing"\n[urls]\nsharing = "http://127.0.0.1:9"\n[binding]\nfile = "binding.yaml"\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "run", "--target", str(target), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "getCatalogue" in done.stdout + done.stderr

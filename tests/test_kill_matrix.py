@@ -33,6 +33,18 @@ def test_the_defect_is_caught(defect: str, tmp_path: Path, request: pytest.Fixtu
     )
 
 
+GATEWAY = Path(__file__).resolve().parents[1] / "bindings" / "gateway" / "binding.yaml"
+
+
+@pytest.mark.parametrize("defect", [d.name for d in DEFECTS])
+def test_the_defect_is_caught_through_the_gateway_binding(defect: str, tmp_path: Path) -> None:
+    """The same row with the reference, its simulators and the harness speaking the gateway example's dialect
+    (docs/bindings.md): what the suites catch canonically they catch through a binding."""
+    row = run_one(defect, workdir=tmp_path, binding=GATEWAY)
+    assert row.error is None, row.error
+    assert row.caught, f"{defect} 经绑定未被检出 / not caught through the binding: {row.verdict}, {row.clauses}"
+
+
 def test_the_readme_table_is_rendered_from_the_declarations() -> None:
     section = readme_section(kill_matrix.README.read_text(encoding="utf-8"))
     assert section == readme_table(), (

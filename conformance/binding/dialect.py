@@ -62,6 +62,14 @@ def _signature_headers() -> dict[str, str]:
     }
 
 
+def _dumps(value: Any, original: bytes) -> bytes:
+    """``value`` as JSON; a value the encoder refuses (nested deeper than it goes) crosses as it came."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return original
+
+
 def _json(body: bytes) -> Any:
     try:
         return orjson.loads(body) if body else None
@@ -87,6 +95,7 @@ def _pop_pointer(doc: Any, pointer: str) -> tuple[bool, Any]:
     return True, doc.pop(parts[-1])
 
 
+FORM = "application/x-www-form-urlencoded"
 MEMBERS = ("code", "message", "messageEn", "data", "requestId", "errors", "retryAfter")
 
 
@@ -228,41 +237,36 @@ class Dialect:
         if data is None:
             return msg.body
         out = self.maps.translate(data, op.body_uri, forward=forward)
-        return msg.body if out == data else orjson.dumps(out)
+        return msg.body if out == data else _dumps(out, msg.body)
 
     def _token_type(
         self, headers: tuple[tuple[str, str], ...], op: Operation, *, forward: bool
     ) -> tuple[tuple[str, str], ...]:
-        """The token request's media type in the other form (the vendor's may be JSON where RFC 6749 says a form)."""
+        """A form token request sent to a vendor that takes JSON is sent as JSON (RFC 6749 says a form; the
+        contract also accepts JSON, so the other way nothing changes)."""
         form = self.binding.token
-        if op is not self.token_op or form is None or not form.json_body:
+        if not forward or op is not self.token_op or form is None or not form.json_body:
             return headers
-        given = Message(headers=headers).header("Content-Type") or ""
-        want = (
-            ("application/json", "application/x-www-form-urlencoded")
-            if forward
-            else ("application/x-www-form-urlencoded", "application/json")
-        )
-        if not given.startswith(want[1]):
+        if not (Message(headers=headers).header("Content-Type") or "").startswith(FORM):
             return headers  # another media type crosses as it is: the other side refuses it
-        return (*Message(headers=headers).without("Content-Type"), ("Content-Type", want[0]))
+        return (*Message(headers=headers).without("Content-Type"), ("Content-Type", "application/json"))
 
     def _token_request(self, msg: Message, *, forward: bool) -> bytes:
+        """The token request's fields renamed; a form becomes JSON for a vendor that takes JSON. A body that is
+        neither a form nor a JSON object crosses unchanged (the other side refuses it as it would)."""
         form = self.binding.token
         assert form is not None
-        if forward:
-            fields = dict(parse_qsl(msg.body.decode("utf-8", "replace"), keep_blank_values=True))
-            vendor = {form.fields.get(k, k): v for k, v in fields.items()}
-            return orjson.dumps(vendor) if form.json_body else urlencode(vendor).encode()
-        data = (
-            _json(msg.body)
-            if form.json_body
-            else dict(parse_qsl(msg.body.decode("utf-8", "replace"), keep_blank_values=True))
+        is_form = (msg.header("Content-Type") or "").startswith(FORM)
+        data: Any = (
+            dict(parse_qsl(msg.body.decode("utf-8", "replace"), keep_blank_values=True)) if is_form else _json(msg.body)
         )
         if not isinstance(data, dict):
             return msg.body
-        back = {v: k for k, v in form.fields.items()}
-        return urlencode({back.get(k, k): str(v) for k, v in data.items()}).encode()
+        names = form.fields if forward else {v: k for k, v in form.fields.items()}
+        out = {names.get(k, k): v for k, v in data.items()}
+        if is_form and not (forward and form.json_body):
+            return urlencode(out).encode()
+        return _dumps(out, msg.body)
 
     # ------------------------------------------------------------------ answers
     def canonical_answer(self, answer: Message, request: Message) -> Message:
@@ -274,7 +278,7 @@ class Dialect:
         env = self.binding.envelope
         if op is not None and op is self.token_op and self.binding.token:
             status, body = self._token_answer_back(data, answer.status)
-            raw = orjson.dumps(body)
+            raw = _dumps(body, answer.body)
             return replace(answer, status=status, body=raw, headers=_content_length(answer, raw))
         out: dict[str, Any] = {}
         for member in MEMBERS:
@@ -294,7 +298,7 @@ class Dialect:
             out = self.maps.translate(out, _response_uri(op, status), forward=False)
             if isinstance(out.get("errors"), list):
                 out["errors"] = [self._error_path(e, op, forward=False) for e in out["errors"]]
-        body = orjson.dumps(out)
+        body = _dumps(out, answer.body)
         return replace(answer, status=status, body=body, headers=_content_length(answer, body))
 
     def vendor_answer(self, answer: Message, request: Message) -> Message:
@@ -306,7 +310,7 @@ class Dialect:
         env = self.binding.envelope
         if op is not None and op is self.token_op and self.binding.token:
             status, body = self._token_answer_forward(data, answer.status)
-            raw = orjson.dumps(body)
+            raw = _dumps(body, answer.body)
             return replace(answer, status=status, body=raw, headers=_content_length(answer, raw))
         if op is not None:
             data = self.maps.translate(data, _response_uri(op, answer.status), forward=True)
@@ -322,7 +326,7 @@ class Dialect:
             if member in data:
                 _set_pointer(out, env.pointer(member), data.pop(member))
         out.update(data)
-        body = orjson.dumps(out)
+        body = _dumps(out, answer.body)
         status = 200 if env.always_200 else answer.status
         return replace(answer, status=status, body=body, headers=_content_length(answer, body))
 

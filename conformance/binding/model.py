@@ -80,7 +80,6 @@ class Binding:
     token: TokenForm | None
     bearer_header: str | None  # the vendor's header for the access token (None: Authorization: Bearer)
     signature: Signature | None
-    client_cert: tuple[str, str] | None  # mutual TLS: (certificate, key) files
     raw: dict[str, Any] = field(repr=False, compare=False)
     _routes: dict[str, Routes] = field(default_factory=dict, repr=False, compare=False)
 
@@ -172,7 +171,6 @@ def load(path: str | Path) -> Binding:
     auth = raw.get("auth") or {}
     token = auth.get("token")
     sig = auth.get("signature")
-    tls = auth.get("mtls")
     return Binding(
         name=raw["name"],
         name_en=raw.get("name_en", raw["name"]),
@@ -207,7 +205,6 @@ def load(path: str | Path) -> Binding:
             if sig
             else None
         ),
-        client_cert=(str(path.parent / tls["cert_file"]), str(path.parent / tls["key_file"])) if tls else None,
         raw=raw,
     )
 
