@@ -89,6 +89,14 @@ def test_a_date_form_that_drops_seconds_is_named_with_the_field(tmp_path: Path) 
     assert any(p.where.startswith("fixtures/json/") and "updatedAt" in p.zh for p in problems), problems
 
 
+def test_a_required_field_the_dialect_lacks_is_named(tmp_path: Path) -> None:
+    path = _variant(tmp_path, {"fields": {"equipment": {"equipmentCode": None, "model": None}}})
+    _, problems, _ = check(str(path))
+    named = {p.where for p in problems}
+    assert "fields/equipment/equipmentCode" in named  # required: unmapped
+    assert any(p.where.startswith("fixtures/json/equipment/") and "/model" in p.zh for p in problems)  # optional: lossy
+
+
 def test_a_missing_target_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _variant(
         tmp_path, {"fields": {"equipment": {"noSuchField": "x"}}, "values": {"unitt": {"status": {"a": "1"}}}}

@@ -14,7 +14,7 @@ from conformance.binding.shapes import shape
 from conformance.contract import documents as contracts
 from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import ROLES
-from conformance.contract.registry import schema_uri
+from conformance.contract.registry import resolve, schema_uri
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,34 @@ def _targets(binding: Binding) -> list[Problem]:
     return out
 
 
+def _unmapped_required(binding: Binding) -> list[Problem]:
+    """Fields the dialect lacks (mapped to null) that the contract requires: no exchange can carry them."""
+    out: list[Problem] = []
+    for name, paths in binding.maps.names.items():
+        for path, vendor in paths.items():
+            parent, _, prop = path.rpartition("/")
+            uri = _field_uri(name, parent) if parent else schema_uri(name)
+            if vendor is None and uri is not None and prop in _required(uri):
+                out.append(
+                    Problem(
+                        f"fields/{name}/{path}",
+                        f"契约要求的字段 {path} 在厂商方言中没有对应（映射为 null）",
+                        f"the contract requires {path}, which the dialect lacks (mapped to null)",
+                    )
+                )
+    return out
+
+
+def _required(where: Any) -> set[str]:
+    found: set[str] = set()
+    for uri in (where,) if isinstance(where, str) else where:
+        node = resolve(uri)
+        found |= set(node.get("required") or [])
+        for branch in node.get("allOf") or []:
+            found |= set(branch.get("required") or [])
+    return found
+
+
 def _conflicts(binding: Binding) -> list[Problem]:
     out: list[Problem] = []
     for name, paths in binding.maps.names.items():
@@ -71,6 +99,8 @@ def _conflicts(binding: Binding) -> list[Problem]:
             kept = set(shape(uri).props) - set(renamed) if uri else set()
             seen: dict[str, str] = {}
             for prop, vendor in renamed.items():
+                if vendor is None:
+                    continue
                 other = seen.get(vendor) or (vendor if vendor in kept else None)
                 if other:
                     out.append(
@@ -163,14 +193,13 @@ def check(path: str) -> tuple[Binding | None, list[Problem], dict[str, int]]:
         binding = load(path)
     except BindingError as exc:
         return None, [Problem(path, str(exc), str(exc))], {}
-    problems = _targets(binding) + _conflicts(binding)
+    problems = _targets(binding) + _conflicts(binding) + _unmapped_required(binding)
     counts: dict[str, int] = {}
     for role in ROLES:
         try:
             counts[role] = len(binding.routes(role).vendor_ops)
         except BindingError as exc:
             problems.append(Problem(f"overlays/{role}", str(exc), str(exc)))
-    if not problems:
-        counts["fixtures"], trips = _round_trips(binding)
-        problems += trips
+    counts["fixtures"], trips = _round_trips(binding)
+    problems += trips
     return binding, problems, counts

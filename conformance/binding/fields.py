@@ -36,18 +36,20 @@ class FieldMaps:
     ``numbers_as_strings``: the vendor writes numbers as strings; ``offset_hours``: the zone of the vendor's
     date-times when its pattern has no offset."""
 
-    names: dict[str, dict[str, str]] = field(default_factory=dict)
+    names: dict[str, dict[str, str | None]] = field(default_factory=dict)
     values: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     formats: dict[str, str] = field(default_factory=dict)
     numbers_as_strings: bool = False
     offset_hours: int = 8
 
     # ------------------------------------------------------------------ lookups
-    def vendor_name(self, prop: str, scopes: Scopes) -> str:
+    def vendor_name(self, prop: str, scopes: Scopes) -> str | None:
+        """The vendor's name of a property (None: the dialect has no such field)."""
         for schema, path in scopes:
-            name = self.names.get(schema, {}).get(_join(path, prop))
-            if name:
-                return name
+            table = self.names.get(schema, {})
+            key = _join(path, prop)
+            if key in table:
+                return table[key]
         return prop
 
     def value_map(self, prop: str, scopes: Scopes) -> dict[str, Any] | None:
@@ -59,7 +61,12 @@ class FieldMaps:
 
     def canonical_names(self, sh: Shape, scopes: Scopes) -> dict[str, str]:
         """``{vendor name: canonical name}`` of an object's renamed properties."""
-        return {self.vendor_name(p, scopes): p for p in sh.props if self.vendor_name(p, scopes) != p}
+        out: dict[str, str] = {}
+        for p in sh.props:
+            name = self.vendor_name(p, scopes)
+            if name is not None and name != p:
+                out[name] = p
+        return out
 
     # ------------------------------------------------------------------ walks
     def translate(self, value: Any, uri: Where | str | None, *, forward: bool, scopes: Scopes = ()) -> Any:
@@ -86,7 +93,9 @@ class FieldMaps:
                     item = self._scalar(
                         self.translate(item, sub, forward=forward, scopes=inner), sub, prop, own, forward
                     )
-                out[self.vendor_name(prop, own) if forward else prop] = item
+                name = self.vendor_name(prop, own) if forward else prop
+                if name is not None:  # a field the dialect lacks does not cross
+                    out[name] = item
             return out
         if isinstance(value, list):
             return [self.translate(x, sh.items, forward=forward, scopes=scopes) for x in value]
@@ -163,7 +172,7 @@ class FieldMaps:
                 continue
             own: Scopes = tuple((n, "") for n in sh.names) + scopes
             prop = token if forward else self.canonical_names(sh, own).get(token, token)
-            out.append(self.vendor_name(prop, own) if forward else prop)
+            out.append((self.vendor_name(prop, own) or prop) if forward else prop)
             scopes = tuple((n, _join(p, prop)) for n, p in own) if prop in sh.props else ()
             uri = sh.props.get(prop) or sh.extra
         return "".join("/" + t.replace("~", "~0").replace("/", "~1") for t in out)
