@@ -17,10 +17,10 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from conformance.contract.clauses import LEVEL_ZH
 from conformance.load.analysis import error_kind_text, metric_text
 from conformance.load.chart import render_svg, series_rows
 from conformance.load.profiles import format_threshold
-from conformance.report.html import LEVELS
 from conformance.report.verdicts import VERDICT_EN
 
 #: the words of the page: key → (中文, English)
@@ -169,7 +169,7 @@ def render_page(doc: dict[str, Any], svg: str, lang: str) -> str:
         svg=svg,
         lang=lang,
         L={k: en if lang == "en" else zh for k, (zh, en) in LABELS.items()},
-        LV=lambda lv: LEVELS[lang].get(lv, lv),
+        LV=lambda lv: LEVEL_ZH.get(lv, lv) if lang == "zh" else lv,
         V=lambda v: VERDICT_EN.get(v, v) if lang == "en" else v,
         O=lambda o: OUTCOMES[lang].get(o, o),
         M=lambda m: metric_text(m, lang),

@@ -158,11 +158,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 # ------------------------------------------------------------------------------------------ fuzzing
 
 
+#: the [thresholds] key that overrides each fuzzing depth
+DEPTH_KEYS = {
+    "max_examples": "fuzz_max_examples",
+    "max_coverage": "fuzz_max_coverage",
+    "deadline_s": "fuzz_deadline_s",
+    "near_miss": "near_miss_per_site",
+}
+
+
 def _depth(target: Target, key: str) -> Any:
     """A fuzzing depth of the profile (harness/profiles.py), overridable in the target file's [thresholds]."""
     default = getattr(profiles.depth(target.profile).contract, key)
-    name = "near_miss_per_site" if key == "near_miss" else f"fuzz_{key}"
-    return type(default)(target.thresholds.get(name, default))
+    return type(default)(target.thresholds.get(DEPTH_KEYS[key], default))
 
 
 @pytest.fixture(scope="session")
