@@ -27,6 +27,7 @@ from conformance.codes import KINDS, check
 from conformance.codes import lists as code_lists
 from conformance.contract.openapi import role_operations
 from conformance.datagen import DataGen
+from conformance.datagen.licensing import GRANTED
 from conformance.reference import outbox
 from tests.refserver import Api, running
 
@@ -48,16 +49,6 @@ STEP_ROLE = {
     "pre-archive": "archive",
     "archive": "archive",
 }
-GRANTED = [
-    ("accept", "accepted"),
-    ("review", "passed"),
-    ("decide", "granted"),
-    ("certify", "certified"),
-    ("issue", "issued"),
-    ("conclude", "concluded"),
-    ("pre-archive", "passed"),
-    ("archive", "archived"),
-]
 AUTHORITY = {
     "name": "武汉市市场监督管理局",
     "uscc": KINDS["uscc"].generate(random.Random("test-authority"), pair="11", division="420100"),

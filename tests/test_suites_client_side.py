@@ -26,7 +26,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from conformance.selfcheck.demo_target import SIMULATOR_WAITS, licensing_stack
+from conformance.selfcheck.demo_target import SIMULATOR_WAITS
+from conformance.selfcheck.stack import licensing_stack
 from conformance.selfcheck.target_file import FEATURES, write_target
 from conformance.simulators import Simulators
 from tests import miniature

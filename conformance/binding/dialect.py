@@ -277,9 +277,7 @@ class Dialect:
             return answer
         env = self.binding.envelope
         if op is not None and op is self.token_op and self.binding.token:
-            status, body = self._token_answer_back(data, answer.status)
-            raw = _dumps(body, answer.body)
-            return replace(answer, status=status, body=raw, headers=_content_length(answer, raw))
+            return _answer(answer, *self._token_answer_back(data, answer.status))
         out: dict[str, Any] = {}
         for member in MEMBERS:
             found, value = _pop_pointer(data, env.pointer(member))
@@ -298,8 +296,7 @@ class Dialect:
             out = self.maps.translate(out, _response_uri(op, status), forward=False)
             if isinstance(out.get("errors"), list):
                 out["errors"] = [self._error_path(e, op, forward=False) for e in out["errors"]]
-        body = _dumps(out, answer.body)
-        return replace(answer, status=status, body=body, headers=_content_length(answer, body))
+        return _answer(answer, status, out)
 
     def vendor_answer(self, answer: Message, request: Message) -> Message:
         """A canonical answer to a (canonical) request as the vendor's system gives it."""
@@ -309,9 +306,7 @@ class Dialect:
             return answer
         env = self.binding.envelope
         if op is not None and op is self.token_op and self.binding.token:
-            status, body = self._token_answer_forward(data, answer.status)
-            raw = _dumps(body, answer.body)
-            return replace(answer, status=status, body=raw, headers=_content_length(answer, raw))
+            return _answer(answer, *self._token_answer_forward(data, answer.status))
         if op is not None:
             data = self.maps.translate(data, _response_uri(op, answer.status), forward=True)
             if isinstance(data.get("errors"), list):
@@ -326,9 +321,7 @@ class Dialect:
             if member in data:
                 _set_pointer(out, env.pointer(member), data.pop(member))
         out.update(data)
-        body = _dumps(out, answer.body)
-        status = 200 if env.always_200 else answer.status
-        return replace(answer, status=status, body=body, headers=_content_length(answer, body))
+        return _answer(answer, 200 if env.always_200 else answer.status, out)
 
     def _error_path(self, error: Any, op: Operation, *, forward: bool) -> Any:
         if isinstance(error, dict) and isinstance(error.get("path"), str):
@@ -461,6 +454,12 @@ def _stamp(value: str, form: str, *, forward: bool) -> str:
         return moment.isoformat(timespec="seconds")
     except (ValueError, OverflowError, OSError):
         return value
+
+
+def _answer(answer: Message, status: int, body: Any) -> Message:
+    """``answer`` with a new status and JSON body (the original body when the encoder refuses the new one)."""
+    raw = _dumps(body, answer.body)
+    return replace(answer, status=status, body=raw, headers=_content_length(answer, raw))
 
 
 def _content_length(answer: Message, body: bytes) -> tuple[tuple[str, str], ...]:

@@ -249,8 +249,8 @@ def reference_checks(
     from conformance.harness.runner import run_id
     from conformance.reference.server import RunningServer, ServerConfig
     from conformance.report.verdicts import summary_lines
-    from conformance.selfcheck.demo_target import demo_target, licensing_stack
-    from conformance.selfcheck.stack import platform_stack
+    from conformance.selfcheck.demo_target import demo_target
+    from conformance.selfcheck.stack import licensing_stack, platform_stack
 
     results: list[Check] = []
     out = Path(out) if out is not None else Path("reports") / f"selfcheck-{run_id()}"

@@ -82,34 +82,6 @@ FAST_OUTBOX = {"TZSB_OUTBOX_BASE_DELAY": "0.3", "TZSB_OUTBOX_MAX_DELAY": "5", "T
 
 
 @contextmanager
-def licensing_stack(
-    db: Path, *, defects: tuple[str, ...] = (), seed: int | None = 1, binding: Path | None = None
-) -> Iterator[tuple[Any, Any]]:
-    """Simulators of the counterparts first, then a reference server in role ``licensing`` calling them
-    (outbox timing :data:`FAST_OUTBOX` for the duration): what the client-side suites need."""
-    from conformance.harness.target import SimulatorSettings
-    from conformance.reference.server import RunningServer, ServerConfig
-    from conformance.simulators import start
-
-    with (
-        fast_outbox(),
-        start(SimulatorSettings(hold_s=float(SIMULATOR_WAITS["hold_s"]), binding=binding)) as sims,
-        RunningServer(
-            ServerConfig(
-                role="licensing",
-                db=db,
-                defects=defects,
-                seed=seed,
-                access_log=False,
-                counterparts=sims.urls(),
-                binding=binding,
-            )
-        ) as srv,
-    ):
-        yield sims, srv
-
-
-@contextmanager
 def fast_outbox() -> Iterator[None]:
     """The reference outbox's timing of self-tests (:data:`FAST_OUTBOX`) for the duration, then the old values."""
     saved = {k: os.environ.get(k) for k in FAST_OUTBOX}

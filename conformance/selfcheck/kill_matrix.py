@@ -77,8 +77,8 @@ def run_one(
     harness speak its dialect)."""
     from conformance.harness.runner import run_suites
     from conformance.reference.server import RunningServer, ServerConfig
-    from conformance.selfcheck.demo_target import demo_target, licensing_stack
-    from conformance.selfcheck.stack import platform_stack
+    from conformance.selfcheck.demo_target import demo_target
+    from conformance.selfcheck.stack import licensing_stack, platform_stack
 
     declared = BY_NAME[defect]
     run = declared.run

@@ -1,7 +1,7 @@
 """A reference government-service platform on its own, wired to the harness's licensing simulator.
 
 :func:`platform_stack` is what certifying the gov-platform role needs (the counterpart of
-``demo_target.licensing_stack`` for the licensing role): the licensing simulator first (it receives the
+``licensing_stack`` for the licensing role): the licensing simulator first (it receives the
 platform's application pushes, T5-5), then a reference server in role ``gov-platform`` only — no licensing
 role on the same server or database — whose licensing counterpart is that simulator, with the outbox timing
 of self-tests. ``demo_target(path, server, "gov-platform", simulators=sims)`` then writes the target file
@@ -21,20 +21,27 @@ ROLE = "gov-platform"
 
 
 @contextmanager
-def platform_stack(
-    db: Path, *, defects: tuple[str, ...] = (), seed: int | None = 1, hold_s: float = 2.0, binding: Path | None = None
+def role_stack(
+    role: str,
+    db: Path,
+    *,
+    defects: tuple[str, ...] = (),
+    seed: int | None = 1,
+    hold_s: float = 2.0,
+    binding: Path | None = None,
 ) -> Iterator[tuple[Any, Any]]:
-    """``(simulators, server)``: the licensing simulator, then the reference platform alone pushing to it."""
+    """``(simulators, server)``: the simulators of the role's counterparts first, then a reference server in that
+    role alone calling them, with the outbox timing of self-tests; ``binding``: both speak its dialect."""
     from conformance.reference.server import RunningServer, ServerConfig
     from conformance.selfcheck.demo_target import fast_outbox
     from conformance.simulators.handle import start
 
     with (
         fast_outbox(),
-        start(SimulatorSettings(hold_s=hold_s, binding=binding), roles=COUNTERPARTS[ROLE]) as sims,
+        start(SimulatorSettings(hold_s=hold_s, binding=binding), roles=COUNTERPARTS[role]) as sims,
         RunningServer(
             ServerConfig(
-                role=ROLE,
+                role=role,
                 db=db,
                 defects=defects,
                 seed=seed,
@@ -45,3 +52,16 @@ def platform_stack(
         ) as srv,
     ):
         yield sims, srv
+
+
+def platform_stack(db: Path, **kw: Any) -> Any:
+    """The licensing simulator, then the reference platform alone pushing to it."""
+    return role_stack(ROLE, db, **kw)
+
+
+def licensing_stack(db: Path, **kw: Any) -> Any:
+    """The simulators of the licensing system's counterparts, then a reference licensing server calling them:
+    what the client-side suites need."""
+    from conformance.selfcheck.demo_target import SIMULATOR_WAITS
+
+    return role_stack("licensing", db, hold_s=float(SIMULATOR_WAITS["hold_s"]), **kw)

@@ -25,7 +25,7 @@ class Run:
     #: served over TLS (a loopback certificate, ``ServerConfig.tls``)
     tls: bool = False
     #: the harness's simulators first, then the server calling them: a licensing server
-    #: (``demo_target.licensing_stack``) or the gov-platform alone pushing to the licensing simulator
+    #: (``stack.licensing_stack``) or the gov-platform alone pushing to the licensing simulator
     #: (``stack.platform_stack``)
     simulators: bool = False
     #: ``TZSB_HYPOTHESIS_SEED`` of the run (the workflow suite's walks), when it matters

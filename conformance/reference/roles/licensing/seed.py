@@ -9,37 +9,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from conformance.codes import KINDS
 from conformance.codes import lists as code_lists
-from conformance.datagen.licensing import legal_person
+from conformance.datagen.licensing import GRANTED, REFUSED, legal_person
 from conformance.reference.roles.licensing import workflow as flow
 from conformance.reference.server_state import RoleServer
 
 Item = dict[str, Any]
 AUTHORITIES = ("420100", "420500", "420600")
-GRANTED = [
-    ("accept", "accepted"),
-    ("review", "passed"),
-    ("decide", "granted"),
-    ("certify", "certified"),
-    ("issue", "issued"),
-    ("conclude", "concluded"),
-    ("pre-archive", "passed"),
-    ("archive", "archived"),
-]
-REFUSED = [
-    ("accept", "accepted"),
-    ("review", "failed"),
-    ("decide", "refused"),
-    ("conclude", "concluded"),
-    ("pre-archive", "passed"),
-    ("archive", "archived"),
-]
 #: scenario name → (steps, how many cases)
-SCENARIOS: dict[str, tuple[list[Any], int]] = {
+SCENARIOS: dict[str, tuple[Sequence[Any], int]] = {
     "archived": (GRANTED, 12),
     "archived-refused": (REFUSED, 3),
     "archived-after-correction": ([("accept", "correction"), "resubmit", *GRANTED], 2),
