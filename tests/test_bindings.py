@@ -245,3 +245,88 @@ def test_a_target_whose_binding_cannot_pair_an_operation_stops_with_exit_2(tmp_p
     )
     assert done.returncode == 2, done.stdout + done.stderr
     assert "getCatalogue" in done.stdout + done.stderr
+
+
+def _openssl(*args: str, cwd: Path) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def test_mutual_tls_admits_only_the_caller_with_the_binding_certificate(tmp_path: Path) -> None:
+    """``auth.mtls``: the harness presents the binding's client certificate on every connection, and a reference
+    server speaking the binding refuses a caller without one issued by the binding's CA."""
+    from conformance.binding.edge import BindingEdge
+    from conformance.client.http import TargetClient, bind_edge, trust_ca
+    from conformance.reference.server import RunningServer, ServerConfig
+
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    _openssl(
+        "req",
+        "-x509",
+        *ec,
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=vendor CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+        cwd=certs,
+    )
+    _openssl("req", "-new", *ec, "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=harness", cwd=certs)
+    (certs / "ext").write_text("extendedKeyUsage=clientAuth\n", encoding="utf-8")
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        "client.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "client.pem",
+        "-days",
+        "2",
+        "-sha256",
+        "-extfile",
+        "ext",
+        cwd=certs,
+    )
+    path = tmp_path / "binding.yaml"
+    path.write_text(
+        "binding: tzsb-binding/1\nname: 双向 TLS\nauth:\n  mtls:\n"
+        "    cert_file: certs/client.pem\n    key_file: certs/client.key\n    ca_file: certs/ca.pem\n",
+        encoding="utf-8",
+    )
+    cfg = ServerConfig(role="supervision", db=tmp_path / "ref.sqlite3", tls=True, binding=path, access_log=False)
+    with RunningServer(cfg) as srv:
+        url = srv.url()
+        trust_ca(url, str(srv.ca_file))
+        try:
+            bind_edge(url, BindingEdge(Dialect(load(path), "supervision"), url))
+            assert TargetClient(url).get("/health").status == 200
+            bind_edge(url, None)
+            refused = TargetClient(url).get("/health")
+            assert refused.status is None and refused.error, refused
+        finally:
+            bind_edge(url, None)
+
+
+def test_mutual_tls_needs_tls(tmp_path: Path) -> None:
+    from conformance.reference.server import RunningServer, ServerConfig
+
+    path = tmp_path / "binding.yaml"
+    path.write_text(
+        "binding: tzsb-binding/1\nname: x\nauth:\n  mtls: {cert_file: c.pem, key_file: c.key, ca_file: ca.pem}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match="--tls"):
+        RunningServer(ServerConfig(role="supervision", db=tmp_path / "r.db", binding=path, access_log=False))

@@ -34,6 +34,8 @@ class BindingEdge:
         self.dialect = dialect
         self.prefix = urlsplit(base_url).path.rstrip("/")
         dialect.prefix = self.prefix
+        #: mutual TLS: the client certificate and key presented on every connection (``auth.mtls``)
+        self.cert = dialect.binding.client_cert
 
     def _local(self, msg: Message) -> Message:
         """The request with the base URL's path prefix taken off (operations' paths are relative to it)."""

@@ -80,6 +80,8 @@ class Binding:
     token: TokenForm | None
     bearer_header: str | None  # the vendor's header for the access token (None: Authorization: Bearer)
     signature: Signature | None
+    client_cert: tuple[str, str] | None  # mutual TLS: the certificate and key the harness presents
+    client_ca: str | None  # mutual TLS: the CA a server speaking the dialect requires of its callers
     raw: dict[str, Any] = field(repr=False, compare=False)
     _routes: dict[str, Routes] = field(default_factory=dict, repr=False, compare=False)
 
@@ -171,6 +173,7 @@ def load(path: str | Path) -> Binding:
     auth = raw.get("auth") or {}
     token = auth.get("token")
     sig = auth.get("signature")
+    tls = auth.get("mtls") or {}
     return Binding(
         name=raw["name"],
         name_en=raw.get("name_en", raw["name"]),
@@ -205,6 +208,8 @@ def load(path: str | Path) -> Binding:
             if sig
             else None
         ),
+        client_cert=(str(path.parent / tls["cert_file"]), str(path.parent / tls["key_file"])) if tls else None,
+        client_ca=str(path.parent / tls["ca_file"]) if tls.get("ca_file") else None,
         raw=raw,
     )
 

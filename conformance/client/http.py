@@ -335,7 +335,8 @@ def send_bounded(
     wire: dict[str, Any] | None = None
     try:
         sent = edge.outbound(prepared) if edge else prepared
-        with session.send(sent, timeout=timeout, stream=True, allow_redirects=False, verify=verify) as r:
+        cert = getattr(edge, "cert", None)  # a binding's mutual TLS
+        with session.send(sent, timeout=timeout, stream=True, allow_redirects=False, verify=verify, cert=cert) as r:
             status, headers = r.status_code, dict(r.headers)
             body = read_body(r, max_bytes=max_bytes, seconds=budget - (time.perf_counter() - started))
         if edge and not body.truncated and body.failure is None:

@@ -273,6 +273,8 @@ class _BoundedSession(requests.Session):
         if ca:  # the target file's CA (``[tls] ca_file``) verifies the target, not the environment's bundle
             kwargs["verify"] = ca
         edge = edge_for(request.url or "")  # a target speaking a vendor's dialect: fuzz the canonical contract
+        if edge is not None and getattr(edge, "cert", None):
+            kwargs["cert"] = edge.cert
         response = super().send(edge.outbound(request) if edge else request, **kwargs)
         if not response._content_consumed:  # type: ignore[attr-defined]
             self._read(response)

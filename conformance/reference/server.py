@@ -166,13 +166,15 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _uvicorn(app: Any, tls: TlsFiles | None = None, *, weak_tls: bool = False) -> uvicorn.Server:
+def _uvicorn(
+    app: Any, tls: TlsFiles | None = None, *, weak_tls: bool = False, client_ca: str | None = None
+) -> uvicorn.Server:
     extra: dict[str, Any] = {}
     if tls is not None:
         extra = {
             "ssl_certfile": str(tls.cert_file),
             "ssl_keyfile": str(tls.key_file),
-            "ssl_context_factory": lambda _config, _default: server_context(tls, weak=weak_tls),
+            "ssl_context_factory": lambda _config, _default: server_context(tls, weak=weak_tls, client_ca=client_ca),
         }
     config = uvicorn.Config(
         app, log_level="warning", access_log=False, lifespan="on", loop="asyncio", timeout_graceful_shutdown=3, **extra
@@ -195,6 +197,18 @@ def _app(cfg: ServerConfig, servers: list[RoleServer]) -> Any:
     return app
 
 
+def _client_ca(cfg: ServerConfig, tls: TlsFiles | None) -> str | None:
+    """The CA of the callers' certificates when the binding asks for mutual TLS (which needs TLS)."""
+    if cfg.binding is None:
+        return None
+    from conformance.binding.model import load
+
+    ca = load(cfg.binding).client_ca
+    if ca is not None and tls is None:
+        raise ValueError("绑定要求双向 TLS，须以 --tls 提供服务 / the binding asks for mutual TLS: serve with --tls")
+    return ca
+
+
 def _prepare(cfg: ServerConfig) -> tuple[socket.socket, TlsFiles | None, str, list[RoleServer], uvicorn.Server]:
     """The bound socket, the certificate files, the base URL, the role servers and the (not yet started) uvicorn
     server of ``cfg``; signals are the caller's."""
@@ -202,7 +216,8 @@ def _prepare(cfg: ServerConfig) -> tuple[socket.socket, TlsFiles | None, str, li
     tls = cfg.tls_files()
     base = listen_url("https" if tls is not None else "http", cfg.host, sock.getsockname()[1])
     servers = make_servers(cfg, base)
-    server = _uvicorn(_app(cfg, servers), tls, weak_tls=D.WEAK_TLS in cfg.defects)
+    client_ca = _client_ca(cfg, tls)
+    server = _uvicorn(_app(cfg, servers), tls, weak_tls=D.WEAK_TLS in cfg.defects, client_ca=client_ca)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     return sock, tls, base, servers, server
 

@@ -171,10 +171,14 @@ def loopback_certificate(directory: Path, host: str = "127.0.0.1") -> TlsFiles:
     return files
 
 
-def server_context(files: TlsFiles, *, weak: bool = False) -> ssl.SSLContext:
-    """The server's TLS context: TLS ≥ 1.2 with secure suites (``weak``: the ``weak-tls`` defect)."""
+def server_context(files: TlsFiles, *, weak: bool = False, client_ca: str | None = None) -> ssl.SSLContext:
+    """The server's TLS context: TLS ≥ 1.2 with secure suites (``weak``: the ``weak-tls`` defect); ``client_ca``:
+    mutual TLS, every caller must present a certificate that CA issued (a binding's ``auth.mtls``)."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(str(files.cert_file), str(files.key_file))
+    if client_ca is not None:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(cafile=client_ca)
     ctx.options |= ssl.OP_NO_COMPRESSION | ssl.OP_CIPHER_SERVER_PREFERENCE
     if weak:
         ctx.set_ciphers(LEGACY_CIPHERS)
