@@ -423,6 +423,10 @@ def load_target(
             trust_ca(url, t.ca_file)
     if client_id:
         t.credentials = Credentials(client_id, client_secret or "")
+    own = {u.rstrip("/") for u in t.simulators.urls.values()}  # the simulators' dialect is their server's to set
+    for url in t.urls.values():
+        if url.rstrip("/") not in own:
+            bind_edge(url, None)  # this target's own dialect only, never one an earlier run of this process left
     if t.binding is not None:
         bind_target(t)
     if features:

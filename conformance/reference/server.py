@@ -89,19 +89,26 @@ def public_base(cfg: ServerConfig, listening: str) -> str:
     return "" if cfg.host in WILDCARD_HOSTS else listening
 
 
-def _speak_to_counterparts(path: Path, counterparts: dict[str, str]) -> None:
-    """The reference's own calls to its counterparts (report-backs, pushes, notifications) in the binding's dialect:
-    a vendor's system calls out in the dialect it answers in."""
-    from conformance.binding.dialect import Dialect
-    from conformance.binding.edge import BindingEdge
-    from conformance.binding.model import load
+def _edges_to_counterparts(path: Path | None, counterparts: dict[str, str]) -> None:
+    """The reference's own calls to its counterparts (report-backs, pushes, notifications) in the binding's dialect,
+    a vendor's system calling out in the dialect it answers in; without a binding, canonically (an edge another
+    server of this process left for the same address is dropped)."""
     from conformance.client.http import bind_edge
 
-    binding = load(path)
-    secrets = [c.secret for c in load_clients().values()]
+    edge = None
+    if path is not None:
+        from conformance.binding.dialect import Dialect
+        from conformance.binding.edge import BindingEdge
+        from conformance.binding.model import load
+
+        binding = load(path)
+        secrets = [c.secret for c in load_clients().values()]
+
+        def edge(role: str, url: str) -> Any:
+            return BindingEdge(Dialect(binding, role, lambda: secrets), url) if role in ROLES else None
+
     for role, url in counterparts.items():
-        if role in ROLES:
-            bind_edge(url, BindingEdge(Dialect(binding, role, lambda: secrets), url))
+        bind_edge(url, edge(role, url) if edge else None)
 
 
 def make_servers(cfg: ServerConfig, base_url: str) -> list[RoleServer]:
@@ -122,8 +129,7 @@ def make_servers(cfg: ServerConfig, base_url: str) -> list[RoleServer]:
     public = public_base(cfg, base_url)
     counterparts = {r: f"{base_url}/{r}" for r in ROLES} if mounted else {}
     counterparts.update(cfg.counterparts)
-    if cfg.binding is not None:
-        _speak_to_counterparts(cfg.binding, counterparts)
+    _edges_to_counterparts(cfg.binding, counterparts)
     servers = [
         RoleServer(
             role=r,
@@ -278,6 +284,7 @@ class RunningServer:
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.servers[0].db.close()
+        _edges_to_counterparts(None, self.servers[0].counterparts)  # its calls' dialect ends with it
 
     def _drop_idle_tls(self) -> None:
         """A TLS connection a client keeps open would hold the stop for the graceful timeout (the TLS close waits
