@@ -357,7 +357,10 @@ class _Handler(BaseHTTPRequestHandler):
             return r
 
     def _token(self, call: InboundCall, raw: bytes | None, headers: dict[str, str]) -> Reply:
+        # a form (RFC 6749) or, as the contract also accepts, a JSON object of the same fields
         form = {k: v[0] for k, v in parse_qs((raw or b"").decode("utf-8", "replace")).items()}
+        if isinstance(call.json, dict):
+            form = {k: v for k, v in call.json.items() if isinstance(v, str)}
         client = form.get("client_id")
         basic = headers.get("Authorization") or headers.get("authorization") or ""
         if not client and basic.lower().startswith("basic "):
