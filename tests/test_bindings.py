@@ -136,7 +136,7 @@ def test_a_binding_with_an_unknown_key_is_refused_by_its_schema(tmp_path: Path) 
 # ------------------------------------------------------------------ translations
 @pytest.fixture(scope="module")
 def gateway() -> Dialect:
-    return Dialect(load(GATEWAY), "sharing", lambda: ["harness-secret", "signer-secret"])
+    return Dialect(load(GATEWAY), "sharing", lambda: {"harness": "harness-secret", "signer": "signer-secret"})
 
 
 def test_a_query_crosses_in_the_dialect_and_back_unchanged(gateway: Dialect) -> None:
@@ -208,8 +208,28 @@ def test_a_signature_verifies_in_the_dialect_exactly_when_it_did(gateway: Dialec
     )
     text = "\n".join(["GET", "/gw/tzsb/gx/sb/cx", "pageNo=1", "1732239000000", "n0nce-0123456789abcdef", _sm3(b"")])
     assert (sign("HMAC-SM3", b"signer-secret", text.encode()) == vendor.header("X-Ca-Signature")) is valid
+    assert vendor.header("X-Ca-Key") == ("signer" if valid else "harness")  # the caller whose secret signed
     back = gateway.canonical_request(vendor)
     assert (back == _signed("signer-secret")) is valid
+
+
+@pytest.mark.parametrize("app_key", ["harness", "nobody", None])
+def test_a_signature_verifies_only_under_the_caller_its_app_key_names(gateway: Dialect, app_key: str | None) -> None:
+    """A signature made with signer's secret, sent under another caller's appKey (or none), does not verify: the
+    canonical server sees a signature that fails, as a gateway would refuse it."""
+    vendor = gateway.vendor_request(_signed("signer-secret"))
+    assert vendor.header("X-Ca-Key") == "signer"
+    headers = vendor.without("X-Ca-Key") + ((("X-Ca-Key", app_key),) if app_key else ())
+    back = gateway.canonical_request(Message(vendor.method, vendor.path, vendor.query, headers, vendor.body))
+    assert back.header("X-Ca-Key") is None and back.header("X-Nonce") == "n0nce-0123456789abcdef"
+    assert back != _signed("signer-secret")
+
+
+@pytest.mark.parametrize("method", ["HMAC-SHA256", "HMAC-SM3"])
+def test_both_signature_methods_cross(gateway: Dialect, method: str) -> None:
+    vendor = gateway.vendor_request(_signed("signer-secret", method))
+    assert vendor.header("X-Ca-Signature-Method") == method
+    assert gateway.canonical_request(vendor) == _signed("signer-secret", method)
 
 
 def _sm3(data: bytes) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
@@ -20,6 +20,7 @@ import orjson
 
 from conformance.binding.model import Binding, BindingError, Routes, VendorOp, fill
 from conformance.binding.shapes import shape
+from conformance.client.http import NotOffered
 from conformance.client.token import token_path
 from conformance.contract import documents as contracts
 from conformance.contract.errors import STATUS_CODES
@@ -100,11 +101,12 @@ MEMBERS = ("code", "message", "messageEn", "data", "requestId", "errors", "retry
 
 
 class Dialect:
-    """The translations of one role through one binding. ``secrets`` names the signing keys a signature may have
-    been made with (the harness's clients on the client side, the registered clients on the server side)."""
+    """The translations of one role through one binding. ``secrets`` gives the signing keys a signature may have
+    been made with, by client id (the harness's clients on the client side, the registered clients on the server
+    side)."""
 
     def __init__(
-        self, binding: Binding, role: str, secrets: Callable[[], Iterable[str]] = tuple, prefix: str = ""
+        self, binding: Binding, role: str, secrets: Callable[[], Mapping[str, str]] = dict, prefix: str = ""
     ) -> None:
         self.binding, self.role, self.secrets = binding, role, secrets
         #: the base URL's path (a role mounted at ``/sharing``): a signature covers the path as sent, prefix and all
@@ -139,7 +141,15 @@ class Dialect:
         if hit is None:
             return replace(msg, headers=headers)
         op, path_params = hit
-        vop = self.routes.vendor_ops[op.operation_id]
+        vop = self.routes.vendor_ops.get(op.operation_id)
+        if vop is None or not self.binding.offers(op):
+            raise NotOffered(
+                f"绑定声明厂商系统没有此交换（{op.operation_id}：{msg.method} {op.path}"
+                + ("，以静态密钥认证，无令牌交换" if self.binding.api_key_header else "")
+                + f"），本检验无从进行 / the binding declares no such exchange ({op.operation_id}"
+                + ("; a static key, no token exchange" if self.binding.api_key_header else "")
+                + "): this check cannot run"
+            )
         by_canonical = {p.canonical: p for p in vop.params}
         schema_of = {p.name: p.schema_uri for p in op.params}
         values = dict(path_params)
@@ -362,14 +372,14 @@ class Dialect:
 
     # ------------------------------------------------------------------ authentication
     def _auth_forward(self, msg: Message) -> tuple[tuple[str, str], ...]:
-        header = self.binding.bearer_header
+        header = self.binding.credential_header
         auth = msg.header("Authorization")
         if header and auth and auth.startswith("Bearer ") and len(auth) > 7 and " " not in auth[7:]:
             return (*msg.without("Authorization"), (header, auth[7:]))
         return msg.headers
 
     def _auth_back(self, msg: Message) -> tuple[tuple[str, str], ...]:
-        header = self.binding.bearer_header
+        header = self.binding.credential_header
         token = msg.header(header) if header else None
         if token is not None and token and " " not in token and not msg.header("Authorization"):
             return (*msg.without(header or ""), ("Authorization", f"Bearer {token}"))
@@ -377,24 +387,28 @@ class Dialect:
 
     def _sign_as(self, source: Message, target: Message, *, forward: bool) -> Message:
         """Re-express ``source``'s request signature on ``target`` (the other side's form of the same request): the
-        same nonce, the same moment, and a signature that verifies exactly when the source's did."""
+        same nonce, the same moment, the same caller (the vendor's ``app_key`` header), and a signature that
+        verifies exactly when the source's did."""
         sig = self.binding.signature
         if sig is None:
             return target
-        src_names = self.sig_names if forward else sig.headers
-        dst_names = sig.headers if forward else self.sig_names
+        vendor_names = {r: n for r, n in sig.headers.items() if r != "app_key"}
+        app_header = sig.headers.get("app_key")
+        src_names = self.sig_names if forward else vendor_names
+        dst_names = vendor_names if forward else self.sig_names
         values = {role: source.header(name) for role, name in src_names.items()}
         if values["signature"] is None and values["timestamp"] is None and values["nonce"] is None:
             return target
-        headers = Message(headers=target.headers).without(*src_names.values())
+        drop = [*src_names.values(), *([app_header] if app_header and not forward else [])]
+        headers = Message(headers=target.headers).without(*drop)
         method = values["method"] or ""
         stamp = _stamp(values["timestamp"], sig.timestamp, forward=forward) if values["timestamp"] else None
-        key = self._signing_key(source, values, forward=not forward)
+        signer = self._signer(source, values, forward=not forward)
         text = self._string(target, stamp or "", values["nonce"] or "", method, forward=forward)
         signature = None
         if values["signature"] is not None:
             try:
-                signature = sign(method, key.encode() if key is not None else b"\x00unverified", text)
+                signature = sign(method, signer[1].encode() if signer else b"\x00unverified", text)
             except ValueError:
                 signature = values["signature"]  # an unknown method crosses as it is: the other side refuses it
         extra = [
@@ -407,6 +421,9 @@ class Dialect:
             )
             if v is not None
         ]
+        if forward and app_header:  # the caller whose secret signed (a signature that verifies under none: the first)
+            app = signer[0] if signer else next(iter(self.secrets()), None)
+            extra += [(app_header, app)] if app else []
         return replace(target, headers=headers + tuple(extra))
 
     def _string(self, msg: Message, stamp: str, nonce: str, method: str, *, forward: bool) -> bytes:
@@ -429,14 +446,21 @@ class Dialect:
         assert self.binding.signature is not None
         return "\n".join(part[p] for p in self.binding.signature.parts).encode()
 
-    def _signing_key(self, msg: Message, values: dict[str, str | None], *, forward: bool) -> str | None:
-        """The secret under which ``msg``'s signature verifies (in ``msg``'s own dialect), or None."""
+    def _signer(self, msg: Message, values: dict[str, str | None], *, forward: bool) -> tuple[str, str] | None:
+        """The client id and secret under which ``msg``'s signature verifies (in ``msg``'s own dialect: the
+        vendor's when ``forward``), or None. A vendor request naming its caller (``app_key``) is verified under
+        that caller's secret alone: an unknown or missing caller verifies under none."""
         method, given = values["method"] or "", (values["signature"] or "").lower()
         text = self._string(msg, values["timestamp"] or "", values["nonce"] or "", method, forward=forward)
-        for secret in self.secrets():
+        candidates = dict(self.secrets())
+        app_header = self.binding.signature.headers.get("app_key") if self.binding.signature else None
+        if forward and app_header:
+            app = msg.header(app_header)
+            candidates = {app: candidates[app]} if app in candidates else {}
+        for client, secret in candidates.items():
             try:
                 if sign(method, secret.encode(), text) == given:
-                    return secret
+                    return client, secret
             except ValueError:
                 return None
         return None

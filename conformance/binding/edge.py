@@ -36,6 +36,8 @@ class BindingEdge:
         dialect.prefix = self.prefix
         #: mutual TLS: the client certificate and key presented on every connection (``auth.mtls``)
         self.cert = dialect.binding.client_cert
+        #: the caller's static key instead of a token (``auth.api_key``)
+        self.static_key = dialect.binding.api_key_header is not None
 
     def _local(self, msg: Message) -> Message:
         """The request with the base URL's path prefix taken off (operations' paths are relative to it)."""
@@ -67,7 +69,7 @@ class BindingEdge:
         return answer.status, dict(answer.headers), answer.body
 
     def wire(self, sent: requests.PreparedRequest, status: int, headers: dict[str, str], body: bytes) -> dict[str, Any]:
-        token_header = (self.dialect.binding.bearer_header or "").lower()
+        token_header = (self.dialect.binding.credential_header or "").lower()
         sent_headers = {k: ("***" if k.lower() == token_header else v) for k, v in sent.headers.items()}
         request_body = sent.body if isinstance(sent.body, bytes) else (sent.body or "").encode() if sent.body else None
         return {

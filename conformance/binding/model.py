@@ -12,6 +12,7 @@ from typing import Any
 from conformance.binding import overlay
 from conformance.binding.fields import FieldMaps
 from conformance.check.schema import validator
+from conformance.client.token import token_path
 from conformance.contract import documents as contracts
 from conformance.contract.openapi import METHODS, Operation, documents_for_role, role_operations
 from conformance.serving.routing import Router
@@ -64,7 +65,7 @@ class TokenForm:
 class Signature:
     """The request signature in the vendor's form: header names, timestamp form, the string it signs."""
 
-    headers: dict[str, str]  # timestamp | nonce | signature | method → vendor header
+    headers: dict[str, str]  # timestamp | nonce | signature | method | app_key (optional) → vendor header
     timestamp: str  # "iso" (GB/T 7408 with offset, as canonical) | "epoch-ms" | "epoch-s"
     parts: tuple[str, ...]  # of: method, path, query, path_query, timestamp, nonce, body_digest, key
 
@@ -79,11 +80,22 @@ class Binding:
     maps: FieldMaps
     token: TokenForm | None
     bearer_header: str | None  # the vendor's header for the access token (None: Authorization: Bearer)
+    #: a static key per caller in this header instead of a token (``auth.api_key``): the vendor has no token exchange
+    api_key_header: str | None
     signature: Signature | None
     client_cert: tuple[str, str] | None  # mutual TLS: the certificate and key the harness presents
     client_ca: str | None  # mutual TLS: the CA a server speaking the dialect requires of its callers
     raw: dict[str, Any] = field(repr=False, compare=False)
     _routes: dict[str, Routes] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def credential_header(self) -> str | None:
+        """The vendor's header for what the canonical contract sends as ``Authorization: Bearer``."""
+        return self.api_key_header or self.bearer_header
+
+    def offers(self, op: Operation) -> bool:
+        """Whether the vendor's system offers this canonical exchange (a static key has no token exchange)."""
+        return not (self.api_key_header and op.path == token_path())
 
     def routes(self, role: str) -> Routes:
         """The canonical and the vendor's operations of a role, paired."""
@@ -134,7 +146,7 @@ def _pair(binding: Binding, role: str) -> Routes:
     canonical = {op.operation_id: op for op in role_operations(role)}
     names = [n for n in dict.fromkeys([*documents_for_role(role), "common"]) if n in binding.documents]
     vendor = vendor_operations(binding.documents, names)
-    missing = sorted(set(canonical) - set(vendor))
+    missing = sorted(op_id for op_id, op in canonical.items() if op_id not in vendor and binding.offers(op))
     if missing:
         raise BindingError(
             f"绑定的 {role} 文档缺少操作（overlay 不得删除或改名 operationId）：{', '.join(missing)} / the bound "
@@ -203,6 +215,7 @@ def load(path: str | Path) -> Binding:
             else None
         ),
         bearer_header=(auth.get("bearer") or {}).get("header"),
+        api_key_header=(auth.get("api_key") or {}).get("header"),
         signature=(
             Signature(headers=dict(sig["headers"]), timestamp=sig.get("timestamp", "iso"), parts=tuple(sig["string"]))
             if sig

@@ -34,9 +34,19 @@ from conformance.client.evidence import Evidence, Exchange, body_text, json_fact
 from conformance.client.token import Token, read_token, token_form, token_path
 
 
+class NotOffered(Exception):
+    """The target's dialect declares it has no such exchange (a static key has no token endpoint): a check that
+    needs it cannot run. It leaves the send path (the one exception that does), and the plugin records the check as
+    ``not-offered`` with this message (docs/verdicts.md)."""
+
+
 class Edge(Protocol):
     """A translation at the harness's edge, set as a session's ``edge`` (a binding's, ``conformance.binding.edge``):
-    the canonical request out in the target's dialect, the target's answer back in the canonical one."""
+    the canonical request out in the target's dialect, the target's answer back in the canonical one.
+    ``static_key``: the dialect authenticates with the caller's static key in place of a token (no token exchange:
+    the key itself goes where the canonical contract sends the bearer token)."""
+
+    static_key: bool
 
     def outbound(self, prepared: requests.PreparedRequest) -> requests.PreparedRequest: ...
 
@@ -125,6 +135,11 @@ def edge_for(url: str) -> Edge | None:
     return _EDGES[best] if best is not None else None
 
 
+def static_key(url: str) -> bool:
+    """Whether the target at ``url`` takes the caller's static key instead of a token (:attr:`Edge.static_key`)."""
+    return bool(getattr(edge_for(url), "static_key", False))
+
+
 def ca_file_for(url: str) -> str | None:
     """The CA bundle registered for ``url``'s origin, if any."""
     return _CA_FILES.get(_ca_key(url))
@@ -159,6 +174,9 @@ class TargetClient:
         if not self.client_id:
             return None
         if self._token and not refresh and self._token.fresh():
+            return self._token.value
+        if static_key(self.base_url):  # the dialect's own credential: no token exchange, nothing to ask for
+            self._token = Token(self.client_secret or "", float("inf"), float("inf"), None)
             return self._token.value
         form = token_form(self.client_id, self.client_secret, self.scope)
         r = self.request("POST", token_path(), data=form, auth=False)
@@ -324,7 +342,8 @@ def send_bounded(
 ) -> TargetResponse:
     """Send one prepared request as it is (no redirect followed, headers as given) and read the answer with
     :func:`read_body`: connect and read timeouts, an overall deadline of connect + 2 × read, the size cap.
-    Never raises: a request that fails has ``status`` None and an ``error``."""
+    Never raises for the target's sake: a request that fails has ``status`` None and an ``error``; only
+    :class:`NotOffered` (the dialect declares no such exchange) leaves it."""
     started = time.perf_counter()
     budget = timeout[0] + timeout[1] * 2  # a trickling body cannot hold us longer than this
     status: int | None = None
@@ -343,6 +362,8 @@ def send_bounded(
             wire = edge.wire(sent, status, headers, body.content)
             status, headers, content = edge.inbound(prepared, status, headers, body.content)
             body = Body(content)
+    except NotOffered:
+        raise  # not a failure of the target: the check needs an exchange the dialect declares it lacks
     except Exception as exc:  # network errors, and a broken target must never crash the harness
         error = f"{type(exc).__name__}: {exc}"[:500]
     if body.too_slow:

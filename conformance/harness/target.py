@@ -221,8 +221,9 @@ def bind_target(t: Target) -> None:
 
     binding = load(t.binding)  # type: ignore[arg-type]
 
-    def secrets() -> list[str]:
-        return [c.client_secret for c in [t.credentials, *t.clients.values()] if c is not None and c.client_secret]
+    def secrets() -> dict[str, str]:
+        clients = [t.credentials, *t.clients.values()]
+        return {c.client_id: c.client_secret for c in clients if c is not None and c.client_id and c.client_secret}
 
     own = {u.rstrip("/") for u in t.simulators.urls.values()}  # the harness's own simulators speak to it canonically
     for role, url in t.urls.items():

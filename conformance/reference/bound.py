@@ -18,7 +18,7 @@ class BindingGateway:
 
     def __init__(self, app: Any, binding: Binding, prefixes: dict[str, str]) -> None:
         self.app = app
-        secrets = [c.secret for c in load_clients().values()]
+        secrets = {c.id: c.secret for c in load_clients().values()}
         self.dialects = {
             prefix: Dialect(binding, role, lambda: secrets, prefix)
             for prefix, role in sorted(prefixes.items(), key=lambda kv: -len(kv[0]))

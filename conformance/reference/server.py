@@ -102,7 +102,7 @@ def _edges_to_counterparts(path: Path | None, counterparts: dict[str, str]) -> N
         from conformance.binding.model import load
 
         binding = load(path)
-        secrets = [c.secret for c in load_clients().values()]
+        secrets = {c.id: c.secret for c in load_clients().values()}
 
         def edge(role: str, url: str) -> Any:
             return BindingEdge(Dialect(binding, role, lambda: secrets), url) if role in ROLES else None
