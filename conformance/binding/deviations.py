@@ -87,6 +87,16 @@ def deviations(binding: Binding) -> list[Deviation]:
                 + (f"; the access token travels in {binding.bearer_header}" if binding.bearer_header else ""),
             )
         )
+    if binding.api_key_header:
+        out.append(
+            Deviation(
+                ("PROFILE.TOKEN.1", "PROFILE.TOKEN.2"),
+                f"以静态密钥认证：每个请求在 {binding.api_key_header} 头携带调用方的密钥，无令牌交换与令牌过期（"
+                "依赖令牌交换的标准条款为未测）",
+                f"a static key per caller in {binding.api_key_header} on every request: no token exchange and no "
+                "token expiry (clauses of the standards that need the token exchange are untested)",
+            )
+        )
     if binding.signature:
         sig = binding.signature
         out.append(

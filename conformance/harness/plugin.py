@@ -34,6 +34,7 @@ import pytest
 
 from conformance.client import Evidence, TargetClient
 from conformance.client.evidence import remember_secret
+from conformance.client.http import NotOffered
 from conformance.contract.openapi import ROLES
 from conformance.harness import profiles
 from conformance.harness.run_guard import (
@@ -283,7 +284,10 @@ class _Recorder:
         report: pytest.TestReport = outcome.get_result()
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
             reason = None
-            if report.passed:
+            if call.excinfo is not None and call.excinfo.errisinstance(NotOffered):
+                kind, reason = "not-offered", str(call.excinfo.value)
+                report.outcome, report.longrepr = "skipped", (str(item.path), 0, f"Skipped: {reason}")
+            elif report.passed:
                 kind = "passed"
             elif report.skipped:
                 reason = _skip_reason(report)

@@ -38,7 +38,7 @@ from urllib.parse import quote, urlsplit
 from conformance.check.limits import loads_bounded
 from conformance.check.schema import validator, validator_at
 from conformance.client.evidence import Evidence
-from conformance.client.http import TargetClient, TargetResponse, ca_file_for
+from conformance.client.http import TargetClient, TargetResponse, ca_file_for, static_key
 from conformance.contract import documents as contracts
 from conformance.contract.openapi import Operation, documents_for_role, operations, role_operations
 from conformance.harness.target import COUNTERPARTS, Target, string_list
@@ -269,6 +269,19 @@ MESSAGES: dict[str, Text] = {
         "target registers the client",
     ),
     "token.noop": ("契约中该角色没有令牌接口", "the role's contract has no token operation"),
+    "token.static": (
+        "按绑定以静态密钥认证（无令牌交换）：目标接受客户端 {client} 的密钥（{op} 应答 HTTP {status}）",
+        "a static key per the binding (no token exchange): the target takes client {client}'s key ({op} answered "
+        "HTTP {status})",
+    ),
+    "token.static.refused": (
+        "按绑定以静态密钥认证：目标拒绝客户端 {client} 的密钥（{op} 应答 HTTP 401）",
+        "a static key per the binding: the target refuses client {client}'s key ({op} answered HTTP 401)",
+    ),
+    "token.static.provide": (
+        "在目标文件中给出厂商为测试签发的密钥（client_secret）",
+        "give the key the vendor issued for testing as client_secret in the target file",
+    ),
     "op.ok": (
         "{method} {path}：HTTP {status}，响应为契约的信封",
         "{method} {path}: HTTP {status}, the contract's envelope",
@@ -986,6 +999,8 @@ def _token(run: _Run) -> None:
         run.add("token", label, MISSING, _msg("token.noop"))
     elif t.credentials is None:
         run.add("token", label, MISSING, _msg("token.none"), _msg("token.none.provide"))
+    elif static_key(run.client(t.role).base_url):
+        _static_key(run, label)
     else:
         client = run.client(t.role)
         got, seen = run.token(client)
@@ -998,6 +1013,30 @@ def _token(run: _Run) -> None:
         refused = refused and any(op.secured for op in role_operations(t.role))
         detail = run.token_failed(t.credentials.client_id, seen)
         run.add("token", label, FAILED, detail, _msg("token.fail.provide"), fatal=refused, stops=refused)
+
+
+def _static_key(run: _Run, label: Text) -> None:
+    """A static-key dialect has no token to ask for: the key is proven by one secured read instead. A key the target
+    refuses stops the run, as a refused token request does: every protected check would only see that refusal."""
+    t = run.target
+    assert t.credentials is not None
+    op = probe_op(t.role)
+    if op is None:
+        return
+    r = run.request(run.client(t.role), "GET", _fill(op))
+    who = {"client": t.credentials.client_id, "op": op.operation_id}
+    if r.status == 401:
+        run.add(
+            "token",
+            label,
+            FAILED,
+            _msg("token.static.refused", **who),
+            _msg("token.static.provide"),
+            fatal=True,
+            stops=True,
+        )
+    elif r.status is not None:
+        run.add("token", label, OK, _msg("token.static", status=r.status, **who))
 
 
 def _probe(run: _Run) -> None:

@@ -5,11 +5,14 @@ self-test of every binding (docs/bindings.md)."""
 
 from __future__ import annotations
 
+import secrets as random
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from conformance.binding.dialect import Dialect, Message
 from conformance.binding.model import Binding
+from conformance.client.token import Token, read_token, token_form, token_path
 from conformance.reference.security import load_clients
 
 
@@ -19,6 +22,9 @@ class BindingGateway:
     def __init__(self, app: Any, binding: Binding, prefixes: dict[str, str]) -> None:
         self.app = app
         secrets = {c.id: c.secret for c in load_clients().values()}
+        self.secrets = secrets
+        #: a static-key dialect (``auth.api_key``): the token each caller's key stands for, by client id
+        self.tokens: dict[str, Token] = {}
         self.dialects = {
             prefix: Dialect(binding, role, lambda: secrets, prefix)
             for prefix, role in sorted(prefixes.items(), key=lambda kv: -len(kv[0]))
@@ -50,6 +56,9 @@ class BindingGateway:
             headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]),
             body=body,
         )
+        holder = None
+        if dialect.binding.api_key_header:
+            vendor, holder = await self._key_to_token(vendor, dialect.binding.api_key_header, prefix, scope)
         canonical = dialect.canonical_request(vendor)
         inner = dict(scope)
         path = prefix + canonical.path
@@ -85,6 +94,8 @@ class BindingGateway:
             headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in start.get("headers", [])),
             body=b"".join(chunks),
         )
+        if holder is not None and answer.status == 401:
+            self.tokens.pop(holder, None)  # a token the reference no longer honours: the next call gets a new one
         out = dialect.vendor_answer(answer, canonical)
         await send(
             {
@@ -94,3 +105,51 @@ class BindingGateway:
             }
         )
         await send({"type": "http.response.body", "body": out.body, "more_body": False})
+
+    async def _key_to_token(
+        self, vendor: Message, header: str, prefix: str, scope: dict[str, Any]
+    ) -> tuple[Message, str | None]:
+        """A static-key dialect: the caller's key stands for a token the reference issues to that client (as a
+        vendor's gateway keeps sessions for its key holders). An unknown key crosses as it is, and is refused as
+        any invalid credential is. Returns the request and the key holder's client id."""
+        key = vendor.header(header)
+        client = next((c for c, s in self.secrets.items() if key and random.compare_digest(s, key)), None)
+        if client is None:
+            return vendor, None
+        token = self.tokens.get(client)
+        if token is None or not token.fresh():
+            token = await self._issue(client, prefix, scope)
+            if token is None:
+                return vendor, None
+            self.tokens[client] = token
+        return replace(vendor, headers=(*vendor.without(header), (header, token.value))), client
+
+    async def _issue(self, client: str, prefix: str, scope: dict[str, Any]) -> Token | None:
+        """A token from the reference's own token endpoint, asked for inside this process."""
+        body = urlencode(token_form(client, self.secrets[client])).encode()
+        path = prefix + token_path()
+        inner = {
+            **scope,
+            "method": "POST",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "headers": [
+                (b"content-type", b"application/x-www-form-urlencoded"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(event: dict[str, Any]) -> None:
+            if event["type"] == "http.response.start":
+                start.update(event)
+            elif event["type"] == "http.response.body":
+                chunks.append(event.get("body", b""))
+
+        await self.app(inner, receive, send)
+        return read_token(start.get("status"), b"".join(chunks))

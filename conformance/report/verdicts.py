@@ -20,7 +20,10 @@ standard the target does not claim).
 * 错误 (error): a check could not reach a judgement (harness or network error) and none failed;
 * 按绑定 (per binding): a clause of the project's interface profile where the target's binding declares the vendor's
   dialect departs from the profile (docs/bindings.md), and whose checks, run through the binding, passed: judged
-  in the binding's terms, never 符合; it counts as met for 通过, and the report lists the departure.
+  in the binding's terms, never 符合; it counts as met for 通过, and the report lists the departure. A check
+  that needs an exchange the binding declares absent (not-offered: a static key has no token exchange) does not
+  decide such a clause; for every other clause it is untested (a clause of the standards is never met by
+  declaring its exchange away).
 
 The overall verdict is 通过 only when every applicable automated shall-clause is 符合;
 attestation items are judged separately (证明材料), and certification needs both.
@@ -29,7 +32,7 @@ attestation items are judged separately (证明材料), and certification needs 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 CONFORMS, FAILS, PARTLY, UNTESTED, NOT_APPLICABLE, ERROR = "符合", "不符合", "部分符合", "未测", "不适用", "错误"
@@ -97,6 +100,18 @@ def _judge_tests(level: str, outcomes: list[Outcome]) -> tuple[str, list[str]]:
     return UNTESTED, ["本次运行中没有该条款的判定检验 / no deciding check of this clause ran"]
 
 
+#: a check needing an exchange the target's binding declares absent (``conformance.client.http.NotOffered``)
+NOT_OFFERED = "not-offered"
+
+
+def _offered(outcomes: list[Outcome], departs: bool) -> list[Outcome]:
+    """The checks as they decide a clause: one that needs an exchange the binding declares absent does not decide
+    a profile clause the binding departs from (the vendor's declared convention replaces the profile's there), and
+    is untested for any other clause (a clause of the standards is not met by declaring its exchange away)."""
+    kind = "vacuous" if departs else "skipped"
+    return [replace(o, outcome=kind) if o.outcome == NOT_OFFERED else o for o in outcomes]
+
+
 def clause_verdicts(
     catalogue: Iterable[Mapping[str, Any]],
     outcomes: Iterable[Outcome],
@@ -136,7 +151,9 @@ def clause_verdicts(
                 else UNTESTED
             )
         else:
-            v.verdict, why = _judge_tests(level, tests)
+            v.verdict, why = _judge_tests(level, _offered(tests, cid in (deviations or {})))
+            if v.verdict == VACUOUS_ONLY and cid in (deviations or {}) and any(t.outcome == NOT_OFFERED for t in tests):
+                v.verdict = CONFORMS  # read 按绑定 below: the binding replaces what the profile asks for here
             if v.verdict == VACUOUS_ONLY:
                 binds = not role or not c.get("roles") or role in c["roles"]
                 v.verdict = UNTESTED if binds else NOT_APPLICABLE

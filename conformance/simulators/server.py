@@ -25,6 +25,7 @@ What each operation answers is in :mod:`conformance.simulators.behaviour`.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import secrets
 import socket
@@ -241,6 +242,9 @@ class _Handler(BaseHTTPRequestHandler):
         auth = headers.get("Authorization") or headers.get("authorization") or ""
         if auth.lower().startswith("bearer "):
             call.client_id = sim.state.tokens.get(auth[7:].strip())
+            if call.client_id is None and auth[7:].strip() and sim.dialect and sim.dialect.binding.api_key_header:
+                # a static-key dialect: any caller's key is taken, as any credentials pair is (named by its digest)
+                call.client_id = "key-" + hashlib.sha256(auth[7:].strip().encode()).hexdigest()[:12]
         with sim.state.lock:
             call.seq = len(sim.state.calls) + 1
             sim.state.calls.append(call)
