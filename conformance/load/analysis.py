@@ -8,7 +8,8 @@ stop phase are left out). Per operation group:
   latencies, and 429 answers neither;
 * error rate = (5xx, timeouts, connection errors, 429 without ``Retry-After``, answers that break the
   contract, any other unexpected status) ÷ requests; a 429 with ``Retry-After`` is throttling, not an
-  error (SHARE.IF.PERF.3); requests the host guard refused never left and are reported apart;
+  error (SHARE.IF.PERF.3); requests the host guard refused never left and are reported apart, as are requests a
+  binding could not express (``untranslatable``: the harness's shortfall, never the target's);
 * throughput = successful requests per second of the window; records per second per caller = records
   moved ÷ window ÷ distinct callers of the group.
 
@@ -64,7 +65,10 @@ ERROR_KINDS_ZH = {
     "invalid": "应答不符合契约",
     "too-large": "应答超过大小上限",
     "refused": "主机列表外（未发送）",
+    "untranslatable": "绑定无法表达（未发送）",
 }
+#: outcomes of requests that never reached the target: reported apart, never errors of the target
+NOT_SENT = ("refused", "untranslatable")
 METRIC_TEXT = {  # metric → (中文, English)
     "p50_ms": ("p50 响应时间", "p50 latency"),
     "p95_ms": ("p95 响应时间", "p95 latency"),
@@ -119,7 +123,7 @@ def group_metrics(ops: dict[str, dict[str, Any]], seconds: float) -> dict[str, A
             "records": a["records"],
         }
     refused = errors.get("refused", 0)
-    n_err = sum(n for k, n in errors.items() if k != "refused")
+    n_err = sum(n for k, n in errors.items() if k not in NOT_SENT)
     requests = ok + throttled + n_err
     callers = len(users)
     return {
@@ -128,6 +132,7 @@ def group_metrics(ops: dict[str, dict[str, Any]], seconds: float) -> dict[str, A
         "errors": errors,
         "errorCount": n_err,
         "refused": refused,
+        "untranslatable": errors.get("untranslatable", 0),
         "errorRate": round(n_err / requests, 6) if requests else None,
         "throttled": throttled,
         "throttledNoRetryAfter": errors.get("throttled-no-retry-after", 0),

@@ -74,6 +74,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "no credentials in the target file",
     ),
     "err.preflight": ("预检失败：{why}", "preflight failed: {why}"),
+    "err.binding": (
+        "绑定不可用，未施加任何负载 / the binding cannot be used, no load was sent: {why}",
+        "the binding cannot be used, no load was sent / 绑定不可用，未施加任何负载: {why}",
+    ),
+    "err.mtls": (
+        "负载进程尚不能出示绑定要求的客户端证书（auth.mtls）/ the load processes cannot present the binding's client "
+        "certificate (auth.mtls) yet",
+        "the load processes cannot present the binding's client certificate (auth.mtls) yet / 负载进程尚不能出示绑定"
+        "要求的客户端证书（auth.mtls）",
+    ),
+    "binding": (
+        "经绑定：{name}（{file}，SHA-256 {sha}）",
+        "through the binding: {name} ({file}, SHA-256 {sha})",
+    ),
+    "binding.cost": (
+        "经绑定翻译 {n} 个请求，平均每个请求（连同其应答）{us} 微秒：工具自身的开销，不计入响应时间",
+        "{n} requests translated through the binding, {us} µs per request with its answer on average: the "
+        "harness's own cost, not part of the latencies",
+    ),
     "err.merge": ("无法并入认证报告：{why}", "cannot join the certification report: {why}"),
     "start": (
         "性能测试：{name}（{role}）· 档案 {profile} · {users} 个用户 · 预热 {warmup:g} 秒 + 统计 {duration:g} 秒{dist}",
@@ -140,6 +159,7 @@ def _iso(ts: float) -> str:
 
 def run(args: argparse.Namespace, lang: str) -> int:
     from conformance import __version__
+    from conformance.binding.model import BindingError
     from conformance.client import Evidence, TargetClient
     from conformance.harness.target import load_target
     from conformance.load import analysis, discovery, engine, output
@@ -157,6 +177,10 @@ def run(args: argparse.Namespace, lang: str) -> int:
             features=args.feature,
             lang=lang,
         )
+        binding = _binding(target)
+    except BindingError as exc:  # before the preflight: nothing is sent to a target the binding cannot speak to
+        print(tr("err.binding", lang, why=exc), file=sys.stderr)
+        return EXIT_USAGE
     except (OSError, ValueError, KeyError) as exc:
         print(tr("err.target", lang, why=exc), file=sys.stderr)
         return EXIT_USAGE
@@ -216,6 +240,18 @@ def run(args: argparse.Namespace, lang: str) -> int:
         flush=True,
     )
 
+    if binding is not None:
+        print(
+            tr(
+                "binding",
+                lang,
+                name=binding["nameEn" if lang == "en" else "name"],
+                file=binding["file"],
+                sha=binding["sha256"],
+            ),
+            flush=True,
+        )
+
     # ------------------------------------------------------------------ preflight (with evidence)
     evidence = Evidence()
     evidence.current_test = f"load::{role}::preflight"
@@ -261,6 +297,8 @@ def run(args: argparse.Namespace, lang: str) -> int:
         "pools": pf.pools,
         "progressS": 2.0,
     }
+    if binding is not None:
+        config["binding"] = {"file": binding["file"], "sha256": binding["sha256"], "urls": _bound_urls(target)}
     result = None
     if pf.ok:
 
@@ -332,6 +370,14 @@ def run(args: argparse.Namespace, lang: str) -> int:
             f"主机列表守卫拒绝了 {refused} 个请求（被测系统返回的地址不在主机列表中；若合法，请在目标文件 [load] hosts 中列出）/ "
             f"the host guard refused {refused} requests"
         )
+    untranslatable = sum(int(g.get("untranslatable") or 0) for g in groups.values())
+    if untranslatable:
+        notes.append(
+            f"绑定无法表达 {untranslatable} 个请求，未发送（工具的不足，不计为被测系统的错误；见错误样例）/ the binding "
+            f"could not express {untranslatable} requests: not sent, not counted as errors of the target"
+        )
+    if binding is not None:
+        binding["translation"] = _translation_cost((raw or {}).get("translation"))
     window = (raw or {}).get("window") or [0, 0]
     doc = {
         "schema": "tzsb-load/1",
@@ -350,6 +396,7 @@ def run(args: argparse.Namespace, lang: str) -> int:
                 "urls": target.urls,
                 "features": sorted(target.features),
                 "source": target.source,
+                "binding": binding,
             },
             "client": client_name or creds.client_id,
             "writes": writes,
@@ -404,6 +451,12 @@ def run(args: argparse.Namespace, lang: str) -> int:
         )
     for name, why in summary["unmeasuredGroups"].items():
         print(tr("unmeasured", lang, group=name, why=why))
+    if binding is not None:
+        name = binding["nameEn" if lang == "en" else "name"]
+        print(tr("binding", lang, name=name, file=binding["file"], sha=binding["sha256"]))
+        if binding["translation"]["requests"]:
+            cost = binding["translation"]
+            print(tr("binding.cost", lang, n=cost["requests"], us=cost["meanUs"]))
     print(tr("summary", lang, verdict=summary["verdictEn"] if lang == "en" else summary["verdict"]))
     if summary["nothingMeasured"]:
         print(tr("nothing", lang))
@@ -429,6 +482,35 @@ def run(args: argparse.Namespace, lang: str) -> int:
     # one verdict everywhere: exit 0 only when the verdict printed is 通过 (an untested clause — data missing, a
     # concurrency below the declared one — is 不通过: a finding, not an error)
     return EXIT_OK if summary["verdict"] == "通过" else EXIT_FAIL
+
+
+def _binding(target: Any) -> dict[str, Any] | None:
+    """What the report says of the target's binding (``conformance.binding.deviations.summary``, as report.json of
+    the suites); :class:`BindingError` when the load cannot go through it. ``load_target`` has already read and
+    checked it (``bind_target``), so the preflight's requests cross it too."""
+    if target.binding is None:
+        return None
+    from conformance.binding.deviations import summary
+    from conformance.binding.model import BindingError, load
+
+    bound = load(target.binding)
+    if bound.client_cert is not None:
+        raise BindingError(MESSAGES["err.mtls"][0])
+    return summary(bound)
+
+
+def _bound_urls(target: Any) -> dict[str, str]:
+    """The role URLs the target speaks its binding at (the harness's own simulators answer canonically), as
+    ``conformance.harness.target.bind_target`` binds them."""
+    own = {u.rstrip("/") for u in target.simulators.urls.values()}
+    return {role: url for role, url in target.urls.items() if url.rstrip("/") not in own}
+
+
+def _translation_cost(raw: dict[str, Any] | None) -> dict[str, Any]:
+    """The Locust processes' translation through the binding: requests, seconds, microseconds per request."""
+    n = int((raw or {}).get("requests") or 0)
+    seconds = float((raw or {}).get("seconds") or 0.0)
+    return {"requests": n, "seconds": round(seconds, 3), "meanUs": round(seconds / n * 1e6, 1) if n else None}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

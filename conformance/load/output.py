@@ -87,6 +87,11 @@ LABELS = {
     "harness": ("测试工具", "Harness"),
     "target": ("被测系统", "Target"),
     "hosts": ("允许的主机", "Allowed hosts"),
+    "binding": ("经绑定（厂商方言）", "Through a binding (vendor dialect)"),
+    "translation": (
+        "翻译 %s 个请求，平均每个（连同应答）%s 微秒：工具自身的开销，不计入响应时间",
+        "%s requests translated, %s µs each with its answer on average: the harness's own cost, not in the latencies",
+    ),
     "client": ("客户端", "Client"),
     "writes": ("写操作", "writes"),
     "overrides": ("命令行改写", "command-line overrides"),

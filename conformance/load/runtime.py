@@ -12,6 +12,9 @@ harness imports this module.
   series for the chart and, for the measured window only (warm-up excluded, by each request's
   start time), mergeable latency histograms per operation; samples the generator's own CPU and the
   event-loop lag; workers ship their part to the master with each stats report;
+* the **binding** (the target file's ``[binding]``, docs/bindings.md): every request crosses the binding's dialect
+  through :mod:`conformance.load.dialects` (translated before its clock starts, read back after it stops), so the
+  checks judge the canonical reading of the vendor's answer;
 * the **timeline** (master or local process) — warm-up, measured window, stop with the users' stop
   timeout, the workers' last reports, the results file, quit; and a progress line every few seconds.
 
@@ -33,7 +36,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 import gevent
 import gevent.lock
@@ -42,8 +45,10 @@ import psutil
 from locust import FastHttpUser, events
 from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
+from conformance.binding.model import BindingError
 from conformance.check.schema import validator_at
-from conformance.client.token import token_form, token_path
+from conformance.client.token import Token, read_token, token_form, token_path
+from conformance.load.dialects import Outbound, Translation
 from conformance.load.discovery import sign_headers
 from conformance.load.guard import HostGuard
 from conformance.load.histogram import coarse_key, fine_key, merge, percentile
@@ -92,6 +97,8 @@ class Config:
         self.progress_s: float = float(data.get("progressS", 2.0))
         self.seed: int = int(data.get("seed") or secrets.randbits(32))
         self.validate_rate: float = float(data.get("validateRate", 0.02))
+        #: the target's binding: ``file``, ``sha256`` and the role ``urls`` its dialect is spoken at (None: canonical)
+        self.binding: dict[str, Any] | None = data.get("binding")
 
     @property
     def secret(self) -> str:
@@ -113,6 +120,7 @@ class _State:
     config: Config | None = None
     recorder: Recorder | None = None
     tokens: Tokens | None = None
+    translation: Translation | None = None
     environment: Any = None
     t0: float | None = None
 
@@ -148,24 +156,42 @@ def _on_init(environment: Any, **_kw: Any) -> None:
     if isinstance(runner, WorkerRunner):
         STATE.recorder = Recorder(environment, "worker")
         if value:  # a worker started with its own copy; else the master's arrives with the first spawn message
-            _configure(_read_config(value))
+            _configure_or_quit(_read_config(value))
         return
     if not value:
         raise SystemExit("tzsb: --tzsb-config is required on the master / local process")
     data = _read_config(value)
     # forward the configuration itself (not a path of this machine) to remote workers
     opts.tzsb_config = json.dumps({k: v for k, v in data.items() if k != "results"}, ensure_ascii=False)
-    _configure(data)
+    _configure_or_quit(data)
     STATE.recorder = Recorder(environment, "master" if isinstance(runner, MasterRunner) else "local")
     _apportion(environment, STATE.config)  # type: ignore[arg-type]
 
 
 def _configure(data: dict[str, Any]) -> None:
     cfg = Config(data)
+    STATE.translation = None
+    if cfg.binding:  # read once per process; BindingError when it cannot be used here
+        STATE.translation = Translation.open(
+            cfg.binding["file"],
+            cfg.binding.get("sha256"),
+            dict(cfg.binding.get("urls") or {cfg.role: cfg.base_url}),
+            lambda: [cfg.secret] if cfg.secret else [],
+        )
     STATE.config = cfg
     STATE.tokens = Tokens()
     TzsbUser.network_timeout = cfg.timeout
     TzsbUser.connection_timeout = cfg.connect_timeout
+
+
+def _configure_or_quit(data: dict[str, Any]) -> None:
+    """Configure this process; a binding it cannot use ends it before any user starts (never load a target that
+    speaks a dialect in the canonical one)."""
+    try:
+        _configure(data)
+    except BindingError as exc:
+        print(f"tzsb: 绑定不可用 / the binding cannot be used: {exc}", file=sys.stderr, flush=True)
+        os._exit(2)
 
 
 def _apportion(environment: Any, cfg: Config) -> None:
@@ -218,7 +244,7 @@ def _on_test_start(environment: Any, **_kw: Any) -> None:
     if isinstance(runner, WorkerRunner):
         value = getattr(opts, "tzsb_config", "") if opts else ""
         if value and (STATE.config is None or STATE.config.data.get("runId") != _read_config(value).get("runId")):
-            _configure(_read_config(value))
+            _configure_or_quit(_read_config(value))
         STATE.t0 = float(getattr(opts, "tzsb_t0", 0) or time.time())
         if STATE.recorder is not None:
             STATE.recorder.start(STATE.t0)
@@ -236,46 +262,56 @@ def _on_test_start(environment: Any, **_kw: Any) -> None:
 
 
 class Tokens:
-    """One bearer token per process (like one calling system), refreshed a minute before expiry."""
+    """One bearer token per process (like one calling system), renewed shortly before it expires
+    (``conformance.client.token``); how a token is obtained is :func:`acquire_token`'s alone."""
 
-    def __init__(self) -> None:
-        self.value: str | None = None
-        self.expires = 0.0
+    def __init__(self, acquire: Callable[[Api], Token | None] | None = None) -> None:
+        self.acquire = acquire or acquire_token
+        self.token: Token | None = None
         self.failed_at = 0.0
         self.lock = gevent.lock.Semaphore()
+
+    @property
+    def value(self) -> str | None:
+        return self.token.value if self.token else None
 
     def get(self, api: Api, *, refresh: bool = False) -> str | None:
         cfg = config()
         if not cfg.client_id:
             return None
-        if self.value and not refresh and self.expires > time.time() + 60:
-            return self.value
-        if self.value is None and time.time() - self.failed_at < 1.0:
+        if self.token and not refresh and self.token.fresh():
+            return self.token.value
+        if self.token is None and time.time() - self.failed_at < 1.0:
             return None  # the token endpoint just failed: no storm of token requests
         with self.lock:
-            if self.value and not refresh and self.expires > time.time() + 60:
-                return self.value
-            if self.value is None and time.time() - self.failed_at < 1.0:
+            if self.token and not refresh and self.token.fresh():
+                return self.token.value
+            if self.token is None and time.time() - self.failed_at < 1.0:
                 return None
-            form = token_form(cfg.client_id, cfg.secret)
-            reply = api.call(
-                "auth.token",
-                "issueToken",
-                "POST",
-                token_path(),
-                raw=urlencode(form).encode(),
-                content_type="application/x-www-form-urlencoded",
-                auth=False,
-                expect=(200,),
-                envelope=False,
-            )
-            data = reply.data
-            if reply.ok and isinstance(data, dict) and isinstance(data.get("access_token"), str):
-                self.value = data["access_token"]
-                self.expires = time.time() + float(data.get("expires_in") or 600)
-            else:
-                self.value, self.expires, self.failed_at = None, 0.0, time.time()
+            self.token = self.acquire(api)
+            if self.token is None:
+                self.failed_at = time.time()
             return self.value
+
+
+def acquire_token(api: Api) -> Token | None:
+    """One token request: the contract's client-credentials grant (its token URL and form), sent like every other
+    request — through the binding when the target has one, which renames the form and the answer — and the answer
+    read by ``conformance.client.token``. None when the target gave no token."""
+    cfg = config()
+    reply = api.call(
+        "auth.token",
+        "issueToken",
+        "POST",
+        token_path(),
+        raw=urlencode(token_form(cfg.client_id or "", cfg.secret)).encode(),
+        content_type="application/x-www-form-urlencoded",
+        auth=False,
+        expect=(200,),
+        envelope=False,
+        parse=False,
+    )
+    return read_token(reply.status, reply.content) if reply.ok else None
 
 
 # ============================================================================== requests
@@ -333,11 +369,19 @@ class Api:
         ``data`` is the envelope's ``data`` (the whole JSON body with ``envelope=False``); ``records`` counts records
         moved. ``validate``: the contract's response schema (URI, or URI per status); a sample of the answers
         (``validateRate`` of the configuration) is checked against it, and a 2xx answer that breaks it is an error
-        (“invalid”): a fast wrong answer is not a fast answer."""
+        (“invalid”): a fast wrong answer is not a fast answer.
+
+        Through a binding the request is built canonically, as here, and crosses the binding's dialect on its way
+        out and back (:mod:`conformance.load.dialects`); everything judged here is the canonical reading of the
+        answer, and the time measured is the exchange on the wire alone."""
         cfg = config()
+        translation = STATE.translation
         url = path if path.startswith(("http://", "https://")) else cfg.base_url + path
         if params:
-            url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
+            # through a binding, encoded as the dialect re-encodes it, so that a signature over it crosses intact
+            url += ("&" if "?" in url else "?") + urlencode(
+                params, doseq=True, quote_via=quote if translation else quote_plus
+            )
         if not cfg.guard.allows(url):
             reply = Reply(None, False, "refused", 0.0, error=f"refused: {url} is outside the target's host list")
             _record(self, group, op, method, url, time.time(), reply, 0)
@@ -355,6 +399,14 @@ class Api:
                     headers["Authorization"] = f"Bearer {token}"
             if auth and cfg.sign:
                 headers.update(sign_headers(cfg.sign, cfg.secret, method, url, payload or b""))
+            wire: Outbound | None = None
+            if translation is not None:
+                try:
+                    wire = translation.outbound(method, url, headers, payload)
+                except Exception as exc:  # BindingError: a request the binding cannot express is not sent
+                    reply = Reply(None, False, "untranslatable", 0.0, error=f"{type(exc).__name__}: {exc}"[:300])
+                    _record(self, group, op, method, url, start_time, reply, 0)
+                    return reply
             t0 = time.perf_counter()
             status: int | None = None
             content = b""
@@ -364,7 +416,10 @@ class Api:
             resp = None
             try:
                 with gevent.Timeout(cfg.timeout, _Overdue()):
-                    resp = self.agent.urlopen(url, method=method, headers=headers, payload=payload)
+                    if wire is None:
+                        resp = self.agent.urlopen(url, method=method, headers=headers, payload=payload)
+                    else:
+                        resp = self.agent.urlopen(wire.url, method=method, headers=wire.headers, payload=wire.body)
                     status, rh = resp.status_code, resp.headers
                     content = _read(resp, cfg.max_bytes)
             except _Overdue:
@@ -381,6 +436,12 @@ class Api:
                     with contextlib.suppress(Exception):
                         resp.release()
             elapsed = (time.perf_counter() - t0) * 1000
+            if wire is not None and status is not None and outcome == "ok":
+                try:  # the vendor's answer read as the canonical one, before anything judges it
+                    status, rh, content = translation.inbound(wire, status, rh, content)  # type: ignore[union-attr]
+                except Exception as exc:  # never expected: the dialect lets what it cannot read cross unchanged
+                    outcome, error = "untranslatable", f"{type(exc).__name__}: {exc}"[:300]
+                    status = None
             if status is not None:
                 if status in expect:
                     outcome = "ok"
@@ -588,6 +649,14 @@ class Recorder:
         self.refused = 0
         self.cpu: list[list[float]] = []  # [t, process cpu seconds, machine cpu %]
         self.lag: list[list[float]] = []  # [t, max lag ms in the second]
+        self.crossed: list[float] = [0, 0.0]  # through a binding: requests translated, seconds spent translating
+
+    def _fold_translation(self) -> None:
+        """Add what this process's translation cost since the last fold (conformance.load.dialects)."""
+        if STATE.translation is not None:
+            n, seconds = STATE.translation.cost()
+            self.crossed[0] += n
+            self.crossed[1] += seconds
 
     def start(self, t0: float) -> None:
         cfg = config()
@@ -711,6 +780,7 @@ class Recorder:
         }
 
     def _snapshot(self) -> dict[str, Any]:
+        self._fold_translation()
         return {
             "proc": self._proc(),
             "now": time.time(),
@@ -724,6 +794,7 @@ class Recorder:
             "lag": self.lag,
             "leftovers": self.leftovers(),
             "notes": self.notes,
+            "crossed": self.crossed,
         }
 
     def leftovers(self) -> list[dict[str, Any]]:
@@ -791,10 +862,14 @@ class Recorder:
         if room > 0:
             self.errors += snap["errors"][:room]
         self.refused += snap["refused"]
+        crossed = snap.get("crossed") or [0, 0.0]
+        self.crossed[0] += crossed[0]
+        self.crossed[1] += crossed[1]
 
     # ---------------------------------------------------------------------- results
     def results(self, extra: dict[str, Any]) -> dict[str, Any]:
         cfg = config()
+        self._fold_translation()
         own = {**self._proc(), "cpu": self.cpu, "lag": self.lag, "skew": []}
         leftovers = self.leftovers() + [x for v in self.leftovers_remote.values() for x in v]
         notes = list(dict.fromkeys(self.notes + [n for v in self.notes_remote.values() for n in v]))
@@ -815,6 +890,7 @@ class Recorder:
             "procs": [own, *self.procs.values()],
             "leftovers": leftovers,
             "notes": notes,
+            "translation": {"requests": int(self.crossed[0]), "seconds": round(self.crossed[1], 6)},
             **extra,
         }
 
