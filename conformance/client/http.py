@@ -321,9 +321,11 @@ def send_bounded(
     timeout: tuple[float, float] = DEFAULT_TIMEOUT,
     verify: str | bool = True,
     max_bytes: int = MAX_RESPONSE,
+    edge: Edge | None = None,
 ) -> TargetResponse:
     """Send one prepared request as it is (no redirect followed, headers as given) and read the answer with
     :func:`read_body`: connect and read timeouts, an overall deadline of connect + 2 × read, the size cap.
+    ``edge``: the translation it crosses (default: the session's, else the one registered for its URL).
     Never raises: a request that fails has ``status`` None and an ``error``."""
     started = time.perf_counter()
     budget = timeout[0] + timeout[1] * 2  # a trickling body cannot hold us longer than this
@@ -331,7 +333,7 @@ def send_bounded(
     headers: dict[str, str] = {}
     body = Body(b"")
     error: str | None = None
-    edge = getattr(session, "edge", None) or edge_for(prepared.url or "")
+    edge = edge or getattr(session, "edge", None) or edge_for(prepared.url or "")
     wire: dict[str, Any] | None = None
     try:
         sent = edge.outbound(prepared) if edge else prepared
