@@ -1,7 +1,8 @@
 """``tzsb-conform binding check FILE``: a binding proven usable before any run. It must apply (schema, overlays,
-every canonical operation paired), every mapped field and code must exist in the contract, no two canonical names
-may meet in one vendor name, and every fixture of every schema must come back unchanged from a trip to the vendor's
-form and back (date-times compared as instants)."""
+every canonical operation and callback paired), every mapped field and code must exist in the contract, no two
+canonical names may meet in one vendor name, and every fixture of every schema (and of every callback's request, as
+the callback carries it) must come back unchanged from a trip to the vendor's form and back (date-times compared as
+instants)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from conformance.binding.callbacks import Callbacks
 from conformance.binding.model import Binding, BindingError, load
 from conformance.binding.shapes import shape
 from conformance.contract import documents as contracts
@@ -187,6 +189,38 @@ def _round_trips(binding: Binding) -> tuple[int, list[Problem]]:
     return count, out
 
 
+def _callbacks(binding: Binding) -> tuple[int, list[Problem]]:
+    """Every callback of every role paired in the vendor's description, and every valid fixture of a callback's
+    request schema unchanged after a trip through the callback's translation (a notification's records typed by
+    its data set)."""
+    out: list[Problem] = []
+    count = 0
+    for role in ROLES:
+        try:
+            callbacks = Callbacks(binding, role)
+        except BindingError as exc:
+            out.append(Problem(f"overlays/{role}", str(exc), str(exc)))
+            continue
+        for operation_id, cb in callbacks.ops.items():
+            names = set(shape(cb.operation.body_uri).names) if cb.operation.body_uri else set()
+            for folder, label in contracts.fixture_labels("json"):
+                if not label.get("valid") or label["schema"] not in names:
+                    continue
+                instance = contracts.load_data(contracts.FIXTURES / "json" / folder / label["file"])
+                count += 1
+                there = callbacks.translate(instance, operation_id, forward=True)
+                where = _diff(instance, callbacks.translate(there, operation_id, forward=False))
+                if where is not None:
+                    out.append(
+                        Problem(
+                            f"fixtures/json/{folder}/{label['file']}",
+                            f"作为回调 {operation_id} 往返后不一致（字段 {where}）：映射有损",
+                            f"not unchanged after the round trip as callback {operation_id} (field {where}): lossy",
+                        )
+                    )
+    return count, out
+
+
 def check(path: str) -> tuple[Binding | None, list[Problem], dict[str, int]]:
     """The binding, the problems found and what was checked (operations paired per role, fixtures round-tripped)."""
     try:
@@ -201,5 +235,7 @@ def check(path: str) -> tuple[Binding | None, list[Problem], dict[str, int]]:
         except BindingError as exc:
             problems.append(Problem(f"overlays/{role}", str(exc), str(exc)))
     counts["fixtures"], trips = _round_trips(binding)
-    problems += trips
+    callbacks, crossed = _callbacks(binding)
+    counts["fixtures"] += callbacks
+    problems += trips + crossed
     return binding, problems, counts

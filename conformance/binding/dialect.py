@@ -279,9 +279,10 @@ class Dialect:
         return _dumps(out, msg.body)
 
     # ------------------------------------------------------------------ answers
-    def canonical_answer(self, answer: Message, request: Message) -> Message:
-        """The vendor's answer to a request (the canonical one the harness made) read as the canonical answer."""
-        op = self.operation_of(request)
+    def canonical_answer(self, answer: Message, request: Message, op: Operation | None = None) -> Message:
+        """The vendor's answer to a request (the canonical one the harness made) read as the canonical answer;
+        ``op``: the operation answered, when it is none of the role's routes (a callback)."""
+        op = op or self.operation_of(request)
         data = _json(answer.body)
         if not isinstance(data, dict):
             return answer
@@ -308,9 +309,10 @@ class Dialect:
                 out["errors"] = [self._error_path(e, op, forward=False) for e in out["errors"]]
         return _answer(answer, status, out)
 
-    def vendor_answer(self, answer: Message, request: Message) -> Message:
-        """A canonical answer to a (canonical) request as the vendor's system gives it."""
-        op = self.operation_of(request)
+    def vendor_answer(self, answer: Message, request: Message, op: Operation | None = None) -> Message:
+        """A canonical answer to a (canonical) request as the vendor's system gives it; ``op`` as for
+        :meth:`canonical_answer`."""
+        op = op or self.operation_of(request)
         data = _json(answer.body)
         if not isinstance(data, dict):
             return answer
@@ -371,6 +373,13 @@ class Dialect:
         return status, out
 
     # ------------------------------------------------------------------ authentication
+    def credentials(self, source: Message, target: Message, *, forward: bool) -> Message:
+        """``target`` (``source`` in the other dialect, a request outside the role's routes such as a callback)
+        carrying ``source``'s credentials re-expressed: the access token in the other side's header, the request
+        signature in its headers, timestamp form and string (the vendor's when ``forward``)."""
+        headers = self._auth_forward(source) if forward else self._auth_back(source)
+        return self._sign_as(source, replace(target, headers=headers), forward=forward)
+
     def _auth_forward(self, msg: Message) -> tuple[tuple[str, str], ...]:
         header = self.binding.credential_header
         auth = msg.header("Authorization")
@@ -510,7 +519,7 @@ def _narrowest(ops: Iterable[Operation]) -> dict[str, tuple[int, int]]:
             uri = media.get("application/json")
             if not uri or not status.isdigit() or int(status) < 400:
                 continue
-            allowed = _enum(shape(uri).props.get("code")) or set()
+            allowed = enum_values(shape(uri).props.get("code")) or set()
             for code in allowed:
                 if code not in best or len(allowed) < best[code][1]:
                     best[code] = (int(status), len(allowed))
@@ -532,7 +541,7 @@ def _status_of(op: Operation | None, code: str) -> int:
     return _status_table().get(code) or next((s for s, c in STATUS_CODES.items() if c == code), 400)
 
 
-def _enum(where: tuple[str, ...] | None) -> set[str] | None:
+def enum_values(where: tuple[str, ...] | None) -> set[str] | None:
     """The values the schemas at ``where`` together allow (None: no enum among them)."""
     out: set[str] | None = None
     for uri in where or ():

@@ -14,7 +14,8 @@ from conformance.binding.dialect import Dialect, Message
 from conformance.client.evidence import body_text, mask_headers, mask_text
 
 
-def _message(prepared: requests.PreparedRequest) -> Message:
+def prepared_message(prepared: requests.PreparedRequest) -> Message:
+    """A prepared request as a :class:`Message` (its path as sent, with any base URL prefix)."""
     parts = urlsplit(prepared.url or "")
     body = prepared.body
     raw = body if isinstance(body, bytes) else body.encode() if isinstance(body, str) else b""
@@ -46,7 +47,7 @@ class BindingEdge:
         return msg
 
     def outbound(self, prepared: requests.PreparedRequest) -> requests.PreparedRequest:
-        msg = self._local(_message(prepared))
+        msg = self._local(prepared_message(prepared))
         vendor = self.dialect.vendor_request(msg)
         parts = urlsplit(prepared.url or "")
         out = prepared.copy()
@@ -62,7 +63,7 @@ class BindingEdge:
     def inbound(
         self, prepared: requests.PreparedRequest, status: int, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
-        request = self._local(_message(prepared))
+        request = self._local(prepared_message(prepared))
         answer = self.dialect.canonical_answer(
             Message(status=status, headers=tuple(headers.items()), body=body), request
         )

@@ -69,11 +69,22 @@ class FieldMaps:
         return out
 
     # ------------------------------------------------------------------ walks
-    def translate(self, value: Any, uri: Where | str | None, *, forward: bool, scopes: Scopes = ()) -> Any:
+    def translate(
+        self,
+        value: Any,
+        uri: Where | str | None,
+        *,
+        forward: bool,
+        scopes: Scopes = (),
+        special: dict[str, Where] | None = None,
+    ) -> Any:
         """``value`` (canonical when ``forward``, else the vendor's) in the other form, directed by the canonical
-        schema at ``uri`` (None: outside the contract, unchanged)."""
+        schema at ``uri`` (None: outside the contract, unchanged). ``special``: named schema → what the contract
+        says of it in one context (a data set's ``change`` whose ``record`` is that data set's record), merged in
+        wherever the walk meets the named schema."""
         if uri is None:
             return value
+        uri = _specialised(uri, special)
         sh = shape(uri)
         if isinstance(value, dict):
             own: Scopes = tuple((n, "") for n in sh.names) + scopes
@@ -84,21 +95,31 @@ class FieldMaps:
                 sub = sh.props.get(prop) or sh.extra
                 inner = tuple((n, _join(p, prop)) for n, p in own) if prop in sh.props else ()
                 if isinstance(item, list) and sub is not None:
-                    items = shape(sub).items
+                    items = shape(_specialised(sub, special)).items
                     item = [
-                        self._scalar(self.translate(x, items, forward=forward, scopes=inner), items, prop, own, forward)
+                        self._scalar(
+                            self.translate(x, items, forward=forward, scopes=inner, special=special),
+                            items,
+                            prop,
+                            own,
+                            forward,
+                        )
                         for x in item
                     ]
                 else:
                     item = self._scalar(
-                        self.translate(item, sub, forward=forward, scopes=inner), sub, prop, own, forward
+                        self.translate(item, sub, forward=forward, scopes=inner, special=special),
+                        sub,
+                        prop,
+                        own,
+                        forward,
                     )
                 name = self.vendor_name(prop, own) if forward else prop
                 if name is not None:  # a field the dialect lacks does not cross
                     out[name] = item
             return out
         if isinstance(value, list):
-            return [self.translate(x, sh.items, forward=forward, scopes=scopes) for x in value]
+            return [self.translate(x, sh.items, forward=forward, scopes=scopes, special=special) for x in value]
         return value
 
     def _scalar(self, value: Any, uri: Where | str | None, prop: str | None, scopes: Scopes, forward: bool) -> Any:
@@ -176,6 +197,16 @@ class FieldMaps:
             scopes = tuple((n, _join(p, prop)) for n, p in own) if prop in sh.props else ()
             uri = sh.props.get(prop) or sh.extra
         return "".join("/" + t.replace("~", "~0").replace("/", "~1") for t in out)
+
+
+def _specialised(uri: Where | str, special: dict[str, Where] | None) -> Where | str:
+    """``uri`` with what ``special`` says of the named schemas it stands for merged in."""
+    if not special:
+        return uri
+    extra = [u for n in shape(uri).names if n in special for u in special[n]]
+    if not extra:
+        return uri
+    return tuple(dict.fromkeys([*((uri,) if isinstance(uri, str) else uri), *extra]))
 
 
 def _map_value(value: Any, mapped: dict[str, Any], forward: bool) -> Any:

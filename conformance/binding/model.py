@@ -104,7 +104,8 @@ class Binding:
         return self._routes[role]
 
 
-def _deref(doc: dict[str, Any], docs: dict[str, dict[str, Any]], node: Any) -> Any:
+def deref(doc: dict[str, Any], docs: dict[str, dict[str, Any]], node: Any) -> Any:
+    """``node`` with its Reference Objects followed, inside ``doc`` or into another of ``docs`` (by file stem)."""
     ref = node.get("$ref") if isinstance(node, dict) else None
     if not isinstance(ref, str):
         return node
@@ -112,7 +113,7 @@ def _deref(doc: dict[str, Any], docs: dict[str, dict[str, Any]], node: Any) -> A
     data: Any = docs.get(target.removesuffix(".yaml"), doc) if target else doc
     for part in pointer.strip("/").split("/"):
         data = data[part.replace("~1", "/").replace("~0", "~")]
-    return _deref(doc, docs, data)
+    return deref(doc, docs, data)
 
 
 def vendor_operations(docs: dict[str, dict[str, Any]], names: list[str]) -> dict[str, VendorOp]:
@@ -128,7 +129,7 @@ def vendor_operations(docs: dict[str, dict[str, Any]], names: list[str]) -> dict
                     continue
                 params = []
                 for p in [*(item.get("parameters") or []), *(op.get("parameters") or [])]:
-                    p = _deref(doc, docs, p)
+                    p = deref(doc, docs, p)
                     params.append(VendorParam(p["name"], p["in"], p.get("x-tzsb-canonical", p["name"])))
                 out[op["operationId"]] = VendorOp(path, method, op["operationId"], tuple(params))
     return out

@@ -127,6 +127,30 @@ def body_text(body: bytes | None, cap: int = BODY_CAP) -> tuple[str | None, bool
     return mask_text(text), truncated
 
 
+def inbound_wire(
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    body: bytes | None,
+    status: int | None,
+    *,
+    secret_headers: tuple[str, ...] = (),
+    response_body: bytes | None = None,
+) -> dict[str, Any]:
+    """A call the target made to the harness as it crossed the wire in the target's dialect (``Exchange.wire``),
+    masked like the rest; ``secret_headers``: the dialect's own credential headers (its access token's)."""
+    secret = {h.lower() for h in secret_headers}
+    return {
+        "method": method,
+        "url": mask_text(url),
+        "request_headers": mask_headers({k: ("***" if k.lower() in secret else v) for k, v in headers.items()}),
+        "request_body": body_text(body)[0],
+        "status": status,
+        "response_headers": {},
+        "response_body": body_text(response_body)[0],
+    }
+
+
 @dataclass
 class Exchange:
     method: str
@@ -208,9 +232,12 @@ class Evidence:
         elapsed_ms: float = 0.0,
         error: str | None = None,
         test: str | None = None,
+        wire: dict[str, Any] | None = None,
     ) -> Exchange:
         """Record a call the target made to a simulator (method, URL, headers with credentials masked, body
-        capped and masked, when, the answer given), linked to ``test`` (default: the current test)."""
+        capped and masked, when, the answer given), linked to ``test`` (default: the current test). ``wire``: the
+        call as it crossed the wire in the target's dialect (:func:`inbound_wire`), when ``body`` is its canonical
+        reading."""
 
         def as_bytes(value: bytes | str | None) -> bytes | None:
             return value.encode("utf-8") if isinstance(value, str) else value
@@ -234,6 +261,7 @@ class Evidence:
             test=test,
             direction="inbound",
             simulator=simulator,
+            wire=wire,
         )
         self.add(exchange)
         return exchange

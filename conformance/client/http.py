@@ -339,9 +339,11 @@ def send_bounded(
     timeout: tuple[float, float] = DEFAULT_TIMEOUT,
     verify: str | bool = True,
     max_bytes: int = MAX_RESPONSE,
+    edge: Edge | None = None,
 ) -> TargetResponse:
     """Send one prepared request as it is (no redirect followed, headers as given) and read the answer with
     :func:`read_body`: connect and read timeouts, an overall deadline of connect + 2 × read, the size cap.
+    ``edge``: the translation it crosses (default: the session's, else the one registered for its URL).
     Never raises for the target's sake: a request that fails has ``status`` None and an ``error``; only
     :class:`NotOffered` (the dialect declares no such exchange) leaves it."""
     started = time.perf_counter()
@@ -350,7 +352,7 @@ def send_bounded(
     headers: dict[str, str] = {}
     body = Body(b"")
     error: str | None = None
-    edge = getattr(session, "edge", None) or edge_for(prepared.url or "")
+    edge = edge or getattr(session, "edge", None) or edge_for(prepared.url or "")
     wire: dict[str, Any] | None = None
     try:
         sent = edge.outbound(prepared) if edge else prepared

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from conformance.contract import documents as contracts
-from conformance.contract.openapi import Operation, Param, documents_for_role, role_operations
+from conformance.contract.openapi import Operation, Param, declared_callback, documents_for_role, role_operations
 from conformance.contract.registry import resolve
 
 ROLE = "sharing"
@@ -151,6 +151,14 @@ def data_sets() -> dict[str, DataSet]:
                 },
             )
     return out
+
+
+@functools.cache
+def notification() -> Operation:
+    """The callback every subscribe operation declares: the change notification a subscriber receives."""
+    declared = [declared_callback(ROLE, ds.subscribe.operation_id) for ds in data_sets().values() if ds.subscribe]
+    (only,) = {op.operation_id: op for op in declared}.values()
+    return only
 
 
 def param_limit(op: Operation | None, name: str, bound: str = "maximum") -> int | None:

@@ -67,75 +67,120 @@ def _deref(node: dict[str, Any], doc: str) -> tuple[dict[str, Any], str]:
     return _deref(data, target_doc)
 
 
+def _operation(
+    doc: str,
+    role: str,
+    path: str,
+    method: str,
+    op: dict[str, Any],
+    base: str,
+    shared: tuple[tuple[str, list[Any]], ...],
+) -> Operation:
+    """One operation object of ``doc`` at the JSON Pointer ``base``; ``shared``: (pointer, list) of the parameters
+    it inherits from its path item."""
+    spec = contracts.openapi(doc)
+    params: list[Param] = []
+    for where, plist in (*shared, (f"{base}/parameters", op.get("parameters", []))):
+        for i, p in enumerate(plist):
+            resolved, in_doc = _deref(p, doc)
+            if "$ref" in p:
+                schema_uri = openapi_uri(in_doc, p["$ref"].partition("#")[2] + "/schema")
+            else:
+                schema_uri = openapi_uri(doc, f"{where}/{i}/schema")
+            params.append(Param(resolved["name"], resolved["in"], bool(resolved.get("required")), schema_uri))
+    body_uri = None
+    body_types: tuple[str, ...] = ()
+    if "requestBody" in op:
+        body, body_doc = _deref(op["requestBody"], doc)
+        content = body.get("content", {})
+        body_types = tuple(content)
+        if "application/json" in content:
+            ptr = op["requestBody"]["$ref"].partition("#")[2] if "$ref" in op["requestBody"] else f"{base}/requestBody"
+            body_uri = openapi_uri(body_doc, f"{ptr}/content/application~1json/schema")
+    responses: dict[str, dict[str, str | None]] = {}
+    for status, resp in (op.get("responses") or {}).items():
+        resolved, in_doc = _deref(resp, doc)
+        ptr = resp["$ref"].partition("#")[2] if "$ref" in resp else f"{base}/responses/{status}"
+        responses[str(status)] = {
+            media: (openapi_uri(in_doc, f"{ptr}/content/{_escape(media)}/schema") if "schema" in spec_ else None)
+            for media, spec_ in (resolved.get("content") or {}).items()
+        }
+    clause = op.get("x-clause") or []
+    return Operation(
+        doc=doc,
+        role=role,
+        path=path,
+        method=method,
+        operation_id=op["operationId"],
+        summary=op.get("summary", ""),
+        scope=op.get("x-scope"),
+        interface=op.get("x-interface"),
+        clause=tuple(clause if isinstance(clause, list) else [clause]),
+        data_set=op.get("x-data-set"),
+        secured=bool(op.get("security", spec.get("security"))),
+        params=tuple(params),
+        body_uri=body_uri,
+        body_types=body_types,
+        responses=responses,
+        raw=op,
+    )
+
+
 @functools.cache
 def operations(doc: str) -> tuple[Operation, ...]:
     spec = contracts.openapi(doc)
     role = spec.get("x-role", doc)
     out: list[Operation] = []
     for path, item in (spec.get("paths") or {}).items():
-        shared = item.get("parameters", [])
+        shared = ((f"/paths/{_escape(path)}/parameters", item.get("parameters", [])),)
         for method in METHODS:
             op = item.get(method)
-            if not op:
-                continue
-            base = f"/paths/{_escape(path)}/{method}"
-            params: list[Param] = []
-            for where, plist in (
-                (f"/paths/{_escape(path)}/parameters", shared),
-                (f"{base}/parameters", op.get("parameters", [])),
-            ):
-                for i, p in enumerate(plist):
-                    resolved, in_doc = _deref(p, doc)
-                    if "$ref" in p:
-                        schema_uri = openapi_uri(in_doc, p["$ref"].partition("#")[2] + "/schema")
-                    else:
-                        schema_uri = openapi_uri(doc, f"{where}/{i}/schema")
-                    params.append(Param(resolved["name"], resolved["in"], bool(resolved.get("required")), schema_uri))
-            body_uri = None
-            body_types: tuple[str, ...] = ()
-            if "requestBody" in op:
-                body, body_doc = _deref(op["requestBody"], doc)
-                content = body.get("content", {})
-                body_types = tuple(content)
-                if "application/json" in content:
-                    ptr = (
-                        op["requestBody"]["$ref"].partition("#")[2]
-                        if "$ref" in op["requestBody"]
-                        else f"{base}/requestBody"
-                    )
-                    body_uri = openapi_uri(body_doc, f"{ptr}/content/application~1json/schema")
-            responses: dict[str, dict[str, str | None]] = {}
-            for status, resp in (op.get("responses") or {}).items():
-                resolved, in_doc = _deref(resp, doc)
-                ptr = resp["$ref"].partition("#")[2] if "$ref" in resp else f"{base}/responses/{status}"
-                responses[str(status)] = {
-                    media: (
-                        openapi_uri(in_doc, f"{ptr}/content/{_escape(media)}/schema") if "schema" in spec_ else None
-                    )
-                    for media, spec_ in (resolved.get("content") or {}).items()
-                }
-            clause = op.get("x-clause") or []
-            out.append(
-                Operation(
-                    doc=doc,
-                    role=role,
-                    path=path,
-                    method=method,
-                    operation_id=op["operationId"],
-                    summary=op.get("summary", ""),
-                    scope=op.get("x-scope"),
-                    interface=op.get("x-interface"),
-                    clause=tuple(clause if isinstance(clause, list) else [clause]),
-                    data_set=op.get("x-data-set"),
-                    secured=bool(op.get("security", spec.get("security"))),
-                    params=tuple(params),
-                    body_uri=body_uri,
-                    body_types=body_types,
-                    responses=responses,
-                    raw=op,
-                )
-            )
+            if op:
+                out.append(_operation(doc, role, path, method, op, f"/paths/{_escape(path)}/{method}", shared))
     return tuple(out)
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A call the role under an operation makes to a URL it was given (OpenAPI ``callbacks``): ``operation`` is the
+    call (its ``path`` the runtime expression that names the URL, its schemas' URIs where the contract writes them),
+    ``parent`` the operation whose request gives the URL, ``name`` the callback's key under it."""
+
+    name: str
+    parent: Operation
+    operation: Operation
+
+
+@functools.cache
+def callbacks(doc: str) -> tuple[Callback, ...]:
+    """The callbacks the operations of ``doc`` declare (a shared ``components/callbacks`` entry once per operation
+    that refers to it)."""
+    out: list[Callback] = []
+    for parent in operations(doc):
+        for name, node in (parent.raw.get("callbacks") or {}).items():
+            resolved, in_doc = _deref(node, doc)
+            at = node["$ref"].partition("#")[2] if "$ref" in node else f"{parent.pointer}/callbacks/{_escape(name)}"
+            for expression, item in resolved.items():
+                if not isinstance(item, dict):
+                    continue
+                here = f"{at}/{_escape(expression)}"
+                shared = ((f"{here}/parameters", item.get("parameters", [])),)
+                for method in METHODS:
+                    op = item.get(method)
+                    if isinstance(op, dict) and "operationId" in op:
+                        call = _operation(in_doc, parent.role, expression, method, op, f"{here}/{method}", shared)
+                        out.append(Callback(name, parent, call))
+    return tuple(out)
+
+
+def role_callbacks(role: str) -> list[Callback]:
+    return [cb for doc in documents_for_role(role) for cb in callbacks(doc)]
+
+
+def declared_callback(role: str, parent: str) -> Operation:
+    """The callback operation that the operation ``parent`` (an ``operationId``) of ``role`` declares."""
+    (only,) = [cb.operation for cb in role_callbacks(role) if cb.parent.operation_id == parent]
+    return only
 
 
 def documents_for_role(role: str) -> list[str]:

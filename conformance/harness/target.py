@@ -215,11 +215,14 @@ def _binding_file(table: dict[str, Any], path: Path) -> Path | None:
 def bind_target(t: Target) -> None:
     """Send the harness's traffic to each of the target's roles through its binding (read and checked here: a
     binding that cannot be used stops the run before any request)."""
+    from conformance.binding.callbacks import Callbacks
     from conformance.binding.dialect import Dialect
     from conformance.binding.edge import BindingEdge
     from conformance.binding.model import load
 
     binding = load(t.binding)  # type: ignore[arg-type]
+    for role in t.urls:
+        Callbacks(binding, role)  # the callbacks it makes (notifications, corrected reports) paired, or stop here
 
     def secrets() -> dict[str, str]:
         clients = [t.credentials, *t.clients.values()]

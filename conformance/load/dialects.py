@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,7 @@ class Outbound:
 class Translation:
     """The binding's dialects for the target's role URLs, and what translating cost this process."""
 
-    def __init__(self, binding: Binding, urls: dict[str, str], secrets: Callable[[], Iterable[str]]) -> None:
+    def __init__(self, binding: Binding, urls: dict[str, str], secrets: Callable[[], Mapping[str, str]]) -> None:
         self.binding = binding
         self.dialects: list[tuple[str, Dialect]] = sorted(
             ((url.rstrip("/"), Dialect(binding, role, secrets, urlsplit(url).path)) for role, url in urls.items()),
@@ -72,7 +72,7 @@ class Translation:
 
     @classmethod
     def open(
-        cls, path: str, sha256: str | None, urls: dict[str, str], secrets: Callable[[], Iterable[str]]
+        cls, path: str, sha256: str | None, urls: dict[str, str], secrets: Callable[[], Mapping[str, str]]
     ) -> Translation:
         """The binding file at ``path`` (the one the run was started with: ``sha256``), ready to translate;
         :class:`BindingError` when it cannot be read, is not usable, or is not that file."""

@@ -176,7 +176,7 @@ def _configure(data: dict[str, Any]) -> None:
             cfg.binding["file"],
             cfg.binding.get("sha256"),
             dict(cfg.binding.get("urls") or {cfg.role: cfg.base_url}),
-            lambda: [cfg.secret] if cfg.secret else [],
+            lambda: {cfg.client_id: cfg.secret} if cfg.client_id and cfg.secret else {},
         )
     STATE.config = cfg
     STATE.tokens = Tokens()
@@ -299,6 +299,8 @@ def acquire_token(api: Api) -> Token | None:
     request — through the binding when the target has one, which renames the form and the answer — and the answer
     read by ``conformance.client.token``. None when the target gave no token."""
     cfg = config()
+    if STATE.translation is not None and STATE.translation.binding.api_key_header:
+        return Token(cfg.secret, float("inf"), float("inf"), None)  # a static key: no token exchange to ask
     reply = api.call(
         "auth.token",
         "issueToken",

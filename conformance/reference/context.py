@@ -31,6 +31,11 @@ def now_iso() -> str:
 
 #: ``RoleServer.extras`` key of the role's public base URL (see :attr:`Ctx.base_url`).
 BASE_URL_KEY = "base_url"
+#: ``RoleServer.extras`` key of the role's callbacks in the dialect the server serves (a
+#: :class:`conformance.binding.callbacks.Callbacks`; absent when it speaks the canonical contracts)
+CALLBACKS_KEY = "callbacks"
+#: ``RoleServer.extras`` key: outbox target (``callback:<base>``) → the callback operation it receives
+CALLBACK_TARGETS_KEY = "callback_targets"
 
 
 def _from_request(scope: dict[str, Any]) -> str:

@@ -31,10 +31,12 @@ from typing import Any
 import orjson
 import requests
 
+from conformance.binding.callbacks import CallbackEdge
 from conformance.check.limits import loads_bounded
-from conformance.client.http import TargetResponse, send_bounded, static_key
+from conformance.client.http import Edge, TargetResponse, send_bounded, static_key
 from conformance.client.token import read_token, token_form, token_path
 from conformance.reference import outbound
+from conformance.reference.context import CALLBACK_TARGETS_KEY, CALLBACKS_KEY
 from conformance.reference.defects import D
 from conformance.reference.server_state import RoleServer, setting
 
@@ -150,16 +152,17 @@ class _Tokens:
     def __init__(self) -> None:
         self.cache: dict[str, tuple[str, float]] = {}
 
-    def get(self, base: str, client: str, session: requests.Session) -> str:
+    def get(self, base: str, client: str, session: requests.Session, edge: Edge | None = None) -> str:
         hit = self.cache.get(base)
         if hit and hit[1] > time.time() + 30:
             return hit[0]
-        if static_key(base):  # the counterpart's dialect takes the caller's key itself: no token exchange
+        if static_key(base) or getattr(edge, "static_key", False):  # the caller's key itself: no token exchange
             return f"{client}-secret"
         r = _bounded(
             session,
             "POST",
             f"{base}{token_path()}",
+            edge=edge,
             data=token_form(client, f"{client}-secret"),
         )
         token = read_token(r.status, r.content)
@@ -171,6 +174,14 @@ class _Tokens:
 
 def _base_url(server: RoleServer, target: str) -> str | None:
     return target if target.startswith(("http://", "https://")) else server.counterparts.get(target)
+
+
+def _callback_edge(server: RoleServer, target: str, base: str) -> Edge | None:
+    """A callback target's dialect when the server serves a binding (the receiver's token request and the callback
+    in the vendor's form); None otherwise, or for a counterpart role (its edge is registered for its URL)."""
+    callbacks = server.extras.get(CALLBACKS_KEY)
+    operation_id = (server.extras.get(CALLBACK_TARGETS_KEY) or {}).get(target)
+    return CallbackEdge(callbacks, base, operation_id) if callbacks is not None and operation_id else None
 
 
 def _call(
@@ -190,9 +201,10 @@ def _call(
     if not outbound.allowed(base):
         return outbound.refusal(base)
     try:
-        token = tokens.get(base, SENDER_CLIENT.get(server.role, "harness"), session)
+        edge = _callback_edge(server, target, base)
+        token = tokens.get(base, SENDER_CLIENT.get(server.role, "harness"), session, edge)
         auth = {"Authorization": f"Bearer {token}", **(headers or {})}
-        r = _bounded(session, method, base + path, headers=auth, **kw)
+        r = _bounded(session, method, base + path, edge=edge, headers=auth, **kw)
     except (requests.RequestException, ValueError, KeyError) as exc:  # ValueError: an unusable token answer
         return f"{type(exc).__name__}: {exc}"[:300]
     if r.status is None:
@@ -292,11 +304,11 @@ def _get(
     return r.status, body.get("data") if isinstance(body, dict) else None
 
 
-def _bounded(session: requests.Session, method: str, url: str, **kw: Any) -> TargetResponse:
+def _bounded(session: requests.Session, method: str, url: str, edge: Edge | None = None, **kw: Any) -> TargetResponse:
     """One request to a counterpart whose answer is read within the size cap and the deadline (a gzip bomb or a
-    trickling body from a counterpart never holds or swells the server)."""
+    trickling body from a counterpart never holds or swells the server); ``edge``: a callback's dialect."""
     prepared = session.prepare_request(requests.Request(method, url, **kw))
-    return send_bounded(session, prepared, timeout=timeout(), verify=session.verify)
+    return send_bounded(session, prepared, timeout=timeout(), verify=session.verify, edge=edge)
 
 
 async def run_lookups(server: RoleServer, stop: asyncio.Event) -> None:

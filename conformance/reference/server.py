@@ -20,7 +20,7 @@ from conformance.contract.openapi import ROLES
 from conformance.reference import roles
 from conformance.reference.app import build_app
 from conformance.reference.audit import AuditLog
-from conformance.reference.context import BASE_URL_KEY, SEEDERS, SETUPS
+from conformance.reference.context import BASE_URL_KEY, CALLBACKS_KEY, SEEDERS, SETUPS
 from conformance.reference.db import Database
 from conformance.reference.defects import BY_NAME, D, unknown
 from conformance.reference.security import Security, load_clients
@@ -111,6 +111,17 @@ def _edges_to_counterparts(path: Path | None, counterparts: dict[str, str]) -> N
         bind_edge(url, edge(role, url) if edge else None)
 
 
+def _callbacks_in_dialect(path: Path, servers: list[RoleServer]) -> None:
+    """The roles' callbacks (change notifications, corrected reports) sent in the binding's dialect."""
+    from conformance.binding.callbacks import Callbacks
+    from conformance.binding.model import load
+
+    binding = load(path)
+    secrets = {c.id: c.secret for c in load_clients().values()}
+    for s in servers:
+        s.extras[CALLBACKS_KEY] = Callbacks(binding, s.role, lambda: secrets)
+
+
 def make_servers(cfg: ServerConfig, base_url: str) -> list[RoleServer]:
     """The role servers of one process, sharing one database and one security context (``base_url``: the
     address the server listens on, what the roles call each other at)."""
@@ -144,6 +155,8 @@ def make_servers(cfg: ServerConfig, base_url: str) -> list[RoleServer]:
         )
         for r in roles_here
     ]
+    if cfg.binding is not None:
+        _callbacks_in_dialect(cfg.binding, servers)
     for s in servers:
         s.extras[BASE_URL_KEY] = f"{public}/{s.role}" if mounted else public
         if s.role in SETUPS:

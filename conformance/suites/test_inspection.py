@@ -39,7 +39,7 @@ from conformance.codes import check
 from conformance.contract import documents as contracts
 from conformance.contract.datasets import data_sets, max_size
 from conformance.contract.errors import ErrorCode
-from conformance.contract.registry import openapi_uri
+from conformance.contract.openapi import declared_callback
 from conformance.datagen import DataGen
 from conformance.harness.target import Target, threshold_samples
 from conformance.report.skips import vacuous
@@ -520,20 +520,6 @@ def test_an_objection_is_checked_and_the_corrected_report_is_served(
         )
 
 
-@functools.cache
-def _callback_body_uri() -> str:
-    """The request schema of the submitObjection callback (the corrected report POSTed to callbackUrl)."""
-    op = operation(ROLE, "submitObjection")
-    for name, callback in (op.raw.get("callbacks") or {}).items():
-        for expression, item in callback.items():
-            if "post" in item and "requestBody" in item["post"]:
-                escaped = expression.replace("~", "~0").replace("/", "~1")
-                return openapi_uri(
-                    op.doc, f"{op.pointer}/callbacks/{name}/{escaped}/post/requestBody/content/application~1json/schema"
-                )
-    raise LookupError("the contract declares no callback of submitObjection")
-
-
 def _callback_receipt(body: Any) -> dict[str, Any]:
     mid = body.get("correctionOf") if isinstance(body, dict) else None
     return {"messageId": mid if isinstance(mid, str) else message_id(), "receivedAt": now_iso(), "duplicate": False}
@@ -550,7 +536,10 @@ def test_the_corrected_report_is_pushed_to_the_callback(
     before = _report(client, number, f"查询检验报告“{number}”")
     wait = threshold(tzsb_target, "objection_wait_s", 5)
     licensing_path = operation("licensing", "receiveCorrectedInspectionReport").path
-    with receiver(tzsb_target, tzsb_evidence, licensing_path, _callback_receipt) as rcv:
+    callback = declared_callback(ROLE, "submitObjection")  # the corrected report POSTed to callbackUrl
+    with receiver(
+        tzsb_target, tzsb_evidence, licensing_path, _callback_receipt, role=ROLE, callback=callback.operation_id
+    ) as rcv:
         body = _objection(before, callback=rcv.url)
         receipt, _ = _submit(client, body, 201, "提交带回推地址的异议")
         start = time.monotonic()
@@ -571,7 +560,8 @@ def test_the_corrected_report_is_pushed_to_the_callback(
     assert urlsplit(call_path).path == urlsplit(rcv.url).path, (
         f"更正报告推送到了 {call_path}，而非异议给出的回推地址 {urlsplit(rcv.url).path} / pushed to another path"
     )
-    v = validator_at(_callback_body_uri())
+    assert callback.body_uri is not None
+    v = validator_at(callback.body_uri)
     assert v.is_valid(pushed), f"回推的更正报告不符合契约：{v.errors(pushed)[:3]} / the pushed report does not validate"
     assert pushed["version"] == state["correctedVersion"] and pushed.get("correctionOf") == body["messageId"], (
         f"回推报告为第 {pushed['version']} 版、correctionOf {pushed.get('correctionOf')!r}，应为第 {state['correctedVersion']} 版、"

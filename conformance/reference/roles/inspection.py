@@ -36,7 +36,9 @@ pending checks survive a restart. The decision:
 
 A ``callbackUrl`` is split at ``/api/`` into the base (where ``/oauth/token`` is asked for a
 token as the ``inspection-system`` client) and the path; without ``/api/`` the base is the
-origin.
+origin. A server serving a binding asks for the token and pushes the report in the binding's
+dialect (the token request at the dialect's token path under that base, the report to the URL
+as given).
 
 With the defect ``objection-no-correction`` objections are recorded and go to
 ``checking``, but no correction is ever made (nor pushed).
@@ -63,8 +65,9 @@ from conformance.clock import CHINA
 from conformance.codes import KINDS
 from conformance.codes import lists as code_lists
 from conformance.contract import documents as contracts
+from conformance.contract.openapi import declared_callback
 from conformance.reference import outbox
-from conformance.reference.context import SEEDERS, SETUPS, Ctx, Reply, now_iso, operation
+from conformance.reference.context import CALLBACK_TARGETS_KEY, SEEDERS, SETUPS, Ctx, Reply, now_iso, operation
 from conformance.reference.db import Database, dumps, loads
 from conformance.reference.defects import D
 from conformance.reference.errors import field_error, not_found
@@ -103,7 +106,7 @@ def setup(server: RoleServer) -> None:
         "SELECT DISTINCT target FROM outbox WHERE sender = ? AND status = 'pending' AND target LIKE 'callback:%'",
         server.role,
     ):
-        server.counterparts.setdefault(target, target.removeprefix("callback:"))
+        _register_callback(server, target, target.removeprefix("callback:"))
 
 
 SETUPS["inspection"] = setup
@@ -304,8 +307,17 @@ def _callback_target(server: RoleServer, url: str) -> tuple[str, str]:
     if parts.query:
         rest += "?" + parts.query
     target = f"callback:{base}"
-    server.counterparts.setdefault(target, base)
+    _register_callback(server, target, base)
     return target, rest
+
+
+def _register_callback(server: RoleServer, target: str, base: str) -> None:
+    """A callback URL's base as an outbox target, the corrected-report callback it receives (sent in the dialect
+    of a binding the server serves, ``reference/outbox.py``)."""
+    server.counterparts.setdefault(target, base)
+    server.extras.setdefault(CALLBACK_TARGETS_KEY, {})[target] = declared_callback(
+        "inspection", "submitObjection"
+    ).operation_id
 
 
 def process_due(server: RoleServer) -> int:

@@ -23,13 +23,16 @@ from typing import Any
 
 import orjson
 
+from conformance.binding.callbacks import Callbacks
 from conformance.check.formats import format_sites
 from conformance.client import Evidence, TargetClient
+from conformance.client.evidence import inbound_wire
 from conformance.contract import documents as contracts
+from conformance.contract.datasets import notification
 from conformance.contract.documents import fixture_labels
 from conformance.contract.openapi import Operation
 from conformance.harness.target import Target
-from conformance.suites.support.callbacks import callback_server
+from conformance.suites.support.callbacks import callback_dialect, callback_server, canonical_call
 from conformance.suites.support.reporting import (
     body_validator,
     message_id,
@@ -62,10 +65,13 @@ RECEIPT: Answer = (204, {})
 @dataclass
 class Delivery:
     at: float  # time.monotonic() on arrival
-    headers: dict[str, str]
-    raw: bytes
-    body: Any
+    headers: dict[str, str]  # read canonically (through the target's binding, if any)
+    raw: bytes  # the body read canonically
+    body: Any  # ``raw`` as JSON, None when it is not JSON
     answer: Answer
+    #: through a binding: the headers and body as they crossed the wire, in the target's dialect
+    wire_headers: dict[str, str] | None = None
+    wire_body: bytes | None = None
 
     @property
     def message_id(self) -> Any:
@@ -79,9 +85,11 @@ class Delivery:
 class Subscriber(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], script: list[Answer]) -> None:
+    def __init__(self, address: tuple[str, int], script: list[Answer], dialect: Callbacks | None = None) -> None:
         super().__init__(address, _Hook)
         self.script = script
+        #: the target's dialect of the notifications (its binding), None for the canonical contracts
+        self.dialect = dialect
         self.received: list[Delivery] = []
         self.lock = threading.Lock()
         self.url = ""
@@ -97,16 +105,19 @@ class _Hook(http.server.BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         arrived = time.monotonic()
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(min(length, 8 << 20))
+        wire = self.rfile.read(min(length, 8 << 20))
+        sub = self.server
+        wire_headers = dict(self.headers.items())
+        headers, raw = canonical_call(sub.dialect, notification().operation_id, self.path, wire_headers, wire)
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError:
             body = None
-        sub = self.server
+        crossed = (wire_headers, wire) if sub.dialect is not None else (None, None)
         with sub.lock:
             n = len(sub.received)
             answer = sub.script[n] if n < len(sub.script) else RECEIPT
-            sub.received.append(Delivery(arrived, dict(self.headers.items()), raw, body, answer))
+            sub.received.append(Delivery(arrived, headers, raw, body, answer, *crossed))
         if answer is None:  # a connection failure: closed without a response
             self.close_connection = True
             return
@@ -126,21 +137,32 @@ def subscriber(
     target: Target, evidence: Evidence, script: list[Answer], path: str, purpose_zh: str, simulator: str
 ) -> Iterator[Subscriber]:
     """A callback receiver answering the deliveries by ``script``, then with a receipt, at an address the target can
-    reach (else the item is 未测); its deliveries become evidence (the target's calls to the harness) at the end."""
-    with callback_server(target, lambda address: Subscriber(address, list(script)), path, purpose_zh) as server:
+    reach (else the item is 未测); its deliveries, read canonically through the target's binding if it has one,
+    become evidence (the target's calls to the harness, with the wire form beside) at the end."""
+    dialect = callback_dialect(target, "sharing")
+    secret = (dialect.binding.bearer_header or "",) if dialect is not None else ()
+    with callback_server(
+        target, lambda address: Subscriber(address, list(script), dialect), path, purpose_zh
+    ) as server:
         try:
             yield server
         finally:
             for d in server.deliveries():  # the target's calls to the harness (a drop is ours, on purpose)
+                status = d.answer[0] if d.answer else None
                 evidence.add_inbound(
                     simulator=simulator,
                     method="POST",
                     url=server.url,
                     headers=d.headers,
                     body=d.raw,
-                    status=d.answer[0] if d.answer else None,
+                    status=status,
                     error=None if d.answer else "本工具（订阅方）未应答即断开连接 / dropped by the harness",
                     received_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+                    wire=(
+                        inbound_wire("POST", server.url, d.wire_headers, d.wire_body, status, secret_headers=secret)
+                        if d.wire_headers is not None
+                        else None
+                    ),
                 )
 
 

@@ -29,16 +29,18 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
+from conformance.binding.callbacks import Callbacks
+from conformance.binding.dialect import Message
 from conformance.check.schema import validator, validator_at
 from conformance.client import Evidence, Exchange, TargetClient, TargetResponse
-from conformance.client.evidence import body_text, mask_headers
+from conformance.client.evidence import body_text, inbound_wire, mask_headers
 from conformance.client.token import token_path
 from conformance.clock import now_iso as now_iso
 from conformance.codes import check
 from conformance.codes.strategies import near_miss
 from conformance.harness import profiles
 from conformance.harness.target import Target
-from conformance.suites.support.callbacks import callback_server
+from conformance.suites.support.callbacks import callback_dialect, callback_server, canonical_call
 from conformance.suites.support.sharing import expect_status, explain, instant, operation, response_validator, snippet
 from conformance.suites.support.sharing import later as later
 
@@ -229,14 +231,25 @@ def near_misses(kind: str, count: int) -> tuple[tuple[str, str], ...]:
 
 class Receiver(http.server.ThreadingHTTPServer):
     """The harness as the receiving licensing system: answers token requests, records every other POST and
-    answers it 201 with a receipt (the contract's callback response)."""
+    answers it 201 with a receipt (the contract's callback response). Through the target's binding (``dialect``)
+    it reads the token request and the callback in the target's dialect and answers in it; ``posts`` hold the
+    canonical reading, ``crossed`` the same calls as they crossed the wire."""
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], receipt: Callable[[Any], dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        receipt: Callable[[Any], dict[str, Any]],
+        callback: str,
+        dialect: Callbacks | None = None,
+        base_path: str = "",
+    ) -> None:
         super().__init__(address, _Hook)
         self.receipt = receipt
+        self.callback, self.dialect, self.base_path = callback, dialect, base_path
         self.posts: list[tuple[str, dict[str, str], bytes, Any]] = []  # (path, headers, raw body, JSON or None)
+        self.crossed: list[dict[str, Any] | None] = []  # beside each post: its wire form (``Exchange.wire``)
         self.lock = threading.Lock()
         self.url = ""
 
@@ -244,42 +257,69 @@ class Receiver(http.server.ThreadingHTTPServer):
         with self.lock:
             return list(self.posts)
 
+    def with_wire(self) -> list[tuple[tuple[str, dict[str, str], bytes, Any], dict[str, Any] | None]]:
+        """Each post beside its wire form (None without a binding)."""
+        with self.lock:
+            return list(zip(self.posts, self.crossed, strict=True))
+
+
+def _grant() -> dict[str, Any]:
+    return {"access_token": f"tzsb-callback-{secrets.token_hex(8)}", "token_type": "Bearer", "expires_in": 600}
+
 
 class _Hook(http.server.BaseHTTPRequestHandler):
     server: Receiver
 
-    def _send(self, status: int, body: Any) -> None:
-        raw = orjson.dumps(body)
+    def _send(self, status: int, raw: bytes) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(raw)))
         self.end_headers()
         self.wfile.write(raw)
 
+    def _token(self, raw: bytes) -> bytes | None:
+        """The answer to a token request (in the target's dialect through its binding), None for any other call."""
+        path = self.path.split("?")[0]
+        dialect = self.server.dialect
+        if dialect is None:
+            return orjson.dumps(_grant()) if path.endswith(token_path()) else None
+        local = path.removeprefix(self.server.base_path) or "/"
+        request = dialect.token_request(Message("POST", local, (), tuple(self.headers.items()), raw))
+        if request is None:
+            return None
+        answer = Message(status=200, headers=(("Content-Type", "application/json"),), body=orjson.dumps(_grant()))
+        return dialect.token_answer(answer, request).body
+
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(min(length, 8 << 20))
-        if self.path.split("?")[0].endswith(token_path()):
-            self._send(
-                200,
-                {"access_token": f"tzsb-callback-{secrets.token_hex(8)}", "token_type": "Bearer", "expires_in": 600},
-            )
+        wire = self.rfile.read(min(length, 8 << 20))
+        token = self._token(wire)
+        if token is not None:
+            self._send(200, token)
             return
+        srv = self.server
+        wire_headers = dict(self.headers.items())
+        headers, raw = canonical_call(srv.dialect, srv.callback, self.path, wire_headers, wire)
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError:
             body = None
-        with self.server.lock:
-            self.server.posts.append((self.path, dict(self.headers.items()), raw, body))
-        self._send(
-            201,
-            {
-                "code": "OK",
-                "message": "已接收",
-                "data": self.server.receipt(body),
-                "requestId": f"tzsb-{secrets.token_hex(8)}",
-            },
+        receipt = orjson.dumps(
+            {"code": "OK", "message": "已接收", "data": srv.receipt(body), "requestId": f"tzsb-{secrets.token_hex(8)}"}
         )
+        status, answer, crossed = 201, receipt, None
+        if srv.dialect is not None:
+            request = Message("POST", self.path, (), tuple(headers.items()), raw)
+            canonical = Message(status=201, headers=(("Content-Type", "application/json"),), body=receipt)
+            vendor = srv.dialect.vendor_answer(canonical, request, srv.callback)
+            status, answer = vendor.status, vendor.body
+            secret = (srv.dialect.binding.bearer_header or "",)
+            url = f"{srv.url.split('/tzsb-callback')[0]}{self.path}"
+            crossed = inbound_wire("POST", url, wire_headers, wire, status, secret_headers=secret, response_body=answer)
+        with srv.lock:
+            srv.posts.append((self.path, headers, raw, body))
+            srv.crossed.append(crossed)
+        self._send(status, answer)
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -287,18 +327,23 @@ class _Hook(http.server.BaseHTTPRequestHandler):
 
 @contextmanager
 def receiver(
-    target: Target, evidence: Evidence, path: str, receipt: Callable[[Any], dict[str, Any]]
+    target: Target, evidence: Evidence, path: str, receipt: Callable[[Any], dict[str, Any]], *, role: str, callback: str
 ) -> Iterator[Receiver]:
     """A receiver in this process at ``<base>/tzsb-callback`` + ``path``, at an address the target can reach: loopback
     when the target is on this machine, else the target file's ``[thresholds] callback_host`` (and
-    ``callback_port``); otherwise the item is 未测."""
+    ``callback_port``); otherwise the item is 未测. ``callback``: the operation of ``role``'s contract it receives,
+    read through the target's binding when it has one."""
+    dialect = callback_dialect(target, role)
     with callback_server(
-        target, lambda address: Receiver(address, receipt), f"/tzsb-callback{path}", "无法接收回推"
+        target,
+        lambda address: Receiver(address, receipt, callback, dialect, "/tzsb-callback"),
+        f"/tzsb-callback{path}",
+        "无法接收回推",
     ) as server:
         try:
             yield server
         finally:
-            for call_path, headers, raw, _ in server.received():
+            for (call_path, headers, raw, _), wire in server.with_wire():
                 text, capped = body_text(raw)
                 evidence.add(
                     Exchange(
@@ -311,5 +356,6 @@ def receiver(
                         started_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
                         direction="inbound",  # the target's call to the harness's callback receiver
                         simulator="callback",
+                        wire=wire,
                     )
                 )

@@ -20,7 +20,9 @@ retry after ``BASE_DELAY · 2^(n-1)`` seconds (at most ``MAX_DELAY``) times a ra
 for manual resending) and the next one is sent. A 2xx ends it: nothing is sent again. The loop
 sleeps until the next notification is due (at most ``IDLE``), so the waits are kept to within a
 few milliseconds. Records in notifications are masked per the subscriber's grants and limited to
-the subscriber's divisions (SHARE.SEC.ACCESS.2).
+the subscriber's divisions (SHARE.SEC.ACCESS.2). A server serving a binding (``serve --binding``) sends each
+notification in the binding's dialect (``conformance/binding/callbacks.py``); what is stored and retried is the
+canonical one.
 
 Feed defect: ``changes-seq-reused`` (only each record's latest change kept, numbers reused;
 ``sharing_data.compact_changes``). Sender defects (``defects/declared.py``): ``subscription-retry-new-message-id``
@@ -42,9 +44,12 @@ from urllib.parse import urlsplit
 import orjson
 import requests
 
+from conformance.binding.callbacks import Callbacks
+from conformance.binding.dialect import Message
+from conformance.contract.datasets import notification
 from conformance.contract.openapi import Operation
 from conformance.reference import outbound
-from conformance.reference.context import Ctx, Handler, Reply, now_iso, operation
+from conformance.reference.context import CALLBACKS_KEY, Ctx, Handler, Reply, now_iso, operation
 from conformance.reference.db import loads
 from conformance.reference.defects import D
 from conformance.reference.errors import bad_request, conflict, forbidden, not_found
@@ -337,17 +342,19 @@ def materialise(server: RoleServer) -> None:
             c.execute("UPDATE sharing_subscriptions SET after_seq = ? WHERE id = ?", (last, sid))
 
 
-def _post(url: str, body: bytes, message_id: str) -> tuple[int | None, str | None, float | None]:
+def _post(
+    url: str, body: bytes, message_id: str, dialect: Callbacks | None = None
+) -> tuple[int | None, str | None, float | None]:
+    """One delivery; ``dialect``: the binding the server serves, whose form the notification is sent in."""
     if not outbound.allowed(url):
         return None, outbound.refusal(url), None
+    headers = {"Content-Type": "application/json; charset=utf-8", "X-Message-Id": message_id}
+    if dialect is not None:
+        canonical = Message("POST", urlsplit(url).path or "/", (), tuple(headers.items()), body)
+        vendor = dialect.vendor_request(canonical, notification().operation_id)
+        body, headers = vendor.body, dict(vendor.headers)
     try:
-        r = requests.post(
-            url,
-            data=body,
-            timeout=TIMEOUT,
-            allow_redirects=False,
-            headers={"Content-Type": "application/json; charset=utf-8", "X-Message-Id": message_id},
-        )
+        r = requests.post(url, data=body, timeout=TIMEOUT, allow_redirects=False, headers=headers)
     except requests.RequestException as exc:
         return None, f"{type(exc).__name__}: {exc}"[:300], None
     return r.status_code, None if r.ok else r.text[:300], outbound.retry_after_seconds(r.headers.get("Retry-After"))
@@ -395,7 +402,10 @@ async def send_due(server: RoleServer) -> bool:
             else (nid, mid, body, attempts, url, last)
             for nid, mid, body, attempts, url, last in rows
         ]
-    outcomes = await asyncio.gather(*(asyncio.to_thread(_post, url, body, mid) for _, mid, body, _, url, _ in rows))
+    dialect = server.extras.get(CALLBACKS_KEY)
+    outcomes = await asyncio.gather(
+        *(asyncio.to_thread(_post, url, body, mid, dialect) for _, mid, body, _, url, _ in rows)
+    )
     with db.write() as c:
         for (nid, mid, _, attempts, url, last), (status, error, wait) in zip(rows, outcomes, strict=True):
             attempts += 1
