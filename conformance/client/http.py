@@ -157,6 +157,7 @@ class TargetClient:
         max_bytes: int = MAX_RESPONSE,
         scope: str | None = None,
         ca_file: str | None = None,
+        key_scopes: tuple[str, ...] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         #: CA bundle for the target's certificates (default: the one registered for its origin, else the system's)
@@ -168,6 +169,8 @@ class TargetClient:
         self.session = requests.Session()
         self.session.trust_env = False  # never route a target's traffic through an environment proxy
         self._token: Token | None = None
+        #: the scopes a static key carries, as the target file declares them (no token answer names them)
+        self.key_scopes = key_scopes
 
     # ------------------------------------------------------------------ auth
     def token(self, *, refresh: bool = False) -> str | None:
@@ -176,7 +179,7 @@ class TargetClient:
         if self._token and not refresh and self._token.fresh():
             return self._token.value
         if static_key(self.base_url):  # the dialect's own credential: no token exchange, nothing to ask for
-            self._token = Token(self.client_secret or "", float("inf"), float("inf"), None)
+            self._token = Token(self.client_secret or "", float("inf"), float("inf"), self.key_scopes)
             return self._token.value
         form = token_form(self.client_id, self.client_secret, self.scope)
         r = self.request("POST", token_path(), data=form, auth=False)

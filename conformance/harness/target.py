@@ -94,6 +94,8 @@ class Credentials:
     client_secret: str
     #: the GB/T 2260 division the client is registered for (``division`` of its table), if the target file says
     division: str | None = None
+    #: the scopes its static key carries (``scopes``; read only through a binding with ``auth.api_key``)
+    scopes: tuple[str, ...] | None = None
 
 
 #: The counterpart roles the simulators play (conformance/simulators): the keys of ``[simulators.ports]``.
@@ -183,8 +185,22 @@ class Target:
             client_id=creds.client_id if creds else None,
             client_secret=creds.client_secret if creds else None,
             ca_file=self.ca_file,
+            key_scopes=creds.scopes if creds else None,
             **kw,
         )
+
+
+def _scopes(spec: dict[str, Any], where: str) -> tuple[str, ...] | None:
+    """``scopes`` of a client table: each one a scope the contract declares."""
+    if "scopes" not in spec:
+        return None
+    flows = contracts.openapi("common")["components"]["securitySchemes"]["clientCredentials"]["flows"]
+    unknown = [s for s in spec["scopes"] if s not in flows["clientCredentials"]["scopes"]]
+    if unknown:
+        raise ValueError(
+            f"[{where}] scopes：契约中没有权限范围 {', '.join(unknown)} / the contract declares no scope {', '.join(unknown)}"
+        )
+    return tuple(spec["scopes"])
 
 
 def _secret(spec: dict[str, Any], where: str) -> str:
@@ -406,9 +422,15 @@ def load_target(
             name=data.get("name", path.stem),
             role=role or data.get("role", ""),
             urls=dict(data.get("urls", {})),
-            credentials=Credentials(creds["client_id"], _secret(creds, "credentials")) if creds else None,
+            credentials=(
+                Credentials(creds["client_id"], _secret(creds, "credentials"), scopes=_scopes(creds, "credentials"))
+                if creds
+                else None
+            ),
             clients={
-                k: Credentials(v["client_id"], _secret(v, f"clients.{k}"), v.get("division"))
+                k: Credentials(
+                    v["client_id"], _secret(v, f"clients.{k}"), v.get("division"), _scopes(v, f"clients.{k}")
+                )
                 for k, v in data.get("clients", {}).items()
             },
             features={k for k, v in data.get("features", {}).items() if v},

@@ -94,7 +94,8 @@ def test_an_expired_token_is_refused_with_401(role_ops: list[Operation], tzsb_cl
     """令牌在 expires_in 到期后被拒绝：401，错误代码 TOKEN_EXPIRED，带 WWW-Authenticate；到期前同一请求被受理。"""
     name = "short-lived" if tzsb_target.client("short-lived") else None
     client = tzsb_client(None, name)
-    grant = issue(client)
+    grant = issue(client, exchange=True)  # its lifetime is the token answer's
+    assert grant.response is not None
     implausible = plausibility.token_lifetime(grant.response.json().get("expires_in"), "令牌应答 / token response")
     assert not implausible, "令牌的有效期不合理，无法按其检验到期 / the token's lifetime is implausible: " + "；".join(
         implausible

@@ -21,6 +21,7 @@ import pytest
 
 from conformance.check.schema import validator
 from conformance.client import TargetClient, TargetResponse
+from conformance.client.http import NotOffered, static_key
 from conformance.client.token import token_form, token_path
 from conformance.clock import CHINA
 from conformance.codes import FORMATS, KINDS
@@ -153,15 +154,38 @@ def request_id(tag: str) -> str:
 @dataclass
 class Grant:
     token: str
-    scopes: frozenset[str]
+    granted: frozenset[str] | None  # None: a static key whose scopes the target file does not declare
     expires_in: int
-    response: TargetResponse
+    response: TargetResponse | None  # None: a static key, no token answer
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        """The scopes granted; a check that needs them cannot run for a static key nobody declared them of."""
+        if self.granted is None:
+            raise NotOffered(
+                "绑定以静态密钥认证，没有令牌应答说明其权限范围，目标文件也未声明（scopes）/ a static key: no token "
+                "answer names its scopes and the target file declares none (scopes)"
+            )
+        return self.granted
 
 
 def issue(
-    client: TargetClient, *, scope: str | None = None, client_id: str | None = None, client_secret: str | None = None
+    client: TargetClient,
+    *,
+    scope: str | None = None,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    exchange: bool = False,
 ) -> Grant:
-    """A token by client credentials (RFC 6749 §4.4), optionally narrowed with ``scope``."""
+    """A token by client credentials (RFC 6749 §4.4), optionally narrowed with ``scope``. Through a binding with a
+    static key, the client's own key (its scopes as the target file declares them) unless the check needs what only
+    a token exchange gives (``exchange``: the answer itself, a narrowed scope, another client's credentials): that
+    request then meets :class:`NotOffered` at the edge."""
+    if static_key(client.base_url) and not (exchange or scope or client_id or client_secret):
+        client.token()
+        held = client.granted
+        assert held is not None
+        return Grant(held.value, frozenset(held.scopes) if held.scopes is not None else None, 0, None)
     data = token_form(client_id or client.client_id or "", client_secret or client.client_secret, scope)
     r = client.request("POST", token_path(), data=data, auth=False)
     body = r.json()
