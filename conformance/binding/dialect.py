@@ -39,6 +39,8 @@ class Message:
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
     status: int = 0
+    #: the query as it crossed the wire, when read off it (a signature covers it as sent: ``+`` or ``%20``)
+    raw_query: str | None = None
 
     def header(self, name: str) -> str | None:
         return next((v for k, v in self.headers if k.lower() == name.lower()), None)
@@ -49,6 +51,8 @@ class Message:
 
     @property
     def path_query(self) -> str:
+        if self.raw_query is not None:
+            return self.path + (f"?{self.raw_query}" if self.raw_query else "")
         return self.path + (f"?{urlencode(self.query, quote_via=quote, safe='')}" if self.query else "")
 
 
@@ -97,6 +101,8 @@ def _pop_pointer(doc: Any, pointer: str) -> tuple[bool, Any]:
 
 
 FORM = "application/x-www-form-urlencoded"
+#: where a request the dialect has no operation for is sent on a canonical server: a path no contract has
+UNPAIRED = "/.not-in-dialect"
 MEMBERS = ("code", "message", "messageEn", "data", "requestId", "errors", "retryAfter")
 
 
@@ -134,12 +140,31 @@ class Dialect:
         return hit[0] if hit else None
 
     # ------------------------------------------------------------------ requests
+    def _path_only(self, msg: Message, *, forward: bool) -> str | None:
+        """The other side's path for a request whose path is an operation's but whose method is none of them (the
+        method stays wrong, so the other side answers 405 as it would); None when the path is no operation's."""
+        found = (self.routes.canonical if forward else self.routes.vendor).match(msg.path)
+        if not found:
+            return None
+        some = next(iter(found[0].values()))
+        vop = self.routes.vendor_ops.get(some.operation_id)
+        op = self.routes.canonical_ops.get(some.operation_id)
+        if vop is None or op is None:
+            return None
+        pairs = [(vp.canonical, vp.name) for vp in vop.params if vp.location == "path"]
+        try:
+            if forward:
+                return fill(vop.path, {v: found[1][c] for c, v in pairs})
+            return fill(op.path, {c: found[1][v] for c, v in pairs})
+        except KeyError:
+            return None
+
     def vendor_request(self, msg: Message) -> Message:
         """A canonical request as the vendor's system expects it."""
         hit = self._canonical_op(msg)
         headers = self._auth_forward(msg)
         if hit is None:
-            return replace(msg, headers=headers)
+            return replace(msg, path=self._path_only(msg, forward=True) or msg.path, headers=headers)
         op, path_params = hit
         vop = self.routes.vendor_ops.get(op.operation_id)
         if vop is None or not self.binding.offers(op):
@@ -190,11 +215,14 @@ class Dialect:
         return self._sign_as(msg, vendor, forward=True)
 
     def canonical_request(self, msg: Message) -> Message:
-        """A request in the vendor's dialect as the canonical server expects it."""
+        """A request in the vendor's dialect as the canonical server expects it. A path the dialect does not have
+        (a canonical one among them, or an exchange the binding declares absent) reaches no canonical operation:
+        the server answers it as any unknown path, as the vendor's own gateway would."""
         hit = self._vendor_op(msg)
         headers = self._auth_back(msg)
-        if hit is None:
-            return replace(msg, headers=headers)
+        if hit is None or not self.binding.offers(self.routes.canonical_ops[hit[0].operation_id]):
+            path = None if hit else self._path_only(msg, forward=False)
+            return replace(msg, path=path or UNPAIRED + msg.path, headers=headers)
         vop, vendor_path = hit
         op = self.routes.canonical_ops[vop.operation_id]
         schema_of = {p.name: p.schema_uri for p in op.params}

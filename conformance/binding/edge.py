@@ -5,6 +5,7 @@ canonical; the evidence keeps the exchange as it crossed the wire beside it (``E
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -25,6 +26,7 @@ def prepared_message(prepared: requests.PreparedRequest) -> Message:
         query=tuple(parse_qsl(parts.query, keep_blank_values=True)),
         headers=tuple(prepared.headers.items()),
         body=raw,
+        raw_query=parts.query,
     )
 
 
@@ -43,7 +45,7 @@ class BindingEdge:
     def _local(self, msg: Message) -> Message:
         """The request with the base URL's path prefix taken off (operations' paths are relative to it)."""
         if self.prefix and msg.path.startswith(self.prefix + "/"):
-            return Message(msg.method, msg.path[len(self.prefix) :], msg.query, msg.headers, msg.body)
+            return replace(msg, path=msg.path[len(self.prefix) :])
         return msg
 
     def outbound(self, prepared: requests.PreparedRequest) -> requests.PreparedRequest:

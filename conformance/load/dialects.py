@@ -113,6 +113,7 @@ class Translation:
                 query=tuple(parse_qsl(parts.query, keep_blank_values=True)),
                 headers=tuple(headers.items()),
                 body=body or b"",
+                raw_query=parts.query,
             )
             vendor = dialect.vendor_request(canonical)
             self.requests += 1

@@ -53,6 +53,7 @@ class BindingGateway:
             method=scope["method"],
             path=raw_path[len(prefix) :] or "/",
             query=tuple(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)),
+            raw_query=scope.get("query_string", b"").decode("latin-1"),
             headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]),
             body=body,
         )

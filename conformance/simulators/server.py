@@ -221,7 +221,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if sim.dialect is not None and raw is not None:  # the caller speaks a vendor's dialect: read it canonically
             vendor = Message(
-                method, path, tuple(parse_qsl(parts.query, keep_blank_values=True)), tuple(self.headers.items()), raw
+                method,
+                path,
+                tuple(parse_qsl(parts.query, keep_blank_values=True)),
+                tuple(self.headers.items()),
+                raw,
+                raw_query=parts.query,
             )
             self.canonical = sim.dialect.canonical_request(vendor)
             path, raw = self.canonical.path, self.canonical.body
