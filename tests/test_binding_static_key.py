@@ -20,19 +20,12 @@ from conformance.client.http import NotOffered
 from conformance.reference.server import RunningServer, ServerConfig
 from conformance.report.verdicts import Outcome, clause_verdicts
 from conformance.selfcheck.target_file import write_target
-
-SIMPLE = Path(__file__).resolve().parents[1] / "bindings" / "paths-envelope" / "binding.yaml"
+from tests.binding_variants import PATHS_ENVELOPE, variant
 
 
 def _static_key_binding(folder: Path) -> Path:
     """The paths-and-envelope example with a static key header instead of the token exchange."""
-    raw = yaml.safe_load(SIMPLE.read_text(encoding="utf-8"))
-    raw["auth"] = {"api_key": {"header": "X-Api-Key"}}
-    for file in raw["overlays"].values():
-        (folder / file).write_bytes((SIMPLE.parent / file).read_bytes())
-    path = folder / "binding.yaml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    return path
+    return variant(folder, {"auth": {"api_key": {"header": "X-Api-Key"}}}, PATHS_ENVELOPE)
 
 
 def test_the_key_crosses_in_its_header_and_the_token_exchange_is_not_offered(tmp_path: Path) -> None:

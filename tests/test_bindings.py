@@ -19,6 +19,7 @@ from conformance.binding.dialect import Dialect, Message
 from conformance.binding.model import BindingError, load
 from conformance.cli import main
 from conformance.crypto import canonical_string, sign
+from tests.binding_variants import variant, without_catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "bindings").glob("*/binding.yaml"))
@@ -66,14 +67,7 @@ def test_the_shipped_examples_pass_binding_check(path: Path, capsys: pytest.Capt
 
 
 def _variant(tmp_path: Path, change: dict) -> Path:
-    raw = yaml.safe_load(GATEWAY.read_text(encoding="utf-8"))
-    for key, value in change.items():
-        raw[key] = {**raw.get(key, {}), **value}
-    for file in raw["overlays"].values():
-        (tmp_path / file).write_bytes((GATEWAY.parent / file).read_bytes())
-    path = tmp_path / "binding.yaml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    return path
+    return variant(tmp_path, change)
 
 
 def test_a_lossy_mapping_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -246,15 +240,7 @@ def test_the_deviations_of_the_gateway_name_the_profile_clauses() -> None:
 
 def test_a_target_whose_binding_cannot_pair_an_operation_stops_with_exit_2(tmp_path: Path) -> None:
     """A dialect the binding cannot express is an error naming what is missing, never a verdict."""
-    path = _variant(tmp_path, {})
-    (tmp_path / "drop.overlay.yaml").write_text(
-        "overlay: 1.1.0\ninfo: {title: drop, version: '1'}\nactions:\n"
-        "  - target: \"$.paths['/api/v1/catalogue']\"\n    remove: true\n",
-        encoding="utf-8",
-    )
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    raw["overlays"]["sharing"] = "drop.overlay.yaml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    without_catalogue(tmp_path)
     target = tmp_path / "t.toml"
     target.write_text('role = "sharing"\n[urls]\nsharing = "http://127.0.0.1:9"\n[binding]\nfile = "binding.yaml"\n')
     done = subprocess.run(

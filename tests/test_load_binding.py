@@ -23,6 +23,7 @@ from conformance.load.cli import main
 from conformance.load.dialects import Translation, file_sha256
 from conformance.load.profiles import LOADTESTS_DIR
 from conformance.selfcheck.target_file import write_target
+from tests.binding_variants import variant, without_catalogue
 from tests.refserver import running
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -142,27 +143,11 @@ def test_the_same_load_without_the_binding_fails(through: tuple[int, Path], tmp_
 
 
 def _variant(tmp_path: Path, change: dict[str, Any]) -> Path:
-    """The gateway binding with ``change`` merged in (its overlays copied beside it)."""
-    raw = yaml.safe_load(GATEWAY.read_text(encoding="utf-8"))
-    for key, value in change.items():
-        raw[key] = {**raw.get(key, {}), **value}
-    for file in raw["overlays"].values():
-        (tmp_path / file).write_bytes((GATEWAY.parent / file).read_bytes())
-    path = tmp_path / "binding.yaml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    return path
+    return variant(tmp_path, change)
 
 
 def _drop_catalogue(tmp_path: Path) -> str:
-    path = _variant(tmp_path, {})
-    (tmp_path / "drop.overlay.yaml").write_text(
-        "overlay: 1.1.0\ninfo: {title: drop, version: '1'}\nactions:\n"
-        "  - target: \"$.paths['/api/v1/catalogue']\"\n    remove: true\n",
-        encoding="utf-8",
-    )
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    raw["overlays"]["sharing"] = "drop.overlay.yaml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    without_catalogue(tmp_path)
     return "getCatalogue"
 
 

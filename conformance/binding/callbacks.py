@@ -27,7 +27,7 @@ import orjson
 import requests
 
 from conformance.binding.dialect import Dialect, Message, enum_values
-from conformance.binding.edge import BindingEdge, prepared_message
+from conformance.binding.edge import BindingEdge, carrying, prepared_message
 from conformance.binding.model import Binding, BindingError, deref, load
 from conformance.binding.shapes import Where, shape
 from conformance.client.token import token_path
@@ -231,13 +231,7 @@ class CallbackEdge(BindingEdge):
     def outbound(self, prepared: requests.PreparedRequest) -> requests.PreparedRequest:
         if not self._is_callback(prepared):
             return super().outbound(prepared)
-        vendor = self.callbacks.vendor_request(prepared_message(prepared), self.operation_id)
-        out = prepared.copy()
-        out.headers = requests.structures.CaseInsensitiveDict(dict(vendor.headers))
-        out.body = vendor.body or None
-        if vendor.body or "Content-Length" in out.headers:
-            out.headers["Content-Length"] = str(len(vendor.body))
-        return out
+        return carrying(prepared, self.callbacks.vendor_request(prepared_message(prepared), self.operation_id))
 
     def inbound(
         self, prepared: requests.PreparedRequest, status: int, headers: dict[str, str], body: bytes

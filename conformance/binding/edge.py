@@ -30,6 +30,18 @@ def prepared_message(prepared: requests.PreparedRequest) -> Message:
     )
 
 
+def carrying(prepared: requests.PreparedRequest, msg: Message, url: str | None = None) -> requests.PreparedRequest:
+    """A copy of ``prepared`` with ``msg``'s headers and body (and ``url``): the request as it goes on the wire."""
+    out = prepared.copy()
+    if url is not None:
+        out.url = url
+    out.headers = requests.structures.CaseInsensitiveDict(dict(msg.headers))
+    out.body = msg.body or None
+    if msg.body or "Content-Length" in out.headers:
+        out.headers["Content-Length"] = str(len(msg.body))
+    return out
+
+
 class BindingEdge:
     """A :class:`conformance.client.http.Edge` for one role's base URL through a binding."""
 
@@ -52,15 +64,10 @@ class BindingEdge:
         msg = self._local(prepared_message(prepared))
         vendor = self.dialect.vendor_request(msg)
         parts = urlsplit(prepared.url or "")
-        out = prepared.copy()
-        out.url = urlunsplit(
+        url = urlunsplit(
             (parts.scheme, parts.netloc, self.prefix + vendor.path, vendor.path_query.partition("?")[2], "")
         )
-        out.headers = requests.structures.CaseInsensitiveDict(dict(vendor.headers))
-        out.body = vendor.body or None
-        if vendor.body or "Content-Length" in out.headers:
-            out.headers["Content-Length"] = str(len(vendor.body))
-        return out
+        return carrying(prepared, vendor, url)
 
     def inbound(
         self, prepared: requests.PreparedRequest, status: int, headers: dict[str, str], body: bytes
