@@ -48,22 +48,30 @@ def test_a_static_key_with_a_token_form_is_refused_by_the_schema(tmp_path: Path)
 
 
 def test_a_not_offered_check_does_not_decide_a_departed_profile_clause_and_leaves_others_untested() -> None:
+    token = ["auth.token"]
     catalogue = [
-        {"id": "PROFILE.TOKEN.1", "level": "shall", "verification": "automated"},
-        {"id": "SHARE.SEC.AUTH.2", "level": "shall", "verification": "automated"},
-        {"id": "PROFILE.TOKEN.2", "level": "shall", "verification": "automated"},
+        {"id": "PROFILE.TOKEN.1", "level": "shall", "verification": "automated", "interfaces": token},
+        {"id": "SHARE.SEC.AUTH.2", "level": "shall", "verification": "automated", "interfaces": token},
+        {"id": "PROFILE.TOKEN.2", "level": "shall", "verification": "automated", "interfaces": token},
+        {"id": "SHARE.SEC.AUTH.1", "level": "shall", "verification": "automated"},
+        {"id": "PROFILE.STATUS.6", "level": "shall", "verification": "automated"},
     ]
     why = "绑定声明厂商系统没有此交换（issueToken，以静态密钥认证）"
     outcomes = [
-        Outcome("t::token", "not-offered", ("PROFILE.TOKEN.1", "SHARE.SEC.AUTH.2"), reason=why),
-        Outcome("t::expiry", "not-offered", ("PROFILE.TOKEN.2",), reason=why),
+        Outcome("t::token", "not-offered", ("PROFILE.TOKEN.1", "SHARE.SEC.AUTH.2"), reason=why, absent="auth.token"),
+        Outcome("t::expiry", "not-offered", ("PROFILE.TOKEN.2", "SHARE.SEC.AUTH.1"), reason=why, absent="auth.token"),
         Outcome("t::leak", "failed", ("PROFILE.TOKEN.2",)),
+        Outcome("t::forged", "passed", ("SHARE.SEC.AUTH.1",)),
+        Outcome("t::hostile", "not-offered", ("PROFILE.STATUS.6",), reason=why, absent="auth.token"),
     ]
     departs = {"PROFILE.TOKEN.1": "静态密钥", "PROFILE.TOKEN.2": "静态密钥"}
     got = {v.id: v for v in clause_verdicts(catalogue, outcomes, deviations=departs)}
     assert got["PROFILE.TOKEN.1"].verdict == "按绑定"
     assert got["SHARE.SEC.AUTH.2"].verdict == "未测" and why in (got["SHARE.SEC.AUTH.2"].reason or "")
     assert got["PROFILE.TOKEN.2"].verdict == "不符合"  # a failed check still fails, whatever the binding says
+    # a clause that does not ask for the token exchange is decided by the checks that could run, and by nothing else
+    assert got["SHARE.SEC.AUTH.1"].verdict == "符合"
+    assert got["PROFILE.STATUS.6"].verdict == "未测"
     plain = {v.id: v.verdict for v in clause_verdicts(catalogue, outcomes[:1])}
     assert plain["PROFILE.TOKEN.1"] == "未测"  # without the binding's departure a missing exchange decides nothing
 

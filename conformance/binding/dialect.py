@@ -173,7 +173,8 @@ class Dialect:
                 + ("，以静态密钥认证，无令牌交换" if self.binding.api_key_header else "")
                 + f"），本检验无从进行 / the binding declares no such exchange ({op.operation_id}"
                 + ("; a static key, no token exchange" if self.binding.api_key_header else "")
-                + "): this check cannot run"
+                + "): this check cannot run",
+                op.interface,
             )
         by_canonical = {p.canonical: p for p in vop.params}
         schema_of = {p.name: p.schema_uri for p in op.params}

@@ -37,7 +37,11 @@ from conformance.client.token import Token, read_token, token_form, token_path
 class NotOffered(Exception):
     """The target's dialect declares it has no such exchange (a static key has no token endpoint): a check that
     needs it cannot run. It leaves the send path (the one exception that does), and the plugin records the check as
-    ``not-offered`` with this message (docs/verdicts.md)."""
+    ``not-offered`` with this message and the exchange's ``interface`` (docs/verdicts.md)."""
+
+    def __init__(self, message: str, interface: str | None = None) -> None:
+        super().__init__(message)
+        self.interface = interface
 
 
 class Edge(Protocol):

@@ -283,9 +283,9 @@ class _Recorder:
         outcome = yield
         report: pytest.TestReport = outcome.get_result()
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-            reason = None
+            reason = absent = None
             if call.excinfo is not None and call.excinfo.errisinstance(NotOffered):
-                kind, reason = "not-offered", str(call.excinfo.value)
+                kind, reason, absent = "not-offered", str(call.excinfo.value), call.excinfo.value.interface
                 report.outcome, report.longrepr = "skipped", (str(item.path), 0, f"Skipped: {reason}")
             elif report.passed:
                 kind = "passed"
@@ -321,6 +321,7 @@ class _Recorder:
                     str(seed) if seed is not None else None,
                     doc.strip().splitlines()[0] if doc and doc.strip() else None,
                     reason,
+                    absent,
                 )
             )
 

@@ -63,6 +63,8 @@ class Outcome:
     title: str | None = None
     #: why a check did not run (skipped, vacuous, not-applicable): kept for the report
     reason: str | None = None
+    #: not-offered: the interface of the exchange the target's binding declares absent
+    absent: str | None = None
 
 
 @dataclass
@@ -104,12 +106,18 @@ def _judge_tests(level: str, outcomes: list[Outcome]) -> tuple[str, list[str]]:
 NOT_OFFERED = "not-offered"
 
 
-def _offered(outcomes: list[Outcome], departs: bool) -> list[Outcome]:
-    """The checks as they decide a clause: one that needs an exchange the binding declares absent does not decide
-    a profile clause the binding departs from (the vendor's declared convention replaces the profile's there), and
-    is untested for any other clause (a clause of the standards is not met by declaring its exchange away)."""
-    kind = "vacuous" if departs else "skipped"
-    return [replace(o, outcome=kind) if o.outcome == NOT_OFFERED else o for o in outcomes]
+def _offered(outcomes: list[Outcome], departs: bool, requires: Iterable[str]) -> list[Outcome]:
+    """The checks as they decide a clause. One that needs an exchange the binding declares absent is untested for
+    a clause that names that exchange's interface (a clause of the standards is not met by declaring what it asks
+    for away), unless the binding departs from that clause (a profile clause the vendor's declared convention
+    replaces): there, as for a clause that does not ask for the exchange, it has nothing to check and does not
+    decide."""
+    needed = set(requires)
+
+    def kind(o: Outcome) -> str:
+        return "skipped" if o.absent in needed and not departs else "vacuous"
+
+    return [replace(o, outcome=kind(o)) if o.outcome == NOT_OFFERED else o for o in outcomes]
 
 
 def clause_verdicts(
@@ -151,7 +159,7 @@ def clause_verdicts(
                 else UNTESTED
             )
         else:
-            v.verdict, why = _judge_tests(level, _offered(tests, cid in (deviations or {})))
+            v.verdict, why = _judge_tests(level, _offered(tests, cid in (deviations or {}), c.get("interfaces") or ()))
             if v.verdict == VACUOUS_ONLY and cid in (deviations or {}) and any(t.outcome == NOT_OFFERED for t in tests):
                 v.verdict = CONFORMS  # read 按绑定 below: the binding replaces what the profile asks for here
             if v.verdict == VACUOUS_ONLY:

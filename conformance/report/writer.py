@@ -273,6 +273,7 @@ def merge_performance(
             t.get("seed"),
             t.get("title"),
             t.get("reason") or (t.get("message") if t["outcome"] != "passed" else None),
+            t.get("absent"),
         )
         for t in report["tests"]
     ]

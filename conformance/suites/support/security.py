@@ -21,7 +21,7 @@ import pytest
 
 from conformance.check.schema import validator
 from conformance.client import TargetClient, TargetResponse
-from conformance.client.http import NotOffered, static_key
+from conformance.client.http import static_key
 from conformance.client.token import token_form, token_path
 from conformance.clock import CHINA
 from conformance.codes import FORMATS, KINDS
@@ -31,6 +31,7 @@ from conformance.contract.errors import ErrorCode
 from conformance.contract.openapi import Operation, documents_for_role
 from conformance.contract.registry import registry
 from conformance.harness.target import Target
+from conformance.report.skips import untested
 
 #: SQL-injection probes (classic tautologies, stacked queries, UNION, comment and time-based forms).
 SQL_INJECTION = (
@@ -162,9 +163,11 @@ class Grant:
     def scopes(self) -> frozenset[str]:
         """The scopes granted; a check that needs them cannot run for a static key nobody declared them of."""
         if self.granted is None:
-            raise NotOffered(
-                "绑定以静态密钥认证，没有令牌应答说明其权限范围，目标文件也未声明（scopes）/ a static key: no token "
-                "answer names its scopes and the target file declares none (scopes)"
+            untested(
+                "绑定以静态密钥认证，没有令牌应答说明其权限范围，目标文件也未声明 / a static key: no token answer names "
+                "its scopes and the target file declares none",
+                provide="在目标文件该客户端的表中声明密钥的权限范围（scopes = [...]）/ declare the key's scopes "
+                "(scopes = [...]) in the client's table of the target file",
             )
         return self.granted
 
