@@ -55,6 +55,7 @@ def test_a_not_offered_check_does_not_decide_a_departed_profile_clause_and_leave
         {"id": "PROFILE.TOKEN.2", "level": "shall", "verification": "automated", "interfaces": token},
         {"id": "SHARE.SEC.AUTH.1", "level": "shall", "verification": "automated"},
         {"id": "PROFILE.STATUS.6", "level": "shall", "verification": "automated"},
+        {"id": "PROFILE.STATUS.2", "level": "shall", "verification": "automated"},
     ]
     why = "绑定声明厂商系统没有此交换（issueToken，以静态密钥认证）"
     outcomes = [
@@ -63,6 +64,8 @@ def test_a_not_offered_check_does_not_decide_a_departed_profile_clause_and_leave
         Outcome("t::leak", "failed", ("PROFILE.TOKEN.2",)),
         Outcome("t::forged", "passed", ("SHARE.SEC.AUTH.1",)),
         Outcome("t::hostile", "not-offered", ("PROFILE.STATUS.6",), reason=why, absent="auth.token"),
+        Outcome("t::unnamed", "not-offered", ("PROFILE.STATUS.2",), reason=why),  # an exchange nobody named
+        Outcome("t::status", "passed", ("PROFILE.STATUS.2",)),
     ]
     departs = {"PROFILE.TOKEN.1": "静态密钥", "PROFILE.TOKEN.2": "静态密钥"}
     got = {v.id: v for v in clause_verdicts(catalogue, outcomes, deviations=departs)}
@@ -72,6 +75,7 @@ def test_a_not_offered_check_does_not_decide_a_departed_profile_clause_and_leave
     # a clause that does not ask for the token exchange is decided by the checks that could run, and by nothing else
     assert got["SHARE.SEC.AUTH.1"].verdict == "符合"
     assert got["PROFILE.STATUS.6"].verdict == "未测"
+    assert got["PROFILE.STATUS.2"].verdict == "未测"  # not-offered without a named exchange never lets a clause pass
     plain = {v.id: v.verdict for v in clause_verdicts(catalogue, outcomes[:1])}
     assert plain["PROFILE.TOKEN.1"] == "未测"  # without the binding's departure a missing exchange decides nothing
 

@@ -115,7 +115,8 @@ def _offered(outcomes: list[Outcome], departs: bool, requires: Iterable[str]) ->
     needed = set(requires)
 
     def kind(o: Outcome) -> str:
-        return "skipped" if o.absent in needed and not departs else "vacuous"
+        asked = o.absent is None or o.absent in needed  # an exchange nobody named: taken as asked for
+        return "skipped" if asked and not departs else "vacuous"
 
     return [replace(o, outcome=kind(o)) if o.outcome == NOT_OFFERED else o for o in outcomes]
 
