@@ -324,6 +324,14 @@ TOKEN_LIFETIME_IN_MS = declare(
     "expires_in given in milliseconds (7200000) while the token lives 2 hours",
     run=SMALL,
 )
+TOKEN_LIVES_A_DAY = declare(
+    "token-lives-a-day",
+    ANY,
+    ("SHARE.SEC.AUTH.2",),
+    "令牌有效期为1天（expires_in 86400，令牌确实1天内有效），超过2小时的上限",
+    "tokens live a day (expires_in 86400, and the token is honoured that long), beyond the 2-hour bound",
+    run=SHARING_ALONE_EMPTY,
+)
 WRITE_SCOPE_IMPLIES_READ = declare(
     "write-scope-implies-read",
     ANY,
