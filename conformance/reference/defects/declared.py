@@ -727,7 +727,7 @@ REPORT_BACK_NOT_IDEMPOTENT = declare(
 OBJECTION_NO_CORRECTION = declare(
     "objection-no-correction",
     "inspection",
-    ("DB42.10.3.T6-2.1",),
+    ("DB42.10.3.T6-2.1", "DB42.10.3.T6-2.2"),
     "异议反馈后不产生更正报告",
     "objection never leads to a correction",
     run=INSPECTION_ALONE,
