@@ -416,6 +416,7 @@ def _new_cert(seed: int) -> dict[str, Any]:
     holder = {"name": "武汉市长江物业服务有限公司", "uscc": KINDS["uscc"].generate(rng, division="420102", pair="91")}
     equipment = {
         "catalogueCode": "3110",
+        "equipmentName": "曳引驱动乘客电梯",
         "equipmentCode": KINDS["equipment-code"].generate(rng, catalogue="3110"),
         "address": "湖北省武汉市江岸区解放大道1号",
         "internalNo": "A-001",
@@ -453,6 +454,10 @@ def test_aggregate_elicense(srv: RunningServer, api: Api) -> None:
         ({**other, "issuerCode": gov_model.authority("420000")["uscc"]}, "/issuerCode"),
         ({**other, "surface": {**other["surface"], "registrationNo": cert["licenceNo"]}}, "/surface/registrationNo"),
         ({**other, "validTo": "2020-01-01"}, "/validTo"),
+        (
+            {**other, "details": [{**other["details"][0], "equipmentCode": cert["surface"]["equipmentCode"]}]},
+            "/details",
+        ),
         (
             {**other, "elicenseId": other["elicenseId"][:-1] + ("0" if other["elicenseId"][-1] != "0" else "1")},
             "/elicenseId",

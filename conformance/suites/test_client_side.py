@@ -463,6 +463,14 @@ class Scenario:
                 problems.append(
                     f"照面设备代码 {surface.get('equipmentCode')!r} 不是申请设备的 {app['equipment']['equipmentCode']}"
                 )
+            details = [d for d in body.get("details") or [] if isinstance(d, dict)]
+            mine = [d for d in details if d.get("equipmentCode") == surface.get("equipmentCode")]
+            if not mine:
+                problems.append(f"明细信息中没有照面设备 {surface.get('equipmentCode')!r} 的一条")
+            elif mine[0].get("catalogueCode") != app["equipment"]["catalogueCode"]:
+                problems.append(
+                    f"明细信息的设备品种 {mine[0].get('catalogueCode')!r} 不是申请设备的 {app['equipment']['catalogueCode']}"
+                )
             L.check((T("T5-11"), *STRUCTURED), not problems, f"{licence.describe()}：" + "；".join(problems), [licence])
         if unit is not None:
             u = (unit.json or {}).get("unit") or {}
@@ -799,8 +807,9 @@ def test_result_is_reported_last(clause: str, judge: Judge) -> None:
 
 @per_clause("DB42.10.2.T5-11.1", "DB42.7.4.4.b.1")
 def test_licence_is_aggregated_as_structured_data(clause: str, judge: Judge) -> None:
-    """电子证照汇聚（T5-11）：发证后以结构化证照数据汇聚至电子证照库，持证主体、证照编号、设备代码与申请和结果一致。
-    The licence reaches the e-licence library as structured data consistent with the case."""
+    """电子证照汇聚（T5-11）：发证后以结构化证照数据汇聚至电子证照库，持证主体、证照编号、设备代码与申请和结果一致，
+    明细信息中有照面设备的一条且其设备品种为申请设备的品种。
+    The licence reaches the e-licence library as structured data consistent with the case, its details included."""
     judge(clause)
 
 

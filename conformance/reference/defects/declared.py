@@ -708,6 +708,14 @@ THUMBNAIL_TO_CITY = declare(
     "thumbnails served to a city-level caller",
     run=GOV_PLATFORM_CALLING,
 )
+ELICENSE_INFO_WITHOUT_DETAILS = declare(
+    "elicense-info-without-details",
+    "gov-platform",
+    ("DB42.10.2.T5-13.1",),
+    "电子证照信息获取（T5-13）只返回基本信息与照面信息，不返回明细信息",
+    "the e-licence information (T5-13) serves the basic information and the surface, not the details",
+    run=GOV_PLATFORM_CALLING,
+)
 REPORT_BACK_ANY_ORDER = declare(
     "report-back-any-order",
     "gov-platform",

@@ -37,6 +37,7 @@ from urllib.parse import quote
 
 from conformance.codes import lists as code_lists
 from conformance.contract.openapi import role_operations
+from conformance.datagen.licensing import licence_detail
 from conformance.reference import outbox
 from conformance.reference.context import now_iso
 from conformance.reference.defects import D
@@ -256,6 +257,7 @@ def elicense(case: store.Case, at: str) -> Item:
         "caseNo": case.case_no,
         "itemCode": case.item_code,
         "surface": surface,
+        "details": [licence_detail(eq, equipmentCode=case.equipment_code)],
         "version": "001",
     }
 
