@@ -178,6 +178,8 @@ class Reporter:
         elif kind == "result":
             base.update(result="准予许可", decidedAt=at, notice={**notice, "type": "准予许可决定书"})
         base.update(extra)
+        if kind == "steps" and base["step"] == "decide" and "decisionDocument" not in base:  # §7.4.2 c)
+            base["decisionDocument"] = {**notice, "type": f"{base['outcome']}决定书", "title": "决定书"}
         return base
 
     def post(self, kind: str, **extra: Any) -> requests.Response:
@@ -276,6 +278,34 @@ def test_not_accepted_ends_the_case_and_refused_path(srv: RunningServer, api: Ap
     refused(rep, "steps", step="certify", stepName="制证", outcome="制证完成")  # refused: no certificate
     refused(rep, "result")  # 准予许可 contradicts
     ok(rep, "result", result="不予许可")
+
+
+def test_the_decision_step_needs_its_decision_document(srv: RunningServer, api: Api) -> None:
+    """§7.4.2 c): the decision step's report carries the decision document of this case and of this decision."""
+    db = other_db(srv)
+    gov_cases.register_case(db, "420100202503010004", ITEM, "91420100MA4K2ABC1E", "2025-03-01T08:00:00+08:00")
+    rep = Reporter(api, "420100202503010004")
+    ok(rep, "acceptance")
+    ok(rep, "steps")
+    decide = {"step": "decide", "stepName": "决定", "outcome": "准予许可"}
+    good = rep.body("steps", **decide)["decisionDocument"]
+    for document, path in (
+        (None, "/decisionDocument"),
+        ({**good, "type": "不予许可决定书"}, "/decisionDocument/type"),
+        ({**good, "caseNo": "420100202503010001"}, "/decisionDocument/caseNo"),
+    ):
+        body = rep.body("steps", **decide)
+        if document is None:
+            del body["decisionDocument"]
+        else:
+            body["decisionDocument"] = document
+        r = api.post(f"/api/v1/cases/{rep.case_no}/steps", body)
+        assert r.status_code == 400 and path in [e["path"] for e in r.json()["errors"]], (path, r.text)
+    r = api.post(f"/api/v1/cases/{rep.case_no}/steps", {**rep.body("steps"), "decisionDocument": good})
+    assert r.status_code == 400 and "/decisionDocument" in [e["path"] for e in r.json()["errors"]], r.text
+    ok(rep, "steps", **decide)
+    stored = gov_cases.case_reports(db, rep.case_no)[-1]["body"]
+    assert stored["decisionDocument"]["type"] == "准予许可决定书"
 
 
 def test_receivers_check_case_and_are_idempotent(srv: RunningServer, api: Api) -> None:

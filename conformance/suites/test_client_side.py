@@ -401,6 +401,9 @@ class Scenario:
             if expected_opinion is not None and body.get("opinion") != expected_opinion:
                 problems.append(f"办理意见 {body.get('opinion')!r} 不是该环节填写的意见")
             L.check(cs, not problems, f"{call.describe()}：" + "；".join(problems), [call])
+            if step == "decide":  # §7.4.2 c): the decision step pushes the decision document
+                kind = outcomes()[("decide", "granted")]["notice"]
+                self.check_notice(call, kind, (T("T5-8"), *DECISION), "decisionDocument", "决定文书")
         starts, ends = got.get("special-start"), got.get("special-end")
         if starts is not None and ends is not None:
             a, b = starts.json or {}, ends.json or {}
@@ -427,6 +430,17 @@ class Scenario:
                 [result],
             )
             self.check_notice(result, "准予许可决定书", (T("T5-10"), *DECISION))
+            decided = got.get("step-decide")
+            pushed = ((decided.json or {}).get("decisionDocument") or {}) if decided is not None else {}
+            notice = body.get("notice") if isinstance(body.get("notice"), dict) else {}
+            if pushed.get("noticeId") and notice.get("noticeId"):
+                L.check(
+                    DECISION,
+                    pushed["noticeId"] == notice["noticeId"],
+                    f"{result.describe()}：办件结果的决定书 {notice['noticeId']} 不是决定环节推送的决定文书 "
+                    f"{pushed['noticeId']}",
+                    [decided, result],
+                )
             if self.state is not None:
                 for key in ("registrationNo", "elicenseId"):
                     if self.state.get(key):
@@ -551,10 +565,12 @@ class Scenario:
         if insp is not None:
             L.check((T("T6-1"),), insp.status == 200, f"{insp.describe()}：检验报告编号与申请不一致", [insp])
 
-    def check_notice(self, call: Call, kind: str, clauses: tuple[str, ...]) -> None:
-        notice = (call.json or {}).get("notice")
+    def check_notice(
+        self, call: Call, kind: str, clauses: tuple[str, ...], field: str = "notice", name: str = "回执文书"
+    ) -> None:
+        notice = (call.json or {}).get(field)
         if not isinstance(notice, dict):
-            self.ledger.check(clauses, False, f"{call.describe()}：没有回执文书（notice）", [call])
+            self.ledger.check(clauses, False, f"{call.describe()}：没有{name}（{field}）", [call])
             return
         problems = []
         if notice.get("type") != kind:
@@ -787,7 +803,9 @@ def test_acceptance_is_reported_first_with_the_receipt(clause: str, judge: Judge
 @per_clause("DB42.10.2.T5-8.1", "DB42.7.2.5.b.2", "DB42.7.3.2.b.1", "DB42.7.4.2.c.1")
 def test_each_step_is_reported_in_order(clause: str, judge: Judge) -> None:
     """办理环节上报（T5-8）：审查、决定、制证、发证每一环节一次，顺序与办理一致，环节名称与办理意见与记录相同；
-    决定环节另推送决定文书（T5-10）。Every step after acceptance is reported once, in order, with its opinion."""
+    决定环节的上报携带决定文书（§7.4.2 c)：准予许可决定书，办件编号一致，可查看），办件结果（T5-10）的决定书即该文书。
+    Every step after acceptance is reported once, in order, with its opinion; the decision step carries the decision
+    document, the one the result carries too."""
     judge(clause)
 
 

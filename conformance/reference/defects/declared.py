@@ -664,6 +664,14 @@ NO_REPORT_BACK = declare(
     "the review step's report-back (T5-8) is never sent",
     run=LICENSING_CALLING,
 )
+DECISION_WITHOUT_DOCUMENT = declare(
+    "decision-without-document",
+    "licensing-client",
+    ("DB42.7.4.2.c.1",),
+    "决定环节的办理环节上报（T5-8）只有决定意见，不推送决定文书（决定书只随办件结果 T5-10 上报）",
+    "the decision step's report (T5-8) carries the opinion but not the decision document (sent only with the result)",
+    run=LICENSING_CALLING,
+)
 REPORT_BACK_WRONG_ORDER = declare(
     "report-back-wrong-order",
     "licensing-client",
