@@ -32,7 +32,7 @@ def test_requests_without_a_token_are_refused_with_401(role_ops: list[Operation]
     assert body is not None and validator("error").is_valid(body), "401 body is not the error envelope"
 
 
-@pytest.mark.clause("SHARE.SEC.AUTH.1", "PROFILE.STATUS.2")
+@pytest.mark.clause("SHARE.SEC.AUTH.1", "DB42.4.7.e.2", "PROFILE.STATUS.2")
 def test_an_invalid_token_is_refused_with_401(role_ops: list[Operation], tzsb_client) -> None:
     """伪造的令牌被拒绝（401）。"""
     op = first_op(role_ops, method="get", path_params=False) or first_op(role_ops, method="post")
