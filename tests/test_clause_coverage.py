@@ -161,6 +161,34 @@ def test_every_automated_shall_clause_has_a_deciding_check() -> None:
     assert not stale, f"KNOWN_GAPS names clauses that are no gap (decided, or not automated shall-clauses): {stale}"
 
 
+def test_every_role_an_automated_clause_binds_has_a_check_that_decides_it() -> None:
+    """An interface row binds both sides (schemas/clauses/README.md ``roles``): a run of every role the catalogue
+    lists must collect a check carrying the clause, or the role's certification could never decide it (T5-5 binds
+    the platform that pushes as well as the licensing system that receives)."""
+    from conformance.selfcheck.coverage import load_checks
+
+    load = load_checks()
+    undecided = sorted(
+        f"{c['id']} ({role})"
+        for c in catalogue().values()
+        if c["verification"] == "automated"
+        for role in c["roles"]
+        if not any(c["id"] in ids for ids in collected()[role].marks.values())
+        and not any(check.startswith(f"load::{role}::") for check in load.get(c["id"], ()))
+    )
+    assert not undecided, "automated clauses no check decides in a run of a role they bind:\n  " + "\n  ".join(
+        undecided
+    )
+
+
+def test_t5_5_binds_the_platform_and_a_platform_run_decides_it() -> None:
+    """Table 5 row 5 (申请信息推送): the platform sends it, the licensing system receives it; both are bound and a
+    gov-platform run collects the check of the platform's pushes."""
+    assert set(catalogue()["DB42.10.2.T5-5.1"]["roles"]) >= {"licensing", "gov-platform"}
+    platform = [t for t, ids in collected()["gov-platform"].marks.items() if "DB42.10.2.T5-5.1" in ids]
+    assert any("test_gov_platform_" in t for t in platform), platform
+
+
 # ------------------------------------------------------------------------------------------------ ids one can grep
 def _strings(node: Any) -> set[str]:
     if isinstance(node, dict):

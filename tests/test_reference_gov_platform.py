@@ -178,6 +178,8 @@ class Reporter:
         elif kind == "result":
             base.update(result="准予许可", decidedAt=at, notice={**notice, "type": "准予许可决定书"})
         base.update(extra)
+        if kind == "steps" and base["step"] == "decide" and "decisionDocument" not in base:  # §7.4.2 c)
+            base["decisionDocument"] = {**notice, "type": f"{base['outcome']}决定书", "title": "决定书"}
         return base
 
     def post(self, kind: str, **extra: Any) -> requests.Response:
@@ -276,6 +278,34 @@ def test_not_accepted_ends_the_case_and_refused_path(srv: RunningServer, api: Ap
     refused(rep, "steps", step="certify", stepName="制证", outcome="制证完成")  # refused: no certificate
     refused(rep, "result")  # 准予许可 contradicts
     ok(rep, "result", result="不予许可")
+
+
+def test_the_decision_step_needs_its_decision_document(srv: RunningServer, api: Api) -> None:
+    """§7.4.2 c): the decision step's report carries the decision document of this case and of this decision."""
+    db = other_db(srv)
+    gov_cases.register_case(db, "420100202503010004", ITEM, "91420100MA4K2ABC1E", "2025-03-01T08:00:00+08:00")
+    rep = Reporter(api, "420100202503010004")
+    ok(rep, "acceptance")
+    ok(rep, "steps")
+    decide = {"step": "decide", "stepName": "决定", "outcome": "准予许可"}
+    good = rep.body("steps", **decide)["decisionDocument"]
+    for document, path in (
+        (None, "/decisionDocument"),
+        ({**good, "type": "不予许可决定书"}, "/decisionDocument/type"),
+        ({**good, "caseNo": "420100202503010001"}, "/decisionDocument/caseNo"),
+    ):
+        body = rep.body("steps", **decide)
+        if document is None:
+            del body["decisionDocument"]
+        else:
+            body["decisionDocument"] = document
+        r = api.post(f"/api/v1/cases/{rep.case_no}/steps", body)
+        assert r.status_code == 400 and path in [e["path"] for e in r.json()["errors"]], (path, r.text)
+    r = api.post(f"/api/v1/cases/{rep.case_no}/steps", {**rep.body("steps"), "decisionDocument": good})
+    assert r.status_code == 400 and "/decisionDocument" in [e["path"] for e in r.json()["errors"]], r.text
+    ok(rep, "steps", **decide)
+    stored = gov_cases.case_reports(db, rep.case_no)[-1]["body"]
+    assert stored["decisionDocument"]["type"] == "准予许可决定书"
 
 
 def test_receivers_check_case_and_are_idempotent(srv: RunningServer, api: Api) -> None:
@@ -416,6 +446,7 @@ def _new_cert(seed: int) -> dict[str, Any]:
     holder = {"name": "武汉市长江物业服务有限公司", "uscc": KINDS["uscc"].generate(rng, division="420102", pair="91")}
     equipment = {
         "catalogueCode": "3110",
+        "equipmentName": "曳引驱动乘客电梯",
         "equipmentCode": KINDS["equipment-code"].generate(rng, catalogue="3110"),
         "address": "湖北省武汉市江岸区解放大道1号",
         "internalNo": "A-001",
@@ -453,6 +484,10 @@ def test_aggregate_elicense(srv: RunningServer, api: Api) -> None:
         ({**other, "issuerCode": gov_model.authority("420000")["uscc"]}, "/issuerCode"),
         ({**other, "surface": {**other["surface"], "registrationNo": cert["licenceNo"]}}, "/surface/registrationNo"),
         ({**other, "validTo": "2020-01-01"}, "/validTo"),
+        (
+            {**other, "details": [{**other["details"][0], "equipmentCode": cert["surface"]["equipmentCode"]}]},
+            "/details",
+        ),
         (
             {**other, "elicenseId": other["elicenseId"][:-1] + ("0" if other["elicenseId"][-1] != "0" else "1")},
             "/elicenseId",

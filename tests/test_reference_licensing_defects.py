@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.check.metadata_text import validate_text
 from conformance.check.xsd import validate_xml
 from conformance.codes import check
 from conformance.datagen import DataGen
@@ -27,6 +28,7 @@ TESTED = {
     "dossier-seq-restart",
     "dossier-seq-skip",
     "metadata-missing-element",
+    "metadata-txt-gbk",
     "file-naming-wrong",
     "registration-no-malformed",
     "certify-after-refusal",
@@ -187,6 +189,15 @@ def test_metadata_missing_element(tmp_path: Path) -> None:
         assert xml.status_code == 200 and "<dossierCode>" not in xml.text
         assert validate_xml(xml.content, "dossier-metadata") != []
         assert ok(officers.harness.get(f"/api/v1/dossiers/{code}"), "getDossier")["metadata"]["dossierCode"] == code
+
+
+def test_metadata_txt_gbk(tmp_path: Path) -> None:
+    with _server(tmp_path, "metadata-txt-gbk") as srv:
+        officers = Officers(srv.url())
+        dossier = _concluded(officers, Api(srv.url(), "gov-platform"), "CASE-D-TXT")
+        text = officers.harness.get(f"/api/v1/dossiers/{dossier['dossierCode']}/metadata.txt")
+        assert text.status_code == 200 and text.content.decode("gbk").startswith("类别：")
+        assert [i.layer for i in validate_text(text.content)] == ["parser"]
 
 
 def test_file_naming_wrong(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from conformance.check.media import ofd_problems as is_ofd
 from conformance.check.media import pdf_problems as is_pdf
+from conformance.check.metadata_text import parse_text, validate_text
 from conformance.check.xsd import validate_xml
 from conformance.codes import check
 from conformance.datagen import DataGen
@@ -165,6 +166,9 @@ def test_dossier_metadata_register_and_files(tmp_path: Path) -> None:
                 f"<dossierCode>{code}</dossierCode>" in xml.text
                 and f"<createdTime>{meta['createdAt']}</createdTime>" in xml.text
             )
+            text = officers.harness.get(dossier["metadataTxtUrl"][len(srv.url()) :])  # §9.3.2: the text form beside
+            assert text.status_code == 200 and text.headers["content-type"].startswith("text/plain")
+            assert validate_text(text.content) == [] and parse_text(text.content)[0] == meta
             reg = officers.harness.get(f"/api/v1/dossiers/{code}/register.xml")
             assert reg.status_code == 200 and validate_xml(reg.content, "dossier-register") == [], reg.text
             assert "<dossierStatus>已归档</dossierStatus>" in reg.text

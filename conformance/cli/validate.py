@@ -1,4 +1,4 @@
-"""``tzsb-conform validate``: a code, a JSON or XML file, or a JSON Lines dump.
+"""``tzsb-conform validate``: a code, a JSON or XML file, the text form of the dossier metadata, or a JSON Lines dump.
 
 A long validation shows its progress on standard error (:mod:`conformance.cli.progress`): the record loop
 here reports the records done every ``progress.STEP`` records; with ``--jobs N`` each worker process keeps its
@@ -230,18 +230,22 @@ def validate_file(
     jobs: int = 1,
     progress: Progress | None = None,
 ) -> int:
-    """Validate one file: an XML or JSON document, or a JSON Lines dump (streamed; ``progress`` follows it)."""
+    """Validate one file: an XML or JSON document, the text form of the dossier metadata (``*.txt``, §9.3.2), or a
+    JSON Lines dump (streamed; ``progress`` follows it)."""
     is_xml = path.suffix.lower() == ".xml" or schema in contracts.xsd_names()
-    if is_xml:
-        if schema not in contracts.xsd_names():
-            return _usage(t("err.unknown_schema", lang, schema=schema, names=", ".join(contracts.xsd_names())))
+    is_text = path.suffix.lower() == ".txt"
+    if is_xml or is_text:
+        from conformance.check import metadata_text
+        from conformance.check.xsd import validate_xml
+
+        names = [metadata_text.SCHEMA] if is_text else contracts.xsd_names()
+        if schema not in names:
+            return _usage(t("err.unknown_schema", lang, schema=schema, names=", ".join(names)))
         if not path.is_file():
             return _usage(t("err.no_file", lang, file=path))
-        from conformance.check.xsd import validate_xml, xml_issue_messages
-
         if progress:
             progress.document(path)
-        issues = validate_xml(path, schema)
+        issues: list[Any] = metadata_text.validate_text(path, strict=strict) if is_text else validate_xml(path, schema)
         ok = not issues
         if output == "jsonl":
             errors = [{"layer": i.layer, "path": i.path, "message": i.message(lang)} for i in issues[:max_errors]]
@@ -249,8 +253,8 @@ def validate_file(
         else:
             key = "file.valid" if ok else "file.invalid"
             out.write(t(key, lang, file=path, schema=schema, count=len(issues)) + "\n")
-            for line in xml_issue_messages(issues[:max_errors], lang):
-                out.write(f"  {line}\n")
+            for i in issues[:max_errors]:
+                out.write(f"  [{i.layer}] {f'{i.path}: ' if i.path else ''}{i.message(lang)}\n")
         return EXIT_OK if ok else EXIT_FAIL
 
     ref = _resolve_json_ref(schema)

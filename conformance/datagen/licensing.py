@@ -174,6 +174,16 @@ REFUSED = (
 )
 
 
+def licence_detail(equipment: Item, **given: Any) -> Item:
+    """One entry of a licence's 明细信息 (``licence-certificate.schema.json`` ``details``) for a piece of equipment:
+    the fields of ``equipment`` (an application's equipment or an equipment record) the entry has, then ``given``
+    (e.g. the equipment code assigned at certification)."""
+    fields = contracts.json_schema("licence-certificate")["properties"]["details"]["items"]["properties"]
+    entry = {k: equipment[k] for k in fields if equipment.get(k) not in (None, "")}
+    entry.update({k: v for k, v in given.items() if k in fields and v not in (None, "")})
+    return entry
+
+
 def certificate(
     authority: Item,
     holder: Item,
@@ -225,6 +235,14 @@ def certificate(
         "status": "valid",
         "itemCode": item,
         "surface": surface,
+        "details": [
+            licence_detail(
+                {"division": authority["division"], "address": holder["address"]},
+                equipmentCode=surface["equipmentCode"],
+                catalogueCode=variety,
+                equipmentName=cat[variety]["name"][:100],
+            )
+        ],
         "version": "001",
     }
     return _checked("licence-certificate", cert)

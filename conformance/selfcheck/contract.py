@@ -113,6 +113,23 @@ def check_xml_fixture(folder: str, label: dict[str, Any]) -> list[str]:
     return [f"{where}: expected {layer} issue with {expect!r}, got {[(i.layer, i.path) for i in issues][:5]}"]
 
 
+def check_text_fixture(folder: str, label: dict[str, Any]) -> list[str]:
+    """A fixture of the text form of the dossier metadata (``fixtures/txt``, x-text-form of its JSON schema)."""
+    from conformance.check.metadata_text import validate_text
+
+    where = f"{folder}/{label['file']}"
+    path = contracts.FIXTURES / "txt" / folder / label["file"]
+    if not path.is_file():
+        return [f"{where}: missing"]
+    issues = validate_text(path)
+    if label["valid"]:
+        return [] if not issues else [f"{where}: expected valid, got {[i.message_en for i in issues][:3]}"]
+    layer, expect = label.get("layer"), label.get("expect", "")
+    if any(i.layer == layer and any(expect in t for t in (i.path, i.message_en, i.message_zh)) for i in issues):
+        return []
+    return [f"{where}: expected {layer} issue with {expect!r}, got {[(i.layer, i.path) for i in issues][:5]}"]
+
+
 def check_xsd(name: str) -> list[str]:
     import xmlschema
 
@@ -162,6 +179,7 @@ def all_checks() -> Iterator[tuple[str, Callable[[], list[str]]]]:
         yield f"XSD {name}", lambda n=name: check_xsd(n)
     yield "JSON fixtures", lambda: [p for f, lab in fixture_labels("json") for p in check_json_fixture(f, lab)]
     yield "XML fixtures", lambda: [p for f, lab in fixture_labels("xml") for p in check_xml_fixture(f, lab)]
+    yield "text fixtures", lambda: [p for f, lab in fixture_labels("txt") for p in check_text_fixture(f, lab)]
     yield "licence items (Table 1)", check_licence_items
     yield "clause catalogue", check_clauses
     yield "clause coverage (deciding checks)", check_coverage

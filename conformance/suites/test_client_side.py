@@ -401,6 +401,9 @@ class Scenario:
             if expected_opinion is not None and body.get("opinion") != expected_opinion:
                 problems.append(f"办理意见 {body.get('opinion')!r} 不是该环节填写的意见")
             L.check(cs, not problems, f"{call.describe()}：" + "；".join(problems), [call])
+            if step == "decide":  # §7.4.2 c): the decision step pushes the decision document
+                kind = outcomes()[("decide", "granted")]["notice"]
+                self.check_notice(call, kind, (T("T5-8"), *DECISION), "decisionDocument", "决定文书")
         starts, ends = got.get("special-start"), got.get("special-end")
         if starts is not None and ends is not None:
             a, b = starts.json or {}, ends.json or {}
@@ -427,6 +430,17 @@ class Scenario:
                 [result],
             )
             self.check_notice(result, "准予许可决定书", (T("T5-10"), *DECISION))
+            decided = got.get("step-decide")
+            pushed = ((decided.json or {}).get("decisionDocument") or {}) if decided is not None else {}
+            notice = body.get("notice") if isinstance(body.get("notice"), dict) else {}
+            if pushed.get("noticeId") and notice.get("noticeId"):
+                L.check(
+                    DECISION,
+                    pushed["noticeId"] == notice["noticeId"],
+                    f"{result.describe()}：办件结果的决定书 {notice['noticeId']} 不是决定环节推送的决定文书 "
+                    f"{pushed['noticeId']}",
+                    [decided, result],
+                )
             if self.state is not None:
                 for key in ("registrationNo", "elicenseId"):
                     if self.state.get(key):
@@ -462,6 +476,14 @@ class Scenario:
             ):
                 problems.append(
                     f"照面设备代码 {surface.get('equipmentCode')!r} 不是申请设备的 {app['equipment']['equipmentCode']}"
+                )
+            details = [d for d in body.get("details") or [] if isinstance(d, dict)]
+            mine = [d for d in details if d.get("equipmentCode") == surface.get("equipmentCode")]
+            if not mine:
+                problems.append(f"明细信息中没有照面设备 {surface.get('equipmentCode')!r} 的一条")
+            elif mine[0].get("catalogueCode") != app["equipment"]["catalogueCode"]:
+                problems.append(
+                    f"明细信息的设备品种 {mine[0].get('catalogueCode')!r} 不是申请设备的 {app['equipment']['catalogueCode']}"
                 )
             L.check((T("T5-11"), *STRUCTURED), not problems, f"{licence.describe()}：" + "；".join(problems), [licence])
         if unit is not None:
@@ -543,10 +565,12 @@ class Scenario:
         if insp is not None:
             L.check((T("T6-1"),), insp.status == 200, f"{insp.describe()}：检验报告编号与申请不一致", [insp])
 
-    def check_notice(self, call: Call, kind: str, clauses: tuple[str, ...]) -> None:
-        notice = (call.json or {}).get("notice")
+    def check_notice(
+        self, call: Call, kind: str, clauses: tuple[str, ...], field: str = "notice", name: str = "回执文书"
+    ) -> None:
+        notice = (call.json or {}).get(field)
         if not isinstance(notice, dict):
-            self.ledger.check(clauses, False, f"{call.describe()}：没有回执文书（notice）", [call])
+            self.ledger.check(clauses, False, f"{call.describe()}：没有{name}（{field}）", [call])
             return
         problems = []
         if notice.get("type") != kind:
@@ -779,7 +803,9 @@ def test_acceptance_is_reported_first_with_the_receipt(clause: str, judge: Judge
 @per_clause("DB42.10.2.T5-8.1", "DB42.7.2.5.b.2", "DB42.7.3.2.b.1", "DB42.7.4.2.c.1")
 def test_each_step_is_reported_in_order(clause: str, judge: Judge) -> None:
     """办理环节上报（T5-8）：审查、决定、制证、发证每一环节一次，顺序与办理一致，环节名称与办理意见与记录相同；
-    决定环节另推送决定文书（T5-10）。Every step after acceptance is reported once, in order, with its opinion."""
+    决定环节的上报携带决定文书（§7.4.2 c)：准予许可决定书，办件编号一致，可查看），办件结果（T5-10）的决定书即该文书。
+    Every step after acceptance is reported once, in order, with its opinion; the decision step carries the decision
+    document, the one the result carries too."""
     judge(clause)
 
 
@@ -799,8 +825,9 @@ def test_result_is_reported_last(clause: str, judge: Judge) -> None:
 
 @per_clause("DB42.10.2.T5-11.1", "DB42.7.4.4.b.1")
 def test_licence_is_aggregated_as_structured_data(clause: str, judge: Judge) -> None:
-    """电子证照汇聚（T5-11）：发证后以结构化证照数据汇聚至电子证照库，持证主体、证照编号、设备代码与申请和结果一致。
-    The licence reaches the e-licence library as structured data consistent with the case."""
+    """电子证照汇聚（T5-11）：发证后以结构化证照数据汇聚至电子证照库，持证主体、证照编号、设备代码与申请和结果一致，
+    明细信息中有照面设备的一条且其设备品种为申请设备的品种。
+    The licence reaches the e-licence library as structured data consistent with the case, its details included."""
     judge(clause)
 
 

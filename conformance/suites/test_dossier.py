@@ -4,7 +4,9 @@ With the workflow driver the suite files its own dossiers: a new applicant A get
 archived one after the other (准予许可 after a 补齐补正; 不予许可; 准予许可 with a 预归档退回 when
 the target declares ``pre-archive-return``) and a second new applicant B one case. Their codes
 must be 05 + 01100000 + the authority's division + the applicant's USCC + the decision year +
-0001, 0002, 0003 (B: 0001); the metadata must match the cases; the files must be named
+0001, 0002, 0003 (B: 0001); the metadata must match the cases, in the JSON view and in each stored form (§9.3.2:
+XML, or the text form of dossier-metadata.schema.json ``x-text-form``; the forms the dossier names by
+``metadataXmlUrl`` / ``metadataTxtUrl``, else both canonical paths are tried); the files must be named
 ``<卷宗号><许可环节>_<顺序号>``, be valid OFD (default) or PDF and cover the stages of §7.5.5.
 Without the driver the checks that need no knowledge of the case run on dossiers found through the
 dossier query interface (none found: 未测).
@@ -29,6 +31,7 @@ import defusedxml.ElementTree as DefusedET
 import pytest
 
 from conformance.check.media import ofd_problems, pdf_problems
+from conformance.check.metadata_text import parse_text, text_form
 from conformance.check.schema import validator
 from conformance.check.xsd import load_schema, validate_xml
 from conformance.codes import check
@@ -101,11 +104,15 @@ class Filed:
 
 @dataclass(repr=False)
 class Sample:
-    """One dossier as the query interface serves it, with its metadata XML and files."""
+    """One dossier as the query interface serves it, with its metadata (XML and / or text, §9.3.2) and files."""
 
     dossier: dict[str, Any]
     filed: Filed | None = None
+    #: the metadata XML and text as read: (status, body); None when the form was not asked for
     xml: tuple[int | None, bytes] | None = None
+    txt: tuple[int | None, bytes] | None = None
+    #: the forms the dossier names by their addresses (metadataXmlUrl / metadataTxtUrl)
+    named: tuple[str, ...] = ()
     register: tuple[int | None, bytes] | None = None
     files: dict[str, tuple[int | None, bytes]] = field(default_factory=dict)
     by_code: Any = None
@@ -219,16 +226,30 @@ def _fetch(client: Any, url: str | None, **kw: Any) -> Any:
     return client.get(url, auth=same, **kw)
 
 
+#: The stored forms of the metadata (§9.3.2 "*.txt或XML"): form → (the dossier's address of it, the canonical path's end).
+METADATA_FORMS = {"xml": ("metadataXmlUrl", "metadata.xml"), "txt": ("metadataTxtUrl", "metadata.txt")}
+
+
+def _metadata_forms(client: Any, sample: Sample) -> None:
+    """Read the metadata in the forms the dossier names by their addresses; when it names none, try both canonical
+    paths (a form the system does not store answers 404 there)."""
+    code = sample.code
+    named = tuple(form for form, (key, _) in METADATA_FORMS.items() if sample.dossier.get(key))
+    sample.named = named
+    for form, (key, path) in METADATA_FORMS.items():
+        url = _absolute(client, sample.dossier.get(key))
+        if url is None and not named and code:
+            url = f"{client.base_url}/api/v1/dossiers/{quote(code)}/{path}"
+        r = _fetch(client, url)
+        if r is not None:
+            setattr(sample, form, (r.status, r.content if r.status == 200 else b""))
+            sample.ex[form] = _last(client)
+
+
 def _complete(client: Any, sample: Sample) -> Sample:
     code = sample.code
     valid_code = bool(CODE.fullmatch(code))
-    xml_url = _absolute(client, sample.dossier.get("metadataXmlUrl")) or (
-        f"{client.base_url}/api/v1/dossiers/{quote(code)}/metadata.xml" if code else None
-    )
-    r = _fetch(client, xml_url)
-    if r is not None:
-        sample.xml = (r.status, r.content if r.status == 200 else b"")
-        sample.ex["xml"] = _last(client)
+    _metadata_forms(client, sample)
     for f in sample.dossier.get("files") or []:
         if isinstance(f, dict) and isinstance(f.get("fileName"), str):
             r = _fetch(client, _absolute(client, f.get("url")))
@@ -553,6 +574,12 @@ def test_dossier_status_follows_the_steps(
 
 
 # ---------------------------------------------------------------------------------- §9.1 metadata
+def _txt_values(s: Sample) -> dict[str, str] | None:
+    """The metadata of the text form as the JSON form's properties (None: no text form, or not readable whole)."""
+    body = _stored(s, "txt")
+    return parse_text(body)[0] if body is not None else None
+
+
 def _xml_values(body: bytes) -> dict[str, str] | None:
     ns = load_schema("dossier-metadata").target_namespace
     try:
@@ -562,28 +589,59 @@ def _xml_values(body: bytes) -> dict[str, str] | None:
     return {el.tag.split("}", 1)[-1]: (el.text or "").strip() for el in root if el.tag.startswith(f"{{{ns}}}")}
 
 
-@pytest.mark.clause("DB42.9.3.2.1")
-def test_metadata_is_stored_as_xml(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
-    """元数据以 XML 形式存放：卷宗的元数据 XML 可取得，是格式良好、无 DTD/实体的 XML，根元素为 dossier-metadata.xsd 的 dossierMetadata。"""
+def _stored(s: Sample, form: str) -> bytes | None:
+    got = getattr(s, form)
+    return got[1] if got is not None and got[0] == 200 else None
+
+
+def _xml_form_problems(s: Sample, body: bytes) -> list[str]:
     ns = load_schema("dossier-metadata").target_namespace
+    issues = [i for i in validate_xml(body, "dossier-metadata") if i.layer == "parser"]
+    if issues:
+        return [f"卷宗 {s.code} 的元数据 XML 无法解析：{issues[0].message_zh}"]
+    root = DefusedET.fromstring(body)
+    if root.tag != f"{{{ns}}}dossierMetadata":
+        return [f"卷宗 {s.code} 的元数据 XML 根元素为 {root.tag}，应为 {{{ns}}}dossierMetadata"]
+    return []
+
+
+def _txt_form_problems(s: Sample, body: bytes) -> list[str]:
+    _, issues = parse_text(body)
+    return [
+        f"卷宗 {s.code} 的元数据 txt 不是规定的 txt 形式：{i.path + '：' if i.path else ''}{i.message_zh}"
+        for i in issues[:3]
+    ]
+
+
+@pytest.mark.clause("DB42.9.3.2.1")
+def test_metadata_is_stored_as_txt_or_xml(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
+    """元数据以 *.txt 或 XML 形式存放（§9.3.2）：每个卷宗的元数据至少有一种形式可取得，卷宗给出地址的形式都可取得；
+    XML 形式是格式良好、无 DTD/实体的 XML，根元素为 dossier-metadata.xsd 的 dossierMetadata；txt 形式符合本项目对 txt 的
+    规定（dossier-metadata.schema.json 的 x-text-form：UTF-8，每个表2元素一行、按表2顺序，“元素名称：值”）。
+    The metadata is stored as text or XML: at least one form is served, every form the dossier names is; the XML is
+    well-formed with the schema's root, the text is the project's text form."""
     problems = []
     for s in dossiers.samples:
-        if s.xml is None or s.xml[0] != 200:
-            problems.append(f"卷宗 {s.code} 的元数据 XML 取不到（HTTP {s.xml[0] if s.xml else None}）")
-            continue
-        issues = [i for i in validate_xml(s.xml[1], "dossier-metadata") if i.layer == "parser"]
-        if issues:
-            problems.append(f"卷宗 {s.code} 的元数据 XML 无法解析：{issues[0].message_zh}")
-            continue
-        root = DefusedET.fromstring(s.xml[1])
-        if root.tag != f"{{{ns}}}dossierMetadata":
-            problems.append(f"卷宗 {s.code} 的元数据 XML 根元素为 {root.tag}，应为 {{{ns}}}dossierMetadata")
-    _judge(problems, len(dossiers.samples), "元数据 XML", dossiers, request, ("xml",))
+        stored = {form: _stored(s, form) for form in METADATA_FORMS}
+        for form in s.named:
+            if stored[form] is None:
+                got = getattr(s, form)
+                problems.append(f"卷宗 {s.code} 给出了元数据 {form} 的地址，但取不到（HTTP {got[0] if got else None}）")
+        if not any(body is not None for body in stored.values()):
+            problems.append(
+                f"卷宗 {s.code} 的元数据既没有 txt 形式也没有 XML 形式可取得 / the metadata is served in neither form"
+            )
+        if stored["xml"] is not None:
+            problems += _xml_form_problems(s, stored["xml"])
+        if stored["txt"] is not None:
+            problems += _txt_form_problems(s, stored["txt"])
+    _judge(problems, len(dossiers.samples), "元数据的 txt / XML 形式", dossiers, request, tuple(METADATA_FORMS))
 
 
 @pytest.mark.clause("DB42.9.1.1")
 def test_metadata_has_the_nine_elements_of_table_2(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
-    """元数据包含表2的9个元素：JSON 形式符合 dossier-metadata.schema.json 的结构，XML 形式通过 dossier-metadata.xsd 校验。"""
+    """元数据包含表2的9个元素：JSON 形式符合 dossier-metadata.schema.json 的结构，XML 形式通过 dossier-metadata.xsd 校验，
+    txt 形式的各值符合 dossier-metadata.schema.json 的结构。"""
     v = validator("dossier-metadata")
     problems = []
     for s in dossiers.samples:
@@ -591,13 +649,18 @@ def test_metadata_has_the_nine_elements_of_table_2(dossiers: Dossiers, request: 
         shape = {**s.metadata, "dossierCode": "0" * 42} if "dossierCode" in s.metadata else s.metadata
         if not v.structure_valid(shape):
             problems.append(f"卷宗 {s.code} 的元数据（JSON）：{[e.message_zh for e in v.errors(shape)][:4]}")
-        if s.xml is not None and s.xml[0] == 200:
-            issues = [i for i in validate_xml(s.xml[1], "dossier-metadata") if i.layer == "xsd"]
+        if (xml := _stored(s, "xml")) is not None:
+            issues = [i for i in validate_xml(xml, "dossier-metadata") if i.layer == "xsd"]
             if issues:
                 problems.append(
                     f"卷宗 {s.code} 的元数据 XML 不符合 dossier-metadata.xsd：{[f'{i.path} {i.message_zh}' for i in issues][:4]}"
                 )
-    _judge(problems, len(dossiers.samples), "元数据", dossiers, request, ("view", "xml"))
+        values = _txt_values(s)
+        if values is not None:
+            text_shape = {**values, "dossierCode": "0" * 42} if "dossierCode" in values else values
+            if not v.structure_valid(text_shape):
+                problems.append(f"卷宗 {s.code} 的元数据 txt：{[e.message_zh for e in v.errors(text_shape)][:4]}")
+    _judge(problems, len(dossiers.samples), "元数据", dossiers, request, ("view", *METADATA_FORMS))
 
 
 def _same(key: str, a: Any, b: Any) -> bool:
@@ -618,12 +681,16 @@ def _element_problems(index: int, s: Sample, dossiers: Dossiers) -> list[str]:
     out: list[str] = []
     if value in (None, ""):
         return [f"卷宗 {s.code} 的元数据（JSON）缺少 {key}"]
-    if s.xml is not None and s.xml[0] == 200:
-        xml = _xml_values(s.xml[1]) or {}
+    if (body := _stored(s, "xml")) is not None:
+        xml = _xml_values(body) or {}
         if element not in xml:
             out.append(f"卷宗 {s.code} 的元数据 XML 缺少元素 {element}")
         elif not _same(key, xml[element], value):
             out.append(f"卷宗 {s.code} 的元数据 XML 的 {element}={xml[element]!r} 与 JSON 的 {key}={value!r} 不一致")
+    text = _txt_values(s)
+    if text is not None and not _same(key, text.get(key), value):
+        name = text_form().name_of(key)
+        out.append(f"卷宗 {s.code} 的元数据 txt 的“{name}”={text.get(key)!r} 与 JSON 的 {key}={value!r} 不一致")
     f = s.filed
     app = f.case.application if f else None
     if key == "category":
@@ -692,9 +759,9 @@ METADATA_CLAUSES = {
 )
 def test_metadata_element(index: int, dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
     """表2的每个元素：类别为特种设备使用登记；相对人与许可机关的统一社会信用代码为有效18位代码；单位名称、许可机关与办件一致；
-    行政区划为6位；卷宗编号即卷宗的编码且符合§9.2；创建/更新时间带时区，为本单位首次/末次归档时间；JSON 与 XML 两种形式一致。"""
+    行政区划为6位；卷宗编号即卷宗的编码且符合§9.2；创建/更新时间带时区，为本单位首次/末次归档时间；JSON 与 XML、txt 各形式一致。"""
     problems = [p for s in dossiers.samples for p in _element_problems(index, s, dossiers)]
-    _judge(problems, len(dossiers.samples), "元数据元素", dossiers, request, ("view", "xml"))
+    _judge(problems, len(dossiers.samples), "元数据元素", dossiers, request, ("view", *METADATA_FORMS))
 
 
 # ---------------------------------------------------------------------------------- §9.3 files
@@ -1015,14 +1082,14 @@ WRITES = ("PUT", "PATCH", "DELETE", "POST")
 def test_system_generated_dossier_data_is_read_only(
     dossiers: Dossiers, tzsb_client: Any, request: pytest.FixtureRequest
 ) -> None:
-    """系统生成的许可事项数据只读：对卷宗、元数据 XML、登记表与卷宗文件的修改、删除请求（PUT/PATCH/DELETE/POST）
+    """系统生成的许可事项数据只读：对卷宗、元数据（XML 与 txt）、登记表与卷宗文件的修改、删除请求（PUT/PATCH/DELETE/POST）
     均被拒绝（405/403/404，不得 2xx），之后卷宗内容与文件摘要不变。Writes to dossier resources are refused."""
     client = tzsb_client()
     problems, checked = [], 0
     for s in _coded(dossiers.samples[:2]):
         checked += 1
         base = f"/api/v1/dossiers/{quote(s.code)}"
-        targets = [base, f"{base}/metadata.xml", f"{base}/register.xml"]
+        targets = [base, *(f"{base}/{path}" for _, path in METADATA_FORMS.values()), f"{base}/register.xml"]
         targets += [
             f"{base}/files/{quote(str(f['fileName']), safe='')}"
             for f in (s.dossier.get("files") or [])[:1]

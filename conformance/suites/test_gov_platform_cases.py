@@ -114,6 +114,25 @@ def test_step_reports_after_acceptance_are_taken(desk: Desk, case: Case) -> None
     desk.walk(case, desk.granted(case, result=False))
 
 
+@pytest.mark.clause("DB42.10.2.T5-8.1", "DB42.7.4.2.c.1", "PROFILE.PUSH.1")
+def test_the_decision_step_carries_the_decision_document(desk: Desk, case: Case) -> None:
+    """决定环节的办理环节上报（表5 序号8，§7.4.2 c)“交互决定环节状态与决定意见，推送决定文书”）：不带决定文书的决定环节上报
+    以 400 拒绝、错误项指出 /decisionDocument；带准予许可决定书的决定环节上报返回 201 与回执。
+    The decision step's report without its decision document is refused (400, /decisionDocument); with it, taken."""
+    plan = desk.granted(case, result=False)
+    decide = next(i for i, (_, body, _) in enumerate(plan) if body.get("step") == "decide")
+    desk.walk(case, plan[:decide])
+    _, body, what = plan[decide]
+    bare = {k: v for k, v in body.items() if k != "decisionDocument"}
+    err = expect_error(
+        desk.post(case, "T5-8", bare, valid=False), "T5-8", 400, f"不带决定文书的决定环节上报（办件 {case.case_no}）"
+    )
+    assert names_field(err, "decisionDocument"), (
+        f"400 的错误项未指出 /decisionDocument：{err.get('errors')} / the errors do not name /decisionDocument"
+    )
+    desk.ok(case, "T5-8", body, f"{what}（带决定文书）")
+
+
 @pytest.mark.clause("DB42.10.2.T5-10.1", "DB42.7.4.2.c.1", "DB42.7.2.5.b.2")
 def test_a_granted_case_reports_its_result_with_the_decision_notice(desk: Desk, case: Case) -> None:
     """上报办件结果信息（表5 序号10，§7.4.2 c) 交互决定意见并推送决定文书）：准予许可的办件在发证之后上报办件结果

@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from conformance.client import TargetClient, TargetResponse
+from conformance.contract import documents as contracts
 from conformance.contract.errors import ErrorCode
 from conformance.datagen import DataGen
 from conformance.harness.target import Target
@@ -112,6 +113,26 @@ def _info(lib: Library, elicense_id: str) -> dict[str, Any]:
 
 def _address(lib: Library, elicense_id: str) -> dict[str, Any]:
     return lib.platform.read("T5-14", f"获取电子证照 {elicense_id} 的文件下载地址（T5-14）", elicenseId=elicense_id)
+
+
+def _parts_lacking(info: Any) -> list[str]:
+    """The parts of T5-13's 证照详细信息 (基本信息, 照面信息, 明细信息: licence-certificate.schema.json's required
+    top-level fields, ``surface`` and ``details``) that ``info`` lacks, by their titles; a 明细信息 without the
+    surface's equipment counts as lacking."""
+    schema = contracts.json_schema("licence-certificate")
+    if not isinstance(info, dict):
+        return [str(schema["title"])]
+    parts = ("surface", "details")
+    out = [f"基本信息 {k}" for k in schema["required"] if k not in parts and info.get(k) in (None, "")]
+    for part in parts:
+        if not info.get(part):
+            out.append(f"{schema['properties'][part]['title']}（{part}）")
+    surface, details = info.get("surface"), info.get("details")
+    if isinstance(surface, dict) and isinstance(details, list) and details:
+        codes = {d.get("equipmentCode") for d in details if isinstance(d, dict)}
+        if surface.get("equipmentCode") not in codes:
+            out.append(f"照面设备 {surface.get('equipmentCode')} 的明细")
+    return out
 
 
 def _differences(sent: dict[str, Any], got: Any) -> list[str]:
@@ -244,9 +265,10 @@ def test_search_by_holder_finds_the_aggregated_certificates(library: Library) ->
 # ---------------------------------------------------------------------------------- T5-13 信息
 @pytest.mark.clause("DB42.10.2.T5-13.1")
 def test_certificate_information_by_the_identifier_from_the_search(library: Library) -> None:
-    """电子证照依事项信息获取（表5 序号13）：以检索接口返回的电子证照标识获取证照详细信息（基本信息与照面信息），与汇聚的逐项一致；
-    格式正确但不存在的标识返回 404；校验字符错误的标识返回 400 或 404。
-    The identifier from the search gives the full certificate as aggregated; an unknown id is 404, a malformed one 400/404."""
+    """电子证照依事项信息获取（表5 序号13）：以检索接口返回的电子证照标识获取证照详细信息——基本信息、照面信息和明细信息
+    （每台登记设备一条，照面的设备代码在其中）——与汇聚的逐项一致；格式正确但不存在的标识返回 404；校验字符错误的标识返回 400 或 404。
+    The identifier from the search gives the full certificate as aggregated (basic information, surface and details, the
+    surface's equipment among the details); an unknown id is 404, a malformed one 400/404."""
     certs = library.need()
     found = library.platform.read("T5-12", "检索", {"holderId": library.holder["uscc"]})
     ids = {s["elicenseId"] for s in found}
@@ -255,7 +277,12 @@ def test_certificate_information_by_the_identifier_from_the_search(library: Libr
             "未测：检索接口（T5-12）没有返回已汇聚的证照，无法以检索得到的标识获取信息（见 T5-12） / not found by the search"
         )
     for cert in certs:
-        diff = _differences(cert, _info(library, cert["elicenseId"]))
+        info = _info(library, cert["elicenseId"])
+        lacking = _parts_lacking(info)
+        assert not lacking, (
+            f"证照 {cert['elicenseId']} 的详细信息缺少{'、'.join(lacking)} / the information lacks {', '.join(lacking)}"
+        )
+        diff = _differences(cert, info)
         assert not diff, (
             f"证照 {cert['elicenseId']} 的详细信息与汇聚的不一致：" + "；".join(diff[:5]) + " / the information differs"
         )

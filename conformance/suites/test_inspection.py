@@ -498,7 +498,7 @@ def _corrected_as_objected(
     )
 
 
-@pytest.mark.clause("DB42.10.3.T6-2.1", "INFO2007.2.5.4")
+@pytest.mark.clause("DB42.10.3.T6-2.1", "DB42.10.3.T6-2.2", "INFO2007.2.5.4")
 def test_an_objection_is_checked_and_the_corrected_report_is_served(
     client: TargetClient, tzsb_client: Any, tzsb_target: Target, request: pytest.FixtureRequest
 ) -> None:
@@ -525,7 +525,7 @@ def _callback_receipt(body: Any) -> dict[str, Any]:
     return {"messageId": mid if isinstance(mid, str) else message_id(), "receivedAt": now_iso(), "duplicate": False}
 
 
-@pytest.mark.clause("DB42.10.3.T6-2.1", "INFO2007.2.5.4")
+@pytest.mark.clause("DB42.10.3.T6-2.1", "DB42.10.3.T6-2.2", "INFO2007.2.5.4")
 def test_the_corrected_report_is_pushed_to_the_callback(
     client: TargetClient, tzsb_client: Any, tzsb_target: Target, tzsb_evidence: Evidence, request: pytest.FixtureRequest
 ) -> None:

@@ -11,7 +11,7 @@ from conformance.check import plausibility
 from conformance.check.schema import validator
 from conformance.client.token import token_form, token_path
 from conformance.contract.openapi import Operation, first_op
-from conformance.suites.support.security import concrete
+from conformance.suites.support.security import concrete, issue
 
 
 def _concrete(op: Operation) -> str:
@@ -32,7 +32,7 @@ def test_requests_without_a_token_are_refused_with_401(role_ops: list[Operation]
     assert body is not None and validator("error").is_valid(body), "401 body is not the error envelope"
 
 
-@pytest.mark.clause("SHARE.SEC.AUTH.1", "PROFILE.STATUS.2")
+@pytest.mark.clause("SHARE.SEC.AUTH.1", "DB42.4.7.e.2", "PROFILE.STATUS.2")
 def test_an_invalid_token_is_refused_with_401(role_ops: list[Operation], tzsb_client) -> None:
     """伪造的令牌被拒绝（401）。"""
     op = first_op(role_ops, method="get", path_params=False) or first_op(role_ops, method="post")
@@ -70,6 +70,24 @@ def test_client_credentials_give_a_bearer_token(tzsb_client) -> None:
         data=token_form(client.client_id, "wrong"),
     )
     assert bad.status in (400, 401)
+
+
+@pytest.mark.clause("SHARE.SEC.AUTH.2")
+def test_a_token_lives_at_most_two_hours(tzsb_client) -> None:
+    """令牌有效期不超过2小时：以客户端凭证换取的访问令牌，应答中的 expires_in 为整数秒且不超过契约上限
+    （security.schema.json 令牌的 expires_in 上限，7200 秒）。
+    A token obtained by client credentials lives at most 2 hours: its expires_in is at most the contract's bound."""
+    grant = issue(tzsb_client(), exchange=True)
+    assert grant.response is not None
+    lifetime = grant.response.json().get("expires_in")
+    limit = plausibility.token_lifetime_bounds()[1]
+    assert isinstance(lifetime, int) and not isinstance(lifetime, bool), (
+        f"令牌应答的 expires_in 不是整数秒：{lifetime!r} / expires_in is not integer seconds: {lifetime!r}"
+    )
+    assert lifetime <= limit, (
+        f"令牌有效期 {lifetime} 秒，超过 {limit} 秒（2小时）的上限 / the token lives {lifetime} s, "
+        f"beyond the bound of {limit} s (2 hours)"
+    )
 
 
 @pytest.mark.clause("PROFILE.ENVELOPE.1", "SHARE.IF.FUNC.9")

@@ -324,6 +324,14 @@ TOKEN_LIFETIME_IN_MS = declare(
     "expires_in given in milliseconds (7200000) while the token lives 2 hours",
     run=SMALL,
 )
+TOKEN_LIVES_A_DAY = declare(
+    "token-lives-a-day",
+    ANY,
+    ("SHARE.SEC.AUTH.2",),
+    "令牌有效期为1天（expires_in 86400，令牌确实1天内有效），超过2小时的上限",
+    "tokens live a day (expires_in 86400, and the token is honoured that long), beyond the 2-hour bound",
+    run=SHARING_ALONE_EMPTY,
+)
 WRITE_SCOPE_IMPLIES_READ = declare(
     "write-scope-implies-read",
     ANY,
@@ -627,6 +635,14 @@ METADATA_MISSING_ELEMENT = declare(
     "metadata XML lacks the dossier code element",
     run=LICENSING,
 )
+METADATA_TXT_GBK = declare(
+    "metadata-txt-gbk",
+    "licensing",
+    ("DB42.9.3.2.1",),
+    "元数据的 txt 形式以 GBK 编码存放（Windows 中文系统的默认代码页），不是 UTF-8",
+    "the text form of the metadata is stored in GBK (the code page of a Chinese Windows), not UTF-8",
+    run=LICENSING,
+)
 FILE_NAMING_WRONG = declare(
     "file-naming-wrong",
     "licensing",
@@ -654,6 +670,14 @@ NO_REPORT_BACK = declare(
     ("DB42.10.2.T5-8.1", "DB42.7.3.2.b.1"),
     "审查环节的办理环节信息（T5-8）从不上报",
     "the review step's report-back (T5-8) is never sent",
+    run=LICENSING_CALLING,
+)
+DECISION_WITHOUT_DOCUMENT = declare(
+    "decision-without-document",
+    "licensing-client",
+    ("DB42.7.4.2.c.1",),
+    "决定环节的办理环节上报（T5-8）只有决定意见，不推送决定文书（决定书只随办件结果 T5-10 上报）",
+    "the decision step's report (T5-8) carries the opinion but not the decision document (sent only with the result)",
     run=LICENSING_CALLING,
 )
 REPORT_BACK_WRONG_ORDER = declare(
@@ -700,6 +724,14 @@ THUMBNAIL_TO_CITY = declare(
     "thumbnails served to a city-level caller",
     run=GOV_PLATFORM_CALLING,
 )
+ELICENSE_INFO_WITHOUT_DETAILS = declare(
+    "elicense-info-without-details",
+    "gov-platform",
+    ("DB42.10.2.T5-13.1",),
+    "电子证照信息获取（T5-13）只返回基本信息与照面信息，不返回明细信息",
+    "the e-licence information (T5-13) serves the basic information and the surface, not the details",
+    run=GOV_PLATFORM_CALLING,
+)
 REPORT_BACK_ANY_ORDER = declare(
     "report-back-any-order",
     "gov-platform",
@@ -719,7 +751,7 @@ REPORT_BACK_NOT_IDEMPOTENT = declare(
 OBJECTION_NO_CORRECTION = declare(
     "objection-no-correction",
     "inspection",
-    ("DB42.10.3.T6-2.1",),
+    ("DB42.10.3.T6-2.1", "DB42.10.3.T6-2.2"),
     "异议反馈后不产生更正报告",
     "objection never leads to a correction",
     run=INSPECTION_ALONE,

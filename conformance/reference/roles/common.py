@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 from conformance import __version__
 from conformance.reference.context import Ctx, Reply, now_iso, operation
 from conformance.reference.defects import D
 from conformance.serving import token
+
+#: Seconds in a day: the token lifetime of the ``token-lives-a-day`` defect.
+A_DAY = 86400
 
 
 @operation("issueToken")
@@ -27,6 +32,9 @@ async def issue_token(ctx: Ctx) -> Reply:
         )
     text, held = issued
     lifetime = ctx.server.security.ttl(held.client)
+    if ctx.defect(D.TOKEN_LIVES_A_DAY):
+        lifetime = A_DAY  # "log in once a day": the vendor's session setting reused for the API
+        held.expires = time.time() + A_DAY
     if ctx.defect(D.TOKEN_LIFETIME_IN_MS):
         lifetime *= 1000  # the vendor's framework counts milliseconds; the token still lives ``ttl`` seconds
     return Reply(token.issued(text, lifetime, held.scopes), envelope=False, headers=token.NO_STORE)

@@ -506,6 +506,8 @@ class Desk:
         name = steps()[step]["name"]
         b = self._base(case, allowed_roles(step, outcome)[0], f"{name}：{o['name']}。")
         b.update(step=step, stepName=name, outcome=o["name"], startedAt=b["reportedAt"], finishedAt=b["reportedAt"])
+        if step == "decide":  # §7.4.2 c): the decision step pushes its decision document
+            b["decisionDocument"] = self.notice(case, step, outcome)
         return b
 
     def special(self, case: Case, action: str, kind: str = "site-check") -> Item:

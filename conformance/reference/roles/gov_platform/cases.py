@@ -134,6 +134,35 @@ def _decision(outcome: str) -> str | None:
     return None
 
 
+def _notices() -> dict[str, str]:
+    """Decision (准予许可 / 不予许可) → its decision document's type (workflow.json, the outcomes of 决定)."""
+    return {o["name"]: o["notice"] for o in workflow()["outcomes"] if o["step"] == "decide" and o.get("notice")}
+
+
+def _check_decision_document(body: dict[str, Any], decision: str | None) -> None:
+    """§7.4.2 c): the decision step's document (the schema requires it) is of this case and of this decision."""
+    document = body["decisionDocument"]
+    if document["caseNo"] != body["caseNo"]:
+        raise bad_request(
+            f"决定文书的办件编号 {document['caseNo']} 不是本办件 {body['caseNo']}",
+            "the decision document belongs to another case",
+            [{"path": "/decisionDocument/caseNo", "message": "决定文书不属于本办件", "messageEn": "another case's"}],
+        )
+    want = _notices().get(decision or "")
+    if want is not None and document["type"] != want:
+        raise bad_request(
+            f"决定为“{decision}”，决定文书却是“{document['type']}”",
+            f"the decision is {decision} but the document is a {document['type']}",
+            [
+                {
+                    "path": "/decisionDocument/type",
+                    "message": f"应为{want}",
+                    "messageEn": "the document does not match the decision",
+                }
+            ],
+        )
+
+
 def pending(case: dict[str, Any]) -> tuple[str, ...]:
     """The step(s) the platform expects next for an accepted case."""
     if case["state"] not in ("accepted", "suspended"):
@@ -261,6 +290,8 @@ def _transition(case: dict[str, Any], kind: str, body: dict[str, Any], check: bo
         new["last_step"] = step
         if step == "decide":
             new["decision"] = _decision(body["outcome"])
+            if check:
+                _check_decision_document(body, new["decision"])
         if not check and new["state"] in ("submitted", "awaiting-correction"):
             new["state"] = "accepted"
     elif kind == "special":
@@ -469,6 +500,8 @@ class _Demo:
                 startedAt=b["reportedAt"],
                 finishedAt=b["reportedAt"],
             )
+            if step == "decide":  # §7.4.2 c): the decision document comes with the decision step
+                b["decisionDocument"] = self.notice(_notices()[outcome], f"{outcome}。", b["reportedAt"])
             return "step", "T5-8", b
         if code in "SE":
             b = self.base("review")

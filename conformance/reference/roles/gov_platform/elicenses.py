@@ -6,8 +6,8 @@
   refuses with 400: a ``version`` that differs from the version part of ``elicenseId``
   (``/version``), an ``issuerCode`` that is not the issuer part of ``elicenseId`` (GB/T 36904:
   the issuer code is the issuer's USCC; ``/issuerCode``), ``surface.registrationNo`` ≠
-  ``licenceNo`` (``/surface/registrationNo``) and ``validTo`` before ``validFrom``
-  (``/validTo``). Idempotent by ``elicenseId`` (its version is part of it): first 201 with
+  ``licenceNo`` (``/surface/registrationNo``), a surface equipment code that no entry of the 明细信息 has
+  (``/details``) and ``validTo`` before ``validFrom`` (``/validTo``). Idempotent by ``elicenseId`` (its version is part of it): first 201 with
   ``Location`` → T5-13; the same content again 200 with the stored certificate; different
   content 409 ``DUPLICATE``.
 * **T5-12 检索** by ``holderId`` (and ``holderIdType``, ``itemCode``): summaries, newest
@@ -40,6 +40,7 @@ from conformance.codes import KINDS, check
 from conformance.codes import lists as code_lists
 from conformance.codes import uscc as uscc_kind
 from conformance.contract.errors import ErrorCode
+from conformance.datagen.licensing import licence_detail
 from conformance.reference import files
 from conformance.reference.context import Ctx, Reply, now_iso, operation
 from conformance.reference.db import Database, dumps, loads
@@ -112,6 +113,7 @@ def make_certificate(
             "internalNo": equipment["internalNo"],
             "registrationNo": reg_no,
         },
+        "details": [licence_detail(equipment)],
         "version": "001",
     }
     if case_no:
@@ -214,6 +216,12 @@ async def aggregate_elicense(ctx: Ctx) -> Reply:
             "照面信息中的使用登记证编号与证照编号不一致",
             "surface registrationNo differs from licenceNo",
         )
+    if cert["surface"]["equipmentCode"] not in {d["equipmentCode"] for d in cert["details"]}:
+        raise field_error(
+            "/details",
+            f"照面信息中的设备代码 {cert['surface']['equipmentCode']} 不在明细信息中",
+            "the surface's equipment code is not among the details",
+        )
     if cert.get("validTo") and cert["validTo"] < cert["validFrom"]:
         raise field_error("/validTo", "有效期截止早于有效期起始", "validTo before validFrom")
     location = f"{ctx.base_url}/api/v1/elicenses/{eid}"
@@ -274,7 +282,10 @@ def _cert_or_404(ctx: Ctx) -> dict[str, Any]:
 
 @operation("getElicense")
 async def get_elicense_info(ctx: Ctx) -> Reply:
-    return Reply(_cert_or_404(ctx))
+    cert = _cert_or_404(ctx)
+    if ctx.defect(D.ELICENSE_INFO_WITHOUT_DETAILS):
+        cert.pop("details", None)  # the library's old view: the licence as printed, nothing behind it
+    return Reply(cert)
 
 
 @operation("getElicenseDownloadAddress")

@@ -17,7 +17,8 @@
 * File names (§9.3.1): ``<卷宗号><许可环节>_<顺序号>.<ext>``, 许可环节 = the dossier part's Chinese
   name (``申请`` ``受理`` ``审批`` ``决定``; 审批 as in §7.5.5 and dossier.schema.json), 顺序号 =
   two digits per part in filing order (schemas/xml/README.md).
-* Metadata (Table 2): JSON and XML (dossier-metadata.xsd); 创建时间 / 更新时间 are the first and
+* Metadata (Table 2): JSON, XML (dossier-metadata.xsd) and text (§9.3.2 "*.txt或XML": both forms are stored, the
+  text one as dossier-metadata.schema.json ``x-text-form`` defines it); 创建时间 / 更新时间 are the first and
   the last archiving time of any dossier of this unit (this category is the only one here); a
   unit without an archived dossier yet shows the dossier's own opening time.
 * Register form (dossier-register.xsd, project profile) as XML.
@@ -36,6 +37,7 @@ from xml.sax.saxutils import escape
 
 import defusedxml.ElementTree as DefusedET
 
+from conformance.check.metadata_text import write_text
 from conformance.codes import lists as code_lists
 from conformance.contract import documents as contracts
 from conformance.reference import files
@@ -528,6 +530,7 @@ def dossier_view(server: RoleServer, row: DossierRow, base_url: str) -> Item:
         "status": row.status,
         "metadata": metadata(server, row, case),
         "metadataXmlUrl": f"{base_url}/api/v1/dossiers/{code}/metadata.xml",
+        "metadataTxtUrl": f"{base_url}/api/v1/dossiers/{code}/metadata.txt",
         "referenceUrl": f"{base_url}/api/v1/dossiers/{code}",
         "files": [v for _, v in _files(server, row, base_url)],
     }
@@ -568,6 +571,16 @@ def metadata_xml(server: RoleServer, row: DossierRow) -> bytes:
         f'<?xml version="1.0" encoding="UTF-8"?>\n<dossierMetadata xmlns="{xml_namespace()}">\n{body}'
         "</dossierMetadata>\n"
     ).encode()
+
+
+def metadata_text(server: RoleServer, row: DossierRow) -> bytes:
+    """Table 2 in the text form of §9.3.2 (dossier-metadata.schema.json ``x-text-form``), stored beside the XML."""
+    case = store.load_case(server.db, row.case_no)
+    assert case is not None
+    text = write_text(metadata(server, row, case))
+    if D.METADATA_TXT_GBK in server.defects:
+        return text.decode("utf-8").encode("gbk")  # written by a Windows tool in the system's code page
+    return text
 
 
 def _register_role(step: str, role: str) -> str:

@@ -169,6 +169,11 @@ async def get_dossier_metadata_xml(ctx: Ctx) -> Reply:
     return Reply(raw=dossier.metadata_xml(ctx.server, _dossier(ctx)), media_type="application/xml; charset=utf-8")
 
 
+@operation("getDossierMetadataTxt")
+async def get_dossier_metadata_txt(ctx: Ctx) -> Reply:
+    return Reply(raw=dossier.metadata_text(ctx.server, _dossier(ctx)), media_type="text/plain; charset=utf-8")
+
+
 @operation("getDossierRegister")
 async def get_dossier_register(ctx: Ctx) -> Reply:
     return Reply(raw=dossier.register_xml(ctx.server, _dossier(ctx)), media_type="application/xml; charset=utf-8")

@@ -2,7 +2,8 @@
 
 * Report-backs to the government-service platform (表5 序号6–10): the interface comes from the
   outcome's ``reportBack`` in workflow.json (T5-6 补齐补正, T5-7 受理 / 不予受理, T5-8 each
-  step after acceptance, T5-9 特别程序 start and end, T5-10 办件结果 at 办结); the path is the one
+  step after acceptance, the 决定 step's with its decision document (§7.4.2 c), T5-9 特别程序 start and
+  end, T5-10 办件结果 at 办结); the path is the one
   gov-platform.yaml gives the operation carrying that ``x-interface``; the body follows
   case-status.schema.json and always names the case number and item code of the case.
 * At 发证 (§7.4.4, §7.4.5 c): the e-licence is aggregated into the provincial library (T5-11,
@@ -23,7 +24,8 @@ Look-ups (``outbox.lookup``, answers kept in the ``lookups`` table):
 
 Client-side defect switches (``reference/defects/declared.py``): ``no-report-back`` (the T5-8 of 审查 is never sent),
 ``report-back-wrong-order`` (the T5-7 of 受理 is held back and sent after the T5-10 result),
-``wrong-case-number`` (T5-6…T5-10 name the system's internal number instead of the platform's).
+``wrong-case-number`` (T5-6…T5-10 name the system's internal number instead of the platform's),
+``decision-without-document`` (the T5-8 of 决定 without its decision document).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from urllib.parse import quote
 
 from conformance.codes import lists as code_lists
 from conformance.contract.openapi import role_operations
+from conformance.datagen.licensing import licence_detail
 from conformance.reference import outbox
 from conformance.reference.context import now_iso
 from conformance.reference.defects import D
@@ -173,6 +176,8 @@ def report_back(
         if started:
             body["startedAt"] = started
         body["finishedAt"] = at
+        if step == "decide" and D.DECISION_WITHOUT_DOCUMENT not in server.defects:  # §7.4.2 c) 推送决定文书
+            body["decisionDocument"] = notice or bare_notice(case, outcome, opinion, at)
     elif interface == "T5-10":
         if not first_conclusion or not case.result:
             return  # reported once, at the first 办结 (after a 预归档退回 the exchange has already ended)
@@ -256,6 +261,7 @@ def elicense(case: store.Case, at: str) -> Item:
         "caseNo": case.case_no,
         "itemCode": case.item_code,
         "surface": surface,
+        "details": [licence_detail(eq, equipmentCode=case.equipment_code)],
         "version": "001",
     }
 
