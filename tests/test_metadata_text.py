@@ -77,3 +77,29 @@ def test_validate_reads_a_txt_as_the_text_form(name: str, code: int) -> None:
     out = io.StringIO()
     assert validate_file(Path(FOLDER / name), "dossier-metadata", strict=True, lang="zh", out=out) == code
     assert ("符合" if code == EXIT_OK else "不符合") in out.getvalue()
+
+
+class _Answer:
+    def __init__(self, content: bytes, content_type: str) -> None:
+        self.content, self._type = content, content_type
+
+    def header(self, name: str) -> str | None:
+        return self._type if name.lower() == "content-type" else None
+
+
+@pytest.mark.parametrize(
+    "content_type, readable",
+    [
+        ("text/plain; charset=GB18030", True),
+        ("text/plain; charset=gbk", True),
+        ("text/plain; charset=utf-8", False),  # GBK bytes served as UTF-8: the reference's metadata-txt-gbk defect
+        ("text/plain", False),
+    ],
+)
+def test_a_text_form_is_read_in_the_encoding_its_answer_declares(content_type: str, readable: bool) -> None:
+    from conformance.suites.test_dossier import _declared_text
+
+    utf8 = (FOLDER / "valid-metadata.txt").read_bytes()
+    gbk = utf8.decode("utf-8").encode("gbk")
+    issues = parse_text(_declared_text(_Answer(gbk, content_type)))[1]
+    assert (not issues) is readable, issues

@@ -242,8 +242,26 @@ def _metadata_forms(client: Any, sample: Sample) -> None:
             url = f"{client.base_url}/api/v1/dossiers/{quote(code)}/{path}"
         r = _fetch(client, url)
         if r is not None:
-            setattr(sample, form, (r.status, r.content if r.status == 200 else b""))
+            body = (_declared_text(r) if form == "txt" else r.content) if r.status == 200 else b""
+            setattr(sample, form, (r.status, body))
             sample.ex[form] = _last(client)
+
+
+#: encodings a text answer may declare besides UTF-8: the national character set (GB 18030 and its subset GBK)
+DECLARED_CHARSETS = {"gb18030": "gb18030", "gbk": "gb18030", "gb2312": "gb18030"}
+
+
+def _declared_text(r: Any) -> bytes:
+    """A text form as UTF-8: one served with ``charset=GB18030`` (or GBK, GB2312) declared in its Content-Type is
+    read in that encoding, since HTTP says how to read it; undeclared or UTF-8 bytes are judged as they are."""
+    charset = (r.header("Content-Type") or "").lower().partition("charset=")[2].split(";")[0].strip(" \"'")
+    codec = DECLARED_CHARSETS.get(charset)
+    if codec is None:
+        return r.content
+    try:
+        return r.content.decode(codec).encode("utf-8")
+    except UnicodeDecodeError:
+        return r.content  # not what it declares: judged as sent
 
 
 def _complete(client: Any, sample: Sample) -> Sample:

@@ -639,8 +639,8 @@ METADATA_TXT_GBK = declare(
     "metadata-txt-gbk",
     "licensing",
     ("DB42.9.3.2.1",),
-    "元数据的 txt 形式以 GBK 编码存放（Windows 中文系统的默认代码页），不是 UTF-8",
-    "the text form of the metadata is stored in GBK (the code page of a Chinese Windows), not UTF-8",
+    "元数据的 txt 形式以 GBK 编码存放（Windows 中文系统的默认代码页），却声明为 UTF-8",
+    "the text form of the metadata is stored in GBK (the code page of a Chinese Windows) but served as UTF-8",
     run=LICENSING,
 )
 FILE_NAMING_WRONG = declare(
