@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from conformance.check.schema import validator
+from conformance.check.xsd import XmlIssue
 from conformance.contract import documents as contracts
 
 __all__ = ["SCHEMA", "TextForm", "TextIssue", "parse_text", "text_form", "validate_text", "write_text"]
@@ -35,23 +36,9 @@ _BOM = b"\xef\xbb\xbf"
 _BLANKS = " \t"
 
 Layer = Literal["parser", "schema"]
-
-
-@dataclass(frozen=True, slots=True)
-class TextIssue:
-    """One problem of a metadata text: its layer, where (the element's name, or ``第 n 行``), and why."""
-
-    layer: Layer
-    path: str
-    message_zh: str
-    message_en: str
-
-    def message(self, lang: str = "zh") -> str:
-        return self.message_en if lang == "en" else self.message_zh
-
-    def __str__(self) -> str:
-        where = f"{self.path}: " if self.path else ""
-        return f"[{self.layer}] {where}{self.message_en}"
+#: One problem of a metadata text: its layer, where (the element's name, or ``第 n 行``), and why (the shape of an
+#: XML document's problems, so both forms of the metadata report alike).
+TextIssue = XmlIssue
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 #: Element nesting deeper than this is refused after parsing (the schemas need < 10).
 DEFAULT_MAX_DEPTH = 64
 
-Layer = Literal["parser", "xsd", "format"]
+Layer = Literal["parser", "xsd", "format", "schema"]  # schema: a metadata text's values (metadata_text)
 Source = bytes | bytearray | memoryview | str | Path
 
 
