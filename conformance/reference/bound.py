@@ -80,21 +80,7 @@ class BindingGateway:
             sent = True
             return {"type": "http.request", "body": canonical.body, "more_body": False}
 
-        start: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def inner_send(event: dict[str, Any]) -> None:
-            if event["type"] == "http.response.start":
-                start.update(event)
-            elif event["type"] == "http.response.body":
-                chunks.append(event.get("body", b""))
-
-        await self.app(inner, inner_receive, inner_send)
-        answer = Message(
-            status=start.get("status", 500),
-            headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in start.get("headers", [])),
-            body=b"".join(chunks),
-        )
+        answer = await _answer_of(self.app, inner, inner_receive)
         if holder is not None and answer.status == 401:
             self.tokens.pop(holder, None)  # a token the reference no longer honours: the next call gets a new one
         out = dialect.vendor_answer(answer, canonical)
@@ -140,17 +126,28 @@ class BindingGateway:
                 (b"content-length", str(len(body)).encode()),
             ],
         }
-        start: dict[str, Any] = {}
-        chunks: list[bytes] = []
 
         async def receive() -> dict[str, Any]:
             return {"type": "http.request", "body": body, "more_body": False}
 
-        async def send(event: dict[str, Any]) -> None:
-            if event["type"] == "http.response.start":
-                start.update(event)
-            elif event["type"] == "http.response.body":
-                chunks.append(event.get("body", b""))
+        answer = await _answer_of(self.app, inner, receive)
+        return read_token(answer.status, answer.body)
 
-        await self.app(inner, receive, send)
-        return read_token(start.get("status"), b"".join(chunks))
+
+async def _answer_of(app: Any, scope: dict[str, Any], receive: Any) -> Message:
+    """The answer of the inner ASGI ``app`` to one request, collected whole."""
+    start: dict[str, Any] = {}
+    chunks: list[bytes] = []
+
+    async def send(event: dict[str, Any]) -> None:
+        if event["type"] == "http.response.start":
+            start.update(event)
+        elif event["type"] == "http.response.body":
+            chunks.append(event.get("body", b""))
+
+    await app(scope, receive, send)
+    return Message(
+        status=start.get("status", 500),
+        headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in start.get("headers", [])),
+        body=b"".join(chunks),
+    )
