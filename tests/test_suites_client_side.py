@@ -129,6 +129,58 @@ def test_the_reference_server_conforms_and_the_report_carries_the_inbound_calls(
     assert sms and all("****" in x["request_body"] for x in sms)  # the mobile number is masked in the evidence
 
 
+#: What the paths suite decides (test_client_side_paths): every path's report-backs and what must not be sent.
+PATHS = {
+    "DB42.10.2.T5-6.1",
+    "DB42.7.2.2.a1.1",
+    "DB42.7.2.3.a1.1",
+    "DB42.7.2.3.a1.2",
+    "DB42.10.2.T5-7.1",
+    "DB42.7.2.2.a2.1",
+    "DB42.7.2.3.a2.1",
+    "DB42.7.2.5.e.1",
+    "DB42.7.4.4.a.1",
+    "DB42.7.4.2.b.1",
+    "DB42.7.4.2.c.1",
+    "DB42.7.3.2.b.1",
+    "DB42.10.2.T5-8.1",
+    "DB42.10.2.T5-9.1",
+    "DB42.10.2.T5-10.1",
+    "DB42.7.5.2.3",
+    "DB42.7.5.4.2",
+    "DB42.10.4.T7-2.1",
+    "DB42.10.4.1",
+    "DB42.7.4.4.b.2",
+    "PROFILE.DB42.10.4.T7-2",
+    "DB42.10.2.T5-11.1",
+    "DB42.7.1.5.f.1",
+    "DB42.7.2.5.f.1",
+    "PROFILE.PUSH.1",
+}
+
+
+def test_every_path_of_the_exchange_conforms(tmp_path: Path) -> None:
+    """不予受理, 补齐补正, 不予许可, 退回, special procedures, changes, the pre-fill and the objection against the reference."""
+    with stack(tmp_path) as (sims, srv):
+        report = _run(tmp_path, sims, srv, ["test_client_side_paths"])
+        calls = sims.calls()
+    verdicts = _tested(report)
+    failing = [t for t in report["tests"] if t["outcome"] != "passed"]
+    assert not failing, failing
+    assert set(verdicts) == PATHS, sorted(PATHS ^ set(verdicts))
+    assert set(verdicts.values()) == {"符合"}, {c: v for c, v in verdicts.items() if v != "符合"}
+    evidence = report["evidence"]
+    for c in report["clauses"]:
+        if c["id"] in PATHS:
+            assert any(evidence[i].get("direction") == "inbound" for i in c["evidence"]), c["id"]
+    # the walks reached the counterparts as the paths say: a refusal to accept, a refusal, the changes, an objection
+    results = [(c.json or {}).get("result") for c in calls if c.key in ("T5-7", "T5-10")]
+    assert {"不予受理", "不予许可"} <= set(results), results
+    statuses = {((c.json or {}).get("registration") or {}).get("status") for c in calls if c.key == "T7-2"}
+    assert {"changed", "suspended", "cancelled", "scrapped"} <= statuses, statuses
+    assert [c for c in calls if c.key == "T6-2"]
+
+
 class FakeOperator:
     """Reads the instructions file and performs each instruction through the reference server's driver."""
 

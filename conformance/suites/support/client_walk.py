@@ -47,6 +47,7 @@ from conformance.suites.support.client_side import (
     interface_clause,
     issue_effects,
     issue_step,
+    pushed,
     report_back_of,
     resubmission,
     special_report,
@@ -135,6 +136,8 @@ class CaseWalk:
         self.aborted = False
         self.state: Item | None = None
         self.t0 = 0.0
+        #: when the walk's last step was done (its calls are told from the next walk's by time); None: still walking
+        self.t_end: float | None = None
         self.first_receipt: Any = None
 
     # ------------------------------------------------------------------ helpers
@@ -148,10 +151,12 @@ class CaseWalk:
         return note
 
     def mine(self, calls: list[Call], *, loose: bool = False) -> list[Call]:
-        """Calls of the walk's case; ``loose`` also takes report-backs naming a case the harness never pushed."""
+        """Calls of the walk's case; ``loose`` also takes report-backs received while the walk ran that name a case the
+        harness never pushed (the case under a number the platform did not give)."""
         out = case_calls(calls, self.party)
         if loose:
             seen = {(c.simulator, c.seq) for c in out}
+            lo, hi = self.t0 - 0.5, self.t_end if self.t_end is not None else float("inf")
             out += [
                 c
                 for c in calls
@@ -159,6 +164,8 @@ class CaseWalk:
                 and (c.simulator, c.seq) not in seen
                 and c.case_no is not None
                 and c.case_no not in self.known
+                and not pushed(c.case_no)
+                and lo <= c.t <= hi
             ]
         return sorted(out, key=lambda c: (c.t, c.seq))
 
@@ -297,6 +304,10 @@ class CaseWalk:
     def settle(self) -> None:
         """A moment for anything the system still sends after the last step (caught by the order checks)."""
         time.sleep(min(1.5, self.budget))
+
+    def finish(self) -> None:
+        """The walk is over: a late report under a number the platform never gave is no longer taken as this case's."""
+        self.t_end = time.time()
 
     # ------------------------------------------------------------------ judging what was received
     def analyse(self) -> None:

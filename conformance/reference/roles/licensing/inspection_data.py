@@ -178,6 +178,22 @@ def objection_items(case: store.Case, role: str | None, body: Item) -> list[tupl
     return out
 
 
+async def settled(server: RoleServer, case_no: str) -> None:
+    """Wait (at most :data:`REPORT_WAIT_S`) while the case's report look-up is still under way, so that what uses the
+    report (制证's pre-fill) sees its answer; a look-up that failed leaves the application as it is."""
+    deadline = time.monotonic() + REPORT_WAIT_S
+    while time.monotonic() < deadline:
+        row = server.db.one(
+            "SELECT 1 FROM lookups WHERE sender = ? AND kind = ? AND topic = ? AND status = 'pending'",
+            server.role,
+            conf()["lookup"],
+            case_no,
+        )
+        if row is None:
+            return
+        await asyncio.sleep(0.05)
+
+
 async def awaited_report(server: RoleServer, case: store.Case) -> Item:
     """The held report, waiting a moment for a look-up still under way; 409 when the system has none."""
     deadline = time.monotonic() + REPORT_WAIT_S
