@@ -26,12 +26,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from conformance.selfcheck.demo_target import SIMULATOR_WAITS
+from conformance.harness.target import SimulatorSettings
+from conformance.selfcheck.demo_target import SIMULATOR_WAITS, fast_outbox
 from conformance.selfcheck.stack import licensing_stack
 from conformance.selfcheck.target_file import FEATURES, write_target
 from conformance.simulators import Simulators
 from tests import miniature
-from tests.refserver import Api
+from tests.refserver import Api, running
 
 #: Only stops a hang (the client-side suites wait out real retry back-offs: minutes).
 HANG_S = 3600.0
@@ -179,6 +180,21 @@ def test_every_path_of_the_exchange_conforms(tmp_path: Path) -> None:
     statuses = {((c.json or {}).get("registration") or {}).get("status") for c in calls if c.key == "T7-2"}
     assert {"changed", "suspended", "cancelled", "scrapped"} <= statuses, statuses
     assert [c for c in calls if c.key == "T6-2"]
+
+
+def test_a_system_not_wired_to_the_simulators_is_untested_not_failed(tmp_path: Path) -> None:
+    """The reference licensing server alone, its counterparts not the simulators: after the first call a step must
+    cause does not come and no call of the system is on record at all, the paths are 未测 with what to provide —
+    never 不符合 (nothing it sent can be judged), never 符合 (not even "no licence data left")."""
+    from conformance.simulators.handle import start
+
+    with fast_outbox(), start(SimulatorSettings()) as sims, running(tmp_path, "licensing") as srv:
+        report = _run(tmp_path, sims, srv, ["test_client_side_paths"], wait_s=2)
+        assert not [c for c in sims.calls() if c.operation != "getHealth"]  # the preflight probes their health
+    outcomes = {t["outcome"] for t in report["tests"]}
+    assert outcomes <= {"skipped"}, [t for t in report["tests"] if t["outcome"] != "skipped"]
+    assert all("从未调用任何模拟对端" in (t["reason"] or "") for t in report["tests"]), report["tests"][:2]
+    assert {c["verdict"] for c in report["clauses"] if c["tests"]} <= {"未测", "不适用"}
 
 
 class FakeOperator:

@@ -47,6 +47,7 @@ from conformance.harness import profiles
 from conformance.harness.target import Target
 from conformance.simulators import Call
 from conformance.suites.support.client_side import (
+    UNWIRED_NOTE,
     AttendedDriver,
     AutoDriver,
     Console,
@@ -61,6 +62,7 @@ from conformance.suites.support.client_side import (
     pick_item,
     session,
     special_kinds,
+    unwired,
     with_declared_equipment_code,
     with_original_registration,
     without_equipment_code,
@@ -166,6 +168,10 @@ class Paths:
         time.sleep(min(1.5, self.budget))  # a late call of the last walk is seen too
 
     def analyse(self) -> None:
+        if unwired(self.sims):
+            for ledger in self.ledgers.values():
+                ledger.notes.append(UNWIRED_NOTE)
+            return
         for walks in self.walks.values():
             for w in walks:
                 if w.t0 or w.found:
@@ -291,7 +297,7 @@ class Paths:
             lambda c: report.get("reportNo", "") in c.path,
             clauses=(T("T6-1"),),
             what="检验报告查询（T6-1，申请预填）",
-        ):
+        ) and not unwired(self.sims):
             w.ledger.check(
                 PREFILL, False, f"申请引用了检验报告 {report.get('reportNo')}，{w.budget:.0f} 秒内没有 T6-1 查询"
             )

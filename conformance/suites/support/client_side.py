@@ -305,6 +305,28 @@ def simulators(request: pytest.FixtureRequest, target: Target) -> Simulators:
     return sims
 
 
+#: Operations of the simulators the harness itself calls (the preflight's health probe): no sign of the target.
+HARNESS_PROBES = frozenset({"getHealth"})
+#: The simulators (by ``id``) a wait ended at without any call of the system under test on record (:func:`unwired`).
+_UNWIRED: dict[int, Simulators] = {}
+UNWIRED_NOTE = (
+    "被测系统从未调用任何模拟对端：请把它的政务服务平台、检验检测与安全监察系统地址配置为目标文件 [simulators] 所给的"
+    "模拟器 / the system under test never called a simulator: configure its counterparts as [simulators] says"
+)
+
+
+def unwired(sims: Simulators, *, waited: bool = False) -> bool:
+    """Whether the system under test is not wired to the simulators: once a wait (``waited``) has ended with no call
+    of it on record at any simulator, every later wait of the session is not made — the checks that needed the call
+    are 未测 (no counterpart, docs/verdicts.md), never 不符合, and the session does not wait them out one by one."""
+    if id(sims) in _UNWIRED:
+        return True
+    if waited and not [c for c in sims.calls() if c.operation not in HARNESS_PROBES]:
+        _UNWIRED[id(sims)] = sims
+        return True
+    return False
+
+
 # ---------------------------------------------------------------------------------- drivers
 @dataclass
 class StepResult:

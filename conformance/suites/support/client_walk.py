@@ -34,6 +34,7 @@ from conformance.codes import lists as code_lists
 from conformance.harness.target import Target
 from conformance.simulators import Call, Simulators
 from conformance.suites.support.client_side import (
+    UNWIRED_NOTE,
     AttendedDriver,
     AutoDriver,
     Console,
@@ -51,6 +52,7 @@ from conformance.suites.support.client_side import (
     report_back_of,
     resubmission,
     special_report,
+    unwired,
 )
 from conformance.suites.support.workflow import brief, data_of, licensing_operation, outcomes, steps
 
@@ -180,9 +182,12 @@ class CaseWalk:
         what: str = "",
         anywhere: bool = False,
         alternatives: tuple[str, ...] = (),
+        after_step: bool = False,
     ) -> Call | None:
         """Wait for the first call ``key`` (or one of ``alternatives``; and ``match``) received after ``since`` — of
-        the case, or ``anywhere`` among the calls of the session; a miss fails ``clauses``."""
+        the case, or ``anywhere`` among the calls of the session; a miss fails ``clauses``. A miss of a call a step
+        must cause (``after_step``) with no call of the system on record at all means it is not wired to the
+        simulators (:func:`~conformance.suites.support.client_side.unwired`): noted, not failed."""
         keys = (key, *alternatives)
 
         def found(calls: list[Call]) -> Call | None:
@@ -191,8 +196,12 @@ class CaseWalk:
                     return c
             return None
 
+        if unwired(self.sims):
+            return self.unwired()
         call = self.sims.wait_for(found, timeout=self.budget, progress=self.progress(f"{what or key}"))
         cs = (*(clauses or clauses_of(key)), *self.extra(label))
+        if call is None and unwired(self.sims, waited=after_step):
+            return self.unwired()
         if call is None:
             self.ledger.check(
                 cs,
@@ -204,6 +213,10 @@ class CaseWalk:
             self.found[label] = call
             self.ledger.check(cs, True, "", [call])
         return call
+
+    def unwired(self) -> None:
+        if UNWIRED_NOTE not in self.ledger.notes:
+            self.ledger.notes.append(UNWIRED_NOTE)
 
     def step(self, step: str, outcome: str) -> StepResult:
         opinion = f"{outcomes()[(step, outcome)]['name']}：经核，意见编号 {secrets.token_hex(3)}。"
@@ -263,6 +276,7 @@ class CaseWalk:
                 lambda c, s=step: (c.json or {}).get("step") == s,
                 clauses=(T("T5-8"), *STATUS, *extra),
                 what=what or f"“{name}”环节上报（T5-8）",
+                after_step=True,
             )
         elif iface:
             extra = (
@@ -275,10 +289,11 @@ class CaseWalk:
                 clauses=(T(iface), *extra),
                 what=what or f"“{name}”上报（{iface}）",
                 alternatives=tuple(outcomes()[(step, outcome)].get("reportBackAlt") or ()),
+                after_step=True,
             )
         if step == issue_step():
             for key in issue_effects():
-                self.expect(f"issue-{key}", key, res.started, what=f"发证后的 {key}")
+                self.expect(f"issue-{key}", key, res.started, what=f"发证后的 {key}", after_step=True)
         return res
 
     def special(self, step: str, kind: str) -> None:
@@ -299,6 +314,7 @@ class CaseWalk:
                 res.started,
                 lambda c, a=action: (c.json or {}).get("action") == a,
                 what=f"特别程序{action}上报（T5-9）",
+                after_step=True,
             )
 
     def settle(self) -> None:
@@ -311,6 +327,9 @@ class CaseWalk:
 
     # ------------------------------------------------------------------ judging what was received
     def analyse(self) -> None:
+        if unwired(self.sims):  # nothing the system sent can be judged, not even that it sent nothing
+            self.unwired()
+            return
         calls = self.sims.calls()
         mine = self.mine(calls, loose=True)
         self.check_contracts(mine)
