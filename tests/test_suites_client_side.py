@@ -227,6 +227,11 @@ class FakeOperator:
                             "operatorName": "操作员",
                         },
                     )
+                elif ins["action"] == "objection":
+                    r = api.post(
+                        f"/driver/v1/cases/{ins['caseNo']}/objections",
+                        {"items": ins["items"], "operatorName": "操作员"},
+                    )
                 else:
                     r = api.post(
                         f"/driver/v1/cases/{ins['caseNo']}/special-procedures",
