@@ -122,3 +122,45 @@ def test_licence_categories_table_3() -> None:
     }
     assert data["useRegistration"]["category"] == "05"
     assert data["useRegistration"]["itemCode"] == "01100000"
+
+
+def test_each_operation_leaves_statuses_the_schemas_know() -> None:
+    """licence-items.json operations (PROFILE.DB42.10.4.T7-2): the statuses are values of the schemas' enums; a first
+    registration, a new using unit and a move into the region get a new number, every other operation keeps it."""
+    enum = {
+        "registrationStatus": contracts.json_schema("use-registration")["properties"]["status"]["enum"],
+        "equipmentStatus": contracts.json_schema("equipment")["properties"]["status"]["enum"],
+        "licenceStatus": contracts.json_schema("licence-certificate")["properties"]["status"]["enum"],
+    }
+    ops = contracts.codelist("licence-items")["operations"]
+    for op in ops:
+        for key, values in enum.items():
+            assert op[key] in values, (op["code"], key)
+    assert {o["code"] for o in ops if not o["keepsRegistrationNo"]} == {"01", "03", "05"}
+    assert {o["code"]: o["registrationStatus"] for o in ops if o["registrationStatus"] != "registered"} == {
+        "02": "cancelled",
+        "04": "cancelled",
+        "06": "changed",
+        "07": "changed",
+        "08": "changed",
+        "09": "changed",
+        "10": "suspended",
+        "12": "scrapped",
+    }
+
+
+def test_inspection_data_fields_point_into_the_report_and_the_application() -> None:
+    """workflow.json inspectionData: each field is a property of the inspection report and of the application."""
+    from conformance.contract.openapi import pointer_get
+
+    data = contracts.codelist("workflow")["inspectionData"]
+    report = contracts.json_schema("inspection-report")["properties"]
+    app = contracts.json_schema("application")
+    for f in data["fields"]:
+        assert f["report"].lstrip("/") in report, f
+        parent, _, name = f["application"].rpartition("/")
+        where = "".join(f"/properties/{part}" for part in parent.strip("/").split("/"))
+        assert name in pointer_get(app, f"{where}/properties"), f
+    roles = {r["code"] for r in contracts.codelist("roles")["items"]}
+    assert set(data["objection"]["roles"]) <= roles
+    assert set(data["objection"]["allowedIn"]) <= {s["code"] for s in contracts.codelist("workflow")["steps"]}

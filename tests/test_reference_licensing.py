@@ -522,3 +522,129 @@ def test_unknown_case_and_bad_outcome(tmp_path: Path) -> None:
         assert r.status_code == 400 and r.json()["errors"][0]["path"] == "/outcome"
         r = officers.step("CASE-BAD-OUT", "nonsense", "accepted", "accept")
         assert r.status_code == 400
+
+
+# ---------------------------------------------------------------------------------- paths of the exchange
+def _walk(officers: Officers, case: str, steps: Any) -> Any:
+    state = None
+    for step, outcome in steps:
+        state = officers.do(case, step, outcome)
+    return state
+
+
+def _sent(stub: Stub) -> list[tuple[str, Any]]:
+    return [(interface_of(p, path)[0], body) for p, path, body in stub.all()]
+
+
+@pytest.mark.parametrize("item", ["01100000-03-08", "01100000-03-10", "01100000-03-02", "01100000-03-12"])
+def test_a_change_reports_the_status_its_operation_leaves(tmp_path: Path, stub: Stub, item: str) -> None:
+    """更名 / 停用 / 原单位注销 / 报废: T7-2 and the e-licence carry the status of licence-items.json, the number is kept."""
+    case = f"CASE-CHG-{item[-2:]}"
+    op = code_lists.licence_operations()[item[-2:]]
+    original = KINDS["registration-no"].generate(random.Random(item), catalogue="3110", province="42", year=2021)
+    with running(tmp_path, "licensing", counterparts=stub.counterparts()) as srv:
+        officers = Officers(srv.url())
+        ok(
+            push(Api(srv.url(), "gov-platform"), application(case, item=item, registrationNo=original)),
+            "pushApplication",
+            201,
+        )
+        state = _walk(officers, case, GRANTED[:5])
+        assert state["registrationNo"] == original
+        drain(srv)
+        sent = _sent(stub)
+        assert_bodies_valid(stub.all())
+    regs = [b for k, b in sent if k == "T7-2"]
+    assert len(regs) == 1
+    assert regs[0]["registration"]["status"] == op["registrationStatus"]
+    assert regs[0]["equipment"]["status"] == op["equipmentStatus"]
+    assert regs[0]["registration"]["registrationNo"] == original
+    assert [b["status"] for k, b in sent if k == "T5-11"] == [op["licenceStatus"]]
+
+
+def test_defect_no_t7_2_on_change_reports_only_first_registrations(tmp_path: Path, stub: Stub) -> None:
+    with running(tmp_path, "licensing", counterparts=stub.counterparts(), defects=("no-t7-2-on-change",)) as srv:
+        officers = Officers(srv.url())
+        gov = Api(srv.url(), "gov-platform")
+        ok(push(gov, application("CASE-NEW-1", seed=2)), "pushApplication", 201)
+        ok(push(gov, application("CASE-SCRAP-1", seed=3, item="01100000-03-12")), "pushApplication", 201)
+        for case in ("CASE-NEW-1", "CASE-SCRAP-1"):
+            _walk(officers, case, GRANTED[:5])
+        drain(srv)
+    regs = [b["registration"]["caseNo"] for k, b in _sent(stub) if k == "T7-2"]
+    assert regs == ["CASE-NEW-1"]
+    assert {b["caseNo"] for k, b in _sent(stub) if k == "T5-11"} == {"CASE-NEW-1", "CASE-SCRAP-1"}
+
+
+def test_defect_refusal_leaks_licence_sends_licence_data_for_a_refused_case(tmp_path: Path, stub: Stub) -> None:
+    refused = [("accept", "accepted"), ("review", "failed"), ("decide", "refused"), ("conclude", "concluded")]
+    sent: dict[tuple[str, ...], list[str]] = {}
+    for defects in ((), ("refusal-leaks-licence",)):
+        case, before = f"CASE-REF-{len(defects)}", len(stub.all())
+        (tmp_path / case).mkdir()
+        with running(tmp_path / case, "licensing", counterparts=stub.counterparts(), defects=defects) as srv:
+            officers = Officers(srv.url())
+            ok(push(Api(srv.url(), "gov-platform"), application(case, seed=4)), "pushApplication", 201)
+            _walk(officers, case, refused)
+            drain(srv)
+        sent[defects] = [k for k, _ in _sent(stub)[before:]]
+    assert sent[()] == ["T5-7", "T5-8", "T5-8", "T5-10"]
+    leaked = sent[("refusal-leaks-licence",)]
+    assert leaked[:4] == sent[()] and sorted(leaked[4:]) == ["T5-11", "T7-1", "T7-2", "sendSms"]
+
+
+def test_the_inspection_report_prefills_the_application_and_objections_are_fed_back(tmp_path: Path) -> None:
+    """T6-1 on receipt; 制证 takes the report's equipment code for an application without one; an examiner's objection
+    reaches the inspection system (T6-2) with the recorded and the declared values; refusals of raiseObjection."""
+    from conformance.selfcheck.stack import licensing_stack
+    from conformance.suites.support.client_side import (
+        contract_problems,
+        introduce,
+        new_party,
+        with_declared_equipment_code,
+        without_equipment_code,
+    )
+
+    rng = random.Random(15)
+    with licensing_stack(tmp_path / "lic.sqlite3", seed=None) as (sims, srv):
+        officers, gov = Officers(srv.url()), Api(srv.url(), "gov-platform")
+        filled = without_equipment_code(new_party(None, rng, legal=True, item="01100000-03-01"))  # type: ignore[arg-type]
+        objected = with_declared_equipment_code(new_party(None, rng, legal=True), rng)  # type: ignore[arg-type]
+        bare = new_party(None, rng, legal=True, with_report=False)  # type: ignore[arg-type]
+        for party in (filled, objected, bare):
+            introduce(sims, party)
+            ok(push(gov, party.application), "pushApplication", 201)
+        state = _walk(officers, filled.case_no, GRANTED[:5])
+        assert state["equipmentCode"] == filled.report["equipmentCode"]  # type: ignore[index]
+
+        path = f"/driver/v1/cases/{objected.case_no}/objections"
+        items = [{"field": "/equipmentCode", "reason": "申报的设备代码与检验报告不一致"}]
+        assert officers.apis["decide"].post(path, {"items": items, "operatorName": "王五"}).status_code == 403
+        r = officers.apis["accept"].post(
+            path, {"items": [{"field": "/inspectionDate", "reason": "x"}], "operatorName": "王五"}
+        )
+        assert r.status_code == 400 and r.json()["errors"][0]["path"] == "/items/0/field"
+        bare_path = f"/driver/v1/cases/{bare.case_no}/objections"
+        assert officers.apis["accept"].post(bare_path, {"items": items, "operatorName": "王五"}).status_code == 409
+        state = ok(officers.apis["accept"].post(path, {"items": items, "operatorName": "王五"}), "raiseObjection")
+        assert state["state"] == "submitted"
+        officers.do(objected.case_no, "accept", "not-accepted")
+        assert officers.apis["accept"].post(path, {"items": items, "operatorName": "王五"}).status_code == 409
+        drain(srv)
+        calls = sims.calls()
+    lookups = [c for c in calls if c.key == "T6-1"]
+    assert {filled.report["reportNo"], objected.report["reportNo"]} <= {c.path.rsplit("/", 1)[-1] for c in lookups}  # type: ignore[index]
+    regs = [c for c in calls if c.key == "T7-2" and c.case_no == filled.case_no]
+    assert [c.json["equipment"]["equipmentCode"] for c in regs] == [filled.report["equipmentCode"]]  # type: ignore[index]
+    objections = [c for c in calls if c.key == "T6-2"]
+    assert len(objections) == 1 and not contract_problems(objections[0]) and objections[0].status == 201
+    body = objections[0].json
+    assert body["caseNo"] == objected.case_no and body["raisedBy"] == "examiner" and body["raiserName"] == "王五"
+    assert body["items"] == [
+        {
+            "field": "/equipmentCode",
+            "recorded": objected.report["equipmentCode"],  # type: ignore[index]
+            "declared": objected.application["equipment"]["equipmentCode"],
+            "reason": "申报的设备代码与检验报告不一致",
+        }
+    ]

@@ -26,12 +26,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from conformance.selfcheck.demo_target import SIMULATOR_WAITS
+from conformance.harness.target import SimulatorSettings
+from conformance.selfcheck.demo_target import SIMULATOR_WAITS, fast_outbox
 from conformance.selfcheck.stack import licensing_stack
 from conformance.selfcheck.target_file import FEATURES, write_target
 from conformance.simulators import Simulators
 from tests import miniature
-from tests.refserver import Api
+from tests.refserver import Api, running
 
 #: Only stops a hang (the client-side suites wait out real retry back-offs: minutes).
 HANG_S = 3600.0
@@ -129,6 +130,73 @@ def test_the_reference_server_conforms_and_the_report_carries_the_inbound_calls(
     assert sms and all("****" in x["request_body"] for x in sms)  # the mobile number is masked in the evidence
 
 
+#: What the paths suite decides (test_client_side_paths): every path's report-backs and what must not be sent.
+PATHS = {
+    "DB42.10.2.T5-6.1",
+    "DB42.7.2.2.a1.1",
+    "DB42.7.2.3.a1.1",
+    "DB42.7.2.3.a1.2",
+    "DB42.10.2.T5-7.1",
+    "DB42.7.2.2.a2.1",
+    "DB42.7.2.3.a2.1",
+    "DB42.7.2.5.e.1",
+    "DB42.7.4.4.a.1",
+    "DB42.7.4.2.b.1",
+    "DB42.7.4.2.c.1",
+    "DB42.7.3.2.b.1",
+    "DB42.10.2.T5-8.1",
+    "DB42.10.2.T5-9.1",
+    "DB42.10.2.T5-10.1",
+    "DB42.7.5.2.3",
+    "DB42.7.5.4.2",
+    "DB42.10.4.T7-2.1",
+    "DB42.10.4.1",
+    "DB42.7.4.4.b.2",
+    "PROFILE.DB42.10.4.T7-2",
+    "DB42.10.2.T5-11.1",
+    "DB42.7.1.5.f.1",
+    "DB42.7.2.5.f.1",
+    "PROFILE.PUSH.1",
+}
+
+
+def test_every_path_of_the_exchange_conforms(tmp_path: Path) -> None:
+    """不予受理, 补齐补正, 不予许可, 退回, special procedures, changes, the pre-fill and the objection against the reference."""
+    with stack(tmp_path) as (sims, srv):
+        report = _run(tmp_path, sims, srv, ["test_client_side_paths"])
+        calls = sims.calls()
+    verdicts = _tested(report)
+    failing = [t for t in report["tests"] if t["outcome"] != "passed"]
+    assert not failing, failing
+    assert set(verdicts) == PATHS, sorted(PATHS ^ set(verdicts))
+    assert set(verdicts.values()) == {"符合"}, {c: v for c, v in verdicts.items() if v != "符合"}
+    evidence = report["evidence"]
+    for c in report["clauses"]:
+        if c["id"] in PATHS:
+            assert any(evidence[i].get("direction") == "inbound" for i in c["evidence"]), c["id"]
+    # the walks reached the counterparts as the paths say: a refusal to accept, a refusal, the changes, an objection
+    results = [(c.json or {}).get("result") for c in calls if c.key in ("T5-7", "T5-10")]
+    assert {"不予受理", "不予许可"} <= set(results), results
+    statuses = {((c.json or {}).get("registration") or {}).get("status") for c in calls if c.key == "T7-2"}
+    assert {"changed", "suspended", "cancelled", "scrapped"} <= statuses, statuses
+    assert [c for c in calls if c.key == "T6-2"]
+
+
+def test_a_system_not_wired_to_the_simulators_is_untested_not_failed(tmp_path: Path) -> None:
+    """The reference licensing server alone, its counterparts not the simulators: after the first call a step must
+    cause does not come and no call of the system is on record at all, the paths are 未测 with what to provide —
+    never 不符合 (nothing it sent can be judged), never 符合 (not even "no licence data left")."""
+    from conformance.simulators.handle import start
+
+    with fast_outbox(), start(SimulatorSettings()) as sims, running(tmp_path, "licensing") as srv:
+        report = _run(tmp_path, sims, srv, ["test_client_side_paths"], wait_s=2)
+        assert not [c for c in sims.calls() if c.operation != "getHealth"]  # the preflight probes their health
+    outcomes = {t["outcome"] for t in report["tests"]}
+    assert outcomes <= {"skipped"}, [t for t in report["tests"] if t["outcome"] != "skipped"]
+    assert all("从未调用任何模拟对端" in (t["reason"] or "") for t in report["tests"]), report["tests"][:2]
+    assert {c["verdict"] for c in report["clauses"] if c["tests"]} <= {"未测", "不适用"}
+
+
 class FakeOperator:
     """Reads the instructions file and performs each instruction through the reference server's driver."""
 
@@ -158,6 +226,11 @@ class FakeOperator:
                             "opinion": ins["opinion"],
                             "operatorName": "操作员",
                         },
+                    )
+                elif ins["action"] == "objection":
+                    r = api.post(
+                        f"/driver/v1/cases/{ins['caseNo']}/objections",
+                        {"items": ins["items"], "operatorName": "操作员"},
                     )
                 else:
                     r = api.post(

@@ -24,6 +24,9 @@ class Workflow:
     items_per_group: int | None  # licence items pushed per group (None: every item)
     walks: int  # Hypothesis walks of the procedure
     walk_steps: int  # steps per walk
+    #: client side: items walked per registration status a change leaves (changed, suspended, cancelled, scrapped —
+    #: licence-items.json operations); None: one item of every operation that changes the registration
+    change_items: int | None
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ PROFILES: dict[str, Depth] = {
         deadline_s=1800.0,
         token_expiry_wait_s=10,
         sharing=Sharing(records=1000, walk=300, pages=6, refs=30, examples=10, feed_pages=2, tail_pages=50, samples=3),
-        workflow=Workflow(items_per_group=1, walks=4, walk_steps=25),
+        workflow=Workflow(items_per_group=1, walks=4, walk_steps=25, change_items=1),
         dossier=Dossier(samples=3, archive_pause_s=0.0),
         contract=Contract(max_examples=3, max_coverage=12, deadline_s=120.0, near_miss=1),
         reporting=Reporting(reports=20, probes=50, near_misses=1),
@@ -77,7 +80,7 @@ PROFILES: dict[str, Depth] = {
         sharing=Sharing(
             records=10_000, walk=3000, pages=20, refs=200, examples=50, feed_pages=10, tail_pages=2000, samples=20
         ),
-        workflow=Workflow(items_per_group=3, walks=12, walk_steps=40),
+        workflow=Workflow(items_per_group=3, walks=12, walk_steps=40, change_items=2),
         dossier=Dossier(samples=10, archive_pause_s=2.1),
         contract=Contract(max_examples=15, max_coverage=40, deadline_s=600.0, near_miss=3),
         reporting=Reporting(reports=200, probes=200, near_misses=3),
@@ -96,7 +99,7 @@ PROFILES: dict[str, Depth] = {
             tail_pages=100_000,
             samples=100,
         ),
-        workflow=Workflow(items_per_group=None, walks=50, walk_steps=60),
+        workflow=Workflow(items_per_group=None, walks=50, walk_steps=60, change_items=None),
         dossier=Dossier(samples=50, archive_pause_s=2.1),
         contract=Contract(max_examples=50, max_coverage=120, deadline_s=1800.0, near_miss=8),
         reporting=Reporting(reports=100_000, probes=1000, near_misses=10),

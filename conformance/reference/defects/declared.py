@@ -712,6 +712,22 @@ WRONG_CASE_NUMBER = declare(
     "report-backs name the internal number, not the platform's case number",
     run=LICENSING_CALLING,
 )
+REFUSAL_LEAKS_LICENCE = declare(
+    "refusal-leaks-licence",
+    "licensing-client",
+    ("DB42.7.4.4.a.1", "DB42.7.4.2.b.1"),
+    "不予许可的办件办结时仍按发证处理：生成编号，向电子证照库汇聚证照、向安全监察系统上报使用单位与使用登记",
+    "a refused case is concluded as if issued: an e-licence is aggregated and the registration reported to supervision",
+    run=LICENSING_CALLING,
+)
+NO_T7_2_ON_CHANGE = declare(
+    "no-t7-2-on-change",
+    "licensing-client",
+    ("DB42.10.4.T7-2.1", "DB42.10.4.1"),
+    "变更、注销、停用、报废类办理项发证后不向安全监察系统上报设备使用登记信息（T7-2），只上报新登记",
+    "no T7-2 for a change, cancellation, suspension or scrapping item: only new registrations are reported",
+    run=LICENSING_CALLING,
+)
 
 # ------------------------------------------------------------------------------------------ gov-platform,
 # inspection, supervision

@@ -121,6 +121,16 @@ def special_steps() -> tuple[str, ...]:
 
 
 @functools.cache
+def inspection_data() -> Item:
+    """workflow.json ``inspectionData``: the report fields an application takes (pre-fill) or is compared with."""
+    return dict(contracts.codelist("workflow")["inspectionData"])
+
+
+def objection() -> Item:
+    return dict(inspection_data()["objection"])
+
+
+@functools.cache
 def issue_effects() -> tuple[str, ...]:
     """The interfaces 发证 starts (workflow.json: the outcome's effects name T5-11, T7-1, T7-2)."""
     found = []
@@ -295,6 +305,28 @@ def simulators(request: pytest.FixtureRequest, target: Target) -> Simulators:
     return sims
 
 
+#: Operations of the simulators the harness itself calls (the preflight's health probe): no sign of the target.
+HARNESS_PROBES = frozenset({"getHealth"})
+#: The simulators (by ``id``) a wait ended at without any call of the system under test on record (:func:`unwired`).
+_UNWIRED: dict[int, Simulators] = {}
+UNWIRED_NOTE = (
+    "被测系统从未调用任何模拟对端：请把它的政务服务平台、检验检测与安全监察系统地址配置为目标文件 [simulators] 所给的"
+    "模拟器 / the system under test never called a simulator: configure its counterparts as [simulators] says"
+)
+
+
+def unwired(sims: Simulators, *, waited: bool = False) -> bool:
+    """Whether the system under test is not wired to the simulators: once a wait (``waited``) has ended with no call
+    of it on record at any simulator, every later wait of the session is not made — the checks that needed the call
+    are 未测 (no counterpart, docs/verdicts.md), never 不符合, and the session does not wait them out one by one."""
+    if id(sims) in _UNWIRED:
+        return True
+    if waited and not [c for c in sims.calls() if c.operation not in HARNESS_PROBES]:
+        _UNWIRED[id(sims)] = sims
+        return True
+    return False
+
+
 # ---------------------------------------------------------------------------------- drivers
 @dataclass
 class StepResult:
@@ -318,6 +350,10 @@ class AutoDriver:
     def special(self, case_no: str, step: str, action: str, procedure: str, opinion: str) -> StepResult:
         started = time.time()
         return _done(self.desk.special(allowed_roles(step, "suspend")[0], case_no, procedure, action, opinion), started)
+
+    def objection(self, case_no: str, items: list[Item]) -> StepResult:
+        started = time.time()
+        return _done(self.desk.objection(objection()["roles"][0], case_no, items), started)
 
     def state(self, case_no: str) -> Item | None:
         r = self.desk.state(case_no)
@@ -368,6 +404,17 @@ class AttendedDriver:
             f"以“{self._post_name(role)}”岗位对办件 {case_no} 在“{steps()[step]['name']}”环节{verb_zh}特别程序"
             f"“{procedure}”，意见：{opinion}",
             f"as post {role}, {verb_en} the special procedure {procedure} of case {case_no} in step {step}; opinion: {opinion}",
+        )
+
+    def objection(self, case_no: str, items: list[Item]) -> StepResult:
+        role = objection()["roles"][0]
+        fields = {f["report"]: f["name"] for f in inspection_data()["fields"]}
+        listed_zh = "；".join(f"“{fields.get(i['field'], i['field'])}”（{i['reason']}）" for i in items)
+        listed_en = "; ".join(f"{i['field']} ({i['reason']})" for i in items)
+        return self._instruct(
+            {"action": "objection", "caseNo": case_no, "post": role, "items": items},
+            f"以“{self._post_name(role)}”岗位对办件 {case_no} 所引检验报告提出异议（检验数据与申报材料不符）：{listed_zh}",
+            f"as post {role}, raise an objection to the inspection report of case {case_no}: {listed_en}",
         )
 
     def state(self, case_no: str) -> Item | None:
@@ -474,6 +521,43 @@ def new_party(
     return Party(case_no, body, "legal" if legal else "natural", user, report, [body])
 
 
+def _revalidated(party: Party) -> Party:
+    if not validator("application").is_valid(party.application):  # the harness's own data
+        raise RuntimeError(
+            f"changed application invalid: {[e.message_zh for e in validator('application').errors(party.application)]}"
+        )
+    return party
+
+
+def with_original_registration(party: Party, rng: random.Random) -> Party:
+    """An application about registered equipment (a change, cancellation or scrapping): its original 使用登记证编号,
+    of the equipment's variety, issued in the authority's province some years ago."""
+    eq = party.application["equipment"]
+    eq["registrationNo"] = KINDS["registration-no"].generate(
+        rng,
+        catalogue=eq["catalogueCode"],
+        province=party.application["authority"]["division"][:2],
+        year=dt.date.today().year - 3,
+    )
+    return _revalidated(party)
+
+
+def without_equipment_code(party: Party) -> Party:
+    """An application that leaves the equipment code to the inspection report it names (pre-fill, §7.1.5 f)."""
+    party.application["equipment"].pop("equipmentCode", None)
+    return _revalidated(party)
+
+
+def with_declared_equipment_code(party: Party, rng: random.Random) -> Party:
+    """An application whose equipment code differs from the one its inspection report records (an objection's
+    matter, §7.2.5 f): another valid code of the same variety."""
+    eq = party.application["equipment"]
+    recorded = (party.report or {}).get("equipmentCode")
+    while eq.get("equipmentCode") in (None, recorded):
+        eq["equipmentCode"] = _equipment_code(rng, eq["catalogueCode"])
+    return _revalidated(party)
+
+
 def resubmission(party: Party) -> Item:
     """补齐补正: the same case number, a new message id, the completed materials."""
     app = resubmitted(party.application, len(party.messages) + 1)
@@ -482,8 +566,18 @@ def resubmission(party: Party) -> Item:
     return app
 
 
+#: Every case number the harness registered with the platform in this process: a report naming none of them names a
+#: case under a number the platform never gave (see ``CaseWalk.mine``).
+_PUSHED: set[str] = set()
+
+
+def pushed(case_no: str) -> bool:
+    return case_no in _PUSHED
+
+
 def introduce(sims: Simulators, party: Party) -> None:
     """Tell the simulators what the platform, the identity system and the inspection system know of the case."""
+    _PUSHED.add(party.case_no)
     sims["gov-platform"].register_user(party.user_kind, party.user)
     sims["gov-platform"].register_case(party.case_no, party.item)
     if party.report is not None:

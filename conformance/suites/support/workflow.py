@@ -460,6 +460,13 @@ class Desk:
             {"procedure": procedure, "action": action, "opinion": opinion, "operatorName": OPERATORS.get(role, "张三")},
         )
 
+    def objection(self, role: str, case_no: str, items: list[Item], operator: str | None = None) -> Any:
+        """An examiner's objection to the inspection data of the case (raiseObjection: T6-2 follows)."""
+        return self.officer(role).post(
+            _case_path("raiseObjection", case_no),
+            {"items": items, "operatorName": operator or OPERATORS.get(role, "张三")},
+        )
+
 
 def _case_path(operation_id: str, case_no: str) -> str:
     return licensing_operation(operation_id).path.replace("{caseNo}", case_no)

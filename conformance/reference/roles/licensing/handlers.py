@@ -11,6 +11,8 @@
   metadata as XML, its registration form (dossier-register.xsd, ``getDossierRegister``) and its files.
 * ``receiveCorrectedInspectionReport`` (表6 序号2 re-push): stored per report number and version;
   a case whose application names the report gets the corrected report among its materials.
+* ``raiseObjection`` (driver; §7.2.5 f, 表6 序号2): an examiner's objection to the inspection report the case names,
+  fed back to the inspection system (T6-2) by ``licensing_inspection_data``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from conformance.reference.context import SEEDERS, SETUPS, Ctx, Reply, now_iso, 
 from conformance.reference.db import dumps, loads
 from conformance.reference.errors import bad_request, conflict, not_found
 from conformance.reference.files import MEDIA_TYPES, content_disposition
-from conformance.reference.roles.licensing import dossier, reports, store
+from conformance.reference.roles.licensing import dossier, inspection_data, reports, store
 from conformance.reference.roles.licensing import workflow as flow
 from conformance.reference.roles.messages import once
 from conformance.reference.server_state import RoleServer
@@ -82,6 +84,7 @@ async def push_application(ctx: Ctx) -> Reply:
     def process() -> tuple[int, dict[str, Any]]:
         status, receipt = flow.receive_application(ctx.server, body, gov_register=register)
         reports.on_receipt(ctx.server, body)  # identity and item-library look-ups (§7.1.5 a, b; §4.7 b)
+        inspection_data.look_up(ctx.server, body)  # the inspection report it names (T6-1; §7.1.5 f)
         return status, receipt
 
     reply = await once(ctx, "licensing.T5-5", body, process)
@@ -228,6 +231,8 @@ async def get_case_dossier(ctx: Ctx) -> Reply:
 @operation("performStep")
 async def perform_step(ctx: Ctx) -> Reply:
     body = ctx.body
+    if body["step"] == "certify":  # 制证 takes what the application left empty from its inspection report (§7.1.5 f)
+        await inspection_data.settled(ctx.server, ctx.path["caseNo"])
     case = flow.perform_step(
         ctx.server, ctx.path["caseNo"], body["step"], body["outcome"], _actor(ctx), body["opinion"]
     )
@@ -237,4 +242,16 @@ async def perform_step(ctx: Ctx) -> Reply:
 @operation("performSpecialProcedure")
 async def perform_special_procedure(ctx: Ctx) -> Reply:
     case = flow.special_procedure(ctx.server, ctx.path["caseNo"], ctx.body, _actor(ctx))
+    return Reply(flow.case_state(ctx.server, case, ctx.base_url))
+
+
+@operation("raiseObjection")
+async def raise_objection(ctx: Ctx) -> Reply:
+    """§7.2.5 f): the examiner's objection to inspection data, fed back to the inspection system (T6-2)."""
+    case = _case(ctx)
+    actor = _actor(ctx)
+    items = inspection_data.objection_items(case, actor.role, ctx.body)
+    report = await inspection_data.awaited_report(ctx.server, case)
+    with ctx.db.write():
+        inspection_data.raise_objection(ctx.server, case, report, items, actor.name)
     return Reply(flow.case_state(ctx.server, case, ctx.base_url))

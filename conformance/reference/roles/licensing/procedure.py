@@ -83,10 +83,11 @@ def variety_of(catalogue: str) -> str:
     return catalogue
 
 
-def equipment_code_for(case: store.Case) -> str:
-    """The TSG 08-2017 equipment code of the case's equipment: the applicant's, or one generated from the
-    equipment's catalogue code, manufacturer region and manufacture year (deterministic per case)."""
-    eq = case.equipment
+def equipment_code_for(case: store.Case, equipment: Item | None = None) -> str:
+    """The TSG 08-2017 equipment code of the case's equipment (``equipment``: as pre-filled from its inspection
+    report, else as applied for): the given one, or one generated from the equipment's catalogue code, manufacturer
+    region and manufacture year (deterministic per case)."""
+    eq = equipment or case.equipment
     if eq.get("equipmentCode"):
         return str(eq["equipmentCode"])
     year = (eq.get("manufactureDate") or case.created_at)[:4]

@@ -19,13 +19,15 @@ Look-ups (``outbox.lookup``, answers kept in the ``lookups`` table):
   authentication by ``applicant.userId`` (T5-3 natural person / T5-4 legal person, §7.1.5 a), and the
   item library of the authority's division (T5-1 implementation list, T5-2 handling items, §4.7 b,
   §7.1.5 b) unless synchronised within ``TZSB_ITEM_SYNC_TTL`` seconds (default 3600);
-* on entering 审查 (正式受理): the inspection report named by ``equipment.reportNo`` (T6-1, 表6 序号1,
-  §7.2.2 a "获取检验检测系统…数据信息").
+* the inspection report the application names (T6-1, 表6 序号1) is looked up on receipt too, by
+  ``inspection_data.look_up`` (§7.1.5 f, §7.2.2 a "获取检验检测系统…数据信息").
 
 Client-side defect switches (``reference/defects/declared.py``): ``no-report-back`` (the T5-8 of 审查 is never sent),
 ``report-back-wrong-order`` (the T5-7 of 受理 is held back and sent after the T5-10 result),
 ``wrong-case-number`` (T5-6…T5-10 name the system's internal number instead of the platform's),
-``decision-without-document`` (the T5-8 of 决定 without its decision document).
+``decision-without-document`` (the T5-8 of 决定 without its decision document), ``no-t7-2-on-change`` (only first
+registrations are reported to supervision: no T7-2 for a change, cancellation or scrapping item);
+``refusal-leaks-licence`` lives in ``workflow.perform_step``.
 """
 
 from __future__ import annotations
@@ -52,18 +54,20 @@ Item = dict[str, Any]
 GOV = "gov-platform"
 SUPERVISION = "supervision"
 
-#: Equipment / registration status after each operation of Table 1 (OO) — project profile for T7-2.
-EQUIPMENT_STATUS = {"02": "cancelled", "04": "moved-out", "10": "suspended", "12": "scrapped"}
-REGISTRATION_STATUS = {
-    "02": "cancelled",
-    "04": "cancelled",
-    "06": "changed",
-    "07": "changed",
-    "08": "changed",
-    "09": "changed",
-    "10": "suspended",
-    "12": "scrapped",
-}
+
+@functools.cache
+def registered_status() -> str:
+    """The registration status a first registration leaves (licence-items.json, operation of a new-registration
+    item): any other is a change, a cancellation, a suspension or a scrapping."""
+    return str(code_lists.licence_operations()["01"]["registrationStatus"])
+
+
+def operation_of(case: store.Case) -> Item:
+    """The Table 1 operation (OO) of the case's item as licence-items.json gives it: the registration, equipment and
+    licence status a licence for it leaves behind and whether the original registration number stays (profile
+    PROFILE.DB42.10.4.T7-2). An item tolerated outside Table 1 (a defect) counts as a first registration."""
+    ops = code_lists.licence_operations()
+    return ops.get(case.item_code.split("-")[-1]) or ops["01"]
 
 
 @functools.cache
@@ -257,7 +261,7 @@ def elicense(case: store.Case, at: str) -> Item:
         "issuerDivision": auth["division"],
         "issueDate": at[:10],
         "validFrom": at[:10],
-        "status": "valid",
+        "status": operation_of(case)["licenceStatus"],
         "caseNo": case.case_no,
         "itemCode": case.item_code,
         "surface": surface,
@@ -286,7 +290,7 @@ def unit_report(case: store.Case, at: str) -> Item:
 def registration_report(case: store.Case, at: str) -> Item:
     """T7-2: the use registration (use-registration.schema.json) and the equipment (equipment.schema.json)."""
     a, eq, auth = case.applicant, case.equipment, case.authority
-    op = case.item_code.split("-")[-1]
+    op = operation_of(case)
     registration = {
         "registrationNo": case.registration_no,
         "equipmentCode": case.equipment_code,
@@ -298,7 +302,7 @@ def registration_report(case: store.Case, at: str) -> Item:
         "useAddress": eq["address"],
         "authority": auth,
         "registeredAt": at,
-        "status": REGISTRATION_STATUS.get(op, "registered"),
+        "status": op["registrationStatus"],
         "elicenseId": case.elicense_id,
         "updatedAt": at,
     }
@@ -319,7 +323,7 @@ def registration_report(case: store.Case, at: str) -> Item:
             "registrationNo": case.registration_no,
             "registrationAuthority": auth["name"],
             "registrationDate": at[:10],
-            "status": EQUIPMENT_STATUS.get(op, "in-use"),
+            "status": op["equipmentStatus"],
             "updatedAt": at,
         }
     )
@@ -357,14 +361,17 @@ def on_issue(server: RoleServer, case: store.Case, at: str) -> None:
     _send(server, GOV, "T5-11", body, case.case_no)
     if case.legal_person:  # T7-1 / T7-2 identify the using unit by its USCC
         _send(server, SUPERVISION, "T7-1", unit_report(case, at), case.case_no)
-        _send(server, SUPERVISION, "T7-2", registration_report(case, at), case.case_no)
+        changed = operation_of(case)["registrationStatus"] != registered_status()
+        if not (
+            changed and D.NO_T7_2_ON_CHANGE in server.defects
+        ):  # the defect: a changed registration goes unreported
+            _send(server, SUPERVISION, "T7-2", registration_report(case, at), case.case_no)
     message = sms(case, at)
     if message is not None:
         _send(server, GOV, "sendSms", message, case.case_no)
 
 
-# ---------------------------------------------------------------------------------- look-ups (T5-1…T5-4, T6-1)
-INSPECTION = "inspection"
+# ---------------------------------------------------------------------------------- look-ups (T5-1…T5-4)
 
 
 def item_sync_ttl() -> float:
@@ -395,17 +402,3 @@ def on_receipt(server: RoleServer, application: Item) -> None:
             topic=case_no,
         )
         outbox.lookup(server, GOV, path_of(GOV, "T5-2"), {"division": division}, kind="T5-2", topic=case_no)
-
-
-def on_review(server: RoleServer, case: store.Case) -> None:
-    """Entering 审查: the inspection report the application names (T6-1)."""
-    report = case.equipment.get("reportNo")
-    if report:
-        outbox.lookup(
-            server,
-            INSPECTION,
-            path_of(INSPECTION, "T6-1").replace("{reportNo}", quote(str(report), safe="")),
-            None,
-            kind="T6-1",
-            topic=case.case_no,
-        )

@@ -25,7 +25,7 @@ from conformance.contract.errors import ErrorCode
 from conformance.reference.context import now_iso
 from conformance.reference.defects import D
 from conformance.reference.errors import ApiError, bad_request, conflict, forbidden, not_found
-from conformance.reference.roles.licensing import dossier, reports, store
+from conformance.reference.roles.licensing import dossier, inspection_data, reports, store
 from conformance.reference.roles.licensing.procedure import (
     _rng,
     allowed_roles,
@@ -281,9 +281,22 @@ def perform_step(
             )
             if step == "issue":
                 reports.on_issue(server, case, at)
-            if outcome["state"] == "accepted":  # entering 审查: the inspection report (T6-1)
-                reports.on_review(server, case)
+            elif first_conclusion and D.REFUSAL_LEAKS_LICENCE in defects and _refused(case):
+                _leak_licence(server, case, at)
     return case
+
+
+def _refused(case: store.Case) -> bool:
+    return case.result == outcomes()[("decide", "refused")]["name"]
+
+
+def _leak_licence(server: RoleServer, case: store.Case, at: str) -> None:
+    """Defect ``refusal-leaks-licence``: the vendor's 办结 hands every decided case to the exchange of 发证, so a refused
+    case gets codes and an e-licence, which go to the e-licence library and the supervision system."""
+    _certify(server, case, at)
+    _issue(server, case, at)
+    store.save_case(server.db, case)
+    reports.on_issue(server, case, at)
 
 
 def _certifies_any_decision(case: store.Case, step: str, defects: frozenset[str]) -> bool:
@@ -354,18 +367,15 @@ def prefecture_letter(division: str) -> str:
     return chr(ord("A") + index % 26)
 
 
-#: Operations (Table 1 OO) after which the original 使用登记证编号 stays valid (a changed certificate
-#: keeps its number; a new using unit, a move into the region and a first registration get a new one).
-KEEPS_NUMBER = {"06", "07", "08", "09", "10", "11", "12", "13", "02", "04"}
-
-
 def _certify(server: RoleServer, case: store.Case, at: str) -> None:
+    """制证: the equipment code and the 使用登记证编号 (§7.4.5 b 2), from the application pre-filled with the inspection
+    report it names (§7.1.5 f); the original number stays when the item's operation keeps it (licence-items.json)."""
     db = server.db
-    case.equipment_code = case.equipment_code or equipment_code_for(case)
-    original = case.equipment.get("registrationNo")
-    op = case.item_code.split("-")[-1]
+    equipment = inspection_data.prefilled(server, case)["equipment"]
+    case.equipment_code = case.equipment_code or equipment_code_for(case, equipment)
+    original = equipment.get("registrationNo")
     year = int(at[:4])
-    if original and op in KEEPS_NUMBER:
+    if original and reports.operation_of(case)["keepsRegistrationNo"]:
         number = original
     elif D.REGISTRATION_NO_MALFORMED in server.defects:
         # the vendor's own scheme: catalogue code instead of the 2 variety digits, 4-digit serial, no year
