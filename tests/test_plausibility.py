@@ -11,7 +11,7 @@ from conformance.client.evidence import json_facts
 
 def test_limits_come_from_the_contracts() -> None:
     assert p.retry_after_bounds() == (0, 86400)
-    assert p.token_lifetime_bounds() == (1, 86400)
+    assert p.token_lifetime_bounds() == (1, 7200)  # SHARE.SEC.AUTH.2: at most 2 hours
     assert p.page_fields() == ("page", "size", "total", "items")
     keys = p.event_time_keys()
     assert {"updatedAt", "changedAt", "receivedAt", "reportedAt"} <= keys
