@@ -84,3 +84,13 @@ def test_a_run_with_tokens_in_urls_leaves_no_credential_in_its_files(tmp_path: P
 def test_an_exchange_marked_probe_is_kept_apart() -> None:
     ex = Exchange("GET", "http://127.0.0.1:9/", {}, None, probe=True)
     assert ex.as_dict()["probe"] is True
+
+
+def test_personal_numbers_are_masked_only_where_they_stand_alone() -> None:
+    """A mobile or citizen ID number alone is masked; the same digits inside a digest, a USCC or a token are part of
+    that value (a contract's SHA-256 ec623ccd13831723134… once lost four digits to the mobile rule)."""
+    assert mask_text("联系电话 13831723134。") == "联系电话 138****3134。"
+    assert mask_text("身份证 420102199001011234") == "身份证 420102********1234"
+    digest = "ec623ccd13831723134ffab52a6a0408fc79690456fc9fc92eee7f1da366b1d8"
+    assert mask_text(digest) == digest
+    assert mask_text("a420102199001011234b") == "a420102199001011234b"

@@ -14,10 +14,13 @@ from urllib.parse import quote, quote_plus
 #: Bytes of a body kept in the evidence.
 BODY_CAP = 16 * 1024
 _SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "x-signature", "proxy-authorization"}
+#: A citizen ID number or a mobile number stands alone: one inside a longer run of letters and digits (a SHA-256
+#: digest, a USCC, a token) is part of that value and is left whole.
 _CITIZEN_ID = re.compile(
-    r"(?<![0-9])([1-9][0-9]{5})(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}([0-9X])(?![0-9])"
+    r"(?<![0-9A-Za-z])([1-9][0-9]{5})(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}([0-9X])"
+    r"(?![0-9A-Za-z])"
 )
-_MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
+_MOBILE = re.compile(r"(?<![0-9A-Za-z])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9A-Za-z])")
 _SECRET_FIELDS = re.compile(
     r'("?(?:client_secret|access_token|refresh_token|password|secret)"?\s*[:=]\s*"?)([^"&\s,}]+)', re.IGNORECASE
 )
