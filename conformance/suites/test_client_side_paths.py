@@ -137,6 +137,15 @@ class Paths:
         s = target.simulators
         self.budget = s.attended_timeout_s if driver.attended else s.wait_s
 
+    def grant(self, w: CaseWalk, steps: Any) -> None:
+        """Walk ``w`` through the granted ``steps`` (stopping at one not performed), read its state back, finish."""
+        for step, outcome in steps:
+            if w.perform(step, outcome) is None:
+                break
+        if isinstance(self.driver, AutoDriver):
+            w.state = self.driver.state(w.party.case_no)
+        w.finish()
+
     def new(self, path: str, party: Party) -> CaseWalk:
         w = CaseWalk(
             self.target,
@@ -276,12 +285,7 @@ class Paths:
             w = self.new(CHANGES, party)
             if not w.submit():
                 continue
-            for step, outcome in GRANTED[:6]:  # to 办结
-                if w.perform(step, outcome) is None:
-                    break
-            if isinstance(self.driver, AutoDriver):
-                w.state = self.driver.state(party.case_no)
-            w.finish()
+            self.grant(w, GRANTED[:6])  # to 办结
 
     # ------------------------------------------------------------------ T6-1 pre-fill
     def prefill(self) -> None:
@@ -301,12 +305,7 @@ class Paths:
             w.ledger.check(
                 PREFILL, False, f"申请引用了检验报告 {report.get('reportNo')}，{w.budget:.0f} 秒内没有 T6-1 查询"
             )
-        for step, outcome in GRANTED[:5]:  # to 发证
-            if w.perform(step, outcome) is None:
-                break
-        if isinstance(self.driver, AutoDriver):
-            w.state = self.driver.state(party.case_no)
-        w.finish()
+        self.grant(w, GRANTED[:5])  # to 发证
 
     def check_prefill(self) -> None:
         """The report's data, unchanged, in everything the system reports; T6-1 after the push, before the decision."""
