@@ -294,14 +294,7 @@ class Paths:
         if not w.submit():
             return
         report = party.report or {}
-        if not w.expect(
-            "inspection",
-            "T6-1",
-            w.t0,
-            lambda c: report.get("reportNo", "") in c.path,
-            clauses=(T("T6-1"),),
-            what="检验报告查询（T6-1，申请预填）",
-        ) and not unwired(self.sims):
+        if not _inspection_lookup(w, report, "申请预填") and not unwired(self.sims):
             w.ledger.check(
                 PREFILL, False, f"申请引用了检验报告 {report.get('reportNo')}，{w.budget:.0f} 秒内没有 T6-1 查询"
             )
@@ -351,14 +344,7 @@ class Paths:
         if not w.submit():
             return
         report = party.report or {}
-        w.expect(  # the system needs the recorded values before an examiner can compare
-            "inspection",
-            "T6-1",
-            w.t0,
-            lambda c: report.get("reportNo", "") in c.path,
-            clauses=(T("T6-1"),),
-            what="检验报告查询（T6-1，异议之前）",
-        )
+        _inspection_lookup(w, report, "异议之前")  # the system needs the recorded values before an examiner can compare
         field = next(f for f in inspection_data()["fields"] if f["application"] == "/equipment/equipmentCode")
         items = [{"field": field["report"], "reason": f"申报材料中的{field['name']}与检验报告不一致，请核校。"}]
         self.objected[party.case_no] = items
@@ -524,3 +510,17 @@ def test_an_objection_is_fed_back_to_the_inspection_system(clause: str, judge: J
     报告编号、办件编号、提出方，异议项的检验数据值与申报材料值分别取自检验报告与申请，在 T6-1 之后，带消息标识并得到回执。
     The objection reaches the inspection system with the recorded and the declared values."""
     judge(OBJECTED, clause)
+
+
+def _inspection_lookup(w: CaseWalk, report: dict[str, Any], when: str) -> bool:
+    """Wait for the system's T6-1 look-up of the report the application names; whether it came."""
+    return bool(
+        w.expect(
+            "inspection",
+            "T6-1",
+            w.t0,
+            lambda c: report.get("reportNo", "") in c.path,
+            clauses=(T("T6-1"),),
+            what=f"检验报告查询（T6-1，{when}）",
+        )
+    )
