@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -13,6 +15,18 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("dev", deadline=None)
 settings.register_profile("ci", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The project's tests sign their runs with a key of their own (a fresh one per session, in a temporary folder):
+    they never create or use the user's key under ``~/.config`` (docs/evidence-signing.md)."""
+    from conformance.report.signing import KEY_ENV, Signer
+
+    if os.environ.get(KEY_ENV) or config.getoption("--tzsb-target", default=None):
+        return
+    key = Path(tempfile.mkdtemp(prefix="tzsb-test-key-")) / "sm2-signing.key"
+    key.write_text(Signer.generate().private_hex + "\n", encoding="ascii")
+    os.environ[KEY_ENV] = str(key)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

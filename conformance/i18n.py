@@ -116,6 +116,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "list every automated clause's deciding checks; exit 1 when a shall-clause has none",
     ),
     "cmd.clauses": ("列出要求条款目录", "list the requirement catalogue"),
+    "cmd.verify": (
+        "核验运行目录的证据：SM2 签名与每个文件的摘要（改动、缺失、新增的文件逐一列出；完好退出 0，否则 1）",
+        "verify a run folder's evidence: the SM2 signature and every file's digests (files changed, missing or added "
+        "are named; exit 0 when untouched, else 1)",
+    ),
+    "opt.run_dir": ("运行目录（含 manifest.json 与 manifest.sig）", "run folder (with manifest.json and manifest.sig)"),
+    "opt.fingerprint": (
+        "签名者公钥指纹（SM3，报告与签发者公布的值）；给出时公钥须与之相符",
+        "the signer's public-key fingerprint (SM3, as the report and the signer publish it); when given the key must match",
+    ),
+    "opt.verify_json": ("以 JSON 输出核验结果", "print the result as JSON"),
+    "opt.signing_key": (
+        "签名私钥文件（64 位十六进制 SM2 私钥；默认 $TZSB_SIGNING_KEY，或首次使用时生成的 ~/.config/tzsb-conformance/sm2-signing.key）",
+        "signing key file (64-hex-digit SM2 private key; default $TZSB_SIGNING_KEY, or "
+        "~/.config/tzsb-conformance/sm2-signing.key generated on first use)",
+    ),
     "cmd.binding": ("厂商接口方言绑定（docs/bindings.md）", "vendor dialect bindings (docs/bindings.md)"),
     "cmd.binding_check": (
         "检查绑定文件：能否应用、映射目标是否存在、有无冲突、每个样例往返是否不变",

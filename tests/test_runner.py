@@ -52,6 +52,10 @@ def test_run_against_the_reference_server_writes_a_passing_report(tmp_path: Path
     assert "<link" not in html and 'src="http' not in html and "@import" not in html  # opens with no network
     manifest = json.loads((tmp_path / "r1" / "manifest.json").read_text(encoding="utf-8"))
     assert set(manifest["files"]) >= {"report.json", "report.html", "evidence.json"}
+    from conformance.report.verify import verify_bundle
+
+    signed = verify_bundle(tmp_path / "r1", report["run"]["signer"]["fingerprint"])  # the fingerprint the report names
+    assert signed.ok and signed.listed == len(manifest["files"]), signed.as_dict()
     assert report["preflight"]["fatal"] == []
     assert report["summary"]["certification"] == "通过" and code == 0, report["summary"]
 

@@ -122,6 +122,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
         help=t("opt.deadline", lang, **{k: int(v.deadline_s) for k, v in profiles.PROFILES.items()}),
     )
     r.add_argument("--breaker", type=int, default=None, metavar="N", help=t("opt.breaker", lang, n=BREAKER_FAILURES))
+    r.add_argument("--signing-key", type=Path, default=None, metavar="FILE", help=t("opt.signing_key", lang))
 
     sc = sub.add_parser("selfcheck", help=t("cmd.selfcheck", lang), description=t("cmd.selfcheck", lang))
     sc.add_argument("--contracts-only", action="store_true", help=t("opt.contracts_only", lang))
@@ -129,6 +130,11 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     sc.add_argument("--defects", action="store_true", help=t("opt.defects", lang))
     sc.add_argument("--jobs", type=int, default=2, help=t("opt.jobs", lang))
     sc.add_argument("--binding", type=Path, default=None, metavar="FILE", help=t("opt.binding_selfcheck", lang))
+    sc.add_argument("--signing-key", type=Path, default=None, metavar="FILE", help=t("opt.signing_key", lang))
+    vf = sub.add_parser("verify", help=t("cmd.verify", lang), description=t("cmd.verify", lang))
+    vf.add_argument("run_dir", type=Path, metavar="RUN_DIR", help=t("opt.run_dir", lang))
+    vf.add_argument("--fingerprint", default=None, metavar="FP", help=t("opt.fingerprint", lang))
+    vf.add_argument("--json", action="store_true", help=t("opt.verify_json", lang))
     cl = sub.add_parser("clauses", help=t("cmd.clauses", lang), description=t("cmd.clauses", lang))
     cl.add_argument("--answers-template", metavar="ROLE", default=None, help=t("opt.answers_template", lang))
     cl.add_argument("--coverage", action="store_true", help=t("opt.coverage", lang))
@@ -178,6 +184,17 @@ def _drop_stdout() -> None:
 def _dispatch(args_list: list[str], lang: str) -> int:
     args = build_parser(lang).parse_args(args_list)
     lang = args.lang
+    if getattr(args, "signing_key", None) is not None:
+        from conformance.report.signing import use_key_file
+
+        problem = use_key_file(args.signing_key)
+        if problem:
+            print(problem, file=sys.stderr)
+            return EXIT_USAGE
+    if args.command == "verify":
+        from conformance.report.verify import run_verify
+
+        return run_verify(args.run_dir, args.fingerprint, lang, as_json=args.json)
     if args.command == "validate":
         from conformance.cli.validate import run_validate
 

@@ -30,6 +30,7 @@ from conformance.contract import documents as contracts
 from conformance.contract.clauses import load_catalogue
 from conformance.crypto import sm3_hex
 from conformance.report.output import write_json, write_text
+from conformance.report.signing import UNLISTED, sign_manifest, user_signer
 from conformance.report.verdicts import clause_entry, clause_verdicts, overall
 
 #: The published schema of report.json (``schemas/json/report.schema.json``) and the format it fixes.
@@ -158,6 +159,7 @@ def build_report(
             "interrupted": bool(getattr(state, "interrupted", False)),
             "stopped": guard.stopped() if guard is not None else None,
             "deadlineS": guard.deadline_s if guard is not None else None,
+            "signer": user_signer().info(),
         },
         "preflight": preflight.to_json() if preflight is not None else None,
         "summary": summary,
@@ -357,8 +359,11 @@ def merge_performance(
 
 
 def write_manifest(out: Path, report: dict[str, Any]) -> None:
+    """``manifest.json`` (SHA-256, SM3 and size of every other file of ``out``), signed by the user's key
+    (``manifest.sig``, :mod:`conformance.report.signing`)."""
     files = {}
-    for path in sorted(p for p in out.rglob("*") if p.is_file() and p.name != "manifest.json"):
+    listed = (p for p in out.rglob("*") if p.is_file() and str(p.relative_to(out)) not in UNLISTED)
+    for path in sorted(listed):
         data = path.read_bytes()
         files[str(path.relative_to(out))] = {
             "sha256": hashlib.sha256(data).hexdigest(),
@@ -372,3 +377,4 @@ def write_manifest(out: Path, report: dict[str, Any]) -> None:
         "files": files,
     }
     write_json(out / "manifest.json", manifest)
+    sign_manifest(out, user_signer())
