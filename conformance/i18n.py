@@ -121,6 +121,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "verify a run folder's evidence: the SM2 signature and every file's digests (files changed, missing or added "
         "are named; exit 0 when untouched, else 1)",
     ),
+    "cmd.report": (
+        "由运行目录重新生成报告：report.html，以及（--pdf）A4 的测评报告 report.pdf（需 Chromium 与中文字体），并重新签名清单",
+        "write a run folder's report again: report.html and (--pdf) the A4 test report report.pdf (needs Chromium and a "
+        "CJK font); the manifest is signed again",
+    ),
+    "opt.pdf": (
+        "另写出 A4 的测评报告 report.pdf（需 Chromium 与中文字体，如 Debian 的 chromium、fonts-noto-cjk）",
+        "also write the A4 test report report.pdf (needs Chromium and a CJK font, e.g. Debian chromium, fonts-noto-cjk)",
+    ),
     "opt.run_dir": ("运行目录（含 manifest.json 与 manifest.sig）", "run folder (with manifest.json and manifest.sig)"),
     "opt.fingerprint": (
         "签名者公钥指纹（SM3，报告与签发者公布的值）；给出时公钥须与之相符",
@@ -228,6 +237,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{name} should be a number of seconds >= 0, not {value!r}; using {default:g} s",
     ),
     # selfcheck
+    "self.index": ("各角色报告索引：{path}", "index of the role reports: {path}"),
+    "self.pdf": ("各角色测评报告 PDF 已打印", "each role's PDF test report printed"),
     "self.title": ("契约自检", "Contract self-check"),
     "self.ok": ("通过", "pass"),
     "self.fail": ("不通过", "fail"),

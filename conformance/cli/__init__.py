@@ -123,6 +123,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     )
     r.add_argument("--breaker", type=int, default=None, metavar="N", help=t("opt.breaker", lang, n=BREAKER_FAILURES))
     r.add_argument("--signing-key", type=Path, default=None, metavar="FILE", help=t("opt.signing_key", lang))
+    r.add_argument("--pdf", action="store_true", help=t("opt.pdf", lang))
 
     sc = sub.add_parser("selfcheck", help=t("cmd.selfcheck", lang), description=t("cmd.selfcheck", lang))
     sc.add_argument("--contracts-only", action="store_true", help=t("opt.contracts_only", lang))
@@ -131,6 +132,10 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     sc.add_argument("--jobs", type=int, default=2, help=t("opt.jobs", lang))
     sc.add_argument("--binding", type=Path, default=None, metavar="FILE", help=t("opt.binding_selfcheck", lang))
     sc.add_argument("--signing-key", type=Path, default=None, metavar="FILE", help=t("opt.signing_key", lang))
+    sc.add_argument("--pdf", action="store_true", help=t("opt.pdf", lang))
+    rp = sub.add_parser("report", help=t("cmd.report", lang), description=t("cmd.report", lang))
+    rp.add_argument("run_dir", type=Path, metavar="RUN_DIR", help=t("opt.run_dir", lang))
+    rp.add_argument("--pdf", action="store_true", help=t("opt.pdf", lang))
     vf = sub.add_parser("verify", help=t("cmd.verify", lang), description=t("cmd.verify", lang))
     vf.add_argument("run_dir", type=Path, metavar="RUN_DIR", help=t("opt.run_dir", lang))
     vf.add_argument("--fingerprint", default=None, metavar="FP", help=t("opt.fingerprint", lang))
@@ -195,6 +200,10 @@ def _dispatch(args_list: list[str], lang: str) -> int:
         from conformance.report.verify import run_verify
 
         return run_verify(args.run_dir, args.fingerprint, lang, as_json=args.json)
+    if args.command == "report":
+        from conformance.report.pdf import run_report
+
+        return run_report(args.run_dir, lang, pdf=args.pdf)
     if args.command == "validate":
         from conformance.cli.validate import run_validate
 
@@ -214,6 +223,7 @@ def _dispatch(args_list: list[str], lang: str) -> int:
             answers=args.answers,
             lang=lang,
             scope=args.scope,
+            pdf=args.pdf,
             extra=[
                 *([f"--tzsb-deadline={args.deadline}"] if args.deadline else []),
                 *([f"--tzsb-breaker={args.breaker}"] if args.breaker else []),
@@ -229,6 +239,7 @@ def _dispatch(args_list: list[str], lang: str) -> int:
             jobs=args.jobs,
             defects=args.defects,
             binding=args.binding,
+            pdf=args.pdf,
         )
     if args.command == "binding":
         from conformance.cli.binding import run_check

@@ -38,6 +38,7 @@ def run_suites(
     extra: list[str] | None = None,
     suites: list[str] | None = None,
     scope: str = "full",
+    pdf: bool = False,
 ) -> int:
     """Run the suites (all, or the named modules of ``conformance.suites``) through pytest with the plugin."""
     from conformance.contract.openapi import ROLES
@@ -71,4 +72,12 @@ def run_suites(
         return EXIT_USAGE
     summary = json.loads(report_file.read_text(encoding="utf-8"))["summary"]
     print(t("run.done", lang, path=out / "report.html", verdict=summary["certification"]))
+    if pdf:
+        from conformance.report.pdf import PdfError, write_pdf
+
+        try:
+            print(write_pdf(out, lang))
+        except PdfError as exc:  # asked for and not written: a harness error, the run's own files stand
+            print(exc, file=sys.stderr)
+            return EXIT_USAGE
     return code if code in (EXIT_OK, EXIT_FAIL) else EXIT_USAGE

@@ -372,6 +372,30 @@ def _print(check: Check, lang: str) -> None:
         print(f"      - {p}")
 
 
+def _role_documents(out: Any, lang: str, *, pdf: bool) -> list[Check]:
+    """The index page over the role reports and, on request, each role's PDF (one check: every PDF printed)."""
+    from conformance.report.index import write_index
+
+    index = write_index(out, lang)
+    if index is not None:
+        print(t("self.index", lang, path=index))
+    if not pdf:
+        return []
+    from conformance.report.pdf import PdfError, write_pdf
+
+    problems = []
+    for report in sorted(out.glob("*/report.json")):
+        try:
+            write_pdf(report.parent, lang)
+        except PdfError as exc:
+            problems.append(f"{report.parent.name}: {exc}")
+    if index is not None:
+        write_index(out, lang)  # again, with the links to the PDFs
+    check = Check(t("self.pdf", lang), problems)
+    _print(check, lang)
+    return [check]
+
+
 def run_selfcheck(
     lang: str,
     *,
@@ -380,6 +404,7 @@ def run_selfcheck(
     jobs: int = 2,
     defects: bool = False,
     binding: Any = None,
+    pdf: bool = False,
 ) -> int:
     start = time.perf_counter()
     results: list[Check] = []
@@ -405,6 +430,8 @@ def run_selfcheck(
     if defects:
         results += defect_checks(lang, jobs=jobs, out=out, binding=binding)
         _print(results[-1], lang)
+    if with_reference:
+        results += _role_documents(out, lang, pdf=pdf)
     passed = sum(r.ok for r in results)
     verdict = t("self.ok", lang) if passed == len(results) else t("self.fail", lang)
     print(t("self.summary", lang, verdict=verdict, passed=passed, total=len(results), secs=time.perf_counter() - start))
