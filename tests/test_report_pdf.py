@@ -53,7 +53,15 @@ def _printer_missing() -> str | None:
 def test_the_print_page_holds_cover_clauses_items_checklist_and_digests(run_dir: Path) -> None:
     report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
     html = render_print_html(run_dir)
-    for text in ("一致性测评报告", "测评结论", "接口测试结论", "逐条结论", "测试项（按条款）", "证明材料清单", "附录 证据摘要"):
+    for text in (
+        "一致性测评报告",
+        "测评结论",
+        "接口测试结论",
+        "逐条结论",
+        "测试项（按条款）",
+        "证明材料清单",
+        "附录 证据摘要",
+    ):
         assert text in html, text
     for clause in report["clauses"]:
         assert clause["id"] in html
