@@ -145,3 +145,34 @@ def test_runs_whose_contracts_changed_are_flagged(tmp_path: Path, capsys: pytest
     code = run_diff(str(contracts.SCHEMAS), str(contracts.SCHEMAS), [tmp_path / "runs" / "b-stale"], True, tests=False)
     assert code == 1
     assert json.loads(capsys.readouterr().out)["runs"][0]["changed"] == ["openapi/sharing.yaml"]
+
+
+def test_operation_changes_are_found_and_classified(tmp_path: Path) -> None:
+    import yaml
+
+    shutil.copytree(contracts.SCHEMAS, tmp_path / "schemas")
+    doc = tmp_path / "schemas" / "openapi" / "sharing.yaml"
+    spec = yaml.safe_load(doc.read_text(encoding="utf-8"))
+    ops = {op["operationId"]: op for item in spec["paths"].values() for op in item.values() if isinstance(op, dict)}
+    query, push, get = ops["queryEquipment"], ops["pushEquipment"], ops["getEquipment"]
+    query["parameters"].append({"name": "region", "in": "query", "required": True, "schema": {"type": "string"}})
+    del push["responses"]["409"]
+    get["security"] = [{"bearerAuth": ["sharing:equipment:admin"]}]
+    spec["paths"]["/api/v1/test-only"] = {
+        "get": {"operationId": "testOnly", "responses": {"204": {"description": "无内容"}}, "security": []}
+    }
+    doc.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    result = compare(ContractTree.current(), ContractTree.from_folder(tmp_path), tests=False)
+    found = {(ch["subject"], ch["code"]): ch for ch in result["changes"]}
+    assert sorted(found) == [
+        ("sharing.yaml getEquipment", "security-changed"),
+        ("sharing.yaml pushEquipment", "status-removed"),
+        ("sharing.yaml queryEquipment", "parameter-added-required"),
+        ("sharing.yaml testOnly", "operation-added"),
+    ]
+    assert found[("sharing.yaml queryEquipment", "parameter-added-required")]["sides"] == ["callers"]
+    assert found[("sharing.yaml pushEquipment", "status-removed")]["sides"] == ["providers"]
+    assert found[("sharing.yaml getEquipment", "security-changed")]["sides"] == ["callers", "providers"]
+    assert found[("sharing.yaml testOnly", "operation-added")]["sides"] == ["providers"]
+    assert all(ch["breaking"] for ch in result["changes"])
+    assert "SHARE.MECH.CONTENT.1" in found[("sharing.yaml queryEquipment", "parameter-added-required")]["clauses"]

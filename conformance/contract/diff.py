@@ -26,6 +26,21 @@ _COMBINATORS = ("allOf", "anyOf", "oneOf")
 _LOWER = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties")
 _UPPER = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties")
 _ANNOTATIONS = ("title", "description", "examples", "example", "$comment", "default", "deprecated", "$schema", "$id")
+#: Keywords diff_schema compares one by one; any other keyword or extension that changes is reported as such.
+_HANDLED = {
+    "$ref", "type", "enum", "const", "pattern", "format", *_LOWER, *_UPPER, "required", "properties",
+    "additionalProperties", "items", "not", "if", "then", "else", "contains", "propertyNames", *_COMBINATORS,
+    "prefixItems", "$defs",
+}  # fmt: skip
+#: Keys of an operation object diff_operation compares one by one (or that only describe it).
+_OP_HANDLED = {
+    "operationId", "parameters", "requestBody", "responses", "security", "x-scope", "x-interface", "x-clause",
+    "x-data-set", "callbacks", "summary", "description", "tags", "externalDocs", "x-source",
+}  # fmt: skip
+#: Top-level keys of an OpenAPI document compared as a whole (paths and component schemas are compared in detail).
+_DOC_KEYS = ("x-role", "security", "x-data-sets")
+#: Extensions that only trace a schema to its sources (a change breaks nobody).
+_TRACE = {"x-source", "x-clause"}
 #: Clause fields whose change changes the requirement (the others are wording, notes and cross-references).
 NORMATIVE_CLAUSE_FIELDS = ("text", "level", "roles", "verification", "optional", "feature", "interfaces")
 _CODELIST_META = ("name", "title", "source", "date", "notes")
@@ -224,6 +239,10 @@ def diff_schema(old: Any, new: Any, file: str, ptr: str, out: list[Change]) -> N
                 f"{key} branches {len(a)} → {len(b)}",
                 [PRODUCERS, CONSUMERS],
             )
+    for key in sorted({*old, *new} - _HANDLED - set(_ANNOTATIONS)):
+        if old.get(key) != new.get(key):
+            sides = [] if key in _TRACE else [PRODUCERS, CONSUMERS]
+            add(f"{key}-changed", f"{key} 改变", f"{key} changed", sides)
     od, nd = old.get("$defs") or {}, new.get("$defs") or {}
     for name in nd:
         if name not in od:
@@ -386,6 +405,9 @@ def diff_operation(old_t: ContractTree, old: TreeOperation, new_t: ContractTree,
     os_, ns_ = _scopes(old_t, old), _scopes(new_t, new)
     if os_ != ns_:
         add("security-changed", f"安全要求 {os_} → {ns_}", f"security {os_} → {ns_}", [CALLERS, PROVIDERS])
+    for k in sorted({*old.raw, *new.raw} - _OP_HANDLED):
+        if _strip(old.raw.get(k)) != _strip(new.raw.get(k)):
+            add(f"{k}-changed", f"{k} 改变", f"{k} changed", [CALLERS, PROVIDERS])
     for ext in ("x-interface", "x-clause", "x-data-set"):
         if old.raw.get(ext) != new.raw.get(ext):
             add(
@@ -533,6 +555,12 @@ def diff_codelist(name: str, old: Any, new: Any) -> list[Change]:
     def add(code: str, subject: str, zh: str, en: str, sides: list[str]) -> None:
         out.append(_c("codelist", name, subject, code, zh, en, sides))
 
+    if old is None or new is None:
+        if old is None:
+            add("codelist-added", stem, "新增代码表", "code list added", [])
+        else:
+            add("codelist-removed", stem, "删除代码表", "code list removed", [CONSUMERS])
+        return out
     if not isinstance(old, dict) or not isinstance(new, dict):
         if old != new:
             add("codelist-changed", stem, "代码表改变", "code list changed", [PRODUCERS, CONSUMERS])
@@ -621,6 +649,15 @@ def diff_clauses(old: _Catalogue, new: _Catalogue) -> list[Change]:
 # ---------------------------------------------------------------------- whole trees
 
 
+def _strip(node: Any) -> Any:
+    """A document without its annotations (titles, descriptions, examples, comments)."""
+    if isinstance(node, dict):
+        return {k: _strip(v) for k, v in node.items() if k not in _ANNOTATIONS}
+    if isinstance(node, list):
+        return [_strip(v) for v in node]
+    return node
+
+
 def _schema_roots(tree: ContractTree) -> dict[str, dict[str, Any]]:
     """``{file: {pointer: schema}}``: every JSON Schema file (its root) and every OpenAPI ``components/schemas``."""
     out: dict[str, dict[str, Any]] = {}
@@ -630,6 +667,43 @@ def _schema_roots(tree: ContractTree) -> dict[str, dict[str, Any]]:
         comp = ((tree.load(name) or {}).get("components") or {}).get("schemas") or {}
         if comp:
             out[name] = {f"/components/schemas/{escape(k)}": v for k, v in comp.items()}
+    return out
+
+
+def _set_clauses(spec: Any, cat: _Catalogue) -> set[str]:
+    """The clause ids a data set (``x-data-sets.<set>``) names: its own ``x-clause`` and its references'."""
+    if not isinstance(spec, dict):
+        return set()
+    refs = [spec.get("x-clause")]
+    refs += [r.get("x-clause") for r in (spec.get("x-references") or {}).values() if isinstance(r, dict)]
+    return {x for r in refs for x in (r if isinstance(r, list) else [r]) if x in cat.by_id}
+
+
+def _diff_document(name: str, o: dict[str, Any], n: dict[str, Any], cat: _Catalogue) -> list[Change]:
+    out: list[Change] = []
+    parts = [(k, o.get(k), n.get(k)) for k in _DOC_KEYS]
+    schemes = [(d.get("components") or {}).get("securitySchemes") for d in (o, n)]
+    parts.append(("components/securitySchemes", *schemes))
+    for key, a, b in parts:
+        if not (isinstance(a, dict) and isinstance(b, dict) and key == "x-data-sets"):
+            if _strip(a) != _strip(b):
+                code = f"{key.rsplit('/', 1)[-1]}-changed"
+                out.append(_c("document", name, key, code, f"{key} 改变", f"{key} changed", [CALLERS, PROVIDERS]))
+            continue
+        for sub in sorted({*a, *b}):
+            if _strip(a.get(sub)) == _strip(b.get(sub)):
+                continue
+            what = "added" if sub not in a else "removed" if sub not in b else "changed"
+            sides = [] if what == "added" else [CALLERS, PROVIDERS]
+            fields: list[str] = []
+            if isinstance(a.get(sub), dict) and isinstance(b.get(sub), dict):
+                fields = sorted(f for f in {*a[sub], *b[sub]} if _strip(a[sub].get(f)) != _strip(b[sub].get(f)))
+                if not set(fields) - _TRACE - {"title"}:
+                    sides = []
+            zh = {"added": "新增", "removed": "删除", "changed": "改变"}[what] + (f"：{fields}" if fields else "")
+            en = what + (f": {fields}" if fields else "")
+            ids = _set_clauses(a.get(sub), cat) | _set_clauses(b.get(sub), cat)
+            out.append(_c("document", name, f"{key}/{sub}", f"data-set-{what}", zh, en, sides, clauses=sorted(ids)))
     return out
 
 
@@ -677,6 +751,10 @@ def compare(old: ContractTree, new: ContractTree, *, tests: bool = True) -> dict
                     operations=[k],
                 )
             )
+    # document-level rules: the role, default security, security schemes, the data sets
+    for name in sorted(set(old.openapi_documents()) & set(new.openapi_documents()) | {"openapi/common.yaml"}):
+        if name in old.files and name in new.files:
+            changes += _diff_document(name, old.load(name) or {}, new.load(name) or {}, cat)
     # schemas: each location once, attributed to the operations that use it
     o_roots, n_roots = _schema_roots(old), _schema_roots(new)
     schema_changes: list[Change] = []
@@ -734,22 +812,21 @@ def compare(old: ContractTree, new: ContractTree, *, tests: bool = True) -> dict
             ch.clauses = sorted(cat.mentioning(f"codelists/{stem}"))
         changes += found
     changes += diff_clauses(old_cat, new_cat)
-    # files whose bytes changed with no change found above: editorial (titles, descriptions, order, comments)
+    # files whose bytes changed with no change found above: editorial (titles, descriptions, order, comments), or
+    # a shared document (common.yaml) whose changes are listed under the operations that use it
     seen = {ch.file for ch in changes}
     for name in sorted({*old.files, *new.files}):
-        if old.files.get(name) != new.files.get(name) and name not in seen:
-            what = "added" if name not in old.files else "removed" if name not in new.files else "changed"
-            changes.append(
-                _c(
-                    "file",
-                    name,
-                    name,
-                    f"file-{what}",
-                    f"文件{ {'added': '新增', 'removed': '删除', 'changed': '改变（仅说明性内容）'}[what] }",
-                    f"file {what}" + (" (annotations only)" if what == "changed" else ""),
-                    [],
-                )
-            )
+        if old.files.get(name) == new.files.get(name) or name in seen:
+            continue
+        what = "added" if name not in old.files else "removed" if name not in new.files else "changed"
+        zh = {"added": "文件新增", "removed": "文件删除", "changed": "文件改变"}[what]
+        en = f"file {what}"
+        if what == "changed":
+            if _strip(old.load(name)) == _strip(new.load(name)):
+                zh, en = zh + "（仅说明性内容）", en + " (annotations only)"
+            else:
+                zh, en = zh + "（变化列在使用它的操作下）", en + " (listed under the operations that use it)"
+        changes.append(_c("file", name, name, f"file-{what}", zh, en, []))
     tests_by = deciding_tests({c for ch in changes for c in ch.clauses}, cat, collect=tests)
     for ch in changes:
         ch.tests = sorted({t for c in ch.clauses for t in tests_by.get(c, [])})
@@ -849,6 +926,7 @@ _TEXT = {
     "area.codelist": ("代码表", "code list"),
     "area.clause": ("条款", "clause"),
     "area.file": ("文件", "file"),
+    "area.document": ("OpenAPI 文档", "OpenAPI document"),
 }
 
 
