@@ -13,6 +13,7 @@ from conformance.cli import main
 from conformance.contract import documents as contracts
 from conformance.contract.diff import EXIT_BREAKING, check_reports, compare, exit_code, run_diff
 from conformance.contract.tree import ContractTree
+from conformance.selfcheck.coverage import decided_by
 
 
 def _edit_json(path: Path, change) -> None:  # type: ignore[no-untyped-def]
@@ -50,7 +51,7 @@ def edited(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
             {"code": "test-role", "name": "测试岗位", "duty": "测试", "clause": "—", "steps": []}
         ),
     )
-    return root, compare(ContractTree.current(), ContractTree.from_folder(root), tests=True)
+    return root, compare(ContractTree.current(), ContractTree.from_folder(root), decided_by=decided_by)
 
 
 def _by_code(result: dict) -> dict[str, dict]:
@@ -112,7 +113,7 @@ def test_head_against_itself_finds_nothing(capsys: pytest.CaptureFixture[str]) -
         tree = ContractTree.from_git("HEAD")
     except ValueError:
         pytest.skip("not a git checkout")
-    assert compare(tree, tree, tests=False)["changes"] == []
+    assert compare(tree, tree, decided_by=None)["changes"] == []
     assert main(["diff", "HEAD", "HEAD", "--no-tests"]) == 0
     assert "没有变化" in capsys.readouterr().out
 
@@ -142,7 +143,9 @@ def test_runs_whose_contracts_changed_are_flagged(tmp_path: Path, capsys: pytest
     assert not runs["b-stale"]["covers"] and runs["b-stale"]["changed"] == ["openapi/sharing.yaml"]
     assert not runs["d-no-digests"]["covers"] and runs["d-no-digests"]["unknown"]
     # no contract change, but a stale run: exit 1
-    code = run_diff(str(contracts.SCHEMAS), str(contracts.SCHEMAS), [tmp_path / "runs" / "b-stale"], True, tests=False)
+    code = run_diff(
+        str(contracts.SCHEMAS), str(contracts.SCHEMAS), [tmp_path / "runs" / "b-stale"], True, decided_by=None
+    )
     assert code == 1
     assert json.loads(capsys.readouterr().out)["runs"][0]["changed"] == ["openapi/sharing.yaml"]
 
@@ -162,7 +165,7 @@ def test_operation_changes_are_found_and_classified(tmp_path: Path) -> None:
         "get": {"operationId": "testOnly", "responses": {"204": {"description": "无内容"}}, "security": []}
     }
     doc.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    result = compare(ContractTree.current(), ContractTree.from_folder(tmp_path), tests=False)
+    result = compare(ContractTree.current(), ContractTree.from_folder(tmp_path), decided_by=None)
     found = {(ch["subject"], ch["code"]): ch for ch in result["changes"]}
     assert sorted(found) == [
         ("sharing.yaml getEquipment", "security-changed"),

@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance.contract.openapi import ROLES
 from conformance.contract.tree import ContractTree, TreeError, TreeOperation, escape
 
 EXIT_NONE, EXIT_CHANGES, EXIT_USAGE, EXIT_BREAKING = 0, 1, 2, 3
@@ -513,20 +515,24 @@ class _Catalogue:
         }
 
 
-def deciding_tests(clause_ids: set[str], catalogue: _Catalogue, collect: bool = True) -> dict[str, list[str]]:
-    """Clause id → the suite tests that decide it: the clause marks of the suites as ``tzsb-conform clauses
-    --coverage`` collects them (nothing is sent), and the tests the catalogue's notes name (判定测试)."""
+#: Clause id → the suite tests that decide it when a role is under test (``conformance.selfcheck.coverage.decided_by``,
+#: handed in by the command line: the suites sit above this layer).
+DecidedBy = Callable[[str], Mapping[str, Iterable[str]]]
+
+
+def deciding_tests(
+    clause_ids: set[str], catalogue: _Catalogue, decided_by: DecidedBy | None = None
+) -> dict[str, list[str]]:
+    """Clause id → the suite tests that decide it: the tests the catalogue's notes name (判定测试), and with
+    ``decided_by`` the clause marks of the suites as ``tzsb-conform clauses --coverage`` collects them (per role of
+    the clause; nothing is sent). Parametrised ids are shown by their function."""
     out: dict[str, set[str]] = {cid: set() for cid in clause_ids}
     for cid in clause_ids:
         c = catalogue.by_id.get(cid) or {}
         for text in (c.get("notes"), c.get("reason")):
             out[cid] |= {f"{m}::{t}" for m, t in _DECIDING.findall(str(text or ""))}
-    if collect and clause_ids:
-        from conformance.selfcheck.coverage import decided_by
-
+    if decided_by is not None and clause_ids:
         roles = {r for cid in clause_ids for r in (catalogue.by_id.get(cid) or {}).get("roles") or []}
-        from conformance.contract.openapi import ROLES
-
         for role in sorted(roles & set(ROLES)) if roles else ROLES:
             by = decided_by(role)
             for cid in clause_ids:
@@ -707,7 +713,7 @@ def _diff_document(name: str, o: dict[str, Any], n: dict[str, Any], cat: _Catalo
     return out
 
 
-def compare(old: ContractTree, new: ContractTree, *, tests: bool = True) -> dict[str, Any]:
+def compare(old: ContractTree, new: ContractTree, *, decided_by: DecidedBy | None = None) -> dict[str, Any]:
     """Every change from ``old`` to ``new``, classified, with the clauses and suite tests it touches."""
     changes: list[Change] = []
     old_cat, new_cat = _Catalogue(old), _Catalogue(new)
@@ -827,7 +833,7 @@ def compare(old: ContractTree, new: ContractTree, *, tests: bool = True) -> dict
             else:
                 zh, en = zh + "（变化列在使用它的操作下）", en + " (listed under the operations that use it)"
         changes.append(_c("file", name, name, f"file-{what}", zh, en, []))
-    tests_by = deciding_tests({c for ch in changes for c in ch.clauses}, cat, collect=tests)
+    tests_by = deciding_tests({c for ch in changes for c in ch.clauses}, cat, decided_by)
     for ch in changes:
         ch.tests = sorted({t for c in ch.clauses for t in tests_by.get(c, [])})
     return {
@@ -978,7 +984,12 @@ def exit_code(result: dict[str, Any]) -> int:
 
 
 def run_diff(
-    old: str, new: str, reports: list[Path] | None, as_json: bool, lang: str = "zh", tests: bool = True
+    old: str,
+    new: str,
+    reports: list[Path] | None,
+    as_json: bool,
+    lang: str = "zh",
+    decided_by: DecidedBy | None = None,
 ) -> int:
     trees = []
     for spec in (old, new):
@@ -991,7 +1002,7 @@ def run_diff(
         if not Path(p).is_dir():
             print(_tx("bad_reports", lang, path=p), file=sys.stderr)
             return EXIT_USAGE
-    result = compare(trees[0], trees[1], tests=tests)
+    result = compare(trees[0], trees[1], decided_by=decided_by)
     result["runs"] = check_reports(trees[1], [Path(p) for p in reports]) if reports else None
     if as_json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
