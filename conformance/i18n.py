@@ -163,7 +163,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "interface, role and in total, in CFP (docs/functional-size.md)",
     ),
     "opt.size_role": ("只计算该角色（默认：全部角色）", "this role only (default: every role)"),
-    "opt.size_json": ("以 JSON 输出（schemas/json/functional-size.schema.json）", "print JSON (schemas/json/functional-size.schema.json)"),
+    "opt.size_json": (
+        "以 JSON 输出（schemas/json/functional-size.schema.json）",
+        "print JSON (schemas/json/functional-size.schema.json)",
+    ),
     "opt.diff_json": ("以 JSON 输出", "print JSON"),
     "cmd.diff": (
         "比较两版契约：列出变化的操作、JSON Schema 字段、代码表条目和条款，判断是否不兼容，指出涉及的条款与判定测试"
