@@ -23,6 +23,8 @@ METHOD = "COSMIC ISO/IEC 19761:2011 (COSMIC 4.0.2)"
 ERROR_EXIT = "error/confirmation messages"
 #: The triggering Entry of a process whose request carries no data group (only parameters or nothing).
 TRIGGER = "triggering request (parameters)"
+#: The Write of a state-changing request that carries no data group: the object its path names.
+OBJECT = "object of interest named by the path"
 #: A callback's acknowledgement (the receiver's status answer) entering the process that made the call.
 ACK = "receiver's acknowledgement"
 
@@ -286,7 +288,7 @@ def count_operation(tree: ContractTree, op: TreeOperation, groups: _Groups | Non
     else:
         # a request that changes state persists the groups it carries; one without any (a DELETE, a cancel)
         # persists the object its path names
-        proc.writes = list(request) or [f"{TRIGGER} → object of interest"]
+        proc.writes = list(request) or [OBJECT]
     return proc
 
 
