@@ -181,6 +181,38 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "JSON Lines：并行进程数（0 = 全部 CPU 核；结果仍按行序输出）",
         "JSON Lines: worker processes (0 = every CPU core; verdicts still in line order)",
     ),
+    # size and diff (conformance/contract/size.py, conformance/contract/diff.py)
+    "cmd.size": (
+        "按 COSMIC（ISO/IEC 19761）从契约静态计算接口功能规模（CFP）：每个操作、每个接口、每个角色及合计（docs/functional-size.md）",
+        "functional size of the interfaces by COSMIC (ISO/IEC 19761), counted from the contracts: per operation, "
+        "interface, role and in total, in CFP (docs/functional-size.md)",
+    ),
+    "opt.size_role": ("只计算该角色（默认：全部角色）", "this role only (default: every role)"),
+    "opt.size_json": (
+        "以 JSON 输出（schemas/json/functional-size.schema.json）",
+        "print JSON (schemas/json/functional-size.schema.json)",
+    ),
+    "opt.diff_json": ("以 JSON 输出", "print JSON"),
+    "cmd.diff": (
+        "比较两版契约：列出变化的操作、JSON Schema 字段、代码表条目和条款，判断是否不兼容，指出涉及的条款与判定测试"
+        "（退出码：0 无变化，1 有兼容变化，3 有不兼容变化，2 用法错误；docs/contract-diff.md）",
+        "compare two contract versions: changed operations, JSON Schema fields, code-list entries and clauses, "
+        "whether each breaks existing implementations, the clauses and deciding tests it touches (exit 0 no change, "
+        "1 compatible changes, 3 breaking changes, 2 usage error; docs/contract-diff.md)",
+    ),
+    "opt.diff_old": (
+        "旧契约：含 schemas/ 的目录、schemas/ 目录本身，或本仓库的 git 版本（如 HEAD~5）",
+        "old contracts: a folder holding schemas/, schemas/ itself, or a git revision of this repository (e.g. HEAD~5)",
+    ),
+    "opt.diff_new": ("新契约（同上，如 HEAD 或 .）", "new contracts (as above, e.g. HEAD or .)"),
+    "opt.diff_reports": (
+        "已完成的运行目录（或其上级目录）：列出哪些运行的契约摘要与新契约不符、须重新测试",
+        "finished run folders (or folders holding them): list the runs whose contract digests no longer match the new contracts",
+    ),
+    "opt.diff_no_tests": (
+        "不收集判定测试（只按条款说明中的判定测试列出，更快）",
+        "do not collect the suites for deciding tests (only the tests the clause notes name; faster)",
+    ),
     # verdicts
     "valid": ("有效", "valid"),
     "invalid": ("无效", "invalid"),

@@ -147,6 +147,16 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     b_sub = b.add_subparsers(dest="binding_command", required=True, metavar="ACTION")
     bc = b_sub.add_parser("check", help=t("cmd.binding_check", lang), description=t("cmd.binding_check", lang))
     bc.add_argument("file", type=Path, help=t("opt.binding_file", lang))
+    # functional size and contract diff (docs/functional-size.md, docs/contract-diff.md)
+    sz = sub.add_parser("size", help=t("cmd.size", lang), description=t("cmd.size", lang))
+    sz.add_argument("--role", default=None, metavar="ROLE", help=t("opt.size_role", lang))
+    sz.add_argument("--json", action="store_true", help=t("opt.size_json", lang))
+    df = sub.add_parser("diff", help=t("cmd.diff", lang), description=t("cmd.diff", lang))
+    df.add_argument("old", metavar="OLD", help=t("opt.diff_old", lang))
+    df.add_argument("new", metavar="NEW", help=t("opt.diff_new", lang))
+    df.add_argument("--reports", nargs="+", type=Path, default=None, metavar="DIR", help=t("opt.diff_reports", lang))
+    df.add_argument("--json", action="store_true", help=t("opt.diff_json", lang))
+    df.add_argument("--no-tests", action="store_true", help=t("opt.diff_no_tests", lang))
     from conformance.load.cli import register as register_load
 
     register_load(sub, lang)
@@ -249,6 +259,15 @@ def _dispatch(args_list: list[str], lang: str) -> int:
         from conformance.load.cli import run as run_load
 
         return run_load(args, lang)
+    if args.command == "size":
+        from conformance.contract.size import run_size
+
+        return run_size(args.role, args.json, lang)
+    if args.command == "diff":
+        from conformance.contract.diff import run_diff
+        from conformance.selfcheck.coverage import decided_by
+
+        return run_diff(args.old, args.new, args.reports, args.json, lang, None if args.no_tests else decided_by)
     if args.command == "clauses":
         from conformance.contract.clauses import run_list
 
