@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -349,8 +350,8 @@ _TEXT = {
     ),
     "role": ("角色 {role}：{cfp} CFP（{docs}）", "role {role}: {cfp} CFP ({docs})"),
     "cols": (
-        "操作  接口  E 输入 X 输出 R 读 W 写  CFP",
-        "operation  interface  E entries X exits R reads W writes  CFP",
+        ("操作（功能处理）", "接口", "E 输入 X 输出 R 读 W 写"),
+        ("operation (functional process)", "interface", "E entries X exits R reads W writes"),
     ),
     "iface": ("  按接口：", "  by interface:"),
     "none": ("（无 x-interface）", "(no x-interface)"),
@@ -358,6 +359,12 @@ _TEXT = {
     "callback": ("回调", "callback"),
     "unknown": ("未知角色 {role}（契约中的角色：{roles}）", "unknown role {role} (roles in the contracts: {roles})"),
 }
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` left-aligned in ``width`` terminal columns (a CJK character takes two)."""
+    shown = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - shown)
 
 
 def _tx(key: str, lang: str, **kw: Any) -> str:
@@ -371,7 +378,8 @@ def render_text(result: dict[str, Any], lang: str = "zh") -> str:
     for r in result["roles"]:
         docs = ", ".join(f"{d['document']} {d['cfp']}" for d in r["documents"])
         lines.append(_tx("role", lang, role=r["role"], cfp=r["cfp"], docs=docs))
-        lines.append("  " + _tx("cols", lang))
+        op_col, if_col, moves = _TEXT["cols"][1 if lang == "en" else 0]
+        lines.append(f"  {_pad(op_col, 44)} {_pad(if_col, 22)} {moves}")
         for op in r["operations"]:
             n += 1
             name = op["operationId"] + (f" ({_tx('callback', lang)} ← {op['callbackOf']})" if op["callbackOf"] else "")
@@ -380,7 +388,9 @@ def render_text(result: dict[str, Any], lang: str = "zh") -> str:
             lines.append(f"  {name:<44} {iface:<22} E{e} X{x} R{rd} W{w}  {op['cfp']:>3}")
         lines.append(_tx("iface", lang))
         for i in r["interfaces"]:
-            lines.append(f"    {i['interface'] or _tx('none', lang):<26} {i['cfp']:>4} CFP  ({len(i['operations'])})")
+            lines.append(
+                f"    {_pad(i['interface'] or _tx('none', lang), 26)} {i['cfp']:>4} CFP  ({len(i['operations'])})"
+            )
         lines.append("")
     lines.append(_tx("total", lang, total=result["total"], n=n))
     return "\n".join(lines) + "\n"
