@@ -60,6 +60,12 @@ PRINT_LABELS = {
         "whyAttested": "全部证明材料项已答复且满足（{n} 项）",
         "whyNoAttestation": "本次运行没有适用的证明材料项",
         "whyScope": "本次认证范围仅为接口",
+        "size": "接口功能规模（GB/T 18491.1）",
+        "sizeNote": "由契约静态计数（tzsb-conform size，docs/functional-size.md），是接口集的度量而非合格判定：",
+        "processes": "个功能处理",
+        "interfaceCol": "接口",
+        "operations": "操作",
+        "noInterface": "（未标注接口）",
     },
     "en": {
         "title": "Special-equipment supervision sharing interfaces: conformance test report",
@@ -85,6 +91,12 @@ PRINT_LABELS = {
         "whyAttested": "every attestation item answered and met ({n})",
         "whyNoAttestation": "no attestation item applies to this run",
         "whyScope": "certification scope: interface only",
+        "size": "Functional size of the interface set (GB/T 18491.1)",
+        "sizeNote": "counted from the contracts (tzsb-conform size, docs/functional-size.md), a measure, not a verdict:",
+        "processes": "functional processes",
+        "interfaceCol": "Interface",
+        "operations": "Operations",
+        "noInterface": "(no interface named)",
     },
 }
 #: A test's outcome as a verdict word (GB/T 34990 terms; docs/certification-report.md).

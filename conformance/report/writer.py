@@ -162,12 +162,32 @@ def build_report(
             "signer": user_signer().info(),
         },
         "preflight": preflight.to_json() if preflight is not None else None,
+        "functionalSize": functional_size(state.target.role),
         "summary": summary,
         "clauses": clauses,
         "attestation": [
             {**c, "answer": (answers or {}).get(c["id"])} for c in clauses if c["verification"] == "attestation"
         ],
         "tests": [{**asdict(o), "clauses": list(o.clauses), "duration": round(o.duration, 3)} for o in state.outcomes],
+    }
+
+
+def functional_size(role: str) -> dict[str, Any] | None:
+    """The COSMIC size of the role's interface set, from the contracts (docs/functional-size.md); None for a role
+    without a contract of its own."""
+    from conformance.contract.size import role_size
+
+    try:
+        size = role_size(role)
+    except (KeyError, ValueError):
+        return None
+    return {
+        "method": "COSMIC (ISO/IEC 19761), GB/T 18491.1",
+        "cfp": size["cfp"],
+        "processes": len(size["operations"]),
+        "interfaces": [
+            {"interface": i["interface"], "cfp": i["cfp"], "operations": i["operations"]} for i in size["interfaces"]
+        ],
     }
 
 
