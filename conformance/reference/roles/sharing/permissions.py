@@ -86,9 +86,7 @@ def _fingerprint(body: dict[str, Any]) -> str:
 def _check_change(ctx: Ctx, body: dict[str, Any]) -> None:
     errors: list[dict[str, str]] = []
     if body["clientId"] not in ctx.server.security.clients:
-        errors.append(
-            {"path": "/clientId", "message": f"客户端 {body['clientId']} 未在平台登记", "rule": "registered-client"}
-        )
+        errors.append({"path": "/clientId", "message": "客户端未在平台登记", "rule": "registered-client"})
     known = set(all_scopes())
     for name in ("addScopes", "removeScopes"):
         for i, scope in enumerate(body[name]):
@@ -98,10 +96,19 @@ def _check_change(ctx: Ctx, body: dict[str, Any]) -> None:
         errors.append({"path": "/addScopes", "message": "增加与取消的权限范围都为空", "rule": "non-empty-change"})
     both = sorted(set(body["addScopes"]) & set(body["removeScopes"]))
     if both:
-        errors.append({"path": "/removeScopes", "message": f"同时增加与取消 {'、'.join(both)}", "rule": "disjoint"})
+        errors.append(
+            {
+                "path": "/removeScopes",
+                "message": f"同时增加与取消 {len(both)} 个权限范围（{both[0]} 等）",
+                "rule": "disjoint",
+            }
+        )
     if errors:
+        first = errors[0]
         raise bad_request(
-            "权限变更申请不成立：" + "；".join(e["message"] for e in errors), "invalid permission change", errors
+            f"权限变更申请不成立（{len(errors)} 处）：{first['path']} {first['message']}"[:500],
+            f"invalid permission change ({len(errors)} problems)",
+            errors,
         )
 
 
@@ -215,8 +222,8 @@ async def create_suspension(ctx: Ctx) -> Reply:
         return Reply(stored[1], status=200)
     if body["clientId"] not in ctx.server.security.clients:
         raise bad_request(
-            f"客户端 {body['clientId']} 未在平台登记",
-            f"client {body['clientId']} is not registered",
+            "clientId 所指的客户端未在平台登记",
+            "clientId names no registered client",
             [{"path": "/clientId", "message": "客户端未在平台登记", "rule": "registered-client"}],
         )
     assert ctx.client is not None
