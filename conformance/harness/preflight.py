@@ -348,6 +348,14 @@ MESSAGES: dict[str, Text] = {
         '目标文件 [clients.{name}] division = "420100"（该客户端登记的行政区划）',
         'division = "420100" in [clients.{name}] (the division the client is registered for)',
     ),
+    "client.uscc": (
+        "已登记，但没有 uscc（其代表的单位）",
+        "declared, but without uscc (the unit it acts for)",
+    ),
+    "client.uscc.provide": (
+        '目标文件 [clients.{name}] uscc = "…"（该客户端代表的单位的统一社会信用代码）',
+        'uscc = "…" in [clients.{name}] (the credit code of the unit the client acts for)',
+    ),
     "driver.ok": ("已声明 {feature}，{seen}", "{feature} declared, {seen}"),
     "driver.attended": (
         "未声明 {feature}，采用有人值守模式（[simulators] attended = true）",
@@ -482,6 +490,7 @@ class ClientNeed:
     purpose: Text
     feature: str | None = None  # needed only when the target declares this optional feature
     division: bool = False  # the entry must give ``division`` (the division its data scope is registered for)
+    uscc: bool = False  # the entry must give ``uscc`` (the unit the client acts for)
 
 
 #: The named clients the suites ask for, from their skip reasons (``need_client``, ``tzsb_client(..., name)``).
@@ -531,6 +540,36 @@ CLIENT_NEEDS: tuple[ClientNeed, ...] = (
         division=True,
     ),
     ClientNeed("open-data", ("sharing",), ("开放数据客户端", "the open-data client"), feature="open-data"),
+    ClientNeed(
+        "permission-requester",
+        ("sharing",),
+        (
+            "权限变更申请方（sharing:permission:request，另持 sharing:permission:approve 以检验不得自批）",
+            "the permission-change requester (request scope; with the approval scope too, to try self-approval)",
+        ),
+    ),
+    ClientNeed(
+        "permission-approver",
+        ("sharing",),
+        ("权限变更审批方（sharing:permission:approve）", "the permission-change approver (approval scope)"),
+    ),
+    ClientNeed(
+        "permission-subject",
+        ("sharing",),
+        (
+            "被变更、被暂停的客户端：持有一个数据集的读取范围并缺少另一个（权限变更审批、暂停检查）",
+            "the client whose scopes are changed and which is suspended: one data-set read scope, lacking another",
+        ),
+    ),
+    ClientNeed(
+        "unit-grantor",
+        ("sharing",),
+        (
+            "代表一个单位、持有 sharing:grant 的客户端（非所属主体的授权被拒绝），须给出 uscc",
+            "a client acting for one unit with the grant scope (grants for others refused), with uscc",
+        ),
+        uscc=True,
+    ),
     ClientNeed(
         "limited",
         None,
@@ -1247,6 +1286,7 @@ def _clients(run: _Run) -> None:
         name = need.name
         key, label = f"client:{name}", _msg("label.client", name=name)
         extra = ("（须给出 division）", " (with division)") if need.division else ("", "")
+        extra = ("（须给出 uscc）", " (with uscc)") if need.uscc else extra
         provide = _msg("client.provide", name=name, extra=extra)
         creds = t.client(name)
         if creds is None:
@@ -1257,6 +1297,8 @@ def _clients(run: _Run) -> None:
             run.add(key, label, FAILED, run.token_failed(creds.client_id, seen), provide)
         elif need.division and not creds.division:
             run.add(key, label, MISSING, _msg("client.division"), _msg("client.division.provide", name=name))
+        elif need.uscc and not creds.uscc:
+            run.add(key, label, MISSING, _msg("client.uscc"), _msg("client.uscc.provide", name=name))
         else:
             run.add(key, label, OK, _msg("client.ok", purpose=need.purpose))
 

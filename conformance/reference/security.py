@@ -80,6 +80,8 @@ class Token:
     client: Client
     scopes: frozenset[str]
     expires: float
+    #: when it was issued (``time.time()``)
+    issued: float = 0.0
 
 
 def _utf8(text: str) -> bytes:
@@ -120,7 +122,8 @@ class Security:
         if client is None or not hmac.compare_digest(_utf8(client.secret), _utf8(secret)):
             return None
         wanted = frozenset(scope.split()) if scope else client.scopes
-        token = Token(client, wanted & client.scopes, time.time() + self.ttl(client))
+        now = time.time()
+        token = Token(client, wanted & client.scopes, now + self.ttl(client), issued=now)
         text = secrets.token_urlsafe(32)
         self.tokens[text] = token
         return text, token

@@ -40,7 +40,8 @@ def write_target(
     scalar keys (``wait_s``, ``hold_s``, ``retry_window_s``, ``attended``, ``instructions_file`` …) and the
     tables ``ports`` / ``urls`` (role → port / base URL of simulators already running). ``ca_file``: the CA of a
     TLS server (``RunningServer.ca_file``), written as ``[tls] ca_file``. A client with a ``dataDivision`` gets it as
-    ``division`` (the division its access to shared records is registered for)."""
+    ``division`` (the division its access to shared records is registered for), one with an ``ownerUscc`` gets it
+    as ``uscc`` (the unit it acts for)."""
     clients = json.loads(CLIENTS_FILE.read_text(encoding="utf-8"))["clients"]
     lines = [f'name = "tzsb-conformance 参考服务器 ({role})"', f'role = "{role}"', 'profile = "quick"', "", "[urls]"]
     lines += [f'{r} = "{u}"' for r, u in urls.items() if r in ROLES]
@@ -48,6 +49,7 @@ def write_target(
     for c in clients:
         lines += [f"[clients.{c['id']}]", f'client_id = "{c["id"]}"', f'client_secret = "{c["id"]}-secret"']
         lines += [f'division = "{c["dataDivision"]}"'] if c.get("dataDivision") else []
+        lines += [f'uscc = "{c["ownerUscc"]}"'] if c.get("ownerUscc") else []
         lines += [""]
     lines += ["[features]"] + [f"{f} = true" for f in features]
     lines += ["", "[thresholds]", f"max_body_bytes = {max_body}", ""]

@@ -819,3 +819,40 @@ SIGNATURE_HEADERS_UNCHECKED = declare(
 )
 
 _passes(SIGNATURE_HEADERS_UNCHECKED, seams.PARAM_ERRORS, lambda e: e["path"].startswith("/header/"))
+
+# ------------------------------------------------------------------------------------------ sharing: permission
+# changes with approval (IPQS.SHARE.PERM.2), suspension on misuse (IPQS.OPEN.SEC.3), grants only by the owner
+# (IPQS.SHARE.MODE.2); handlers in conformance/reference/roles/sharing/permissions.py and admin.py
+
+PERMISSION_CHANGE_WITHOUT_APPROVAL = declare(
+    "permission-change-without-approval",
+    "sharing",
+    ("IPQS.SHARE.PERM.2",),
+    "权限变更申请一经登记即生效（审批形同虚设，驳回也不撤销）",
+    "a permission change takes effect when requested (approval is a formality; a rejection undoes nothing)",
+    run=SHARING_ALONE,
+)
+SELF_APPROVED_PERMISSION = declare(
+    "self-approved-permission",
+    "sharing",
+    ("IPQS.SHARE.PERM.2",),
+    "申请方可以审批本客户端提出的权限变更申请",
+    "the requester may approve its own permission change",
+    run=SHARING_ALONE,
+)
+SUSPENSION_SPARES_OLD_TOKENS = declare(
+    "suspension-spares-old-tokens",
+    "sharing",
+    ("IPQS.OPEN.SEC.3",),
+    "暂停只拒绝暂停之后签发的令牌：暂停前签发的令牌照常取得共享与开放数据",
+    "a suspension refuses only tokens issued after it: a token issued before still gets shared and open data",
+    run=SHARING_ALONE,
+)
+GRANT_BY_ANYONE = declare(
+    "grant-by-anyone",
+    "sharing",
+    ("IPQS.SHARE.MODE.2", "SHARE.SEC.ACCESS.4"),
+    "代表某一主体的客户端可以为其他数据所属主体登记授权",
+    "a client acting for one unit may register grants for another owner's data",
+    run=SHARING_ALONE,
+)

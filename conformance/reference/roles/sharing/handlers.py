@@ -76,7 +76,7 @@ from conformance.reference.context import FACTORIES, SEEDERS, SETUPS, Ctx, Handl
 from conformance.reference.db import loads
 from conformance.reference.defects import D
 from conformance.reference.errors import not_found
-from conformance.reference.roles.sharing import access, feed
+from conformance.reference.roles.sharing import access, feed, permissions
 from conformance.reference.roles.sharing import admin as sharing_admin  # noqa: F401  (registers catalogue, grants, audit)
 from conformance.reference.roles.sharing import data as sd
 from conformance.reference.roles.sharing import push as sharing_push
@@ -240,7 +240,7 @@ def factory(op: Operation) -> Handler | None:
     """Handlers of the data-set operation families, by the operation's shape in the contract."""
     key = f"{op.doc}:{op.operation_id}"
     if key not in _BUILT:
-        _BUILT[key] = _build(op)
+        _BUILT[key] = permissions.guarded(_build(op))  # suspended clients refused first (IPQS.OPEN.SEC.3)
     return _BUILT[key]
 
 
@@ -248,6 +248,7 @@ def setup(server: RoleServer) -> None:
     sd.setup_storage(server.db)
     sharing_push.setup(server)
     server.extras["sharing"] = access.SharingState(server.db)
+    permissions.setup(server)
 
 
 FACTORIES.append(factory)
