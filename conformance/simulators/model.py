@@ -12,6 +12,16 @@ from typing import Any
 from conformance.clock import CHINA
 
 
+#: Simulated roles that answer from another role's contract: the national platform above a provincial sharing
+#: platform serves ``sharing.yaml`` (docs/two-tier.md).
+CONTRACT_ROLE = {"national": "sharing"}
+
+
+def contract_role(role: str) -> str:
+    """The contract role a simulated role answers from."""
+    return CONTRACT_ROLE.get(role, role)
+
+
 def now_iso() -> str:
     return dt.datetime.now(dt.UTC).astimezone(CHINA).isoformat(timespec="milliseconds")
 
@@ -119,6 +129,9 @@ class SimulatorState:
         self.applications: dict[str, list[dict[str, Any]]] = {}
         #: case numbers the harness has taken for a test (control API ``claims``): each case serves one test
         self.claims: set[str] = set()
+        #: national: the records reported up, by data set and key (None: deleted), and every change in order
+        self.shared: dict[str, dict[str, dict[str, Any] | None]] = {}
+        self.changes: list[dict[str, Any]] = []
 
     def next_fault(self, call: InboundCall) -> str | None:
         with self.lock:

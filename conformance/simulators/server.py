@@ -52,7 +52,7 @@ from conformance.serving.errors import (
 from conformance.serving.params import body_problems, read_params
 from conformance.serving.routing import Router
 from conformance.simulators import behaviour
-from conformance.simulators.model import Fault, InboundCall, Reply, SimulatorState, error, now_iso
+from conformance.simulators.model import Fault, InboundCall, Reply, SimulatorState, contract_role, error, now_iso
 
 #: Bytes of a request body a simulator keeps.
 BODY_CAP = 256 * 1024
@@ -83,7 +83,7 @@ class Simulator:
         #: the vendor's dialect the system under test calls in (a binding, docs/bindings.md); None: canonical
         self.dialect = dialect
         self.state = SimulatorState(role)
-        self.router = Router(role_operations(role))
+        self.router = Router(role_operations(contract_role(role)))
         self.control_token = control_token
         self.hold_s = hold_s
         self.behaviour = behaviour.handlers(role)
