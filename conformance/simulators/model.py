@@ -11,7 +11,6 @@ from typing import Any
 
 from conformance.clock import CHINA
 
-
 #: Simulated roles that answer from another role's contract: the national platform above a provincial sharing
 #: platform serves ``sharing.yaml`` (docs/two-tier.md).
 CONTRACT_ROLE = {"national": "sharing"}

@@ -42,7 +42,14 @@ def _push(name: str) -> Any:
             record = item.get("record") if op != "DELETE" else None
             held[key] = record
             state.changes.append(
-                {"seq": len(state.changes) + 1, "dataSet": name, "operation": op, "key": key, "changedAt": at, "record": record}
+                {
+                    "seq": len(state.changes) + 1,
+                    "dataSet": name,
+                    "operation": op,
+                    "key": key,
+                    "changedAt": at,
+                    "record": record,
+                }
             )
             results.append({"index": i, "key": key, "status": "accepted"})
         receipt = {
@@ -62,7 +69,9 @@ def _get(name: str, param: str) -> Any:
     def get(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
         record = state.shared.get(name, {}).get(q[param])
         if record is None:
-            raise error(404, ErrorCode.NOT_FOUND, f"国家平台没有记录“{q[param]}”", f"no record {q[param]} at the national level")
+            raise error(
+                404, ErrorCode.NOT_FOUND, f"国家平台没有记录“{q[param]}”", f"no record {q[param]} at the national level"
+            )
         return Reply(200, record)
 
     return get
@@ -101,7 +110,9 @@ def _empty(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: An
 
 
 def _none(state: SimulatorState, call: InboundCall, q: dict[str, Any], body: Any) -> Reply:
-    raise error(404, ErrorCode.NOT_FOUND, "模拟的国家平台不保存该数据", "the simulated national platform keeps no such data")
+    raise error(
+        404, ErrorCode.NOT_FOUND, "模拟的国家平台不保存该数据", "the simulated national platform keeps no such data"
+    )
 
 
 def handlers() -> dict[str, Any]:

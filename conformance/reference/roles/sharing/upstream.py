@@ -121,7 +121,9 @@ def forward(ctx: Ctx, ds: sd.DataSet, body: dict[str, Any], receipt: dict[str, A
         "records": items,
     }
     path = f"{ds.path}/push"
-    held = HELD_BACK_S if ctx.defect(D.UPSTREAM_OUT_OF_ORDER) and any(i["operation"] == "UPLOAD" for i in items) else 0.0
+    held = (
+        HELD_BACK_S if ctx.defect(D.UPSTREAM_OUT_OF_ORDER) and any(i["operation"] == "UPLOAD" for i in items) else 0.0
+    )
     outbox.enqueue(server, NATIONAL, path, message, message_id=message_id, topic=f"upstream:{ds.name}", delay=held)
     if ctx.defect(D.UPSTREAM_RESENDS_ACKNOWLEDGED):
         outbox.enqueue(
