@@ -10,15 +10,7 @@ from dataclasses import KW_ONLY, asdict, dataclass, field
 from typing import Any
 
 from conformance.clock import CHINA
-
-#: Simulated roles that answer from another role's contract: the national platform above a provincial sharing
-#: platform serves ``sharing.yaml`` (docs/two-tier.md).
-CONTRACT_ROLE = {"national": "sharing"}
-
-
-def contract_role(role: str) -> str:
-    """The contract role a simulated role answers from."""
-    return CONTRACT_ROLE.get(role, role)
+from conformance.harness.target import contract_role as contract_role  # the simulators' import of it
 
 
 def now_iso() -> str:
