@@ -40,8 +40,8 @@ from conformance.check.schema import validator, validator_at
 from conformance.client.evidence import Evidence
 from conformance.client.http import TargetClient, TargetResponse, ca_file_for, static_key
 from conformance.contract import documents as contracts
-from conformance.contract.openapi import Operation, documents_for_role, operations, role_operations
-from conformance.harness.target import COUNTERPART_FEATURE, COUNTERPARTS, Target, contract_role, string_list
+from conformance.contract.openapi import Operation, contract_role, documents_for_role, operations, role_operations
+from conformance.harness.target import COUNTERPART_FEATURE, COUNTERPARTS, Target, string_list
 
 OK, MISSING, FAILED = "ok", "missing", "failed"
 STATUSES = (OK, MISSING, FAILED)

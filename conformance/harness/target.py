@@ -111,17 +111,9 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
     # a provincial sharing platform reports up to the national platform and applies its push-down (docs/two-tier.md)
     "sharing": ("national",),
 }
-#: Simulated roles that answer from another role's contract: the national platform above a provincial sharing
-#: platform serves ``sharing.yaml`` (docs/two-tier.md).
-CONTRACT_ROLE: dict[str, str] = {"national": "sharing"}
 #: The feature a role's target declares when the harness is to play a counterpart of it (a sharing platform plays
 #: the national one only for a platform that reports up); other counterparts are always played.
 COUNTERPART_FEATURE: dict[str, str] = {"national": "upstream-exchange"}
-
-
-def contract_role(role: str) -> str:
-    """The contract role a simulated role answers from (``national`` → ``sharing``)."""
-    return CONTRACT_ROLE.get(role, role)
 
 
 @dataclass

@@ -14,8 +14,8 @@ import requests
 from conformance.binding.dialect import Dialect
 from conformance.binding.model import load as load_binding
 from conformance.client.http import send_bounded
+from conformance.contract.openapi import contract_role
 from conformance.harness.target import COUNTERPARTS, SimulatorSettings
-from conformance.simulators.model import contract_role
 from conformance.simulators.server import InboundCall, Simulator
 
 #: The simulators started or connected when no roles are named: the licensing system's counterparts.

@@ -10,7 +10,6 @@ from dataclasses import KW_ONLY, asdict, dataclass, field
 from typing import Any
 
 from conformance.clock import CHINA
-from conformance.harness.target import contract_role as contract_role  # the simulators' import of it
 
 
 def now_iso() -> str:

@@ -38,7 +38,7 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 from conformance.binding.dialect import Dialect, Message
 from conformance.client.evidence import mask_headers
 from conformance.contract.errors import ErrorCode
-from conformance.contract.openapi import Operation, role_operations
+from conformance.contract.openapi import Operation, contract_role, role_operations
 from conformance.serving import idempotency, token
 from conformance.serving.envelope import error_body, success_body
 from conformance.serving.errors import (
@@ -52,7 +52,7 @@ from conformance.serving.errors import (
 from conformance.serving.params import body_problems, read_params
 from conformance.serving.routing import Router
 from conformance.simulators import behaviour
-from conformance.simulators.model import Fault, InboundCall, Reply, SimulatorState, contract_role, error, now_iso
+from conformance.simulators.model import Fault, InboundCall, Reply, SimulatorState, error, now_iso
 
 #: Bytes of a request body a simulator keeps.
 BODY_CAP = 256 * 1024
