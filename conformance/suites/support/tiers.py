@@ -129,6 +129,7 @@ class Exchange:
     request: pytest.FixtureRequest
     ran: bool = False
     skip: tuple[str, str] | None = None  # (reason, provide): why nothing can be judged
+    error: str | None = None  # the scenario failed on the harness's side
     province: str = ""  # two digits
     bound_s: float = DEFAULT_WAIT_S
     pushed: list[Pushed] = field(default_factory=list)
@@ -182,7 +183,13 @@ class Exchange:
                 self.ran = True
                 self._preconditions()
                 if self.skip is None:
-                    self._scenario()
+                    try:
+                        self._scenario()
+                    except Exception as exc:  # the harness's failure, not the target's: every check errs (错误)
+                        self.error = f"{type(exc).__name__}: {exc}"[:500]
+                        raise
+        if self.error is not None:
+            raise RuntimeError(f"两级交换场景未能完成 / the two-tier scenario did not complete: {self.error}")
         if self.skip is not None:
             untested(self.skip[0], provide=self.skip[1])
         return self
@@ -268,7 +275,7 @@ class Exchange:
             if division:
                 body["sourceDivision"] = division
         r = client.post(f"{ds.path}/push", body)
-        data = r.json().get("data") if r.status == 200 and isinstance(r.json(), dict) else None
+        data = _data(r)
         results = data.get("results") if isinstance(data, dict) else None
         ok = isinstance(results, list) and all(isinstance(x, dict) and x.get("status") == "accepted" for x in results)
         if not ok or len(results or []) != len(items):
@@ -291,8 +298,7 @@ class Exchange:
         key = record[ds.key]
         deadline = time.monotonic() + self.bound_s
         while True:
-            r = harness.get(ds.record_path(key))
-            found = r.json().get("data") if r.status == 200 and isinstance(r.json(), dict) else None
+            found = _data(harness.get(ds.record_path(key)))
             if isinstance(found, dict) and version("UPDATE", found) == version("UPDATE", record):
                 break
             if time.monotonic() >= deadline:
@@ -417,6 +423,17 @@ def exchange(request: pytest.FixtureRequest, target: Target, evidence: Evidence,
             request.config.stash[_SESSION] = ex
     ex.request = request
     return ex.run()
+
+
+def _data(r: Any) -> Any:
+    """``data`` of a 200 answer's envelope; None for anything else (another status, not JSON, no envelope)."""
+    if r.status != 200:
+        return None
+    try:
+        body = r.json()
+    except ValueError:
+        return None
+    return body.get("data") if isinstance(body, dict) else None
 
 
 def duplicate_answer(call: Call) -> bool:
