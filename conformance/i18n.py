@@ -289,7 +289,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "参考政务服务平台（单独运行，向模拟的许可系统推送申请）：{url}；模拟器：{sims}",
         "reference gov-service platform (alone, pushing applications to the simulated licensing system): {url}; simulators: {sims}",
     ),
-    "self.sharing": ("参考共享平台（HTTPS，测试 CA）：{url}", "reference sharing platform (HTTPS, test CA): {url}"),
+    "self.sharing": (
+        "参考共享平台（HTTPS，测试 CA；省级平台，上报模拟国家平台 {sims}）：{url}",
+        "reference sharing platform (HTTPS, test CA; a provincial platform reporting up to the national simulator {sims}): {url}",
+    ),
     "self.untested": ("应符合条款未测", "shall-clause not tested"),
     "self.nonconforming": ("应符合条款不符合或错误", "shall-clause does not conform (or error)"),
     "self.matrix": (

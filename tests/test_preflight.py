@@ -20,6 +20,7 @@ from conformance.contract import documents as contracts
 from conformance.harness.preflight import MISSING, OK, Preflight, _width, known_roles, run_preflight
 from conformance.harness.target import Credentials, Target, load_target
 from conformance.selfcheck.demo_target import demo_target
+from conformance.selfcheck.stack import sharing_stack
 from tests.hostile import HostileServer
 from tests.refserver import running
 
@@ -63,8 +64,9 @@ def bare(url: str, role: str = "sharing", *, credentials: bool = True) -> Target
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, object]]:
     tmp = tmp_path_factory.mktemp("preflight-seeded")
-    with running(tmp, "sharing", seed=1, access_log=False) as srv:
-        yield demo_target(tmp / "target.toml", srv, "sharing"), srv
+    # a provincial platform reporting up to the national simulator (docs/two-tier.md): nothing it needs is missing
+    with sharing_stack(tmp / "sharing.sqlite3") as (sims, srv):
+        yield demo_target(tmp / "target.toml", srv, "sharing", simulators=sims), srv
 
 
 def test_a_seeded_reference_sharing_platform_is_all_ok(seeded: tuple[Path, object]) -> None:
@@ -76,6 +78,7 @@ def test_a_seeded_reference_sharing_platform_is_all_ok(seeded: tuple[Path, objec
     assert {"role", "reach:sharing", "token", "op:getCatalogue", "callback"} <= keys
     assert {f"data:{n}" for n in data_sets()} | {f"feed:{n}" for n in data_sets()} <= keys
     assert {"client:auditor", "client:reader", "client:city-reader", "client:limited"} <= keys
+    assert {"sim:national", "feature:upstream-exchange", "client:national-platform", "client:enterprise"} <= keys
     out = pf.to_json()
     assert out["summary"]["ok"] == len(pf.checks) and out["fatal"] == []
 

@@ -295,7 +295,7 @@ BAD_ZH = [
     ('[load.thresholds."sharing.get"] p95_ms', "类型错误"),
     ("name", "不接受 TOML 日期时间"),
     ("[run] deadline_s", "过小"),
-    ("[simulators.ports] sharing", "（可用的键：gov-platform、inspection、supervision、licensing）"),
+    ("[simulators.ports] sharing", "（可用的键：gov-platform、inspection、supervision、licensing、national）"),
     ("[thresholds] report_numbers[1]", "应为字符串，实为整数"),
     ("[urls] licensing", "格式不符"),
 ]
@@ -304,7 +304,7 @@ BAD_EN = [
     ('[load.thresholds."sharing.get"] p95_ms', "is not of type"),
     ("name", "TOML date/time"),
     ("[run] deadline_s", "less than or equal to the minimum of 0"),
-    ("[simulators.ports] sharing", "(allowed: gov-platform, inspection, supervision, licensing)"),
+    ("[simulators.ports] sharing", "(allowed: gov-platform, inspection, supervision, licensing, national)"),
     ("[thresholds] report_numbers[1]", "is not of type 'string'"),
     ("[urls] licensing", "does not match"),
 ]

@@ -16,6 +16,15 @@ from conformance.contract.registry import openapi_uri
 
 METHODS = ("get", "put", "post", "delete", "patch")
 ROLES = ("licensing", "gov-platform", "inspection", "supervision", "sharing")
+#: Counterparts the harness plays (and the reference calls) that answer from a role's contract without being that
+#: role under test: the national platform above a provincial sharing platform serves ``sharing.yaml``
+#: (docs/two-tier.md).
+COUNTERPART_CONTRACTS = {"national": "sharing"}
+
+
+def contract_role(role: str) -> str:
+    """The contract role of a role or a counterpart (``national`` → ``sharing``)."""
+    return COUNTERPART_CONTRACTS.get(role, role)
 
 
 def _escape(part: str) -> str:

@@ -40,8 +40,8 @@ from conformance.check.schema import validator, validator_at
 from conformance.client.evidence import Evidence
 from conformance.client.http import TargetClient, TargetResponse, ca_file_for, static_key
 from conformance.contract import documents as contracts
-from conformance.contract.openapi import Operation, documents_for_role, operations, role_operations
-from conformance.harness.target import COUNTERPARTS, Target, string_list
+from conformance.contract.openapi import Operation, contract_role, documents_for_role, operations, role_operations
+from conformance.harness.target import COUNTERPART_FEATURE, COUNTERPARTS, Target, string_list
 
 OK, MISSING, FAILED = "ok", "missing", "failed"
 STATUSES = (OK, MISSING, FAILED)
@@ -571,6 +571,33 @@ CLIENT_NEEDS: tuple[ClientNeed, ...] = (
         uscc=True,
     ),
     ClientNeed(
+        "national-platform",
+        ("sharing",),
+        (
+            "国家平台在被测省级平台的客户端：下发数据、拉取增量同步（两级交换，docs/two-tier.md）",
+            "the national platform's client at the provincial platform: pushes down, pulls the change feed "
+            "(two-tier exchange, docs/two-tier.md)",
+        ),
+        feature="upstream-exchange",
+    ),
+    *(
+        ClientNeed(
+            name,
+            ("sharing",),
+            (
+                f"下级数据来源（{zh}）：向省级平台推送，须给出 division（两级交换）",
+                f"a lower-level data source ({en}): pushes into the province, with division (two-tier exchange)",
+            ),
+            feature="upstream-exchange",
+            division=True,
+        )
+        for name, zh, en in (
+            ("city-supervision", "地方监察机构", "a city supervision body"),
+            ("inspection-institution", "检验检测机构", "an inspection institution"),
+            ("enterprise", "企业", "an enterprise"),
+        )
+    ),
+    ClientNeed(
         "limited",
         None,
         (
@@ -603,6 +630,15 @@ USER_KEYS = (
 CALLBACK_ROLES = ("sharing", "inspection")
 #: Optional features whose absence makes checks 未测 (not 不适用), per role.
 FEATURE_NEEDS = {
+    "sharing": (
+        (
+            "upstream-exchange",
+            (
+                "省级平台与国家平台的自动交换（INFO2007.2.5.3）将为未测（未声明向上级平台上报）",
+                "the exchange with the national platform (INFO2007.2.5.3) will be untested (reporting up not declared)",
+            ),
+        ),
+    ),
     "licensing": (
         (
             "sms-gateway",
@@ -611,7 +647,7 @@ FEATURE_NEEDS = {
                 "the SMS checks will be untested (the gateway cannot be redirected)",
             ),
         ),
-    )
+    ),
 }
 
 
@@ -1104,6 +1140,7 @@ def _sharing(run: _Run) -> None:
                     run.add(key, label, OK, _msg(f"{kind}.ok", total=n))
                 elif n is not None:
                     run.add(key, label, MISSING, _msg(f"{kind}.empty"), _msg("data.provide"))
+    _feature_needs(run)
 
 
 def _read(run: _Run, client: TargetClient, op: Operation, key: str, label: Text, feed: bool = False) -> int | None:
@@ -1159,7 +1196,13 @@ def _licensing(run: _Run) -> None:
             run.add("data:dossiers", label, OK, _msg("dossiers.empty"))
         elif n is not None:
             run.add("data:dossiers", label, MISSING, _msg("dossiers.empty"), _msg("dossiers.provide"))
-    for feature, effect in FEATURE_NEEDS.get(role, ()):
+    _feature_needs(run)
+
+
+def _feature_needs(run: _Run) -> None:
+    """The optional features whose absence makes checks of the role 未测 (:data:`FEATURE_NEEDS`)."""
+    t = run.target
+    for feature, effect in FEATURE_NEEDS.get(t.role, ()):
         key, label = f"feature:{feature}", _msg("label.feature", feature=feature)
         if feature in t.features:
             run.add(key, label, OK, _msg("feature.ok"))
@@ -1173,13 +1216,15 @@ def _simulators(run: _Run) -> None:
     t = run.target
     sims = t.simulators
     for role in COUNTERPARTS.get(t.role, ()):
+        if COUNTERPART_FEATURE.get(role, t.role) not in (*t.features, t.role):
+            continue  # played only for a target that declares it (a sharing platform that reports up)
         key, label, port = f"sim:{role}", _msg("label.sim", role=role), sims.ports.get(role)
         if sims.external:
             url = sims.urls.get(role)
             if not url:
                 continue
             client = TargetClient(url, evidence=run.evidence, timeout=(CONNECT_S, READ_S), max_bytes=MAX_BYTES)
-            r = run.request(client, "GET", health_path(role), auth=False)
+            r = run.request(client, "GET", health_path(contract_role(role)), auth=False)
             ok = r.status is not None
             seen = _msg("seen.at", at=url, seen=run.seen(r))
             run.add(key, label, OK if ok else FAILED, seen, None if ok else _msg("sim.provide.reach"))

@@ -48,6 +48,7 @@ Given as a URL (one role) or a TOML file::
     inspection = 18702                   # 检验检测信息系统
     supervision = 18703                  # 安全监察系统
     licensing = 18704                    # 行政许可应用系统（认证政务服务平台时：接收平台的申请推送 T5-5）
+    national = 18705                     # 国家平台（认证省级共享平台时：接收其上报，docs/two-tier.md）
 
     [simulators.urls]                    # simulators already running elsewhere: the harness does not start
     gov-platform = "http://127.0.0.1:18701"   # them and reads their records over their control API
@@ -57,7 +58,8 @@ accept the harness's pushes; ``[features] sms-gateway = true`` says its SMS gate
 at the simulated gateway. Which simulators a run needs depends on the role certified
 (:data:`COUNTERPARTS`): a licensing system calls the platform, inspection and supervision; a
 government-service platform pushes its applications (T5-5) to the licensing system, which the harness
-then plays (``licensing``).
+then plays (``licensing``); a provincial sharing platform reports up to the national platform (``national``,
+docs/two-tier.md).
 
 Every key is declared once, in ``schemas/json/target.schema.json`` (types, allowed values, defaults; unknown
 tables and keys are errors). :func:`load_target` validates the parsed file against it before reading anything
@@ -109,7 +111,12 @@ SIMULATED_ROLES: tuple[str, ...] = tuple(
 COUNTERPARTS: dict[str, tuple[str, ...]] = {
     "licensing": ("gov-platform", "inspection", "supervision"),
     "gov-platform": ("licensing",),
+    # a provincial sharing platform reports up to the national platform and applies its push-down (docs/two-tier.md)
+    "sharing": ("national",),
 }
+#: The feature a role's target declares when the harness is to play a counterpart of it (a sharing platform plays
+#: the national one only for a platform that reports up); other counterparts are always played.
+COUNTERPART_FEATURE: dict[str, str] = {"national": "upstream-exchange"}
 
 
 @dataclass

@@ -47,7 +47,12 @@ BASE_DELAY = 0.5
 MAX_DELAY = 30.0
 TIMEOUT = (3.05, 10)
 #: The client each sending role uses towards its counterparts (conformance/reference/clients.json).
-SENDER_CLIENT = {"licensing": "licensing-system", "inspection": "inspection-system", "gov-platform": "gov-platform"}
+SENDER_CLIENT = {
+    "licensing": "licensing-system",
+    "inspection": "inspection-system",
+    "gov-platform": "gov-platform",
+    "sharing": "provincial-platform",  # a provincial sharing platform reporting up (roles/sharing/upstream.py)
+}
 
 DDL = """
 CREATE TABLE IF NOT EXISTS outbox (

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import uvicorn
 
-from conformance.contract.openapi import ROLES
+from conformance.contract.openapi import ROLES, contract_role
 from conformance.reference import roles
 from conformance.reference.app import build_app
 from conformance.reference.audit import AuditLog
@@ -105,6 +105,7 @@ def _edges_to_counterparts(path: Path | None, counterparts: dict[str, str]) -> N
         secrets = {c.id: c.secret for c in load_clients().values()}
 
         def edge(role: str, url: str) -> Any:
+            role = contract_role(role)  # a counterpart such as the national platform speaks its role's contract
             return BindingEdge(Dialect(binding, role, lambda: secrets), url) if role in ROLES else None
 
     for role, url in counterparts.items():

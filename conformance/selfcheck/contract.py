@@ -268,7 +268,7 @@ def reference_checks(
     from conformance.reference.server import RunningServer, ServerConfig
     from conformance.report.verdicts import summary_lines
     from conformance.selfcheck.demo_target import demo_target
-    from conformance.selfcheck.stack import licensing_stack, platform_stack
+    from conformance.selfcheck.stack import licensing_stack, platform_stack, sharing_stack
 
     results: list[Check] = []
     out = Path(out) if out is not None else Path("reports") / f"selfcheck-{run_id()}"
@@ -280,22 +280,19 @@ def reference_checks(
         ) as srv,
         licensing_stack(Path(tmp) / "licensing.db", binding=binding) as (sims, lic),
         platform_stack(Path(tmp) / "gov-platform.db", binding=binding) as (psims, plat),
-        RunningServer(
-            ServerConfig(
-                role="sharing", db=Path(tmp) / "sharing.db", seed=1, access_log=False, tls=True, binding=binding
-            )
-        ) as share,
+        sharing_stack(Path(tmp) / "sharing.db", binding=binding, tls=True) as (nsims, share),
     ):
         # the licensing system is certified with the harness playing its counterparts (client-side clauses);
-        # the sharing platform over TLS (SHARE.SEC.SECMGMT.3), with its own test CA in the target file
+        # the sharing platform over TLS (SHARE.SEC.SECMGMT.3), with its own test CA in the target file, as a provincial
+        # platform reporting up to the harness's national simulator (docs/two-tier.md)
         print(t("self.server", lang, url=srv.base))
         print(t("self.licensing", lang, url=lic.base, sims=", ".join(sims.urls().values())))
-        print(t("self.sharing", lang, url=share.base))
+        print(t("self.sharing", lang, url=share.base, sims=", ".join(nsims.urls().values())))
         # the government-service platform alone (no licensing role on its server), the harness playing the
         # licensing system that receives its application pushes (T5-5)
         print(t("self.platform", lang, url=plat.base, sims=", ".join(psims.urls().values())))
         servers = {"licensing": lic, "sharing": share, "gov-platform": plat}
-        stacks = {"licensing": sims, "gov-platform": psims}
+        stacks = {"licensing": sims, "gov-platform": psims, "sharing": nsims}
         runs = [
             (
                 role,

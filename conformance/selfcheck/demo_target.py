@@ -22,8 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from conformance.contract.openapi import ROLES
-from conformance.selfcheck.target_file import write_target
+from conformance.selfcheck.target_file import FEATURES, write_target
 
+#: The simulated national platform (``[simulators.urls] national``) and the feature of the platform that reports up
+#: to it (docs/two-tier.md).
+UPSTREAM, UPSTREAM_FEATURE = "national", "upstream-exchange"
 #: How many inspection report numbers the target file offers the suites.
 SAMPLE_REPORTS = 30
 OBJECTION_WAIT_S = 3
@@ -53,6 +56,13 @@ def demo_thresholds(server: Any) -> dict[str, Any]:
     return out
 
 
+def upstream_thresholds() -> dict[str, Any]:
+    """A provincial sharing platform's own division (its registration at the national platform, docs/two-tier.md)."""
+    from conformance.reference.roles.sharing import upstream
+
+    return {"upstream_division": upstream.registration()["division"]}
+
+
 def demo_target(path: Path, server: Any, role: str, *, simulators: Any = None, **kw: Any) -> Path:
     """``write_target`` for every role ``server`` serves, plus :func:`demo_thresholds` in ``[thresholds]``;
     ``simulators`` (a running :class:`conformance.simulators.Simulators`): its URLs and the short waits of
@@ -60,12 +70,16 @@ def demo_target(path: Path, server: Any, role: str, *, simulators: Any = None, *
     urls = {r: server.url(r) for r in ROLES} if server.cfg.role == "all" else {server.cfg.role: server.url()}
     if simulators is not None:
         kw["simulators"] = {**SIMULATOR_WAITS, "urls": simulators.urls()}
+        if UPSTREAM in simulators.urls():  # a provincial sharing platform reporting up to the national simulator
+            kw.setdefault("features", (*FEATURES, UPSTREAM_FEATURE))
         # the counterparts the licensing system talks to are the simulators (e.g. the platform's handling items)
         urls = {**{r: u for r, u in simulators.urls().items() if r not in urls}, **urls}
     if getattr(server, "ca_file", None) is not None:
         kw.setdefault("ca_file", server.ca_file)
     target = write_target(path, urls, role, **kw)
     extra = demo_thresholds(server)
+    if simulators is not None and UPSTREAM in simulators.urls():
+        extra.update(upstream_thresholds())
     if extra:
         lines = "".join(f"{k} = {json.dumps(v, ensure_ascii=False)}\n" for k, v in extra.items())
         text = target.read_text(encoding="utf-8")

@@ -78,7 +78,7 @@ def run_one(
     from conformance.harness.runner import run_suites
     from conformance.reference.server import RunningServer, ServerConfig
     from conformance.selfcheck.demo_target import demo_target
-    from conformance.selfcheck.stack import licensing_stack, platform_stack
+    from conformance.selfcheck.stack import licensing_stack, platform_stack, sharing_stack
 
     declared = BY_NAME[defect]
     run = declared.run
@@ -100,7 +100,7 @@ def run_one(
                 tls=run.tls,
                 binding=binding,
             )
-            stack = licensing_stack if run.role == "licensing" else platform_stack
+            stack = {"licensing": licensing_stack, "sharing": sharing_stack}.get(run.role, platform_stack)
             with (
                 stack(tmp_path / "ref.sqlite3", defects=defects, binding=binding)
                 if run.simulators

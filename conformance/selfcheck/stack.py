@@ -1,4 +1,6 @@
-"""A reference government-service platform on its own, wired to the harness's licensing simulator.
+"""A reference role on its own wired to the harness's simulators of its counterparts: the government-service
+platform to the licensing simulator, the licensing system to its three counterparts, a provincial sharing platform
+to the national platform's simulator (:func:`sharing_stack`, docs/two-tier.md).
 
 :func:`platform_stack` is what certifying the gov-platform role needs (the counterpart of
 ``licensing_stack`` for the licensing role): the licensing simulator first (it receives the
@@ -29,6 +31,7 @@ def role_stack(
     seed: int | None = 1,
     hold_s: float = 2.0,
     binding: Path | None = None,
+    tls: bool = False,
 ) -> Iterator[tuple[Any, Any]]:
     """``(simulators, server)``: the simulators of the role's counterparts first, then a reference server in that
     role alone calling them, with the outbox timing of self-tests; ``binding``: both speak its dialect."""
@@ -48,6 +51,7 @@ def role_stack(
                 access_log=False,
                 counterparts=sims.urls(),
                 binding=binding,
+                tls=tls,
             )
         ) as srv,
     ):
@@ -57,6 +61,12 @@ def role_stack(
 def platform_stack(db: Path, **kw: Any) -> Any:
     """The licensing simulator, then the reference platform alone pushing to it."""
     return role_stack(ROLE, db, **kw)
+
+
+def sharing_stack(db: Path, **kw: Any) -> Any:
+    """The national platform's simulator, then a reference sharing platform alone as a provincial platform
+    reporting up to it (docs/two-tier.md)."""
+    return role_stack("sharing", db, **kw)
 
 
 def licensing_stack(db: Path, **kw: Any) -> Any:

@@ -1,6 +1,7 @@
 """``python -m conformance.simulators``: run the simulators in the foreground until Ctrl-C: the counterparts of
 the role certified (``--certify``: a licensing system's three by default, ``gov-platform`` for the licensing system
-that receives a platform's pushes) plus any role given a port."""
+that receives a platform's pushes, ``sharing`` for the national platform a provincial platform reports up to) plus
+any role given a port."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from conformance.simulators.handle import start
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m conformance.simulators",
-        description="模拟对端系统（政务服务平台、检验检测、安全监察、许可系统）/ counterpart simulators",
+        description="模拟对端系统（政务服务平台、检验检测、安全监察、许可系统、国家平台）/ counterpart simulators",
     )
     p.add_argument(
         "--certify",

@@ -469,4 +469,8 @@ def handlers(role: str) -> dict[str, Handler]:
             "pushApplication": push_application,
             "receiveCorrectedInspectionReport": corrected_report,
         }
+    if role == "national":
+        from conformance.simulators import national
+
+        return {**national.handlers(), **common}
     raise ValueError(f"no simulator for role {role}")

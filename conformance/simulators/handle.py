@@ -14,6 +14,7 @@ import requests
 from conformance.binding.dialect import Dialect
 from conformance.binding.model import load as load_binding
 from conformance.client.http import send_bounded
+from conformance.contract.openapi import contract_role
 from conformance.harness.target import COUNTERPARTS, SimulatorSettings
 from conformance.simulators.server import InboundCall, Simulator
 
@@ -194,7 +195,7 @@ def start(settings: SimulatorSettings | None = None, *, roles: Iterable[str] = D
                     port=settings.ports.get(role, 0),
                     control_token=settings.control_token,
                     hold_s=settings.hold_s,
-                    dialect=Dialect(binding, role) if binding is not None else None,
+                    dialect=Dialect(binding, contract_role(role)) if binding is not None else None,
                 ).start()
             )
     except OSError:

@@ -119,6 +119,9 @@ class SimulatorState:
         self.applications: dict[str, list[dict[str, Any]]] = {}
         #: case numbers the harness has taken for a test (control API ``claims``): each case serves one test
         self.claims: set[str] = set()
+        #: national: the records reported up, by data set and key (None: deleted), and every change in order
+        self.shared: dict[str, dict[str, dict[str, Any] | None]] = {}
+        self.changes: list[dict[str, Any]] = []
 
     def next_fault(self, call: InboundCall) -> str | None:
         with self.lock:

@@ -38,7 +38,7 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 from conformance.binding.dialect import Dialect, Message
 from conformance.client.evidence import mask_headers
 from conformance.contract.errors import ErrorCode
-from conformance.contract.openapi import Operation, role_operations
+from conformance.contract.openapi import Operation, contract_role, role_operations
 from conformance.serving import idempotency, token
 from conformance.serving.envelope import error_body, success_body
 from conformance.serving.errors import (
@@ -83,7 +83,7 @@ class Simulator:
         #: the vendor's dialect the system under test calls in (a binding, docs/bindings.md); None: canonical
         self.dialect = dialect
         self.state = SimulatorState(role)
-        self.router = Router(role_operations(role))
+        self.router = Router(role_operations(contract_role(role)))
         self.control_token = control_token
         self.hold_s = hold_s
         self.behaviour = behaviour.handlers(role)

@@ -856,3 +856,61 @@ GRANT_BY_ANYONE = declare(
     "a client acting for one unit may register grants for another owner's data",
     run=SHARING_ALONE,
 )
+
+# ------------------------------------------------------------------------------------------ two-tier exchange
+# (reference/roles/sharing/upstream.py: the provincial platform reporting up to the national platform, docs/two-tier.md)
+
+#: a provincial sharing platform alone, its upstream the harness's national simulator
+SHARING_UPSTREAM = Run("sharing", alone=True, simulators=True)
+
+UPSTREAM_LOSES_RECORDS = declare(
+    "upstream-loses-records",
+    "sharing",
+    ("INFO2007.2.5.3",),
+    "省级平台向国家平台上报时每条消息只带第一条记录：同一消息中的其余记录从未上报",
+    "the provincial platform reports up only the first record of each message: the others are never reported",
+    run=SHARING_UPSTREAM,
+)
+UPSTREAM_SENDS_OTHER_PROVINCE = declare(
+    "upstream-sends-other-province",
+    "sharing",
+    ("INFO2007.2.5.3",),
+    "省级平台不按本级行政区划筛选：数据来源推送的外省记录也上报国家平台",
+    "the provincial platform does not filter by its own division: records of another province a source pushed "
+    "are reported up too",
+    run=SHARING_UPSTREAM,
+)
+NATIONAL_UPDATE_NOT_APPLIED = declare(
+    "national-update-not-applied",
+    "sharing",
+    ("INFO2007.2.5.3",),
+    "国家平台下发的记录得到回执（逐条 accepted），但省级平台并未应用",
+    "records the national platform pushes down are acknowledged (each accepted) but never applied",
+    run=SHARING_UPSTREAM,
+)
+UPSTREAM_RESENDS_ACKNOWLEDGED = declare(
+    "upstream-resends-acknowledged",
+    "sharing",
+    ("INFO2007.2.5.3",),
+    "省级平台在国家平台已回执后再次发送同一上报消息",
+    "the provincial platform sends a report again after the national platform acknowledged it",
+    run=SHARING_UPSTREAM,
+)
+UPSTREAM_OUT_OF_ORDER = declare(
+    "upstream-out-of-order",
+    "sharing",
+    ("INFO2007.2.5.3",),
+    "省级平台把新增（UPLOAD）的上报延后约 1 秒发送：同一记录随后的更新、删除先到国家平台",
+    "the provincial platform holds reports of new records (UPLOAD) back by about a second: the record's later "
+    "updates and deletions reach the national platform first",
+    run=SHARING_UPSTREAM,
+)
+UPSTREAM_REPLACES_PROVIDER = declare(
+    "upstream-replaces-provider",
+    "sharing",
+    ("SHARE.MECH.SUBJECT.1",),
+    "省级平台上报时把记录的数据提供主体换成自己：国家平台不再知道数据来自哪个监察机构、检验机构或企业",
+    "the provincial platform reports records with itself as their providing subject: the national platform no "
+    "longer knows which supervision body, inspection institution or enterprise the data came from",
+    run=SHARING_UPSTREAM,
+)

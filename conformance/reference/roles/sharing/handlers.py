@@ -76,7 +76,7 @@ from conformance.reference.context import FACTORIES, SEEDERS, SETUPS, Ctx, Handl
 from conformance.reference.db import loads
 from conformance.reference.defects import D
 from conformance.reference.errors import not_found
-from conformance.reference.roles.sharing import access, feed, permissions
+from conformance.reference.roles.sharing import access, feed, permissions, upstream
 from conformance.reference.roles.sharing import admin as sharing_admin  # noqa: F401  (registers catalogue, grants, audit)
 from conformance.reference.roles.sharing import data as sd
 from conformance.reference.roles.sharing import push as sharing_push
@@ -247,6 +247,7 @@ def factory(op: Operation) -> Handler | None:
 def setup(server: RoleServer) -> None:
     sd.setup_storage(server.db)
     sharing_push.setup(server)
+    upstream.setup(server)  # a provincial platform: report up to the national counterpart (docs/two-tier.md)
     server.extras["sharing"] = access.SharingState(server.db)
     permissions.setup(server)
 

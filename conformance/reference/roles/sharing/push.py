@@ -54,7 +54,7 @@ from conformance.reference.db import loads
 from conformance.reference.defects import D
 from conformance.reference.errors import bad_request, conflict, forbidden, not_found
 from conformance.reference.roles.messages import once
-from conformance.reference.roles.sharing import access, feed
+from conformance.reference.roles.sharing import access, feed, upstream
 from conformance.reference.roles.sharing import data as sd
 from conformance.reference.server_state import RoleServer
 
@@ -156,11 +156,18 @@ def _with_provider(ctx: Ctx, body: dict[str, Any], record: dict[str, Any]) -> di
     }
 
 
+def _received(ctx: Ctx, ds: sd.DataSet, body: dict[str, Any]) -> dict[str, Any]:
+    """Apply a push and, on a provincial platform, queue the report of its records up (``upstream.py``)."""
+    receipt = upstream.unapplied(ctx, body) or _apply(ctx, ds, body)
+    upstream.forward(ctx, ds, body, receipt)
+    return receipt
+
+
 def push_handler(op: Operation, ds: sd.DataSet) -> Handler:
     async def push(ctx: Ctx) -> Reply:
         body = ctx.body
         sender = ctx.client.id if ctx.client else "anonymous"
-        reply = await once(ctx, f"sharing.push.{ds.name}.{sender}", body, lambda: (200, _apply(ctx, ds, body)))
+        reply = await once(ctx, f"sharing.push.{ds.name}.{sender}", body, lambda: (200, _received(ctx, ds, body)))
         _state(ctx.server).wake()
         return reply
 
