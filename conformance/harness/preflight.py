@@ -532,6 +532,42 @@ CLIENT_NEEDS: tuple[ClientNeed, ...] = (
     ),
     ClientNeed("open-data", ("sharing",), ("开放数据客户端", "the open-data client"), feature="open-data"),
     ClientNeed(
+        "research-institute",
+        ("sharing",),
+        (
+            "定向开放的开放对象（科研机构），持有汇总数据的权限范围",
+            "a directed opening's addressee (research institute)",
+        ),
+        feature="open-data",
+    ),
+    ClientNeed(
+        "research-other",
+        ("sharing",),
+        (
+            "持有定向开放汇总数据的权限范围、不是开放对象的客户端",
+            "a client holding the aggregates' scope that is no addressee",
+        ),
+        feature="open-data",
+    ),
+    ClientNeed(
+        "owner",
+        ("sharing",),
+        (
+            "代表一个数据所属主体的客户端（表中写 owner_uscc），查阅其数据的访问记录",
+            "a client acting for a data owner (owner_uscc in its table): the owner's access log",
+        ),
+        feature="open-data",
+    ),
+    ClientNeed(
+        "other-owner",
+        ("sharing",),
+        (
+            "代表另一数据所属主体的客户端（owner_uscc），不得查到前者的访问记录",
+            "a client acting for another owner (owner_uscc): must not see the first owner's log",
+        ),
+        feature="open-data",
+    ),
+    ClientNeed(
         "limited",
         None,
         (
