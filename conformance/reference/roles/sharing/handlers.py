@@ -49,6 +49,9 @@ JSON (UTF-8) pages whose fields are all described by the record schema the catal
 type, code lists); every download is in the audit log (caller, time, operation, path and query,
 request id). Defects: ``open-data-undescribed-fields`` adds internal fields the description does not
 have, ``open-data-not-audited`` leaves the downloads out of the audit log.
+The open records are the catalogued open view (``sharing_opening``: each field of ``x-open-masking`` in its
+masked form, addresses included); directed openings and the owners' access log are there too
+(docs/opening-data.md).
 
 Sensitive fields (SHARE.SEC.ACCESS.4, IPQS.SHARE.MODE.2, IPQS.OPEN.SEC.1)
 -------------------------------------------------------------------------
