@@ -138,9 +138,9 @@ def test_directed_opening_serves_aggregates_to_its_addressees_only(tzsb_client: 
     """定向开放只开放汇总数据、只向开放对象开放：以测试凭证登记一项定向开放（开放对象为科研机构客户端，附协议编号、
     用途、有效期与汇总维度）后，开放对象取得的汇总数据符合契约（只有维度取值与计数，没有记录键等记录级内容），
     总数等于该数据集分页查询的 total，分组计数之和等于总数，按维度取值过滤的分页查询 total 等于相应分组计数之和；
-    持有同一权限范围的非开放对象 403；未登记的定向开放 404。
+    持有同一权限范围的非开放对象 403；未登记的定向开放 404；尚未开始的定向开放 403。
     A directed opening serves counts only, to its addressees only: the totals agree with the data set's paged
-    query, a non-addressee holding the same scope gets 403, an unknown opening 404."""
+    query, a non-addressee holding the same scope gets 403, an unknown opening 404, one not yet valid 403."""
     create, aggregates = _op("createOpening"), _op("queryOpeningAggregates")
     addressee = need_client(tzsb_target, tzsb_client, "research-institute", "定向开放的开放对象（科研机构）")
     other = need_client(tzsb_target, tzsb_client, "research-other", "持有同一权限范围、不是开放对象的客户端")
@@ -231,6 +231,16 @@ def test_directed_opening_serves_aggregates_to_its_addressees_only(tzsb_client: 
         addressee, aggregates, path=aggregates.path.replace("{openingId}", f"tzsbopen-none-{secrets.token_hex(6)}")
     )
     problems += check_error(r, 404, f"{aggregates.operation_id}（未登记的定向开放）")
+    later = {
+        **body,
+        "openingId": f"tzsbopen-{secrets.token_hex(6)}",
+        "validFrom": iso(time.time() + offset + 3600),
+        "validTo": iso(time.time() + offset + 7200),
+    }
+    r = call(harness, create, json=later)
+    assert r.status in (200, 201), f"{create.operation_id}: 登记尚未开始的定向开放返回 {r.status}：{snippet(r, 300)}"
+    r = call(addressee, aggregates, path=aggregates.path.replace("{openingId}", later["openingId"]))
+    problems += check_error(r, 403, f"{aggregates.operation_id}（尚未开始的定向开放）", codes=(ErrorCode.FORBIDDEN,))
     assert not problems, "\n".join(problems) + " / the directed opening is not limited to aggregates for its addressees"
 
 
