@@ -12,8 +12,8 @@
 * **Access tracking read back by the owner** (``queryAccessLog``; IPQS.OPEN.SEC.2, IPQS.SHARE.MODE.2): every
   read that returns records of a data set with an owner (``x-owner``) is noted per owner — who, when, which
   operation, which records, which sensitive fields were shown in clear and, for those, the owner's grant
-  (:func:`track`). Rows are buffered like the audit log's read entries and written in batches; an owner's
-  query writes the buffer first. An owner is a client of clients.json with ``ownerUscc`` (the rule of
+  (:func:`track`; one row per request, split per owner when read). Rows are buffered like the audit log's read
+  entries and written in batches; an owner's query writes the buffer first (a full scan: owners read rarely). An owner is a client of clients.json with ``ownerUscc`` (the rule of
   ``createGrant``); it reads only its own entries.
 
 Defects: ``directed-opening-serves-anyone``, ``directed-opening-leaks-records``, ``open-address-unmasked``,
@@ -47,9 +47,8 @@ DDL = """
 CREATE TABLE IF NOT EXISTS sharing_openings (
   opening_id TEXT PRIMARY KEY, digest TEXT NOT NULL, body BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS sharing_access_log (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, body BLOB NOT NULL, owner TEXT NOT NULL,
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, body BLOB NOT NULL, owners TEXT NOT NULL,
   data_set TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS sharing_access_log_owner ON sharing_access_log (owner, at);
 """
 
 #: ``RoleServer.extras`` key of the access-log buffer.
@@ -334,7 +333,9 @@ def _grant_id(db: Database, client: str, ds: sd.DataSet, owner: str) -> str | No
 
 
 def track(ctx: Ctx, ds: sd.DataSet, items: list[Any], basis: str) -> None:
-    """Note a read that served ``items`` (records or stored JSON fragments), one entry per owner."""
+    """Note a read that served ``items`` (records or stored JSON fragments): one row per request, holding per owner
+    the keys read, the fields shown in clear and the basis (a page of equipment touches many owners; one row keeps
+    the log as small as the audit log)."""
     if ds.owner is None or ctx.client is None or not items:
         return
     by_owner: dict[str, tuple[list[str], set[str]]] = {}
@@ -346,17 +347,9 @@ def track(ctx: Ctx, ds: sd.DataSet, items: list[Any], basis: str) -> None:
         keys, clear = by_owner.setdefault(owner, ([], set()))
         keys.append(key)
         clear.update(_clear_fields(ds, rec))
-    if not by_owner:
-        return
-    at, when = time.time(), now_iso()
-    buffer = ctx.server.extras.setdefault(BUFFER_KEY, [])
+    owners: dict[str, dict[str, Any]] = {}
     for owner, (keys, clear) in by_owner.items():
-        entry: dict[str, Any] = {
-            "time": when,
-            "clientId": ctx.client.id,
-            "action": ctx.op.operation_id,
-            "dataSet": ds.name,
-            "ownerUscc": owner,
+        part: dict[str, Any] = {
             "recordKeys": keys[:1000],
             "clearFields": sorted(clear),
             "basis": "grant" if clear else basis,
@@ -366,10 +359,17 @@ def track(ctx: Ctx, ds: sd.DataSet, items: list[Any], basis: str) -> None:
                 continue  # what the owner granted is "its own business": grant reads are not noted
             grant = _grant_id(ctx.db, ctx.client.id, ds, owner)
             if grant:
-                entry["grantId"] = grant
-        if ctx.request_id:
-            entry["requestId"] = ctx.request_id
-        buffer.append((at, dumps(entry), owner, ds.name))
+                part["grantId"] = grant
+        owners[owner] = part
+    if not owners:
+        return
+    common: dict[str, Any] = {"time": now_iso(), "clientId": ctx.client.id, "action": ctx.op.operation_id}
+    common["dataSet"] = ds.name
+    if ctx.request_id:
+        common["requestId"] = ctx.request_id
+    buffer = ctx.server.extras.setdefault(BUFFER_KEY, [])
+    marks = "|" + "|".join(owners) + "|"
+    buffer.append((time.time(), dumps({"common": common, "owners": owners}), marks, ds.name))
     if len(buffer) >= FLUSH_AT:
         flush(ctx)
 
@@ -380,7 +380,7 @@ def flush(ctx: Ctx) -> None:
         return
     rows, buffer[:] = list(buffer), []
     with ctx.db.write() as c:
-        c.executemany("INSERT INTO sharing_access_log (at, body, owner, data_set) VALUES (?, ?, ?, ?)", rows)
+        c.executemany("INSERT INTO sharing_access_log (at, body, owners, data_set) VALUES (?, ?, ?, ?)", rows)
 
 
 @operation("queryAccessLog")
@@ -402,7 +402,7 @@ async def query_access_log(ctx: Ctx) -> Reply:
             [{"path": "/query/to", "message": "to 不得早于 from", "rule": "range"}],
         )
     flush(ctx)
-    where, args = ["owner = ?"], [owner]
+    where, args = ["instr(owners, ?) > 0"], [f"|{owner}|"]
     if ctx.query.get("dataSet"):
         where.append("data_set = ?")
         args.append(ctx.query["dataSet"])
@@ -422,4 +422,8 @@ async def query_access_log(ctx: Ctx) -> Reply:
         size,
         (page - 1) * size,
     )
-    return Reply({"page": page, "size": size, "total": total, "items": [orjson.Fragment(r[0]) for r in rows]})
+    items = []
+    for (body,) in rows:
+        row = loads(body)
+        items.append({**row["common"], "ownerUscc": owner, **row["owners"][owner]})
+    return Reply({"page": page, "size": size, "total": total, "items": items})
