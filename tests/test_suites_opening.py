@@ -109,3 +109,26 @@ def test_a_target_file_without_the_clients_is_untested(tmp_path: Path, seeded_db
     assert verdicts["IPQS.OPEN.SCOPE.1"] == "未测" and verdicts["IPQS.OPEN.SEC.2"] == "未测", verdicts
     reasons = _reasons(report)
     assert "research-institute" in reasons and "owner" in reasons, reasons[:2000]
+
+
+@pytest.mark.parametrize(
+    ("address", "division", "masked"),
+    [
+        ("湖北省武汉市洪山区珞喻路1037号", "420111", "湖北省武汉市洪山区****"),
+        ("湖北省省直辖县级行政区划仙桃市和平路1号", "429004", "湖北省仙桃市****"),
+        ("北京市东城区长安街1号", None, "北京市东城区****"),
+        ("珞喻路1037号", None, None),
+        ("湖北省武汉市洪山区****", "420111", "湖北省武汉市洪山区****"),
+    ],
+)
+def test_the_reference_masks_an_address_into_the_contracts_form(
+    address: str, division: str | None, masked: str
+) -> None:
+    """The reference's address rule (the project's assumption) gives the contract's maskedAddress, or no masked form."""
+    from conformance.check.schema import validator
+    from conformance.reference.roles.sharing.opening import mask_address
+
+    got = mask_address(address, division)
+    assert got == masked
+    if got is not None:
+        assert validator("identifiers#/$defs/maskedAddress").is_valid(got)
