@@ -349,12 +349,12 @@ MESSAGES: dict[str, Text] = {
         'division = "420100" in [clients.{name}] (the division the client is registered for)',
     ),
     "client.uscc": (
-        "已登记，但没有 uscc（其代表的单位）",
-        "declared, but without uscc (the unit it acts for)",
+        "已登记，但没有 owner_uscc（其代表的单位）",
+        "declared, but without owner_uscc (the unit it acts for)",
     ),
     "client.uscc.provide": (
-        '目标文件 [clients.{name}] uscc = "…"（该客户端代表的单位的统一社会信用代码）',
-        'uscc = "…" in [clients.{name}] (the credit code of the unit the client acts for)',
+        '目标文件 [clients.{name}] owner_uscc = "…"（该客户端代表的单位的统一社会信用代码）',
+        'owner_uscc = "…" in [clients.{name}] (the credit code of the unit the client acts for)',
     ),
     "driver.ok": ("已声明 {feature}，{seen}", "{feature} declared, {seen}"),
     "driver.attended": (
@@ -490,7 +490,7 @@ class ClientNeed:
     purpose: Text
     feature: str | None = None  # needed only when the target declares this optional feature
     division: bool = False  # the entry must give ``division`` (the division its data scope is registered for)
-    uscc: bool = False  # the entry must give ``uscc`` (the unit the client acts for)
+    uscc: bool = False  # the entry must give ``owner_uscc`` (the unit the client acts for)
 
 
 #: The named clients the suites ask for, from their skip reasons (``need_client``, ``tzsb_client(..., name)``).
@@ -565,8 +565,8 @@ CLIENT_NEEDS: tuple[ClientNeed, ...] = (
         "unit-grantor",
         ("sharing",),
         (
-            "代表一个单位、持有 sharing:grant 的客户端（非所属主体的授权被拒绝），须给出 uscc",
-            "a client acting for one unit with the grant scope (grants for others refused), with uscc",
+            "代表一个单位、持有 sharing:grant 的客户端（非所属主体的授权被拒绝），须给出 owner_uscc",
+            "a client acting for one unit with the grant scope (grants for others refused), with owner_uscc",
         ),
         uscc=True,
     ),
@@ -596,6 +596,42 @@ CLIENT_NEEDS: tuple[ClientNeed, ...] = (
             ("inspection-institution", "检验检测机构", "an inspection institution"),
             ("enterprise", "企业", "an enterprise"),
         )
+    ),
+    ClientNeed(
+        "research-institute",
+        ("sharing",),
+        (
+            "定向开放的开放对象（科研机构），持有汇总数据的权限范围",
+            "a directed opening's addressee (research institute)",
+        ),
+        feature="open-data",
+    ),
+    ClientNeed(
+        "research-other",
+        ("sharing",),
+        (
+            "持有定向开放汇总数据的权限范围、不是开放对象的客户端",
+            "a client holding the aggregates' scope that is no addressee",
+        ),
+        feature="open-data",
+    ),
+    ClientNeed(
+        "owner",
+        ("sharing",),
+        (
+            "代表一个数据所属主体的客户端（表中写 owner_uscc），查阅其数据的访问记录",
+            "a client acting for a data owner (owner_uscc in its table): the owner's access log",
+        ),
+        feature="open-data",
+    ),
+    ClientNeed(
+        "other-owner",
+        ("sharing",),
+        (
+            "代表另一数据所属主体的客户端（owner_uscc），不得查到前者的访问记录",
+            "a client acting for another owner (owner_uscc): must not see the first owner's log",
+        ),
+        feature="open-data",
     ),
     ClientNeed(
         "limited",
@@ -1331,7 +1367,7 @@ def _clients(run: _Run) -> None:
         name = need.name
         key, label = f"client:{name}", _msg("label.client", name=name)
         extra = ("（须给出 division）", " (with division)") if need.division else ("", "")
-        extra = ("（须给出 uscc）", " (with uscc)") if need.uscc else extra
+        extra = ("（须给出 owner_uscc）", " (with owner_uscc)") if need.uscc else extra
         provide = _msg("client.provide", name=name, extra=extra)
         creds = t.client(name)
         if creds is None:
@@ -1342,7 +1378,7 @@ def _clients(run: _Run) -> None:
             run.add(key, label, FAILED, run.token_failed(creds.client_id, seen), provide)
         elif need.division and not creds.division:
             run.add(key, label, MISSING, _msg("client.division"), _msg("client.division.provide", name=name))
-        elif need.uscc and not creds.uscc:
+        elif need.uscc and not creds.owner_uscc:
             run.add(key, label, MISSING, _msg("client.uscc"), _msg("client.uscc.provide", name=name))
         else:
             run.add(key, label, OK, _msg("client.ok", purpose=need.purpose))

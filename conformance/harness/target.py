@@ -17,7 +17,7 @@ Given as a URL (one role) or a TOML file::
     client_id = "officer-accept"
     client_secret_env = "TZSB_ACCEPT_SECRET"
     # division = "420100"                # the division the client is registered for (sharing: its data scope)
-    # uscc = "91420102MA4K3B7C1K"        # the unit the client acts for (sharing: grants for its own data only)
+    # owner_uscc = "91420100…"           # the data owner the client acts for (sharing: grants, its access log)
 
     [features]                           # optional features the target claims (others are 不适用)
     workflow-driver = true
@@ -99,8 +99,8 @@ class Credentials:
     division: str | None = None
     #: the scopes its static key carries (``scopes``; read only through a binding with ``auth.api_key``)
     scopes: tuple[str, ...] | None = None
-    #: the unit (USCC) the client acts for (``uscc`` of its table), if the target file says
-    uscc: str | None = None
+    #: the data owner (unit) the client acts for at the sharing platform (``owner_uscc`` of its table), if given
+    owner_uscc: str | None = None
 
 
 #: The counterpart roles the simulators play (conformance/simulators): the keys of ``[simulators.ports]``.
@@ -443,7 +443,7 @@ def load_target(
                     _secret(v, f"clients.{k}"),
                     v.get("division"),
                     _scopes(v, f"clients.{k}"),
-                    v.get("uscc"),
+                    v.get("owner_uscc"),
                 )
                 for k, v in data.get("clients", {}).items()
             },

@@ -49,7 +49,7 @@ def write_target(
     for c in clients:
         lines += [f"[clients.{c['id']}]", f'client_id = "{c["id"]}"', f'client_secret = "{c["id"]}-secret"']
         lines += [f'division = "{c["dataDivision"]}"'] if c.get("dataDivision") else []
-        lines += [f'uscc = "{c["ownerUscc"]}"'] if c.get("ownerUscc") else []
+        lines += [f'owner_uscc = "{c["ownerUscc"]}"'] if c.get("ownerUscc") else []
         lines += [""]
     lines += ["[features]"] + [f"{f} = true" for f in features]
     lines += ["", "[thresholds]", f"max_body_bytes = {max_body}", ""]

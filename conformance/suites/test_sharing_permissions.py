@@ -13,7 +13,7 @@
 目标文件须提供的身份（docs/preflight.md）：``[clients.permission-requester]``（持有 sharing:permission:request，并持有
 sharing:permission:approve 以检验不得审批自己的申请）、``[clients.permission-approver]``（持有 sharing:permission:approve）、
 ``[clients.permission-subject]``（被变更、被暂停的客户端：持有至少一个数据集的读取范围，且缺少另一个）、
-``[clients.unit-grantor]``（代表一个单位的客户端，持有 sharing:grant，须给出 ``uscc``）、``[clients.reader]``、审计员
+``[clients.unit-grantor]``（代表一个单位的客户端，持有 sharing:grant，须给出 ``owner_uscc``）、``[clients.reader]``、审计员
 ``[clients.auditor]``；测试凭证须持有 sharing:suspend。缺少时相应测试未测；目标不提供这些接口（404/405/501）时也未测。
 
 阈值（``[thresholds]``，可省略）：``audit_wait_s``（等待审计记录出现的秒数，默认 5），``grant_validity_s``（测试授权的有效期，
@@ -396,12 +396,12 @@ def test_a_grant_by_a_client_not_acting_for_the_owner_is_refused(
     """代表单位 U 的客户端为另一主体 O 的记录向只读客户端登记敏感字段授权：403，只读客户端读到的该记录仍为脱敏形式。"""
     grantor = need_client(tzsb_target, tzsb_client, "unit-grantor", "代表一个单位、持有授权登记范围的客户端")
     declared = tzsb_target.client("unit-grantor")
-    unit = declared.uscc if declared is not None else None
+    unit = declared.owner_uscc if declared is not None else None
     if not unit:
         untested(
-            "目标文件未给出 [clients.unit-grantor] 所代表单位的 uscc / the target file does not say which unit the "
+            "目标文件未给出 [clients.unit-grantor] 所代表单位的 owner_uscc / the target file does not say which unit the "
             "grantor acts for",
-            provide='[clients.unit-grantor] uscc = "…"',
+            provide='[clients.unit-grantor] owner_uscc = "…"',
         )
     reader = need_client(tzsb_target, tzsb_client, "reader", "只读客户端，被授权方")
     grant_op = grant_operation(role_ops)

@@ -914,3 +914,40 @@ UPSTREAM_REPLACES_PROVIDER = declare(
     "longer knows which supervision body, inspection institution or enterprise the data came from",
     run=SHARING_UPSTREAM,
 )
+
+# ------------------------------------------------------------------------------------------ sharing: the opening
+# mechanism (directed opening, open fields as catalogued, the owner's access log; docs/opening-data.md)
+
+DIRECTED_OPENING_SERVES_ANYONE = declare(
+    "directed-opening-serves-anyone",
+    "sharing",
+    ("IPQS.OPEN.SCOPE.1",),
+    "定向开放的汇总数据提供给任何持有权限范围的客户端，不核对开放对象",
+    "a directed opening's aggregates are served to any client holding the scope, addressee or not",
+    run=SHARING_ALONE,
+)
+DIRECTED_OPENING_LEAKS_RECORDS = declare(
+    "directed-opening-leaks-records",
+    "sharing",
+    ("IPQS.OPEN.SCOPE.1",),
+    "定向开放的汇总数据在每个分组中附带前几条记录的键（“便于下钻”），泄露记录级数据",
+    "a directed opening's aggregates carry the keys of each group's first records ('for drilling down')",
+    run=SHARING_ALONE,
+)
+OPEN_ADDRESS_UNMASKED = declare(
+    "open-address-unmasked",
+    "sharing",
+    ("IPQS.OPEN.SEC.1",),
+    "开放数据中的地址未脱敏（街道、门牌号原样开放），虽然接口目录标明其脱敏规则为地址脱敏",
+    "open data carry addresses in clear (street and house number) although the catalogue gives them the address "
+    "masking rule",
+    run=SHARING_ALONE,
+)
+ACCESS_LOG_HIDES_GRANT_READS = declare(
+    "access-log-hides-grant-reads",
+    "sharing",
+    ("IPQS.OPEN.SEC.2",),
+    "数据所属主体的访问记录中没有被授权方按授权以原文读取其敏感字段的访问",
+    "the owner's access log leaves out the reads in which a grantee saw its sensitive fields in clear under a grant",
+    run=SHARING_ALONE,
+)

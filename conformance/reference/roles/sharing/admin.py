@@ -15,9 +15,13 @@ from conformance.reference.db import dumps, loads
 from conformance.reference.defects import D
 from conformance.reference.errors import bad_request, conflict, forbidden
 from conformance.reference.roles.sharing import data as sd
+from conformance.reference.roles.sharing import opening
 from conformance.serving import idempotency
 
 # ---------------------------------------------------------------------------- catalogue
+
+#: Paths of the open (desensitised) operations, whose entries list their open fields (``openFields``).
+OPEN_PREFIX = "/api/v1/open/"
 
 
 def _scope_text(scope: str | list[str] | None) -> str:
@@ -64,6 +68,8 @@ def catalogue() -> tuple[dict[str, Any], ...]:
         if clause:
             entry["clause"] = clause
         entry["version"] = version
+        if op.data_set and op.path.startswith(OPEN_PREFIX):
+            entry["openFields"] = opening.open_fields(op, sd.data_sets()[op.data_set])
         entries.append(entry)
     return tuple(entries)
 

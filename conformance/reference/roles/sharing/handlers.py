@@ -49,6 +49,9 @@ JSON (UTF-8) pages whose fields are all described by the record schema the catal
 type, code lists); every download is in the audit log (caller, time, operation, path and query,
 request id). Defects: ``open-data-undescribed-fields`` adds internal fields the description does not
 have, ``open-data-not-audited`` leaves the downloads out of the audit log.
+The open records are the catalogued open view (``sharing_opening``: each field of ``x-open-masking`` in its
+masked form, addresses included); directed openings and the owners' access log are there too
+(docs/opening-data.md).
 
 Sensitive fields (SHARE.SEC.ACCESS.4, IPQS.SHARE.MODE.2, IPQS.OPEN.SEC.1)
 -------------------------------------------------------------------------
@@ -76,7 +79,7 @@ from conformance.reference.context import FACTORIES, SEEDERS, SETUPS, Ctx, Handl
 from conformance.reference.db import loads
 from conformance.reference.defects import D
 from conformance.reference.errors import not_found
-from conformance.reference.roles.sharing import access, feed, permissions, upstream
+from conformance.reference.roles.sharing import access, feed, opening, permissions, upstream
 from conformance.reference.roles.sharing import admin as sharing_admin  # noqa: F401  (registers catalogue, grants, audit)
 from conformance.reference.roles.sharing import data as sd
 from conformance.reference.roles.sharing import push as sharing_push
@@ -129,7 +132,9 @@ def get_handler(op: Operation, ds: sd.DataSet) -> Handler:
             record = None  # outside the caller's divisions: answered like an absent key
         if record is None:
             raise not_found(f"{ds.title}记录“{key}”", f"{ds.name} record {key}")
-        return Reply(record if isinstance(record, orjson.Fragment) else show(record))
+        served = record if isinstance(record, orjson.Fragment) else show(record)
+        opening.track(ctx, ds, [served], "read")
+        return Reply(served)
 
     return get_record
 
@@ -160,7 +165,9 @@ def _page(ctx: Ctx, op: Operation, ds: sd.DataSet, show: Callable[[dict[str, Any
     )
     if ctx.defect(D.PAGING_WRONG_TOTAL):
         total = len(items)  # the classic: the count of this page, not of the query
-    return Reply(page(items if show is None else [show(r) for r in items], number, size, total))
+    served = items if show is None else [show(r) for r in items]
+    opening.track(ctx, ds, served, "open" if ds_open(op) else "read")
+    return Reply(page(served, number, size, total))
 
 
 def query_handler(op: Operation, ds: sd.DataSet) -> Handler:
@@ -185,9 +192,12 @@ def open_handler(op: Operation, ds: sd.DataSet) -> Handler:
             ctx.audited = True  # the pipeline writes no entry for this download
         if ctx.defect(D.UNMASKED_OPEN_DATA):
             return _page(ctx, op, ds, lambda r: r)
+        clear = ctx.defect(D.OPEN_ADDRESS_UNMASKED)
         if ctx.defect(D.OPEN_DATA_UNDESCRIBED_FIELDS):
-            return _page(ctx, op, ds, lambda r: {**access.mask(ds, r, open_data=True), **_INTERNAL_FIELDS})
-        return _page(ctx, op, ds, lambda r: access.mask(ds, r, open_data=True))
+            return _page(
+                ctx, op, ds, lambda r: {**opening.open_view(op, ds, r, address_clear=clear), **_INTERNAL_FIELDS}
+            )
+        return _page(ctx, op, ds, lambda r: opening.open_view(op, ds, r, address_clear=clear))
 
     return query_open
 
@@ -204,6 +214,7 @@ def changes_handler(op: Operation, ds: sd.DataSet) -> Handler:
         rows = rows[:limit]
         show = masker(ctx, ds)
         items = [feed.change(*row[:4], show(loads(row[4])) if row[4] is not None else None) for row in rows]
+        opening.track(ctx, ds, [i["record"] for i in items if isinstance(i.get("record"), dict)], "sync")
         next_seq = last if last is not None else (rows[-1][0] if rows else after)
         return Reply(
             {"items": items, "nextCursor": feed.cursor_at(ctx.db, st.secret, ds, next_seq), "hasMore": has_more}
@@ -246,6 +257,7 @@ def factory(op: Operation) -> Handler | None:
 
 def setup(server: RoleServer) -> None:
     sd.setup_storage(server.db)
+    opening.setup(server.db)
     sharing_push.setup(server)
     upstream.setup(server)  # a provincial platform: report up to the national counterpart (docs/two-tier.md)
     server.extras["sharing"] = access.SharingState(server.db)

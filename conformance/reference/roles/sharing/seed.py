@@ -18,6 +18,7 @@ from conformance.codes import lists as code_lists
 from conformance.datagen import DataGen
 from conformance.reference.context import now_iso
 from conformance.reference.roles.sharing import data as sd
+from conformance.reference.roles.sharing import opening
 from conformance.reference.server_state import RoleServer
 
 EQUIPMENT = 3000
@@ -72,6 +73,8 @@ def demo_records(gen: DataGen) -> dict[str, list[dict[str, Any]]]:
     for unit in gen._units:
         if unit["unitType"] == "use":
             unit["equipmentCount"] = in_use.get(unit["uscc"], 0)
+        units.setdefault(unit["uscc"], unit)
+    for unit in opening.owner_units():  # the units the owner clients act for (clients.json ownerUscc)
         units.setdefault(unit["uscc"], unit)
     stamp = gen.when(30).isoformat(timespec="seconds")
     for auth in authorities.values():
