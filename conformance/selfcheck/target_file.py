@@ -41,7 +41,7 @@ def write_target(
     tables ``ports`` / ``urls`` (role → port / base URL of simulators already running). ``ca_file``: the CA of a
     TLS server (``RunningServer.ca_file``), written as ``[tls] ca_file``. A client with a ``dataDivision`` gets it as
     ``division`` (the division its access to shared records is registered for), one with an ``ownerUscc`` gets it
-    as ``uscc`` (the unit it acts for)."""
+    as ``owner_uscc`` (the unit it acts for)."""
     clients = json.loads(CLIENTS_FILE.read_text(encoding="utf-8"))["clients"]
     lines = [f'name = "tzsb-conformance 参考服务器 ({role})"', f'role = "{role}"', 'profile = "quick"', "", "[urls]"]
     lines += [f'{r} = "{u}"' for r, u in urls.items() if r in ROLES]

@@ -11,12 +11,11 @@ from conformance.clock import CHINA
 from conformance.contract import documents as contracts
 from conformance.contract.openapi import role_operations
 from conformance.reference.context import Ctx, Reply, now_iso, operation
-from conformance.reference.db import dumps, loads
+from conformance.reference.db import dumps
 from conformance.reference.defects import D
-from conformance.reference.errors import bad_request, conflict, forbidden
+from conformance.reference.errors import bad_request, forbidden
 from conformance.reference.roles.sharing import data as sd
-from conformance.reference.roles.sharing import opening
-from conformance.serving import idempotency
+from conformance.reference.roles.sharing import opening, registered
 
 # ---------------------------------------------------------------------------- catalogue
 
@@ -91,14 +90,10 @@ async def create_grant(ctx: Ctx) -> Reply:
     owner = ctx.client.owner_uscc if ctx.client else None
     if owner is not None and owner != body["ownerUscc"] and not ctx.defect(D.GRANT_BY_ANYONE):
         raise forbidden("调用方不代表 ownerUscc 所指的数据所属主体，不能授权", "caller does not act for ownerUscc")
-    fingerprint = idempotency.fingerprint({k: v for k, v in body.items() if k != "createdAt"})
-    row = ctx.db.one("SELECT digest, body FROM sharing_grants WHERE grant_id = ?", body["grantId"])
-    if row is not None:
-        if row[0] != fingerprint:
-            raise conflict(
-                f"授权标识 {body['grantId']} 已用于内容不同的授权", f"grant id {body['grantId']} used for another grant"
-            )
-        return Reply(loads(row[1]), status=200)
+    fingerprint = registered.digest(body, ignore=("createdAt",))
+    again = registered.replayed(ctx, "sharing_grants", "grant_id", body["grantId"], fingerprint, ("授权", "grant"))
+    if again is not None:
+        return again
     ds = sd.data_sets()[body["dataSet"]]
     unknown = [
         {"path": f"/fields/{i}", "message": f"数据集 {ds.name}（{ds.title}）没有字段“{f}”", "rule": "field"}

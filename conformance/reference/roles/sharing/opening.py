@@ -38,10 +38,9 @@ from conformance.datagen import DataGen
 from conformance.reference.context import Ctx, Reply, now_iso, operation
 from conformance.reference.db import Database, dumps, loads
 from conformance.reference.defects import D
-from conformance.reference.errors import bad_request, conflict, forbidden, not_found
-from conformance.reference.roles.sharing import access
+from conformance.reference.errors import bad_request, forbidden, not_found
+from conformance.reference.roles.sharing import access, registered
 from conformance.reference.roles.sharing import data as sd
-from conformance.serving import idempotency
 
 DDL = """
 CREATE TABLE IF NOT EXISTS sharing_openings (
@@ -221,15 +220,12 @@ def dimension_fields(name: str) -> frozenset[str]:
 async def create_opening(ctx: Ctx) -> Reply:
     body = ctx.body
     ds = sd.data_sets()[body["dataSet"]]
-    fingerprint = idempotency.fingerprint({k: v for k, v in body.items() if k not in ("createdAt", "createdBy")})
-    row = ctx.db.one("SELECT digest, body FROM sharing_openings WHERE opening_id = ?", body["openingId"])
-    if row is not None:
-        if row[0] != fingerprint:
-            raise conflict(
-                f"定向开放标识 {body['openingId']} 已用于内容不同的定向开放",
-                f"opening id {body['openingId']} used for another opening",
-            )
-        return Reply(loads(row[1]), status=200)
+    fingerprint = registered.digest(body, ignore=("createdAt", "createdBy"))
+    again = registered.replayed(
+        ctx, "sharing_openings", "opening_id", body["openingId"], fingerprint, ("定向开放", "opening")
+    )
+    if again is not None:
+        return again
     allowed = dimension_fields(ds.name)
     wrong = [
         {"path": f"/dimensions/{i}", "message": f"数据集 {ds.name} 的字段“{f}”不能作为汇总维度", "rule": "dimension"}

@@ -29,9 +29,12 @@ from conformance.reference.context import Ctx, Handler, Reply, now_iso, operatio
 from conformance.reference.db import dumps, loads
 from conformance.reference.defects import D
 from conformance.reference.errors import ApiError, bad_request, conflict, forbidden, not_found
+from conformance.reference.roles.sharing import registered
 from conformance.reference.security import Client, Token, all_scopes
 from conformance.reference.server_state import RoleServer
-from conformance.serving import idempotency
+
+#: The tables of permission changes and suspensions (created in :func:`setup`).
+CHANGES, SUSPENSIONS = "sharing_permission_changes", "sharing_suspensions"
 
 DDL = """
 CREATE TABLE IF NOT EXISTS sharing_permission_changes (
@@ -76,10 +79,6 @@ def _apply(client: Client, change: dict[str, Any]) -> None:
     client.scopes = (client.scopes | frozenset(change["addScopes"])) - frozenset(change["removeScopes"])
 
 
-def _fingerprint(body: dict[str, Any]) -> str:
-    return idempotency.fingerprint(body)
-
-
 # ---------------------------------------------------------------------------------------------- permission changes
 
 
@@ -113,23 +112,17 @@ def _check_change(ctx: Ctx, body: dict[str, Any]) -> None:
 
 
 def _stored_change(ctx: Ctx, change_id: str) -> tuple[str, dict[str, Any]] | None:
-    row = ctx.db.one("SELECT digest, body FROM sharing_permission_changes WHERE change_id = ?", change_id)
-    return (row[0], loads(row[1])) if row is not None else None
+    return registered.stored(ctx, CHANGES, "change_id", change_id)
 
 
 @operation("createPermissionChange")
 async def create_permission_change(ctx: Ctx) -> Reply:
     body = ctx.body
-    digest = _fingerprint(body)
-    stored = _stored_change(ctx, body["changeId"])
-    if stored is not None:
-        if stored[0] != digest:
-            raise conflict(
-                f"权限变更标识 {body['changeId']} 已用于内容不同的申请",
-                f"change id {body['changeId']} used for another request",
-                ErrorCode.DUPLICATE,
-            )
-        return Reply(stored[1], status=200)
+    digest = registered.digest(body)
+    what = ("权限变更", "permission change")
+    again = registered.replayed(ctx, CHANGES, "change_id", body["changeId"], digest, what, ErrorCode.DUPLICATE)
+    if again is not None:
+        return again
     _check_change(ctx, body)
     assert ctx.client is not None
     change = {**body, "status": "pending", "requestedBy": ctx.client.id, "requestedAt": now_iso()}
@@ -199,8 +192,7 @@ async def decide_permission_change(ctx: Ctx) -> Reply:
 
 
 def _stored_suspension(ctx: Ctx, suspension_id: str) -> tuple[str, dict[str, Any]] | None:
-    row = ctx.db.one("SELECT digest, body FROM sharing_suspensions WHERE suspension_id = ?", suspension_id)
-    return (row[0], loads(row[1])) if row is not None else None
+    return registered.stored(ctx, SUSPENSIONS, "suspension_id", suspension_id)
 
 
 def _active(server: RoleServer) -> dict[str, dict[str, float]]:
@@ -210,16 +202,13 @@ def _active(server: RoleServer) -> dict[str, dict[str, float]]:
 @operation("createSuspension")
 async def create_suspension(ctx: Ctx) -> Reply:
     body = ctx.body
-    digest = _fingerprint(body)
-    stored = _stored_suspension(ctx, body["suspensionId"])
-    if stored is not None:
-        if stored[0] != digest:
-            raise conflict(
-                f"暂停标识 {body['suspensionId']} 已用于内容不同的暂停",
-                f"suspension id {body['suspensionId']} used for another suspension",
-                ErrorCode.DUPLICATE,
-            )
-        return Reply(stored[1], status=200)
+    digest = registered.digest(body)
+    what = ("暂停", "suspension")
+    again = registered.replayed(
+        ctx, SUSPENSIONS, "suspension_id", body["suspensionId"], digest, what, ErrorCode.DUPLICATE
+    )
+    if again is not None:
+        return again
     if body["clientId"] not in ctx.server.security.clients:
         raise bad_request(
             "clientId 所指的客户端未在平台登记",
