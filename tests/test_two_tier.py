@@ -186,3 +186,22 @@ def test_an_unreachable_national_simulator_leaves_the_exchange_untested(tmp_path
     verdict = _verdicts(report)["INFO2007.2.5.3"]
     assert verdict["verdict"] == "未测", verdict
     assert "模拟国家平台" in json.dumps(verdict, ensure_ascii=False)
+
+
+def test_the_province_is_declared_or_taken_from_the_sources_never_guessed(tmp_path: Path) -> None:
+    """``upstream_division`` first; else the one province of the declared sources' divisions; sources of two provinces
+    and no declaration: unknown (the checks are then 未测), whatever data the platform holds."""
+    from conformance.harness.target import load_target
+    from conformance.suites.support.tiers import own_province
+
+    def target(extra: str) -> Path:
+        path = tmp_path / f"t{len(list(tmp_path.iterdir()))}.toml"
+        path.write_text(f'role = "sharing"\n[urls]\nsharing = "http://127.0.0.1:9"\n{extra}', encoding="utf-8")
+        return path
+
+    sources = '[clients.city-supervision]\nclient_id = "a"\nclient_secret = "s"\ndivision = "420100"\n'
+    other = '[clients.enterprise]\nclient_id = "b"\nclient_secret = "s"\ndivision = "440100"\n'
+    assert own_province(load_target(str(target(sources)))) == "42"
+    assert own_province(load_target(str(target(sources + other)))) is None
+    declared = sources + other + '[thresholds]\nupstream_division = "440000"\n'
+    assert own_province(load_target(str(target(declared)))) == "44"
