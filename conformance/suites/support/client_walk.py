@@ -210,9 +210,25 @@ class CaseWalk:
                 f" / no {'/'.join(keys)} call within {self.budget:.0f} s",
             )
         else:
+            call = self.answered(call)
             self.found[label] = call
             self.ledger.check(cs, True, "", [call])
         return call
+
+    def answered(self, call: Call) -> Call:
+        """``call`` as the simulator finished it: a call is recorded when it arrives, so the first sight of it can
+        precede its answer; judged on that sight, an answer still being written read as "no answer" (status None).
+        Waits (bounded by the walk's budget) for the same call's record with its answer; a faulted call is as it is."""
+        if call.answered_at is not None or call.fault is not None:
+            return call
+
+        def done(calls: list[Call]) -> Call | None:
+            return next(
+                (c for c in calls if c.simulator == call.simulator and c.seq == call.seq and c.answered_at is not None),
+                None,
+            )
+
+        return self.sims.wait_for(done, timeout=self.budget) or call
 
     def unwired(self) -> None:
         if UNWIRED_NOTE not in self.ledger.notes:
