@@ -122,3 +122,51 @@ def test_the_index_page_lists_each_role_with_its_verdicts(run_dir: Path) -> None
 
 def test_report_without_a_run_folder_is_a_usage_error(tmp_path: Path) -> None:
     assert main(["report", str(tmp_path)]) == 2
+
+
+def test_each_test_is_a_gbt34990_item_with_its_result(run_dir: Path) -> None:
+    """Every test of the run carries its item: a number, and what its docstring states; the supervision suite states
+    preconditions, steps and expected results; the run adds the actual result and the verdict in GB/T 34990 words."""
+    report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
+    items = {t["nodeid"]: t["item"] for t in report["tests"] if t.get("item")}
+    assert items and len(items) == len([t for t in report["tests"] if not t["nodeid"].startswith("load::")])
+    numbers = [i["number"] for i in items.values()]
+    assert len(set(numbers)) == len(numbers), "item numbers must be unique"
+    stated = {n: i for n, i in items.items() if "test_supervision::" in n}
+    assert stated and all(i["steps"] and i["expected"] and i["preconditions"] for i in stated.values())
+    assert all(i["number"].startswith("SUPERVISION-") for i in stated.values())
+    for t in report["tests"]:
+        if t.get("item"):
+            want = {"passed": "符合", "failed": "不符合"}.get(t["outcome"])
+            assert want is None or t["item"]["verdict"] == want, t
+    html = render_print_html(run_dir)
+    assert "预期结果" in html and "实际结果" in html and "SUPERVISION-01" in html
+
+
+def test_docstring_sections_are_read_and_missing_ones_stay_empty() -> None:
+    from conformance.report.items import parse_doc
+
+    doc = """目的一句。
+
+    前置条件：有客户端。
+    测试步骤：
+    1. 第一步，
+       续行；
+    2. 第二步。
+    预期结果：返回 201。
+
+    English summary, not an item field.
+    """
+    assert parse_doc(doc) == {
+        "purpose": "目的一句。",
+        "preconditions": "有客户端。",
+        "steps": ["第一步，续行；", "第二步。"],
+        "expected": "返回 201。",
+    }
+    assert parse_doc("只有目的。\n\n    English.") == {
+        "purpose": "只有目的。",
+        "preconditions": None,
+        "steps": [],
+        "expected": None,
+    }
+    assert parse_doc(None)["purpose"] is None

@@ -176,6 +176,16 @@ def _usage(message: str) -> None:
     raise SystemExit(EXIT_USAGE)
 
 
+def _test_item(item: pytest.Item, doc: str | None) -> dict[str, Any]:
+    """The test's GB/T 34990 item as its docstring states it (conformance.report.items), with its number."""
+    from conformance.report.items import item_number, parse_doc
+
+    callspec = getattr(item, "callspec", None)
+    function = getattr(getattr(item, "function", None), "__name__", item.name.split("[", 1)[0])
+    number = item_number(getattr(item, "module", None), function, callspec.id if callspec is not None else None)
+    return {"number": number, **parse_doc(doc)}
+
+
 def canonical_id(item: pytest.Item) -> str:
     """The same test id wherever pytest was started: ``<module>::<test>[<params>]``."""
     module = getattr(getattr(item, "module", None), "__name__", None)
@@ -322,6 +332,7 @@ class _Recorder:
                     doc.strip().splitlines()[0] if doc and doc.strip() else None,
                     reason,
                     absent,
+                    _test_item(item, doc),
                 )
             )
 

@@ -28,6 +28,7 @@ from conformance.clock import CHINA
 from conformance.contract.clauses import LEVEL_ZH
 from conformance.crypto import sm3_hex
 from conformance.report.html import LABELS
+from conformance.report.items import OUTCOME_VERDICT
 from conformance.report.verdicts import FAIL, MISSING_TEXT, OVERALL_EN, VERDICT_EN
 
 PDF_FILE = "report.pdf"
@@ -49,6 +50,10 @@ PRINT_LABELS = {
         "exchanges": "次交互",
         "testItems": "测试项（按条款）",
         "purpose": "测试目的",
+        "preconditions": "前置条件",
+        "steps": "测试步骤",
+        "expected": "预期结果",
+        "actual": "实际结果",
         "appendix": "附录 证据摘要",
         "appendixNote": "运行目录中每个文件的大小、SHA-256 与 SM3（打印本报告前的 manifest.json）；manifest.json 由上列公钥以 SM2 签名，"
         "可用 tzsb-conform verify 核验。",
@@ -79,6 +84,10 @@ PRINT_LABELS = {
         "exchanges": "exchanges",
         "testItems": "Test items by clause",
         "purpose": "Purpose",
+        "preconditions": "Preconditions",
+        "steps": "Steps",
+        "expected": "Expected result",
+        "actual": "Actual result",
         "appendix": "Appendix: evidence digests",
         "appendixNote": "Size, SHA-256 and SM3 of every file of the run folder (manifest.json before this report was printed); "
         "manifest.json is SM2-signed by the key above; check with tzsb-conform verify.",
@@ -98,17 +107,6 @@ PRINT_LABELS = {
         "operations": "Operations",
         "noInterface": "(no interface named)",
     },
-}
-#: A test's outcome as a verdict word (GB/T 34990 terms; docs/certification-report.md).
-OUTCOME_VERDICT = {
-    "passed": "符合",
-    "failed": "不符合",
-    "error": "错误",
-    "skipped": "未测",
-    "vacuous": "未测",
-    "not-applicable": "不适用",
-    "not-offered": "未测",
-    "missing": "未测",
 }
 
 

@@ -65,6 +65,9 @@ class Outcome:
     reason: str | None = None
     #: not-offered: the interface of the exchange the target's binding declares absent
     absent: str | None = None
+    #: the GB/T 34990 test item the test states (conformance.report.items): number, purpose, preconditions, steps,
+    #: expected result; the report adds the actual result and the verdict
+    item: dict[str, Any] | None = None
 
 
 @dataclass

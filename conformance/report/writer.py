@@ -168,7 +168,29 @@ def build_report(
         "attestation": [
             {**c, "answer": (answers or {}).get(c["id"])} for c in clauses if c["verification"] == "attestation"
         ],
-        "tests": [{**asdict(o), "clauses": list(o.clauses), "duration": round(o.duration, 3)} for o in state.outcomes],
+        "tests": [
+            {
+                **asdict(o),
+                "clauses": list(o.clauses),
+                "duration": round(o.duration, 3),
+                "item": _with_result(o, len(evidence_by_test.get(o.nodeid, []))),
+            }
+            for o in state.outcomes
+        ],
+    }
+
+
+def _with_result(o: Any, exchanges: int) -> dict[str, Any] | None:
+    """The test item with what this run adds: 实际结果, 判定 and the number of exchanges it made."""
+    from conformance.report.items import OUTCOME_VERDICT, actual
+
+    if o.item is None:
+        return None
+    return {
+        **o.item,
+        "actual": actual(o.outcome, o.message, o.reason, exchanges),
+        "verdict": OUTCOME_VERDICT.get(o.outcome, "未测"),
+        "exchanges": exchanges,
     }
 
 

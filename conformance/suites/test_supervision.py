@@ -245,8 +245,15 @@ def _setup(client: TargetClient, reader: TargetClient, kind: str) -> tuple[Build
 
 @pytest.mark.clause("DB42.10.4.T7-1.1", "DB42.7.4.4.b.2", "PROFILE.PUSH.1")
 def test_a_reported_unit_is_read_back_field_by_field(client: TargetClient, reader: TargetClient) -> None:
-    """使用单位信息上报（T7-1）：新单位上报前回读为 404；上报返回 201 与回执（消息标识、接收时间，duplicate 为 false）；
-    回读返回 200，内容与上报的逐字段一致。"""
+    """使用单位信息上报（T7-1）：上报的单位逐字段可回读。
+
+    前置条件：目标文件有 [clients.licensing-system]（上报方，缺少时用测试凭证）与 [credentials]（回读方）；本工具新生成的单位与设备在目标中不存在。
+    测试步骤：
+    1. 以新单位的统一社会信用代码回读（getReportedUnit）；
+    2. 以新消息标识上报该单位（reportUnit）；
+    3. 再次回读。
+    预期结果：步骤 1 返回 404；步骤 2 返回 201 与回执（消息标识、接收时间，duplicate 为 false）；步骤 3 返回 200，内容与上报的逐字段一致。
+    """
     b, unit, _, _ = _fresh(reader, "unit")
     _accepted(client, "unit", b.message("unit", unit), "上报使用单位信息（T7-1）")
     _same(reader, "unit", unit, f"回读使用单位“{unit['uscc']}”")
@@ -254,8 +261,15 @@ def test_a_reported_unit_is_read_back_field_by_field(client: TargetClient, reade
 
 @pytest.mark.clause("DB42.10.4.T7-2.1", "DB42.7.4.4.b.2", "PROFILE.PUSH.1")
 def test_a_reported_registration_is_read_back_field_by_field(client: TargetClient, reader: TargetClient) -> None:
-    """设备使用登记信息上报（T7-2）：先上报使用单位（T7-1），再上报登记与设备信息，返回 201 与回执；按使用登记证编号回读
-    返回 200，登记内容与上报的逐字段一致。"""
+    """设备使用登记信息上报（T7-2）：上报的登记与设备逐字段可回读。
+
+    前置条件：目标文件有 [clients.licensing-system]（上报方，缺少时用测试凭证）与 [credentials]（回读方）；本工具新生成的单位与设备在目标中不存在。
+    测试步骤：
+    1. 上报使用单位（T7-1）；
+    2. 上报登记与设备信息（reportRegistration）；
+    3. 按使用登记证编号回读（getReportedRegistration）。
+    预期结果：步骤 2 返回 201 与回执；步骤 3 返回 200，登记内容与上报的逐字段一致。
+    """
     _, reg, message = _setup(client, reader, "registration")
     _accepted(client, "registration", message, "上报设备使用登记信息（T7-2）")
     _same(reader, "registration", reg, f"回读使用登记“{reg['registrationNo']}”")
@@ -263,8 +277,15 @@ def test_a_reported_registration_is_read_back_field_by_field(client: TargetClien
 
 @pytest.mark.clause("DB42.10.4.1", "DB42.10.4.T7-2.1")
 def test_registrations_of_every_equipment_group_are_accepted(client: TargetClient, reader: TargetClient) -> None:
-    """本地区全部登记设备上报（§10.4）：表1 每一类设备（锅炉、压力容器、电梯、起重机械、场（厂）内机动车、大型游乐设施、
-    压力管道、气瓶、车用气瓶、客运索道）各上报一台新登记设备，全部返回 201，并可按使用登记证编号回读到上报的内容。"""
+    """本地区全部登记设备上报（§10.4）：表1 的每一类设备都能上报。
+
+    前置条件：目标文件有 [clients.licensing-system]（上报方，缺少时用测试凭证）与 [credentials]（回读方）；本工具新生成的单位与设备在目标中不存在。
+    测试步骤：
+    1. 上报一个新使用单位（T7-1）；
+    2. 为表1 每一类设备（锅炉、压力容器、电梯、起重机械、场（厂）内机动车、大型游乐设施、压力管道、气瓶、车用气瓶、客运索道）各上报一台新登记设备（T7-2）；
+    3. 按使用登记证编号逐一回读。
+    预期结果：每次上报返回 201；每台设备都可回读到上报的内容。
+    """
     b = Builder()
     unit = b.unit()
     if not _absent(reader, "unit", unit["uscc"]):
@@ -295,8 +316,15 @@ def test_registrations_of_every_equipment_group_are_accepted(client: TargetClien
 
 @pytest.mark.parametrize("kind", _each("PROFILE.PUSH.2", "SHARE.SEC.RETRY.2"))
 def test_a_repeated_report_gets_the_first_receipt(kind: str, client: TargetClient, reader: TargetClient) -> None:
-    """数据重传：同一消息标识、同一内容的报文再次上报返回 200 与原回执（消息标识、接收时间相同，duplicate 为 true），
-    不计为失败；回读内容不变。"""
+    """数据重传：同一报文再次上报得到原回执，不重复处理。
+
+    前置条件：目标文件有 [clients.licensing-system]（上报方，缺少时用测试凭证）与 [credentials]（回读方）；本工具新生成的单位与设备在目标中不存在。
+    测试步骤：
+    1. 上报一条记录；
+    2. 以同一消息标识、同一内容再次上报；
+    3. 回读。
+    预期结果：步骤 2 返回 200 与原回执（消息标识、接收时间相同，duplicate 为 true），不计为失败；回读内容不变。
+    """
     _, record, message = _setup(client, reader, kind)
     first = _accepted(client, kind, message, f"上报{_label(kind)}")
     again = _report(client, kind, message, 200, f"以同一消息标识、同一内容重传{_label(kind)}报文")
@@ -332,8 +360,16 @@ def _newer(
 
 @pytest.mark.parametrize("kind", _each("SHARE.SEC.RETRY.2", "PROFILE.PUSH.2"))
 def test_a_late_repeat_does_not_undo_a_newer_report(kind: str, client: TargetClient, reader: TargetClient) -> None:
-    """再次上报即更新，重传不重复处理：记录以新消息标识再次上报（内容更新、updatedAt 更晚）返回 201，回读为新内容；
-    此后迟到的首条报文重传返回 200 且 duplicate 为 true，回读仍为新内容（重传未被再次处理）。"""
+    """再次上报即更新，迟到的重传不覆盖新内容。
+
+    前置条件：目标文件有 [clients.licensing-system]（上报方，缺少时用测试凭证）与 [credentials]（回读方）；本工具新生成的单位与设备在目标中不存在。
+    测试步骤：
+    1. 上报一条记录；
+    2. 以新消息标识上报其更新（内容改变、updatedAt 更晚）；
+    3. 重传步骤 1 的报文；
+    4. 回读。
+    预期结果：步骤 2 返回 201，回读为新内容；步骤 3 返回 200 且 duplicate 为 true；步骤 4 仍为新内容（重传未被再次处理）。
+    """
     b, record, message = _setup(client, reader, kind)
     _accepted(client, kind, message, f"上报{_label(kind)}")
     newer, equipment = _newer(b, kind, record, message.get("equipment"))
@@ -348,8 +384,15 @@ def test_a_late_repeat_does_not_undo_a_newer_report(kind: str, client: TargetCli
 
 @pytest.mark.parametrize("kind", _each("PROFILE.STATUS.3", "PROFILE.PUSH.2"))
 def test_the_same_message_id_with_other_content_is_409(kind: str, client: TargetClient, reader: TargetClient) -> None:
-    """同一消息标识携带不同内容的报文返回 409（错误代码 DUPLICATE 或 CONFLICT，而非 STATE_CONFLICT，中文说明），
-    已保存的数据不变。"""
+    """同一消息标识不得对应两种内容。
+
+    前置条件：目标文件有 [clients.licensing-system]（上报方，缺少时用测试凭证）与 [credentials]（回读方）；本工具新生成的单位与设备在目标中不存在。
+    测试步骤：
+    1. 上报一条记录；
+    2. 以同一消息标识上报内容不同的报文；
+    3. 回读。
+    预期结果：步骤 2 返回 409（错误代码 DUPLICATE 或 CONFLICT，而非 STATE_CONFLICT，中文说明）；已保存的数据不变。
+    """
     b, record, message = _setup(client, reader, kind)
     _accepted(client, kind, message, f"上报{_label(kind)}")
     newer, equipment = _newer(b, kind, record, message.get("equipment"))
@@ -367,8 +410,15 @@ def test_the_same_message_id_with_other_content_is_409(kind: str, client: Target
 
 @pytest.mark.parametrize("kind", _each("PROFILE.PUSH.1", "PROFILE.ERROR.1"))
 def test_a_report_without_a_valid_message_id_is_400(kind: str, client: TargetClient, reader: TargetClient) -> None:
-    """上报报文须带合规的消息标识：缺少 messageId 或其格式不符（8–64 位字母数字及 _.:-）时返回 400，错误项指出 /messageId，
-    数据未被保存。"""
+    """上报报文须带合规的消息标识。
+
+    前置条件：目标文件有 [clients.licensing-system]（上报方，缺少时用测试凭证）与 [credentials]（回读方）；本工具新生成的单位与设备在目标中不存在。
+    测试步骤：
+    1. 上报缺少 messageId 的报文；
+    2. 上报 messageId 格式不符（不是 8–64 位字母数字及 _.:-）的报文；
+    3. 回读。
+    预期结果：步骤 1、2 返回 400，错误项指出 /messageId；数据未被保存。
+    """
     _, record, message = _setup(client, reader, kind)
     bad_message_ids_are_refused(client, ROLE, REPORTS[kind][0], message, f"上报{_label(kind)}")
     key = record[REPORTS[kind][3]]
@@ -379,9 +429,14 @@ def test_a_report_without_a_valid_message_id_is_400(kind: str, client: TargetCli
 def test_invalid_identifiers_are_refused_naming_the_field(
     kind: str, client: TargetClient, reader: TargetClient, tzsb_target: Target
 ) -> None:
-    """编码标准化：报文中每个编码字段（契约以 tzsb-* 格式标注：统一社会信用代码、行政区划代码、特种设备代码、使用登记证编号、
-    设备品种、办理项、电子证照标识、电子卷宗编码）取只错一处的值（校验码、代码表、结构）时返回 400，错误项指出该字段，
-    数据未被保存。"""
+    """编码标准化：只错一处的编码被拒绝并指出字段。
+
+    前置条件：目标文件有 [clients.licensing-system]（上报方，缺少时用测试凭证）与 [credentials]（回读方）；本工具新生成的单位与设备在目标中不存在。
+    测试步骤：
+    1. 对报文中每个编码字段（契约以 tzsb-* 格式标注：统一社会信用代码、行政区划代码、特种设备代码、使用登记证编号、设备品种、办理项、电子证照标识、电子卷宗编码），取只错一处的值（校验码、代码表、结构）上报；
+    2. 回读。
+    预期结果：每次返回 400，错误项指出该字段；数据未被保存。
+    """
     _, record, message = _setup(client, reader, kind)
     lacking = "契约的上报报文没有编码字段 / the contract's report has no coded field"
     near_miss_codes_are_refused(
@@ -393,8 +448,15 @@ def test_invalid_identifiers_are_refused_naming_the_field(
 
 @pytest.mark.clause("DB42.10.4.T7-2.1")
 def test_a_registration_for_other_equipment_is_refused(client: TargetClient, reader: TargetClient) -> None:
-    """设备使用登记信息上报（T7-2）的一致性：登记的设备代码 registration.equipmentCode 与所附设备信息的设备代码不同时
-    返回 400（契约约定），错误项指出设备代码字段，登记未被保存。"""
+    """设备使用登记信息上报（T7-2）的一致性：登记与所附设备须为同一台设备。
+
+    前置条件：目标文件有 [clients.licensing-system]（上报方，缺少时用测试凭证）与 [credentials]（回读方）；本工具新生成的单位与设备在目标中不存在。
+    测试步骤：
+    1. 上报使用单位（T7-1）；
+    2. 上报登记，其设备代码 registration.equipmentCode 与所附设备信息的设备代码不同；
+    3. 按使用登记证编号回读。
+    预期结果：步骤 2 返回 400（契约约定），错误项指出设备代码字段；步骤 3 返回 404（登记未被保存）。
+    """
     b, reg, eq, unit = _fresh(reader, "registration")
     assert eq is not None
     _accepted(client, "unit", b.message("unit", unit), "上报使用单位信息（T7-1）")

@@ -1,0 +1,114 @@
+"""Test items in the GB/T 34990 form (测试项编号, 测试目的, 前置条件, 测试步骤, 预期结果; per run 实际结果 and 判定).
+
+What a test item *is* is written once, beside the test, in its docstring (the style the suites use for purposes):
+
+    \"\"\"<测试目的: the first paragraph>
+
+    前置条件：<what must hold before, e.g. the clients and data the check needs>
+    测试步骤：
+    1. <step>
+    2. <step>
+    预期结果：<what the target must do>
+
+    <English summary>
+    \"\"\"
+
+A docstring without the sections still gives its purpose (the first paragraph); steps and expected result then read
+"see the purpose" and the steps actually performed are the item's recorded exchanges. The number is the module's name
+and the test's place in it (``SUPERVISION-04[unit]``): stable while the module keeps its order. What the run adds —
+实际结果 and 判定 — comes from the outcome (:func:`actual`, :data:`OUTCOME_VERDICT`)."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+from typing import Any
+
+#: The docstring sections, in the order a test item lists them (Chinese heading → field).
+SECTIONS = {"前置条件": "preconditions", "测试步骤": "steps", "预期结果": "expected"}
+_HEADING = re.compile(r"^\s*(前置条件|测试步骤|预期结果)[：:]\s*(.*)$")
+_STEP = re.compile(r"^\s*(?:\d+[.、)）]|[-*•])\s*")
+#: A test's outcome as a GB/T 34990 verdict word (docs/certification-report.md): what is not proven is never 符合.
+OUTCOME_VERDICT = {
+    "passed": "符合",
+    "failed": "不符合",
+    "error": "错误",
+    "skipped": "未测",
+    "vacuous": "未测",
+    "not-applicable": "不适用",
+    "not-offered": "未测",
+    "missing": "未测",
+}
+
+
+def parse_doc(doc: str | None) -> dict[str, Any]:
+    """``purpose``, ``preconditions``, ``steps`` (a list) and ``expected`` of a test's docstring (None / [] when it
+    does not say)."""
+    out: dict[str, Any] = {"purpose": None, "preconditions": None, "steps": [], "expected": None}
+    if not doc or not doc.strip():
+        return out
+    lines = inspect.cleandoc(doc).splitlines()
+    purpose: list[str] = []
+    current: str | None = None
+    text: dict[str, list[str]] = {"preconditions": [], "steps": [], "expected": []}
+    for line in lines:
+        heading = _HEADING.match(line)
+        if heading:
+            current = SECTIONS[heading.group(1)]
+            if heading.group(2).strip():
+                text[current].append(heading.group(2).strip())
+            continue
+        if current is None:
+            if not line.strip() and purpose:
+                current = "-"  # the first paragraph is the purpose; what follows without a heading is not an item field
+                continue
+            if line.strip():
+                purpose.append(line.strip())
+        elif current != "-":
+            if not line.strip():
+                current = "-"  # a blank line ends a section (the English summary follows)
+            else:
+                text[current].append(line.strip())
+    out["purpose"] = "".join(purpose) or None
+    out["preconditions"] = "".join(text["preconditions"]) or None
+    out["expected"] = "".join(text["expected"]) or None
+    steps: list[str] = []
+    for line in text["steps"]:
+        if _STEP.match(line) or not steps:
+            steps.append(_STEP.sub("", line, count=1))
+        else:
+            steps[-1] += line
+    out["steps"] = steps
+    return out
+
+
+@functools.cache
+def _order(module: Any) -> dict[str, int]:
+    """The place (1-based) of each test function of ``module``, in the order they are written."""
+    tests = [
+        (obj.__code__.co_firstlineno, name)
+        for name, obj in vars(module).items()
+        if name.startswith("test_") and inspect.isfunction(obj)
+    ]
+    return {name: i for i, (_, name) in enumerate(sorted(tests), start=1)}
+
+
+def item_number(module: Any, function: str, params: str | None) -> str:
+    """``<MODULE>-<nn>[<params>]``: the module without ``test_``, upper case, and the test's place in it."""
+    name = getattr(module, "__name__", "suite").rsplit(".", 1)[-1].removeprefix("test_").upper().replace("_", "-")
+    number = _order(module).get(function, 0)
+    return f"{name}-{number:02d}" + (f"[{params}]" if params else "")
+
+
+def actual(outcome: str, message: str | None, reason: str | None, exchanges: int) -> str:
+    """实际结果 in a line: what the run saw."""
+    first = next((ln.strip() for ln in (message or "").splitlines() if ln.strip().startswith("E ")), None)
+    if outcome == "passed":
+        return f"与预期一致（{exchanges} 次交互）/ as expected ({exchanges} exchanges)"
+    if outcome == "failed":
+        if first:
+            return first[1:].strip()[:400]
+        lines = [ln.strip() for ln in (message or "").splitlines() if ln.strip()]
+        return (lines[-1] if lines else "不符合 / does not conform")[:400]
+    return (reason or message or outcome).strip()[:400]
