@@ -643,7 +643,7 @@ def test_sms_gateway_is_called(clause: str, judge: Judge, tzsb_target: Target) -
 def test_sms_call_format(clause: str, judge: Judge) -> None:
     """短信网关报文：带消息标识、接收手机号、办件编号与中文正文（含办理结果），符合 sendSms 契约。
 
-    前置条件：目标声明 sms-gateway（未声明时不适用）；目标声明流程驱动特性 workflow-driver，或目标文件启用有人值守模式
+    前置条件：目标声明 sms-gateway（未声明时未测）；目标声明流程驱动特性 workflow-driver，或目标文件启用有人值守模式
     （[simulators] attended = true），两者皆无时未测；被测系统的政务服务平台、统一身份认证、检验检测、电子证照库、安全
     监察系统与短信网关地址配置为 [simulators] 的模拟器（被测系统从未调用任何模拟器时未测）；本工具新生成法人申请人（统
     一身份用户、检验报告、带设备代码的表1新登记事项申请）与自然人申请人并登记到模拟器；每次等待以

@@ -121,8 +121,9 @@ def test_nothing_steps_past_a_refusal_or_a_return(
     申请不是待办时），都以 409 STATE_CONFLICT 拒绝，办件状态与记录不变；办件继续的（补正后再次提交、办结），
     待办步骤随后被允许。
 
-    前置条件：目标声明办件驱动特性 workflow-driver（workflow-driver.yaml，未声明时不适用；某些结论另需其可选特性），
-    目标文件有每个岗位的客户端 [clients.officer-<岗位>]（缺少时未测）；事项与申请人由本次运行的随机种子生成；
+    前置条件：目标声明流程驱动特性 workflow-driver（workflow-driver.yaml，未声明时未测；预归档退回另需可选特性
+    pre-archive-return，未声明时不适用），目标文件有每个岗位的客户端 [clients.officer-<岗位>]（缺少时未测）；
+    事项与申请人由本次运行的随机种子生成；
     办件未能推进到该结论，或其状态无法查询时，本项未测。
     测试步骤：
     1. 以新办件编号推送申请（pushApplication，T5-5），按 workflow.json 的最短路径由各岗位执行步骤
