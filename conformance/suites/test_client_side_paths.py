@@ -449,7 +449,7 @@ def test_a_correction_holds_the_case_until_the_resubmission(clause: str, judge: 
     预期结果：步骤 2 后收到 T5-6：调用符合其契约（请求体结构、参数、Bearer 令牌、Content-Type）；报文与路径中的办件编
     号为推送的编号，办理项编码为申请的；带需补正材料；带一次性补正告知书，文书种类正确、办件编号一致，且预览地址可访问
     （200 且非空）或有版式文件名与摘要；T5-6 先于 T5-7；T5-6 之后、再次推送之前没有本办件的其他上报（T5-7 至 T5-10）或
-    许可信息（T5-11、T7-1、T7-2）；再次推送被接收（200 或 201），其后收到的受理信息以同一办件编号上报。
+    许可信息（T5-11、T7-1、T7-2）；不予受理的受理信息不早于再次推送，且以同一办件编号上报。
 
     A correction is reported; nothing else until the re-submission, then the case goes on.
     """
