@@ -727,7 +727,7 @@ def test_reports_carry_message_ids_and_get_receipts(clause: str, judge: Judge) -
 @per_clause("PROFILE.PUSH.2", "SHARE.SEC.RETRY.2")
 def test_duplicates_are_recognised(clause: str, judge: Judge) -> None:
     """重复消息：重复推送同一申请消息得到原回执（200，duplicate 为 true）且不被再次处理；被测系统发出的同一消息标识
-    始终对应同一内容。A repeated push gets the original receipt; the system never reuses a message id for other content.
+    始终对应同一内容。
 
     前置条件：目标声明流程驱动特性 workflow-driver，或目标文件启用有人值守模式（[simulators] attended = true），两者皆
     无时未测；被测系统的政务服务平台、统一身份认证、检验检测、电子证照库、安全监察系统与短信网关地址配置为
@@ -748,5 +748,7 @@ def test_duplicates_are_recognised(clause: str, judge: Judge) -> None:
     预期结果：步骤 4 的重复推送返回 200，data.duplicate 为 true、messageId 为首条消息的，接收时间与首次回执的相同（首
     次回执有时）；有办件状态时，办理记录中的申请记录条数等于推送的不同消息数（2）；被测系统发出的同一消息标识始终对应
     同一报文内容。
+
+    A repeated push gets the original receipt; the system never reuses a message id for other content.
     """
     judge(clause)
