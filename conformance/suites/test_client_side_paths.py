@@ -433,7 +433,26 @@ def per_clause(*clauses: str) -> pytest.MarkDecorator:
 @per_clause("DB42.10.2.T5-6.1", "DB42.7.2.2.a1.1", "DB42.7.2.3.a1.1", "DB42.7.2.3.a1.2")
 def test_a_correction_holds_the_case_until_the_resubmission(clause: str, judge: Judge) -> None:
     """补齐补正：上报 T5-6（需补正材料、可访问的一次性补正告知书），其后在再次提交之前不上报受理、环节、结果，也没有许可信息；
-    再次提交后办件以同一办件编号继续受理。A correction is reported; nothing else until the re-submission, then the case goes on."""
+    再次提交后办件以同一办件编号继续受理。
+
+    前置条件：目标声明流程驱动特性 workflow-driver，或目标文件启用有人值守模式（[simulators] attended = true），两者皆
+    无时未测；被测系统的对端（政务服务平台、检验检测、电子证照库、安全监察系统）地址配置为 [simulators] 的模拟器（被测
+    系统从未调用任何模拟器时未测）；本工具新生成法人申请人（统一身份用户、带设备代码的申请）并登记到模拟器；每次等待以
+    [simulators] wait_s（有人值守时 attended_timeout_s）为界；推送或办理失败、该路径没有可检验本条款的调用时，本项未
+    测。
+    测试步骤：
+    1. 在模拟器登记申请人、办件与检验报告，推送申请（pushApplication，T5-5）；
+    2. 经流程驱动（performStep）或由操作员办理“受理/补齐补正”，等待 T5-6，再稍候；
+    3. 以同一办件编号、新的 messageId 再次推送申请；
+    4. 办理“受理/不予受理”，等待 T5-7（或 T5-10）；
+    5. 本模块全部路径走完后稍候，按契约、一致性、先后顺序与消息标识判定模拟器收到的本办件全部调用。
+    预期结果：步骤 2 后收到 T5-6：调用符合其契约（请求体结构、参数、Bearer 令牌、Content-Type）；报文与路径中的办件编
+    号为推送的编号，办理项编码为申请的；带需补正材料；带一次性补正告知书，文书种类正确、办件编号一致，且预览地址可访问
+    （200 且非空）或有版式文件名与摘要；T5-6 先于 T5-7；T5-6 之后、再次推送之前没有本办件的其他上报（T5-7 至 T5-10）或
+    许可信息（T5-11、T7-1、T7-2）；不予受理的受理信息不早于再次推送，且以同一办件编号上报。
+
+    A correction is reported; nothing else until the re-submission, then the case goes on.
+    """
     judge(REFUSAL_TO_ACCEPT, clause)
 
 
@@ -443,7 +462,26 @@ def test_a_correction_holds_the_case_until_the_resubmission(clause: str, judge: 
 def test_a_refusal_to_accept_is_reported_without_licence_data(clause: str, judge: Judge) -> None:
     """不予受理：及时上报受理信息（T5-7，受理结论为不予受理，带受理人员的意见与可访问的不予受理通知书），其后不再上报环节或
     特别程序，电子证照库与安全监察系统任何时候都收不到该办件的许可信息（T5-11、T7-1、T7-2）。
-    The refusal to accept is reported with its notice; nothing follows, and no licence data ever leaves the system."""
+
+    前置条件：目标声明流程驱动特性 workflow-driver，或目标文件启用有人值守模式（[simulators] attended = true），两者皆
+    无时未测；被测系统的对端（政务服务平台、检验检测、电子证照库、安全监察系统）地址配置为 [simulators] 的模拟器（被测
+    系统从未调用任何模拟器时未测）；本工具新生成法人申请人（统一身份用户、带设备代码的申请）并登记到模拟器；每次等待以
+    [simulators] wait_s（有人值守时 attended_timeout_s）为界；推送或办理失败、该路径没有可检验本条款的调用时，本项未
+    测。
+    测试步骤：
+    1. 在模拟器登记申请人、办件与检验报告，推送申请（pushApplication，T5-5）；
+    2. 经流程驱动（performStep）或由操作员办理“受理/补齐补正”，等待 T5-6，再稍候；
+    3. 以同一办件编号、新的 messageId 再次推送申请；
+    4. 办理“受理/不予受理”，等待 T5-7（或 T5-10）；
+    5. 本模块全部路径走完后稍候，按契约、一致性、先后顺序与消息标识判定模拟器收到的本办件全部调用。
+    预期结果：不予受理后在等待时限内收到 T5-7（或 T5-10）：调用符合其契约（请求体结构、参数、Bearer 令牌、
+    Content-Type）；办件编号与办理项编码与申请一致；受理结论为“不予受理”，受理意见为办理时填写的意见；带不予受理通知
+    书，文书种类正确、办件编号一致，且预览地址可访问（200 且非空）或有版式文件名与摘要（一次性补正告知书同样判定）；首
+    个 T5-7 之前没有 T5-8 至 T5-10；其后没有 T5-6 至 T5-9 上报；任何时候都没有本办件的 T5-11、T7-1、T7-2 调用；本办件
+    的每条消息带 8 至 64 个字符的 messageId，且至少一次得到 2xx 回执。
+
+    The refusal to accept is reported with its notice; nothing follows, and no licence data ever leaves the system.
+    """
     judge(REFUSAL_TO_ACCEPT, clause)
 
 
@@ -460,14 +498,54 @@ def test_a_refusal_to_accept_is_reported_without_licence_data(clause: str, judge
 def test_a_refused_licence_is_reported_and_nothing_is_issued(clause: str, judge: Judge) -> None:
     """不予许可：审查不通过与不予许可各上报一次（T5-8，结论与意见如办理），办结时上报不予许可结果与不予许可决定书（T5-10，
     不带使用登记证编号与电子证照标识）；制证、发证从不上报，也从不向电子证照库与安全监察系统发送许可信息。
-    A refusal is reported step by step and as the result; nothing is certified, issued or sent as licence data."""
+
+    前置条件：目标声明流程驱动特性 workflow-driver，或目标文件启用有人值守模式（[simulators] attended = true），两者皆
+    无时未测；被测系统的对端（政务服务平台、检验检测、电子证照库、安全监察系统）地址配置为 [simulators] 的模拟器（被测
+    系统从未调用任何模拟器时未测）；本工具新生成法人申请人（统一身份用户、带设备代码的申请）并登记到模拟器；每次等待以
+    [simulators] wait_s（有人值守时 attended_timeout_s）为界；推送或办理失败、该路径没有可检验本条款的调用时，本项未
+    测。
+    测试步骤：
+    1. 在模拟器登记申请人、办件与检验报告，推送申请（pushApplication，T5-5）；
+    2. 经流程驱动（performStep）或由操作员办理正式受理（等待 T5-7）、审查不通过（等待 T5-8）；
+    3. 在决定环节开始并结束一次特别程序（种类随机，不取第一种），各等待一次 T5-9；办理不予许可（等待 T5-8）、办结（等
+       待 T5-10）；
+    4. 声明 pre-archive-return 时，再办理预归档退回、再次办结、预归档通过、归档；
+    5. 本模块全部路径走完后稍候，按契约、一致性、先后顺序与消息标识判定模拟器收到的本办件全部调用。
+    预期结果：审查与决定后各收到该环节的 T5-8：调用符合其契约（请求体结构、参数、Bearer 令牌、Content-Type）；办件编号
+    与办理项编码与申请一致；环节名称、结论与办理意见与所办理的一致；T5-8 的环节顺序与办理顺序相同，不早于首个 T5-7，且
+    没有未办理的环节（制证、发证）被上报；决定环节的 T5-8 带不予许可决定书（文书种类正确、办件编号一致，且预览地址可访
+    问（200 且非空）或有版式文件名与摘要）；办结后收到 T5-10：结果为“不予许可”，带同样判定的不予许可决定书，其文书标识
+    与决定环节的相同，不带使用登记证编号与电子证照标识；T5-7 在 T5-10 之前，T5-10 之后不再有 T5-6 至 T5-10；任何时候都
+    没有本办件的 T5-11、T7-1、T7-2 调用；本办件的每条消息带 8 至 64 个字符的 messageId，且至少一次得到 2xx 回执。
+
+    A refusal is reported step by step and as the result; nothing is certified, issued or sent as licence data.
+    """
     judge(REFUSAL, clause)
 
 
 @per_clause("DB42.10.2.T5-9.1")
 def test_a_special_procedure_in_the_decision_is_reported(clause: str, judge: Judge) -> None:
     """决定环节的特别程序（种类随机，不同于 test_client_side 的审查环节那一种）：开始与结束各上报一次（T5-9），种类如办理，
-    开始时间一致，结束带结束时间，均在受理之后、结果之前。A special procedure in 决定 is reported at start and end."""
+    开始时间一致，结束带结束时间，均在受理之后、结果之前。
+
+    前置条件：目标声明流程驱动特性 workflow-driver，或目标文件启用有人值守模式（[simulators] attended = true），两者皆
+    无时未测；被测系统的对端（政务服务平台、检验检测、电子证照库、安全监察系统）地址配置为 [simulators] 的模拟器（被测
+    系统从未调用任何模拟器时未测）；本工具新生成法人申请人（统一身份用户、带设备代码的申请）并登记到模拟器；每次等待以
+    [simulators] wait_s（有人值守时 attended_timeout_s）为界；推送或办理失败、该路径没有可检验本条款的调用时，本项未
+    测。
+    测试步骤：
+    1. 在模拟器登记申请人、办件与检验报告，推送申请（pushApplication，T5-5）；
+    2. 经流程驱动（performStep）或由操作员办理正式受理（等待 T5-7）、审查不通过（等待 T5-8）；
+    3. 在决定环节开始并结束一次特别程序（种类随机，不取第一种），各等待一次 T5-9；办理不予许可（等待 T5-8）、办结（等
+       待 T5-10）；
+    4. 声明 pre-archive-return 时，再办理预归档退回、再次办结、预归档通过、归档；
+    5. 本模块全部路径走完后稍候，按契约、一致性、先后顺序与消息标识判定模拟器收到的本办件全部调用。
+    预期结果：特别程序开始与结束后各收到一次 T5-9：调用符合其契约（请求体结构、参数、Bearer 令牌、Content-Type）；办件
+    编号与办理项编码与申请一致；两次上报的特别程序种类均为所办理的、开始时间相同，结束上报带结束时间；T5-9 的动作依次
+    为 start、end；T5-9 不早于首个 T5-7。
+
+    A special procedure in 决定 is reported at start and end.
+    """
     judge(REFUSAL, clause)
 
 
@@ -475,7 +553,25 @@ def test_a_special_procedure_in_the_decision_is_reported(clause: str, judge: Jud
 @per_clause("DB42.7.5.4.2", "DB42.7.5.2.3")
 def test_after_a_return_from_pre_archive_nothing_is_reported_again(clause: str, judge: Judge) -> None:
     """退回：预归档退回、再次办结并归档后，政务服务平台不再收到该办件的任何上报（没有第二个办件结果），也没有许可信息
-    （与平台的交互在首次办结时结束）。After a return from pre-archiving and a second 办结 nothing is reported again."""
+    （与平台的交互在首次办结时结束）。
+
+    前置条件：目标声明可选特性 pre-archive-return（未声明时不适用）；目标声明流程驱动特性 workflow-driver，或目标文件
+    启用有人值守模式（[simulators] attended = true），两者皆无时未测；被测系统的对端（政务服务平台、检验检测、电子证照
+    库、安全监察系统）地址配置为 [simulators] 的模拟器（被测系统从未调用任何模拟器时未测）；本工具新生成法人申请人（统
+    一身份用户、带设备代码的申请）并登记到模拟器；每次等待以 [simulators] wait_s（有人值守时 attended_timeout_s）为
+    界；推送或办理失败、该路径没有可检验本条款的调用时，本项未测。
+    测试步骤：
+    1. 在模拟器登记申请人、办件与检验报告，推送申请（pushApplication，T5-5）；
+    2. 经流程驱动（performStep）或由操作员办理正式受理（等待 T5-7）、审查不通过（等待 T5-8）；
+    3. 在决定环节开始并结束一次特别程序（种类随机，不取第一种），各等待一次 T5-9；办理不予许可（等待 T5-8）、办结（等
+       待 T5-10）；
+    4. 声明 pre-archive-return 时，再办理预归档退回、再次办结、预归档通过、归档；
+    5. 本模块全部路径走完后稍候，按契约、一致性、先后顺序与消息标识判定模拟器收到的本办件全部调用。
+    预期结果：首次办结后收到 T5-10，T5-7 在其之前、其后没有 T5-6 至 T5-10；预归档退回之后（再次办结、预归档、归档），
+    模拟器没有收到本办件的任何新消息（T5-6 至 T5-10、T5-11、T7-1、T7-2）。
+
+    After a return from pre-archiving and a second 办结 nothing is reported again.
+    """
     judge(REFUSAL, clause)
 
 
@@ -491,7 +587,29 @@ def test_after_a_return_from_pre_archive_nothing_is_reported_again(clause: str, 
 def test_changes_cancellations_and_scrapping_are_reported_to_supervision(clause: str, judge: Judge) -> None:
     """变更、停用、注销、报废类办理项（每种登记状态至少一项）：发证后恰有一次设备使用登记信息上报（T7-2），办件编号、办理项、
     设备代码与申请一致，登记状态、设备状态与证照状态按该操作（licence-items.json），沿用原使用登记证编号的操作沿用申请中的原编号。
-    Each change, cancellation or scrapping is reported to supervision once, with the status it leaves."""
+
+    前置条件：目标声明流程驱动特性 workflow-driver，或目标文件启用有人值守模式（[simulators] attended = true），两者皆
+    无时未测；被测系统的对端（政务服务平台、检验检测、电子证照库、安全监察系统）地址配置为 [simulators] 的模拟器（被测
+    系统从未调用任何模拟器时未测）；本工具新生成法人申请人（统一身份用户、带设备代码的申请）并登记到模拟器；每次等待以
+    [simulators] wait_s（有人值守时 attended_timeout_s）为界；推送或办理失败、该路径没有可检验本条款的调用时，本项未
+    测。
+    测试步骤：
+    1. 从 licence-items.json 取改变登记状态的办理项（非新登记状态的操作：变更、停用、注销、报废等），按档位每种登记状
+       态取 quick 1 项、standard 2 项，certification 每种操作各一项；
+    2. 对每项生成针对已登记设备的申请（带设备代码与原使用登记证编号，不带检验报告），在模拟器登记后推送
+       （pushApplication）；
+    3. 经流程驱动或由操作员依次办理正式受理、审查通过、准予许可、制证、发证、办结，每步后等待其上报，发证后等待
+       T5-11、T7-1、T7-2；有流程驱动时查询办件状态（getCaseState）；
+    4. 本模块全部路径走完后稍候，按契约、一致性、先后顺序与消息标识判定模拟器收到的本办件全部调用。
+    预期结果：每个办件发证后收到 T7-2：调用符合其契约（请求体结构、参数、Bearer 令牌、Content-Type）；registration 的
+    办件编号、办理项编码、使用单位代码、设备品种与申请一致，registration 与 equipment 的设备代码为申请的、使用登记证编
+    号彼此一致且与 T5-11 的证照编号一致；每个办件恰有一条 T7-2 消息，T7-1（有时）先于 T7-2；登记状态、设备状态与证照状
+    态为该操作在 licence-items.json 中规定的，沿用原编号的操作使用登记证编号为申请中的原编号；T5-11 的办件编号、办理
+    项、持证主体、发证机关与申请一致，证照编号与电子证照标识与 T5-10 的一致；发证前没有 T5-11、T7-1、T7-2，发证后至少
+    有其一；每条消息带 8 至 64 个字符的 messageId 并得到 2xx 回执。
+
+    Each change, cancellation or scrapping is reported to supervision once, with the status it leaves.
+    """
     judge(CHANGES, clause)
 
 
@@ -499,7 +617,24 @@ def test_changes_cancellations_and_scrapping_are_reported_to_supervision(clause:
 @per_clause(*PREFILL)
 def test_the_application_is_prefilled_from_the_inspection_report(clause: str, judge: Judge) -> None:
     """申请预填（T6-1）：申请只写检验报告编号、未写设备代码时，被测系统在决定之前按报告编号查询 T6-1，其后上报的设备代码
-    （T7-2、T5-11、办件状态）即检验报告的设备代码，未被改动。The application is pre-filled from the inspection report."""
+    （T7-2、T5-11、办件状态）即检验报告的设备代码，未被改动。
+
+    前置条件：目标声明可选特性 inspection-prefill（未声明时不适用）；目标声明流程驱动特性 workflow-driver，或目标文件
+    启用有人值守模式（[simulators] attended = true），两者皆无时未测；被测系统的对端（政务服务平台、检验检测、电子证照
+    库、安全监察系统）地址配置为 [simulators] 的模拟器（被测系统从未调用任何模拟器时未测）；本工具新生成法人申请人（统
+    一身份用户、带设备代码的申请）并登记到模拟器；每次等待以 [simulators] wait_s（有人值守时 attended_timeout_s）为
+    界；推送或办理失败、该路径没有可检验本条款的调用时，本项未测。
+    测试步骤：
+    1. 在模拟检验检测系统登记检验报告，生成只写报告编号、不写设备代码的申请，推送（pushApplication）；
+    2. 等待路径含该报告编号的检验报告查询（T6-1）；
+    3. 经流程驱动或由操作员依次办理正式受理、审查通过、准予许可、制证、发证，每步后等待其上报，发证后等待 T5-11、
+       T7-1、T7-2；有流程驱动时查询办件状态（getCaseState）；
+    4. 本模块全部路径走完后稍候，按契约、一致性、先后顺序与消息标识判定模拟器收到的本办件全部调用。
+    预期结果：推送后在等待时限内收到 T6-1，模拟器应答 200，且在推送之后、办理准予许可之前；T7-2 的 registration 与
+    equipment 的设备代码、T5-11 照面的设备代码与办件状态的设备代码（有时）都等于检验报告的设备代码，且其中至少有一处。
+
+    The application is pre-filled from the inspection report.
+    """
     judge(PREFILLED, clause)
 
 
@@ -508,7 +643,23 @@ def test_the_application_is_prefilled_from_the_inspection_report(clause: str, ju
 def test_an_objection_is_fed_back_to_the_inspection_system(clause: str, judge: Judge) -> None:
     """异议数据反馈（T6-2）：申报的设备代码与检验报告不一致，受理人员提出异议后，检验检测信息系统收到符合契约的异议：
     报告编号、办件编号、提出方，异议项的检验数据值与申报材料值分别取自检验报告与申请，在 T6-1 之后，带消息标识并得到回执。
-    The objection reaches the inspection system with the recorded and the declared values."""
+
+    前置条件：目标声明可选特性 objection-feedback（未声明时不适用）；目标声明流程驱动特性 workflow-driver，或目标文件
+    启用有人值守模式（[simulators] attended = true），两者皆无时未测；被测系统的对端（政务服务平台、检验检测、电子证照
+    库、安全监察系统）地址配置为 [simulators] 的模拟器（被测系统从未调用任何模拟器时未测）；本工具新生成法人申请人（统
+    一身份用户、带设备代码的申请）并登记到模拟器；每次等待以 [simulators] wait_s（有人值守时 attended_timeout_s）为
+    界；推送或办理失败、该路径没有可检验本条款的调用时，本项未测。
+    测试步骤：
+    1. 在模拟检验检测系统登记检验报告，生成设备代码与报告不同的申请，推送（pushApplication）；
+    2. 等待检验报告查询（T6-1）；
+    3. 经流程驱动（raiseObjection，受理岗位）或由操作员对设备代码提出异议（写明理由），等待异议数据反馈（T6-2）；
+    4. 本模块全部路径走完后稍候，按契约、一致性、先后顺序与消息标识判定模拟器收到的本办件全部调用。
+    预期结果：收到 T6-2：调用符合其契约（请求体结构、参数、Bearer 令牌、Content-Type）；报告编号、办件编号为本办件的，
+    提出方为 examiner，设备代码为空或为检验报告的；设备代码异议项的检验数据值取自检验报告、申报材料值取自申请、理由与
+    所提的相同；T6-2 不早于 T6-1；带 8 至 64 个字符的 messageId，且至少一次得到 2xx 回执。
+
+    The objection reaches the inspection system with the recorded and the declared values.
+    """
     judge(OBJECTED, clause)
 
 

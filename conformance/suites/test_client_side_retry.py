@@ -235,14 +235,46 @@ def test_retransmission_uses_the_same_message(
     request: pytest.FixtureRequest, retry_run: RetryRun, tzsb_evidence: Evidence
 ) -> None:
     """重传：上报在 503、超时或应答丢失后重传，重传使用原消息标识与原内容，得到成功回执后不再重传。
-    Retries after 503, a timeout or a lost answer carry the original message id and content, and stop after a receipt."""
+
+    前置条件：目标声明流程驱动特性 workflow-driver，或目标文件启用有人值守模式（[simulators] attended = true），
+    两者皆无时未测；被测系统的政务服务平台地址配置为 [simulators] 的模拟器，超时故障的保持时间 hold_s 大于被测系统的
+    读超时；本工具新生成法人申请人、统一身份用户与带设备代码的申请（事项 01100000-03-01）。申请推送未被接收、
+    办理失败或在 [simulators] retry_window_s 内没有收到相应上报时，本项未测。
+    测试步骤：
+    1. 在模拟政务服务平台登记该用户与办件，并为该办件设置故障：受理信息（T5-7）依次答复 503（Retry-After: 2）、
+       503、503、超时，审查环节上报（T5-8）首次处理但应答丢失；
+    2. 推送申请（pushApplication，T5-5）；
+    3. 经流程驱动（performStep）或由操作员办理“受理/予以受理”，在 retry_window_s 内记录被测系统对 T5-7 的
+       各次上报，直至得到成功答复后再静候一段时间；
+    4. 办理“审查/审查通过”，同样记录 T5-8 的各次上报。
+    预期结果：T5-7 与 T5-8 各有不止一次上报；同一接口的各次上报消息标识相同且不为空、报文内容相同；T5-7 最终
+    得到成功回执，成功的是最后一次上报，且在超时那次之后；T5-8 的重传得到重复回执后不再上报（共两次）。
+
+    Retries after 503, a timeout or a lost answer carry the original message id and content, and stop after a receipt.
+    """
     retry_run.ledger.judge(request, tzsb_evidence, "SHARE.SEC.RETRY.1")
 
 
 @pytest.mark.clause("SHARE.SEC.RETRY.3")
 def test_retransmission_backs_off(request: pytest.FixtureRequest, retry_run: RetryRun, tzsb_evidence: Evidence) -> None:
     """退避：遵守 503 的 Retry-After；没有 Retry-After 时重传间隔递增（指数退避），不以固定短间隔连续重试。
-    Retry-After is honoured; without it the gaps between retries grow."""
+
+    前置条件：目标声明流程驱动特性 workflow-driver，或目标文件启用有人值守模式（[simulators] attended = true），
+    两者皆无时未测；被测系统的政务服务平台地址配置为 [simulators] 的模拟器，超时故障的保持时间 hold_s 大于被测系统的
+    读超时；本工具新生成法人申请人、统一身份用户与带设备代码的申请（事项 01100000-03-01）。申请推送未被接收、
+    办理失败或在 [simulators] retry_window_s 内没有收到相应上报时，本项未测。
+    测试步骤：
+    1. 在模拟政务服务平台登记该用户与办件，并为该办件设置故障：受理信息（T5-7）依次答复 503（Retry-After: 2）、
+       503、503、超时，审查环节上报（T5-8）首次处理但应答丢失；
+    2. 推送申请（pushApplication，T5-5）；
+    3. 经流程驱动（performStep）或由操作员办理“受理/予以受理”，在 retry_window_s 内记录被测系统对 T5-7 的
+       各次上报，直至得到成功答复后再静候一段时间；
+    4. 办理“审查/审查通过”，同样记录 T5-8 的各次上报。
+    预期结果：T5-7 首次上报得到带 Retry-After: 2 的 503 后，下一次上报至少相隔 1.85 秒（2 秒减 0.15 秒容差）；
+    不带 Retry-After 的 503 之后有两个以上重传间隔时，首个间隔不小于 0.05 秒，最后一个间隔不小于首个的 1.2 倍。
+
+    Retry-After is honoured; without it the gaps between retries grow.
+    """
     retry_run.ledger.judge(request, tzsb_evidence, "SHARE.SEC.RETRY.3")
 
 
@@ -251,5 +283,21 @@ def test_duplicate_receipt_ends_the_retries(
     request: pytest.FixtureRequest, retry_run: RetryRun, tzsb_evidence: Evidence
 ) -> None:
     """重复识别：应答丢失后的重传被平台识别为重复并得到原回执，被测系统据此视为送达，不再重传。
-    A retransmission after a lost answer gets the original receipt, which ends the retries."""
+
+    前置条件：目标声明流程驱动特性 workflow-driver，或目标文件启用有人值守模式（[simulators] attended = true），
+    两者皆无时未测；被测系统的政务服务平台地址配置为 [simulators] 的模拟器，超时故障的保持时间 hold_s 大于被测系统的
+    读超时；本工具新生成法人申请人、统一身份用户与带设备代码的申请（事项 01100000-03-01）。申请推送未被接收、
+    办理失败或在 [simulators] retry_window_s 内没有收到相应上报时，本项未测。
+    测试步骤：
+    1. 在模拟政务服务平台登记该用户与办件，并为该办件设置故障：受理信息（T5-7）依次答复 503（Retry-After: 2）、
+       503、503、超时，审查环节上报（T5-8）首次处理但应答丢失；
+    2. 推送申请（pushApplication，T5-5）；
+    3. 经流程驱动（performStep）或由操作员办理“受理/予以受理”，在 retry_window_s 内记录被测系统对 T5-7 的
+       各次上报，直至得到成功答复后再静候一段时间；
+    4. 办理“审查/审查通过”，同样记录 T5-8 的各次上报。
+    预期结果：T5-8 的第二次上报与首次消息标识相同时，模拟平台以 200、duplicate 为 true 的原回执答复，被测系统
+    此后不再上报（T5-8 共两次）。
+
+    A retransmission after a lost answer gets the original receipt, which ends the retries.
+    """
     retry_run.ledger.judge(request, tzsb_evidence, "SHARE.SEC.RETRY.2")

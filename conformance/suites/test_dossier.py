@@ -454,7 +454,22 @@ CODE_PARTS = [
 @pytest.mark.parametrize("part", [pytest.param(p, marks=pytest.mark.clause(*cs), id=p) for p, cs in CODE_PARTS])
 def test_dossier_code_part(part: str, dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
     """卷宗编码（§9.2）的各部分：42位（各部分之和；标准正文写34位）；许可类别 05（表3）；许可事项 01100000；
-    许可机关行政区划（GB/T 2260，与元数据、办件一致）；行政相对人统一社会信用代码（GB 32100，与办件一致）；创建年份。"""
+    许可机关行政区划（GB/T 2260，与元数据、办件一致）；行政相对人统一社会信用代码（GB 32100，与办件一致）；创建年份。
+
+    前置条件：以 [credentials] 访问。目标声明流程驱动特性 workflow-driver 时，本工具自行生成卷宗（需每个岗位的客户端
+    [clients.officer-<岗位>]，缺少时未测）：新相对人 A 依次归档三件（A1：补齐补正并再次推送后准予许可；A2：不予许可；
+    A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，standard 与 certification 档归档前暂停 2.1 秒），
+    新相对人 B 归档一件线下申请（B1，准予许可）；未声明时取卷宗调用接口检索到的第一页卷宗（quick 3 个、standard 10、
+    certification 50），检索失败时报错，没有卷宗时未测；没有可检验本项的卷宗或文件时未测。
+    测试步骤：
+    1. 取得卷宗：声明 workflow-driver 时按计划推送申请（pushApplication）并由各岗位执行步骤（performStep）直至归档，再
+       查询各办件的卷宗（getCaseDossier）；否则检索卷宗调用接口（queryDossiers，page=1）；
+    2. 按 §9.2 从两端拆分每个卷宗的编码（dossierCode），核对参数所指的部分。
+    预期结果：length：编码为 42 位；category：前 2 位为使用登记的许可类别代码（表3）；item：第 3–10 位为许可事项代码
+    01100000；division：第 11–16 位为有效的 GB/T 2260 区划代码，与元数据的许可机关行政区划（有时）一致，自行生成的卷宗
+    还等于受理机关的区划；uscc：区划之后、末 8 位之前为有效的 18 位统一社会信用代码，与元数据的 uscc（有时）一致，自行
+    生成的卷宗还等于申请人的代码；year：倒数第 8–5 位为 1950 年至今年的 4 位年份。
+    """
     problems = [p for s in dossiers.samples for p in _code_problems(s, part)]
     _judge(problems, len(dossiers.samples), "卷宗编码", dossiers, request, ("view",))
 
@@ -462,7 +477,20 @@ def test_dossier_code_part(part: str, dossiers: Dossiers, request: pytest.Fixtur
 @driver
 @pytest.mark.clause("DB42.9.2.10")
 def test_dossier_code_year_is_the_decision_year(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
-    """卷宗编码的创建年份宜取第一次许可决定的年份。"""
+    """卷宗编码的创建年份宜取第一次许可决定的年份。
+
+    前置条件：目标声明流程驱动特性 workflow-driver（未声明时未测），目标文件有每个岗位的客户端
+    [clients.officer-<岗位>]（缺少时未测），以 [credentials] 推送与查询；本工具自行生成卷宗：新相对人 A 依次归档三件
+    （A1：补齐补正并再次推送后准予许可；A2：不予许可；A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，
+    standard 与 certification 档归档前暂停 2.1 秒），新相对人 B 归档一件线下申请（B1，准予许可）；办件未能走到归档或归
+    档后查不到卷宗时，该件不参与判定，没有可判定的办件时未测。
+    测试步骤：
+    1. 按计划推送申请（pushApplication）并由各岗位执行步骤（performStep）直至归档，办结、预归档退回、预归档通过（编
+       目）与归档之后各查询一次该办件的卷宗（getCaseDossier）；
+    2. 归档后再查询各办件的卷宗（getCaseDossier）；
+    3. 取每件卷宗编码的创建年份，与决定步骤办理记录时间的年份比较。
+    预期结果：每件（有决定时间）卷宗编码倒数第 8–5 位等于其决定步骤办理时间的年份。
+    """
     samples = [s for s in _need_filed(dossiers) if s.filed and s.filed.decided_at]
     problems = [p for s in samples for p in _code_problems(s, "decision-year")]
     _judge(problems, len(samples), "创建年份", dossiers, request)
@@ -473,7 +501,20 @@ def test_dossier_code_year_is_the_decision_year(dossiers: Dossiers, request: pyt
 def test_sequence_numbers_run_from_0001_per_applicant_and_year(
     dossiers: Dossiers, request: pytest.FixtureRequest
 ) -> None:
-    """同一行政相对人、同一年份内的卷宗序列号从 0001 起依次编号：新相对人 A 的三个卷宗为 0001、0002、0003，B 的为 0001。"""
+    """同一行政相对人、同一年份内的卷宗序列号从 0001 起依次编号：新相对人 A 的三个卷宗为 0001、0002、0003，B 的为 0001。
+
+    前置条件：目标声明流程驱动特性 workflow-driver（未声明时未测），目标文件有每个岗位的客户端
+    [clients.officer-<岗位>]（缺少时未测），以 [credentials] 推送与查询；本工具自行生成卷宗：新相对人 A 依次归档三件
+    （A1：补齐补正并再次推送后准予许可；A2：不予许可；A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，
+    standard 与 certification 档归档前暂停 2.1 秒），新相对人 B 归档一件线下申请（B1，准予许可）；办件未能走到归档或归
+    档后查不到卷宗时，该件不参与判定，没有可判定的办件时未测。
+    测试步骤：
+    1. 按计划推送申请（pushApplication）并由各岗位执行步骤（performStep）直至归档，办结、预归档退回、预归档通过（编
+       目）与归档之后各查询一次该办件的卷宗（getCaseDossier）；
+    2. 归档后再查询各办件的卷宗（getCaseDossier）；
+    3. 按相对人分组，依归档顺序取卷宗编码的末 4 位。
+    预期结果：A 的三件卷宗序列号依次为 0001、0002、0003，B 的为 0001（某相对人的办件未全部取得卷宗时不判定该相对人）。
+    """
     problems, checked = [], 0
     for key in ("A", "B"):
         samples = [s for s in _need_filed(dossiers) if s.filed and s.filed.applicant == key]
@@ -492,7 +533,20 @@ def test_sequence_numbers_run_from_0001_per_applicant_and_year(
 
 @pytest.mark.clause("DB42.9.2.1")
 def test_dossier_codes_are_unique(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
-    """系统内任意两个卷宗的编码不同（按行政相对人检索到的卷宗也各不相同）。"""
+    """系统内任意两个卷宗的编码不同（按行政相对人检索到的卷宗也各不相同）。
+
+    前置条件：以 [credentials] 访问。目标声明流程驱动特性 workflow-driver 时，本工具自行生成卷宗（需每个岗位的客户端
+    [clients.officer-<岗位>]，缺少时未测）：新相对人 A 依次归档三件（A1：补齐补正并再次推送后准予许可；A2：不予许可；
+    A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，standard 与 certification 档归档前暂停 2.1 秒），
+    新相对人 B 归档一件线下申请（B1，准予许可）；未声明时取卷宗调用接口检索到的第一页卷宗（quick 3 个、standard 10、
+    certification 50），检索失败时报错，没有卷宗时未测；没有可检验本项的卷宗或文件时未测。
+    测试步骤：
+    1. 取得卷宗：声明 workflow-driver 时按计划推送申请（pushApplication）并由各岗位执行步骤（performStep）直至归档，再
+       查询各办件的卷宗（getCaseDossier）；否则检索卷宗调用接口（queryDossiers，page=1）；
+    2. 声明 workflow-driver 时，再分别以 A、B 的统一社会信用代码检索卷宗（queryDossiers，uscc）；
+    3. 比较各卷宗的编码。
+    预期结果：所取卷宗的编码两两不同；按相对人检索到的每一页中，卷宗编码不重复。
+    """
     codes = [s.code for s in dossiers.samples]
     problems = [f"卷宗编码 {c} 被 {codes.count(c)} 个卷宗使用" for c in sorted(set(codes)) if codes.count(c) > 1]
     for key, r in dossiers.by_uscc.items():
@@ -508,7 +562,20 @@ def test_dossier_codes_are_unique(dossiers: Dossiers, request: pytest.FixtureReq
 @driver
 @pytest.mark.clause("DB42.7.5.3.2")
 def test_one_number_per_dossier_that_never_changes(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
-    """一卷一档：卷宗编号分配后不再变化（办结、退回、编目、归档各时点、办件状态和元数据中相同），不同卷宗编号不同。"""
+    """一卷一档：卷宗编号分配后不再变化（办结、退回、编目、归档各时点、办件状态和元数据中相同），不同卷宗编号不同。
+
+    前置条件：目标声明流程驱动特性 workflow-driver（未声明时未测），目标文件有每个岗位的客户端
+    [clients.officer-<岗位>]（缺少时未测），以 [credentials] 推送与查询；本工具自行生成卷宗：新相对人 A 依次归档三件
+    （A1：补齐补正并再次推送后准予许可；A2：不予许可；A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，
+    standard 与 certification 档归档前暂停 2.1 秒），新相对人 B 归档一件线下申请（B1，准予许可）；办件未能走到归档或归
+    档后查不到卷宗时，该件不参与判定，没有可判定的办件时未测。
+    测试步骤：
+    1. 按计划推送申请（pushApplication）并由各岗位执行步骤（performStep）直至归档，办结、预归档退回、预归档通过（编
+       目）与归档之后各查询一次该办件的卷宗（getCaseDossier）；
+    2. 归档后再查询各办件的卷宗（getCaseDossier）；
+    3. 收集每件在各时点的卷宗编号、当时办件状态中的卷宗编号、归档后卷宗与其元数据中的编号。
+    预期结果：各时点查询到的卷宗都有编号；每件收集到的编号（有值者）全部相同；不同办件的卷宗编号不同。
+    """
     problems, checked = [], 0
     for s in _need_filed(dossiers):
         f = s.filed
@@ -531,7 +598,19 @@ def test_one_number_per_dossier_that_never_changes(dossiers: Dossiers, request: 
 @driver
 @pytest.mark.clause("DB42.7.5.3.1")
 def test_the_number_is_given_on_entering_pre_archive(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
-    """进入预归档后分配卷宗编号：至迟在预归档审阅通过（编目）时卷宗已有编号（§7.5.3 与 §7.5.4 的先后不一，二者均接受）。"""
+    """进入预归档后分配卷宗编号：至迟在预归档审阅通过（编目）时卷宗已有编号（§7.5.3 与 §7.5.4 的先后不一，二者均接受）。
+
+    前置条件：目标声明流程驱动特性 workflow-driver（未声明时未测），目标文件有每个岗位的客户端
+    [clients.officer-<岗位>]（缺少时未测），以 [credentials] 推送与查询；本工具自行生成卷宗：新相对人 A 依次归档三件
+    （A1：补齐补正并再次推送后准予许可；A2：不予许可；A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，
+    standard 与 certification 档归档前暂停 2.1 秒），新相对人 B 归档一件线下申请（B1，准予许可）；办件未能走到归档或归
+    档后查不到卷宗时，该件不参与判定，没有可判定的办件时未测。
+    测试步骤：
+    1. 按计划推送申请（pushApplication）并由各岗位执行步骤（performStep）直至归档，办结、预归档退回、预归档通过（编
+       目）与归档之后各查询一次该办件的卷宗（getCaseDossier）；
+    2. 取每件预归档通过（编目）之后的卷宗与办件状态。
+    预期结果：每件预归档通过后，查询到的卷宗或办件状态中已有卷宗编号。
+    """
     problems = []
     for f in dossiers.filed:
         status, view, state_code = f.snapshots.get("catalogued", (None, None, None))
@@ -544,7 +623,20 @@ def test_the_number_is_given_on_entering_pre_archive(dossiers: Dossiers, request
 @driver
 @pytest.mark.clause("DB42.7.5.2.2", "DB42.7.5.6.a1.1", "DB42.7.5.5.a.1", "DB42.4.6.1")
 def test_conclusion_opens_the_pre_archive(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
-    """办结是预归档的标志环节：办结之后即可查到办件的电子卷宗（拟成卷或已成卷），其中已有决定环节的文件（随办随归）。"""
+    """办结是预归档的标志环节：办结之后即可查到办件的电子卷宗（拟成卷或已成卷），其中已有决定环节的文件（随办随归）。
+
+    前置条件：目标声明流程驱动特性 workflow-driver（未声明时未测），目标文件有每个岗位的客户端
+    [clients.officer-<岗位>]（缺少时未测），以 [credentials] 推送与查询；本工具自行生成卷宗：新相对人 A 依次归档三件
+    （A1：补齐补正并再次推送后准予许可；A2：不予许可；A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，
+    standard 与 certification 档归档前暂停 2.1 秒），新相对人 B 归档一件线下申请（B1，准予许可）；办件未能走到归档或归
+    档后查不到卷宗时，该件不参与判定，没有可判定的办件时未测。
+    测试步骤：
+    1. 按计划推送申请（pushApplication）并由各岗位执行步骤（performStep）直至归档，办结、预归档退回、预归档通过（编
+       目）与归档之后各查询一次该办件的卷宗（getCaseDossier）；
+    2. 取每件办结之后查询到的卷宗。
+    预期结果：每件办结后 getCaseDossier 返回 200 与卷宗，成卷状态为“拟成卷”或“已成卷”，其中有决定环节（stage 为决定）
+    的文件。
+    """
     problems = []
     for f in dossiers.filed:
         status, view, _ = f.snapshots.get("concluded", (None, None, None))
@@ -576,7 +668,21 @@ def _status_param(cid: str, moment: str, status: str, what: str) -> Any:
 def test_dossier_status_follows_the_steps(
     moment: str, status: str, what: str, dossiers: Dossiers, request: pytest.FixtureRequest
 ) -> None:
-    """卷宗成卷状态随步骤更新：编目后已成卷，退回后拟成卷（编号不变），归档后标识为已归档。"""
+    """卷宗成卷状态随步骤更新：编目后已成卷，退回后拟成卷（编号不变），归档后标识为已归档。
+
+    前置条件：预归档退回（DB42.7.5.4.2）另需可选特性 pre-archive-return（未声明时不适用）；目标声明流程驱动特性
+    workflow-driver（未声明时未测），目标文件有每个岗位的客户端 [clients.officer-<岗位>]（缺少时未测），以
+    [credentials] 推送与查询；本工具自行生成卷宗：新相对人 A 依次归档三件（A1：补齐补正并再次推送后准予许可；A2：不予
+    许可；A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，standard 与 certification 档归档前暂停
+    2.1 秒），新相对人 B 归档一件线下申请（B1，准予许可）；办件未能走到归档或归档后查不到卷宗时，该件不参与判定，没有
+    可判定的办件时未测。
+    测试步骤：
+    1. 按计划推送申请（pushApplication）并由各岗位执行步骤（performStep）直至归档，办结、预归档退回、预归档通过（编
+       目）与归档之后各查询一次该办件的卷宗（getCaseDossier）；
+    2. 取每件在参数所指时点（编目、退回或归档之后）查询到的卷宗。
+    预期结果：该时点 getCaseDossier 返回 200，卷宗成卷状态为参数所指的状态：编目后“已成卷”，预归档退回后“拟成卷”，归档
+    后“已归档”。
+    """
     problems, checked = [], 0
     for f in dossiers.filed:
         if moment not in f.snapshots:
@@ -636,8 +742,25 @@ def test_metadata_is_stored_as_txt_or_xml(dossiers: Dossiers, request: pytest.Fi
     """元数据以 *.txt 或 XML 形式存放（§9.3.2）：每个卷宗的元数据至少有一种形式可取得，卷宗给出地址的形式都可取得；
     XML 形式是格式良好、无 DTD/实体的 XML，根元素为 dossier-metadata.xsd 的 dossierMetadata；txt 形式符合本项目对 txt 的
     规定（dossier-metadata.schema.json 的 x-text-form：UTF-8，每个表2元素一行、按表2顺序，“元素名称：值”）。
+
+    前置条件：以 [credentials] 访问。目标声明流程驱动特性 workflow-driver 时，本工具自行生成卷宗（需每个岗位的客户端
+    [clients.officer-<岗位>]，缺少时未测）：新相对人 A 依次归档三件（A1：补齐补正并再次推送后准予许可；A2：不予许可；
+    A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，standard 与 certification 档归档前暂停 2.1 秒），
+    新相对人 B 归档一件线下申请（B1，准予许可）；未声明时取卷宗调用接口检索到的第一页卷宗（quick 3 个、standard 10、
+    certification 50），检索失败时报错，没有卷宗时未测；没有可检验本项的卷宗或文件时未测。
+    测试步骤：
+    1. 取得卷宗：声明 workflow-driver 时按计划推送申请（pushApplication）并由各岗位执行步骤（performStep）直至归档，再
+       查询各办件的卷宗（getCaseDossier）；否则检索卷宗调用接口（queryDossiers，page=1）；
+    2. 读取每个卷宗的元数据：卷宗给出 metadataXmlUrl / metadataTxtUrl 时读取所给地址，都未给出时读取
+       getDossierMetadataXml 与 getDossierMetadataTxt（txt 声明 GB18030/GBK/GB2312 字符集时按其解码）；
+    3. 解析所取得的 XML 与 txt。
+    预期结果：卷宗给出地址的元数据形式都返回 200；每个卷宗至少有一种形式可取得；XML 可解析（无 DTD/实体），根元素为
+    dossier-metadata.xsd 命名空间的 dossierMetadata；txt 符合 x-text-form 的规定（UTF-8，表2元素每行一个、按序，“元素
+    名称：值”）。
+
     The metadata is stored as text or XML: at least one form is served, every form the dossier names is; the XML is
-    well-formed with the schema's root, the text is the project's text form."""
+    well-formed with the schema's root, the text is the project's text form.
+    """
     problems = []
     for s in dossiers.samples:
         stored = {form: _stored(s, form) for form in METADATA_FORMS}
@@ -659,7 +782,21 @@ def test_metadata_is_stored_as_txt_or_xml(dossiers: Dossiers, request: pytest.Fi
 @pytest.mark.clause("DB42.9.1.1")
 def test_metadata_has_the_nine_elements_of_table_2(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
     """元数据包含表2的9个元素：JSON 形式符合 dossier-metadata.schema.json 的结构，XML 形式通过 dossier-metadata.xsd 校验，
-    txt 形式的各值符合 dossier-metadata.schema.json 的结构。"""
+    txt 形式的各值符合 dossier-metadata.schema.json 的结构。
+
+    前置条件：以 [credentials] 访问。目标声明流程驱动特性 workflow-driver 时，本工具自行生成卷宗（需每个岗位的客户端
+    [clients.officer-<岗位>]，缺少时未测）：新相对人 A 依次归档三件（A1：补齐补正并再次推送后准予许可；A2：不予许可；
+    A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，standard 与 certification 档归档前暂停 2.1 秒），
+    新相对人 B 归档一件线下申请（B1，准予许可）；未声明时取卷宗调用接口检索到的第一页卷宗（quick 3 个、standard 10、
+    certification 50），检索失败时报错，没有卷宗时未测；没有可检验本项的卷宗或文件时未测。
+    测试步骤：
+    1. 取得卷宗：声明 workflow-driver 时按计划推送申请（pushApplication）并由各岗位执行步骤（performStep）直至归档，再
+       查询各办件的卷宗（getCaseDossier）；否则检索卷宗调用接口（queryDossiers，page=1）；
+    2. 读取每个卷宗的元数据 XML 与 txt（同上一项）；
+    3. 以 dossier-metadata.schema.json 与 dossier-metadata.xsd 校验。
+    预期结果：卷宗 metadata（JSON）的结构符合 dossier-metadata.schema.json（卷宗编号本身另判）；取得的 XML 通过
+    dossier-metadata.xsd 校验；取得的 txt 的各值结构符合 dossier-metadata.schema.json。
+    """
     v = validator("dossier-metadata")
     problems = []
     for s in dossiers.samples:
@@ -777,7 +914,23 @@ METADATA_CLAUSES = {
 )
 def test_metadata_element(index: int, dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
     """表2的每个元素：类别为特种设备使用登记；相对人与许可机关的统一社会信用代码为有效18位代码；单位名称、许可机关与办件一致；
-    行政区划为6位；卷宗编号即卷宗的编码且符合§9.2；创建/更新时间带时区，为本单位首次/末次归档时间；JSON 与 XML、txt 各形式一致。"""
+    行政区划为6位；卷宗编号即卷宗的编码且符合§9.2；创建/更新时间带时区，为本单位首次/末次归档时间；JSON 与 XML、txt 各形式一致。
+
+    前置条件：以 [credentials] 访问。目标声明流程驱动特性 workflow-driver 时，本工具自行生成卷宗（需每个岗位的客户端
+    [clients.officer-<岗位>]，缺少时未测）：新相对人 A 依次归档三件（A1：补齐补正并再次推送后准予许可；A2：不予许可；
+    A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，standard 与 certification 档归档前暂停 2.1 秒），
+    新相对人 B 归档一件线下申请（B1，准予许可）；未声明时取卷宗调用接口检索到的第一页卷宗（quick 3 个、standard 10、
+    certification 50），检索失败时报错，没有卷宗时未测；没有可检验本项的卷宗或文件时未测。
+    测试步骤：
+    1. 取得卷宗：声明 workflow-driver 时按计划推送申请（pushApplication）并由各岗位执行步骤（performStep）直至归档，再
+       查询各办件的卷宗（getCaseDossier）；否则检索卷宗调用接口（queryDossiers，page=1）；
+    2. 读取每个卷宗的元数据 XML 与 txt（同上一项）；
+    3. 取参数所指的表2元素，比较各形式并核对其值。
+    预期结果：JSON 元数据中该元素非空，XML 中有该元素、txt 中有该项，值与 JSON 相同（时间按时刻比较）；按元素：类别为
+    schema 规定的常量；相对人与许可机关统一社会信用代码为有效 18 位代码；行政区划为有效 6 位 GB/T 2260 代码；卷宗编号
+    即卷宗编码且符合 §9.2；创建/更新时间为带时区的 GB/T 7408 日期时间，更新不早于创建；自行生成的卷宗还要求相对人代码
+    与名称、许可机关名称、代码与区划与申请一致，创建/更新时间与同一相对人首次/末次归档时间相差不超过 1 秒。
+    """
     problems = [p for s in dossiers.samples for p in _element_problems(index, s, dossiers)]
     _judge(problems, len(dossiers.samples), "元数据元素", dossiers, request, ("view", *METADATA_FORMS))
 
@@ -800,7 +953,19 @@ def test_content_files_are_named_dossier_number_stage_sequence(
     dossiers: Dossiers, request: pytest.FixtureRequest
 ) -> None:
     """内容数据按“卷宗号+许可环节_顺序号”命名（§9.3.1）：卷宗编码、环节名称（申请/受理/审批/决定，或环节代码）、下划线、数字顺序号，
-    环节与文件所属环节一致，同一环节内顺序号不重复。"""
+    环节与文件所属环节一致，同一环节内顺序号不重复。
+
+    前置条件：以 [credentials] 访问。目标声明流程驱动特性 workflow-driver 时，本工具自行生成卷宗（需每个岗位的客户端
+    [clients.officer-<岗位>]，缺少时未测）：新相对人 A 依次归档三件（A1：补齐补正并再次推送后准予许可；A2：不予许可；
+    A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，standard 与 certification 档归档前暂停 2.1 秒），
+    新相对人 B 归档一件线下申请（B1，准予许可）；未声明时取卷宗调用接口检索到的第一页卷宗（quick 3 个、standard 10、
+    certification 50），检索失败时报错，没有卷宗时未测；没有可检验本项的卷宗或文件时未测。
+    测试步骤：
+    1. 取得卷宗：声明 workflow-driver 时按计划推送申请（pushApplication）并由各岗位执行步骤（performStep）直至归档，再
+       查询各办件的卷宗（getCaseDossier）；否则检索卷宗调用接口（queryDossiers，page=1）；
+    2. 以“卷宗编码 + 环节名称或环节代码 + _ + 数字顺序号（可带 .ofd/.pdf）”匹配每个文件的 fileName。
+    预期结果：每个文件名都匹配；名称中的环节名称与文件的 stage 一致；同一卷宗内没有环节与顺序号都相同的两个文件。
+    """
     problems, checked = [], 0
     stage_words = "|".join(map(re.escape, _parts() + _stage_codes()))
     for s in dossiers.samples:
@@ -824,7 +989,21 @@ def test_content_files_are_named_dossier_number_stage_sequence(
 
 @pytest.mark.clause("DB42.9.3.3.1", "DB42.10.2.T5-16.3")
 def test_content_files_are_ofd_or_pdf(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
-    """卷宗文件以 OFD 或 PDF 存储（表4），下载内容的类型与标称格式一致；归档的是版式文件，不是缩略图（T5-16 注）。"""
+    """卷宗文件以 OFD 或 PDF 存储（表4），下载内容的类型与标称格式一致；归档的是版式文件，不是缩略图（T5-16 注）。
+
+    前置条件：以 [credentials] 访问。目标声明流程驱动特性 workflow-driver 时，本工具自行生成卷宗（需每个岗位的客户端
+    [clients.officer-<岗位>]，缺少时未测）：新相对人 A 依次归档三件（A1：补齐补正并再次推送后准予许可；A2：不予许可；
+    A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，standard 与 certification 档归档前暂停 2.1 秒），
+    新相对人 B 归档一件线下申请（B1，准予许可）；未声明时取卷宗调用接口检索到的第一页卷宗（quick 3 个、standard 10、
+    certification 50），检索失败时报错，没有卷宗时未测；没有可检验本项的卷宗或文件时未测。
+    测试步骤：
+    1. 取得卷宗：声明 workflow-driver 时按计划推送申请（pushApplication）并由各岗位执行步骤（performStep）直至归档，再
+       查询各办件的卷宗（getCaseDossier）；否则检索卷宗调用接口（queryDossiers，page=1）；
+    2. 下载每个卷宗的每个文件（getDossierFile 或卷宗给出的 url）；
+    3. 按文件头识别下载内容的格式。
+    预期结果：每个文件标称的 format 为 OFD 或 PDF；下载成功（200）的文件内容与标称一致（OFD 为 ZIP 包，PDF 以 %PDF- 开
+    头）。
+    """
     problems, checked = [], 0
     for s in dossiers.samples:
         for f in _files(s):
@@ -841,7 +1020,19 @@ def test_content_files_are_ofd_or_pdf(dossiers: Dossiers, request: pytest.Fixtur
 
 @pytest.mark.clause("DB42.9.3.3.2")
 def test_ofd_is_the_default_format(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
-    """电子卷宗存储默认生成 OFD（注；PDF 为特殊需要时的格式）：卷宗文件不应全部为 PDF。"""
+    """电子卷宗存储默认生成 OFD（注；PDF 为特殊需要时的格式）：卷宗文件不应全部为 PDF。
+
+    前置条件：以 [credentials] 访问。目标声明流程驱动特性 workflow-driver 时，本工具自行生成卷宗（需每个岗位的客户端
+    [clients.officer-<岗位>]，缺少时未测）：新相对人 A 依次归档三件（A1：补齐补正并再次推送后准予许可；A2：不予许可；
+    A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，standard 与 certification 档归档前暂停 2.1 秒），
+    新相对人 B 归档一件线下申请（B1，准予许可）；未声明时取卷宗调用接口检索到的第一页卷宗（quick 3 个、standard 10、
+    certification 50），检索失败时报错，没有卷宗时未测；没有可检验本项的卷宗或文件时未测。
+    测试步骤：
+    1. 取得卷宗：声明 workflow-driver 时按计划推送申请（pushApplication）并由各岗位执行步骤（performStep）直至归档，再
+       查询各办件的卷宗（getCaseDossier）；否则检索卷宗调用接口（queryDossiers，page=1）；
+    2. 取每个卷宗文件清单中的格式（format）。
+    预期结果：每个有文件的卷宗至少有一个 OFD 文件。
+    """
     problems, checked = [], 0
     for s in dossiers.samples:
         formats = [f.get("format") for f in _files(s)]
@@ -857,7 +1048,21 @@ def test_ofd_is_the_default_format(dossiers: Dossiers, request: pytest.FixtureRe
 @pytest.mark.clause("DB42.9.3.3.3")
 def test_ofd_and_pdf_files_have_a_valid_structure(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
     """标称 OFD 的文件是有效的 OFD 包（ZIP，根目录 OFD.xml，OFD 命名空间的根元素带 DocType、Version，DocBody/DocRoot 指向包内文件）；
-    标称 PDF 的文件以 %PDF- 开头、以 startxref 与 %%EOF 结束。"""
+    标称 PDF 的文件以 %PDF- 开头、以 startxref 与 %%EOF 结束。
+
+    前置条件：以 [credentials] 访问。目标声明流程驱动特性 workflow-driver 时，本工具自行生成卷宗（需每个岗位的客户端
+    [clients.officer-<岗位>]，缺少时未测）：新相对人 A 依次归档三件（A1：补齐补正并再次推送后准予许可；A2：不予许可；
+    A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，standard 与 certification 档归档前暂停 2.1 秒），
+    新相对人 B 归档一件线下申请（B1，准予许可）；未声明时取卷宗调用接口检索到的第一页卷宗（quick 3 个、standard 10、
+    certification 50），检索失败时报错，没有卷宗时未测；没有可检验本项的卷宗或文件时未测。
+    测试步骤：
+    1. 取得卷宗：声明 workflow-driver 时按计划推送申请（pushApplication）并由各岗位执行步骤（performStep）直至归档，再
+       查询各办件的卷宗（getCaseDossier）；否则检索卷宗调用接口（queryDossiers，page=1）；
+    2. 下载每个卷宗的每个文件；
+    3. 检查下载成功（200）的 OFD 与 PDF 文件的结构。
+    预期结果：OFD 文件是 ZIP 包，根目录有 OFD.xml，其 OFD 命名空间的根元素带 DocType 与 Version，DocBody/DocRoot 指向
+    包内文件；PDF 文件以 %PDF- 开头，以 startxref 与 %%EOF 结束。
+    """
     problems, checked = [], 0
     for s in dossiers.samples:
         for f in _files(s):
@@ -872,7 +1077,19 @@ def test_ofd_and_pdf_files_have_a_valid_structure(dossiers: Dossiers, request: p
 
 @pytest.mark.clause("DB42.7.5.5.c.1")
 def test_every_file_can_be_downloaded(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
-    """卷宗文件可下载：每个文件的下载地址返回 200，内容的 SHA-256（与字节数）等于卷宗中登记的值。"""
+    """卷宗文件可下载：每个文件的下载地址返回 200，内容的 SHA-256（与字节数）等于卷宗中登记的值。
+
+    前置条件：以 [credentials] 访问。目标声明流程驱动特性 workflow-driver 时，本工具自行生成卷宗（需每个岗位的客户端
+    [clients.officer-<岗位>]，缺少时未测）：新相对人 A 依次归档三件（A1：补齐补正并再次推送后准予许可；A2：不予许可；
+    A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，standard 与 certification 档归档前暂停 2.1 秒），
+    新相对人 B 归档一件线下申请（B1，准予许可）；未声明时取卷宗调用接口检索到的第一页卷宗（quick 3 个、standard 10、
+    certification 50），检索失败时报错，没有卷宗时未测；没有可检验本项的卷宗或文件时未测。
+    测试步骤：
+    1. 取得卷宗：声明 workflow-driver 时按计划推送申请（pushApplication）并由各岗位执行步骤（performStep）直至归档，再
+       查询各办件的卷宗（getCaseDossier）；否则检索卷宗调用接口（queryDossiers，page=1）；
+    2. 下载每个卷宗的每个文件，计算 SHA-256 与字节数。
+    预期结果：每个文件的下载返回 200，内容的 SHA-256 等于卷宗登记的 sha256，登记了 size 时字节数与之相同。
+    """
     problems, checked = [], 0
     for s in dossiers.samples:
         for f in _files(s):
@@ -956,7 +1173,22 @@ STAGE_TESTS = [
 @pytest.mark.parametrize("part", [pytest.param(p, marks=pytest.mark.clause(*cs), id=p) for p, cs in STAGE_TESTS])
 def test_dossier_has_the_documents_of_each_stage(part: str, dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
     """电子卷宗按环节生成（§7.5.5 b）：申请（申请书、申请材料）；受理（受理意见、补正通知单〈如涉及〉、受理通知书）；审批（审批意见）；
-    决定（决定意见、办理意见流转单、准予/不予许可决定书、证书版式文件〈准予时〉）。办件的文书即卷宗中的文件（SHA-256 相同）。"""
+    决定（决定意见、办理意见流转单、准予/不予许可决定书、证书版式文件〈准予时〉）。办件的文书即卷宗中的文件（SHA-256 相同）。
+
+    前置条件：目标声明流程驱动特性 workflow-driver（未声明时未测），目标文件有每个岗位的客户端
+    [clients.officer-<岗位>]（缺少时未测），以 [credentials] 推送与查询；本工具自行生成卷宗：新相对人 A 依次归档三件
+    （A1：补齐补正并再次推送后准予许可；A2：不予许可；A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，
+    standard 与 certification 档归档前暂停 2.1 秒），新相对人 B 归档一件线下申请（B1，准予许可）；办件未能走到归档或归
+    档后查不到卷宗时，该件不参与判定，没有可判定的办件时未测。
+    测试步骤：
+    1. 按计划推送申请（pushApplication）并由各岗位执行步骤（performStep）直至归档，办结、预归档退回、预归档通过（编
+       目）与归档之后各查询一次该办件的卷宗（getCaseDossier）；
+    2. 归档后再查询各办件的卷宗（getCaseDossier）；
+    3. 按文件标题核对参数所指环节的文件，并以 SHA-256（无摘要时按标题）比对办件出具的文书。
+    预期结果：申请：有标题含申请书或申请表的文件，文件数不少于 1 加申请材料数；受理：有受理意见、受理通知书（非不予受
+    理），补正过的办件有补正通知单，办件的受理类文书都在受理环节；审批：有审批意见；决定：有决定意见、办理意见流转单、
+    准予或不予许可决定书（准予时还有证书版式文件），办件的决定书在决定环节。
+    """
     samples = _need_filed(dossiers)
     _judge([p for s in samples for p in _stage_problems(part, s)], len(samples), "卷宗组成", dossiers, request)
 
@@ -964,7 +1196,22 @@ def test_dossier_has_the_documents_of_each_stage(part: str, dossiers: Dossiers, 
 # ---------------------------------------------------------------------------------- §7.5.5 c, §7.5.6 the query interface
 @pytest.mark.clause("DB42.7.5.5.c.2")
 def test_the_reference_address_resolves(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
-    """卷宗的引用地址可访问：经授权返回同一卷宗，两次查询地址相同；不带令牌的访问被拒绝（401/403）。"""
+    """卷宗的引用地址可访问：经授权返回同一卷宗，两次查询地址相同；不带令牌的访问被拒绝（401/403）。
+
+    前置条件：以 [credentials] 访问。目标声明流程驱动特性 workflow-driver 时，本工具自行生成卷宗（需每个岗位的客户端
+    [clients.officer-<岗位>]，缺少时未测）：新相对人 A 依次归档三件（A1：补齐补正并再次推送后准予许可；A2：不予许可；
+    A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，standard 与 certification 档归档前暂停 2.1 秒），
+    新相对人 B 归档一件线下申请（B1，准予许可）；未声明时取卷宗调用接口检索到的第一页卷宗（quick 3 个、standard 10、
+    certification 50），检索失败时报错，没有卷宗时未测；没有可检验本项的卷宗或文件时未测。
+    测试步骤：
+    1. 取得卷宗：声明 workflow-driver 时按计划推送申请（pushApplication）并由各岗位执行步骤（performStep）直至归档，再
+       查询各办件的卷宗（getCaseDossier）；否则检索卷宗调用接口（queryDossiers，page=1）；
+    2. 以令牌与不带令牌各访问一次每个卷宗的引用地址（referenceUrl）；卷宗编码为 42 位时再按编码获取卷宗
+       （getDossier）；
+    3. 比较各处的引用地址。
+    预期结果：每个卷宗有引用地址；带令牌访问返回 200，data.dossierCode 为该卷宗的编码；不带令牌访问返回 401 或 403；按
+    编码获取的卷宗与归档时查询到的卷宗中的引用地址与之相同。
+    """
     problems = []
     for s in dossiers.samples:
         ref = s.dossier.get("referenceUrl")
@@ -1032,7 +1279,23 @@ def _register_problems(s: Sample) -> list[str]:
 @pytest.mark.clause("DB42.7.5.6.b1.1", "PROFILE.DB42.7.5.6")
 def test_the_register_form_is_generated_and_numbered(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
     """电子卷宗登记表随卷宗生成并编号：XML 符合 dossier-register.xsd，登记表的卷宗编号、成卷状态、办件编号、
-    文件清单（文件名与 SHA-256）与卷宗一致。The register form exists, is valid and matches its dossier."""
+    文件清单（文件名与 SHA-256）与卷宗一致。
+
+    前置条件：以 [credentials] 访问。目标声明流程驱动特性 workflow-driver 时，本工具自行生成卷宗（需每个岗位的客户端
+    [clients.officer-<岗位>]，缺少时未测）：新相对人 A 依次归档三件（A1：补齐补正并再次推送后准予许可；A2：不予许可；
+    A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，standard 与 certification 档归档前暂停 2.1 秒），
+    新相对人 B 归档一件线下申请（B1，准予许可）；未声明时取卷宗调用接口检索到的第一页卷宗（quick 3 个、standard 10、
+    certification 50），检索失败时报错，没有卷宗时未测；没有可检验本项的卷宗或文件时未测。
+    测试步骤：
+    1. 取得卷宗：声明 workflow-driver 时按计划推送申请（pushApplication）并由各岗位执行步骤（performStep）直至归档，再
+       查询各办件的卷宗（getCaseDossier）；否则检索卷宗调用接口（queryDossiers，page=1）；
+    2. 对编码为 42 位的卷宗读取登记表（getDossierRegister，register.xml）；
+    3. 以 dossier-register.xsd 校验并与卷宗比较。
+    预期结果：登记表返回 200 且通过 dossier-register.xsd 校验；其卷宗编号、成卷状态与卷宗相同，文件清单（文件名与
+    SHA-256）与卷宗文件相同；自行生成的卷宗其办件编号与办件相同。
+
+    The register form exists, is valid and matches its dossier.
+    """
     problems, checked = [], 0
     for s in _coded(dossiers.samples):
         checked += 1
@@ -1042,7 +1305,21 @@ def test_the_register_form_is_generated_and_numbered(dossiers: Dossiers, request
 
 @pytest.mark.clause("DB42.7.5.6.c2.1")
 def test_the_dossier_query_interface_serves_the_dossier(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
-    """电子卷宗调用接口：按卷宗编码获取的卷宗符合 dossier.schema.json，与流程驱动接口给出的卷宗相同（编码本身另由 §9.2 判定）。"""
+    """电子卷宗调用接口：按卷宗编码获取的卷宗符合 dossier.schema.json，与流程驱动接口给出的卷宗相同（编码本身另由 §9.2 判定）。
+
+    前置条件：以 [credentials] 访问。目标声明流程驱动特性 workflow-driver 时，本工具自行生成卷宗（需每个岗位的客户端
+    [clients.officer-<岗位>]，缺少时未测）：新相对人 A 依次归档三件（A1：补齐补正并再次推送后准予许可；A2：不予许可；
+    A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，standard 与 certification 档归档前暂停 2.1 秒），
+    新相对人 B 归档一件线下申请（B1，准予许可）；未声明时取卷宗调用接口检索到的第一页卷宗（quick 3 个、standard 10、
+    certification 50），检索失败时报错，没有卷宗时未测；没有可检验本项的卷宗或文件时未测。
+    测试步骤：
+    1. 取得卷宗：声明 workflow-driver 时按计划推送申请（pushApplication）并由各岗位执行步骤（performStep）直至归档，再
+       查询各办件的卷宗（getCaseDossier）；否则检索卷宗调用接口（queryDossiers，page=1）；
+    2. 对编码为 42 位的卷宗按编码获取卷宗（getDossier）；
+    3. 以 dossier.schema.json 校验并与步骤 1 取得的卷宗比较。
+    预期结果：步骤 1 与步骤 2 取得的卷宗结构都符合 dossier.schema.json（编码本身另判）；按编码获取返回 200；自行生成的
+    卷宗两处内容相同。
+    """
     problems, checked = [], 0
     for s in dossiers.samples:
         problems += [f"卷宗 {s.code}：{p}" for p in _dossier_shape_problems(s.dossier)]
@@ -1064,7 +1341,21 @@ def test_the_dossier_query_interface_serves_the_dossier(dossiers: Dossiers, requ
 @pytest.mark.clause("DB42.7.5.6.a2.1")
 def test_the_dossier_is_linked_to_the_case(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
     """许可事项数据与卷宗元数据关联：按办件编号检索到且只检索到该办件的卷宗，元数据中的相对人与许可机关与办件一致；
-    按相对人统一社会信用代码检索到其全部卷宗。"""
+    按相对人统一社会信用代码检索到其全部卷宗。
+
+    前置条件：目标声明流程驱动特性 workflow-driver（未声明时未测），目标文件有每个岗位的客户端
+    [clients.officer-<岗位>]（缺少时未测），以 [credentials] 推送与查询；本工具自行生成卷宗：新相对人 A 依次归档三件
+    （A1：补齐补正并再次推送后准予许可；A2：不予许可；A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，
+    standard 与 certification 档归档前暂停 2.1 秒），新相对人 B 归档一件线下申请（B1，准予许可）；办件未能走到归档或归
+    档后查不到卷宗时，该件不参与判定，没有可判定的办件时未测。
+    测试步骤：
+    1. 按计划推送申请（pushApplication）并由各岗位执行步骤（performStep）直至归档，办结、预归档退回、预归档通过（编
+       目）与归档之后各查询一次该办件的卷宗（getCaseDossier）；
+    2. 归档后再查询各办件的卷宗（getCaseDossier）；
+    3. 以每件的办件编号检索卷宗（queryDossiers，caseNo），再以 A、B 的统一社会信用代码检索（queryDossiers，uscc）。
+    预期结果：按办件编号检索得到且只得到该办件的卷宗；卷宗的 caseNo 为办件编号；元数据的相对人与许可机关统一社会信用代
+    码与申请一致；按相对人检索得到的卷宗编码正好是该相对人归档的各卷宗。
+    """
     problems, checked = [], 0
     for s in _need_filed(dossiers):
         f = s.filed
@@ -1101,7 +1392,24 @@ def test_system_generated_dossier_data_is_read_only(
     dossiers: Dossiers, tzsb_client: Any, request: pytest.FixtureRequest
 ) -> None:
     """系统生成的许可事项数据只读：对卷宗、元数据（XML 与 txt）、登记表与卷宗文件的修改、删除请求（PUT/PATCH/DELETE/POST）
-    均被拒绝（405/403/404，不得 2xx），之后卷宗内容与文件摘要不变。Writes to dossier resources are refused."""
+    均被拒绝（405/403/404，不得 2xx），之后卷宗内容与文件摘要不变。
+
+    前置条件：以 [credentials] 访问。目标声明流程驱动特性 workflow-driver 时，本工具自行生成卷宗（需每个岗位的客户端
+    [clients.officer-<岗位>]，缺少时未测）：新相对人 A 依次归档三件（A1：补齐补正并再次推送后准予许可；A2：不予许可；
+    A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，standard 与 certification 档归档前暂停 2.1 秒），
+    新相对人 B 归档一件线下申请（B1，准予许可）；未声明时取卷宗调用接口检索到的第一页卷宗（quick 3 个、standard 10、
+    certification 50），检索失败时报错，没有卷宗时未测；没有可检验本项的卷宗或文件时未测。
+    测试步骤：
+    1. 取得卷宗：声明 workflow-driver 时按计划推送申请（pushApplication）并由各岗位执行步骤（performStep）直至归档，再
+       查询各办件的卷宗（getCaseDossier）；否则检索卷宗调用接口（queryDossiers，page=1）；
+    2. 对前两个卷宗中编码为 42 位的，向卷宗（getDossier 的路径）、metadata.xml、metadata.txt、register.xml 与第一个文
+       件的路径各发送 PUT、PATCH、DELETE、POST（请求体改动状态、编号与文件清单）；
+    3. 再按编码获取卷宗（getDossier）。
+    预期结果：每个修改请求都得到应答，且不是 2xx 或 5xx（应以 405/403/404 等拒绝）；自行生成的已归档卷宗其后内容与修改
+    前相同。
+
+    Writes to dossier resources are refused.
+    """
     client = tzsb_client()
     problems, checked = [], 0
     for s in _coded(dossiers.samples[:2]):
@@ -1135,7 +1443,22 @@ def test_the_division_part_is_one_the_platform_serves(
 ) -> None:
     """功能区代码与政务服务平台设置一致：卷宗编码中的区划（功能区）代码，在政务服务平台业务办理项查询（表5 序号2）中
     有该卷宗许可事项的办理项。需要目标文件给出政务服务平台的地址（[urls] gov-platform）。
-    The division part of each dossier code is one for which the government platform lists the dossier's item."""
+
+    前置条件：目标文件给出政务服务平台地址 [urls] gov-platform（未给出时未测），以其客户端访问；以 [credentials] 访
+    问。目标声明流程驱动特性 workflow-driver 时，本工具自行生成卷宗（需每个岗位的客户端 [clients.officer-<岗位>]，缺少
+    时未测）：新相对人 A 依次归档三件（A1：补齐补正并再次推送后准予许可；A2：不予许可；A3：准予许可，声明
+    pre-archive-return 时经预归档退回与再次办结，standard 与 certification 档归档前暂停 2.1 秒），新相对人 B 归档一件
+    线下申请（B1，准予许可）；未声明时取卷宗调用接口检索到的第一页卷宗（quick 3 个、standard 10、certification 50），
+    检索失败时报错，没有卷宗时未测；没有可检验本项的卷宗或文件时未测。
+    测试步骤：
+    1. 取得卷宗：声明 workflow-driver 时按计划推送申请（pushApplication）并由各岗位执行步骤（performStep）直至归档，再
+       查询各办件的卷宗（getCaseDossier）；否则检索卷宗调用接口（queryDossiers，page=1）；
+    2. 对编码为 42 位的卷宗取编码第 11–16 位的区划代码，以该区划调用政务服务平台业务办理项查询（T5-2）；
+    3. 在结果中查找该区划下卷宗许可事项（itemCode）的办理项。
+    预期结果：每次 T5-2 查询返回 200；每个卷宗的区划在结果中有 division 为该区划、code 为卷宗 itemCode 的办理项。
+
+    The division part of each dossier code is one for which the government platform lists the dossier's item.
+    """
     if "gov-platform" not in tzsb_target.urls:
         pytest.skip(
             "未测：目标文件未给出政务服务平台地址（[urls] gov-platform）/ no gov-platform URL in the target file"
@@ -1167,7 +1490,22 @@ def test_the_division_part_is_one_the_platform_serves(
 @pytest.mark.clause("DB42.7.1.2.1", "DB42.7.2.5.a.1")
 def test_the_pushed_application_becomes_form_and_materials(dossiers: Dossiers, request: pytest.FixtureRequest) -> None:
     """接收政务服务平台推送（表5 序号5）后生成申请表单与申请材料：卷宗“申请”环节至少有一份申请表单加推送中的
-    每一份申请材料，均可下载。The pushed application becomes the application form plus one file per material."""
+    每一份申请材料，均可下载。
+
+    前置条件：目标声明流程驱动特性 workflow-driver（未声明时未测），目标文件有每个岗位的客户端
+    [clients.officer-<岗位>]（缺少时未测），以 [credentials] 推送与查询；本工具自行生成卷宗：新相对人 A 依次归档三件
+    （A1：补齐补正并再次推送后准予许可；A2：不予许可；A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，
+    standard 与 certification 档归档前暂停 2.1 秒），新相对人 B 归档一件线下申请（B1，准予许可）；办件未能走到归档或归
+    档后查不到卷宗时，该件不参与判定，没有可判定的办件时未测。
+    测试步骤：
+    1. 按计划推送申请（pushApplication）并由各岗位执行步骤（performStep）直至归档，办结、预归档退回、预归档通过（编
+       目）与归档之后各查询一次该办件的卷宗（getCaseDossier）；
+    2. 归档后再查询各办件的卷宗（getCaseDossier）；
+    3. 下载每件卷宗“申请”环节的文件，与推送中的申请材料数比较。
+    预期结果：每件卷宗“申请”环节的文件数不少于 1（申请表单）加推送中的申请材料数，且这些文件下载都返回 200。
+
+    The pushed application becomes the application form plus one file per material.
+    """
     problems, checked = [], 0
     stage = _parts()[0]
     for s in _need_filed(dossiers):
@@ -1203,7 +1541,21 @@ def test_an_offline_application_is_handled_like_an_online_one(
     dossiers: Dossiers, request: pytest.FixtureRequest
 ) -> None:
     """线下申请（经统一受理系统填报，推送中 channel=offline）与线上申请同样被接收、受理、审查、决定、制证、办结与归档，
-    每一步状态与 workflow.json 相同，并生成电子卷宗。An offline application goes the same way as an online one."""
+    每一步状态与 workflow.json 相同，并生成电子卷宗。
+
+    前置条件：目标声明流程驱动特性 workflow-driver（未声明时未测），目标文件有每个岗位的客户端
+    [clients.officer-<岗位>]（缺少时未测），以 [credentials] 推送与查询；本工具按计划办件：新相对人 A 依次归档三件
+    （A1：补齐补正并再次推送后准予许可；A2：不予许可；A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，
+    standard 与 certification 档归档前暂停 2.1 秒），新相对人 B 归档一件线下申请（B1，准予许可）。
+    测试步骤：
+    1. 以 channel=offline 推送 B1 的申请（pushApplication），由各岗位执行正式受理、审查通过、准予许可、制证、发证、办
+       结、预归档通过、归档（performStep），每步后查询状态（getCaseState）；
+    2. 归档后查询其卷宗（getCaseDossier）。
+    预期结果：推送返回 201，每步执行返回 200，其后状态查询返回 200、符合 caseState，办件处于 workflow.json 规定的状
+    态，直至归档；归档后 getCaseDossier 返回 200 与卷宗（未走到归档或查不到卷宗即不符合）。
+
+    An offline application goes the same way as an online one.
+    """
     filed, problems = _walked(dossiers, "B1")
     if filed is not None and filed.case.application.get("channel") != "offline":
         raise RuntimeError("the suite's plan lost the offline channel of case B1")
@@ -1214,7 +1566,23 @@ def test_an_offline_application_is_handled_like_an_online_one(
 @pytest.mark.clause("DB42.7.2.5.b.1")
 def test_the_workflow_can_go_back(dossiers: Dossiers, tzsb_target: Any, request: pytest.FixtureRequest) -> None:
     """流程回退：补齐补正把办件退回申请人，补正后从受理继续直至归档；声明 pre-archive-return 时，预归档退回使办件回到
-    办结并可再次预归档。每一步的状态与 workflow.json 一致（不一致时办件在该步中止）。The workflow goes back and on."""
+    办结并可再次预归档。每一步的状态与 workflow.json 一致（不一致时办件在该步中止）。
+
+    前置条件：目标声明流程驱动特性 workflow-driver（未声明时未测），目标文件有每个岗位的客户端
+    [clients.officer-<岗位>]（缺少时未测），以 [credentials] 推送与查询；本工具按计划办件：新相对人 A 依次归档三件
+    （A1：补齐补正并再次推送后准予许可；A2：不予许可；A3：准予许可，声明 pre-archive-return 时经预归档退回与再次办结，
+    standard 与 certification 档归档前暂停 2.1 秒），新相对人 B 归档一件线下申请（B1，准予许可）。
+    测试步骤：
+    1. 推送 A1 的申请（pushApplication），受理岗位给出补齐补正，以同一办件编号、新的 messageId 再次推送，再由各岗位执
+       行至归档（performStep），每步后查询状态（getCaseState）；
+    2. 声明 pre-archive-return 时，A3 在办结后预归档退回、再次办结，再预归档通过并归档；
+    3. 归档后查询各件的卷宗（getCaseDossier）。
+    预期结果：A1（声明 pre-archive-return 时还有 A3）的推送返回 201（再次推送 200 或 201），每步执行返回 200，其后状态
+    查询返回 200、符合 caseState，办件处于 workflow.json 规定的状态，直至归档；归档后 getCaseDossier 返回 200 与卷宗
+    （未走到归档或查不到卷宗即不符合）。
+
+    The workflow goes back and on.
+    """
     problems: list[str] = []
     for label in ("A1", *(["A3"] if PRE_ARCHIVE_RETURN in tzsb_target.features else [])):
         filed, why = _walked(dossiers, label)

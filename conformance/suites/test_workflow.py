@@ -158,7 +158,16 @@ def test_items_of_the_group_are_accepted(
     group: str, desk: Desk, authority: dict[str, Any], tzsb_target: Any, seed: int
 ) -> None:
     """表1 的办理项（按设备组）：申请推送（T5-5）被接收（201），回执带同一办件编号。quick 每组随机抽一项（种子见
-    TZSB_HYPOTHESIS_SEED），standard 三项，certification 全部。"""
+    TZSB_HYPOTHESIS_SEED），standard 三项，certification 全部。
+
+    前置条件：受理机关取自目标文件 [thresholds] licensing_authority_name/uscc/division（未给时用默认机关）；以
+    [credentials] 推送；申请人、办件编号与设备品种新生成。
+    测试步骤：
+    1. 从 licence-items.json 取该设备组的全部办理项，按档位抽取（quick 每组 1 项、standard 3 项、certification 全部，
+       抽样由运行种子决定）；
+    2. 对每一项以新办件编号、新生成的申请人推送申请（pushApplication，T5-5），设备品种取该组的随机品种。
+    预期结果：每次推送返回 201，data 为对象，其中的办件编号（有时）与推送的相同。
+    """
     codes = sorted(c for c, it in items().items() if it["group"] == group)
     if len(codes) != groups()[group]["count"]:
         raise RuntimeError(
@@ -189,7 +198,18 @@ def test_items_of_the_group_are_accepted(
 def test_operations_the_group_does_not_have_are_refused(
     group: str, desk: Desk, authority: dict[str, Any], tzsb_target: Any
 ) -> None:
-    """设备组没有的办理类型（如压力管道迁出、气瓶移装）不是表1的办理项：400，错误指向 /itemCode，中文说明，不生成办件。"""
+    """设备组没有的办理类型（如压力管道迁出、气瓶移装）不是表1的办理项：400，错误指向 /itemCode，中文说明，不生成办件。
+
+    前置条件：受理机关取自目标文件 [thresholds] licensing_authority_name/uscc/division（未给时用默认机关）；以
+    [credentials] 推送；申请人与办件编号新生成；仅对有此类办理类型的设备组测试。
+    测试步骤：
+    1. 列出该组在 licence-items.json 中没有的办理类型代码 01100000-<组>-<办理类型>；
+    2. 对每个代码以新办件编号、新生成的申请人推送申请（pushApplication，T5-5），itemCode 取该代码（去掉 itemName），设
+       备品种取该组的品种；
+    3. 目标声明 workflow-driver 时，以该办件编号查询状态（getCaseState）。
+    预期结果：推送返回 400，errors[].path 含 /itemCode，message 含中文说明；声明 workflow-driver 时状态查询返回
+    404（未生成办件）。
+    """
     rng = random.Random(secrets.randbits(32))
     problems = Problems(desk)
     for code in _gaps(group):
@@ -211,7 +231,17 @@ ABSENT = ("01100000-11-01", "01100000-01-14", "01100000-00-01", "01100000-03-00"
 
 @pytest.mark.clause("DB42.5.2")
 def test_items_not_in_table_1_are_refused(desk: Desk, authority: dict[str, Any], tzsb_target: Any) -> None:
-    """表1 以外的事项办理项（压力管道迁出 01100000-07-04 与结构合法但不存在的代码）被拒绝：400，指向 /itemCode，不生成办件。"""
+    """表1 以外的事项办理项（压力管道迁出 01100000-07-04 与结构合法但不存在的代码）被拒绝：400，指向 /itemCode，不生成办件。
+
+    前置条件：受理机关取自目标文件 [thresholds] licensing_authority_name/uscc/division（未给时用默认机关）；以
+    [credentials] 推送；申请人与办件编号新生成。
+    测试步骤：
+    1. 以 01100000-07-04 与结构合法但不存在的代码（01100000-11-01、01100000-01-14、01100000-00-01、01100000-03-00、
+       01100001-03-01）为 itemCode，各以新办件编号、新生成的申请人推送申请（pushApplication，T5-5）（去掉 itemName）；
+    2. 目标声明 workflow-driver 时，以该办件编号查询状态（getCaseState）。
+    预期结果：推送返回 400，errors[].path 含 /itemCode，message 含中文说明；声明 workflow-driver 时状态查询返回
+    404（未生成办件）。
+    """
     rng = random.Random(secrets.randbits(32))
     problems = Problems(desk)
     for code in ("01100000-07-04", *ABSENT):
@@ -227,7 +257,17 @@ def test_items_not_in_table_1_are_refused(desk: Desk, authority: dict[str, Any],
 def test_an_item_that_does_not_fit_the_equipment_is_refused(
     desk: Desk, authority: dict[str, Any], tzsb_target: Any
 ) -> None:
-    """办理项与设备品种不符（电梯办理项申请压力容器、压力容器办理项申请气瓶）：400，不生成办件。"""
+    """办理项与设备品种不符（电梯办理项申请压力容器、压力容器办理项申请气瓶）：400，不生成办件。
+
+    前置条件：受理机关取自目标文件 [thresholds] licensing_authority_name/uscc/division（未给时用默认机关）；以
+    [credentials] 推送；申请人与办件编号新生成。
+    测试步骤：
+    1. 以新办件编号、新生成的申请人推送申请（pushApplication，T5-5）：电梯办理项 01100000-03-01 配压力容器（02 组）的
+       品种，压力容器办理项 01100000-02-01 配气瓶（08 组）的品种；
+    2. 目标声明 workflow-driver 时，以该办件编号查询状态（getCaseState）。
+    预期结果：推送返回 400，errors[].path 含 /itemCode 或 /equipment/catalogueCode；声明 workflow-driver 时状态查询返
+    回 404（未生成办件）。
+    """
     rng = random.Random(secrets.randbits(32))
     problems = Problems(desk)
     for code, catalogue in (("01100000-03-01", varieties("02")[0]), ("01100000-02-01", varieties("08")[0])):
@@ -410,7 +450,29 @@ driver = pytest.mark.feature(DRIVER)
 @driver
 @pytest.mark.clause(*NINE_STEPS, "PROFILE.WORKFLOW.1")
 def test_a_case_passes_five_stages_in_nine_steps(walks: Findings, request: pytest.FixtureRequest) -> None:
-    """准予许可的办件依次经过九个步骤（申请…归档）、五个环节，每一步由对应岗位执行成功，读回的状态与 workflow.json 一致。"""
+    """准予许可的办件依次经过九个步骤（申请…归档）、五个环节，每一步由对应岗位执行成功，读回的状态与 workflow.json 一致。
+
+    前置条件：目标声明流程驱动特性 workflow-driver（workflow-driver.yaml，未声明时未测），目标文件有每个岗位的客户端
+    [clients.officer-<岗位>]（缺少时未测），以 [credentials] 推送与查询；受理机关取自目标文件
+    [thresholds] licensing_authority_*（未给时用默认机关）；事项、申请人与随机走查由本次运行的种子生成
+    （TZSB_HYPOTHESIS_SEED 可重放）；走查中没有出现可检验本条款的情形时，本项未测。
+    测试步骤：
+    1. 准予许可走查：推送申请（pushApplication）开办件，由形式审查、受理岗位各给出一次补齐补正，每次补正后以同一办件编
+       号、新的 messageId 再次推送；再由各岗位依次执行正式受理、审查通过、准予许可、制证、发证、办结（声明
+       pre-archive-return 时再预归档退回、再次办结）、预归档通过、归档（performStep），之后查询办理记录
+       （getCaseHistory）；
+    2. 不予许可走查（正式受理、审查不通过、不予许可、办结、预归档、归档）；线下渠道的不予受理走查，之后由审查岗位执行
+       审查；
+    3. 随机走查（Hypothesis 状态机）：随机事项与渠道开办件，以随机结论与岗位推进；每步之前先由不可给出该结论的岗位尝试
+       （certification 档为全部此类岗位，否则随机一个），再尝试一个非待办步骤；已结束的办件再尝试一个非待办步骤；次数
+       与步数按档位（quick 4 次×25 步，standard 12×40，certification 50×60）；
+    4. 每次推送、执行或尝试之后查询办件状态（getCaseState），产生文书的结论之后查询文书（getCaseNotices），按条款记录
+       每项检查。
+    预期结果：每次推送返回 201（补正后再次推送 200 或 201），每次执行返回 200，其后状态查询返回 200、符合
+    workflow.schema.json caseState，办件处于 workflow.json 规定的状态（state、currentStep、ended，suspended 为
+    false）；准予许可的办件依次经过 workflow.json 的全部九个步骤，办理记录查询中的步骤依次相同，所经步骤属申请、受理、
+    审查、决定、归档五个环节。
+    """
     walks.judge(request, *NINE_STEPS)
 
 
@@ -445,21 +507,83 @@ OUTCOME_TESTS = [
 def test_each_outcome_leads_where_workflow_json_says(
     clause: str, walks: Findings, request: pytest.FixtureRequest
 ) -> None:
-    """每个结论之后办件的状态与待办步骤符合 workflow.json，并生成该结论的文书（notice.schema.json 的文书种类）。"""
+    """每个结论之后办件的状态与待办步骤符合 workflow.json，并生成该结论的文书（notice.schema.json 的文书种类）。
+
+    前置条件：预归档退回（DB42.7.5.4.2）另需可选特性 pre-archive-return（未声明时不适用）；目标声明流程驱动特性
+    workflow-driver（workflow-driver.yaml，未声明时未测），目标文件有每个岗位的客户端 [clients.officer-<岗位>]（缺少时
+    未测），以 [credentials] 推送与查询；受理机关取自目标文件 [thresholds] licensing_authority_*（未给时用默认机关）；
+    事项、申请人与随机走查由本次运行的种子生成（TZSB_HYPOTHESIS_SEED 可重放）；走查中没有出现可检验本条款的情形时，本
+    项未测。
+    测试步骤：
+    1. 准予许可走查：推送申请（pushApplication）开办件，由形式审查、受理岗位各给出一次补齐补正，每次补正后以同一办件编
+       号、新的 messageId 再次推送；再由各岗位依次执行正式受理、审查通过、准予许可、制证、发证、办结（声明
+       pre-archive-return 时再预归档退回、再次办结）、预归档通过、归档（performStep），之后查询办理记录
+       （getCaseHistory）；
+    2. 不予许可走查（正式受理、审查不通过、不予许可、办结、预归档、归档）；线下渠道的不予受理走查，之后由审查岗位执行
+       审查；
+    3. 随机走查（Hypothesis 状态机）：随机事项与渠道开办件，以随机结论与岗位推进；每步之前先由不可给出该结论的岗位尝试
+       （certification 档为全部此类岗位，否则随机一个），再尝试一个非待办步骤；已结束的办件再尝试一个非待办步骤；次数
+       与步数按档位（quick 4 次×25 步，standard 12×40，certification 50×60）；
+    4. 每次推送、执行或尝试之后查询办件状态（getCaseState），产生文书的结论之后查询文书（getCaseNotices），按条款记录
+       每项检查。
+    预期结果：给出该条款的结论（见各参数：正式受理、补齐补正、不予受理、审查通过/不通过、准予/不予许可、预归档通过/退
+    回）时，允许的岗位执行返回 200，其后办件的状态、待办步骤与办结标志符合 workflow.json；产生文书的结论（受理通知书、
+    一次性补正告知书、不予受理通知书、准予许可决定书、不予许可决定书）之后，文书查询中有该种类的新文书，符合
+    notice.schema.json，出具机关为申请的受理机关。
+    """
     walks.judge(request, clause)
 
 
 @driver
 @pytest.mark.clause(*OUT_OF_ORDER)
 def test_steps_out_of_order_are_refused(walks: Findings, request: pytest.FixtureRequest) -> None:
-    """不是待办的步骤（如未决定即制证、未办结即归档、已结束的办件）以 409 拒绝，办件状态与记录不变。"""
+    """不是待办的步骤（如未决定即制证、未办结即归档、已结束的办件）以 409 拒绝，办件状态与记录不变。
+
+    前置条件：目标声明流程驱动特性 workflow-driver（workflow-driver.yaml，未声明时未测），目标文件有每个岗位的客户端
+    [clients.officer-<岗位>]（缺少时未测），以 [credentials] 推送与查询；受理机关取自目标文件
+    [thresholds] licensing_authority_*（未给时用默认机关）；事项、申请人与随机走查由本次运行的种子生成
+    （TZSB_HYPOTHESIS_SEED 可重放）；走查中没有出现可检验本条款的情形时，本项未测。
+    测试步骤：
+    1. 准予许可走查：推送申请（pushApplication）开办件，由形式审查、受理岗位各给出一次补齐补正，每次补正后以同一办件编
+       号、新的 messageId 再次推送；再由各岗位依次执行正式受理、审查通过、准予许可、制证、发证、办结（声明
+       pre-archive-return 时再预归档退回、再次办结）、预归档通过、归档（performStep），之后查询办理记录
+       （getCaseHistory）；
+    2. 不予许可走查（正式受理、审查不通过、不予许可、办结、预归档、归档）；线下渠道的不予受理走查，之后由审查岗位执行
+       审查；
+    3. 随机走查（Hypothesis 状态机）：随机事项与渠道开办件，以随机结论与岗位推进；每步之前先由不可给出该结论的岗位尝试
+       （certification 档为全部此类岗位，否则随机一个），再尝试一个非待办步骤；已结束的办件再尝试一个非待办步骤；次数
+       与步数按档位（quick 4 次×25 步，standard 12×40，certification 50×60）；
+    4. 每次推送、执行或尝试之后查询办件状态（getCaseState），产生文书的结论之后查询文书（getCaseNotices），按条款记录
+       每项检查。
+    预期结果：每个非待办步骤（含已结束办件上的步骤）由其允许的岗位执行时返回 409，其后状态查询返回 200，办件状态与办理
+    记录条数不变。
+    """
     walks.judge(request, *OUT_OF_ORDER)
 
 
 @driver
 @pytest.mark.clause(*WRONG_ROLE)
 def test_a_post_that_may_not_give_the_outcome_is_refused(walks: Findings, request: pytest.FixtureRequest) -> None:
-    """以不承担该职责的岗位执行步骤（roles.json、workflow.json）以 403 拒绝，办件状态与记录不变。"""
+    """以不承担该职责的岗位执行步骤（roles.json、workflow.json）以 403 拒绝，办件状态与记录不变。
+
+    前置条件：目标声明流程驱动特性 workflow-driver（workflow-driver.yaml，未声明时未测），目标文件有每个岗位的客户端
+    [clients.officer-<岗位>]（缺少时未测），以 [credentials] 推送与查询；受理机关取自目标文件
+    [thresholds] licensing_authority_*（未给时用默认机关）；事项、申请人与随机走查由本次运行的种子生成
+    （TZSB_HYPOTHESIS_SEED 可重放）；走查中没有出现可检验本条款的情形时，本项未测。
+    测试步骤：
+    1. 准予许可走查：推送申请（pushApplication）开办件，由形式审查、受理岗位各给出一次补齐补正，每次补正后以同一办件编
+       号、新的 messageId 再次推送；再由各岗位依次执行正式受理、审查通过、准予许可、制证、发证、办结（声明
+       pre-archive-return 时再预归档退回、再次办结）、预归档通过、归档（performStep），之后查询办理记录
+       （getCaseHistory）；
+    2. 不予许可走查（正式受理、审查不通过、不予许可、办结、预归档、归档）；线下渠道的不予受理走查，之后由审查岗位执行
+       审查；
+    3. 随机走查（Hypothesis 状态机）：随机事项与渠道开办件，以随机结论与岗位推进；每步之前先由不可给出该结论的岗位尝试
+       （certification 档为全部此类岗位，否则随机一个），再尝试一个非待办步骤；已结束的办件再尝试一个非待办步骤；次数
+       与步数按档位（quick 4 次×25 步，standard 12×40，certification 50×60）；
+    4. 每次推送、执行或尝试之后查询办件状态（getCaseState），产生文书的结论之后查询文书（getCaseNotices），按条款记录
+       每项检查。
+    预期结果：不可给出该结论的岗位执行待办步骤时返回 403，其后状态查询返回 200，办件状态与办理记录条数不变。
+    """
     walks.judge(request, *WRONG_ROLE)
 
 
@@ -468,21 +592,80 @@ def test_a_post_that_may_not_give_the_outcome_is_refused(walks: Findings, reques
     "role", [pytest.param(r, marks=pytest.mark.clause("DB42.8.1", role_clause(r)), id=r) for r in role_codes()]
 )
 def test_each_post_performs_its_steps(role: str, walks: Findings, request: pytest.FixtureRequest) -> None:
-    """附录A的每个岗位都能执行其步骤（形式审查：补齐补正建议；受理：三种受理结论；审查；决定与办结；制证发证；预归档与归档）。"""
+    """附录A的每个岗位都能执行其步骤（形式审查：补齐补正建议；受理：三种受理结论；审查；决定与办结；制证发证；预归档与归档）。
+
+    前置条件：目标声明流程驱动特性 workflow-driver（workflow-driver.yaml，未声明时未测），目标文件有每个岗位的客户端
+    [clients.officer-<岗位>]（缺少时未测），以 [credentials] 推送与查询；受理机关取自目标文件
+    [thresholds] licensing_authority_*（未给时用默认机关）；事项、申请人与随机走查由本次运行的种子生成
+    （TZSB_HYPOTHESIS_SEED 可重放）；走查中没有出现可检验本条款的情形时，本项未测。
+    测试步骤：
+    1. 准予许可走查：推送申请（pushApplication）开办件，由形式审查、受理岗位各给出一次补齐补正，每次补正后以同一办件编
+       号、新的 messageId 再次推送；再由各岗位依次执行正式受理、审查通过、准予许可、制证、发证、办结（声明
+       pre-archive-return 时再预归档退回、再次办结）、预归档通过、归档（performStep），之后查询办理记录
+       （getCaseHistory）；
+    2. 不予许可走查（正式受理、审查不通过、不予许可、办结、预归档、归档）；线下渠道的不予受理走查，之后由审查岗位执行
+       审查；
+    3. 随机走查（Hypothesis 状态机）：随机事项与渠道开办件，以随机结论与岗位推进；每步之前先由不可给出该结论的岗位尝试
+       （certification 档为全部此类岗位，否则随机一个），再尝试一个非待办步骤；已结束的办件再尝试一个非待办步骤；次数
+       与步数按档位（quick 4 次×25 步，standard 12×40，certification 50×60）；
+    4. 每次推送、执行或尝试之后查询办件状态（getCaseState），产生文书的结论之后查询文书（getCaseNotices），按条款记录
+       每项检查。
+    预期结果：该岗位（参数）执行其允许的步骤与结论时均返回 200，其后办件处于 workflow.json 规定的状态。
+    """
     walks.judge(request, role_clause(role))
 
 
 @driver
 @pytest.mark.clause(*RESUBMIT)
 def test_a_resubmission_after_correction_resumes_the_case(walks: Findings, request: pytest.FixtureRequest) -> None:
-    """补齐补正后以同一办件编号、新的 messageId 再次推送（T5-5）被接收，办件回到受理环节（不新建办件）。"""
+    """补齐补正后以同一办件编号、新的 messageId 再次推送（T5-5）被接收，办件回到受理环节（不新建办件）。
+
+    前置条件：目标声明流程驱动特性 workflow-driver（workflow-driver.yaml，未声明时未测），目标文件有每个岗位的客户端
+    [clients.officer-<岗位>]（缺少时未测），以 [credentials] 推送与查询；受理机关取自目标文件
+    [thresholds] licensing_authority_*（未给时用默认机关）；事项、申请人与随机走查由本次运行的种子生成
+    （TZSB_HYPOTHESIS_SEED 可重放）；走查中没有出现可检验本条款的情形时，本项未测。
+    测试步骤：
+    1. 准予许可走查：推送申请（pushApplication）开办件，由形式审查、受理岗位各给出一次补齐补正，每次补正后以同一办件编
+       号、新的 messageId 再次推送；再由各岗位依次执行正式受理、审查通过、准予许可、制证、发证、办结（声明
+       pre-archive-return 时再预归档退回、再次办结）、预归档通过、归档（performStep），之后查询办理记录
+       （getCaseHistory）；
+    2. 不予许可走查（正式受理、审查不通过、不予许可、办结、预归档、归档）；线下渠道的不予受理走查，之后由审查岗位执行
+       审查；
+    3. 随机走查（Hypothesis 状态机）：随机事项与渠道开办件，以随机结论与岗位推进；每步之前先由不可给出该结论的岗位尝试
+       （certification 档为全部此类岗位，否则随机一个），再尝试一个非待办步骤；已结束的办件再尝试一个非待办步骤；次数
+       与步数按档位（quick 4 次×25 步，standard 12×40，certification 50×60）；
+    4. 每次推送、执行或尝试之后查询办件状态（getCaseState），产生文书的结论之后查询文书（getCaseNotices），按条款记录
+       每项检查。
+    预期结果：补齐补正后以同一办件编号、新的 messageId 再次推送返回 200 或 201 且带 data，其后状态查询返回 200、符合
+    caseState，办件为“已申报待受理”（待办受理，未办结、未中止）。
+    """
     walks.judge(request, *RESUBMIT)
 
 
 @driver
 @pytest.mark.clause(*CASE_NO)
 def test_the_case_number_stays_the_same(walks: Findings, request: pytest.FixtureRequest) -> None:
-    """推送回执、每次状态读回和每份文书使用推送时的办件编号。"""
+    """推送回执、每次状态读回和每份文书使用推送时的办件编号。
+
+    前置条件：目标声明流程驱动特性 workflow-driver（workflow-driver.yaml，未声明时未测），目标文件有每个岗位的客户端
+    [clients.officer-<岗位>]（缺少时未测），以 [credentials] 推送与查询；受理机关取自目标文件
+    [thresholds] licensing_authority_*（未给时用默认机关）；事项、申请人与随机走查由本次运行的种子生成
+    （TZSB_HYPOTHESIS_SEED 可重放）；走查中没有出现可检验本条款的情形时，本项未测。
+    测试步骤：
+    1. 准予许可走查：推送申请（pushApplication）开办件，由形式审查、受理岗位各给出一次补齐补正，每次补正后以同一办件编
+       号、新的 messageId 再次推送；再由各岗位依次执行正式受理、审查通过、准予许可、制证、发证、办结（声明
+       pre-archive-return 时再预归档退回、再次办结）、预归档通过、归档（performStep），之后查询办理记录
+       （getCaseHistory）；
+    2. 不予许可走查（正式受理、审查不通过、不予许可、办结、预归档、归档）；线下渠道的不予受理走查，之后由审查岗位执行
+       审查；
+    3. 随机走查（Hypothesis 状态机）：随机事项与渠道开办件，以随机结论与岗位推进；每步之前先由不可给出该结论的岗位尝试
+       （certification 档为全部此类岗位，否则随机一个），再尝试一个非待办步骤；已结束的办件再尝试一个非待办步骤；次数
+       与步数按档位（quick 4 次×25 步，standard 12×40，certification 50×60）；
+    4. 每次推送、执行或尝试之后查询办件状态（getCaseState），产生文书的结论之后查询文书（getCaseNotices），按条款记录
+       每项检查。
+    预期结果：推送回执中的办件编号为空或与推送的相同；每次状态查询中的 caseNo 与推送的相同；每份新文书的 caseNo 与推送
+    的相同。
+    """
     walks.judge(request, *CASE_NO)
 
 
@@ -490,19 +673,80 @@ def test_the_case_number_stays_the_same(walks: Findings, request: pytest.Fixture
 @pytest.mark.feature("step-records")
 @pytest.mark.clause(*HISTORY)
 def test_every_step_records_operator_time_and_opinion(walks: Findings, request: pytest.FixtureRequest) -> None:
-    """每一步在办理记录中留下一条：步骤、结论、经办人与岗位、带时区的办理时间（不倒流）、办理意见。"""
+    """每一步在办理记录中留下一条：步骤、结论、经办人与岗位、带时区的办理时间（不倒流）、办理意见。
+
+    前置条件：目标声明可选特性 step-records（未声明时不适用）；目标声明流程驱动特性
+    workflow-driver（workflow-driver.yaml，未声明时未测），目标文件有每个岗位的客户端 [clients.officer-<岗位>]（缺少时
+    未测），以 [credentials] 推送与查询；受理机关取自目标文件 [thresholds] licensing_authority_*（未给时用默认机关）；
+    事项、申请人与随机走查由本次运行的种子生成（TZSB_HYPOTHESIS_SEED 可重放）；走查中没有出现可检验本条款的情形时，本
+    项未测。
+    测试步骤：
+    1. 准予许可走查：推送申请（pushApplication）开办件，由形式审查、受理岗位各给出一次补齐补正，每次补正后以同一办件编
+       号、新的 messageId 再次推送；再由各岗位依次执行正式受理、审查通过、准予许可、制证、发证、办结（声明
+       pre-archive-return 时再预归档退回、再次办结）、预归档通过、归档（performStep），之后查询办理记录
+       （getCaseHistory）；
+    2. 不予许可走查（正式受理、审查不通过、不予许可、办结、预归档、归档）；线下渠道的不予受理走查，之后由审查岗位执行
+       审查；
+    3. 随机走查（Hypothesis 状态机）：随机事项与渠道开办件，以随机结论与岗位推进；每步之前先由不可给出该结论的岗位尝试
+       （certification 档为全部此类岗位，否则随机一个），再尝试一个非待办步骤；已结束的办件再尝试一个非待办步骤；次数
+       与步数按档位（quick 4 次×25 步，standard 12×40，certification 50×60）；
+    4. 每次推送、执行或尝试之后查询办件状态（getCaseState），产生文书的结论之后查询文书（getCaseNotices），按条款记录
+       每项检查。
+    预期结果：每次推送或执行之后，办理记录新增该步骤/结论的一条；执行的步骤其经办人姓名、岗位与办理意见与请求中的相
+    同；每条都有办理意见，办理时间为带时区的 GB/T 7408 日期时间且不早于前一条。
+    """
     walks.judge(request, *HISTORY)
 
 
 @driver
 @pytest.mark.clause(*EQUIPMENT_CODE)
 def test_certification_generates_a_valid_equipment_code(walks: Findings, request: pytest.FixtureRequest) -> None:
-    """制证生成的设备代码符合 TSG 08-2017（conformance.codes equipment-code），品种与申请设备一致。"""
+    """制证生成的设备代码符合 TSG 08-2017（conformance.codes equipment-code），品种与申请设备一致。
+
+    前置条件：目标声明流程驱动特性 workflow-driver（workflow-driver.yaml，未声明时未测），目标文件有每个岗位的客户端
+    [clients.officer-<岗位>]（缺少时未测），以 [credentials] 推送与查询；受理机关取自目标文件
+    [thresholds] licensing_authority_*（未给时用默认机关）；事项、申请人与随机走查由本次运行的种子生成
+    （TZSB_HYPOTHESIS_SEED 可重放）；走查中没有出现可检验本条款的情形时，本项未测。
+    测试步骤：
+    1. 准予许可走查：推送申请（pushApplication）开办件，由形式审查、受理岗位各给出一次补齐补正，每次补正后以同一办件编
+       号、新的 messageId 再次推送；再由各岗位依次执行正式受理、审查通过、准予许可、制证、发证、办结（声明
+       pre-archive-return 时再预归档退回、再次办结）、预归档通过、归档（performStep），之后查询办理记录
+       （getCaseHistory）；
+    2. 不予许可走查（正式受理、审查不通过、不予许可、办结、预归档、归档）；线下渠道的不予受理走查，之后由审查岗位执行
+       审查；
+    3. 随机走查（Hypothesis 状态机）：随机事项与渠道开办件，以随机结论与岗位推进；每步之前先由不可给出该结论的岗位尝试
+       （certification 档为全部此类岗位，否则随机一个），再尝试一个非待办步骤；已结束的办件再尝试一个非待办步骤；次数
+       与步数按档位（quick 4 次×25 步，standard 12×40，certification 50×60）；
+    4. 每次推送、执行或尝试之后查询办件状态（getCaseState），产生文书的结论之后查询文书（getCaseNotices），按条款记录
+       每项检查。
+    预期结果：制证后状态中有设备代码，符合 TSG 08-2017（与申请中的设备代码相同时按已持有代码校验，否则按新赋代码校
+    验）；申请未带设备代码时，其前 4 位为申请设备的品种代码。
+    """
     walks.judge(request, *EQUIPMENT_CODE)
 
 
 @driver
 @pytest.mark.clause(*REGISTRATION_NO)
 def test_certification_generates_a_valid_registration_number(walks: Findings, request: pytest.FixtureRequest) -> None:
-    """制证生成的使用登记证编号符合 TSG 08-2017（conformance.codes registration-no），设备代号、品种代号、省份简称与申请一致。"""
+    """制证生成的使用登记证编号符合 TSG 08-2017（conformance.codes registration-no），设备代号、品种代号、省份简称与申请一致。
+
+    前置条件：目标声明流程驱动特性 workflow-driver（workflow-driver.yaml，未声明时未测），目标文件有每个岗位的客户端
+    [clients.officer-<岗位>]（缺少时未测），以 [credentials] 推送与查询；受理机关取自目标文件
+    [thresholds] licensing_authority_*（未给时用默认机关）；事项、申请人与随机走查由本次运行的种子生成
+    （TZSB_HYPOTHESIS_SEED 可重放）；走查中没有出现可检验本条款的情形时，本项未测。
+    测试步骤：
+    1. 准予许可走查：推送申请（pushApplication）开办件，由形式审查、受理岗位各给出一次补齐补正，每次补正后以同一办件编
+       号、新的 messageId 再次推送；再由各岗位依次执行正式受理、审查通过、准予许可、制证、发证、办结（声明
+       pre-archive-return 时再预归档退回、再次办结）、预归档通过、归档（performStep），之后查询办理记录
+       （getCaseHistory）；
+    2. 不予许可走查（正式受理、审查不通过、不予许可、办结、预归档、归档）；线下渠道的不予受理走查，之后由审查岗位执行
+       审查；
+    3. 随机走查（Hypothesis 状态机）：随机事项与渠道开办件，以随机结论与岗位推进；每步之前先由不可给出该结论的岗位尝试
+       （certification 档为全部此类岗位，否则随机一个），再尝试一个非待办步骤；已结束的办件再尝试一个非待办步骤；次数
+       与步数按档位（quick 4 次×25 步，standard 12×40，certification 50×60）；
+    4. 每次推送、执行或尝试之后查询办件状态（getCaseState），产生文书的结论之后查询文书（getCaseNotices），按条款记录
+       每项检查。
+    预期结果：制证后状态中有使用登记证编号，符合 TSG 08-2017；第 1 位为该设备组的设备代号，第 2、3 位为申请设备品种代
+    码的第 2、3 位，第 4 位为受理机关或设备所在地的省份简称。
+    """
     walks.judge(request, *REGISTRATION_NO)

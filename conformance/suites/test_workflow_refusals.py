@@ -119,7 +119,23 @@ def test_nothing_steps_past_a_refusal_or_a_return(
     """不予受理、补齐补正、不予许可、预归档退回、归档（workflow.json 中结束办件或使其离开主线的结论）之后，
     workflow.json 中不是待办步骤的每个步骤/结论由每个可给出它的岗位（含本岗位）执行，以及新的申请推送（T5-5，
     申请不是待办时），都以 409 STATE_CONFLICT 拒绝，办件状态与记录不变；办件继续的（补正后再次提交、办结），
-    待办步骤随后被允许。"""
+    待办步骤随后被允许。
+
+    前置条件：目标声明流程驱动特性 workflow-driver（workflow-driver.yaml，未声明时未测；预归档退回另需可选特性
+    pre-archive-return，未声明时不适用），目标文件有每个岗位的客户端 [clients.officer-<岗位>]（缺少时未测）；
+    事项与申请人由本次运行的随机种子生成；
+    办件未能推进到该结论，或其状态无法查询时，本项未测。
+    测试步骤：
+    1. 以新办件编号推送申请（pushApplication，T5-5），按 workflow.json 的最短路径由各岗位执行步骤
+       （performStep），直至给出被测结论；
+    2. 查询办件状态（getCaseState），记下状态、待办步骤、是否办结、是否中止与办理记录条数；
+    3. 对该状态下不是待办的每个步骤/结论，由每个可给出它的岗位执行 performStep，每次后再查询状态；
+    4. 申请不是待办时，以同一办件编号、新的 messageId 再次推送申请（pushApplication），再查询状态；
+    5. 办件未办结时执行待办步骤：待办为申请时补正后再次推送，否则由首个允许的岗位给出该步骤的首个结论。
+    预期结果：步骤 3、4 每个请求返回 409，响应体符合该操作声明的 409 错误信封且 code 为 STATE_CONFLICT，
+    其后办件的状态、待办步骤、办结与中止标志及办理记录条数与步骤 2 相同；步骤 5 的推送返回 200 或 201（执行步骤
+    返回 200），其后状态查询返回 200、符合 caseState 结构，办件处于 workflow.json 规定的状态（待办步骤、办结标志）。
+    """
     step, outcome = path
     name = outcomes()[path]["name"]
     walker = Walker(desk, Findings(), authority_of(tzsb_target))
