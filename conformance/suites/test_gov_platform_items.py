@@ -46,7 +46,16 @@ def platform(tzsb_client: Any, tzsb_target: Target) -> Platform:
 def test_the_implementation_list_offers_the_use_registration_item(platform: Platform) -> None:
     """实施清单查询（表5 序号1）：不带条件查询返回第 1 页、每页条数与总条数，条数一致，每项符合实施清单结构；
     清单中有事项“特种设备使用登记”（SG 6-2021 事项代码）的实施项；分页一致（size=1 的第 2 页即 size=2 的第 2 条）。
-    The implementation list pages consistently and offers the item 特种设备使用登记."""
+
+    前置条件：目标文件有 [clients.licensing-system]（许可系统在平台的客户端，缺少时本项未测）；平台实施清单中有数据。
+    测试步骤：
+    1. 不带条件查询实施清单（T5-1）；
+    2. 以最大每页条数逐页查询（至多 [thresholds] gov_implementation_pages 页，默认 20），找事项代码为“特种设备使用登记”且有实施部门的实施项；
+    3. 总条数不少于 2 时，查询 page=1 size=2 与 page=2 size=1。
+    预期结果：每次查询返回 200 且符合契约的响应结构；步骤 1 的 page 为 1，条数等于每页条数与总条数中的较小者；步骤 2 找到该事项的实施项；步骤 3 中 size=1 的第 2 页非空，其一条即 size=2 第 1 页的第 2 条。
+
+    The implementation list pages consistently and offers the item 特种设备使用登记.
+    """
     data = platform.implementations({}, "实施清单查询（不带条件）")
     assert data["page"] == 1, f"不带 page 时应返回第 1 页，实为 {data['page']} / the default page should be 1"
     n = len(data["items"])
@@ -67,7 +76,17 @@ def test_the_implementation_list_offers_the_use_registration_item(platform: Plat
 def test_the_implementation_list_filters_by_department_and_division(platform: Platform) -> None:
     """实施清单按部门、区划条件查询：按实施部门统一社会信用代码查询只返回该部门的实施项且包含样本项；按实施区划查询包含样本项，
     不返回其他省份的实施项；两个条件同时给出时为“且”（另一省份的区划与本部门同时给出时，返回的每一项都满足两个条件）。
-    Filters by department and division return only and all matching implementations; conditions combine with AND."""
+
+    前置条件：目标文件有 [clients.licensing-system]（许可系统在平台的客户端，缺少时本项未测）；实施清单中有事项“特种设备使用登记”的实施项（样本项）。
+    测试步骤：
+    1. 从实施清单（T5-1）取样本实施项；
+    2. 按样本项的实施部门统一社会信用代码（deptUscc）查询实施清单；
+    3. 按样本项的实施区划（division）查询；
+    4. 同时按该部门与代码表中另一省份的省级区划查询。
+    预期结果：每次查询返回 200 且符合契约的响应结构；步骤 2 的每一项都属该部门且含样本项；步骤 3 含样本项且没有其他省份的实施项；步骤 4 的每一项都属该部门且在该另一省份，total 等于返回条数。
+
+    Filters by department and division return only and all matching implementations; conditions combine with AND.
+    """
     impl = platform.implementation()
     code = impl["implementCode"]
     by_dept = platform.implementations(
@@ -113,7 +132,16 @@ def test_the_implementation_list_filters_by_department_and_division(platform: Pl
 @pytest.mark.clause("DB42.10.2.T5-1.1")
 def test_the_implementation_list_refuses_malformed_conditions(platform: Platform) -> None:
     """实施清单查询条件格式错误（5 位区划编码、校验位错误的统一社会信用代码）返回 400，错误项指出该参数，中文说明。
-    Malformed conditions are refused with 400 naming the parameter."""
+
+    前置条件：目标文件有 [clients.licensing-system]（许可系统在平台的客户端，缺少时本项未测）；实施清单中有事项“特种设备使用登记”的实施项（样本项）。
+    测试步骤：
+    1. 从实施清单（T5-1）取样本实施项；
+    2. 以样本项区划的前 5 位为 division 查询实施清单；
+    3. 以改错校验位的样本部门统一社会信用代码为 deptUscc 查询。
+    预期结果：步骤 2、3 都返回 400 与契约的错误信封，错误项（errors）指出该参数（division、deptUscc）。
+
+    Malformed conditions are refused with 400 naming the parameter.
+    """
     impl = platform.implementation()
     for name, value in (("division", impl["division"][:5]), ("deptUscc", with_bad_check(impl["deptUscc"], "uscc"))):
         body = platform.refused("T5-1", 400, f"以错误的 {name}={value} 查询实施清单", params={name: value})
@@ -163,7 +191,15 @@ def _group_param(group: str) -> Any:
 def test_the_handling_items_of_each_equipment_group_are_those_of_table_1(group: str, platform: Platform) -> None:
     """业务办理项查询（表5 序号2）按区划编码与设备类别组查询：返回的恰为表1该组的办理项（个数、编码、名称与表1原文一致，
     无重复、无表1以外的办理项，如压力管道无“迁出”）。区划取自平台实施清单中的实施项。
-    The handling items of one equipment group are exactly those of Table 1, with their names verbatim."""
+
+    前置条件：目标文件有 [clients.licensing-system]（许可系统在平台的客户端，缺少时本项未测）；实施清单（T5-1）中有事项“特种设备使用登记”的实施项，取不到时本项未测。
+    测试步骤：
+    1. 从实施清单取样本实施项的区划；
+    2. 以该区划与本设备组查询业务办理项（T5-2）。
+    预期结果：返回 200 且符合契约的响应结构，data 为数组；办理项无重复，不缺表1该组的任一项，没有该组以外的项；每项名称与表1原文一致，带 group、operation 时与表1一致。
+
+    The handling items of one equipment group are exactly those of Table 1, with their names verbatim.
+    """
     impl = platform.need()
     want = {c: it for c, it in table_1().items() if it["group"] == group}
     assert len(want) == groups()[group]["count"], f"licence-items.json: group {group} count mismatch"
@@ -179,7 +215,15 @@ def test_the_handling_items_of_each_equipment_group_are_those_of_table_1(group: 
 @pytest.mark.clause("DB42.5.1", "DB42.10.2.T5-2.1")
 def test_a_division_has_all_114_handling_items(platform: Platform) -> None:
     """按区划编码查询业务办理项（不限设备组）：返回表1的全部 114 个办理项，编码与名称与表1一致，各组条数相符。
-    A division served by the platform lists all 114 handling items of Table 1."""
+
+    前置条件：目标文件有 [clients.licensing-system]（许可系统在平台的客户端，缺少时本项未测）；实施清单（T5-1）中有事项“特种设备使用登记”的实施项，取不到时本项未测。
+    测试步骤：
+    1. 从实施清单取样本实施项的区划；
+    2. 只以该区划查询业务办理项（T5-2）。
+    预期结果：返回 200 且符合契约的响应结构，data 为数组；办理项无重复、不缺表1的任一项、没有表1以外的项，名称与表1原文一致（带 group、operation 时与表1一致）；共 114 项。
+
+    A division served by the platform lists all 114 handling items of Table 1.
+    """
     impl = platform.need()
     got = _handling_items(platform, {"division": impl["division"]}, f"按区划 {impl['division']} 查询办理项")
     problems = _table_problems(got, table_1(), "全部办理项")
@@ -191,7 +235,16 @@ def test_a_division_has_all_114_handling_items(platform: Platform) -> None:
 def test_handling_items_name_the_platforms_own_implementation_and_division(platform: Platform) -> None:
     """功能区（区划）代码与政务服务平台设置一致：按实施区划及其下一个县级区划查询办理项，每个办理项的区划编码与实施编码
     都是平台实施清单（T5-1，按该区划查询）中同一实施项的区划与实施编码——许可系统卷宗编码所用的区划即取自这里。
-    The division and implementation code of every handling item are those of an implementation in the platform's own list."""
+
+    前置条件：目标文件有 [clients.licensing-system]（许可系统在平台的客户端，缺少时本项未测）；实施清单（T5-1）中有事项“特种设备使用登记”的实施项，取不到时本项未测。
+    测试步骤：
+    1. 从实施清单取样本实施项；
+    2. 按样本项的区划、及代码表中其辖区（省级取本省、否则取本市）的第一个县级区划，分别查询业务办理项（T5-2）；
+    3. 对返回的办理项中出现的每个区划，按该区划查询实施清单（T5-1）。
+    预期结果：每次查询返回 200 且符合契约的响应结构；样本项的区划有办理项，至少有一个办理项可检验；每个办理项的区划在按该区划查询的实施清单中有实施项，带实施编码时（区划、实施编码）是其中一个实施项。
+
+    The division and implementation code of every handling item are those of an implementation in the platform's own list.
+    """
     impl = platform.need()
     within = impl["division"][:2] if impl["level"] == "province" else impl["division"][:4]
     counties = code_lists.division_pool("county", within)
@@ -223,7 +276,17 @@ def test_handling_items_name_the_platforms_own_implementation_and_division(platf
 @pytest.mark.clause("DB42.10.2.T5-2.1")
 def test_handling_items_need_a_well_formed_division(platform: Platform) -> None:
     """业务办理项查询缺少区划编码、区划编码格式错误（5 位）或设备组格式错误（1 位）时返回 400，错误项指出该参数，中文说明。
-    A missing or malformed division (or group) is refused with 400 naming the parameter."""
+
+    前置条件：目标文件有 [clients.licensing-system]（许可系统在平台的客户端，缺少时本项未测）；实施清单（T5-1）中有事项“特种设备使用登记”的实施项，取不到时本项未测。
+    测试步骤：
+    1. 从实施清单取样本实施项的区划；
+    2. 不带条件查询业务办理项（T5-2）；
+    3. 以该区划的前 5 位为 division 查询；
+    4. 以该区划与 1 位的设备组 group=3 查询。
+    预期结果：步骤 2–4 都返回 400 与契约的错误信封，错误项（errors）指出该参数（步骤 2、3 为 division，步骤 4 为 group）。
+
+    A missing or malformed division (or group) is refused with 400 naming the parameter.
+    """
     impl = platform.need()
     cases = [
         ({}, "division"),
@@ -252,7 +315,15 @@ def test_a_user_is_found_by_unified_identity_id(
 ) -> None:
     """根据统一身份认证用户标识获取用户信息（表5 序号3 自然人、序号4 法人）：目标文件声明的用户返回 200，信息符合契约结构
     （证件类型、公民身份号码或统一社会信用代码校验正确，或为规定的脱敏形式），用户标识与所查一致；不存在的用户标识返回 404。
-    A declared user is returned with valid identifiers; an unknown user id is 404."""
+
+    前置条件：目标文件有 [clients.licensing-system]（许可系统在平台的客户端，缺少时本项未测）；目标文件声明平台认识的用户标识（[thresholds] gov_natural_user_id 或 gov_legal_user_id，一个或一组），未声明时本项未测（接口没有检索功能）。
+    测试步骤：
+    1. 以每个声明的用户标识获取用户信息（T5-3 自然人 / T5-4 法人）；
+    2. 以本工具新生成的、不存在的用户标识获取用户信息。
+    预期结果：步骤 1 每次返回 200 且符合契约的响应结构，userId 与所查一致；步骤 2 返回 404 与错误信封，错误代码为 NOT_FOUND。
+
+    A declared user is returned with valid identifiers; an unknown user id is 404.
+    """
     ids = user_ids(tzsb_target, key)
     if not ids:
         pytest.skip(

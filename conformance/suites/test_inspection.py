@@ -146,7 +146,14 @@ def _report(client: TargetClient, number: str, what: str) -> dict[str, Any]:
 
 @pytest.mark.clause("DB42.10.3.1")
 def test_the_declared_sample_reports_are_all_available(client: TargetClient, tzsb_target: Target) -> None:
-    """本地区检验报告经接口接入：目标文件声明的样本报告编号（至多本档位上限）逐一按编号查询，全部返回 200 与该报告。"""
+    """本地区检验报告经接口接入：目标文件声明的样本报告编号（至多本档位上限）逐一按编号查询，全部返回 200 与该报告。
+
+    前置条件：目标文件有 [clients.licensing-system]（缺少时用 [credentials]），调用方对所用接口无权限（403）时本项未测；目标文件声明样本报告编号（[thresholds] report_numbers），未声明时本项未测。
+    测试步骤：
+    1. 取声明的样本报告编号（至多本档位 reports 份）；
+    2. 逐一按编号查询检验报告（T6-1 getInspectionReport）。
+    预期结果：每份都返回 200，响应符合契约（getInspectionReport 的 200 响应结构）；失败时列出查不到的编号与状态码。
+    """
     declared = _declared(tzsb_target)
     if not declared:
         pytest.skip(
@@ -171,7 +178,14 @@ def test_a_report_is_returned_by_its_number(
     client: TargetClient, tzsb_client: Any, tzsb_target: Target, request: pytest.FixtureRequest
 ) -> None:
     """检验检测信息查询（T6-1）：按报告编号查询返回 200，响应符合契约（信封与 inspection-report 数据模式），报告编号即所查编号；
-    版本大于 1 的报告（经异议更正）注明据以更正的异议标识 correctionOf。"""
+    版本大于 1 的报告（经异议更正）注明据以更正的异议标识 correctionOf。
+
+    前置条件：目标文件有 [clients.licensing-system]（缺少时用 [credentials]），调用方对所用接口无权限（403）时本项未测；有样本报告编号：目标文件 [thresholds] report_numbers，未声明时取共享平台（[urls] sharing）检验报告数据集第一页中本系统按 T6-1 可查到的报告（至多本档位 probes 个），都没有时本项未测。
+    测试步骤：
+    1. 取样本报告编号（至多本档位 reports 份）；
+    2. 逐一按编号查询检验报告（T6-1 getInspectionReport）。
+    预期结果：每次返回 200 且符合契约（getInspectionReport），报告编号即所查编号；版本（version）大于 1 的报告带非空的 correctionOf。
+    """
     for number in _samples(request, client, tzsb_client, tzsb_target)[: depth(tzsb_target).reports]:
         report = _report(client, number, f"查询检验报告“{number}”")
         if report["version"] > 1:
@@ -193,7 +207,15 @@ def test_report_identifiers_follow_the_coding_rules(
     client: TargetClient, tzsb_client: Any, tzsb_target: Target, request: pytest.FixtureRequest
 ) -> None:
     """信息编码标准化：报告中的特种设备代码、使用登记证编号、设备品种代码、统一社会信用代码等按各自的编码规则（含校验码）
-    检验全部有效；特种设备代码中的设备品种与报告的设备品种 catalogueCode 一致。"""
+    检验全部有效；特种设备代码中的设备品种与报告的设备品种 catalogueCode 一致。
+
+    前置条件：目标文件有 [clients.licensing-system]（缺少时用 [credentials]），调用方对所用接口无权限（403）时本项未测；有样本报告编号：目标文件 [thresholds] report_numbers，未声明时取共享平台（[urls] sharing）检验报告数据集第一页中本系统按 T6-1 可查到的报告（至多本档位 probes 个），都没有时本项未测。
+    测试步骤：
+    1. 逐一查询样本报告（T6-1，至多本档位 reports 份）；
+    2. 对 inspection-report 数据模式中按编码格式标注的每个字段，按其编码规则（含校验码，容许存量的旧式编码）检验报告中的值；
+    3. 从特种设备代码中解出设备品种，与报告的 catalogueCode 比较。
+    预期结果：步骤 1 每次返回 200 且符合契约（getInspectionReport），报告编号即所查编号；步骤 2 每个编码字段都有效；步骤 3 两者一致（能解出时）；失败时列出违规的报告、字段与原因。
+    """
     problems: list[str] = []
     for number in _samples(request, client, tzsb_client, tzsb_target)[: depth(tzsb_target).reports]:
         report = _report(client, number, f"查询检验报告“{number}”")
@@ -231,7 +253,15 @@ def test_an_unknown_report_number_is_404(
     client: TargetClient, tzsb_client: Any, tzsb_target: Target, request: pytest.FixtureRequest
 ) -> None:
     """检验检测信息查询（T6-1）：样本报告可查到（200）的同时，格式正确但不存在的报告编号返回 404 错误信封（NOT_FOUND，
-    中文说明）。"""
+    中文说明）。
+
+    前置条件：目标文件有 [clients.licensing-system]（缺少时用 [credentials]），调用方对所用接口无权限（403）时本项未测；有样本报告编号：目标文件 [thresholds] report_numbers，未声明时取共享平台（[urls] sharing）检验报告数据集第一页中本系统按 T6-1 可查到的报告（至多本档位 probes 个），都没有时本项未测。
+    测试步骤：
+    1. 查询第一份样本报告（T6-1）；
+    2. 生成符合契约报告编号格式的随机编号（TZSB 加 12 位数字），查询至得到 404（至多 10 次）；
+    3. 以该编号再次查询。
+    预期结果：步骤 1 返回 200 且符合契约（getInspectionReport），报告编号即所查编号；步骤 2 在 10 次内有编号得到 404，否则判不符合；步骤 3 返回 404 与契约的错误信封（中文说明）。
+    """
     known = _samples(request, client, tzsb_client, tzsb_target)[0]
     _report(client, known, f"查询检验报告“{known}”")
     number = _absent_number(client)
@@ -249,7 +279,14 @@ def test_a_malformed_report_number_is_400_naming_the_field(
     client: TargetClient, tzsb_client: Any, tzsb_target: Target, request: pytest.FixtureRequest
 ) -> None:
     """检验检测信息查询（T6-1）：样本报告可查到（200）的同时，不符合报告编号格式的编号返回 400，错误项指出参数 reportNo
-    并给出中文原因。"""
+    并给出中文原因。
+
+    前置条件：目标文件有 [clients.licensing-system]（缺少时用 [credentials]），调用方对所用接口无权限（403）时本项未测；有样本报告编号：目标文件 [thresholds] report_numbers，未声明时取共享平台（[urls] sharing）检验报告数据集第一页中本系统按 T6-1 可查到的报告（至多本档位 probes 个），都没有时本项未测；契约对报告编号有格式约束，没有时本项未测（无可检验项）。
+    测试步骤：
+    1. 查询第一份样本报告（T6-1）；
+    2. 取契约的报告编号格式所拒绝的第一个候选值，以之查询。
+    预期结果：步骤 1 返回 200 且符合契约（getInspectionReport），报告编号即所查编号；步骤 2 返回 400 与契约的错误信封（中文说明），错误项指出 reportNo 并给出中文原因。
+    """
     known = _samples(request, client, tzsb_client, tzsb_target)[0]
     _report(client, known, f"查询检验报告“{known}”")
     op = operation(ROLE, "getInspectionReport")
@@ -358,7 +395,16 @@ def test_an_objection_gets_a_receipt_and_its_state_can_be_read(
     client: TargetClient, tzsb_client: Any, tzsb_target: Target, request: pytest.FixtureRequest
 ) -> None:
     """异议数据反馈（T6-2）：对一份检验报告提交异议（新消息标识），返回 201 与回执（异议编号、消息标识、报告编号、处理状态、
-    接收时间，duplicate 为 false），Location 指向该异议的状态地址；按异议编号可查到该异议；不存在的异议编号返回 404。"""
+    接收时间，duplicate 为 false），Location 指向该异议的状态地址；按异议编号可查到该异议；不存在的异议编号返回 404。
+
+    前置条件：目标文件有 [clients.licensing-system]（缺少时用 [credentials]），调用方对所用接口无权限（403）时本项未测；有样本报告编号：目标文件 [thresholds] report_numbers，未声明时取共享平台（[urls] sharing）检验报告数据集第一页中本系统按 T6-1 可查到的报告（至多本档位 probes 个），都没有时本项未测；每个异议测试各用一份不同的样本报告（从样本末尾取起），异议会使该报告产生更正版本。
+    测试步骤：
+    1. 查询所用的样本报告（T6-1）；
+    2. 对报告的一个字段（使用单位名称，没有时为检验机构名称）以新消息标识提交异议（submitObjection，申报值为新生成的单位名称）；
+    3. 按回执中的异议编号查询异议（getObjection）；
+    4. 以不存在的异议编号查询。
+    预期结果：步骤 1 返回 200；步骤 2 返回 201，回执符合契约，消息标识与报告编号为所提交的，duplicate 为 false，Location 指向该异议的状态地址；步骤 3 返回 200 且符合契约，异议编号、消息标识、报告编号为所提交的，duplicate 为 false，接收时间与回执相同；步骤 4 返回 404 与契约的错误信封（中文说明）。
+    """
     number = _for_objection(request, client, tzsb_client, tzsb_target)
     body = _objection(_report(client, number, f"查询检验报告“{number}”"))
     receipt, r = _submit(client, body, 201, "提交异议")
@@ -386,7 +432,15 @@ def test_a_repeated_objection_gets_the_first_receipt(
     client: TargetClient, tzsb_client: Any, tzsb_target: Target, request: pytest.FixtureRequest
 ) -> None:
     """按消息标识幂等：同一消息标识、同一内容的异议再次提交返回 200 与首次回执（同一异议编号、接收时间，duplicate 为 true），
-    不产生新的异议。"""
+    不产生新的异议。
+
+    前置条件：目标文件有 [clients.licensing-system]（缺少时用 [credentials]），调用方对所用接口无权限（403）时本项未测；有样本报告编号：目标文件 [thresholds] report_numbers，未声明时取共享平台（[urls] sharing）检验报告数据集第一页中本系统按 T6-1 可查到的报告（至多本档位 probes 个），都没有时本项未测；每个异议测试各用一份不同的样本报告（从样本末尾取起），异议会使该报告产生更正版本。
+    测试步骤：
+    1. 查询所用的样本报告（T6-1）；
+    2. 对报告的一个字段（使用单位名称，没有时为检验机构名称）以新消息标识提交异议（submitObjection，申报值为新生成的单位名称）；
+    3. 以同一消息标识、同一内容再次提交。
+    预期结果：步骤 2 返回 201 且符合契约；步骤 3 返回 200 且符合契约，duplicate 为 true，异议编号与首次相同，消息标识与报告编号为所提交的，接收时间与首次回执相同。
+    """
     number = _for_objection(request, client, tzsb_client, tzsb_target)
     body = _objection(_report(client, number, f"查询检验报告“{number}”"))
     first, _ = _submit(client, body, 201, "提交异议")
@@ -406,7 +460,16 @@ def test_the_same_message_id_with_other_content_is_409(
     client: TargetClient, tzsb_client: Any, tzsb_target: Target, request: pytest.FixtureRequest
 ) -> None:
     """同一消息标识携带不同内容的异议返回 409（错误代码 DUPLICATE 或 CONFLICT，而非 STATE_CONFLICT，中文说明），
-    原异议不变。"""
+    原异议不变。
+
+    前置条件：目标文件有 [clients.licensing-system]（缺少时用 [credentials]），调用方对所用接口无权限（403）时本项未测；有样本报告编号：目标文件 [thresholds] report_numbers，未声明时取共享平台（[urls] sharing）检验报告数据集第一页中本系统按 T6-1 可查到的报告（至多本档位 probes 个），都没有时本项未测；每个异议测试各用一份不同的样本报告（从样本末尾取起），异议会使该报告产生更正版本。
+    测试步骤：
+    1. 查询所用的样本报告（T6-1）；
+    2. 对报告的一个字段（使用单位名称，没有时为检验机构名称）以新消息标识提交异议（submitObjection，申报值为新生成的单位名称）；
+    3. 以同一消息标识、改过异议原因的内容再次提交；
+    4. 查询原异议（getObjection）。
+    预期结果：步骤 2 返回 201；步骤 3 返回 409 与契约的错误信封（中文说明），错误代码为 DUPLICATE 或 CONFLICT；步骤 4 返回 200，消息标识与报告编号仍为原异议的。
+    """
     number = _for_objection(request, client, tzsb_client, tzsb_target)
     report = _report(client, number, f"查询检验报告“{number}”")
     body = _objection(report)
@@ -427,7 +490,15 @@ def test_the_same_message_id_with_other_content_is_409(
 def test_an_objection_without_a_valid_message_id_is_400(
     client: TargetClient, tzsb_client: Any, tzsb_target: Target, request: pytest.FixtureRequest
 ) -> None:
-    """异议报文须带合规的消息标识：缺少 messageId 或其格式不符（8–64 位字母数字及 _.:-）时返回 400，错误项指出 /messageId。"""
+    """异议报文须带合规的消息标识：缺少 messageId 或其格式不符（8–64 位字母数字及 _.:-）时返回 400，错误项指出 /messageId。
+
+    前置条件：目标文件有 [clients.licensing-system]（缺少时用 [credentials]），调用方对所用接口无权限（403）时本项未测；有样本报告编号：目标文件 [thresholds] report_numbers，未声明时取共享平台（[urls] sharing）检验报告数据集第一页中本系统按 T6-1 可查到的报告（至多本档位 probes 个），都没有时本项未测。
+    测试步骤：
+    1. 查询第一份样本报告（T6-1），据以构造一份合规的异议；
+    2. 提交不带 messageId 的异议（submitObjection）；
+    3. 逐一提交 messageId 为契约格式所拒绝的值（过短、含中文、65 位）的异议。
+    预期结果：步骤 1 返回 200；步骤 2、3 每次返回 400 与契约的错误信封（中文说明），错误项指出 /messageId 并给出中文原因。
+    """
     number = _samples(request, client, tzsb_client, tzsb_target)[0]
     body = _objection(_report(client, number, f"查询检验报告“{number}”"))
     bad_message_ids_are_refused(client, ROLE, "submitObjection", body, "提交异议")
@@ -438,7 +509,14 @@ def test_an_objection_to_an_unknown_report_is_400(
     client: TargetClient, tzsb_client: Any, tzsb_target: Target, request: pytest.FixtureRequest
 ) -> None:
     """异议所指的检验报告不存在时返回 400，错误项指出 /reportNo（契约约定）。本项只在有样本报告、异议的正常流程可测时执行，
-    使 T6-2 的结论不致仅凭拒绝类检查得出。"""
+    使 T6-2 的结论不致仅凭拒绝类检查得出。
+
+    前置条件：目标文件有 [clients.licensing-system]（缺少时用 [credentials]），调用方对所用接口无权限（403）时本项未测；有样本报告编号：目标文件 [thresholds] report_numbers，未声明时取共享平台（[urls] sharing）检验报告数据集第一页中本系统按 T6-1 可查到的报告（至多本档位 probes 个），都没有时本项未测（本项只在有样本报告时执行）；能构造格式正确且不存在（T6-1 返回 404）的报告编号，不能时本项未测。
+    测试步骤：
+    1. 生成符合契约格式的随机报告编号，查询至得到 404（至多 10 次）；
+    2. 以该编号与新生成的特种设备代码、使用单位名称构造合规的异议并提交（submitObjection）。
+    预期结果：步骤 2 返回 400 与契约的错误信封（中文说明），错误项指出 /reportNo 并给出中文原因。
+    """
     _samples(request, client, tzsb_client, tzsb_target)
     number = _absent_number(client)
     if number is None:
@@ -457,7 +535,14 @@ def test_an_objection_with_an_invalid_identifier_is_400(
     client: TargetClient, tzsb_client: Any, tzsb_target: Target, request: pytest.FixtureRequest
 ) -> None:
     """编码标准化：异议报文中的编码字段（契约以 tzsb-* 格式标注，如特种设备代码）取只错一处的值（校验码、代码表、结构）时
-    返回 400，错误项指出该字段。"""
+    返回 400，错误项指出该字段。
+
+    前置条件：目标文件有 [clients.licensing-system]（缺少时用 [credentials]），调用方对所用接口无权限（403）时本项未测；有样本报告编号：目标文件 [thresholds] report_numbers，未声明时取共享平台（[urls] sharing）检验报告数据集第一页中本系统按 T6-1 可查到的报告（至多本档位 probes 个），都没有时本项未测；契约的异议报文有编码字段（tzsb-* 格式）。
+    测试步骤：
+    1. 查询第一份样本报告（T6-1），据以构造一份合规的异议；
+    2. 对异议报文的每个编码字段，逐一换成只错一处（校验码、代码表或结构）的值（本档位 near_misses 个），每次以新消息标识提交（submitObjection）。
+    预期结果：步骤 1 返回 200；步骤 2 每次返回 400 与契约的错误信封（中文说明），错误项指出该字段并给出中文原因。
+    """
     number = _samples(request, client, tzsb_client, tzsb_target)[0]
     body = _objection(_report(client, number, f"查询检验报告“{number}”"))
     lacking = "契约的异议报文没有编码字段 / the contract's objection has no coded field"
@@ -504,7 +589,16 @@ def test_an_objection_is_checked_and_the_corrected_report_is_served(
 ) -> None:
     """异议核校与更正（表6 序号2“由检验机构对数据进行核校后重新推送”）：提交异议后，其状态只向前变化，在时限内进入
     “已更正”或“维持原数据”。已更正时 T6-1 返回新版本（version 等于 correctedVersion 且高于原版本，correctionOf 为异议的
-    消息标识，异议字段取申报值，报告编号、设备代码、出具时间不变）；维持原数据时报告版本与该字段不变。"""
+    消息标识，异议字段取申报值，报告编号、设备代码、出具时间不变）；维持原数据时报告版本与该字段不变。
+
+    前置条件：目标文件有 [clients.licensing-system]（缺少时用 [credentials]），调用方对所用接口无权限（403）时本项未测；有样本报告编号：目标文件 [thresholds] report_numbers，未声明时取共享平台（[urls] sharing）检验报告数据集第一页中本系统按 T6-1 可查到的报告（至多本档位 probes 个），都没有时本项未测；每个异议测试各用一份不同的样本报告（从样本末尾取起），异议会使该报告产生更正版本；核校时限取 [thresholds] objection_wait_s（默认 5 秒）。
+    测试步骤：
+    1. 查询所用的样本报告（T6-1），记下原报告；
+    2. 对报告的一个字段（使用单位名称，没有时为检验机构名称）以新消息标识提交异议（submitObjection，申报值为新生成的单位名称）；
+    3. 按异议编号反复查询异议状态（getObjection），至“已更正”或“维持原数据”或时限到；
+    4. 再次查询该报告（T6-1）。
+    预期结果：步骤 2 返回 201；步骤 3 每次返回 200 且符合契约（异议编号为所查的，duplicate 为 false），状态只向前变化、不反复，时限内进入 corrected 或 rejected；步骤 4 返回 200。已更正时：correctedVersion 为高于原版本的整数，报告 version 等于它，correctionOf 为异议的消息标识，异议字段为申报值，报告编号、设备代码、出具时间不变，更新时间不早于原报告；维持原数据时：报告版本与异议字段不变。
+    """
     number = _for_objection(request, client, tzsb_client, tzsb_target)
     before = _report(client, number, f"查询检验报告“{number}”")
     body = _objection(before)
@@ -531,7 +625,17 @@ def test_the_corrected_report_is_pushed_to_the_callback(
 ) -> None:
     """更正数据重新推送（表6 序号2）：本工具扮演行政许可系统，在异议中给出回推地址 callbackUrl；异议更正后，检验检测信息系统
     在时限内把更正报告 POST 到该地址，报文符合契约（inspection-report 数据模式，version 为 correctedVersion，correctionOf
-    为异议的消息标识），与 T6-1 返回的更正报告一致。"""
+    为异议的消息标识），与 T6-1 返回的更正报告一致。
+
+    前置条件：目标文件有 [clients.licensing-system]（缺少时用 [credentials]），调用方对所用接口无权限（403）时本项未测；有样本报告编号：目标文件 [thresholds] report_numbers，未声明时取共享平台（[urls] sharing）检验报告数据集第一页中本系统按 T6-1 可查到的报告（至多本档位 probes 个），都没有时本项未测；每个异议测试各用一份不同的样本报告（从样本末尾取起），异议会使该报告产生更正版本；核校时限取 [thresholds] objection_wait_s（默认 5 秒）；本工具在本机启动的接收端（扮演行政许可系统）须为目标可访问：目标在本机，或目标文件给出 [thresholds] callback_host，否则本项未测；异议经核校“维持原数据”时没有更正报告，本项未测。
+    测试步骤：
+    1. 查询所用的样本报告（T6-1）；
+    2. 启动回推接收端，以带回推地址 callbackUrl 的新异议提交（submitObjection）；
+    3. 按异议编号反复查询异议状态（getObjection），至“已更正”或“维持原数据”或时限到；
+    4. 自提交起至多等待时限加 1 秒，接收该报告的回推；
+    5. 再次查询该报告（T6-1）。
+    预期结果：步骤 2 返回 201；步骤 3 状态只向前变化，时限内进入 corrected 或 rejected；步骤 4 收到该报告的回推，推送到异议给出的回推地址，报文符合契约的回推数据模式，version 等于 correctedVersion，correctionOf 为异议的消息标识；步骤 5 返回 200，版本与回推的相同时内容逐项一致。
+    """
     number = _for_objection(request, client, tzsb_client, tzsb_target)
     before = _report(client, number, f"查询检验报告“{number}”")
     wait = threshold(tzsb_target, "objection_wait_s", 5)

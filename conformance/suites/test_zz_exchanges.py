@@ -103,9 +103,17 @@ def _contradiction(e: Exchange) -> list[str]:
 
 @pytest.mark.clause("PROFILE.STATUS.1", "PROFILE.ENVELOPE.1")
 def test_every_status_agrees_with_its_envelope(answers: list[Exchange]) -> None:
-    """本次运行的每个 JSON 应答：2xx 的信封 code 不是错误代码（不得以 200 应答不存在或出错的请求而只在信封中报错），
-    4xx/5xx 的信封 code 是错误代码（不得以错误状态返回成功信封）。
-    Over every recorded answer: a 2xx never carries an error code, a 4xx/5xx never carries a success envelope."""
+    """状态码与信封一致（PROFILE.STATUS.1、PROFILE.ENVELOPE.1）：本次运行的每个 JSON 应答，2xx 的信封 code 不是错误代码
+    （不得以 200 应答不存在或出错的请求而只在信封中报错），4xx/5xx 的信封 code 是错误代码（不得以错误状态返回成功信封）。
+
+    前置条件：本模块在本次运行最后执行；本次运行记录了本工具发往被测系统、带信封 code 的应答（不含被测系统对模拟器的调用与本模块自身的请求），没有时本项未测。
+    测试步骤：
+    1. 取本次运行记录的、本工具发往被测系统且得到应答的全部交换；
+    2. 选出信封带字符串 code 的应答，逐个比对其 HTTP 状态码与 code（error.schema.json 的 code 枚举）。
+    预期结果：没有 2xx 应答的 code 是错误代码，也没有 4xx/5xx 应答的 code 不是错误代码；失败时列出违规的交换与复现命令。
+
+    Over every recorded answer: a 2xx never carries an error code, a 4xx/5xx never carries a success envelope.
+    """
     _check(
         answers,
         lambda e: isinstance(_facts(e).get("code"), str) and (e.status or 0) >= 200,
@@ -128,10 +136,18 @@ def _retry(e: Exchange) -> list[str]:
 
 @pytest.mark.clause("PROFILE.STATUS.5")
 def test_every_retry_after_is_plausible(answers: list[Exchange]) -> None:
-    """本次运行的每个 429（及带 Retry-After 的 503）：Retry-After 为整数秒且在契约范围内（common.yaml RetryAfter），
-    错误信封的 retryAfter 与之一致；不合理的等待时间不被遵从，判为不符合。
+    """重试等待时间合理（PROFILE.STATUS.5）：本次运行的每个 429（及带 Retry-After 的 503），Retry-After 为整数秒且在契约范围内
+    （common.yaml RetryAfter），错误信封的 retryAfter 与之一致；不合理的等待时间不被遵从，判为不符合。
+
+    前置条件：本模块在本次运行最后执行；本次运行记录了本工具发往被测系统、得到 429 或带 Retry-After（头或信封 retryAfter）的 503 应答，没有时本项未测。
+    测试步骤：
+    1. 取本次运行记录的、本工具发往被测系统且得到应答的全部交换；
+    2. 选出 429 应答与带 Retry-After 的 503 应答，逐个检查 Retry-After 头与信封的 retryAfter。
+    预期结果：每个 429 都有 Retry-After；Retry-After 为整数秒且在契约上下限之内；信封的 retryAfter（有时）为上下限内的整数且与 Retry-After 相等；失败时列出违规的交换。
+
     Every 429 (and 503 with Retry-After) asks for a wait in integer seconds within the contract's bounds, the envelope
-    agreeing."""
+    agreeing.
+    """
     _check(
         answers,
         lambda e: (
@@ -150,8 +166,16 @@ def _is_token(e: Exchange) -> bool:
 
 @pytest.mark.clause("PROFILE.TOKEN.1")
 def test_every_token_lifetime_is_plausible(answers: list[Exchange]) -> None:
-    """本次运行签发的每个令牌：expires_in 为契约范围内的整数秒（security.schema.json token）。
-    Every token issued in the run has an expires_in within the contract's bounds."""
+    """令牌有效期合理（PROFILE.TOKEN.1）：本次运行签发的每个令牌，expires_in 为契约范围内的整数秒（security.schema.json token）。
+
+    前置条件：本模块在本次运行最后执行；本次运行记录了被测系统令牌端点的 200 应答，没有时本项未测。
+    测试步骤：
+    1. 取本次运行记录的、本工具发往被测系统且得到应答的全部交换；
+    2. 选出令牌端点（POST）的 200 应答，逐个检查其 expires_in。
+    预期结果：每个令牌应答的 expires_in 是整数，且在契约规定的上下限之内；失败时列出违规的交换。
+
+    Every token issued in the run has an expires_in within the contract's bounds.
+    """
     _check(
         answers,
         _is_token,
@@ -172,10 +196,18 @@ def _page(e: Exchange) -> list[str]:
 
 @pytest.mark.clause("PROFILE.PAGE.1")
 def test_every_page_is_plausible(answers: list[Exchange]) -> None:
-    """本次运行的每个分页应答：page 与 size 为所请求的，条数不多于每页条数，total 不为负、不小于到本页为止交付的记录数，
-    末页之前的页是满页。
+    """分页应答合理（PROFILE.PAGE.1）：本次运行的每个分页应答，page 与 size 为所请求的，条数不多于每页条数，total 不为负、
+    不小于到本页为止交付的记录数，末页之前的页是满页。
+
+    前置条件：本模块在本次运行最后执行；本次运行记录了被测系统的 2xx 分页应答（含 page、size、total、items），没有时本项未测。
+    测试步骤：
+    1. 取本次运行记录的、本工具发往被测系统且得到应答的全部交换；
+    2. 选出 2xx 分页应答，逐个对照请求地址中的 page、size 参数检查其 page、size、total 与 items 条数。
+    预期结果：page、size、total 为整数且 items 为数组；total 不为负；page、size 与请求的一致；条数不多于每页条数；total 不小于到本页为止交付的条数；total 所示末页之前的页条数足额；失败时列出违规的交换。
+
     Every page answered in the run: the page and size asked for, no more items than the size, a total neither negative
-    nor below the records delivered, full pages before the last."""
+    nor below the records delivered, full pages before the last.
+    """
     _check(
         answers,
         lambda e: 200 <= (e.status or 0) < 300 and "page" in _facts(e),
@@ -187,8 +219,16 @@ def test_every_page_is_plausible(answers: list[Exchange]) -> None:
 
 @pytest.mark.clause("PROFILE.PUSH.1")
 def test_every_receipt_counts_its_results(answers: list[Exchange]) -> None:
-    """本次运行的每个推送回执：成功条数与失败条数等于逐条结果中相应状态的条数。
-    Every push receipt's counts equal its per-record results."""
+    """推送回执条数一致（PROFILE.PUSH.1）：本次运行的每个推送回执，成功条数与失败条数等于逐条结果中相应状态的条数。
+
+    前置条件：本模块在本次运行最后执行；本次运行记录了被测系统的 2xx 推送回执应答，没有时本项未测。
+    测试步骤：
+    1. 取本次运行记录的、本工具发往被测系统且得到应答的全部交换；
+    2. 选出 2xx 的推送回执应答，逐个比对其各状态计数与逐条结果。
+    预期结果：每个回执中每一状态的计数等于逐条结果中该状态的条数；失败时列出违规的交换。
+
+    Every push receipt's counts equal its per-record results.
+    """
     _check(
         answers,
         lambda e: 200 <= (e.status or 0) < 300 and "receipt" in _facts(e),
@@ -200,9 +240,17 @@ def test_every_receipt_counts_its_results(answers: list[Exchange]) -> None:
 
 @pytest.mark.clause("PROFILE.DATE.2")
 def test_no_event_time_lies_in_the_future(answers: list[Exchange], tzsb_target: Target) -> None:
-    """本次运行的每个成功应答：表示已发生事件的时间（创建、更新、变更、接收、上报等时间与服务器时间）不晚于应答时刻
-    （本工具的时钟，允许 [thresholds] clock_skew_seconds 的偏差，默认 300 秒）。
-    No event time in any answer lies after the moment of the answer (beyond the declared clock skew)."""
+    """已发生事件的时间不在未来（PROFILE.DATE.2）：本次运行的每个成功应答，表示已发生事件的时间（创建、更新、变更、接收、
+    上报等时间与服务器时间）不晚于应答时刻（本工具的时钟，允许 [thresholds] clock_skew_seconds 的偏差，默认 300 秒）。
+
+    前置条件：本模块在本次运行最后执行；本次运行记录了被测系统带事件时间的 2xx 应答，没有时本项未测；时钟偏差取目标文件 [thresholds] clock_skew_seconds（默认 300 秒）。
+    测试步骤：
+    1. 取本次运行记录的、本工具发往被测系统且得到应答的全部交换；
+    2. 选出带事件时间的 2xx 应答，取每个应答中最晚的事件时间，与应答时刻（请求开始时刻加耗时）比较。
+    预期结果：没有应答的最晚事件时间晚于应答时刻超过允许的时钟偏差；失败时列出违规的交换。
+
+    No event time in any answer lies after the moment of the answer (beyond the declared clock skew).
+    """
     skew = plausibility.clock_skew(tzsb_target.thresholds)
     _check(
         answers,
