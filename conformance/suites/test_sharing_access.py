@@ -113,7 +113,16 @@ def test_a_scoped_caller_queries_only_its_divisions(
     name: str, harness: TargetClient, scoped: tuple[TargetClient, str], tzsb_target: Target
 ) -> None:
     """区划受限的调用方分页查询：结果只含本区划及下级区划的记录，总条数等于该区划内的记录数（测试凭证按区划过滤所得）。
-    A division-scoped caller's paged query holds only records of its divisions, and all of them."""
+
+    前置条件：数据集（逐个参数化）为契约中记录带区划过滤字段且可分页查询者（设备、单位、事故）；目标文件有区划受限的调用方 [clients.city-reader] 及其登记的 division（缺少时本项未测）；测试凭证（[credentials]）的可见范围大于该区划（看不到该区划以外的记录时本项未测）；区划受限的调用方无权读取该数据集（403）时本项未测。
+    测试步骤：
+    1. 以测试凭证分页查询该数据集，按区划字段=调用方区划与不加条件各一次，得该区划内与全部的总条数；
+    2. 区划受限的调用方查询第 1 页（每页最大条数）；
+    3. 区划受限的调用方逐页查询（每页最大条数），至多取档位规定的记录数。
+    预期结果：步骤 1 返回 200，分页结果符合契约；步骤 2、3 返回 200；取到的每条记录的区划字段都在调用方区划及其下级区划内；步骤 2、3 的总条数都等于步骤 1 该区划内的条数；该区划内有记录时至少取到一条。
+
+    A division-scoped caller's paged query holds only records of its divisions, and all of them.
+    """
     ds = data_sets()[name]
     client, division, field, inside, overall = _in_scope(harness, scoped, ds)
     first = expect(_readable(client, ds, {"page": 1, "size": max_size(ds)}), 200, f"区划受限的调用方查询{ds.label}")
@@ -140,7 +149,16 @@ def test_a_division_filter_does_not_widen_a_scoped_caller(
 ) -> None:
     """区划受限的调用方在查询条件中给出其他区划（范围外记录所在的区划，及覆盖其区划的上级区划）：结果仍只含本区划及下级区划
     的记录——查询条件只能在授权范围内收窄，不能扩大范围。
-    A division filter naming another division (or a wider one) never widens a scoped caller's results."""
+
+    前置条件：数据集（逐个参数化）为契约中记录带区划过滤字段且可分页查询者（设备、单位、事故）；目标文件有区划受限的调用方 [clients.city-reader] 及其登记的 division（缺少时本项未测）；测试凭证（[credentials]）的可见范围大于该区划（看不到该区划以外的记录时本项未测）；区划受限的调用方无权读取该数据集（403）时本项未测。测试凭证读到的第 1 页中没有该区划以外的记录时本项未测。
+    测试步骤：
+    1. 以测试凭证分页查询该数据集，按区划字段=调用方区划与不加条件各一次，得该区划内与全部的总条数；
+    2. 以测试凭证查询第 1 页（每页最大条数），取一条范围外记录的区划值；
+    3. 区划受限的调用方分别以区划字段=该范围外区划、=覆盖其区划的地级与省级区划查询第 1 页（每页最大条数）。
+    预期结果：步骤 3 每次返回 400（拒绝该条件）或 200；返回 200 时结果中没有调用方区划及其下级区划以外的记录。
+
+    A division filter naming another division (or a wider one) never widens a scoped caller's results.
+    """
     ds = data_sets()[name]
     client, division, field, _, _ = _in_scope(harness, scoped, ds)
     records, _ = pull(harness, ds, max_size(ds))
@@ -172,7 +190,16 @@ def test_a_scoped_caller_syncs_only_its_divisions(
 ) -> None:
     """区划受限的调用方增量同步：自最早的变更读起，新增与更新的记录都在本区划及下级区划内；读到末尾时，
     该区划的每条现存记录都出现在变更中。
-    A division-scoped caller's change feed carries only records of its divisions, and every live one."""
+
+    前置条件：数据集（逐个参数化）为契约中记录带区划过滤字段且可分页查询者（设备、单位、事故）；目标文件有区划受限的调用方 [clients.city-reader] 及其登记的 division（缺少时本项未测）；测试凭证（[credentials]）的可见范围大于该区划（看不到该区划以外的记录时本项未测）；区划受限的调用方无权读取该数据集（403）时本项未测。契约中该数据集没有增量同步接口、或区划受限的调用方无权同步（403）时本项未测；变更超过档位读取的页数时，完整性（最后一项预期）未测。
+    测试步骤：
+    1. 以测试凭证分页查询该数据集，按区划字段=调用方区划与不加条件各一次，得该区划内与全部的总条数；
+    2. 区划受限的调用方自最早的变更起读取增量同步（changes，每页最大条数），至多读档位规定的页数；
+    3. 读到末尾时，以测试凭证按区划字段=调用方区划逐页查询现存记录（至多该区划内条数与档位记录数中的较小者）。
+    预期结果：步骤 2 每页返回 200，变更结构符合契约，带记录内容的每条变更其区划字段都在调用方区划及其下级区划内；步骤 3 取到的每条记录的主键都出现在步骤 2 的变更中。
+
+    A division-scoped caller's change feed carries only records of its divisions, and every live one.
+    """
     ds = data_sets()[name]
     if ds.changes is None:
         vacuous(f"契约中{ds.label}没有增量同步接口 / no change feed")
@@ -222,7 +249,17 @@ def test_a_record_outside_the_divisions_is_not_revealed_by_key(
 ) -> None:
     """区划受限的调用方按主键获取：范围内的记录返回 200；范围外的记录返回 403 或 404（目标声明的那一个），
     错误信封中没有记录内容。
-    Get by key: a record inside the caller's divisions is 200; one outside is 403 or 404 without its content."""
+
+    前置条件：数据集（逐个参数化）为契约中记录带区划过滤字段且可分页查询者（设备、单位、事故）；目标文件有区划受限的调用方 [clients.city-reader] 及其登记的 division（缺少时本项未测）；测试凭证（[credentials]）的可见范围大于该区划（看不到该区划以外的记录时本项未测）；区划受限的调用方无权读取该数据集（403）时本项未测。契约中该数据集没有按主键获取接口、或测试凭证读到的第 1 页中没有范围外记录时本项未测；范围外的应答可在 [thresholds] out_of_scope_status 声明（403 或 404），未声明时两者皆可。
+    测试步骤：
+    1. 以测试凭证分页查询该数据集，按区划字段=调用方区划与不加条件各一次，得该区划内与全部的总条数；
+    2. 以测试凭证查询第 1 页取一条范围外记录，按区划字段=调用方区划查询取一条范围内记录；
+    3. 区划受限的调用方按主键获取范围内的记录（有时）；
+    4. 区划受限的调用方按主键获取范围外的记录。
+    预期结果：步骤 3 返回 200，记录符合契约；步骤 4 得到完整的 HTTP 应答，不是 200，而是声明的 403 或 404 及错误信封，信封中 data 为空，应答中不含该记录的字段值（除调用方所给主键外、长度不少于 6 的字符串值）。
+
+    Get by key: a record inside the caller's divisions is 200; one outside is 403 or 404 without its content.
+    """
     ds = data_sets()[name]
     if ds.get is None:
         vacuous(f"契约中{ds.label}没有按主键获取接口 / no get by key")
@@ -292,7 +329,17 @@ def test_every_shared_record_names_its_providing_subject(
 ) -> None:
     """每条共享记录（分页查询、按主键获取、增量同步所得）标明数据提供主体：单位统一社会信用代码、所在行政区划代码、来源系统，
     取值符合契约中该字段的模式。
-    Every shared record (query, get by key, change feed) names its providing subject (credit code, division, source system)."""
+
+    前置条件：目标文件有 [credentials]（测试凭证）；契约的共享记录模式定义“数据提供主体”字段（标题含“提供主体”的属性），契约中一个也没有时本项未测。
+    测试步骤：
+    1. 对每个数据集，以测试凭证逐页查询，至多取档位规定的记录数与每页最大条数中的较小者；
+    2. 有增量同步接口的，自最早的变更读取一页（至多 50 条），取带记录内容的变更；
+    3. 有按主键获取接口的，按第一条记录的主键获取之；
+    4. 核对每条记录的数据提供主体字段。
+    预期结果：步骤 1–3 返回 200；每个数据集的记录模式都有数据提供主体字段；每条记录都带该字段，取值符合契约中该字段的模式。
+
+    Every shared record (query, get by key, change feed) names its providing subject (credit code, division, source system).
+    """
     fields = {name: _provider_field(ds) for name, ds in data_sets().items()}
     if not any(fields.values()):
         pytest.skip(

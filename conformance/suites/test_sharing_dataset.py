@@ -88,7 +88,14 @@ def _key(ds: DataSet, record: Any) -> str:
 def test_completeness_of_required_fields(
     name: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Target
 ) -> None:
-    """完整性：数据模式规定的必填数据元在每条记录中存在且不为空（空串、空数组、null 计为缺失），缺失率应为 0。"""
+    """完整性：数据模式规定的必填数据元在每条记录中存在且不为空（空串、空数组、null 计为缺失），缺失率应为 0。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；被测数据集（逐个参数化）在目标中有记录，取不到记录时本项未测。
+    测试步骤：
+    1. 以测试凭证分页查询该数据集（每页取契约的最大条数），逐页取回记录，至多取测试档位规定的条数（quick 1000、standard 10000、certification 100000）；
+    2. 逐条检查数据模式规定的每个必填字段。
+    预期结果：步骤 1 每页返回 200，分页结果符合契约；步骤 2 没有一个必填字段缺失、为 null、为空串（含只有空白）或空数组。
+    """
     ds = data_sets()[name]
     records = _records(request, client, tzsb_target, name)
     cells = len(records) * len(ds.required)
@@ -112,7 +119,15 @@ def test_validity_against_the_record_schema(
     name: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Target
 ) -> None:
     """有效性：每条记录符合数据集的数据模式（代码的编码规则与校验码、日期、枚举值），不合规记录的比例应为 0。
-    只有“警告”级别的编码问题（按“数据中真实存在的形式”（held）判定合规）不计为不合规。"""
+    只有“警告”级别的编码问题（按“数据中真实存在的形式”（held）判定合规）不计为不合规。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；被测数据集（逐个参数化）在目标中有记录，取不到记录时本项未测。
+    测试步骤：
+    1. 以测试凭证分页查询该数据集（每页取契约的最大条数），逐页取回记录，至多取测试档位规定的条数（quick 1000、standard 10000、certification 100000）；
+    2. 以数据集的数据模式（编码规则按数据中真实存在的形式 held）逐条校验记录；
+    3. 全部合规时，再按今天发证的形式（issued）校验，只有警告级别问题的记录数作为警告给出。
+    预期结果：步骤 1 每页返回 200；步骤 2 每条记录都符合数据模式（步骤 3 的警告不影响判定）。
+    """
     ds = data_sets()[name]
     records = _records(request, client, tzsb_target, name)
     ok = BulkValidator(ds.schema, strict=False).valid_mask(records)
@@ -171,7 +186,15 @@ def test_coded_fields_follow_the_national_coding_rules(
     name: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Target
 ) -> None:
     """代码字段符合国家编码标准：统一社会信用代码、行政区划代码、特种设备代码、目录代码、使用登记证编号、
-    公民身份号码等按各自的编码规则（含校验码）检验，不合规的比例应为 0。"""
+    公民身份号码等按各自的编码规则（含校验码）检验，不合规的比例应为 0。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；被测数据集（逐个参数化）在目标中有记录，取不到记录时本项未测。数据模式没有编码字段（tzsb-* 格式）时本项未测。
+    测试步骤：
+    1. 以测试凭证分页查询该数据集（每页取契约的最大条数），逐页取回记录，至多取测试档位规定的条数（quick 1000、standard 10000、certification 100000）；
+    2. 以数据集的数据模式（编码规则按数据中真实存在的形式 held）逐条校验记录；
+    3. 取不合规记录中落在编码字段（数据模式以 tzsb-* 格式定义的字段）上的错误。
+    预期结果：步骤 1 每页返回 200；步骤 3 没有编码字段不符合其编码规则（含校验码）的记录。
+    """
     ds = data_sets()[name]
     records = _records(request, client, tzsb_target, name)
     ids = _identifier_paths(ds.schema)
@@ -198,7 +221,14 @@ def test_coded_fields_follow_the_national_coding_rules(
 @pytest.mark.parametrize("name", DATA_SETS)
 @pytest.mark.clause("IPQS.QUALITY.UNIQUENESS.1")
 def test_keys_are_unique(name: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Target) -> None:
-    """唯一性：数据集中主键不重复（分页查询取回的记录中同一主键只出现一次），重复率应为 0。"""
+    """唯一性：数据集中主键不重复（分页查询取回的记录中同一主键只出现一次），重复率应为 0。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；被测数据集（逐个参数化）在目标中有记录，取不到记录时本项未测。
+    测试步骤：
+    1. 以测试凭证分页查询该数据集（每页取契约的最大条数），逐页取回记录，至多取测试档位规定的条数（quick 1000、standard 10000、certification 100000）；
+    2. 统计每个主键值出现的次数。
+    预期结果：步骤 1 每页返回 200；每条记录都有主键；没有主键值出现多于一次。
+    """
     ds = data_sets()[name]
     records = _records(request, client, tzsb_target, name)
     counts = Counter(r.get(ds.key) for r in records)
@@ -281,7 +311,15 @@ def test_references_between_data_sets_resolve(
     name: str, field: str, referred: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Target
 ) -> None:
     """数据集之间的引用可解析：记录中的引用字段（如设备的使用单位代码、检验报告的设备代码）在被引用数据集中查得到；
-    先在已取回的记录中查找，其余按主键抽样获取。"""
+    先在已取回的记录中查找，其余按主键抽样获取。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；引用（逐个参数化）为契约 x-references 声明的引用及以其他数据集主键类型定义的字段；引用方数据集在目标中有记录（没有时本项未测），且取回的记录中有填写该引用字段的（没有时本项未测）。
+    测试步骤：
+    1. 以测试凭证分页取回引用方与被引用方数据集的记录（每页最大条数，至多档位规定的条数）；
+    2. 收集引用方记录中该字段的值，先在被引用方已取回记录的主键中查找；
+    3. 其余的值按主键获取被引用方记录（至多档位规定的引用抽样数，每个值每次运行只获取一次）。
+    预期结果：步骤 1 每页返回 200；步骤 3 每次返回 200、404 或 403（403 为不在调用方权限范围内，不计），没有其他状态码；没有返回 404 的引用值，即每个已核对的引用值都在被引用数据集中查得到。
+    """
     ds, target = data_sets()[name], data_sets()[referred]
     records = _records(request, client, tzsb_target, name)
     values = [r[field] for r in records if isinstance(r.get(field), str)]
@@ -322,7 +360,15 @@ def test_unit_names_agree_with_the_units_data_set(
     request: pytest.FixtureRequest,
     tzsb_target: Target,
 ) -> None:
-    """一致性：记录中的单位名称（如设备的使用单位名称）与单位（机构）数据集中该统一社会信用代码的名称一致。"""
+    """一致性：记录中的单位名称（如设备的使用单位名称）与单位（机构）数据集中该统一社会信用代码的名称一致。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；字段对（逐个参数化）为单位数据集以外的数据集中并列的 xxxUscc 与 xxxName；该数据集在目标中有记录（没有时本项未测），且取回的记录中有同时填写这两个字段的（没有时本项未测）。
+    测试步骤：
+    1. 以测试凭证分页取回该数据集与单位数据集的记录（每页最大条数，至多档位规定的条数）；
+    2. 对单位数据集中未取回的统一社会信用代码，按主键获取单位（至多档位规定的引用抽样数）；
+    3. 将每对（代码，名称）与单位数据集中该代码的名称比对。
+    预期结果：步骤 1 每页返回 200；步骤 3 查得到的每个代码，记录中的名称与单位数据集中的名称相同。
+    """
     ds = data_sets()[name]
     unit_set = data_sets()[_by_schema("unit") or ""]
     records = _records(request, client, tzsb_target, name)
@@ -354,7 +400,15 @@ def test_unit_names_agree_with_the_units_data_set(
 def test_get_and_query_return_the_same_record(
     name: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Target
 ) -> None:
-    """一致性：同一记录按主键获取与分页查询得到的内容相同。"""
+    """一致性：同一记录按主键获取与分页查询得到的内容相同。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；被测数据集（逐个参数化）在目标中有记录，取不到记录时本项未测。
+    测试步骤：
+    1. 以测试凭证分页查询该数据集（每页取契约的最大条数），逐页取回记录，至多取测试档位规定的条数（quick 1000、standard 10000、certification 100000）；
+    2. 在取回的记录中均匀抽取若干条（档位抽样数的 3 倍，不超过记录数）；
+    3. 按主键逐一获取抽取的记录。
+    预期结果：步骤 1 每页返回 200；步骤 3 每次返回 200，内容与分页查询所得的记录逐字段相同。
+    """
     ds = data_sets()[name]
     records = _records(request, client, tzsb_target, name)
     n = min(len(records), scale(tzsb_target).samples * 3)
@@ -391,7 +445,15 @@ def test_change_times_are_not_in_the_future(
     name: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Target
 ) -> None:
     """时效性：记录的变更时间（updatedAt）不晚于平台当前时间（以健康状态接口的服务器时间为准，容差见目标文件
-    ``[thresholds] clock_skew_seconds``，默认 60 秒）。"""
+    ``[thresholds] clock_skew_seconds``，默认 60 秒）。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；被测数据集（逐个参数化）在目标中有记录，取不到记录时本项未测。数据模式没有 updatedAt 时本项未测。
+    测试步骤：
+    1. 以测试凭证分页查询该数据集（每页取契约的最大条数），逐页取回记录，至多取测试档位规定的条数（quick 1000、standard 10000、certification 100000）；
+    2. 读取健康状态接口（getHealth，不带凭证）的服务器时间（取不到时用本机时间）；
+    3. 比较每条记录的 updatedAt 与服务器时间。
+    预期结果：步骤 1 每页返回 200；步骤 3 没有一条记录的 updatedAt 晚于服务器时间加容差（不是日期时间的值不在此判定）。
+    """
     ds = data_sets()[name]
     if "updatedAt" not in ds.properties:
         vacuous(f"{ds.schema} 没有 updatedAt / no change time")
@@ -417,7 +479,16 @@ def test_a_pushed_record_is_visible_within_the_declared_time(
     client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Target
 ) -> None:
     """时效性：推送被接收后，变更在目标声明的时限内（``[thresholds] visibility_seconds``，默认 300 秒）出现在按主键获取
-    与增量同步中；断言说明给出实测时延。"""
+    与增量同步中；断言说明给出实测时延。
+
+    前置条件：目标文件有 [credentials]（测试凭证，可推送单位数据集；推送返回 403 时本项未测）；单位数据集的增量同步末尾在档位规定的页数内（否则本项未测）；本工具生成主键在目标中不存在的新记录（无法生成时本项未测）。
+    测试步骤：
+    1. 以测试凭证读取单位数据集的增量同步直至末尾，取末尾游标；
+    2. 推送新记录的前置记录，再推送（push，UPLOAD）一条新单位记录；
+    3. 在时限内反复按主键获取该记录，并从末尾游标起读取增量同步（limit 1000），直至两处都出现该记录；
+    4. 删除本工具推送的记录。
+    预期结果：步骤 1 每页返回 200；步骤 2 返回 200，记录全部接受；步骤 3 增量同步每次返回 200，在时限内按主键获取返回 200，且增量同步中出现该记录主键的变更。
+    """
     ds = data_sets()[_by_schema("unit") or DATA_SETS[0]]
     limit = float(tzsb_target.thresholds.get("visibility_seconds", 300))
     cursor = tail_cursor(client, ds, scale(tzsb_target).tail_pages, request)

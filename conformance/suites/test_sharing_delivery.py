@@ -151,10 +151,19 @@ def province(request: pytest.FixtureRequest, client: TargetClient) -> str:
 def test_an_unreceipted_notification_is_retransmitted_unchanged_until_receipted(
     client: TargetClient, province: str, tzsb_target: Target, tzsb_evidence: Evidence
 ) -> None:
-    """订阅通知首次投递时本工具不应答即断开连接（连接失败），第二次答以 503：平台每次都重传，重传的消息标识
-    （报文 messageId 及 X-Message-Id 请求头）与内容（发送时间除外）同首次；第三次答以 204 之后不再投递该消息。
+    """订阅通知首次投递时本工具不应答即断开连接（连接失败），第二次答以 503：平台每次都重传，重传的消息标识（报文 messageId 及 X-Message-Id 请求头）与内容（发送时间除外）同首次；第三次答以 204 之后不再投递该消息。
+
+    前置条件：契约中有可订阅且可推送的数据集（优先使用单位数据集，没有时本项未测）；测试凭证可订阅、可推送（返回 403 时本项未测）；本工具生成主键在目标中不存在的新记录（无法生成时本项未测）；目标可访问本机回调接收端（目标不在本机且目标文件未给出 [thresholds] callback_host 时本项未测）；等待上限：首次通知 [thresholds] notification_seconds（默认 60 秒），每次重传 [simulators] retry_window_s（默认 180 秒）。
+    测试步骤：
+    1. 在本机启动回调接收端，推送新记录的前置记录，以测试凭证订阅该数据集（callbackUrl 为接收端地址）；
+    2. 推送一条新记录（UPLOAD）触发通知；
+    3. 接收端首次投递不应答即断开连接，第二次答以 503，其后答以 204；收到 204 回执后再观察 2 秒（或投递最长间隔的 2 倍，取较长者）；
+    4. 取消订阅（cancelSubscription），删除本工具推送的记录。
+    预期结果：订阅返回 201，推送返回 200 且记录全部接受；等待上限内收到通知，首次通知符合 notification 结构、subscriptionId 为该订阅；首个消息的投递多于 2 次（断开与 503 之后都有重传）；每次重传的 messageId 同首次，首次带 X-Message-Id 时重传的也相同，内容（sentAt 除外）同首次；答以 204 之后不再有该消息（同 messageId 或同 X-Message-Id）的投递。
+
     After a dropped connection and a 503 the notification is retransmitted with the same message id and content;
-    after a 2xx receipt it is not sent again."""
+    after a 2xx receipt it is not sent again.
+    """
     _, retry_wait = _windows(tzsb_target)
     deliveries = _run(client, tzsb_target, tzsb_evidence, province, [None, (503, {})], quiet=2.0)
     mine = _retransmissions(deliveries, 2, retry_wait)
@@ -191,7 +200,17 @@ def test_retransmissions_wait_for_retry_after(
     client: TargetClient, province: str, tzsb_target: Target, tzsb_evidence: Evidence
 ) -> None:
     """订阅通知首次投递答以 429、第二次答以 503，均带 Retry-After（秒）：平台的下一次投递都不早于 Retry-After 所示时间。
-    After a 429 and a 503 with Retry-After, the next delivery never comes before the time it asks for."""
+
+    前置条件：契约中有可订阅且可推送的数据集（优先使用单位数据集，没有时本项未测）；测试凭证可订阅、可推送（返回 403 时本项未测）；本工具生成主键在目标中不存在的新记录（无法生成时本项未测）；目标可访问本机回调接收端（目标不在本机且目标文件未给出 [thresholds] callback_host 时本项未测）；等待上限：首次通知 [thresholds] notification_seconds（默认 60 秒），每次重传 [simulators] retry_window_s（默认 180 秒）。Retry-After 取 [thresholds] retry_after_s（默认 2 秒）。
+    测试步骤：
+    1. 在本机启动回调接收端，推送新记录的前置记录，以测试凭证订阅该数据集（callbackUrl 为接收端地址）；
+    2. 推送一条新记录（UPLOAD）触发通知；
+    3. 接收端首次投递答以 429、第二次答以 503，均带 Retry-After，其后答以 204，收到 204 回执即止；
+    4. 取消订阅（cancelSubscription），删除本工具推送的记录。
+    预期结果：订阅返回 201，推送返回 200 且记录全部接受；等待上限内收到通知，首次通知符合 notification 结构、subscriptionId 为该订阅；首个消息的投递多于 2 次；每次答以 429 或 503 之后，下一次投递与其间隔不短于 Retry-After 秒（容差 0.05 秒）。
+
+    After a 429 and a 503 with Retry-After, the next delivery never comes before the time it asks for.
+    """
     wait = int(tzsb_target.thresholds.get("retry_after_s", 2))
     _, retry_wait = _windows(tzsb_target)
     script: list[Answer] = [(429, {"Retry-After": str(wait)}), (503, {"Retry-After": str(wait)})]
@@ -208,10 +227,19 @@ def test_retransmissions_wait_for_retry_after(
 def test_retransmissions_back_off_exponentially(
     client: TargetClient, province: str, tzsb_target: Target, tzsb_evidence: Evidence
 ) -> None:
-    """订阅通知连续三次答以 503（不带 Retry-After）：三次重传的间隔逐次增长（指数退避），第三个间隔不短于第一个的 2 倍，
-    不是固定的短间隔。
+    """订阅通知连续三次答以 503（不带 Retry-After）：三次重传的间隔逐次增长（指数退避），第三个间隔不短于第一个的 2 倍，不是固定的短间隔。
+
+    前置条件：契约中有可订阅且可推送的数据集（优先使用单位数据集，没有时本项未测）；测试凭证可订阅、可推送（返回 403 时本项未测）；本工具生成主键在目标中不存在的新记录（无法生成时本项未测）；目标可访问本机回调接收端（目标不在本机且目标文件未给出 [thresholds] callback_host 时本项未测）；等待上限：首次通知 [thresholds] notification_seconds（默认 60 秒），每次重传 [simulators] retry_window_s（默认 180 秒）。
+    测试步骤：
+    1. 在本机启动回调接收端，推送新记录的前置记录，以测试凭证订阅该数据集（callbackUrl 为接收端地址）；
+    2. 推送一条新记录（UPLOAD）触发通知；
+    3. 接收端前三次投递都答以 503（不带 Retry-After），其后答以 204，收到 204 回执即止；
+    4. 取消订阅（cancelSubscription），删除本工具推送的记录。
+    预期结果：订阅返回 201，推送返回 200 且记录全部接受；等待上限内收到通知，首次通知符合 notification 结构、subscriptionId 为该订阅；首个消息的投递多于 3 次；前三个重传间隔 g1、g2、g3 满足 g1 < g2 < g3 且 g3 ≥ 2·g1。
+
     Three 503s without Retry-After: the waits between the retransmissions grow (exponential back-off), the third at
-    least twice the first, never a fixed short interval."""
+    least twice the first, never a fixed short interval.
+    """
     _, retry_wait = _windows(tzsb_target)
     mine = _retransmissions(_run(client, tzsb_target, tzsb_evidence, province, [(503, {})] * 3), 3, retry_wait)
     gaps = [b.at - a.at for a, b in itertools.pairwise(mine)][:3]

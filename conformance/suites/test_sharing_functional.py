@@ -82,7 +82,14 @@ def _catalogue(client: TargetClient) -> list[dict[str, Any]]:
 
 @pytest.mark.clause("SHARE.IF.FUNC.8")
 def test_catalogue_lists_every_operation_of_the_contract(client: TargetClient) -> None:
-    """接口目录列出契约的全部业务接口（需授权的接口），方法、路径、数据集与契约一致。"""
+    """接口目录列出契约的全部业务接口（需授权的接口），方法、路径、数据集与契约一致。
+
+    前置条件：目标文件有 [credentials]（测试凭证）。
+    测试步骤：
+    1. 以测试凭证查询接口目录（getCatalogue）；
+    2. 将目录项与契约中的接口逐一比对（operationId、方法、路径、数据集）。
+    预期结果：步骤 1 返回 200，目录不为空，每个目录项符合 catalogueEntry 结构；步骤 2 契约中每个需授权的接口都在目录中，目录中契约接口的方法与路径与契约一致，标明的数据集与契约所指的相同。
+    """
     entries = _catalogue(client)
     by_id = {e["operationId"]: e for e in entries}
     # every secured operation must be listed (token and health, which need no scope, may be)
@@ -106,7 +113,14 @@ def test_catalogue_lists_every_operation_of_the_contract(client: TargetClient) -
 
 @pytest.mark.clause("SHARE.IF.TECH.3")
 def test_interfaces_carry_a_version(client: TargetClient) -> None:
-    """接口目录为每个接口标明版本，业务接口路径带版本段（如 /api/v1/）。"""
+    """接口目录为每个接口标明版本，业务接口路径带版本段（如 /api/v1/）。
+
+    前置条件：目标文件有 [credentials]（测试凭证）。
+    测试步骤：
+    1. 以测试凭证查询接口目录（getCatalogue）；
+    2. 检查每个以 /api/ 开头的接口路径。
+    预期结果：步骤 1 返回 200，目录不为空，每个目录项符合 catalogueEntry 结构（含必填的版本 version）；步骤 2 每个这样的路径都带版本段 /v<数字>。
+    """
     entries = _catalogue(client)
     unversioned = [
         e["operationId"] for e in entries if e["path"].startswith("/api/") and not re.search(r"/v\d+(/|$)", e["path"])
@@ -116,7 +130,15 @@ def test_interfaces_carry_a_version(client: TargetClient) -> None:
 
 @pytest.mark.clause("INFO2007.2.5.1", "INFO2007.1.1")
 def test_the_four_theme_databases_are_offered(client: TargetClient) -> None:
-    """设备、单位（机构）、人员、事故四个主题数据集在接口目录中列出，且均可分页查询。"""
+    """设备、单位（机构）、人员、事故四个主题数据集在接口目录中列出，且均可分页查询。
+
+    前置条件：目标文件有 [credentials]（测试凭证）。
+    测试步骤：
+    1. 以测试凭证查询接口目录（getCatalogue）；
+    2. 对设备、单位（机构）、人员、事故四个主题，取契约中该记录模式的数据集；
+    3. 以 page=1、size=1 分页查询每个主题数据集。
+    预期结果：步骤 1 返回 200，目录项符合 catalogueEntry 结构；步骤 2 契约声明了四个主题数据集，接口目录中都有标明该数据集的接口；步骤 3 每次返回 200，分页结果符合契约。
+    """
     themes = {"equipment": "设备", "unit": "单位（机构）", "personnel": "人员", "accident": "事故"}
     offered = {e.get("dataSet") for e in _catalogue(client)}
     for schema, title in themes.items():
@@ -130,7 +152,14 @@ def test_the_four_theme_databases_are_offered(client: TargetClient) -> None:
 
 @pytest.mark.clause("SHARE.IF.FUNC.9")
 def test_health_reports_status_without_leaking_internals(client: TargetClient) -> None:
-    """健康状态接口无需令牌，报告整体与各组件状态（正常、降级、不可用），不泄露内部地址、堆栈或凭证。"""
+    """健康状态接口无需令牌，报告整体与各组件状态（正常、降级、不可用），不泄露内部地址、堆栈或凭证。
+
+    前置条件：目标文件给出基础地址（本项不带令牌）。
+    测试步骤：
+    1. 不带令牌调用健康状态接口（getHealth）；
+    2. 在应答正文中查找内部信息的痕迹。
+    预期结果：步骤 1 返回 200，data 符合 health 结构；步骤 2 正文中没有私网地址（10.x、192.168.x、172.16–31.x）、Traceback、password、secret、jdbc:、exception 字样。
+    """
     r = client.get(operation(ROLE, "getHealth").path, auth=False)
     data = expect(r, 200, "健康状态 / health")
     v = validator("sharing#/$defs/health")
@@ -161,7 +190,15 @@ def test_health_reports_status_without_leaking_internals(client: TargetClient) -
 def test_get_by_key_returns_the_record(
     name: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Any
 ) -> None:
-    """按主键获取：以分页查询返回的记录主键逐条获取，返回 200，记录符合数据集的数据模式，主键一致。"""
+    """按主键获取：以分页查询返回的记录主键逐条获取，返回 200，记录符合数据集的数据模式，主键一致。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；数据集（逐个参数化）为契约 x-data-sets 声明者；被测数据集的第 1 页（每页最大条数）有记录，没有时本项未测。
+    测试步骤：
+    1. 以测试凭证分页查询该数据集第 1 页（每页最大条数）；
+    2. 从中均匀抽取档位规定条数的记录；
+    3. 以每条记录的主键按主键获取。
+    预期结果：步骤 1 返回 200；抽取的每条记录都有主键；步骤 3 每次返回 200，记录符合数据集的数据模式，主键与所给的相同。
+    """
     ds = data_sets()[name]
     items = _items(request, client, name)
     n = scale(tzsb_target).samples
@@ -177,7 +214,15 @@ def test_get_by_key_returns_the_record(
 @pytest.mark.parametrize("name", DATA_SETS)
 @pytest.mark.clause("SHARE.IF.FUNC.1", "PROFILE.STATUS.1")
 def test_an_unknown_key_is_404(name: str, client: TargetClient, request: pytest.FixtureRequest) -> None:
-    """按主键获取：格式正确但不存在的主键返回 404 错误信封（NOT_FOUND，中文说明）。"""
+    """按主键获取：格式正确但不存在的主键返回 404 错误信封（NOT_FOUND，中文说明）。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；数据集（逐个参数化）为契约 x-data-sets 声明者；能构造格式正确、不在第 1 页中的主键（至多 40 次，构造不出时本项未测）。
+    测试步骤：
+    1. 以测试凭证分页查询该数据集第 1 页，取已有主键；
+    2. 按主键的编码规则生成（或改写已有主键的数字得到）格式正确的新主键；
+    3. 按该主键获取；返回 200（碰巧存在）时换一个再试。
+    预期结果：步骤 1 返回 200；步骤 3 返回 404，错误信封符合契约（含中文说明），错误代码为 NOT_FOUND。
+    """
     ds = data_sets()[name]
     known = [r[ds.key] for r in sample(request, client, name) if isinstance(r.get(ds.key), str)]
     rng = random.Random(f"unknown-key:{name}")
@@ -196,7 +241,14 @@ def test_an_unknown_key_is_404(name: str, client: TargetClient, request: pytest.
 @pytest.mark.parametrize("name", DATA_SETS)
 @pytest.mark.clause("SHARE.IF.FUNC.1", "PROFILE.ERROR.1")
 def test_a_malformed_key_is_400_naming_the_field(name: str, client: TargetClient) -> None:
-    """按主键获取：格式错误的主键返回 400，错误项指出该字段。"""
+    """按主键获取：格式错误的主键返回 400，错误项指出该字段。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；数据集（逐个参数化）为契约 x-data-sets 声明者；契约对主键参数有格式约束（没有时本项未测）。
+    测试步骤：
+    1. 取一个不符合契约主键参数模式的值（如“!!无效值!!”）；
+    2. 以之按主键获取。
+    预期结果：步骤 2 返回 400，错误信封符合契约，errors 中有一项的 path 指出主键参数名。
+    """
     ds = data_sets()[name]
     param = ds.key_param
     assert param is not None
@@ -216,7 +268,13 @@ def test_a_malformed_key_is_400_naming_the_field(name: str, client: TargetClient
 @pytest.mark.parametrize("name", WITH_CONTENT)
 @pytest.mark.clause("SHARE.IF.FUNC.2", "PROFILE.PAGE.1")
 def test_a_query_page_is_consistent(name: str, client: TargetClient) -> None:
-    """分页查询（不带参数）：返回第 1 页、契约默认的每页条数与总条数，条数一致，每条记录符合数据模式。"""
+    """分页查询（不带参数）：返回第 1 页、契约默认的每页条数与总条数，条数一致，每条记录符合数据模式。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；数据集（逐个参数化）为契约 x-data-sets 声明者。
+    测试步骤：
+    1. 以测试凭证不带参数分页查询该数据集。
+    预期结果：返回 200，分页结果符合契约，每条记录符合数据集的数据模式；page 为 1；契约给出 size 默认值时 size 等于该值；记录条数不超过 size，且等于 size 与 total 中的较小者。
+    """
     ds = data_sets()[name]
     data = query(client, ds, {}, f"{ds.label} 分页查询（默认参数）")
     check_page(ds, data, f"{ds.label} 分页查询")
@@ -247,7 +305,14 @@ def _boundary_cases() -> list[Any]:
 
 @pytest.mark.parametrize(("name", "param", "case"), _boundary_cases())
 def test_page_and_size_boundaries(name: str, param: str, case: str, client: TargetClient) -> None:
-    """分页参数边界值：page、size 取 1 与上限时正常返回，取 0、上限+1 与非数字时返回 400，超出末页返回空 items。"""
+    """分页参数边界值：page、size 取 1 与上限时正常返回，取 0、上限+1 与非数字时返回 400，超出末页返回空 items。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；数据集（逐个参数化）为契约 x-data-sets 声明者；边界取值（逐个参数化）为 size、page 取 1、上限、上限+1、0、abc，及 page 取末页+1；取上限或上限+1 而契约未声明该参数上限时本项未测。
+    测试步骤：
+    1. 以 page=1、size=1 分页查询，取 total；
+    2. 以该边界值查询（测 page 时 size 取契约的最大值；末页按 total 与最大每页条数计算）。
+    预期结果：步骤 1 返回 200；取上限+1、0、abc 时步骤 2 返回 400，错误信封符合契约，错误代码为 BAD_REQUEST 或 VALIDATION_FAILED；其余取值返回 200，分页结果与记录符合契约，total 与步骤 1 相同，测 size 时响应 size 等于所给值、条数为 size 与 total 中的较小者，测 page 时响应 page 等于所给值、条数为该页应有的条数（超出末页为 0）。
+    """
     ds = data_sets()[name]
     upper = param_limit(ds.query, param)
     lower = param_limit(ds.query, param, "minimum") or 1
@@ -291,7 +356,13 @@ def test_page_and_size_boundaries(name: str, param: str, case: str, client: Targ
 @pytest.mark.parametrize("name", DATA_SETS)
 @pytest.mark.clause("PROFILE.ERROR.1")
 def test_query_errors_name_every_bad_parameter(name: str, client: TargetClient) -> None:
-    """查询参数校验：page、size 与各过滤条件同时取错误值时返回 400，错误项逐一指出每个参数（一次列出全部错误）。"""
+    """查询参数校验：page、size 与各过滤条件同时取错误值时返回 400，错误项逐一指出每个参数（一次列出全部错误）。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；数据集（逐个参数化）为契约 x-data-sets 声明者。
+    测试步骤：
+    1. 以 page=0、size=上限+1（契约未给上限时 1001），以及每个有格式约束的过滤条件取不符合其模式的值，一次分页查询该数据集。
+    预期结果：返回 400，错误信封符合契约；errors 的 path 中逐一出现每个所给的参数名。
+    """
     ds = data_sets()[name]
     params: dict[str, Any] = {"page": 0, "size": (param_limit(ds.query, "size") or 1000) + 1}
     for f in ds.filters:
@@ -348,7 +419,16 @@ def test_a_filter_returns_only_and_all_matching_records(
     name: str, param: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Any
 ) -> None:
     """条件查询：每个声明的过滤条件按等价类取值（区划取县、市、省级；目录取品种、类别、种类），返回的记录全部满足条件，
-    且取值所依据的样本记录在结果中。"""
+    且取值所依据的样本记录在结果中。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；过滤条件（逐个参数化）为契约为各数据集声明者；被测数据集的第 1 页（每页最大条数）有记录，没有时本项未测，且其中有记录填写了该条件的字段（没有时本项未测）。
+    测试步骤：
+    1. 以测试凭证分页查询第 1 页，取填写了该字段的第一条记录为样本；
+    2. 按样本的值取等价类（区划：县、地、省级；目录：本级及各上级；数组：含该项；其余：样本值）；
+    3. 对每个取值以该条件查询（每页最大条数）；
+    4. 逐页查找样本记录是否在该条件的结果中（至多读档位规定的条数；按主键排序时越过即止）。
+    预期结果：步骤 1、3 返回 200，分页结果与记录符合契约；步骤 3 返回的每条记录都满足该条件，total 至少为 1；步骤 4 样本记录在结果中（读到上限仍未判定时不计为失败）。
+    """
     ds = data_sets()[name]
     f = next(x for x in ds.filters if x.name == param)
     base = next((r for r in _items(request, client, name) if r.get(f.field) not in (None, "", [])), None)
@@ -388,7 +468,15 @@ def _range_pairs() -> list[Any]:
 def test_a_range_with_its_upper_bound_before_the_lower_is_400(
     name: str, low: str, high: str, client: TargetClient, request: pytest.FixtureRequest
 ) -> None:
-    """条件查询：区间上限早于下限返回 400；上下限相同（含端点）时返回满足条件的记录。"""
+    """条件查询：区间上限早于下限返回 400；上下限相同（含端点）时返回满足条件的记录。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；区间（逐个参数化）为契约为同一字段声明的上下限过滤条件；被测数据集的第 1 页（每页最大条数）有记录，没有时本项未测，且其中有记录填写了该字段（没有时本项未测）。
+    测试步骤：
+    1. 以测试凭证分页查询第 1 页，取填写了该字段的第一条记录的值（日期型取前 10 位）；
+    2. 以下限=该值、上限=2000-01-01（或其 00:00:00+08:00 时刻）查询；
+    3. 以上下限都等于该值查询（每页最大条数）。
+    预期结果：步骤 1 返回 200；步骤 2 返回 400，错误信封符合契约；步骤 3 返回 200，total 至少为 1。
+    """
     ds = data_sets()[name]
     f = next(x for x in ds.filters if x.name == low)
     base = next((r for r in _items(request, client, name) if isinstance(r.get(f.field), str)), None)
@@ -452,7 +540,14 @@ def test_walking_all_pages_gives_every_record_once(
     name: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Any
 ) -> None:
     """分页完整性：对一个条件查询逐页读取至末页（数据不变时），每条记录恰好出现一次，条数等于 total，
-    每页的 page、size、total 一致，按契约声明的主键升序排列，末页之后为空页。"""
+    每页的 page、size、total 一致，按契约声明的主键升序排列，末页之后为空页。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；数据集（逐个参数化）为契约 x-data-sets 声明者；被测数据集的第 1 页（每页最大条数）有记录，没有时本项未测；以第 1 页前 5 条记录的取值（区划、相等条件、单日区间及其两两组合）能找到结果在 2 到档位遍历上限之间的过滤条件（找不到时本项未测）。
+    测试步骤：
+    1. 以测试凭证试查询候选过滤条件（至多 20 个），取第一个 total 在 2 到遍历上限之间的；
+    2. 以约为 total/档位页数的每页条数，从第 1 页逐页读取至末页之后一页。
+    预期结果：步骤 1 返回 200；步骤 2 每页返回 200，page、size 与所给相同，total 与步骤 1 相同，条数为该页应有的条数（末页之后为 0）；读到的主键不重复，条数等于 total；契约声明按主键排序时主键为升序。
+    """
     ds = data_sets()[name]
     sc = scale(tzsb_target)
     params, total = _walk_params(request, client, name, sc.walk)
@@ -488,7 +583,15 @@ def test_walking_all_pages_gives_every_record_once(
 def test_any_page_is_its_slice_of_the_whole_result(
     name: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Any
 ) -> None:
-    """分页一致性（基于性质的测试）：任取 page 与 size，返回的记录恰为完整有序结果中对应的一段，total 不变。"""
+    """分页一致性（基于性质的测试）：任取 page 与 size，返回的记录恰为完整有序结果中对应的一段，total 不变。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；数据集（逐个参数化）为契约 x-data-sets 声明者；被测数据集的第 1 页（每页最大条数）有记录，没有时本项未测；能找到结果在 2 到档位遍历上限之间的过滤条件（同分页完整性一项，找不到时本项未测）。
+    测试步骤：
+    1. 以该过滤条件、每页最大条数读取完整结果；
+    2. 以 Hypothesis 生成（固定种子）档位规定个数的 (page, size)：size 在 1 到 min(最大每页条数, total+3) 之间，page 在 1 到末页+1 之间；
+    3. 以每组 page、size 查询。
+    预期结果：步骤 1 各页返回 200，读到的条数等于 total；步骤 3 每次返回 200，total 不变；契约声明按主键排序时返回的主键恰为完整结果中第 (page−1)·size 起的 size 条，否则条数与之相同且记录都在完整结果中。
+    """
     ds = data_sets()[name]
     sc = scale(tzsb_target)
     params, _ = _walk_params(request, client, name, sc.walk)

@@ -61,11 +61,18 @@ def _page(client: TargetClient, op: Operation, page: int, **kw: Any) -> Any:
 
 @pytest.mark.clause("IPQS.OPEN.FORM.1")
 def test_open_data_is_machine_readable_and_described(opener: TargetClient, tzsb_client: Any) -> None:
-    """开放数据便于获取与分析：接口目录为每个开放接口标明其数据集（即数据说明所在）；开放数据为 UTF-8 编码的 JSON、
-    符合契约的响应结构，可逐页取全（总条数一致、记录不重复）；每条记录的每个字段都在数据说明（数据集的记录模式）中，
-    取值符合说明中的类型与代码表。
+    """开放数据便于获取与分析：接口目录为每个开放接口标明其数据集（即数据说明所在）；开放数据为 UTF-8 编码的 JSON、符合契约的响应结构，可逐页取全（总条数一致、记录不重复）；每条记录的每个字段都在数据说明（数据集的记录模式）中，取值符合说明中的类型与代码表。
+
+    前置条件：目标提供可选特性 open-data；契约中有开放数据接口（权限范围为 …:open、无路径参数的读取操作，没有时本项未测）；目标文件有 [clients.open-data]（开放数据客户端，缺少时用测试凭证），接口目录以测试凭证查询；开放数据客户端无权调用开放接口（403）或全部开放接口都没有返回记录时本项未测。
+    测试步骤：
+    1. 以测试凭证查询接口目录（getCatalogue）；
+    2. 对每个开放接口，以开放数据客户端逐页读取（page 为 1 至 3，size 取契约上限，没有时 100），取全或遇空页即止；
+    3. 将读到的每条记录的字段与该接口数据集的记录模式（数据说明）比对，按数据集主键核对记录是否重复。
+    预期结果：步骤 1 返回 200，每个开放接口都在目录中、方法与路径一致，标明的数据集为契约所指的数据集；步骤 2 每页返回 200，Content-Type 为 application/json（带 charset 时为 UTF-8），正文为 UTF-8 编码的 JSON、符合契约的响应结构、有记录列表 items，各页总条数 total 一致；步骤 3 每条记录为 JSON 对象，字段都在数据说明中，记录在各页间不重复。
+
     Open data is UTF-8 JSON, retrievable page by page, and every field is described (name, meaning, type, code list)
-    by the data description the catalogue names."""
+    by the data description the catalogue names.
+    """
     ops = _ops()
     catalogue = expect(tzsb_client().get(operation(ROLE, "getCatalogue").path), 200, "查询接口目录 / catalogue")
     listed = {e.get("operationId"): e for e in catalogue if isinstance(e, dict)}
@@ -142,9 +149,19 @@ def test_open_data_is_machine_readable_and_described(opener: TargetClient, tzsb_
 
 @pytest.mark.clause("IPQS.OPEN.SEC.2")
 def test_open_data_downloads_are_traced(opener: TargetClient, tzsb_client: Any, tzsb_target: Target) -> None:
-    """开放数据使用可追踪：开放数据客户端每下载一页（请求带唯一请求标识），审计查询接口都能查到对应记录：获取方为该客户端，
-    时间在下载前后，操作为该开放接口、对象指明所取的数据（接口路径），结果为成功。
-    Every open-data download is in the audit log: the open-data client, the time, the operation and path, success."""
+    """开放数据使用可追踪：开放数据客户端每下载一页（请求带唯一请求标识），审计查询接口都能查到对应记录：获取方为该客户端，时间在下载前后，操作为该开放接口、对象指明所取的数据（接口路径），结果为成功。
+
+    前置条件：目标提供可选特性 open-data；契约中有开放数据接口与审计查询接口（权限范围 audit:read 的读取操作，没有时本项未测）；目标文件有 [clients.open-data]（缺少时用测试凭证）与 [clients.auditor]（缺少时用测试凭证；审计查询返回 403 时本项未测），[thresholds] audit_wait_s（默认 5 秒）为等待审计记录出现的上限；开放数据客户端无权调用开放接口（403）时本项未测。
+    测试步骤：
+    1. 由健康检查接口（/health）的时间求服务器时钟偏差，以服务器时间前 2 秒为开始时间；
+    2. 开放数据客户端对每个开放接口下载第 1 页，每次带新的请求标识（X-Request-Id）；
+    3. 审计员以 from=开始时间逐页查询审计记录（最多 20 页），直至查到全部请求标识或超过 audit_wait_s；
+    4. 按请求标识核对每次下载的审计记录。
+    预期结果：步骤 2 每次返回 200；步骤 3 返回 200；步骤 4 每次下载都有审计记录，符合 auditEntry 结构，clientId 为开放数据客户端，
+    time 在开始时间与核对时（服务器时间后 2 秒）之间，action 为该开放接口的 operationId 或 resource 含接口路径，outcome 为 success。
+
+    Every open-data download is in the audit log: the open-data client, the time, the operation and path, success.
+    """
     ops = _ops()
     audit = next((op for op in role_operations(ROLE) if op.method == "get" and "audit:read" in scopes_of(op)), None)
     if audit is None:

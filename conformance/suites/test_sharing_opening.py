@@ -139,8 +139,19 @@ def test_directed_opening_serves_aggregates_to_its_addressees_only(tzsb_client: 
     用途、有效期与汇总维度）后，开放对象取得的汇总数据符合契约（只有维度取值与计数，没有记录键等记录级内容），
     总数等于该数据集分页查询的 total，分组计数之和等于总数，按维度取值过滤的分页查询 total 等于相应分组计数之和；
     持有同一权限范围的非开放对象 403；未登记的定向开放 404；尚未开始的定向开放 403。
+
+    前置条件：目标提供可选特性 open-data；契约中有 createOpening、queryOpeningAggregates，以及分页查询可按代码字段（枚举或 x-code-defs 所列代码）过滤的数据集（没有时本项未测）；目标文件有 [clients.research-institute]（开放对象）与 [clients.research-other]（非开放对象），两者都持有汇总数据的权限范围；测试凭证能登记定向开放并查询该数据集，该数据集在目标中有记录。缺少任一项或目标不提供登记接口（404/405/501）时本项未测。
+    测试步骤：
+    1. 以测试凭证登记一项定向开放（createOpening：数据集、开放对象为科研机构客户端、协议编号、用途、至多两个代码字段的汇总维度、有效期 1 小时）；
+    2. 开放对象查询其汇总数据（queryOpeningAggregates）；
+    3. 以测试凭证分页查询该数据集取 total，再按每个维度计数最多的两个取值分别过滤取 total，并读取第 1 页的记录键；
+    4. 非开放对象查询同一汇总数据；开放对象查询一个未登记的定向开放；
+    5. 以测试凭证登记一项 1 小时后才开始的定向开放，开放对象查询其汇总数据。
+    预期结果：步骤 1 返回 200 或 201；步骤 2 返回 200，符合契约的响应结构，每个分组的维度与登记的汇总维度一致，分组计数之和等于总数；步骤 3 各返回 200，汇总总数等于分页查询的 total，按维度取值过滤的 total 等于相应分组计数之和，汇总数据中不含第 1 页的任何记录键；步骤 4 非开放对象返回 403（错误信封、代码 FORBIDDEN、不带 data），未登记的返回 404 错误信封；步骤 5 登记返回 200 或 201，查询返回 403（错误信封、代码 FORBIDDEN）。
+
     A directed opening serves counts only, to its addressees only: the totals agree with the data set's paged
-    query, a non-addressee holding the same scope gets 403, an unknown opening 404, one not yet valid 403."""
+    query, a non-addressee holding the same scope gets 403, an unknown opening 404, one not yet valid 403.
+    """
     create, aggregates = _op("createOpening"), _op("queryOpeningAggregates")
     addressee = need_client(tzsb_target, tzsb_client, "research-institute", "定向开放的开放对象（科研机构）")
     other = need_client(tzsb_target, tzsb_client, "research-other", "持有同一权限范围、不是开放对象的客户端")
@@ -274,8 +285,17 @@ def test_open_records_carry_the_catalogued_fields_masked(tzsb_client: Any, tzsb_
     """按目录完全开放：接口目录为每个开放接口列出开放字段及每个字段的脱敏规则，规则不低于契约（x-open-masking）；
     开放记录（前两页）只含所列字段；所列字段在原记录（测试凭证按键读取）有可显示的值时都在；脱敏字段——公民身份号码、
     手机号码与地址——均为其脱敏形式（identifiers.schema.json maskingKind）。
+
+    前置条件：目标提供可选特性 open-data；契约中有开放数据接口（权限范围为 …:open、无路径参数的读取操作，没有时本项未测）；目标文件有 [clients.open-data]（开放数据客户端，缺少时本项未测）；测试凭证查询接口目录并按主键读取原记录。开放数据客户端无权调用（403）、开放接口都没有返回记录、或测试凭证按主键读不到任何原记录时本项未测。
+    测试步骤：
+    1. 以测试凭证查询接口目录（getCatalogue），取每个开放接口的开放字段及其脱敏规则（openFields）；
+    2. 开放数据客户端读取每个开放接口的前两页（size 取契约上限，没有时 100；第 1 页不满即止）；
+    3. 对第 1 页的前 10 条记录，以测试凭证按主键读取原记录（数据集有按主键获取接口时）。
+    预期结果：步骤 1 返回 200，每个开放接口都列出 openFields，所列字段都在数据集的记录模式中，契约 x-open-masking 规定了脱敏规则的字段，目录标明的规则与契约相同；步骤 2 每页返回 200，每条记录只含所列字段，有脱敏规则的字段其值为该规则的脱敏形式；步骤 3 原记录有某一所列字段、且其值是该规则适用的值时，开放记录中也有该字段。
+
     Every open record carries exactly the catalogued open fields, each masked field in its masked form (addresses
-    included), every described field present where the record has a value the rule can show."""
+    included), every described field present where the record has a value the rule can show.
+    """
     ops = _open_ops()
     opener = need_client(tzsb_target, tzsb_client, "open-data", "开放数据客户端，持有开放数据接口的权限范围")
     harness = tzsb_client()
@@ -412,8 +432,19 @@ def test_the_owner_reads_back_every_access_to_its_records(tzsb_client: Any, tzsb
     """开放数据使用可追踪，数据所属主体可查：数据所属主体授权只读客户端查看其记录的敏感字段后，只读客户端按键读取该
     记录、开放数据客户端下载含该记录的开放数据一页；该主体经访问记录接口查到这两次访问——访问方、时间、接口、记录、
     以原文提供的敏感字段及授权标识（授权读取）、开放数据的依据（下载）；另一数据所属主体查不到这些访问，代其查询 403。
+
+    前置条件：目标提供可选特性 open-data；契约中有 queryAccessLog、授权登记接口与以数据所属主体为键、可按主键获取的数据集（没有时本项未测）；目标文件有 [clients.owner] 与 [clients.other-owner]（各带不同的 owner_uscc，持有访问记录查询的权限范围）、[clients.reader]（被授权方）与 [clients.open-data]；平台上有 owner 所代表主体的记录，且其中有脱敏的敏感字段。缺少任一项、目标不提供访问记录接口（404/405/501）、或授权后被授权方仍读到脱敏形式时本项未测。[thresholds] grant_validity_s（默认 4 秒）为测试授权的有效期，audit_wait_s（默认 5 秒）为等待访问记录的上限。
+    测试步骤：
+    1. 以测试凭证按主键读取该主体的记录，取其脱敏字段；以服务器时间前 2 秒为开始时间；
+    2. 数据所属主体（没有授权登记范围时用测试凭证）登记授权：只读客户端可查看这些字段，有效期 grant_validity_s；
+    3. 只读客户端按主键读取该记录（带请求标识），等授权过期；开放数据客户端逐页下载该数据集的开放数据（按记录的区划过滤，至多 10 页），直至出现含该记录的一页；
+    4. 数据所属主体自开始时间起逐页查询访问记录（queryAccessLog），至多等待 audit_wait_s；
+    5. 另一主体自开始时间起查询访问记录，再以 ownerUscc=该主体代其查询。
+    预期结果：步骤 2 返回 200 或 201；步骤 3 读取返回 200；步骤 4 每页返回 200，每条访问记录符合 accessEntry 结构，没有其他主体的记录；其中有只读客户端以按主键获取接口读取该记录的访问，列出以原文提供的字段（clearFields）与该授权标识（grantId）；下载到含该记录的一页时，还有开放数据客户端以该开放接口下载该记录的访问，其 clearFields 为空；步骤 5 另一主体的访问记录中没有该主体记录的访问，代其查询返回 403（错误信封、代码 FORBIDDEN）。
+
     The owner finds the grantee's read (clear fields, grant id) and the open-data download of its record; another
-    owner finds neither and is refused when it asks for the first owner's log."""
+    owner finds neither and is refused when it asks for the first owner's log.
+    """
     log_op, grant_op = _op("queryAccessLog"), grant_operation(role_operations(ROLE))
     if grant_op is None:
         vacuous("契约中没有授权登记接口 / no grant operation")

@@ -170,7 +170,18 @@ def test_a_permission_change_takes_effect_only_once_another_client_approves_it(
     role_ops: list[Operation], tzsb_client, tzsb_target: Target
 ) -> None:
     """被变更客户端缺少某一数据集读取范围（403）；申请增加后新令牌仍 403；申请方自批 403 且无效果；审批方批准后新令牌 200；
-    驳回的取消申请无效果（仍 200）；最后获批的取消申请恢复原状（403）。同一变更标识：内容相同 200、不同 409。"""
+    驳回的取消申请无效果（仍 200）；最后获批的取消申请恢复原状（403）。同一变更标识：内容相同 200、不同 409。
+
+    前置条件：目标文件有 [clients.permission-requester]（持有 sharing:permission:request）、[clients.permission-approver]（持有 sharing:permission:approve）、[clients.permission-subject]（缺少至少一个数据集的读取范围）；契约中有 createPermissionChange、decidePermissionChange、getPermissionChange。缺少任一项或目标不提供这些接口（404/405/501）时本项未测；申请方未同时持有 sharing:permission:approve 时自批无法检验，其余照做，本项记为未测。
+    测试步骤：
+    1. 被变更客户端以新令牌调用其缺少范围的一个数据集分页查询；
+    2. 申请方登记增加该范围的申请（createPermissionChange），再以同一变更标识提交相同内容与不同内容；被变更客户端以新令牌再调用，审批方查询申请状态（getPermissionChange）；
+    3. 申请方审批自己的申请（decidePermissionChange，approve），被变更客户端以新令牌再调用，审批方查询状态；
+    4. 审批方批准该申请，被变更客户端以新令牌调用；
+    5. 申请方登记取消该范围的申请，审批方驳回，再由审批方批准该已驳回的申请；其间被变更客户端以新令牌调用；
+    6. 申请方登记取消该范围的申请，审批方批准，被变更客户端以新令牌调用（无论前面成败，授予的范围都以获批的取消申请收回）。
+    预期结果：步骤 1 返回 403，错误信封、代码 FORBIDDEN、不带 data；步骤 2 登记返回 201、状态 pending，相同内容返回 200，不同内容返回 409，调用仍返回 403，状态仍为 pending；步骤 3 自批返回 403 错误信封，调用仍返回 403，状态仍为 pending；步骤 4 批准返回 200、状态 approved，调用返回 200；步骤 5 登记取消申请后与驳回（200、状态 rejected）后调用仍返回 200，再批准返回 409，其后调用仍返回 200；步骤 6 批准返回 200、状态 approved，调用返回 403（错误信封、代码 FORBIDDEN）。
+    """
     requester = need_client(tzsb_target, tzsb_client, "permission-requester", "权限变更申请方")
     approver = need_client(tzsb_target, tzsb_client, "permission-approver", "权限变更审批方")
     subject = need_client(tzsb_target, tzsb_client, "permission-subject", "被变更权限的客户端")
@@ -322,7 +333,17 @@ def test_a_suspension_refuses_the_client_at_once_until_it_is_lifted(
     role_ops: list[Operation], tzsb_client, tzsb_target: Target
 ) -> None:
     """暂停被变更客户端后，它以暂停前签发的令牌和新令牌读取共享数据都得到 403 SUSPENDED；测试凭证照常读取；解除后恢复；
-    暂停与解除按请求标识出现在审计查询中。"""
+    暂停与解除按请求标识出现在审计查询中。
+
+    前置条件：目标文件有 [clients.permission-subject]（持有至少一个测试凭证也可调用的数据集读取范围）；测试凭证持有 sharing:suspend；契约中有 createSuspension、liftSuspension 与审计查询接口（audit:read）；审计员取 [clients.auditor]（缺少时用测试凭证，须持有 audit:read）。缺少任一项或目标不提供暂停接口（404/405/501）时本项未测。[thresholds] audit_wait_s（默认 5 秒）为等待审计记录的上限。
+    测试步骤：
+    1. 被暂停客户端以当时签发的令牌（旧令牌）调用一个数据集分页查询；以服务器时间前 2 秒为开始时间；
+    2. 测试凭证暂停该客户端（createSuspension，带请求标识），再以同一暂停标识提交相同内容；
+    3. 暂停期间，被暂停客户端以旧令牌、以新申请的令牌（目标拒绝签发时略过）调用同一接口；测试凭证调用同一接口；
+    4. 测试凭证解除暂停（liftSuspension，带请求标识；步骤 3 失败时也解除）；被暂停客户端以旧令牌、以新令牌调用；
+    5. 审计员按开始时间与操作查询审计记录（至多等待 audit_wait_s），按请求标识核对暂停与解除。
+    预期结果：步骤 1 返回 200；步骤 2 返回 201，重复提交返回 200；步骤 3 被暂停客户端的调用都返回 403，错误信封、代码 SUSPENDED、不带 data，测试凭证返回 200；步骤 4 解除返回 200、状态 lifted，两次调用都返回 200；步骤 5 审计查询返回 200，暂停与解除都有审计记录，outcome 为 success，clientId 为测试凭证。
+    """
     subject = need_client(tzsb_target, tzsb_client, "permission-subject", "被暂停的客户端")
     supervisor = tzsb_client()
     create, lift = _op(role_ops, "createSuspension"), _op(role_ops, "liftSuspension")
@@ -393,7 +414,15 @@ def test_a_suspension_refuses_the_client_at_once_until_it_is_lifted(
 def test_a_grant_by_a_client_not_acting_for_the_owner_is_refused(
     role_ops: list[Operation], tzsb_client, tzsb_target: Target
 ) -> None:
-    """代表单位 U 的客户端为另一主体 O 的记录向只读客户端登记敏感字段授权：403，只读客户端读到的该记录仍为脱敏形式。"""
+    """代表单位 U 的客户端为另一主体 O 的记录向只读客户端登记敏感字段授权：403，只读客户端读到的该记录仍为脱敏形式。
+
+    前置条件：目标文件有 [clients.unit-grantor]（持有授权登记范围，给出所代表单位的 owner_uscc）与 [clients.reader]（只读客户端，被授权方）；契约中有授权登记接口；只读客户端读到的数据中有不属于该单位、带脱敏敏感字段的记录。缺少任一项时本项未测。[thresholds] grant_validity_s（默认 4 秒）为测试授权的有效期。
+    测试步骤：
+    1. 只读客户端分页查询其可读、且有按主键获取接口的数据集，找一条属于另一主体 O（不含单位 U）、敏感字段为脱敏形式的记录；
+    2. 代表单位 U 的客户端以主体 O 为所属主体，向只读客户端登记这些字段的授权（有效期 grant_validity_s）；授权若被接受，等待其过期；
+    3. 只读客户端按主键获取该记录。
+    预期结果：步骤 2 返回 403，错误信封、不带 data；步骤 3 返回 200，这些字段仍为脱敏形式。
+    """
     grantor = need_client(tzsb_target, tzsb_client, "unit-grantor", "代表一个单位、持有授权登记范围的客户端")
     declared = tzsb_target.client("unit-grantor")
     unit = declared.owner_uscc if declared is not None else None

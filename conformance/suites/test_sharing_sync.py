@@ -166,7 +166,14 @@ def test_the_change_feed_from_the_start_is_ordered_and_valid(
     name: str, client: TargetClient, tzsb_target: Target, request: pytest.FixtureRequest
 ) -> None:
     """增量同步：不带游标从最早的变更读起，每条变更含序号、操作类型、主键、变更时间与记录（删除时为空），
-    序号严格递增，记录符合数据模式，hasMore 为真时以 nextCursor 续读。"""
+    序号严格递增，记录符合数据模式，hasMore 为真时以 nextCursor 续读。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；数据集（逐个参数化）为契约 x-data-sets 声明者；该数据集的变更日志为空时本项未测。
+    测试步骤：
+    1. 以测试凭证不带游标读取增量同步（changes，limit 取契约上限）；
+    2. hasMore 为真时以 nextCursor 续读，至多读档位规定的页数。
+    预期结果：每页返回 200，增量结果符合 changes 结构，带记录的变更其记录符合数据模式、key 与记录主键一致；每页条数不超过 limit；序号 seq 严格递增；hasMore 为真的页都有变更。
+    """
     ds = data_sets()[name]
     limit = max_limit(ds)
     cursor: str | None = None
@@ -191,7 +198,15 @@ def test_the_change_feed_from_the_start_is_ordered_and_valid(
 @pytest.mark.parametrize("name", DATA_SETS)
 @pytest.mark.clause("SHARE.IF.FUNC.4")
 def test_a_cursor_reads_the_same_changes_again(name: str, client: TargetClient) -> None:
-    """游标可重读：以同一游标（含不带游标的起点）重复读取，返回相同的变更与相同的下一游标。"""
+    """游标可重读：以同一游标（含不带游标的起点）重复读取，返回相同的变更与相同的下一游标。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；数据集（逐个参数化）为契约 x-data-sets 声明者；该数据集的变更日志为空时本项未测。
+    测试步骤：
+    1. 以测试凭证不带游标读取增量同步（limit 5），取 nextCursor；
+    2. 不带游标连续读取两次（limit 5）；
+    3. 以步骤 1 的 nextCursor 连续读取两次（limit 5）。
+    预期结果：每次返回 200，增量结果符合契约；步骤 2、3 中第一次 hasMore 为真时两次结果（变更、nextCursor、hasMore）完全相同，为假时第二次的变更以第一次的变更开头。
+    """
     ds = data_sets()[name]
     first = read_changes(client, ds, None, 5, f"{ds.label} 增量同步（起点）")
     if not first["items"]:
@@ -212,7 +227,14 @@ def test_a_cursor_reads_the_same_changes_again(name: str, client: TargetClient) 
 @pytest.mark.parametrize("name", DATA_SETS)
 @pytest.mark.clause("SHARE.IF.FUNC.4")
 def test_an_invalid_cursor_is_400_not_an_empty_result(name: str, client: TargetClient) -> None:
-    """失效游标明确报错：格式错误或非本平台签发的游标返回 400 错误信封（中文说明），不得静默返回空结果。"""
+    """失效游标明确报错：格式错误或非本平台签发的游标返回 400 错误信封（中文说明），不得静默返回空结果。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；数据集（逐个参数化）为契约 x-data-sets 声明者。
+    测试步骤：
+    1. 以游标“%%%不是游标%%%”读取增量同步；
+    2. 以游标“zz-not-a-cursor-0000”读取增量同步。
+    预期结果：步骤 1、2 都返回 400，错误信封符合契约（含中文说明）。
+    """
     ds = data_sets()[name]
     for bad in ("%%%不是游标%%%", "zz-not-a-cursor-0000"):
         r = client.get(f"{ds.path}/changes", params={"cursor": bad})
@@ -225,7 +247,16 @@ def test_pushes_between_pages_are_neither_lost_nor_repeated(
     name: str, client: TargetClient, province: str, tzsb_target: Target, request: pytest.FixtureRequest
 ) -> None:
     """增量同步不丢不重：从末尾游标开始每次读 2 条，读取过程中推送新增、更新、删除；消费到的本工具变更与推送顺序一致、
-    恰好各一次，删除以 record 为空的 DELETE 给出；末尾无新变更时 items 为空、nextCursor 不变。"""
+    恰好各一次，删除以 record 为空的 DELETE 给出；末尾无新变更时 items 为空、nextCursor 不变。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；数据集（逐个参数化）为契约 x-data-sets 声明者；测试凭证可向该数据集推送（403 时本项未测）；本工具生成主键在目标中不存在的新记录及其引用的单位、设备（无法生成或不会构造该数据集的记录时本项未测），测试结束以 DELETE 推送删除；该数据集的增量同步末尾在档位规定的页数内（否则本项未测）；[thresholds] visibility_seconds（默认 300 秒）为推送的变更出现在增量同步中的时限。
+    测试步骤：
+    1. 推送前置记录，取增量同步的末尾游标，自该游标读取一页（limit 5）；
+    2. 推送 4 条新记录（UPLOAD）；
+    3. 自末尾游标每次读 2 条逐页读取：读完第 1 页后在一条消息中推送第 1 条的更新与第 2 条的删除，读完第 2 页后推送第 5 条新记录；读到末尾时自末尾游标一次读完核对，变更未全部出现则稍候续读（至多时限、200 页）；
+    4. 按主键获取已删除的第 2 条记录。
+    预期结果：步骤 1 没有新变更时 nextCursor 等于该游标、hasMore 为假；每次推送返回 200 且全部接受，每次读取返回 200、增量结果符合契约；时限内自末尾游标读到的本工具变更依次为 4 个 UPLOAD、UPDATE、DELETE、UPLOAD；逐页读到的本工具变更与之相同（不丢、不重、不乱序），序号严格递增且不重复；DELETE 的 record 为 null，UPDATE 的记录 updatedAt 为推送的新版本；步骤 4 返回 404 错误信封。
+    """
     ds = data_sets()[name]
     with sandbox(client, province) as box:
         records = box.setup(name, 5)
@@ -293,9 +324,18 @@ def test_a_change_once_served_keeps_its_number_and_identity(
     均不变；序号严格递增、不重复；其后才发生的变更（本工具推送的更新）序号大于先前已下发的全部序号。
     本次运行早先自起点读到的第一页，此时自起点重读亦然。
 
+    前置条件：目标文件有 [credentials]（测试凭证）；数据集（逐个参数化）为契约 x-data-sets 声明者；测试凭证可向该数据集推送（403 时本项未测）；本工具生成主键在目标中不存在的新记录及其引用的单位、设备（无法生成或不会构造该数据集的记录时本项未测），测试结束以 DELETE 推送删除；该数据集的增量同步末尾在档位规定的页数内（否则本项未测）；[thresholds] visibility_seconds（默认 300 秒）为推送的变更出现在增量同步中的时限；自起点重读一步只在本次运行早先已自起点读过第 1 页时进行。
+    测试步骤：
+    1. 推送前置记录，取增量同步的末尾游标；推送 2 条新记录，自末尾游标读完，直至两条 UPLOAD 出现（至多时限）；
+    2. 自同一游标立即重读；
+    3. 先推送第 2 条、再推送第 1 条的更新，自同一游标反复重读，直至两条 UPDATE 出现（至多时限）；
+    4. 自起点重读第 1 页（与早先相同的 limit），与早先读到的第 1 页比较。
+    预期结果：推送都返回 200 且全部接受，读取都返回 200；步骤 1 两条 UPLOAD 在时限内出现；步骤 2、3、4 每次重读的序号严格递增、不重复，先前读到的每条变更仍在且序号、主键、操作类型与变更时间不变（步骤 4 中早于当前第一条的可已移出保留窗口），先前未读到的变更序号大于先前读到的最大序号；步骤 3 最终读到的本工具变更依次为两个 UPLOAD、第 2 条的 UPDATE、第 1 条的 UPDATE。
+
     A change once served keeps its number and identity, and numbers never go backwards: read from the same cursor
     again (at once, and after updates of the records just read), and from the start again (the first page read early
-    in the run)."""
+    in the run).
+    """
     ds = data_sets()[name]
     with sandbox(client, province) as box:
         records = box.setup(name, 2)
@@ -352,7 +392,15 @@ def test_a_change_once_served_keeps_its_number_and_identity(
 @pytest.mark.clause("SHARE.IF.FUNC.5", "PROFILE.PUSH.1", "IPQS.SHARE.MODE.1")
 def test_a_push_gets_a_receipt_with_per_record_results(name: str, client: TargetClient, province: str) -> None:
     """推送回执：一条消息中合法记录被接收，主键与记录不符、删除不存在的记录逐条拒绝（字段路径与中文原因），
-    不影响同一消息中的其他记录；回执含消息标识、接收时间、成功与失败条数、逐条结果。"""
+    不影响同一消息中的其他记录；回执含消息标识、接收时间、成功与失败条数、逐条结果。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；数据集（逐个参数化）为契约 x-data-sets 声明者；测试凭证可向该数据集推送（403 时本项未测）；本工具生成主键在目标中不存在的新记录及其引用的单位、设备（无法生成或不会构造该数据集的记录时本项未测），测试结束以 DELETE 推送删除。
+    测试步骤：
+    1. 推送前置记录，取两条新记录 A、B；
+    2. 在一条消息中推送：新增 A；以 B 的主键新增 A 的记录（主键与记录不符）；删除 B（不存在）；
+    3. 按主键获取 A 与 B。
+    预期结果：步骤 2 返回 200，回执符合 pushReceipt 结构，消息标识同推送，duplicate 为 false，接收 1 条、拒绝 2 条，逐条结果覆盖序号 0–2，第 1 条 accepted，第 2、3 条 rejected 且每个错误项带字段路径与中文原因；步骤 3 A 返回 200、记录符合数据模式，B 返回 404 错误信封。
+    """
     ds = data_sets()[name]
     with sandbox(client, province) as box:
         good, other = box.setup(name, 2)
@@ -391,7 +439,15 @@ def test_a_push_gets_a_receipt_with_per_record_results(name: str, client: Target
 def test_a_message_with_a_record_breaking_its_schema_is_refused_whole(
     name: str, client: TargetClient, province: str
 ) -> None:
-    """不符合结构的推送整体拒绝：一条记录缺少必填字段时整条消息返回 400，其中合法的记录也不入库。"""
+    """不符合结构的推送整体拒绝：一条记录缺少必填字段时整条消息返回 400，其中合法的记录也不入库。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；数据集（逐个参数化）为契约 x-data-sets 声明者；测试凭证可向该数据集推送（403 时本项未测）；本工具生成主键在目标中不存在的新记录及其引用的单位、设备（无法生成或不会构造该数据集的记录时本项未测），测试结束以 DELETE 推送删除。
+    测试步骤：
+    1. 推送前置记录，取两条新记录，删去第二条的一个非主键必填字段；
+    2. 在一条消息中推送（UPLOAD）这两条记录；
+    3. 按主键获取这两条记录。
+    预期结果：步骤 2 返回 400，错误信封符合契约；步骤 3 都返回 404 错误信封。
+    """
     ds = data_sets()[name]
     with sandbox(client, province) as box:
         good, broken = box.setup(name, 2)
@@ -411,7 +467,16 @@ def test_a_repeated_push_returns_the_first_receipt_and_is_applied_once(
     name: str, client: TargetClient, province: str, tzsb_target: Target, request: pytest.FixtureRequest
 ) -> None:
     """按消息标识幂等：同一消息（同一标识、同一内容）重复推送，返回与首次相同的回执并标明重复（duplicate 为真），
-    不重复入库（增量同步中该记录只有一次变更）。"""
+    不重复入库（增量同步中该记录只有一次变更）。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；数据集（逐个参数化）为契约 x-data-sets 声明者；测试凭证可向该数据集推送（403 时本项未测）；本工具生成主键在目标中不存在的新记录及其引用的单位、设备（无法生成或不会构造该数据集的记录时本项未测），测试结束以 DELETE 推送删除；该数据集的增量同步末尾在档位规定的页数内（否则本项未测）。
+    测试步骤：
+    1. 推送前置记录，取增量同步的末尾游标；
+    2. 推送一条新记录（UPLOAD）；
+    3. 以同一消息（同一标识、同一内容）再次推送；
+    4. 自末尾游标读完增量同步。
+    预期结果：步骤 2 返回 200，回执符合 pushReceipt 结构，duplicate 为 false、接收 1 条；步骤 3 返回 200，duplicate 为 true，其余字段与首次回执相同；步骤 4 各页返回 200，该记录只有一条变更。
+    """
     ds = data_sets()[name]
     with sandbox(client, province) as box:
         (record,) = box.setup(name, 1)
@@ -441,7 +506,15 @@ def test_a_repeated_push_returns_the_first_receipt_and_is_applied_once(
 @pytest.mark.parametrize("name", DATA_SETS)
 @pytest.mark.clause("SHARE.IF.FUNC.6", "PROFILE.PUSH.2", "PROFILE.STATUS.3")
 def test_the_same_message_id_with_other_content_is_409(name: str, client: TargetClient, province: str) -> None:
-    """同一消息标识、不同内容的推送被拒绝：返回 409（错误代码 DUPLICATE），数据不变。"""
+    """同一消息标识、不同内容的推送被拒绝：返回 409（错误代码 DUPLICATE），数据不变。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；数据集（逐个参数化）为契约 x-data-sets 声明者；测试凭证可向该数据集推送（403 时本项未测）；本工具生成主键在目标中不存在的新记录及其引用的单位、设备（无法生成或不会构造该数据集的记录时本项未测），测试结束以 DELETE 推送删除。
+    测试步骤：
+    1. 推送前置记录，再推送一条新记录（UPLOAD）；
+    2. 以同一消息标识推送该记录的更新（UPDATE，updatedAt 晚一天）；
+    3. 按主键获取该记录。
+    预期结果：步骤 1 返回 200，回执符合 pushReceipt 结构；步骤 2 返回 409 错误信封，错误代码 DUPLICATE；步骤 3 返回 200，记录符合数据模式，updatedAt 仍为首次推送的值。
+    """
     ds = data_sets()[name]
     with sandbox(client, province) as box:
         (record,) = box.setup(name, 1)
@@ -463,7 +536,15 @@ def test_the_same_message_id_with_other_content_is_409(name: str, client: Target
 @pytest.mark.parametrize("name", DATA_SETS)
 @pytest.mark.clause("SHARE.IF.FUNC.10")
 def test_a_stale_update_does_not_overwrite_newer_data(name: str, client: TargetClient, province: str) -> None:
-    """过时更新不覆盖新数据：updatedAt 早于已存记录的更新在回执中逐条拒绝，记录不变；更晚的更新被接收并生效。"""
+    """过时更新不覆盖新数据：updatedAt 早于已存记录的更新在回执中逐条拒绝，记录不变；更晚的更新被接收并生效。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；数据集（逐个参数化）为契约 x-data-sets 声明者；测试凭证可向该数据集推送（403 时本项未测）；本工具生成主键在目标中不存在的新记录及其引用的单位、设备（无法生成或不会构造该数据集的记录时本项未测），测试结束以 DELETE 推送删除。
+    测试步骤：
+    1. 推送前置记录，再推送一条新记录（UPLOAD）；
+    2. 推送该记录 updatedAt 早一天的更新（UPDATE），按主键获取；
+    3. 推送该记录 updatedAt 晚一天的更新，按主键获取。
+    预期结果：步骤 1 返回 200 且全部接受；步骤 2 推送返回 200，回执符合 pushReceipt 结构，该条结果为 rejected，获取返回 200、记录符合数据模式、updatedAt 仍为原值；步骤 3 推送返回 200 且全部接受，获取到的 updatedAt 为新值。
+    """
     ds = data_sets()[name]
     with sandbox(client, province) as box:
         (record,) = box.setup(name, 1)
@@ -501,7 +582,17 @@ def test_subscriptions_are_created_read_and_cancelled(
     client: TargetClient, tzsb_target: Target, tzsb_evidence: Evidence
 ) -> None:
     """订阅管理：创建订阅返回 201 与 Location；相同订阅再创建返回 200 与同一订阅；请求体数据集与路径不符返回 400；
-    可按标识查询；取消后状态为 cancelled，再次取消同样 200；不存在的订阅 404。"""
+    可按标识查询；取消后状态为 cancelled，再次取消同样 200；不存在的订阅 404。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；契约中可订阅的数据集（quick 档位只测单位数据集），测试凭证可订阅（403 时本项未测）；目标可访问本机回调接收端（目标不在本机且目标文件未给出 [thresholds] callback_host 时本项未测）。
+    测试步骤：
+    1. 在本机启动回调接收端，以测试凭证为每个数据集创建订阅（callbackUrl 为接收端地址）；
+    2. 以相同请求再次创建；在该订阅路径上以另一数据集名创建；
+    3. 按订阅标识查询（getSubscription）；
+    4. 取消订阅（cancelSubscription），再取消一次；
+    5. 查询一个不存在的订阅标识。
+    预期结果：步骤 1 返回 201 并带 Location，订阅符合 subscription 结构，状态为 active、数据集为该数据集；步骤 2 相同请求返回 200 与同一订阅标识，另一数据集名返回 400 错误信封；步骤 3 返回 200，与创建时相同；步骤 4 两次都返回 200，状态为 cancelled；步骤 5 返回 404 错误信封。
+    """
     with _receiver(tzsb_target, tzsb_evidence) as receiver:
         url = receiver.url
         for ds in _subscription_sets(tzsb_target):
@@ -546,7 +637,16 @@ def test_a_change_is_notified_and_a_failed_notification_is_retried(
     client: TargetClient, province: str, tzsb_target: Target, tzsb_evidence: Evidence
 ) -> None:
     """订阅通知至少送达一次：本工具作为回调接收方，对首次通知返回 503；平台以同一消息标识、同一内容重传，
-    通知符合 notification 结构，并包含本工具推送的变更。"""
+    通知符合 notification 结构，并包含本工具推送的变更。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；契约中可订阅的数据集（quick 档位只测单位数据集），测试凭证可订阅（403 时本项未测）；目标可访问本机回调接收端（目标不在本机且目标文件未给出 [thresholds] callback_host 时本项未测）；测试凭证可向该数据集推送（403 时本项未测）；本工具生成主键在目标中不存在的新记录及其引用的单位、设备（无法生成或不会构造该数据集的记录时本项未测），测试结束以 DELETE 推送删除；[thresholds] notification_seconds（默认 60 秒）为等待通知的上限。
+    测试步骤：
+    1. 在本机启动回调接收端（首次投递答以 503，其后答以 204）；推送前置记录，以测试凭证订阅该数据集；
+    2. 推送一条新记录（UPLOAD）；
+    3. 等待投递，直至收到至少 2 次且已成功应答的通知中有该记录的变更（至多 notification_seconds）；
+    4. 取消订阅（cancelSubscription），删除本工具推送的记录。
+    预期结果：步骤 1 订阅返回 201，符合 subscription 结构；步骤 2 返回 200 且全部接受；步骤 3 收到通知，首次通知为 JSON、符合 notification 结构，订阅标识与数据集相符；其后有同一消息标识的重传，内容与首次相同；已成功应答的通知中有该记录的变更，第一条为 UPLOAD。
+    """
     wait = float(tzsb_target.thresholds.get("notification_seconds", 60))
     v = validator("sharing#/$defs/notification")
     for ds in _subscription_sets(tzsb_target):

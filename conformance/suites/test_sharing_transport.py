@@ -130,7 +130,15 @@ def _refused(host: str, port: int, ctx: ssl.SSLContext, server_name: str, what: 
 @pytest.mark.clause("SHARE.SEC.SECMGMT.3", "SHARE.MECH.METHOD.1")
 def test_the_interface_is_served_over_https(tzsb_target: Target) -> None:
     """共享接口的基础地址为 https（接口只经 TLS 提供）。
-    The sharing interface's base URL is https."""
+
+    前置条件：目标文件给出共享接口的基础地址。
+    测试步骤：
+    1. 读取目标文件中的基础地址；
+    2. 检查其协议。
+    预期结果：基础地址的协议为 https。
+
+    The sharing interface's base URL is https.
+    """
     url = tzsb_target.url()
     assert urlsplit(url).scheme == "https", (
         f"共享接口的基础地址 {url} 不是 https：接口经明文 HTTP 提供 / "
@@ -141,7 +149,15 @@ def test_the_interface_is_served_over_https(tzsb_target: Target) -> None:
 @pytest.mark.clause("SHARE.SEC.SECMGMT.3")
 def test_tls_1_2_or_later_with_a_certificate_valid_for_the_host(tzsb_target: Target, tzsb_evidence: Evidence) -> None:
     """以 TLS 1.2 及以上握手成功：证书链经信任的 CA 校验通过、在有效期内、与主机名（或 IP）匹配，协商的密码套件不属于已知不安全的套件。
-    A TLS ≥ 1.2 handshake succeeds with a certificate that chains to a trusted CA, is in date and matches the host."""
+
+    前置条件：基础地址不是 https 时本项未测（由“经 HTTPS 提供”一项判定）；信任的 CA 取目标文件 [tls] ca_file，未给出时用系统信任库。
+    测试步骤：
+    1. 以 Python ssl 向基础地址的主机与端口发起最低版本为 TLS 1.2、校验证书链与主机名的握手（SNI 为主机名）；
+    2. 记录协商的协议版本、密码套件与证书有效期。
+    预期结果：握手成功，证书校验通过；协商的版本为 TLS 1.2 或 TLS 1.3；密码套件名称不含已知不安全套件的标记（NULL、RC4、3DES、DES、EXPORT、MD5、匿名）；证书的 notAfter 晚于当前时间。
+
+    A TLS ≥ 1.2 handshake succeeds with a certificate that chains to a trusted CA, is in date and matches the host.
+    """
     host, port, name = _https(tzsb_target)
     trust = tzsb_target.ca_file or "系统信任库 / system trust store"
     try:
@@ -178,7 +194,14 @@ def test_tls_1_2_or_later_with_a_certificate_valid_for_the_host(tzsb_target: Tar
 @pytest.mark.clause("SHARE.SEC.SECMGMT.3")
 def test_legacy_tls_versions_are_refused(version: str, tzsb_target: Target) -> None:
     """只提供 TLS 1.0 或 TLS 1.1 的握手被拒绝（本机 OpenSSL 发不出这两个版本时未测）。
-    A handshake offering only TLS 1.0 or 1.1 is refused (未测 where the local OpenSSL cannot offer them)."""
+
+    前置条件：基础地址不是 https 时本项未测（由“经 HTTPS 提供”一项判定）；本机 OpenSSL 无法发起只含该版本的握手时本项未测。
+    测试步骤：
+    1. 以只允许 TLS 1.0（或 TLS 1.1，逐个参数化）、密码套件 DEFAULT:@SECLEVEL=0、不校验证书的客户端上下文向基础地址的主机与端口握手。
+    预期结果：握手失败（TLS 错误或连接在握手中被关闭），服务器不接受该版本。
+
+    A handshake offering only TLS 1.0 or 1.1 is refused (未测 where the local OpenSSL cannot offer them).
+    """
     host, port, name = _https(tzsb_target)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -193,7 +216,15 @@ def test_legacy_tls_versions_are_refused(version: str, tzsb_target: Target) -> N
 @pytest.mark.clause("SHARE.SEC.SECMGMT.3")
 def test_insecure_cipher_suites_are_refused(tzsb_target: Target) -> None:
     """只提供已知不安全的密码套件（NULL、匿名、EXPORT、RC4、DES、3DES、MD5）的 TLS 1.2 握手被拒绝。
-    A TLS 1.2 handshake offering only known-insecure cipher suites is refused."""
+
+    前置条件：基础地址不是 https 时本项未测（由“经 HTTPS 提供”一项判定）；本机 OpenSSL 没有可发出的不安全套件或无法发起该握手时本项未测。
+    测试步骤：
+    1. 建立最高 TLS 1.2、只含不安全密码套件（NULL:aNULL:eNULL:EXPORT:RC4:DES:3DES:MD5:@SECLEVEL=0）、不校验证书的客户端上下文；
+    2. 以之向基础地址的主机与端口握手。
+    预期结果：步骤 2 握手失败（TLS 错误或连接在握手中被关闭），服务器不接受任何不安全套件。
+
+    A TLS 1.2 handshake offering only known-insecure cipher suites is refused.
+    """
     host, port, name = _https(tzsb_target)
     ctx = _legacy_context(None, INSECURE_OFFER)
     offered = [c["name"] for c in ctx.get_ciphers() if c.get("protocol") != "TLSv1.3"]
@@ -270,7 +301,16 @@ def test_plain_http_does_not_serve_the_api_with_credentials(
 ) -> None:
     """对基础地址的明文 HTTP 形式（同一主机与端口，或 https 默认端口对应的 80 端口）携带有效令牌发出请求：
     连接被拒绝、被重定向到 https，或以错误应答，都不返回数据。
-    The plain-HTTP variant of the base URL, with a valid token, is refused or redirected and returns no data."""
+
+    前置条件：目标文件有 [credentials]（测试凭证，用以取得有效令牌）。
+    测试步骤：
+    1. 以测试凭证取得令牌；
+    2. 基础地址为 http 时，带令牌向其请求第一个数据集的分页查询接口；
+    3. 基础地址为 https 时，将其改为 http（同一主机与端口），带令牌（Authorization: Bearer）发出同一请求，不跟随重定向、不重试。
+    预期结果：基础地址为 http 即不符合；步骤 3 连接被拒绝（没有应答），或返回 301/302/303/307/308 且 Location 为 https 地址、应答不带 data，或返回 4xx/5xx 且应答不带 data。
+
+    The plain-HTTP variant of the base URL, with a valid token, is refused or redirected and returns no data.
+    """
     base = tzsb_target.url()
     parts = urlsplit(base)
     token = client.token()
@@ -305,7 +345,16 @@ def test_a_token_in_the_url_query_is_refused(
 ) -> None:
     """令牌出现在 URL 查询参数（access_token）中的请求被拒绝（4xx、不返回数据）：只在查询参数中带令牌时如此，
     请求头同时带有效令牌时也如此。
-    A request with the token in the URL query (access_token) is refused, also when a valid header comes with it."""
+
+    前置条件：目标文件有 [credentials]（测试凭证，用以取得有效令牌）；证书以 [tls] ca_file 校验（未给出时用系统信任库）。
+    测试步骤：
+    1. 以测试凭证取得令牌；
+    2. 请求第一个数据集的分页查询接口，令牌只放在 URL 查询参数 access_token 中；
+    3. 同一请求，查询参数 access_token 之外请求头也带有效令牌（Authorization: Bearer）。
+    预期结果：步骤 2、3 都得到应答，状态码不低于 400，应答不带 data。
+
+    A request with the token in the URL query (access_token) is refused, also when a valid header comes with it.
+    """
     base = tzsb_target.url()
     token = client.token()
     url = base + _probe_op().path
@@ -326,7 +375,14 @@ def test_client_credentials_in_the_url_query_get_no_token(
     client: TargetClient, tzsb_target: Target, tzsb_evidence: Evidence
 ) -> None:
     """客户端凭证（client_id、client_secret）放在令牌接口 URL 查询参数中时不签发令牌。
-    Client credentials in the token endpoint's URL query get no token."""
+
+    前置条件：目标文件有 [credentials]（测试凭证的 client_id，缺少时本项未测）；契约中有令牌接口 issueToken（没有时本项未测）。
+    测试步骤：
+    1. 向令牌接口（issueToken）发出 POST，grant_type=client_credentials、client_id、client_secret 都放在 URL 查询参数中，请求体为空（Content-Type 为 application/x-www-form-urlencoded）。
+    预期结果：得到应答，状态码不低于 400，应答中没有 access_token。
+
+    Client credentials in the token endpoint's URL query get no token.
+    """
     if not client.client_id:
         pytest.skip("未测：目标文件未给出测试凭证 / no harness credentials")
     token_op = next((op for op in role_operations(ROLE) if op.operation_id == "issueToken"), None)
@@ -370,8 +426,18 @@ def test_the_catalogued_interfaces_are_described_and_answer_utf8_json(
 ) -> None:
     """共享以接口方式进行：基础地址为 https；接口目录列出的每个接口都在 OpenAPI 描述（本工具所持契约）中，方法与路径一致；
     目录中可直接调用的读取接口以通用 HTTP 客户端调用返回 UTF-8 编码的 JSON，报文符合 OpenAPI 描述的响应结构。
+
+    前置条件：目标文件有 [credentials]（测试凭证）；测试凭证无权调用（403）的读取接口不计入。
+    测试步骤：
+    1. 检查基础地址的协议；
+    2. 以测试凭证查询接口目录（getCatalogue）；
+    3. 将目录中每个接口的 operationId、方法与路径与 OpenAPI 描述比对；
+    4. 调用目录中列出的、无路径参数与必填参数的每个读取接口（size 或 limit 为 1）。
+    预期结果：步骤 1 为 https；步骤 2 返回 200，每个目录项符合 catalogueEntry 结构；步骤 3 每个接口都在 OpenAPI 描述中，方法与路径一致；步骤 4 至少调用了一个接口，每个都得到完整应答，Content-Type 为 application/json（带 charset 时为 UTF-8），报文为 UTF-8 编码的 JSON，状态码在 OpenAPI 描述的响应中且报文符合其结构。
+
     Sharing goes through interfaces: https; every catalogued interface is in the OpenAPI description; the
-    catalogue's reads answer UTF-8 JSON that validates against the described responses."""
+    catalogue's reads answer UTF-8 JSON that validates against the described responses.
+    """
     url = tzsb_target.url()
     assert urlsplit(url).scheme == "https", f"共享接口的基础地址 {url} 不是 https / the base URL is not https"
     catalogue = expect(client.get(operation(ROLE, "getCatalogue").path), 200, "查询接口目录 / catalogue")
