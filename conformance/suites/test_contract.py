@@ -224,7 +224,21 @@ def test_operation_conforms_to_its_contract(
     request: pytest.FixtureRequest,
 ) -> None:
     """该操作对覆盖用例与正负向生成用例的响应均符合契约（schemathesis 全部默认检查 + 本项目检查）。
-    The operation answers every coverage, positive and negative case as its contract says."""
+
+    前置条件：目标文件有 [credentials]（缺少时本项未测）；模糊测试深度随测试档（quick 每操作约 12 个覆盖用例与各 3 个正负
+    生成用例，standard 40 与 15，certification 120 与 50），可由 [thresholds] fuzz_max_examples、fuzz_max_coverage、
+    fuzz_deadline_s 覆盖，种子取 [thresholds] seed（默认 20241122）；模糊测试本身无法进行（工具或契约问题）时本项为错误。
+    正向用例会向目标写入数据。总时限内未测到该操作时本项未测。
+    测试步骤：
+    1. 以客户端凭证取得令牌（受保护操作带令牌；负向安全用例按 schemathesis 去掉凭证）；
+    2. 对该操作所在的契约文档运行一次 schemathesis（每次会话每份文档一次）：确定性覆盖用例，再以固定种子生成正向与负向用例；
+    3. 对该操作的每个应答运行 schemathesis 的全部默认检查与本项目登记的检查（conformance/fuzz/checks.py），
+    负面数据拒收检查除外（由 test_schema_violating_requests_are_refused 判定）。
+    预期结果：能取得访问令牌；该操作没有一项检查失败（状态码、内容类型、响应结构、正向数据受理、鉴权不可绕过、
+    响应信封、错误说明为中文、响应中的代码有效、日期时间带时区、响应体符合契约等；超出总时限不算失败）。
+
+    The operation answers every coverage, positive and negative case as its contract says.
+    """
     report = fuzz_report(contract_op.doc)
     request.node._hypothesis_internal_use_seed = report.seed  # the report shows the seed that reproduces it
     if report.errors:
@@ -259,7 +273,21 @@ def test_schema_violating_requests_are_refused(
 ) -> None:
     """不符合契约的请求（schemathesis 负向用例：缺字段、类型错、越界、多余字段、格式错 …）被拒绝（4xx），不被受理。
     拒绝须是真实的 HTTP 应答：负向用例没有得到应答（网络错误、超时、应答被截断）不是拒绝，判为不符合并给出原因。
-    Requests that violate the contract are refused with a 4xx, never accepted; no answer is not a refusal."""
+
+    前置条件：目标文件有 [credentials]（缺少时本项未测）；模糊测试深度随测试档（quick 每操作约 12 个覆盖用例与各 3 个正负
+    生成用例，standard 40 与 15，certification 120 与 50），可由 [thresholds] fuzz_max_examples、fuzz_max_coverage、
+    fuzz_deadline_s 覆盖，种子取 [thresholds] seed（默认 20241122）；模糊测试本身无法进行（工具或契约问题）时本项为错误。
+    正向用例会向目标写入数据。总时限内未向该操作发出负向用例时本项未测；契约对该操作没有可违反的约束、生成不出负向用例时
+    本项未测。
+    测试步骤：
+    1. 以客户端凭证取得令牌（受保护操作带令牌；负向安全用例按 schemathesis 去掉凭证）；
+    2. 对该操作所在的契约文档运行一次 schemathesis（每次会话每份文档一次）：确定性覆盖用例，再以固定种子生成正向与负向用例；
+    3. 统计该操作的负向用例（覆盖阶段与生成阶段）：得到与未得到 HTTP 应答的个数，及其中 4xx 的个数，并运行 schemathesis
+    的负面数据拒收检查（negative_data_rejection）。
+    预期结果：负面数据拒收检查没有失败（没有负向用例被受理）；每个负向用例都得到 HTTP 应答；至少一个负向用例得到 4xx。
+
+    Requests that violate the contract are refused with a 4xx, never accepted; no answer is not a refusal.
+    """
     report = fuzz_report(contract_op.doc)
     request.node._hypothesis_internal_use_seed = report.seed
     if report.errors:
@@ -311,7 +339,18 @@ def _date_times(role: str, fuzz_report: Callable[[str], FuzzReport]) -> None:
 @pytest.mark.clause("IPQS.DATE.1", "PROFILE.DATE.1")
 def test_date_times_carry_a_utc_offset(tzsb_target: Target, fuzz_report: Callable[[str], FuzzReport]) -> None:
     """所有成功响应中的日期时间为 GB/T 7408 扩展格式并带时区偏移（如 2024-11-22T09:30:00+08:00）。
-    Every date-time in every successful response is GB/T 7408 extended format with a UTC offset."""
+
+    前置条件：目标文件有 [credentials]（缺少时本项未测）；模糊测试深度随测试档（quick 每操作约 12 个覆盖用例与各 3 个正负
+    生成用例，standard 40 与 15，certification 120 与 50），可由 [thresholds] fuzz_max_examples、fuzz_max_coverage、
+    fuzz_deadline_s 覆盖，种子取 [thresholds] seed（默认 20241122）；模糊测试本身无法进行（工具或契约问题）时本项为错误。
+    正向用例会向目标写入数据。本次成功响应中没有日期时间时本项未测。
+    测试步骤：
+    1. 对被测角色的每份契约文档运行 schemathesis（与契约测试共用同一次运行）；
+    2. 以本项目的日期时间检查（date_time_offset）检查每个成功响应中的全部日期时间。
+    预期结果：没有日期时间检查失败：所有成功响应中的日期时间均为 GB/T 7408 扩展格式并带时区偏移。
+
+    Every date-time in every successful response is GB/T 7408 extended format with a UTC offset.
+    """
     _date_times(tzsb_target.role, fuzz_report)
 
 
@@ -319,7 +358,19 @@ def test_date_times_carry_a_utc_offset(tzsb_target: Target, fuzz_report: Callabl
 @pytest.mark.clause("IPQS.DATE.1", "PROFILE.DATE.1", "SHARE.IF.TECH.2")
 def test_date_times_carry_a_utc_offset_sharing(tzsb_target: Target, fuzz_report: Callable[[str], FuzzReport]) -> None:
     """共享接口报文为 UTF-8 JSON（不能按 UTF-8 解析的响应在信封检查中不合格），日期时间按 GB/T 7408 带时区。
-    Shared messages are UTF-8 JSON and every date-time carries a UTC offset."""
+
+    前置条件：目标文件有 [credentials]（缺少时本项未测）；模糊测试深度随测试档（quick 每操作约 12 个覆盖用例与各 3 个正负
+    生成用例，standard 40 与 15，certification 120 与 50），可由 [thresholds] fuzz_max_examples、fuzz_max_coverage、
+    fuzz_deadline_s 覆盖，种子取 [thresholds] seed（默认 20241122）；模糊测试本身无法进行（工具或契约问题）时本项为错误。
+    正向用例会向目标写入数据。本次成功响应中没有日期时间时本项未测。
+    测试步骤：
+    1. 对被测角色的每份契约文档运行 schemathesis（与契约测试共用同一次运行）；
+    2. 以本项目的日期时间检查（date_time_offset）检查每个成功响应中的全部日期时间。
+    预期结果：没有日期时间检查失败：所有成功响应中的日期时间均为 GB/T 7408 扩展格式并带时区偏移（报文能否按 UTF-8
+    解析由 test_operation_conforms_to_its_contract 的信封检查判定）。
+
+    Shared messages are UTF-8 JSON and every date-time carries a UTC offset.
+    """
     _date_times(tzsb_target.role, fuzz_report)
 
 
@@ -358,7 +409,18 @@ def test_near_miss_identifiers_in_parameters_are_refused(
     param_site: tuple[Operation, str], tzsb_client: Any, tzsb_target: Target
 ) -> None:
     """路径或查询参数中的代码为近似错值（如校验位错一位）时，目标以 400/422 拒绝（路径中的资源标识也可 404），
-    返回错误信封，不受理、不 5xx。A near-miss identifier in a parameter is refused, never accepted."""
+    返回错误信封，不受理、不 5xx。
+
+    前置条件：目标文件有 [credentials]；该参数在契约中为本项目的代码格式（tzsb-*）；每个参数的近似错值个数取阈值
+    near_miss_per_site（默认随测试档）。
+    测试步骤：
+    1. 由代码库构造该参数的近似错值（校验位错一位、区划不存在、目录代码不存在等，种子由操作与参数名确定）；
+    2. 对每个近似错值调用该操作：该参数取近似错值，其他必填查询参数取合法值，有请求体的操作以对该请求体有效的契约样例（fixtures/json 中标为有效的）
+    （换新消息标识）为请求体，没有样例时为 {}。
+    预期结果：每次返回 400 或 422（路径参数也可 404），响应体为契约的错误信封（error.schema.json）。
+
+    A near-miss identifier in a parameter is refused, never accepted.
+    """
     op, name = param_site
     kind = _param_kind(op, name)
     assert kind is not None
@@ -433,7 +495,17 @@ def _set(doc: Any, pointer: str, value: Any) -> None:
 def test_near_miss_identifiers_in_bodies_are_refused(body_op: Operation, tzsb_client: Any, tzsb_target: Target) -> None:
     """以对该请求体有效的样例为底本，每次只把一个代码换成近似错值（契约据此判其无效），目标以 400/422
     （路径中资源不存在时也可 404）拒绝，返回错误信封，不受理、不 5xx。
-    A valid body with exactly one identifier replaced by a near miss is refused."""
+
+    前置条件：目标文件有 [credentials]；契约样例中有对该请求体有效的契约样例（fixtures/json 中标为有效的）（没有时本项不生成）；样例中有受契约约束的代码字段（没有时本项
+    未测）；每处的近似错值个数取阈值 near_miss_per_site。
+    测试步骤：
+    1. 取至多两个有效样例为底本，找出其中按字段名对应代码类型的字符串字段；
+    2. 对每处构造近似错值，每次复制底本、换新消息标识、只把该处换成近似错值；契约仍判其有效的跳过；
+    3. 以该请求体调用该操作（路径参数以占位值填充）。
+    预期结果：步骤 3 每次返回 400 或 422（带路径参数的操作也可 404），响应体为契约的错误信封（error.schema.json）。
+
+    A valid body with exactly one identifier replaced by a near miss is refused.
+    """
     client: TargetClient = tzsb_client()
     v = validator_at(body_op.body_uri or "")
     allowed = (400, 404, 422) if "{" in body_op.path else (400, 422)
@@ -481,7 +553,19 @@ def _page(r: TargetResponse) -> dict[str, Any] | None:
 def test_list_operations_page_with_page_size_and_total(tzsb_target: Target, tzsb_client: Any) -> None:
     """列表接口以 page（从1开始）与 size 分页：响应含 page、size、total、items，items 不多于 size；相邻两页不重复；
     超出末页返回空 items 而非错误；size 超过声明上限返回 400。（共享平台的分页另有详尽的功能测试。）
-    List operations page with page and size, report the total, and refuse an oversized page."""
+
+    前置条件：目标文件有 [credentials]；被测角色的契约有无路径参数、带 page 与 size 查询参数的列表接口（没有时本项未测）；
+    至少一个列表的记录多于 2 条（否则本项未测：无法检验翻页）。
+    测试步骤：
+    1. 对每个列表接口，以 page=1、size=2 读取（其他必填查询参数取合法值）；
+    2. total 大于 2 时以 page=2、size=2 读取；
+    3. 以超出末页的页码（total // 2 + 2）、size=2 读取；
+    4. 契约声明了 size 上限时，以 size=上限+1 读取。
+    预期结果：步骤 1 返回 200 与分页结果，page=1、size=2、total 为整数、items 为列表，items 不多于 2 条且不多于 total；
+    步骤 2 的 items 非空且与第 1 页没有相同的记录；步骤 3 返回 200 与空 items；步骤 4 返回 400。
+
+    List operations page with page and size, report the total, and refuse an oversized page.
+    """
     ops = _paged(_ops(tzsb_target.role))
     if not ops:
         vacuous("该角色的契约中没有列表接口 / no list operation")
@@ -534,7 +618,16 @@ def test_list_operations_page_with_page_size_and_total(tzsb_target: Target, tzsb
 
 def test_unknown_fields_are_refused(body_op: Operation, tzsb_client: Any) -> None:
     """请求体中契约未定义的字段（在对该请求体有效的样例上加一个未知字段）被以 400/422 拒绝，不被静默接受。
-    An undeclared field in an otherwise valid body is refused, not silently accepted."""
+
+    前置条件：目标文件有 [credentials]；契约样例中有对该请求体有效的契约样例（fixtures/json 中标为有效的）（没有时本项不生成）；请求体为对象且契约不允许附加字段（否则本项
+    未测）。
+    测试步骤：
+    1. 取第一个有效样例为底本，换新消息标识，加一个契约未定义的字段 tzsbUndeclaredField；
+    2. 以该请求体调用该操作（路径参数以占位值填充）。
+    预期结果：返回 400 或 422（带路径参数的操作也可 404），响应体为契约的错误信封（error.schema.json）。
+
+    An undeclared field in an otherwise valid body is refused, not silently accepted.
+    """
     client: TargetClient = tzsb_client()
     v = validator_at(body_op.body_uri or "")
     base = _a_valid_body(body_op)

@@ -67,7 +67,16 @@ def _refused_401(r: TargetResponse, what: str, code: str = ErrorCode.SIGNATURE_I
 @pytest.mark.clause("SHARE.SEC.AUTH.1", "DB42.4.7.e.2", "PROFILE.STATUS.2")
 def test_malformed_authorization_headers_are_refused_with_401(role_ops: list[Operation], tzsb_client) -> None:
     """格式错误的 Authorization 头（缺令牌值、错误的认证方案、截断或附加字符的令牌、令牌放在 URL 查询参数中）
-    一律 401，带 WWW-Authenticate 质询与错误信封，不返回业务数据。"""
+    一律 401，带 WWW-Authenticate 质询与错误信封，不返回业务数据。
+
+    前置条件：目标文件有 [credentials]；被测角色有受保护操作（优先无路径参数的 GET，没有时本项未测）。
+    测试步骤：
+    1. 以测试凭证取得有效令牌，选出受保护操作；
+    2. 依次以九种格式错误的认证调用该操作：只有方案名 Bearer、Bearer 后只有空白、只有令牌、Token 方案、以 Basic
+    方案直接送客户端凭证、截断的令牌、附加字符的令牌、两个令牌以逗号相连、令牌放在查询参数 access_token 中。
+    预期结果：每次都返回 401 错误信封，错误代码为 UNAUTHORIZED、TOKEN_EXPIRED、SIGNATURE_INVALID 或
+    REPLAYED_NONCE 之一，带 WWW-Authenticate: Bearer 质询，不带业务数据。
+    """
     client = tzsb_client()
     op = probe_op(role_ops)
     token = issue(client).token
@@ -91,7 +100,19 @@ def test_malformed_authorization_headers_are_refused_with_401(role_ops: list[Ope
 
 @pytest.mark.clause("PROFILE.TOKEN.2", "SHARE.SEC.AUTH.1", "DB42.4.7.e.2")
 def test_an_expired_token_is_refused_with_401(role_ops: list[Operation], tzsb_client, tzsb_target: Target) -> None:
-    """令牌在 expires_in 到期后被拒绝：401，错误代码 TOKEN_EXPIRED，带 WWW-Authenticate；到期前同一请求被受理。"""
+    """令牌在 expires_in 到期后被拒绝：401，错误代码 TOKEN_EXPIRED，带 WWW-Authenticate；到期前同一请求被受理。
+
+    前置条件：目标文件有 [clients.short-lived]（短有效期令牌的客户端），没有时用 [credentials]；以静态密钥认证的绑定
+    本项不提供（未测）；令牌有效期超过等待上限（[thresholds] token_expiry_wait_s，未声明时 quick 档 10 秒、standard
+    档 300 秒、certification 档 7300 秒）时本项未测；该客户端可调用受保护操作（没有时本项未测）。
+    测试步骤：
+    1. 以客户端凭证请求令牌接口（issueToken），读取 expires_in；
+    2. 以新令牌调用一个受保护操作（优先无路径参数的 GET）；
+    3. 等待到令牌签发后 expires_in + 1.5 秒；
+    4. 以同一令牌再次调用该操作。
+    预期结果：步骤 1 的 expires_in 为契约范围内的整数秒；步骤 2 不返回 401 或 403；步骤 4 返回 401 错误信封，错误代码
+    TOKEN_EXPIRED，带 WWW-Authenticate: Bearer 质询，不带业务数据。
+    """
     name = "short-lived" if tzsb_target.client("short-lived") else None
     client = tzsb_client(None, name)
     grant = issue(client, exchange=True)  # its lifetime is the token answer's
@@ -129,7 +150,19 @@ def test_an_expired_token_is_refused_with_401(role_ops: list[Operation], tzsb_cl
 @pytest.mark.clause("PROFILE.STATUS.2")
 def test_401_and_403_are_distinguished(role_ops: list[Operation], tzsb_client) -> None:
     """未认证为 401（带 WWW-Authenticate），已认证但缺少权限范围为 403（FORBIDDEN），有权限时受理；
-    401 与 403 均不返回业务数据。"""
+    401 与 403 均不返回业务数据。
+
+    前置条件：目标文件有 [credentials]，在被测角色持有至少两个权限范围（否则本项未测）；令牌接口按 scope 参数收窄
+    令牌（目标忽略 scope 参数时本项未测）。
+    测试步骤：
+    1. 以测试凭证取得持有全部权限范围的令牌，选出一个受保护操作（优先 GET）及一个不打开它的权限范围；
+    2. 以 scope 参数申请只含该权限范围的令牌；
+    3. 不带令牌调用该操作；
+    4. 以步骤 2 的令牌调用该操作；
+    5. 以步骤 1 的令牌调用该操作。
+    预期结果：步骤 3 返回 401 错误信封，错误代码为认证类代码之一，带 WWW-Authenticate: Bearer 质询，不带业务数据；
+    步骤 4 返回 403 错误信封，错误代码 FORBIDDEN，不带业务数据；步骤 5 不返回 401 或 403。
+    """
     client = tzsb_client()
     full = issue(client)
     available = set(full.scopes) & role_scopes(role_ops)
@@ -205,7 +238,17 @@ def test_tokens_without_the_scope_are_refused_with_403_sharing(
 ) -> None:
     """共享平台每个受保护操作（各数据集的查询、获取、增量、推送、订阅，订阅管理、目录、授权、审计、开放数据），
     以不含其权限范围的令牌调用（推送与订阅用同一数据集的只读令牌，读取用其他数据集的令牌，审计用数据令牌）：
-    一律 403 错误信封，不返回数据。"""
+    一律 403 错误信封，不返回数据。
+
+    前置条件：目标文件有 [credentials]（持有被测角色的权限范围，令牌接口按 scope 参数收窄令牌）；目标忽略 scope 参数
+    时用 [clients.reader]（只读客户端）的令牌。两者都取不到缺少权限范围的令牌时本项未测。
+    测试步骤：
+    1. 以测试凭证取得令牌，得出其持有且为被测角色操作所用的权限范围；有只读客户端时也为它取得令牌；
+    2. 对每个受保护操作，选一个不打开它的权限范围（写操作取同一数据集的读权限，读操作取其他数据集的读权限），
+    以 scope 参数申请只含该权限范围的令牌；申请所得仍打开该操作时改用只读客户端的令牌（它也打开时跳过该操作）；
+    3. 以该令牌调用该操作（路径参数以占位值填充，有请求体的以 {} 为请求体）。
+    预期结果：步骤 3 的每次调用都返回 403 错误信封，错误代码 FORBIDDEN，不带业务数据。
+    """
     _refused_without_scope(role_ops, tzsb_client, tzsb_target)
 
 
@@ -215,7 +258,17 @@ def test_tokens_without_the_scope_are_refused_with_403(
     role_ops: list[Operation], tzsb_client, tzsb_target: Target
 ) -> None:
     """每个受保护操作以不含其权限范围的令牌调用（写操作用只读令牌，其他接口用别的接口的令牌）：一律 403，
-    不返回数据也不执行。"""
+    不返回数据也不执行。
+
+    前置条件：目标文件有 [credentials]（持有被测角色的权限范围，令牌接口按 scope 参数收窄令牌）；目标忽略 scope 参数
+    时用 [clients.reader]（只读客户端）的令牌。两者都取不到缺少权限范围的令牌时本项未测。
+    测试步骤：
+    1. 以测试凭证取得令牌，得出其持有且为被测角色操作所用的权限范围；有只读客户端时也为它取得令牌；
+    2. 对每个受保护操作，选一个不打开它的权限范围（写操作取同一数据集的读权限，读操作取其他数据集的读权限），
+    以 scope 参数申请只含该权限范围的令牌；申请所得仍打开该操作时改用只读客户端的令牌（它也打开时跳过该操作）；
+    3. 以该令牌调用该操作（路径参数以占位值填充，有请求体的以 {} 为请求体）。
+    预期结果：步骤 3 的每次调用都返回 403 错误信封，错误代码 FORBIDDEN，不带业务数据。
+    """
     _refused_without_scope(role_ops, tzsb_client, tzsb_target)
 
 
@@ -299,7 +352,18 @@ def _accepted(r: TargetResponse, what: str) -> list[str]:
 @pytest.mark.clause("PROFILE.SIGN.1", "PROFILE.SIGN.2")
 def test_correctly_signed_requests_are_accepted(role_ops: list[Operation], tzsb_client, tzsb_target: Target) -> None:
     """按 common.yaml 的待签名串计算的 HMAC-SM3 与 HMAC-SHA256 签名均被受理（带查询串的请求亦然）；
-    缺少签名头的请求被拒绝（401 SIGNATURE_INVALID）。"""
+    缺少签名头的请求被拒绝（401 SIGNATURE_INVALID）。
+
+    前置条件：目标声明可选特性 request-signature；目标文件有 [clients.signer]（须签名请求的客户端，签名密钥为其
+    client_secret，缺少时本项未测）；该客户端可调用被测角色的受保护读操作（没有读操作时本项未测）；服务器时间取自健康状态接口。
+    测试步骤：
+    1. 以签名客户端取得令牌，选出受保护读操作；
+    2. 以 HMAC-SM3 与 HMAC-SHA256 分别签名（X-Timestamp、X-Nonce、X-Signature-Method、X-Signature）调用该操作；
+    该操作有 page 参数时，再各以带查询串（page=1&size=1）的签名请求调用；
+    3. 以同一客户端的令牌不签名调用该操作。
+    预期结果：步骤 2 的请求均被受理（不返回 401、403 或 5xx）；步骤 3 返回 401 错误信封，错误代码 SIGNATURE_INVALID，
+    带 WWW-Authenticate: Bearer 质询，不带业务数据。
+    """
     signer = _signer(tzsb_target, tzsb_client)
     op, path = _signed_probe(role_ops, signer)
     params = {"page": "1", "size": "1"} if any(p.name == "page" for p in op.params) else None
@@ -318,7 +382,18 @@ def test_correctly_signed_requests_are_accepted(role_ops: list[Operation], tzsb_
 @pytest.mark.feature("request-signature")
 @pytest.mark.clause("PROFILE.SIGN.2")
 def test_wrong_signatures_are_refused_with_401(role_ops: list[Operation], tzsb_client, tzsb_target: Target) -> None:
-    """签名错误（错误密钥、缺少签名头、不支持的算法、签名后改动查询串或请求体）：401，错误代码 SIGNATURE_INVALID。"""
+    """签名错误（错误密钥、缺少签名头、不支持的算法、签名后改动查询串或请求体）：401，错误代码 SIGNATURE_INVALID。
+
+    前置条件：目标声明可选特性 request-signature；目标文件有 [clients.signer]（须签名请求的客户端，签名密钥为其
+    client_secret，缺少时本项未测）；该客户端可调用被测角色的受保护读操作（没有读操作时本项未测）。
+    测试步骤：
+    1. 以签名客户端取得令牌，选出受保护读操作；
+    2. 依次发送八种有误的签名请求：以错误密钥签名（HMAC-SM3、HMAC-SHA256）、缺少 X-Signature、缺少 X-Nonce、缺少
+    X-Timestamp、签名算法 HMAC-MD5、签名后查询串被改动、X-Timestamp 不带时区；
+    3. 被测角色有带请求体的 POST 操作时，对一个请求体签名而发送另一个请求体。
+    预期结果：步骤 2、3 的每次请求都返回 401 错误信封，错误代码 SIGNATURE_INVALID，带 WWW-Authenticate: Bearer 质询，
+    不带业务数据。
+    """
     signer = _signer(tzsb_target, tzsb_client)
     op, path = _signed_probe(role_ops, signer)
     cases: list[tuple[str, dict[str, Any]]] = [
@@ -348,7 +423,17 @@ def test_a_stale_or_future_timestamp_is_refused_with_401(
     role_ops: list[Operation], tzsb_client, tzsb_target: Target
 ) -> None:
     """X-Timestamp 与服务器时间相差超过 300 秒（早 600 秒、晚 600 秒）的签名请求：401（SIGNATURE_INVALID），
-    即使签名本身正确；服务器时间取自健康检查接口。"""
+    即使签名本身正确；服务器时间取自健康检查接口。
+
+    前置条件：目标声明可选特性 request-signature；目标文件有 [clients.signer]（须签名请求的客户端，签名密钥为其
+    client_secret，缺少时本项未测）；该客户端可调用被测角色的受保护读操作（没有读操作时本项未测）。
+    测试步骤：
+    1. 从健康状态接口读取服务器时间，以签名客户端选出受保护读操作；
+    2. 以当前服务器时间的时间戳签名调用该操作（对照）；
+    3. 以早于、晚于服务器时间 600 秒的时间戳分别正确签名调用该操作。
+    预期结果：步骤 2 被受理（不返回 401、403 或 5xx）；步骤 3 的两次请求都返回 401 错误信封，错误代码
+    SIGNATURE_INVALID，带 WWW-Authenticate: Bearer 质询，不带业务数据。
+    """
     signer = _signer(tzsb_target, tzsb_client)
     op, path = _signed_probe(role_ops, signer)
     problems: list[str] = []
@@ -367,7 +452,17 @@ def test_a_stale_or_future_timestamp_is_refused_with_401(
 @pytest.mark.clause("PROFILE.SIGN.2")
 def test_a_replayed_nonce_is_refused_with_401(role_ops: list[Operation], tzsb_client, tzsb_target: Target) -> None:
     """同一 X-Nonce 在时间窗口内第二次使用（新的时间戳、正确的签名）：401，错误代码 REPLAYED_NONCE；
-    原样重放整个请求亦然。"""
+    原样重放整个请求亦然。
+
+    前置条件：目标声明可选特性 request-signature；目标文件有 [clients.signer]（须签名请求的客户端，签名密钥为其
+    client_secret，缺少时本项未测）；该客户端可调用被测角色的受保护读操作（没有读操作时本项未测）。
+    测试步骤：
+    1. 以签名客户端选出受保护读操作，以新随机数签名调用该操作；
+    2. 以同一随机数、新的时间戳、HMAC-SHA256 正确签名再次调用；
+    3. 原样重放步骤 2 的请求。
+    预期结果：步骤 1 被受理（不返回 401、403 或 5xx）；步骤 2、3 都返回 401 错误信封，错误代码 REPLAYED_NONCE，
+    带 WWW-Authenticate: Bearer 质询，不带业务数据。
+    """
     signer = _signer(tzsb_target, tzsb_client)
     op, path = _signed_probe(role_ops, signer)
     first, nonce = signer.send("GET", path)

@@ -100,7 +100,17 @@ def _page_params(op: Operation, page: int = 1) -> dict[str, Any]:
 @pytest.mark.feature("open-data")
 @pytest.mark.clause("IPQS.OPEN.SEC.1", "SHARE.SEC.ACCESS.4")
 def test_open_data_is_masked(role_ops: list[Operation], tzsb_client, tzsb_target: Target) -> None:
-    """开放数据接口（前两页）中不出现完整的公民身份号码与手机号码：敏感字段为脱敏形式或不提供。"""
+    """开放数据接口（前两页）中不出现完整的公民身份号码与手机号码：敏感字段为脱敏形式或不提供。
+
+    前置条件：目标声明可选特性 open-data；目标文件有 [clients.open-data]（缺少时本项未测）；契约中有该客户端可调用
+    的开放数据读取接口（权限范围 …:open），开放数据接口返回记录（否则本项未测）；敏感字段取契约中标记 x-sensitive
+    （公民身份号码、电话）的字段。
+    测试步骤：
+    1. 以开放数据客户端取得令牌，选出其可调用的开放数据读取接口；
+    2. 分别读取每个接口的第 1、2 页（每页取契约允许的最大条数）；
+    3. 逐条检查返回记录中的字符串值。
+    预期结果：每次读取返回 200；记录中没有完整的手机号码，敏感字段中没有有效的完整公民身份号码（均为脱敏形式或不提供）。
+    """
     client = need_client(tzsb_target, tzsb_client, "open-data", "开放数据客户端，持有开放数据接口的权限范围")
     scopes = issue(client).scopes
     ops = [
@@ -134,7 +144,16 @@ def test_open_data_is_masked(role_ops: list[Operation], tzsb_client, tzsb_target
 def test_sensitive_fields_are_masked_without_a_grant(
     role_ops: list[Operation], tzsb_client, tzsb_target: Target
 ) -> None:
-    """未获数据所属主体授权的调用方（只读客户端）经分页查询与增量同步读到的公民身份号码、手机号码均为脱敏形式。"""
+    """未获数据所属主体授权的调用方（只读客户端）经分页查询与增量同步读到的公民身份号码、手机号码均为脱敏形式。
+
+    前置条件：目标文件有 [clients.reader]（未获任何授权的只读客户端，缺少时本项未测）；该客户端可调用数据集的分页查询
+    或增量同步接口（没有时本项未测）；读到的数据中有脱敏形式的敏感值（没有时本项未测）。
+    测试步骤：
+    1. 以只读客户端取得令牌，选出其可调用的数据集分页查询与增量同步接口；
+    2. 分别读取每个接口的第一页（每页取契约允许的最大条数）；
+    3. 逐条检查返回记录（增量同步取各条的 record）中的字符串值。
+    预期结果：每次读取返回 200；记录中没有完整的手机号码，敏感字段中没有有效的完整公民身份号码。
+    """
     reader = need_client(tzsb_target, tzsb_client, "reader", "只读客户端，未获数据所属主体授权")
     ops = data_set_reads(role_ops, issue(reader).scopes)
     if not ops:
@@ -193,7 +212,21 @@ def test_a_grant_shows_sensitive_fields_until_it_expires(
     role_ops: list[Operation], tzsb_client, tzsb_target: Target
 ) -> None:
     """授权查询共享：只读客户端读某条记录时敏感字段为脱敏形式；以测试凭证登记数据所属主体对其的授权（有效期数秒）
-    后，同一读取得到原文（与脱敏形式首尾一致）；授权到期后恢复脱敏。"""
+    后，同一读取得到原文（与脱敏形式首尾一致）；授权到期后恢复脱敏。
+
+    前置条件：目标文件有 [clients.reader]（被授权方，缺少时本项未测）与持有授权登记权限范围的 [credentials]（否则
+    本项未测）；契约有授权登记接口与该数据集的按键获取接口（否则本项未测）；只读客户端读到的前 5 页中有带脱敏敏感
+    字段、有所属主体（uscc 或 …Uscc 字段）和键字段的记录（否则本项未测）；授权有效期取阈值 grant_validity_s（默认 4 秒）。
+    测试步骤：
+    1. 只读客户端分页读取其可调用的数据集（每个数据集至多 5 页），选出一条带脱敏敏感字段的记录 X；
+    2. 只读客户端按键读 X；
+    3. 以测试凭证为 X 的每个所属主体登记授权：把这些字段授权给只读客户端，数秒后到期；
+    4. 只读客户端再按键读 X；
+    5. 等待授权到期后，只读客户端第三次按键读 X。
+    预期结果：步骤 1 读到的记录中没有原文的敏感值；步骤 2 返回 200，这些字段为脱敏形式；步骤 3 授权登记返回 200 或 201；
+    步骤 4 返回 200，这些字段为原文（不含 *，长度与脱敏形式相同，首 6 位（身份号码）或首 3 位（手机号码）与末 4 位一致）；
+    步骤 5 返回 200，这些字段重为含 * 的脱敏形式。
+    """
     reader = need_client(tzsb_target, tzsb_client, "reader", "只读客户端，被授权方")
     harness = tzsb_client()
     grant_op = grant_operation(role_ops)
@@ -333,14 +366,40 @@ def _audited_calls(role_ops: list[Operation], tzsb_client, tzsb_target: Target, 
 @pytest.mark.clause("SHARE.SEC.SECMGMT.5", "PROFILE.AUDIT.1")
 def test_shared_data_access_is_audited(role_ops: list[Operation], tzsb_client, tzsb_target: Target) -> None:
     """对共享数据的访问（成功的查询与缺少权限范围被拒绝的查询）各有审计记录：调用方、时间、操作、对象、结果与
-    请求标识，经审计查询接口按时间检索得到；没有 audit:read 的令牌查询审计记录为 403。"""
+    请求标识，经审计查询接口按时间检索得到；没有 audit:read 的令牌查询审计记录为 403。
+
+    前置条件：被测角色的契约有审计查询接口（queryAudit）与数据集分页查询接口（否则本项未测）；[clients.auditor]（持有 audit:read；没有时用 [credentials]，两者都不持有 audit:read 时本项未测）；
+    [credentials]；阈值 audit_wait_s（默认 5 秒）、audit_max_pages（默认 20）。
+    测试步骤：
+    1. 从健康状态接口读取服务器时间，作为检索起点（提前 2 秒）；
+    2. 以测试凭证带新的请求标识（X-Request-Id）调用第一个需审计的读取操作（成功的访问）；能以 scope 参数取得不打开该
+    操作的令牌时，再以它带另一请求标识调用（被拒绝的访问）；
+    3. 审计员按起点时间分页查询审计记录（queryAudit），直到各请求标识都出现或等满 audit_wait_s；
+    4. 能取得不含 audit:read 的收窄令牌时，以它查询审计记录。
+    预期结果：步骤 2 成功的访问返回 200，被拒绝的访问返回 403；步骤 3 审计查询返回 200 与分页结果，每个请求标识都有
+    一条符合 auditEntry 结构的审计记录，其 clientId 为测试凭证，outcome 分别为 success 与 denied（被拒绝的访问如有），resource 含所访问
+    接口的路径；步骤 4 返回 403 错误信封，错误代码 FORBIDDEN，不带业务数据。
+    """
     _audited_calls(role_ops, tzsb_client, tzsb_target, data_set_reads(role_ops, feeds=False))
 
 
 @pytest.mark.role("licensing")
 @pytest.mark.clause("DB42.4.7.e.4", "PROFILE.AUDIT.1")
 def test_archived_dossier_access_is_audited(role_ops: list[Operation], tzsb_client, tzsb_target: Target) -> None:
-    """对已归档卷宗的查阅（卷宗调用接口）与被拒绝的查阅各有审计记录，经审计查询接口检索得到。"""
+    """对已归档卷宗的查阅（卷宗调用接口）与被拒绝的查阅各有审计记录，经审计查询接口检索得到。
+
+    前置条件：被测角色的契约有审计查询接口（queryAudit）与无路径参数的卷宗查阅接口（否则本项未测）；[clients.auditor]（持有 audit:read；没有时用 [credentials]，两者都不持有 audit:read 时本项未测）；
+    [credentials]；阈值 audit_wait_s（默认 5 秒）、audit_max_pages（默认 20）。
+    测试步骤：
+    1. 从健康状态接口读取服务器时间，作为检索起点（提前 2 秒）；
+    2. 以测试凭证带新的请求标识（X-Request-Id）调用第一个需审计的读取操作（成功的访问）；能以 scope 参数取得不打开该
+    操作的令牌时，再以它带另一请求标识调用（被拒绝的访问）；
+    3. 审计员按起点时间分页查询审计记录（queryAudit），直到各请求标识都出现或等满 audit_wait_s；
+    4. 能取得不含 audit:read 的收窄令牌时，以它查询审计记录。
+    预期结果：步骤 2 成功的访问返回 200，被拒绝的访问返回 403；步骤 3 审计查询返回 200 与分页结果，每个请求标识都有
+    一条符合 auditEntry 结构的审计记录，其 clientId 为测试凭证，outcome 分别为 success 与 denied（被拒绝的访问如有），resource 含所访问
+    接口的路径；步骤 4 返回 403 错误信封，错误代码 FORBIDDEN，不带业务数据。
+    """
     wanted = [
         op
         for op in secured(role_ops)
@@ -353,7 +412,20 @@ def test_archived_dossier_access_is_audited(role_ops: list[Operation], tzsb_clie
 @pytest.mark.clause("PROFILE.AUDIT.2")
 def test_audit_log_is_a_read_only_hash_chain(role_ops: list[Operation], tzsb_client, tzsb_target: Target) -> None:
     """审计记录按 seq 连续，每条的 prevHash 等于前一条的 hash（第一条为 64 个 0），摘要互不相同；
-    经接口删除、修改、新增审计记录（DELETE / PUT / PATCH / POST）被拒绝（403 或 405），记录不变。"""
+    经接口删除、修改、新增审计记录（DELETE / PUT / PATCH / POST）被拒绝（403 或 405），记录不变。
+
+    前置条件：被测角色的契约有审计查询接口（queryAudit，否则本项未测）；[clients.auditor]（持有 audit:read；没有时用 [credentials]，两者都不持有 audit:read 时本项未测）；
+    [credentials]；阈值 audit_max_pages（默认 20）。
+    契约未规定 hash 的计算方法，只检验链接关系，不重算摘要。
+    测试步骤：
+    1. 以测试凭证调用第一个数据集（或卷宗）读取操作 8 次，产生需审计的记录；
+    2. 审计员查询审计记录得到总数，读取最后至多 audit_max_pages 页；
+    3. 审计员对审计查询路径依次发送 DELETE、PUT、PATCH、POST（修改请求）；
+    4. 审计员重读步骤 2 的第一页。
+    预期结果：步骤 2 各页返回 200，共至少 2 条记录，均符合 auditEntry 结构；seq 逐条加 1，每条的 prevHash 等于前一条的
+    hash，seq 为 1 的第一条的 prevHash 为 64 个 0，hash 互不相同；步骤 3 每个请求返回 403 或 405 错误信封，不带业务
+    数据；步骤 4 中各条的 hash 与步骤 2 相同。
+    """
     audit = _audit_op(role_ops, tzsb_target.role)
     auditor = _auditor(tzsb_target, tzsb_client, audit)
     harness = tzsb_client()
@@ -418,7 +490,16 @@ def test_thumbnails_are_refused_to_a_city_level_caller(
     role_ops: list[Operation], tzsb_client, tzsb_target: Target
 ) -> None:
     """电子证照缩略图下载接口（表5 序号16）仅向省厅单位提供：持有该接口权限范围的地市级调用方得到 403，
-    省级调用方（对照）不被拒绝。"""
+    省级调用方（对照）不被拒绝。
+
+    前置条件：目标声明可选特性 thumbnail；契约有缩略图下载接口（T5-16，否则本项未测）；目标文件有
+    [clients.city-caller]（地市级调用方，持有该接口的权限范围，否则本项未测）；[clients.province-caller]（省级调用方）
+    可选，有时作对照。
+    测试步骤：
+    1. 以地市级调用方调用缩略图下载接口（路径参数以合法格式的生成值填充）；
+    2. 有省级调用方时，以它调用同一路径。
+    预期结果：步骤 1 返回 403 错误信封，错误代码 FORBIDDEN，不带业务数据；步骤 2 不返回 401、403 或 5xx。
+    """
     op = next((o for o in secured(role_ops) if o.interface == "T5-16"), None)
     if op is None:
         vacuous("契约中没有缩略图下载接口（T5-16） / no thumbnail operation")

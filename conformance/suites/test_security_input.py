@@ -117,7 +117,17 @@ def _wrong(schema: dict[str, Any]) -> Any:
 @pytest.mark.clause("PROFILE.STATUS.6")
 def test_sql_injection_in_path_parameters_is_refused(role_ops: list[Operation], tzsb_client) -> None:
     """路径参数为 SQL 注入字符串（' OR '1'='1、堆叠查询、UNION、注释、SLEEP）：400 或 404 错误信封，不返回数据，
-    不 5xx，不泄露内部信息，不因注入而变慢；之后目标仍健康。"""
+    不 5xx，不泄露内部信息，不因注入而变慢；之后目标仍健康。
+
+    前置条件：目标文件有 [credentials]（持有被测角色的权限范围）；被测角色的契约有带路径参数的受保护操作（没有时本项
+    未测）。
+    测试步骤：
+    1. 选出被测角色全部带路径参数的受保护操作；
+    2. 对每个操作，以六个 SQL 注入字符串（重言式、堆叠查询、UNION、注释、SLEEP 等）依次填充其全部路径参数并调用
+    （有请求体的以 {} 为请求体）；
+    3. 请求健康状态接口，并调用第一个受保护读操作。
+    预期结果：步骤 2 每次返回 400 或 404 错误信封，不泄露堆栈、SQL 或内部地址，耗时不超过 4.5 秒（基于时间的注入探测）；步骤 3 之后健康状态接口返回 200 且状态不是 down，第一个受保护读操作不返回 5xx。
+    """
     client = tzsb_client()
     ops = [op for op in secured(role_ops) if "{" in op.path]
     if not ops:
@@ -135,7 +145,16 @@ def test_sql_injection_in_path_parameters_is_refused(role_ops: list[Operation], 
 @pytest.mark.clause("PROFILE.STATUS.6")
 def test_sql_injection_in_query_parameters_is_harmless(role_ops: list[Operation], tzsb_client) -> None:
     """查询参数（过滤条件、分页、游标）为 SQL 注入字符串：400 错误信封，或 200 但不返回任何记录
-    （注入不得扩大查询结果）；不 5xx，不泄露内部信息；之后目标仍健康。"""
+    （注入不得扩大查询结果）；不 5xx，不泄露内部信息；之后目标仍健康。
+
+    前置条件：目标文件有 [credentials]；被测角色的契约有带查询参数的受保护读操作（没有时本项未测）。
+    测试步骤：
+    1. 对每个受保护 GET 操作的每个查询参数，分别以两个 SQL 注入字符串（' OR '1'='1 与 UNION SELECT；整数参数用
+    1 OR 1=1）作为该参数的值调用；
+    2. 请求健康状态接口，并调用第一个受保护读操作。
+    预期结果：步骤 1 每次或为 2xx 且不返回任何记录、不泄露内部信息，或为 4xx（非 401、403）错误信封，不泄露堆栈、SQL 或内部地址，耗时不超过 4.5 秒（基于时间的注入探测），
+    不得 5xx；步骤 2 之后健康状态接口返回 200 且状态不是 down，第一个受保护读操作不返回 5xx。
+    """
     client = tzsb_client()
     problems: list[str] = []
     tried = 0
@@ -167,7 +186,15 @@ def test_sql_injection_in_query_parameters_is_harmless(role_ops: list[Operation]
 
 @pytest.mark.clause("PROFILE.STATUS.6")
 def test_sql_injection_in_body_fields_is_refused(role_ops: list[Operation], tzsb_client) -> None:
-    """请求体各字段均为 SQL 注入字符串：4xx 错误信封（不被受理），不 5xx，不泄露内部信息；之后目标仍健康。"""
+    """请求体各字段均为 SQL 注入字符串：4xx 错误信封（不被受理），不 5xx，不泄露内部信息；之后目标仍健康。
+
+    前置条件：目标文件有 [credentials]；被测角色的契约有带请求体的受保护操作（没有时本项未测）。
+    测试步骤：
+    1. 对每个带请求体的受保护操作，以契约请求体的全部顶层字段（没有时为字段 tzsb）都取同一 SQL 注入字符串构造请求体，
+    分别以 ' OR '1'='1 与堆叠查询（DROP TABLE）调用；
+    2. 请求健康状态接口，并调用第一个受保护读操作。
+    预期结果：步骤 1 每次返回 4xx（非 401、403）错误信封，不泄露堆栈、SQL 或内部地址，耗时不超过 4.5 秒（基于时间的注入探测），不得 5xx；步骤 2 之后健康状态接口返回 200 且状态不是 down，第一个受保护读操作不返回 5xx。
+    """
     client = tzsb_client()
     ops = [op for op in secured(role_ops) if op.body_uri is not None]
     if not ops:
@@ -205,7 +232,17 @@ MALFORMED: tuple[tuple[str, bytes], ...] = (
 def test_malformed_bodies_are_refused_with_400(role_ops: list[Operation], tzsb_client) -> None:
     """畸形请求体（深层嵌套、非法 UTF-8、孤立代理项、NUL、超大数值、顶层类型错误、空体；请求体解析为各操作共用，
     故在两个操作上检验）与字段类型错误（每个带请求体的操作）：400 错误信封（中文说明），类型错误时 errors 逐项给出
-    JSON Pointer 字段路径；绝不 5xx；之后目标仍健康。"""
+    JSON Pointer 字段路径；绝不 5xx；之后目标仍健康。
+
+    前置条件：目标文件有 [credentials]；被测角色的契约有带请求体的受保护操作（没有时本项未测）。
+    测试步骤：
+    1. 在第一个带请求体的操作及另一个带路径参数的此类操作（如有）上，依次发送十种畸形请求体：5000 层嵌套数组、2000 层
+    嵌套对象、字段中 1000 层嵌套、非法 UTF-8、孤立代理项、NUL、超大数值、顶层为数组、顶层为字符串、空请求体；
+    2. 对每个带请求体的操作，把契约请求体的每个顶层字段换成类型错误的值后调用；
+    3. 请求健康状态接口，并调用第一个受保护读操作。
+    预期结果：步骤 1、2 每次返回 400 错误信封，不泄露堆栈、SQL 或内部地址，耗时不超过 4.5 秒（基于时间的注入探测）；步骤 2 的 errors 各项的 path 为 JSON Pointer（空串或以 / 开头），
+    至少一项指向所发送的字段；步骤 3 之后健康状态接口返回 200 且状态不是 down，第一个受保护读操作不返回 5xx。
+    """
     client = tzsb_client()
     ops = [op for op in secured(role_ops) if op.body_uri is not None]
     if not ops:
@@ -292,7 +329,16 @@ def test_the_token_endpoint_refuses_hostile_input_without_5xx(role_ops: list[Ope
     """令牌端点（无需登录）：有效的客户端标识配非 ASCII 密钥（表单与 JSON）、非 ASCII 的签名请求头、嵌套 1000 层的
     JSON（在 client_secret 或 scope 中）：4xx，响应体为契约给该状态的错误体（RFC 6749 错误或错误信封），不签发令牌，
     绝不 5xx，不泄露内部信息；凭证正确而带非 ASCII 签名头的请求也不得 5xx（令牌端点未声明这些头，可签发令牌）；
-    之后目标仍健康。"""
+    之后目标仍健康。
+
+    前置条件：目标文件有 [credentials]（客户端标识与密钥）；被测角色的契约有令牌端点 issueToken（没有时本项未测）。
+    测试步骤：
+    1. 不带令牌向令牌端点发送六个请求：非 ASCII 密钥（表单、JSON）、非 ASCII 密钥加非 ASCII 签名请求头、凭证正确加
+    非 ASCII 签名请求头、client_secret 为 1000 层嵌套 JSON、凭证正确而 scope 为 1000 层嵌套 JSON；
+    2. 请求健康状态接口。
+    预期结果：步骤 1 每次不返回 5xx、不泄露内部信息；除“凭证正确、非 ASCII 签名头”外均返回 4xx 且不签发令牌；4xx 的
+    响应体符合契约为该状态给出的错误体（RFC 6749 错误或错误信封）；步骤 2 返回 200 且状态不是 down。
+    """
     client = tzsb_client()
     op = _token_op(role_ops)
     client_id, secret = client.client_id or "tzsb", client.client_secret or ""
@@ -436,7 +482,17 @@ def test_a_forged_host_header_never_reaches_a_url_in_the_answer(
     """请求头 Host 被伪造（或带伪造的 X-Forwarded-Host / Forwarded）时，应答的 Location（及任何响应头）与响应体中的
     绝对地址不得指向伪造的主机：目标以配置的对外地址（或相对地址）构造地址，不取自请求。在契约声明带 Location 的
     新建操作（没有时为应答 201 的操作；以契约的有效样例为请求体；quick 档只试第一个）与无路径参数的读操作上检验；
-    不跟随重定向（重定向到伪造主机同样不合格）。"""
+    不跟随重定向（重定向到伪造主机同样不合格）。
+
+    前置条件：目标文件有 [credentials]；被测角色的契约有可用契约有效样例构造请求体的新建操作、无路径参数的读操作，或
+    目标文件 [thresholds] 声明了样例值的带路径参数读操作（都没有时本项未测）；所有探测都得不到 2xx 应答时本项未测。
+    测试步骤：
+    1. 选出新建操作（每次以契约有效样例新构造请求体，有消息标识与回调地址时换新）与读操作；
+    2. 以伪造的 Host（tzsb-forged-host.invalid）逐一调用，不跟随重定向；
+    3. 以伪造的 X-Forwarded-Host、X-Forwarded-Proto 与 Forwarded 再逐一调用；
+    4. 请求健康状态接口，并调用第一个受保护读操作。
+    预期结果：步骤 2、3 的任何响应头（含 Location）与响应体中都没有指向伪造主机的地址；步骤 4 之后健康状态接口返回 200 且状态不是 down，第一个受保护读操作不返回 5xx。
+    """
     client = tzsb_client()
     ops = secured(role_ops)
     # the operations the contract says answer with a Location; without any, those that answer 201 (a creation)
@@ -495,7 +551,17 @@ def test_malformed_signature_headers_are_refused(role_ops: list[Operation], tzsb
     """契约给受保护操作声明的可选签名请求头（X-Timestamp、X-Nonce、X-Signature、X-Signature-Method）只要出现，
     就须符合契约的格式，不论调用方是否签名：格式不符（非 ASCII、含空格、过短）的每个头各发一次，400 错误信封
     （BAD_REQUEST / VALIDATION_FAILED；目标声明了请求签名时也可为 401 SIGNATURE_INVALID），绝不受理、绝不 5xx；
-    之后目标仍健康。"""
+    之后目标仍健康。
+
+    前置条件：目标文件有 [credentials]；被测角色有受保护操作（优先无路径参数的 GET），且契约给它声明了请求头参数
+    （没有时本项未测）。
+    测试步骤：
+    1. 选出上述受保护操作及其在契约中声明的签名请求头；
+    2. 对每个请求头，以契约格式不允许的值（非 ASCII、含空格与标点、过短中不合格者）各带令牌调用一次该操作；
+    3. 请求健康状态接口，并调用第一个受保护读操作。
+    预期结果：步骤 2 每次不返回 5xx，返回 400 错误信封（错误代码 BAD_REQUEST 或 VALIDATION_FAILED），目标声明了
+    request-signature 特性时也可为 401 错误信封（SIGNATURE_INVALID），均不带业务数据、不泄露内部信息；步骤 3 之后健康状态接口返回 200 且状态不是 down，第一个受保护读操作不返回 5xx。
+    """
     client = tzsb_client()
     op = probe_op(role_ops)
     headers = [p for p in op.params if p.location == "header"]

@@ -119,7 +119,18 @@ def test_a_token_opens_only_the_operations_of_its_scope_sharing(
 ) -> None:
     """共享平台：对契约中的每个权限范围，只含该权限范围的令牌调用每一组不需要它的受保护操作（其他数据集的读取、同一数据集的
     推送与订阅、写权限调用读取、目录、授权、审计、开放数据……）：一律 403 错误信封。
-    A token holding one scope is refused (403) by every operation that does not accept that scope."""
+
+    前置条件：目标文件有 [credentials]，持有被测角色的权限范围，令牌接口按 RFC 6749 §3.3 的 scope 参数签发收窄的令牌
+    （一个也不收窄时本项未测）；阈值 scope_probe_requests（默认 3000，请求数超出时本项未测）。
+    测试步骤：
+    1. 取测试凭证持有且为被测角色操作所用的权限范围；把被测角色的受保护操作按所需权限范围分组，每组取一个代表
+    （优先无路径参数的 GET）；
+    2. 对每个权限范围，以 scope 参数申请只含该权限范围的令牌（未收窄到该权限范围的跳过）；
+    3. 以该令牌调用每一组不需要该权限范围的代表操作（路径参数以占位值填充，有请求体的以 {} 为请求体）。
+    预期结果：步骤 3 的每次调用都返回 403 错误信封，错误代码 FORBIDDEN，不带业务数据。
+
+    A token holding one scope is refused (403) by every operation that does not accept that scope.
+    """
     _scope_matrix(role_ops, tzsb_client(), tzsb_target)
 
 
@@ -129,7 +140,18 @@ def test_a_token_opens_only_the_operations_of_its_scope(
     role_ops: list[Operation], tzsb_client, tzsb_target: Target
 ) -> None:
     """对被测角色契约中的每个权限范围，只含该权限范围的令牌调用每一组不需要它的受保护操作：一律 403 错误信封。
-    A token holding one scope is refused (403) by every operation that does not accept that scope."""
+
+    前置条件：目标文件有 [credentials]，持有被测角色的权限范围，令牌接口按 RFC 6749 §3.3 的 scope 参数签发收窄的令牌
+    （一个也不收窄时本项未测）；阈值 scope_probe_requests（默认 3000，请求数超出时本项未测）。
+    测试步骤：
+    1. 取测试凭证持有且为被测角色操作所用的权限范围；把被测角色的受保护操作按所需权限范围分组，每组取一个代表
+    （优先无路径参数的 GET）；
+    2. 对每个权限范围，以 scope 参数申请只含该权限范围的令牌（未收窄到该权限范围的跳过）；
+    3. 以该令牌调用每一组不需要该权限范围的代表操作（路径参数以占位值填充，有请求体的以 {} 为请求体）。
+    预期结果：步骤 3 的每次调用都返回 403 错误信封，错误代码 FORBIDDEN，不带业务数据。
+
+    A token holding one scope is refused (403) by every operation that does not accept that scope.
+    """
     _scope_matrix(role_ops, tzsb_client(), tzsb_target)
 
 
@@ -174,8 +196,24 @@ def test_a_grant_opens_only_its_owner_data_set_fields_and_grantee(
 ) -> None:
     """数据所属主体 O 授权只读客户端读取数据集 D 的部分敏感字段（数秒后到期）：被授权方读 O 的记录 X 时所授字段为原文（对照）；
     同一页上其他主体的记录、O 在其他数据集中的记录、X 未授权的字段均仍为脱敏形式；测试凭证（非被授权方）读 X 仍为脱敏形式。
+
+    前置条件：目标文件有 [clients.reader]（只读客户端，与测试凭证不是同一客户端，缺少时本项未测）与 [credentials]（持有
+    授权登记的权限范围 sharing:grant）；契约有授权登记接口；只读客户端可分页查询并按键读取的数据集中，有两条属于不同
+    主体（记录中的 uscc 或 …Uscc 字段）、带脱敏敏感字段的记录；授权有效期取阈值 grant_scope_validity_s（默认 10 秒）。
+    以上不满足，或授权登记后被授权方仍看不到所授字段原文、授权在检验完成前到期时，本项未测。
+    测试步骤：
+    1. 只读客户端分页查询各数据集的第一页，选出数据集 D 中主体 O 的记录 X 与其他主体的记录；
+    2. 以测试凭证为 X 的每个所属主体登记授权（所授字段取 X 的第一个脱敏字段，授权给只读客户端，数秒后到期），
+    被授权方按键读 X 作为对照；
+    3. 被授权方再按键读 X，分页查询 D 的第一页，按键读另一主体的记录，并按键读 O 在另一数据集中的一条记录（如有）；
+    4. 测试凭证按键读 X；被授权方再读 X 作为对照；结束后等待授权到期。
+    预期结果：步骤 2 授权登记返回 200 或 201；各次按键读取返回 200 与记录；步骤 3 中 X 未授权的字段、D 页上其他主体
+    记录的敏感字段、另一主体记录与 O 在另一数据集中记录的敏感字段均为脱敏形式，D 的分页查询返回 200 与 items；步骤 4
+    测试凭证读到的 X 的敏感字段为脱敏形式。
+
     An owner's grant shows the grantee only that owner's records of that data set, only the granted fields: another
-    owner's records, the owner's records in another data set, ungranted fields and another client stay masked."""
+    owner's records, the owner's records in another data set, ungranted fields and another client stay masked.
+    """
     reader = need_client(tzsb_target, tzsb_client, "reader", "只读客户端，被授权方")
     harness = tzsb_client()
     if reader.client_id == harness.client_id:

@@ -108,7 +108,20 @@ def test_rate_limit_answers_429_with_retry_after_then_recovers_sharing(
     role_ops: list[Operation], tzsb_client, tzsb_target: Target
 ) -> None:
     """限流客户端并发请求超过其速率上限：429，错误代码 RATE_LIMITED，整数秒 Retry-After，错误信封带 retryAfter；
-    按 Retry-After 等待后请求恢复正常。"""
+    按 Retry-After 等待后请求恢复正常。
+
+    前置条件：目标文件有 [clients.limited]（速率上限低的限流客户端，缺少时本项未测）；该客户端的权限范围内有被测角色的
+    受保护读操作（优先无路径参数的 GET，没有可调用的读操作时本项未测）；阈值 rate_probe_requests（默认 200）、
+    max_retry_wait_s（默认 60）。限流客户端当日配额已用尽，或 Retry-After 在契约范围内但超过等待上限时，本项未测。
+    测试步骤：
+    1. 以限流客户端取得令牌，选出上述读操作（有 size 或 limit 参数时取 1）；
+    2. 以每波 8 个并发请求连续调用该操作，直到得到 429 或发满 rate_probe_requests 次；
+    3. 检查 429 应答的 Retry-After 与错误信封；
+    4. 按 Retry-After 的秒数等待后再次调用该操作。
+    预期结果：步骤 2 在上限内得到 429；步骤 3 的 429 为错误信封、错误代码 RATE_LIMITED、不带业务数据，Retry-After
+    为契约范围内（common.yaml RetryAfter）的整数秒，错误信封带 retryAfter 且与之一致；步骤 4 的应答不是
+    401、403、429，也不是 5xx。
+    """
     _rate_limit(role_ops, tzsb_client, tzsb_target)
 
 
@@ -117,7 +130,20 @@ def test_rate_limit_answers_429_with_retry_after_then_recovers_sharing(
 def test_rate_limit_answers_429_with_retry_after_then_recovers(
     role_ops: list[Operation], tzsb_client, tzsb_target: Target
 ) -> None:
-    """（其他角色）限流客户端超过速率上限时：429，整数秒 Retry-After，错误信封带 retryAfter；等待后恢复。"""
+    """（其他角色）限流客户端超过速率上限时：429，整数秒 Retry-After，错误信封带 retryAfter；等待后恢复。
+
+    前置条件：目标文件有 [clients.limited]（速率上限低的限流客户端，缺少时本项未测）；该客户端的权限范围内有被测角色的
+    受保护读操作（优先无路径参数的 GET，没有可调用的读操作时本项未测）；阈值 rate_probe_requests（默认 200）、
+    max_retry_wait_s（默认 60）。限流客户端当日配额已用尽，或 Retry-After 在契约范围内但超过等待上限时，本项未测。
+    测试步骤：
+    1. 以限流客户端取得令牌，选出上述读操作（有 size 或 limit 参数时取 1）；
+    2. 以每波 8 个并发请求连续调用该操作，直到得到 429 或发满 rate_probe_requests 次；
+    3. 检查 429 应答的 Retry-After 与错误信封；
+    4. 按 Retry-After 的秒数等待后再次调用该操作。
+    预期结果：步骤 2 在上限内得到 429；步骤 3 的 429 为错误信封、错误代码 RATE_LIMITED、不带业务数据，Retry-After
+    为契约范围内（common.yaml RetryAfter）的整数秒，错误信封带 retryAfter 且与之一致；步骤 4 的应答不是
+    401、403、429，也不是 5xx。
+    """
     _rate_limit(role_ops, tzsb_client, tzsb_target)
 
 
@@ -126,7 +152,20 @@ def test_rate_limit_answers_429_with_retry_after_then_recovers(
 @pytest.mark.clause("SHARE.SEC.VOLUME.3", "PROFILE.STATUS.5")
 def test_daily_quota_answers_429_quota_exceeded(role_ops: list[Operation], tzsb_client, tzsb_target: Target) -> None:
     """限流客户端用尽每日配额（遇到速率限制时按 Retry-After 等待）：429，错误代码 QUOTA_EXCEEDED（区别于
-    RATE_LIMITED），Retry-After 给出到配额重置的秒数，错误信封带 retryAfter。"""
+    RATE_LIMITED），Retry-After 给出到配额重置的秒数，错误信封带 retryAfter。
+
+    前置条件：目标声明可选特性 daily-quota；目标文件有 [clients.limited]（每日配额小，缺少时本项未测）；该客户端的
+    权限范围内有受保护读操作（没有时本项未测）；阈值 quota_probe_requests（默认 2000）、quota_probe_s（默认 120 秒）、
+    max_retry_wait_s。本项会用尽限流客户端当日的配额。
+    测试步骤：
+    1. 以限流客户端取得令牌，选出受保护读操作（有 size 或 limit 参数时取 1）；
+    2. 逐个调用该操作，直到得到 QUOTA_EXCEEDED，或发满 quota_probe_requests 次、用满 quota_probe_s 秒；
+    3. 遇到错误代码 RATE_LIMITED 的 429 时检查其 Retry-After，按其秒数（不超过等待上限）等待后继续；
+    4. 检查 QUOTA_EXCEEDED 的 429 应答。
+    预期结果：步骤 2 中非 429 的应答不是 401、403 或 5xx；429 的错误代码只能是 RATE_LIMITED 或 QUOTA_EXCEEDED，其
+    Retry-After 为契约范围内的整数秒并与错误信封的 retryAfter 一致；在上限内得到 QUOTA_EXCEEDED，其应答为 429 错误
+    信封、不带业务数据，Retry-After 不小于 1 秒。
+    """
     client, op, path = _limited(role_ops, tzsb_client, tzsb_target)
     max_requests = int(tzsb_target.thresholds.get("quota_probe_requests", 2000))
     deadline = time.monotonic() + float(tzsb_target.thresholds.get("quota_probe_s", 120))
