@@ -5,7 +5,7 @@ group; standard: up to three; certification: all 114), every other code is refus
 naming ``/itemCode``, and an item whose equipment is not of the item's group is refused.
 
 *Workflow* needs the optional workflow driver (``workflow-driver.yaml``; without it these tests are
-不适用). The suite pushes its own applications (fresh applicants, unique case numbers and message
+未测: the driver is a means of testing, the clauses they decide bind every licensing system). The suite pushes its own applications (fresh applicants, unique case numbers and message
 ids) and drives them with the officers' tokens (``[clients.officer-<post>]`` in the target file, one
 per post of roles.json). Two kinds of walk feed one record of findings per clause
 (:class:`~conformance.suites.support.workflow.Findings`):
