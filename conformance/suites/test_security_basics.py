@@ -48,7 +48,7 @@ def test_an_invalid_token_is_refused_with_401(role_ops: list[Operation], tzsb_cl
     没有时取第一个 POST 操作）。
     测试步骤：
     1. 从契约中选出上述受保护操作；
-    2. 以伪造的令牌（Authorization: Bearer forged-token-0000）请求该操作（POST 时请求体为 {}）。
+    2. 以伪造的令牌（Authorization 头带一个目标从未签发的令牌）请求该操作（POST 时请求体为 {}）。
     预期结果：返回 401。
     """
     op = first_op(role_ops, method="get", path_params=False) or first_op(role_ops, method="post")
