@@ -10,27 +10,9 @@ from typing import Any
 
 import requests
 
-from conformance.check.schema import validator, validator_at
 from conformance.contract.errors import ErrorCode
-from conformance.contract.openapi import role_operations
 from tests.refserver import Api, running
-
-OPS = {op.operation_id: op for op in role_operations("sharing")}
-
-
-def ok(op_id: str, resp: requests.Response, status: int = 200) -> Any:
-    assert resp.status_code == status, resp.text[:500]
-    body = resp.json()
-    v = validator_at(OPS[op_id].responses[str(status)]["application/json"])
-    assert v.is_valid(body), [e.as_dict() for e in v.errors(body)[:5]]
-    return body["data"]
-
-
-def error(resp: requests.Response, status: int) -> dict[str, Any]:
-    assert resp.status_code == status, resp.text[:500]
-    body = resp.json()
-    assert validator("error").is_valid(body), body
-    return body
+from tests.test_reference_sharing import error, ok
 
 
 def change(**kw: Any) -> dict[str, Any]:
