@@ -25,20 +25,22 @@ import inspect
 import re
 from typing import Any
 
+from conformance.report.verdicts import CONFORMS, ERROR, FAILS, NOT_APPLICABLE, UNTESTED
+
 #: The docstring sections, in the order a test item lists them (Chinese heading → field).
 SECTIONS = {"前置条件": "preconditions", "测试步骤": "steps", "预期结果": "expected"}
 _HEADING = re.compile(r"^\s*(前置条件|测试步骤|预期结果)[：:]\s*(.*)$")
 _STEP = re.compile(r"^\s*(?:\d+[.、)）]|[-*•])\s*")
 #: A test's outcome as a GB/T 34990 verdict word (docs/certification-report.md): what is not proven is never 符合.
 OUTCOME_VERDICT = {
-    "passed": "符合",
-    "failed": "不符合",
-    "error": "错误",
-    "skipped": "未测",
-    "vacuous": "未测",
-    "not-applicable": "不适用",
-    "not-offered": "未测",
-    "missing": "未测",
+    "passed": CONFORMS,
+    "failed": FAILS,
+    "error": ERROR,
+    "skipped": UNTESTED,
+    "vacuous": UNTESTED,
+    "not-applicable": NOT_APPLICABLE,
+    "not-offered": UNTESTED,
+    "missing": UNTESTED,
 }
 
 

@@ -189,7 +189,7 @@ def _with_result(o: Any, exchanges: int) -> dict[str, Any] | None:
     return {
         **o.item,
         "actual": actual(o.outcome, o.message, o.reason, exchanges),
-        "verdict": OUTCOME_VERDICT.get(o.outcome, "未测"),
+        "verdict": OUTCOME_VERDICT.get(o.outcome, OUTCOME_VERDICT["missing"]),
         "exchanges": exchanges,
     }
 
