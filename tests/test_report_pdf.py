@@ -170,3 +170,104 @@ def test_docstring_sections_are_read_and_missing_ones_stay_empty() -> None:
         "expected": None,
     }
     assert parse_doc(None)["purpose"] is None
+
+
+@pytest.fixture(scope="module")
+def failing_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The supervision suite against a reference that drops reported units: items fail on read-back."""
+    from conformance.harness.runner import run_suites
+    from conformance.selfcheck.demo_target import demo_target
+
+    tmp = tmp_path_factory.mktemp("failing")
+    out = tmp / "run"
+    with running(tmp, "supervision", defects=("supervision-drops-unit",)) as srv:
+        code = run_suites(
+            target=str(demo_target(tmp / "t.toml", srv, "supervision")),
+            role="supervision",
+            profile="quick",
+            client_id=None,
+            features=[],
+            out=out,
+            answers=None,
+            lang="zh",
+            extra=["-k", "test_supervision"],
+        )
+    assert code == 1
+    return out
+
+
+def test_a_failing_item_opens_at_its_assertion_and_the_exchange_it_judged(failing_run: Path) -> None:
+    """In report.html a failed item is open, its assertion (the marked source line, the E lines, file and line) and
+    the exchange it judged last come first, with the curl that reproduces it; a passing item stays closed."""
+    report = json.loads((failing_run / "report.json").read_text(encoding="utf-8"))
+    evidence = json.loads((failing_run / "evidence.json").read_text(encoding="utf-8"))
+    failed = [t for t in report["tests"] if t["outcome"] == "failed"]
+    assert failed, "the defect must fail at least one supervision item"
+    html = (failing_run / "report.html").read_text(encoding="utf-8")
+    for t in failed:
+        item = t["item"]
+        assert item["verdict"] == "不符合" and item["failure"] and item["failure"] in item["actual"]
+        assert item["assertion"].startswith(">") and re.search(r"\.py:\d+: ", item["assertion"]), item["assertion"]
+        own = [x for x in evidence if x["test"] == t["nodeid"]]
+        assert own, "a failed supervision item has exchanges"
+        start = html.index(f">{item['number']}</b>")
+        block = html[html.rindex("<details", 0, start) : html.index("<dl>", start)]
+        assert 'class="item bad"' in block and " open>" in block.split("\n", 1)[0]
+        assert "断言（测试停在此处）" in block and "ex-bad" in block
+        # the exchange shown as judged last is the item's last one, with its reproduction
+        last = own[-1]
+        assert html_escape(last["curl"]) in block
+    passed = [t for t in report["tests"] if t["outcome"] == "passed" and t["item"]]
+    for t in passed[:3]:
+        start = html.index(f">{t['item']['number']}</b>")
+        head = html[html.rindex("<details", 0, start) : start]
+        assert "open" not in head and "bad" not in head
+
+
+def html_escape(text: str) -> str:
+    from markupsafe import escape  # what the report's templates escape with
+
+    return str(escape(text))
+
+
+def test_item_views_prefer_a_recorded_failure_to_the_last_exchange() -> None:
+    from conformance.report.items import item_views
+
+    report = {
+        "tests": [
+            {"nodeid": "a", "outcome": "failed", "message": "x\n>   assert ok\nE   AssertionError: no\n\nf.py:3: A"},
+            {"nodeid": "b", "outcome": "failed", "message": None},
+            {"nodeid": "c", "outcome": "passed", "message": None},
+        ]
+    }
+    evidence = [
+        {"test": "a", "error": None},
+        {"test": "a", "error": "[check] bad"},
+        {"test": "a", "error": None},
+        {"test": "b", "error": None},
+        {"test": "b", "error": None},
+        {"test": "c", "error": None},
+    ]
+    views = item_views(report, evidence)
+    assert views["a"]["failing"] == [1] and not views["a"]["lastBeforeAssertion"]
+    assert views["a"]["assertion"] == ">   assert ok\nE   AssertionError: no\nf.py:3: A"
+    assert views["a"]["shown"] == [0, 2]
+    assert views["b"]["failing"] == [4] and views["b"]["lastBeforeAssertion"] and views["b"]["assertion"] is None
+    assert views["c"] == {"failing": [], "lastBeforeAssertion": False, "shown": [5], "more": 0, "assertion": None}
+
+
+def test_contract_fuzzing_items_count_what_they_sent_and_keep_samples(run_dir: Path) -> None:
+    """A contract-fuzzing item says how many requests it sent and keeps some of them, with their answers, as its
+    evidence (it used to show 0 exchanges)."""
+    report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
+    evidence = json.loads((run_dir / "evidence.json").read_text(encoding="utf-8"))
+    fuzzed = [t for t in report["tests"] if "test_operation_conforms_to_its_contract" in t["nodeid"]]
+    assert fuzzed
+    for t in fuzzed:
+        if t["outcome"] != "passed":
+            continue
+        item = t["item"]
+        own = [x for x in evidence if x["test"] == t["nodeid"]]
+        assert item["requests"] > 0 and 0 < item["exchanges"] == len(own) <= item["requests"], item
+        assert all(x["status"] is not None and x["curl"].startswith("curl ") for x in own)
+        assert f"发出 {item['requests']} 个请求" in item["actual"]

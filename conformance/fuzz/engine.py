@@ -105,6 +105,8 @@ NEGATIVE_EXPECTED = ["400", "401", "403", "404", "405", "406", "409", "413", "41
 
 #: Characters of a response body kept with a failure.
 EXCERPT = 1000
+#: Answered exchanges kept per operation, phase and generation mode as the item's evidence.
+SAMPLES_PER_KIND = 2
 
 
 def _excerpt(response: Any) -> str:
@@ -116,6 +118,36 @@ def _excerpt(response: Any) -> str:
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _sample(stats: OperationStats, response: Any, where: dict[str, str]) -> None:
+    """Keep ``response`` (and its request) among the operation's samples while its phase and mode have room."""
+    from conformance.client.evidence import body_text, mask_headers, mask_text
+
+    kind = f"{where['phase']}/{where['mode']}"
+    if sum(1 for x in stats.samples if x["kind"] == kind) >= SAMPLES_PER_KIND:
+        return
+    request = response.request
+    body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
+    stats.samples.append(
+        {
+            "kind": kind,
+            "mode": where["mode"],
+            "method": request.method or "",
+            "url": mask_text(request.url or ""),
+            "request_headers": mask_headers(dict(request.headers)),
+            "request_body": body_text(body)[0],
+            "status": response.status_code,
+            "response_headers": {
+                k: ", ".join(v) if isinstance(v, list) else str(v)
+                for k, v in response.headers.items()
+                if k.lower() == "content-type"
+            },
+            "response_body": mask_text(_excerpt(response)),
+            # schemathesis' response: seconds as a float (requests': a timedelta)
+            "elapsed_ms": round(getattr(response.elapsed, "total_seconds", lambda: response.elapsed)() * 1000, 1),
+        }
+    )
 
 
 class ResponseTooLarge(requests.exceptions.RequestException):
@@ -182,6 +214,9 @@ class OperationStats:
     answered: Counter[str] = field(default_factory=Counter)
     refused: Counter[str] = field(default_factory=Counter)
     unanswered: Counter[str] = field(default_factory=Counter)
+    #: a few answered exchanges per phase and mode (``SAMPLES_PER_KIND``), masked like the evidence: what a passing
+    #: item shows it did (every failing case is kept as a :class:`FuzzFailure` besides)
+    samples: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -740,6 +775,7 @@ class _Run:
             return None
         stats.statuses[response.status_code] += 1
         stats.answered[mode] += 1
+        _sample(stats, response, where)
         stats.refused[mode] += 400 <= response.status_code < 500
         if mode == "positive" and case.method.lower() == case.operation.method.lower():
             stats.positive_sent += 1

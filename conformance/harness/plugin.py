@@ -176,14 +176,25 @@ def _usage(message: str) -> None:
     raise SystemExit(EXIT_USAGE)
 
 
-def _test_item(item: pytest.Item, doc: str | None) -> dict[str, Any]:
-    """The test's GB/T 34990 item as its docstring states it (conformance.report.items), with its number."""
-    from conformance.report.items import item_number, parse_doc
+def _test_item(
+    item: pytest.Item, doc: str | None, report: pytest.TestReport, call: pytest.CallInfo[None]
+) -> dict[str, Any]:
+    """The test's GB/T 34990 item as its docstring states it (conformance.report.items), with its number; a failed
+    one with where it stopped (its assertion) and the first line of what it raised, read from the whole traceback."""
+    from conformance.report.items import assertion, item_number, parse_doc
 
     callspec = getattr(item, "callspec", None)
     function = getattr(getattr(item, "function", None), "__name__", item.name.split("[", 1)[0])
     number = item_number(getattr(item, "module", None), function, callspec.id if callspec is not None else None)
-    return {"number": number, **parse_doc(doc)}
+    sent = dict(item.user_properties).get("requests")  # a test whose evidence keeps a sample says what it sent
+    out = {"number": number, **parse_doc(doc), **({"requests": sent} if isinstance(sent, int) else {})}
+    if report.failed and call.excinfo is not None:
+        raised = str(call.excinfo.value).strip().splitlines()
+        out["failure"] = (raised[0] if raised else call.excinfo.typename)[:400]
+        stopped = assertion(str(report.longrepr))
+        if stopped:
+            out["assertion"] = stopped[-3000:]
+    return out
 
 
 def canonical_id(item: pytest.Item) -> str:
@@ -332,7 +343,7 @@ class _Recorder:
                     doc.strip().splitlines()[0] if doc and doc.strip() else None,
                     reason,
                     absent,
-                    _test_item(item, doc),
+                    _test_item(item, doc, report, call),
                 )
             )
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from conformance.contract.clauses import LEVEL_ZH
-from conformance.report.verdicts import OVERALL_EN, VERDICT_EN
+from conformance.report.items import OUTCOME_VERDICT, item_views
+from conformance.report.verdicts import FAIL, MISSING_TEXT, OVERALL_EN, VERDICT_EN
 
 LABELS = {
     "zh": {
@@ -72,6 +74,25 @@ LABELS = {
         "pfSeen": "所见情况",
         "pfProvide": "如何补足",
         "pfFatal": "致命",
+        "itemsCol": "测试项",
+        "itemsNote": "每个条款下列出判定它的测试项；不符合与错误的测试项已展开，先列断言与失败的交互",
+        "purpose": "测试目的",
+        "preconditions": "前置条件",
+        "steps": "测试步骤",
+        "expected": "预期结果",
+        "actual": "实际结果",
+        "assertion": "断言（测试停在此处）",
+        "failingExchange": "失败的交互",
+        "lastExchange": "断言前的最后一次交互",
+        "exchangesOf": "本项的交互",
+        "moreExchanges": "另有 {n} 次交互见 evidence.json（按 test 字段查找）",
+        "traceback": "完整回溯",
+        "reasonWhy": "原因",
+        "goTo": "查看测试项",
+        "whyPass": "全部适用的自动检验“应”条款符合（{n} 条）",
+        "whyAttested": "全部证明材料项已答复且满足（{n} 项）",
+        "whyNoAttestation": "本次运行没有适用的证明材料项",
+        "whyScope": "本次认证范围仅为接口",
     },
     "en": {
         "title": "Conformance report: special-equipment supervision sharing interfaces",
@@ -134,8 +155,79 @@ LABELS = {
         "pfSeen": "Seen",
         "pfProvide": "How to provide",
         "pfFatal": "fatal",
+        "itemsCol": "Test items",
+        "itemsNote": "each clause lists the test items that decide it; failed and errored items are open, their assertion and failing exchange first",
+        "purpose": "Purpose",
+        "preconditions": "Preconditions",
+        "steps": "Steps",
+        "expected": "Expected result",
+        "actual": "Actual result",
+        "assertion": "Assertion (where the test stopped)",
+        "failingExchange": "Failing exchange",
+        "lastExchange": "Last exchange before the assertion",
+        "exchangesOf": "Exchanges of this item",
+        "moreExchanges": "{n} more exchanges in evidence.json (look up by its test field)",
+        "traceback": "Full traceback",
+        "reasonWhy": "why",
+        "goTo": "go to the test item",
+        "whyPass": "every applicable automated shall-clause conforms ({n})",
+        "whyAttested": "every attestation item answered and met ({n})",
+        "whyNoAttestation": "no attestation item applies to this run",
+        "whyScope": "certification scope: interface only",
     },
 }
+
+
+def automated_shall(report: dict[str, Any]) -> int:
+    """The applicable automated shall-clauses of a report (what an interface pass rests on)."""
+    return sum(
+        1
+        for c in report["clauses"]
+        if c["level"] == "shall" and c["verification"] == "automated" and c["verdict"] != "不适用"
+    )
+
+
+def verdict_reasons(summary: dict[str, Any], lang: str, shall: int) -> list[tuple[str, str, str]]:
+    """The three verdicts (interface, attestation, certification), each with the reason it is what it is: what a
+    pass rests on, or which clauses stand in its way."""
+    labels = LABELS["en" if lang == "en" else "zh"]
+    en = lang == "en"
+    missing = {m["what"]: m["clauses"] for m in summary.get("missingForPass") or []}
+
+    def listed(*whats: str) -> str:
+        parts = []
+        for what in whats:
+            if what in missing:
+                ids = missing[what]
+                text = MISSING_TEXT[what][1 if en else 0]
+                parts.append(f"{text}{' ' if en else '：'}{', '.join(ids[:12])}{' …' if len(ids) > 12 else ''}")
+        return "; ".join(parts) if en else "；".join(parts)
+
+    interface = (
+        listed("no-shall-clause", "non-conforming", "error", "untested")
+        if summary["interface"] == FAIL
+        else labels["whyPass"].format(n=shall)
+    )
+    items = summary.get("attestationItems", 0)
+    if items == 0:
+        attestation = labels["whyNoAttestation"]
+    elif summary["attestation"] == FAIL:
+        attestation = listed("attestation-pending", "attestation-failing") or (
+            f"{len(summary.get('attestationPending') or [])} pending"
+            if en
+            else f"{len(summary.get('attestationPending') or [])} 项待答复"
+        )
+    else:
+        attestation = labels["whyAttested"].format(n=items)
+    if summary.get("scope") == "interface":
+        certification = labels["whyScope"] + ("; " if en else "；") + interface
+    else:
+        certification = listed(*missing) if summary["certification"] == FAIL else labels["whyPass"].format(n=shall)
+    return [
+        ("interface", labels["interface"], interface),
+        ("attestation", labels["attestation"], attestation),
+        ("certification", labels["certification"], certification),
+    ]
 
 
 def render_html(
@@ -161,5 +253,11 @@ def render_html(
         L=LABELS[lang],
         V=verdict,
         LV=lambda lv: LEVEL_ZH.get(lv, lv) if lang == "zh" else lv,
+        OUT=lambda outcome: OUTCOME_VERDICT.get(outcome, OUTCOME_VERDICT["missing"]),
         charts=charts,
+        tests={t["nodeid"]: t for t in report.get("tests") or []},
+        views=item_views(report, evidence),
+        verdict_rows=verdict_reasons(report["summary"], lang, automated_shall(report)),
+        home={n: c["id"] for c in reversed(report["clauses"]) for n in c.get("tests") or []},
+        anchor=lambda clause, nodeid: "i-" + hashlib.sha1(f"{clause} {nodeid}".encode()).hexdigest()[:12],
     )

@@ -103,14 +103,78 @@ def item_number(module: Any, function: str, params: str | None) -> str:
     return f"{name}-{number:02d}" + (f"[{params}]" if params else "")
 
 
-def actual(outcome: str, message: str | None, reason: str | None, exchanges: int) -> str:
-    """实际结果 in a line: what the run saw."""
-    first = next((ln.strip() for ln in (message or "").splitlines() if ln.strip().startswith("E ")), None)
+def actual(outcome: str, message: str | None, reason: str | None, exchanges: int, requests: int | None = None) -> str:
+    """实际结果 in a line: what the run saw (``requests``: what the item sent when its evidence keeps a sample)."""
+    lines = [ln.strip() for ln in (message or "").splitlines() if ln.strip()]
+    first = next((ln[1:].strip() for ln in lines if ln.startswith("E ")), None) or (
+        lines[0] if len(lines) == 1 else None
+    )
     if outcome == "passed":
+        if requests is not None:
+            return (
+                f"与预期一致（发出 {requests} 个请求，证据中留存 {exchanges} 个样例）/ "
+                f"as expected ({requests} requests sent, {exchanges} kept as samples in the evidence)"
+            )
         return f"与预期一致（{exchanges} 次交互）/ as expected ({exchanges} exchanges)"
+    if outcome == "error" and not reason and first:
+        return first[:400]
     if outcome == "failed":
         if first:
-            return first[1:].strip()[:400]
-        lines = [ln.strip() for ln in (message or "").splitlines() if ln.strip()]
+            return first[:400]
         return (lines[-1] if lines else "不符合 / does not conform")[:400]
     return (reason or message or outcome).strip()[:400]
+
+
+#: Exchanges of an item shown in the HTML report besides the failing ones (all of them are in evidence.json).
+SHOWN_EXCHANGES = 4
+
+
+def assertion(message: str | None) -> str | None:
+    """Where a failing test stopped, from its traceback: the source line pytest marks with ``>``, the ``E`` lines that
+    explain it and the ``file:line`` that follows (None when the message has none of these, e.g. a skip reason)."""
+    lines = (message or "").splitlines()
+    marks = [i for i, ln in enumerate(lines) if ln.startswith(">")]
+    start = marks[-1] if marks else next((i for i, ln in enumerate(lines) if ln.startswith("E ")), None)
+    if start is None:
+        return None
+    out = [lines[start].rstrip()]
+    for ln in lines[start + 1 :]:
+        if ln.startswith("E ") or ln.strip() == "E":
+            out.append(ln.rstrip())
+        elif re.match(r"^\S+:\d+: ", ln):
+            out.append(ln.rstrip())  # the file and line the assertion is on
+            break
+        elif ln.strip() and out[-1].startswith("E "):
+            break
+    return "\n".join(out)
+
+
+def item_views(report: dict[str, Any], evidence: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per test (node id) what the report shows under its item: the indices of its exchanges in ``evidence``, the
+    failing ones first, and the assertion it stopped at.
+
+    A failing exchange is one the harness recorded with an error (a fuzzing finding, a network error); when a failed
+    test has none, it is the last exchange the test made before its assertion: the request/response it judged last."""
+    by_test: dict[str, list[int]] = {}
+    for i, x in enumerate(evidence):
+        by_test.setdefault(x.get("test") or "", []).append(i)
+    views: dict[str, dict[str, Any]] = {}
+    for t in report.get("tests") or []:
+        own = by_test.get(t["nodeid"], [])
+        failing: list[int] = []
+        last = False
+        if t["outcome"] in ("failed", "error") and own:
+            failing = [i for i in own if evidence[i].get("error")]
+            if not failing:
+                failing, last = [own[-1]], True
+        rest = [i for i in own if i not in failing]
+        views[t["nodeid"]] = {
+            "failing": failing,
+            "lastBeforeAssertion": last,
+            "shown": rest[:SHOWN_EXCHANGES],
+            "more": max(0, len(rest) - SHOWN_EXCHANGES),
+            "assertion": ((t.get("item") or {}).get("assertion") or assertion(t.get("message")))
+            if t["outcome"] in ("failed", "error")
+            else None,
+        }
+    return views

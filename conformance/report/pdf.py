@@ -27,9 +27,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from conformance.clock import CHINA
 from conformance.contract.clauses import LEVEL_ZH
 from conformance.crypto import sm3_hex
-from conformance.report.html import LABELS
-from conformance.report.items import OUTCOME_VERDICT
-from conformance.report.verdicts import FAIL, MISSING_TEXT, OVERALL_EN, VERDICT_EN
+from conformance.report.html import LABELS, automated_shall, verdict_reasons
+from conformance.report.items import OUTCOME_VERDICT, item_views
+from conformance.report.verdicts import OVERALL_EN, VERDICT_EN
 
 PDF_FILE = "report.pdf"
 #: Where Chromium is looked for (``TZSB_CHROMIUM`` first).
@@ -49,11 +49,6 @@ PRINT_LABELS = {
         "testCount": "个测试项",
         "exchanges": "次交互",
         "testItems": "测试项（按条款）",
-        "purpose": "测试目的",
-        "preconditions": "前置条件",
-        "steps": "测试步骤",
-        "expected": "预期结果",
-        "actual": "实际结果",
         "appendix": "附录 证据摘要",
         "appendixNote": "运行目录中每个文件的大小、SHA-256 与 SM3（打印本报告前的 manifest.json）；manifest.json 由上列公钥以 SM2 签名，"
         "可用 tzsb-conform verify 核验。",
@@ -61,10 +56,6 @@ PRINT_LABELS = {
         "bytes": "字节",
         "verdictTerms": "结论用语按 GB/T 34990：符合、部分符合、不符合、不适用；“未测”为本工具未能取得证据的条款（不计为符合），"
         "“错误”为测试工具或网络出错（不计为符合），“按绑定”为按厂商绑定判定的规范条款。",
-        "whyPass": "全部适用的自动检验“应”条款符合（{n} 条）",
-        "whyAttested": "全部证明材料项已答复且满足（{n} 项）",
-        "whyNoAttestation": "本次运行没有适用的证明材料项",
-        "whyScope": "本次认证范围仅为接口",
         "size": "接口功能规模（GB/T 18491.1）",
         "sizeNote": "由契约静态计数（tzsb-conform size，docs/functional-size.md），是接口集的度量而非合格判定：",
         "processes": "个功能处理",
@@ -83,11 +74,6 @@ PRINT_LABELS = {
         "testCount": "test items",
         "exchanges": "exchanges",
         "testItems": "Test items by clause",
-        "purpose": "Purpose",
-        "preconditions": "Preconditions",
-        "steps": "Steps",
-        "expected": "Expected result",
-        "actual": "Actual result",
         "appendix": "Appendix: evidence digests",
         "appendixNote": "Size, SHA-256 and SM3 of every file of the run folder (manifest.json before this report was printed); "
         "manifest.json is SM2-signed by the key above; check with tzsb-conform verify.",
@@ -96,10 +82,6 @@ PRINT_LABELS = {
         "verdictTerms": "Verdicts per GB/T 34990: conforms, partly conforms, does not conform, not applicable; 'untested' means "
         "the harness obtained no evidence (never counted as conforming), 'error' a harness or network error, 'per binding' a "
         "profile clause judged per the vendor binding.",
-        "whyPass": "every applicable automated shall-clause conforms ({n})",
-        "whyAttested": "every attestation item answered and met ({n})",
-        "whyNoAttestation": "no attestation item applies to this run",
-        "whyScope": "certification scope: interface only",
         "size": "Functional size of the interface set (GB/T 18491.1)",
         "sizeNote": "counted from the contracts (tzsb-conform size, docs/functional-size.md), a measure, not a verdict:",
         "processes": "functional processes",
@@ -135,47 +117,6 @@ def cjk_font_installed() -> bool:
     return bool(out.stdout.strip())
 
 
-def _reasons(summary: dict[str, Any], lang: str, labels: dict[str, str], shall: int) -> list[tuple[str, str, str]]:
-    en = lang == "en"
-    missing = {m["what"]: m["clauses"] for m in summary.get("missingForPass") or []}
-
-    def listed(*whats: str) -> str:
-        parts = []
-        for what in whats:
-            if what in missing:
-                ids = missing[what]
-                text = MISSING_TEXT[what][1 if en else 0]
-                parts.append(f"{text}{' ' if en else '：'}{', '.join(ids[:12])}{' …' if len(ids) > 12 else ''}")
-        return "; ".join(parts) if en else "；".join(parts)
-
-    interface = (
-        listed("no-shall-clause", "non-conforming", "error", "untested")
-        if summary["interface"] == FAIL
-        else labels["whyPass"].format(n=shall)
-    )
-    items = summary.get("attestationItems", 0)
-    if items == 0:
-        attestation = labels["whyNoAttestation"]
-    elif summary["attestation"] == FAIL:
-        attestation = listed("attestation-pending", "attestation-failing") or (
-            f"{len(summary.get('attestationPending') or [])} pending"
-            if en
-            else f"{len(summary.get('attestationPending') or [])} 项待答复"
-        )
-    else:
-        attestation = labels["whyAttested"].format(n=items)
-    if summary.get("scope") == "interface":
-        certification = labels["whyScope"] + ("; " if en else "；") + interface
-    else:
-        certification = listed(*missing) if summary["certification"] == FAIL else labels["whyPass"].format(n=shall)
-    base = LABELS[lang]
-    return [
-        ("interface", base["interface"], interface),
-        ("attestation", base["attestation"], attestation),
-        ("certification", base["certification"], certification),
-    ]
-
-
 def appendix_files(files: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The manifest's files for the appendix: each file of the folder itself, and each sub-folder (allure-results,
     load runs: hundreds of small files) as one line: its file count, total size and the SM3 and SHA-256 over its
@@ -202,6 +143,8 @@ def appendix_files(files: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def render_print_html(folder: Path, lang: str | None = None) -> str:
     """The print page of the run in ``folder`` (report.json and manifest.json)."""
     report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    evidence_path = folder / "evidence.json"
+    evidence = json.loads(evidence_path.read_text(encoding="utf-8")) if evidence_path.is_file() else []
     manifest_path = folder / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {"files": {}}
     lang = "en" if (lang or report.get("lang")) == "en" else "zh"
@@ -211,11 +154,7 @@ def render_print_html(folder: Path, lang: str | None = None) -> str:
     )
     digests = report["run"].get("contractDigests") or {}
     contracts_sm3 = sm3_hex("\n".join(f"{k} {v}" for k, v in sorted(digests.items())).encode())
-    shall = sum(
-        1
-        for c in report["clauses"]
-        if c["level"] == "shall" and c["verification"] == "automated" and c["verdict"] != "不适用"
-    )
+    shall = automated_shall(report)
 
     def verdict(v: str) -> str:
         return (VERDICT_EN.get(v) or OVERALL_EN.get(v) or v) if lang == "en" else v
@@ -227,10 +166,12 @@ def render_print_html(folder: Path, lang: str | None = None) -> str:
         V=verdict,
         LV=lambda lv: LEVEL_ZH.get(lv, lv) if lang == "zh" else lv,
         OUT=lambda outcome: OUTCOME_VERDICT.get(outcome, outcome),
+        evidence=evidence,
+        views=item_views(report, evidence),
         tests={t["nodeid"]: t for t in report.get("tests") or []},
         files=appendix_files(manifest.get("files") or {}),
         contracts_sm3=contracts_sm3,
-        verdict_rows=_reasons(report["summary"], lang, labels, shall),
+        verdict_rows=verdict_reasons(report["summary"], lang, shall),
         printed=dt.datetime.now(CHINA).isoformat(timespec="seconds"),
     )
 

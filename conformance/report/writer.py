@@ -188,7 +188,7 @@ def _with_result(o: Any, exchanges: int) -> dict[str, Any] | None:
         return None
     return {
         **o.item,
-        "actual": actual(o.outcome, o.message, o.reason, exchanges),
+        "actual": actual(o.outcome, o.item.get("failure") or o.message, o.reason, exchanges, o.item.get("requests")),
         "verdict": OUTCOME_VERDICT.get(o.outcome, OUTCOME_VERDICT["missing"]),
         "exchanges": exchanges,
     }

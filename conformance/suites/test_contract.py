@@ -200,7 +200,31 @@ def fuzz_report(tzsb_target: Target) -> Callable[[str], FuzzReport]:
     return get
 
 
-def _as_evidence(evidence: Evidence, report: FuzzReport, failures: list[Any], test: str) -> None:
+def _as_evidence(
+    evidence: Evidence,
+    report: FuzzReport,
+    failures: list[Any],
+    request: pytest.FixtureRequest,
+    samples: list[dict[str, Any]],
+    sent: int | None,
+) -> None:
+    """The item's evidence: a few answered cases of the operation (what it did), then each finding (what failed); the
+    number of requests it sent goes with the item, as the evidence keeps only these."""
+    test = request.node.nodeid
+    for x in samples:
+        evidence.add(
+            Exchange(
+                method=x["method"],
+                url=x["url"],
+                request_headers=x["request_headers"],
+                request_body=x["request_body"],
+                status=x["status"],
+                response_headers=x["response_headers"],
+                response_body=x["response_body"] or None,
+                elapsed_ms=x["elapsed_ms"],
+                test=test,
+            )
+        )
     for f in failures:
         method, _, path = f.label.partition(" ")
         evidence.add(
@@ -215,6 +239,8 @@ def _as_evidence(evidence: Evidence, report: FuzzReport, failures: list[Any], te
                 test=test,
             )
         )
+    if sent is not None:
+        request.node.user_properties.append(("requests", sent))
 
 
 def test_operation_conforms_to_its_contract(
@@ -251,7 +277,9 @@ def test_operation_conforms_to_its_contract(
         for f in report.failures_for(operation=contract_op.operation_id)
         if f.check != "deadline" and f.check not in NEGATIVE_CHECKS
     ]
-    _as_evidence(tzsb_evidence, report, failures, request.node.nodeid)
+    _as_evidence(
+        tzsb_evidence, report, failures, request, stats.samples if stats else [], stats.requests if stats else 0
+    )
     if not failures and (stats is None or stats.requests == 0):
         pytest.skip(
             f"未测：总时限（{_depth(state(request.config).target, 'deadline_s'):g} 秒）内未测到该操作 / "
@@ -297,8 +325,9 @@ def test_schema_violating_requests_are_refused(
     failures = [f for f in op_failures if f.check in NEGATIVE_CHECKS]
     silent = stats.unanswered["negative"] if stats else 0
     transport = [f for f in op_failures if f.check == "transport"] if silent else []
-    _as_evidence(tzsb_evidence, report, failures + transport, request.node.nodeid)
     sent = silent + (stats.answered["negative"] if stats else 0)  # negative cases sent (coverage and fuzzing)
+    negative = [x for x in (stats.samples if stats else []) if x["mode"] == "negative"]
+    _as_evidence(tzsb_evidence, report, failures + transport, request, negative, sent)
     if not failures and not sent:
         if stats is None or stats.requests == 0 or report.failures_for("deadline", contract_op.operation_id):
             pytest.skip(
@@ -323,11 +352,19 @@ def test_schema_violating_requests_are_refused(
     )
 
 
-def _date_times(role: str, fuzz_report: Callable[[str], FuzzReport]) -> None:
+def _date_times(
+    role: str, fuzz_report: Callable[[str], FuzzReport], evidence: Evidence, request: pytest.FixtureRequest
+) -> None:
     docs = sorted({op.doc for op in _ops(role)})
     reports = [fuzz_report(d) for d in docs]
     bad = [f for r in reports for f in r.failures_for(check=date_time_offset.name)]
     seen = sum(s.date_times for r in reports for s in r.operations.values())
+    for r in reports:
+        # the evidence: a successful answer of each operation (what was judged), then each date-time finding
+        samples = [next((x for x in s.samples if 200 <= x["status"] < 300), None) for s in r.operations.values()]
+        found = [f for f in bad if f in r.failures]
+        _as_evidence(evidence, r, found, request, [x for x in samples if x], None)
+    request.node.user_properties.append(("requests", sum(r.requests for r in reports)))
     assert not bad, "日期时间不带时区或不是 GB/T 7408 扩展格式 / date-times without an offset:\n" + "\n".join(
         f.render("zh") for f in bad[:8]
     )
@@ -337,7 +374,12 @@ def _date_times(role: str, fuzz_report: Callable[[str], FuzzReport]) -> None:
 
 @pytest.mark.role("licensing", "gov-platform", "inspection", "supervision")
 @pytest.mark.clause("IPQS.DATE.1", "PROFILE.DATE.1")
-def test_date_times_carry_a_utc_offset(tzsb_target: Target, fuzz_report: Callable[[str], FuzzReport]) -> None:
+def test_date_times_carry_a_utc_offset(
+    tzsb_target: Target,
+    fuzz_report: Callable[[str], FuzzReport],
+    tzsb_evidence: Evidence,
+    request: pytest.FixtureRequest,
+) -> None:
     """所有成功响应中的日期时间为 GB/T 7408 扩展格式并带时区偏移（如 2024-11-22T09:30:00+08:00）。
 
     前置条件：目标文件有 [credentials]（缺少时本项未测）；模糊测试深度随测试档（quick 每操作约 12 个覆盖用例与各 3 个正负
@@ -351,12 +393,17 @@ def test_date_times_carry_a_utc_offset(tzsb_target: Target, fuzz_report: Callabl
 
     Every date-time in every successful response is GB/T 7408 extended format with a UTC offset.
     """
-    _date_times(tzsb_target.role, fuzz_report)
+    _date_times(tzsb_target.role, fuzz_report, tzsb_evidence, request)
 
 
 @pytest.mark.role("sharing")
 @pytest.mark.clause("IPQS.DATE.1", "PROFILE.DATE.1", "SHARE.IF.TECH.2")
-def test_date_times_carry_a_utc_offset_sharing(tzsb_target: Target, fuzz_report: Callable[[str], FuzzReport]) -> None:
+def test_date_times_carry_a_utc_offset_sharing(
+    tzsb_target: Target,
+    fuzz_report: Callable[[str], FuzzReport],
+    tzsb_evidence: Evidence,
+    request: pytest.FixtureRequest,
+) -> None:
     """共享接口报文为 UTF-8 JSON（不能按 UTF-8 解析的响应在信封检查中不合格），日期时间按 GB/T 7408 带时区。
 
     前置条件：目标文件有 [credentials]（缺少时本项未测）；模糊测试深度随测试档（quick 每操作约 12 个覆盖用例与各 3 个正负
@@ -371,7 +418,7 @@ def test_date_times_carry_a_utc_offset_sharing(tzsb_target: Target, fuzz_report:
 
     Shared messages are UTF-8 JSON and every date-time carries a UTC offset.
     """
-    _date_times(tzsb_target.role, fuzz_report)
+    _date_times(tzsb_target.role, fuzz_report, tzsb_evidence, request)
 
 
 # ------------------------------------------------------------------------------------------ near misses
