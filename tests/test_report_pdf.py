@@ -271,3 +271,25 @@ def test_contract_fuzzing_items_count_what_they_sent_and_keep_samples(run_dir: P
         assert item["requests"] > 0 and 0 < item["exchanges"] == len(own) <= item["requests"], item
         assert all(x["status"] is not None and x["curl"].startswith("curl ") for x in own)
         assert f"发出 {item['requests']} 个请求" in item["actual"]
+
+
+def test_an_exchange_without_status_or_error_still_renders(run_dir: Path) -> None:
+    """An exchange that has neither a status nor an error (a call cut before any answer was recorded) must not stop
+    the page from being written (it once did, for the sharing role)."""
+    from conformance.report.html import render_html
+
+    report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
+    evidence = json.loads((run_dir / "evidence.json").read_text(encoding="utf-8"))
+    test = next(t for t in report["tests"] if t["item"] and any(t["nodeid"] in c["tests"] for c in report["clauses"]))
+    test["outcome"] = "failed"
+    bare = {
+        **evidence[0],
+        "test": test["nodeid"],
+        "status": None,
+        "error": None,
+        "direction": "outbound",
+        "url": "http://x/y",
+    }
+    evidence.append(bare)
+    html = render_html(report, evidence, "zh", run_dir)
+    assert "http://x/y → —" in html

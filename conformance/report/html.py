@@ -178,6 +178,10 @@ LABELS = {
 }
 
 
+#: Characters of a request or response body shown in the page (evidence.json keeps up to 16 KiB of each).
+PAGE_BODY = 3000
+
+
 def automated_shall(report: dict[str, Any]) -> int:
     """The applicable automated shall-clauses of a report (what an interface pass rests on)."""
     return sum(
@@ -258,6 +262,7 @@ def render_html(
         tests={t["nodeid"]: t for t in report.get("tests") or []},
         views=item_views(report, evidence),
         verdict_rows=verdict_reasons(report["summary"], lang, automated_shall(report)),
+        BODY=PAGE_BODY,
         home={n: c["id"] for c in reversed(report["clauses"]) for n in c.get("tests") or []},
         anchor=lambda clause, nodeid: "i-" + hashlib.sha1(f"{clause} {nodeid}".encode()).hexdigest()[:12],
     )
