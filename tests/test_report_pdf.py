@@ -293,3 +293,16 @@ def test_an_exchange_without_status_or_error_still_renders(run_dir: Path) -> Non
     evidence.append(bare)
     html = render_html(report, evidence, "zh", run_dir)
     assert "http://x/y → —" in html
+
+
+def test_parametrised_items_that_state_the_same_are_printed_once() -> None:
+    from conformance.report.items import item_groups
+
+    def test(nodeid: str, purpose: str = "p") -> dict[str, object]:
+        stated = {"purpose": purpose, "preconditions": "c", "steps": ["s"], "expected": "e"}
+        return {"nodeid": nodeid, "item": {"number": nodeid, **stated}}
+
+    ids = ["m::a[x]", "m::a[y]", "m::a[z]", "m::b[x]", "m::c", "m::c2"]
+    tests = {i: test(i) for i in ids}
+    tests["m::a[z]"] = test("m::a[z]", purpose="other")  # states something else: its own group
+    assert item_groups(ids, tests) == [["m::a[x]", "m::a[y]"], ["m::a[z]"], ["m::b[x]"], ["m::c"], ["m::c2"]]

@@ -178,3 +178,27 @@ def item_views(report: dict[str, Any], evidence: list[dict[str, Any]]) -> dict[s
             else None,
         }
     return views
+
+
+def item_groups(nodeids: list[str], tests: dict[str, dict[str, Any]]) -> list[list[str]]:
+    """``nodeids`` (a clause's tests, in order) in groups: the items of one parametrised test that state the same
+    purpose, preconditions, steps and expected result, so that a printed report states them once and lists each
+    item's number, actual result and verdict under them; any other test is a group of its own."""
+
+    def stated(nodeid: str) -> tuple[Any, ...] | None:
+        item = (tests.get(nodeid) or {}).get("item")
+        if not item:
+            return None
+        fields = (item["purpose"], item["preconditions"], tuple(item["steps"]), item["expected"])
+        return (nodeid.split("[", 1)[0], *fields)
+
+    groups: list[list[str]] = []
+    last: tuple[Any, ...] | None = None
+    for nodeid in nodeids:
+        key = stated(nodeid)
+        if groups and key is not None and key == last and "[" in nodeid:
+            groups[-1].append(nodeid)
+        else:
+            groups.append([nodeid])
+        last = key
+    return groups

@@ -28,7 +28,7 @@ from conformance.clock import CHINA
 from conformance.contract.clauses import LEVEL_ZH
 from conformance.crypto import sm3_hex
 from conformance.report.html import LABELS, automated_shall, verdict_reasons
-from conformance.report.items import OUTCOME_VERDICT, item_views
+from conformance.report.items import OUTCOME_VERDICT, item_groups, item_views
 from conformance.report.verdicts import OVERALL_EN, VERDICT_EN
 
 PDF_FILE = "report.pdf"
@@ -155,6 +155,7 @@ def render_print_html(folder: Path, lang: str | None = None) -> str:
     digests = report["run"].get("contractDigests") or {}
     contracts_sm3 = sm3_hex("\n".join(f"{k} {v}" for k, v in sorted(digests.items())).encode())
     shall = automated_shall(report)
+    tests = {t["nodeid"]: t for t in report.get("tests") or []}
 
     def verdict(v: str) -> str:
         return (VERDICT_EN.get(v) or OVERALL_EN.get(v) or v) if lang == "en" else v
@@ -168,7 +169,8 @@ def render_print_html(folder: Path, lang: str | None = None) -> str:
         OUT=lambda outcome: OUTCOME_VERDICT.get(outcome, outcome),
         evidence=evidence,
         views=item_views(report, evidence),
-        tests={t["nodeid"]: t for t in report.get("tests") or []},
+        GROUPS=lambda nodeids: item_groups(nodeids, tests),
+        tests=tests,
         files=appendix_files(manifest.get("files") or {}),
         contracts_sm3=contracts_sm3,
         verdict_rows=verdict_reasons(report["summary"], lang, shall),
