@@ -18,16 +18,14 @@ from conformance.report.verify import verify_bundle
 from tests.refserver import running
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _supervision_run(tmp: Path, defects: tuple[str, ...] = (), extra: list[str] | None = None) -> tuple[Path, int]:
     """A finished run of the supervision role against the reference (a target file with every client)."""
     from conformance.harness.runner import run_suites
     from conformance.selfcheck.demo_target import demo_target
 
-    tmp = tmp_path_factory.mktemp("pdf")
     out = tmp / "runs" / "supervision"
-    with running(tmp, "supervision") as srv:
-        run_suites(
+    with running(tmp, "supervision", defects=defects) as srv:
+        code = run_suites(
             target=str(demo_target(tmp / "t.toml", srv, "supervision")),
             role="supervision",
             profile="quick",
@@ -36,8 +34,14 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
             out=out,
             answers=None,
             lang="zh",
+            extra=extra,
         )
-    return out
+    return out, code
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _supervision_run(tmp_path_factory.mktemp("pdf"))[0]
 
 
 def _printer_missing() -> str | None:
@@ -175,23 +179,9 @@ def test_docstring_sections_are_read_and_missing_ones_stay_empty() -> None:
 @pytest.fixture(scope="module")
 def failing_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The supervision suite against a reference that drops reported units: items fail on read-back."""
-    from conformance.harness.runner import run_suites
-    from conformance.selfcheck.demo_target import demo_target
-
-    tmp = tmp_path_factory.mktemp("failing")
-    out = tmp / "run"
-    with running(tmp, "supervision", defects=("supervision-drops-unit",)) as srv:
-        code = run_suites(
-            target=str(demo_target(tmp / "t.toml", srv, "supervision")),
-            role="supervision",
-            profile="quick",
-            client_id=None,
-            features=[],
-            out=out,
-            answers=None,
-            lang="zh",
-            extra=["-k", "test_supervision"],
-        )
+    out, code = _supervision_run(
+        tmp_path_factory.mktemp("failing"), ("supervision-drops-unit",), ["-k", "test_supervision"]
+    )
     assert code == 1
     return out
 
