@@ -296,3 +296,16 @@ def test_parametrised_items_that_state_the_same_are_printed_once() -> None:
     tests = {i: test(i) for i in ids}
     tests["m::a[z]"] = test("m::a[z]", purpose="other")  # states something else: its own group
     assert item_groups(ids, tests) == [["m::a[x]", "m::a[y]"], ["m::a[z]"], ["m::b[x]"], ["m::c"], ["m::c2"]]
+
+
+def test_a_page_that_cannot_be_rendered_says_so_and_points_at_the_result(
+    run_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conformance.report.html import render_page
+
+    report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
+    broken = {**report, "clauses": None}  # a harness bug in the view
+    page = render_page(broken, [], "zh")
+    assert "报告页面生成失败" in page and "report.json" in page and "Traceback" in page
+    assert report["summary"]["interface"] in page
+    assert "report.html 生成失败" in capsys.readouterr().err

@@ -266,3 +266,30 @@ def render_html(
         home={n: c["id"] for c in reversed(report["clauses"]) for n in c.get("tests") or []},
         anchor=lambda clause, nodeid: "i-" + hashlib.sha1(f"{clause} {nodeid}".encode()).hexdigest()[:12],
     )
+
+
+def render_page(
+    report: dict[str, Any], evidence: list[dict[str, Any]], lang: str = "zh", base: Path | None = None
+) -> str:
+    """:func:`render_html`, or, should the page itself fail (a harness bug), a short page that says so and names
+    report.json and evidence.json, which hold the whole result: the run still writes and signs its bundle."""
+    import html
+    import sys
+    import traceback
+
+    try:
+        return render_html(report, evidence, lang, base)
+    except Exception as exc:  # the verdict is in report.json; a broken view must not lose the bundle
+        trace = traceback.format_exc()
+        sys.stderr.write(f"tzsb-conformance: report.html 生成失败 / the HTML page failed: {exc!r}\n")
+        summary = report.get("summary") or {}
+        return (
+            '<!DOCTYPE html><html lang="zh-CN"><meta charset="utf-8"><title>report</title><body>'
+            "<h1>报告页面生成失败 / the report page could not be rendered</h1>"
+            f"<p>接口测试结论 / interface: {html.escape(str(summary.get('interface')))} · "
+            f"认证结论 / certification: {html.escape(str(summary.get('certification')))}</p>"
+            "<p>完整结果在同一目录的 report.json 与 evidence.json 中（已签名，可用 tzsb-conform verify 核验）；"
+            "请把下面的错误报告给 tzsb-conformance 的维护者 / the whole result is in report.json and evidence.json "
+            "beside this page; please report the error below.</p>"
+            f"<pre>{html.escape(trace)}</pre></body></html>"
+        )

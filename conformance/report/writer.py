@@ -230,7 +230,7 @@ def load_answers(path: str | Path) -> dict[str, Any]:
 def write_report(
     out: Path, state: Any, *, lang: str = "zh", answers_file: str | None = None, scope: str = "full"
 ) -> Path:
-    from conformance.report.html import render_html
+    from conformance.report.html import render_page
 
     out.mkdir(parents=True, exist_ok=True)
     answers = load_answers(answers_file) if answers_file else {}
@@ -244,7 +244,7 @@ def write_report(
     state.summary = report["summary"]
     write_json(out / "report.json", report)
     write_json(out / "evidence.json", evidence)
-    write_text(out / "report.html", render_html(report, evidence, lang))
+    write_text(out / "report.html", render_page(report, evidence, lang))
     write_manifest(out, report)
     return out
 
@@ -266,7 +266,7 @@ def merge_performance(
     Attestation clauses and the clauses of the suites are left as they are; the summary is
     recomputed; ``report.html`` and ``manifest.json`` are written again.
     """
-    from conformance.report.html import render_html
+    from conformance.report.html import render_page
     from conformance.report.verdicts import ClauseVerdict, Outcome
 
     report_path = out / "report.json"
@@ -393,7 +393,7 @@ def merge_performance(
         _mark_failed(report, problems)
     write_json(report_path, report)
     write_json(evidence_path, evidence)
-    write_text(out / "report.html", render_html(report, evidence, lang, base=out))
+    write_text(out / "report.html", render_page(report, evidence, lang, base=out))
     write_manifest(out, report)
     if problems:  # written all the same; the load command reports it and exits 2
         raise ReportSchemaError(problems)
