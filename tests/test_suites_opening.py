@@ -132,3 +132,22 @@ def test_the_reference_masks_an_address_into_the_contracts_form(
     assert got == masked
     if got is not None:
         assert validator("identifiers#/$defs/maskedAddress").is_valid(got)
+
+
+def test_a_harness_limited_to_a_division_leaves_the_aggregate_counts_untested(tmp_path: Path, seeded_db: Path) -> None:
+    """The aggregates cover the whole data set; the harness credential's queries see only its division when the target
+    file registers it for one, so the counts cannot be compared: 未测 naming the division, never a false 不符合."""
+    _copy(seeded_db, tmp_path)
+    with running(tmp_path, "sharing", seed=1, access_log=False) as srv:
+        target = write_target(tmp_path / "t.toml", {"sharing": srv.url()}, "sharing")
+        text = target.read_text(encoding="utf-8")
+        text = text.replace(
+            '[clients.harness]\nclient_id = "harness"\n',
+            '[clients.harness]\nclient_id = "harness"\ndivision = "420100"\n',
+        )
+        assert 'division = "420100"' in text
+        target.write_text(text, encoding="utf-8")
+        report = _run(target, tmp_path / "out")
+    verdicts = {k: v["verdict"] for k, v in _verdicts(report).items()}
+    assert verdicts["IPQS.OPEN.SCOPE.1"] == "未测", verdicts
+    assert "登记为行政区划 420100" in _reasons(report)
