@@ -161,3 +161,22 @@ def test_every_marked_clause_conforms_on_the_clean_server(tmp_path: Path) -> Non
     assert covered == {c for cs in marked.values() for c in cs} - UNTESTABLE_HERE, (
         {c for cs in marked.values() for c in cs} - UNTESTABLE_HERE - covered
     )
+
+
+def test_time_based_injection_is_judged_against_the_same_operations_other_probes() -> None:
+    """A slow target is not an injectable one: only a SLEEP probe answered 4 s later than the median of the same
+    operation's other probes is flagged."""
+    from types import SimpleNamespace
+
+    from conformance.suites.support.security import SQL_INJECTION
+    from conformance.suites.test_security_input import TIME_BASED, _delayed
+
+    op = SimpleNamespace(operation_id="getUnit")
+    others = [p for p in SQL_INJECTION if p not in TIME_BASED]
+    assert TIME_BASED and others
+    slow_everywhere = {p: 6000.0 for p in SQL_INJECTION}
+    assert _delayed(op, slow_everywhere) == []  # loaded, not injectable
+    injectable = {**dict.fromkeys(others, 20.0), **dict.fromkeys(TIME_BASED, 5030.0)}
+    found = _delayed(op, injectable)
+    assert len(found) == len(TIME_BASED) and "getUnit" in found[0]
+    assert _delayed(op, {**dict.fromkeys(others, 20.0), **dict.fromkeys(TIME_BASED, 3900.0)}) == []
