@@ -201,3 +201,26 @@ def test_cli_without_defects(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert doc["defects"] == {} and doc["records"]["equipment"] == 300
     assert "records" in capsys.readouterr().out
     assert main(["generate", "--equipment", "10", "--out", str(tmp_path), "--defect", "no/such/kind/x=0.1"]) == 2
+
+
+def test_json_lines_escape_and_leave_out_nulls() -> None:
+    import pyarrow as pa
+
+    from conformance.datagen.national import jsonl
+
+    inner = pa.StructArray.from_arrays([pa.array(["n1", None]), pa.array([None, "u"])], names=["name", "uscc"])
+    batch = pa.record_batch(
+        {
+            "a": pa.array(['x"y', None, "t\tz\\", None, "{,好"]),
+            "n": pa.array([1, None, 3, 4, 5]),
+            "s": pa.concat_arrays([inner, pa.nulls(3, inner.type)]),
+        }
+    )
+    got = [json.loads(line) for line in jsonl.lines(batch).decode().splitlines()]
+    assert got == [
+        {"a": 'x"y', "n": 1, "s": {"name": "n1"}},
+        {"s": {"uscc": "u"}},
+        {"a": "t\tz\\", "n": 3},
+        {"n": 4},
+        {"a": "{,好", "n": 5},
+    ]

@@ -10,6 +10,7 @@ own check and no other (see docs/national-data.md).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -172,6 +173,15 @@ class Chunk:
     row_ids: np.ndarray
     flags: dict[str, np.ndarray] = field(default_factory=dict)
     extra: dict[str, np.ndarray] = field(default_factory=dict)
+    #: the duplicate records (uniqueness kinds), written after the chunk's own rows
+    copies: frames.Columns | None = None
+
+    def table(self) -> pa.Table:
+        """The chunk's rows, then its copies (two record batches: no concatenation)."""
+        batches = [pa.record_batch(self.columns)]
+        if self.copies is not None:
+            batches.append(pa.record_batch(self.copies, schema=batches[0].schema))
+        return pa.Table.from_batches(batches)
 
     def put(self, name: str, rows: np.ndarray, values: pa.Array | None) -> None:
         col = self.columns[name]
@@ -199,6 +209,7 @@ def matrix(values: pa.Array, width: int) -> np.ndarray:
     return data.reshape(len(arr), width).copy()
 
 
+@functools.cache
 def _bad_division_codes() -> np.ndarray:
     """Per province (2 digits), a 6-digit code in no table: not current, not historical, not a statistical code."""
     known = set(lists.divisions()) | set(lists.division_history()) | set(lists.functional_zones())
@@ -383,7 +394,7 @@ def _copies(ch: Chunk, rows: np.ndarray) -> None:
     col = copy[name]
     changed = pc.add(col, 1) if pa.types.is_integer(col.type) else frames.cat(col, "（副本）")
     copy[name] = pc.if_else(pa.array(differ), changed, col)
-    ch.columns = {n: pa.concat_arrays([ch.columns[n], copy[n]]) for n in ch.columns}
+    ch.copies = copy
 
 
 def seed(ch: Chunk, rates: dict[str, float], state: State) -> dict[str, pa.Array]:

@@ -112,13 +112,23 @@ def number(values: np.ndarray) -> pa.Array:
 
 
 def dates(days: np.ndarray) -> pa.Array:
-    return pc.cast(pa.array(np.asarray(days, dtype="datetime64[D]")), pa.string())
+    return ids.strings(ids.date_matrix(np.asarray(days, dtype="datetime64[D]").astype(np.int64)))
 
 
 def times(seconds: np.ndarray) -> pa.Array:
-    """Local (+08:00) date-times, GB/T 7408 extended format."""
-    text = pc.strftime(pa.array(np.asarray(seconds, dtype="datetime64[s]")), format="%Y-%m-%dT%H:%M:%S")
-    return cat(text, "+08:00")
+    """Local (+08:00) date-times in GB/T 7408 extended format, built as a byte matrix (Arrow's strftime is slower)."""
+    sec = np.asarray(seconds, dtype=np.int64)
+    day = sec // 86400
+    clock = sec - day * 86400
+    m = np.empty((len(sec), 25), dtype=np.uint8)
+    m[:, :10] = ids.date_matrix(day)
+    m[:, 10] = ord("T")
+    hms = (clock // 3600) * 10000 + (clock // 60 % 60) * 100 + clock % 60
+    six = ids.digits(hms, 6)
+    m[:, 11:13], m[:, 14:16], m[:, 17:19] = six[:, :2], six[:, 2:4], six[:, 4:]
+    m[:, 13] = m[:, 16] = ord(":")
+    m[:, 19:] = np.frombuffer(b"+08:00", dtype=np.uint8)
+    return ids.strings(m)
 
 
 def person(s: Stream, idx: np.ndarray, field: str) -> pa.Array:
@@ -210,6 +220,26 @@ def unit_core(plan: Plan, j: np.ndarray) -> UnitCore:
     institute = cat(city, take(_INSPECTION_NAMES, s.integers(j, "institute", 0, len(_INSPECTION_NAMES))))
     name = pc.if_else(pa.array(inspection), institute, ordinary)
     return UnitCore(county, uscc, name)
+
+
+_BLOCK_CORES: dict[tuple[int, int, str], UnitCore] = {}
+
+
+def block_core(plan: Plan, kind: str, offsets: np.ndarray) -> UnitCore:
+    """:func:`unit_core` of units of a small type block (by offset in the block), computed once per generation."""
+    key = (plan.seed, plan.units.total, kind)
+    if key not in _BLOCK_CORES:
+        if len(_BLOCK_CORES) > 16:
+            _BLOCK_CORES.clear()
+        start, count = plan.units.blocks[kind]
+        _BLOCK_CORES[key] = unit_core(plan, np.arange(start, start + count, dtype=np.int64))
+    core = _BLOCK_CORES[key]
+    return UnitCore(core.county[offsets], core.uscc[offsets], core.name.take(pa.array(offsets)))
+
+
+def pick_unit(plan: Plan, s: Stream, idx: np.ndarray, field: str, kind: str) -> UnitCore:
+    """A unit of a (small) type block for each row."""
+    return block_core(plan, kind, s.integers(idx, field, 0, plan.units.blocks[kind][1]))
 
 
 def units(plan: Plan, j: np.ndarray) -> Columns:
@@ -337,10 +367,8 @@ def equipment(plan: Plan, i: np.ndarray, serials: RegistrationSerials) -> Equipm
     manufacture = install - s.integers(i, "d4", 30, 400) * DAY
     year = manufacture.astype("datetime64[Y]").astype(np.int64) + 1970
 
-    maker = layout.pick(s, i, "maker", "manufacture")
-    maker_core = unit_core(plan, maker)
-    fitter = layout.pick(s, i, "fitter", "installation")
-    fitter_core = unit_core(plan, fitter)
+    maker_core = pick_unit(plan, s, i, "maker", "manufacture")
+    fitter_core = pick_unit(plan, s, i, "fitter", "installation")
     vcode, vchar, vpair, vgroup = _variety_bytes()
     code = ids.equipment_code_matrix(vcode[variety], c.codes[maker_core.county] // 10000, year, scramble(i))
     # use-registration number: province of the registering authority (the equipment's county)
@@ -504,8 +532,7 @@ def inspection_reports(plan: Plan, eq: EquipmentChunk) -> tuple[Columns, np.ndar
     rows, seq, day = rows[keep], seq[keep], day[keep]
     rid = eq.i[rows] * REPORT_SLOTS + seq
     n = len(rows)
-    layout = plan.units
-    org = unit_core(plan, layout.pick(s, rid, "org", "inspection"))
+    org = pick_unit(plan, s, rid, "org", "inspection")
     numbers = report_numbers(plan, eq, rows, seq, day)
     issued_s = at_seconds(day + s.integers(rid, "issued", 0, 11) * DAY, s, rid, "issued.t")
     updated_s = issued_s + s.integers(rid, "updated", 0, 5 * 86400)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from conformance.datagen.national import defects, frames, jsonl, tables
@@ -21,14 +21,39 @@ from conformance.datagen.national.truth import Truth
 COMPRESSION = "zstd"
 PART = "part-{:05d}.parquet"
 FORMATS = ("parquet", "jsonl", "both")
+JSONL_THREADS = 2
 
 Report = Callable[[str, int], None]
 
 
-def _write(out: Path, data_set: str, part: int, columns: frames.Columns) -> int:
-    table = pa.table(columns)
-    pq.write_table(table, out / data_set / PART.format(part), compression=COMPRESSION)
-    return table.num_rows
+class _Writer:
+    """Parquet parts written on one background thread (Arrow's writer releases the GIL), so that writing a chunk
+    overlaps generating the next; at most one chunk waits, which keeps memory to about two chunks."""
+
+    def __init__(self, out: Path, truth: Truth, say: Report) -> None:
+        self.out, self.truth, self.say = out, truth, say
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.pending: Future[None] | None = None
+
+    def _write(self, chunks: list[defects.Chunk], part: int) -> None:
+        for ch in chunks:
+            table = ch.table()
+            pq.write_table(table, self.out / ch.data_set / PART.format(part), compression=COMPRESSION)
+            self.truth.count(ch.data_set, table.num_rows)
+            self.say(ch.data_set, self.truth.records[ch.data_set])
+
+    def submit(self, chunks: list[defects.Chunk], part: int) -> None:
+        self.wait()
+        self.pending = self.pool.submit(self._write, chunks, part)
+
+    def wait(self) -> None:
+        if self.pending is not None:
+            self.pending.result()
+            self.pending = None
+
+    def close(self) -> None:
+        self.wait()
+        self.pool.shutdown()
 
 
 def _prepare(out: Path) -> None:
@@ -38,6 +63,19 @@ def _prepare(out: Path) -> None:
         (out / ds).mkdir()
         (out / f"{ds}.jsonl").unlink(missing_ok=True)
     (out / "truth-keys.parquet").unlink(missing_ok=True)
+
+
+def _to_jsonl(out: Path, drop_parquet: bool, say: Report) -> None:
+    """JSON Lines of every data set, two data sets at a time (Arrow's kernels release the GIL: 2 cores)."""
+
+    def one(ds: str) -> None:
+        parts = sorted((out / ds).glob("part-*.parquet"))
+        jsonl.convert(parts, out / f"{ds}.jsonl", lambda n: say(f"{ds}.jsonl", n))
+        if drop_parquet:
+            shutil.rmtree(out / ds)
+
+    with ThreadPoolExecutor(max_workers=JSONL_THREADS) as pool:
+        list(pool.map(one, tables.DATA_SETS))
 
 
 def generate(plan: frames.Plan, out: Path, fmt: str = "parquet", report: Report | None = None) -> dict[str, Any]:
@@ -52,12 +90,12 @@ def generate(plan: frames.Plan, out: Path, fmt: str = "parquet", report: Report 
     say = report or (lambda ds, n: None)
     layout = plan.units
     use_units = layout.blocks["use"][1]
+    writer = _Writer(out, truth, say)
     for part, start in enumerate(range(0, layout.total, plan.chunk_rows)):
         j = np.arange(start, min(layout.total, start + plan.chunk_rows), dtype=np.int64)
         ch = defects.Chunk(plan, "units", frames.units(plan, j), j, flags={"non_use": j >= use_units})
         truth.add(defects.seed(ch, rates, state))
-        truth.count("units", _write(out, "units", part, ch.columns))
-        say("units", truth.records["units"])
+        writer.submit([ch], part)
     serials = frames.RegistrationSerials()
     statuses = np.array(tables.enum("equipment", "status"))
     for part, start in enumerate(range(0, plan.equipment, plan.chunk_rows)):
@@ -92,14 +130,10 @@ def generate(plan: frames.Plan, out: Path, fmt: str = "parquet", report: Report 
         )
         for ch in chunks:
             truth.add(defects.seed(ch, rates, state))
-            truth.count(ch.data_set, _write(out, ch.data_set, part, ch.columns))
-            say(ch.data_set, truth.records[ch.data_set])
+        writer.submit(list(chunks), part)
+    writer.close()
     if fmt in ("jsonl", "both"):
-        for ds in tables.DATA_SETS:
-            parts = sorted((out / ds).glob("part-*.parquet"))
-            jsonl.convert(parts, out / f"{ds}.jsonl", lambda n, ds=ds: say(f"{ds}.jsonl", n))
-            if fmt == "jsonl":
-                shutil.rmtree(out / ds)
+        _to_jsonl(out, fmt == "jsonl", say)
     parameters = {
         "equipment": plan.equipment,
         "units": layout.total,

@@ -15,9 +15,9 @@ from conformance.codes import org_code, uscc
 
 _U8 = np.uint8
 _USCC_ALPHABET = np.frombuffer(uscc.ALPHABET.encode(), dtype=_U8)
-_USCC_VALUE = np.full(256, 0, dtype=np.int64)
+_USCC_VALUE = np.full(256, 0, dtype=np.float64)  # float: the weighted sums are BLAS products, exact below 2**53
 _USCC_VALUE[_USCC_ALPHABET] = np.arange(len(uscc.ALPHABET))
-_ORG_VALUE = np.full(256, 0, dtype=np.int64)
+_ORG_VALUE = np.full(256, 0, dtype=np.float64)
 _ORG_VALUE[np.frombuffer(org_code.BODY_ALPHABET.encode(), dtype=_U8)] = np.arange(len(org_code.BODY_ALPHABET))
 _ORG_CHECK = np.frombuffer("".join(org_code.CHECK_OF[r] for r in range(11)).encode(), dtype=_U8)
 _DIGITS = np.frombuffer(b"0123456789", dtype=_U8)
@@ -36,8 +36,30 @@ def strings(matrix: np.ndarray) -> pa.StringArray:
 def digits(values: np.ndarray, width: int) -> np.ndarray:
     """Non-negative integers as an (n, width) matrix of ASCII digits, zero-padded."""
     v = np.asarray(values, dtype=np.int64)
-    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
-    return _DIGITS[(v[:, None] // powers) % 10]
+    out = np.empty((len(v), width), dtype=_U8)
+    for col in range(width - 1, -1, -1):
+        v, r = np.divmod(v, 10)
+        out[:, col] = r
+    return out + 48
+
+
+def date_matrix(days: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 as an (n, 10) matrix ``YYYY-MM-DD`` (proleptic Gregorian; H. Hinnant's
+    ``civil_from_days`` in integer arithmetic, faster than NumPy's datetime64 unit conversions)."""
+    z = np.asarray(days, dtype=np.int64) + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    year = yoe + era * 400 + (month <= 2)
+    eight = digits(year * 10000 + month * 100 + day, 8)
+    out = np.empty((len(z), 10), dtype=_U8)
+    out[:, :4], out[:, 5:7], out[:, 8:] = eight[:, :4], eight[:, 4:6], eight[:, 6:]
+    out[:, 4] = out[:, 7] = ord("-")
+    return out
 
 
 def ascii_column(text: str, n: int) -> np.ndarray:
@@ -47,14 +69,13 @@ def ascii_column(text: str, n: int) -> np.ndarray:
 
 def uscc_check(first17: np.ndarray) -> np.ndarray:
     """GB 32100-2015 check characters (bytes) of an (n, 17) matrix."""
-    weights = np.array(uscc.WEIGHTS, dtype=np.int64)
-    total = _USCC_VALUE[first17] @ weights
+    total = (_USCC_VALUE[first17] @ np.array(uscc.WEIGHTS, dtype=np.float64)).astype(np.int64)
     return _USCC_ALPHABET[(-total) % 31]
 
 
 def org_check(body: np.ndarray) -> np.ndarray:
     """GB 11714 check characters (bytes) of an (n, 8) body matrix."""
-    return _ORG_CHECK[(_ORG_VALUE[body] @ np.array(org_code.WEIGHTS, dtype=np.int64)) % 11]
+    return _ORG_CHECK[(_ORG_VALUE[body] @ np.array(org_code.WEIGHTS, dtype=np.float64)).astype(np.int64) % 11]
 
 
 def uscc_matrix(pairs: np.ndarray, divisions: np.ndarray, serial: np.ndarray, letters: np.ndarray) -> np.ndarray:
@@ -84,7 +105,7 @@ def uscc_matrix(pairs: np.ndarray, divisions: np.ndarray, serial: np.ndarray, le
 def wrong_check(matrix: np.ndarray, shift: np.ndarray) -> np.ndarray:
     """The USCCs with their check character replaced by another character of the alphabet (``shift`` 1..30)."""
     out = matrix.copy()
-    out[:, 17] = _USCC_ALPHABET[(_USCC_VALUE[matrix[:, 17]] + shift) % 31]
+    out[:, 17] = _USCC_ALPHABET[(_USCC_VALUE[matrix[:, 17]].astype(np.int64) + shift) % 31]
     return out
 
 
