@@ -203,7 +203,7 @@ class State:
 
 def matrix(values: pa.Array, width: int) -> np.ndarray:
     """Fixed-width (in bytes) strings as an (n, width) matrix."""
-    arr = pa.concat_arrays([values]) if not isinstance(values, pa.ChunkedArray) else values.combine_chunks()
+    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
     data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
     return data.reshape(len(arr), width).copy()

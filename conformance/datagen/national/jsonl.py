@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-BATCH_ROWS = 131_072
+BATCH_ROWS = 32_768
 #: characters a JSON string cannot hold as they are
 _SPECIAL = r'["\\\x00-\x1f]'
 
