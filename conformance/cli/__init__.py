@@ -160,6 +160,9 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     from conformance.load.cli import register as register_load
 
     register_load(sub, lang)
+    from conformance.cli.generate import register as register_generate
+
+    register_generate(sub, lang)
     return p
 
 
@@ -199,6 +202,8 @@ def _drop_stdout() -> None:
 def _dispatch(args_list: list[str], lang: str) -> int:
     args = build_parser(lang).parse_args(args_list)
     lang = args.lang
+    if getattr(args, "handler", None) is not None:  # a subcommand that names its own runner (generate)
+        return int(args.handler(args, lang))
     if getattr(args, "signing_key", None) is not None:
         from conformance.report.signing import use_key_file
 
