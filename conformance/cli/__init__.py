@@ -160,6 +160,9 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     from conformance.load.cli import register as register_load
 
     register_load(sub, lang)
+    from conformance.cli.audit import register as register_audit  # GB/T 36344 data audit (docs/data-audit.md)
+
+    register_audit(sub, lang)
     return p
 
 
@@ -255,6 +258,10 @@ def _dispatch(args_list: list[str], lang: str) -> int:
         from conformance.cli.binding import run_check
 
         return run_check(args.file, lang)
+    if args.command == "audit":
+        from conformance.cli.audit import run as run_audit
+
+        return run_audit(args, lang)
     if args.command == "load":
         from conformance.load.cli import run as run_load
 
