@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import sqlglot
+from jsonschema import Draft202012Validator
 from sqlglot.errors import ErrorLevel
 
 from conformance.audit import rules, sql
@@ -30,6 +31,7 @@ from conformance.audit.run import NOT_MET, UNTESTED, Options, audit, load
 from conformance.check.files import JsonlSummary, iter_jsonl
 from conformance.codes import lists
 from conformance.contract.datasets import data_sets
+from conformance.contract.documents import load_data
 from conformance.datagen import DataGen
 
 AS_OF = dt.date(2026, 6, 30)
@@ -312,6 +314,7 @@ def test_every_check_transpiles_to_spark() -> None:
 
 
 def test_check_ids_and_the_quality_contract() -> None:
+    Draft202012Validator.check_schema(load_data(rules.SCHEMA_FILE))  # the schema itself is a valid JSON Schema
     assert rules.problems(rules.quality()) == []
     ids = [c.id for c in checks()]
     assert len(ids) == len(set(ids))

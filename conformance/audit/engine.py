@@ -103,6 +103,7 @@ class DuckDBEngine:
         self.con = duckdb.connect(config={"memory_limit": memory_limit, "threads": self.threads})
         self.con.execute(f"SET temp_directory = '{self.temp_directory}'")
         self.con.execute("SET preserve_insertion_order = true")
+        self.con.execute("SET enable_progress_bar = false")  # the audit reports progress per check itself
         varchar, boolean = duckdb.sqltype("VARCHAR"), duckdb.sqltype("BOOLEAN")
         self.con.create_function(
             "tzsb_identifier_ok", udfs.identifier_ok, [varchar, varchar], boolean, type="arrow", null_handling="special"

@@ -42,7 +42,16 @@ LABELS: dict[str, tuple[str, str]] = {
     "assumption": ("假设", "assumption"),
     "samples": ("样例（行号：键）", "samples (row: key)"),
     "by_province": ("按省份", "by province"),
-    "chart": ("不合格率与阈值（红线）", "failing rate and threshold (red line)"),
+    "chart": (
+        "不合格率大于零的检查：不合格率与阈值（红线）",
+        "checks with failing records: failing rate and threshold (red tick)",
+    ),
+    "no_failing": ("本维度没有不合格记录。", "No failing record in this dimension."),
+    "province_chart": (
+        "各省份记录中不合格率超过阈值的检查数（省份取记录行政区划代码前 2 位）",
+        "per province, the checks whose failing rate on that province's records exceeds the threshold "
+        "(province: first 2 digits of the record's division code)",
+    ),
     "figure": ("数值", "figure"),
     "summary": ("汇总", "summary"),
     "seconds": ("用时（秒）", "time (s)"),
@@ -71,7 +80,38 @@ def html(report: dict[str, Any], lang: str) -> str:
     by_dim: dict[str, list[dict[str, Any]]] = {d: [] for d in DIMENSION_TITLES}
     for c in report["checks"]:
         by_dim[c["dimension"]].append(c)
-    return _env().get_template("audit.html.j2").render(doc=report, lang=lang, L=_labels(lang), dims=dims, by_dim=by_dim)
+    return (
+        _env()
+        .get_template("audit.html.j2")
+        .render(
+            doc=report,
+            lang=lang,
+            L=_labels(lang),
+            dims=dims,
+            by_dim=by_dim,
+            provinces=provinces_missing(report),
+            max_rate=lambda c: c["threshold"]["maxRate"],
+            fixed=lambda limit: lambda _item: limit,
+            no_limit=lambda _item: None,
+            plain=lambda v: str(int(v)),
+        )
+    )
+
+
+def provinces_missing(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per province: how many checks miss their threshold on that province's records (most first)."""
+    counts: dict[str, dict[str, Any]] = {}
+    for c in report["checks"]:
+        limit = c["threshold"]["maxRate"]
+        if c["kind"] != "rate" or limit is None:
+            continue
+        for p in c["byProvince"]:
+            if not p["code"]:
+                continue
+            slot = counts.setdefault(p["code"], {"label": f"{p['code']} {p['name']}", "count": 0})
+            if p["rate"] is not None and p["rate"] > limit:
+                slot["count"] += 1
+    return sorted(counts.values(), key=lambda s: (-s["count"], s["label"]))
 
 
 def write(report: dict[str, Any], out: Path, lang: str) -> tuple[Path, Path]:

@@ -69,11 +69,12 @@ def _breakdown(groups: dict[str, list[int]], namer: Callable[[str], str], figure
     return out
 
 
-def load(engine: Engine, folder: Path) -> State:
-    """Every data set of the input into the engine, as its audit table."""
+def load(engine: Engine, folder: Path, on_load: Callable[[str, int, float], None] | None = None) -> State:
+    """Every data set of the input into the engine, as its audit table (``on_load``: data set, records, seconds)."""
     state = State(sources=discover(folder))
     sets = data_sets()
     for name, source in state.sources.items():
+        start = time.perf_counter()
         ds = sets[name]
         view = engine.load(source, ds)
         engine.execute(sql.render(sql.audit_table(ds, view, source.columnar), engine.dialect))
@@ -81,6 +82,8 @@ def load(engine: Engine, folder: Path) -> State:
         row = engine.rows(f"SELECT count(*), {counted} FROM {table(name)}")[0]
         state.records[name] = int(row[0])
         state.fields[name] = {f for f, n in zip(ds.properties, row[1:], strict=True) if n}
+        if on_load:
+            on_load(name, state.records[name], time.perf_counter() - start)
     return state
 
 
@@ -197,6 +200,7 @@ def audit(
     folder: Path,
     opts: Options,
     on_check: Callable[[int, int, dict[str, Any]], None] | None = None,
+    on_load: Callable[[str, int, float], None] | None = None,
 ) -> dict[str, Any]:
     """The report of an audit of ``folder`` (see schemas/json/audit-report.schema.json)."""
     started = dt.datetime.now(dt.UTC)
@@ -213,7 +217,7 @@ def audit(
     }
     todo = [c for c in checks() if opts.only is None or opts.only(c)]
     try:
-        state = load(engine, folder)
+        state = load(engine, folder, on_load)
         for name, ds in data_sets().items():
             src = state.sources.get(name)
             report["dataSets"].append(

@@ -110,7 +110,9 @@ def audit_table(ds: DataSet, source: str, columnar: bool) -> exp.Expression:
     where the record sits (``_div``, ``_prov``, ``_pref``, ``_kind``; data-quality.yaml ``breakdown``)."""
     spec = rules.quality()["breakdown"].get(ds.name, {})
     flag = "TRUE" if columnar else "FALSE"
-    fields = ", ".join(f'json_extract_string(_obj, \'$."{name}"\') AS "{name}"' for name in ds.properties)
+    # one parse of the record for all its fields (a path list), not one per field: a quarter of the memory
+    paths = ", ".join(f"'$.\"{name}\"'" for name in ds.properties)
+    fields = ", ".join(f'_v[{i}] AS "{name}"' for i, name in enumerate(ds.properties, 1))
     division = spec.get("division", "NULL")
     catalogue = spec.get("catalogue", "NULL")
     sql = f"""
@@ -119,8 +121,10 @@ def audit_table(ds: DataSet, source: str, columnar: bool) -> exp.Expression:
       SELECT row_number() OVER () AS _row, _rec, CASE WHEN json_valid(_rec) THEN _rec END AS _json FROM {source}
     ), s AS (
       SELECT _row, _rec, CASE WHEN json_type(_json) = 'OBJECT' THEN _json END AS _obj FROM s0
+    ), v AS (
+      SELECT _row, _rec, json_extract_string(_obj, [{paths}]) AS _v FROM s
     ), f AS (
-      SELECT _row, tzsb_record_problems('{ds.name}', _rec, {flag}) AS _bad, {fields} FROM s
+      SELECT _row, tzsb_record_problems('{ds.name}', _rec, {flag}) AS _bad, {fields} FROM v
     ), g AS (
       SELECT r.*, {division} AS _div, {catalogue} AS _cat FROM f AS r
     )

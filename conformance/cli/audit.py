@@ -48,6 +48,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "err_mixed": ("数据集的文件格式不一：{what}", "a data set in more than one format: {what}"),
     "err_as_of": ("评价基准日格式应为 YYYY-MM-DD：{value}", "the as-of date must be YYYY-MM-DD: {value}"),
     "loading": ("正在载入数据集并建立评价表……", "loading the data sets into audit tables ..."),
+    "loaded": ("已载入 {name}：{records} 条记录（{secs:.1f} 秒）", "loaded {name}: {records} records ({secs:.1f} s)"),
     "line": ("[{i}/{n}] {id}  {result}  ({secs:.1f} 秒)", "[{i}/{n}] {id}  {result}  ({secs:.1f} s)"),
     "written": ("报告：{json}，{html}", "report: {json}, {html}"),
     "verdict": (
@@ -116,12 +117,16 @@ def run(args: argparse.Namespace, lang: str) -> int:
             line = t("line", lang, i=i, n=n, id=result["id"], result=_result_text(result, lang), secs=result["seconds"])
             print(line, file=sys.stderr, flush=True)
 
+    def on_load(name: str, records: int, secs: float) -> None:
+        if progress:
+            print(t("loaded", lang, name=name, records=f"{records:,}", secs=secs), file=sys.stderr, flush=True)
+
     engine = ENGINES[args.engine](memory_limit=args.memory_limit, temp_directory=args.temp_directory)
     started = time.perf_counter()
     try:
         if progress:
             print(t("loading", lang), file=sys.stderr, flush=True)
-        report = audit(engine, args.dir, Options(as_of=as_of, samples=max(args.samples, 0)), on_check=on_check)
+        report = audit(engine, args.dir, Options(as_of=as_of, samples=max(args.samples, 0)), on_check, on_load)
     finally:
         engine.close()
     report["seconds"] = round(time.perf_counter() - started, 3)
