@@ -127,7 +127,7 @@ class DuckDBEngine:
         if source.format == "jsonl":
             # every line as it is (a blank or broken line is a record too, as validate counts it)
             body = (
-                f"SELECT line AS _rec FROM read_csv({files}, columns = {{'line': 'VARCHAR'}}, delim = chr(1), "
+                f"SELECT line AS _rec FROM read_csv({files}, columns = {{'line': 'VARCHAR'}}, delim = chr(0), "
                 "quote = '', escape = '', header = false, auto_detect = false, max_line_size = 16777216)"
             )
         elif source.format == "csv":
@@ -143,11 +143,19 @@ class DuckDBEngine:
         self.con.execute(f"CREATE OR REPLACE VIEW {view} AS {body}")
         return view
 
+    def _run(self, sql: str) -> Any:
+        try:
+            return self.con.execute(sql)
+        except RuntimeError as exc:  # Ctrl-C while DuckDB runs a query (a Python UDF was running): "Query interrupted"
+            if "interrupted" in str(exc).lower():
+                raise KeyboardInterrupt from exc
+            raise
+
     def execute(self, sql: str) -> None:
-        self.con.execute(sql)
+        self._run(sql)
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        return self.con.execute(sql).fetchall()
+        return self._run(sql).fetchall()
 
     def describe(self) -> dict[str, Any]:
         import duckdb

@@ -244,6 +244,8 @@ def audit(
         report["finishedAt"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         report["summary"] = summary(report["checks"])
         report["verdict"] = overall(report["checks"])
+        if not report["complete"] and report["verdict"] == MET:  # what was not run is not met either
+            report["verdict"] = UNTESTED
     return report
 
 

@@ -55,6 +55,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "结论：{verdict}（符合 {met}，不符合 {not_met}，未测 {untested}，数值 {figures}）{incomplete}",
         "verdict: {verdict} (met {met}, not met {not_met}, not tested {untested}, figures {figures}){incomplete}",
     ),
+    "interrupted_writing": (
+        "写报告时收到中断：报告已完整写出",
+        "interrupted while writing: the report was written in full",
+    ),
     "incomplete": ("；已中断，报告不完整", "; interrupted, the report is incomplete"),
 }
 
@@ -86,6 +90,14 @@ def _result_text(result: dict[str, Any], lang: str) -> str:
         return "—" if value is None else f"{value:.4g}"
     rate = result.get("rate")
     return f"{result['verdict']}" + ("" if rate is None else f" {rate:.2%}")
+
+
+def _close(engine: Any) -> None:
+    """Close the engine, even through a Ctrl-C (its temporary files go with it)."""
+    try:
+        engine.close()
+    except KeyboardInterrupt:
+        engine.close()
 
 
 def run(args: argparse.Namespace, lang: str) -> int:
@@ -128,10 +140,15 @@ def run(args: argparse.Namespace, lang: str) -> int:
             print(t("loading", lang), file=sys.stderr, flush=True)
         report = audit(engine, args.dir, Options(as_of=as_of, samples=max(args.samples, 0)), on_check, on_load)
     finally:
-        engine.close()
+        _close(engine)
     report["seconds"] = round(time.perf_counter() - started, 3)
     report["lang"] = lang
-    json_path, html_path = write(report, args.out, lang)
+    try:
+        json_path, html_path = write(report, args.out, lang)
+    except KeyboardInterrupt:  # Ctrl-C while writing: the report is whole, write it again and say it was interrupted
+        json_path, html_path = write(report, args.out, lang)
+        print(t("interrupted_writing", lang), file=sys.stderr)
+        return EXIT_INTERRUPTED
     s = report["summary"]
     print(t("written", lang, json=json_path, html=html_path))
     print(
