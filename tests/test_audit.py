@@ -324,6 +324,14 @@ def test_check_ids_and_the_quality_contract() -> None:
     for c in checks():
         dimension, ds, _field, rule = c.id.split("/")
         assert ds in data_sets() and dimension == c.dimension and rule == c.rule
+        # every field a rule or check reads is a property of its data set (a typo in data-quality.yaml fails here)
+        assert sql.needed_fields(c) <= set(data_sets()[ds].properties), c.id
+    for name, spec in rules.quality()["breakdown"].items():
+        for expr in spec.values():
+            found = {
+                c.name for c in sqlglot.parse_one(expr, read="duckdb").find_all(sqlglot.exp.Column) if c.table == "r"
+            }
+            assert found <= set(data_sets()[name].properties), (name, expr)
     broken = copy.deepcopy(rules.quality())
     broken["thresholds"]["uniqueness/key"].pop("reason")
     assert rules.problems(broken)

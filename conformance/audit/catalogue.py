@@ -12,7 +12,7 @@ Check ids: ``<dimension>/<data-set>/<field>/<rule>`` (docs/data-audit.md).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from conformance.audit import rules
@@ -55,9 +55,7 @@ class Check:
     when: str
     hit: str
     figure: bool = False
-    needs: tuple[str, ...] = ()  # fields of r the check reads: absent from the input → 未测
     joins: tuple[Join, ...] = ()
-    sample_fields: tuple[str, ...] = field(default=())
 
     @property
     def threshold(self) -> rules.Threshold:
@@ -203,7 +201,6 @@ def normativeness(ds: DataSet) -> list[Check]:
                 en,
                 f"{col(name)} IS NOT NULL OR list_contains(r._bad, '{name}')",
                 f"list_contains(r._bad, '{name}')",
-                needs=(name,),
             )
         )
     return out
@@ -230,7 +227,6 @@ def accuracy(ds: DataSet) -> list[Check]:
                 en,
                 f"{c} IS NOT NULL",
                 f"NOT tzsb_identifier_ok('{kind}', {c})",
-                needs=(name.split(".")[0],),
             )
         )
     for name, fmt in date_fields(ds):
@@ -251,7 +247,6 @@ def accuracy(ds: DataSet) -> list[Check]:
                 en,
                 f"{d} IS NOT NULL",
                 f"{late}{d} < DATE '{q['earliest']}'",
-                needs=(name,),
             )
         )
     return out
@@ -274,7 +269,6 @@ def uniqueness(ds: DataSet) -> list[Check]:
             en,
             f"{c} IS NOT NULL",
             "d._k IS NOT NULL",
-            needs=(ds.key,),
             joins=(dup,),
         )
     ]
@@ -302,7 +296,6 @@ def consistency(ds: DataSet) -> list[Check]:
                 en,
                 f"{c} IS NOT NULL",
                 "x._k IS NULL",
-                needs=(name,),
                 joins=(ref,),
             )
         )
@@ -380,7 +373,6 @@ def timeliness(ds: DataSet) -> list[Check]:
                 en,
                 f"{updated} IS NOT NULL AND {latest} IS NOT NULL",
                 f"{updated} < {latest}",
-                needs=("updatedAt",),
             )
         )
     if "updatedAt" in ds.properties:
@@ -401,7 +393,6 @@ def timeliness(ds: DataSet) -> list[Check]:
                 f"{updated} IS NOT NULL",
                 f"date_diff('day', {updated}, :as_of)",
                 figure=True,
-                needs=("updatedAt",),
             )
         )
     return out

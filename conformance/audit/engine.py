@@ -45,6 +45,11 @@ def code_list_rows() -> dict[str, tuple[tuple[str, str], list[tuple[Any, ...]]]]
     }
 
 
+def _quote(text: str) -> str:
+    """Text inside a SQL string literal."""
+    return text.replace("'", "''")
+
+
 def _files(source: Source) -> str:
     return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in source.files) + "]"
 
@@ -133,12 +138,12 @@ class DuckDBEngine:
         elif source.format == "csv":
             head = f"read_csv({files}, all_varchar = true, header = true, union_by_name = true)"
             names = [r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM {head}").fetchall()]
-            pairs = ", ".join(f"'{n}', {_csv_value(ds, n)}" for n in names if n != "filename")
+            pairs = ", ".join(f"'{_quote(n)}', {_csv_value(ds, n)}" for n in names if n != "filename")
             body = f"SELECT CAST(json_object({pairs}) AS VARCHAR) AS _rec FROM {head}"
         else:
             head = f"read_parquet({files}, union_by_name = true)"
             described = self.con.execute(f"DESCRIBE SELECT * FROM {head}").fetchall()
-            pairs = ", ".join(f"'{n}', {_parquet_value(n, str(kind))}" for n, kind, *_ in described)
+            pairs = ", ".join(f"'{_quote(n)}', {_parquet_value(n, str(kind))}" for n, kind, *_ in described)
             body = f"SELECT CAST(json_object({pairs}) AS VARCHAR) AS _rec FROM {head}"
         self.con.execute(f"CREATE OR REPLACE VIEW {view} AS {body}")
         return view

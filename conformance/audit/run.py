@@ -39,7 +39,7 @@ class State:
     fields: dict[str, set[str]] = field(default_factory=dict)
 
 
-def _name_of_division(code: str, level: str) -> str:
+def _name_of_division(code: str) -> str:
     full = code + "0" * (6 - len(code)) if code and code.isdigit() else ""
     return lists.division_name(full) if full else ""
 
@@ -53,7 +53,7 @@ def _rate(hits: int, n: int) -> float | None:
     return hits / n if n else None
 
 
-def _breakdown(groups: dict[str, list[int]], namer: Callable[[str], str], figure: bool) -> list[dict[str, Any]]:
+def _breakdown(groups: dict[str, list[int]], namer: Callable[[str], str]) -> list[dict[str, Any]]:
     out = []
     for code in sorted(groups, key=lambda c: (c is None, c or "")):
         n, hits = groups[code]
@@ -138,7 +138,7 @@ def run_check(engine: Engine, check: Check, state: State, opts: Options) -> dict
         result["byProvince"] = [
             {
                 "code": r[0],
-                "name": _name_of_division(r[0] or "", "province"),
+                "name": _name_of_division(r[0] or ""),
                 "denominator": int(r[1]),
                 "median": r[2],
                 "p90": r[3],
@@ -165,9 +165,9 @@ def run_check(engine: Engine, check: Check, state: State, opts: Options) -> dict
         else:
             result["failing"] = hits
             result["rate"] = _rate(hits, n)
-        result["byProvince"] = _breakdown(prov, lambda c: _name_of_division(c, "province"), check.figure)
-        result["byPrefecture"] = _breakdown(pref, lambda c: _name_of_division(c, "prefecture"), check.figure)
-        result["byKind"] = _breakdown(kind, _name_of_kind, check.figure)
+        result["byProvince"] = _breakdown(prov, _name_of_division)
+        result["byPrefecture"] = _breakdown(pref, _name_of_division)
+        result["byKind"] = _breakdown(kind, _name_of_kind)
         if not check.figure:
             if n == 0:
                 result["verdict"] = UNTESTED
