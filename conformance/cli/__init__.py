@@ -160,9 +160,11 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     from conformance.load.cli import register as register_load
 
     register_load(sub, lang)
+    from conformance.cli.audit import register as register_audit  # GB/T 36344 data audit (docs/data-audit.md)
     from conformance.cli.generate import register as register_generate
 
     register_generate(sub, lang)
+    register_audit(sub, lang)
     return p
 
 
@@ -260,6 +262,10 @@ def _dispatch(args_list: list[str], lang: str) -> int:
         from conformance.cli.binding import run_check
 
         return run_check(args.file, lang)
+    if args.command == "audit":
+        from conformance.cli.audit import run as run_audit
+
+        return run_audit(args, lang)
     if args.command == "load":
         from conformance.load.cli import run as run_load
 

@@ -1,0 +1,182 @@
+"""Engines that run the audit's SQL. The interface (:class:`Engine`) is what a check needs: the input's data sets as
+source views of one column ``_rec`` (the record as JSON text), the code-list tables, the two UDFs of
+:mod:`conformance.audit.udfs` under their SQL names, and a way to run SQL of its dialect. DuckDB (embedded, spilling
+to disk) is the one built; a Spark engine would read the same files into the same views, register the same Python
+functions as Arrow UDFs (``pandas_udf``) and run the same SQL transpiled by SQLGlot (:mod:`conformance.audit.sql`).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Protocol
+
+from conformance.audit.inputs import Source
+from conformance.codes import lists
+from conformance.contract.datasets import DataSet
+from conformance.contract.registry import resolve, schema_uri
+
+
+class Engine(Protocol):
+    name: str
+    dialect: str  # SQLGlot dialect of the SQL it runs
+    interrupts: tuple[type[BaseException], ...]  # what the engine raises on Ctrl-C (besides KeyboardInterrupt)
+
+    def load(self, source: Source, ds: DataSet) -> str:
+        """A view of the source's records (column ``_rec``, JSON text); returns its name."""
+
+    def execute(self, sql: str) -> None: ...
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...
+
+
+def code_list_rows() -> dict[str, tuple[tuple[str, str], list[tuple[Any, ...]]]]:
+    """The code-list tables the SQL joins: name → ((column, type) …, rows); read from schemas/codelists."""
+    catalogue = [(code, lists.catalogue_kind_of(code), item.get("level")) for code, item in lists.catalogue().items()]
+    provinces = [(abbr, item["code"]) for abbr, (item, _alt) in lists.province_by_abbr().items()]
+    return {
+        "cl_catalogue": ((("code", "VARCHAR"), ("kind", "VARCHAR"), ("level", "VARCHAR")), catalogue),
+        "cl_provinces": ((("abbr", "VARCHAR"), ("code", "VARCHAR")), provinces),
+    }
+
+
+def _quote(text: str) -> str:
+    """Text inside a SQL string literal."""
+    return text.replace("'", "''")
+
+
+def _files(source: Source) -> str:
+    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in source.files) + "]"
+
+
+def _json_type(ds: DataSet, name: str) -> str | None:
+    if name not in ds.properties:
+        return None
+    kind = resolve(f"{schema_uri(ds.schema)}#/properties/{name}").get("type")
+    return kind if isinstance(kind, str) else None
+
+
+def _csv_value(ds: DataSet, name: str) -> str:
+    """A CSV cell (text) as the JSON value the schema expects: numbers and booleans as such when they read as
+    such, objects and arrays from their JSON text; anything else stays a string (and fails where it must)."""
+    c = '"' + name.replace('"', '""') + '"'
+    kind = _json_type(ds, name)
+    if kind == "integer":
+        return (
+            f"CASE WHEN TRY_CAST({c} AS BIGINT) IS NOT NULL THEN to_json(TRY_CAST({c} AS BIGINT)) ELSE to_json({c}) END"
+        )
+    if kind == "number":
+        return (
+            f"CASE WHEN TRY_CAST({c} AS DOUBLE) IS NOT NULL THEN to_json(TRY_CAST({c} AS DOUBLE)) ELSE to_json({c}) END"
+        )
+    if kind == "boolean":
+        return f"CASE WHEN lower({c}) IN ('true', 'false') THEN to_json(lower({c}) = 'true') ELSE to_json({c}) END"
+    if kind in ("object", "array"):
+        return f"CASE WHEN json_valid({c}) THEN {c}::JSON ELSE to_json({c}) END"
+    return f"to_json({c})"
+
+
+def _parquet_value(name: str, kind: str) -> str:
+    c = '"' + name.replace('"', '""') + '"'
+    if kind.startswith("TIMESTAMP WITH TIME ZONE"):
+        return f"to_json(strftime(timezone('UTC', {c}), '%Y-%m-%dT%H:%M:%S') || 'Z')"
+    return f"to_json({c})"
+
+
+class DuckDBEngine:
+    """DuckDB embedded: ``memory_limit`` and ``temp_directory`` set so that large inputs spill to disk, one thread
+    per core."""
+
+    name = "duckdb"
+    dialect = "duckdb"
+
+    def __init__(self, memory_limit: str = "4GB", temp_directory: Path | None = None, threads: int | None = None):
+        import duckdb
+
+        from conformance.audit import udfs
+
+        self.interrupts: tuple[type[BaseException], ...] = (duckdb.InterruptException,)
+        self._tmp = None if temp_directory else tempfile.TemporaryDirectory(prefix="tzsb-audit-")
+        self.temp_directory = Path(temp_directory or self._tmp.name)  # type: ignore[union-attr]
+        self.memory_limit = memory_limit
+        self.threads = threads or os.cpu_count() or 1
+        self.con = duckdb.connect(config={"memory_limit": memory_limit, "threads": self.threads})
+        self.con.execute(f"SET temp_directory = '{self.temp_directory}'")
+        self.con.execute("SET preserve_insertion_order = true")
+        self.con.execute("SET enable_progress_bar = false")  # the audit reports progress per check itself
+        varchar, boolean = duckdb.sqltype("VARCHAR"), duckdb.sqltype("BOOLEAN")
+        self.con.create_function(
+            "tzsb_identifier_ok", udfs.identifier_ok, [varchar, varchar], boolean, type="arrow", null_handling="special"
+        )
+        self.con.create_function(
+            "tzsb_record_problems",
+            udfs.record_problems,
+            [varchar, varchar, boolean],
+            duckdb.list_type(varchar),
+            type="arrow",
+            null_handling="special",
+        )
+        for name, (columns, rows) in code_list_rows().items():
+            self.con.execute(f"CREATE TABLE {name} ({', '.join(f'{c} {t}' for c, t in columns)})")
+            if rows:
+                self.con.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' for _ in columns)})", rows)
+
+    def load(self, source: Source, ds: DataSet) -> str:
+        view = "src_" + ds.name.replace("-", "_")
+        files = _files(source)
+        if source.format == "jsonl":
+            # every line as it is (a blank or broken line is a record too, as validate counts it)
+            body = (
+                f"SELECT line AS _rec FROM read_csv({files}, columns = {{'line': 'VARCHAR'}}, delim = chr(0), "
+                "quote = '', escape = '', header = false, auto_detect = false, max_line_size = 16777216)"
+            )
+        elif source.format == "csv":
+            head = f"read_csv({files}, all_varchar = true, header = true, union_by_name = true)"
+            names = [r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM {head}").fetchall()]
+            pairs = ", ".join(f"'{_quote(n)}', {_csv_value(ds, n)}" for n in names if n != "filename")
+            body = f"SELECT CAST(json_object({pairs}) AS VARCHAR) AS _rec FROM {head}"
+        else:
+            head = f"read_parquet({files}, union_by_name = true)"
+            described = self.con.execute(f"DESCRIBE SELECT * FROM {head}").fetchall()
+            pairs = ", ".join(f"'{_quote(n)}', {_parquet_value(n, str(kind))}" for n, kind, *_ in described)
+            body = f"SELECT CAST(json_object({pairs}) AS VARCHAR) AS _rec FROM {head}"
+        self.con.execute(f"CREATE OR REPLACE VIEW {view} AS {body}")
+        return view
+
+    def _run(self, sql: str) -> Any:
+        try:
+            return self.con.execute(sql)
+        except RuntimeError as exc:  # Ctrl-C while DuckDB runs a query (a Python UDF was running): "Query interrupted"
+            if "interrupted" in str(exc).lower():
+                raise KeyboardInterrupt from exc
+            raise
+
+    def execute(self, sql: str) -> None:
+        self._run(sql)
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return self._run(sql).fetchall()
+
+    def describe(self) -> dict[str, Any]:
+        import duckdb
+
+        return {
+            "name": self.name,
+            "version": duckdb.__version__,
+            "memoryLimit": self.memory_limit,
+            "threads": self.threads,
+            "tempDirectory": str(self.temp_directory),
+        }
+
+    def close(self) -> None:
+        self.con.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+ENGINES = {"duckdb": DuckDBEngine}

@@ -1,0 +1,126 @@
+"""Write an audit's report: ``audit.json`` (validated against schemas/json/audit-report.schema.json before it is
+written) and ``audit.html`` (jinja2, inline CSS and SVG, no network; Chinese by default, English with ``--lang en``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from conformance.audit.catalogue import DIMENSION_TITLES
+
+TEMPLATES = Path(__file__).parent / "templates"
+SCHEMA = "audit-report"
+
+#: words of the page, (Chinese, English)
+LABELS: dict[str, tuple[str, str]] = {
+    "title": ("共享数据质量评价报告", "Shared data quality audit"),
+    "input": ("输入", "input"),
+    "as_of": ("评价基准日", "as-of date"),
+    "engine": ("引擎", "engine"),
+    "verdict": ("结论", "verdict"),
+    "incomplete": (
+        "评价被中断：以下只含已完成的检查。",
+        "The audit was interrupted: only the checks finished are shown.",
+    ),
+    "data_sets": ("数据集", "data sets"),
+    "records": ("记录数", "records"),
+    "format": ("格式", "format"),
+    "absent": ("输入中没有", "not in the input"),
+    "indicators": ("各项指标", "indicators"),
+    "check": ("检查", "check"),
+    "definition": ("定义", "definition"),
+    "denominator": ("分母", "denominator"),
+    "failing": ("不合格", "failing"),
+    "rate": ("不合格率", "failing rate"),
+    "value": ("数值", "value"),
+    "threshold": ("阈值", "threshold"),
+    "assumption": ("假设", "assumption"),
+    "samples": ("样例（行号：键）", "samples (row: key)"),
+    "by_province": ("按省份", "by province"),
+    "chart": (
+        "不合格率大于零的检查：不合格率与阈值（红线）",
+        "checks with failing records: failing rate and threshold (red tick)",
+    ),
+    "no_failing": ("本维度没有不合格记录。", "No failing record in this dimension."),
+    "province_chart": (
+        "各省份记录中不合格率超过阈值的检查数（省份取记录行政区划代码前 2 位）",
+        "per province, the checks whose failing rate on that province's records exceeds the threshold "
+        "(province: first 2 digits of the record's division code)",
+    ),
+    "figure": ("数值", "figure"),
+    "summary": ("汇总", "summary"),
+    "seconds": ("用时（秒）", "time (s)"),
+}
+
+
+def _labels(lang: str) -> dict[str, str]:
+    return {k: (en if lang == "en" else zh) for k, (zh, en) in LABELS.items()}
+
+
+@functools.cache
+def _env() -> Environment:
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "j2"]))
+
+
+def problems(report: dict[str, Any]) -> list[str]:
+    """Where a report breaks its published schema."""
+    from conformance.check.schema import validator
+
+    v = validator(SCHEMA)
+    return [] if v.is_valid(report) else [f"{e.path}: {e.message('en')}" for e in v.errors(report)]
+
+
+def html(report: dict[str, Any], lang: str) -> str:
+    dims = {d: (en if lang == "en" else zh) for d, (zh, en) in DIMENSION_TITLES.items()}
+    by_dim: dict[str, list[dict[str, Any]]] = {d: [] for d in DIMENSION_TITLES}
+    for c in report["checks"]:
+        by_dim[c["dimension"]].append(c)
+    return (
+        _env()
+        .get_template("audit.html.j2")
+        .render(
+            doc=report,
+            lang=lang,
+            L=_labels(lang),
+            dims=dims,
+            by_dim=by_dim,
+            provinces=provinces_missing(report),
+            max_rate=lambda c: c["threshold"]["maxRate"],
+            fixed=lambda limit: lambda _item: limit,
+            no_limit=lambda _item: None,
+            plain=lambda v: str(int(v)),
+        )
+    )
+
+
+def provinces_missing(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per province: how many checks miss their threshold on that province's records (most first)."""
+    counts: dict[str, dict[str, Any]] = {}
+    for c in report["checks"]:
+        limit = c["threshold"]["maxRate"]
+        if c["kind"] != "rate" or limit is None:
+            continue
+        for p in c["byProvince"]:
+            if not p["code"]:
+                continue
+            slot = counts.setdefault(p["code"], {"label": f"{p['code']} {p['name']}", "count": 0})
+            if p["rate"] is not None and p["rate"] > limit:
+                slot["count"] += 1
+    return sorted(counts.values(), key=lambda s: (-s["count"], s["label"]))
+
+
+def write(report: dict[str, Any], out: Path, lang: str) -> tuple[Path, Path]:
+    """Write audit.json and audit.html into ``out``; a report that breaks its schema is a ValueError."""
+    found = problems(report)
+    if found:
+        raise ValueError("audit report breaks audit-report.schema.json: " + "; ".join(found[:5]))
+    out.mkdir(parents=True, exist_ok=True)
+    json_path, html_path = out / "audit.json", out / "audit.html"
+    json_path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    html_path.write_text(html(report, lang), encoding="utf-8")
+    return json_path, html_path

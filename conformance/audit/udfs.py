@@ -1,0 +1,131 @@
+"""The two functions the audit's SQL calls that SQL cannot say, as vectorised (Arrow) functions an engine registers.
+
+``tzsb_identifier_ok(kind, value)``: whether an identifier is valid, exactly as ``tzsb-conform validate`` judges it
+("held" mode). The NumPy fast paths of :mod:`conformance.codes.vectorized` answer a whole batch (True = certainly
+valid); only the values they leave open go to the per-value validator of :mod:`conformance.codes`.
+
+``tzsb_record_problems(data_set, record, columnar)``: NULL for a record valid against its JSON Schema, else the
+top-level fields that break their own schema (structure: type, enum, pattern, length, range, date formats; the
+identifier check characters are :func:`identifier_ok`'s). The record verdict is
+:class:`conformance.check.bulk.BulkValidator`'s, the engine of ``validate`` for dumps (the same verdict as
+``SchemaValidator.is_valid``). ``columnar``: the record comes from a Parquet or CSV row, where a null is an absent
+field (nulls are dropped before judging).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+
+from conformance.codes import KINDS
+from conformance.codes.vectorized import VALID_MANY
+from conformance.contract.datasets import data_sets
+
+#: validate's default rule ("held": every form really issued; ``--strict`` asks "issued")
+STRICT = False
+
+
+def identifier_ok_many(kind: str, values: list[str | None]) -> list[bool | None]:
+    """Per value: valid identifier of ``kind`` (None for None)."""
+    distinct = sorted({v for v in values if v is not None})
+    verdict: dict[str, bool] = {}
+    many = VALID_MANY.get(kind)
+    sure = many(distinct) if many is not None and distinct else np.zeros(len(distinct), dtype=bool)
+    exact = KINDS[kind].is_ok
+    for value, ok in zip(distinct, sure.tolist(), strict=True):
+        verdict[value] = True if ok else exact(value, STRICT)
+    return [None if v is None else verdict[v] for v in values]
+
+
+def identifier_ok(kinds: pa.Array, values: pa.Array) -> pa.Array:
+    """Arrow UDF body of ``tzsb_identifier_ok``: ``kinds`` is one kind repeated (a constant in the SQL)."""
+    kind_list = kinds.to_pylist()
+    value_list = values.to_pylist()
+    if not value_list:
+        return pa.array([], type=pa.bool_())
+    out: list[bool | None] = [None] * len(value_list)
+    for kind in set(k for k in kind_list if k is not None):
+        where = [i for i, k in enumerate(kind_list) if k == kind]
+        found = identifier_ok_many(kind, [value_list[i] for i in where])
+        for i, ok in zip(where, found, strict=True):
+            out[i] = ok
+    return pa.array(out, type=pa.bool_())
+
+
+def _strip_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_strip_nulls(v) for v in value]
+    return value
+
+
+@functools.cache
+def _field_validators(data_set: str) -> dict[str, Callable[[Any], bool]]:
+    """Per top-level property: the structure check of its own schema (identifier formats unknown to the engine
+    and so not checked; ``date`` and ``date-time`` checked)."""
+    import jsonschema_rs
+
+    from conformance.check.schema import _rs_registry
+    from conformance.contract.registry import reference_to, schema_uri
+
+    ds = data_sets()[data_set]
+    uri = schema_uri(ds.schema)
+    return {
+        name: jsonschema_rs.validator_for(
+            reference_to(f"{uri}#/properties/{name}"), registry=_rs_registry(), validate_formats=True
+        ).is_valid
+        for name in ds.properties
+    }
+
+
+def record_problems_many(data_set: str, records: list[str | None], columnar: bool) -> list[list[str] | None]:
+    """Per record text: None when valid, else the fields breaking their own schema (maybe none)."""
+    from conformance.check.bulk import BulkValidator
+
+    bulk = BulkValidator(data_sets()[data_set].schema, strict=STRICT)
+    parsed: list[Any] = []
+    for text in records:
+        if text is None or not text.strip():
+            parsed.append(_NOT_JSON)
+            continue
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            parsed.append(_NOT_JSON)
+            continue
+        if columnar:
+            value = _strip_nulls(value)
+        parsed.append(value)
+        bulk.add(value)
+    verdicts = iter(bulk.finish())
+    fields = _field_validators(data_set)
+    out: list[list[str] | None] = []
+    for value in parsed:
+        if value is _NOT_JSON:
+            out.append([])
+        elif next(verdicts):
+            out.append(None)
+        elif isinstance(value, dict):
+            out.append([k for k, v in value.items() if k in fields and not fields[k](v)])
+        else:
+            out.append([])
+    return out
+
+
+_NOT_JSON = object()
+
+
+def record_problems(data_set: pa.Array, records: pa.Array, columnar: pa.Array) -> pa.Array:
+    """Arrow UDF body of ``tzsb_record_problems`` (data set and ``columnar`` are constants in the SQL)."""
+    texts = records.to_pylist()
+    if not texts:
+        return pa.array([], type=pa.list_(pa.string()))
+    name = data_set[0].as_py()
+    flag = bool(columnar[0].as_py())
+    return pa.array(record_problems_many(name, texts, flag), type=pa.list_(pa.string()))

@@ -1,0 +1,168 @@
+"""``tzsb-conform audit DIR``: GB/T 36344 data-quality indicators over dumps of the shared data sets
+(docs/data-audit.md).
+
+    tzsb-conform audit dumps/ --out reports/audit --as-of 2026-12-01 --memory-limit 4GB
+
+Exit codes: 0 every indicator with a threshold is met (or 未测), 1 some indicator is 不符合, 2 usage error,
+130 interrupted (the report is still written, with what finished, marked incomplete).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from conformance.clock import CHINA
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "cmd": (
+        "数据质量评价：按 GB/T 36344 的指标（完整性、规范性、准确性、唯一性、一致性、时效性）评价共享数据集的导出数据",
+        "data-quality audit: GB/T 36344 indicators (completeness, normativeness, accuracy, uniqueness, consistency, "
+        "timeliness) over dumps of the shared data sets",
+    ),
+    "dir": (
+        "输入文件夹：每个数据集一个 <数据集>.jsonl / .csv / .parquet，或一个 <数据集>/ 文件夹",
+        "input folder: per data set <data-set>.jsonl / .csv / .parquet, or a folder <data-set>/ of such files",
+    ),
+    "out": ("报告输出文件夹（默认 reports/audit）", "output folder of the report (default reports/audit)"),
+    "as_of": ("评价基准日 YYYY-MM-DD（默认今天，北京时间）", "as-of date YYYY-MM-DD (default today, Beijing time)"),
+    "engine": ("执行引擎（默认 duckdb）", "engine (default duckdb)"),
+    "memory": (
+        "引擎内存上限，超出部分写入临时目录（默认 4GB）",
+        "engine memory limit; beyond it spills to disk (default 4GB)",
+    ),
+    "temp": ("引擎临时目录（默认系统临时目录）", "engine spill directory (default: a system temporary directory)"),
+    "samples": ("每项检查列出的不合格记录样例数（默认 5）", "failing records listed per check (default 5)"),
+    "no_progress": ("不显示逐项进度", "show no progress per check"),
+    "err_dir": ("输入文件夹不存在：{dir}", "no such input folder: {dir}"),
+    "err_empty": (
+        "输入文件夹中没有任何共享数据集（{names}）",
+        "the input folder holds none of the shared data sets ({names})",
+    ),
+    "err_mixed": ("数据集的文件格式不一：{what}", "a data set in more than one format: {what}"),
+    "err_as_of": ("评价基准日格式应为 YYYY-MM-DD：{value}", "the as-of date must be YYYY-MM-DD: {value}"),
+    "loading": ("正在载入数据集并建立评价表……", "loading the data sets into audit tables ..."),
+    "loaded": ("已载入 {name}：{records} 条记录（{secs:.1f} 秒）", "loaded {name}: {records} records ({secs:.1f} s)"),
+    "line": ("[{i}/{n}] {id}  {result}  ({secs:.1f} 秒)", "[{i}/{n}] {id}  {result}  ({secs:.1f} s)"),
+    "written": ("报告：{json}，{html}", "report: {json}, {html}"),
+    "verdict": (
+        "结论：{verdict}（符合 {met}，不符合 {not_met}，未测 {untested}，数值 {figures}）{incomplete}",
+        "verdict: {verdict} (met {met}, not met {not_met}, not tested {untested}, figures {figures}){incomplete}",
+    ),
+    "interrupted_writing": (
+        "写报告时收到中断：报告已完整写出",
+        "interrupted while writing: the report was written in full",
+    ),
+    "incomplete": ("；已中断，报告不完整", "; interrupted, the report is incomplete"),
+}
+
+
+def t(key: str, lang: str, **kw: object) -> str:
+    zh, en = MESSAGES[key]
+    text = en if lang == "en" else zh
+    return text.format(**kw) if kw else text
+
+
+def register(sub: Any, lang: str) -> None:
+    """Add ``audit`` to the subcommands of the main parser."""
+    from conformance.audit.engine import ENGINES
+
+    a = sub.add_parser("audit", help=t("cmd", lang), description=t("cmd", lang))
+    a.add_argument("dir", type=Path, metavar="DIR", help=t("dir", lang))
+    a.add_argument("--out", type=Path, default=Path("reports/audit"), metavar="DIR", help=t("out", lang))
+    a.add_argument("--as-of", default=None, metavar="DATE", help=t("as_of", lang))
+    a.add_argument("--engine", choices=sorted(ENGINES), default="duckdb", help=t("engine", lang))
+    a.add_argument("--memory-limit", default="4GB", metavar="SIZE", help=t("memory", lang))
+    a.add_argument("--temp-directory", type=Path, default=None, metavar="DIR", help=t("temp", lang))
+    a.add_argument("--samples", type=int, default=5, metavar="N", help=t("samples", lang))
+    a.add_argument("--no-progress", action="store_true", help=t("no_progress", lang))
+
+
+def _result_text(result: dict[str, Any], lang: str) -> str:
+    if result["verdict"] is None:
+        value = result.get("value")
+        return "—" if value is None else f"{value:.4g}"
+    rate = result.get("rate")
+    return f"{result['verdict']}" + ("" if rate is None else f" {rate:.2%}")
+
+
+def _close(engine: Any) -> None:
+    """Close the engine, even through a Ctrl-C (its temporary files go with it)."""
+    try:
+        engine.close()
+    except KeyboardInterrupt:
+        engine.close()
+
+
+def run(args: argparse.Namespace, lang: str) -> int:
+    from conformance.audit.engine import ENGINES
+    from conformance.audit.inputs import InputProblem, discover
+    from conformance.audit.report import write
+    from conformance.audit.run import NOT_MET, Options, audit
+    from conformance.contract.datasets import data_sets
+
+    try:
+        as_of = dt.date.fromisoformat(args.as_of) if args.as_of else dt.datetime.now(CHINA).date()
+    except ValueError:
+        print(t("err_as_of", lang, value=args.as_of), file=sys.stderr)
+        return EXIT_USAGE
+    if not args.dir.is_dir():
+        print(t("err_dir", lang, dir=args.dir), file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if not discover(args.dir):
+            print(t("err_empty", lang, names=", ".join(data_sets())), file=sys.stderr)
+            return EXIT_USAGE
+    except InputProblem as exc:
+        print(t("err_mixed", lang, what=exc), file=sys.stderr)
+        return EXIT_USAGE
+    progress = not args.no_progress
+
+    def on_check(i: int, n: int, result: dict[str, Any]) -> None:
+        if progress:
+            line = t("line", lang, i=i, n=n, id=result["id"], result=_result_text(result, lang), secs=result["seconds"])
+            print(line, file=sys.stderr, flush=True)
+
+    def on_load(name: str, records: int, secs: float) -> None:
+        if progress:
+            print(t("loaded", lang, name=name, records=f"{records:,}", secs=secs), file=sys.stderr, flush=True)
+
+    engine = ENGINES[args.engine](memory_limit=args.memory_limit, temp_directory=args.temp_directory)
+    started = time.perf_counter()
+    try:
+        if progress:
+            print(t("loading", lang), file=sys.stderr, flush=True)
+        report = audit(engine, args.dir, Options(as_of=as_of, samples=max(args.samples, 0)), on_check, on_load)
+    finally:
+        _close(engine)
+    report["seconds"] = round(time.perf_counter() - started, 3)
+    report["lang"] = lang
+    try:
+        json_path, html_path = write(report, args.out, lang)
+    except KeyboardInterrupt:  # Ctrl-C while writing: the report is whole, write it again and say it was interrupted
+        json_path, html_path = write(report, args.out, lang)
+        print(t("interrupted_writing", lang), file=sys.stderr)
+        return EXIT_INTERRUPTED
+    s = report["summary"]
+    print(t("written", lang, json=json_path, html=html_path))
+    print(
+        t(
+            "verdict",
+            lang,
+            verdict=report["verdict"],
+            met=s["符合"],
+            not_met=s["不符合"],
+            untested=s["未测"],
+            figures=s["figures"],
+            incomplete="" if report["complete"] else t("incomplete", lang),
+        )
+    )
+    if not report["complete"]:
+        return EXIT_INTERRUPTED
+    return EXIT_FAIL if report["verdict"] == NOT_MET else EXIT_OK
