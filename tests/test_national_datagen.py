@@ -19,6 +19,7 @@ from conformance.codes import lists
 from conformance.codes.registration_no import char_for
 from conformance.codes.uscc import uscc_check_char
 from conformance.datagen.national import defects, frames, tables, truth
+from conformance.datagen.national.defects import earliest
 from conformance.datagen.national.generate import generate
 
 DATA_SETS = tables.DATA_SETS
@@ -67,14 +68,15 @@ def _found(kind: str, records: dict[str, list[dict[str, Any]]]) -> list[str]:
     as_of = AS_OF.isoformat()
     if rule == "required":
         return [r[key] for r in recs if r.get(field) is None]
+    if rule == "code-list":
+        every = lists.division_codes() | set(lists.division_history())
+        return [r[key] for r in recs if r[field] not in every]
     if rule == "schema":
-        if field == "division":
-            return [r[key] for r in recs if r[field] not in lists.division_codes()]
         return [r[key] for r in recs if r[field] not in _enum(ds, field)]
     if rule == "identifier":
         return [r[key] for r in recs if uscc_check_char(r[field][:17]) != r[field][17]]
     if rule == "date":
-        return [r[key] for r in recs if not "1950-01-01" <= r[field][:10] <= as_of]
+        return [r[key] for r in recs if not earliest() <= r[field][:10] <= as_of]
     if rule == "key":
         return sorted(k for k, n in Counter(r[key] for r in recs).items() for _ in range(n - 1))
     if rule == "reference":

@@ -31,6 +31,11 @@ DIMENSION_TITLES = {
 }
 
 
+#: Identifier kinds that are codes of a code list, and the code-list table (conformance.audit.engine.code_list_rows)
+#: holding every code of every table the project ships: a value in none of them is reported under normativeness.
+CODE_LISTS = {"division": "cl_divisions"}
+
+
 @dataclass(frozen=True)
 class Join:
     """A lookup joined to the record ``r``: ``LEFT JOIN (<source>) <alias> ON <on>``; ``source`` names a data set's
@@ -201,6 +206,29 @@ def normativeness(ds: DataSet) -> list[Check]:
                 en,
                 f"{col(name)} IS NOT NULL OR list_contains(r._bad, '{name}')",
                 f"list_contains(r._bad, '{name}')",
+            )
+        )
+    for name, kind in identifier_sites(ds.name):
+        if kind not in CODE_LISTS or "." in name:
+            continue
+        c = col(name)
+        zh, en = _text(
+            f"“{title(ds, name)}”（{name}）不在项目所带的任一年代码表中（{kind}；宽松校验只作警告）",
+            f"{name} found in no table the project ships ({kind}; lenient validation only warns)",
+        )
+        listed = Join("cl", f"SELECT code AS _code FROM {CODE_LISTS[kind]}", f"cl._code = {c}")
+        out.append(
+            Check(
+                f"normativeness/{ds.name}/{name}/code-list",
+                "normativeness",
+                ds.name,
+                name,
+                "code-list",
+                zh,
+                en,
+                f"{c} IS NOT NULL",
+                "cl._code IS NULL",
+                joins=(listed,),
             )
         )
     return out

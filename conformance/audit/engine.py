@@ -39,7 +39,9 @@ def code_list_rows() -> dict[str, tuple[tuple[str, str], list[tuple[Any, ...]]]]
     """The code-list tables the SQL joins: name → ((column, type) …, rows); read from schemas/codelists."""
     catalogue = [(code, lists.catalogue_kind_of(code), item.get("level")) for code, item in lists.catalogue().items()]
     provinces = [(abbr, item["code"]) for abbr, (item, _alt) in lists.province_by_abbr().items()]
+    divisions = sorted(lists.division_codes() | set(lists.division_history()))
     return {
+        "cl_divisions": ((("code", "VARCHAR"),), [(c,) for c in divisions]),
         "cl_catalogue": ((("code", "VARCHAR"), ("kind", "VARCHAR"), ("level", "VARCHAR")), catalogue),
         "cl_provinces": ((("abbr", "VARCHAR"), ("code", "VARCHAR")), provinces),
     }

@@ -5,8 +5,9 @@
 valid); only the values they leave open go to the per-value validator of :mod:`conformance.codes`.
 
 ``tzsb_record_problems(data_set, record, columnar)``: NULL for a record valid against its JSON Schema, else the
-top-level fields that break their own schema (structure: type, enum, pattern, length, range, date formats; the
-identifier check characters are :func:`identifier_ok`'s). The record verdict is
+top-level fields that break their own schema (structure: type, enum, pattern, length, range, date formats, and the
+project's identifier and code formats, as ``validate`` judges them; :func:`identifier_ok` reports the identifiers'
+check characters again, under accuracy). The record verdict is
 :class:`conformance.check.bulk.BulkValidator`'s, the engine of ``validate`` for dumps (the same verdict as
 ``SchemaValidator.is_valid``). ``columnar``: the record comes from a Parquet or CSV row, where a null is an absent
 field (nulls are dropped before judging).
@@ -14,14 +15,13 @@ field (nulls are dropped before judging).
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import orjson
 import pyarrow as pa
 
+from conformance.check.schema import validator
 from conformance.codes import KINDS
 from conformance.codes.vectorized import VALID_MANY
 from conformance.contract.datasets import data_sets
@@ -65,25 +65,6 @@ def _strip_nulls(value: Any) -> Any:
     return value
 
 
-@functools.cache
-def _field_validators(data_set: str) -> dict[str, Callable[[Any], bool]]:
-    """Per top-level property: the structure check of its own schema (identifier formats unknown to the engine
-    and so not checked; ``date`` and ``date-time`` checked)."""
-    import jsonschema_rs
-
-    from conformance.check.schema import _rs_registry
-    from conformance.contract.registry import reference_to, schema_uri
-
-    ds = data_sets()[data_set]
-    uri = schema_uri(ds.schema)
-    return {
-        name: jsonschema_rs.validator_for(
-            reference_to(f"{uri}#/properties/{name}"), registry=_rs_registry(), validate_formats=True
-        ).is_valid
-        for name in ds.properties
-    }
-
-
 def record_problems_many(data_set: str, records: list[str | None], columnar: bool) -> list[list[str] | None]:
     """Per record text: None when valid, else the fields breaking their own schema (maybe none)."""
     from conformance.check.bulk import BulkValidator
@@ -104,7 +85,7 @@ def record_problems_many(data_set: str, records: list[str | None], columnar: boo
         parsed.append(value)
         bulk.add(value)
     verdicts = iter(bulk.finish())
-    fields = _field_validators(data_set)
+    fields = validator(data_sets()[data_set].schema, strict=STRICT)
     out: list[list[str] | None] = []
     for value in parsed:
         if value is _NOT_JSON:
@@ -112,7 +93,7 @@ def record_problems_many(data_set: str, records: list[str | None], columnar: boo
         elif next(verdicts):
             out.append(None)
         elif isinstance(value, dict):
-            out.append([k for k, v in value.items() if k in fields and not fields[k](v)])
+            out.append(sorted(fields.failing_fields(value)))
         else:
             out.append([])
     return out

@@ -225,14 +225,9 @@ class SchemaValidator:
             if isinstance(value, str) and not known(value):
                 yield path[0] if path else ""
 
-    def _failing_parts(self, instance: Any) -> Iterator[ValidationError] | None:
-        """The explaining engine's errors, found where the fast engine and the identifier checks
-        point: the root's own keywords if they fail, then each failing property alone (about 5×
-        faster than the whole record). None where the root is not a plain object schema."""
-        plain = self._plain_root
-        if plain is None or type(instance) is not dict:
-            return None
-        properties, root_only = plain
+    def _failing(self, instance: Any) -> tuple[set[str], bool]:
+        """The top-level properties whose values break their own schema (structure, standard and identifier
+        formats), and whether the root's own keywords fail (a required property missing, one not allowed)."""
         failing: set[str] = set()
         root_fails = False
         for err in self._fast.iter_errors(instance):
@@ -241,6 +236,22 @@ class SchemaValidator:
             else:
                 root_fails = True
         failing.update(self._bad_sites(instance))
+        return failing, root_fails
+
+    def failing_fields(self, instance: Any) -> set[str]:
+        """The top-level properties of ``instance`` whose values break their own schema, identifier formats
+        included (what the audit reports per field for a record ``is_valid`` refused)."""
+        return self._failing(instance)[0] if type(instance) is dict else set()
+
+    def _failing_parts(self, instance: Any) -> Iterator[ValidationError] | None:
+        """The explaining engine's errors, found where the fast engine and the identifier checks
+        point: the root's own keywords if they fail, then each failing property alone (about 5×
+        faster than the whole record). None where the root is not a plain object schema."""
+        plain = self._plain_root
+        if plain is None or type(instance) is not dict:
+            return None
+        properties, root_only = plain
+        failing, root_fails = self._failing(instance)
         descend = self._explainer.descend
         found = list(descend(instance, root_only)) if root_fails else []
         for name in properties:

@@ -42,6 +42,29 @@ class DefectKind:
     def id(self) -> str:
         return f"{self.dimension}/{self.data_set}/{self.field}/{self.rule}"
 
+    @property
+    def breaks_record(self) -> bool:
+        """Whether the seeded record is invalid against its JSON Schema (as ``tzsb-conform validate`` judges it): a
+        required field left out, a value outside its code list or pattern, an identifier with a wrong check character
+        (the identifier formats are part of the schema). Every other kind leaves a valid record; a code in no table
+        the project ships (``code-list``) only warns in lenient validation, the default."""
+        return self.dimension == "completeness" or self.rule in ("schema", "identifier")
+
+    @property
+    def breaks_field(self) -> bool:
+        """Whether the seeded field's value breaks the field's own schema (a left-out field breaks the record's)."""
+        return self.rule in ("schema", "identifier")
+
+    def expected(self, seeded: int) -> dict[str, int]:
+        """What the audit must report for ``seeded`` records of this kind: check id → failing records. A repeated
+        key is held by the copy and by the record it copies, so its check counts both."""
+        out = {self.id: 2 * seeded if self.rule == "key" else seeded}
+        if self.breaks_record:
+            out[f"normativeness/{self.data_set}/-/record"] = seeded
+        if self.breaks_field and self.dimension != "normativeness":
+            out[f"normativeness/{self.data_set}/{self.field}/schema"] = seeded
+        return out
+
 
 def _k(check: str, zh: str, en: str, rate: float = DEFAULT_RATE) -> DefectKind:
     dimension, data_set, field_, rule = check.split("/")
@@ -51,7 +74,7 @@ def _k(check: str, zh: str, en: str, rate: float = DEFAULT_RATE) -> DefectKind:
 KINDS: tuple[DefectKind, ...] = (
     _k("completeness/equipment/address/required", "必填的设备使用地点缺失（null）", "required address is null"),
     _k(
-        "normativeness/equipment/division/schema",
+        "normativeness/equipment/division/code-list",
         "行政区划代码不在 GB/T 2260 代码表（历年表中也无此码）",
         "division code in no GB/T 2260 table",
     ),
@@ -60,7 +83,11 @@ KINDS: tuple[DefectKind, ...] = (
         "制造单位统一社会信用代码校验码错误（其余各位不变）",
         "manufacturer USCC with a wrong check character",
     ),
-    _k("accuracy/equipment/manufactureDate/date", "制造日期早于 1950-01-01", "manufacture date before 1950-01-01"),
+    _k(
+        "accuracy/equipment/manufactureDate/date",
+        "制造日期早于数据质量契约的最早可信日期",
+        "manufacture date before the data-quality contract's earliest plausible date",
+    ),
     _k("accuracy/equipment/updatedAt/date", "更新时间晚于生成基准日 as_of", "updatedAt after as_of"),
     _k(
         "uniqueness/equipment/equipmentCode/key", "设备代码重复（另一条记录的副本）", "equipment code repeated (a copy)"
@@ -95,7 +122,11 @@ KINDS: tuple[DefectKind, ...] = (
         "USCC with a wrong check character (units no equipment refers to)",
         DEFAULT_RATE_FEW,
     ),
-    _k("accuracy/units/registeredAt/date", "登记时间早于 1950-01-01", "registeredAt before 1950-01-01"),
+    _k(
+        "accuracy/units/registeredAt/date",
+        "登记时间早于数据质量契约的最早可信日期",
+        "registeredAt before the data-quality contract's earliest plausible date",
+    ),
     _k("uniqueness/units/uscc/key", "统一社会信用代码重复（另一条记录的副本）", "USCC repeated (a copy)"),
     _k("completeness/use-registrations/itemCode/required", "必填的办理项编码缺失（null）", "required itemCode is null"),
     _k("normativeness/use-registrations/status/schema", "登记状态不在枚举值中", "status outside its enum"),
@@ -225,8 +256,18 @@ def _future_seconds(ch: Chunk, rows: np.ndarray) -> np.ndarray:
     return frames.at_seconds(day, s, ids_, "future.t")
 
 
+@functools.cache
+def earliest() -> str:
+    """The earliest plausible date of the data-quality contract (schemas/quality/data-quality.yaml)."""
+    from conformance.audit.rules import quality
+
+    return str(quality()["dates"]["earliest"])
+
+
 def _ancient_days(ch: Chunk, rows: np.ndarray) -> np.ndarray:
-    return np.datetime64("1900-01-01") + ch.stream().integers(ch.row_ids[rows], "ancient", 0, 49 * 365) * frames.DAY
+    """Days in the 49 years before the earliest plausible date."""
+    start = np.datetime64(earliest()) - 49 * 365 * frames.DAY
+    return start + ch.stream().integers(ch.row_ids[rows], "ancient", 0, 49 * 365) * frames.DAY
 
 
 def _wrong_check(ch: Chunk, name: str, rows: np.ndarray) -> None:
@@ -359,7 +400,7 @@ def _kind_digits(ch: Chunk, rows: np.ndarray, state: State) -> np.ndarray:
 
 APPLY: dict[str, Callable[[Chunk, np.ndarray, State], np.ndarray]] = {
     "completeness/equipment/address/required": _null("address"),
-    "normativeness/equipment/division/schema": _equipment_division,
+    "normativeness/equipment/division/code-list": _equipment_division,
     "accuracy/equipment/manufacturerUscc/identifier": _check_char("manufacturerUscc"),
     "accuracy/equipment/manufactureDate/date": _manufacture_date,
     "accuracy/equipment/updatedAt/date": _future("updatedAt"),

@@ -4,6 +4,9 @@
 of every data set and, per kind, its data set, field, count and the keys of the affected records, inline up to
 :data:`INLINE_KEYS`; the keys of a larger kind are in ``truth-keys.parquet`` (columns kind, data_set, key). For a
 ``uniqueness`` kind the keys are the repeated key values, one per copy (each such value is held by two records).
+``expected`` is the answer key in the audit's terms: per check id, the exact number of failing records the audit must
+report (:meth:`conformance.datagen.national.defects.DefectKind.expected`: the kind's own check, and the record and
+field schema checks a kind that breaks the contract trips as well); every check not listed must find none.
 """
 
 from __future__ import annotations
@@ -60,6 +63,10 @@ class Truth:
             defects[kind_id] = entry
         if spill:
             pq.write_table(pa.concat_tables(spill), out / KEYS_FILE, compression="zstd")
-        doc = {"parameters": parameters, "records": self.records, "defects": defects}
+        expected: dict[str, int] = {}
+        for kind_id, entry in defects.items():
+            for check, n in BY_ID[kind_id].expected(entry["count"]).items():
+                expected[check] = expected.get(check, 0) + n
+        doc = {"parameters": parameters, "records": self.records, "defects": defects, "expected": expected}
         (out / TRUTH_FILE).write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         return doc
