@@ -7,8 +7,8 @@ machine. The same checks with the same results as :class:`conformance.audit.engi
 * the same two UDFs: the very functions of :mod:`conformance.audit.udfs`, registered as Spark Arrow UDFs
   (``arrow_udf``, the vectorised kind of ``pandas_udf`` that hands over ``pyarrow.Array`` batches: a batch of values
   crosses to Python as Arrow and goes to the NumPy code of :mod:`conformance.codes.vectorized`);
-* the same SQL, written for Spark by SQLGlot (:mod:`conformance.audit.sql`); an audit table is a cached view (no
-  warehouse needed on a cluster).
+* the same SQL, written for Spark by SQLGlot (:mod:`conformance.audit.sql`); an audit table is a local checkpoint
+  kept by the executors (no warehouse needed on a cluster).
 
 The row number in input order is computed without a global sort: each file split (file, block start) is read by one
 task in file order, so within a split ``monotonically_increasing_id`` grows by one per row; the rows per split,
@@ -84,7 +84,10 @@ def _arrow_udfs() -> tuple[Any, Any]:
 
 
 class SparkEngine:
-    """A SparkSession (``master``: ``local[*]`` by default, or a cluster URL) running the audit's SQL."""
+    """A SparkSession (``master``: ``local[*]`` by default, or a cluster URL) running the audit's SQL.
+
+    ``memory_limit`` is the driver's memory (in local mode, all of it); on a cluster the executors' memory is the
+    cluster's configuration. ``session``: an existing SparkSession to use (left running by :meth:`close`)."""
 
     name = "spark"
     dialect = "spark"
@@ -97,11 +100,9 @@ class SparkEngine:
         session: Any = None,
     ) -> None:
         check_available()
-        from pyspark.errors import PySparkException
         from pyspark.sql import SparkSession
 
         self.interrupts: tuple[type[BaseException], ...] = ()
-        self._errors = PySparkException
         self._tmp = None if temp_directory else tempfile.TemporaryDirectory(prefix="tzsb-audit-spark-")
         self.temp_directory = Path(temp_directory or self._tmp.name)  # type: ignore[union-attr]
         self.memory_limit = memory_limit
@@ -197,10 +198,11 @@ class SparkEngine:
 
         tree = sqlglot.parse_one(sql, read=self.dialect)
         if isinstance(tree, exp.Create) and tree.kind == "TABLE" and tree.expression is not None:
-            # a table is a cached view: computed once, kept in executor memory and disk, no warehouse needed
+            # a table is computed once and kept by the executors (memory, then disk; no warehouse needed on a
+            # cluster), its lineage cut: a cached plan is not matched for a subquery over it (the plan holds
+            # monotonically_increasing_id, not deterministic), so a join on it recomputed the whole table
             name = tree.this.sql(dialect=self.dialect)
-            df = self.spark.sql(tree.expression.sql(dialect=self.dialect)).persist()
-            df.count()
+            df = self.spark.sql(tree.expression.sql(dialect=self.dialect)).localCheckpoint(eager=True)
             df.createOrReplaceTempView(name)
             self._cached.append(name)
             return
