@@ -1,8 +1,9 @@
 """Engines that run the audit's SQL. The interface (:class:`Engine`) is what a check needs: the input's data sets as
 source views of one column ``_rec`` (the record as JSON text), the code-list tables, the two UDFs of
 :mod:`conformance.audit.udfs` under their SQL names, and a way to run SQL of its dialect. DuckDB (embedded, spilling
-to disk) is the one built; a Spark engine would read the same files into the same views, register the same Python
-functions as Arrow UDFs (``pandas_udf``) and run the same SQL transpiled by SQLGlot (:mod:`conformance.audit.sql`).
+to disk) is the default; :class:`conformance.audit.spark.SparkEngine` reads the same files into the same views,
+registers the same Python functions as Arrow-backed ``pandas_udf`` and runs the same SQL transpiled by SQLGlot
+(:mod:`conformance.audit.sql`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ class Engine(Protocol):
     interrupts: tuple[type[BaseException], ...]  # what the engine raises on Ctrl-C (besides KeyboardInterrupt)
 
     def load(self, source: Source, ds: DataSet) -> str:
-        """A view of the source's records (column ``_rec``, JSON text); returns its name."""
+        """A view of the source's records: ``_row`` (the record's number in input order, from 1: files in the order of
+        ``source.files``, rows in file order) and ``_rec`` (the record as JSON text); returns its name."""
 
     def execute(self, sql: str) -> None: ...
 
@@ -134,19 +136,19 @@ class DuckDBEngine:
         if source.format == "jsonl":
             # every line as it is (a blank or broken line is a record too, as validate counts it)
             body = (
-                f"SELECT line AS _rec FROM read_csv({files}, columns = {{'line': 'VARCHAR'}}, delim = chr(0), "
+                f"SELECT row_number() OVER () AS _row, line AS _rec FROM read_csv({files}, columns = {{'line': 'VARCHAR'}}, delim = chr(0), "
                 "quote = '', escape = '', header = false, auto_detect = false, max_line_size = 16777216)"
             )
         elif source.format == "csv":
             head = f"read_csv({files}, all_varchar = true, header = true, union_by_name = true)"
             names = [r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM {head}").fetchall()]
             pairs = ", ".join(f"'{_quote(n)}', {_csv_value(ds, n)}" for n in names if n != "filename")
-            body = f"SELECT CAST(json_object({pairs}) AS VARCHAR) AS _rec FROM {head}"
+            body = f"SELECT row_number() OVER () AS _row, CAST(json_object({pairs}) AS VARCHAR) AS _rec FROM {head}"
         else:
             head = f"read_parquet({files}, union_by_name = true)"
             described = self.con.execute(f"DESCRIBE SELECT * FROM {head}").fetchall()
             pairs = ", ".join(f"'{_quote(n)}', {_parquet_value(n, str(kind))}" for n, kind, *_ in described)
-            body = f"SELECT CAST(json_object({pairs}) AS VARCHAR) AS _rec FROM {head}"
+            body = f"SELECT row_number() OVER () AS _row, CAST(json_object({pairs}) AS VARCHAR) AS _rec FROM {head}"
         self.con.execute(f"CREATE OR REPLACE VIEW {view} AS {body}")
         return view
 
@@ -181,4 +183,11 @@ class DuckDBEngine:
             self._tmp.cleanup()
 
 
-ENGINES = {"duckdb": DuckDBEngine}
+def _spark(**kw: Any) -> Engine:
+    """The Spark engine, imported only when asked for (pyspark is an optional extra)."""
+    from conformance.audit.spark import SparkEngine
+
+    return SparkEngine(**kw)
+
+
+ENGINES: dict[str, Any] = {"duckdb": DuckDBEngine, "spark": _spark}

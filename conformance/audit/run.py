@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.audit import sql
-from conformance.audit.catalogue import DIMENSION_TITLES, Check, checks, table
+from conformance.audit.catalogue import DIMENSION_TITLES, Check, checks
 from conformance.audit.engine import Engine
 from conformance.audit.inputs import Source, discover
 from conformance.codes import lists
@@ -26,7 +26,7 @@ MET, NOT_MET, UNTESTED = "符合", "不符合", "未测"
 @dataclass
 class Options:
     as_of: dt.date
-    samples: int = 5
+    samples: int | None = 5  # failing records listed per check; None: all of them (engine comparisons)
     only: Callable[[Check], bool] | None = None  # a subset of the catalogue (tests)
 
 
@@ -77,9 +77,8 @@ def load(engine: Engine, folder: Path, on_load: Callable[[str, int, float], None
         start = time.perf_counter()
         ds = sets[name]
         view = engine.load(source, ds)
-        engine.execute(sql.render(sql.audit_table(ds, view, source.columnar), engine.dialect))
-        counted = ", ".join(f'count("{f}")' for f in ds.properties)
-        row = engine.rows(f"SELECT count(*), {counted} FROM {table(name)}")[0]
+        engine.execute(sql.render(sql.audit_table(ds, view, source.columnar, engine.dialect), engine.dialect))
+        row = engine.rows(sql.render(sql.filled(ds), engine.dialect))[0]
         state.records[name] = int(row[0])
         state.fields[name] = {f for f, n in zip(ds.properties, row[1:], strict=True) if n}
         if on_load:
@@ -131,7 +130,7 @@ def run_check(engine: Engine, check: Check, state: State, opts: Options) -> dict
         result["seconds"] = round(time.perf_counter() - start, 3)
         return result
     if check.rule == "lag":
-        rows = engine.rows(sql.render(sql.figure(check, opts.as_of), engine.dialect))
+        rows = engine.rows(sql.render(sql.figure(check, opts.as_of, engine.dialect), engine.dialect))
         total = sum(int(r[1]) for r in rows)
         result["denominator"] = total
         _figure_overall(result, engine, check, opts, total)
@@ -175,7 +174,7 @@ def run_check(engine: Engine, check: Check, state: State, opts: Options) -> dict
             else:
                 assert threshold.max_rate is not None
                 result["verdict"] = MET if hits / n <= threshold.max_rate else NOT_MET
-            if hits and opts.samples:
+            if hits and opts.samples != 0:
                 key = data_sets()[check.data_set].key
                 got = engine.rows(sql.render(sql.samples(check, key, opts.as_of, opts.samples), engine.dialect))
                 result["samples"] = [{"row": int(r[0]), "key": r[1], "divisionCode": r[2]} for r in got]
@@ -186,7 +185,7 @@ def run_check(engine: Engine, check: Check, state: State, opts: Options) -> dict
 
 
 def _figure_overall(result: dict[str, Any], engine: Engine, check: Check, opts: Options, total: int) -> None:
-    tree = sql.figure(check, opts.as_of)
+    tree = sql.figure(check, opts.as_of, engine.dialect)
     tree.set("group", None)
     tree = tree.select(*[e for e in tree.expressions if e.alias != "prov"], append=False)
     row = engine.rows(sql.render(tree, engine.dialect))[0] if total else (0, None, None)

@@ -2,6 +2,7 @@
 (docs/data-audit.md).
 
     tzsb-conform audit dumps/ --out reports/audit --as-of 2026-12-01 --memory-limit 4GB
+    tzsb-conform audit dumps/ --engine spark --master spark://host:7077
 
 Exit codes: 0 every indicator with a threshold is met (or 未测), 1 some indicator is 不符合, 2 usage error,
 130 interrupted (the report is still written, with what finished, marked incomplete).
@@ -32,7 +33,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "out": ("报告输出文件夹（默认 reports/audit）", "output folder of the report (default reports/audit)"),
     "as_of": ("评价基准日 YYYY-MM-DD（默认今天，北京时间）", "as-of date YYYY-MM-DD (default today, Beijing time)"),
-    "engine": ("执行引擎（默认 duckdb）", "engine (default duckdb)"),
+    "engine": (
+        "执行引擎：duckdb（单机，默认）或 spark（Apache Spark，数据超出一台机器时）",
+        "engine: duckdb (one machine, default) or spark (Apache Spark, for data that outgrows one machine)",
+    ),
+    "master": (
+        "Spark 主节点 URL（仅 --engine spark；默认 local[*]，即本机全部核心），如 spark://host:7077、yarn",
+        "Spark master URL (--engine spark only; default local[*], all cores of this machine), e.g. spark://host:7077, yarn",
+    ),
+    "err_pyspark": (
+        "--engine spark 需要 pyspark 4.1 或更高版本：pip install 'tzsb-conformance[spark]'（或 pip install 'pyspark>=4.1'）",
+        "--engine spark needs pyspark 4.1 or later: pip install 'tzsb-conformance[spark]' (or pip install 'pyspark>=4.1')",
+    ),
+    "err_java": (
+        "--engine spark 需要 Java 17 或更高版本（未找到 java，也未设置 JAVA_HOME）：Debian/Ubuntu 上 apt-get install openjdk-17-jre-headless",
+        "--engine spark needs Java 17 or later (no java found, no JAVA_HOME): on Debian/Ubuntu apt-get install openjdk-17-jre-headless",
+    ),
+    "err_master": ("--master 只用于 --engine spark", "--master is for --engine spark only"),
     "memory": (
         "引擎内存上限，超出部分写入临时目录（默认 4GB）",
         "engine memory limit; beyond it spills to disk (default 4GB)",
@@ -78,6 +95,7 @@ def register(sub: Any, lang: str) -> None:
     a.add_argument("--out", type=Path, default=Path("reports/audit"), metavar="DIR", help=t("out", lang))
     a.add_argument("--as-of", default=None, metavar="DATE", help=t("as_of", lang))
     a.add_argument("--engine", choices=sorted(ENGINES), default="duckdb", help=t("engine", lang))
+    a.add_argument("--master", default=None, metavar="URL", help=t("master", lang))
     a.add_argument("--memory-limit", default="4GB", metavar="SIZE", help=t("memory", lang))
     a.add_argument("--temp-directory", type=Path, default=None, metavar="DIR", help=t("temp", lang))
     a.add_argument("--samples", type=int, default=5, metavar="N", help=t("samples", lang))
@@ -133,7 +151,20 @@ def run(args: argparse.Namespace, lang: str) -> int:
         if progress:
             print(t("loaded", lang, name=name, records=f"{records:,}", secs=secs), file=sys.stderr, flush=True)
 
-    engine = ENGINES[args.engine](memory_limit=args.memory_limit, temp_directory=args.temp_directory)
+    if args.master and args.engine != "spark":
+        print(t("err_master", lang), file=sys.stderr)
+        return EXIT_USAGE
+    options: dict[str, Any] = {"memory_limit": args.memory_limit, "temp_directory": args.temp_directory}
+    if args.engine == "spark":
+        from conformance.audit.spark import EngineUnavailable
+
+        try:  # pyspark or Java missing: a usage error that says what to install
+            engine = ENGINES["spark"](master=args.master, **options)
+        except EngineUnavailable as exc:
+            print(t(f"err_{exc.missing}", lang), file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        engine = ENGINES[args.engine](**options)
     started = time.perf_counter()
     try:
         if progress:
