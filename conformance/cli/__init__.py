@@ -204,8 +204,6 @@ def _drop_stdout() -> None:
 def _dispatch(args_list: list[str], lang: str) -> int:
     args = build_parser(lang).parse_args(args_list)
     lang = args.lang
-    if getattr(args, "handler", None) is not None:  # a subcommand that names its own runner (generate)
-        return int(args.handler(args, lang))
     if getattr(args, "signing_key", None) is not None:
         from conformance.report.signing import use_key_file
 
@@ -266,6 +264,10 @@ def _dispatch(args_list: list[str], lang: str) -> int:
         from conformance.cli.audit import run as run_audit
 
         return run_audit(args, lang)
+    if args.command == "generate":
+        from conformance.cli.generate import run as run_generate
+
+        return run_generate(args, lang)
     if args.command == "load":
         from conformance.load.cli import run as run_load
 

@@ -3,7 +3,7 @@ registrations, inspection reports) with seeded defects and an exact answer key (
 
     tzsb-conform generate --equipment 1000000 --out /data/national --format both --seed 7
 
-``register(subparsers, lang)`` adds the subcommand (it sets ``handler`` for the dispatcher); ``run(args, lang)`` runs it
+``register(subparsers, lang)`` adds the subcommand; ``run(args, lang)`` runs it
 (exit 0: written; 2: usage error).
 """
 
@@ -77,7 +77,6 @@ def register(subparsers: Any, lang: str) -> argparse.ArgumentParser:
     p.add_argument("--units-per-equipment", type=float, default=0.125, metavar="R", help=tr("units_ratio", lang))
     p.add_argument("--chunk-rows", type=int, default=1_000_000, metavar="N", help=tr("chunk", lang))
     p.add_argument("--no-progress", action="store_true", help=tr("no_progress", lang))
-    p.set_defaults(handler=run)
     return p
 
 
