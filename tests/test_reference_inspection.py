@@ -300,3 +300,12 @@ def test_correction_reaches_the_licensing_role(tmp_path: Path) -> None:
         assert sent[0]["status"] == "sent" and sent[0]["lastStatus"] == 201, sent
     finally:
         ctx.__exit__(None, None, None)
+
+
+def test_the_outbox_asks_for_a_fresh_token_after_a_401_instead_of_giving_up() -> None:
+    """A 401 drops the cached token; the call is tried again (a fresh token), bounded by the attempts, while a 4xx that
+    a retry does not change ends the call at once."""
+    from conformance.reference.outbox import _refused
+
+    assert not _refused(401) and not _refused(408) and not _refused(429) and not _refused(503)
+    assert _refused(400) and _refused(403) and _refused(404) and _refused(409)

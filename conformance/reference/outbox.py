@@ -220,8 +220,9 @@ def _call(
 
 
 def _refused(status: int | None) -> bool:
-    """A 4xx that a retry does not change (not 408 or 429)."""
-    return status is not None and 400 <= status < 500 and status not in (408, 429)
+    """A 4xx that a retry does not change: not 408 or 429, nor 401 (the token was dropped: the next attempt asks for a
+    fresh one; a credential the counterpart keeps refusing ends at the attempts' bound)."""
+    return status is not None and 400 <= status < 500 and status not in (401, 408, 429)
 
 
 def _send(
