@@ -17,7 +17,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"contract"}),  # the only reader of schemas/ and fixtures/
     frozenset({"codes"}),  # the identifier library
     frozenset({"check"}),  # judge an instance against the contract
-    frozenset({"datagen"}),  # valid records, built from the contract and the codes
+    frozenset({"datagen", "audit"}),  # valid records from the contract and the codes; the data audit over dumps
     frozenset({"client"}),  # the bounded HTTP client and its evidence (the reference's outbox sends through it)
     frozenset({"report", "serving"}),  # verdicts and report files; the contract-server kernel
     frozenset({"binding"}),  # a vendor's dialect of the contracts, translated at the edge
@@ -28,7 +28,7 @@ LAYERS: tuple[frozenset[str], ...] = (
 )
 
 #: Imports between units of one layer, allowed by name.
-SIDEWAYS = frozenset({("suites", "simulators"), ("suites", "fuzz")})
+SIDEWAYS = frozenset({("suites", "simulators"), ("suites", "fuzz"), ("datagen", "audit")})
 
 #: Imports the order would allow but the design forbids: the reference server knows nothing of the harness.
 FORBIDDEN = frozenset({("reference", "harness"), ("simulators", "reference")})

@@ -181,13 +181,3 @@ class DuckDBEngine:
         self.con.close()
         if self._tmp is not None:
             self._tmp.cleanup()
-
-
-def _spark(**kw: Any) -> Engine:
-    """The Spark engine, imported only when asked for (pyspark is an optional extra)."""
-    from conformance.audit.spark import SparkEngine
-
-    return SparkEngine(**kw)
-
-
-ENGINES: dict[str, Any] = {"duckdb": DuckDBEngine, "spark": _spark}

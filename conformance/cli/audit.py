@@ -88,7 +88,6 @@ def t(key: str, lang: str, **kw: object) -> str:
 
 def register(sub: Any, lang: str) -> None:
     """Add ``audit`` to the subcommands of the main parser."""
-    from conformance.audit.engine import ENGINES
 
     a = sub.add_parser("audit", help=t("cmd", lang), description=t("cmd", lang))
     a.add_argument("dir", type=Path, metavar="DIR", help=t("dir", lang))
@@ -119,7 +118,6 @@ def _close(engine: Any) -> None:
 
 
 def run(args: argparse.Namespace, lang: str) -> int:
-    from conformance.audit.engine import ENGINES
     from conformance.audit.inputs import InputProblem, discover
     from conformance.audit.report import write
     from conformance.audit.run import NOT_MET, Options, audit
@@ -197,3 +195,20 @@ def run(args: argparse.Namespace, lang: str) -> int:
     if not report["complete"]:
         return EXIT_INTERRUPTED
     return EXIT_FAIL if report["verdict"] == NOT_MET else EXIT_OK
+
+
+def _spark(**kw: Any) -> Any:
+    """The Spark engine, imported only when asked for (pyspark is an optional extra)."""
+    from conformance.audit.spark import SparkEngine
+
+    return SparkEngine(**kw)
+
+
+def _duckdb(**kw: Any) -> Any:
+    from conformance.audit.engine import DuckDBEngine
+
+    return DuckDBEngine(**kw)
+
+
+#: The engines ``--engine`` names.
+ENGINES: dict[str, Any] = {"duckdb": _duckdb, "spark": _spark}
