@@ -94,6 +94,17 @@ def title(ds: DataSet, name: str) -> str:
     return str(prop(ds, top).get("title") or name) if top in ds.properties else name
 
 
+def ok_column(name: str) -> str:
+    """The audit-table column that holds, per record, whether the top-level identifier field ``name`` is valid
+    (``tzsb_identifier_ok`` run once per record: by the record verdict and by the accuracy check)."""
+    return f"_ok_{name}"
+
+
+def top_identifiers(data_set: str) -> tuple[tuple[str, str], ...]:
+    """(field, identifier kind) of the top-level identifier sites of a data set (they get an :func:`ok_column`)."""
+    return tuple((name, kind) for name, kind in identifier_sites(data_set) if "." not in name)
+
+
 @functools.cache
 def identifier_sites(data_set: str) -> tuple[tuple[str, str], ...]:
     """(field, identifier kind) of every identifier-format site of a data set's records (``provider.uscc`` for a
@@ -254,7 +265,7 @@ def accuracy(ds: DataSet) -> list[Check]:
                 zh,
                 en,
                 f"{c} IS NOT NULL",
-                f"NOT tzsb_identifier_ok('{kind}', {c})",
+                f'NOT r."{ok_column(name)}"' if "." not in name else f"NOT tzsb_identifier_ok('{kind}', {c})",
             )
         )
     for name, fmt in date_fields(ds):

@@ -28,6 +28,9 @@ class Engine(Protocol):
         """A view of the source's records: ``_row`` (the record's number in input order, from 1: files in the order of
         ``source.files``, rows in file order) and ``_rec`` (the record as JSON text); returns its name."""
 
+    def typed_columns(self, view: str) -> dict[str, str] | None:
+        """The typed columns of a loaded view (name → DuckDB type) when it has them instead of ``_rec``."""
+
     def execute(self, sql: str) -> None: ...
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]: ...
@@ -85,13 +88,6 @@ def _csv_value(ds: DataSet, name: str) -> str:
     return f"to_json({c})"
 
 
-def _parquet_value(name: str, kind: str) -> str:
-    c = '"' + name.replace('"', '""') + '"'
-    if kind.startswith("TIMESTAMP WITH TIME ZONE"):
-        return f"to_json(strftime(timezone('UTC', {c}), '%Y-%m-%dT%H:%M:%S') || 'Z')"
-    return f"to_json({c})"
-
-
 class DuckDBEngine:
     """DuckDB embedded: ``memory_limit`` and ``temp_directory`` set so that large inputs spill to disk, one thread
     per core."""
@@ -108,6 +104,7 @@ class DuckDBEngine:
         self._tmp = None if temp_directory else tempfile.TemporaryDirectory(prefix="tzsb-audit-")
         self.temp_directory = Path(temp_directory or self._tmp.name)  # type: ignore[union-attr]
         self.memory_limit = memory_limit
+        self._typed: dict[str, dict[str, str]] = {}
         self.threads = threads or os.cpu_count() or 1
         self.con = duckdb.connect(config={"memory_limit": memory_limit, "threads": self.threads})
         self.con.execute(f"SET temp_directory = '{self.temp_directory}'")
@@ -144,13 +141,17 @@ class DuckDBEngine:
             names = [r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM {head}").fetchall()]
             pairs = ", ".join(f"'{_quote(n)}', {_csv_value(ds, n)}" for n in names if n != "filename")
             body = f"SELECT row_number() OVER () AS _row, CAST(json_object({pairs}) AS VARCHAR) AS _rec FROM {head}"
-        else:
+        else:  # the typed columns as they are: the audit table reads them without a detour through JSON text
             head = f"read_parquet({files}, union_by_name = true)"
             described = self.con.execute(f"DESCRIBE SELECT * FROM {head}").fetchall()
-            pairs = ", ".join(f"'{_quote(n)}', {_parquet_value(n, str(kind))}" for n, kind, *_ in described)
-            body = f"SELECT row_number() OVER () AS _row, CAST(json_object({pairs}) AS VARCHAR) AS _rec FROM {head}"
+            self._typed[view] = {str(n): str(kind) for n, kind, *_ in described if not str(n).startswith("_")}
+            names = ", ".join('"' + n.replace('"', '""') + '"' for n in self._typed[view])
+            body = f"SELECT row_number() OVER () AS _row, {names} FROM {head}"
         self.con.execute(f"CREATE OR REPLACE VIEW {view} AS {body}")
         return view
+
+    def typed_columns(self, view: str) -> dict[str, str] | None:
+        return self._typed.get(view)
 
     def _run(self, sql: str) -> Any:
         try:

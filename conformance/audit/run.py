@@ -77,7 +77,8 @@ def load(engine: Engine, folder: Path, on_load: Callable[[str, int, float], None
         start = time.perf_counter()
         ds = sets[name]
         view = engine.load(source, ds)
-        engine.execute(sql.render(sql.audit_table(ds, view, source.columnar, engine.dialect), engine.dialect))
+        tree = sql.audit_table(ds, view, source.columnar, engine.dialect, engine.typed_columns(view))
+        engine.execute(sql.render(tree, engine.dialect))
         row = engine.rows(sql.render(sql.filled(ds), engine.dialect))[0]
         state.records[name] = int(row[0])
         state.fields[name] = {f for f, n in zip(ds.properties, row[1:], strict=True) if n}

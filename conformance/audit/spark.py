@@ -172,6 +172,9 @@ class SparkEngine:
             F.monotonically_increasing_id().alias("_id"),
         )
 
+    def typed_columns(self, view: str) -> dict[str, str] | None:
+        return None  # Spark's views carry the record text (``_rec``)
+
     def load(self, source: Source, ds: DataSet) -> str:
         from pyspark.sql import functions as F
 

@@ -21,13 +21,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
 
-from conformance.audit import rules
-from conformance.audit.catalogue import Check, Join, col, table
+from conformance.audit import rules, verdict
+from conformance.audit.catalogue import Check, Join, col, ok_column, table, top_identifiers
 from conformance.contract.datasets import DataSet
+from conformance.contract.registry import registry, schema_uri
 
 READ = "duckdb"
 
@@ -133,7 +135,7 @@ _PARSE = {
     "duckdb": """
     s0 AS (SELECT _row, _rec, CASE WHEN json_valid(_rec) THEN _rec END AS _json FROM {source}),
     s AS (SELECT _row, _rec, CASE WHEN json_type(_json) = 'OBJECT' THEN _json END AS _obj FROM s0),
-    v AS (SELECT _row, _rec, json_extract_string(_obj, [{paths}]) AS _v FROM s)
+    v AS (SELECT _row, _rec, _obj, json_extract_string(_obj, [{paths}]) AS _v, json_type(_obj, [{paths}]) AS _t FROM s)
     """,
     "spark": """
     s AS (SELECT _row, _rec, CASE WHEN json_object_keys(_rec) IS NOT NULL THEN _rec END AS _obj FROM {source}),
@@ -159,20 +161,103 @@ def _parse_step(ds: DataSet, source: str, dialect: str) -> list[exp.CTE]:
     return list(with_.expressions)
 
 
-def audit_table(ds: DataSet, source: str, columnar: bool, dialect: str = READ) -> exp.Expression:
-    """``CREATE TABLE`` of a data set's audit table from the engine's source view (columns ``_row``, the record's
-    number in input order from 1, and ``_rec``, the record as JSON text): the row number, the record verdict and its
-    failing fields (``_bad``), every property as text, and where the record sits (``_div``, ``_prov``, ``_pref``,
-    ``_kind``; data-quality.yaml ``breakdown``). ``dialect``: the engine's (see ``_PARSE``)."""
-    spec = rules.quality()["breakdown"].get(ds.name, {})
+def _schema(ds: DataSet) -> tuple[dict[str, Any], Any]:
+    """A data set's record schema and the resolver of its document."""
+    found = registry().resolver().lookup(schema_uri(ds.schema))
+    return found.contents, found.resolver
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _record_json(columns: dict[str, str]) -> str:
+    """The row as the record's JSON text (for the records the SQL leaves to the per-record validator)."""
+    pairs = []
+    for name, kind in columns.items():
+        c = _quoted(name)
+        value = (
+            f"to_json(strftime(timezone('UTC', {c}), '%Y-%m-%dT%H:%M:%S') || 'Z')"
+            if kind.startswith("TIMESTAMP WITH TIME ZONE")
+            else f"to_json({c})"
+        )
+        pairs.append(f"{verdict.literal(name)}, {value}")
+    return f"CAST(json_object({', '.join(pairs)}) AS VARCHAR)"
+
+
+def _ok_columns(ds: DataSet, values: dict[str, verdict.Value]) -> tuple[str, dict[str, str]]:
+    """The identifier verdict of each top-level identifier field, as columns of a first step (``f0``): the select
+    list, and each field's text → its column (for the record verdict)."""
+    found = top_identifiers(ds.name)
+    select = "".join(
+        f", tzsb_identifier_ok({verdict.literal(kind)}, {values[name].text}) AS {_quoted(ok_column(name))}"
+        for name, kind in found
+    )
+    return select, {values[name].text: _quoted(ok_column(name)) for name, _ in found}
+
+
+def _carried(ds: DataSet) -> str:
+    return "".join(f", {_quoted(ok_column(name))}" for name, _ in top_identifiers(ds.name))
+
+
+def _typed_fields(ds: DataSet, source: str, columns: dict[str, str]) -> tuple[str, str]:
+    """The ``f0`` and ``f`` steps from a typed source (DuckDB over Parquet): the properties as text straight from
+    their columns, and the verdict asked of Python only for the records the compiled schema does not vouch for."""
+    schema, resolver = _schema(ds)
+    values = {
+        name: verdict.typed_value(_quoted(name), columns[name]) if name in columns else verdict.ABSENT
+        for name in ds.properties
+    }
+    others = [f"{_quoted(c)} IS NOT NULL" for c in columns if c not in ds.properties]
+    oks, identifiers = _ok_columns(ds, values)
+    sure = verdict.record_ok(schema, resolver, values, others, True, identifiers)
+    texts = ", ".join(f"{values[name].text} AS {_quoted(name)}" for name in ds.properties)
+    return f"SELECT *{oks} FROM {source}", (
+        f"SELECT _row, CASE WHEN {sure} THEN NULL "
+        f"ELSE tzsb_record_problems('{ds.name}', {_record_json(columns)}, TRUE) END AS _bad, {texts}{_carried(ds)} "
+        "FROM f0"
+    )
+
+
+def _parsed_fields(ds: DataSet, columnar: bool, dialect: str) -> tuple[str, str]:
+    """The ``f0`` and ``f`` steps from the parsed record text (``v``): on DuckDB the verdict is asked of Python only
+    for the records the compiled schema does not vouch for; Spark asks it for every record."""
     flag = "TRUE" if columnar else "FALSE"
-    fields = ", ".join(f'_v[{i}] AS "{name}"' for i, name in enumerate(ds.properties, 1))
+    values = {name: verdict.Value(f"_t[{i}]", f"_v[{i}]") for i, name in enumerate(ds.properties, 1)}
+    fields = ", ".join(f"{values[name].text} AS {_quoted(name)}" for name in ds.properties)
+    oks, identifiers = _ok_columns(ds, values)
+    problems = f"tzsb_record_problems('{ds.name}', _rec, {flag})"
+    first = f"SELECT *{oks} FROM v"
+    if dialect == "spark":
+        return first, f"SELECT _row, {problems} AS _bad, {fields}{_carried(ds)} FROM f0"
+    schema, resolver = _schema(ds)
+    keys = "[" + ", ".join(verdict.literal(k) for k in ds.properties) + "]::VARCHAR[]"
+    others = [verdict.extra_keys("_obj", keys, columnar)]
+    sure = verdict.record_ok(schema, resolver, values, others, columnar, identifiers)
+    return first, (
+        f"SELECT _row, CASE WHEN _obj IS NOT NULL AND {sure} THEN NULL ELSE {problems} END AS _bad, "
+        f"{fields}{_carried(ds)} FROM f0"
+    )
+
+
+def audit_table(
+    ds: DataSet, source: str, columnar: bool, dialect: str = READ, columns: dict[str, str] | None = None
+) -> exp.Expression:
+    """``CREATE TABLE`` of a data set's audit table from the engine's source view: the row number, the record verdict
+    and its failing fields (``_bad``), every property as text, and where the record sits (``_div``, ``_prov``,
+    ``_pref``, ``_kind``; data-quality.yaml ``breakdown``). The source view has ``_row`` (the record's number in
+    input order from 1) and either ``_rec`` (the record as JSON text) or, ``columns`` given (name → DuckDB type), the
+    record's typed columns. ``dialect``: the engine's (see ``_PARSE``)."""
+    spec = rules.quality()["breakdown"].get(ds.name, {})
     division = spec.get("division", "NULL")
     catalogue = spec.get("catalogue", "NULL")
+    first, step = _typed_fields(ds, source, columns) if columns is not None else _parsed_fields(ds, columnar, dialect)
     sql = f"""
     CREATE TABLE {table(ds.name)} AS
-    WITH v AS (SELECT _row, _rec, NULL AS _v FROM {source}), f AS (
-      SELECT _row, tzsb_record_problems('{ds.name}', _rec, {flag}) AS _bad, {fields} FROM v
+    WITH v AS (SELECT _row, _rec, NULL AS _v FROM {source}), f0 AS (
+      {first}
+    ), f AS (
+      {step}
     ), g AS (
       SELECT r.*, {division} AS _div, {catalogue} AS _cat FROM f AS r
     )
@@ -182,7 +267,8 @@ def audit_table(ds: DataSet, source: str, columnar: bool, dialect: str = READ) -
     tree = sqlglot.parse_one(sql, read=READ)
     with_ = tree.find(exp.With)
     assert with_ is not None
-    with_.set("expressions", [*_parse_step(ds, source, dialect), *with_.expressions[1:]])
+    parse = [] if columns is not None else _parse_step(ds, source, dialect)
+    with_.set("expressions", [*parse, *with_.expressions[1:]])
     return tree
 
 
@@ -192,5 +278,21 @@ def filled(ds: DataSet) -> exp.Select:
     return sqlglot.parse_one(f"SELECT count(*), {counted} FROM {table(ds.name)}", read=READ)  # type: ignore[return-value]
 
 
+#: DuckDB's JSON functions fail on text that is not JSON (a record whose object field holds a plain string would stop
+#: the audit); Spark's answer NULL. On DuckDB their text argument is read only where it is valid JSON.
+_JSON_READERS = (exp.JSONExtractScalar, exp.JSONExtract, exp.JSONType, exp.JSONKeys)
+
+
+def _json_only(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, _JSON_READERS):
+        text = node.this
+        if not (isinstance(text, exp.Case) or (isinstance(text, exp.Column) and text.name in ("_obj", "_json"))):
+            guarded = exp.Case(ifs=[exp.If(this=exp.func("json_valid", text.copy()), true=text.copy())])
+            node.set("this", guarded)
+    return node
+
+
 def render(tree: exp.Expression, dialect: str = READ) -> str:
+    if dialect == "duckdb":
+        tree = tree.copy().transform(_json_only)
     return tree.sql(dialect=dialect)

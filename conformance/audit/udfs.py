@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from conformance.check.schema import validator
 from conformance.codes import KINDS
@@ -30,31 +31,35 @@ from conformance.contract.datasets import data_sets
 STRICT = False
 
 
-def identifier_ok_many(kind: str, values: list[str | None]) -> list[bool | None]:
-    """Per value: valid identifier of ``kind`` (None for None)."""
-    distinct = sorted({v for v in values if v is not None})
-    verdict: dict[str, bool] = {}
+def identifier_ok_many(kind: str, values: list[str]) -> np.ndarray:
+    """Per value (none None): valid identifier of ``kind``. The NumPy fast path answers the batch; the values it
+    leaves open go to the per-value validator, once per distinct value."""
     many = VALID_MANY.get(kind)
-    sure = many(distinct) if many is not None and distinct else np.zeros(len(distinct), dtype=bool)
+    sure = many(values) if many is not None and values else np.zeros(len(values), dtype=bool)
+    out = np.array(sure, dtype=bool, copy=True)
     exact = KINDS[kind].is_ok
-    for value, ok in zip(distinct, sure.tolist(), strict=True):
-        verdict[value] = True if ok else exact(value, STRICT)
-    return [None if v is None else verdict[v] for v in values]
+    seen: dict[str, bool] = {}
+    for i in np.flatnonzero(~out).tolist():
+        value = values[i]
+        if value not in seen:
+            seen[value] = exact(value, STRICT)
+        out[i] = seen[value]
+    return out
 
 
 def identifier_ok(kinds: pa.Array, values: pa.Array) -> pa.Array:
-    """Arrow UDF body of ``tzsb_identifier_ok``: ``kinds`` is one kind repeated (a constant in the SQL)."""
-    kind_list = kinds.to_pylist()
-    value_list = values.to_pylist()
-    if not value_list:
+    """Arrow UDF body of ``tzsb_identifier_ok`` (``kinds``: one kind repeated, a constant in the SQL); NULL for
+    NULL."""
+    n = len(values)
+    if not n:
         return pa.array([], type=pa.bool_())
-    out: list[bool | None] = [None] * len(value_list)
-    for kind in set(k for k in kind_list if k is not None):
-        where = [i for i, k in enumerate(kind_list) if k == kind]
-        found = identifier_ok_many(kind, [value_list[i] for i in where])
-        for i, ok in zip(where, found, strict=True):
-            out[i] = ok
-    return pa.array(out, type=pa.bool_())
+    present = values.is_valid().to_numpy(zero_copy_only=False) & kinds.is_valid().to_numpy(zero_copy_only=False)
+    out = np.zeros(n, dtype=bool)
+    kind_list = pc.unique(kinds.filter(pa.array(present))).to_pylist() if present.any() else []
+    for kind in kind_list:
+        where = present & pc.equal(kinds, kind).fill_null(False).to_numpy(zero_copy_only=False)
+        out[where] = identifier_ok_many(kind, values.filter(pa.array(where)).to_pylist())
+    return pa.array(out, mask=~present)
 
 
 def _strip_nulls(value: Any) -> Any:
