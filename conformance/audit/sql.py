@@ -89,6 +89,30 @@ def counts(check: Check, as_of: dt.date) -> exp.Select:
     )
 
 
+def batchable(check: Check) -> bool:
+    """Counted together with the other checks of its data set, in one scan (no lookup joined, not a figure of
+    quantiles)."""
+    return not check.joins and check.rule != "lag"
+
+
+def counts_many(batch: list[Check], as_of: dt.date) -> exp.Select:
+    """:func:`counts` of several checks of one data set (none joining a lookup) in one scan: per (prefecture, kind),
+    ``n<i>`` and ``hits<i>`` of the i-th check."""
+    assert batch and all(batchable(c) for c in batch) and len({c.data_set for c in batch}) == 1
+    one, zero = exp.Literal.number(1), exp.Literal.number(0)
+    q = exp.select(exp.column("_pref", "r").as_("pref"), exp.column("_kind", "r").as_("kind")).from_(
+        exp.to_table(table(batch[0].data_set)).as_("r")
+    )
+    for i, check in enumerate(batch):
+        when, hit = _parse(check.when, as_of), _parse(check.hit, as_of)
+        both = exp.and_(exp.paren(when.copy()), exp.paren(hit))
+        q = q.select(
+            exp.func("SUM", exp.If(this=when, true=one.copy(), false=zero.copy())).as_(f"n{i}"),
+            exp.func("SUM", exp.If(this=both, true=one.copy(), false=zero.copy())).as_(f"hits{i}"),
+        )
+    return q.group_by(exp.column("_pref", "r"), exp.column("_kind", "r"))
+
+
 def samples(check: Check, key: str, as_of: dt.date, limit: int | None) -> exp.Select:
     """Up to ``limit`` failing records (``None``: all of them): line (row) number, key, division code."""
     cond = exp.and_(exp.paren(_parse(check.when, as_of)), exp.paren(_parse(check.hit, as_of)))

@@ -31,6 +31,12 @@ from conformance.contract.datasets import data_sets
 STRICT = False
 
 
+#: verdicts of the values the fast path left open, per kind, across batches (a column of division codes repeats a
+#: few thousand values in every batch); emptied when it reaches the limit, so memory stays flat
+_KNOWN: dict[str, dict[str, bool]] = {}
+KNOWN_LIMIT = 1 << 16
+
+
 def identifier_ok_many(kind: str, values: list[str]) -> np.ndarray:
     """Per value (none None): valid identifier of ``kind``. The NumPy fast path answers the batch; the values it
     leaves open go to the per-value validator, once per distinct value."""
@@ -38,7 +44,9 @@ def identifier_ok_many(kind: str, values: list[str]) -> np.ndarray:
     sure = many(values) if many is not None and values else np.zeros(len(values), dtype=bool)
     out = np.array(sure, dtype=bool, copy=True)
     exact = KINDS[kind].is_ok
-    seen: dict[str, bool] = {}
+    seen = _KNOWN.setdefault(kind, {})
+    if len(seen) > KNOWN_LIMIT:
+        seen.clear()
     for i in np.flatnonzero(~out).tolist():
         value = values[i]
         if value not in seen:
@@ -47,18 +55,26 @@ def identifier_ok_many(kind: str, values: list[str]) -> np.ndarray:
     return out
 
 
+def _one_chunk(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """DuckDB may hand a UDF a chunked array."""
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
 def identifier_ok(kinds: pa.Array, values: pa.Array) -> pa.Array:
     """Arrow UDF body of ``tzsb_identifier_ok`` (``kinds``: one kind repeated, a constant in the SQL); NULL for
-    NULL."""
+    NULL. Each distinct value is judged once (a column of division codes holds a few thousand)."""
     n = len(values)
     if not n:
         return pa.array([], type=pa.bool_())
+    values, kinds = _one_chunk(values), _one_chunk(kinds)
     present = values.is_valid().to_numpy(zero_copy_only=False) & kinds.is_valid().to_numpy(zero_copy_only=False)
     out = np.zeros(n, dtype=bool)
     kind_list = pc.unique(kinds.filter(pa.array(present))).to_pylist() if present.any() else []
     for kind in kind_list:
         where = present & pc.equal(kinds, kind).fill_null(False).to_numpy(zero_copy_only=False)
-        out[where] = identifier_ok_many(kind, values.filter(pa.array(where)).to_pylist())
+        encoded = values.filter(pa.array(where)).dictionary_encode()
+        distinct = identifier_ok_many(kind, encoded.dictionary.to_pylist())
+        out[where] = distinct[encoded.indices.to_numpy(zero_copy_only=False)]
     return pa.array(out, mask=~present)
 
 
