@@ -55,6 +55,21 @@ LABELS: dict[str, tuple[str, str]] = {
     "figure": ("数值", "figure"),
     "summary": ("汇总", "summary"),
     "seconds": ("用时（秒）", "time (s)"),
+    "pulled": ("从共享平台经增量同步拉取", "pulled from the sharing platform through its change feed"),
+    "pull_client": ("凭证", "as"),
+    "pull_partial": (
+        "拉取不完整：未能完整拉取的数据集不在输入中，其检查为未测（原因见下表）；已拉取的部分不参与评价。",
+        "The pull is incomplete: the data sets not pulled in full are not in the input, their checks are not tested "
+        "(reasons below); nothing of a partial pull is audited.",
+    ),
+    "pull_status": ("拉取结果", "pull"),
+    "pull_changes": ("变更数", "changes"),
+    "pull_pages": ("页数", "pages"),
+    "pull_reason": ("原因", "reason"),
+    "pull_complete": ("完整", "complete"),
+    "pull_refused": ("被拒绝", "refused"),
+    "pull_failed": ("失败", "failed"),
+    "pull_incomplete": ("中途停止（不完整）", "stopped early (incomplete)"),
 }
 
 

@@ -1,11 +1,16 @@
 """``tzsb-conform audit DIR``: GB/T 36344 data-quality indicators over dumps of the shared data sets
-(docs/data-audit.md).
+(docs/data-audit.md); ``tzsb-conform audit --target FILE``: the same over the data sets pulled from a sharing target
+through its change feed (:mod:`conformance.harness.pull`).
 
     tzsb-conform audit dumps/ --out reports/audit --as-of 2026-12-01 --memory-limit 4GB
     tzsb-conform audit dumps/ --engine spark --master spark://host:7077
+    tzsb-conform audit --target target.toml --out reports/audit
 
-Exit codes: 0 every indicator with a threshold is met (or 未测), 1 some indicator is 不符合, 2 usage error,
-130 interrupted (the report is still written, with what finished, marked incomplete).
+Exit codes: 0 every indicator with a threshold is met (or 未测) and, with ``--target``, every data set the credential
+may read was pulled in full; 1 some indicator is 不符合; 2 usage error, or (``--target``) some data set could not be
+pulled in full or none could be pulled (the report is still written, their checks 未测 with the reason);
+130 interrupted (the report is still written, with what finished, marked incomplete; an interrupted pull writes its
+``pull.json`` and audits nothing).
 """
 
 from __future__ import annotations
@@ -28,8 +33,78 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "timeliness) over dumps of the shared data sets",
     ),
     "dir": (
-        "输入文件夹：每个数据集一个 <数据集>.jsonl / .csv / .parquet，或一个 <数据集>/ 文件夹",
-        "input folder: per data set <data-set>.jsonl / .csv / .parquet, or a folder <data-set>/ of such files",
+        "输入文件夹：每个数据集一个 <数据集>.jsonl / .csv / .parquet，或一个 <数据集>/ 文件夹（与 --target 二选一）",
+        "input folder: per data set <data-set>.jsonl / .csv / .parquet, or a folder <data-set>/ of such files "
+        "(or --target)",
+    ),
+    "target": (
+        "目标文件（TOML，见 docs/target-file.md）：经共享平台（[urls] sharing）的增量同步拉取凭证可读的全部共享数据集，"
+        "再评价（与 DIR 二选一）",
+        "target file (TOML, see docs/target-file.md): pull every shared data set the credential may read through the "
+        "change feed of its sharing platform ([urls] sharing), then audit them (or DIR)",
+    ),
+    "client": (
+        "以目标文件中 [clients.NAME] 的凭证拉取（默认 [credentials]）",
+        "pull as the client [clients.NAME] of the target file (default: [credentials])",
+    ),
+    "pull_dir": (
+        "拉取的数据写入此文件夹（默认 <--out>/pulled）",
+        "folder the pulled data goes to (default <--out>/pulled)",
+    ),
+    "pull_timeout": (
+        "每个数据集拉取的时间上限（秒，默认 1800）",
+        "time bound of the pull of one data set (seconds, default 1800)",
+    ),
+    "pull_pages": ("每个数据集最多拉取的页数（默认 100000）", "most pages pulled of one data set (default 100000)"),
+    "err_source": (
+        "须给出输入文件夹 DIR 或 --target，二者只能取一",
+        "give an input folder DIR or --target, one of the two",
+    ),
+    "err_pull_only": (
+        "--client、--pull-dir、--pull-timeout、--pull-pages 只用于 --target",
+        "--client, --pull-dir, --pull-timeout and --pull-pages are for --target only",
+    ),
+    "err_bound": ("--pull-timeout 与 --pull-pages 须为正数", "--pull-timeout and --pull-pages must be positive"),
+    "err_target": ("目标文件无法使用：{why}", "the target file cannot be used: {why}"),
+    "err_no_sharing": (
+        "目标文件没有共享平台的地址（[urls] sharing），无从拉取",
+        "the target file gives no sharing platform URL ([urls] sharing) to pull from",
+    ),
+    "err_client": ("目标文件中没有 [clients.{name}]", "the target file has no [clients.{name}]"),
+    "err_pull_dir": (
+        "拉取文件夹中已有不是拉取写入的数据集文件，不会覆盖（换一个 --pull-dir）：{files}",
+        "the pull folder holds data set files no pull wrote; they are not overwritten (choose another --pull-dir): "
+        "{files}",
+    ),
+    "pulling": (
+        "正在经增量同步从 {url} 拉取共享数据集（凭证 {client}）……",
+        "pulling the shared data sets through the change feed of {url} (as {client}) ...",
+    ),
+    "pull_running": (
+        "  {name}：已读 {changes} 条变更，{pages} 页（{secs:.0f} 秒）……",
+        "  {name}: {changes} changes read, {pages} pages ({secs:.0f} s) ...",
+    ),
+    "pull_complete": (
+        "  {name}：{records} 条记录（{changes} 条变更，其中删除 {deletions}；{pages} 页，{secs:.1f} 秒）",
+        "  {name}: {records} records ({changes} changes, {deletions} deletions; {pages} pages, {secs:.1f} s)",
+    ),
+    "pull_not": (
+        "  {name}：{status}（{pages} 页，{secs:.1f} 秒）：{reason}",
+        "  {name}: {status} ({pages} pages, {secs:.1f} s): {reason}",
+    ),
+    "st_refused": ("被拒绝，未拉取", "refused, not pulled"),
+    "st_failed": ("失败，未拉取", "failed, not pulled"),
+    "st_incomplete": ("中途停止，不完整，未评价", "stopped early, incomplete, not audited"),
+    "as_above": ("同上", "as above"),
+    "pull_written": ("拉取记录：{path}", "pull account: {path}"),
+    "pull_partial": (
+        "拉取不完整：{names} 未能完整拉取，其检查为未测（原因见报告）",
+        "the pull is incomplete: {names} could not be pulled in full; their checks are 未测 (reasons in the report)",
+    ),
+    "pull_nothing": ("凭证未能拉取到任何数据集", "no data set could be pulled with this credential"),
+    "pull_interrupted": (
+        "拉取被中断：拉取记录已写出（{path}），未作评价",
+        "pull interrupted: its account was written ({path}); nothing was audited",
     ),
     "out": ("报告输出文件夹（默认 reports/audit）", "output folder of the report (default reports/audit)"),
     "as_of": ("评价基准日 YYYY-MM-DD（默认今天，北京时间）", "as-of date YYYY-MM-DD (default today, Beijing time)"),
@@ -90,7 +165,12 @@ def register(sub: Any, lang: str) -> None:
     """Add ``audit`` to the subcommands of the main parser."""
 
     a = sub.add_parser("audit", help=t("cmd", lang), description=t("cmd", lang))
-    a.add_argument("dir", type=Path, metavar="DIR", help=t("dir", lang))
+    a.add_argument("dir", type=Path, nargs="?", default=None, metavar="DIR", help=t("dir", lang))
+    a.add_argument("--target", type=Path, default=None, metavar="FILE", help=t("target", lang))
+    a.add_argument("--client", default=None, metavar="NAME", help=t("client", lang))
+    a.add_argument("--pull-dir", type=Path, default=None, metavar="DIR", help=t("pull_dir", lang))
+    a.add_argument("--pull-timeout", type=float, default=None, metavar="S", help=t("pull_timeout", lang))
+    a.add_argument("--pull-pages", type=int, default=None, metavar="N", help=t("pull_pages", lang))
     a.add_argument("--out", type=Path, default=Path("reports/audit"), metavar="DIR", help=t("out", lang))
     a.add_argument("--as-of", default=None, metavar="DATE", help=t("as_of", lang))
     a.add_argument("--engine", choices=sorted(ENGINES), default="duckdb", help=t("engine", lang))
@@ -117,17 +197,11 @@ def _close(engine: Any) -> None:
         engine.close()
 
 
-def run(args: argparse.Namespace, lang: str) -> int:
+def _input_folder(args: argparse.Namespace, lang: str) -> int | None:
+    """Check the input folder DIR (None: it can be audited; else the exit code)."""
     from conformance.audit.inputs import InputProblem, discover
-    from conformance.audit.report import write
-    from conformance.audit.run import NOT_MET, Options, audit
     from conformance.contract.datasets import data_sets
 
-    try:
-        as_of = dt.date.fromisoformat(args.as_of) if args.as_of else dt.datetime.now(CHINA).date()
-    except ValueError:
-        print(t("err_as_of", lang, value=args.as_of), file=sys.stderr)
-        return EXIT_USAGE
     if not args.dir.is_dir():
         print(t("err_dir", lang, dir=args.dir), file=sys.stderr)
         return EXIT_USAGE
@@ -138,7 +212,113 @@ def run(args: argparse.Namespace, lang: str) -> int:
     except InputProblem as exc:
         print(t("err_mixed", lang, what=exc), file=sys.stderr)
         return EXIT_USAGE
+    return None
+
+
+def _load_target(args: argparse.Namespace, lang: str) -> Any:
+    """The target of ``--target`` (an int: the exit code of a target that cannot be used)."""
+    from conformance.harness.target import load_target
+
+    bad_timeout = args.pull_timeout is not None and args.pull_timeout <= 0
+    if bad_timeout or (args.pull_pages is not None and args.pull_pages < 1):
+        print(t("err_bound", lang), file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        target = load_target(str(args.target), lang=lang)
+    except (OSError, ValueError) as exc:
+        print(t("err_target", lang, why=exc), file=sys.stderr)
+        return EXIT_USAGE
+    if "sharing" not in target.urls:
+        print(t("err_no_sharing", lang), file=sys.stderr)
+        return EXIT_USAGE
+    if args.client is not None and target.client(args.client) is None:
+        print(t("err_client", lang, name=args.client), file=sys.stderr)
+        return EXIT_USAGE
+    return target
+
+
+def _pull(args: argparse.Namespace, target: Any, folder: Path, lang: str, progress: bool) -> Any:
+    """Pull the target's data sets into ``folder`` (an int: the exit code of a pull that could not start or was
+    interrupted)."""
+    from conformance.harness.pull import COMPLETE, PULL_FILE, DataSetPull, Limits, PullProblem, pull
+
+    defaults = Limits()
+    limits = Limits(
+        seconds=args.pull_timeout if args.pull_timeout is not None else defaults.seconds,
+        pages=args.pull_pages if args.pull_pages is not None else defaults.pages,
+    )
+
+    said: list[str | None] = [None]  # the reason last printed: the same one again is "as above"
+
+    def on_progress(one: DataSetPull, done: bool) -> None:
+        if not progress and not (done and one.status != COMPLETE):
+            return  # a data set not pulled is said even with --no-progress
+        kw = {"name": one.name, "pages": one.pages, "secs": one.seconds}
+        if not done:
+            line = t("pull_running", lang, changes=f"{one.changes:,}", **kw)
+        elif one.status == COMPLETE:
+            line = t(
+                "pull_complete",
+                lang,
+                records=f"{one.records:,}",
+                changes=f"{one.changes:,}",
+                deletions=f"{one.deletions:,}",
+                **kw,
+            )
+        else:
+            reason = t("as_above", lang) if one.reason == said[0] else one.reason
+            said[0] = one.reason
+            line = t("pull_not", lang, status=t(f"st_{one.status}", lang), reason=reason, **kw)
+        print(line, file=sys.stderr, flush=True)
+
+    creds = target.client(args.client) if args.client else target.credentials
+    if progress:
+        who = creds.client_id if creds else "—"
+        print(t("pulling", lang, url=target.url("sharing"), client=who), file=sys.stderr, flush=True)
+    try:
+        return pull(target, folder, client=args.client, limits=limits, on_progress=on_progress)
+    except PullProblem as exc:
+        print(t("err_pull_dir", lang, files=exc), file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(t("pull_interrupted", lang, path=folder / PULL_FILE), file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def run(args: argparse.Namespace, lang: str) -> int:
+    from conformance.audit.report import write
+    from conformance.audit.run import NOT_MET, Options, audit
+
+    try:
+        as_of = dt.date.fromisoformat(args.as_of) if args.as_of else dt.datetime.now(CHINA).date()
+    except ValueError:
+        print(t("err_as_of", lang, value=args.as_of), file=sys.stderr)
+        return EXIT_USAGE
+    if (args.dir is None) == (args.target is None):
+        print(t("err_source", lang), file=sys.stderr)
+        return EXIT_USAGE
+    pull_options = (args.client, args.pull_dir, args.pull_timeout, args.pull_pages)
+    if args.target is None and any(v is not None for v in pull_options):
+        print(t("err_pull_only", lang), file=sys.stderr)
+        return EXIT_USAGE
+    if args.master and args.engine != "spark":
+        print(t("err_master", lang), file=sys.stderr)
+        return EXIT_USAGE
     progress = not args.no_progress
+    pulled: Any = None
+    if args.target is None:
+        problem = _input_folder(args, lang)
+        if problem is not None:
+            return problem
+        folder = args.dir
+    else:
+        target = _load_target(args, lang)
+        if isinstance(target, int):
+            return target
+        folder = args.pull_dir if args.pull_dir is not None else args.out / "pulled"
+        pulled = _pull(args, target, folder, lang, progress)
+        if isinstance(pulled, int):
+            return pulled
 
     def on_check(i: int, n: int, result: dict[str, Any]) -> None:
         if progress:
@@ -149,9 +329,6 @@ def run(args: argparse.Namespace, lang: str) -> int:
         if progress:
             print(t("loaded", lang, name=name, records=f"{records:,}", secs=secs), file=sys.stderr, flush=True)
 
-    if args.master and args.engine != "spark":
-        print(t("err_master", lang), file=sys.stderr)
-        return EXIT_USAGE
     options: dict[str, Any] = {"memory_limit": args.memory_limit, "temp_directory": args.temp_directory}
     if args.engine == "spark":
         from conformance.audit.spark import EngineUnavailable
@@ -167,9 +344,13 @@ def run(args: argparse.Namespace, lang: str) -> int:
     try:
         if progress:
             print(t("loading", lang), file=sys.stderr, flush=True)
-        report = audit(engine, args.dir, Options(as_of=as_of, samples=max(args.samples, 0)), on_check, on_load)
+        report = audit(engine, folder, Options(as_of=as_of, samples=max(args.samples, 0)), on_check, on_load)
     finally:
         _close(engine)
+    if pulled is not None:
+        from conformance.audit.pulled import annotate
+
+        annotate(report, pulled.as_dict())
     report["seconds"] = round(time.perf_counter() - started, 3)
     report["lang"] = lang
     try:
@@ -179,6 +360,8 @@ def run(args: argparse.Namespace, lang: str) -> int:
         print(t("interrupted_writing", lang), file=sys.stderr)
         return EXIT_INTERRUPTED
     s = report["summary"]
+    if pulled is not None:
+        print(t("pull_written", lang, path=folder / "pull.json"))
     print(t("written", lang, json=json_path, html=html_path))
     print(
         t(
@@ -194,7 +377,17 @@ def run(args: argparse.Namespace, lang: str) -> int:
     )
     if not report["complete"]:
         return EXIT_INTERRUPTED
-    return EXIT_FAIL if report["verdict"] == NOT_MET else EXIT_OK
+    if report["verdict"] == NOT_MET:
+        return EXIT_FAIL
+    if pulled is not None:
+        short = [d.name for d in pulled.data_sets if d.status not in ("complete", "refused")]
+        if short or pulled.interrupted:
+            print(t("pull_partial", lang, names=", ".join(short)), file=sys.stderr)
+            return EXIT_USAGE
+        if not any(d.status == "complete" for d in pulled.data_sets):
+            print(t("pull_nothing", lang), file=sys.stderr)
+            return EXIT_USAGE
+    return EXIT_OK
 
 
 def _spark(**kw: Any) -> Any:

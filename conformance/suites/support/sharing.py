@@ -43,7 +43,7 @@ from conformance.contract.datasets import (
 )
 from conformance.contract.openapi import Operation, Param, role_operations
 from conformance.datagen import sharing as records
-from conformance.harness import profiles
+from conformance.harness import changes, profiles
 from conformance.harness.target import Target
 
 ROLE = "sharing"
@@ -155,7 +155,7 @@ def check_page(ds: DataSet, data: Any, where: str) -> None:
 
 
 def check_changes(ds: DataSet, data: Any, where: str) -> None:
-    _shaped("sharing#/$defs/changes", data, where, "增量结果", "changes object")
+    _shaped(changes.CHANGES_SCHEMA, data, where, "增量结果", "changes object")
     for i, change in enumerate(data["items"]):
         if change["record"] is not None:
             check_record(ds, change["record"], f"{where} items[{i}].record")
@@ -212,10 +212,7 @@ def sample(request: pytest.FixtureRequest, client: TargetClient, name: str) -> l
 
 
 def read_changes(client: TargetClient, ds: DataSet, cursor: str | None, limit: int, where: str) -> dict[str, Any]:
-    params: dict[str, Any] = {"limit": limit}
-    if cursor is not None:
-        params["cursor"] = cursor
-    data = expect(client.get(f"{ds.path}/changes", params=params), 200, where)
+    data = expect(changes.request(client, ds, cursor, limit), 200, where)
     check_changes(ds, data, where)
     return data
 
@@ -232,7 +229,7 @@ def tail_cursor(
     limit = max_limit(ds)
     for cursor in ([cache[ds.name]] if ds.name in cache else []) + [None]:
         if cursor is not None:
-            probe = client.get(f"{ds.path}/changes", params={"cursor": cursor, "limit": 1})
+            probe = changes.request(client, ds, cursor, 1)
             if probe.status == 400:
                 continue
         for _ in range(pages):
