@@ -1,81 +1,98 @@
-"""Audit time and peak memory of ``tzsb-conform audit`` on a synthetic equipment data set in Parquet.
+"""The national data audit at scale: generate, audit, and hold every check against the answer key.
 
-    python benchmarks/bench_audit.py --rows 1000000 [--memory-limit 2GB] [--out /tmp/tzsb-audit-bench]
+    python benchmarks/bench_audit.py --equipment 1000000 [--format parquet|jsonl] [--memory-limit 3GB]
+                                     [--work /var/tmp/tzsb-bench] [--reuse] [--result result.json]
 
-The input is made by DuckDB SQL from a pool of 1,000 valid equipment records (the project's record builder) and
-1,000 units: row i takes pool record i mod 1,000 with an equipment code of its own (the pool code's first 13
-characters, then i div 1,000 as the 5-character serial: every code unique and valid), and 1 row in 1,000 gets a
-broken use-unit USCC check character. The audit then runs in a child process (``/usr/bin/time``-like figures from
-``resource.getrusage`` of the children: wall time and peak RSS). Records nothing; the figures go to
-docs/data-audit.md by hand.
+1. ``tzsb-conform generate --equipment N --format F`` writes the four data sets (units, equipment, use registrations,
+   inspection reports) with the default rate of every defect kind and ``truth.json`` (skipped with ``--reuse`` when
+   the folder already holds a generation of that size);
+2. ``tzsb-conform audit`` runs on them with DuckDB (``--memory-limit``; it spills to disk beyond it);
+3. every check of ``audit.json`` is compared with ``truth.json``'s ``expected``: the exact number of failing
+   records, the seeded kinds theirs and every other check none.
+
+Each step runs as a child process, timed as a whole: wall time and peak resident memory (``resource.getrusage`` of
+the children, the largest single process). The figures, the records per data set and every difference are printed
+and written to ``--result`` (JSON). Exit 1 on any difference from the answer key.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
+import os
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
-
-import duckdb
-import orjson
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-ROOT = Path(__file__).resolve().parent.parent
+from typing import Any
 
 
-def make_input(folder: Path, rows: int) -> None:
-    sys.path.insert(0, str(ROOT))
-    from conformance.datagen import DataGen
-
-    g = DataGen(2026)
-    pool = [g.equipment() for _ in range(1000)]
-    units = {}
-    for e in pool:
-        u = g.unit()
-        u["uscc"], u["name"] = e["useUnitUscc"], e["useUnitName"]
-        units.setdefault(u["uscc"], u)
-    folder.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(pool), folder / "pool.parquet")  # strings stay strings
-    (folder / "units.jsonl").write_bytes(b"".join(orjson.dumps(u) + b"\n" for u in units.values()))
-    (folder / "equipment").mkdir(exist_ok=True)
-    con = duckdb.connect()
-    con.execute(
-        f"CREATE TABLE pool AS SELECT row_number() OVER () - 1 AS n, * FROM read_parquet('{folder}/pool.parquet')"
+def _child(cmd: list[str]) -> dict[str, Any]:
+    """Run ``cmd``; its exit code, wall seconds and peak RSS (MiB, this child's own: measured in a fresh wrapper)."""
+    wrapper = (
+        "import resource, subprocess, sys, json, time; s = time.perf_counter(); "
+        "rc = subprocess.run(sys.argv[1:]).returncode; w = time.perf_counter() - s; "
+        "print(json.dumps({'exit': rc, 'wall': w, "
+        "'peakMiB': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}), file=sys.stderr)"
     )
-    con.execute(
-        f"""COPY (
-          SELECT p.* EXCLUDE (n) REPLACE (
-                   substr(p.equipmentCode, 1, 13) || lpad(CAST(i // 1000 AS VARCHAR), 5, '0') AS equipmentCode,
-                   CASE WHEN i % 1000 = 7 THEN substr(p.useUnitUscc, 1, 17) || 'Z' ELSE p.useUnitUscc END AS useUnitUscc)
-          FROM range({rows}) AS t(i) JOIN pool AS p ON p.n = i % 1000
-        ) TO '{folder}/equipment' (FORMAT parquet, PER_THREAD_OUTPUT true)"""
-    )
-    (folder / "pool.parquet").unlink()
+    done = subprocess.run([sys.executable, "-c", wrapper, *cmd], stderr=subprocess.PIPE, text=True, check=False)
+    lines = done.stderr.strip().splitlines()
+    sys.stderr.write("\n".join(lines[:-1]) + ("\n" if len(lines) > 1 else ""))
+    return json.loads(lines[-1])
+
+
+def _tool() -> list[str]:
+    return [sys.executable, "-m", "conformance.cli"]
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--memory-limit", default="2GB")
-    ap.add_argument("--out", type=Path, default=Path("/tmp/tzsb-audit-bench"))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--equipment", type=int, default=1_000_000)
+    ap.add_argument("--format", choices=("parquet", "jsonl"), default="parquet")
+    ap.add_argument("--memory-limit", default="3GB")
+    ap.add_argument("--work", type=Path, default=Path(os.environ.get("TMPDIR", "/var/tmp")) / "tzsb-bench")
+    ap.add_argument("--reuse", action="store_true", help="audit an existing generation of this size")
+    ap.add_argument("--result", type=Path, default=None)
     args = ap.parse_args()
-    data = args.out / f"in-{args.rows}"
-    if not (data / "equipment").is_dir():
-        start = time.perf_counter()
-        make_input(data, args.rows)
-        print(f"input made in {time.perf_counter() - start:.1f} s: {data}")
-    cmd = [sys.executable, "-m", "conformance.cli", "audit", str(data), "--out", str(args.out / "report")]
-    cmd += ["--as-of", "2025-12-01", "--memory-limit", args.memory_limit, "--no-progress"]
-    start = time.perf_counter()
-    done = subprocess.run(cmd, cwd=ROOT, check=False)
-    wall = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"rows {args.rows}: exit {done.returncode}, wall {wall:.1f} s, peak RSS {peak:.0f} MiB")
-    return 0
+
+    data = args.work / f"{args.format}-{args.equipment}"
+    out = args.work / f"audit-{args.format}-{args.equipment}"
+    result: dict[str, Any] = {"equipment": args.equipment, "format": args.format, "memoryLimit": args.memory_limit}
+    truth_file = data / "truth.json"
+    if not (args.reuse and truth_file.is_file()):
+        cmd = [*_tool(), "generate", "--equipment", str(args.equipment), "--format", args.format, "--out", str(data)]
+        result["generate"] = _child(cmd)
+    truth = json.loads(truth_file.read_text(encoding="utf-8"))
+    as_of = truth["parameters"]["asOf"]
+    cmd = [*_tool(), "audit", str(data), "--out", str(out), "--as-of", as_of, "--memory-limit", args.memory_limit]
+    result["audit"] = _child([*cmd, "--no-progress"])
+    report = json.loads((out / "audit.json").read_text(encoding="utf-8"))
+    got = {c["id"]: c["failing"] for c in report["checks"] if c["kind"] == "rate"}
+    differences = {k: {"expected": v, "audit": got.get(k)} for k, v in truth["expected"].items() if got.get(k) != v}
+    result.update(
+        {
+            "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "records": {d["name"]: d["records"] for d in report["dataSets"] if d["present"]},
+            "checks": len(report["checks"]),
+            "seeded": sum(1 for v in truth["expected"].values() if v),
+            "differences": differences,
+            "verdict": report["verdict"],
+        }
+    )
+    total = sum(result["records"].values())
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    a = result["audit"]
+    print(
+        f"{args.equipment:,} equipment ({total:,} records, {args.format}): audit {a['wall']:.1f} s, "
+        f"peak {a['peakMiB']:.0f} MiB, {total / a['wall']:,.0f} records/s; "
+        f"{len(differences)} differences from the answer key"
+    )
+    if args.result:
+        args.result.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    time.sleep(0)
+    return 1 if differences else 0
 
 
 if __name__ == "__main__":
