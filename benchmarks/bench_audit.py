@@ -67,7 +67,7 @@ def main() -> int:
     truth = json.loads(truth_file.read_text(encoding="utf-8"))
     as_of = truth["parameters"]["asOf"]
     cmd = [*_tool(), "audit", str(data), "--out", str(out), "--as-of", as_of, "--memory-limit", args.memory_limit]
-    result["audit"] = _child([*cmd, "--no-progress"])
+    result["audit"] = _child(cmd)
     report = json.loads((out / "audit.json").read_text(encoding="utf-8"))
     got = {c["id"]: c["failing"] for c in report["checks"] if c["kind"] == "rate"}
     differences = {k: {"expected": v, "audit": got.get(k)} for k, v in truth["expected"].items() if got.get(k) != v}
