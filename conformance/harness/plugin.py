@@ -223,6 +223,8 @@ class _State:
         self.guard: RunGuard | None = None
         #: the vendor's dialect the run went through and where it departs from the profile (docs/bindings.md)
         self.binding: dict[str, Any] | None = None
+        #: the data audit of the records the data-set suite pulled (report.json ``dataQuality``; None: not run)
+        self.data_quality: dict[str, Any] | None = None
         if target.binding is not None:
             from conformance.binding.deviations import summary
             from conformance.binding.model import load

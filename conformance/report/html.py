@@ -93,6 +93,29 @@ LABELS = {
         "whyAttested": "全部证明材料项已答复且满足（{n} 项）",
         "whyNoAttestation": "本次运行没有适用的证明材料项",
         "whyScope": "本次认证范围仅为接口",
+        "dqTitle": "数据质量（GB/T 36344 数据质量评价指标）",
+        "dqNote": "数据集质量测试取回的记录经数据质量审计（与 tzsb-conform audit 同一检查目录、同一指标定义）计算的各项指标；"
+        "标有条款编号的检查判定该条款（完整性、有效性、编码规则、唯一性、单位名称一致性），其余检查只报告数值与判定，"
+        "不判定条款。指标只针对取回的样本；引用在取回的记录中找不到不能说明不存在"
+        "（被引记录可能未取回，或不在调用方权限范围内），该类检查在此为未测，由按主键抽样获取被引记录的测试项判定。",
+        "dqAsOf": "评价基准日",
+        "dqEngine": "审计引擎",
+        "dqThreads": "线程",
+        "dqSample": "样本（取回/总数）",
+        "dqPartial": "部分取回",
+        "dqCap": "每个数据集至多取回 {n} 条记录（测试档位）",
+        "dqFigures": "数值项",
+        "dqChecks": "项检查",
+        "dqCheck": "检查编号",
+        "dqDefinition": "定义",
+        "dqDenominator": "分母",
+        "dqFailing": "不合格",
+        "dqRate": "不合格率（数值）",
+        "dqThreshold": "阈值",
+        "dqSamples": "样例（键）",
+        "dqFigure": "数值项",
+        "dqDays": "天",
+        "dqAssumption": "阈值为本项目的假设（GB/T 36344 未规定比率；依据见 schemas/quality/data-quality.yaml）",
     },
     "en": {
         "title": "Conformance report: special-equipment supervision sharing interfaces",
@@ -174,6 +197,30 @@ LABELS = {
         "whyAttested": "every attestation item answered and met ({n})",
         "whyNoAttestation": "no attestation item applies to this run",
         "whyScope": "certification scope: interface only",
+        "dqTitle": "Data quality (GB/T 36344 indicators)",
+        "dqNote": "The indicators of the records the data-set suite pulled, computed by the data audit (the checks and "
+        "definitions of tzsb-conform audit); a check marked with clause ids decides them (completeness, validity, "
+        "coding rules, uniqueness, unit-name consistency), the others report their figures and verdict only. They are figures of the pulled sample; a reference the pulled records do "
+        "not resolve proves nothing (not pulled, or outside the caller's scope): such a check is untested here and the "
+        "test that reads the referred records by key decides it.",
+        "dqAsOf": "As-of date",
+        "dqEngine": "Audit engine",
+        "dqThreads": "threads",
+        "dqSample": "Sample (pulled/total)",
+        "dqPartial": "partly pulled",
+        "dqCap": "at most {n} records pulled per data set (the profile)",
+        "dqFigures": "figures",
+        "dqChecks": "checks",
+        "dqCheck": "Check",
+        "dqDefinition": "Definition",
+        "dqDenominator": "Denominator",
+        "dqFailing": "Failing",
+        "dqRate": "Failing rate (figure)",
+        "dqThreshold": "Threshold",
+        "dqSamples": "samples (keys)",
+        "dqFigure": "figure",
+        "dqDays": "days",
+        "dqAssumption": "the threshold is a project assumption (GB/T 36344 gives no rate; reasons in schemas/quality/data-quality.yaml)",
     },
 }
 

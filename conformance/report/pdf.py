@@ -175,6 +175,7 @@ def render_print_html(folder: Path, lang: str | None = None) -> str:
         contracts_sm3=contracts_sm3,
         verdict_rows=verdict_reasons(report["summary"], lang, shall),
         printed=dt.datetime.now(CHINA).isoformat(timespec="seconds"),
+        dq_print=True,
     )
 
 

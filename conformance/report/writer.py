@@ -137,6 +137,7 @@ def build_report(
     guard = getattr(state, "guard", None)
     if guard is not None and guard.stopped():
         summary = {**summary, "stopped": guard.stopped()}
+    data_quality = getattr(state, "data_quality", None)
     return {
         "schema": REPORT_SCHEMA,
         "lang": lang,
@@ -177,6 +178,7 @@ def build_report(
             }
             for o in state.outcomes
         ],
+        **({"dataQuality": data_quality} if data_quality is not None else {}),
     }
 
 

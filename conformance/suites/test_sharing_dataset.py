@@ -1,34 +1,32 @@
 """共享数据集质量测试（GB/T 36344 数据质量评价指标：完整性、有效性、唯一性、一致性、时效性）。
 
 对每个数据集按分页查询取回记录（每页取契约的最大条数，条数上限随测试档位：quick 1000、standard 10000、
-certification 100000 条），逐项计算指标并在断言说明中给出指标值与示例。跨数据集引用先在已取回的记录中查找，
-其余按主键抽样获取（被引用记录不在调用方权限范围内、返回 403 的不计为失败）。
+certification 100000 条）。完整性、有效性、编码规则、唯一性与单位名称一致性按数据质量审计（conformance.audit，
+与 tzsb-conform audit 同一指标定义与阈值）对取回记录的判定，各项数值写入报告的数据质量一节
+（conformance.suites.support.quality）。审计看不到的仍由本模块检验：跨数据集引用先在已取回的记录中查找，其余按主键
+抽样获取（被引用记录不在调用方权限范围内、返回 403 的不计为失败）；按主键获取与分页查询一致；变更时间不晚于平台
+时间；推送后的可见时延。
 
-Data-set quality (GB/T 36344 indicators) over the records the target returns: completeness,
-validity (schemas with the project's identifier formats), uniqueness of keys, consistency across
-data sets and interfaces, timeliness. Indicator values are reported in the assertion messages.
+Data-set quality (GB/T 36344 indicators) over the records the target returns: completeness, validity, coding rules,
+uniqueness and unit-name consistency are judged by the data audit over the pulled records (one definition of each
+indicator), whose figures become the report's ``dataQuality`` section; references by key, get-vs-query consistency,
+change times against the platform clock and push visibility stay here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import re
 import time
-import warnings
-from collections import Counter
 from typing import Any
 
 import pytest
 
-from conformance.check.bulk import BulkValidator
-from conformance.check.formats import format_kinds
-from conformance.check.schema import validator
 from conformance.client import TargetClient
 from conformance.contract.datasets import DataSet, data_sets
-from conformance.contract.registry import registry
+from conformance.harness.plugin import state
 from conformance.harness.target import Target
 from conformance.report.skips import EMPTY_DATA_SET_PROVIDE, untested, vacuous
+from conformance.suites.support import quality
 from conformance.suites.support.reporting import operation
 from conformance.suites.support.sharing import (
     DATA_SETS,
@@ -57,7 +55,9 @@ def _pulled(request: pytest.FixtureRequest, client: TargetClient, target: Target
     """The records of a data set pulled for this run (cached; up to the profile's cap; may be empty)."""
     cache = run_cache(request).setdefault("pulled", {})
     if name not in cache:
-        cache[name] = pull(client, data_sets()[name], scale(target).records)[0]
+        cache[name], run_cache(request).setdefault("pulled-total", {})[name] = pull(
+            client, data_sets()[name], scale(target).records
+        )
     return cache[name]
 
 
@@ -72,6 +72,65 @@ def _records(request: pytest.FixtureRequest, client: TargetClient, target: Targe
     return records
 
 
+def _completeness(c: dict[str, Any]) -> bool:
+    return c["dimension"] == "completeness"
+
+
+def _validity(c: dict[str, Any]) -> bool:
+    return c["dimension"] == "normativeness" or (c["dimension"] == "accuracy" and c["rule"] == "date")
+
+
+def _coding(c: dict[str, Any]) -> bool:
+    return c["rule"] in ("identifier", "code-list")
+
+
+def _uniqueness(c: dict[str, Any]) -> bool:
+    return c["dimension"] == "uniqueness"
+
+
+def _unit_name(c: dict[str, Any]) -> bool:
+    return c["dimension"] == "consistency" and c["rule"] == "unit-name"
+
+
+#: The audit checks the tests below judge, and the clauses they decide (the marks of those tests); every other check
+#: of the audit (timeliness of the records' own events, other between-field rules, fill rates) is reported as a figure
+#: with its verdict and decides no clause: the clauses' texts do not ask for it. References are decided by
+#: test_references_between_data_sets_resolve (by key), not by the audit (see conformance.suites.support.quality).
+JUDGED: tuple[tuple[Any, tuple[str, ...]], ...] = (
+    (_completeness, ("IPQS.QUALITY.COMPLETENESS.1",)),
+    (_validity, ("IPQS.QUALITY.VALIDITY.1",)),
+    (_coding, ("SHARE.MECH.CONTENT.7", "INFO2007.2.6.1")),
+    (_uniqueness, ("IPQS.QUALITY.UNIQUENESS.1",)),
+    (_unit_name, ("IPQS.QUALITY.CONSISTENCY.1",)),
+)
+
+
+def _clauses_of(check: dict[str, Any]) -> list[str]:
+    if check["kind"] != "rate":
+        return []
+    return [cid for keep, clauses in JUDGED if keep(check) for cid in clauses]
+
+
+def _quality(request: pytest.FixtureRequest, client: TargetClient, target: Target, name: str) -> dict[str, Any]:
+    """The data audit of everything pulled (once per run, every data set), as the report's ``dataQuality`` section;
+    the item is 未测 when ``name`` has no records at the target."""
+    _records(request, client, target, name)
+    cache = run_cache(request)
+    if "quality" not in cache:
+        pulled = {n: _pulled(request, client, target, n) for n in DATA_SETS}
+        totals = cache["pulled-total"]
+        cap = scale(target).records
+        dq = quality.section(
+            quality.run_audit(pulled),
+            {n: (len(r), max(totals[n], len(r))) for n, r in pulled.items()},
+            cap,
+            _clauses_of,
+        )
+        cache["quality"] = dq
+        state(request.config).data_quality = dq
+    return cache["quality"]
+
+
 def _pct(good: int, total: int) -> str:
     return f"{100.0 * good / total:.2f}%" if total else "—"
 
@@ -81,6 +140,7 @@ def _key(ds: DataSet, record: Any) -> str:
 
 
 # ---------------------------------------------------------------------------- completeness, validity, uniqueness
+# judged by the data audit (conformance.audit: one definition of each GB/T 36344 indicator) over the pulled records
 
 
 @pytest.mark.parametrize("name", DATA_SETS)
@@ -88,29 +148,19 @@ def _key(ds: DataSet, record: Any) -> str:
 def test_completeness_of_required_fields(
     name: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Target
 ) -> None:
-    """完整性：数据模式规定的必填数据元在每条记录中存在且不为空（空串、空数组、null 计为缺失），缺失率应为 0。
+    """完整性：数据模式规定的必填数据元在记录中存在且不为空（null、缺失、空串或只有空白计为缺失），按数据质量审计的
+    完整性检查（completeness/<数据集>/<字段>/required）逐字段统计缺失率，不超过审计规则规定的阈值。
 
     前置条件：目标文件有 [credentials]（测试凭证）；被测数据集（逐个参数化）在目标中有记录，取不到记录时本项未测。
     测试步骤：
-    1. 以测试凭证分页查询该数据集（每页取契约的最大条数），逐页取回记录，至多取测试档位规定的条数（quick 1000、standard 10000、certification 100000）；
-    2. 逐条检查数据模式规定的每个必填字段。
-    预期结果：步骤 1 每页返回 200，分页结果符合契约；步骤 2 没有一个必填字段缺失、为 null、为空串（含只有空白）或空数组。
+    1. 以测试凭证分页查询每个数据集（每页取契约的最大条数），逐页取回记录，至多取测试档位规定的条数（quick 1000、standard 10000、certification 100000）；
+    2. 把取回的记录写成 <数据集>.jsonl，以数据质量审计（tzsb-conform audit 的同一检查目录，评价基准日为本次运行的北京时间日期）计算各项指标，每次运行一次；
+    3. 取该数据集的完整性检查（每个必填字段一项）的分母、缺失数、缺失率与判定。
+    预期结果：步骤 1 每页返回 200，分页结果符合契约；步骤 3 没有一项检查的缺失率超过阈值（判定为不符合）；各项数值见报告的数据质量一节。
     """
-    ds = data_sets()[name]
-    records = _records(request, client, tzsb_target, name)
-    cells = len(records) * len(ds.required)
-    missing = [
-        (_key(ds, r), f)
-        for r in records
-        for f in ds.required
-        if r.get(f) is None or (isinstance(r.get(f), str) and not r[f].strip()) or r.get(f) == []
-    ]
-    incomplete = len({k for k, _ in missing})
-    assert not missing, (
-        f"完整性 {_pct(cells - len(missing), cells)}（{len(records)} 条记录 × {len(ds.required)} 个必填字段，缺失 {len(missing)} 项，"
-        f"涉及 {incomplete} 条记录）；例：{missing[:5]} / completeness {_pct(cells - len(missing), cells)}: "
-        f"{len(missing)} required values missing in {incomplete} records"
-    )
+    dq = _quality(request, client, tzsb_target, name)
+    checks = quality.of(dq, name, _completeness)
+    quality.judge(checks, "完整性", "completeness", data_sets()[name].label)
 
 
 @pytest.mark.parametrize("name", DATA_SETS)
@@ -118,66 +168,20 @@ def test_completeness_of_required_fields(
 def test_validity_against_the_record_schema(
     name: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Target
 ) -> None:
-    """有效性：每条记录符合数据集的数据模式（代码的编码规则与校验码、日期、枚举值），不合规记录的比例应为 0。
-    只有“警告”级别的编码问题（按“数据中真实存在的形式”（held）判定合规）不计为不合规。
+    """有效性：记录符合数据集的数据模式（代码的编码规则与校验码、日期、枚举值），按数据质量审计的规范性检查
+    （整条记录与逐字段的模式校验、代码表）与日期准确性检查统计不合规率，不超过审计规则规定的阈值。
+    只有“警告”级别的编码问题不计为不合规（与 tzsb-conform validate 的判定相同）。
 
     前置条件：目标文件有 [credentials]（测试凭证）；被测数据集（逐个参数化）在目标中有记录，取不到记录时本项未测。
     测试步骤：
-    1. 以测试凭证分页查询该数据集（每页取契约的最大条数），逐页取回记录，至多取测试档位规定的条数（quick 1000、standard 10000、certification 100000）；
-    2. 以数据集的数据模式（编码规则按数据中真实存在的形式 held）逐条校验记录；
-    3. 全部合规时，再按今天发证的形式（issued）校验，只有警告级别问题的记录数作为警告给出。
-    预期结果：步骤 1 每页返回 200；步骤 2 每条记录都符合数据模式（步骤 3 的警告不影响判定）。
+    1. 以测试凭证分页查询每个数据集（每页取契约的最大条数），逐页取回记录，至多取测试档位规定的条数（quick 1000、standard 10000、certification 100000）；
+    2. 把取回的记录写成 <数据集>.jsonl，以数据质量审计（评价基准日为本次运行的北京时间日期）计算各项指标，每次运行一次；
+    3. 取该数据集的规范性检查（normativeness/*）与日期准确性检查（accuracy/*/date）的分母、不合格数、不合格率与判定。
+    预期结果：步骤 1 每页返回 200；步骤 3 没有一项检查的不合格率超过阈值（判定为不符合）；各项数值见报告的数据质量一节。
     """
-    ds = data_sets()[name]
-    records = _records(request, client, tzsb_target, name)
-    ok = BulkValidator(ds.schema, strict=False).valid_mask(records)
-    bad = [r for r, good in zip(records, ok, strict=True) if not good]
-    if not bad:
-        strict = BulkValidator(ds.schema, strict=True).valid_mask(records)
-        warned = sum(not s for s in strict)
-        if warned:
-            warnings.warn(
-                f"{ds.label}：{warned} 条记录只有警告级别的编码问题（按今天发证的形式（issued）判定不合规） / "
-                f"{warned} records with warning-level coding issues",
-                stacklevel=1,
-            )
-        return
-    v = validator(ds.schema, False)
-    examples = "；".join(
-        f"“{_key(ds, r)}”: " + "，".join(f"{e.path} {e.message_zh}" for e in v.errors(r)[:2]) for r in bad[:3]
-    )
-    n = len(records)
-    assert not bad, (
-        f"有效性 {_pct(n - len(bad), n)}（{n - len(bad)}/{n} 条记录符合 {ds.schema} 数据模式，{len(bad)} 条不合规）；"
-        f"例：{examples} / validity {_pct(n - len(bad), n)}: {len(bad)} of {n} records are invalid"
-    )
-
-
-@functools.cache
-def _identifier_paths(schema: str) -> frozenset[str]:
-    """JSON Pointers (array indices left out) of the fields a record schema types as identifiers (tzsb-* formats)."""
-    out: set[str] = set()
-    kinds = format_kinds()
-
-    def walk(node: Any, resolver: Any, path: str, depth: int) -> None:
-        if not isinstance(node, dict) or depth > 30:
-            return
-        if node.get("format") in kinds:
-            out.add(path)
-        if isinstance(node.get("$ref"), str):
-            res = resolver.lookup(node["$ref"])
-            walk(res.contents, res.resolver, path, depth + 1)
-        for key in ("anyOf", "oneOf", "allOf"):
-            for branch in node.get(key, []):
-                walk(branch, resolver, path, depth + 1)
-        if isinstance(node.get("items"), dict):
-            walk(node["items"], resolver, path, depth + 1)
-        for prop, sub in (node.get("properties") or {}).items():
-            walk(sub, resolver, f"{path}/{prop}", depth + 1)
-
-    res = registry().resolver().lookup(validator(schema).uri)
-    walk(res.contents, res.resolver, "", 0)
-    return frozenset(out)
+    dq = _quality(request, client, tzsb_target, name)
+    checks = quality.of(dq, name, _validity)
+    quality.judge(checks, "有效性", "validity", data_sets()[name].label)
 
 
 @pytest.mark.parametrize("name", DATA_SETS)
@@ -186,59 +190,47 @@ def test_coded_fields_follow_the_national_coding_rules(
     name: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Target
 ) -> None:
     """代码字段符合国家编码标准：统一社会信用代码、行政区划代码、特种设备代码、目录代码、使用登记证编号、
-    公民身份号码等按各自的编码规则（含校验码）检验，不合规的比例应为 0。
+    公民身份号码等按各自的编码规则（含校验码）检验，按数据质量审计的准确性检查（accuracy/*/identifier）与
+    代码表检查（normativeness/*/code-list）统计不合规率，不超过审计规则规定的阈值。
 
     前置条件：目标文件有 [credentials]（测试凭证）；被测数据集（逐个参数化）在目标中有记录，取不到记录时本项未测。数据模式没有编码字段（tzsb-* 格式）时本项未测。
     测试步骤：
-    1. 以测试凭证分页查询该数据集（每页取契约的最大条数），逐页取回记录，至多取测试档位规定的条数（quick 1000、standard 10000、certification 100000）；
-    2. 以数据集的数据模式（编码规则按数据中真实存在的形式 held）逐条校验记录；
-    3. 取不合规记录中落在编码字段（数据模式以 tzsb-* 格式定义的字段）上的错误。
-    预期结果：步骤 1 每页返回 200；步骤 3 没有编码字段不符合其编码规则（含校验码）的记录。
+    1. 以测试凭证分页查询每个数据集（每页取契约的最大条数），逐页取回记录，至多取测试档位规定的条数（quick 1000、standard 10000、certification 100000）；
+    2. 把取回的记录写成 <数据集>.jsonl，以数据质量审计（评价基准日为本次运行的北京时间日期）计算各项指标，每次运行一次；
+    3. 取该数据集每个编码字段（数据模式以 tzsb-* 格式定义的字段）的编码规则检查与代码表检查的分母、不合格数、不合格率与判定。
+    预期结果：步骤 1 每页返回 200；步骤 3 没有一项检查的不合格率超过阈值（判定为不符合）；各项数值见报告的数据质量一节。
     """
     ds = data_sets()[name]
-    records = _records(request, client, tzsb_target, name)
-    ids = _identifier_paths(ds.schema)
-    if not ids:
+    dq = _quality(request, client, tzsb_target, name)
+    checks = quality.of(dq, name, _coding)
+    if not checks:
         vacuous(f"{ds.schema} 数据模式没有编码字段 / no coded fields in {ds.schema}")
-    ok = BulkValidator(ds.schema, strict=False).valid_mask(records)
-    v = validator(ds.schema, False)
-    problems: list[tuple[str, str, str]] = []
-    for record, good in zip(records, ok, strict=True):
-        if good:
-            continue
-        for e in v.errors(record):
-            bare = re.sub(r"/\d+(?=/|$)", "", e.path)
-            if bare in ids:
-                problems.append((_key(ds, record), e.path, e.message_zh))
-    affected = len({k for k, _, _ in problems})
-    n = len(records)
-    assert not problems, (
-        f"编码规范性 {_pct(n - affected, n)}（{affected}/{n} 条记录的代码字段不符合编码规则）；"
-        f"例：{problems[:4]} / {affected} of {n} records carry codes that break their coding rules"
-    )
+    quality.judge(checks, "编码规范性", "coding rules", ds.label)
 
 
 @pytest.mark.parametrize("name", DATA_SETS)
 @pytest.mark.clause("IPQS.QUALITY.UNIQUENESS.1")
 def test_keys_are_unique(name: str, client: TargetClient, request: pytest.FixtureRequest, tzsb_target: Target) -> None:
-    """唯一性：数据集中主键不重复（分页查询取回的记录中同一主键只出现一次），重复率应为 0。
+    """唯一性：数据集中主键不重复（分页查询取回的记录中同一主键只出现一次），按数据质量审计的唯一性检查
+    （uniqueness/<数据集>/<主键>/key）统计重复率，应为 0；每条记录都有主键。
 
     前置条件：目标文件有 [credentials]（测试凭证）；被测数据集（逐个参数化）在目标中有记录，取不到记录时本项未测。
     测试步骤：
-    1. 以测试凭证分页查询该数据集（每页取契约的最大条数），逐页取回记录，至多取测试档位规定的条数（quick 1000、standard 10000、certification 100000）；
-    2. 统计每个主键值出现的次数。
-    预期结果：步骤 1 每页返回 200；每条记录都有主键；没有主键值出现多于一次。
+    1. 以测试凭证分页查询每个数据集（每页取契约的最大条数），逐页取回记录，至多取测试档位规定的条数（quick 1000、standard 10000、certification 100000）；
+    2. 把取回的记录写成 <数据集>.jsonl，以数据质量审计计算各项指标，每次运行一次；
+    3. 取该数据集主键的完整性检查（缺失数）与唯一性检查（重复数）。
+    预期结果：步骤 1 每页返回 200；步骤 3 没有记录缺少主键；唯一性检查符合（没有主键值出现多于一次）。
     """
     ds = data_sets()[name]
-    records = _records(request, client, tzsb_target, name)
-    counts = Counter(r.get(ds.key) for r in records)
-    dupes = {k: c for k, c in counts.items() if c > 1}
-    n = len(records)
-    assert None not in counts, f"有记录没有主键 {ds.key} / records without their key"
-    assert not dupes, (
-        f"唯一性 {_pct(len(counts), n)}（{n} 条记录中不同主键 {len(counts)} 个）；重复的主键：{list(dupes.items())[:5]} / "
-        f"uniqueness {_pct(len(counts), n)}: keys repeated"
+    dq = _quality(request, client, tzsb_target, name)
+    keyless = quality.of(dq, name, lambda c: c["dimension"] == "completeness" and c["field"] == ds.key)
+    missing = sum(c["failing"] or 0 for c in keyless)
+    assert not missing, (
+        f"{missing} 条记录没有主键 {ds.key}（审计检查 {', '.join(c['id'] for c in keyless)}） / "
+        f"{missing} records without their key {ds.key}"
     )
+    checks = quality.of(dq, name, _uniqueness)
+    quality.judge(checks, "唯一性", "uniqueness", ds.label)
 
 
 # ---------------------------------------------------------------------------- consistency across data sets
@@ -361,13 +353,16 @@ def test_unit_names_agree_with_the_units_data_set(
     tzsb_target: Target,
 ) -> None:
     """一致性：记录中的单位名称（如设备的使用单位名称）与单位（机构）数据集中该统一社会信用代码的名称一致。
+    数据质量审计有该字段的名称规则（consistency/<数据集>/<名称字段>/unit-name）时，取回的单位按审计的判定（阈值见
+    审计规则）；未取回的单位按主键获取后比对。
 
     前置条件：目标文件有 [credentials]（测试凭证）；字段对（逐个参数化）为单位数据集以外的数据集中并列的 xxxUscc 与 xxxName；该数据集在目标中有记录（没有时本项未测），且取回的记录中有同时填写这两个字段的（没有时本项未测）。
     测试步骤：
     1. 以测试凭证分页取回该数据集与单位数据集的记录（每页最大条数，至多档位规定的条数）；
-    2. 对单位数据集中未取回的统一社会信用代码，按主键获取单位（至多档位规定的引用抽样数）；
-    3. 将每对（代码，名称）与单位数据集中该代码的名称比对。
-    预期结果：步骤 1 每页返回 200；步骤 3 查得到的每个代码，记录中的名称与单位数据集中的名称相同。
+    2. 审计有该字段的名称规则时，取其对取回记录的分母、不一致数与判定；
+    3. 对单位数据集中未取回的统一社会信用代码，按主键获取单位（至多档位规定的引用抽样数）；
+    4. 将每对（代码，名称）与单位数据集中该代码的名称比对（审计已判定的取回单位不再比对）。
+    预期结果：步骤 1 每页返回 200；步骤 2 审计检查不为不符合；步骤 4 查得到的每个代码，记录中的名称与单位数据集中的名称相同。
     """
     ds = data_sets()[name]
     unit_set = data_sets()[_by_schema("unit") or ""]
@@ -382,12 +377,17 @@ def test_unit_names_agree_with_the_units_data_set(
             f"取回的{ds.label}记录都没有填写 {code_field}/{name_field}，没有可比对的名称 / no such pairs to compare"
         )
     units = {u.get("uscc"): u.get("name") for u in _pulled(request, client, tzsb_target, unit_set.name)}
+    audited = quality.of(
+        _quality(request, client, tzsb_target, name), name, lambda c: _unit_name(c) and c["field"] == name_field
+    )
+    quality.assert_met(audited, "单位名称一致性", "unit names", ds.label)
+    judged = set(units) if audited else set()  # the pulled units: judged by the audit
     cap = scale(tzsb_target).refs
     for code in sorted({c for c, _ in pairs} - set(units))[:cap]:
         status, data = _by_key(request, client, unit_set, code)
         if status == 200 and isinstance(data, dict):
             units[code] = data.get("name")
-    compared = [(c, n) for c, n in pairs if c in units]
+    compared = [(c, n) for c, n in pairs if c in units and c not in judged]
     differ = [(c, n, units[c]) for c, n in compared if units[c] != n]
     assert not differ, (
         f"一致性 {_pct(len(compared) - len(differ), len(compared))}：{len(differ)} 个 {name_field} 与单位数据集的名称不同；"
