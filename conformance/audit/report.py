@@ -70,6 +70,54 @@ LABELS: dict[str, tuple[str, str]] = {
     "pull_refused": ("被拒绝", "refused"),
     "pull_failed": ("失败", "failed"),
     "pull_incomplete": ("中途停止（不完整）", "stopped early (incomplete)"),
+    "trend": ("与上次相比", "Compared with the previous run"),
+    "trend_col": ("与上次相比", "vs previous"),
+    "trend_of": ("上次报告", "previous report"),
+    "trend_rule": (
+        "退步：两次都测出结果，且由符合变为不符合，或不合格率上升超过两比例差的 {z} 个标准误；记录数骤降：减少超过 {drop} 且至少 {lost} 条，"
+        "或全部消失（data-quality.yaml 的 trend，本项目假设）。以下各表互不重叠。",
+        "Regression: measured both times, and 符合 became 不符合 or the failing rate rose by more than {z} standard errors of "
+        "the difference of two proportions; a sharp drop: more than {drop} and at least {lost} records lost, or all of "
+        "them (trend of data-quality.yaml, project assumptions). The lists below do not overlap.",
+    ),
+    "trend_incomplete": (
+        "上次的评价被中断，只含部分检查：其余检查在此视为新增。",
+        "The previous audit was interrupted and holds only some checks: the others count as new here.",
+    ),
+    "regressions": ("退步", "regressions"),
+    "new_failures": ("新增不符合（上次未测或没有此项）", "new failures (not tested or absent last time)"),
+    "fixed": ("已修复（不符合 → 符合）", "fixed (不符合 → 符合)"),
+    "newly_untested": ("新变为未测", "newly not tested"),
+    "none": ("无", "none"),
+    "before": ("上次", "before"),
+    "now": ("本次", "now"),
+    "change": ("变化", "change"),
+    "reasons": ("原因", "why"),
+    "reason_verdict": ("结论变为不符合", "verdict now 不符合"),
+    "reason_rate": ("不合格率显著上升", "rate rose beyond the rule"),
+    "reason_threshold": ("两次阈值不同", "thresholds differ"),
+    "worse_provinces": (
+        "各省份的变化（上升最多在前；加粗：超过规则）",
+        "per province (largest rise first; bold: beyond the rule)",
+    ),
+    "delivery": ("数据集与省份的交付", "delivery of data sets and provinces"),
+    "ds_missing": ("停止交付（上次有，本次没有）", "stopped delivering (there before, not tonight)"),
+    "ds_dropped": ("记录数骤降", "records dropped sharply"),
+    "ds_new": ("新交付", "new"),
+    "ds_steady": ("正常", "steady"),
+    "ds_absent": ("两次都没有", "in neither"),
+    "pv_stopped": ("该省记录全部消失", "the province's records vanished"),
+    "pv_dropped": ("该省记录骤降", "the province's records dropped sharply"),
+    "catalogue_new": ("本次新增的检查", "checks new tonight"),
+    "catalogue_dropped": ("上次有、本次没有的检查", "checks of the previous report not run tonight"),
+    "st_regressed": ("退步", "regressed"),
+    "st_new-failure": ("新增不符合", "new failure"),
+    "st_fixed": ("已修复", "fixed"),
+    "st_newly-untested": ("新变为未测", "newly untested"),
+    "st_tested-again": ("重新测出", "tested again"),
+    "st_steady": ("", ""),
+    "st_new": ("新检查", "new check"),
+    "st_figure": ("", ""),
 }
 
 
@@ -104,13 +152,20 @@ def html(report: dict[str, Any], lang: str) -> str:
             L=_labels(lang),
             dims=dims,
             by_dim=by_dim,
+            by_id={c["id"]: c for c in report["checks"]},
             provinces=provinces_missing(report),
             max_rate=lambda c: c["threshold"]["maxRate"],
             fixed=lambda limit: lambda _item: limit,
             no_limit=lambda _item: None,
             plain=lambda v: str(int(v)),
+            points=_points,
         )
     )
+
+
+def _points(delta: float | None) -> str:
+    """A change of a rate in percentage points, signed (— when unknown)."""
+    return "—" if delta is None else f"{delta * 100:+.2f} pp"
 
 
 def provinces_missing(report: dict[str, Any]) -> list[dict[str, Any]]:

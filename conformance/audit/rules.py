@@ -54,3 +54,29 @@ def threshold(dimension: str, rule: str) -> Threshold:
     table = quality()["thresholds"]
     spec = table.get(f"{dimension}/{rule}") or table[f"{dimension}/rule"]
     return Threshold(None if spec.get("figure") else float(spec["max-rate"]), bool(spec["assumption"]), spec["reason"])
+
+
+@dataclass(frozen=True)
+class TrendRule:
+    """When the nightly comparison (:mod:`conformance.audit.trend`) reports a change: a failing rate that rose by
+    more than ``z`` standard errors of the difference; a data set (or a province's records of it) that lost more than
+    ``max_drop`` of its records and at least ``min_lost`` records, or all of them."""
+
+    z: float
+    max_drop: float
+    min_lost: int
+
+    def as_dict(self) -> dict[str, float]:
+        return {"z": self.z, "maxRecordDrop": self.max_drop, "minRecordsLost": self.min_lost}
+
+    def dropped(self, before: int, now: int) -> bool:
+        """Whether a count fell sharply from ``before`` to ``now``."""
+        lost = before - now
+        return before > 0 and (now == 0 or (lost > self.max_drop * before and lost >= self.min_lost))
+
+
+def trend_rule() -> TrendRule:
+    """``trend`` of data-quality.yaml."""
+    spec = quality()["trend"]
+    drop = spec["record-drop"]
+    return TrendRule(float(spec["rate-rise"]["z"]), float(drop["max-drop"]), int(drop["min-lost"]))

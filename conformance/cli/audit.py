@@ -5,8 +5,15 @@ through its change feed (:mod:`conformance.harness.pull`).
     tzsb-conform audit dumps/ --out reports/audit --as-of 2026-12-01 --memory-limit 4GB
     tzsb-conform audit dumps/ --engine spark --master spark://host:7077
     tzsb-conform audit --target target.toml --out reports/audit
+    tzsb-conform audit dumps/ --out reports/2026-12-02 --previous reports/2026-12-01/audit.json
 
-Exit codes: 0 every indicator with a threshold is met (or 未测) and, with ``--target``, every data set the credential
+``--previous FILE`` compares tonight's report with the previous night's (:mod:`conformance.audit.trend`): regressions,
+new failures, fixes, checks newly 未测 and data sets that stopped delivering or dropped sharply go into the report
+(``previous``, each check's ``change``) and one line of the summary. They do not change the exit code: it keeps
+saying whether tonight's data meets the thresholds (a regression that crosses one is already 不符合, exit 1);
+a previous file that is not an audit report is a usage error (2) before anything is audited.
+
+Exit codes (``--previous`` or not): 0 every indicator with a threshold is met (or 未测) and, with ``--target``, every data set the credential
 may read was pulled in full; 1 some indicator is 不符合; 2 usage error, or (``--target``) some data set could not be
 pulled in full or none could be pulled (the report is still written, their checks 未测 with the reason);
 130 interrupted (the report is still written, with what finished, marked incomplete; an interrupted pull writes its
@@ -106,6 +113,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "拉取被中断：拉取记录已写出（{path}），未作评价",
         "pull interrupted: its account was written ({path}); nothing was audited",
     ),
+    "previous": (
+        "上一次（如昨晚）的 audit.json：按检查标识逐项对比，报告退步、新增不符合、已修复、新变为未测，以及停止交付或记录数骤降的数据集与省份"
+        "（规则见 data-quality.yaml 的 trend）；不改变退出码",
+        "the previous (e.g. last night's) audit.json: compared check by check (by id); regressions, new failures, fixes, "
+        "checks newly not tested, and data sets and provinces that stopped delivering or dropped sharply are reported "
+        "(rules: trend of data-quality.yaml); the exit code is not changed",
+    ),
+    "err_prev_unreadable": ("无法读取上次的报告 {path}：{why}", "cannot read the previous report {path}: {why}"),
+    "err_prev_not-json": (
+        "上次的报告 {path} 不是 JSON：{why}",
+        "the previous report {path} is not JSON: {why}",
+    ),
+    "err_prev_not-report": (
+        "{path} 不是评价报告（不符合 audit-report.schema.json）：{why}",
+        "{path} is not an audit report (it breaks audit-report.schema.json): {why}",
+    ),
+    "trend": (
+        "与上次（{as_of}）相比：退步 {regressions}，新增不符合 {new}，已修复 {fixed}，新变为未测 {untested}；"
+        "停止交付或骤降的数据集 {sets}，省份 {provinces}",
+        "compared with the previous run ({as_of}): regressions {regressions}, new failures {new}, fixed {fixed}, "
+        "newly not tested {untested}; data sets stopped or dropped {sets}, provinces {provinces}",
+    ),
     "out": ("报告输出文件夹（默认 reports/audit）", "output folder of the report (default reports/audit)"),
     "as_of": ("评价基准日 YYYY-MM-DD（默认今天，北京时间）", "as-of date YYYY-MM-DD (default today, Beijing time)"),
     "engine": (
@@ -173,6 +202,7 @@ def register(sub: Any, lang: str) -> None:
     a.add_argument("--pull-pages", type=int, default=None, metavar="N", help=t("pull_pages", lang))
     a.add_argument("--out", type=Path, default=Path("reports/audit"), metavar="DIR", help=t("out", lang))
     a.add_argument("--as-of", default=None, metavar="DATE", help=t("as_of", lang))
+    a.add_argument("--previous", type=Path, default=None, metavar="FILE", help=t("previous", lang))
     a.add_argument("--engine", choices=sorted(ENGINES), default="duckdb", help=t("engine", lang))
     a.add_argument("--master", default=None, metavar="URL", help=t("master", lang))
     a.add_argument("--memory-limit", default="4GB", metavar="SIZE", help=t("memory", lang))
@@ -304,6 +334,15 @@ def run(args: argparse.Namespace, lang: str) -> int:
     if args.master and args.engine != "spark":
         print(t("err_master", lang), file=sys.stderr)
         return EXIT_USAGE
+    previous: dict[str, Any] | None = None
+    if args.previous is not None:  # before the audit: a wrong file is said at once, not after hours of work
+        from conformance.audit.trend import NotAReport, load_previous
+
+        try:
+            previous = load_previous(args.previous)
+        except NotAReport as exc:
+            print(t(f"err_prev_{exc.kind}", lang, path=args.previous, why=exc.detail), file=sys.stderr)
+            return EXIT_USAGE
     progress = not args.no_progress
     pulled: Any = None
     if args.target is None:
@@ -351,6 +390,10 @@ def run(args: argparse.Namespace, lang: str) -> int:
         from conformance.audit.pulled import annotate
 
         annotate(report, pulled.as_dict())
+    if previous is not None:
+        from conformance.audit.trend import compare
+
+        compare(report, previous, str(args.previous))
     report["seconds"] = round(time.perf_counter() - started, 3)
     report["lang"] = lang
     try:
@@ -375,6 +418,21 @@ def run(args: argparse.Namespace, lang: str) -> int:
             incomplete="" if report["complete"] else t("incomplete", lang),
         )
     )
+    if previous is not None:
+        n = report["previous"]["counts"]
+        print(
+            t(
+                "trend",
+                lang,
+                as_of=previous["asOf"],
+                regressions=n["regressions"],
+                new=n["newFailures"],
+                fixed=n["fixed"],
+                untested=n["newlyUntested"],
+                sets=n["dataSetsMissing"] + n["dataSetsDropped"],
+                provinces=n["provincesStopped"] + n["provincesDropped"],
+            )
+        )
     if not report["complete"]:
         return EXIT_INTERRUPTED
     if report["verdict"] == NOT_MET:
