@@ -21,26 +21,26 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
 import subprocess
 import sys
-import time
+import tempfile
 from pathlib import Path
 from typing import Any
 
 
 def _child(cmd: list[str]) -> dict[str, Any]:
-    """Run ``cmd``; its exit code, wall seconds and peak RSS (MiB, this child's own: measured in a fresh wrapper)."""
+    """Run ``cmd`` (its progress shown as it goes); its exit code, wall seconds and peak RSS in MiB (the largest
+    process of its own tree, measured by a fresh wrapper process)."""
     wrapper = (
         "import resource, subprocess, sys, json, time; s = time.perf_counter(); "
-        "rc = subprocess.run(sys.argv[1:]).returncode; w = time.perf_counter() - s; "
-        "print(json.dumps({'exit': rc, 'wall': w, "
-        "'peakMiB': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}), file=sys.stderr)"
+        "rc = subprocess.run(sys.argv[2:]).returncode; w = time.perf_counter() - s; "
+        "open(sys.argv[1], 'w').write(json.dumps({'exit': rc, 'wall': w, "
+        "'peakMiB': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))"
     )
-    done = subprocess.run([sys.executable, "-c", wrapper, *cmd], stderr=subprocess.PIPE, text=True, check=False)
-    lines = done.stderr.strip().splitlines()
-    sys.stderr.write("\n".join(lines[:-1]) + ("\n" if len(lines) > 1 else ""))
-    return json.loads(lines[-1])
+    with tempfile.TemporaryDirectory() as tmp:
+        figures = Path(tmp) / "figures.json"
+        subprocess.run([sys.executable, "-c", wrapper, str(figures), *cmd], check=False)
+        return json.loads(figures.read_text())
 
 
 def _tool() -> list[str]:
@@ -91,7 +91,6 @@ def main() -> int:
     )
     if args.result:
         args.result.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
-    time.sleep(0)
     return 1 if differences else 0
 
 
