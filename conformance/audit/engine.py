@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 
+import pyarrow.parquet as pq
+
 from conformance.audit.inputs import Source
 from conformance.codes import lists
 from conformance.contract.datasets import DataSet
@@ -151,7 +153,14 @@ class DuckDBEngine:
             described = self.con.execute(f"DESCRIBE SELECT * FROM {head}").fetchall()
             self._typed[view] = {str(n): str(kind) for n, kind, *_ in described if not str(n).startswith("_")}
             names = ", ".join('"' + n.replace('"', '""') + '"' for n in self._typed[view])
-            body = f"SELECT row_number() OVER () AS _row, {names} FROM {head}"
+            # the row number from each file's own row numbers and the rows before it (Parquet metadata), not a
+            # window over the whole input: a window makes the table build one thread
+            first, cases = 1, []
+            for path in source.files:
+                cases.append(f"WHEN '{_quote(str(path))}' THEN {first}")
+                first += pq.ParquetFile(path).metadata.num_rows
+            scan = f"read_parquet({files}, union_by_name = true, filename = true, file_row_number = true)"
+            body = f"SELECT CASE filename {' '.join(cases)} END + file_row_number AS _row, {names} FROM {scan}"
         self.con.execute(f"CREATE OR REPLACE VIEW {view} AS {body}")
         return view
 

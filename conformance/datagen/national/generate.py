@@ -25,6 +25,10 @@ JSONL_THREADS = 2
 
 Report = Callable[[str, int], None]
 
+#: rows per Parquet row group: DuckDB's own size, so that a reader scans one file on all its cores (a reader
+#: parallelises by row group; pyarrow's default of about a million rows made each part one task)
+ROW_GROUP = 122_880
+
 
 class _Writer:
     """Parquet parts written on one background thread (Arrow's writer releases the GIL), so that writing a chunk
@@ -38,7 +42,8 @@ class _Writer:
     def _write(self, chunks: list[defects.Chunk], part: int) -> None:
         for ch in chunks:
             table = ch.table()
-            pq.write_table(table, self.out / ch.data_set / PART.format(part), compression=COMPRESSION)
+            path = self.out / ch.data_set / PART.format(part)
+            pq.write_table(table, path, compression=COMPRESSION, row_group_size=ROW_GROUP)
             self.truth.count(ch.data_set, table.num_rows)
             self.say(ch.data_set, self.truth.records[ch.data_set])
 
