@@ -39,6 +39,12 @@ EDGES: list[Any] = [
     "A",
     "ab\n",
     "\u3000有限公司",
+    "\ufeff有限公司",
+    "有限公司\u180e",
+    "有限公司\x85",
+    "\x1c有限公司",
+    "有\r限公司",
+    "有\u2029限公司",
     "有限公司\u00a0",
     "有限公司\u2028",
     "ab\tc",
@@ -193,6 +199,7 @@ def test_patterns_where_re2_could_be_looser_are_left_to_python() -> None:
     rewritten = pattern_sql(r"^\S(.*\S)?$")
     assert rewritten is not None and "\\x{3000}" in rewritten and "\\S" not in rewritten
     assert pattern_sql(r"^[\u4e00-\u9fa5]+$") == r"^[\x{4e00}-\x{9fa5}]+$"
+    assert pattern_sql(r"^a.b[.]$") == r"^a[^\x{a}\x{d}\x{2028}\x{2029}]b[.]$"
 
 
 def test_struct_types_are_read_member_by_member() -> None:

@@ -56,9 +56,12 @@ DATE_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-
 #: pattern constructs where RE2 may accept what Python's or Rust's engine rejects (or that RE2 lacks)
 _LOOSER = re.compile(r"\\[DWbBpPk1-9]|\(\?|\\u\{")
 _UNICODE_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})")
-#: ``\S`` for RE2: not any character Python (str.isspace, a superset of Unicode White_Space, which Rust's engine
-#: uses) calls a space; RE2's own ``\S`` excludes ASCII spaces only and would be looser
-_NOT_SPACE = "[^" + "".join(f"\\x{{{c:x}}}" for c in range(0x3001) if chr(c).isspace()) + "]"
+#: ``\S`` for RE2: not any character one of the validators' engines calls a space: Python's (str.isspace, a superset
+#: of Unicode White_Space, which Rust's engine uses) and ECMA-262's (which jsonschema-rs follows: it adds U+FEFF), and
+#: U+180E (White_Space in older Unicode); RE2's own ``\S`` excludes ASCII spaces only and would be looser
+_SPACES = sorted({c for c in range(0x3001) if chr(c).isspace()} | {0x180E, 0xFEFF})
+_NOT_SPACE = "[^" + "".join(f"\\x{{{c:x}}}" for c in _SPACES) + "]"
+_DOT = "[^\\x{a}\\x{d}\\x{2028}\\x{2029}]"
 
 MAX_DEPTH = 4
 
@@ -196,6 +199,10 @@ def pattern_sql(pattern: str) -> str | None:
             else:
                 out.append(pair)
             i += 2
+            continue
+        if ch == "." and not in_class:  # ECMA-262's dot leaves out every line terminator, RE2's only \n
+            out.append(_DOT)
+            i += 1
             continue
         if ch == "[" and not in_class:
             in_class = True
