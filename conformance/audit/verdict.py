@@ -261,9 +261,7 @@ class Compiler:
             return _all([is_type, *self._number(node, value.text)])
         if kind == "object":
             return _all([is_type, *self._object(node, resolver, value, depth)])
-        if kind == "boolean":
-            return is_type
-        return is_type
+        return is_type  # boolean, null: the type is the whole of it
 
     def _string(self, node: dict[str, Any], text: str) -> list[str]:
         out: list[str] = []
