@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import pyarrow.parquet as pq
 
+from conformance.audit import lines
 from conformance.audit.inputs import Source
 from conformance.codes import lists
 from conformance.contract.datasets import DataSet
@@ -28,7 +29,8 @@ class Engine(Protocol):
 
     def load(self, source: Source, ds: DataSet) -> str:
         """A view of the source's records: ``_row`` (the record's number in input order, from 1: files in the order of
-        ``source.files``, rows in file order) and ``_rec`` (the record as JSON text); returns its name."""
+        ``source.files``, rows in file order) and ``_rec`` (the record as JSON text); returns its name. The view may
+        be readable once only (a stream of JSON Lines): its audit table is built from it right away."""
 
     def typed_columns(self, view: str) -> dict[str, str] | None:
         """The typed columns of a loaded view (name → DuckDB type) when it has them instead of ``_rec``."""
@@ -138,11 +140,10 @@ class DuckDBEngine:
         view = "src_" + ds.name.replace("-", "_")
         files = _files(source)
         if source.format == "jsonl":
-            # every line as it is (a blank or broken line is a record too, as validate counts it)
-            body = (
-                f"SELECT row_number() OVER () AS _row, line AS _rec FROM read_csv({files}, columns = {{'line': 'VARCHAR'}}, delim = chr(0), "
-                "quote = '', escape = '', header = false, auto_detect = false, max_line_size = 16777216)"
-            )
+            # every line as validate numbers it (a blank or broken line is a record too), cut in NumPy and scanned
+            # by DuckDB on all its threads; a window numbering the lines made the table build one thread
+            self.con.register(f"{view}_lines", lines.reader(source.files))
+            body = f"SELECT _row, CAST(_rec AS VARCHAR) AS _rec FROM {view}_lines"
         elif source.format == "csv":
             head = f"read_csv({files}, all_varchar = true, header = true, union_by_name = true)"
             names = [r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM {head}").fetchall()]

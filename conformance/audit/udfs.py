@@ -37,21 +37,30 @@ _KNOWN: dict[str, dict[str, bool]] = {}
 KNOWN_LIMIT = 1 << 16
 
 
-def identifier_ok_many(kind: str, values: list[str]) -> np.ndarray:
-    """Per value (none None): valid identifier of ``kind``. The NumPy fast path answers the batch; the values it
-    leaves open go to the per-value validator, once per distinct value."""
-    many = VALID_MANY.get(kind)
-    sure = many(values) if many is not None and values else np.zeros(len(values), dtype=bool)
-    out = np.array(sure, dtype=bool, copy=True)
+def _exact(kind: str, values: list[str]) -> np.ndarray:
+    """The per-value validator's verdicts, each distinct value judged once and remembered across batches."""
     exact = KINDS[kind].is_ok
     seen = _KNOWN.setdefault(kind, {})
     if len(seen) > KNOWN_LIMIT:
         seen.clear()
-    for i in np.flatnonzero(~out).tolist():
-        value = values[i]
+    out = np.zeros(len(values), dtype=bool)
+    for i, value in enumerate(values):
         if value not in seen:
             seen[value] = exact(value, STRICT)
         out[i] = seen[value]
+    return out
+
+
+def identifier_ok_many(kind: str, values: list[str] | pa.Array) -> np.ndarray:
+    """Per value (none None): valid identifier of ``kind``. The NumPy fast path answers the batch (an Arrow array
+    is read from its buffers); the values it leaves open go to the per-value validator, once per distinct value."""
+    many = VALID_MANY.get(kind)
+    sure = many(values) if many is not None and len(values) else np.zeros(len(values), dtype=bool)
+    out = np.array(sure, dtype=bool, copy=True)
+    open_ = np.flatnonzero(~out)
+    if len(open_):
+        rest = values.take(pa.array(open_)).to_pylist() if isinstance(values, pa.Array) else [values[i] for i in open_]
+        out[open_] = _exact(kind, rest)
     return out
 
 
@@ -60,21 +69,34 @@ def _one_chunk(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
+def _judge(kind: str, values: pa.Array) -> np.ndarray:
+    """Verdicts of non-null ``values`` of one kind: a kind with a fast path answers from the array itself, the others
+    once per distinct value (a column of division codes holds a few thousand)."""
+    if kind in VALID_MANY:
+        return identifier_ok_many(kind, values)
+    encoded = values.dictionary_encode()
+    return identifier_ok_many(kind, encoded.dictionary.to_pylist())[encoded.indices.to_numpy(zero_copy_only=False)]
+
+
 def identifier_ok(kinds: pa.Array, values: pa.Array) -> pa.Array:
     """Arrow UDF body of ``tzsb_identifier_ok`` (``kinds``: one kind repeated, a constant in the SQL); NULL for
-    NULL. Each distinct value is judged once (a column of division codes holds a few thousand)."""
+    NULL."""
     n = len(values)
     if not n:
         return pa.array([], type=pa.bool_())
     values, kinds = _one_chunk(values), _one_chunk(kinds)
     present = values.is_valid().to_numpy(zero_copy_only=False) & kinds.is_valid().to_numpy(zero_copy_only=False)
     out = np.zeros(n, dtype=bool)
-    kind_list = pc.unique(kinds.filter(pa.array(present))).to_pylist() if present.any() else []
-    for kind in kind_list:
+    if not present.any():
+        return pa.array(out, mask=~present)
+    first = kinds.filter(pa.array(present))[0].as_py()
+    if pc.all(pc.equal(kinds, first)).as_py() is not False:  # the usual case: one kind
+        every = present.all()
+        out[present] = _judge(first, values if every else values.filter(pa.array(present)))
+        return pa.array(out, mask=None if every else ~present)
+    for kind in pc.unique(kinds.filter(pa.array(present))).to_pylist():
         where = present & pc.equal(kinds, kind).fill_null(False).to_numpy(zero_copy_only=False)
-        encoded = values.filter(pa.array(where)).dictionary_encode()
-        distinct = identifier_ok_many(kind, encoded.dictionary.to_pylist())
-        out[where] = distinct[encoded.indices.to_numpy(zero_copy_only=False)]
+        out[where] = _judge(kind, values.filter(pa.array(where)))
     return pa.array(out, mask=~present)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -41,8 +42,60 @@ def _fixed(values: Sequence[str], width: int, wide: bool = False) -> np.ndarray 
     return matrix[:, :width] if not matrix[:, width].any() else None
 
 
+def _arrow_matrix(values: Any, width: int, wide: bool) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_as_matrix` of an Arrow string array without nulls, straight from its buffers (no Python string per
+    value): the rows of ``width`` characters, as bytes (ASCII only) or as code points decoded from UTF-8 in NumPy."""
+    import pyarrow as pa
+
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        values = values.cast(pa.string())  # a string view or a dictionary: to the plain layout
+    n = len(values)
+    _validity, offsets_buffer, data_buffer = values.buffers()
+    offset_type = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    offsets = np.frombuffer(offsets_buffer, dtype=offset_type)[values.offset : values.offset + n + 1].astype(np.int64)
+    data = np.frombuffer(data_buffer, dtype=_U8) if data_buffer is not None else np.zeros(0, dtype=_U8)
+    starts, sizes = offsets[:-1], np.diff(offsets)
+    if not wide:  # ASCII: one byte per character
+        fits = sizes == width
+        raw = data[starts[fits][:, None] + np.arange(width)] if fits.any() else np.zeros((0, width), dtype=_U8)
+        ascii_ = (raw < 128).all(axis=1)
+        if not ascii_.all():
+            fits[np.flatnonzero(fits)[~ascii_]] = False
+            raw = raw[ascii_]
+        return raw, fits
+    # UTF-8 (valid in an Arrow string): a character starts at every byte that is not a continuation byte
+    span = data[offsets[0] : offsets[-1]]
+    lead = (span & 0xC0) != 0x80
+    before = np.zeros(len(span) + 1, dtype=np.int64)
+    np.cumsum(lead, out=before[1:])
+    fits = before[offsets[1:] - offsets[0]] - before[starts - offsets[0]] == width  # characters per row
+    if not fits.any():
+        return np.zeros((0, width), dtype="<u4"), fits
+    mine = np.repeat(fits, sizes)  # the bytes of the rows that fit
+    at = np.flatnonzero(lead & mine)
+    b0 = span[at].astype(np.uint32)
+    nxt = [span[np.minimum(at + k, len(span) - 1)].astype(np.uint32) & 0x3F for k in (1, 2, 3)]
+    cp = np.where(
+        b0 < 0x80,
+        b0,
+        np.where(
+            b0 < 0xE0,
+            ((b0 & 0x1F) << 6) | nxt[0],
+            np.where(
+                b0 < 0xF0,
+                ((b0 & 0x0F) << 12) | (nxt[0] << 6) | nxt[1],
+                ((b0 & 0x07) << 18) | (nxt[0] << 12) | (nxt[1] << 6) | nxt[2],
+            ),
+        ),
+    )
+    return cp.reshape(-1, width), fits
+
+
 def _as_matrix(values: Sequence[str], width: int, wide: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Values of the given width (ASCII unless ``wide``) as an (n, width) matrix, and which inputs fitted."""
+    """Values of the given width (ASCII unless ``wide``) as an (n, width) matrix, and which inputs fitted. The
+    values: a list of text, or an Arrow string array without nulls (read from its buffers)."""
+    if not isinstance(values, list | tuple) and hasattr(values, "buffers"):
+        return _arrow_matrix(values, width, wide)
     raw = _fixed(values, width, wide)
     if raw is not None:  # the usual case
         return raw, np.ones(len(values), bool)
