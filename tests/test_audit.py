@@ -366,3 +366,34 @@ def test_cli_exit_codes(data: dict[str, list[dict[str, Any]]], tmp_path: Path) -
     assert main(["audit", str(folder), "--as-of", "30/06/2026", "--no-progress"]) == 2
     folder2 = write_jsonl(tmp_path / "in2", data)
     assert main(["audit", str(folder2), "--out", str(tmp_path / "out2"), "--as-of", "2026-06-30", "--no-progress"]) == 1
+
+
+def test_engine_that_cannot_go_on_still_writes_the_report(
+    data: dict[str, list[dict[str, Any]]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """Out of memory (or disk) in the middle of the run: the report is written with what finished and the engine's
+    error, the exit code is 2 and the message says what to change, not a traceback."""
+    import duckdb
+
+    from conformance.cli import main
+
+    real = DuckDBEngine._run
+    built: list[str] = []
+
+    def failing(self: DuckDBEngine, sql_text: str) -> Any:
+        if sql_text.lstrip().upper().startswith("CREATE TABLE T_"):
+            built.append(sql_text)
+            if len(built) == 2:
+                raise duckdb.OutOfMemoryException("Out of Memory Error: failed to pin block of size 256.0 KiB")
+        return real(self, sql_text)
+
+    monkeypatch.setattr(DuckDBEngine, "_run", failing)
+    folder = write_jsonl(tmp_path / "in", data)
+    out = tmp_path / "out"
+    assert main(["audit", str(folder), "--out", str(out), "--as-of", "2026-06-30", "--no-progress"]) == 2
+    assert "OutOfMemoryException" in capsys.readouterr().err
+    report = json.loads((out / "audit.json").read_text(encoding="utf-8"))
+    assert problems(report) == []
+    assert report["complete"] is False and report["stopped"]["error"] == "OutOfMemoryException"
+    assert report["verdict"] == UNTESTED and report["checks"] == []
+    assert "memory-limit" in (out / "audit.html").read_text(encoding="utf-8")

@@ -26,6 +26,7 @@ class Engine(Protocol):
     name: str
     dialect: str  # SQLGlot dialect of the SQL it runs
     interrupts: tuple[type[BaseException], ...]  # what the engine raises on Ctrl-C (besides KeyboardInterrupt)
+    failures: tuple[type[BaseException], ...]  # what it raises when it cannot go on (out of memory, disk full …)
 
     def load(self, source: Source, ds: DataSet) -> str:
         """A view of the source's records: ``_row`` (the record's number in input order, from 1: files in the order of
@@ -105,10 +106,12 @@ class DuckDBEngine:
         from conformance.audit import udfs
 
         self.interrupts: tuple[type[BaseException], ...] = (duckdb.InterruptException,)
+        self.failures: tuple[type[BaseException], ...] = (duckdb.OutOfMemoryException, duckdb.IOException)
         self._tmp = None if temp_directory else tempfile.TemporaryDirectory(prefix="tzsb-audit-")
         self.temp_directory = Path(temp_directory or self._tmp.name)  # type: ignore[union-attr]
         self.memory_limit = memory_limit
         self._typed: dict[str, dict[str, str]] = {}
+        self._unsized: set[str] = set()  # views of a stream not read yet (see execute)
         self.threads = threads or os.cpu_count() or 1
         # the audit tables live in a database file in the temporary directory, not in memory: DuckDB compresses
         # stored columns (dictionary, FSST for text), where an in-memory table spills its blocks uncompressed (the
@@ -144,6 +147,7 @@ class DuckDBEngine:
             # by DuckDB on all its threads; a window numbering the lines made the table build one thread
             self.con.register(f"{view}_lines", lines.reader(source.files))
             body = f"SELECT _row, CAST(_rec AS VARCHAR) AS _rec FROM {view}_lines"
+            self._unsized.add(view)
         elif source.format == "csv":
             head = f"read_csv({files}, all_varchar = true, header = true, union_by_name = true)"
             names = [r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM {head}").fetchall()]
@@ -177,7 +181,19 @@ class DuckDBEngine:
             raise
 
     def execute(self, sql: str) -> None:
-        self._run(sql)
+        unsized = {view for view in self._unsized if view in sql}
+        if not unsized:
+            self._run(sql)
+            return
+        # DuckDB cannot know how many records a stream holds and takes it for the smaller side of a join: it would
+        # build its hash table from every record (the code-list join of the audit table; 21 M equipment ran out of
+        # memory). The side is left as written, the lookup built, for the statement that reads the stream (once).
+        self._run("SET disabled_optimizers = 'build_side_probe_side'")
+        try:
+            self._run(sql)
+        finally:
+            self._run("RESET disabled_optimizers")
+            self._unsized -= unsized
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         return self._run(sql).fetchall()

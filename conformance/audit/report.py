@@ -27,6 +27,12 @@ LABELS: dict[str, tuple[str, str]] = {
         "评价被中断：以下只含已完成的检查。",
         "The audit was interrupted: only the checks finished are shown.",
     ),
+    "stopped": (
+        "评价引擎无法继续（{error}：{message}），以下只含已完成的检查。可加大 --memory-limit，或用 --temp-directory "
+        "指向空间更大的磁盘。",
+        "The audit engine could not go on ({error}: {message}): only the checks finished are shown. Raise "
+        "--memory-limit, or point --temp-directory at a disk with more room.",
+    ),
     "data_sets": ("数据集", "data sets"),
     "records": ("记录数", "records"),
     "format": ("格式", "format"),

@@ -264,6 +264,9 @@ def audit(
         report["complete"] = True
     except (KeyboardInterrupt, *engine.interrupts):
         report["complete"] = False
+    except engine.failures as exc:  # the engine cannot go on: the report says why, with what finished
+        report["complete"] = False
+        report["stopped"] = {"error": type(exc).__name__, "message": str(exc).strip().splitlines()[0][:500]}
     finally:
         report["finishedAt"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         report["summary"] = summary(report["checks"])

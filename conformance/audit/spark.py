@@ -103,6 +103,10 @@ class SparkEngine:
         from pyspark.sql import SparkSession
 
         self.interrupts: tuple[type[BaseException], ...] = ()
+        from py4j.protocol import Py4JError
+        from pyspark.errors import PySparkException
+
+        self.failures: tuple[type[BaseException], ...] = (PySparkException, Py4JError)
         self._tmp = None if temp_directory else tempfile.TemporaryDirectory(prefix="tzsb-audit-spark-")
         self.temp_directory = Path(temp_directory or self._tmp.name)  # type: ignore[union-attr]
         self.memory_limit = memory_limit

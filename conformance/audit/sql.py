@@ -57,9 +57,22 @@ def needed_fields(check: Check) -> frozenset[str]:
     return frozenset(found)
 
 
-def _join_source(j: Join) -> exp.Expression:
-    if j.dedupe_key:  # first record per key (portable: no QUALIFY)
-        inner = f'SELECT *, row_number() OVER (PARTITION BY "{j.dedupe_key}" ORDER BY _row) AS _rn FROM {j.source}'
+def _read_from(check: Check, alias: str) -> list[str]:
+    """The columns of lookup ``alias`` a check reads (found in its SQL)."""
+    found: set[str] = set()
+    for part in (check.when, check.hit, *(j.on for j in check.joins)):
+        for c in _parse(part, dt.date(2000, 1, 1)).find_all(exp.Column):
+            if c.table == alias:
+                found.add(c.name)
+    return sorted(found)
+
+
+def _join_source(j: Join, check: Check) -> exp.Expression:
+    if j.dedupe_key:  # first record per key (portable: no QUALIFY), only the columns the check reads
+        needed = ", ".join(_quoted(c) for c in sorted({*_read_from(check, j.alias), j.dedupe_key}))
+        inner = (
+            f'SELECT {needed}, row_number() OVER (PARTITION BY "{j.dedupe_key}" ORDER BY _row) AS _rn FROM {j.source}'
+        )
         return sqlglot.parse_one(f"SELECT * FROM ({inner}) AS _d WHERE _rn = 1", read=READ).subquery(j.alias)
     if j.source.lstrip().upper().startswith("SELECT"):
         return sqlglot.parse_one(j.source, read=READ).subquery(j.alias)
@@ -69,7 +82,7 @@ def _join_source(j: Join) -> exp.Expression:
 def _from(check: Check, as_of: dt.date) -> exp.Select:
     q = exp.select().from_(exp.to_table(table(check.data_set)).as_("r"))
     for j in check.joins:
-        q = q.join(_join_source(j), on=_parse(j.on, as_of), join_type="left")
+        q = q.join(_join_source(j, check), on=_parse(j.on, as_of), join_type="left")
     return q
 
 

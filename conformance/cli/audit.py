@@ -16,8 +16,9 @@ a previous file that is not an audit report is a usage error (2) before anything
 Exit codes (``--previous`` or not): 0 every indicator with a threshold is met (or 未测) and, with ``--target``, every data set the credential
 may read was pulled in full; 1 some indicator is 不符合; 2 usage error, or (``--target``) some data set could not be
 pulled in full or none could be pulled (the report is still written, their checks 未测 with the reason);
-130 interrupted (the report is still written, with what finished, marked incomplete; an interrupted pull writes its
-``pull.json`` and audits nothing).
+2 also when the engine cannot go on (out of memory, disk full: the report is still written, with what finished and
+the engine's error under ``stopped``); 130 interrupted (the report is still written, with what finished, marked
+incomplete; an interrupted pull writes its ``pull.json`` and audits nothing).
 """
 
 from __future__ import annotations
@@ -181,6 +182,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "interrupted while writing: the report was written in full",
     ),
     "incomplete": ("；已中断，报告不完整", "; interrupted, the report is incomplete"),
+    "incomplete_stopped": ("；引擎中途停止，报告不完整", "; the engine stopped, the report is incomplete"),
+    "stopped": (
+        "错误：评价引擎无法继续（{error}：{message}）；报告只含已完成的检查。可加大 --memory-limit，或用 "
+        "--temp-directory 指向空间更大的磁盘。",
+        "error: the audit engine could not go on ({error}: {message}); the report holds the checks finished only. "
+        "Raise --memory-limit, or point --temp-directory at a disk with more room.",
+    ),
 }
 
 
@@ -415,7 +423,9 @@ def run(args: argparse.Namespace, lang: str) -> int:
             not_met=s["不符合"],
             untested=s["未测"],
             figures=s["figures"],
-            incomplete="" if report["complete"] else t("incomplete", lang),
+            incomplete=""
+            if report["complete"]
+            else t("incomplete_stopped" if report.get("stopped") else "incomplete", lang),
         )
     )
     if previous is not None:
@@ -433,6 +443,9 @@ def run(args: argparse.Namespace, lang: str) -> int:
                 provinces=n["provincesStopped"] + n["provincesDropped"],
             )
         )
+    if report.get("stopped"):
+        print(t("stopped", lang, **report["stopped"]), file=sys.stderr)
+        return EXIT_USAGE
     if not report["complete"]:
         return EXIT_INTERRUPTED
     if report["verdict"] == NOT_MET:

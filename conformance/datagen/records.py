@@ -72,6 +72,11 @@ def _varieties_by_kind() -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
+def _end_of(day: dt.date) -> dt.datetime:
+    """The evening of ``day`` (Beijing time), not after BASE_TIME: an update on the day of an event."""
+    return min(dt.datetime.combine(day, dt.time(18, 0), CHINA), BASE_TIME)
+
+
 def _iso(t: dt.datetime) -> str:
     return t.isoformat(timespec="seconds")
 
@@ -135,8 +140,8 @@ class DataGen:
             "safetyManager": self.person(),
             "equipmentCount": r.randint(1, 400),
             "status": "active",
-            "registeredAt": _iso(self.when(7300)),
-            "updatedAt": _iso(self.when(365)),
+            "registeredAt": _iso(registered := self.when(7300)),
+            "updatedAt": _iso(max(self.when(365), registered)),  # never before its own registration
         }
         self._units.append(rec)
         return rec
@@ -162,7 +167,10 @@ class DataGen:
         made = self.when(7300).date()
         year = made.year
         last = self.when(365).date()
-        registered = made + dt.timedelta(days=r.randint(60, 500))
+        # the dates in the order they happen: made, installed, registered (not after BASE_TIME), inspected (not
+        # before registration), updated (not before any of them); the draws stay as they were
+        registered = min(made + dt.timedelta(days=r.randint(60, 500)), BASE_TIME.date())
+        last = max(last, registered)
         rec: dict[str, Any] = {
             "equipmentCode": KINDS["equipment-code"].generate(
                 r, catalogue=variety, division=maker["division"], year=year
@@ -174,7 +182,7 @@ class DataGen:
             "manufacturerUscc": maker["uscc"],
             "manufacturerName": maker["name"],
             "manufactureDate": made.isoformat(),
-            "installDate": (made + dt.timedelta(days=r.randint(30, 400))).isoformat(),
+            "installDate": min(made + dt.timedelta(days=r.randint(30, 400)), registered).isoformat(),
             "useUnitUscc": owner["uscc"],
             "useUnitName": owner["name"],
             "propertyUnitName": owner["name"],
@@ -198,7 +206,7 @@ class DataGen:
             "longitude": round(r.uniform(108.3, 122.0), 6),
             "latitude": round(r.uniform(21.5, 37.5), 6),
             "parameters": self._parameters(kind),
-            "updatedAt": _iso(self.when(180)),
+            "updatedAt": _iso(max(self.when(180), _end_of(last))),
         }
         return rec
 
@@ -246,7 +254,7 @@ class DataGen:
             "employerName": employer["name"],
             "phone": self.mobile(),
             "status": "valid" if (issued + dt.timedelta(days=4 * 365)) > BASE_TIME.date() else "expired",
-            "updatedAt": _iso(self.when(365)),
+            "updatedAt": _iso(max(self.when(365), _end_of(issued))),
         }
 
     def inspection_report(self, equipment: dict[str, Any], org: dict[str, Any] | None = None) -> dict[str, Any]:
