@@ -64,8 +64,9 @@ def batches(files: tuple[Path, ...] | list[Path], block: int = BLOCK) -> Iterato
                 cut = buffer.rfind(b"\n") + 1
                 body, rest = buffer[:cut], buffer[cut:]
                 if body:
-                    yield _numbered(_lines(body), first)
-                    first += body.count(b"\n")
+                    batch = _numbered(_lines(body), first)
+                    yield batch
+                    first += batch.num_rows
                 data = fh.read(block)
                 if not data:
                     break

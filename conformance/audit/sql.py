@@ -47,29 +47,24 @@ def _parse(sql: str, as_of: dt.date) -> exp.Expression:
 
 
 @functools.cache
-def needed_fields(check: Check) -> frozenset[str]:
-    """The fields of ``r`` a check reads (found in its SQL)."""
-    found: set[str] = set()
-    for part in (check.when, check.hit, *(j.on for j in check.joins)):
-        for c in _parse(part, dt.date(2000, 1, 1)).find_all(exp.Column):
-            if c.table == "r" and not c.name.startswith("_"):
-                found.add(c.name)
-    return frozenset(found)
-
-
-def _read_from(check: Check, alias: str) -> list[str]:
-    """The columns of lookup ``alias`` a check reads (found in its SQL)."""
+def _columns_read(check: Check, alias: str) -> frozenset[str]:
+    """The columns of ``alias`` (``r``, or a lookup's alias) a check reads (found in its SQL)."""
     found: set[str] = set()
     for part in (check.when, check.hit, *(j.on for j in check.joins)):
         for c in _parse(part, dt.date(2000, 1, 1)).find_all(exp.Column):
             if c.table == alias:
                 found.add(c.name)
-    return sorted(found)
+    return frozenset(found)
+
+
+def needed_fields(check: Check) -> frozenset[str]:
+    """The fields of ``r`` a check reads (its own columns such as ``_ok_…`` left out)."""
+    return frozenset(c for c in _columns_read(check, "r") if not c.startswith("_"))
 
 
 def _join_source(j: Join, check: Check) -> exp.Expression:
     if j.dedupe_key:  # first record per key (portable: no QUALIFY), only the columns the check reads
-        needed = ", ".join(_quoted(c) for c in sorted({*_read_from(check, j.alias), j.dedupe_key}))
+        needed = ", ".join(_quoted(c) for c in sorted({*_columns_read(check, j.alias), j.dedupe_key}))
         inner = (
             f'SELECT {needed}, row_number() OVER (PARTITION BY "{j.dedupe_key}" ORDER BY _row) AS _rn FROM {j.source}'
         )
