@@ -22,6 +22,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "commands": ("子命令", "commands"),
     "interrupted": ("已中断（Ctrl-C）", "interrupted (Ctrl-C)"),
+    "internal_error": (
+        "内部错误：{error}：{message}\n这是本工具的缺陷，不是对被测对象的结论（退出码 2）；请附上面的调用栈报告问题。",
+        "internal error: {error}: {message}\nThis is a fault of this tool, not a verdict on what was tested (exit 2); "
+        "please report it with the traceback above.",
+    ),
     "cmd.validate": (
         "校验代码、JSON/XML 文件或 JSON Lines 数据包",
         "validate a code, a JSON/XML file or a JSON Lines dump",

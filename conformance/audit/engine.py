@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from conformance.audit import lines
@@ -27,6 +28,8 @@ class Engine(Protocol):
     dialect: str  # SQLGlot dialect of the SQL it runs
     interrupts: tuple[type[BaseException], ...]  # what the engine raises on Ctrl-C (besides KeyboardInterrupt)
     failures: tuple[type[BaseException], ...]  # what it raises when it cannot go on (out of memory, disk full …)
+    unreadable: tuple[type[BaseException], ...]  # what it raises on input it cannot read (a truncated Parquet file …)
+    temp_directory: Path  # where it spills, and where a CSV file in another encoding is copied as UTF-8
 
     def load(self, source: Source, ds: DataSet) -> str:
         """A view of the source's records: ``_row`` (the record's number in input order, from 1: files in the order of
@@ -107,6 +110,13 @@ class DuckDBEngine:
 
         self.interrupts: tuple[type[BaseException], ...] = (duckdb.InterruptException,)
         self.failures: tuple[type[BaseException], ...] = (duckdb.OutOfMemoryException, duckdb.IOException)
+        # a file that is not what its name says (no Parquet footer, a cell DuckDB cannot read): that data set is
+        # 未测 with the reason, the others are audited
+        self.unreadable: tuple[type[BaseException], ...] = (
+            duckdb.InvalidInputException,
+            duckdb.ConversionException,
+            pa.ArrowInvalid,
+        )
         self._tmp = None if temp_directory else tempfile.TemporaryDirectory(prefix="tzsb-audit-")
         self.temp_directory = Path(temp_directory or self._tmp.name)  # type: ignore[union-attr]
         self.memory_limit = memory_limit

@@ -37,6 +37,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "records": ("记录数", "records"),
     "format": ("格式", "format"),
     "absent": ("输入中没有", "not in the input"),
+    "unreadable": (
+        "无法读取（{error}：{message}），其检查为未测",
+        "could not be read ({error}: {message}): its checks not tested",
+    ),
     "indicators": ("各项指标", "indicators"),
     "check": ("检查", "check"),
     "definition": ("定义", "definition"),

@@ -8,11 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from conformance.audit import sql
+from conformance.audit import encoding, sql
 from conformance.audit.catalogue import DIMENSION_TITLES, Check, checks
 from conformance.audit.engine import Engine
 from conformance.audit.inputs import Source, discover
@@ -37,6 +37,11 @@ class State:
     sources: dict[str, Source] = field(default_factory=dict)
     records: dict[str, int] = field(default_factory=dict)
     fields: dict[str, set[str]] = field(default_factory=dict)
+    #: data sets whose files are there but could not be read (a truncated Parquet file, a CSV in no encoding read):
+    #: name → {error, message}; their checks, and the checks joining them, are 未测 with the reason
+    unreadable: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: CSV data sets: the text encoding of each file (encoding.sniff), in the order of the source's files
+    encodings: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _name_of_division(code: str) -> str:
@@ -69,17 +74,34 @@ def _breakdown(groups: dict[str, list[int]], namer: Callable[[str], str]) -> lis
     return out
 
 
+def _readable(engine: Engine, source: Source, state: State) -> Source:
+    """The source as the engine reads it: a CSV file in another encoding than UTF-8 replaced by a UTF-8 copy in the
+    engine's temporary directory (:mod:`conformance.audit.encoding`)."""
+    if source.format != "csv":
+        return source
+    found = [encoding.sniff(path) for path in source.files]
+    state.encodings[source.data_set] = found
+    work = engine.temp_directory / "utf8"
+    return replace(source, files=tuple(encoding.as_utf8(p, e, work) for p, e in zip(source.files, found, strict=True)))
+
+
 def load(engine: Engine, folder: Path, on_load: Callable[[str, int, float], None] | None = None) -> State:
-    """Every data set of the input into the engine, as its audit table (``on_load``: data set, records, seconds)."""
+    """Every data set of the input into the engine, as its audit table (``on_load``: data set, records, seconds).
+    A data set the engine cannot read (``engine.unreadable``) is left out with the reason (``state.unreadable``);
+    the others are loaded."""
     state = State(sources=discover(folder))
     sets = data_sets()
-    for name, source in state.sources.items():
+    for name, source in list(state.sources.items()):
         start = time.perf_counter()
         ds = sets[name]
-        view = engine.load(source, ds)
-        tree = sql.audit_table(ds, view, source.columnar, engine.dialect, engine.typed_columns(view))
-        engine.execute(sql.render(tree, engine.dialect))
-        row = engine.rows(sql.render(sql.filled(ds), engine.dialect))[0]
+        try:
+            view = engine.load(_readable(engine, source, state), ds)
+            tree = sql.audit_table(ds, view, source.columnar, engine.dialect, engine.typed_columns(view))
+            engine.execute(sql.render(tree, engine.dialect))
+            row = engine.rows(sql.render(sql.filled(ds), engine.dialect))[0]
+        except (encoding.Unreadable, *engine.unreadable) as exc:
+            state.unreadable[name] = {"error": type(exc).__name__, "message": _first_line(exc)}
+            continue
         state.records[name] = int(row[0])
         state.fields[name] = {f for f, n in zip(ds.properties, row[1:], strict=True) if n}
         if on_load:
@@ -87,8 +109,17 @@ def load(engine: Engine, folder: Path, on_load: Callable[[str, int, float], None
     return state
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:500]
+
+
 def _untested(check: Check, state: State) -> str | None:
     """Why a check cannot be measured on this input (None: it can)."""
+    for name in (check.data_set, *check.needs_sets):
+        if name in state.unreadable:
+            why = state.unreadable[name]["message"]
+            return f"数据集 {name} 无法读取：{why} / data set {name} could not be read: {why}"
     if check.data_set not in state.sources:
         return f"数据集 {check.data_set} 不在输入中 / data set {check.data_set} not in the input"
     for other in check.needs_sets:
@@ -253,6 +284,8 @@ def audit(
                     "files": [str(p) for p in src.files] if src else [],
                     "records": state.records.get(name),
                     "fields": sorted(state.fields.get(name, ())),
+                    **({"encodings": state.encodings[name]} if name in state.encodings else {}),
+                    **({"unreadable": state.unreadable[name]} if name in state.unreadable else {}),
                 }
             )
         counted = prefetch(engine, todo, state, opts)
@@ -266,12 +299,13 @@ def audit(
         report["complete"] = False
     except engine.failures as exc:  # the engine cannot go on: the report says why, with what finished
         report["complete"] = False
-        report["stopped"] = {"error": type(exc).__name__, "message": str(exc).strip().splitlines()[0][:500]}
+        report["stopped"] = {"error": type(exc).__name__, "message": _first_line(exc)}
     finally:
         report["finishedAt"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         report["summary"] = summary(report["checks"])
         report["verdict"] = overall(report["checks"])
-        if not report["complete"] and report["verdict"] == MET:  # what was not run is not met either
+        unread = any("unreadable" in d for d in report["dataSets"])
+        if (unread or not report["complete"]) and report["verdict"] == MET:  # what was not run is not met either
             report["verdict"] = UNTESTED
     return report
 

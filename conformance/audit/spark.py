@@ -107,6 +107,8 @@ class SparkEngine:
         from pyspark.errors import PySparkException
 
         self.failures: tuple[type[BaseException], ...] = (PySparkException, Py4JError)
+        # Spark reports an unreadable file as a failure of the job (above): the whole audit stops with the reason
+        self.unreadable: tuple[type[BaseException], ...] = ()
         self._tmp = None if temp_directory else tempfile.TemporaryDirectory(prefix="tzsb-audit-spark-")
         self.temp_directory = Path(temp_directory or self._tmp.name)  # type: ignore[union-attr]
         self.memory_limit = memory_limit

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -175,7 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     A closed standard output (``tzsb-conform serve --list-defects | head``) ends the command quietly with
     141, as the Python documentation's note on SIGPIPE recommends: what is still buffered goes to
     ``os.devnull`` so that the flush at exit does not fail again. Ctrl-C outside a run's own handling
-    (``conformance.harness.run_guard``) prints one line and exits 130.
+    (``conformance.harness.run_guard``) prints one line and exits 130. Any other exception is a fault of the tool:
+    its traceback and a line saying so, and exit 2 (a harness error), never 1 (not met).
     """
     args_list = list(sys.argv[1:] if argv is None else argv)
     lang = lang_from(args_list)
@@ -190,6 +192,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(t("interrupted", lang), file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:  # a fault of the tool: never exit 1, which says "not met" of what was tested
+        traceback.print_exc(file=sys.stderr)
+        message = (str(exc).strip().splitlines() or [""])[0][:500]
+        print(t("internal_error", lang, error=type(exc).__name__, message=message), file=sys.stderr)
+        return EXIT_USAGE
 
 
 def _drop_stdout() -> None:

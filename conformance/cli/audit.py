@@ -181,6 +181,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "写报告时收到中断：报告已完整写出",
         "interrupted while writing: the report was written in full",
     ),
+    "unreadable": (
+        "错误：数据集 {name} 的文件无法读取（{error}：{message}）；其检查为未测。",
+        "error: the files of data set {name} could not be read ({error}: {message}); its checks are not tested.",
+    ),
     "incomplete": ("；已中断，报告不完整", "; interrupted, the report is incomplete"),
     "incomplete_stopped": ("；引擎中途停止，报告不完整", "; the engine stopped, the report is incomplete"),
     "stopped": (
@@ -443,6 +447,9 @@ def run(args: argparse.Namespace, lang: str) -> int:
                 provinces=n["provincesStopped"] + n["provincesDropped"],
             )
         )
+    unreadable = [d for d in report["dataSets"] if "unreadable" in d]
+    for d in unreadable:
+        print(t("unreadable", lang, name=d["name"], **d["unreadable"]), file=sys.stderr)
     if report.get("stopped"):
         print(t("stopped", lang, **report["stopped"]), file=sys.stderr)
         return EXIT_USAGE
@@ -450,6 +457,8 @@ def run(args: argparse.Namespace, lang: str) -> int:
         return EXIT_INTERRUPTED
     if report["verdict"] == NOT_MET:
         return EXIT_FAIL
+    if unreadable:  # nothing 不符合 among what was read, but not all of the input was read: no verdict to give
+        return EXIT_USAGE
     if pulled is not None:
         short = [d.name for d in pulled.data_sets if d.status not in ("complete", "refused")]
         if short or pulled.interrupted:
