@@ -5,6 +5,7 @@ cannot, and its exit code never claims more than was read; a fault of the tool i
 from __future__ import annotations
 
 import codecs
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from conformance.audit import encoding
 from conformance.audit.report import problems
 from conformance.audit.run import NOT_MET, UNTESTED
-from tests.test_audit import dump, run_audit, write_csv, write_parquet
+from tests.test_audit import dump, run_audit, write_csv, write_jsonl, write_parquet
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +137,38 @@ def test_a_fault_of_the_tool_exits_2_not_1(monkeypatch: pytest.MonkeyPatch, caps
     assert "RuntimeError" in err and "boom" in err and "内部错误" in err and "Traceback" in err
     assert cli.main(["audit", "x", "--lang", "en"]) == 2
     assert "internal error" in capsys.readouterr().err
+
+
+def test_gzip_compressed_text_reads_as_plain(data: dict[str, list[dict[str, Any]]], tmp_path: Path) -> None:
+    only = {"only": lambda c: c.data_set in ("equipment", "units")}
+    for write, suffix in ((write_jsonl, ".jsonl"), (write_csv, ".csv")):
+        plain = run_audit(write(tmp_path / f"plain{suffix}", data), **only)
+        folder = write(tmp_path / f"gz{suffix}", data)
+        for path in folder.glob(f"*{suffix}"):
+            path.with_name(path.name + ".gz").write_bytes(gzip.compress(path.read_bytes()))
+            path.unlink()
+        packed = run_audit(folder, **only)
+        assert _essence(packed) == _essence(plain)
+        assert all(f.endswith(f"{suffix}.gz") for d in packed["dataSets"] for f in d["files"])
+        assert packed["notRead"] == []
+
+
+def test_files_not_read_are_said(data: dict[str, list[dict[str, Any]]], tmp_path: Path, capsys: Any) -> None:
+    from conformance.cli import main
+
+    folder = write_jsonl(tmp_path / "in", {"units": data["units"][:5]})
+    (folder / "equipment.json").write_text("[]", encoding="utf-8")  # the right name, a format not read
+    (folder / "devices.jsonl").write_text("{}\n", encoding="utf-8")  # a data file under no data set's name
+    (folder / "use-registrations").mkdir()
+    (folder / "use-registrations" / "part-0.xlsx").write_bytes(b"PK")
+    (folder / "use-registrations" / "_SUCCESS").write_bytes(b"")  # Spark's marker: hidden, not listed
+    (folder / "README.txt").write_text("delivered nightly", encoding="utf-8")  # not data: not listed
+    out = tmp_path / "out"
+    assert main(["audit", str(folder), "--out", str(out), "--as-of", "2026-06-30", "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    report = json.loads((out / "audit.json").read_text(encoding="utf-8"))
+    assert problems(report) == []
+    got = {Path(f["file"]).name: f["why"] for f in report["notRead"]}
+    assert got == {"equipment.json": "format", "devices.jsonl": "name", "part-0.xlsx": "format"}
+    assert all(name in err for name in got)
+    assert "devices.jsonl" in (out / "audit.html").read_text(encoding="utf-8")

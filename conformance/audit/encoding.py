@@ -20,6 +20,8 @@ import codecs
 import hashlib
 from pathlib import Path
 
+from conformance.audit.inputs import open_bytes
+
 UTF8, UTF16, GB18030 = "utf-8", "utf-16", "gb18030"
 
 #: bytes read at a time
@@ -33,7 +35,7 @@ class Unreadable(ValueError):
 def _decodes(path: Path, encoding: str) -> bool:
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     try:
-        with path.open("rb") as f:
+        with open_bytes(path) as f:
             while block := f.read(BLOCK):
                 decoder.decode(block)
         decoder.decode(b"", final=True)
@@ -44,7 +46,7 @@ def _decodes(path: Path, encoding: str) -> bool:
 
 def sniff(path: Path) -> str:
     """The encoding of a CSV file by the rule of this module (:class:`Unreadable` when none applies)."""
-    with path.open("rb") as f:
+    with open_bytes(path) as f:
         head = f.read(2)
     if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         if _decodes(path, UTF16):
@@ -65,9 +67,9 @@ def as_utf8(path: Path, encoding: str, workdir: Path) -> Path:
         return path
     workdir.mkdir(parents=True, exist_ok=True)
     name = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
-    copy = workdir / f"{name}-{path.stem}.utf8{path.suffix}"
+    copy = workdir / f"{name}.utf8.csv"
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    with path.open("rb") as src, copy.open("w", encoding=UTF8, newline="") as out:
+    with open_bytes(path) as src, copy.open("w", encoding=UTF8, newline="") as out:
         while block := src.read(BLOCK):
             out.write(decoder.decode(block))
         out.write(decoder.decode(b"", final=True))

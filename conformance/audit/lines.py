@@ -8,7 +8,8 @@ NumPy (one comparison per byte) and handed over without a copy; DuckDB scans the
 the batches' order.
 
 The lines are those of validate: split at ``\\n`` (a ``\\r`` before it stays, JSON reads it as white space), a
-blank line is a record, the last line needs no newline, a UTF-8 byte-order mark opening a file is dropped. A line
+blank line is a record, the last line needs no newline, a UTF-8 byte-order mark opening a file is dropped; a file
+named ``….gz`` is read decompressed. A line
 that is not UTF-8 is not JSON (validate's verdict): it is handed over as U+FFFD followed by its text with every bad
 byte replaced, so that no engine can read it as a record. A line keeps its newline (JSON white space), which spares
 a copy of every line.
@@ -21,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+
+from conformance.audit.inputs import open_bytes
 
 BLOCK = 16 << 20  # bytes read at a time (a batch holds the whole lines among them)
 BOM = b"\xef\xbb\xbf"
@@ -55,7 +58,7 @@ def batches(files: tuple[Path, ...] | list[Path], block: int = BLOCK) -> Iterato
     """The lines of ``files`` in order, numbered from 1 across them."""
     first = 1
     for path in files:
-        with Path(path).open("rb", buffering=0) as fh:
+        with open_bytes(Path(path)) as fh:
             data = fh.read(max(block, len(BOM)))
             opened = bool(data)
             data, rest, before = data.removeprefix(BOM), b"", first

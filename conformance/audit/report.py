@@ -37,6 +37,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "records": ("记录数", "records"),
     "format": ("格式", "format"),
     "absent": ("输入中没有", "not in the input"),
+    "not_read": (
+        "输入中有以下文件未被读取（文件名不是任何数据集，或格式不是 JSON Lines、CSV、Parquet）：",
+        "These files of the input were not read (no data set has their name, or they are not JSON Lines, CSV or "
+        "Parquet):",
+    ),
+    "not_read_name": ("不是任何数据集的名称", "no data set has this name"),
+    "not_read_format": ("格式不被读取", "a format not read"),
     "unreadable": (
         "无法读取（{error}：{message}），其检查为未测",
         "could not be read ({error}: {message}): its checks not tested",

@@ -15,7 +15,7 @@ from typing import Any
 from conformance.audit import encoding, sql
 from conformance.audit.catalogue import DIMENSION_TITLES, Check, checks
 from conformance.audit.engine import Engine
-from conformance.audit.inputs import Source, discover
+from conformance.audit.inputs import Source, discover, not_read
 from conformance.codes import lists
 from conformance.contract.datasets import data_sets
 
@@ -271,6 +271,7 @@ def audit(
     }
     todo = [c for c in checks() if opts.only is None or opts.only(c)]
     try:
+        report["notRead"] = not_read(folder)
         state = load(engine, folder, on_load)
         for name, ds in data_sets().items():
             src = state.sources.get(name)

@@ -181,6 +181,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "写报告时收到中断：报告已完整写出",
         "interrupted while writing: the report was written in full",
     ),
+    "not_read_name": (
+        "注意：未读取 {file}：不是任何数据集的名称（数据集名称见 x-data-sets，如 equipment、units）",
+        "note: {file} not read: no data set has this name (names as in x-data-sets, e.g. equipment, units)",
+    ),
+    "not_read_format": (
+        "注意：未读取 {file}：只读取 .jsonl、.ndjson、.csv（也可 .gz 压缩）与 .parquet",
+        "note: {file} not read: only .jsonl, .ndjson, .csv (also gzip-compressed, .gz) and .parquet are read",
+    ),
     "unreadable": (
         "错误：数据集 {name} 的文件无法读取（{error}：{message}）；其检查为未测。",
         "error: the files of data set {name} could not be read ({error}: {message}); its checks are not tested.",
@@ -447,6 +455,8 @@ def run(args: argparse.Namespace, lang: str) -> int:
                 provinces=n["provincesStopped"] + n["provincesDropped"],
             )
         )
+    for f in report.get("notRead", ()):
+        print(t(f"not_read_{f['why']}", lang, file=f["file"]), file=sys.stderr)
     unreadable = [d for d in report["dataSets"] if "unreadable" in d]
     for d in unreadable:
         print(t("unreadable", lang, name=d["name"], **d["unreadable"]), file=sys.stderr)
