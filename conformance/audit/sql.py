@@ -264,7 +264,7 @@ def _parsed_fields(ds: DataSet, columnar: bool, dialect: str) -> tuple[str, str]
         return first, f"SELECT _row, {problems} AS _bad, {fields}{_carried(ds)} FROM f0"
     schema, resolver = _schema(ds)
     keys = "[" + ", ".join(verdict.literal(k) for k in ds.properties) + "]::VARCHAR[]"
-    others = [verdict.extra_keys("_obj", keys, columnar)]
+    others = [verdict.extra_keys("_obj", keys, columnar), verdict.repeated_keys("_obj")]
     sure = verdict.record_ok(schema, resolver, values, others, columnar, identifiers)
     return first, (
         f"SELECT _row, CASE WHEN _obj IS NOT NULL AND {sure} THEN NULL ELSE {problems} END AS _bad, "

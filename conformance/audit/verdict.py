@@ -87,6 +87,10 @@ class Value:
         listed = "[" + ", ".join(literal(k) for k in keys) + "]::VARCHAR[]"
         return f"coalesce({extra_keys(self.object, listed, columnar)}, TRUE)"
 
+    def has_repeated(self) -> str:
+        """SQL: the object names a member twice (see :func:`repeated_keys`)."""
+        return f"coalesce({repeated_keys(self.object)}, TRUE)"
+
 
 @dataclass(frozen=True)
 class StructValue(Value):
@@ -105,6 +109,9 @@ class StructValue(Value):
     def has_other(self, keys: list[str], columnar: bool) -> str:
         others = [f"{self.column}.{quoted(m)} IS NOT NULL" for m, _ in self.members if m not in keys]
         return _any(others) if columnar else ("TRUE" if any(m not in keys for m, _ in self.members) else "FALSE")
+
+    def has_repeated(self) -> str:
+        return "FALSE"  # a struct's members are unique
 
 
 def quoted(name: str) -> str:
@@ -162,6 +169,13 @@ def extra_keys(text: str, keys: str, columnar: bool) -> str:
         return f"NOT list_has_all({keys}, json_keys({text}))"
     path = "'$.\"' || replace(k, '\"', '\\\"') || '\"'"
     return f"len(list_filter(json_keys({text}), lambda k: NOT list_contains({keys}, k) AND json_type({text}, {path}) <> 'NULL')) > 0"
+
+
+def repeated_keys(text: str) -> str:
+    """SQL: the JSON object ``text`` names a member twice. DuckDB reads the first of the two, ``validate`` (orjson, as
+    most JSON parsers) the last: the SQL does not vouch for such an object, the record goes to the Python verdict,
+    which is validate's."""
+    return f"len(json_keys({text})) <> len(list_distinct(json_keys({text})))"
 
 
 def _all(parts: list[str]) -> str:
@@ -315,6 +329,9 @@ class Compiler:
             out.append(f"NOT ({value.has_other(list(props), self.columnar)})")
         elif extra is not True:
             return ["FALSE"]
+        repeated = value.has_repeated()
+        if repeated != "FALSE":
+            out.append(f"NOT ({repeated})")
         return out
 
 
