@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from conformance.audit import encoding
+from conformance.audit.engine import DuckDBEngine
 from conformance.audit.report import problems
-from conformance.audit.run import NOT_MET, UNTESTED
-from tests.test_audit import dump, run_audit, write_csv, write_jsonl, write_parquet
+from conformance.audit.run import NOT_MET, UNTESTED, Options, audit
+from tests.test_audit import AS_OF, dump, run_audit, write_csv, write_jsonl, write_parquet
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +44,17 @@ def test_csv_in_the_national_encoding_reads_as_utf8(
 ) -> None:
     only = {"only": lambda c: c.data_set in ("equipment", "units")}
     plain = run_audit(write_csv(tmp_path / "utf8", data), **only)
-    other = run_audit(_reencode(write_csv(tmp_path / codec, data), codec, bom), **only)
+    engine = DuckDBEngine(memory_limit="512MB", threads=1, temp_directory=tmp_path / "work")
+    try:
+        other = audit(engine, _reencode(write_csv(tmp_path / codec, data), codec, bom), Options(as_of=AS_OF, **only))
+    finally:
+        engine.close()
     assert _essence(other) == _essence(plain)
     got = {d["name"]: d.get("encodings") for d in other["dataSets"] if d["present"]}
     assert got["equipment"] == [name] and got["units"] == [name]
     assert {d["name"]: d.get("encodings") for d in plain["dataSets"] if d["present"]}["units"] == ["utf-8"]
     assert problems(other) == []
+    assert not list((tmp_path / "work").rglob("*.utf8.csv"))  # the UTF-8 copies are gone once the tables are built
 
 
 def test_sniff_rule() -> None:

@@ -94,14 +94,19 @@ def load(engine: Engine, folder: Path, on_load: Callable[[str, int, float], None
     for name, source in list(state.sources.items()):
         start = time.perf_counter()
         ds = sets[name]
+        read = source
         try:
-            view = engine.load(_readable(engine, source, state), ds)
+            read = _readable(engine, source, state)
+            view = engine.load(read, ds)
             tree = sql.audit_table(ds, view, source.columnar, engine.dialect, engine.typed_columns(view))
             engine.execute(sql.render(tree, engine.dialect))
             row = engine.rows(sql.render(sql.filled(ds), engine.dialect))[0]
         except (encoding.Unreadable, *engine.unreadable) as exc:
             state.unreadable[name] = {"error": type(exc).__name__, "message": _first_line(exc)}
             continue
+        finally:  # the audit table is built: a UTF-8 copy is not read again
+            for copy in set(read.files) - set(source.files):
+                copy.unlink(missing_ok=True)
         state.records[name] = int(row[0])
         state.fields[name] = {f for f, n in zip(ds.properties, row[1:], strict=True) if n}
         if on_load:

@@ -264,13 +264,11 @@ def _parsed_fields(ds: DataSet, columnar: bool, dialect: str) -> tuple[str, str]
         return first, f"SELECT _row, {problems} AS _bad, {fields}{_carried(ds)} FROM f0"
     schema, resolver = _schema(ds)
     keys = "[" + ", ".join(verdict.literal(k) for k in ds.properties) + "]::VARCHAR[]"
-    # members outside the properties fail the record (additionalProperties: false, as the record schemas say; else
-    # the compiled verdict is FALSE): a repeated name is one more name than the properties present in ``_t``
-    others = [
-        verdict.extra_keys("_obj", keys, columnar),
-        verdict.repeated_keys("_obj", None, "list_aggregate(_t, 'count')"),
-    ]
-    sure = verdict.record_ok(schema, resolver, values, others, columnar, identifiers)
+    if columnar:  # a CSV row: its object is made from the columns (no name twice), a null member is absent
+        others, repeated = [verdict.extra_keys("_obj", keys, True)], "FALSE"
+    else:  # a member outside the properties or a name given twice: more names than properties present in ``_t``
+        others, repeated = [verdict.names_beyond("_obj", "list_aggregate(_t, 'count')")], verdict.repeated_keys("_obj")
+    sure = verdict.record_ok(schema, resolver, values, others, columnar, identifiers, repeated)
     return first, (
         f"SELECT _row, CASE WHEN _obj IS NOT NULL AND {sure} THEN NULL ELSE {problems} END AS _bad, "
         f"{fields}{_carried(ds)} FROM f0"
